@@ -1,0 +1,59 @@
+import type { Grammar } from 'langium';
+import { DefaultTokenBuilder, type TokenBuilderOptions } from 'langium';
+import type { IMultiModeLexerDefinition, TokenType, TokenVocabulary } from 'chevrotain';
+
+/** Lexer mode names; see {@link BatonTokenBuilder}. */
+export const LexerModes = {
+  code: 'code',
+  template: 'template',
+  tripleTemplate: 'triple-template',
+} as const;
+
+const TEMPLATE_PIECES_OF_MODE = {
+  [LexerModes.template]: ['TEMPLATE_MIDDLE', 'TEMPLATE_TAIL'],
+  [LexerModes.tripleTemplate]: ['TRIPLE_TEMPLATE_MIDDLE', 'TRIPLE_TEMPLATE_TAIL'],
+} as const;
+
+/**
+ * Builds a multi-mode lexer so that `${…}` inside strings holds real expressions.
+ *
+ * Modes (a stack, as in Chevrotain's multi-mode lexing):
+ * - `code`: every token except the template continuations; `{` pushes `code`, `}` pops.
+ * - `template`: entered by `"…${`; a `}` first tries `}…${` (stay) or `}…"` (pop), so a `}` that
+ *   closes an interpolation resumes the string, while a `{ … }` record inside the expression still nests.
+ * - `triple-template`: the same for `"""…${`.
+ * An unbalanced `}` at the top level pops nothing; the parser reports it.
+ */
+export class BatonTokenBuilder extends DefaultTokenBuilder {
+  override buildTokens(grammar: Grammar, options?: TokenBuilderOptions): TokenVocabulary {
+    const tokens = super.buildTokens(grammar, options) as TokenType[];
+    const byName = (name: string): TokenType => {
+      const token = tokens.find((t) => t.name === name);
+      if (!token) throw new Error(`Baton grammar has no token ${name}`);
+      return token;
+    };
+    byName('{').PUSH_MODE = LexerModes.code;
+    const rbrace = byName('}');
+    rbrace.POP_MODE = true;
+    rbrace.LONGER_ALT = undefined; // the template continuations are tried before `}` in their own modes
+    byName('TEMPLATE_HEAD').PUSH_MODE = LexerModes.template;
+    byName('TRIPLE_TEMPLATE_HEAD').PUSH_MODE = LexerModes.tripleTemplate;
+    byName('TEMPLATE_TAIL').POP_MODE = true;
+    byName('TRIPLE_TEMPLATE_TAIL').POP_MODE = true;
+
+    const continuations = new Set<string>([
+      ...TEMPLATE_PIECES_OF_MODE[LexerModes.template],
+      ...TEMPLATE_PIECES_OF_MODE[LexerModes.tripleTemplate],
+    ]);
+    const common = tokens.filter((t) => !continuations.has(t.name));
+    const definition: IMultiModeLexerDefinition = {
+      modes: {
+        [LexerModes.code]: common,
+        [LexerModes.template]: [...TEMPLATE_PIECES_OF_MODE[LexerModes.template].map(byName), ...common],
+        [LexerModes.tripleTemplate]: [...TEMPLATE_PIECES_OF_MODE[LexerModes.tripleTemplate].map(byName), ...common],
+      },
+      defaultMode: LexerModes.code,
+    };
+    return definition;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The Baton IR: a checked `.flow` workspace compiled to plain JSON.
+ *
+ * One IR serves everything: the language package builds it (`language/src/ir/`), the runtime executes
+ * it, the graph draws it, and run events name its node ids. Every value here is JSON-serialisable
+ * (no classes, no functions, no `undefined` that matters), so a definition can cross a process
+ * boundary or be stored as-is.
+ */
+
+/** A position in a source file: `line` and `column` count from 1 (as the CLI prints them). */
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+/** A range in a source file; `file` is the absolute path (or URI for unsaved documents); `end` is exclusive. */
+export interface SourceRange {
+  file: string;
+  start: SourcePosition;
+  end: SourcePosition;
+}
+
+/** A JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------------------
+
+/** A field of a record type. */
+export interface RecordField {
+  name: string;
+  type: TypeRef;
+  optional: boolean;
+}
+
+/**
+ * A type of the language, with named types already resolved (a recursive named type is cut off as
+ * `{ kind: 'any' }` after its first expansion).
+ */
+export type TypeRef =
+  | { kind: 'string' }
+  | { kind: 'number' }
+  | { kind: 'boolean' }
+  | { kind: 'any' }
+  | { kind: 'null' }
+  | { kind: 'literal'; value: string }
+  | { kind: 'union'; types: TypeRef[] }
+  | { kind: 'list'; element: TypeRef }
+  | { kind: 'record'; fields: RecordField[] };
+
+// ---------------------------------------------------------------------------------------------------------
+// Expressions (interpreted by the runtime; never evaluated as JavaScript)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Binary operators, in the language's spelling. */
+export type BinaryOperator =
+  | '==' | '!=' | '<' | '<=' | '>' | '>='
+  | '&&' | '||' | '??'
+  | '+' | '-' | '*' | '/' | '%'
+  | 'in';
+
+/** Unary operators. */
+export type UnaryOperator = '!' | '-';
+
+/** An expression tree. `range` is optional so hand-built definitions (tests, benchmarks) stay short. */
+export type Expr =
+  | { kind: 'literal'; value: string | number | boolean | null; range?: SourceRange }
+  /** A string template: text parts and `${…}` parts in order; `\${` has already become a literal `${`. */
+  | { kind: 'template'; parts: TemplatePart[]; range?: SourceRange }
+  | { kind: 'list'; items: Expr[]; range?: SourceRange }
+  | { kind: 'record'; fields: { key: string; value: Expr }[]; range?: SourceRange }
+  /**
+   * A name: `input`, `output`, a step name, a `let` name, a `foreach` variable, or (in tests) `status`.
+   * Inside a `foreach`, a step of that loop read by name means this iteration's instance.
+   */
+  | { kind: 'ref'; name: string; range?: SourceRange }
+  | { kind: 'member'; object: Expr; property: string; range?: SourceRange }
+  | { kind: 'index'; object: Expr; index: Expr; range?: SourceRange }
+  | { kind: 'unary'; op: UnaryOperator; operand: Expr; range?: SourceRange }
+  | { kind: 'binary'; op: BinaryOperator; left: Expr; right: Expr; range?: SourceRange }
+  | { kind: 'conditional'; test: Expr; then: Expr; else: Expr; range?: SourceRange }
+  | { kind: 'call'; fn: string; args: Expr[]; range?: SourceRange };
+
+/** A piece of a template: literal text, or an expression whose value is inserted as text. */
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; expr: Expr };
+
+// ---------------------------------------------------------------------------------------------------------
+// Agents
+// ---------------------------------------------------------------------------------------------------------
+
+/** One item of an agent's `stub`: a value to return, or `error("…")` to fail that call. */
+export type StubItem = { kind: 'value'; value: JsonValue } | { kind: 'error'; message: string };
+
+/**
+ * What the stub agent answers. `items` holds one item per call within a run (retries count as calls),
+ * the last one repeated. A single `stub: value` is `{ items: [value] }`.
+ */
+export interface StubSpec {
+  items: StubItem[];
+}
+
+/** A retry policy: at most `max` further attempts, waiting `backoffMs * 2^(attempt-1)` (with jitter) between. */
+export interface RetryPolicy {
+  max: number;
+  backoffMs?: number;
+}
+
+/** An `agent` declaration. */
+export interface AgentDef {
+  name: string;
+  doc?: string;
+  /** `provider/model`, e.g. `openai/gpt-4o-mini`. */
+  model?: string;
+  instructions?: string;
+  output?: TypeRef;
+  stub?: StubSpec;
+  temperature?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  range: SourceRange;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Flows and statements
+// ---------------------------------------------------------------------------------------------------------
+
+/** Fields every statement node has. `id` is stable for a given source text and unique in its definition. */
+export interface NodeBase {
+  id: string;
+  range: SourceRange;
+  doc?: string;
+}
+
+/** What a step calls. */
+export type StepTarget = { kind: 'agent'; name: string } | { kind: 'flow'; name: string };
+
+/** The agent call a step's `compensate:` runs when a later failure ends the run. */
+export interface CompensationDef {
+  agent: string;
+  prompt?: Expr;
+  input?: Expr;
+  range: SourceRange;
+}
+
+/** `step name: Target { … }`. */
+export interface StepNode extends NodeBase {
+  kind: 'step';
+  name: string;
+  target: StepTarget;
+  /** A template expression. */
+  prompt?: Expr;
+  /** For a sub-flow: a record expression of its inputs. For an agent: extra structured input. */
+  input?: Expr;
+  when?: Expr;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** `fail` (default) ends the run on failure; `continue` records the failure and goes on. */
+  onError: 'fail' | 'continue';
+  compensate?: CompensationDef;
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/** One `if`/`else if` arm. */
+export interface IfBranch {
+  condition: Expr;
+  body: Statement[];
+  range: SourceRange;
+}
+
+/** `if … { } else if … { } else { }`. */
+export interface IfNode extends NodeBase {
+  kind: 'if';
+  branches: IfBranch[];
+  else?: Statement[];
+}
+
+/** One `case "A", "B" { … }`. */
+export interface SwitchCase {
+  values: Expr[];
+  body: Statement[];
+  range: SourceRange;
+}
+
+/** `switch <expr> { case … default … }`. */
+export interface SwitchNode extends NodeBase {
+  kind: 'switch';
+  subject: Expr;
+  cases: SwitchCase[];
+  default?: Statement[];
+}
+
+/** `parallel { … }`: each statement directly inside is a branch. */
+export interface ParallelNode extends NodeBase {
+  kind: 'parallel';
+  branches: Statement[];
+}
+
+/** `foreach x in <expr> [concurrency N] { … }`. */
+export interface ForeachNode extends NodeBase {
+  kind: 'foreach';
+  variable: string;
+  items: Expr;
+  /** Iterations at once; 1 when absent. */
+  concurrency?: number;
+  body: Statement[];
+}
+
+/** `repeat max N { … } until <expr>`. */
+export interface RepeatNode extends NodeBase {
+  kind: 'repeat';
+  max: number;
+  body: Statement[];
+  until: Expr;
+}
+
+/** `approval name { prompt, assignee, timeout, options }`. */
+export interface ApprovalNode extends NodeBase {
+  kind: 'approval';
+  name: string;
+  prompt?: Expr;
+  assignee?: Expr;
+  timeoutMs?: number;
+  /** Decisions offered besides the default `approved` / `rejected`. */
+  options?: string[];
+}
+
+/** `wait <duration>`. */
+export interface WaitNode extends NodeBase {
+  kind: 'wait';
+  durationMs: number;
+}
+
+/** `wait event "name" [timeout <duration>]`. */
+export interface WaitEventNode extends NodeBase {
+  kind: 'waitEvent';
+  event: string;
+  timeoutMs?: number;
+}
+
+/** `set output.x = <expr>`. */
+export interface SetNode extends NodeBase {
+  kind: 'set';
+  output: string;
+  value: Expr;
+}
+
+/** `let x = <expr>`. */
+export interface LetNode extends NodeBase {
+  kind: 'let';
+  name: string;
+  value: Expr;
+}
+
+/** `fail "message"`. */
+export interface FailNode extends NodeBase {
+  kind: 'fail';
+  message: Expr;
+}
+
+/** Any statement. */
+export type Statement =
+  | StepNode
+  | IfNode
+  | SwitchNode
+  | ParallelNode
+  | ForeachNode
+  | RepeatNode
+  | ApprovalNode
+  | WaitNode
+  | WaitEventNode
+  | SetNode
+  | LetNode
+  | FailNode;
+
+/** A flow input: `input name: type [= default]`. */
+export interface InputDef {
+  name: string;
+  type: TypeRef;
+  default?: JsonValue;
+  range: SourceRange;
+}
+
+/** A flow output: `output name: type`. */
+export interface OutputDef {
+  name: string;
+  type: TypeRef;
+  range: SourceRange;
+}
+
+/** A flow trigger. */
+export type Trigger =
+  | { kind: 'webhook'; path: string; range: SourceRange }
+  | { kind: 'schedule'; cron: string; range: SourceRange }
+  | { kind: 'event'; event: string; range: SourceRange };
+
+/** A `flow` declaration. */
+export interface FlowDef {
+  name: string;
+  doc?: string;
+  inputs: InputDef[];
+  outputs: OutputDef[];
+  triggers: Trigger[];
+  /** `budget tokens N`: the run fails cleanly once real agents have used more than N tokens. */
+  budgetTokens?: number;
+  body: Statement[];
+  range: SourceRange;
+}
+
+/** A `test "name" { … }` block. */
+export interface TestDef {
+  name: string;
+  flow: string;
+  input: JsonValue;
+  /** Per-agent stub overrides. */
+  stubs: Record<string, StubSpec>;
+  /** Evaluated over the finished run: its steps by name, `output`, `status`. */
+  expect: Expr;
+  range: SourceRange;
+}
+
+/**
+ * A compiled workspace: every declaration visible from the compiled files (imports followed).
+ * `version` changes when the shape changes incompatibly.
+ */
+export interface WorkflowDefinition {
+  version: 1;
+  /** Absolute paths of the files compiled, the entry file first. */
+  files: string[];
+  agents: Record<string, AgentDef>;
+  flows: Record<string, FlowDef>;
+  tests: TestDef[];
+}
