@@ -1,1 +1,2 @@
 export type * from './ir.js';
+export * from './functions.js';
