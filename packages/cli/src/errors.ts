@@ -1,0 +1,38 @@
+/**
+ * Errors the CLI reports as one line on stderr, without a stack trace, and the exit code they map to.
+ * Only `main.ts` turns them into `process.exit`.
+ */
+export class CliError extends Error {
+  /**
+   * @param message one line saying where and what, e.g. `examples/x.flow: no flow named "Foo"`.
+   * @param exitCode 1 for a failed run or test, 2 for bad usage, an unreadable file or checker errors.
+   */
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Bad usage: a wrong flag, a missing argument, a file that cannot be read. Exit code 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+/** Reads the `code` of an error from the runtime or store (`RUN_NOT_FOUND`, …), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
+    return (error as { code: string }).code;
+  }
+  return undefined;
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

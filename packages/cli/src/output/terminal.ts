@@ -1,0 +1,57 @@
+import pc from 'picocolors';
+
+/** The colour functions the CLI uses; all identity functions when colour is off. */
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/**
+ * Whether to colour a stream: only on a TTY, never when `NO_COLOR` is set (https://no-color.org),
+ * always when `FORCE_COLOR` is set to something other than `0`.
+ */
+export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+/** Colour functions for a stream, following {@link colorEnabled}. */
+export function colorsFor(stream: NodeJS.WriteStream): Colors {
+  return pc.createColors(colorEnabled(stream));
+}
+
+/** Where the CLI writes: stdout for results, stderr for diagnostics about the command itself. */
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  colors: Colors;
+  errColors: Colors;
+}
+
+/** The process's real output. */
+export function processOutput(): Output {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    colors: colorsFor(process.stdout),
+    errColors: colorsFor(process.stderr),
+  };
+}
+
+/** A duration for people: `850 ms`, `1.2 s`, `3 min 4 s`, `2 h 5 min`. Input in ms. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+}
+
+/** A JSON value shortened to at most `max` characters for one-line display. */
+export function preview(value: unknown, max = 80): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? 'null';
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
+
+/** A path relative to the working directory when it is inside it, for shorter messages. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  if (file.startsWith(cwd + '/')) return file.slice(cwd.length + 1);
+  return file;
+}

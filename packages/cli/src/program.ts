@@ -1,0 +1,163 @@
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from './errors.js';
+import type { Output } from './output/terminal.js';
+import { checkCommand } from './commands/check.js';
+import { runCommand } from './commands/run.js';
+import { testCommand } from './commands/test.js';
+import { runsListCommand, runsShowCommand } from './commands/runs.js';
+import { approveCommand, cancelCommand, resumeCommand, sendCommand } from './commands/control.js';
+import { graphCommand } from './commands/graph.js';
+
+/** The CLI's version, printed by `baton --version`. */
+export const VERSION = '0.1.0';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Builds the `baton` command tree (spec section 7). Each action resolves to the process exit code;
+ * commander's own usage errors are turned into {@link UsageError} (exit 2) by `exitOverride`.
+ * @param output where commands print.
+ * @param setExit receives the exit code of the action that ran.
+ */
+export function buildProgram(output: Output, setExit: (code: number) => void): Command {
+  const program = new Command('baton');
+  const wrap =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      setExit(await action(...args));
+    };
+
+  program
+    .description('Check, run, test and inspect Baton .flow workflows.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, '')),
+      writeErr: (s) => output.err(s.replace(/\n$/, '')),
+    })
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('Check .flow files with the same checker as the editor.')
+    .argument('<paths...>', '.flow files or folders (searched recursively)')
+    .option('--json', 'print one JSON array of problems')
+    .addHelpText('after', '\nExit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable file.')
+    .action(wrap((paths: string[], opts: { json?: boolean }) => checkCommand(paths, opts, output)));
+
+  program
+    .command('run')
+    .description('Run a flow: the only one in the file, the entry flow (the one no other flow of the file calls), or --flow.')
+    .argument('<file>', 'the .flow file')
+    .option('--flow <name>', 'the flow to run')
+    .option('--input <name=value>', 'an input value (repeatable); lists and records as JSON', collect, [])
+    .option('--inputs <file.json>', 'a JSON object of inputs')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .option('--json', 'print one JSON object per event')
+    .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
+    .addHelpText('after', '\nExit codes: 0 succeeded (or waiting for a person or event), 1 the run failed, 2 bad usage or checker errors (the run does not start).')
+    .action(wrap((file: string, opts) => runCommand(file, opts, output)));
+
+  program
+    .command('test')
+    .description('Run the `test` blocks of .flow files, offline with stub agents.')
+    .argument('<paths...>', '.flow files or folders')
+    .option('--json', 'print one JSON array of results')
+    .option('--store <path>', 'also keep the test runs in this store (default: in memory)')
+    .addHelpText('after', '\nExit codes: 0 all passed, 1 any failed, 2 bad usage or checker errors.')
+    .action(wrap((paths: string[], opts) => testCommand(paths, opts, output)));
+
+  const runs = program.command('runs').description('List and inspect stored runs.');
+  runs
+    .command('list')
+    .description('List stored runs, newest first.')
+    .option('--status <status>', 'only runs in this state (running, waiting, succeeded, failed, cancelled)')
+    .option('--flow <name>', 'only runs of this flow')
+    .option('--limit <n>', 'at most this many runs', '20')
+    .option('--json', 'print JSON')
+    .option('--store <path>', 'the run store')
+    .action(wrap((opts) => runsListCommand(opts, output)));
+  runs
+    .command('show')
+    .description('Show one run: its steps, outputs and events.')
+    .argument('<id>', 'run id (a unique prefix is enough)')
+    .option('--json', 'print the run and its events as JSON')
+    .option('--store <path>', 'the run store')
+    .action(wrap((id: string, opts) => runsShowCommand(id, opts, output)));
+
+  program
+    .command('resume')
+    .description('Continue a run that was interrupted or is waiting (timers that are due fire).')
+    .argument('<id>', 'run id')
+    .option('--json', 'print one JSON object per event')
+    .option('--store <path>', 'the run store')
+    .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
+
+  program
+    .command('cancel')
+    .description('Cancel a run.')
+    .argument('<id>', 'run id')
+    .option('--store <path>', 'the run store')
+    .action(wrap((id: string, opts) => cancelCommand(id, opts, output)));
+
+  program
+    .command('approve')
+    .description('Decide a waiting approval (approve by default), then continue the run.')
+    .argument('<id>', 'run id')
+    .argument('<task>', 'the approval name, e.g. signoff')
+    .option('--reject', 'reject instead of approving')
+    .option('--decision <value>', 'another decision offered by the approval\'s options')
+    .option('--comment <text>', 'a comment stored with the decision')
+    .option('--by <who>', 'who decides (default: $USER)')
+    .option('--json', 'print one JSON object per event')
+    .option('--store <path>', 'the run store')
+    .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
+
+  program
+    .command('send')
+    .description('Send an event to a run waiting for it, then continue the run.')
+    .argument('<id>', 'run id')
+    .argument('<event>', 'the event name')
+    .option('--data <json>', 'the event data as JSON')
+    .option('--json', 'print one JSON object per event')
+    .option('--store <path>', 'the run store')
+    .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
+
+  program
+    .command('graph')
+    .description('Print a flow as a graph (the same graph the editor panel shows).')
+    .argument('<file>', 'the .flow file')
+    .option('--flow <name>', 'the flow to draw')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot', 'svg']).default('mermaid'))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(wrap((file: string, opts) => graphCommand(file, opts, output)));
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (without `node` and the script).
+ * @returns the exit code: the action's, 0 for `--help`/`--version`, 2 for usage errors.
+ * @throws CliError from actions (main.ts prints it).
+ */
+export async function runCli(argv: string[], output: Output): Promise<number> {
+  let exit = 0;
+  const program = buildProgram(output, (code) => (exit = code));
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      // commander has already printed its message through configureOutput.
+      return 2;
+    }
+    throw error;
+  }
+  return exit;
+}
+
+export { UsageError };
