@@ -450,7 +450,7 @@ export interface FunctionCall extends langium.AstNode {
     readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'FunctionCall';
     args: Array<Expression>;
-    function: string;
+    function: RefName;
 }
 
 export const FunctionCall = {

@@ -4114,7 +4114,7 @@ export const BatonGrammar = (): Grammar => loadedBatonGrammar ?? (loadedBatonGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@89"
+                    "$ref": "#/rules@73"
                   },
                   "arguments": []
                 }

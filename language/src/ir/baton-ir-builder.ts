@@ -1,0 +1,498 @@
+import type { AstNode, LangiumDocument } from 'langium';
+import { AstUtils, CstUtils } from 'langium';
+import type {
+  AgentDef,
+  CompensationDef,
+  Expr,
+  FlowDef,
+  JsonValue,
+  RetryPolicy,
+  SourceRange,
+  Statement,
+  StepNode,
+  StubItem,
+  StubSpec,
+  TemplatePart,
+  TestDef,
+  Trigger,
+  WorkflowDefinition,
+} from '@baton/protocol';
+import * as ast from '../generated/ast.js';
+import { parseDuration } from '../baton-value-converter.js';
+import { toTypeRef } from '../baton-types.js';
+
+/**
+ * Compiles checked Langium documents into one plain-JSON {@link WorkflowDefinition}: the IR the runtime
+ * runs and the graph draws.
+ *
+ * Node ids (stable for the same source structure, unique in a definition):
+ * - a step or approval: `<Flow>/<name>` (names are unique in a flow; the checker reports duplicates);
+ * - any other statement: `<Flow>/<kind>@<path>`, where `<path>` is the dot-joined indexes of the
+ *   statement in its flow's body and the nested bodies above it (`Dispatcher/switch@3`,
+ *   `Saga/if@4.1.0`); a branch body adds its branch index, so sibling branches never collide.
+ *
+ * Ranges are 1-based lines and columns, end exclusive, with `file` the document's file-system path.
+ * Agent settings (`timeout`, `retry`, …) stay on the agent; a step carries only its own.
+ */
+export class BatonIrBuilder {
+  /** Compiles `documents` (an entry document and everything it imports; order decides `files`). */
+  build(documents: LangiumDocument[]): WorkflowDefinition {
+    const definition: WorkflowDefinition = { version: 1, files: [], agents: {}, flows: {}, tests: [] };
+    for (const document of documents) {
+      definition.files.push(document.uri.fsPath);
+      const root = document.parseResult.value as ast.Document;
+      for (const element of root.elements) {
+        if (ast.isAgentDecl(element)) definition.agents[element.name] = this.agent(element);
+        else if (ast.isFlowDecl(element)) definition.flows[element.name] = this.flow(element);
+        else if (ast.isTestDecl(element)) {
+          const test = this.test(element);
+          if (test) definition.tests.push(test);
+        }
+      }
+    }
+    return definition;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Declarations
+  // -------------------------------------------------------------------------------------------------------
+
+  private agent(node: ast.AgentDecl): AgentDef {
+    const agent: AgentDef = { name: node.name, range: rangeOf(node) };
+    setDoc(agent, node);
+    let stub: ast.Expression | undefined;
+    for (const p of node.properties) {
+      switch (p.$type) {
+        case 'ModelProperty':
+          agent.model = p.value;
+          break;
+        case 'InstructionsProperty':
+          agent.instructions = constantText(p.value);
+          break;
+        case 'OutputTypeProperty':
+          agent.output = toTypeRef(p.type);
+          break;
+        case 'StubProperty':
+          stub = p.value;
+          break;
+        default:
+          this.setting(agent, p);
+      }
+    }
+    if (stub) agent.stub = stubSpec(stub, agent.output?.kind === 'list');
+    return agent;
+  }
+
+  private setting(target: { temperature?: number; maxTokens?: number; timeoutMs?: number; retry?: RetryPolicy }, p: ast.SettingProperty): void {
+    switch (p.$type) {
+      case 'TemperatureProperty':
+        target.temperature = p.value.value;
+        break;
+      case 'MaxTokensProperty':
+        target.maxTokens = p.value.value;
+        break;
+      case 'TimeoutProperty':
+        setIfDefined(target, 'timeoutMs', durationMs(p.value));
+        break;
+      case 'RetryProperty': {
+        const retry: RetryPolicy = { max: p.count.value };
+        setIfDefined(retry, 'backoffMs', p.backoff ? durationMs(p.backoff) : undefined);
+        target.retry = retry;
+        break;
+      }
+    }
+  }
+
+  private flow(node: ast.FlowDecl): FlowDef {
+    const flow: FlowDef = { name: node.name, inputs: [], outputs: [], triggers: [], body: [], range: rangeOf(node) };
+    setDoc(flow, node);
+    for (const m of node.members) {
+      switch (m.$type) {
+        case 'InputDecl': {
+          const input: FlowDef['inputs'][number] = { name: m.name, type: toTypeRef(m.type), range: rangeOf(m) };
+          if (m.default) input.default = constantValue(m.default);
+          flow.inputs.push(input);
+          break;
+        }
+        case 'OutputDecl':
+          flow.outputs.push({ name: m.name, type: toTypeRef(m.type), range: rangeOf(m) });
+          break;
+        case 'Trigger':
+          flow.triggers.push(trigger(m));
+          break;
+        case 'BudgetDecl':
+          flow.budgetTokens = m.limit.value;
+          break;
+      }
+    }
+    flow.body = this.statements(node.body, node.name, '');
+    return flow;
+  }
+
+  private test(node: ast.TestDecl): TestDef | undefined {
+    let flow: string | undefined;
+    let input: JsonValue = {};
+    let expect: Expr = { kind: 'literal', value: true };
+    const stubs: Record<string, StubSpec> = {};
+    for (const p of node.properties) {
+      switch (p.$type) {
+        case 'TestFlowProperty':
+          flow = p.flow.ref?.name ?? p.flow.$refText;
+          break;
+        case 'TestInputProperty':
+          input = constantValue(p.value);
+          break;
+        case 'TestStubProperty': {
+          const agent = p.agent.ref;
+          const name = agent?.name ?? p.agent.$refText;
+          const listOutput = agent?.properties.some((q) => ast.isOutputTypeProperty(q) && toTypeRef(q.type).kind === 'list') ?? false;
+          stubs[name] = stubSpec(p.value, listOutput);
+          break;
+        }
+        case 'TestExpectProperty':
+          expect = expr(p.condition);
+          break;
+      }
+    }
+    if (flow === undefined) return undefined;
+    return { name: node.name, flow, input, stubs, expect, range: rangeOf(node) };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Statements
+  // -------------------------------------------------------------------------------------------------------
+
+  private statements(nodes: ast.Statement[], flow: string, path: string): Statement[] {
+    return nodes.map((n, i) => this.statement(n, flow, path === '' ? `${i}` : `${path}.${i}`));
+  }
+
+  private statement(node: ast.Statement, flow: string, path: string): Statement {
+    const range = rangeOf(node);
+    const id = (kind: string): string => `${flow}/${kind}@${path}`;
+    const base = <T extends { range: SourceRange; doc?: string }>(s: T): T => setDoc(s, node);
+    switch (node.$type) {
+      case 'Step':
+        return base(this.step(node, flow, range));
+      case 'IfStatement': {
+        const branches: { condition: Expr; body: Statement[]; range: SourceRange }[] = [];
+        let current: ast.IfStatement | undefined = node;
+        let elseBody: Statement[] | undefined;
+        let index = 0;
+        while (current) {
+          branches.push({ condition: expr(current.condition), body: this.statements(current.body, flow, `${path}.${index}`), range: rangeOf(current) });
+          index++;
+          if (current.elseIf) current = current.elseIf;
+          else {
+            if (current.elseBody.length > 0 || hasElseKeyword(current)) elseBody = this.statements(current.elseBody, flow, `${path}.${index}`);
+            current = undefined;
+          }
+        }
+        const ifNode: Statement = { kind: 'if', id: id('if'), range, branches };
+        if (elseBody) ifNode.else = elseBody;
+        return base(ifNode);
+      }
+      case 'SwitchStatement': {
+        const sw: Statement = {
+          kind: 'switch',
+          id: id('switch'),
+          range,
+          subject: expr(node.subject),
+          cases: node.cases.map((c, i) => ({ values: c.values.map(expr), body: this.statements(c.body, flow, `${path}.${i}`), range: rangeOf(c) })),
+        };
+        if (node.hasDefault) sw.default = this.statements(node.defaultBody, flow, `${path}.${node.cases.length}`);
+        return base(sw);
+      }
+      case 'ParallelStatement':
+        return base({ kind: 'parallel', id: id('parallel'), range, branches: this.statements(node.branches, flow, path) });
+      case 'ForeachStatement': {
+        const loop: Statement = {
+          kind: 'foreach',
+          id: id('foreach'),
+          range,
+          variable: node.variable.name,
+          items: expr(node.items),
+          body: this.statements(node.body, flow, path),
+        };
+        if (node.concurrency) loop.concurrency = node.concurrency.value;
+        return base(loop);
+      }
+      case 'RepeatStatement':
+        return base({
+          kind: 'repeat',
+          id: id('repeat'),
+          range,
+          max: node.max?.value ?? 1,
+          body: this.statements(node.body, flow, path),
+          until: expr(node.until),
+        });
+      case 'ApprovalStatement': {
+        const approval: Statement = { kind: 'approval', id: `${flow}/${node.name}`, range, name: node.name };
+        for (const p of node.properties) {
+          if (p.$type === 'PromptProperty') approval.prompt = expr(p.value);
+          else if (p.$type === 'AssigneeProperty') approval.assignee = expr(p.value);
+          else if (p.$type === 'TimeoutProperty') setIfDefined(approval, 'timeoutMs', durationMs(p.value));
+          else if (p.$type === 'OptionsProperty') approval.options = [...p.values];
+        }
+        return base(approval);
+      }
+      case 'WaitStatement':
+        if (node.isEvent) {
+          const wait: Statement = { kind: 'waitEvent', id: id('wait'), range, event: node.event ?? '' };
+          if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));
+          return base(wait);
+        }
+        return base({ kind: 'wait', id: id('wait'), range, durationMs: node.duration ? durationMs(node.duration) ?? 0 : 0 });
+      case 'SetStatement':
+        return base({ kind: 'set', id: id('set'), range, output: node.output.ref?.name ?? node.output.$refText, value: expr(node.value) });
+      case 'LetStatement':
+        return base({ kind: 'let', id: id('let'), range, name: node.name, value: expr(node.value) });
+      case 'FailStatement':
+        return base({ kind: 'fail', id: id('fail'), range, message: expr(node.message) });
+    }
+  }
+
+  private step(node: ast.Step, flow: string, range: SourceRange): StepNode {
+    const target = node.target.ref;
+    const step: StepNode = {
+      kind: 'step',
+      id: `${flow}/${node.name}`,
+      range,
+      name: node.name,
+      target: ast.isFlowDecl(target) ? { kind: 'flow', name: target.name } : { kind: 'agent', name: target?.name ?? node.target.$refText },
+      onError: 'fail',
+    };
+    for (const p of node.properties) {
+      switch (p.$type) {
+        case 'PromptProperty':
+          step.prompt = expr(p.value);
+          break;
+        case 'InputProperty':
+          step.input = expr(p.value);
+          break;
+        case 'WhenProperty':
+          step.when = expr(p.condition);
+          break;
+        case 'OnErrorProperty':
+          step.onError = p.action === 'continue' ? 'continue' : 'fail';
+          break;
+        case 'CompensateProperty': {
+          const comp: CompensationDef = { agent: p.agent.ref?.name ?? p.agent.$refText, range: rangeOf(p) };
+          for (const q of p.properties) {
+            if (q.$type === 'PromptProperty') comp.prompt = expr(q.value);
+            else comp.input = expr(q.value);
+          }
+          step.compensate = comp;
+          break;
+        }
+        default:
+          this.setting(step, p);
+      }
+    }
+    return step;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Expressions
+// ---------------------------------------------------------------------------------------------------------
+
+/** Compiles an expression AST into an IR {@link Expr} (with its source range). */
+export function expr(node: ast.Expression): Expr {
+  const range = rangeOf(node);
+  switch (node.$type) {
+    case 'StringLiteral':
+      return { kind: 'literal', value: node.value, range };
+    case 'TemplateString': {
+      const parts: TemplatePart[] = [];
+      const text = (t: string): void => {
+        if (t !== '') parts.push({ kind: 'text', text: t });
+      };
+      text(node.head);
+      node.expressions.forEach((e, i) => {
+        parts.push({ kind: 'expr', expr: expr(e) });
+        text(i < node.middles.length ? node.middles[i] : node.tail);
+      });
+      return { kind: 'template', parts, range };
+    }
+    case 'NumberLiteral':
+      return { kind: 'literal', value: node.value, range };
+    case 'DurationLiteral':
+      return { kind: 'literal', value: parseDuration(node.value) ?? 0, range };
+    case 'BooleanLiteral':
+      return { kind: 'literal', value: node.value, range };
+    case 'NullLiteral':
+      return { kind: 'literal', value: null, range };
+    case 'ListLiteral':
+      return { kind: 'list', items: node.items.map(expr), range };
+    case 'RecordLiteral':
+      return { kind: 'record', fields: node.entries.map((e) => ({ key: e.key, value: expr(e.value) })), range };
+    case 'InputRef':
+      return { kind: 'member', object: { kind: 'ref', name: 'input', range }, property: node.input.ref?.name ?? node.input.$refText, range };
+    case 'OutputRef':
+      return { kind: 'member', object: { kind: 'ref', name: 'output', range }, property: node.output.ref?.name ?? node.output.$refText, range };
+    case 'RunStatusRef':
+      return { kind: 'ref', name: 'status', range };
+    case 'NameRef':
+      return { kind: 'ref', name: node.ref.ref?.name ?? node.ref.$refText, range };
+    case 'MemberAccess':
+      return { kind: 'member', object: expr(node.receiver), property: node.member, range };
+    case 'IndexAccess':
+      return { kind: 'index', object: expr(node.receiver), index: expr(node.index), range };
+    case 'UnaryExpression':
+      return { kind: 'unary', op: node.op as '!' | '-', operand: expr(node.operand), range };
+    case 'BinaryExpression':
+      return { kind: 'binary', op: node.op as Extract<Expr, { kind: 'binary' }>['op'], left: expr(node.left), right: expr(node.right), range };
+    case 'ConditionalExpression':
+      return { kind: 'conditional', test: expr(node.test), then: expr(node.then), else: expr(node.else), range };
+    case 'FunctionCall':
+      return { kind: 'call', fn: node.function, args: node.args.map(expr), range };
+  }
+}
+
+/**
+ * The JSON value of a constant expression (literals, lists, records, negative numbers, templates
+ * without `${…}`). Anything else becomes `null`; the checker reports non-constant values.
+ */
+export function constantValue(node: ast.Expression): JsonValue {
+  switch (node.$type) {
+    case 'StringLiteral':
+      return node.value;
+    case 'TemplateString':
+      return constantText(node);
+    case 'NumberLiteral':
+      return node.value;
+    case 'DurationLiteral':
+      return parseDuration(node.value) ?? 0;
+    case 'BooleanLiteral':
+      return node.value;
+    case 'NullLiteral':
+      return null;
+    case 'ListLiteral':
+      return node.items.map(constantValue);
+    case 'RecordLiteral': {
+      const record: Record<string, JsonValue> = {};
+      for (const e of node.entries) {
+        if (e.key === '__proto__' || e.key === 'constructor' || e.key === 'prototype') continue;
+        record[e.key] = constantValue(e.value);
+      }
+      return record;
+    }
+    case 'UnaryExpression':
+      if (node.op === '-' && ast.isNumberLiteral(node.operand)) return -node.operand.value;
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** Whether an expression is a constant (see {@link constantValue}). */
+export function isConstant(node: ast.Expression): boolean {
+  switch (node.$type) {
+    case 'StringLiteral':
+    case 'NumberLiteral':
+    case 'DurationLiteral':
+    case 'BooleanLiteral':
+    case 'NullLiteral':
+      return true;
+    case 'TemplateString':
+      return node.expressions.length === 0;
+    case 'ListLiteral':
+      return node.items.every(isConstant);
+    case 'RecordLiteral':
+      return node.entries.every((e) => isConstant(e.value));
+    case 'UnaryExpression':
+      return node.op === '-' && ast.isNumberLiteral(node.operand);
+    default:
+      return false;
+  }
+}
+
+function constantText(node: ast.StringValue): string {
+  if (node.$type === 'StringLiteral') return node.value;
+  return [node.head, ...node.middles, node.tail].join('');
+}
+
+/** Whether a call is a stub `error("…")` item. */
+export function isStubError(node: ast.Expression): node is ast.FunctionCall {
+  return ast.isFunctionCall(node) && node.function === 'error';
+}
+
+function stubItem(node: ast.Expression): StubItem {
+  if (isStubError(node)) {
+    const message = node.args[0] ? constantValue(node.args[0]) : 'stub error';
+    return { kind: 'error', message: typeof message === 'string' ? message : JSON.stringify(message) };
+  }
+  return { kind: 'value', value: constantValue(node) };
+}
+
+/**
+ * A stub value as per-call items: a top-level list is one item per call, unless the agent's output type
+ * is itself a list (then the list is the single value).
+ */
+export function stubSpec(node: ast.Expression, outputIsList: boolean): StubSpec {
+  if (ast.isListLiteral(node) && !outputIsList) return { items: node.items.length ? node.items.map(stubItem) : [{ kind: 'value', value: [] }] };
+  return { items: [stubItem(node)] };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------
+
+function trigger(node: ast.Trigger): Trigger {
+  const range = rangeOf(node);
+  switch (node.kind) {
+    case 'webhook':
+      return { kind: 'webhook', path: node.value, range };
+    case 'schedule':
+      return { kind: 'schedule', cron: node.value, range };
+    default:
+      return { kind: 'event', event: node.value, range };
+  }
+}
+
+function durationMs(node: ast.DurationValue): number | undefined {
+  return typeof node.value === 'number' ? undefined : parseDuration(node.value);
+}
+
+function hasElseKeyword(node: ast.IfStatement): boolean {
+  return node.$cstNode?.text.includes('else') ?? false;
+}
+
+function setIfDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/** The 1-based source range of a node (`file` is its document's path). */
+export function rangeOf(node: AstNode): SourceRange {
+  const file = AstUtils.getDocument(node).uri.fsPath;
+  const r = node.$cstNode?.range;
+  if (!r) return { file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  return { file, start: { line: r.start.line + 1, column: r.start.character + 1 }, end: { line: r.end.line + 1, column: r.end.character + 1 } };
+}
+
+/** Reads the `/** … *\/` comment right before a node, without its delimiters and leading `*`. */
+function docOf(node: AstNode): string | undefined {
+  const comment = CstUtils.findCommentNode(node.$cstNode, ['ML_COMMENT']);
+  return comment && comment.text.startsWith('/**') ? cleanDoc(comment.text) : undefined;
+}
+
+function cleanDoc(text: string): string {
+  return text
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
+    .join('\n')
+    .trim();
+}
+
+function setDoc<T extends { doc?: string }>(target: T, node: AstNode): T {
+  const doc = docOf(node);
+  if (doc) target.doc = doc;
+  return target;
+}
+
+/** Compiles documents to a definition with a fresh builder (for callers without the services). */
+export function compileWorkflow(documents: LangiumDocument[]): WorkflowDefinition {
+  return new BatonIrBuilder().build(documents);
+}

@@ -1,0 +1,60 @@
+import type { FlowDef, Statement, WorkflowDefinition } from '@baton/protocol';
+import { UsageError } from './errors.js';
+import { displayPath } from './output/terminal.js';
+
+/**
+ * Chooses the flow `baton run`/`graph` works on (docs/language.md, "entry flow"): the `--flow` name; else
+ * the only flow declared in the file; else the file's entry flow — the one flow of the file that no other
+ * flow of the file calls as a sub-flow.
+ * @throws UsageError naming the candidates when the name is unknown or the choice is ambiguous.
+ */
+export function pickFlow(definition: WorkflowDefinition, entryFile: string, name: string | undefined): FlowDef {
+  const inFile = Object.values(definition.flows).filter((f) => f.range.file === entryFile);
+  if (name !== undefined) {
+    const flow = definition.flows[name];
+    if (!flow) {
+      const known = (inFile.length ? inFile : Object.values(definition.flows)).map((f) => f.name);
+      throw new UsageError(
+        `--flow ${name}: ${displayPath(entryFile)} has no flow named "${name}"` + (known.length ? `; its flows are ${known.join(', ')}` : ''),
+      );
+    }
+    return flow;
+  }
+  if (inFile.length === 0) throw new UsageError(`${displayPath(entryFile)}: this file declares no flow`);
+  if (inFile.length === 1) return inFile[0];
+  const called = new Set<string>();
+  for (const flow of inFile) collectSubflowCalls(flow.body, called);
+  const entries = inFile.filter((f) => !called.has(f.name));
+  if (entries.length === 1) return entries[0];
+  throw new UsageError(
+    `${displayPath(entryFile)} declares several flows (${inFile.map((f) => f.name).join(', ')}); choose one with --flow`,
+  );
+}
+
+/** Adds the names of the flows called as sub-flows anywhere in `body` to `into`. */
+export function collectSubflowCalls(body: Statement[], into: Set<string>): void {
+  for (const s of body) {
+    switch (s.kind) {
+      case 'step':
+        if (s.target.kind === 'flow') into.add(s.target.name);
+        break;
+      case 'if':
+        s.branches.forEach((b) => collectSubflowCalls(b.body, into));
+        if (s.else) collectSubflowCalls(s.else, into);
+        break;
+      case 'switch':
+        s.cases.forEach((c) => collectSubflowCalls(c.body, into));
+        if (s.default) collectSubflowCalls(s.default, into);
+        break;
+      case 'parallel':
+        collectSubflowCalls(s.branches, into);
+        break;
+      case 'foreach':
+      case 'repeat':
+        collectSubflowCalls(s.body, into);
+        break;
+      default:
+        break;
+    }
+  }
+}

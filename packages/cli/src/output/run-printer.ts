@@ -1,0 +1,169 @@
+import { displayPath, formatDuration, preview, type Output } from './terminal.js';
+
+/**
+ * The fields of a run event the printers read. Run events are the `RunEvent` union of
+ * `@baton/protocol`; this is the subset both printers need, so the printers stay independent of
+ * event kinds they do not draw.
+ */
+export interface PrintableEvent {
+  type: string;
+  runId: string;
+  time: string;
+  step?: string;
+  node?: string;
+  agent?: string;
+  status?: string;
+  output?: unknown;
+  error?: { code: string; message: string };
+  durationMs?: number;
+  attempts?: number;
+  attempt?: number;
+  delayMs?: number;
+  branch?: string;
+  label?: string;
+  task?: string;
+  assignee?: string;
+  decision?: string;
+  by?: string;
+  event?: string;
+  outputs?: Record<string, unknown>;
+  flow?: string;
+  waitingOn?: unknown;
+  [key: string]: unknown;
+}
+
+/** Receives a run's events as they happen and prints them. */
+export interface RunPrinter {
+  onEvent(event: PrintableEvent): void;
+}
+
+/** `--json`: one JSON object per line per event, exactly as the runtime produced it (spec section 7). */
+export function jsonPrinter(output: Output): RunPrinter {
+  return { onEvent: (event) => output.out(JSON.stringify(event)) };
+}
+
+/** Context the human printer shows in its header and closing lines. */
+export interface HumanPrinterContext {
+  storePath: string;
+  agentsMode: 'stub' | 'real';
+}
+
+/**
+ * Human output for a run: a header, one line per finished step (status symbol, step, agent, duration,
+ * attempts), branch decisions, retries, compensations, approvals and waits, and a closing line with
+ * the status, time, step count and where the run is stored.
+ */
+export function humanPrinter(output: Output, context: HumanPrinterContext): RunPrinter {
+  const c = output.colors;
+  let width = 18;
+  let stepsFinished = 0;
+  let startedAt: number | undefined;
+  const pad = (text: string): string => {
+    width = Math.max(width, Math.min(text.length + 2, 40));
+    return text.padEnd(width);
+  };
+  const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
+
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'run.started':
+          startedAt = Date.parse(e.time);
+          output.out(`${c.bold('▶ ' + (e.flow ?? 'flow'))}  ${c.dim(`run ${e.runId} · ${context.agentsMode} agents`)}`);
+          break;
+        case 'run.resumed':
+          startedAt = startedAt ?? Date.parse(e.time);
+          output.out(`${c.bold('▶ resumed ' + (e.flow ?? ''))}  ${c.dim(`run ${e.runId}`)}`);
+          break;
+        case 'step.retrying':
+          output.out(
+            `  ${c.yellow('↻')} ${pad(e.step ?? '')}${c.dim(e.agent ?? '')}  attempt ${e.attempt ?? '?'} failed: ${e.error?.message ?? ''}` +
+              (e.delayMs !== undefined ? c.dim(` — retrying in ${formatDuration(e.delayMs)}`) : ''),
+          );
+          break;
+        case 'step.finished': {
+          stepsFinished++;
+          const agent = c.dim((e.agent ?? '').padEnd(24));
+          const duration = c.dim(formatDuration(e.durationMs ?? 0).padStart(8));
+          if (e.status === 'succeeded') {
+            output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}`);
+          } else if (e.status === 'skipped') {
+            output.out(`  ${c.dim('○')} ${pad(e.step ?? '')}${agent}${c.dim('skipped'.padStart(8))}`);
+          } else {
+            output.out(
+              `  ${c.red('✗')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}  ${c.red(e.error?.message ?? e.status ?? 'failed')}`,
+            );
+          }
+          break;
+        }
+        case 'branch.taken':
+          output.out(`  ${c.cyan('↳')} ${c.dim(String(e.label ?? e.branch ?? ''))}`);
+          break;
+        case 'compensation.started':
+          output.out(`  ${c.magenta('↺')} ${pad('undo ' + (e.step ?? ''))}${c.dim(e.agent ?? '')}`);
+          break;
+        case 'compensation.finished':
+          if (e.status && e.status !== 'succeeded') output.out(`  ${c.red('✗')} ${pad('undo ' + (e.step ?? ''))}${c.red(e.error?.message ?? 'failed')}`);
+          break;
+        case 'approval.requested':
+          output.out(`  ${c.yellow('⏸')} ${pad(e.task ?? '')}${c.dim('approval')}${e.assignee ? c.dim(` for ${e.assignee}`) : ''}`);
+          break;
+        case 'approval.decided':
+          output.out(`  ${c.green('✓')} ${pad(e.task ?? '')}${c.dim('approval')}  ${e.decision ?? ''}${e.by ? c.dim(` by ${e.by}`) : ''}`);
+          break;
+        case 'run.succeeded':
+        case 'run.failed':
+        case 'run.cancelled':
+        case 'run.waiting':
+          closing(e);
+          break;
+        default:
+          break;
+      }
+    },
+  };
+
+  function closing(e: PrintableEvent): void {
+    const elapsed = startedAt !== undefined ? formatDuration(Date.parse(e.time) - startedAt) : '';
+    const steps = `${stepsFinished} step${stepsFinished === 1 ? '' : 's'}`;
+    const outputs = e.outputs && Object.keys(e.outputs).length > 0
+      ? Object.entries(e.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')
+      : '';
+    output.out('');
+    switch (e.type) {
+      case 'run.succeeded':
+        output.out(`${c.green(c.bold('✓ succeeded'))} in ${elapsed} · ${steps}${outputs ? c.dim(' · ' + outputs) : ''}`);
+        break;
+      case 'run.failed':
+        output.out(`${c.red(c.bold('✗ failed'))} in ${elapsed} · ${steps} · ${c.red(`${e.error?.code ?? 'ERROR'}: ${e.error?.message ?? ''}`)}`);
+        break;
+      case 'run.cancelled':
+        output.out(`${c.yellow(c.bold('■ cancelled'))} after ${elapsed} · ${steps}`);
+        break;
+      case 'run.waiting':
+        output.out(`${c.yellow(c.bold('⏸ waiting'))} after ${elapsed} · ${steps} · ${describeWait(e.waitingOn, e.runId)}`);
+        break;
+    }
+    output.out(c.dim(`  run ${e.runId} stored in ${displayPath(context.storePath)} — baton runs show ${e.runId}`));
+  }
+}
+
+/** One line saying what a waiting run waits for and the command that continues it. */
+export function describeWait(waitingOn: unknown, runId: string): string {
+  const items = Array.isArray(waitingOn) ? waitingOn : waitingOn ? [waitingOn] : [];
+  if (items.length === 0) return `continue with: baton resume ${runId}`;
+  return items
+    .map((w: Record<string, unknown>) => {
+      switch (w.kind) {
+        case 'approval':
+          return `approval "${w.task}"${w.assignee ? ` for ${w.assignee}` : ''} — baton approve ${runId} ${w.task} [--reject]`;
+        case 'event':
+          return `event "${w.event}" — baton send ${runId} ${w.event} --data '{…}'`;
+        case 'timer':
+          return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}`;
+        default:
+          return `baton resume ${runId}`;
+      }
+    })
+    .join('; ');
+}
