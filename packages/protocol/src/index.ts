@@ -1,2 +1,3 @@
 export type * from './ir.js';
+export type * from './events.js';
 export * from './functions.js';

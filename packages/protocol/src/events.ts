@@ -1,0 +1,241 @@
+import type { JsonValue } from './ir.js';
+
+/**
+ * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
+ * printed by the CLI (`--json` prints them as they are) and, later, forwarded unchanged to the editor.
+ *
+ * Every event has `type`, `runId`, `seq` (1, 2, … within the run) and `time` (ISO 8601). Step events name
+ * the step instance the user sees in `step` (`intake`, `migrate[0]`, `incident/page` for a sub-flow's step)
+ * and the IR node id in `node`, so the graph overlay needs no mapping.
+ */
+export type RunEvent =
+  | RunStartedEvent
+  | RunResumedEvent
+  | StepStartedEvent
+  | StepRetryingEvent
+  | StepFinishedEvent
+  | BranchTakenEvent
+  | CompensationStartedEvent
+  | CompensationFinishedEvent
+  | ApprovalRequestedEvent
+  | ApprovalDecidedEvent
+  | WaitStartedEvent
+  | TimerFiredEvent
+  | EventWaitingEvent
+  | EventReceivedEvent
+  | OutputSetEvent
+  | ValueRecordedEvent
+  | CancelRequestedEvent
+  | RunWaitingEvent
+  | RunSucceededEvent
+  | RunFailedEvent
+  | RunCancelledEvent;
+
+/** Fields every event has. */
+export interface RunEventBase {
+  runId: string;
+  /** 1-based position in the run's log. */
+  seq: number;
+  /** ISO 8601. */
+  time: string;
+}
+
+/** An error as events and results carry it: a stable code and a message for people. */
+export interface RunError {
+  code: string;
+  message: string;
+}
+
+/** How a step ended. */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped';
+
+/** A run's state in the store. `interrupted`: stopped by the user (Ctrl-C) and resumable. */
+export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** What a waiting run waits for. */
+export type WaitingOn =
+  | { kind: 'approval'; task: string; node: string; assignee?: string; prompt?: string; deadline?: string; options: string[] }
+  | { kind: 'event'; key: string; node: string; event: string; deadline?: string }
+  | { kind: 'timer'; key: string; node: string; until: string };
+
+export interface RunStartedEvent extends RunEventBase {
+  type: 'run.started';
+  flow: string;
+  inputs: Record<string, JsonValue>;
+  file?: string;
+}
+
+export interface RunResumedEvent extends RunEventBase {
+  type: 'run.resumed';
+  flow: string;
+}
+
+export interface StepStartedEvent extends RunEventBase {
+  type: 'step.started';
+  step: string;
+  node: string;
+  /** The agent called, or the sub-flow for a sub-flow step. */
+  agent: string;
+  target: 'agent' | 'flow';
+}
+
+export interface StepRetryingEvent extends RunEventBase {
+  type: 'step.retrying';
+  step: string;
+  node: string;
+  agent: string;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  /** Wait before the next attempt, ms. */
+  delayMs: number;
+  error: RunError;
+  /** The stub call index the failed attempt used. */
+  callIndex: number;
+}
+
+export interface StepFinishedEvent extends RunEventBase {
+  type: 'step.finished';
+  step: string;
+  node: string;
+  agent: string;
+  status: StepStatus;
+  output?: JsonValue;
+  error?: RunError;
+  /** Wall time of all attempts, ms. */
+  durationMs: number;
+  attempts: number;
+  tokens: number;
+  /** The stub call indexes this step's attempts used (empty for sub-flows and skipped steps). */
+  callIndexes: number[];
+}
+
+export interface BranchTakenEvent extends RunEventBase {
+  type: 'branch.taken';
+  node: string;
+  /** Scope of the decision: loop indexes and sub-flow prefix, e.g. `incident/` or `[2]`. */
+  scope: string;
+  /** Index of the branch taken (if/else-if arms and cases in order; `else`/`default` last); -1 for none. */
+  branch: number;
+  /** For people: `if intake.output.severity == "CRITICAL" → then`. */
+  label: string;
+}
+
+export interface CompensationStartedEvent extends RunEventBase {
+  type: 'compensation.started';
+  /** The step being undone. */
+  step: string;
+  node: string;
+  agent: string;
+}
+
+export interface CompensationFinishedEvent extends RunEventBase {
+  type: 'compensation.finished';
+  step: string;
+  node: string;
+  agent: string;
+  status: 'succeeded' | 'failed';
+  output?: JsonValue;
+  error?: RunError;
+  durationMs: number;
+  callIndexes: number[];
+}
+
+export interface ApprovalRequestedEvent extends RunEventBase {
+  type: 'approval.requested';
+  /** The approval instance key (its name, with loop indexes / sub-flow prefix). */
+  task: string;
+  node: string;
+  prompt?: string;
+  assignee?: string;
+  /** ISO 8601, when the approval has a timeout. */
+  deadline?: string;
+  options: string[];
+}
+
+export interface ApprovalDecidedEvent extends RunEventBase {
+  type: 'approval.decided';
+  task: string;
+  node: string;
+  decision: string;
+  by?: string;
+  comment?: string;
+}
+
+export interface WaitStartedEvent extends RunEventBase {
+  type: 'wait.started';
+  key: string;
+  node: string;
+  durationMs: number;
+  /** ISO 8601. */
+  until: string;
+}
+
+export interface TimerFiredEvent extends RunEventBase {
+  type: 'timer.fired';
+  key: string;
+  node: string;
+}
+
+export interface EventWaitingEvent extends RunEventBase {
+  type: 'event.waiting';
+  key: string;
+  node: string;
+  event: string;
+  deadline?: string;
+}
+
+export interface EventReceivedEvent extends RunEventBase {
+  type: 'event.received';
+  event: string;
+  data: JsonValue;
+  /** The `wait event` instance it was delivered to; absent when its deadline passed instead. */
+  key?: string;
+  timedOut?: boolean;
+}
+
+export interface OutputSetEvent extends RunEventBase {
+  type: 'output.set';
+  node: string;
+  scope: string;
+  name: string;
+  value: JsonValue;
+}
+
+/** A non-deterministic value (`now()`) recorded so a resumed run sees the same value. */
+export interface ValueRecordedEvent extends RunEventBase {
+  type: 'value.recorded';
+  key: string;
+  value: JsonValue;
+}
+
+export interface CancelRequestedEvent extends RunEventBase {
+  type: 'cancel.requested';
+  by?: string;
+}
+
+export interface RunWaitingEvent extends RunEventBase {
+  type: 'run.waiting';
+  waitingOn: WaitingOn[];
+  outputs: Record<string, JsonValue>;
+}
+
+export interface RunSucceededEvent extends RunEventBase {
+  type: 'run.succeeded';
+  outputs: Record<string, JsonValue>;
+}
+
+export interface RunFailedEvent extends RunEventBase {
+  type: 'run.failed';
+  error: RunError;
+  /** The step whose failure ended the run, when one did. */
+  step?: string;
+  outputs: Record<string, JsonValue>;
+}
+
+export interface RunCancelledEvent extends RunEventBase {
+  type: 'run.cancelled';
+  outputs: Record<string, JsonValue>;
+}
+
+/** An event before the store numbers and timestamps it. */
+export type NewRunEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'time' | 'runId'> : never) : never;

@@ -1,0 +1,540 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import type { JsonValue, NewRunEvent, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { BatonError } from '../errors.js';
+import { newRunId } from './run-id.js';
+
+const { Database } = sqlite;
+type Db = InstanceType<typeof Database>;
+type Stmt = ReturnType<Db['prepare']>;
+
+/** The schema version written to `meta`; a store with a newer one is refused (`STORE_TOO_NEW`). */
+export const SCHEMA_VERSION = 1;
+
+/** A run as the `runs` table holds it. Times are ISO 8601. */
+export interface RunRecord {
+  id: string;
+  flow: string;
+  file: string | null;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  error: RunError | null;
+  waitingOn: WaitingOn[];
+  cancelRequested: boolean;
+}
+
+/** Options of {@link RunStore.open}. */
+export interface RunStoreOptions {
+  /**
+   * `normal` (default): commits are written without fsync — durable when the process crashes or is
+   * killed, not on power loss. `full`: fsync on every commit (about 5× slower here).
+   */
+  sync?: 'normal' | 'full';
+  /** How long to retry while another process holds the store, ms (default 10,000). */
+  busyTimeoutMs?: number;
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+/** A lock directory older than this, with no live owner, was left by a crashed process. */
+const STALE_LOCK_MS = 10_000;
+/** How long a burst of writes may keep the store locked after its last write, ms. */
+const IDLE_RELEASE_MS = 25;
+/** The longest a burst keeps the lock before letting other processes in, ms. */
+const MAX_HOLD_MS = 500;
+
+/**
+ * The run store: an embedded SQLite database (node-sqlite3-wasm, WebAssembly — no native module, so it
+ * runs in any Node and in VS Code's Electron extension host) holding each run as an append-only event
+ * log plus a `runs` table.
+ *
+ * Writes are group-committed: {@link append} buffers events and {@link flush} writes everything buffered
+ * in one transaction. The engine flushes before any step starts and whenever a run stops, so a step's
+ * completion is stored before a later step can run, and siblings finishing together share a transaction.
+ *
+ * Locking: node-sqlite3-wasm locks the database by creating the directory `<db>.lock` for every
+ * transaction. During a burst of writes the store keeps that lock (SQLite's exclusive locking mode),
+ * which makes a commit ~15× cheaper, and releases it after 25 ms without writes or 500 ms of holding,
+ * so other processes (`baton runs list`, `baton approve`) get their turn; they retry while it is held.
+ * An `<db>.owner` file names the holding process, so a lock left by a crashed process is recognised and
+ * removed (also when it is older than 10 s with no owner).
+ *
+ * Errors (BatonError codes): `STORE_NOT_A_DATABASE` (the file exists and is not SQLite — it is left
+ * untouched), `STORE_TOO_NEW`, `STORE_BUSY`, `STORE_UNREADABLE`, `RUN_NOT_FOUND`, `RUN_FINISHED`,
+ * `TASK_NOT_WAITING`, `EVENT_NOT_AWAITED`, `RUN_ID_AMBIGUOUS`.
+ */
+export class RunStore {
+  private readonly db: Db;
+  private readonly pending: { runId: string; event: RunEvent }[] = [];
+  private readonly nextSeq = new Map<string, number>();
+  private readonly insertEvent: Stmt;
+  private holding = false;
+  private holdSince = 0;
+  private releaseTimer: NodeJS.Timeout | undefined;
+  private readonly ownerFile: string;
+  private readonly lockDir: string;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    db: Db,
+    private readonly options: Required<RunStoreOptions>,
+  ) {
+    this.db = db;
+    this.ownerFile = `${path}.owner`;
+    this.lockDir = `${path}.lock`;
+    this.withBusyRetry(() => this.migrate());
+    this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  /**
+   * Opens (creating it and its folder if needed) the store at `file`, or an in-memory store for
+   * `:memory:`.
+   * @throws BatonError `STORE_NOT_A_DATABASE`, `STORE_TOO_NEW`, `STORE_UNREADABLE`, `STORE_BUSY`.
+   */
+  static open(file: string, options: RunStoreOptions = {}): RunStore {
+    const full = file === ':memory:' ? file : path.resolve(file);
+    if (full !== ':memory:') {
+      checkIsDatabase(full);
+      mkdirSync(path.dirname(full), { recursive: true });
+    }
+    let db: Db;
+    try {
+      db = new Database(full);
+    } catch (error) {
+      throw new BatonError('STORE_UNREADABLE', `cannot open the run store ${file}: ${(error as Error).message}`);
+    }
+    return new RunStore(full, db, { sync: options.sync ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
+  }
+
+  private migrate(): void {
+    this.db.exec(`PRAGMA journal_mode = PERSIST; PRAGMA synchronous = ${this.options.sync === 'full' ? 'FULL' : 'OFF'};`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        flow TEXT NOT NULL,
+        file TEXT,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        inputs TEXT NOT NULL,
+        outputs TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        waiting_on TEXT NOT NULL DEFAULT '[]',
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        definition TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+      CREATE TABLE IF NOT EXISTS events (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        time TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+    `);
+    const row = this.db.get('SELECT value FROM meta WHERE key = ?', ['schema']) as { value: string } | null;
+    if (!row) this.db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
+    else if (Number(row.value) > SCHEMA_VERSION) {
+      throw new BatonError('STORE_TOO_NEW', `the run store ${this.path} was written by a newer Baton (schema ${row.value})`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Runs
+  // -------------------------------------------------------------------------------------------------------
+
+  /** Creates a run record (status `running`) and returns its id, a ULID (ids sort by start time). */
+  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string }): string {
+    const id = newRunId();
+    this.withBusyRetry(() =>
+      this.db.run(
+        'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [id, init.flow, init.file ?? null, 'running', init.startedAt, JSON.stringify(init.inputs), JSON.stringify(init.definition)],
+      ),
+    );
+    this.nextSeq.set(id, 1);
+    return id;
+  }
+
+  /** Updates a run's state columns (buffered events are flushed first, in the same transaction). */
+  updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[] }): void {
+    const sets: string[] = [];
+    const values: (string | null)[] = [];
+    if (fields.status !== undefined) (sets.push('status = ?'), values.push(fields.status));
+    if (fields.finishedAt !== undefined) (sets.push('finished_at = ?'), values.push(fields.finishedAt));
+    if (fields.outputs !== undefined) (sets.push('outputs = ?'), values.push(JSON.stringify(fields.outputs)));
+    if (fields.error !== undefined) (sets.push('error = ?'), values.push(fields.error ? JSON.stringify(fields.error) : null));
+    if (fields.waitingOn !== undefined) (sets.push('waiting_on = ?'), values.push(JSON.stringify(fields.waitingOn)));
+    if (sets.length === 0) return;
+    this.transaction(() => {
+      this.writePending();
+      this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+    });
+  }
+
+  /** A run by id or unique id prefix; `undefined` when none. @throws BatonError `RUN_ID_AMBIGUOUS`. */
+  findRun(idOrPrefix: string): RunRecord | undefined {
+    const rows = this.withBusyRetry(() =>
+      this.db.all('SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 3', [idOrPrefix, `${escapeLike(idOrPrefix)}%`]),
+    ) as unknown as RunRow[];
+    const exact = rows.find((r) => r.id === idOrPrefix);
+    if (exact) return toRecord(exact);
+    if (rows.length > 1) throw new BatonError('RUN_ID_AMBIGUOUS', `run id prefix "${idOrPrefix}" matches several runs; give more characters`);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** A run by id or prefix. @throws BatonError `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`. */
+  getRun(idOrPrefix: string): RunRecord {
+    const run = this.findRun(idOrPrefix);
+    if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id "${idOrPrefix}" in ${this.path}`);
+    return run;
+  }
+
+  /** The compiled definition stored with a run (so resuming does not depend on the file being unchanged). */
+  getDefinition(id: string): WorkflowDefinition {
+    const row = this.withBusyRetry(() => this.db.get('SELECT definition FROM runs WHERE id = ?', [id])) as { definition: string } | null;
+    if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${id}"`);
+    return JSON.parse(row.definition) as WorkflowDefinition;
+  }
+
+  /** Runs, newest first. `limit` defaults to 50. */
+  listRuns(filter: { status?: RunStatus; flow?: string; limit?: number } = {}): RunRecord[] {
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (filter.status) (where.push('status = ?'), values.push(filter.status));
+    if (filter.flow) (where.push('flow = ?'), values.push(filter.flow));
+    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
+    return rows.map(toRecord);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Events
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Numbers, timestamps and buffers an event of run `runId`; it is written by the next {@link flush}.
+   * @returns the complete event.
+   */
+  append(runId: string, event: NewRunEvent, time = new Date()): RunEvent {
+    let seq = this.nextSeq.get(runId);
+    if (seq === undefined) {
+      const row = this.withBusyRetry(() => this.db.get('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId])) as { seq: number | null } | null;
+      seq = (row?.seq ?? 0) + 1;
+    }
+    this.nextSeq.set(runId, seq + 1);
+    const full = { ...event, runId, seq, time: time.toISOString() } as RunEvent;
+    this.pending.push({ runId, event: full });
+    return full;
+  }
+
+  /** Writes every buffered event in one transaction. Cheap when nothing is buffered. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.transaction(() => this.writePending());
+  }
+
+  private writePending(): void {
+    for (const { runId, event } of this.pending) {
+      this.insertEvent.run([runId, event.seq, event.type, event.time, JSON.stringify(event)]);
+    }
+    this.pending.length = 0;
+  }
+
+  /** The run's events in order (buffered ones included). */
+  getEvents(runId: string): RunEvent[] {
+    const rows = this.withBusyRetry(() => this.db.all('SELECT data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { data: string }[];
+    const events = rows.map((r) => JSON.parse(r.data) as RunEvent);
+    for (const p of this.pending) if (p.runId === runId) events.push(p.event);
+    return events;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Decisions, signals, cancellation (from another process or the same one)
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Records a decision on a waiting approval. The run is not continued here: call `resumeRun`.
+   * @param decision `approved`, `rejected` or one of the approval's options.
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING` (no such approval waiting —
+   *   the message lists the waiting ones), `DECISION_INVALID`.
+   */
+  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): RunEvent {
+    const run = this.getRun(runId);
+    assertNotFinished(run);
+    const waiting = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'approval' }> => w.kind === 'approval');
+    const target = waiting.find((w) => w.task === task);
+    if (!target) {
+      const names = waiting.map((w) => w.task);
+      throw new BatonError(
+        'TASK_NOT_WAITING',
+        `run ${run.id} has no approval "${task}" waiting` + (names.length ? `; waiting: ${names.join(', ')}` : run.status === 'waiting' ? '' : ` (the run is ${run.status})`),
+      );
+    }
+    const allowed = new Set(['approved', 'rejected', ...target.options]);
+    if (!allowed.has(decision.decision)) {
+      throw new BatonError('DECISION_INVALID', `"${decision.decision}" is not a decision of approval "${task}"; use one of ${[...allowed].join(', ')}`);
+    }
+    const event = this.append(run.id, { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment });
+    this.flush();
+    return event;
+  }
+
+  /**
+   * Delivers an event to a run waiting for it (`wait event "name"`).
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`.
+   */
+  recordSignal(runId: string, eventName: string, data: JsonValue): RunEvent {
+    const run = this.getRun(runId);
+    assertNotFinished(run);
+    const target = run.waitingOn.find((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event' && w.event === eventName);
+    if (!target) {
+      const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
+      throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
+    }
+    const event = this.append(run.id, { type: 'event.received', event: eventName, data, key: target.key });
+    this.flush();
+    return event;
+  }
+
+  /**
+   * Asks a run to stop. A waiting or interrupted run becomes `cancelled` at once (with a `run.cancelled`
+   * event); a running one stops at its next step.
+   * @returns the run's status after the request.
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
+   */
+  requestCancel(runId: string, by?: string): RunStatus {
+    const run = this.getRun(runId);
+    assertNotFinished(run);
+    this.append(run.id, { type: 'cancel.requested', by });
+    if (run.status === 'running') {
+      this.transaction(() => {
+        this.writePending();
+        this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
+      });
+      return 'running';
+    }
+    this.append(run.id, { type: 'run.cancelled', outputs: run.outputs });
+    this.updateRun(run.id, { status: 'cancelled', finishedAt: new Date().toISOString(), waitingOn: [] });
+    return 'cancelled';
+  }
+
+  /** Whether someone asked this run to stop. */
+  isCancelRequested(runId: string): boolean {
+    const row = this.withBusyRetry(() => this.db.get('SELECT cancel_requested FROM runs WHERE id = ?', [runId])) as { cancel_requested: number } | null;
+    return row?.cancel_requested === 1;
+  }
+
+  /** Flushes, releases the lock and closes the database. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.release();
+    this.closed = true;
+    try {
+      this.insertEvent.finalize();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Transactions and locking
+  // -------------------------------------------------------------------------------------------------------
+
+  private transaction(body: () => void): void {
+    this.withBusyRetry(() => {
+      this.hold();
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        body();
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    this.scheduleRelease();
+  }
+
+  /** Keeps the database lock across commits (exclusive locking mode) and names this process as owner. */
+  private hold(): void {
+    if (this.holding || this.path === ':memory:') return;
+    this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    this.holding = true;
+    this.holdSince = Date.now();
+    try {
+      writeFileSync(this.ownerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
+    } catch {
+      // the owner file only helps other processes recognise a stale lock
+    }
+  }
+
+  private scheduleRelease(): void {
+    if (!this.holding) return;
+    if (Date.now() - this.holdSince >= MAX_HOLD_MS) return this.release();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => this.release(), IDLE_RELEASE_MS);
+    this.releaseTimer.unref();
+  }
+
+  /** Lets other processes in: back to normal locking, which drops the lock at the next access. */
+  private release(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    if (!this.holding) return;
+    this.holding = false;
+    try {
+      this.db.exec('PRAGMA locking_mode = NORMAL');
+      this.db.get('SELECT 1 FROM meta LIMIT 1');
+    } finally {
+      try {
+        unlinkSync(this.ownerFile);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Runs `body`, retrying while another process holds the database (up to `busyTimeoutMs`). */
+  private withBusyRetry<T>(body: () => T): T {
+    const deadline = Date.now() + this.options.busyTimeoutMs;
+    let delay = 2;
+    for (;;) {
+      try {
+        return body();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        if (this.holding) this.holding = false;
+        if (this.removeStaleLock()) continue;
+        if (Date.now() >= deadline) {
+          throw new BatonError('STORE_BUSY', `the run store ${this.path} is in use by another process; try again in a moment`);
+        }
+        sleepSync(delay);
+        delay = Math.min(delay * 2, 50);
+      }
+    }
+  }
+
+  /** Removes `<db>.lock` if its owner process is gone, or if it has no owner and is older than 10 s. */
+  private removeStaleLock(): boolean {
+    let stat;
+    try {
+      stat = statSync(this.lockDir);
+    } catch {
+      return false;
+    }
+    let stale = false;
+    if (existsSync(this.ownerFile)) {
+      try {
+        const owner = JSON.parse(readFileSync(this.ownerFile, 'utf8')) as { pid: number; host: string };
+        stale = owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
+      } catch {
+        stale = false;
+      }
+    } else {
+      stale = Date.now() - stat.mtimeMs > STALE_LOCK_MS;
+    }
+    if (!stale) return false;
+    try {
+      rmSync(this.lockDir, { recursive: true, force: true });
+      rmSync(this.ownerFile, { force: true });
+    } catch {
+      return false;
+    }
+    return true;
+  }
+}
+
+interface RunRow {
+  id: string;
+  flow: string;
+  file: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  inputs: string;
+  outputs: string;
+  error: string | null;
+  waiting_on: string;
+  cancel_requested: number;
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    flow: row.flow,
+    file: row.file,
+    status: row.status as RunStatus,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    inputs: JSON.parse(row.inputs),
+    outputs: JSON.parse(row.outputs),
+    error: row.error ? JSON.parse(row.error) : null,
+    waitingOn: JSON.parse(row.waiting_on),
+    cancelRequested: row.cancel_requested === 1,
+  };
+}
+
+function assertNotFinished(run: RunRecord): void {
+  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
+    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}`);
+  }
+}
+
+/** Refuses an existing, non-empty file that is not an SQLite database, without touching it. */
+function checkIsDatabase(file: string): void {
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (stat.isDirectory()) throw new BatonError('STORE_NOT_A_DATABASE', `${file} is a folder, not a run store`);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof BatonError) throw error;
+    return; // does not exist yet
+  }
+  if (size === 0) return;
+  const header = Buffer.alloc(16);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    readSync(fd, header, 0, 16, 0);
+  } catch (error) {
+    throw new BatonError('STORE_UNREADABLE', `cannot read the run store ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (header.toString('latin1') !== SQLITE_HEADER) {
+    throw new BatonError('STORE_NOT_A_DATABASE', `${file} is not a Baton run store (not an SQLite database); it was left untouched`);
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /database is locked|SQLITE_BUSY|database table is locked/i.test(message);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[%_\\]/g, '');
+}
