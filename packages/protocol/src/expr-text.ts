@@ -1,0 +1,41 @@
+import type { Expr } from './ir.js';
+
+const PRECEDENCE: Record<string, number> = {
+  '??': 2, '||': 3, '&&': 4, '==': 5, '!=': 5, '<': 6, '<=': 6, '>': 6, '>=': 6, in: 6, '+': 7, '-': 7, '*': 8, '/': 8, '%': 8,
+};
+
+/**
+ * Prints an IR expression as source-like text (`intake.output.severity == "CRITICAL"`), for branch labels,
+ * graph labels and messages. Parenthesises only where precedence needs it; templates print with `${…}`.
+ */
+export function exprToText(e: Expr, parent = 0): string {
+  switch (e.kind) {
+    case 'literal':
+      return typeof e.value === 'string' ? JSON.stringify(e.value) : String(e.value);
+    case 'template':
+      return '"' + e.parts.map((p) => (p.kind === 'text' ? p.text.replace(/["\\]/g, (c) => '\\' + c).replace(/\$\{/g, '\\${') : '${' + exprToText(p.expr) + '}')).join('') + '"';
+    case 'list':
+      return '[' + e.items.map((i) => exprToText(i)).join(', ') + ']';
+    case 'record':
+      return '{ ' + e.fields.map((f) => `${/^[A-Za-z_]\w*$/.test(f.key) ? f.key : JSON.stringify(f.key)}: ${exprToText(f.value)}`).join(', ') + ' }';
+    case 'ref':
+      return e.name;
+    case 'member':
+      return `${exprToText(e.object, 10)}.${e.property}`;
+    case 'index':
+      return `${exprToText(e.object, 10)}[${exprToText(e.index)}]`;
+    case 'unary':
+      return `${e.op}${exprToText(e.operand, 9)}`;
+    case 'binary': {
+      const p = PRECEDENCE[e.op] ?? 1;
+      const text = `${exprToText(e.left, p)} ${e.op} ${exprToText(e.right, p + 1)}`;
+      return p < parent ? `(${text})` : text;
+    }
+    case 'conditional': {
+      const text = `${exprToText(e.test, 2)} ? ${exprToText(e.then)} : ${exprToText(e.else)}`;
+      return parent > 1 ? `(${text})` : text;
+    }
+    case 'call':
+      return `${e.fn}(${e.args.map((a) => exprToText(a)).join(', ')})`;
+  }
+}

@@ -1,0 +1,136 @@
+import type { JsonValue, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { AgentCaller } from '../agents/agent.js';
+import { createStubAgents } from '../agents/stub.js';
+import { BatonError } from '../errors.js';
+import type { RunStore } from '../store/run-store.js';
+import { Execution, type ExecutionResult } from './execution.js';
+import { checkInputs } from './inputs.js';
+
+/** Options of {@link startRun} and {@link resumeRun}. */
+export interface RunOptions {
+  /** Where the run's events and state are stored. */
+  store: RunStore;
+  /** How agents are called; the stub agents (offline) by default. */
+  agents?: AgentCaller;
+  /** A test's `stub Agent:` overrides, used when `agents` is not given. */
+  stubOverrides?: Record<string, StubSpec>;
+  /** Receives every event as it is appended (for the terminal, the editor). */
+  onEvent?: (event: RunEvent) => void;
+  /** Aborting it interrupts the run: it stops at once, stays `interrupted` and can be resumed. */
+  signal?: AbortSignal;
+  /** The entry file, recorded with the run. */
+  file?: string;
+  /** Random numbers in [0, 1) for retry jitter (default Math.random). */
+  random?: () => number;
+  /** Sleeps `ms` unless the signal aborts (default: a real timer). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The clock (default: the real one). */
+  now?: () => Date;
+  /** Timers up to this long sleep in-process; longer ones leave the run waiting (ms, default 5,000). */
+  shortWaitMs?: number;
+}
+
+/** How a run ended (or paused). `steps` counts finished step instances over the whole run. */
+export interface RunSummary {
+  runId: string;
+  flow: string;
+  status: RunStatus;
+  outputs: Record<string, JsonValue>;
+  error?: RunError;
+  waitingOn: WaitingOn[];
+  steps: number;
+  /** Wall time of this execution, ms. */
+  durationMs: number;
+}
+
+/** A real, abortable timer. */
+export function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new BatonError('STEP_CANCELLED', 'cancelled'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new BatonError('STEP_CANCELLED', 'cancelled'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function deps(options: RunOptions) {
+  return {
+    store: options.store,
+    agents: options.agents ?? createStubAgents(options.stubOverrides),
+    onEvent: options.onEvent,
+    signal: options.signal,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? realSleep,
+    now: options.now ?? (() => new Date()),
+    shortWaitMs: options.shortWaitMs ?? 5_000,
+  };
+}
+
+/**
+ * Starts a run of `flowName` and executes it until it succeeds, fails, waits or is stopped.
+ * @param inputs raw inputs; checked and completed with defaults by `checkInputs`.
+ * @throws BatonError `UNKNOWN_FLOW` (no such flow), `INPUT_INVALID` (before anything is stored).
+ */
+export async function startRun(definition: WorkflowDefinition, flowName: string, inputs: Record<string, unknown>, options: RunOptions): Promise<RunSummary> {
+  return (await startRunDetailed(definition, flowName, inputs, options)).summary;
+}
+
+/** {@link startRun}, also returning the execution's final scope (used by the test runner). */
+export async function startRunDetailed(definition: WorkflowDefinition, flowName: string, inputs: Record<string, unknown>, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult }> {
+  const flow = definition.flows[flowName];
+  if (!flow) throw new BatonError('UNKNOWN_FLOW', `no flow named "${flowName}"`);
+  const checked = checkInputs(flow, inputs);
+  const d = deps(options);
+  const started = Date.now();
+  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: d.now().toISOString() });
+  const execution = new Execution(definition, runId, d, []);
+  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, d.now());
+  options.onEvent?.(startedEvent);
+  const result = await execution.run(flowName, checked);
+  options.store.flush();
+  return { summary: summarize(runId, flowName, result, started), result };
+}
+
+/**
+ * Continues a stored run that is waiting or was interrupted (or crashed while `running`): replays its
+ * flow against its log — completed steps are not run again — and executes what is left.
+ * @throws BatonError `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`, `RUN_FINISHED` (it already succeeded, failed
+ *   or was cancelled).
+ */
+export async function resumeRun(runId: string, options: RunOptions): Promise<RunSummary> {
+  const run = options.store.getRun(runId);
+  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
+    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
+  }
+  const definition = options.store.getDefinition(run.id);
+  const d = deps(options);
+  const started = Date.now();
+  const past = options.store.getEvents(run.id);
+  const outputs = { ...run.outputs };
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [] });
+  const execution = new Execution(definition, run.id, d, past);
+  const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow }, d.now());
+  options.onEvent?.(resumed);
+  const result = await execution.run(run.flow, run.inputs, outputs);
+  options.store.flush();
+  return summarize(run.id, run.flow, result, started);
+}
+
+function summarize(runId: string, flow: string, result: ExecutionResult, started: number): RunSummary {
+  return {
+    runId,
+    flow,
+    status: result.status,
+    outputs: result.outputs,
+    error: result.error,
+    waitingOn: result.waitingOn,
+    steps: result.steps,
+    durationMs: Date.now() - started,
+  };
+}

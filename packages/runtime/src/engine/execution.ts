@@ -1,0 +1,623 @@
+import type {
+  AgentDef,
+  ApprovalNode,
+  FlowDef,
+  ForeachNode,
+  JsonValue,
+  NewRunEvent,
+  RepeatNode,
+  RunError,
+  RunEvent,
+  Statement,
+  StepNode,
+  WaitEventNode,
+  WaitingOn,
+  WaitNode,
+  WorkflowDefinition,
+} from '@baton/protocol';
+import type { AgentCaller } from '../agents/agent.js';
+import { BatonError, toRunError } from '../errors.js';
+import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
+import { deepEqual, makeRecord, toText, truthy } from '../expr/values.js';
+import type { RunStore } from '../store/run-store.js';
+import { checkInputs } from './inputs.js';
+import { ReplayLog } from './replay-log.js';
+import { Scope, skippedView, stepView, type StepView } from './scope.js';
+import { branchLabel, declaredNames } from './statements.js';
+
+/** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
+export interface ExecutionDeps {
+  store: RunStore;
+  agents: AgentCaller;
+  onEvent?: (event: RunEvent) => void;
+  signal?: AbortSignal;
+  random: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  now: () => Date;
+  /** Waits up to this long (ms) sleep in-process; longer ones persist the run as waiting. */
+  shortWaitMs: number;
+}
+
+/** The run is waiting: for approvals, timers or events. */
+class Suspended extends Error {
+  constructor(readonly waits: WaitingOn[]) {
+    super('waiting');
+  }
+}
+
+/** A failure that ends the run (unless caught by `on error: continue`). */
+class RunFailure extends BatonError {
+  constructor(code: string, message: string, readonly step?: string) {
+    super(code, message);
+  }
+}
+
+/** The run was cancelled (`baton cancel`) or interrupted (the caller's signal). */
+class Stopped extends Error {
+  constructor(readonly reason: 'cancelled' | 'interrupted') {
+    super(reason);
+  }
+}
+
+/** One flow invocation: the top-level flow, or a sub-flow called by a step. */
+interface Frame {
+  flow: FlowDef;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  scope: Scope;
+  /** Key prefix of this invocation's steps: '' at the top, `incident/` inside a sub-flow step. */
+  prefix: string;
+  /** Loop indexes around the current statement. */
+  indexes: number[];
+  signal: AbortSignal;
+  names: Set<string>;
+}
+
+interface Compensable {
+  key: string;
+  seq: number;
+  step: StepNode;
+  frame: Frame;
+}
+
+/** The result of executing (part of) a run. */
+export interface ExecutionResult {
+  status: 'succeeded' | 'failed' | 'waiting' | 'cancelled' | 'interrupted';
+  outputs: Record<string, JsonValue>;
+  error?: RunError;
+  waitingOn: WaitingOn[];
+  /** The top-level scope at the end: what a test's `expect` reads. */
+  scope: Scope;
+  stepNames: Set<string>;
+  steps: number;
+}
+
+/**
+ * Executes one run of a definition, from the start or — given the run's stored log — by replaying it:
+ * statements run in order, and a step whose completion the log holds is not called again.
+ */
+export class Execution {
+  private readonly log: ReplayLog;
+  private readonly compensable: Compensable[] = [];
+  private tokens = 0;
+  private nowCounter = 0;
+  private lastCancelCheck = 0;
+  private readonly root: AbortController = new AbortController();
+
+  constructor(
+    private readonly definition: WorkflowDefinition,
+    private readonly runId: string,
+    private readonly deps: ExecutionDeps,
+    past: RunEvent[],
+  ) {
+    this.log = new ReplayLog(past);
+    if (deps.signal) {
+      if (deps.signal.aborted) this.root.abort();
+      else deps.signal.addEventListener('abort', () => this.root.abort(), { once: true });
+    }
+  }
+
+  /** Runs `flowName` with checked `inputs` to its end, a wait, a failure or a stop. */
+  async run(flowName: string, inputs: Record<string, JsonValue>, outputs: Record<string, JsonValue> = {}): Promise<ExecutionResult> {
+    const flow = this.definition.flows[flowName];
+    const frame: Frame = {
+      flow,
+      inputs,
+      outputs,
+      scope: new Scope(),
+      prefix: '',
+      indexes: [],
+      signal: this.root.signal,
+      names: declaredNames(flow.body),
+    };
+    const result = (status: ExecutionResult['status'], extra: Partial<ExecutionResult> = {}): ExecutionResult => ({
+      status,
+      outputs: frame.outputs,
+      waitingOn: [],
+      scope: frame.scope,
+      stepNames: frame.names,
+      steps: this.log.stepCount,
+      ...extra,
+    });
+    try {
+      await this.block(flow.body, frame);
+      this.emit({ type: 'run.succeeded', outputs: frame.outputs });
+      this.finish('succeeded', frame.outputs);
+      return result('succeeded');
+    } catch (error) {
+      if (error instanceof Suspended) {
+        this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
+        this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
+        return result('waiting', { waitingOn: error.waits });
+      }
+      if (error instanceof Stopped) {
+        if (error.reason === 'cancelled') {
+          this.emit({ type: 'run.cancelled', outputs: frame.outputs });
+          this.finish('cancelled', frame.outputs);
+        } else {
+          this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs });
+        }
+        return result(error.reason);
+      }
+      const runError = toRunError(error);
+      await this.compensate();
+      this.emit({ type: 'run.failed', error: runError, step: error instanceof RunFailure ? error.step : undefined, outputs: frame.outputs });
+      this.finish('failed', frame.outputs, runError);
+      return result('failed', { error: runError });
+    }
+  }
+
+  private finish(status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
+    this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: this.deps.now().toISOString(), waitingOn: [] });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Events
+  // -------------------------------------------------------------------------------------------------------
+
+  private emit(event: NewRunEvent): RunEvent {
+    const full = this.deps.store.append(this.runId, event, this.deps.now());
+    this.log.add(full);
+    this.deps.onEvent?.(full);
+    return full;
+  }
+
+  /** Emits a decision/output event unless the log already has it (a replay). */
+  private emitOnce(event: NewRunEvent & { node: string; scope: string }): void {
+    if (this.log.written.has(`${event.type}|${event.node}|${event.scope}`)) return;
+    this.emit(event);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Statements
+  // -------------------------------------------------------------------------------------------------------
+
+  private async block(statements: Statement[], frame: Frame): Promise<void> {
+    for (const statement of statements) await this.statement(statement, frame);
+  }
+
+  private async statement(s: Statement, frame: Frame): Promise<void> {
+    switch (s.kind) {
+      case 'step':
+        return this.step(s, frame);
+      case 'if': {
+        let taken = -1;
+        for (let i = 0; i < s.branches.length; i++) {
+          if (truthy(this.eval(s.branches[i].condition, frame))) {
+            taken = i;
+            break;
+          }
+        }
+        const body = taken >= 0 ? s.branches[taken].body : s.else;
+        if (taken < 0 && s.else) taken = s.branches.length;
+        this.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: taken, label: branchLabel(s, taken) });
+        if (body) await this.block(body, frame);
+        return;
+      }
+      case 'switch': {
+        const subject = this.eval(s.subject, frame);
+        let taken = s.cases.findIndex((c) => c.values.some((v) => deepEqual(this.eval(v, frame), subject)));
+        const body = taken >= 0 ? s.cases[taken].body : s.default;
+        if (taken < 0 && s.default) taken = s.cases.length;
+        this.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: taken, label: branchLabel(s, taken, toText(subject)) });
+        if (body) await this.block(body, frame);
+        return;
+      }
+      case 'parallel':
+        return this.concurrently(s.branches.map((b) => (f: Frame) => this.statement(b, f)), s.branches.length, frame);
+      case 'foreach':
+        return this.foreach(s, frame);
+      case 'repeat':
+        return this.repeat(s, frame);
+      case 'approval':
+        return this.approval(s, frame);
+      case 'wait':
+        return this.wait(s, frame);
+      case 'waitEvent':
+        return this.waitEvent(s, frame);
+      case 'set': {
+        const value = toJson(this.eval(s.value, frame));
+        frame.outputs[s.output] = value;
+        this.emitOnce({ type: 'output.set', node: s.id, scope: scopeKey(frame), name: s.output, value });
+        return;
+      }
+      case 'let':
+        frame.scope.set(s.name, this.eval(s.value, frame));
+        return;
+      case 'fail':
+        throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
+    }
+  }
+
+  /**
+   * Runs tasks at most `limit` at a time. The first failure aborts the others (their calls see an
+   * aborted signal) and is rethrown once all have settled; otherwise waits of all tasks are merged.
+   */
+  private async concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    frame.signal.addEventListener('abort', onAbort, { once: true });
+    let failure: unknown;
+    const waits: WaitingOn[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < tasks.length) {
+        const i = next++;
+        if (failure !== undefined) return;
+        const childFrame = frameFor ? frameFor(i, controller.signal) : { ...frame, signal: controller.signal };
+        try {
+          await tasks[i](childFrame);
+        } catch (error) {
+          if (error instanceof Suspended) waits.push(...error.waits);
+          else if (failure === undefined) {
+            failure = error;
+            controller.abort();
+          }
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+    } finally {
+      frame.signal.removeEventListener('abort', onAbort);
+    }
+    if (failure !== undefined) throw failure;
+    if (waits.length) throw new Suspended(waits);
+  }
+
+  private async foreach(s: ForeachNode, frame: Frame): Promise<void> {
+    const items = this.eval(s.items, frame);
+    if (!Array.isArray(items)) {
+      throw new RunFailure('FOREACH_NOT_LIST', `foreach ${s.variable} needs a list, got ${items === null ? 'null' : typeof items}`);
+    }
+    const names = declaredNames(s.body);
+    const scopes: Scope[] = items.map((item) => {
+      const scope = new Scope(frame.scope);
+      scope.set(s.variable, item);
+      return scope;
+    });
+    try {
+      await this.concurrently(
+        items.map(() => (f: Frame) => this.block(s.body, f)),
+        s.concurrency ?? 1,
+        frame,
+        (i, signal) => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal }),
+      );
+    } finally {
+      for (const name of names) frame.scope.set(name, scopes.map((sc) => sc.getLocal(name) ?? skippedView()));
+    }
+  }
+
+  private async repeat(s: RepeatNode, frame: Frame): Promise<void> {
+    const names = declaredNames(s.body);
+    for (let i = 0; i < s.max; i++) {
+      const scope = new Scope(frame.scope);
+      const iteration: Frame = { ...frame, scope, indexes: [...frame.indexes, i] };
+      try {
+        await this.block(s.body, iteration);
+      } finally {
+        for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? skippedView());
+      }
+      if (truthy(this.eval(s.until, iteration))) return;
+    }
+    throw new RunFailure('REPEAT_LIMIT', `repeat reached its max of ${s.max} iteration${s.max === 1 ? '' : 's'} before its \`until\` condition held`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Steps
+  // -------------------------------------------------------------------------------------------------------
+
+  private async step(s: StepNode, frame: Frame): Promise<void> {
+    const key = stepKey(frame, s.name);
+    const done = this.log.finishedSteps.get(key);
+    if (done) {
+      frame.scope.set(s.name, stepView({ ...done, error: done.error }));
+      if (done.status === 'succeeded') this.registerCompensation(s, key, done.seq, frame);
+      this.tokens += done.tokens;
+      if (done.status === 'failed' && s.onError !== 'continue') throw new RunFailure(done.error?.code ?? 'STEP_FAILED', done.error?.message ?? 'failed', key);
+      return;
+    }
+    this.checkStop(frame);
+    const agentName = s.target.name;
+    if (s.when && !truthy(this.eval(s.when, frame))) {
+      const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'skipped', durationMs: 0, attempts: 0, tokens: 0, callIndexes: [] });
+      void e;
+      frame.scope.set(s.name, skippedView());
+      return;
+    }
+    if (s.target.kind === 'flow') return this.subflowStep(s, key, frame);
+
+    const agent = this.definition.agents[agentName];
+    if (!agent) throw new RunFailure('UNKNOWN_AGENT', `step ${key} calls unknown agent ${agentName}`, key);
+    const timeoutMs = s.timeoutMs ?? agent.timeoutMs;
+    const retry = s.retry ?? agent.retry;
+    const maxAttempts = 1 + Math.max(0, retry?.max ?? 0);
+    const started = Date.now();
+    this.emit({ type: 'step.started', step: key, node: s.id, agent: agentName, target: 'agent' });
+    const callIndexes: number[] = [];
+    let attempts = 0;
+    let lastError: RunError = { code: 'STEP_FAILED', message: 'failed' };
+    let output: JsonValue | undefined;
+    let tokens = 0;
+    let succeeded = false;
+    try {
+      const prompt = s.prompt ? renderText(s.prompt, this.evalScope(frame)) : '';
+      const input = s.input ? toJson(this.eval(s.input, frame)) : undefined;
+      while (attempts < maxAttempts) {
+        attempts++;
+        this.checkStop(frame);
+        this.deps.store.flush();
+        const callIndex = this.log.takeCall(agentName);
+        callIndexes.push(callIndex);
+        try {
+          const response = await this.callAgent(agent, { stepKey: key, prompt, input, callIndex, timeoutMs }, frame.signal);
+          output = response.output;
+          tokens = response.tokens ?? 0;
+          succeeded = true;
+          break;
+        } catch (error) {
+          if (error instanceof Stopped) throw error;
+          lastError = toRunError(error);
+          if (frame.signal.aborted || attempts >= maxAttempts) break;
+          const base = retry?.backoffMs ?? 0;
+          const delayMs = Math.round(this.deps.random() * base * 2 ** (attempts - 1));
+          this.emit({ type: 'step.retrying', step: key, node: s.id, agent: agentName, attempt: attempts, delayMs, error: lastError, callIndex });
+          if (delayMs > 0) await this.deps.sleep(delayMs, frame.signal).catch(() => undefined);
+        }
+      }
+    } catch (error) {
+      if (error instanceof Stopped) throw error;
+      lastError = toRunError(error);
+    }
+    const durationMs = Date.now() - started;
+    if (succeeded) {
+      const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'succeeded', output, durationMs, attempts, tokens, callIndexes });
+      frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, tokens, attempts }));
+      this.registerCompensation(s, key, e.seq, frame);
+      this.chargeTokens(tokens, frame, key);
+      return;
+    }
+    if (frame.signal.aborted && lastError.code !== 'STEP_TIMEOUT') lastError = { code: 'STEP_CANCELLED', message: 'cancelled because a sibling branch failed' };
+    this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'failed', error: lastError, durationMs, attempts, tokens, callIndexes });
+    frame.scope.set(s.name, stepView({ status: 'failed', error: lastError, durationMs, attempts }));
+    if (s.onError !== 'continue') throw new RunFailure(lastError.code, `step ${key} failed: ${lastError.message}`, key);
+  }
+
+  private async subflowStep(s: StepNode, key: string, frame: Frame): Promise<void> {
+    const flow = this.definition.flows[s.target.name];
+    const started = Date.now();
+    this.emit({ type: 'step.started', step: key, node: s.id, agent: s.target.name, target: 'flow' });
+    let child: Frame | undefined;
+    try {
+      if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
+      const raw = s.input ? this.eval(s.input, frame) : {};
+      const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
+      child = { flow, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body) };
+      await this.block(flow.body, child);
+    } catch (error) {
+      if (error instanceof Suspended || error instanceof Stopped) {
+        frame.scope.set(s.name, stepView({ status: error instanceof Suspended ? 'waiting' : 'failed' }));
+        throw error;
+      }
+      const runError = toRunError(error);
+      const durationMs = Date.now() - started;
+      this.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'failed', error: runError, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
+      frame.scope.set(s.name, stepView({ status: 'failed', error: runError, durationMs, attempts: 1 }));
+      if (s.onError !== 'continue') throw new RunFailure(runError.code, runError.message, key);
+      return;
+    }
+    const output = makeRecord(Object.entries(child.outputs)) as JsonValue;
+    const durationMs = Date.now() - started;
+    const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'succeeded', output, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
+    frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, attempts: 1 }));
+    this.registerCompensation(s, key, e.seq, frame);
+  }
+
+  /** Calls an agent with the step's timeout; the call's signal aborts on timeout or cancellation. */
+  private async callAgent(agent: AgentDef, req: { stepKey: string; prompt: string; input?: JsonValue; callIndex: number; timeoutMs?: number }, parent: AbortSignal): Promise<{ output: JsonValue; tokens?: number }> {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    parent.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      if (req.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new BatonError('STEP_TIMEOUT', `no answer within ${req.timeoutMs} ms`));
+        }, req.timeoutMs);
+      }
+      controller.signal.addEventListener('abort', () => reject(new BatonError('STEP_CANCELLED', 'the call was cancelled')), { once: true });
+    });
+    timedOut.catch(() => undefined);
+    try {
+      return await Promise.race([this.deps.agents.call({ agent, ...req, signal: controller.signal }), timedOut]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private chargeTokens(tokens: number, frame: Frame, key: string): void {
+    this.tokens += tokens;
+    const budget = this.definition.flows[frame.flow.name]?.budgetTokens;
+    if (budget !== undefined && this.tokens > budget) {
+      throw new RunFailure('BUDGET_EXCEEDED', `the run used ${this.tokens} tokens, over its budget of ${budget}`, key);
+    }
+  }
+
+  private registerCompensation(s: StepNode, key: string, seq: number, frame: Frame): void {
+    if (s.compensate) this.compensable.push({ key, seq, step: s, frame });
+  }
+
+  /** Runs the compensations of completed steps, newest completion first; each is recorded as events. */
+  private async compensate(): Promise<void> {
+    const todo = [...this.compensable].sort((a, b) => b.seq - a.seq);
+    for (const c of todo) {
+      if (this.log.finishedCompensations.has(c.key)) continue;
+      const comp = c.step.compensate!;
+      const agent = this.definition.agents[comp.agent];
+      this.emit({ type: 'compensation.started', step: c.key, node: c.step.id, agent: comp.agent });
+      const started = Date.now();
+      const callIndex = this.log.takeCall(comp.agent);
+      try {
+        if (!agent) throw new BatonError('UNKNOWN_AGENT', `unknown agent ${comp.agent}`);
+        const scope = this.evalScope(c.frame);
+        const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
+        const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
+        this.deps.store.flush();
+        const response = await this.callAgent(agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
+        this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
+      } catch (error) {
+        this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'failed', error: toRunError(error), durationMs: Date.now() - started, callIndexes: [callIndex] });
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Waiting: approvals, timers, events
+  // -------------------------------------------------------------------------------------------------------
+
+  private async approval(s: ApprovalNode, frame: Frame): Promise<void> {
+    const task = stepKey(frame, s.name);
+    let decided = this.log.decisions.get(task);
+    let requested = this.log.approvalsRequested.get(task);
+    if (!decided && !requested) {
+      this.checkStop(frame);
+      const scope = this.evalScope(frame);
+      const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
+      const options = s.options?.length ? s.options : ['approved', 'rejected'];
+      requested = this.emit({
+        type: 'approval.requested',
+        task,
+        node: s.id,
+        prompt: s.prompt ? renderText(s.prompt, scope) : undefined,
+        assignee: s.assignee ? renderText(s.assignee, scope) : undefined,
+        deadline,
+        options,
+      }) as Extract<RunEvent, { type: 'approval.requested' }>;
+    }
+    if (!decided && requested?.deadline && this.deps.now().getTime() >= Date.parse(requested.deadline)) {
+      decided = this.emit({ type: 'approval.decided', task, node: s.id, decision: 'timeout', by: 'baton' }) as Extract<RunEvent, { type: 'approval.decided' }>;
+    }
+    if (!decided) {
+      frame.scope.set(s.name, makeRecord([['output', null], ['status', 'waiting']]));
+      throw new Suspended([{ kind: 'approval', task, node: s.id, assignee: requested!.assignee, prompt: requested!.prompt, deadline: requested!.deadline, options: requested!.options }]);
+    }
+    const output = makeRecord([['decision', decided.decision], ['by', decided.by ?? null], ['comment', decided.comment ?? null]]);
+    frame.scope.set(s.name, makeRecord([['output', output], ['status', 'succeeded']]));
+  }
+
+  private async wait(s: WaitNode, frame: Frame): Promise<void> {
+    const key = stepKey(frame, `wait@${s.id}`);
+    if (this.log.timersFired.has(key)) return;
+    let started = this.log.waitsStarted.get(key);
+    if (!started) {
+      this.checkStop(frame);
+      const until = new Date(this.deps.now().getTime() + s.durationMs).toISOString();
+      started = this.emit({ type: 'wait.started', key, node: s.id, durationMs: s.durationMs, until }) as Extract<RunEvent, { type: 'wait.started' }>;
+      if (s.durationMs <= this.deps.shortWaitMs) {
+        this.deps.store.flush();
+        await this.deps.sleep(s.durationMs, frame.signal);
+        this.checkStop(frame);
+      }
+    }
+    if (this.deps.now().getTime() >= Date.parse(started.until) || s.durationMs <= this.deps.shortWaitMs) {
+      this.emit({ type: 'timer.fired', key, node: s.id });
+      return;
+    }
+    throw new Suspended([{ kind: 'timer', key, node: s.id, until: started.until }]);
+  }
+
+  private async waitEvent(s: WaitEventNode, frame: Frame): Promise<void> {
+    const key = stepKey(frame, `event@${s.id}`);
+    if (this.log.eventsReceived.has(key)) return;
+    let waiting = this.log.eventsWaiting.get(key);
+    if (!waiting) {
+      this.checkStop(frame);
+      const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
+      waiting = this.emit({ type: 'event.waiting', key, node: s.id, event: s.event, deadline }) as Extract<RunEvent, { type: 'event.waiting' }>;
+    }
+    if (waiting.deadline && this.deps.now().getTime() >= Date.parse(waiting.deadline)) {
+      this.emit({ type: 'event.received', event: s.event, data: null, key, timedOut: true });
+      return;
+    }
+    throw new Suspended([{ kind: 'event', key, node: s.id, event: s.event, deadline: waiting.deadline }]);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Expressions and stopping
+  // -------------------------------------------------------------------------------------------------------
+
+  private eval(expr: Parameters<typeof evaluate>[0], frame: Frame): unknown {
+    return evaluate(expr, this.evalScope(frame));
+  }
+
+  /** The expression scope of a frame: its names, `input`, `output`, steps not run as skipped, `now()`. */
+  evalScope(frame: Frame): EvalScope {
+    return {
+      lookup: (name) => {
+        const value = frame.scope.get(name);
+        if (value !== undefined) return value;
+        if (name === 'input') return makeRecord(Object.entries(frame.inputs));
+        if (name === 'output') return makeRecord(Object.entries(frame.outputs));
+        if (frame.names.has(name)) return skippedView();
+        return undefined;
+      },
+      now: () => {
+        const key = `now#${this.nowCounter++}`;
+        const recorded = this.log.values.get(key);
+        if (typeof recorded === 'string') return recorded;
+        const value = this.deps.now().toISOString();
+        this.emit({ type: 'value.recorded', key, value });
+        return value;
+      },
+    };
+  }
+
+  private checkStop(frame: Frame): void {
+    if (this.deps.signal?.aborted) throw new Stopped('interrupted');
+    if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
+    const now = Date.now();
+    if (now - this.lastCancelCheck >= 100) {
+      this.lastCancelCheck = now;
+      if (this.deps.store.isCancelRequested(this.runId)) throw new Stopped('cancelled');
+    }
+  }
+}
+
+/** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */
+function stepKey(frame: Frame, name: string): string {
+  return `${frame.prefix}${name}${frame.indexes.map((i) => `[${i}]`).join('')}`;
+}
+
+function scopeKey(frame: Frame): string {
+  return `${frame.prefix}${frame.indexes.map((i) => `[${i}]`).join('')}`;
+}
+
+/** A value as JSON (undefined → null; records keep their own keys). */
+function toJson(value: unknown): JsonValue {
+  if (value === undefined) return null;
+  return value as JsonValue;
+}
+
+export type { StepView };

@@ -1,0 +1,97 @@
+import type {
+  ApprovalDecidedEvent,
+  ApprovalRequestedEvent,
+  CompensationFinishedEvent,
+  EventReceivedEvent,
+  EventWaitingEvent,
+  JsonValue,
+  RunEvent,
+  StepFinishedEvent,
+  WaitStartedEvent,
+} from '@baton/protocol';
+
+/**
+ * What a run's stored log says has already happened, indexed for replay. Resuming a run re-executes its
+ * flow from the start against this: a step whose completion is here is not called again (its stored
+ * result is used), decisions, timers, received events and recorded values are read back, and events
+ * already in the log are not written twice.
+ */
+export class ReplayLog {
+  readonly finishedSteps = new Map<string, StepFinishedEvent>();
+  readonly finishedCompensations = new Map<string, CompensationFinishedEvent>();
+  readonly approvalsRequested = new Map<string, ApprovalRequestedEvent>();
+  readonly decisions = new Map<string, ApprovalDecidedEvent>();
+  readonly waitsStarted = new Map<string, WaitStartedEvent>();
+  readonly timersFired = new Set<string>();
+  readonly eventsWaiting = new Map<string, EventWaitingEvent>();
+  readonly eventsReceived = new Map<string, EventReceivedEvent>();
+  readonly values = new Map<string, JsonValue>();
+  /** `type|node|scope` of decision and output events already written. */
+  readonly written = new Set<string>();
+  /** Next stub call index per agent. */
+  readonly nextCall = new Map<string, number>();
+  /** Steps finished so far (for the summary). */
+  stepCount = 0;
+
+  constructor(events: RunEvent[] = []) {
+    for (const e of events) this.add(e);
+  }
+
+  /** Indexes one event (also used for the events this execution writes). */
+  add(e: RunEvent): void {
+    switch (e.type) {
+      case 'step.finished':
+        this.finishedSteps.set(e.step, e);
+        this.stepCount++;
+        for (const i of e.callIndexes) this.bumpCall(e.agent, i);
+        break;
+      case 'step.retrying':
+        this.bumpCall(e.agent, e.callIndex);
+        break;
+      case 'compensation.finished':
+        this.finishedCompensations.set(e.step, e);
+        for (const i of e.callIndexes) this.bumpCall(e.agent, i);
+        break;
+      case 'approval.requested':
+        this.approvalsRequested.set(e.task, e);
+        break;
+      case 'approval.decided':
+        this.decisions.set(e.task, e);
+        break;
+      case 'wait.started':
+        this.waitsStarted.set(e.key, e);
+        break;
+      case 'timer.fired':
+        this.timersFired.add(e.key);
+        break;
+      case 'event.waiting':
+        this.eventsWaiting.set(e.key, e);
+        break;
+      case 'event.received':
+        if (e.key) this.eventsReceived.set(e.key, e);
+        break;
+      case 'value.recorded':
+        this.values.set(e.key, e.value);
+        break;
+      case 'branch.taken':
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
+      case 'output.set':
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private bumpCall(agent: string, index: number): void {
+    this.nextCall.set(agent, Math.max(this.nextCall.get(agent) ?? 0, index + 1));
+  }
+
+  /** Takes the next stub call index of an agent. */
+  takeCall(agent: string): number {
+    const index = this.nextCall.get(agent) ?? 0;
+    this.nextCall.set(agent, index + 1);
+    return index;
+  }
+}

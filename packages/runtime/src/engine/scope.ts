@@ -1,0 +1,60 @@
+import type { JsonValue } from '@baton/protocol';
+import { makeRecord } from '../expr/values.js';
+
+/**
+ * What a step's name reads in expressions: `{ output, status, error, duration, tokens, attempts }`.
+ * Approvals read `{ output: { decision, by, comment }, status }`. A step that has not run reads as
+ * status `skipped` with a `null` output.
+ */
+export type StepView = Record<string, unknown>;
+
+/** The view of a step that did not run. */
+export function skippedView(): StepView {
+  return makeRecord([
+    ['output', null],
+    ['status', 'skipped'],
+    ['error', null],
+    ['duration', 0],
+    ['tokens', 0],
+    ['attempts', 0],
+  ]);
+}
+
+/** A step view from its parts. */
+export function stepView(fields: { output?: JsonValue; status: string; error?: { code: string; message: string } | null; durationMs?: number; tokens?: number; attempts?: number }): StepView {
+  return makeRecord([
+    ['output', fields.output ?? null],
+    ['status', fields.status],
+    ['error', fields.error ? makeRecord([['code', fields.error.code], ['message', fields.error.message]]) : null],
+    ['duration', fields.durationMs ?? 0],
+    ['tokens', fields.tokens ?? 0],
+    ['attempts', fields.attempts ?? 0],
+  ]);
+}
+
+/**
+ * Names visible to expressions: steps, approvals, `let` values and loop variables. A `foreach` or
+ * `repeat` iteration gets a child scope; other blocks share their parent's.
+ */
+export class Scope {
+  private readonly vars = new Map<string, unknown>();
+
+  constructor(readonly parent?: Scope) {}
+
+  /** The value of `name` here or in a parent scope; `undefined` when not set anywhere. */
+  get(name: string): unknown {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      if (s.vars.has(name)) return s.vars.get(name);
+    }
+    return undefined;
+  }
+
+  /** The value of `name` in this scope only. */
+  getLocal(name: string): unknown {
+    return this.vars.get(name);
+  }
+
+  set(name: string, value: unknown): void {
+    this.vars.set(name, value);
+  }
+}
