@@ -11,10 +11,27 @@ import {
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
 import { BatonValueConverter } from './baton-value-converter.js';
+import { BatonScopeComputation } from './baton-scope-computation.js';
+import { BatonScopeProvider } from './baton-scope-provider.js';
+import { BatonDocumentValidator } from './baton-document-validator.js';
+import { BatonValidator, registerValidationChecks } from './baton-validator.js';
+import { BatonFlowChecks } from './baton-flow-checks.js';
+import { BatonWorkspaceRoot } from './baton-workspace.js';
+import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 
-/** Services Baton adds to Langium's. Checker and IR services are registered here as they are written. */
+/** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
-  // validation, IR builder, … are added by their own modules below
+  validation: {
+    BatonValidator: BatonValidator;
+    BatonFlowChecks: BatonFlowChecks;
+  };
+  ir: {
+    WorkflowBuilder: BatonIrBuilder;
+  };
+  baton: {
+    /** The folder imports may not leave (set by the CLI loader or the language server). */
+    WorkspaceRoot: BatonWorkspaceRoot;
+  };
 };
 
 /** All services of the Baton language. */
@@ -25,6 +42,21 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   parser: {
     TokenBuilder: () => new BatonTokenBuilder(),
     ValueConverter: () => new BatonValueConverter(),
+  },
+  references: {
+    ScopeComputation: (services) => new BatonScopeComputation(services),
+    ScopeProvider: (services) => new BatonScopeProvider(services),
+  },
+  validation: {
+    DocumentValidator: (services) => new BatonDocumentValidator(services),
+    BatonValidator: (services) => new BatonValidator(services),
+    BatonFlowChecks: (services) => new BatonFlowChecks(services),
+  },
+  ir: {
+    WorkflowBuilder: () => new BatonIrBuilder(),
+  },
+  baton: {
+    WorkspaceRoot: () => new BatonWorkspaceRoot(),
   },
 };
 
@@ -40,5 +72,6 @@ export function createBatonServices(context: DefaultSharedModuleContext): {
   const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule);
   const Baton = inject(createDefaultModule({ shared }), BatonGeneratedModule, BatonModule);
   shared.ServiceRegistry.register(Baton);
+  registerValidationChecks(Baton);
   return { shared, Baton };
 }

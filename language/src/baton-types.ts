@@ -1,5 +1,5 @@
 import type { TypeRef } from '@baton/protocol';
-import * as ast from './generated/ast.js';
+import type * as ast from './generated/ast.js';
 
 /**
  * The declared type of a type expression, with named types resolved. A named type that refers to itself

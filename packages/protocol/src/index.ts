@@ -2,3 +2,5 @@ export type * from './ir.js';
 export type * from './events.js';
 export * from './functions.js';
 export * from './expr-text.js';
+export * from './types.js';
+export type * from './graph.js';

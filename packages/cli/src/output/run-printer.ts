@@ -1,11 +1,8 @@
+import type { RunEvent } from '@baton/protocol';
 import { displayPath, formatDuration, preview, type Output } from './terminal.js';
 
-/**
- * The fields of a run event the printers read. Run events are the `RunEvent` union of
- * `@baton/protocol`; this is the subset both printers need, so the printers stay independent of
- * event kinds they do not draw.
- */
-export interface PrintableEvent {
+/** The fields of the `RunEvent` union the human printer reads, all optional (one flat view of the union). */
+interface PrintableEvent {
   type: string;
   runId: string;
   time: string;
@@ -34,7 +31,7 @@ export interface PrintableEvent {
 
 /** Receives a run's events as they happen and prints them. */
 export interface RunPrinter {
-  onEvent(event: PrintableEvent): void;
+  onEvent(event: RunEvent): void;
 }
 
 /** `--json`: one JSON object per line per event, exactly as the runtime produced it (spec section 7). */
@@ -65,7 +62,8 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
 
   return {
-    onEvent(e) {
+    onEvent(event) {
+      const e = event as unknown as PrintableEvent;
       switch (e.type) {
         case 'run.started':
           startedAt = Date.parse(e.time);

@@ -43,10 +43,8 @@ export class Scope {
 
   /** The value of `name` here or in a parent scope; `undefined` when not set anywhere. */
   get(name: string): unknown {
-    for (let s: Scope | undefined = this; s; s = s.parent) {
-      if (s.vars.has(name)) return s.vars.get(name);
-    }
-    return undefined;
+    if (this.vars.has(name)) return this.vars.get(name);
+    return this.parent?.get(name);
   }
 
   /** The value of `name` in this scope only. */

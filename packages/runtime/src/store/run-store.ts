@@ -167,11 +167,26 @@ export class RunStore {
   updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[] }): void {
     const sets: string[] = [];
     const values: (string | null)[] = [];
-    if (fields.status !== undefined) (sets.push('status = ?'), values.push(fields.status));
-    if (fields.finishedAt !== undefined) (sets.push('finished_at = ?'), values.push(fields.finishedAt));
-    if (fields.outputs !== undefined) (sets.push('outputs = ?'), values.push(JSON.stringify(fields.outputs)));
-    if (fields.error !== undefined) (sets.push('error = ?'), values.push(fields.error ? JSON.stringify(fields.error) : null));
-    if (fields.waitingOn !== undefined) (sets.push('waiting_on = ?'), values.push(JSON.stringify(fields.waitingOn)));
+    if (fields.status !== undefined) {
+      sets.push('status = ?');
+      values.push(fields.status);
+    }
+    if (fields.finishedAt !== undefined) {
+      sets.push('finished_at = ?');
+      values.push(fields.finishedAt);
+    }
+    if (fields.outputs !== undefined) {
+      sets.push('outputs = ?');
+      values.push(JSON.stringify(fields.outputs));
+    }
+    if (fields.error !== undefined) {
+      sets.push('error = ?');
+      values.push(fields.error ? JSON.stringify(fields.error) : null);
+    }
+    if (fields.waitingOn !== undefined) {
+      sets.push('waiting_on = ?');
+      values.push(JSON.stringify(fields.waitingOn));
+    }
     if (sets.length === 0) return;
     this.transaction(() => {
       this.writePending();
@@ -208,8 +223,14 @@ export class RunStore {
   listRuns(filter: { status?: RunStatus; flow?: string; limit?: number } = {}): RunRecord[] {
     const where: string[] = [];
     const values: (string | number)[] = [];
-    if (filter.status) (where.push('status = ?'), values.push(filter.status));
-    if (filter.flow) (where.push('flow = ?'), values.push(filter.flow));
+    if (filter.status) {
+      where.push('status = ?');
+      values.push(filter.status);
+    }
+    if (filter.flow) {
+      where.push('flow = ?');
+      values.push(filter.flow);
+    }
     const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
     return rows.map(toRecord);

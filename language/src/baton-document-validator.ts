@@ -1,0 +1,98 @@
+import type { Diagnostic } from 'vscode-languageserver-types';
+import type { LangiumDocument, ParseResult, ReferenceInfo, ValidationOptions } from 'langium';
+import { DefaultDocumentValidator } from 'langium';
+import type { BatonServices } from './baton-module.js';
+import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
+import { suggestion } from './baton-names.js';
+import * as ast from './generated/ast.js';
+
+/**
+ * Turns Langium's generic parse and linking errors into Baton diagnostics with stable codes and plain
+ * messages: "unknown agent `Intak`; did you mean `Intake`?" instead of "Could not resolve reference".
+ */
+export class BatonDocumentValidator extends DefaultDocumentValidator {
+  constructor(private readonly services: BatonServices) {
+    super(services);
+  }
+
+  protected override processParsingErrors(parseResult: ParseResult, diagnostics: Diagnostic[], options: ValidationOptions): void {
+    const before = diagnostics.length;
+    super.processParsingErrors(parseResult, diagnostics, options);
+    for (let i = before; i < diagnostics.length; i++) {
+      const d = diagnostics[i];
+      d.code = IssueCodes.ParseError;
+      d.data = { code: IssueCodes.ParseError };
+      d.message = readableParseMessage(d.message);
+    }
+  }
+
+  protected override processLinkingErrors(document: LangiumDocument, diagnostics: Diagnostic[], _options: ValidationOptions): void {
+    for (const reference of document.references) {
+      const error = reference.error;
+      if (!error) continue;
+      const info = error.info;
+      const { code, message } = this.describe(info);
+      const diagnostic = this.toDiagnostic('error', message, {
+        node: info.container,
+        range: reference.$refNode?.range,
+        property: info.property,
+        index: info.index,
+        code,
+        data: { code, refText: info.reference.$refText },
+      });
+      diagnostic.code = code;
+      diagnostics.push(diagnostic);
+    }
+  }
+
+  private describe(info: ReferenceInfo): { code: IssueCode; message: string } {
+    const name = info.reference.$refText;
+    const candidates = (): string[] => {
+      try {
+        return this.services.references.ScopeProvider.getScope(info).getAllElements().map((d) => d.name).toArray();
+      } catch {
+        return [];
+      }
+    };
+    const hint = (): string => suggestion(name, candidates());
+    const c = info.container;
+    if (ast.isStep(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent or flow \`${name}\`${hint()}` };
+    if (ast.isCompensateProperty(c) || ast.isTestStubProperty(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent \`${name}\`${hint()}` };
+    if (ast.isTestFlowProperty(c)) return { code: IssueCodes.UnknownFlow, message: `unknown flow \`${name}\`${hint()}` };
+    if (ast.isTypeReference(c)) return { code: IssueCodes.UnknownType, message: `unknown type \`${name}\`${hint()}` };
+    if (ast.isInputRef(c)) {
+      const known = candidates();
+      return { code: IssueCodes.UnknownInput, message: `unknown input \`${name}\`` + (known.length ? `; the flow's inputs are ${known.join(', ')}` : '; the flow has no inputs') };
+    }
+    if (ast.isOutputRef(c) || ast.isSetStatement(c)) {
+      const known = candidates();
+      return { code: IssueCodes.UnknownOutput, message: `unknown output \`${name}\`` + (known.length ? `; the flow's outputs are ${known.join(', ')}` : '; the flow declares no outputs') };
+    }
+    return { code: IssueCodes.UnknownName, message: `unknown name \`${name}\`: no step, approval, let value or loop variable of this flow is called that${hint()}` };
+  }
+}
+
+/** "Expecting token of type 'ID' but found `}`." → "expected a name but found `}`". */
+function readableParseMessage(message: string): string {
+  return message
+    .replace(/^Expecting token of type '([^']+)' but found `([^`]*)`\.?/, (_m, token: string, found: string) => `expected ${tokenName(token)} but found \`${found}\``)
+    .replace(/^Expecting: one of these possible Token sequences:[\s\S]*but found: '([^']*)'$/, (_m, found: string) => `unexpected \`${found}\``)
+    .replace(/^Expecting: expecting at least one iteration[\s\S]*but found: '([^']*)'$/, (_m, found: string) => `unexpected \`${found}\``);
+}
+
+function tokenName(token: string): string {
+  switch (token) {
+    case 'ID':
+      return 'a name';
+    case 'STRING':
+      return 'a string';
+    case 'NUMBER':
+      return 'a number';
+    case 'DURATION':
+      return 'a duration';
+    case 'EOF':
+      return 'the end of the file';
+    default:
+      return `\`${token}\``;
+  }
+}

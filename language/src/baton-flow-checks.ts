@@ -1,0 +1,298 @@
+import type { AstNode, LangiumDocuments, ValidationAcceptor } from 'langium';
+import { AstUtils } from 'langium';
+import { describeType } from '@baton/protocol';
+import type { BatonServices } from './baton-module.js';
+import { IssueCodes } from './baton-issue-codes.js';
+import { BatonTypeSystem, broadKind, fieldNames, literalValues, memberType } from './baton-type-system.js';
+import { toTypeRef } from './baton-types.js';
+import { testFlow } from './baton-scope-provider.js';
+import * as ast from './generated/ast.js';
+
+/** One link from a container to a child: `container.property[index]`. */
+interface Link {
+  container: AstNode;
+  property: string;
+  index: number | undefined;
+}
+
+/** Words in an agent's name or instructions that name a side effect (see docs/language.md). */
+const SIDE_EFFECT_WORDS = /\b(send|sends|notif|post|page|publish|write|create|open|update|delete|deploy|migrat|roll|freeze|drain|restore|file|pay|charge|mail|message|operat|track|add|implement|run|audit|plan)/i;
+
+/**
+ * Checks of a flow's body (spec section 4): a step read before it can have run (later in the flow, in a
+ * sibling `parallel` branch, in another branch of an `if`/`switch`, or possibly skipped without `??` or a
+ * status check), unknown fields, type mismatches, `foreach` over a non-list, statements after `fail`,
+ * and unread step outputs.
+ *
+ * Guard rule for a step that may not have run (inside an `if`/`switch` branch, or with `when:`): reading
+ * it is fine as `x.status` or `x.error`; as the left side of `??`; on the right of `&&` whose left side
+ * reads `x.status`; in a `?:` whose test reads `x.status`; or inside an `if` whose condition reads
+ * `x.status`.
+ */
+export class BatonFlowChecks {
+  private readonly documents: LangiumDocuments;
+
+  constructor(services: BatonServices) {
+    this.documents = services.shared.workspace.LangiumDocuments;
+  }
+
+  checkFlow = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
+    const types = new BatonTypeSystem();
+    this.checkDuplicateNames(flow, accept);
+    const referenced = new Set<AstNode>();
+    for (const node of AstUtils.streamAst(flow)) {
+      if (ast.isNameRef(node)) {
+        const target = node.ref.ref;
+        if (target) referenced.add(target);
+        if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(node, target, accept);
+      } else if (ast.isMemberAccess(node)) {
+        this.checkMember(node, types, accept);
+      } else if (ast.isBinaryExpression(node)) {
+        this.checkBinary(node, types, accept);
+      } else if (ast.isForeachStatement(node)) {
+        const kind = broadKind(types.typeOf(node.items));
+        if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
+      } else if (ast.isSetStatement(node)) {
+        this.checkSet(node, types, accept);
+      }
+      this.checkUnreachable(node, accept);
+    }
+    this.checkUnusedOutputs(flow, referenced, accept);
+  };
+
+  // ------------------------------------------------------------------ names
+
+  private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
+    const seen = new Set<string>();
+    for (const node of AstUtils.streamAst(flow)) {
+      if (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isLoopVariable(node)) {
+        if (seen.has(node.name)) {
+          accept('error', `duplicate name \`${node.name}\`: a step, approval, let value or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
+        }
+        seen.add(node.name);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ order of execution
+
+  private checkOrder(ref: ast.NameRef, target: ast.Step | ast.ApprovalStatement, accept: ValidationAcceptor): void {
+    const name = target.name;
+    const refChain = chain(ref);
+    const targetChain = chain(target);
+    let k = 0;
+    while (k < refChain.length && k < targetChain.length && sameLink(refChain[k], targetChain[k])) k++;
+    if (k >= targetChain.length) {
+      // the reference is inside the step itself
+      if (!AstUtils.getContainerOfType(ref, ast.isCompensateProperty)) {
+        accept('error', `step \`${name}\` reads its own result before it has run (only its \`compensate:\` may)`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+      }
+      return;
+    }
+    if (k >= refChain.length) return;
+    const r = refChain[k];
+    const t = targetChain[k];
+    const container = r.container;
+    if (ast.isParallelStatement(container) && r.property === 'branches' && t.property === 'branches') {
+      accept('error', `step \`${name}\` runs in a sibling branch of this \`parallel\`, so its output is not available here`, { node: ref, code: IssueCodes.StepInSiblingBranch });
+      return;
+    }
+    if (r.property === t.property && r.index !== undefined && t.index !== undefined) {
+      if (t.index > r.index) {
+        accept('error', `step \`${name}\` runs later in the flow, so its output is not available here`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+        return;
+      }
+      // the target ran earlier in this block: was it possibly skipped?
+      const conditional = targetChain.slice(k + 1).some((l) => isBranchLink(l)) || hasWhen(target);
+      if (conditional && !isGuarded(ref, target)) {
+        accept('error', `step \`${name}\` may not have run (it is inside a branch${hasWhen(target) ? ' or has `when:`' : ''}); read it with \`??\` (e.g. \`${name}.output.x ?? default\`) or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+      }
+      return;
+    }
+    if (ast.isRepeatStatement(container) && r.property === 'until') return; // the body ran before `until`
+    if (ast.isIfStatement(container) || ast.isSwitchStatement(container) || ast.isSwitchCase(container)) {
+      if (isConditionProperty(r.property)) {
+        accept('error', `step \`${name}\` runs inside this ${ast.isIfStatement(container) ? '`if`' : '`switch`'}, after its condition is evaluated, so it has not run here`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+      } else {
+        accept('error', `step \`${name}\` is in another branch of this ${ast.isIfStatement(container) ? '`if`' : '`switch`'}, so it never runs when this code does`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+      }
+      return;
+    }
+    accept('error', `step \`${name}\` has not run yet at this point`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+  }
+
+  // ------------------------------------------------------------------ types
+
+  private checkMember(node: ast.MemberAccess, types: BatonTypeSystem, accept: ValidationAcceptor): void {
+    const receiverType = types.typeOf(node.receiver);
+    if (memberType(receiverType, node.member) !== undefined) return;
+    if (receiverType.kind === 'list' && ['output', 'status', 'error', 'duration', 'tokens', 'attempts'].includes(node.member)) {
+      const name = ast.isNameRef(node.receiver) ? node.receiver.ref.$refText : 'this step';
+      accept('error', `after its foreach, \`${name}\` is the list of its iterations: use \`${name}[0].${node.member}\` or \`len(${name})\``, { node, property: 'member', code: IssueCodes.UnknownField });
+      return;
+    }
+    const fields = fieldNames(receiverType);
+    const what = describeReceiver(node.receiver);
+    accept(
+      'error',
+      fields
+        ? `${what} has no field \`${node.member}\`; it has ${fields.join(', ') || 'no fields'}`
+        : `${what} is ${describeType(receiverType)}, which has no field \`${node.member}\``,
+      { node, property: 'member', code: IssueCodes.UnknownField },
+    );
+  }
+
+  private checkBinary(node: ast.BinaryExpression, types: BatonTypeSystem, accept: ValidationAcceptor): void {
+    const op = node.op;
+    if (['==', '!=', '<', '<=', '>', '>='].includes(op)) {
+      const l = types.typeOf(node.left);
+      const r = types.typeOf(node.right);
+      const lk = broadKind(l);
+      const rk = broadKind(r);
+      if (lk && rk && lk !== rk) {
+        accept('error', `cannot compare ${describeType(l)} with ${describeType(r)}: the two sides never match`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+        return;
+      }
+      if (op === '==' || op === '!=') {
+        const lv = literalValues(l);
+        const rv = literalValues(r);
+        if (lv && rv && !lv.some((v) => rv.includes(v))) {
+          const [wide, single] = lv.length >= rv.length ? [node.left, rv] : [node.right, lv];
+          accept('error', `\`${AstUtils.getDocument(node).textDocument.getText(wide.$cstNode!.range)}\` is ${describeType(lv.length >= rv.length ? l : r)}, never ${single.map((v) => JSON.stringify(v)).join(' | ')}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+        }
+      } else if (lk && !['number', 'string'].includes(lk)) {
+        accept('error', `\`${op}\` compares numbers or text, not ${describeType(l)}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+      }
+      return;
+    }
+    if (['-', '*', '/', '%'].includes(op)) {
+      for (const side of [node.left, node.right]) {
+        const kind = broadKind(types.typeOf(side));
+        if (kind && kind !== 'number') {
+          accept('error', `\`${op}\` needs numbers, but one side is ${describeType(types.typeOf(side))}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+          return;
+        }
+      }
+    }
+  }
+
+  private checkSet(node: ast.SetStatement, types: BatonTypeSystem, accept: ValidationAcceptor): void {
+    const output = node.output.ref;
+    if (!output) return;
+    const declared = toTypeRef(output.type);
+    const value = types.typeOf(node.value);
+    const dk = broadKind(declared);
+    const vk = broadKind(value);
+    if (dk && vk && dk !== vk) {
+      accept('error', `output \`${output.name}\` is ${describeType(declared)}, but this value is ${describeType(value)}`, { node: node.value, code: IssueCodes.TypeMismatch });
+      return;
+    }
+    const allowed = literalValues(declared);
+    const given = literalValues(value);
+    if (allowed && given && given.some((v) => !allowed.includes(v))) {
+      accept('error', `output \`${output.name}\` is ${describeType(declared)}, never ${given.map((v) => JSON.stringify(v)).join(' | ')}`, { node: node.value, code: IssueCodes.TypeMismatch });
+    }
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  private checkUnreachable(node: AstNode, accept: ValidationAcceptor): void {
+    if (!ast.isFailStatement(node) || node.$containerIndex === undefined) return;
+    const list = (node.$container as unknown as Record<string, unknown>)[node.$containerProperty!] as AstNode[] | undefined;
+    const next = list?.[node.$containerIndex + 1];
+    if (next && !ast.isParallelStatement(node.$container)) {
+      accept('error', 'this statement can never run: the `fail` above always ends the run', { node: next, code: IssueCodes.UnreachableStatement });
+    }
+  }
+
+  private checkUnusedOutputs(flow: ast.FlowDecl, referenced: Set<AstNode>, accept: ValidationAcceptor): void {
+    const steps = AstUtils.streamAst(flow).filter(ast.isStep).filter((s) => !referenced.has(s)).toArray();
+    if (steps.length === 0) return;
+    const readByTests = new Set<AstNode>();
+    for (const doc of this.documents.all) {
+      for (const test of (doc.parseResult.value as ast.Document).elements.filter(ast.isTestDecl)) {
+        if (testFlow(test) !== flow) continue;
+        for (const n of AstUtils.streamAst(test)) if (ast.isNameRef(n) && n.ref.ref) readByTests.add(n.ref.ref);
+      }
+    }
+    for (const step of steps) {
+      if (readByTests.has(step)) continue;
+      const target = step.target.ref;
+      if (!ast.isAgentDecl(target)) continue;
+      const output = target.properties.find(ast.isOutputTypeProperty);
+      if (!output) continue; // no output declared: the step is for its effect
+      const instructions = target.properties.find(ast.isInstructionsProperty);
+      const text = `${target.name} ${instructions ? AstUtils.getDocument(instructions).textDocument.getText(instructions.$cstNode!.range) : ''}`;
+      if (SIDE_EFFECT_WORDS.test(text)) continue;
+      accept('warning', `the output of step \`${step.name}\` is never read, and agent \`${target.name}\` names no side effect; read it, or drop the step`, { node: step, property: 'name', code: IssueCodes.UnusedStepOutput });
+    }
+  }
+}
+
+/** Links from the document root down to `node`. */
+function chain(node: AstNode): Link[] {
+  const links: Link[] = [];
+  for (let n: AstNode = node; n.$container; n = n.$container) {
+    links.push({ container: n.$container, property: n.$containerProperty ?? '', index: n.$containerIndex });
+  }
+  return links.reverse();
+}
+
+function sameLink(a: Link, b: Link): boolean {
+  return a.container === b.container && a.property === b.property && a.index === b.index;
+}
+
+/** A link that enters one branch of an `if`/`switch` (so what is below it may be skipped). */
+function isBranchLink(l: Link): boolean {
+  if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
+  if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
+  return false;
+}
+
+function isConditionProperty(property: string): boolean {
+  return property === 'condition' || property === 'subject' || property === 'values';
+}
+
+function hasWhen(target: ast.Step | ast.ApprovalStatement): boolean {
+  return ast.isStep(target) && target.properties.some(ast.isWhenProperty);
+}
+
+/** Whether expression `e` reads `target.status`. */
+function readsStatus(e: AstNode | undefined, target: AstNode): boolean {
+  if (!e) return false;
+  for (const n of AstUtils.streamAst(e)) {
+    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isNameRef(n.receiver) && n.receiver.ref.ref === target) return true;
+  }
+  return false;
+}
+
+function isGuarded(ref: ast.NameRef, target: AstNode): boolean {
+  const parent = ref.$container;
+  if (ast.isMemberAccess(parent) && (parent.member === 'status' || parent.member === 'error')) return true;
+  let child: AstNode = ref;
+  for (let n: AstNode | undefined = ref.$container; n; child = n, n = n.$container) {
+    if (ast.isBinaryExpression(n)) {
+      if (n.op === '??' && child === n.left) return true;
+      if (n.op === '&&' && child === n.right && readsStatus(n.left, target)) return true;
+    } else if (ast.isConditionalExpression(n) && child !== n.test && readsStatus(n.test, target)) {
+      return true;
+    } else if (ast.isIfStatement(n) && child.$containerProperty !== 'condition' && readsStatus(n.condition, target)) {
+      return true;
+    } else if (ast.isFlowDecl(n)) {
+      return false;
+    }
+  }
+  return false;
+}
+
+function describeReceiver(node: ast.Expression): string {
+  if (ast.isMemberAccess(node) && node.member === 'output' && ast.isNameRef(node.receiver)) {
+    const target = node.receiver.ref.ref;
+    if (ast.isStep(target)) {
+      const callee = target.target.ref;
+      return ast.isFlowDecl(callee) ? `flow \`${callee.name}\`'s outputs` : `agent \`${target.target.$refText}\`'s output`;
+    }
+  }
+  const text = node.$cstNode?.text;
+  return text ? `\`${text}\`` : 'this value';
+}

@@ -1,0 +1,71 @@
+/**
+ * Stable codes of every problem the Baton checker reports. They appear in `baton check` output
+ * (`error unknown-agent: …`), in the editor's diagnostics (`code`), and code actions key on them.
+ * Never change a code's meaning; add new ones instead.
+ */
+export const IssueCodes = {
+  // Syntax
+  /** The text does not parse. */
+  ParseError: 'parse-error',
+  // Names and references
+  /** A step, compensation or test names an agent/flow that is not declared in this file or its imports. */
+  UnknownAgent: 'unknown-agent',
+  UnknownFlow: 'unknown-flow',
+  UnknownType: 'unknown-type',
+  /** A name in an expression is not a step, approval, `let` value or loop variable of this flow. */
+  UnknownName: 'unknown-name',
+  UnknownInput: 'unknown-input',
+  UnknownOutput: 'unknown-output',
+  UnknownFunction: 'unknown-function',
+  /** A built-in function called with too few or too many arguments. */
+  WrongArgumentCount: 'wrong-argument-count',
+  /** Two declarations with one name (reported on the second). */
+  DuplicateName: 'duplicate-name',
+  /** The same property twice in one block. */
+  DuplicateProperty: 'duplicate-property',
+  // Order of execution
+  /** A step read before its own statement has run. */
+  StepUsedBeforeRun: 'step-used-before-run',
+  /** A step read in a sibling branch of the same `parallel`. */
+  StepInSiblingBranch: 'step-in-sibling-branch',
+  /** A step that may not have run (inside an `if`/`switch` branch or with `when:`) read without `??` or a status check. */
+  StepMaybeSkipped: 'step-maybe-skipped',
+  /** A statement after `fail` in the same block. */
+  UnreachableStatement: 'unreachable-statement',
+  // Types
+  /** A field the value's type does not have (`intake.output.sevrity`). */
+  UnknownField: 'unknown-field',
+  /** Two sides whose types can never match, or a value of the wrong type. */
+  TypeMismatch: 'type-mismatch',
+  /** `foreach` over something that is not a list. */
+  ForeachNotList: 'foreach-not-list',
+  // Sub-flows and tests
+  MissingInput: 'missing-input',
+  // Values and settings
+  InvalidDuration: 'invalid-duration',
+  InvalidCron: 'invalid-cron',
+  InvalidWebhookPath: 'invalid-webhook-path',
+  /** retry, concurrency, repeat max, temperature, max_tokens, budget out of range. */
+  OutOfRange: 'out-of-range',
+  RepeatWithoutMax: 'repeat-without-max',
+  /** An agent with neither `model` nor `stub`. */
+  AgentWithoutModel: 'agent-without-model',
+  UnknownProvider: 'unknown-provider',
+  /** A value that must be a constant (stub, default, test input) is an expression. */
+  NotConstant: 'not-constant',
+  /** A test without `flow:` or `expect:`. */
+  IncompleteTest: 'incomplete-test',
+  // Imports
+  ImportNotFound: 'import-not-found',
+  ImportOutsideWorkspace: 'import-outside-workspace',
+  ImportCycle: 'import-cycle',
+  // Warnings
+  /** An agent with no `stub` and no `output`: stub mode cannot make a value. */
+  AgentWithoutStub: 'agent-without-stub',
+  UnusedAgent: 'unused-agent',
+  /** A step whose agent declares an `output` that nothing reads. */
+  UnusedStepOutput: 'unused-step-output',
+} as const;
+
+/** One of {@link IssueCodes}. */
+export type IssueCode = (typeof IssueCodes)[keyof typeof IssueCodes];

@@ -1,0 +1,370 @@
+import type { AstNode, LangiumDocuments, ValidationAcceptor, ValidationChecks } from 'langium';
+import { AstUtils } from 'langium';
+import { Cron } from 'croner';
+import { BUILTIN_FUNCTIONS, BUILTIN_FUNCTIONS_BY_NAME, checkValue, describeType } from '@baton/protocol';
+import type { BatonServices } from './baton-module.js';
+import { IssueCodes } from './baton-issue-codes.js';
+import { importTarget, visibleDocuments } from './baton-imports.js';
+import { suggestion } from './baton-names.js';
+import { toTypeRef } from './baton-types.js';
+import { parseDuration } from './baton-value-converter.js';
+import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js';
+import { BatonFlowChecks } from './baton-flow-checks.js';
+import * as ast from './generated/ast.js';
+
+const PROVIDERS = ['openai', 'anthropic', 'ollama', 'http', 'command'];
+
+/** Registers the Baton checks with Langium's validation registry. */
+export function registerValidationChecks(services: BatonServices): void {
+  const validator = services.validation.BatonValidator;
+  const flowChecks = services.validation.BatonFlowChecks;
+  const checks: ValidationChecks<ast.BatonAstType> = {
+    Document: [validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
+    AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed],
+    FlowDecl: [validator.checkFlowMembers, flowChecks.checkFlow],
+    Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs],
+    ApprovalStatement: [validator.checkDuplicateProperties],
+    TestDecl: [validator.checkTest, validator.checkDuplicateProperties],
+    DurationValue: [validator.checkDuration],
+    DurationLiteral: [validator.checkDurationLiteral],
+    Trigger: [validator.checkTrigger],
+    RetryProperty: [validator.checkRetry],
+    TemperatureProperty: [validator.checkTemperature],
+    MaxTokensProperty: [validator.checkMaxTokens],
+    BudgetDecl: [validator.checkBudget],
+    ForeachStatement: [validator.checkConcurrency],
+    RepeatStatement: [validator.checkRepeatMax],
+    FunctionCall: [validator.checkFunctionCall],
+    InputDecl: [validator.checkInputDefault],
+  };
+  services.validation.ValidationRegistry.register(checks, validator);
+}
+
+/**
+ * Declaration-level checks of the Baton checker (spec section 4): imports, duplicates, agents, settings,
+ * durations, triggers, functions, sub-flow calls and tests. Flow-body checks (order of execution, types
+ * of expressions) are in {@link BatonFlowChecks}. Every diagnostic has a code from `IssueCodes`.
+ */
+export class BatonValidator {
+  constructor(private readonly services: BatonServices) {}
+
+  // ------------------------------------------------------------------ imports and duplicates
+
+  checkDocumentImports = (doc: ast.Document, accept: ValidationAcceptor): void => {
+    const document = AstUtils.getDocument(doc);
+    const documents = this.services.shared.workspace.LangiumDocuments;
+    const root = this.services.baton.WorkspaceRoot;
+    for (const imp of doc.imports) {
+      if (!imp.path) continue;
+      const target = importTarget(document, imp.path);
+      if (!root.contains(target.fsPath)) {
+        accept('error', `import "${imp.path}" leaves the workspace folder${root.root ? ` (${root.root})` : ''}`, { node: imp, property: 'path', code: IssueCodes.ImportOutsideWorkspace });
+        continue;
+      }
+      if (!documents.hasDocument(target)) {
+        accept('error', `import "${imp.path}" does not exist (looked for ${target.fsPath})`, { node: imp, property: 'path', code: IssueCodes.ImportNotFound });
+        continue;
+      }
+      const cycle = findCycle(document.uri.toString(), target.toString(), documents);
+      if (cycle) {
+        accept('error', `import "${imp.path}" forms a cycle: ${cycle.map(shortName).join(' → ')}`, { node: imp, property: 'path', code: IssueCodes.ImportCycle });
+      }
+    }
+  };
+
+  checkDocumentDuplicateDeclarations = (doc: ast.Document, accept: ValidationAcceptor): void => {
+    const document = AstUtils.getDocument(doc);
+    const seen = new Map<string, string>();
+    for (const other of visibleDocuments(document, this.services.shared.workspace.LangiumDocuments)) {
+      if (other === document) continue;
+      for (const el of (other.parseResult.value as ast.Document).elements) {
+        if (!ast.isTestDecl(el) && el.name) seen.set(el.name, shortName(other.uri.toString()));
+      }
+    }
+    const local = new Set<string>();
+    const tests = new Set<string>();
+    for (const el of doc.elements) {
+      if (ast.isTestDecl(el)) {
+        if (tests.has(el.name)) accept('error', `duplicate test name "${el.name}"`, { node: el, property: 'name', code: IssueCodes.DuplicateName });
+        tests.add(el.name);
+        continue;
+      }
+      if (!el.name) continue;
+      if (local.has(el.name)) accept('error', `duplicate name \`${el.name}\`: it is already declared in this file`, { node: el, property: 'name', code: IssueCodes.DuplicateName });
+      else if (seen.has(el.name)) accept('error', `duplicate name \`${el.name}\`: it is already declared in ${seen.get(el.name)}`, { node: el, property: 'name', code: IssueCodes.DuplicateName });
+      local.add(el.name);
+    }
+  };
+
+  checkDuplicateProperties = (node: ast.AgentDecl | ast.Step | ast.ApprovalStatement | ast.TestDecl, accept: ValidationAcceptor): void => {
+    const seen = new Set<string>();
+    for (const p of node.properties as { key: string; $type: string }[]) {
+      const key = ast.isTestStubProperty(p as AstNode) ? `stub ${(p as ast.TestStubProperty).agent.$refText}` : p.key;
+      if (seen.has(key)) accept('error', `\`${key}\` is given twice in this block`, { node: p as AstNode, property: 'key', code: IssueCodes.DuplicateProperty });
+      seen.add(key);
+    }
+  };
+
+  // ------------------------------------------------------------------ agents
+
+  checkAgentModelOrStub = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
+    const model = agent.properties.find(ast.isModelProperty);
+    const stub = agent.properties.find(ast.isStubProperty);
+    const output = agent.properties.find(ast.isOutputTypeProperty);
+    if (!model && !stub) {
+      accept('error', `agent \`${agent.name}\` needs a \`model\` (a real agent) or a \`stub\` (an offline one)`, { node: agent, property: 'name', code: IssueCodes.AgentWithoutModel });
+    }
+    if (model) {
+      const [provider, name] = model.value.split('/', 2);
+      if (!name || !PROVIDERS.includes(provider)) {
+        accept('error', `model "${model.value}" must be written provider/model with a provider among ${PROVIDERS.join(', ')}`, { node: model, property: 'value', code: IssueCodes.UnknownProvider });
+      }
+    }
+    if (!stub && !output) {
+      accept('warning', `agent \`${agent.name}\` has no \`stub\` and no \`output\` type, so stub mode can only return placeholder text`, { node: agent, property: 'name', code: IssueCodes.AgentWithoutStub });
+    }
+  };
+
+  checkAgentStub = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
+    const stub = agent.properties.find(ast.isStubProperty);
+    if (!stub) return;
+    const outputProp = agent.properties.find(ast.isOutputTypeProperty);
+    this.checkStubValue(stub.value, outputProp ? toTypeRef(outputProp.type) : undefined, accept);
+  };
+
+  private checkStubValue(value: ast.Expression, outputType: ReturnType<typeof toTypeRef> | undefined, accept: ValidationAcceptor): void {
+    const perCall = ast.isListLiteral(value) && outputType?.kind !== 'list';
+    const items = perCall ? (value as ast.ListLiteral).items : [value];
+    for (const item of items) {
+      if (isStubError(item)) continue;
+      if (!isConstant(item)) {
+        accept('error', 'a stub value must be a constant (text, numbers, booleans, null, lists and records) or error("message")', { node: item, code: IssueCodes.NotConstant });
+        continue;
+      }
+      if (outputType) {
+        const problem = checkValue(constantValue(item), outputType);
+        if (problem) accept('error', `this stub value does not fit the agent's output type ${describeType(outputType)}: ${problem}`, { node: item, code: IssueCodes.TypeMismatch });
+      }
+    }
+  }
+
+  checkAgentUsed = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
+    for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
+      for (const node of AstUtils.streamAst(doc.parseResult.value)) {
+        if ((ast.isStep(node) && node.target.ref === agent) || (ast.isCompensateProperty(node) && node.agent.ref === agent) || (ast.isTestStubProperty(node) && node.agent.ref === agent)) return;
+      }
+    }
+    accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });
+  };
+
+  // ------------------------------------------------------------------ flows and steps
+
+  checkFlowMembers = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
+    const inputs = new Set<string>();
+    const outputs = new Set<string>();
+    for (const m of flow.members) {
+      if (ast.isInputDecl(m)) {
+        if (inputs.has(m.name)) accept('error', `duplicate input \`${m.name}\``, { node: m, property: 'name', code: IssueCodes.DuplicateName });
+        inputs.add(m.name);
+      } else if (ast.isOutputDecl(m)) {
+        if (outputs.has(m.name)) accept('error', `duplicate output \`${m.name}\``, { node: m, property: 'name', code: IssueCodes.DuplicateName });
+        outputs.add(m.name);
+      }
+    }
+    const budgets = flow.members.filter(ast.isBudgetDecl);
+    if (budgets.length > 1) accept('error', 'a flow has at most one `budget`', { node: budgets[1], code: IssueCodes.DuplicateProperty });
+  };
+
+  checkStepSubflowInputs = (step: ast.Step, accept: ValidationAcceptor): void => {
+    const flow = step.target.ref;
+    if (!ast.isFlowDecl(flow)) return;
+    const inputProp = step.properties.find(ast.isInputProperty);
+    const declared = flow.members.filter(ast.isInputDecl);
+    if (inputProp && !ast.isRecordLiteral(inputProp.value)) return;
+    const entries = inputProp ? (inputProp.value as ast.RecordLiteral).entries : [];
+    const given = new Set(entries.map((e) => e.key));
+    for (const e of entries) {
+      if (!declared.some((d) => d.name === e.key)) {
+        accept('error', `flow \`${flow.name}\` has no input \`${e.key}\`${suggestion(e.key, declared.map((d) => d.name))}`, { node: e, property: 'key', code: IssueCodes.UnknownInput });
+      }
+    }
+    const missing = declared.filter((d) => !d.default && !given.has(d.name)).map((d) => d.name);
+    if (missing.length) {
+      accept('error', `the call of flow \`${flow.name}\` is missing required input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')}`, { node: step, property: 'target', code: IssueCodes.MissingInput });
+    }
+  };
+
+  checkInputDefault = (input: ast.InputDecl, accept: ValidationAcceptor): void => {
+    if (!input.default) return;
+    if (!isConstant(input.default)) {
+      accept('error', 'an input default must be a constant', { node: input.default, code: IssueCodes.NotConstant });
+      return;
+    }
+    const type = toTypeRef(input.type);
+    const problem = checkValue(constantValue(input.default), type);
+    if (problem) accept('error', `the default of input \`${input.name}\` does not fit its type ${describeType(type)}: ${problem}`, { node: input.default, code: IssueCodes.TypeMismatch });
+  };
+
+  // ------------------------------------------------------------------ values and settings
+
+  checkDuration = (node: ast.DurationValue, accept: ValidationAcceptor): void => {
+    if (typeof node.value === 'number') {
+      accept('error', `a duration needs a unit: ${node.value}s, ${node.value}m, ${node.value}h (units: ms, s, m, h, d)`, { node, code: IssueCodes.InvalidDuration });
+      return;
+    }
+    const ms = parseDuration(node.value);
+    if (ms === undefined) accept('error', `invalid duration \`${node.value}\`: use a number with ms, s, m, h or d (e.g. 30s)`, { node, code: IssueCodes.InvalidDuration });
+    else if (ms <= 0 && !ast.isWaitStatement(node.$container)) accept('error', `a duration of \`${node.value}\` is not allowed here: it must be more than 0`, { node, code: IssueCodes.InvalidDuration });
+  };
+
+  checkDurationLiteral = (node: ast.DurationLiteral, accept: ValidationAcceptor): void => {
+    if (parseDuration(node.value) === undefined) accept('error', `invalid duration \`${node.value}\`: use a number with ms, s, m, h or d (e.g. 30s)`, { node, code: IssueCodes.InvalidDuration });
+  };
+
+  checkTrigger = (trigger: ast.Trigger, accept: ValidationAcceptor): void => {
+    if (trigger.kind === 'schedule') {
+      const fields = trigger.value.trim().split(/\s+/);
+      let problem: string | undefined;
+      if (fields.length !== 5) problem = `it has ${fields.length} field${fields.length === 1 ? '' : 's'}; a schedule has 5: minute hour day-of-month month day-of-week`;
+      else {
+        try {
+          new Cron(trigger.value, { paused: true });
+        } catch (error) {
+          problem = (error as Error).message;
+        }
+      }
+      if (problem) accept('error', `invalid cron expression "${trigger.value}": ${problem}`, { node: trigger, property: 'value', code: IssueCodes.InvalidCron });
+    } else if (trigger.kind === 'webhook') {
+      const p = trigger.value;
+      let problem: string | undefined;
+      if (!p.startsWith('/')) problem = 'it must start with /';
+      else if (/[\s?#]/.test(p)) problem = 'it may not contain spaces, ? or #';
+      else if (p.split('/').includes('..')) problem = 'it may not contain ..';
+      else if (!/^[A-Za-z0-9\-._~/:]*$/.test(p)) problem = 'use letters, digits and - . _ ~ / : only';
+      if (problem) {
+        accept('error', `invalid webhook path "${p}": ${problem}`, { node: trigger, property: 'value', code: IssueCodes.InvalidWebhookPath });
+        return;
+      }
+      const document = AstUtils.getDocument(trigger);
+      for (const doc of visibleDocuments(document, this.services.shared.workspace.LangiumDocuments)) {
+        for (const other of AstUtils.streamAst(doc.parseResult.value).filter(ast.isTrigger)) {
+          if (other === trigger) break;
+          if (other.kind === 'webhook' && other.value === p) {
+            accept('error', `webhook path "${p}" is already used by flow \`${AstUtils.getContainerOfType(other, ast.isFlowDecl)?.name}\``, { node: trigger, property: 'value', code: IssueCodes.DuplicateName });
+            return;
+          }
+        }
+      }
+    }
+  };
+
+  checkRetry = (node: ast.RetryProperty, accept: ValidationAcceptor): void => {
+    const n = node.count.value;
+    if (!Number.isInteger(n) || n < 0 || n > 10) accept('error', `retry must be a whole number from 0 to 10, not ${n}`, { node: node.count, code: IssueCodes.OutOfRange });
+  };
+
+  checkTemperature = (node: ast.TemperatureProperty, accept: ValidationAcceptor): void => {
+    if (node.value.value > 2) accept('error', `temperature must be from 0 to 2, not ${node.value.value}`, { node: node.value, code: IssueCodes.OutOfRange });
+  };
+
+  checkMaxTokens = (node: ast.MaxTokensProperty, accept: ValidationAcceptor): void => {
+    const n = node.value.value;
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) accept('error', `max_tokens must be a whole number from 1 to 1,000,000, not ${n}`, { node: node.value, code: IssueCodes.OutOfRange });
+  };
+
+  checkBudget = (node: ast.BudgetDecl, accept: ValidationAcceptor): void => {
+    const n = node.limit.value;
+    if (!Number.isInteger(n) || n < 1) accept('error', `budget tokens must be a whole number above 0, not ${n}`, { node: node.limit, code: IssueCodes.OutOfRange });
+  };
+
+  checkConcurrency = (node: ast.ForeachStatement, accept: ValidationAcceptor): void => {
+    const n = node.concurrency?.value;
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 100)) accept('error', `concurrency must be a whole number from 1 to 100, not ${n}`, { node: node.concurrency!, code: IssueCodes.OutOfRange });
+  };
+
+  checkRepeatMax = (node: ast.RepeatStatement, accept: ValidationAcceptor): void => {
+    if (!node.hasMax || !node.max) {
+      accept('error', '`repeat` needs a bound: write `repeat max N { … } until …`', { node, keyword: 'repeat', code: IssueCodes.RepeatWithoutMax });
+      return;
+    }
+    const n = node.max.value;
+    if (!Number.isInteger(n) || n < 1 || n > 1000) accept('error', `repeat max must be a whole number from 1 to 1000, not ${n}`, { node: node.max, code: IssueCodes.OutOfRange });
+  };
+
+  checkFunctionCall = (call: ast.FunctionCall, accept: ValidationAcceptor): void => {
+    if (call.function === 'error' && (AstUtils.getContainerOfType(call, ast.isStubProperty) || AstUtils.getContainerOfType(call, ast.isTestStubProperty))) return;
+    const signature = BUILTIN_FUNCTIONS_BY_NAME.get(call.function);
+    if (!signature) {
+      accept('error', `unknown function \`${call.function}()\`${suggestion(call.function, BUILTIN_FUNCTIONS.map((f) => f.name))}`, { node: call, property: 'function', code: IssueCodes.UnknownFunction });
+      return;
+    }
+    const required = signature.params.filter((p) => !p.optional).length;
+    const max = signature.variadic ? Infinity : signature.params.length;
+    if (call.args.length < required || call.args.length > max) {
+      const params = signature.params.map((p) => (p.optional ? `${p.name}?` : p.name)).join(', ');
+      accept('error', `${call.function}(${params}) takes ${required === max ? required : signature.variadic ? `at least ${required}` : `${required} to ${max}`} argument${max === 1 ? '' : 's'}, not ${call.args.length}`, { node: call, property: 'function', code: IssueCodes.WrongArgumentCount });
+    }
+  };
+
+  // ------------------------------------------------------------------ tests
+
+  checkTest = (test: ast.TestDecl, accept: ValidationAcceptor): void => {
+    const flowProp = test.properties.find(ast.isTestFlowProperty);
+    if (!flowProp) accept('error', `test "${test.name}" needs \`flow:\` naming the flow it runs`, { node: test, property: 'name', code: IssueCodes.IncompleteTest });
+    if (!test.properties.some(ast.isTestExpectProperty)) accept('error', `test "${test.name}" needs \`expect:\` — the condition that must hold after the run`, { node: test, property: 'name', code: IssueCodes.IncompleteTest });
+    const input = test.properties.find(ast.isTestInputProperty);
+    const flow = flowProp?.flow.ref;
+    if (input) {
+      if (!isConstant(input.value) || !ast.isRecordLiteral(input.value)) {
+        accept('error', 'a test `input` must be a constant record of the flow\'s inputs', { node: input.value, code: IssueCodes.NotConstant });
+      } else if (flow) {
+        for (const e of input.value.entries) {
+          const decl = flow.members.filter(ast.isInputDecl).find((d) => d.name === e.key);
+          if (!decl) {
+            accept('error', `flow \`${flow.name}\` has no input \`${e.key}\``, { node: e, property: 'key', code: IssueCodes.UnknownInput });
+            continue;
+          }
+          const type = toTypeRef(decl.type);
+          const problem = checkValue(constantValue(e.value), type);
+          if (problem) accept('error', `input \`${e.key}\` expects ${describeType(type)}: ${problem}`, { node: e.value, code: IssueCodes.TypeMismatch });
+        }
+      }
+    }
+    if (flow) {
+      const given = new Set(input && ast.isRecordLiteral(input.value) ? input.value.entries.map((e) => e.key) : []);
+      const missing = flow.members.filter(ast.isInputDecl).filter((d) => !d.default && !given.has(d.name)).map((d) => d.name);
+      if (missing.length) accept('error', `test "${test.name}" is missing required input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')} of flow \`${flow.name}\``, { node: test, property: 'name', code: IssueCodes.MissingInput });
+    }
+    for (const stub of test.properties.filter(ast.isTestStubProperty)) {
+      const agent = stub.agent.ref;
+      const outputProp = agent?.properties.find(ast.isOutputTypeProperty);
+      this.checkStubValue(stub.value, outputProp ? toTypeRef(outputProp.type) : undefined, accept);
+    }
+  };
+}
+
+function findCycle(start: string, next: string, documents: LangiumDocuments): string[] | undefined {
+  const path: string[] = [start];
+  const visit = (uri: string, seen: Set<string>): string[] | undefined => {
+    if (uri === start) return [...path, uri];
+    if (seen.has(uri)) return undefined;
+    seen.add(uri);
+    const doc = documents.all.find((d) => d.uri.toString() === uri);
+    if (!doc) return undefined;
+    path.push(uri);
+    for (const imp of (doc.parseResult.value as ast.Document).imports) {
+      if (!imp.path) continue;
+      const found = visit(importTarget(doc, imp.path).toString(), seen);
+      if (found) return found;
+    }
+    path.pop();
+    return undefined;
+  };
+  return visit(next, new Set());
+}
+
+function shortName(uri: string): string {
+  return decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1));
+}
+
+export { BatonFlowChecks };

@@ -1,0 +1,108 @@
+import { accessSync, constants } from 'node:fs';
+import { NodeFileSystem } from 'langium/node';
+import { createBatonServices, loadWorkspace, type FlowDiagnostic } from '@baton/language';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { buildFlowGraph, toDot, toMermaid } from '@baton/graph';
+import { BatonError, RunStore } from '@baton/runtime';
+import { CliError, UsageError } from './errors.js';
+import { formatDiagnostic } from './commands/check.js';
+import { displayPath, type Output } from './output/terminal.js';
+import { expandFlowPaths } from './files.js';
+
+export type { FlowDiagnostic };
+export { pickFlow } from './flow-selection.js';
+
+/** Loaded files, their problems and the documents (for compiling). */
+export interface LoadedFlows {
+  /** Every file loaded: the ones given and the ones they import. */
+  files: string[];
+  diagnostics: FlowDiagnostic[];
+  documents: Awaited<ReturnType<typeof loadWorkspace>>['documents'];
+}
+
+/**
+ * Checks `.flow` files (absolute paths) and what they import, with the same services as the editor.
+ * @throws UsageError (exit 2) when a file cannot be read.
+ */
+export async function loadFlows(files: string[]): Promise<LoadedFlows> {
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw new UsageError(`${displayPath(file)}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const services = createBatonServices(NodeFileSystem);
+  let loaded;
+  try {
+    loaded = await loadWorkspace(services, files);
+  } catch (error) {
+    throw new UsageError(`cannot load the files: ${(error as Error).message}`);
+  }
+  return { files: loaded.documents.map((d) => d.uri.fsPath), diagnostics: loaded.diagnostics, documents: loaded.documents };
+}
+
+/**
+ * Loads one file for `run`/`graph`: checks it; on errors prints them to stderr and throws (exit 2, "the
+ * run does not start"); otherwise compiles the definition (warnings are not printed).
+ */
+export async function loadDefinition(file: string, output: Output): Promise<{ definition: WorkflowDefinition; entryFile: string }> {
+  const [entryFile] = expandFlowPaths([file]);
+  const loaded = await loadFlows([entryFile]);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
+    throw new CliError(`${displayPath(entryFile)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} first (baton check ${displayPath(entryFile)})`, 2);
+  }
+  const services = createBatonServices(NodeFileSystem);
+  const definition = services.Baton.ir.WorkflowBuilder.build(loaded.documents);
+  return { definition, entryFile };
+}
+
+/** The flow's graph as text in a format of `baton graph`. */
+export function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot'): string {
+  const graph = buildFlowGraph(definition, flowName);
+  switch (format) {
+    case 'json':
+      return JSON.stringify(graph, null, 2);
+    case 'mermaid':
+      return toMermaid(graph);
+    case 'dot':
+      return toDot(graph);
+  }
+}
+
+/**
+ * Opens the run store for a command.
+ * @throws UsageError (exit 2) when the file is not a run store or cannot be opened — the file is left as it was.
+ */
+export function openStore(storePath: string): RunStore {
+  try {
+    return RunStore.open(storePath);
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(`--store ${displayPath(storePath)}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Maps a runtime or store error to a CLI error: unknown ids, finished runs, bad decisions are usage (2). */
+export function toCliError(error: unknown): unknown {
+  if (error instanceof BatonError) {
+    switch (error.code) {
+      case 'RUN_NOT_FOUND':
+      case 'RUN_ID_AMBIGUOUS':
+      case 'RUN_FINISHED':
+      case 'TASK_NOT_WAITING':
+      case 'EVENT_NOT_AWAITED':
+      case 'DECISION_INVALID':
+      case 'INPUT_INVALID':
+      case 'UNKNOWN_FLOW':
+      case 'STORE_BUSY':
+      case 'STORE_NOT_A_DATABASE':
+      case 'STORE_UNREADABLE':
+      case 'STORE_TOO_NEW':
+        return new UsageError(error.message);
+    }
+  }
+  return error;
+}

@@ -1,0 +1,98 @@
+import type { JsonValue } from '@baton/protocol';
+import { userInfo } from 'node:os';
+import { UsageError } from '../errors.js';
+import type { Output } from '../output/terminal.js';
+import { resolveStorePath } from '../store-path.js';
+import { openStore, toCliError } from '../backend.js';
+import { continueRun } from './run.js';
+
+interface StoreOptions {
+  store?: string;
+  json?: boolean;
+}
+
+/** `baton resume <id>`: continues an interrupted or waiting run. */
+export async function resumeCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  try {
+    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json);
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** `baton cancel <id>`. */
+export async function cancelCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
+  const store = openStore(resolveStorePath(opts.store));
+  try {
+    const run = store.getRun(id);
+    const status = store.requestCancel(run.id, currentUser());
+    output.out(status === 'cancelled' ? `Cancelled run ${run.id}.` : `Asked run ${run.id} to stop; it stops before its next step.`);
+    return 0;
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** Options of `baton approve`. */
+export interface ApproveOptions extends StoreOptions {
+  reject?: boolean;
+  decision?: string;
+  comment?: string;
+  by?: string;
+}
+
+/** `baton approve <id> <task>`: records the decision, then continues the run. */
+export async function approveCommand(id: string, task: string, opts: ApproveOptions, output: Output): Promise<number> {
+  if (opts.reject && opts.decision) throw new UsageError('give either --reject or --decision, not both');
+  const decision = opts.decision ?? (opts.reject ? 'rejected' : 'approved');
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  try {
+    const run = store.getRun(id);
+    store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
+    if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
+    return await continueRun(run.id, store, storePath, output, opts.json);
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** `baton send <id> <event> [--data json]`: delivers the event, then continues the run. */
+export async function sendCommand(id: string, event: string, opts: StoreOptions & { data?: string }, output: Output): Promise<number> {
+  let data: JsonValue = null;
+  if (opts.data !== undefined) {
+    try {
+      data = JSON.parse(opts.data) as JsonValue;
+    } catch (error) {
+      throw new UsageError(`--data: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  try {
+    const run = store.getRun(id);
+    store.recordSignal(run.id, event, data);
+    if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
+    return await continueRun(run.id, store, storePath, output, opts.json);
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+function currentUser(): string {
+  try {
+    return process.env.USER || userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,73 @@
+import { resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
+import type { RunEvent } from '@baton/protocol';
+import { UsageError } from '../errors.js';
+import { collectInputs } from '../inputs.js';
+import { humanPrinter, jsonPrinter, type RunPrinter } from '../output/run-printer.js';
+import type { Output } from '../output/terminal.js';
+import { resolveStorePath } from '../store-path.js';
+import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
+
+/** Options of `baton run`. */
+export interface RunCommandOptions {
+  flow?: string;
+  input: string[];
+  inputs?: string;
+  agents: 'stub' | 'real';
+  json?: boolean;
+  store?: string;
+}
+
+/**
+ * `baton run <file>`: checks the file (errors: exit 2, the run does not start), then runs the flow,
+ * printing events as they happen.
+ * @returns 0 succeeded or waiting, 1 failed or cancelled.
+ */
+export async function runCommand(file: string, opts: RunCommandOptions, output: Output): Promise<number> {
+  if (opts.agents === 'real') {
+    throw new UsageError('--agents real is not available yet: real providers (OpenAI, Anthropic, HTTP, commands) come with the production runtime; run with --agents stub');
+  }
+  const { definition, entryFile } = await loadDefinition(file, output);
+  const flow = pickFlow(definition, entryFile, opts.flow);
+  const inputs = collectInputs(flow, opts.input, opts.inputs);
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
+  try {
+    const summary = await withInterrupt((signal) =>
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, onEvent: (e: RunEvent) => printer.onEvent(e) }),
+    );
+    return finish(summary, store, output, opts.json);
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** Continues a stored run (for resume, approve and send) and prints it like `run`. */
+export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined): Promise<number> {
+  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: 'stub' });
+  const summary = await withInterrupt((signal) => resumeRun(runId, { store, signal, onEvent: (e: RunEvent) => printer.onEvent(e) }));
+  return finish(summary, store, output, json);
+}
+
+function finish(summary: RunSummary, _store: RunStore, output: Output, json: boolean | undefined): number {
+  if (summary.status === 'interrupted' && !json) {
+    output.err(`Interrupted. The run is stored; continue it with: baton resume ${summary.runId}`);
+  }
+  return summary.status === 'succeeded' || summary.status === 'waiting' ? 0 : 1;
+}
+
+/** Runs `body` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts: the run stops and stays resumable. */
+async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

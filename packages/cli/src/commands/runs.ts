@@ -1,0 +1,104 @@
+import type { RunEvent, RunStatus } from '@baton/protocol';
+import type { RunRecord } from '@baton/runtime';
+import { UsageError } from '../errors.js';
+import { describeWait } from '../output/run-printer.js';
+import { formatDuration, preview, type Output } from '../output/terminal.js';
+import { resolveStorePath } from '../store-path.js';
+import { openStore, toCliError } from '../backend.js';
+
+const STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+
+/** `baton runs list`: stored runs, newest first. */
+export async function runsListCommand(opts: { status?: string; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
+  if (opts.status && !STATUSES.includes(opts.status as RunStatus)) {
+    throw new UsageError(`--status ${opts.status}: use one of ${STATUSES.join(', ')}`);
+  }
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
+  const store = openStore(resolveStorePath(opts.store));
+  try {
+    const runs = store.listRuns({ status: opts.status as RunStatus | undefined, flow: opts.flow, limit });
+    if (opts.json) {
+      output.out(JSON.stringify(runs, null, 2));
+      return 0;
+    }
+    if (runs.length === 0) {
+      output.out('No runs stored yet. Start one with: baton run <file.flow>');
+      return 0;
+    }
+    const c = output.colors;
+    output.out(c.dim(`${'ID'.padEnd(26)}  ${'FLOW'.padEnd(22)}  ${'STATUS'.padEnd(11)}  ${'STARTED'.padEnd(19)}  DURATION`));
+    for (const r of runs) {
+      output.out(`${r.id}  ${r.flow.padEnd(22)}  ${statusColor(r.status, output)(r.status.padEnd(11))}  ${r.startedAt.slice(0, 19).replace('T', ' ')}  ${r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}`);
+    }
+    return 0;
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** `baton runs show <id>`: a run's steps, outputs, waits and error. */
+export async function runsShowCommand(id: string, opts: { json?: boolean; store?: string }, output: Output): Promise<number> {
+  const store = openStore(resolveStorePath(opts.store));
+  try {
+    const run = store.getRun(id);
+    const events = store.getEvents(run.id);
+    if (opts.json) {
+      output.out(JSON.stringify({ run, events }, null, 2));
+      return 0;
+    }
+    printRun(run, events, output);
+    return 0;
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
+  const c = output.colors;
+  output.out(`${c.bold(run.flow)}  ${c.dim(run.id)}`);
+  output.out(`  status   ${statusColor(run.status, output)(run.status)}`);
+  output.out(`  started  ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt} (${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})` : ''}`);
+  if (run.file) output.out(`  file     ${run.file}`);
+  if (Object.keys(run.inputs).length) output.out(`  inputs   ${Object.entries(run.inputs).map(([k, v]) => `${k}=${preview(v, 50)}`).join(', ')}`);
+  output.out('');
+  output.out(c.bold('Steps'));
+  for (const e of events) {
+    if (e.type === 'step.finished') {
+      const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : c.red('✗');
+      const extra = e.status === 'failed' ? c.red(`  ${e.error?.code}: ${e.error?.message}`) : e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : '';
+      output.out(`  ${mark} ${e.step.padEnd(22)} ${c.dim(e.agent.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${e.attempts > 1 ? c.yellow(` ${e.attempts} attempts`) : ''}${extra}`);
+    } else if (e.type === 'branch.taken') {
+      output.out(`  ${c.cyan('↳')} ${c.dim(e.label)}`);
+    } else if (e.type === 'approval.decided') {
+      output.out(`  ${c.green('✓')} ${e.task.padEnd(22)} ${c.dim('approval'.padEnd(22))} ${e.decision}${e.by ? c.dim(` by ${e.by}`) : ''}${e.comment ? c.dim(` — ${e.comment}`) : ''}`);
+    } else if (e.type === 'compensation.finished') {
+      output.out(`  ${c.magenta('↺')} undo ${e.step.padEnd(17)} ${c.dim(e.agent.padEnd(22))} ${e.status}`);
+    }
+  }
+  output.out('');
+  if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
+  if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);
+  if (run.status === 'waiting') output.out(`${c.bold('Waiting')}  ${describeWait(run.waitingOn, run.id)}`);
+  if (run.status === 'interrupted' || run.status === 'running') output.out(c.dim(`Continue it with: baton resume ${run.id}`));
+  output.out(c.dim(`${events.length} events`));
+}
+
+function statusColor(status: string, output: Output): (s: string) => string {
+  const c = output.colors;
+  switch (status) {
+    case 'succeeded':
+      return c.green;
+    case 'failed':
+      return c.red;
+    case 'waiting':
+    case 'interrupted':
+      return c.yellow;
+    default:
+      return (s) => s;
+  }
+}

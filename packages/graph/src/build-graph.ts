@@ -1,0 +1,150 @@
+import { exprToText, type FlowGraph, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
+
+/**
+ * Builds the graph of a flow: triggers → start → statements in order → end.
+ * - a step is a `step` node (a `subflow` node when it calls a flow), labelled with its name and target;
+ * - `if`/`switch` is a `decision` node with one labelled edge per branch (the condition, `case "A"`,
+ *   `else`/`default`; an `if` without `else` gets an `else` edge straight to its `merge` node);
+ * - `parallel` is a `fork` → branches → `join`;
+ * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
+ * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path;
+ * - a step with `compensate:` gets a dashed `compensation` edge from a `step` node of the compensation
+ *   (`<id>/compensate`) back to it.
+ * @throws Error when the definition has no flow `flowName`.
+ */
+export function buildFlowGraph(definition: WorkflowDefinition, flowName: string): FlowGraph {
+  const flow = definition.flows[flowName];
+  if (!flow) throw new Error(`no flow named ${flowName}`);
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const edge = (source: string, target: string, kind: GraphEdge['kind'] = 'flow', label?: string): void => {
+    const e: GraphEdge = { id: `${source}->${target}${label ? `:${label}` : ''}`, source, target, kind };
+    if (label) e.label = label;
+    edges.push(e);
+  };
+  const start = `${flow.name}/start`;
+  nodes.push({ id: start, kind: 'start', label: flow.name, range: flow.range });
+  flow.triggers.forEach((t, i) => {
+    const id = `${flow.name}/trigger@${i}`;
+    const label = t.kind === 'webhook' ? `POST ${t.path}` : t.kind === 'schedule' ? `cron ${t.cron}` : `event ${t.event}`;
+    nodes.push({ id, kind: 'trigger', label, detail: t.kind, range: t.range });
+    edge(id, start);
+  });
+
+  /** Adds `body` after the nodes `from`; returns the nodes its end flows out of (empty after `fail`). */
+  const block = (body: Statement[], from: string[], parent: string | undefined, firstLabel?: string): string[] => {
+    let tails = from;
+    let label = firstLabel;
+    for (const s of body) {
+      tails = statement(s, tails, parent, label);
+      label = undefined;
+    }
+    return tails;
+  };
+
+  const connect = (from: string[], to: string, label?: string, kind: GraphEdge['kind'] = 'flow'): void => {
+    for (const f of from) edge(f, to, label ? 'branch' : kind, label);
+  };
+
+  const add = (node: GraphNode, parent: string | undefined): GraphNode => {
+    if (parent) node.parent = parent;
+    nodes.push(node);
+    return node;
+  };
+
+  const statement = (s: Statement, from: string[], parent: string | undefined, label?: string): string[] => {
+    switch (s.kind) {
+      case 'step': {
+        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range }, parent);
+        connect(from, s.id, label);
+        if (s.compensate) {
+          const comp = `${s.id}/compensate`;
+          add({ id: comp, kind: 'step', label: `undo ${s.name}`, detail: s.compensate.agent, range: s.compensate.range }, parent);
+          edge(comp, s.id, 'compensation', 'compensates');
+        }
+        return [s.id];
+      }
+      case 'if':
+      case 'switch': {
+        const detail = s.kind === 'if' ? exprToText(s.branches[0].condition) : exprToText(s.subject);
+        add({ id: s.id, kind: 'decision', label: s.kind, detail, range: s.range }, parent);
+        connect(from, s.id, label);
+        const merge = `${s.id}/merge`;
+        const tails: string[] = [];
+        const arms: { label: string; body: Statement[] }[] =
+          s.kind === 'if'
+            ? s.branches.map((b, i) => ({ label: i === 0 ? 'then' : `else if ${exprToText(b.condition)}`, body: b.body }))
+            : s.cases.map((c) => ({ label: `case ${c.values.map((v) => exprToText(v)).join(', ')}`, body: c.body }));
+        const rest = s.kind === 'if' ? s.else : s.default;
+        arms.push({ label: s.kind === 'if' ? 'else' : 'default', body: rest ?? [] });
+        for (const arm of arms) {
+          if (arm.body.length === 0) tails.push(`${s.id}:${arm.label}`);
+          else tails.push(...block(arm.body, [s.id], parent, arm.label));
+        }
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t.startsWith(`${s.id}:`)) edge(s.id, merge, 'branch', t.slice(s.id.length + 1));
+          else edge(t, merge);
+        }
+        return [merge];
+      }
+      case 'parallel': {
+        const fork = `${s.id}/fork`;
+        const join = `${s.id}/join`;
+        add({ id: fork, kind: 'fork', label: 'parallel', range: s.range }, parent);
+        connect(from, fork, label);
+        const tails = s.branches.flatMap((b) => statement(b, [fork], parent));
+        add({ id: join, kind: 'join', label: '', range: s.range }, parent);
+        connect(tails, join);
+        return [join];
+      }
+      case 'foreach':
+      case 'repeat': {
+        const detail = s.kind === 'foreach' ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}` : `max ${s.max} until ${exprToText(s.until)}`;
+        add({ id: s.id, kind: 'loop', label: s.kind, detail, range: s.range }, parent);
+        connect(from, s.id, label);
+        const inner = block(s.body, [s.id], s.id);
+        if (inner.length && s.kind === 'repeat') for (const t of inner) edge(t, s.id, 'loop', 'again');
+        return [s.id];
+      }
+      case 'approval':
+        add({ id: s.id, kind: 'approval', label: s.name, detail: s.timeoutMs !== undefined ? `approval · ${formatMs(s.timeoutMs)}` : 'approval', range: s.range }, parent);
+        connect(from, s.id, label);
+        return [s.id];
+      case 'wait':
+        add({ id: s.id, kind: 'wait', label: `wait ${formatMs(s.durationMs)}`, range: s.range }, parent);
+        connect(from, s.id, label);
+        return [s.id];
+      case 'waitEvent':
+        add({ id: s.id, kind: 'event', label: `event ${s.event}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
+        connect(from, s.id, label);
+        return [s.id];
+      case 'set':
+        add({ id: s.id, kind: 'set', label: `output.${s.output}`, detail: exprToText(s.value), range: s.range }, parent);
+        connect(from, s.id, label);
+        return [s.id];
+      case 'let':
+        add({ id: s.id, kind: 'let', label: s.name, detail: exprToText(s.value), range: s.range }, parent);
+        connect(from, s.id, label);
+        return [s.id];
+      case 'fail':
+        add({ id: s.id, kind: 'fail', label: 'fail', detail: exprToText(s.message), range: s.range }, parent);
+        connect(from, s.id, label);
+        return [];
+    }
+  };
+
+  const tails = block(flow.body, [start], undefined);
+  const end = `${flow.name}/end`;
+  nodes.push({ id: end, kind: 'end', label: 'end' });
+  connect(tails, end);
+  for (const n of nodes) if (n.detail === undefined) delete n.detail;
+  return { flow: flow.name, nodes, edges };
+}
+
+/** `1500` → `1.5s`, `7200000` → `2h`. */
+export function formatMs(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  for (const [size, unit] of units) if (ms >= size && ms % (size / 10) === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,51 @@
+import type { FlowGraph, GraphNode } from '@baton/protocol';
+
+/**
+ * The graph in Graphviz DOT: top-down, loop containers as clusters, compensation edges dashed. Every id
+ * and label is a quoted DOT string with `"` and `\` escaped.
+ */
+export function toDot(graph: FlowGraph): string {
+  const lines = [`digraph ${quote(graph.flow)} {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=10];'];
+  const children = new Map<string | undefined, GraphNode[]>();
+  for (const n of graph.nodes) {
+    const list = children.get(n.parent) ?? [];
+    list.push(n);
+    children.set(n.parent, list);
+  }
+  const emit = (parent: string | undefined, indent: string): void => {
+    for (const n of children.get(parent) ?? []) {
+      lines.push(`${indent}${quote(n.id)} [${attrs(n)}];`);
+      if (n.kind === 'loop' && children.has(n.id)) {
+        lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(`${n.label}: ${n.detail ?? ''}`)}; style=rounded;`);
+        emit(n.id, indent + '  ');
+        lines.push(`${indent}}`);
+      }
+    }
+  };
+  emit(undefined, '  ');
+  for (const e of graph.edges) {
+    const a: string[] = [];
+    if (e.label) a.push(`label=${quote(e.label)}`);
+    if (e.kind === 'compensation') a.push('style=dashed', 'constraint=false');
+    if (e.kind === 'loop') a.push('style=dotted');
+    lines.push(`  ${quote(e.source)} -> ${quote(e.target)}${a.length ? ` [${a.join(', ')}]` : ''};`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+function attrs(n: GraphNode): string {
+  const label = quote(n.detail ? `${n.label}\n${n.detail}` : n.label);
+  const shapes: Record<string, string> = {
+    start: 'shape=oval', end: 'shape=oval', trigger: 'shape=cds', step: 'shape=box, style=rounded', subflow: 'shape=box, peripheries=2',
+    decision: 'shape=diamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
+    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', approval: 'shape=parallelogram',
+    wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
+  };
+  const shape = shapes[n.kind] ?? 'shape=box';
+  return shape.includes('label=') ? shape : `label=${label}, ${shape}`;
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}

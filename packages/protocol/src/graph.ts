@@ -1,0 +1,37 @@
+import type { SourceRange } from './ir.js';
+
+/** Kinds of graph nodes; each has its own shape in every renderer. */
+export type GraphNodeKind =
+  | 'start' | 'end' | 'trigger' | 'step' | 'subflow' | 'decision' | 'merge' | 'fork' | 'join'
+  | 'loop' | 'approval' | 'wait' | 'event' | 'set' | 'let' | 'fail';
+
+/**
+ * A node of a flow's graph. `id` is the IR node id (so run events light it up without mapping), or a
+ * synthetic id (`<Flow>/start`, `<id>/merge`, …) for nodes the IR has no statement for.
+ */
+export interface GraphNode {
+  id: string;
+  kind: GraphNodeKind;
+  label: string;
+  /** A second line: the agent, the condition, the list, the duration. */
+  detail?: string;
+  /** The container (a `loop` node) this node is drawn inside. */
+  parent?: string;
+  range?: SourceRange;
+}
+
+/** An edge. `compensation` edges go from a compensating step back to what it undoes (drawn dashed). */
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  label?: string;
+  kind: 'flow' | 'branch' | 'compensation' | 'loop';
+}
+
+/** The graph of one flow: what `baton graph` prints and the editor panel draws. */
+export interface FlowGraph {
+  flow: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
