@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { baton, tempWorkspace } from './cli-helper.js';
+
+/** The run id printed in a `--json` run's events. */
+function runIdOf(stdout: string): string {
+  return (JSON.parse(stdout.trim().split('\n')[0]) as { runId: string }).runId;
+}
+
+const APPROVAL_FLOW = `agent Buyer { stub: { total: 1200 } output: { total: number } }
+agent Notifier { stub: "sent" }
+flow Purchase {
+  input item: string = "laptop"
+  output decision: string
+  step quote: Buyer { prompt: "Quote \${input.item}" }
+  approval signoff {
+    prompt: "Buy \${input.item} for \${quote.output.total}?"
+    assignee: "finance"
+    timeout: 48h
+  }
+  set output.decision = signoff.output.decision
+  step tell: Notifier { prompt: "Decision: \${signoff.output.decision}" }
+}
+`;
+
+const EVENT_FLOW = `agent Worker { stub: "done" }
+flow Payment {
+  output paid: boolean
+  step invoice: Worker
+  wait event "payment.received" timeout 7d
+  set output.paid = true
+}
+`;
+
+describe('baton runs, approve, send, resume, cancel', () => {
+  let ws: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    ws = tempWorkspace();
+    writeFileSync(path.join(ws.dir, 'purchase.flow'), APPROVAL_FLOW);
+    writeFileSync(path.join(ws.dir, 'payment.flow'), EVENT_FLOW);
+  });
+  afterEach(() => ws.cleanup());
+
+  it('stops at an approval (exit 0, waiting) and approve continues the run to success', () => {
+    const started = baton(['run', 'purchase.flow'], { cwd: ws.dir });
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /⏸ waiting .* approval "signoff" for finance — baton approve (\S+) signoff/);
+    const id = /run (\S+) stored/.exec(started.stdout)![1];
+    const show = baton(['runs', 'show', id], { cwd: ws.dir });
+    assert.match(show.stdout, /status\s+waiting/);
+    const approved = baton(['approve', id, 'signoff', '--comment', 'within budget', '--by', 'dana'], { cwd: ws.dir });
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /Recorded "approved" for signoff/);
+    assert.match(approved.stdout, /✓ tell/);
+    assert.match(approved.stdout, /✓ succeeded/);
+    const json = JSON.parse(baton(['runs', 'show', id, '--json'], { cwd: ws.dir }).stdout) as { run: { status: string; outputs: Record<string, unknown> }; events: { type: string; by?: string; comment?: string }[] };
+    assert.equal(json.run.status, 'succeeded');
+    assert.equal(json.run.outputs.decision, 'approved');
+    const decided = json.events.find((e) => e.type === 'approval.decided')!;
+    assert.equal(decided.by, 'dana');
+    assert.equal(decided.comment, 'within budget');
+    // quote ran once: resuming did not call it again
+    assert.equal(json.events.filter((e) => e.type === 'step.finished' && (e as { step?: string }).step === 'quote').length, 1);
+  });
+
+  it('approve --reject records a rejection', () => {
+    const id = runIdOf(baton(['run', 'purchase.flow', '--json'], { cwd: ws.dir }).stdout);
+    const r = baton(['approve', id, 'signoff', '--reject', '--json'], { cwd: ws.dir });
+    assert.equal(r.code, 0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { type: string; outputs: Record<string, unknown> };
+    assert.equal(last.type, 'run.succeeded');
+    assert.equal(last.outputs.decision, 'rejected');
+  });
+
+  it('approving a task that is not waiting exits 2 and changes nothing', () => {
+    const id = runIdOf(baton(['run', 'purchase.flow', '--json'], { cwd: ws.dir }).stdout);
+    const r = baton(['approve', id, 'nosuchtask'], { cwd: ws.dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /has no approval "nosuchtask" waiting; waiting: signoff/);
+    assert.match(baton(['runs', 'show', id], { cwd: ws.dir }).stdout, /status\s+waiting/);
+  });
+
+  it('resuming a finished run exits 2', () => {
+    const id = runIdOf(baton(['run', 'examples/process-orchestrator.flow', '--json'], { cwd: ws.dir }).stdout);
+    const r = baton(['resume', id], { cwd: ws.dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /has already succeeded; there is nothing to resume/);
+  });
+
+  it('an unknown run id exits 2 for show, resume, cancel, approve and send', () => {
+    for (const args of [['runs', 'show', 'NOPE'], ['resume', 'NOPE'], ['cancel', 'NOPE'], ['approve', 'NOPE', 'x'], ['send', 'NOPE', 'e']]) {
+      const r = baton(args, { cwd: ws.dir });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, /no run with id "NOPE"/);
+    }
+  });
+
+  it('send delivers an event to a waiting run, which then succeeds', () => {
+    const started = baton(['run', 'payment.flow', '--json'], { cwd: ws.dir });
+    const id = runIdOf(started.stdout);
+    const waiting = JSON.parse(started.stdout.trim().split('\n').pop()!) as { type: string; waitingOn: { kind: string; event: string }[] };
+    assert.equal(waiting.type, 'run.waiting');
+    assert.deepEqual(waiting.waitingOn.map((w) => [w.kind, w.event]), [['event', 'payment.received']]);
+    const wrong = baton(['send', id, 'other.event'], { cwd: ws.dir });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /is not waiting for event "other\.event"; it waits for payment\.received/);
+    const bad = baton(['send', id, 'payment.received', '--data', '{oops'], { cwd: ws.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--data: not valid JSON/);
+    const sent = baton(['send', id, 'payment.received', '--data', '{"amount": 10}'], { cwd: ws.dir });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /✓ succeeded/);
+  });
+
+  it('cancel makes a waiting run cancelled', () => {
+    const id = runIdOf(baton(['run', 'purchase.flow', '--json'], { cwd: ws.dir }).stdout);
+    const r = baton(['cancel', id], { cwd: ws.dir });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Cancelled run/);
+    assert.match(baton(['runs', 'list', '--status', 'cancelled'], { cwd: ws.dir }).stdout, /Purchase\s+cancelled/);
+    assert.equal(baton(['cancel', id], { cwd: ws.dir }).code, 2);
+  });
+
+  it('runs list filters and rejects a bad --status', () => {
+    baton(['run', 'purchase.flow'], { cwd: ws.dir });
+    baton(['run', 'examples/process-orchestrator.flow'], { cwd: ws.dir });
+    const waiting = baton(['runs', 'list', '--status', 'waiting', '--json'], { cwd: ws.dir });
+    const runs = JSON.parse(waiting.stdout) as { flow: string }[];
+    assert.deepEqual(runs.map((r) => r.flow), ['Purchase']);
+    const bad = baton(['runs', 'list', '--status', 'sleeping'], { cwd: ws.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--status sleeping: use one of running, waiting/);
+  });
+});
+
+describe('baton test, graph and help', () => {
+  let ws: { dir: string; cleanup: () => void };
+  beforeEach(() => (ws = tempWorkspace()));
+  afterEach(() => ws.cleanup());
+
+  it('passes every example test and ends with "N passed, 0 failed"', () => {
+    const r = baton(['test', 'examples'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /^26 passed, 0 failed$/m);
+  });
+
+  it('reports a failing test with its expectation and exits 1', () => {
+    writeFileSync(path.join(ws.dir, 't.flow'), 'agent A { stub: { n: 1 } output: { n: number } }\nflow F {\n  output n: number\n  step s: A\n  set output.n = s.output.n\n}\ntest "n is two" {\n  flow: F\n  expect: output.n == 2\n}\ntest "n is one" {\n  flow: F\n  expect: output.n == 1\n}\n');
+    const r = baton(['test', 't.flow'], { cwd: ws.dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /✗ n is two\n\s+expected output\.n == 2; the run succeeded/);
+    assert.match(r.stdout, /^1 passed, 1 failed$/m);
+  });
+
+  it('prints Mermaid, DOT and JSON graphs, and refuses svg for now (exit 2)', () => {
+    const mermaid = baton(['graph', 'examples/incident-saga.flow', '--format', 'mermaid'], { cwd: ws.dir });
+    assert.equal(mermaid.code, 0);
+    assert.match(mermaid.stdout, /^flowchart TD/);
+    assert.match(mermaid.stdout, /-\.->\|"compensates"\|/);
+    const dot = baton(['graph', 'examples/incident-saga.flow', '--format', 'dot'], { cwd: ws.dir });
+    assert.match(dot.stdout, /^digraph "IncidentSaga" \{/);
+    const json = JSON.parse(baton(['graph', 'examples/incident-saga.flow', '--format', 'json'], { cwd: ws.dir }).stdout) as { nodes: { id: string }[] };
+    assert.ok(json.nodes.some((n) => n.id === 'IncidentSaga/rollback'));
+    const svg = baton(['graph', 'examples/incident-saga.flow', '--format', 'svg'], { cwd: ws.dir });
+    assert.equal(svg.code, 2);
+    assert.match(svg.stderr, /--format svg is not available yet/);
+  });
+
+  it('shows --help for every command with exit 0', () => {
+    for (const args of [['--help'], ['check', '--help'], ['run', '--help'], ['test', '--help'], ['runs', 'list', '--help'], ['runs', 'show', '--help'], ['resume', '--help'], ['cancel', '--help'], ['approve', '--help'], ['send', '--help'], ['graph', '--help']]) {
+      const r = baton(args, { cwd: ws.dir });
+      assert.equal(r.code, 0, args.join(' '));
+      assert.match(r.stdout, /Usage: baton/);
+    }
+  });
+});
