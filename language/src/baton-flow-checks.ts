@@ -42,7 +42,7 @@ export class BatonFlowChecks {
     const referenced = new Set<AstNode>();
     for (const node of AstUtils.streamAst(flow)) {
       if (ast.isNameRef(node)) {
-        const target = node.ref.ref;
+        const target = node.ref?.ref;
         if (target) referenced.add(target);
         if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(node, target, accept);
       } else if (ast.isMemberAccess(node)) {
@@ -127,7 +127,7 @@ export class BatonFlowChecks {
     const receiverType = types.typeOf(node.receiver);
     if (memberType(receiverType, node.member) !== undefined) return;
     if (receiverType.kind === 'list' && ['output', 'status', 'error', 'duration', 'tokens', 'attempts'].includes(node.member)) {
-      const name = ast.isNameRef(node.receiver) ? node.receiver.ref.$refText : 'this step';
+      const name = ast.isNameRef(node.receiver) ? node.receiver.ref?.$refText : 'this step';
       accept('error', `after its foreach, \`${name}\` is the list of its iterations: use \`${name}[0].${node.member}\` or \`len(${name})\``, { node, property: 'member', code: IssueCodes.UnknownField });
       return;
     }
@@ -177,7 +177,7 @@ export class BatonFlowChecks {
   }
 
   private checkSet(node: ast.SetStatement, types: BatonTypeSystem, accept: ValidationAcceptor): void {
-    const output = node.output.ref;
+    const output = node.output?.ref;
     if (!output) return;
     const declared = toTypeRef(output.type);
     const value = types.typeOf(node.value);
@@ -212,12 +212,12 @@ export class BatonFlowChecks {
     for (const doc of this.documents.all) {
       for (const test of (doc.parseResult.value as ast.Document).elements.filter(ast.isTestDecl)) {
         if (testFlow(test) !== flow) continue;
-        for (const n of AstUtils.streamAst(test)) if (ast.isNameRef(n) && n.ref.ref) readByTests.add(n.ref.ref);
+        for (const n of AstUtils.streamAst(test)) if (ast.isNameRef(n) && n.ref?.ref) readByTests.add(n.ref?.ref);
       }
     }
     for (const step of steps) {
       if (readByTests.has(step)) continue;
-      const target = step.target.ref;
+      const target = step.target?.ref;
       if (!ast.isAgentDecl(target)) continue;
       const output = target.properties.find(ast.isOutputTypeProperty);
       if (!output) continue; // no output declared: the step is for its effect
@@ -261,7 +261,7 @@ function hasWhen(target: ast.Step | ast.ApprovalStatement): boolean {
 function readsStatus(e: AstNode | undefined, target: AstNode): boolean {
   if (!e) return false;
   for (const n of AstUtils.streamAst(e)) {
-    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isNameRef(n.receiver) && n.receiver.ref.ref === target) return true;
+    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isNameRef(n.receiver) && n.receiver.ref?.ref === target) return true;
   }
   return false;
 }
@@ -287,10 +287,10 @@ function isGuarded(ref: ast.NameRef, target: AstNode): boolean {
 
 function describeReceiver(node: ast.Expression): string {
   if (ast.isMemberAccess(node) && node.member === 'output' && ast.isNameRef(node.receiver)) {
-    const target = node.receiver.ref.ref;
+    const target = node.receiver.ref?.ref;
     if (ast.isStep(target)) {
-      const callee = target.target.ref;
-      return ast.isFlowDecl(callee) ? `flow \`${callee.name}\`'s outputs` : `agent \`${target.target.$refText}\`'s output`;
+      const callee = target.target?.ref;
+      return ast.isFlowDecl(callee) ? `flow \`${callee.name}\`'s outputs` : `agent \`${target.target?.$refText}\`'s output`;
     }
   }
   const text = node.$cstNode?.text;

@@ -20,7 +20,8 @@ export function editDistance(a: string, b: string, cap = 3): number {
 /** The candidate closest to `name` (distance ≤ 2, or ≤ 1 for short names), if any. */
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestDistance = name.length <= 3 ? 1 : 2;
+  let bestDistance = name.length <= 2 ? 0 : name.length <= 4 ? 1 : 2;
+  if (bestDistance === 0) return undefined;
   for (const c of candidates) {
     if (c === name) continue;
     const d = editDistance(name, c, bestDistance);

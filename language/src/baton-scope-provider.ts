@@ -45,5 +45,5 @@ export class BatonScopeProvider extends DefaultScopeProvider {
 /** The flow a test runs (its `flow:` property), once linked. */
 export function testFlow(test: ast.TestDecl): ast.FlowDecl | undefined {
   const p = test.properties.find(ast.isTestFlowProperty);
-  return p?.flow.ref;
+  return p?.flow?.ref;
 }

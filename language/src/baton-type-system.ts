@@ -24,7 +24,8 @@ export class BatonTypeSystem {
   private readonly inProgress = new Set<AstNode>();
 
   /** The inferred type of an expression. */
-  typeOf(node: ast.Expression): TypeRef {
+  typeOf(node: ast.Expression | undefined): TypeRef {
+    if (!node) return ANY;
     const cached = this.cache.get(node);
     if (cached) return cached;
     if (this.inProgress.has(node)) return ANY;
@@ -56,9 +57,9 @@ export class BatonTypeSystem {
       case 'RecordLiteral':
         return { kind: 'record', fields: node.entries.map((e) => field(e.key, this.typeOf(e.value))) };
       case 'InputRef':
-        return node.input.ref ? toTypeRef(node.input.ref.type) : ANY;
+        return node.input?.ref ? toTypeRef(node.input?.ref.type) : ANY;
       case 'OutputRef':
-        return node.output.ref ? toTypeRef(node.output.ref.type) : ANY;
+        return node.output?.ref ? toTypeRef(node.output?.ref.type) : ANY;
       case 'RunStatusRef':
         return RUN_STATUS;
       case 'NameRef':
@@ -102,7 +103,7 @@ export class BatonTypeSystem {
   }
 
   private refType(node: ast.NameRef): TypeRef {
-    const target = node.ref.ref;
+    const target = node.ref?.ref;
     if (!target) return ANY;
     if (ast.isLetStatement(target)) return this.typeOf(target.value);
     if (ast.isLoopVariable(target)) {
@@ -134,7 +135,7 @@ export function stepViewType(step: ast.Step): TypeRef {
 
 /** The type of a step's `output`: its agent's `output` type, or its sub-flow's outputs as a record. */
 export function stepOutputType(step: ast.Step): TypeRef {
-  const target = step.target.ref;
+  const target = step.target?.ref;
   if (ast.isAgentDecl(target)) {
     const p = target.properties.find(ast.isOutputTypeProperty);
     return p ? toTypeRef(p.type) : ANY;

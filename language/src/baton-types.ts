@@ -23,7 +23,7 @@ export function toTypeRef(type: ast.TypeExpr | undefined, expanding: Set<ast.Typ
         fields: type.fields.map((f) => ({ name: f.name, type: toTypeRef(f.type, expanding), optional: f.optional })),
       };
     case 'TypeReference': {
-      const decl = type.ref.ref;
+      const decl = type.ref?.ref;
       if (!decl || expanding.has(decl)) return { kind: 'any' };
       expanding.add(decl);
       try {

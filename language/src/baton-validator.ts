@@ -99,7 +99,7 @@ export class BatonValidator {
   checkDuplicateProperties = (node: ast.AgentDecl | ast.Step | ast.ApprovalStatement | ast.TestDecl, accept: ValidationAcceptor): void => {
     const seen = new Set<string>();
     for (const p of node.properties as { key: string; $type: string }[]) {
-      const key = ast.isTestStubProperty(p as AstNode) ? `stub ${(p as ast.TestStubProperty).agent.$refText}` : p.key;
+      const key = ast.isTestStubProperty(p as AstNode) ? `stub ${(p as ast.TestStubProperty).agent?.$refText}` : p.key;
       if (seen.has(key)) accept('error', `\`${key}\` is given twice in this block`, { node: p as AstNode, property: 'key', code: IssueCodes.DuplicateProperty });
       seen.add(key);
     }
@@ -114,7 +114,7 @@ export class BatonValidator {
     if (!model && !stub) {
       accept('error', `agent \`${agent.name}\` needs a \`model\` (a real agent) or a \`stub\` (an offline one)`, { node: agent, property: 'name', code: IssueCodes.AgentWithoutModel });
     }
-    if (model) {
+    if (model?.value) {
       const [provider, name] = model.value.split('/', 2);
       if (!name || !PROVIDERS.includes(provider)) {
         accept('error', `model "${model.value}" must be written provider/model with a provider among ${PROVIDERS.join(', ')}`, { node: model, property: 'value', code: IssueCodes.UnknownProvider });
@@ -132,7 +132,8 @@ export class BatonValidator {
     this.checkStubValue(stub.value, outputProp ? toTypeRef(outputProp.type) : undefined, accept);
   };
 
-  private checkStubValue(value: ast.Expression, outputType: ReturnType<typeof toTypeRef> | undefined, accept: ValidationAcceptor): void {
+  private checkStubValue(value: ast.Expression | undefined, outputType: ReturnType<typeof toTypeRef> | undefined, accept: ValidationAcceptor): void {
+    if (!value) return;
     const perCall = ast.isListLiteral(value) && outputType?.kind !== 'list';
     const items = perCall ? (value as ast.ListLiteral).items : [value];
     for (const item of items) {
@@ -151,7 +152,7 @@ export class BatonValidator {
   checkAgentUsed = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
     for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
       for (const node of AstUtils.streamAst(doc.parseResult.value)) {
-        if ((ast.isStep(node) && node.target.ref === agent) || (ast.isCompensateProperty(node) && node.agent.ref === agent) || (ast.isTestStubProperty(node) && node.agent.ref === agent)) return;
+        if ((ast.isStep(node) && node.target?.ref === agent) || (ast.isCompensateProperty(node) && node.agent?.ref === agent) || (ast.isTestStubProperty(node) && node.agent?.ref === agent)) return;
       }
     }
     accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });
@@ -176,7 +177,7 @@ export class BatonValidator {
   };
 
   checkStepSubflowInputs = (step: ast.Step, accept: ValidationAcceptor): void => {
-    const flow = step.target.ref;
+    const flow = step.target?.ref;
     if (!ast.isFlowDecl(flow)) return;
     const inputProp = step.properties.find(ast.isInputProperty);
     const declared = flow.members.filter(ast.isInputDecl);
@@ -208,6 +209,7 @@ export class BatonValidator {
   // ------------------------------------------------------------------ values and settings
 
   checkDuration = (node: ast.DurationValue, accept: ValidationAcceptor): void => {
+    if (node.value === undefined) return;
     if (typeof node.value === 'number') {
       accept('error', `a duration needs a unit: ${node.value}s, ${node.value}m, ${node.value}h (units: ms, s, m, h, d)`, { node, code: IssueCodes.InvalidDuration });
       return;
@@ -218,10 +220,12 @@ export class BatonValidator {
   };
 
   checkDurationLiteral = (node: ast.DurationLiteral, accept: ValidationAcceptor): void => {
+    if (node.value === undefined) return;
     if (parseDuration(node.value) === undefined) accept('error', `invalid duration \`${node.value}\`: use a number with ms, s, m, h or d (e.g. 30s)`, { node, code: IssueCodes.InvalidDuration });
   };
 
   checkTrigger = (trigger: ast.Trigger, accept: ValidationAcceptor): void => {
+    if (trigger.value === undefined) return;
     if (trigger.kind === 'schedule') {
       const fields = trigger.value.trim().split(/\s+/);
       let problem: string | undefined;
@@ -259,21 +263,24 @@ export class BatonValidator {
   };
 
   checkRetry = (node: ast.RetryProperty, accept: ValidationAcceptor): void => {
-    const n = node.count.value;
+    const n = node.count?.value;
+    if (n === undefined) return;
     if (!Number.isInteger(n) || n < 0 || n > 10) accept('error', `retry must be a whole number from 0 to 10, not ${n}`, { node: node.count, code: IssueCodes.OutOfRange });
   };
 
   checkTemperature = (node: ast.TemperatureProperty, accept: ValidationAcceptor): void => {
-    if (node.value.value > 2) accept('error', `temperature must be from 0 to 2, not ${node.value.value}`, { node: node.value, code: IssueCodes.OutOfRange });
+    if (node.value && node.value.value > 2) accept('error', `temperature must be from 0 to 2, not ${node.value.value}`, { node: node.value, code: IssueCodes.OutOfRange });
   };
 
   checkMaxTokens = (node: ast.MaxTokensProperty, accept: ValidationAcceptor): void => {
-    const n = node.value.value;
+    const n = node.value?.value;
+    if (n === undefined) return;
     if (!Number.isInteger(n) || n < 1 || n > 1_000_000) accept('error', `max_tokens must be a whole number from 1 to 1,000,000, not ${n}`, { node: node.value, code: IssueCodes.OutOfRange });
   };
 
   checkBudget = (node: ast.BudgetDecl, accept: ValidationAcceptor): void => {
-    const n = node.limit.value;
+    const n = node.limit?.value;
+    if (n === undefined) return;
     if (!Number.isInteger(n) || n < 1) accept('error', `budget tokens must be a whole number above 0, not ${n}`, { node: node.limit, code: IssueCodes.OutOfRange });
   };
 
@@ -313,7 +320,7 @@ export class BatonValidator {
     if (!flowProp) accept('error', `test "${test.name}" needs \`flow:\` naming the flow it runs`, { node: test, property: 'name', code: IssueCodes.IncompleteTest });
     if (!test.properties.some(ast.isTestExpectProperty)) accept('error', `test "${test.name}" needs \`expect:\` — the condition that must hold after the run`, { node: test, property: 'name', code: IssueCodes.IncompleteTest });
     const input = test.properties.find(ast.isTestInputProperty);
-    const flow = flowProp?.flow.ref;
+    const flow = flowProp?.flow?.ref;
     if (input) {
       if (!isConstant(input.value) || !ast.isRecordLiteral(input.value)) {
         accept('error', 'a test `input` must be a constant record of the flow\'s inputs', { node: input.value, code: IssueCodes.NotConstant });
@@ -336,7 +343,7 @@ export class BatonValidator {
       if (missing.length) accept('error', `test "${test.name}" is missing required input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')} of flow \`${flow.name}\``, { node: test, property: 'name', code: IssueCodes.MissingInput });
     }
     for (const stub of test.properties.filter(ast.isTestStubProperty)) {
-      const agent = stub.agent.ref;
+      const agent = stub.agent?.ref;
       const outputProp = agent?.properties.find(ast.isOutputTypeProperty);
       this.checkStubValue(stub.value, outputProp ? toTypeRef(outputProp.type) : undefined, accept);
     }

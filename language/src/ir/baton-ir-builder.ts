@@ -353,7 +353,8 @@ export function expr(node: ast.Expression): Expr {
  * The JSON value of a constant expression (literals, lists, records, negative numbers, templates
  * without `${…}`). Anything else becomes `null`; the checker reports non-constant values.
  */
-export function constantValue(node: ast.Expression): JsonValue {
+export function constantValue(node: ast.Expression | undefined): JsonValue {
+  if (!node) return null;
   switch (node.$type) {
     case 'StringLiteral':
       return node.value;
@@ -386,7 +387,8 @@ export function constantValue(node: ast.Expression): JsonValue {
 }
 
 /** Whether an expression is a constant (see {@link constantValue}). */
-export function isConstant(node: ast.Expression): boolean {
+export function isConstant(node: ast.Expression | undefined): boolean {
+  if (!node) return false;
   switch (node.$type) {
     case 'StringLiteral':
     case 'NumberLiteral':

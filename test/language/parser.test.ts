@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeFileSystem } from 'langium/node';
+import { createBatonServices, loadWorkspace, type LetStatement, type TemplateString } from '../../language/src/index.js';
+import { checkText } from './helpers.js';
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+function letValue(doc: Awaited<ReturnType<typeof checkText>>['document'], index = 0) {
+  const flow = (doc.parseResult.value as unknown as { elements: { body: LetStatement[] }[] }).elements[0];
+  return flow.body[index].value;
+}
+
+describe('parser: strings and templates', () => {
+  it('a template keeps its text parts and parses the expressions inside ${…}, strings included', async () => {
+    const { document } = await checkText('flow F {\n  let x = "a ${1 ?? "none"} b ${ {k: "}"}.k } c"\n}\n');
+    assert.deepEqual(document.parseResult.parserErrors, []);
+    const t = letValue(document) as TemplateString;
+    assert.equal(t.$type, 'TemplateString');
+    assert.equal(t.head, 'a ');
+    assert.deepEqual(t.middles, [' b ']);
+    assert.equal(t.tail, ' c');
+    assert.deepEqual(t.expressions.map((e) => e.$type), ['BinaryExpression', 'MemberAccess']);
+  });
+
+  it('\\${ is a literal ${ and escapes are resolved', async () => {
+    const { document } = await checkText('flow F {\n  let x = "cost: \\${price} \\"q\\"\\n"\n}\n');
+    const v = letValue(document) as { $type: string; value: string };
+    assert.equal(v.$type, 'StringLiteral');
+    assert.equal(v.value, 'cost: ${price} "q"\n');
+  });
+
+  it('triple-quoted strings span lines and hold quotes; the first line break is dropped', async () => {
+    const { document } = await checkText('flow F {\n  let x = """\nsay "hi"\n  to ${1}"""\n}\n');
+    const t = letValue(document) as TemplateString;
+    assert.equal(t.head, 'say "hi"\n  to ');
+    assert.equal(t.tail, '');
+  });
+
+  it('every example parses without errors', async () => {
+    for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.flow'))) {
+      const { document } = await checkText(readFileSync(path.join(EXAMPLES, file), 'utf8'));
+      assert.deepEqual(document.parseResult.parserErrors.map((e) => e.message), [], file);
+      assert.deepEqual(document.parseResult.lexerErrors, [], file);
+    }
+  });
+});
+
+describe('parser: error recovery', () => {
+  it('one typo gives one error, not fifty', async () => {
+    const text = readFileSync(path.join(EXAMPLES, 'process-orchestrator.flow'), 'utf8').replace('step wrap_up: MasterOrchestrator {', 'step wrap_up MasterOrchestrator {');
+    const { diagnostics } = await checkText(text);
+    const parseErrors = diagnostics.filter((d) => d.code === 'parse-error');
+    assert.ok(parseErrors.length >= 1 && parseErrors.length <= 2, parseErrors.map((d) => d.message).join('\n'));
+    assert.match(parseErrors[0].message, /expected `:` but found `MasterOrchestrator`/);
+  });
+
+  it('every prefix of an example parses and validates without throwing', async function () {
+    this.timeout(120_000);
+    const text = readFileSync(path.join(EXAMPLES, 'incident-saga.flow'), 'utf8');
+    for (let i = 0; i <= text.length; i += 7) {
+      const { diagnostics } = await checkText(text.slice(0, i));
+      const crashes = diagnostics.filter((d) => /error occurred/i.test(d.message));
+      assert.deepEqual(crashes.map((d) => d.message), [], `prefix of ${i} characters`);
+    }
+  });
+});
+
+describe('imports', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'baton-imports-'));
+    mkdirSync(path.join(dir, 'ws', 'agents'), { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = async (entry: string) => {
+    const services = createBatonServices(NodeFileSystem);
+    const loaded = await loadWorkspace(services, [path.join(dir, 'ws', entry)], { workspaceRoot: path.join(dir, 'ws') });
+    return loaded.diagnostics;
+  };
+
+  it('names declared in an imported file are visible', async () => {
+    writeFileSync(path.join(dir, 'ws', 'agents', 'common.flow'), 'agent Notifier { instructions: "Send it." stub: "ok" }\n');
+    writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "./agents/common.flow"\nflow F {\n  step n: Notifier\n}\n');
+    assert.deepEqual((await load('main.flow')).filter((d) => d.severity === 'error'), []);
+  });
+
+  it('names of a file that is not imported are not visible', async () => {
+    writeFileSync(path.join(dir, 'ws', 'other.flow'), 'agent Notifier { stub: "ok" }\n');
+    writeFileSync(path.join(dir, 'ws', 'main.flow'), 'flow F {\n  step n: Notifier\n}\n');
+    const services = createBatonServices(NodeFileSystem);
+    const loaded = await loadWorkspace(services, [path.join(dir, 'ws', 'main.flow'), path.join(dir, 'ws', 'other.flow')], { workspaceRoot: path.join(dir, 'ws') });
+    assert.equal(loaded.diagnostics.find((d) => d.code === 'unknown-agent')?.line, 2);
+  });
+
+  it('a missing import is an error on the import line', async () => {
+    writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "./nope.flow"\n');
+    const d = (await load('main.flow')).find((x) => x.code === 'import-not-found')!;
+    assert.equal(d.line, 1);
+    assert.equal(d.column, 8);
+    assert.match(d.message, /^import "\.\/nope\.flow" does not exist/);
+  });
+
+  it('an import that leaves the workspace folder is an error on the import line', async () => {
+    writeFileSync(path.join(dir, 'outside.flow'), 'agent X { stub: "x" }\n');
+    writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "../outside.flow"\n');
+    const d = (await load('main.flow')).find((x) => x.code === 'import-outside-workspace')!;
+    assert.equal(d.line, 1);
+    assert.match(d.message, /^import "\.\.\/outside\.flow" leaves the workspace folder/);
+  });
+
+  it('an import cycle is an error on the import line, naming the cycle', async () => {
+    writeFileSync(path.join(dir, 'ws', 'a.flow'), 'import "./b.flow"\n');
+    writeFileSync(path.join(dir, 'ws', 'b.flow'), 'import "./a.flow"\n');
+    const d = (await load('a.flow')).find((x) => x.code === 'import-cycle' && x.file.endsWith('a.flow'))!;
+    assert.equal(d.line, 1);
+    assert.equal(d.message, 'import "./b.flow" forms a cycle: a.flow → b.flow → a.flow');
+  });
+});
