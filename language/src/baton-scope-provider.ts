@@ -1,5 +1,6 @@
 import type { AstNodeDescription, LangiumDocuments, ReferenceInfo, Scope } from 'langium';
-import { AstUtils, DefaultScopeProvider, EMPTY_SCOPE, MapScope, stream } from 'langium';
+import type { AstNode } from 'langium';
+import { AstUtils, DefaultScopeProvider, EMPTY_SCOPE, MapScope, WorkspaceCache, stream } from 'langium';
 import type { BatonServices } from './baton-module.js';
 import { visibleDocuments } from './baton-imports.js';
 import * as ast from './generated/ast.js';
@@ -9,13 +10,23 @@ import * as ast from './generated/ast.js';
  * - agents, flows and types: declared in the same file or in a file it imports (transitively);
  * - inside a `test`, names, `input.x` and `output.x` resolve against the flow named by its `flow:`;
  * - elsewhere, the default: the enclosing flow's local symbols (see BatonScopeComputation).
+ *
+ * Scopes are hash maps cached until the workspace changes (one per container and reference type, one
+ * global scope per document and type), so linking a flow of N steps costs O(N), not O(N²) as with
+ * Langium's default stream scopes.
  */
 export class BatonScopeProvider extends DefaultScopeProvider {
   private readonly documents: LangiumDocuments;
+  /** container node → reference type → its scope (with the outer scopes chained). */
+  private readonly localScopes: WorkspaceCache<AstNode, Map<string, Scope>>;
+  /** `<document uri>|<reference type>` → the names visible from that document's imports. */
+  private readonly globalScopes: WorkspaceCache<string, Scope>;
 
   constructor(services: BatonServices) {
     super(services);
     this.documents = services.shared.workspace.LangiumDocuments;
+    this.localScopes = new WorkspaceCache(services.shared);
+    this.globalScopes = new WorkspaceCache(services.shared);
   }
 
   override getScope(context: ReferenceInfo): Scope {
@@ -28,18 +39,49 @@ export class BatonScopeProvider extends DefaultScopeProvider {
       const local = document.localSymbols?.getStream(flow).filter((d) => this.reflection.isSubtype(d.type, referenceType)) ?? stream([]);
       return this.createScope(local);
     }
-    return super.getScope(context);
+    const referenceType = this.reflection.getReferenceType(context);
+    return this.scopeOf(context.container, referenceType, context);
+  }
+
+  /** The scope seen from `node`: its own local symbols (if any) over its container's scope. */
+  private scopeOf(node: AstNode | undefined, referenceType: string, context: ReferenceInfo): Scope {
+    if (!node) return this.getGlobalScope(referenceType, context);
+    const symbols = AstUtils.getDocument(node).localSymbols;
+    if (!symbols?.has(node)) return this.scopeOf(node.$container, referenceType, context);
+    let byType = this.localScopes.get(node);
+    if (!byType) {
+      byType = new Map();
+      this.localScopes.set(node, byType);
+    }
+    let scope = byType.get(referenceType);
+    if (!scope) {
+      const outer = this.scopeOf(node.$container, referenceType, context);
+      scope = new MapScope(firstOfEachName(symbols.getStream(node).filter((d) => this.reflection.isSubtype(d.type, referenceType))), outer);
+      byType.set(referenceType, scope);
+    }
+    return scope;
   }
 
   protected override getGlobalScope(referenceType: string, context: ReferenceInfo): Scope {
     const document = AstUtils.getDocument(context.container);
+    return this.globalScopes.get(`${document.uri.toString()}|${referenceType}`, () => this.computeGlobalScope(referenceType, document));
+  }
+
+  private computeGlobalScope(referenceType: string, document: ReturnType<typeof AstUtils.getDocument>): Scope {
     const visible = new Set(visibleDocuments(document, this.documents).map((d) => d.uri.toString()));
     const elements: AstNodeDescription[] = this.indexManager
       .allElements(referenceType)
       .filter((d) => visible.has(d.documentUri.toString()))
       .toArray();
-    return new MapScope(elements);
+    return new MapScope(firstOfEachName(elements));
   }
+}
+
+/** Keeps the first description of each name (a duplicate is reported on the later declaration). */
+function firstOfEachName(elements: Iterable<AstNodeDescription>): AstNodeDescription[] {
+  const seen = new Map<string, AstNodeDescription>();
+  for (const element of elements) if (!seen.has(element.name)) seen.set(element.name, element);
+  return [...seen.values()];
 }
 
 /** The flow a test runs (its `flow:` property), once linked. */
