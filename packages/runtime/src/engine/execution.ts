@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type {
   AgentDef,
   ApprovalNode,
@@ -111,6 +112,8 @@ export class Execution {
     past: RunEvent[],
   ) {
     this.log = new ReplayLog(past);
+    // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
+    setMaxListeners(0, this.root.signal);
     if (deps.signal) {
       if (deps.signal.aborted) this.root.abort();
       else deps.signal.addEventListener('abort', () => this.root.abort(), { once: true });
@@ -255,6 +258,7 @@ export class Execution {
    */
   private async concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     const onAbort = (): void => controller.abort();
     frame.signal.addEventListener('abort', onAbort, { once: true });
     let failure: unknown;
