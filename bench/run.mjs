@@ -37,6 +37,7 @@ for (const n of sizes) {
   record(runCase('floor.mjs', ['better-sqlite3', n]));
   record(runCase('floor.mjs', ['wasm', n]));
 }
+record(runCase('baton-runtime.ts', ['chain', 1000, 'memory'], { tsx: true }));
 record(runCase('baton-runtime.ts', ['parallel', 1000], { tsx: true }));
 record(runCase('langgraph.mjs', ['chain', 1000]));
 record(runCase('langgraph.mjs', ['fanout', 1000]));
@@ -49,12 +50,14 @@ const baton1k = find('baton', 'chain', 1000);
 const lg1k = find('langgraph', 'chain', 1000);
 const floorNative = find('floor-better-sqlite3', 'chain', 1000);
 const floorWasm = find('floor-wasm', 'chain', 1000);
+const batonMemory = find('baton-memory-store', 'chain', 1000);
 const par = find('baton', 'parallel', 1000);
 const check5k = find('baton-check', 'file', 5000);
 const ratios = {
   speedupVsLangGraph1k: lg1k.perStepUs / baton1k.perStepUs,
   ratioToNativeFloor1k: baton1k.perStepUs / floorNative.perStepUs,
   ratioToWasmFloor1k: baton1k.perStepUs / floorWasm.perStepUs,
+  storeShareOfStep1k: 1 - batonMemory.perStepUs / baton1k.perStepUs,
   parallelJoinOverheadMs: par.joinOverheadMs,
   check5kMs: check5k.totalMs,
 };
@@ -62,6 +65,7 @@ console.log('\nRatios (targets in parentheses):');
 console.log(`  vs LangGraph.js at 1,000 steps: ${ratios.speedupVsLangGraph1k.toFixed(1)}× faster per step (≥ 50×)`);
 console.log(`  vs the floor (better-sqlite3, WAL): ${ratios.ratioToNativeFloor1k.toFixed(2)}× (≤ 3×)`);
 console.log(`  vs the floor on Baton's own engine (node-sqlite3-wasm): ${ratios.ratioToWasmFloor1k.toFixed(2)}×`);
+console.log(`  share of Baton's per-step time spent writing the store file: ${(ratios.storeShareOfStep1k * 100).toFixed(0)}%`);
 console.log(`  1,000-branch parallel join overhead: ${ratios.parallelJoinOverheadMs?.toFixed(1)} ms (≤ 50 ms)`);
 console.log(`  5,000-step file checked in: ${ratios.check5kMs.toFixed(0)} ms (≤ 1,000 ms)`);
 

@@ -2,11 +2,13 @@
 // N branches joined by one node. Prints one JSON line: {system, shape, n, totalMs, perStepUs}.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 
 const [shape, nText] = process.argv.slice(2);
+setMaxListeners(0); // LangGraph's fan-out adds a listener per branch; the warning is not ours to show
 const n = Number(nText);
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-lg-'));
 const checkpointer = SqliteSaver.fromConnString(path.join(dir, 'lg.db'));
@@ -35,9 +37,12 @@ const app = graph.compile({ checkpointer });
 
 // Warm up on a separate thread so JIT and the database are ready, as for every system measured.
 await app.invoke({ count: 0 }, { configurable: { thread_id: 'warm' }, recursionLimit: n + 10 });
-const start = process.hrtime.bigint();
-const result = await app.invoke({ count: 0 }, { configurable: { thread_id: 'measured' }, recursionLimit: n + 10 });
-const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
-if (result.count !== n) throw new Error(`LangGraph ran ${result.count} steps, expected ${n}`);
+let totalMs = Infinity; // best of three, as for every system measured
+for (let round = 0; round < 3; round++) {
+  const start = process.hrtime.bigint();
+  const result = await app.invoke({ count: 0 }, { configurable: { thread_id: `measured-${round}` }, recursionLimit: n + 10 });
+  totalMs = Math.min(totalMs, Number(process.hrtime.bigint() - start) / 1e6);
+  if (result.count !== n) throw new Error(`LangGraph ran ${result.count} steps, expected ${n}`);
+}
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({ system: 'langgraph', shape, n, totalMs, perStepUs: (totalMs * 1000) / n }));
