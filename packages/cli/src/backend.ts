@@ -18,6 +18,8 @@ export interface LoadedFlows {
   files: string[];
   diagnostics: FlowDiagnostic[];
   documents: Awaited<ReturnType<typeof loadWorkspace>>['documents'];
+  /** The services that checked them (compile with these: building services again costs ~0.2 s). */
+  services: ReturnType<typeof createBatonServices>;
 }
 
 /**
@@ -32,14 +34,14 @@ export async function loadFlows(files: string[]): Promise<LoadedFlows> {
       throw new UsageError(`${displayPath(file)}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
-  const services = createBatonServices(NodeFileSystem);
+  const services = createBatonServices(NodeFileSystem, { batch: true });
   let loaded;
   try {
     loaded = await loadWorkspace(services, files);
   } catch (error) {
     throw new UsageError(`cannot load the files: ${(error as Error).message}`);
   }
-  return { files: loaded.documents.map((d) => d.uri.fsPath), diagnostics: loaded.diagnostics, documents: loaded.documents };
+  return { files: loaded.documents.map((d) => d.uri.fsPath), diagnostics: loaded.diagnostics, documents: loaded.documents, services };
 }
 
 /**
@@ -54,8 +56,7 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
     for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
     throw new CliError(`${displayPath(entryFile)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} first (baton check ${displayPath(entryFile)})`, 2);
   }
-  const services = createBatonServices(NodeFileSystem);
-  const definition = services.Baton.ir.WorkflowBuilder.build(loaded.documents);
+  const definition = loaded.services.Baton.ir.WorkflowBuilder.build(loaded.documents);
   return { definition, entryFile };
 }
 

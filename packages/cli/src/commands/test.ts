@@ -2,8 +2,6 @@ import { runTests, type TestResult } from '@baton/runtime';
 import { CliError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, formatDuration, type Output } from '../output/terminal.js';
-import { createBatonServices } from '@baton/language';
-import { NodeFileSystem } from 'langium/node';
 import { loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath } from '../store-path.js';
@@ -20,7 +18,7 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
     for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
     throw new CliError(`the tests did not run: ${errors.length} checker error${errors.length === 1 ? '' : 's'}`, 2);
   }
-  const builder = createBatonServices(NodeFileSystem).Baton.ir.WorkflowBuilder;
+  const builder = loaded.services.Baton.ir.WorkflowBuilder;
   const store = opts.store ? openStore(resolveStorePath(opts.store)) : undefined;
   const c = output.colors;
   const all: (TestResult & { file: string })[] = [];
