@@ -72,7 +72,10 @@ export class RunStore {
   private readonly pending: { runId: string; event: RunEvent }[] = [];
   private readonly nextSeq = new Map<string, number>();
   private readonly insertEvent: Stmt;
+  private readonly begin: Stmt;
+  private readonly commit: Stmt;
   private holding = false;
+  private lastWriteAt = 0;
   private holdSince = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
   private readonly ownerFile: string;
@@ -89,6 +92,8 @@ export class RunStore {
     this.lockDir = `${path}.lock`;
     this.withBusyRetry(() => this.migrate());
     this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)');
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
   }
 
   /**
@@ -361,6 +366,8 @@ export class RunStore {
     this.closed = true;
     try {
       this.insertEvent.finalize();
+      this.begin.finalize();
+      this.commit.finalize();
     } finally {
       this.db.close();
     }
@@ -373,10 +380,10 @@ export class RunStore {
   private transaction(body: () => void): void {
     this.withBusyRetry(() => {
       this.hold();
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
       try {
         body();
-        this.db.exec('COMMIT');
+        this.commit.run();
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw error;
@@ -400,9 +407,19 @@ export class RunStore {
 
   private scheduleRelease(): void {
     if (!this.holding) return;
-    if (Date.now() - this.holdSince >= MAX_HOLD_MS) return this.release();
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = setTimeout(() => this.release(), IDLE_RELEASE_MS);
+    this.lastWriteAt = Date.now();
+    if (this.lastWriteAt - this.holdSince >= MAX_HOLD_MS) return this.release();
+    // One timer per burst (not one per commit): when it fires early, it waits for the rest of the idle time.
+    if (!this.releaseTimer) this.armReleaseTimer(IDLE_RELEASE_MS);
+  }
+
+  private armReleaseTimer(ms: number): void {
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      const idle = Date.now() - this.lastWriteAt;
+      if (idle >= IDLE_RELEASE_MS || Date.now() - this.holdSince >= MAX_HOLD_MS) this.release();
+      else if (this.holding) this.armReleaseTimer(IDLE_RELEASE_MS - idle);
+    }, ms);
     this.releaseTimer.unref();
   }
 
