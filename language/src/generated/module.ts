@@ -11,7 +11,7 @@ export const BatonLanguageMetaData = {
     languageId: 'baton',
     fileExtensions: ['.flow'],
     caseInsensitive: false,
-    mode: 'development'
+    mode: 'production'
 } as const satisfies LanguageMetaData;
 
 export const BatonGeneratedSharedModule: Module<LangiumSharedCoreServices, LangiumGeneratedSharedCoreServices> = {
