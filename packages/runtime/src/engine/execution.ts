@@ -446,8 +446,9 @@ export class Execution {
     const timedOut = new Promise<never>((_, reject) => {
       if (req.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          controller.abort();
+          // Reject first: aborting runs the cancellation listener below, which must not win the race.
           reject(new BatonError('STEP_TIMEOUT', `no answer within ${req.timeoutMs} ms`));
+          controller.abort();
         }, req.timeoutMs);
       }
       controller.signal.addEventListener('abort', () => reject(new BatonError('STEP_CANCELLED', 'the call was cancelled')), { once: true });

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
+import { RunStore, startRun, type AgentCaller, type AgentRequest, type RunOptions, type RunSummary } from '../../packages/runtime/src/index.js';
+import { checkText, services } from '../language/helpers.js';
+
+/** Parses and checks `text` (no errors allowed, warnings are fine) and compiles it to the IR. */
+export async function compile(text: string): Promise<WorkflowDefinition> {
+  const { document, diagnostics } = await checkText(text);
+  const errors = diagnostics.filter((d) => d.severity === 1);
+  assert.deepEqual(errors.map((e) => `${e.range.start.line + 1}:${e.range.start.character + 1} ${e.message}`), [], 'the flow checks without errors');
+  return services.Baton.ir.WorkflowBuilder.build([document]);
+}
+
+/** A temporary folder with a run store file; `cleanup` closes the store and removes the folder. */
+export function tempStore(): { dir: string; file: string; store: RunStore; reopen: () => RunStore; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'baton-rt-'));
+  const file = path.join(dir, 'runs.db');
+  const opened: RunStore[] = [];
+  const open = (): RunStore => {
+    const s = RunStore.open(file);
+    opened.push(s);
+    return s;
+  };
+  const store = open();
+  return {
+    dir,
+    file,
+    store,
+    reopen: open,
+    cleanup: () => {
+      for (const s of opened) s.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a flow, collecting its events; sleeps are instant and recorded unless `options.sleep` is given. */
+export async function run(
+  definition: WorkflowDefinition,
+  flow: string,
+  inputs: Record<string, unknown>,
+  options: Partial<RunOptions> & { store: RunStore },
+): Promise<{ summary: RunSummary; events: RunEvent[]; sleeps: number[] }> {
+  const events: RunEvent[] = [];
+  const sleeps: number[] = [];
+  const summary = await startRun(definition, flow, inputs, {
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    ...options,
+    onEvent: (e) => {
+      events.push(e);
+      options.onEvent?.(e);
+    },
+  });
+  return { summary, events, sleeps };
+}
+
+/** The `step.finished` events as `name:status`, in order. */
+export function finished(events: RunEvent[]): string[] {
+  return events.filter((e) => e.type === 'step.finished').map((e) => `${e.step}:${e.status}`);
+}
+
+/**
+ * An agent caller for tests: `answer(request)` decides each call (return a value, throw, or await
+ * something); calls are recorded with the number in flight at the time.
+ */
+export function scriptedAgents(answer: (request: AgentRequest, n: number) => unknown | Promise<unknown>): AgentCaller & { calls: AgentRequest[]; maxInFlight: number } {
+  let inFlight = 0;
+  const caller = {
+    calls: [] as AgentRequest[],
+    maxInFlight: 0,
+    async call(request: AgentRequest) {
+      caller.calls.push(request);
+      inFlight++;
+      caller.maxInFlight = Math.max(caller.maxInFlight, inFlight);
+      try {
+        const output = await answer(request, caller.calls.length);
+        return { output: output as never, tokens: 0 };
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return caller;
+}
+
+/** Resolves after `ms` real milliseconds (only for letting concurrent calls overlap). */
+export function tick(ms = 5): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { compile, finished, run, scriptedAgents, tempStore, tick } from './helpers.js';
+
+const AGENTS = `
+agent Worker {
+  instructions: "Do the work."
+  output: { text: string, score: number, items: string[] }
+  stub: { text: "done", score: 5, items: ["a", "b", "c"] }
+}
+agent Notifier { instructions: "Send a message." stub: "sent" }
+`;
+
+describe('runtime: statements', () => {
+  let t: ReturnType<typeof tempStore>;
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t.cleanup());
+
+  it('runs steps in order, renders prompts from earlier outputs and inputs, and sets outputs', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input who: string
+  output summary: string
+  step first: Worker { prompt: "Start for \${input.who}" }
+  step second: Notifier { prompt: "First said \${first.output.text} with \${first.output.score}" }
+  set output.summary = first.output.text + "/" + second.output
+}`);
+    const agents = scriptedAgents((r) => (r.agent.name === 'Worker' ? { text: 'hello', score: 7, items: [] } : 'ok'));
+    const { summary, events } = await run(def, 'Main', { who: 'Ada' }, { store: t.store, agents });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.outputs, { summary: 'hello/ok' });
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['Start for Ada', 'First said hello with 7']);
+    assert.deepEqual(finished(events), ['first:succeeded', 'second:succeeded']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['run.started', 'step.started', 'step.finished', 'step.started', 'step.finished', 'output.set', 'run.succeeded'],
+    );
+    const step = events.find((e) => e.type === 'step.started');
+    assert.equal(step?.type === 'step.started' && step.node, 'Main/first', 'events name IR node ids');
+    // every event is stored, in order
+    assert.deepEqual(t.store.getEvents(summary.runId).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(t.store.getRun(summary.runId).status, 'succeeded');
+  });
+
+  it('calls a sub-flow with its inputs and reads its outputs', async () => {
+    const def = await compile(`${AGENTS}
+flow Child {
+  input topic: string
+  output line: string
+  step w: Worker { prompt: "About \${input.topic}" }
+  set output.line = "child:" + w.output.text
+}
+flow Parent {
+  output got: string
+  step sub: Child { input: { topic: "billing" } }
+  set output.got = sub.output.line
+}`);
+    const { summary, events } = await run(def, 'Parent', {}, { store: t.store });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.outputs, { got: 'child:done' });
+    assert.deepEqual(finished(events), ['sub/w:succeeded', 'sub:succeeded']);
+  });
+
+  it('takes the first true if branch, else the else, and records the branch', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input n: number
+  output path: string
+  if input.n > 10 {
+    set output.path = "big"
+  } else if input.n > 5 {
+    set output.path = "medium"
+  } else {
+    set output.path = "small"
+  }
+}`);
+    for (const [n, expected, branch] of [[20, 'big', 0], [7, 'medium', 1], [1, 'small', 2]] as const) {
+      const { summary, events } = await run(def, 'Main', { n }, { store: t.store });
+      assert.equal(summary.outputs.path, expected);
+      const taken = events.find((e) => e.type === 'branch.taken');
+      assert.equal(taken?.type === 'branch.taken' && taken.branch, branch);
+    }
+  });
+
+  it('switch runs the matching case, a case with several values, or default', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input kind: string
+  output path: string
+  switch input.kind {
+    case "a" { set output.path = "A" }
+    case "b", "c" { set output.path = "BC" }
+    default { set output.path = "other" }
+  }
+}`);
+    const outputs: unknown[] = [];
+    for (const kind of ['a', 'c', 'zzz']) outputs.push((await run(def, 'Main', { kind }, { store: t.store })).summary.outputs.path);
+    assert.deepEqual(outputs, ['A', 'BC', 'other']);
+  });
+
+  it('a step with when: false is skipped and reads as skipped', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input go: boolean
+  output st: string
+  step maybe: Worker { prompt: "x" when: input.go }
+  set output.st = maybe.status
+}`);
+    const agents = scriptedAgents(() => ({ text: 't', score: 1, items: [] }));
+    const off = await run(def, 'Main', { go: false }, { store: t.store, agents });
+    assert.equal(off.summary.outputs.st, 'skipped');
+    assert.deepEqual(finished(off.events), ['maybe:skipped']);
+    assert.equal(agents.calls.length, 0);
+    const on = await run(def, 'Main', { go: true }, { store: t.store, agents });
+    assert.equal(on.summary.outputs.st, 'succeeded');
+  });
+
+  it('parallel runs all branches at once and joins', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  output both: string
+  parallel {
+    step a: Worker { prompt: "a" }
+    step b: Worker { prompt: "b" }
+    step c: Worker { prompt: "c" }
+  }
+  set output.both = a.output.text + b.output.text + c.output.text
+}`);
+    const agents = scriptedAgents(async (r) => {
+      await tick(10);
+      return { text: r.prompt, score: 1, items: [] };
+    });
+    const { summary } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(summary.outputs.both, 'abc');
+    assert.equal(agents.maxInFlight, 3, 'the three branches were in flight together');
+  });
+
+  it('parallel is fail-fast: one failing branch cancels the others and fails the run', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  parallel {
+    step slow: Worker { prompt: "slow" }
+    step bad: Worker { prompt: "bad" }
+  }
+  step after: Notifier { prompt: "never" }
+}`);
+    let slowSignal: AbortSignal | undefined;
+    const agents = scriptedAgents(async (r) => {
+      if (r.prompt === 'bad') {
+        await tick(5);
+        throw Object.assign(new Error('exploded'), { code: 'AGENT_ERROR' });
+      }
+      slowSignal = r.signal;
+      await new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      return null;
+    });
+    const { summary, events } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'failed');
+    assert.equal(slowSignal?.aborted, true, 'the sibling call was aborted');
+    const statuses = Object.fromEntries(events.filter((e) => e.type === 'step.finished').map((e) => [e.step, e.type === 'step.finished' && e.status]));
+    assert.deepEqual(statuses, { bad: 'failed', slow: 'failed' });
+    const slow = events.find((e) => e.type === 'step.finished' && e.step === 'slow');
+    assert.equal(slow?.type === 'step.finished' && slow.error?.code, 'STEP_CANCELLED');
+    assert.ok(!agents.calls.some((c) => c.prompt === 'never'), 'nothing after the parallel ran');
+  });
+
+  it('a branch with on error: continue fails alone and the run goes on', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  output st: string
+  parallel {
+    step ok: Worker { prompt: "ok" }
+    step flaky: Worker { prompt: "flaky" on error: continue }
+  }
+  step after: Notifier { prompt: "after \${ok.output.text}" }
+  set output.st = flaky.status
+}`);
+    const agents = scriptedAgents((r) => {
+      if (r.prompt === 'flaky') throw new Error('nope');
+      return r.agent.name === 'Notifier' ? 'sent' : { text: 'fine', score: 1, items: [] };
+    });
+    const { summary } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(summary.outputs.st, 'failed');
+    assert.ok(agents.calls.some((c) => c.prompt === 'after fine'));
+  });
+
+  it('foreach runs one iteration per item, at most `concurrency` at once, and collects the steps in item order', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input systems: string[]
+  output first: string
+  output count: number
+  foreach system in input.systems concurrency 2 {
+    step migrate: Worker { prompt: "Migrate \${system}" }
+  }
+  set output.first = migrate[0].output.text
+  set output.count = len(migrate)
+}`);
+    const agents = scriptedAgents(async (r) => {
+      // later items finish first, so item order must come from the loop, not from completion
+      await tick(r.prompt.endsWith('a') ? 20 : 2);
+      return { text: r.prompt, score: 1, items: [] };
+    });
+    const { summary, events } = await run(def, 'Main', { systems: ['a', 'b', 'c', 'd', 'e'] }, { store: t.store, agents });
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(agents.maxInFlight, 2);
+    assert.equal(summary.outputs.first, 'Migrate a');
+    assert.equal(summary.outputs.count, 5);
+    assert.deepEqual(finished(events).sort(), ['migrate[0]:succeeded', 'migrate[1]:succeeded', 'migrate[2]:succeeded', 'migrate[3]:succeeded', 'migrate[4]:succeeded']);
+  });
+
+  it('repeat stops when until holds, and fails with REPEAT_LIMIT at max', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input target: number
+  output score: number
+  repeat max 4 {
+    step review: Worker { prompt: "review" }
+  } until review.output.score >= input.target
+  set output.score = review.output.score
+}`);
+    let calls = 0;
+    const agents = scriptedAgents(() => ({ text: 'r', score: ++calls * 3, items: [] }));
+    const ok = await run(def, 'Main', { target: 8 }, { store: t.store, agents });
+    assert.equal(ok.summary.status, 'succeeded');
+    assert.equal(ok.summary.outputs.score, 9, 'the last iteration is read after the loop');
+    assert.equal(calls, 3);
+    calls = 0;
+    const limit = await run(def, 'Main', { target: 100 }, { store: t.store, agents });
+    assert.equal(limit.summary.status, 'failed');
+    assert.equal(limit.summary.error?.code, 'REPEAT_LIMIT');
+    assert.equal(calls, 4);
+  });
+
+  it('let names a value; fail ends the run with its message', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input amount: number
+  output doubled: number
+  let twice = input.amount * 2
+  if twice > 100 {
+    fail "too much: \${twice}"
+  }
+  set output.doubled = twice
+}`);
+    const ok = await run(def, 'Main', { amount: 21 }, { store: t.store });
+    assert.deepEqual(ok.summary.outputs, { doubled: 42 });
+    const bad = await run(def, 'Main', { amount: 60 }, { store: t.store });
+    assert.equal(bad.summary.status, 'failed');
+    assert.equal(bad.summary.error?.code, 'FLOW_FAILED');
+    assert.equal(bad.summary.error?.message, 'too much: 120');
+    assert.equal(t.store.getRun(bad.summary.runId).error?.message, 'too much: 120');
+  });
+});
