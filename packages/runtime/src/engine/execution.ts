@@ -381,6 +381,8 @@ export class Execution {
           break;
         } catch (error) {
           if (error instanceof Stopped) throw error;
+          // An interrupted run (Ctrl-C, shutdown) stops here; the step is not failed, so resume re-runs it.
+          if (this.deps.signal?.aborted) throw new Stopped('interrupted');
           lastError = toRunError(error);
           if (frame.signal.aborted || attempts >= maxAttempts) break;
           const base = retry?.backoffMs ?? 0;
