@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatonError, resumeRun, type RunOptions } from '../../packages/runtime/src/index.js';
+import { type BatonError, resumeRun, type RunOptions } from '../../packages/runtime/src/index.js';
 import { compile, finished, run, scriptedAgents, tempStore } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
