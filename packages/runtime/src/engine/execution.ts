@@ -206,7 +206,7 @@ export class Execution {
       case 'if': {
         let taken = -1;
         for (let i = 0; i < s.branches.length; i++) {
-          if (truthy(this.eval(s.branches[i].condition, frame))) {
+          if (truthy(this.evaluateIn(s.branches[i].condition, frame))) {
             taken = i;
             break;
           }
@@ -218,8 +218,8 @@ export class Execution {
         return;
       }
       case 'switch': {
-        const subject = this.eval(s.subject, frame);
-        let taken = s.cases.findIndex((c) => c.values.some((v) => deepEqual(this.eval(v, frame), subject)));
+        const subject = this.evaluateIn(s.subject, frame);
+        let taken = s.cases.findIndex((c) => c.values.some((v) => deepEqual(this.evaluateIn(v, frame), subject)));
         const body = taken >= 0 ? s.cases[taken].body : s.default;
         if (taken < 0 && s.default) taken = s.cases.length;
         this.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: taken, label: branchLabel(s, taken, toText(subject)) });
@@ -239,13 +239,13 @@ export class Execution {
       case 'waitEvent':
         return this.waitEvent(s, frame);
       case 'set': {
-        const value = toJson(this.eval(s.value, frame));
+        const value = toJson(this.evaluateIn(s.value, frame));
         frame.outputs[s.output] = value;
         this.emitOnce({ type: 'output.set', node: s.id, scope: scopeKey(frame), name: s.output, value });
         return;
       }
       case 'let':
-        frame.scope.set(s.name, this.eval(s.value, frame));
+        frame.scope.set(s.name, this.evaluateIn(s.value, frame));
         return;
       case 'fail':
         throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
@@ -290,7 +290,7 @@ export class Execution {
   }
 
   private async foreach(s: ForeachNode, frame: Frame): Promise<void> {
-    const items = this.eval(s.items, frame);
+    const items = this.evaluateIn(s.items, frame);
     if (!Array.isArray(items)) {
       throw new RunFailure('FOREACH_NOT_LIST', `foreach ${s.variable} needs a list, got ${items === null ? 'null' : typeof items}`);
     }
@@ -322,7 +322,7 @@ export class Execution {
       } finally {
         for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? skippedView());
       }
-      if (truthy(this.eval(s.until, iteration))) return;
+      if (truthy(this.evaluateIn(s.until, iteration))) return;
     }
     throw new RunFailure('REPEAT_LIMIT', `repeat reached its max of ${s.max} iteration${s.max === 1 ? '' : 's'} before its \`until\` condition held`);
   }
@@ -343,7 +343,7 @@ export class Execution {
     }
     this.checkStop(frame);
     const agentName = s.target.name;
-    if (s.when && !truthy(this.eval(s.when, frame))) {
+    if (s.when && !truthy(this.evaluateIn(s.when, frame))) {
       const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'skipped', durationMs: 0, attempts: 0, tokens: 0, callIndexes: [] });
       void e;
       frame.scope.set(s.name, skippedView());
@@ -366,7 +366,7 @@ export class Execution {
     let succeeded = false;
     try {
       const prompt = s.prompt ? renderText(s.prompt, this.evalScope(frame)) : '';
-      const input = s.input ? toJson(this.eval(s.input, frame)) : undefined;
+      const input = s.input ? toJson(this.evaluateIn(s.input, frame)) : undefined;
       while (attempts < maxAttempts) {
         attempts++;
         this.checkStop(frame);
@@ -416,7 +416,7 @@ export class Execution {
     let child: Frame | undefined;
     try {
       if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
-      const raw = s.input ? this.eval(s.input, frame) : {};
+      const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
       child = { flow, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body) };
       await this.block(flow.body, child);
@@ -575,7 +575,7 @@ export class Execution {
   // Expressions and stopping
   // -------------------------------------------------------------------------------------------------------
 
-  private eval(expr: Parameters<typeof evaluate>[0], frame: Frame): unknown {
+  private evaluateIn(expr: Parameters<typeof evaluate>[0], frame: Frame): unknown {
     return evaluate(expr, this.evalScope(frame));
   }
 

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestDef } from '@baton/protocol';
+import { RunStore, runTests, type BatonError } from '../../packages/runtime/src/index.js';
+import { compile, run, tempStore } from './helpers.js';
+
+const FLOW = `
+agent Worker { instructions: "x" output: { n: number } stub: { n: 1 } }
+flow A {
+  output n: number
+  step w: Worker { prompt: "go" }
+  set output.n = w.output.n
+}
+flow B {
+  step w: Worker { prompt: "go" }
+  fail "B always fails"
+}
+test "A gives one" {
+  flow: A
+  expect: output.n == 1 && w.status == "succeeded"
+}
+test "A with a stubbed worker" {
+  flow: A
+  stub Worker: { n: 5 }
+  expect: output.n == 5
+}
+test "this expectation is wrong" {
+  flow: A
+  expect: output.n == 2
+}
+test "B fails as designed" {
+  flow: B
+  expect: status == "failed"
+}`;
+
+describe('runtime: run store', () => {
+  let t: ReturnType<typeof tempStore>;
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t.cleanup());
+
+  it('refuses a file that is not a database and leaves it byte for byte as it was', () => {
+    const file = path.join(t.dir, 'notes.db');
+    const content = 'my important notes\n'.repeat(50);
+    writeFileSync(file, content);
+    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_NOT_A_DATABASE' && e.message.includes('notes.db'));
+    assert.equal(readFileSync(file, 'utf8'), content);
+  });
+
+  it('creates its folder, gives run ids that sort by start time, and lists runs by status and flow', async () => {
+    const store = RunStore.open(path.join(t.dir, 'nested', 'deeper', 'runs.db'));
+    try {
+      const def = await compile(FLOW);
+      const ids: string[] = [];
+      for (const flow of ['A', 'B', 'A', 'B']) {
+        ids.push((await run(def, flow, {}, { store })).summary.runId);
+        await new Promise((r) => setTimeout(r, 2)); // distinct milliseconds
+      }
+      assert.deepEqual([...ids].sort(), ids, 'ids sort in start order');
+      assert.ok(ids.every((id) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)), 'ULIDs');
+      assert.deepEqual(store.listRuns().map((r) => r.id), [...ids].reverse(), 'newest first');
+      assert.deepEqual(store.listRuns({ status: 'failed' }).map((r) => r.flow), ['B', 'B']);
+      assert.deepEqual(store.listRuns({ flow: 'A', limit: 1 }).map((r) => r.id), [ids[2]]);
+      const a = store.getRun(ids[0]);
+      assert.equal(a.status, 'succeeded');
+      assert.deepEqual(a.outputs, { n: 1 });
+      assert.ok(a.finishedAt && a.finishedAt >= a.startedAt);
+      assert.equal(store.getRun(ids[1]).error?.message, 'B always fails');
+      // a unique prefix finds a run; an unknown id is RUN_NOT_FOUND
+      assert.equal(store.getRun(ids[3].slice(0, 20)).id, ids[3]);
+      assert.throws(() => store.getRun('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), (e: BatonError) => e.code === 'RUN_NOT_FOUND');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps each run as an append-only log with increasing seq, readable after reopening', async () => {
+    const def = await compile(FLOW);
+    const { summary, events } = await run(def, 'A', {}, { store: t.store });
+    t.store.close();
+    const store = t.reopen();
+    const stored = store.getEvents(summary.runId);
+    assert.deepEqual(stored, JSON.parse(JSON.stringify(events)), 'what was emitted is what is stored');
+    assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1));
+    assert.ok(stored.every((e, i) => i === 0 || e.time >= stored[i - 1].time));
+  });
+
+  it('recovers a lock left behind by a process that no longer exists', async () => {
+    t.store.close();
+    // what a killed process leaves: the lock directory and an owner file naming a dead pid
+    mkdirSync(`${t.file}.lock`);
+    writeFileSync(`${t.file}.owner`, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname() }));
+    const store = RunStore.open(t.file, { busyTimeoutMs: 2000 });
+    try {
+      const def = await compile(FLOW);
+      const { summary } = await run(def, 'A', {}, { store });
+      assert.equal(summary.status, 'succeeded');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('says STORE_BUSY (not a hang) when a live process holds the store', async () => {
+    t.store.close();
+    mkdirSync(`${t.file}.lock`);
+    writeFileSync(`${t.file}.owner`, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname() }));
+    const started = Date.now();
+    assert.throws(() => RunStore.open(t.file, { busyTimeoutMs: 300 }), (e: BatonError) => e.code === 'STORE_BUSY');
+    assert.ok(Date.now() - started < 5000);
+  });
+});
+
+describe('runtime: test runner', () => {
+  it('runs test blocks offline with their stubs and reports each expectation', async () => {
+    const def = await compile(FLOW);
+    const results = await runTests(def, def.tests as TestDef[]);
+    assert.deepEqual(results.map((r) => [r.name, r.passed]), [
+      ['A gives one', true],
+      ['A with a stubbed worker', true],
+      ['this expectation is wrong', false],
+      ['B fails as designed', true],
+    ]);
+    const wrong = results[2];
+    assert.equal(wrong.message, 'expected output.n == 2; the run succeeded');
+  });
+});
