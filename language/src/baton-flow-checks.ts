@@ -150,7 +150,7 @@ export class BatonFlowChecks {
       const lk = broadKind(l);
       const rk = broadKind(r);
       if (lk && rk && lk !== rk) {
-        accept('error', `cannot compare ${describeType(l)} with ${describeType(r)}: the two sides never match`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+        accept('error', `cannot compare ${describeType(l)} with ${describeType(r)}: the two sides never match`, { node, code: IssueCodes.TypeMismatch });
         return;
       }
       if (op === '==' || op === '!=') {
@@ -158,10 +158,10 @@ export class BatonFlowChecks {
         const rv = literalValues(r);
         if (lv && rv && !lv.some((v) => rv.includes(v))) {
           const [wide, single] = lv.length >= rv.length ? [node.left, rv] : [node.right, lv];
-          accept('error', `\`${AstUtils.getDocument(node).textDocument.getText(wide.$cstNode!.range)}\` is ${describeType(lv.length >= rv.length ? l : r)}, never ${single.map((v) => JSON.stringify(v)).join(' | ')}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+          accept('error', `\`${AstUtils.getDocument(node).textDocument.getText(wide.$cstNode!.range)}\` is ${describeType(lv.length >= rv.length ? l : r)}, never ${single.map((v) => JSON.stringify(v)).join(' | ')}`, { node: wide === node.left ? node.right : node.left, code: IssueCodes.TypeMismatch });
         }
       } else if (lk && !['number', 'string'].includes(lk)) {
-        accept('error', `\`${op}\` compares numbers or text, not ${describeType(l)}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+        accept('error', `\`${op}\` compares numbers or text, not ${describeType(l)}`, { node: node.left, code: IssueCodes.TypeMismatch });
       }
       return;
     }
@@ -169,7 +169,7 @@ export class BatonFlowChecks {
       for (const side of [node.left, node.right]) {
         const kind = broadKind(types.typeOf(side));
         if (kind && kind !== 'number') {
-          accept('error', `\`${op}\` needs numbers, but one side is ${describeType(types.typeOf(side))}`, { node, property: 'op', code: IssueCodes.TypeMismatch });
+          accept('error', `\`${op}\` needs numbers, but this is ${describeType(types.typeOf(side))}`, { node: side, code: IssueCodes.TypeMismatch });
           return;
         }
       }

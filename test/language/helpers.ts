@@ -15,13 +15,6 @@ export async function checkText(text: string): Promise<{ document: LangiumDocume
   return { document, diagnostics: document.diagnostics ?? [] };
 }
 
-/** The diagnostics with one code, as `{line, character, endCharacter, message}` (0-based lines). */
-export function withCode(diagnostics: Diagnostic[], code: string): { line: number; character: number; text?: string; message: string }[] {
-  return diagnostics
-    .filter((d) => d.code === code)
-    .map((d) => ({ line: d.range.start.line, character: d.range.start.character, message: d.message }));
-}
-
 /** Agents most checker tests need. */
 export const AGENTS = `agent Intake {
   model: "openai/gpt-4o-mini"
@@ -30,3 +23,22 @@ export const AGENTS = `agent Intake {
 }
 agent Notifier { instructions: "Send a message." stub: "sent" }
 `;
+
+/**
+ * The one diagnostic with `code` (asserting there is exactly one — no cascades): its 0-based line, the
+ * source text its range covers (so a test pins the range precisely) and its message.
+ */
+export function only(document: LangiumDocument, diagnostics: Diagnostic[], code: string): { line: number; text: string; message: string } {
+  const found = diagnostics.filter((d) => d.code === code);
+  if (found.length !== 1) throw new Error(`expected exactly one ${code} diagnostic, got ${found.length}: ${found.map((d) => d.message).join(' | ')}`);
+  const d = found[0];
+  return { line: d.range.start.line, text: document.textDocument.getText(d.range), message: d.message };
+}
+
+/** Every diagnostic with `code` as `{ line, text, message }` (see {@link only}), in document order. */
+export function all(document: LangiumDocument, diagnostics: Diagnostic[], code: string): { line: number; text: string; message: string }[] {
+  return diagnostics
+    .filter((d) => d.code === code)
+    .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character)
+    .map((d) => ({ line: d.range.start.line, text: document.textDocument.getText(d.range), message: d.message }));
+}

@@ -94,14 +94,14 @@ describe('imports', () => {
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'flow F {\n  step n: Notifier\n}\n');
     const services = createBatonServices(NodeFileSystem);
     const loaded = await loadWorkspace(services, [path.join(dir, 'ws', 'main.flow'), path.join(dir, 'ws', 'other.flow')], { workspaceRoot: path.join(dir, 'ws') });
-    assert.equal(loaded.diagnostics.find((d) => d.code === 'unknown-agent')?.line, 2);
+    const d = loaded.diagnostics.find((x) => x.code === 'unknown-agent');
+    assert.deepEqual([d?.line, d?.column, d?.endLine, d?.endColumn], [2, 11, 2, 19], 'on the agent name');
   });
 
   it('a missing import is an error on the import line', async () => {
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "./nope.flow"\n');
     const d = (await load('main.flow')).find((x) => x.code === 'import-not-found')!;
-    assert.equal(d.line, 1);
-    assert.equal(d.column, 8);
+    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 21], 'the range is the quoted path');
     assert.match(d.message, /^import "\.\/nope\.flow" does not exist/);
   });
 
@@ -109,7 +109,7 @@ describe('imports', () => {
     writeFileSync(path.join(dir, 'outside.flow'), 'agent X { stub: "x" }\n');
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "../outside.flow"\n');
     const d = (await load('main.flow')).find((x) => x.code === 'import-outside-workspace')!;
-    assert.equal(d.line, 1);
+    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 25], 'the range is the quoted path');
     assert.match(d.message, /^import "\.\.\/outside\.flow" leaves the workspace folder/);
   });
 
@@ -117,7 +117,7 @@ describe('imports', () => {
     writeFileSync(path.join(dir, 'ws', 'a.flow'), 'import "./b.flow"\n');
     writeFileSync(path.join(dir, 'ws', 'b.flow'), 'import "./a.flow"\n');
     const d = (await load('a.flow')).find((x) => x.code === 'import-cycle' && x.file.endsWith('a.flow'))!;
-    assert.equal(d.line, 1);
+    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 18], 'the range is the quoted path');
     assert.equal(d.message, 'import "./b.flow" forms a cycle: a.flow → b.flow → a.flow');
   });
 });
