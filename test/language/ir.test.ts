@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import type { Statement, WorkflowDefinition } from '@baton/protocol';
+import { checkText, services } from './helpers.js';
+
+const FLOW = `agent W { instructions: "x" stub: "ok" }
+flow F {
+  output o: string
+  step a: W { prompt: "hi" }
+  if a.status == "succeeded" {
+    parallel {
+      step b: W
+      step c: W
+    }
+  }
+  foreach x in ["1"] { step d: W { prompt: "\${x}" } }
+  approval ok { prompt: "?" }
+  set output.o = "x"
+}`;
+
+async function build(text: string): Promise<WorkflowDefinition> {
+  const { document, diagnostics } = await checkText(text);
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 1), []);
+  return services.Baton.ir.WorkflowBuilder.build([document]);
+}
+
+/** Every statement of a body, depth first, as `kind id line:column`. */
+function outline(body: Statement[]): string[] {
+  const out: string[] = [];
+  const visit = (s: Statement): void => {
+    out.push(`${s.kind} ${s.id} ${s.range?.start.line}:${s.range?.start.column}`);
+    if (s.kind === 'if') for (const b of s.branches) b.body.forEach(visit);
+    if (s.kind === 'parallel') s.branches.forEach(visit);
+    if (s.kind === 'foreach' || s.kind === 'repeat') s.body.forEach(visit);
+  };
+  body.forEach(visit);
+  return out;
+}
+
+describe('IR: the WorkflowDefinition', () => {
+  it('gives every node a stable id and its 1-based source range', async () => {
+    const def = await build(FLOW);
+    assert.deepEqual(outline(def.flows.F.body), [
+      'step F/a 4:3',
+      'if F/if@1 5:3',
+      'parallel F/parallel@1.0.0 6:5',
+      'step F/b 7:7',
+      'step F/c 8:7',
+      'foreach F/foreach@2 11:3',
+      'step F/d 11:24',
+      'approval F/ok 12:3',
+      'set F/set@4 13:3',
+    ]);
+  });
+
+  it('is plain JSON: it survives a JSON round trip unchanged', async () => {
+    const def = await build(FLOW);
+    assert.deepEqual(JSON.parse(JSON.stringify(def)), def);
+  });
+
+  it('keeps ids when lines are added above or text around changes', async () => {
+    const before = outline((await build(FLOW)).flows.F.body).map((l) => l.split(' ')[1]);
+    const edited = FLOW.replace('flow F {', '// a comment\n\nflow F {').replace('prompt: "hi"', 'prompt: "hello there"');
+    const after = outline((await build(edited)).flows.F.body).map((l) => l.split(' ')[1]);
+    assert.deepEqual(after, before);
+  });
+
+  it('ids are unique within a definition', async () => {
+    const ids = outline((await build(FLOW)).flows.F.body).map((l) => l.split(' ')[1]);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+});
