@@ -153,6 +153,34 @@ flow Main {
     assert.deepEqual(resumed.outputs, { total: 1 + 2 + 30 + 40 + 50 + 60 });
   });
 
+  it('an interrupt during a short wait stops the run as interrupted, without compensating', async () => {
+    const def = await compile(`
+agent Op { instructions: "x" stub: "done" }
+flow Main {
+  step first: Op { prompt: "do" compensate: Op { prompt: "undo" } }
+  wait 2s
+  step second: Op { prompt: "then" }
+}`);
+    const controller = new AbortController();
+    const agents = scriptedAgents(() => 'done');
+    const first = await run(def, 'Main', {}, {
+      store: t.store,
+      agents,
+      signal: controller.signal,
+      sleep: (_ms, signal) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(new Error('sleep aborted')));
+          controller.abort(); // Ctrl-C while sleeping
+        }),
+    });
+    assert.equal(first.summary.status, 'interrupted');
+    assert.ok(!first.events.some((e) => e.type === 'compensation.started'), 'nothing was undone');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['do']);
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, agents, sleep: async () => undefined });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['do', 'then']);
+  });
+
   it('a process killed with SIGKILL mid-run leaves a run that resumes from its last stored step', async function () {
     this.timeout(60_000);
     const def = await compile(CHAIN);

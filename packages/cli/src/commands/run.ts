@@ -55,8 +55,12 @@ function finish(summary: RunSummary, _store: RunStore, output: Output, json: boo
   if (summary.status === 'interrupted' && !json) {
     output.err(`Interrupted. The run is stored; continue it with: baton resume ${summary.runId}`);
   }
+  if (summary.status === 'interrupted') return EXIT_INTERRUPTED;
   return summary.status === 'succeeded' || summary.status === 'waiting' ? 0 : 1;
 }
+
+/** Exit code of a run stopped by Ctrl-C or SIGTERM: 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** Runs `body` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts: the run stops and stays resumable. */
 async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -153,6 +153,9 @@ export class Execution {
         this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
         return result('waiting', { waitingOn: error.waits });
       }
+      // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
+      // the run is not failed for it (no compensation): it stops as interrupted and can be resumed.
+      if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = new Stopped('interrupted');
       if (error instanceof Stopped) {
         if (error.reason === 'cancelled') {
           this.emit({ type: 'run.cancelled', outputs: frame.outputs });
