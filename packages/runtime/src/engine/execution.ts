@@ -147,7 +147,8 @@ export class Execution {
       this.emit({ type: 'run.succeeded', outputs: frame.outputs });
       this.finish('succeeded', frame.outputs);
       return result('succeeded');
-    } catch (error) {
+    } catch (thrown) {
+      let error = thrown;
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
         this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
