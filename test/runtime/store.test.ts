@@ -85,6 +85,25 @@ describe('runtime: run store', () => {
     assert.ok(stored.every((e, i) => i === 0 || e.time >= stored[i - 1].time));
   });
 
+  it('stores a definition once however many runs use it, and resumes from it', async () => {
+    const def = await compile(FLOW);
+    for (let i = 0; i < 5; i++) await run(def, 'A', {}, { store: t.store });
+    const changed = await compile(FLOW.replace('prompt: "go"', 'prompt: "go now"'));
+    await run(changed, 'A', {}, { store: t.store });
+    t.store.close();
+    const { Database } = (await import('node-sqlite3-wasm')).default;
+    const db = new Database(t.file, { readOnly: true });
+    try {
+      assert.deepEqual(db.get('SELECT COUNT(*) AS n FROM definitions'), { n: 2 });
+      assert.deepEqual(db.get("SELECT COUNT(*) AS n FROM runs WHERE definition LIKE 'sha256:%'"), { n: 6 });
+    } finally {
+      db.close();
+    }
+    const store = t.reopen();
+    const [latest] = store.listRuns({ limit: 1 });
+    assert.deepEqual(store.getDefinition(latest.id), JSON.parse(JSON.stringify(changed)));
+  });
+
   it('recovers a lock left behind by a process that no longer exists', async () => {
     t.store.close();
     // what a killed process leaves: the lock directory and an owner file naming a dead pid

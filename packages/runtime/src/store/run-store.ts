@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,8 @@ export interface RunStoreOptions {
 }
 
 const SQLITE_HEADER = 'SQLite format 3\0';
+/** How `runs.definition` refers to a row of `definitions`. */
+const DEFINITION_REF = 'sha256:';
 /** A lock directory older than this, with no live owner, was left by a crashed process. */
 const STALE_LOCK_MS = 10_000;
 /** How long a burst of writes may keep the store locked after its last write, ms. */
@@ -117,7 +120,9 @@ export class RunStore {
   }
 
   private migrate(): void {
-    this.db.exec(`PRAGMA journal_mode = PERSIST; PRAGMA synchronous = ${this.options.sync === 'full' ? 'FULL' : 'OFF'};`);
+    // 16 KiB pages (for a new store; an existing one keeps its size): a commit of a step's events then
+    // touches fewer pages — measured 2.5× cheaper per commit than 4 KiB here (bench/README.md).
+    this.db.exec(`PRAGMA page_size = 16384; PRAGMA journal_mode = PERSIST; PRAGMA synchronous = ${this.options.sync === 'full' ? 'FULL' : 'OFF'};`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS runs (
@@ -135,6 +140,7 @@ export class RunStore {
         definition TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+      CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -155,15 +161,23 @@ export class RunStore {
   // Runs
   // -------------------------------------------------------------------------------------------------------
 
-  /** Creates a run record (status `running`) and returns its id, a ULID (ids sort by start time). */
+  /**
+   * Creates a run record (status `running`) and returns its id, a ULID (ids sort by start time).
+   * The definition the run executes is stored once per distinct content (`definitions`, keyed by its
+   * SHA-256), so running the same flow again adds no copy of it; the run refers to it as `sha256:<hex>`.
+   */
   createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string }): string {
     const id = newRunId();
-    this.withBusyRetry(() =>
+    const body = JSON.stringify(init.definition);
+    const hash = createHash('sha256').update(body).digest('hex');
+    this.transaction(() => {
+      this.writePending();
+      this.db.run('INSERT OR IGNORE INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       this.db.run(
         'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [id, init.flow, init.file ?? null, 'running', init.startedAt, JSON.stringify(init.inputs), JSON.stringify(init.definition)],
-      ),
-    );
+        [id, init.flow, init.file ?? null, 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`],
+      );
+    });
     this.nextSeq.set(id, 1);
     return id;
   }
@@ -221,7 +235,11 @@ export class RunStore {
   getDefinition(id: string): WorkflowDefinition {
     const row = this.withBusyRetry(() => this.db.get('SELECT definition FROM runs WHERE id = ?', [id])) as { definition: string } | null;
     if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${id}"`);
-    return JSON.parse(row.definition) as WorkflowDefinition;
+    if (!row.definition.startsWith(DEFINITION_REF)) return JSON.parse(row.definition) as WorkflowDefinition; // stored inline by 0.1.0 builds
+    const hash = row.definition.slice(DEFINITION_REF.length);
+    const def = this.withBusyRetry(() => this.db.get('SELECT body FROM definitions WHERE hash = ?', [hash])) as { body: string } | null;
+    if (!def) throw new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`);
+    return JSON.parse(def.body) as WorkflowDefinition;
   }
 
   /** Runs, newest first. `limit` defaults to 50. */
@@ -269,15 +287,17 @@ export class RunStore {
 
   private writePending(): void {
     for (const { runId, event } of this.pending) {
-      this.insertEvent.run([runId, event.seq, event.type, event.time, JSON.stringify(event)]);
+      // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
+      const { runId: _r, seq: _s, time: _t, ...data } = event;
+      this.insertEvent.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]);
     }
     this.pending.length = 0;
   }
 
   /** The run's events in order (buffered ones included). */
   getEvents(runId: string): RunEvent[] {
-    const rows = this.withBusyRetry(() => this.db.all('SELECT data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { data: string }[];
-    const events = rows.map((r) => JSON.parse(r.data) as RunEvent);
+    const rows = this.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];
+    const events = rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as RunEvent);
     for (const p of this.pending) if (p.runId === runId) events.push(p.event);
     return events;
   }
