@@ -69,3 +69,28 @@ describe('IR: the WorkflowDefinition', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 });
+
+describe('IR: doc comments', () => {
+  it('keeps the /** … */ comment before an agent, a flow and a statement, and nothing else', async () => {
+    const def = await build(`/** Sends the messages. */
+agent W { instructions: "x" stub: "ok" }
+// not a doc comment
+/**
+ * The main flow.
+ * Second line.
+ */
+flow F {
+  /** Says hello. */
+  step a: W { prompt: "hi" }
+  /* plain block comment */
+  step b: W { prompt: "again \${a.output}" }
+  step c: W { prompt: "\${b.output}" }
+}`);
+    assert.equal(def.agents.W.doc, 'Sends the messages.');
+    assert.equal(def.flows.F.doc, 'The main flow.\nSecond line.');
+    const [a, b, c] = def.flows.F.body as { doc?: string }[];
+    assert.equal(a.doc, 'Says hello.');
+    assert.equal(b.doc, undefined);
+    assert.equal(c.doc, undefined);
+  });
+});

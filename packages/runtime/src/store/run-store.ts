@@ -43,6 +43,19 @@ export interface RunStoreOptions {
 const SQLITE_HEADER = 'SQLite format 3\0';
 /** How `runs.definition` refers to a row of `definitions`. */
 const DEFINITION_REF = 'sha256:';
+
+const definitionKeys = new WeakMap<WorkflowDefinition, { hash: string; body: string }>();
+
+/** A definition's JSON and its SHA-256 (hex), computed once per definition object. */
+function definitionKey(definition: WorkflowDefinition): { hash: string; body: string } {
+  let key = definitionKeys.get(definition);
+  if (!key) {
+    const body = JSON.stringify(definition);
+    key = { hash: createHash('sha256').update(body).digest('hex'), body };
+    definitionKeys.set(definition, key);
+  }
+  return key;
+}
 /** A lock directory older than this, with no live owner, was left by a crashed process. */
 const STALE_LOCK_MS = 10_000;
 /** How long a burst of writes may keep the store locked after its last write, ms. */
@@ -168,11 +181,13 @@ export class RunStore {
    */
   createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string }): string {
     const id = newRunId();
-    const body = JSON.stringify(init.definition);
-    const hash = createHash('sha256').update(body).digest('hex');
+    const { hash, body } = definitionKey(init.definition);
     this.transaction(() => {
       this.writePending();
-      this.db.run('INSERT OR IGNORE INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
+      // binding a large definition costs more than looking it up: insert only when it is new
+      if (!this.db.get('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash])) {
+        this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
+      }
       this.db.run(
         'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [id, init.flow, init.file ?? null, 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`],
