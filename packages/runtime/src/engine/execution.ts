@@ -445,6 +445,21 @@ export class Execution {
 
   /** Calls an agent with the step's timeout; the call's signal aborts on timeout or cancellation. */
   private async callAgent(agent: AgentDef, req: { stepKey: string; prompt: string; input?: JsonValue; callIndex: number; timeoutMs?: number }, parent: AbortSignal): Promise<{ output: JsonValue; tokens?: number }> {
+    if (req.timeoutMs === undefined) {
+      // No timeout: the call shares the parent's signal (no controller of its own — the common, cheap case).
+      if (parent.aborted) throw new BatonError('STEP_CANCELLED', 'the call was cancelled');
+      let onCancel: () => void = () => undefined;
+      const cancelled = new Promise<never>((_, reject) => {
+        onCancel = () => reject(new BatonError('STEP_CANCELLED', 'the call was cancelled'));
+        parent.addEventListener('abort', onCancel, { once: true });
+      });
+      cancelled.catch(() => undefined);
+      try {
+        return await Promise.race([this.deps.agents.call({ agent, ...req, signal: parent }), cancelled]);
+      } finally {
+        parent.removeEventListener('abort', onCancel);
+      }
+    }
     const controller = new AbortController();
     const onAbort = (): void => controller.abort();
     parent.addEventListener('abort', onAbort, { once: true });
