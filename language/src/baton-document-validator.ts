@@ -1,6 +1,6 @@
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { LangiumDocument, ParseResult, ReferenceInfo, ValidationOptions } from 'langium';
-import { DefaultDocumentValidator } from 'langium';
+import { AstUtils, DefaultDocumentValidator } from 'langium';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { suggestion } from './baton-names.js';
@@ -31,6 +31,8 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       const error = reference.error;
       if (!error) continue;
       const info = error.info;
+      // An agent's stub must be a constant: `not-constant` already reports any name in it.
+      if (AstUtils.getContainerOfType(info.container, ast.isStubProperty)) continue;
       const { code, message } = this.describe(info);
       const diagnostic = this.toDiagnostic('error', message, {
         node: info.container,

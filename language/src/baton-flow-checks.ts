@@ -21,8 +21,9 @@ const SIDE_EFFECT_WORDS = /\b(send|sends|notif|post|page|publish|write|create|op
 /**
  * Checks of a flow's body (spec section 4): a step read before it can have run (later in the flow, in a
  * sibling `parallel` branch, in another branch of an `if`/`switch`, or possibly skipped without `??` or a
- * status check), unknown fields, type mismatches, `foreach` over a non-list, statements after `fail`,
- * and unread step outputs.
+ * status check), a `let` value or loop variable read where it has no value, unknown fields, type
+ * mismatches (comparisons, arithmetic, `switch` cases, `set output`), `foreach` over a non-list,
+ * statements after `fail`, and unread step outputs.
  *
  * Guard rule for a step that may not have run (inside an `if`/`switch` branch, or with `when:`): reading
  * it is fine as `x.status` or `x.error`; as the left side of `??`; on the right of `&&` whose left side
@@ -45,6 +46,7 @@ export class BatonFlowChecks {
         const target = node.ref?.ref;
         if (target) referenced.add(target);
         if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(node, target, accept);
+        else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
       } else if (ast.isMemberAccess(node)) {
         this.checkMember(node, types, accept);
       } else if (ast.isBinaryExpression(node)) {
@@ -54,10 +56,24 @@ export class BatonFlowChecks {
         if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
       } else if (ast.isSetStatement(node)) {
         this.checkSet(node, types, accept);
+      } else if (ast.isSwitchStatement(node)) {
+        this.checkSwitch(node, types, accept);
       }
       this.checkUnreachable(node, accept);
     }
     this.checkUnusedOutputs(flow, referenced, accept);
+  };
+
+  /** A test's `expect` reads the flow's top-level scope at the end of the run: no loop variables, no `let` values of a loop body. */
+  checkTestNames = (test: ast.TestDecl, accept: ValidationAcceptor): void => {
+    for (const ref of AstUtils.streamAst(test).filter(ast.isNameRef)) {
+      const target = ref.ref?.ref;
+      if (ast.isLoopVariable(target)) {
+        accept('error', `\`${target.name}\` is the variable of a \`foreach\` (line ${line(target.$container)}), so it exists only inside that loop's body, not after the run`, { node: ref, code: IssueCodes.NotInScope });
+      } else if (ast.isLetStatement(target) && chain(target).some(isLoopBodyLink)) {
+        accept('error', `\`${target.name}\` is set inside a loop (line ${line(target)}) and exists only in that loop's body, not after the run`, { node: ref, code: IssueCodes.NotInScope });
+      }
+    }
   };
 
   // ------------------------------------------------------------------ names
@@ -103,9 +119,11 @@ export class BatonFlowChecks {
         return;
       }
       // the target ran earlier in this block: was it possibly skipped?
-      const conditional = targetChain.slice(k + 1).some((l) => isBranchLink(l)) || hasWhen(target);
-      if (conditional && !isGuarded(ref, target)) {
-        accept('error', `step \`${name}\` may not have run (it is inside a branch${hasWhen(target) ? ' or has `when:`' : ''}); read it with \`??\` (e.g. \`${name}.output.x ?? default\`) or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+      const inBranch = targetChain.slice(k + 1).some((l) => isBranchLink(l));
+      const when = hasWhen(target);
+      if ((inBranch || when) && !isGuarded(ref, target)) {
+        const why = inBranch && when ? 'it is inside a branch and has `when:`' : inBranch ? 'it is inside a branch' : 'it has `when:`';
+        accept('error', `step \`${name}\` may not have run (${why}); read it with \`??\` (e.g. \`${name}.output.x ?? default\`) or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
       }
       return;
     }
@@ -121,6 +139,59 @@ export class BatonFlowChecks {
     accept('error', `step \`${name}\` has not run yet at this point`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
   }
 
+  /**
+   * A `let` value or loop variable must have a value where it is read: the runtime keeps `let` values in
+   * the scope of the block's `foreach`/`repeat` iteration (or the flow), and a loop variable only in its
+   * iteration, so reading one anywhere else stops the run with "unknown name".
+   */
+  private checkValueInScope(ref: ast.NameRef, target: ast.LetStatement | ast.LoopVariable, accept: ValidationAcceptor): void {
+    const name = target.name;
+    if (ast.isLoopVariable(target)) {
+      const loop = target.$container;
+      if (!loop.body.some((statement) => isInside(ref, statement))) {
+        accept('error', `\`${name}\` is the variable of a \`foreach\` (line ${line(loop)}), so it exists only inside that loop's body`, { node: ref, code: IssueCodes.NotInScope });
+      }
+      return;
+    }
+    const refChain = chain(ref);
+    const targetChain = chain(target);
+    let k = 0;
+    while (k < refChain.length && k < targetChain.length && sameLink(refChain[k], targetChain[k])) k++;
+    if (k >= targetChain.length) {
+      accept('error', `\`let ${name}\` reads \`${name}\` before it is set`, { node: ref, code: IssueCodes.NotInScope });
+      return;
+    }
+    if (k >= refChain.length) return;
+    const r = refChain[k];
+    const t = targetChain[k];
+    const container = r.container;
+    const at = `(line ${line(target)})`;
+    if (ast.isParallelStatement(container) && r.property === 'branches' && t.property === 'branches') {
+      accept('error', `\`${name}\` is set in a sibling branch of this \`parallel\` ${at}, so it may have no value here`, { node: ref, code: IssueCodes.NotInScope });
+      return;
+    }
+    const setEarlier = (r.property === t.property && r.index !== undefined && t.index !== undefined && t.index < r.index) || (ast.isRepeatStatement(container) && r.property === 'until' && t.property === 'body');
+    if (setEarlier) {
+      // set before this point: but maybe only inside a loop (gone after it) or a branch (maybe never set)
+      const inner = targetChain.slice(k + 1);
+      if (inner.some((l) => isLoopBodyLink(l))) {
+        accept('error', `\`${name}\` is set inside a loop ${at}, so it exists only in that loop's body; after the loop, read the loop's steps instead (\`step[0].output\`, \`len(step)\`)`, { node: ref, code: IssueCodes.NotInScope });
+      } else if (inner.some((l) => isBranchLink(l))) {
+        accept('error', `\`${name}\` is set inside a branch ${at}, so it has no value when that branch did not run; compute it outside the branch instead (e.g. \`let x = cond ? a : b\`)`, { node: ref, code: IssueCodes.NotInScope });
+      }
+      return;
+    }
+    if (r.property === t.property && r.index !== undefined && t.index !== undefined) {
+      accept('error', `\`${name}\` is set later in the flow ${at}, so it has no value here`, { node: ref, code: IssueCodes.NotInScope });
+      return;
+    }
+    if ((ast.isIfStatement(container) || ast.isSwitchStatement(container) || ast.isSwitchCase(container)) && !isConditionProperty(r.property)) {
+      accept('error', `\`${name}\` is set in another branch of this ${ast.isIfStatement(container) ? '`if`' : '`switch`'} ${at}, so it has no value when this code runs`, { node: ref, code: IssueCodes.NotInScope });
+      return;
+    }
+    accept('error', `\`${name}\` is set further down ${at}, so it has no value here`, { node: ref, code: IssueCodes.NotInScope });
+  }
+
   // ------------------------------------------------------------------ types
 
   private checkMember(node: ast.MemberAccess, types: BatonTypeSystem, accept: ValidationAcceptor): void {
@@ -132,6 +203,11 @@ export class BatonFlowChecks {
       return;
     }
     const fields = fieldNames(receiverType);
+    const callee = subflowOf(node.receiver);
+    if (callee && fields) {
+      accept('error', `flow \`${callee.name}\` has no output \`${node.member}\`; ${fields.length ? `its outputs are ${fields.join(', ')}` : 'it declares no outputs'}`, { node, property: 'member', code: IssueCodes.UnknownField });
+      return;
+    }
     const what = describeReceiver(node.receiver);
     accept(
       'error',
@@ -171,6 +247,27 @@ export class BatonFlowChecks {
         if (kind && kind !== 'number') {
           accept('error', `\`${op}\` needs numbers, but this is ${describeType(types.typeOf(side))}`, { node: side, code: IssueCodes.TypeMismatch });
           return;
+        }
+      }
+    }
+  }
+
+  /** Each `case` value must be something the `switch` subject can equal. */
+  private checkSwitch(node: ast.SwitchStatement, types: BatonTypeSystem, accept: ValidationAcceptor): void {
+    const subject = types.typeOf(node.subject);
+    const sk = broadKind(subject);
+    const allowed = literalValues(subject);
+    if (!sk) return;
+    const subjectText = node.subject?.$cstNode?.text ?? 'the subject';
+    for (const c of node.cases) {
+      for (const value of c.values) {
+        const type = types.typeOf(value);
+        const vk = broadKind(type);
+        const given = literalValues(type);
+        if (vk && vk !== sk) {
+          accept('error', `this case never matches: \`${subjectText}\` is ${describeType(subject)}, but this is ${describeType(type)}`, { node: value, code: IssueCodes.TypeMismatch });
+        } else if (allowed && given && !given.some((v) => allowed.includes(v))) {
+          accept('error', `this case never matches: \`${subjectText}\` is ${describeType(subject)}, never ${given.map((v) => JSON.stringify(v)).join(' | ')}`, { node: value, code: IssueCodes.TypeMismatch });
         }
       }
     }
@@ -249,6 +346,21 @@ function isBranchLink(l: Link): boolean {
   return false;
 }
 
+/** A link that enters the body of a `foreach` or `repeat` (whose `let` values live only in one iteration). */
+function isLoopBodyLink(l: Link): boolean {
+  return (ast.isForeachStatement(l.container) || ast.isRepeatStatement(l.container)) && l.property === 'body';
+}
+
+/** 1-based line where `node` starts (for messages). */
+function line(node: AstNode): number {
+  return (node.$cstNode?.range.start.line ?? 0) + 1;
+}
+
+function isInside(node: AstNode, container: AstNode): boolean {
+  for (let n: AstNode | undefined = node; n; n = n.$container) if (n === container) return true;
+  return false;
+}
+
 function isConditionProperty(property: string): boolean {
   return property === 'condition' || property === 'subject' || property === 'values';
 }
@@ -285,13 +397,19 @@ function isGuarded(ref: ast.NameRef, target: AstNode): boolean {
   return false;
 }
 
+/** The flow `node` is the outputs of, when it is `step.output` of a sub-flow call. */
+function subflowOf(node: ast.Expression): ast.FlowDecl | undefined {
+  if (ast.isMemberAccess(node) && node.member === 'output' && ast.isNameRef(node.receiver)) {
+    const target = node.receiver.ref?.ref;
+    if (ast.isStep(target) && ast.isFlowDecl(target.target?.ref)) return target.target.ref;
+  }
+  return undefined;
+}
+
 function describeReceiver(node: ast.Expression): string {
   if (ast.isMemberAccess(node) && node.member === 'output' && ast.isNameRef(node.receiver)) {
     const target = node.receiver.ref?.ref;
-    if (ast.isStep(target)) {
-      const callee = target.target?.ref;
-      return ast.isFlowDecl(callee) ? `flow \`${callee.name}\`'s outputs` : `agent \`${target.target?.$refText}\`'s output`;
-    }
+    if (ast.isStep(target)) return `agent \`${target.target?.$refText}\`'s output`;
   }
   const text = node.$cstNode?.text;
   return text ? `\`${text}\`` : 'this value';

@@ -14,6 +14,12 @@ export const IssueCodes = {
   UnknownType: 'unknown-type',
   /** A name in an expression is not a step, approval, `let` value or loop variable of this flow. */
   UnknownName: 'unknown-name',
+  /**
+   * A `let` value or loop variable read where it has no value: before its `let` runs, in a sibling
+   * `parallel` branch or another branch of an `if`/`switch`, after the branch or loop that sets it, or
+   * (a loop variable) outside its `foreach`. The runtime would stop with "unknown name".
+   */
+  NotInScope: 'not-in-scope',
   UnknownInput: 'unknown-input',
   UnknownOutput: 'unknown-output',
   UnknownFunction: 'unknown-function',
@@ -35,7 +41,7 @@ export const IssueCodes = {
   // Types
   /** A field the value's type does not have (`intake.output.sevrity`). */
   UnknownField: 'unknown-field',
-  /** Two sides whose types can never match, or a value of the wrong type. */
+  /** Two sides whose types can never match (also a `switch` case its subject can never equal), or a value of the wrong type. */
   TypeMismatch: 'type-mismatch',
   /** `foreach` over something that is not a list. */
   ForeachNotList: 'foreach-not-list',

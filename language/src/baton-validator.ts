@@ -24,7 +24,7 @@ export function registerValidationChecks(services: BatonServices): void {
     FlowDecl: [validator.checkFlowMembers, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs],
     ApprovalStatement: [validator.checkDuplicateProperties],
-    TestDecl: [validator.checkTest, validator.checkDuplicateProperties],
+    TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],
     Trigger: [validator.checkTrigger],
@@ -150,6 +150,7 @@ export class BatonValidator {
   }
 
   checkAgentUsed = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
+    if (this.isDuplicate(agent)) return; // reported as a duplicate name; its uses link to the first one
     for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
       for (const node of AstUtils.streamAst(doc.parseResult.value)) {
         if ((ast.isStep(node) && node.target?.ref === agent) || (ast.isCompensateProperty(node) && node.agent?.ref === agent) || (ast.isTestStubProperty(node) && node.agent?.ref === agent)) return;
@@ -157,6 +158,17 @@ export class BatonValidator {
     }
     accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });
   };
+
+  /** Whether another declaration of the same name comes first (in this file or one it imports). */
+  private isDuplicate(decl: ast.AgentDecl): boolean {
+    const root = decl.$container;
+    const index = root.elements.indexOf(decl);
+    if (root.elements.some((el, i) => i < index && !ast.isTestDecl(el) && el.name === decl.name)) return true;
+    const document = AstUtils.getDocument(decl);
+    return visibleDocuments(document, this.services.shared.workspace.LangiumDocuments).some(
+      (other) => other !== document && (other.parseResult.value as ast.Document).elements.some((el) => !ast.isTestDecl(el) && el.name === decl.name),
+    );
+  }
 
   // ------------------------------------------------------------------ flows and steps
 
@@ -234,7 +246,7 @@ export class BatonValidator {
         try {
           new Cron(trigger.value, { paused: true });
         } catch (error) {
-          problem = (error as Error).message;
+          problem = (error as Error).message.replace(/^CronPattern:\s*/, '').replace(/^\w/, (c) => c.toLowerCase());
         }
       }
       if (problem) accept('error', `invalid cron expression "${trigger.value}": ${problem}`, { node: trigger, property: 'value', code: IssueCodes.InvalidCron });

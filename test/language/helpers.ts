@@ -25,20 +25,35 @@ agent Notifier { instructions: "Send a message." stub: "sent" }
 `;
 
 /**
- * The one diagnostic with `code` (asserting there is exactly one — no cascades): its 0-based line, the
- * source text its range covers (so a test pins the range precisely) and its message.
+ * One diagnostic as tests pin it: its code, its exact range as `[startLine, startCharacter, endLine,
+ * endCharacter]` (0-based, end exclusive, as in the editor), the source text that range covers (so a
+ * reader sees what is underlined) and its message.
  */
-export function only(document: LangiumDocument, diagnostics: Diagnostic[], code: string): { line: number; text: string; message: string } {
-  const found = diagnostics.filter((d) => d.code === code);
-  if (found.length !== 1) throw new Error(`expected exactly one ${code} diagnostic, got ${found.length}: ${found.map((d) => d.message).join(' | ')}`);
-  const d = found[0];
-  return { line: d.range.start.line, text: document.textDocument.getText(d.range), message: d.message };
+export interface Problem {
+  code: string;
+  range: [number, number, number, number];
+  text: string;
+  message: string;
 }
 
-/** Every diagnostic with `code` as `{ line, text, message }` (see {@link only}), in document order. */
-export function all(document: LangiumDocument, diagnostics: Diagnostic[], code: string): { line: number; text: string; message: string }[] {
+/** The diagnostics of `document` with `severity` (1 error, 2 warning) as {@link Problem}s, in document order. */
+export function problems(document: LangiumDocument, diagnostics: Diagnostic[], severity: 1 | 2): Problem[] {
   return diagnostics
-    .filter((d) => d.code === code)
+    .filter((d) => d.severity === severity)
     .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character)
-    .map((d) => ({ line: d.range.start.line, text: document.textDocument.getText(d.range), message: d.message }));
+    .map((d) => ({
+      code: String(d.code),
+      range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
+      text: document.textDocument.getText(d.range),
+      message: d.message,
+    }));
+}
+
+/**
+ * Checks `text` and returns every error and every warning. Tests compare the whole list, so a problem is
+ * pinned to exactly one diagnostic: no cascade of other errors can hide behind it.
+ */
+export async function check(text: string): Promise<{ errors: Problem[]; warnings: Problem[] }> {
+  const { document, diagnostics } = await checkText(text);
+  return { errors: problems(document, diagnostics, 1), warnings: problems(document, diagnostics, 2) };
 }

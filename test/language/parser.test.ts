@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeFileSystem } from 'langium/node';
-import { createBatonServices, loadWorkspace, type LetStatement, type TemplateString } from '../../language/src/index.js';
+import { createBatonServices, loadWorkspace, type FlowDiagnostic, type LetStatement, type TemplateString } from '../../language/src/index.js';
 import { checkText } from './helpers.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -82,6 +82,9 @@ describe('imports', () => {
     const loaded = await loadWorkspace(services, [path.join(dir, 'ws', entry)], { workspaceRoot: path.join(dir, 'ws') });
     return loaded.diagnostics;
   };
+  /** The errors in `file` as `[code, line, column, endLine, endColumn, message]` (1-based, as `baton check` prints them). */
+  const errorsIn = (diagnostics: FlowDiagnostic[], file: string) =>
+    diagnostics.filter((d) => d.severity === 'error' && path.basename(d.file) === file).map((d) => [d.code, d.line, d.column, d.endLine, d.endColumn, d.message]);
 
   it('names declared in an imported file are visible', async () => {
     writeFileSync(path.join(dir, 'ws', 'agents', 'common.flow'), 'agent Notifier { instructions: "Send it." stub: "ok" }\n');
@@ -94,30 +97,37 @@ describe('imports', () => {
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'flow F {\n  step n: Notifier\n}\n');
     const services = createBatonServices(NodeFileSystem);
     const loaded = await loadWorkspace(services, [path.join(dir, 'ws', 'main.flow'), path.join(dir, 'ws', 'other.flow')], { workspaceRoot: path.join(dir, 'ws') });
-    const d = loaded.diagnostics.find((x) => x.code === 'unknown-agent');
-    assert.deepEqual([d?.line, d?.column, d?.endLine, d?.endColumn], [2, 11, 2, 19], 'on the agent name');
+    assert.deepEqual(errorsIn(loaded.diagnostics, 'main.flow'), [['unknown-agent', 2, 11, 2, 19, 'unknown agent or flow `Notifier`']]);
   });
 
-  it('a missing import is an error on the import line', async () => {
+  it('a missing import is an error on the import\'s path', async () => {
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "./nope.flow"\n');
-    const d = (await load('main.flow')).find((x) => x.code === 'import-not-found')!;
-    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 21], 'the range is the quoted path');
-    assert.match(d.message, /^import "\.\/nope\.flow" does not exist/);
+    assert.deepEqual(errorsIn(await load('main.flow'), 'main.flow'), [
+      ['import-not-found', 1, 8, 1, 21, `import "./nope.flow" does not exist (looked for ${path.join(dir, 'ws', 'nope.flow')})`],
+    ]);
   });
 
-  it('an import that leaves the workspace folder is an error on the import line', async () => {
+  it('an import that leaves the workspace folder is an error on the import\'s path', async () => {
     writeFileSync(path.join(dir, 'outside.flow'), 'agent X { stub: "x" }\n');
     writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "../outside.flow"\n');
-    const d = (await load('main.flow')).find((x) => x.code === 'import-outside-workspace')!;
-    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 25], 'the range is the quoted path');
-    assert.match(d.message, /^import "\.\.\/outside\.flow" leaves the workspace folder/);
+    assert.deepEqual(errorsIn(await load('main.flow'), 'main.flow'), [
+      ['import-outside-workspace', 1, 8, 1, 25, `import "../outside.flow" leaves the workspace folder (${path.join(dir, 'ws')})`],
+    ]);
   });
 
-  it('an import cycle is an error on the import line, naming the cycle', async () => {
+  it('an import cycle is an error on the import\'s path, naming the cycle', async () => {
     writeFileSync(path.join(dir, 'ws', 'a.flow'), 'import "./b.flow"\n');
     writeFileSync(path.join(dir, 'ws', 'b.flow'), 'import "./a.flow"\n');
-    const d = (await load('a.flow')).find((x) => x.code === 'import-cycle' && x.file.endsWith('a.flow'))!;
-    assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, 8, 1, 18], 'the range is the quoted path');
-    assert.equal(d.message, 'import "./b.flow" forms a cycle: a.flow → b.flow → a.flow');
+    const diagnostics = await load('a.flow');
+    assert.deepEqual(errorsIn(diagnostics, 'a.flow'), [['import-cycle', 1, 8, 1, 18, 'import "./b.flow" forms a cycle: a.flow → b.flow → a.flow']]);
+    assert.deepEqual(errorsIn(diagnostics, 'b.flow'), [['import-cycle', 1, 8, 1, 18, 'import "./a.flow" forms a cycle: b.flow → a.flow → b.flow']]);
+  });
+
+  it('a name declared again in an importing file is a duplicate, on the second declaration', async () => {
+    writeFileSync(path.join(dir, 'ws', 'agents', 'common.flow'), 'agent Notifier { instructions: "Send it." stub: "ok" }\n');
+    writeFileSync(path.join(dir, 'ws', 'main.flow'), 'import "./agents/common.flow"\nagent Notifier { stub: "x" }\nflow F {\n  step n: Notifier\n}\n');
+    const diagnostics = await load('main.flow');
+    assert.deepEqual(errorsIn(diagnostics, 'main.flow'), [['duplicate-name', 2, 7, 2, 15, 'duplicate name `Notifier`: it is already declared in common.flow']]);
+    assert.deepEqual(errorsIn(diagnostics, 'common.flow'), []);
   });
 });
