@@ -1,4 +1,5 @@
-// Builds the bundles: Node/ESM for the CLI (and, with later issues, the extension and language server),
+// Builds the bundles: Node/ESM for the CLI, Node/CommonJS for the language server (and, with later
+// issues, the extension),
 // browser/IIFE for the graph webview. Type checking is `tsc -b`; this only emits.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -32,11 +33,25 @@ const options = {
 const wasm = path.join(path.dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
 copyFileSync(wasm, path.join(outdir, 'node-sqlite3-wasm.wasm'));
 
-if (nodeEntries.length > 0) {
-  if (watch) {
-    const ctx = await esbuild.context(options);
-    await ctx.watch();
-  } else {
-    await esbuild.build(options);
-  }
+/**
+ * The language server: CommonJS, as VS Code's language client forks it with Electron's Node (and any LSP
+ * client can start it with `node out/language-server.cjs --stdio`).
+ */
+const serverOptions = {
+  entryPoints: [{ in: 'packages/language-server/src/main.ts', out: 'language-server' }],
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+const builds = [...(nodeEntries.length > 0 ? [options] : []), ...(existsSync(serverOptions.entryPoints[0].in) ? [serverOptions] : [])];
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
 }

@@ -1,0 +1,21 @@
+/**
+ * The Baton language server: Langium's LSP features over the same services `baton check` uses, so the
+ * editor and the CLI always agree. Started by the extension over IPC, or over stdio (`--stdio`) by any
+ * LSP client (the LSP-level tests use stdio).
+ */
+import { URI } from 'langium';
+import { startLanguageServer } from 'langium/lsp';
+import { NodeFileSystem } from 'langium/node';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
+import { createBatonServices } from '@baton/language';
+
+const connection = createConnection(ProposedFeatures.all);
+const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
+
+// Imports may not leave the (first) workspace folder, as in `baton check` run from that folder.
+shared.lsp.LanguageServer.onInitialize((params) => {
+  const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+  if (folder) Baton.baton.WorkspaceRoot.root = URI.parse(folder).fsPath;
+});
+
+startLanguageServer(shared);

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVER = path.join(ROOT, 'out', 'language-server.cjs');
+
+interface Diagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity: number;
+  code: string;
+  message: string;
+}
+
+/** The bundled server over stdio, as any LSP client starts it. */
+async function startServer(workspace: string): Promise<{ connection: MessageConnection; child: ChildProcess; diagnostics: Map<string, Diagnostic[]>; waitFor: (uri: string, ok: (d: Diagnostic[]) => boolean) => Promise<Diagnostic[]> }> {
+  assert.ok(existsSync(SERVER), `${SERVER} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const diagnostics = new Map<string, Diagnostic[]>();
+  const waiters: (() => void)[] = [];
+  connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diagnostic[] }) => {
+    diagnostics.set(p.uri, p.diagnostics);
+    for (const w of waiters.splice(0)) w();
+  });
+  connection.onRequest('workspace/configuration', () => []);
+  connection.onRequest('client/registerCapability', () => null);
+  connection.listen();
+  const folder = pathToFileURL(workspace).toString();
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: folder,
+    workspaceFolders: [{ uri: folder, name: 'ws' }],
+    capabilities: { textDocument: { completion: { completionItem: { snippetSupport: true } }, publishDiagnostics: {} }, workspace: { configuration: true } },
+  });
+  await connection.sendNotification('initialized', {});
+  const waitFor = async (uri: string, ok: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const current = diagnostics.get(uri);
+      if (current && ok(current)) return current;
+      if (Date.now() > deadline) throw new Error(`no matching diagnostics for ${uri}; last: ${JSON.stringify(current)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 500);
+      });
+    }
+  };
+  return { connection, child, diagnostics, waitFor };
+}
+
+describe('language server over stdio', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  beforeEach(async function () {
+    this.timeout(30_000);
+    dir = mkdtempSync(path.join(tmpdir(), 'baton-lsp-'));
+    server = await startServer(dir);
+  });
+  afterEach(async () => {
+    try {
+      await server.connection.sendRequest('shutdown');
+      await server.connection.sendNotification('exit');
+    } catch {
+      // already gone
+    }
+    server.connection.dispose();
+    server.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes the checker diagnostics of an opened file, then clears them when the edit fixes it', async function () {
+    this.timeout(30_000);
+    const file = path.join(dir, 'main.flow');
+    const broken = 'agent Intake { instructions: "x" stub: "ok" }\nflow F {\n  step a: Intak { prompt: "hi" }\n}\n';
+    writeFileSync(file, broken);
+    const uri = pathToFileURL(file).toString();
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'baton', version: 1, text: broken } });
+    const diagnostics = await server.waitFor(uri, (d) => d.length > 0);
+    assert.deepEqual(
+      diagnostics.map((d) => ({ code: d.code, line: d.range.start.line, character: d.range.start.character, message: d.message })),
+      [
+        { code: 'unknown-agent', line: 2, character: 10, message: 'unknown agent or flow `Intak`; did you mean `Intake`?' },
+        { code: 'unused-agent', line: 0, character: 6, message: 'agent `Intake` is never used by a step' },
+      ],
+    );
+    await server.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: broken.replace('Intak {', 'Intake {') }],
+    });
+    await server.waitFor(uri, (d) => d.length === 0);
+  });
+
+  it('offers agents in scope where a step names its target', async function () {
+    this.timeout(30_000);
+    const file = path.join(dir, 'main.flow');
+    const text = 'agent Intake { instructions: "x" stub: "ok" }\nagent Notifier { instructions: "y" stub: "ok" }\nflow F {\n  step a: \n}\n';
+    writeFileSync(file, text);
+    const uri = pathToFileURL(file).toString();
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'baton', version: 1, text } });
+    await server.waitFor(uri, () => true);
+    const result = (await server.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 10 } })) as { items: { label: string }[] } | { label: string }[];
+    const labels = (Array.isArray(result) ? result : result.items).map((i) => i.label);
+    assert.ok(labels.includes('Intake') && labels.includes('Notifier'), `completion offers both agents: ${labels.join(', ')}`);
+    assert.ok(labels.includes('F'), 'and flows (a step may call a sub-flow)');
+  });
+});
