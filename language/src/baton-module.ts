@@ -18,6 +18,7 @@ import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
+import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -54,6 +55,9 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),
+  },
+  lsp: {
+    HoverProvider: (services) => new BatonHoverProvider(services),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),

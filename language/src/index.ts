@@ -9,3 +9,4 @@ export * from './baton-imports.js';
 export * from './ir/baton-ir-builder.js';
 export * from './generated/ast.js';
 export * from './generated/module.js';
+export * from './lsp/baton-hover-provider.js';

@@ -1,0 +1,132 @@
+import type { AstNode, LangiumDocument, MaybePromise } from 'langium';
+import { CstUtils } from 'langium';
+import { AstNodeHoverProvider } from 'langium/lsp';
+import type { Hover, HoverParams } from 'vscode-languageserver';
+import { Cron } from 'croner';
+import { BUILTIN_FUNCTIONS_BY_NAME, describeType, type FunctionSignature } from '@baton/protocol';
+import type { BatonServices } from '../baton-module.js';
+import { parseDuration } from '../baton-value-converter.js';
+import { toTypeRef } from '../baton-types.js';
+import { stepOutputType } from '../baton-type-system.js';
+import * as ast from '../generated/ast.js';
+
+/**
+ * Hover of the Baton language server, in Markdown:
+ * - an agent (at its declaration or any use): its doc comment, model and `output` type;
+ * - a step, approval, `let` value, input or output: what it is, its target and the type it reads as;
+ * - a flow: its doc comment, inputs and outputs;
+ * - a built-in function call: its signature and what it does;
+ * - a duration (`30s`, `2h`): the same in words;
+ * - a `trigger schedule "…"`: the next three times it fires (UTC).
+ */
+export class BatonHoverProvider extends AstNodeHoverProvider {
+  constructor(services: BatonServices) {
+    super(services);
+  }
+
+  override async getHoverContent(document: LangiumDocument, params: HoverParams): Promise<Hover | undefined> {
+    const root = document.parseResult.value.$cstNode;
+    if (root) {
+      const offset = document.textDocument.offsetAt(params.position);
+      const leaf = CstUtils.findLeafNodeAtOffset(root, offset);
+      const value = leaf && this.valueHover(leaf.astNode, leaf.text);
+      if (value) return { contents: { kind: 'markdown', value }, range: leaf.range };
+    }
+    return super.getHoverContent(document, params);
+  }
+
+  /** Hovers for tokens that are not names: function calls, durations, cron strings. */
+  private valueHover(node: AstNode, text: string): string | undefined {
+    if (ast.isFunctionCall(node) && node.function === text) {
+      const fn = BUILTIN_FUNCTIONS_BY_NAME.get(node.function);
+      return fn ? functionHover(fn) : undefined;
+    }
+    if ((ast.isDurationValue(node) || ast.isDurationLiteral(node)) && /^[0-9]/.test(text)) {
+      const ms = parseDuration(text);
+      return ms === undefined ? undefined : `**${text}** = ${durationInWords(ms)}`;
+    }
+    if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
+    return undefined;
+  }
+
+  protected getAstNodeHoverContent(node: AstNode): MaybePromise<string | undefined> {
+    const doc = docComment(node);
+    const withDoc = (body: string): string => (doc ? `${body}\n\n---\n\n${doc}` : body);
+    if (ast.isAgentDecl(node)) {
+      const model = node.properties.find(ast.isModelProperty)?.value;
+      const output = node.properties.find(ast.isOutputTypeProperty);
+      const lines = [`**agent** \`${node.name}\``];
+      lines.push(model ? `model: \`${model}\`` : node.properties.some(ast.isStubProperty) ? 'stub only (no model)' : 'no model');
+      if (output) lines.push(`output: \`${describeType(toTypeRef(output.type))}\``);
+      return withDoc(lines.join('  \n'));
+    }
+    if (ast.isFlowDecl(node)) {
+      const inputs = node.members.filter(ast.isInputDecl).map((i) => `\`${i.name}: ${describeType(toTypeRef(i.type))}\``);
+      const outputs = node.members.filter(ast.isOutputDecl).map((o) => `\`${o.name}: ${describeType(toTypeRef(o.type))}\``);
+      return withDoc([`**flow** \`${node.name}\``, `inputs: ${inputs.join(', ') || 'none'}`, `outputs: ${outputs.join(', ') || 'none'}`].join('  \n'));
+    }
+    if (ast.isStep(node)) {
+      const target = node.target?.ref;
+      const kind = ast.isFlowDecl(target) ? 'sub-flow' : 'agent';
+      return withDoc([`**step** \`${node.name}\` → ${kind} \`${node.target?.$refText ?? '?'}\``, `output: \`${describeType(stepOutputType(node))}\``].join('  \n'));
+    }
+    if (ast.isApprovalStatement(node)) {
+      const options = node.properties.find(ast.isOptionsProperty)?.values ?? [];
+      const decisions = ['approved', 'rejected', 'timeout', ...options].map((d) => `"${d}"`).join(' | ');
+      return withDoc([`**approval** \`${node.name}\``, `output: \`{ decision: ${decisions}, by: string, comment: any }\``].join('  \n'));
+    }
+    if (ast.isInputDecl(node)) return withDoc(`**input** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
+    if (ast.isOutputDecl(node)) return withDoc(`**output** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
+    if (ast.isLetStatement(node)) return `**let** \`${node.name}\``;
+    if (ast.isLoopVariable(node)) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
+    if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
+    return doc;
+  }
+}
+
+/** `name(param: type, …) → type` and the function's one-line description. */
+export function functionHover(fn: FunctionSignature): string {
+  const params = fn.params.map((p, i) => `${fn.variadic && i === fn.params.length - 1 ? '…' : ''}${p.name}${p.optional ? '?' : ''}: ${describeType(p.type)}`);
+  return `\`${fn.name}(${params.join(', ')}) → ${describeType(fn.returns)}\`\n\n${fn.doc}`;
+}
+
+/** A duration in ms in words: `90000` → "1 minute 30 seconds". */
+export function durationInWords(ms: number): string {
+  if (ms < 1000) return `${ms} millisecond${ms === 1 ? '' : 's'}`;
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [size, name] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${name}${n === 1 ? '' : 's'}`);
+    rest -= n * size;
+  }
+  if (rest > 0) parts.push(`${rest} ms`);
+  return parts.join(' ');
+}
+
+/** The next three fire times of a cron expression (UTC), or why it is not valid. */
+export function cronHover(expression: string, from = new Date()): string {
+  try {
+    const cron = new Cron(expression, { timezone: 'UTC', paused: true });
+    const next = cron.nextRuns(3, from).map((d) => `- ${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`);
+    return [`**schedule** \`${expression}\` — next runs:`, ...next].join('\n');
+  } catch (error) {
+    return `**schedule** \`${expression}\`: not a valid cron expression (${(error as Error).message})`;
+  }
+}
+
+/** The `/** … *\/` comment right before a declaration, without its delimiters. */
+function docComment(node: AstNode): string | undefined {
+  const target = ast.isStep(node) || ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isApprovalStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) ? node : undefined;
+  if (!target?.$cstNode) return undefined;
+  const comment = CstUtils.findCommentNode(target.$cstNode, ['ML_COMMENT']);
+  if (!comment || !comment.text.startsWith('/**')) return undefined;
+  return comment.text
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
+    .join('\n')
+    .trim();
+}
