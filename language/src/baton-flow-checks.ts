@@ -64,6 +64,26 @@ export class BatonFlowChecks {
     this.checkUnusedOutputs(flow, referenced, accept);
   };
 
+  /**
+   * Whether `target` (a step, approval, `let` value or loop variable) can be read by a name placed at
+   * `position` — the node a new reference would go in (used by completion). The same rules as the
+   * checker's; a possibly skipped step counts as readable (it is read with `??` or a status check).
+   */
+  isReadableAt(position: AstNode, target: AstNode): boolean {
+    let readable = true;
+    const accept = ((severity: string, _message: string, info: { code?: string }) => {
+      if (severity === 'error' && info.code !== IssueCodes.StepMaybeSkipped) readable = false;
+    }) as unknown as ValidationAcceptor;
+    const probe = { $type: 'NameRef', $container: position, $containerProperty: 'completion', ref: { ref: target, $refText: '' } } as unknown as ast.NameRef;
+    try {
+      if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(probe, target, accept);
+      else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(probe, target, accept);
+    } catch {
+      return true; // a half-written document: offer the name rather than hide it
+    }
+    return readable;
+  }
+
   /** A test's `expect` reads the flow's top-level scope at the end of the run: no loop variables, no `let` values of a loop body. */
   checkTestNames = (test: ast.TestDecl, accept: ValidationAcceptor): void => {
     for (const ref of AstUtils.streamAst(test).filter(ast.isNameRef)) {

@@ -19,6 +19,7 @@ import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
+import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -58,6 +59,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
   lsp: {
     HoverProvider: (services) => new BatonHoverProvider(services),
+    CompletionProvider: (services) => new BatonCompletionProvider(services),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),

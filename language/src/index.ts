@@ -10,3 +10,4 @@ export * from './ir/baton-ir-builder.js';
 export * from './generated/ast.js';
 export * from './generated/module.js';
 export * from './lsp/baton-hover-provider.js';
+export * from './lsp/baton-completion-provider.js';
