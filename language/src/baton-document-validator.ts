@@ -3,7 +3,7 @@ import type { LangiumDocument, ParseResult, ReferenceInfo, ValidationOptions } f
 import { AstUtils, DefaultDocumentValidator } from 'langium';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
-import { suggestion } from './baton-names.js';
+import { didYouMean, suggestion } from './baton-names.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -33,21 +33,22 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       const info = error.info;
       // An agent's stub must be a constant: `not-constant` already reports any name in it.
       if (AstUtils.getContainerOfType(info.container, ast.isStubProperty)) continue;
-      const { code, message } = this.describe(info);
+      const { code, message, replacement } = this.describe(info);
       const diagnostic = this.toDiagnostic('error', message, {
         node: info.container,
         range: reference.$refNode?.range,
         property: info.property,
         index: info.index,
         code,
-        data: { code, refText: info.reference.$refText },
+        data: { code, refText: info.reference.$refText, ...(replacement ? { replacement } : {}) },
       });
       diagnostic.code = code;
       diagnostics.push(diagnostic);
     }
   }
 
-  private describe(info: ReferenceInfo): { code: IssueCode; message: string } {
+  /** The code and message of a linking error, and the closest known name (for the "did you mean" fix). */
+  private describe(info: ReferenceInfo): { code: IssueCode; message: string; replacement?: string } {
     const name = info.reference.$refText;
     const candidates = (): string[] => {
       try {
@@ -56,8 +57,19 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
         return [];
       }
     };
-    const hint = (): string => suggestion(name, candidates());
+    let replacement: string | undefined;
+    const hint = (): string => {
+      const all = candidates();
+      replacement = didYouMean(name, all);
+      return suggestion(name, all);
+    };
     const c = info.container;
+    const described = this.describeWith(info, name, c, hint, candidates);
+    return { ...described, replacement };
+  }
+
+  private describeWith(info: ReferenceInfo, name: string, c: ReferenceInfo['container'], hint: () => string, candidates: () => string[]): { code: IssueCode; message: string } {
+    void info;
     if (ast.isStep(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent or flow \`${name}\`${hint()}` };
     if (ast.isCompensateProperty(c) || ast.isTestStubProperty(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent \`${name}\`${hint()}` };
     if (ast.isTestFlowProperty(c)) return { code: IssueCodes.UnknownFlow, message: `unknown flow \`${name}\`${hint()}` };

@@ -20,6 +20,7 @@ import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
+import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -60,6 +61,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   lsp: {
     HoverProvider: (services) => new BatonHoverProvider(services),
     CompletionProvider: (services) => new BatonCompletionProvider(services),
+    CodeActionProvider: () => new BatonCodeActionProvider(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),

@@ -11,3 +11,4 @@ export * from './generated/ast.js';
 export * from './generated/module.js';
 export * from './lsp/baton-hover-provider.js';
 export * from './lsp/baton-completion-provider.js';
+export * from './lsp/baton-code-action-provider.js';
