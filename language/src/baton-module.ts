@@ -21,6 +21,7 @@ import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
 import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
+import { BatonFormatter } from './lsp/baton-formatter.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -62,6 +63,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     HoverProvider: (services) => new BatonHoverProvider(services),
     CompletionProvider: (services) => new BatonCompletionProvider(services),
     CodeActionProvider: () => new BatonCodeActionProvider(),
+    Formatter: () => new BatonFormatter(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),

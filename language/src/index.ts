@@ -12,3 +12,4 @@ export * from './generated/module.js';
 export * from './lsp/baton-hover-provider.js';
 export * from './lsp/baton-completion-provider.js';
 export * from './lsp/baton-code-action-provider.js';
+export * from './lsp/baton-formatter.js';

@@ -9,7 +9,7 @@ import { checkText, services } from '../helpers.js';
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
 describe('language server: half-written files', () => {
-  it('completion, hover and the outline answer at the end of every prefix of an example without throwing', async function () {
+  it('completion, hover, the outline and formatting answer at the end of every prefix of an example without throwing', async function () {
     this.timeout(120_000);
     const text = readFileSync(path.join(EXAMPLES, 'process-orchestrator.flow'), 'utf8');
     // own services, one document at a time (as an editor sees one file change), so the workspace stays small
@@ -30,6 +30,7 @@ describe('language server: half-written files', () => {
         await lsp.CompletionProvider!.getCompletion(document, params);
         await lsp.HoverProvider!.getHoverContent(document, params);
         await lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: params.textDocument });
+        await lsp.Formatter!.formatDocument(document, { textDocument: params.textDocument, options: { tabSize: 2, insertSpaces: true } });
         answered++;
       } catch (error) {
         assert.fail(`${where}: ${(error as Error).stack}`);

@@ -1,0 +1,68 @@
+import type { AstNode } from 'langium';
+import { CstUtils } from 'langium';
+import { AbstractFormatter, Formatting } from 'langium/lsp';
+import * as ast from '../generated/ast.js';
+
+/**
+ * The canonical layout of a `.flow` file (idempotent: formatting twice changes nothing):
+ * - a block written on several lines puts each statement or property on its own line, indented one level
+ *   (the editor's tab size), with `}` on its own line; a block written on one line stays on one line with
+ *   one space inside its braces (`step a: W { prompt: "x" }`);
+ * - one space before `{`, none before `:` or `,`, one after `:` (around `?` and `:` of a conditional);
+ * - one space between the parts of a one-line block, and after a declaration's keyword (`agent W`);
+ * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
+ */
+export class BatonFormatter extends AbstractFormatter {
+  protected format(node: AstNode): void {
+    const f = this.getNodeFormatter(node);
+    // this node's own braces, matched by nesting (a `switch` owns its braces and its `default { … }`'s)
+    const braces = [...f.keywords('{', '}').nodes].sort((a, b) => a.offset - b.offset);
+    const pairs: [number, number][] = [];
+    const stack: number[] = [];
+    braces.forEach((n, i) => {
+      if (n.text === '{') stack.push(i);
+      else if (stack.length > 0) pairs.push([stack.pop()!, i]);
+    });
+    for (const [o, c] of pairs) {
+      const open = f.cst([braces[o]]);
+      const close = f.cst([braces[c]]);
+      // a block's brace follows its header with one space; a record value's follows whatever precedes it
+      if (!ast.isRecordLiteral(node)) open.prepend(Formatting.oneSpace());
+      const inline = open.nodes[0].range.start.line === close.nodes[0].range.end.line;
+      if (inline) {
+        const inside = f.interior(open, close);
+        if (inside.nodes.length === 0) {
+          open.append(Formatting.noSpace());
+        } else {
+          // (after a comma, the comma's own space is enough)
+          f.cst(inside.nodes.filter((n) => n.text !== ',' && CstUtils.getPreviousNode(n, false)?.text !== ',')).prepend(Formatting.oneSpace());
+          close.prepend(Formatting.oneSpace());
+        }
+      } else {
+        // the lines inside, minus an inner block's braces and contents (its own pair formats those)
+        const inner = pairs.filter(([io, ic]) => io > o && ic < c).map(([io, ic]) => [braces[io].offset, braces[ic].end]);
+        const lines = f.interior(open, close).nodes.filter((n) => !inner.some(([from, to]) => n.offset >= from && n.end <= to));
+        // a block nested in another block of this same node (a switch's `default { … }`) is one level deeper
+        const depth = pairs.filter(([po, pc]) => po < o && pc > c).length;
+        f.cst(lines).prepend({ options: { allowMore: true }, moves: [{ tabs: depth + 1, lines: 1 }] });
+        close.prepend(depth === 0 ? Formatting.newLine() : { options: {}, moves: [{ tabs: depth, lines: 1 }] });
+      }
+    }
+    if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node)) {
+      this.getNodeFormatter(node as ast.AgentDecl).property('name').prepend(Formatting.oneSpace());
+    }
+    if (ast.isConditionalExpression(node)) {
+      f.keywords('?', ':').surround(Formatting.oneSpace());
+    } else {
+      f.keywords(':').prepend(Formatting.noSpace()).append(Formatting.oneSpace());
+    }
+    const commas = f.keywords(',');
+    commas.prepend(Formatting.noSpace({ priority: 2 }));
+    // one space after a comma, unless the list goes on on the next line
+    const sameLine = commas.nodes.filter((comma) => {
+      const next = CstUtils.getNextNode(comma, false);
+      return next !== undefined && next.range.start.line === comma.range.end.line;
+    });
+    f.cst(sameLine).append(Formatting.oneSpace());
+  }
+}
