@@ -22,6 +22,7 @@ import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
 import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 import { BatonFormatter } from './lsp/baton-formatter.js';
+import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -64,6 +65,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     CompletionProvider: (services) => new BatonCompletionProvider(services),
     CodeActionProvider: () => new BatonCodeActionProvider(),
     Formatter: () => new BatonFormatter(),
+    SignatureHelp: () => new BatonSignatureHelpProvider(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),
