@@ -23,6 +23,7 @@ import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
 import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 import { BatonFormatter } from './lsp/baton-formatter.js';
 import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.js';
+import { BatonSemanticTokenProvider } from './lsp/baton-semantic-token-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -66,6 +67,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     CodeActionProvider: () => new BatonCodeActionProvider(),
     Formatter: () => new BatonFormatter(),
     SignatureHelp: () => new BatonSignatureHelpProvider(),
+    SemanticTokenProvider: (services) => new BatonSemanticTokenProvider(services),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),

@@ -14,3 +14,4 @@ export * from './lsp/baton-completion-provider.js';
 export * from './lsp/baton-code-action-provider.js';
 export * from './lsp/baton-formatter.js';
 export * from './lsp/baton-signature-help-provider.js';
+export * from './lsp/baton-semantic-token-provider.js';
