@@ -1,6 +1,5 @@
-// Builds the bundles: Node/ESM for the CLI, Node/CommonJS for the language server (and, with later
-// issues, the extension),
-// browser/IIFE for the graph webview. Type checking is `tsc -b`; this only emits.
+// Builds the bundles: Node/ESM for the CLI, Node/CommonJS for the language server and the VS Code
+// extension (and, with the graph issue, browser/IIFE for the webview). `tsc -b` type-checks; this emits.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,7 +48,14 @@ const serverOptions = {
   logLevel: 'warning',
 };
 
-const builds = [...(nodeEntries.length > 0 ? [options] : []), ...(existsSync(serverOptions.entryPoints[0].in) ? [serverOptions] : [])];
+/** The VS Code extension: CommonJS, `vscode` provided by the extension host. */
+const extensionOptions = {
+  ...serverOptions,
+  entryPoints: [{ in: 'packages/extension/src/extension.ts', out: 'extension' }],
+  external: ['vscode'],
+};
+
+const builds = [options, serverOptions, extensionOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import * as vscode from 'vscode';
+import type { RunEvent } from '@baton/protocol';
+
+/**
+ * `Baton: Run Flow`: saves the active `.flow` file and runs it with stub agents in a child process
+ * (`node out/cli.mjs run <file> --json`), so a long or crashing run never blocks the editor. Each JSON
+ * event line is shown in the output channel as it arrives; the closing status goes to a notification.
+ */
+export function registerRunCommands(context: vscode.ExtensionContext, output: vscode.OutputChannel): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (!target || !target.fsPath.endsWith('.flow')) {
+        void vscode.window.showWarningMessage('Open a .flow file to run it.');
+        return;
+      }
+      const document = await vscode.workspace.openTextDocument(target);
+      if (document.isDirty) await document.save();
+      const cli = vscode.Uri.joinPath(context.extensionUri, 'out', 'cli.mjs').fsPath;
+      const folder = vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath;
+      output.show(true);
+      output.appendLine(`▶ ${vscode.workspace.asRelativePath(target)}`);
+      const child = spawn(process.execPath, [cli, 'run', target.fsPath, '--json'], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' } });
+      let buffer = '';
+      let last: RunEvent | undefined;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (!line.trim()) continue;
+          try {
+            last = JSON.parse(line) as RunEvent;
+            output.appendLine(describe(last));
+          } catch {
+            output.appendLine(line);
+          }
+        }
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk;
+        output.append(chunk);
+      });
+      child.on('close', (code) => {
+        if (last?.type === 'run.succeeded') void vscode.window.showInformationMessage(`Baton: ${last.runId} succeeded.`);
+        else if (last?.type === 'run.waiting') void vscode.window.showInformationMessage(`Baton: ${last.runId} is waiting.`);
+        else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n')[0]}` : ` (exit ${code})`}.`);
+      });
+    }),
+  );
+}
+
+/** One line per event, for the output channel. */
+export function describe(event: RunEvent): string {
+  switch (event.type) {
+    case 'step.finished':
+      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+    case 'run.succeeded':
+      return `✓ succeeded · outputs ${JSON.stringify(event.outputs)}`;
+    case 'run.failed':
+      return `✗ failed · ${event.error.code}: ${event.error.message}`;
+    case 'run.waiting':
+      return `⏸ waiting on ${event.waitingOn.map((w) => w.kind).join(', ')}`;
+    default:
+      return `  · ${event.type}`;
+  }
+}
