@@ -34,7 +34,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
           if (!line.trim()) continue;
           try {
             last = JSON.parse(line) as RunEvent;
-            output.appendLine(describe(last));
+            const text = describe(last);
+            if (text !== undefined) output.appendLine(text);
           } catch {
             output.appendLine(line);
           }
@@ -49,24 +50,32 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
       child.on('close', (code) => {
         if (last?.type === 'run.succeeded') void vscode.window.showInformationMessage(`Baton: ${last.runId} succeeded.`);
         else if (last?.type === 'run.waiting') void vscode.window.showInformationMessage(`Baton: ${last.runId} is waiting.`);
-        else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n')[0]}` : ` (exit ${code})`}.`);
+        else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ` (exit ${code})`}.`);
       });
     }),
   );
 }
 
-/** One line per event, for the output channel. */
-export function describe(event: RunEvent): string {
+/** One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`). */
+export function describe(event: RunEvent): string | undefined {
   switch (event.type) {
+    case 'run.started':
+      return `run ${event.runId} · ${event.flow}`;
     case 'step.finished':
-      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+    case 'branch.taken':
+      return `  ↳ ${event.label}`;
+    case 'approval.requested':
+      return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''} — baton approve ${event.runId} ${event.task}`;
+    case 'compensation.finished':
+      return `  ↺ undid ${event.step}`;
     case 'run.succeeded':
       return `✓ succeeded · outputs ${JSON.stringify(event.outputs)}`;
     case 'run.failed':
       return `✗ failed · ${event.error.code}: ${event.error.message}`;
     case 'run.waiting':
-      return `⏸ waiting on ${event.waitingOn.map((w) => w.kind).join(', ')}`;
+      return `… waiting (${event.waitingOn.map((w) => w.kind).join(', ')}) — continue with baton approve, send or resume ${event.runId}`;
     default:
-      return `  · ${event.type}`;
+      return undefined;
   }
 }
