@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
@@ -92,4 +92,17 @@ export function scriptedAgents(answer: (request: AgentRequest, n: number) => unk
 /** Resolves after `ms` real milliseconds (only for letting concurrent calls overlap). */
 export function tick(ms = 5): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Resolves once no store handle holds the database lock of `file` (a handle keeps it for a burst of
+ * writes and lets go ~25 ms after its last one). Lets a test act as a second process would, without a
+ * fixed delay.
+ */
+export async function lockReleased(file: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (existsSync(`${file}.lock`)) {
+    if (Date.now() > deadline) throw new Error(`the lock of ${file} was never released`);
+    await tick(5);
+  }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { BatonError } from '../../packages/runtime/src/index.js';
 import { compile, finished, run, scriptedAgents, tempStore, tick } from './helpers.js';
 
 const AGENTS = `
@@ -251,5 +252,206 @@ flow Main {
     assert.equal(bad.summary.error?.code, 'FLOW_FAILED');
     assert.equal(bad.summary.error?.message, 'too much: 120');
     assert.equal(t.store.getRun(bad.summary.runId).error?.message, 'too much: 120');
+  });
+
+  it('events of an if name the IR nodes: the branch decision, then the steps of the branch taken only', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input n: number
+  step before: Notifier { prompt: "before" }
+  if input.n > 1 {
+    step big: Notifier { prompt: "big" }
+  } else {
+    step small: Notifier { prompt: "small" }
+  }
+  step after: Notifier { prompt: "after" }
+}`);
+    const [before, branch, after] = def.flows.Main.body;
+    assert.equal(branch.kind, 'if');
+    const { summary, events } = await run(def, 'Main', { n: 5 }, { store: t.store });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(
+      events.filter((e) => e.type !== 'run.started' && e.type !== 'run.succeeded').map((e) => `${e.type} ${'node' in e ? e.node : ''}`),
+      [
+        `step.started ${before.id}`,
+        `step.finished ${before.id}`,
+        `branch.taken ${branch.id}`,
+        'step.started Main/big',
+        'step.finished Main/big',
+        `step.started ${after.id}`,
+        `step.finished ${after.id}`,
+      ],
+    );
+    const taken = events.find((e) => e.type === 'branch.taken');
+    assert.deepEqual(taken?.type === 'branch.taken' && [taken.branch, taken.label, taken.scope], [0, 'if input.n > 1 → then', '']);
+    assert.ok(!events.some((e) => 'step' in e && e.step === 'small'), 'the other branch left no trace');
+  });
+
+  it('a switch without default and without a matching case runs nothing and goes on', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input kind: string
+  output path: string
+  set output.path = "none"
+  switch input.kind {
+    case "a" { set output.path = "A" }
+  }
+  step after: Notifier { prompt: "after" }
+}`);
+    const { summary, events } = await run(def, 'Main', { kind: 'zzz' }, { store: t.store });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.outputs, { path: 'none' });
+    const taken = events.find((e) => e.type === 'branch.taken');
+    assert.deepEqual(taken?.type === 'branch.taken' && [taken.branch, taken.label], [-1, 'switch input.kind = "zzz" → no case']);
+    assert.deepEqual(finished(events), ['after:succeeded']);
+  });
+
+  it('a skipped step has no step.started, only a step.finished with status skipped, and no call', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  step maybe: Notifier { prompt: "x" when: false }
+}`);
+    const agents = scriptedAgents(() => 'sent');
+    const { events } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.deepEqual(events.map((e) => e.type), ['run.started', 'step.finished', 'run.succeeded']);
+    const skipped = events[1];
+    assert.deepEqual(skipped.type === 'step.finished' && [skipped.step, skipped.node, skipped.status, skipped.attempts, skipped.callIndexes], ['maybe', 'Main/maybe', 'skipped', 0, []]);
+    assert.equal(agents.calls.length, 0);
+  });
+
+  it('foreach without concurrency runs one item at a time, in order; an empty list runs nothing', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input items: string[]
+  output n: number
+  foreach item in input.items {
+    step each: Notifier { prompt: "\${item}" }
+  }
+  set output.n = len(each)
+}`);
+    const agents = scriptedAgents(async () => {
+      await tick(2);
+      return 'sent';
+    });
+    const { summary, events } = await run(def, 'Main', { items: ['a', 'b', 'c'] }, { store: t.store, agents });
+    assert.equal(agents.maxInFlight, 1);
+    assert.deepEqual(agents.calls.map((c) => [c.stepKey, c.prompt]), [['each[0]', 'a'], ['each[1]', 'b'], ['each[2]', 'c']]);
+    assert.deepEqual(summary.outputs, { n: 3 });
+    assert.ok(events.filter((e) => e.type === 'step.started').every((e) => e.type === 'step.started' && e.node === 'Main/each'), 'every iteration names the same IR node');
+    const empty = await run(def, 'Main', { items: [] }, { store: t.store, agents });
+    assert.equal(empty.summary.status, 'succeeded');
+    assert.deepEqual(empty.summary.outputs, { n: 0 });
+    assert.deepEqual(finished(empty.events), []);
+  });
+
+  it('a failing foreach iteration fails the run and starts no further item', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input items: string[]
+  foreach item in input.items {
+    step each: Notifier { prompt: "\${item}" }
+  }
+}`);
+    const agents = scriptedAgents((r) => {
+      if (r.prompt === 'b') throw new Error('b is broken');
+      return 'sent';
+    });
+    const { summary, events } = await run(def, 'Main', { items: ['a', 'b', 'c', 'd'] }, { store: t.store, agents });
+    assert.equal(summary.status, 'failed');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['a', 'b']);
+    assert.deepEqual(finished(events), ['each[0]:succeeded', 'each[1]:failed']);
+    const failed = events.at(-1);
+    assert.deepEqual(failed?.type === 'run.failed' && [failed.step, failed.error.message], ['each[1]', 'step each[1] failed: b is broken']);
+  });
+
+  it("a sub-flow's failure fails its calling step; with on error: continue the parent goes on", async () => {
+    const def = await compile(`${AGENTS}
+flow Child {
+  output line: string
+  step w: Notifier { prompt: "child" }
+  fail "child gave up"
+}
+flow Strict {
+  step sub: Child
+  step after: Notifier { prompt: "after" }
+}
+flow Lenient {
+  output st: string
+  output err: string
+  step sub: Child { on error: continue }
+  step after: Notifier { prompt: "after" }
+  set output.st = sub.status
+  set output.err = sub.error.message
+}`);
+    const strict = await run(def, 'Strict', {}, { store: t.store });
+    assert.equal(strict.summary.status, 'failed');
+    assert.deepEqual(strict.summary.error, { code: 'FLOW_FAILED', message: 'child gave up' });
+    assert.deepEqual(finished(strict.events), ['sub/w:succeeded', 'sub:failed']);
+    const lenient = await run(def, 'Lenient', {}, { store: t.store });
+    assert.equal(lenient.summary.status, 'succeeded');
+    assert.deepEqual(lenient.summary.outputs, { st: 'failed', err: 'child gave up' });
+    assert.deepEqual(finished(lenient.events), ['sub/w:succeeded', 'sub:failed', 'after:succeeded']);
+  });
+
+  it('fail runs the compensations of the steps done so far, newest first', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  step a: Notifier { prompt: "do a" compensate: Notifier { prompt: "undo a" } }
+  step b: Notifier { prompt: "do b" compensate: Notifier { prompt: "undo b" } }
+  fail "stop here"
+}`);
+    const agents = scriptedAgents(() => 'sent');
+    const { summary, events } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error?.message, 'stop here');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['do a', 'do b', 'undo b', 'undo a']);
+    assert.deepEqual(events.slice(-5).map((e) => e.type), ['compensation.started', 'compensation.finished', 'compensation.started', 'compensation.finished', 'run.failed']);
+  });
+
+  it('a flow over its token budget fails with BUDGET_EXCEEDED at the step that crossed it', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  budget tokens 100
+  step one: Notifier { prompt: "1" }
+  step two: Notifier { prompt: "2" }
+  step three: Notifier { prompt: "3" }
+}`);
+    const agents = { calls: 0, async call() {
+      this.calls++;
+      return { output: 'sent', tokens: 60 };
+    } };
+    const { summary, events } = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error?.code, 'BUDGET_EXCEEDED');
+    assert.equal(agents.calls, 2, 'the third step never ran');
+    const failed = events.at(-1);
+    assert.equal(failed?.type === 'run.failed' && failed.step, 'two');
+  });
+
+  it('inputs: defaults fill in, and a wrong, missing or unknown input is refused before a run is stored', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input who: string
+  input times: number = 2
+  input toString: string = "an input named like an Object method"
+  output line: string
+  set output.line = input.who + " x" + input.times + " / " + input.toString
+}`);
+    const ok = await run(def, 'Main', { who: 'Ada' }, { store: t.store });
+    assert.deepEqual(ok.summary.outputs, { line: 'Ada x2 / an input named like an Object method' });
+    assert.deepEqual(t.store.getRun(ok.summary.runId).inputs, { who: 'Ada', times: 2, toString: 'an input named like an Object method' });
+    const code = async (inputs: Record<string, unknown>, flow = 'Main'): Promise<string> => {
+      try {
+        await run(def, flow, inputs, { store: t.store });
+        return 'started';
+      } catch (error) {
+        return (error as BatonError).code;
+      }
+    };
+    assert.equal(await code({}), 'INPUT_INVALID');
+    assert.equal(await code({ who: 3 }), 'INPUT_INVALID');
+    assert.equal(await code({ who: 'Ada', extra: 1 }), 'INPUT_INVALID');
+    assert.equal(await code({ who: 'Ada' }, 'Nope'), 'UNKNOWN_FLOW');
+    assert.equal(t.store.listRuns().length, 1, 'only the valid run was stored');
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDef } from '@baton/protocol';
 import { RunStore, runTests, type BatonError } from '../../packages/runtime/src/index.js';
-import { compile, run, tempStore } from './helpers.js';
+import { compile, lockReleased, run, tempStore } from './helpers.js';
 
 const FLOW = `
 agent Worker { instructions: "x" output: { n: number } stub: { n: 1 } }
@@ -85,6 +85,28 @@ describe('runtime: run store', () => {
     assert.ok(stored.every((e, i) => i === 0 || e.time >= stored[i - 1].time));
   });
 
+  it('events appended through two handles of one store file keep one gap-free sequence per run', async () => {
+    const def = await compile(FLOW);
+    const { summary } = await run(def, 'A', {}, { store: t.store });
+    const n = t.store.getEvents(summary.runId).length;
+    // this handle numbers an event but has not written it yet ...
+    const mine = t.store.append(summary.runId, { type: 'cancel.requested', by: 'first handle' });
+    assert.equal(mine.seq, n + 1);
+    await lockReleased(t.file);
+    // ... while another process appends to the same run
+    const other = RunStore.open(t.file);
+    const theirs = other.append(summary.runId, { type: 'cancel.requested', by: 'second handle' });
+    other.flush();
+    other.close();
+    assert.equal(theirs.seq, n + 1);
+    t.store.flush();
+    assert.equal(mine.seq, n + 2, 'the unwritten event moved after the stored one');
+    const log = t.store.getEvents(summary.runId);
+    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
+    assert.deepEqual(log.slice(-2).map((e) => e.type === 'cancel.requested' && e.by), ['second handle', 'first handle']);
+    assert.equal(t.store.append(summary.runId, { type: 'cancel.requested' }).seq, n + 3, 'later events follow on');
+  });
+
   it('stores a definition once however many runs use it, and resumes from it', async () => {
     const def = await compile(FLOW);
     for (let i = 0; i < 5; i++) await run(def, 'A', {}, { store: t.store });
@@ -141,5 +163,44 @@ describe('runtime: test runner', () => {
     ]);
     const wrong = results[2];
     assert.equal(wrong.message, 'expected output.n == 2; the run succeeded');
+  });
+
+  it('reports why a test failed: the run status and error, or an expect that cannot be evaluated', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" output: { n: number } stub: [error("worker down")] }
+flow A {
+  output n: number
+  step w: Worker { prompt: "go" }
+  set output.n = w.output.n
+}
+flow W {
+  approval ok { prompt: "ok?" }
+}
+test "A succeeds" {
+  flow: A
+  expect: status == "succeeded"
+}
+test "W waits for a person" {
+  flow: W
+  expect: status == "waiting" && ok.status == "waiting"
+}
+test "A with a working worker" {
+  flow: A
+  stub Worker: { n: 3 }
+  expect: output.n == 3 && w.attempts == 1
+}`);
+    const store = RunStore.open(':memory:');
+    try {
+      const results = await runTests(def, def.tests as TestDef[], { store });
+      assert.deepEqual(results.map((r) => [r.name, r.passed, r.status]), [
+        ['A succeeds', false, 'failed'],
+        ['W waits for a person', true, 'waiting'],
+        ['A with a working worker', true, 'succeeded'],
+      ]);
+      assert.equal(results[0].message, 'expected status == "succeeded"; the run failed (STUB_ERROR: step w failed: worker down)');
+      assert.equal(store.listRuns().length, 3, 'the given store keeps the test runs');
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BatonError, resumeRun, type RunOptions } from '../../packages/runtime/src/index.js';
-import { compile, finished, run, scriptedAgents, tempStore } from './helpers.js';
+import { type AgentRequest, type BatonError, createStubAgents, resumeRun, RunStore, type RunOptions } from '../../packages/runtime/src/index.js';
+import { compile, finished, lockReleased, run, scriptedAgents, tempStore, tick } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -75,21 +75,55 @@ flow Main {
     assert.deepEqual(resumed.outputs, { d: 'timeout' });
   });
 
-  it('wait event stops the run until the event is delivered; its data is readable', async () => {
+  it('wait event stops the run until the event is delivered; the delivery is logged with its data', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" stub: "done" }
+flow Main {
+  output paid: boolean
+  step invoice: Worker { prompt: "invoice" }
+  wait event "payment.received"
+  step ship: Worker { prompt: "ship" }
+  set output.paid = true
+}`);
+    const agents = scriptedAgents(() => 'done');
+    const first = await run(def, 'Main', {}, { store: t.store, agents });
+    assert.equal(first.summary.status, 'waiting');
+    const node = def.flows.Main.body[1].id;
+    assert.deepEqual(first.summary.waitingOn, [{ kind: 'event', key: `event@${node}`, node, event: 'payment.received', deadline: undefined }]);
+    assert.deepEqual(first.events.slice(-2).map((e) => e.type), ['event.waiting', 'run.waiting']);
+    assert.throws(() => t.store.recordSignal(first.summary.runId, 'other.event', {}), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED' && e.message.includes('payment.received'));
+
+    // resuming before the event arrives keeps it waiting, without asking again
+    const early = await resumeRun(first.summary.runId, { store: t.store, agents });
+    assert.equal(early.status, 'waiting');
+    t.store.recordSignal(first.summary.runId, 'payment.received', { amount: 10 });
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, agents });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(resumed.outputs, { paid: true });
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['invoice', 'ship']);
+    const log = t.store.getEvents(first.summary.runId);
+    assert.equal(log.filter((e) => e.type === 'event.waiting').length, 1);
+    const received = log.find((e) => e.type === 'event.received');
+    assert.deepEqual(received?.type === 'event.received' && [received.event, received.data, received.key], ['payment.received', { amount: 10 }, `event@${node}`]);
+  });
+
+  it('wait event with a timeout goes on without the event once its deadline has passed', async () => {
     const def = await compile(`
 flow Main {
-  output amount: number
-  wait event "payment.received"
-  set output.amount = 10
+  output done: boolean
+  wait event "payment.received" timeout 2d
+  set output.done = true
 }`);
-    const first = await run(def, 'Main', {}, { store: t.store });
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const now = (): Date => new Date(clock);
+    const first = await run(def, 'Main', {}, { store: t.store, now });
     assert.equal(first.summary.status, 'waiting');
-    assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'event' && w.event), ['payment.received']);
-    assert.throws(() => t.store.recordSignal(first.summary.runId, 'other.event', {}), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED');
-    t.store.recordSignal(first.summary.runId, 'payment.received', { amount: 10 });
-    const resumed = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(first.summary.waitingOn[0].kind === 'event' && first.summary.waitingOn[0].deadline, '2026-03-03T00:00:00.000Z');
+    clock += 2 * 86_400_000;
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, now });
     assert.equal(resumed.status, 'succeeded');
-    assert.deepEqual(resumed.outputs, { amount: 10 });
+    const received = t.store.getEvents(first.summary.runId).find((e) => e.type === 'event.received');
+    assert.deepEqual(received?.type === 'event.received' && [received.data, received.timedOut], [null, true]);
   });
 
   it('a short wait sleeps in-process; a long one leaves the run waiting until its time has come', async () => {
@@ -192,30 +226,315 @@ flow Main {
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('called s4')) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('exit', (code) => (out.includes('called s4') ? resolve() : reject(new Error(`child exited ${code} before the crash point: ${err}`))));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('called s4')) child.kill('SIGKILL');
     });
-    await new Promise((resolve) => child.on('close', resolve));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, sig) => resolve([c, sig])));
+    assert.equal(signal, 'SIGKILL', `the child was killed mid-run (exit ${code}): ${out}${err}`);
     assert.equal(out, 'called s1\ncalled s2\ncalled s3\ncalled s4\n');
+    // the killed process still held the database lock: the store must recognise it as stale
+    assert.ok(existsSync(`${t.file}.lock`), 'the dead process left its lock behind');
 
     const store = t.reopen();
     const [crashed] = store.listRuns();
     assert.equal(crashed.status, 'running', 'the killed run is still marked running');
+    const before = store.getEvents(crashed.id);
     assert.deepEqual(
-      store.getEvents(crashed.id).filter((e) => e.type === 'step.finished').map((e) => e.type === 'step.finished' && e.step),
-      ['s1', 's2', 's3'],
+      before.filter((e) => e.type === 'step.finished').map((e) => e.type === 'step.finished' && `${e.step}:${e.status}`),
+      ['s1:succeeded', 's2:succeeded', 's3:succeeded'],
     );
+    assert.deepEqual(before.filter((e) => e.type === 'step.started').map((e) => e.type === 'step.started' && e.step), ['s1', 's2', 's3', 's4']);
     const again = scriptedAgents((r) => ({ n: Number(r.prompt) * 10 }));
     const resumed = await resumeRun(crashed.id, { store, agents: again });
     assert.equal(resumed.status, 'succeeded');
     assert.deepEqual(again.calls.map((c) => c.stepKey), ['s4', 's5', 's6'], 'steps stored before the crash were not called again');
     assert.deepEqual(resumed.outputs, { total: 1 + 2 + 3 + 40 + 50 + 60 });
+    const log = store.getEvents(crashed.id);
+    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1), 'the log stays one gap-free sequence');
+    assert.equal(log.filter((e) => e.type === 'step.finished').length, 6, 'no step finished twice');
+  });
+
+  it('two approvals in parallel wait together; each decision resumes only what it unblocks', async () => {
+    const def = await compile(`
+flow Main {
+  output verdict: string
+  parallel {
+    approval legal { prompt: "Legal ok?" assignee: "legal" }
+    approval finance { prompt: "Finance ok?" assignee: "cfo" }
+  }
+  set output.verdict = legal.output.decision + "/" + finance.output.decision
+}`);
+    const first = await run(def, 'Main', {}, { store: t.store });
+    assert.equal(first.summary.status, 'waiting');
+    assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'approval' && `${w.task}@${w.assignee}`).sort(), ['finance@cfo', 'legal@legal']);
+    t.store.recordDecision(first.summary.runId, 'legal', { decision: 'approved' });
+    const half = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(half.status, 'waiting');
+    assert.deepEqual(half.waitingOn.map((w) => w.kind === 'approval' && w.task), ['finance']);
+    t.store.recordDecision(first.summary.runId, 'finance', { decision: 'rejected', comment: 'too expensive' });
+    const done = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual(done.outputs, { verdict: 'approved/rejected' });
+    const log = t.store.getEvents(first.summary.runId);
+    assert.equal(log.filter((e) => e.type === 'approval.requested').length, 2, 'each approval was requested once');
+    assert.deepEqual(log.filter((e) => e.type === 'approval.decided').map((e) => e.type === 'approval.decided' && [e.task, e.decision, e.comment]), [
+      ['legal', 'approved', undefined],
+      ['finance', 'rejected', 'too expensive'],
+    ]);
+  });
+
+  it('approvals inside a foreach and a sub-flow are addressed by item and by calling step', async () => {
+    const def = await compile(`
+flow Review {
+  input doc: string
+  output decision: string
+  approval check { prompt: "Review \${input.doc}" }
+  set output.decision = check.output.decision
+}
+flow Main {
+  output decisions: string[]
+  foreach doc in ["a", "b"] {
+    step review: Review { input: { doc: doc } }
+  }
+  set output.decisions = [review[0].output.decision, review[1].output.decision]
+}`);
+    const first = await run(def, 'Main', {}, { store: t.store });
+    assert.equal(first.summary.status, 'waiting');
+    assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'approval' && [w.task, w.prompt]), [['review[0]/check', 'Review a']]);
+    t.store.recordDecision(first.summary.runId, 'review[0]/check', { decision: 'approved' });
+    const second = await resumeRun(first.summary.runId, { store: t.store });
+    assert.deepEqual(second.waitingOn.map((w) => w.kind === 'approval' && w.task), ['review[1]/check']);
+    t.store.recordDecision(first.summary.runId, 'review[1]/check', { decision: 'rejected' });
+    const done = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual(done.outputs, { decisions: ['approved', 'rejected'] });
+  });
+
+  it('a decision recorded by another store handle (another process) is picked up by a long-lived one', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" stub: "done" }
+flow Main {
+  output decision: string
+  step prepare: Worker { prompt: "prepare" }
+  approval ok { prompt: "ok?" }
+  step after: Worker { prompt: "after" }
+  set output.decision = ok.output.decision
+}`);
+    const first = await run(def, 'Main', {}, { store: t.store });
+    assert.equal(first.summary.status, 'waiting');
+    await lockReleased(t.file); // the long-lived handle lets go of the database lock after a short idle time
+    const other = RunStore.open(t.file); // as `baton approve` would, from another process
+    other.recordDecision(first.summary.runId, 'ok', { decision: 'approved', by: 'ada' });
+    other.close();
+    const resumed = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.error));
+    assert.deepEqual(resumed.outputs, { decision: 'approved' });
+    const log = t.store.getEvents(first.summary.runId);
+    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
+    assert.equal(log.filter((e) => e.type === 'approval.decided').length, 1);
+  });
+
+  it('cancelling a running run stops it at its next step, without compensating', async () => {
+    const def = await compile(`
+agent Op { instructions: "x" stub: "done" }
+flow Main {
+  step one: Op { prompt: "one" compensate: Op { prompt: "undo one" } }
+  step two: Op { prompt: "two" }
+  step three: Op { prompt: "three" }
+}`);
+    let runId = '';
+    const agents = scriptedAgents(async (r) => {
+      if (r.prompt === 'two') {
+        assert.equal(t.store.requestCancel(runId, 'ada'), 'running', 'a running run is only asked to stop');
+        await tick(150); // the engine looks for cancel requests at most every 100 ms
+      }
+      return 'done';
+    });
+    const { summary, events } = await run(def, 'Main', {}, { store: t.store, agents, onEvent: (e) => (runId = e.runId) });
+    assert.equal(summary.status, 'cancelled');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['one', 'two'], 'three never ran, nothing was undone');
+    assert.deepEqual(finished(events), ['one:succeeded', 'two:succeeded']);
+    assert.equal(events.at(-1)?.type, 'run.cancelled');
+    const stored = t.store.getRun(summary.runId);
+    assert.equal(stored.status, 'cancelled');
+    assert.ok(stored.finishedAt);
+    assert.deepEqual(t.store.getEvents(summary.runId).filter((e) => e.type === 'cancel.requested').map((e) => e.type === 'cancel.requested' && e.by), ['ada']);
+    await assert.rejects(resumeRun(summary.runId, { store: t.store }), (e: BatonError) => e.code === 'RUN_FINISHED');
+  });
+
+  it('a cancel from another process reaches a running run without corrupting its log', async () => {
+    const def = await compile(`
+agent Op { instructions: "x" stub: "done" }
+flow Main {
+  step one: Op { prompt: "one" }
+  step two: Op { prompt: "two" }
+  step three: Op { prompt: "three" }
+}`);
+    let runId = '';
+    const agents = scriptedAgents(async (r) => {
+      if (r.prompt === 'two') {
+        await lockReleased(t.file); // the running handle lets go of the lock between writes
+        const other = RunStore.open(t.file); // as `baton cancel` would, from another terminal
+        assert.equal(other.requestCancel(runId), 'running');
+        other.close();
+        await tick(150);
+      }
+      return 'done';
+    });
+    const { summary } = await run(def, 'Main', {}, { store: t.store, agents, onEvent: (e) => (runId = e.runId) });
+    assert.equal(summary.status, 'cancelled');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['one', 'two']);
+    const log = t.store.getEvents(summary.runId);
+    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
+    assert.deepEqual(log.map((e) => e.type), ['run.started', 'step.started', 'step.finished', 'step.started', 'cancel.requested', 'step.finished', 'run.cancelled']);
+  });
+
+  it('an interrupted foreach resumes with the items it had not finished', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" output: { n: number } stub: { n: 0 } }
+flow Main {
+  input items: string[]
+  output ns: number[]
+  foreach item in input.items concurrency 2 {
+    step work: Worker { prompt: "\${item}" }
+  }
+  set output.ns = [work[0].output.n, work[1].output.n, work[2].output.n, work[3].output.n]
+}`);
+    const controller = new AbortController();
+    const firstAgents = scriptedAgents((r) => {
+      if (r.prompt === 'c') {
+        controller.abort(); // Ctrl-C while c is in flight (a and b are done)
+        return new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      }
+      return { n: r.prompt.charCodeAt(0) };
+    });
+    const first = await run(def, 'Main', { items: ['a', 'b', 'c', 'd'] }, { store: t.store, agents: firstAgents, signal: controller.signal });
+    assert.equal(first.summary.status, 'interrupted');
+    assert.deepEqual(finished(first.events).sort(), ['work[0]:succeeded', 'work[1]:succeeded']);
+    const again = scriptedAgents((r) => ({ n: r.prompt.charCodeAt(0) + 100 }));
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(again.calls.map((c) => c.stepKey).sort(), ['work[2]', 'work[3]']);
+    assert.deepEqual(resumed.outputs, { ns: [97, 98, 199, 200] });
+  });
+
+  it('an interrupted sub-flow resumes inside the sub-flow, keeping its finished steps', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" output: { n: number } stub: { n: 0 } }
+flow Child {
+  output sum: number
+  step x: Worker { prompt: "x" }
+  step y: Worker { prompt: "y" }
+  set output.sum = x.output.n + y.output.n
+}
+flow Main {
+  output sum: number
+  step before: Worker { prompt: "before" }
+  step sub: Child
+  set output.sum = before.output.n + sub.output.sum
+}`);
+    const controller = new AbortController();
+    const firstAgents = scriptedAgents((r, n) => {
+      if (r.stepKey === 'sub/y') {
+        controller.abort();
+        return new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      }
+      return { n };
+    });
+    const first = await run(def, 'Main', {}, { store: t.store, agents: firstAgents, signal: controller.signal });
+    assert.equal(first.summary.status, 'interrupted');
+    assert.deepEqual(finished(first.events), ['before:succeeded', 'sub/x:succeeded']);
+    const again = scriptedAgents(() => ({ n: 100 }));
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(again.calls.map((c) => c.stepKey), ['sub/y']);
+    assert.deepEqual(resumed.outputs, { sum: 1 + 2 + 100 });
+  });
+
+  it('a resumed run with stub agents continues each stub list where it stopped: same result as a run never interrupted', async () => {
+    const def = await compile(`
+agent Counter { instructions: "x" output: { n: number } stub: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }] }
+flow Main {
+  output ns: number[]
+  step a: Counter { prompt: "a" }
+  step b: Counter { prompt: "b" }
+  step c: Counter { prompt: "c" }
+  step d: Counter { prompt: "d" }
+  set output.ns = [a.output.n, b.output.n, c.output.n, d.output.n]
+}`);
+    const straight = await run(def, 'Main', {}, { store: t.store });
+    assert.deepEqual(straight.summary.outputs, { ns: [1, 2, 3, 4] });
+
+    const controller = new AbortController();
+    const stub = createStubAgents();
+    const interrupting = {
+      call: (request: AgentRequest) => {
+        if (request.stepKey === 'c') {
+          controller.abort();
+          return new Promise<never>((_, reject) => request.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        }
+        return stub.call(request);
+      },
+    };
+    const first = await run(def, 'Main', {}, { store: t.store, agents: interrupting, signal: controller.signal });
+    assert.equal(first.summary.status, 'interrupted');
+    const resumed = await resumeRun(first.summary.runId, { store: t.store });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(resumed.outputs, straight.summary.outputs);
+  });
+
+  it('after a resume, a failure compensates the steps finished before the interruption too, newest first', async () => {
+    const def = await compile(`
+agent Op { instructions: "x" stub: "done" }
+flow Main {
+  step a: Op { prompt: "do a" compensate: Op { prompt: "undo a" } }
+  step b: Op { prompt: "do b" compensate: Op { prompt: "undo b" } }
+  step c: Op { prompt: "do c" compensate: Op { prompt: "undo c" } }
+  step d: Op { prompt: "do d" }
+}`);
+    const controller = new AbortController();
+    const firstAgents = scriptedAgents((r) => {
+      if (r.prompt === 'do c') {
+        controller.abort();
+        return new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      }
+      return 'done';
+    });
+    const first = await run(def, 'Main', {}, { store: t.store, agents: firstAgents, signal: controller.signal });
+    assert.equal(first.summary.status, 'interrupted');
+    const again = scriptedAgents((r) => {
+      if (r.prompt === 'do d') throw new Error('d broke');
+      return 'done';
+    });
+    const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again });
+    assert.equal(resumed.status, 'failed');
+    assert.deepEqual(again.calls.map((c) => c.prompt), ['do c', 'do d', 'undo c', 'undo b', 'undo a']);
+  });
+
+  it('a foreach iteration that waits keeps its slot: no more than `concurrency` iterations are under way', async () => {
+    const def = await compile(`
+agent Worker { instructions: "x" stub: "done" }
+flow Main {
+  foreach item in ["a", "b", "c"] concurrency 2 {
+    step prepare: Worker { prompt: "\${item}" }
+    wait 1d
+  }
+}`);
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const now = (): Date => new Date(clock);
+    const agents = scriptedAgents(() => 'done');
+    const first = await run(def, 'Main', {}, { store: t.store, agents, now });
+    assert.equal(first.summary.status, 'waiting');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['a', 'b'], 'c waits for a free slot');
+    assert.equal(first.summary.waitingOn.length, 2);
+    clock += 86_400_000;
+    const second = await resumeRun(first.summary.runId, { store: t.store, agents, now });
+    assert.equal(second.status, 'waiting');
+    assert.deepEqual(agents.calls.map((c) => c.prompt), ['a', 'b', 'c']);
+    clock += 86_400_000;
+    const done = await resumeRun(first.summary.runId, { store: t.store, agents, now });
+    assert.equal(done.status, 'succeeded');
+    assert.equal(agents.calls.length, 3);
   });
 });

@@ -19,7 +19,7 @@ import type {
 import type { AgentCaller } from '../agents/agent.js';
 import { BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
-import { deepEqual, makeRecord, toText, truthy } from '../expr/values.js';
+import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
 import type { RunStore } from '../store/run-store.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
@@ -244,7 +244,7 @@ export class Execution {
         return this.waitEvent(s, frame);
       case 'set': {
         const value = toJson(this.evaluateIn(s.value, frame));
-        frame.outputs[s.output] = value;
+        setOwn(frame.outputs, s.output, value);
         this.emitOnce({ type: 'output.set', node: s.id, scope: scopeKey(frame), name: s.output, value });
         return;
       }
@@ -259,6 +259,8 @@ export class Execution {
   /**
    * Runs tasks at most `limit` at a time. The first failure aborts the others (their calls see an
    * aborted signal) and is rethrown once all have settled; otherwise waits of all tasks are merged.
+   * A task that waits (an approval, a long timer, an event) keeps its slot: no further task starts in
+   * it, so a `foreach` never has more than `limit` iterations under way, waiting ones included.
    */
   private async concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
     const controller = new AbortController();
@@ -276,8 +278,11 @@ export class Execution {
         try {
           await tasks[i](childFrame);
         } catch (error) {
-          if (error instanceof Suspended) waits.push(...error.waits);
-          else if (failure === undefined) {
+          if (error instanceof Suspended) {
+            waits.push(...error.waits);
+            return;
+          }
+          if (failure === undefined) {
             failure = error;
             controller.abort();
           }

@@ -1,5 +1,6 @@
 import { checkValue, describeType, type FlowDef, type JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
+import { setOwn } from '../expr/values.js';
 
 /**
  * Checks a flow's inputs and applies defaults.
@@ -17,15 +18,15 @@ export function checkInputs(flow: FlowDef, raw: Record<string, unknown>): Record
     }
   }
   for (const input of flow.inputs) {
-    const value = raw[input.name];
+    const value = Object.prototype.hasOwnProperty.call(raw, input.name) ? raw[input.name] : undefined;
     if (value === undefined) {
-      if (input.default !== undefined) result[input.name] = input.default;
+      if (input.default !== undefined) setOwn(result, input.name, input.default);
       else throw new BatonError('INPUT_INVALID', `flow ${flow.name} needs input "${input.name}" (${describeType(input.type)})`);
       continue;
     }
     const problem = checkValue(value, input.type);
     if (problem) throw new BatonError('INPUT_INVALID', `input "${input.name}" of flow ${flow.name} expects ${describeType(input.type)}: ${problem}`);
-    result[input.name] = value as JsonValue;
+    setOwn(result, input.name, value);
   }
   return result;
 }

@@ -31,6 +31,14 @@ export function makeRecord(entries: Iterable<[string, unknown]>): Record<string,
   return record;
 }
 
+/**
+ * Sets `record[key]` as an own data property, whatever the key: a flow output or input named `__proto__`
+ * is an ordinary value, never the record's prototype.
+ */
+export function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Truthiness: false, null, 0, NaN and "" are false; everything else (including [] and {}) is true. */
 export function truthy(value: unknown): boolean {
   return !(value === false || value === null || value === undefined || value === 0 || value === '' || Number.isNaN(value));

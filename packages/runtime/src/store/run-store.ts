@@ -301,12 +301,31 @@ export class RunStore {
   }
 
   private writePending(): void {
+    const checked = new Set<string>();
     for (const { runId, event } of this.pending) {
+      if (!checked.has(runId)) {
+        checked.add(runId);
+        this.placeAfterStored(runId, event.seq);
+      }
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
       this.insertEvent.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]);
     }
     this.pending.length = 0;
+  }
+
+  /**
+   * Another process (or store handle) may have appended to the run since this handle numbered its
+   * buffered events (`baton approve`, `send` or `cancel` while this process keeps the store open): the
+   * buffered events then go after the stored ones, so the log stays one gap-free sequence.
+   */
+  private placeAfterStored(runId: string, firstSeq: number): void {
+    const row = this.db.get('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId]) as { seq: number | null } | null;
+    const stored = row?.seq ?? 0;
+    if (stored < firstSeq) return;
+    const shift = stored + 1 - firstSeq;
+    for (const p of this.pending) if (p.runId === runId) p.event.seq += shift;
+    this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
   }
 
   /** The run's events in order (buffered ones included). */
