@@ -131,3 +131,10 @@ describe('imports', () => {
     assert.deepEqual(errorsIn(diagnostics, 'common.flow'), []);
   });
 });
+
+describe('parser: conversion functions named like types', () => {
+  it('string(x) and number(x) parse as calls and check clean, while string and number stay types', async () => {
+    const { diagnostics } = await checkText('flow F {\n  input n: number\n  output s: string\n  let t = string(input.n)\n  set output.s = t + string(number("2"))\n}\n');
+    assert.deepEqual(diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+  });
+});

@@ -450,7 +450,7 @@ export interface FunctionCall extends langium.AstNode {
     readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'FunctionCall';
     args: Array<Expression>;
-    function: RefName;
+    function: FunctionName;
 }
 
 export const FunctionCall = {
@@ -461,6 +461,13 @@ export const FunctionCall = {
 
 export function isFunctionCall(item: unknown): item is FunctionCall {
     return reflection.isInstance(item, FunctionCall.$type);
+}
+
+/** A built-in function's name: a name, or one of the type words that also name a conversion (`string(x)`). */
+export type FunctionName = 'number' | 'string' | RefName;
+
+export function isFunctionName(item: unknown): item is FunctionName {
+    return isRefName(item) || item === 'string' || item === 'number';
 }
 
 export interface IfStatement extends langium.AstNode {
