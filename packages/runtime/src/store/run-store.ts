@@ -89,6 +89,7 @@ export class RunStore {
   private readonly nextSeq = new Map<string, number>();
   private readonly insertEvent: Stmt;
   private readonly begin: Stmt;
+  private readonly maxSeq: Stmt;
   private readonly commit: Stmt;
   private holding = false;
   private lastWriteAt = 0;
@@ -109,6 +110,7 @@ export class RunStore {
     this.withBusyRetry(() => this.migrate());
     this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)');
     this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.maxSeq = db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
     this.commit = db.prepare('COMMIT');
   }
 
@@ -320,7 +322,8 @@ export class RunStore {
    * buffered events then go after the stored ones, so the log stays one gap-free sequence.
    */
   private placeAfterStored(runId: string, firstSeq: number): void {
-    const row = this.db.get('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId]) as { seq: number | null } | null;
+    // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
+    const [row] = this.maxSeq.all([runId]) as { seq: number | null }[];
     const stored = row?.seq ?? 0;
     if (stored < firstSeq) return;
     const shift = stored + 1 - firstSeq;
@@ -421,6 +424,7 @@ export class RunStore {
     try {
       this.insertEvent.finalize();
       this.begin.finalize();
+      this.maxSeq.finalize();
       this.commit.finalize();
     } finally {
       this.db.close();
