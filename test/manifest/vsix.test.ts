@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const VSCE = path.join(ROOT, 'node_modules', '.bin', 'vsce');
+
+describe('the .vsix (npm run package)', () => {
+  it('holds only the bundles, the grammar, the manifest and the docs — no sources, tests or dependencies', () => {
+    const r = spawnSync(VSCE, ['ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    assert.deepEqual(files, [
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'docs/images/vscode-run-flow.png',
+      'out/cli.mjs',
+      'out/extension.cjs',
+      'out/language-server.cjs',
+      'out/node-sqlite3-wasm.wasm',
+      'package.json',
+      'syntaxes/baton.language-configuration.json',
+      'syntaxes/baton.tmLanguage.json',
+    ]);
+  });
+
+  it('packages to at most 3 MB', function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(path.join(tmpdir(), 'baton-vsix-'));
+    try {
+      const out = path.join(dir, 'baton.vsix');
+      const r = spawnSync(VSCE, ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      assert.ok(statSync(out).size <= 3 * 1024 * 1024, `${statSync(out).size} bytes`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
