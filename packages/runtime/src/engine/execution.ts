@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
 import type {
-  AgentDef,
   ApprovalNode,
   FlowDef,
   ForeachNode,
@@ -21,6 +20,7 @@ import { BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
 import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
 import type { RunStore } from '../store/run-store.js';
+import { callAgent } from './agent-call.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
@@ -383,7 +383,7 @@ export class Execution {
         const callIndex = this.log.takeCall(agentName);
         callIndexes.push(callIndex);
         try {
-          const response = await this.callAgent(agent, { stepKey: key, prompt, input, callIndex, timeoutMs }, frame.signal);
+          const response = await callAgent(this.deps.agents, agent, { stepKey: key, prompt, input, callIndex, timeoutMs }, frame.signal);
           output = response.output;
           tokens = response.tokens ?? 0;
           succeeded = true;
@@ -448,46 +448,6 @@ export class Execution {
     this.registerCompensation(s, key, e.seq, frame);
   }
 
-  /** Calls an agent with the step's timeout; the call's signal aborts on timeout or cancellation. */
-  private async callAgent(agent: AgentDef, req: { stepKey: string; prompt: string; input?: JsonValue; callIndex: number; timeoutMs?: number }, parent: AbortSignal): Promise<{ output: JsonValue; tokens?: number }> {
-    if (req.timeoutMs === undefined) {
-      // No timeout: the call shares the parent's signal (no controller of its own — the common, cheap case).
-      if (parent.aborted) throw new BatonError('STEP_CANCELLED', 'the call was cancelled');
-      let onCancel: () => void = () => undefined;
-      const cancelled = new Promise<never>((_, reject) => {
-        onCancel = () => reject(new BatonError('STEP_CANCELLED', 'the call was cancelled'));
-        parent.addEventListener('abort', onCancel, { once: true });
-      });
-      cancelled.catch(() => undefined);
-      try {
-        return await Promise.race([this.deps.agents.call({ agent, ...req, signal: parent }), cancelled]);
-      } finally {
-        parent.removeEventListener('abort', onCancel);
-      }
-    }
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    parent.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      if (req.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          // Reject first: aborting runs the cancellation listener below, which must not win the race.
-          reject(new BatonError('STEP_TIMEOUT', `no answer within ${req.timeoutMs} ms`));
-          controller.abort();
-        }, req.timeoutMs);
-      }
-      controller.signal.addEventListener('abort', () => reject(new BatonError('STEP_CANCELLED', 'the call was cancelled')), { once: true });
-    });
-    timedOut.catch(() => undefined);
-    try {
-      return await Promise.race([this.deps.agents.call({ agent, ...req, signal: controller.signal }), timedOut]);
-    } finally {
-      if (timer) clearTimeout(timer);
-      parent.removeEventListener('abort', onAbort);
-    }
-  }
-
   private chargeTokens(tokens: number, frame: Frame, key: string): void {
     this.tokens += tokens;
     const budget = this.definition.flows[frame.flow.name]?.budgetTokens;
@@ -516,7 +476,7 @@ export class Execution {
         const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
         const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
         this.deps.store.flush();
-        const response = await this.callAgent(agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
+        const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
       } catch (error) {
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'failed', error: toRunError(error), durationMs: Date.now() - started, callIndexes: [callIndex] });
