@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { newRunId } from './run-id.js';
+import { checkIsDatabase, isBusy, removeOwner, removeStaleLock, sleepSync, writeOwner } from './store-files.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -40,7 +40,6 @@ export interface RunStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const SQLITE_HEADER = 'SQLite format 3\0';
 /** How `runs.definition` refers to a row of `definitions`. */
 const DEFINITION_REF = 'sha256:';
 
@@ -56,8 +55,6 @@ function definitionKey(definition: WorkflowDefinition): { hash: string; body: st
   }
   return key;
 }
-/** A lock directory older than this, with no live owner, was left by a crashed process. */
-const STALE_LOCK_MS = 10_000;
 /** How long a burst of writes may keep the store locked after its last write, ms. */
 const IDLE_RELEASE_MS = 25;
 /** The longest a burst keeps the lock before letting other processes in, ms. */
@@ -456,11 +453,7 @@ export class RunStore {
     this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
     this.holding = true;
     this.holdSince = Date.now();
-    try {
-      writeFileSync(this.ownerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
-    } catch {
-      // the owner file only helps other processes recognise a stale lock
-    }
+    writeOwner(this.ownerFile);
   }
 
   private scheduleRelease(): void {
@@ -491,11 +484,7 @@ export class RunStore {
       this.db.exec('PRAGMA locking_mode = NORMAL');
       this.db.get('SELECT 1 FROM meta LIMIT 1');
     } finally {
-      try {
-        unlinkSync(this.ownerFile);
-      } catch {
-        // already gone
-      }
+      removeOwner(this.ownerFile);
     }
   }
 
@@ -509,7 +498,7 @@ export class RunStore {
       } catch (error) {
         if (!isBusy(error)) throw error;
         if (this.holding) this.holding = false;
-        if (this.removeStaleLock()) continue;
+        if (removeStaleLock(this.lockDir, this.ownerFile)) continue;
         if (Date.now() >= deadline) {
           throw new BatonError('STORE_BUSY', `the run store ${this.path} is in use by another process; try again in a moment`);
         }
@@ -517,35 +506,6 @@ export class RunStore {
         delay = Math.min(delay * 2, 50);
       }
     }
-  }
-
-  /** Removes `<db>.lock` if its owner process is gone, or if it has no owner and is older than 10 s. */
-  private removeStaleLock(): boolean {
-    let stat;
-    try {
-      stat = statSync(this.lockDir);
-    } catch {
-      return false;
-    }
-    let stale = false;
-    if (existsSync(this.ownerFile)) {
-      try {
-        const owner = JSON.parse(readFileSync(this.ownerFile, 'utf8')) as { pid: number; host: string };
-        stale = owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
-      } catch {
-        stale = false;
-      }
-    } else {
-      stale = Date.now() - stat.mtimeMs > STALE_LOCK_MS;
-    }
-    if (!stale) return false;
-    try {
-      rmSync(this.lockDir, { recursive: true, force: true });
-      rmSync(this.ownerFile, { force: true });
-    } catch {
-      return false;
-    }
-    return true;
   }
 }
 
@@ -585,51 +545,9 @@ function assertNotFinished(run: RunRecord): void {
   }
 }
 
-/** Refuses an existing, non-empty file that is not an SQLite database, without touching it. */
-function checkIsDatabase(file: string): void {
-  let size: number;
-  try {
-    const stat = statSync(file);
-    if (stat.isDirectory()) throw new BatonError('STORE_NOT_A_DATABASE', `${file} is a folder, not a run store`);
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof BatonError) throw error;
-    return; // does not exist yet
-  }
-  if (size === 0) return;
-  const header = Buffer.alloc(16);
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    readSync(fd, header, 0, 16, 0);
-  } catch (error) {
-    throw new BatonError('STORE_UNREADABLE', `cannot read the run store ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  if (header.toString('latin1') !== SQLITE_HEADER) {
-    throw new BatonError('STORE_NOT_A_DATABASE', `${file} is not a Baton run store (not an SQLite database); it was left untouched`);
-  }
-}
 
-function isBusy(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : '';
-  return /database is locked|SQLITE_BUSY|database table is locked/i.test(message);
-}
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
 
 function escapeLike(text: string): string {
   return text.replace(/[%_\\]/g, '');
