@@ -1,5 +1,5 @@
-import type { AstNode, CstNode, LangiumDocument } from 'langium';
-import { AstUtils, CstUtils, isRootCstNode } from 'langium';
+import type { AstNode, LangiumDocument } from 'langium';
+import { AstUtils } from 'langium';
 import type {
   AgentDef,
   CompensationDef,
@@ -19,6 +19,7 @@ import type {
 } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
+import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
 
 /**
@@ -472,56 +473,8 @@ export function rangeOf(node: AstNode): SourceRange {
   return { file, start: { line: r.start.line + 1, column: r.start.character + 1 }, end: { line: r.end.line + 1, column: r.end.character + 1 } };
 }
 
-/** Reads the `/** … *\/` comment right before a node, without its delimiters and leading `*`. */
-function docOf(node: AstNode): string | undefined {
-  const cst = node.$cstNode;
-  if (!cst) return undefined;
-  const previous = isRootCstNode(cst) ? undefined : previousCstNode(cst);
-  const comment = previous && CstUtils.isCommentNode(previous, ['ML_COMMENT']) ? previous : isRootCstNode(cst) ? CstUtils.findCommentNode(cst, ['ML_COMMENT']) : undefined;
-  return comment && comment.text.startsWith('/**') ? cleanDoc(comment.text) : undefined;
-}
-
-/**
- * The CST node right before `node` (a hidden one included), climbing to containers at the start of one —
- * Langium's `getPreviousNode`, but finding `node` among its siblings by binary search on offsets instead
- * of `indexOf`, so documenting every statement of a flow of N statements is O(N log N), not O(N²).
- */
-function previousCstNode(node: CstNode): CstNode | undefined {
-  let current = node;
-  while (current.container) {
-    const siblings = current.container.content;
-    const index = indexOfSibling(siblings, current);
-    if (index > 0) return siblings[index - 1];
-    current = current.container;
-  }
-  return undefined;
-}
-
-function indexOfSibling(siblings: readonly CstNode[], node: CstNode): number {
-  let lo = 0;
-  let hi = siblings.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (siblings[mid].offset < node.offset) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  // lo is the first sibling at node.offset; zero-length siblings may share it
-  for (let i = lo; i < siblings.length && siblings[i].offset === node.offset; i++) if (siblings[i] === node) return i;
-  return siblings.indexOf(node);
-}
-
-function cleanDoc(text: string): string {
-  return text
-    .replace(/^\/\*\*/, '')
-    .replace(/\*\/$/, '')
-    .split('\n')
-    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
-    .join('\n')
-    .trim();
-}
-
 function setDoc<T extends { doc?: string }>(target: T, node: AstNode): T {
-  const doc = docOf(node);
+  const doc = docComment(node);
   if (doc) target.doc = doc;
   return target;
 }

@@ -3,6 +3,7 @@ import { AstUtils, CstUtils } from 'langium';
 import type { CodeActionProvider } from 'langium/lsp';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic } from 'vscode-languageserver';
 import { IssueCodes } from '../baton-issue-codes.js';
+import { docCommentNode } from '../baton-doc-comments.js';
 import { BatonTypeSystem, broadKind } from '../baton-type-system.js';
 import * as ast from '../generated/ast.js';
 
@@ -98,8 +99,7 @@ function nodeAt(document: LangiumDocument, diagnostic: Diagnostic): AstNode | un
 
 /** Where to insert a declaration before `flow`: before its doc comment, if it has one. */
 function flowStart(flow: ast.FlowDecl): number {
-  const comment = CstUtils.findCommentNode(flow.$cstNode, ['ML_COMMENT']);
-  return comment ? comment.offset : flow.$cstNode!.offset;
+  return (docCommentNode(flow) ?? flow.$cstNode!).offset;
 }
 
 function defaultFor(kind: ReturnType<typeof broadKind>): string {

@@ -6,6 +6,7 @@ import { Cron } from 'croner';
 import { BUILTIN_FUNCTIONS_BY_NAME, describeType, type FunctionSignature } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
+import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
 import { stepOutputType } from '../baton-type-system.js';
 import * as ast from '../generated/ast.js';
@@ -50,7 +51,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
   }
 
   protected getAstNodeHoverContent(node: AstNode): MaybePromise<string | undefined> {
-    const doc = docComment(node);
+    const doc = declarationDoc(node);
     const withDoc = (body: string): string => (doc ? `${body}\n\n---\n\n${doc}` : body);
     if (ast.isAgentDecl(node)) {
       const model = node.properties.find(ast.isModelProperty)?.value;
@@ -116,17 +117,8 @@ export function cronHover(expression: string, from = new Date()): string {
   }
 }
 
-/** The `/** … *\/` comment right before a declaration, without its delimiters. */
-function docComment(node: AstNode): string | undefined {
-  const target = ast.isStep(node) || ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isApprovalStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) ? node : undefined;
-  if (!target?.$cstNode) return undefined;
-  const comment = CstUtils.findCommentNode(target.$cstNode, ['ML_COMMENT']);
-  if (!comment || !comment.text.startsWith('/**')) return undefined;
-  return comment.text
-    .replace(/^\/\*\*/, '')
-    .replace(/\*\/$/, '')
-    .split('\n')
-    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
-    .join('\n')
-    .trim();
+/** The doc comment of a declaration (statements other than steps and approvals have none worth showing). */
+function declarationDoc(node: AstNode): string | undefined {
+  const declaration = ast.isStep(node) || ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isApprovalStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node);
+  return declaration ? docComment(node) : undefined;
 }
