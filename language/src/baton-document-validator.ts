@@ -3,7 +3,7 @@ import type { LangiumDocument, ParseResult, ReferenceInfo, ValidationOptions } f
 import { AstUtils, DefaultDocumentValidator } from 'langium';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
-import { didYouMean, suggestion } from './baton-names.js';
+import { didYouMean, suggestionText } from './baton-names.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -59,30 +59,25 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     };
     let replacement: string | undefined;
     const hint = (): string => {
-      const all = candidates();
-      replacement = didYouMean(name, all);
-      return suggestion(name, all);
+      replacement = didYouMean(name, candidates());
+      return suggestionText(replacement);
     };
+    // the message is built first (hint() sets the replacement), then paired with it
+    const done = (code: IssueCode, message: string) => ({ code, message, replacement });
     const c = info.container;
-    const described = this.describeWith(info, name, c, hint, candidates);
-    return { ...described, replacement };
-  }
-
-  private describeWith(info: ReferenceInfo, name: string, c: ReferenceInfo['container'], hint: () => string, candidates: () => string[]): { code: IssueCode; message: string } {
-    void info;
-    if (ast.isStep(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent or flow \`${name}\`${hint()}` };
-    if (ast.isCompensateProperty(c) || ast.isTestStubProperty(c)) return { code: IssueCodes.UnknownAgent, message: `unknown agent \`${name}\`${hint()}` };
-    if (ast.isTestFlowProperty(c)) return { code: IssueCodes.UnknownFlow, message: `unknown flow \`${name}\`${hint()}` };
-    if (ast.isTypeReference(c)) return { code: IssueCodes.UnknownType, message: `unknown type \`${name}\`${hint()}` };
+    if (ast.isStep(c)) return done(IssueCodes.UnknownAgent, `unknown agent or flow \`${name}\`${hint()}`);
+    if (ast.isCompensateProperty(c) || ast.isTestStubProperty(c)) return done(IssueCodes.UnknownAgent, `unknown agent \`${name}\`${hint()}`);
+    if (ast.isTestFlowProperty(c)) return done(IssueCodes.UnknownFlow, `unknown flow \`${name}\`${hint()}`);
+    if (ast.isTypeReference(c)) return done(IssueCodes.UnknownType, `unknown type \`${name}\`${hint()}`);
     if (ast.isInputRef(c)) {
       const known = candidates();
-      return { code: IssueCodes.UnknownInput, message: `unknown input \`${name}\`` + (known.length ? `; the flow's inputs are ${known.join(', ')}` : '; the flow has no inputs') };
+      return done(IssueCodes.UnknownInput, `unknown input \`${name}\`` + (known.length ? `; the flow's inputs are ${known.join(', ')}` : '; the flow has no inputs'));
     }
     if (ast.isOutputRef(c) || ast.isSetStatement(c)) {
       const known = candidates();
-      return { code: IssueCodes.UnknownOutput, message: `unknown output \`${name}\`` + (known.length ? `; the flow's outputs are ${known.join(', ')}` : '; the flow declares no outputs') };
+      return done(IssueCodes.UnknownOutput, `unknown output \`${name}\`` + (known.length ? `; the flow's outputs are ${known.join(', ')}` : '; the flow declares no outputs'));
     }
-    return { code: IssueCodes.UnknownName, message: `unknown name \`${name}\`: no step, approval, let value or loop variable of this flow is called that${hint()}` };
+    return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no step, approval, let value or loop variable of this flow is called that${hint()}`);
   }
 }
 

@@ -35,6 +35,10 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
 
 /** ` Did you mean `X`?` or an empty string. */
 export function suggestion(name: string, candidates: Iterable<string>): string {
-  const best = didYouMean(name, candidates);
+  return suggestionText(didYouMean(name, candidates));
+}
+
+/** The message tail for a name found by {@link didYouMean} (empty without one). */
+export function suggestionText(best: string | undefined): string {
   return best ? `; did you mean \`${best}\`?` : '';
 }
