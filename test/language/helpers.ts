@@ -1,4 +1,4 @@
-import { EmptyFileSystem, type LangiumDocument } from 'langium';
+import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import { parseHelper } from 'langium/test';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { createBatonServices } from '../../language/src/index.js';
@@ -56,4 +56,21 @@ export function problems(document: LangiumDocument, diagnostics: Diagnostic[], s
 export async function check(text: string): Promise<{ errors: Problem[]; warnings: Problem[] }> {
   const { document, diagnostics } = await checkText(text);
   return { errors: problems(document, diagnostics, 1), warnings: problems(document, diagnostics, 2) };
+}
+
+/**
+ * Builds every `step`-th prefix of `text` as one document that each prefix replaces (as an editor sees a
+ * file being typed), on services of its own so the shared workspace does not grow, and calls `visit`.
+ */
+export async function forEachPrefix(text: string, step: number, visit: (document: LangiumDocument, length: number, own: ReturnType<typeof createBatonServices>) => Promise<void>): Promise<void> {
+  const own = createBatonServices(EmptyFileSystem);
+  const documents = own.shared.workspace.LangiumDocuments;
+  const uri = URI.parse('file:///prefix/main.flow');
+  for (let i = 0; i <= text.length; i += step) {
+    if (documents.hasDocument(uri)) documents.deleteDocument(uri);
+    const document = own.shared.workspace.LangiumDocumentFactory.fromString(text.slice(0, i), uri);
+    documents.addDocument(document);
+    await own.shared.workspace.DocumentBuilder.build([document], { validation: true });
+    await visit(document, i, own);
+  }
 }
