@@ -15,7 +15,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const output = vscode.window.createOutputChannel('Baton');
     context.subscriptions.push(output);
     registerRunCommands(context, output);
-    await registerLanguageClient(context);
+    // The server starts in the background: activation (and so the editor) never waits for it.
+    registerLanguageClient(context).catch((error: unknown) => {
+      void vscode.window.showErrorMessage(`Baton's language server could not start: ${(error as Error).message}`);
+    });
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);
   }
