@@ -15,7 +15,7 @@ const OPENERS: Record<string, string> = { '{': '}', '[': ']' };
  * - comments (kind `comment`): a `/* … *\/` block over several lines, and a run of `//` lines on
  *   consecutive lines, each from its first line to its last;
  * - a run of two or more `import` lines (kind `imports`).
- * A range that would hide no line is left out.
+ * A range that would hide no line is left out, and so is a second range over the same lines.
  */
 export class BatonFoldingRangeProvider implements FoldingRangeProvider {
   getFoldingRanges(document: LangiumDocument): FoldingRange[] {
@@ -23,8 +23,12 @@ export class BatonFoldingRangeProvider implements FoldingRangeProvider {
     const cst = root.$cstNode;
     if (!cst) return [];
     const ranges: FoldingRange[] = [];
+    const seen = new Set<string>();
     const push = (startLine: number, endLine: number, kind?: string): void => {
-      if (endLine > startLine) ranges.push(kind ? { startLine, endLine, kind } : { startLine, endLine });
+      const key = `${startLine}:${endLine}`;
+      if (endLine <= startLine || seen.has(key)) return;
+      seen.add(key);
+      ranges.push(kind ? { startLine, endLine, kind } : { startLine, endLine });
     };
     // brackets: pair each opener with the next closer of the same AST node (nested blocks are other nodes)
     for (const node of AstUtils.streamAst(root)) {
