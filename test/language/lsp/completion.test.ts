@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver-types';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem, type TextEdit } from 'vscode-languageserver-types';
 import { checkText, services } from '../helpers.js';
 import { TestWorkspace } from './workspace-helpers.js';
 
@@ -111,7 +111,7 @@ describe('language server: completion across files', () => {
       ['./sibling.flow', CompletionItemKind.File, JSON.stringify({ range: { start: { line: 1, character: 8 }, end: { line: 1, character: 10 } }, newText: './sibling.flow' })],
     ]);
     const unterminated = await complete(ws, 'flows/main.flow', 1);
-    assert.deepEqual(unterminated.map((i) => [i.label, JSON.stringify(i.textEdit?.range)]), [
+    assert.deepEqual(unterminated.map((i) => [i.label, JSON.stringify((i.textEdit as TextEdit | undefined)?.range)]), [
       ['../agents/more.flow', JSON.stringify({ start: { line: 2, character: 8 }, end: { line: 2, character: 13 } })],
       ['./sibling.flow', JSON.stringify({ start: { line: 2, character: 8 }, end: { line: 2, character: 13 } })],
     ]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
-import type { Location, Range, TextDocumentPositionParams } from 'vscode-languageserver-types';
+import type { Location, Range } from 'vscode-languageserver-types';
+import type { TextDocumentPositionParams } from 'vscode-languageserver';
 import { createBatonServices } from '../../../language/src/index.js';
 
 /** A location as tests pin it: `file:line:character-line:character` (0-based, end exclusive) and the text it covers. */
