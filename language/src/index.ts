@@ -15,3 +15,8 @@ export * from './lsp/baton-code-action-provider.js';
 export * from './lsp/baton-formatter.js';
 export * from './lsp/baton-signature-help-provider.js';
 export * from './lsp/baton-semantic-token-provider.js';
+export * from './baton-references.js';
+export * from './lsp/baton-rename-provider.js';
+export * from './lsp/baton-document-symbol-provider.js';
+export * from './lsp/baton-folding-range-provider.js';
+export * from './lsp/baton-node-kind-provider.js';
