@@ -1,4 +1,4 @@
-import type { JsonValue } from '@baton/protocol';
+import type { JsonValue, RunEvent } from '@baton/protocol';
 import type { RunState } from './run-state.js';
 
 /**
@@ -6,6 +6,18 @@ import type { RunState } from './run-state.js';
  */
 export interface BatonApi {
   runs: BatonRunsApi;
+}
+
+/**
+ * What `baton.flow.run`, `baton.flow.runWithInputs` and a decision resolve with when the run's process
+ * ends: the run id, its last event, the exit code (0 succeeded or waiting, 1 failed, 2 did not start,
+ * 130 interrupted) and the run's state in the Runs view.
+ */
+export interface RunOutcome {
+  runId: string | undefined;
+  last: RunEvent | undefined;
+  exitCode: number;
+  run: RunState | undefined;
 }
 
 /** The runs the editor knows (started here, or read from the run store), and ways to drive them. */
@@ -17,12 +29,12 @@ export interface BatonRunsApi {
   onDidChange(listener: (run: RunState | undefined) => void): { dispose(): void };
   /**
    * Runs a flow with these inputs (no prompts), like `baton.flow.runWithInputs` with its third argument.
-   * @returns the run once its process exits (succeeded, failed, waiting, interrupted), or undefined when it
-   * did not start (the reason was shown to the user).
+   * @returns the outcome once the process exits, or undefined when no process started (no file, prompts
+   * cancelled, a missing API key: the reason was shown to the user).
    */
-  run(uri: string, flow: string | undefined, inputs: Record<string, JsonValue>): Promise<RunState | undefined>;
+  run(uri: string, flow: string | undefined, inputs: Record<string, JsonValue>): Promise<RunOutcome | undefined>;
   /** Decides a waiting approval (`baton approve`) and resolves when the continued run's process exits. */
-  decide(runId: string, task: string, approve: boolean): Promise<RunState | undefined>;
+  decide(runId: string, task: string, approve: boolean): Promise<RunOutcome | undefined>;
   /** Cancels a run: SIGINT to a running process, `baton cancel` for a waiting or interrupted run. */
   cancel(runId: string): Promise<void>;
   /** Reloads the stored runs (`baton runs list --json`). */

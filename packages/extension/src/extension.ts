@@ -20,10 +20,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
   try {
     const output = vscode.window.createOutputChannel('Baton');
     context.subscriptions.push(output);
+    // The server starts in the background: activation (and so the editor) never waits for it.
     const client = registerLanguageClient(context);
+    client.catch((error: unknown) => {
+      void vscode.window.showErrorMessage(`Baton's language server could not start: ${(error as Error).message}`);
+    });
     const runs = registerRunCommands(context, output, client.catch(() => undefined));
     registerApiKeyCommand(context);
-    await client;
     return { runs };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);

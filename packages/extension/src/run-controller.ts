@@ -10,6 +10,7 @@ import { approveArgs, childEnv, missingKeyMessage, resolveStorePath, runArgs, ty
 import { promptForInputs } from './run-input-prompts.js';
 import { inputsWithoutPrompt } from './run-inputs.js';
 import { RunProcess, type CliLaunch } from './run-process.js';
+import type { RunOutcome } from './api.js';
 import type { RunState } from './run-state.js';
 import { describe } from './run-output-lines.js';
 import { RunsModel, RunStoreClient } from './runs-model.js';
@@ -87,9 +88,9 @@ export class RunController {
   /**
    * Runs a flow of `target` (a `.flow` file): picks the flow (`flowName`, the file's only flow, or a quick
    * pick), gets its inputs (`mode`), remembers them for the flow, and starts `baton run --json`.
-   * @returns the run when its process exits; undefined when it did not start (the reason is shown).
+   * @returns the outcome when its process exits; undefined when none started (the reason is shown).
    */
-  async run(target: vscode.Uri | undefined, flowName: string | undefined, mode: InputMode): Promise<RunState | undefined> {
+  async run(target: vscode.Uri | undefined, flowName: string | undefined, mode: InputMode): Promise<RunOutcome | undefined> {
     target ??= vscode.window.activeTextEditor?.document.uri;
     if (!target || !target.fsPath.endsWith('.flow')) {
       void vscode.window.showWarningMessage('Baton: open a .flow file to run it.');
@@ -166,7 +167,7 @@ export class RunController {
    * Decides a waiting approval: records it in the view, runs `baton approve <id> <task> [--reject] --by
    * <user> --json` and streams the continued run into the same run.
    */
-  async decide(runId: string, task: string, approve: boolean): Promise<RunState | undefined> {
+  async decide(runId: string, task: string, approve: boolean): Promise<RunOutcome | undefined> {
     const run = this.model.get(runId);
     const by = currentUser();
     const env = childEnv(process.env, this.settings(), await storedApiKeys(this.context.secrets));
@@ -202,7 +203,7 @@ export class RunController {
     }
   }
 
-  private start(launch: CliLaunch, args: string[], runId?: string): Promise<RunState | undefined> {
+  private start(launch: CliLaunch, args: string[], runId?: string): Promise<RunOutcome | undefined> {
     const proc = new RunProcess(launch, args, runId);
     this.model.attach(proc);
     proc.onEvent((event) => {
@@ -216,15 +217,17 @@ export class RunController {
         const verb = args[0] === 'approve' ? 'the decision could not be recorded' : 'the run could not start';
         void vscode.window.showErrorMessage(`Baton: ${verb}: ${exit.problem}`);
         this.output.appendLine(`✗ ${exit.problem}`);
-        return proc.runId ? this.model.get(proc.runId) : undefined;
       }
       const run = proc.runId ? this.model.get(proc.runId) : undefined;
+      const outcome: RunOutcome = { runId: proc.runId, last: exit.lastEvent, exitCode: exit.code ?? -1, run };
+      if (exit.problem) return outcome;
       if (run?.status === 'succeeded') void vscode.window.showInformationMessage(`Baton: ${run.flow} succeeded.`);
       else if (run?.status === 'failed') {
         const failedStep = run.entries?.find((e) => e.status === 'failed' && e.kind === 'step');
         void vscode.window.showErrorMessage(`Baton: ${run.flow} failed${failedStep ? ` at step ${failedStep.key}` : ''}: ${run.error?.message ?? 'see the Runs view'}.`);
       } else if (run?.status === 'interrupted') this.output.appendLine(`■ interrupted — continue it with: baton resume ${run.runId}`);
-      return run;
+      else if (run?.status === 'waiting' && !run.waitingOn.some((w) => w.kind === 'approval')) void vscode.window.showInformationMessage(`Baton: ${run.flow} is waiting (${run.waitingOn.map((w) => w.kind).join(', ')}); see the Runs view.`);
+      return outcome;
     });
   }
 }

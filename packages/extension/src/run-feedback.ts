@@ -56,7 +56,7 @@ export function registerRunFeedback(context: vscode.ExtensionContext, controller
       const key = `${run.runId}/${approval.key}`;
       if (notified.has(key)) continue;
       notified.add(key);
-      const text = `Baton: ${run.flow} waits for approval "${approval.key}"${approval.assignee ? ` (${approval.assignee})` : ''}${approval.prompt ? `: ${approval.prompt}` : ''}`;
+      const text = `Baton: ${run.flow} is waiting for approval "${approval.key}"${approval.assignee ? ` (${approval.assignee})` : ''}${approval.prompt ? `: ${approval.prompt}` : ''}`;
       void vscode.window.showInformationMessage(text, 'Approve', 'Reject').then((choice) => {
         const current = controller.model.get(run.runId);
         if (!choice || !current || !waitingApprovals(current).some((a) => a.key === approval.key)) return;
