@@ -130,8 +130,10 @@ export class RunController {
     let inputs: Record<string, JsonValue> | undefined;
     const memoryKey = `baton.inputs.${file}#${name ?? ''}`;
     const remembered = this.context.workspaceState.get<Record<string, JsonValue>>(memoryKey);
+    // A file with checker errors does not run (the CLI says so, exit 2): asking for inputs first would waste the user's time.
+    const hasErrors = vscode.languages.getDiagnostics(target).some((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source !== 'baton run');
     if (mode.ask === 'none') inputs = mode.inputs;
-    else if (flow) {
+    else if (flow && !hasErrors) {
       if (mode.ask === 'all') {
         inputs = await promptForInputs(flow.name, flow.inputs, remembered);
       } else {
@@ -150,6 +152,7 @@ export class RunController {
     }
     const storePath = this.storePath(file);
     const launch: CliLaunch = { node: process.execPath, cli: this.cliPath(), cwd: this.folder(file), env };
+    this.output.show(true);
     this.output.appendLine(`▶ ${vscode.workspace.asRelativePath(target)}${name ? ` · ${name}` : ''}${settings.agentsMode === 'real' ? ' · real agents' : ''}`);
     const started = this.start(launch, runArgs({ file, flow: name, inputsFile }, settings, storePath));
     const state = await started;
