@@ -2,25 +2,35 @@
  * The Baton extension: the only package that imports `vscode`. `activate` only wires: each `registerX`
  * registers its own disposables.
  * - the language client, which starts `out/language-server.cjs` over IPC (diagnostics, completion, hover,
- *   formatting, quick fixes — see packages/language-server);
- * - `Baton: Run Flow` (`baton.flow.run`), which runs the active file's flow out of the extension host's
- *   process with the `baton` CLI on the same runtime, streaming its events to the "Baton" output channel.
+ *   formatting, quick fixes, the `baton/flows` request — see packages/language-server);
+ * - running flows (run-flow.ts): Run Flow / Run Flow with Inputs…, the Runs view, the status bar item,
+ *   run diagnostics and approvals, out of the extension host's process with the `baton` CLI;
+ * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage.
+ * @returns the {@link BatonApi} (used by the real-editor tests).
  */
 import * as vscode from 'vscode';
+import type { BatonApi } from './api.js';
+import { registerApiKeyCommand } from './api-keys.js';
 import { registerLanguageClient } from './language-client.js';
 import { registerRunCommands } from './run-flow.js';
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export type { BatonApi } from './api.js';
+
+export async function activate(context: vscode.ExtensionContext): Promise<BatonApi | undefined> {
   try {
     const output = vscode.window.createOutputChannel('Baton');
     context.subscriptions.push(output);
-    registerRunCommands(context, output);
     // The server starts in the background: activation (and so the editor) never waits for it.
-    registerLanguageClient(context).catch((error: unknown) => {
+    const client = registerLanguageClient(context);
+    client.catch((error: unknown) => {
       void vscode.window.showErrorMessage(`Baton's language server could not start: ${(error as Error).message}`);
     });
+    const runs = registerRunCommands(context, output, client.catch(() => undefined));
+    registerApiKeyCommand(context);
+    return { runs };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);
+    return undefined;
   }
 }
 

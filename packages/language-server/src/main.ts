@@ -8,6 +8,7 @@ import { startLanguageServer } from 'langium/lsp';
 import { NodeFileSystem } from 'langium/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { createBatonServices } from '@baton/language';
+import { registerFlowsRequest } from './baton-flows-request.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
@@ -17,5 +18,7 @@ shared.lsp.LanguageServer.onInitialize((params) => {
   const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
   if (folder) Baton.baton.WorkspaceRoot.root = URI.parse(folder).fsPath;
 });
+
+registerFlowsRequest(connection, shared, Baton);
 
 startLanguageServer(shared);
