@@ -285,12 +285,14 @@ async function runUiCheck() {
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     await page.waitForTimeout(1500);
     // Open a flow as a person would: Quick Open.
+    // Quick Open searches the folder (ripgrep) in the background: wait for the file's row before choosing it.
     await page.keyboard.press('Control+P');
     await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
     await page.keyboard.type('outreach.flow');
-    await page.waitForTimeout(700);
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('.monaco-editor .view-lines', { timeout: 20_000 });
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'outreach.flow' }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30_000 });
     // Wait until the language server has coloured the file (semantic tokens) — the extension is up.
     await page.waitForTimeout(2500);
     const language = await page.locator('.statusbar-item[id="status.editor.mode"]').innerText().catch(() => '');
@@ -300,10 +302,12 @@ async function runUiCheck() {
     await page.keyboard.press('Control+Shift+P');
     await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
     await page.keyboard.type('Baton: Run Flow');
-    await page.waitForTimeout(700);
+    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: /^Baton: Run Flow$/m }).first();
+    const listed = await command.waitFor({ timeout: 15_000 }).then(() => true, () => false);
     const entries = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
-    check(entries.some((e) => e.includes('Baton: Run Flow')), 'the command palette lists "Baton: Run Flow"');
-    await page.keyboard.press('Enter');
+    check(listed, `the command palette lists "Baton: Run Flow" (${JSON.stringify(entries.slice(0, 4))})`);
+    if (listed) await command.click();
+    else await page.keyboard.press('Enter');
     const toast = page.locator('.notification-toast').filter({ hasText: /Baton/ });
     await toast.first().waitFor({ timeout: 60_000 }).catch(() => {});
     const toastText = (await toast.allInnerTexts().catch(() => [])).join(' | ');
@@ -312,7 +316,20 @@ async function runUiCheck() {
     const output = outputText.join('\n').replace(/\u00a0/g, ' '); // Monaco renders spaces as no-break spaces
     check(/run \S+ · Outreach/.test(output) && /✓ research/.test(output), 'the "Baton" output channel shows the run and its steps');
     await page.screenshot({ path: path.join(screenshots, 'run-flow.png') });
-    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png)`);
+    // The Runs view: the Baton activity bar icon, the run, its steps with their status.
+    await page.locator('.activitybar .action-item a[aria-label^="Baton"]').first().click();
+    const runRow = page.locator('.pane-body .monaco-list-row', { hasText: 'Outreach' }).first();
+    const runListed = await runRow.waitFor({ timeout: 15_000 }).then(() => true, () => false);
+    check(runListed, 'the Runs view lists the Outreach run');
+    if (runListed) {
+      if ((await runRow.getAttribute('aria-expanded')) === 'false') await runRow.click();
+      const stepRow = page.locator('.pane-body .monaco-list-row', { hasText: 'research' }).first();
+      const stepsListed = await stepRow.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      const rows = (await page.locator('.pane-body .monaco-list-row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+      check(stepsListed && rows.some((r) => /send/.test(r)), `the run's steps are listed under it (${JSON.stringify(rows.slice(0, 8))})`);
+    }
+    await page.screenshot({ path: path.join(screenshots, 'runs-view.png') });
+    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png)`);
   } finally {
     await context.close().catch(() => {});
     server.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { RunEvent } from '@baton/protocol';
-import { applyEvent, formatDuration, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
+import { applyEvent, formatDuration, formatWait, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
 
 const base = { runId: 'R1' };
 let seq = 0;
@@ -67,11 +67,11 @@ describe('run state (events → Runs view state)', () => {
     applyEvent(run, ev({ type: 'compensation.started', step: 'book', node: 'S/book', agent: 'Undo' }, 950));
     applyEvent(run, ev({ type: 'compensation.finished', step: 'book', node: 'S/book', agent: 'Undo', status: 'succeeded', durationMs: 4, callIndexes: [0] }, 954));
     assert.deepEqual(
-      run.entries!.map((e) => [e.key, e.kind, e.status, e.durationMs, e.output]),
+      run.entries!.map((e) => [e.key, e.label, e.kind, e.status, e.durationMs, e.output]),
       [
-        ['wait@1', 'timer', 'succeeded', 500, undefined],
-        ['wait@2', 'event', 'succeeded', 300, { amount: 3 }],
-        ['undo book', 'compensation', 'succeeded', 4, undefined],
+        ['wait@1', 'wait 500ms', 'timer', 'succeeded', 500, undefined],
+        ['wait@2', 'event paid', 'event', 'succeeded', 300, { amount: 3 }],
+        ['undo book', undefined, 'compensation', 'succeeded', 4, undefined],
       ],
     );
   });
@@ -81,6 +81,10 @@ describe('run state (events → Runs view state)', () => {
     const events = [ev({ type: 'run.started', flow: 'Slow', inputs: {} }), ev({ type: 'step.started', step: 'a', node: 'Slow/a', agent: 'A', target: 'agent' })];
     const run = runFromStore(record, events);
     assert.deepEqual([run.status, run.file, run.finishedAt, run.entries!.map((e) => e.status)], ['interrupted', '/w/slow.flow', undefined, ['interrupted']]);
+  });
+
+  it('names timers by their length in the largest whole unit', () => {
+    assert.deepEqual([formatWait(259_200_000), formatWait(7_200_000), formatWait(90_000), formatWait(1500), formatWait(250)], ['3d', '2h', '90s', '1.5s', '250ms']);
   });
 
   it('writes durations for people', () => {

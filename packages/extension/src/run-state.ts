@@ -20,6 +20,8 @@ export interface RunEntry {
   /** Unique in the run: the step instance (`intake`, `migrate[1]`, `incident/page`), the approval task, … */
   key: string;
   kind: RunEntryKind;
+  /** What the Runs view shows when the key is an internal name: `wait 3d` for a timer, `event paid` for an event wait. */
+  label?: string;
   /** The IR node id (`Flow/step`), to find the source range. */
   node: string;
   /** The agent or sub-flow called (steps, compensations). */
@@ -179,6 +181,7 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       break;
     case 'wait.started': {
       const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'timer', node: event.node, startedAt: event.time });
+      e.label = `wait ${formatWait(event.durationMs)}`;
       e.status = 'waiting';
       break;
     }
@@ -189,6 +192,7 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
     }
     case 'event.waiting': {
       const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'event', node: event.node, startedAt: event.time });
+      e.label = `event ${event.event}`;
       e.status = 'waiting';
       break;
     }
@@ -289,4 +293,11 @@ function finishRun(run: RunState, status: RunStatus, time: string, outputs: Reco
   run.finishedAt = time;
   run.outputs = outputs;
   run.waitingOn = [];
+}
+
+/** A timer's length in the largest whole unit: `3d`, `2h`, `90s`, `250ms`. */
+export function formatWait(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

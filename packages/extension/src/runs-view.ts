@@ -73,7 +73,7 @@ function runItem(run: RunState, live: boolean): vscode.TreeItem {
 }
 
 function entryItem(run: RunState, entry: RunEntry): vscode.TreeItem {
-  const item = new vscode.TreeItem(entry.kind === 'approval' ? `approval ${entry.key}` : entry.key, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(entry.kind === 'approval' ? `approval ${entry.key}` : (entry.label ?? entry.key), vscode.TreeItemCollapsibleState.None);
   item.id = `entry:${run.runId}:${entry.key}`;
   const parts: string[] = [];
   if (entry.agent) parts.push(entry.agent);
@@ -85,7 +85,7 @@ function entryItem(run: RunState, entry: RunEntry): vscode.TreeItem {
   item.description = parts.join(' · ');
   item.iconPath = statusIcon(entry.status);
   item.contextValue = entry.kind === 'approval' && entry.status === 'waiting' ? 'baton.entry.approval.waiting' : `baton.entry.${entry.kind}`;
-  const tip = new vscode.MarkdownString(`**${entry.key}** · ${entry.status}`);
+  const tip = new vscode.MarkdownString(`**${entry.label ?? entry.key}** · ${entry.status}`);
   if (entry.prompt) tip.appendMarkdown('\n\n').appendText(entry.prompt);
   if (entry.output !== undefined) tip.appendMarkdown('\n\noutput:').appendCodeblock(JSON.stringify(entry.output, null, 2), 'json');
   if (entry.error) tip.appendMarkdown(`\n\n**${entry.error.code}**: `).appendText(entry.error.message);
