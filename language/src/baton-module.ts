@@ -24,6 +24,8 @@ import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 import { BatonFormatter } from './lsp/baton-formatter.js';
 import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.js';
 import { BatonSemanticTokenProvider } from './lsp/baton-semantic-token-provider.js';
+import { BatonCodeLensProvider } from './lsp/baton-code-lens-provider.js';
+import { BatonClientOptions } from './baton-client-options.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -37,6 +39,8 @@ export type BatonAddedServices = {
   baton: {
     /** The folder imports may not leave (set by the CLI loader or the language server). */
     WorkspaceRoot: BatonWorkspaceRoot;
+    /** What the connected editor supports (LSP `initializationOptions`); defaults when there is none. */
+    ClientOptions: BatonClientOptions;
   };
 };
 
@@ -68,9 +72,11 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     Formatter: () => new BatonFormatter(),
     SignatureHelp: () => new BatonSignatureHelpProvider(),
     SemanticTokenProvider: (services) => new BatonSemanticTokenProvider(services),
+    CodeLensProvider: (services) => new BatonCodeLensProvider(services),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),
+    ClientOptions: () => new BatonClientOptions(),
   },
 };
 

@@ -15,3 +15,6 @@ export * from './lsp/baton-code-action-provider.js';
 export * from './lsp/baton-formatter.js';
 export * from './lsp/baton-signature-help-provider.js';
 export * from './lsp/baton-semantic-token-provider.js';
+export * from './baton-client-options.js';
+export * from './lsp/baton-code-lens-provider.js';
+export * from './lsp/baton-flow-tests.js';
