@@ -9,11 +9,11 @@ import type { RunEvent } from '@baton/protocol';
  */
 export function registerRunCommands(context: vscode.ExtensionContext, output: vscode.OutputChannel): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri) => {
+    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri): Promise<RunOutcome | undefined> => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target || !target.fsPath.endsWith('.flow')) {
         void vscode.window.showWarningMessage('Open a .flow file to run it.');
-        return;
+        return undefined;
       }
       const document = await vscode.workspace.openTextDocument(target);
       if (document.isDirty) await document.save();
@@ -47,13 +47,23 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
         stderr += chunk;
         output.append(chunk);
       });
-      child.on('close', (code) => {
-        if (last?.type === 'run.succeeded') void vscode.window.showInformationMessage(`Baton: ${last.runId} succeeded.`);
-        else if (last?.type === 'run.waiting') void vscode.window.showInformationMessage(`Baton: ${last.runId} is waiting.`);
-        else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ` (exit ${code})`}.`);
+      return new Promise<RunOutcome>((resolve) => {
+        child.on('close', (code) => {
+          if (last?.type === 'run.succeeded') void vscode.window.showInformationMessage(`Baton: ${last.runId} succeeded.`);
+          else if (last?.type === 'run.waiting') void vscode.window.showInformationMessage(`Baton: ${last.runId} is waiting.`);
+          else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ` (exit ${code})`}.`);
+          resolve({ runId: last?.runId, last, exitCode: code ?? -1 });
+        });
       });
     }),
   );
+}
+
+/** What `baton.flow.run` resolves with when the run's process ends: its last event and exit code (130: interrupted). */
+export interface RunOutcome {
+  runId: string | undefined;
+  last: RunEvent | undefined;
+  exitCode: number;
 }
 
 /** One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`). */
