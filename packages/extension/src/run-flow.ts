@@ -4,12 +4,13 @@ import type { RunEvent } from '@baton/protocol';
 
 /**
  * `Baton: Run Flow`: saves the active `.flow` file and runs it with stub agents in a child process
- * (`node out/cli.mjs run <file> --json`), so a long or crashing run never blocks the editor. Each JSON
+ * (`node out/cli.mjs run <file> [--flow name] --json`; the flow's CodeLens passes `[uri, flowName]`), so a
+ * long or crashing run never blocks the editor. Each JSON
  * event line is shown in the output channel as it arrives; the closing status goes to a notification.
  */
 export function registerRunCommands(context: vscode.ExtensionContext, output: vscode.OutputChannel): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri): Promise<RunOutcome | undefined> => {
+    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri, flow?: string): Promise<RunOutcome | undefined> => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target || !target.fsPath.endsWith('.flow')) {
         void vscode.window.showWarningMessage('Open a .flow file to run it.');
@@ -21,7 +22,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
       const folder = vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath;
       output.show(true);
       output.appendLine(`▶ ${vscode.workspace.asRelativePath(target)}`);
-      const child = spawn(process.execPath, [cli, 'run', target.fsPath, '--json'], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' } });
+      const child = spawn(process.execPath, [cli, 'run', target.fsPath, ...(typeof flow === 'string' ? ['--flow', flow] : []), '--json'], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' } });
       let buffer = '';
       let last: RunEvent | undefined;
       child.stdout.setEncoding('utf8');
