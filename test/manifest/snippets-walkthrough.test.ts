@@ -25,7 +25,7 @@ export function expandWithDefaults(body: string): string {
   }
   text = text.replace(/\$\{\d+\}|\$\d+/g, '');
   assert.doesNotMatch(text, /\$\{/, `every placeholder is expanded: ${text}`);
-  return text.replace(/\u0001/g, '$').replace(/\u0002/g, '}');
+  return text.split('\u0001').join('$').split('\u0002').join('}');
 }
 
 const snippetsFile = manifest.contributes.snippets.find((s) => s.language === 'baton')!;
