@@ -18,6 +18,7 @@ describe('the .vsix (npm run package)', () => {
       'LICENSE',
       'README.md',
       'docs/images/vscode-run-flow.png',
+      'docs/images/vscode-test-explorer.png',
       'out/cli.mjs',
       'out/extension.cjs',
       'out/language-server.cjs',

@@ -65,18 +65,24 @@ export function registerTestController(context: vscode.ExtensionContext, client:
     );
   }
 
+  // Discovery runs once at activation (so gutter icons and "Run All Tests" work before the Testing view
+  // was ever opened) and again on the view's Refresh.
+  let discovered: Promise<void> | undefined;
   async function discover(): Promise<void> {
     const files = await vscode.workspace.findFiles(FLOW_GLOB, EXCLUDE_GLOB);
     await Promise.all(files.map(refresh));
   }
+  const ensureDiscovered = (): Promise<void> => (discovered ??= discover());
 
   controller.resolveHandler = async (item) => {
-    if (!item) await discover();
+    if (!item) await ensureDiscovered();
   };
   controller.refreshHandler = async () => {
     controller.items.replace([]);
-    await discover();
+    discovered = discover();
+    await discovered;
   };
+  void ensureDiscovered();
 
   const watcher = vscode.workspace.createFileSystemWatcher(FLOW_GLOB);
   context.subscriptions.push(
@@ -112,7 +118,10 @@ export function registerTestController(context: vscode.ExtensionContext, client:
       byFile.set(uri.toString(), group);
     };
     if (request.include) request.include.forEach(add);
-    else controller.items.forEach(add);
+    else {
+      await ensureDiscovered();
+      controller.items.forEach(add);
+    }
 
     const run = controller.createTestRun(request);
     const abort = new AbortController();
