@@ -127,9 +127,8 @@ function freePort() {
 }
 
 /** Bundles the suite (index + each *.test.ts) to out/test-extension/*.cjs; `vscode` and `mocha` stay external. */
-async function buildSuite() {
+async function buildSuite(suiteDir) {
   const esbuild = await import('esbuild');
-  const suiteDir = path.join(root, 'test', 'extension', 'suite');
   const tests = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts'));
   const outdir = path.join(root, 'out', 'test-extension');
   rmSync(outdir, { recursive: true, force: true });
@@ -152,9 +151,10 @@ async function buildSuite() {
 }
 
 /** A fresh workspace folder: the examples plus the suite's fixtures. */
-function makeWorkspace(base) {
+function makeWorkspace(base, empty = false) {
   const ws = path.join(base, 'workspace');
   mkdirSync(ws, { recursive: true });
+  if (empty) return ws;
   for (const f of readdirSync(path.join(root, 'examples'))) if (f.endsWith('.flow')) cpSync(path.join(root, 'examples', f), path.join(ws, f));
   const fixtures = path.join(root, 'test', 'extension', 'fixtures');
   if (existsSync(fixtures)) cpSync(fixtures, ws, { recursive: true });
@@ -209,10 +209,10 @@ async function launchBrowser(base) {
 }
 
 /** Runs the mocha suite inside the extension host; resolves with its exit code. */
-async function runSuite() {
-  const index = await buildSuite();
+async function runSuite({ suiteDir, emptyWorkspace }) {
+  const index = await buildSuite(suiteDir);
   const base = mkdtempSync(path.join(os.tmpdir(), 'baton-editor-'));
-  const ws = makeWorkspace(base);
+  const ws = makeWorkspace(base, emptyWorkspace);
   const port = await freePort();
   const results = path.join(base, 'results.json');
   const server = await startCodeServer(base, port, { BATON_EDITOR_RESULTS: results });
@@ -323,13 +323,26 @@ async function runUiCheck() {
 
 async function main() {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => !['--suite', '--ui'].includes(a));
+  // --suite-dir <dir> runs another folder of *.test.ts (bench/editor does); --empty-workspace opens an empty folder.
+  let suiteDir = path.join(root, 'test', 'extension', 'suite');
+  const at = args.indexOf('--suite-dir');
+  if (at >= 0) {
+    if (!args[at + 1]) {
+      process.stderr.write('real-editor: --suite-dir needs a folder\n');
+      return 2;
+    }
+    suiteDir = path.resolve(args[at + 1]);
+    args.splice(at, 2);
+    if (!args.includes('--suite')) args.push('--suite');
+  }
+  const emptyWorkspace = args.includes('--empty-workspace');
+  const unknown = args.filter((a) => !['--suite', '--ui', '--empty-workspace'].includes(a));
   if (unknown.length) {
-    process.stderr.write(`real-editor: unknown option ${unknown[0]} (use --suite, --ui, or neither for both)\n`);
+    process.stderr.write(`real-editor: unknown option ${unknown[0]} (use --suite, --ui, or neither for both; --suite-dir <dir>, --empty-workspace)\n`);
     return 2;
   }
-  const suite = args.length === 0 || args.includes('--suite');
-  const ui = args.length === 0 || args.includes('--ui');
+  const suite = args.includes('--suite') || !args.includes('--ui');
+  const ui = args.includes('--ui') || !args.includes('--suite');
   try {
     ensureTools();
   } catch (error) {
@@ -341,7 +354,7 @@ async function main() {
   }
   if (!existsSync(path.join(root, 'out', 'extension.cjs'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
   let code = 0;
-  if (suite) code = Math.max(code, await runSuite());
+  if (suite) code = Math.max(code, await runSuite({ suiteDir, emptyWorkspace }));
   if (ui) code = Math.max(code, await runUiCheck());
   return code;
 }

@@ -7,6 +7,7 @@ import {
   type LangiumServices,
   type LangiumSharedServices,
   type PartialLangiumServices,
+  type PartialLangiumSharedServices,
 } from 'langium/lsp';
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
@@ -26,6 +27,11 @@ import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.
 import { BatonSemanticTokenProvider } from './lsp/baton-semantic-token-provider.js';
 import { BatonCodeLensProvider } from './lsp/baton-code-lens-provider.js';
 import { BatonClientOptions } from './baton-client-options.js';
+import { BatonReferences } from './baton-references.js';
+import { BatonRenameProvider } from './lsp/baton-rename-provider.js';
+import { BatonDocumentSymbolProvider } from './lsp/baton-document-symbol-provider.js';
+import { BatonFoldingRangeProvider } from './lsp/baton-folding-range-provider.js';
+import { BatonNodeKindProvider } from './lsp/baton-node-kind-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -56,6 +62,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   references: {
     ScopeComputation: (services) => new BatonScopeComputation(services),
     ScopeProvider: (services) => new BatonScopeProvider(services),
+    References: (services) => new BatonReferences(services),
   },
   validation: {
     DocumentValidator: (services) => new BatonDocumentValidator(services),
@@ -73,10 +80,20 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     SignatureHelp: () => new BatonSignatureHelpProvider(),
     SemanticTokenProvider: (services) => new BatonSemanticTokenProvider(services),
     CodeLensProvider: (services) => new BatonCodeLensProvider(services),
+    RenameProvider: (services) => new BatonRenameProvider(services),
+    DocumentSymbolProvider: (services) => new BatonDocumentSymbolProvider(services),
+    FoldingRangeProvider: () => new BatonFoldingRangeProvider(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),
     ClientOptions: () => new BatonClientOptions(),
+  },
+};
+
+/** Baton's shared services over Langium's: symbol and completion kinds per declaration type. */
+export const BatonSharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+  lsp: {
+    NodeKindProvider: () => new BatonNodeKindProvider(),
   },
 };
 
@@ -91,7 +108,7 @@ export function createBatonServices(context: DefaultSharedModuleContext, options
   shared: LangiumSharedServices;
   Baton: BatonServices;
 } {
-  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule);
+  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, BatonSharedModule);
   const batchModule: Module<BatonServices, PartialLangiumServices> = options.batch
     ? { workspace: { ReferenceDescriptionProvider: () => ({ createDescriptions: async () => [] }) } }
     : {};

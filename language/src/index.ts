@@ -18,3 +18,8 @@ export * from './lsp/baton-semantic-token-provider.js';
 export * from './baton-client-options.js';
 export * from './lsp/baton-code-lens-provider.js';
 export * from './lsp/baton-flow-tests.js';
+export * from './baton-references.js';
+export * from './lsp/baton-rename-provider.js';
+export * from './lsp/baton-document-symbol-provider.js';
+export * from './lsp/baton-folding-range-provider.js';
+export * from './lsp/baton-node-kind-provider.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
 
@@ -204,7 +204,7 @@ describe('baton test, graph and help', () => {
     assert.equal(r.stderr.trim(), 'baton: --test "n is": no test with this name in t.flow');
   });
 
-  it('prints Mermaid, DOT and JSON graphs, and refuses svg for now (exit 2)', () => {
+  it('prints Mermaid, DOT, JSON and SVG graphs', () => {
     const mermaid = baton(['graph', 'examples/incident-saga.flow', '--format', 'mermaid'], { cwd: ws.dir });
     assert.equal(mermaid.code, 0);
     assert.match(mermaid.stdout, /^flowchart TD/);
@@ -213,9 +213,13 @@ describe('baton test, graph and help', () => {
     assert.match(dot.stdout, /^digraph "IncidentSaga" \{/);
     const json = JSON.parse(baton(['graph', 'examples/incident-saga.flow', '--format', 'json'], { cwd: ws.dir }).stdout) as { nodes: { id: string }[] };
     assert.ok(json.nodes.some((n) => n.id === 'IncidentSaga/rollback'));
-    const svg = baton(['graph', 'examples/incident-saga.flow', '--format', 'svg'], { cwd: ws.dir });
-    assert.equal(svg.code, 2);
-    assert.match(svg.stderr, /--format svg is not available yet/);
+    const svg = baton(['graph', 'examples/incident-saga.flow', '--format', 'svg', '-o', 'saga.svg'], { cwd: ws.dir });
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(svg.stderr, /Wrote the svg graph of IncidentSaga to saga\.svg/);
+    const text = readFileSync(path.join(ws.dir, 'saga.svg'), 'utf8');
+    assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(text, /<g class="node kind-step" data-id="IncidentSaga\/rollback"/);
+    assert.match(text, /<g class="edge edge-compensation"/);
   });
 
   it('shows --help for every command with exit 0', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node.js';
-import { FlowTestsRequest } from '../../packages/protocol/src/lsp.js';
+import { FlowTestsRequest } from '../../packages/protocol/src/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = path.join(ROOT, 'out', 'language-server.cjs');
@@ -109,6 +109,35 @@ describe('language server over stdio', () => {
     const labels = (Array.isArray(result) ? result : result.items).map((i) => i.label);
     assert.ok(labels.includes('Intake') && labels.includes('Notifier'), `completion offers both agents: ${labels.join(', ')}`);
     assert.ok(labels.includes('F'), 'and flows (a step may call a sub-flow)');
+  });
+
+  it('answers go to definition and rename across two files of the workspace (the imported one never opened)', async function () {
+    this.timeout(30_000);
+    mkdirSync(path.join(dir, 'agents'));
+    const lib = path.join(dir, 'agents', 'lib.flow');
+    writeFileSync(lib, 'agent Notifier { stub: "sent" }\nflow Inner {\n  step a: Notifier\n}\n');
+    const file = path.join(dir, 'main.flow');
+    const text = 'import "./agents/lib.flow"\nflow Main {\n  step b: Notifier { prompt: "hi" }\n}\n';
+    writeFileSync(file, text);
+    const uri = pathToFileURL(file).toString();
+    const libUri = pathToFileURL(lib).toString();
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'baton', version: 1, text } });
+    await server.waitFor(uri, (d) => d.length === 0);
+    const position = { line: 2, character: 12 };
+    const definition = (await server.connection.sendRequest('textDocument/definition', { textDocument: { uri }, position })) as { targetUri: string; targetSelectionRange: unknown }[];
+    assert.deepEqual(definition.map((l) => [l.targetUri, l.targetSelectionRange]), [[libUri, { start: { line: 0, character: 6 }, end: { line: 0, character: 14 } }]]);
+    const prepared = await server.connection.sendRequest('textDocument/prepareRename', { textDocument: { uri }, position });
+    assert.deepEqual(prepared, { start: { line: 2, character: 10 }, end: { line: 2, character: 18 } });
+    const edit = (await server.connection.sendRequest('textDocument/rename', { textDocument: { uri }, position, newName: 'Messenger' })) as { changes: Record<string, { range: { start: { line: number; character: number } }; newText: string }[]> };
+    const summary = Object.entries(edit.changes).map(([u, edits]) => [u, edits.map((e) => `${e.range.start.line}:${e.range.start.character} ${e.newText}`)]).sort();
+    assert.deepEqual(summary, [
+      [libUri, ['0:6 Messenger', '2:10 Messenger']],
+      [uri, ['2:10 Messenger']],
+    ].sort());
+    await assert.rejects(
+      server.connection.sendRequest('textDocument/rename', { textDocument: { uri }, position, newName: 'if' }),
+      (error: Error) => error.message === '`if` is a keyword of the language and cannot name an agent.',
+    );
   });
 
   it('answers baton/tests for an open file with a parse error elsewhere, follows edits, and reads unopened files from disk', async function () {

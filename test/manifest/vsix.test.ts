@@ -17,6 +17,7 @@ describe('the .vsix (npm run package)', () => {
       'CHANGELOG.md',
       'LICENSE',
       'README.md',
+      'docs/images/baton-activity.svg',
       'docs/images/vscode-run-flow.png',
       'docs/images/vscode-test-explorer.png',
       'out/cli.mjs',

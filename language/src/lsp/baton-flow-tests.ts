@@ -1,5 +1,5 @@
 import { GrammarUtils, type LangiumDocument } from 'langium';
-import type { FlowTestInfo } from '@baton/protocol/lsp';
+import type { FlowTestInfo } from '@baton/protocol';
 import { isDocument, isTestDecl, isTestFlowProperty } from '../generated/ast.js';
 
 /**

@@ -9,7 +9,10 @@ export async function registerLanguageClient(context: vscode.ExtensionContext): 
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'baton' }],
+    documentSelector: [
+      { scheme: 'file', language: 'baton' },
+      { scheme: 'untitled', language: 'baton' },
+    ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.flow') },
     middleware: { provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(withUriArgument) },
   };

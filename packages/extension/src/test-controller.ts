@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
-import { FlowTestsRequest, type FlowTestInfo, type LspRange } from '@baton/protocol/lsp';
+import { FlowTestsRequest, type FlowTestInfo, type LspRange } from '@baton/protocol';
 import { runCliProcess } from './cli-process.js';
 import { outcomesOf, testCommandArgs, type EditorRange, type TestOutcome } from './test-results.js';
 
@@ -24,13 +24,14 @@ const EXCLUDE_GLOB = '**/{node_modules,.git,.baton,out}/**';
 const TYPING_DEBOUNCE_MS = 300;
 
 /**
- * Registers the Test Explorer for `.flow` tests: items from `workspace.findFiles` and a file watcher, kept
+ * Registers the Test Explorer for `.flow` tests (the `client` promise: the language server starting in the
+ * background; undefined when it failed): items from `workspace.findFiles` and a file watcher, kept
  * up to date as you type through the language server's `baton/tests` request; a Run profile that runs the
  * chosen tests out of process (`node out/cli.mjs test <file> --test <name>… --json`, one process per file),
  * reports passed/failed with durations and puts a failure's message on the failing expectation; cancelling
  * the run kills the process. Also registers `baton.test.run` (`[uri, testName]`).
  */
-export function registerTestController(context: vscode.ExtensionContext, client: LanguageClient): BatonTests {
+export function registerTestController(context: vscode.ExtensionContext, client: Promise<LanguageClient | undefined>): BatonTests {
   const controller = vscode.tests.createTestController('baton', 'Baton');
   context.subscriptions.push(controller);
   const cli = vscode.Uri.joinPath(context.extensionUri, 'out', 'cli.mjs').fsPath;
@@ -42,7 +43,9 @@ export function registerTestController(context: vscode.ExtensionContext, client:
   async function refresh(uri: vscode.Uri): Promise<void> {
     let tests: FlowTestInfo[] | null;
     try {
-      tests = await client.sendRequest(FlowTestsRequest, { textDocument: { uri: uri.toString() } });
+      const started = await client;
+      if (!started) return; // the server did not start; that was reported when it failed
+      tests = await started.sendRequest(FlowTestsRequest, { textDocument: { uri: uri.toString() } });
     } catch {
       return; // the server is restarting or the file vanished; the next change reads it again
     }

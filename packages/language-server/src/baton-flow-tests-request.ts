@@ -1,7 +1,7 @@
 import { DocumentState } from 'langium';
 import { createRequestHandler, type LangiumSharedServices } from 'langium/lsp';
 import type { Connection } from 'vscode-languageserver';
-import { FlowTestsRequest } from '@baton/protocol/lsp';
+import { FlowTestsRequest } from '@baton/protocol';
 import { flowTestsOf } from '@baton/language';
 
 /**

@@ -9,6 +9,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { createBatonServices } from '@baton/language';
 import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
+import { registerFlowsRequest } from './baton-flows-request.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
@@ -20,5 +21,7 @@ shared.lsp.LanguageServer.onInitialize((params) => {
   Baton.baton.ClientOptions.read(params.initializationOptions);
 });
 registerFlowTestsRequest(connection, shared);
+
+registerFlowsRequest(connection, shared, Baton);
 
 startLanguageServer(shared);

@@ -35,3 +35,34 @@ export interface FlowGraph {
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
+
+/** A point in layout space: pixels from the top-left corner of the whole drawing (y grows down). */
+export interface GraphPoint {
+  x: number;
+  y: number;
+}
+
+/** A box in layout space (pixels, top-left corner, absolute). */
+export interface GraphBox extends GraphPoint {
+  width: number;
+  height: number;
+}
+
+/** A node with its place in the drawing. A `loop` node is a container: its box holds its children's. */
+export interface LaidOutNode extends GraphNode, GraphBox {}
+
+/** An edge with its route: `points` from the source's border to the target's (orthogonal segments). */
+export interface LaidOutEdge extends GraphEdge {
+  points: GraphPoint[];
+  /** Where the edge's label (`label`) is drawn, when it has one. */
+  labelBox?: GraphBox;
+}
+
+/** A laid-out flow graph: what the SVG renderer and the editor panel draw. `width`/`height` in pixels. */
+export interface GraphLayout {
+  flow: string;
+  width: number;
+  height: number;
+  nodes: LaidOutNode[];
+  edges: LaidOutEdge[];
+}

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HELLO_FLOW, HELLO_FLOW_FILE } from '../../../packages/extension/src/hello-flow.js';
-import { baton } from '../../cli/cli-helper.js';
-import { check } from '../../language/helpers.js';
+import { HELLO_FLOW, HELLO_FLOW_FILE } from '../../packages/extension/src/hello-flow.js';
+import { baton } from '../cli/cli-helper.js';
+import { check } from '../language/helpers.js';
 
 describe('extension: the walkthrough’s hello.flow', () => {
   it('checks clean: no error and no warning', async () => {

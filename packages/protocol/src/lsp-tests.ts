@@ -1,22 +1,11 @@
-/**
- * Baton's custom LSP methods, each declared once as a typed constant (conventions.md, rule 8) and used by
- * the language server (`connection.onRequest(X, …)`) and the extension (`client.sendRequest(X, …)`) — no
- * method strings at call sites. Imported as `@baton/protocol/lsp`, apart from the rest of the protocol,
- * so the runtime, CLI and webview bundles do not pull in vscode-jsonrpc.
- */
 import { RequestType } from 'vscode-jsonrpc';
+import type { LspRange } from './lsp-flows.js';
 
-/** A position in a document as LSP counts it: `line` and `character` from 0 (UTF-16 code units). */
-export interface LspPosition {
-  line: number;
-  character: number;
-}
-
-/** A range in a document as LSP counts it; `end` is exclusive. */
-export interface LspRange {
-  start: LspPosition;
-  end: LspPosition;
-}
+/**
+ * The `baton/tests` custom LSP request, declared once (conventions.md, rule 8): served by
+ * packages/language-server (`connection.onRequest(FlowTestsRequest, …)`), sent by the extension's Test
+ * Explorer (`client.sendRequest(FlowTestsRequest, …)`).
+ */
 
 /** Parameters of {@link FlowTestsRequest}: the document, as in every text-document request. */
 export interface FlowTestsParams {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCliProcess } from '../../../packages/extension/src/cli-process.js';
-import { outcomesOf, testCommandArgs, toEditorRange } from '../../../packages/extension/src/test-results.js';
-import { CLI } from '../../cli/cli-helper.js';
+import { runCliProcess } from '../../packages/extension/src/cli-process.js';
+import { outcomesOf, testCommandArgs, toEditorRange } from '../../packages/extension/src/test-results.js';
+import { CLI } from '../cli/cli-helper.js';
 
 const FLOW = 'agent A { stub: { n: 1 } output: { n: number } }\nflow F {\n  output n: number\n  step s: A\n  set output.n = s.output.n\n}\ntest "n is two" {\n  flow: F\n  expect: status == "succeeded" && output.n == 2\n}\ntest "n is one" {\n  flow: F\n  expect: output.n == 1\n}\n';
 
