@@ -25,6 +25,8 @@ import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 import { BatonFormatter } from './lsp/baton-formatter.js';
 import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.js';
 import { BatonSemanticTokenProvider } from './lsp/baton-semantic-token-provider.js';
+import { BatonCodeLensProvider } from './lsp/baton-code-lens-provider.js';
+import { BatonClientOptions } from './baton-client-options.js';
 import { BatonReferences } from './baton-references.js';
 import { BatonRenameProvider } from './lsp/baton-rename-provider.js';
 import { BatonDocumentSymbolProvider } from './lsp/baton-document-symbol-provider.js';
@@ -43,6 +45,8 @@ export type BatonAddedServices = {
   baton: {
     /** The folder imports may not leave (set by the CLI loader or the language server). */
     WorkspaceRoot: BatonWorkspaceRoot;
+    /** What the connected editor supports (LSP `initializationOptions`); defaults when there is none. */
+    ClientOptions: BatonClientOptions;
   };
 };
 
@@ -75,12 +79,14 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     Formatter: () => new BatonFormatter(),
     SignatureHelp: () => new BatonSignatureHelpProvider(),
     SemanticTokenProvider: (services) => new BatonSemanticTokenProvider(services),
+    CodeLensProvider: (services) => new BatonCodeLensProvider(services),
     RenameProvider: (services) => new BatonRenameProvider(services),
     DocumentSymbolProvider: (services) => new BatonDocumentSymbolProvider(services),
     FoldingRangeProvider: () => new BatonFoldingRangeProvider(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),
+    ClientOptions: () => new BatonClientOptions(),
   },
 };
 

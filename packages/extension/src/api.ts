@@ -1,11 +1,14 @@
 import type { JsonValue, RunEvent } from '@baton/protocol';
 import type { RunState } from './run-state.js';
+import type { BatonTests } from './test-controller.js';
 
 /**
  * What `activate()` returns: the extension's API for other extensions and for the real-editor tests.
  */
 export interface BatonApi {
   runs: BatonRunsApi;
+  /** The Test Explorer's controller, `runTest` and `refresh` (test-controller.ts). */
+  tests: BatonTests;
 }
 
 /**

@@ -2,10 +2,12 @@
  * The Baton extension: the only package that imports `vscode`. `activate` only wires: each `registerX`
  * registers its own disposables.
  * - the language client, which starts `out/language-server.cjs` over IPC (diagnostics, completion, hover,
- *   formatting, quick fixes, the `baton/flows` request — see packages/language-server);
+ *   formatting, quick fixes, CodeLens, the `baton/flows` and `baton/tests` requests — see packages/language-server);
  * - running flows (run-flow.ts): Run Flow / Run Flow with Inputs…, the Runs view, the status bar item,
  *   run diagnostics and approvals, out of the extension host's process with the `baton` CLI;
- * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage.
+ * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage;
+ * - the Test Explorer for `test` blocks and `baton.test.run` (test-controller.ts);
+ * - the "Get started with Baton" walkthrough's `baton.walkthrough.createFlow` (walkthrough.ts).
  * @returns the {@link BatonApi} (used by the real-editor tests).
  */
 import * as vscode from 'vscode';
@@ -13,6 +15,8 @@ import type { BatonApi } from './api.js';
 import { registerApiKeyCommand } from './api-keys.js';
 import { registerLanguageClient } from './language-client.js';
 import { registerRunCommands } from './run-flow.js';
+import { registerTestController } from './test-controller.js';
+import { registerWalkthrough } from './walkthrough.js';
 
 export type { BatonApi } from './api.js';
 
@@ -27,7 +31,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     });
     const runs = registerRunCommands(context, output, client.catch(() => undefined));
     registerApiKeyCommand(context);
-    return { runs };
+    const tests = registerTestController(context, client.catch(() => undefined));
+    registerWalkthrough(context);
+    return { runs, tests };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);
     return undefined;
