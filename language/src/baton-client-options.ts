@@ -8,12 +8,20 @@ export class BatonClientOptions {
   graphPanel = false;
 
   /**
+   * Offer completion snippets beside keywords (`agent …`, `step …`). Default true; the VS Code extension sends
+   * false because it contributes the same snippets itself (syntaxes/baton.code-snippets), so none show twice.
+   */
+  keywordSnippets = true;
+
+  /**
    * Reads the options the client sent; unknown or mistyped fields are ignored.
-   * @param initializationOptions e.g. `{ graphPanel: true }`.
+   * @param initializationOptions e.g. `{ graphPanel: true, keywordSnippets: false }`.
    */
   read(initializationOptions: unknown): void {
     if (initializationOptions && typeof initializationOptions === 'object') {
-      this.graphPanel = (initializationOptions as { graphPanel?: unknown }).graphPanel === true;
+      const options = initializationOptions as { graphPanel?: unknown; keywordSnippets?: unknown };
+      this.graphPanel = options.graphPanel === true;
+      this.keywordSnippets = options.keywordSnippets !== false;
     }
   }
 }

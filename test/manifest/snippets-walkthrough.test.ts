@@ -33,8 +33,8 @@ const snippets = JSON.parse(readFileSync(path.join(ROOT, snippetsFile.path), 'ut
 const body = (name: string): string => expandWithDefaults(snippets[name].body.join('\n'));
 
 describe('snippets (contributes.snippets)', () => {
-  it('offers agent, flow, step, test, approval, parallel and if, each with a description', () => {
-    assert.deepEqual(Object.values(snippets).map((s) => s.prefix).sort(), ['agent', 'approval', 'flow', 'if', 'parallel', 'step', 'test']);
+  it('offers agent, flow, step, test, approval, parallel, foreach and if, each with a description', () => {
+    assert.deepEqual(Object.values(snippets).map((s) => s.prefix).sort(), ['agent', 'approval', 'flow', 'foreach', 'if', 'parallel', 'step', 'test']);
     for (const s of Object.values(snippets)) assert.ok(s.description.length > 10, s.prefix);
   });
 
@@ -52,6 +52,7 @@ describe('snippets (contributes.snippets)', () => {
     ['test', () => `${agent()}\n${body('flow')}\n${body('test')}`],
     ['approval', () => inFlow(body('approval'))],
     ['parallel', () => inFlow(body('parallel'))],
+    ['foreach', () => inFlow(body('foreach'))],
     ['if', () => inFlow(body('if'))],
   ];
   for (const [name, file] of cases) {

@@ -17,6 +17,7 @@ import type { BatonFlowChecks } from '../baton-flow-checks.js';
 import { BatonTypeSystem, fieldNames, memberType } from '../baton-type-system.js';
 import * as ast from '../generated/ast.js';
 import { functionHover } from './baton-hover-provider.js';
+import type { BatonClientOptions } from '../baton-client-options.js';
 
 /**
  * Snippets offered beside a keyword wherever the grammar accepts that keyword (so `step …` only where a
@@ -53,7 +54,8 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * - inside `import "…"` — the other `.flow` files of the workspace (those loaded, inside the workspace
  *   folder, not imported yet), as paths relative to the file (`./agents/common.flow`), replacing what is
  *   between the quotes;
- * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel` and `approval`, a
+ * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel` and `approval` (unless the client
+ *   sends `keywordSnippets: false`, see BatonClientOptions), a
  *   snippet of the whole declaration, only where the grammar accepts the keyword;
  * - soft keywords that only serve as names (`budget`, `tokens`, …) are not proposed as keywords.
  * `"` and `/` trigger completion only for import paths; elsewhere they answer an empty list.
@@ -62,6 +64,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   private readonly flowChecks: BatonFlowChecks;
   private readonly documents: LangiumDocuments;
   private readonly workspaceRoot: BatonWorkspaceRoot;
+  private readonly clientOptions: BatonClientOptions;
 
   override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: TRIGGER_CHARACTERS };
 
@@ -70,6 +73,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     this.flowChecks = services.validation.BatonFlowChecks;
     this.documents = services.shared.workspace.LangiumDocuments;
     this.workspaceRoot = services.baton.WorkspaceRoot;
+    this.clientOptions = services.baton.ClientOptions;
   }
 
   override async getCompletion(document: LangiumDocument, params: CompletionParams): Promise<CompletionList | undefined> {
@@ -86,7 +90,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   protected override completionForKeyword(context: CompletionContext, keyword: Grammar.Keyword, acceptor: CompletionAcceptor): void | Promise<void> {
     const result = super.completionForKeyword(context, keyword, acceptor);
     const snippet = KEYWORD_SNIPPETS[keyword.value];
-    if (snippet && this.filterKeyword(context, keyword)) {
+    if (snippet && this.clientOptions.keywordSnippets && this.filterKeyword(context, keyword)) {
       acceptor(context, { label: `${keyword.value} …`, filterText: keyword.value, kind: CompletionItemKind.Snippet, detail: snippet.detail, insertText: snippet.body, insertTextFormat: InsertTextFormat.Snippet, sortText: '9' });
     }
     return result;

@@ -14,6 +14,8 @@ export async function registerLanguageClient(context: vscode.ExtensionContext): 
       { scheme: 'untitled', language: 'baton' },
     ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.flow') },
+    // The extension contributes its own snippets (syntaxes/baton.code-snippets): the server's would show twice.
+    initializationOptions: { keywordSnippets: false },
     middleware: { provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(withUriArgument) },
   };
   const client = new LanguageClient('baton', 'Baton', serverOptions, clientOptions);

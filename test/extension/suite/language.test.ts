@@ -62,6 +62,17 @@ describe('language features in VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
+  it('offers each snippet once at a statement position (the contributed one; the server sends none)', async () => {
+    const editor = await openFlow('editor-complete.flow');
+    const line = editor.document.getText().split('\n').findIndex((l) => l.includes('step classify: Classifier'));
+    const position = new vscode.Position(line, 2);
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, position);
+    const label = (i: vscode.CompletionItem) => (typeof i.label === 'string' ? i.label : i.label.label);
+    const snippets = list.items.filter((i) => i.kind === vscode.CompletionItemKind.Snippet).map(label).filter((l) => /^(step|foreach|parallel|if|approval)\b/.test(l)).sort();
+    assert.deepEqual(snippets, ['approval', 'foreach', 'if', 'parallel', 'step']);
+    assert.ok(list.items.some((i) => label(i) === 'step' && i.kind === vscode.CompletionItemKind.Keyword), 'the keyword step is offered too');
+  });
+
   it('hovers an agent with its doc comment, model and output type', async () => {
     const editor = await openFlow('editor-complete.flow');
     const line = editor.document.getText().split('\n').findIndex((l) => l.includes('step classify: Classifier'));

@@ -132,4 +132,12 @@ describe('language server: completion across files', () => {
     assert.equal(step?.insertText, 'step ${1:name}: ${2:Agent} {\n  prompt: "$3"\n}');
     assert.equal(step?.insertTextFormat, InsertTextFormat.Snippet);
   });
+
+  it('offers no keyword snippets to a client that contributes its own (initializationOptions keywordSnippets: false), the keywords still', async () => {
+    const ws = await TestWorkspace.of({ 'main.flow': 'agent A { stub: "x" }\nflow F {\n  <|>\n}\n' });
+    ws.services.Baton.baton.ClientOptions.read({ keywordSnippets: false });
+    const items = await complete(ws, 'main.flow', 0);
+    assert.deepEqual(items.filter((item) => item.kind === CompletionItemKind.Snippet).map((item) => item.label), []);
+    assert.ok(items.some((item) => item.label === 'step' && item.kind === CompletionItemKind.Keyword), 'the keyword `step` is still offered');
+  });
 });
