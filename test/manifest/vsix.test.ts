@@ -18,7 +18,7 @@ describe('the .vsix (npm run package)', () => {
       'LICENSE',
       'README.md',
       'docs/images/baton-activity.svg',
-      'docs/images/vscode-run-flow.png',
+      'docs/images/vscode-runs-view.png',
       'docs/images/vscode-test-explorer.png',
       'out/cli.mjs',
       'out/extension.cjs',
