@@ -9,6 +9,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { createBatonServices } from '@baton/language';
 import { registerFlowsRequest } from './baton-flows-request.js';
+import { registerGraphRequest } from './baton-graph-request.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
@@ -20,5 +21,6 @@ shared.lsp.LanguageServer.onInitialize((params) => {
 });
 
 registerFlowsRequest(connection, shared, Baton);
+registerGraphRequest(connection, shared, Baton);
 
 startLanguageServer(shared);

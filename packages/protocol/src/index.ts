@@ -5,3 +5,5 @@ export * from './expr-text.js';
 export * from './types.js';
 export type * from './graph.js';
 export * from './lsp-flows.js';
+export * from './lsp-graph.js';
+export * from './graph-panel.js';
