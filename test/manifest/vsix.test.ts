@@ -23,6 +23,8 @@ describe('the .vsix (npm run package)', () => {
       'out/extension.cjs',
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
+      'out/webview/graph-panel.css',
+      'out/webview/graph-panel.js',
       'package.json',
       'syntaxes/baton.language-configuration.json',
       'syntaxes/baton.tmLanguage.json',
