@@ -123,7 +123,10 @@ export class PanelHarness {
         await page.waitForTimeout(25);
       }
     };
-    const send = (message: HostToWebviewMessage): Promise<void> => page.evaluate((m) => void window.dispatchEvent(new MessageEvent('message', { data: m })), message);
+    const send = async (message: HostToWebviewMessage): Promise<void> => {
+      const json = JSON.stringify(message);
+      await page.evaluate((text: string) => void window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(text) })), json);
+    };
     await waitForPosted((m): m is Extract<WebviewToHostMessage, { type: 'ready' }> => m.type === 'ready', 'ready');
     const update: PanelPage['update'] = async (message) => {
       const requestId = this.requestId++;

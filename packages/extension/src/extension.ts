@@ -5,12 +5,14 @@
  *   formatting, quick fixes, the `baton/flows` request — see packages/language-server);
  * - running flows (run-flow.ts): Run Flow / Run Flow with Inputs…, the Runs view, the status bar item,
  *   run diagnostics and approvals, out of the extension host's process with the `baton` CLI;
- * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage.
+ * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage;
+ * - `Baton: Open Graph to the Side` (graph-panel.ts): the flow's graph in a webview, live as you type.
  * @returns the {@link BatonApi} (used by the real-editor tests).
  */
 import * as vscode from 'vscode';
 import type { BatonApi } from './api.js';
 import { registerApiKeyCommand } from './api-keys.js';
+import { registerGraphPanel } from './graph-panel.js';
 import { registerLanguageClient } from './language-client.js';
 import { registerRunCommands } from './run-flow.js';
 
@@ -27,7 +29,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     });
     const runs = registerRunCommands(context, output, client.catch(() => undefined));
     registerApiKeyCommand(context);
-    return { runs };
+    const graph = registerGraphPanel(context, client.catch(() => undefined));
+    return { runs, graph };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);
     return undefined;
