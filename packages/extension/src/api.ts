@@ -70,6 +70,8 @@ export interface BatonRunsApi {
   get(runId: string): RunState | undefined;
   /** Fires when a run or the list changed. */
   onDidChange(listener: (run: RunState | undefined) => void): { dispose(): void };
+  /** Fires for each event of a live run (started from the editor), after the run's state took it in. */
+  onDidApplyEvent(listener: (run: RunState, event: RunEvent) => void): { dispose(): void };
   /**
    * Runs a flow with these inputs (no prompts), like `baton.flow.runWithInputs` with its third argument.
    * @returns the outcome once the process exits, or undefined when no process started (no file, prompts

@@ -30,6 +30,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     const runs = registerRunCommands(context, output, client.catch(() => undefined));
     registerApiKeyCommand(context);
     const graph = registerGraphPanel(context, client.catch(() => undefined));
+    // Runs started from the editor light up the graph of their flow.
+    context.subscriptions.push(runs.onDidApplyEvent((_run, event) => graph.showRunEvent(event)));
     return { runs, graph };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);

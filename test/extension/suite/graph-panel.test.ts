@@ -120,6 +120,15 @@ describe('the graph panel in VS Code', () => {
     assert.equal(api.graph.snapshot()?.runId, 'run-graph-1');
   });
 
+  it('draws a run started from the editor (Run Flow forwards its events to the panel)', async () => {
+    const editor = await openFlow('outreach.flow');
+    await waitFor(() => api.graph.snapshot()?.flow === 'Outreach', 'the panel to show Outreach');
+    const outcome = await vscode.commands.executeCommand<{ runId?: string; exitCode: number }>('baton.flow.run', editor.document.uri);
+    assert.equal(outcome?.exitCode, 0);
+    assert.ok(outcome?.runId);
+    assert.equal(api.graph.snapshot()?.runId, outcome.runId);
+  });
+
   it('says the file declares no flow for a file of agents only', async () => {
     const editor = await openFlow('graph-agents-only.flow');
     await waitFor(() => api.graph.snapshot()?.uri === editor.document.uri.toString() && api.graph.snapshot()?.error, 'the panel to follow graph-agents-only.flow');
