@@ -23,7 +23,7 @@ export default tseslint.config(
       'no-new-func': 'error',
     },
   },
-  { files: ['packages/runtime/**/*.ts', 'packages/protocol/**/*.ts', 'packages/graph/**/*.ts'], rules: noEditorImports },
+  { files: ['packages/runtime/**/*.ts', 'packages/protocol/**/*.ts', 'packages/graph/**/*.ts', 'packages/webview/**/*.ts'], rules: noEditorImports },
   {
     files: ['language/**/*.ts', 'packages/cli/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only packages/extension may import vscode.' }] }] },

@@ -9,7 +9,8 @@
 //                                           @vscode/test-electron runs: test/extension/index.ts exports run())
 //   node scripts/real-editor.mjs --ui       the packaged .vsix installed into code-server, then a person's path in
 //                                           Chromium: open a flow, run it from the command palette, read the
-//                                           notification and the output, save screenshots to out/real-editor/
+//                                           notification and the output, open the graph panel and click a node,
+//                                           save screenshots to out/real-editor/
 //
 // Exit codes: 0 all passed, 1 a test or check failed, 2 the tools are missing or could not be installed.
 // Environment: BATON_EDITOR_TIMEOUT_MS (whole suite, default 300000), BATON_EDITOR_KEEP=1 keeps the temp folders.
@@ -329,13 +330,57 @@ async function runUiCheck() {
       check(stepsListed && rows.some((r) => /send/.test(r)), `the run's steps are listed under it (${JSON.stringify(rows.slice(0, 8))})`);
     }
     await page.screenshot({ path: path.join(screenshots, 'runs-view.png') });
-    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png)`);
+    await graphPanelCheck(page, check);
+    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png, graph-panel.png)`);
   } finally {
     await context.close().catch(() => {});
     server.stop();
     if (!keep) rmSync(base, { recursive: true, force: true });
   }
   return failures.length === 0 ? 0 : 1;
+}
+
+/**
+ * The graph panel as a person uses it: "Baton: Open Graph to the Side" from the command palette, the graph drawn
+ * in the webview (two nested iframes in the workbench), a click on the `message` step, and the editor's selection
+ * (the status bar's "Ln 72, Col 4 (… selected)": the step's lines 64–72, cursor at the end) moves to that step.
+ */
+async function graphPanelCheck(page, check) {
+  // back to the editor (the run left the focus in the output panel)
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('outreach.flow');
+  await page.waitForTimeout(700);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Control+Shift+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('Baton: Open Graph to the Side');
+  await page.waitForTimeout(700);
+  const entries = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+  check(entries.some((e) => e.includes('Baton: Open Graph to the Side')), 'the command palette lists "Baton: Open Graph to the Side"');
+  await page.keyboard.press('Enter');
+  const graph = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const message = graph.locator('g.node[data-id="Outreach/message"]');
+  const drawn = await message.waitFor({ timeout: 30_000 }).then(() => true, () => false);
+  check(drawn, 'the graph panel draws the Outreach flow (the `message` step is in the drawing)');
+  if (!drawn) {
+    await page.screenshot({ path: path.join(screenshots, 'graph-panel.png') });
+    return;
+  }
+  const nodes = await graph.locator('g.node').count();
+  check(nodes >= 10, `the drawing has the flow's nodes (${nodes})`);
+  await message.click();
+  const selection = page.locator('.statusbar-item[id="status.editor.selection"]');
+  let text = '';
+  for (let i = 0; i < 50 && !/Ln 72, Col 4/.test(text); i++) {
+    await page.waitForTimeout(100);
+    text = (await selection.innerText().catch(() => '')).trim();
+  }
+  // the step's range, lines 64–72, is selected; the cursor (what the status bar shows) is at its end
+  check(/Ln 72, Col 4 \(\d+ selected\)/.test(text), `clicking the node selects step message (lines 64–72) in the editor (${JSON.stringify(text)})`);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(screenshots, 'graph-panel.png') });
 }
 
 async function main() {

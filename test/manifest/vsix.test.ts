@@ -24,6 +24,8 @@ describe('the .vsix (npm run package)', () => {
       'out/extension.cjs',
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
+      'out/webview/graph-panel.css',
+      'out/webview/graph-panel.js',
       'package.json',
       'packages/extension/media/walkthrough/api-key.md',
       'packages/extension/media/walkthrough/create-flow.md',

@@ -1,4 +1,4 @@
-import type { JsonValue, RunEvent } from '@baton/protocol';
+import type { JsonValue, RenderedMessage, RunEvent } from '@baton/protocol';
 import type { RunState } from './run-state.js';
 import type { BatonTests } from './test-controller.js';
 
@@ -9,6 +9,50 @@ export interface BatonApi {
   runs: BatonRunsApi;
   /** The Test Explorer's controller, `runTest` and `refresh` (test-controller.ts). */
   tests: BatonTests;
+  /** The graph panel (graph-panel.ts). */
+  graph: BatonGraphApi;
+}
+
+/**
+ * The graph panel (graph-panel.ts). The run controller calls `showRunEvent` with each event of a run it
+ * started; the panel draws the run when it shows that run's flow (a `run.started`/`run.resumed` of the drawn
+ * flow takes the overlay over; events of other runs are ignored; events naming nodes the graph does not
+ * have are counted, never fatal).
+ */
+export interface BatonGraphApi {
+  /** `baton.graph.open`: opens (or reveals) the panel beside the editor on `uri` (default: the active .flow editor). */
+  open(uri?: string, flow?: string): Promise<void>;
+  /** Draws one run event on the graph: nodes waiting/running/succeeded/failed/skipped, durations, retries, the path taken. */
+  showRunEvent(event: RunEvent): void;
+  /** Clears the run overlay. */
+  resetRun(): void;
+  /** What the panel shows (undefined when it is closed). */
+  snapshot(): GraphPanelSnapshot | undefined;
+  /** Fires when the page has handled a graph update (drawn it, or shown why not). */
+  onDidRender(listener: (rendered: RenderedMessage & { totalMs: number }) => void): { dispose(): void };
+  /** Does what clicking a node does: reveals and selects its source. @returns false when the node has no source range. */
+  reveal(id: string): Promise<boolean>;
+}
+
+/** The graph panel's state, for tests and other extensions. */
+export interface GraphPanelSnapshot {
+  uri: string | undefined;
+  flow: string | undefined;
+  flows: string[];
+  /** The ids of the last good graph's nodes. */
+  nodes: string[];
+  /** Why the latest update has no graph (`line 4: …`, `the file declares no flow`). */
+  error: string | undefined;
+  /** The node at the editor's cursor. */
+  highlighted: string | undefined;
+  /** Whether the page has sent `ready` (and is visible). */
+  ready: boolean;
+  /** The latest `rendered` answer, with `totalMs` from the edit (or open) to the drawn graph. */
+  lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
+  /** The run drawn. */
+  runId: string | undefined;
+  /** Files saved by Export SVG/PNG since activation. */
+  exports: number;
 }
 
 /**
@@ -30,6 +74,8 @@ export interface BatonRunsApi {
   get(runId: string): RunState | undefined;
   /** Fires when a run or the list changed. */
   onDidChange(listener: (run: RunState | undefined) => void): { dispose(): void };
+  /** Fires for each event of a live run (started from the editor), after the run's state took it in. */
+  onDidApplyEvent(listener: (run: RunState, event: RunEvent) => void): { dispose(): void };
   /**
    * Runs a flow with these inputs (no prompts), like `baton.flow.runWithInputs` with its third argument.
    * @returns the outcome once the process exits, or undefined when no process started (no file, prompts

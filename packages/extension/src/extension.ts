@@ -8,11 +8,13 @@
  * - `Baton: Set API Key` (api-keys.ts), keys in SecretStorage;
  * - the Test Explorer for `test` blocks and `baton.test.run` (test-controller.ts);
  * - the "Get started with Baton" walkthrough's `baton.walkthrough.createFlow` (walkthrough.ts).
+ * - `Baton: Open Graph to the Side` (graph-panel.ts): the flow's graph in a webview, live as you type.
  * @returns the {@link BatonApi} (used by the real-editor tests).
  */
 import * as vscode from 'vscode';
 import type { BatonApi } from './api.js';
 import { registerApiKeyCommand } from './api-keys.js';
+import { registerGraphPanel } from './graph-panel.js';
 import { registerLanguageClient } from './language-client.js';
 import { registerRunCommands } from './run-flow.js';
 import { registerTestController } from './test-controller.js';
@@ -33,7 +35,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     registerApiKeyCommand(context);
     const tests = registerTestController(context, client.catch(() => undefined));
     registerWalkthrough(context);
-    return { runs, tests };
+    const graph = registerGraphPanel(context, client.catch(() => undefined));
+    // Runs started from the editor light up the graph of their flow.
+    context.subscriptions.push(runs.onDidApplyEvent((_run, event) => graph.showRunEvent(event)));
+    return { runs, tests, graph };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);
     return undefined;

@@ -15,7 +15,8 @@ export async function registerLanguageClient(context: vscode.ExtensionContext): 
     ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.flow') },
     // The extension contributes its own snippets (syntaxes/baton.code-snippets): the server's would show twice.
-    initializationOptions: { keywordSnippets: false },
+    // The graph panel is here (baton.graph.open), so the server offers the "Graph" CodeLens.
+    initializationOptions: { keywordSnippets: false, graphPanel: true },
     middleware: { provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(withUriArgument) },
   };
   const client = new LanguageClient('baton', 'Baton', serverOptions, clientOptions);

@@ -82,6 +82,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
     list: () => controller.model.list(),
     get: (runId) => controller.model.get(runId),
     onDidChange: (listener) => controller.model.onDidChange(listener),
+    onDidApplyEvent: (listener) => controller.model.onDidApplyEvent(listener),
     run: (uri, flow, inputs) => controller.run(vscode.Uri.parse(uri), flow, { ask: 'none', inputs }),
     decide: (runId, task, approve) => controller.decide(runId, task, approve),
     cancel: (runId) => controller.cancel(runId),

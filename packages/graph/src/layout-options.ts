@@ -17,8 +17,14 @@ export const ROOT_LAYOUT_OPTIONS: Record<string, string> = {
   'elk.spacing.edgeNode': '14',
   'elk.spacing.edgeEdge': '10',
   'elk.spacing.edgeLabel': '4',
-  'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+  // Brandes–Köpf placement, balanced: ~10× faster than NETWORK_SIMPLEX on 500+ nodes (1,000 nodes: 20 s → < 1 s,
+  // bench/cases/graph-layout.ts) and as straight on the main path; one crossing-minimisation pass and no greedy
+  // switch (the graph follows the source's order anyway: considerModelOrder below).
+  'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+  'elk.layered.nodePlacement.bk.fixedAlignment': 'BALANCED',
   'elk.layered.nodePlacement.favorStraightEdges': 'true',
+  'elk.layered.thoroughness': '1',
+  'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
   'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
   'elk.layered.crossingMinimization.forceNodeModelOrder': 'false',
   'elk.edgeLabels.inline': 'false',

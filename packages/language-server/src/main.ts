@@ -10,6 +10,7 @@ import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.j
 import { createBatonServices } from '@baton/language';
 import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
 import { registerFlowsRequest } from './baton-flows-request.js';
+import { registerGraphRequest } from './baton-graph-request.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
@@ -23,5 +24,6 @@ shared.lsp.LanguageServer.onInitialize((params) => {
 registerFlowTestsRequest(connection, shared);
 
 registerFlowsRequest(connection, shared, Baton);
+registerGraphRequest(connection, shared, Baton);
 
 startLanguageServer(shared);

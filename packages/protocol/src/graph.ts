@@ -18,6 +18,18 @@ export interface GraphNode {
   /** The container (a `loop` node) this node is drawn inside. */
   parent?: string;
   range?: SourceRange;
+  /** What hovering the node shows, when the IR knows it (the editor panel's tooltip). */
+  tooltip?: GraphNodeTooltip;
+}
+
+/** A node's hover details: its prompt (source text of the template), what it calls, the output type. */
+export interface GraphNodeTooltip {
+  /** The prompt as written, `"Research ${input.company}"` (clipped to 400 characters). */
+  prompt?: string;
+  /** `agent Researcher`, `flow Incident`, `assignee "ops"`. */
+  target?: string;
+  /** The agent's (or sub-flow's) output type as the language writes it: `{ summary: string }`. */
+  output?: string;
 }
 
 /** An edge. `compensation` edges go from a compensating step back to what it undoes (drawn dashed). */
@@ -27,6 +39,11 @@ export interface GraphEdge {
   target: string;
   label?: string;
   kind: 'flow' | 'branch' | 'compensation' | 'loop';
+  /**
+   * On a `branch` edge: the arm it stands for, numbered as `branch.taken` events number them (if/else-if
+   * arms and cases in order, then `else`/`default`, also when the source has none).
+   */
+  branch?: number;
 }
 
 /** The graph of one flow: what `baton graph` prints and the editor panel draws. */

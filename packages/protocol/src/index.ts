@@ -6,3 +6,5 @@ export * from './types.js';
 export type * from './graph.js';
 export * from './lsp-flows.js';
 export * from './lsp-tests.js';
+export * from './lsp-graph.js';
+export * from './graph-panel.js';

@@ -83,7 +83,7 @@ describe('flow tests in the Test Explorer', () => {
 });
 
 describe('CodeLens over flows and tests', () => {
-  it('offers Run and Run with inputs… on each flow and Run test on each test, with a Uri and the name', async () => {
+  it('offers Run, Run with inputs… and Graph on each flow and Run test on each test, with a Uri and the name', async () => {
     const editor = await openFlow('tests-failing.flow');
     const uri = editor.document.uri;
     const lenses = await waitFor(async () => {
@@ -94,6 +94,7 @@ describe('CodeLens over flows and tests', () => {
     assert.deepEqual(pinned, [
       [6, 'Run', 'baton.flow.run', uri.toString(), 'Count'],
       [6, 'Run with inputs…', 'baton.flow.runWithInputs', uri.toString(), 'Count'],
+      [6, 'Graph', 'baton.graph.open', uri.toString(), 'Count'],
       [12, 'Run test', 'baton.test.run', uri.toString(), 'n is one'],
       [17, 'Run test', 'baton.test.run', uri.toString(), 'n is two'],
     ]);
@@ -105,6 +106,17 @@ describe('CodeLens over flows and tests', () => {
     const outcome = await vscode.commands.executeCommand<{ exitCode: number; last?: { type: string; outputs?: unknown } }>('baton.flow.run', uri, 'Count');
     assert.equal(outcome?.exitCode, 0);
     assert.deepEqual([outcome?.last?.type, outcome?.last?.outputs], ['run.succeeded', { n: 1 }]);
+  });
+
+  it('the Graph lens opens the graph panel on that flow', async () => {
+    const uri = workspaceFile('tests-failing.flow');
+    const api = await extensionApi<{ graph: { snapshot(): { flow?: string; nodes: string[] } | undefined } }>();
+    await vscode.commands.executeCommand('baton.graph.open', uri, 'Count');
+    const shown = await waitFor(() => {
+      const snap = api.graph.snapshot();
+      return snap?.flow === 'Count' && snap.nodes.length > 0 ? snap : undefined;
+    }, 'the graph panel showing Count');
+    assert.ok(shown.nodes.includes('Count/start'), `the flow's start node is drawn (${shown.nodes.join(', ')})`);
   });
 });
 
