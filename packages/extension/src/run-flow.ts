@@ -64,10 +64,12 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
       }
       const r = node.range;
       const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-      await vscode.window.showTextDocument(vscode.Uri.parse(node.uri), { selection: new vscode.Range(range.start, range.start), preserveFocus: true });
-      const editor = vscode.window.activeTextEditor;
-      editor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-      if (editor) editor.selection = new vscode.Selection(range.start, range.end);
+      // In the editor already showing the file, else the first column (not over the graph panel); focus stays in the view.
+      const uri = vscode.Uri.parse(node.uri);
+      const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+      const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+      const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection: range, preserveFocus: true });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }),
     vscode.commands.registerCommand('baton.runs.showEntryOutput', async (arg?: RunsViewElement) => {
       if (arg?.type !== 'entry') return;

@@ -131,7 +131,7 @@ describe('Runs from the editor', () => {
   it('selecting a step reveals its source range', async () => {
     const failed = api.runs.list().find((r) => r.flow === 'Checkout')!;
     await vscode.commands.executeCommand('baton.runs.revealEntry', { type: 'entry', runId: failed.runId, key: 'charge' });
-    const editor = await waitFor(() => vscode.window.activeTextEditor?.document.uri.path.endsWith('runs/failing.flow') && vscode.window.activeTextEditor, 'the step\'s file');
+    const editor = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('runs/failing.flow')), 'the step\'s file in an editor');
     assert.deepEqual([editor.selection.start.line, editor.selection.start.character, editor.selection.end.line], [16, 2, 19]);
   });
 });
