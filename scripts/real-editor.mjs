@@ -331,7 +331,7 @@ async function runUiCheck() {
     }
     await page.screenshot({ path: path.join(screenshots, 'runs-view.png') });
     await graphPanelCheck(page, check);
-    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png, graph-panel.png)`);
+    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png, graph-panel.png, graph-run.png)`);
   } finally {
     await context.close().catch(() => {});
     server.stop();
@@ -350,8 +350,9 @@ async function graphPanelCheck(page, check) {
   await page.keyboard.press('Control+P');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
   await page.keyboard.type('outreach.flow');
-  await page.waitForTimeout(700);
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'outreach.flow' }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
   await page.waitForTimeout(500);
   await page.keyboard.press('Control+Shift+P');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
@@ -381,6 +382,23 @@ async function graphPanelCheck(page, check) {
   check(/Ln 72, Col 4 \(\d+ selected\)/.test(text), `clicking the node selects step message (lines 64–72) in the editor (${JSON.stringify(text)})`);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(screenshots, 'graph-panel.png') });
+  // History mode: the run made above is in the panel's run picker; picking it colours the nodes it ran.
+  const runPicker = graph.locator('vscode-single-select.run-picker');
+  const listed = await runPicker.waitFor({ timeout: 15_000 }).then(() => true, () => false);
+  const runs = listed ? await runPicker.locator('vscode-option').allInnerTexts() : [];
+  check(listed && runs.length >= 2 && /waiting · /.test(runs[1]), `the graph panel's run picker lists the stored run (${JSON.stringify(runs)})`);
+  if (listed && runs.length >= 2) {
+    await runPicker.evaluate((select) => {
+      const second = select.querySelectorAll('vscode-option')[1];
+      select.value = second.getAttribute('value');
+      select.dispatchEvent(new Event('change'));
+    });
+    const research = graph.locator('g.node[data-id="Outreach/research"].run-succeeded');
+    const coloured = await research.waitFor({ timeout: 15_000 }).then(() => true, () => false);
+    check(coloured, 'picking the stored run marks its steps on the graph (research succeeded)');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(screenshots, 'graph-run.png') });
+  }
 }
 
 async function main() {

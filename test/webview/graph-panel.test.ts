@@ -186,6 +186,37 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.deepEqual(await panel.waitForPosted(is('selectFlow'), 'selectFlow'), { type: 'selectFlow', flow: 'ResearchTemplate' });
   });
 
+  it('lists stored runs in a run picker (history mode) and posts the one picked; "No run" posts none', async () => {
+    await show();
+    assert.equal(await panel.page.isVisible('vscode-single-select.run-picker'), false, 'no picker while the flow has no stored run');
+    await panel.send({
+      type: 'runHistory',
+      runs: [
+        { runId: 'run-new', status: 'failed', startedAt: '2026-11-23T11:34:00.000Z' },
+        { runId: 'run-old', status: 'succeeded', startedAt: '2026-11-22T09:00:00.000Z' },
+      ],
+      shown: 'run-new',
+    });
+    assert.equal(await panel.page.isVisible('vscode-single-select.run-picker'), true);
+    const options = await panel.page.$$eval('vscode-single-select.run-picker vscode-option', (os) => os.map((o) => [o.getAttribute('value'), o.textContent]));
+    assert.deepEqual(options.map(([value]) => value), ['', 'run-new', 'run-old']);
+    assert.equal(options[0][1], 'No run');
+    assert.match(options[1][1] ?? '', /^failed · /);
+    const pick = (value: string) =>
+      panel.page.evaluate((v) => {
+        const select = document.querySelector('vscode-single-select.run-picker') as HTMLElement & { value: string };
+        select.value = v;
+        select.dispatchEvent(new Event('change'));
+      }, value);
+    await pick('run-old');
+    assert.deepEqual(await panel.waitForPosted(is('showRun', (m) => m.runId === 'run-old'), 'showRun run-old'), { type: 'showRun', runId: 'run-old' });
+    // the host answers a pick by replaying the run's events; then "No run"
+    await panel.send({ type: 'runReset' });
+    await panel.send({ type: 'runEvent', event: { type: 'run.started', ...base('run-old'), flow: 'Outreach', inputs: {} } as RunEvent });
+    await pick('');
+    assert.deepEqual(await panel.waitForPosted(is('showRun', (m) => m.runId === undefined), 'showRun none'), { type: 'showRun' });
+  });
+
   it('says what it can for a file without flows and for a flow too large to lay out', async () => {
     const empty = await panel.update({ uri: 'file:///w/agents.flow', title: 'agents.flow', flows: [], error: 'the file declares no flow' });
     assert.equal(empty.nodes, 0);

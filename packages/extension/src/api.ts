@@ -1,4 +1,4 @@
-import type { JsonValue, RenderedMessage, RunEvent } from '@baton/protocol';
+import type { JsonValue, RenderedMessage, RunEvent, RunSummary } from '@baton/protocol';
 import type { RunState } from './run-state.js';
 import type { BatonTests } from './test-controller.js';
 
@@ -32,6 +32,11 @@ export interface BatonGraphApi {
   onDidRender(listener: (rendered: RenderedMessage & { totalMs: number }) => void): { dispose(): void };
   /** Does what clicking a node does: reveals and selects its source. @returns false when the node has no source range. */
   reveal(id: string): Promise<boolean>;
+  /**
+   * History mode: draws a stored run of the drawn flow (what picking it in the panel's run picker does);
+   * undefined clears the overlay. @returns false when its events could not be read.
+   */
+  showStoredRun(runId: string | undefined): Promise<boolean>;
 }
 
 /** The graph panel's state, for tests and other extensions. */
@@ -49,8 +54,11 @@ export interface GraphPanelSnapshot {
   ready: boolean;
   /** The latest `rendered` answer, with `totalMs` from the edit (or open) to the drawn graph. */
   lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
-  /** The run drawn. */
+  /** The run drawn (live or stored), and how many of its events were drawn. */
   runId: string | undefined;
+  runEvents: number;
+  /** The stored runs of the drawn flow in the run picker, newest first. */
+  history: string[];
   /** Files saved by Export SVG/PNG since activation. */
   exports: number;
 }
@@ -90,4 +98,11 @@ export interface BatonRunsApi {
   refresh(): Promise<void>;
   /** The status bar item's text while a run is active (undefined when hidden). */
   statusBarText(): string | undefined;
+  /**
+   * The stored runs of `flow` (of the file `file`, an absolute path, when given), newest first, at most 50 —
+   * what the graph panel's run picker lists. Rejects with the CLI's one-line message.
+   */
+  storedRuns(flow: string, file?: string): Promise<RunSummary[]>;
+  /** A stored run's events in order (`baton runs show --json`). Rejects with the CLI's one-line message. */
+  storedEvents(runId: string): Promise<RunEvent[]>;
 }

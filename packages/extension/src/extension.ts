@@ -35,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     registerApiKeyCommand(context);
     const tests = registerTestController(context, client.catch(() => undefined));
     registerWalkthrough(context);
-    const graph = registerGraphPanel(context, client.catch(() => undefined));
+    const graph = registerGraphPanel(context, client.catch(() => undefined), { list: (flow, file) => runs.storedRuns(flow, file), events: (runId) => runs.storedEvents(runId) });
     // Runs started from the editor light up the graph of their flow.
     context.subscriptions.push(runs.onDidApplyEvent((_run, event) => graph.showRunEvent(event)));
     return { runs, tests, graph };

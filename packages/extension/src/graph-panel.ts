@@ -10,6 +10,7 @@ import {
   type HostToWebviewMessage,
   type RenderedMessage,
   type RunEvent,
+  type RunSummary,
   type SourceRange,
   type WebviewToHostMessage,
 } from '@baton/protocol';
@@ -21,6 +22,17 @@ import { graphPanelHtml } from './graph-panel-html.js';
 export const GRAPH_VIEW_TYPE = 'baton.graph';
 /** Wait after the last edit before asking the language server for the graph again (ms). */
 export const GRAPH_DEBOUNCE_MS = 100;
+
+/**
+ * Where the panel finds a flow's stored runs (history mode): the run store, read through the CLI by the run
+ * controller (run-flow.ts). Both reject with the CLI's one-line message.
+ */
+export interface RunHistorySource {
+  /** The stored runs of `flow` in the file `file` (absolute path), newest first (at most 50). */
+  list(flow: string, file: string | undefined): Promise<RunSummary[]>;
+  /** A stored run's events, in order. */
+  events(runId: string): Promise<RunEvent[]>;
+}
 
 /** What the page saves with `setState` (view state only) and the serializer gets back. */
 interface SavedState {
@@ -36,8 +48,8 @@ interface SavedState {
  * draws run events. A `WebviewPanelSerializer` restores it after a reload.
  * @returns the graph API (`BatonApi.graph`), whose `showRunEvent` the run controller calls.
  */
-export function registerGraphPanel(context: vscode.ExtensionContext, client: Promise<LanguageClient | undefined>): BatonGraphApi {
-  const controller = new GraphPanelController(context, client);
+export function registerGraphPanel(context: vscode.ExtensionContext, client: Promise<LanguageClient | undefined>, history?: RunHistorySource): BatonGraphApi {
+  const controller = new GraphPanelController(context, client, history);
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('baton.graph.open', (uri?: vscode.Uri | string, flowName?: string) => controller.open(uri, flowName)),
@@ -70,10 +82,14 @@ class GraphPanelController implements vscode.Disposable {
   private lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
   private readonly renderListeners = new Set<(rendered: RenderedMessage & { totalMs: number }) => void>();
   private exportRequests = 0;
+  /** The drawn flow's stored runs (the run picker), and the flow they belong to. */
+  private history: RunSummary[] = [];
+  private historyFlow: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly client: Promise<LanguageClient | undefined>,
+    private readonly historySource?: RunHistorySource,
   ) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -102,6 +118,7 @@ class GraphPanelController implements vscode.Disposable {
       return { dispose: () => this.renderListeners.delete(listener) };
     },
     reveal: (id) => this.reveal(id),
+    showStoredRun: (runId) => this.showStoredRun(runId),
   };
 
   /** Opens the panel beside the editor (or reveals it) and follows `uri` (default: the active `.flow` editor). */
@@ -205,6 +222,7 @@ class GraphPanelController implements vscode.Disposable {
     }
     if (result.graph) this.graph = result.graph;
     else if (!result.error?.startsWith('line ')) this.graph = undefined;
+    if (this.flow !== this.historyFlow) void this.refreshHistory();
     this.lastUpdate = { type: 'graph', requestId, uri: uri.toString(), title: path.basename(uri.path), flows: result.flows, flow: result.flow, graph: result.graph, error: result.error };
     this.post(this.lastUpdate);
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
@@ -230,6 +248,48 @@ class GraphPanelController implements vscode.Disposable {
     if (!this.run || this.run.runId !== event.runId) return;
     this.run.events.push(event);
     this.post({ type: 'runEvent', event });
+    // a run that stopped is stored: the picker lists it
+    if (event.type === 'run.succeeded' || event.type === 'run.failed' || event.type === 'run.waiting' || event.type === 'run.cancelled') void this.refreshHistory();
+  }
+
+  /** Reloads the drawn flow's stored runs into the run picker. A store that cannot be read leaves the picker empty. */
+  private async refreshHistory(): Promise<void> {
+    const flow = this.flow;
+    this.historyFlow = flow;
+    if (!flow || !this.historySource) return;
+    let runs: RunSummary[];
+    try {
+      runs = await this.historySource.list(flow, this.uri?.scheme === 'file' ? this.uri.fsPath : undefined);
+    } catch {
+      runs = [];
+    }
+    if (flow !== this.flow) return; // the panel moved on meanwhile
+    this.history = runs;
+    this.post({ type: 'runHistory', runs, shown: this.run?.runId });
+  }
+
+  /**
+   * History mode: draws a stored run of the drawn flow as if it were live (its events replayed), or none.
+   * @returns false when the run's events could not be read (the reason is shown in a message).
+   */
+  private async showStoredRun(runId: string | undefined): Promise<boolean> {
+    if (!runId) {
+      this.run = undefined;
+      this.post({ type: 'runReset' });
+      return true;
+    }
+    if (!this.historySource) return false;
+    let events: RunEvent[];
+    try {
+      events = await this.historySource.events(runId);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Baton: run ${runId} could not be read: ${(error as Error).message}`);
+      return false;
+    }
+    this.run = { runId, events };
+    this.post({ type: 'runReset' });
+    for (const event of events) this.post({ type: 'runEvent', event });
+    return true;
   }
 
   /** Sends now when the page is ready; otherwise the message waits: on `ready` the page gets the current state. */
@@ -243,6 +303,7 @@ class GraphPanelController implements vscode.Disposable {
     const messages: HostToWebviewMessage[] = [];
     if (this.lastUpdate) messages.push(this.lastUpdate);
     if (this.run) messages.push({ type: 'runReset' }, ...this.run.events.map((event): HostToWebviewMessage => ({ type: 'runEvent', event })));
+    if (this.history.length > 0) messages.push({ type: 'runHistory', runs: this.history, shown: this.run?.runId });
     if (this.highlighted) messages.push({ type: 'highlight', id: this.highlighted });
     for (const m of messages) void this.panel.webview.postMessage(m);
   }
@@ -258,6 +319,9 @@ class GraphPanelController implements vscode.Disposable {
         return;
       case 'selectFlow':
         if (this.uri) this.follow(this.uri, message.flow);
+        return;
+      case 'showRun':
+        void this.showStoredRun(message.runId);
         return;
       case 'export':
         void this.save(message);
@@ -323,6 +387,8 @@ class GraphPanelController implements vscode.Disposable {
       ready: this.ready,
       lastRendered: this.lastRendered,
       runId: this.run?.runId,
+      runEvents: this.run?.events.length ?? 0,
+      history: this.history.map((r) => r.runId),
       exports: this.exportRequests,
     };
   }

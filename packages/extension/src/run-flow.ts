@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import type { JsonValue } from '@baton/protocol';
@@ -90,5 +91,10 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
     cancel: (runId) => controller.cancel(runId),
     refresh: () => controller.refresh(),
     statusBarText: () => feedback.statusBarText(),
+    storedRuns: async (flow, file) =>
+      (await controller.store.list(50))
+        .filter((r) => r.flow === flow && (!file || !r.file || path.resolve(r.file) === path.resolve(file)))
+        .map((r) => ({ runId: r.id, status: r.status, startedAt: r.startedAt })),
+    storedEvents: async (runId) => (await controller.store.show(runId)).events,
   };
 }

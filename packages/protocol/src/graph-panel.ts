@@ -14,6 +14,7 @@ export type HostToWebviewMessage =
   | HighlightMessage
   | RunEventMessage
   | RunResetMessage
+  | RunHistoryMessage
   | ExportResultMessage;
 
 /**
@@ -49,6 +50,23 @@ export interface RunResetMessage {
   type: 'runReset';
 }
 
+/** A stored run as the run picker lists it. `startedAt`: ISO 8601. */
+export interface RunSummary {
+  runId: string;
+  status: string;
+  startedAt: string;
+}
+
+/**
+ * The stored runs of the drawn flow, newest first, for the run picker (history mode), and the run drawn now
+ * (`shown`, undefined: none). Sent when the flow changes and when a run ends.
+ */
+export interface RunHistoryMessage {
+  type: 'runHistory';
+  runs: RunSummary[];
+  shown?: string;
+}
+
 /** The answer to an `export` request: where the file was saved, or why not (`cancelled`: the user closed the dialog). */
 export interface ExportResultMessage {
   type: 'exportResult';
@@ -59,7 +77,7 @@ export interface ExportResultMessage {
 }
 
 /** Messages the webview sends to the host. */
-export type WebviewToHostMessage = ReadyMessage | RevealMessage | SelectFlowMessage | ExportMessage | RenderedMessage;
+export type WebviewToHostMessage = ReadyMessage | RevealMessage | SelectFlowMessage | ShowRunMessage | ExportMessage | RenderedMessage;
 
 /** The webview's script runs and listens: the host may send now. */
 export interface ReadyMessage {
@@ -76,6 +94,12 @@ export interface RevealMessage {
 export interface SelectFlowMessage {
   type: 'selectFlow';
   flow: string;
+}
+
+/** The user picked a stored run to draw over the graph (`runId` undefined: no run). */
+export interface ShowRunMessage {
+  type: 'showRun';
+  runId?: string;
 }
 
 /**

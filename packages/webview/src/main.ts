@@ -46,6 +46,9 @@ const app = document.getElementById('app') ?? document.body;
 const toolbar = element('div', 'toolbar', { role: 'toolbar', 'aria-label': 'Graph' });
 const picker = element('vscode-single-select', 'flow-picker', { 'aria-label': 'Flow' }) as HTMLElement & { value: string };
 const title = element('span', 'title');
+// History mode: any stored run of the drawn flow, drawn like a live one. Hidden while the flow has none.
+const runPicker = element('vscode-single-select', 'run-picker', { 'aria-label': 'Run' }) as HTMLElement & { value: string };
+runPicker.hidden = true;
 const spacer = element('span', 'spacer');
 const status = element('span', 'status', { role: 'status', 'aria-live': 'polite' });
 const button = (label: string, text: string, action: () => void): HTMLElement => {
@@ -67,6 +70,7 @@ picker.hidden = true;
 toolbar.append(
   picker,
   title,
+  runPicker,
   spacer,
   status,
   button('Zoom out', '−', () => view.zoomBy(1 / 1.25)),
@@ -79,6 +83,10 @@ toolbar.append(
 app.append(toolbar, banner, message, canvas);
 picker.addEventListener('change', () => {
   if (picker.value && picker.value !== state.flow) post({ type: 'selectFlow', flow: picker.value });
+});
+runPicker.addEventListener('change', () => {
+  const runId = runPicker.value || undefined;
+  if (runId !== state.overlay.runId) post({ type: 'showRun', runId });
 });
 
 // ---- state --------------------------------------------------------------------------------------------
@@ -121,6 +129,9 @@ function handle(msg: HostToWebviewMessage): void {
       state.overlay.clear();
       view.applyOverlay(state.overlay);
       showRunStatus();
+      return;
+    case 'runHistory':
+      setRuns(msg.runs, msg.shown);
       return;
     case 'exportResult': {
       const format = exports.get(msg.requestId) ?? 'the drawing';
@@ -239,6 +250,23 @@ function setFlows(flows: string[], flow: string | undefined): void {
   }
   picker.hidden = flows.length < 2;
   if (flow) picker.value = flow;
+}
+
+/** The run picker: "No run" and the flow's stored runs, newest first (`failed · 23 Nov, 11:34`). */
+function setRuns(runs: { runId: string; status: string; startedAt: string }[], shown: string | undefined): void {
+  const none = element('vscode-option', '', { value: '' });
+  none.textContent = 'No run';
+  runPicker.replaceChildren(
+    none,
+    ...runs.map((r) => {
+      const option = element('vscode-option', '', { value: r.runId, title: r.runId });
+      const when = new Date(r.startedAt);
+      option.textContent = `${r.status} · ${Number.isNaN(when.getTime()) ? r.startedAt : when.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
+      return option;
+    }),
+  );
+  runPicker.hidden = runs.length === 0;
+  runPicker.value = shown ?? '';
 }
 
 function showBanner(text: string): void {

@@ -26,6 +26,8 @@ interface Snapshot {
   ready: boolean;
   lastRendered?: Rendered;
   runId?: string;
+  runEvents: number;
+  history: string[];
 }
 interface Api {
   graph: {
@@ -34,6 +36,7 @@ interface Api {
     reveal(id: string): Promise<boolean>;
     showRunEvent(event: unknown): void;
     onDidRender(listener: (r: Rendered) => void): { dispose(): void };
+    showStoredRun(runId: string | undefined): Promise<boolean>;
   };
 }
 
@@ -127,6 +130,25 @@ describe('the graph panel in VS Code', () => {
     assert.equal(outcome?.exitCode, 0);
     assert.ok(outcome?.runId);
     assert.equal(api.graph.snapshot()?.runId, outcome.runId);
+  });
+
+  it('lists the flow’s stored runs (history mode) and draws a picked one from its stored events', async () => {
+    const editor = await openFlow('outreach.flow');
+    await waitFor(() => api.graph.snapshot()?.flow === 'Outreach', 'the panel to show Outreach');
+    const first = await vscode.commands.executeCommand<{ runId?: string }>('baton.flow.run', editor.document.uri);
+    const second = await vscode.commands.executeCommand<{ runId?: string }>('baton.flow.run', editor.document.uri);
+    assert.ok(first?.runId && second?.runId);
+    const history = await waitFor(() => {
+      const listed = api.graph.snapshot()?.history ?? [];
+      return listed.includes(first.runId!) && listed.includes(second.runId!) ? listed : undefined;
+    }, 'both runs in the run picker');
+    assert.ok(history.indexOf(second.runId!) < history.indexOf(first.runId!), 'newest first');
+    assert.equal(await api.graph.showStoredRun(first.runId), true);
+    const shown = api.graph.snapshot()!;
+    assert.equal(shown.runId, first.runId, 'the picked run is drawn');
+    assert.ok(shown.runEvents >= 8, `its stored events are replayed (${shown.runEvents})`);
+    assert.equal(await api.graph.showStoredRun(undefined), true);
+    assert.equal(api.graph.snapshot()?.runId, undefined, '"No run" clears the overlay');
   });
 
   it('says the file declares no flow for a file of agents only', async () => {
