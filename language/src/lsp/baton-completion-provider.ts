@@ -1,7 +1,9 @@
-import type { AstNodeDescription, ReferenceInfo, Stream } from 'langium';
+import type { AstNodeDescription, LangiumDocument, ReferenceInfo, Stream } from 'langium';
 import { AstUtils, GrammarAST as Grammar } from 'langium';
-import { type CompletionAcceptor, type CompletionContext, DefaultCompletionProvider, type NextFeature } from 'langium/lsp';
-import { CompletionItemKind, InsertTextFormat } from 'vscode-languageserver';
+import { type CompletionAcceptor, type CompletionBacktrackingInformation, type CompletionContext, DefaultCompletionProvider, type NextFeature } from 'langium/lsp';
+import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionList, type CompletionParams } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
@@ -28,6 +30,44 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   constructor(services: BatonServices) {
     super(services);
     this.flowChecks = services.validation.BatonFlowChecks;
+  }
+
+  /** The current request's text with list elements blanked (see completionText), while it runs. */
+  private reduced: { text: string; reduced: string } | undefined;
+
+  override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
+    const reduced = this.completionParseText(document, document.textDocument.offsetAt(params.position));
+    this.reduced = reduced === undefined ? undefined : { text: document.textDocument.getText(), reduced };
+    try {
+      return await super.getCompletion(document, params, cancelToken);
+    } finally {
+      this.reduced = undefined;
+    }
+  }
+
+  /**
+   * The text completion tokenizes and parses (see completionText): the document's text with list elements
+   * that cannot change the result blanked; undefined to read the text as it is.
+   */
+  protected completionParseText(document: LangiumDocument, offset: number): string | undefined {
+    return completionText(document, offset);
+  }
+
+  /** Langium's, on the reduced text: the same features, without re-parsing thousands of statements. */
+  protected override findFeaturesAt(document: TextDocument, offset: number): NextFeature[] {
+    const reduced = this.reduced;
+    if (!reduced || document.getText() !== reduced.text) return super.findFeaturesAt(document, offset);
+    const view: Pick<TextDocument, 'getText' | 'positionAt' | 'offsetAt'> = {
+      getText: (range) => (range ? reduced.reduced.slice(document.offsetAt(range.start), document.offsetAt(range.end)) : reduced.reduced),
+      positionAt: (o) => document.positionAt(o),
+      offsetAt: (p) => document.offsetAt(p),
+    };
+    return super.findFeaturesAt(view as TextDocument, offset);
+  }
+
+  protected override backtrackToAnyToken(text: string, offset: number): CompletionBacktrackingInformation {
+    const reduced = this.reduced;
+    return super.backtrackToAnyToken(reduced && text === reduced.text ? reduced.reduced : text, offset);
   }
 
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
