@@ -17,6 +17,7 @@ import { BatonDocumentValidator } from './baton-document-validator.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
+import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
@@ -60,6 +61,9 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),
+  },
+  documentation: {
+    CommentProvider: (services) => new BatonCommentProvider(services),
   },
   lsp: {
     HoverProvider: (services) => new BatonHoverProvider(services),
