@@ -7,6 +7,7 @@ import {
   type LangiumServices,
   type LangiumSharedServices,
   type PartialLangiumServices,
+  type PartialLangiumSharedServices,
 } from 'langium/lsp';
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
@@ -18,6 +19,7 @@ import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
+import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
@@ -83,17 +85,19 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
  * @param context `fileSystemProvider` (e.g. `NodeFileSystem` from `langium/node`) and, in the language
  *   server, `connection`.
  * @param options `batch: true` for one-shot tools (the CLI): the cross-reference index that only
- *   find-references and rename need is not built, which saves ~7% of a check.
+ *   find-references and rename need is not built, which saves ~7% of a check. Otherwise that index is
+ *   built when first read (BatonIndexManager), not on every build.
  */
 export function createBatonServices(context: DefaultSharedModuleContext, options: { batch?: boolean } = {}): {
   shared: LangiumSharedServices;
   Baton: BatonServices;
 } {
-  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule);
-  const batchModule: Module<BatonServices, PartialLangiumServices> = options.batch
+  const sharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = options.batch ? {} : { workspace: { IndexManager: (services) => new BatonIndexManager(services) } };
+  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, sharedModule);
+  const referencesModule: Module<BatonServices, PartialLangiumServices> = options.batch
     ? { workspace: { ReferenceDescriptionProvider: () => ({ createDescriptions: async () => [] }) } }
-    : {};
-  const Baton = inject(createDefaultModule({ shared }), BatonGeneratedModule, BatonModule, batchModule);
+    : { workspace: { ReferenceDescriptionProvider: (services) => new BatonReferenceDescriptionProvider(services) } };
+  const Baton = inject(createDefaultModule({ shared }), BatonGeneratedModule, BatonModule, referencesModule);
   shared.ServiceRegistry.register(Baton);
   registerValidationChecks(Baton);
   return { shared, Baton };
