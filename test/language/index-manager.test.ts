@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AstUtils, DocumentState, EmptyFileSystem, TextDocument, URI, type LangiumDocument } from 'langium';
-import { createBatonServices, BatonReferenceDescriptionProvider, type BatonServices } from '@baton/language';
+import { createBatonServices, type BatonReferenceDescriptionProvider, type BatonServices } from '@baton/language';
 import * as ast from '../../language/src/generated/ast.js';
 
 const AGENTS = 'agent Intake { stub: "ok" }\nagent Notifier { stub: "sent" }\n';
