@@ -37,16 +37,18 @@ export function previousCstNode(node: CstNode): CstNode | undefined {
   return undefined;
 }
 
-/** Per CST container (a parse never changes its CST afterwards): each child's index among its siblings. */
+/**
+ * Per CST container: each child's index among its siblings, built on first use. A document update may
+ * replace one child in place (BatonDocumentFactory), so an answer is checked and the index rebuilt when stale.
+ */
 const siblingIndexes = new WeakMap<readonly CstNode[], Map<CstNode, number>>();
 
 function indexOfSibling(siblings: readonly CstNode[], node: CstNode): number {
-  let indexes = siblingIndexes.get(siblings);
-  if (!indexes) {
-    indexes = new Map();
-    for (let i = siblings.length - 1; i >= 0; i--) indexes.set(siblings[i], i); // the first index of each, as indexOf
-    siblingIndexes.set(siblings, indexes);
-  }
+  const known = siblingIndexes.get(siblings)?.get(node);
+  if (known !== undefined && siblings[known] === node) return known;
+  const indexes = new Map<CstNode, number>();
+  for (let i = siblings.length - 1; i >= 0; i--) indexes.set(siblings[i], i); // the first index of each, as indexOf
+  siblingIndexes.set(siblings, indexes);
   return indexes.get(node) ?? -1;
 }
 

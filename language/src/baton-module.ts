@@ -20,6 +20,7 @@ import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
+import { BatonDocumentFactory } from './baton-document-factory.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
@@ -92,7 +93,12 @@ export function createBatonServices(context: DefaultSharedModuleContext, options
   shared: LangiumSharedServices;
   Baton: BatonServices;
 } {
-  const sharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = options.batch ? {} : { workspace: { IndexManager: (services) => new BatonIndexManager(services) } };
+  const sharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+    workspace: {
+      LangiumDocumentFactory: (services) => new BatonDocumentFactory(services),
+      ...(options.batch ? {} : { IndexManager: (services: LangiumSharedServices) => new BatonIndexManager(services) }),
+    },
+  };
   const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, sharedModule);
   const referencesModule: Module<BatonServices, PartialLangiumServices> = options.batch
     ? { workspace: { ReferenceDescriptionProvider: () => ({ createDescriptions: async () => [] }) } }

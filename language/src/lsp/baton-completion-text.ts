@@ -84,16 +84,19 @@ interface ListSpans {
   firstTokenEnd: number[];
 }
 
-/** Per AST list (a parse never changes its AST afterwards; `null`: a list with separators). */
-const spansOfList = new WeakMap<readonly AstNode[], ListSpans | null>();
+/**
+ * Per AST list and the text it was parsed from (`null`: a list with separators). A document update may
+ * re-parse one element in place (BatonDocumentFactory), which changes the text, so the text is the key too.
+ */
+const spansOfList = new WeakMap<readonly AstNode[], { text: string; spans: ListSpans | null }>();
 
 function listSpans(text: string, elements: readonly AstNode[]): ListSpans | undefined {
-  let spans = spansOfList.get(elements);
-  if (spans === undefined) {
-    spans = computeSpans(text, elements);
-    spansOfList.set(elements, spans);
+  let entry = spansOfList.get(elements);
+  if (entry?.text !== text) {
+    entry = { text, spans: computeSpans(text, elements) };
+    spansOfList.set(elements, entry);
   }
-  return spans ?? undefined;
+  return entry.spans ?? undefined;
 }
 
 function computeSpans(text: string, elements: readonly AstNode[]): ListSpans | null {
