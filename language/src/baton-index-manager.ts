@@ -1,5 +1,6 @@
 import type { AstNode, LangiumDocument, ReferenceDescription, Stream, URI } from 'langium';
-import { AstUtils, DefaultIndexManager, DefaultReferenceDescriptionProvider } from 'langium';
+import { DefaultIndexManager, DefaultReferenceDescriptionProvider } from 'langium';
+import { forEachAstNode, forEachReference } from './baton-ast-walk.js';
 import type { CancellationToken } from 'vscode-languageserver';
 
 /** Langium's reference descriptions, also computed synchronously (for BatonIndexManager). */
@@ -7,11 +8,11 @@ export class BatonReferenceDescriptionProvider extends DefaultReferenceDescripti
   /** The same descriptions as `createDescriptions`, at once. */
   createDescriptionsNow(document: LangiumDocument): ReferenceDescription[] {
     const descriptions: ReferenceDescription[] = [];
-    for (const node of AstUtils.streamAst(document.parseResult.value)) {
-      AstUtils.streamReferences(node).forEach((info) => {
+    forEachAstNode(document.parseResult.value, (node) => {
+      forEachReference(node, (info) => {
         if (!info.reference.error) descriptions.push(...this.createInfoDescriptions(info));
       });
-    }
+    });
     return descriptions;
   }
 }

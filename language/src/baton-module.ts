@@ -14,6 +14,7 @@ import { BatonTokenBuilder } from './baton-token-builder.js';
 import { BatonValueConverter } from './baton-value-converter.js';
 import { BatonScopeComputation } from './baton-scope-computation.js';
 import { BatonScopeProvider } from './baton-scope-provider.js';
+import { BatonLinker } from './baton-linker.js';
 import { BatonDocumentValidator } from './baton-document-validator.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
@@ -56,6 +57,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   references: {
     ScopeComputation: (services) => new BatonScopeComputation(services),
     ScopeProvider: (services) => new BatonScopeProvider(services),
+    Linker: (services) => new BatonLinker(services),
   },
   validation: {
     DocumentValidator: (services) => new BatonDocumentValidator(services),
