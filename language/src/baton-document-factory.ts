@@ -62,7 +62,7 @@ export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
     if (oldNode.$cstNode !== old || !oldNode.$container || !old.container) return false;
     const oldEnd = { offset: old.end, ...old.range.end };
     const replacement = spliceElement(old, oldNode, sub.value, subRoot as CompositeCstNodeImpl);
-    shiftAfter(root, replacement, oldEnd, delta);
+    shiftAfter(replacement, oldEnd, delta);
     (root as unknown as { _text: string })._text = text;
     document.parseResult = { ...result, value: result.value } satisfies ParseResult;
     return true;
@@ -138,23 +138,31 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
 
 /**
  * Moves every CST leaf after the replaced element (which ended at `oldEnd`) by `delta` characters and by
- * the lines the edit added or removed, and drops the cached ranges of composite nodes.
+ * the lines the edit added or removed, and drops the cached ranges of the composite nodes that changed:
+ * the element's ancestors and everything after it. Nodes before the element are untouched.
  */
-function shiftAfter(root: CstNode, replacement: CompositeCstNodeImpl, oldEnd: { offset: number; line: number; character: number }, delta: number): void {
+function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number; line: number; character: number }, delta: number): void {
   const newEnd = replacement.range.end;
   const lineDelta = newEnd.line - oldEnd.line;
   const shift = (p: { line: number; character: number }) => (p.line === oldEnd.line ? { line: newEnd.line, character: p.character - oldEnd.character + newEnd.character } : { line: p.line + lineDelta, character: p.character });
-  walk(root, (n) => {
-    if (n === replacement) return false;
-    if (isCompositeCstNode(n)) {
-      (n as unknown as { _rangeCache?: Range })._rangeCache = undefined;
-    } else if (n.offset >= oldEnd.offset) {
-      const leaf = n as unknown as { _offset: number; _range: Range };
-      leaf._offset += delta;
-      leaf._range = { start: shift(leaf._range.start), end: shift(leaf._range.end) };
+  const stack: CstNode[] = [];
+  let child: CstNode = replacement;
+  for (let parent = replacement.container; parent; child = parent, parent = parent.container) {
+    (parent as unknown as { _rangeCache?: Range })._rangeCache = undefined;
+    const siblings = parent.content;
+    for (let i = siblings.indexOf(child) + 1; i < siblings.length; i++) stack.push(siblings[i]);
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (isCompositeCstNode(node)) {
+        (node as unknown as { _rangeCache?: Range })._rangeCache = undefined;
+        for (const c of node.content) stack.push(c);
+      } else {
+        const leaf = node as unknown as { _offset: number; _range: Range };
+        leaf._offset += delta;
+        leaf._range = { start: shift(leaf._range.start), end: shift(leaf._range.end) };
+      }
     }
-    return true;
-  });
+  }
 }
 
 /** Visits `node` and its descendants, depth first; `visit` returning false skips a node's children. */
