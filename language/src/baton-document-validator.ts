@@ -3,6 +3,7 @@ import type { AstNode, LangiumDocument, ParseResult, ReferenceInfo, ValidationAc
 import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { astNodes, documentNodes } from './baton-ast-walk.js';
+import { BatonValidationRegistry } from './baton-validation-registry.js';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
@@ -31,7 +32,8 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     for (let i = 0; i < nodes.length; i++) {
       if (cancelToken && (i & 255) === 255) await interruptAndCheck(cancelToken);
       const node = nodes[i];
-      for (const check of this.validationRegistry.getChecks(node.$type, options.categories)) {
+      const checks = this.validationRegistry instanceof BatonValidationRegistry ? this.validationRegistry.checksOf(node.$type, options.categories) : this.validationRegistry.getChecks(node.$type, options.categories);
+      for (const check of checks) {
         const result = check(node, acceptor, cancelToken!) as unknown;
         if (result instanceof Promise) await result;
       }

@@ -16,6 +16,7 @@ import { BatonScopeComputation } from './baton-scope-computation.js';
 import { BatonScopeProvider } from './baton-scope-provider.js';
 import { BatonLinker } from './baton-linker.js';
 import { BatonDocumentValidator } from './baton-document-validator.js';
+import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
@@ -61,6 +62,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
   validation: {
     DocumentValidator: (services) => new BatonDocumentValidator(services),
+    ValidationRegistry: (services) => new BatonValidationRegistry(services),
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
   },
