@@ -159,7 +159,9 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
       } else {
         const leaf = node as unknown as { _offset: number; _range: Range };
         leaf._offset += delta;
-        leaf._range = { start: shift(leaf._range.start), end: shift(leaf._range.end) };
+        // positions change only on the edit's last line, or everywhere after it when lines were added or removed
+        const r = leaf._range;
+        if (lineDelta !== 0 || r.start.line === oldEnd.line || r.end.line === oldEnd.line) leaf._range = { start: shift(r.start), end: shift(r.end) };
       }
     }
   }

@@ -16,6 +16,8 @@ export class BatonScopeComputation extends DefaultScopeComputation {
     const nodes = documentNodes(document.parseResult.value);
     for (let i = 1; i < nodes.length; i++) {
       if (cancelToken && (i & 255) === 0) await interruptAndCheck(cancelToken);
+      // only named nodes are symbols (Langium's NameProvider: a string `name`); most nodes are not
+      if (typeof (nodes[i] as { name?: unknown }).name !== 'string') continue;
       this.addLocalSymbol(nodes[i], document, symbols);
     }
     return symbols;

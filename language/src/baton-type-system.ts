@@ -20,7 +20,8 @@ const field = (name: string, type: TypeRef, optional = false) => ({ name, type, 
  * and operators. Unknown is `any`, which never causes an error. Results are cached per node.
  */
 export class BatonTypeSystem {
-  private readonly cache = new WeakMap<AstNode, TypeRef>();
+  /** Per node (a Map, not a WeakMap: an instance lives for one check or request, and ephemerons are costly to collect). */
+  private readonly cache = new Map<AstNode, TypeRef>();
   private readonly inProgress = new Set<AstNode>();
 
   /** The inferred type of an expression. */
