@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { EmptyFileSystem, URI, type ValidationAcceptor } from 'langium';
+import { EmptyFileSystem, URI, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import type { BatonAstType } from '../../language/src/generated/ast.js';
 import { createBatonServices } from '@baton/language';
 
 /** A file checked with one extra check on agents, as Langium registers checks. */
 async function checkWith(check: (node: unknown, accept: ValidationAcceptor) => void | Promise<void>): Promise<string[]> {
   const own = createBatonServices(EmptyFileSystem);
-  own.Baton.validation.ValidationRegistry.register({ AgentDecl: check });
+  own.Baton.validation.ValidationRegistry.register<BatonAstType>({ AgentDecl: check } as ValidationChecks<BatonAstType>);
   const document = own.shared.workspace.LangiumDocumentFactory.fromString('agent A { stub: "a" }\nflow F {\n  step a: A\n}\n', URI.parse('file:///registry/main.flow'));
   own.shared.workspace.LangiumDocuments.addDocument(document);
   const errors = console.error;
@@ -37,7 +38,7 @@ describe('validation registry (checks without promises)', () => {
     const own = createBatonServices(EmptyFileSystem);
     const registry = own.Baton.validation.ValidationRegistry;
     const before = registry.getChecks('AgentDecl').count();
-    registry.register({ AgentDecl: () => undefined });
+    registry.register<BatonAstType>({ AgentDecl: () => undefined });
     assert.equal(registry.getChecks('AgentDecl').count(), before + 1);
   });
 });
