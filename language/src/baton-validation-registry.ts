@@ -10,8 +10,9 @@ import type { CancellationToken } from 'vscode-languageserver';
  * 5,000-step flow (~45,000 nodes) that wrapping was ~25 ms of every re-check.
  */
 export class BatonValidationRegistry extends ValidationRegistry {
-  /** `<type>|<categories>` → the checks, until a check is registered. */
-  private readonly checksByType = new Map<string, ValidationCheck[]>();
+  /** Per categories array (one per validation run; `all` without one): node type → its checks, until a check is registered. */
+  private checksByCategories = new WeakMap<readonly ValidationCategory[], Map<string, ValidationCheck[]>>();
+  private allChecks = new Map<string, ValidationCheck[]>();
 
   protected override wrapValidationException(check: ValidationCheck, thisObj: unknown): ValidationCheck {
     return (node: AstNode, accept: ValidationAcceptor, cancelToken: CancellationToken): MaybePromise<void> => {
@@ -29,7 +30,8 @@ export class BatonValidationRegistry extends ValidationRegistry {
   }
 
   protected override addEntry(type: string, entry: Parameters<ValidationRegistry['addEntry']>[1]): void {
-    this.checksByType.clear();
+    this.checksByCategories = new WeakMap();
+    this.allChecks = new Map();
     super.addEntry(type, entry);
   }
 
@@ -39,11 +41,15 @@ export class BatonValidationRegistry extends ValidationRegistry {
 
   /** The checks of a node type (and of every node), as an array. */
   checksOf(type: string, categories?: ValidationCategory[]): readonly ValidationCheck[] {
-    const key = categories ? `${type}|${categories.join(',')}` : type;
-    let checks = this.checksByType.get(key);
+    let byType = categories ? this.checksByCategories.get(categories) : this.allChecks;
+    if (!byType) {
+      byType = new Map();
+      this.checksByCategories.set(categories!, byType);
+    }
+    let checks = byType.get(type);
     if (!checks) {
       checks = super.getChecks(type, categories).toArray();
-      this.checksByType.set(key, checks);
+      byType.set(type, checks);
     }
     return checks;
   }
