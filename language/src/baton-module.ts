@@ -23,6 +23,7 @@ import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
 import { BatonDocumentFactory } from './baton-document-factory.js';
+import { BatonAstNodeDescriptionProvider } from './baton-ast-descriptions.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
@@ -68,6 +69,9 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),
+  },
+  workspace: {
+    AstNodeDescriptionProvider: (services) => new BatonAstNodeDescriptionProvider(services),
   },
   documentation: {
     CommentProvider: (services) => new BatonCommentProvider(services),
