@@ -153,9 +153,10 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
     for (let i = siblings.indexOf(child) + 1; i < siblings.length; i++) stack.push(siblings[i]);
     while (stack.length > 0) {
       const node = stack.pop()!;
-      if (isCompositeCstNode(node)) {
+      const content = (node as { content?: CstNode[] }).content; // composite nodes have content, leaves none
+      if (content !== undefined) {
         (node as unknown as { _rangeCache?: Range })._rangeCache = undefined;
-        for (const c of node.content) stack.push(c);
+        for (let i = 0; i < content.length; i++) stack.push(content[i]);
       } else {
         const leaf = node as unknown as { _offset: number; _range: Range };
         leaf._offset += delta;
