@@ -23,13 +23,13 @@ export default tseslint.config(
       'no-new-func': 'error',
     },
   },
-  { files: ['packages/runtime/**/*.ts', 'packages/protocol/**/*.ts', 'packages/graph/**/*.ts'], rules: noEditorImports },
+  { files: ['packages/runtime/**/*.ts', 'packages/protocol/**/*.ts', 'packages/graph/**/*.ts', 'packages/webview/**/*.ts'], rules: noEditorImports },
   {
     files: ['language/**/*.ts', 'packages/cli/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only packages/extension may import vscode.' }] }] },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
   },
 );

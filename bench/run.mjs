@@ -67,6 +67,9 @@ record(runCase('baton-runtime.ts', ['parallel', 1000], { tsx: true }));
 record(runCase('langgraph.mjs', ['chain', 1000]));
 record(runCase('langgraph.mjs', ['fanout', 1000]));
 
+console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
+record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));
+
 console.log('\nChecker (cold `baton check` of a generated file, bundled CLI):');
 for (const steps of [1000, 5000]) record(runCase('checker.mjs', [steps]));
 

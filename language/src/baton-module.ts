@@ -31,6 +31,13 @@ import { BatonCodeActionProvider } from './lsp/baton-code-action-provider.js';
 import { BatonFormatter } from './lsp/baton-formatter.js';
 import { BatonSignatureHelpProvider } from './lsp/baton-signature-help-provider.js';
 import { BatonSemanticTokenProvider } from './lsp/baton-semantic-token-provider.js';
+import { BatonCodeLensProvider } from './lsp/baton-code-lens-provider.js';
+import { BatonClientOptions } from './baton-client-options.js';
+import { BatonReferences } from './baton-references.js';
+import { BatonRenameProvider } from './lsp/baton-rename-provider.js';
+import { BatonDocumentSymbolProvider } from './lsp/baton-document-symbol-provider.js';
+import { BatonFoldingRangeProvider } from './lsp/baton-folding-range-provider.js';
+import { BatonNodeKindProvider } from './lsp/baton-node-kind-provider.js';
 
 /** Services Baton adds to Langium's. */
 export type BatonAddedServices = {
@@ -44,6 +51,8 @@ export type BatonAddedServices = {
   baton: {
     /** The folder imports may not leave (set by the CLI loader or the language server). */
     WorkspaceRoot: BatonWorkspaceRoot;
+    /** What the connected editor supports (LSP `initializationOptions`); defaults when there is none. */
+    ClientOptions: BatonClientOptions;
   };
 };
 
@@ -60,6 +69,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     ScopeComputation: (services) => new BatonScopeComputation(services),
     ScopeProvider: (services) => new BatonScopeProvider(services),
     Linker: (services) => new BatonLinker(services),
+    References: (services) => new BatonReferences(services),
   },
   validation: {
     DocumentValidator: (services) => new BatonDocumentValidator(services),
@@ -83,9 +93,21 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     Formatter: () => new BatonFormatter(),
     SignatureHelp: () => new BatonSignatureHelpProvider(),
     SemanticTokenProvider: (services) => new BatonSemanticTokenProvider(services),
+    CodeLensProvider: (services) => new BatonCodeLensProvider(services),
+    RenameProvider: (services) => new BatonRenameProvider(services),
+    DocumentSymbolProvider: (services) => new BatonDocumentSymbolProvider(services),
+    FoldingRangeProvider: () => new BatonFoldingRangeProvider(),
   },
   baton: {
     WorkspaceRoot: () => new BatonWorkspaceRoot(),
+    ClientOptions: () => new BatonClientOptions(),
+  },
+};
+
+/** Baton's shared services over Langium's: symbol and completion kinds per declaration type. */
+export const BatonSharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+  lsp: {
+    NodeKindProvider: () => new BatonNodeKindProvider(),
   },
 };
 
@@ -107,7 +129,7 @@ export function createBatonServices(context: DefaultSharedModuleContext, options
       ...(options.batch ? {} : { IndexManager: (services: LangiumSharedServices) => new BatonIndexManager(services) }),
     },
   };
-  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, sharedModule);
+  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, BatonSharedModule, sharedModule);
   const referencesModule: Module<BatonServices, PartialLangiumServices> = options.batch
     ? { workspace: { ReferenceDescriptionProvider: () => ({ createDescriptions: async () => [] }) } }
     : { workspace: { ReferenceDescriptionProvider: (services) => new BatonReferenceDescriptionProvider(services) } };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
 
@@ -149,11 +149,62 @@ describe('baton test, graph and help', () => {
     writeFileSync(path.join(ws.dir, 't.flow'), 'agent A { stub: { n: 1 } output: { n: number } }\nflow F {\n  output n: number\n  step s: A\n  set output.n = s.output.n\n}\ntest "n is two" {\n  flow: F\n  expect: output.n == 2\n}\ntest "n is one" {\n  flow: F\n  expect: output.n == 1\n}\n');
     const r = baton(['test', 't.flow'], { cwd: ws.dir });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /✗ n is two\n\s+expected output\.n == 2; the run succeeded/);
+    assert.match(r.stdout, /✗ n is two\n\s+expected output\.n == 2 \(output\.n is 1\); the run succeeded\n\s+at t\.flow:9:11$/m);
     assert.match(r.stdout, /^1 passed, 1 failed$/m);
   });
 
-  it('prints Mermaid, DOT and JSON graphs, and refuses svg for now (exit 2)', () => {
+  const TWO_TESTS = 'agent A { stub: { n: 1 } output: { n: number } }\nflow F {\n  output n: number\n  step s: A\n  set output.n = s.output.n\n}\ntest "n is two" {\n  flow: F\n  expect: status == "succeeded" && output.n == 2\n}\ntest "n is one" {\n  flow: F\n  expect: output.n == 1\n}\n';
+
+  it('--json gives each test its range and line, and a failing one the range and value of the first false expectation', () => {
+    writeFileSync(path.join(ws.dir, 't.flow'), TWO_TESTS);
+    const r = baton(['test', 't.flow', '--json'], { cwd: ws.dir });
+    assert.equal(r.code, 1);
+    const file = path.join(ws.dir, 't.flow');
+    const results = JSON.parse(r.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      results.map(({ durationMs, runId, ...rest }) => (assert.equal(typeof durationMs, 'number'), assert.equal(typeof runId, 'string'), rest)),
+      [
+        {
+          name: 'n is two',
+          flow: 'F',
+          passed: false,
+          status: 'succeeded',
+          file,
+          line: 7,
+          range: { file, start: { line: 7, column: 1 }, end: { line: 10, column: 2 } },
+          message: 'expected output.n == 2 (output.n is 1); the run succeeded',
+          failedExpectation: {
+            text: 'output.n == 2',
+            range: { file, start: { line: 9, column: 36 }, end: { line: 9, column: 49 } },
+            actual: { text: 'output.n', value: 1 },
+          },
+        },
+        { name: 'n is one', flow: 'F', passed: true, status: 'succeeded', file, line: 11, range: { file, start: { line: 11, column: 1 }, end: { line: 14, column: 2 } } },
+      ],
+    );
+  });
+
+  it('--test runs only the tests with exactly those names', () => {
+    writeFileSync(path.join(ws.dir, 't.flow'), TWO_TESTS);
+    const one = baton(['test', 't.flow', '--test', 'n is one', '--json'], { cwd: ws.dir });
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual((JSON.parse(one.stdout) as { name: string }[]).map((t) => t.name), ['n is one']);
+    const both = baton(['test', 't.flow', 'examples/dispatcher.flow', '--test', 'n is two', '--test', 'a project gets a plan'], { cwd: ws.dir });
+    assert.equal(both.code, 1);
+    assert.match(both.stdout, /✗ n is two/);
+    assert.match(both.stdout, /✓ a project gets a plan/);
+    assert.match(both.stdout, /^1 passed, 1 failed$/m);
+  });
+
+  it('--test with a name no file declares is a usage error (exit 2) naming it, and runs nothing', () => {
+    writeFileSync(path.join(ws.dir, 't.flow'), TWO_TESTS);
+    const r = baton(['test', 't.flow', '--test', 'n is one', '--test', 'n is'], { cwd: ws.dir });
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim(), 'baton: --test "n is": no test with this name in t.flow');
+  });
+
+  it('prints Mermaid, DOT, JSON and SVG graphs', () => {
     const mermaid = baton(['graph', 'examples/incident-saga.flow', '--format', 'mermaid'], { cwd: ws.dir });
     assert.equal(mermaid.code, 0);
     assert.match(mermaid.stdout, /^flowchart TD/);
@@ -162,9 +213,13 @@ describe('baton test, graph and help', () => {
     assert.match(dot.stdout, /^digraph "IncidentSaga" \{/);
     const json = JSON.parse(baton(['graph', 'examples/incident-saga.flow', '--format', 'json'], { cwd: ws.dir }).stdout) as { nodes: { id: string }[] };
     assert.ok(json.nodes.some((n) => n.id === 'IncidentSaga/rollback'));
-    const svg = baton(['graph', 'examples/incident-saga.flow', '--format', 'svg'], { cwd: ws.dir });
-    assert.equal(svg.code, 2);
-    assert.match(svg.stderr, /--format svg is not available yet/);
+    const svg = baton(['graph', 'examples/incident-saga.flow', '--format', 'svg', '-o', 'saga.svg'], { cwd: ws.dir });
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(svg.stderr, /Wrote the svg graph of IncidentSaga to saga\.svg/);
+    const text = readFileSync(path.join(ws.dir, 'saga.svg'), 'utf8');
+    assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(text, /<g class="node kind-step" data-id="IncidentSaga\/rollback"/);
+    assert.match(text, /<g class="edge edge-compensation"/);
   });
 
   it('shows --help for every command with exit 0', () => {

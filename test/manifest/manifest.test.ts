@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +42,40 @@ describe('the extension manifest (root package.json)', () => {
   });
 
   it('every contributed command is registered by the extension', () => {
-    const sources = ['extension.ts', 'run-flow.ts', 'language-client.ts'].map((f) => readFileSync(path.join(ROOT, 'packages', 'extension', 'src', f), 'utf8')).join('\n');
+    const sources = readdirSync(path.join(ROOT, 'packages', 'extension', 'src')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(ROOT, 'packages', 'extension', 'src', f), 'utf8')).join('\n');
     for (const { command } of manifest.contributes.commands) assert.match(sources, new RegExp(`registerCommand\\('${command.replace('.', '\\.')}'`), command);
+  });
+});
+
+describe('the manifest\'s run contributions', () => {
+  const raw = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    contributes: {
+      viewsContainers: { activitybar: { id: string; icon: string }[] };
+      views: Record<string, { id: string; name: string }[]>;
+      configuration: { properties: Record<string, { default: unknown; enum?: string[] }> };
+      menus: Record<string, { command: string; when?: string; group?: string }[]>;
+    };
+  };
+
+  it('puts the Runs view in a Baton container of the activity bar, with an icon that is packaged', () => {
+    const [container] = raw.contributes.viewsContainers.activitybar;
+    assert.equal(container.id, 'baton');
+    assert.ok(existsSync(path.join(ROOT, container.icon)), container.icon);
+    assert.match(readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8'), new RegExp(`^!${container.icon.replace(/[.]/g, '\\.')}$`, 'm'));
+    assert.deepEqual(raw.contributes.views.baton.map((v) => [v.id, v.name]), [['baton.runs', 'Runs']]);
+  });
+
+  it('has settings for the agents mode, the store and provider base URLs — and none for API keys', () => {
+    const props = raw.contributes.configuration.properties;
+    assert.deepEqual(Object.keys(props).sort(), ['baton.agents.mode', 'baton.providers.anthropic.baseUrl', 'baton.providers.openai.baseUrl', 'baton.providers.openaiCompatible.baseUrl', 'baton.store.path']);
+    assert.deepEqual([props['baton.agents.mode'].default, props['baton.agents.mode'].enum], ['stub', ['stub', 'real']]);
+    assert.equal(props['baton.store.path'].default, '.baton/runs.db');
+  });
+
+  it('offers cancel on running, waiting and interrupted runs and approve / reject inline on a waiting approval', () => {
+    const inline = raw.contributes.menus['view/item/context'].filter((m) => m.group?.startsWith('inline'));
+    assert.deepEqual(inline.map((m) => m.command), ['baton.runs.cancel', 'baton.runs.approve', 'baton.runs.reject']);
+    assert.match(inline[0].when!, /running\|waiting\|interrupted/);
+    assert.match(inline[1].when!, /viewItem == baton\.entry\.approval\.waiting/);
   });
 });

@@ -9,7 +9,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const VSCE = path.join(ROOT, 'node_modules', '.bin', 'vsce');
 
 describe('the .vsix (npm run package)', () => {
-  it('holds only the bundles, the grammar, the manifest and the docs — no sources, tests or dependencies', () => {
+  it('holds only the bundles, the grammar and snippets, the manifest, the walkthrough pages and the docs — no sources, tests or dependencies', () => {
     const r = spawnSync(VSCE, ['ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).sort();
@@ -17,12 +17,21 @@ describe('the .vsix (npm run package)', () => {
       'CHANGELOG.md',
       'LICENSE',
       'README.md',
-      'docs/images/vscode-run-flow.png',
+      'docs/images/baton-activity.svg',
+      'docs/images/vscode-runs-view.png',
+      'docs/images/vscode-test-explorer.png',
       'out/cli.mjs',
       'out/extension.cjs',
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
+      'out/webview/graph-panel.css',
+      'out/webview/graph-panel.js',
       'package.json',
+      'packages/extension/media/walkthrough/api-key.md',
+      'packages/extension/media/walkthrough/create-flow.md',
+      'packages/extension/media/walkthrough/run-flow.md',
+      'packages/extension/media/walkthrough/run-tests.md',
+      'syntaxes/baton.code-snippets',
       'syntaxes/baton.language-configuration.json',
       'syntaxes/baton.tmLanguage.json',
     ]);

@@ -162,7 +162,36 @@ describe('runtime: test runner', () => {
       ['B fails as designed', true],
     ]);
     const wrong = results[2];
-    assert.equal(wrong.message, 'expected output.n == 2; the run succeeded');
+    assert.equal(wrong.message, 'expected output.n == 2 (output.n is 1); the run succeeded');
+  });
+
+  it('names the first false part of an `&&` expect, with its range and the value its left side read', async () => {
+    const def = await compile(`agent A { stub: { n: 1, tags: ["x"] } output: { n: number, tags: string[] } }
+flow F {
+  output n: number
+  step s: A
+  set output.n = s.output.n
+}
+test "third part fails" {
+  flow: F
+  expect: status == "succeeded" && s.output.n == 1 && len(s.output.tags) > 3 && output.n == 5
+}
+test "a part that cannot be evaluated" {
+  flow: F
+  expect: s.status == "succeeded" && len(s.output.n) == 1
+}`);
+    const [third, broken] = await runTests(def, def.tests as TestDef[]);
+    assert.equal(third.passed, false);
+    assert.equal(third.message, 'expected len(s.output.tags) > 3 (len(s.output.tags) is 1); the run succeeded');
+    assert.deepEqual(third.failedExpectation, {
+      text: 'len(s.output.tags) > 3',
+      range: { file: third.range.file, start: { line: 9, column: 55 }, end: { line: 9, column: 77 } },
+      actual: { text: 'len(s.output.tags)', value: 1 },
+    });
+    assert.deepEqual([third.range.start, third.range.end], [{ line: 7, column: 1 }, { line: 10, column: 2 }]);
+    assert.equal(broken.passed, false);
+    assert.equal(broken.failedExpectation?.text, 'len(s.output.n) == 1');
+    assert.match(broken.message ?? '', /^expect could not be evaluated: len\(s\.output\.n\) == 1: .+; the run succeeded$/);
   });
 
   it('reports why a test failed: the run status and error, or an expect that cannot be evaluated', async () => {

@@ -1,8 +1,18 @@
-import type { AstNodeDescription, LangiumDocument, ReferenceInfo, Stream } from 'langium';
-import { AstUtils, GrammarAST as Grammar } from 'langium';
-import { type CompletionAcceptor, type CompletionBacktrackingInformation, type CompletionContext, DefaultCompletionProvider, type NextFeature } from 'langium/lsp';
-import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionList, type CompletionParams } from 'vscode-languageserver';
+import path from 'node:path';
+import type { AstNodeDescription, LangiumDocument, LangiumDocuments, ReferenceInfo, Stream } from 'langium';
+import { AstUtils, GrammarAST as Grammar, UriUtils } from 'langium';
+import {
+  type CompletionAcceptor,
+  type CompletionBacktrackingInformation,
+  type CompletionContext,
+  type CompletionProviderOptions,
+  DefaultCompletionProvider,
+  type NextFeature,
+} from 'langium/lsp';
+import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { BatonWorkspaceRoot } from '../baton-workspace.js';
+import { importTarget } from '../baton-imports.js';
 import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
@@ -10,6 +20,28 @@ import type { BatonFlowChecks } from '../baton-flow-checks.js';
 import { BatonTypeSystem, fieldNames, memberType } from '../baton-type-system.js';
 import * as ast from '../generated/ast.js';
 import { functionHover } from './baton-hover-provider.js';
+import type { BatonClientOptions } from '../baton-client-options.js';
+
+/**
+ * Snippets offered beside a keyword wherever the grammar accepts that keyword (so `step …` only where a
+ * statement may start, `agent …` only at the top level). Placeholders follow LSP snippet syntax.
+ */
+const KEYWORD_SNIPPETS: Record<string, { detail: string; body: string }> = {
+  agent: { detail: 'agent with a stub', body: 'agent ${1:Name} {\n  model: "${2:openai/gpt-4o-mini}"\n  instructions: "$3"\n  stub: ${4:"ok"}\n}' },
+  flow: { detail: 'flow with an input and a step', body: 'flow ${1:Name} {\n  input ${2:request}: ${3:string}\n\n  step ${4:first}: ${5:Agent} { prompt: "$6" }\n}' },
+  test: { detail: 'test of a flow', body: 'test "${1:name}" {\n  flow: ${2:Flow}\n  input: { $3 }\n  expect: ${4:status == "succeeded"}\n}' },
+  step: { detail: 'step calling an agent', body: 'step ${1:name}: ${2:Agent} {\n  prompt: "$3"\n}' },
+  if: { detail: 'if block', body: 'if ${1:condition} {\n  $0\n}' },
+  foreach: { detail: 'foreach loop', body: 'foreach ${1:item} in ${2:items} {\n  $0\n}' },
+  parallel: { detail: 'parallel branches', body: 'parallel {\n  $0\n}' },
+  approval: { detail: 'human approval', body: 'approval ${1:name} {\n  prompt: "$2"\n  assignee: "$3"\n  timeout: ${4:48h}\n}' },
+};
+
+/** Characters that open completion by themselves: `.` (members), `"` and `/` (import paths only). */
+const TRIGGER_CHARACTERS = ['.', '"', '/'];
+
+/** `import "partial` up to the cursor: the partial path is group 1. */
+const IMPORT_PREFIX = /^\s*import\s+"([^"]*)$/;
 
 /** Grammar rules whose keyword alternatives are names, not keywords to propose. */
 const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
@@ -22,28 +54,83 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * - where an expression starts — the steps, approvals, `let` values and loop variables readable at the
  *   cursor (not a later step, not a sibling `parallel` branch's, not another `if` branch's), and the
  *   built-in functions with their signatures (inserted as a snippet);
+ * - inside `import "…"` — the other `.flow` files of the workspace (those loaded, inside the workspace
+ *   folder, not imported yet), as paths relative to the file (`./agents/common.flow`), replacing what is
+ *   between the quotes;
+ * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel` and `approval` (unless the client
+ *   sends `keywordSnippets: false`, see BatonClientOptions), a
+ *   snippet of the whole declaration, only where the grammar accepts the keyword;
  * - soft keywords that only serve as names (`budget`, `tokens`, …) are not proposed as keywords.
+ * `"` and `/` trigger completion only for import paths; elsewhere they answer an empty list.
  */
 export class BatonCompletionProvider extends DefaultCompletionProvider {
   private readonly flowChecks: BatonFlowChecks;
+  private readonly documents: LangiumDocuments;
+  private readonly workspaceRoot: BatonWorkspaceRoot;
+  private readonly clientOptions: BatonClientOptions;
+
+  override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: TRIGGER_CHARACTERS };
 
   constructor(services: BatonServices) {
     super(services);
     this.flowChecks = services.validation.BatonFlowChecks;
+    this.documents = services.shared.workspace.LangiumDocuments;
+    this.workspaceRoot = services.baton.WorkspaceRoot;
+    this.clientOptions = services.baton.ClientOptions;
   }
 
-  /** The current request's text with list elements blanked (see completionText), while it runs. */
-  private reduced: { text: string; reduced: string } | undefined;
-
   override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
-    const reduced = this.completionParseText(document, document.textDocument.offsetAt(params.position));
-    this.reduced = reduced === undefined ? undefined : { text: document.textDocument.getText(), reduced };
+    const text = document.textDocument;
+    const lineStart = text.offsetAt({ line: params.position.line, character: 0 });
+    const before = text.getText().slice(lineStart, text.offsetAt(params.position));
+    const partial = IMPORT_PREFIX.exec(before);
+    if (partial) return { isIncomplete: false, items: this.importPaths(document, params, partial[1]) };
+    const trigger = params.context?.triggerCharacter;
+    if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
+    // Langium's completion, reading a reduced text (see completionParseText) while this request runs
+    const reduced = this.completionParseText(document, text.offsetAt(params.position));
+    this.reduced = reduced === undefined ? undefined : { text: text.getText(), reduced };
     try {
       return await super.getCompletion(document, params, cancelToken);
     } finally {
       this.reduced = undefined;
     }
   }
+
+  protected override completionForKeyword(context: CompletionContext, keyword: Grammar.Keyword, acceptor: CompletionAcceptor): void | Promise<void> {
+    const result = super.completionForKeyword(context, keyword, acceptor);
+    const snippet = KEYWORD_SNIPPETS[keyword.value];
+    if (snippet && this.clientOptions.keywordSnippets && this.filterKeyword(context, keyword)) {
+      acceptor(context, { label: `${keyword.value} …`, filterText: keyword.value, kind: CompletionItemKind.Snippet, detail: snippet.detail, insertText: snippet.body, insertTextFormat: InsertTextFormat.Snippet, sortText: '9' });
+    }
+    return result;
+  }
+
+  /** The `.flow` files `document` could import, relative to it, replacing the text between the quotes. */
+  private importPaths(document: LangiumDocument, params: CompletionParams, partial: string): CompletionItem[] {
+    const text = document.textDocument;
+    const lineText = text.getText({ start: { line: params.position.line, character: 0 }, end: { line: params.position.line + 1, character: 0 } });
+    const closing = lineText.indexOf('"', params.position.character);
+    const start = { line: params.position.line, character: params.position.character - partial.length };
+    const end = closing >= 0 ? { line: params.position.line, character: closing } : params.position;
+    const root = document.parseResult.value as ast.Document;
+    const imported = new Set((root.imports ?? []).filter((i) => i.path).map((i) => importTarget(document, i.path).toString()));
+    const folder = UriUtils.dirname(document.uri);
+    const items: CompletionItem[] = [];
+    for (const other of this.documents.all) {
+      const uri = other.uri;
+      if (uri.toString() === document.uri.toString() || imported.has(uri.toString()) || !uri.path.endsWith('.flow')) continue;
+      if (uri.scheme === 'file' && !this.workspaceRoot.contains(uri.fsPath)) continue;
+      let relative = path.posix.relative(folder.path, uri.path);
+      if (!relative.startsWith('../')) relative = `./${relative}`;
+      items.push({ label: relative, kind: CompletionItemKind.File, textEdit: { range: { start, end }, newText: relative } });
+    }
+    return items.sort((a, b) => a.label.localeCompare(b.label));
+  }
+
+  /** The current request's text with list elements blanked (see completionText), while it runs. */
+  private reduced: { text: string; reduced: string } | undefined;
+
 
   /**
    * The text completion tokenizes and parses (see completionText): the document's text with list elements

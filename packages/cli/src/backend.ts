@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { buildFlowGraph, toDot, toMermaid } from '@baton/graph';
+import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
 import { BatonError, RunStore } from '@baton/runtime';
 import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
@@ -61,9 +61,11 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
 }
 
 /** The flow's graph as text in a format of `baton graph`. */
-export function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot'): string {
+export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg'): Promise<string> {
   const graph = buildFlowGraph(definition, flowName);
   switch (format) {
+    case 'svg':
+      return renderSvg(await layoutFlowGraph(graph));
     case 'json':
       return JSON.stringify(graph, null, 2);
     case 'mermaid':

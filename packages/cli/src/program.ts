@@ -62,6 +62,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('test')
     .description('Run the `test` blocks of .flow files, offline with stub agents.')
     .argument('<paths...>', '.flow files or folders')
+    .option('--test <name>', 'run only the test with exactly this name (repeatable)', collect, [])
     .option('--json', 'print one JSON array of results')
     .option('--store <path>', 'also keep the test runs in this store (default: in memory)')
     .addHelpText('after', '\nExit codes: 0 all passed, 1 any failed, 2 bad usage or checker errors.')

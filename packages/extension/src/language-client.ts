@@ -9,11 +9,30 @@ export async function registerLanguageClient(context: vscode.ExtensionContext): 
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'baton' }],
+    documentSelector: [
+      { scheme: 'file', language: 'baton' },
+      { scheme: 'untitled', language: 'baton' },
+    ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.flow') },
+    // The extension contributes its own snippets (syntaxes/baton.code-snippets): the server's would show twice.
+    // The graph panel is here (baton.graph.open), so the server offers the "Graph" CodeLens.
+    initializationOptions: { keywordSnippets: false, graphPanel: true },
+    middleware: { provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(withUriArgument) },
   };
   const client = new LanguageClient('baton', 'Baton', serverOptions, clientOptions);
   context.subscriptions.push(client);
   await client.start();
   return client;
+}
+
+/**
+ * A CodeLens from the server carries `[documentUri, name]` with the URI as a string (LSP is JSON); Baton's
+ * commands take a `vscode.Uri` first, as they do from menus, so the string becomes a Uri here.
+ */
+function withUriArgument(lens: vscode.CodeLens): vscode.CodeLens {
+  const args = lens.command?.arguments;
+  if (lens.command?.command.startsWith('baton.') && typeof args?.[0] === 'string') {
+    lens.command.arguments = [vscode.Uri.parse(args[0]), ...args.slice(1)];
+  }
+  return lens;
 }

@@ -1,81 +1,94 @@
-import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
-import type { RunEvent } from '@baton/protocol';
+import type { LanguageClient } from 'vscode-languageclient/node.js';
+import type { JsonValue } from '@baton/protocol';
+import type { BatonRunsApi } from './api.js';
+import { RunController } from './run-controller.js';
+import { registerRunFeedback } from './run-feedback.js';
+import { RunsTreeProvider, type RunsViewElement } from './runs-view.js';
+
+/** Scheme of the read-only documents showing an entry's output and error (`baton-run:/<runId>/<key>.json`). */
+const ENTRY_SCHEME = 'baton-run';
 
 /**
- * `Baton: Run Flow`: saves the active `.flow` file and runs it with stub agents in a child process
- * (`node out/cli.mjs run <file> --json`), so a long or crashing run never blocks the editor. Each JSON
- * event line is shown in the output channel as it arrives; the closing status goes to a notification.
+ * Running flows from the editor, out of the extension host's process (`baton run --json` as a child):
+ * - `Baton: Run Flow` (`baton.flow.run`, args `(uri?, flowName?)`): remembered inputs and defaults; asks
+ *   only for required inputs without a value;
+ * - `Baton: Run Flow with Inputs…` (`baton.flow.runWithInputs`, args `(uri?, flowName?, inputs?)`): a typed
+ *   prompt per input (skipped when `inputs` is given);
+ * - the Runs view (`baton.runs`) with refresh, cancel, approve / reject, reveal source, show output;
+ * - the status bar item, run diagnostics and approval notifications (run-feedback.ts).
+ * Events are also written to the "Baton" output channel. @returns the runs API `activate()` exports.
  */
-export function registerRunCommands(context: vscode.ExtensionContext, output: vscode.OutputChannel): void {
+export function registerRunCommands(context: vscode.ExtensionContext, output: vscode.OutputChannel, client: Promise<LanguageClient | undefined>): BatonRunsApi {
+  const controller = new RunController(context, output, client);
+  const feedback = registerRunFeedback(context, controller);
+  const tree = new RunsTreeProvider(controller);
+  const view = vscode.window.createTreeView('baton.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const runIdOf = (arg: RunsViewElement | string | undefined): string | undefined => (typeof arg === 'string' ? arg : arg?.runId);
+  const entryOf = (arg: RunsViewElement | undefined) => (arg?.type === 'entry' ? { run: controller.model.get(arg.runId), key: arg.key } : undefined);
+
+  const entryDocuments = new (class implements vscode.TextDocumentContentProvider {
+    provideTextDocumentContent(uri: vscode.Uri): string {
+      const [, runId, file] = uri.path.split('/');
+      const key = decodeURIComponent(file.replace(/\.json$/, ''));
+      const run = controller.model.get(runId);
+      const entry = run?.entries?.find((e) => e.key === key);
+      if (!run || !entry) return '// this run is no longer in the Runs view\n';
+      const { status, attempts, durationMs, output: value, error, decision, by } = entry;
+      return `${JSON.stringify({ flow: run.flow, run: run.runId, step: key, status, attempts, durationMs, output: value, error, decision, by }, null, 2)}\n`;
+    }
+  })();
+
   context.subscriptions.push(
-    vscode.commands.registerCommand('baton.flow.run', async (uri?: vscode.Uri) => {
-      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-      if (!target || !target.fsPath.endsWith('.flow')) {
-        void vscode.window.showWarningMessage('Open a .flow file to run it.');
+    view,
+    vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, entryDocuments),
+    vscode.commands.registerCommand('baton.flow.run', (uri?: vscode.Uri, flowName?: string) => controller.run(uri, flowName, { ask: 'missing' })),
+    vscode.commands.registerCommand('baton.flow.runWithInputs', (uri?: vscode.Uri, flowName?: string, inputs?: Record<string, JsonValue>) =>
+      controller.run(uri, flowName, inputs ? { ask: 'none', inputs } : { ask: 'all' }),
+    ),
+    vscode.commands.registerCommand('baton.runs.refresh', () => controller.refresh()),
+    vscode.commands.registerCommand('baton.runs.cancel', (arg?: RunsViewElement | string) => {
+      const runId = runIdOf(arg);
+      return runId ? controller.cancel(runId) : undefined;
+    }),
+    vscode.commands.registerCommand('baton.runs.approve', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, true) : undefined)),
+    vscode.commands.registerCommand('baton.runs.reject', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, false) : undefined)),
+    vscode.commands.registerCommand('baton.runs.revealEntry', async (arg?: RunsViewElement) => {
+      const found = entryOf(arg);
+      const entry = found?.run?.entries?.find((e) => e.key === found.key);
+      if (!found?.run || !entry) return;
+      const node = await controller.nodeOf(found.run, entry.node);
+      if (!node) {
+        void vscode.window.showInformationMessage(`Baton: the source of ${entry.key} is not in the workspace any more.`);
         return;
       }
-      const document = await vscode.workspace.openTextDocument(target);
-      if (document.isDirty) await document.save();
-      const cli = vscode.Uri.joinPath(context.extensionUri, 'out', 'cli.mjs').fsPath;
-      const folder = vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath;
-      output.show(true);
-      output.appendLine(`▶ ${vscode.workspace.asRelativePath(target)}`);
-      const child = spawn(process.execPath, [cli, 'run', target.fsPath, '--json'], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' } });
-      let buffer = '';
-      let last: RunEvent | undefined;
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        buffer += chunk;
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline);
-          buffer = buffer.slice(newline + 1);
-          if (!line.trim()) continue;
-          try {
-            last = JSON.parse(line) as RunEvent;
-            const text = describe(last);
-            if (text !== undefined) output.appendLine(text);
-          } catch {
-            output.appendLine(line);
-          }
-        }
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        stderr += chunk;
-        output.append(chunk);
-      });
-      child.on('close', (code) => {
-        if (last?.type === 'run.succeeded') void vscode.window.showInformationMessage(`Baton: ${last.runId} succeeded.`);
-        else if (last?.type === 'run.waiting') void vscode.window.showInformationMessage(`Baton: ${last.runId} is waiting.`);
-        else void vscode.window.showErrorMessage(`Baton: the run did not succeed${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ` (exit ${code})`}.`);
-      });
+      const r = node.range;
+      const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+      // In the editor already showing the file, else the first column (not over the graph panel); focus stays in the view.
+      const uri = vscode.Uri.parse(node.uri);
+      const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+      const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+      const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection: range, preserveFocus: true });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }),
+    vscode.commands.registerCommand('baton.runs.showEntryOutput', async (arg?: RunsViewElement) => {
+      if (arg?.type !== 'entry') return;
+      const uri = vscode.Uri.from({ scheme: ENTRY_SCHEME, path: `/${arg.runId}/${encodeURIComponent(arg.key)}.json` });
+      const document = await vscode.workspace.openTextDocument(uri);
+      await vscode.languages.setTextDocumentLanguage(document, 'json');
+      await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
     }),
   );
-}
 
-/** One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`). */
-export function describe(event: RunEvent): string | undefined {
-  switch (event.type) {
-    case 'run.started':
-      return `run ${event.runId} · ${event.flow}`;
-    case 'step.finished':
-      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
-    case 'branch.taken':
-      return `  ↳ ${event.label}`;
-    case 'approval.requested':
-      return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''} — baton approve ${event.runId} ${event.task}`;
-    case 'compensation.finished':
-      return `  ↺ undid ${event.step}`;
-    case 'run.succeeded':
-      return `✓ succeeded · outputs ${JSON.stringify(event.outputs)}`;
-    case 'run.failed':
-      return `✗ failed · ${event.error.code}: ${event.error.message}`;
-    case 'run.waiting':
-      return `… waiting (${event.waitingOn.map((w) => w.kind).join(', ')}) — continue with baton approve, send or resume ${event.runId}`;
-    default:
-      return undefined;
-  }
+  return {
+    list: () => controller.model.list(),
+    get: (runId) => controller.model.get(runId),
+    onDidChange: (listener) => controller.model.onDidChange(listener),
+    onDidApplyEvent: (listener) => controller.model.onDidApplyEvent(listener),
+    run: (uri, flow, inputs) => controller.run(vscode.Uri.parse(uri), flow, { ask: 'none', inputs }),
+    decide: (runId, task, approve) => controller.decide(runId, task, approve),
+    cancel: (runId) => controller.cancel(runId),
+    refresh: () => controller.refresh(),
+    statusBarText: () => feedback.statusBarText(),
+  };
 }

@@ -1,4 +1,4 @@
-import { exprToText, type FlowGraph, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
  * Builds the graph of a flow: triggers → start → statements in order → end.
@@ -17,9 +17,10 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
   if (!flow) throw new Error(`no flow named ${flowName}`);
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
-  const edge = (source: string, target: string, kind: GraphEdge['kind'] = 'flow', label?: string): void => {
+  const edge = (source: string, target: string, kind: GraphEdge['kind'] = 'flow', label?: string, branch?: number): void => {
     const e: GraphEdge = { id: `${source}->${target}${label ? `:${label}` : ''}`, source, target, kind };
     if (label) e.label = label;
+    if (branch !== undefined) e.branch = branch;
     edges.push(e);
   };
   const start = `${flow.name}/start`;
@@ -32,18 +33,19 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
   });
 
   /** Adds `body` after the nodes `from`; returns the nodes its end flows out of (empty after `fail`). */
-  const block = (body: Statement[], from: string[], parent: string | undefined, firstLabel?: string): string[] => {
+  const block = (body: Statement[], from: string[], parent: string | undefined, firstLabel?: string, branch?: number): string[] => {
     let tails = from;
     let label = firstLabel;
     for (const s of body) {
-      tails = statement(s, tails, parent, label);
+      tails = statement(s, tails, parent, label, branch);
       label = undefined;
+      branch = undefined;
     }
     return tails;
   };
 
-  const connect = (from: string[], to: string, label?: string, kind: GraphEdge['kind'] = 'flow'): void => {
-    for (const f of from) edge(f, to, label ? 'branch' : kind, label);
+  const connect = (from: string[], to: string, label?: string, kind: GraphEdge['kind'] = 'flow', branch?: number): void => {
+    for (const f of from) edge(f, to, label ? 'branch' : kind, label, label ? branch : undefined);
   };
 
   const add = (node: GraphNode, parent: string | undefined): GraphNode => {
@@ -52,14 +54,14 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
     return node;
   };
 
-  const statement = (s: Statement, from: string[], parent: string | undefined, label?: string): string[] => {
+  const statement = (s: Statement, from: string[], parent: string | undefined, label?: string, branch?: number): string[] => {
     switch (s.kind) {
       case 'step': {
-        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range }, parent);
-        connect(from, s.id, label);
+        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range, tooltip: stepTooltip(definition, s) }, parent);
+        connect(from, s.id, label, 'flow', branch);
         if (s.compensate) {
           const comp = `${s.id}/compensate`;
-          add({ id: comp, kind: 'step', label: `undo ${s.name}`, detail: s.compensate.agent, range: s.compensate.range }, parent);
+          add({ id: comp, kind: 'step', label: `undo ${s.name}`, detail: s.compensate.agent, range: s.compensate.range, tooltip: agentTooltip(definition, s.compensate.agent, s.compensate.prompt) }, parent);
           edge(comp, s.id, 'compensation', 'compensates');
         }
         return [s.id];
@@ -68,7 +70,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
       case 'switch': {
         const detail = s.kind === 'if' ? exprToText(s.branches[0].condition) : exprToText(s.subject);
         add({ id: s.id, kind: 'decision', label: s.kind, detail, range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         const merge = `${s.id}/merge`;
         const tails: string[] = [];
         const arms: { label: string; body: Statement[] }[] =
@@ -77,14 +79,19 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
             : s.cases.map((c) => ({ label: `case ${c.values.map((v) => exprToText(v)).join(', ')}`, body: c.body }));
         const rest = s.kind === 'if' ? s.else : s.default;
         arms.push({ label: s.kind === 'if' ? 'else' : 'default', body: rest ?? [] });
-        for (const arm of arms) {
-          if (arm.body.length === 0) tails.push(`${s.id}:${arm.label}`);
-          else tails.push(...block(arm.body, [s.id], parent, arm.label));
-        }
+        const empty = new Map<string, number>();
+        arms.forEach((arm, index) => {
+          if (arm.body.length === 0) {
+            tails.push(`${s.id}:${arm.label}`);
+            empty.set(arm.label, index);
+          } else tails.push(...block(arm.body, [s.id], parent, arm.label, index));
+        });
         add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
         for (const t of tails) {
-          if (t.startsWith(`${s.id}:`)) edge(s.id, merge, 'branch', t.slice(s.id.length + 1));
-          else edge(t, merge);
+          if (t.startsWith(`${s.id}:`)) {
+            const armLabel = t.slice(s.id.length + 1);
+            edge(s.id, merge, 'branch', armLabel, empty.get(armLabel));
+          } else edge(t, merge);
         }
         return [merge];
       }
@@ -92,7 +99,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
         const fork = `${s.id}/fork`;
         const join = `${s.id}/join`;
         add({ id: fork, kind: 'fork', label: 'parallel', range: s.range }, parent);
-        connect(from, fork, label);
+        connect(from, fork, label, 'flow', branch);
         const tails = s.branches.flatMap((b) => statement(b, [fork], parent));
         add({ id: join, kind: 'join', label: '', range: s.range }, parent);
         connect(tails, join);
@@ -102,34 +109,34 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
       case 'repeat': {
         const detail = s.kind === 'foreach' ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}` : `max ${s.max} until ${exprToText(s.until)}`;
         add({ id: s.id, kind: 'loop', label: s.kind, detail, range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         const inner = block(s.body, [s.id], s.id);
         if (inner.length && s.kind === 'repeat') for (const t of inner) edge(t, s.id, 'loop', 'again');
         return [s.id];
       }
       case 'approval':
-        add({ id: s.id, kind: 'approval', label: s.name, detail: s.timeoutMs !== undefined ? `approval · ${formatMs(s.timeoutMs)}` : 'approval', range: s.range }, parent);
-        connect(from, s.id, label);
+        add({ id: s.id, kind: 'approval', label: s.name, detail: s.timeoutMs !== undefined ? `approval · ${formatMs(s.timeoutMs)}` : 'approval', range: s.range, tooltip: approvalTooltip(s.prompt, s.assignee) }, parent);
+        connect(from, s.id, label, 'flow', branch);
         return [s.id];
       case 'wait':
         add({ id: s.id, kind: 'wait', label: `wait ${formatMs(s.durationMs)}`, range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         return [s.id];
       case 'waitEvent':
         add({ id: s.id, kind: 'event', label: `event ${s.event}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         return [s.id];
       case 'set':
         add({ id: s.id, kind: 'set', label: `output.${s.output}`, detail: exprToText(s.value), range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         return [s.id];
       case 'let':
         add({ id: s.id, kind: 'let', label: s.name, detail: exprToText(s.value), range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         return [s.id];
       case 'fail':
         add({ id: s.id, kind: 'fail', label: 'fail', detail: exprToText(s.message), range: s.range }, parent);
-        connect(from, s.id, label);
+        connect(from, s.id, label, 'flow', branch);
         return [];
     }
   };
@@ -138,8 +145,46 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
   const end = `${flow.name}/end`;
   nodes.push({ id: end, kind: 'end', label: 'end' });
   connect(tails, end);
-  for (const n of nodes) if (n.detail === undefined) delete n.detail;
+  for (const n of nodes) {
+    if (n.detail === undefined) delete n.detail;
+    if (n.tooltip === undefined) delete n.tooltip;
+  }
   return { flow: flow.name, nodes, edges };
+}
+
+/** Longest prompt text a tooltip carries (characters). */
+const MAX_TOOLTIP_PROMPT = 400;
+
+const promptText = (prompt: Expr | undefined): string | undefined => {
+  if (!prompt) return undefined;
+  const text = exprToText(prompt);
+  return text.length <= MAX_TOOLTIP_PROMPT ? text : `${text.slice(0, MAX_TOOLTIP_PROMPT - 1)}…`;
+};
+
+/** A step's tooltip: its prompt, `agent X`/`flow Y`, and the agent's output type (a sub-flow's outputs as a record). */
+function stepTooltip(definition: WorkflowDefinition, s: StepNode): GraphNodeTooltip | undefined {
+  if (s.target.kind === 'agent') return agentTooltip(definition, s.target.name, s.prompt);
+  const tooltip: GraphNodeTooltip = { target: `flow ${s.target.name}` };
+  const flow = definition.flows[s.target.name];
+  if (flow && flow.outputs.length > 0) tooltip.output = `{ ${flow.outputs.map((o) => `${o.name}: ${describeType(o.type)}`).join(', ')} }`;
+  return tooltip;
+}
+
+function agentTooltip(definition: WorkflowDefinition, agent: string, prompt: Expr | undefined): GraphNodeTooltip {
+  const tooltip: GraphNodeTooltip = { target: `agent ${agent}` };
+  const text = promptText(prompt);
+  if (text) tooltip.prompt = text;
+  const output = definition.agents[agent]?.output;
+  if (output) tooltip.output = describeType(output);
+  return tooltip;
+}
+
+function approvalTooltip(prompt: Expr | undefined, assignee: Expr | undefined): GraphNodeTooltip | undefined {
+  const tooltip: GraphNodeTooltip = {};
+  const text = promptText(prompt);
+  if (text) tooltip.prompt = text;
+  if (assignee) tooltip.target = `assignee ${exprToText(assignee)}`;
+  return text || assignee ? tooltip : undefined;
 }
 
 /** `1500` → `1.5s`, `7200000` → `2h`. */

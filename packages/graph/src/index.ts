@@ -1,3 +1,6 @@
 export * from './build-graph.js';
 export * from './mermaid.js';
 export * from './dot.js';
+export { clip, layoutFlowGraph, nodeSize, nodeText } from './layout.js';
+export { graphShapeCss, renderSvg, type SvgOptions } from './svg.js';
+export { nodeAtPosition } from './graph-lookup.js';

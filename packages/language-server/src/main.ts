@@ -8,6 +8,9 @@ import { startLanguageServer } from 'langium/lsp';
 import { NodeFileSystem } from 'langium/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { createBatonServices } from '@baton/language';
+import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
+import { registerFlowsRequest } from './baton-flows-request.js';
+import { registerGraphRequest } from './baton-graph-request.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
@@ -16,6 +19,11 @@ const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem })
 shared.lsp.LanguageServer.onInitialize((params) => {
   const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
   if (folder) Baton.baton.WorkspaceRoot.root = URI.parse(folder).fsPath;
+  Baton.baton.ClientOptions.read(params.initializationOptions);
 });
+registerFlowTestsRequest(connection, shared);
+
+registerFlowsRequest(connection, shared, Baton);
+registerGraphRequest(connection, shared, Baton);
 
 startLanguageServer(shared);

@@ -18,6 +18,18 @@ export interface GraphNode {
   /** The container (a `loop` node) this node is drawn inside. */
   parent?: string;
   range?: SourceRange;
+  /** What hovering the node shows, when the IR knows it (the editor panel's tooltip). */
+  tooltip?: GraphNodeTooltip;
+}
+
+/** A node's hover details: its prompt (source text of the template), what it calls, the output type. */
+export interface GraphNodeTooltip {
+  /** The prompt as written, `"Research ${input.company}"` (clipped to 400 characters). */
+  prompt?: string;
+  /** `agent Researcher`, `flow Incident`, `assignee "ops"`. */
+  target?: string;
+  /** The agent's (or sub-flow's) output type as the language writes it: `{ summary: string }`. */
+  output?: string;
 }
 
 /** An edge. `compensation` edges go from a compensating step back to what it undoes (drawn dashed). */
@@ -27,6 +39,11 @@ export interface GraphEdge {
   target: string;
   label?: string;
   kind: 'flow' | 'branch' | 'compensation' | 'loop';
+  /**
+   * On a `branch` edge: the arm it stands for, numbered as `branch.taken` events number them (if/else-if
+   * arms and cases in order, then `else`/`default`, also when the source has none).
+   */
+  branch?: number;
 }
 
 /** The graph of one flow: what `baton graph` prints and the editor panel draws. */
@@ -34,4 +51,35 @@ export interface FlowGraph {
   flow: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+}
+
+/** A point in layout space: pixels from the top-left corner of the whole drawing (y grows down). */
+export interface GraphPoint {
+  x: number;
+  y: number;
+}
+
+/** A box in layout space (pixels, top-left corner, absolute). */
+export interface GraphBox extends GraphPoint {
+  width: number;
+  height: number;
+}
+
+/** A node with its place in the drawing. A `loop` node is a container: its box holds its children's. */
+export interface LaidOutNode extends GraphNode, GraphBox {}
+
+/** An edge with its route: `points` from the source's border to the target's (orthogonal segments). */
+export interface LaidOutEdge extends GraphEdge {
+  points: GraphPoint[];
+  /** Where the edge's label (`label`) is drawn, when it has one. */
+  labelBox?: GraphBox;
+}
+
+/** A laid-out flow graph: what the SVG renderer and the editor panel draw. `width`/`height` in pixels. */
+export interface GraphLayout {
+  flow: string;
+  width: number;
+  height: number;
+  nodes: LaidOutNode[];
+  edges: LaidOutEdge[];
 }

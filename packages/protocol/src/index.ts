@@ -4,3 +4,7 @@ export * from './functions.js';
 export * from './expr-text.js';
 export * from './types.js';
 export type * from './graph.js';
+export * from './lsp-flows.js';
+export * from './lsp-tests.js';
+export * from './lsp-graph.js';
+export * from './graph-panel.js';

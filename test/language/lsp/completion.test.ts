@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import type { CompletionItem } from 'vscode-languageserver-types';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem, type TextEdit } from 'vscode-languageserver-types';
 import { checkText, services } from '../helpers.js';
+import { TestWorkspace } from './workspace-helpers.js';
 
 /** The completion labels at `<|>` (the marker is removed from the text). */
 async function completeAt(textWithCursor: string): Promise<CompletionItem[]> {
@@ -71,5 +72,72 @@ describe('language server: completion', () => {
   it('where a step names its target, offers agents and flows in scope', async () => {
     const items = await labels(`${AGENTS}flow F {\n  step a: <|>\n}`);
     assert.ok(items.includes('Intake') && items.includes('Notifier') && items.includes('F'));
+  });
+});
+
+describe('language server: completion across files', () => {
+  const complete = async (ws: TestWorkspace, file: string, i = 0, triggerCharacter?: string) =>
+    (await ws.services.Baton.lsp.CompletionProvider!.getCompletion(ws.document(file), { ...ws.cursor(file, i), context: triggerCharacter ? { triggerKind: 2, triggerCharacter } : undefined }))?.items ?? [];
+
+  it('offers the agents and flows of imported files (transitively) where a step names its target, and types where a type goes — not those of a file not imported', async () => {
+    const ws = await TestWorkspace.of({
+      'agents/common.flow': 'import "./base.flow"\nagent Notifier { stub: "x" }\ntype Level = "LOW" | "HIGH"\nflow Sub {\n  input who: string\n}\n',
+      'agents/base.flow': 'agent Pager { stub: "p" }\n',
+      'other.flow': 'agent Hidden { stub: "h" }\ntype Secret = string\n',
+      'main.flow': 'import "./agents/common.flow"\nflow Main {\n  input level: <|>\n  step a: <|>\n}\n',
+    });
+    assert.deepEqual((await complete(ws, 'main.flow', 0)).map((i) => i.label), ['string', 'number', 'boolean', 'any', 'Level']);
+    assert.deepEqual((await complete(ws, 'main.flow', 1)).map((i) => [i.label, i.kind]).sort(), [['Main', CompletionItemKind.Function], ['Notifier', CompletionItemKind.Class], ['Pager', CompletionItemKind.Class], ['Sub', CompletionItemKind.Function]]);
+  });
+
+  it('offers the flow\'s inputs after `input.`, in a flow and in a test of that flow', async () => {
+    const ws = await TestWorkspace.of({
+      'main.flow': 'flow F {\n  input request: string\n  input level: number = 1\n  output o: string\n  let v = input.<|>\n}\ntest "t" { flow: F expect: input.<|> }\n',
+    });
+    assert.deepEqual((await complete(ws, 'main.flow', 0, '.')).map((i) => [i.label, i.kind]), [['request', CompletionItemKind.Property], ['level', CompletionItemKind.Property]]);
+    assert.deepEqual((await complete(ws, 'main.flow', 1)).map((i) => i.label), ['request', 'level']);
+  });
+
+  it('inside `import "`, offers the other .flow files not imported yet, relative to the file, replacing the text between the quotes', async () => {
+    const ws = await TestWorkspace.of({
+      'flows/main.flow': 'import "../agents/common.flow"\nimport "./<|>"\nimport "../ag<|>\n',
+      'flows/sibling.flow': '',
+      'agents/common.flow': '',
+      'agents/more.flow': '',
+    });
+    const items = await complete(ws, 'flows/main.flow', 0, '/');
+    assert.deepEqual(items.map((i) => [i.label, i.kind, JSON.stringify(i.textEdit)]), [
+      ['../agents/more.flow', CompletionItemKind.File, JSON.stringify({ range: { start: { line: 1, character: 8 }, end: { line: 1, character: 10 } }, newText: '../agents/more.flow' })],
+      ['./sibling.flow', CompletionItemKind.File, JSON.stringify({ range: { start: { line: 1, character: 8 }, end: { line: 1, character: 10 } }, newText: './sibling.flow' })],
+    ]);
+    const unterminated = await complete(ws, 'flows/main.flow', 1);
+    assert.deepEqual(unterminated.map((i) => [i.label, JSON.stringify((i.textEdit as TextEdit | undefined)?.range)]), [
+      ['../agents/more.flow', JSON.stringify({ start: { line: 2, character: 8 }, end: { line: 2, character: 13 } })],
+      ['./sibling.flow', JSON.stringify({ start: { line: 2, character: 8 }, end: { line: 2, character: 13 } })],
+    ]);
+  });
+
+  it('a quote or a slash typed outside an import opens no completion', async () => {
+    const ws = await TestWorkspace.of({ 'main.flow': 'agent A { stub: "x" }\nflow F {\n  step a: A { prompt: "<|>" }\n}\n' });
+    assert.deepEqual(await complete(ws, 'main.flow', 0, '"'), []);
+  });
+
+  it('offers keyword snippets only where the keyword is valid: declarations at the top level, statements in a flow, none in a step block', async () => {
+    const ws = await TestWorkspace.of({ 'main.flow': '<|>\nagent A { stub: "x" }\nflow F {\n  <|>\n  step a: A {\n    <|>\n  }\n}\n' });
+    const snippets = async (i: number) => (await complete(ws, 'main.flow', i)).filter((item) => item.kind === CompletionItemKind.Snippet).map((item) => item.label);
+    assert.deepEqual(await snippets(0), ['agent …', 'flow …', 'test …']);
+    assert.deepEqual(await snippets(1), ['step …', 'if …', 'parallel …', 'foreach …', 'approval …']);
+    assert.deepEqual(await snippets(2), []);
+    const step = (await complete(ws, 'main.flow', 1)).find((i) => i.label === 'step …');
+    assert.equal(step?.insertText, 'step ${1:name}: ${2:Agent} {\n  prompt: "$3"\n}');
+    assert.equal(step?.insertTextFormat, InsertTextFormat.Snippet);
+  });
+
+  it('offers no keyword snippets to a client that contributes its own (initializationOptions keywordSnippets: false), the keywords still', async () => {
+    const ws = await TestWorkspace.of({ 'main.flow': 'agent A { stub: "x" }\nflow F {\n  <|>\n}\n' });
+    ws.services.Baton.baton.ClientOptions.read({ keywordSnippets: false });
+    const items = await complete(ws, 'main.flow', 0);
+    assert.deepEqual(items.filter((item) => item.kind === CompletionItemKind.Snippet).map((item) => item.label), []);
+    assert.ok(items.some((item) => item.label === 'step' && item.kind === CompletionItemKind.Keyword), 'the keyword `step` is still offered');
   });
 });

@@ -12,15 +12,13 @@ export interface GraphOptions {
 
 /**
  * `baton graph <file> [--flow] --format json|mermaid|dot|svg [-o file]`: the flow's graph.
- * @returns 0; usage problems and checker errors throw (exit 2). `svg` is not available yet (exit 2).
+ * `svg` is laid out with elkjs (packages/graph/src/layout.ts), the same layout the editor's graph panel draws.
+ * @returns 0; usage problems and checker errors throw (exit 2).
  */
 export async function graphCommand(file: string, opts: GraphOptions, output: Output): Promise<number> {
-  if (opts.format === 'svg') {
-    throw new UsageError('--format svg is not available yet (it comes with the graph panel); use json, mermaid or dot');
-  }
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
-  const text = renderGraph(definition, flow.name, opts.format);
+  const text = await renderGraph(definition, flow.name, opts.format);
   if (opts.output) {
     try {
       writeFileSync(opts.output, text.endsWith('\n') ? text : text + '\n');

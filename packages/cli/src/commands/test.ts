@@ -1,5 +1,5 @@
 import { runTests, type TestResult } from '@baton/runtime';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, formatDuration, type Output } from '../output/terminal.js';
 import { loadFlows, openStore } from '../backend.js';
@@ -7,10 +7,18 @@ import { formatDiagnostic } from './check.js';
 import { resolveStorePath } from '../store-path.js';
 
 /**
- * `baton test <paths…>`: runs every `test` block of the files, offline.
- * @returns 0 all passed, 1 any failed; checker errors throw (exit 2).
+ * One test's line in `baton test --json`'s array: the runtime's {@link TestResult} (its `range` and, when it
+ * failed, `failedExpectation.range` are 1-based, end exclusive) plus the file and the test's first line.
  */
-export async function testCommand(paths: string[], opts: { json?: boolean; store?: string }, output: Output): Promise<number> {
+export type TestReport = TestResult & { file: string; line: number };
+
+/**
+ * `baton test <paths…> [--test name]…`: runs the `test` blocks of the files (only those named by `--test`,
+ * when given), offline.
+ * @returns 0 all passed, 1 any failed; checker errors throw (exit 2); a `--test` name no file declares
+ *   throws a UsageError (exit 2) naming it.
+ */
+export async function testCommand(paths: string[], opts: { json?: boolean; store?: string; test?: string[] }, output: Output): Promise<number> {
   const files = expandFlowPaths(paths);
   const loaded = await loadFlows(files);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -19,25 +27,37 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
     throw new CliError(`the tests did not run: ${errors.length} checker error${errors.length === 1 ? '' : 's'}`, 2);
   }
   const builder = loaded.services.Baton.ir.WorkflowBuilder;
-  const store = opts.store ? openStore(resolveStorePath(opts.store)) : undefined;
   const c = output.colors;
-  const all: (TestResult & { file: string })[] = [];
+  // Each given file is compiled with what it imports, and runs the tests it declares.
+  const plans = files.map((file) => {
+    const documents = loaded.documents.filter((d) => d.uri.fsPath === file);
+    const imported = loaded.documents.filter((d) => d.uri.fsPath !== file);
+    const definition = builder.build([...documents, ...imported]);
+    return { file, definition, tests: definition.tests.filter((t) => t.range.file === file) };
+  });
+  const only = opts.test && opts.test.length > 0 ? new Set(opts.test) : undefined;
+  if (only) {
+    const declared = new Set(plans.flatMap((p) => p.tests.map((t) => t.name)));
+    const unknown = [...only].filter((name) => !declared.has(name));
+    if (unknown.length > 0) throw new UsageError(`--test ${unknown.map((n) => JSON.stringify(n)).join(', ')}: no test with ${unknown.length === 1 ? 'this name' : 'these names'} in ${paths.join(' ')}`);
+  }
+  const store = opts.store ? openStore(resolveStorePath(opts.store)) : undefined;
+  const all: TestReport[] = [];
   try {
-    // Each given file is compiled with what it imports, and runs the tests it declares.
-    for (const file of files) {
-      const documents = loaded.documents.filter((d) => d.uri.fsPath === file);
-      const imported = loaded.documents.filter((d) => d.uri.fsPath !== file);
-      const definition = builder.build([...documents, ...imported]);
-      const tests = definition.tests.filter((t) => t.range.file === file);
+    for (const { file, definition, tests: declared } of plans) {
+      const tests = only ? declared.filter((t) => only.has(t.name)) : declared;
       if (tests.length === 0) continue;
       if (!opts.json) output.out(c.bold(displayPath(file)));
       await runTests(definition, tests, {
         store,
         onResult: (r) => {
-          all.push({ ...r, file });
+          all.push({ ...r, file, line: r.range.start.line });
           if (opts.json) return;
           if (r.passed) output.out(`  ${c.green('✓')} ${r.name} ${c.dim(`(${formatDuration(r.durationMs)})`)}`);
-          else output.out(`  ${c.red('✗')} ${r.name}\n      ${c.red(r.message ?? 'failed')}`);
+          else {
+            const at = r.failedExpectation?.range ?? r.range;
+            output.out(`  ${c.red('✗')} ${r.name}\n      ${c.red(r.message ?? 'failed')}\n      ${c.dim(`at ${displayPath(file)}:${at.start.line}:${at.start.column}`)}`);
+          }
         },
       });
     }

@@ -1,8 +1,8 @@
-import type { TestDef, WorkflowDefinition } from '@baton/protocol';
+import type { Expr, SourceRange, TestDef, WorkflowDefinition } from '@baton/protocol';
 import { exprToText } from '@baton/protocol';
 import { createStubAgents } from '../agents/stub.js';
 import { toRunError } from '../errors.js';
-import { evaluate } from '../expr/evaluate.js';
+import { evaluate, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord, truthy } from '../expr/values.js';
 import { startRunDetailed, type RunSummary } from '../engine/engine.js';
 import { skippedView } from '../engine/scope.js';
@@ -15,10 +15,29 @@ export interface TestResult {
   passed: boolean;
   /** Wall time, ms. */
   durationMs: number;
-  /** Why it failed: the `expect` text and the run's status and error. */
+  /** Why it failed: the failing expectation, the value it read, and the run's status and error. */
   message?: string;
   runId?: string;
   status?: string;
+  /** The `test` block's source range (1-based lines and columns, end exclusive). */
+  range: SourceRange;
+  /** When `expect` was false or could not be evaluated: the part of it that failed. */
+  failedExpectation?: FailedExpectation;
+}
+
+/**
+ * The part of a test's `expect` that failed: `expect: a && b && c` is read as three expectations, and the
+ * first one that is not true is reported (the whole `expect` when it is not an `&&` chain).
+ */
+export interface FailedExpectation {
+  /** The expectation as source-like text, e.g. `output.n == 2`. */
+  text: string;
+  /** Its source range (1-based lines and columns, end exclusive); absent for a `test` without `expect`. */
+  range?: SourceRange;
+  /** For a comparison (`== != < <= > >= in`) whose left side is not `status`: what that side read, e.g. `output.n` and `1`. */
+  actual?: { text: string; value: unknown };
+  /** Set when evaluating it threw (e.g. a function given a wrong argument): the error's message. */
+  error?: string;
 }
 
 /**
@@ -45,7 +64,7 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
 
 async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStore): Promise<TestResult> {
   const started = Date.now();
-  const base = { name: test.name, flow: test.flow };
+  const base = { name: test.name, flow: test.flow, range: test.range };
   let summary: RunSummary;
   let scopeLookup: (name: string) => unknown;
   try {
@@ -67,25 +86,59 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
     const e = toRunError(error);
     return { ...base, passed: false, durationMs: Date.now() - started, message: `the run did not start: ${e.message}` };
   }
-  let passed = false;
+  const scope: EvalScope = {
+    lookup: (name) => {
+      if (name === 'status') return summary.status;
+      if (name === 'output') return makeRecord(Object.entries(summary.outputs));
+      if (name === 'input') return makeRecord(Object.entries((test.input ?? {}) as Record<string, unknown>));
+      return scopeLookup(name);
+    },
+    now: () => new Date().toISOString(),
+  };
+  const failedExpectation = firstFailing(test.expect, scope);
+  const passed = failedExpectation === undefined;
   let message: string | undefined;
-  try {
-    const value = evaluate(test.expect, {
-      lookup: (name) => {
-        if (name === 'status') return summary.status;
-        if (name === 'output') return makeRecord(Object.entries(summary.outputs));
-        if (name === 'input') return makeRecord(Object.entries((test.input ?? {}) as Record<string, unknown>));
-        const v = scopeLookup(name);
-        return v;
-      },
-      now: () => new Date().toISOString(),
-    });
-    passed = truthy(value);
-  } catch (error) {
-    message = `expect could not be evaluated: ${toRunError(error).message}`;
+  if (failedExpectation) {
+    const runState = `the run ${summary.status}` + (summary.error ? ` (${summary.error.code}: ${summary.error.message})` : '');
+    if (failedExpectation.error !== undefined) message = `expect could not be evaluated: ${failedExpectation.text}: ${failedExpectation.error}; ${runState}`;
+    else {
+      const actual = failedExpectation.actual ? ` (${failedExpectation.actual.text} is ${describeValue(failedExpectation.actual.value)})` : '';
+      message = `expected ${failedExpectation.text}${actual}; ${runState}`;
+    }
   }
-  if (!passed && !message) {
-    message = `expected ${exprToText(test.expect)}; the run ${summary.status}` + (summary.error ? ` (${summary.error.code}: ${summary.error.message})` : '');
+  const result: TestResult = { ...base, passed, durationMs: Date.now() - started, runId: summary.runId, status: summary.status };
+  if (message !== undefined) result.message = message;
+  if (failedExpectation) result.failedExpectation = failedExpectation;
+  return result;
+}
+
+const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
+
+/** The conjuncts of an `a && b && c` chain, left to right (a single expression is one conjunct). */
+export function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'binary' && e.op === '&&' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
+}
+
+/** Evaluates each conjunct of `expect` in order; the first that is not truthy (or throws), or undefined when all hold. */
+function firstFailing(expect: Expr, scope: EvalScope): FailedExpectation | undefined {
+  for (const part of conjuncts(expect)) {
+    const failed: FailedExpectation = { text: exprToText(part) };
+    if (part.range) failed.range = part.range;
+    try {
+      if (truthy(evaluate(part, scope))) continue;
+      // `status` is said anyway ("the run failed"); any other left side is worth showing.
+      const readsStatus = part.kind === 'binary' && part.left.kind === 'ref' && part.left.name === 'status';
+      if (part.kind === 'binary' && COMPARISONS.has(part.op) && !readsStatus) failed.actual = { text: exprToText(part.left), value: evaluate(part.left, scope) };
+    } catch (error) {
+      failed.error = toRunError(error).message;
+    }
+    return failed;
   }
-  return { ...base, passed, durationMs: Date.now() - started, message, runId: summary.runId, status: summary.status };
+  return undefined;
+}
+
+/** A value as a failure message shows it: JSON, cut at 200 characters. */
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }

@@ -1,0 +1,118 @@
+import type { AstNode, CstNode, LangiumDocument } from 'langium';
+import { GrammarUtils } from 'langium';
+import type { DocumentSymbolProvider, NodeKindProvider } from 'langium/lsp';
+import { SymbolKind, type DocumentSymbol, type Range } from 'vscode-languageserver';
+import type { BatonServices } from '../baton-module.js';
+import * as ast from '../generated/ast.js';
+
+/** Longest condition or expression text shown in a block's outline name, in characters. */
+const MAX_EXPRESSION = 40;
+
+/**
+ * The outline of a `.flow` file: its agents, types, flows and tests in source order. A flow holds its
+ * inputs and outputs, then its steps, approvals and `let` values nested as in the source: each `if` /
+ * `else if` / `else`, `switch` / `case` / `default`, `parallel`, `foreach` (with its loop variable) and
+ * `repeat` block is a symbol (kind `Namespace`, named after its header, e.g. `foreach system in
+ * intake.output.systems`) holding the statements inside it. A declaration without a name yet (a file
+ * being typed) is left out and its contents move up a level, so a half-written file still has an outline.
+ * Kinds come from {@link BatonNodeKindProvider}.
+ */
+export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
+  private readonly kinds: NodeKindProvider;
+
+  constructor(services: BatonServices) {
+    this.kinds = services.shared.lsp.NodeKindProvider;
+  }
+
+  getSymbols(document: LangiumDocument): DocumentSymbol[] {
+    const root = document.parseResult.value as ast.Document;
+    return (root.elements ?? []).flatMap((element) => this.declaration(element));
+  }
+
+  private declaration(element: ast.TopLevel): DocumentSymbol[] {
+    if (ast.isFlowDecl(element)) {
+      const children = [...element.members.flatMap((m) => this.member(m)), ...this.statements(element.body)];
+      return this.named(element, children, undefined);
+    }
+    if (ast.isAgentDecl(element)) return this.named(element, [], element.properties.find(ast.isModelProperty)?.value);
+    if (ast.isTypeDecl(element)) return this.named(element, [], element.type?.$cstNode ? short(element.type.$cstNode.text) : undefined);
+    return this.named(element, [], 'test');
+  }
+
+  private member(member: ast.FlowMember): DocumentSymbol[] {
+    if (ast.isInputDecl(member)) return this.named(member, [], `input: ${member.type?.$cstNode ? short(member.type.$cstNode.text) : '?'}`);
+    if (ast.isOutputDecl(member)) return this.named(member, [], `output: ${member.type?.$cstNode ? short(member.type.$cstNode.text) : '?'}`);
+    return [];
+  }
+
+  private statements(statements: ast.Statement[]): DocumentSymbol[] {
+    return statements.flatMap((s) => this.statement(s));
+  }
+
+  private statement(statement: ast.Statement): DocumentSymbol[] {
+    const cst = statement.$cstNode;
+    if (!cst) return [];
+    if (ast.isStep(statement)) return this.named(statement, [], statement.target?.$refText ? `→ ${statement.target.$refText}` : undefined);
+    if (ast.isApprovalStatement(statement)) return this.named(statement, [], 'approval');
+    if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
+    if (ast.isIfStatement(statement)) return this.ifChain(statement, 'if');
+    if (ast.isSwitchStatement(statement)) {
+      const closes = GrammarUtils.findNodesForKeyword(cst, '}');
+      const cases = statement.cases.flatMap((c) => (c.$cstNode ? [block(`case ${short(c.values.map((v) => v.$cstNode?.text ?? '').join(', '))}`, c.$cstNode.range, keywordRange(c.$cstNode, 'case'), this.statements(c.body))] : []));
+      const defaultKeyword = GrammarUtils.findNodeForKeyword(cst, 'default');
+      if (defaultKeyword) {
+        const end = closes.length >= 2 ? closes[closes.length - 2].range.end : cst.range.end;
+        cases.push(block('default', { start: defaultKeyword.range.start, end }, defaultKeyword.range, this.statements(statement.defaultBody)));
+      }
+      return [block(`switch ${expression(statement.subject)}`, cst.range, keywordRange(cst, 'switch'), cases)];
+    }
+    if (ast.isParallelStatement(statement)) return [block('parallel', cst.range, keywordRange(cst, 'parallel'), this.statements(statement.branches))];
+    if (ast.isForeachStatement(statement)) {
+      const variable = statement.variable ? this.named(statement.variable, [], 'loop variable') : [];
+      const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}`;
+      return [block(name, cst.range, keywordRange(cst, 'foreach'), [...variable, ...this.statements(statement.body)])];
+    }
+    if (ast.isRepeatStatement(statement)) return [block(`repeat until ${expression(statement.until)}`, cst.range, keywordRange(cst, 'repeat'), this.statements(statement.body))];
+    return [];
+  }
+
+  /** `if` (or `else if`) with its body, then its `else if` / `else` as siblings. */
+  private ifChain(statement: ast.IfStatement, label: 'if' | 'else if'): DocumentSymbol[] {
+    const cst = statement.$cstNode!;
+    const closes = GrammarUtils.findNodesForKeyword(cst, '}');
+    const ifKeyword = keywordRange(cst, 'if');
+    const thenEnd = closes[0]?.range.end ?? cst.range.end;
+    const symbols = [block(`${label} ${expression(statement.condition)}`, { start: cst.range.start, end: thenEnd }, ifKeyword, this.statements(statement.body))];
+    if (statement.elseIf?.$cstNode) symbols.push(...this.ifChain(statement.elseIf, 'else if'));
+    else {
+      const elseKeyword = GrammarUtils.findNodeForKeyword(cst, 'else');
+      if (elseKeyword) symbols.push(block('else', { start: elseKeyword.range.start, end: cst.range.end }, elseKeyword.range, this.statements(statement.elseBody)));
+    }
+    return symbols;
+  }
+
+  /** The symbol of a named declaration; without a name yet, its children in its place. */
+  private named(node: AstNode & { name?: string }, children: DocumentSymbol[], detail: string | undefined): DocumentSymbol[] {
+    const nameNode = GrammarUtils.findNodeForProperty(node.$cstNode, 'name');
+    if (!node.name || !nameNode || !node.$cstNode) return children;
+    return [{ name: node.name, detail, kind: this.kinds.getSymbolKind(node), range: node.$cstNode.range, selectionRange: nameNode.range, children }];
+  }
+}
+
+function block(name: string, range: Range, selectionRange: Range, children: DocumentSymbol[]): DocumentSymbol {
+  return { name, kind: SymbolKind.Namespace, range, selectionRange, children };
+}
+
+function keywordRange(cst: CstNode, keyword: string): Range {
+  return GrammarUtils.findNodeForKeyword(cst, keyword)?.range ?? cst.range;
+}
+
+function expression(node: AstNode | undefined): string {
+  return node?.$cstNode ? short(node.$cstNode.text) : '?';
+}
+
+/** One line, at most {@link MAX_EXPRESSION} characters. */
+function short(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > MAX_EXPRESSION ? `${line.slice(0, MAX_EXPRESSION - 1)}…` : line;
+}

@@ -1,0 +1,93 @@
+import type { JsonValue, RenderedMessage, RunEvent } from '@baton/protocol';
+import type { RunState } from './run-state.js';
+import type { BatonTests } from './test-controller.js';
+
+/**
+ * What `activate()` returns: the extension's API for other extensions and for the real-editor tests.
+ */
+export interface BatonApi {
+  runs: BatonRunsApi;
+  /** The Test Explorer's controller, `runTest` and `refresh` (test-controller.ts). */
+  tests: BatonTests;
+  /** The graph panel (graph-panel.ts). */
+  graph: BatonGraphApi;
+}
+
+/**
+ * The graph panel (graph-panel.ts). The run controller calls `showRunEvent` with each event of a run it
+ * started; the panel draws the run when it shows that run's flow (a `run.started`/`run.resumed` of the drawn
+ * flow takes the overlay over; events of other runs are ignored; events naming nodes the graph does not
+ * have are counted, never fatal).
+ */
+export interface BatonGraphApi {
+  /** `baton.graph.open`: opens (or reveals) the panel beside the editor on `uri` (default: the active .flow editor). */
+  open(uri?: string, flow?: string): Promise<void>;
+  /** Draws one run event on the graph: nodes waiting/running/succeeded/failed/skipped, durations, retries, the path taken. */
+  showRunEvent(event: RunEvent): void;
+  /** Clears the run overlay. */
+  resetRun(): void;
+  /** What the panel shows (undefined when it is closed). */
+  snapshot(): GraphPanelSnapshot | undefined;
+  /** Fires when the page has handled a graph update (drawn it, or shown why not). */
+  onDidRender(listener: (rendered: RenderedMessage & { totalMs: number }) => void): { dispose(): void };
+  /** Does what clicking a node does: reveals and selects its source. @returns false when the node has no source range. */
+  reveal(id: string): Promise<boolean>;
+}
+
+/** The graph panel's state, for tests and other extensions. */
+export interface GraphPanelSnapshot {
+  uri: string | undefined;
+  flow: string | undefined;
+  flows: string[];
+  /** The ids of the last good graph's nodes. */
+  nodes: string[];
+  /** Why the latest update has no graph (`line 4: …`, `the file declares no flow`). */
+  error: string | undefined;
+  /** The node at the editor's cursor. */
+  highlighted: string | undefined;
+  /** Whether the page has sent `ready` (and is visible). */
+  ready: boolean;
+  /** The latest `rendered` answer, with `totalMs` from the edit (or open) to the drawn graph. */
+  lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
+  /** The run drawn. */
+  runId: string | undefined;
+  /** Files saved by Export SVG/PNG since activation. */
+  exports: number;
+}
+
+/**
+ * What `baton.flow.run`, `baton.flow.runWithInputs` and a decision resolve with when the run's process
+ * ends: the run id, its last event, the exit code (0 succeeded or waiting, 1 failed, 2 did not start,
+ * 130 interrupted) and the run's state in the Runs view.
+ */
+export interface RunOutcome {
+  runId: string | undefined;
+  last: RunEvent | undefined;
+  exitCode: number;
+  run: RunState | undefined;
+}
+
+/** The runs the editor knows (started here, or read from the run store), and ways to drive them. */
+export interface BatonRunsApi {
+  /** Every run, newest first (a snapshot; the states are live objects updated as events arrive). */
+  list(): RunState[];
+  get(runId: string): RunState | undefined;
+  /** Fires when a run or the list changed. */
+  onDidChange(listener: (run: RunState | undefined) => void): { dispose(): void };
+  /** Fires for each event of a live run (started from the editor), after the run's state took it in. */
+  onDidApplyEvent(listener: (run: RunState, event: RunEvent) => void): { dispose(): void };
+  /**
+   * Runs a flow with these inputs (no prompts), like `baton.flow.runWithInputs` with its third argument.
+   * @returns the outcome once the process exits, or undefined when no process started (no file, prompts
+   * cancelled, a missing API key: the reason was shown to the user).
+   */
+  run(uri: string, flow: string | undefined, inputs: Record<string, JsonValue>): Promise<RunOutcome | undefined>;
+  /** Decides a waiting approval (`baton approve`) and resolves when the continued run's process exits. */
+  decide(runId: string, task: string, approve: boolean): Promise<RunOutcome | undefined>;
+  /** Cancels a run: SIGINT to a running process, `baton cancel` for a waiting or interrupted run. */
+  cancel(runId: string): Promise<void>;
+  /** Reloads the stored runs (`baton runs list --json`). */
+  refresh(): Promise<void>;
+  /** The status bar item's text while a run is active (undefined when hidden). */
+  statusBarText(): string | undefined;
+}

@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node.js';
+import {
+  assertUnreachable,
+  GraphRequest,
+  type FlowGraph,
+  type GraphResult,
+  type HostToWebviewMessage,
+  type RenderedMessage,
+  type RunEvent,
+  type SourceRange,
+  type WebviewToHostMessage,
+} from '@baton/protocol';
+import { nodeAtPosition } from '@baton/graph';
+import type { BatonGraphApi, GraphPanelSnapshot } from './api.js';
+import { graphPanelHtml } from './graph-panel-html.js';
+
+/** The webview panel type (also the `onWebviewPanel:baton.graph` activation event). */
+export const GRAPH_VIEW_TYPE = 'baton.graph';
+/** Wait after the last edit before asking the language server for the graph again (ms). */
+export const GRAPH_DEBOUNCE_MS = 100;
+
+/** What the page saves with `setState` (view state only) and the serializer gets back. */
+interface SavedState {
+  uri?: string;
+  flow?: string;
+}
+
+/**
+ * `Baton: Open Graph to the Side` (`baton.graph.open`, args `(uri?, flowName?)` — the CodeLens passes
+ * both) and the panel it opens: a webview beside the editor that follows the active `.flow` editor, asks
+ * the language server for the flow's graph (`baton/graph`) on every edit (debounced
+ * {@link GRAPH_DEBOUNCE_MS} ms), reveals a node's source on click, highlights the node at the cursor and
+ * draws run events. A `WebviewPanelSerializer` restores it after a reload.
+ * @returns the graph API (`BatonApi.graph`), whose `showRunEvent` the run controller calls.
+ */
+export function registerGraphPanel(context: vscode.ExtensionContext, client: Promise<LanguageClient | undefined>): BatonGraphApi {
+  const controller = new GraphPanelController(context, client);
+  context.subscriptions.push(
+    controller,
+    vscode.commands.registerCommand('baton.graph.open', (uri?: vscode.Uri | string, flowName?: string) => controller.open(uri, flowName)),
+    vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => controller.adopt(panel, state as SavedState | undefined),
+    }),
+  );
+  return controller.api;
+}
+
+/** Owns the (single) graph panel and the editor listeners that feed it. */
+class GraphPanelController implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  /** The followed document and flow. */
+  private uri: vscode.Uri | undefined;
+  private flow: string | undefined;
+  /** The last `graph` message (replayed when the page reloads) and the last good graph (for reveals). */
+  private lastUpdate: Extract<HostToWebviewMessage, { type: 'graph' }> | undefined;
+  private graph: FlowGraph | undefined;
+  private highlighted: string | undefined;
+  /** The run drawn: its id and its events so far (replayed when the page reloads). */
+  private run: { runId: string; events: RunEvent[] } | undefined;
+  private requestId = 0;
+  private debounce: ReturnType<typeof setTimeout> | undefined;
+  /** When each graph request started (ms, `Date.now()`), to report edit → drawn times. */
+  private readonly requestStarted = new Map<number, number>();
+  private lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
+  private readonly renderListeners = new Set<(rendered: RenderedMessage & { totalMs: number }) => void>();
+  private exportRequests = 0;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly client: Promise<LanguageClient | undefined>,
+  ) {
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (this.panel && editor && isFlowDocument(editor.document) && editor.document.uri.toString() !== this.uri?.toString()) this.follow(editor.document.uri, undefined);
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this.panel && e.contentChanges.length > 0 && e.document.uri.toString() === this.uri?.toString()) this.schedule(Date.now());
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (this.panel && e.textEditor.document.uri.toString() === this.uri?.toString()) this.highlightAt(e.textEditor.document, e.selections[0].active);
+      }),
+    );
+  }
+
+  /** The API handed out by `activate()`. */
+  readonly api: BatonGraphApi = {
+    open: (uri, flow) => this.open(uri, flow),
+    showRunEvent: (event) => this.showRunEvent(event),
+    resetRun: () => {
+      this.run = undefined;
+      this.post({ type: 'runReset' });
+    },
+    snapshot: () => this.snapshot(),
+    onDidRender: (listener) => {
+      this.renderListeners.add(listener);
+      return { dispose: () => this.renderListeners.delete(listener) };
+    },
+    reveal: (id) => this.reveal(id),
+  };
+
+  /** Opens the panel beside the editor (or reveals it) and follows `uri` (default: the active `.flow` editor). */
+  async open(target?: vscode.Uri | string, flow?: string): Promise<void> {
+    const uri = typeof target === 'string' ? vscode.Uri.parse(target) : (target ?? activeFlowEditor()?.document.uri ?? this.uri);
+    if (!uri) {
+      void vscode.window.showWarningMessage('Open a .flow file to see its graph.');
+      return;
+    }
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Beside, true);
+    } else {
+      const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'Baton Graph', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
+      this.attach(panel);
+    }
+    this.follow(uri, flow);
+  }
+
+  /** Takes over a panel VS Code restored after a reload (the serializer) and follows what it showed. */
+  async adopt(panel: vscode.WebviewPanel, state: SavedState | undefined): Promise<void> {
+    if (this.panel) {
+      // one graph panel at a time: a second restored one closes
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = this.webviewOptions();
+    this.attach(panel);
+    const uri = state?.uri ? vscode.Uri.parse(state.uri) : activeFlowEditor()?.document.uri;
+    if (uri) this.follow(uri, state?.flow);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview')], retainContextWhenHidden: false };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    const webview = panel.webview;
+    const root = vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview');
+    webview.html = graphPanelHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(18).toString('base64'),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.css')).toString(),
+    });
+    this.panelDisposables.push(
+      webview.onDidReceiveMessage((message: WebviewToHostMessage) => this.receive(message)),
+      panel.onDidChangeViewState(() => {
+        // A hidden panel's page is discarded (no retained context); it sends `ready` again when shown.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        for (const d of this.panelDisposables) d.dispose();
+        this.panelDisposables = [];
+        this.panel = undefined;
+        this.ready = false;
+      }),
+    );
+  }
+
+  private follow(uri: vscode.Uri, flow: string | undefined): void {
+    const sameDocument = uri.toString() === this.uri?.toString();
+    this.uri = uri;
+    if (flow !== undefined || !sameDocument) this.flow = flow;
+    if (this.panel) this.panel.title = `Graph: ${path.basename(uri.path)}`;
+    this.schedule(Date.now(), 0);
+  }
+
+  private schedule(editedAt: number, delay = GRAPH_DEBOUNCE_MS): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.refresh(editedAt), delay);
+  }
+
+  /** Asks the server for the followed flow's graph and sends it to the page (stale answers are dropped). */
+  private async refresh(editedAt: number): Promise<void> {
+    const uri = this.uri;
+    if (!uri || !this.panel) return;
+    const requestId = ++this.requestId;
+    this.requestStarted.set(requestId, editedAt);
+    let result: GraphResult;
+    const client = await this.client;
+    if (!client) {
+      result = { flows: [], error: 'the Baton language server is not running (see the "Baton" output)' };
+    } else {
+      try {
+        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow });
+      } catch (error) {
+        result = { flows: [], error: `the language server could not build the graph: ${(error as Error).message}` };
+      }
+    }
+    if (requestId !== this.requestId || uri.toString() !== this.uri?.toString()) return; // a newer request is under way
+    if (result.flow && result.flow !== this.flow) {
+      if (this.flow !== undefined && this.run) this.api.resetRun();
+      this.flow = result.flow;
+    }
+    if (result.graph) this.graph = result.graph;
+    else if (!result.error?.startsWith('line ')) this.graph = undefined;
+    this.lastUpdate = { type: 'graph', requestId, uri: uri.toString(), title: path.basename(uri.path), flows: result.flows, flow: result.flow, graph: result.graph, error: result.error };
+    this.post(this.lastUpdate);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    if (editor) this.highlightAt(editor.document, editor.selection.active);
+  }
+
+  private highlightAt(document: vscode.TextDocument, position: vscode.Position): void {
+    const id = this.graph ? nodeAtPosition(this.graph, document.uri.fsPath, position.line + 1, position.character + 1) : undefined;
+    if (id === this.highlighted) return;
+    this.highlighted = id;
+    this.post({ type: 'highlight', id });
+  }
+
+  private showRunEvent(event: RunEvent): void {
+    if (event.type === 'run.started' || event.type === 'run.resumed') {
+      // a run of the drawn flow takes over the overlay; runs of other flows are not drawn
+      if (event.flow !== this.flow) return;
+      if (this.run?.runId !== event.runId) {
+        this.run = { runId: event.runId, events: [] };
+        this.post({ type: 'runReset' });
+      }
+    }
+    if (!this.run || this.run.runId !== event.runId) return;
+    this.run.events.push(event);
+    this.post({ type: 'runEvent', event });
+  }
+
+  /** Sends now when the page is ready; otherwise the message waits: on `ready` the page gets the current state. */
+  private post(message: HostToWebviewMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  /** What a page that just sent `ready` needs: the latest graph, the run so far and the highlight, in that order. */
+  private replay(): void {
+    if (!this.panel) return;
+    const messages: HostToWebviewMessage[] = [];
+    if (this.lastUpdate) messages.push(this.lastUpdate);
+    if (this.run) messages.push({ type: 'runReset' }, ...this.run.events.map((event): HostToWebviewMessage => ({ type: 'runEvent', event })));
+    if (this.highlighted) messages.push({ type: 'highlight', id: this.highlighted });
+    for (const m of messages) void this.panel.webview.postMessage(m);
+  }
+
+  private receive(message: WebviewToHostMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.replay();
+        return;
+      case 'reveal':
+        void this.reveal(message.id);
+        return;
+      case 'selectFlow':
+        if (this.uri) this.follow(this.uri, message.flow);
+        return;
+      case 'export':
+        void this.save(message);
+        return;
+      case 'rendered': {
+        const started = this.requestStarted.get(message.requestId);
+        this.requestStarted.delete(message.requestId);
+        const rendered = { ...message, totalMs: started !== undefined ? Date.now() - started : message.layoutMs };
+        this.lastRendered = rendered;
+        for (const l of this.renderListeners) l(rendered);
+        return;
+      }
+      default:
+        assertUnreachable(message);
+    }
+  }
+
+  /** Reveals and selects a node's source range in its editor. @returns whether the node has a range. */
+  private async reveal(id: string): Promise<boolean> {
+    const range = this.graph?.nodes.find((n) => n.id === id)?.range;
+    if (!range) return false;
+    const uri = vscode.Uri.file(range.file);
+    const selection = toRange(range);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+    const column = visible?.viewColumn ?? (this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: column, selection, preserveFocus: false });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    return true;
+  }
+
+  private async save(message: Extract<WebviewToHostMessage, { type: 'export' }>): Promise<void> {
+    const folder = this.uri ? vscode.Uri.joinPath(this.uri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `${message.flow}.${message.format}`;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: message.format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+      saveLabel: `Export ${message.format.toUpperCase()}`,
+    });
+    if (!target) {
+      this.post({ type: 'exportResult', requestId: message.requestId, cancelled: true });
+      return;
+    }
+    try {
+      const bytes = message.format === 'svg' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data, 'base64');
+      await vscode.workspace.fs.writeFile(target, bytes);
+      this.exportRequests++;
+      this.post({ type: 'exportResult', requestId: message.requestId, saved: vscode.workspace.asRelativePath(target) });
+    } catch (error) {
+      this.post({ type: 'exportResult', requestId: message.requestId, error: (error as Error).message });
+    }
+  }
+
+  private snapshot(): GraphPanelSnapshot | undefined {
+    if (!this.panel) return undefined;
+    return {
+      uri: this.uri?.toString(),
+      flow: this.flow,
+      flows: this.lastUpdate?.flows ?? [],
+      nodes: this.graph?.nodes.map((n) => n.id) ?? [],
+      error: this.lastUpdate?.error,
+      highlighted: this.highlighted,
+      ready: this.ready,
+      lastRendered: this.lastRendered,
+      runId: this.run?.runId,
+      exports: this.exportRequests,
+    };
+  }
+}
+
+/** IR ranges are 1-based with an exclusive end; VS Code's are 0-based. */
+function toRange(range: SourceRange): vscode.Range {
+  return new vscode.Range(range.start.line - 1, range.start.column - 1, range.end.line - 1, range.end.column - 1);
+}
+
+const isFlowDocument = (document: vscode.TextDocument): boolean => document.languageId === 'baton' && (document.uri.scheme === 'file' || document.uri.scheme === 'untitled');
+
+function activeFlowEditor(): vscode.TextEditor | undefined {
+  const editor = vscode.window.activeTextEditor;
+  return editor && isFlowDocument(editor.document) ? editor : undefined;
+}

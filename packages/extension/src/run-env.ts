@@ -1,0 +1,94 @@
+import path from 'node:path';
+
+/**
+ * Settings → the `baton` child process: its arguments and its environment. Pure. API keys reach the
+ * child only through its environment (never its arguments, settings or logs).
+ */
+
+/** An LLM provider the extension can hold a key for. */
+export interface ProviderInfo {
+  /** Settings key under `baton.providers.<id>` and the SecretStorage key `baton.apiKey.<id>`. */
+  id: 'openai' | 'anthropic' | 'openaiCompatible';
+  label: string;
+  /** Environment variable the runtime reads the key from. */
+  keyEnv: string;
+  /** Environment variable the runtime reads the base URL from. */
+  baseUrlEnv: string;
+}
+
+/** The providers, in the order `Baton: Set API Key` offers them. */
+export const PROVIDERS: readonly ProviderInfo[] = [
+  { id: 'openai', label: 'OpenAI', keyEnv: 'OPENAI_API_KEY', baseUrlEnv: 'OPENAI_BASE_URL' },
+  { id: 'anthropic', label: 'Anthropic', keyEnv: 'ANTHROPIC_API_KEY', baseUrlEnv: 'ANTHROPIC_BASE_URL' },
+  { id: 'openaiCompatible', label: 'OpenAI-compatible (self-hosted, gateways)', keyEnv: 'OPENAI_COMPATIBLE_API_KEY', baseUrlEnv: 'OPENAI_COMPATIBLE_BASE_URL' },
+];
+
+/** The SecretStorage key of a provider's API key. */
+export function secretKey(provider: ProviderInfo['id']): string {
+  return `baton.apiKey.${provider}`;
+}
+
+/** The `baton.*` settings a run uses. */
+export interface RunSettings {
+  agentsMode: 'stub' | 'real';
+  /** `baton.store.path` as set (absolute, or relative to the workspace folder). */
+  storePath: string;
+  /** `baton.providers.<id>.baseUrl`; empty or missing: the provider's default. */
+  baseUrls: Partial<Record<ProviderInfo['id'], string>>;
+}
+
+/** The store file: `setting` if absolute, else under `folder` (default `.baton/runs.db`). */
+export function resolveStorePath(setting: string | undefined, folder: string): string {
+  const chosen = setting && setting.trim() !== '' ? setting.trim() : path.join('.baton', 'runs.db');
+  return path.resolve(folder, chosen);
+}
+
+/**
+ * The child's environment: `base` (the extension host's), plus `ELECTRON_RUN_AS_NODE=1` (the host's
+ * executable runs as plain Node), `NO_COLOR=1`, the base URLs set in settings and the keys held in
+ * SecretStorage (`keys`, by provider id). A key already in `base` is kept unless SecretStorage has one.
+ */
+export function childEnv(base: NodeJS.ProcessEnv, settings: RunSettings, keys: Partial<Record<ProviderInfo['id'], string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  delete env.BATON_STORE;
+  for (const p of PROVIDERS) {
+    const url = settings.baseUrls[p.id];
+    if (url && url.trim() !== '') env[p.baseUrlEnv] = url.trim();
+    const key = keys[p.id];
+    if (key) env[p.keyEnv] = key;
+  }
+  return env;
+}
+
+/**
+ * In real mode, the message to show when no provider has a key (in SecretStorage or the environment);
+ * `undefined` when the run may start.
+ */
+export function missingKeyMessage(settings: RunSettings, env: NodeJS.ProcessEnv): string | undefined {
+  if (settings.agentsMode !== 'real') return undefined;
+  if (PROVIDERS.some((p) => env[p.keyEnv])) return undefined;
+  return 'Baton: real agents need an API key. Run "Baton: Set API Key" to store one (it is kept in VS Code\'s secret storage), or set baton.agents.mode to "stub" to run offline.';
+}
+
+/** What to run: a file, optionally a flow and an inputs file. */
+export interface RunRequest {
+  file: string;
+  flow?: string;
+  /** A JSON file holding the inputs object (`--inputs`). */
+  inputsFile?: string;
+}
+
+/** `baton run <file> [--flow F] [--inputs f] --agents M --json --store S`. */
+export function runArgs(request: RunRequest, settings: RunSettings, storePath: string): string[] {
+  const args = ['run', request.file];
+  if (request.flow) args.push('--flow', request.flow);
+  if (request.inputsFile) args.push('--inputs', request.inputsFile);
+  args.push('--agents', settings.agentsMode, '--json', '--store', storePath);
+  return args;
+}
+
+/** `baton approve <id> <task> [--reject] --by <user> --json --store S`. */
+export function approveArgs(runId: string, task: string, approve: boolean, by: string, storePath: string): string[] {
+  return ['approve', runId, task, ...(approve ? [] : ['--reject']), '--by', by, '--json', '--store', storePath];
+}

@@ -1,0 +1,213 @@
+import type { GraphLayout, GraphNodeKind, LaidOutEdge, LaidOutNode } from '@baton/protocol';
+import { ICON_WIDTH, TEXT } from './layout-options.js';
+import { clip, nodeText } from './layout.js';
+
+/** Options of {@link renderSvg}. */
+export interface SvgOptions {
+  /**
+   * Include the stylesheet with the default colours (a light theme, and a dark one under
+   * `prefers-color-scheme: dark`). The editor panel passes false and styles the same classes with VS Code's
+   * theme variables.
+   */
+  standalone?: boolean;
+}
+
+/**
+ * Draws a laid-out flow graph as SVG text. Every node is a `<g class="node kind-<kind>" data-id="<IR id>">`
+ * (focusable, with an accessible label and a `<title>` tooltip), every edge a `<g class="edge edge-<kind>"
+ * data-id="…">` with an orthogonal `<path>` and its label. Colours come from CSS custom properties
+ * (`--baton-*`), so one drawing serves light, dark and high-contrast themes. Text is escaped; nothing from
+ * the flow is interpreted as markup.
+ */
+export function renderSvg(layout: GraphLayout, options: SvgOptions = {}): string {
+  const out: string[] = [];
+  const width = Math.max(layout.width, 1);
+  const height = Math.max(layout.height, 1);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="baton-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="group" aria-label="${esc(`Flow ${layout.flow}`)}" font-family="${FONT}">`,
+  );
+  out.push(`<title>${esc(`Flow ${layout.flow}`)}</title>`);
+  if (options.standalone !== false) out.push(`<style>${STANDALONE_CSS}</style>`);
+  out.push(
+    '<defs>',
+    '<marker id="baton-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker>',
+    '<marker id="baton-arrow-undo" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-undo"/></marker>',
+    '</defs>',
+  );
+  // Containers first (behind), then edges, then the other nodes on top.
+  const containers = layout.nodes.filter((n) => n.kind === 'loop');
+  for (const n of containers) out.push(node(n));
+  out.push('<g class="edges">');
+  for (const e of layout.edges) out.push(edge(e));
+  out.push('</g><g class="nodes">');
+  for (const n of layout.nodes) if (n.kind !== 'loop') out.push(node(n));
+  out.push('</g></svg>');
+  return out.join('');
+}
+
+const FONT = 'system-ui, -apple-system, Segoe UI, Ubuntu, Helvetica, Arial, sans-serif';
+
+/** The default colours: used by the CLI's SVG; the editor panel overrides the variables with VS Code's. */
+const STANDALONE_CSS = [
+  '.baton-graph{--baton-bg:#ffffff;--baton-fg:#1f2328;--baton-muted:#59636e;--baton-node:#f6f8fa;--baton-border:#8c959f;--baton-edge:#6e7781;--baton-accent:#0969da;--baton-decision:#fff8c5;--baton-approval:#ddf4ff;--baton-fail:#cf222e;--baton-undo:#bc4c00;--baton-bar:#1f2328;--baton-container:#f6f8fa80}',
+  '@media (prefers-color-scheme: dark){.baton-graph{--baton-bg:#0d1117;--baton-fg:#e6edf3;--baton-muted:#9198a1;--baton-node:#161b22;--baton-border:#3d444d;--baton-edge:#9198a1;--baton-accent:#4493f8;--baton-decision:#2e2a12;--baton-approval:#0c2d4a;--baton-fail:#f85149;--baton-undo:#db6d28;--baton-bar:#e6edf3;--baton-container:#161b2280}}',
+  graphShapeCss(),
+].join('');
+
+/** Shape styling shared by the standalone SVG and the editor panel (which sets the variables). */
+export function graphShapeCss(): string {
+  return [
+    '.baton-graph{background:var(--baton-bg);color:var(--baton-fg)}',
+    '.baton-graph text{fill:var(--baton-fg);font-size:13px}',
+    '.baton-graph text.detail{fill:var(--baton-muted);font-size:11px}',
+    '.baton-graph .shape{fill:var(--baton-node);stroke:var(--baton-border);stroke-width:1.2}',
+    '.baton-graph .kind-decision .shape,.baton-graph .kind-merge .shape{fill:var(--baton-decision)}',
+    '.baton-graph .kind-approval .shape{fill:var(--baton-approval)}',
+    '.baton-graph .kind-fail .shape{stroke:var(--baton-fail);stroke-width:2}',
+    '.baton-graph .kind-fork .shape,.baton-graph .kind-join .shape,.baton-graph .kind-end .inner{fill:var(--baton-bar);stroke:none}',
+    '.baton-graph .kind-start .shape{stroke:var(--baton-accent);stroke-width:2}',
+    '.baton-graph .kind-start text{font-weight:600}',
+    '.baton-graph .kind-loop .shape{fill:var(--baton-container);stroke-dasharray:6 4}',
+    '.baton-graph .kind-loop text.label{font-weight:600}',
+    '.baton-graph .icon{fill:none;stroke:var(--baton-accent);stroke-width:1.5;stroke-linecap:round;stroke-linejoin:round}',
+    '.baton-graph .edge path{fill:none;stroke:var(--baton-edge);stroke-width:1.4}',
+    '.baton-graph .arrow{fill:var(--baton-edge)}',
+    '.baton-graph .arrow-undo{fill:var(--baton-undo)}',
+    '.baton-graph .edge-compensation path{stroke:var(--baton-undo);stroke-dasharray:5 4}',
+    '.baton-graph .edge-loop path{stroke-dasharray:2 3}',
+    '.baton-graph .edge text{font-size:11px;fill:var(--baton-muted)}',
+    '.baton-graph .edge .label-bg{fill:var(--baton-bg)}',
+    '.baton-graph .node:focus{outline:none}',
+    '.baton-graph .node:focus .shape{stroke:var(--baton-accent);stroke-width:2.5}',
+  ].join('');
+}
+
+function node(n: LaidOutNode): string {
+  const { label, detail } = nodeText(n);
+  const aria = `${KIND_WORDS[n.kind]} ${n.label}${n.detail ? `: ${n.detail}` : ''}`;
+  const parts: string[] = [
+    `<g class="node kind-${n.kind}" data-id="${esc(n.id)}" transform="translate(${n.x},${n.y})" tabindex="0" role="button" aria-label="${esc(aria)}">`,
+    `<title>${esc(aria)}</title>`,
+    shape(n),
+  ];
+  const icon = ICONS[n.kind];
+  if (n.kind === 'loop') {
+    parts.push(`<path class="icon" transform="translate(10,9)" d="${ICONS.loop}"/>`);
+    // The title is clipped to the container's width (the whole text is in the tooltip).
+    const room = Math.max(4, Math.floor((n.width - ICON_WIDTH - 16) / TEXT.detailCharWidth));
+    parts.push(`<text class="label" x="${ICON_WIDTH + 10}" y="19">${esc(clip(label, room))}</text>`);
+    if (detail) parts.push(`<text class="detail" x="${ICON_WIDTH + 10}" y="33">${esc(clip(detail, room))}</text>`);
+  } else if (label && n.kind !== 'fork' && n.kind !== 'join' && n.kind !== 'merge' && n.kind !== 'end') {
+    const cx = icon ? (n.width + ICON_WIDTH) / 2 : n.width / 2;
+    if (icon) parts.push(`<path class="icon" transform="translate(${(n.kind === 'trigger' ? 12 : 10)},${n.height / 2 - 7})" d="${icon}"/>`);
+    if (detail) {
+      parts.push(`<text class="label" x="${cx}" y="${n.height / 2 - 3}" text-anchor="middle">${esc(label)}</text>`);
+      parts.push(`<text class="detail" x="${cx}" y="${n.height / 2 + 12}" text-anchor="middle">${esc(detail)}</text>`);
+    } else {
+      parts.push(`<text class="label" x="${cx}" y="${n.height / 2 + 4.5}" text-anchor="middle">${esc(label)}</text>`);
+    }
+  }
+  parts.push('</g>');
+  return parts.join('');
+}
+
+function shape(n: LaidOutNode): string {
+  const w = n.width;
+  const h = n.height;
+  switch (n.kind) {
+    case 'start':
+    case 'wait':
+      return `<rect class="shape" width="${w}" height="${h}" rx="${h / 2}"/>`;
+    case 'end':
+      return `<circle class="shape" cx="${w / 2}" cy="${h / 2}" r="${w / 2 - 1}"/><circle class="inner" cx="${w / 2}" cy="${h / 2}" r="${w / 2 - 6}"/>`;
+    case 'decision':
+    case 'merge':
+      return `<polygon class="shape" points="${w / 2},0 ${w},${h / 2} ${w / 2},${h} 0,${h / 2}"/>`;
+    case 'fork':
+    case 'join':
+      return `<rect class="shape" width="${w}" height="${h}" rx="2"/>`;
+    case 'trigger':
+      // an entry tag: a box whose bottom points into the flow
+      return `<polygon class="shape" points="0,0 ${w},0 ${w},${h - 8} ${w / 2},${h} 0,${h - 8}"/>`;
+    case 'subflow':
+      return `<rect class="shape" width="${w}" height="${h}" rx="6"/><path class="shape" d="M7,0 V${h} M${w - 7},0 V${h}"/>`;
+    case 'approval': {
+      const c = 10;
+      return `<polygon class="shape" points="${c},0 ${w - c},0 ${w},${h / 2} ${w - c},${h} ${c},${h} 0,${h / 2}"/>`;
+    }
+    case 'event':
+      return `<rect class="shape" width="${w}" height="${h}" rx="${h / 2}"/><rect class="shape" x="3" y="3" width="${w - 6}" height="${h - 6}" rx="${h / 2 - 3}"/>`;
+    case 'set':
+    case 'let': {
+      const s = 8;
+      return `<polygon class="shape" points="${s},0 ${w},0 ${w - s},${h} 0,${h}"/>`;
+    }
+    case 'fail': {
+      const c = 10;
+      return `<polygon class="shape" points="${c},0 ${w - c},0 ${w},${c} ${w},${h - c} ${w - c},${h} ${c},${h} 0,${h - c} 0,${c}"/>`;
+    }
+    case 'loop':
+      return `<rect class="shape" width="${w}" height="${h}" rx="10"/>`;
+    case 'step':
+      return `<rect class="shape" width="${w}" height="${h}" rx="6"/>`;
+  }
+}
+
+function edge(e: LaidOutEdge): string {
+  if (e.points.length < 2) return '';
+  const d = e.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
+  const marker = e.kind === 'compensation' ? 'baton-arrow-undo' : 'baton-arrow';
+  const parts = [`<g class="edge edge-${e.kind}" data-id="${esc(e.id)}" data-source="${esc(e.source)}" data-target="${esc(e.target)}">`, `<path d="${d}" marker-end="url(#${marker})"/>`];
+  if (e.label && e.labelBox) {
+    const b = e.labelBox;
+    parts.push(`<rect class="label-bg" x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" rx="3"/>`);
+    parts.push(`<text x="${b.x + b.width / 2}" y="${b.y + b.height - 4}" text-anchor="middle">${esc(trimLabel(e.label))}</text>`);
+  }
+  parts.push('</g>');
+  return parts.join('');
+}
+
+const trimLabel = (label: string): string => (label.length <= TEXT.maxEdgeLabelChars ? label : `${label.slice(0, TEXT.maxEdgeLabelChars - 1)}…`);
+
+/** What a screen reader says before a node's name. */
+const KIND_WORDS: Record<GraphNodeKind, string> = {
+  start: 'flow',
+  end: 'end',
+  trigger: 'trigger',
+  step: 'step',
+  subflow: 'sub-flow',
+  decision: 'decision',
+  merge: 'merge',
+  fork: 'parallel',
+  join: 'join',
+  loop: 'loop',
+  approval: 'approval',
+  wait: 'wait',
+  event: 'wait for event',
+  set: 'set',
+  let: 'let',
+  fail: 'fail',
+};
+
+/** 14×14 line icons (drawn with the `icon` class: stroke only). */
+const ICONS: Partial<Record<GraphNodeKind, string>> = {
+  // an agent: a head and shoulders with a spark
+  step: 'M5,5.5 a2.5,2.5 0 1,0 0.01,0 M1,13 C1,9.5 9,9.5 9,13 M11,1 V5 M9,3 H13',
+  // a sub-flow: two linked boxes
+  subflow: 'M1,1 H7 V6 H1 Z M7,8 H13 V13 H7 Z M4,6 V10.5 H7',
+  // a person with a check
+  approval: 'M5,5 a2.5,2.5 0 1,0 0.01,0 M1,13 C1,9.5 9,9.5 9,13 M9.5,6 L11,7.5 L13.5,4',
+  // a lightning bolt
+  trigger: 'M8,1 L3,8 H7 L6,13 L11,6 H7 Z',
+  // a clock
+  wait: 'M7,1 a6,6 0 1,0 0.01,0 M7,4 V7 L9.5,8.5',
+  // an envelope
+  event: 'M1,3 H13 V11 H1 Z M1,3 L7,8 L13,3',
+  // a circular arrow
+  loop: 'M12,7 a5,5 0 1,1 -1.5,-3.6 M11,1 V4 H8',
+};
+
+/** Escapes text for SVG element content and attribute values. */
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

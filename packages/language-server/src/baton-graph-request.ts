@@ -1,0 +1,55 @@
+import { DocumentState, URI, type LangiumDocument } from 'langium';
+import type { LangiumSharedServices } from 'langium/lsp';
+import type { Connection } from 'vscode-languageserver';
+import { isFlowDecl, visibleDocuments, type BatonServices, type Document } from '@baton/language';
+import { buildFlowGraph } from '@baton/graph';
+import { GraphRequest, type GraphResult } from '@baton/protocol';
+
+/**
+ * Serves {@link GraphRequest} (`baton/graph`): waits until the workspace is loaded and the document linked,
+ * then answers with {@link flowGraphOf}. Never lays the graph out (the panel's webview does).
+ */
+export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices): void {
+  connection.onRequest(GraphRequest, async ({ uri, flow }, token) => {
+    const documentUri = URI.parse(uri);
+    const documents = shared.workspace.LangiumDocuments;
+    await shared.workspace.WorkspaceManager.ready;
+    if (!documents.hasDocument(documentUri)) return { flows: [], error: 'the language server does not know this file' };
+    await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, documentUri, token);
+    const document = documents.getDocument(documentUri);
+    if (!document) return { flows: [], error: 'the language server does not know this file' };
+    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow);
+  });
+}
+
+/**
+ * The graph of one flow of `document` (linked; `documents` = it and what it imports, it first):
+ * - a syntax error: the flows parsed so far and `error` = the first one with its 1-based line, no graph;
+ * - no flow: `error` = `the file declares no flow` (a file of agents only, an empty file);
+ * - otherwise the IR is built with the CLI's builder and `buildFlowGraph` draws `flow` (or the first flow).
+ * Never throws: a compile failure becomes `error`.
+ */
+export function flowGraphOf(document: LangiumDocument, documents: LangiumDocument[], baton: BatonServices, flow?: string): GraphResult {
+  const root = document.parseResult.value as Document;
+  const flows = (root.elements ?? []).filter(isFlowDecl).map((e) => e.name).filter((n) => !!n);
+  const syntax = firstSyntaxError(document);
+  if (syntax) return { flows, error: syntax };
+  if (flows.length === 0) return { flows, error: 'the file declares no flow' };
+  const chosen = flow && flows.includes(flow) ? flow : flows[0];
+  try {
+    const definition = baton.ir.WorkflowBuilder.build(documents);
+    return { flows, flow: chosen, graph: buildFlowGraph(definition, chosen) };
+  } catch (error) {
+    return { flows, flow: chosen, error: `the flow could not be compiled: ${(error as Error).message}` };
+  }
+}
+
+/** `line 4: <message>` for the document's first lexer or parser error (1-based line), or undefined. */
+function firstSyntaxError(document: LangiumDocument): string | undefined {
+  const lexer = document.parseResult.lexerErrors[0];
+  if (lexer) return `line ${lexer.line ?? '?'}: ${lexer.message}`;
+  const parser = document.parseResult.parserErrors[0];
+  if (!parser) return undefined;
+  const line = Number.isFinite(parser.token.startLine) ? parser.token.startLine : undefined;
+  return `line ${line ?? document.textDocument.lineCount}: ${parser.message}`;
+}

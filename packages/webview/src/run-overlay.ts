@@ -1,0 +1,188 @@
+import type { FlowGraph, RunEvent } from '@baton/protocol';
+
+/** How a node looks during a run. `waiting`: an approval, timer or event holds it. */
+export type NodeRunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
+
+/** The overlay state of one node: its status, time spent (ms, of all attempts) and retries so far. */
+export interface NodeRunState {
+  status: NodeRunStatus;
+  durationMs?: number;
+  /** Failed attempts that were retried (`step.retrying` events). */
+  retries: number;
+  /** The error of a failed step or compensation, for the tooltip. */
+  error?: string;
+}
+
+/**
+ * The run overlay's model: folds a run's events (in order) into per-node states and the set of decision
+ * branches taken. Nodes are IR node ids, so no mapping is needed; events for nodes the drawn graph does not
+ * have (a sub-flow's steps, a node deleted since the run started) are counted in `unknownNodes`, never fatal.
+ * Pure: no DOM, tested in plain mocha.
+ */
+export class RunOverlay {
+  readonly nodes = new Map<string, NodeRunState>();
+  /** `<decision id>#<branch index>` for every `branch.taken`. */
+  readonly branches = new Set<string>();
+  /** Ids named by events that are not in the graph. */
+  readonly unknownNodes = new Set<string>();
+  runId: string | undefined;
+  /** The run's end: `succeeded`, `failed`, `waiting`, `cancelled`, or undefined while it runs. */
+  outcome: 'succeeded' | 'failed' | 'waiting' | 'cancelled' | undefined;
+  private readonly known: Set<string>;
+  private readonly decisions: Map<string, number>;
+
+  constructor(graph: FlowGraph | undefined) {
+    this.known = new Set(graph?.nodes.map((n) => n.id));
+    // how many arms each decision has: a `branch: -1` (no arm matched) is its last, implicit arm
+    this.decisions = new Map();
+    for (const e of graph?.edges ?? []) if (e.branch !== undefined) this.decisions.set(e.source, Math.max(this.decisions.get(e.source) ?? 0, e.branch + 1));
+  }
+
+  /** Applies one event. A `run.started` of another run clears the overlay first. */
+  apply(event: RunEvent): void {
+    if (event.type === 'run.started' && this.runId !== undefined && this.runId !== event.runId) this.clear();
+    this.runId = event.runId;
+    switch (event.type) {
+      case 'step.started':
+        this.set(event.node, { status: 'running' });
+        break;
+      case 'step.retrying':
+        this.set(event.node, { status: 'running', retries: (this.nodes.get(event.node)?.retries ?? 0) + 1, error: `${event.error.code}: ${event.error.message}` });
+        break;
+      case 'step.finished':
+        this.set(event.node, { status: event.status, durationMs: event.durationMs, retries: Math.max(0, event.attempts - 1), error: event.error ? `${event.error.code}: ${event.error.message}` : undefined });
+        break;
+      case 'compensation.started':
+        this.set(`${event.node}/compensate`, { status: 'running' });
+        break;
+      case 'compensation.finished':
+        this.set(`${event.node}/compensate`, { status: event.status, durationMs: event.durationMs, error: event.error ? `${event.error.code}: ${event.error.message}` : undefined });
+        break;
+      case 'approval.requested':
+      case 'wait.started':
+      case 'event.waiting':
+        this.set(event.node, { status: 'waiting' });
+        break;
+      case 'approval.decided':
+        this.set(event.node, { status: event.decision === 'rejected' ? 'failed' : 'succeeded' });
+        break;
+      case 'timer.fired':
+        this.set(event.node, { status: 'succeeded' });
+        break;
+      case 'output.set':
+        this.set(event.node, { status: 'succeeded' });
+        break;
+      case 'branch.taken': {
+        if (!this.known.has(event.node)) {
+          this.unknownNodes.add(event.node);
+          break;
+        }
+        const arms = this.decisions.get(event.node) ?? 0;
+        this.branches.add(`${event.node}#${event.branch < 0 ? arms - 1 : event.branch}`);
+        this.set(event.node, { status: 'succeeded' });
+        break;
+      }
+      case 'run.succeeded':
+        this.outcome = 'succeeded';
+        break;
+      case 'run.failed':
+        this.outcome = 'failed';
+        break;
+      case 'run.waiting':
+        this.outcome = 'waiting';
+        break;
+      case 'run.cancelled':
+        this.outcome = 'cancelled';
+        break;
+      case 'run.started':
+      case 'run.resumed':
+        this.outcome = undefined;
+        break;
+      case 'event.received':
+      case 'value.recorded':
+      case 'cancel.requested':
+        break;
+      default: {
+        // A newer event type than this webview knows: ignored, the overlay stays as it is.
+        const unknown: never = event;
+        void unknown;
+      }
+    }
+  }
+
+  /** Forgets every state (a new run, or another flow drawn). */
+  clear(): void {
+    this.nodes.clear();
+    this.branches.clear();
+    this.unknownNodes.clear();
+    this.runId = undefined;
+    this.outcome = undefined;
+  }
+
+  /**
+   * The edges of the path taken, by edge id: an edge whose source ran to completion (or is a start, fork,
+   * join, merge, loop, `let` — nodes with no events of their own, reached through a taken edge) and whose
+   * target was reached; a decision's outgoing edges only for the branch taken.
+   */
+  takenEdges(graph: FlowGraph): Set<string> {
+    const passThrough = new Set(['start', 'fork', 'join', 'merge', 'loop', 'let', 'trigger', 'end']);
+    const kind = new Map(graph.nodes.map((n) => [n.id, n.kind]));
+    const reached = new Set<string>();
+    const done = new Set<string>();
+    for (const [id, state] of this.nodes) {
+      reached.add(id);
+      if (state.status === 'succeeded' || state.status === 'skipped') done.add(id);
+    }
+    if (this.runId === undefined) return new Set();
+    const start = graph.nodes.find((n) => n.kind === 'start');
+    if (start) {
+      reached.add(start.id);
+      done.add(start.id);
+    }
+    const taken = new Set<string>();
+    const usable = (e: FlowGraph['edges'][number]): boolean =>
+      e.kind !== 'compensation' && e.kind !== 'loop' && done.has(e.source) && (e.branch === undefined || this.branches.has(`${e.source}#${e.branch}`));
+    // Propagate through nodes without events until nothing changes (the graph is small; loops end it).
+    for (let changed = true, rounds = 0; changed && rounds < graph.nodes.length + 1; rounds++) {
+      changed = false;
+      for (const e of graph.edges) {
+        if (!usable(e)) continue;
+        const targetKind = kind.get(e.target);
+        const isPass = targetKind !== undefined && passThrough.has(targetKind) && !this.nodes.has(e.target);
+        if (isPass && !reached.has(e.target) && (targetKind !== 'end' || this.outcome === 'succeeded')) {
+          reached.add(e.target);
+          done.add(e.target);
+          changed = true;
+        }
+        if (reached.has(e.target) && !taken.has(e.id)) {
+          taken.add(e.id);
+          changed = true;
+        }
+      }
+    }
+    return taken;
+  }
+
+  private set(node: string, state: Partial<NodeRunState> & { status: NodeRunStatus }): void {
+    if (!this.known.has(node)) {
+      this.unknownNodes.add(node);
+      return;
+    }
+    const previous = this.nodes.get(node);
+    const next: NodeRunState = { retries: state.retries ?? previous?.retries ?? 0, status: state.status };
+    const duration = state.durationMs ?? previous?.durationMs;
+    if (duration !== undefined) next.durationMs = duration;
+    const error = 'error' in state ? state.error : previous?.error;
+    if (error !== undefined) next.error = error;
+    this.nodes.set(node, next);
+  }
+}
+
+/** `840 ms`, `1.2 s`, `3 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}

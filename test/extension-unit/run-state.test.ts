@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import type { RunEvent } from '@baton/protocol';
+import { applyEvent, formatDuration, formatWait, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
+
+const base = { runId: 'R1' };
+let seq = 0;
+const at = (ms: number): string => new Date(Date.UTC(2026, 0, 1, 9, 0, 0, ms)).toISOString();
+const ev = (e: Record<string, unknown>, ms = 0): RunEvent => ({ ...base, seq: ++seq, time: at(ms), ...e }) as unknown as RunEvent;
+
+describe('run state (events → Runs view state)', () => {
+  beforeEach(() => (seq = 0));
+
+  it('folds a retried, failed step into one entry with its attempts, duration and error', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Checkout', inputs: { id: 1 }, file: '/w/failing.flow' }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'step.started', step: 'charge', node: 'Checkout/charge', agent: 'Charge', target: 'agent' }, 5));
+    applyEvent(run, ev({ type: 'step.retrying', step: 'charge', node: 'Checkout/charge', agent: 'Charge', attempt: 1, delayMs: 0, error: { code: 'STUB_ERROR', message: 'card declined' }, callIndex: 0 }, 10));
+    assert.deepEqual([run.entries![0].status, run.entries![0].attempts], ['retrying', 2]);
+    applyEvent(run, ev({ type: 'step.started', step: 'charge', node: 'Checkout/charge', agent: 'Charge', target: 'agent' }, 11));
+    applyEvent(run, ev({ type: 'step.finished', step: 'charge', node: 'Checkout/charge', agent: 'Charge', status: 'failed', error: { code: 'STUB_ERROR', message: 'card declined' }, durationMs: 11, attempts: 2, tokens: 0, callIndexes: [0, 1] }, 16));
+    applyEvent(run, ev({ type: 'run.failed', error: { code: 'STUB_ERROR', message: 'step charge failed: card declined' }, step: 'charge', outputs: {} }, 17));
+    assert.deepEqual(run.entries, [
+      { key: 'charge', kind: 'step', node: 'Checkout/charge', agent: 'Charge', status: 'failed', attempts: 2, startedAt: at(5), durationMs: 11, error: { code: 'STUB_ERROR', message: 'card declined' } },
+    ]);
+    assert.deepEqual([run.status, run.finishedAt, run.error?.code, run.file, run.lastSeq], ['failed', at(17), 'STUB_ERROR', '/w/failing.flow', 6]);
+  });
+
+  it('ignores events it has already applied (a stored log applied over a live state)', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });
+    applyEvent(run, started);
+    applyEvent(run, started);
+    assert.equal(run.entries!.length, 1);
+  });
+
+  it('shows a waiting approval, then its decision once the continued run streams', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Offer', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'approval.requested', task: 'sign_off', node: 'Offer/sign_off', prompt: 'Send?', assignee: 'sales@example.com', options: ['approved', 'rejected'] }, 1000));
+    applyEvent(run, ev({ type: 'run.waiting', waitingOn: [{ kind: 'approval', task: 'sign_off', node: 'Offer/sign_off', options: ['approved', 'rejected'] }], outputs: {} }, 1001));
+    assert.equal(run.status, 'waiting');
+    assert.deepEqual(waitingApprovals(run).map((e) => [e.key, e.prompt, e.assignee]), [['sign_off', 'Send?', 'sales@example.com']]);
+    applyEvent(run, ev({ type: 'approval.decided', task: 'sign_off', node: 'Offer/sign_off', decision: 'rejected', by: 'ann' }, 3000));
+    applyEvent(run, ev({ type: 'run.resumed', flow: 'Offer' }, 3001));
+    applyEvent(run, ev({ type: 'run.succeeded', outputs: { sent: false } }, 3002));
+    const [approval] = run.entries!;
+    assert.deepEqual([approval.status, approval.decision, approval.by, approval.durationMs], ['rejected', 'rejected', 'ann', 2000]);
+    assert.deepEqual([run.status, run.waitingOn, run.outputs], ['succeeded', [], { sent: false }]);
+    assert.deepEqual(waitingApprovals(run), []);
+  });
+
+  it('marks a run stopped by SIGINT interrupted, and the step it was in', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Slow', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'step.started', step: 'a', node: 'Slow/a', agent: 'A', target: 'agent' }));
+    applyEvent(run, ev({ type: 'step.finished', step: 'a', node: 'Slow/a', agent: 'A', status: 'succeeded', output: 1, durationMs: 2, attempts: 1, tokens: 0, callIndexes: [0] }));
+    applyEvent(run, ev({ type: 'step.started', step: 'b', node: 'Slow/b', agent: 'A', target: 'agent' }));
+    markInterrupted(run);
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.status]), [['a', 'succeeded'], ['b', 'interrupted']]);
+    assert.equal(run.status, 'interrupted');
+    assert.deepEqual(stepCounts(run), { finished: 1, total: 2 });
+  });
+
+  it('shows timers, events and compensations as entries of their own', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'S', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'wait.started', key: 'wait@1', node: 'S/wait@1', durationMs: 500, until: at(500) }, 0));
+    applyEvent(run, ev({ type: 'timer.fired', key: 'wait@1', node: 'S/wait@1' }, 500));
+    applyEvent(run, ev({ type: 'event.waiting', key: 'wait@2', node: 'S/wait@2', event: 'paid' }, 600));
+    applyEvent(run, ev({ type: 'event.received', event: 'paid', data: { amount: 3 }, key: 'wait@2' }, 900));
+    applyEvent(run, ev({ type: 'compensation.started', step: 'book', node: 'S/book', agent: 'Undo' }, 950));
+    applyEvent(run, ev({ type: 'compensation.finished', step: 'book', node: 'S/book', agent: 'Undo', status: 'succeeded', durationMs: 4, callIndexes: [0] }, 954));
+    assert.deepEqual(
+      run.entries!.map((e) => [e.key, e.label, e.kind, e.status, e.durationMs, e.output]),
+      [
+        ['wait@1', 'wait 500ms', 'timer', 'succeeded', 500, undefined],
+        ['wait@2', 'event paid', 'event', 'succeeded', 300, { amount: 3 }],
+        ['undo book', undefined, 'compensation', 'succeeded', 4, undefined],
+      ],
+    );
+  });
+
+  it('builds a stored run from its record and log; the record\'s status wins (interrupted)', () => {
+    const record: StoredRun = { id: 'R1', flow: 'Slow', file: '/w/slow.flow', status: 'interrupted', startedAt: at(0), finishedAt: null, inputs: {}, outputs: {}, error: null, waitingOn: [], cancelRequested: false };
+    const events = [ev({ type: 'run.started', flow: 'Slow', inputs: {} }), ev({ type: 'step.started', step: 'a', node: 'Slow/a', agent: 'A', target: 'agent' })];
+    const run = runFromStore(record, events);
+    assert.deepEqual([run.status, run.file, run.finishedAt, run.entries!.map((e) => e.status)], ['interrupted', '/w/slow.flow', undefined, ['interrupted']]);
+  });
+
+  it('names timers by their length in the largest whole unit', () => {
+    assert.deepEqual([formatWait(259_200_000), formatWait(7_200_000), formatWait(90_000), formatWait(1500), formatWait(250)], ['3d', '2h', '90s', '1.5s', '250ms']);
+  });
+
+  it('writes durations for people', () => {
+    assert.deepEqual([formatDuration(0), formatDuration(850), formatDuration(2400), formatDuration(185_000), formatDuration(3_720_000)], ['0 ms', '850 ms', '2.4 s', '3 min 05 s', '1 h 02 min']);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The graph panel in a real VS Code: `Baton: Open Graph to the Side` opens the webview beside the editor, the
+ * page lays the flow out and answers `rendered`; a node's reveal selects its source; edits update the graph,
+ * a syntax error keeps the last good one; the cursor highlights its node; run events reach the panel.
+ * (Clicking a node with the mouse is checked in the UI part: scripts/real-editor.mjs --ui.)
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { extensionApi, openFlow, setText, waitFor } from './util';
+
+/** The slice of the extension's API (packages/extension/src/api.ts) these tests use. */
+interface Rendered {
+  requestId: number;
+  nodes: number;
+  layoutMs: number;
+  totalMs: number;
+  error?: string;
+}
+interface Snapshot {
+  uri?: string;
+  flow?: string;
+  flows: string[];
+  nodes: string[];
+  error?: string;
+  highlighted?: string;
+  ready: boolean;
+  lastRendered?: Rendered;
+  runId?: string;
+}
+interface Api {
+  graph: {
+    open(uri?: string, flow?: string): Promise<void>;
+    snapshot(): Snapshot | undefined;
+    reveal(id: string): Promise<boolean>;
+    showRunEvent(event: unknown): void;
+    onDidRender(listener: (r: Rendered) => void): { dispose(): void };
+  };
+}
+
+/** Resolves with the next `rendered` answer after `action` runs. */
+async function nextRender(api: Api, action: () => unknown, what: string): Promise<Rendered> {
+  let resolve!: (r: Rendered) => void;
+  const rendered = new Promise<Rendered>((r) => (resolve = r));
+  const subscription = api.graph.onDidRender(resolve);
+  try {
+    await action();
+    return await Promise.race([rendered, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000))]);
+  } finally {
+    subscription.dispose();
+  }
+}
+
+describe('the graph panel in VS Code', () => {
+  let api: Api;
+
+  before(async () => {
+    api = await extensionApi<Api>();
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('opens beside the editor with Baton: Open Graph to the Side and draws the flow laid out in the page', async () => {
+    const editor = await openFlow('outreach.flow');
+    const rendered = await nextRender(api, () => vscode.commands.executeCommand('baton.graph.open', editor.document.uri), 'the first graph');
+    const snapshot = api.graph.snapshot();
+    assert.ok(snapshot, 'the panel is open');
+    assert.equal(snapshot.flow, 'Outreach');
+    assert.deepEqual(snapshot.flows, ['Outreach']);
+    assert.ok(snapshot.nodes.includes('Outreach/research'), JSON.stringify(snapshot.nodes));
+    assert.equal(rendered.nodes, snapshot.nodes.length, 'the page drew every node');
+    assert.equal(rendered.error, undefined);
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview);
+    assert.equal(tab?.label, 'Graph: outreach.flow');
+  });
+
+  it('reveals and selects a node’s source range when the node is clicked', async () => {
+    assert.equal(await api.graph.reveal('Outreach/message'), true);
+    const editor = await waitFor(() => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.path.endsWith('/outreach.flow') && e.selection.start.line === 63 ? e : undefined;
+    }, 'the editor to select step message');
+    assert.equal(editor.document.getText(editor.selection).split('\n')[0], 'step message: Copywriter {');
+  });
+
+  it('highlights the node at the cursor', async () => {
+    const editor = await openFlow('outreach.flow');
+    editor.selection = new vscode.Selection(59, 10, 59, 10); // inside `step contact: …`
+    await waitFor(() => api.graph.snapshot()?.highlighted === 'Outreach/contact', 'Outreach/contact to be highlighted');
+  });
+
+  it('follows edits (debounced) and keeps the last good graph on a syntax error', async () => {
+    const editor = await openFlow('outreach.flow');
+    const original = editor.document.getText();
+    try {
+      const added = original.replace('  step message: Copywriter {', '  step note: Copywriter { prompt: "note" }\n  step message: Copywriter {');
+      const rendered = await nextRender(api, () => setText(editor, added), 'the graph after adding a step');
+      assert.ok(api.graph.snapshot()?.nodes.includes('Outreach/note'), 'the new step is drawn');
+      assert.ok(rendered.totalMs < 5_000, `edit → drawn in ${rendered.totalMs} ms`);
+      const broken = await nextRender(api, () => setText(editor, added.replace('step note: Copywriter { prompt: "note" }', 'step note: Copywriter { prompt: "note" ')), 'the update with a syntax error');
+      assert.match(broken.error ?? '', /^line \d+: /);
+      const snapshot = api.graph.snapshot()!;
+      assert.match(snapshot.error ?? '', /^line \d+: /);
+      assert.ok(snapshot.nodes.includes('Outreach/note'), 'the last good graph is kept');
+    } finally {
+      // Revert rather than save: a save makes the server rebuild the workspace, cancelling other tests' requests.
+      await vscode.window.showTextDocument(editor.document);
+      await nextRender(api, () => vscode.commands.executeCommand('workbench.action.files.revert'), 'the graph after the revert');
+      assert.equal(editor.document.getText(), original);
+    }
+  });
+
+  it('takes run events of the drawn flow and ignores other flows’ runs', async () => {
+    const time = new Date().toISOString();
+    api.graph.showRunEvent({ type: 'run.started', runId: 'other-run', seq: 1, time, flow: 'SomethingElse', inputs: {} });
+    assert.equal(api.graph.snapshot()?.runId, undefined);
+    api.graph.showRunEvent({ type: 'run.started', runId: 'run-graph-1', seq: 1, time, flow: 'Outreach', inputs: {} });
+    api.graph.showRunEvent({ type: 'step.started', runId: 'run-graph-1', seq: 2, time, step: 'research', node: 'Outreach/research', agent: 'ProspectResearcher', target: 'agent' });
+    assert.equal(api.graph.snapshot()?.runId, 'run-graph-1');
+  });
+
+  it('draws a run started from the editor (Run Flow forwards its events to the panel)', async () => {
+    const editor = await openFlow('outreach.flow');
+    await waitFor(() => api.graph.snapshot()?.flow === 'Outreach', 'the panel to show Outreach');
+    const outcome = await vscode.commands.executeCommand<{ runId?: string; exitCode: number }>('baton.flow.run', editor.document.uri);
+    assert.equal(outcome?.exitCode, 0);
+    assert.ok(outcome?.runId);
+    assert.equal(api.graph.snapshot()?.runId, outcome.runId);
+  });
+
+  it('says the file declares no flow for a file of agents only', async () => {
+    const editor = await openFlow('graph-agents-only.flow');
+    await waitFor(() => api.graph.snapshot()?.uri === editor.document.uri.toString() && api.graph.snapshot()?.error, 'the panel to follow graph-agents-only.flow');
+    assert.equal(api.graph.snapshot()?.error, 'the file declares no flow');
+    assert.deepEqual(api.graph.snapshot()?.nodes, []);
+  });
+});

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { NodeFileSystem } from 'langium/node';
+import type { FlowGraph, RunEvent, WebviewToHostMessage, WorkflowDefinition } from '@baton/protocol';
+import { createBatonServices, loadWorkspace } from '../../language/src/index.js';
+import { buildFlowGraph } from '../../packages/graph/src/index.js';
+import { PanelHarness, ROOT, type PanelPage } from './webview-harness.js';
+
+const EXAMPLES = path.join(ROOT, 'examples');
+const SHOTS = path.join(ROOT, 'out', 'webview-shots');
+
+type Posted<T extends WebviewToHostMessage['type']> = Extract<WebviewToHostMessage, { type: T }>;
+const is =
+  <T extends WebviewToHostMessage['type']>(type: T, extra: (m: Posted<T>) => boolean = () => true) =>
+  (m: WebviewToHostMessage): m is Posted<T> =>
+    m.type === type && extra(m as Posted<T>);
+
+let time = 0;
+const base = (runId = 'run-01') => ({ runId, seq: ++time, time: new Date(Date.UTC(2026, 0, 1, 0, 0, time)).toISOString() });
+
+describe('the graph panel webview (out/webview in headless Chromium)', function () {
+  this.timeout(120_000);
+  const harness = new PanelHarness();
+  const definitions = new Map<string, WorkflowDefinition>();
+  let outreach: FlowGraph;
+  let panel: PanelPage;
+
+  before(async function () {
+    this.timeout(120_000);
+    const services = createBatonServices(NodeFileSystem);
+    for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.flow')).sort()) {
+      const loaded = await loadWorkspace(services, [path.join(EXAMPLES, file)]);
+      definitions.set(file, services.Baton.ir.WorkflowBuilder.build(loaded.documents));
+    }
+    outreach = buildFlowGraph(definitions.get('outreach.flow')!, 'Outreach');
+    await harness.start();
+  });
+
+  after(async () => {
+    await harness.stop();
+  });
+
+  beforeEach(async () => {
+    panel = await harness.open('light');
+  });
+
+  afterEach(async () => {
+    await panel.page.close();
+  });
+
+  const show = (graph: FlowGraph = outreach, uri = 'file:///w/outreach.flow') => panel.update({ uri, title: 'outreach.flow', flows: [graph.flow], flow: graph.flow, graph });
+  const nodeIds = () => panel.page.$$eval('svg.baton-graph g.node', (gs) => gs.map((g) => g.getAttribute('data-id')));
+
+  it('sends ready first, then draws every node of the graph with its IR id and an accessible label', async () => {
+    const rendered = await show();
+    assert.equal((await panel.posted())[0].type, 'ready');
+    assert.equal(rendered.nodes, outreach.nodes.length);
+    assert.deepEqual((await nodeIds()).sort(), outreach.nodes.map((n) => n.id).sort());
+    const label = await panel.page.getAttribute('g.node[data-id="Outreach/research"]', 'aria-label');
+    assert.equal(label, 'step research: ProspectResearcher');
+    assert.deepEqual(panel.errors, [], 'no console errors, no CSP violations');
+  });
+
+  it('posts reveal with the node’s id when a node is clicked, and marks it selected', async () => {
+    await show();
+    await panel.page.click('g.node[data-id="Outreach/message"]');
+    const reveal = await panel.waitForPosted(is('reveal'), 'a reveal message');
+    assert.deepEqual(reveal, { type: 'reveal', id: 'Outreach/message' });
+    assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true');
+  });
+
+  it('moves between nodes with the arrow keys and reveals the focused node on Enter', async () => {
+    await show();
+    await panel.page.focus('g.node[data-id="Outreach/message"]');
+    await panel.page.keyboard.press('ArrowDown');
+    const below = await panel.page.evaluate(() => document.activeElement?.getAttribute('data-id'));
+    assert.equal(below, 'Outreach/if@2', 'the decision is right below the message step');
+    await panel.page.keyboard.press('ArrowUp');
+    assert.equal(await panel.page.evaluate(() => document.activeElement?.getAttribute('data-id')), 'Outreach/message');
+    await panel.page.keyboard.press('Enter');
+    assert.deepEqual(await panel.waitForPosted(is('reveal'), 'a reveal on Enter'), { type: 'reveal', id: 'Outreach/message' });
+  });
+
+  it('shows a node’s prompt, target and output type on hover', async () => {
+    await show();
+    await panel.page.hover('g.node[data-id="Outreach/research"]');
+    const text = await panel.page.innerText('.tooltip');
+    assert.match(text, /step research: ProspectResearcher/);
+    assert.match(text, /calls agent ProspectResearcher/);
+    assert.match(text, /prompt "Research \$\{input\.domain\}"/);
+    assert.match(text, /output \{ company: string, pains: string\[\], confidence: number \}/);
+  });
+
+  it('recolours nodes from run events: running, then succeeded with its duration and retries; the branch taken is highlighted', async () => {
+    await show();
+    const send = (event: RunEvent) => panel.send({ type: 'runEvent', event });
+    await send({ ...base(), type: 'run.started', flow: 'Outreach', inputs: {} });
+    await send({ ...base(), type: 'step.started', step: 'research', node: 'Outreach/research', agent: 'ProspectResearcher', target: 'agent' });
+    assert.match((await panel.page.getAttribute('g.node[data-id="Outreach/research"]', 'class')) ?? '', /\brun-running\b/);
+    await send({ ...base(), type: 'step.retrying', step: 'research', node: 'Outreach/research', agent: 'ProspectResearcher', attempt: 1, delayMs: 10, error: { code: 'agent-error', message: 'boom' }, callIndex: 0 });
+    await send({ ...base(), type: 'step.finished', step: 'research', node: 'Outreach/research', agent: 'ProspectResearcher', status: 'succeeded', durationMs: 1250, attempts: 2, tokens: 0, callIndexes: [0, 1] });
+    const cls = (await panel.page.getAttribute('g.node[data-id="Outreach/research"]', 'class')) ?? '';
+    assert.match(cls, /\brun-succeeded\b/);
+    assert.doesNotMatch(cls, /\brun-running\b/);
+    assert.equal(await panel.page.textContent('g.node[data-id="Outreach/research"] .run-badge'), '1.3 s · ↻ 1');
+    assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/research"]', 'aria-label'), 'step research: ProspectResearcher, succeeded, 1.3 s, 1 retry');
+    await send({ ...base(), type: 'step.finished', step: 'message', node: 'Outreach/message', agent: 'Copywriter', status: 'succeeded', durationMs: 20, attempts: 1, tokens: 0, callIndexes: [2] });
+    await send({ ...base(), type: 'branch.taken', node: 'Outreach/if@2', scope: '', branch: 0, label: 'if message.status == "succeeded" → then' });
+    const thenEdge = outreach.edges.find((e) => e.source === 'Outreach/if@2' && e.branch === 0)!;
+    const elseEdge = outreach.edges.find((e) => e.source === 'Outreach/if@2' && e.branch === 1)!;
+    await send({ ...base(), type: 'step.started', step: 'send', node: thenEdge.target, agent: 'Mailer', target: 'agent' });
+    assert.match((await panel.page.getAttribute(`g.edge[data-id="${thenEdge.id}"]`, 'class')) ?? '', /\btaken\b/);
+    assert.doesNotMatch((await panel.page.getAttribute(`g.edge[data-id="${elseEdge.id}"]`, 'class')) ?? '', /\btaken\b/);
+  });
+
+  it('says so when a run event names a node the graph no longer has, and stays usable', async () => {
+    await show();
+    await panel.send({ type: 'runEvent', event: { ...base('run-02'), type: 'run.started', flow: 'Outreach', inputs: {} } });
+    await panel.send({ type: 'runEvent', event: { ...base('run-02'), type: 'step.started', step: 'gone', node: 'Outreach/gone', agent: 'X', target: 'agent' } });
+    assert.match(await panel.page.innerText('.toolbar .status'), /1 node of the run not in this graph/);
+    await panel.page.click('g.node[data-id="Outreach/contact"]');
+    await panel.waitForPosted(is('reveal', (m) => m.id === 'Outreach/contact'), 'a reveal after the unknown event');
+    assert.deepEqual(panel.errors, []);
+  });
+
+  it('keeps the last good graph and shows a banner on a syntax error; the banner goes with the next good graph', async () => {
+    await show();
+    const rendered = await panel.update({ uri: 'file:///w/outreach.flow', title: 'outreach.flow', flows: ['Outreach'], error: "line 62: Expecting token of type '}' but found `step`." });
+    assert.equal(rendered.error, "line 62: Expecting token of type '}' but found `step`.");
+    assert.equal(await panel.page.isVisible('.banner'), true);
+    assert.equal(await panel.page.innerText('.banner'), "Syntax error on line 62: Expecting token of type '}' but found `step`. — showing the last good graph.");
+    assert.equal((await nodeIds()).length, outreach.nodes.length, 'the drawing is still there');
+    await show();
+    assert.equal(await panel.page.isVisible('.banner'), false);
+  });
+
+  it('keeps zoom, pan and selection across an update of the same flow, and fits a new flow', async () => {
+    await show();
+    await panel.page.click('g.node[data-id="Outreach/message"]');
+    await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
+    await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
+    const before = await panel.page.getAttribute('svg.baton-graph', 'viewBox');
+    const edited: FlowGraph = { ...outreach, nodes: outreach.nodes.map((n) => (n.id === 'Outreach/message' ? { ...n, label: 'message2' } : n)) };
+    await show(edited);
+    assert.equal(await panel.page.getAttribute('svg.baton-graph', 'viewBox'), before, 'same zoom and pan');
+    assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true', 'same selection');
+    const dispatcher = buildFlowGraph(definitions.get('dispatcher.flow')!, 'Dispatcher');
+    await show(dispatcher, 'file:///w/dispatcher.flow');
+    assert.notEqual(await panel.page.getAttribute('svg.baton-graph', 'viewBox'), before, 'another file is fitted to the panel');
+  });
+
+  it('zooms with the buttons and the wheel, pans by dragging the background, and fits back', async () => {
+    await show();
+    const scale = async () => Number(await panel.page.getAttribute('.canvas', 'data-zoom'));
+    const fitted = await scale();
+    await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
+    assert.equal(await scale(), Math.round(fitted * 1.25));
+    await panel.page.mouse.move(450, 400);
+    await panel.page.mouse.wheel(0, 300);
+    assert.ok((await scale()) < Math.round(fitted * 1.25), 'the wheel zooms out');
+    const viewBox = async () => (await panel.page.getAttribute('svg.baton-graph', 'viewBox'))!.split(' ').map(Number);
+    const [x0, y0] = await viewBox();
+    await panel.page.mouse.move(30, 600);
+    await panel.page.mouse.down();
+    await panel.page.mouse.move(130, 650, { steps: 5 });
+    await panel.page.mouse.up();
+    const [x1, y1] = await viewBox();
+    assert.ok(x1 < x0 && y1 < y0, `dragging right and down moves the view left and up (${x0},${y0} → ${x1},${y1})`);
+    assert.equal((await panel.posted()).filter((m) => m.type === 'reveal').length, 0, 'a drag is not a click');
+    await panel.page.click('vscode-toolbar-button[label="Zoom to fit"]');
+    assert.equal(await scale(), fitted);
+  });
+
+  it('lists the flows of the file in a picker and posts the one picked', async () => {
+    const definition = definitions.get('dispatcher.flow')!;
+    const flows = Object.keys(definition.flows);
+    await panel.update({ uri: 'file:///w/dispatcher.flow', title: 'dispatcher.flow', flows, flow: 'Dispatcher', graph: buildFlowGraph(definition, 'Dispatcher') });
+    assert.equal(await panel.page.isVisible('vscode-single-select'), true);
+    assert.deepEqual(await panel.page.$$eval('vscode-single-select vscode-option', (os) => os.map((o) => o.getAttribute('value'))), flows);
+    await panel.page.evaluate(() => {
+      const select = document.querySelector('vscode-single-select') as HTMLElement & { value: string };
+      select.value = 'ResearchTemplate';
+      select.dispatchEvent(new Event('change'));
+    });
+    assert.deepEqual(await panel.waitForPosted(is('selectFlow'), 'selectFlow'), { type: 'selectFlow', flow: 'ResearchTemplate' });
+  });
+
+  it('says what it can for a file without flows and for a flow too large to lay out', async () => {
+    const empty = await panel.update({ uri: 'file:///w/agents.flow', title: 'agents.flow', flows: [], error: 'the file declares no flow' });
+    assert.equal(empty.nodes, 0);
+    assert.match(await panel.page.innerText('.message'), /agents\.flow declares no flow yet/);
+    const nodes = Array.from({ length: 5002 }, (_, i) => ({ id: `Big/s${i}`, kind: 'step' as const, label: `s${i}` }));
+    const big: FlowGraph = { flow: 'Big', nodes, edges: nodes.slice(1).map((n, i) => ({ id: `e${i}`, source: nodes[i].id, target: n.id, kind: 'flow' as const })) };
+    const rendered = await panel.update({ uri: 'file:///w/big.flow', title: 'big.flow', flows: ['Big'], flow: 'Big', graph: big });
+    assert.equal(rendered.tooLarge, true);
+    assert.match(await panel.page.innerText('.message'), /Big has 5,002 nodes; the panel draws flows of up to 2,000\. `baton graph big\.flow --flow Big --format svg -o Big\.svg` draws it whole\./);
+    await show();
+    assert.equal(await panel.page.isVisible('.message'), false);
+    assert.equal((await nodeIds()).length, outreach.nodes.length);
+  });
+
+  it('exports the drawing as standalone SVG with the theme’s colours and as a PNG', async () => {
+    await show();
+    await panel.page.click('vscode-toolbar-button[label="Export SVG"]');
+    const svg = await panel.waitForPosted(is('export', (m) => m.format === 'svg'), 'an SVG export');
+    assert.equal(svg.flow, 'Outreach');
+    assert.match(svg.data, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg.data, /--baton-bg:(#ffffff|rgb\(255, 255, 255\))/);
+    assert.match(svg.data, /data-id="Outreach\/research"/);
+    await panel.send({ type: 'exportResult', requestId: svg.requestId, saved: '/w/Outreach.svg' });
+    assert.equal(await panel.page.innerText('.toolbar .status'), 'Saved SVG to /w/Outreach.svg');
+    await panel.page.click('vscode-toolbar-button[label="Export PNG"]');
+    const png = await panel.waitForPosted(is('export', (m) => m.format === 'png'), 'a PNG export');
+    const bytes = Buffer.from(png.data, 'base64');
+    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG signature');
+    assert.ok(bytes.readUInt32BE(16) > 100, 'a real width');
+    assert.deepEqual(panel.errors, []);
+  });
+
+  it('highlights the node at the editor’s cursor', async () => {
+    await show();
+    await panel.send({ type: 'highlight', id: 'Outreach/contact' });
+    assert.match((await panel.page.getAttribute('g.node[data-id="Outreach/contact"]', 'class')) ?? '', /\bcursor\b/);
+    await panel.send({ type: 'highlight', id: undefined });
+    assert.equal(await panel.page.$('g.node.cursor'), null);
+  });
+
+  it('restores the saved zoom and selection of a restored panel (getState)', async () => {
+    await panel.page.close();
+    panel = await harness.open('light', { state: { uri: 'file:///w/outreach.flow', flow: 'Outreach', view: { x: 10, y: 20, scale: 0.5 }, selected: 'Outreach/message' } });
+    await show();
+    const [x, y, w] = (await panel.page.getAttribute('svg.baton-graph', 'viewBox'))!.split(' ').map(Number);
+    assert.deepEqual([x, y, w], [10, 20, 900 * 2]);
+    assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true');
+  });
+
+  it('draws every flow of every example in light and dark (screenshots in out/webview-shots/)', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    let shots = 0;
+    for (const theme of ['light', 'dark'] as const) {
+      const page = await harness.open(theme, { width: 1000, height: 800 });
+      try {
+        for (const [file, definition] of definitions) {
+          for (const flow of Object.keys(definition.flows)) {
+            const graph = buildFlowGraph(definition, flow);
+            const rendered = await page.update({ uri: `file:///w/${file}`, title: file, flows: Object.keys(definition.flows), flow, graph });
+            assert.equal(rendered.nodes, graph.nodes.length, `${file} ${flow}`);
+            await page.page.screenshot({ path: path.join(SHOTS, `${file.replace(/\.flow$/, '')}-${flow}-${theme}.png`) });
+            shots++;
+          }
+        }
+        assert.deepEqual(page.errors, [], `${theme}: no console errors`);
+      } finally {
+        await page.page.close();
+      }
+    }
+    assert.ok(shots >= 10, `${shots} screenshots`);
+  });
+});

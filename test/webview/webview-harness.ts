@@ -1,0 +1,138 @@
+/**
+ * Loads the built graph panel (out/webview/graph-panel.js + .css) in headless Chromium (Debian's, through
+ * playwright-core) inside the very page the extension serves (playwright gives each launch a fresh profile) (packages/extension/src/graph-panel-html.ts,
+ * with its CSP), served over HTTP from 127.0.0.1, with a fake `acquireVsCodeApi` that records what the
+ * page posts. VS Code's theme variables are set from a small copy of the Light+/Dark Modern themes.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HostToWebviewMessage, WebviewToHostMessage } from '@baton/protocol';
+import { graphPanelHtml } from '../../packages/extension/src/graph-panel-html.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WEBVIEW = path.join(ROOT, 'out', 'webview');
+
+/** A subset of VS Code's theme variables, as VS Code sets them on a webview's <html>. */
+const THEMES = {
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', descriptionForeground: '#717171',
+      'editorWidget-background': '#f8f8f8', 'editorWidget-border': '#c8c8c8', 'editorLineNumber-foreground': '#6e7681',
+      focusBorder: '#005fb8', 'editorWarning-foreground': '#bf8803', 'editorInfo-foreground': '#1a85ff', errorForeground: '#f85149',
+      'testing-iconPassed': '#388a34', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#005fb8', disabledForeground: '#8c8c8c',
+      'sideBar-background': '#f8f8f8', 'panel-border': '#e5e5e5', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
+      'editorHoverWidget-background': '#f8f8f8', 'editorHoverWidget-border': '#c8c8c8', 'inputValidation-warningBackground': '#f6f5d2', 'inputValidation-warningBorder': '#b89500',
+    },
+  },
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', descriptionForeground: '#9d9d9d',
+      'editorWidget-background': '#202020', 'editorWidget-border': '#454545', 'editorLineNumber-foreground': '#6e7681',
+      focusBorder: '#0078d4', 'editorWarning-foreground': '#cca700', 'editorInfo-foreground': '#3794ff', errorForeground: '#f85149',
+      'testing-iconPassed': '#73c991', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#0078d4', disabledForeground: '#8c8c8c',
+      'sideBar-background': '#181818', 'panel-border': '#2b2b2b', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
+      'editorHoverWidget-background': '#202020', 'editorHoverWidget-border': '#454545', 'inputValidation-warningBackground': '#352a05', 'inputValidation-warningBorder': '#b89500',
+    },
+  },
+} as const;
+
+export type Theme = keyof typeof THEMES;
+
+/** One loaded panel page. */
+export interface PanelPage {
+  page: Page;
+  /** Everything the page posted so far, in order. */
+  posted(): Promise<WebviewToHostMessage[]>;
+  /** Delivers a host message as VS Code does (a `message` event on window). */
+  send(message: HostToWebviewMessage): Promise<void>;
+  /** Waits for a posted message matching `match` (polling; fails after `timeoutMs` naming `what`). */
+  waitForPosted<T extends WebviewToHostMessage>(match: (m: WebviewToHostMessage) => m is T, what: string, timeoutMs?: number): Promise<T>;
+  /** Sends a graph update and waits for its `rendered` answer. */
+  update(message: Omit<Extract<HostToWebviewMessage, { type: 'graph' }>, 'type' | 'requestId'>): Promise<Extract<WebviewToHostMessage, { type: 'rendered' }>>;
+  /** Console errors and page errors seen (CSP violations included). */
+  errors: string[];
+}
+
+/** Serves the harness page and out/webview over HTTP, and drives Chromium. */
+export class PanelHarness {
+  private browser: Browser | undefined;
+  private server: Server | undefined;
+  private origin = '';
+  private requestId = 1;
+
+  async start(): Promise<void> {
+    if (!existsSync(path.join(WEBVIEW, 'graph-panel.js'))) throw new Error(`${WEBVIEW}/graph-panel.js is missing: run npm run build first`);
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/panel.html') {
+        const theme = THEMES[(url.searchParams.get('theme') as Theme) ?? 'light'];
+        const vars = Object.entries(theme.vars).map(([k, v]) => `--vscode-${k}:${v}`).join(';');
+        // VS Code sets the variables as a style attribute on <html> and the theme kind as a body class.
+        const prelude = [
+          `document.documentElement.style.cssText=${JSON.stringify(vars)};document.body.className=${JSON.stringify(theme.bodyClass)};`,
+          `window.__posted=[];window.__state=${url.searchParams.get('state') ?? 'undefined'};window.acquireVsCodeApi=function(){return{postMessage:function(m){window.__posted.push(JSON.parse(JSON.stringify(m)))},getState:function(){return window.__state},setState:function(s){window.__state=s}}};`,
+        ];
+        const html = graphPanelHtml({ cspSource: this.origin, nonce: 'dGVzdC1ub25jZS0xMjM0NQ', scriptUri: `${this.origin}/webview/graph-panel.js`, styleUri: `${this.origin}/webview/graph-panel.css`, preludeScripts: prelude });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+        return;
+      }
+      const file = path.join(WEBVIEW, path.basename(url.pathname));
+      if (url.pathname.startsWith('/webview/') && existsSync(file)) {
+        res.writeHead(200, { 'content-type': file.endsWith('.css') ? 'text/css' : 'text/javascript' }).end(readFileSync(file));
+        return;
+      }
+      res.writeHead(url.pathname === '/favicon.ico' ? 204 : 404).end();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    this.browser = await chromium.launch({
+      executablePath: process.env.BATON_CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Opens a fresh panel page; `state` is what `getState()` returns (a restored panel). */
+  async open(theme: Theme = 'light', options: { width?: number; height?: number; state?: unknown } = {}): Promise<PanelPage> {
+    const page = await this.browser!.newPage({ viewport: { width: options.width ?? 900, height: options.height ?? 700 }, colorScheme: theme });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const state = options.state === undefined ? '' : `&state=${encodeURIComponent(JSON.stringify(options.state))}`;
+    await page.goto(`${this.origin}/panel.html?theme=${theme}${state}`);
+    const posted = (): Promise<WebviewToHostMessage[]> => page.evaluate(() => (window as unknown as { __posted: WebviewToHostMessage[] }).__posted);
+    const waitForPosted = async <T extends WebviewToHostMessage>(match: (m: WebviewToHostMessage) => m is T, what: string, timeoutMs = 20_000): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = (await posted()).find(match);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; posted: ${JSON.stringify((await posted()).map((m) => m.type))}; errors: ${errors.join(' | ')}`);
+        await page.waitForTimeout(25);
+      }
+    };
+    const send = async (message: HostToWebviewMessage): Promise<void> => {
+      const json = JSON.stringify(message);
+      await page.evaluate((text: string) => void window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(text) })), json);
+    };
+    await waitForPosted((m): m is Extract<WebviewToHostMessage, { type: 'ready' }> => m.type === 'ready', 'ready');
+    const update: PanelPage['update'] = async (message) => {
+      const requestId = this.requestId++;
+      await send({ type: 'graph', requestId, ...message });
+      return waitForPosted((m): m is Extract<WebviewToHostMessage, { type: 'rendered' }> => m.type === 'rendered' && m.requestId === requestId, `rendered #${requestId}`, 60_000);
+    };
+    return { page, posted, send, waitForPosted, update, errors };
+  }
+}
