@@ -22,8 +22,9 @@ export function docComment(node: AstNode): string | undefined {
 
 /**
  * The CST node right before `node` (a hidden one included), climbing to containers at the start of one —
- * Langium's `getPreviousNode`, but finding `node` among its siblings by binary search on offsets instead
- * of `indexOf`, so documenting every statement of a flow of N statements is O(N log N), not O(N²).
+ * Langium's `getPreviousNode`, but finding `node` among its siblings in an index built once per CST
+ * container instead of by `indexOf`, so documenting every statement of a flow of N statements (as
+ * completion does for its candidates) is O(N), not O(N²).
  */
 export function previousCstNode(node: CstNode): CstNode | undefined {
   let current = node;
@@ -36,17 +37,19 @@ export function previousCstNode(node: CstNode): CstNode | undefined {
   return undefined;
 }
 
+/**
+ * Per CST container: each child's index among its siblings, built on first use. A document update may
+ * replace one child in place (BatonDocumentFactory), so an answer is checked and the index rebuilt when stale.
+ */
+const siblingIndexes = new WeakMap<readonly CstNode[], Map<CstNode, number>>();
+
 function indexOfSibling(siblings: readonly CstNode[], node: CstNode): number {
-  let lo = 0;
-  let hi = siblings.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (siblings[mid].offset < node.offset) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  // lo is the first sibling at node.offset; zero-length siblings may share it
-  for (let i = lo; i < siblings.length && siblings[i].offset === node.offset; i++) if (siblings[i] === node) return i;
-  return siblings.indexOf(node);
+  const known = siblingIndexes.get(siblings)?.get(node);
+  if (known !== undefined && siblings[known] === node) return known;
+  const indexes = new Map<CstNode, number>();
+  for (let i = siblings.length - 1; i >= 0; i--) indexes.set(siblings[i], i); // the first index of each, as indexOf
+  siblingIndexes.set(siblings, indexes);
+  return indexes.get(node) ?? -1;
 }
 
 function cleanDoc(text: string): string {

@@ -1,6 +1,9 @@
 import type { Diagnostic } from 'vscode-languageserver-types';
-import type { LangiumDocument, ParseResult, ReferenceInfo, ValidationOptions } from 'langium';
-import { AstUtils, DefaultDocumentValidator } from 'langium';
+import type { AstNode, LangiumDocument, ParseResult, ReferenceInfo, ValidationAcceptor, ValidationOptions } from 'langium';
+import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
+import type { CancellationToken } from 'vscode-languageserver';
+import { astNodes, documentNodes } from './baton-ast-walk.js';
+import { BatonValidationRegistry } from './baton-validation-registry.js';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
@@ -13,6 +16,28 @@ import * as ast from './generated/ast.js';
 export class BatonDocumentValidator extends DefaultDocumentValidator {
   constructor(private readonly services: BatonServices) {
     super(services);
+  }
+
+  /**
+   * Langium's node-by-node validation (same nodes, order and checks), on the document's shared node list
+   * (documentNodes) instead of its lazy streams, awaiting only checks that return a promise; cancellation
+   * is still checked (and the event loop let run) every 256 nodes instead of at every node.
+   */
+  protected override async validateAstNodes(rootNode: AstNode, options: ValidationOptions, acceptor: ValidationAcceptor, cancelToken?: CancellationToken): Promise<void> {
+    // with a profiler or per-node options (pruning), Langium's own walk
+    if (this.profiler?.isActive('validating') || this.validateSingleNodeOptions !== DefaultDocumentValidator.prototype['validateSingleNodeOptions']) {
+      return super.validateAstNodes(rootNode, options, acceptor, cancelToken);
+    }
+    const nodes = rootNode.$container ? astNodes(rootNode) : documentNodes(rootNode);
+    for (let i = 0; i < nodes.length; i++) {
+      if (cancelToken && (i & 255) === 255) await interruptAndCheck(cancelToken);
+      const node = nodes[i];
+      const checks = this.validationRegistry instanceof BatonValidationRegistry ? this.validationRegistry.checksOf(node.$type, options.categories) : this.validationRegistry.getChecks(node.$type, options.categories);
+      for (const check of checks) {
+        const result = check(node, acceptor, cancelToken!) as unknown;
+        if (result instanceof Promise) await result;
+      }
+    }
   }
 
   protected override processParsingErrors(parseResult: ParseResult, diagnostics: Diagnostic[], options: ValidationOptions): void {

@@ -14,10 +14,16 @@ import { BatonTokenBuilder } from './baton-token-builder.js';
 import { BatonValueConverter } from './baton-value-converter.js';
 import { BatonScopeComputation } from './baton-scope-computation.js';
 import { BatonScopeProvider } from './baton-scope-provider.js';
+import { BatonLinker } from './baton-linker.js';
 import { BatonDocumentValidator } from './baton-document-validator.js';
+import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
+import { BatonCommentProvider } from './baton-comment-provider.js';
+import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
+import { BatonDocumentFactory } from './baton-document-factory.js';
+import { BatonAstNodeDescriptionProvider } from './baton-ast-descriptions.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
 import { BatonCompletionProvider } from './lsp/baton-completion-provider.js';
@@ -62,15 +68,23 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   references: {
     ScopeComputation: (services) => new BatonScopeComputation(services),
     ScopeProvider: (services) => new BatonScopeProvider(services),
+    Linker: (services) => new BatonLinker(services),
     References: (services) => new BatonReferences(services),
   },
   validation: {
     DocumentValidator: (services) => new BatonDocumentValidator(services),
+    ValidationRegistry: (services) => new BatonValidationRegistry(services),
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),
+  },
+  workspace: {
+    AstNodeDescriptionProvider: (services) => new BatonAstNodeDescriptionProvider(services),
+  },
+  documentation: {
+    CommentProvider: (services) => new BatonCommentProvider(services),
   },
   lsp: {
     HoverProvider: (services) => new BatonHoverProvider(services),
@@ -102,17 +116,24 @@ export const BatonSharedModule: Module<LangiumSharedServices, PartialLangiumShar
  * @param context `fileSystemProvider` (e.g. `NodeFileSystem` from `langium/node`) and, in the language
  *   server, `connection`.
  * @param options `batch: true` for one-shot tools (the CLI): the cross-reference index that only
- *   find-references and rename need is not built, which saves ~7% of a check.
+ *   find-references and rename need is not built, which saves ~7% of a check. Otherwise that index is
+ *   built when first read (BatonIndexManager), not on every build.
  */
 export function createBatonServices(context: DefaultSharedModuleContext, options: { batch?: boolean } = {}): {
   shared: LangiumSharedServices;
   Baton: BatonServices;
 } {
-  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, BatonSharedModule);
-  const batchModule: Module<BatonServices, PartialLangiumServices> = options.batch
+  const sharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+    workspace: {
+      LangiumDocumentFactory: (services) => new BatonDocumentFactory(services),
+      ...(options.batch ? {} : { IndexManager: (services: LangiumSharedServices) => new BatonIndexManager(services) }),
+    },
+  };
+  const shared = inject(createDefaultSharedModule(context), BatonGeneratedSharedModule, BatonSharedModule, sharedModule);
+  const referencesModule: Module<BatonServices, PartialLangiumServices> = options.batch
     ? { workspace: { ReferenceDescriptionProvider: () => ({ createDescriptions: async () => [] }) } }
-    : {};
-  const Baton = inject(createDefaultModule({ shared }), BatonGeneratedModule, BatonModule, batchModule);
+    : { workspace: { ReferenceDescriptionProvider: (services) => new BatonReferenceDescriptionProvider(services) } };
+  const Baton = inject(createDefaultModule({ shared }), BatonGeneratedModule, BatonModule, referencesModule);
   shared.ServiceRegistry.register(Baton);
   registerValidationChecks(Baton);
   return { shared, Baton };

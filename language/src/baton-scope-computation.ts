@@ -1,5 +1,7 @@
-import type { AstNode, LangiumDocument } from 'langium';
-import { AstUtils, DefaultScopeComputation, type MultiMap, type AstNodeDescription } from 'langium';
+import type { AstNode, LangiumDocument, LocalSymbols } from 'langium';
+import { AstUtils, DefaultScopeComputation, MultiMap, interruptAndCheck, type AstNodeDescription } from 'langium';
+import type { CancellationToken } from 'vscode-languageserver';
+import { documentNodes } from './baton-ast-walk.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -8,6 +10,19 @@ import * as ast from './generated/ast.js';
  * links — and the checker can say precisely why that read may be unsafe instead of "unknown name".
  */
 export class BatonScopeComputation extends DefaultScopeComputation {
+  /** Langium's (every node but the root, in order), without its lazy streams; cancellation checked every 256 nodes. */
+  override async collectLocalSymbols(document: LangiumDocument, cancelToken?: CancellationToken): Promise<LocalSymbols> {
+    const symbols = new MultiMap<AstNode, AstNodeDescription>();
+    const nodes = documentNodes(document.parseResult.value);
+    for (let i = 1; i < nodes.length; i++) {
+      if (cancelToken && (i & 255) === 0) await interruptAndCheck(cancelToken);
+      // only named nodes are symbols (Langium's NameProvider: a string `name`); most nodes are not
+      if (typeof (nodes[i] as { name?: unknown }).name !== 'string') continue;
+      this.addLocalSymbol(nodes[i], document, symbols);
+    }
+    return symbols;
+  }
+
   protected override addLocalSymbol(node: AstNode, document: LangiumDocument, symbols: MultiMap<AstNode, AstNodeDescription>): void {
     if (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isLoopVariable(node)) {
       const flow = AstUtils.getContainerOfType(node, ast.isFlowDecl);

@@ -30,8 +30,8 @@ export class BatonScopeProvider extends DefaultScopeProvider {
   }
 
   override getScope(context: ReferenceInfo): Scope {
-    const test = AstUtils.getContainerOfType(context.container, ast.isTestDecl);
-    if (test && (ast.isNameRef(context.container) || ast.isInputRef(context.container) || ast.isOutputRef(context.container))) {
+    const test = topLevelElement(context.container);
+    if (ast.isTestDecl(test) && (ast.isNameRef(context.container) || ast.isInputRef(context.container) || ast.isOutputRef(context.container))) {
       const flow = testFlow(test);
       if (!flow) return EMPTY_SCOPE;
       const document = AstUtils.getDocument(flow);
@@ -75,6 +75,16 @@ export class BatonScopeProvider extends DefaultScopeProvider {
       .toArray();
     return new MapScope(firstOfEachName(elements));
   }
+}
+
+/**
+ * The top-level declaration `node` is in (or `node` itself): the only place a `test` can be, so this
+ * answers "inside which test, if any" without testing the type of every ancestor.
+ */
+function topLevelElement(node: AstNode): AstNode {
+  let current = node;
+  while (current.$container?.$container) current = current.$container;
+  return current;
 }
 
 /** Keeps the first description of each name (a duplicate is reported on the later declaration). */

@@ -20,7 +20,10 @@ const field = (name: string, type: TypeRef, optional = false) => ({ name, type, 
  * and operators. Unknown is `any`, which never causes an error. Results are cached per node.
  */
 export class BatonTypeSystem {
-  private readonly cache = new WeakMap<AstNode, TypeRef>();
+  /** Per node (a Map, not a WeakMap: an instance lives for one check or request, and ephemerons are costly to collect). */
+  private readonly cache = new Map<AstNode, TypeRef>();
+  /** What a step reads as, per step target (agent or sub-flow): the same for every step of one target. */
+  private readonly stepViews = new Map<AstNode, TypeRef>();
   private readonly inProgress = new Set<AstNode>();
 
   /** The inferred type of an expression. */
@@ -102,6 +105,17 @@ export class BatonTypeSystem {
     }
   }
 
+  private stepView(step: ast.Step): TypeRef {
+    const target = step.target?.ref;
+    if (!target) return stepViewType(step);
+    let view = this.stepViews.get(target);
+    if (!view) {
+      view = stepViewType(step);
+      this.stepViews.set(target, view);
+    }
+    return view;
+  }
+
   private refType(node: ast.NameRef): TypeRef {
     const target = node.ref?.ref;
     if (!target) return ANY;
@@ -110,7 +124,7 @@ export class BatonTypeSystem {
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
-    const view = ast.isStep(target) ? stepViewType(target) : approvalViewType(target);
+    const view = ast.isStep(target) ? this.stepView(target) : approvalViewType(target);
     // A step of a foreach body read after the loop is the list of its iterations.
     const loop = AstUtils.getContainerOfType(target.$container, ast.isForeachStatement);
     if (loop && !isInside(node, loop)) return { kind: 'list', element: view };

@@ -6,6 +6,8 @@ export * from './baton-types.js';
 export * from './baton-type-system.js';
 export * from './baton-workspace.js';
 export * from './baton-imports.js';
+export * from './baton-index-manager.js';
+export * from './baton-document-factory.js';
 export * from './ir/baton-ir-builder.js';
 export * from './generated/ast.js';
 export * from './generated/module.js';

@@ -3,14 +3,17 @@ import type { AstNodeDescription, LangiumDocument, LangiumDocuments, ReferenceIn
 import { AstUtils, GrammarAST as Grammar, UriUtils } from 'langium';
 import {
   type CompletionAcceptor,
+  type CompletionBacktrackingInformation,
   type CompletionContext,
   type CompletionProviderOptions,
   DefaultCompletionProvider,
   type NextFeature,
 } from 'langium/lsp';
-import { CompletionItemKind, InsertTextFormat, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
+import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
@@ -76,7 +79,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     this.clientOptions = services.baton.ClientOptions;
   }
 
-  override async getCompletion(document: LangiumDocument, params: CompletionParams): Promise<CompletionList | undefined> {
+  override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
     const text = document.textDocument;
     const lineStart = text.offsetAt({ line: params.position.line, character: 0 });
     const before = text.getText().slice(lineStart, text.offsetAt(params.position));
@@ -84,7 +87,14 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (partial) return { isIncomplete: false, items: this.importPaths(document, params, partial[1]) };
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
-    return super.getCompletion(document, params);
+    // Langium's completion, reading a reduced text (see completionParseText) while this request runs
+    const reduced = this.completionParseText(document, text.offsetAt(params.position));
+    this.reduced = reduced === undefined ? undefined : { text: text.getText(), reduced };
+    try {
+      return await super.getCompletion(document, params, cancelToken);
+    } finally {
+      this.reduced = undefined;
+    }
   }
 
   protected override completionForKeyword(context: CompletionContext, keyword: Grammar.Keyword, acceptor: CompletionAcceptor): void | Promise<void> {
@@ -116,6 +126,35 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       items.push({ label: relative, kind: CompletionItemKind.File, textEdit: { range: { start, end }, newText: relative } });
     }
     return items.sort((a, b) => a.label.localeCompare(b.label));
+  }
+
+  /** The current request's text with list elements blanked (see completionText), while it runs. */
+  private reduced: { text: string; reduced: string } | undefined;
+
+
+  /**
+   * The text completion tokenizes and parses (see completionText): the document's text with list elements
+   * that cannot change the result blanked; undefined to read the text as it is.
+   */
+  protected completionParseText(document: LangiumDocument, offset: number): string | undefined {
+    return completionText(document, offset);
+  }
+
+  /** Langium's, on the reduced text: the same features, without re-parsing thousands of statements. */
+  protected override findFeaturesAt(document: TextDocument, offset: number): NextFeature[] {
+    const reduced = this.reduced;
+    if (!reduced || document.getText() !== reduced.text) return super.findFeaturesAt(document, offset);
+    const view: Pick<TextDocument, 'getText' | 'positionAt' | 'offsetAt'> = {
+      getText: (range) => (range ? reduced.reduced.slice(document.offsetAt(range.start), document.offsetAt(range.end)) : reduced.reduced),
+      positionAt: (o) => document.positionAt(o),
+      offsetAt: (p) => document.offsetAt(p),
+    };
+    return super.findFeaturesAt(view as TextDocument, offset);
+  }
+
+  protected override backtrackToAnyToken(text: string, offset: number): CompletionBacktrackingInformation {
+    const reduced = this.reduced;
+    return super.backtrackToAnyToken(reduced && text === reduced.text ? reduced.reduced : text, offset);
   }
 
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {

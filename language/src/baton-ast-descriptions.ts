@@ -1,0 +1,41 @@
+import type { AstNode, AstNodeDescription, DocumentSegment, LangiumDocument } from 'langium';
+import { AstUtils, CstUtils, DefaultAstNodeDescriptionProvider } from 'langium';
+
+/**
+ * Langium's descriptions of named nodes (the local and exported symbols), with the same values, but the
+ * node path and the selection segment computed when first read rather than for each of the thousands
+ * of symbols a long flow declares (scopes only need the name and the node). A description lives until
+ * its document is rebuilt, and the CST it reads does not change before then.
+ */
+export class BatonAstNodeDescriptionProvider extends DefaultAstNodeDescriptionProvider {
+  override createDescription(node: AstNode, name: string | undefined, document?: LangiumDocument): AstNodeDescription {
+    const doc = document ?? AstUtils.getDocument(node);
+    name ??= this.nameProvider.getName(node);
+    if (!name) throw new Error(`Node at path ${this.astNodeLocator.getAstNodePath(node)} has no name.`);
+    const locator = this.astNodeLocator;
+    const nameProvider = this.nameProvider;
+    let path: string | undefined;
+    let nameSegment: DocumentSegment | undefined;
+    let selectionSegment: DocumentSegment | undefined;
+    let selectionComputed = false;
+    return {
+      node,
+      name,
+      get nameSegment() {
+        return (nameSegment ??= CstUtils.toDocumentSegment(nameProvider.getNameNode(node) ?? node.$cstNode));
+      },
+      get selectionSegment() {
+        if (!selectionComputed) {
+          selectionSegment = CstUtils.toDocumentSegment(node.$cstNode);
+          selectionComputed = true;
+        }
+        return selectionSegment;
+      },
+      type: node.$type,
+      documentUri: doc.uri,
+      get path() {
+        return (path ??= locator.getAstNodePath(node));
+      },
+    };
+  }
+}

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AstNode, CstNode, LangiumDocument } from 'langium';
+import { EmptyFileSystem, TextDocument, URI, isCompositeCstNode, isLeafCstNode, isReference } from 'langium';
+import { createBatonServices } from '@baton/language';
+import { generateFlow } from '../../bench/generate-flow.mjs';
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+/** Differences between two CSTs (shape, offsets, ranges, tokens, grammar elements, AST types), as paths. */
+function cstDifference(a: CstNode, b: CstNode, at = 'root'): string | undefined {
+  const describe = (n: CstNode) =>
+    JSON.stringify({
+      leaf: isLeafCstNode(n),
+      offset: n.offset,
+      end: n.end,
+      range: [n.range.start.line, n.range.start.character, n.range.end.line, n.range.end.character],
+      hidden: n.hidden,
+      token: isLeafCstNode(n) ? n.tokenType.name : undefined,
+      text: isLeafCstNode(n) ? n.text : undefined,
+      ast: (n as unknown as { _astNode?: AstNode })._astNode?.$type,
+      length: isCompositeCstNode(n) ? n.content.length : undefined,
+    });
+  if (describe(a) !== describe(b)) return `${at}: ${describe(a)} ≠ ${describe(b)}`;
+  if (a.grammarSource !== b.grammarSource) return `${at}: another grammar element`;
+  if (isCompositeCstNode(a) && isCompositeCstNode(b)) {
+    for (let i = 0; i < a.content.length; i++) {
+      if (a.content[i].container !== a) return `${at}/${i}: container`;
+      const d = cstDifference(a.content[i], b.content[i], `${at}/${i}`);
+      if (d) return d;
+    }
+  }
+  return undefined;
+}
+
+/** Differences between two ASTs (properties, containment, references' text and CST spans), as paths. */
+function astDifference(a: unknown, b: unknown, at = 'root'): string | undefined {
+  if (isReference(a) && isReference(b)) {
+    return a.$refText === b.$refText && a.$refNode?.offset === b.$refNode?.offset ? undefined : `${at}: reference ${a.$refText} ≠ ${b.$refText}`;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${at}: ${a.length} ≠ ${b.length} elements`;
+    for (let i = 0; i < a.length; i++) {
+      const d = astDifference(a[i], b[i], `${at}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => !k.startsWith('$') || k === '$type' || k === '$containerProperty' || k === '$containerIndex').sort();
+    if (keys(x).join() !== keys(y).join()) return `${at}: keys ${keys(x)} ≠ ${keys(y)}`;
+    const cx = (x as unknown as AstNode).$cstNode;
+    const cy = (y as unknown as AstNode).$cstNode;
+    if (cx?.offset !== cy?.offset || cx?.end !== cy?.end) return `${at}: CST span ${cx?.offset}-${cx?.end} ≠ ${cy?.offset}-${cy?.end}`;
+    for (const k of keys(x)) {
+      const v = x[k];
+      if (v && typeof v === 'object' && '$type' in v && (v as AstNode).$container !== a) return `${at}.${k}: $container`;
+      if (Array.isArray(v)) for (const e of v) if (e && typeof e === 'object' && '$type' in e && (e as AstNode).$container !== a) return `${at}.${k}[]: $container`;
+      const d = astDifference(v, y[k], `${at}.${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return a === b ? undefined : `${at}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
+}
+
+/** An open document edited as an editor does (the text replaced, then Langium's update), and a fresh parse to compare with. */
+async function editor(text: string) {
+  const own = createBatonServices(EmptyFileSystem);
+  const uri = URI.parse('file:///edit/main.flow');
+  let version = 1;
+  const textDocument = TextDocument.create(uri.toString(), 'baton', version, text);
+  own.shared.workspace.TextDocuments!.set(textDocument);
+  const document = own.shared.workspace.LangiumDocumentFactory.fromTextDocument(textDocument);
+  own.shared.workspace.LangiumDocuments.addDocument(document);
+  await own.shared.workspace.DocumentBuilder.build([document], { validation: true });
+  const fresh = createBatonServices(EmptyFileSystem);
+  let reparsed = 0;
+  return {
+    document,
+    get reparsed() {
+      return reparsed;
+    },
+    /** Replaces `[start, end)` with `insert`, updates, and checks the result against a full parse and check. */
+    async edit(start: number, end: number, insert: string): Promise<void> {
+      const before = document.parseResult.value;
+      const old = document.textDocument.getText();
+      const next = old.slice(0, start) + insert + old.slice(end);
+      own.shared.workspace.TextDocuments!.set(TextDocument.create(uri.toString(), 'baton', ++version, next));
+      await own.shared.workspace.DocumentBuilder.update([uri], []);
+      if (document.parseResult.value === before) reparsed++;
+      const where = `edit ${JSON.stringify(old.slice(Math.max(0, start - 15), start))}|${JSON.stringify(old.slice(start, end))}→${JSON.stringify(insert)}`;
+      const full = fresh.Baton.parser.LangiumParser.parse(next);
+      assert.equal(document.parseResult.parserErrors.length, full.parserErrors.length, where);
+      const cst = cstDifference(document.parseResult.value.$cstNode!, full.value.$cstNode!);
+      assert.equal(cst, undefined, `${where}: CST ${cst}`);
+      const astDiff = astDifference(document.parseResult.value, full.value);
+      assert.equal(astDiff, undefined, `${where}: AST ${astDiff}`);
+      const freshDocument = fresh.shared.workspace.LangiumDocumentFactory.fromString(next, URI.parse(`file:///fresh/${version}.flow`));
+      fresh.shared.workspace.LangiumDocuments.addDocument(freshDocument);
+      await fresh.shared.workspace.DocumentBuilder.build([freshDocument], { validation: true });
+      const show = (d: LangiumDocument) => JSON.stringify((d.diagnostics ?? []).map((x) => [x.code, x.message, x.range.start.line, x.range.start.character, x.range.end.line, x.range.end.character]));
+      assert.equal(show(document), show(freshDocument), `${where}: diagnostics`);
+      fresh.shared.workspace.LangiumDocuments.deleteDocument(freshDocument.uri);
+    },
+  };
+}
+
+describe('document updates: re-parsing only the edited statement', () => {
+  it('gives the AST, CST and diagnostics of a full parse for edits inside steps, ifs and parallels of a generated flow', async function () {
+    this.timeout(60_000);
+    const text = generateFlow(120);
+    const e = await editor(text);
+    const at = (needle: string) => {
+      const offset = e.document.textDocument.getText().indexOf(needle);
+      assert.ok(offset >= 0, needle);
+      return offset;
+    };
+    await e.edit(at('Step 7 on') + 6, at('Step 7 on') + 6, ' now'); // a word into a prompt
+    await e.edit(at('Step 7 now on') + 6, at('Step 7 now on') + 10, ''); // and out again
+    await e.edit(at('step s9: Worker9') + 15, at('step s9: Worker9') + 16, 'X'); // an unknown agent
+    await e.edit(at('step s9: WorkerX') + 15, at('step s9: WorkerX') + 16, '9');
+    await e.edit(at('timeout: 30s') + 9, at('timeout: 30s') + 12, '2m'); // a duration
+    await e.edit(at('prompt: "Step 20 on'), at('prompt: "Step 20 on'), 'timeout: 5s\n    '); // a new line inside a step
+    await e.edit(at('step s50: Worker0 { prompt: "High') + 6, at('step s50: Worker0 { prompt: "High') + 8, '49'); // a step in an `if` renamed to a duplicate
+    await e.edit(at('"Branch A after') + 1, at('"Branch A after') + 7, 'Left'); // inside a parallel branch
+    await e.edit(at('step s30:') + 5, at('step s30:') + 8, 's5'); // the step renamed to an earlier name: duplicate-name
+    assert.ok(e.reparsed >= 8, `the statement was re-parsed alone in ${e.reparsed} of 9 edits`);
+  });
+
+  it('falls back to a full parse when an edit breaks the syntax, spans statements or follows a broken state, with the same result', async function () {
+    this.timeout(60_000);
+    const e = await editor(generateFlow(60));
+    const at = (needle: string) => {
+      const offset = e.document.textDocument.getText().indexOf(needle);
+      assert.ok(offset >= 0, needle);
+      return offset;
+    };
+    await e.edit(at('  step s12:'), at('  step s14:'), ''); // two whole statements removed
+    await e.edit(at('prompt: "Step 15'), at('prompt: "Step 15') + 8, 'prompt '); // a missing colon: parse error
+    await e.edit(at('prompt "Step 15'), at('prompt "Step 15') + 7, 'prompt: '); // fixed (the document had an error: full parse)
+    await e.edit(at('Step 16 on') - 1, at('Step 16 on') - 1, '"'); // an extra quote
+    await e.edit(at('""Step 16 on'), at('""Step 16 on') + 1, '');
+    await e.edit(at('step s17') + 8, at('step s17') + 8, '\n  step extra: Worker1\n  step s17b: Worker2 {}'); // a new statement inside
+    await e.edit(0, 0, '// a comment\n');
+  });
+
+  for (const file of ['incident-saga.flow', 'process-orchestrator.flow']) {
+    it(`gives the AST, CST and diagnostics of a full parse after a character is typed and removed at 40 places in ${file}`, async function () {
+      this.timeout(120_000);
+      const text = readFileSync(path.join(EXAMPLES, file), 'utf8');
+      const e = await editor(text);
+      for (let offset = 1; offset < text.length; offset += Math.ceil(text.length / 40)) {
+        await e.edit(offset, offset, 'x');
+        await e.edit(offset, offset + 1, '');
+        await e.edit(offset, offset + 1, '\n');
+        await e.edit(offset, offset + 1, text[offset]);
+      }
+      assert.ok(e.reparsed > 0);
+    });
+  }
+});
