@@ -222,6 +222,17 @@ describe('baton test, graph and help', () => {
     assert.match(text, /<g class="edge edge-compensation"/);
   });
 
+  it('draws a sub-flow step open with --expand, and refuses a step that calls no sub-flow (exit 2)', () => {
+    const open = baton(['graph', 'examples/process-orchestrator.flow', '--flow', 'ProcessOrchestrator', '--format', 'json', '--expand', 'incident'], { cwd: ws.dir });
+    assert.equal(open.code, 0, open.stderr);
+    const graph = JSON.parse(open.stdout) as { nodes: { id: string; expanded?: boolean; parent?: string }[] };
+    assert.equal(graph.nodes.find((n) => n.id === 'ProcessOrchestrator/incident')?.expanded, true);
+    assert.equal(graph.nodes.find((n) => n.id === 'ProcessOrchestrator/incident>IncidentRouting/page')?.parent, 'ProcessOrchestrator/incident');
+    const bad = baton(['graph', 'examples/process-orchestrator.flow', '--flow', 'ProcessOrchestrator', '--format', 'svg', '--expand', 'intake'], { cwd: ws.dir });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim(), 'baton: --expand intake: ProcessOrchestrator has no step `intake` that calls a sub-flow');
+  });
+
   it('shows --help for every command with exit 0', () => {
     for (const args of [['--help'], ['check', '--help'], ['run', '--help'], ['test', '--help'], ['runs', 'list', '--help'], ['runs', 'show', '--help'], ['resume', '--help'], ['cancel', '--help'], ['approve', '--help'], ['send', '--help'], ['graph', '--help']]) {
       const r = baton(args, { cwd: ws.dir });

@@ -217,6 +217,20 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.deepEqual(await panel.waitForPosted(is('showRun', (m) => m.runId === undefined), 'showRun none'), { type: 'showRun' });
   });
 
+  it('posts toggleSubflow when a sub-flow step’s +/− toggle is clicked (not reveal), and draws an expanded one as a container', async () => {
+    const definition = definitions.get('process-orchestrator.flow')!;
+    await panel.update({ uri: 'file:///w/process-orchestrator.flow', title: 'process-orchestrator.flow', flows: ['ProcessOrchestrator', 'IncidentRouting'], flow: 'ProcessOrchestrator', graph: buildFlowGraph(definition, 'ProcessOrchestrator') });
+    await panel.page.click('g.toggle[data-toggle="ProcessOrchestrator/incident"]');
+    assert.deepEqual(await panel.waitForPosted(is('toggleSubflow'), 'toggleSubflow'), { type: 'toggleSubflow', id: 'ProcessOrchestrator/incident' });
+    assert.equal((await panel.posted()).some((m) => m.type === 'reveal'), false, 'the toggle does not reveal the step');
+    const expanded = buildFlowGraph(definition, 'ProcessOrchestrator', { expand: ['ProcessOrchestrator/incident'] });
+    const rendered = await panel.update({ uri: 'file:///w/process-orchestrator.flow', title: 'process-orchestrator.flow', flows: ['ProcessOrchestrator', 'IncidentRouting'], flow: 'ProcessOrchestrator', graph: expanded });
+    assert.equal(rendered.nodes, expanded.nodes.length);
+    assert.equal(await panel.page.isVisible('g.node.expanded[data-id="ProcessOrchestrator/incident"]'), true);
+    assert.equal(await panel.page.isVisible('g.node[data-id="ProcessOrchestrator/incident>IncidentRouting/page"]'), true);
+    await panel.page.screenshot({ path: path.join(SHOTS, 'subflow-expanded-light.png') });
+  });
+
   it('says what it can for a file without flows and for a flow too large to lay out', async () => {
     const empty = await panel.update({ uri: 'file:///w/agents.flow', title: 'agents.flow', flows: [], error: 'the file declares no flow' });
     assert.equal(empty.nodes, 0);

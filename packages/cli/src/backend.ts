@@ -61,8 +61,8 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
 }
 
 /** The flow's graph as text in a format of `baton graph`. */
-export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg'): Promise<string> {
-  const graph = buildFlowGraph(definition, flowName);
+export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg', expand: string[] = []): Promise<string> {
+  const graph = buildFlowGraph(definition, flowName, { expand });
   switch (format) {
     case 'svg':
       return renderSvg(await layoutFlowGraph(graph));

@@ -130,6 +130,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<file>', 'the .flow file')
     .option('--flow <name>', 'the flow to draw')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot', 'svg']).default('mermaid'))
+    .option('--expand <step>', 'draw this sub-flow step open, with the called flow inside (repeatable; a step name, or a path a>b for one inside another)', collect, [])
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(wrap((file: string, opts) => graphCommand(file, opts, output)));
 

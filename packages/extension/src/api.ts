@@ -37,6 +37,8 @@ export interface BatonGraphApi {
    * undefined clears the overlay. @returns false when its events could not be read.
    */
   showStoredRun(runId: string | undefined): Promise<boolean>;
+  /** Opens or closes a sub-flow step of the drawn graph (what its +/− toggle does), by node id; redraws. */
+  toggleSubflow(id: string): void;
 }
 
 /** The graph panel's state, for tests and other extensions. */
@@ -59,6 +61,8 @@ export interface GraphPanelSnapshot {
   runEvents: number;
   /** The stored runs of the drawn flow in the run picker, newest first. */
   history: string[];
+  /** The sub-flow steps drawn open (node ids). */
+  expanded: string[];
   /** Files saved by Export SVG/PNG since activation. */
   exports: number;
 }

@@ -84,6 +84,8 @@ class GraphPanelController implements vscode.Disposable {
   private exportRequests = 0;
   /** The drawn flow's stored runs (the run picker), and the flow they belong to. */
   private history: RunSummary[] = [];
+  /** Sub-flow steps drawn open, per `<uri>#<flow>` (kept while the panel lives). */
+  private readonly expanded = new Map<string, Set<string>>();
   private historyFlow: string | undefined;
 
   constructor(
@@ -119,6 +121,7 @@ class GraphPanelController implements vscode.Disposable {
     },
     reveal: (id) => this.reveal(id),
     showStoredRun: (runId) => this.showStoredRun(runId),
+    toggleSubflow: (id) => this.toggleSubflow(id),
   };
 
   /** Opens the panel beside the editor (or reveals it) and follows `uri` (default: the active `.flow` editor). */
@@ -210,7 +213,7 @@ class GraphPanelController implements vscode.Disposable {
       result = { flows: [], error: 'the Baton language server is not running (see the "Baton" output)' };
     } else {
       try {
-        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow });
+        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow, expand: [...this.expandedFor()] });
       } catch (error) {
         result = { flows: [], error: `the language server could not build the graph: ${(error as Error).message}` };
       }
@@ -250,6 +253,25 @@ class GraphPanelController implements vscode.Disposable {
     this.post({ type: 'runEvent', event });
     // a run that stopped is stored: the picker lists it
     if (event.type === 'run.succeeded' || event.type === 'run.failed' || event.type === 'run.waiting' || event.type === 'run.cancelled') void this.refreshHistory();
+  }
+
+  /** The expanded sub-flow steps of the followed document's drawn flow (created empty). */
+  private expandedFor(): Set<string> {
+    const key = `${this.uri?.toString()}#${this.flow ?? ''}`;
+    let set = this.expanded.get(key);
+    if (!set) this.expanded.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** Opens or closes a sub-flow step (and everything opened inside it), then redraws at once. */
+  private toggleSubflow(id: string): void {
+    const set = this.expandedFor();
+    if (set.has(id)) {
+      for (const other of [...set]) if (other === id || other.startsWith(`${id}>`)) set.delete(other);
+    } else {
+      set.add(id);
+    }
+    if (this.uri) this.schedule(Date.now(), 0);
   }
 
   /** Reloads the drawn flow's stored runs into the run picker. A store that cannot be read leaves the picker empty. */
@@ -323,6 +345,9 @@ class GraphPanelController implements vscode.Disposable {
       case 'showRun':
         void this.showStoredRun(message.runId);
         return;
+      case 'toggleSubflow':
+        this.toggleSubflow(message.id);
+        return;
       case 'export':
         void this.save(message);
         return;
@@ -389,6 +414,7 @@ class GraphPanelController implements vscode.Disposable {
       runId: this.run?.runId,
       runEvents: this.run?.events.length ?? 0,
       history: this.history.map((r) => r.runId),
+      expanded: [...this.expandedFor()],
       exports: this.exportRequests,
     };
   }

@@ -9,10 +9,13 @@ import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTool
  * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
  * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path;
  * - a step with `compensate:` gets a dashed `compensation` edge from a `step` node of the compensation
- *   (`<id>/compensate`) back to it.
+ *   (`<id>/compensate`) back to it;
+ * - a sub-flow step named in `options.expand` is a container (`expanded: true`) holding the called flow's
+ *   graph (ids prefixed `<step id>>`); `calling` (the flows above, for recursion) keeps a cycle from expanding.
  * @throws Error when the definition has no flow `flowName`.
  */
-export function buildFlowGraph(definition: WorkflowDefinition, flowName: string): FlowGraph {
+export function buildFlowGraph(definition: WorkflowDefinition, flowName: string, options: BuildGraphOptions = {}, calling: string[] = []): FlowGraph {
+  const expand = new Set(options.expand ?? []);
   const flow = definition.flows[flowName];
   if (!flow) throw new Error(`no flow named ${flowName}`);
   const nodes: GraphNode[] = [];
@@ -57,8 +60,10 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
   const statement = (s: Statement, from: string[], parent: string | undefined, label?: string, branch?: number): string[] => {
     switch (s.kind) {
       case 'step': {
-        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range, tooltip: stepTooltip(definition, s) }, parent);
+        const expanded = s.target.kind === 'flow' && expand.has(s.id) && definition.flows[s.target.name] !== undefined && !calling.includes(s.target.name) && s.target.name !== flowName;
+        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range, tooltip: stepTooltip(definition, s), ...(expanded ? { expanded: true } : {}) }, parent);
         connect(from, s.id, label, 'flow', branch);
+        if (expanded) inline(s.id, s.target.name);
         if (s.compensate) {
           const comp = `${s.id}/compensate`;
           add({ id: comp, kind: 'step', label: `undo ${s.name}`, detail: s.compensate.agent, range: s.compensate.range, tooltip: agentTooltip(definition, s.compensate.agent, s.compensate.prompt) }, parent);
@@ -141,6 +146,28 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string)
     }
   };
 
+  /**
+   * An expanded sub-flow step is a container holding the called flow's own graph: its nodes and edges with ids
+   * prefixed `<step id>>`, its start replaced by the container (as a loop's body hangs from the loop), its end
+   * and triggers left out. Sub-flow steps inside it expand when `expand` names them with the same prefix.
+   */
+  const inline = (stepId: string, called: string): void => {
+    const prefix = `${stepId}>`;
+    const innerExpand = [...expand].filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length));
+    const inner = buildFlowGraph(definition, called, { expand: innerExpand }, [...calling, flowName]);
+    const dropped = new Set(inner.nodes.filter((n) => n.kind === 'end' || n.kind === 'trigger').map((n) => n.id));
+    const innerStart = inner.nodes.find((n) => n.kind === 'start')?.id;
+    const rename = (id: string): string => (id === innerStart ? stepId : prefix + id);
+    for (const n of inner.nodes) {
+      if (n.id === innerStart || dropped.has(n.id)) continue;
+      nodes.push({ ...n, id: prefix + n.id, parent: n.parent ? prefix + n.parent : stepId });
+    }
+    for (const e of inner.edges) {
+      if (dropped.has(e.source) || dropped.has(e.target)) continue;
+      edges.push({ ...e, id: prefix + e.id, source: rename(e.source), target: rename(e.target) });
+    }
+  };
+
   const tails = block(flow.body, [start], undefined);
   const end = `${flow.name}/end`;
   nodes.push({ id: end, kind: 'end', label: 'end' });
@@ -185,6 +212,15 @@ function approvalTooltip(prompt: Expr | undefined, assignee: Expr | undefined): 
   if (text) tooltip.prompt = text;
   if (assignee) tooltip.target = `assignee ${exprToText(assignee)}`;
   return text || assignee ? tooltip : undefined;
+}
+
+/** Options of {@link buildFlowGraph}. */
+export interface BuildGraphOptions {
+  /**
+   * Sub-flow steps to draw expanded, by node id: the step's own id (`Flow/step`), or for a sub-flow step
+   * inside an expanded one, `<outer step id>><inner step id>` (`Main/incident>Incident/page`).
+   */
+  expand?: Iterable<string>;
 }
 
 /** `1500` → `1.5s`, `7200000` → `2h`. */

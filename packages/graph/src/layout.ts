@@ -66,7 +66,7 @@ export async function layoutFlowGraph(graph: FlowGraph): Promise<GraphLayout> {
     const degree = n.kind === 'fork' || n.kind === 'decision' ? (outDegree.get(n.id) ?? 1) : (inDegree.get(n.id) ?? 1);
     const size = nodeSize(n, degree);
     const elkNode: ElkNode = { id: n.id, width: size.width, height: size.height, children: [], ports: [] };
-    if (n.kind === 'loop') {
+    if (isContainer(n)) {
       // The title sits in the container's top padding; the renderer clips it to the width ELK chose.
       elkNode.layoutOptions = { ...CONTAINER_LAYOUT_OPTIONS };
     }
@@ -177,6 +177,11 @@ function snapToDiamond(points: GraphPoint[], box: GraphBox | undefined, kind: Gr
   const dy = (box.height / 2) * Math.max(0, 1 - Math.abs(end.x - cx) / (box.width / 2));
   const y = end.y > cy ? cy + dy : cy - dy;
   end.y = Math.round(y * 10) / 10;
+}
+
+/** A node drawn as a box holding others: a `foreach`/`repeat` loop, or an expanded sub-flow step. */
+export function isContainer(node: GraphNode): boolean {
+  return node.kind === 'loop' || (node.kind === 'subflow' && node.expanded === true);
 }
 
 /** Whether `ancestor` contains `node` (through `parent` links). */

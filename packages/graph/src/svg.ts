@@ -1,6 +1,6 @@
 import type { GraphLayout, GraphNodeKind, LaidOutEdge, LaidOutNode } from '@baton/protocol';
 import { ICON_WIDTH, TEXT } from './layout-options.js';
-import { clip, nodeText } from './layout.js';
+import { clip, isContainer, nodeText } from './layout.js';
 
 /** Options of {@link renderSvg}. */
 export interface SvgOptions {
@@ -35,12 +35,18 @@ export function renderSvg(layout: GraphLayout, options: SvgOptions = {}): string
     '</defs>',
   );
   // Containers first (behind), then edges, then the other nodes on top.
-  const containers = layout.nodes.filter((n) => n.kind === 'loop');
+  // Outer containers before inner ones (a loop inside an expanded sub-flow is drawn over it).
+  const depth = (n: LaidOutNode): number => {
+    let d = 0;
+    for (let p = n.parent; p; p = layout.nodes.find((m) => m.id === p)?.parent) d++;
+    return d;
+  };
+  const containers = layout.nodes.filter(isContainer).sort((a, b) => depth(a) - depth(b));
   for (const n of containers) out.push(node(n));
   out.push('<g class="edges">');
   for (const e of layout.edges) out.push(edge(e));
   out.push('</g><g class="nodes">');
-  for (const n of layout.nodes) if (n.kind !== 'loop') out.push(node(n));
+  for (const n of layout.nodes) if (!isContainer(n)) out.push(node(n));
   out.push('</g></svg>');
   return out.join('');
 }
@@ -77,6 +83,11 @@ export function graphShapeCss(): string {
     '.baton-graph .edge-loop path{stroke-dasharray:2 3}',
     '.baton-graph .edge text{font-size:11px;fill:var(--baton-muted)}',
     '.baton-graph .edge .label-bg{fill:var(--baton-bg)}',
+    '.baton-graph .kind-subflow .inner-border{fill:none}',
+    '.baton-graph .expanded > .shape{fill:var(--baton-container)}',
+    '.baton-graph .toggle rect{fill:var(--baton-bg);stroke:var(--baton-border)}',
+    '.baton-graph .toggle path{stroke:var(--baton-fg);stroke-width:1.5}',
+    '.baton-graph .toggle{cursor:pointer}',
     '.baton-graph .node:focus{outline:none}',
     '.baton-graph .node:focus .shape{stroke:var(--baton-accent);stroke-width:2.5}',
   ].join('');
@@ -86,13 +97,13 @@ function node(n: LaidOutNode): string {
   const { label, detail } = nodeText(n);
   const aria = `${KIND_WORDS[n.kind]} ${n.label}${n.detail ? `: ${n.detail}` : ''}`;
   const parts: string[] = [
-    `<g class="node kind-${n.kind}" data-id="${esc(n.id)}" transform="translate(${n.x},${n.y})" tabindex="0" role="button" aria-label="${esc(aria)}">`,
+    `<g class="node kind-${n.kind}${n.expanded ? ' expanded' : ''}" data-id="${esc(n.id)}" transform="translate(${n.x},${n.y})" tabindex="0" role="button" aria-label="${esc(aria)}">`,
     `<title>${esc(aria)}</title>`,
     shape(n),
   ];
   const icon = ICONS[n.kind];
-  if (n.kind === 'loop') {
-    parts.push(`<path class="icon" transform="translate(10,9)" d="${ICONS.loop}"/>`);
+  if (isContainer(n)) {
+    parts.push(`<path class="icon" transform="translate(10,9)" d="${n.kind === 'loop' ? ICONS.loop : ICONS.subflow}"/>`);
     // The title is clipped to the container's width (the whole text is in the tooltip).
     const room = Math.max(4, Math.floor((n.width - ICON_WIDTH - 16) / TEXT.detailCharWidth));
     parts.push(`<text class="label" x="${ICON_WIDTH + 10}" y="19">${esc(clip(label, room))}</text>`);
@@ -106,6 +117,12 @@ function node(n: LaidOutNode): string {
     } else {
       parts.push(`<text class="label" x="${cx}" y="${n.height / 2 + 4.5}" text-anchor="middle">${esc(label)}</text>`);
     }
+  }
+  if (n.kind === 'subflow') {
+    // The expand/collapse toggle (the panel acts on clicks on `.toggle`); a static SVG shows the state.
+    const x = n.width - 18;
+    const sign = n.expanded ? 'M3,7 H11' : 'M3,7 H11 M7,3 V11';
+    parts.push(`<g class="toggle" data-toggle="${esc(n.id)}" transform="translate(${x},4)" role="button" aria-label="${n.expanded ? 'collapse' : 'expand'} ${esc(n.label)}"><rect width="14" height="14" rx="3"/><path d="${sign}"/></g>`);
   }
   parts.push('</g>');
   return parts.join('');
@@ -130,6 +147,7 @@ function shape(n: LaidOutNode): string {
       // an entry tag: a box whose bottom points into the flow
       return `<polygon class="shape" points="0,0 ${w},0 ${w},${h - 8} ${w / 2},${h} 0,${h - 8}"/>`;
     case 'subflow':
+      if (n.expanded) return `<rect class="shape" width="${w}" height="${h}" rx="10"/><rect class="shape inner-border" x="4" y="4" width="${w - 8}" height="${h - 8}" rx="7"/>`;
       return `<rect class="shape" width="${w}" height="${h}" rx="6"/><path class="shape" d="M7,0 V${h} M${w - 7},0 V${h}"/>`;
     case 'approval': {
       const c = 10;

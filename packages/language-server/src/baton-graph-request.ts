@@ -10,7 +10,7 @@ import { GraphRequest, type GraphResult } from '@baton/protocol';
  * then answers with {@link flowGraphOf}. Never lays the graph out (the panel's webview does).
  */
 export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices): void {
-  connection.onRequest(GraphRequest, async ({ uri, flow }, token) => {
+  connection.onRequest(GraphRequest, async ({ uri, flow, expand }, token) => {
     const documentUri = URI.parse(uri);
     const documents = shared.workspace.LangiumDocuments;
     await shared.workspace.WorkspaceManager.ready;
@@ -18,7 +18,7 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
     await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return { flows: [], error: 'the language server does not know this file' };
-    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow);
+    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow, expand);
   });
 }
 
@@ -26,10 +26,11 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
  * The graph of one flow of `document` (linked; `documents` = it and what it imports, it first):
  * - a syntax error: the flows parsed so far and `error` = the first one with its 1-based line, no graph;
  * - no flow: `error` = `the file declares no flow` (a file of agents only, an empty file);
- * - otherwise the IR is built with the CLI's builder and `buildFlowGraph` draws `flow` (or the first flow).
+ * - otherwise the IR is built with the CLI's builder and `buildFlowGraph` draws `flow` (or the first flow),
+ *   with the sub-flow steps in `expand` drawn open.
  * Never throws: a compile failure becomes `error`.
  */
-export function flowGraphOf(document: LangiumDocument, documents: LangiumDocument[], baton: BatonServices, flow?: string): GraphResult {
+export function flowGraphOf(document: LangiumDocument, documents: LangiumDocument[], baton: BatonServices, flow?: string, expand: string[] = []): GraphResult {
   const root = document.parseResult.value as Document;
   const flows = (root.elements ?? []).filter(isFlowDecl).map((e) => e.name).filter((n) => !!n);
   const syntax = firstSyntaxError(document);
@@ -38,7 +39,7 @@ export function flowGraphOf(document: LangiumDocument, documents: LangiumDocumen
   const chosen = flow && flows.includes(flow) ? flow : flows[0];
   try {
     const definition = baton.ir.WorkflowBuilder.build(documents);
-    return { flows, flow: chosen, graph: buildFlowGraph(definition, chosen) };
+    return { flows, flow: chosen, graph: buildFlowGraph(definition, chosen, { expand }) };
   } catch (error) {
     return { flows, flow: chosen, error: `the flow could not be compiled: ${(error as Error).message}` };
   }

@@ -77,7 +77,7 @@ export interface ExportResultMessage {
 }
 
 /** Messages the webview sends to the host. */
-export type WebviewToHostMessage = ReadyMessage | RevealMessage | SelectFlowMessage | ShowRunMessage | ExportMessage | RenderedMessage;
+export type WebviewToHostMessage = ReadyMessage | RevealMessage | SelectFlowMessage | ShowRunMessage | ToggleSubflowMessage | ExportMessage | RenderedMessage;
 
 /** The webview's script runs and listens: the host may send now. */
 export interface ReadyMessage {
@@ -94,6 +94,12 @@ export interface RevealMessage {
 export interface SelectFlowMessage {
   type: 'selectFlow';
   flow: string;
+}
+
+/** A sub-flow step's expand/collapse toggle was clicked (`id`: the step's node id in the drawn graph). */
+export interface ToggleSubflowMessage {
+  type: 'toggleSubflow';
+  id: string;
 }
 
 /** The user picked a stored run to draw over the graph (`runId` undefined: no run). */

@@ -15,8 +15,13 @@ export interface GraphNode {
   label: string;
   /** A second line: the agent, the condition, the list, the duration. */
   detail?: string;
-  /** The container (a `loop` node) this node is drawn inside. */
+  /** The container (a `loop` node, or an expanded `subflow`) this node is drawn inside. */
   parent?: string;
+  /**
+   * A `subflow` step drawn open: a container holding the called flow's nodes (ids `<step id>><inner id>`).
+   * A closed one is a box the panel can expand.
+   */
+  expanded?: boolean;
   range?: SourceRange;
   /** What hovering the node shows, when the IR knows it (the editor panel's tooltip). */
   tooltip?: GraphNodeTooltip;

@@ -13,6 +13,8 @@ export interface GraphParams {
   uri: string;
   /** The flow to draw; absent (or not a flow of the document): the document's first flow. */
   flow?: string;
+  /** Sub-flow steps to draw open, by node id (see `BuildGraphOptions.expand` in @baton/graph). */
+  expand?: string[];
 }
 
 /** The answer of {@link GraphRequest}. */

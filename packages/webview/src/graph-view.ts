@@ -15,6 +15,8 @@ export interface GraphViewCallbacks {
   reveal(id: string): void;
   /** Zoom, pan or selection changed (to persist with `setState`). */
   changed(): void;
+  /** A sub-flow step's expand/collapse toggle was clicked. */
+  toggle(id: string): void;
 }
 
 const MIN_SCALE = 0.05;
@@ -295,6 +297,11 @@ export class GraphView {
       this.host.classList.remove('panning');
       if (moved) {
         this.callbacks.changed();
+        return;
+      }
+      const toggle = (e.target as Element | null)?.closest?.('g.toggle');
+      if (e.type === 'pointerup' && toggle) {
+        this.callbacks.toggle(toggle.getAttribute('data-toggle')!);
         return;
       }
       const node = this.nodeOf(e.target);

@@ -64,6 +64,7 @@ message.hidden = true;
 const canvas = element('div', 'canvas', { role: 'application', 'aria-label': 'Flow graph: arrow keys move between nodes, Enter reveals the source' });
 const view = new GraphView(canvas, {
   reveal: (id) => post({ type: 'reveal', id }),
+  toggle: (id) => post({ type: 'toggleSubflow', id }),
   changed: () => persist(),
 });
 picker.hidden = true;

@@ -30,9 +30,20 @@ export class RunOverlay {
   outcome: 'succeeded' | 'failed' | 'waiting' | 'cancelled' | undefined;
   private readonly known: Set<string>;
   private readonly decisions: Map<string, number>;
+  /** Inside expanded sub-flows: an IR node id → the drawn ids carrying it (`<step id>><IR id>`) with the step names around them. */
+  private readonly inlined = new Map<string, { id: string; path: string[] }[]>();
 
   constructor(graph: FlowGraph | undefined) {
     this.known = new Set(graph?.nodes.map((n) => n.id));
+    const byId = new Map(graph?.nodes.map((n) => [n.id, n]));
+    for (const n of graph?.nodes ?? []) {
+      const cut = n.id.lastIndexOf('>');
+      if (cut < 0) continue;
+      const path: string[] = [];
+      for (let p = n.parent; p; p = byId.get(p)?.parent) if (byId.get(p)?.kind === 'subflow') path.unshift(byId.get(p)!.label);
+      const ir = n.id.slice(cut + 1);
+      this.inlined.set(ir, [...(this.inlined.get(ir) ?? []), { id: n.id, path }]);
+    }
     // how many arms each decision has: a `branch: -1` (no arm matched) is its last, implicit arm
     this.decisions = new Map();
     for (const e of graph?.edges ?? []) if (e.branch !== undefined) this.decisions.set(e.source, Math.max(this.decisions.get(e.source) ?? 0, e.branch + 1));
@@ -42,6 +53,11 @@ export class RunOverlay {
   apply(event: RunEvent): void {
     if (event.type === 'run.started' && this.runId !== undefined && this.runId !== event.runId) this.clear();
     this.runId = event.runId;
+    if ('node' in event && typeof event.node === 'string' && !this.known.has(event.node)) {
+      // a step of an expanded sub-flow: drawn as `<step id>><IR id>`; the step path (`incident/page`) picks the copy
+      const drawn = this.resolveInlined(event.node, 'step' in event && typeof event.step === 'string' ? event.step : undefined);
+      if (drawn) event = { ...event, node: drawn } as RunEvent;
+    }
     switch (event.type) {
       case 'step.started':
         this.set(event.node, { status: 'running' });
@@ -108,6 +124,18 @@ export class RunOverlay {
         void unknown;
       }
     }
+  }
+
+  /** The drawn id of IR node `ir` inside expanded sub-flows: the copy whose enclosing steps match `step`'s path, or the only copy. */
+  private resolveInlined(ir: string, step: string | undefined): string | undefined {
+    const copies = this.inlined.get(ir);
+    if (!copies?.length) return undefined;
+    if (step && step.includes('/')) {
+      const path = step.split('/').slice(0, -1).map((s) => s.replace(/\[\d+\]$/, ''));
+      const match = copies.find((c) => c.path.join('/') === path.join('/'));
+      if (match) return match.id;
+    }
+    return copies.length === 1 ? copies[0].id : undefined;
   }
 
   /** Forgets every state (a new run, or another flow drawn). */

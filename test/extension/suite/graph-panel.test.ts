@@ -28,6 +28,7 @@ interface Snapshot {
   runId?: string;
   runEvents: number;
   history: string[];
+  expanded: string[];
 }
 interface Api {
   graph: {
@@ -37,6 +38,7 @@ interface Api {
     showRunEvent(event: unknown): void;
     onDidRender(listener: (r: Rendered) => void): { dispose(): void };
     showStoredRun(runId: string | undefined): Promise<boolean>;
+    toggleSubflow(id: string): void;
   };
 }
 
@@ -149,6 +151,22 @@ describe('the graph panel in VS Code', () => {
     assert.ok(shown.runEvents >= 8, `its stored events are replayed (${shown.runEvents})`);
     assert.equal(await api.graph.showStoredRun(undefined), true);
     assert.equal(api.graph.snapshot()?.runId, undefined, '"No run" clears the overlay');
+  });
+
+  it('expands a sub-flow step in place with its toggle and collapses it again', async () => {
+    const editor = await openFlow('process-orchestrator.flow');
+    await api.graph.open(editor.document.uri.toString(), 'ProcessOrchestrator');
+    await waitFor(() => api.graph.snapshot()?.flow === 'ProcessOrchestrator' && api.graph.snapshot()!.nodes.includes('ProcessOrchestrator/incident'), 'the panel to show ProcessOrchestrator');
+    const inner = 'ProcessOrchestrator/incident>IncidentRouting/page';
+    assert.equal(api.graph.snapshot()!.nodes.includes(inner), false);
+    const opened = await nextRender(api, () => api.graph.toggleSubflow('ProcessOrchestrator/incident'), 'the expanded graph');
+    assert.equal(opened.error, undefined);
+    assert.ok(api.graph.snapshot()!.nodes.includes(inner), 'the called flow’s steps are drawn inside the step');
+    assert.deepEqual(api.graph.snapshot()!.expanded, ['ProcessOrchestrator/incident']);
+    assert.equal(await api.graph.reveal(inner), true, 'an inner step reveals its line in the sub-flow');
+    await waitFor(() => vscode.window.activeTextEditor?.document.lineAt(vscode.window.activeTextEditor.selection.start.line).text.includes('step page:'), 'the sub-flow’s page step selected');
+    await nextRender(api, () => api.graph.toggleSubflow('ProcessOrchestrator/incident'), 'the collapsed graph');
+    assert.equal(api.graph.snapshot()!.nodes.includes(inner), false);
   });
 
   it('says the file declares no flow for a file of agents only', async () => {

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import type { Statement, WorkflowDefinition } from '@baton/protocol';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
 import { loadDefinition, pickFlow, renderGraph } from '../backend.js';
@@ -7,6 +8,8 @@ import { loadDefinition, pickFlow, renderGraph } from '../backend.js';
 export interface GraphOptions {
   flow?: string;
   format: 'json' | 'mermaid' | 'dot' | 'svg';
+  /** Sub-flow steps to draw open: step names, `outer>inner` for one inside another. */
+  expand?: string[];
   output?: string;
 }
 
@@ -18,7 +21,7 @@ export interface GraphOptions {
 export async function graphCommand(file: string, opts: GraphOptions, output: Output): Promise<number> {
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
-  const text = await renderGraph(definition, flow.name, opts.format);
+  const text = await renderGraph(definition, flow.name, opts.format, expandIds(definition, flow.name, opts.expand ?? []));
   if (opts.output) {
     try {
       writeFileSync(opts.output, text.endsWith('\n') ? text : text + '\n');
@@ -30,4 +33,42 @@ export async function graphCommand(file: string, opts: GraphOptions, output: Out
     output.out(text.replace(/\n$/, ''));
   }
   return 0;
+}
+
+/**
+ * `--expand incident` → the step's node id (`Flow/incident`); `incident>page` → `Flow/incident>Sub/page`, the id
+ * of a sub-flow step inside an expanded one.
+ * @throws UsageError (exit 2) naming a step that is not a sub-flow step of the flow (or of the sub-flow named before it).
+ */
+function expandIds(definition: WorkflowDefinition, flowName: string, paths: string[]): string[] {
+  const ids: string[] = [];
+  for (const path of paths) {
+    let flow = flowName;
+    let prefix = '';
+    for (const name of path.split('>')) {
+      const step = findStep(definition.flows[flow]?.body ?? [], name);
+      if (!step || step.target.kind !== 'flow') throw new UsageError(`--expand ${path}: ${flow} has no step \`${name}\` that calls a sub-flow`);
+      const id = prefix + step.id;
+      ids.push(id);
+      prefix = `${id}>`;
+      flow = step.target.name;
+    }
+  }
+  return ids;
+}
+
+/** The step named `name` anywhere in `body` (inside branches and loops too). */
+function findStep(body: Statement[], name: string): Extract<Statement, { kind: 'step' }> | undefined {
+  for (const s of body) {
+    if (s.kind === 'step' && s.name === name) return s;
+    const inner =
+      s.kind === 'if' ? [...s.branches.flatMap((b) => b.body), ...(s.else ?? [])]
+      : s.kind === 'switch' ? [...s.cases.flatMap((c) => c.body), ...(s.default ?? [])]
+      : s.kind === 'parallel' ? s.branches
+      : s.kind === 'foreach' || s.kind === 'repeat' ? s.body
+      : [];
+    const found = findStep(inner, name);
+    if (found) return found;
+  }
+  return undefined;
 }
