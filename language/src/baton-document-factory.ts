@@ -60,6 +60,10 @@ export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
     if (sub.lexerErrors.length > 0 || sub.parserErrors.length > 0 || !subRoot || subRoot !== subRoot.root || subRoot.end !== old.end + delta - old.offset) return false;
     const oldNode = old.astNode;
     if (oldNode.$cstNode !== old || !oldNode.$container || !old.container) return false;
+    // The old element must still be where its links say (else the splice would silently miss it): full parse.
+    if (old.container.content.indexOf(old) < 0) return false;
+    const holder = (oldNode.$container as unknown as Record<string, unknown>)[oldNode.$containerProperty ?? ''];
+    if (Array.isArray(holder) ? holder.indexOf(oldNode) < 0 : holder !== oldNode) return false;
     const oldEnd = { offset: old.end, ...old.range.end };
     const replacement = spliceElement(old, oldNode, sub.value, subRoot as CompositeCstNodeImpl);
     shiftAfter(replacement, oldEnd, delta);

@@ -1,7 +1,8 @@
-import { DocumentState, URI, type LangiumDocument } from 'langium';
+import { URI, type LangiumDocument } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { Connection } from 'vscode-languageserver';
 import { visibleDocuments, type BatonServices } from '@baton/language';
+import { waitUntilLinked } from './baton-wait-linked.js';
 import {
   FlowsRequest,
   describeType,
@@ -25,7 +26,7 @@ export function registerFlowsRequest(connection: Connection, shared: LangiumShar
     // While the server starts, the workspace's files are still being loaded (as Langium's own handlers do).
     await shared.workspace.WorkspaceManager.ready;
     if (!documents.hasDocument(documentUri)) return [];
-    await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, documentUri, token);
+    await waitUntilLinked(shared, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return [];
     return compileFlows(document, visibleDocuments(document, documents), baton);

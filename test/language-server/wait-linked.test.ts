@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { DocumentState, EmptyFileSystem, URI } from 'langium';
+import { CancellationTokenSource } from 'vscode-languageserver';
+import { createBatonServices } from '../../language/src/index.js';
+import { compileFlows } from '../../packages/language-server/src/baton-flows-request.js';
+import { LINKED_WAIT_MS, waitUntilLinked } from '../../packages/language-server/src/baton-wait-linked.js';
+
+const TEXT = 'agent A { stub: "a" }\nflow F {\n  step a: A { prompt: "hi" }\n}\n';
+
+describe('custom requests wait for linking, but not forever', function () {
+  this.timeout(20_000);
+
+  it('answers at once for a linked document', async () => {
+    const { shared, Baton } = createBatonServices(EmptyFileSystem);
+    const document = shared.workspace.LangiumDocumentFactory.fromString(TEXT, URI.parse('file:///w/linked.flow'));
+    shared.workspace.LangiumDocuments.addDocument(document);
+    await shared.workspace.DocumentBuilder.build([document], { validation: true });
+    const started = Date.now();
+    await waitUntilLinked(shared, document.uri, new CancellationTokenSource().token);
+    assert.ok(Date.now() - started < LINKED_WAIT_MS / 2, 'no waiting for a linked document');
+    assert.equal(compileFlows(document, [document], Baton)[0]?.name, 'F');
+  });
+
+  it('answers after the bound for a document no build will link, from the document as it is (references resolve on access)', async () => {
+    const { shared, Baton } = createBatonServices(EmptyFileSystem);
+    const document = shared.workspace.LangiumDocumentFactory.fromString(TEXT, URI.parse('file:///w/stuck.flow'));
+    shared.workspace.LangiumDocuments.addDocument(document);
+    assert.ok(document.state < DocumentState.Linked, 'the document is only parsed: no build is coming');
+    const started = Date.now();
+    await waitUntilLinked(shared, document.uri, new CancellationTokenSource().token);
+    const waited = Date.now() - started;
+    assert.ok(waited >= LINKED_WAIT_MS - 50, `it waited for the bound (${waited} ms)`);
+    const flows = compileFlows(document, [document], Baton);
+    assert.deepEqual(flows.map((f) => [f.name, f.nodes.map((n) => n.id)]), [['F', ['F/a']]]);
+  });
+
+  it('rejects when the request is cancelled', async () => {
+    const { shared } = createBatonServices(EmptyFileSystem);
+    const document = shared.workspace.LangiumDocumentFactory.fromString(TEXT, URI.parse('file:///w/cancelled.flow'));
+    shared.workspace.LangiumDocuments.addDocument(document);
+    const source = new CancellationTokenSource();
+    const waiting = waitUntilLinked(shared, document.uri, source.token);
+    source.cancel();
+    await assert.rejects(waiting);
+  });
+});
