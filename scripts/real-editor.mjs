@@ -317,6 +317,42 @@ async function runUiCheck() {
     const output = outputText.join('\n').replace(/\u00a0/g, ' '); // Monaco renders spaces as no-break spaces
     check(/run \S+ · Outreach/.test(output) && /✓ research/.test(output), 'the "Baton" output channel shows the run and its steps');
     await page.screenshot({ path: path.join(screenshots, 'run-flow.png') });
+    // Run Flow with Inputs…: one typed prompt per input, the default filled in; type a new domain, keep the sender.
+    await page.keyboard.press('Control+Shift+P');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('Baton: Run Flow with Inputs');
+    const withInputs = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Baton: Run Flow with Inputs…' }).first();
+    if (await withInputs.waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
+      await withInputs.click();
+      const title = page.locator('.quick-input-widget .quick-input-title');
+      const first = await title.filter({ hasText: 'Run Outreach: domain (1/2)' }).waitFor({ timeout: 15_000 }).then(() => true, () => false);
+      const prefilled = first ? await page.inputValue('.quick-input-widget input') : '';
+      check(first && prefilled === 'contoso.example', `the first prompt asks for domain with its default filled in (${JSON.stringify(prefilled)})`);
+      await page.screenshot({ path: path.join(screenshots, 'run-inputs.png') });
+      // as a person does: select the prefilled default and type over it
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('fabrikam.example');
+      await page.keyboard.press('Enter');
+      const second = await title.filter({ hasText: 'Run Outreach: sender (2/2)' }).waitFor({ timeout: 15_000 }).then(() => true, () => false);
+      check(second, 'the second prompt asks for sender');
+      await page.keyboard.press('Enter');
+      // the run is stored in the workspace's run store (the setting's default): read it back with the CLI
+      const storedRuns = () => {
+        try {
+          return JSON.parse(execFileSync(process.execPath, [path.join(root, 'out', 'cli.mjs'), 'runs', 'list', '--json', '--store', path.join(ws, '.baton', 'runs.db')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+        } catch {
+          return [];
+        }
+      };
+      let stored = [];
+      for (let i = 0; i < 60 && stored.length < 2; i++) {
+        await page.waitForTimeout(250);
+        stored = storedRuns();
+      }
+      check(stored.length >= 2 && stored[0]?.inputs?.domain === 'fabrikam.example' && stored[0]?.inputs?.sender === 'sam@baton.example', `the run took the typed input and the kept default (stored inputs, newest first: ${JSON.stringify(stored.map((r) => r.inputs))})`);
+    } else {
+      check(false, 'the command palette lists "Baton: Run Flow with Inputs…"');
+    }
     // The Runs view: the Baton activity bar icon, the run, its steps with their status.
     await page.locator('.activitybar .action-item a[aria-label^="Baton"]').first().click();
     const runRow = page.locator('.pane-body .monaco-list-row', { hasText: 'Outreach' }).first();
@@ -331,7 +367,7 @@ async function runUiCheck() {
     }
     await page.screenshot({ path: path.join(screenshots, 'runs-view.png') });
     await graphPanelCheck(page, check);
-    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, runs-view.png, graph-panel.png, graph-run.png)`);
+    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, run-inputs.png, runs-view.png, graph-panel.png, graph-run.png)`);
   } finally {
     await context.close().catch(() => {});
     server.stop();
