@@ -21,7 +21,7 @@ import { graphPanelHtml } from './graph-panel-html.js';
 /** The webview panel type (also the `onWebviewPanel:baton.graph` activation event). */
 export const GRAPH_VIEW_TYPE = 'baton.graph';
 /** Wait after the last edit before asking the language server for the graph again (ms). */
-export const GRAPH_DEBOUNCE_MS = 100;
+export const GRAPH_DEBOUNCE_MS = 30;
 
 /**
  * Where the panel finds a flow's stored runs (history mode): the run store, read through the CLI by the run
