@@ -50,6 +50,10 @@ function runEditor() {
   console.log(`  ${'activation (extension.activate())'.padEnd(42)} ${activation.activateMs.toFixed(1).padStart(8)} ms  (worst ${activation.activateMsWorst.toFixed(1)} ms)`);
   console.log(`  ${'first diagnostics after activation'.padEnd(42)} ${activation.firstDiagnosticsMs.toFixed(1).padStart(8)} ms  (worst ${activation.firstDiagnosticsMsWorst.toFixed(1)} ms)`);
   editor.activation = { bestMs: activation.activateMs, worstMs: activation.activateMsWorst };
+  // Edit → updated graph in the graph panel (code-server): 10 edits of a generated 100-step flow.
+  const graphEdit = runCase('editor-graph-edit.mjs', []).find((r) => r.shape === 'edit-to-graph');
+  results.push(graphEdit);
+  console.log(`  ${'edit → updated graph (100 steps), p50'.padEnd(42)} ${graphEdit.p50Ms.toFixed(1).padStart(8)} ms  (max ${graphEdit.maxMs.toFixed(1)} ms, the first cold)`);
   return editor;
 }
 
