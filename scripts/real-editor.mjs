@@ -345,7 +345,7 @@ async function runUiCheck() {
         }
       };
       let stored = [];
-      for (let i = 0; i < 60 && stored.length < 2; i++) {
+      for (let i = 0; i < 180 && stored.length < 2; i++) {
         await page.waitForTimeout(250);
         stored = storedRuns();
       }

@@ -20,9 +20,9 @@ export async function openFlow(relative: string): Promise<vscode.TextEditor> {
 
 /**
  * Polls `probe` every 100 ms until it returns something other than undefined/false; rejects after `timeoutMs`
- * with "timed out waiting for <what>".
+ * with "timed out waiting for <what>" (30 s by default: CI machines are shared).
  */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
