@@ -332,10 +332,14 @@ async function runUiCheck() {
       // as a person does: select the prefilled default and type over it
       await page.keyboard.press('Control+A');
       await page.keyboard.type('fabrikam.example');
+      await page.waitForTimeout(200);
       await page.keyboard.press('Enter');
       const second = await title.filter({ hasText: 'Run Outreach: sender (2/2)' }).waitFor({ timeout: 15_000 }).then(() => true, () => false);
       check(second, 'the second prompt asks for sender');
+      // a person reads the prompt before confirming: give the box a moment to take the keyboard
+      await page.waitForTimeout(400);
       await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => page.keyboard.press('Enter'));
       // the run is stored in the workspace's run store (the setting's default): read it back with the CLI
       const storedRuns = () => {
         try {
