@@ -353,6 +353,7 @@ async function runUiCheck() {
         await page.waitForTimeout(250);
         stored = storedRuns();
       }
+      if (stored.length < 2) await page.screenshot({ path: path.join(screenshots, 'run-inputs-failed.png') });
       check(stored.length >= 2 && stored[0]?.inputs?.domain === 'fabrikam.example' && stored[0]?.inputs?.sender === 'sam@baton.example', `the run took the typed input and the kept default (stored inputs, newest first: ${JSON.stringify(stored.map((r) => r.inputs))})`);
     } else {
       check(false, 'the command palette lists "Baton: Run Flow with Inputs…"');
