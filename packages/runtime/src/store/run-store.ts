@@ -105,10 +105,18 @@ export class RunStore {
     this.ownerFile = `${path}.owner`;
     this.lockDir = `${path}.lock`;
     this.withBusyRetry(() => this.migrate());
-    this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)');
-    this.begin = db.prepare('BEGIN IMMEDIATE');
-    this.maxSeq = db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?');
-    this.commit = db.prepare('COMMIT');
+    // Preparing reads the schema, so it waits for another process's lock like every other access (a run
+    // started while `baton runs list` read the store failed with "database is locked").
+    const statements = this.withBusyRetry(() => ({
+      insertEvent: db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)'),
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?'),
+      commit: db.prepare('COMMIT'),
+    }));
+    this.insertEvent = statements.insertEvent;
+    this.begin = statements.begin;
+    this.maxSeq = statements.maxSeq;
+    this.commit = statements.commit;
   }
 
   /**
