@@ -118,14 +118,16 @@ export const BatonSharedModule: Module<LangiumSharedServices, PartialLangiumShar
  * @param options `batch: true` for one-shot tools (the CLI): the cross-reference index that only
  *   find-references and rename need is not built, which saves ~7% of a check. Otherwise that index is
  *   built when first read (BatonIndexManager), not on every build.
+ *   `incrementalParse: true` re-parses only the edited statement (BatonDocumentFactory); off by default
+ *   while a real-editor failure with it on (Runs view: Show Source of a step) is not understood.
  */
-export function createBatonServices(context: DefaultSharedModuleContext, options: { batch?: boolean } = {}): {
+export function createBatonServices(context: DefaultSharedModuleContext, options: { batch?: boolean; incrementalParse?: boolean } = {}): {
   shared: LangiumSharedServices;
   Baton: BatonServices;
 } {
   const sharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
     workspace: {
-      LangiumDocumentFactory: (services) => new BatonDocumentFactory(services),
+      ...(options.incrementalParse ? { LangiumDocumentFactory: (services: LangiumSharedServices) => new BatonDocumentFactory(services) } : {}),
       ...(options.batch ? {} : { IndexManager: (services: LangiumSharedServices) => new BatonIndexManager(services) }),
     },
   };

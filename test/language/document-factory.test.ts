@@ -70,7 +70,7 @@ function astDifference(a: unknown, b: unknown, at = 'root'): string | undefined 
 
 /** An open document edited as an editor does (the text replaced, then Langium's update), and a fresh parse to compare with. */
 async function editor(text: string) {
-  const own = createBatonServices(EmptyFileSystem);
+  const own = createBatonServices(EmptyFileSystem, { incrementalParse: true });
   const uri = URI.parse('file:///edit/main.flow');
   let version = 1;
   const textDocument = TextDocument.create(uri.toString(), 'baton', version, text);
