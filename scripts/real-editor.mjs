@@ -263,6 +263,19 @@ async function runSuite({ suiteDir, emptyWorkspace }) {
   }
 }
 
+/**
+ * Ctrl+P, types `file`, and picks its row once Quick Open lists it (it searches the folder with ripgrep in the
+ * background, so Enter right after typing may pick nothing).
+ */
+async function quickOpen(page, file) {
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(file);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+}
+
 /** Packages the extension with vsce and runs a person's path through the installed .vsix. */
 async function runUiCheck() {
   const vsix = path.join(root, 'out', 'baton.vsix');
@@ -286,13 +299,7 @@ async function runUiCheck() {
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     await page.waitForTimeout(1500);
     // Open a flow as a person would: Quick Open.
-    // Quick Open searches the folder (ripgrep) in the background: wait for the file's row before choosing it.
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type('outreach.flow');
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'outreach.flow' }).first();
-    await row.waitFor({ timeout: 30_000 });
-    await row.click();
+    await quickOpen(page, 'outreach.flow');
     await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30_000 });
     // Wait until the language server has coloured the file (semantic tokens) — the extension is up.
     await page.waitForTimeout(2500);
@@ -388,12 +395,7 @@ async function runUiCheck() {
  */
 async function graphPanelCheck(page, check) {
   // back to the editor (the run left the focus in the output panel)
-  await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type('outreach.flow');
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'outreach.flow' }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
+  await quickOpen(page, 'outreach.flow');
   await page.waitForTimeout(500);
   await page.keyboard.press('Control+Shift+P');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });

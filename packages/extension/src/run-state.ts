@@ -1,4 +1,5 @@
 import type { JsonValue, RunError, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
+import type { RunRecord } from '@baton/runtime';
 
 /**
  * The state of runs as the editor shows them, folded from the run's {@link RunEvent}s. Pure (no `vscode`,
@@ -64,20 +65,8 @@ export interface RunState {
   lastSeq: number;
 }
 
-/** A run as `baton runs list --json` prints it (the run store's record). */
-export interface StoredRun {
-  id: string;
-  flow: string;
-  file: string | null;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  inputs: Record<string, JsonValue>;
-  outputs: Record<string, JsonValue>;
-  error: RunError | null;
-  waitingOn: WaitingOn[];
-  cancelRequested: boolean;
-}
+/** A run as `baton runs list --json` prints it: the run store's record (type only; no runtime code is bundled). */
+export type StoredRun = RunRecord;
 
 /** A run from the store, before its events are loaded (`entries` undefined). */
 export function runFromRecord(record: StoredRun): RunState {
