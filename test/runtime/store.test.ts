@@ -74,6 +74,19 @@ describe('runtime: run store', () => {
     }
   });
 
+  it("a run's startedAt and finishedAt are its first and closing events' times, even when the clock moves between them", async () => {
+    const def = await compile(FLOW);
+    let tick = Date.parse('2026-03-01T10:00:00.000Z');
+    const now = () => new Date((tick += 7)); // every reading 7 ms later
+    for (const [flow, status] of [['A', 'succeeded'], ['B', 'failed']] as const) {
+      const { summary, events } = await run(def, flow, {}, { store: t.store, now });
+      const stored = t.store.getRun(summary.runId);
+      assert.equal(stored.status, status);
+      assert.equal(stored.startedAt, events[0].time);
+      assert.equal(stored.finishedAt, events.at(-1)!.time, `${flow}: finishedAt is the ${events.at(-1)!.type} event's time`);
+    }
+  });
+
   it('keeps each run as an append-only log with increasing seq, readable after reopening', async () => {
     const def = await compile(FLOW);
     const { summary, events } = await run(def, 'A', {}, { store: t.store });

@@ -158,6 +158,7 @@ flow Main {
     assert.equal(t.store.requestCancel(first.summary.runId, 'ada'), 'cancelled');
     assert.equal(t.store.getRun(first.summary.runId).status, 'cancelled');
     assert.deepEqual(t.store.getEvents(first.summary.runId).slice(-2).map((e) => e.type), ['cancel.requested', 'run.cancelled']);
+    assert.equal(t.store.getRun(first.summary.runId).finishedAt, t.store.getEvents(first.summary.runId).at(-1)!.time);
     await assert.rejects(resumeRun(first.summary.runId, { store: t.store }), (e: BatonError) => e.code === 'RUN_FINISHED');
   });
 
@@ -358,7 +359,7 @@ flow Main {
     assert.equal(events.at(-1)?.type, 'run.cancelled');
     const stored = t.store.getRun(summary.runId);
     assert.equal(stored.status, 'cancelled');
-    assert.ok(stored.finishedAt);
+    assert.equal(stored.finishedAt, events.at(-1)!.time, "finishedAt is the run.cancelled event's time");
     assert.deepEqual(t.store.getEvents(summary.runId).filter((e) => e.type === 'cancel.requested').map((e) => e.type === 'cancel.requested' && e.by), ['ada']);
     await assert.rejects(resumeRun(summary.runId, { store: t.store }), (e: BatonError) => e.code === 'RUN_FINISHED');
   });

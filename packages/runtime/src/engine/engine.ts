@@ -88,9 +88,11 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const checked = checkInputs(flow, inputs);
   const d = deps(options);
   const started = Date.now();
-  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: d.now().toISOString() });
+  // one clock reading: the run's startedAt is its run.started event's time
+  const startedAt = d.now();
+  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString() });
   const execution = new Execution(definition, runId, d, []);
-  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, d.now());
+  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, startedAt);
   options.onEvent?.(startedEvent);
   const result = await execution.run(flowName, checked);
   options.store.flush();

@@ -144,8 +144,7 @@ export class Execution {
     });
     try {
       await this.block(flow.body, frame);
-      this.emit({ type: 'run.succeeded', outputs: frame.outputs });
-      this.finish('succeeded', frame.outputs);
+      this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
       let error = thrown;
@@ -159,8 +158,7 @@ export class Execution {
       if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = new Stopped('interrupted');
       if (error instanceof Stopped) {
         if (error.reason === 'cancelled') {
-          this.emit({ type: 'run.cancelled', outputs: frame.outputs });
-          this.finish('cancelled', frame.outputs);
+          this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
         } else {
           this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs });
         }
@@ -168,14 +166,15 @@ export class Execution {
       }
       const runError = toRunError(error);
       await this.compensate();
-      this.emit({ type: 'run.failed', error: runError, step: error instanceof RunFailure ? error.step : undefined, outputs: frame.outputs });
-      this.finish('failed', frame.outputs, runError);
+      const closing = this.emit({ type: 'run.failed', error: runError, step: error instanceof RunFailure ? error.step : undefined, outputs: frame.outputs });
+      this.finish(closing, 'failed', frame.outputs, runError);
       return result('failed', { error: runError });
     }
   }
 
-  private finish(status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
-    this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: this.deps.now().toISOString(), waitingOn: [] });
+  /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
+  private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
+    this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] });
   }
 
   // -------------------------------------------------------------------------------------------------------

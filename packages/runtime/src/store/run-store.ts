@@ -409,8 +409,8 @@ export class RunStore {
       });
       return 'running';
     }
-    this.append(run.id, { type: 'run.cancelled', outputs: run.outputs });
-    this.updateRun(run.id, { status: 'cancelled', finishedAt: new Date().toISOString(), waitingOn: [] });
+    const closing = this.append(run.id, { type: 'run.cancelled', outputs: run.outputs });
+    this.updateRun(run.id, { status: 'cancelled', finishedAt: closing.time, waitingOn: [] });
     return 'cancelled';
   }
 
