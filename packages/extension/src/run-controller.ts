@@ -197,6 +197,18 @@ export class RunController {
     }
   }
 
+  /**
+   * The run with its entries: a stored run listed without them (`baton runs list`) is read in full
+   * (`baton runs show --json`) and put in the model first.
+   * @returns undefined for a run the model does not have; rejects with the CLI's message when the store cannot be read.
+   */
+  async withEntries(runId: string): Promise<RunState | undefined> {
+    const run = this.model.get(runId);
+    if (!run || run.entries) return run;
+    const detail = await this.store.show(run.runId);
+    return this.model.setStoredDetail(detail.run, detail.events);
+  }
+
   /** Reloads the stored runs into the model. Errors are shown once, as a message. */
   async refresh(): Promise<void> {
     try {

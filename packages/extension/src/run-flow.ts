@@ -4,6 +4,7 @@ import type { LanguageClient } from 'vscode-languageclient/node.js';
 import type { JsonValue } from '@baton/protocol';
 import type { BatonRunsApi } from './api.js';
 import { RunController } from './run-controller.js';
+import type { RunState } from './run-state.js';
 import { registerRunFeedback } from './run-feedback.js';
 import { RunsTreeProvider, type RunsViewElement } from './runs-view.js';
 
@@ -26,7 +27,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
   const tree = new RunsTreeProvider(controller);
   const view = vscode.window.createTreeView('baton.runs', { treeDataProvider: tree, showCollapseAll: true });
   const runIdOf = (arg: RunsViewElement | string | undefined): string | undefined => (typeof arg === 'string' ? arg : arg?.runId);
-  const entryOf = (arg: RunsViewElement | undefined) => (arg?.type === 'entry' ? { run: controller.model.get(arg.runId), key: arg.key } : undefined);
 
   const entryDocuments = new (class implements vscode.TextDocumentContentProvider {
     provideTextDocumentContent(uri: vscode.Uri): string {
@@ -54,14 +54,22 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
     }),
     vscode.commands.registerCommand('baton.runs.approve', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, true) : undefined)),
     vscode.commands.registerCommand('baton.runs.reject', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, false) : undefined)),
-    vscode.commands.registerCommand('baton.runs.revealEntry', async (arg?: RunsViewElement) => {
-      const found = entryOf(arg);
-      const entry = found?.run?.entries?.find((e) => e.key === found.key);
-      if (!found?.run || !entry) return;
-      const node = await controller.nodeOf(found.run, entry.node);
+    // Resolves to what it did, for callers and tests: 'revealed', or why not.
+    vscode.commands.registerCommand('baton.runs.revealEntry', async (arg?: RunsViewElement): Promise<'revealed' | 'no such entry' | 'source not found'> => {
+      if (arg?.type !== 'entry') return 'no such entry';
+      let run: RunState | undefined;
+      try {
+        run = await controller.withEntries(arg.runId);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Baton: could not read run ${arg.runId}: ${(error as Error).message}`);
+        return 'no such entry';
+      }
+      const entry = run?.entries?.find((e) => e.key === arg.key);
+      if (!run || !entry) return 'no such entry';
+      const node = await controller.nodeOf(run, entry.node);
       if (!node) {
         void vscode.window.showInformationMessage(`Baton: the source of ${entry.key} is not in the workspace any more.`);
-        return;
+        return 'source not found';
       }
       const r = node.range;
       const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -71,6 +79,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
       const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
       const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection: range, preserveFocus: true });
       editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      return 'revealed';
     }),
     vscode.commands.registerCommand('baton.runs.showEntryOutput', async (arg?: RunsViewElement) => {
       if (arg?.type !== 'entry') return;

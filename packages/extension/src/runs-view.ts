@@ -29,15 +29,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsViewElement
       return model.list().map((r) => ({ type: 'run', runId: r.runId }));
     }
     if (element.type === 'entry') return [];
-    let run = model.get(element.runId);
-    if (run && !run.entries) {
-      try {
-        const detail = await this.controller.store.show(run.runId);
-        run = model.setStoredDetail(detail.run, detail.events);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Baton: could not read run ${element.runId}: ${(error as Error).message}`);
-        return [];
-      }
+    let run;
+    try {
+      run = await this.controller.withEntries(element.runId);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Baton: could not read run ${element.runId}: ${(error as Error).message}`);
+      return [];
     }
     return (run?.entries ?? []).map((e) => ({ type: 'entry', runId: element.runId, key: e.key }));
   }

@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { extensionApi, openFlow, waitFor, workspaceFile } from './util';
+import { EXTENSION_ID, extensionApi, openFlow, waitFor, workspaceFile } from './util';
 
 /** The slice of the extension's API (packages/extension/src/api.ts) these tests use. */
 interface RunEntryView {
@@ -14,6 +17,7 @@ interface RunEntryView {
 interface RunView {
   runId: string;
   flow: string;
+  file?: string;
   status: string;
   outputs: Record<string, unknown>;
   entries?: RunEntryView[];
@@ -130,8 +134,27 @@ describe('Runs from the editor', () => {
 
   it('selecting a step reveals its source range', async () => {
     const failed = api.runs.list().find((r) => r.flow === 'Checkout')!;
-    await vscode.commands.executeCommand('baton.runs.revealEntry', { type: 'entry', runId: failed.runId, key: 'charge' });
+    const outcome = await vscode.commands.executeCommand('baton.runs.revealEntry', { type: 'entry', runId: failed.runId, key: 'charge' });
+    assert.equal(outcome, 'revealed', `run ${failed.runId} (${failed.file}): ${JSON.stringify(failed.entries?.map((e) => e.key))}`);
     const editor = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('runs/failing.flow')), 'the step\'s file in an editor');
     assert.deepEqual([editor.selection.start.line, editor.selection.start.character, editor.selection.end.line], [16, 2, 19]);
+  });
+
+  it('a run made in a terminal appears after a refresh; selecting its step loads the stored run and reveals the source', async () => {
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'out', 'cli.mjs');
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const run = await promisify(execFile)(process.execPath, [cli, 'run', 'runs/failing.flow', '--json', '--store', path.join('.baton', 'runs.db')], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } }).catch(
+      (error: { stdout: string }) => error, // the flow fails by design: exit 1
+    );
+    const runId = (JSON.parse(run.stdout.trim().split('\n')[0]) as { runId: string }).runId;
+    await api.runs.refresh();
+    assert.equal(api.runs.get(runId)?.status, 'failed', 'the stored run is listed');
+    assert.equal(api.runs.get(runId)?.entries, undefined, 'listed without its steps until they are needed');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const outcome = await vscode.commands.executeCommand('baton.runs.revealEntry', { type: 'entry', runId, key: 'charge' });
+    assert.equal(outcome, 'revealed');
+    const editor = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('runs/failing.flow')), 'the step\'s file in an editor');
+    assert.deepEqual([editor.selection.start.line, editor.selection.end.line], [16, 19]);
+    assert.ok(api.runs.get(runId)!.entries!.some((e) => e.key === 'charge' && e.status === 'failed'), 'the stored steps are in the model now');
   });
 });
