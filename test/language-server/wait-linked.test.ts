@@ -3,7 +3,12 @@ import { DocumentState, EmptyFileSystem, URI } from 'langium';
 import { CancellationTokenSource } from 'vscode-languageserver';
 import { createBatonServices } from '../../language/src/index.js';
 import { compileFlows } from '../../packages/language-server/src/baton-flows-request.js';
-import { LINKED_WAIT_MS, waitUntilLinked } from '../../packages/language-server/src/baton-wait-linked.js';
+import { ensureDocument, LINKED_WAIT_MS, waitUntilLinked } from '../../packages/language-server/src/baton-wait-linked.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NodeFileSystem } from 'langium/node';
+import { flowTestsOf } from '../../language/src/index.js';
 
 const TEXT = 'agent A { stub: "a" }\nflow F {\n  step a: A { prompt: "hi" }\n}\n';
 
@@ -42,5 +47,26 @@ describe('custom requests wait for linking, but not forever', function () {
     const waiting = waitUntilLinked(shared, document.uri, source.token);
     source.cancel();
     await assert.rejects(waiting);
+  });
+
+  it('a .flow file written to disk before the server heard of it is loaded and built when asked about', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-ensure-'));
+    try {
+      const { shared } = createBatonServices(NodeFileSystem);
+      const file = path.join(dir, 'hello.flow');
+      writeFileSync(file, `${TEXT}test "greets" {\n  run F\n  expect a.status == "succeeded"\n}\n`);
+      const uri = URI.file(file);
+      assert.equal(shared.workspace.LangiumDocuments.hasDocument(uri), false, 'no watched-file notification came');
+      assert.equal(await ensureDocument(shared, uri), true);
+      const document = shared.workspace.LangiumDocuments.getDocument(uri)!;
+      assert.ok(document.state >= DocumentState.Validated, `built as a watched-file change would (state ${document.state})`);
+      assert.deepEqual(flowTestsOf(document).map((t) => t.name), ['greets']);
+      assert.equal(await ensureDocument(shared, URI.file(path.join(dir, 'missing.flow'))), false, 'a missing file');
+      writeFileSync(path.join(dir, 'notes.txt'), 'not a flow');
+      assert.equal(await ensureDocument(shared, URI.file(path.join(dir, 'notes.txt'))), false, 'a file no language handles');
+      assert.equal(shared.workspace.LangiumDocuments.all.count(), 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,8 @@ import { URI, type LangiumDocument } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { Connection } from 'vscode-languageserver';
 import { visibleDocuments, type BatonServices } from '@baton/language';
-import { waitUntilLinked } from './baton-wait-linked.js';
+import { trace } from './baton-trace.js';
+import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
 import {
   FlowsRequest,
   describeType,
@@ -25,7 +26,7 @@ export function registerFlowsRequest(connection: Connection, shared: LangiumShar
     const documents = shared.workspace.LangiumDocuments;
     // While the server starts, the workspace's files are still being loaded (as Langium's own handlers do).
     await shared.workspace.WorkspaceManager.ready;
-    if (!documents.hasDocument(documentUri)) return [];
+    if (!(await ensureDocument(shared, documentUri))) return [];
     await waitUntilLinked(shared, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return [];
@@ -38,7 +39,8 @@ export function compileFlows(document: LangiumDocument, documents: LangiumDocume
   let definition: WorkflowDefinition;
   try {
     definition = baton.ir.WorkflowBuilder.build(documents);
-  } catch {
+  } catch (error) {
+    trace('flows-not-compiled', `${document.uri.path}: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   }
   return flowInfos(definition, document.uri.fsPath);

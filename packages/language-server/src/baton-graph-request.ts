@@ -4,7 +4,7 @@ import type { Connection } from 'vscode-languageserver';
 import { isFlowDecl, visibleDocuments, type BatonServices, type Document } from '@baton/language';
 import { buildFlowGraph } from '@baton/graph';
 import { GraphRequest, type GraphResult } from '@baton/protocol';
-import { waitUntilLinked } from './baton-wait-linked.js';
+import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
 
 /**
  * Serves {@link GraphRequest} (`baton/graph`): waits until the workspace is loaded and the document linked,
@@ -15,7 +15,7 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
     const documentUri = URI.parse(uri);
     const documents = shared.workspace.LangiumDocuments;
     await shared.workspace.WorkspaceManager.ready;
-    if (!documents.hasDocument(documentUri)) return { flows: [], error: 'the language server does not know this file' };
+    if (!(await ensureDocument(shared, documentUri))) return { flows: [], error: 'the language server does not know this file' };
     await waitUntilLinked(shared, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return { flows: [], error: 'the language server does not know this file' };
