@@ -11,9 +11,11 @@ import { createBatonServices } from '@baton/language';
 import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
 import { registerFlowsRequest } from './baton-flows-request.js';
 import { registerGraphRequest } from './baton-graph-request.js';
+import { startTrace } from './baton-trace.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
+startTrace(shared);
 
 // Imports may not leave the (first) workspace folder, as in `baton check` run from that folder.
 shared.lsp.LanguageServer.onInitialize((params) => {
