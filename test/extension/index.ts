@@ -9,9 +9,7 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
-  // One retry per test: on a loaded CI machine the language server has, rarely, not answered a request for
-  // 30 s right after the mocha suites (see docs/testing.md); a test that fails twice fails the run.
-  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000, retries: 1 });
+  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000 });
   for (const file of readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.cjs')) mocha.addFile(path.join(__dirname, file));
   }

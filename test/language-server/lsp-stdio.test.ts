@@ -56,9 +56,6 @@ async function startServer(workspace: string, initializationOptions?: object): P
 }
 
 describe('language server over stdio', function () {
-  // Under heavy load (the whole mocha run on a shared machine) the cross-file test has once seen the imported
-  // file missing after the workspace loaded; retried once while that race is chased (docs/testing.md).
-  this.retries(1);
   let dir: string;
   let server: Awaited<ReturnType<typeof startServer>>;
   beforeEach(async function () {
