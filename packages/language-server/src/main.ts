@@ -14,7 +14,7 @@ import { registerGraphRequest } from './baton-graph-request.js';
 import { startTrace } from './baton-trace.js';
 
 const connection = createConnection(ProposedFeatures.all);
-const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem });
+const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem }, { incrementalParse: true });
 startTrace(shared);
 
 // Imports may not leave the (first) workspace folder, as in `baton check` run from that folder.
