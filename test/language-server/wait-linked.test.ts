@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { NodeFileSystem } from 'langium/node';
 import { flowTestsOf } from '../../language/src/index.js';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { NormalizedTextDocuments } from 'langium/lsp';
 
 const TEXT = 'agent A { stub: "a" }\nflow F {\n  step a: A { prompt: "hi" }\n}\n';
 
@@ -37,6 +39,24 @@ describe('custom requests wait for linking, but not forever', function () {
     assert.ok(waited >= LINKED_WAIT_MS - 50, `it waited for the bound (${waited} ms)`);
     const flows = compileFlows(document, [document], Baton);
     assert.deepEqual(flows.map((f) => [f.name, f.nodes.map((n) => n.id)]), [['F', ['F/a']]]);
+  });
+
+  it('a request right after an edit waits for the linking of the new text, not the old linked one', async () => {
+    const { shared, Baton } = createBatonServices(EmptyFileSystem);
+    const uri = URI.parse('file:///w/edited.flow');
+    const textDocuments = shared.workspace.TextDocuments as NormalizedTextDocuments<TextDocument>;
+    textDocuments.set(TextDocument.create(uri.toString(), 'baton', 1, TEXT));
+    const document = shared.workspace.LangiumDocumentFactory.fromString(TEXT, uri);
+    shared.workspace.LangiumDocuments.addDocument(document);
+    await shared.workspace.DocumentBuilder.build([document]);
+    assert.ok(document.state >= DocumentState.Linked, 'linked from the old text');
+    // the editor has the new text; the server's update has not run yet (a build in progress holds the lock)
+    const edited = TEXT.replace('step a: A { prompt: "hi" }', 'step a: A { prompt: "hi" }\n  step b: A { prompt: "again" }');
+    textDocuments.set(TextDocument.create(uri.toString(), 'baton', 2, edited));
+    const waiting = waitUntilLinked(shared, uri, new CancellationTokenSource().token).then(() => compileFlows(document, [document], Baton)[0]?.nodes.map((n) => n.id));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await shared.workspace.DocumentBuilder.update([uri], []);
+    assert.deepEqual(await waiting, ['F/a', 'F/b'], 'answered from the new text');
   });
 
   it('rejects when the request is cancelled', async () => {

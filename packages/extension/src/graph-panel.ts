@@ -20,8 +20,6 @@ import { graphPanelHtml } from './graph-panel-html.js';
 
 /** The webview panel type (also the `onWebviewPanel:baton.graph` activation event). */
 export const GRAPH_VIEW_TYPE = 'baton.graph';
-/** Wait after the last edit before asking the language server for the graph again (ms). */
-export const GRAPH_DEBOUNCE_MS = 30;
 
 /**
  * Where the panel finds a flow's stored runs (history mode): the run store, read through the CLI by the run
@@ -43,8 +41,8 @@ interface SavedState {
 /**
  * `Baton: Open Graph to the Side` (`baton.graph.open`, args `(uri?, flowName?)` — the CodeLens passes
  * both) and the panel it opens: a webview beside the editor that follows the active `.flow` editor, asks
- * the language server for the flow's graph (`baton/graph`) on every edit (debounced
- * {@link GRAPH_DEBOUNCE_MS} ms), reveals a node's source on click, highlights the node at the cursor and
+ * the language server for the flow's graph (`baton/graph`) on every edit (at once; edits made while a
+ * request is under way are answered by one request when it returns), reveals a node's source on click, highlights the node at the cursor and
  * draws run events. A `WebviewPanelSerializer` restores it after a reload.
  * @returns the graph API (`BatonApi.graph`), whose `showRunEvent` the run controller calls.
  */
@@ -76,7 +74,10 @@ class GraphPanelController implements vscode.Disposable {
   /** The run drawn: its id and its events so far (replayed when the page reloads). */
   private run: { runId: string; events: RunEvent[] } | undefined;
   private requestId = 0;
-  private debounce: ReturnType<typeof setTimeout> | undefined;
+  /** Whether a graph request is under way. */
+  private requesting = false;
+  /** The first edit (ms, `Date.now()`) made while a request was under way: it asks again when that returns. */
+  private queuedEdit: number | undefined;
   /** When each graph request started (ms, `Date.now()`), to report edit → drawn times. */
   private readonly requestStarted = new Map<number, number>();
   private lastRendered: (RenderedMessage & { totalMs: number }) | undefined;
@@ -193,12 +194,25 @@ class GraphPanelController implements vscode.Disposable {
     this.uri = uri;
     if (flow !== undefined || !sameDocument) this.flow = flow;
     if (this.panel) this.panel.title = `Graph: ${path.basename(uri.path)}`;
-    this.schedule(Date.now(), 0);
+    this.schedule(Date.now());
   }
 
-  private schedule(editedAt: number, delay = GRAPH_DEBOUNCE_MS): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.refresh(editedAt), delay);
+  /**
+   * Asks for the graph now — the server answers once the edit is linked — or, while a request is under way,
+   * once it returns (a burst of typing costs one more request, not one per keystroke, and no fixed delay).
+   */
+  private schedule(editedAt: number): void {
+    if (this.requesting) {
+      this.queuedEdit ??= editedAt;
+      return;
+    }
+    this.requesting = true;
+    void this.refresh(editedAt).finally(() => {
+      this.requesting = false;
+      const queued = this.queuedEdit;
+      this.queuedEdit = undefined;
+      if (queued !== undefined) this.schedule(queued);
+    });
   }
 
   /** Asks the server for the followed flow's graph and sends it to the page (stale answers are dropped). */
@@ -218,7 +232,8 @@ class GraphPanelController implements vscode.Disposable {
         result = { flows: [], error: `the language server could not build the graph: ${(error as Error).message}` };
       }
     }
-    if (requestId !== this.requestId || uri.toString() !== this.uri?.toString()) return; // a newer request is under way
+    // an edit (or another file) came while this one was under way: the next request answers it
+    if (requestId !== this.requestId || this.queuedEdit !== undefined || uri.toString() !== this.uri?.toString()) return;
     if (result.flow && result.flow !== this.flow) {
       if (this.flow !== undefined && this.run) this.api.resetRun();
       this.flow = result.flow;
@@ -271,7 +286,7 @@ class GraphPanelController implements vscode.Disposable {
     } else {
       set.add(id);
     }
-    if (this.uri) this.schedule(Date.now(), 0);
+    if (this.uri) this.schedule(Date.now());
   }
 
   /** Reloads the drawn flow's stored runs into the run picker. A store that cannot be read leaves the picker empty. */
@@ -354,7 +369,10 @@ class GraphPanelController implements vscode.Disposable {
       case 'rendered': {
         const started = this.requestStarted.get(message.requestId);
         this.requestStarted.delete(message.requestId);
-        const rendered = { ...message, totalMs: started !== undefined ? Date.now() - started : message.layoutMs };
+        // edit → drawn: up to the page's drawnAt when its clock agrees with ours (same machine), else up to now
+        const now = Date.now();
+        const drawn = message.drawnAt !== undefined && started !== undefined && message.drawnAt >= started && message.drawnAt <= now ? message.drawnAt : now;
+        const rendered = { ...message, totalMs: started !== undefined ? drawn - started : message.layoutMs };
         this.lastRendered = rendered;
         for (const l of this.renderListeners) l(rendered);
         return;

@@ -1,17 +1,10 @@
-import { DocumentState, type URI } from 'langium';
+import { DocumentState, UriUtils, type LangiumDocument, type URI } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
 
 /** How long a custom request waits for its document to be linked before answering from what is there (ms). */
 export const LINKED_WAIT_MS = 3000;
 
-/**
- * Waits until `uri` is linked, at most {@link LINKED_WAIT_MS} ms. Langium's `waitUntil` can wait for a build
- * that never comes (a document reset for re-linking when no build follows, seen as a `baton/flows` request
- * that never answered); after the bound the caller answers from the document as it is — its references
- * resolve on access. A cancelled request still rejects with Langium's OperationCancelled; a document the
- * builder says it will not link is answered as it is too.
- */
 /**
  * Makes sure the server knows `uri` before a custom request reads it. A `.flow` file written to disk a moment
  * ago can be asked about (the client's own file watcher fired, e.g. the Test Explorer discovering it) before
@@ -35,20 +28,49 @@ export async function ensureDocument(shared: LangiumSharedServices, uri: URI): P
   return documents.hasDocument(uri);
 }
 
+/**
+ * Waits until `uri` is linked **from the editor's current text**, at most {@link LINKED_WAIT_MS} ms.
+ *
+ * - Langium's `waitUntil` can wait for a build that never comes (a document reset for re-linking when no build
+ *   follows, seen as a `baton/flows` request that never answered); after the bound the caller answers from the
+ *   document as it is — its references resolve on access. A document the builder says it will not link is
+ *   answered as it is too.
+ * - A request sent right after an edit can find the document still linked from the text before it (the
+ *   update waits for the build in progress to stop); it then waits for the next linking of this document
+ *   whose text is the open editor's (`TextDocuments`), so an answer never describes text that is gone.
+ *
+ * A cancelled request still rejects with Langium's OperationCancelled.
+ */
 export async function waitUntilLinked(shared: LangiumSharedServices, uri: URI, token: CancellationToken): Promise<void> {
+  const builder = shared.workspace.DocumentBuilder;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, LINKED_WAIT_MS)));
+  let listener: { dispose(): void } | undefined;
   try {
-    await Promise.race([
-      shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, uri, token).then(
-        () => undefined,
-        (error: unknown) => {
-          if (token.isCancellationRequested) throw error;
-        },
-      ),
-      bound,
-    ]);
+    const linked = builder.waitUntil(DocumentState.Linked, uri, token).then(
+      () => undefined,
+      (error: unknown) => {
+        if (token.isCancellationRequested) throw error;
+      },
+    );
+    await Promise.race([linked, bound]);
+    const document = shared.workspace.LangiumDocuments.getDocument(uri);
+    if (!document || isCurrent(shared, document)) return;
+    const current = new Promise<void>((resolve) => {
+      listener = builder.onDocumentPhase(DocumentState.Linked, (linkedDocument) => {
+        if (UriUtils.equals(linkedDocument.uri, uri) && isCurrent(shared, linkedDocument)) resolve();
+      });
+    });
+    await Promise.race([current, bound]);
   } finally {
     clearTimeout(timer);
+    listener?.dispose();
   }
+}
+
+/** Whether `document` is linked and parsed from the text the editor has now (true for a file not open). */
+function isCurrent(shared: LangiumSharedServices, document: LangiumDocument): boolean {
+  if (document.state < DocumentState.Linked) return false;
+  const open = shared.workspace.TextDocuments?.get(document.uri.toString());
+  return !open || document.parseResult.value.$cstNode?.root.fullText === open.getText();
 }

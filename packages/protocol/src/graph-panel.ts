@@ -123,12 +123,15 @@ export interface ExportMessage {
 /**
  * A `graph` update was handled: drawn (`nodes` > 0), shown as a banner over the last good graph
  * (`error`), or too large to lay out (`tooLarge`). `layoutMs`: time spent laying it out and drawing (ms).
+ * `drawnAt`: when the drawing was in the page (`Date.now()`, ms since the epoch) — with the page on the same
+ * machine as the extension host, the end of an edit → drawn time without the answer's way back.
  */
 export interface RenderedMessage {
   type: 'rendered';
   requestId: number;
   nodes: number;
   layoutMs: number;
+  drawnAt?: number;
   error?: string;
   tooLarge?: boolean;
 }

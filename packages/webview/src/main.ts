@@ -182,7 +182,7 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
       banner.hidden = true;
       showMessage(error === 'the file declares no flow' ? `${msg.title} declares no flow yet: add \`flow Name { … }\` to see its graph.` : `${msg.title}: ${describeError(error)}`);
     }
-    post({ type: 'rendered', requestId: msg.requestId, nodes: view.current?.nodes.length ?? 0, layoutMs: Math.round(performance.now() - started), error });
+    post({ type: 'rendered', requestId: msg.requestId, nodes: view.current?.nodes.length ?? 0, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), error });
     return;
   }
 
@@ -196,7 +196,7 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
       `${graph.flow} has ${graph.nodes.length.toLocaleString('en-US')} nodes; the panel draws flows of up to ${MAX_PANEL_NODES.toLocaleString('en-US')}. ` +
         `\`baton graph ${msg.title} --flow ${graph.flow} --format svg -o ${graph.flow}.svg\` draws it whole.`,
     );
-    post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), tooLarge: true });
+    post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), tooLarge: true });
     return;
   }
   message.hidden = true;
@@ -211,7 +211,7 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
       layout = await layoutFlowGraph(graph);
     } catch (error) {
       showBanner(`The graph could not be laid out: ${(error as Error).message}`);
-      post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), error: (error as Error).message });
+      post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), error: (error as Error).message });
       return;
     }
     if (pending && pending.uri === msg.uri) return; // a newer edit arrived while laying out: draw that one
@@ -230,7 +230,7 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   }
   showRunStatus();
   persist();
-  post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started) });
+  post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now() });
 }
 
 /** What decides the drawing: nodes (without ranges and tooltips) and edges. */
