@@ -14,7 +14,7 @@
 // Prints one JSON line per figure: {system:'baton-editor', shape, n, totalMs, perStepUs, p50Ms, maxMs, samples}.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,8 +41,11 @@ const percentile = (xs, p) => {
 };
 
 // --- the server -------------------------------------------------------------------------------------
+// The Node options the extension starts the server with (LANGUAGE_SERVER_EXEC_ARGV in
+// packages/protocol/src/server-launch.ts; test/extension-unit/server-launch.test.ts checks they agree), then BATON_BENCH_SERVER_ARGS.
+const SERVER_EXEC_ARGV = ['--max-semi-space-size=64'];
 const extraArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, ...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 /** Resolvers waiting for the next publishDiagnostics of `uri`. */
 let waiting = [];
@@ -227,6 +230,13 @@ for (let round = 0; round < 6; round++) {
   if (round > 0) typeComplete.push(ms);
 }
 
+// the server's resident memory at the end (MB), from /proc where there is one
+let rssMb;
+try {
+  rssMb = Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024);
+} catch {
+  rssMb = undefined;
+}
 await connection.sendRequest('shutdown');
 await connection.sendNotification('exit');
 await new Promise((resolve) => child.once('exit', resolve));
@@ -236,7 +246,7 @@ rmSync(dir, { recursive: true, force: true });
 const row = (shape, totalMs, samples, extra = {}) =>
   console.log(JSON.stringify({ system: 'baton-editor', shape, n: steps, totalMs, perStepUs: (totalMs * 1000) / steps, samples: samples.length, p50Ms: percentile(samples, 50), maxMs: Math.max(...samples), ...extra }));
 const byCase = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95) }]));
-row('open', openMs, [openMs], { bytes: Buffer.byteLength(text) });
+row('open', openMs, [openMs], { bytes: Buffer.byteLength(text), serverRssMb: rssMb });
 row('recheck', percentile(recheck, 95), recheck, { bestMs: Math.min(...recheck), edits: Object.fromEntries(Object.entries(recheckByEdit).map(([k, v]) => [k, v.map((x) => Math.round(x))])) });
 row('completion', percentile(completion, 95), completion, { cases: byCase(completionByCase) });
 row('hover', percentile(hover, 95), hover, { cases: byCase(hoverByCase) });

@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node.js';
+import { LANGUAGE_SERVER_EXEC_ARGV } from '@baton/protocol';
 
-/** Starts the language server (`out/language-server.cjs`, beside this bundle) over IPC. */
+/** Starts the language server (`out/language-server.cjs`, beside this bundle) over IPC, with {@link LANGUAGE_SERVER_EXEC_ARGV}. */
 export async function registerLanguageClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
   const serverModule = vscode.Uri.joinPath(context.extensionUri, 'out', 'language-server.cjs').fsPath;
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...LANGUAGE_SERVER_EXEC_ARGV] } },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...LANGUAGE_SERVER_EXEC_ARGV, '--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

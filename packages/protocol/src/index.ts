@@ -8,3 +8,4 @@ export * from './lsp-flows.js';
 export * from './lsp-tests.js';
 export * from './lsp-graph.js';
 export * from './graph-panel.js';
+export * from './server-launch.js';
