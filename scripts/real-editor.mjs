@@ -379,7 +379,7 @@ async function runUiCheck() {
     }
     await page.screenshot({ path: path.join(screenshots, 'runs-view.png') });
     await graphPanelCheck(page, check);
-    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, run-inputs.png, runs-view.png, graph-panel.png, graph-run.png)`);
+    log(`ui: screenshots in ${path.relative(root, screenshots)}/ (flow-open.png, run-flow.png, run-inputs.png, runs-view.png, graph-panel.png, graph-run.png, graph-restored.png)`);
   } finally {
     await context.close().catch(() => {});
     server.stop();
@@ -391,7 +391,8 @@ async function runUiCheck() {
 /**
  * The graph panel as a person uses it: "Baton: Open Graph to the Side" from the command palette, the graph drawn
  * in the webview (two nested iframes in the workbench), a click on the `message` step, and the editor's selection
- * (the status bar's "Ln 72, Col 4 (… selected)": the step's lines 64–72, cursor at the end) moves to that step.
+ * (the status bar's "Ln 72, Col 4 (… selected)": the step's lines 64–72, cursor at the end) moves to that step;
+ * a stored run picked in the run picker; the panel restored with its graph after a window reload.
  */
 async function graphPanelCheck(page, check) {
   // back to the editor (the run left the focus in the output panel)
@@ -442,6 +443,15 @@ async function graphPanelCheck(page, check) {
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(screenshots, 'graph-run.png') });
   }
+  // A window reload (the browser's reload is code-server's "Reload Window") brings the panel back with its
+  // graph: the WebviewPanelSerializer restores it, the graph is asked for again.
+  await page.reload();
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  const restored = await message.waitFor({ timeout: 45_000 }).then(() => true, () => false);
+  const title = restored ? (await page.locator('.tab', { hasText: 'Graph: outreach.flow' }).count()) > 0 : false;
+  check(restored && title, 'after a window reload the graph panel is restored with its graph ("Graph: outreach.flow", the `message` step drawn)');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(screenshots, 'graph-restored.png') });
 }
 
 async function main() {

@@ -68,12 +68,13 @@ const view = new GraphView(canvas, {
   changed: () => persist(),
 });
 picker.hidden = true;
-toolbar.append(
-  picker,
-  title,
-  runPicker,
-  spacer,
-  status,
+// Two groups: what is drawn (flow, run, status) and the tools. In a narrow panel the tools wrap onto a
+// second row instead of squeezing the pickers (graph-panel.css).
+const info = element('div', 'info');
+info.append(picker, title, runPicker, spacer, status);
+const tools = element('div', 'tools');
+toolbar.append(info, tools);
+tools.append(
   button('Zoom out', '−', () => view.zoomBy(1 / 1.25)),
   button('Zoom in', '+', () => view.zoomBy(1.25)),
   button('Actual size', '1:1', () => view.actualSize()),
