@@ -9,7 +9,8 @@ const LAG_REPORT_MS = 200;
 /**
  * A developer's trace of the server, for finding stalls: when the environment variable `BATON_LS_TRACE` names a
  * file, appends one line per event to it — `<pid> <ms since start> <event> <detail>` — for every JSON-RPC message in
- * and out (method and id only, never params: they hold the user's text), every document-builder phase and
+ * and out (method, id, the file's name, a result's length and an error's message — never other params or
+ * results: they hold the user's text), every document-builder phase and
  * update, and every time the event loop was blocked for more than {@link LAG_REPORT_MS} ms. Off (no cost)
  * when the variable is unset. Messages are seen on Node's IPC channel (`process.on('message')`, `process.send`),
  * so only an IPC-started server (the extension's) traces them; builder events are traced over any transport.
