@@ -114,7 +114,6 @@ describe('baton run', () => {
     ['an --input without =', ['--input', 'request'], /--input request: expected name=value/],
     ['malformed --inputs JSON', ['--inputs', 'bad.json'], /--inputs bad\.json: not valid JSON/],
     ['a missing required input', ['--flow', 'IncidentRouting'], /needs input "description"/],
-    ['--agents real', ['--agents', 'real'], /--agents real is not available yet/],
   ];
   for (const [what, args, message] of badInput) {
     it(`exits 2 with one clear line for ${what}, storing nothing`, () => {

@@ -9,7 +9,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const VSCE = path.join(ROOT, 'node_modules', '.bin', 'vsce');
 
 describe('the .vsix (npm run package)', () => {
-  it('holds only the bundles, the grammar and snippets, the manifest, the walkthrough pages and the docs — no sources, tests or dependencies', () => {
+  it('holds only the bundles, the grammar and snippets, the config schema, the manifest, the walkthrough pages and the docs — no sources, tests or dependencies', () => {
     const r = spawnSync(VSCE, ['ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).sort();
@@ -31,6 +31,7 @@ describe('the .vsix (npm run package)', () => {
       'packages/extension/media/walkthrough/create-flow.md',
       'packages/extension/media/walkthrough/run-flow.md',
       'packages/extension/media/walkthrough/run-tests.md',
+      'schemas/baton.config.schema.json',
       'syntaxes/baton.code-snippets',
       'syntaxes/baton.language-configuration.json',
       'syntaxes/baton.tmLanguage.json',

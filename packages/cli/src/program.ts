@@ -90,6 +90,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('resume')
     .description('Continue a run that was interrupted or is waiting (timers that are due fire).')
     .argument('<id>', 'run id')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
@@ -110,6 +111,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--decision <value>', 'another decision offered by the approval\'s options')
     .option('--comment <text>', 'a comment stored with the decision')
     .option('--by <who>', 'who decides (default: $USER)')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
@@ -120,6 +122,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<id>', 'run id')
     .argument('<event>', 'the event name')
     .option('--data <json>', 'the event data as JSON')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));

@@ -4,11 +4,14 @@ import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
+import type { AgentsMode } from '../agents-mode.js';
 import { continueRun } from './run.js';
 
 interface StoreOptions {
   store?: string;
   json?: boolean;
+  /** For the steps still to run (resume, approve, send). */
+  agents?: AgentsMode;
 }
 
 /** `baton resume <id>`: continues an interrupted or waiting run. */
@@ -16,7 +19,7 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json);
+    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json, opts.agents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -57,7 +60,7 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
     const run = store.getRun(id);
     store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json);
+    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -81,7 +84,7 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
     const run = store.getRun(id);
     store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json);
+    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents);
   } catch (error) {
     throw toCliError(error);
   } finally {

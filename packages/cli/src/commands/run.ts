@@ -1,6 +1,6 @@
 import { resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
-import { UsageError } from '../errors.js';
+import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
 import { humanPrinter, jsonPrinter, type RunPrinter } from '../output/run-printer.js';
 import type { Output } from '../output/terminal.js';
@@ -12,7 +12,7 @@ export interface RunCommandOptions {
   flow?: string;
   input: string[];
   inputs?: string;
-  agents: 'stub' | 'real';
+  agents: AgentsMode;
   json?: boolean;
   store?: string;
 }
@@ -23,18 +23,16 @@ export interface RunCommandOptions {
  * @returns 0 succeeded or waiting, 1 failed or cancelled.
  */
 export async function runCommand(file: string, opts: RunCommandOptions, output: Output): Promise<number> {
-  if (opts.agents === 'real') {
-    throw new UsageError('--agents real is not available yet: real providers (OpenAI, Anthropic, HTTP, commands) come with the production runtime; run with --agents stub');
-  }
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
   const inputs = collectInputs(flow, opts.input, opts.inputs);
+  const agents = agentsFor(opts.agents, entryFile, { definition, flow: flow.name });
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
   try {
     const summary = await withInterrupt((signal) =>
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, onEvent: (e: RunEvent) => printer.onEvent(e) }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {
@@ -44,10 +42,14 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   }
 }
 
-/** Continues a stored run (for resume, approve and send) and prints it like `run`. */
-export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined): Promise<number> {
-  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: 'stub' });
-  const summary = await withInterrupt((signal) => resumeRun(runId, { store, signal, onEvent: (e: RunEvent) => printer.onEvent(e) }));
+/**
+ * Continues a stored run (for resume, approve and send) and prints it like `run`; `agentsMode` `real` reads
+ * the `baton.config.json` nearest the run's file.
+ */
+export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined, agentsMode: AgentsMode = 'stub'): Promise<number> {
+  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode });
+  const agents = agentsFor(agentsMode, store.getRun(runId).file ?? undefined);
+  const summary = await withInterrupt((signal) => resumeRun(runId, { store, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
   return finish(summary, store, output, json);
 }
 

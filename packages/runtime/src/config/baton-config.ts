@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { BatonError } from '../errors.js';
+import { BATON_CONFIG_SCHEMA } from './config-schema.js';
+
+/** The file name looked for next to a flow and in the folders above it. */
+export const CONFIG_FILE_NAME = 'baton.config.json';
+
+/** A model provider (`providers.openai`, `.anthropic`, `.ollama`). */
+export interface ProviderConfig {
+  baseUrl?: string;
+  /** The environment variable holding the API key. */
+  apiKeyEnv?: string;
+  defaultModel?: string;
+  structuredOutput?: 'json_schema' | 'json_object';
+}
+
+/** An HTTP agent (`endpoints.<name>`, used as `model: "http/<name>"`). */
+export interface EndpointConfig {
+  url: string;
+  headers?: Record<string, string>;
+  /** Header name → environment variable holding its value. */
+  headersFromEnv?: Record<string, string>;
+}
+
+/** A local command agent (`commands.<name>`, used as `model: "command/<name>"`). */
+export interface CommandConfig {
+  /** Program and arguments, run without a shell. */
+  command: string[];
+  /** Working directory (absolute once loaded; defaults to the config file's folder). */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** Per-agent overrides (`agents.<AgentName>`), applied over the `.flow` file's agent. */
+export interface AgentOverride {
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/** `baton.config.json`, validated; `file` is where it was read from (undefined: no file, all defaults). */
+export interface BatonConfig {
+  file?: string;
+  providers: Partial<Record<'openai' | 'anthropic' | 'ollama', ProviderConfig>>;
+  endpoints: Record<string, EndpointConfig>;
+  commands: Record<string, CommandConfig>;
+  agents: Record<string, AgentOverride>;
+}
+
+/** A configuration with nothing in it: the providers' defaults and the environment only. */
+export function emptyConfig(): BatonConfig {
+  return { providers: {}, endpoints: {}, commands: {}, agents: {} };
+}
+
+/**
+ * The nearest `baton.config.json` at or above `startDir` (a folder), not going above `stopDir` when given.
+ * @returns its absolute path, or undefined when there is none.
+ */
+export function findConfig(startDir: string, stopDir?: string): string | undefined {
+  let dir = path.resolve(startDir);
+  const stop = stopDir ? path.resolve(stopDir) : undefined;
+  for (;;) {
+    const candidate = path.join(dir, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir || dir === stop) return undefined;
+    dir = parent;
+  }
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+/**
+ * Reads and validates a `baton.config.json` against {@link BATON_CONFIG_SCHEMA} (ajv). A command's `cwd`
+ * becomes absolute (relative to the file's folder).
+ * @throws BatonError `CONFIG_UNREADABLE` (missing or unreadable file), `CONFIG_INVALID` (not JSON: with its
+ *   line; or not matching the schema: with the path of the offending field, e.g.
+ *   `baton.config.json: providers.openai.baseUrl must be a string`).
+ */
+export function loadConfig(file: string): BatonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new BatonError('CONFIG_UNREADABLE', `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new BatonError('CONFIG_INVALID', `${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  validator ??= new Ajv({ allErrors: true, strict: true }).compile(BATON_CONFIG_SCHEMA);
+  if (!validator(raw)) {
+    throw new BatonError('CONFIG_INVALID', `${file}: ${describeSchemaErrors(validator.errors ?? [])}`);
+  }
+  const parsed = raw as Partial<BatonConfig>;
+  const folder = path.dirname(path.resolve(file));
+  const commands: Record<string, CommandConfig> = {};
+  for (const [name, command] of Object.entries(parsed.commands ?? {})) {
+    commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
+  }
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {} };
+}
+
+/**
+ * One message for ajv's errors, naming each field by its dotted path: `providers.openai.baseUrl must be a
+ * string; agents.Writer has an unknown field "modle"`. At most three, the rest counted.
+ */
+export function describeSchemaErrors(errors: ErrorObject[]): string {
+  const messages = errors.map((e) => {
+    const at = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+    const where = at === '' ? 'the file' : at;
+    if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    if (e.keyword === 'required') return `${where} needs "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === 'pattern' && at.endsWith('Env')) return `${where} must name an environment variable (letters, digits, _)`;
+    if (e.keyword === 'pattern' && /(^|\.)(url|baseUrl)$/.test(at)) return `${where} must be an http:// or https:// URL`;
+    return `${where} ${e.message ?? 'is not valid'}`;
+  });
+  const unique = [...new Set(messages)];
+  return unique.length <= 3 ? unique.join('; ') : `${unique.slice(0, 3).join('; ')}; and ${unique.length - 3} more`;
+}

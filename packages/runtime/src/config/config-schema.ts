@@ -1,0 +1,162 @@
+/**
+ * The JSON Schema (draft-07) of `baton.config.json`: the source of truth. `schemas/baton.config.schema.json`
+ * is this object written out for editors (the extension's `jsonValidation` points at it; a test checks the
+ * two are equal — regenerate with `npm run gen:schema`). `loadConfig` validates with it (ajv).
+ */
+export const BATON_CONFIG_SCHEMA = {
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$id": "https://baton.dev/schemas/baton.config.schema.json",
+  "title": "Baton configuration (baton.config.json)",
+  "description": "How `--agents real` reaches real agents: providers and their base URLs, HTTP endpoints, local commands, and per-agent overrides. API keys are never written here: name the environment variable that holds one.",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "$schema": {
+      "type": "string"
+    },
+    "providers": {
+      "description": "Where the model providers are: `openai`, `anthropic`, and `ollama` (any OpenAI-compatible server).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "openai": {
+          "$ref": "#/definitions/provider"
+        },
+        "anthropic": {
+          "$ref": "#/definitions/provider"
+        },
+        "ollama": {
+          "$ref": "#/definitions/provider"
+        }
+      }
+    },
+    "endpoints": {
+      "description": "HTTP agents (`model: \"http/<name>\"`): each call POSTs JSON to `url` and reads `{\"output\": …, \"tokens\": n}` back.",
+      "type": "object",
+      "additionalProperties": {
+        "$ref": "#/definitions/endpoint"
+      }
+    },
+    "commands": {
+      "description": "Local command agents (`model: \"command/<name>\"`): each call runs the process with the request as JSON on stdin and reads `{\"output\": …, \"tokens\": n}` from stdout; a non-zero exit is a failure.",
+      "type": "object",
+      "additionalProperties": {
+        "$ref": "#/definitions/command"
+      }
+    },
+    "agents": {
+      "description": "Per-agent overrides by agent name, applied over what the .flow file says.",
+      "type": "object",
+      "additionalProperties": {
+        "$ref": "#/definitions/agentOverride"
+      }
+    }
+  },
+  "definitions": {
+    "provider": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "baseUrl": {
+          "type": "string",
+          "pattern": "^https?://",
+          "description": "Where the API is, e.g. http://127.0.0.1:11434/v1 for Ollama. An environment variable (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OPENAI_COMPATIBLE_BASE_URL for ollama) wins over it."
+        },
+        "apiKeyEnv": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+          "description": "The environment variable holding the API key (defaults: OPENAI_API_KEY, ANTHROPIC_API_KEY; ollama needs none)."
+        },
+        "defaultModel": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The model used by `model: \"<provider>\"` with no model name."
+        },
+        "structuredOutput": {
+          "enum": [
+            "json_schema",
+            "json_object"
+          ],
+          "description": "ollama (OpenAI-compatible servers): how JSON output is asked for — json_schema (default) unless the server only knows json_object."
+        }
+      }
+    },
+    "endpoint": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "url"
+      ],
+      "properties": {
+        "url": {
+          "type": "string",
+          "pattern": "^https?://"
+        },
+        "headers": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Headers sent as they are (no secrets here)."
+        },
+        "headersFromEnv": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
+          },
+          "description": "Header name → the environment variable holding its value (for tokens)."
+        }
+      }
+    },
+    "command": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "command"
+      ],
+      "properties": {
+        "command": {
+          "type": "array",
+          "minItems": 1,
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "The program and its arguments, run without a shell."
+        },
+        "cwd": {
+          "type": "string",
+          "description": "Working directory, relative to this file's folder (default: that folder)."
+        },
+        "env": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Extra environment variables for the process."
+        }
+      }
+    },
+    "agentOverride": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "model": {
+          "type": "string",
+          "pattern": "^(openai|anthropic|ollama|http|command)/.+$",
+          "description": "provider/model, as in a .flow file's agent."
+        },
+        "temperature": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 2
+        },
+        "maxTokens": {
+          "type": "integer",
+          "minimum": 1
+        }
+      }
+    }
+  }
+} as const;

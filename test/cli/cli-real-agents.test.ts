@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openAiAnswer, startFakeProvider } from '../fake-provider/fake-provider.js';
+import { baton, batonAsync, tempWorkspace } from './cli-helper.js';
+
+const KEY = 'sk-live-BATON-CANARY-7d2a41';
+const FLOW = `
+agent Writer {
+  model: "openai/gpt-4o-mini"
+  output: { text: string }
+}
+flow Write {
+  output text: string
+  step w: Writer { prompt: "Write a haiku" }
+  set output.text = w.output.text
+}
+`;
+
+describe('baton run --agents real (against a local fake provider)', function () {
+  this.timeout(60_000);
+  let ws: ReturnType<typeof tempWorkspace>;
+  let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+  before(async () => (fake = await startFakeProvider()));
+  after(() => fake.close());
+  beforeEach(() => {
+    ws = tempWorkspace();
+    writeFileSync(path.join(ws.dir, 'write.flow'), FLOW);
+  });
+  afterEach(() => ws.cleanup());
+
+  it('runs the flow through the provider named in baton.config.json; the key is in no output, log or store', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } } }));
+    fake.script(openAiAnswer('{"text":"old pond"}'));
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '' };
+    const human = await batonAsync(['run', 'write.flow', '--agents', 'real'], { cwd: ws.dir, env });
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /✓ succeeded .* text="old pond"/);
+    const json = await batonAsync(['run', 'write.flow', '--agents', 'real', '--json'], { cwd: ws.dir, env });
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(fake.requests.length, 2);
+    assert.equal(fake.requests[0].headers.authorization, `Bearer ${KEY}`, 'the key was sent to the provider');
+    for (const text of [human.stdout, human.stderr, json.stdout, json.stderr]) assert.ok(!text.includes(KEY), 'not in the output');
+    const shown = baton(['runs', 'show', (JSON.parse(json.stdout.split('\n')[0]) as { runId: string }).runId, '--json'], { cwd: ws.dir });
+    assert.ok(!shown.stdout.includes(KEY));
+    assert.ok(!readFileSync(path.join(ws.dir, '.baton', 'runs.db')).includes(Buffer.from(KEY)), 'not in the store file');
+  });
+
+  it('a missing key: exit 2, which variable to set, nothing stored', () => {
+    const r = baton(['run', 'write.flow', '--agents', 'real'], { cwd: ws.dir, env: { OPENAI_API_KEY: '' } });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), 'baton: agent Writer (openai/gpt-4o-mini) needs an API key: set the environment variable OPENAI_API_KEY (in VS Code: "Baton: Set API Key")');
+    assert.match(baton(['runs', 'list'], { cwd: ws.dir }).stdout, /No runs stored yet/);
+  });
+
+  it('a malformed baton.config.json: exit 2 with the file and the field', () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), '{ "providers": { "openai": { "baseURL": "http://x" } } }');
+    const r = baton(['run', 'write.flow', '--agents', 'real'], { cwd: ws.dir, env: { OPENAI_API_KEY: KEY } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /baton\.config\.json: providers\.openai has an unknown field "baseURL"/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it('--agents stub never touches the network, even with a config and a key', () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } } }));
+    fake.script(openAiAnswer('{"text":"from the network"}'));
+    const r = baton(['run', 'write.flow'], { cwd: ws.dir, env: { OPENAI_API_KEY: KEY } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fake.requests.length, 0);
+    assert.match(r.stdout, /text="Writer\.text"/);
+  });
+});
