@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { approveArgs, childEnv, missingKeyMessage, resolveStorePath, runArgs, type RunSettings } from '../../packages/extension/src/run-env.js';
+import { approveArgs, childEnv, needsApiKey, resolveStorePath, runArgs, type RunSettings } from '../../packages/extension/src/run-env.js';
 
 const stub: RunSettings = { agentsMode: 'stub', storePath: '.baton/runs.db', baseUrls: {} };
 
@@ -23,10 +23,9 @@ describe('run environment (settings and secrets → the CLI child)', () => {
     });
   });
 
-  it('in real mode without any key, says how to set one; stub mode needs none', () => {
-    assert.equal(missingKeyMessage(stub, {}), undefined);
-    assert.match(missingKeyMessage({ ...stub, agentsMode: 'real' }, { PATH: '/bin' })!, /Run "Baton: Set API Key"/);
-    assert.equal(missingKeyMessage({ ...stub, agentsMode: 'real' }, { ANTHROPIC_API_KEY: 'k' }), undefined);
+  it('recognises the CLI saying a run needs an API key (the editor then offers "Set API Key")', () => {
+    assert.equal(needsApiKey('agent Writer (openai/gpt-4o-mini) needs an API key: set the environment variable OPENAI_API_KEY (in VS Code: "Baton: Set API Key")'), true);
+    assert.equal(needsApiKey('baton.config.json: providers.openai has an unknown field "baseURL"'), false);
   });
 
   it('builds the CLI arguments: --json, the store, the agents mode, no secrets', () => {

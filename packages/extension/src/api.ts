@@ -77,6 +77,8 @@ export interface RunOutcome {
   last: RunEvent | undefined;
   exitCode: number;
   run: RunState | undefined;
+  /** Why the process needed a message of its own (the run could not start, the CLI crashed), as shown to the user. */
+  problem?: string;
 }
 
 /** The runs the editor knows (started here, or read from the run store), and ways to drive them. */

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import { FlowsRequest, type FlowInfo, type FlowNodeInfo, type JsonValue } from '@baton/protocol';
 import { storedApiKeys } from './api-keys.js';
-import { approveArgs, childEnv, missingKeyMessage, resolveStorePath, runArgs, type RunSettings } from './run-env.js';
+import { approveArgs, childEnv, needsApiKey, resolveStorePath, runArgs, type RunSettings } from './run-env.js';
 import { promptForInputs } from './run-input-prompts.js';
 import { inputsWithoutPrompt } from './run-inputs.js';
 import { RunProcess, type CliLaunch } from './run-process.js';
@@ -101,12 +101,6 @@ export class RunController {
     const file = target.fsPath;
     const settings = this.settings();
     const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets));
-    const missingKey = missingKeyMessage(settings, env);
-    if (missingKey) {
-      const choice = await vscode.window.showErrorMessage(missingKey, 'Set API Key');
-      if (choice) await vscode.commands.executeCommand('baton.setApiKey');
-      return undefined;
-    }
     if (!existsSync(this.cliPath())) {
       void vscode.window.showErrorMessage('Baton: the run could not start: the Baton CLI (out/cli.mjs) is missing from the extension; reinstall it.');
       return undefined;
@@ -230,11 +224,16 @@ export class RunController {
     return proc.exited.then((exit) => {
       if (exit.problem) {
         const verb = args[0] === 'approve' ? 'the decision could not be recorded' : 'the run could not start';
-        void vscode.window.showErrorMessage(`Baton: ${verb}: ${exit.problem}`);
+        const problem = exit.problem;
+        if (needsApiKey(problem)) {
+          void vscode.window.showErrorMessage(`Baton: ${verb}: ${problem}`, 'Set API Key').then((choice) => (choice ? vscode.commands.executeCommand('baton.setApiKey') : undefined));
+        } else {
+          void vscode.window.showErrorMessage(`Baton: ${verb}: ${problem}`);
+        }
         this.output.appendLine(`✗ ${exit.problem}`);
       }
       const run = proc.runId ? this.model.get(proc.runId) : undefined;
-      const outcome: RunOutcome = { runId: proc.runId, last: exit.lastEvent, exitCode: exit.code ?? -1, run };
+      const outcome: RunOutcome = { runId: proc.runId, last: exit.lastEvent, exitCode: exit.code ?? -1, run, ...(exit.problem ? { problem: exit.problem } : {}) };
       if (exit.problem) return outcome;
       if (run?.status === 'succeeded') void vscode.window.showInformationMessage(`Baton: ${run.flow} succeeded.`);
       else if (run?.status === 'failed') {

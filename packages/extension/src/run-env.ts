@@ -62,13 +62,13 @@ export function childEnv(base: NodeJS.ProcessEnv, settings: RunSettings, keys: P
 }
 
 /**
- * In real mode, the message to show when no provider has a key (in SecretStorage or the environment);
- * `undefined` when the run may start.
+ * Whether a run that could not start failed for want of an API key: the CLI checks every agent the flow
+ * calls before it starts and says `agent X (provider/model) needs an API key: set the environment variable
+ * …` — the editor then offers "Set API Key". (Only the CLI knows which providers a flow needs: a flow of
+ * `ollama/` agents needs no key at all.)
  */
-export function missingKeyMessage(settings: RunSettings, env: NodeJS.ProcessEnv): string | undefined {
-  if (settings.agentsMode !== 'real') return undefined;
-  if (PROVIDERS.some((p) => env[p.keyEnv])) return undefined;
-  return 'Baton: real agents need an API key. Run "Baton: Set API Key" to store one (it is kept in VS Code\'s secret storage), or set baton.agents.mode to "stub" to run offline.';
+export function needsApiKey(problem: string): boolean {
+  return /needs an API key: set the environment variable/.test(problem);
 }
 
 /** What to run: a file, optionally a flow and an inputs file. */

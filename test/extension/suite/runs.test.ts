@@ -25,6 +25,7 @@ interface RunView {
 interface Outcome {
   runId?: string;
   exitCode: number;
+  problem?: string;
   last?: { type: string };
   run?: RunView;
 }
@@ -156,5 +157,26 @@ describe('Runs from the editor', () => {
     const editor = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('runs/failing.flow')), 'the step\'s file in an editor');
     assert.deepEqual([editor.selection.start.line, editor.selection.end.line], [16, 19]);
     assert.ok(api.runs.get(runId)!.entries!.some((e) => e.key === 'charge' && e.status === 'failed'), 'the stored steps are in the model now');
+  });
+
+  it('real mode: a flow whose model needs a key does not start without one, and says which variable to set; stub-only agents still run', async () => {
+    assert.ok(!process.env.OPENAI_API_KEY, 'this test needs an extension host without OPENAI_API_KEY');
+    const config = vscode.workspace.getConfiguration('baton');
+    await config.update('agents.mode', 'real', vscode.ConfigurationTarget.Workspace);
+    // even with a key from elsewhere nothing may leave the machine: a closed local port
+    await config.update('providers.openai.baseUrl', 'http://127.0.0.1:9/v1', vscode.ConfigurationTarget.Workspace);
+    try {
+      const blocked = await vscode.commands.executeCommand<Outcome>('baton.flow.run', workspaceFile('runs/real.flow'));
+      assert.ok(blocked);
+      assert.equal(blocked.exitCode, 2);
+      assert.equal(blocked.runId, undefined, 'no run was stored');
+      assert.equal(blocked.problem, 'agent Writer (openai/gpt-4o-mini) needs an API key: set the environment variable OPENAI_API_KEY (in VS Code: "Baton: Set API Key")');
+      const stubOnly = await vscode.commands.executeCommand<Outcome>('baton.flow.run', workspaceFile('runs/inputs.flow'), 'Welcome');
+      assert.ok(stubOnly);
+      assert.equal(stubOnly.exitCode, 0, 'agents without a model answer from their stub in real mode');
+    } finally {
+      await config.update('agents.mode', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
