@@ -71,6 +71,8 @@ export const IssueCodes = {
   UnusedAgent: 'unused-agent',
   /** A step whose agent declares an `output` that nothing reads. */
   UnusedStepOutput: 'unused-step-output',
+  /** `retry` on a step (or agent) whose agent says `idempotent: false`: a retried call may repeat its effect. */
+  RetryNotIdempotent: 'retry-not-idempotent',
 } as const;
 
 /** One of {@link IssueCodes}. */

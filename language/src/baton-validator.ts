@@ -20,15 +20,16 @@ export function registerValidationChecks(services: BatonServices): void {
   const flowChecks = services.validation.BatonFlowChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
-    AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed],
+    AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
     FlowDecl: [validator.checkFlowMembers, flowChecks.checkFlow],
-    Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs],
+    Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],
     Trigger: [validator.checkTrigger],
     RetryProperty: [validator.checkRetry],
+    CircuitProperty: [validator.checkCircuit],
     TemperatureProperty: [validator.checkTemperature],
     MaxTokensProperty: [validator.checkMaxTokens],
     BudgetDecl: [validator.checkBudget],
@@ -278,6 +279,35 @@ export class BatonValidator {
     const n = node.count?.value;
     if (n === undefined) return;
     if (!Number.isInteger(n) || n < 0 || n > 10) accept('error', `retry must be a whole number from 0 to 10, not ${n}`, { node: node.count, code: IssueCodes.OutOfRange });
+    const backoff = node.backoff?.value !== undefined ? parseDuration(String(node.backoff.value)) : undefined;
+    const max = node.maxDelay?.value !== undefined ? parseDuration(String(node.maxDelay.value)) : undefined;
+    if (backoff !== undefined && max !== undefined && max < backoff) {
+      accept('error', `the largest delay (max ${node.maxDelay!.value}) is shorter than the backoff (${node.backoff!.value})`, { node: node.maxDelay!, code: IssueCodes.OutOfRange });
+    }
+  };
+
+  checkCircuit = (node: ast.CircuitProperty, accept: ValidationAcceptor): void => {
+    const n = node.failures?.value;
+    if (n === undefined) return;
+    if (!Number.isInteger(n) || n < 1 || n > 100) accept('error', `circuit needs a whole number of failures from 1 to 100, not ${n}`, { node: node.failures, code: IssueCodes.OutOfRange });
+  };
+
+  /** A step's own `retry` (or, without one, its agent's) on an agent that says `idempotent: false`. */
+  checkStepRetryIdempotent = (step: ast.Step, accept: ValidationAcceptor): void => {
+    const agent = step.target?.ref;
+    if (!ast.isAgentDecl(agent) || isIdempotent(agent)) return;
+    const own = step.properties.find(ast.isRetryProperty);
+    if (own && (own.count?.value ?? 0) > 0) {
+      accept('warning', `agent ${agent.name} says idempotent: false, so a retried call may do its work twice; retry only what is safe to repeat`, { node: own, code: IssueCodes.RetryNotIdempotent });
+    }
+  };
+
+  checkAgentRetryIdempotent = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
+    if (isIdempotent(agent)) return;
+    const retry = agent.properties.find(ast.isRetryProperty);
+    if (retry && (retry.count?.value ?? 0) > 0) {
+      accept('warning', `agent ${agent.name} says idempotent: false, so retrying its calls may do their work twice`, { node: retry, code: IssueCodes.RetryNotIdempotent });
+    }
   };
 
   checkTemperature = (node: ast.TemperatureProperty, accept: ValidationAcceptor): void => {
@@ -387,3 +417,9 @@ function shortName(uri: string): string {
 }
 
 export { BatonFlowChecks };
+
+/** An agent is idempotent unless it says `idempotent: false`. */
+function isIdempotent(agent: ast.AgentDecl): boolean {
+  const property = agent.properties.find(ast.isIdempotentProperty);
+  return !property || property.value;
+}

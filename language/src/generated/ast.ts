@@ -57,6 +57,7 @@ export type BatonKeywordNames =
     | "boolean"
     | "budget"
     | "case"
+    | "circuit"
     | "compensate"
     | "concurrency"
     | "continue"
@@ -66,9 +67,11 @@ export type BatonKeywordNames =
     | "event"
     | "expect"
     | "fail"
+    | "failures"
     | "false"
     | "flow"
     | "foreach"
+    | "idempotent"
     | "if"
     | "import"
     | "in"
@@ -129,7 +132,7 @@ export function isAgentDecl(item: unknown): item is AgentDecl {
     return reflection.isInstance(item, AgentDecl.$type);
 }
 
-export type AgentProperty = InstructionsProperty | ModelProperty | OutputTypeProperty | SettingProperty | StubProperty;
+export type AgentProperty = CircuitProperty | IdempotentProperty | InstructionsProperty | ModelProperty | OutputTypeProperty | SettingProperty | StubProperty;
 
 export const AgentProperty = {
     $type: 'AgentProperty'
@@ -257,6 +260,26 @@ export function isCallable(item: unknown): item is Callable {
     return reflection.isInstance(item, Callable.$type);
 }
 
+/** `circuit: 5 failures 30s`: after that many failures in a row, calls fail fast for that long. */
+export interface CircuitProperty extends langium.AstNode {
+    readonly $container: AgentDecl;
+    readonly $type: 'CircuitProperty';
+    failures: NumberValue;
+    key: 'circuit';
+    open: DurationValue;
+}
+
+export const CircuitProperty = {
+    $type: 'CircuitProperty',
+    failures: 'failures',
+    key: 'key',
+    open: 'open'
+} as const;
+
+export function isCircuitProperty(item: unknown): item is CircuitProperty {
+    return reflection.isInstance(item, CircuitProperty.$type);
+}
+
 export interface CompensateProperty extends langium.AstNode {
     readonly $container: Step;
     readonly $type: 'CompensateProperty';
@@ -338,7 +361,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: RetryProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | RetryProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -468,6 +491,24 @@ export type FunctionName = 'number' | 'string' | RefName;
 
 export function isFunctionName(item: unknown): item is FunctionName {
     return isRefName(item) || item === 'string' || item === 'number';
+}
+
+/** `idempotent: false`: calling the agent twice may do its work twice (a `retry` on it is a warning). */
+export interface IdempotentProperty extends langium.AstNode {
+    readonly $container: AgentDecl;
+    readonly $type: 'IdempotentProperty';
+    key: 'idempotent';
+    value: boolean;
+}
+
+export const IdempotentProperty = {
+    $type: 'IdempotentProperty',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isIdempotentProperty(item: unknown): item is IdempotentProperty {
+    return reflection.isInstance(item, IdempotentProperty.$type);
 }
 
 export interface IfStatement extends langium.AstNode {
@@ -705,10 +746,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'budget' | 'case' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'false' | 'flow' | 'foreach' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
+export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'budget' | 'case' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -755,7 +796,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 }
 
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | ForeachStatement | MaxTokensProperty | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | ForeachStatement | MaxTokensProperty | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: number;
 }
@@ -946,10 +987,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'agent' | 'assignee' | 'backoff' | 'budget' | 'case' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'flow' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
+export type RefName = 'agent' | 'assignee' | 'backoff' | 'budget' | 'case' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
@@ -979,13 +1020,15 @@ export interface RetryProperty extends langium.AstNode {
     backoff?: DurationValue;
     count: NumberValue;
     key: 'retry';
+    maxDelay?: DurationValue;
 }
 
 export const RetryProperty = {
     $type: 'RetryProperty',
     backoff: 'backoff',
     count: 'count',
-    key: 'key'
+    key: 'key',
+    maxDelay: 'maxDelay'
 } as const;
 
 export function isRetryProperty(item: unknown): item is RetryProperty {
@@ -1478,6 +1521,7 @@ export type BatonAstType = {
     BudgetDecl: BudgetDecl
     BuiltinType: BuiltinType
     Callable: Callable
+    CircuitProperty: CircuitProperty
     CompensateProperty: CompensateProperty
     CompensationProperty: CompensationProperty
     ConditionalExpression: ConditionalExpression
@@ -1491,6 +1535,7 @@ export type BatonAstType = {
     FlowMember: FlowMember
     ForeachStatement: ForeachStatement
     FunctionCall: FunctionCall
+    IdempotentProperty: IdempotentProperty
     IfStatement: IfStatement
     Import: Import
     IndexAccess: IndexAccess
@@ -1655,6 +1700,21 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: []
         },
+        CircuitProperty: {
+            name: CircuitProperty.$type,
+            properties: {
+                failures: {
+                    name: CircuitProperty.failures
+                },
+                key: {
+                    name: CircuitProperty.key
+                },
+                open: {
+                    name: CircuitProperty.open
+                }
+            },
+            superTypes: [AgentProperty.$type]
+        },
         CompensateProperty: {
             name: CompensateProperty.$type,
             properties: {
@@ -1810,6 +1870,19 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [Expression.$type]
+        },
+        IdempotentProperty: {
+            name: IdempotentProperty.$type,
+            properties: {
+                key: {
+                    name: IdempotentProperty.key
+                },
+                value: {
+                    name: IdempotentProperty.value,
+                    defaultValue: false
+                }
+            },
+            superTypes: [AgentProperty.$type]
         },
         IfStatement: {
             name: IfStatement.$type,
@@ -2161,6 +2234,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 key: {
                     name: RetryProperty.key
+                },
+                maxDelay: {
+                    name: RetryProperty.maxDelay
                 }
             },
             superTypes: [SettingProperty.$type]

@@ -76,6 +76,14 @@ export class BatonIrBuilder {
         case 'StubProperty':
           stub = p.value;
           break;
+        case 'IdempotentProperty':
+          agent.idempotent = p.value;
+          break;
+        case 'CircuitProperty': {
+          const openMs = durationMs(p.open);
+          if (p.failures && openMs !== undefined) agent.circuit = { failures: p.failures.value, openMs };
+          break;
+        }
         default:
           this.setting(agent, p);
       }
@@ -98,6 +106,7 @@ export class BatonIrBuilder {
       case 'RetryProperty': {
         const retry: RetryPolicy = { max: p.count.value };
         setIfDefined(retry, 'backoffMs', p.backoff ? durationMs(p.backoff) : undefined);
+        setIfDefined(retry, 'maxDelayMs', p.maxDelay ? durationMs(p.maxDelay) : undefined);
         target.retry = retry;
         break;
       }

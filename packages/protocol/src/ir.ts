@@ -103,7 +103,16 @@ export interface StubSpec {
 /** A retry policy: at most `max` further attempts, waiting `backoffMs * 2^(attempt-1)` (with jitter) between. */
 export interface RetryPolicy {
   max: number;
+  /** The first retry's delay bound (ms); doubles per retry (full jitter: a random delay up to it). */
   backoffMs?: number;
+  /** The largest delay between two attempts (ms; `retry: 3 backoff 1s max 30s`), `Retry-After` included. */
+  maxDelayMs?: number;
+}
+
+/** `circuit: N failures <duration>` on an agent: after N failed calls in a row, calls fail fast for `openMs`. */
+export interface CircuitPolicy {
+  failures: number;
+  openMs: number;
 }
 
 /** An `agent` declaration. */
@@ -119,6 +128,9 @@ export interface AgentDef {
   maxTokens?: number;
   timeoutMs?: number;
   retry?: RetryPolicy;
+  /** `idempotent: false`: a repeated call may repeat its effect. Absent: idempotent. */
+  idempotent?: boolean;
+  circuit?: CircuitPolicy;
   range: SourceRange;
 }
 
