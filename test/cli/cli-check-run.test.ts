@@ -127,6 +127,15 @@ describe('baton run', () => {
     });
   }
 
+  it('refuses a file that is not a .flow file, naming it (exit 2), for run and check alike', () => {
+    writeFileSync(path.join(ws.dir, 'notes.txt'), 'agent A { stub: "x" }');
+    for (const args of [['run', 'notes.txt'], ['check', 'notes.txt']]) {
+      const r = baton(args, { cwd: ws.dir });
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim(), 'baton: notes.txt: not a .flow file');
+    }
+  });
+
   it('does not start a run when the file has checker errors (exit 2)', () => {
     writeFileSync(path.join(ws.dir, 'bad.flow'), 'flow F {\n  step s: Nope\n}\n');
     const r = baton(['run', 'bad.flow'], { cwd: ws.dir });

@@ -24,7 +24,7 @@ flow Main {
   it('retries a failing call with exponential backoff and jitter, then succeeds', async () => {
     const def = await compile(RETRY_FLOW);
     const agents = scriptedAgents((_r, n) => {
-      if (n <= 2) throw new BatonError('AGENT_ERROR', `transient ${n}`);
+      if (n <= 2) throw new BatonError('AGENT_UNAVAILABLE', `transient ${n}`);
       return { ok: true };
     });
     const randoms = [0.5, 0.25];
@@ -42,7 +42,7 @@ flow Main {
   it('the backoff doubles with each attempt (random fixed at 1)', async () => {
     const def = await compile(RETRY_FLOW);
     const agents = scriptedAgents(() => {
-      throw new BatonError('AGENT_ERROR', 'always');
+      throw new BatonError('AGENT_RATE_LIMITED', 'always');
     });
     const { summary, sleeps, events } = await run(def, 'Main', {}, { store: t.store, agents, random: () => 0.999 });
     assert.equal(summary.status, 'failed');
@@ -50,7 +50,7 @@ flow Main {
     assert.deepEqual(sleeps, [999, 1998, 3996]);
     const done = events.find((e) => e.type === 'step.finished');
     assert.equal(done?.type === 'step.finished' && done.status, 'failed');
-    assert.equal(summary.error?.code, 'AGENT_ERROR');
+    assert.equal(summary.error?.code, 'AGENT_RATE_LIMITED');
   });
 
   it('a step that overruns its timeout is aborted and fails with STEP_TIMEOUT', async () => {

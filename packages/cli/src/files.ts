@@ -5,10 +5,11 @@ import { UsageError } from './errors.js';
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.baton', 'out']);
 
 /**
- * Expands CLI path arguments into absolute `.flow` file paths: a file is taken as it is (whatever its
- * extension, so a typo'd name is reported rather than ignored), a folder is searched recursively
- * (skipping node_modules, .git, .baton, out). Sorted, without duplicates.
- * @throws UsageError when a path does not exist or a folder holds no `.flow` file.
+ * Expands CLI path arguments into absolute `.flow` file paths: a file must be a `.flow` file (another one is
+ * reported, not ignored), a folder is searched recursively (skipping node_modules, .git, .baton, out).
+ * Sorted, without duplicates.
+ * @throws UsageError when a path does not exist, is a file that is not a `.flow` file, or is a folder holding
+ *   no `.flow` file.
  */
 export function expandFlowPaths(args: string[], cwd = process.cwd()): string[] {
   const files = new Set<string>();
@@ -24,6 +25,8 @@ export function expandFlowPaths(args: string[], cwd = process.cwd()): string[] {
       const found = findFlowFiles(full);
       if (found.length === 0) throw new UsageError(`${arg}: no .flow files in this folder`);
       found.forEach((f) => files.add(f));
+    } else if (!full.endsWith('.flow')) {
+      throw new UsageError(`${arg}: not a .flow file`);
     } else {
       files.add(full);
     }

@@ -14,6 +14,7 @@ export type RunEvent =
   | StepStartedEvent
   | StepRetryingEvent
   | StepFinishedEvent
+  | CircuitChangedEvent
   | BranchTakenEvent
   | CompensationStartedEvent
   | CompensationFinishedEvent
@@ -77,6 +78,21 @@ export interface StepStartedEvent extends RunEventBase {
   /** The agent called, or the sub-flow for a sub-flow step. */
   agent: string;
   target: 'agent' | 'flow';
+}
+
+/**
+ * An agent's circuit breaker changed (`circuit: N failures <duration>` on the agent): `open` (calls fail fast
+ * with `CIRCUIT_OPEN` until `until`), `half-open` (one probe call goes through), `closed` (calls go through).
+ * The breaker is shared by every run of the process; the run whose call changed it records the change.
+ */
+export interface CircuitChangedEvent extends RunEventBase {
+  type: 'circuit.changed';
+  agent: string;
+  state: 'open' | 'half-open' | 'closed';
+  /** Failed calls in a row when it changed. */
+  failures: number;
+  /** ISO 8601: when an open circuit lets a probe through. */
+  until?: string;
 }
 
 export interface StepRetryingEvent extends RunEventBase {

@@ -117,6 +117,7 @@ export class RunOverlay {
       case 'event.received':
       case 'value.recorded':
       case 'cancel.requested':
+      case 'circuit.changed':
         break;
       default: {
         // A newer event type than this webview knows: ignored, the overlay stays as it is.

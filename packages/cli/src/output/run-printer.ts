@@ -26,6 +26,9 @@ interface PrintableEvent {
   outputs?: Record<string, unknown>;
   flow?: string;
   waitingOn?: unknown;
+  state?: string;
+  failures?: number;
+  until?: string;
   [key: string]: unknown;
 }
 
@@ -72,6 +75,12 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'run.resumed':
           startedAt = startedAt ?? Date.parse(e.time);
           output.out(`${c.bold('▶ resumed ' + (e.flow ?? ''))}  ${c.dim(`run ${e.runId}`)}`);
+          break;
+        case 'circuit.changed':
+          output.out(
+            `  ${e.state === 'closed' ? c.green('⚡') : c.yellow('⚡')} ${c.dim(`circuit of ${e.agent ?? ''}`)} ${e.state}` +
+              (e.state === 'open' ? c.dim(` after ${e.failures ?? '?'} failures in a row${e.until ? `, until ${e.until.slice(11, 19)}` : ''}`) : ''),
+          );
           break;
         case 'step.retrying':
           output.out(

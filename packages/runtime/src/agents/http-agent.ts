@@ -40,7 +40,7 @@ export async function callHttpAgent(name: string, endpoint: EndpointConfig, requ
   }
   if (!response.ok) {
     const status = response.status;
-    const code = status === 401 || status === 403 ? 'AGENT_AUTH_FAILED' : status === 429 ? 'AGENT_RATE_LIMITED' : status >= 500 ? 'AGENT_UNAVAILABLE' : 'AGENT_REQUEST_REJECTED';
+    const code = status === 401 || status === 403 ? 'AGENT_AUTH_FAILED' : status === 408 ? 'AGENT_REQUEST_TIMEOUT' : status === 429 ? 'AGENT_RATE_LIMITED' : status >= 500 ? 'AGENT_UNAVAILABLE' : 'AGENT_REQUEST_REJECTED';
     const failure = new BatonError(code, `${who} answered HTTP ${status}${text.trim() ? `: ${text.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
     const retryAfter = response.headers.get('retry-after');
     if (retryAfter) (failure as BatonError & { retryAfter?: string }).retryAfter = retryAfter;

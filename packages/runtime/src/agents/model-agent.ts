@@ -179,7 +179,7 @@ function describeFailure(error: unknown, target: ModelTarget, signal: AbortSigna
   const status = (error as { status?: unknown }).status;
   if (typeof status === 'number') {
     const detail = apiMessage(error);
-    const code = status === 401 || status === 403 ? 'AGENT_AUTH_FAILED' : status === 429 ? 'AGENT_RATE_LIMITED' : status >= 500 ? 'AGENT_UNAVAILABLE' : 'AGENT_REQUEST_REJECTED';
+    const code = status === 401 || status === 403 ? 'AGENT_AUTH_FAILED' : status === 408 ? 'AGENT_REQUEST_TIMEOUT' : status === 429 ? 'AGENT_RATE_LIMITED' : status >= 500 ? 'AGENT_UNAVAILABLE' : 'AGENT_REQUEST_REJECTED';
     const failure = new BatonError(code, `${name} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
     const retryAfter = (error as { headers?: Headers | Record<string, string> }).headers;
     const header = retryAfter instanceof Headers ? retryAfter.get('retry-after') : retryAfter?.['retry-after'];

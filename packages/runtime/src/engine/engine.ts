@@ -5,6 +5,7 @@ import { BatonError } from '../errors.js';
 import type { RunStore } from '../store/run-store.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
+import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
 export interface RunOptions {
@@ -28,6 +29,8 @@ export interface RunOptions {
   now?: () => Date;
   /** Timers up to this long sleep in-process; longer ones leave the run waiting (ms, default 5,000). */
   shortWaitMs?: number;
+  /** The agents' circuit breakers (default: the process's, shared by all its runs). */
+  circuits?: CircuitBreakers;
 }
 
 /** How a run ended (or paused). `steps` counts finished step instances over the whole run. */
@@ -69,6 +72,7 @@ function deps(options: RunOptions) {
     sleep: options.sleep ?? realSleep,
     now: options.now ?? (() => new Date()),
     shortWaitMs: options.shortWaitMs ?? 5_000,
+    circuits: options.circuits ?? processCircuitBreakers,
   };
 }
 

@@ -25,11 +25,14 @@ import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames } from './statements.js';
+import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
   store: RunStore;
   agents: AgentCaller;
+  /** The agents' circuit breakers (shared by the runs of a process). */
+  circuits: CircuitBreakers;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   random: () => number;
@@ -180,6 +183,11 @@ export class Execution {
   // -------------------------------------------------------------------------------------------------------
   // Events
   // -------------------------------------------------------------------------------------------------------
+
+  /** Records a change of an agent's circuit breaker in this run's log. */
+  private reportCircuit(change: CircuitChange | undefined): void {
+    if (change) this.emit({ type: 'circuit.changed', ...change });
+  }
 
   private emit(event: NewRunEvent): RunEvent {
     const full = this.deps.store.append(this.runId, event, this.deps.now());
@@ -379,10 +387,18 @@ export class Execution {
         attempts++;
         this.checkStop(frame);
         this.deps.store.flush();
+        // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
+        try {
+          this.reportCircuit(this.deps.circuits.beforeCall(agentName, agent.circuit, this.deps.now().getTime()));
+        } catch (error) {
+          lastError = toRunError(error);
+          break;
+        }
         const callIndex = this.log.takeCall(agentName);
         callIndexes.push(callIndex);
         try {
           const response = await callAgent(this.deps.agents, agent, { stepKey: key, prompt, input, callIndex, timeoutMs }, frame.signal);
+          this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, undefined, this.deps.now().getTime()));
           output = response.output;
           tokens = response.tokens ?? 0;
           succeeded = true;
@@ -392,11 +408,16 @@ export class Execution {
           // An interrupted run (Ctrl-C, shutdown) stops here; the step is not failed, so resume re-runs it.
           if (this.deps.signal?.aborted) throw new Stopped('interrupted');
           lastError = toRunError(error);
-          if (frame.signal.aborted || attempts >= maxAttempts) break;
-          const base = retry?.backoffMs ?? 0;
-          const delayMs = Math.round(this.deps.random() * base * 2 ** (attempts - 1));
-          this.emit({ type: 'step.retrying', step: key, node: s.id, agent: agentName, attempt: attempts, delayMs, error: lastError, callIndex });
-          if (delayMs > 0) await this.deps.sleep(delayMs, frame.signal).catch(() => undefined);
+          this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, lastError.code, this.deps.now().getTime()));
+          // only failures of the dependency are tried again (resilience.ts: RETRYABLE_CODES)
+          if (frame.signal.aborted || attempts >= maxAttempts || !isRetryable(lastError.code)) break;
+          const next = retryDelay(retry, attempts, this.deps.random(), (error as { retryAfter?: string }).retryAfter, this.deps.now().getTime());
+          if ('stop' in next) {
+            lastError = { code: lastError.code, message: `${lastError.message} (not retried: ${next.stop})` };
+            break;
+          }
+          this.emit({ type: 'step.retrying', step: key, node: s.id, agent: agentName, attempt: attempts, delayMs: next.delayMs, error: lastError, callIndex });
+          if (next.delayMs > 0) await this.deps.sleep(next.delayMs, frame.signal).catch(() => undefined);
         }
       }
     } catch (error) {
