@@ -391,7 +391,7 @@ async function runUiCheck() {
 /**
  * The graph panel as a person uses it: "Baton: Open Graph to the Side" from the command palette, the graph drawn
  * in the webview (two nested iframes in the workbench), a click on the `message` step, and the editor's selection
- * (the status bar's "Ln 72, Col 4 (… selected)": the step's lines 64–72, cursor at the end) moves to that step;
+ * (the status bar's "Ln 73, Col 4 (… selected)": the step's lines 65–73, cursor at the end) moves to that step;
  * a stored run picked in the run picker; the panel restored with its graph after a window reload.
  */
 async function graphPanelCheck(page, check) {
@@ -418,12 +418,12 @@ async function graphPanelCheck(page, check) {
   await message.click();
   const selection = page.locator('.statusbar-item[id="status.editor.selection"]');
   let text = '';
-  for (let i = 0; i < 50 && !/Ln 72, Col 4/.test(text); i++) {
+  for (let i = 0; i < 50 && !/Ln 73, Col 4/.test(text); i++) {
     await page.waitForTimeout(100);
     text = (await selection.innerText().catch(() => '')).trim();
   }
-  // the step's range, lines 64–72, is selected; the cursor (what the status bar shows) is at its end
-  check(/Ln 72, Col 4 \(\d+ selected\)/.test(text), `clicking the node selects step message (lines 64–72) in the editor (${JSON.stringify(text)})`);
+  // the step's range, lines 65–73, is selected; the cursor (what the status bar shows) is at its end
+  check(/Ln 73, Col 4 \(\d+ selected\)/.test(text), `clicking the node selects step message (lines 65–73) in the editor (${JSON.stringify(text)})`);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(screenshots, 'graph-panel.png') });
   // History mode: the run made above is in the panel's run picker; picking it colours the nodes it ran.

@@ -84,14 +84,14 @@ describe('the graph panel in VS Code', () => {
     assert.equal(await api.graph.reveal('Outreach/message'), true);
     const editor = await waitFor(() => {
       const e = vscode.window.activeTextEditor;
-      return e?.document.uri.path.endsWith('/outreach.flow') && e.selection.start.line === 63 ? e : undefined;
+      return e?.document.uri.path.endsWith('/outreach.flow') && e.selection.start.line === 64 ? e : undefined;
     }, 'the editor to select step message');
     assert.equal(editor.document.getText(editor.selection).split('\n')[0], 'step message: Copywriter {');
   });
 
   it('highlights the node at the cursor', async () => {
     const editor = await openFlow('outreach.flow');
-    editor.selection = new vscode.Selection(59, 10, 59, 10); // inside `step contact: …`
+    editor.selection = new vscode.Selection(60, 10, 60, 10); // inside `step contact: …`
     await waitFor(() => api.graph.snapshot()?.highlighted === 'Outreach/contact', 'Outreach/contact to be highlighted');
   });
 
