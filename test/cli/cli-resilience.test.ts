@@ -23,3 +23,36 @@ describe('baton run: retries and circuit breakers in the output', function () {
     assert.match(r.stdout, /calls fail fast until/);
   });
 });
+
+describe('baton runs list --failed and baton runs redrive', function () {
+  this.timeout(30_000);
+  let ws: ReturnType<typeof tempWorkspace>;
+  beforeEach(() => (ws = tempWorkspace()));
+  afterEach(() => ws.cleanup());
+
+  it('lists a failed run with its cause and redrive command; redrive finishes it from the failed step; a second redrive is refused (exit 2)', () => {
+    writeFileSync(path.join(ws.dir, 'etl.flow'), 'agent Fetch { stub: "rows" }\nagent Load { stub: [error("warehouse down"), "loaded"] }\nflow Etl {\n  step fetch: Fetch\n  step load: Load\n}\n');
+    assert.equal(baton(['run', 'etl.flow'], { cwd: ws.dir }).code, 1);
+    const list = baton(['runs', 'list', '--failed'], { cwd: ws.dir });
+    assert.equal(list.code, 0);
+    const [head, cause, hint, total] = list.stdout.trim().split('\n');
+    const id = head.split(/\s+/)[0];
+    assert.match(head, /^[0-9A-Z]{26}\s+Etl\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.equal(cause.trim(), 'STUB_ERROR at step load: step load failed: warehouse down');
+    assert.equal(hint.trim(), `redrive: baton runs redrive ${id}`);
+    assert.equal(total, '1 failed run');
+    const json = JSON.parse(baton(['runs', 'list', '--failed', '--json'], { cwd: ws.dir }).stdout) as { id: string; failedStep: string }[];
+    assert.deepEqual(json.map((r) => [r.id, r.failedStep]), [[id, 'load']]);
+
+    const redrive = baton(['runs', 'redrive', id], { cwd: ws.dir });
+    assert.equal(redrive.code, 0, redrive.stderr);
+    assert.match(redrive.stdout, /▶ redriven Etl\s+run \S+ · from the step that failed it/);
+    assert.match(redrive.stdout, /✓ load\s+Load/);
+    assert.doesNotMatch(redrive.stdout, /fetch/, 'the finished step is not run again');
+    assert.equal(baton(['runs', 'list', '--failed'], { cwd: ws.dir }).stdout.trim(), 'No failed runs.');
+    const again = baton(['runs', 'redrive', id], { cwd: ws.dir });
+    assert.equal(again.code, 2);
+    assert.equal(again.stderr.trim(), `baton: run ${id} succeeded; only a failed run can be redriven`);
+    assert.equal(baton(['runs', 'list', '--failed', '--status', 'waiting'], { cwd: ws.dir }).code, 2);
+  });
+});

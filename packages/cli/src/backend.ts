@@ -104,6 +104,8 @@ export function toCliError(error: unknown): unknown {
       case 'STORE_NOT_A_DATABASE':
       case 'STORE_UNREADABLE':
       case 'STORE_TOO_NEW':
+      case 'RUN_NOT_FAILED':
+      case 'RUN_COMPENSATED':
         return new UsageError(error.message);
     }
   }

@@ -5,7 +5,7 @@ import { checkCommand } from './commands/check.js';
 import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
-import { approveCommand, cancelCommand, resumeCommand, sendCommand } from './commands/control.js';
+import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { graphCommand } from './commands/graph.js';
 
 /** The CLI's version, printed by `baton --version`. */
@@ -73,11 +73,21 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('list')
     .description('List stored runs, newest first.')
     .option('--status <status>', 'only runs in this state (running, waiting, succeeded, failed, cancelled)')
+    .option('--failed', 'the dead letters: failed runs with their cause and how to redrive them')
     .option('--flow <name>', 'only runs of this flow')
     .option('--limit <n>', 'at most this many runs', '20')
     .option('--json', 'print JSON')
     .option('--store <path>', 'the run store')
     .action(wrap((opts) => runsListCommand(opts, output)));
+  runs
+    .command('redrive')
+    .description('Re-run a failed run from the step that failed it, keeping everything that finished before.')
+    .argument('<id>', 'run id (a unique prefix is enough)')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .option('--json', 'print one JSON object per event')
+    .option('--store <path>', 'the run store')
+    .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
+    .action(wrap((id: string, opts) => redriveCommand(id, opts, output)));
   runs
     .command('show')
     .description('Show one run: its steps, outputs and events.')

@@ -69,6 +69,11 @@ export interface RunStartedEvent extends RunEventBase {
 export interface RunResumedEvent extends RunEventBase {
   type: 'run.resumed';
   flow: string;
+  /**
+   * A redrive (`baton runs redrive`): a failed run continues from the step that failed it; the steps that
+   * failed it run again, everything that finished before is kept.
+   */
+  redrive?: boolean;
 }
 
 export interface StepStartedEvent extends RunEventBase {

@@ -99,3 +99,16 @@ function currentUser(): string {
     return 'unknown';
   }
 }
+
+/** `baton runs redrive <id>`: a failed run continues from the step that failed it (see `redriveRun`). */
+export async function redriveCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  try {
+    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json, opts.agents, 'redrive');
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}

@@ -1,4 +1,4 @@
-import { resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
+import { redriveRun, resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
@@ -43,13 +43,14 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
 }
 
 /**
- * Continues a stored run (for resume, approve and send) and prints it like `run`; `agentsMode` `real` reads
- * the `baton.config.json` nearest the run's file.
+ * Continues a stored run (for resume, approve and send; `how` `redrive` for `runs redrive`) and prints it like
+ * `run`; `agentsMode` `real` reads the `baton.config.json` nearest the run's file.
  */
-export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined, agentsMode: AgentsMode = 'stub'): Promise<number> {
+export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined, agentsMode: AgentsMode = 'stub', how: 'resume' | 'redrive' = 'resume'): Promise<number> {
   const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode });
   const agents = agentsFor(agentsMode, store.getRun(runId).file ?? undefined);
-  const summary = await withInterrupt((signal) => resumeRun(runId, { store, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
+  const go = how === 'redrive' ? redriveRun : resumeRun;
+  const summary = await withInterrupt((signal) => go(runId, { store, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
   return finish(summary, store, output, json);
 }
 

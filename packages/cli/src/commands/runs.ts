@@ -9,7 +9,11 @@ import { openStore, toCliError } from '../backend.js';
 const STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 /** `baton runs list`: stored runs, newest first. */
-export async function runsListCommand(opts: { status?: string; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
+export async function runsListCommand(opts: { status?: string; failed?: boolean; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
+  if (opts.failed) {
+    if (opts.status && opts.status !== 'failed') throw new UsageError(`--failed lists failed runs; it cannot be combined with --status ${opts.status}`);
+    return deadLetters(opts, output);
+  }
   if (opts.status && !STATUSES.includes(opts.status as RunStatus)) {
     throw new UsageError(`--status ${opts.status}: use one of ${STATUSES.join(', ')}`);
   }
@@ -31,6 +35,43 @@ export async function runsListCommand(opts: { status?: string; flow?: string; li
     for (const r of runs) {
       output.out(`${r.id}  ${r.flow.padEnd(22)}  ${statusColor(r.status, output)(r.status.padEnd(11))}  ${r.startedAt.slice(0, 19).replace('T', ' ')}  ${r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}`);
     }
+    return 0;
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `baton runs list --failed`: the dead letters — failed runs, newest first, each with its cause (the error's
+ * code and message and the step that failed it) and the command that redrives it. `--json`: the run records
+ * with `failedStep`.
+ */
+async function deadLetters(opts: { flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
+  const store = openStore(resolveStorePath(opts.store));
+  try {
+    const runs = store.listRuns({ status: 'failed', flow: opts.flow, limit }).map((r) => {
+      const closing = [...store.getEvents(r.id)].reverse().find((e) => e.type === 'run.failed');
+      return { ...r, failedStep: closing?.type === 'run.failed' ? closing.step : undefined };
+    });
+    if (opts.json) {
+      output.out(JSON.stringify(runs, null, 2));
+      return 0;
+    }
+    if (runs.length === 0) {
+      output.out('No failed runs.');
+      return 0;
+    }
+    const c = output.colors;
+    for (const r of runs) {
+      output.out(`${r.id}  ${r.flow}  ${c.dim(r.finishedAt ? r.finishedAt.slice(0, 19).replace('T', ' ') : '')}`);
+      output.out(`  ${c.red(r.error?.code ?? 'FAILED')}${r.failedStep ? ` at step ${r.failedStep}` : ''}: ${r.error?.message ?? ''}`);
+      output.out(c.dim(`  redrive: baton runs redrive ${r.id}`));
+    }
+    output.out(c.dim(`${runs.length} failed run${runs.length === 1 ? '' : 's'}`));
     return 0;
   } catch (error) {
     throw toCliError(error);

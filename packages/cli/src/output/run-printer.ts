@@ -27,6 +27,7 @@ interface PrintableEvent {
   flow?: string;
   waitingOn?: unknown;
   state?: string;
+  redrive?: boolean;
   failures?: number;
   until?: string;
   [key: string]: unknown;
@@ -74,7 +75,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           break;
         case 'run.resumed':
           startedAt = startedAt ?? Date.parse(e.time);
-          output.out(`${c.bold('▶ resumed ' + (e.flow ?? ''))}  ${c.dim(`run ${e.runId}`)}`);
+          output.out(`${c.bold(`▶ ${e.redrive ? 'redriven' : 'resumed'} ${e.flow ?? ''}`)}  ${c.dim(`run ${e.runId}${e.redrive ? ' · from the step that failed it' : ''}`)}`);
           break;
         case 'circuit.changed':
           output.out(

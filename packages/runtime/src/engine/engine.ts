@@ -128,6 +128,37 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<Run
   return summarize(run.id, run.flow, result, started);
 }
 
+/**
+ * Redrives a failed run (a dead letter): it continues from the step that failed it — that step (and a failed
+ * sub-flow step above it, and failed sibling branches) runs again; everything that finished before is kept
+ * from the log and not run again. A `run.resumed` event with `redrive: true` marks the point.
+ * @throws BatonError `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`, `RUN_NOT_FAILED` (only a failed run can be
+ *   redriven), `RUN_COMPENSATED` (its compensations ran: what it did was undone, so continuing would build on
+ *   undone work — start a new run).
+ */
+export async function redriveRun(runId: string, options: RunOptions): Promise<RunSummary> {
+  const run = options.store.getRun(runId);
+  if (run.status !== 'failed') {
+    const state = { succeeded: 'succeeded', cancelled: 'was cancelled', interrupted: 'was interrupted', running: 'is running', waiting: 'is waiting' }[run.status as string] ?? `is ${run.status}`;
+    throw new BatonError('RUN_NOT_FAILED', `run ${run.id} ${state}; only a failed run can be redriven${run.status === 'interrupted' || run.status === 'waiting' ? ` (continue it with: baton resume ${run.id})` : ''}`);
+  }
+  const past = options.store.getEvents(run.id);
+  const undone = past.filter((e) => e.type === 'compensation.finished').length;
+  if (undone > 0) {
+    throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
+  }
+  const definition = options.store.getDefinition(run.id);
+  const d = deps(options);
+  const started = Date.now();
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null });
+  const redriven = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true }, d.now());
+  const execution = new Execution(definition, run.id, d, [...past, redriven]);
+  options.onEvent?.(redriven);
+  const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
+  options.store.flush();
+  return summarize(run.id, run.flow, result, started);
+}
+
 function summarize(runId: string, flow: string, result: ExecutionResult, started: number): RunSummary {
   return {
     runId,

@@ -349,7 +349,16 @@ export class Execution {
 
   private async step(s: StepNode, frame: Frame): Promise<void> {
     const key = stepKey(frame, s.name);
-    const done = this.log.finishedSteps.get(key);
+    let done = this.log.finishedSteps.get(key);
+    // a tolerated failure (on error: continue) before a redrive stays; one that failed the run runs again
+    if (!done && s.onError === 'continue') {
+      done = this.log.failedBeforeRedrive.get(key);
+      if (done) {
+        this.log.failedBeforeRedrive.delete(key);
+        this.log.finishedSteps.set(key, done);
+        this.log.stepCount++;
+      }
+    }
     if (done) {
       frame.scope.set(s.name, stepView({ ...done, error: done.error }));
       if (done.status === 'succeeded') this.registerCompensation(s, key, done.seq, frame);

@@ -18,6 +18,11 @@ import type {
  */
 export class ReplayLog {
   readonly finishedSteps = new Map<string, StepFinishedEvent>();
+  /**
+   * Steps that had failed when the run was redriven (`run.resumed` with `redrive`): they run again, unless
+   * their step says `on error: continue` (then the failure was part of the run, not its end, and stays).
+   */
+  readonly failedBeforeRedrive = new Map<string, StepFinishedEvent>();
   readonly finishedCompensations = new Map<string, CompensationFinishedEvent>();
   readonly approvalsRequested = new Map<string, ApprovalRequestedEvent>();
   readonly decisions = new Map<string, ApprovalDecidedEvent>();
@@ -40,6 +45,16 @@ export class ReplayLog {
   /** Indexes one event (also used for the events this execution writes). */
   add(e: RunEvent): void {
     switch (e.type) {
+      case 'run.resumed':
+        if (e.redrive) {
+          for (const [key, finished] of this.finishedSteps) {
+            if (finished.status !== 'failed') continue;
+            this.finishedSteps.delete(key);
+            this.failedBeforeRedrive.set(key, finished);
+            this.stepCount--;
+          }
+        }
+        break;
       case 'step.finished':
         this.finishedSteps.set(e.step, e);
         this.stepCount++;
