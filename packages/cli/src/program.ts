@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
+import { crashTestCommand } from './commands/crash-test.js';
 import { graphCommand } from './commands/graph.js';
 
 /** The CLI's version, printed by `baton --version`. */
@@ -65,8 +66,18 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--test <name>', 'run only the test with exactly this name (repeatable)', collect, [])
     .option('--json', 'print one JSON array of results')
     .option('--store <path>', 'also keep the test runs in this store (default: in memory)')
-    .addHelpText('after', '\nExit codes: 0 all passed, 1 any failed, 2 bad usage or checker errors.')
-    .action(wrap((paths: string[], opts) => testCommand(paths, opts, output)));
+    .option('--crash-at <step>', 'instead: crash a run of the flow (SIGKILL) at this step, resume it, and check each step finished exactly once')
+    .option('--flow <name>', 'with --crash-at: the flow to run')
+    .option('--input <name=value>', 'with --crash-at: an input value (repeatable)', collect, [])
+    .option('--inputs <file.json>', 'with --crash-at: a JSON object of inputs')
+    .addHelpText('after', '\nExit codes: 0 all passed (--crash-at: the run survived), 1 any failed, 2 bad usage or checker errors.')
+    .action(
+      wrap((paths: string[], opts) => {
+        if (opts.crashAt === undefined) return testCommand(paths, opts, output);
+        if (paths.length !== 1) throw new UsageError('--crash-at runs one flow: give one .flow file');
+        return crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json }, output);
+      }),
+    );
 
   const runs = program.command('runs').description('List and inspect stored runs.');
   runs

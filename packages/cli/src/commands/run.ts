@@ -32,7 +32,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
   try {
     const summary = await withInterrupt((signal) =>
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }),
+      // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent: (e: RunEvent) => printer.onEvent(e) }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {

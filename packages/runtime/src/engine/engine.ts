@@ -31,6 +31,11 @@ export interface RunOptions {
   shortWaitMs?: number;
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
+  /**
+   * Crash test hook (`baton test --crash-at`): once the step instance with this key has started and its start
+   * is stored, the process kills itself with SIGKILL — a crash in the middle of that step.
+   */
+  crashAt?: string;
 }
 
 /** How a run ended (or paused). `steps` counts finished step instances over the whole run. */
@@ -73,6 +78,7 @@ function deps(options: RunOptions) {
     now: options.now ?? (() => new Date()),
     shortWaitMs: options.shortWaitMs ?? 5_000,
     circuits: options.circuits ?? processCircuitBreakers,
+    crashAt: options.crashAt,
   };
 }
 

@@ -33,6 +33,8 @@ export interface ExecutionDeps {
   agents: AgentCaller;
   /** The agents' circuit breakers (shared by the runs of a process). */
   circuits: CircuitBreakers;
+  /** Crash test hook: SIGKILL this process once this step has started (see RunOptions.crashAt). */
+  crashAt?: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   random: () => number;
@@ -396,6 +398,7 @@ export class Execution {
         attempts++;
         this.checkStop(frame);
         this.deps.store.flush();
+        if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
         // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
         try {
           this.reportCircuit(this.deps.circuits.beforeCall(agentName, agent.circuit, this.deps.now().getTime()));
