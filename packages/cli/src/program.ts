@@ -7,6 +7,7 @@ import { testCommand } from './commands/test.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
+import { serveCommand } from './commands/serve.js';
 import { graphCommand } from './commands/graph.js';
 
 /** The CLI's version, printed by `baton --version`. */
@@ -147,6 +148,20 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
+
+  program
+    .command('serve')
+    .description('Serve the triggers of a folder of flows over HTTP: webhooks, schedules, events, and the runs API.')
+    .argument('[folder]', 'the folder of .flow files', '.')
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--port <port>', 'the port to listen on', '8787')
+    .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
+    .option('--insecure', 'accept unsigned webhooks and events and an unauthenticated runs API (local use only)')
+    .option('--max-body <size>', 'the largest request body accepted', '1mb')
+    .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
+    .action(wrap((folder: string, opts) => serveCommand(folder, opts, output)));
 
   program
     .command('graph')

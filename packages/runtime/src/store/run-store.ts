@@ -161,6 +161,7 @@ export class RunStore {
       );
       CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
       CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS start_keys (scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS events (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -373,6 +374,20 @@ export class RunStore {
     const event = this.append(run.id, { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment });
     this.flush();
     return event;
+  }
+
+  /**
+   * The run a start key (an HTTP `Idempotency-Key`, within `scope`, e.g. the webhook's path) already started.
+   * @returns its id, or undefined when the key is new.
+   */
+  findStartKey(scope: string, key: string): string | undefined {
+    const row = this.withBusyRetry(() => this.db.get('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', [scope, key])) as { run_id: string } | null;
+    return row?.run_id;
+  }
+
+  /** Remembers that the start key `key` (within `scope`) started run `runId`; a key already there is kept. */
+  recordStartKey(scope: string, key: string, runId: string): void {
+    this.withBusyRetry(() => this.db.run('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', [scope, key, runId]));
   }
 
   /**

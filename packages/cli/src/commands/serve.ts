@@ -1,0 +1,120 @@
+import path from 'node:path';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { CliError, UsageError } from '../errors.js';
+import { expandFlowPaths } from '../files.js';
+import { displayPath, type Output } from '../output/terminal.js';
+import { loadFlows, openStore, toCliError } from '../backend.js';
+import { resolveStorePath } from '../store-path.js';
+import { agentsFor, type AgentsMode } from '../agents-mode.js';
+import { formatDiagnostic } from './check.js';
+import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
+
+/** Options of `baton serve`. */
+export interface ServeCommandOptions {
+  host: string;
+  port: string;
+  store?: string;
+  insecure?: boolean;
+  maxBody: string;
+  timezone?: string;
+  agents: AgentsMode;
+}
+
+/**
+ * `baton serve [folder]`: checks every `.flow` file of the folder (errors: exit 2), then serves their
+ * triggers over HTTP until SIGTERM or Ctrl-C (see serve/server.ts for the routes). Secrets come from the
+ * environment: `BATON_WEBHOOK_SECRET` (required unless `--insecure`), `BATON_API_TOKEN` (the runs API).
+ * @returns 0 after a graceful stop (running runs are stored as interrupted and resumed by the next start).
+ */
+export async function serveCommand(folder: string | undefined, opts: ServeCommandOptions, output: Output): Promise<number> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${opts.port}: expected a port number from 0 to 65535`);
+  const maxBody = parseSize(opts.maxBody);
+  if (maxBody === undefined) throw new UsageError(`--max-body ${opts.maxBody}: expected a size such as 1mb, 256kb or 65536`);
+  if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
+  const webhookSecret = process.env.BATON_WEBHOOK_SECRET || undefined;
+  if (!opts.insecure && !webhookSecret) {
+    throw new UsageError('set BATON_WEBHOOK_SECRET (webhooks and events must be signed with it), or pass --insecure for local use');
+  }
+  const plan = await planFor(folder ?? '.', opts.timezone, output);
+  const storePath = resolveStorePath(opts.store);
+  const store = openStore(storePath);
+  const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  try {
+    const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), 'x.flow'));
+    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, agents, log });
+    output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
+    for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
+    for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
+    for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
+    output.out(`  runs API: ${process.env.BATON_API_TOKEN || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        resolve();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    log('stopping: no new requests; running runs are stored as interrupted and resume at the next start');
+    await server.close();
+    return 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${opts.host}:${port} is in use: choose another --port`);
+    throw toCliError(error);
+  } finally {
+    store.close();
+  }
+}
+
+/** The triggers of every flow declared in the folder's files (each compiled with what it imports). */
+export async function planFor(folder: string, timezone: string | undefined, output: Output): Promise<ServePlan> {
+  const files = expandFlowPaths([folder]);
+  const loaded = await loadFlows(files);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
+    throw new CliError(`nothing served: ${errors.length} checker error${errors.length === 1 ? '' : 's'} (baton check ${folder})`, 2);
+  }
+  const builder = loaded.services.Baton.ir.WorkflowBuilder;
+  const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map() };
+  for (const file of files) {
+    const own = loaded.documents.filter((d) => d.uri.fsPath === file);
+    const others = loaded.documents.filter((d) => d.uri.fsPath !== file);
+    const definition: WorkflowDefinition = builder.build([...own, ...others]);
+    for (const flow of Object.values(definition.flows)) {
+      if (flow.range.file !== file) continue;
+      const served: ServedFlow = { definition, flow, file, label: `${displayPath(file)} · ${flow.name}` };
+      for (const trigger of flow.triggers) {
+        if (trigger.kind === 'webhook') {
+          const taken = plan.webhooks.get(trigger.path);
+          if (taken) throw new UsageError(`webhook ${trigger.path} is declared twice: by ${taken.label} and ${served.label}`);
+          plan.webhooks.set(trigger.path, served);
+        } else if (trigger.kind === 'schedule') {
+          plan.schedules.push({ label: served.label, cron: trigger.cron, timezone, served });
+        } else {
+          plan.events.set(trigger.event, [...(plan.events.get(trigger.event) ?? []), served]);
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+/** `1mb`, `256kb`, `65536` → bytes. */
+function parseSize(text: string): number | undefined {
+  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[(m[2] ?? 'b').toLowerCase()];
+  return n > 0 ? n : undefined;
+}
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,421 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FlowDef, JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { BatonError, checkInputs, redriveRun, resumeRun, startRun, type AgentCaller, type RunStore } from '@baton/runtime';
+import { Scheduler, type ScheduleEntry } from './scheduler.js';
+
+/** A flow the server can start, with the definition it was compiled in. */
+export interface ServedFlow {
+  definition: WorkflowDefinition;
+  flow: FlowDef;
+  /** Absolute path of the file declaring it. */
+  file: string;
+  /** `file · Flow`, for logs. */
+  label: string;
+}
+
+/** What `baton serve` exposes, from the flows' triggers. */
+export interface ServePlan {
+  /** `trigger webhook "/path"` → the flow it starts. */
+  webhooks: Map<string, ServedFlow>;
+  /** `trigger schedule "cron"`. */
+  schedules: (ScheduleEntry & { served: ServedFlow })[];
+  /** `trigger event "name"` → the flows it starts. */
+  events: Map<string, ServedFlow[]>;
+}
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  store: RunStore;
+  /** 127.0.0.1 by default. */
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  /** Secret for `X-Baton-Signature` (HMAC-SHA256 of the body); undefined only with `insecure`. */
+  webhookSecret?: string;
+  /** Token for the runs API (`Authorization: Bearer …`); undefined: the API answers 403 unless `insecure`. */
+  apiToken?: string;
+  /** No signature and no token required (local development). */
+  insecure: boolean;
+  /** The largest request body accepted (bytes); larger ones get 413. */
+  maxBodyBytes: number;
+  agents?: AgentCaller;
+  /** The clock (tests pass a fake one with `schedules: false`). */
+  now?: () => Date;
+  /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
+  schedules?: boolean;
+  /** How often waiting runs are checked for due timers (ms, default 1,000; 0: never). */
+  timerPollMs?: number;
+  log: (line: string) => void;
+}
+
+/** A running `baton serve`. */
+export interface BatonServer {
+  /** `http://host:port`. */
+  url: string;
+  scheduler: Scheduler;
+  /** Runs executing in this process now. */
+  active(): number;
+  /** Resolves when every run started so far has stopped (tests). */
+  idle(): Promise<void>;
+  /** Graceful stop: no new requests, running runs interrupted (stored, resumable), store kept open for the caller. */
+  close(): Promise<void>;
+}
+
+/** An HTTP error answered as `{"error": {"code", "message"}}`. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `baton serve`'s HTTP server (node:http) on one run store:
+ * - `POST <webhook path>`: a JSON body → the flow's inputs (checked against their types: 422 when wrong);
+ *   `X-Baton-Signature: sha256=<hex>` (HMAC-SHA256 of the raw body with the webhook secret) required unless
+ *   insecure (401); bodies over `maxBodyBytes` get 413; `Idempotency-Key` deduplicates starts (the same key
+ *   answers the first run again, 200). Starts answer 202 `{runId, flow}` at once; the run goes on here.
+ * - `POST /events/:name`: starts the flows with `trigger event "name"` (the body as inputs) and delivers the
+ *   event to every run waiting for it (`wait event`); signed like webhooks. 202 `{started, delivered}`.
+ * - the runs API (`Authorization: Bearer <token>` unless insecure): `GET /runs[?status&flow&limit]`,
+ *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
+ *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
+ *   `POST /runs/:id/redrive`.
+ * - on start, every interrupted run (and one left `running` by a crash) is resumed; waiting runs whose timer
+ *   is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}).
+ * Every error is JSON with a stable code; nothing a request sends can crash the server.
+ */
+export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
+  const store = options.store;
+  const now = options.now ?? (() => new Date());
+  const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  const pending = new Set<Promise<unknown>>();
+  const track = (runId: string | undefined, controller: AbortController, done: Promise<unknown>): Promise<unknown> => {
+    const settled = done.then(
+      () => undefined,
+      (error: unknown) => options.log(`run ${runId ?? '?'}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    pending.add(settled);
+    if (runId) running.set(runId, { controller, done: settled });
+    void settled.finally(() => {
+      pending.delete(settled);
+      if (runId && running.get(runId)?.done === settled) running.delete(runId);
+    });
+    return settled;
+  };
+
+  /** Starts a run of `served` in the background; returns its id at once. */
+  const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
+    const controller = new AbortController();
+    let runId: string | undefined;
+    // startRun creates the run and emits run.started before its first await: the id is known on return
+    const done = startRun(served.definition, served.flow.name, inputs, {
+      store,
+      file: served.file,
+      agents: options.agents,
+      signal: controller.signal,
+      now,
+      onEvent: (e) => {
+        if (e.type === 'run.started') runId = e.runId;
+      },
+    });
+    if (!runId) throw new HttpError(500, 'INTERNAL', 'the run did not start');
+    options.log(`run ${runId} · ${served.label} started by ${via}`);
+    return { runId, done: track(runId, controller, done) };
+  };
+
+  /** Continues a stored run in the background (after a decision, an event, a due timer, a restart). */
+  const proceed = (runId: string, how: 'resume' | 'redrive' = 'resume'): Promise<unknown> => {
+    const existing = running.get(runId);
+    if (existing) return existing.done;
+    const controller = new AbortController();
+    const go = how === 'redrive' ? redriveRun : resumeRun;
+    return track(runId, controller, go(runId, { store, agents: options.agents, signal: controller.signal, now }));
+  };
+
+  const scheduler = new Scheduler(
+    plan.schedules,
+    (entry, at) => {
+      const served = plan.schedules.find((s) => s === entry)!.served;
+      try {
+        return start(served, {}, `schedule ${entry.cron} (${at.toISOString()})`).done;
+      } catch (error) {
+        options.log(`schedule ${entry.label}: ${(error as Error).message}`);
+        return Promise.resolve();
+      }
+    },
+    options.log,
+    now(),
+  );
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const known = error instanceof HttpError ? error : toHttpError(error);
+      if (!res.headersSent) send(res, known.status, { error: { code: known.code, message: known.message } });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    // webhooks
+    const hook = plan.webhooks.get(path);
+    if (hook) {
+      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
+      const raw = await readBody(req, options.maxBodyBytes);
+      verifySignature(req, raw, options);
+      const body = parseJson(raw, req);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'INPUT_INVALID', `the body must be a JSON object of the inputs of flow ${hook.flow.name}`);
+      const key = header(req, 'idempotency-key');
+      if (key !== undefined) {
+        if (key.length === 0 || key.length > 200) throw new HttpError(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 200 characters');
+        const previous = store.findStartKey(path, key);
+        if (previous) {
+          send(res, 200, { runId: previous, flow: hook.flow.name, duplicate: true, status: store.getRun(previous).status });
+          return;
+        }
+      }
+      const inputs = checked(hook.flow, body as Record<string, unknown>);
+      const { runId } = start(hook, inputs, `POST ${path}`);
+      if (key !== undefined) store.recordStartKey(path, key, runId);
+      send(res, 202, { runId, flow: hook.flow.name });
+      return;
+    }
+    // events
+    const eventMatch = /^\/events\/([^/]+)$/.exec(path);
+    if (eventMatch) {
+      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
+      const name = decodeURIComponent(eventMatch[1]);
+      const raw = await readBody(req, options.maxBodyBytes);
+      verifySignature(req, raw, options);
+      const data = raw.length === 0 ? null : parseJson(raw, req);
+      const flows = plan.events.get(name) ?? [];
+      const inputsFor = flows.map((served) => checked(served.flow, data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {}));
+      const started = flows.map((served, i) => start(served, inputsFor[i], `event ${name}`).runId);
+      const delivered: string[] = [];
+      for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
+        if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
+        store.recordSignal(run.id, name, data as JsonValue);
+        delivered.push(run.id);
+        void proceed(run.id);
+      }
+      send(res, 202, { event: name, started, delivered });
+      return;
+    }
+    // runs API
+    if (path === '/runs' || path.startsWith('/runs/')) {
+      authorize(req, options);
+      await runsApi(req, res, method, path, url);
+      return;
+    }
+    if (path === '/health' && method === 'GET') {
+      send(res, 200, { ok: true, active: running.size, webhooks: [...plan.webhooks.keys()], schedules: plan.schedules.length, events: [...plan.events.keys()] });
+      return;
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL): Promise<void> {
+    if (path === '/runs') {
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET');
+      const status = url.searchParams.get('status') ?? undefined;
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
+      send(res, 200, { runs: store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit }) });
+      return;
+    }
+    const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|events)(?:\/([^/]+))?)?$/.exec(path);
+    if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
+    const [, rawId, action, eventName] = match;
+    const run = store.getRun(decodeURIComponent(rawId));
+    if (!action) {
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
+      send(res, 200, { run, events: store.getEvents(run.id) });
+      return;
+    }
+    if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
+    const raw = await readBody(req, options.maxBodyBytes);
+    const body = raw.length === 0 ? {} : parseJson(raw, req);
+    const by = header(req, 'x-baton-user') || 'api';
+    switch (action) {
+      case 'approve':
+      case 'reject': {
+        const { task, decision, comment } = (body ?? {}) as { task?: unknown; decision?: unknown; comment?: unknown };
+        if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
+        if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
+        const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
+        const event = store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
+        void proceed(run.id);
+        send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
+        return;
+      }
+      case 'events': {
+        if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
+        store.recordSignal(run.id, decodeURIComponent(eventName), body as JsonValue);
+        void proceed(run.id);
+        send(res, 202, { runId: run.id, event: decodeURIComponent(eventName) });
+        return;
+      }
+      case 'cancel': {
+        const status = store.requestCancel(run.id, by);
+        running.get(run.id)?.controller.abort();
+        send(res, 202, { runId: run.id, status });
+        return;
+      }
+      case 'redrive': {
+        if (run.status !== 'failed') throw new HttpError(409, 'RUN_NOT_FAILED', `run ${run.id} is ${run.status}; only a failed run can be redriven`);
+        void proceed(run.id, 'redrive');
+        send(res, 202, { runId: run.id });
+        return;
+      }
+    }
+  }
+
+  const checked = (flow: FlowDef, raw: Record<string, unknown>): Record<string, JsonValue> => {
+    try {
+      return checkInputs(flow, raw);
+    } catch (error) {
+      throw error instanceof BatonError ? new HttpError(422, error.code, error.message) : error;
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  // runs a crash or a shutdown left behind
+  for (const run of [...store.listRuns({ status: 'interrupted', limit: 10_000 }), ...store.listRuns({ status: 'running', limit: 10_000 })]) {
+    options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
+    void proceed(run.id);
+  }
+  const timerPoll = options.timerPollMs ?? 1000;
+  const poll =
+    timerPoll > 0
+      ? setInterval(() => {
+          const t = now().getTime();
+          for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
+            const due = run.waitingOn.some((w) => (w.kind === 'timer' && Date.parse(w.until) <= t) || ((w.kind === 'approval' || w.kind === 'event') && w.deadline !== undefined && Date.parse(w.deadline) <= t));
+            if (due && !running.has(run.id)) void proceed(run.id);
+          }
+        }, timerPoll)
+      : undefined;
+  poll?.unref();
+  if (options.schedules !== false) scheduler.start(now);
+
+  return {
+    url,
+    scheduler,
+    active: () => running.size,
+    idle: async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    close: async () => {
+      scheduler.stop();
+      if (poll) clearInterval(poll);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const { controller } of running.values()) controller.abort();
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The raw body, at most `limit` bytes (413 beyond; the declared Content-Length is checked first). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(new HttpError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'BODY_TOO_LARGE', `the body is over the ${limit}-byte limit`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (error) => reject(new HttpError(400, 'BAD_REQUEST', error.message)));
+  });
+}
+
+function parseJson(raw: Buffer, req: http.IncomingMessage): unknown {
+  const type = header(req, 'content-type') ?? '';
+  if (raw.length > 0 && !/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send JSON (Content-Type: application/json), not ${type || 'no content type'}`);
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new HttpError(400, 'BAD_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `X-Baton-Signature: sha256=<hex>` must be the HMAC-SHA256 of the raw body with the secret (constant-time compare). */
+function verifySignature(req: http.IncomingMessage, raw: Buffer, options: ServeOptions): void {
+  if (options.insecure) return;
+  const given = header(req, 'x-baton-signature');
+  if (!given) throw new HttpError(401, 'SIGNATURE_MISSING', 'X-Baton-Signature is required: sha256=<HMAC-SHA256 of the body with the webhook secret, hex>');
+  const hex = given.startsWith('sha256=') ? given.slice(7) : given;
+  const expected = createHmac('sha256', options.webhookSecret ?? '').update(raw).digest();
+  const actual = /^[0-9a-f]{64}$/i.test(hex) ? Buffer.from(hex, 'hex') : Buffer.alloc(0);
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new HttpError(401, 'SIGNATURE_INVALID', 'X-Baton-Signature does not match the body');
+}
+
+function authorize(req: http.IncomingMessage, options: ServeOptions): void {
+  if (options.insecure) return;
+  if (!options.apiToken) throw new HttpError(403, 'API_DISABLED', 'the runs API is off: start baton serve with BATON_API_TOKEN set (or --insecure for local use)');
+  const given = header(req, 'authorization') ?? '';
+  const token = given.startsWith('Bearer ') ? given.slice(7) : '';
+  const a = Buffer.from(token);
+  const b = Buffer.from(options.apiToken);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <BATON_API_TOKEN> is required');
+}
+
+/** Runtime errors as HTTP answers: unknown runs 404, conflicts 409, bad input 422, the rest 500. */
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof BatonError) {
+    switch (error.code) {
+      case 'RUN_NOT_FOUND':
+        return new HttpError(404, error.code, error.message);
+      case 'RUN_ID_AMBIGUOUS':
+      case 'INPUT_INVALID':
+      case 'DECISION_INVALID':
+        return new HttpError(422, error.code, error.message);
+      case 'RUN_FINISHED':
+      case 'TASK_NOT_WAITING':
+      case 'EVENT_NOT_AWAITED':
+      case 'RUN_NOT_FAILED':
+      case 'RUN_COMPENSATED':
+        return new HttpError(409, error.code, error.message);
+    }
+    return new HttpError(500, error.code, error.message);
+  }
+  return new HttpError(500, 'INTERNAL', 'the server could not handle this request');
+}

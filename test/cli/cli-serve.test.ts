@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { baton, CLI, tempWorkspace } from './cli-helper.js';
+
+describe('baton serve (the command)', function () {
+  this.timeout(60_000);
+  let ws: ReturnType<typeof tempWorkspace>;
+  beforeEach(() => {
+    ws = tempWorkspace();
+    writeFileSync(path.join(ws.dir, 'hook.flow'), 'agent A { stub: "ok" }\nflow Hook {\n  trigger webhook "/go"\n  step a: A\n}\n');
+  });
+  afterEach(() => ws.cleanup());
+
+  it('refuses to start without a webhook secret unless --insecure, and on a bad --port (exit 2)', () => {
+    const noSecret = baton(['serve', '.'], { cwd: ws.dir, env: { BATON_WEBHOOK_SECRET: '' } });
+    assert.equal(noSecret.code, 2);
+    assert.equal(noSecret.stderr.trim(), 'baton: set BATON_WEBHOOK_SECRET (webhooks and events must be signed with it), or pass --insecure for local use');
+    const badPort = baton(['serve', '.', '--insecure', '--port', 'eighty'], { cwd: ws.dir });
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /--port eighty: expected a port number/);
+  });
+
+  it('serves a signed webhook, then stops gracefully on SIGTERM (exit 0)', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '.', '--port', '0', '--store', 'runs.db'], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', BATON_WEBHOOK_SECRET: 's3cret' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
+      child.stdout.on('data', () => {
+        const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    assert.match(stdout, /POST \/go {2}→ hook\.flow · Hook/);
+    const body = '{}';
+    const res = await fetch(`${url}/go`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}` }, body });
+    assert.equal(res.status, 202);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    const list = baton(['runs', 'list', '--store', 'runs.db'], { cwd: ws.dir });
+    assert.match(list.stdout, /Hook\s+succeeded/);
+  });
+});

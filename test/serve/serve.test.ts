@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RunStore, type AgentCaller } from '../../packages/runtime/src/index.js';
+import { planFor } from '../../packages/cli/src/commands/serve.js';
+import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
+import type { Output } from '../../packages/cli/src/output/terminal.js';
+
+const SECRET = 'whsec-test-1';
+const TOKEN = 'api-token-1';
+const FLOWS = `
+type Tier = "GOLD" | "SILVER"
+agent Greeter { stub: { text: "hi" }, output: { text: string } }
+agent Slow { stub: "done" }
+flow Welcome {
+  trigger webhook "/welcome"
+  input name: string
+  input tier: Tier = "SILVER"
+  output text: string
+  step greet: Greeter { prompt: "greet \${input.name}" }
+  approval send_it { prompt: "send it?", assignee: "ops" }
+  set output.text = greet.output.text
+}
+flow Paid {
+  trigger event "invoice.paid"
+  input amount: number = 0
+  step note: Greeter { prompt: "paid \${input.amount}" }
+}
+flow Waiter {
+  trigger webhook "/wait"
+  wait event "shipment.arrived"
+  step after: Greeter { prompt: "arrived" }
+}
+flow Nightly {
+  trigger schedule "0 2 * * *"
+  step work: Slow { prompt: "nightly" }
+}
+`;
+
+const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
+const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+
+describe('baton serve: webhooks, events, schedules, the runs API', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let store: RunStore;
+  let server: BatonServer;
+  let gate: { open: () => void; wait: Promise<void> } | undefined;
+  const logs: string[] = [];
+  /** Stub answers, except that `Slow` waits for `gate` when one is set (to hold a run open). */
+  const agents: AgentCaller = {
+    async call(request) {
+      if (request.agent.name === 'Slow' && gate) await gate.wait;
+      return { output: request.agent.name === 'Slow' ? 'done' : { text: 'hi' }, tokens: 0 };
+    },
+  };
+  const boot = async (extra: Partial<Parameters<typeof startServer>[1]> = {}) =>
+    startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, webhookSecret: SECRET, apiToken: TOKEN, insecure: false, maxBodyBytes: 1024, agents, schedules: false, timerPollMs: 0, log: (l) => logs.push(l), ...extra });
+  const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(`${server.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const api = (url: string, init: RequestInit = {}) => fetch(`${server.url}${url}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-'));
+    writeFileSync(path.join(dir, 'flows.flow'), FLOWS);
+    store = RunStore.open(path.join(dir, 'runs.db'));
+    gate = undefined;
+    server = await boot();
+  });
+  afterEach(async () => {
+    gate?.open();
+    await server.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a signed webhook starts its flow with the body as inputs (202, the run id); the run goes on in the server', async () => {
+    const body = JSON.stringify({ name: 'Ann' });
+    const res = await post('/welcome', body, { 'x-baton-signature': sign(body) });
+    assert.equal(res.status, 202);
+    const { runId, flow } = (await res.json()) as { runId: string; flow: string };
+    assert.equal(flow, 'Welcome');
+    await server.idle();
+    const run = store.getRun(runId);
+    assert.deepEqual([run.status, run.inputs], ['waiting', { name: 'Ann', tier: 'SILVER' }]);
+  });
+
+  it('refuses unsigned and wrongly signed bodies (401), oversized ones (413), bad JSON (400), wrong input types (422) — and starts nothing', async () => {
+    const body = JSON.stringify({ name: 'Ann' });
+    const answers = [
+      await post('/welcome', body),
+      await post('/welcome', body, { 'x-baton-signature': sign('{"name":"Eve"}') }),
+      await post('/welcome', JSON.stringify({ name: 'x'.repeat(2000) }), { 'x-baton-signature': sign(JSON.stringify({ name: 'x'.repeat(2000) })) }),
+      await post('/welcome', '{ nope', { 'x-baton-signature': sign('{ nope') }),
+      await post('/welcome', JSON.stringify({ name: 'Ann', tier: 'BRONZE' }), { 'x-baton-signature': sign(JSON.stringify({ name: 'Ann', tier: 'BRONZE' })) }),
+    ];
+    const results = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code]));
+    assert.deepEqual(results, [
+      [401, 'SIGNATURE_MISSING'],
+      [401, 'SIGNATURE_INVALID'],
+      [413, 'BODY_TOO_LARGE'],
+      [400, 'BAD_JSON'],
+      [422, 'INPUT_INVALID'],
+    ]);
+    assert.equal(store.listRuns().length, 0);
+  });
+
+  it('an Idempotency-Key starts one run: the same key answers that run again (200, duplicate)', async () => {
+    const body = JSON.stringify({ name: 'Bo' });
+    const headers = { 'x-baton-signature': sign(body), 'idempotency-key': 'order-42' };
+    const first = (await (await post('/welcome', body, headers)).json()) as { runId: string };
+    const again = await post('/welcome', body, headers);
+    assert.equal(again.status, 200);
+    assert.deepEqual(((await again.json()) as { runId: string; duplicate: boolean }).runId, first.runId);
+    await server.idle();
+    assert.equal(store.listRuns().length, 1);
+  });
+
+  it('approvals over HTTP: the decision is stored with the X-Baton-User identity and when, and the run finishes', async () => {
+    const body = JSON.stringify({ name: 'Cy' });
+    const { runId } = (await (await post('/welcome', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
+    await server.idle();
+    assert.equal((await fetch(`${server.url}/runs/${runId}`)).status, 401, 'the runs API needs the token');
+    const wrong = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'nope' }) });
+    assert.equal(wrong.status, 409);
+    const res = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'send_it', comment: 'fine' }), headers: { 'x-baton-user': 'ann@ops' } });
+    assert.equal(res.status, 202);
+    await server.idle();
+    const shown = (await (await api(`/runs/${runId}`)).json()) as { run: { status: string; outputs: unknown }; events: { type: string; by?: string; decision?: string; time: string }[] };
+    assert.deepEqual([shown.run.status, shown.run.outputs], ['succeeded', { text: 'hi' }]);
+    const decided = shown.events.find((e) => e.type === 'approval.decided')!;
+    assert.deepEqual([decided.decision, decided.by], ['approved', 'ann@ops']);
+    assert.ok(Date.parse(decided.time) > 0);
+  });
+
+  it('events start their flows and reach runs waiting for them', async () => {
+    const body = '{}';
+    const { runId } = (await (await post('/wait', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
+    await server.idle();
+    assert.equal(store.getRun(runId).status, 'waiting');
+    const eventBody = JSON.stringify({ amount: 12 });
+    const res = await post('/events/shipment.arrived', eventBody, { 'x-baton-signature': sign(eventBody) });
+    assert.deepEqual(await res.json(), { event: 'shipment.arrived', started: [], delivered: [runId] });
+    const paid = (await (await post('/events/invoice.paid', eventBody, { 'x-baton-signature': sign(eventBody) })).json()) as { started: string[] };
+    await server.idle();
+    assert.equal(store.getRun(runId).status, 'succeeded');
+    assert.deepEqual(store.getRun(paid.started[0]).inputs, { amount: 12 });
+  });
+
+  it('schedules fire on a fake clock (02:00 UTC), once per fire time, never overlapping a run still going', async () => {
+    const entry = server.scheduler.entries[0];
+    assert.equal(server.scheduler.nextFire(entry)?.toISOString().slice(11), '02:00:00.000Z');
+    let release = (): void => undefined;
+    gate = { open: () => release(), wait: new Promise<void>((r) => (release = r)) };
+    const day = server.scheduler.nextFire(entry)!;
+    assert.equal(server.scheduler.due(new Date(day.getTime() - 1)).length, 0, 'not before its time');
+    assert.equal(server.scheduler.due(day).length, 1);
+    assert.equal(server.scheduler.due(new Date(day.getTime() + 86_400_000)).length, 0, 'the next night, the first run still holds: skipped');
+    assert.ok(logs.some((l) => /skipped the .* run — the previous one is still running/.test(l)));
+    gate.open();
+    await server.idle();
+    assert.equal(server.scheduler.due(new Date(day.getTime() + 2 * 86_400_000)).length, 1);
+    await server.idle();
+    assert.deepEqual(store.listRuns({ flow: 'Nightly' }).map((r) => r.status), ['succeeded', 'succeeded']);
+  });
+
+  it('a graceful stop interrupts a running run (stored, resumable); the next start resumes it', async () => {
+    let release = (): void => undefined;
+    gate = { open: () => release(), wait: new Promise<void>((r) => (release = r)) };
+    server.scheduler.due(server.scheduler.nextFire(server.scheduler.entries[0])!);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(server.active(), 1);
+    await server.close();
+    const [run] = store.listRuns({ flow: 'Nightly' });
+    assert.equal(run.status, 'interrupted');
+    gate = undefined;
+    server = await boot();
+    await server.idle();
+    assert.equal(store.getRun(run.id).status, 'succeeded');
+    assert.ok(logs.some((l) => l.includes(`run ${run.id} · Nightly: resuming (interrupted)`)));
+  });
+
+  it('answers unknown routes, wrong methods and unknown runs with JSON errors', async () => {
+    const answers = await Promise.all([fetch(`${server.url}/nope`), fetch(`${server.url}/welcome`), api('/runs/01ZZZZZZZZZZZZZZZZZZZZZZZZ')]);
+    assert.deepEqual(
+      await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code])),
+      [
+        [404, 'NOT_FOUND'],
+        [405, 'METHOD_NOT_ALLOWED'],
+        [404, 'RUN_NOT_FOUND'],
+      ],
+    );
+  });
+});
