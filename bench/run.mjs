@@ -83,6 +83,11 @@ record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true
 console.log('\nChecker (cold `baton check` of a generated file, bundled CLI):');
 for (const steps of [1000, 5000]) record(runCase('checker.mjs', [steps]));
 
+console.log('\nbaton serve (webhook starts under autocannon, 10 connections, stub agents):');
+const serve = runCase('serve.mjs', [quick ? 3 : 10]);
+record(serve);
+for (const r of serve) console.log(`  ${r.acceptedPerSecond} starts/s accepted, start latency p50 ${r.startLatencyP50Ms} ms / p99 ${r.startLatencyP99Ms} ms, ${r.completedPerSecond} runs/s completed, ${r.runsSucceeded}/${r.runsStored} stored runs succeeded, ${r.non2xx + r.errors} errors`);
+
 const editor = runEditor();
 
 const find = (system, shape, n) => results.find((r) => r.system === system && r.shape === shape && r.n === n);
