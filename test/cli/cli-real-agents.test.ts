@@ -69,4 +69,44 @@ describe('baton run --agents real (against a local fake provider)', function () 
     assert.equal(fake.requests.length, 0);
     assert.match(r.stdout, /text="Writer\.text"/);
   });
+
+  it('--record writes every real call to a cassette (no key in it); --agents replay: answers from it offline; a changed prompt fails clearly', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } } }));
+    fake.script(openAiAnswer('{"text":"recorded haiku"}'));
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '' };
+    const recorded = await batonAsync(['run', 'write.flow', '--agents', 'real', '--record', 'cassette.json'], { cwd: ws.dir, env });
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const cassette = readFileSync(path.join(ws.dir, 'cassette.json'), 'utf8');
+    assert.ok(!cassette.includes(KEY), 'no key in the cassette');
+    const parsed = JSON.parse(cassette) as { version: number; entries: { agent: string; model: string; request: { prompt: string }; response: { output: unknown } }[] };
+    assert.deepEqual(
+      parsed.entries.map((e) => [e.agent, e.model, e.request.prompt, e.response.output]),
+      [['Writer', 'openai/gpt-4o-mini', 'Write a haiku', { text: 'recorded haiku' }]],
+    );
+    const before = fake.requests.length;
+    const replayed = baton(['run', 'write.flow', '--agents', 'replay:cassette.json'], { cwd: ws.dir, env: { OPENAI_API_KEY: '' } });
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.match(replayed.stdout, /agents replayed from cassette\.json/);
+    assert.match(replayed.stdout, /text="recorded haiku"/);
+    assert.equal(fake.requests.length, before, 'no request reached the provider');
+    writeFileSync(path.join(ws.dir, 'write.flow'), FLOW.replace('Write a haiku', 'Write a limerick'));
+    const changed = baton(['run', 'write.flow', '--agents', 'replay:cassette.json'], { cwd: ws.dir });
+    assert.equal(changed.code, 1);
+    assert.match(changed.stdout, /REPLAY_MISSING/);
+    assert.match(changed.stdout, /holds no answer for agent Writer at step w \(prompt "Write a limerick"\); the flow changed since it was recorded/);
+  });
+
+  it('a test block that names a cassette runs offline against the recording', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } } }));
+    fake.script(openAiAnswer('{"text":"recorded haiku"}'));
+    const recorded = await batonAsync(['run', 'write.flow', '--agents', 'real', '--record', 'recordings/write.json'], { cwd: ws.dir, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '' } });
+    assert.equal(recorded.code, 0, recorded.stderr);
+    writeFileSync(
+      path.join(ws.dir, 'write.flow'),
+      `${FLOW}\ntest "the recorded haiku" {\n  flow: Write\n  cassette: "recordings/write.json"\n  expect: output.text == "recorded haiku"\n}\ntest "stubs without a cassette" {\n  flow: Write\n  expect: output.text == "Writer.text"\n}\n`,
+    );
+    const r = baton(['test', 'write.flow'], { cwd: ws.dir, env: { OPENAI_API_KEY: '' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /2 passed/);
+  });
 });

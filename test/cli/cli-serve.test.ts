@@ -31,7 +31,8 @@ describe('baton serve (the command)', function () {
       const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
       child.stdout.on('data', () => {
         const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
-        if (m) {
+        // the whole banner: its last line names the runs API
+        if (m && stdout.includes('runs API:')) {
           clearTimeout(timer);
           resolve(m[1]);
         }

@@ -57,6 +57,7 @@ export type BatonKeywordNames =
     | "boolean"
     | "budget"
     | "case"
+    | "cassette"
     | "circuit"
     | "compensate"
     | "concurrency"
@@ -746,10 +747,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'budget' | 'case' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
+export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -987,10 +988,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'agent' | 'assignee' | 'backoff' | 'budget' | 'case' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
+export type RefName = 'agent' | 'assignee' | 'backoff' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
@@ -1250,6 +1251,24 @@ export function isTemplateString(item: unknown): item is TemplateString {
     return reflection.isInstance(item, TemplateString.$type);
 }
 
+/** `cassette: "recordings/run.json"`: real agents answer from a recording (`baton run --record`), offline. */
+export interface TestCassetteProperty extends langium.AstNode {
+    readonly $container: TestDecl;
+    readonly $type: 'TestCassetteProperty';
+    key: 'cassette';
+    path: string;
+}
+
+export const TestCassetteProperty = {
+    $type: 'TestCassetteProperty',
+    key: 'key',
+    path: 'path'
+} as const;
+
+export function isTestCassetteProperty(item: unknown): item is TestCassetteProperty {
+    return reflection.isInstance(item, TestCassetteProperty.$type);
+}
+
 export interface TestDecl extends langium.AstNode {
     readonly $container: Document;
     readonly $type: 'TestDecl';
@@ -1318,7 +1337,7 @@ export function isTestInputProperty(item: unknown): item is TestInputProperty {
     return reflection.isInstance(item, TestInputProperty.$type);
 }
 
-export type TestProperty = TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
+export type TestProperty = TestCassetteProperty | TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
 
 export const TestProperty = {
     $type: 'TestProperty'
@@ -1581,6 +1600,7 @@ export type BatonAstType = {
     SwitchStatement: SwitchStatement
     TemperatureProperty: TemperatureProperty
     TemplateString: TemplateString
+    TestCassetteProperty: TestCassetteProperty
     TestDecl: TestDecl
     TestExpectProperty: TestExpectProperty
     TestFlowProperty: TestFlowProperty
@@ -2397,6 +2417,18 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [StringValue.$type]
+        },
+        TestCassetteProperty: {
+            name: TestCassetteProperty.$type,
+            properties: {
+                key: {
+                    name: TestCassetteProperty.key
+                },
+                path: {
+                    name: TestCassetteProperty.path
+                }
+            },
+            superTypes: [TestProperty.$type]
         },
         TestDecl: {
             name: TestDecl.$type,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AstNode, LangiumDocument } from 'langium';
 import { AstUtils } from 'langium';
 import type {
@@ -144,8 +145,13 @@ export class BatonIrBuilder {
     let input: JsonValue = {};
     let expect: Expr = { kind: 'literal', value: true };
     const stubs: Record<string, StubSpec> = {};
+    let cassette: string | undefined;
     for (const p of node.properties) {
       switch (p.$type) {
+        case 'TestCassetteProperty':
+          // relative to the file that declares the test
+          cassette = path.resolve(path.dirname(rangeOf(node).file), p.path);
+          break;
         case 'TestFlowProperty':
           flow = p.flow.ref?.name ?? p.flow.$refText;
           break;
@@ -165,7 +171,9 @@ export class BatonIrBuilder {
       }
     }
     if (flow === undefined) return undefined;
-    return { name: node.name, flow, input, stubs, expect, range: rangeOf(node) };
+    const test: TestDef = { name: node.name, flow, input, stubs, expect, range: rangeOf(node) };
+    if (cassette !== undefined) test.cassette = cassette;
+    return test;
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
+import { parseAgentsMode } from './agents-mode.js';
 import type { Output } from './output/terminal.js';
 import { checkCommand } from './commands/check.js';
 import { runCommand } from './commands/run.js';
@@ -54,9 +55,10 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--flow <name>', 'the flow to run')
     .option('--input <name=value>', 'an input value (repeatable); lists and records as JSON', collect, [])
     .option('--inputs <file.json>', 'a JSON object of inputs')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
+    .option('--record <cassette.json>', 'with --agents real: write every real agent request and answer to this cassette')
     .addHelpText('after', '\nExit codes: 0 succeeded (or waiting for a person or event), 1 the run failed, 2 bad usage or checker errors (the run does not start).')
     .action(wrap((file: string, opts) => runCommand(file, opts, output)));
 
@@ -95,7 +97,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('redrive')
     .description('Re-run a failed run from the step that failed it, keeping everything that finished before.')
     .argument('<id>', 'run id (a unique prefix is enough)')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
@@ -112,7 +114,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('resume')
     .description('Continue a run that was interrupted or is waiting (timers that are due fire).')
     .argument('<id>', 'run id')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json> (for the steps still to run)').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
@@ -133,7 +135,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--decision <value>', 'another decision offered by the approval\'s options')
     .option('--comment <text>', 'a comment stored with the decision')
     .option('--by <who>', 'who decides (default: $USER)')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json> (for the steps still to run)').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
@@ -144,7 +146,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<id>', 'run id')
     .argument('<event>', 'the event name')
     .option('--data <json>', 'the event data as JSON')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real (for the steps still to run)').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json> (for the steps still to run)').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
     .option('--store <path>', 'the run store')
     .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
@@ -159,7 +161,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--insecure', 'accept unsigned webhooks and events and an unauthenticated runs API (local use only)')
     .option('--max-body <size>', 'the largest request body accepted', '1mb')
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
-    .addOption(new Option('--agents <mode>', 'stub (offline, default) or real').choices(['stub', 'real']).default('stub'))
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
     .action(wrap((folder: string, opts) => serveCommand(folder, opts, output)));
 

@@ -328,6 +328,8 @@ export interface TestDef {
   input: JsonValue;
   /** Per-agent stub overrides. */
   stubs: Record<string, StubSpec>;
+  /** `cassette: "…"`: the recording real agents answer from (an absolute path), instead of their stubs. */
+  cassette?: string;
   /** Evaluated over the finished run: its steps by name, `output`, `status`. */
   expect: Expr;
   range: SourceRange;

@@ -16,3 +16,4 @@ export { type AgentWireRequest } from './agents/agent-wire.js';
 export * from './config/baton-config.js';
 export * from './config/config-schema.js';
 export * from './engine/resilience.js';
+export * from './agents/cassette.js';

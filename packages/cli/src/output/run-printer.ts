@@ -46,7 +46,8 @@ export function jsonPrinter(output: Output): RunPrinter {
 /** Context the human printer shows in its header and closing lines. */
 export interface HumanPrinterContext {
   storePath: string;
-  agentsMode: 'stub' | 'real';
+  /** `stub`, `real` or `replay:<cassette>`. */
+  agentsMode: string;
 }
 
 /**
@@ -71,7 +72,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
       switch (e.type) {
         case 'run.started':
           startedAt = Date.parse(e.time);
-          output.out(`${c.bold('▶ ' + (e.flow ?? 'flow'))}  ${c.dim(`run ${e.runId} · ${context.agentsMode} agents`)}`);
+          output.out(`${c.bold('▶ ' + (e.flow ?? 'flow'))}  ${c.dim(`run ${e.runId} · ${context.agentsMode.startsWith('replay:') ? `agents replayed from ${context.agentsMode.slice(7)}` : `${context.agentsMode} agents`}`)}`);
           break;
         case 'run.resumed':
           startedAt = startedAt ?? Date.parse(e.time);

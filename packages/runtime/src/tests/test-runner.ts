@@ -1,5 +1,7 @@
 import type { Expr, SourceRange, TestDef, WorkflowDefinition } from '@baton/protocol';
 import { exprToText } from '@baton/protocol';
+import { createReplayAgents, readCassette } from '../agents/cassette.js';
+import { CircuitBreakers } from '../engine/resilience.js';
 import { createStubAgents } from '../agents/stub.js';
 import { toRunError } from '../errors.js';
 import { evaluate, type EvalScope } from '../expr/evaluate.js';
@@ -68,9 +70,13 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
   let summary: RunSummary;
   let scopeLookup: (name: string) => unknown;
   try {
+    // a test naming a cassette replays its real agents' recorded answers (offline); others use stubs
+    const agents = test.cassette ? createReplayAgents(readCassette(test.cassette), test.cassette, test.stubs) : createStubAgents(test.stubs);
     const { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, {
       store,
-      agents: createStubAgents(test.stubs),
+      agents,
+      // each test its own breakers: a recorded failure streak must not open a circuit for the next test
+      circuits: new CircuitBreakers(),
       sleep: async () => undefined,
       shortWaitMs: 0,
       random: () => 0.5,
