@@ -30,12 +30,13 @@ describe('baton run --agents real (against a local fake provider)', function () 
   afterEach(() => ws.cleanup());
 
   it('runs the flow through the provider named in baton.config.json; the key is in no output, log or store', async () => {
-    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } } }));
-    fake.script(openAiAnswer('{"text":"old pond"}'));
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } }, prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } }));
+    fake.script(openAiAnswer('{"text":"old pond"}', { prompt_tokens: 1200, completion_tokens: 300 }));
     const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '' };
     const human = await batonAsync(['run', 'write.flow', '--agents', 'real'], { cwd: ws.dir, env });
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /✓ succeeded .* text="old pond"/);
+    assert.match(human.stdout, /✓ w\s+Writer\s+[\d.]+ m?s · 1,500 tokens · \$0\.0004/, human.stdout);
     const json = await batonAsync(['run', 'write.flow', '--agents', 'real', '--json'], { cwd: ws.dir, env });
     assert.equal(json.code, 0, json.stderr);
     assert.equal(fake.requests.length, 2);

@@ -81,6 +81,17 @@ describe('runtime: real agents against a local fake provider (offline)', functio
     });
   });
 
+  it("records each step's cost when the config gives the model's prices (US dollars per million tokens in and out)", async () => {
+    fake.script(openAiAnswer('{"summary":"short","score":3}', { prompt_tokens: 1000, completion_tokens: 500 }));
+    const { events } = await runFlow('Summarize', { ...configFor(fake.url), prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } });
+    const step = stepOf(events, 's');
+    assert.equal(step.tokens, 1500);
+    assert.ok(Math.abs(step.costUsd! - 0.00045) < 1e-12, `cost ${step.costUsd}`);
+    fake.script(openAiAnswer('{"summary":"short","score":3}'));
+    const unpriced = await runFlow('Summarize');
+    assert.equal(stepOf(unpriced.events, 's').costUsd, undefined, 'no price, no cost');
+  });
+
   it('repairs once: an answer that fails the schema is sent back with the validation error; both exchanges count', async () => {
     fake.script(openAiAnswer('{"summary":"short"}', { prompt_tokens: 10, completion_tokens: 5 }), openAiAnswer('{"summary":"short","score":1}', { prompt_tokens: 20, completion_tokens: 6 }));
     const { summary, events } = await runFlow('Summarize');

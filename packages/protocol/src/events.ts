@@ -125,7 +125,10 @@ export interface StepFinishedEvent extends RunEventBase {
   /** Wall time of all attempts, ms. */
   durationMs: number;
   attempts: number;
+  /** Tokens the agent used (input + output, as the provider reports them; 0 for stubs). */
   tokens: number;
+  /** What those tokens cost (US dollars), when `baton.config.json` gives the model's `prices`. */
+  costUsd?: number;
   /** The stub call indexes this step's attempts used (empty for sub-flows and skipped steps). */
   callIndexes: number[];
 }

@@ -28,6 +28,8 @@ interface PrintableEvent {
   waitingOn?: unknown;
   state?: string;
   redrive?: boolean;
+  tokens?: number;
+  costUsd?: number;
   failures?: number;
   until?: string;
   [key: string]: unknown;
@@ -65,6 +67,9 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
     return text.padEnd(width);
   };
   const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
+  // real agents' usage: tokens, and their cost when baton.config.json gives the model's prices
+  const usageText = (tokens?: number, costUsd?: number): string =>
+    tokens ? c.dim(` · ${tokens.toLocaleString('en-US')} tokens${costUsd !== undefined ? ` · $${costUsd < 0.01 ? costUsd.toFixed(4) : costUsd.toFixed(2)}` : ''}`) : '';
 
   return {
     onEvent(event) {
@@ -95,7 +100,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           const agent = c.dim((e.agent ?? '').padEnd(24));
           const duration = c.dim(formatDuration(e.durationMs ?? 0).padStart(8));
           if (e.status === 'succeeded') {
-            output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}`);
+            output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}${usageText(e.tokens, e.costUsd)}`);
           } else if (e.status === 'skipped') {
             output.out(`  ${c.dim('○')} ${pad(e.step ?? '')}${agent}${c.dim('skipped'.padStart(8))}`);
           } else {

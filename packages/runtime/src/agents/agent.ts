@@ -17,10 +17,15 @@ export interface AgentRequest {
   timeoutMs?: number;
 }
 
-/** What an agent answered. `tokens` counts input + output tokens (0 for stubs). */
+/**
+ * What an agent answered. `tokens` counts input + output tokens (0 for stubs); `usage` splits them when the
+ * provider says; `costUsd` is their price (US dollars) when the configuration gives the model's prices.
+ */
 export interface AgentResponse {
   output: JsonValue;
   tokens?: number;
+  usage?: { input: number; output: number };
+  costUsd?: number;
 }
 
 /**

@@ -27,6 +27,8 @@ interface Completion {
   /** The answer as the model wrote it, for a repair request. */
   raw: string;
   tokens: number;
+  /** Input and output tokens, as the provider reports them. */
+  usage: { input: number; output: number };
 }
 
 /**
@@ -54,9 +56,10 @@ export async function callModel(target: ModelTarget, request: AgentRequest): Pro
     throw describeFailure(error, target, request.signal);
   }
   tokens += first.tokens;
-  if (!shape) return { output: first.answer, tokens };
+  const usage = { ...first.usage };
+  if (!shape) return { output: first.answer, tokens, usage };
   let problem = problemOf(agent, first, shape.wrapped);
-  if (!problem) return { output: unwrapOutput(first.answer, shape.wrapped), tokens };
+  if (!problem) return { output: unwrapOutput(first.answer, shape.wrapped), tokens, usage };
   const repair =
     `${prompt}\n\nYour previous answer was:\n${first.raw}\n\nIt does not match the required output: ${problem}.\n` +
     'Answer again with only the corrected JSON.';
@@ -67,8 +70,10 @@ export async function callModel(target: ModelTarget, request: AgentRequest): Pro
     throw describeFailure(error, target, request.signal);
   }
   tokens += second.tokens;
+  usage.input += second.usage.input;
+  usage.output += second.usage.output;
   problem = problemOf(agent, second, shape.wrapped);
-  if (!problem) return { output: unwrapOutput(second.answer, shape.wrapped), tokens };
+  if (!problem) return { output: unwrapOutput(second.answer, shape.wrapped), tokens, usage };
   const failure = new BatonError('AGENT_OUTPUT_INVALID', `agent ${agent.name} (${target.provider}/${target.model}) did not answer its output type, even after one repair attempt: ${problem}`);
   (failure as BatonError & { tokens?: number }).tokens = tokens;
   throw failure;
@@ -108,8 +113,9 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
   const text = typeof completion === 'object' ? completion?.choices?.[0]?.message?.content : undefined;
   if (typeof text !== 'string') throw badResponse(target, response);
   const usage = typeof completion === 'object' ? completion.usage : undefined;
-  const tokens = usage ? (usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0)) : 0;
-  return { answer: schema ? parseJson(text) : text, raw: text, tokens };
+  const split = { input: usage?.prompt_tokens ?? 0, output: usage?.completion_tokens ?? 0 };
+  const tokens = usage ? (usage.total_tokens ?? split.input + split.output) : 0;
+  return { answer: schema ? parseJson(text) : text, raw: text, tokens, usage: split };
 }
 
 async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
@@ -130,15 +136,16 @@ async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: s
   const content = typeof message === 'object' ? message?.content : undefined;
   if (!Array.isArray(content)) throw badResponse(target, response);
   const usage = typeof message === 'object' ? message.usage : undefined;
-  const tokens = usage ? (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0) : 0;
+  const split = { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 };
+  const tokens = split.input + split.output;
   if (schema) {
     const call = content.find((block) => block.type === 'tool_use');
-    if (call && call.type === 'tool_use') return { answer: call.input as JsonValue, raw: JSON.stringify(call.input), tokens };
+    if (call && call.type === 'tool_use') return { answer: call.input as JsonValue, raw: JSON.stringify(call.input), tokens, usage: split };
     const text = textOf(content);
-    return { answer: parseJson(text), raw: text, tokens };
+    return { answer: parseJson(text), raw: text, tokens, usage: split };
   }
   const text = textOf(content);
-  return { answer: text, raw: text, tokens };
+  return { answer: text, raw: text, tokens, usage: split };
 }
 
 function textOf(content: Anthropic.ContentBlock[]): string {

@@ -80,8 +80,12 @@ export function createRealAgents(options: RealAgentsOptions): RealAgents {
       switch (route.kind) {
         case 'stub':
           return stub.call(effective);
-        case 'model':
-          return callModel(route.target, effective);
+        case 'model': {
+          const response = await callModel(route.target, effective);
+          const price = options.config.prices[`${route.target.provider}/${route.target.model}`];
+          if (price && response.usage) response.costUsd = (response.usage.input * price.input + response.usage.output * price.output) / 1_000_000;
+          return response;
+        }
         case 'http':
           return callHttpAgent(route.name, route.endpoint, effective, env);
         case 'command':

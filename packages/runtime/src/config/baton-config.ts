@@ -47,11 +47,13 @@ export interface BatonConfig {
   endpoints: Record<string, EndpointConfig>;
   commands: Record<string, CommandConfig>;
   agents: Record<string, AgentOverride>;
+  /** `provider/model` → US dollars per million input and output tokens. */
+  prices: Record<string, { input: number; output: number }>;
 }
 
 /** A configuration with nothing in it: the providers' defaults and the environment only. */
 export function emptyConfig(): BatonConfig {
-  return { providers: {}, endpoints: {}, commands: {}, agents: {} };
+  return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {} };
 }
 
 /**
@@ -102,7 +104,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {} };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {} };
 }
 
 /**

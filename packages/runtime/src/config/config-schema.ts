@@ -50,6 +50,28 @@ export const BATON_CONFIG_SCHEMA = {
       "additionalProperties": {
         "$ref": "#/definitions/agentOverride"
       }
+    },
+    "prices": {
+      "description": "What models cost, for the cost recorded on each step: \"provider/model\" → US dollars per million input and output tokens.",
+      "type": "object",
+      "additionalProperties": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "input",
+          "output"
+        ],
+        "properties": {
+          "input": {
+            "type": "number",
+            "minimum": 0
+          },
+          "output": {
+            "type": "number",
+            "minimum": 0
+          }
+        }
+      }
     }
   },
   "definitions": {

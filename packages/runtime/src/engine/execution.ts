@@ -390,6 +390,7 @@ export class Execution {
     let lastError: RunError = { code: 'STEP_FAILED', message: 'failed' };
     let output: JsonValue | undefined;
     let tokens = 0;
+    let costUsd: number | undefined;
     let succeeded = false;
     try {
       const prompt = s.prompt ? renderText(s.prompt, this.evalScope(frame)) : '';
@@ -413,6 +414,7 @@ export class Execution {
           this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, undefined, this.deps.now().getTime()));
           output = response.output;
           tokens = response.tokens ?? 0;
+          costUsd = response.costUsd;
           succeeded = true;
           break;
         } catch (error) {
@@ -438,7 +440,7 @@ export class Execution {
     }
     const durationMs = Date.now() - started;
     if (succeeded) {
-      const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'succeeded', output, durationMs, attempts, tokens, callIndexes });
+      const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'succeeded', output, durationMs, attempts, tokens, ...(costUsd !== undefined ? { costUsd } : {}), callIndexes });
       frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, tokens, attempts }));
       this.registerCompensation(s, key, e.seq, frame);
       this.chargeTokens(tokens, frame, key);
