@@ -121,6 +121,8 @@ export class BatonFlowChecks {
     let k = 0;
     while (k < refChain.length && k < targetChain.length && sameLink(refChain[k], targetChain[k])) k++;
     if (k >= targetChain.length) {
+      // an approval's own `on timeout` branch runs after it decided (as "timeout"): it may read it
+      if (ast.isApprovalStatement(target) && AstUtils.getContainerOfType(ref, ast.isTimeoutBranch)?.$container === target) return;
       // the reference is inside the step itself
       if (!AstUtils.getContainerOfType(ref, ast.isCompensateProperty)) {
         accept('error', `step \`${name}\` reads its own result before it has run (only its \`compensate:\` may)`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
@@ -361,9 +363,10 @@ function sameLink(a: Link, b: Link): boolean {
   return a.container === b.container && a.property === b.property && a.index === b.index;
 }
 
-/** A link that enters one branch of an `if`/`switch` (so what is below it may be skipped). */
+/** A link that enters one branch of an `if`/`switch` or an approval's `on timeout` (so what is below it may be skipped). */
 function isBranchLink(l: Link): boolean {
   if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
+  if (ast.isTimeoutBranch(l.container)) return l.property === 'body';
   if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
   return false;
 }

@@ -154,16 +154,18 @@ export function isApprovalProperty(item: unknown): item is ApprovalProperty {
 }
 
 export interface ApprovalStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ApprovalStatement';
     name: RefName;
     properties: Array<ApprovalProperty>;
+    timeoutBranch?: TimeoutBranch;
 }
 
 export const ApprovalStatement = {
     $type: 'ApprovalStatement',
     name: 'name',
-    properties: 'properties'
+    properties: 'properties',
+    timeoutBranch: 'timeoutBranch'
 } as const;
 
 export function isApprovalStatement(item: unknown): item is ApprovalStatement {
@@ -387,7 +389,7 @@ export function isExpression(item: unknown): item is Expression {
 }
 
 export interface FailStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'FailStatement';
     message: StringValue;
 }
@@ -450,7 +452,7 @@ export function isFlowMember(item: unknown): item is FlowMember {
 }
 
 export interface ForeachStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
@@ -513,7 +515,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
 }
 
 export interface IfStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'IfStatement';
     body: Array<Statement>;
     condition: Expression;
@@ -634,7 +636,7 @@ export function isInstructionsProperty(item: unknown): item is InstructionsPrope
 }
 
 export interface LetStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'LetStatement';
     name: RefName;
     value: Expression;
@@ -895,7 +897,7 @@ export function isOutputTypeProperty(item: unknown): item is OutputTypeProperty 
 }
 
 export interface ParallelStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ParallelStatement';
     branches: Array<Statement>;
 }
@@ -995,7 +997,7 @@ export function isRefName(item: unknown): item is RefName {
 }
 
 export interface RepeatStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'RepeatStatement';
     body: Array<Statement>;
     hasMax: boolean;
@@ -1050,7 +1052,7 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
 }
 
 export interface SetStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SetStatement';
     output: langium.Reference<OutputDecl>;
     value: Expression;
@@ -1087,7 +1089,7 @@ export function isStatement(item: unknown): item is Statement {
 }
 
 export interface Step extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'Step';
     name: RefName;
     properties: Array<StepProperty>;
@@ -1192,7 +1194,7 @@ export function isSwitchCase(item: unknown): item is SwitchCase {
 }
 
 export interface SwitchStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SwitchStatement';
     cases: Array<SwitchCase>;
     defaultBody: Array<Statement>;
@@ -1366,6 +1368,22 @@ export function isTestStubProperty(item: unknown): item is TestStubProperty {
     return reflection.isInstance(item, TestStubProperty.$type);
 }
 
+/** `on timeout { … }`: what runs when nobody decided within the approval's `timeout` (an escalation). */
+export interface TimeoutBranch extends langium.AstNode {
+    readonly $container: ApprovalStatement;
+    readonly $type: 'TimeoutBranch';
+    body: Array<Statement>;
+}
+
+export const TimeoutBranch = {
+    $type: 'TimeoutBranch',
+    body: 'body'
+} as const;
+
+export function isTimeoutBranch(item: unknown): item is TimeoutBranch {
+    return reflection.isInstance(item, TimeoutBranch.$type);
+}
+
 export interface TimeoutProperty extends langium.AstNode {
     readonly $container: AgentDecl | ApprovalStatement | Step;
     readonly $type: 'TimeoutProperty';
@@ -1492,7 +1510,7 @@ export function isValueName(item: unknown): item is ValueName {
 }
 
 export interface WaitStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement;
+    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'WaitStatement';
     duration?: DurationValue;
     event?: string;
@@ -1607,6 +1625,7 @@ export type BatonAstType = {
     TestInputProperty: TestInputProperty
     TestProperty: TestProperty
     TestStubProperty: TestStubProperty
+    TimeoutBranch: TimeoutBranch
     TimeoutProperty: TimeoutProperty
     TopLevel: TopLevel
     Trigger: Trigger
@@ -1655,6 +1674,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 properties: {
                     name: ApprovalStatement.properties,
                     defaultValue: []
+                },
+                timeoutBranch: {
+                    name: ApprovalStatement.timeoutBranch
                 }
             },
             superTypes: [Referable.$type, Statement.$type]
@@ -2501,6 +2523,16 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [TestProperty.$type]
+        },
+        TimeoutBranch: {
+            name: TimeoutBranch.$type,
+            properties: {
+                body: {
+                    name: TimeoutBranch.body,
+                    defaultValue: []
+                }
+            },
+            superTypes: []
         },
         TimeoutProperty: {
             name: TimeoutProperty.$type,

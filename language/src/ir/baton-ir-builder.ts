@@ -251,6 +251,7 @@ export class BatonIrBuilder {
           else if (p.$type === 'TimeoutProperty') setIfDefined(approval, 'timeoutMs', durationMs(p.value));
           else if (p.$type === 'OptionsProperty') approval.options = [...p.values];
         }
+        if (node.timeoutBranch) approval.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
         return base(approval);
       }
       case 'WaitStatement':

@@ -53,7 +53,11 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     const cst = statement.$cstNode;
     if (!cst) return [];
     if (ast.isStep(statement)) return this.named(statement, [], statement.target?.$refText ? `→ ${statement.target.$refText}` : undefined);
-    if (ast.isApprovalStatement(statement)) return this.named(statement, [], 'approval');
+    if (ast.isApprovalStatement(statement)) {
+      const branch = statement.timeoutBranch;
+      const escalation = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      return this.named(statement, escalation, 'approval');
+    }
     if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
     if (ast.isIfStatement(statement)) return this.ifChain(statement, 'if');
     if (ast.isSwitchStatement(statement)) {

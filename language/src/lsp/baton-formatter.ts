@@ -51,6 +51,7 @@ export class BatonFormatter extends AbstractFormatter {
     if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node)) {
       this.getNodeFormatter(node as ast.AgentDecl).property('name').prepend(Formatting.oneSpace());
     }
+    if (ast.isTimeoutBranch(node)) f.keyword('timeout').prepend(Formatting.oneSpace()); // `on timeout {`
     if (ast.isConditionalExpression(node)) {
       f.keywords('?', ':').surround(Formatting.oneSpace());
     } else {

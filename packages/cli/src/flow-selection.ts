@@ -53,6 +53,9 @@ export function collectSubflowCalls(body: Statement[], into: Set<string>): void 
       case 'repeat':
         collectSubflowCalls(s.body, into);
         break;
+      case 'approval':
+        if (s.onTimeout) collectSubflowCalls(s.onTimeout, into);
+        break;
       default:
         break;
     }

@@ -119,10 +119,21 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         if (inner.length && s.kind === 'repeat') for (const t of inner) edge(t, s.id, 'loop', 'again');
         return [s.id];
       }
-      case 'approval':
+      case 'approval': {
         add({ id: s.id, kind: 'approval', label: s.name, detail: s.timeoutMs !== undefined ? `approval · ${formatMs(s.timeoutMs)}` : 'approval', range: s.range, tooltip: approvalTooltip(s.prompt, s.assignee) }, parent);
         connect(from, s.id, label, 'flow', branch);
-        return [s.id];
+        if (!s.onTimeout) return [s.id];
+        // `on timeout { … }`: an escalation arm (branch 0) beside the decided one (branch 1), joined after
+        const merge = `${s.id}/merge`;
+        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
+          else edge(t, merge);
+        }
+        edge(s.id, merge, 'branch', 'decided', 1);
+        return [merge];
+      }
       case 'wait':
         add({ id: s.id, kind: 'wait', label: `wait ${formatMs(s.durationMs)}`, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);

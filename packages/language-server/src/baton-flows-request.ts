@@ -91,6 +91,9 @@ function collectNodes(statements: Statement[], into: FlowNodeInfo[]): void {
       case 'repeat':
         collectNodes(s.body, into);
         break;
+      case 'approval':
+        if (s.onTimeout) collectNodes(s.onTimeout, into);
+        break;
       default:
         break;
     }

@@ -237,6 +237,8 @@ export interface ApprovalNode extends NodeBase {
   timeoutMs?: number;
   /** Decisions offered besides the default `approved` / `rejected`. */
   options?: string[];
+  /** `on timeout { … }`: runs when the `timeout` passed without a decision (then the decision is `"timeout"`). */
+  onTimeout?: Statement[];
 }
 
 /** `wait <duration>`. */

@@ -21,6 +21,13 @@ describe('language server: formatting', () => {
     }
   });
 
+  it('lays out an approval\'s on timeout { … } branch like any block', async () => {
+    const messy = 'agent P { stub: "p" }\nflow F {\napproval ok {\nprompt: "x"\ntimeout: 1h\non   timeout{\nstep e: P\n}\n}\n}\n';
+    const formatted = await format(messy);
+    assert.equal(formatted, 'agent P { stub: "p" }\nflow F {\n  approval ok {\n    prompt: "x"\n    timeout: 1h\n    on timeout {\n      step e: P\n    }\n  }\n}\n');
+    assert.equal(await format(formatted), formatted);
+  });
+
   it('indents blocks, keeps one-line blocks on one line, normalises spaces, and is idempotent', async () => {
     const messy = [
       'agent   W{instructions :"x"   stub:"ok"}',

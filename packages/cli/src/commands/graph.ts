@@ -66,6 +66,7 @@ function findStep(body: Statement[], name: string): Extract<Statement, { kind: '
       : s.kind === 'switch' ? [...s.cases.flatMap((c) => c.body), ...(s.default ?? [])]
       : s.kind === 'parallel' ? s.branches
       : s.kind === 'foreach' || s.kind === 'repeat' ? s.body
+      : s.kind === 'approval' ? (s.onTimeout ?? [])
       : [];
     const found = findStep(inner, name);
     if (found) return found;

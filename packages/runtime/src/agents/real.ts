@@ -182,6 +182,9 @@ export function agentsCalledBy(definition: WorkflowDefinition, flow: string): Se
         case 'repeat':
           visit(s.body);
           break;
+        case 'approval':
+          if (s.onTimeout) visit(s.onTimeout);
+          break;
         default:
           break;
       }

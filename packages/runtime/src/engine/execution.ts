@@ -550,6 +550,12 @@ export class Execution {
     }
     const output = makeRecord([['decision', decided.decision], ['by', decided.by ?? null], ['comment', decided.comment ?? null]]);
     frame.scope.set(s.name, makeRecord([['output', output], ['status', 'succeeded']]));
+    if (s.onTimeout) {
+      // the escalation branch: taken when nobody decided in time (branch 0), else the decided arm (-1: the last)
+      const timedOut = decided.decision === 'timeout';
+      this.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: timedOut ? 0 : -1, label: timedOut ? `approval ${s.name} timed out → on timeout` : `approval ${s.name} decided` });
+      if (timedOut) await this.block(s.onTimeout, frame);
+    }
   }
 
   private async wait(s: WaitNode, frame: Frame): Promise<void> {

@@ -5,8 +5,11 @@ export function declaredNames(body: Statement[], into: Set<string> = new Set()):
   for (const s of body) {
     switch (s.kind) {
       case 'step':
+        into.add(s.name);
+        break;
       case 'approval':
         into.add(s.name);
+        if (s.onTimeout) declaredNames(s.onTimeout, into);
         break;
       case 'if':
         s.branches.forEach((b) => declaredNames(b.body, into));
