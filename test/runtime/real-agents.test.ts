@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
-import { createRealAgents, emptyConfig, loadConfig, type BatonConfig, type BatonError } from '../../packages/runtime/src/index.js';
+import { CircuitBreakers, createRealAgents, emptyConfig, loadConfig, type BatonConfig, type BatonError } from '../../packages/runtime/src/index.js';
 import { anthropicAnswer, openAiAnswer, startFakeProvider } from '../fake-provider/fake-provider.js';
 import { compile, run, tempStore } from './helpers.js';
 
@@ -155,6 +155,38 @@ describe('runtime: real agents against a local fake provider (offline)', functio
       assert.ok(!JSON.stringify(events).includes(KEY));
     });
   }
+
+  it('retries a 429 after the Retry-After the provider sent, then a 500, and succeeds on the third call (backoff bounds held)', async () => {
+    fake.script({ status: 429, headers: { 'retry-after': '2' }, body: { error: { message: 'slow down' } } }, { status: 500, body: { error: { message: 'oops' } } }, openAiAnswer('{"summary":"ok","score":1}'));
+    const def = await compile(FLOW.replace('step s: Summarizer { prompt: "Summarize this" }', 'step s: Summarizer { prompt: "Summarize this", retry: 3 backoff 100ms max 5s }'));
+    const agents = createRealAgents({ config: configFor(fake.url), env: { OPENAI_API_KEY: KEY } });
+    const { summary, sleeps, events } = await run(def, 'Summarize', {}, { store: t.store, agents, random: () => 0.5, circuits: new CircuitBreakers() });
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(fake.requests.length, 3);
+    // first wait: at least the 2 s the provider asked; second: full jitter 0.5 × 100 ms × 2
+    assert.deepEqual(sleeps, [2000, 100]);
+    assert.deepEqual(events.filter((e) => e.type === 'step.retrying').map((e) => e.type === 'step.retrying' && e.error.code), ['AGENT_RATE_LIMITED', 'AGENT_UNAVAILABLE']);
+  });
+
+  it('a circuit on a real agent opens after its failures against the provider and then makes no request', async () => {
+    fake.script({ status: 503, body: { error: { message: 'down' } } });
+    const def = await compile(FLOW.replace('instructions: "Summarize."', 'instructions: "Summarize."\n  circuit: 2 failures 1m'));
+    const agents = createRealAgents({ config: configFor(fake.url), env: { OPENAI_API_KEY: KEY } });
+    const breakers = new CircuitBreakers();
+    for (let i = 0; i < 3; i++) await run(def, 'Summarize', {}, { store: t.store, agents, circuits: breakers });
+    assert.equal(fake.requests.length, 2, 'the third run failed fast');
+    assert.equal(breakers.stateOf('Summarizer'), 'open');
+  });
+
+  it('budget tokens stops the run cleanly once real agents used more', async () => {
+    fake.script(openAiAnswer('{"summary":"long","score":2}', { prompt_tokens: 900, completion_tokens: 200 }));
+    const def = await compile(FLOW.replace('flow Summarize {', 'flow Summarize {\n  budget tokens 1000'));
+    const agents = createRealAgents({ config: configFor(fake.url), env: { OPENAI_API_KEY: KEY } });
+    const { summary } = await run(def, 'Summarize', {}, { store: t.store, agents });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error?.code, 'BUDGET_EXCEEDED');
+    assert.match(summary.error!.message, /used 1100 tokens, over its budget of 1000/);
+  });
 
   it('a step timeout aborts the in-flight request (the provider sees the connection close)', async () => {
     fake.script({ ...openAiAnswer('{"summary":"late","score":1}'), delayMs: 3000 });
