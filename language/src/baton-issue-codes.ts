@@ -73,6 +73,8 @@ export const IssueCodes = {
   UnusedStepOutput: 'unused-step-output',
   /** `retry` on a step (or agent) whose agent says `idempotent: false`: a retried call may repeat its effect. */
   RetryNotIdempotent: 'retry-not-idempotent',
+  /** A flow with `trigger schedule` and an input without a default: its scheduled runs cannot start. */
+  ScheduleNeedsInput: 'schedule-needs-input',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -251,6 +251,12 @@ export class BatonValidator {
         }
       }
       if (problem) accept('error', `invalid cron expression "${trigger.value}": ${problem}`, { node: trigger, property: 'value', code: IssueCodes.InvalidCron });
+      // a schedule starts the flow with no inputs: each input needs a default
+      const flow = AstUtils.getContainerOfType(trigger, ast.isFlowDecl);
+      const required = (flow?.members ?? []).filter((m): m is ast.InputDecl => ast.isInputDecl(m) && !m.default).map((m) => m.name);
+      if (required.length > 0) {
+        accept('warning', `a schedule starts ${flow!.name} without inputs, but ${required.map((n) => `\`${n}\``).join(', ')} ${required.length === 1 ? 'has' : 'have'} no default: give ${required.length === 1 ? 'it one' : 'them one'}, or the scheduled runs cannot start`, { node: trigger, code: IssueCodes.ScheduleNeedsInput });
+      }
     } else if (trigger.kind === 'webhook') {
       const p = trigger.value;
       let problem: string | undefined;

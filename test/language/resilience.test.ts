@@ -68,4 +68,20 @@ flow F {
 }`);
     assert.deepEqual(errors, []);
   });
+
+  it('warns when a scheduled flow has an input without a default (its scheduled runs could not start)', async () => {
+    const { errors, warnings } = await check(`
+agent A { stub: "x" }
+flow Nightly {
+  trigger schedule "0 2 * * *"
+  input region: string
+  input day: string = "today"
+  step a: A { prompt: "\${input.region} \${input.day}" }
+}`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      warnings.map((w) => [w.code, w.text, w.message]),
+      [['schedule-needs-input', 'trigger schedule "0 2 * * *"', 'a schedule starts Nightly without inputs, but `region` has no default: give it one, or the scheduled runs cannot start']],
+    );
+  });
 });

@@ -37,6 +37,11 @@ flow Nightly {
   trigger schedule "0 2 * * *"
   step work: Slow { prompt: "nightly" }
 }
+flow NeedsInput {
+  trigger schedule "30 2 * * *"
+  input region: string
+  step work: Slow { prompt: "for \${input.region}" }
+}
 `;
 
 const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
@@ -163,6 +168,17 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.equal(server.scheduler.due(new Date(day.getTime() + 2 * 86_400_000)).length, 1);
     await server.idle();
     assert.deepEqual(store.listRuns({ flow: 'Nightly' }).map((r) => r.status), ['succeeded', 'succeeded']);
+  });
+
+  it('a schedule of a flow with a required input is not started, says why in the log, and the server stays up', async () => {
+    const entry = server.scheduler.entries[1];
+    assert.equal(entry.label.endsWith('NeedsInput'), true);
+    const started = server.scheduler.due(server.scheduler.nextFire(entry)!); // (Nightly's 02:00 is due too)
+    assert.ok(!started.includes(entry), 'not counted as started');
+    await server.idle();
+    assert.ok(logs.some((l) => /schedule .*NeedsInput: not started: .*region/.test(l)), logs.join('\n'));
+    assert.equal(store.listRuns({ flow: 'NeedsInput' }).length, 0);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
   it('a graceful stop interrupts a running run (stored, resumable); the next start resumes it', async () => {

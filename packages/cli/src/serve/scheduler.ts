@@ -22,12 +22,13 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * @param fire starts a run of the entry's flow; its promise settles when the run stops.
+   * @param fire starts a run of the entry's flow; its promise settles when the run stops (undefined: the run
+   *   could not start — the caller said why).
    * @param log one line per fire or skip.
    */
   constructor(
     readonly entries: ScheduleEntry[],
-    private readonly fire: (entry: ScheduleEntry, at: Date) => Promise<unknown>,
+    private readonly fire: (entry: ScheduleEntry, at: Date) => Promise<unknown> | undefined,
     private readonly log: (line: string) => void,
     from: Date,
   ) {
@@ -41,7 +42,8 @@ export class Scheduler {
 
   /**
    * Starts every entry due at `now` (ms precision) and moves it to its next fire time.
-   * @returns the entries started (skipped ones, still running from their previous fire, are not).
+   * @returns the entries started (skipped ones, still running from their previous fire, and ones that could
+   *   not start, are not).
    */
   due(now: Date): ScheduleEntry[] {
     const started: ScheduleEntry[] = [];
@@ -53,7 +55,9 @@ export class Scheduler {
         this.log(`schedule ${entry.label}: skipped the ${at.toISOString()} run — the previous one is still running`);
         continue;
       }
-      const run = this.fire(entry, at).finally(() => this.running.delete(entry));
+      const fired = this.fire(entry, at);
+      if (!fired) continue;
+      const run = fired.finally(() => this.running.delete(entry));
       this.running.set(entry, run);
       started.push(entry);
     }

@@ -110,7 +110,9 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   };
 
   /** Starts a run of `served` in the background; returns its id at once. */
-  const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
+  const start = (served: ServedFlow, raw: Record<string, unknown>, via: string): { runId: string; done: Promise<unknown> } => {
+    // checked here, before anything is stored: a schedule of a flow with a required input fails here, said once
+    const inputs = checked(served.flow, raw);
     const controller = new AbortController();
     let runId: string | undefined;
     // startRun creates the run and emits run.started before its first await: the id is known on return
@@ -124,7 +126,10 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (e.type === 'run.started') runId = e.runId;
       },
     });
-    if (!runId) throw new HttpError(500, 'INTERNAL', 'the run did not start');
+    if (!runId) {
+      done.catch(() => undefined); // its reason is in the error below; never an unhandled rejection
+      throw new HttpError(500, 'INTERNAL', 'the run did not start');
+    }
     options.log(`run ${runId} · ${served.label} started by ${via}`);
     return { runId, done: track(runId, controller, done) };
   };
@@ -145,8 +150,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       try {
         return start(served, {}, `schedule ${entry.cron} (${at.toISOString()})`).done;
       } catch (error) {
-        options.log(`schedule ${entry.label}: ${(error as Error).message}`);
-        return Promise.resolve();
+        options.log(`schedule ${entry.label}: not started: ${(error as Error).message}`);
+        return undefined;
       }
     },
     options.log,
