@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, CLI, tempWorkspace } from './cli-helper.js';
 
@@ -21,6 +21,14 @@ describe('baton serve (the command)', function () {
     const badPort = baton(['serve', '.', '--insecure', '--port', 'eighty'], { cwd: ws.dir });
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /--port eighty: expected a port number/);
+  });
+
+  it('with --agents real, a served flow whose agent has no key stops the server from starting (exit 2), naming the variable', () => {
+    mkdirSync(path.join(ws.dir, 'real'));
+    writeFileSync(path.join(ws.dir, 'real', 'real.flow'), 'agent Writer { model: "openai/gpt-4o-mini" }\nflow Draft {\n  trigger webhook "/draft"\n  step w: Writer\n}\n');
+    const r = baton(['serve', 'real', '--insecure', '--agents', 'real'], { cwd: ws.dir, env: { OPENAI_API_KEY: '' } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /agent Writer \(openai\/gpt-4o-mini\) needs an API key: set the environment variable OPENAI_API_KEY/);
   });
 
   it('serves a signed webhook, then stops gracefully on SIGTERM (exit 0)', async () => {

@@ -5,8 +5,12 @@ export function describe(event: RunEvent): string | undefined {
   switch (event.type) {
     case 'run.started':
       return `run ${event.runId} · ${event.flow}`;
+    case 'run.resumed':
+      return event.redrive ? `run ${event.runId} · ${event.flow} redriven from the step that failed it` : undefined;
     case 'step.finished':
-      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${event.tokens} tokens${event.costUsd !== undefined ? ` · $${event.costUsd.toFixed(4)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+    case 'circuit.changed':
+      return `  ⚡ circuit of ${event.agent} ${event.state}${event.state === 'open' ? ` after ${event.failures} failures in a row${event.until ? `, until ${event.until}` : ''}` : ''}`;
     case 'branch.taken':
       return `  ↳ ${event.label}`;
     case 'approval.requested':

@@ -41,7 +41,10 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const store = openStore(storePath);
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
   try {
-    const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), 'x.flow'));
+    // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
+    const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
+    for (const entry of served) agentsFor(opts.agents, entry.file, { definition: entry.definition, flow: entry.flow.name });
+    const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE));
     const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, agents, log });
     output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
@@ -67,6 +70,9 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     store.close();
   }
 }
+
+/** A file name inside the served folder, for finding the `baton.config.json` nearest it. */
+const CONFIG_PROBE = 'served.flow';
 
 /** The triggers of every flow declared in the folder's files (each compiled with what it imports). */
 export async function planFor(folder: string, timezone: string | undefined, output: Output): Promise<ServePlan> {
