@@ -72,10 +72,11 @@ describe('the manifest\'s run contributions', () => {
     assert.equal(props['baton.store.path'].default, '.baton/runs.db');
   });
 
-  it('offers cancel on running, waiting and interrupted runs and approve / reject inline on a waiting approval', () => {
+  it('offers cancel on running, waiting and interrupted runs, redrive on failed ones, and approve / reject inline on a waiting approval', () => {
     const inline = raw.contributes.menus['view/item/context'].filter((m) => m.group?.startsWith('inline'));
-    assert.deepEqual(inline.map((m) => m.command), ['baton.runs.cancel', 'baton.runs.approve', 'baton.runs.reject']);
+    assert.deepEqual(inline.map((m) => m.command), ['baton.runs.cancel', 'baton.runs.redrive', 'baton.runs.approve', 'baton.runs.reject']);
     assert.match(inline[0].when!, /running\|waiting\|interrupted/);
-    assert.match(inline[1].when!, /viewItem == baton\.entry\.approval\.waiting/);
+    assert.match(inline[1].when!, /baton\\\.run\\\.failed/);
+    assert.match(inline[2].when!, /viewItem == baton\.entry\.approval\.waiting/);
   });
 });

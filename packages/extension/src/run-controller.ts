@@ -174,6 +174,20 @@ export class RunController {
     return this.start(launch, approveArgs(runId, task, approve, by, this.storePath(run?.file)), runId);
   }
 
+  /**
+   * Redrives a failed run (`baton runs redrive <id> --json`): it continues from the step that failed it, streamed
+   * into the model like any run; a run that cannot be redriven (not failed, or compensated) says why.
+   * @returns the outcome when its process exits.
+   */
+  async redrive(runId: string): Promise<RunOutcome | undefined> {
+    const run = this.model.get(runId);
+    const settings = this.settings();
+    const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets));
+    const launch: CliLaunch = { node: process.execPath, cli: this.cliPath(), cwd: this.folder(run?.file), env };
+    this.output.appendLine(`↻ redriving ${run?.flow ?? runId} (${runId}) from the step that failed it`);
+    return this.start(launch, ['runs', 'redrive', runId, '--agents', settings.agentsMode, '--json', '--store', this.storePath(run?.file)], runId);
+  }
+
   /** Cancels a run: SIGINT to its running process (stored `interrupted`), else `baton cancel <id>`. */
   async cancel(runId: string): Promise<void> {
     const live = this.model.processOf(runId);
@@ -223,7 +237,7 @@ export class RunController {
     proc.start();
     return proc.exited.then((exit) => {
       if (exit.problem) {
-        const verb = args[0] === 'approve' ? 'the decision could not be recorded' : 'the run could not start';
+        const verb = args[0] === 'approve' ? 'the decision could not be recorded' : args[1] === 'redrive' ? 'the run could not be redriven' : 'the run could not start';
         const problem = exit.problem;
         if (needsApiKey(problem)) {
           void vscode.window.showErrorMessage(`Baton: ${verb}: ${problem}`, 'Set API Key').then((choice) => (choice ? vscode.commands.executeCommand('baton.setApiKey') : undefined));

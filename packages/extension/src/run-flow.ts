@@ -52,6 +52,10 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
       const runId = runIdOf(arg);
       return runId ? controller.cancel(runId) : undefined;
     }),
+    vscode.commands.registerCommand('baton.runs.redrive', (arg?: RunsViewElement | string) => {
+      const runId = runIdOf(arg);
+      return runId ? controller.redrive(runId) : undefined;
+    }),
     vscode.commands.registerCommand('baton.runs.approve', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, true) : undefined)),
     vscode.commands.registerCommand('baton.runs.reject', (arg?: RunsViewElement) => (arg?.type === 'entry' ? controller.decide(arg.runId, arg.key, false) : undefined)),
     // Resolves to what it did, for callers and tests: 'revealed', or why not.

@@ -179,4 +179,19 @@ describe('Runs from the editor', () => {
       await config.update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
+
+  it('Redrive Failed Run continues a failed run from the step that failed it, in the Runs view', async () => {
+    const failed = await vscode.commands.executeCommand<Outcome>('baton.flow.run', workspaceFile('runs/flaky.flow'));
+    assert.ok(failed?.runId);
+    assert.equal(api.runs.get(failed.runId)!.status, 'failed');
+    const outcome = await vscode.commands.executeCommand<Outcome>('baton.runs.redrive', { type: 'run', runId: failed.runId });
+    assert.ok(outcome);
+    assert.equal(outcome.exitCode, 0);
+    const run = api.runs.get(failed.runId)!;
+    assert.equal(run.status, 'succeeded');
+    assert.deepEqual(run.entries!.filter((e) => e.key === 'load').at(-1)!.status, 'succeeded');
+    const again = await vscode.commands.executeCommand<Outcome>('baton.runs.redrive', { type: 'run', runId: failed.runId });
+    assert.equal(again?.exitCode, 2);
+    assert.match(again?.problem ?? '', /succeeded; only a failed run can be redriven/);
+  });
 });
