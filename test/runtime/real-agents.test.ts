@@ -333,6 +333,14 @@ flow Count {
     });
   }
 
+  it('http: an error page echoing the secret header never puts it in the step error', async () => {
+    fake.script((request) => ({ status: 401, body: { error: `bad token ${String(request.headers.authorization)}` } }));
+    const { events } = await runWith('Lookup', { endpoints: { crm: { url: `${fake.url}/agent`, headersFromEnv: { authorization: 'CRM_TOKEN' } } } }, { CRM_TOKEN: 'Bearer crm-secret-123' });
+    assert.equal(errorOf(events)?.code, 'AGENT_AUTH_FAILED');
+    assert.match(errorOf(events)!.message, /bad token \[redacted\]/);
+    assert.ok(!JSON.stringify(events).includes('crm-secret-123'));
+  });
+
   it('http: a header variable that is not set stops the run before it starts, naming it', async () => {
     const def = await compile(FLOWS);
     const agents = createRealAgents({ config: { ...emptyConfig(), endpoints: { crm: { url: `${fake.url}/agent`, headersFromEnv: { authorization: 'CRM_TOKEN' } } } }, env: {} });

@@ -41,7 +41,13 @@ export async function callHttpAgent(name: string, endpoint: EndpointConfig, requ
   if (!response.ok) {
     const status = response.status;
     const code = status === 401 || status === 403 ? 'AGENT_AUTH_FAILED' : status === 408 ? 'AGENT_REQUEST_TIMEOUT' : status === 429 ? 'AGENT_RATE_LIMITED' : status >= 500 ? 'AGENT_UNAVAILABLE' : 'AGENT_REQUEST_REJECTED';
-    const failure = new BatonError(code, `${who} answered HTTP ${status}${text.trim() ? `: ${text.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
+    // the endpoint's answer, without any secret header value it may echo (never into events or the store)
+    let detail = text.trim().replace(/\s+/g, ' ').slice(0, 200);
+    for (const variable of Object.values(endpoint.headersFromEnv ?? {})) {
+      const secret = env[variable];
+      if (secret && secret.length >= 4) detail = detail.split(secret).join('[redacted]');
+    }
+    const failure = new BatonError(code, `${who} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
     const retryAfter = response.headers.get('retry-after');
     if (retryAfter) (failure as BatonError & { retryAfter?: string }).retryAfter = retryAfter;
     throw failure;
