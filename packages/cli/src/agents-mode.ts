@@ -21,14 +21,14 @@ export function parseAgentsMode(value: string): AgentsMode {
 
 /**
  * The agents a run uses. `stub`: undefined (the runtime's stub agents). `real`: the nearest
- * `baton.config.json` at or above the flow file's folder (none: the providers' defaults), and every agent the
- * flow can call resolved before the run starts; with `record`, every real call is also written to that
+ * `baton.config.json` at or above the flow file's folder (none: the providers' defaults), read once, and every
+ * agent the `checks`' flows can call resolved before anything starts; with `record`, every real call is also written to that
  * cassette. `replay:<file>`: the cassette's answers.
  * @throws UsageError (exit 2, the run does not start) for a malformed config (its path and field), an unknown
  *   provider, a missing API key (which variable to set), a missing endpoint/command entry, an unreadable
  *   cassette, or `record` without `real`.
  */
-export function agentsFor(mode: AgentsMode | undefined, file: string | undefined, check?: { definition: WorkflowDefinition; flow: string }, record?: string): AgentCaller | undefined {
+export function agentsFor(mode: AgentsMode | undefined, file: string | undefined, checks: { definition: WorkflowDefinition; flow: string }[] = [], record?: string): AgentCaller | undefined {
   if (record !== undefined && mode !== 'real') throw new UsageError('--record records real agent calls: use it with --agents real');
   try {
     if (mode?.startsWith('replay:')) {
@@ -38,7 +38,7 @@ export function agentsFor(mode: AgentsMode | undefined, file: string | undefined
     if (mode !== 'real') return undefined;
     const configFile = findConfig(file ? path.dirname(path.resolve(file)) : process.cwd());
     const agents = createRealAgents({ config: configFile ? loadConfig(configFile) : emptyConfig() });
-    if (check) agents.preflight(check.definition, check.flow);
+    for (const check of checks) agents.preflight(check.definition, check.flow);
     return record !== undefined ? createRecordingAgents(agents, path.resolve(record)) : agents;
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(error.message);

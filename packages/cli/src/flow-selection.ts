@@ -1,4 +1,4 @@
-import type { FlowDef, Statement, WorkflowDefinition } from '@baton/protocol';
+import { forEachStatement, type FlowDef, type Statement, type WorkflowDefinition } from '@baton/protocol';
 import { UsageError } from './errors.js';
 import { displayPath } from './output/terminal.js';
 
@@ -33,31 +33,7 @@ export function pickFlow(definition: WorkflowDefinition, entryFile: string, name
 
 /** Adds the names of the flows called as sub-flows anywhere in `body` to `into`. */
 export function collectSubflowCalls(body: Statement[], into: Set<string>): void {
-  for (const s of body) {
-    switch (s.kind) {
-      case 'step':
-        if (s.target.kind === 'flow') into.add(s.target.name);
-        break;
-      case 'if':
-        s.branches.forEach((b) => collectSubflowCalls(b.body, into));
-        if (s.else) collectSubflowCalls(s.else, into);
-        break;
-      case 'switch':
-        s.cases.forEach((c) => collectSubflowCalls(c.body, into));
-        if (s.default) collectSubflowCalls(s.default, into);
-        break;
-      case 'parallel':
-        collectSubflowCalls(s.branches, into);
-        break;
-      case 'foreach':
-      case 'repeat':
-        collectSubflowCalls(s.body, into);
-        break;
-      case 'approval':
-        if (s.onTimeout) collectSubflowCalls(s.onTimeout, into);
-        break;
-      default:
-        break;
-    }
-  }
+  forEachStatement(body, (s) => {
+    if (s.kind === 'step' && s.target.kind === 'flow') into.add(s.target.name);
+  });
 }

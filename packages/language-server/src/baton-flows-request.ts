@@ -7,6 +7,7 @@ import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
 import {
   FlowsRequest,
   describeType,
+  forEachStatement,
   type FlowInfo,
   type FlowNodeInfo,
   type JsonValue,
@@ -73,31 +74,7 @@ export function flowInfos(definition: WorkflowDefinition, entryFile: string): Fl
 }
 
 function collectNodes(statements: Statement[], into: FlowNodeInfo[]): void {
-  for (const s of statements) {
-    into.push({ id: s.id, kind: s.kind, uri: fileUri(s.range.file), range: lspRange(s.range) });
-    switch (s.kind) {
-      case 'if':
-        for (const b of s.branches) collectNodes(b.body, into);
-        if (s.else) collectNodes(s.else, into);
-        break;
-      case 'switch':
-        for (const c of s.cases) collectNodes(c.body, into);
-        if (s.default) collectNodes(s.default, into);
-        break;
-      case 'parallel':
-        collectNodes(s.branches, into);
-        break;
-      case 'foreach':
-      case 'repeat':
-        collectNodes(s.body, into);
-        break;
-      case 'approval':
-        if (s.onTimeout) collectNodes(s.onTimeout, into);
-        break;
-      default:
-        break;
-    }
-  }
+  forEachStatement(statements, (s) => into.push({ id: s.id, kind: s.kind, uri: fileUri(s.range.file), range: lspRange(s.range) }));
 }
 
 function lspRange(range: SourceRange): LspRange {

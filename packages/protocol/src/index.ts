@@ -9,3 +9,4 @@ export * from './lsp-tests.js';
 export * from './lsp-graph.js';
 export * from './graph-panel.js';
 export * from './server-launch.js';
+export * from './ir-walk.js';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Statement, WorkflowDefinition } from '@baton/protocol';
+import { forEachStatement, type Statement, type WorkflowDefinition } from '@baton/protocol';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
 import { loadDefinition, pickFlow, renderGraph } from '../backend.js';
@@ -59,17 +59,9 @@ function expandIds(definition: WorkflowDefinition, flowName: string, paths: stri
 
 /** The step named `name` anywhere in `body` (inside branches and loops too). */
 function findStep(body: Statement[], name: string): Extract<Statement, { kind: 'step' }> | undefined {
-  for (const s of body) {
-    if (s.kind === 'step' && s.name === name) return s;
-    const inner =
-      s.kind === 'if' ? [...s.branches.flatMap((b) => b.body), ...(s.else ?? [])]
-      : s.kind === 'switch' ? [...s.cases.flatMap((c) => c.body), ...(s.default ?? [])]
-      : s.kind === 'parallel' ? s.branches
-      : s.kind === 'foreach' || s.kind === 'repeat' ? s.body
-      : s.kind === 'approval' ? (s.onTimeout ?? [])
-      : [];
-    const found = findStep(inner, name);
-    if (found) return found;
-  }
-  return undefined;
+  let found: Extract<Statement, { kind: 'step' }> | undefined;
+  forEachStatement(body, (s) => {
+    if (!found && s.kind === 'step' && s.name === name) found = s;
+  });
+  return found;
 }

@@ -28,7 +28,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
   const inputs = collectInputs(flow, opts.input, opts.inputs);
-  const agents = agentsFor(opts.agents, entryFile, { definition, flow: flow.name }, opts.record);
+  const agents = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });

@@ -109,10 +109,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     return settled;
   };
 
-  /** Starts a run of `served` in the background; returns its id at once. */
-  const start = (served: ServedFlow, raw: Record<string, unknown>, via: string): { runId: string; done: Promise<unknown> } => {
-    // checked here, before anything is stored: a schedule of a flow with a required input fails here, said once
-    const inputs = checked(served.flow, raw);
+  /** Starts a run of `served` with inputs its caller checked (`checked`); returns its id at once. */
+  const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
     const controller = new AbortController();
     let runId: string | undefined;
     // startRun creates the run and emits run.started before its first await: the id is known on return
@@ -148,7 +146,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     (entry, at) => {
       const served = plan.schedules.find((s) => s === entry)!.served;
       try {
-        return start(served, {}, `schedule ${entry.cron} (${at.toISOString()})`).done;
+        // a schedule gives no inputs: a flow with a required one cannot start (the checker warns about it)
+        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`).done;
       } catch (error) {
         options.log(`schedule ${entry.label}: not started: ${(error as Error).message}`);
         return undefined;

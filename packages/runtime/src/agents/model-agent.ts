@@ -96,7 +96,7 @@ async function complete(target: ModelTarget, agent: AgentDef, prompt: string, sc
 }
 
 async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
-  const client = new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 });
+  const client = clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Answer with only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
   const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
@@ -119,7 +119,7 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
 }
 
 async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
-  const client = new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 });
+  const client = clientFor(target, () => new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
   const body: Anthropic.MessageCreateParamsNonStreaming = {
     model: target.model,
     max_tokens: agent.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -146,6 +146,17 @@ async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: s
   }
   const text = textOf(content);
   return { answer: text, raw: text, tokens, usage: split };
+}
+
+/** One SDK client per resolved target (targets are resolved once per agent and run), not one per call. */
+const clients = new WeakMap<ModelTarget, OpenAI | Anthropic>();
+function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
+  let client = clients.get(target) as C | undefined;
+  if (!client) {
+    client = create();
+    clients.set(target, client);
+  }
+  return client;
 }
 
 function textOf(content: Anthropic.ContentBlock[]): string {

@@ -1,4 +1,4 @@
-import type { AgentDef, Statement, WorkflowDefinition } from '@baton/protocol';
+import { forEachStatement, type AgentDef, type WorkflowDefinition } from '@baton/protocol';
 import type { BatonConfig, CommandConfig, EndpointConfig } from '../config/baton-config.js';
 import { BatonError } from '../errors.js';
 import type { AgentCaller, AgentRequest, AgentResponse } from './agent.js';
@@ -156,39 +156,12 @@ export function agentsCalledBy(definition: WorkflowDefinition, flow: string): Se
   const visitFlow = (name: string): void => {
     if (seen.has(name)) return;
     seen.add(name);
-    const def = definition.flows[name];
-    if (def) visit(def.body);
-  };
-  const visit = (statements: Statement[]): void => {
-    for (const s of statements) {
-      switch (s.kind) {
-        case 'step':
-          if (s.target.kind === 'agent') agents.add(s.target.name);
-          else visitFlow(s.target.name);
-          if (s.compensate) agents.add(s.compensate.agent);
-          break;
-        case 'if':
-          for (const b of s.branches) visit(b.body);
-          if (s.else) visit(s.else);
-          break;
-        case 'switch':
-          for (const c of s.cases) visit(c.body);
-          if (s.default) visit(s.default);
-          break;
-        case 'parallel':
-          visit(s.branches);
-          break;
-        case 'foreach':
-        case 'repeat':
-          visit(s.body);
-          break;
-        case 'approval':
-          if (s.onTimeout) visit(s.onTimeout);
-          break;
-        default:
-          break;
-      }
-    }
+    forEachStatement(definition.flows[name]?.body ?? [], (s) => {
+      if (s.kind !== 'step') return;
+      if (s.target.kind === 'agent') agents.add(s.target.name);
+      else visitFlow(s.target.name);
+      if (s.compensate) agents.add(s.compensate.agent);
+    });
   };
   visitFlow(flow);
   return agents;

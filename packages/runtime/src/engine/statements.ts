@@ -1,35 +1,10 @@
-import { exprToText, type IfNode, type Statement, type SwitchNode } from '@baton/protocol';
+import { exprToText, forEachStatement, type IfNode, type Statement, type SwitchNode } from '@baton/protocol';
 
 /** Names of the steps and approvals declared anywhere in `body` (nested blocks included). */
 export function declaredNames(body: Statement[], into: Set<string> = new Set()): Set<string> {
-  for (const s of body) {
-    switch (s.kind) {
-      case 'step':
-        into.add(s.name);
-        break;
-      case 'approval':
-        into.add(s.name);
-        if (s.onTimeout) declaredNames(s.onTimeout, into);
-        break;
-      case 'if':
-        s.branches.forEach((b) => declaredNames(b.body, into));
-        if (s.else) declaredNames(s.else, into);
-        break;
-      case 'switch':
-        s.cases.forEach((c) => declaredNames(c.body, into));
-        if (s.default) declaredNames(s.default, into);
-        break;
-      case 'parallel':
-        declaredNames(s.branches, into);
-        break;
-      case 'foreach':
-      case 'repeat':
-        declaredNames(s.body, into);
-        break;
-      default:
-        break;
-    }
-  }
+  forEachStatement(body, (s) => {
+    if (s.kind === 'step' || s.kind === 'approval') into.add(s.name);
+  });
   return into;
 }
 

@@ -1,0 +1,33 @@
+import type { Statement } from './ir.js';
+
+/**
+ * The statement lists nested directly in `s`, in source order: an `if`'s branch bodies then its `else`, a
+ * `switch`'s case bodies then its `default`, a `parallel`'s branches (one list; each branch is a statement),
+ * a `foreach`/`repeat` body, an approval's `on timeout` block. Empty for every other statement.
+ * The one place that knows where statements nest: every walk over a statement tree goes through it.
+ */
+export function nestedBodies(s: Statement): Statement[][] {
+  switch (s.kind) {
+    case 'if':
+      return [...s.branches.map((b) => b.body), ...(s.else ? [s.else] : [])];
+    case 'switch':
+      return [...s.cases.map((c) => c.body), ...(s.default ? [s.default] : [])];
+    case 'parallel':
+      return [s.branches];
+    case 'foreach':
+    case 'repeat':
+      return [s.body];
+    case 'approval':
+      return s.onTimeout ? [s.onTimeout] : [];
+    default:
+      return [];
+  }
+}
+
+/** Calls `visit` on every statement of `body` and, depth first in source order, on the statements nested in it. */
+export function forEachStatement(body: Statement[], visit: (s: Statement) => void): void {
+  for (const s of body) {
+    visit(s);
+    for (const nested of nestedBodies(s)) forEachStatement(nested, visit);
+  }
+}
