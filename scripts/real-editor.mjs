@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
+import { debianPackages, installPackages, missingPackages } from './system-deps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const toolsSpec = path.join(root, 'scripts', 'real-editor');
@@ -39,41 +40,15 @@ const workbenchNoise = /^(Resolving connection token|Resolved connection token|C
 
 const log = (text) => process.stdout.write(`[real-editor] ${text}\n`);
 
-/** Debian packages the suite needs: the browser, a header code-server's Kerberos addon builds against, ripgrep. */
-const debianPackages = ['chromium', 'libkrb5-dev', 'ripgrep'];
-
 /**
- * Installs the missing Debian packages with apt-get when this process may (root, or passwordless sudo), so `npm test`
- * works on a fresh machine; otherwise fails with the command to run.
+ * The Debian packages (the same list `npm test` installs first, scripts/system-deps.mjs): installs what is missing
+ * when this script is run on its own (`npm run test:editor`), or fails with the command to run.
  */
 function ensureDebianPackages() {
-  const installed = (pkg) => {
-    try {
-      execFileSync('dpkg', ['-s', pkg], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let hasDpkg = true;
   try {
-    execFileSync('dpkg', ['--version'], { stdio: 'ignore' });
-  } catch {
-    hasDpkg = false;
-  }
-  if (!hasDpkg) return; // not Debian: rely on the binaries being on their usual paths (checked by the caller)
-  const missing = debianPackages.filter((p) => !installed(p));
-  if (missing.length === 0) return;
-  const isRoot = process.getuid?.() === 0;
-  const prefix = isRoot ? [] : ['sudo', '-n'];
-  log(`apt-get install ${missing.join(' ')} (needed once by the real-editor suite)…`);
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const run = (args) => execFileSync(prefix[0] ?? args[0], prefix.length ? [...prefix.slice(1), ...args] : args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env });
-    run(['apt-get', 'update', '-qq']);
-    run(['apt-get', 'install', '-y', '-qq', ...missing]);
-  } catch {
-    throw new ToolsError(`could not install ${missing.join(', ')}: run \`sudo apt-get install -y ${debianPackages.join(' ')}\` and try again`);
+    installPackages(missingPackages(), log);
+  } catch (error) {
+    throw new ToolsError(error.message);
   }
 }
 
