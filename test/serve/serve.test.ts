@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RunStore, type AgentCaller } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
+import { firstMalformedUtf8, startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
+import fc from 'fast-check';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
 
 const SECRET = 'whsec-test-1';
@@ -45,7 +47,7 @@ flow NeedsInput {
 `;
 
 const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+const sign = (body: string | Buffer) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
 describe('baton serve: webhooks, events, schedules, the runs API', function () {
   this.timeout(30_000);
@@ -109,6 +111,100 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
       [422, 'INPUT_INVALID'],
     ]);
     assert.equal(store.listRuns().length, 0);
+  });
+
+  /**
+   * Writes `head` then each chunk (each after the previous one was flushed) on a raw socket and reads until the
+   * server closes it; resolves with what was read and how it closed (`reset` for ECONNRESET).
+   */
+  const raw = (head: string, chunks: Buffer[]): Promise<{ text: string; reset: boolean }> =>
+    new Promise((resolve, reject) => {
+      const { port } = new URL(server.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let text = '';
+      let reset = false;
+      socket.on('data', (d) => (text += d.toString('latin1')));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNRESET' || error.code === 'EPIPE') reset = true;
+        else reject(error);
+      });
+      socket.on('close', () => resolve({ text, reset }));
+      socket.on('connect', async () => {
+        const write = (data: string | Buffer) => new Promise<void>((done) => (socket.writable ? socket.write(data, () => done()) : done()));
+        await write(head);
+        for (const chunk of chunks) await write(chunk);
+      });
+    });
+  const answerOf = (text: string) => ({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } } });
+
+  it('a signed chunked body over --max-body gets 413 with the JSON error (not a reset), the connection closes, nothing starts', async () => {
+    const body = JSON.stringify({ name: 'x'.repeat(4000) });
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < body.length; i += 500) {
+      const part = body.slice(i, i + 500);
+      chunks.push(Buffer.from(`${part.length.toString(16)}\r\n${part}\r\n`));
+    }
+    chunks.push(Buffer.from('0\r\n\r\n'));
+    const head = `POST /welcome HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Baton-Signature: ${sign(body)}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const { text, reset } = await raw(head, chunks);
+    assert.equal(reset, false, `reset; read: ${JSON.stringify(text)}`);
+    const answer = answerOf(text);
+    assert.equal(answer.status, 413, text);
+    assert.equal(answer.body.error.code, 'BODY_TOO_LARGE');
+    assert.match(text, /\r\nConnection: close\r\n/i);
+    assert.equal(store.listRuns().length, 0);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200, 'the server is still up');
+  });
+
+  it('a body that is not valid UTF-8 is refused (400 BODY_NOT_UTF8, naming the byte), signed or not, on webhooks, events and the runs API — nothing is started or stored', async () => {
+    const bodies = [
+      Buffer.concat([Buffer.from('{"name":"Ann'), Buffer.from([0xff]), Buffer.from('"}')]), // a byte UTF-8 never uses
+      Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]), // overlong "/"
+      Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), // a UTF-16 surrogate
+      Buffer.concat([Buffer.from('{"name":"é'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]), // a truncated sequence
+    ];
+    const offsets = [12, 9, 9, 11];
+    for (const [i, body] of bodies.entries()) {
+      const res = await fetch(`${server.url}/welcome`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': sign(body) }, body });
+      const answer = (await res.json()) as { error: { code: string; message: string } };
+      assert.deepEqual([res.status, answer.error.code], [400, 'BODY_NOT_UTF8'], body.toString('hex'));
+      assert.match(answer.error.message, new RegExp(`at byte ${offsets[i]}\\)`));
+    }
+    const event = await fetch(`${server.url}/events/invoice.paid`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': sign(bodies[0]) }, body: bodies[0] });
+    assert.equal(event.status, 400);
+    const waiting = (await (await post('/wait', '{}', { 'x-baton-signature': sign('{}') })).json()) as { runId: string };
+    await server.idle();
+    const signal = await api(`/runs/${waiting.runId}/events/shipment.arrived`, { method: 'POST', body: bodies[1] });
+    assert.equal(signal.status, 400);
+    await server.idle();
+    assert.deepEqual(
+      store.listRuns().map((r) => [r.flow, r.status]),
+      [['Waiter', 'waiting']],
+    );
+    assert.equal(store.getEvents(waiting.runId).some((e) => e.type === 'event.received'), false);
+  });
+
+  it('firstMalformedUtf8 agrees with a fatal TextDecoder: the offset of the first malformed sequence, the prefix before it decodes', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const valid = (b: Uint8Array) => {
+      try {
+        decoder.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // bytes around UTF-8's boundaries (lead bytes, continuation bytes, ASCII) and well-formed text
+    const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0x9f, 0xa0, 0x8f, 0x90));
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 12 }), fc.array(byte, { maxLength: 12 }).map((a) => Uint8Array.from(a)), fc.string({ unit: 'binary', maxLength: 8 }).map((t) => new TextEncoder().encode(t)));
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const at = firstMalformedUtf8(b);
+        assert.equal(at === b.length, valid(b));
+        assert.ok(valid(b.subarray(0, at)));
+      }),
+      { numRuns: 3000, seed: 10_18 },
+    );
   });
 
   it('an Idempotency-Key starts one run: the same key answers that run again (200, duplicate)', async () => {

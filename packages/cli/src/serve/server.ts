@@ -160,8 +160,13 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const known = error instanceof HttpError ? error : toHttpError(error);
-      if (!res.headersSent) send(res, known.status, { error: { code: known.code, message: known.message } });
-      else res.destroy();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // a request whose body was not read to its end (too large) is answered, then its connection closed
+      if (!req.complete) closeAfterAnswer(req, res);
+      send(res, known.status, { error: { code: known.code, message: known.message } });
     });
   });
   server.requestTimeout = 30_000;
@@ -347,38 +352,113 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The raw body, at most `limit` bytes (413 beyond; the declared Content-Length is checked first). */
+/** How long a connection whose request body was refused unread keeps being drained after the answer, ms. */
+const LINGER_MS = 2_000;
+
+/**
+ * Closes the connection of a request whose body was not read to its end, after its answer is written: the
+ * answer says `Connection: close`, the rest of the body is read and dropped (so the peer reads the answer
+ * instead of a reset — closing a socket with unread input sends RST, which can discard the answer at the peer),
+ * and the socket is destroyed when the body ends or after {@link LINGER_MS} (an endless body cannot hold it).
+ */
+function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.setHeader('connection', 'close');
+  req.removeAllListeners('data');
+  req.resume();
+  res.once('finish', () => {
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+/**
+ * The raw body, at most `limit` bytes: beyond it, 413 `BODY_TOO_LARGE` (a declared Content-Length is checked
+ * before reading; a chunked body is counted as it arrives). What is left of a refused body is not read: the
+ * caller's answer closes the connection ({@link closeAfterAnswer}).
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
     return Promise.reject(new HttpError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
+        req.off('data', onData);
         reject(new HttpError(413, 'BODY_TOO_LARGE', `the body is over the ${limit}-byte limit`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', (error) => reject(new HttpError(400, 'BAD_REQUEST', error.message)));
   });
 }
 
+/** Decodes UTF-8 and throws at the first malformed sequence (overlong forms, surrogates, truncations included). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as JSON: 415 `UNSUPPORTED_MEDIA_TYPE` unless the content type is JSON, 400 `BODY_NOT_UTF8` (naming
+ * the byte offset of the first malformed sequence) when it is not valid UTF-8 — never decoded with U+FFFD
+ * replacements — and 400 `BAD_JSON` when it does not parse.
+ */
 function parseJson(raw: Buffer, req: http.IncomingMessage): unknown {
   const type = header(req, 'content-type') ?? '';
   if (raw.length > 0 && !/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send JSON (Content-Type: application/json), not ${type || 'no content type'}`);
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    text = utf8.decode(raw);
+  } catch {
+    throw new HttpError(400, 'BODY_NOT_UTF8', `the body is not valid UTF-8 (a malformed byte sequence at byte ${firstMalformedUtf8(raw)}); send JSON encoded as UTF-8`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new HttpError(400, 'BAD_JSON', `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The offset (bytes) of the first malformed UTF-8 sequence in `bytes` (its length when there is none), by the
+ * well-formed byte sequences of the Unicode Standard, table 3-7: no overlong forms, no surrogates, nothing above
+ * U+10FFFF, no truncated sequence.
+ */
+export function firstMalformedUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // [length, allowed range of the second byte] by the lead byte (table 3-7)
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) n = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      n = 3;
+      if (b === 0xe0) lo = 0xa0;
+      else if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 4;
+      if (b === 0xf0) lo = 0x90;
+      else if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n > bytes.length) return i;
+    if (bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
+    for (let k = 2; k < n; k++) if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
+    i += n;
+  }
+  return i;
 }
 
 /** `X-Baton-Signature: sha256=<hex>` must be the HMAC-SHA256 of the raw body with the secret (constant-time compare). */
