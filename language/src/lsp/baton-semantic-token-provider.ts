@@ -1,6 +1,6 @@
-import type { AstNode } from 'langium';
-import { AbstractSemanticTokenProvider, type SemanticTokenAcceptor } from 'langium/lsp';
-import { SemanticTokenModifiers, SemanticTokenTypes } from 'vscode-languageserver';
+import type { AstNode, LangiumDocument } from 'langium';
+import { AbstractSemanticTokenProvider, SemanticTokensBuilder, type SemanticTokenAcceptor } from 'langium/lsp';
+import { CancellationToken, SemanticTokenModifiers, SemanticTokenTypes, type Range, type SemanticTokens, type SemanticTokensDeltaParams, type SemanticTokensParams, type SemanticTokensRangeParams } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 
 /**
@@ -8,8 +8,41 @@ import * as ast from '../generated/ast.js';
  * as functions, steps and approvals as variables (`declaration` where declared), `let` values and loop
  * variables as variables, inputs and outputs as parameters/properties, built-in calls as functions,
  * types as types, durations as numbers.
+ *
+ * Each request has its own state. Langium's provider keeps the request's document, range and token builder
+ * on the provider (`currentDocument`, `currentRange`, `currentTokensBuilder`, one builder per document) and
+ * yields to the event loop while it walks the tree, so two requests in flight (a client asking for the full
+ * tokens and a range, as Neovim does while typing) wrote into each other's builders: two full requests on a
+ * 5,000-step file answered ~30,000 tokens instead of 15,004, a full request overlapping a range request a
+ * few hundred, and the editor reported "Invalid Semantic Tokens Data". Here every request runs Langium's walk
+ * and token encoding on its own view of the provider (`Object.create(this)`, holding that request's
+ * document, range and a fresh builder), so nothing is shared between requests. Delta requests are answered
+ * with full tokens (LSP allows it; delta is not advertised).
  */
 export class BatonSemanticTokenProvider extends AbstractSemanticTokenProvider {
+  override semanticHighlight(document: LangiumDocument, _params: SemanticTokensParams, cancelToken = CancellationToken.None): Promise<SemanticTokens> {
+    return this.highlightRequest(document, undefined, cancelToken);
+  }
+
+  override semanticHighlightRange(document: LangiumDocument, params: SemanticTokensRangeParams, cancelToken = CancellationToken.None): Promise<SemanticTokens> {
+    return this.highlightRequest(document, params.range, cancelToken);
+  }
+
+  override semanticHighlightDelta(document: LangiumDocument, _params: SemanticTokensDeltaParams, cancelToken = CancellationToken.None): Promise<SemanticTokens> {
+    return this.highlightRequest(document, undefined, cancelToken);
+  }
+
+  /** One request: the tokens of `document` (within `range` when given), computed on request-local state. */
+  private async highlightRequest(document: LangiumDocument, range: Range | undefined, cancelToken: CancellationToken): Promise<SemanticTokens> {
+    const builder = new SemanticTokensBuilder();
+    const request = Object.create(this) as this;
+    request.currentDocument = document;
+    request.currentRange = range;
+    request.currentTokensBuilder = builder;
+    await request.computeHighlighting(document, request.createAcceptor(), cancelToken);
+    return builder.build();
+  }
+
   protected highlightElement(node: AstNode, acceptor: SemanticTokenAcceptor): void {
     const declaration = [SemanticTokenModifiers.declaration];
     if (ast.isAgentDecl(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.class, modifier: declaration });
@@ -33,3 +66,4 @@ export class BatonSemanticTokenProvider extends AbstractSemanticTokenProvider {
     else if (ast.isCompensateProperty(node)) acceptor({ node, property: 'agent', type: SemanticTokenTypes.class });
   }
 }
+

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { setInterruptionPeriod } from 'langium';
+import { CancellationTokenSource } from 'vscode-languageserver';
+import { generateFlow } from '../../../bench/generate-flow.mjs';
 import { checkText, services } from '../helpers.js';
 
 describe('language server: semantic tokens', () => {
@@ -32,5 +35,31 @@ describe('language server: semantic tokens', () => {
       'len:function',
       'a:variable',
     ]);
+  });
+});
+
+describe('language server: semantic tokens under concurrent requests', () => {
+  // Langium yields to the event loop every 10 ms while it walks the tree; 0 makes it yield at every node,
+  // so requests in flight interleave on any file, as they do on a large one in an editor.
+  before(() => setInterruptionPeriod(0));
+  after(() => setInterruptionPeriod(10));
+
+  it('answers each of two full requests and a range request in flight at once exactly as it answers them one at a time', async () => {
+    const { document } = await checkText(generateFlow(60));
+    const provider = services.Baton.lsp.SemanticTokenProvider!;
+    const textDocument = { uri: document.uri.toString() };
+    const range = { start: { line: 80, character: 0 }, end: { line: 120, character: 0 } };
+    const token = () => new CancellationTokenSource().token;
+    const full = await provider.semanticHighlight(document, { textDocument }, token());
+    const ranged = await provider.semanticHighlightRange(document, { textDocument, range }, token());
+    assert.ok(full.data.length / 5 > 180 && ranged.data.length / 5 > 10 && ranged.data.length < full.data.length, `a real workload: ${full.data.length / 5} and ${ranged.data.length / 5} tokens`);
+    const [a, b, c] = await Promise.all([
+      provider.semanticHighlight(document, { textDocument }, token()),
+      provider.semanticHighlight(document, { textDocument }, token()),
+      provider.semanticHighlightRange(document, { textDocument, range }, token()),
+    ]);
+    assert.deepEqual(a.data, full.data);
+    assert.deepEqual(b.data, full.data);
+    assert.deepEqual(c.data, ranged.data);
   });
 });
