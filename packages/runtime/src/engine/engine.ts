@@ -116,6 +116,11 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
  *   or was cancelled).
  */
 export async function resumeRun(runId: string, options: RunOptions): Promise<RunSummary> {
+  return (await resumeRunDetailed(runId, options)).summary;
+}
+
+/** {@link resumeRun}, also returning the execution's final scope (used by the test runner). */
+export async function resumeRunDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult }> {
   const run = options.store.getRun(runId);
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
@@ -131,7 +136,7 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<Run
   options.onEvent?.(resumed);
   const result = await execution.run(run.flow, run.inputs, outputs);
   options.store.flush();
-  return summarize(run.id, run.flow, result, started);
+  return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
 /**

@@ -6,7 +6,7 @@ import { createStubAgents } from '../agents/stub.js';
 import { toRunError } from '../errors.js';
 import { evaluate, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord, truthy } from '../expr/values.js';
-import { startRunDetailed, type RunSummary } from '../engine/engine.js';
+import { resumeRunDetailed, startRunDetailed, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { skippedView } from '../engine/scope.js';
 import { RunStore } from '../store/run-store.js';
 
@@ -44,9 +44,13 @@ export interface FailedExpectation {
 
 /**
  * Runs `test` blocks offline: each runs its flow with stub agents (the test's `stub` lines override the
- * agents' own), without real delays (retry backoff and timers are instant), and evaluates `expect` over
- * the finished run: every step of the flow by name (one that did not run reads as status `skipped`),
- * `output`, `input` and `status` (the run's final state).
+ * agents' own), on a virtual clock that starts at the real time and moves only when the run waits: retry
+ * backoff and short timers (up to 5 s) advance it instead of sleeping, and when the run stops waiting for a
+ * long timer (`wait 2d`), the clock moves to the earliest timer's due time and the stored run is resumed —
+ * the same durable path `baton resume` takes — until it no longer waits for a timer (at most
+ * {@link MAX_TIMER_RESUMES} times). Approvals and events are not timers: a run that waits for one ends the
+ * test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
+ * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  */
 export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStore; onResult?: (r: TestResult) => void } = {}): Promise<TestResult[]> {
@@ -64,6 +68,9 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
   return results;
 }
 
+/** How many times a test's run is resumed for its long timers before the test fails (a loop of waits that never ends). */
+export const MAX_TIMER_RESUMES = 1000;
+
 async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStore): Promise<TestResult> {
   const started = Date.now();
   const base = { name: test.name, flow: test.flow, range: test.range };
@@ -72,15 +79,29 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
   try {
     // a test naming a cassette replays its real agents' recorded answers (offline); others use stubs
     const agents = test.cassette ? createReplayAgents(readCassette(test.cassette), test.cassette, test.stubs) : createStubAgents(test.stubs);
-    const { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, {
+    let clock = Date.now();
+    const options: RunOptions = {
       store,
       agents,
       // each test its own breakers: a recorded failure streak must not open a circuit for the next test
       circuits: new CircuitBreakers(),
-      sleep: async () => undefined,
-      shortWaitMs: 0,
+      now: () => new Date(clock),
+      // backoff and short timers take no time: the virtual clock moves instead
+      sleep: async (ms) => {
+        clock += ms;
+      },
       random: () => 0.5,
-    });
+    };
+    let { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, options);
+    for (let resumes = 0; s.status === 'waiting'; resumes++) {
+      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : []));
+      if (due.length === 0) break;
+      if (resumes === MAX_TIMER_RESUMES) {
+        return { ...base, passed: false, durationMs: Date.now() - started, runId: s.runId, status: s.status, message: `the run still waits for a timer after ${MAX_TIMER_RESUMES} timers fired` };
+      }
+      clock = Math.max(clock, Math.min(...due));
+      ({ summary: s, result } = await resumeRunDetailed(s.runId, options));
+    }
     summary = s;
     scopeLookup = (name) => {
       const v = result.scope.get(name);

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import type { TestDef } from '@baton/protocol';
+import { RunStore, runTests } from '../../packages/runtime/src/index.js';
+import { compile } from './helpers.js';
+
+const WAITS = `agent Worker {
+  output: { n: number }
+  stub: { n: 1 }
+}
+agent Pager {
+  output: { sent: boolean }
+  stub: { sent: true }
+}
+
+flow Waits {
+  output before: string
+  output after: string
+  step first: Worker { prompt: "one" }
+  set output.before = now()
+  wait 1s
+  wait 2d
+  step second: Worker { prompt: "two \${first.output.n}" }
+  set output.after = now()
+}
+
+flow Approves {
+  output decided: string
+  approval signoff {
+    prompt: "ok?"
+  }
+  set output.decided = signoff.output.decision
+}
+
+flow EscalatesAfterTimer {
+  output decision: string
+  parallel {
+    approval signoff {
+      prompt: "ok?"
+      timeout: 4h
+      on timeout {
+        step page: Pager { prompt: "nobody decided" }
+      }
+    }
+    wait 1d
+  }
+  set output.decision = signoff.output.decision
+}
+
+test "timers take no time" {
+  flow: Waits
+  expect: status == "succeeded" && second.status == "succeeded"
+}
+
+test "an approval still waits" {
+  flow: Approves
+  expect: status == "waiting"
+}
+
+test "an approval's deadline passes while a longer timer runs" {
+  flow: EscalatesAfterTimer
+  expect: status == "succeeded" && output.decision == "timeout" && page.status == "succeeded"
+}
+`;
+
+describe('runtime: test runner timers', () => {
+  it('fires short and long timers at once on a virtual clock, through the stored (resumed) path for long ones', async () => {
+    const def = await compile(WAITS);
+    const store = RunStore.open(':memory:');
+    try {
+      const results = await runTests(def, def.tests as TestDef[], { store });
+      assert.deepEqual(
+        results.map((r) => [r.name, r.passed, r.status, r.message]),
+        [
+          ['timers take no time', true, 'succeeded', undefined],
+          ['an approval still waits', true, 'waiting', undefined],
+          ["an approval's deadline passes while a longer timer runs", true, 'succeeded', undefined],
+        ],
+      );
+      const waits = results[0];
+      assert.ok(waits.durationMs < 5_000, `the test took ${waits.durationMs} ms`);
+      const run = store.getRun(waits.runId!);
+      // the flow's clock moved by the timers' durations: now() after the waits is 2 days and 1 s later
+      const elapsed = Date.parse(run.outputs.after as string) - Date.parse(run.outputs.before as string);
+      assert.equal(elapsed, 2 * 24 * 3600_000 + 1000);
+      const types = store.getEvents(run.id).map((e) => e.type);
+      assert.equal(types.filter((t) => t === 'timer.fired').length, 2);
+      assert.equal(types.filter((t) => t === 'run.waiting').length, 1, 'the long timer left the run waiting once');
+      assert.equal(types.filter((t) => t === 'run.resumed').length, 1, 'and the runner resumed it');
+    } finally {
+      store.close();
+    }
+  });
+});
