@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
 
@@ -143,6 +143,19 @@ describe('baton test, graph and help', () => {
     const r = baton(['test', 'examples'], { cwd: ws.dir });
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /^26 passed, 0 failed$/m);
+  });
+
+  it('tests each file with what it imports only: two files with a same-named agent pass alone and together', () => {
+    const file = (n: number): string =>
+      `agent Scorer {\n  output: { score: number }\n  stub: { score: ${n} }\n}\nflow Score${n} {\n  output score: number\n  step s: Scorer\n  set output.score = s.output.score\n}\ntest "scores ${n}" {\n  flow: Score${n}\n  expect: output.score == ${n}\n}\n`;
+    mkdirSync(path.join(ws.dir, 'pair'));
+    writeFileSync(path.join(ws.dir, 'pair', 'a.flow'), file(1));
+    writeFileSync(path.join(ws.dir, 'pair', 'b.flow'), file(2));
+    for (const args of [['pair/a.flow'], ['pair/b.flow'], ['pair/a.flow', 'pair/b.flow'], ['pair/b.flow', 'pair/a.flow'], ['pair']]) {
+      const r = baton(['test', ...args], { cwd: ws.dir });
+      assert.equal(r.code, 0, `baton test ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^${args.length === 1 && args[0] !== 'pair' ? 1 : 2} passed, 0 failed$`, 'm'));
+    }
   });
 
   it('reports a failing test with its expectation and exits 1', () => {

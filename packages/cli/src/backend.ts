@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { NodeFileSystem } from 'langium/node';
-import { createBatonServices, loadWorkspace, type FlowDiagnostic } from '@baton/language';
+import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
 import { BatonError, RunStore } from '@baton/runtime';
@@ -42,6 +42,16 @@ export async function loadFlows(files: string[]): Promise<LoadedFlows> {
     throw new UsageError(`cannot load the files: ${(error as Error).message}`);
   }
   return { files: loaded.documents.map((d) => d.uri.fsPath), diagnostics: loaded.diagnostics, documents: loaded.documents, services };
+}
+
+/**
+ * The documents a file is compiled with: the file itself first, then every loaded file it imports, directly
+ * or through other imports — never the other files loaded beside it (their same-named agents or flows would
+ * otherwise replace its own).
+ */
+export function documentsOf(loaded: LoadedFlows, file: string): LoadedFlows['documents'] {
+  const own = loaded.documents.find((d) => d.uri.fsPath === file);
+  return own ? visibleDocuments(own, loaded.services.shared.workspace.LangiumDocuments) : [];
 }
 
 /**

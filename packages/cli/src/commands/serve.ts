@@ -3,7 +3,7 @@ import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
-import { loadFlows, openStore, toCliError } from '../backend.js';
+import { documentsOf, loadFlows, openStore, toCliError } from '../backend.js';
 import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
@@ -86,9 +86,7 @@ export async function planFor(folder: string, timezone: string | undefined, outp
   const builder = loaded.services.Baton.ir.WorkflowBuilder;
   const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map() };
   for (const file of files) {
-    const own = loaded.documents.filter((d) => d.uri.fsPath === file);
-    const others = loaded.documents.filter((d) => d.uri.fsPath !== file);
-    const definition: WorkflowDefinition = builder.build([...own, ...others]);
+    const definition: WorkflowDefinition = builder.build(documentsOf(loaded, file));
     for (const flow of Object.values(definition.flows)) {
       if (flow.range.file !== file) continue;
       const served: ServedFlow = { definition, flow, file, label: `${displayPath(file)} · ${flow.name}` };

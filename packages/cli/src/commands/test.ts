@@ -2,7 +2,7 @@ import { runTests, type TestResult } from '@baton/runtime';
 import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, formatDuration, type Output } from '../output/terminal.js';
-import { loadFlows, openStore } from '../backend.js';
+import { documentsOf, loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath } from '../store-path.js';
 
@@ -28,11 +28,10 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
   }
   const builder = loaded.services.Baton.ir.WorkflowBuilder;
   const c = output.colors;
-  // Each given file is compiled with what it imports, and runs the tests it declares.
+  // Each given file is compiled with what it imports (nothing else: another given file's same-named agent
+  // must not replace its own), and runs the tests it declares.
   const plans = files.map((file) => {
-    const documents = loaded.documents.filter((d) => d.uri.fsPath === file);
-    const imported = loaded.documents.filter((d) => d.uri.fsPath !== file);
-    const definition = builder.build([...documents, ...imported]);
+    const definition = builder.build(documentsOf(loaded, file));
     return { file, definition, tests: definition.tests.filter((t) => t.range.file === file) };
   });
   const only = opts.test && opts.test.length > 0 ? new Set(opts.test) : undefined;
