@@ -143,7 +143,9 @@ async function startCodeServer(base, port, extraEnv = {}) {
   mkdirSync(path.join(userData, 'User'), { recursive: true });
   writeFileSync(
     path.join(userData, 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'telemetry.telemetryLevel': 'off' }),
+    // files.autoSave: VS Code in a browser saves 1 s after an edit by default (desktop VS Code, which the suite stands
+    // for, does not): a test that edits a file would see it saved half-way on a slow machine.
+    JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'telemetry.telemetryLevel': 'off' }),
   );
   const config = path.join(base, 'config.yaml');
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000 });
+  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000, ...(process.env.BATON_EDITOR_GREP ? { grep: process.env.BATON_EDITOR_GREP } : {}) });
   for (const file of readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.cjs')) mocha.addFile(path.join(__dirname, file));
   }

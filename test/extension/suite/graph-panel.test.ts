@@ -100,9 +100,9 @@ describe('the graph panel in VS Code', () => {
     const original = editor.document.getText();
     try {
       const added = original.replace('  step message: Copywriter {', '  step note: Copywriter { prompt: "note" }\n  step message: Copywriter {');
-      const rendered = await nextRender(api, () => setText(editor, added), 'the graph after adding a step');
+      // (how fast an edit is drawn is measured by bench/editor/graph-edit.test.ts, not asserted here)
+      await nextRender(api, () => setText(editor, added), 'the graph after adding a step');
       assert.ok(api.graph.snapshot()?.nodes.includes('Outreach/note'), 'the new step is drawn');
-      assert.ok(rendered.totalMs < 5_000, `edit → drawn in ${rendered.totalMs} ms`);
       const broken = await nextRender(api, () => setText(editor, added.replace('step note: Copywriter { prompt: "note" }', 'step note: Copywriter { prompt: "note" ')), 'the update with a syntax error');
       assert.match(broken.error ?? '', /^line \d+: /);
       const snapshot = api.graph.snapshot()!;
@@ -110,9 +110,12 @@ describe('the graph panel in VS Code', () => {
       assert.ok(snapshot.nodes.includes('Outreach/note'), 'the last good graph is kept');
     } finally {
       // Revert rather than save: a save makes the server rebuild the workspace, cancelling other tests' requests.
+      // (the runner turns the browser's auto-save off: a broken text saved meanwhile would break the later tests' runs)
+      assert.ok(editor.document.isDirty, 'the edits are unsaved (files.autoSave is off)');
       await vscode.window.showTextDocument(editor.document);
       await nextRender(api, () => vscode.commands.executeCommand('workbench.action.files.revert'), 'the graph after the revert');
       assert.equal(editor.document.getText(), original);
+      await waitFor(() => !api.graph.snapshot()?.nodes.includes('Outreach/note') && api.graph.snapshot()?.error === undefined, 'the reverted graph');
     }
   });
 
