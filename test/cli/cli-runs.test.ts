@@ -73,6 +73,32 @@ describe('baton runs, approve, send, resume, cancel', () => {
     assert.equal(last.outputs.decision, 'rejected');
   });
 
+  for (const [extra, decision] of [[[], 'approved'], [['--reject'], 'rejected']] as const) {
+    it(`approve ${[...extra, '--json'].join(' ')} streams the decision (${decision}) first, as stored, then the continued run`, () => {
+      const id = runIdOf(baton(['run', 'purchase.flow', '--json'], { cwd: ws.dir }).stdout);
+      const r = baton(['approve', id, 'signoff', '--by', 'dana', '--json', ...extra], { cwd: ws.dir });
+      assert.equal(r.code, 0, r.stderr);
+      const streamed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; task?: string; decision?: string; by?: string; node?: string });
+      assert.equal(streamed[0].type, 'approval.decided', JSON.stringify(streamed.map((e) => e.type)));
+      assert.deepEqual([streamed[0].task, streamed[0].decision, streamed[0].by, streamed[0].node], ['signoff', decision, 'dana', 'Purchase/signoff']);
+      assert.equal(streamed.at(-1)!.type, 'run.succeeded');
+      // what was streamed is what the store holds, seq for seq
+      const stored = (JSON.parse(baton(['runs', 'show', id, '--json'], { cwd: ws.dir }).stdout) as { events: { type: string; seq: number }[] }).events;
+      const storedDecision = stored.find((e) => e.type === 'approval.decided')!;
+      assert.equal(storedDecision.seq, streamed[0].seq);
+      assert.deepEqual(streamed.map((e) => e.seq), stored.filter((e) => e.seq >= streamed[0].seq).map((e) => e.seq));
+    });
+  }
+
+  it('send --json streams the received event first, then the continued run', () => {
+    const id = runIdOf(baton(['run', 'payment.flow', '--json'], { cwd: ws.dir }).stdout);
+    const r = baton(['send', id, 'payment.received', '--data', '{"amount": 10}', '--json'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stderr);
+    const streamed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; event?: string; data?: unknown });
+    assert.deepEqual([streamed[0].type, streamed[0].event, streamed[0].data], ['event.received', 'payment.received', { amount: 10 }]);
+    assert.equal(streamed.at(-1)!.type, 'run.succeeded');
+  });
+
   it('approving a task that is not waiting exits 2 and changes nothing', () => {
     const id = runIdOf(baton(['run', 'purchase.flow', '--json'], { cwd: ws.dir }).stdout);
     const r = baton(['approve', id, 'nosuchtask'], { cwd: ws.dir });

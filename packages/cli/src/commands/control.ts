@@ -58,9 +58,9 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
   const store = openStore(storePath);
   try {
     const run = store.getRun(id);
-    store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
+    const decided = store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents);
+    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents, 'resume', [decided]);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -82,9 +82,9 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
   const store = openStore(storePath);
   try {
     const run = store.getRun(id);
-    store.recordSignal(run.id, event, data);
+    const received = store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents);
+    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents, 'resume', [received]);
   } catch (error) {
     throw toCliError(error);
   } finally {

@@ -49,8 +49,20 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
  * Continues a stored run (for resume, approve and send; `how` `redrive` for `runs redrive`) and prints it like
  * `run`; `agentsMode` `real` reads the `baton.config.json` nearest the run's file.
  */
-export async function continueRun(runId: string, store: RunStore, storePath: string, output: Output, json: boolean | undefined, agentsMode: AgentsMode = 'stub', how: 'resume' | 'redrive' = 'resume'): Promise<number> {
+export async function continueRun(
+  runId: string,
+  store: RunStore,
+  storePath: string,
+  output: Output,
+  json: boolean | undefined,
+  agentsMode: AgentsMode = 'stub',
+  how: 'resume' | 'redrive' = 'resume',
+  recorded: RunEvent[] = [],
+): Promise<number> {
   const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode });
+  // --json streams every event of the run this command adds, the decision or signal that woke it first
+  // (a reader following the stream — the editor's graph — would otherwise never see the approval decided)
+  if (json) for (const event of recorded) printer.onEvent(event);
   const agents = agentsFor(agentsMode, store.getRun(runId).file ?? undefined);
   const go = how === 'redrive' ? redriveRun : resumeRun;
   const summary = await withInterrupt((signal) => go(runId, { store, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
