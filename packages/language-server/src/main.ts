@@ -16,6 +16,10 @@ import { startTrace } from './baton-trace.js';
 const connection = createConnection(ProposedFeatures.all);
 const { shared, Baton } = createBatonServices({ connection, ...NodeFileSystem }, { incrementalParse: true });
 startTrace(shared);
+// Check the whole workspace at start: Langium's first build stops before validation (`initialBuildOptions` is
+// `{}`), so a folder opened fresh showed no problems until a file was opened (whose update validated them all).
+// The first build validates as an edit does: the same categories, so no document is built twice.
+shared.workspace.WorkspaceManager.initialBuildOptions = shared.workspace.DocumentBuilder.updateBuildOptions;
 
 // Imports may not leave the (first) workspace folder, as in `baton check` run from that folder.
 shared.lsp.LanguageServer.onInitialize((params) => {
