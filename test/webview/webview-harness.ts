@@ -65,8 +65,17 @@ export class PanelHarness {
   private origin = '';
   private requestId = 1;
 
+  /**
+   * Serves the page and launches Chromium (`BATON_CHROMIUM`, default Debian's `/usr/bin/chromium`).
+   * Rejects with one line, and no stack, when the build or Chromium is missing: what is missing and the command
+   * that provides it (`npm run deps:system` installs Chromium).
+   */
   async start(): Promise<void> {
-    if (!existsSync(path.join(WEBVIEW, 'graph-panel.js'))) throw new Error(`${WEBVIEW}/graph-panel.js is missing: run npm run build first`);
+    if (!existsSync(path.join(WEBVIEW, 'graph-panel.js'))) throw plainError(`${WEBVIEW}/graph-panel.js is missing: run npm run build first`);
+    const executable = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
+    if (!existsSync(executable)) {
+      throw plainError(`Chromium is not installed (${executable}${process.env.BATON_CHROMIUM ? ', from BATON_CHROMIUM' : ''}): run npm run deps:system, which installs the system packages the suites need`);
+    }
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/panel.html') {
@@ -92,7 +101,7 @@ export class PanelHarness {
     const address = this.server.address();
     this.origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     this.browser = await chromium.launch({
-      executablePath: process.env.BATON_CHROMIUM ?? '/usr/bin/chromium',
+      executablePath: executable,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
     });
@@ -135,4 +144,11 @@ export class PanelHarness {
     };
     return { page, posted, send, waitForPosted, update, errors };
   }
+}
+
+/** An Error whose stack is its message alone: mocha prints it as one line. */
+function plainError(message: string): Error {
+  const error = new Error(message);
+  error.stack = `Error: ${message}`;
+  return error;
 }
