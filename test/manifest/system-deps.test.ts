@@ -57,7 +57,7 @@ describe('scripts/system-deps.mjs (the system packages, installed in one step be
     writeFileSync(state, installed.map((p) => `${p}\n`).join(''));
     writeFileSync(path.join(dir, 'apt-get'), fakeAptGet(apt));
     chmodSync(path.join(dir, 'apt-get'), 0o755);
-    const env = { ...process.env, BATON_DPKG: path.join(dir, 'dpkg'), FAKE_STATE: state, FAKE_APT_LOG: aptLog, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, BATON_DPKG: path.join(dir, 'dpkg'), FAKE_STATE: state, FAKE_APT_LOG: aptLog, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` };
     delete env.BATON_SKIP_SYSTEM_DEPS;
     const r = spawnSync(process.execPath, [SCRIPT, ...args], { env, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
