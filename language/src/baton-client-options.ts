@@ -8,6 +8,14 @@ export class BatonClientOptions {
   graphPanel = false;
 
   /**
+   * The client has the run and test commands (`baton.flow.run`, `baton.flow.runWithInputs`, `baton.test.run`,
+   * registered by the VS Code extension): the "Run", "Run with inputs…" and "Run test" CodeLenses are offered.
+   * Default false: another editor's client cannot execute them (the server does not), so it gets no lens
+   * naming them.
+   */
+  runCommands = false;
+
+  /**
    * Offer completion snippets beside keywords (`agent …`, `step …`). Default true; the VS Code extension sends
    * false because it contributes the same snippets itself (syntaxes/baton.code-snippets), so none show twice.
    */
@@ -15,12 +23,13 @@ export class BatonClientOptions {
 
   /**
    * Reads the options the client sent; unknown or mistyped fields are ignored.
-   * @param initializationOptions e.g. `{ graphPanel: true, keywordSnippets: false }`.
+   * @param initializationOptions e.g. `{ graphPanel: true, runCommands: true, keywordSnippets: false }`.
    */
   read(initializationOptions: unknown): void {
     if (initializationOptions && typeof initializationOptions === 'object') {
-      const options = initializationOptions as { graphPanel?: unknown; keywordSnippets?: unknown };
+      const options = initializationOptions as { graphPanel?: unknown; runCommands?: unknown; keywordSnippets?: unknown };
       this.graphPanel = options.graphPanel === true;
+      this.runCommands = options.runCommands === true;
       this.keywordSnippets = options.keywordSnippets !== false;
     }
   }

@@ -7,6 +7,11 @@ export const IssueCodes = {
   // Syntax
   /** The text does not parse. */
   ParseError: 'parse-error',
+  /**
+   * The checker itself failed on this file (an exception in one of its phases, such as a stack overflow on
+   * input deeper than it handles): the file's only diagnostic, at its start; other files are checked as usual.
+   */
+  CheckFailed: 'check-failed',
   // Names and references
   /** A step, compensation or test names an agent/flow that is not declared in this file or its imports. */
   UnknownAgent: 'unknown-agent',

@@ -1,5 +1,5 @@
 import type { Module } from 'langium';
-import { inject } from 'langium';
+import { createLangiumParser, inject } from 'langium';
 import {
   createDefaultModule,
   createDefaultSharedModule,
@@ -23,6 +23,8 @@ import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
 import { BatonDocumentFactory } from './baton-document-factory.js';
+import { BatonDocumentBuilder, isolateParseFailures } from './baton-document-builder.js';
+import { BatonWorkspaceManager } from './baton-workspace-manager.js';
 import { BatonAstNodeDescriptionProvider } from './baton-ast-descriptions.js';
 import { BatonIrBuilder } from './ir/baton-ir-builder.js';
 import { BatonHoverProvider } from './lsp/baton-hover-provider.js';
@@ -62,6 +64,7 @@ export type BatonServices = LangiumServices & BatonAddedServices;
 /** The dependency-injection module wiring Baton's own services over Langium's defaults. */
 export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAddedServices> = {
   parser: {
+    LangiumParser: (services) => isolateParseFailures(createLangiumParser(services)),
     TokenBuilder: () => new BatonTokenBuilder(),
     ValueConverter: () => new BatonValueConverter(),
   },
@@ -104,8 +107,16 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
   },
 };
 
-/** Baton's shared services over Langium's: symbol and completion kinds per declaration type. */
+/**
+ * Baton's shared services over Langium's: symbol and completion kinds per declaration type; a document builder
+ * that isolates a document the checker fails on and can load imports as it finds them; a workspace manager that
+ * takes a client's `rootUri` as its folder when it sends no workspace folders.
+ */
 export const BatonSharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+  workspace: {
+    DocumentBuilder: (services) => new BatonDocumentBuilder(services),
+    WorkspaceManager: (services) => new BatonWorkspaceManager(services),
+  },
   lsp: {
     NodeKindProvider: () => new BatonNodeKindProvider(),
   },

@@ -8,6 +8,8 @@ export * from './baton-workspace.js';
 export * from './baton-imports.js';
 export * from './baton-index-manager.js';
 export * from './baton-document-factory.js';
+export * from './baton-document-builder.js';
+export * from './baton-workspace-manager.js';
 export * from './ir/baton-ir-builder.js';
 export * from './generated/ast.js';
 export * from './generated/module.js';

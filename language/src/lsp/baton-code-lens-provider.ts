@@ -6,7 +6,10 @@ import type { BatonClientOptions } from '../baton-client-options.js';
 import { isDocument, isFlowDecl } from '../generated/ast.js';
 import { flowTestsOf } from './baton-flow-tests.js';
 
-/** The commands the CodeLenses carry; the extension registers them. Arguments: `[documentUri, name]`. */
+/**
+ * The commands the CodeLenses carry; the VS Code extension registers them (the server does not execute them).
+ * Arguments: `[documentUri, name]`.
+ */
 export const BatonLensCommands = {
   runFlow: 'baton.flow.run',
   runFlowWithInputs: 'baton.flow.runWithInputs',
@@ -15,8 +18,10 @@ export const BatonLensCommands = {
 } as const;
 
 /**
- * CodeLenses over each flow's name — "Run", "Run with inputs…" and, when the client has the graph panel
- * ({@link BatonClientOptions.graphPanel}), "Graph" — and over each test's name — "Run test". Every lens
+ * CodeLenses over each flow's name — "Run", "Run with inputs…" and "Graph" — and over each test's name —
+ * "Run test", each only for a client that said it can run its command (`initializationOptions`: the run and
+ * test lenses with {@link BatonClientOptions.runCommands}, Graph with {@link BatonClientOptions.graphPanel});
+ * another client gets none, rather than lenses that fail when clicked. Every lens
  * carries its command and the arguments `[documentUri, flowOrTestName]` (the URI as a string, as LSP sends
  * it). Built from the AST alone, so the lenses stay while the file has errors elsewhere.
  */
@@ -37,11 +42,13 @@ export class BatonCodeLensProvider implements CodeLensProvider {
       const range = GrammarUtils.findNodeForProperty(element.$cstNode, 'name')?.range;
       if (!range) continue;
       const args = [uri, element.name];
-      lenses.push({ range, command: { title: 'Run', command: BatonLensCommands.runFlow, arguments: args } });
-      lenses.push({ range, command: { title: 'Run with inputs…', command: BatonLensCommands.runFlowWithInputs, arguments: args } });
+      if (this.options.runCommands) {
+        lenses.push({ range, command: { title: 'Run', command: BatonLensCommands.runFlow, arguments: args } });
+        lenses.push({ range, command: { title: 'Run with inputs…', command: BatonLensCommands.runFlowWithInputs, arguments: args } });
+      }
       if (this.options.graphPanel) lenses.push({ range, command: { title: 'Graph', command: BatonLensCommands.openGraph, arguments: args } });
     }
-    for (const test of flowTestsOf(document)) {
+    for (const test of this.options.runCommands ? flowTestsOf(document) : []) {
       lenses.push({ range: test.nameRange, command: { title: 'Run test', command: BatonLensCommands.runTest, arguments: [uri, test.name] } });
     }
     return lenses.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);

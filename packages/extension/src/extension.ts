@@ -27,7 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     const output = vscode.window.createOutputChannel('Baton');
     context.subscriptions.push(output);
     // The server starts in the background: activation (and so the editor) never waits for it.
-    const client = registerLanguageClient(context);
+    const client = registerLanguageClient(context, output);
     client.catch((error: unknown) => {
       void vscode.window.showErrorMessage(`Baton's language server could not start: ${(error as Error).message}`);
     });

@@ -2,8 +2,12 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node.js';
 import { LANGUAGE_SERVER_EXEC_ARGV } from '@baton/protocol';
 
-/** Starts the language server (`out/language-server.cjs`, beside this bundle) over IPC, with {@link LANGUAGE_SERVER_EXEC_ARGV}. */
-export async function registerLanguageClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
+/**
+ * Starts the language server (`out/language-server.cjs`, beside this bundle) over IPC, with {@link LANGUAGE_SERVER_EXEC_ARGV}.
+ * The client writes to `output`, the extension's one "Baton" channel (by default a client makes its own
+ * channel of the same name, and the user saw two).
+ */
+export async function registerLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<LanguageClient> {
   const serverModule = vscode.Uri.joinPath(context.extensionUri, 'out', 'language-server.cjs').fsPath;
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...LANGUAGE_SERVER_EXEC_ARGV] } },
@@ -16,8 +20,10 @@ export async function registerLanguageClient(context: vscode.ExtensionContext): 
     ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.flow') },
     // The extension contributes its own snippets (syntaxes/baton.code-snippets): the server's would show twice.
-    // The graph panel is here (baton.graph.open), so the server offers the "Graph" CodeLens.
-    initializationOptions: { keywordSnippets: false, graphPanel: true },
+    // The graph panel is here (baton.graph.open), so the server offers the "Graph" CodeLens; the run and test
+    // commands are here (baton.flow.run, baton.flow.runWithInputs, baton.test.run), so it offers their lenses.
+    initializationOptions: { keywordSnippets: false, graphPanel: true, runCommands: true },
+    outputChannel: output,
     middleware: { provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(withUriArgument) },
   };
   const client = new LanguageClient('baton', 'Baton', serverOptions, clientOptions);

@@ -9,13 +9,13 @@ import { ensureDocument } from './baton-wait-linked.js';
  * Answers `baton/tests` ({@link FlowTestsRequest}) with the `test` blocks of the document, once it is
  * parsed (no need to wait for linking or validation). A document not open in the editor is read from
  * disk, also one created so recently that the server has not heard of it yet ({@link ensureDocument});
- * a URI no language handles answers `null`.
+ * a missing file and a file outside the workspace folders answer `[]`.
  */
 export function registerFlowTestsRequest(connection: Connection, shared: LangiumSharedServices): void {
   const handler = createRequestHandler((_services, document) => flowTestsOf(document), shared, DocumentState.Parsed);
   connection.onRequest(FlowTestsRequest, async (params, token) => {
     await shared.workspace.WorkspaceManager.ready;
-    await ensureDocument(shared, URI.parse(params.textDocument.uri));
+    if (!(await ensureDocument(shared, URI.parse(params.textDocument.uri)))) return [];
     return handler(params, token);
   });
 }

@@ -12,12 +12,18 @@ export const LINKED_WAIT_MS = 3000;
  * file stayed unknown to the caller (seen as a walkthrough's new hello.flow missing from the Test Explorer).
  * Such a file is added and built exactly as that notification would have it: `DocumentBuilder.update` under
  * the workspace lock (a later notification for it rebuilds it again, harmlessly).
- * @returns whether the document is known now; false for a missing file or one the workspace does not include
- *   (another extension, a folder such as `node_modules`).
+ * @returns whether the document is known now; false for a missing file, one the workspace does not include
+ *   (another extension, a folder such as `node_modules`) and one outside the workspace folders that the client
+ *   has not opened (the file system refuses to read it: see `baton-file-access.ts`).
  */
 export async function ensureDocument(shared: LangiumSharedServices, uri: URI): Promise<boolean> {
   const documents = shared.workspace.LangiumDocuments;
   if (documents.hasDocument(uri)) return true;
+  // A document the client has opened is built from the text the client sent (its update may still be queued).
+  if (shared.workspace.TextDocuments?.get(uri.toString())) {
+    await shared.workspace.WorkspaceLock.write((token) => shared.workspace.DocumentBuilder.update([uri], [], token));
+    return documents.hasDocument(uri);
+  }
   try {
     const entry = await shared.workspace.FileSystemProvider.stat(uri);
     if (!entry.isFile || !shared.workspace.WorkspaceManager.shouldIncludeEntry(entry)) return false;

@@ -25,6 +25,10 @@ function pin(lenses: CodeLens[] | undefined): [number, number, number, string, s
 }
 
 describe('language server: CodeLens and the baton/tests request', () => {
+  // The lenses name the VS Code extension's commands: they are offered to a client that says it runs them.
+  before(() => services.Baton.baton.ClientOptions.read({ runCommands: true }));
+  after(() => services.Baton.baton.ClientOptions.read({}));
+
   it('puts Run and Run with inputs… over each flow name and Run test over each test name, with [uri, name]', async () => {
     const { document } = await checkText(TEXT);
     const uri = document.uri.toString();
@@ -44,6 +48,11 @@ describe('language server: CodeLens and the baton/tests request', () => {
     own.Baton.baton.ClientOptions.read({ graphPanel: 'yes' });
     assert.equal(own.Baton.baton.ClientOptions.graphPanel, false, 'only `true` turns it on');
     own.Baton.baton.ClientOptions.read({ graphPanel: true });
+    const withoutRun = own.shared.workspace.LangiumDocumentFactory.fromString('flow Main { wait 1s }\n', URI.parse('file:///graph/alone.flow'));
+    own.shared.workspace.LangiumDocuments.addDocument(withoutRun);
+    await own.shared.workspace.DocumentBuilder.build([withoutRun]);
+    assert.deepEqual(pin(await own.Baton.lsp.CodeLensProvider!.provideCodeLens(withoutRun, { textDocument: { uri: withoutRun.uri.toString() } })).map((l) => l[3]), ['Graph'], 'without runCommands only the Graph lens');
+    own.Baton.baton.ClientOptions.read({ graphPanel: true, runCommands: true });
     const document = own.shared.workspace.LangiumDocumentFactory.fromString('flow Main { wait 1s }\n', URI.parse('file:///graph/main.flow'));
     own.shared.workspace.LangiumDocuments.addDocument(document);
     await own.shared.workspace.DocumentBuilder.build([document]);

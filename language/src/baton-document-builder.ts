@@ -1,0 +1,160 @@
+import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
+import type { CancellationToken } from 'vscode-languageserver';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { importTarget } from './baton-imports.js';
+import { IssueCodes } from './baton-issue-codes.js';
+import type * as ast from './generated/ast.js';
+
+/** Why a document could not be checked: the build phase that threw and the error's message. */
+export interface BuildFailure {
+  /** The phase that threw: `parsing`, `indexing`, `scoping`, `linking`, `indexing references`, `validating`. */
+  phase: string;
+  /** The thrown error's message (`Maximum call stack size exceeded`), never its stack. */
+  message: string;
+}
+
+/** Root AST node of a text whose parse threw → why ({@link isolateParseFailures}). */
+const parseFailures = new WeakMap<AstNode, BuildFailure>();
+
+/**
+ * Which import targets a build may load that are not loaded yet (the language server without workspace
+ * folders: the files the open documents import, relative to the importing file). `admit` answers whether
+ * `uri` may be read; a `true` lets the file system read it from then on.
+ */
+export interface ImportLoading {
+  admit(uri: URI): boolean;
+}
+
+/**
+ * Langium's document builder with two additions for the language server.
+ *
+ * **A document that makes the checker throw is isolated.** Langium runs each build phase over all documents
+ * and lets the first exception end the whole build: one file with a construct that overflows the stack left
+ * every other file unlinked and unvalidated (at start-up the workspace never became ready, so the server
+ * answered nothing for any file). Here an exception in any phase of one document (not a cancellation) is
+ * caught: that document skips its remaining phases and its diagnostics are one `check-failed` error at its
+ * start, naming the phase and the error; every other document is built as usual. A parse that throws is
+ * caught where it happens ({@link isolateParseFailures}). The document is tried again from scratch at its next
+ * change or re-link.
+ *
+ * **Imports can be loaded as they are found** ({@link importLoading}): after the parse phase, every `.flow`
+ * import target of the documents being built that is not loaded yet is read (when `admit` allows it), parsed
+ * and built with them, transitively. Off (undefined) unless the server sets it: with workspace folders every
+ * file is loaded at start, and the CLI loads imports itself (`loadWorkspace`).
+ */
+export class BatonDocumentBuilder extends DefaultDocumentBuilder {
+  /** How import targets that are not loaded yet are admitted; undefined: never loaded by a build. */
+  importLoading: ImportLoading | undefined;
+
+  /** Document URI → the failure that stopped its build (cleared when the document re-enters that phase). */
+  private readonly failures = new Map<string, BuildFailure & { state: DocumentState }>();
+
+  constructor(services: LangiumSharedCoreServices) {
+    super(services);
+  }
+
+  /** The failure that stopped `document`'s last build, if any (a parse failure included). */
+  failureOf(document: LangiumDocument): BuildFailure | undefined {
+    return this.failures.get(document.uri.toString()) ?? parseFailures.get(document.parseResult.value);
+  }
+
+  protected override async buildDocuments(documents: LangiumDocument[], options: BuildOptions, cancelToken: CancellationToken): Promise<void> {
+    if (this.importLoading) {
+      await this.runCancelable(documents, DocumentState.Parsed, cancelToken, (doc) => this.langiumDocumentFactory.update(doc, cancelToken));
+      documents = [...documents, ...(await this.loadImports(documents, this.importLoading))];
+    }
+    return super.buildDocuments(documents, options, cancelToken);
+  }
+
+  protected override async runCancelable(documents: LangiumDocument[], targetState: DocumentState, cancelToken: CancellationToken, callback: (document: LangiumDocument) => unknown): Promise<void> {
+    return super.runCancelable(documents, targetState, cancelToken, async (document) => {
+      const key = document.uri.toString();
+      const failed = this.failures.get(key);
+      if (failed && targetState <= failed.state) this.failures.delete(key);
+      else if (failed && targetState < DocumentState.Validated) return; // its later phases are skipped
+      if (!this.failures.has(key) && !(targetState === DocumentState.Validated && parseFailures.has(document.parseResult.value))) {
+        try {
+          await callback(document);
+          return;
+        } catch (error) {
+          if (isOperationCancelled(error)) throw error;
+          this.failures.set(key, { state: targetState, phase: PHASES[targetState] ?? 'building', message: error instanceof Error ? error.message : String(error) });
+          if (targetState < DocumentState.Validated) return;
+        }
+      }
+      if (targetState === DocumentState.Validated) {
+        document.diagnostics = [checkFailedDiagnostic(this.failureOf(document)!)];
+        this.markAsCompleted(document);
+      }
+    });
+  }
+
+  /** Loads the import targets of `documents` not loaded yet that `loading` admits, transitively; returns them parsed. */
+  private async loadImports(documents: LangiumDocument[], loading: ImportLoading): Promise<LangiumDocument[]> {
+    const added: LangiumDocument[] = [];
+    const queue = [...documents];
+    while (queue.length > 0) {
+      const document = queue.shift()!;
+      for (const imp of (document.parseResult.value as ast.Document).imports ?? []) {
+        if (!imp.path) continue;
+        const target = importTarget(document, imp.path);
+        if (!target.path.endsWith('.flow') || this.langiumDocuments.hasDocument(target) || !loading.admit(target)) continue;
+        try {
+          if (!(await this.fileSystemProvider.stat(target)).isFile) continue;
+        } catch {
+          continue; // no such file: the checker reports import-not-found
+        }
+        const imported = await this.langiumDocuments.getOrCreateDocument(target);
+        added.push(imported);
+        queue.push(imported);
+      }
+    }
+    return added;
+  }
+}
+
+const PHASES: Partial<Record<DocumentState, string>> = {
+  [DocumentState.Parsed]: 'parsing',
+  [DocumentState.IndexedContent]: 'indexing',
+  [DocumentState.ComputedScopes]: 'scoping',
+  [DocumentState.Linked]: 'linking',
+  [DocumentState.IndexedReferences]: 'indexing references',
+  [DocumentState.Validated]: 'validating',
+};
+
+/** The one diagnostic of a document whose check failed: at its start, code `check-failed`. */
+function checkFailedDiagnostic(failure: BuildFailure): Diagnostic {
+  return {
+    severity: 1,
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    code: IssueCodes.CheckFailed,
+    data: { code: IssueCodes.CheckFailed },
+    source: 'baton',
+    message: `this file could not be checked: ${failure.message} (while ${failure.phase}); other files are checked as usual`,
+  };
+}
+
+/**
+ * Makes `parser` survive a parse that throws (a JavaScript stack overflow on deeply nested input, or the
+ * next such defect). Langium's parser keeps a stack of the nodes being built on the parser object; a throw
+ * left it non-empty and every later parse — of any file — failed with "Parser stack is not empty after
+ * parsing". Here the stack is emptied and the text gets the parse result of an empty text (no elements,
+ * no errors, its CST's text the real text, so positions still map) and a {@link BuildFailure} that
+ * {@link BatonDocumentBuilder} reports as the document's one `check-failed` diagnostic.
+ */
+export function isolateParseFailures(parser: LangiumParser): LangiumParser {
+  const parse = parser.parse.bind(parser);
+  parser.parse = <T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ParseResult<T> => {
+    try {
+      return parse<T>(input, options);
+    } catch (error) {
+      (parser as unknown as { stack: unknown[] }).stack.length = 0;
+      const empty = parse<T>('', options);
+      const root = empty.value.$cstNode?.root as unknown as { _text: string } | undefined;
+      if (root) root._text = input;
+      parseFailures.set(empty.value, { phase: 'parsing', message: error instanceof Error ? error.message : String(error) });
+      return empty;
+    }
+  };
+  return parser;
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
+import { createBatonServices, IssueCodes } from '../../language/src/index.js';
+
+/** Fresh services (these tests make their checker throw) and a helper that builds texts together. */
+function servicesWithHostileChecker() {
+  const services = createBatonServices(EmptyFileSystem);
+  // the next checker defect: a recursive walk that overflows the stack on one file (here: in scope computation)
+  const scopes = services.Baton.references.ScopeComputation;
+  const collect = scopes.collectLocalSymbols.bind(scopes);
+  scopes.collectLocalSymbols = (document, token) => {
+    if (document.textDocument.getText().includes('Boom')) throw new RangeError('Maximum call stack size exceeded');
+    return collect(document, token);
+  };
+  // and a parse that throws on one string (as deep nesting overflowed the parser's recursion)
+  const converter = services.Baton.parser.ValueConverter;
+  const convert = converter.convert.bind(converter);
+  converter.convert = (input, cstNode) => {
+    if (input.includes('PARSER-BOOM')) throw new RangeError('Maximum call stack size exceeded');
+    return convert(input, cstNode);
+  };
+  let n = 0;
+  const build = async (...texts: string[]): Promise<LangiumDocument[]> => {
+    const documents = texts.map((text) => {
+      const document = services.shared.workspace.LangiumDocumentFactory.fromString(text, URI.parse(`file:///isolation/doc${n++}.flow`));
+      services.shared.workspace.LangiumDocuments.addDocument(document);
+      return document;
+    });
+    await services.shared.workspace.DocumentBuilder.build(documents, { validation: true });
+    return documents;
+  };
+  return { services, build };
+}
+
+const GOOD = 'flow Fine {\n  step a: Missing\n}\n';
+
+function summary(document: LangiumDocument): string[] {
+  return (document.diagnostics ?? []).map((d) => `${d.range.start.line}:${d.range.start.character} ${String(d.code)}: ${d.message}`);
+}
+
+describe('a document the checker fails on is isolated', () => {
+  it('a build phase that throws gives its document one check-failed diagnostic and the other documents their own', async () => {
+    const { build } = servicesWithHostileChecker();
+    const [bad, good] = await build('flow Boom { wait 1s }\n', GOOD);
+    assert.deepEqual(summary(bad), [`0:0 ${IssueCodes.CheckFailed}: this file could not be checked: Maximum call stack size exceeded (while scoping); other files are checked as usual`]);
+    assert.deepEqual(summary(good), ['1:10 unknown-agent: unknown agent or flow `Missing`']);
+  });
+
+  it('a parse that throws gives its document one check-failed diagnostic and leaves the parser working for every later file', async () => {
+    const { build } = servicesWithHostileChecker();
+    const [bad] = await build('flow F {\n  step a: A { prompt: "PARSER-BOOM" }\n}\n');
+    assert.deepEqual(summary(bad), [`0:0 ${IssueCodes.CheckFailed}: this file could not be checked: Maximum call stack size exceeded (while parsing); other files are checked as usual`]);
+    assert.equal(bad.textDocument.getText().includes('PARSER-BOOM'), true, 'the document keeps its text');
+    const [good] = await build(GOOD);
+    assert.deepEqual(summary(good), ['1:10 unknown-agent: unknown agent or flow `Missing`']);
+  });
+
+  it('is checked again from scratch once its text changes', async () => {
+    const { services, build } = servicesWithHostileChecker();
+    const [bad] = await build('flow Boom { wait 1s }\n');
+    assert.equal(summary(bad).length, 1);
+    const fixed = services.shared.workspace.LangiumDocumentFactory.fromString('flow Calm {\n  step a: Missing\n}\n', bad.uri);
+    services.shared.workspace.LangiumDocuments.deleteDocument(bad.uri);
+    services.shared.workspace.LangiumDocuments.addDocument(fixed);
+    await services.shared.workspace.DocumentBuilder.build([fixed], { validation: true });
+    assert.deepEqual(summary(fixed), ['1:10 unknown-agent: unknown agent or flow `Missing`']);
+  });
+});
