@@ -102,6 +102,9 @@ export class BatonTypeSystem {
         return this.typeOf(node.then);
       case 'FunctionCall':
         return BUILTIN_FUNCTIONS_BY_NAME.get(node.function)?.returns ?? ANY;
+      default:
+        // error recovery leaves nodes of the rule's own type (`Expression` for a lone `(`): nothing is known
+        return ANY;
     }
   }
 

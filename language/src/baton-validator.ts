@@ -193,12 +193,13 @@ export class BatonValidator {
     const flow = step.target?.ref;
     if (!ast.isFlowDecl(flow)) return;
     const inputProp = step.properties.find(ast.isInputProperty);
-    const declared = flow.members.filter(ast.isInputDecl);
+    // an input without a name (`input: …` while typing) cannot be given or missed
+    const declared = flow.members.filter(ast.isInputDecl).filter((d) => d.name !== undefined);
     if (inputProp && !ast.isRecordLiteral(inputProp.value)) return;
     const entries = inputProp ? (inputProp.value as ast.RecordLiteral).entries : [];
     const given = new Set(entries.map((e) => e.key));
     for (const e of entries) {
-      if (!declared.some((d) => d.name === e.key)) {
+      if (e.key !== undefined && !declared.some((d) => d.name === e.key)) {
         accept('error', `flow \`${flow.name}\` has no input \`${e.key}\`${suggestion(e.key, declared.map((d) => d.name))}`, { node: e, property: 'key', code: IssueCodes.UnknownInput });
       }
     }
@@ -369,7 +370,8 @@ export class BatonValidator {
     if (!test.properties.some(ast.isTestExpectProperty)) accept('error', `test "${test.name}" needs \`expect:\` — the condition that must hold after the run`, { node: test, property: 'name', code: IssueCodes.IncompleteTest });
     const input = test.properties.find(ast.isTestInputProperty);
     const flow = flowProp?.flow?.ref;
-    if (input) {
+    // `input` without its value is a parse error already
+    if (input?.value) {
       if (!isConstant(input.value) || !ast.isRecordLiteral(input.value)) {
         accept('error', 'a test `input` must be a constant record of the flow\'s inputs', { node: input.value, code: IssueCodes.NotConstant });
       } else if (flow) {
