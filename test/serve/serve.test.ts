@@ -293,6 +293,32 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.ok(logs.some((l) => l.includes(`run ${run.id} · Nightly: resuming (interrupted)`)));
   });
 
+  it('webhooks are accepted (202, stored queued) while every execution slot is held; a stop keeps them queued and the next start runs them all', async () => {
+    await server.close();
+    server = await boot({ concurrency: 1 });
+    let release = (): void => undefined;
+    gate = { open: () => release(), wait: new Promise<void>((r) => (release = r)) };
+    server.scheduler.due(server.scheduler.nextFire(server.scheduler.entries[0])!); // Nightly holds the one slot
+    while (server.active() < 1) await new Promise((r) => setImmediate(r));
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const body = JSON.stringify({ name: `n${i}` });
+      const res = await post('/welcome', body, { 'x-baton-signature': sign(body) });
+      assert.equal(res.status, 202);
+      ids.push(((await res.json()) as { runId: string }).runId);
+    }
+    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('queued'));
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { active: number; queued: number };
+    assert.deepEqual([health.active, health.queued], [1, 10]);
+    await server.close();
+    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('queued'), 'still queued after the stop');
+    gate = undefined;
+    server = await boot({ concurrency: 4 });
+    await server.idle();
+    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('waiting'), 'each ran to its approval');
+    assert.equal(store.listRuns({ flow: 'Nightly' })[0].status, 'succeeded');
+  });
+
   it('answers unknown routes, wrong methods and unknown runs with JSON errors', async () => {
     const answers = await Promise.all([fetch(`${server.url}/nope`), fetch(`${server.url}/welcome`), api('/runs/01ZZZZZZZZZZZZZZZZZZZZZZZZ')]);
     assert.deepEqual(

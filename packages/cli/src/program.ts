@@ -9,6 +9,7 @@ import { runsListCommand, runsShowCommand } from './commands/runs.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
 import { serveCommand } from './commands/serve.js';
+import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
 
 /** The CLI's version, printed by `baton --version`. */
@@ -160,6 +161,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
     .option('--insecure', 'accept unsigned webhooks and events and an unauthenticated runs API (local use only)')
     .option('--max-body <size>', 'the largest request body accepted', '1mb')
+    .option('--concurrency <n>', 'the most runs executing at once; more are stored as queued and wait their turn', String(DEFAULT_RUN_CONCURRENCY))
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')

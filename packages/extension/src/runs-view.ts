@@ -91,7 +91,7 @@ function entryItem(run: RunState, entry: RunEntry): vscode.TreeItem {
   return item;
 }
 
-/** The ThemeIcon of a status: a spinner while running, check, error, skipped, clock for waiting. */
+/** The ThemeIcon of a status: a spinner while running, check, error, skipped, clock for waiting, history for queued. */
 export function statusIcon(status: RunEntryStatus | RunState['status'] | 'cancelled'): vscode.ThemeIcon {
   switch (status) {
     case 'running':
@@ -110,5 +110,7 @@ export function statusIcon(status: RunEntryStatus | RunState['status'] | 'cancel
       return new vscode.ThemeIcon('watch', new vscode.ThemeColor('testing.iconQueued'));
     case 'interrupted':
       return new vscode.ThemeIcon('debug-pause');
+    case 'queued':
+      return new vscode.ThemeIcon('history');
   }
 }

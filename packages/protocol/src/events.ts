@@ -50,8 +50,12 @@ export interface RunError {
 /** How a step ended. */
 export type StepStatus = 'succeeded' | 'failed' | 'skipped';
 
-/** A run's state in the store. `interrupted`: stopped by the user (Ctrl-C) and resumable. */
-export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * A run's state in the store. `interrupted`: stopped by the user (Ctrl-C) and resumable. `queued`: accepted
+ * and stored, to be executed (or continued, after a decision, an event or a redrive) when a slot of the
+ * server's run queue frees; a restart picks it up.
+ */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 /** What a waiting run waits for. */
 export type WaitingOn =

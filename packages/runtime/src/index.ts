@@ -17,3 +17,4 @@ export * from './config/baton-config.js';
 export * from './config/config-schema.js';
 export * from './engine/resilience.js';
 export * from './agents/cassette.js';
+export * from './supervisor/run-supervisor.js';

@@ -6,7 +6,7 @@ import { formatDuration, preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 
-const STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+const STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 /** `baton runs list`: stored runs, newest first. */
 export async function runsListCommand(opts: { status?: string; failed?: boolean; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
@@ -125,7 +125,7 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
   if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);
   if (run.status === 'waiting') output.out(`${c.bold('Waiting')}  ${describeWait(run.waitingOn, run.id)}`);
-  if (run.status === 'interrupted' || run.status === 'running') output.out(c.dim(`Continue it with: baton resume ${run.id}`));
+  if (run.status === 'interrupted' || run.status === 'running' || run.status === 'queued') output.out(c.dim(`Continue it with: baton resume ${run.id}`));
   output.out(c.dim(`${events.length} events`));
 }
 
@@ -138,6 +138,7 @@ function statusColor(status: string, output: Output): (s: string) => string {
       return c.red;
     case 'waiting':
     case 'interrupted':
+    case 'queued':
       return c.yellow;
     default:
       return (s) => s;

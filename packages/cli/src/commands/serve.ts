@@ -16,6 +16,8 @@ export interface ServeCommandOptions {
   store?: string;
   insecure?: boolean;
   maxBody: string;
+  /** The most runs executing at once (a whole number ≥ 1). */
+  concurrency: string;
   timezone?: string;
   agents: AgentsMode;
 }
@@ -31,6 +33,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${opts.port}: expected a port number from 0 to 65535`);
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body ${opts.maxBody}: expected a size such as 1mb, 256kb or 65536`);
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) throw new UsageError(`--concurrency ${opts.concurrency}: expected a whole number of runs from 1 to 10000`);
   if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
   const webhookSecret = process.env.BATON_WEBHOOK_SECRET || undefined;
   if (!opts.insecure && !webhookSecret) {
@@ -45,8 +49,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
     const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
-    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, agents, log });
-    output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
+    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, concurrency, agents, log });
+    output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
@@ -60,7 +64,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    log('stopping: no new requests; running runs are stored as interrupted and resume at the next start');
+    log('stopping: no new requests; running runs are stored as interrupted, queued ones stay queued; both resume at the next start');
     await server.close();
     return 0;
   } catch (error) {

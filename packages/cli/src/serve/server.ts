@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlowDef, JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, redriveRun, resumeRun, startRun, type AgentCaller, type RunStore } from '@baton/runtime';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type AgentCaller, type RunStore } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -40,6 +40,8 @@ export interface ServeOptions {
   insecure: boolean;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
+  /** The most runs executing at once (default {@link DEFAULT_RUN_CONCURRENCY}); more wait in the run queue. */
+  concurrency?: number;
   agents?: AgentCaller;
   /** The clock (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
@@ -57,9 +59,14 @@ export interface BatonServer {
   scheduler: Scheduler;
   /** Runs executing in this process now. */
   active(): number;
-  /** Resolves when every run started so far has stopped (tests). */
+  /** Runs accepted and waiting for a slot of the run queue (stored `queued`). */
+  queued(): number;
+  /** Resolves when nothing is queued or executing (tests). */
   idle(): Promise<void>;
-  /** Graceful stop: no new requests, running runs interrupted (stored, resumable), store kept open for the caller. */
+  /**
+   * Graceful stop: no new requests, executing runs interrupted (stored, resumable), queued ones left `queued`
+   * (the next start executes them), store kept open for the caller.
+   */
   close(): Promise<void>;
 }
 
@@ -79,66 +86,31 @@ class HttpError extends Error {
  * - `POST <webhook path>`: a JSON body → the flow's inputs (checked against their types: 422 when wrong);
  *   `X-Baton-Signature: sha256=<hex>` (HMAC-SHA256 of the raw body with the webhook secret) required unless
  *   insecure (401); bodies over `maxBodyBytes` get 413; `Idempotency-Key` deduplicates starts (the same key
- *   answers the first run again, 200). Starts answer 202 `{runId, flow}` at once; the run goes on here.
+ *   answers the first run again, 200). A start is answered 202 `{runId, flow}` once the run is stored `queued`
+ *   (durable: a crash after the answer loses nothing); the run queue ({@link RunSupervisor}, at most
+ *   `concurrency` runs executing at once) executes it after the answer, never before it.
  * - `POST /events/:name`: starts the flows with `trigger event "name"` (the body as inputs) and delivers the
  *   event to every run waiting for it (`wait event`); signed like webhooks. 202 `{started, delivered}`.
  * - the runs API (`Authorization: Bearer <token>` unless insecure): `GET /runs[?status&flow&limit]`,
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
  *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`.
- * - on start, every interrupted run (and one left `running` by a crash) is resumed; waiting runs whose timer
- *   is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}).
+ * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
+ *   waiting runs whose timer is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}).
+ *   Decisions, events and redrives are stored, the run `queued`, before their 202. The HTTP layer only routes:
+ *   starting, continuing and stopping runs is the supervisor's.
  * Every error is JSON with a stable code; nothing a request sends can crash the server.
  */
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
   const store = options.store;
   const now = options.now ?? (() => new Date());
-  const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
-  const pending = new Set<Promise<unknown>>();
-  const track = (runId: string | undefined, controller: AbortController, done: Promise<unknown>): Promise<unknown> => {
-    const settled = done.then(
-      () => undefined,
-      (error: unknown) => options.log(`run ${runId ?? '?'}: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    pending.add(settled);
-    if (runId) running.set(runId, { controller, done: settled });
-    void settled.finally(() => {
-      pending.delete(settled);
-      if (runId && running.get(runId)?.done === settled) running.delete(runId);
-    });
-    return settled;
-  };
+  const supervisor = new RunSupervisor({ store, agents: options.agents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
 
-  /** Starts a run of `served` with inputs its caller checked (`checked`); returns its id at once. */
+  /** Accepts a run of `served` with inputs its caller checked: stored (queued) before this returns. */
   const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
-    const controller = new AbortController();
-    let runId: string | undefined;
-    // startRun creates the run and emits run.started before its first await: the id is known on return
-    const done = startRun(served.definition, served.flow.name, inputs, {
-      store,
-      file: served.file,
-      agents: options.agents,
-      signal: controller.signal,
-      now,
-      onEvent: (e) => {
-        if (e.type === 'run.started') runId = e.runId;
-      },
-    });
-    if (!runId) {
-      done.catch(() => undefined); // its reason is in the error below; never an unhandled rejection
-      throw new HttpError(500, 'INTERNAL', 'the run did not start');
-    }
-    options.log(`run ${runId} · ${served.label} started by ${via}`);
-    return { runId, done: track(runId, controller, done) };
-  };
-
-  /** Continues a stored run in the background (after a decision, an event, a due timer, a restart). */
-  const proceed = (runId: string, how: 'resume' | 'redrive' = 'resume'): Promise<unknown> => {
-    const existing = running.get(runId);
-    if (existing) return existing.done;
-    const controller = new AbortController();
-    const go = how === 'redrive' ? redriveRun : resumeRun;
-    return track(runId, controller, go(runId, { store, agents: options.agents, signal: controller.signal, now }));
+    const accepted = supervisor.start(served.definition, served.flow.name, inputs, served.file);
+    options.log(`run ${accepted.runId} · ${served.label} started by ${via}`);
+    return accepted;
   };
 
   const scheduler = new Scheduler(
@@ -215,7 +187,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
         store.recordSignal(run.id, name, data as JsonValue);
         delivered.push(run.id);
-        void proceed(run.id);
+        void supervisor.resume(run.id);
       }
       send(res, 202, { event: name, started, delivered });
       return;
@@ -227,7 +199,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       return;
     }
     if (path === '/health' && method === 'GET') {
-      send(res, 200, { ok: true, active: running.size, webhooks: [...plan.webhooks.keys()], schedules: plan.schedules.length, events: [...plan.events.keys()] });
+      send(res, 200, { ok: true, active: supervisor.active(), queued: supervisor.waiting(), webhooks: [...plan.webhooks.keys()], schedules: plan.schedules.length, events: [...plan.events.keys()] });
       return;
     }
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
@@ -263,26 +235,24 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
         const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
         const event = store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
-        void proceed(run.id);
+        void supervisor.resume(run.id);
         send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
         return;
       }
       case 'events': {
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
         store.recordSignal(run.id, decodeURIComponent(eventName), body as JsonValue);
-        void proceed(run.id);
+        void supervisor.resume(run.id);
         send(res, 202, { runId: run.id, event: decodeURIComponent(eventName) });
         return;
       }
       case 'cancel': {
-        const status = store.requestCancel(run.id, by);
-        running.get(run.id)?.controller.abort();
+        const status = supervisor.cancel(run.id, by);
         send(res, 202, { runId: run.id, status });
         return;
       }
       case 'redrive': {
-        if (run.status !== 'failed') throw new HttpError(409, 'RUN_NOT_FAILED', `run ${run.id} is ${run.status}; only a failed run can be redriven`);
-        void proceed(run.id, 'redrive');
+        void supervisor.redrive(run.id);
         send(res, 202, { runId: run.id });
         return;
       }
@@ -304,11 +274,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
-  // runs a crash or a shutdown left behind
-  for (const run of [...store.listRuns({ status: 'interrupted', limit: 10_000 }), ...store.listRuns({ status: 'running', limit: 10_000 })]) {
-    options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
-    void proceed(run.id);
-  }
+  // runs accepted but not executed, and runs a crash or a shutdown left behind
+  supervisor.recover();
   const timerPoll = options.timerPollMs ?? 1000;
   const poll =
     timerPoll > 0
@@ -316,7 +283,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
           const t = now().getTime();
           for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
             const due = run.waitingOn.some((w) => (w.kind === 'timer' && Date.parse(w.until) <= t) || ((w.kind === 'approval' || w.kind === 'event') && w.deadline !== undefined && Date.parse(w.deadline) <= t));
-            if (due && !running.has(run.id)) void proceed(run.id);
+            if (due && !supervisor.has(run.id)) void supervisor.resume(run.id);
           }
         }, timerPoll)
       : undefined;
@@ -326,17 +293,15 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   return {
     url,
     scheduler,
-    active: () => running.size,
-    idle: async () => {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    active: () => supervisor.active(),
+    queued: () => supervisor.waiting(),
+    idle: () => supervisor.idle(),
     close: async () => {
       scheduler.stop();
       if (poll) clearInterval(poll);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      for (const { controller } of running.values()) controller.abort();
-      while (pending.size > 0) await Promise.all([...pending]);
+      await supervisor.close();
     },
   };
 }

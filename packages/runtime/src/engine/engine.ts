@@ -125,6 +125,7 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
+  if (run.status === 'queued') return (await runQueued(run.id, options))!;
   const definition = options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
@@ -165,6 +166,100 @@ export async function redriveRun(runId: string, options: RunOptions): Promise<Ru
   const redriven = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true }, d.now());
   const execution = new Execution(definition, run.id, d, [...past, redriven]);
   options.onEvent?.(redriven);
+  const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
+  options.store.flush();
+  return summarize(run.id, run.flow, result, started);
+}
+
+/** Options of {@link enqueueRun}, {@link enqueueResume} and {@link enqueueRedrive}. */
+export interface EnqueueOptions {
+  store: RunStore;
+  /** The entry file, recorded with a new run. */
+  file?: string;
+  /** The clock (default: the real one). */
+  now?: () => Date;
+}
+
+/**
+ * Accepts a run of `flowName` without executing it: the run is stored as `queued` with its `run.started` event
+ * (whose time is the run's `startedAt`: when it was accepted), committed before this returns — so a crash
+ * afterwards loses nothing: {@link runQueued} executes it, in this process or after a restart.
+ * @param inputs raw inputs; checked and completed with defaults by `checkInputs`.
+ * @returns the run's id.
+ * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing is stored).
+ */
+export function enqueueRun(definition: WorkflowDefinition, flowName: string, inputs: Record<string, unknown>, options: EnqueueOptions): string {
+  const flow = definition.flows[flowName];
+  if (!flow) throw new BatonError('UNKNOWN_FLOW', `no flow named "${flowName}"`);
+  const checked = checkInputs(flow, inputs);
+  const startedAt = (options.now ?? (() => new Date()))();
+  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued' });
+  options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, startedAt);
+  options.store.flush();
+  return runId;
+}
+
+/**
+ * Marks a stored run that is waiting, interrupted or was left `running` by a crash as `queued`: it is to be
+ * continued by {@link runQueued} (after a decision, an event or a due timer, or at a restart). What it waits for
+ * is kept until it executes. A run already queued is left as it is.
+ * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
+ */
+export function enqueueResume(runId: string, options: EnqueueOptions): void {
+  const run = options.store.getRun(runId);
+  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
+    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
+  }
+  if (run.status !== 'queued') options.store.updateRun(run.id, { status: 'queued' });
+}
+
+/**
+ * Accepts the redrive of a failed run (see {@link redriveRun}) without executing it: its `run.resumed` event with
+ * `redrive: true` is stored and the run becomes `queued`, in one commit; {@link runQueued} executes it.
+ * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`.
+ */
+export function enqueueRedrive(runId: string, options: EnqueueOptions): void {
+  const run = options.store.getRun(runId);
+  if (run.status !== 'failed') {
+    throw new BatonError('RUN_NOT_FAILED', `run ${run.id} is ${run.status}; only a failed run can be redriven`);
+  }
+  const undone = options.store.getEvents(run.id).filter((e) => e.type === 'compensation.finished').length;
+  if (undone > 0) {
+    throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
+  }
+  options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true }, (options.now ?? (() => new Date()))());
+  options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null });
+}
+
+/**
+ * Executes a `queued` run (see {@link enqueueRun}, {@link enqueueResume}, {@link enqueueRedrive}) until it
+ * succeeds, fails, waits or is stopped, replaying its log like {@link resumeRun}. A run that never executed
+ * starts from its `run.started` event (written when it was accepted); a redriven one from its `run.resumed`
+ * marker; any other gets a `run.resumed` event now.
+ * @returns its summary, or undefined when the run is no longer queued (it was cancelled, or another caller took
+ *   it): nothing is done then.
+ * @throws BatonError `RUN_NOT_FOUND`.
+ */
+export async function runQueued(runId: string, options: RunOptions): Promise<RunSummary | undefined> {
+  const run = options.store.getRun(runId);
+  if (run.status !== 'queued') return undefined;
+  const definition = options.store.getDefinition(run.id);
+  const d = deps(options);
+  const started = Date.now();
+  const past = options.store.getEvents(run.id);
+  const last = past.at(-1);
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [] });
+  if (!last) {
+    // accepted, but the process stopped between storing the run and its first event
+    past.push(options.store.append(run.id, { type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined }, d.now()));
+    options.onEvent?.(past[0]);
+  } else if (last.type === 'run.started' || last.type === 'run.resumed') {
+    options.onEvent?.(last);
+  } else {
+    const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow }, d.now());
+    options.onEvent?.(resumed);
+  }
+  const execution = new Execution(definition, run.id, d, past);
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
   options.store.flush();
   return summarize(run.id, run.flow, result, started);

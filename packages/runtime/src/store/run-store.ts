@@ -183,11 +183,12 @@ export class RunStore {
   // -------------------------------------------------------------------------------------------------------
 
   /**
-   * Creates a run record (status `running`) and returns its id, a ULID (ids sort by start time).
+   * Creates a run record (status `running`, or `queued` for a run accepted to be executed later) and returns
+   * its id, a ULID (ids sort by start time).
    * The definition the run executes is stored once per distinct content (`definitions`, keyed by its
    * SHA-256), so running the same flow again adds no copy of it; the run refers to it as `sha256:<hex>`.
    */
-  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string }): string {
+  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued' }): string {
     const id = newRunId();
     const { hash, body } = definitionKey(init.definition);
     this.transaction(() => {
@@ -198,7 +199,7 @@ export class RunStore {
       }
       this.db.run(
         'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [id, init.flow, init.file ?? null, 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`],
+        [id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`],
       );
     });
     this.nextSeq.set(id, 1);

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import childProcess from 'node:child_process';
+import path from 'node:path';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { createRealAgents, emptyConfig, resumeRun, RunSupervisor, type AgentCaller } from '../../packages/runtime/src/index.js';
+import { compile, scriptedAgents, tempStore } from './helpers.js';
+
+const FLOWS = `
+agent Worker { stub: "ok" }
+flow Job {
+  input n: number = 0
+  step a: Worker { prompt: "a \${input.n}" }
+  step b: Worker { prompt: "b" }
+}
+flow Gated {
+  step first: Worker { prompt: "first" }
+  approval go { prompt: "go?", assignee: "ops" }
+  step after: Worker { prompt: "after" }
+}
+`;
+
+/** A gate a test opens: agent calls wait on it. */
+function gate(): { open: () => void; wait: Promise<void> } {
+  let open = (): void => undefined;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { open, wait };
+}
+
+describe('runtime: the run supervisor (a run queue with bounded concurrency)', function () {
+  this.timeout(30_000);
+  let t: ReturnType<typeof tempStore>;
+  let def: WorkflowDefinition;
+  const supervisors: RunSupervisor[] = [];
+  const supervise = (agents: AgentCaller, concurrency: number, store = t.store): RunSupervisor => {
+    const s = new RunSupervisor({ store, agents, concurrency, log: () => undefined });
+    supervisors.push(s);
+    return s;
+  };
+  before(async () => (def = await compile(FLOWS)));
+  beforeEach(() => (t = tempStore()));
+  afterEach(async () => {
+    for (const s of supervisors.splice(0)) await s.close();
+    t.cleanup();
+  });
+
+  it('start stores the run as queued with its run.started event before it returns, and executes nothing on the caller\'s turn', async () => {
+    const agents = scriptedAgents(() => 'ok');
+    const s = supervise(agents, 2);
+    const { runId, done } = s.start(def, 'Job', { n: 1 });
+    // what the caller acknowledges (an HTTP 202) is already stored (committed: nothing is left buffered)
+    assert.equal(t.store.getRun(runId).status, 'queued');
+    assert.equal((t.store as unknown as { pending: unknown[] }).pending.length, 0, 'nothing buffered');
+    assert.deepEqual(t.store.getEvents(runId).map((e) => e.type), ['run.started']);
+    assert.equal(agents.calls.length, 0, 'no step ran before start returned');
+    assert.deepEqual([s.active(), s.waiting()], [0, 1]);
+    await done;
+    assert.equal(t.store.getRun(runId).status, 'succeeded');
+    assert.deepEqual(
+      t.store.getEvents(runId).map((e) => e.type).filter((type) => type.startsWith('run.')),
+      ['run.started', 'run.succeeded'],
+      'one run.started (from the accept), no run.resumed',
+    );
+  });
+
+  it('accepting more starts does not wait for executing runs: they queue, at most `concurrency` execute at once, all succeed in order', async () => {
+    const held = gate();
+    const agents = scriptedAgents(async () => {
+      await held.wait;
+      return 'ok';
+    });
+    const s = supervise(agents, 2);
+    const ids = Array.from({ length: 6 }, (_, n) => s.start(def, 'Job', { n }).runId);
+    // both slots are taken by held runs; a seventh start is still accepted at once
+    while (agents.calls.length < 2) await new Promise((r) => setImmediate(r));
+    const seventh = s.start(def, 'Job', { n: 7 });
+    assert.equal(t.store.getRun(seventh.runId).status, 'queued');
+    assert.deepEqual([s.active(), s.waiting()], [2, 5]);
+    assert.deepEqual(
+      ids.map((id) => t.store.getRun(id).status),
+      ['running', 'running', 'queued', 'queued', 'queued', 'queued'],
+    );
+    held.open();
+    await s.idle();
+    assert.equal(agents.maxInFlight, 2);
+    assert.deepEqual([...ids, seventh.runId].map((id) => t.store.getRun(id).status), Array(7).fill('succeeded'));
+    const firstCalls = agents.calls.filter((c) => c.stepKey === 'a').map((c) => c.prompt);
+    assert.deepEqual(firstCalls, ['a 0', 'a 1', 'a 2', 'a 3', 'a 4', 'a 5', 'a 7'], 'executed in the order accepted');
+  });
+
+  it('nothing accepted is lost when the process stops: queued runs stay queued, and a new supervisor on the store executes them (and the interrupted one)', async () => {
+    const held = gate();
+    const first = supervise(
+      scriptedAgents(async () => {
+        await held.wait;
+        return 'ok';
+      }),
+      1,
+    );
+    const ids = Array.from({ length: 4 }, (_, n) => first.start(def, 'Job', { n }).runId);
+    while (first.active() < 1) await new Promise((r) => setImmediate(r));
+    await first.close();
+    assert.deepEqual(
+      ids.map((id) => t.store.getRun(id).status),
+      ['interrupted', 'queued', 'queued', 'queued'],
+    );
+    const agents = scriptedAgents(() => 'ok');
+    const second = supervise(agents, 2);
+    assert.deepEqual(second.recover(), ids, 'oldest first');
+    await second.idle();
+    assert.deepEqual(ids.map((id) => t.store.getRun(id).status), Array(4).fill('succeeded'));
+    for (const id of ids.slice(1)) {
+      assert.deepEqual(
+        t.store.getEvents(id).map((e) => e.type).filter((type) => type.startsWith('run.')),
+        ['run.started', 'run.succeeded'],
+      );
+    }
+  });
+
+  it('a queued run cancelled before its turn is cancelled at once and never executes', async () => {
+    const held = gate();
+    const agents = scriptedAgents(async () => {
+      await held.wait;
+      return 'ok';
+    });
+    const s = supervise(agents, 1);
+    const running = s.start(def, 'Job', { n: 0 });
+    const queued = s.start(def, 'Job', { n: 1 });
+    assert.equal(s.cancel(queued.runId, 'ops'), 'cancelled');
+    held.open();
+    await s.idle();
+    assert.deepEqual([t.store.getRun(running.runId).status, t.store.getRun(queued.runId).status], ['succeeded', 'cancelled']);
+    assert.equal(agents.calls.some((c) => c.prompt === 'a 1'), false);
+  });
+
+  it('a resume asked for while the run is still executing is done after that execution (a decision is never dropped)', async () => {
+    const s = supervise(scriptedAgents(() => 'ok'), 2);
+    const { runId } = s.start(def, 'Gated', {});
+    await s.idle();
+    assert.equal(t.store.getRun(runId).status, 'waiting');
+    // the decision lands, then two resumes are asked for at once: one execution, which finishes the run
+    t.store.recordDecision(runId, 'go', { decision: 'approved', by: 'ops' });
+    await Promise.all([s.resume(runId), s.resume(runId)]);
+    assert.equal(t.store.getRun(runId).status, 'succeeded');
+    assert.equal(t.store.getEvents(runId).filter((e) => e.type === 'run.resumed').length, 1);
+  });
+
+  it('resumeRun (baton resume) executes a queued run from its accept, without a run.resumed', async () => {
+    const held = gate();
+    const s = supervise(
+      scriptedAgents(async () => {
+        await held.wait;
+        return 'ok';
+      }),
+      1,
+    );
+    s.start(def, 'Job', { n: 0 });
+    const { runId } = s.start(def, 'Job', { n: 1 });
+    await s.close();
+    held.open();
+    const summary = await resumeRun(runId, { store: t.store, agents: scriptedAgents(() => 'ok') });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(
+      t.store.getEvents(runId).map((e) => e.type).filter((type) => type.startsWith('run.')),
+      ['run.started', 'run.succeeded'],
+    );
+  });
+});
+
+describe('runtime: command agents start their process off the caller\'s thread', function () {
+  this.timeout(30_000);
+  let t: ReturnType<typeof tempStore>;
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t.cleanup());
+
+  it('a command agent runs and answers without child_process.spawn being called on this thread (it blocks the thread until the program starts)', async () => {
+    const file = path.join(t.dir, 'tool.cjs');
+    writeFileSync(file, `let s = ''; process.stdin.on('data', (c) => (s += c)); process.stdin.on('end', () => console.log(JSON.stringify({ output: JSON.parse(s).prompt + '!' })));`);
+    const def = await compile(`agent Tool { model: "command/tool" }\nflow Go {\n  step t: Tool { prompt: "hi" }\n}\n`);
+    const original = childProcess.spawn;
+    let spawnedHere = 0;
+    childProcess.spawn = ((...args: Parameters<typeof original>) => {
+      spawnedHere++;
+      return original(...args);
+    }) as typeof original;
+    syncBuiltinESMExports();
+    try {
+      const agents = createRealAgents({ config: { ...emptyConfig(), commands: { tool: { command: [process.execPath, file], cwd: t.dir } } }, env: {} });
+      const s = new RunSupervisor({ store: t.store, agents, concurrency: 1, log: () => undefined });
+      const { runId, done } = s.start(def, 'Go', {});
+      await done;
+      assert.equal(t.store.getRun(runId).status, 'succeeded');
+      const step = t.store.getEvents(runId).find((e) => e.type === 'step.finished') as { output: unknown };
+      assert.equal(step.output, 'hi!');
+      assert.equal(spawnedHere, 0, 'spawned on this thread');
+    } finally {
+      childProcess.spawn = original;
+      syncBuiltinESMExports();
+    }
+  });
+
+  it('a cancelled command agent call stops its process (SIGTERM) and the step ends at once', async () => {
+    const file = path.join(t.dir, 'slow.cjs');
+    const pidFile = path.join(t.dir, 'pid');
+    writeFileSync(file, `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60000);`);
+    const def = await compile(`agent Tool { model: "command/tool" }\nflow Go {\n  step t: Tool { prompt: "hi" }\n}\n`);
+    const agents = createRealAgents({ config: { ...emptyConfig(), commands: { tool: { command: [process.execPath, file], cwd: t.dir } } }, env: {} });
+    const s = new RunSupervisor({ store: t.store, agents, concurrency: 1, log: () => undefined });
+    const { runId } = s.start(def, 'Go', {});
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 10));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await s.close(); // interrupts the run: its call is cancelled
+    assert.equal(t.store.getRun(runId).status, 'interrupted');
+    // the process goes away (SIGTERM): polling its existence with signal 0
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      if (Date.now() > deadline) assert.fail(`process ${pid} still runs`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+});
