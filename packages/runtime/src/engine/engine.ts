@@ -125,7 +125,7 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
-  if (run.status === 'queued') return (await runQueued(run.id, options))!;
+  if (run.status === 'queued') return (await runQueuedDetailed(run.id, options))!;
   const definition = options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
@@ -241,6 +241,11 @@ export function enqueueRedrive(runId: string, options: EnqueueOptions): void {
  * @throws BatonError `RUN_NOT_FOUND`.
  */
 export async function runQueued(runId: string, options: RunOptions): Promise<RunSummary | undefined> {
+  return (await runQueuedDetailed(runId, options))?.summary;
+}
+
+/** {@link runQueued}, also returning the execution's final scope. */
+async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult } | undefined> {
   const run = options.store.getRun(runId);
   if (run.status !== 'queued') return undefined;
   const definition = options.store.getDefinition(run.id);
@@ -262,7 +267,7 @@ export async function runQueued(runId: string, options: RunOptions): Promise<Run
   const execution = new Execution(definition, run.id, d, past);
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
   options.store.flush();
-  return summarize(run.id, run.flow, result, started);
+  return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
 function summarize(runId: string, flow: string, result: ExecutionResult, started: number): RunSummary {
