@@ -6,7 +6,7 @@ import { formatDuration, preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 
-const STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+const STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'queued'];
 
 /** `baton runs list`: stored runs, newest first. */
 export async function runsListCommand(opts: { status?: string; failed?: boolean; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
