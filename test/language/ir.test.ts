@@ -94,3 +94,40 @@ flow F {
     assert.equal(c.doc, undefined);
   });
 });
+
+describe('IR: if statements', () => {
+  /** Whether each `if` of the flow's body (top level) has an else arm, and how many statements it holds. */
+  const elseArms = (def: WorkflowDefinition): (number | 'none')[] =>
+    def.flows.F.body.filter((s) => s.kind === 'if').map((s) => (s.kind === 'if' && s.else ? s.else.length : 'none'));
+
+  it('an if whose body holds an if/else has no else arm itself', async () => {
+    const def = await build(`agent W { stub: "ok" }
+flow F {
+  input go: boolean
+  if input.go {
+    if input.go { step a: W } else { step b: W }
+  }
+}`);
+    assert.deepEqual(elseArms(def), ['none']);
+  });
+
+  it('a step named `elsewhere` does not give its if an else arm', async () => {
+    const def = await build(`agent W { stub: "ok" }
+flow F {
+  input go: boolean
+  if input.go { step elsewhere: W }
+}`);
+    assert.deepEqual(elseArms(def), ['none']);
+  });
+
+  it('an empty `else { }` is an empty else arm; `else if` chains end in the last one', async () => {
+    const def = await build(`agent W { stub: "ok" }
+flow F {
+  input go: boolean
+  if input.go { step a: W } else { }
+  if input.go { step b: W } else if !input.go { step c: W } else { step d: W }
+  if input.go { step e: W } else if !input.go { step f: W }
+}`);
+    assert.deepEqual(elseArms(def), [0, 1, 'none']);
+  });
+});

@@ -514,6 +514,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
     return reflection.isInstance(item, IdempotentProperty.$type);
 }
 
+/** `hasElse`: the statement has an `else` (an `else if` or an `else { … }`, empty or not). */
 export interface IfStatement extends langium.AstNode {
     readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'IfStatement';
@@ -521,6 +522,7 @@ export interface IfStatement extends langium.AstNode {
     condition: Expression;
     elseBody: Array<Statement>;
     elseIf?: IfStatement;
+    hasElse: boolean;
 }
 
 export const IfStatement = {
@@ -528,7 +530,8 @@ export const IfStatement = {
     body: 'body',
     condition: 'condition',
     elseBody: 'elseBody',
-    elseIf: 'elseIf'
+    elseIf: 'elseIf',
+    hasElse: 'hasElse'
 } as const;
 
 export function isIfStatement(item: unknown): item is IfStatement {
@@ -1942,6 +1945,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 elseIf: {
                     name: IfStatement.elseIf
+                },
+                hasElse: {
+                    name: IfStatement.hasElse,
+                    defaultValue: false
                 }
             },
             superTypes: [Statement.$type]

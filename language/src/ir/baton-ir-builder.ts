@@ -201,7 +201,7 @@ export class BatonIrBuilder {
           index++;
           if (current.elseIf) current = current.elseIf;
           else {
-            if (current.elseBody.length > 0 || hasElseKeyword(current)) elseBody = this.statements(current.elseBody, flow, `${path}.${index}`);
+            if (current.hasElse) elseBody = this.statements(current.elseBody, flow, `${path}.${index}`);
             current = undefined;
           }
         }
@@ -473,10 +473,6 @@ function trigger(node: ast.Trigger): Trigger {
 
 function durationMs(node: ast.DurationValue): number | undefined {
   return typeof node.value === 'number' ? undefined : parseDuration(node.value);
-}
-
-function hasElseKeyword(node: ast.IfStatement): boolean {
-  return node.$cstNode?.text.includes('else') ?? false;
 }
 
 function setIfDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
