@@ -1,5 +1,7 @@
 import type { AstNode } from 'langium';
 import { CstUtils } from 'langium';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextEdit } from 'vscode-languageserver-types';
 import { AbstractFormatter, Formatting } from 'langium/lsp';
 import * as ast from '../generated/ast.js';
 
@@ -13,6 +15,27 @@ import * as ast from '../generated/ast.js';
  * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
  */
 export class BatonFormatter extends AbstractFormatter {
+  /**
+   * Langium's rule (an edit starting before the previous one ends replaces it), plus: an edit starting
+   * where the previous one starts replaces it too. Two rules can format one gap between tokens — the
+   * `:`'s "one space after" and a record type's `{`'s "one space before" in `output:{ … }` — and give two
+   * edits with the same (empty) range; Langium kept both, inserting two spaces, and the next format
+   * removed one (not idempotent).
+   */
+  protected override avoidOverlappingEdits(textDocument: TextDocument, textEdits: TextEdit[]): TextEdit[] {
+    const edits: TextEdit[] = [];
+    for (const edit of textEdits) {
+      const start = textDocument.offsetAt(edit.range.start);
+      let last = edits[edits.length - 1];
+      while (last && (start < textDocument.offsetAt(last.range.end) || start === textDocument.offsetAt(last.range.start))) {
+        edits.pop();
+        last = edits[edits.length - 1];
+      }
+      edits.push(edit);
+    }
+    return edits.filter((edit) => this.isNecessary(edit, textDocument));
+  }
+
   protected format(node: AstNode): void {
     const f = this.getNodeFormatter(node);
     // this node's own braces, matched by nesting (a `switch` owns its braces and its `default { … }`'s)

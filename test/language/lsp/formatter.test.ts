@@ -83,6 +83,12 @@ describe('language server: formatting', () => {
     assert.equal(await format(text), text);
   });
 
+  it('puts one space between `:` and a record type\'s `{` in one pass (formatting twice changes nothing more)', async () => {
+    const formatted = await format('agent A {\n  output:{ a: number }\n  stub: { a: 1 }\n}\n');
+    assert.equal(formatted, 'agent A {\n  output: { a: number }\n  stub: { a: 1 }\n}\n');
+    assert.equal(await format(formatted), formatted);
+  });
+
   it("uses the editor's tab size", async () => {
     assert.equal(await format('flow F {\nlet a = 1\n}\n', 4), 'flow F {\n    let a = 1\n}\n');
   });
