@@ -135,41 +135,54 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.equal(await panel.page.isVisible('.banner'), false);
   });
 
+  /** The zoom (data-zoom, %) and the canvas's scroll position. */
+  const viewOf = () => panel.page.$eval('.canvas', (c) => ({ zoom: Number((c as HTMLElement).dataset.zoom), left: c.scrollLeft, top: c.scrollTop }));
+
   it('keeps zoom, pan and selection across an update of the same flow, and fits a new flow', async () => {
     await show();
     await panel.page.click('g.node[data-id="Outreach/message"]');
     await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
     await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
-    const before = await panel.page.getAttribute('svg.baton-graph', 'viewBox');
+    const before = await viewOf();
+    assert.ok(before.top > 0, 'zoomed in around the centre: scrolled down');
     const edited: FlowGraph = { ...outreach, nodes: outreach.nodes.map((n) => (n.id === 'Outreach/message' ? { ...n, label: 'message2' } : n)) };
     await show(edited);
-    assert.equal(await panel.page.getAttribute('svg.baton-graph', 'viewBox'), before, 'same zoom and pan');
+    assert.deepEqual(await viewOf(), before, 'same zoom and scroll');
     assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true', 'same selection');
     const dispatcher = buildFlowGraph(definitions.get('dispatcher.flow')!, 'Dispatcher');
     await show(dispatcher, 'file:///w/dispatcher.flow');
-    assert.notEqual(await panel.page.getAttribute('svg.baton-graph', 'viewBox'), before, 'another file is fitted to the panel');
+    const fitted = await viewOf();
+    assert.notEqual(fitted.zoom, before.zoom, 'another file is fitted to the panel');
+    assert.equal(fitted.top, 0, 'from its top');
   });
 
-  it('zooms with the buttons and the wheel, pans by dragging the background, and fits back', async () => {
+  it('zooms with the buttons and Ctrl+wheel, scrolls with the wheel, pans by dragging the background, and fits back', async () => {
     await show();
-    const scale = async () => Number(await panel.page.getAttribute('.canvas', 'data-zoom'));
-    const fitted = await scale();
+    const fitted = (await viewOf()).zoom;
     await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
-    assert.equal(await scale(), Math.round(fitted * 1.25));
+    await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
+    assert.equal((await viewOf()).zoom, Math.round(fitted * 1.25 * 1.25));
     await panel.page.mouse.move(450, 400);
+    const scrolled = panel.page.waitForFunction((top) => document.querySelector('.canvas')!.scrollTop > top, (await viewOf()).top);
+    await panel.page.mouse.wheel(0, 200);
+    await scrolled;
+    assert.equal((await viewOf()).zoom, Math.round(fitted * 1.25 * 1.25), 'the wheel alone scrolls, it does not zoom');
+    await panel.page.keyboard.down('Control');
     await panel.page.mouse.wheel(0, 300);
-    assert.ok((await scale()) < Math.round(fitted * 1.25), 'the wheel zooms out');
-    const viewBox = async () => (await panel.page.getAttribute('svg.baton-graph', 'viewBox'))!.split(' ').map(Number);
-    const [x0, y0] = await viewBox();
-    await panel.page.mouse.move(30, 600);
+    await panel.page.keyboard.up('Control');
+    assert.ok((await viewOf()).zoom < Math.round(fitted * 1.25 * 1.25), 'Ctrl+wheel zooms out');
+    for (let i = 0; i < 4; i++) await panel.page.click('vscode-toolbar-button[label="Zoom in"]');
+    const v0 = await viewOf();
+    assert.ok(await panel.page.$eval('.canvas', (c) => c.scrollWidth > c.clientWidth && c.scrollHeight > c.clientHeight), 'zoomed in, the drawing scrolls both ways');
+    await panel.page.mouse.move(130, 650);
     await panel.page.mouse.down();
-    await panel.page.mouse.move(130, 650, { steps: 5 });
+    await panel.page.mouse.move(30, 600, { steps: 5 });
     await panel.page.mouse.up();
-    const [x1, y1] = await viewBox();
-    assert.ok(x1 < x0 && y1 < y0, `dragging right and down moves the view left and up (${x0},${y0} → ${x1},${y1})`);
+    const v1 = await viewOf();
+    assert.ok(v1.left > v0.left && v1.top > v0.top, `dragging left and up moves the view right and down (${v0.left},${v0.top} → ${v1.left},${v1.top})`);
     assert.equal((await panel.posted()).filter((m) => m.type === 'reveal').length, 0, 'a drag is not a click');
-    await panel.page.click('vscode-toolbar-button[label="Zoom to fit"]');
-    assert.equal(await scale(), fitted);
+    await panel.page.click('vscode-toolbar-button[label="Fit to width"]');
+    assert.equal((await viewOf()).zoom, fitted);
   });
 
   it('lists the flows of the file in a picker and posts the one picked', async () => {
@@ -273,10 +286,11 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
 
   it('restores the saved zoom and selection of a restored panel (getState)', async () => {
     await panel.page.close();
-    panel = await harness.open('light', { state: { uri: 'file:///w/outreach.flow', flow: 'Outreach', view: { x: 10, y: 20, scale: 0.5 }, selected: 'Outreach/message' } });
+    panel = await harness.open('light', { state: { uri: 'file:///w/outreach.flow', flow: 'Outreach', view: { x: 10, y: 20, scale: 2 }, selected: 'Outreach/message' } });
     await show();
-    const [x, y, w] = (await panel.page.getAttribute('svg.baton-graph', 'viewBox'))!.split(' ').map(Number);
-    assert.deepEqual([x, y, w], [10, 20, 900 * 2]);
+    assert.equal((await viewOf()).zoom, 200);
+    const restored = await panel.page.evaluate(() => (window as unknown as { __state: { view: { x: number; y: number; scale: number } } }).__state.view);
+    assert.deepEqual(restored, { x: 10, y: 20, scale: 2 }, 'the layout point (10, 20) is at the top-left corner again');
     assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true');
   });
 

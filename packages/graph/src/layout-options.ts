@@ -82,7 +82,11 @@ export const NODE_SIZES: Record<GraphNodeKind, { minWidth: number; height: numbe
   set: { minWidth: 120, height: 40, paddingX: 14 },
   let: { minWidth: 120, height: 40, paddingX: 14 },
   fail: { minWidth: 110, height: 44, paddingX: 16 },
+  arm: { minWidth: 140, height: 48, paddingX: 12 },
 };
+
+/** Room (px) right of a folded node's text for its unfold toggle, and the toggles' size. */
+export const TOGGLE_SIZE = 14;
 
 /** The width a fork/join bar needs for `branches` edges (px). */
 export const barWidth = (branches: number): number => Math.max(NODE_SIZES.fork.minWidth, branches * 56);

@@ -1,6 +1,6 @@
 import type { ELK as ElkEngine, ElkExtendedEdge, ElkNode, ElkPort } from 'elkjs/lib/elk-api.js';
 import type { FlowGraph, GraphBox, GraphLayout, GraphNode, GraphPoint, LaidOutEdge, LaidOutNode } from '@baton/protocol';
-import { barWidth, CONTAINER_LAYOUT_OPTIONS, FLOW_EDGE_LAYOUT_OPTIONS, SIDE_EDGE_LAYOUT_OPTIONS, ICON_WIDTH, NODE_SIZES, PORT_LAYOUT_OPTIONS, ROOT_LAYOUT_OPTIONS, TEXT } from './layout-options.js';
+import { barWidth, CONTAINER_LAYOUT_OPTIONS, FLOW_EDGE_LAYOUT_OPTIONS, SIDE_EDGE_LAYOUT_OPTIONS, ICON_WIDTH, NODE_SIZES, PORT_LAYOUT_OPTIONS, ROOT_LAYOUT_OPTIONS, TEXT, TOGGLE_SIZE } from './layout-options.js';
 
 /** Cuts `text` to `max` characters, ending in "…" when cut. */
 export function clip(text: string, max: number): string {
@@ -14,18 +14,24 @@ export function nodeText(node: GraphNode): { label: string; detail?: string } {
 }
 
 /** Kinds drawn with an icon at the left of their box. */
-const WITH_ICON = new Set<GraphNode['kind']>(['step', 'subflow', 'approval', 'trigger', 'wait', 'event']);
+const WITH_ICON = new Set<GraphNode['kind']>(['step', 'subflow', 'approval', 'trigger', 'wait', 'event', 'arm']);
+
+/** Whether a node is drawn with an icon at the left of its box (a folded loop or `parallel` too). */
+export function hasIcon(node: GraphNode): boolean {
+  return WITH_ICON.has(node.kind) || (node.folded !== undefined && (node.kind === 'loop' || node.kind === 'fork'));
+}
 
 /** A node's size in px before layout: from its kind and its text (containers get a minimum; ELK grows them). */
 export function nodeSize(node: GraphNode, degree: number): { width: number; height: number } {
-  const size = NODE_SIZES[node.kind];
-  if (node.kind === 'fork' || node.kind === 'join') return { width: barWidth(degree), height: size.height };
+  // a folded `parallel` is a box like a folded arm, not a bar
+  const size = node.folded !== undefined && node.kind === 'fork' ? NODE_SIZES.arm : NODE_SIZES[node.kind];
+  if ((node.kind === 'fork' && node.folded === undefined) || node.kind === 'join') return { width: barWidth(degree), height: size.height };
   if (size.fixedWidth !== undefined) return { width: size.fixedWidth, height: size.height };
   const { label, detail } = nodeText(node);
   const text = Math.max(label.length * TEXT.labelCharWidth, (detail?.length ?? 0) * TEXT.detailCharWidth);
   // A diamond's text lines sit 8 px off its middle, where it is about 0.7 of its full width.
   if (node.kind === 'decision') return { width: Math.max(size.minWidth, Math.ceil(text / 0.7 + 2 * size.paddingX)), height: size.height };
-  const width = Math.ceil(text + 2 * size.paddingX + (WITH_ICON.has(node.kind) ? ICON_WIDTH : 0));
+  const width = Math.ceil(text + 2 * size.paddingX + (hasIcon(node) ? ICON_WIDTH : 0) + (node.folded !== undefined ? TOGGLE_SIZE : 0));
   return { width: Math.max(size.minWidth, width), height: size.height };
 }
 
@@ -47,9 +53,11 @@ async function engine(): Promise<ElkEngine> {
  * out from the step to its compensation (so the compensation sits beside or below it) and returned pointing back.
  * Runs in Node and in the browser (elkjs' bundled build runs in-thread, no worker).
  * @returns every node with an absolute box and every edge with its route, in px; all inside `width`×`height`.
+ * `options.foldable` (the editor panel's foldable regions): the label of an arm that can fold gets room at its
+ * right for the fold toggle `renderSvg` draws there.
  * @throws Error when the graph is inconsistent (an edge names a missing node), or ELK fails (its first line).
  */
-export async function layoutFlowGraph(graph: FlowGraph): Promise<GraphLayout> {
+export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: ReadonlySet<string> } = {}): Promise<GraphLayout> {
   const elk = await engine();
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const outDegree = new Map<string, number>();
@@ -111,7 +119,8 @@ export async function layoutFlowGraph(graph: FlowGraph): Promise<GraphLayout> {
     const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
     if (e.label && e.kind !== 'compensation') {
       const text = clip(e.label, TEXT.maxEdgeLabelChars);
-      elkEdge.labels = [{ text, width: Math.ceil(text.length * TEXT.edgeLabelCharWidth) + 8, height: TEXT.lineHeight }];
+      const toggle = e.branch !== undefined && options.foldable?.has(`${e.source}#${e.branch}`) ? TOGGLE_SIZE + 2 : 0;
+      elkEdge.labels = [{ text, width: Math.ceil(text.length * TEXT.edgeLabelCharWidth) + 8 + toggle, height: TEXT.lineHeight }];
     }
     root.edges!.push(elkEdge);
   }
@@ -179,9 +188,9 @@ function snapToDiamond(points: GraphPoint[], box: GraphBox | undefined, kind: Gr
   end.y = Math.round(y * 10) / 10;
 }
 
-/** A node drawn as a box holding others: a `foreach`/`repeat` loop, or an expanded sub-flow step. */
+/** A node drawn as a box holding others: a `foreach`/`repeat` loop (unless folded), or an expanded sub-flow step. */
 export function isContainer(node: GraphNode): boolean {
-  return node.kind === 'loop' || (node.kind === 'subflow' && node.expanded === true);
+  return (node.kind === 'loop' && node.folded === undefined) || (node.kind === 'subflow' && node.expanded === true);
 }
 
 /** Whether `ancestor` contains `node` (through `parent` links). */

@@ -1,5 +1,5 @@
 import type { GraphLayout, GraphNodeKind, LaidOutEdge, LaidOutNode } from '@baton/protocol';
-import { ICON_WIDTH, TEXT } from './layout-options.js';
+import { ICON_WIDTH, TEXT, TOGGLE_SIZE } from './layout-options.js';
 import { clip, isContainer, nodeText } from './layout.js';
 
 /** Options of {@link renderSvg}. */
@@ -10,6 +10,12 @@ export interface SvgOptions {
    * theme variables.
    */
   standalone?: boolean;
+  /**
+   * The regions the viewer can fold (`foldRegions` ids): each gets a − toggle (`<g class="toggle fold"
+   * data-fold="<region id>">`) on its node (a loop's title bar, a fork's bar, a decision) or, for an arm, beside
+   * its edge's label; a folded node (`folded` set) gets a + toggle. Without it no fold toggle is drawn.
+   */
+  foldable?: ReadonlySet<string>;
 }
 
 /**
@@ -42,11 +48,12 @@ export function renderSvg(layout: GraphLayout, options: SvgOptions = {}): string
     return d;
   };
   const containers = layout.nodes.filter(isContainer).sort((a, b) => depth(a) - depth(b));
-  for (const n of containers) out.push(node(n));
+  const foldable = options.foldable ?? new Set<string>();
+  for (const n of containers) out.push(node(n, foldable));
   out.push('<g class="edges">');
-  for (const e of layout.edges) out.push(edge(e));
+  for (const e of layout.edges) out.push(edge(e, foldable));
   out.push('</g><g class="nodes">');
-  for (const n of layout.nodes) if (!isContainer(n)) out.push(node(n));
+  for (const n of layout.nodes) if (!isContainer(n)) out.push(node(n, foldable));
   out.push('</g></svg>');
   return out.join('');
 }
@@ -88,17 +95,26 @@ export function graphShapeCss(): string {
     '.baton-graph .toggle rect{fill:var(--baton-bg);stroke:var(--baton-border)}',
     '.baton-graph .toggle path{stroke:var(--baton-fg);stroke-width:1.5}',
     '.baton-graph .toggle{cursor:pointer}',
+    '.baton-graph .folded > .stack .shape{fill:var(--baton-node);stroke:var(--baton-border)}',
+    '.baton-graph .kind-arm .shape{stroke-dasharray:6 3}',
+    '.baton-graph .kind-loop.folded > .shape{fill:var(--baton-node)}',
+    '.baton-graph .kind-fork.folded > .shape{fill:var(--baton-node)}',
+    '.baton-graph .kind-fork.folded:not(:focus):not(.selected) > .shape{stroke:var(--baton-border);stroke-width:1.2}',
+    '.baton-graph .kind-fork.folded .bar{fill:var(--baton-bar);stroke:none}',
     '.baton-graph .node:focus{outline:none}',
     '.baton-graph .node:focus .shape{stroke:var(--baton-accent);stroke-width:2.5}',
   ].join('');
 }
 
-function node(n: LaidOutNode): string {
+function node(n: LaidOutNode, foldable: ReadonlySet<string>): string {
   const { label, detail } = nodeText(n);
-  const aria = `${KIND_WORDS[n.kind]} ${n.label}${n.detail ? `: ${n.detail}` : ''}`;
+  const folded = n.folded !== undefined;
+  const aria = `${KIND_WORDS[n.kind]} ${n.label}${n.detail ? `: ${n.detail}` : ''}${folded ? `, folded (${n.folded} node${n.folded === 1 ? '' : 's'} inside)` : ''}`;
   const parts: string[] = [
-    `<g class="node kind-${n.kind}${n.expanded ? ' expanded' : ''}" data-id="${esc(n.id)}" transform="translate(${n.x},${n.y})" tabindex="0" role="button" aria-label="${esc(aria)}">`,
+    `<g class="node kind-${n.kind}${n.expanded ? ' expanded' : ''}${folded ? ' folded' : ''}" data-id="${esc(n.id)}" transform="translate(${n.x},${n.y})" tabindex="0" role="button" aria-label="${esc(aria)}">`,
     `<title>${esc(aria)}</title>`,
+    // a folded region is drawn as a small stack: its shape twice, the back one offset
+    folded ? `<g class="stack" transform="translate(4,4)">${shape(n)}</g>` : '',
     shape(n),
   ];
   const icon = ICONS[n.kind];
@@ -108,8 +124,9 @@ function node(n: LaidOutNode): string {
     const room = Math.max(4, Math.floor((n.width - ICON_WIDTH - 16) / TEXT.detailCharWidth));
     parts.push(`<text class="label" x="${ICON_WIDTH + 10}" y="19">${esc(clip(label, room))}</text>`);
     if (detail) parts.push(`<text class="detail" x="${ICON_WIDTH + 10}" y="33">${esc(clip(detail, room))}</text>`);
-  } else if (label && n.kind !== 'fork' && n.kind !== 'join' && n.kind !== 'merge' && n.kind !== 'end') {
-    const cx = icon ? (n.width + ICON_WIDTH) / 2 : n.width / 2;
+  } else if (label && (folded || (n.kind !== 'fork' && n.kind !== 'join')) && n.kind !== 'merge' && n.kind !== 'end') {
+    const right = folded && n.kind !== 'decision' ? TOGGLE_SIZE : 0;
+    const cx = icon ? (n.width + ICON_WIDTH - right) / 2 : (n.width - right) / 2;
     if (icon) parts.push(`<path class="icon" transform="translate(${(n.kind === 'trigger' ? 12 : 10)},${n.height / 2 - 7})" d="${icon}"/>`);
     if (detail) {
       parts.push(`<text class="label" x="${cx}" y="${n.height / 2 - 3}" text-anchor="middle">${esc(label)}</text>`);
@@ -123,6 +140,10 @@ function node(n: LaidOutNode): string {
     const x = n.width - 18;
     const sign = n.expanded ? 'M3,7 H11' : 'M3,7 H11 M7,3 V11';
     parts.push(`<g class="toggle" data-toggle="${esc(n.id)}" transform="translate(${x},4)" role="button" aria-label="${n.expanded ? 'collapse' : 'expand'} ${esc(n.label)}"><rect width="14" height="14" rx="3"/><path d="${sign}"/></g>`);
+  } else if (folded || foldable.has(n.id)) {
+    // fold toggles: on a fork's bar at its right end, on anything else at the top-right corner of its box
+    const at = n.kind === 'fork' && !folded ? `${n.width + 4},${n.height / 2 - 7}` : `${n.width - 18},4`;
+    parts.push(foldToggle(n.id, folded, `${folded ? 'unfold' : 'fold'} ${KIND_WORDS[n.kind]} ${n.label}`, at));
   }
   parts.push('</g>');
   return parts.join('');
@@ -142,7 +163,11 @@ function shape(n: LaidOutNode): string {
       return `<polygon class="shape" points="${w / 2},0 ${w},${h / 2} ${w / 2},${h} 0,${h / 2}"/>`;
     case 'fork':
     case 'join':
+      // a folded `parallel`: a box between the fork's and the join's bars
+      if (n.folded !== undefined) return `<rect class="shape" width="${w}" height="${h}" rx="6"/><rect class="bar" width="${w}" height="4" rx="2"/><rect class="bar" y="${h - 4}" width="${w}" height="4" rx="2"/>`;
       return `<rect class="shape" width="${w}" height="${h}" rx="2"/>`;
+    case 'arm':
+      return `<rect class="shape" width="${w}" height="${h}" rx="6"/>`;
     case 'trigger':
       // an entry tag: a box whose bottom points into the flow
       return `<polygon class="shape" points="0,0 ${w},0 ${w},${h - 8} ${w / 2},${h} 0,${h - 8}"/>`;
@@ -171,7 +196,13 @@ function shape(n: LaidOutNode): string {
   }
 }
 
-function edge(e: LaidOutEdge): string {
+/** A fold toggle at `at` (`x,y` in the node's or the drawing's coordinates): − folds, + unfolds. */
+function foldToggle(region: string, folded: boolean, label: string, at: string): string {
+  const sign = folded ? 'M3,7 H11 M7,3 V11' : 'M3,7 H11';
+  return `<g class="toggle fold" data-fold="${esc(region)}" transform="translate(${at})" role="button" aria-label="${esc(label)}"><rect width="${TOGGLE_SIZE}" height="${TOGGLE_SIZE}" rx="3"/><path d="${sign}"/></g>`;
+}
+
+function edge(e: LaidOutEdge, foldable: ReadonlySet<string>): string {
   if (e.points.length < 2) return '';
   const d = e.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
   const marker = e.kind === 'compensation' ? 'baton-arrow-undo' : 'baton-arrow';
@@ -179,7 +210,12 @@ function edge(e: LaidOutEdge): string {
   if (e.label && e.labelBox) {
     const b = e.labelBox;
     parts.push(`<rect class="label-bg" x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" rx="3"/>`);
-    parts.push(`<text x="${b.x + b.width / 2}" y="${b.y + b.height - 4}" text-anchor="middle">${esc(trimLabel(e.label))}</text>`);
+    // an arm that can fold: its toggle at the right end of the label's box (layoutFlowGraph made room for it)
+    const arm = e.branch !== undefined ? `${e.source}#${e.branch}` : undefined;
+    const toggle = arm !== undefined && foldable.has(arm) && e.target !== arm;
+    const room = toggle ? TOGGLE_SIZE + 2 : 0;
+    parts.push(`<text x="${b.x + (b.width - room) / 2}" y="${b.y + b.height - 4}" text-anchor="middle">${esc(trimLabel(e.label))}</text>`);
+    if (toggle) parts.push(foldToggle(arm, false, `fold ${e.label}`, `${b.x + b.width - TOGGLE_SIZE - 1},${b.y + (b.height - TOGGLE_SIZE) / 2}`));
   }
   parts.push('</g>');
   return parts.join('');
@@ -205,6 +241,7 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   set: 'set',
   let: 'let',
   fail: 'fail',
+  arm: 'arm',
 };
 
 /** 14×14 line icons (drawn with the `icon` class: stroke only). */
@@ -223,6 +260,10 @@ const ICONS: Partial<Record<GraphNodeKind, string>> = {
   event: 'M1,3 H13 V11 H1 Z M1,3 L7,8 L13,3',
   // a circular arrow
   loop: 'M12,7 a5,5 0 1,1 -1.5,-3.6 M11,1 V4 H8',
+  // two parallel lanes between bars (a folded `parallel`)
+  fork: 'M1,1 H13 M1,13 H13 M4,1 V13 M10,1 V13',
+  // a branching path (a folded arm)
+  arm: 'M7,13 V8 M7,8 L2,2 M7,8 L12,2',
 };
 
 /** Escapes text for SVG element content and attribute values. */

@@ -3,7 +3,9 @@ import type { SourceRange } from './ir.js';
 /** Kinds of graph nodes; each has its own shape in every renderer. */
 export type GraphNodeKind =
   | 'start' | 'end' | 'trigger' | 'step' | 'subflow' | 'decision' | 'merge' | 'fork' | 'join'
-  | 'loop' | 'approval' | 'wait' | 'event' | 'set' | 'let' | 'fail';
+  | 'loop' | 'approval' | 'wait' | 'event' | 'set' | 'let' | 'fail'
+  /** A folded arm of an `if`/`switch` (only in the editor panel, where the user folded it). */
+  | 'arm';
 
 /**
  * A node of a flow's graph. `id` is the IR node id (so run events light it up without mapping), or a
@@ -22,6 +24,12 @@ export interface GraphNode {
    * A closed one is a box the panel can expand.
    */
   expanded?: boolean;
+  /**
+   * Set on a folded region's node (a `loop`, a `parallel`'s `fork`, a `decision`, an `arm`): how many nodes
+   * the fold hides. A folded loop is no longer a container. Only the editor panel folds (`foldFlowGraph` in
+   * @baton/graph); `buildFlowGraph` never sets it.
+   */
+  folded?: number;
   range?: SourceRange;
   /** What hovering the node shows, when the IR knows it (the editor panel's tooltip). */
   tooltip?: GraphNodeTooltip;

@@ -1,6 +1,6 @@
 import type { FlowGraph, GraphLayout, GraphNode, LaidOutNode } from '@baton/protocol';
-import { renderSvg } from '@baton/graph';
-import { formatDuration, type RunOverlay } from './run-overlay.js';
+import { renderSvg, TEXT } from '@baton/graph';
+import { formatDuration, regionState, type RunOverlay } from './run-overlay.js';
 
 /** What the view shows of the drawing: the layout point at the top-left corner and the zoom (screen px per layout px). */
 export interface ViewState {
@@ -17,8 +17,20 @@ export interface GraphViewCallbacks {
   changed(): void;
   /** A sub-flow step's expand/collapse toggle was clicked. */
   toggle(id: string): void;
+  /** A region's fold toggle was clicked (`region`: a `foldRegions` id), or `-`/`+` pressed on its node. */
+  fold(region: string): void;
 }
 
+/**
+ * The smallest zoom the panel opens at and `Fit` uses: node labels (13 px in the layout) at least 11 px on the
+ * screen, and details and branch labels (11 px) at least 9.3 px. 11 px is the smallest text VS Code's own
+ * workbench uses (the 13 px UI font's small print); below it a sans-serif label stops being read and starts being
+ * deciphered — the seed process at its old whole-graph fit drew its labels at 6–8 px (3 px in a bottom-panel-high
+ * panel). Zooming out (−, Ctrl+wheel) still goes below it, for an overview.
+ */
+export const MIN_READABLE_SCALE = 11 / TEXT.labelSize;
+/** Room around the drawing (layout px). */
+const MARGIN = 16;
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 4;
 /** Pointer movement (px) below which a press on a node is a click, not a drag. */
@@ -27,16 +39,22 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
  * Draws a laid-out graph (packages/graph `renderSvg`, themed by the page's CSS) in `host` and handles the
- * interaction: pan by dragging the background, zoom with the wheel (around the pointer) or `zoomBy`, zoom
- * to fit, selection, the cursor highlight, arrow-key navigation between nodes (to the nearest node in that
- * direction), Enter/Space to reveal, a tooltip with the node's prompt, target and output type, and the run
- * overlay's classes and badges. Pan and zoom move the SVG's `viewBox` only, so no style attribute is set.
+ * interaction: `host` scrolls (the wheel and the scroll bars move the drawing; dragging the background pans),
+ * Ctrl/⌘+wheel zooms around the pointer, `zoomBy`, fit to width (never below {@link MIN_READABLE_SCALE}),
+ * selection, the cursor highlight, arrow-key navigation between nodes (to the nearest node in that direction),
+ * Enter/Space to reveal, `-`/`+` to fold or unfold the region of a focused node, fold toggles, a tooltip with the
+ * node's prompt, target and output type, and the run overlay's classes and badges. Zoom sets the SVG's
+ * `width`/`height` attributes and its `viewBox`, so no style attribute is set (the panel's CSP forbids them).
  */
 export class GraphView {
   private svg: SVGSVGElement | undefined;
   private layout: GraphLayout | undefined;
   private graph: FlowGraph | undefined;
-  private view: ViewState = { x: 0, y: 0, scale: 1 };
+  private scale = 1;
+  /** Whether the view is the fit (opened or `Fit` pressed, not zoomed since): a resize fits again. */
+  private fitted = false;
+  /** Ids of the regions that can fold (the fold toggles to draw). */
+  private foldable: ReadonlySet<string> = new Set();
   private selected: string | undefined;
   private highlighted: string | undefined;
   private readonly tooltip: HTMLDivElement;
@@ -52,7 +70,11 @@ export class GraphView {
     this.tooltip.hidden = true;
     host.append(this.tooltip);
     this.listen();
-    new ResizeObserver(() => this.applyView()).observe(host);
+    new ResizeObserver(() => {
+      if (!this.svg) return;
+      // a fitted view stays fitted to the new width, at the same place
+      this.setView({ ...this.viewState, scale: this.fitted ? this.fitScale() : this.scale });
+    }).observe(host);
   }
 
   /** The drawn layout (undefined before the first graph). */
@@ -60,8 +82,10 @@ export class GraphView {
     return this.layout;
   }
 
+  /** The layout point at the panel's top-left corner and the zoom. */
   get viewState(): ViewState {
-    return { ...this.view };
+    const origin = this.origin();
+    return { x: round(origin.x + this.host.scrollLeft / this.scale), y: round(origin.y + this.host.scrollTop / this.scale), scale: this.scale };
   }
 
   get selection(): string | undefined {
@@ -69,15 +93,21 @@ export class GraphView {
   }
 
   /**
-   * Draws `layout` (of `graph`). With `keepView` the zoom, pan and selection stay as they were (an edit);
-   * otherwise the drawing is fitted to the panel (a new flow). `restore` sets a saved view instead.
+   * Draws `layout` (of `graph`). With `keepView` the zoom, pan and selection stay as they were (an edit); with
+   * `anchor` too, the view moves so node `anchor.after` is where node `anchor.before` was on the screen (a fold,
+   * as far as the scroll range allows); otherwise the drawing
+   * is fitted to the panel's width (a new flow). `restore` sets a saved view instead. `foldable`: the regions
+   * that get fold toggles.
    */
-  show(graph: FlowGraph, layout: GraphLayout, options: { keepView: boolean; restore?: ViewState; selected?: string }): void {
+  show(graph: FlowGraph, layout: GraphLayout, options: { keepView: boolean; restore?: ViewState; selected?: string; foldable?: ReadonlySet<string>; anchor?: { before: string; after: string } }): void {
+    const before = options.anchor ? this.screenPoint(options.anchor.before) : undefined;
+    const kept = this.svg ? this.viewState : undefined;
     this.graph = graph;
     this.layout = layout;
+    if (options.foldable) this.foldable = options.foldable;
     const focusedId = (document.activeElement as Element | null)?.closest?.('.node')?.getAttribute('data-id') ?? undefined;
     const template = document.createElement('template');
-    template.innerHTML = renderSvg(layout, { standalone: false });
+    template.innerHTML = renderSvg(layout, { standalone: false, foldable: this.foldable });
     const svg = template.content.firstElementChild as SVGSVGElement;
     svg.removeAttribute('width');
     svg.removeAttribute('height');
@@ -93,11 +123,21 @@ export class GraphView {
     if (this.svg) this.svg.replaceWith(svg);
     else this.host.prepend(svg);
     this.svg = svg;
-    if (options.restore) this.view = { ...options.restore };
-    else if (!options.keepView) this.fitView();
+    if (options.restore) {
+      this.fitted = false;
+      this.setView(options.restore);
+    } else if (!options.keepView || !kept) this.fitView();
+    else this.setView({ ...kept, scale: this.fitted ? this.fitScale() : kept.scale });
+    if (before && options.anchor) {
+      // keep the toggled node where it was on the screen
+      const after = this.screenPoint(options.anchor.after);
+      if (after) {
+        this.host.scrollLeft += after.x - before.x;
+        this.host.scrollTop += after.y - before.y;
+      }
+    }
     if (!options.keepView) this.selected = options.selected;
     if (this.selected && !this.nodeElements.has(this.selected)) this.selected = undefined;
-    this.applyView();
     this.markSelection();
     this.setHighlight(this.highlighted);
     if (focusedId) this.nodeElements.get(focusedId)?.focus({ preventScroll: true });
@@ -117,10 +157,9 @@ export class GraphView {
     this.graph = graph;
   }
 
-  /** Zooms so the whole drawing fits the panel (never above 100 %). */
+  /** Fits the drawing to the panel's width (never above 100 %, never below {@link MIN_READABLE_SCALE}), from its top. */
   fit(): void {
     this.fitView();
-    this.applyView();
     this.callbacks.changed();
   }
 
@@ -129,18 +168,27 @@ export class GraphView {
     const { width, height } = this.size();
     const px = at?.x ?? width / 2;
     const py = at?.y ?? height / 2;
-    const scale = clamp(this.view.scale * factor, MIN_SCALE, MAX_SCALE);
+    const view = this.viewState;
+    const scale = clamp(this.scale * factor, MIN_SCALE, MAX_SCALE);
     // keep the layout point under (px, py) where it is
-    const lx = this.view.x + px / this.view.scale;
-    const ly = this.view.y + py / this.view.scale;
-    this.view = { scale, x: lx - px / scale, y: ly - py / scale };
-    this.applyView();
+    const lx = view.x + px / view.scale;
+    const ly = view.y + py / view.scale;
+    this.fitted = false;
+    this.setView({ scale, x: lx - px / scale, y: ly - py / scale });
     this.callbacks.changed();
   }
 
   /** Sets the zoom to 100 % around the panel's centre. */
   actualSize(): void {
-    this.zoomBy(1 / this.view.scale);
+    this.zoomBy(1 / this.scale);
+  }
+
+  /** Where the middle of node `id`'s top side is on the screen (client px), when drawn. */
+  private screenPoint(id: string): { x: number; y: number } | undefined {
+    const g = this.nodeElements.get(id);
+    if (!g || !this.svg) return undefined;
+    const box = g.querySelector(':scope > .shape')?.getBoundingClientRect() ?? g.getBoundingClientRect();
+    return { x: box.left + box.width / 2, y: box.top };
   }
 
   /** Marks the node at the editor's cursor (`undefined`: none). */
@@ -158,13 +206,20 @@ export class GraphView {
     this.callbacks.changed();
   }
 
-  /** Colours nodes and edges with the overlay's states; adds a badge with the duration and retries. */
-  applyOverlay(overlay: RunOverlay): void {
+  /**
+   * Colours nodes and edges with the overlay's states; adds a badge with the duration and retries. `hiddenIn`
+   * (folded regions: hidden node id → the folded node drawn instead) gives a folded node the state of what it
+   * hides (`regionState`); the overlay's taken edges are those of the whole graph, by edge id (folding keeps them).
+   */
+  applyOverlay(overlay: RunOverlay, hiddenIn?: ReadonlyMap<string, string>): void {
     if (!this.svg || !this.graph) return;
+    const inside = new Map<string, string[]>();
+    for (const [hidden, drawn] of hiddenIn ?? []) inside.set(drawn, [...(inside.get(drawn) ?? []), hidden]);
     for (const [id, g] of this.nodeElements) {
       g.classList.remove('run-running', 'run-waiting', 'run-succeeded', 'run-failed', 'run-skipped');
       g.querySelector(':scope > .run-badge')?.remove();
-      const state = overlay.nodes.get(id);
+      const members = inside.get(id);
+      const state = members ? regionState([overlay.nodes.get(id), ...members.map((m) => overlay.nodes.get(m))]) : overlay.nodes.get(id);
       const base = g.dataset.label ?? '';
       if (!state) {
         g.setAttribute('aria-label', base);
@@ -188,7 +243,7 @@ export class GraphView {
         g.append(badge);
       }
     }
-    const taken = overlay.takenEdges(this.graph);
+    const taken = overlay.takenEdges(overlay.graph ?? this.graph);
     for (const e of this.svg.querySelectorAll<SVGGElement>('g.edge')) e.classList.toggle('taken', taken.has(e.getAttribute('data-id') ?? ''));
     this.svg.classList.toggle('has-run', overlay.runId !== undefined);
   }
@@ -203,6 +258,7 @@ export class GraphView {
     copy.removeAttribute('preserveAspectRatio');
     copy.classList.remove('has-run');
     for (const el of copy.querySelectorAll('.cursor, .selected')) el.classList.remove('cursor', 'selected');
+    for (const el of copy.querySelectorAll('g.toggle.fold')) el.remove();
     const computed = getComputedStyle(this.svg);
     const variables = VARIABLES.map((v) => `${v}:${computed.getPropertyValue(v).trim() || 'initial'}`).join(';');
     const style = document.createElementNS(SVG_NS, 'style');
@@ -232,33 +288,78 @@ export class GraphView {
     return { width: this.host.clientWidth || 1, height: this.host.clientHeight || 1 };
   }
 
+  /**
+   * Fit to width: the zoom at which the drawing is as wide as the panel, capped at 100 % and floored at
+   * {@link MIN_READABLE_SCALE} (a wider drawing scrolls sideways, a taller one down). The view starts at the top,
+   * with the flow's start centred when the drawing is wider than the panel.
+   */
   private fitView(): void {
     if (!this.layout) return;
-    const { width, height } = this.size();
-    const margin = 16;
-    const scale = clamp(Math.min((width - 2 * margin) / this.layout.width, (height - 2 * margin) / this.layout.height, 1), MIN_SCALE, MAX_SCALE);
-    // centre the drawing horizontally, top-align it when it is taller than the panel
-    this.view = { scale, x: -(width / scale - this.layout.width) / 2, y: -margin / scale };
+    const { width } = this.size();
+    const scale = this.fitScale();
+    this.scale = scale;
+    this.applyView();
+    const start = this.layout.nodes.find((n) => n.kind === 'start');
+    const origin = this.origin();
+    const x = start && (this.layout.width + 2 * MARGIN) * scale > width ? start.x + start.width / 2 - width / scale / 2 : origin.x;
+    this.host.scrollLeft = Math.max(0, (x - origin.x) * scale);
+    this.host.scrollTop = 0;
+    this.fitted = true;
   }
 
+  /** The zoom of fit to width: the panel's width over the drawing's, within [{@link MIN_READABLE_SCALE}, 1]. */
+  private fitScale(): number {
+    return clamp(this.size().width / ((this.layout?.width ?? 0) + 2 * MARGIN), MIN_READABLE_SCALE, 1);
+  }
+
+  /** Sets the zoom and scrolls so layout point (`x`, `y`) is at the top-left corner (as near as the scroll range allows). */
+  private setView(view: ViewState): void {
+    this.scale = clamp(view.scale, MIN_SCALE, MAX_SCALE);
+    this.applyView();
+    const origin = this.origin();
+    this.host.scrollLeft = (view.x - origin.x) * this.scale;
+    this.host.scrollTop = (view.y - origin.y) * this.scale;
+  }
+
+  /** The drawing's size at the current zoom (screen px, margins included). */
+  private extent(): { width: number; height: number } {
+    const w = (this.layout?.width ?? 0) + 2 * MARGIN;
+    const h = (this.layout?.height ?? 0) + 2 * MARGIN;
+    return { width: w * this.scale, height: h * this.scale };
+  }
+
+  /** The layout point at the SVG element's top-left corner: the margin, and half the spare width when the drawing is narrower than the panel (centred). */
+  private origin(): { x: number; y: number } {
+    const { width } = this.size();
+    const spare = Math.max(0, width - this.extent().width);
+    return { x: -MARGIN - spare / 2 / this.scale, y: -MARGIN };
+  }
+
+  /** Sizes the SVG element to the drawing at the current zoom (at least the panel's size) and sets its `viewBox` to match. */
   private applyView(): void {
     if (!this.svg) return;
     const { width, height } = this.size();
-    this.svg.setAttribute('viewBox', `${round(this.view.x)} ${round(this.view.y)} ${round(width / this.view.scale)} ${round(height / this.view.scale)}`);
-    this.host.dataset.zoom = String(Math.round(this.view.scale * 100));
+    const extent = this.extent();
+    const w = extent.width > width ? Math.ceil(extent.width) : width;
+    const h = extent.height > height ? Math.ceil(extent.height) : height;
+    const origin = this.origin();
+    this.svg.setAttribute('width', String(w));
+    this.svg.setAttribute('height', String(h));
+    this.svg.setAttribute('viewBox', `${round(origin.x)} ${round(origin.y)} ${round(w / this.scale)} ${round(h / this.scale)}`);
+    this.host.dataset.zoom = String(Math.round(this.scale * 100));
   }
 
-  /** Pans so the node is inside the panel (centred when it was outside). */
+  /** Scrolls so the node is inside the panel (centred when it was outside). */
   private ensureVisible(id: string): void {
     const box = this.box(id);
     if (!box) return;
     const { width, height } = this.size();
-    const vw = width / this.view.scale;
-    const vh = height / this.view.scale;
-    const inside = box.x >= this.view.x && box.y >= this.view.y && box.x + box.width <= this.view.x + vw && box.y + box.height <= this.view.y + vh;
+    const view = this.viewState;
+    const vw = width / this.scale;
+    const vh = height / this.scale;
+    const inside = box.x >= view.x && box.y >= view.y && box.x + box.width <= view.x + vw && box.y + box.height <= view.y + vh;
     if (inside) return;
-    this.view = { ...this.view, x: box.x + box.width / 2 - vw / 2, y: box.y + box.height / 2 - vh / 2 };
-    this.applyView();
+    this.setView({ scale: this.scale, x: box.x + box.width / 2 - vw / 2, y: box.y + box.height / 2 - vh / 2 });
   }
 
   private box(id: string): LaidOutNode | undefined {
@@ -270,10 +371,11 @@ export class GraphView {
   }
 
   private listen(): void {
-    let drag: { x: number; y: number; view: ViewState; moved: boolean; pointer: number } | undefined;
+    let drag: { x: number; y: number; left: number; top: number; moved: boolean; pointer: number } | undefined;
     this.host.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0 || !this.svg) return;
-      drag = { x: e.clientX, y: e.clientY, view: { ...this.view }, moved: false, pointer: e.pointerId };
+      // a press on a scroll bar (outside the SVG) is the scroll bar's
+      if (e.button !== 0 || !this.svg || !(e.target instanceof Element) || !this.svg.contains(e.target)) return;
+      drag = { x: e.clientX, y: e.clientY, left: this.host.scrollLeft, top: this.host.scrollTop, moved: false, pointer: e.pointerId };
     });
     this.host.addEventListener('pointermove', (e) => {
       if (drag && drag.pointer === e.pointerId) {
@@ -283,8 +385,8 @@ export class GraphView {
         if (!drag.moved) this.host.setPointerCapture(e.pointerId);
         drag.moved = true;
         this.host.classList.add('panning');
-        this.view = { ...drag.view, x: drag.view.x - dx / drag.view.scale, y: drag.view.y - dy / drag.view.scale };
-        this.applyView();
+        this.host.scrollLeft = drag.left - dx;
+        this.host.scrollTop = drag.top - dy;
         this.tooltip.hidden = true;
         return;
       }
@@ -301,7 +403,9 @@ export class GraphView {
       }
       const toggle = (e.target as Element | null)?.closest?.('g.toggle');
       if (e.type === 'pointerup' && toggle) {
-        this.callbacks.toggle(toggle.getAttribute('data-toggle')!);
+        const region = toggle.getAttribute('data-fold');
+        if (region) this.callbacks.fold(region);
+        else this.callbacks.toggle(toggle.getAttribute('data-toggle')!);
         return;
       }
       const node = this.nodeOf(e.target);
@@ -317,10 +421,12 @@ export class GraphView {
     this.host.addEventListener('pointerup', end);
     this.host.addEventListener('pointercancel', end);
     this.host.addEventListener('pointerleave', () => (this.tooltip.hidden = true));
+    // The wheel scrolls (the browser's own scrolling); Ctrl/⌘+wheel — and a trackpad's pinch, which Chromium sends
+    // as a wheel event with ctrlKey — zooms around the pointer.
     this.host.addEventListener(
       'wheel',
       (e) => {
-        if (!this.svg) return;
+        if (!this.svg || !(e.ctrlKey || e.metaKey)) return;
         e.preventDefault();
         const rect = this.host.getBoundingClientRect();
         this.zoomBy(Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015)), { x: e.clientX - rect.left, y: e.clientY - rect.top });
@@ -355,7 +461,27 @@ export class GraphView {
         if (next) this.nodeElements.get(next)?.focus({ preventScroll: true });
         return;
       }
+      if (node && (e.key === '-' || e.key === '+' || e.key === '=')) {
+        // fold the region this node opens (a loop, a parallel block, a decision), unfold a folded one
+        const id = node.getAttribute('data-id')!;
+        const folded = node.classList.contains('folded');
+        if ((e.key === '-' && !folded && this.foldable.has(id)) || (e.key !== '-' && folded)) {
+          e.preventDefault();
+          this.callbacks.fold(id);
+        }
+        return;
+      }
       if (e.key === 'Escape') this.tooltip.hidden = true;
+    });
+    let persisting = false;
+    this.host.addEventListener('scroll', () => {
+      this.tooltip.hidden = true;
+      if (persisting) return;
+      persisting = true;
+      requestAnimationFrame(() => {
+        persisting = false;
+        this.callbacks.changed();
+      });
     });
   }
 
@@ -398,11 +524,13 @@ export class GraphView {
     this.tooltip.replaceChildren(...tooltipLines(data, node.getAttribute('aria-label') ?? data.label));
     this.tooltip.hidden = false;
     const rect = this.host.getBoundingClientRect();
-    const left = Math.min(clientX - rect.left + 12, Math.max(0, rect.width - this.tooltip.offsetWidth - 4));
-    const top = clientY - rect.top + 16 + this.tooltip.offsetHeight > rect.height ? clientY - rect.top - this.tooltip.offsetHeight - 8 : clientY - rect.top + 16;
-    // CSSOM positioning: allowed by the panel's CSP (which forbids style attributes in markup).
-    this.tooltip.style.left = `${Math.max(0, left)}px`;
-    this.tooltip.style.top = `${Math.max(0, top)}px`;
+    const { width, height } = this.size();
+    const left = Math.min(clientX - rect.left + 12, Math.max(0, width - this.tooltip.offsetWidth - 4));
+    const top = clientY - rect.top + 16 + this.tooltip.offsetHeight > height ? clientY - rect.top - this.tooltip.offsetHeight - 8 : clientY - rect.top + 16;
+    // CSSOM positioning: allowed by the panel's CSP (which forbids style attributes in markup). The tooltip is
+    // inside the scrolled canvas, so its place is offset by the scroll.
+    this.tooltip.style.left = `${Math.max(0, left) + this.host.scrollLeft}px`;
+    this.tooltip.style.top = `${Math.max(0, top) + this.host.scrollTop}px`;
   }
 }
 

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { FlowGraph, GraphLayout, RunEvent } from '@baton/protocol';
 import { assertUnreachable, type GraphUpdateMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '@baton/protocol/graph-panel';
-import { graphShapeCss, layoutFlowGraph } from '@baton/graph';
+import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
 import { GraphView, type ViewState } from './graph-view.js';
 import { RunOverlay } from './run-overlay.js';
 import { pngBase64 } from './export-image.js';
@@ -30,6 +30,8 @@ export interface PersistedState {
   flow?: string;
   view?: ViewState;
   selected?: string;
+  /** The folded regions (`foldRegions` ids) per `<uri>#<flow>`. */
+  folded?: Record<string, string[]>;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -63,8 +65,10 @@ const message = element('div', 'message');
 message.hidden = true;
 const canvas = element('div', 'canvas', { role: 'application', 'aria-label': 'Flow graph: arrow keys move between nodes, Enter reveals the source' });
 const view = new GraphView(canvas, {
-  reveal: (id) => post({ type: 'reveal', id }),
+  // a folded arm's node stands for the arm: reveal its first statement
+  reveal: (id) => post({ type: 'reveal', id: state.regions.get(id)?.kind === 'arm' ? state.regions.get(id)!.anchor : id }),
   toggle: (id) => post({ type: 'toggleSubflow', id }),
+  fold: (region) => toggleFold(region),
   changed: () => persist(),
 });
 picker.hidden = true;
@@ -78,7 +82,7 @@ tools.append(
   button('Zoom out', '−', () => view.zoomBy(1 / 1.25)),
   button('Zoom in', '+', () => view.zoomBy(1.25)),
   button('Actual size', '1:1', () => view.actualSize()),
-  button('Zoom to fit', 'Fit', () => view.fit()),
+  button('Fit to width', 'Fit', () => view.fit()),
   button('Export SVG', 'SVG', () => void exportAs('svg')),
   button('Export PNG', 'PNG', () => void exportAs('png')),
 );
@@ -101,10 +105,28 @@ const state: {
   events: RunEvent[];
   overlay: RunOverlay;
   restoring: boolean;
-} = { uri: saved?.uri, flow: saved?.flow, events: [], overlay: new RunOverlay(undefined), restoring: saved?.view !== undefined };
+  /** The drawn graph: `graph` with the folded regions folded, and where each hidden node went. */
+  drawn?: FoldedGraph;
+  /** The regions of `graph` that can fold, by id. */
+  regions: Map<string, FoldRegion>;
+  /** Folded region ids per `<uri>#<flow>` (persisted). */
+  folds: Map<string, Set<string>>;
+  /** The node at the editor's cursor (an id of `graph`; drawn as the folded node that hides it). */
+  highlight?: string;
+} = {
+  uri: saved?.uri,
+  flow: saved?.flow,
+  events: [],
+  overlay: new RunOverlay(undefined),
+  restoring: saved?.view !== undefined,
+  regions: new Map(),
+  folds: new Map(Object.entries(saved?.folded ?? {}).map(([k, v]) => [k, new Set(v)])),
+};
 
 let busy = false;
 let pending: GraphUpdateMessage | undefined;
+/** A fold was toggled: redraw, keeping the region where it is on the screen (node `before` now → node `after` then). */
+let refold: { before: string; after: string } | undefined;
 let nextRequestId = 1;
 const exports = new Map<number, string>();
 
@@ -118,18 +140,19 @@ function handle(msg: HostToWebviewMessage): void {
       if (!busy) void drain();
       return;
     case 'highlight':
-      view.setHighlight(msg.id);
+      state.highlight = msg.id;
+      view.setHighlight(drawnId(msg.id));
       return;
     case 'runEvent':
       state.events.push(msg.event);
       state.overlay.apply(msg.event);
-      view.applyOverlay(state.overlay);
+      applyOverlay();
       showRunStatus();
       return;
     case 'runReset':
       state.events = [];
       state.overlay.clear();
-      view.applyOverlay(state.overlay);
+      applyOverlay();
       showRunStatus();
       return;
     case 'runHistory':
@@ -150,10 +173,17 @@ function handle(msg: HostToWebviewMessage): void {
 async function drain(): Promise<void> {
   busy = true;
   try {
-    while (pending) {
+    while (pending || refold) {
       const msg = pending;
-      pending = undefined;
-      await update(msg);
+      if (msg) {
+        pending = undefined;
+        refold = undefined; // the update draws the folds as they are now
+        await update(msg);
+      } else {
+        const anchor = refold!;
+        refold = undefined;
+        await redraw(anchor);
+      }
     }
   } finally {
     busy = false;
@@ -201,15 +231,19 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
     return;
   }
   message.hidden = true;
-  const key = layoutKey(graph);
+  const regions = new Map(foldRegions(graph).map((r) => [r.id, r]));
+  const drawn = foldFlowGraph(graph, foldsFor(graph.flow));
+  const key = layoutKey(drawn.graph, regions);
   if (key === state.layoutKey && view.current) {
     // Same drawing (an edit inside a prompt, a comment): keep it; only the data behind tooltips changed.
     state.graph = graph;
-    view.updateGraph(graph);
+    state.drawn = drawn;
+    state.regions = regions;
+    view.updateGraph(drawn.graph);
   } else {
     let layout: GraphLayout;
     try {
-      layout = await layoutFlowGraph(graph);
+      layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(regions.keys()) });
     } catch (error) {
       showBanner(`The graph could not be laid out: ${(error as Error).message}`);
       post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), error: (error as Error).message });
@@ -218,25 +252,88 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
     if (pending && pending.uri === msg.uri) return; // a newer edit arrived while laying out: draw that one
     const keepView = !flowChanged && view.current !== undefined;
     const restore = state.restoring && saved?.view && saved.flow === graph.flow ? saved.view : undefined;
-    view.show(graph, layout, { keepView, restore, selected: restore ? saved?.selected : undefined });
+    view.show(drawn.graph, layout, { keepView, restore, selected: restore ? saved?.selected : undefined, foldable: new Set(regions.keys()) });
     state.restoring = false;
     state.graph = graph;
+    state.drawn = drawn;
+    state.regions = regions;
     state.layoutKey = key;
     if (flowChanged) {
       state.events = [];
     }
     state.overlay = new RunOverlay(graph);
     for (const e of state.events) state.overlay.apply(e);
-    view.applyOverlay(state.overlay);
+    applyOverlay();
+    view.setHighlight(drawnId(state.highlight));
   }
   showRunStatus();
   persist();
   post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now() });
 }
 
-/** What decides the drawing: nodes (without ranges and tooltips) and edges. */
-function layoutKey(graph: FlowGraph): string {
-  return JSON.stringify([graph.flow, graph.nodes.map((n) => [n.id, n.kind, n.label, n.detail, n.parent]), graph.edges.map((e) => [e.id, e.kind, e.label])]);
+/** What decides the drawing: nodes (without ranges and tooltips), edges, and which regions have fold toggles. */
+function layoutKey(graph: FlowGraph, regions: Map<string, FoldRegion>): string {
+  return JSON.stringify([
+    graph.flow,
+    graph.nodes.map((n) => [n.id, n.kind, n.label, n.detail, n.parent, n.folded, n.expanded]),
+    graph.edges.map((e) => [e.id, e.kind, e.label, e.source, e.target]),
+    [...regions.keys()],
+  ]);
+}
+
+/** The folded regions of the drawn file's `flow` (created empty). */
+function foldsFor(flow: string | undefined): Set<string> {
+  const key = `${state.uri}#${flow ?? ''}`;
+  let set = state.folds.get(key);
+  if (!set) state.folds.set(key, (set = new Set()));
+  return set;
+}
+
+/** Folds or unfolds a region of the drawn graph, remembers it (`setState`) and draws again. */
+function toggleFold(region: string): void {
+  const graph = state.graph;
+  if (!graph) return;
+  const set = foldsFor(graph.flow);
+  const folding = !set.has(region);
+  if (folding) set.add(region);
+  else set.delete(region);
+  // forget what no longer names a region (a statement deleted since)
+  for (const id of set) if (!state.regions.has(id)) set.delete(id);
+  persist();
+  // what stays put on the screen: the region's node; an arm's first node becomes the folded arm's node and back
+  const found = state.regions.get(region);
+  const first = found?.kind === 'arm' ? found.anchor : region;
+  refold = folding ? { before: first, after: region } : { before: region, after: first };
+  if (!busy) void drain();
+}
+
+/** Lays out and draws the current graph again with the folds as they are now (no host request, no `rendered`). */
+async function redraw(anchor: { before: string; after: string }): Promise<void> {
+  const graph = state.graph;
+  if (!graph) return;
+  const drawn = foldFlowGraph(graph, foldsFor(graph.flow));
+  let layout: GraphLayout;
+  try {
+    layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(state.regions.keys()) });
+  } catch (error) {
+    showBanner(`The graph could not be laid out: ${(error as Error).message}`);
+    return;
+  }
+  if (pending) return; // a new graph arrived meanwhile: it is drawn with these folds
+  view.show(drawn.graph, layout, { keepView: true, anchor: { before: drawnId(anchor.before)!, after: drawnId(anchor.after, drawn)! } });
+  state.drawn = drawn;
+  state.layoutKey = layoutKey(drawn.graph, state.regions);
+  applyOverlay();
+  view.setHighlight(drawnId(state.highlight));
+}
+
+/** The drawn node that shows node `id` of the graph: itself, or the folded node hiding it. */
+function drawnId(id: string | undefined, drawn: FoldedGraph | undefined = state.drawn): string | undefined {
+  return id === undefined ? undefined : (drawn?.hiddenIn.get(id) ?? id);
+}
+
+function applyOverlay(): void {
+  view.applyOverlay(state.overlay, state.drawn?.hiddenIn);
 }
 
 function setFlows(flows: string[], flow: string | undefined): void {
@@ -316,7 +413,9 @@ async function exportAs(format: 'svg' | 'png'): Promise<void> {
 }
 
 function persist(): void {
-  vscode.setState({ uri: state.uri, flow: state.flow, view: view.current ? view.viewState : saved?.view, selected: view.selection });
+  const folded: Record<string, string[]> = {};
+  for (const [key, set] of state.folds) if (set.size) folded[key] = [...set];
+  vscode.setState({ uri: state.uri, flow: state.flow, view: view.current ? view.viewState : saved?.view, selected: view.selection, folded });
 }
 
 function post(msg: WebviewToHostMessage): void {

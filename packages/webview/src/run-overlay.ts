@@ -33,7 +33,11 @@ export class RunOverlay {
   /** Inside expanded sub-flows: an IR node id → the drawn ids carrying it (`<step id>><IR id>`) with the step names around them. */
   private readonly inlined = new Map<string, { id: string; path: string[] }[]>();
 
+  /** The graph the overlay was made for (the whole graph, whatever the panel folds). */
+  readonly graph: FlowGraph | undefined;
+
   constructor(graph: FlowGraph | undefined) {
+    this.graph = graph;
     this.known = new Set(graph?.nodes.map((n) => n.id));
     const byId = new Map(graph?.nodes.map((n) => [n.id, n]));
     for (const n of graph?.nodes ?? []) {
@@ -205,6 +209,20 @@ export class RunOverlay {
     if (error !== undefined) next.error = error;
     this.nodes.set(node, next);
   }
+}
+
+/**
+ * The state of a folded region drawn as one node, from the states of the nodes it hides (and its own):
+ * `running` while any runs, else `waiting` while any waits, else `failed` when any failed, else `succeeded`
+ * when any succeeded, else `skipped` when all that have a state were skipped; undefined when none has a state.
+ * No duration (the nodes inside may have run in parallel); `retries` is their sum.
+ */
+export function regionState(states: (NodeRunState | undefined)[]): NodeRunState | undefined {
+  const known = states.filter((s): s is NodeRunState => s !== undefined);
+  if (known.length === 0) return undefined;
+  const retries = known.reduce((sum, s) => sum + s.retries, 0);
+  for (const status of ['running', 'waiting', 'failed', 'succeeded'] as const) if (known.some((s) => s.status === status)) return { status, retries };
+  return { status: 'skipped', retries };
 }
 
 /** `840 ms`, `1.2 s`, `3 min 5 s`. */
