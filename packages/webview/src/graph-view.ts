@@ -23,10 +23,10 @@ export interface GraphViewCallbacks {
 
 /**
  * The smallest zoom the panel opens at and `Fit` uses: node labels (13 px in the layout) at least 11 px on the
- * screen, and details and branch labels (11 px) at least 9.3 px. 11 px is the smallest text VS Code's own
- * workbench uses (the 13 px UI font's small print); below it a sans-serif label stops being read and starts being
- * deciphered — the seed process at its old whole-graph fit drew its labels at 6–8 px (3 px in a bottom-panel-high
- * panel). Zooming out (−, Ctrl+wheel) still goes below it, for an overview.
+ * screen, and details and branch labels (11 px) at least 9.3 px: within two pixels of the 13 px UI text around
+ * the panel (`--vscode-font-size`), so a label reads at a glance without zooming — the seed process at its old
+ * whole-graph fit drew its labels at 6–7 px (3 px in a panel under an open bottom panel). Zooming out (−,
+ * Ctrl+wheel) still goes below it, for an overview.
  */
 export const MIN_READABLE_SCALE = 11 / TEXT.labelSize;
 /** Room around the drawing (layout px). */
