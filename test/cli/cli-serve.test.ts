@@ -14,13 +14,19 @@ describe('baton serve (the command)', function () {
   });
   afterEach(() => ws.cleanup());
 
-  it('refuses to start without a webhook secret unless --insecure, and on a bad --port (exit 2)', () => {
+  it('refuses to start without a webhook secret unless --insecure, and on a bad --port, --concurrency or --request-timeout (exit 2)', () => {
     const noSecret = baton(['serve', '.'], { cwd: ws.dir, env: { BATON_WEBHOOK_SECRET: '' } });
     assert.equal(noSecret.code, 2);
     assert.equal(noSecret.stderr.trim(), 'baton: set BATON_WEBHOOK_SECRET (webhooks and events must be signed with it), or pass --insecure for local use');
     const badPort = baton(['serve', '.', '--insecure', '--port', 'eighty'], { cwd: ws.dir });
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /--port eighty: expected a port number/);
+    const badConcurrency = baton(['serve', '.', '--insecure', '--concurrency', '0'], { cwd: ws.dir });
+    assert.equal(badConcurrency.code, 2);
+    assert.equal(badConcurrency.stderr.trim(), 'baton: --concurrency 0: expected a whole number of runs from 1 to 10000');
+    const badTimeout = baton(['serve', '.', '--insecure', '--request-timeout', 'soon'], { cwd: ws.dir });
+    assert.equal(badTimeout.code, 2);
+    assert.equal(badTimeout.stderr.trim(), 'baton: --request-timeout soon: expected a duration from 100ms to 1h, such as 30s, 500ms or 30000');
   });
 
   it('with --agents real, a served flow whose agent has no key stops the server from starting (exit 2), naming the variable', () => {

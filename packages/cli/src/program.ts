@@ -161,6 +161,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
     .option('--insecure', 'accept unsigned webhooks and events and an unauthenticated runs API (local use only)')
     .option('--max-body <size>', 'the largest request body accepted', '1mb')
+    .option('--request-timeout <duration>', 'the longest a request may take to arrive (slower ones get 408)', '30s')
     .option('--concurrency <n>', 'the most runs executing at once; more are stored as queued and wait their turn', String(DEFAULT_RUN_CONCURRENCY))
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))

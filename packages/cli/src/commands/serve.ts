@@ -18,6 +18,8 @@ export interface ServeCommandOptions {
   maxBody: string;
   /** The most runs executing at once (a whole number ≥ 1). */
   concurrency: string;
+  /** The longest a request may take to arrive: `30s`, `500ms`, or milliseconds. */
+  requestTimeout: string;
   timezone?: string;
   agents: AgentsMode;
 }
@@ -35,6 +37,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   if (maxBody === undefined) throw new UsageError(`--max-body ${opts.maxBody}: expected a size such as 1mb, 256kb or 65536`);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) throw new UsageError(`--concurrency ${opts.concurrency}: expected a whole number of runs from 1 to 10000`);
+  const requestTimeout = parseDuration(opts.requestTimeout);
+  if (requestTimeout === undefined) throw new UsageError(`--request-timeout ${opts.requestTimeout}: expected a duration from 100ms to 1h, such as 30s, 500ms or 30000`);
   if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
   const webhookSecret = process.env.BATON_WEBHOOK_SECRET || undefined;
   if (!opts.insecure && !webhookSecret) {
@@ -49,7 +53,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
     const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
-    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, concurrency, agents, log });
+    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, agents, log });
     output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
@@ -116,6 +120,14 @@ function parseSize(text: string): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[(m[2] ?? 'b').toLowerCase()];
   return n > 0 ? n : undefined;
+}
+
+/** `30s`, `500ms`, `2m`, `30000` (ms) → milliseconds, from 100 ms to an hour; undefined otherwise. */
+function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)\s*(ms|s|m)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[(m[2] ?? 'ms').toLowerCase()];
+  return ms >= 100 && ms <= 3_600_000 ? ms : undefined;
 }
 
 function validTimeZone(zone: string): boolean {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type AgentCaller, type RunStore } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
@@ -40,6 +41,11 @@ export interface ServeOptions {
   insecure: boolean;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
+  /**
+   * The longest a request may take to arrive, headers and body (ms, default 30,000; headers alone at most
+   * 10,000): a slower one is answered 408 and its connection closed.
+   */
+  requestTimeoutMs?: number;
   /** The most runs executing at once (default {@link DEFAULT_RUN_CONCURRENCY}); more wait in the run queue. */
   concurrency?: number;
   agents?: AgentCaller;
@@ -129,7 +135,9 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     now(),
   );
 
-  const server = http.createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks the timeouts every connectionsCheckingInterval (30 s by default): check often enough for the bound to hold
+  const server = http.createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeout / 4))) }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       const known = error instanceof HttpError ? error : toHttpError(error);
       if (res.headersSent) {
@@ -141,8 +149,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       send(res, known.status, { error: { code: known.code, message: known.message } });
     });
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  server.on('clientError', answerClientError);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -175,7 +182,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     const eventMatch = /^\/events\/([^/]+)$/.exec(path);
     if (eventMatch) {
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
-      const name = decodeURIComponent(eventMatch[1]);
+      const name = decodeSegment(eventMatch[1]);
       const raw = await readBody(req, options.maxBodyBytes);
       verifySignature(req, raw, options);
       const data = raw.length === 0 ? null : parseJson(raw, req);
@@ -217,7 +224,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|events)(?:\/([^/]+))?)?$/.exec(path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
     const [, rawId, action, eventName] = match;
-    const run = store.getRun(decodeURIComponent(rawId));
+    const run = store.getRun(decodeSegment(rawId));
     if (!action) {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
       send(res, 200, { run, events: store.getEvents(run.id) });
@@ -241,9 +248,10 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       }
       case 'events': {
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
-        store.recordSignal(run.id, decodeURIComponent(eventName), body as JsonValue);
+        const name = decodeSegment(eventName);
+        store.recordSignal(run.id, name, body as JsonValue);
         void supervisor.resume(run.id);
-        send(res, 202, { runId: run.id, event: decodeURIComponent(eventName) });
+        send(res, 202, { runId: run.id, event: name });
         return;
       }
       case 'cancel': {
@@ -306,10 +314,43 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   };
 }
 
+/**
+ * Answers what node:http could not read as a request — a malformed request line, header or chunk (400
+ * `BAD_REQUEST`), headers too large (431 `HEADERS_TOO_LARGE`), a request that did not arrive within the request
+ * timeout (408 `REQUEST_TIMEOUT`) — with the same JSON error as every other refusal, then closes the
+ * connection. When an answer was already being written on it, or the peer is gone, the connection is only closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+        : [400, 'Bad Request', 'BAD_REQUEST', `the request is not valid HTTP/1.1 (${error.code ?? 'unreadable'})`];
+  const text = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  // a peer that never reads the answer cannot hold the connection open
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A percent-encoded path segment, decoded. @throws HttpError 400 `BAD_PATH` when it is not UTF-8 percent-encoding. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'BAD_PATH', `the path segment "${segment}" is not valid percent-encoded UTF-8`);
+  }
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
