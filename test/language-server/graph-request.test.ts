@@ -9,9 +9,9 @@ const services = createBatonServices(EmptyFileSystem);
 const parse = parseHelper(services.Baton);
 let counter = 0;
 
-async function graphOf(text: string, flow?: string) {
+async function graphOf(text: string, flow?: string, position?: { line: number; character: number }) {
   const document: LangiumDocument = await parse(text, { documentUri: `file:///graph/doc${counter++}.flow` });
-  return flowGraphOf(document, [document], services.Baton, flow);
+  return flowGraphOf(document, [document], services.Baton, flow, [], position);
 }
 
 const TWO_FLOWS = `agent Writer {
@@ -45,6 +45,23 @@ describe('the baton/graph request (flowGraphOf)', () => {
     assert.deepEqual(result.graph?.nodes[2].tooltip, { prompt: '"Sign?"', target: 'assignee "ops"' });
   });
 
+  it('draws the flow at the cursor (position), over the flow asked for; says where each flow is', async () => {
+    // line 8 (zero-based) is `  step again: …`, inside Second
+    const inSecond = await graphOf(TWO_FLOWS, 'First', { line: 8, character: 4 });
+    assert.equal(inSecond.flow, 'Second');
+    assert.deepEqual(inSecond.graph?.nodes.map((n) => n.id), ['Second/start', 'Second/again', 'Second/sign', 'Second/end']);
+    assert.deepEqual(inSecond.flowRanges, [
+      { flow: 'First', range: { start: { line: 4, character: 0 }, end: { line: 6, character: 1 } } },
+      { flow: 'Second', range: { start: { line: 7, character: 0 }, end: { line: 10, character: 1 } } },
+    ]);
+    // the flow keyword's line and just after the closing brace count as inside
+    assert.equal((await graphOf(TWO_FLOWS, undefined, { line: 7, character: 0 })).flow, 'Second');
+    assert.equal((await graphOf(TWO_FLOWS, undefined, { line: 10, character: 1 })).flow, 'Second');
+    // a cursor outside every flow (in the agent): the flow asked for, else the first
+    assert.equal((await graphOf(TWO_FLOWS, 'Second', { line: 1, character: 2 })).flow, 'Second');
+    assert.equal((await graphOf(TWO_FLOWS, undefined, { line: 1, character: 2 })).flow, 'First');
+  });
+
   it('falls back to the first flow when the flow asked for is not in the document', async () => {
     const result = await graphOf(TWO_FLOWS, 'Gone');
     assert.equal(result.flow, 'First');
@@ -60,8 +77,8 @@ describe('the baton/graph request (flowGraphOf)', () => {
   });
 
   it('says the file declares no flow for an empty file and for a file of agents only', async () => {
-    assert.deepEqual(await graphOf(''), { flows: [], error: 'the file declares no flow' });
-    assert.deepEqual(await graphOf('agent Writer { stub: "x" }\n'), { flows: [], error: 'the file declares no flow' });
+    assert.deepEqual(await graphOf(''), { flows: [], flowRanges: [], error: 'the file declares no flow' });
+    assert.deepEqual(await graphOf('agent Writer { stub: "x" }\n'), { flows: [], flowRanges: [], error: 'the file declares no flow' });
   });
 
   it('still draws a flow whose step names an unknown agent (a checker error, not a syntax error)', async () => {

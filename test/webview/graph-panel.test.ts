@@ -114,6 +114,21 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.doesNotMatch((await panel.page.getAttribute(`g.edge[data-id="${elseEdge.id}"]`, 'class')) ?? '', /\btaken\b/);
   });
 
+  it('draws a run of another flow whose first events came before that flow’s graph (the panel turned to the run’s flow)', async () => {
+    await show();
+    const routing = buildFlowGraph(definitions.get('process-orchestrator.flow')!, 'IncidentRouting');
+    const step = routing.nodes.find((n) => n.kind === 'step')!;
+    await panel.send({ type: 'runReset' });
+    await panel.send({ type: 'runEvent', event: { ...base('run-turn'), type: 'run.started', flow: 'IncidentRouting', inputs: {} } });
+    await panel.send({ type: 'runEvent', event: { ...base('run-turn'), type: 'step.started', step: step.label, node: step.id, agent: 'X', target: 'agent' } });
+    await panel.update({ uri: 'file:///w/process-orchestrator.flow', title: 'process-orchestrator.flow', flows: ['IncidentRouting', 'ProcessOrchestrator'], flow: 'IncidentRouting', graph: routing });
+    assert.match((await panel.page.getAttribute(`g.node[data-id="${step.id}"]`, 'class')) ?? '', /\brun-running\b/);
+    // a new flow without a run of it drops the old run
+    await show();
+    assert.deepEqual(await panel.page.$$eval('svg.baton-graph g.node.run-running', (gs) => gs.length), 0);
+    assert.deepEqual(panel.errors, []);
+  });
+
   it('says so when a run event names a node the graph no longer has, and stays usable', async () => {
     await show();
     await panel.send({ type: 'runEvent', event: { ...base('run-02'), type: 'run.started', flow: 'Outreach', inputs: {} } });

@@ -15,15 +15,21 @@ export interface BatonApi {
 
 /**
  * The graph panel (graph-panel.ts). The run controller calls `showRunEvent` with each event of a run it
- * started; the panel draws the run when it shows that run's flow (a `run.started`/`run.resumed` of the drawn
- * flow takes the overlay over; events of other runs are ignored; events naming nodes the graph does not
- * have are counted, never fatal).
+ * started, and the run's file; a `run.started`/`run.resumed` takes the overlay over, the panel turning to the
+ * run's flow (and file) when it shows another one; without a file, only a run of the drawn flow is drawn.
+ * Events of other runs are ignored; events naming nodes the graph does not have are counted, never fatal.
  */
 export interface BatonGraphApi {
-  /** `baton.graph.open`: opens (or reveals) the panel beside the editor on `uri` (default: the active .flow editor). */
+  /**
+   * `baton.graph.open`: opens (or reveals) the panel beside the editor on `uri` (default: the active .flow
+   * editor), drawing `flow`, else the flow at that editor's cursor, else the file's first flow.
+   */
   open(uri?: string, flow?: string): Promise<void>;
-  /** Draws one run event on the graph: nodes waiting/running/succeeded/failed/skipped, durations, retries, the path taken. */
-  showRunEvent(event: RunEvent): void;
+  /**
+   * Draws one run event on the graph: nodes waiting/running/succeeded/failed/skipped, durations, retries, the path
+   * taken. `file`: the run's `.flow` file (absolute path), when known.
+   */
+  showRunEvent(event: RunEvent, file?: string): void;
   /** Clears the run overlay. */
   resetRun(): void;
   /** What the panel shows (undefined when it is closed). */
@@ -59,6 +65,8 @@ export interface GraphPanelSnapshot {
   /** The run drawn (live or stored), and how many of its events were drawn. */
   runId: string | undefined;
   runEvents: number;
+  /** The types of the drawn run's events, in the order the page got them (`run.started`, `step.started`, …). */
+  runEventTypes: string[];
   /** The stored runs of the drawn flow in the run picker, newest first. */
   history: string[];
   /** The sub-flow steps drawn open (node ids). */

@@ -36,8 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     const tests = registerTestController(context, client.catch(() => undefined));
     registerWalkthrough(context);
     const graph = registerGraphPanel(context, client.catch(() => undefined), { list: (flow, file) => runs.storedRuns(flow, file), events: (runId) => runs.storedEvents(runId) });
-    // Runs started from the editor light up the graph of their flow.
-    context.subscriptions.push(runs.onDidApplyEvent((_run, event) => graph.showRunEvent(event)));
+    // Runs started from the editor light up the graph of their flow (the panel turns to it).
+    context.subscriptions.push(runs.onDidApplyEvent((run, event) => graph.showRunEvent(event, run.file)));
     return { runs, tests, graph };
   } catch (error) {
     void vscode.window.showErrorMessage(`Baton could not start: ${(error as Error).message}`);

@@ -8,6 +8,8 @@ import {
   type FlowGraph,
   type GraphResult,
   type HostToWebviewMessage,
+  type LspPosition,
+  type LspRange,
   type RenderedMessage,
   type RunEvent,
   type RunSummary,
@@ -40,7 +42,8 @@ interface SavedState {
 
 /**
  * `Baton: Open Graph to the Side` (`baton.graph.open`, args `(uri?, flowName?)` — the CodeLens passes
- * both) and the panel it opens: a webview beside the editor that follows the active `.flow` editor, asks
+ * both; without a flow, the flow at the cursor) and the panel it opens: a webview beside the editor that follows
+ * the active `.flow` editor and the flow its cursor is in (or the flow a run started from the editor runs), asks
  * the language server for the flow's graph (`baton/graph`) on every edit (at once; edits made while a
  * request is under way are answered by one request when it returns), reveals a node's source on click, highlights the node at the cursor and
  * draws run events. A `WebviewPanelSerializer` restores it after a reload.
@@ -67,6 +70,11 @@ class GraphPanelController implements vscode.Disposable {
   /** The followed document and flow. */
   private uri: vscode.Uri | undefined;
   private flow: string | undefined;
+  /** The cursor to draw the flow of (sent until a request with it is answered): `open` and a newly followed editor. */
+  private pendingPosition: LspPosition | undefined;
+  /** Where the followed document's flows are (from the last answer), and the flow the cursor was last in. */
+  private flowRanges: { flow: string; range: LspRange }[] = [];
+  private cursorFlow: string | undefined;
   /** The last `graph` message (replayed when the page reloads) and the last good graph (for reveals). */
   private lastUpdate: Extract<HostToWebviewMessage, { type: 'graph' }> | undefined;
   private graph: FlowGraph | undefined;
@@ -96,13 +104,15 @@ class GraphPanelController implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => {
-        if (this.panel && editor && isFlowDocument(editor.document) && editor.document.uri.toString() !== this.uri?.toString()) this.follow(editor.document.uri, undefined);
+        if (this.panel && editor && isFlowDocument(editor.document) && editor.document.uri.toString() !== this.uri?.toString()) this.follow(editor.document.uri, undefined, editor.selection.active);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (this.panel && e.contentChanges.length > 0 && e.document.uri.toString() === this.uri?.toString()) this.schedule(Date.now());
       }),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (this.panel && e.textEditor.document.uri.toString() === this.uri?.toString()) this.highlightAt(e.textEditor.document, e.selections[0].active);
+        if (!this.panel || e.textEditor.document.uri.toString() !== this.uri?.toString()) return;
+        this.followCursor(e.textEditor.document.uri, e.selections[0].active);
+        this.highlightAt(e.textEditor.document, e.selections[0].active);
       }),
     );
   }
@@ -110,7 +120,7 @@ class GraphPanelController implements vscode.Disposable {
   /** The API handed out by `activate()`. */
   readonly api: BatonGraphApi = {
     open: (uri, flow) => this.open(uri, flow),
-    showRunEvent: (event) => this.showRunEvent(event),
+    showRunEvent: (event, file) => this.showRunEvent(event, file),
     resetRun: () => {
       this.run = undefined;
       this.post({ type: 'runReset' });
@@ -125,7 +135,10 @@ class GraphPanelController implements vscode.Disposable {
     toggleSubflow: (id) => this.toggleSubflow(id),
   };
 
-  /** Opens the panel beside the editor (or reveals it) and follows `uri` (default: the active `.flow` editor). */
+  /**
+   * Opens the panel beside the editor (or reveals it) and follows `uri` (default: the active `.flow` editor):
+   * `flow`, or else the flow at that editor's cursor.
+   */
   async open(target?: vscode.Uri | string, flow?: string): Promise<void> {
     const uri = typeof target === 'string' ? vscode.Uri.parse(target) : (target ?? activeFlowEditor()?.document.uri ?? this.uri);
     if (!uri) {
@@ -138,7 +151,8 @@ class GraphPanelController implements vscode.Disposable {
       const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'Baton Graph', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
       this.attach(panel);
     }
-    this.follow(uri, flow);
+    const editor = vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() ? vscode.window.activeTextEditor : vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    this.follow(uri, flow, flow === undefined ? editor?.selection.active : undefined);
   }
 
   /** Takes over a panel VS Code restored after a reload (the serializer) and follows what it showed. */
@@ -189,10 +203,13 @@ class GraphPanelController implements vscode.Disposable {
     );
   }
 
-  private follow(uri: vscode.Uri, flow: string | undefined): void {
+  /** Follows `flow` of `uri` — or, given `position`, the flow declared there (the server decides: `GraphParams.position`). */
+  private follow(uri: vscode.Uri, flow: string | undefined, position?: vscode.Position): void {
     const sameDocument = uri.toString() === this.uri?.toString();
     this.uri = uri;
     if (flow !== undefined || !sameDocument) this.flow = flow;
+    if (!sameDocument) this.flowRanges = [];
+    this.pendingPosition = position ? { line: position.line, character: position.character } : undefined;
     if (this.panel) this.panel.title = `Graph: ${path.basename(uri.path)}`;
     this.schedule(Date.now());
   }
@@ -221,19 +238,22 @@ class GraphPanelController implements vscode.Disposable {
     if (!uri || !this.panel) return;
     const requestId = ++this.requestId;
     this.requestStarted.set(requestId, editedAt);
+    const position = this.pendingPosition;
     let result: GraphResult;
     const client = await this.client;
     if (!client) {
       result = { flows: [], error: 'the Baton language server is not running (see the "Baton" output)' };
     } else {
       try {
-        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow, expand: [...this.expandedFor()] });
+        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow, position, expand: [...this.expandedFor()] });
       } catch (error) {
         result = { flows: [], error: `the language server could not build the graph: ${(error as Error).message}` };
       }
     }
     // an edit (or another file) came while this one was under way: the next request answers it
     if (requestId !== this.requestId || this.queuedEdit !== undefined || uri.toString() !== this.uri?.toString()) return;
+    if (this.pendingPosition === position) this.pendingPosition = undefined;
+    this.flowRanges = result.flowRanges ?? [];
     if (result.flow && result.flow !== this.flow) {
       if (this.flow !== undefined && this.run) this.api.resetRun();
       this.flow = result.flow;
@@ -244,7 +264,17 @@ class GraphPanelController implements vscode.Disposable {
     this.lastUpdate = { type: 'graph', requestId, uri: uri.toString(), title: path.basename(uri.path), flows: result.flows, flow: result.flow, graph: result.graph, error: result.error };
     this.post(this.lastUpdate);
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    // the flow the cursor is in now is not a move into it: the picker's choice stands until the cursor moves to another flow
+    this.cursorFlow = editor ? flowAt(this.flowRanges, editor.selection.active) : undefined;
     if (editor) this.highlightAt(editor.document, editor.selection.active);
+  }
+
+  /** The cursor moved: when it went into another flow than the one it was in, the panel draws that flow. */
+  private followCursor(uri: vscode.Uri, position: vscode.Position): void {
+    const at = flowAt(this.flowRanges, position);
+    if (at === this.cursorFlow) return;
+    this.cursorFlow = at;
+    if (at !== undefined && at !== this.flow) this.follow(uri, at);
   }
 
   private highlightAt(document: vscode.TextDocument, position: vscode.Position): void {
@@ -254,10 +284,18 @@ class GraphPanelController implements vscode.Disposable {
     this.post({ type: 'highlight', id });
   }
 
-  private showRunEvent(event: RunEvent): void {
+  /**
+   * Draws a run's event. A run of the drawn flow takes over the overlay; a run of another flow too when its file
+   * is known (`file`, absolute: a run started from the editor), the panel then drawing that flow; runs of other
+   * flows without a file are not drawn.
+   */
+  private showRunEvent(event: RunEvent, file?: string): void {
     if (event.type === 'run.started' || event.type === 'run.resumed') {
-      // a run of the drawn flow takes over the overlay; runs of other flows are not drawn
-      if (event.flow !== this.flow) return;
+      const sameFile = !file || !this.uri || (this.uri.scheme === 'file' && path.resolve(this.uri.fsPath) === path.resolve(file));
+      if (event.flow !== this.flow || !sameFile) {
+        if (!this.panel || !file) return;
+        this.follow(vscode.Uri.file(file), event.flow);
+      }
       if (this.run?.runId !== event.runId) {
         this.run = { runId: event.runId, events: [] };
         this.post({ type: 'runReset' });
@@ -391,6 +429,8 @@ class GraphPanelController implements vscode.Disposable {
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
     const column = visible?.viewColumn ?? (this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
+    // a node of an expanded sub-flow lies in another flow: selecting it is not the cursor moving there
+    if (uri.toString() === this.uri?.toString()) this.cursorFlow = flowAt(this.flowRanges, selection.end);
     const editor = await vscode.window.showTextDocument(document, { viewColumn: column, selection, preserveFocus: false });
     editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     return true;
@@ -431,6 +471,7 @@ class GraphPanelController implements vscode.Disposable {
       lastRendered: this.lastRendered,
       runId: this.run?.runId,
       runEvents: this.run?.events.length ?? 0,
+      runEventTypes: this.run?.events.map((e) => e.type) ?? [],
       history: this.history.map((r) => r.runId),
       expanded: [...this.expandedFor()],
       exports: this.exportRequests,
@@ -448,4 +489,16 @@ const isFlowDocument = (document: vscode.TextDocument): boolean => document.lang
 function activeFlowEditor(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor;
   return editor && isFlowDocument(editor.document) ? editor : undefined;
+}
+
+/** The flow whose declaration holds `position` (zero-based, both ends included), if any. */
+function flowAt(ranges: { flow: string; range: LspRange }[], position: vscode.Position): string | undefined {
+  for (const { flow, range } of ranges) {
+    const { start, end } = range;
+    if (position.line < start.line || position.line > end.line) continue;
+    if (position.line === start.line && position.character < start.character) continue;
+    if (position.line === end.line && position.character > end.character) continue;
+    return flow;
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@ import type { LangiumSharedServices } from 'langium/lsp';
 import type { Connection } from 'vscode-languageserver';
 import { isFlowDecl, visibleDocuments, type BatonServices, type Document } from '@baton/language';
 import { buildFlowGraph } from '@baton/graph';
-import { GraphRequest, type GraphResult } from '@baton/protocol';
+import { GraphRequest, type GraphResult, type LspPosition, type LspRange } from '@baton/protocol';
 import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
 
 /**
@@ -11,7 +11,7 @@ import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
  * then answers with {@link flowGraphOf}. Never lays the graph out (the panel's webview does).
  */
 export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices): void {
-  connection.onRequest(GraphRequest, async ({ uri, flow, expand }, token) => {
+  connection.onRequest(GraphRequest, async ({ uri, flow, expand, position }, token) => {
     const documentUri = URI.parse(uri);
     const documents = shared.workspace.LangiumDocuments;
     await shared.workspace.WorkspaceManager.ready;
@@ -19,7 +19,7 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
     await waitUntilLinked(shared, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return { flows: [], error: 'the language server does not know this file' };
-    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow, expand);
+    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow, expand, position);
   });
 }
 
@@ -27,23 +27,36 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
  * The graph of one flow of `document` (linked; `documents` = it and what it imports, it first):
  * - a syntax error: the flows parsed so far and `error` = the first one with its 1-based line, no graph;
  * - no flow: `error` = `the file declares no flow` (a file of agents only, an empty file);
- * - otherwise the IR is built with the CLI's builder and `buildFlowGraph` draws `flow` (or the first flow),
- *   with the sub-flow steps in `expand` drawn open.
- * Never throws: a compile failure becomes `error`.
+ * - otherwise the IR is built with the CLI's builder and `buildFlowGraph` draws the flow declared around
+ *   `position` (the cursor), else `flow`, else the first flow, with the sub-flow steps in `expand` drawn open.
+ * `flowRanges` says where each flow is, for the editor to follow its cursor. Never throws: a compile failure
+ * becomes `error`.
  */
-export function flowGraphOf(document: LangiumDocument, documents: LangiumDocument[], baton: BatonServices, flow?: string, expand: string[] = []): GraphResult {
+export function flowGraphOf(document: LangiumDocument, documents: LangiumDocument[], baton: BatonServices, flow?: string, expand: string[] = [], position?: LspPosition): GraphResult {
   const root = document.parseResult.value as Document;
-  const flows = (root.elements ?? []).filter(isFlowDecl).map((e) => e.name).filter((n) => !!n);
+  const declared = (root.elements ?? []).filter(isFlowDecl).filter((e) => !!e.name);
+  const flows = declared.map((e) => e.name);
+  const flowRanges = declared.flatMap((e) => (e.$cstNode ? [{ flow: e.name, range: e.$cstNode.range }] : []));
   const syntax = firstSyntaxError(document);
-  if (syntax) return { flows, error: syntax };
-  if (flows.length === 0) return { flows, error: 'the file declares no flow' };
-  const chosen = flow && flows.includes(flow) ? flow : flows[0];
+  if (syntax) return { flows, flowRanges, error: syntax };
+  if (flows.length === 0) return { flows, flowRanges, error: 'the file declares no flow' };
+  const atCursor = position ? flowRanges.find((f) => contains(f.range, position))?.flow : undefined;
+  const chosen = atCursor ?? (flow && flows.includes(flow) ? flow : flows[0]);
   try {
     const definition = baton.ir.WorkflowBuilder.build(documents);
-    return { flows, flow: chosen, graph: buildFlowGraph(definition, chosen, { expand }) };
+    return { flows, flow: chosen, flowRanges, graph: buildFlowGraph(definition, chosen, { expand }) };
   } catch (error) {
-    return { flows, flow: chosen, error: `the flow could not be compiled: ${(error as Error).message}` };
+    return { flows, flow: chosen, flowRanges, error: `the flow could not be compiled: ${(error as Error).message}` };
   }
+}
+
+/** Whether the zero-based `position` is within `range` (both ends included: a cursor just after the closing `}` is still in the flow). */
+function contains(range: LspRange, position: LspPosition): boolean {
+  const { start, end } = range;
+  if (position.line < start.line || position.line > end.line) return false;
+  if (position.line === start.line && position.character < start.character) return false;
+  if (position.line === end.line && position.character > end.character) return false;
+  return true;
 }
 
 /** `line 4: <message>` for the document's first lexer or parser error (1-based line), or undefined. */

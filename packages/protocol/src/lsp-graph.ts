@@ -1,5 +1,6 @@
 import { RequestType } from 'vscode-jsonrpc';
 import type { FlowGraph } from './graph.js';
+import type { LspPosition, LspRange } from './lsp-flows.js';
 
 /**
  * The `baton/graph` custom LSP request: the graph of one flow of a `.flow` document, built by the language
@@ -13,6 +14,11 @@ export interface GraphParams {
   uri: string;
   /** The flow to draw; absent (or not a flow of the document): the document's first flow. */
   flow?: string;
+  /**
+   * The editor's cursor (zero-based): when it is inside a flow's declaration, that flow is drawn, whatever `flow`
+   * says (`flow` then only decides for a cursor outside every flow: between declarations, in an agent).
+   */
+  position?: LspPosition;
   /** Sub-flow steps to draw open, by node id (see `BuildGraphOptions.expand` in @baton/graph). */
   expand?: string[];
 }
@@ -21,8 +27,10 @@ export interface GraphParams {
 export interface GraphResult {
   /** The flows declared in the document, in declaration order (empty when it has none or does not parse). */
   flows: string[];
-  /** The flow drawn: `params.flow` when the document declares it, else the first of `flows`. */
+  /** The flow drawn: the one at `params.position`, else `params.flow` when the document declares it, else the first of `flows`. */
   flow?: string;
+  /** Where each declared flow is (its whole `flow Name { … }`, zero-based), in declaration order, so the editor can follow the cursor from flow to flow. */
+  flowRanges?: { flow: string; range: LspRange }[];
   /** The flow's graph; absent when the document has no flow or cannot be compiled (see `error`). */
   graph?: FlowGraph;
   /**
@@ -33,5 +41,5 @@ export interface GraphResult {
   error?: string;
 }
 
-/** `baton/graph`: `{ uri, flow? }` → `{ flows, flow?, graph?, error? }` ({@link GraphResult}). */
+/** `baton/graph`: `{ uri, flow?, position?, expand? }` → `{ flows, flow?, flowRanges?, graph?, error? }` ({@link GraphResult}). */
 export const GraphRequest = new RequestType<GraphParams, GraphResult, void>('baton/graph');

@@ -258,7 +258,9 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
     state.drawn = drawn;
     state.regions = regions;
     state.layoutKey = key;
-    if (flowChanged) {
+    // a new flow drops the old run, not the run of this flow that arrived while it was laid out (a run started
+    // from the editor turns the panel to its flow: its first events come before the new graph)
+    if (flowChanged && runFlowOf(state.events) !== graph.flow) {
       state.events = [];
     }
     state.overlay = new RunOverlay(graph);
@@ -269,6 +271,12 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   showRunStatus();
   persist();
   post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now() });
+}
+
+/** The flow of the run whose events these are (from its `run.started` or `run.resumed`), if they say. */
+function runFlowOf(events: RunEvent[]): string | undefined {
+  for (const e of events) if (e.type === 'run.started' || e.type === 'run.resumed') return e.flow;
+  return undefined;
 }
 
 /** What decides the drawing: nodes (without ranges and tooltips), edges, and which regions have fold toggles. */

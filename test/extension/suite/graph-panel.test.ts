@@ -27,6 +27,7 @@ interface Snapshot {
   lastRendered?: Rendered;
   runId?: string;
   runEvents: number;
+  runEventTypes: string[];
   history: string[];
   expanded: string[];
 }
@@ -172,6 +173,38 @@ describe('the graph panel in VS Code', () => {
     api.graph.toggleSubflow('ProcessOrchestrator/incident');
     await waitFor(() => !api.graph.snapshot()!.nodes.includes(inner), 'the sub-flow closed again');
     assert.deepEqual(api.graph.snapshot()!.expanded, []);
+  });
+
+  it('draws the flow the cursor is in (Open Graph to the Side, then moving the cursor), and turns to the flow a run runs', async () => {
+    const editor = await openFlow('graph-two-flows.flow');
+    const uri = editor.document.uri.toString();
+    editor.selection = new vscode.Selection(14, 4, 14, 4); // `step draft:` in Second
+    await vscode.commands.executeCommand('baton.graph.open');
+    await waitFor(() => api.graph.snapshot()?.uri === uri && api.graph.snapshot()?.flow === 'Second' && api.graph.snapshot()!.nodes.includes('Second/draft'), 'the panel to draw Second, the flow at the cursor');
+    editor.selection = new vscode.Selection(8, 4, 8, 4); // `step write:` in First
+    await waitFor(() => api.graph.snapshot()?.flow === 'First' && api.graph.snapshot()!.nodes.includes('First/write'), 'the panel to follow the cursor into First');
+    // a run of Second, not on screen: the panel turns to it and draws it
+    const outcome = await vscode.commands.executeCommand<{ runId?: string; exitCode: number; last?: { type: string } }>('baton.flow.run', editor.document.uri, 'Second');
+    assert.equal(outcome?.exitCode, 0);
+    assert.equal(outcome?.last?.type, 'run.waiting');
+    const snapshot = api.graph.snapshot()!;
+    assert.equal(snapshot.flow, 'Second');
+    assert.equal(snapshot.runId, outcome.runId);
+    assert.deepEqual(snapshot.runEventTypes.slice(0, 2), ['run.started', 'step.started']);
+    await waitFor(() => api.graph.snapshot()!.nodes.includes('Second/sign') && api.graph.snapshot()!.lastRendered?.nodes === api.graph.snapshot()!.nodes.length, 'the page to draw Second');
+  });
+
+  it('shows the approval decided after Approve: the decision reaches the graph with the continued run', async () => {
+    const runId = api.graph.snapshot()?.runId;
+    assert.ok(runId, 'the run of Second from the test before is drawn');
+    assert.equal(api.graph.snapshot()!.runEventTypes.at(-1), 'run.waiting');
+    const decided = await vscode.commands.executeCommand<{ exitCode: number }>('baton.runs.approve', { type: 'entry', runId, key: 'sign' });
+    assert.equal(decided?.exitCode, 0);
+    const types = api.graph.snapshot()!.runEventTypes;
+    const waiting = types.lastIndexOf('run.waiting');
+    assert.deepEqual(types.slice(waiting + 1, waiting + 3), ['approval.decided', 'run.resumed'], JSON.stringify(types));
+    assert.equal(types.at(-1), 'run.succeeded');
+    assert.equal(api.graph.snapshot()!.runId, runId);
   });
 
   it('says the file declares no flow for a file of agents only', async () => {
