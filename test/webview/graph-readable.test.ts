@@ -214,6 +214,13 @@ describe('the graph panel is readable when it opens (the seed process in a side 
     const reopened = await open('dark', SIZES[1], state);
     assert.equal(await reopened.page.isVisible(`g.node.folded[data-id="${loop}"]`), true, 'the loop is still folded');
     assert.equal(await reopened.page.isVisible(`g.node.folded[data-id="${fork}"]`), true, 'the parallel block is still folded');
+    // − on an arm's first node that opens no region of its own (gates) folds its arm; + unfolds it
+    await reopened.page.focus(`g.node[data-id="${P}/gates"]`);
+    await reopened.page.keyboard.press('-');
+    await reopened.page.waitForSelector(`g.node.folded[data-id="${P}/switch@2#2"]`);
+    await reopened.page.focus(`g.node[data-id="${P}/switch@2#2"]`);
+    await reopened.page.keyboard.press('+');
+    await reopened.page.waitForSelector(`g.node[data-id="${P}/gates"]`);
     // + on the folded loop (keyboard) unfolds it; the whole switch folds with its toggle
     await reopened.page.focus(`g.node[data-id="${loop}"]`);
     await reopened.page.keyboard.press('+');

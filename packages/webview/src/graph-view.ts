@@ -55,6 +55,8 @@ export class GraphView {
   private fitted = false;
   /** Ids of the regions that can fold (the fold toggles to draw). */
   private foldable: ReadonlySet<string> = new Set();
+  /** An arm's first node → the arm's region id (for `-` on that node when it opens no region of its own). */
+  private armStarts: ReadonlyMap<string, string> = new Map();
   private selected: string | undefined;
   private highlighted: string | undefined;
   private readonly tooltip: HTMLDivElement;
@@ -97,14 +99,15 @@ export class GraphView {
    * `anchor` too, the view moves so node `anchor.after` is where node `anchor.before` was on the screen (a fold,
    * as far as the scroll range allows); otherwise the drawing
    * is fitted to the panel's width (a new flow). `restore` sets a saved view instead. `foldable`: the regions
-   * that get fold toggles.
+   * that get fold toggles; `armStarts`: each foldable arm's first node → the arm's id.
    */
-  show(graph: FlowGraph, layout: GraphLayout, options: { keepView: boolean; restore?: ViewState; selected?: string; foldable?: ReadonlySet<string>; anchor?: { before: string; after: string } }): void {
+  show(graph: FlowGraph, layout: GraphLayout, options: { keepView: boolean; restore?: ViewState; selected?: string; foldable?: ReadonlySet<string>; armStarts?: ReadonlyMap<string, string>; anchor?: { before: string; after: string } }): void {
     const before = options.anchor ? this.screenPoint(options.anchor.before) : undefined;
     const kept = this.svg ? this.viewState : undefined;
     this.graph = graph;
     this.layout = layout;
     if (options.foldable) this.foldable = options.foldable;
+    if (options.armStarts) this.armStarts = options.armStarts;
     const focusedId = (document.activeElement as Element | null)?.closest?.('.node')?.getAttribute('data-id') ?? undefined;
     const template = document.createElement('template');
     template.innerHTML = renderSvg(layout, { standalone: false, foldable: this.foldable });
@@ -462,12 +465,14 @@ export class GraphView {
         return;
       }
       if (node && (e.key === '-' || e.key === '+' || e.key === '=')) {
-        // fold the region this node opens (a loop, a parallel block, a decision), unfold a folded one
+        // `-` folds the region this node opens (a loop, a parallel block, a decision), else the arm it starts;
+        // `+` unfolds a folded node
         const id = node.getAttribute('data-id')!;
         const folded = node.classList.contains('folded');
-        if ((e.key === '-' && !folded && this.foldable.has(id)) || (e.key !== '-' && folded)) {
+        const region = e.key === '-' ? (folded ? undefined : this.foldable.has(id) ? id : this.armStarts.get(id)) : folded ? id : undefined;
+        if (region) {
           e.preventDefault();
-          this.callbacks.fold(id);
+          this.callbacks.fold(region);
         }
         return;
       }

@@ -252,7 +252,7 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
     if (pending && pending.uri === msg.uri) return; // a newer edit arrived while laying out: draw that one
     const keepView = !flowChanged && view.current !== undefined;
     const restore = state.restoring && saved?.view && saved.flow === graph.flow ? saved.view : undefined;
-    view.show(drawn.graph, layout, { keepView, restore, selected: restore ? saved?.selected : undefined, foldable: new Set(regions.keys()) });
+    view.show(drawn.graph, layout, { keepView, restore, selected: restore ? saved?.selected : undefined, foldable: new Set(regions.keys()), armStarts: armStarts(regions) });
     state.restoring = false;
     state.graph = graph;
     state.drawn = drawn;
@@ -287,6 +287,11 @@ function layoutKey(graph: FlowGraph, regions: Map<string, FoldRegion>): string {
     graph.edges.map((e) => [e.id, e.kind, e.label, e.source, e.target]),
     [...regions.keys()],
   ]);
+}
+
+/** Each foldable arm's first node → the arm's id. */
+function armStarts(regions: Map<string, FoldRegion>): Map<string, string> {
+  return new Map([...regions.values()].filter((r) => r.kind === 'arm').map((r) => [r.anchor, r.id]));
 }
 
 /** The folded regions of the drawn file's `flow` (created empty). */
