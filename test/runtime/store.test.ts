@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDef } from '@baton/protocol';
-import { RunStore, runTests, type BatonError } from '../../packages/runtime/src/index.js';
+import { RunStore, runTests, SCHEMA_VERSION, type BatonError } from '../../packages/runtime/src/index.js';
 import { compile, lockReleased, run, tempStore } from './helpers.js';
 
 const FLOW = `
@@ -137,6 +137,32 @@ describe('runtime: run store', () => {
     const store = t.reopen();
     const [latest] = store.listRuns({ limit: 1 });
     assert.deepEqual(store.getDefinition(latest.id), JSON.parse(JSON.stringify(changed)));
+  });
+
+  it('a schema-1 store gets the agents column when opened: its runs read without agents, new runs keep theirs', async () => {
+    const def = await compile(FLOW);
+    const { summary: old } = await run(def, 'A', {}, { store: t.store });
+    t.store.close();
+    const { Database } = (await import('node-sqlite3-wasm')).default;
+    const db = new Database(t.file);
+    try {
+      // what a schema-1 build wrote: no agents column, schema 1
+      db.exec("ALTER TABLE runs DROP COLUMN agents; UPDATE meta SET value = '1' WHERE key = 'schema'");
+    } finally {
+      db.close();
+    }
+    const store = t.reopen();
+    assert.equal(store.getRun(old.runId).agents, undefined);
+    const { summary } = await run(def, 'A', {}, { store, runAgents: { mode: 'real', config: { path: '/p/baton.config.json', sha256: 'ab' } } });
+    assert.deepEqual(store.getRun(summary.runId).agents, { mode: 'real', config: { path: '/p/baton.config.json', sha256: 'ab' } });
+    assert.deepEqual(store.listRuns({ limit: 2 }).map((r) => r.agents?.mode), ['real', undefined]);
+    store.close();
+    const check = new Database(t.file, { readOnly: true });
+    try {
+      assert.deepEqual(check.get("SELECT value FROM meta WHERE key = 'schema'"), { value: String(SCHEMA_VERSION) });
+    } finally {
+      check.close();
+    }
   });
 
   it('recovers a lock left behind by a process that no longer exists', async () => {

@@ -319,6 +319,46 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.equal(store.listRuns({ flow: 'Nightly' })[0].status, 'succeeded');
   });
 
+  it('a run keeps its agents: a server of other agents refuses to continue it (409, nothing recorded) and leaves it at start; one of the same agents continues it', async () => {
+    const realCalls: string[] = [];
+    const real: AgentCaller = {
+      async call(request) {
+        realCalls.push(request.agent.name);
+        return { output: { text: 'real' }, tokens: 0 };
+      },
+    };
+    await server.close();
+    server = await boot({ agents: real, runAgents: { mode: 'real' } });
+    const body = JSON.stringify({ name: 'Ann' });
+    const { runId } = (await (await post('/welcome', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
+    await server.idle();
+    assert.deepEqual(store.getRun(runId).agents, { mode: 'real' });
+    await server.close();
+
+    server = await boot(); // stub agents
+    const events = store.getEvents(runId).length;
+    const refused = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'send_it' }) });
+    assert.equal(refused.status, 409);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'AGENTS_MISMATCH');
+    assert.equal(store.getEvents(runId).length, events, 'no decision recorded');
+    await server.close();
+    store.updateRun(runId, { status: 'interrupted' }); // as a crash would leave it
+    server = await boot();
+    await server.idle();
+    assert.equal(store.getRun(runId).status, 'interrupted', 'not resumed with stub agents');
+    assert.ok(logs.some((l) => l.startsWith(`run ${runId} was started with real agents and this server runs stub agents`)), logs.join('\n'));
+    await server.close();
+
+    server = await boot({ agents: real, runAgents: { mode: 'real' } });
+    await server.idle();
+    const approved = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'send_it' }) });
+    assert.equal(approved.status, 202);
+    await server.idle();
+    assert.equal(store.getRun(runId).status, 'succeeded');
+    assert.deepEqual(store.getRun(runId).outputs, { text: 'real' });
+    assert.deepEqual(realCalls, ['Greeter']);
+  });
+
   it('answers unknown routes, wrong methods and unknown runs with JSON errors', async () => {
     const answers = await Promise.all([fetch(`${server.url}/nope`), fetch(`${server.url}/welcome`), api('/runs/01ZZZZZZZZZZZZZZZZZZZZZZZZ')]);
     assert.deepEqual(

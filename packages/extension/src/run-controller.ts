@@ -175,7 +175,8 @@ export class RunController {
   }
 
   /**
-   * Redrives a failed run (`baton runs redrive <id> --json`): it continues from the step that failed it, streamed
+   * Redrives a failed run (`baton runs redrive <id> --json`): it continues from the step that failed it, with the
+   * agents it was started with (not the current `baton.agents.mode` setting: a run keeps its agents), streamed
    * into the model like any run; a run that cannot be redriven (not failed, or compensated) says why.
    * @returns the outcome when its process exits.
    */
@@ -185,7 +186,7 @@ export class RunController {
     const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets));
     const launch: CliLaunch = { node: process.execPath, cli: this.cliPath(), cwd: this.folder(run?.file), env };
     this.output.appendLine(`↻ redriving ${run?.flow ?? runId} (${runId}) from the step that failed it`);
-    return this.start(launch, ['runs', 'redrive', runId, '--agents', settings.agentsMode, '--json', '--store', this.storePath(run?.file)], runId);
+    return this.start(launch, ['runs', 'redrive', runId, '--json', '--store', this.storePath(run?.file)], runId);
   }
 
   /** Cancels a run: SIGINT to its running process (stored `interrupted`), else `baton cancel <id>`. */

@@ -63,11 +63,27 @@ export type WaitingOn =
   | { kind: 'event'; key: string; node: string; event: string; deadline?: string }
   | { kind: 'timer'; key: string; node: string; until: string };
 
+/**
+ * Which agents a run calls. A run keeps them for its whole life: resuming, approving, sending to and
+ * redriving it use them again unless a switch is asked for explicitly (recorded on `run.resumed`).
+ */
+export interface RunAgents {
+  /** `stub` (offline), `real` (providers), or `replay:<absolute path of the cassette>`. */
+  mode: string;
+  /**
+   * With `real`: the `baton.config.json` that configured the providers — its absolute path and the SHA-256
+   * (hex) of its bytes, never its contents. Absent when none was found (the providers' defaults).
+   */
+  config?: { path: string; sha256: string };
+}
+
 export interface RunStartedEvent extends RunEventBase {
   type: 'run.started';
   flow: string;
   inputs: Record<string, JsonValue>;
   file?: string;
+  /** The agents the run calls (absent in runs stored before they were recorded). */
+  agents?: RunAgents;
 }
 
 export interface RunResumedEvent extends RunEventBase {
@@ -78,6 +94,10 @@ export interface RunResumedEvent extends RunEventBase {
    * failed it run again, everything that finished before is kept.
    */
   redrive?: boolean;
+  /** The agents the run continues with (absent when the caller did not say: runs stored before they were recorded, tests). */
+  agents?: RunAgents;
+  /** Set when the run switched agents here (`--switch-agents`): the agents it used until now. */
+  switchedFrom?: RunAgents;
 }
 
 export interface StepStartedEvent extends RunEventBase {

@@ -4,14 +4,16 @@ import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
-import type { AgentsMode } from '../agents-mode.js';
+import { agentsToContinue, type AgentsMode } from '../agents-mode.js';
 import { continueRun } from './run.js';
 
 interface StoreOptions {
   store?: string;
   json?: boolean;
-  /** For the steps still to run (resume, approve, send). */
+  /** For the steps still to run (resume, approve, send, redrive): undefined keeps the run's own agents. */
   agents?: AgentsMode;
+  /** Allows `agents` to differ from the run's own (the switch is recorded on `run.resumed`). */
+  switchAgents?: boolean;
 }
 
 /** `baton resume <id>`: continues an interrupted or waiting run. */
@@ -19,7 +21,8 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json, opts.agents);
+    const run = store.getRun(id);
+    return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'resume', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -58,9 +61,10 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
   const store = openStore(storePath);
   try {
     const run = store.getRun(id);
+    const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the decision: a refusal records nothing
     const decided = store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents, 'resume', [decided]);
+    return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [decided], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -82,9 +86,10 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
   const store = openStore(storePath);
   try {
     const run = store.getRun(id);
+    const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
     const received = store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, opts.agents, 'resume', [received]);
+    return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -105,7 +110,8 @@ export async function redriveCommand(id: string, opts: StoreOptions, output: Out
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    return await continueRun(store.getRun(id).id, store, storePath, output, opts.json, opts.agents, 'redrive');
+    const run = store.getRun(id);
+    return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {

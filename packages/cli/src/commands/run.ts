@@ -1,6 +1,6 @@
 import { redriveRun, resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
-import { agentsFor, type AgentsMode } from '../agents-mode.js';
+import { agentsFor, type AgentsMode, type ResolvedAgents } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
 import { humanPrinter, jsonPrinter, type RunPrinter } from '../output/run-printer.js';
 import type { Output } from '../output/terminal.js';
@@ -28,14 +28,14 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
   const inputs = collectInputs(flow, opts.input, opts.inputs);
-  const agents = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
+  const { agents, runAgents } = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
   try {
     const summary = await withInterrupt((signal) =>
       // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent: (e: RunEvent) => printer.onEvent(e) }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent: (e: RunEvent) => printer.onEvent(e) }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {
@@ -47,7 +47,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
 
 /**
  * Continues a stored run (for resume, approve and send; `how` `redrive` for `runs redrive`) and prints it like
- * `run`; `agentsMode` `real` reads the `baton.config.json` nearest the run's file.
+ * `run`, with the agents `agentsToContinue` chose (the run's own unless a switch was asked for; see there) —
+ * callers that record something first (a decision, an event) choose them before recording.
  */
 export async function continueRun(
   runId: string,
@@ -55,17 +56,18 @@ export async function continueRun(
   storePath: string,
   output: Output,
   json: boolean | undefined,
-  agentsMode: AgentsMode = 'stub',
+  chosen: ResolvedAgents,
   how: 'resume' | 'redrive' = 'resume',
   recorded: RunEvent[] = [],
+  switchAgents = false,
 ): Promise<number> {
-  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode });
+  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: chosen.runAgents.mode });
+  if (chosen.configChanged) output.err(`note: ${chosen.configChanged}`);
   // --json streams every event of the run this command adds, the decision or signal that woke it first
   // (a reader following the stream — the editor's graph — would otherwise never see the approval decided)
   if (json) for (const event of recorded) printer.onEvent(event);
-  const agents = agentsFor(agentsMode, store.getRun(runId).file ?? undefined);
   const go = how === 'redrive' ? redriveRun : resumeRun;
-  const summary = await withInterrupt((signal) => go(runId, { store, signal, agents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
+  const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
   return finish(summary, store, output, json);
 }
 

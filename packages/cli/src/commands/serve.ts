@@ -52,8 +52,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
-    const agents = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
-    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, agents, log });
+    const { agents, runAgents } = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
+    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, agents, runAgents, log });
     output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);

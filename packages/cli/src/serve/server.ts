@@ -2,8 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { FlowDef, JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type AgentCaller, type RunStore } from '@baton/runtime';
+import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type AgentCaller, type RunRecord, type RunStore } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -49,6 +49,12 @@ export interface ServeOptions {
   /** The most runs executing at once (default {@link DEFAULT_RUN_CONCURRENCY}); more wait in the run queue. */
   concurrency?: number;
   agents?: AgentCaller;
+  /**
+   * What `agents` are (default stub), stored with every run this server starts. A stored run continues only
+   * with its own agents (see {@link RunSupervisorOptions.runAgents}): a request that would continue a run of
+   * other agents gets 409 `AGENTS_MISMATCH` and nothing is recorded.
+   */
+  runAgents?: RunAgents;
   /** The clock (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
@@ -110,7 +116,7 @@ class HttpError extends Error {
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
   const store = options.store;
   const now = options.now ?? (() => new Date());
-  const supervisor = new RunSupervisor({ store, agents: options.agents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
+  const supervisor = new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
 
   /** Accepts a run of `served` with inputs its caller checked: stored (queued) before this returns. */
   const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
@@ -192,6 +198,11 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const delivered: string[] = [];
       for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
         if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
+        const refused = supervisor.refusal(run);
+        if (refused) {
+          options.log(`event ${name} not delivered: ${refused}`);
+          continue;
+        }
         store.recordSignal(run.id, name, data as JsonValue);
         delivered.push(run.id);
         void supervisor.resume(run.id);
@@ -241,6 +252,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
         if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
         const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
+        assertAgents(run);
         const event = store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
         void supervisor.resume(run.id);
         send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
@@ -249,6 +261,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       case 'events': {
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
         const name = decodeSegment(eventName);
+        assertAgents(run);
         store.recordSignal(run.id, name, body as JsonValue);
         void supervisor.resume(run.id);
         send(res, 202, { runId: run.id, event: name });
@@ -260,12 +273,19 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         return;
       }
       case 'redrive': {
+        assertAgents(run);
         void supervisor.redrive(run.id);
         send(res, 202, { runId: run.id });
         return;
       }
     }
   }
+
+  /** Refuses (409) a request that would continue a run whose agents this server does not run — before anything is recorded. */
+  const assertAgents = (run: RunRecord): void => {
+    const refused = supervisor.refusal(run);
+    if (refused) throw new HttpError(409, 'AGENTS_MISMATCH', refused);
+  };
 
   const checked = (flow: FlowDef, raw: Record<string, unknown>): Record<string, JsonValue> => {
     try {

@@ -1,8 +1,8 @@
-import type { JsonValue, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
-import type { RunStore } from '../store/run-store.js';
+import type { RunRecord, RunStore } from '../store/run-store.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
@@ -13,6 +13,13 @@ export interface RunOptions {
   store: RunStore;
   /** How agents are called; the stub agents (offline) by default. */
   agents?: AgentCaller;
+  /**
+   * What `agents` are, kept with the run: {@link startRun} stores them; {@link resumeRun} and {@link redriveRun}
+   * check them against the stored ones (see {@link checkRunAgents}) and record them on `run.resumed`.
+   */
+  runAgents?: RunAgents;
+  /** Continue with `runAgents` although the run was started with other agents (recorded as a switch). */
+  switchAgents?: boolean;
   /** A test's `stub Agent:` overrides, used when `agents` is not given. */
   stubOverrides?: Record<string, StubSpec>;
   /** Receives every event as it is appended (for the terminal, the editor). */
@@ -100,9 +107,9 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const started = Date.now();
   // one clock reading: the run's startedAt is its run.started event's time
   const startedAt = d.now();
-  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString() });
+  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
   const execution = new Execution(definition, runId, d, []);
-  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, startedAt);
+  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
   options.onEvent?.(startedEvent);
   const result = await execution.run(flowName, checked);
   options.store.flush();
@@ -126,14 +133,15 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
   if (run.status === 'queued') return (await runQueuedDetailed(run.id, options))!;
+  const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
   const definition = options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
   const past = options.store.getEvents(run.id);
   const outputs = { ...run.outputs };
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [] });
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
-  const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow }, d.now());
+  const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) }, d.now());
   options.onEvent?.(resumed);
   const result = await execution.run(run.flow, run.inputs, outputs);
   options.store.flush();
@@ -159,11 +167,12 @@ export async function redriveRun(runId: string, options: RunOptions): Promise<Ru
   if (undone > 0) {
     throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
   }
+  const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
   const definition = options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null });
-  const redriven = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true }, d.now());
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
+  const redriven = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) }, d.now());
   const execution = new Execution(definition, run.id, d, [...past, redriven]);
   options.onEvent?.(redriven);
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
@@ -178,6 +187,8 @@ export interface EnqueueOptions {
   file?: string;
   /** The clock (default: the real one). */
   now?: () => Date;
+  /** What agents the run is accepted for (see {@link RunOptions.runAgents}): stored with a new run, recorded on a redrive. */
+  runAgents?: RunAgents;
 }
 
 /**
@@ -193,8 +204,8 @@ export function enqueueRun(definition: WorkflowDefinition, flowName: string, inp
   if (!flow) throw new BatonError('UNKNOWN_FLOW', `no flow named "${flowName}"`);
   const checked = checkInputs(flow, inputs);
   const startedAt = (options.now ?? (() => new Date()))();
-  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued' });
-  options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file }, startedAt);
+  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents });
+  options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
   options.store.flush();
   return runId;
 }
@@ -227,8 +238,9 @@ export function enqueueRedrive(runId: string, options: EnqueueOptions): void {
   if (undone > 0) {
     throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
   }
-  options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true }, (options.now ?? (() => new Date()))());
-  options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null });
+  const switched = checkRunAgents(run, options.runAgents);
+  options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) }, (options.now ?? (() => new Date()))());
+  options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
 }
 
 /**
@@ -248,12 +260,13 @@ export async function runQueued(runId: string, options: RunOptions): Promise<Run
 async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult } | undefined> {
   const run = options.store.getRun(runId);
   if (run.status !== 'queued') return undefined;
+  const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
   const definition = options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
   const past = options.store.getEvents(run.id);
   const last = past.at(-1);
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [] });
+  options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   if (!last) {
     // accepted, but the process stopped between storing the run and its first event
     past.push(options.store.append(run.id, { type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined }, d.now()));
@@ -261,13 +274,41 @@ async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ 
   } else if (last.type === 'run.started' || last.type === 'run.resumed') {
     options.onEvent?.(last);
   } else {
-    const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow }, d.now());
+    const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) }, d.now());
     options.onEvent?.(resumed);
   }
   const execution = new Execution(definition, run.id, d, past);
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
   options.store.flush();
   return { summary: summarize(run.id, run.flow, result, started), result };
+}
+
+/**
+ * Whether a stored run may continue with `agents`: a run keeps the agents it was started with (the same
+ * `mode`; a changed `baton.config.json` is no switch). Runs stored before agents were recorded, and callers
+ * that do not say (`agents` undefined), are not checked.
+ * @returns the run's agents when this is an allowed switch (`switchAgents`), else undefined.
+ * @throws BatonError `AGENTS_MISMATCH` when `agents` differ from the run's and `switchAgents` is not set —
+ *   nothing is changed.
+ */
+export function checkRunAgents(run: RunRecord, agents: RunAgents | undefined, switchAgents = false): RunAgents | undefined {
+  if (!agents || !run.agents || run.agents.mode === agents.mode) return undefined;
+  if (!switchAgents) {
+    throw new BatonError(
+      'AGENTS_MISMATCH',
+      `run ${run.id} was started with ${describeAgents(run.agents)} and keeps them: continue it without --agents, or pass --switch-agents to continue it with ${describeAgents(agents)} (the switch is recorded)`,
+    );
+  }
+  return run.agents;
+}
+
+/** `stub agents`, `real agents`, `agents replayed from <file>`. */
+export function describeAgents(agents: RunAgents): string {
+  return agents.mode.startsWith('replay:') ? `agents replayed from ${agents.mode.slice('replay:'.length)}` : `${agents.mode} agents`;
+}
+
+function agentsFields(agents: RunAgents | undefined, switchedFrom: RunAgents | undefined): { agents?: RunAgents; switchedFrom?: RunAgents } {
+  return { ...(agents ? { agents } : {}), ...(switchedFrom ? { switchedFrom } : {}) };
 }
 
 function summarize(runId: string, flow: string, result: ExecutionResult, started: number): RunSummary {

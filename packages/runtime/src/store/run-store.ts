@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import type { JsonValue, NewRunEvent, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy, removeOwner, removeStaleLock, sleepSync, writeOwner } from './store-files.js';
@@ -11,8 +11,12 @@ const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
 type Stmt = ReturnType<Db['prepare']>;
 
-/** The schema version written to `meta`; a store with a newer one is refused (`STORE_TOO_NEW`). */
-export const SCHEMA_VERSION = 1;
+/**
+ * The schema version written to `meta`; a store with a newer one is refused (`STORE_TOO_NEW`).
+ * 2: `runs.agents` (the agents a run keeps for its life); a version-1 store gets the column when opened, and
+ * builds that do not know it refuse the store rather than continue a real run with stub agents.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -27,6 +31,8 @@ export interface RunRecord {
   error: RunError | null;
   waitingOn: WaitingOn[];
   cancelRequested: boolean;
+  /** The agents the run calls, kept for its whole life; absent for runs stored before schema 2. */
+  agents?: RunAgents;
 }
 
 /** Options of {@link RunStore.open}. */
@@ -157,7 +163,8 @@ export class RunStore {
         error TEXT,
         waiting_on TEXT NOT NULL DEFAULT '[]',
         cancel_requested INTEGER NOT NULL DEFAULT 0,
-        definition TEXT NOT NULL
+        definition TEXT NOT NULL,
+        agents TEXT
       );
       CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
       CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -175,6 +182,11 @@ export class RunStore {
     if (!row) this.db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
     else if (Number(row.value) > SCHEMA_VERSION) {
       throw new BatonError('STORE_TOO_NEW', `the run store ${this.path} was written by a newer Baton (schema ${row.value})`);
+    } else if (Number(row.value) < SCHEMA_VERSION) {
+      // schema 1 → 2: the agents column (null for the runs already stored)
+      const columns = this.db.all('PRAGMA table_info(runs)') as { name: string }[];
+      if (!columns.some((c) => c.name === 'agents')) this.db.exec('ALTER TABLE runs ADD COLUMN agents TEXT');
+      this.db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
     }
   }
 
@@ -188,7 +200,7 @@ export class RunStore {
    * The definition the run executes is stored once per distinct content (`definitions`, keyed by its
    * SHA-256), so running the same flow again adds no copy of it; the run refers to it as `sha256:<hex>`.
    */
-  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued' }): string {
+  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued'; agents?: RunAgents }): string {
     const id = newRunId();
     const { hash, body } = definitionKey(init.definition);
     this.transaction(() => {
@@ -198,8 +210,8 @@ export class RunStore {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
       this.db.run(
-        'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`],
+        'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null],
       );
     });
     this.nextSeq.set(id, 1);
@@ -207,7 +219,7 @@ export class RunStore {
   }
 
   /** Updates a run's state columns (buffered events are flushed first, in the same transaction). */
-  updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[] }): void {
+  updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[]; agents?: RunAgents }): void {
     const sets: string[] = [];
     const values: (string | null)[] = [];
     if (fields.status !== undefined) {
@@ -229,6 +241,10 @@ export class RunStore {
     if (fields.waitingOn !== undefined) {
       sets.push('waiting_on = ?');
       values.push(JSON.stringify(fields.waitingOn));
+    }
+    if (fields.agents !== undefined) {
+      sets.push('agents = ?');
+      values.push(JSON.stringify(fields.agents));
     }
     if (sets.length === 0) return;
     this.transaction(() => {
@@ -278,7 +294,7 @@ export class RunStore {
       where.push('flow = ?');
       values.push(filter.flow);
     }
-    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
     return rows.map(toRecord);
   }
@@ -545,6 +561,7 @@ interface RunRow {
   error: string | null;
   waiting_on: string;
   cancel_requested: number;
+  agents: string | null;
 }
 
 function toRecord(row: RunRow): RunRecord {
@@ -560,6 +577,7 @@ function toRecord(row: RunRow): RunRecord {
     error: row.error ? JSON.parse(row.error) : null,
     waitingOn: JSON.parse(row.waiting_on),
     cancelRequested: row.cancel_requested === 1,
+    ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
   };
 }
 

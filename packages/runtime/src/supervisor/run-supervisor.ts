@@ -1,13 +1,20 @@
-import type { JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
-import { enqueueRedrive, enqueueResume, enqueueRun, runQueued } from '../engine/engine.js';
-import type { RunStore } from '../store/run-store.js';
+import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun, runQueued } from '../engine/engine.js';
+import { BatonError } from '../errors.js';
+import type { RunRecord, RunStore } from '../store/run-store.js';
 
 /** Options of {@link RunSupervisor}. */
 export interface RunSupervisorOptions {
   store: RunStore;
   /** How agents are called (default: the stub agents). */
   agents?: AgentCaller;
+  /**
+   * What `agents` are (default `{mode: 'stub'}`), stored with every run started here. A run keeps its agents:
+   * a stored run is continued with `agents` when its mode is the same (or it has none recorded), with the stub
+   * agents when it is a stub run, and not at all otherwise ({@link refusal}: it is left as it is, logged once).
+   */
+  runAgents?: RunAgents;
   /** The clock (default: the real one). */
   now?: () => Date;
   /** The most runs executing at once in this process (≥ 1); more wait, stored as `queued`. */
@@ -43,10 +50,39 @@ export class RunSupervisor {
   private pumpScheduled = false;
   private closing = false;
   private readonly now: () => Date;
+  private readonly runAgents: RunAgents;
+  /** Runs of other agents already logged as left alone. */
+  private readonly leftAlone = new Set<string>();
 
   constructor(private readonly options: RunSupervisorOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
     this.now = options.now ?? (() => new Date());
+    this.runAgents = options.runAgents ?? { mode: 'stub' };
+  }
+
+  /**
+   * Why this process does not continue `run` — it was started with other agents than this process's (and
+   * not stub ones) — or undefined when it does.
+   */
+  refusal(run: RunRecord): string | undefined {
+    if (this.agentsOf(run)) return undefined;
+    return `run ${run.id} was started with ${describeAgents(run.agents!)} and this server runs ${describeAgents(this.runAgents)}: continue it with baton serve --agents ${run.agents!.mode} or baton resume ${run.id}`;
+  }
+
+  /** The agents `run` continues with here (see {@link RunSupervisorOptions.runAgents}), or undefined. */
+  private agentsOf(run: RunRecord): { agents: AgentCaller | undefined; runAgents: RunAgents } | undefined {
+    if (!run.agents || run.agents.mode === this.runAgents.mode) return { agents: this.options.agents, runAgents: this.runAgents };
+    if (run.agents.mode === 'stub') return { agents: undefined, runAgents: run.agents };
+    return undefined;
+  }
+
+  /** Logs (once per run) that `run` is left alone; true when it is. */
+  private leaveAlone(run: RunRecord): boolean {
+    const refused = this.refusal(run);
+    if (!refused) return false;
+    if (!this.leftAlone.has(run.id)) this.options.log(`${refused} (left ${run.status})`);
+    this.leftAlone.add(run.id);
+    return true;
   }
 
   /**
@@ -56,17 +92,19 @@ export class RunSupervisor {
    * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
    */
   start(definition: WorkflowDefinition, flowName: string, inputs: Record<string, JsonValue>, file?: string): { runId: string; done: Promise<void> } {
-    const runId = enqueueRun(definition, flowName, inputs, { store: this.options.store, file, now: this.now });
+    const runId = enqueueRun(definition, flowName, inputs, { store: this.options.store, file, now: this.now, runAgents: this.runAgents });
     return { runId, done: this.schedule(runId) };
   }
 
   /**
    * Continues a stored run (after a decision, an event, a due timer): stored `queued` before this returns
    * (unless it is executing now: then it is queued again when that execution stops).
+   * A run of other agents ({@link refusal}) is left as it is (logged once).
    * @returns a promise that settles when the continuation stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
   resume(runId: string): Promise<void> {
+    if (this.leaveAlone(this.options.store.getRun(runId))) return Promise.resolve();
     if (this.executing.has(runId)) {
       this.again.add(runId);
       return this.settledOf(runId).promise;
@@ -78,10 +116,12 @@ export class RunSupervisor {
 
   /**
    * Redrives a failed run (see `redriveRun`): its redrive is stored and the run `queued` before this returns.
-   * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`.
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`, `AGENTS_MISMATCH` ({@link refusal}; nothing stored).
    */
   redrive(runId: string): Promise<void> {
-    enqueueRedrive(runId, { store: this.options.store, now: this.now });
+    const refused = this.refusal(this.options.store.getRun(runId));
+    if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
+    enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(this.options.store.getRun(runId))!.runAgents });
     return this.schedule(runId);
   }
 
@@ -109,6 +149,7 @@ export class RunSupervisor {
     const ids: string[] = [];
     for (const run of left) {
       if (this.queued.has(run.id) || this.executing.has(run.id)) continue;
+      if (this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
       enqueueResume(run.id, { store, now: this.now });
       void this.schedule(run.id);
@@ -207,8 +248,9 @@ export class RunSupervisor {
   private execute(runId: string): void {
     const controller = new AbortController();
     this.executing.set(runId, controller);
-    const { store, agents } = this.options;
-    runQueued(runId, { store, agents, signal: controller.signal, now: this.now })
+    const { store } = this.options;
+    const chosen = this.agentsOf(store.getRun(runId)) ?? { agents: this.options.agents, runAgents: this.runAgents };
+    runQueued(runId, { store, agents: chosen.agents, runAgents: chosen.runAgents, signal: controller.signal, now: this.now })
       .catch((error: unknown) => this.options.log(`run ${runId}: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         this.executing.delete(runId);
