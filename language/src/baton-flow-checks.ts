@@ -29,7 +29,9 @@ const SIDE_EFFECT_WORDS = /\b(send|sends|notif|post|page|publish|write|create|op
  * Guard rule for a step that may not have run (inside an `if`/`switch` branch, or with `when:`): reading
  * it is fine as `x.status` or `x.error`; as the left side of `??`; on the right of `&&` whose left side
  * reads `x.status`; in a `?:` whose test reads `x.status`; or inside an `if` whose condition reads
- * `x.status`.
+ * `x.status`. A step of a `foreach` read after its loop is the list of its iterations: empty when the loop
+ * did not run, so a branch around the loop needs no guard; a branch or `when:` inside the loop body makes
+ * each iteration `x[i]` follow the rule above, while the list as a whole (`len(x)`) needs none.
  */
 export class BatonFlowChecks {
   private readonly documents: LangiumDocuments;
@@ -142,12 +144,22 @@ export class BatonFlowChecks {
         accept('error', `step \`${name}\` runs later in the flow, so its output is not available here`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
         return;
       }
-      // the target ran earlier in this block: was it possibly skipped?
-      const inBranch = targetChain.slice(k + 1).some((l) => isBranchLink(l));
+      // the target ran earlier in this block: was it possibly skipped? Read after its `foreach` loops (those not
+      // around this read), a step is the list of the loops' iterations (a list of lists for nested loops): a
+      // branch around a loop that did not run leaves its list empty, which reads fine; only a branch (or
+      // `when:`) inside the innermost loop's body can leave an iteration's step skipped.
+      const inner = targetChain.slice(k + 1);
+      const loops = inner.filter((l) => ast.isForeachStatement(l.container) && l.property === 'body').length;
+      const innermost = inner.map((l) => ast.isForeachStatement(l.container) && l.property === 'body').lastIndexOf(true);
+      const inBranch = inner.slice(innermost + 1).some((l) => isBranchLink(l));
       const when = hasWhen(target);
-      if ((inBranch || when) && !isGuarded(ref, target)) {
+      if ((inBranch || when) && !(loops > 0 ? isIterationGuarded(ref, target, loops) : isGuarded(ref, target))) {
         const why = inBranch && when ? 'it is inside a branch and has `when:`' : inBranch ? 'it is inside a branch' : 'it has `when:`';
-        accept('error', `step \`${name}\` may not have run (${why}); read it with \`??\` (e.g. \`${name}.output.x ?? default\`) or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+        if (loops > 0) {
+          accept('error', `step \`${name}\` may not have run in every iteration of its \`foreach\` (${why}); read an iteration with \`??\` (e.g. \`${name}[0].output.x ?? default\`) or check its \`status\` first (\`${name}[0].status\`)`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+        } else {
+          accept('error', `step \`${name}\` may not have run (${why}); read it with \`??\` (e.g. \`${name}.output.x ?? default\`) or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+        }
       }
       return;
     }
@@ -423,15 +435,34 @@ function readsStatus(e: AstNode | undefined, target: AstNode): boolean {
   if (!e) return false;
   for (const n of AstUtils.streamAst(e)) {
     if (ast.isMemberAccess(n) && n.member === 'status' && ast.isNameRef(n.receiver) && n.receiver.ref?.ref === target) return true;
+    // an iteration's status: `x[i].status`
+    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isIndexAccess(n.receiver) && ast.isNameRef(n.receiver.receiver) && n.receiver.receiver.ref?.ref === target) return true;
   }
   return false;
 }
 
-function isGuarded(ref: ast.NameRef, target: AstNode): boolean {
-  const parent = ref.$container;
+/**
+ * The guard rule for a read of a `foreach` step's list (`ref` names the list; `loops` nested loops make a list
+ * of lists) whose iterations may have skipped the step: a list as a whole (`len(x)`, `x ?? []`, `x[i]` of an
+ * outer loop) is always a list; an iteration's step (`x[i]`, `x[i][j]` for two loops) follows the rule of
+ * {@link isGuarded} (`x[i].status`, `x[i].output.y ?? d`, …).
+ */
+function isIterationGuarded(ref: ast.NameRef, target: AstNode, loops: number): boolean {
+  let read: ast.Expression = ref;
+  for (let depth = 0; depth < loops; depth++) {
+    const parent: AstNode | undefined = read.$container;
+    if (!(ast.isIndexAccess(parent) && parent.receiver === read)) return true;
+    read = parent;
+  }
+  return isGuarded(read, target);
+}
+
+/** Whether `read` (a name, or an iteration `x[i]`, of a step that may not have run) is guarded (see the class's guard rule). */
+function isGuarded(read: ast.Expression, target: AstNode): boolean {
+  const parent = read.$container;
   if (ast.isMemberAccess(parent) && (parent.member === 'status' || parent.member === 'error')) return true;
-  let child: AstNode = ref;
-  for (let n: AstNode | undefined = ref.$container; n; child = n, n = n.$container) {
+  let child: AstNode = read;
+  for (let n: AstNode | undefined = read.$container; n; child = n, n = n.$container) {
     if (ast.isBinaryExpression(n)) {
       if (n.op === '??' && child === n.left) return true;
       if (n.op === '&&' && child === n.right && readsStatus(n.left, target)) return true;

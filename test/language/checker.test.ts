@@ -195,6 +195,28 @@ describe('checker: a step used before it can have run', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('a foreach in a branch that may not run: after the loop its step is a list (empty when skipped), read without a guard; the unknown-field advice checks clean', async () => {
+    const loop = '  output n: number\n  step a: Intake\n  if a.output.severity == "HIGH" {\n    foreach s in a.output.systems {\n      step work: Intake { prompt: "${s}" }\n    }\n  }\n';
+    for (const read of ['len(work)', 'len(work ?? [])', 'work[0].status == "succeeded" ? 1 : 0', 'len(work) > 0 ? 1 : 0']) {
+      const { errors } = await checkFlow(`${loop}  set output.n = ${read}`);
+      assert.deepEqual(errors, [], read);
+    }
+    const { errors } = await checkFlow(`${loop}  set output.n = work.status == "succeeded" ? 1 : 0`);
+    assert.deepEqual(errors.map((e) => [e.code, e.message]), [['unknown-field', 'after its foreach, `work` is the list of its iterations: use `work[0].status` or `len(work)`']]);
+  });
+
+  it('a step in a branch inside a foreach body: the list needs no guard, an iteration does — and the advice given checks clean', async () => {
+    const loop = '  output s: string\n  output n: number\n  step a: Intake\n  foreach x in a.output.systems {\n    if x == "crm" {\n      step work: Intake { prompt: "${x}" }\n    }\n  }\n';
+    const { errors } = await checkFlow(`${loop}  set output.s = work[0].output.severity`);
+    assert.deepEqual(errors, [
+      p('step-maybe-skipped', [BODY + 8, 17, BODY + 8, 21], 'work', 'step `work` may not have run in every iteration of its `foreach` (it is inside a branch); read an iteration with `??` (e.g. `work[0].output.x ?? default`) or check its `status` first (`work[0].status`)'),
+    ]);
+    for (const read of ['output.s = work[0].output.severity ?? "none"', 'output.s = work[0].status == "succeeded" ? work[0].output.severity : "none"', 'output.n = len(work)']) {
+      const { errors: advised } = await checkFlow(`${loop}  set ${read}`);
+      assert.deepEqual(advised, [], read);
+    }
+  });
+
   it('an unreachable statement after fail: on the whole statement', async () => {
     const { errors } = await checkFlow('  fail "stop"\n  step a: Notifier');
     assert.deepEqual(errors, [p('unreachable-statement', [BODY + 1, 2, BODY + 1, 18], 'step a: Notifier', 'this statement can never run: the `fail` above always ends the run')]);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { BatonError } from '../../packages/runtime/src/index.js';
+import type { TestDef } from '@baton/protocol';
+import { runTests, type BatonError } from '../../packages/runtime/src/index.js';
 import { compile, finished, run, scriptedAgents, tempStore, tick } from './helpers.js';
 
 const AGENTS = `
@@ -113,6 +114,41 @@ flow Main {
     assert.equal(agents.calls.length, 0);
     const on = await run(def, 'Main', { go: true }, { store: t.store, agents });
     assert.equal(on.summary.outputs.st, 'succeeded');
+  });
+
+  it('a foreach in a branch that did not run leaves its steps an empty list (0 iterations), also nested and in a test', async () => {
+    const def = await compile(`${AGENTS}
+flow Main {
+  input go: boolean
+  output count: number
+  output fallback: number
+  output inner: number[]
+  if input.go {
+    foreach x in [1, 2, 3] {
+      if x > 1 {
+        foreach y in [1, 2] {
+          step deep: Worker { prompt: "d \${y}" }
+        }
+      }
+      step work: Worker { prompt: "w \${x}" }
+    }
+  }
+  set output.count = len(work)
+  set output.fallback = len(work ?? [])
+  set output.inner = len(work) > 0 ? [len(deep[0]), len(deep[1]), len(deep[2])] : []
+}
+test "no iterations" {
+  flow: Main
+  input: { go: false }
+  expect: len(work) == 0 && len(deep) == 0 && output.count == 0
+}`);
+    const off = await run(def, 'Main', { go: false }, { store: t.store });
+    assert.deepEqual(off.summary.outputs, { count: 0, fallback: 0, inner: [] });
+    const on = await run(def, 'Main', { go: true }, { store: t.store });
+    // the first iteration's inner loop did not run: an empty list, not a skipped step
+    assert.deepEqual(on.summary.outputs, { count: 3, fallback: 3, inner: [0, 2, 2] });
+    const [result] = await runTests(def, def.tests as TestDef[]);
+    assert.equal(result.passed, true, result.message);
   });
 
   it('parallel runs all branches at once and joins', async () => {

@@ -24,7 +24,7 @@ import { callAgent } from './agent-call.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
-import { branchLabel, declaredNames } from './statements.js';
+import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -65,6 +65,28 @@ class Stopped extends Error {
   }
 }
 
+/** What a declared step that has no value reads as: `[]` for a loop's list (`lists`), else a skipped step. */
+function notRun(lists: Set<string>, name: string): StepView | never[] {
+  return lists.has(name) ? [] : skippedView();
+}
+
+const iterationListsCache = new WeakMap<ForeachNode, Set<string>>();
+
+/**
+ * The list names inside an iteration of `loop`: those around it, less the loop body's own steps (one
+ * iteration's step each), plus none new — steps of a `foreach` nested in the body stay lists.
+ */
+function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
+  let lists = iterationListsCache.get(loop);
+  if (!lists) {
+    const nested = loopListNames(loop.body);
+    const own = [...declaredNames(loop.body)].filter((n) => !nested.has(n));
+    lists = new Set([...around].filter((n) => !own.includes(n)));
+    iterationListsCache.set(loop, lists);
+  }
+  return lists;
+}
+
 /** One flow invocation: the top-level flow, or a sub-flow called by a step. */
 interface Frame {
   flow: FlowDef;
@@ -77,6 +99,11 @@ interface Frame {
   indexes: number[];
   signal: AbortSignal;
   names: Set<string>;
+  /**
+   * The names that read as a list here (steps of a `foreach` body this statement is not inside): one not
+   * set reads as `[]` (its loop did not run), any other name not set as a skipped step.
+   */
+  lists: Set<string>;
 }
 
 interface Compensable {
@@ -95,6 +122,8 @@ export interface ExecutionResult {
   /** The top-level scope at the end: what a test's `expect` reads. */
   scope: Scope;
   stepNames: Set<string>;
+  /** The step names that read as lists at the top level ({@link loopListNames}): `[]` when their loop did not run. */
+  loopLists: Set<string>;
   steps: number;
 }
 
@@ -137,6 +166,7 @@ export class Execution {
       indexes: [],
       signal: this.root.signal,
       names: declaredNames(flow.body),
+      lists: loopListNames(flow.body),
     };
     const result = (status: ExecutionResult['status'], extra: Partial<ExecutionResult> = {}): ExecutionResult => ({
       status,
@@ -144,6 +174,7 @@ export class Execution {
       waitingOn: [],
       scope: frame.scope,
       stepNames: frame.names,
+      loopLists: frame.lists,
       steps: this.log.stepCount,
       ...extra,
     });
@@ -323,10 +354,11 @@ export class Execution {
         items.map(() => (f: Frame) => this.block(s.body, f)),
         s.concurrency ?? 1,
         frame,
-        (i, signal) => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal }),
+        (i, signal) => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal, lists: iterationLists(frame.lists, s) }),
       );
     } finally {
-      for (const name of names) frame.scope.set(name, scopes.map((sc) => sc.getLocal(name) ?? skippedView()));
+      const inner = loopListNames(s.body);
+      for (const name of names) frame.scope.set(name, scopes.map((sc) => sc.getLocal(name) ?? notRun(inner, name)));
     }
   }
 
@@ -338,7 +370,7 @@ export class Execution {
       try {
         await this.block(s.body, iteration);
       } finally {
-        for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? skippedView());
+        for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? notRun(frame.lists, name));
       }
       if (truthy(this.evaluateIn(s.until, iteration))) return;
     }
@@ -461,7 +493,7 @@ export class Execution {
       if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body) };
+      child = { flow, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
       await this.block(flow.body, child);
     } catch (error) {
       if (error instanceof Suspended || error instanceof Stopped) {
@@ -611,7 +643,7 @@ export class Execution {
         if (value !== undefined) return value;
         if (name === 'input') return makeRecord(Object.entries(frame.inputs));
         if (name === 'output') return makeRecord(Object.entries(frame.outputs));
-        if (frame.names.has(name)) return skippedView();
+        if (frame.names.has(name)) return notRun(frame.lists, name);
         return undefined;
       },
       now: () => {

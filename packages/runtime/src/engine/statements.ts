@@ -9,6 +9,19 @@ export function declaredNames(body: Statement[], into: Set<string> = new Set()):
 }
 
 /**
+ * The steps and approvals declared inside a `foreach` body anywhere in `body`. After its loop such a name
+ * reads as the list of the loop's iterations, so when the loop never ran (it is in a branch not taken, or
+ * was never reached) it reads as an empty list — zero iterations — not as one skipped step.
+ */
+export function loopListNames(body: Statement[]): Set<string> {
+  const into = new Set<string>();
+  forEachStatement(body, (s) => {
+    if (s.kind === 'foreach') declaredNames(s.body, into);
+  });
+  return into;
+}
+
+/**
  * A branch decision for people: `if intake.output.severity == "CRITICAL" → then`,
  * `switch intake.output.process_type = "MIGRATION" → case "MIGRATION"`, `… → else`, `… → no branch`.
  */

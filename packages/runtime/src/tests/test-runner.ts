@@ -106,7 +106,7 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
     scopeLookup = (name) => {
       const v = result.scope.get(name);
       if (v !== undefined) return v;
-      if (result.stepNames.has(name)) return skippedView();
+      if (result.stepNames.has(name)) return result.loopLists.has(name) ? [] : skippedView();
       return undefined;
     };
   } catch (error) {
