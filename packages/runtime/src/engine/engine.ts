@@ -269,7 +269,7 @@ async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ 
   options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   if (!last) {
     // accepted, but the process stopped between storing the run and its first event
-    past.push(options.store.append(run.id, { type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined }, d.now()));
+    past.push(options.store.append(run.id, { type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined, ...(options.runAgents ? { agents: options.runAgents } : {}) }, d.now()));
     options.onEvent?.(past[0]);
   } else if (last.type === 'run.started' || last.type === 'run.resumed') {
     options.onEvent?.(last);
