@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openAiAnswer, startFakeProvider } from '../fake-provider/fake-provider.js';
 import { baton, batonAsync, tempWorkspace } from './cli-helper.js';
@@ -73,6 +73,30 @@ describe('a run keeps its agents: resume, approve, send and redrive of a real ru
     assert.equal(resumed.switchedFrom, undefined);
     const shown = JSON.parse(baton(['runs', 'show', runId, '--json'], { cwd: ws.dir }).stdout) as { run: { agents: { mode: string } } };
     assert.equal(shown.run.agents.mode, 'real');
+  });
+
+  it('the run keeps its baton.config.json: a changed one is used with a note and its new hash recorded; a removed one is refused (exit 2)', async () => {
+    fake.script(openAiAnswer('{"text":"real one"}'), openAiAnswer('{"text":"real two"}'));
+    const started = await batonAsync(['run', 'two.flow', '--flow', 'Two', '--agents', 'real', '--json'], { cwd: ws.dir, env: env() });
+    const first = events(started.stdout)[0];
+    const config = path.join(ws.dir, 'baton.config.json');
+    writeFileSync(config, JSON.stringify({ providers: { openai: { baseUrl: `${fake.url}/v1` } }, prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } }));
+    const approved = await batonAsync(['approve', first.runId, 'go', '--json'], { cwd: ws.dir, env: env() });
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(approved.stderr.trim(), `note: ${config} changed since run ${first.runId} recorded it; the run continues with the file as it is now`);
+    const resumed = events(approved.stdout).find((e) => e.type === 'run.resumed')!;
+    assert.equal(resumed.agents?.config?.path, config);
+    assert.notEqual(resumed.agents?.config?.sha256, first.agents?.config?.sha256);
+    assert.equal(fake.requests.length, 2);
+
+    fake.script(openAiAnswer('{"text":"real one"}'));
+    const again = await batonAsync(['run', 'two.flow', '--flow', 'Two', '--agents', 'real', '--json'], { cwd: ws.dir, env: env() });
+    const runId = events(again.stdout)[0].runId;
+    rmSync(config);
+    const refused = baton(['approve', runId, 'go'], { cwd: ws.dir, env: env() });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, new RegExp(`^baton: run ${runId} was started with real agents configured by .*baton\\.config\\.json, which is gone`));
+    assert.equal(JSON.parse(baton(['runs', 'show', runId, '--json'], { cwd: ws.dir }).stdout).run.status, 'waiting');
   });
 
   it('resume after a crash without --agents calls the real provider for the steps left', async () => {
