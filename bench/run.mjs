@@ -87,6 +87,10 @@ console.log('\nbaton serve (webhook starts under autocannon, 10 connections, stu
 const serve = runCase('serve.mjs', [quick ? 3 : 10]);
 record(serve);
 for (const r of serve) console.log(`  ${r.acceptedPerSecond} starts/s accepted, start latency p50 ${r.startLatencyP50Ms} ms / p99 ${r.startLatencyP99Ms} ms, ${r.completedPerSecond} runs/s completed, ${r.runsSucceeded}/${r.runsStored} stored runs succeeded, ${r.non2xx + r.errors} errors`);
+console.log('\nbaton serve with busy agents (400 webhooks, 16 in flight, 3 command steps sleeping 0.2 s, --concurrency 8):');
+const busy = runCase('serve-busy.mjs', ['400', '16', '0.2']);
+results.push(...busy);
+for (const r of busy) console.log(`  202 latency p50 ${r.acceptLatencyP50Ms} / p95 ${r.acceptLatencyP95Ms} / p99 ${r.acceptLatencyP99Ms} ms (in the server: p99 ${r.serverAcceptP99Ms} ms; event loop delay p99 ${r.loopDelayP99Ms} ms), last 202 at ${r.lastAcceptedAtMs} ms, ${r.runsSucceeded}/${r.runsStored} runs succeeded, load ${r.loadAverage}`);
 
 const editor = runEditor();
 

@@ -3,15 +3,17 @@
 // (`command/sleepy`: /bin/sh, `sleep 0.2`, then prints {"output": "ok"}); N POSTs (default 400), C in flight
 // at once (default 16), over keep-alive connections. Reports the 202's latency (request written → answer
 // read) p50/p95/p99/max while the runs execute, the time until the last 202, and — after the server
-// drained — how many accepted runs were stored and succeeded. Prints one JSON line.
+// drained — how many accepted runs were stored and succeeded; and, measured inside the server
+// (serve-probe.mjs), each 202's time from its request's headers to its answer and the event loop's delay.
+// Prints one JSON line (with the machine's load average at the end).
 // Usage: node bench/cases/serve-busy.mjs [requests] [in-flight] [sleep seconds] [extra baton serve args…]
 // e.g. `node bench/cases/serve-busy.mjs 400 16 0.2 --concurrency 8`. BATON_BENCH_SERVER_ARGS="--cpu-prof
 // --cpu-prof-dir=…" passes Node options to the server (to profile it); BATON_BENCH_CLI=path/cli.mjs measures
 // another build (e.g. an older one, for a before/after on the same machine load).
 import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +33,8 @@ writeFileSync(
 );
 const store = path.join(dir, 'runs.db');
 const nodeArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', dir, '--insecure', '--agents', 'real', '--port', '0', '--store', store, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+const probe = path.join(dir, 'probe.json');
+const child = spawn(process.execPath, [...nodeArgs, '--import', path.join(root, 'bench', 'cases', 'serve-probe.mjs'), cli, 'serve', dir, '--insecure', '--agents', 'real', '--port', '0', '--store', store, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BATON_BENCH_PROBE: probe } });
 let banner = '';
 let errText = '';
 child.stderr.on('data', (c) => (errText = (errText + c).slice(-4000)));
@@ -91,6 +94,7 @@ const drainedMs = performance.now() - started;
 child.kill('SIGTERM');
 await new Promise((r) => child.on('close', r));
 const list = JSON.parse(execFileSync(process.execPath, [cli, 'runs', 'list', '--store', store, '--json', '--limit', '1000000'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+const inServer = JSON.parse(readFileSync(probe, 'utf8'));
 rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] * 10) / 10;
@@ -110,5 +114,7 @@ console.log(
     drainedMs: Math.round(drainedMs),
     runsStored: list.length,
     runsSucceeded: list.filter((r) => r.status === 'succeeded').length,
+    ...inServer,
+    loadAverage: os.loadavg()[0],
   }),
 );

@@ -18,3 +18,4 @@ export * from './config/config-schema.js';
 export * from './engine/resilience.js';
 export * from './agents/cassette.js';
 export * from './supervisor/run-supervisor.js';
+export { startProcessSpawners } from './agents/process-spawner.js';

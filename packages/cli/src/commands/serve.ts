@@ -8,6 +8,7 @@ import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
+import { startProcessSpawners } from '@baton/runtime';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -53,6 +54,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
     const { agents, runAgents } = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
+    // command agents' processes are started by helper processes: start them before accepting requests
+    if (opts.agents === 'real') startProcessSpawners();
     const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, agents, runAgents, log });
     output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);

@@ -2,7 +2,7 @@ import type { CommandConfig } from '../config/baton-config.js';
 import { BatonError } from '../errors.js';
 import type { AgentRequest, AgentResponse } from './agent.js';
 import { readWireResponse, wireRequest } from './agent-wire.js';
-import { spawnOffThread } from './process-spawner.js';
+import { spawnInHelper } from './process-spawner.js';
 
 /** The most a command agent may print on stdout (bytes); more kills it. */
 export const MAX_COMMAND_OUTPUT_BYTES = 10 * 1024 * 1024;
@@ -12,7 +12,7 @@ export const COMMAND_KILL_GRACE_MS = 2000;
 /**
  * A `command/<name>` agent: runs the configured program (no shell) in its `cwd`, writes
  * {@link wireRequest}'s JSON to its stdin, and reads `{"output": …, "tokens": n}` from its stdout once it
- * exits. The process is started from a helper thread ({@link spawnOffThread}), so the caller's event loop is
+ * exits. The process is started by a helper process ({@link spawnInHelper}), so the caller's event loop is
  * never blocked while it starts. The step's signal (timeout, cancellation) sends SIGTERM, then SIGKILL after
  * {@link COMMAND_KILL_GRACE_MS} ms.
  * @throws BatonError `AGENT_COMMAND_FAILED` (cannot start, or a non-zero exit — with the end of its stderr),
@@ -25,12 +25,12 @@ export function callCommandAgent(name: string, config: CommandConfig, request: A
       reject(new BatonError('STEP_CANCELLED', 'the call was cancelled'));
       return;
     }
-    // started from a helper thread: starting a process blocks its thread until the program runs
-    const child = spawnOffThread({
+    // started by a helper process: starting a process blocks (and, forking, slows) the one that starts it
+    const child = spawnInHelper({
       command: config.command[0],
       args: config.command.slice(1),
       cwd: config.cwd,
-      env: config.env,
+      env: { ...process.env, ...config.env },
       stdin: JSON.stringify(wireRequest(request)),
       maxStdoutBytes: MAX_COMMAND_OUTPUT_BYTES,
     });

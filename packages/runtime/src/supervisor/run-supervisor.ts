@@ -236,11 +236,13 @@ export class RunSupervisor {
     });
   }
 
+  /** Starts one queued run per turn of the event loop (each start reads and writes the store synchronously). */
   private pump(): void {
-    while (!this.closing && this.executing.size < this.options.concurrency && this.queue.length > 0) {
+    if (!this.closing && this.executing.size < this.options.concurrency && this.queue.length > 0) {
       const runId = this.queue.shift()!;
       this.queued.delete(runId);
       this.execute(runId);
+      if (this.executing.size < this.options.concurrency && this.queue.length > 0) this.schedulePump();
     }
     this.notifyIdle();
   }
