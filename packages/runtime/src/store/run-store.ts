@@ -5,7 +5,8 @@ import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { newRunId } from './run-id.js';
-import { checkIsDatabase, isBusy, removeOwner, removeStaleLock, sleepSync, writeOwner } from './store-files.js';
+import { checkIsDatabase, isBusy, sleepSync } from './store-files.js';
+import { StoreLock } from './store-lock.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -42,7 +43,10 @@ export interface RunStoreOptions {
    * killed, not on power loss. `full`: fsync on every commit (about 5× slower here).
    */
   sync?: 'normal' | 'full';
-  /** How long to retry while another process holds the store, ms (default 10,000). */
+  /**
+   * How long one access waits while other processes hold the store, ms (default 30,000); then it fails
+   * with `STORE_BUSY`. Each process holds the store for at most {@link MAX_HOLD_MS} at a time.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -64,7 +68,9 @@ function definitionKey(definition: WorkflowDefinition): { hash: string; body: st
 /** How long a burst of writes may keep the store locked after its last write, ms. */
 const IDLE_RELEASE_MS = 25;
 /** The longest a burst keeps the lock before letting other processes in, ms. */
-const MAX_HOLD_MS = 500;
+export const MAX_HOLD_MS = 500;
+/** The longest pause between two tries to get a held store, ms (the pause doubles from 1 ms up to this). */
+const MAX_BUSY_PAUSE_MS = 20;
 
 /**
  * The run store: an embedded SQLite database (node-sqlite3-wasm, WebAssembly — no native module, so it
@@ -75,12 +81,16 @@ const MAX_HOLD_MS = 500;
  * in one transaction. The engine flushes before any step starts and whenever a run stops, so a step's
  * completion is stored before a later step can run, and siblings finishing together share a transaction.
  *
- * Locking: node-sqlite3-wasm locks the database by creating the directory `<db>.lock` for every
- * transaction. During a burst of writes the store keeps that lock (SQLite's exclusive locking mode),
- * which makes a commit ~15× cheaper, and releases it after 25 ms without writes or 500 ms of holding,
- * so other processes (`baton runs list`, `baton approve`) get their turn; they retry while it is held.
- * An `<db>.owner` file names the holding process, so a lock left by a crashed process is recognised and
- * removed (also when it is older than 10 s with no owner).
+ * Locking (several processes may use one store at once: `baton run`s, `baton approve`, the editor):
+ * node-sqlite3-wasm locks the whole database by creating the directory `<db>.lock` for every statement or
+ * transaction, readers included, and has no busy handler: a process that finds it held gets SQLITE_BUSY at
+ * once. So every access here waits and tries again (pauses of 1–20 ms, for up to `busyTimeoutMs`).
+ * During a burst of writes the store keeps the lock (SQLite's exclusive locking mode), which makes a
+ * commit ~15× cheaper, and releases it after 25 ms without writes or 500 ms of holding, so other processes
+ * get their turn. The lock files beside the database — who holds it, breaking a lock a killed process left
+ * — are {@link StoreLock}'s. A statement that failed (busy) is prepared afresh before it is used again:
+ * node-sqlite3-wasm resets a statement only before its next use, and that reset repeats the failure.
+ * Buffered events leave the buffer only when their transaction has committed.
  *
  * Errors (BatonError codes): `STORE_NOT_A_DATABASE` (the file exists and is not SQLite — it is left
  * untouched), `STORE_TOO_NEW`, `STORE_BUSY`, `STORE_UNREADABLE`, `RUN_NOT_FOUND`, `RUN_FINISHED`,
@@ -89,17 +99,19 @@ const MAX_HOLD_MS = 500;
 export class RunStore {
   private readonly db: Db;
   private readonly pending: { runId: string; event: RunEvent }[] = [];
+  /** Whether the open transaction has written the buffer (it is emptied when that transaction commits). */
+  private pendingWritten = false;
   private readonly nextSeq = new Map<string, number>();
-  private readonly insertEvent: Stmt;
-  private readonly begin: Stmt;
-  private readonly maxSeq: Stmt;
-  private readonly commit: Stmt;
+  /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
+  private readonly statements = new Map<string, Stmt>();
+  /** In exclusive locking mode: the lock is kept from the first access until {@link release}. */
   private holding = false;
+  /** This process holds the lock and is named in the owner file. */
+  private claimed = false;
   private lastWriteAt = 0;
   private holdSince = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
-  private readonly ownerFile: string;
-  private readonly lockDir: string;
+  private readonly lock: StoreLock;
   private closed = false;
 
   private constructor(
@@ -108,21 +120,8 @@ export class RunStore {
     private readonly options: Required<RunStoreOptions>,
   ) {
     this.db = db;
-    this.ownerFile = `${path}.owner`;
-    this.lockDir = `${path}.lock`;
+    this.lock = new StoreLock(path);
     this.withBusyRetry(() => this.migrate());
-    // Preparing reads the schema, so it waits for another process's lock like every other access (a run
-    // started while `baton runs list` read the store failed with "database is locked").
-    const statements = this.withBusyRetry(() => ({
-      insertEvent: db.prepare('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)'),
-      begin: db.prepare('BEGIN IMMEDIATE'),
-      maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?'),
-      commit: db.prepare('COMMIT'),
-    }));
-    this.insertEvent = statements.insertEvent;
-    this.begin = statements.begin;
-    this.maxSeq = statements.maxSeq;
-    this.commit = statements.commit;
   }
 
   /**
@@ -142,7 +141,12 @@ export class RunStore {
     } catch (error) {
       throw new BatonError('STORE_UNREADABLE', `cannot open the run store ${file}: ${(error as Error).message}`);
     }
-    return new RunStore(full, db, { sync: options.sync ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
+    try {
+      return new RunStore(full, db, { sync: options.sync ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 30_000 });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   private migrate(): void {
@@ -334,9 +338,9 @@ export class RunStore {
       }
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
-      this.insertEvent.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]);
+      this.cached('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
     }
-    this.pending.length = 0;
+    this.pendingWritten = true;
   }
 
   /**
@@ -346,7 +350,7 @@ export class RunStore {
    */
   private placeAfterStored(runId: string, firstSeq: number): void {
     // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
-    const [row] = this.maxSeq.all([runId]) as { seq: number | null }[];
+    const [row] = this.cached('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', (s) => s.all([runId])) as { seq: number | null }[];
     const stored = row?.seq ?? 0;
     if (stored < firstSeq) return;
     const shift = stored + 1 - firstSeq;
@@ -452,19 +456,23 @@ export class RunStore {
     return row?.cancel_requested === 1;
   }
 
-  /** Flushes, releases the lock and closes the database. Safe to call twice. */
+  /**
+   * Flushes, releases the lock and closes the database. Safe to call twice. The lock and the owner file are
+   * released and the database closed even when the flush fails (its error is thrown after).
+   */
   close(): void {
     if (this.closed) return;
-    this.flush();
-    this.release();
-    this.closed = true;
     try {
-      this.insertEvent.finalize();
-      this.begin.finalize();
-      this.maxSeq.finalize();
-      this.commit.finalize();
+      this.flush();
     } finally {
-      this.db.close();
+      this.closed = true;
+      try {
+        this.release();
+      } finally {
+        for (const statement of this.statements.values()) finalizeQuietly(statement);
+        this.statements.clear();
+        this.db.close();
+      }
     }
   }
 
@@ -472,28 +480,68 @@ export class RunStore {
   // Transactions and locking
   // -------------------------------------------------------------------------------------------------------
 
+  /**
+   * Runs `use` with the kept statement for `sql` (prepared on first use). A statement whose use failed is
+   * finalized and dropped: node-sqlite3-wasm resets a statement just before binding its next values, and
+   * that reset returns the failed step's code (SQLITE_BUSY), which it reports as "Could not reset statement
+   * prior to binding new values" — the retry of a busy write failed with that.
+   */
+  private cached<T>(sql: string, use: (statement: Stmt) => T): T {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    try {
+      return use(statement);
+    } catch (error) {
+      this.statements.delete(sql);
+      finalizeQuietly(statement);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `body` in a write transaction (BEGIN IMMEDIATE … COMMIT), waiting for other processes' locks. Events
+   * that `body` wrote from the buffer leave it only once the commit succeeded; on any failure the
+   * transaction is rolled back and they stay buffered.
+   */
   private transaction(body: () => void): void {
     this.withBusyRetry(() => {
       this.hold();
-      this.begin.run();
+      this.cached('BEGIN IMMEDIATE', (s) => s.run());
+      if (!this.claimed && this.holding) {
+        this.claimed = true;
+        this.lock.claim();
+      }
       try {
         body();
-        this.commit.run();
+        this.cached('COMMIT', (s) => s.run());
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.pendingWritten = false;
+        if (this.db.inTransaction) {
+          try {
+            this.db.exec('ROLLBACK');
+          } catch {
+            // the connection rolls back by itself when it cannot
+          }
+        }
         throw error;
+      }
+      if (this.pendingWritten) {
+        this.pending.length = 0;
+        this.pendingWritten = false;
       }
     });
     this.scheduleRelease();
   }
 
-  /** Keeps the database lock across commits (exclusive locking mode) and names this process as owner. */
+  /** Keeps the database lock across commits (exclusive locking mode) from the next access on. */
   private hold(): void {
     if (this.holding || this.path === ':memory:') return;
     this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
     this.holding = true;
     this.holdSince = Date.now();
-    writeOwner(this.ownerFile);
   }
 
   private scheduleRelease(): void {
@@ -514,38 +562,65 @@ export class RunStore {
     this.releaseTimer.unref();
   }
 
-  /** Lets other processes in: back to normal locking, which drops the lock at the next access. */
+  /**
+   * Lets other processes in: stops naming this process, then back to normal locking, which drops the lock
+   * at the next access (a read of one row). Never fails for a busy store: a connection that gets SQLITE_BUSY
+   * here held no lock.
+   */
   private release(): void {
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = undefined;
     if (!this.holding) return;
     this.holding = false;
+    if (this.claimed) {
+      this.claimed = false;
+      this.lock.unclaim();
+    }
+    this.db.exec('PRAGMA locking_mode = NORMAL');
     try {
-      this.db.exec('PRAGMA locking_mode = NORMAL');
-      this.db.get('SELECT 1 FROM meta LIMIT 1');
-    } finally {
-      removeOwner(this.ownerFile);
+      this.db.all('SELECT 1 FROM meta LIMIT 1');
+    } catch (error) {
+      if (!isBusy(error)) throw error;
     }
   }
 
-  /** Runs `body`, retrying while another process holds the database (up to `busyTimeoutMs`). */
+  /**
+   * Runs `body`, trying again while another process holds the database: pauses of 1 ms doubling up to
+   * 20 ms (with jitter, so waiting processes do not retry in lockstep), up to `busyTimeoutMs`. A lock left by
+   * a process that is gone is broken at once ({@link StoreLock.breakIfStale}).
+   * @throws BatonError `STORE_BUSY` when the store stayed held for `busyTimeoutMs`.
+   */
   private withBusyRetry<T>(body: () => T): T {
     const deadline = Date.now() + this.options.busyTimeoutMs;
-    let delay = 2;
+    let pause = 1;
     for (;;) {
       try {
         return body();
       } catch (error) {
         if (!isBusy(error)) throw error;
-        if (this.holding) this.holding = false;
-        if (removeStaleLock(this.lockDir, this.ownerFile)) continue;
-        if (Date.now() >= deadline) {
-          throw new BatonError('STORE_BUSY', `the run store ${this.path} is in use by another process; try again in a moment`);
+        // Busy means this connection holds no lock (one process at a time holds it): leave exclusive mode,
+        // so that a later read does not take the lock and keep it with no release planned.
+        if (this.holding) {
+          this.holding = false;
+          this.db.exec('PRAGMA locking_mode = NORMAL');
         }
-        sleepSync(delay);
-        delay = Math.min(delay * 2, 50);
+        if (this.lock.breakIfStale()) continue;
+        if (Date.now() >= deadline) {
+          throw new BatonError('STORE_BUSY', `the run store ${this.path} stayed in use by other processes for ${Math.round(this.options.busyTimeoutMs / 1000)} s; try again in a moment`);
+        }
+        sleepSync(pause / 2 + Math.random() * (pause / 2));
+        pause = Math.min(pause * 2, MAX_BUSY_PAUSE_MS);
       }
     }
+  }
+}
+
+/** Finalizes a statement, ignoring the error it repeats from its last failed step. */
+function finalizeQuietly(statement: Stmt): void {
+  try {
+    if (!statement.isFinalized) statement.finalize();
+  } catch {
+    // finalize() reports the last step's error again; the statement is gone either way
   }
 }
 
