@@ -606,13 +606,17 @@ export class RunStore {
         }
         if (this.lock.breakIfStale()) continue;
         if (Date.now() >= deadline) {
-          throw new BatonError('STORE_BUSY', `the run store ${this.path} stayed in use by other processes for ${Math.round(this.options.busyTimeoutMs / 1000)} s; try again in a moment`);
+          throw new BatonError('STORE_BUSY', `the run store ${this.path} stayed in use by other processes for ${formatWait(this.options.busyTimeoutMs)}; try again in a moment`);
         }
         sleepSync(pause / 2 + Math.random() * (pause / 2));
         pause = Math.min(pause * 2, MAX_BUSY_PAUSE_MS);
       }
     }
   }
+}
+
+function formatWait(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Finalizes a statement, ignoring the error it repeats from its last failed step. */

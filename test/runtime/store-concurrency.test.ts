@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import { RunStore, type BatonError } from '@baton/runtime';
+import { compile, lockReleased, run, tempStore } from './helpers.js';
+
+const sqlitePath = createRequire(import.meta.url).resolve('node-sqlite3-wasm');
+
+/**
+ * Another process holding the store: it opens the database with node-sqlite3-wasm, takes the write lock
+ * (BEGIN IMMEDIATE, as a store's write does) and keeps it until its stdin ends, or for `releaseAfterMs`.
+ * Resolves once the lock is held.
+ */
+async function holdStore(file: string, releaseAfterMs?: number): Promise<{ child: ChildProcess; release: () => Promise<void> }> {
+  const script = `
+    const { Database } = require(${JSON.stringify(sqlitePath)});
+    const db = new Database(${JSON.stringify(file)});
+    db.exec('BEGIN IMMEDIATE');
+    db.exec("INSERT INTO meta (key, value) VALUES ('holder', 'x') ON CONFLICT(key) DO UPDATE SET value = 'y'");
+    process.stdout.write('held\\n');
+    const done = () => { db.exec('COMMIT'); db.close(); process.exit(0); };
+    ${releaseAfterMs === undefined ? "process.stdin.on('end', done); process.stdin.resume();" : `setTimeout(done, ${releaseAfterMs});`}
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve());
+    child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before holding the lock`)));
+  });
+  return {
+    child,
+    release: async () => {
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+const FLOW = `
+agent A {
+  output: { ok: boolean }
+  stub: { ok: true }
+}
+flow F {
+  step one: A { prompt: "go" }
+  step two: A { prompt: "again" }
+}`;
+
+describe('runtime: one store, several processes', function () {
+  this.timeout(30_000);
+  let t: ReturnType<typeof tempStore>;
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t.cleanup());
+
+  it('a write that finds the store held by another process waits for it, then commits (the busy statement is not reused)', async () => {
+    const def = await compile(FLOW);
+    const { summary } = await run(def, 'F', {}, { store: t.store });
+    await lockReleased(t.file);
+    const before = t.store.getEvents(summary.runId).length;
+    // the other process keeps the lock for a while after we start waiting: several tries come back busy
+    const holder = await holdStore(t.file, 300);
+    t.store.append(summary.runId, { type: 'cancel.requested', by: 'waiting writer' });
+    t.store.flush();
+    await holder.release();
+    const reader = RunStore.open(t.file);
+    try {
+      const events = reader.getEvents(summary.runId);
+      assert.equal(events.length, before + 1);
+      assert.deepEqual([events.at(-1)?.type, (events.at(-1) as { by?: string }).by], ['cancel.requested', 'waiting writer']);
+    } finally {
+      reader.close();
+    }
+    // and the store keeps working: the statements that failed were prepared again
+    t.store.append(summary.runId, { type: 'cancel.requested', by: 'later' });
+    t.store.flush();
+    assert.equal(t.store.getEvents(summary.runId).length, before + 2);
+  });
+
+  it('a write that gives up (STORE_BUSY) keeps its events buffered and never names itself the lock owner', async () => {
+    const def = await compile(FLOW);
+    const { summary } = await run(def, 'F', {}, { store: t.store });
+    await lockReleased(t.file);
+    const store = RunStore.open(t.file, { busyTimeoutMs: 200 });
+    store.append(summary.runId, { type: 'cancel.requested', by: 'impatient' });
+    const holder = await holdStore(t.file);
+    try {
+      assert.throws(() => store.flush(), (e: BatonError) => e.code === 'STORE_BUSY' && /stayed in use by other processes/.test(e.message));
+      // an owner file naming a process that does not hold the lock would let a third process, once this one
+      // has exited, take the holder's live lock for a dead one and remove it
+      assert.equal(existsSync(`${t.file}.owner`), false, 'no owner file while another process holds the lock');
+    } finally {
+      await holder.release();
+    }
+    store.flush(); // the buffered event was kept
+    store.close();
+    const events = t.reopen().getEvents(summary.runId);
+    assert.equal(events.at(-1)?.type, 'cancel.requested');
+    assert.equal(existsSync(`${t.file}.lock`) || existsSync(`${t.file}.owner`), false, 'no lock files left');
+  });
+
+  it('while it holds the store for a burst of writes, the owner file names this process', async () => {
+    const def = await compile(FLOW);
+    await lockReleased(t.file);
+    const store = RunStore.open(t.file, { busyTimeoutMs: 2_000 });
+    try {
+      store.createRun({ flow: 'F', inputs: {}, definition: def, startedAt: new Date().toISOString() });
+      assert.deepEqual(JSON.parse(readFileSync(`${t.file}.owner`, 'utf8')), { pid: process.pid, host: hostname() });
+    } finally {
+      store.close();
+    }
+    assert.equal(existsSync(`${t.file}.lock`) || existsSync(`${t.file}.owner`), false, 'close removes the lock and the owner file');
+  });
+
+  it('a breaker killed while breaking a lock does not block the store forever', async () => {
+    t.store.close();
+    const dead = JSON.stringify({ pid: 2 ** 22 + 4321, host: hostname() });
+    mkdirSync(`${t.file}.lock`);
+    writeFileSync(`${t.file}.owner`, dead);
+    writeFileSync(`${t.file}.breaking`, dead);
+    const store = RunStore.open(t.file, { busyTimeoutMs: 2_000 });
+    try {
+      const { summary } = await run(await compile(FLOW), 'F', {}, { store });
+      assert.equal(summary.status, 'succeeded');
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(['lock', 'owner', 'breaking'].filter((s) => existsSync(`${t.file}.${s}`)), []);
+  });
+});
