@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
@@ -39,6 +39,16 @@ flow Gate {
   set output.decision = ok.output.decision
 }
 
+agent Grab {
+  model: "command/grab"
+  output: { ok: boolean }
+}
+
+flow Held {
+  step first: Grab { prompt: "takes the store's lock like another process would, and keeps it" }
+  step second: Grab { prompt: "then" }
+}
+
 flow Signal {
   output done: boolean
   step before: Nap { prompt: "before" }
@@ -71,14 +81,24 @@ describe('cli: several processes on one run store (concurrency suite)', function
     dir = mkdtempSync(path.join(tmpdir(), 'baton-concurrency-'));
     store = path.join(dir, 'runs.db');
     writeFileSync(path.join(dir, 'naps.flow'), FLOWS);
-    writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ commands: { nap: { command: ['sh', '-c', 'sleep 0.1; echo \'{"output":{"ok":true}}\''] } } }));
+    const answer = 'echo \'{"output":{"ok":true}}\'';
+    writeFileSync(
+      path.join(dir, 'baton.config.json'),
+      JSON.stringify({
+        commands: {
+          nap: { command: ['sh', '-c', `sleep 0.1; ${answer}`] },
+          // with the file "grab" present: takes the store's lock (as a process holding it would) and keeps it
+          grab: { command: ['sh', '-c', `if [ -e grab ]; then rm grab; until mkdir runs.db.lock 2>/dev/null; do sleep 0.01; done; fi; ${answer}`], cwd: '.' },
+        },
+      }),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs `baton <args> --store <store>`; `onEvent` may act on the process as events arrive (SIGINT). */
-  function baton(args: string[], onEvent?: (event: RunEvent, kill: (signal: NodeJS.Signals) => void) => void): Promise<Invocation> {
+  function baton(args: string[], onEvent?: (event: RunEvent, kill: (signal: NodeJS.Signals) => void) => void, extraEnv: Record<string, string> = {}): Promise<Invocation> {
     return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extraEnv };
       delete env.BATON_STORE;
       const child = spawn(process.execPath, [CLI, ...args, '--store', store], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -89,9 +109,13 @@ describe('cli: several processes on one run store (concurrency suite)', function
         stdout += chunk.toString('utf8');
         const lines = stdout.split('\n');
         for (; seen < lines.length - 1; seen++) {
-          if (!lines[seen].startsWith('{')) continue;
-          const event = JSON.parse(lines[seen]) as RunEvent;
-          if (typeof event.type !== 'string') continue;
+          let event: RunEvent;
+          try {
+            event = JSON.parse(lines[seen]) as RunEvent;
+          } catch {
+            continue; // not an event line (`runs show --json` prints one indented object)
+          }
+          if (typeof event?.type !== 'string' || typeof event.runId !== 'string') continue;
           events.push(event);
           onEvent?.(event, (signal) => child.kill(signal));
         }
@@ -185,5 +209,26 @@ describe('cli: several processes on one run store (concurrency suite)', function
     }
     assert.ok(lists.length > 0);
     assert.deepEqual(['lock', 'owner', 'breaking'].filter((s) => existsSync(`${store}.${s}`)), [], 'no lock files left');
+  });
+
+  it('a run whose store stays held past the wait stops with a plain message (not failed, nothing compensated) and resumes', async () => {
+    writeFileSync(path.join(dir, 'grab'), '');
+    const held = await baton(['run', 'naps.flow', '--flow', 'Held', '--agents', 'real', '--json'], undefined, { BATON_STORE_WAIT_MS: '300' });
+    assert.equal(held.code, 2, held.stderr);
+    const runId = held.runId!;
+    assert.equal(
+      held.stderr.trim(),
+      `baton: the run store ${store} stayed in use by other processes for 300 ms. Run ${runId} is stored up to its last stored step; continue it with: baton resume ${runId}`,
+    );
+    assert.deepEqual(held.printed, [], 'nothing printed as an end of the run');
+    assert.equal(held.events.some((e) => e.type === 'step.finished' && e.status === 'failed'), false, 'no step failed for it');
+    rmdirSync(`${store}.lock`); // the other process lets go
+    const shown = ok(await baton(['runs', 'show', runId, '--json']), 'runs show');
+    assert.ok(['running', 'interrupted'].includes((JSON.parse(shown.stdout) as { run: { status: string } }).run.status), shown.stdout);
+    const resumed = ok(await baton(['resume', runId, '--agents', 'real', '--json']), 'resume');
+    assert.deepEqual(resumed.printed, ['succeeded']);
+    const after = JSON.parse(ok(await baton(['runs', 'show', runId, '--json']), 'runs show').stdout) as { run: { status: string }; events: RunEvent[] };
+    assert.equal(after.run.status, 'succeeded');
+    assert.deepEqual(after.events.filter((e) => e.type === 'run.failed' || e.type.startsWith('compensation.')), []);
   });
 });

@@ -86,12 +86,15 @@ export async function renderGraph(definition: WorkflowDefinition, flowName: stri
 }
 
 /**
- * Opens the run store for a command.
+ * Opens the run store for a command. `BATON_STORE_WAIT_MS` (whole ms) sets how long one access waits while
+ * other processes hold the store (default 30,000) before failing with `STORE_BUSY`.
  * @throws UsageError (exit 2) when the file is not a run store or cannot be opened — the file is left as it was.
  */
 export function openStore(storePath: string): RunStore {
+  const wait = process.env.BATON_STORE_WAIT_MS;
+  const busyTimeoutMs = wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
   try {
-    return RunStore.open(storePath);
+    return RunStore.open(storePath, { busyTimeoutMs });
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(`--store ${displayPath(storePath)}: ${error.message}`);
     throw error;

@@ -1,4 +1,5 @@
 import { runCli } from './program.js';
+import { toCliError } from './backend.js';
 import { CliError, errorMessage } from './errors.js';
 import { processOutput } from './output/terminal.js';
 
@@ -11,7 +12,9 @@ async function main(): Promise<void> {
   const output = processOutput();
   try {
     process.exitCode = await runCli(process.argv.slice(2), output);
-  } catch (error) {
+  } catch (thrown) {
+    // a store error from a command's cleanup (closing the store) is the user's to know, not a bug
+    const error = toCliError(thrown);
     if (error instanceof CliError) {
       output.err(`baton: ${error.message}`);
       process.exitCode = error.exitCode;

@@ -1,4 +1,4 @@
-import { redriveRun, resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
+import { BatonError, redriveRun, resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
 import { agentsFor, type AgentsMode, type ResolvedAgents } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
@@ -32,16 +32,27 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
+  let runId: string | undefined;
+  const onEvent = (e: RunEvent): void => {
+    runId = e.runId;
+    printer.onEvent(e);
+  };
   try {
     const summary = await withInterrupt((signal) =>
       // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent: (e: RunEvent) => printer.onEvent(e) }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {
-    throw toCliError(error);
+    throw toCliError(busyRunHint(error, runId));
   } finally {
-    store.close();
+    try {
+      store.close();
+    } catch (error) {
+      // the run's last writes did not make it: never report it as it was printed
+      // eslint-disable-next-line no-unsafe-finally
+      throw toCliError(busyRunHint(error, runId));
+    }
   }
 }
 
@@ -67,8 +78,29 @@ export async function continueRun(
   // (a reader following the stream — the editor's graph — would otherwise never see the approval decided)
   if (json) for (const event of recorded) printer.onEvent(event);
   const go = how === 'redrive' ? redriveRun : resumeRun;
-  const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent: (e: RunEvent) => printer.onEvent(e) }));
-  return finish(summary, store, output, json);
+  let started: string | undefined;
+  const onEvent = (e: RunEvent): void => {
+    started = e.runId;
+    printer.onEvent(e);
+  };
+  try {
+    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent }));
+    return finish(summary, store, output, json);
+  } catch (error) {
+    throw busyRunHint(error, started);
+  }
+}
+
+/**
+ * A store that stayed busy (`STORE_BUSY`) after a run had begun leaves the run stored up to its last
+ * committed event, still `running`: the message says so and how to continue it, instead of "try again".
+ */
+function busyRunHint(error: unknown, runId: string | undefined): unknown {
+  if (!(error instanceof BatonError) || error.code !== 'STORE_BUSY' || !runId) return error;
+  return new BatonError(
+    'STORE_BUSY',
+    `${error.message.replace(/; try again in a moment$/, '')}. Run ${runId} is stored up to its last stored step; continue it with: baton resume ${runId}`,
+  );
 }
 
 function finish(summary: RunSummary, _store: RunStore, output: Output, json: boolean | undefined): number {

@@ -138,6 +138,10 @@ export class Execution {
   private nowCounter = 0;
   private lastCancelCheck = 0;
   private readonly root: AbortController = new AbortController();
+  /** The store failure (`STORE_BUSY`, …) that stopped this run, if one did (see {@link guardStore}). */
+  private storeFailure: BatonError | undefined;
+  /** The store itself, unguarded: for recording the stop after a store failure. */
+  private readonly rawStore: RunStore;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -145,6 +149,8 @@ export class Execution {
     private readonly deps: ExecutionDeps,
     past: RunEvent[],
   ) {
+    this.rawStore = deps.store;
+    this.deps = { ...deps, store: guardStore(deps.store, (error) => (this.storeFailure ??= error)) };
     this.log = new ReplayLog(past);
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -154,8 +160,20 @@ export class Execution {
     }
   }
 
-  /** Runs `flowName` with checked `inputs` to its end, a wait, a failure or a stop. */
+  /**
+   * Runs `flowName` with checked `inputs` to its end, a wait, a failure or a stop.
+   * @throws BatonError `STORE_BUSY`, `STORE_UNREADABLE` when the store failed under the run (see {@link stopForStore}).
+   */
   async run(flowName: string, inputs: Record<string, JsonValue>, outputs: Record<string, JsonValue> = {}): Promise<ExecutionResult> {
+    try {
+      return await this.runFlow(flowName, inputs, outputs);
+    } catch (error) {
+      if (this.storeFailure) throw this.stopForStore(outputs);
+      throw error;
+    }
+  }
+
+  private async runFlow(flowName: string, inputs: Record<string, JsonValue>, outputs: Record<string, JsonValue>): Promise<ExecutionResult> {
     const flow = this.definition.flows[flowName];
     const frame: Frame = {
       flow,
@@ -183,6 +201,7 @@ export class Execution {
       this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
+      if (this.storeFailure) throw thrown; // stopped by the store: see run()
       let error = thrown;
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
@@ -206,6 +225,21 @@ export class Execution {
       this.finish(closing, 'failed', frame.outputs, runError);
       return result('failed', { error: runError });
     }
+  }
+
+  /**
+   * The store failed under the run (it stayed busy past its wait, or could not be written): the run is not
+   * failed for it — no compensation, no `run.failed` — but stops where its log ends, marked `interrupted` if
+   * the store takes that write, else left `running`; `baton resume` continues it either way.
+   * @returns the store's error, for the caller to throw.
+   */
+  private stopForStore(outputs: Record<string, JsonValue>): BatonError {
+    try {
+      this.rawStore.updateRun(this.runId, { status: 'interrupted', outputs });
+    } catch {
+      // still unavailable: the run stays `running` with its log as stored
+    }
+    return this.storeFailure!;
   }
 
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
@@ -666,6 +700,32 @@ export class Execution {
       if (this.deps.store.isCancelRequested(this.runId)) throw new Stopped('cancelled');
     }
   }
+}
+
+/**
+ * The run store as an execution uses it: a store error (`STORE_*`: busy past its wait, unreadable) stops the
+ * run like an interruption — every statement lets a stop through instead of failing a step with it, which
+ * would fail the run and run its compensations because another process held the store — and is reported
+ * to `failed` for the run's end to throw.
+ */
+function guardStore(store: RunStore, failed: (error: BatonError) => void): RunStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          if (error instanceof BatonError && error.code.startsWith('STORE_')) {
+            failed(error);
+            throw new Stopped('interrupted');
+          }
+          throw error;
+        }
+      };
+    },
+  });
 }
 
 /** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */
