@@ -77,7 +77,6 @@ describe('runtime: test runner timers', () => {
         ],
       );
       const waits = results[0];
-      assert.ok(waits.durationMs < 5_000, `the test took ${waits.durationMs} ms`);
       const run = store.getRun(waits.runId!);
       // the flow's clock moved by the timers' durations: now() after the waits is 2 days and 1 s later
       const elapsed = Date.parse(run.outputs.after as string) - Date.parse(run.outputs.before as string);
