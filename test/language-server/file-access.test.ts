@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FlowTestsRequest, FlowsRequest, GraphRequest } from '@baton/protocol';
 import { fileUri, startStdioServer, type StdioServer } from './stdio-client.js';
 
-const SECRET = 'agent Secret { stub: "s" }\nflow Hidden { step s: Secret }\ntest "hidden" { flow: Hidden }\n';
+const SECRET = 'agent Secret { stub: "s" }\nagent Unused { stub: "u" }\nflow Hidden { step s: Secret }\ntest "hidden" { flow: Hidden }\n';
 
 describe('language server over stdio: the files it reads', () => {
   let dir: string;
@@ -46,7 +46,7 @@ describe('language server over stdio: the files it reads', () => {
     assert.deepEqual(symbols.map((s) => s.name).sort(), ['A', 'Main']);
   });
 
-  it('answers a document the client opened itself outside the workspace folders (its text came from the client)', async function () {
+  it('answers a document the client opened itself outside the workspace folders while it is open, and forgets it when closed', async function () {
     this.timeout(60_000);
     const workspace = path.join(dir, 'ws');
     mkdirSync(workspace);
@@ -55,6 +55,13 @@ describe('language server over stdio: the files it reads', () => {
     await server.open(fileUri(secret), SECRET);
     const flows = await server.connection.sendRequest(FlowsRequest, { uri: fileUri(secret) });
     assert.deepEqual(flows.map((f) => f.name), ['Hidden']);
+    assert.deepEqual((await server.waitFor(fileUri(secret), (d) => d.length > 0)).map((d) => d.code), ['unused-agent', 'incomplete-test']);
+    assert.deepEqual(((await server.connection.sendRequest('workspace/symbol', { query: 'Secret' })) as { name: string }[]).map((s) => s.name), ['Secret']);
+    // once the client closes it, the server forgets it (it may not read it back)
+    await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: fileUri(secret) } });
+    await server.waitFor(fileUri(secret), (d) => d.length === 0);
+    assert.deepEqual(await server.connection.sendRequest('workspace/symbol', { query: 'Secret' }), []);
+    assert.deepEqual(await server.connection.sendRequest(FlowsRequest, { uri: fileUri(secret) }), []);
   });
 
   describe('a client that sends no workspace folder and no rootUri', () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { URI, type FileSystemNode, type FileSystemProvider } from 'langium';
+import type { LangiumSharedServices } from 'langium/lsp';
 import { NodeFileSystemProvider } from 'langium/node';
 import type { ImportLoading } from '@baton/language';
 
@@ -113,4 +114,21 @@ export class BatonServerFileSystem extends NodeFileSystemProvider implements Fil
     this.check(uri);
     return super.readDirectorySync(uri);
   }
+}
+
+/**
+ * Forgets a document when the client closes it and the server may not read it back: a file outside the
+ * workspace folders (never read from disk), or one that does not exist on disk (an unsaved file). Langium
+ * keeps every document it has seen; such a one stayed in the index (listed by `workspace/symbol`) and, having
+ * linking errors, was linked again at every edit of any file — each closed scratch file made every keystroke
+ * slower. It is removed as a deleted file would be (`DocumentBuilder.update([], [uri])`, its diagnostics
+ * cleared).
+ */
+export function forgetClosedDocuments(shared: LangiumSharedServices, access: BatonFileAccess): void {
+  shared.workspace.TextDocuments?.onDidClose(async ({ document }) => {
+    const uri = URI.parse(document.uri);
+    if (access.mayRead(uri) && (await shared.workspace.FileSystemProvider.exists(uri))) return;
+    await shared.workspace.WorkspaceManager.ready;
+    await shared.workspace.WorkspaceLock.write((token) => shared.workspace.DocumentBuilder.update([], [uri], token));
+  });
 }

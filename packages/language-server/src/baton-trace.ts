@@ -10,8 +10,8 @@ const LAG_REPORT_MS = 200;
  * A developer's trace of the server, for finding stalls: when the environment variable `BATON_LS_TRACE` names a
  * file, appends one line per event to it — `<pid> <ms since start> <event> <detail>` — for every JSON-RPC message in
  * and out (method, id, the file's name, a result's length and an error's message — never other params or
- * results: they hold the user's text), every document-builder phase and
- * update, and every time the event loop was blocked for more than {@link LAG_REPORT_MS} ms. Off (no cost)
+ * results: they hold the user's text), every document-builder phase, update
+ * and parse (`parse <file>`: a document parsed for a build), and every time the event loop was blocked for more than {@link LAG_REPORT_MS} ms. Off (no cost)
  * when the variable is unset. Messages are seen on Node's IPC channel (`process.on('message')`, `process.send`),
  * so only an IPC-started server (the extension's) traces them; builder events are traced over any transport.
  */
@@ -41,6 +41,13 @@ export function startTrace(shared: LangiumSharedServices, file = process.env.BAT
     }) as typeof process.send;
   }
 
+  // every parse the builder actually runs (a superseded build that stops before parsing has none)
+  const factory = shared.workspace.LangiumDocumentFactory;
+  const update = factory.update.bind(factory);
+  factory.update = (document, cancelToken) => {
+    write('parse', baseName(document));
+    return update(document, cancelToken);
+  };
   const builder = shared.workspace.DocumentBuilder;
   builder.onUpdate((changed, deleted) => write('update', `changed ${changed.map(baseName).join(',')} deleted ${deleted.map(baseName).join(',')}`));
   for (const state of [DocumentState.Parsed, DocumentState.Linked, DocumentState.Validated]) {

@@ -1,9 +1,6 @@
-import { DocumentState, UriUtils, type LangiumDocument, type URI } from 'langium';
+import { DocumentState, OperationCancelled, UriUtils, type LangiumDocument, type URI } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
-
-/** How long a custom request waits for its document to be linked before answering from what is there (ms). */
-export const LINKED_WAIT_MS = 3000;
 
 /**
  * Makes sure the server knows `uri` before a custom request reads it. A `.flow` file written to disk a moment
@@ -35,42 +32,54 @@ export async function ensureDocument(shared: LangiumSharedServices, uri: URI): P
 }
 
 /**
- * Waits until `uri` is linked **from the editor's current text**, at most {@link LINKED_WAIT_MS} ms.
+ * Waits until `uri` is linked **from the editor's current text**, then returns (the caller reads the document).
  *
+ * - A request sent right after an edit finds the document below `Linked` or linked from the text before the
+ *   edit; it waits for the linking of the text the editor has now (`TextDocuments`), so an answer never
+ *   describes text that is gone, and during a burst of edits it waits for the build of the latest one only
+ *   (superseded builds are cancelled: `BatonDocumentBuilder`).
  * - Langium's `waitUntil` can wait for a build that never comes (a document reset for re-linking when no build
- *   follows, seen as a `baton/flows` request that never answered); after the bound the caller answers from the
- *   document as it is — its references resolve on access. A document the builder says it will not link is
- *   answered as it is too.
- * - A request sent right after an edit can find the document still linked from the text before it (the
- *   update waits for the build in progress to stop); it then waits for the next linking of this document
- *   whose text is the open editor's (`TextDocuments`), so an answer never describes text that is gone.
+ *   follows, seen as a `baton/flows` request that never answered). So the wait also ends when the workspace
+ *   lock is idle (no build running or queued: a read action runs); if the document is still not linked then,
+ *   the pending documents are built here (`DocumentBuilder.update` under the lock, with this document when its
+ *   parse is older than the editor's text). Before, the request
+ *   answered after a 3 s bound from the document as it was, mid-rebuild, and every reference it touched logged
+ *   "Attempted reference resolution before document reached ComputedScopes state".
  *
- * A cancelled request still rejects with Langium's OperationCancelled.
+ * A cancelled request rejects with Langium's OperationCancelled.
  */
 export async function waitUntilLinked(shared: LangiumSharedServices, uri: URI, token: CancellationToken): Promise<void> {
   const builder = shared.workspace.DocumentBuilder;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, LINKED_WAIT_MS)));
-  let listener: { dispose(): void } | undefined;
+  const lock = shared.workspace.WorkspaceLock;
+  let cancelled: { dispose(): void } | undefined;
+  const cancellation = new Promise<never>((_resolve, reject) => {
+    cancelled = token.onCancellationRequested(() => reject(OperationCancelled));
+  });
+  cancellation.catch(() => undefined);
   try {
-    const linked = builder.waitUntil(DocumentState.Linked, uri, token).then(
-      () => undefined,
-      (error: unknown) => {
-        if (token.isCancellationRequested) throw error;
-      },
-    );
-    await Promise.race([linked, bound]);
-    const document = shared.workspace.LangiumDocuments.getDocument(uri);
-    if (!document || isCurrent(shared, document)) return;
-    const current = new Promise<void>((resolve) => {
-      listener = builder.onDocumentPhase(DocumentState.Linked, (linkedDocument) => {
-        if (UriUtils.equals(linkedDocument.uri, uri) && isCurrent(shared, linkedDocument)) resolve();
+    for (let round = 0; round < 3; round++) {
+      if (token.isCancellationRequested) throw OperationCancelled;
+      const document = shared.workspace.LangiumDocuments.getDocument(uri);
+      if (!document || isCurrent(shared, document)) return;
+      let listener: { dispose(): void } | undefined;
+      const linked = new Promise<void>((resolve) => {
+        listener = builder.onDocumentPhase(DocumentState.Linked, (linkedDocument) => {
+          if (UriUtils.equals(linkedDocument.uri, uri) && isCurrent(shared, linkedDocument)) resolve();
+        });
       });
-    });
-    await Promise.race([current, bound]);
+      try {
+        await Promise.race([linked, lock.read(() => undefined), cancellation]);
+      } finally {
+        listener?.dispose();
+      }
+      const now = shared.workspace.LangiumDocuments.getDocument(uri);
+      if (!now || isCurrent(shared, now)) return;
+      // nothing is building it: build what is pending (this document again if its text is not the editor's)
+      const stale = !!shared.workspace.TextDocuments?.get(uri.toString()) && now.parseResult.value.$cstNode?.root.fullText !== shared.workspace.TextDocuments?.get(uri.toString())?.getText();
+      await Promise.race([lock.write((writeToken) => builder.update(stale ? [uri] : [], [], writeToken)), cancellation]);
+    }
   } finally {
-    clearTimeout(timer);
-    listener?.dispose();
+    cancelled?.dispose();
   }
 }
 

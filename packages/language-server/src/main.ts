@@ -7,7 +7,7 @@ import { URI } from 'langium';
 import { startLanguageServer } from 'langium/lsp';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node.js';
 import { BatonDocumentBuilder, createBatonServices } from '@baton/language';
-import { BatonFileAccess, BatonServerFileSystem } from './baton-file-access.js';
+import { BatonFileAccess, BatonServerFileSystem, forgetClosedDocuments } from './baton-file-access.js';
 import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
 import { registerFlowsRequest } from './baton-flows-request.js';
 import { registerGraphRequest } from './baton-graph-request.js';
@@ -33,6 +33,7 @@ shared.lsp.LanguageServer.onInitialize((params) => {
   if (!fileAccess.hasFolders && builder instanceof BatonDocumentBuilder) builder.importLoading = fileAccess;
   Baton.baton.ClientOptions.read(params.initializationOptions);
 });
+forgetClosedDocuments(shared, fileAccess);
 registerFlowTestsRequest(connection, shared);
 
 registerFlowsRequest(connection, shared, Baton);
