@@ -1,4 +1,4 @@
-import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, interruptAndCheck, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { importTarget } from './baton-imports.js';
@@ -26,7 +26,7 @@ export interface ImportLoading {
 }
 
 /**
- * Langium's document builder with three additions for the language server.
+ * Langium's document builder with four additions for the language server.
  *
  * **A burst of edits is built once, from the latest text.** Langium starts an update per `didChange`; the next
  * one cancels it, but only where the build checks its token (between phases and documents), so each keystroke
@@ -44,6 +44,9 @@ export interface ImportLoading {
  * start, naming the phase and the error; every other document is built as usual. A parse that throws is
  * caught where it happens ({@link isolateParseFailures}). The document is tried again from scratch at its next
  * change or re-link.
+ *
+ * **A request waiting for the workspace to reach a state is told** even by a build that had no document to
+ * process ({@link notifyBuildPhase}).
  *
  * **Imports can be loaded as they are found** ({@link importLoading}): after the parse phase, every `.flow`
  * import target of the documents being built that is not loaded yet is read (when `admit` allows it), parsed
@@ -99,6 +102,20 @@ export class BatonDocumentBuilder extends DefaultDocumentBuilder {
         this.markAsCompleted(document);
       }
     });
+  }
+
+  /**
+   * Tells the build-phase listeners that the workspace reached `state`, also when no document needed that phase.
+   * Langium skips the notification then, and a request waiting for the workspace to reach a state (find
+   * references, rename, highlights: `waitUntil(state)`) that started while an update that rebuilt nothing was
+   * running (a closed scratch file forgotten, a deleted file) waited for the next build with documents —
+   * in an idle editor, forever (found by the LSP fuzz).
+   */
+  protected override async notifyBuildPhase(documents: LangiumDocument[], state: DocumentState, cancelToken: CancellationToken): Promise<void> {
+    for (const listener of this.buildPhaseListeners.get(state).slice()) {
+      await interruptAndCheck(cancelToken);
+      await listener(documents, cancelToken);
+    }
   }
 
   /** Loads the import targets of `documents` not loaded yet that `loading` admits, transitively; returns them parsed. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
+import { DocumentState, EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import { createBatonServices, IssueCodes } from '../../language/src/index.js';
 
 /** Fresh services (these tests make their checker throw) and a helper that builds texts together. */
@@ -64,5 +64,18 @@ describe('a document the checker fails on is isolated', () => {
     services.shared.workspace.LangiumDocuments.addDocument(fixed);
     await services.shared.workspace.DocumentBuilder.build([fixed], { validation: true });
     assert.deepEqual(summary(fixed), ['1:10 unknown-agent: unknown agent or flow `Missing`']);
+  });
+});
+
+describe('the document builder and requests that wait for the workspace', () => {
+  it('tells a waiter that the workspace reached a state also after an update that rebuilt no document', async () => {
+    const { shared } = createBatonServices(EmptyFileSystem);
+    const builder = shared.workspace.DocumentBuilder;
+    const update = builder.update([], [URI.parse('file:///gone/closed.flow')]);
+    let reached = false;
+    const waiting = builder.waitUntil(DocumentState.IndexedReferences).then(() => (reached = true));
+    await update;
+    await Promise.race([waiting, new Promise((resolve) => setImmediate(resolve))]);
+    assert.equal(reached, true, 'the waiter was told (Langium waited for the next build with documents)');
   });
 });
