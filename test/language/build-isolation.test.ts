@@ -42,6 +42,7 @@ describe('a document the checker fails on is isolated', () => {
   it('a build phase that throws gives its document one check-failed diagnostic and the other documents their own', async () => {
     const { build } = servicesWithHostileChecker();
     const [bad, good] = await build('flow Boom { wait 1s }\n', GOOD);
+    assert.deepEqual((bad.diagnostics ?? []).map((d) => [d.code, d.severity, d.range.start.line, d.range.start.character]), [['check-failed', 1, 0, 0]]);
     assert.deepEqual(summary(bad), [`0:0 ${IssueCodes.CheckFailed}: this file could not be checked: Maximum call stack size exceeded (while scoping); other files are checked as usual`]);
     assert.deepEqual(summary(good), ['1:10 unknown-agent: unknown agent or flow `Missing`']);
   });
