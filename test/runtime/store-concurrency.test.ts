@@ -128,4 +128,38 @@ describe('runtime: one store, several processes', function () {
     }
     assert.deepEqual(['lock', 'owner', 'breaking'].filter((s) => existsSync(`${t.file}.${s}`)), []);
   });
+
+  it('a commit killed halfway is rolled back when the store is next used (node-sqlite3-wasm never rolls a hot journal back)', async () => {
+    const def = await compile(FLOW);
+    const { summary } = await run(def, 'F', {}, { store: t.store });
+    t.store.close();
+    const before = { run: t.reopen().getRun(summary.runId), events: t.reopen().getEvents(summary.runId) };
+    // a writer (naming itself, as a store's writer does) that is killed while its transaction has written
+    // pages to the database file: a small page cache makes SQLite spill them before the commit
+    const script = `
+      const { Database } = require(${JSON.stringify(sqlitePath)});
+      const fs = require('node:fs');
+      const db = new Database(${JSON.stringify(t.file)});
+      db.exec('PRAGMA cache_size = 2; BEGIN IMMEDIATE');
+      fs.writeFileSync(${JSON.stringify(`${t.file}.owner`)}, JSON.stringify({ pid: process.pid, host: require('node:os').hostname() }));
+      db.exec("UPDATE runs SET status = 'failed'; DELETE FROM events; INSERT INTO meta (key, value) VALUES ('junk', hex(randomblob(400000)))");
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    await new Promise<void>((resolve) => spawn(process.execPath, ['-e', script], { stdio: 'inherit' }).on('exit', () => resolve()));
+    assert.ok(existsSync(`${t.file}.lock`), 'the killed writer left its lock');
+    const store = RunStore.open(t.file, { busyTimeoutMs: 5_000 });
+    try {
+      assert.deepEqual({ run: store.getRun(summary.runId), events: store.getEvents(summary.runId) }, before);
+    } finally {
+      store.close();
+    }
+    const { Database } = (await import('node-sqlite3-wasm')).default;
+    const db = new Database(t.file, { readOnly: true });
+    try {
+      assert.deepEqual(db.get('PRAGMA integrity_check'), { integrity_check: 'ok' });
+      assert.deepEqual(db.get("SELECT COUNT(*) AS n FROM meta WHERE key = 'junk'"), { n: 0 });
+    } finally {
+      db.close();
+    }
+  });
 });

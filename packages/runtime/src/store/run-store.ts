@@ -134,6 +134,7 @@ export class RunStore {
     if (full !== ':memory:') {
       checkIsDatabase(full);
       mkdirSync(path.dirname(full), { recursive: true });
+      new StoreLock(full).recover();
     }
     let db: Db;
     try {

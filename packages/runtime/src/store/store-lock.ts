@@ -10,10 +10,13 @@
  * owner is a process of this host that no longer exists, or when it has no owner and is older than 10 s (a
  * reader holds the lock for milliseconds without naming itself). Breaking is serialized by the file
  * `<db>.breaking` (created exclusively), so two processes can never both judge one dead lock and then remove
- * the live lock a third process took in between.
+ * the live lock a third process took in between. A process killed in the middle of a commit also leaves a
+ * hot journal, which node-sqlite3-wasm never rolls back (`store-journal.ts`): the breaker rolls it back
+ * before it removes the dead lock, and opening a store that nobody holds does too.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { rollBackHotJournal } from './store-journal.js';
 
 /** A lock directory older than this, with no owner file, was left by a crashed process (ms). */
 export const STALE_LOCK_MS = 10_000;
@@ -27,7 +30,7 @@ export class StoreLock {
   /** Exists while one process judges and breaks a stale lock: `{ pid, host }`. */
   readonly breakFile: string;
 
-  constructor(dbPath: string) {
+  constructor(private readonly dbPath: string) {
     this.lockDir = `${dbPath}.lock`;
     this.ownerFile = `${dbPath}.owner`;
     this.breakFile = `${dbPath}.breaking`;
@@ -78,12 +81,33 @@ export class StoreLock {
       if (!this.isStale()) return false;
       // owner first: a process that takes the lock once the directory is gone then names itself undisturbed
       rmSync(this.ownerFile, { force: true });
+      // the dead holder's half-done commit is undone while its lock still keeps everyone out
+      rollBackHotJournal(this.dbPath);
       rmSync(this.lockDir, { recursive: true, force: true });
       return true;
     } catch {
       return false;
     } finally {
       rmSync(this.breakFile, { force: true });
+    }
+  }
+
+  /**
+   * Rolls back a hot journal left by a process killed in a commit, if nobody holds the store: takes the lock
+   * as the VFS does (mkdir), rolls back, lets go. A store someone holds is left alone (a dead holder's lock
+   * is broken, and its journal rolled back, by {@link breakIfStale} when the store is used).
+   * @returns the number of pages written back.
+   */
+  recover(): number {
+    try {
+      mkdirSync(this.lockDir);
+    } catch {
+      return 0;
+    }
+    try {
+      return rollBackHotJournal(this.dbPath);
+    } finally {
+      rmdirSync(this.lockDir);
     }
   }
 
