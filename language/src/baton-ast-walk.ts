@@ -8,10 +8,23 @@ import { isAstNode, isMultiReference, isReference } from 'langium';
  * pass a few ms. Every whole-document pass of a re-check (scopes, linking, validation) uses these.
  */
 
-/** Calls `visit` on `root` and every node it contains; `visit` returning false skips that node's children. */
+/**
+ * Calls `visit` on `root` and every node it contains; `visit` returning false skips that node's children.
+ * Iterative (an explicit stack), so a tree of any depth is walked: `1 + 1 + …` of 2,500 terms is a
+ * left-deep chain of 2,500 nodes.
+ */
 export function forEachAstNode(root: AstNode, visit: (node: AstNode) => boolean | void): void {
-  if (visit(root) === false) return;
-  forEachChild(root, (child) => forEachAstNode(child, visit));
+  const stack: AstNode[] = [root];
+  const children: AstNode[] = [];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (visit(node) === false) continue;
+    forEachChild(node, (child) => {
+      children.push(child);
+    });
+    // pushed in reverse so that the first child is visited next (streamAst's order)
+    while (children.length > 0) stack.push(children.pop()!);
+  }
 }
 
 /** Calls `visit` on every node directly contained in `node`, in Langium's `streamContents` order. */

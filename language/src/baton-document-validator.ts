@@ -8,6 +8,7 @@ import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
 import * as ast from './generated/ast.js';
+import { NESTING_ERROR_PREFIX, type NestingError } from './baton-parser.js';
 
 /**
  * Turns Langium's generic parse and linking errors into Baton diagnostics with stable codes and plain
@@ -40,13 +41,23 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     }
   }
 
+  /**
+   * Parse errors as `parse-error` diagnostics in words; text nested too deeply (BatonParser) as one
+   * `nesting-too-deep` error on the bracket that opened the level too many, without the parse errors its
+   * skipped text caused (those up to that bracket's closing bracket).
+   */
   protected override processParsingErrors(parseResult: ParseResult, diagnostics: Diagnostic[], options: ValidationOptions): void {
+    const nesting = parseResult.parserErrors.find((e) => e.message.startsWith(NESTING_ERROR_PREFIX)) as NestingError | undefined;
+    const result = nesting
+      ? { ...parseResult, parserErrors: parseResult.parserErrors.filter((e) => e === nesting || !(e.token.startOffset > nesting.token.startOffset && e.token.startOffset < (nesting.nestingEnd ?? 0))) }
+      : parseResult;
     const before = diagnostics.length;
-    super.processParsingErrors(parseResult, diagnostics, options);
+    super.processParsingErrors(result, diagnostics, options);
     for (let i = before; i < diagnostics.length; i++) {
       const d = diagnostics[i];
-      d.code = IssueCodes.ParseError;
-      d.data = { code: IssueCodes.ParseError };
+      const code = d.message.startsWith(NESTING_ERROR_PREFIX) ? IssueCodes.NestingTooDeep : IssueCodes.ParseError;
+      d.code = code;
+      d.data = { code };
       d.message = readableParseMessage(d.message);
     }
   }

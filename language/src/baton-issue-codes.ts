@@ -8,6 +8,12 @@ export const IssueCodes = {
   /** The text does not parse. */
   ParseError: 'parse-error',
   /**
+   * Text nested deeper than the checker reads: more than 32 levels of blocks, brackets and `\${…}`, a
+   * prefix-operator or `else if` chain the parser cannot follow, or an expression (or type) more than 200
+   * levels deep — `a + b + …` counts one level per operator; a run evaluates at most 200.
+   */
+  NestingTooDeep: 'nesting-too-deep',
+  /**
    * The checker itself failed on this file (an exception in one of its phases, such as a stack overflow on
    * input deeper than it handles): the file's only diagnostic, at its start; other files are checked as usual.
    */

@@ -1,5 +1,5 @@
 import type { Module } from 'langium';
-import { createLangiumParser, inject } from 'langium';
+import { inject } from 'langium';
 import {
   createDefaultModule,
   createDefaultSharedModule,
@@ -11,6 +11,7 @@ import {
 } from 'langium/lsp';
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
+import { createBatonParser } from './baton-parser.js';
 import { BatonValueConverter } from './baton-value-converter.js';
 import { BatonScopeComputation } from './baton-scope-computation.js';
 import { BatonScopeProvider } from './baton-scope-provider.js';
@@ -64,7 +65,7 @@ export type BatonServices = LangiumServices & BatonAddedServices;
 /** The dependency-injection module wiring Baton's own services over Langium's defaults. */
 export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAddedServices> = {
   parser: {
-    LangiumParser: (services) => isolateParseFailures(createLangiumParser(services)),
+    LangiumParser: (services) => isolateParseFailures(createBatonParser(services)),
     TokenBuilder: () => new BatonTokenBuilder(),
     ValueConverter: () => new BatonValueConverter(),
   },

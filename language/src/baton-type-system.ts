@@ -1,6 +1,6 @@
 import type { AstNode } from 'langium';
 import { AstUtils } from 'langium';
-import { BUILTIN_FUNCTIONS_BY_NAME, type TypeRef } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, MAX_EXPRESSION_DEPTH, type TypeRef } from '@baton/protocol';
 import { toTypeRef } from './baton-types.js';
 import * as ast from './generated/ast.js';
 
@@ -32,6 +32,8 @@ export class BatonTypeSystem {
     const cached = this.cache.get(node);
     if (cached) return cached;
     if (this.inProgress.has(node)) return ANY;
+    // deeper than a run evaluates (reported as nesting-too-deep): unknown, and the stack stays bounded
+    if (this.inProgress.size > MAX_EXPRESSION_DEPTH) return ANY;
     this.inProgress.add(node);
     try {
       const type = this.infer(node);

@@ -1,13 +1,26 @@
-import type { TypeRef } from '@baton/protocol';
+import { MAX_EXPRESSION_DEPTH, type TypeRef } from '@baton/protocol';
 import type * as ast from './generated/ast.js';
 
 /**
  * The declared type of a type expression, with named types resolved. A named type that refers to itself
  * (directly or through others) is cut off as `any` at its second expansion; an unresolved name is `any`
- * (the linker reports it).
+ * (the linker reports it). A type nested more than 200 levels deep (reported as `nesting-too-deep`) is `any`
+ * below that level.
  */
 export function toTypeRef(type: ast.TypeExpr | undefined, expanding: Set<ast.TypeDecl> = new Set()): TypeRef {
-  if (!type) return { kind: 'any' };
+  if (!type || typeDepth > MAX_EXPRESSION_DEPTH) return { kind: 'any' };
+  typeDepth++;
+  try {
+    return typeRefOf(type, expanding);
+  } finally {
+    typeDepth--;
+  }
+}
+
+/** How deep {@link toTypeRef} is in the type it converts. */
+let typeDepth = 0;
+
+function typeRefOf(type: ast.TypeExpr, expanding: Set<ast.TypeDecl>): TypeRef {
   switch (type.$type) {
     case 'BuiltinType':
       return { kind: type.name as 'string' | 'number' | 'boolean' | 'any' };

@@ -1,7 +1,7 @@
 import type { AstNode, LangiumDocuments, ValidationAcceptor, ValidationChecks } from 'langium';
 import { AstUtils } from 'langium';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS, BUILTIN_FUNCTIONS_BY_NAME, checkValue, describeType } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS, BUILTIN_FUNCTIONS_BY_NAME, MAX_EXPRESSION_DEPTH, checkValue, describeType } from '@baton/protocol';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes } from './baton-issue-codes.js';
 import { importTarget, visibleDocuments } from './baton-imports.js';
@@ -11,6 +11,8 @@ import { parseDuration } from './baton-value-converter.js';
 import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import * as ast from './generated/ast.js';
+import { documentNodes } from './baton-ast-walk.js';
+import { NESTING_ERROR_PREFIX } from './baton-parser.js';
 
 const PROVIDERS = ['openai', 'anthropic', 'ollama', 'http', 'command'];
 
@@ -19,7 +21,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const validator = services.validation.BatonValidator;
   const flowChecks = services.validation.BatonFlowChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
-    Document: [validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
+    Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
     FlowDecl: [validator.checkFlowMembers, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
@@ -48,6 +50,42 @@ export function registerValidationChecks(services: BatonServices): void {
  */
 export class BatonValidator {
   constructor(private readonly services: BatonServices) {}
+
+  // ------------------------------------------------------------------ nesting
+
+  /**
+   * An expression or a type nested more than MAX_EXPRESSION_DEPTH (200) levels deep — the outermost is
+   * level 0; `a + b + …` is one level per operator, `x.a.b…` one per `.`, `number[][]…` one per `[]` — is
+   * reported once per outermost expression or type, on its first node that deep. A run could not
+   * evaluate such an expression (`EXPR_TOO_DEEP`). One pass over the document's node list (parent before
+   * children), so it works at any depth; deeper brackets the parser already refused (BatonParser).
+   */
+  checkNestingDepth = (doc: ast.Document, accept: ValidationAcceptor): void => {
+    // text the parser refused as too deep has its one error already
+    if (AstUtils.getDocument(doc).parseResult.parserErrors.some((e) => e.message.startsWith(NESTING_ERROR_PREFIX))) return;
+    const level = new Map<AstNode, number>();
+    const reported = new Set<AstNode>();
+    const outermost = new Map<AstNode, AstNode>();
+    for (const node of documentNodes(doc)) {
+      const expression = ast.isExpression(node);
+      if (!expression && !ast.isTypeExpr(node)) continue;
+      const container = node.$container;
+      const inner = container !== undefined && (expression ? ast.isExpression(container) : ast.isTypeExpr(container));
+      const depth = inner ? level.get(container)! + 1 : 0;
+      const root = inner ? outermost.get(container)! : node;
+      level.set(node, depth);
+      outermost.set(node, root);
+      if (depth > MAX_EXPRESSION_DEPTH && !reported.has(root)) {
+        reported.add(root);
+        const what = expression ? 'expression' : 'type';
+        const message = `${what} nested deeper than ${MAX_EXPRESSION_DEPTH} levels (each operator, \`.\`, index${expression ? ', argument' : ', `[]`'} and bracket is one level)${expression ? '; a run could not evaluate it: split it into `let` values' : '; name its parts with `type`'}`;
+        // on the operator that opens the level too many (a long chain's node spans most of the chain)
+        if (ast.isBinaryExpression(container) || ast.isUnaryExpression(container)) accept('error', message, { node: container, property: 'op', code: IssueCodes.NestingTooDeep });
+        else if (ast.isMemberAccess(container)) accept('error', message, { node: container, property: 'member', code: IssueCodes.NestingTooDeep });
+        else accept('error', message, { node, code: IssueCodes.NestingTooDeep });
+      }
+    }
+  };
 
   // ------------------------------------------------------------------ imports and duplicates
 

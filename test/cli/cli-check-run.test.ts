@@ -22,6 +22,17 @@ describe('baton check', () => {
     assert.match(r.stdout, /1 error/);
   });
 
+  it('a deeply nested file is one nesting-too-deep error and exit 1, never a stack overflow', () => {
+    writeFileSync(path.join(ws.dir, 'deep.flow'), 'flow F {\n  output x: number\n  set output.x = ' + '('.repeat(60) + '1' + ')'.repeat(60) + '\n}\n');
+    writeFileSync(path.join(ws.dir, 'ifs.flow'), 'flow F {\n' + 'if true {\n'.repeat(200));
+    const r = baton(['check', 'deep.flow', 'ifs.flow'], { cwd: ws.dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^deep\.flow:3:37 - error nesting-too-deep: nesting deeper than 20 levels/m);
+    assert.match(r.stdout, /^ifs\.flow:21:9 - error nesting-too-deep: nesting deeper than 20 levels/m);
+    assert.match(r.stdout, /2 errors in 2 files/);
+  });
+
   it('prints one JSON array of problems with --json', () => {
     writeFileSync(path.join(ws.dir, 'bad.flow'), 'flow F {\n  step s: Nope\n}\n');
     const r = baton(['check', 'bad.flow', '--json'], { cwd: ws.dir });

@@ -18,6 +18,7 @@ import type {
   Trigger,
   WorkflowDefinition,
 } from '@baton/protocol';
+import { MAX_EXPRESSION_DEPTH } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -315,8 +316,25 @@ export class BatonIrBuilder {
 // Expressions
 // ---------------------------------------------------------------------------------------------------------
 
-/** Compiles an expression AST into an IR {@link Expr} (with its source range). */
+/** How deep {@link expr} is in the expression it compiles. */
+let exprDepth = 0;
+
+/**
+ * Compiles an expression AST into an IR {@link Expr} (with its source range).
+ * @throws Error "expression nested deeper than 200 levels (line N)" for an expression the checker
+ *   reports as `nesting-too-deep` (a run could not evaluate it), instead of overflowing the stack.
+ */
 export function expr(node: ast.Expression): Expr {
+  if (exprDepth >= MAX_EXPRESSION_DEPTH + 1) throw new Error(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels (line ${rangeOf(node).start.line})`);
+  exprDepth++;
+  try {
+    return exprNode(node);
+  } finally {
+    exprDepth--;
+  }
+}
+
+function exprNode(node: ast.Expression): Expr {
   const range = rangeOf(node);
   switch (node.$type) {
     case 'StringLiteral':

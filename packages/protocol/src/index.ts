@@ -10,3 +10,4 @@ export * from './lsp-graph.js';
 export * from './graph-panel.js';
 export * from './server-launch.js';
 export * from './ir-walk.js';
+export * from './limits.js';

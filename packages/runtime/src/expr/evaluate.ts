@@ -1,4 +1,4 @@
-import type { Expr } from '@baton/protocol';
+import { MAX_EXPRESSION_DEPTH, type Expr } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { callFunction, type FunctionHost } from './functions.js';
 import { deepEqual, getProperty, isRecord, makeRecord, toText, truthy, typeName } from './values.js';
@@ -11,7 +11,8 @@ export interface EvalScope extends FunctionHost {
   lookup(name: string): unknown;
 }
 
-const MAX_DEPTH = 200;
+/** The checker reports deeper expressions (`nesting-too-deep`) before a run. */
+const MAX_DEPTH = MAX_EXPRESSION_DEPTH;
 
 /**
  * Evaluates an IR expression. An interpreter over the tree: nothing is compiled to or evaluated as

@@ -1,0 +1,156 @@
+import type { IRecognitionException, IToken } from 'chevrotain';
+import { MismatchedTokenException } from 'chevrotain';
+import type { LangiumCoreServices } from 'langium';
+import { LangiumParser, createParser } from 'langium';
+
+/**
+ * The deepest nesting of brackets the parser reads: `{ }` blocks and records, `( )`, `[ ]` and a
+ * template's `${ }` each count one level. Deeper text gets one `nesting-too-deep` error on the bracket
+ * that opens level 21. The parser enters about 12 grammar rules per `(` level, so this keeps it under
+ * {@link MAX_RULE_DEPTH} (without a guard, 60 levels of parentheses overflowed the JavaScript stack).
+ */
+export const MAX_NESTING = 20;
+
+/**
+ * The deepest chain of grammar rules the parser enters (a backstop for nesting without brackets: a long
+ * chain of prefix operators `- - - x`, of `?:` or of `else if`). With Node 20's default stack, 400 prefix
+ * operators parsed and 470 overflowed; brackets within {@link MAX_NESTING} stay under ~250 rules.
+ */
+export const MAX_RULE_DEPTH = 300;
+
+/**
+ * The most operators (infix, `.`, `[…]`, `[]` in a type) one outermost expression or type may hold. Each
+ * wraps the tree so far in one more level of the syntax tree, which Langium walks recursively: a flat
+ * `1 + 1 + …` of 6,000 terms overflowed the stack (4,000 did not). The checker already refuses an
+ * expression more than 200 levels deep (`nesting-too-deep`); this only keeps the parser itself safe.
+ */
+export const MAX_OPERATORS = 2000;
+
+/** How the message of every recognition error this parser raises for too deep text starts (see BatonDocumentValidator). */
+export const NESTING_ERROR_PREFIX = 'nesting deeper than';
+
+/**
+ * The recognition error for too deep text: its token is the bracket that opened the level too many (or the
+ * token where the rule chain got too long); `nestingEnd` is the offset just after the closing bracket of the
+ * outermost bracket around it (the declaration's `}`; the end of the text when unclosed or for a rule chain):
+ * error recovery skips the deep text and may unwind up to the declaration, so the parse errors in between
+ * are its consequences.
+ */
+export type NestingError = IRecognitionException & { nestingEnd?: number };
+
+/** Tokens that open and close a nesting level (by token type name). */
+const OPENERS = new Set(['{', '(', '[', 'TEMPLATE_HEAD', 'TRIPLE_TEMPLATE_HEAD']);
+const CLOSERS = new Set(['}', ')', ']', 'TEMPLATE_TAIL', 'TRIPLE_TEMPLATE_TAIL']);
+
+/** The parts of Chevrotain's recognizer this parser reads (public at run time, protected in its types). */
+interface Recognizer {
+  input: IToken[];
+  currIdx: number;
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException;
+}
+
+/**
+ * Langium's parser with a depth guard, so that no text, however deeply nested, overflows the stack.
+ * Before the parser enters a rule it checks (1) the bracket depth at the next token, from one scan of the
+ * token vector per parse: past {@link MAX_NESTING} it raises a recognition error on the bracket that
+ * opened level MAX_NESTING + 1, which Chevrotain's error recovery handles like any syntax error (it skips
+ * to a token that can follow); and (2) the number of rules it is inside, past {@link MAX_RULE_DEPTH}.
+ * (3) An outermost expression or type with more than {@link MAX_OPERATORS} operators gets the same error.
+ * Only the first such error of a parse is reported; its message starts with {@link NESTING_ERROR_PREFIX}
+ * and BatonDocumentValidator reports it as `nesting-too-deep`.
+ */
+export class BatonParser extends LangiumParser {
+  private ruleDepth = 0;
+  /** The token vector the scan below was made for (a new parse sets a new one). */
+  private scanned: IToken[] | undefined;
+  /** Per token index: the index of the bracket that opened level MAX_NESTING + 1 around it, or -1. */
+  private tooDeep: Int32Array = new Int32Array(0);
+  /** Per token index of an opening bracket: the index of its closing bracket, or -1 (unclosed). */
+  private closer: Int32Array = new Int32Array(0);
+  /** Per token index where {@link tooDeep} is set: the outermost bracket around it (a declaration's `{`). */
+  private outermost: Int32Array = new Int32Array(0);
+  private reported = false;
+  /** How many `Expression`/`TypeExpr` rules the parser is inside, and the operators of the outermost so far. */
+  private expressionDepth = 0;
+  private operators = 0;
+
+  override subrule(...args: Parameters<LangiumParser['subrule']>): void {
+    if (this.isRecording()) return super.subrule(...args);
+    const recognizer = this.wrapper as unknown as Recognizer;
+    if (this.scanned !== recognizer.input) this.scan(recognizer.input);
+    const next = recognizer.currIdx + 1;
+    const opener = next < this.tooDeep.length ? this.tooDeep[next] : -1;
+    if (opener >= 0 || this.ruleDepth >= MAX_RULE_DEPTH) {
+      const tokens = recognizer.input;
+      const token = opener >= 0 ? tokens[opener] : tokens[Math.min(next, tokens.length - 1)];
+      const message =
+        opener >= 0
+          ? `${NESTING_ERROR_PREFIX} ${MAX_NESTING} levels: blocks, brackets and \`\${…}\` nest at most ${MAX_NESTING} deep; move the inner part into a \`let\` value, a type or a sub-flow`
+          : `${NESTING_ERROR_PREFIX} the parser reads: a chain of prefix operators, \`?:\` or \`else if\` too long to read; split it with \`let\` values`;
+      const error: NestingError = new MismatchedTokenException(message, token, tokens[next - 1] ?? token);
+      // error recovery may unwind up to the declaration: its errors up to the declaration's end are consequences
+      const close = opener >= 0 ? this.closer[this.outermost[next]] : -1;
+      error.nestingEnd = close >= 0 ? (tokens[close].endOffset ?? tokens[close].startOffset) + 1 : Number.MAX_SAFE_INTEGER;
+      if (!this.reported) {
+        this.reported = true;
+        recognizer.SAVE_ERROR(error);
+      }
+      throw error;
+    }
+    const expression = args[1] === this.getRule('Expression') || args[1] === this.getRule('TypeExpr');
+    if (expression && this.expressionDepth === 0) this.operators = 0;
+    if (expression) this.expressionDepth++;
+    this.ruleDepth++;
+    try {
+      super.subrule(...args);
+    } finally {
+      this.ruleDepth--;
+      if (expression) this.expressionDepth--;
+    }
+  }
+
+  override action(...args: Parameters<LangiumParser['action']>): void {
+    // only an action that assigns the tree so far (`{infer BinaryExpression.left=current}`) wraps it
+    if (!this.isRecording() && args[1].feature !== undefined && ++this.operators > MAX_OPERATORS) {
+      const recognizer = this.wrapper as unknown as Recognizer;
+      const tokens = recognizer.input;
+      const token = tokens[Math.min(recognizer.currIdx + 1, tokens.length - 1)];
+      const error: NestingError = new MismatchedTokenException(`${NESTING_ERROR_PREFIX} the parser reads: more than ${MAX_OPERATORS} operators in one expression; split it with \`let\` values`, token, tokens[recognizer.currIdx] ?? token);
+      error.nestingEnd = Number.MAX_SAFE_INTEGER;
+      if (!this.reported) {
+        this.reported = true;
+        recognizer.SAVE_ERROR(error);
+      }
+      throw error;
+    }
+    super.action(...args);
+  }
+
+  private scan(tokens: IToken[]): void {
+    this.scanned = tokens;
+    this.reported = false;
+    this.expressionDepth = 0;
+    this.operators = 0;
+    this.tooDeep = new Int32Array(tokens.length).fill(-1);
+    this.closer = new Int32Array(tokens.length).fill(-1);
+    this.outermost = new Int32Array(tokens.length).fill(-1);
+    const open: number[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const name = tokens[i].tokenType.name;
+      if (CLOSERS.has(name) && open.length > 0) this.closer[open.pop()!] = i;
+      if (open.length > MAX_NESTING) {
+        this.tooDeep[i] = open[MAX_NESTING];
+        this.outermost[i] = open[0];
+      }
+      if (OPENERS.has(name)) open.push(i);
+    }
+  }
+}
+
+/** Langium's `createLangiumParser`, making a {@link BatonParser}. */
+export function createBatonParser(services: LangiumCoreServices): LangiumParser {
+  const parser = new BatonParser(services);
+  createParser(services.Grammar, parser, services.parser.Lexer.definition);
+  parser.finalize();
+  return parser;
+}
