@@ -6,12 +6,17 @@ import { CstUtils, isRootCstNode } from 'langium';
  * (`doc` of agents, flows and statements), hover and the quick fixes that insert before a declaration.
  */
 
-/** The `/** … *\/` comment node right before `node`, if any. */
+/**
+ * The `/** … *\/` comment node right before `node`, if any: attached to it, i.e. ending on the line before
+ * `node` starts (or on its line). A comment with a blank line after it — a file's header comment above
+ * its first declaration — documents the file, not the declaration.
+ */
 export function docCommentNode(node: AstNode): CstNode | undefined {
   const cst = node.$cstNode;
   if (!cst) return undefined;
   const comment = isRootCstNode(cst) ? CstUtils.findCommentNode(cst, ['ML_COMMENT']) : previousCstNode(cst);
-  return comment && CstUtils.isCommentNode(comment, ['ML_COMMENT']) && comment.text.startsWith('/**') ? comment : undefined;
+  if (!comment || !CstUtils.isCommentNode(comment, ['ML_COMMENT']) || !comment.text.startsWith('/**')) return undefined;
+  return isRootCstNode(cst) || comment.range.end.line >= cst.range.start.line - 1 ? comment : undefined;
 }
 
 /** The text of `node`'s doc comment, without its delimiters and leading `*`. */

@@ -357,7 +357,7 @@ export class BatonFlowChecks {
       const instructions = target.properties.find(ast.isInstructionsProperty);
       const text = `${target.name} ${instructions ? AstUtils.getDocument(instructions).textDocument.getText(instructions.$cstNode!.range) : ''}`;
       if (SIDE_EFFECT_WORDS.test(text)) continue;
-      accept('warning', `the output of step \`${step.name}\` is never read, and agent \`${target.name}\` names no side effect; read it, or drop the step`, { node: step, property: 'name', code: IssueCodes.UnusedStepOutput });
+      accept('warning', `the output of step \`${step.name}\` is never read, and agent \`${target.name}\` names no side effect; read \`${step.name}.output\`, drop the step, or, if the step is for its effect, name the effect in the agent's \`instructions\` (send, update, create, notify, …) or remove its \`output\``, { node: step, property: 'name', code: IssueCodes.UnusedStepOutput });
     }
   }
 }

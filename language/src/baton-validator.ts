@@ -356,7 +356,7 @@ export class BatonValidator {
   };
 
   checkTemperature = (node: ast.TemperatureProperty, accept: ValidationAcceptor): void => {
-    if (node.value && node.value.value > 2) accept('error', `temperature must be from 0 to 2, not ${node.value.value}`, { node: node.value, code: IssueCodes.OutOfRange });
+    if (node.value && (node.value.value < 0 || node.value.value > 2)) accept('error', `temperature must be from 0 to 2, not ${node.value.value}`, { node: node.value, code: IssueCodes.OutOfRange });
   };
 
   checkMaxTokens = (node: ast.MaxTokensProperty, accept: ValidationAcceptor): void => {

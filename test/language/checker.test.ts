@@ -494,7 +494,13 @@ describe('checker: warnings', () => {
   it('a step whose output is never read and whose agent names no side effect', async () => {
     const { errors, warnings } = await check('agent Scorer { model: "openai/x" output: { n: number } stub: { n: 1 } }\nflow F {\n  step s: Scorer\n}\n');
     assert.deepEqual(errors, []);
-    assert.deepEqual(warnings, [p('unused-step-output', [2, 7, 2, 8], 's', 'the output of step `s` is never read, and agent `Scorer` names no side effect; read it, or drop the step')]);
+    assert.deepEqual(warnings, [p('unused-step-output', [2, 7, 2, 8], 's', 'the output of step `s` is never read, and agent `Scorer` names no side effect; read `s.output`, drop the step, or, if the step is for its effect, name the effect in the agent\'s `instructions` (send, update, create, notify, …) or remove its `output`')]);
+  });
+
+  it('each way the unread-output warning offers silences it: naming the effect in instructions, removing the output', async () => {
+    const named = await check('agent Scorer { model: "openai/x" instructions: "Update the score in the CRM." output: { n: number } stub: { n: 1 } }\nflow F {\n  step s: Scorer\n}\n');
+    const noOutput = await check('agent Scorer { model: "openai/x" stub: { n: 1 } }\nflow F {\n  step s: Scorer\n}\n');
+    assert.deepEqual([named.warnings, noOutput.warnings], [[], []]);
   });
 
   it('no unread-output warning when the output is read, read by a test, or the agent names a side effect', async () => {
@@ -503,6 +509,20 @@ describe('checker: warnings', () => {
         'flow F {\n  output n: number\n  step a: Scorer\n  step b: Scorer\n  step c: Mailer\n  set output.n = a.output.n\n}\ntest "t" { flow: F expect: b.output.n == 1 }\n',
     );
     assert.deepEqual(warnings, []);
+  });
+});
+
+describe('checker: signed numbers in settings', () => {
+  it('`retry: -2` is a range error naming the setting, not a parse error; so are other negative settings', async () => {
+    const { errors } = await check('agent A { stub: "x", retry: -2, temperature: -1 }\nflow F {\n  step a: A\n  foreach x in [1] concurrency -3 { }\n}\n');
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.text, e.message]),
+      [
+        ['out-of-range', '-2', 'retry must be a whole number from 0 to 10, not -2'],
+        ['out-of-range', '-1', 'temperature must be from 0 to 2, not -1'],
+        ['out-of-range', '-3', 'concurrency must be a whole number from 1 to 100, not -3'],
+      ],
+    );
   });
 });
 

@@ -801,10 +801,11 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
     return reflection.isInstance(item, NumberLiteral.$type);
 }
 
+/** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
     readonly $container: BudgetDecl | CircuitProperty | ForeachStatement | MaxTokensProperty | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
-    value: number;
+    value: SignedNumber;
 }
 
 export const NumberValue = {
@@ -1079,6 +1080,12 @@ export const SettingProperty = {
 
 export function isSettingProperty(item: unknown): item is SettingProperty {
     return reflection.isInstance(item, SettingProperty.$type);
+}
+
+export type SignedNumber = number;
+
+export function isSignedNumber(item: unknown): item is SignedNumber {
+    return typeof item === 'number';
 }
 
 export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | WaitStatement;

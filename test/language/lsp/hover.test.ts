@@ -32,6 +32,11 @@ describe('language server: hover', () => {
     assert.equal(value, '**agent** `Intake`  \nmodel: `openai/gpt-4o-mini`  \noutput: `{ severity: "LOW" | "HIGH", systems: string[] }`\n\n---\n\nReads a request and classifies it.');
   });
 
+  it("a file's header comment (a blank line before the agent) is not the agent's doc", async () => {
+    const value = await hoverAt(`/** Intake and triage of requests. */\n\nagent Int<|>ake {\n  model: "openai/gpt-4o-mini"\n  stub: "x"\n}\n`);
+    assert.equal(value, '**agent** `Intake`  \nmodel: `openai/gpt-4o-mini`');
+  });
+
   it('a step read in an expression shows its target and output type', async () => {
     const value = await hoverAt(`${AGENT}flow F {\n  output s: string\n  step classify: Intake { prompt: "x" }\n  set output.s = clas<|>sify.output.severity\n}`);
     assert.equal(value, '**step** `classify` → agent `Intake`  \noutput: `{ severity: "LOW" | "HIGH", systems: string[] }`');
