@@ -13,6 +13,7 @@ import { CompletionItemKind, InsertTextFormat, type CancellationToken, type Comp
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
+import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
@@ -87,11 +88,20 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (partial) return { isIncomplete: false, items: this.importPaths(document, params, partial[1]) };
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
+    // Langium's completion re-parses the text before the cursor with a parser of its own, which has no depth
+    // guard (BatonParser's): a document the parser refused as too deep gets no completion rather than a stack
+    // overflow, and the user sees its nesting-too-deep diagnostic instead
+    if (tooDeepToComplete(document)) return { isIncomplete: false, items: [] };
     // Langium's completion, reading a reduced text (see completionParseText) while this request runs
     const reduced = this.completionParseText(document, text.offsetAt(params.position));
     this.reduced = reduced === undefined ? undefined : { text: text.getText(), reduced };
     try {
       return await super.getCompletion(document, params, cancelToken);
+    } catch (error) {
+      // a backstop for nesting the guard above did not see (the text before the cursor nests deeper than the
+      // whole document's parse reported): no completion, never a failed request
+      if (error instanceof RangeError) return { isIncomplete: false, items: [] };
+      throw error;
     } finally {
       this.reduced = undefined;
     }
@@ -211,3 +221,10 @@ function isExpression(node: { $type: string }): node is ast.Expression {
   return ast.reflection.isSubtype(node.$type, ast.Expression.$type);
 }
 
+/**
+ * True when the document's parse hit BatonParser's depth guard (a `nesting-too-deep` error): completion's
+ * own parser would recurse as deep as the text and overflow the stack.
+ */
+function tooDeepToComplete(document: LangiumDocument): boolean {
+  return document.parseResult.parserErrors.some((e) => e.message.startsWith(NESTING_ERROR_PREFIX));
+}

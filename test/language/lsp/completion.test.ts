@@ -26,6 +26,13 @@ agent Notifier { instructions: "Send it." stub: "sent" }
 `;
 
 describe('language server: completion', () => {
+  it('in a document nested too deep for the parser, answers an empty list (not a stack overflow) at any cursor', async () => {
+    const deep = `flow F {\n  let x = ${'('.repeat(400)}1${')'.repeat(400)}\n  let y = <|>\n}`;
+    assert.deepEqual(await labels(deep), []);
+    const unclosed = `flow F {\n  let x = ${'('.repeat(400)}<|>`;
+    assert.deepEqual(await labels(unclosed), []);
+  });
+
   it("offers the fields of a step's output type after `step.output.`, with their types", async () => {
     const items = await completeAt(`${AGENTS}flow F {\n  step intake: Intake\n  let s = intake.output.<|>\n}`);
     assert.deepEqual(items.map((i) => [i.label, i.detail]), [['severity', '"LOW" | "HIGH"'], ['systems', '{ name: string, rows: number }[]']]);
