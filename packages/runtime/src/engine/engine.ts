@@ -22,7 +22,10 @@ export interface RunOptions {
   switchAgents?: boolean;
   /** A test's `stub Agent:` overrides, used when `agents` is not given. */
   stubOverrides?: Record<string, StubSpec>;
-  /** Receives every event as it is appended (for the terminal, the editor). */
+  /**
+   * Receives every event of the run, in order, once it is stored (committed to the run store) — never
+   * before, so what a listener was told survives a crash (for the terminal, the JSON stream, the editor).
+   */
   onEvent?: (event: RunEvent) => void;
   /** Aborting it interrupts the run: it stops at once, stays `interrupted` and can be resumed. */
   signal?: AbortSignal;
@@ -90,7 +93,8 @@ function deps(options: RunOptions) {
 }
 
 /**
- * Starts a run of `flowName` and executes it until it succeeds, fails, waits or is stopped.
+ * Starts a run of `flowName` and executes it until it succeeds, fails, waits or is stopped. Its `run.started`
+ * event is stored and given to `onEvent` before the first await (so the caller has the run id at once).
  * @param inputs raw inputs; checked and completed with defaults by `checkInputs`.
  * @throws BatonError `UNKNOWN_FLOW` (no such flow), `INPUT_INVALID` (before anything is stored).
  */
@@ -109,10 +113,10 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const startedAt = d.now();
   const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
   const execution = new Execution(definition, runId, d, []);
-  const startedEvent = options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
-  options.onEvent?.(startedEvent);
+  // stored and reported before the first await, so a caller knows the run's id when startRun returns
+  execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
+  execution.commit();
   const result = await execution.run(flowName, checked);
-  options.store.flush();
   return { summary: summarize(runId, flowName, result, started), result };
 }
 
@@ -141,10 +145,8 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
   const outputs = { ...run.outputs };
   options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
-  const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) }, d.now());
-  options.onEvent?.(resumed);
+  execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) });
   const result = await execution.run(run.flow, run.inputs, outputs);
-  options.store.flush();
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
@@ -172,11 +174,10 @@ export async function redriveRun(runId: string, options: RunOptions): Promise<Ru
   const d = deps(options);
   const started = Date.now();
   options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
-  const redriven = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) }, d.now());
-  const execution = new Execution(definition, run.id, d, [...past, redriven]);
-  options.onEvent?.(redriven);
+  const execution = new Execution(definition, run.id, d, past);
+  // indexed by the execution's log as it is recorded: the steps that failed the run are run again
+  execution.recordEvent({ type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) });
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
-  options.store.flush();
   return summarize(run.id, run.flow, result, started);
 }
 
@@ -267,19 +268,17 @@ async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ 
   const past = options.store.getEvents(run.id);
   const last = past.at(-1);
   options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
+  const execution = new Execution(definition, run.id, d, past);
+  // a new event is reported once it is stored (with the execution's first commit); `last` already is
   if (!last) {
     // accepted, but the process stopped between storing the run and its first event
-    past.push(options.store.append(run.id, { type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined, ...(options.runAgents ? { agents: options.runAgents } : {}) }, d.now()));
-    options.onEvent?.(past[0]);
+    execution.recordEvent({ type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined, ...(options.runAgents ? { agents: options.runAgents } : {}) });
   } else if (last.type === 'run.started' || last.type === 'run.resumed') {
     options.onEvent?.(last);
   } else {
-    const resumed = options.store.append(run.id, { type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) }, d.now());
-    options.onEvent?.(resumed);
+    execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) });
   }
-  const execution = new Execution(definition, run.id, d, past);
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
-  options.store.flush();
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
 

@@ -142,6 +142,12 @@ export class Execution {
   private storeFailure: BatonError | undefined;
   /** The store itself, unguarded: for recording the stop after a store failure. */
   private readonly rawStore: RunStore;
+  /** Events appended to the store's buffer but not yet committed, so not yet given to `onEvent`. */
+  private readonly unreported: RunEvent[] = [];
+  /** The pending prompt commit (see {@link scheduleCommit}). */
+  private commitTimer: NodeJS.Immediate | undefined;
+  /** A prompt commit that threw; rethrown by the run's next {@link checkStop}. */
+  private commitError: unknown;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -197,7 +203,18 @@ export class Execution {
       ...extra,
     });
     try {
-      await this.block(flow.body, frame);
+      return await this.runBody(frame, result);
+    } finally {
+      // whatever the run's end, its last events are committed before anyone is told about them
+      if (this.commitTimer) clearImmediate(this.commitTimer);
+      this.commitTimer = undefined;
+      this.commit();
+    }
+  }
+
+  private async runBody(frame: Frame, result: (status: ExecutionResult['status'], extra?: Partial<ExecutionResult>) => ExecutionResult): Promise<ExecutionResult> {
+    try {
+      await this.block(frame.flow.body, frame);
       this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
@@ -206,6 +223,7 @@ export class Execution {
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
         this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
+        this.report();
         return result('waiting', { waitingOn: error.waits });
       }
       // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
@@ -216,6 +234,7 @@ export class Execution {
           this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
         } else {
           this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs });
+          this.report();
         }
         return result(error.reason);
       }
@@ -245,6 +264,7 @@ export class Execution {
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
   private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
     this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] });
+    this.report();
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -256,11 +276,56 @@ export class Execution {
     if (change) this.emit({ type: 'circuit.changed', ...change });
   }
 
-  private emit(event: NewRunEvent): RunEvent {
-    const full = this.deps.store.append(this.runId, event, this.deps.now());
+  /**
+   * Appends an event of this run (numbered and timed, default now) to the store's write buffer and indexes it.
+   * It is reported to `onEvent` only once it is committed: by the next {@link commit} — before an agent is
+   * called or a timer sleeps, at the run's end, or the prompt commit {@link scheduleCommit} arranges — so
+   * nothing is reported (printed, streamed, sent to the editor) that a crash could still lose.
+   */
+  recordEvent(event: NewRunEvent, time: Date = this.deps.now()): RunEvent {
+    const full = this.deps.store.append(this.runId, event, time);
     this.log.add(full);
-    this.deps.onEvent?.(full);
+    this.unreported.push(full);
+    this.scheduleCommit();
     return full;
+  }
+
+  private emit(event: NewRunEvent): RunEvent {
+    return this.recordEvent(event);
+  }
+
+  /**
+   * Commits the store's buffered writes (one transaction), then reports this run's newly stored events to
+   * `onEvent`, in order. @throws what the store's flush throws (`STORE_BUSY`…); nothing is reported then.
+   */
+  commit(): void {
+    this.deps.store.flush();
+    this.report();
+  }
+
+  /** Reports the events already committed (by a flush or a store transaction such as `updateRun`). */
+  private report(): void {
+    if (this.unreported.length === 0) return;
+    const events = this.unreported.splice(0);
+    if (this.deps.onEvent) for (const e of events) this.deps.onEvent(e);
+  }
+
+  /**
+   * Arranges a commit once the current burst of work yields to the event loop (setImmediate): a step that
+   * finishes while its siblings in a `parallel` or `foreach` are still running is stored (and then
+   * reported) at once, not at the slowest sibling's next commit. Events appended in the same turn share the
+   * transaction; in a sequence of steps the next step's start commits first and this finds nothing to do.
+   */
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    this.commitTimer = setImmediate(() => {
+      this.commitTimer = undefined;
+      try {
+        this.commit();
+      } catch (error) {
+        this.commitError ??= error;
+      }
+    });
   }
 
   /** Emits a decision/output event unless the log already has it (a replay). */
@@ -464,7 +529,7 @@ export class Execution {
       while (attempts < maxAttempts) {
         attempts++;
         this.checkStop(frame);
-        this.deps.store.flush();
+        this.commit();
         if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
         // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
         try {
@@ -575,7 +640,7 @@ export class Execution {
         const scope = this.evalScope(c.frame);
         const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
         const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
-        this.deps.store.flush();
+        this.commit();
         const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
       } catch (error) {
@@ -633,7 +698,7 @@ export class Execution {
       const until = new Date(this.deps.now().getTime() + s.durationMs).toISOString();
       started = this.emit({ type: 'wait.started', key, node: s.id, durationMs: s.durationMs, until }) as Extract<RunEvent, { type: 'wait.started' }>;
       if (s.durationMs <= this.deps.shortWaitMs) {
-        this.deps.store.flush();
+        this.commit();
         await this.deps.sleep(s.durationMs, frame.signal);
         this.checkStop(frame);
       }
@@ -692,6 +757,7 @@ export class Execution {
   }
 
   private checkStop(frame: Frame): void {
+    if (this.commitError !== undefined) throw this.commitError;
     if (this.deps.signal?.aborted) throw new Stopped('interrupted');
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
     const now = Date.now();
