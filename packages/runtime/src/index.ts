@@ -19,3 +19,5 @@ export * from './engine/resilience.js';
 export * from './agents/cassette.js';
 export * from './supervisor/run-supervisor.js';
 export { startProcessSpawners } from './agents/process-spawner.js';
+export { MAX_FLOW_DEPTH } from './engine/execution.js';
+export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';

@@ -2,6 +2,13 @@ import type { AgentDef, JsonValue } from '@baton/protocol';
 import type { AgentCaller, AgentResponse } from '../agents/agent.js';
 import { BatonError } from '../errors.js';
 
+/**
+ * How deeply an agent's answer may nest (arrays and records inside each other). Deeper answers are refused
+ * (`AGENT_BAD_RESPONSE`): real outputs nest a few levels, and a hostile one 20,000 levels deep could be parsed
+ * but not stored (serializing it overflows the stack), which stranded the run.
+ */
+export const MAX_OUTPUT_DEPTH = 100;
+
 /** What a step asks of its agent (see `AgentRequest`, without the signal). */
 export interface CallRequest {
   stepKey: string;
@@ -40,11 +47,27 @@ export async function callAgent(agents: AgentCaller, agent: AgentDef, request: C
   });
   stopped.catch(() => undefined);
   try {
-    return await Promise.race([agents.call({ agent, ...request, signal: controller?.signal ?? parent }), stopped]);
+    const response = await Promise.race([agents.call({ agent, ...request, signal: controller?.signal ?? parent }), stopped]);
+    if (nestedDeeperThan(response.output, MAX_OUTPUT_DEPTH)) {
+      throw new BatonError('AGENT_BAD_RESPONSE', `agent ${agent.name} answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
+    }
+    return response;
   } finally {
     if (timer) clearTimeout(timer);
     parent.removeEventListener('abort', onAbort);
   }
+}
+
+/** Whether arrays/records in `value` nest more than `limit` levels (iterative: any depth is safe to ask). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function cancelled(): BatonError {

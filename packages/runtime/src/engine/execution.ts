@@ -87,9 +87,20 @@ function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
   return lists;
 }
 
+/**
+ * How deep sub-flow calls may nest: the run's flow is depth 0, a flow its step calls depth 1, and so on. A step
+ * that would call a flow deeper fails with `FLOW_DEPTH_EXCEEDED` (and with it the steps that called it, and the
+ * run, unless one says `on error: continue`). It bounds recursion (`step again: R` inside `flow R`): without a
+ * condition that stops it, a flow calling itself would otherwise run until the process runs out of stack or
+ * memory. 64 is far beyond any real hierarchy of processes and far below what the engine's stack can take.
+ */
+export const MAX_FLOW_DEPTH = 64;
+
 /** One flow invocation: the top-level flow, or a sub-flow called by a step. */
 interface Frame {
   flow: FlowDef;
+  /** Sub-flow call depth: 0 for the run's flow (see MAX_FLOW_DEPTH). */
+  depth: number;
   inputs: Record<string, JsonValue>;
   outputs: Record<string, JsonValue>;
   scope: Scope;
@@ -183,6 +194,7 @@ export class Execution {
     const flow = this.definition.flows[flowName];
     const frame: Frame = {
       flow,
+      depth: 0,
       inputs,
       outputs,
       scope: new Scope(),
@@ -204,6 +216,12 @@ export class Execution {
     });
     try {
       return await this.runBody(frame, result);
+    } catch (error) {
+      // runBody ends every run it can (failed, waiting, interrupted…); what escapes it — but a store failure,
+      // which stops the run as interrupted (see run()) — is a failure of the engine or its listener: the run is
+      // still marked failed, so it is never left `running`
+      if (!this.storeFailure) this.abandon(error, frame.outputs);
+      throw error;
     } finally {
       // whatever the run's end, its last events are committed before anyone is told about them
       if (this.commitTimer) clearImmediate(this.commitTimer);
@@ -259,6 +277,22 @@ export class Execution {
       // still unavailable: the run stays `running` with its log as stored
     }
     return this.storeFailure!;
+  }
+
+  /**
+   * Marks the run failed (`INTERNAL`, or the error's own code) after an error the engine could not handle,
+   * unless it already ended; a store that fails again leaves it as stored (`baton resume` continues it).
+   */
+  private abandon(thrown: unknown, outputs: Record<string, JsonValue>): void {
+    try {
+      const status = this.deps.store.getRun(this.runId).status;
+      if (status === 'succeeded' || status === 'failed' || status === 'cancelled') return;
+      const error = toRunError(thrown);
+      const closing = this.emit({ type: 'run.failed', error, outputs });
+      this.deps.store.updateRun(this.runId, { status: 'failed', outputs, error, finishedAt: closing.time, waitingOn: [] });
+    } catch {
+      // the store (or the listener) fails again: nothing more can be recorded
+    }
   }
 
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
@@ -590,9 +624,17 @@ export class Execution {
     let child: Frame | undefined;
     try {
       if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
+      const depth = frame.depth + 1;
+      if (depth > MAX_FLOW_DEPTH) {
+        throw new RunFailure(
+          'FLOW_DEPTH_EXCEEDED',
+          `step ${s.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${MAX_FLOW_DEPTH}; a flow that calls itself needs a condition (if, when) that stops it`,
+          key,
+        );
+      }
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
+      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
       await this.block(flow.body, child);
     } catch (error) {
       if (error instanceof Suspended || error instanceof Stopped) {
