@@ -1,15 +1,36 @@
 import { runCli } from './program.js';
 import { toCliError } from './backend.js';
-import { CliError, errorMessage } from './errors.js';
-import { processOutput } from './output/terminal.js';
+import { CliError } from './errors.js';
+import { failActiveRuns, internalErrorLine } from './internal-error.js';
+import { processOutput, type Output } from './output/terminal.js';
+
+/**
+ * Reports an error that is a bug in Baton: one line (`baton: internal error: <message> (at <source:line>)`),
+ * then how to see more; the stack only with BATON_DEBUG. Never the bundle's source.
+ */
+function reportInternal(output: Output, error: unknown): void {
+  output.err(`baton: ${internalErrorLine(error)}`);
+  if (process.env.BATON_DEBUG) output.err(String((error as Error)?.stack ?? ''));
+  else output.err('baton: this is a bug in Baton; run again with BATON_DEBUG=1 to see the details.');
+}
 
 /**
  * The `baton` process entry: the only place that sets the process exit code. A user error prints one
- * line (`baton: …`) and never a stack trace; an unexpected error prints its message and asks for a
+ * line (`baton: …`) and never a stack trace; an unexpected error — thrown by a command or uncaught anywhere —
+ * prints one line with its message and where it was thrown, marks the runs under way failed, and asks for a
  * report, with the stack only when BATON_DEBUG is set.
  */
 async function main(): Promise<void> {
   const output = processOutput();
+  // An error thrown outside any awaited work (a callback, an event) would otherwise make Node print the
+  // bundle's source line and a stack: report it like any internal error, fail the runs under way, exit 2.
+  const crash = (error: unknown): void => {
+    reportInternal(output, error);
+    failActiveRuns(error);
+    process.exit(2);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   try {
     process.exitCode = await runCli(process.argv.slice(2), output);
   } catch (thrown) {
@@ -19,9 +40,8 @@ async function main(): Promise<void> {
       output.err(`baton: ${error.message}`);
       process.exitCode = error.exitCode;
     } else {
-      output.err(`baton: internal error: ${errorMessage(error)}`);
-      if (process.env.BATON_DEBUG) output.err(String((error as Error)?.stack ?? ''));
-      else output.err('baton: this is a bug in Baton; run again with BATON_DEBUG=1 to see the details.');
+      reportInternal(output, error);
+      failActiveRuns(error);
       process.exitCode = 2;
     }
   }

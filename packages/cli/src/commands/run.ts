@@ -6,6 +6,7 @@ import { humanPrinter, jsonPrinter, type RunPrinter } from '../output/run-printe
 import type { Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
+import { trackRun, untrackRun } from '../internal-error.js';
 
 /** Options of `baton run`. */
 export interface RunCommandOptions {
@@ -34,6 +35,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
   let runId: string | undefined;
   const onEvent = (e: RunEvent): void => {
+    if (e.type === 'run.started' && !runId) trackRun(store, e.runId);
     runId = e.runId;
     printer.onEvent(e);
   };
@@ -46,6 +48,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   } catch (error) {
     throw toCliError(busyRunHint(error, runId));
   } finally {
+    // (a thrown error has marked the run already: the engine does; an uncaught one is main's, while it runs)
+    if (runId) untrackRun(runId);
     try {
       store.close();
     } catch (error) {
@@ -83,11 +87,15 @@ export async function continueRun(
     started = e.runId;
     printer.onEvent(e);
   };
+  const fullId = store.getRun(runId).id;
+  trackRun(store, fullId);
   try {
     const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent }));
     return finish(summary, store, output, json);
   } catch (error) {
     throw busyRunHint(error, started);
+  } finally {
+    untrackRun(fullId);
   }
 }
 

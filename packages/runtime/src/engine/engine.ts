@@ -310,6 +310,21 @@ function agentsFields(agents: RunAgents | undefined, switchedFrom: RunAgents | u
   return { ...(agents ? { agents } : {}), ...(switchedFrom ? { switchedFrom } : {}) };
 }
 
+/**
+ * Marks a run that its process can no longer execute (an uncaught error is ending the process) as failed with
+ * `error`: a `run.failed` event and the `failed` status, committed — so it is not left `running`; `baton runs
+ * redrive` can continue it. A run that already ended, waits or is queued is left as it is.
+ * @returns whether the run was marked.
+ * @throws BatonError `RUN_NOT_FOUND`, and the store's errors (`STORE_BUSY`…).
+ */
+export function abandonRun(store: RunStore, runId: string, error: RunError): boolean {
+  const run = store.getRun(runId);
+  if (run.status !== 'running') return false;
+  const closing = store.append(run.id, { type: 'run.failed', error, outputs: run.outputs });
+  store.updateRun(run.id, { status: 'failed', error, finishedAt: closing.time, waitingOn: [] });
+  return true;
+}
+
 function summarize(runId: string, flow: string, result: ExecutionResult, started: number): RunSummary {
   return {
     runId,
