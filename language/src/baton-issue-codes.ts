@@ -58,6 +58,11 @@ export const IssueCodes = {
   ForeachNotList: 'foreach-not-list',
   // Sub-flows and tests
   MissingInput: 'missing-input',
+  /**
+   * A flow that always calls itself (directly or through other flows): no `if`, `switch`, `foreach` or `when:`
+   * around the call, so it never stops — the run would fail with FLOW_DEPTH_EXCEEDED.
+   */
+  UnboundedRecursion: 'unbounded-recursion',
   // Values and settings
   InvalidDuration: 'invalid-duration',
   InvalidCron: 'invalid-cron',

@@ -23,7 +23,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
-    FlowDecl: [validator.checkFlowMembers, flowChecks.checkFlow],
+    FlowDecl: [validator.checkFlowMembers, validator.checkFlowRecursion, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
@@ -225,6 +225,26 @@ export class BatonValidator {
     }
     const budgets = flow.members.filter(ast.isBudgetDecl);
     if (budgets.length > 1) accept('error', 'a flow has at most one `budget`', { node: budgets[1], code: IssueCodes.DuplicateProperty });
+  };
+
+  /**
+   * A flow that always calls itself, directly or through other flows (`unbounded-recursion`): following only the
+   * sub-flow steps every run of a flow reaches — not inside `if`, `switch`, `foreach` or an approval's `on
+   * timeout`, without `when:` or `on error: continue`, before any `fail` — leads back to it. Such a run can only
+   * fail with FLOW_DEPTH_EXCEEDED. Reported on the step of this flow where the cycle starts, with the cycle.
+   */
+  checkFlowRecursion = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
+    for (const step of alwaysCalledFlows(flow.body)) {
+      const path = pathBack(step.target.ref as ast.FlowDecl, flow, new Set());
+      if (!path) continue;
+      const cycle = [flow.name, ...path.map((f) => f.name)].join(' → ');
+      accept(
+        'error',
+        `flow \`${flow.name}\` always calls itself (${cycle}): nothing stops the recursion, so every run fails with FLOW_DEPTH_EXCEEDED; put the call inside an \`if\` (or give it a \`when:\`) that is false at some depth`,
+        { node: step, property: 'target', code: IssueCodes.UnboundedRecursion },
+      );
+      return;
+    }
   };
 
   checkStepSubflowInputs = (step: ast.Step, accept: ValidationAcceptor): void => {
@@ -468,4 +488,40 @@ export { BatonFlowChecks };
 function isIdempotent(agent: ast.AgentDecl): boolean {
   const property = agent.properties.find(ast.isIdempotentProperty);
   return !property || property.value;
+}
+
+/**
+ * The sub-flow steps every run of `body` reaches (see `checkFlowRecursion`): in order, through `parallel`
+ * branches and `repeat` bodies (which run at least once), up to the first `fail`.
+ */
+function alwaysCalledFlows(body: ast.Statement[]): ast.Step[] {
+  const found: ast.Step[] = [];
+  const walk = (statements: ast.Statement[]): boolean => {
+    for (const s of statements) {
+      if (ast.isFailStatement(s)) return false;
+      if (ast.isStep(s)) {
+        const conditional = s.properties.some((p) => ast.isWhenProperty(p) || (ast.isOnErrorProperty(p) && p.action === 'continue'));
+        if (!conditional && ast.isFlowDecl(s.target?.ref)) found.push(s);
+      } else if (ast.isParallelStatement(s)) {
+        for (const branch of s.branches) if (!walk([branch])) return false;
+      } else if (ast.isRepeatStatement(s)) {
+        if (!walk(s.body)) return false;
+      }
+    }
+    return true;
+  };
+  walk(body);
+  return found;
+}
+
+/** The flows from `from` to `to` along always-called sub-flows (`[from, …, to]`), or undefined. */
+function pathBack(from: ast.FlowDecl, to: ast.FlowDecl, seen: Set<ast.FlowDecl>): ast.FlowDecl[] | undefined {
+  if (from === to) return [to];
+  if (seen.has(from)) return undefined;
+  seen.add(from);
+  for (const step of alwaysCalledFlows(from.body)) {
+    const rest = pathBack(step.target.ref as ast.FlowDecl, to, seen);
+    if (rest) return [from, ...rest];
+  }
+  return undefined;
 }

@@ -31,6 +31,7 @@ describe('baton never prints its bundle\'s source, never strands a run: internal
     writeFileSync(path.join(ws.dir, 'fault.mjs'), FAULT);
     writeFileSync(path.join(ws.dir, 'slow.flow'), 'agent W { stub: "ok" }\nflow Slow {\n  step a: W { prompt: "a" }\n  wait 300ms\n  step b: W { prompt: "b" }\n}\n');
     writeFileSync(path.join(ws.dir, 'r.flow'), 'flow R {\n  output x: number\n  step again: R\n  set output.x = again.output.x ?? 0\n}\n');
+    writeFileSync(path.join(ws.dir, 'deep.flow'), 'flow R {\n  input n: number\n  output x: number\n  if input.n > 0 {\n    step again: R { input: { n: input.n - 1 } }\n    set output.x = again.output.x ?? 0\n  }\n}\n');
   });
   after(() => ws.cleanup());
 
@@ -75,9 +76,15 @@ describe('baton never prints its bundle\'s source, never strands a run: internal
     assert.equal(lines[1], HINT);
   });
 
-  it('a flow that calls itself without a condition fails cleanly with FLOW_DEPTH_EXCEEDED (exit 1, nothing on stderr, a bounded output), stored as failed with that code', () => {
-    const store = path.join(ws.dir, 'r.db');
-    const result = baton(['run', 'r.flow', '--store', store], { cwd: ws.dir });
+  it('a flow that calls itself with nothing around the call is refused by the check before it runs (exit 2, unbounded-recursion)', () => {
+    const result = baton(['run', 'r.flow', '--store', path.join(ws.dir, 'r.db')], { cwd: ws.dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /r\.flow:3:15 - error unbounded-recursion: flow `R` always calls itself \(R → R\)/);
+  });
+
+  it('recursion deeper than 64 sub-flow calls fails cleanly with FLOW_DEPTH_EXCEEDED (exit 1, nothing on stderr, a bounded output), stored as failed with that code', () => {
+    const store = path.join(ws.dir, 'deep.db');
+    const result = baton(['run', 'deep.flow', '--input', 'n=1000', '--store', store], { cwd: ws.dir });
     assert.equal(result.code, 1);
     assert.equal(result.stderr, '');
     assert.ok(result.stdout.length < 64 * 1024, `${result.stdout.length} bytes of output`);

@@ -7,14 +7,17 @@ describe('runtime: sub-flow calls nest at most MAX_FLOW_DEPTH deep', () => {
   beforeEach(() => (t = tempStore()));
   afterEach(() => t.cleanup());
 
-  it('a flow that always calls itself fails cleanly with FLOW_DEPTH_EXCEEDED at depth 65, stored as failed with that code', async () => {
+  // (the checker refuses a flow that calls itself with nothing around the call — unbounded-recursion —, so these
+  // flows have a condition that could stop them, and is true at every depth)
+  it('a flow whose recursion never stops fails cleanly with FLOW_DEPTH_EXCEEDED at depth 65, stored as failed with that code', async () => {
     const def = await compile(`
 flow R {
+  input go: boolean
   output x: number
-  step again: R
+  step again: R { input: { go: input.go } when: input.go }
   set output.x = again.output.x ?? 0
 }`);
-    const { summary, events } = await run(def, 'R', {}, { store: t.store });
+    const { summary, events } = await run(def, 'R', { go: true }, { store: t.store });
     assert.equal(MAX_FLOW_DEPTH, 64);
     assert.equal(summary.status, 'failed');
     assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
@@ -33,15 +36,19 @@ flow R {
     const def = await compile(`
 agent Work { stub: "w" }
 flow A {
+  input go: boolean
   step work: Work { prompt: "a" }
-  step b: B
+  step b: B { input: { go: input.go } when: input.go }
 }
 flow B {
+  input go: boolean
   step work: Work { prompt: "b" }
-  step a: A
+  if input.go {
+    step a: A { input: { go: input.go } }
+  }
 }`);
     const agents = scriptedAgents(() => 'w');
-    const { summary } = await run(def, 'A', {}, { store: t.store, agents });
+    const { summary } = await run(def, 'A', { go: true }, { store: t.store, agents });
     assert.equal(summary.status, 'failed');
     assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
     assert.equal(agents.calls.length, MAX_FLOW_DEPTH + 1);
