@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -55,6 +55,25 @@ describe('baton never prints its bundle\'s source, never strands a run: internal
       assert.equal(run.status, 'failed');
       assert.deepEqual(run.error, { code: 'INTERNAL', message: 'injected fault: x is undefined' });
       assert.equal(opened.getEvents(run.id).at(-1)?.type, 'run.failed');
+    } finally {
+      opened.close();
+    }
+  });
+
+  it('a reader of --json that goes away (EPIPE, as with | head -1) is no error: the run carries on to its end, exit 0, nothing on stderr', async () => {
+    const store = path.join(ws.dir, 'epipe.db');
+    const child = spawn(process.execPath, [CLI, 'run', 'slow.flow', '--json', '--store', store], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    // read the first event, then close the pipe (the reader is gone) while the run waits on its timer
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+    const opened = RunStore.open(store);
+    try {
+      assert.equal(opened.listRuns()[0].status, 'succeeded');
     } finally {
       opened.close();
     }

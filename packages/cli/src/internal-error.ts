@@ -54,7 +54,8 @@ export function internalErrorLine(error: unknown): string {
 export function whereThrown(error: unknown): string | undefined {
   const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
   for (const line of stack.split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    // a file of this machine (`/…` or `file:///…`), not Node's own (`node:internal/…`)
+    const m = /(?:\(|at )((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
     if (!m) continue;
     const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
     const lineNo = Number(m[2]);

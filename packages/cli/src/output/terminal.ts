@@ -26,10 +26,20 @@ export interface Output {
   errColors: Colors;
 }
 
-/** The process's real output. */
+/**
+ * The process's real output. When the reader of stdout goes away (`baton run --json | head -1`: EPIPE), later
+ * lines are dropped and the command carries on — a run is not failed, or left running, because nobody reads.
+ */
 export function processOutput(): Output {
+  let readerGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+  });
   return {
-    out: (line) => process.stdout.write(line + '\n'),
+    out: (line) => {
+      if (!readerGone) process.stdout.write(line + '\n');
+    },
     err: (line) => process.stderr.write(line + '\n'),
     colors: colorsFor(process.stdout),
     errColors: colorsFor(process.stderr),
