@@ -235,7 +235,7 @@ export class BatonValidator {
    */
   checkFlowRecursion = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
     for (const step of alwaysCalledFlows(flow.body)) {
-      const path = pathBack(step.target.ref as ast.FlowDecl, flow, new Set());
+      const path = pathBack(step.target.ref as ast.FlowDecl, flow);
       if (!path) continue;
       const cycle = [flow.name, ...path.map((f) => f.name)].join(' → ');
       accept(
@@ -514,14 +514,27 @@ function alwaysCalledFlows(body: ast.Statement[]): ast.Step[] {
   return found;
 }
 
-/** The flows from `from` to `to` along always-called sub-flows (`[from, …, to]`), or undefined. */
-function pathBack(from: ast.FlowDecl, to: ast.FlowDecl, seen: Set<ast.FlowDecl>): ast.FlowDecl[] | undefined {
-  if (from === to) return [to];
-  if (seen.has(from)) return undefined;
-  seen.add(from);
-  for (const step of alwaysCalledFlows(from.body)) {
-    const rest = pathBack(step.target.ref as ast.FlowDecl, to, seen);
-    if (rest) return [from, ...rest];
+/**
+ * The flows from `from` to `to` along always-called sub-flows (`[from, …, to]`), or undefined. Breadth-first
+ * with a parent map (no recursion: a chain of thousands of flows is no stack risk); each flow is visited once.
+ */
+function pathBack(from: ast.FlowDecl, to: ast.FlowDecl): ast.FlowDecl[] | undefined {
+  const parent = new Map<ast.FlowDecl, ast.FlowDecl | undefined>([[from, undefined]]);
+  const queue = [from];
+  for (let i = 0; i < queue.length; i++) {
+    const flow = queue[i];
+    if (flow === to) {
+      const path: ast.FlowDecl[] = [];
+      for (let f: ast.FlowDecl | undefined = flow; f; f = parent.get(f)) path.unshift(f);
+      return path;
+    }
+    for (const step of alwaysCalledFlows(flow.body)) {
+      const next = step.target.ref as ast.FlowDecl;
+      if (!parent.has(next)) {
+        parent.set(next, flow);
+        queue.push(next);
+      }
+    }
   }
   return undefined;
 }
