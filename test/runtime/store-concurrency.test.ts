@@ -78,6 +78,26 @@ describe('runtime: one store, several processes', function () {
     assert.equal(t.store.getEvents(summary.runId).length, before + 2);
   });
 
+  it('two stores of one process on one file: the one that waits gets the lock from the idle one at once (no wait on a timer its wait blocks)', async () => {
+    const def = await compile(FLOW);
+    const { summary } = await run(def, 'F', {}, { store: t.store });
+    // t.store has just written: it keeps the lock for a burst, released by a timer that cannot fire while
+    // another store of this thread waits synchronously
+    t.store.append(summary.runId, { type: 'cancel.requested', by: 'first' });
+    t.store.flush();
+    const second = RunStore.open(t.file, { busyTimeoutMs: 1_000 });
+    try {
+      second.append(summary.runId, { type: 'cancel.requested', by: 'second' });
+      second.flush();
+      assert.deepEqual(second.getEvents(summary.runId).slice(-2).map((e) => (e as { by?: string }).by), ['first', 'second']);
+    } finally {
+      second.close();
+    }
+    t.store.append(summary.runId, { type: 'cancel.requested', by: 'third' });
+    t.store.flush();
+    assert.equal((t.store.getEvents(summary.runId).at(-1) as { by?: string }).by, 'third');
+  });
+
   it('a write that gives up (STORE_BUSY) keeps its events buffered and never names itself the lock owner', async () => {
     const def = await compile(FLOW);
     const { summary } = await run(def, 'F', {}, { store: t.store });

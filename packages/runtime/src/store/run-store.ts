@@ -69,6 +69,14 @@ function definitionKey(definition: WorkflowDefinition): { hash: string; body: st
 const IDLE_RELEASE_MS = 25;
 /** The longest a burst keeps the lock before letting other processes in, ms. */
 export const MAX_HOLD_MS = 500;
+/**
+ * The stores this process has open, by database file. The lock is per process in SQLite's eyes but per
+ * connection here: a store that finds the file held by another store of this process (a store kept open by
+ * `baton serve` beside one a command opens, say) asks it to let go — it is idle, as this thread is the one
+ * waiting — instead of waiting for a release timer that cannot fire while the wait blocks the thread.
+ */
+const openStores = new Map<string, Set<RunStore>>();
+
 /** The longest pause between two tries to get a held store, ms (the pause doubles from 1 ms up to this). */
 const MAX_BUSY_PAUSE_MS = 20;
 
@@ -121,7 +129,35 @@ export class RunStore {
   ) {
     this.db = db;
     this.lock = new StoreLock(path);
-    this.withBusyRetry(() => this.migrate());
+    if (path !== ':memory:') {
+      const siblings = openStores.get(path) ?? new Set<RunStore>();
+      siblings.add(this);
+      openStores.set(path, siblings);
+    }
+    try {
+      this.withBusyRetry(() => this.migrate());
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+  }
+
+  /** Removes this store from {@link openStores}. */
+  private forget(): void {
+    const siblings = openStores.get(this.path);
+    siblings?.delete(this);
+    if (siblings?.size === 0) openStores.delete(this.path);
+  }
+
+  /** Asks the other stores of this process on the same file to let go of the lock; true if one held it. */
+  private releaseSiblings(): boolean {
+    let released = false;
+    for (const other of openStores.get(this.path) ?? []) {
+      if (other === this || !other.holding || other.closed) continue;
+      other.release();
+      released = true;
+    }
+    return released;
   }
 
   /**
@@ -467,6 +503,7 @@ export class RunStore {
       this.flush();
     } finally {
       this.closed = true;
+      this.forget();
       try {
         this.release();
       } finally {
@@ -605,7 +642,7 @@ export class RunStore {
           this.holding = false;
           this.db.exec('PRAGMA locking_mode = NORMAL');
         }
-        if (this.lock.breakIfStale()) continue;
+        if (this.releaseSiblings() || this.lock.breakIfStale()) continue;
         if (Date.now() >= deadline) {
           throw new BatonError('STORE_BUSY', `the run store ${this.path} stayed in use by other processes for ${formatWait(this.options.busyTimeoutMs)}; try again in a moment`);
         }
