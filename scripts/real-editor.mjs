@@ -420,9 +420,16 @@ async function graphPanelCheck(page, check) {
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(screenshots, 'graph-run.png') });
   }
-  // A window reload (the browser's reload is code-server's "Reload Window") brings the panel back with its
-  // graph: the WebviewPanelSerializer restores it, the graph is asked for again.
-  await page.reload();
+  // A window reload brings the panel back with its graph: the WebviewPanelSerializer restores it, the graph is
+  // asked for again. "Developer: Reload Window", as a person does it: the workbench shuts down first and stores
+  // its editor layout (the panel among it); a bare browser reload gives it only the page's unload, which cannot
+  // wait for that write, and now and then the reloaded window came back without the panel.
+  await page.keyboard.press('Control+Shift+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('Developer: Reload Window');
+  const reload = page.locator('.quick-input-list .monaco-list-row', { hasText: /^Developer: Reload Window/m }).first();
+  await reload.waitFor({ timeout: 15_000 });
+  await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), reload.click()]);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   const restored = await message.waitFor({ timeout: 45_000 }).then(() => true, () => false);
   const title = restored ? (await page.locator('.tab', { hasText: 'Graph: outreach.flow' }).count()) > 0 : false;
