@@ -21,6 +21,7 @@ import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
 import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
 import type { RunStore } from '../store/run-store.js';
 import { callAgent } from './agent-call.js';
+import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
@@ -153,12 +154,8 @@ export class Execution {
   private storeFailure: BatonError | undefined;
   /** The store itself, unguarded: for recording the stop after a store failure. */
   private readonly rawStore: RunStore;
-  /** Events appended to the store's buffer but not yet committed, so not yet given to `onEvent`. */
-  private readonly unreported: RunEvent[] = [];
-  /** The pending prompt commit (see {@link scheduleCommit}). */
-  private commitTimer: NodeJS.Immediate | undefined;
-  /** A prompt commit that threw; rethrown by the run's next {@link checkStop}. */
-  private commitError: unknown;
+  /** The run's events: stored first, then reported to `onEvent` (see {@link EventJournal}). */
+  private readonly journal: EventJournal;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -168,6 +165,7 @@ export class Execution {
   ) {
     this.rawStore = deps.store;
     this.deps = { ...deps, store: guardStore(deps.store, (error) => (this.storeFailure ??= error)) };
+    this.journal = new EventJournal(this.deps.store, runId, deps.onEvent);
     this.log = new ReplayLog(past);
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -224,8 +222,7 @@ export class Execution {
       throw error;
     } finally {
       // whatever the run's end, its last events are committed before anyone is told about them
-      if (this.commitTimer) clearImmediate(this.commitTimer);
-      this.commitTimer = undefined;
+      this.journal.cancelScheduled();
       this.commit();
     }
   }
@@ -241,7 +238,7 @@ export class Execution {
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
         this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
-        this.report();
+        this.journal.report();
         return result('waiting', { waitingOn: error.waits });
       }
       // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
@@ -252,7 +249,7 @@ export class Execution {
           this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
         } else {
           this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs });
-          this.report();
+          this.journal.report();
         }
         return result(error.reason);
       }
@@ -298,7 +295,7 @@ export class Execution {
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
   private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
     this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] });
-    this.report();
+    this.journal.report();
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -313,14 +310,12 @@ export class Execution {
   /**
    * Appends an event of this run (numbered and timed, default now) to the store's write buffer and indexes it.
    * It is reported to `onEvent` only once it is committed: by the next {@link commit} — before an agent is
-   * called or a timer sleeps, at the run's end, or the prompt commit {@link scheduleCommit} arranges — so
+   * called or a timer sleeps, at the run's end, or the prompt commit the journal arranges — so
    * nothing is reported (printed, streamed, sent to the editor) that a crash could still lose.
    */
   recordEvent(event: NewRunEvent, time: Date = this.deps.now()): RunEvent {
-    const full = this.deps.store.append(this.runId, event, time);
+    const full = this.journal.record(event, time);
     this.log.add(full);
-    this.unreported.push(full);
-    this.scheduleCommit();
     return full;
   }
 
@@ -328,38 +323,9 @@ export class Execution {
     return this.recordEvent(event);
   }
 
-  /**
-   * Commits the store's buffered writes (one transaction), then reports this run's newly stored events to
-   * `onEvent`, in order. @throws what the store's flush throws (`STORE_BUSY`…); nothing is reported then.
-   */
+  /** Commits the store's buffered writes, then reports the newly stored events (see {@link EventJournal.commit}). */
   commit(): void {
-    this.deps.store.flush();
-    this.report();
-  }
-
-  /** Reports the events already committed (by a flush or a store transaction such as `updateRun`). */
-  private report(): void {
-    if (this.unreported.length === 0) return;
-    const events = this.unreported.splice(0);
-    if (this.deps.onEvent) for (const e of events) this.deps.onEvent(e);
-  }
-
-  /**
-   * Arranges a commit once the current burst of work yields to the event loop (setImmediate): a step that
-   * finishes while its siblings in a `parallel` or `foreach` are still running is stored (and then
-   * reported) at once, not at the slowest sibling's next commit. Events appended in the same turn share the
-   * transaction; in a sequence of steps the next step's start commits first and this finds nothing to do.
-   */
-  private scheduleCommit(): void {
-    if (this.commitTimer) return;
-    this.commitTimer = setImmediate(() => {
-      this.commitTimer = undefined;
-      try {
-        this.commit();
-      } catch (error) {
-        this.commitError ??= error;
-      }
-    });
+    this.journal.commit();
   }
 
   /** Emits a decision/output event unless the log already has it (a replay). */
@@ -799,7 +765,7 @@ export class Execution {
   }
 
   private checkStop(frame: Frame): void {
-    if (this.commitError !== undefined) throw this.commitError;
+    this.journal.throwIfCommitFailed();
     if (this.deps.signal?.aborted) throw new Stopped('interrupted');
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
     const now = Date.now();
