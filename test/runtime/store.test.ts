@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDef } from '@baton/protocol';
 import { RunStore, runTests, SCHEMA_VERSION, type BatonError } from '../../packages/runtime/src/index.js';
@@ -137,6 +137,59 @@ describe('runtime: run store', () => {
     const store = t.reopen();
     const [latest] = store.listRuns({ limit: 1 });
     assert.deepEqual(store.getDefinition(latest.id), JSON.parse(JSON.stringify(changed)));
+  });
+
+  it('batch: the starts it makes commit together, or — when it throws — not at all, their events dropped and events buffered before kept', async () => {
+    const def = await compile(FLOW);
+    const at = new Date().toISOString();
+    const earlier = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+    t.store.append(earlier, { type: 'run.started', flow: 'A', inputs: {} });
+    assert.throws(
+      () =>
+        t.store.batch(() => {
+          const id = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+          t.store.append(id, { type: 'run.started', flow: 'A', inputs: {} });
+          t.store.flush();
+          throw new Error('refused halfway');
+        }),
+      /refused halfway/,
+    );
+    assert.deepEqual(t.store.listRuns({ limit: 10 }).map((r) => r.id), [earlier], 'nothing of the failed batch is stored');
+    const ids = t.store.batch(() =>
+      [1, 2, 3].map(() => {
+        const id = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+        t.store.append(id, { type: 'run.started', flow: 'A', inputs: {} });
+        t.store.flush();
+        t.store.append(id, { type: 'run.resumed', flow: 'A' });
+        t.store.flush();
+        return id;
+      }),
+    );
+    const reopened = t.reopen();
+    assert.deepEqual(reopened.getEvents(earlier).map((e) => [e.seq, e.type]), [[1, 'run.started']], 'the event buffered before the failed batch is kept, and stored with the next commit');
+    for (const id of ids) assert.deepEqual(reopened.getEvents(id).map((e) => [e.seq, e.type]), [[1, 'run.started'], [2, 'run.resumed']], 'each event written once');
+  });
+
+  it('a store holding the lock for a burst lets go after its commit while a store of another thread waits (lockWaiters)', async () => {
+    const def = await compile(FLOW);
+    const waiters = new Int32Array(new SharedArrayBuffer(4));
+    t.store.close();
+    const store = RunStore.open(t.file, { lockWaiters: waiters });
+    const write = (): void => void store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: new Date().toISOString() });
+    try {
+      write();
+      assert.ok(existsSync(`${t.file}.lock`), 'held across commits while nobody waits');
+      Atomics.store(waiters, 0, 1); // another thread waits for the lock
+      write();
+      assert.ok(!existsSync(`${t.file}.lock`), 'released right after the commit');
+      Atomics.store(waiters, 0, 0);
+      const holdless = RunStore.open(`${t.file}-2`, { holdLock: false });
+      holdless.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: new Date().toISOString() });
+      assert.ok(!existsSync(`${t.file}-2.lock`), 'holdLock: false keeps no lock after a commit');
+      holdless.close();
+    } finally {
+      store.close();
+    }
   });
 
   it('a schema-1 store gets the agents column when opened: its runs read without agents, new runs keep theirs', async () => {

@@ -48,6 +48,19 @@ export interface RunStoreOptions {
    * with `STORE_BUSY`. Each process holds the store for at most {@link MAX_HOLD_MS} at a time.
    */
   busyTimeoutMs?: number;
+  /**
+   * Whether a burst of writes keeps the lock (exclusive locking mode, released after 25 ms idle or 500 ms; see
+   * {@link RunStore}). Default true. A store whose thread must never wait long — `baton serve`'s HTTP thread —
+   * passes false: each access takes the lock and lets it go at once, so it never makes another thread wait.
+   */
+  holdLock?: boolean;
+  /**
+   * A cell (`Int32Array` of length ≥ 1 on a `SharedArrayBuffer`) shared by the stores of several threads of one
+   * process on one file: a store waiting for the lock counts itself in `[0]` while it waits, and a store holding
+   * the lock for a burst lets go right after its current commit while the count is above 0 — so another thread
+   * waits for one commit, not for the end of a burst (up to 500 ms). Stores of one thread need no cell.
+   */
+  lockWaiters?: Int32Array;
 }
 
 /** How `runs.definition` refers to a row of `definitions`. */
@@ -107,8 +120,8 @@ const MAX_BUSY_PAUSE_MS = 20;
 export class RunStore {
   private readonly db: Db;
   private readonly pending: { runId: string; event: RunEvent }[] = [];
-  /** Whether the open transaction has written the buffer (it is emptied when that transaction commits). */
-  private pendingWritten = false;
+  /** How many buffered events, from the buffer's start, the open transaction has written (they leave it when it commits). */
+  private pendingWritten = 0;
   private readonly nextSeq = new Map<string, number>();
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements = new Map<string, Stmt>();
@@ -121,11 +134,13 @@ export class RunStore {
   private releaseTimer: NodeJS.Timeout | undefined;
   private readonly lock: StoreLock;
   private closed = false;
+  /** Inside {@link batch}: a transaction's body joins the batch's. */
+  private batching = false;
 
   private constructor(
     readonly path: string,
     db: Db,
-    private readonly options: Required<RunStoreOptions>,
+    private readonly options: Required<Omit<RunStoreOptions, 'lockWaiters'>> & Pick<RunStoreOptions, 'lockWaiters'>,
   ) {
     this.db = db;
     this.lock = new StoreLock(path);
@@ -179,7 +194,7 @@ export class RunStore {
       throw new BatonError('STORE_UNREADABLE', `cannot open the run store ${file}: ${(error as Error).message}`);
     }
     try {
-      return new RunStore(full, db, { sync: options.sync ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 30_000 });
+      return new RunStore(full, db, { sync: options.sync ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 30_000, holdLock: options.holdLock ?? true, lockWaiters: options.lockWaiters });
     } catch (error) {
       db.close();
       throw error;
@@ -247,12 +262,11 @@ export class RunStore {
     this.transaction(() => {
       this.writePending();
       // binding a large definition costs more than looking it up: insert only when it is new
-      if (!this.db.get('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash])) {
+      if (this.cached('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
-      this.db.run(
-        'INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null],
+      this.cached('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
+        s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null]),
       );
     });
     this.nextSeq.set(id, 1);
@@ -360,6 +374,38 @@ export class RunStore {
     return full;
   }
 
+  /**
+   * Runs `body` as one write transaction: the writes of the store's methods it calls (createRun, flush,
+   * updateRun, recordStartKey, …) join it and commit together — one commit for a burst of starts instead of two
+   * per start — or, when `body` throws, not at all: events buffered before stay buffered, those `body` appended
+   * are dropped. `body` must not wait for anything (it holds the store) and may run again from its start when
+   * the store was busy.
+   */
+  batch<T>(body: () => T): T {
+    if (this.batching) return body();
+    let result!: T;
+    const before = this.pending.length;
+    /** Events `body` appended are its own: a failed or retried attempt takes them back. */
+    const takeBack = (): void => {
+      for (const { runId } of this.pending.splice(before)) this.nextSeq.delete(runId);
+    };
+    try {
+      this.transaction(() => {
+        takeBack();
+        this.batching = true;
+        try {
+          result = body();
+        } finally {
+          this.batching = false;
+        }
+      });
+    } catch (error) {
+      takeBack();
+      throw error;
+    }
+    return result;
+  }
+
   /** Writes every buffered event in one transaction. Cheap when nothing is buffered. */
   flush(): void {
     if (this.pending.length === 0) return;
@@ -368,7 +414,7 @@ export class RunStore {
 
   private writePending(): void {
     const checked = new Set<string>();
-    for (const { runId, event } of this.pending) {
+    for (const { runId, event } of this.pending.slice(this.pendingWritten)) {
       if (!checked.has(runId)) {
         checked.add(runId);
         this.placeAfterStored(runId, event.seq);
@@ -377,7 +423,7 @@ export class RunStore {
       const { runId: _r, seq: _s, time: _t, ...data } = event;
       this.cached('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
     }
-    this.pendingWritten = true;
+    this.pendingWritten = this.pending.length;
   }
 
   /**
@@ -391,7 +437,7 @@ export class RunStore {
     const stored = row?.seq ?? 0;
     if (stored < firstSeq) return;
     const shift = stored + 1 - firstSeq;
-    for (const p of this.pending) if (p.runId === runId) p.event.seq += shift;
+    for (const p of this.pending.slice(this.pendingWritten)) if (p.runId === runId) p.event.seq += shift;
     this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
   }
 
@@ -439,13 +485,13 @@ export class RunStore {
    * @returns its id, or undefined when the key is new.
    */
   findStartKey(scope: string, key: string): string | undefined {
-    const row = this.withBusyRetry(() => this.db.get('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', [scope, key])) as { run_id: string } | null;
+    const [row] = this.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', (s) => s.all([scope, key]))) as { run_id: string }[];
     return row?.run_id;
   }
 
   /** Remembers that the start key `key` (within `scope`) started run `runId`; a key already there is kept. */
   recordStartKey(scope: string, key: string, runId: string): void {
-    this.withBusyRetry(() => this.db.run('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', [scope, key, runId]));
+    this.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', (s) => s.run([scope, key, runId])));
   }
 
   /**
@@ -545,6 +591,7 @@ export class RunStore {
    * transaction is rolled back and they stay buffered.
    */
   private transaction(body: () => void): void {
+    if (this.batching) return body();
     this.withBusyRetry(() => {
       this.hold();
       this.cached('BEGIN IMMEDIATE', (s) => s.run());
@@ -556,7 +603,7 @@ export class RunStore {
         body();
         this.cached('COMMIT', (s) => s.run());
       } catch (error) {
-        this.pendingWritten = false;
+        this.pendingWritten = 0;
         if (this.db.inTransaction) {
           try {
             this.db.exec('ROLLBACK');
@@ -566,17 +613,15 @@ export class RunStore {
         }
         throw error;
       }
-      if (this.pendingWritten) {
-        this.pending.length = 0;
-        this.pendingWritten = false;
-      }
+      this.pending.splice(0, this.pendingWritten);
+      this.pendingWritten = 0;
     });
     this.scheduleRelease();
   }
 
   /** Keeps the database lock across commits (exclusive locking mode) from the next access on. */
   private hold(): void {
-    if (this.holding || this.path === ':memory:') return;
+    if (this.holding || this.path === ':memory:' || !this.options.holdLock) return;
     this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
     this.holding = true;
     this.holdSince = Date.now();
@@ -585,7 +630,7 @@ export class RunStore {
   private scheduleRelease(): void {
     if (!this.holding) return;
     this.lastWriteAt = Date.now();
-    if (this.lastWriteAt - this.holdSince >= MAX_HOLD_MS) return this.release();
+    if (this.lastWriteAt - this.holdSince >= MAX_HOLD_MS || this.othersWaiting()) return this.release();
     // One timer per burst (not one per commit): when it fires early, it waits for the rest of the idle time.
     if (!this.releaseTimer) this.armReleaseTimer(IDLE_RELEASE_MS);
   }
@@ -594,10 +639,15 @@ export class RunStore {
     this.releaseTimer = setTimeout(() => {
       this.releaseTimer = undefined;
       const idle = Date.now() - this.lastWriteAt;
-      if (idle >= IDLE_RELEASE_MS || Date.now() - this.holdSince >= MAX_HOLD_MS) this.release();
+      if (idle >= IDLE_RELEASE_MS || Date.now() - this.holdSince >= MAX_HOLD_MS || this.othersWaiting()) this.release();
       else if (this.holding) this.armReleaseTimer(IDLE_RELEASE_MS - idle);
     }, ms);
     this.releaseTimer.unref();
+  }
+
+  /** Whether a store of another thread waits for the lock ({@link RunStoreOptions.lockWaiters}). */
+  private othersWaiting(): boolean {
+    return this.options.lockWaiters !== undefined && Atomics.load(this.options.lockWaiters, 0) > 0;
   }
 
   /**
@@ -630,12 +680,29 @@ export class RunStore {
    */
   private withBusyRetry<T>(body: () => T): T {
     const deadline = Date.now() + this.options.busyTimeoutMs;
+    const waiters = this.options.lockWaiters;
+    let counted = false;
+    try {
+      return this.retryWhileBusy(body, deadline, () => {
+        if (waiters && !counted) {
+          counted = true;
+          Atomics.add(waiters, 0, 1);
+        }
+      });
+    } finally {
+      if (counted) Atomics.sub(waiters!, 0, 1);
+    }
+  }
+
+  /** {@link withBusyRetry}'s loop; `waiting` is called at each busy answer. */
+  private retryWhileBusy<T>(body: () => T, deadline: number, waiting: () => void): T {
     let pause = 1;
     for (;;) {
       try {
         return body();
       } catch (error) {
         if (!isBusy(error)) throw error;
+        waiting();
         // Busy means this connection holds no lock (one process at a time holds it): leave exclusive mode,
         // so that a later read does not take the lock and keep it with no release planned.
         if (this.holding) {
