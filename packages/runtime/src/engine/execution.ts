@@ -243,7 +243,7 @@ export class Execution {
       }
       // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
       // the run is not failed for it (no compensation): it stops as interrupted and can be resumed.
-      if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = new Stopped('interrupted');
+      if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = this.stopped();
       if (error instanceof Stopped) {
         if (error.reason === 'cancelled') {
           this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
@@ -551,7 +551,7 @@ export class Execution {
         } catch (error) {
           if (error instanceof Stopped) throw error;
           // An interrupted run (Ctrl-C, shutdown) stops here; the step is not failed, so resume re-runs it.
-          if (this.deps.signal?.aborted) throw new Stopped('interrupted');
+          if (this.deps.signal?.aborted) throw this.stopped();
           lastError = toRunError(error);
           this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, lastError.code, this.deps.now().getTime()));
           // only failures of the dependency are tried again (resilience.ts: RETRYABLE_CODES)
@@ -764,9 +764,21 @@ export class Execution {
     };
   }
 
+  /**
+   * Why the caller's signal stopped the run: `cancelled` when a cancellation is stored (a supervisor stops an
+   * executing run it was asked to cancel by aborting it), else `interrupted` (a shutdown, Ctrl-C).
+   */
+  private stopped(): Stopped {
+    try {
+      return new Stopped(this.deps.store.isCancelRequested(this.runId) ? 'cancelled' : 'interrupted');
+    } catch {
+      return new Stopped('interrupted'); // the store cannot say: interrupted is resumable, and resuming sees the cancel
+    }
+  }
+
   private checkStop(frame: Frame): void {
     this.journal.throwIfCommitFailed();
-    if (this.deps.signal?.aborted) throw new Stopped('interrupted');
+    if (this.deps.signal?.aborted) throw this.stopped();
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
     const now = Date.now();
     if (now - this.lastCancelCheck >= 100) {
