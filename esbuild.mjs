@@ -11,7 +11,11 @@ const outdir = 'out';
 mkdirSync(outdir, { recursive: true });
 
 /** Node bundles. ESM output needs a real `require` for the CommonJS dependencies it inlines. */
-const nodeEntries = [{ in: 'packages/cli/src/main.ts', out: 'cli' }].filter((e) => existsSync(e.in));
+const nodeEntries = [
+  { in: 'packages/cli/src/main.ts', out: 'cli' },
+  // `baton serve` executes runs on a worker thread whose entry is this bundle (beside cli.mjs)
+  { in: 'packages/cli/src/serve/executor-main.ts', out: 'serve-executor' },
+].filter((e) => existsSync(e.in));
 
 const options = {
   entryPoints: nodeEntries,

@@ -56,6 +56,12 @@ describe('baton serve (the command)', function () {
     const body = '{}';
     const res = await fetch(`${url}/go`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}` }, body });
     assert.equal(res.status, 202);
+    // the run executes on the server's executor thread after the answer: /health counts it until it stops
+    for (;;) {
+      const health = (await (await fetch(`${url}/health`)).json()) as { active: number; queued: number };
+      if (health.active === 0 && health.queued === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 0);

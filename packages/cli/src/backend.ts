@@ -3,7 +3,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
-import { BatonError, RunStore } from '@baton/runtime';
+import { BatonError, RunStore, type RunStoreOptions } from '@baton/runtime';
 import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
 import { displayPath, type Output } from './output/terminal.js';
@@ -90,15 +90,19 @@ export async function renderGraph(definition: WorkflowDefinition, flowName: stri
  * other processes hold the store (default 30,000) before failing with `STORE_BUSY`.
  * @throws UsageError (exit 2) when the file is not a run store or cannot be opened — the file is left as it was.
  */
-export function openStore(storePath: string): RunStore {
-  const wait = process.env.BATON_STORE_WAIT_MS;
-  const busyTimeoutMs = wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
+export function openStore(storePath: string, options: Omit<RunStoreOptions, 'busyTimeoutMs'> = {}): RunStore {
   try {
-    return RunStore.open(storePath, { busyTimeoutMs });
+    return RunStore.open(storePath, { ...options, busyTimeoutMs: storeWaitMs() });
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(`--store ${displayPath(storePath)}: ${error.message}`);
     throw error;
   }
+}
+
+/** `BATON_STORE_WAIT_MS` (whole ms), or undefined (the store's default). */
+export function storeWaitMs(): number | undefined {
+  const wait = process.env.BATON_STORE_WAIT_MS;
+  return wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
 }
 
 /** Maps a runtime or store error to a CLI error: unknown ids, finished runs, bad decisions are usage (2). */

@@ -3,12 +3,13 @@ import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
-import { documentsOf, loadFlows, openStore, toCliError } from '../backend.js';
+import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError } from '../backend.js';
 import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { startProcessSpawners } from '@baton/runtime';
+import { BatonError, ExecutorThread } from '@baton/runtime';
+import type { ExecutorData } from '../serve/executor.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -47,16 +48,28 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   }
   const plan = await planFor(folder ?? '.', opts.timezone, output);
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
+  // The HTTP thread's connection never keeps the lock across commits, and the executor thread's lets go after
+  // its current commit whenever this one waits (see RunStoreOptions.lockWaiters).
+  const lockWaiters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const store = openStore(storePath, { holdLock: false, lockWaiters });
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  let supervisor: ExecutorThread | undefined;
   try {
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
-    const { agents, runAgents } = agentsFor(opts.agents, path.join(path.resolve(folder ?? '.'), CONFIG_PROBE), checks);
-    // command agents' processes are started by helper processes: start them before accepting requests
-    if (opts.agents === 'real') startProcessSpawners();
-    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, agents, runAgents, log });
+    const configProbe = path.join(path.resolve(folder ?? '.'), CONFIG_PROBE);
+    const { runAgents } = agentsFor(opts.agents, configProbe, checks);
+    // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
+    // request never waits behind them; its agents are built there the same way (command agents' helpers included).
+    const batonExecutor: ExecutorData = { storePath: store.path, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
+    try {
+      supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
+    } catch (error) {
+      if (error instanceof BatonError) throw new CliError(`the run executor could not start: ${error.message}`, 2);
+      throw error;
+    }
+    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
     output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
@@ -78,6 +91,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${opts.host}:${port} is in use: choose another --port`);
     throw toCliError(error);
   } finally {
+    // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
+    await supervisor?.close();
     store.close();
   }
 }

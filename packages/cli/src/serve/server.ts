@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type AgentCaller, type RunRecord, type RunStore } from '@baton/runtime';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStore } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -55,6 +55,12 @@ export interface ServeOptions {
    * other agents gets 409 `AGENTS_MISMATCH` and nothing is recorded.
    */
   runAgents?: RunAgents;
+  /**
+   * Who executes the runs (default: a {@link RunSupervisor} on this thread, built from `agents`, `runAgents`,
+   * `concurrency` and `now`). `baton serve` passes an `ExecutorThread`: runs execute on a worker thread and this
+   * one only answers requests.
+   */
+  supervisor?: RunSupervision;
   /** The clock (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
@@ -116,12 +122,12 @@ class HttpError extends Error {
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
   const store = options.store;
   const now = options.now ?? (() => new Date());
-  const supervisor = new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
+  const supervisor: RunSupervision = options.supervisor ?? new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
 
-  /** Accepts a run of `served` with inputs its caller checked: stored (queued) before this returns. */
-  const start = (served: ServedFlow, inputs: Record<string, JsonValue>, via: string): { runId: string; done: Promise<unknown> } => {
-    const accepted = supervisor.start(served.definition, served.flow.name, inputs, served.file);
-    options.log(`run ${accepted.runId} · ${served.label} started by ${via}`);
+  /** Accepts a run of `served` with inputs its caller checked: resolves once it is stored (queued). */
+  const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
+    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey });
+    if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}`);
     return accepted;
   };
 
@@ -129,11 +135,12 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     plan.schedules,
     (entry, at) => {
       const served = plan.schedules.find((s) => s === entry)!.served;
+      const notStarted = (error: unknown): void => options.log(`schedule ${entry.label}: not started: ${(error as Error).message}`);
       try {
         // a schedule gives no inputs: a flow with a required one cannot start (the checker warns about it)
-        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`).done;
+        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`).then((accepted) => (accepted.duplicate ? undefined : accepted.done), notStarted);
       } catch (error) {
-        options.log(`schedule ${entry.label}: not started: ${(error as Error).message}`);
+        notStarted(error);
         return undefined;
       }
     },
@@ -172,16 +179,11 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const key = header(req, 'idempotency-key');
       if (key !== undefined) {
         if (key.length === 0 || key.length > 200) throw new HttpError(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 200 characters');
-        const previous = store.findStartKey(path, key);
-        if (previous) {
-          send(res, 200, { runId: previous, flow: hook.flow.name, duplicate: true, status: store.getRun(previous).status });
-          return;
-        }
       }
       const inputs = checked(hook.flow, body as Record<string, unknown>);
-      const { runId } = start(hook, inputs, `POST ${path}`);
-      if (key !== undefined) store.recordStartKey(path, key, runId);
-      send(res, 202, { runId, flow: hook.flow.name });
+      const accepted = await start(hook, inputs, `POST ${path}`, key === undefined ? undefined : { scope: path, key });
+      if (accepted.duplicate) send(res, 200, { runId: accepted.runId, flow: hook.flow.name, duplicate: true, status: accepted.status });
+      else send(res, 202, { runId: accepted.runId, flow: hook.flow.name });
       return;
     }
     // events
@@ -194,7 +196,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const data = raw.length === 0 ? null : parseJson(raw, req);
       const flows = plan.events.get(name) ?? [];
       const inputsFor = flows.map((served) => checked(served.flow, data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {}));
-      const started = flows.map((served, i) => start(served, inputsFor[i], `event ${name}`).runId);
+      const started: string[] = [];
+      for (const [i, served] of flows.entries()) started.push((await start(served, inputsFor[i], `event ${name}`)).runId);
       const delivered: string[] = [];
       for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
         if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
@@ -524,6 +527,9 @@ function toHttpError(error: unknown): HttpError {
       case 'RUN_NOT_FAILED':
       case 'RUN_COMPENSATED':
         return new HttpError(409, error.code, error.message);
+      case 'EXECUTOR_STOPPED':
+      case 'STORE_BUSY':
+        return new HttpError(503, error.code, error.message);
     }
     return new HttpError(500, error.code, error.message);
   }

@@ -21,6 +21,97 @@ export interface RunSupervisorOptions {
   concurrency: number;
   /** One line per run that stops with an error it could not store, per recovered run. */
   log: (line: string) => void;
+  /** Called when a run starts or stops executing, or is queued ({@link active} and {@link waiting} changed). */
+  onChange?: () => void;
+}
+
+/**
+ * What `baton serve` asks of the runs of its process: accept, continue, redrive and stop them, and report how
+ * many execute. {@link RunSupervisor} does it on the caller's thread; `ExecutorThread` executes on a worker thread
+ * (the caller's thread only stores what it accepts).
+ */
+export interface RunSupervision {
+  /**
+   * Accepts a run of `flowName` (see {@link RunSupervisor.start}): resolves once it is stored `queued`. With a
+   * start key, a key already used answers its run instead (`duplicate`), and nothing is stored.
+   * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
+   */
+  accept(request: StartRequest): Promise<Accepted>;
+  /** See {@link RunSupervisor.resume}. */
+  resume(runId: string): Promise<void>;
+  /** See {@link RunSupervisor.redrive}. */
+  redrive(runId: string): Promise<void>;
+  /** See {@link RunSupervisor.cancel}. */
+  cancel(runId: string, by?: string): RunStatus;
+  /** See {@link RunSupervisor.refusal}. */
+  refusal(run: RunRecord): string | undefined;
+  /** See {@link RunSupervisor.recover}. */
+  recover(): string[];
+  /** Whether the run is queued or executing here. */
+  has(runId: string): boolean;
+  /** Runs executing now. */
+  active(): number;
+  /** Runs waiting in the queue for a slot. */
+  waiting(): number;
+  /** Resolves when nothing is queued or executing. */
+  idle(): Promise<void>;
+  /** See {@link RunSupervisor.close}. */
+  close(): Promise<void>;
+}
+
+/** A run to accept (see {@link RunSupervision.accept}). */
+export interface StartRequest {
+  definition: WorkflowDefinition;
+  flowName: string;
+  /** Checked by the caller or by the acceptor (`INPUT_INVALID`). */
+  inputs: Record<string, JsonValue>;
+  /** The entry file, stored with the run. */
+  file?: string;
+  /** An `Idempotency-Key` and the scope it is unique in (a webhook's path): one run per key. */
+  startKey?: { scope: string; key: string };
+}
+
+/** What {@link RunSupervision.accept} answers: the new run (settling `done` when its execution stops), or the key's. */
+export type Accepted = { runId: string; duplicate: false; done: Promise<void> } | { runId: string; duplicate: true; status: RunStatus };
+
+/**
+ * Stores `request` as a `queued` run (see `enqueueRun`) unless its start key was used: the storing half of
+ * {@link RunSupervision.accept}, shared by every supervisor. Runs on the one thread that stores starts, so that
+ * checking and recording a key cannot interleave with another start of the same key.
+ * @returns the new run's id, or the key's run and its status (`duplicate`; nothing stored).
+ * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
+ */
+export function storeStart(store: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): { runId: string; duplicate: false } | { runId: string; duplicate: true; status: RunStatus } {
+  if (request.startKey) {
+    const previous = store.findStartKey(request.startKey.scope, request.startKey.key);
+    if (previous) return { runId: previous, duplicate: true, status: store.getRun(previous).status };
+  }
+  const runId = enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents });
+  if (request.startKey) store.recordStartKey(request.startKey.scope, request.startKey.key, runId);
+  return { runId, duplicate: false };
+}
+
+/**
+ * The agents a stored run continues with in a process that runs `runAgents`: a run keeps its agents — the
+ * process's when the mode is the same (or the run has none recorded), the stub agents when it is a stub run —
+ * or undefined when this process cannot continue it (see {@link agentsRefusal}).
+ */
+export function keptAgents(run: RunRecord, runAgents: RunAgents): RunAgents | undefined {
+  if (!run.agents || run.agents.mode === runAgents.mode) return runAgents;
+  if (run.agents.mode === 'stub') return run.agents;
+  return undefined;
+}
+
+/** Why a process running `runAgents` does not continue `run` (see {@link keptAgents}), or undefined when it does. */
+export function agentsRefusal(run: RunRecord, runAgents: RunAgents): string | undefined {
+  if (keptAgents(run, runAgents)) return undefined;
+  return `run ${run.id} was started with ${describeAgents(run.agents!)} and this server runs ${describeAgents(runAgents)}: continue it with baton serve --agents ${run.agents!.mode} or baton resume ${run.id}`;
+}
+
+/** What a crash or a stop left to continue, oldest first: every `queued`, `interrupted` and `running` run. */
+export function leftBehind(store: RunStore): RunRecord[] {
+  const left = (['queued', 'interrupted', 'running'] as RunStatus[]).flatMap((status) => store.listRuns({ status, limit: 1_000_000 }));
+  return left.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The default of {@link RunSupervisorOptions.concurrency} (`baton serve --concurrency`). */
@@ -38,7 +129,7 @@ export const DEFAULT_RUN_CONCURRENCY = 8;
  * Each run is executed by one execution at a time: a resume asked for while the run executes is done after
  * that execution stops (a decision that lands while the run is just becoming `waiting` is not lost).
  */
-export class RunSupervisor {
+export class RunSupervisor implements RunSupervision {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly executing = new Map<string, AbortController>();
@@ -65,15 +156,14 @@ export class RunSupervisor {
    * not stub ones) — or undefined when it does.
    */
   refusal(run: RunRecord): string | undefined {
-    if (this.agentsOf(run)) return undefined;
-    return `run ${run.id} was started with ${describeAgents(run.agents!)} and this server runs ${describeAgents(this.runAgents)}: continue it with baton serve --agents ${run.agents!.mode} or baton resume ${run.id}`;
+    return agentsRefusal(run, this.runAgents);
   }
 
   /** The agents `run` continues with here (see {@link RunSupervisorOptions.runAgents}), or undefined. */
   private agentsOf(run: RunRecord): { agents: AgentCaller | undefined; runAgents: RunAgents } | undefined {
-    if (!run.agents || run.agents.mode === this.runAgents.mode) return { agents: this.options.agents, runAgents: this.runAgents };
-    if (run.agents.mode === 'stub') return { agents: undefined, runAgents: run.agents };
-    return undefined;
+    const kept = keptAgents(run, this.runAgents);
+    if (!kept) return undefined;
+    return { agents: kept.mode === this.runAgents.mode ? this.options.agents : undefined, runAgents: kept };
   }
 
   /** Logs (once per run) that `run` is left alone; true when it is. */
@@ -94,6 +184,24 @@ export class RunSupervisor {
   start(definition: WorkflowDefinition, flowName: string, inputs: Record<string, JsonValue>, file?: string): { runId: string; done: Promise<void> } {
     const runId = enqueueRun(definition, flowName, inputs, { store: this.options.store, file, now: this.now, runAgents: this.runAgents });
     return { runId, done: this.schedule(runId) };
+  }
+
+  /** See {@link RunSupervision.accept}. */
+  accept(request: StartRequest): Promise<Accepted> {
+    try {
+      const stored = storeStart(this.options.store, request, { runAgents: this.runAgents, now: this.now });
+      return Promise.resolve(stored.duplicate ? stored : { ...stored, done: this.admit(stored.runId) });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Executes a run already stored `queued` by the caller ({@link storeStart}, say, in a batch of starts).
+   * @returns a promise that settles when its execution stops.
+   */
+  admit(runId: string): Promise<void> {
+    return this.schedule(runId);
   }
 
   /**
@@ -133,8 +241,13 @@ export class RunSupervisor {
    */
   cancel(runId: string, by?: string): RunStatus {
     const status = this.options.store.requestCancel(runId, by);
-    this.executing.get(runId)?.abort();
+    this.interrupt(runId);
     return status;
+  }
+
+  /** Stops the run's execution if it executes here (its cancellation was stored by another thread). */
+  interrupt(runId: string): void {
+    this.executing.get(runId)?.abort();
   }
 
   /**
@@ -144,10 +257,8 @@ export class RunSupervisor {
    */
   recover(): string[] {
     const store = this.options.store;
-    const left = ['queued', 'interrupted', 'running'].flatMap((status) => store.listRuns({ status: status as RunStatus, limit: 1_000_000 }));
-    left.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const ids: string[] = [];
-    for (const run of left) {
+    for (const run of leftBehind(store)) {
       if (this.queued.has(run.id) || this.executing.has(run.id)) continue;
       if (this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
@@ -204,6 +315,7 @@ export class RunSupervisor {
     if (!this.queued.has(runId)) {
       this.queued.add(runId);
       this.queue.push(runId);
+      this.options.onChange?.();
     }
     this.schedulePump();
     return settled.promise;
@@ -250,6 +362,7 @@ export class RunSupervisor {
   private execute(runId: string): void {
     const controller = new AbortController();
     this.executing.set(runId, controller);
+    this.options.onChange?.();
     const { store } = this.options;
     const chosen = this.agentsOf(store.getRun(runId)) ?? { agents: this.options.agents, runAgents: this.runAgents };
     runQueued(runId, { store, agents: chosen.agents, runAgents: chosen.runAgents, signal: controller.signal, now: this.now })
@@ -268,6 +381,7 @@ export class RunSupervisor {
           }
         }
         settled.resolve();
+        this.options.onChange?.();
         this.schedulePump();
       });
   }

@@ -1,0 +1,41 @@
+import { isMainThread, workerData } from 'node:worker_threads';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { RunStore, serveExecutorThread, startProcessSpawners } from '@baton/runtime';
+import { agentsFor, type AgentsMode } from '../agents-mode.js';
+
+/**
+ * What `baton serve` gives its executor thread (`workerData.batonExecutor`): enough to open its own connection
+ * to the store and build the same agents as the main thread.
+ */
+export interface ExecutorData {
+  /** The store file (absolute). */
+  storePath: string;
+  busyTimeoutMs?: number;
+  /** The cell shared with the main thread's store (`RunStoreOptions.lockWaiters`). */
+  lockWaiters: Int32Array;
+  agents: AgentsMode;
+  /** A file in the served folder: the `baton.config.json` nearest it is the real agents' config. */
+  configProbe: string;
+  /** The served flows, whose agents are resolved before the executor is ready. */
+  checks: { definition: WorkflowDefinition; flow: string }[];
+  concurrency: number;
+}
+
+/** Whether this thread is `baton serve`'s executor thread (the CLI bundle is its entry). */
+export function isExecutorThread(): boolean {
+  return !isMainThread && (workerData as { batonExecutor?: unknown } | null)?.batonExecutor !== undefined;
+}
+
+/**
+ * The executor thread's entry: opens the store, builds the agents (command agents' helper processes started
+ * now, not during a burst of runs) and executes what the main thread accepts (see `ExecutorThread`).
+ */
+export function runExecutorThread(): Promise<void> {
+  const data = (workerData as { batonExecutor: ExecutorData }).batonExecutor;
+  return serveExecutorThread(() => {
+    const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
+    if (data.agents === 'real') startProcessSpawners();
+    const store = RunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
+    return { store, agents, runAgents, concurrency: data.concurrency, definitions: data.checks.map((c) => c.definition) };
+  });
+}

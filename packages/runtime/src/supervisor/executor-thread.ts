@@ -1,0 +1,430 @@
+import { parentPort, Worker } from 'node:worker_threads';
+import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { AgentCaller } from '../agents/agent.js';
+import { enqueueRedrive, enqueueResume } from '../engine/engine.js';
+import { BatonError } from '../errors.js';
+import type { RunRecord, RunStore } from '../store/run-store.js';
+import { agentsRefusal, keptAgents, leftBehind, RunSupervisor, storeStart, type Accepted, type RunSupervision, type StartRequest } from './run-supervisor.js';
+
+/** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
+type ToExecutor =
+  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string } }
+  | { kind: 'continue'; seq: number; runId: string }
+  | { kind: 'interrupt'; runId: string }
+  | { kind: 'close' };
+
+/** Executor thread → main thread. `active`/`queued`: the executor's counts after the change. */
+type FromExecutor =
+  | { kind: 'ready' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'accepted'; seq: number; runId: string; duplicate: boolean; status?: RunStatus }
+  | { kind: 'refused'; seq: number; code: string; message: string }
+  | { kind: 'settled'; seq: number; runId: string }
+  /** `seen`: the highest seq of a start or continuation handled so far (counted in `active`/`queued`). */
+  | { kind: 'counts'; active: number; queued: number; seen: number }
+  | { kind: 'log'; line: string }
+  | { kind: 'closed' };
+
+/** Refusals of a start that stored nothing of it: the rest of its batch is stored. */
+const REFUSALS = new Set(['UNKNOWN_FLOW', 'INPUT_INVALID']);
+
+/** Options of {@link ExecutorThread.start}. */
+export interface ExecutorThreadOptions {
+  /**
+   * This thread's store: what it accepts is stored here before it is acknowledged. Open it with
+   * `holdLock: false` and the same `lockWaiters` as the executor's store, so that neither thread makes the
+   * other wait for more than one commit.
+   */
+  store: RunStore;
+  /** The executor thread's entry: a module that calls {@link serveExecutorThread} when it runs as a worker. */
+  script: URL | string;
+  /** Given to the entry as `workerData` (structured-cloned): what it needs to open its store and build its agents. */
+  workerData: unknown;
+  /**
+   * The definitions runs are started from (the served flows'), also given to the executor by its entry in the
+   * same order ({@link ExecutorSetup.definitions}): a start names its definition by its index, not by a copy.
+   */
+  definitions: WorkflowDefinition[];
+  /** The agents the executor runs (stored with every run accepted here; see `RunSupervisorOptions.runAgents`). */
+  runAgents: RunAgents;
+  /** The clock of accepted runs' times (default: the real one). */
+  now?: () => Date;
+  /** Log lines: the executor's, and this thread's (a recovered run, an executor that stopped). */
+  log: (line: string) => void;
+}
+
+/**
+ * `baton serve`'s runs, executed on a worker thread so that the thread answering HTTP never waits behind them
+ * (issue 10, item 19: the 202 of a webhook waited behind running flows on one event loop). The executor thread
+ * owns the store's writes for starts — one writer, keeping the lock across a burst, as a single process does —
+ * and executes runs in its {@link RunSupervisor}: {@link accept} hands it a start and resolves once the run
+ * is stored `queued` (with its start key, checked and recorded on that one thread). Decisions, events, redrives
+ * and cancellations are rarer: this thread stores them on its own connection (`holdLock: false`, sharing
+ * `lockWaiters` with the executor's, so each waits for at most one commit of the other) before it answers, and
+ * tells the executor to continue the run; one it is executing is continued again when that execution stops.
+ *
+ * When the executor thread dies (an error nothing caught), the lines say so, a new one is started and every run
+ * left queued, interrupted or running is queued on it again (nothing accepted is lost: it is in the store).
+ */
+export class ExecutorThread implements RunSupervision {
+  private worker!: Worker;
+  private seq = 0;
+  /** Continuations the executor has not settled: seq → run and how to settle. */
+  private readonly pending = new Map<number, { runId: string; resolve: () => void }>();
+  /** Per run: how many of {@link pending} are its. */
+  private readonly perRun = new Map<string, number>();
+  private counts = { active: 0, queued: 0, seen: 0 };
+  private readonly idleWaiters: (() => void)[] = [];
+  private closing = false;
+  private readonly now: () => Date;
+  private readonly leftAlone = new Set<string>();
+  /** Starts the executor has not answered: seq → how to answer. */
+  private readonly accepting = new Map<number, { resolve: (accepted: Accepted) => void; reject: (error: Error) => void }>();
+  private readonly definitionIndex = new Map<WorkflowDefinition, number>();
+
+  private constructor(private readonly options: ExecutorThreadOptions) {
+    this.now = options.now ?? (() => new Date());
+    options.definitions.forEach((definition, i) => this.definitionIndex.set(definition, i));
+  }
+
+  /**
+   * Starts the executor thread and waits until it is ready (its store open, its agents built).
+   * @throws BatonError `EXECUTOR_FAILED` with the thread's own message when it could not start.
+   */
+  static async start(options: ExecutorThreadOptions): Promise<ExecutorThread> {
+    const thread = new ExecutorThread(options);
+    await thread.spawn();
+    return thread;
+  }
+
+  private spawn(): Promise<void> {
+    const worker = new Worker(this.options.script, { workerData: this.options.workerData });
+    this.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (message: FromExecutor) => {
+        switch (message.kind) {
+          case 'ready':
+            ready = true;
+            resolve();
+            return;
+          case 'failed':
+            reject(new BatonError('EXECUTOR_FAILED', message.message));
+            return;
+          case 'accepted':
+            return this.accepted(message);
+          case 'refused': {
+            const waiter = this.accepting.get(message.seq);
+            this.accepting.delete(message.seq);
+            return waiter?.reject(new BatonError(message.code, message.message));
+          }
+          case 'settled':
+            return this.settle(message.seq);
+          case 'counts':
+            this.counts = { active: message.active, queued: message.queued, seen: message.seen };
+            return this.notifyIdle();
+          case 'log':
+            return this.options.log(message.line);
+          case 'closed':
+            void worker.terminate();
+            return;
+        }
+      });
+      worker.on('error', (error) => {
+        if (!ready) reject(new BatonError('EXECUTOR_FAILED', error.message));
+        else this.options.log(`the run executor failed: ${error.message}`);
+      });
+      worker.on('exit', () => {
+        if (!ready) return reject(new BatonError('EXECUTOR_FAILED', 'the run executor stopped before it was ready'));
+        if (this.closing || this.worker !== worker) return;
+        this.restart();
+      });
+    });
+  }
+
+  /** A new executor after one died: what it was doing is settled here, and queued again from the store. */
+  private restart(): void {
+    this.refuseAccepting('the run executor stopped before it stored the run');
+    for (const seq of [...this.pending.keys()]) this.settle(seq);
+    this.counts = { active: 0, queued: 0, seen: this.seq };
+    this.options.log('the run executor stopped; starting a new one, which continues every run left queued or running');
+    this.spawn().then(
+      () => this.recover(),
+      (error: unknown) => this.options.log(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
+    );
+  }
+
+  private post(message: ToExecutor): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Asks the executor to continue `runId` (stored as continuable); settles when that continuation stops. */
+  private continueRun(runId: string): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    const seq = ++this.seq;
+    const done = new Promise<void>((resolve) => this.pending.set(seq, { runId, resolve }));
+    this.perRun.set(runId, (this.perRun.get(runId) ?? 0) + 1);
+    this.post({ kind: 'continue', seq, runId });
+    return done;
+  }
+
+  private settle(seq: number): void {
+    const entry = this.pending.get(seq);
+    if (!entry) return;
+    this.pending.delete(seq);
+    const left = (this.perRun.get(entry.runId) ?? 1) - 1;
+    if (left > 0) this.perRun.set(entry.runId, left);
+    else this.perRun.delete(entry.runId);
+    entry.resolve();
+    this.notifyIdle();
+  }
+
+  /**
+   * See {@link RunSupervision.accept}: the executor thread stores the run `queued` (or finds its start key's run)
+   * and answers; then it executes it.
+   * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID`, `EXECUTOR_STOPPED` (the executor stopped first: nothing stored).
+   */
+  accept(request: StartRequest): Promise<Accepted> {
+    if (this.closing) return Promise.reject(new BatonError('EXECUTOR_STOPPED', 'the server is stopping: the run was not started'));
+    const seq = ++this.seq;
+    return new Promise<Accepted>((resolve, reject) => {
+      this.accepting.set(seq, { resolve, reject });
+      const { definition, ...rest } = request;
+      this.post({ kind: 'start', seq, definition: this.definitionIndex.get(definition) ?? definition, ...rest });
+    });
+  }
+
+  private accepted(message: Extract<FromExecutor, { kind: 'accepted' }>): void {
+    const waiter = this.accepting.get(message.seq);
+    this.accepting.delete(message.seq);
+    if (message.duplicate) return waiter?.resolve({ runId: message.runId, duplicate: true, status: message.status! });
+    // the executor settles the start's execution under the same seq
+    const done = new Promise<void>((resolve) => this.pending.set(message.seq, { runId: message.runId, resolve }));
+    this.perRun.set(message.runId, (this.perRun.get(message.runId) ?? 0) + 1);
+    waiter?.resolve({ runId: message.runId, duplicate: false, done });
+  }
+
+  private refuseAccepting(why: string): void {
+    for (const waiter of this.accepting.values()) waiter.reject(new BatonError('EXECUTOR_STOPPED', why));
+    this.accepting.clear();
+  }
+
+  /**
+   * See {@link RunSupervisor.resume}. A waiting or interrupted run is stored `queued` on this thread before this
+   * returns; one queued or executing is the executor's already (it continues it again when it stops).
+   */
+  resume(runId: string): Promise<void> {
+    const run = this.options.store.getRun(runId);
+    if (this.leaveAlone(run)) return Promise.resolve();
+    if (run.status === 'waiting' || run.status === 'interrupted') enqueueResume(runId, { store: this.options.store, now: this.now });
+    else if (run.status !== 'queued' && run.status !== 'running') throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
+    return this.continueRun(runId);
+  }
+
+  /** See {@link RunSupervisor.redrive}: stored on this thread before it returns. */
+  redrive(runId: string): Promise<void> {
+    const run = this.options.store.getRun(runId);
+    const refused = this.refusal(run);
+    if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
+    enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents) });
+    return this.continueRun(runId);
+  }
+
+  /** See {@link RunSupervisor.cancel}: the request is stored here; an executing run is stopped by the executor. */
+  cancel(runId: string, by?: string): RunStatus {
+    const status = this.options.store.requestCancel(runId, by);
+    if (!this.closing) this.post({ kind: 'interrupt', runId });
+    return status;
+  }
+
+  refusal(run: RunRecord): string | undefined {
+    return agentsRefusal(run, this.options.runAgents);
+  }
+
+  private leaveAlone(run: RunRecord): boolean {
+    const refused = this.refusal(run);
+    if (!refused) return false;
+    if (!this.leftAlone.has(run.id)) this.options.log(`${refused} (left ${run.status})`);
+    this.leftAlone.add(run.id);
+    return true;
+  }
+
+  /** See {@link RunSupervisor.recover}. */
+  recover(): string[] {
+    const ids: string[] = [];
+    for (const run of leftBehind(this.options.store)) {
+      if (this.perRun.has(run.id) || this.leaveAlone(run)) continue;
+      this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
+      enqueueResume(run.id, { store: this.options.store, now: this.now });
+      void this.continueRun(run.id);
+      ids.push(run.id);
+    }
+    return ids;
+  }
+
+  has(runId: string): boolean {
+    return this.perRun.has(runId);
+  }
+
+  active(): number {
+    return this.counts.active;
+  }
+
+  /** Runs queued in the executor, and those told to it that it has not counted yet. */
+  waiting(): number {
+    let untold = 0;
+    for (const seq of this.pending.keys()) if (seq > this.counts.seen) untold++;
+    for (const seq of this.accepting.keys()) if (seq > this.counts.seen) untold++;
+    return this.counts.queued + untold;
+  }
+
+  idle(): Promise<void> {
+    if (this.pending.size === 0 && this.accepting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+    });
+  }
+
+  private notifyIdle(): void {
+    if (this.pending.size > 0 || this.accepting.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** See {@link RunSupervisor.close}: the executor interrupts its runs, closes its store and ends. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const worker = this.worker;
+    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.post({ kind: 'close' });
+    await ended;
+    this.refuseAccepting('the server stopped before the run was stored');
+    for (const seq of [...this.pending.keys()]) this.settle(seq);
+    this.notifyIdle();
+  }
+}
+
+/** What {@link serveExecutorThread}'s `build` returns: the executor's own store and agents. */
+export interface ExecutorSetup {
+  /** The executor's connection to the store (same file as the main thread's, same `lockWaiters`). */
+  store: RunStore;
+  agents?: AgentCaller;
+  runAgents: RunAgents;
+  /** The most runs executing at once (≥ 1). */
+  concurrency: number;
+  /** {@link ExecutorThreadOptions.definitions}, in the same order. */
+  definitions: WorkflowDefinition[];
+}
+
+/**
+ * The executor thread's side of {@link ExecutorThread}: call it from the worker's entry. `build` opens the store
+ * and builds the agents (an error it throws is reported to the main thread as `EXECUTOR_FAILED`, with its
+ * message); then continuations are executed by a {@link RunSupervisor} until the main thread closes it.
+ */
+export async function serveExecutorThread(build: () => ExecutorSetup | Promise<ExecutorSetup>): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('serveExecutorThread runs in a worker thread');
+  const send = (message: FromExecutor): void => port.postMessage(message);
+  let setup: ExecutorSetup;
+  try {
+    setup = await build();
+  } catch (error) {
+    send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+    port.close();
+    return;
+  }
+  let seen = 0;
+  const countsNow = (): void => send({ kind: 'counts', active: supervisor.active(), queued: supervisor.waiting(), seen });
+  /** A continuation stopped: the counts first, so that an idle main thread sees 0 active. */
+  const settled = (seq: number, runId: string): void => {
+    countsNow();
+    send({ kind: 'settled', seq, runId });
+  };
+  // as runs start and stop: one message per turn of the event loop, however many did
+  let countsDue = false;
+  const counts = (): void => {
+    if (countsDue) return;
+    countsDue = true;
+    setImmediate(() => {
+      countsDue = false;
+      countsNow();
+    });
+  };
+  const supervisor: RunSupervisor = new RunSupervisor({ store: setup.store, agents: setup.agents, runAgents: setup.runAgents, concurrency: setup.concurrency, log: (line) => send({ kind: 'log', line }), onChange: counts });
+  const starts: Extract<ToExecutor, { kind: 'start' }>[] = [];
+  const now = (): Date => new Date();
+  const storeStarts = (): void => {
+    const batch = starts.splice(0);
+    const answers: FromExecutor[] = [];
+    try {
+      setup.store.batch(() => {
+        answers.length = 0;
+        for (const { seq, definition, ...rest } of batch) {
+          try {
+            const request = { ...rest, definition: typeof definition === 'number' ? setup.definitions[definition] : definition };
+            answers.push({ kind: 'accepted', seq, ...storeStart(setup.store, request, { runAgents: setup.runAgents, now }) });
+          } catch (error) {
+            // refused before anything was written (UNKNOWN_FLOW, INPUT_INVALID)
+            if (!(error instanceof BatonError) || !REFUSALS.has(error.code)) throw error;
+            answers.push({ kind: 'refused', seq, code: error.code, message: error.message });
+          }
+        }
+      });
+    } catch (error) {
+      // the store failed the whole batch: nothing of it is stored
+      const code = error instanceof BatonError ? error.code : 'INTERNAL';
+      seen = Math.max(seen, ...batch.map((m) => m.seq));
+      countsNow();
+      for (const { seq } of batch) send({ kind: 'refused', seq, code, message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    // queued before they are answered, and counted: a /health right after a 202 counts the run
+    for (const answer of answers) {
+      if (answer.kind === 'accepted' && !answer.duplicate) {
+        const { seq, runId } = answer;
+        void supervisor.admit(runId).then(() => settled(seq, runId));
+      }
+    }
+    seen = Math.max(seen, ...batch.map((m) => m.seq));
+    countsNow();
+    for (const answer of answers) send(answer);
+  };
+  port.on('message', (message: ToExecutor) => {
+    switch (message.kind) {
+      case 'start':
+        starts.push(message);
+        // the starts that arrived together are stored in one commit, before the runs they start execute
+        if (starts.length === 1) setImmediate(storeStarts);
+        return;
+      case 'continue': {
+        let done: Promise<void>;
+        try {
+          done = supervisor.resume(message.runId);
+        } catch (error) {
+          // finished or gone meanwhile (cancelled, say): nothing to continue
+          if (!(error instanceof BatonError)) send({ kind: 'log', line: `run ${message.runId}: ${(error as Error).message}` });
+          done = Promise.resolve();
+        }
+        void done.then(() => settled(message.seq, message.runId));
+        seen = Math.max(seen, message.seq);
+        countsNow();
+        return;
+      }
+      case 'interrupt':
+        return supervisor.interrupt(message.runId);
+      case 'close':
+        void supervisor
+          .close()
+          .finally(() => {
+            try {
+              setup.store.close();
+            } finally {
+              send({ kind: 'closed' });
+              port.close();
+            }
+          });
+        return;
+    }
+  });
+  send({ kind: 'ready' });
+}

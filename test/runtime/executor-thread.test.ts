@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { threadId } from 'node:worker_threads';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { ExecutorThread, RunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { compile, tempStore } from './helpers.js';
+
+const FLOWS = `
+agent Worker { stub: "ok" }
+flow Job {
+  input n: number = 0
+  step a: Worker { prompt: "a \${input.n}" }
+  step b: Worker { prompt: "b" }
+}
+flow Gated {
+  step first: Worker { prompt: "first" }
+  approval go { prompt: "go?", assignee: "ops" }
+  step after: Worker { prompt: "after" }
+}
+`;
+
+const ENTRY = new URL('./fixtures/executor-entry.mjs', import.meta.url);
+
+/** Resolves when `check` holds, polling every 10 ms (up to 20 s). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('runtime: the executor thread (baton serve executes runs on a worker thread; this thread accepts)', function () {
+  this.timeout(60_000);
+  let t: ReturnType<typeof tempStore>;
+  let def: WorkflowDefinition;
+  let main: RunStore;
+  let gate: Int32Array;
+  let lockWaiters: Int32Array;
+  let logs: string[];
+  const threads: ExecutorThread[] = [];
+  const open = (gateOpen: boolean, extra: Record<string, unknown> = {}, concurrency = 2): Promise<ExecutorThread> => {
+    Atomics.store(gate, 0, gateOpen ? 1 : 0);
+    return ExecutorThread.start({ store: main, script: ENTRY, workerData: { storePath: t.file, lockWaiters, gate, definitions: [def], concurrency, ...extra }, definitions: [def], runAgents: { mode: 'stub' }, log: (l) => logs.push(l) }).then((thread) => {
+      threads.push(thread);
+      return thread;
+    });
+  };
+  const openGate = (): void => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+  };
+  before(async () => (def = await compile(FLOWS)));
+  beforeEach(() => {
+    t = tempStore();
+    lockWaiters = new Int32Array(new SharedArrayBuffer(4));
+    gate = new Int32Array(new SharedArrayBuffer(4));
+    main = RunStore.open(t.file, { holdLock: false, lockWaiters });
+    logs = [];
+  });
+  afterEach(async () => {
+    openGate();
+    for (const thread of threads.splice(0)) await thread.close();
+    main.close();
+    t.cleanup();
+  });
+
+  it('accept resolves once the run is stored queued (counted at once), and the run executes on the other thread', async () => {
+    const executor = await open(false);
+    const accepted = await executor.accept({ definition: def, flowName: 'Job', inputs: { n: 1 } });
+    assert.equal(accepted.duplicate, false);
+    assert.ok(['queued', 'running'].includes(main.getRun(accepted.runId).status), 'stored before the answer');
+    assert.equal(main.getEvents(accepted.runId)[0]?.type, 'run.started');
+    assert.equal(executor.active() + executor.waiting(), 1, 'counted as soon as it is accepted');
+    assert.ok(executor.has(accepted.runId));
+    openGate();
+    if (!accepted.duplicate) await accepted.done;
+    const run = main.getRun(accepted.runId);
+    assert.equal(run.status, 'succeeded');
+    const outputs = main.getEvents(run.id).flatMap((e) => (e.type === 'step.finished' ? [e.output] : []));
+    assert.deepEqual(outputs.length, 2);
+    for (const output of outputs) assert.notEqual(output, `thread ${threadId}`, 'not executed on the accepting thread');
+    assert.match(String(outputs[0]), /^thread [1-9]\d*$/);
+    await executor.idle();
+    assert.deepEqual([executor.active(), executor.waiting(), executor.has(run.id)], [0, 0, false]);
+  });
+
+  it('a burst of starts with start keys: one run per key, every run stored and executed, each step once', async () => {
+    const executor = await open(true, {}, 4);
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, n) => executor.accept({ definition: def, flowName: 'Job', inputs: { n }, startKey: { scope: '/hook', key: `k${n % 20}` } })));
+    const fresh = answers.filter((a) => !a.duplicate);
+    assert.equal(fresh.length, 20, 'one run per key');
+    answers.forEach((a, n) => assert.equal(a.runId, answers[n % 20].runId, `key k${n % 20}: its first run`));
+    await executor.idle();
+    const runs = main.listRuns({ limit: 1000 });
+    assert.equal(runs.length, 20);
+    for (const run of runs) {
+      assert.equal(run.status, 'succeeded', run.id);
+      const events = main.getEvents(run.id);
+      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'a gapless log');
+      assert.deepEqual(events.filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step), ['a', 'b']);
+    }
+  });
+
+  it('refuses bad inputs and unknown flows with their codes, storing nothing, and stores the rest of the burst', async () => {
+    const executor = await open(true);
+    const results = await Promise.allSettled([
+      executor.accept({ definition: def, flowName: 'Job', inputs: { n: 'x' as never } }),
+      executor.accept({ definition: def, flowName: 'Nope', inputs: {} }),
+      executor.accept({ definition: def, flowName: 'Job', inputs: { n: 2 } }),
+    ]);
+    assert.equal(results[0].status === 'rejected' && (results[0].reason as BatonError).code, 'INPUT_INVALID');
+    assert.equal(results[1].status === 'rejected' && (results[1].reason as BatonError).code, 'UNKNOWN_FLOW');
+    assert.equal(results[2].status, 'fulfilled');
+    await executor.idle();
+    assert.equal(main.listRuns({ limit: 10 }).length, 1);
+  });
+
+  it('a decision stored on this thread continues the waiting run there; a cancel stops an executing one', async () => {
+    const executor = await open(true);
+    const gated = await executor.accept({ definition: def, flowName: 'Gated', inputs: {} });
+    await until(() => main.getRun(gated.runId).status === 'waiting', 'the approval');
+    main.recordDecision(gated.runId, 'go', { decision: 'approved', by: 'ops' });
+    const resumed = executor.resume(gated.runId);
+    assert.equal(main.getRun(gated.runId).status, 'queued', 'stored queued before resume returns');
+    await resumed;
+    assert.equal(main.getRun(gated.runId).status, 'succeeded');
+
+    Atomics.store(gate, 0, 0);
+    const job = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+    await until(() => executor.active() === 1 && main.getRun(job.runId).status === 'running', 'the run to execute');
+    executor.cancel(job.runId, 'ops');
+    if (!job.duplicate) await job.done;
+    assert.equal(main.getRun(job.runId).status, 'cancelled');
+  });
+
+  it('an executor that dies mid-run is replaced: the run it left running is continued on the new one and succeeds, each step finished once', async () => {
+    const executor = await open(false);
+    const job = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+    await until(() => main.getRun(job.runId).status === 'running', 'the run to execute');
+    // the thread ends as if an error nothing caught had killed it
+    await (executor as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await until(() => logs.some((l) => /starting a new one/.test(l)), 'the restart');
+    openGate();
+    await until(() => main.getRun(job.runId).status === 'succeeded', 'the run to succeed on the new executor');
+    assert.ok(logs.some((l) => l.includes(`run ${job.runId} · Job: resuming (running)`)), logs.join('\n'));
+    const finished = main.getEvents(job.runId).filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step);
+    assert.deepEqual(finished, ['a', 'b']);
+  });
+
+  it('an executor that cannot start says why (EXECUTOR_FAILED, its message)', async () => {
+    await assert.rejects(open(true, { failBuild: 'no key for provider openai: set OPENAI_API_KEY' }), (error: BatonError) => error.code === 'EXECUTOR_FAILED' && /OPENAI_API_KEY/.test(error.message));
+  });
+
+  it('after close, accept refuses (EXECUTOR_STOPPED) and queued runs stay queued in the store', async () => {
+    const executor = await open(false, {}, 1);
+    const first = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+    const second = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+    await until(() => main.getRun(first.runId).status === 'running', 'the first run to execute');
+    await executor.close();
+    assert.equal(main.getRun(first.runId).status, 'interrupted');
+    assert.equal(main.getRun(second.runId).status, 'queued');
+    await assert.rejects(executor.accept({ definition: def, flowName: 'Job', inputs: {} }), (error: BatonError) => error.code === 'EXECUTOR_STOPPED');
+  });
+});
