@@ -5,6 +5,9 @@
 // read) p50/p95/p99/max while the runs execute, the time until the last 202, and — after the server
 // drained — how many accepted runs were stored and succeeded; and, measured inside the server
 // (serve-probe.mjs), each 202's time from its request's headers to its answer and the event loop's delay.
+// Before the measured requests, one request per sender warms the server up (reported apart: warmUpMaxMs).
+// BATON_BENCH_PAUSE_MS=n makes each sender pause n ms between requests: starts spread over the runs' execution
+// (e.g. 4 senders, 250 ms: ~16 starts/s for 25 s) instead of one burst at the beginning.
 // Prints one JSON line (with the machine's load average at the end).
 // Usage: node bench/cases/serve-busy.mjs [requests] [in-flight] [sleep seconds] [extra baton serve args…]
 // e.g. `node bench/cases/serve-busy.mjs 400 16 0.2 --concurrency 8`. BATON_BENCH_SERVER_ARGS="--cpu-prof
@@ -21,6 +24,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const [requests = 400, inFlight = 16] = process.argv.slice(2, 4).map(Number);
 const sleepSeconds = process.argv[4] ?? '0.2';
 const extra = process.argv.slice(5);
+/** A pause between one sender's answer and its next request, ms (BATON_BENCH_PAUSE_MS; default 0: a burst). */
+const pauseMs = Number(process.env.BATON_BENCH_PAUSE_MS ?? 0);
 const cli = process.env.BATON_BENCH_CLI ?? path.join(root, 'out', 'cli.mjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-serve-busy-'));
 writeFileSync(
@@ -67,6 +72,9 @@ const post = () =>
     req.end(body);
   });
 
+// Warm-up: one request per sender, answered before the measured burst (the first requests of a fresh process
+// run its code cold: compiled on first use). Reported apart (warmUpMaxMs); their runs execute during the burst.
+const warmUp = await Promise.all(Array.from({ length: inFlight }, () => post()));
 const latencies = [];
 const statuses = {};
 let sent = 0;
@@ -80,6 +88,7 @@ await Promise.all(
       statuses[status] = (statuses[status] ?? 0) + 1;
       latencies.push(ms);
       if (status === 202) lastAccepted = performance.now() - started;
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
     }
   }),
 );
@@ -111,7 +120,10 @@ console.log(
     acceptLatencyP99Ms: pct(99),
     acceptLatencyMaxMs: pct(100),
     lastAcceptedAtMs: Math.round(lastAccepted),
+    warmUpMaxMs: Math.round(Math.max(...warmUp.map(([, ms]) => ms))),
+    pauseMs,
     drainedMs: Math.round(drainedMs),
+    runsAccepted: (statuses[202] ?? 0) + warmUp.filter(([status]) => status === 202).length,
     runsStored: list.length,
     runsSucceeded: list.filter((r) => r.status === 'succeeded').length,
     ...inServer,
