@@ -22,3 +22,5 @@ export * from './supervisor/executor-thread.js';
 export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH } from './engine/execution.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';
+export * from './store/store-api.js';
+export * from './store/sqlite-store.js';

@@ -1,0 +1,104 @@
+import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { BatonError } from '../errors.js';
+import { RunStore, type RunRecord, type RunStoreOptions } from './run-store.js';
+import type { Lease, NewRun, RunFilter, RunStoreApi, RunUpdate } from './store-api.js';
+
+/**
+ * The embedded SQLite store behind the asynchronous contract ({@link RunStoreApi}): each method does its
+ * work synchronously on the wrapped {@link RunStore} (node-sqlite3-wasm has no asynchronous API) and returns a
+ * settled promise. `database` is the wrapped store, for the callers that still use it directly.
+ */
+export class SqliteRunStore implements RunStoreApi {
+  constructor(readonly database: RunStore) {}
+
+  /**
+   * Opens (creating it if needed) the store file at `file`, or an in-memory store for `:memory:`.
+   * @throws BatonError `STORE_NOT_A_DATABASE`, `STORE_TOO_NEW`, `STORE_UNREADABLE`, `STORE_BUSY`.
+   */
+  static open(file: string, options: RunStoreOptions = {}): SqliteRunStore {
+    return new SqliteRunStore(RunStore.open(file, options));
+  }
+
+  get location(): string {
+    return this.database.path;
+  }
+
+  async createRun(init: NewRun, startKey?: { scope: string; key: string }): Promise<{ id: string; duplicate: boolean }> {
+    const db = this.database;
+    // one transaction: the key is checked and recorded under the write lock, with the run it starts
+    return db.batch(() => {
+      if (startKey) {
+        const previous = db.findStartKey(startKey.scope, startKey.key);
+        if (previous) return { id: previous, duplicate: true };
+      }
+      const id = db.createRun(init);
+      if (startKey) db.recordStartKey(startKey.scope, startKey.key, id);
+      return { id, duplicate: false };
+    });
+  }
+
+  async updateRun(id: string, fields: RunUpdate): Promise<void> {
+    this.database.updateRun(id, fields);
+  }
+
+  async findRun(idOrPrefix: string): Promise<RunRecord | undefined> {
+    return this.database.findRun(idOrPrefix);
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunRecord> {
+    return this.database.getRun(idOrPrefix);
+  }
+
+  async getDefinition(id: string): Promise<WorkflowDefinition> {
+    return this.database.getDefinition(id);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.database.listRuns(filter);
+  }
+
+  append(runId: string, event: NewRunEvent, time?: Date): RunEvent {
+    return this.database.append(runId, event, time);
+  }
+
+  async flush(): Promise<void> {
+    this.database.flush();
+  }
+
+  async getEvents(runId: string): Promise<RunEvent[]> {
+    return this.database.getEvents(runId);
+  }
+
+  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent> {
+    return this.database.recordDecision(runId, task, decision);
+  }
+
+  async recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent> {
+    return this.database.recordSignal(runId, eventName, data);
+  }
+
+  async requestCancel(runId: string, by?: string): Promise<RunStatus> {
+    return this.database.requestCancel(runId, by);
+  }
+
+  async isCancelRequested(runId: string): Promise<boolean> {
+    return this.database.isCancelRequested(runId);
+  }
+
+  // Leases: issue 11 (schema 3 of the SQLite store adds the owner, expiry and epoch columns).
+  async claimLease(_runId: string, _owner: string, _ttlMs: number): Promise<Lease | undefined> {
+    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  }
+
+  async renewLease(_lease: Lease, _ttlMs: number): Promise<Lease> {
+    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  }
+
+  async releaseLease(_lease: Lease): Promise<void> {
+    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  }
+
+  async close(): Promise<void> {
+    this.database.close();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The run store's contract (issue 11): one asynchronous interface with two implementations that pass one
+ * conformance suite (test/store/conformance.ts) — the embedded SQLite store (the default: `baton run`, `baton
+ * test`, the editor) and the PostgreSQL store (`--store postgres://…`, for a cluster). Everything the engine,
+ * the supervisors, the CLI and the server ask of a store goes through it.
+ *
+ * Shapes are the SQLite store's (`RunRecord`, `RunEvent`, ISO 8601 times). What is new for a shared store:
+ * - start keys are claimed atomically with the run they start ({@link RunStoreApi.createRun}'s `startKey`);
+ * - a run has a lease — owner, expiry, epoch — claimed with the database's clock ({@link RunStoreApi.claimLease});
+ *   while a handle holds a run's lease, every flush of that run's events checks the epoch in the same
+ *   transaction, and a handle whose lease was taken over writes nothing and fails with `LEASE_LOST`.
+ *
+ * Errors are `BatonError`s with the codes the SQLite store uses (`RUN_NOT_FOUND`, `RUN_FINISHED`, …) plus
+ * `LEASE_LOST`, `STORE_UNREACHABLE` (a server store that cannot be reached: host, port, refused password).
+ */
+import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { RunRecord } from './run-store.js';
+
+/** A new run (see {@link RunStoreApi.createRun}). */
+export interface NewRun {
+  flow: string;
+  file?: string;
+  inputs: Record<string, JsonValue>;
+  definition: WorkflowDefinition;
+  /** ISO 8601. */
+  startedAt: string;
+  status?: 'running' | 'queued';
+  agents?: RunAgents;
+  /** The tenant the run belongs to (default `default`). */
+  tenant?: string;
+}
+
+/** The state columns {@link RunStoreApi.updateRun} changes. */
+export interface RunUpdate {
+  status?: RunStatus;
+  finishedAt?: string | null;
+  outputs?: Record<string, JsonValue>;
+  error?: RunError | null;
+  waitingOn?: WaitingOn[];
+  agents?: RunAgents;
+}
+
+/** What {@link RunStoreApi.listRuns} selects. */
+export interface RunFilter {
+  status?: RunStatus;
+  flow?: string;
+  /** Default 50. */
+  limit?: number;
+  tenant?: string;
+}
+
+/**
+ * A run's lease: who executes it until when. `epoch` grows by one at every claim of the run by anyone; a flush
+ * succeeds only while the run's epoch is still the one its writer claimed (fencing: the writer that lost the
+ * lease — paused, partitioned — writes nothing).
+ */
+export interface Lease {
+  runId: string;
+  /** Who holds it: a worker's id (`host/pid/random`). */
+  owner: string;
+  epoch: number;
+  /** ISO 8601, by the database's clock. */
+  expiresAt: string;
+}
+
+/** The run store contract (see the module comment). Every method may throw `STORE_*` errors of its implementation. */
+export interface RunStoreApi {
+  /** Where the store is, for messages: a file path, or a `postgres://` URL without its password. */
+  readonly location: string;
+
+  /**
+   * Stores a new run (and its definition, once per content). With `startKey`, the run is stored only if the key
+   * (unique within `scope`) is new — atomically, so that two front doors given one key make one run.
+   * @returns the new run's id (`duplicate: false`), or the run the key already started (`duplicate: true`,
+   *   nothing stored).
+   */
+  createRun(init: NewRun, startKey?: { scope: string; key: string }): Promise<{ id: string; duplicate: boolean }>;
+  /** Updates a run's state columns; buffered events are flushed first, in the same transaction. */
+  updateRun(id: string, fields: RunUpdate): Promise<void>;
+  /** The run whose id is `idOrPrefix` or starts with it (≥ 4 characters); undefined when none. @throws `RUN_ID_AMBIGUOUS`. */
+  findRun(idOrPrefix: string): Promise<RunRecord | undefined>;
+  /** {@link findRun}, or `RUN_NOT_FOUND`. */
+  getRun(idOrPrefix: string): Promise<RunRecord>;
+  /** The definition a run was started from. @throws `RUN_NOT_FOUND`. */
+  getDefinition(id: string): Promise<WorkflowDefinition>;
+  /** Runs, newest first. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+
+  /**
+   * Buffers an event of `runId` (numbered now: the next `seq` of the run); nothing is stored until {@link flush}
+   * (or a method that flushes) commits it. Synchronous: appending never waits.
+   * @returns the complete event.
+   */
+  append(runId: string, event: NewRunEvent, time?: Date): RunEvent;
+  /**
+   * Writes every buffered event in one transaction. For a run whose lease this handle holds, the run's epoch is
+   * checked in that transaction. Buffered events leave the buffer only once committed.
+   * @throws BatonError `LEASE_LOST` (nothing written: the lease was taken over).
+   */
+  flush(): Promise<void>;
+  /** The run's events in order (buffered ones included). */
+  getEvents(runId: string): Promise<RunEvent[]>;
+
+  /** Records a decision on a waiting approval (see the SQLite store). @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING`, `DECISION_INVALID`. */
+  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent>;
+  /** Delivers an event to a run waiting for it. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`. */
+  recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent>;
+  /** Asks a run to stop (see the SQLite store). @returns its status after the request. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`. */
+  requestCancel(runId: string, by?: string): Promise<RunStatus>;
+  /** Whether someone asked this run to stop. */
+  isCancelRequested(runId: string): Promise<boolean>;
+
+  /**
+   * Claims the run's lease for `owner` for `ttlMs` (database clock) when it is free, expired, or already
+   * `owner`'s; the epoch grows by one. From now on this handle fences the run's flushes with that epoch.
+   * @returns the lease, or undefined when another owner holds an unexpired one.
+   */
+  claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a held lease by `ttlMs` from now. @throws `LEASE_LOST` when its epoch is no longer the run's. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Lets the lease go (the run is free to claim at once); a lease already lost is ignored. */
+  releaseLease(lease: Lease): Promise<void>;
+
+  /** Flushes and closes. Safe to call twice. */
+  close(): Promise<void>;
+}
