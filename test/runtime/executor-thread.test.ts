@@ -147,6 +147,21 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.deepEqual(finished, ['a', 'b']);
   });
 
+  it('an executor that keeps dying is replaced three times within a minute, then not again: starts are refused (EXECUTOR_STOPPED), the lines say why', async () => {
+    const executor = await open(true);
+    const worker = (): { terminate(): Promise<number> } => (executor as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    for (let death = 1; death <= 3; death++) {
+      await worker().terminate();
+      await until(() => logs.filter((l) => /starting a new one/.test(l)).length === death, `replacement ${death}`);
+      const accepted = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+      if (!accepted.duplicate) await accepted.done;
+    }
+    await worker().terminate();
+    await until(() => logs.some((l) => /stopped 4 times within 60 s/.test(l)), 'the executor given up');
+    await assert.rejects(executor.accept({ definition: def, flowName: 'Job', inputs: {} }), (error: BatonError) => error.code === 'EXECUTOR_STOPPED' && /4 times/.test(error.message));
+    assert.equal(main.listRuns({ limit: 10 }).filter((r) => r.status === 'succeeded').length, 3, 'the runs before stayed stored');
+  });
+
   it('an executor that cannot start says why (EXECUTOR_FAILED, its message)', async () => {
     await assert.rejects(open(true, { failBuild: 'no key for provider openai: set OPENAI_API_KEY' }), (error: BatonError) => error.code === 'EXECUTOR_FAILED' && /OPENAI_API_KEY/.test(error.message));
   });

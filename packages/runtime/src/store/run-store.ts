@@ -533,6 +533,17 @@ export class RunStore {
     return 'cancelled';
   }
 
+  /**
+   * Frees the store from a thread of this process that used it and died (see `StoreLock.breakOwnLock`): the
+   * lock it held is removed and its half-written commit rolled back. Nothing is done while this store holds the
+   * lock itself.
+   * @returns whether a lock was removed.
+   */
+  breakLockOfDeadThread(): boolean {
+    if (this.holding || this.path === ':memory:') return false;
+    return this.lock.breakOwnLock();
+  }
+
   /** Whether someone asked this run to stop. */
   isCancelRequested(runId: string): boolean {
     const row = this.withBusyRetry(() => this.db.get('SELECT cancel_requested FROM runs WHERE id = ?', [runId])) as { cancel_requested: number } | null;

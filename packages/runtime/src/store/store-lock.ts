@@ -93,6 +93,30 @@ export class StoreLock {
   }
 
   /**
+   * Removes the lock when its owner file names this process: for a process one of whose threads used the store
+   * and died (a worker thread ended while it held the lock, maybe in the middle of a commit) — its lock is then
+   * no one's, and no other process can tell, as this process lives. Rolls back the hot journal it may have left.
+   * Call it only while no other connection of this process is inside a transaction.
+   * @returns whether a lock was removed.
+   */
+  breakOwnLock(): boolean {
+    if (!existsSync(this.lockDir)) return false;
+    if (!writeJson(this.breakFile, 'wx')) return false;
+    try {
+      const owner = readOwner(this.ownerFile);
+      if (!owner || owner === 'unreadable' || owner.pid !== process.pid || owner.host !== hostname()) return false;
+      rmSync(this.ownerFile, { force: true });
+      rollBackHotJournal(this.dbPath);
+      rmSync(this.lockDir, { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(this.breakFile, { force: true });
+    }
+  }
+
+  /**
    * Rolls back a hot journal left by a process killed in a commit, if nobody holds the store: takes the lock
    * as the VFS does (mkdir), rolls back, lets go. A store someone holds is left alone (a dead holder's lock
    * is broken, and its journal rolled back, by {@link breakIfStale} when the store is used).

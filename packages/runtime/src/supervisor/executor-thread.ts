@@ -25,6 +25,10 @@ type FromExecutor =
   | { kind: 'log'; line: string }
   | { kind: 'closed' };
 
+/** How many times the executor thread is replaced within {@link RESTART_WINDOW_MS} before the server gives up on it. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 /** Refusals of a start that stored nothing of it: the rest of its batch is stored. */
 const REFUSALS = new Set(['UNKNOWN_FLOW', 'INPUT_INVALID']);
 
@@ -64,7 +68,9 @@ export interface ExecutorThreadOptions {
  * tells the executor to continue the run; one it is executing is continued again when that execution stops.
  *
  * When the executor thread dies (an error nothing caught), the lines say so, a new one is started and every run
- * left queued, interrupted or running is queued on it again (nothing accepted is lost: it is in the store).
+ * left queued, interrupted or running is queued on it again (nothing accepted is lost: it is in the store). After
+ * {@link MAX_RESTARTS} replacements within a minute (a run that kills every executor it meets) it is not replaced
+ * again: starts are refused with `EXECUTOR_STOPPED` (503) and the lines say why.
  */
 export class ExecutorThread implements RunSupervision {
   private worker!: Worker;
@@ -76,6 +82,12 @@ export class ExecutorThread implements RunSupervision {
   private counts = { active: 0, queued: 0, seen: 0 };
   private readonly idleWaiters: (() => void)[] = [];
   private closing = false;
+  /** Why there is no executor any more (it died too often, or could not start again); undefined while there is one. */
+  private stopped: string | undefined;
+  /** When the executor died, ms since the epoch (within {@link RESTART_WINDOW_MS}). */
+  private deaths: number[] = [];
+  /** Executor threads that have ended. */
+  private readonly exited = new WeakSet<Worker>();
   private readonly now: () => Date;
   private readonly leftAlone = new Set<string>();
   /** Starts the executor has not answered: seq → how to answer. */
@@ -135,6 +147,7 @@ export class ExecutorThread implements RunSupervision {
         else this.options.log(`the run executor failed: ${error.message}`);
       });
       worker.on('exit', () => {
+        this.exited.add(worker);
         if (!ready) return reject(new BatonError('EXECUTOR_FAILED', 'the run executor stopped before it was ready'));
         if (this.closing || this.worker !== worker) return;
         this.restart();
@@ -147,11 +160,28 @@ export class ExecutorThread implements RunSupervision {
     this.refuseAccepting('the run executor stopped before it stored the run');
     for (const seq of [...this.pending.keys()]) this.settle(seq);
     this.counts = { active: 0, queued: 0, seen: this.seq };
+    // the dead thread may have held the store's lock (in a burst, or mid-commit): nobody else can tell it is gone
+    if (this.options.store.breakLockOfDeadThread()) this.options.log('the run executor held the store when it stopped: its lock was removed and its unfinished commit rolled back');
+    const now = Date.now();
+    this.deaths = this.deaths.filter((at) => now - at < RESTART_WINDOW_MS);
+    this.deaths.push(now);
+    if (this.deaths.length > MAX_RESTARTS) {
+      // a run that kills its executor would otherwise be resumed, and kill the next one, forever
+      return this.giveUp(`the run executor stopped ${this.deaths.length} times within ${RESTART_WINDOW_MS / 1000} s; runs stay stored: fix the cause (the lines above) and start baton serve again`);
+    }
     this.options.log('the run executor stopped; starting a new one, which continues every run left queued or running');
     this.spawn().then(
       () => this.recover(),
-      (error: unknown) => this.options.log(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
+      (error: unknown) => this.giveUp(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
     );
+  }
+
+  /** No executor any more: starts are refused (`EXECUTOR_STOPPED`) until the process is started again. */
+  private giveUp(why: string): void {
+    this.stopped = why;
+    this.options.log(why);
+    this.refuseAccepting(why);
+    for (const seq of [...this.pending.keys()]) this.settle(seq);
   }
 
   private post(message: ToExecutor): void {
@@ -160,7 +190,7 @@ export class ExecutorThread implements RunSupervision {
 
   /** Asks the executor to continue `runId` (stored as continuable); settles when that continuation stops. */
   private continueRun(runId: string): Promise<void> {
-    if (this.closing) return Promise.resolve();
+    if (this.closing || this.stopped) return Promise.resolve();
     const seq = ++this.seq;
     const done = new Promise<void>((resolve) => this.pending.set(seq, { runId, resolve }));
     this.perRun.set(runId, (this.perRun.get(runId) ?? 0) + 1);
@@ -186,6 +216,7 @@ export class ExecutorThread implements RunSupervision {
    */
   accept(request: StartRequest): Promise<Accepted> {
     if (this.closing) return Promise.reject(new BatonError('EXECUTOR_STOPPED', 'the server is stopping: the run was not started'));
+    if (this.stopped) return Promise.reject(new BatonError('EXECUTOR_STOPPED', this.stopped));
     const seq = ++this.seq;
     return new Promise<Accepted>((resolve, reject) => {
       this.accepting.set(seq, { resolve, reject });
@@ -233,7 +264,7 @@ export class ExecutorThread implements RunSupervision {
   /** See {@link RunSupervisor.cancel}: the request is stored here; an executing run is stopped by the executor. */
   cancel(runId: string, by?: string): RunStatus {
     const status = this.options.store.requestCancel(runId, by);
-    if (!this.closing) this.post({ kind: 'interrupt', runId });
+    if (!this.closing && !this.stopped) this.post({ kind: 'interrupt', runId });
     return status;
   }
 
@@ -295,9 +326,11 @@ export class ExecutorThread implements RunSupervision {
     if (this.closing) return;
     this.closing = true;
     const worker = this.worker;
-    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.post({ kind: 'close' });
-    await ended;
+    if (!this.exited.has(worker)) {
+      const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      this.post({ kind: 'close' });
+      await ended;
+    }
     this.refuseAccepting('the server stopped before the run was stored');
     for (const seq of [...this.pending.keys()]) this.settle(seq);
     this.notifyIdle();
