@@ -24,6 +24,7 @@ describe('the .vsix (npm run package)', () => {
       'out/extension.cjs',
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
+      'out/serve-executor.mjs',
       'out/webview/graph-panel.css',
       'out/webview/graph-panel.js',
       'package.json',
