@@ -16,9 +16,11 @@ import { execFileSync } from 'node:child_process';
  * The Debian packages the suites need, with who needs them:
  * - chromium: the graph-panel webview suite (mocha, test/webview) and the real-editor suite drive it with playwright-core;
  * - libkrb5-dev: code-server's Kerberos addon builds against its header (real-editor suite);
- * - ripgrep: code-server's search uses it; its npm package would download it otherwise (real-editor suite).
+ * - ripgrep: code-server's search uses it; its npm package would download it otherwise (real-editor suite);
+ * - postgresql, redis-server: scripts/services.mjs starts a private PostgreSQL and a private Redis around the mocha
+ *   suites (`npm run test:unit`) for the cluster's PostgreSQL run store and BullMQ workers (test/cluster).
  */
-export const debianPackages = ['chromium', 'libkrb5-dev', 'ripgrep'];
+export const debianPackages = ['chromium', 'libkrb5-dev', 'ripgrep', 'postgresql', 'redis-server'];
 
 const dpkg = process.env.BATON_DPKG ?? 'dpkg';
 
@@ -42,10 +44,14 @@ function isInstalled(pkg) {
   }
 }
 
-/** The packages of `debianPackages` that are not installed ([] on a machine without dpkg). */
-export function missingPackages() {
+/**
+ * The packages of `packages` (default: all of `debianPackages`) that are not installed ([] on a machine without dpkg).
+ * @param {readonly string[]} [packages]
+ * @returns {string[]}
+ */
+export function missingPackages(packages = debianPackages) {
   if (!hasDpkg()) return [];
-  return debianPackages.filter((p) => !isInstalled(p));
+  return packages.filter((p) => !isInstalled(p));
 }
 
 /**

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'system-deps.mjs');
-const ALL = ['chromium', 'libkrb5-dev', 'ripgrep'];
+const ALL = ['chromium', 'libkrb5-dev', 'ripgrep', 'postgresql', 'redis-server'];
 
 /** `dpkg --version` and `dpkg -s <pkg>` answered from a state file (one installed package a line). */
 const FAKE_DPKG = `#!/bin/sh
@@ -77,7 +77,7 @@ describe('scripts/system-deps.mjs (the system packages, installed in one step be
 
   it('--check prints each missing package on a line and exits 1, installing nothing', () => {
     const r = run(['--check'], ['libkrb5-dev']);
-    assert.deepEqual([r.code, r.stdout], [1, 'chromium\nripgrep\n']);
+    assert.deepEqual([r.code, r.stdout], [1, 'chromium\nripgrep\npostgresql\nredis-server\n']);
     assert.deepEqual(aptCalls(), [], 'apt-get is not run');
   });
 
@@ -90,20 +90,20 @@ describe('scripts/system-deps.mjs (the system packages, installed in one step be
   it('installs nothing and says so when every package is there', () => {
     const r = run([], ALL);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '[system-deps] chromium, libkrb5-dev, ripgrep: installed\n');
+    assert.equal(r.stdout, '[system-deps] chromium, libkrb5-dev, ripgrep, postgresql, redis-server: installed\n');
     assert.deepEqual(aptCalls(), []);
   });
 
   it('installs the missing packages with apt-get (update first), and only those', () => {
-    const r = run([], ['libkrb5-dev'], 'install');
+    const r = run([], ['libkrb5-dev', 'postgresql'], 'install');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(aptCalls(), ['update -qq', 'install -y -qq chromium ripgrep']);
-    assert.match(r.stdout, /\[system-deps\] installed chromium, ripgrep\n$/);
+    assert.deepEqual(aptCalls(), ['update -qq', 'install -y -qq chromium ripgrep redis-server']);
+    assert.match(r.stdout, /\[system-deps\] installed chromium, ripgrep, redis-server\n$/);
     assert.deepEqual(run(['--check'], readFileSync(state, 'utf8').trim().split('\n')).stdout, '', 'all there afterwards');
   });
 
   it('when apt-get fails: one line naming the command to run, exit 2', () => {
-    const r = run([], ['libkrb5-dev'], 'fail');
+    const r = run([], ['libkrb5-dev', 'postgresql', 'redis-server'], 'fail');
     assert.equal(r.code, 2);
     const ours = r.stderr.split('\n').filter((l) => l.startsWith('system-deps'));
     assert.deepEqual(ours, ['system-deps: could not install chromium, ripgrep; run: sudo apt-get update && sudo apt-get install -y chromium ripgrep']);
@@ -111,7 +111,7 @@ describe('scripts/system-deps.mjs (the system packages, installed in one step be
   });
 
   it('when apt-get "succeeds" but a package is still missing: one line naming the command, exit 2', () => {
-    const r = run([], ['libkrb5-dev', 'ripgrep'], 'noop');
+    const r = run([], ['libkrb5-dev', 'ripgrep', 'postgresql', 'redis-server'], 'noop');
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'system-deps: apt-get finished but chromium is still not installed; run: sudo apt-get update && sudo apt-get install -y chromium\n');
   });
