@@ -4,6 +4,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
+import { SIGNAL_EVENT_TYPES, type Lease } from './store-api.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy, sleepSync } from './store-files.js';
 import { StoreLock } from './store-lock.js';
@@ -16,8 +17,10 @@ type Stmt = ReturnType<Db['prepare']>;
  * The schema version written to `meta`; a store with a newer one is refused (`STORE_TOO_NEW`).
  * 2: `runs.agents` (the agents a run keeps for its life); a version-1 store gets the column when opened, and
  * builds that do not know it refuse the store rather than continue a real run with stub agents.
+ * 3: `runs.tenant`, and each run's lease — `lease_owner`, `lease_expires_at` (ISO 8601), `epoch` — so that two
+ * processes on one file never both execute a run (issue 11); older stores get the columns when opened.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -34,6 +37,8 @@ export interface RunRecord {
   cancelRequested: boolean;
   /** The agents the run calls, kept for its whole life; absent for runs stored before schema 2. */
   agents?: RunAgents;
+  /** The tenant the run belongs to (`default` unless its start named one; stores of schema 3 and PostgreSQL). */
+  tenant?: string;
 }
 
 /** Options of {@link RunStore.open}. */
@@ -123,6 +128,8 @@ export class RunStore {
   /** How many buffered events, from the buffer's start, the open transaction has written (they leave it when it commits). */
   private pendingWritten = 0;
   private readonly nextSeq = new Map<string, number>();
+  /** The epoch of each run whose lease this handle claimed: writes of its events and state check it. */
+  private readonly fences = new Map<string, number>();
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements = new Map<string, Stmt>();
   /** In exclusive locking mode: the lock is kept from the first access until {@link release}. */
@@ -220,7 +227,11 @@ export class RunStore {
         waiting_on TEXT NOT NULL DEFAULT '[]',
         cancel_requested INTEGER NOT NULL DEFAULT 0,
         definition TEXT NOT NULL,
-        agents TEXT
+        agents TEXT,
+        tenant TEXT NOT NULL DEFAULT 'default',
+        lease_owner TEXT,
+        lease_expires_at TEXT,
+        epoch INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
       CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -239,10 +250,24 @@ export class RunStore {
     else if (Number(row.value) > SCHEMA_VERSION) {
       throw new BatonError('STORE_TOO_NEW', `the run store ${this.path} was written by a newer Baton (schema ${row.value})`);
     } else if (Number(row.value) < SCHEMA_VERSION) {
-      // schema 1 → 2: the agents column (null for the runs already stored)
-      const columns = this.db.all('PRAGMA table_info(runs)') as { name: string }[];
-      if (!columns.some((c) => c.name === 'agents')) this.db.exec('ALTER TABLE runs ADD COLUMN agents TEXT');
-      this.db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
+      // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease
+      const columns = new Set((this.db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
+      const added: [string, string][] = [
+        ['agents', 'agents TEXT'],
+        ['tenant', "tenant TEXT NOT NULL DEFAULT 'default'"],
+        ['lease_owner', 'lease_owner TEXT'],
+        ['lease_expires_at', 'lease_expires_at TEXT'],
+        ['epoch', 'epoch INTEGER NOT NULL DEFAULT 0'],
+      ];
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const [name, definition] of added) if (!columns.has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${definition}`);
+        this.db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
     }
   }
 
@@ -256,7 +281,7 @@ export class RunStore {
    * The definition the run executes is stored once per distinct content (`definitions`, keyed by its
    * SHA-256), so running the same flow again adds no copy of it; the run refers to it as `sha256:<hex>`.
    */
-  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued'; agents?: RunAgents }): string {
+  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued'; agents?: RunAgents; tenant?: string }): string {
     const id = newRunId();
     const { hash, body } = definitionKey(init.definition);
     this.transaction(() => {
@@ -265,8 +290,8 @@ export class RunStore {
       if (this.cached('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
-      this.cached('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
-        s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null]),
+      this.cached('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
+        s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null, init.tenant ?? 'default']),
       );
     });
     this.nextSeq.set(id, 1);
@@ -303,7 +328,7 @@ export class RunStore {
     }
     if (sets.length === 0) return;
     this.transaction(() => {
-      this.writePending();
+      this.writePending([id]);
       this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
     });
   }
@@ -338,7 +363,7 @@ export class RunStore {
   }
 
   /** Runs, newest first. `limit` defaults to 50. */
-  listRuns(filter: { status?: RunStatus; flow?: string; limit?: number } = {}): RunRecord[] {
+  listRuns(filter: { status?: RunStatus; flow?: string; limit?: number; tenant?: string } = {}): RunRecord[] {
     const where: string[] = [];
     const values: (string | number)[] = [];
     if (filter.status) {
@@ -349,7 +374,11 @@ export class RunStore {
       where.push('flow = ?');
       values.push(filter.flow);
     }
-    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    if (filter.tenant) {
+      where.push('tenant = ?');
+      values.push(filter.tenant);
+    }
+    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
     return rows.map(toRecord);
   }
@@ -412,9 +441,23 @@ export class RunStore {
     this.transaction(() => this.writePending());
   }
 
-  private writePending(): void {
+  /**
+   * Writes the buffered events not yet written by the open transaction. First checks the epoch of every run among
+   * them (and `alsoFenced`) whose lease this handle holds.
+   * @throws StoreWriteRefused (the transaction rolls back: see {@link transaction}).
+   */
+  private writePending(alsoFenced: string[] = []): void {
+    const written = this.pending.slice(this.pendingWritten);
+    for (const runId of new Set([...written.map((p) => p.runId), ...alsoFenced])) {
+      const held = this.fences.get(runId);
+      if (held === undefined) continue;
+      const [row] = this.cached('SELECT epoch FROM runs WHERE id = ?', (s) => s.all([runId])) as { epoch: number }[];
+      if (row?.epoch !== held) {
+        throw new StoreWriteRefused(runId, 'LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? row.epoch : 'gone'}); nothing was written`);
+      }
+    }
     const checked = new Set<string>();
-    for (const { runId, event } of this.pending.slice(this.pendingWritten)) {
+    for (const { runId, event } of written) {
       if (!checked.has(runId)) {
         checked.add(runId);
         this.placeAfterStored(runId, event.seq);
@@ -429,13 +472,20 @@ export class RunStore {
   /**
    * Another process (or store handle) may have appended to the run since this handle numbered its
    * buffered events (`baton approve`, `send` or `cancel` while this process keeps the store open): the
-   * buffered events then go after the stored ones, so the log stays one gap-free sequence.
+   * buffered events then go after the stored ones, so the log stays one gap-free sequence — when those are
+   * signals ({@link SIGNAL_EVENT_TYPES}). Anything else is a second executor's: refused (`EVENTS_CONFLICT`), never
+   * interleaved.
    */
   private placeAfterStored(runId: string, firstSeq: number): void {
     // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
     const [row] = this.cached('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', (s) => s.all([runId])) as { seq: number | null }[];
     const stored = row?.seq ?? 0;
     if (stored < firstSeq) return;
+    const taken = this.cached('SELECT type FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq', (s) => s.all([runId, firstSeq])) as { type: string }[];
+    const foreign = taken.find((t) => !SIGNAL_EVENT_TYPES.has(t.type));
+    if (foreign) {
+      throw new StoreWriteRefused(runId, 'EVENTS_CONFLICT', `another writer appended "${foreign.type}" to run ${runId} at seq ${firstSeq} or later; this handle's buffered events of the run were dropped`);
+    }
     const shift = stored + 1 - firstSeq;
     for (const p of this.pending.slice(this.pendingWritten)) if (p.runId === runId) p.event.seq += shift;
     this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
@@ -445,7 +495,14 @@ export class RunStore {
   getEvents(runId: string): RunEvent[] {
     const rows = this.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];
     const events = rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as RunEvent);
-    for (const p of this.pending) if (p.runId === runId) events.push(p.event);
+    let buffered = false;
+    for (const p of this.pending) {
+      if (p.runId !== runId) continue;
+      events.push(p.event);
+      buffered = true;
+    }
+    // having read the log, this handle's next event of the run follows it
+    if (!buffered) this.nextSeq.set(runId, (rows.at(-1)?.seq ?? 0) + 1);
     return events;
   }
 
@@ -550,6 +607,73 @@ export class RunStore {
     return row?.cancel_requested === 1;
   }
 
+  // -------------------------------------------------------------------------------------------------------
+  // Leases (see RunStoreApi): with this machine's clock — every process on one store file shares it
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Claims run `runId`'s lease for `owner` for `ttlMs` when it is free, expired or already `owner`'s: the epoch
+   * grows by one, and from now on this handle's writes of the run check it (`LEASE_LOST` once another claims it).
+   * @returns the lease, or undefined when another owner holds an unexpired one.
+   * @throws BatonError `RUN_NOT_FOUND`.
+   */
+  claimLease(runId: string, owner: string, ttlMs: number): Lease | undefined {
+    let lease: Lease | undefined;
+    let nextSeq = 1;
+    this.transaction(() => {
+      const [row] = this.db.all('SELECT lease_owner, lease_expires_at, epoch FROM runs WHERE id = ?', [runId]) as { lease_owner: string | null; lease_expires_at: string | null; epoch: number }[];
+      if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.path}`);
+      const now = Date.now();
+      if (row.lease_owner !== null && row.lease_owner !== owner && row.lease_expires_at !== null && Date.parse(row.lease_expires_at) > now) return;
+      const expiresAt = new Date(now + ttlMs).toISOString();
+      this.db.run('UPDATE runs SET lease_owner = ?, lease_expires_at = ?, epoch = ? WHERE id = ?', [owner, expiresAt, row.epoch + 1, runId]);
+      const [last] = this.db.all('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId]) as { seq: number | null }[];
+      nextSeq = (last?.seq ?? 0) + 1;
+      lease = { runId, owner, epoch: row.epoch + 1, expiresAt };
+    });
+    if (!lease) return undefined;
+    this.fences.set(runId, lease.epoch);
+    // the new holder continues the log where it is now
+    if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, nextSeq);
+    return lease;
+  }
+
+  /** Extends a held lease by `ttlMs` from now. @throws BatonError `LEASE_LOST` when its epoch is no longer the run's. */
+  renewLease(lease: Lease, ttlMs: number): Lease {
+    const expiresAt = new Date(Date.now() + ttlMs).toISOString();
+    let changed = 0;
+    this.transaction(() => {
+      changed = this.db.run('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND epoch = ? AND lease_owner = ?', [expiresAt, lease.runId, lease.epoch, lease.owner]).changes;
+    });
+    if (changed === 0) {
+      throw new BatonError('LEASE_LOST', `the lease on run ${lease.runId} (epoch ${lease.epoch}) was taken over`);
+    }
+    return { ...lease, expiresAt };
+  }
+
+  /** Flushes, then lets the lease go and stops fencing the run; a lease already lost is ignored. */
+  releaseLease(lease: Lease): void {
+    try {
+      this.flush();
+    } catch (error) {
+      if (!(error instanceof BatonError && error.code === 'LEASE_LOST')) throw error;
+    }
+    this.transaction(() => {
+      this.db.run('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND epoch = ?', [lease.runId, lease.epoch]);
+    });
+    if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
+  }
+
+  /**
+   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one.
+   * The fence stays: until it claims the run again (or releases the lease), this handle's writes of it fail too.
+   */
+  private dropRun(runId: string): void {
+    const first = this.pending.find((p) => p.runId === runId);
+    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
+    if (first) this.nextSeq.set(runId, first.event.seq);
+  }
+
   /**
    * Flushes, releases the lock and closes the database. Safe to call twice. The lock and the owner file are
    * released and the database closed even when the flush fails (its error is thrown after).
@@ -621,6 +745,10 @@ export class RunStore {
           } catch {
             // the connection rolls back by itself when it cannot
           }
+        }
+        if (error instanceof StoreWriteRefused) {
+          this.dropRun(error.runId);
+          throw new BatonError(error.code, error.message);
         }
         throw error;
       }
@@ -757,6 +885,7 @@ interface RunRow {
   waiting_on: string;
   cancel_requested: number;
   agents: string | null;
+  tenant?: string;
 }
 
 function toRecord(row: RunRow): RunRecord {
@@ -772,8 +901,20 @@ function toRecord(row: RunRow): RunRecord {
     error: row.error ? JSON.parse(row.error) : null,
     waitingOn: JSON.parse(row.waiting_on),
     cancelRequested: row.cancel_requested === 1,
+    tenant: row.tenant ?? 'default',
     ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
   };
+}
+
+/** Thrown inside a write transaction that must not commit (rolled back, then reported as a BatonError `code`). */
+class StoreWriteRefused extends Error {
+  constructor(
+    readonly runId: string,
+    readonly code: 'LEASE_LOST' | 'EVENTS_CONFLICT',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function assertNotFinished(run: RunRecord): void {

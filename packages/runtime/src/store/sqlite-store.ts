@@ -1,5 +1,4 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError } from '../errors.js';
 import { RunStore, type RunRecord, type RunStoreOptions } from './run-store.js';
 import type { Lease, NewRun, RunFilter, RunStoreApi, RunUpdate } from './store-api.js';
 
@@ -85,17 +84,16 @@ export class SqliteRunStore implements RunStoreApi {
     return this.database.isCancelRequested(runId);
   }
 
-  // Leases: issue 11 (schema 3 of the SQLite store adds the owner, expiry and epoch columns).
-  async claimLease(_runId: string, _owner: string, _ttlMs: number): Promise<Lease | undefined> {
-    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  async claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.database.claimLease(runId, owner, ttlMs);
   }
 
-  async renewLease(_lease: Lease, _ttlMs: number): Promise<Lease> {
-    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    return this.database.renewLease(lease, ttlMs);
   }
 
-  async releaseLease(_lease: Lease): Promise<void> {
-    throw new BatonError('NOT_IMPLEMENTED', 'leases of the SQLite store are not built yet (issue 11)');
+  async releaseLease(lease: Lease): Promise<void> {
+    this.database.releaseLease(lease);
   }
 
   async close(): Promise<void> {

@@ -11,10 +11,21 @@
  *   transaction, and a handle whose lease was taken over writes nothing and fails with `LEASE_LOST`.
  *
  * Errors are `BatonError`s with the codes the SQLite store uses (`RUN_NOT_FOUND`, `RUN_FINISHED`, …) plus
- * `LEASE_LOST`, `STORE_UNREACHABLE` (a server store that cannot be reached: host, port, refused password).
+ * `LEASE_LOST`, `EVENTS_CONFLICT` (see {@link SIGNAL_EVENT_TYPES}), `STORE_UNREACHABLE` (a server store that
+ * cannot be reached: host, port, refused password).
  */
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { RunRecord } from './run-store.js';
+
+/**
+ * The events others append to a run that someone else executes: decisions, received events, cancellations
+ * ({@link RunStoreApi.recordDecision}, {@link RunStoreApi.recordSignal}, {@link RunStoreApi.requestCancel}).
+ * When a flush finds that seqs its buffered events were numbered with were taken meanwhile, the buffered
+ * events go after the stored ones only if every event stored since is one of these (the executor reads them
+ * as signals); anything else — a second executor's steps — fails the flush with `EVENTS_CONFLICT` and its
+ * buffered events of that run are dropped, so two executors never interleave one log.
+ */
+export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'cancel.requested', 'run.cancelled']);
 
 /** A new run (see {@link RunStoreApi.createRun}). */
 export interface NewRun {
@@ -88,14 +99,18 @@ export interface RunStoreApi {
 
   /**
    * Buffers an event of `runId` (numbered now: the next `seq` of the run); nothing is stored until {@link flush}
-   * (or a method that flushes) commits it. Synchronous: appending never waits.
+   * (or a method that flushes) commits it. Synchronous: appending never waits — so the run must be one this
+   * handle knows the log's end of: created by it, its events read ({@link getEvents}) or its lease claimed.
    * @returns the complete event.
+   * @throws BatonError `RUN_NOT_LOADED` (a server store, for a run this handle does not know yet).
    */
   append(runId: string, event: NewRunEvent, time?: Date): RunEvent;
   /**
    * Writes every buffered event in one transaction. For a run whose lease this handle holds, the run's epoch is
    * checked in that transaction. Buffered events leave the buffer only once committed.
-   * @throws BatonError `LEASE_LOST` (nothing written: the lease was taken over).
+   * @throws BatonError `LEASE_LOST` (nothing written: the lease was taken over; the buffered events of the lost
+   *   run are dropped, those of other runs stay buffered), `EVENTS_CONFLICT` (nothing written: another writer
+   *   appended other than {@link SIGNAL_EVENT_TYPES} to a run; its buffered events are dropped).
    */
   flush(): Promise<void>;
   /** The run's events in order (buffered ones included). */
@@ -118,7 +133,10 @@ export interface RunStoreApi {
   claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
   /** Extends a held lease by `ttlMs` from now. @throws `LEASE_LOST` when its epoch is no longer the run's. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
-  /** Lets the lease go (the run is free to claim at once); a lease already lost is ignored. */
+  /**
+   * Flushes, then lets the lease go (the run is free to claim at once) and stops fencing the run's flushes;
+   * a lease already lost is ignored.
+   */
   releaseLease(lease: Lease): Promise<void>;
 
   /** Flushes and closes. Safe to call twice. */

@@ -1,0 +1,115 @@
+import type { ClientConfig } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { BatonError } from '@baton/runtime';
+
+/** Where a PostgreSQL store is and how to log in, from its URL (see {@link parseStoreUrl}). */
+export interface PgTarget {
+  /** The URL without its password (for messages and `location`). */
+  location: string;
+  /** `host:port`, for messages. */
+  where: string;
+  user: string;
+  database: string;
+  /** node-postgres' client settings, the password included (never printed). */
+  config: ClientConfig;
+}
+
+/**
+ * Reads a `postgres://user[:password]@host[:port]/database[?…]` URL (`postgresql://` too; query parameters as
+ * libpq reads them: `sslmode`, `options`, `application_name`, …). The password is, in this order, the URL's,
+ * `password` (the editor's SecretStorage), or the environment's `PGPASSWORD`; it never appears in
+ * `location` or in a message.
+ * @throws BatonError `STORE_UNREACHABLE` for a URL that is not one (the message names what is wrong).
+ */
+export function parseStoreUrl(url: string, password?: string, env: NodeJS.ProcessEnv = process.env): PgTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BatonError('STORE_UNREACHABLE', `the store URL "${redact(url)}" is not a URL; write postgres://user@host:5432/database`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new BatonError('STORE_UNREACHABLE', `the store URL "${redact(url)}" is not a postgres:// URL`);
+  }
+  if (!parsed.hostname) throw new BatonError('STORE_UNREACHABLE', `the store URL "${redact(url)}" names no host; write postgres://user@host:5432/database`);
+  const urlPassword = parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password') ?? '';
+  let config: ClientConfig;
+  try {
+    config = parseIntoClientConfig(url);
+  } catch (error) {
+    throw new BatonError('STORE_UNREACHABLE', `the store URL "${redact(url)}" cannot be read: ${scrub((error as Error).message, urlPassword)}`);
+  }
+  const user = config.user || env.PGUSER || env.USER || 'postgres';
+  const database = config.database || env.PGDATABASE || user;
+  const port = config.port || Number(env.PGPORT) || 5432;
+  const secret = urlPassword || password || env.PGPASSWORD || undefined;
+  return {
+    location: redact(url),
+    where: `${parsed.hostname}:${port}`,
+    user,
+    database,
+    config: { ...config, user, database, port, password: secret },
+  };
+}
+
+/** `url` without its password (in the authority or as a `password=` parameter). */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '';
+    if (parsed.searchParams.has('password')) parsed.searchParams.delete('password');
+    return parsed.toString().replace(/^(postgres(?:ql)?:\/\/[^@/]*):@/, '$1@');
+  } catch {
+    return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1@');
+  }
+}
+
+/** `message` with every occurrence of `secret` replaced (a driver message must never carry the password). */
+export function scrub(message: string, secret: string | undefined): string {
+  return secret ? message.split(secret).join('***') : message;
+}
+
+/** SQLSTATE classes and Node socket codes that mean the server is out of reach (not a problem of one query). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+/**
+ * The `STORE_UNREACHABLE` error for a failure to reach or log in to the server, or undefined when `error` is
+ * something else (a failed query). One line naming host:port and what failed; never the password.
+ */
+export function unreachable(error: unknown, target: PgTarget): BatonError | undefined {
+  if (error instanceof BatonError) return undefined;
+  const e = error as { code?: string; message?: string };
+  const code = e?.code ?? '';
+  const message = scrub(String(e?.message ?? error), typeof target.config.password === 'string' ? target.config.password : undefined);
+  const at = `PostgreSQL at ${target.where}`;
+  const say = (text: string) => new BatonError('STORE_UNREACHABLE', text);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return say(`cannot reach ${at}: connection refused (is the server running and listening there?)`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return say(`cannot reach ${at}: no such host`);
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return say(`cannot reach ${at}: ${code === 'ETIMEDOUT' ? 'the connection timed out' : 'no route to the host'}`);
+    case '28P01':
+      return say(`${at} refused the password of user "${target.user}" (the password comes from the URL or PGPASSWORD)`);
+    case '28000':
+      return say(`${at} refused user "${target.user}": ${message}`);
+    case '3D000':
+      return say(`${at} has no database "${target.database}"`);
+    case '53300':
+      return say(`${at} accepts no more connections: ${message}`);
+  }
+  if (/client password must be a string|password authentication|no password/i.test(message)) {
+    return say(`${at} asks user "${target.user}" for a password and none was given (set PGPASSWORD)`);
+  }
+  if (/timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(message)) {
+    return say(`cannot reach ${at}: the connection timed out`);
+  }
+  if (CONNECTION_CODES.has(code) || code.startsWith('08') || /Connection terminated|connection (?:was )?closed|Client has encountered a connection error/i.test(message)) {
+    return say(`lost the connection to ${at}: ${message}`);
+  }
+  return undefined;
+}

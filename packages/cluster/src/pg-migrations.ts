@@ -1,0 +1,102 @@
+import type { PoolClient } from 'pg';
+import { BatonError } from '@baton/runtime';
+
+/** One step of the PostgreSQL store's schema: applied once, in its own transaction, recorded in `baton_schema`. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * The PostgreSQL store's schema, in order; a store records each version it applied in `baton_schema`. Never edit
+ * a released step: add the next one.
+ *
+ * Ids are `text COLLATE "C"`: ULIDs sort by time byte-wise, and `LIKE 'prefix%'` then uses the primary key's index.
+ * JSON values are `json` (stored as written; `jsonb` refuses `\u0000` and reorders keys). `waiting_on` and `agents`
+ * are `jsonb` (small, Baton's own, queried by the supervisor). Times are `timestamptz`.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, events, definitions, start keys; leases (owner, expiry, epoch) and tenants',
+    sql: `
+      CREATE TABLE definitions (
+        hash text COLLATE "C" PRIMARY KEY,
+        body json NOT NULL
+      );
+      CREATE TABLE runs (
+        id text COLLATE "C" PRIMARY KEY,
+        tenant text NOT NULL DEFAULT 'default',
+        flow text NOT NULL,
+        file text,
+        status text NOT NULL,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        inputs json NOT NULL,
+        outputs json NOT NULL DEFAULT '{}',
+        error json,
+        waiting_on jsonb NOT NULL DEFAULT '[]',
+        cancel_requested boolean NOT NULL DEFAULT false,
+        definition text NOT NULL,
+        agents jsonb,
+        lease_owner text,
+        lease_expires_at timestamptz,
+        epoch bigint NOT NULL DEFAULT 0
+      );
+      CREATE INDEX runs_status ON runs (status, id);
+      CREATE INDEX runs_tenant ON runs (tenant, id);
+      CREATE TABLE events (
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        type text NOT NULL,
+        time timestamptz NOT NULL,
+        data json NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+      CREATE TABLE start_keys (
+        scope text NOT NULL,
+        key text NOT NULL,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        PRIMARY KEY (scope, key)
+      );
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings the store's schema (`schema`, created when missing, or the connection's current one) up to
+ * {@link PG_SCHEMA_VERSION}: each missing migration in its own transaction holding a transaction-scoped advisory
+ * lock keyed by the schema's name, so that stores opening at once apply each step exactly once (the others wait,
+ * then find it applied).
+ * @throws BatonError `STORE_TOO_NEW` when the database records a version this build does not know.
+ */
+export async function migrate(client: PoolClient, schema: string | undefined, location: string): Promise<void> {
+  for (;;) {
+    await client.query('BEGIN');
+    try {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('baton.schema:' || $1))", [schema ?? '']);
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query('CREATE TABLE IF NOT EXISTS baton_schema (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ version: number | null }>('SELECT MAX(version) AS version FROM baton_schema');
+      const current = rows[0]?.version ?? 0;
+      if (current > PG_SCHEMA_VERSION) {
+        throw new BatonError('STORE_TOO_NEW', `the run store ${location} was written by a newer Baton (schema ${current}; this one knows ${PG_SCHEMA_VERSION})`);
+      }
+      const next = MIGRATIONS.find((m) => m.version > current);
+      if (!next) {
+        await client.query('COMMIT');
+        return;
+      }
+      await client.query(next.sql);
+      await client.query('INSERT INTO baton_schema (version, description) VALUES ($1, $2)', [next.version, next.description]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,657 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { BatonError, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate } from '@baton/runtime';
+import { parseStoreUrl, unreachable, type PgTarget } from './pg-connection.js';
+import { MIGRATIONS, migrate } from './pg-migrations.js';
+
+/** Options of {@link PgRunStore.open}. */
+export interface PgRunStoreOptions {
+  /** The password when the URL has none (the editor's SecretStorage); else `PGPASSWORD`. Never printed. */
+  password?: string;
+  /**
+   * The PostgreSQL schema (namespace) the store's tables live in, created when missing (default: the first of the
+   * connection's `search_path`, normally `public`). Lower-case letters, digits and `_`. Tests give each store a
+   * fresh one.
+   */
+  schema?: string;
+  /** Connections kept open at most (default 10). */
+  poolSize?: number;
+  /** How long connecting may take before `STORE_UNREACHABLE`, ms (default 10,000). */
+  connectTimeoutMs?: number;
+  /** `off` sets `synchronous_commit = off` for this store's sessions (commits return before the WAL reaches disk: a server crash may lose the last ~0.6 s of commits, never corrupt). Default `on`. */
+  synchronousCommit?: 'on' | 'off';
+  /** Environment to read `PGPASSWORD`, `PGUSER`, … from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** How `runs.definition` refers to a row of `definitions` (as in the SQLite store). */
+const DEFINITION_REF = 'sha256:';
+
+/** A run row as selected ({@link RUN_COLUMNS}); node-postgres parses json columns and timestamptz (to Date). */
+interface RunRow {
+  id: string;
+  tenant: string;
+  flow: string;
+  file: string | null;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  error: { code: string; message: string } | null;
+  waiting_on: WaitingOn[];
+  cancel_requested: boolean;
+  agents: RunAgents | null;
+}
+
+const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents';
+
+/** A buffered event: its run and the event (whose `seq` a flush may move after signals stored meanwhile). */
+interface Pending {
+  runId: string;
+  event: RunEvent;
+}
+
+/**
+ * Fast path of a flush: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
+ * epoch is still the one this handle claimed and inserts every buffered event only if all of them are — so a
+ * lost lease writes nothing. A seq taken meanwhile fails the insert (unique violation) and the flush takes
+ * {@link PgRunStore.flushCarefully}'s path. The row lock (FOR NO KEY UPDATE) conflicts with a claim's UPDATE of
+ * the epoch: a claim waits for this commit, or this statement re-reads the claimed row and finds its epoch changed.
+ */
+const FLUSH_SQL = `
+WITH fence AS (
+  SELECT r.id FROM runs r JOIN unnest($6::text[], $7::bigint[]) AS f(id, epoch) ON r.id = f.id AND r.epoch = f.epoch
+  FOR NO KEY UPDATE OF r
+), ins AS (
+  INSERT INTO events (run_id, seq, type, time, data)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])
+  WHERE (SELECT count(*) FROM fence) = cardinality($6::text[])
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::int AS inserted`;
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The PostgreSQL run store (issue 11): the {@link RunStoreApi} contract on a shared database, for `baton serve`
+ * front doors and `baton worker`s on several machines. Same semantics and error codes as the embedded SQLite store
+ * (`packages/runtime/src/store/run-store.ts`); both pass `test/store/conformance.ts`.
+ *
+ * - Schema: versioned migrations ({@link MIGRATIONS}) applied on open, each in a transaction under an advisory lock,
+ *   so that concurrent openers wait for one another; a database migrated by a newer Baton is refused
+ *   (`STORE_TOO_NEW`). Tables `runs` (with tenant, lease owner, lease expiry, epoch), `events` (PRIMARY KEY (run_id,
+ *   seq)), `definitions` (content-addressed: SHA-256 of the JSON), `start_keys` (PRIMARY KEY (scope, key)).
+ * - Group commit: {@link append} buffers (synchronously: the handle knows each run's next seq, see
+ *   {@link RunStoreApi.append}), {@link flush} writes all buffered events in one statement. Flushes of a handle are
+ *   serialized; appends during a flush wait for the next one.
+ * - Leases with the database's clock (`now()`); each claim adds one to the epoch. While this handle holds a run's
+ *   lease, every write of that run's events or state checks the epoch in the same transaction (`LEASE_LOST`).
+ * - A seq conflict never renumbers silently: buffered events go after stored ones only when those are signals
+ *   ({@link SIGNAL_EVENT_TYPES}); otherwise `EVENTS_CONFLICT`.
+ * - Decisions, signals and cancellations are written atomically under the run's row lock (`FOR UPDATE`), validated
+ *   against the locked row, at the log's end.
+ * - JSON values are `json` columns (kept as written — key order, `\u0000`, which `jsonb` refuses); times are
+ *   `timestamptz`, read back as ISO 8601 (ms).
+ *
+ * Errors (BatonError codes): `STORE_UNREACHABLE` (wrong URL, server down, refused login: one line naming host:port,
+ * never the password), `STORE_TOO_NEW`, `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`, `RUN_FINISHED`, `TASK_NOT_WAITING`,
+ * `DECISION_INVALID`, `EVENT_NOT_AWAITED`, `LEASE_LOST`, `EVENTS_CONFLICT`, `RUN_NOT_LOADED`, `STORE_UNREADABLE`.
+ */
+export class PgRunStore implements RunStoreApi {
+  private readonly pending: Pending[] = [];
+  /** The next seq of each run this handle knows the log's end of. */
+  private readonly nextSeq = new Map<string, number>();
+  /** The epoch of each run whose lease this handle claimed: its flushes are fenced with it. */
+  private readonly fences = new Map<string, number>();
+  /** Definition hashes known to be stored (their bodies need not be sent again). */
+  private readonly knownDefinitions = new Set<string>();
+  /** The tail of this handle's writes of buffered events (flushes run one at a time). */
+  private writing: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly target: PgTarget,
+  ) {}
+
+  /** Where the store is: the URL without its password. */
+  get location(): string {
+    return this.target.location;
+  }
+
+  /**
+   * Connects to the database at `url` (`postgres://user@host:port/database`) and applies the migrations it lacks.
+   * @throws BatonError `STORE_UNREACHABLE` (bad URL, server down, login refused, no such database), `STORE_TOO_NEW`.
+   */
+  static async open(url: string, options: PgRunStoreOptions = {}): Promise<PgRunStore> {
+    const target = parseStoreUrl(url, options.password, options.env);
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new BatonError('STORE_UNREACHABLE', `the store schema "${options.schema}" is not a plain PostgreSQL name (a-z, 0-9, _)`);
+    }
+    const settings = [...(options.schema ? [`-c search_path=${options.schema}`] : []), ...(options.synchronousCommit === 'off' ? ['-c synchronous_commit=off'] : [])];
+    const given = target.config.options ? [target.config.options] : [];
+    const pool = new pg.Pool({
+      ...target.config,
+      ...(settings.length ? { options: [...given, ...settings].join(' ') } : {}),
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      application_name: target.config.application_name ?? 'baton',
+    });
+    // an idle connection the server closed (restart, timeout) is reported here; the next query reconnects
+    pool.on('error', () => undefined);
+    const store = new PgRunStore(pool, target);
+    try {
+      await store.withClient((client) => migrate(client, options.schema, target.location));
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Runs
+  // -------------------------------------------------------------------------------------------------------
+
+  async createRun(init: NewRun, startKey?: { scope: string; key: string }): Promise<{ id: string; duplicate: boolean }> {
+    const id = newRunId();
+    const body = JSON.stringify(init.definition);
+    const hash = createHash('sha256').update(body).digest('hex');
+    const created = await this.transaction(async (client) => {
+      if (!this.knownDefinitions.has(hash)) {
+        await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, body]);
+      }
+      await client.query(
+        'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null],
+      );
+      if (!startKey) return true;
+      // the key's row is the lock: a second front door with the same key waits here for this commit, then finds it
+      const claimed = await client.query('INSERT INTO start_keys (scope, key, run_id) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING RETURNING run_id', [startKey.scope, startKey.key, id]);
+      if (claimed.rowCount === 0) throw new DuplicateStart();
+      return true;
+    }).catch(async (error: unknown) => {
+      if (!(error instanceof DuplicateStart) || !startKey) throw error;
+      return false;
+    });
+    this.knownDefinitions.add(hash);
+    if (!created) {
+      const { rows } = await this.query<{ run_id: string }>('SELECT run_id FROM start_keys WHERE scope = $1 AND key = $2', [startKey!.scope, startKey!.key]);
+      if (!rows[0]) throw new BatonError('STORE_UNREADABLE', `the start key "${startKey!.key}" was claimed and is gone from ${this.location}`);
+      return { id: rows[0].run_id, duplicate: true };
+    }
+    this.nextSeq.set(id, 1);
+    return { id, duplicate: false };
+  }
+
+  async updateRun(id: string, fields: RunUpdate): Promise<void> {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    const set = (column: string, value: unknown): void => {
+      values.push(value);
+      sets.push(`${column} = $${values.length}`);
+    };
+    if (fields.status !== undefined) set('status', fields.status);
+    if (fields.finishedAt !== undefined) set('finished_at', fields.finishedAt);
+    if (fields.outputs !== undefined) set('outputs', JSON.stringify(fields.outputs));
+    if (fields.error !== undefined) set('error', fields.error ? JSON.stringify(fields.error) : null);
+    if (fields.waitingOn !== undefined) set('waiting_on', JSON.stringify(fields.waitingOn));
+    if (fields.agents !== undefined) set('agents', JSON.stringify(fields.agents));
+    if (sets.length === 0) return;
+    values.push(id);
+    await this.serially(() =>
+      this.writeBuffered([id], async (client) => {
+        await client.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values);
+      }),
+    );
+  }
+
+  async findRun(idOrPrefix: string): Promise<RunRecord | undefined> {
+    const prefix = escapeLike(idOrPrefix);
+    // ULIDs are upper case; SQLite's LIKE ignores ASCII case, so a lower-case prefix finds them there too
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 OR id LIKE $2 OR id LIKE $3 ORDER BY id LIMIT 3`, [idOrPrefix, `${prefix}%`, `${prefix.toUpperCase()}%`]);
+    const exact = rows.find((r) => r.id === idOrPrefix);
+    if (exact) return toRecord(exact);
+    if (rows.length > 1) throw new BatonError('RUN_ID_AMBIGUOUS', `run id prefix "${idOrPrefix}" matches several runs; give more characters`);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunRecord> {
+    const run = await this.findRun(idOrPrefix);
+    if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id "${idOrPrefix}" in ${this.location}`);
+    return run;
+  }
+
+  async getDefinition(id: string): Promise<WorkflowDefinition> {
+    const { rows } = await this.query<{ definition: string; body: WorkflowDefinition | null }>(
+      'SELECT r.definition, d.body FROM runs r LEFT JOIN definitions d ON d.hash = substr(r.definition, $2) WHERE r.id = $1',
+      [id, DEFINITION_REF.length + 1],
+    );
+    if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${id}"`);
+    if (!rows[0].body) throw new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`);
+    return rows[0].body;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (column: string, value: unknown): void => {
+      values.push(value);
+      where.push(`${column} = $${values.length}`);
+    };
+    if (filter.status) add('status', filter.status);
+    if (filter.flow) add('flow', filter.flow);
+    if (filter.tenant) add('tenant', filter.tenant);
+    values.push(filter.limit ?? 50);
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${values.length}`, values);
+    return rows.map(toRecord);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Events
+  // -------------------------------------------------------------------------------------------------------
+
+  append(runId: string, event: NewRunEvent, time = new Date()): RunEvent {
+    const seq = this.nextSeq.get(runId);
+    if (seq === undefined) {
+      throw new BatonError('RUN_NOT_LOADED', `cannot append to run ${runId}: this store handle has not read its events (getEvents) nor claimed it`);
+    }
+    this.nextSeq.set(runId, seq + 1);
+    const full = { ...event, runId, seq, time: time.toISOString() } as RunEvent;
+    this.pending.push({ runId, event: full });
+    return full;
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    await this.serially(async () => {
+      const count = this.pending.length;
+      if (count === 0) return;
+      const batch = this.pending.slice(0, count);
+      const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
+      let result: { fenced: number; inserted: number } | undefined;
+      try {
+        const { rows } = await this.query<{ fenced: number; inserted: number }>(FLUSH_SQL, [
+          batch.map((p) => p.runId),
+          batch.map((p) => p.event.seq),
+          batch.map((p) => p.event.type),
+          batch.map((p) => p.event.time),
+          batch.map((p) => eventData(p.event)),
+          fenced,
+          fenced.map((runId) => this.fences.get(runId)!),
+        ]);
+        result = rows[0];
+      } catch (error) {
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      }
+      if (result && result.inserted === count) {
+        this.pending.splice(0, count);
+        return;
+      }
+      // a lease lost, or seqs taken meanwhile: the careful path tells which, and places after signals
+      await this.writeBuffered([], async () => undefined);
+    });
+  }
+
+  async getEvents(runId: string): Promise<RunEvent[]> {
+    const { rows } = await this.query<{ seq: number; time: Date; data: object }>('SELECT seq, time, data FROM events WHERE run_id = $1 ORDER BY seq', [runId]);
+    const events = rows.map((r) => ({ ...r.data, runId, seq: r.seq, time: r.time.toISOString() }) as RunEvent);
+    const last = events.length ? events[events.length - 1].seq : 0;
+    const buffered = this.pending.filter((p) => p.runId === runId);
+    // a buffered event whose commit has just been read is not reported twice
+    for (const p of buffered) if (p.event.seq > last) events.push(p.event);
+    if (buffered.length === 0) this.nextSeq.set(runId, last + 1);
+    return events;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Decisions, signals, cancellation
+  // -------------------------------------------------------------------------------------------------------
+
+  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent> {
+    const [event] = await this.signal(runId, (run) => {
+      const waiting = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'approval' }> => w.kind === 'approval');
+      const target = waiting.find((w) => w.task === task);
+      if (!target) {
+        const names = waiting.map((w) => w.task);
+        throw new BatonError(
+          'TASK_NOT_WAITING',
+          `run ${run.id} has no approval "${task}" waiting` + (names.length ? `; waiting: ${names.join(', ')}` : run.status === 'waiting' ? '' : ` (the run is ${run.status})`),
+        );
+      }
+      const allowed = new Set(['approved', 'rejected', ...target.options]);
+      if (!allowed.has(decision.decision)) {
+        throw new BatonError('DECISION_INVALID', `"${decision.decision}" is not a decision of approval "${task}"; use one of ${[...allowed].join(', ')}`);
+      }
+      return { events: [{ type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment }] };
+    });
+    return event;
+  }
+
+  async recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent> {
+    const [event] = await this.signal(runId, (run) => {
+      const target = run.waitingOn.find((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event' && w.event === eventName);
+      if (!target) {
+        const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
+        throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
+      }
+      return { events: [{ type: 'event.received', event: eventName, data, key: target.key }] };
+    });
+    return event;
+  }
+
+  async requestCancel(runId: string, by?: string): Promise<RunStatus> {
+    let status: RunStatus = 'running';
+    await this.signal(runId, (run) => {
+      if (run.status === 'running') {
+        status = 'running';
+        return { events: [{ type: 'cancel.requested', by }], sql: 'UPDATE runs SET cancel_requested = true WHERE id = $1' };
+      }
+      status = 'cancelled';
+      return {
+        events: [{ type: 'cancel.requested', by }, { type: 'run.cancelled', outputs: run.outputs }],
+        sql: "UPDATE runs SET status = 'cancelled', finished_at = $2, waiting_on = '[]' WHERE id = $1",
+        closing: true,
+      };
+    });
+    return status;
+  }
+
+  async isCancelRequested(runId: string): Promise<boolean> {
+    const { rows } = await this.query<{ cancel_requested: boolean }>('SELECT cancel_requested FROM runs WHERE id = $1', [runId]);
+    return rows[0]?.cancel_requested === true;
+  }
+
+  /**
+   * Appends `decide`'s events to run `runId` atomically at the log's end: this handle's buffered events are written
+   * first (same transaction), the run's row is locked (FOR UPDATE: one signal at a time, and never inside a fenced
+   * flush), `decide` validates against the locked row, then the events and `sql` (params: id, the last event's
+   * time) are written.
+   */
+  private async signal(
+    runId: string,
+    decide: (run: RunRecord) => { events: NewRunEvent[]; sql?: string; closing?: boolean },
+  ): Promise<RunEvent[]> {
+    const found = await this.getRun(runId);
+    return this.serially(() =>
+      this.writeBuffered([], async (client) => {
+        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR UPDATE`, [found.id]);
+        if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
+        const run = toRecord(rows[0]);
+        assertNotFinished(run);
+        const plan = decide(run);
+        const last = await client.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE run_id = $1', [run.id]);
+        let seq = (last.rows[0]?.seq ?? 0) + 1;
+        const now = new Date().toISOString();
+        const events = plan.events.map((e) => ({ ...e, runId: run.id, seq: seq++, time: now }) as RunEvent);
+        await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
+        if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
+        return events;
+      }).then((events) => {
+        // this handle's next event of the run goes after the signal (unless it buffered some meanwhile: a flush places them)
+        if (!this.pending.some((p) => p.runId === found.id)) this.nextSeq.set(found.id, events[events.length - 1].seq + 1);
+        return events;
+      }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Leases
+  // -------------------------------------------------------------------------------------------------------
+
+  async claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    const { rows } = await this.query<{ epoch: string; expires: Date; next_seq: number }>(
+      `UPDATE runs SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond', epoch = epoch + 1
+       WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= now() OR lease_owner = $2)
+       RETURNING epoch, lease_expires_at AS expires, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = $1) AS next_seq`,
+      [runId, owner, ttlMs],
+    );
+    if (!rows[0]) {
+      const exists = await this.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
+      if (exists.rowCount === 0) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
+      return undefined;
+    }
+    const epoch = Number(rows[0].epoch);
+    this.fences.set(runId, epoch);
+    // the new holder continues the log where it is now (buffered events of an earlier claim are not its own)
+    if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, rows[0].next_seq);
+    return { runId, owner, epoch, expiresAt: rows[0].expires.toISOString() };
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    const { rows } = await this.query<{ expires: Date }>(
+      `UPDATE runs SET lease_expires_at = now() + $4 * interval '1 millisecond'
+       WHERE id = $1 AND epoch = $2 AND lease_owner = $3 RETURNING lease_expires_at AS expires`,
+      [lease.runId, lease.epoch, lease.owner, ttlMs],
+    );
+    if (!rows[0]) throw await this.leaseLost(lease.runId, lease.epoch);
+    return { ...lease, expiresAt: rows[0].expires.toISOString() };
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    try {
+      await this.flush();
+    } catch (error) {
+      if (!(error instanceof BatonError && error.code === 'LEASE_LOST')) throw error;
+    }
+    await this.query('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND epoch = $2', [lease.runId, lease.epoch]);
+    if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.pool.end();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Writing buffered events
+  // -------------------------------------------------------------------------------------------------------
+
+  /** Runs `body` after every earlier write of buffered events of this handle (one at a time). */
+  private serially<T>(body: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(body, body);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * One transaction: checks the fences of the buffered runs and of `alsoFenced` (locking their rows), writes the
+   * buffered events — after signals stored meanwhile, or `EVENTS_CONFLICT` — then `then`; buffered events leave
+   * the buffer only once it committed. Call inside {@link serially}.
+   * @throws BatonError `LEASE_LOST` (the lost run's buffered events are dropped), `EVENTS_CONFLICT` (likewise).
+   */
+  private async writeBuffered<T>(alsoFenced: string[], then: (client: PoolClient) => Promise<T>): Promise<T> {
+    const count = this.pending.length;
+    const batch = this.pending.slice(0, count);
+    const runs = [...new Set([...batch.map((p) => p.runId), ...alsoFenced])].sort();
+    const shifts = new Map<string, number>();
+    let result: T;
+    try {
+      result = await this.transaction(async (client) => {
+        // the rows of every run written, in id order (no deadlock between two flushes): no signal slips in between
+        // the look at the log's end and the insert, and a claim waits for this commit
+        const locked = runs.length
+          ? (await client.query<{ id: string; epoch: string }>('SELECT id, epoch FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [runs])).rows
+          : [];
+        for (const runId of runs) {
+          const held = this.fences.get(runId);
+          const row = locked.find((r) => r.id === runId);
+          if (held !== undefined && (!row || Number(row.epoch) !== held)) throw new LeaseLost(runId, held, row ? Number(row.epoch) : undefined);
+        }
+        for (const runId of new Set(batch.map((p) => p.runId))) {
+          const first = batch.find((p) => p.runId === runId)!.event.seq;
+          const taken = await client.query<{ type: string }>('SELECT type FROM events WHERE run_id = $1 AND seq >= $2 ORDER BY seq', [runId, first]);
+          if (taken.rows.length === 0) continue;
+          const foreign = taken.rows.find((r) => !SIGNAL_EVENT_TYPES.has(r.type));
+          if (foreign) throw new EventsConflict(runId, first, foreign.type);
+          shifts.set(runId, taken.rows.length);
+        }
+        await insertEvents(
+          client,
+          batch.map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
+        );
+        return then(client);
+      });
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        this.dropRun(error.runId);
+        throw new BatonError('LEASE_LOST', `the lease on run ${error.runId} was taken over (epoch ${error.held} → ${error.now ?? 'gone'}); nothing was written`);
+      }
+      if (error instanceof EventsConflict) {
+        this.dropRun(error.runId);
+        throw new BatonError('EVENTS_CONFLICT', `another writer appended "${error.type}" to run ${error.runId} at seq ${error.seq} or later; this handle's buffered events of the run were dropped`);
+      }
+      throw error;
+    }
+    // committed: move the buffered events (those written and those appended since) after the signals
+    for (const [runId, shift] of shifts) {
+      for (const p of this.pending) if (p.runId === runId) p.event.seq += shift;
+      this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? 1) + shift);
+    }
+    this.pending.splice(0, count);
+    return result;
+  }
+
+  /**
+   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one.
+   * The fence stays: until it claims the run again (or releases the lease), this handle's writes of it fail too.
+   */
+  private dropRun(runId: string): void {
+    const first = this.pending.find((p) => p.runId === runId);
+    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
+    if (first) this.nextSeq.set(runId, first.event.seq);
+  }
+
+  private async leaseLost(runId: string, held: number): Promise<BatonError> {
+    const { rows } = await this.query<{ epoch: string }>('SELECT epoch FROM runs WHERE id = $1', [runId]);
+    return new BatonError('LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${rows[0] ? Number(rows[0].epoch) : 'gone'})`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Connections
+  // -------------------------------------------------------------------------------------------------------
+
+  private async query<R extends QueryResultRow = QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, values);
+    } catch (error) {
+      throw unreachable(error, this.target) ?? error;
+    }
+  }
+
+  private async withClient<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw unreachable(error, this.target) ?? error;
+    }
+    let broken = false;
+    try {
+      return await body(client);
+    } catch (error) {
+      const lost = unreachable(error, this.target);
+      broken = lost !== undefined;
+      throw lost ?? error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Runs `body` in a transaction (READ COMMITTED); rolled back when it throws. */
+  private transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await body(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+}
+
+/** Thrown inside a start's transaction when its key was already claimed (rolls the run back). */
+class DuplicateStart extends Error {}
+
+/** Thrown inside a write's transaction when a fenced run's epoch changed (rolls it back). */
+class LeaseLost extends Error {
+  constructor(
+    readonly runId: string,
+    readonly held: number,
+    readonly now: number | undefined,
+  ) {
+    super('lease lost');
+  }
+}
+
+/** Thrown inside a write's transaction when another writer appended other than signals (rolls it back). */
+class EventsConflict extends Error {
+  constructor(
+    readonly runId: string,
+    readonly seq: number,
+    readonly type: string,
+  ) {
+    super('events conflict');
+  }
+}
+
+/** The JSON stored in `events.data`: the event without the columns of its own (run id, seq, time), as SQLite does. */
+function eventData(event: RunEvent): string {
+  const { runId: _r, seq: _s, time: _t, ...data } = event;
+  return JSON.stringify(data);
+}
+
+async function insertEvents(client: PoolClient, events: Pending[]): Promise<void> {
+  if (events.length === 0) return;
+  await client.query('INSERT INTO events (run_id, seq, type, time, data) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])', [
+    events.map((p) => p.runId),
+    events.map((p) => p.event.seq),
+    events.map((p) => p.event.type),
+    events.map((p) => p.event.time),
+    events.map((p) => eventData(p.event)),
+  ]);
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    flow: row.flow,
+    file: row.file,
+    status: row.status as RunStatus,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+    inputs: row.inputs,
+    outputs: row.outputs,
+    error: row.error,
+    waitingOn: row.waiting_on,
+    cancelRequested: row.cancel_requested,
+    tenant: row.tenant,
+    ...(row.agents ? { agents: row.agents } : {}),
+  };
+}
+
+function assertNotFinished(run: RunRecord): void {
+  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
+    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}`);
+  }
+}
+
+/** A prefix for LIKE: its wildcards and escape character removed (as the SQLite store does). */
+function escapeLike(text: string): string {
+  return text.replace(/[%_\\]/g, '');
+}
+
+export { MIGRATIONS };

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import { RunStore, SCHEMA_VERSION, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { runStoreConformance } from './conformance.js';
+
+/** Reads the store file with a connection of its own (no handle may hold it: they are closed or idle). */
+function readRaw<T>(file: string, body: (db: InstanceType<typeof sqlite.Database>) => T): T {
+  const db = new sqlite.Database(file);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** {@link readRaw}, waiting (without blocking the handles' release timers) while a handle of this process holds the file. */
+async function readRawAsync<T>(file: string, body: (db: InstanceType<typeof sqlite.Database>) => T): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return readRaw(file, body);
+    } catch (error) {
+      if (!/busy|locked/i.test(String(error)) || Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+let dirs: string[] = [];
+runStoreConformance('SQLite', {
+  async fresh() {
+    const dir = mkdtempSync(path.join(tmpdir(), 'baton-conf-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'runs.db');
+    return {
+      handle: async () => SqliteRunStore.open(file),
+      definitionCount: () => readRawAsync(file, (db) => (db.get('SELECT count(*) AS n FROM definitions') as { n: number }).n),
+    };
+  },
+  async cleanup() {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs = [];
+  },
+});
+
+describe('SQLite store: schema 3 (tenants and leases)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'baton-schema-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a schema-2 store gets the tenant and lease columns when opened: its runs read as tenant default and can be leased', async () => {
+    const file = path.join(dir, 'old.db');
+    const db = new sqlite.Database(file);
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema', '2');
+      CREATE TABLE runs (id TEXT PRIMARY KEY, flow TEXT NOT NULL, file TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+        inputs TEXT NOT NULL, outputs TEXT NOT NULL DEFAULT '{}', error TEXT, waiting_on TEXT NOT NULL DEFAULT '[]',
+        cancel_requested INTEGER NOT NULL DEFAULT 0, definition TEXT NOT NULL, agents TEXT);
+      INSERT INTO runs (id, flow, status, started_at, inputs, definition) VALUES ('01OLDRUN0000000000000000AA', 'F', 'waiting', '2026-01-01T00:00:00.000Z', '{}', '{}');
+    `);
+    db.close();
+    const store = SqliteRunStore.open(file);
+    try {
+      const run = await store.getRun('01OLDRUN');
+      assert.equal(run.tenant, 'default');
+      assert.equal(run.status, 'waiting');
+      const lease = await store.claimLease(run.id, 'w', 1000);
+      assert.equal(lease?.epoch, 1);
+      assert.deepEqual((await store.listRuns({ tenant: 'default' })).map((r) => r.id), [run.id]);
+    } finally {
+      await store.close();
+    }
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
+    assert.equal(SCHEMA_VERSION, 3);
+  });
+
+  it('a store of a newer schema is refused (STORE_TOO_NEW) and left as it was', () => {
+    const file = path.join(dir, 'new.db');
+    RunStore.open(file).close();
+    readRaw(file, (raw) => raw.run("UPDATE meta SET value = '4' WHERE key = 'schema'"));
+    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && /schema 4/.test(e.message));
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '4');
+  });
+});
