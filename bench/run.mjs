@@ -77,6 +77,10 @@ record(runCase('baton-runtime.ts', ['parallel', 1000], { tsx: true }));
 record(runCase('langgraph.mjs', ['chain', 1000]));
 record(runCase('langgraph.mjs', ['fanout', 1000]));
 
+console.log('\nRun store on PostgreSQL (append + flush per step, 1,000 steps; a private durable server):');
+// scripts/services.mjs --durable starts PostgreSQL with its defaults (fsync on) for this case and stops it after
+record(runCase('../../scripts/services.mjs', ['--durable', '--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'pg-store.ts'), 1000]));
+
 console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
 record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));
 

@@ -275,7 +275,7 @@ export class PgRunStore implements RunStoreApi {
       const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
       let result: { fenced: number; inserted: number } | undefined;
       try {
-        const { rows } = await this.query<{ fenced: number; inserted: number }>(FLUSH_SQL, [
+        const { rows } = await this.query<{ fenced: number; inserted: number }>({ name: 'baton.flush', text: FLUSH_SQL }, [
           batch.map((p) => p.runId),
           batch.map((p) => p.event.seq),
           batch.map((p) => p.event.type),
@@ -540,9 +540,10 @@ export class PgRunStore implements RunStoreApi {
   // Connections
   // -------------------------------------------------------------------------------------------------------
 
-  private async query<R extends QueryResultRow = QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  /** A query on any pooled connection; `{ name, text }` is prepared once per connection (planned once). */
+  private async query<R extends QueryResultRow = QueryResultRow>(sql: string | { name: string; text: string }, values?: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(sql, values);
+      return await (typeof sql === 'string' ? this.pool.query<R>(sql, values) : this.pool.query<R>({ ...sql, values }));
     } catch (error) {
       throw unreachable(error, this.target) ?? error;
     }
