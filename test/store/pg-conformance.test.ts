@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
 import { BatonError } from '../../packages/runtime/src/index.js';
@@ -137,6 +137,66 @@ describe('PostgreSQL store', function () {
       const noDb = new URL(testUrl());
       noDb.pathname = '/no_such_database_here';
       assert.match(await unreachableMessage(noDb.toString()), /has no database "no_such_database_here"$/);
+    });
+
+    it('PostgreSQL going away mid-run: the flush fails STORE_UNREACHABLE in one line, its events stay buffered and are written once the server is back', async () => {
+      const upstream = new URL(testUrl());
+      const sockets = new Set<Socket>();
+      /** A TCP relay to the server, standing for the network between a worker and PostgreSQL. */
+      const relay = (port: number): Promise<Server> =>
+        new Promise((resolve) => {
+          const server = createServer((client) => {
+            const server = connect(Number(upstream.port || 5432), upstream.hostname);
+            for (const socket of [client, server]) {
+              sockets.add(socket);
+              socket.on('error', () => undefined);
+              socket.on('close', () => sockets.delete(socket));
+            }
+            client.pipe(server).pipe(client);
+          });
+          server.listen(port, '127.0.0.1', () => resolve(server));
+        });
+      let server = await relay(0);
+      const port = (server.address() as AddressInfo).port;
+      const through = new URL(testUrl());
+      through.hostname = '127.0.0.1';
+      through.port = String(port);
+      const schema = newSchema();
+      const store = await PgRunStore.open(through.toString(), { schema, connectTimeoutMs: 3000 });
+      try {
+        const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+        store.append(id, { type: 'cancel.requested', by: 'one' });
+        await store.flush();
+        store.append(id, { type: 'cancel.requested', by: 'two' });
+        store.append(id, { type: 'cancel.requested', by: 'three' });
+        // the network goes: every connection cut, nothing listening
+        await new Promise((resolve) => {
+          server.close(resolve);
+          for (const socket of sockets) socket.destroy();
+        });
+        const failed = await store.flush().then(
+          () => assert.fail('the flush succeeded with the server gone'),
+          (error: unknown) => error,
+        );
+        assert.ok(failed instanceof BatonError, String(failed));
+        assert.equal(failed.code, 'STORE_UNREACHABLE');
+        assert.match(failed.message, new RegExp(`PostgreSQL at 127.0.0.1:${port}`));
+        assert.doesNotMatch(failed.message, /\n/);
+        const stored = async () => (await adminPool().query(`SELECT data->>'by' AS by FROM ${schema}.events WHERE run_id = $1 ORDER BY seq`, [id])).rows.map((r) => r.by);
+        assert.deepEqual(await stored(), ['one'], 'nothing half-written');
+        assert.deepEqual((await store.getEvents(id).catch(() => undefined)), undefined, 'reads fail too while it is gone');
+        // it comes back: the buffered events are written, in order, once
+        server = await relay(port);
+        await store.flush();
+        assert.deepEqual(await stored(), ['one', 'two', 'three']);
+        assert.deepEqual((await store.getEvents(id)).map((e) => e.seq), [1, 2, 3]);
+      } finally {
+        await store.close();
+        await new Promise((resolve) => {
+          server.close(resolve);
+          for (const socket of sockets) socket.destroy();
+        });
+      }
     });
   });
 });
