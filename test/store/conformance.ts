@@ -350,6 +350,41 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assert.equal((await a.getRun(id)).status, 'succeeded');
     });
 
+    it('fencing under contention: two workers claiming one run in turn (1 ms leases) and flushing at once leave a gap-free log whose epochs never go back, each flush all or nothing', async () => {
+      const id = await newRun(await open());
+      const committed = new Map<string, number>();
+      const refused: string[] = [];
+      const worker = async (name: string): Promise<void> => {
+        const s = await open();
+        for (let round = 0; round < 25; round++) {
+          const lease = await s.claimLease(id, name, 1);
+          if (!lease) continue;
+          await s.getEvents(id); // replay: the log's end
+          const tags = [0, 1, 2].map((i) => `${name}/${lease.epoch}/${round}/${i}`);
+          for (const tag of tags) s.append(id, { type: 'step.started', node: tag, step: tag, agent: 'A', target: 'agent' });
+          try {
+            await s.flush();
+            for (const tag of tags) committed.set(tag, lease.epoch);
+          } catch (error) {
+            assert.ok(error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT'), String(error));
+            refused.push(...tags);
+          }
+        }
+      };
+      await Promise.all([worker('w1'), worker('w2')]);
+      const log = await (await open()).getEvents(id);
+      assertGapless(log);
+      const tags = log.map((e) => (e as { node: string }).node);
+      assert.equal(new Set(tags).size, tags.length, 'no event twice');
+      assert.deepEqual([...tags].sort(), [...committed.keys()].sort(), 'exactly the events of the flushes that succeeded');
+      for (const tag of refused) assert.ok(!tags.includes(tag), `${tag} was refused and is not stored`);
+      const epochs = tags.map((tag) => Number(tag.split('/')[1]));
+      assert.deepEqual(epochs, [...epochs].sort((x, y) => x - y), 'the epochs along the log never go back: no stale writer interleaved');
+      for (let i = 0; i < tags.length; i += 3) {
+        assert.deepEqual(tags.slice(i, i + 3).map((t) => t.split('/').slice(0, 3).join('/')), Array(3).fill(tags[i].split('/').slice(0, 3).join('/')), 'a flush is contiguous');
+      }
+    });
+
     it('signals from elsewhere during a lease go into the log; the holder\'s buffered events follow them, gap-free', async () => {
       const [holder, front] = [await open(), await open()];
       const id = await newRun(holder);
