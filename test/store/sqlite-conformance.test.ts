@@ -85,4 +85,38 @@ describe('SQLite store: schema 3 (tenants and leases)', () => {
     assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && /schema 4/.test(e.message));
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '4');
   });
+
+  it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {
+    const file = path.join(dir, 'batch.db');
+    const a = RunStore.open(file);
+    const b = RunStore.open(file);
+    try {
+      const init = { flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() };
+      const x = a.createRun(init);
+      const y = a.createRun(init);
+      const z = a.createRun(init);
+      assert.ok(a.claimLease(y, 'a', 1));
+      // a's 1 ms lease expires; b takes the run over
+      while (!b.claimLease(y, 'b', 60_000)) await new Promise((resolve) => setTimeout(resolve, 1));
+      const kept = a.append(z, { type: 'cancel.requested', by: 'before the batch' });
+      a.append(y, { type: 'cancel.requested', by: 'stale holder' });
+      assert.throws(
+        () =>
+          a.batch(() => {
+            a.append(x, { type: 'cancel.requested', by: 'inside the batch' });
+            a.flush();
+          }),
+        (e: BatonError) => e.code === 'LEASE_LOST',
+      );
+      assert.deepEqual(a.getEvents(x), [], "the batch's own event is taken back");
+      assert.deepEqual(a.getEvents(z), [kept], 'an event buffered before the batch stays');
+      a.flush();
+      assert.deepEqual(b.getEvents(x), []);
+      assert.deepEqual(b.getEvents(z).map((e) => e.seq), [1]);
+      assert.deepEqual(b.getEvents(y), [], "the stale holder's event is not written");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });

@@ -413,10 +413,16 @@ export class RunStore {
   batch<T>(body: () => T): T {
     if (this.batching) return body();
     let result!: T;
-    const before = this.pending.length;
+    /** The buffered events from before the batch (a refused write may drop some of them: not by position, then). */
+    const earlier = new Set(this.pending);
     /** Events `body` appended are its own: a failed or retried attempt takes them back. */
     const takeBack = (): void => {
-      for (const { runId } of this.pending.splice(before)) this.nextSeq.delete(runId);
+      for (let i = this.pending.length - 1; i >= 0; i--) {
+        const entry = this.pending[i];
+        if (earlier.has(entry)) continue;
+        this.pending.splice(i, 1);
+        this.nextSeq.delete(entry.runId);
+      }
     };
     try {
       this.transaction(() => {
