@@ -404,6 +404,15 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assert.equal(holder.append(id, stepEvents(1, 'q')[0]).seq, 5, 'later events follow on');
       await holder.flush();
       assertGapless(await front.getEvents(id));
+      // the front door's next signal goes at the log's end, however far the holder went since its last one
+      for (const e of stepEvents(3, 'r')) holder.append(id, e);
+      await holder.flush();
+      const again = await front.recordDecision(id, 'sign', { decision: 'rejected' });
+      assert.equal(again.seq, 9);
+      assert.equal(await front.requestCancel(id), 'running');
+      const final = await holder.getEvents(id);
+      assertGapless(final);
+      assert.deepEqual(final.slice(-2).map((e) => e.type), ['approval.decided', 'cancel.requested']);
     });
 
     it('a second writer\'s steps are never interleaved into a log: its flush fails with EVENTS_CONFLICT and writes nothing', async () => {

@@ -124,7 +124,8 @@ const MAX_BUSY_PAUSE_MS = 20;
  */
 export class RunStore {
   private readonly db: Db;
-  private readonly pending: { runId: string; event: RunEvent }[] = [];
+  /** Buffered events; `signal`: appended by {@link recordDecision}, {@link recordSignal} or {@link requestCancel}. */
+  private readonly pending: { runId: string; event: RunEvent; signal?: boolean }[] = [];
   /** How many buffered events, from the buffer's start, the open transaction has written (they leave it when it commits). */
   private pendingWritten = 0;
   private readonly nextSeq = new Map<string, number>();
@@ -404,6 +405,19 @@ export class RunStore {
   }
 
   /**
+   * Appends an event that comes from outside the run's execution (a decision, a received event, a cancellation):
+   * it goes at the log's end when written, whatever others appended since this handle last looked — never a
+   * conflict (see {@link placeAfterStored}).
+   */
+  private appendSignal(runId: string, event: NewRunEvent): RunEvent {
+    // numbered from the log as stored now, not from what this handle saw last (unless it has buffered events of the run)
+    if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.delete(runId);
+    const full = this.append(runId, event);
+    this.pending[this.pending.length - 1].signal = true;
+    return full;
+  }
+
+  /**
    * Runs `body` as one write transaction: the writes of the store's methods it calls (createRun, flush,
    * updateRun, recordStartKey, …) join it and commit together — one commit for a burst of starts instead of two
    * per start — or, when `body` throws, not at all: events buffered before stay buffered, those `body` appended
@@ -466,7 +480,7 @@ export class RunStore {
     for (const { runId, event } of written) {
       if (!checked.has(runId)) {
         checked.add(runId);
-        this.placeAfterStored(runId, event.seq);
+        this.placeAfterStored(runId, event.seq, written.every((p) => p.runId !== runId || p.signal));
       }
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
@@ -479,15 +493,17 @@ export class RunStore {
    * Another process (or store handle) may have appended to the run since this handle numbered its
    * buffered events (`baton approve`, `send` or `cancel` while this process keeps the store open): the
    * buffered events then go after the stored ones, so the log stays one gap-free sequence — when those are
-   * signals ({@link SIGNAL_EVENT_TYPES}). Anything else is a second executor's: refused (`EVENTS_CONFLICT`), never
-   * interleaved.
+   * signals ({@link SIGNAL_EVENT_TYPES}), or when this handle's buffered events of the run are all signals
+   * themselves. Anything else is a second executor's: refused (`EVENTS_CONFLICT`), never interleaved.
    */
-  private placeAfterStored(runId: string, firstSeq: number): void {
+  private placeAfterStored(runId: string, firstSeq: number, onlySignals: boolean): void {
     // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
     const [row] = this.cached('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', (s) => s.all([runId])) as { seq: number | null }[];
     const stored = row?.seq ?? 0;
     if (stored < firstSeq) return;
-    const taken = this.cached('SELECT type FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq', (s) => s.all([runId, firstSeq])) as { type: string }[];
+    const taken = onlySignals
+      ? []
+      : (this.cached('SELECT type FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq', (s) => s.all([runId, firstSeq])) as { type: string }[]);
     const foreign = taken.find((t) => !SIGNAL_EVENT_TYPES.has(t.type));
     if (foreign) {
       throw new StoreWriteRefused(runId, 'EVENTS_CONFLICT', `another writer appended "${foreign.type}" to run ${runId} at seq ${firstSeq} or later; this handle's buffered events of the run were dropped`);
@@ -538,7 +554,7 @@ export class RunStore {
     if (!allowed.has(decision.decision)) {
       throw new BatonError('DECISION_INVALID', `"${decision.decision}" is not a decision of approval "${task}"; use one of ${[...allowed].join(', ')}`);
     }
-    const event = this.append(run.id, { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment });
+    const event = this.appendSignal(run.id, { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment });
     this.flush();
     return event;
   }
@@ -569,7 +585,7 @@ export class RunStore {
       const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
       throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
     }
-    const event = this.append(run.id, { type: 'event.received', event: eventName, data, key: target.key });
+    const event = this.appendSignal(run.id, { type: 'event.received', event: eventName, data, key: target.key });
     this.flush();
     return event;
   }
@@ -583,7 +599,7 @@ export class RunStore {
   requestCancel(runId: string, by?: string): RunStatus {
     const run = this.getRun(runId);
     assertNotFinished(run);
-    this.append(run.id, { type: 'cancel.requested', by });
+    this.appendSignal(run.id, { type: 'cancel.requested', by });
     if (run.status === 'running') {
       this.transaction(() => {
         this.writePending();
@@ -591,7 +607,7 @@ export class RunStore {
       });
       return 'running';
     }
-    const closing = this.append(run.id, { type: 'run.cancelled', outputs: run.outputs });
+    const closing = this.appendSignal(run.id, { type: 'run.cancelled', outputs: run.outputs });
     this.updateRun(run.id, { status: 'cancelled', finishedAt: closing.time, waitingOn: [] });
     return 'cancelled';
   }
