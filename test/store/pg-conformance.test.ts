@@ -139,6 +139,29 @@ describe('PostgreSQL store', function () {
       assert.match(await unreachableMessage(noDb.toString()), /has no database "no_such_database_here"$/);
     });
 
+    it('a signal whose seq an unleased writer takes at that very moment is tried again at the new end of the log', async () => {
+      const schema = newSchema();
+      const store = await PgRunStore.open(testUrl(), { schema });
+      const writer = await adminPool().connect();
+      try {
+        const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+        await store.updateRun(id, { status: 'waiting', waitingOn: [{ kind: 'event', event: 'paid', key: 'k', node: 'n' } as never] });
+        // another writer has inserted seq 1 and not committed yet: the signal reads the log's end as 0 and waits on seq 1
+        await writer.query('BEGIN');
+        await writer.query(`INSERT INTO ${schema}.events (run_id, seq, type, time, data) VALUES ($1, 1, 'step.started', now(), '{"type":"step.started"}')`, [id]);
+        const signalled = store.recordSignal(id, 'paid', { amount: 1 });
+        const waiting = async () => (await adminPool().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO events%'")).rows[0].n;
+        while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        await writer.query('COMMIT');
+        const event = await signalled;
+        assert.equal(event.seq, 2);
+        assert.deepEqual((await store.getEvents(id)).map((e) => [e.seq, e.type]), [[1, 'step.started'], [2, 'event.received']]);
+      } finally {
+        writer.release();
+        await store.close();
+      }
+    });
+
     it('PostgreSQL going away mid-run: the flush fails STORE_UNREACHABLE in one line, its events stay buffered and are written once the server is back', async () => {
       const upstream = new URL(testUrl());
       const sockets = new Set<Socket>();

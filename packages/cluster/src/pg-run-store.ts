@@ -368,9 +368,10 @@ export class PgRunStore implements RunStoreApi {
 
   /**
    * Appends `decide`'s events to run `runId` atomically at the log's end: this handle's buffered events are written
-   * first (same transaction), the run's row is locked (FOR UPDATE: one signal at a time, and never inside a fenced
-   * flush), `decide` validates against the locked row, then the events and `sql` (params: id, the last event's
-   * time) are written.
+   * first (same transaction), the run's row is locked (FOR NO KEY UPDATE: one signal at a time, and never inside a
+   * fenced flush), `decide` validates against the locked row, then the events and `sql` (params: id, the last
+   * event's time) are written. A seq taken at that moment by an unleased writer (which does not lock the row), or a
+   * deadlock, makes it try again (up to 5 times).
    */
   private async signal(
     runId: string,
@@ -378,8 +379,8 @@ export class PgRunStore implements RunStoreApi {
   ): Promise<RunEvent[]> {
     const found = await this.getRun(runId);
     return this.serially(() =>
-      this.writeBuffered([], async (client) => {
-        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR UPDATE`, [found.id]);
+      retryConflicts(() => this.writeBuffered([], async (client) => {
+        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR NO KEY UPDATE`, [found.id]);
         if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
         const run = toRecord(rows[0]);
         assertNotFinished(run);
@@ -391,7 +392,7 @@ export class PgRunStore implements RunStoreApi {
         await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
         if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
         return events;
-      }).then((events) => {
+      })).then((events) => {
         // this handle's next event of the run goes after the signal (unless it buffered some meanwhile: a flush places them)
         if (!this.pending.some((p) => p.runId === found.id)) this.nextSeq.set(found.id, events[events.length - 1].seq + 1);
         return events;
@@ -581,6 +582,18 @@ export class PgRunStore implements RunStoreApi {
         throw error;
       }
     });
+  }
+}
+
+/** Runs `body` again (up to 5 tries) when it failed on a unique violation or a deadlock (SQLSTATE 23505, 40P01). */
+async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await body();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== UNIQUE_VIOLATION && code !== '40P01')) throw error;
+    }
   }
 }
 
