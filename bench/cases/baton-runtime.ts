@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace } from '../../language/src/index.js';
-import { RunStore, startRun } from '../../packages/runtime/src/index.js';
+import { SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 
 const [shape, nText, storeKind] = process.argv.slice(2);
@@ -50,7 +50,7 @@ try {
 
   // Warm-up in the same store (as LangGraph's warm-up uses the same checkpointer database): JIT, the
   // WASM module, SQLite's page cache, and the definition, which a store keeps once per distinct content.
-  const store = RunStore.open(inMemory ? ':memory:' : path.join(dir, 'runs.db'));
+  const store = SqliteRunStore.open(inMemory ? ':memory:' : path.join(dir, 'runs.db'));
   await startRun(definition, 'Bench', {}, { store });
   // Best of three measured runs (the machine is shared; the best run is the one least disturbed).
   let best: { totalMs: number; joinOverheadMs: number; events: number } | undefined;
@@ -65,14 +65,14 @@ try {
     const start = process.hrtime.bigint();
     const summary = await startRun(definition, 'Bench', {}, { store, onEvent });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const events = store.getEvents(summary.runId).length;
+    const events = (await store.getEvents(summary.runId)).length;
     const expected = shape === 'chain' ? n : n + 1;
     if (summary.status !== 'succeeded' || summary.steps !== expected) {
       throw new Error(`run ended ${summary.status} after ${summary.steps} steps, expected succeeded after ${expected}`);
     }
     if (!best || totalMs < best.totalMs) best = { totalMs, joinOverheadMs: Number(joinStarted - lastBranchFinished) / 1e6, events };
   }
-  store.close();
+  await store.close();
   const { totalMs, joinOverheadMs, events } = best!;
   const expectedSteps = shape === 'chain' ? n : n + 1;
   const row: Record<string, unknown> = { system: inMemory ? 'baton-memory-store' : 'baton', shape, n, totalMs, perStepUs: (totalMs * 1000) / expectedSteps, events };

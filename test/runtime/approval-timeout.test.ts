@@ -48,7 +48,7 @@ describe('approvals: timeout with an on timeout { … } escalation branch', () =
   it('a decision in time skips the escalation', async () => {
     const def = await compile(FLOW);
     const first = await run(def, 'Refund', {}, { store: t.store });
-    t.store.recordDecision(first.summary.runId, 'manager_ok', { decision: 'approved', by: 'ann' });
+    await t.store.recordDecision(first.summary.runId, 'manager_ok', { decision: 'approved', by: 'ann' });
     const events: RunEvent[] = [];
     const done = await resumeRun(first.summary.runId, { store: t.store, onEvent: (e) => events.push(e) });
     assert.equal(done.status, 'succeeded');

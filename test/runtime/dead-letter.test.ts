@@ -39,9 +39,9 @@ describe('runtime: dead letters and redrive', () => {
     assert.deepEqual(agents.calls.map((c) => c.prompt), ['fetch', 'audit', 'load', 'load'], 'only load was called again');
     assert.deepEqual(events.map((e) => e.type), ['run.resumed', 'step.started', 'step.finished', 'run.succeeded']);
     assert.equal(events[0].type === 'run.resumed' && events[0].redrive, true);
-    const stored = t.store.getRun(first.summary.runId);
+    const stored = await t.store.getRun(first.summary.runId);
     assert.deepEqual([stored.status, stored.error], ['succeeded', null]);
-    assert.deepEqual(finishedOf(t.store.getEvents(stored.id)), ['fetch:succeeded', 'audit:failed', 'load:failed', 'load:succeeded']);
+    assert.deepEqual(finishedOf(await t.store.getEvents(stored.id)), ['fetch:succeeded', 'audit:failed', 'load:failed', 'load:succeeded']);
   });
 
   it('a failure inside a sub-flow: the failed child (and its sub-flow step) run again, its finished siblings do not', async () => {
@@ -72,7 +72,7 @@ flow Saga {
     const saga = await run(def, 'Saga', {}, { store: t.store, agents });
     assert.equal(saga.summary.status, 'failed');
     await assert.rejects(redriveRun(saga.summary.runId, { store: t.store, agents }), (e: BatonErrorType) => e.code === 'RUN_COMPENSATED' && /1 compensation ran/.test(e.message));
-    assert.equal(t.store.getRun(saga.summary.runId).status, 'failed', 'nothing changed');
+    assert.equal((await t.store.getRun(saga.summary.runId)).status, 'failed', 'nothing changed');
   });
 
   it('soak: 1,000 runs with agents failing 30% at random — every run succeeded or is a dead letter with its cause; redriving empties the list', async function () {
@@ -92,18 +92,18 @@ flow Saga {
     });
     const ids: string[] = [];
     for (let i = 0; i < 1000; i++) ids.push((await run(def, 'Pipeline', {}, { store: t.store, agents })).summary.runId);
-    const count = (status: string) => t.store.listRuns({ status: status as never, limit: 5000 }).length;
-    const succeeded = count('succeeded');
-    const dead = t.store.listRuns({ status: 'failed', limit: 5000 });
+    const count = async (status: string) => (await t.store.listRuns({ status: status as never, limit: 5000 })).length;
+    const succeeded = await count('succeeded');
+    const dead = await t.store.listRuns({ status: 'failed', limit: 5000 });
     assert.equal(new Set(ids).size, 1000);
     assert.equal(succeeded + dead.length, 1000, 'no run lost: each succeeded or is a dead letter');
     assert.ok(dead.every((r) => r.error?.code === 'AGENT_UNAVAILABLE' && /failed \(injected\)/.test(r.error.message)), 'each dead letter has its cause');
     let rounds = 0;
-    while (count('failed') > 0 && rounds < 20) {
+    while ((await count('failed')) > 0 && rounds < 20) {
       rounds++;
-      for (const r of t.store.listRuns({ status: 'failed', limit: 5000 })) await redriveRun(r.id, { store: t.store, agents });
+      for (const r of (await t.store.listRuns({ status: 'failed', limit: 5000 }))) await redriveRun(r.id, { store: t.store, agents });
     }
     console.log(`      soak: 1,000 runs, ${succeeded} succeeded, ${dead.length} dead letters; all succeeded after ${rounds} redrive rounds`);
-    assert.equal(count('succeeded'), 1000);
+    assert.equal(await count('succeeded'), 1000);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { ExecutorThread, RunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { ExecutorThread, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
 import { compile, tempStore } from './helpers.js';
 
 const FLOWS = `
@@ -21,9 +21,9 @@ flow Gated {
 const ENTRY = new URL('./fixtures/executor-entry.mjs', import.meta.url);
 
 /** Resolves when `check` holds, polling every 10 ms (up to 20 s). */
-async function until(check: () => boolean, what: string): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -33,7 +33,7 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
   this.timeout(60_000);
   let t: ReturnType<typeof tempStore>;
   let def: WorkflowDefinition;
-  let main: RunStore;
+  let main: SqliteRunStore;
   let gate: Int32Array;
   let lockWaiters: Int32Array;
   let logs: string[];
@@ -54,13 +54,13 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     t = tempStore();
     lockWaiters = new Int32Array(new SharedArrayBuffer(4));
     gate = new Int32Array(new SharedArrayBuffer(4));
-    main = RunStore.open(t.file, { holdLock: false, lockWaiters });
+    main = SqliteRunStore.open(t.file, { holdLock: false, lockWaiters });
     logs = [];
   });
   afterEach(async () => {
     openGate();
     for (const thread of threads.splice(0)) await thread.close();
-    main.close();
+    await main.close();
     t.cleanup();
   });
 
@@ -68,15 +68,15 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     const executor = await open(false);
     const accepted = await executor.accept({ definition: def, flowName: 'Job', inputs: { n: 1 } });
     assert.equal(accepted.duplicate, false);
-    assert.ok(['queued', 'running'].includes(main.getRun(accepted.runId).status), 'stored before the answer');
-    assert.equal(main.getEvents(accepted.runId)[0]?.type, 'run.started');
+    assert.ok(['queued', 'running'].includes((await main.getRun(accepted.runId)).status), 'stored before the answer');
+    assert.equal((await main.getEvents(accepted.runId))[0]?.type, 'run.started');
     assert.equal(executor.active() + executor.waiting(), 1, 'counted as soon as it is accepted');
     assert.ok(executor.has(accepted.runId));
     openGate();
     if (!accepted.duplicate) await accepted.done;
-    const run = main.getRun(accepted.runId);
+    const run = await main.getRun(accepted.runId);
     assert.equal(run.status, 'succeeded');
-    const outputs = main.getEvents(run.id).flatMap((e) => (e.type === 'step.finished' ? [e.output] : []));
+    const outputs = (await main.getEvents(run.id)).flatMap((e) => (e.type === 'step.finished' ? [e.output] : []));
     assert.deepEqual(outputs.length, 2);
     for (const output of outputs) assert.notEqual(output, `thread ${threadId}`, 'not executed on the accepting thread');
     assert.match(String(outputs[0]), /^thread [1-9]\d*$/);
@@ -91,11 +91,11 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.equal(fresh.length, 20, 'one run per key');
     answers.forEach((a, n) => assert.equal(a.runId, answers[n % 20].runId, `key k${n % 20}: its first run`));
     await executor.idle();
-    const runs = main.listRuns({ limit: 1000 });
+    const runs = await main.listRuns({ limit: 1000 });
     assert.equal(runs.length, 20);
     for (const run of runs) {
       assert.equal(run.status, 'succeeded', run.id);
-      const events = main.getEvents(run.id);
+      const events = await main.getEvents(run.id);
       assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'a gapless log');
       assert.deepEqual(events.filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step), ['a', 'b']);
     }
@@ -112,38 +112,38 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.equal(results[1].status === 'rejected' && (results[1].reason as BatonError).code, 'UNKNOWN_FLOW');
     assert.equal(results[2].status, 'fulfilled');
     await executor.idle();
-    assert.equal(main.listRuns({ limit: 10 }).length, 1);
+    assert.equal((await main.listRuns({ limit: 10 })).length, 1);
   });
 
   it('a decision stored on this thread continues the waiting run there; a cancel stops an executing one', async () => {
     const executor = await open(true);
     const gated = await executor.accept({ definition: def, flowName: 'Gated', inputs: {} });
-    await until(() => main.getRun(gated.runId).status === 'waiting', 'the approval');
-    main.recordDecision(gated.runId, 'go', { decision: 'approved', by: 'ops' });
-    const resumed = executor.resume(gated.runId);
-    assert.equal(main.getRun(gated.runId).status, 'queued', 'stored queued before resume returns');
-    await resumed;
-    assert.equal(main.getRun(gated.runId).status, 'succeeded');
+    await until(async () => (await main.getRun(gated.runId)).status === 'waiting', 'the approval');
+    await main.recordDecision(gated.runId, 'go', { decision: 'approved', by: 'ops' });
+    const resumed = await executor.resume(gated.runId);
+    assert.equal((await main.getRun(gated.runId)).status, 'queued', 'stored queued before resume resolves');
+    await resumed.done;
+    assert.equal((await main.getRun(gated.runId)).status, 'succeeded');
 
     Atomics.store(gate, 0, 0);
     const job = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
-    await until(() => executor.active() === 1 && main.getRun(job.runId).status === 'running', 'the run to execute');
-    executor.cancel(job.runId, 'ops');
+    await until(async () => executor.active() === 1 && (await main.getRun(job.runId)).status === 'running', 'the run to execute');
+    await executor.cancel(job.runId, 'ops');
     if (!job.duplicate) await job.done;
-    assert.equal(main.getRun(job.runId).status, 'cancelled');
+    assert.equal((await main.getRun(job.runId)).status, 'cancelled');
   });
 
   it('an executor that dies mid-run is replaced: the run it left running is continued on the new one and succeeds, each step finished once', async () => {
     const executor = await open(false);
     const job = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
-    await until(() => main.getRun(job.runId).status === 'running', 'the run to execute');
+    await until(async () => (await main.getRun(job.runId)).status === 'running', 'the run to execute');
     // the thread ends as if an error nothing caught had killed it
     await (executor as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await until(() => logs.some((l) => /starting a new one/.test(l)), 'the restart');
     openGate();
-    await until(() => main.getRun(job.runId).status === 'succeeded', 'the run to succeed on the new executor');
+    await until(async () => (await main.getRun(job.runId)).status === 'succeeded', 'the run to succeed on the new executor');
     assert.ok(logs.some((l) => l.includes(`run ${job.runId} · Job: resuming (running)`)), logs.join('\n'));
-    const finished = main.getEvents(job.runId).filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step);
+    const finished = (await main.getEvents(job.runId)).filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step);
     assert.deepEqual(finished, ['a', 'b']);
   });
 
@@ -159,7 +159,7 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     await worker().terminate();
     await until(() => logs.some((l) => /stopped 4 times within 60 s/.test(l)), 'the executor given up');
     await assert.rejects(executor.accept({ definition: def, flowName: 'Job', inputs: {} }), (error: BatonError) => error.code === 'EXECUTOR_STOPPED' && /4 times/.test(error.message));
-    assert.equal(main.listRuns({ limit: 10 }).filter((r) => r.status === 'succeeded').length, 3, 'the runs before stayed stored');
+    assert.equal((await main.listRuns({ limit: 10 })).filter((r) => r.status === 'succeeded').length, 3, 'the runs before stayed stored');
   });
 
   it('an executor that cannot start says why (EXECUTOR_FAILED, its message)', async () => {
@@ -170,10 +170,10 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     const executor = await open(false, {}, 1);
     const first = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
     const second = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
-    await until(() => main.getRun(first.runId).status === 'running', 'the first run to execute');
+    await until(async () => (await main.getRun(first.runId)).status === 'running', 'the first run to execute');
     await executor.close();
-    assert.equal(main.getRun(first.runId).status, 'interrupted');
-    assert.equal(main.getRun(second.runId).status, 'queued');
+    assert.equal((await main.getRun(first.runId)).status, 'interrupted');
+    assert.equal((await main.getRun(second.runId)).status, 'queued');
     await assert.rejects(executor.accept({ definition: def, flowName: 'Job', inputs: {} }), (error: BatonError) => error.code === 'EXECUTOR_STOPPED');
   });
 });

@@ -255,7 +255,7 @@ flow Main {
       assert.deepEqual(Object.keys(summary.outputs).sort(), ['__proto__', 'constructor', 'r']);
       assert.deepEqual(Object.getOwnPropertyDescriptor(summary.outputs, '__proto__')?.value, { polluted: true });
       assert.deepEqual(summary.outputs.constructor, {}, 'the prototype key of a record literal is dropped');
-      const stored = t.store.getRun(summary.runId).outputs;
+      const stored = (await t.store.getRun(summary.runId)).outputs;
       assert.equal(Object.getPrototypeOf(stored), Object.prototype);
       assert.deepEqual(Object.keys(stored).sort(), ['__proto__', 'constructor', 'r']);
     } finally {
@@ -306,12 +306,12 @@ flow Main {
       const now = (): Date => clock;
       const waiting = await run(def, 'Main', {}, { store: t.store, now });
       assert.equal(waiting.summary.status, 'waiting');
-      t.store.recordDecision(waiting.summary.runId, 'ok', { decision: 'approved' });
+      await t.store.recordDecision(waiting.summary.runId, 'ok', { decision: 'approved' });
       clock = new Date('2026-01-05T12:00:00Z');
       const resumed = await resumeRun(waiting.summary.runId, { store: t.store, now });
       assert.equal(resumed.status, 'succeeded');
       assert.deepEqual(resumed.outputs, { first: '2026-01-01T10:00:00.000Z', second: '2026-01-05T12:00:00.000Z' });
-      const recorded = t.store.getEvents(waiting.summary.runId).filter((e) => e.type === 'value.recorded');
+      const recorded = (await t.store.getEvents(waiting.summary.runId)).filter((e) => e.type === 'value.recorded');
       assert.deepEqual(recorded.map((e) => e.type === 'value.recorded' && [e.key, e.value]), [['now#0', '2026-01-01T10:00:00.000Z'], ['now#1', '2026-01-05T12:00:00.000Z']]);
     } finally {
       t.cleanup();

@@ -27,7 +27,7 @@ flow R {
     assert.equal(failed.length, 65);
     assert.ok(failed.every((e) => e.type === 'step.finished' && e.error?.code === 'FLOW_DEPTH_EXCEEDED'));
     assert.equal(failed[0].type === 'step.finished' && failed[0].step, Array(65).fill('again').join('/'));
-    const stored = t.store.getRun(summary.runId);
+    const stored = await t.store.getRun(summary.runId);
     assert.equal(stored.status, 'failed');
     assert.equal(stored.error?.code, 'FLOW_DEPTH_EXCEEDED');
   });
@@ -94,7 +94,7 @@ flow D {
     assert.equal(summary.status, 'failed');
     assert.equal(summary.error?.code, 'AGENT_BAD_RESPONSE');
     assert.equal(summary.error?.message, `step d failed: agent Deep answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
-    assert.equal(t.store.getRun(summary.runId).status, 'failed');
+    assert.equal((await t.store.getRun(summary.runId)).status, 'failed');
   });
 
   it('an answer exactly MAX_OUTPUT_DEPTH deep is taken', async () => {
@@ -136,10 +136,10 @@ flow F {
       },
     });
     await assert.rejects(run(def, 'F', {}, { store: buggy }), /cannot read properties of undefined/);
-    const [stored] = t.store.listRuns();
+    const [stored] = await t.store.listRuns();
     assert.equal(stored.status, 'failed');
     assert.deepEqual(stored.error, { code: 'INTERNAL', message: 'cannot read properties of undefined (reading "x")' });
-    const events = t.store.getEvents(stored.id);
+    const events = await t.store.getEvents(stored.id);
     assert.equal(events.at(-1)?.type, 'run.failed');
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
-import { RunStore, startRun, type AgentCaller, type AgentRequest, type RunOptions, type RunSummary } from '../../packages/runtime/src/index.js';
+import { SqliteRunStore, startRun, type AgentCaller, type AgentRequest, type RunOptions, type RunSummary } from '../../packages/runtime/src/index.js';
 import { checkText, services } from '../language/helpers.js';
 
 /** Parses and checks `text` (no errors allowed, warnings are fine) and compiles it to the IR. */
@@ -15,12 +15,12 @@ export async function compile(text: string): Promise<WorkflowDefinition> {
 }
 
 /** A temporary folder with a run store file; `cleanup` closes the store and removes the folder. */
-export function tempStore(): { dir: string; file: string; store: RunStore; reopen: () => RunStore; cleanup: () => void } {
+export function tempStore(): { dir: string; file: string; store: SqliteRunStore; reopen: () => SqliteRunStore; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-rt-'));
   const file = path.join(dir, 'runs.db');
-  const opened: RunStore[] = [];
-  const open = (): RunStore => {
-    const s = RunStore.open(file);
+  const opened: SqliteRunStore[] = [];
+  const open = (): SqliteRunStore => {
+    const s = SqliteRunStore.open(file);
     opened.push(s);
     return s;
   };
@@ -31,7 +31,7 @@ export function tempStore(): { dir: string; file: string; store: RunStore; reope
     store,
     reopen: open,
     cleanup: () => {
-      for (const s of opened) s.close();
+      for (const s of opened) s.database.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -42,7 +42,7 @@ export async function run(
   definition: WorkflowDefinition,
   flow: string,
   inputs: Record<string, unknown>,
-  options: Partial<RunOptions> & { store: RunStore },
+  options: Partial<RunOptions> & { store: SqliteRunStore },
 ): Promise<{ summary: RunSummary; events: RunEvent[]; sleeps: number[] }> {
   const events: RunEvent[] = [];
   const sleeps: number[] = [];

@@ -46,17 +46,17 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
   it('start stores the run as queued with its run.started event before it returns, and executes nothing on the caller\'s turn', async () => {
     const agents = scriptedAgents(() => 'ok');
     const s = supervise(agents, 2);
-    const { runId, done } = s.start(def, 'Job', { n: 1 });
+    const { runId, done } = await s.start(def, 'Job', { n: 1 });
     // what the caller acknowledges (an HTTP 202) is already stored (committed: nothing is left buffered)
-    assert.equal(t.store.getRun(runId).status, 'queued');
-    assert.equal((t.store as unknown as { pending: unknown[] }).pending.length, 0, 'nothing buffered');
-    assert.deepEqual(t.store.getEvents(runId).map((e) => e.type), ['run.started']);
+    assert.equal((await t.store.getRun(runId)).status, 'queued');
+    assert.equal((t.store.database as unknown as { pending: unknown[] }).pending.length, 0, 'nothing buffered');
+    assert.deepEqual((await t.store.getEvents(runId)).map((e) => e.type), ['run.started']);
     assert.equal(agents.calls.length, 0, 'no step ran before start returned');
     assert.deepEqual([s.active(), s.waiting()], [0, 1]);
     await done;
-    assert.equal(t.store.getRun(runId).status, 'succeeded');
+    assert.equal((await t.store.getRun(runId)).status, 'succeeded');
     assert.deepEqual(
-      t.store.getEvents(runId).map((e) => e.type).filter((type) => type.startsWith('run.')),
+      (await t.store.getEvents(runId)).map((e) => e.type).filter((type) => type.startsWith('run.')),
       ['run.started', 'run.succeeded'],
       'one run.started (from the accept), no run.resumed',
     );
@@ -69,20 +69,21 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
       return 'ok';
     });
     const s = supervise(agents, 2);
-    const ids = Array.from({ length: 6 }, (_, n) => s.start(def, 'Job', { n }).runId);
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) ids.push((await s.start(def, 'Job', { n })).runId);
     // both slots are taken by held runs; a seventh start is still accepted at once
     while (agents.calls.length < 2) await new Promise((r) => setImmediate(r));
-    const seventh = s.start(def, 'Job', { n: 7 });
-    assert.equal(t.store.getRun(seventh.runId).status, 'queued');
+    const seventh = await s.start(def, 'Job', { n: 7 });
+    assert.equal((await t.store.getRun(seventh.runId)).status, 'queued');
     assert.deepEqual([s.active(), s.waiting()], [2, 5]);
     assert.deepEqual(
-      ids.map((id) => t.store.getRun(id).status),
+      await Promise.all(ids.map(async (id) => (await t.store.getRun(id)).status)),
       ['running', 'running', 'queued', 'queued', 'queued', 'queued'],
     );
     held.open();
     await s.idle();
     assert.equal(agents.maxInFlight, 2);
-    assert.deepEqual([...ids, seventh.runId].map((id) => t.store.getRun(id).status), Array(7).fill('succeeded'));
+    assert.deepEqual(await Promise.all([...ids, seventh.runId].map(async (id) => (await t.store.getRun(id)).status)), Array(7).fill('succeeded'));
     const firstCalls = agents.calls.filter((c) => c.stepKey === 'a').map((c) => c.prompt);
     assert.deepEqual(firstCalls, ['a 0', 'a 1', 'a 2', 'a 3', 'a 4', 'a 5', 'a 7'], 'executed in the order accepted');
   });
@@ -96,21 +97,22 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
       }),
       1,
     );
-    const ids = Array.from({ length: 4 }, (_, n) => first.start(def, 'Job', { n }).runId);
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) ids.push((await first.start(def, 'Job', { n })).runId);
     while (first.active() < 1) await new Promise((r) => setImmediate(r));
     await first.close();
     assert.deepEqual(
-      ids.map((id) => t.store.getRun(id).status),
+      await Promise.all(ids.map(async (id) => (await t.store.getRun(id)).status)),
       ['interrupted', 'queued', 'queued', 'queued'],
     );
     const agents = scriptedAgents(() => 'ok');
     const second = supervise(agents, 2);
-    assert.deepEqual(second.recover(), ids, 'oldest first');
+    assert.deepEqual(await second.recover(), ids, 'oldest first');
     await second.idle();
-    assert.deepEqual(ids.map((id) => t.store.getRun(id).status), Array(4).fill('succeeded'));
+    assert.deepEqual(await Promise.all(ids.map(async (id) => (await t.store.getRun(id)).status)), Array(4).fill('succeeded'));
     for (const id of ids.slice(1)) {
       assert.deepEqual(
-        t.store.getEvents(id).map((e) => e.type).filter((type) => type.startsWith('run.')),
+        (await t.store.getEvents(id)).map((e) => e.type).filter((type) => type.startsWith('run.')),
         ['run.started', 'run.succeeded'],
       );
     }
@@ -123,25 +125,25 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
       return 'ok';
     });
     const s = supervise(agents, 1);
-    const running = s.start(def, 'Job', { n: 0 });
-    const queued = s.start(def, 'Job', { n: 1 });
-    assert.equal(s.cancel(queued.runId, 'ops'), 'cancelled');
+    const running = await s.start(def, 'Job', { n: 0 });
+    const queued = await s.start(def, 'Job', { n: 1 });
+    assert.equal(await s.cancel(queued.runId, 'ops'), 'cancelled');
     held.open();
     await s.idle();
-    assert.deepEqual([t.store.getRun(running.runId).status, t.store.getRun(queued.runId).status], ['succeeded', 'cancelled']);
+    assert.deepEqual([(await t.store.getRun(running.runId)).status, (await t.store.getRun(queued.runId)).status], ['succeeded', 'cancelled']);
     assert.equal(agents.calls.some((c) => c.prompt === 'a 1'), false);
   });
 
   it('a resume asked for while the run is still executing is done after that execution (a decision is never dropped)', async () => {
     const s = supervise(scriptedAgents(() => 'ok'), 2);
-    const { runId } = s.start(def, 'Gated', {});
+    const { runId } = await s.start(def, 'Gated', {});
     await s.idle();
-    assert.equal(t.store.getRun(runId).status, 'waiting');
+    assert.equal((await t.store.getRun(runId)).status, 'waiting');
     // the decision lands, then two resumes are asked for at once: one execution, which finishes the run
-    t.store.recordDecision(runId, 'go', { decision: 'approved', by: 'ops' });
-    await Promise.all([s.resume(runId), s.resume(runId)]);
-    assert.equal(t.store.getRun(runId).status, 'succeeded');
-    assert.equal(t.store.getEvents(runId).filter((e) => e.type === 'run.resumed').length, 1);
+    await t.store.recordDecision(runId, 'go', { decision: 'approved', by: 'ops' });
+    await Promise.all((await Promise.all([s.resume(runId), s.resume(runId)])).map((c) => c.done));
+    assert.equal((await t.store.getRun(runId)).status, 'succeeded');
+    assert.equal((await t.store.getEvents(runId)).filter((e) => e.type === 'run.resumed').length, 1);
   });
 
   it('resumeRun (baton resume) executes a queued run from its accept, without a run.resumed', async () => {
@@ -153,14 +155,14 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
       }),
       1,
     );
-    s.start(def, 'Job', { n: 0 });
-    const { runId } = s.start(def, 'Job', { n: 1 });
+    await s.start(def, 'Job', { n: 0 });
+    const { runId } = await s.start(def, 'Job', { n: 1 });
     await s.close();
     held.open();
     const summary = await resumeRun(runId, { store: t.store, agents: scriptedAgents(() => 'ok') });
     assert.equal(summary.status, 'succeeded');
     assert.deepEqual(
-      t.store.getEvents(runId).map((e) => e.type).filter((type) => type.startsWith('run.')),
+      (await t.store.getEvents(runId)).map((e) => e.type).filter((type) => type.startsWith('run.')),
       ['run.started', 'run.succeeded'],
     );
   });
@@ -178,11 +180,11 @@ describe('runtime: command agents start their process off the caller\'s thread',
     const def = await compile(`agent Tool { model: "command/tool" }\nflow Go {\n  step t: Tool { prompt: "hi" }\n}\n`);
     const agents = createRealAgents({ config: { ...emptyConfig(), commands: { tool: { command: [process.execPath, file], cwd: t.dir } } }, env: {} });
     const s = new RunSupervisor({ store: t.store, agents, concurrency: 2, log: () => undefined });
-    const runs = [s.start(def, 'Go', {}), s.start(def, 'Go', {})];
+    const runs = [await s.start(def, 'Go', {}), await s.start(def, 'Go', {})];
     await Promise.all(runs.map((r) => r.done));
     for (const { runId } of runs) {
-      assert.equal(t.store.getRun(runId).status, 'succeeded');
-      const step = t.store.getEvents(runId).find((e) => e.type === 'step.finished') as unknown as { output: { said: string; parent: number } };
+      assert.equal((await t.store.getRun(runId)).status, 'succeeded');
+      const step = (await t.store.getEvents(runId)).find((e) => e.type === 'step.finished') as unknown as { output: { said: string; parent: number } };
       assert.equal(step.output.said, 'hi!');
       assert.notEqual(step.output.parent, process.pid, 'the agent\'s program was forked from this process');
     }
@@ -195,11 +197,11 @@ describe('runtime: command agents start their process off the caller\'s thread',
     const def = await compile(`agent Tool { model: "command/tool" }\nflow Go {\n  step t: Tool { prompt: "hi" }\n}\n`);
     const agents = createRealAgents({ config: { ...emptyConfig(), commands: { tool: { command: [process.execPath, file], cwd: t.dir } } }, env: {} });
     const s = new RunSupervisor({ store: t.store, agents, concurrency: 1, log: () => undefined });
-    const { runId } = s.start(def, 'Go', {});
+    const { runId } = await s.start(def, 'Go', {});
     while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 10));
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await s.close(); // interrupts the run: its call is cancelled
-    assert.equal(t.store.getRun(runId).status, 'interrupted');
+    assert.equal((await t.store.getRun(runId)).status, 'interrupted');
     // the process goes away (SIGTERM): polling its existence with signal 0
     const deadline = Date.now() + 10_000;
     for (;;) {

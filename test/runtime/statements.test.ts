@@ -39,8 +39,8 @@ flow Main {
     const step = events.find((e) => e.type === 'step.started');
     assert.equal(step?.type === 'step.started' && step.node, 'Main/first', 'events name IR node ids');
     // every event is stored, in order
-    assert.deepEqual(t.store.getEvents(summary.runId).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
-    assert.equal(t.store.getRun(summary.runId).status, 'succeeded');
+    assert.deepEqual((await t.store.getEvents(summary.runId)).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal((await t.store.getRun(summary.runId)).status, 'succeeded');
   });
 
   it('calls a sub-flow with its inputs and reads its outputs', async () => {
@@ -287,7 +287,7 @@ flow Main {
     assert.equal(bad.summary.status, 'failed');
     assert.equal(bad.summary.error?.code, 'FLOW_FAILED');
     assert.equal(bad.summary.error?.message, 'too much: 120');
-    assert.equal(t.store.getRun(bad.summary.runId).error?.message, 'too much: 120');
+    assert.equal((await t.store.getRun(bad.summary.runId)).error?.message, 'too much: 120');
   });
 
   it('events of an if name the IR nodes: the branch decision, then the steps of the branch taken only', async () => {
@@ -475,7 +475,7 @@ flow Main {
 }`);
     const ok = await run(def, 'Main', { who: 'Ada' }, { store: t.store });
     assert.deepEqual(ok.summary.outputs, { line: 'Ada x2 / an input named like an Object method' });
-    assert.deepEqual(t.store.getRun(ok.summary.runId).inputs, { who: 'Ada', times: 2, toString: 'an input named like an Object method' });
+    assert.deepEqual((await t.store.getRun(ok.summary.runId)).inputs, { who: 'Ada', times: 2, toString: 'an input named like an Object method' });
     const code = async (inputs: Record<string, unknown>, flow = 'Main'): Promise<string> => {
       try {
         await run(def, flow, inputs, { store: t.store });
@@ -488,6 +488,6 @@ flow Main {
     assert.equal(await code({ who: 3 }), 'INPUT_INVALID');
     assert.equal(await code({ who: 'Ada', extra: 1 }), 'INPUT_INVALID');
     assert.equal(await code({ who: 'Ada' }, 'Nope'), 'UNKNOWN_FLOW');
-    assert.equal(t.store.listRuns().length, 1, 'only the valid run was stored');
+    assert.equal((await t.store.listRuns()).length, 1, 'only the valid run was stored');
   });
 });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import { RunStore, type BatonError } from '@baton/runtime';
+import { RunStore, SqliteRunStore, type BatonError } from '@baton/runtime';
 import { compile, lockReleased, run, tempStore } from './helpers.js';
 
 const sqlitePath = createRequire(import.meta.url).resolve('node-sqlite3-wasm');
@@ -58,11 +58,11 @@ describe('runtime: one store, several processes', function () {
     const def = await compile(FLOW);
     const { summary } = await run(def, 'F', {}, { store: t.store });
     await lockReleased(t.file);
-    const before = t.store.getEvents(summary.runId).length;
+    const before = t.store.database.getEvents(summary.runId).length;
     // the other process keeps the lock for a while after we start waiting: several tries come back busy
     const holder = await holdStore(t.file, 300);
-    t.store.append(summary.runId, { type: 'cancel.requested', by: 'waiting writer' });
-    t.store.flush();
+    t.store.database.append(summary.runId, { type: 'cancel.requested', by: 'waiting writer' });
+    t.store.database.flush();
     await holder.release();
     const reader = RunStore.open(t.file);
     try {
@@ -73,9 +73,9 @@ describe('runtime: one store, several processes', function () {
       reader.close();
     }
     // and the store keeps working: the statements that failed were prepared again
-    t.store.append(summary.runId, { type: 'cancel.requested', by: 'later' });
-    t.store.flush();
-    assert.equal(t.store.getEvents(summary.runId).length, before + 2);
+    t.store.database.append(summary.runId, { type: 'cancel.requested', by: 'later' });
+    t.store.database.flush();
+    assert.equal(t.store.database.getEvents(summary.runId).length, before + 2);
   });
 
   it('two stores of one process on one file: the one that waits gets the lock from the idle one at once (no wait on a timer its wait blocks)', async () => {
@@ -83,8 +83,8 @@ describe('runtime: one store, several processes', function () {
     const { summary } = await run(def, 'F', {}, { store: t.store });
     // t.store has just written: it keeps the lock for a burst, released by a timer that cannot fire while
     // another store of this thread waits synchronously
-    t.store.append(summary.runId, { type: 'cancel.requested', by: 'first' });
-    t.store.flush();
+    t.store.database.append(summary.runId, { type: 'cancel.requested', by: 'first' });
+    t.store.database.flush();
     const second = RunStore.open(t.file, { busyTimeoutMs: 1_000 });
     try {
       second.append(summary.runId, { type: 'cancel.requested', by: 'second' });
@@ -93,9 +93,9 @@ describe('runtime: one store, several processes', function () {
     } finally {
       second.close();
     }
-    t.store.append(summary.runId, { type: 'cancel.requested', by: 'third' });
-    t.store.flush();
-    assert.equal((t.store.getEvents(summary.runId).at(-1) as { by?: string }).by, 'third');
+    t.store.database.append(summary.runId, { type: 'cancel.requested', by: 'third' });
+    t.store.database.flush();
+    assert.equal((t.store.database.getEvents(summary.runId).at(-1) as { by?: string }).by, 'third');
   });
 
   it('a write that gives up (STORE_BUSY) keeps its events buffered and never names itself the lock owner', async () => {
@@ -115,7 +115,7 @@ describe('runtime: one store, several processes', function () {
     }
     store.flush(); // the buffered event was kept
     store.close();
-    const events = t.reopen().getEvents(summary.runId);
+    const events = t.reopen().database.getEvents(summary.runId);
     assert.equal(events.at(-1)?.type, 'cancel.requested');
     assert.equal(existsSync(`${t.file}.lock`) || existsSync(`${t.file}.owner`), false, 'no lock files left');
   });
@@ -134,14 +134,14 @@ describe('runtime: one store, several processes', function () {
   });
 
   it('a breaker killed while breaking a lock does not block the store forever', async () => {
-    t.store.close();
+    t.store.database.close();
     const dead = JSON.stringify({ pid: 2 ** 22 + 4321, host: hostname() });
     mkdirSync(`${t.file}.lock`);
     writeFileSync(`${t.file}.owner`, dead);
     writeFileSync(`${t.file}.breaking`, dead);
     const store = RunStore.open(t.file, { busyTimeoutMs: 2_000 });
     try {
-      const { summary } = await run(await compile(FLOW), 'F', {}, { store });
+      const { summary } = await run(await compile(FLOW), 'F', {}, { store: new SqliteRunStore(store) });
       assert.equal(summary.status, 'succeeded');
     } finally {
       store.close();
@@ -152,8 +152,8 @@ describe('runtime: one store, several processes', function () {
   it('a commit killed halfway is rolled back when the store is next used (node-sqlite3-wasm never rolls a hot journal back)', async () => {
     const def = await compile(FLOW);
     const { summary } = await run(def, 'F', {}, { store: t.store });
-    t.store.close();
-    const before = { run: t.reopen().getRun(summary.runId), events: t.reopen().getEvents(summary.runId) };
+    t.store.database.close();
+    const before = { run: t.reopen().database.getRun(summary.runId), events: t.reopen().database.getEvents(summary.runId) };
     // a writer (naming itself, as a store's writer does) that is killed while its transaction has written
     // pages to the database file: a small page cache makes SQLite spill them before the commit
     const script = `

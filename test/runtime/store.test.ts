@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestDef } from '@baton/protocol';
-import { RunStore, runTests, SCHEMA_VERSION, type BatonError } from '../../packages/runtime/src/index.js';
+import { RunStore, runTests, SCHEMA_VERSION, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
 import { compile, lockReleased, run, tempStore } from './helpers.js';
 
 const FLOW = `
@@ -48,7 +48,7 @@ describe('runtime: run store', () => {
   });
 
   it('creates its folder, gives run ids that sort by start time, and lists runs by status and flow', async () => {
-    const store = RunStore.open(path.join(t.dir, 'nested', 'deeper', 'runs.db'));
+    const store = SqliteRunStore.open(path.join(t.dir, 'nested', 'deeper', 'runs.db'));
     try {
       const def = await compile(FLOW);
       const ids: string[] = [];
@@ -58,19 +58,19 @@ describe('runtime: run store', () => {
       }
       assert.deepEqual([...ids].sort(), ids, 'ids sort in start order');
       assert.ok(ids.every((id) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)), 'ULIDs');
-      assert.deepEqual(store.listRuns().map((r) => r.id), [...ids].reverse(), 'newest first');
-      assert.deepEqual(store.listRuns({ status: 'failed' }).map((r) => r.flow), ['B', 'B']);
-      assert.deepEqual(store.listRuns({ flow: 'A', limit: 1 }).map((r) => r.id), [ids[2]]);
-      const a = store.getRun(ids[0]);
+      assert.deepEqual((await store.listRuns()).map((r) => r.id), [...ids].reverse(), 'newest first');
+      assert.deepEqual((await store.listRuns({ status: 'failed' })).map((r) => r.flow), ['B', 'B']);
+      assert.deepEqual((await store.listRuns({ flow: 'A', limit: 1 })).map((r) => r.id), [ids[2]]);
+      const a = await store.getRun(ids[0]);
       assert.equal(a.status, 'succeeded');
       assert.deepEqual(a.outputs, { n: 1 });
       assert.ok(a.finishedAt && a.finishedAt >= a.startedAt);
-      assert.equal(store.getRun(ids[1]).error?.message, 'B always fails');
+      assert.equal((await store.getRun(ids[1])).error?.message, 'B always fails');
       // a unique prefix finds a run; an unknown id is RUN_NOT_FOUND
-      assert.equal(store.getRun(ids[3].slice(0, 20)).id, ids[3]);
-      assert.throws(() => store.getRun('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), (e: BatonError) => e.code === 'RUN_NOT_FOUND');
+      assert.equal((await store.getRun(ids[3].slice(0, 20))).id, ids[3]);
+      await assert.rejects(store.getRun('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), (e: BatonError) => e.code === 'RUN_NOT_FOUND');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -80,7 +80,7 @@ describe('runtime: run store', () => {
     const now = () => new Date((tick += 7)); // every reading 7 ms later
     for (const [flow, status] of [['A', 'succeeded'], ['B', 'failed']] as const) {
       const { summary, events } = await run(def, flow, {}, { store: t.store, now });
-      const stored = t.store.getRun(summary.runId);
+      const stored = await t.store.getRun(summary.runId);
       assert.equal(stored.status, status);
       assert.equal(stored.startedAt, events[0].time);
       assert.equal(stored.finishedAt, events.at(-1)!.time, `${flow}: finishedAt is the ${events.at(-1)!.type} event's time`);
@@ -90,9 +90,9 @@ describe('runtime: run store', () => {
   it('keeps each run as an append-only log with increasing seq, readable after reopening', async () => {
     const def = await compile(FLOW);
     const { summary, events } = await run(def, 'A', {}, { store: t.store });
-    t.store.close();
+    await t.store.close();
     const store = t.reopen();
-    const stored = store.getEvents(summary.runId);
+    const stored = await store.getEvents(summary.runId);
     assert.deepEqual(stored, JSON.parse(JSON.stringify(events)), 'what was emitted is what is stored');
     assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1));
     assert.ok(stored.every((e, i) => i === 0 || e.time >= stored[i - 1].time));
@@ -101,9 +101,9 @@ describe('runtime: run store', () => {
   it('events appended through two handles of one store file keep one gap-free sequence per run', async () => {
     const def = await compile(FLOW);
     const { summary } = await run(def, 'A', {}, { store: t.store });
-    const n = t.store.getEvents(summary.runId).length;
+    const n = t.store.database.getEvents(summary.runId).length;
     // this handle numbers an event but has not written it yet ...
-    const mine = t.store.append(summary.runId, { type: 'cancel.requested', by: 'first handle' });
+    const mine = t.store.database.append(summary.runId, { type: 'cancel.requested', by: 'first handle' });
     assert.equal(mine.seq, n + 1);
     await lockReleased(t.file);
     // ... while another process appends to the same run
@@ -112,12 +112,12 @@ describe('runtime: run store', () => {
     other.flush();
     other.close();
     assert.equal(theirs.seq, n + 1);
-    t.store.flush();
+    t.store.database.flush();
     assert.equal(mine.seq, n + 2, 'the unwritten event moved after the stored one');
-    const log = t.store.getEvents(summary.runId);
+    const log = t.store.database.getEvents(summary.runId);
     assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
     assert.deepEqual(log.slice(-2).map((e) => e.type === 'cancel.requested' && e.by), ['second handle', 'first handle']);
-    assert.equal(t.store.append(summary.runId, { type: 'cancel.requested' }).seq, n + 3, 'later events follow on');
+    assert.equal(t.store.database.append(summary.runId, { type: 'cancel.requested' }).seq, n + 3, 'later events follow on');
   });
 
   it('stores a definition once however many runs use it, and resumes from it', async () => {
@@ -125,7 +125,7 @@ describe('runtime: run store', () => {
     for (let i = 0; i < 5; i++) await run(def, 'A', {}, { store: t.store });
     const changed = await compile(FLOW.replace('prompt: "go"', 'prompt: "go now"'));
     await run(changed, 'A', {}, { store: t.store });
-    t.store.close();
+    await t.store.close();
     const { Database } = (await import('node-sqlite3-wasm')).default;
     const db = new Database(t.file, { readOnly: true });
     try {
@@ -135,37 +135,37 @@ describe('runtime: run store', () => {
       db.close();
     }
     const store = t.reopen();
-    const [latest] = store.listRuns({ limit: 1 });
-    assert.deepEqual(store.getDefinition(latest.id), JSON.parse(JSON.stringify(changed)));
+    const [latest] = await store.listRuns({ limit: 1 });
+    assert.deepEqual(await store.getDefinition(latest.id), JSON.parse(JSON.stringify(changed)));
   });
 
   it('batch: the starts it makes commit together, or — when it throws — not at all, their events dropped and events buffered before kept', async () => {
     const def = await compile(FLOW);
     const at = new Date().toISOString();
-    const earlier = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
-    t.store.append(earlier, { type: 'run.started', flow: 'A', inputs: {} });
+    const earlier = t.store.database.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+    t.store.database.append(earlier, { type: 'run.started', flow: 'A', inputs: {} });
     assert.throws(
       () =>
-        t.store.batch(() => {
-          const id = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
-          t.store.append(id, { type: 'run.started', flow: 'A', inputs: {} });
-          t.store.flush();
+        t.store.database.batch(() => {
+          const id = t.store.database.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+          t.store.database.append(id, { type: 'run.started', flow: 'A', inputs: {} });
+          t.store.database.flush();
           throw new Error('refused halfway');
         }),
       /refused halfway/,
     );
-    assert.deepEqual(t.store.listRuns({ limit: 10 }).map((r) => r.id), [earlier], 'nothing of the failed batch is stored');
-    const ids = t.store.batch(() =>
+    assert.deepEqual(t.store.database.listRuns({ limit: 10 }).map((r) => r.id), [earlier], 'nothing of the failed batch is stored');
+    const ids = t.store.database.batch(() =>
       [1, 2, 3].map(() => {
-        const id = t.store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
-        t.store.append(id, { type: 'run.started', flow: 'A', inputs: {} });
-        t.store.flush();
-        t.store.append(id, { type: 'run.resumed', flow: 'A' });
-        t.store.flush();
+        const id = t.store.database.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: at, status: 'queued' });
+        t.store.database.append(id, { type: 'run.started', flow: 'A', inputs: {} });
+        t.store.database.flush();
+        t.store.database.append(id, { type: 'run.resumed', flow: 'A' });
+        t.store.database.flush();
         return id;
       }),
     );
-    const reopened = t.reopen();
+    const reopened = t.reopen().database;
     assert.deepEqual(reopened.getEvents(earlier).map((e) => [e.seq, e.type]), [[1, 'run.started']], 'the event buffered before the failed batch is kept, and stored with the next commit');
     for (const id of ids) assert.deepEqual(reopened.getEvents(id).map((e) => [e.seq, e.type]), [[1, 'run.started'], [2, 'run.resumed']], 'each event written once');
   });
@@ -173,7 +173,7 @@ describe('runtime: run store', () => {
   it('a store holding the lock for a burst lets go after its commit while a store of another thread waits (lockWaiters)', async () => {
     const def = await compile(FLOW);
     const waiters = new Int32Array(new SharedArrayBuffer(4));
-    t.store.close();
+    t.store.database.close();
     const store = RunStore.open(t.file, { lockWaiters: waiters });
     const write = (): void => void store.createRun({ flow: 'A', inputs: {}, definition: def, startedAt: new Date().toISOString() });
     try {
@@ -195,7 +195,7 @@ describe('runtime: run store', () => {
   it('a schema-1 store gets the agents column when opened: its runs read without agents, new runs keep theirs', async () => {
     const def = await compile(FLOW);
     const { summary: old } = await run(def, 'A', {}, { store: t.store });
-    t.store.close();
+    await t.store.close();
     const { Database } = (await import('node-sqlite3-wasm')).default;
     const db = new Database(t.file);
     try {
@@ -205,11 +205,11 @@ describe('runtime: run store', () => {
       db.close();
     }
     const store = t.reopen();
-    assert.equal(store.getRun(old.runId).agents, undefined);
+    assert.equal((await store.getRun(old.runId)).agents, undefined);
     const { summary } = await run(def, 'A', {}, { store, runAgents: { mode: 'real', config: { path: '/p/baton.config.json', sha256: 'ab' } } });
-    assert.deepEqual(store.getRun(summary.runId).agents, { mode: 'real', config: { path: '/p/baton.config.json', sha256: 'ab' } });
-    assert.deepEqual(store.listRuns({ limit: 2 }).map((r) => r.agents?.mode), ['real', undefined]);
-    store.close();
+    assert.deepEqual((await store.getRun(summary.runId)).agents, { mode: 'real', config: { path: '/p/baton.config.json', sha256: 'ab' } });
+    assert.deepEqual((await store.listRuns({ limit: 2 })).map((r) => r.agents?.mode), ['real', undefined]);
+    await store.close();
     const check = new Database(t.file, { readOnly: true });
     try {
       assert.deepEqual(check.get("SELECT value FROM meta WHERE key = 'schema'"), { value: String(SCHEMA_VERSION) });
@@ -219,17 +219,17 @@ describe('runtime: run store', () => {
   });
 
   it('recovers a lock left behind by a process that no longer exists', async () => {
-    t.store.close();
+    t.store.database.close();
     // what a killed process leaves: the lock directory and an owner file naming a dead pid
     mkdirSync(`${t.file}.lock`);
     writeFileSync(`${t.file}.owner`, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname() }));
-    const store = RunStore.open(t.file, { busyTimeoutMs: 2000 });
+    const store = SqliteRunStore.open(t.file, { busyTimeoutMs: 2000 });
     try {
       const def = await compile(FLOW);
       const { summary } = await run(def, 'A', {}, { store });
       assert.equal(summary.status, 'succeeded');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -310,7 +310,7 @@ test "A with a working worker" {
   stub Worker: { n: 3 }
   expect: output.n == 3 && w.attempts == 1
 }`);
-    const store = RunStore.open(':memory:');
+    const store = SqliteRunStore.open(':memory:');
     try {
       const results = await runTests(def, def.tests as TestDef[], { store });
       assert.deepEqual(results.map((r) => [r.name, r.passed, r.status]), [
@@ -319,9 +319,9 @@ test "A with a working worker" {
         ['A with a working worker', true, 'succeeded'],
       ]);
       assert.equal(results[0].message, 'expected status == "succeeded"; the run failed (STUB_ERROR: step w failed: worker down)');
-      assert.equal(store.listRuns().length, 3, 'the given store keeps the test runs');
+      assert.equal((await store.listRuns()).length, 3, 'the given store keeps the test runs');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestDef } from '@baton/protocol';
-import { RunStore, runTests } from '../../packages/runtime/src/index.js';
+import { SqliteRunStore, runTests } from '../../packages/runtime/src/index.js';
 import { compile } from './helpers.js';
 
 const WAITS = `agent Worker {
@@ -65,7 +65,7 @@ test "an approval's deadline passes while a longer timer runs" {
 describe('runtime: test runner timers', () => {
   it('fires short and long timers at once on a virtual clock, through the stored (resumed) path for long ones', async () => {
     const def = await compile(WAITS);
-    const store = RunStore.open(':memory:');
+    const store = SqliteRunStore.open(':memory:');
     try {
       const results = await runTests(def, def.tests as TestDef[], { store });
       assert.deepEqual(
@@ -77,16 +77,16 @@ describe('runtime: test runner timers', () => {
         ],
       );
       const waits = results[0];
-      const run = store.getRun(waits.runId!);
+      const run = await store.getRun(waits.runId!);
       // the flow's clock moved by the timers' durations: now() after the waits is 2 days and 1 s later
       const elapsed = Date.parse(run.outputs.after as string) - Date.parse(run.outputs.before as string);
       assert.equal(elapsed, 2 * 24 * 3600_000 + 1000);
-      const types = store.getEvents(run.id).map((e) => e.type);
+      const types = (await store.getEvents(run.id)).map((e) => e.type);
       assert.equal(types.filter((t) => t === 'timer.fired').length, 2);
       assert.equal(types.filter((t) => t === 'run.waiting').length, 1, 'the long timer left the run waiting once');
       assert.equal(types.filter((t) => t === 'run.resumed').length, 1, 'and the runner resumed it');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

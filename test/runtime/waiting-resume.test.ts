@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AgentRequest, type BatonError, createStubAgents, resumeRun, RunStore, type RunOptions } from '../../packages/runtime/src/index.js';
+import { type AgentRequest, type BatonError, createStubAgents, resumeRun, SqliteRunStore, type RunOptions } from '../../packages/runtime/src/index.js';
 import { compile, finished, lockReleased, run, scriptedAgents, tempStore, tick } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,13 +44,13 @@ flow Main {
     const first = await run(def, 'Main', {}, { store: t.store, agents });
     assert.equal(first.summary.status, 'waiting');
     assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'approval' && [w.task, w.assignee]), [['signoff', 'cfo']]);
-    const stored = t.store.getRun(first.summary.runId);
+    const stored = await t.store.getRun(first.summary.runId);
     assert.equal(stored.status, 'waiting');
     assert.equal(stored.waitingOn.length, 1);
-    assert.throws(() => t.store.recordDecision(first.summary.runId, 'nope', { decision: 'approved' }), (e: BatonError) => e.code === 'TASK_NOT_WAITING' && /waiting: signoff/.test(e.message));
-    assert.throws(() => t.store.recordDecision(first.summary.runId, 'signoff', { decision: 'maybe' }), (e: BatonError) => e.code === 'DECISION_INVALID');
+    await assert.rejects(t.store.recordDecision(first.summary.runId, 'nope', { decision: 'approved' }), (e: BatonError) => e.code === 'TASK_NOT_WAITING' && /waiting: signoff/.test(e.message));
+    await assert.rejects(t.store.recordDecision(first.summary.runId, 'signoff', { decision: 'maybe' }), (e: BatonError) => e.code === 'DECISION_INVALID');
 
-    t.store.recordDecision(first.summary.runId, 'signoff', { decision: 'edit', by: 'ada' });
+    await t.store.recordDecision(first.summary.runId, 'signoff', { decision: 'edit', by: 'ada' });
     const resumed = await resumeRun(first.summary.runId, { store: t.store, agents });
     assert.equal(resumed.status, 'succeeded');
     assert.deepEqual(resumed.outputs, { decision: 'edit by ada' });
@@ -91,17 +91,17 @@ flow Main {
     const node = def.flows.Main.body[1].id;
     assert.deepEqual(first.summary.waitingOn, [{ kind: 'event', key: `event@${node}`, node, event: 'payment.received', deadline: undefined }]);
     assert.deepEqual(first.events.slice(-2).map((e) => e.type), ['event.waiting', 'run.waiting']);
-    assert.throws(() => t.store.recordSignal(first.summary.runId, 'other.event', {}), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED' && e.message.includes('payment.received'));
+    await assert.rejects(t.store.recordSignal(first.summary.runId, 'other.event', {}), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED' && e.message.includes('payment.received'));
 
     // resuming before the event arrives keeps it waiting, without asking again
     const early = await resumeRun(first.summary.runId, { store: t.store, agents });
     assert.equal(early.status, 'waiting');
-    t.store.recordSignal(first.summary.runId, 'payment.received', { amount: 10 });
+    await t.store.recordSignal(first.summary.runId, 'payment.received', { amount: 10 });
     const resumed = await resumeRun(first.summary.runId, { store: t.store, agents });
     assert.equal(resumed.status, 'succeeded');
     assert.deepEqual(resumed.outputs, { paid: true });
     assert.deepEqual(agents.calls.map((c) => c.prompt), ['invoice', 'ship']);
-    const log = t.store.getEvents(first.summary.runId);
+    const log = await t.store.getEvents(first.summary.runId);
     assert.equal(log.filter((e) => e.type === 'event.waiting').length, 1);
     const received = log.find((e) => e.type === 'event.received');
     assert.deepEqual(received?.type === 'event.received' && [received.event, received.data, received.key], ['payment.received', { amount: 10 }, `event@${node}`]);
@@ -122,7 +122,7 @@ flow Main {
     clock += 2 * 86_400_000;
     const resumed = await resumeRun(first.summary.runId, { store: t.store, now });
     assert.equal(resumed.status, 'succeeded');
-    const received = t.store.getEvents(first.summary.runId).find((e) => e.type === 'event.received');
+    const received = (await t.store.getEvents(first.summary.runId)).find((e) => e.type === 'event.received');
     assert.deepEqual(received?.type === 'event.received' && [received.data, received.timedOut], [null, true]);
   });
 
@@ -155,10 +155,10 @@ flow Main {
   it('cancelling a waiting run makes it cancelled at once, and it cannot be resumed', async () => {
     const def = await compile(`flow Main { approval ok { prompt: "ok?" } }`);
     const first = await run(def, 'Main', {}, { store: t.store });
-    assert.equal(t.store.requestCancel(first.summary.runId, 'ada'), 'cancelled');
-    assert.equal(t.store.getRun(first.summary.runId).status, 'cancelled');
-    assert.deepEqual(t.store.getEvents(first.summary.runId).slice(-2).map((e) => e.type), ['cancel.requested', 'run.cancelled']);
-    assert.equal(t.store.getRun(first.summary.runId).finishedAt, t.store.getEvents(first.summary.runId).at(-1)!.time);
+    assert.equal(await t.store.requestCancel(first.summary.runId, 'ada'), 'cancelled');
+    assert.equal((await t.store.getRun(first.summary.runId)).status, 'cancelled');
+    assert.deepEqual((await t.store.getEvents(first.summary.runId)).slice(-2).map((e) => e.type), ['cancel.requested', 'run.cancelled']);
+    assert.equal((await t.store.getRun(first.summary.runId)).finishedAt, (await t.store.getEvents(first.summary.runId)).at(-1)!.time);
     await assert.rejects(resumeRun(first.summary.runId, { store: t.store }), (e: BatonError) => e.code === 'RUN_FINISHED');
   });
 
@@ -175,11 +175,11 @@ flow Main {
     });
     const first = await run(def, 'Chain', {}, { store: t.store, agents: firstAgents, signal: controller.signal });
     assert.equal(first.summary.status, 'interrupted');
-    assert.equal(t.store.getRun(first.summary.runId).status, 'interrupted');
+    assert.equal((await t.store.getRun(first.summary.runId)).status, 'interrupted');
     assert.deepEqual(finished(first.events), ['s1:succeeded', 's2:succeeded']);
 
     const again = scriptedAgents((r) => ({ n: Number(r.prompt) * 10 }));
-    t.store.close(); // as if the process had exited: the run is read back from the file
+    await t.store.close(); // as if the process had exited: the run is read back from the file
     const options: RunOptions = { store: t.reopen(), agents: again };
     const resumed = await resumeRun(first.summary.runId, options);
     assert.equal(resumed.status, 'succeeded');
@@ -221,7 +221,7 @@ flow Main {
     const def = await compile(CHAIN);
     const definitionFile = path.join(t.dir, 'definition.json');
     writeFileSync(definitionFile, JSON.stringify(def));
-    t.store.close(); // the child process owns the store while it runs
+    await t.store.close(); // the child process owns the store while it runs
 
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'crash-child.ts'), t.file, definitionFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -238,9 +238,9 @@ flow Main {
     assert.ok(existsSync(`${t.file}.lock`), 'the dead process left its lock behind');
 
     const store = t.reopen();
-    const [crashed] = store.listRuns();
+    const [crashed] = await store.listRuns();
     assert.equal(crashed.status, 'running', 'the killed run is still marked running');
-    const before = store.getEvents(crashed.id);
+    const before = await store.getEvents(crashed.id);
     assert.deepEqual(
       before.filter((e) => e.type === 'step.finished').map((e) => e.type === 'step.finished' && `${e.step}:${e.status}`),
       ['s1:succeeded', 's2:succeeded', 's3:succeeded'],
@@ -251,7 +251,7 @@ flow Main {
     assert.equal(resumed.status, 'succeeded');
     assert.deepEqual(again.calls.map((c) => c.stepKey), ['s4', 's5', 's6'], 'steps stored before the crash were not called again');
     assert.deepEqual(resumed.outputs, { total: 1 + 2 + 3 + 40 + 50 + 60 });
-    const log = store.getEvents(crashed.id);
+    const log = await store.getEvents(crashed.id);
     assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1), 'the log stays one gap-free sequence');
     assert.equal(log.filter((e) => e.type === 'step.finished').length, 6, 'no step finished twice');
   });
@@ -269,15 +269,15 @@ flow Main {
     const first = await run(def, 'Main', {}, { store: t.store });
     assert.equal(first.summary.status, 'waiting');
     assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'approval' && `${w.task}@${w.assignee}`).sort(), ['finance@cfo', 'legal@legal']);
-    t.store.recordDecision(first.summary.runId, 'legal', { decision: 'approved' });
+    await t.store.recordDecision(first.summary.runId, 'legal', { decision: 'approved' });
     const half = await resumeRun(first.summary.runId, { store: t.store });
     assert.equal(half.status, 'waiting');
     assert.deepEqual(half.waitingOn.map((w) => w.kind === 'approval' && w.task), ['finance']);
-    t.store.recordDecision(first.summary.runId, 'finance', { decision: 'rejected', comment: 'too expensive' });
+    await t.store.recordDecision(first.summary.runId, 'finance', { decision: 'rejected', comment: 'too expensive' });
     const done = await resumeRun(first.summary.runId, { store: t.store });
     assert.equal(done.status, 'succeeded');
     assert.deepEqual(done.outputs, { verdict: 'approved/rejected' });
-    const log = t.store.getEvents(first.summary.runId);
+    const log = await t.store.getEvents(first.summary.runId);
     assert.equal(log.filter((e) => e.type === 'approval.requested').length, 2, 'each approval was requested once');
     assert.deepEqual(log.filter((e) => e.type === 'approval.decided').map((e) => e.type === 'approval.decided' && [e.task, e.decision, e.comment]), [
       ['legal', 'approved', undefined],
@@ -303,10 +303,10 @@ flow Main {
     const first = await run(def, 'Main', {}, { store: t.store });
     assert.equal(first.summary.status, 'waiting');
     assert.deepEqual(first.summary.waitingOn.map((w) => w.kind === 'approval' && [w.task, w.prompt]), [['review[0]/check', 'Review a']]);
-    t.store.recordDecision(first.summary.runId, 'review[0]/check', { decision: 'approved' });
+    await t.store.recordDecision(first.summary.runId, 'review[0]/check', { decision: 'approved' });
     const second = await resumeRun(first.summary.runId, { store: t.store });
     assert.deepEqual(second.waitingOn.map((w) => w.kind === 'approval' && w.task), ['review[1]/check']);
-    t.store.recordDecision(first.summary.runId, 'review[1]/check', { decision: 'rejected' });
+    await t.store.recordDecision(first.summary.runId, 'review[1]/check', { decision: 'rejected' });
     const done = await resumeRun(first.summary.runId, { store: t.store });
     assert.equal(done.status, 'succeeded');
     assert.deepEqual(done.outputs, { decisions: ['approved', 'rejected'] });
@@ -325,13 +325,13 @@ flow Main {
     const first = await run(def, 'Main', {}, { store: t.store });
     assert.equal(first.summary.status, 'waiting');
     await lockReleased(t.file); // the long-lived handle lets go of the database lock after a short idle time
-    const other = RunStore.open(t.file); // as `baton approve` would, from another process
-    other.recordDecision(first.summary.runId, 'ok', { decision: 'approved', by: 'ada' });
-    other.close();
+    const other = SqliteRunStore.open(t.file); // as `baton approve` would, from another process
+    await other.recordDecision(first.summary.runId, 'ok', { decision: 'approved', by: 'ada' });
+    await other.close();
     const resumed = await resumeRun(first.summary.runId, { store: t.store });
     assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.error));
     assert.deepEqual(resumed.outputs, { decision: 'approved' });
-    const log = t.store.getEvents(first.summary.runId);
+    const log = await t.store.getEvents(first.summary.runId);
     assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
     assert.equal(log.filter((e) => e.type === 'approval.decided').length, 1);
   });
@@ -347,7 +347,7 @@ flow Main {
     let runId = '';
     const agents = scriptedAgents(async (r) => {
       if (r.prompt === 'two') {
-        assert.equal(t.store.requestCancel(runId, 'ada'), 'running', 'a running run is only asked to stop');
+        assert.equal(await t.store.requestCancel(runId, 'ada'), 'running', 'a running run is only asked to stop');
         await tick(150); // the engine looks for cancel requests at most every 100 ms
       }
       return 'done';
@@ -357,10 +357,10 @@ flow Main {
     assert.deepEqual(agents.calls.map((c) => c.prompt), ['one', 'two'], 'three never ran, nothing was undone');
     assert.deepEqual(finished(events), ['one:succeeded', 'two:succeeded']);
     assert.equal(events.at(-1)?.type, 'run.cancelled');
-    const stored = t.store.getRun(summary.runId);
+    const stored = await t.store.getRun(summary.runId);
     assert.equal(stored.status, 'cancelled');
     assert.equal(stored.finishedAt, events.at(-1)!.time, "finishedAt is the run.cancelled event's time");
-    assert.deepEqual(t.store.getEvents(summary.runId).filter((e) => e.type === 'cancel.requested').map((e) => e.type === 'cancel.requested' && e.by), ['ada']);
+    assert.deepEqual((await t.store.getEvents(summary.runId)).filter((e) => e.type === 'cancel.requested').map((e) => e.type === 'cancel.requested' && e.by), ['ada']);
     await assert.rejects(resumeRun(summary.runId, { store: t.store }), (e: BatonError) => e.code === 'RUN_FINISHED');
   });
 
@@ -376,9 +376,9 @@ flow Main {
     const agents = scriptedAgents(async (r) => {
       if (r.prompt === 'two') {
         await lockReleased(t.file); // the running handle lets go of the lock between writes
-        const other = RunStore.open(t.file); // as `baton cancel` would, from another terminal
-        assert.equal(other.requestCancel(runId), 'running');
-        other.close();
+        const other = SqliteRunStore.open(t.file); // as `baton cancel` would, from another terminal
+        assert.equal(await other.requestCancel(runId), 'running');
+        await other.close();
         await tick(150);
       }
       return 'done';
@@ -386,7 +386,7 @@ flow Main {
     const { summary } = await run(def, 'Main', {}, { store: t.store, agents, onEvent: (e) => (runId = e.runId) });
     assert.equal(summary.status, 'cancelled');
     assert.deepEqual(agents.calls.map((c) => c.prompt), ['one', 'two']);
-    const log = t.store.getEvents(summary.runId);
+    const log = await t.store.getEvents(summary.runId);
     assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1));
     assert.deepEqual(log.map((e) => e.type), ['run.started', 'step.started', 'step.finished', 'step.started', 'cancel.requested', 'step.finished', 'run.cancelled']);
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RunStore, type AgentCaller } from '../../packages/runtime/src/index.js';
+import { SqliteRunStore, type AgentCaller } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { firstMalformedUtf8, startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
 import fc from 'fast-check';
@@ -52,7 +52,7 @@ const sign = (body: string | Buffer) => `sha256=${createHmac('sha256', SECRET).u
 describe('baton serve: webhooks, events, schedules, the runs API', function () {
   this.timeout(30_000);
   let dir: string;
-  let store: RunStore;
+  let store: SqliteRunStore;
   let server: BatonServer;
   let gate: { open: () => void; wait: Promise<void> } | undefined;
   const logs: string[] = [];
@@ -71,14 +71,14 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-'));
     writeFileSync(path.join(dir, 'flows.flow'), FLOWS);
-    store = RunStore.open(path.join(dir, 'runs.db'));
+    store = SqliteRunStore.open(path.join(dir, 'runs.db'));
     gate = undefined;
     server = await boot();
   });
   afterEach(async () => {
     gate?.open();
     await server.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,7 +89,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     const { runId, flow } = (await res.json()) as { runId: string; flow: string };
     assert.equal(flow, 'Welcome');
     await server.idle();
-    const run = store.getRun(runId);
+    const run = await store.getRun(runId);
     assert.deepEqual([run.status, run.inputs], ['waiting', { name: 'Ann', tier: 'SILVER' }]);
   });
 
@@ -110,7 +110,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
       [400, 'BAD_JSON'],
       [422, 'INPUT_INVALID'],
     ]);
-    assert.equal(store.listRuns().length, 0);
+    assert.equal((await store.listRuns()).length, 0);
   });
 
   /**
@@ -152,7 +152,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.equal(answer.status, 413, text);
     assert.equal(answer.body.error.code, 'BODY_TOO_LARGE');
     assert.match(text, /\r\nConnection: close\r\n/i);
-    assert.equal(store.listRuns().length, 0);
+    assert.equal((await store.listRuns()).length, 0);
     assert.equal((await fetch(`${server.url}/health`)).status, 200, 'the server is still up');
   });
 
@@ -178,10 +178,10 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.equal(signal.status, 400);
     await server.idle();
     assert.deepEqual(
-      store.listRuns().map((r) => [r.flow, r.status]),
+      (await store.listRuns()).map((r) => [r.flow, r.status]),
       [['Waiter', 'waiting']],
     );
-    assert.equal(store.getEvents(waiting.runId).some((e) => e.type === 'event.received'), false);
+    assert.equal((await store.getEvents(waiting.runId)).some((e) => e.type === 'event.received'), false);
   });
 
   it('firstMalformedUtf8 agrees with a fatal TextDecoder: the offset of the first malformed sequence, the prefix before it decodes', () => {
@@ -215,7 +215,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.equal(again.status, 200);
     assert.deepEqual(((await again.json()) as { runId: string; duplicate: boolean }).runId, first.runId);
     await server.idle();
-    assert.equal(store.listRuns().length, 1);
+    assert.equal((await store.listRuns()).length, 1);
   });
 
   it('approvals over HTTP: the decision is stored with the X-Baton-User identity and when, and the run finishes', async () => {
@@ -239,14 +239,14 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     const body = '{}';
     const { runId } = (await (await post('/wait', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
     await server.idle();
-    assert.equal(store.getRun(runId).status, 'waiting');
+    assert.equal((await store.getRun(runId)).status, 'waiting');
     const eventBody = JSON.stringify({ amount: 12 });
     const res = await post('/events/shipment.arrived', eventBody, { 'x-baton-signature': sign(eventBody) });
     assert.deepEqual(await res.json(), { event: 'shipment.arrived', started: [], delivered: [runId] });
     const paid = (await (await post('/events/invoice.paid', eventBody, { 'x-baton-signature': sign(eventBody) })).json()) as { started: string[] };
     await server.idle();
-    assert.equal(store.getRun(runId).status, 'succeeded');
-    assert.deepEqual(store.getRun(paid.started[0]).inputs, { amount: 12 });
+    assert.equal((await store.getRun(runId)).status, 'succeeded');
+    assert.deepEqual((await store.getRun(paid.started[0])).inputs, { amount: 12 });
   });
 
   it('schedules fire on a fake clock (02:00 UTC), once per fire time, never overlapping a run still going', async () => {
@@ -263,7 +263,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     await server.idle();
     assert.equal(server.scheduler.due(new Date(day.getTime() + 2 * 86_400_000)).length, 1);
     await server.idle();
-    assert.deepEqual(store.listRuns({ flow: 'Nightly' }).map((r) => r.status), ['succeeded', 'succeeded']);
+    assert.deepEqual((await store.listRuns({ flow: 'Nightly' })).map((r) => r.status), ['succeeded', 'succeeded']);
   });
 
   it('a schedule of a flow with a required input is not started, says why in the log, and the server stays up', async () => {
@@ -273,7 +273,7 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     assert.ok(!started.includes(entry), 'not counted as started');
     await server.idle();
     assert.ok(logs.some((l) => /schedule .*NeedsInput: not started: .*region/.test(l)), logs.join('\n'));
-    assert.equal(store.listRuns({ flow: 'NeedsInput' }).length, 0);
+    assert.equal((await store.listRuns({ flow: 'NeedsInput' })).length, 0);
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
@@ -284,12 +284,12 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(server.active(), 1);
     await server.close();
-    const [run] = store.listRuns({ flow: 'Nightly' });
+    const [run] = await store.listRuns({ flow: 'Nightly' });
     assert.equal(run.status, 'interrupted');
     gate = undefined;
     server = await boot();
     await server.idle();
-    assert.equal(store.getRun(run.id).status, 'succeeded');
+    assert.equal((await store.getRun(run.id)).status, 'succeeded');
     assert.ok(logs.some((l) => l.includes(`run ${run.id} · Nightly: resuming (interrupted)`)));
   });
 
@@ -307,16 +307,16 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
       assert.equal(res.status, 202);
       ids.push(((await res.json()) as { runId: string }).runId);
     }
-    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('queued'));
+    assert.deepEqual((await Promise.all(ids.map(async (id) => (await store.getRun(id)).status))), Array(10).fill('queued'));
     const health = (await (await fetch(`${server.url}/health`)).json()) as { active: number; queued: number };
     assert.deepEqual([health.active, health.queued], [1, 10]);
     await server.close();
-    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('queued'), 'still queued after the stop');
+    assert.deepEqual((await Promise.all(ids.map(async (id) => (await store.getRun(id)).status))), Array(10).fill('queued'), 'still queued after the stop');
     gate = undefined;
     server = await boot({ concurrency: 4 });
     await server.idle();
-    assert.deepEqual(ids.map((id) => store.getRun(id).status), Array(10).fill('waiting'), 'each ran to its approval');
-    assert.equal(store.listRuns({ flow: 'Nightly' })[0].status, 'succeeded');
+    assert.deepEqual((await Promise.all(ids.map(async (id) => (await store.getRun(id)).status))), Array(10).fill('waiting'), 'each ran to its approval');
+    assert.equal((await store.listRuns({ flow: 'Nightly' }))[0].status, 'succeeded');
   });
 
   it('a run keeps its agents: a server of other agents refuses to continue it (409, nothing recorded) and leaves it at start; one of the same agents continues it', async () => {
@@ -332,20 +332,20 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     const body = JSON.stringify({ name: 'Ann' });
     const { runId } = (await (await post('/welcome', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
     await server.idle();
-    assert.deepEqual(store.getRun(runId).agents, { mode: 'real' });
+    assert.deepEqual((await store.getRun(runId)).agents, { mode: 'real' });
     await server.close();
 
     server = await boot(); // stub agents
-    const events = store.getEvents(runId).length;
+    const events = (await store.getEvents(runId)).length;
     const refused = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'send_it' }) });
     assert.equal(refused.status, 409);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'AGENTS_MISMATCH');
-    assert.equal(store.getEvents(runId).length, events, 'no decision recorded');
+    assert.equal((await store.getEvents(runId)).length, events, 'no decision recorded');
     await server.close();
-    store.updateRun(runId, { status: 'interrupted' }); // as a crash would leave it
+    await store.updateRun(runId, { status: 'interrupted' }); // as a crash would leave it
     server = await boot();
     await server.idle();
-    assert.equal(store.getRun(runId).status, 'interrupted', 'not resumed with stub agents');
+    assert.equal((await store.getRun(runId)).status, 'interrupted', 'not resumed with stub agents');
     assert.ok(logs.some((l) => l.startsWith(`run ${runId} was started with real agents and this server runs stub agents`)), logs.join('\n'));
     await server.close();
 
@@ -354,8 +354,8 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     const approved = await api(`/runs/${runId}/approve`, { method: 'POST', body: JSON.stringify({ task: 'send_it' }) });
     assert.equal(approved.status, 202);
     await server.idle();
-    assert.equal(store.getRun(runId).status, 'succeeded');
-    assert.deepEqual(store.getRun(runId).outputs, { text: 'real' });
+    assert.equal((await store.getRun(runId)).status, 'succeeded');
+    assert.deepEqual((await store.getRun(runId)).outputs, { text: 'real' });
     assert.deepEqual(realCalls, ['Greeter']);
   });
 

@@ -3,7 +3,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
-import { BatonError, RunStore, type RunStoreOptions } from '@baton/runtime';
+import { BatonError, SqliteRunStore, type RunStoreOptions } from '@baton/runtime';
 import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
 import { displayPath, type Output } from './output/terminal.js';
@@ -90,9 +90,9 @@ export async function renderGraph(definition: WorkflowDefinition, flowName: stri
  * other processes hold the store (default 30,000) before failing with `STORE_BUSY`.
  * @throws UsageError (exit 2) when the file is not a run store or cannot be opened — the file is left as it was.
  */
-export function openStore(storePath: string, options: Omit<RunStoreOptions, 'busyTimeoutMs'> = {}): RunStore {
+export function openStore(storePath: string, options: Omit<RunStoreOptions, 'busyTimeoutMs'> = {}): SqliteRunStore {
   try {
-    return RunStore.open(storePath, { ...options, busyTimeoutMs: storeWaitMs() });
+    return SqliteRunStore.open(storePath, { ...options, busyTimeoutMs: storeWaitMs() });
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(`--store ${displayPath(storePath)}: ${error.message}`);
     throw error;

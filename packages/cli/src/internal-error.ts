@@ -1,16 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { abandonRun, toRunError, type RunStore } from '@baton/runtime';
+import { abandonRun, toRunError, type RunStoreApi } from '@baton/runtime';
 
 /** Longest message an internal-error line shows (characters); the rest is cut with `…`. */
 const MAX_MESSAGE = 300;
 
 /** The runs this process is executing, so a crash of the process can still mark them failed. */
-const activeRuns = new Map<string, RunStore>();
+const activeRuns = new Map<string, RunStoreApi>();
 
 /** Notes that this process executes run `runId` in `store` (until {@link untrackRun}). */
-export function trackRun(store: RunStore, runId: string): void {
+export function trackRun(store: RunStoreApi, runId: string): void {
   activeRuns.set(runId, store);
 }
 
@@ -22,18 +22,20 @@ export function untrackRun(runId: string): void {
 /**
  * Marks every run this process executes as failed with `error` (code `INTERNAL` unless it has one): an
  * uncaught error is about to end the process, and a run must not be left `running`. Store failures are
- * ignored (the run then stays as stored; `baton resume` continues it).
+ * ignored (the run then stays as stored; `baton resume` continues it). Resolves once every run is marked (or
+ * its store failed): exit the process only then.
  */
-export function failActiveRuns(error: unknown): void {
+export async function failActiveRuns(error: unknown): Promise<void> {
   const runError = toRunError(error);
-  for (const [runId, store] of activeRuns) {
+  const runs = [...activeRuns];
+  activeRuns.clear();
+  for (const [runId, store] of runs) {
     try {
-      abandonRun(store, runId, runError);
+      await abandonRun(store, runId, runError);
     } catch {
       // the store cannot take it either
     }
   }
-  activeRuns.clear();
 }
 
 /**

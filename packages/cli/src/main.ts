@@ -24,10 +24,14 @@ async function main(): Promise<void> {
   const output = processOutput();
   // An error thrown outside any awaited work (a callback, an event) would otherwise make Node print the
   // bundle's source line and a stack: report it like any internal error, fail the runs under way, exit 2.
+  // The runs are marked before the process exits; an error thrown meanwhile (the first one is being handled) is
+  // not reported again.
+  let crashing = false;
   const crash = (error: unknown): void => {
+    if (crashing) return;
+    crashing = true;
     reportInternal(output, error);
-    failActiveRuns(error);
-    process.exit(2);
+    void failActiveRuns(error).finally(() => process.exit(2));
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
       process.exitCode = error.exitCode;
     } else {
       reportInternal(output, error);
-      failActiveRuns(error);
+      await failActiveRuns(error);
       process.exitCode = 2;
     }
   }

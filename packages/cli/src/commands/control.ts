@@ -21,12 +21,12 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    const run = store.getRun(id);
+    const run = await store.getRun(id);
     return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'resume', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -34,14 +34,14 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
 export async function cancelCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
   const store = openStore(resolveStorePath(opts.store));
   try {
-    const run = store.getRun(id);
-    const status = store.requestCancel(run.id, currentUser());
+    const run = await store.getRun(id);
+    const status = await store.requestCancel(run.id, currentUser());
     output.out(status === 'cancelled' ? `Cancelled run ${run.id}.` : `Asked run ${run.id} to stop; it stops before its next step.`);
     return 0;
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -60,15 +60,15 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    const run = store.getRun(id);
+    const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the decision: a refusal records nothing
-    const decided = store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
+    const decided = await store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
     return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [decided], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -85,15 +85,15 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    const run = store.getRun(id);
+    const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
-    const received = store.recordSignal(run.id, event, data);
+    const received = await store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
     return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -110,11 +110,11 @@ export async function redriveCommand(id: string, opts: StoreOptions, output: Out
   const storePath = resolveStorePath(opts.store);
   const store = openStore(storePath);
   try {
-    const run = store.getRun(id);
+    const run = await store.getRun(id);
     return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }

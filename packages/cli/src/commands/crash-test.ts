@@ -67,10 +67,10 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
     const opened = openStore(store);
     let events: RunEvent[];
     try {
-      report.status = opened.getRun(report.runId).status;
-      events = opened.getEvents(report.runId);
+      report.status = (await opened.getRun(report.runId)).status;
+      events = await opened.getEvents(report.runId);
     } finally {
-      opened.close();
+      await opened.close();
     }
     for (const e of events) if (e.type === 'step.finished') report.steps[e.step] = (report.steps[e.step] ?? 0) + 1;
     const started = new Set(events.filter((e) => e.type === 'step.started').map((e) => (e.type === 'step.started' ? e.step : '')));

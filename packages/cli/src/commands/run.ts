@@ -1,4 +1,4 @@
-import { BatonError, redriveRun, resumeRun, startRun, type RunStore, type RunSummary } from '@baton/runtime';
+import { BatonError, redriveRun, resumeRun, startRun, type RunStoreApi, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
 import { agentsFor, type AgentsMode, type ResolvedAgents } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
@@ -51,7 +51,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
     // (a thrown error has marked the run already: the engine does; an uncaught one is main's, while it runs)
     if (runId) untrackRun(runId);
     try {
-      store.close();
+      await store.close();
     } catch (error) {
       // the run's last writes did not make it: never report it as it was printed
       // eslint-disable-next-line no-unsafe-finally
@@ -67,7 +67,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
  */
 export async function continueRun(
   runId: string,
-  store: RunStore,
+  store: RunStoreApi,
   storePath: string,
   output: Output,
   json: boolean | undefined,
@@ -87,7 +87,7 @@ export async function continueRun(
     started = e.runId;
     printer.onEvent(e);
   };
-  const fullId = store.getRun(runId).id;
+  const fullId = (await store.getRun(runId)).id;
   trackRun(store, fullId);
   try {
     const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent }));
@@ -111,7 +111,7 @@ function busyRunHint(error: unknown, runId: string | undefined): unknown {
   );
 }
 
-function finish(summary: RunSummary, _store: RunStore, output: Output, json: boolean | undefined): number {
+function finish(summary: RunSummary, _store: RunStoreApi, output: Output, json: boolean | undefined): number {
   if (summary.status === 'interrupted' && !json) {
     output.err(`Interrupted. The run is stored; continue it with: baton resume ${summary.runId}`);
   }

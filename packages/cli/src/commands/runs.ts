@@ -21,7 +21,7 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
   const store = openStore(resolveStorePath(opts.store));
   try {
-    const runs = store.listRuns({ status: opts.status as RunStatus | undefined, flow: opts.flow, limit });
+    const runs = await store.listRuns({ status: opts.status as RunStatus | undefined, flow: opts.flow, limit });
     if (opts.json) {
       output.out(JSON.stringify(runs, null, 2));
       return 0;
@@ -39,7 +39,7 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -53,10 +53,11 @@ async function deadLetters(opts: { flow?: string; limit: string; json?: boolean;
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
   const store = openStore(resolveStorePath(opts.store));
   try {
-    const runs = store.listRuns({ status: 'failed', flow: opts.flow, limit }).map((r) => {
-      const closing = [...store.getEvents(r.id)].reverse().find((e) => e.type === 'run.failed');
-      return { ...r, failedStep: closing?.type === 'run.failed' ? closing.step : undefined };
-    });
+    const runs = [];
+    for (const r of await store.listRuns({ status: 'failed', flow: opts.flow, limit })) {
+      const closing = [...(await store.getEvents(r.id))].reverse().find((e) => e.type === 'run.failed');
+      runs.push({ ...r, failedStep: closing?.type === 'run.failed' ? closing.step : undefined });
+    }
     if (opts.json) {
       output.out(JSON.stringify(runs, null, 2));
       return 0;
@@ -76,7 +77,7 @@ async function deadLetters(opts: { flow?: string; limit: string; json?: boolean;
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -84,8 +85,8 @@ async function deadLetters(opts: { flow?: string; limit: string; json?: boolean;
 export async function runsShowCommand(id: string, opts: { json?: boolean; store?: string }, output: Output): Promise<number> {
   const store = openStore(resolveStorePath(opts.store));
   try {
-    const run = store.getRun(id);
-    const events = store.getEvents(run.id);
+    const run = await store.getRun(id);
+    const events = await store.getEvents(run.id);
     if (opts.json) {
       output.out(JSON.stringify({ run, events }, null, 2));
       return 0;
@@ -95,7 +96,7 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
   } catch (error) {
     throw toCliError(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

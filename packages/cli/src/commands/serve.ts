@@ -62,7 +62,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const { runAgents } = agentsFor(opts.agents, configProbe, checks);
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
     // request never waits behind them; its agents are built there the same way (command agents' helpers included).
-    const batonExecutor: ExecutorData = { storePath: store.path, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
+    const batonExecutor: ExecutorData = { storePath: store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
     try {
       supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
     } catch (error) {
@@ -93,7 +93,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   } finally {
     // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
     await supervisor?.close();
-    store.close();
+    await store.close();
   }
 }
 

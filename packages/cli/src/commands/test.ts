@@ -61,7 +61,7 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
       });
     }
   } finally {
-    store?.close();
+    await store?.close();
   }
   const passed = all.filter((r) => r.passed).length;
   const failed = all.length - passed;

@@ -1,6 +1,6 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { RunStore, serveExecutorThread, startProcessSpawners } from '@baton/runtime';
+import { SqliteRunStore, serveExecutorThread, startProcessSpawners } from '@baton/runtime';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 
 /**
@@ -35,7 +35,7 @@ export function runExecutorThread(): Promise<void> {
   return serveExecutorThread(() => {
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
     if (data.agents === 'real') startProcessSpawners();
-    const store = RunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
+    const store = SqliteRunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
     return { store, agents, runAgents, concurrency: data.concurrency, definitions: data.checks.map((c) => c.definition) };
   });
 }

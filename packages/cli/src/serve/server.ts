@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStore } from '@baton/runtime';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -28,7 +28,7 @@ export interface ServePlan {
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
-  store: RunStore;
+  store: RunStoreApi;
   /** 127.0.0.1 by default. */
   host: string;
   /** 0: any free port. */
@@ -199,16 +199,16 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const started: string[] = [];
       for (const [i, served] of flows.entries()) started.push((await start(served, inputsFor[i], `event ${name}`)).runId);
       const delivered: string[] = [];
-      for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
+      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000 })) {
         if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
         const refused = supervisor.refusal(run);
         if (refused) {
           options.log(`event ${name} not delivered: ${refused}`);
           continue;
         }
-        store.recordSignal(run.id, name, data as JsonValue);
+        await store.recordSignal(run.id, name, data as JsonValue);
         delivered.push(run.id);
-        void supervisor.resume(run.id);
+        await supervisor.resume(run.id);
       }
       send(res, 202, { event: name, started, delivered });
       return;
@@ -232,16 +232,16 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const status = url.searchParams.get('status') ?? undefined;
       const limit = Number(url.searchParams.get('limit') ?? 50);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
-      send(res, 200, { runs: store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit }) });
+      send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit }) });
       return;
     }
     const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|events)(?:\/([^/]+))?)?$/.exec(path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
     const [, rawId, action, eventName] = match;
-    const run = store.getRun(decodeSegment(rawId));
+    const run = await store.getRun(decodeSegment(rawId));
     if (!action) {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
-      send(res, 200, { run, events: store.getEvents(run.id) });
+      send(res, 200, { run, events: await store.getEvents(run.id) });
       return;
     }
     if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
@@ -256,8 +256,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
         const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
         assertAgents(run);
-        const event = store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
-        void supervisor.resume(run.id);
+        const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
+        await supervisor.resume(run.id);
         send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
         return;
       }
@@ -265,19 +265,19 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
         const name = decodeSegment(eventName);
         assertAgents(run);
-        store.recordSignal(run.id, name, body as JsonValue);
-        void supervisor.resume(run.id);
+        await store.recordSignal(run.id, name, body as JsonValue);
+        await supervisor.resume(run.id);
         send(res, 202, { runId: run.id, event: name });
         return;
       }
       case 'cancel': {
-        const status = supervisor.cancel(run.id, by);
+        const status = await supervisor.cancel(run.id, by);
         send(res, 202, { runId: run.id, status });
         return;
       }
       case 'redrive': {
         assertAgents(run);
-        void supervisor.redrive(run.id);
+        await supervisor.redrive(run.id);
         send(res, 202, { runId: run.id });
         return;
       }
@@ -306,16 +306,38 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   // runs accepted but not executed, and runs a crash or a shutdown left behind
-  supervisor.recover();
+  await supervisor.recover();
+  /**
+   * Continues the waiting runs whose timer or deadline is due at `t` (ms). One poll at a time; a run that
+   * finished meanwhile (cancelled through the API, say) is skipped, any other failure is logged — the next poll
+   * tries again.
+   */
+  let polling = false;
+  const wakeDue = async (t: number): Promise<void> => {
+    if (polling) return;
+    polling = true;
+    try {
+      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000 })) {
+        const due = run.waitingOn.some((w) => (w.kind === 'timer' && Date.parse(w.until) <= t) || ((w.kind === 'approval' || w.kind === 'event') && w.deadline !== undefined && Date.parse(w.deadline) <= t));
+        if (!due || supervisor.has(run.id)) continue;
+        try {
+          await supervisor.resume(run.id);
+        } catch (error) {
+          if (!(error instanceof BatonError && error.code === 'RUN_FINISHED')) throw error;
+        }
+      }
+    } catch (error) {
+      options.log(`due timers: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      polling = false;
+    }
+  };
   const timerPoll = options.timerPollMs ?? 1000;
   const poll =
     timerPoll > 0
       ? setInterval(() => {
           const t = now().getTime();
-          for (const run of store.listRuns({ status: 'waiting', limit: 10_000 })) {
-            const due = run.waitingOn.some((w) => (w.kind === 'timer' && Date.parse(w.until) <= t) || ((w.kind === 'approval' || w.kind === 'event') && w.deadline !== undefined && Date.parse(w.deadline) <= t));
-            if (due && !supervisor.has(run.id)) void supervisor.resume(run.id);
-          }
+          void wakeDue(t);
         }, timerPoll)
       : undefined;
   poll?.unref();

@@ -1,16 +1,17 @@
-import type { JsonValue, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord, RunStore } from '../store/run-store.js';
+import type { RunRecord } from '../store/run-store.js';
+import type { NewRun, RunStoreApi } from '../store/store-api.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
 export interface RunOptions {
-  /** Where the run's events and state are stored. */
-  store: RunStore;
+  /** Where the run's events and state are stored (the embedded SQLite store, or a server's). */
+  store: RunStoreApi;
   /** How agents are called; the stub agents (offline) by default. */
   agents?: AgentCaller;
   /**
@@ -94,7 +95,8 @@ function deps(options: RunOptions) {
 
 /**
  * Starts a run of `flowName` and executes it until it succeeds, fails, waits or is stopped. Its `run.started`
- * event is stored and given to `onEvent` before the first await (so the caller has the run id at once).
+ * event is stored and given to `onEvent` before the flow's first statement executes (so the caller has the run
+ * id before anything else happens).
  * @param inputs raw inputs; checked and completed with defaults by `checkInputs`.
  * @throws BatonError `UNKNOWN_FLOW` (no such flow), `INPUT_INVALID` (before anything is stored).
  */
@@ -111,11 +113,11 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const started = Date.now();
   // one clock reading: the run's startedAt is its run.started event's time
   const startedAt = d.now();
-  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
+  const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
   const execution = new Execution(definition, runId, d, []);
-  // stored and reported before the first await, so a caller knows the run's id when startRun returns
+  // stored and reported before the flow executes, so a listener knows the run's id before any other event
   execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
-  execution.commit();
+  await execution.commit();
   const result = await execution.run(flowName, checked);
   return { summary: summarize(runId, flowName, result, started), result };
 }
@@ -132,18 +134,18 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<Run
 
 /** {@link resumeRun}, also returning the execution's final scope (used by the test runner). */
 export async function resumeRunDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult }> {
-  const run = options.store.getRun(runId);
+  const run = await options.store.getRun(runId);
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
   if (run.status === 'queued') return (await runQueuedDetailed(run.id, options))!;
   const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
-  const definition = options.store.getDefinition(run.id);
+  const definition = await options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
-  const past = options.store.getEvents(run.id);
+  const past = await options.store.getEvents(run.id);
   const outputs = { ...run.outputs };
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
+  await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) });
   const result = await execution.run(run.flow, run.inputs, outputs);
@@ -159,21 +161,21 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
  *   undone work — start a new run).
  */
 export async function redriveRun(runId: string, options: RunOptions): Promise<RunSummary> {
-  const run = options.store.getRun(runId);
+  const run = await options.store.getRun(runId);
   if (run.status !== 'failed') {
     const state = { succeeded: 'succeeded', cancelled: 'was cancelled', interrupted: 'was interrupted', running: 'is running', waiting: 'is waiting' }[run.status as string] ?? `is ${run.status}`;
     throw new BatonError('RUN_NOT_FAILED', `run ${run.id} ${state}; only a failed run can be redriven${run.status === 'interrupted' || run.status === 'waiting' ? ` (continue it with: baton resume ${run.id})` : ''}`);
   }
-  const past = options.store.getEvents(run.id);
+  const past = await options.store.getEvents(run.id);
   const undone = past.filter((e) => e.type === 'compensation.finished').length;
   if (undone > 0) {
     throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
   }
   const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
-  const definition = options.store.getDefinition(run.id);
+  const definition = await options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
+  await options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
   // indexed by the execution's log as it is recorded: the steps that failed the run are run again
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) });
@@ -183,7 +185,7 @@ export async function redriveRun(runId: string, options: RunOptions): Promise<Ru
 
 /** Options of {@link enqueueRun}, {@link enqueueResume} and {@link enqueueRedrive}. */
 export interface EnqueueOptions {
-  store: RunStore;
+  store: RunStoreApi;
   /** The entry file, recorded with a new run. */
   file?: string;
   /** The clock (default: the real one). */
@@ -194,21 +196,42 @@ export interface EnqueueOptions {
 
 /**
  * Accepts a run of `flowName` without executing it: the run is stored as `queued` with its `run.started` event
- * (whose time is the run's `startedAt`: when it was accepted), committed before this returns — so a crash
+ * (whose time is the run's `startedAt`: when it was accepted), committed before this resolves — so a crash
  * afterwards loses nothing: {@link runQueued} executes it, in this process or after a restart.
+ * With `startKey`, the run is stored only if the key is new (atomically, see `RunStoreApi.createRun`).
  * @param inputs raw inputs; checked and completed with defaults by `checkInputs`.
- * @returns the run's id.
- * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing is stored).
+ * @returns the run's id (`duplicate: false`), or the run the key already started (`duplicate: true`, nothing stored).
+ * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing is stored; thrown before anything is awaited).
  */
-export function enqueueRun(definition: WorkflowDefinition, flowName: string, inputs: Record<string, unknown>, options: EnqueueOptions): string {
+export function enqueueRun(
+  definition: WorkflowDefinition,
+  flowName: string,
+  inputs: Record<string, unknown>,
+  options: EnqueueOptions,
+  startKey?: { scope: string; key: string },
+): Promise<{ id: string; duplicate: boolean }> {
+  const { init, started } = queuedRun(definition, flowName, inputs, options);
+  return options.store.createRun(init, startKey).then(async (created) => {
+    if (created.duplicate) return created;
+    options.store.append(created.id, started, new Date(init.startedAt));
+    await options.store.flush();
+    return created;
+  });
+}
+
+/**
+ * What {@link enqueueRun} stores: the new run (`queued`) and its `run.started` event.
+ * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID`.
+ */
+export function queuedRun(definition: WorkflowDefinition, flowName: string, inputs: Record<string, unknown>, options: Omit<EnqueueOptions, 'store'>): { init: NewRun; started: NewRunEvent } {
   const flow = definition.flows[flowName];
   if (!flow) throw new BatonError('UNKNOWN_FLOW', `no flow named "${flowName}"`);
   const checked = checkInputs(flow, inputs);
   const startedAt = (options.now ?? (() => new Date()))();
-  const runId = options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents });
-  options.store.append(runId, { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
-  options.store.flush();
-  return runId;
+  return {
+    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents },
+    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) },
+  };
 }
 
 /**
@@ -217,12 +240,12 @@ export function enqueueRun(definition: WorkflowDefinition, flowName: string, inp
  * is kept until it executes. A run already queued is left as it is.
  * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
  */
-export function enqueueResume(runId: string, options: EnqueueOptions): void {
-  const run = options.store.getRun(runId);
+export async function enqueueResume(runId: string, options: EnqueueOptions): Promise<void> {
+  const run = await options.store.getRun(runId);
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
-  if (run.status !== 'queued') options.store.updateRun(run.id, { status: 'queued' });
+  if (run.status !== 'queued') await options.store.updateRun(run.id, { status: 'queued' });
 }
 
 /**
@@ -230,18 +253,18 @@ export function enqueueResume(runId: string, options: EnqueueOptions): void {
  * `redrive: true` is stored and the run becomes `queued`, in one commit; {@link runQueued} executes it.
  * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`.
  */
-export function enqueueRedrive(runId: string, options: EnqueueOptions): void {
-  const run = options.store.getRun(runId);
+export async function enqueueRedrive(runId: string, options: EnqueueOptions): Promise<void> {
+  const run = await options.store.getRun(runId);
   if (run.status !== 'failed') {
     throw new BatonError('RUN_NOT_FAILED', `run ${run.id} is ${run.status}; only a failed run can be redriven`);
   }
-  const undone = options.store.getEvents(run.id).filter((e) => e.type === 'compensation.finished').length;
+  const undone = (await options.store.getEvents(run.id)).filter((e) => e.type === 'compensation.finished').length;
   if (undone > 0) {
     throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
   }
   const switched = checkRunAgents(run, options.runAgents);
   options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) }, (options.now ?? (() => new Date()))());
-  options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
+  await options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
 }
 
 /**
@@ -259,15 +282,15 @@ export async function runQueued(runId: string, options: RunOptions): Promise<Run
 
 /** {@link runQueued}, also returning the execution's final scope. */
 async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult } | undefined> {
-  const run = options.store.getRun(runId);
+  const run = await options.store.getRun(runId);
   if (run.status !== 'queued') return undefined;
   const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
-  const definition = options.store.getDefinition(run.id);
+  const definition = await options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
-  const past = options.store.getEvents(run.id);
+  const past = await options.store.getEvents(run.id);
   const last = past.at(-1);
-  options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
+  await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
   // a new event is reported once it is stored (with the execution's first commit); `last` already is
   if (!last) {
@@ -317,11 +340,11 @@ function agentsFields(agents: RunAgents | undefined, switchedFrom: RunAgents | u
  * @returns whether the run was marked.
  * @throws BatonError `RUN_NOT_FOUND`, and the store's errors (`STORE_BUSY`…).
  */
-export function abandonRun(store: RunStore, runId: string, error: RunError): boolean {
-  const run = store.getRun(runId);
+export async function abandonRun(store: RunStoreApi, runId: string, error: RunError): Promise<boolean> {
+  const run = await store.getRun(runId);
   if (run.status !== 'running') return false;
   const closing = store.append(run.id, { type: 'run.failed', error, outputs: run.outputs });
-  store.updateRun(run.id, { status: 'failed', error, finishedAt: closing.time, waitingOn: [] });
+  await store.updateRun(run.id, { status: 'failed', error, finishedAt: closing.time, waitingOn: [] });
   return true;
 }
 

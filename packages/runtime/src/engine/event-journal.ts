@@ -1,5 +1,5 @@
 import type { NewRunEvent, RunEvent } from '@baton/protocol';
-import type { RunStore } from '../store/run-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
 
 /**
  * A run's events on their way to the store and then to its listeners, in that order: an event is appended to
@@ -8,17 +8,24 @@ import type { RunStore } from '../store/run-store.js';
  * ({@link commit}) — nothing is reported that a crash could still lose. A commit is also arranged for when the
  * current burst of work yields to the event loop, so a step finishing inside `parallel`/`foreach` is stored at
  * once rather than at the slowest sibling's next commit.
+ *
+ * The store is asynchronous ({@link RunStoreApi}): while a commit is under way, other branches of the run may
+ * append more events. A commit therefore reports only the events recorded before it began (they are in its
+ * transaction); later ones wait for a later commit.
  */
 export class EventJournal {
-  /** Events appended to the store's buffer but not yet committed, so not yet given to `onEvent`. */
+  /** Events appended to the store's buffer but not yet reported to `onEvent`, oldest first. */
   private readonly unreported: RunEvent[] = [];
+  /** How many events were recorded in all ({@link record} calls), and how many of them were reported. */
+  private recorded = 0;
+  private reported = 0;
   /** The pending prompt commit (see {@link scheduleCommit}). */
   private timer: NodeJS.Immediate | undefined;
-  /** A prompt commit that threw; rethrown by {@link throwIfCommitFailed}. */
+  /** A prompt commit that failed; rethrown by {@link throwIfCommitFailed}. */
   private failure: unknown;
 
   constructor(
-    private readonly store: RunStore,
+    private readonly store: RunStoreApi,
     private readonly runId: string,
     private readonly onEvent: ((event: RunEvent) => void) | undefined,
   ) {}
@@ -27,27 +34,32 @@ export class EventJournal {
   record(event: NewRunEvent, time: Date): RunEvent {
     const full = this.store.append(this.runId, event, time);
     this.unreported.push(full);
+    this.recorded++;
     this.scheduleCommit();
     return full;
   }
 
   /**
-   * Commits the store's buffered writes (one transaction), then reports the newly stored events, in order.
-   * @throws what the store's flush throws (`STORE_BUSY`…); nothing is reported then.
+   * Commits the store's buffered writes (one transaction), then reports the events recorded before it began, in
+   * order.
+   * @throws what the store's flush throws (`STORE_BUSY`, `LEASE_LOST`…); nothing is reported then.
    */
-  commit(): void {
-    this.store.flush();
-    this.report();
+  commit(): Promise<void> {
+    return this.committing(this.store.flush());
   }
 
-  /** Reports the events already committed (by a flush or a store transaction such as `updateRun`). */
-  report(): void {
-    if (this.unreported.length === 0) return;
-    const events = this.unreported.splice(0);
-    if (this.onEvent) for (const e of events) this.onEvent(e);
+  /**
+   * Reports, once `write` (a store transaction that flushes the buffered events first, such as `updateRun`,
+   * begun just now) has committed, the events recorded before it began.
+   * @throws what `write` rejects with; nothing is reported then.
+   */
+  async committing(write: Promise<void>): Promise<void> {
+    const upTo = this.recorded;
+    await write;
+    this.report(upTo);
   }
 
-  /** Drops the pending prompt commit (the run has ended and committed by itself). */
+  /** Drops the pending prompt commit (the run has ended and commits by itself). */
   cancelScheduled(): void {
     if (this.timer) clearImmediate(this.timer);
     this.timer = undefined;
@@ -56,6 +68,14 @@ export class EventJournal {
   /** Rethrows the error of a prompt commit that failed, if one did. */
   throwIfCommitFailed(): void {
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Reports the events recorded up to the `upTo`th (committed), in order. */
+  private report(upTo: number): void {
+    if (upTo <= this.reported) return;
+    const events = this.unreported.splice(0, upTo - this.reported);
+    this.reported = upTo;
+    if (this.onEvent) for (const e of events) this.onEvent(e);
   }
 
   /**
@@ -67,11 +87,9 @@ export class EventJournal {
     if (this.timer) return;
     this.timer = setImmediate(() => {
       this.timer = undefined;
-      try {
-        this.commit();
-      } catch (error) {
+      this.commit().catch((error: unknown) => {
         this.failure ??= error;
-      }
+      });
     });
   }
 }

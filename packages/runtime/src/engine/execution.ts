@@ -19,7 +19,7 @@ import type { AgentCaller } from '../agents/agent.js';
 import { BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
 import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
-import type { RunStore } from '../store/run-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
 import { callAgent } from './agent-call.js';
 import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
@@ -30,7 +30,7 @@ import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } fro
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
-  store: RunStore;
+  store: RunStoreApi;
   agents: AgentCaller;
   /** The agents' circuit breakers (shared by the runs of a process). */
   circuits: CircuitBreakers;
@@ -149,11 +149,13 @@ export class Execution {
   private tokens = 0;
   private nowCounter = 0;
   private lastCancelCheck = 0;
+  /** A cancellation of this run was seen in the store (see {@link checkStop}). */
+  private cancelSeen = false;
   private readonly root: AbortController = new AbortController();
   /** The store failure (`STORE_BUSY`, …) that stopped this run, if one did (see {@link guardStore}). */
   private storeFailure: BatonError | undefined;
   /** The store itself, unguarded: for recording the stop after a store failure. */
-  private readonly rawStore: RunStore;
+  private readonly rawStore: RunStoreApi;
   /** The run's events: stored first, then reported to `onEvent` (see {@link EventJournal}). */
   private readonly journal: EventJournal;
 
@@ -177,13 +179,14 @@ export class Execution {
 
   /**
    * Runs `flowName` with checked `inputs` to its end, a wait, a failure or a stop.
-   * @throws BatonError `STORE_BUSY`, `STORE_UNREADABLE` when the store failed under the run (see {@link stopForStore}).
+   * @throws BatonError `STORE_BUSY`, `STORE_UNREADABLE` when the store failed under the run, `LEASE_LOST`,
+   *   `EVENTS_CONFLICT` when another executor has it (see {@link stopForStore}).
    */
   async run(flowName: string, inputs: Record<string, JsonValue>, outputs: Record<string, JsonValue> = {}): Promise<ExecutionResult> {
     try {
       return await this.runFlow(flowName, inputs, outputs);
     } catch (error) {
-      if (this.storeFailure) throw this.stopForStore(outputs);
+      if (this.storeFailure) throw await this.stopForStore(outputs);
       throw error;
     }
   }
@@ -218,45 +221,47 @@ export class Execution {
       // runBody ends every run it can (failed, waiting, interrupted…); what escapes it — but a store failure,
       // which stops the run as interrupted (see run()) — is a failure of the engine or its listener: the run is
       // still marked failed, so it is never left `running`
-      if (!this.storeFailure) this.abandon(error, frame.outputs);
+      if (!this.storeFailure) await this.abandon(error, frame.outputs);
       throw error;
     } finally {
       // whatever the run's end, its last events are committed before anyone is told about them
       this.journal.cancelScheduled();
-      this.commit();
+      await this.commit();
     }
   }
 
   private async runBody(frame: Frame, result: (status: ExecutionResult['status'], extra?: Partial<ExecutionResult>) => ExecutionResult): Promise<ExecutionResult> {
     try {
+      // The first cancellation check is made before the flow executes, so that the first step's check needs no
+      // wait: statements (and parallel branches) reach their first step in the same order as they always did.
+      this.lastCancelCheck = Date.now();
+      this.cancelSeen = await this.deps.store.isCancelRequested(this.runId);
       await this.block(frame.flow.body, frame);
-      this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
+      await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
       if (this.storeFailure) throw thrown; // stopped by the store: see run()
       let error = thrown;
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
-        this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits });
-        this.journal.report();
+        await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits }));
         return result('waiting', { waitingOn: error.waits });
       }
       // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
       // the run is not failed for it (no compensation): it stops as interrupted and can be resumed.
-      if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = this.stopped();
+      if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = await this.stopped();
       if (error instanceof Stopped) {
         if (error.reason === 'cancelled') {
-          this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
+          await this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
         } else {
-          this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs });
-          this.journal.report();
+          await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs }));
         }
         return result(error.reason);
       }
       const runError = toRunError(error);
       await this.compensate();
       const closing = this.emit({ type: 'run.failed', error: runError, step: error instanceof RunFailure ? error.step : undefined, outputs: frame.outputs });
-      this.finish(closing, 'failed', frame.outputs, runError);
+      await this.finish(closing, 'failed', frame.outputs, runError);
       return result('failed', { error: runError });
     }
   }
@@ -264,12 +269,14 @@ export class Execution {
   /**
    * The store failed under the run (it stayed busy past its wait, or could not be written): the run is not
    * failed for it — no compensation, no `run.failed` — but stops where its log ends, marked `interrupted` if
-   * the store takes that write, else left `running`; `baton resume` continues it either way.
+   * the store takes that write, else left `running`; `baton resume` continues it either way. When the run is
+   * no longer this execution's (`LEASE_LOST`, `EVENTS_CONFLICT`: another executor has it), nothing is written.
    * @returns the store's error, for the caller to throw.
    */
-  private stopForStore(outputs: Record<string, JsonValue>): BatonError {
+  private async stopForStore(outputs: Record<string, JsonValue>): Promise<BatonError> {
+    if (LOST_RUN_CODES.has(this.storeFailure!.code)) return this.storeFailure!;
     try {
-      this.rawStore.updateRun(this.runId, { status: 'interrupted', outputs });
+      await this.rawStore.updateRun(this.runId, { status: 'interrupted', outputs });
     } catch {
       // still unavailable: the run stays `running` with its log as stored
     }
@@ -280,22 +287,21 @@ export class Execution {
    * Marks the run failed (`INTERNAL`, or the error's own code) after an error the engine could not handle,
    * unless it already ended; a store that fails again leaves it as stored (`baton resume` continues it).
    */
-  private abandon(thrown: unknown, outputs: Record<string, JsonValue>): void {
+  private async abandon(thrown: unknown, outputs: Record<string, JsonValue>): Promise<void> {
     try {
-      const status = this.deps.store.getRun(this.runId).status;
+      const status = (await this.deps.store.getRun(this.runId)).status;
       if (status === 'succeeded' || status === 'failed' || status === 'cancelled') return;
       const error = toRunError(thrown);
       const closing = this.emit({ type: 'run.failed', error, outputs });
-      this.deps.store.updateRun(this.runId, { status: 'failed', outputs, error, finishedAt: closing.time, waitingOn: [] });
+      await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'failed', outputs, error, finishedAt: closing.time, waitingOn: [] }));
     } catch {
       // the store (or the listener) fails again: nothing more can be recorded
     }
   }
 
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
-  private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): void {
-    this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] });
-    this.journal.report();
+  private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): Promise<void> {
+    return this.journal.committing(this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] }));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -324,8 +330,8 @@ export class Execution {
   }
 
   /** Commits the store's buffered writes, then reports the newly stored events (see {@link EventJournal.commit}). */
-  commit(): void {
-    this.journal.commit();
+  commit(): Promise<void> {
+    return this.journal.commit();
   }
 
   /** Emits a decision/output event unless the log already has it (a replay). */
@@ -499,7 +505,8 @@ export class Execution {
       if (done.status === 'failed' && s.onError !== 'continue') throw new RunFailure(done.error?.code ?? 'STEP_FAILED', done.error?.message ?? 'failed', key);
       return;
     }
-    this.checkStop(frame);
+    const stop = this.checkStop(frame);
+    if (stop) await stop;
     const agentName = s.target.name;
     if (s.when && !truthy(this.evaluateIn(s.when, frame))) {
       const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'skipped', durationMs: 0, attempts: 0, tokens: 0, callIndexes: [] });
@@ -528,8 +535,9 @@ export class Execution {
       const input = s.input ? toJson(this.evaluateIn(s.input, frame)) : undefined;
       while (attempts < maxAttempts) {
         attempts++;
-        this.checkStop(frame);
-        this.commit();
+        const stopping = this.checkStop(frame);
+        if (stopping) await stopping;
+        await this.commit();
         if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
         // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
         try {
@@ -551,7 +559,7 @@ export class Execution {
         } catch (error) {
           if (error instanceof Stopped) throw error;
           // An interrupted run (Ctrl-C, shutdown) stops here; the step is not failed, so resume re-runs it.
-          if (this.deps.signal?.aborted) throw this.stopped();
+          if (this.deps.signal?.aborted) throw await this.stopped();
           lastError = toRunError(error);
           this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, lastError.code, this.deps.now().getTime()));
           // only failures of the dependency are tried again (resilience.ts: RETRYABLE_CODES)
@@ -648,7 +656,7 @@ export class Execution {
         const scope = this.evalScope(c.frame);
         const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
         const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
-        this.commit();
+        await this.commit();
         const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
       } catch (error) {
@@ -666,7 +674,8 @@ export class Execution {
     let decided = this.log.decisions.get(task);
     let requested = this.log.approvalsRequested.get(task);
     if (!decided && !requested) {
-      this.checkStop(frame);
+      const stop = this.checkStop(frame);
+      if (stop) await stop;
       const scope = this.evalScope(frame);
       const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
       const options = s.options?.length ? s.options : ['approved', 'rejected'];
@@ -702,13 +711,15 @@ export class Execution {
     if (this.log.timersFired.has(key)) return;
     let started = this.log.waitsStarted.get(key);
     if (!started) {
-      this.checkStop(frame);
+      const stop = this.checkStop(frame);
+      if (stop) await stop;
       const until = new Date(this.deps.now().getTime() + s.durationMs).toISOString();
       started = this.emit({ type: 'wait.started', key, node: s.id, durationMs: s.durationMs, until }) as Extract<RunEvent, { type: 'wait.started' }>;
       if (s.durationMs <= this.deps.shortWaitMs) {
-        this.commit();
+        await this.commit();
         await this.deps.sleep(s.durationMs, frame.signal);
-        this.checkStop(frame);
+        const stopAfter = this.checkStop(frame);
+        if (stopAfter) await stopAfter;
       }
     }
     if (this.deps.now().getTime() >= Date.parse(started.until) || s.durationMs <= this.deps.shortWaitMs) {
@@ -723,7 +734,8 @@ export class Execution {
     if (this.log.eventsReceived.has(key)) return;
     let waiting = this.log.eventsWaiting.get(key);
     if (!waiting) {
-      this.checkStop(frame);
+      const stop = this.checkStop(frame);
+      if (stop) await stop;
       const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
       waiting = this.emit({ type: 'event.waiting', key, node: s.id, event: s.event, deadline }) as Extract<RunEvent, { type: 'event.waiting' }>;
     }
@@ -768,48 +780,81 @@ export class Execution {
    * Why the caller's signal stopped the run: `cancelled` when a cancellation is stored (a supervisor stops an
    * executing run it was asked to cancel by aborting it), else `interrupted` (a shutdown, Ctrl-C).
    */
-  private stopped(): Stopped {
+  private async stopped(): Promise<Stopped> {
     try {
-      return new Stopped(this.deps.store.isCancelRequested(this.runId) ? 'cancelled' : 'interrupted');
+      return new Stopped((await this.deps.store.isCancelRequested(this.runId)) ? 'cancelled' : 'interrupted');
     } catch {
       return new Stopped('interrupted'); // the store cannot say: interrupted is resumable, and resuming sees the cancel
     }
   }
 
-  private checkStop(frame: Frame): void {
+  /**
+   * Throws (synchronously) when the run must stop: a prompt commit failed, a sibling branch failed, a cancellation
+   * was seen. Asks the store whether a cancellation was requested at most every 100 ms (the first time before the
+   * flow executes); only then (or when the caller's signal aborted) is there something to wait for: the returned
+   * promise rejects with the stop. Otherwise returns undefined, so a step that need not ask the store does not
+   * yield to the event loop here.
+   */
+  private checkStop(frame: Frame): Promise<void> | undefined {
     this.journal.throwIfCommitFailed();
-    if (this.deps.signal?.aborted) throw this.stopped();
+    if (this.deps.signal?.aborted) {
+      return this.stopped().then((stopped) => {
+        throw stopped;
+      });
+    }
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
+    if (this.cancelSeen) throw new Stopped('cancelled');
     const now = Date.now();
     if (now - this.lastCancelCheck >= 100) {
       this.lastCancelCheck = now;
-      if (this.deps.store.isCancelRequested(this.runId)) throw new Stopped('cancelled');
+      return this.deps.store.isCancelRequested(this.runId).then((cancelled) => {
+        if (!cancelled) return;
+        this.cancelSeen = true;
+        throw new Stopped('cancelled');
+      });
     }
+    return undefined;
   }
 }
 
+/** Store refusals that mean another executor has the run (see `RunStoreApi.flush`): this one stops and writes nothing. */
+const LOST_RUN_CODES = new Set(['LEASE_LOST', 'EVENTS_CONFLICT']);
+
 /**
- * The run store as an execution uses it: a store error (`STORE_*`: busy past its wait, unreadable) stops the
- * run like an interruption — every statement lets a stop through instead of failing a step with it, which
- * would fail the run and run its compensations because another process held the store — and is reported
- * to `failed` for the run's end to throw.
+ * The run store as an execution uses it: a store error (`STORE_*`: busy past its wait, unreadable; or
+ * `LEASE_LOST`, `EVENTS_CONFLICT`: the run is another executor's) stops the run like an interruption — every
+ * statement lets a stop through instead of failing a step with it, which would fail the run and run its
+ * compensations because another process held the store — and is reported to `failed` for the run's end to
+ * throw. Both a thrown error (`append`) and a rejected promise (every other method) stop it.
  */
-function guardStore(store: RunStore, failed: (error: BatonError) => void): RunStore {
+function guardStore(store: RunStoreApi, failed: (error: BatonError) => void): RunStoreApi {
+  const stop = (error: unknown): never => {
+    if (error instanceof BatonError && (error.code.startsWith('STORE_') || LOST_RUN_CODES.has(error.code))) {
+      failed(error);
+      throw new Stopped('interrupted');
+    }
+    throw error;
+  };
+  // one wrapper per method, made at its first use
+  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
   return new Proxy(store, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        try {
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        } catch (error) {
-          if (error instanceof BatonError && error.code.startsWith('STORE_')) {
-            failed(error);
-            throw new Stopped('interrupted');
+      let wrapper = wrappers.get(property);
+      if (!wrapper) {
+        // the asynchronous methods fail by rejecting, `append` (synchronous) by throwing: both stop the run
+        wrapper = (...args: unknown[]) => {
+          try {
+            const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+            return result instanceof Promise ? result.catch(stop) : result;
+          } catch (error) {
+            return stop(error);
           }
-          throw error;
-        }
-      };
+        };
+        wrappers.set(property, wrapper);
+      }
+      return wrapper;
     },
   });
 }

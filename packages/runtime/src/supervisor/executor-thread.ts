@@ -1,10 +1,12 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
-import { enqueueRedrive, enqueueResume } from '../engine/engine.js';
+import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord, RunStore } from '../store/run-store.js';
-import { agentsRefusal, keptAgents, leftBehind, RunSupervisor, storeStart, type Accepted, type RunSupervision, type StartRequest } from './run-supervisor.js';
+import { SqliteRunStore } from '../store/sqlite-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
+import { agentsRefusal, keptAgents, leftBehind, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
 type ToExecutor =
@@ -39,7 +41,7 @@ export interface ExecutorThreadOptions {
    * `holdLock: false` and the same `lockWaiters` as the executor's store, so that neither thread makes the
    * other wait for more than one commit.
    */
-  store: RunStore;
+  store: RunStoreApi;
   /** The executor thread's entry: a module that calls {@link serveExecutorThread} when it runs as a worker. */
   script: URL | string;
   /** Given to the entry as `workerData` (structured-cloned): what it needs to open its store and build its agents. */
@@ -161,7 +163,9 @@ export class ExecutorThread implements RunSupervision {
     for (const seq of [...this.pending.keys()]) this.settle(seq);
     this.counts = { active: 0, queued: 0, seen: this.seq };
     // the dead thread may have held the store's lock (in a burst, or mid-commit): nobody else can tell it is gone
-    if (this.options.store.breakLockOfDeadThread()) this.options.log('the run executor held the store when it stopped: its lock was removed and its unfinished commit rolled back');
+    // (an embedded SQLite store's lock; a server store's transaction ends with the thread's connection)
+    const store = this.options.store;
+    if (store instanceof SqliteRunStore && store.database.breakLockOfDeadThread()) this.options.log('the run executor held the store when it stopped: its lock was removed and its unfinished commit rolled back');
     const now = Date.now();
     this.deaths = this.deaths.filter((at) => now - at < RESTART_WINDOW_MS);
     this.deaths.push(now);
@@ -244,26 +248,26 @@ export class ExecutorThread implements RunSupervision {
    * See {@link RunSupervisor.resume}. A waiting or interrupted run is stored `queued` on this thread before this
    * returns; one queued or executing is the executor's already (it continues it again when it stops).
    */
-  resume(runId: string): Promise<void> {
-    const run = this.options.store.getRun(runId);
-    if (this.leaveAlone(run)) return Promise.resolve();
-    if (run.status === 'waiting' || run.status === 'interrupted') enqueueResume(runId, { store: this.options.store, now: this.now });
+  async resume(runId: string): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId);
+    if (this.leaveAlone(run)) return { done: Promise.resolve() };
+    if (run.status === 'waiting' || run.status === 'interrupted') await enqueueResume(runId, { store: this.options.store, now: this.now });
     else if (run.status !== 'queued' && run.status !== 'running') throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
-    return this.continueRun(runId);
+    return { done: this.continueRun(runId) };
   }
 
-  /** See {@link RunSupervisor.redrive}: stored on this thread before it returns. */
-  redrive(runId: string): Promise<void> {
-    const run = this.options.store.getRun(runId);
+  /** See {@link RunSupervisor.redrive}: stored on this thread before it resolves. */
+  async redrive(runId: string): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId);
     const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
-    enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents) });
-    return this.continueRun(runId);
+    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents) });
+    return { done: this.continueRun(runId) };
   }
 
   /** See {@link RunSupervisor.cancel}: the request is stored here; an executing run is stopped by the executor. */
-  cancel(runId: string, by?: string): RunStatus {
-    const status = this.options.store.requestCancel(runId, by);
+  async cancel(runId: string, by?: string): Promise<RunStatus> {
+    const status = await this.options.store.requestCancel(runId, by);
     if (!this.closing && !this.stopped) this.post({ kind: 'interrupt', runId });
     return status;
   }
@@ -281,12 +285,12 @@ export class ExecutorThread implements RunSupervision {
   }
 
   /** See {@link RunSupervisor.recover}. */
-  recover(): string[] {
+  async recover(): Promise<string[]> {
     const ids: string[] = [];
-    for (const run of leftBehind(this.options.store)) {
+    for (const run of await leftBehind(this.options.store)) {
       if (this.perRun.has(run.id) || this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
-      enqueueResume(run.id, { store: this.options.store, now: this.now });
+      await enqueueResume(run.id, { store: this.options.store, now: this.now });
       void this.continueRun(run.id);
       ids.push(run.id);
     }
@@ -340,7 +344,7 @@ export class ExecutorThread implements RunSupervision {
 /** What {@link serveExecutorThread}'s `build` returns: the executor's own store and agents. */
 export interface ExecutorSetup {
   /** The executor's connection to the store (same file as the main thread's, same `lockWaiters`). */
-  store: RunStore;
+  store: RunStoreApi;
   agents?: AgentCaller;
   runAgents: RunAgents;
   /** The most runs executing at once (≥ 1). */
@@ -386,23 +390,51 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
   const supervisor: RunSupervisor = new RunSupervisor({ store: setup.store, agents: setup.agents, runAgents: setup.runAgents, concurrency: setup.concurrency, log: (line) => send({ kind: 'log', line }), onChange: counts });
   const starts: Extract<ToExecutor, { kind: 'start' }>[] = [];
   const now = (): Date => new Date();
-  const storeStarts = (): void => {
-    const batch = starts.splice(0);
+  const requestOf = ({ seq: _seq, definition, ...rest }: Extract<ToExecutor, { kind: 'start' }>): StartRequest => ({
+    ...rest,
+    definition: typeof definition === 'number' ? setup.definitions[definition] : definition,
+  });
+  /**
+   * Stores a burst of starts; the answers, in order. The embedded SQLite store takes the whole burst in one
+   * commit (its synchronous `batch`, through {@link SqliteRunStore.database}: at hundreds of starts a second the
+   * commits are what a start costs); another store takes each start in its own transaction.
+   * @throws the store's error when the whole burst failed (nothing of it is stored).
+   */
+  const storeBurst = async (batch: Extract<ToExecutor, { kind: 'start' }>[]): Promise<FromExecutor[]> => {
+    const refusedOrThrow = (seq: number, error: unknown): FromExecutor => {
+      // refused before anything was written (UNKNOWN_FLOW, INPUT_INVALID)
+      if (!(error instanceof BatonError) || !REFUSALS.has(error.code)) throw error;
+      return { kind: 'refused', seq, code: error.code, message: error.message };
+    };
     const answers: FromExecutor[] = [];
-    try {
-      setup.store.batch(() => {
+    if (setup.store instanceof SqliteRunStore) {
+      const db = setup.store.database;
+      db.batch(() => {
         answers.length = 0;
-        for (const { seq, definition, ...rest } of batch) {
+        for (const message of batch) {
           try {
-            const request = { ...rest, definition: typeof definition === 'number' ? setup.definitions[definition] : definition };
-            answers.push({ kind: 'accepted', seq, ...storeStart(setup.store, request, { runAgents: setup.runAgents, now }) });
+            answers.push({ kind: 'accepted', seq: message.seq, ...storeStartNow(db, requestOf(message), { runAgents: setup.runAgents, now }) });
           } catch (error) {
-            // refused before anything was written (UNKNOWN_FLOW, INPUT_INVALID)
-            if (!(error instanceof BatonError) || !REFUSALS.has(error.code)) throw error;
-            answers.push({ kind: 'refused', seq, code: error.code, message: error.message });
+            answers.push(refusedOrThrow(message.seq, error));
           }
         }
       });
+      return answers;
+    }
+    for (const message of batch) {
+      try {
+        answers.push({ kind: 'accepted', seq: message.seq, ...(await storeStart(setup.store, requestOf(message), { runAgents: setup.runAgents, now })) });
+      } catch (error) {
+        answers.push(refusedOrThrow(message.seq, error));
+      }
+    }
+    return answers;
+  };
+  const storeStarts = async (): Promise<void> => {
+    const batch = starts.splice(0);
+    let answers: FromExecutor[];
+    try {
+      answers = await storeBurst(batch);
     } catch (error) {
       // the store failed the whole batch: nothing of it is stored
       const code = error instanceof BatonError ? error.code : 'INTERNAL';
@@ -427,18 +459,17 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
       case 'start':
         starts.push(message);
         // the starts that arrived together are stored in one commit, before the runs they start execute
-        if (starts.length === 1) setImmediate(storeStarts);
+        if (starts.length === 1) setImmediate(() => void storeStarts());
         return;
       case 'continue': {
-        let done: Promise<void>;
-        try {
-          done = supervisor.resume(message.runId);
-        } catch (error) {
-          // finished or gone meanwhile (cancelled, say): nothing to continue
-          if (!(error instanceof BatonError)) send({ kind: 'log', line: `run ${message.runId}: ${(error as Error).message}` });
-          done = Promise.resolve();
-        }
-        void done.then(() => settled(message.seq, message.runId));
+        const continuing = supervisor.resume(message.runId).then(
+          (continuation) => continuation.done,
+          (error: unknown) => {
+            // finished or gone meanwhile (cancelled, say): nothing to continue
+            if (!(error instanceof BatonError)) send({ kind: 'log', line: `run ${message.runId}: ${(error as Error).message}` });
+          },
+        );
+        void continuing.then(() => settled(message.seq, message.runId));
         seen = Math.max(seen, message.seq);
         countsNow();
         return;
@@ -449,15 +480,33 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
         void supervisor
           .close()
           .finally(() => {
-            try {
-              setup.store.close();
-            } finally {
+            const closed = (): void => {
               send({ kind: 'closed' });
               port.close();
-            }
+            };
+            setup.store.close().then(closed, closed);
           });
         return;
     }
   });
   send({ kind: 'ready' });
+}
+
+/**
+ * {@link storeStart} on the embedded SQLite store's synchronous connection, inside its `batch` (the executor's
+ * fast path for a burst of starts): the key is checked and recorded in the burst's transaction — one thread
+ * stores the starts, so a check and its record cannot interleave with another start of the key.
+ * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
+ */
+function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): StoredStart {
+  if (request.startKey) {
+    const previous = db.findStartKey(request.startKey.scope, request.startKey.key);
+    if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
+  }
+  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents });
+  const runId = db.createRun(init);
+  db.append(runId, started, new Date(init.startedAt));
+  db.flush();
+  if (request.startKey) db.recordStartKey(request.startKey.scope, request.startKey.key, runId);
+  return { runId, duplicate: false };
 }

@@ -2,11 +2,12 @@ import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton
 import type { AgentCaller } from '../agents/agent.js';
 import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun, runQueued } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord, RunStore } from '../store/run-store.js';
+import type { RunRecord } from '../store/run-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
 
 /** Options of {@link RunSupervisor}. */
 export interface RunSupervisorOptions {
-  store: RunStore;
+  store: RunStoreApi;
   /** How agents are called (default: the stub agents). */
   agents?: AgentCaller;
   /**
@@ -38,22 +39,22 @@ export interface RunSupervision {
    */
   accept(request: StartRequest): Promise<Accepted>;
   /** See {@link RunSupervisor.resume}. */
-  resume(runId: string): Promise<void>;
+  resume(runId: string): Promise<Continuation>;
   /** See {@link RunSupervisor.redrive}. */
-  redrive(runId: string): Promise<void>;
+  redrive(runId: string): Promise<Continuation>;
   /** See {@link RunSupervisor.cancel}. */
-  cancel(runId: string, by?: string): RunStatus;
+  cancel(runId: string, by?: string): Promise<RunStatus>;
   /** See {@link RunSupervisor.refusal}. */
   refusal(run: RunRecord): string | undefined;
   /** See {@link RunSupervisor.recover}. */
-  recover(): string[];
+  recover(): Promise<string[]>;
   /** Whether the run is queued or executing here. */
   has(runId: string): boolean;
   /** Runs executing now. */
   active(): number;
   /** Runs waiting in the queue for a slot. */
   waiting(): number;
-  /** Resolves when nothing is queued or executing. */
+  /** Resolves when nothing is being stored (accepted, continued), queued or executing. */
   idle(): Promise<void>;
   /** See {@link RunSupervisor.close}. */
   close(): Promise<void>;
@@ -71,24 +72,30 @@ export interface StartRequest {
   startKey?: { scope: string; key: string };
 }
 
+/**
+ * A continuation of a stored run ({@link RunSupervision.resume}, {@link RunSupervision.redrive}), given once it is
+ * stored: `done` settles (never rejects) when that continuation stops executing.
+ */
+export interface Continuation {
+  done: Promise<void>;
+}
+
 /** What {@link RunSupervision.accept} answers: the new run (settling `done` when its execution stops), or the key's. */
 export type Accepted = { runId: string; duplicate: false; done: Promise<void> } | { runId: string; duplicate: true; status: RunStatus };
 
+/** What {@link storeStart} answers: the new run's id, or the key's run and its status (`duplicate`; nothing stored). */
+export type StoredStart = { runId: string; duplicate: false } | { runId: string; duplicate: true; status: RunStatus };
+
 /**
  * Stores `request` as a `queued` run (see `enqueueRun`) unless its start key was used: the storing half of
- * {@link RunSupervision.accept}, shared by every supervisor. Runs on the one thread that stores starts, so that
- * checking and recording a key cannot interleave with another start of the same key.
- * @returns the new run's id, or the key's run and its status (`duplicate`; nothing stored).
+ * {@link RunSupervision.accept}, shared by every supervisor. The key is checked and recorded with the run in one
+ * transaction of the store (`RunStoreApi.createRun`), so two starts of one key make one run.
  * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
  */
-export function storeStart(store: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): { runId: string; duplicate: false } | { runId: string; duplicate: true; status: RunStatus } {
-  if (request.startKey) {
-    const previous = store.findStartKey(request.startKey.scope, request.startKey.key);
-    if (previous) return { runId: previous, duplicate: true, status: store.getRun(previous).status };
-  }
-  const runId = enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents });
-  if (request.startKey) store.recordStartKey(request.startKey.scope, request.startKey.key, runId);
-  return { runId, duplicate: false };
+export async function storeStart(store: RunStoreApi, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): Promise<StoredStart> {
+  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents }, request.startKey);
+  if (created.duplicate) return { runId: created.id, duplicate: true, status: (await store.getRun(created.id)).status };
+  return { runId: created.id, duplicate: false };
 }
 
 /**
@@ -109,8 +116,9 @@ export function agentsRefusal(run: RunRecord, runAgents: RunAgents): string | un
 }
 
 /** What a crash or a stop left to continue, oldest first: every `queued`, `interrupted` and `running` run. */
-export function leftBehind(store: RunStore): RunRecord[] {
-  const left = (['queued', 'interrupted', 'running'] as RunStatus[]).flatMap((status) => store.listRuns({ status, limit: 1_000_000 }));
+export async function leftBehind(store: RunStoreApi): Promise<RunRecord[]> {
+  const left: RunRecord[] = [];
+  for (const status of ['queued', 'interrupted', 'running'] as RunStatus[]) left.push(...(await store.listRuns({ status, limit: 1_000_000 })));
   return left.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -139,6 +147,8 @@ export class RunSupervisor implements RunSupervision {
   private readonly settled = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private readonly idleWaiters: (() => void)[] = [];
   private pumpScheduled = false;
+  /** Starts and continuations being stored now (see {@link storing}). */
+  private inStore = 0;
   private closing = false;
   private readonly now: () => Date;
   private readonly runAgents: RunAgents;
@@ -177,22 +187,36 @@ export class RunSupervisor implements RunSupervision {
 
   /**
    * Accepts a run of `flowName` (inputs already checked by the caller or checked here): stored `queued` with its
-   * `run.started` event before this returns; executed by the queue.
+   * `run.started` event before this resolves; executed by the queue.
    * @returns its id and a promise that settles when its execution stops (succeeded, failed, waiting, stopped).
    * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
    */
-  start(definition: WorkflowDefinition, flowName: string, inputs: Record<string, JsonValue>, file?: string): { runId: string; done: Promise<void> } {
-    const runId = enqueueRun(definition, flowName, inputs, { store: this.options.store, file, now: this.now, runAgents: this.runAgents });
-    return { runId, done: this.schedule(runId) };
+  start(definition: WorkflowDefinition, flowName: string, inputs: Record<string, JsonValue>, file?: string): Promise<{ runId: string; done: Promise<void> }> {
+    return this.storing(async () => {
+      const { id: runId } = await enqueueRun(definition, flowName, inputs, { store: this.options.store, file, now: this.now, runAgents: this.runAgents });
+      return { runId, done: this.schedule(runId) };
+    });
   }
 
   /** See {@link RunSupervision.accept}. */
   accept(request: StartRequest): Promise<Accepted> {
+    return this.storing(async () => {
+      const stored = await storeStart(this.options.store, request, { runAgents: this.runAgents, now: this.now });
+      return stored.duplicate ? stored : { ...stored, done: this.admit(stored.runId) };
+    });
+  }
+
+  /**
+   * Runs `work` (storing a start or a continuation, then queueing it) counted as under way: {@link idle} waits
+   * for it, so that a run being accepted is never missed by a caller waiting for the queue to empty.
+   */
+  private async storing<T>(work: () => Promise<T>): Promise<T> {
+    this.inStore++;
     try {
-      const stored = storeStart(this.options.store, request, { runAgents: this.runAgents, now: this.now });
-      return Promise.resolve(stored.duplicate ? stored : { ...stored, done: this.admit(stored.runId) });
-    } catch (error) {
-      return Promise.reject(error);
+      return await work();
+    } finally {
+      this.inStore--;
+      this.notifyIdle();
     }
   }
 
@@ -205,32 +229,42 @@ export class RunSupervisor implements RunSupervision {
   }
 
   /**
-   * Continues a stored run (after a decision, an event, a due timer): stored `queued` before this returns
+   * Continues a stored run (after a decision, an event, a due timer): stored `queued` before this resolves
    * (unless it is executing now: then it is queued again when that execution stops).
    * A run of other agents ({@link refusal}) is left as it is (logged once).
-   * @returns a promise that settles when the continuation stops.
+   * @returns once stored: `done` settles when the continuation stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
-  resume(runId: string): Promise<void> {
-    if (this.leaveAlone(this.options.store.getRun(runId))) return Promise.resolve();
+  resume(runId: string): Promise<Continuation> {
+    return this.storing(() => this.resumeNow(runId));
+  }
+
+  private async resumeNow(runId: string): Promise<Continuation> {
+    if (this.leaveAlone(await this.options.store.getRun(runId))) return { done: Promise.resolve() };
     if (this.executing.has(runId)) {
       this.again.add(runId);
-      return this.settledOf(runId).promise;
+      return { done: this.settledOf(runId).promise };
     }
-    if (this.queued.has(runId)) return this.settledOf(runId).promise;
-    enqueueResume(runId, { store: this.options.store, now: this.now });
-    return this.schedule(runId);
+    if (this.queued.has(runId)) return { done: this.settledOf(runId).promise };
+    await enqueueResume(runId, { store: this.options.store, now: this.now });
+    return { done: this.schedule(runId) };
   }
 
   /**
-   * Redrives a failed run (see `redriveRun`): its redrive is stored and the run `queued` before this returns.
+   * Redrives a failed run (see `redriveRun`): its redrive is stored and the run `queued` before this resolves.
+   * @returns once stored: `done` settles when the redriven execution stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`, `AGENTS_MISMATCH` ({@link refusal}; nothing stored).
    */
-  redrive(runId: string): Promise<void> {
-    const refused = this.refusal(this.options.store.getRun(runId));
+  redrive(runId: string): Promise<Continuation> {
+    return this.storing(() => this.redriveNow(runId));
+  }
+
+  private async redriveNow(runId: string): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId);
+    const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
-    enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(this.options.store.getRun(runId))!.runAgents });
-    return this.schedule(runId);
+    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(run)!.runAgents });
+    return { done: this.schedule(runId) };
   }
 
   /**
@@ -239,8 +273,8 @@ export class RunSupervisor implements RunSupervision {
    * @returns the run's status after the request.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
-  cancel(runId: string, by?: string): RunStatus {
-    const status = this.options.store.requestCancel(runId, by);
+  async cancel(runId: string, by?: string): Promise<RunStatus> {
+    const status = await this.options.store.requestCancel(runId, by);
     this.interrupt(runId);
     return status;
   }
@@ -255,14 +289,18 @@ export class RunSupervisor implements RunSupervision {
    * or one left `running` (stored `queued` now).
    * @returns the runs queued.
    */
-  recover(): string[] {
+  recover(): Promise<string[]> {
+    return this.storing(() => this.recoverNow());
+  }
+
+  private async recoverNow(): Promise<string[]> {
     const store = this.options.store;
     const ids: string[] = [];
-    for (const run of leftBehind(store)) {
+    for (const run of await leftBehind(store)) {
       if (this.queued.has(run.id) || this.executing.has(run.id)) continue;
       if (this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
-      enqueueResume(run.id, { store, now: this.now });
+      await enqueueResume(run.id, { store, now: this.now });
       void this.schedule(run.id);
       ids.push(run.id);
     }
@@ -284,9 +322,9 @@ export class RunSupervisor implements RunSupervision {
     return this.queue.length;
   }
 
-  /** Resolves when nothing is queued or executing. */
+  /** Resolves when nothing is being stored (accepted, continued), queued or executing. */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.executing.size === 0) return Promise.resolve();
+    if (this.queue.length === 0 && this.executing.size === 0 && this.inStore === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -364,30 +402,43 @@ export class RunSupervisor implements RunSupervision {
     this.executing.set(runId, controller);
     this.options.onChange?.();
     const { store } = this.options;
-    const chosen = this.agentsOf(store.getRun(runId)) ?? { agents: this.options.agents, runAgents: this.runAgents };
-    runQueued(runId, { store, agents: chosen.agents, runAgents: chosen.runAgents, signal: controller.signal, now: this.now })
+    store
+      .getRun(runId)
+      .then((run) => {
+        const chosen = this.agentsOf(run) ?? { agents: this.options.agents, runAgents: this.runAgents };
+        return runQueued(runId, { store, agents: chosen.agents, runAgents: chosen.runAgents, signal: controller.signal, now: this.now });
+      })
       .catch((error: unknown) => this.options.log(`run ${runId}: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => {
-        this.executing.delete(runId);
-        const settled = this.settledOf(runId);
-        if (this.again.delete(runId) && !this.closing) {
-          // asked to continue while it executed: queue it again if it can be continued
-          try {
-            enqueueResume(runId, { store, now: this.now });
-            void this.schedule(runId);
-            return this.schedulePump();
-          } catch {
-            // it finished: nothing to continue
-          }
-        }
-        settled.resolve();
-        this.options.onChange?.();
-        this.schedulePump();
-      });
+      .then(() => this.executed(runId));
+  }
+
+  /** After a run's execution stopped: queues it again if it was asked to continue meanwhile, else settles it. */
+  private async executed(runId: string): Promise<void> {
+    this.executing.delete(runId);
+    const settled = this.settledOf(runId);
+    if (this.again.delete(runId) && !this.closing) {
+      // asked to continue while it executed: queue it again if it can be continued
+      // counted as being stored meanwhile, so that idle() does not resolve in between
+      this.inStore++;
+      let queuedAgain = false;
+      try {
+        await enqueueResume(runId, { store: this.options.store, now: this.now });
+        void this.schedule(runId);
+        queuedAgain = true;
+      } catch {
+        // it finished: nothing to continue
+      } finally {
+        this.inStore--;
+      }
+      if (queuedAgain) return this.schedulePump();
+    }
+    settled.resolve();
+    this.options.onChange?.();
+    this.schedulePump();
   }
 
   private notifyIdle(): void {
-    if (this.queue.length > 0 || this.executing.size > 0) return;
+    if (this.queue.length > 0 || this.executing.size > 0 || this.inStore > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

@@ -8,7 +8,8 @@ import { evaluate, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord, truthy } from '../expr/values.js';
 import { resumeRunDetailed, startRunDetailed, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { skippedView } from '../engine/scope.js';
-import { RunStore } from '../store/run-store.js';
+import { SqliteRunStore } from '../store/sqlite-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
 
 /** The outcome of one `test` block. */
 export interface TestResult {
@@ -53,9 +54,9 @@ export interface FailedExpectation {
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  */
-export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStore; onResult?: (r: TestResult) => void } = {}): Promise<TestResult[]> {
+export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStoreApi; onResult?: (r: TestResult) => void } = {}): Promise<TestResult[]> {
   const results: TestResult[] = [];
-  const store = options.store ?? RunStore.open(':memory:');
+  const store = options.store ?? SqliteRunStore.open(':memory:');
   try {
     for (const test of tests) {
       const result = await runOne(definition, test, store);
@@ -63,7 +64,7 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
       options.onResult?.(result);
     }
   } finally {
-    if (!options.store) store.close();
+    if (!options.store) await store.close();
   }
   return results;
 }
@@ -71,7 +72,7 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
 /** How many times a test's run is resumed for its long timers before the test fails (a loop of waits that never ends). */
 export const MAX_TIMER_RESUMES = 1000;
 
-async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStore): Promise<TestResult> {
+async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStoreApi): Promise<TestResult> {
   const started = Date.now();
   const base = { name: test.name, flow: test.flow, range: test.range };
   let summary: RunSummary;
