@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import type { NewRunEvent, RunEvent } from '@baton/protocol';
+import { BatonError, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { EventJournal } from '../../packages/runtime/src/engine/event-journal.js';
+import { compile, run, scriptedAgents, tempStore } from './helpers.js';
+
+/**
+ * The engine on the asynchronous store contract (RunStoreApi): what a server store (PostgreSQL) does that the
+ * embedded one never did — a commit that is still under way while the run appends more, a failure that comes as
+ * a rejected promise rather than a throw.
+ */
+describe('runtime: the engine on an asynchronous store', () => {
+  it('a commit reports only the events appended before it began: one appended while it is under way waits for its own commit', async () => {
+    let seq = 0;
+    const flushes: (() => void)[] = [];
+    const store = {
+      append: (runId: string, event: NewRunEvent, time?: Date): RunEvent => ({ ...event, runId, seq: ++seq, time: (time ?? new Date()).toISOString() }) as RunEvent,
+      // a server store's flush: the transaction holds what was buffered when it was called, and answers later
+      flush: () => new Promise<void>((resolve) => flushes.push(resolve)),
+    } as unknown as RunStoreApi;
+    const reported: number[] = [];
+    const journal = new EventJournal(store, 'r1', (e) => reported.push(e.seq));
+    journal.record({ type: 'run.resumed', flow: 'F' }, new Date());
+    journal.cancelScheduled();
+    const first = journal.commit();
+    // appended while the first commit is under way (a parallel branch finishing)
+    journal.record({ type: 'value.recorded', key: 'now#0', value: 'x' }, new Date());
+    journal.cancelScheduled();
+    flushes.shift()!();
+    await first;
+    assert.deepEqual(reported, [1], 'the event appended after the commit began is not reported by it');
+    const second = journal.commit();
+    flushes.shift()!();
+    await second;
+    assert.deepEqual(reported, [1, 2]);
+  });
+
+  it('a store failure that comes as a rejected promise (STORE_BUSY) stops the run as interrupted: the step is not failed, nothing is compensated', async () => {
+    const t = tempStore();
+    try {
+      const def = await compile(`
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
+  step b: Work { prompt: "b" }
+}`);
+      // the store fails (asynchronously) from the commit before step b's call on
+      let flushes = 0;
+      const failing = new Proxy(t.store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (property === 'flush') {
+            return () => (++flushes >= 3 ? Promise.reject(new BatonError('STORE_BUSY', 'the run store stayed in use by other processes')) : target.flush());
+          }
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const agents = scriptedAgents(() => 'ok');
+      await assert.rejects(run(def, 'F', {}, { store: failing, agents }), (e: BatonError) => e.code === 'STORE_BUSY');
+      const [stored] = await t.store.listRuns();
+      assert.equal(stored.status, 'interrupted', 'resumable, not failed');
+      const types = (await t.store.getEvents(stored.id)).map((e) => e.type);
+      assert.ok(!types.includes('run.failed') && !types.includes('compensation.started'), types.join(' '));
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
+    } finally {
+      t.cleanup();
+    }
+  });
+});
