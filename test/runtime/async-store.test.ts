@@ -66,4 +66,46 @@ flow F {
       t.cleanup();
     }
   });
+
+  it('a commit refused because another executor has the run (LEASE_LOST) stops this execution, which writes nothing more', async () => {
+    const t = tempStore();
+    try {
+      const def = await compile(`
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
+  step b: Work { prompt: "b" }
+}`);
+      // from the commit before step b's call on, the store refuses this handle's writes of the run
+      let flushes = 0;
+      let refused = false;
+      const written: string[] = [];
+      const fenced = new Proxy(t.store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (property === 'flush') {
+            return () => {
+              if (++flushes >= 3) refused = true;
+              return refused ? Promise.reject(new BatonError('LEASE_LOST', 'the lease was taken over; nothing was written')) : target.flush();
+            };
+          }
+          if (property === 'updateRun') {
+            return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
+              if (refused) written.push(JSON.stringify(fields));
+              return target.updateRun(id, fields);
+            };
+          }
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const agents = scriptedAgents(() => 'ok');
+      await assert.rejects(run(def, 'F', {}, { store: fenced, agents }), (e: BatonError) => e.code === 'LEASE_LOST');
+      assert.deepEqual(written, [], 'no state written once the run was lost');
+      const [stored] = await t.store.listRuns();
+      assert.equal(stored.status, 'running', 'left as the new owner sees it');
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
+    } finally {
+      t.cleanup();
+    }
+  });
 });
