@@ -344,6 +344,10 @@ async function main() {
   }
   try {
     const { durable, command: argv } = parseArguments(process.argv.slice(2));
+    if (argv[0].includes('/') ? !existsSync(argv[0]) : !onPath(argv[0])) {
+      say(`cannot run ${argv[0]}: ${argv[0].includes('/') ? 'no such file' : 'not found on PATH'}`);
+      process.exit(127);
+    }
     const started = performance.now();
     const { pgBin, redis } = findPrograms();
     tempDir = mkdtempSync(path.join(os.tmpdir(), 'baton-services-'));
