@@ -147,7 +147,8 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.deepEqual(finished, ['a', 'b']);
   });
 
-  it('an executor that keeps dying is replaced three times within a minute, then not again: starts are refused (EXECUTOR_STOPPED), the lines say why', async () => {
+  it('an executor that keeps dying is replaced three times within a minute, then not again: starts are refused (EXECUTOR_STOPPED), the lines say why', async function () {
+    this.timeout(120_000);
     const executor = await open(true);
     const worker = (): { terminate(): Promise<number> } => (executor as unknown as { worker: { terminate(): Promise<number> } }).worker;
     for (let death = 1; death <= 3; death++) {

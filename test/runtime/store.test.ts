@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { TestDef } from '@baton/protocol';
 import { RunStore, runTests, SCHEMA_VERSION, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
@@ -190,6 +191,33 @@ describe('runtime: run store', () => {
     } finally {
       store.close();
     }
+  });
+
+  it("breakLockOfDeadThread frees a lock its own process's dead thread left — named by its pid, or ownerless and old — and never another process's or a fresh read's", () => {
+    const lockDir = `${t.file}.lock`;
+    const owner = `${t.file}.owner`;
+    const leave = (who: { pid: number } | undefined, ageMs: number): void => {
+      mkdirSync(lockDir);
+      if (who) writeFileSync(owner, JSON.stringify({ pid: who.pid, host: hostname() }));
+      const at = new Date(Date.now() - ageMs);
+      utimesSync(lockDir, at, at);
+    };
+    const clear = (): void => {
+      rmSync(lockDir, { recursive: true, force: true });
+      rmSync(owner, { force: true });
+    };
+    leave({ pid: process.pid }, 0);
+    assert.equal(t.store.database.breakLockOfDeadThread(), true, 'named by this process: its dead thread held it');
+    assert.ok(!existsSync(lockDir) && !existsSync(owner));
+    leave({ pid: 1 }, 60_000);
+    assert.equal(t.store.database.breakLockOfDeadThread(), false, "another live process's lock is left alone");
+    clear();
+    leave(undefined, 0);
+    assert.equal(t.store.database.breakLockOfDeadThread(), false, 'an ownerless lock taken just now is a read going on');
+    clear();
+    leave(undefined, 5_000);
+    assert.equal(t.store.database.breakLockOfDeadThread(), true, 'an ownerless lock older than a read lives is the dead thread\'s');
+    assert.ok(!existsSync(lockDir));
   });
 
   it('a schema-1 store gets the agents column when opened: its runs read without agents, new runs keep theirs', async () => {

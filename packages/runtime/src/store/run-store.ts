@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
@@ -94,6 +94,9 @@ export const MAX_HOLD_MS = 500;
  * waiting — instead of waiting for a release timer that cannot fire while the wait blocks the thread.
  */
 const openStores = new Map<string, Set<RunStore>>();
+
+/** How old a lock without owner must be before a process whose store thread died takes it for that thread's, ms. */
+export const DEAD_THREAD_READ_LOCK_MS = 1000;
 
 /** The longest pause between two tries to get a held store, ms (the pause doubles from 1 ms up to this). */
 const MAX_BUSY_PAUSE_MS = 20;
@@ -614,13 +617,19 @@ export class RunStore {
 
   /**
    * Frees the store from a thread of this process that used it and died (see `StoreLock.breakOwnLock`): the
-   * lock it held is removed and its half-written commit rolled back. Nothing is done while this store holds the
-   * lock itself.
+   * lock it held is removed and its half-written commit rolled back; a lock without owner (the thread stopped in
+   * a read) once it is `ownerlessAfterMs` old (default {@link DEAD_THREAD_READ_LOCK_MS}). Nothing is done while
+   * this store holds the lock itself.
    * @returns whether a lock was removed.
    */
-  breakLockOfDeadThread(): boolean {
+  breakLockOfDeadThread(ownerlessAfterMs = DEAD_THREAD_READ_LOCK_MS): boolean {
     if (this.holding || this.path === ':memory:') return false;
-    return this.lock.breakOwnLock();
+    return this.lock.breakOwnLock(ownerlessAfterMs);
+  }
+
+  /** Whether the store file is locked now (by anyone). */
+  isLocked(): boolean {
+    return this.path !== ':memory:' && existsSync(this.lock.lockDir);
   }
 
   /** Whether someone asked this run to stop. */

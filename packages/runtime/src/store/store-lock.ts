@@ -96,15 +96,20 @@ export class StoreLock {
    * Removes the lock when its owner file names this process: for a process one of whose threads used the store
    * and died (a worker thread ended while it held the lock, maybe in the middle of a commit) — its lock is then
    * no one's, and no other process can tell, as this process lives. Rolls back the hot journal it may have left.
+   * A lock without owner file (the thread was stopped in the middle of a read) is removed once it is
+   * `ownerlessAfterMs` old: readers of other processes hold it for milliseconds.
    * Call it only while no other connection of this process is inside a transaction.
    * @returns whether a lock was removed.
    */
-  breakOwnLock(): boolean {
+  breakOwnLock(ownerlessAfterMs: number): boolean {
     if (!existsSync(this.lockDir)) return false;
     if (!writeJson(this.breakFile, 'wx')) return false;
     try {
       const owner = readOwner(this.ownerFile);
-      if (!owner || owner === 'unreadable' || owner.pid !== process.pid || owner.host !== hostname()) return false;
+      if (owner === 'unreadable') return false;
+      if (owner && (owner.pid !== process.pid || owner.host !== hostname())) return false;
+      // no owner: a read's lock, which lives milliseconds — the dead thread's when it outlived `ownerlessAfterMs`
+      if (!owner && !olderThan(this.lockDir, ownerlessAfterMs)) return false;
       rmSync(this.ownerFile, { force: true });
       rollBackHotJournal(this.dbPath);
       rmSync(this.lockDir, { recursive: true, force: true });

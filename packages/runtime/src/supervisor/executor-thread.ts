@@ -3,7 +3,7 @@ import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton
 import type { AgentCaller } from '../agents/agent.js';
 import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord, RunStore } from '../store/run-store.js';
+import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
 import { agentsRefusal, keptAgents, leftBehind, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
@@ -165,7 +165,8 @@ export class ExecutorThread implements RunSupervision {
     // the dead thread may have held the store's lock (in a burst, or mid-commit): nobody else can tell it is gone
     // (an embedded SQLite store's lock; a server store's transaction ends with the thread's connection)
     const store = this.options.store;
-    if (store instanceof SqliteRunStore && store.database.breakLockOfDeadThread()) this.options.log('the run executor held the store when it stopped: its lock was removed and its unfinished commit rolled back');
+    const freed = (): boolean => store instanceof SqliteRunStore && store.database.breakLockOfDeadThread();
+    if (freed()) this.options.log('the run executor held the store when it stopped: its lock was removed and its unfinished commit rolled back');
     const now = Date.now();
     this.deaths = this.deaths.filter((at) => now - at < RESTART_WINDOW_MS);
     this.deaths.push(now);
@@ -174,7 +175,10 @@ export class ExecutorThread implements RunSupervision {
       return this.giveUp(`the run executor stopped ${this.deaths.length} times within ${RESTART_WINDOW_MS / 1000} s; runs stay stored: fix the cause (the lines above) and start baton serve again`);
     }
     this.options.log('the run executor stopped; starting a new one, which continues every run left queued or running');
-    this.spawn().then(
+    // a lock the thread took for a read has no owner: it is taken for the thread's once it is old enough
+    const readLockLeft = store instanceof SqliteRunStore && store.database.isLocked();
+    const settledStore = readLockLeft ? new Promise<void>((resolve) => setTimeout(() => (freed(), resolve()), DEAD_THREAD_READ_LOCK_MS + 50)) : Promise.resolve();
+    settledStore.then(() => this.spawn()).then(
       () => this.recover(),
       (error: unknown) => this.giveUp(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
     );
