@@ -6,7 +6,8 @@ import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, 
 import { BatonError } from '../errors.js';
 import { SIGNAL_EVENT_TYPES, type Lease } from './store-api.js';
 import { newRunId } from './run-id.js';
-import { checkIsDatabase, isBusy, sleepSync } from './store-files.js';
+import { checkIsDatabase } from './store-files.js';
+import { LockSession } from './lock-session.js';
 import { StoreLock } from './store-lock.js';
 
 const { Database } = sqlite;
@@ -83,23 +84,11 @@ function definitionKey(definition: WorkflowDefinition): { hash: string; body: st
   }
   return key;
 }
-/** How long a burst of writes may keep the store locked after its last write, ms. */
-const IDLE_RELEASE_MS = 25;
-/** The longest a burst keeps the lock before letting other processes in, ms. */
-export const MAX_HOLD_MS = 500;
-/**
- * The stores this process has open, by database file. The lock is per process in SQLite's eyes but per
- * connection here: a store that finds the file held by another store of this process (a store kept open by
- * `baton serve` beside one a command opens, say) asks it to let go — it is idle, as this thread is the one
- * waiting — instead of waiting for a release timer that cannot fire while the wait blocks the thread.
- */
-const openStores = new Map<string, Set<RunStore>>();
+export { MAX_HOLD_MS } from './lock-session.js';
 
 /** How old a lock without owner must be before a process whose store thread died takes it for that thread's, ms. */
 export const DEAD_THREAD_READ_LOCK_MS = 1000;
 
-/** The longest pause between two tries to get a held store, ms (the pause doubles from 1 ms up to this). */
-const MAX_BUSY_PAUSE_MS = 20;
 
 /**
  * The run store: an embedded SQLite database (node-sqlite3-wasm, WebAssembly — no native module, so it
@@ -110,15 +99,11 @@ const MAX_BUSY_PAUSE_MS = 20;
  * in one transaction. The engine flushes before any step starts and whenever a run stops, so a step's
  * completion is stored before a later step can run, and siblings finishing together share a transaction.
  *
- * Locking (several processes may use one store at once: `baton run`s, `baton approve`, the editor):
- * node-sqlite3-wasm locks the whole database by creating the directory `<db>.lock` for every statement or
- * transaction, readers included, and has no busy handler: a process that finds it held gets SQLITE_BUSY at
- * once. So every access here waits and tries again (pauses of 1–20 ms, for up to `busyTimeoutMs`).
- * During a burst of writes the store keeps the lock (SQLite's exclusive locking mode), which makes a
- * commit ~15× cheaper, and releases it after 25 ms without writes or 500 ms of holding, so other processes
- * get their turn. The lock files beside the database — who holds it, breaking a lock a killed process left
- * — are {@link StoreLock}'s. A statement that failed (busy) is prepared afresh before it is used again:
- * node-sqlite3-wasm resets a statement only before its next use, and that reset repeats the failure.
+ * Locking (several processes may use one store at once: `baton run`s, `baton approve`, the editor) is its
+ * {@link LockSession}'s: every access waits while another connection holds the database, a burst of writes
+ * keeps the lock (~15× cheaper commits) and lets it go after 25 ms without writes or 500 ms, and the lock files
+ * beside the database are `StoreLock`'s. A statement that failed (busy) is prepared afresh before it is used
+ * again: node-sqlite3-wasm resets a statement only before its next use, and that reset repeats the failure.
  * Buffered events leave the buffer only when their transaction has committed.
  *
  * Errors (BatonError codes): `STORE_NOT_A_DATABASE` (the file exists and is not SQLite — it is left
@@ -136,15 +121,9 @@ export class RunStore {
   private readonly fences = new Map<string, number>();
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements = new Map<string, Stmt>();
-  /** In exclusive locking mode: the lock is kept from the first access until {@link release}. */
-  private holding = false;
-  /** This process holds the lock and is named in the owner file. */
-  private claimed = false;
-  private lastWriteAt = 0;
-  private holdSince = 0;
-  private releaseTimer: NodeJS.Timeout | undefined;
-  private readonly lock: StoreLock;
   private closed = false;
+  /** The database lock: waits, bursts, releases (see {@link LockSession}). */
+  private readonly session: LockSession;
   /** Inside {@link batch}: a transaction's body joins the batch's. */
   private batching = false;
 
@@ -154,36 +133,13 @@ export class RunStore {
     private readonly options: Required<Omit<RunStoreOptions, 'lockWaiters'>> & Pick<RunStoreOptions, 'lockWaiters'>,
   ) {
     this.db = db;
-    this.lock = new StoreLock(path);
-    if (path !== ':memory:') {
-      const siblings = openStores.get(path) ?? new Set<RunStore>();
-      siblings.add(this);
-      openStores.set(path, siblings);
-    }
+    this.session = new LockSession(path, db, options);
     try {
-      this.withBusyRetry(() => this.migrate());
+      this.session.withBusyRetry(() => this.migrate());
     } catch (error) {
-      this.forget();
+      this.session.close();
       throw error;
     }
-  }
-
-  /** Removes this store from {@link openStores}. */
-  private forget(): void {
-    const siblings = openStores.get(this.path);
-    siblings?.delete(this);
-    if (siblings?.size === 0) openStores.delete(this.path);
-  }
-
-  /** Asks the other stores of this process on the same file to let go of the lock; true if one held it. */
-  private releaseSiblings(): boolean {
-    let released = false;
-    for (const other of openStores.get(this.path) ?? []) {
-      if (other === this || !other.holding || other.closed) continue;
-      other.release();
-      released = true;
-    }
-    return released;
   }
 
   /**
@@ -339,7 +295,7 @@ export class RunStore {
 
   /** A run by id or unique id prefix; `undefined` when none. @throws BatonError `RUN_ID_AMBIGUOUS`. */
   findRun(idOrPrefix: string): RunRecord | undefined {
-    const rows = this.withBusyRetry(() =>
+    const rows = this.session.withBusyRetry(() =>
       this.db.all('SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 3', [idOrPrefix, `${escapeLike(idOrPrefix)}%`]),
     ) as unknown as RunRow[];
     const exact = rows.find((r) => r.id === idOrPrefix);
@@ -357,11 +313,11 @@ export class RunStore {
 
   /** The compiled definition stored with a run (so resuming does not depend on the file being unchanged). */
   getDefinition(id: string): WorkflowDefinition {
-    const row = this.withBusyRetry(() => this.db.get('SELECT definition FROM runs WHERE id = ?', [id])) as { definition: string } | null;
+    const row = this.session.withBusyRetry(() => this.db.get('SELECT definition FROM runs WHERE id = ?', [id])) as { definition: string } | null;
     if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${id}"`);
     if (!row.definition.startsWith(DEFINITION_REF)) return JSON.parse(row.definition) as WorkflowDefinition; // stored inline by 0.1.0 builds
     const hash = row.definition.slice(DEFINITION_REF.length);
-    const def = this.withBusyRetry(() => this.db.get('SELECT body FROM definitions WHERE hash = ?', [hash])) as { body: string } | null;
+    const def = this.session.withBusyRetry(() => this.db.get('SELECT body FROM definitions WHERE hash = ?', [hash])) as { body: string } | null;
     if (!def) throw new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`);
     return JSON.parse(def.body) as WorkflowDefinition;
   }
@@ -383,7 +339,7 @@ export class RunStore {
       values.push(filter.tenant);
     }
     const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
+    const rows = this.session.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
     return rows.map(toRecord);
   }
 
@@ -398,7 +354,7 @@ export class RunStore {
   append(runId: string, event: NewRunEvent, time = new Date()): RunEvent {
     let seq = this.nextSeq.get(runId);
     if (seq === undefined) {
-      const row = this.withBusyRetry(() => this.db.get('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId])) as { seq: number | null } | null;
+      const row = this.session.withBusyRetry(() => this.db.get('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId])) as { seq: number | null } | null;
       seq = (row?.seq ?? 0) + 1;
     }
     this.nextSeq.set(runId, seq + 1);
@@ -518,7 +474,7 @@ export class RunStore {
 
   /** The run's events in order (buffered ones included). */
   getEvents(runId: string): RunEvent[] {
-    const rows = this.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];
+    const rows = this.session.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];
     const events = rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as RunEvent);
     let buffered = false;
     for (const p of this.pending) {
@@ -567,13 +523,13 @@ export class RunStore {
    * @returns its id, or undefined when the key is new.
    */
   findStartKey(scope: string, key: string): string | undefined {
-    const [row] = this.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', (s) => s.all([scope, key]))) as { run_id: string }[];
+    const [row] = this.session.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', (s) => s.all([scope, key]))) as { run_id: string }[];
     return row?.run_id;
   }
 
   /** Remembers that the start key `key` (within `scope`) started run `runId`; a key already there is kept. */
   recordStartKey(scope: string, key: string, runId: string): void {
-    this.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', (s) => s.run([scope, key, runId])));
+    this.session.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', (s) => s.run([scope, key, runId])));
   }
 
   /**
@@ -623,18 +579,18 @@ export class RunStore {
    * @returns whether a lock was removed.
    */
   breakLockOfDeadThread(ownerlessAfterMs = DEAD_THREAD_READ_LOCK_MS): boolean {
-    if (this.holding || this.path === ':memory:') return false;
-    return this.lock.breakOwnLock(ownerlessAfterMs);
+    if (this.session.holding || this.path === ':memory:') return false;
+    return this.session.lock.breakOwnLock(ownerlessAfterMs);
   }
 
   /** Whether the store file is locked now (by anyone). */
   isLocked(): boolean {
-    return this.path !== ':memory:' && existsSync(this.lock.lockDir);
+    return this.path !== ':memory:' && existsSync(this.session.lock.lockDir);
   }
 
   /** Whether someone asked this run to stop. */
   isCancelRequested(runId: string): boolean {
-    const row = this.withBusyRetry(() => this.db.get('SELECT cancel_requested FROM runs WHERE id = ?', [runId])) as { cancel_requested: number } | null;
+    const row = this.session.withBusyRetry(() => this.db.get('SELECT cancel_requested FROM runs WHERE id = ?', [runId])) as { cancel_requested: number } | null;
     return row?.cancel_requested === 1;
   }
 
@@ -715,9 +671,8 @@ export class RunStore {
       this.flush();
     } finally {
       this.closed = true;
-      this.forget();
       try {
-        this.release();
+        this.session.close();
       } finally {
         for (const statement of this.statements.values()) finalizeQuietly(statement);
         this.statements.clear();
@@ -758,13 +713,10 @@ export class RunStore {
    */
   private transaction(body: () => void): void {
     if (this.batching) return body();
-    this.withBusyRetry(() => {
-      this.hold();
+    this.session.withBusyRetry(() => {
+      this.session.hold();
       this.cached('BEGIN IMMEDIATE', (s) => s.run());
-      if (!this.claimed && this.holding) {
-        this.claimed = true;
-        this.lock.claim();
-      }
+      this.session.claim();
       try {
         body();
         this.cached('COMMIT', (s) => s.run());
@@ -786,112 +738,8 @@ export class RunStore {
       this.pending.splice(0, this.pendingWritten);
       this.pendingWritten = 0;
     });
-    this.scheduleRelease();
+    this.session.scheduleRelease();
   }
-
-  /** Keeps the database lock across commits (exclusive locking mode) from the next access on. */
-  private hold(): void {
-    if (this.holding || this.path === ':memory:' || !this.options.holdLock) return;
-    this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
-    this.holding = true;
-    this.holdSince = Date.now();
-  }
-
-  private scheduleRelease(): void {
-    if (!this.holding) return;
-    this.lastWriteAt = Date.now();
-    if (this.lastWriteAt - this.holdSince >= MAX_HOLD_MS || this.othersWaiting()) return this.release();
-    // One timer per burst (not one per commit): when it fires early, it waits for the rest of the idle time.
-    if (!this.releaseTimer) this.armReleaseTimer(IDLE_RELEASE_MS);
-  }
-
-  private armReleaseTimer(ms: number): void {
-    this.releaseTimer = setTimeout(() => {
-      this.releaseTimer = undefined;
-      const idle = Date.now() - this.lastWriteAt;
-      if (idle >= IDLE_RELEASE_MS || Date.now() - this.holdSince >= MAX_HOLD_MS || this.othersWaiting()) this.release();
-      else if (this.holding) this.armReleaseTimer(IDLE_RELEASE_MS - idle);
-    }, ms);
-    this.releaseTimer.unref();
-  }
-
-  /** Whether a store of another thread waits for the lock ({@link RunStoreOptions.lockWaiters}). */
-  private othersWaiting(): boolean {
-    return this.options.lockWaiters !== undefined && Atomics.load(this.options.lockWaiters, 0) > 0;
-  }
-
-  /**
-   * Lets other processes in: stops naming this process, then back to normal locking, which drops the lock
-   * at the next access (a read of one row). Never fails for a busy store: a connection that gets SQLITE_BUSY
-   * here held no lock.
-   */
-  private release(): void {
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
-    if (!this.holding) return;
-    this.holding = false;
-    if (this.claimed) {
-      this.claimed = false;
-      this.lock.unclaim();
-    }
-    this.db.exec('PRAGMA locking_mode = NORMAL');
-    try {
-      this.db.all('SELECT 1 FROM meta LIMIT 1');
-    } catch (error) {
-      if (!isBusy(error)) throw error;
-    }
-  }
-
-  /**
-   * Runs `body`, trying again while another process holds the database: pauses of 1 ms doubling up to
-   * 20 ms (with jitter, so waiting processes do not retry in lockstep), up to `busyTimeoutMs`. A lock left by
-   * a process that is gone is broken at once ({@link StoreLock.breakIfStale}).
-   * @throws BatonError `STORE_BUSY` when the store stayed held for `busyTimeoutMs`.
-   */
-  private withBusyRetry<T>(body: () => T): T {
-    const deadline = Date.now() + this.options.busyTimeoutMs;
-    const waiters = this.options.lockWaiters;
-    let counted = false;
-    try {
-      return this.retryWhileBusy(body, deadline, () => {
-        if (waiters && !counted) {
-          counted = true;
-          Atomics.add(waiters, 0, 1);
-        }
-      });
-    } finally {
-      if (counted) Atomics.sub(waiters!, 0, 1);
-    }
-  }
-
-  /** {@link withBusyRetry}'s loop; `waiting` is called at each busy answer. */
-  private retryWhileBusy<T>(body: () => T, deadline: number, waiting: () => void): T {
-    let pause = 1;
-    for (;;) {
-      try {
-        return body();
-      } catch (error) {
-        if (!isBusy(error)) throw error;
-        waiting();
-        // Busy means this connection holds no lock (one process at a time holds it): leave exclusive mode,
-        // so that a later read does not take the lock and keep it with no release planned.
-        if (this.holding) {
-          this.holding = false;
-          this.db.exec('PRAGMA locking_mode = NORMAL');
-        }
-        if (this.releaseSiblings() || this.lock.breakIfStale()) continue;
-        if (Date.now() >= deadline) {
-          throw new BatonError('STORE_BUSY', `the run store ${this.path} stayed in use by other processes for ${formatWait(this.options.busyTimeoutMs)}; try again in a moment`);
-        }
-        sleepSync(pause / 2 + Math.random() * (pause / 2));
-        pause = Math.min(pause * 2, MAX_BUSY_PAUSE_MS);
-      }
-    }
-  }
-}
-
-function formatWait(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Finalizes a statement, ignoring the error it repeats from its last failed step. */
