@@ -30,9 +30,23 @@ const options = {
   minify: true,
   keepNames: true,
   logLevel: 'warning',
+  // loaded at run time from out/cluster.mjs (packages/cli/src/cluster.ts), never inlined
+  external: ['@baton/cluster'],
   banner: {
     js: "import { createRequire as __batonCreateRequire } from 'node:module'; import { fileURLToPath as __batonFileURLToPath } from 'node:url'; import { dirname as __batonDirname } from 'node:path'; const require = __batonCreateRequire(import.meta.url); const __filename = __batonFileURLToPath(import.meta.url); const __dirname = __batonDirname(__filename);",
   },
+};
+
+/**
+ * The cluster package (PostgreSQL store, node-postgres inlined): its own bundle, out/cluster.mjs, that the CLI and
+ * serve's executor thread `import()` from beside themselves only for a `postgres://` store — so cli.mjs does not
+ * grow, `baton run` on SQLite loads none of it, and the .vsix (an allow-list, .vscodeignore) does not carry it.
+ * `pg-native` is node-postgres' optional native binding, never used.
+ */
+const clusterOptions = {
+  ...options,
+  entryPoints: [{ in: 'packages/cluster/src/index.ts', out: 'cluster' }],
+  external: ['pg-native'],
 };
 
 // The SQLite WebAssembly binary is loaded from beside the bundle (node-sqlite3-wasm looks in __dirname).
@@ -83,7 +97,7 @@ const webviewOptions = {
   logLevel: 'warning',
 };
 
-const builds = [options, serverOptions, extensionOptions, webviewOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
+const builds = [options, clusterOptions, serverOptions, extensionOptions, webviewOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -3,11 +3,13 @@ import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
-import { BatonError, SqliteRunStore, type RunStoreOptions } from '@baton/runtime';
+import { BatonError, SqliteRunStore, type RunStoreApi, type RunStoreOptions } from '@baton/runtime';
 import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
 import { displayPath, type Output } from './output/terminal.js';
 import { expandFlowPaths } from './files.js';
+import { loadCluster, type ClusterModule } from './cluster.js';
+import { isStoreUrl, redactStoreUrl } from './store-path.js';
 
 export type { FlowDiagnostic };
 export { pickFlow } from './flow-selection.js';
@@ -86,15 +88,34 @@ export async function renderGraph(definition: WorkflowDefinition, flowName: stri
 }
 
 /**
- * Opens the run store for a command. `BATON_STORE_WAIT_MS` (whole ms) sets how long one access waits while
- * other processes hold the store (default 30,000) before failing with `STORE_BUSY`.
- * @throws UsageError (exit 2) when the file is not a run store or cannot be opened — the file is left as it was.
+ * Opens the run store for a command: a SQLite file, or — for a `postgres://` / `postgresql://` URL — a PostgreSQL
+ * store, loading the cluster package only then (see {@link loadCluster}; its password from the URL or
+ * `PGPASSWORD`, never printed). `BATON_STORE_WAIT_MS` (whole ms) sets how long one access to a SQLite store waits
+ * while other processes hold it (default 30,000) before failing with `STORE_BUSY`; `options` are SQLite's.
+ * @throws UsageError (exit 2), one line naming the store (a URL without its password): the file is not a run store
+ *   or cannot be opened — left as it was —, or the URL is wrong, the server is down or refused the login.
  */
-export function openStore(storePath: string, options: Omit<RunStoreOptions, 'busyTimeoutMs'> = {}): SqliteRunStore {
+export async function openStore(storePath: string, options: Omit<RunStoreOptions, 'busyTimeoutMs'> = {}): Promise<RunStoreApi> {
+  if (isStoreUrl(storePath)) return openPgStore(storePath);
   try {
     return SqliteRunStore.open(storePath, { ...options, busyTimeoutMs: storeWaitMs() });
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(`--store ${displayPath(storePath)}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function openPgStore(url: string): Promise<RunStoreApi> {
+  let cluster: ClusterModule;
+  try {
+    cluster = await loadCluster();
+  } catch (error) {
+    throw new UsageError(`--store ${redactStoreUrl(url)}: the PostgreSQL store's package (out/cluster.mjs beside the CLI) cannot be loaded: ${(error as Error).message}`);
+  }
+  try {
+    return await cluster.PgRunStore.open(url);
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(`--store ${redactStoreUrl(url)}: ${error.message}`);
     throw error;
   }
 }
@@ -123,6 +144,7 @@ export function toCliError(error: unknown): unknown {
       case 'STORE_TOO_NEW':
       case 'RUN_NOT_FAILED':
       case 'RUN_COMPENSATED':
+      case 'STORE_UNREACHABLE':
         return new UsageError(error.message);
     }
   }

@@ -58,7 +58,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--inputs <file.json>', 'a JSON object of inputs')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--json', 'print one JSON object per event')
-    .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
+    .option('--store <path|url>', 'the run store: a file (default .baton/runs.db) or a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
     .option('--record <cassette.json>', 'with --agents real: write every real agent request and answer to this cassette')
     .addHelpText('after', '\nExit codes: 0 succeeded (or waiting for a person or event), 1 the run failed, 2 bad usage or checker errors (the run does not start).')
     .action(wrap((file: string, opts) => runCommand(file, opts, output)));
@@ -69,7 +69,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<paths...>', '.flow files or folders')
     .option('--test <name>', 'run only the test with exactly this name (repeatable)', collect, [])
     .option('--json', 'print one JSON array of results')
-    .option('--store <path>', 'also keep the test runs in this store (default: in memory)')
+    .option('--store <path|url>', 'also keep the test runs in this store, a file or a postgres:// URL (default: in memory); with --crash-at, the store the crashed run is kept in (default: a temporary file)')
     .option('--crash-at <step>', 'instead: crash a run of the flow (SIGKILL) at this step, resume it, and check each step finished exactly once')
     .option('--flow <name>', 'with --crash-at: the flow to run')
     .option('--input <name=value>', 'with --crash-at: an input value (repeatable)', collect, [])
@@ -79,7 +79,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
       wrap((paths: string[], opts) => {
         if (opts.crashAt === undefined) return testCommand(paths, opts, output);
         if (paths.length !== 1) throw new UsageError('--crash-at runs one flow: give one .flow file');
-        return crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json }, output);
+        return crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json, store: opts.store }, output);
       }),
     );
 
@@ -92,7 +92,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--flow <name>', 'only runs of this flow')
     .option('--limit <n>', 'at most this many runs', '20')
     .option('--json', 'print JSON')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((opts) => runsListCommand(opts, output)));
   runs
     .command('redrive')
@@ -101,7 +101,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--agents <mode>', 'the agents for the steps still to run: the run\'s own by default (stub, real or replay:<cassette.json>); another mode needs --switch-agents').argParser(parseAgentsMode))
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
     .action(wrap((id: string, opts) => redriveCommand(id, opts, output)));
   runs
@@ -109,7 +109,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .description('Show one run: its steps, outputs and events.')
     .argument('<id>', 'run id (a unique prefix is enough)')
     .option('--json', 'print the run and its events as JSON')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((id: string, opts) => runsShowCommand(id, opts, output)));
 
   program
@@ -119,14 +119,14 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--agents <mode>', 'the agents for the steps still to run: the run\'s own by default (stub, real or replay:<cassette.json>); another mode needs --switch-agents').argParser(parseAgentsMode))
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
 
   program
     .command('cancel')
     .description('Cancel a run.')
     .argument('<id>', 'run id')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((id: string, opts) => cancelCommand(id, opts, output)));
 
   program
@@ -141,7 +141,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--agents <mode>', 'the agents for the steps still to run: the run\'s own by default (stub, real or replay:<cassette.json>); another mode needs --switch-agents').argParser(parseAgentsMode))
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
 
   program
@@ -153,7 +153,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--agents <mode>', 'the agents for the steps still to run: the run\'s own by default (stub, real or replay:<cassette.json>); another mode needs --switch-agents').argParser(parseAgentsMode))
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
-    .option('--store <path>', 'the run store')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
 
   program
@@ -162,7 +162,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('[folder]', 'the folder of .flow files', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port to listen on', '8787')
-    .option('--store <path>', 'the run store (default .baton/runs.db, or BATON_STORE)')
+    .option('--store <path|url>', 'the run store: a file (default .baton/runs.db) or a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
     .option('--insecure', 'accept unsigned webhooks and events and an unauthenticated runs API (local use only)')
     .option('--max-body <size>', 'the largest request body accepted', '1mb')
     .option('--request-timeout <duration>', 'the longest a request may take to arrive (slower ones get 408)', '30s')

@@ -19,10 +19,10 @@ interface StoreOptions {
 /** `baton resume <id>`: continues an interrupted or waiting run. */
 export async function resumeCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
+  const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
-    return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'resume', [], opts.switchAgents);
+    return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'resume', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -32,7 +32,7 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
 
 /** `baton cancel <id>`. */
 export async function cancelCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
-  const store = openStore(resolveStorePath(opts.store));
+  const store = await openStore(resolveStorePath(opts.store));
   try {
     const run = await store.getRun(id);
     const status = await store.requestCancel(run.id, currentUser());
@@ -58,13 +58,13 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
   if (opts.reject && opts.decision) throw new UsageError('give either --reject or --decision, not both');
   const decision = opts.decision ?? (opts.reject ? 'rejected' : 'approved');
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
+  const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the decision: a refusal records nothing
     const decided = await store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [decided], opts.switchAgents);
+    return await continueRun(run.id, store, store.location, output, opts.json, chosen, 'resume', [decided], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -83,13 +83,13 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
     }
   }
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
+  const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
     const received = await store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
-    return await continueRun(run.id, store, storePath, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
+    return await continueRun(run.id, store, store.location, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {
@@ -108,10 +108,10 @@ function currentUser(): string {
 /** `baton runs redrive <id>`: a failed run continues from the step that failed it (see `redriveRun`). */
 export async function redriveCommand(id: string, opts: StoreOptions, output: Output): Promise<number> {
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
+  const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
-    return await continueRun(run.id, store, storePath, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
+    return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
   } finally {

@@ -6,6 +6,7 @@ import type { RunEvent } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath, type Output } from '../output/terminal.js';
 import { loadDefinition, openStore, pickFlow } from '../backend.js';
+import { resolveStorePath } from '../store-path.js';
 
 /** Options of `baton test <file> --crash-at <step>`. */
 export interface CrashTestOptions {
@@ -14,6 +15,8 @@ export interface CrashTestOptions {
   input: string[];
   inputs?: string;
   json?: boolean;
+  /** The store the crashed run is kept in (a file or a `postgres://` URL; default: a temporary file, removed after). */
+  store?: string;
 }
 
 /** What a crash test found (`--json`). */
@@ -37,7 +40,9 @@ export interface CrashTestReport {
  * process (`baton run`, a temporary store) that kills itself with SIGKILL once the step has started and its
  * start is stored (the runtime's `crashAt` hook, through `BATON_CRASH_AT`); then resumes the run in a second
  * process (`baton resume`, as after a restart); then reads the run's log and checks that it ended, and that
- * every step instance finished exactly once — none lost, none run twice.
+ * every step instance finished exactly once — none lost, none run twice. With `--store`, the run is kept in that store
+ * (a file, or a PostgreSQL store's `postgres://` URL: the crash and the resume then go through it) instead of a
+ * temporary file.
  * @returns 0 when it held, 1 when it did not (the report says what); a step name the flow never reaches is a
  *   failure too (the process was not killed). Bad usage (no such flow, inputs) throws a UsageError (exit 2).
  */
@@ -46,7 +51,7 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
   const flow = pickFlow(definition, entryFile, opts.flow);
   if (!opts.crashAt.trim()) throw new UsageError('--crash-at: name a step, e.g. --crash-at load (or load[2] inside a foreach)');
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-crash-'));
-  const store = path.join(dir, 'runs.db');
+  const store = opts.store !== undefined ? resolveStorePath(opts.store) : path.join(dir, 'runs.db');
   const cli = process.argv[1];
   const report: CrashTestReport = { file: displayPath(entryFile), flow: flow.name, crashAt: opts.crashAt, crashed: false, steps: {}, passed: false };
   try {
@@ -64,7 +69,7 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
       report.problem = `baton resume failed: ${resumed.stderr.trim() || `exit ${resumed.code ?? resumed.signal}`}`;
       return finish(report, output, opts.json);
     }
-    const opened = openStore(store);
+    const opened = await openStore(store);
     let events: RunEvent[];
     try {
       report.status = (await opened.getRun(report.runId)).status;

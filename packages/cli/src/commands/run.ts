@@ -31,8 +31,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const inputs = collectInputs(flow, opts.input, opts.inputs);
   const { agents, runAgents } = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
   const storePath = resolveStorePath(opts.store);
-  const store = openStore(storePath);
-  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: opts.agents });
+  const store = await openStore(storePath);
+  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents });
   let runId: string | undefined;
   const onEvent = (e: RunEvent): void => {
     if (e.type === 'run.started' && !runId) trackRun(store, e.runId);

@@ -19,7 +19,7 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
   }
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
-  const store = openStore(resolveStorePath(opts.store));
+  const store = await openStore(resolveStorePath(opts.store));
   try {
     const runs = await store.listRuns({ status: opts.status as RunStatus | undefined, flow: opts.flow, limit });
     if (opts.json) {
@@ -51,7 +51,7 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
 async function deadLetters(opts: { flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
-  const store = openStore(resolveStorePath(opts.store));
+  const store = await openStore(resolveStorePath(opts.store));
   try {
     const runs = [];
     for (const r of await store.listRuns({ status: 'failed', flow: opts.flow, limit })) {
@@ -83,7 +83,7 @@ async function deadLetters(opts: { flow?: string; limit: string; json?: boolean;
 
 /** `baton runs show <id>`: a run's steps, outputs, waits and error. */
 export async function runsShowCommand(id: string, opts: { json?: boolean; store?: string }, output: Output): Promise<number> {
-  const store = openStore(resolveStorePath(opts.store));
+  const store = await openStore(resolveStorePath(opts.store));
   try {
     const run = await store.getRun(id);
     const events = await store.getEvents(run.id);

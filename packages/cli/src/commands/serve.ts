@@ -4,7 +4,7 @@ import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
 import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError } from '../backend.js';
-import { resolveStorePath } from '../store-path.js';
+import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
@@ -51,7 +51,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   // The HTTP thread's connection never keeps the lock across commits, and the executor thread's lets go after
   // its current commit whenever this one waits (see RunStoreOptions.lockWaiters).
   const lockWaiters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-  const store = openStore(storePath, { holdLock: false, lockWaiters });
+  const store = await openStore(storePath, { holdLock: false, lockWaiters });
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
   let supervisor: ExecutorThread | undefined;
   try {
@@ -62,7 +62,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const { runAgents } = agentsFor(opts.agents, configProbe, checks);
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
     // request never waits behind them; its agents are built there the same way (command agents' helpers included).
-    const batonExecutor: ExecutorData = { storePath: store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
+    const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
     try {
       supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
     } catch (error) {
@@ -70,7 +70,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       throw error;
     }
     const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
-    output.out(`baton serve · ${server.url} · store ${displayPath(storePath)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
+    output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);

@@ -40,7 +40,7 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
     const unknown = [...only].filter((name) => !declared.has(name));
     if (unknown.length > 0) throw new UsageError(`--test ${unknown.map((n) => JSON.stringify(n)).join(', ')}: no test with ${unknown.length === 1 ? 'this name' : 'these names'} in ${paths.join(' ')}`);
   }
-  const store = opts.store ? openStore(resolveStorePath(opts.store)) : undefined;
+  const store = opts.store ? await openStore(resolveStorePath(opts.store)) : undefined;
   const all: TestReport[] = [];
   try {
     for (const { file, definition, tests: declared } of plans) {

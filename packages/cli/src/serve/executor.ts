@@ -1,6 +1,8 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { SqliteRunStore, serveExecutorThread, startProcessSpawners } from '@baton/runtime';
+import { SqliteRunStore, serveExecutorThread, startProcessSpawners, type RunStoreApi } from '@baton/runtime';
+import { loadCluster } from '../cluster.js';
+import { isStoreUrl } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 
 /**
@@ -8,7 +10,7 @@ import { agentsFor, type AgentsMode } from '../agents-mode.js';
  * to the store and build the same agents as the main thread.
  */
 export interface ExecutorData {
-  /** The store file (absolute). */
+  /** The store file (absolute), or a PostgreSQL store's `postgres://` URL (as given: a password in it included). */
   storePath: string;
   busyTimeoutMs?: number;
   /** The cell shared with the main thread's store (`RunStoreOptions.lockWaiters`). */
@@ -32,10 +34,13 @@ export function isExecutorThread(): boolean {
  */
 export function runExecutorThread(): Promise<void> {
   const data = (workerData as { batonExecutor: ExecutorData }).batonExecutor;
-  return serveExecutorThread(() => {
+  return serveExecutorThread(async () => {
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
     if (data.agents === 'real') startProcessSpawners();
-    const store = SqliteRunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
+    // a PostgreSQL store: the cluster package (out/cluster.mjs, beside this thread's bundle too), loaded only then
+    const store: RunStoreApi = isStoreUrl(data.storePath)
+      ? await (await loadCluster()).PgRunStore.open(data.storePath)
+      : SqliteRunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
     return { store, agents, runAgents, concurrency: data.concurrency, definitions: data.checks.map((c) => c.definition) };
   });
 }
