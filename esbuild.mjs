@@ -47,7 +47,27 @@ const clusterOptions = {
   ...options,
   entryPoints: [{ in: 'packages/cluster/src/index.ts', out: 'cluster' }],
   external: ['pg-native'],
+  plugins: [pureIndexes(['@baton/runtime', '@baton/protocol'])],
 };
+
+/**
+ * Marks these packages' entry modules free of side effects in one bundle, so that only what it imports from them is
+ * kept: the cluster package takes `BatonError`, `newRunId` and `SIGNAL_EVENT_TYPES` from the runtime, not the
+ * runtime's agents (openai, ajv, …) and SQLite store (~380 KB) that its index re-exports.
+ */
+function pureIndexes(names) {
+  return {
+    name: 'pure-indexes',
+    setup(build) {
+      const filter = new RegExp(`^(${names.map((n) => n.replace(/[/.@]/g, '\\$&')).join('|')})$`);
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === 'pure-indexes') return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'pure-indexes' });
+        return resolved.errors.length ? { errors: resolved.errors } : { path: resolved.path, sideEffects: false };
+      });
+    },
+  };
+}
 
 // The SQLite WebAssembly binary is loaded from beside the bundle (node-sqlite3-wasm looks in __dirname).
 const wasm = path.join(path.dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
