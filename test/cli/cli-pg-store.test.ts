@@ -39,6 +39,15 @@ flow Chain {
 }
 `;
 
+const EVENT_FLOW = `agent Worker { stub: "done" }
+flow Payment {
+  output paid: boolean
+  step invoice: Worker
+  wait event "payment.received" timeout 7d
+  set output.paid = true
+}
+`;
+
 const HOOK_FLOW = `agent W { stub: "ok" }
 flow Hook {
   trigger webhook "/hook"
@@ -151,6 +160,27 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
     const done = JSON.parse((await batonAsync(['runs', 'show', id, '--json'], { cwd: ws.dir, env })).stdout) as { run: { status: string; outputs: { decision: string } } };
     assert.equal(done.run.status, 'succeeded');
     assert.equal(done.run.outputs.decision, 'approved');
+  });
+
+  it('send delivers an event to a waiting run and cancel ends another, on the PostgreSQL store', async () => {
+    writeFileSync(path.join(ws.dir, 'payment.flow'), EVENT_FLOW);
+    const env = { BATON_STORE: url };
+    const paid = runIdOf((await batonAsync(['run', 'payment.flow', '--json'], { cwd: ws.dir, env })).stdout);
+    const other = runIdOf((await batonAsync(['run', 'payment.flow', '--json'], { cwd: ws.dir, env })).stdout);
+    const sent = await batonAsync(['send', paid, 'payment.received', '--data', '{"amount": 10}'], { cwd: ws.dir, env });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /✓ succeeded/);
+    const cancelled = await batonAsync(['cancel', other], { cwd: ws.dir, env });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const runs = JSON.parse((await batonAsync(['runs', 'list', '--json'], { cwd: ws.dir, env })).stdout) as { id: string; status: string; outputs: { paid?: boolean } }[];
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.status]).sort(),
+      [
+        [paid, 'succeeded'],
+        [other, 'cancelled'],
+      ].sort(),
+    );
+    assert.equal(runs.find((r) => r.id === paid)!.outputs.paid, true);
   });
 
   it('an unknown run id on the PostgreSQL store is a usage error (exit 2, one line) for show, approve and cancel', async () => {
