@@ -163,6 +163,26 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.equal((await main.listRuns({ limit: 10 })).filter((r) => r.status === 'succeeded').length, 3, 'the runs before stayed stored');
   });
 
+  it('a store that fails while a new executor queues what the old one left is a log line, not a crash of the process', async () => {
+    const executor = await open(false);
+    const job = await executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+    await until(() => main.database.getRun(job.runId).status === 'running', 'the run to execute');
+    // from now on this thread's store cannot list runs (as a store busy past its wait would)
+    const store = (executor as unknown as { options: { store: { listRuns: () => Promise<never> } } }).options.store;
+    store.listRuns = () => Promise.reject(new Error('the run store stayed in use by other processes for 30 s'));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await (executor as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await until(() => logs.some((l) => /could not be queued: the run store stayed in use/.test(l)), 'the log line');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, [], 'no unhandled rejection');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('an executor that cannot start says why (EXECUTOR_FAILED, its message)', async () => {
     await assert.rejects(open(true, { failBuild: 'no key for provider openai: set OPENAI_API_KEY' }), (error: BatonError) => error.code === 'EXECUTOR_FAILED' && /OPENAI_API_KEY/.test(error.message));
   });

@@ -179,7 +179,12 @@ export class ExecutorThread implements RunSupervision {
     const readLockLeft = store instanceof SqliteRunStore && store.database.isLocked();
     const settledStore = readLockLeft ? new Promise<void>((resolve) => setTimeout(() => (freed(), resolve()), DEAD_THREAD_READ_LOCK_MS + 50)) : Promise.resolve();
     settledStore.then(() => this.spawn()).then(
-      () => this.recover(),
+      () =>
+        this.recover().then(
+          () => undefined,
+          // a store that fails now (busy past its wait, unreachable) must not take the server down: the runs stay stored
+          (error: unknown) => this.options.log(`a new run executor started, but the runs the old one left could not be queued: ${(error as Error).message}; they continue at the next start`),
+        ),
       (error: unknown) => this.giveUp(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
     );
   }
