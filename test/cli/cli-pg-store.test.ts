@@ -124,6 +124,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
     const id = /run ([0-9A-Z]{26}) stored in (\S+)/.exec(started.stdout);
     assert.ok(id, started.stdout);
     assert.equal(id[2], url, 'the store is named by its URL');
+    assert.match(started.stdout, new RegExp(`baton runs show ${id[1]} --store ${url.replace(/[.?*+^$[\]\\(){}|-]/g, '\\$&')}\\n`), 'the suggested command names the store');
     assert.equal(existsSync(path.join(ws.dir, '.baton')), false, 'nothing was written to the default SQLite store');
 
     const listed = await batonAsync(['runs', 'list', '--store', url, '--json'], { cwd: ws.dir });

@@ -1,4 +1,5 @@
 import type { RunEvent } from '@baton/protocol';
+import { isStoreUrl } from '../store-path.js';
 import { displayPath, formatDuration, preview, type Output } from './terminal.js';
 
 /** The fields of the `RunEvent` union the human printer reads, all optional (one flat view of the union). */
@@ -155,28 +156,37 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         output.out(`${c.yellow(c.bold('■ cancelled'))} after ${elapsed} · ${steps}`);
         break;
       case 'run.waiting':
-        output.out(`${c.yellow(c.bold('⏸ waiting'))} after ${elapsed} · ${steps} · ${describeWait(e.waitingOn, e.runId)}`);
+        output.out(`${c.yellow(c.bold('⏸ waiting'))} after ${elapsed} · ${steps} · ${describeWait(e.waitingOn, e.runId, storeFlag(context.storePath))}`);
         break;
     }
-    output.out(c.dim(`  run ${e.runId} stored in ${displayPath(context.storePath)} — baton runs show ${e.runId}`));
+    output.out(c.dim(`  run ${e.runId} stored in ${displayPath(context.storePath)} — baton runs show ${e.runId}${storeFlag(context.storePath)}`));
   }
 }
 
-/** One line saying what a waiting run waits for and the command that continues it. */
-export function describeWait(waitingOn: unknown, runId: string): string {
+/**
+ * ` --store <url>` for the commands a line suggests when the run is in a PostgreSQL store that `BATON_STORE` does
+ * not name (the suggested command would otherwise look in the default SQLite store); '' otherwise. The URL is the
+ * store's location: never its password.
+ */
+function storeFlag(storePath: string): string {
+  return isStoreUrl(storePath) && process.env.BATON_STORE === undefined ? ` --store ${storePath}` : '';
+}
+
+/** One line saying what a waiting run waits for and the command that continues it (`flag`: see {@link storeFlag}). */
+export function describeWait(waitingOn: unknown, runId: string, flag = ''): string {
   const items = Array.isArray(waitingOn) ? waitingOn : waitingOn ? [waitingOn] : [];
-  if (items.length === 0) return `continue with: baton resume ${runId}`;
+  if (items.length === 0) return `continue with: baton resume ${runId}${flag}`;
   return items
     .map((w: Record<string, unknown>) => {
       switch (w.kind) {
         case 'approval':
-          return `approval "${w.task}"${w.assignee ? ` for ${w.assignee}` : ''} — baton approve ${runId} ${w.task} [--reject]`;
+          return `approval "${w.task}"${w.assignee ? ` for ${w.assignee}` : ''} — baton approve ${runId} ${w.task}${flag} [--reject]`;
         case 'event':
-          return `event "${w.event}" — baton send ${runId} ${w.event} --data '{…}'`;
+          return `event "${w.event}" — baton send ${runId} ${w.event}${flag} --data '{…}'`;
         case 'timer':
-          return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}`;
+          return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}${flag}`;
         default:
-          return `baton resume ${runId}`;
+          return `baton resume ${runId}${flag}`;
       }
     })
     .join('; ');
