@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate } from '@baton/runtime';
 import { parseStoreUrl, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate } from './pg-migrations.js';
 
@@ -313,34 +313,12 @@ export class PgRunStore implements RunStoreApi {
   // -------------------------------------------------------------------------------------------------------
 
   async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent> {
-    const [event] = await this.signal(runId, (run) => {
-      const waiting = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'approval' }> => w.kind === 'approval');
-      const target = waiting.find((w) => w.task === task);
-      if (!target) {
-        const names = waiting.map((w) => w.task);
-        throw new BatonError(
-          'TASK_NOT_WAITING',
-          `run ${run.id} has no approval "${task}" waiting` + (names.length ? `; waiting: ${names.join(', ')}` : run.status === 'waiting' ? '' : ` (the run is ${run.status})`),
-        );
-      }
-      const allowed = new Set(['approved', 'rejected', ...target.options]);
-      if (!allowed.has(decision.decision)) {
-        throw new BatonError('DECISION_INVALID', `"${decision.decision}" is not a decision of approval "${task}"; use one of ${[...allowed].join(', ')}`);
-      }
-      return { events: [{ type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment }] };
-    });
+    const [event] = await this.signal(runId, (run) => ({ events: [decisionEvent(run, task, decision)] }));
     return event;
   }
 
   async recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent> {
-    const [event] = await this.signal(runId, (run) => {
-      const target = run.waitingOn.find((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event' && w.event === eventName);
-      if (!target) {
-        const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
-        throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
-      }
-      return { events: [{ type: 'event.received', event: eventName, data, key: target.key }] };
-    });
+    const [event] = await this.signal(runId, (run) => ({ events: [deliveryEvent(run, eventName, data)] }));
     return event;
   }
 
@@ -655,17 +633,6 @@ function toRecord(row: RunRow): RunRecord {
     tenant: row.tenant,
     ...(row.agents ? { agents: row.agents } : {}),
   };
-}
-
-function assertNotFinished(run: RunRecord): void {
-  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
-    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}`);
-  }
-}
-
-/** A prefix for LIKE: its wildcards and escape character removed (as the SQLite store does). */
-function escapeLike(text: string): string {
-  return text.replace(/[%_\\]/g, '');
 }
 
 export { MIGRATIONS };

@@ -24,3 +24,4 @@ export { MAX_FLOW_DEPTH } from './engine/execution.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';
 export * from './store/store-api.js';
 export * from './store/sqlite-store.js';
+export * from './store/signal-rules.js';

@@ -8,6 +8,7 @@ import { SIGNAL_EVENT_TYPES, type Lease } from './store-api.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase } from './store-files.js';
 import { LockSession } from './lock-session.js';
+import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
 import { StoreLock } from './store-lock.js';
 
 const { Database } = sqlite;
@@ -500,20 +501,7 @@ export class RunStore {
   recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): RunEvent {
     const run = this.getRun(runId);
     assertNotFinished(run);
-    const waiting = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'approval' }> => w.kind === 'approval');
-    const target = waiting.find((w) => w.task === task);
-    if (!target) {
-      const names = waiting.map((w) => w.task);
-      throw new BatonError(
-        'TASK_NOT_WAITING',
-        `run ${run.id} has no approval "${task}" waiting` + (names.length ? `; waiting: ${names.join(', ')}` : run.status === 'waiting' ? '' : ` (the run is ${run.status})`),
-      );
-    }
-    const allowed = new Set(['approved', 'rejected', ...target.options]);
-    if (!allowed.has(decision.decision)) {
-      throw new BatonError('DECISION_INVALID', `"${decision.decision}" is not a decision of approval "${task}"; use one of ${[...allowed].join(', ')}`);
-    }
-    const event = this.appendSignal(run.id, { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment });
+    const event = this.appendSignal(run.id, decisionEvent(run, task, decision));
     this.flush();
     return event;
   }
@@ -539,12 +527,7 @@ export class RunStore {
   recordSignal(runId: string, eventName: string, data: JsonValue): RunEvent {
     const run = this.getRun(runId);
     assertNotFinished(run);
-    const target = run.waitingOn.find((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event' && w.event === eventName);
-    if (!target) {
-      const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
-      throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
-    }
-    const event = this.appendSignal(run.id, { type: 'event.received', event: eventName, data, key: target.key });
+    const event = this.appendSignal(run.id, deliveryEvent(run, eventName, data));
     this.flush();
     return event;
   }
@@ -794,18 +777,4 @@ class StoreWriteRefused extends Error {
   ) {
     super(message);
   }
-}
-
-function assertNotFinished(run: RunRecord): void {
-  if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
-    throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}`);
-  }
-}
-
-
-
-
-
-function escapeLike(text: string): string {
-  return text.replace(/[%_\\]/g, '');
 }

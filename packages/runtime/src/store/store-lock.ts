@@ -72,16 +72,25 @@ export class StoreLock {
    * @returns whether a stale lock was removed (the caller retries at once).
    */
   breakIfStale(): boolean {
+    return this.breakIf(() => this.isStale(), () => this.clearStaleBreaker());
+  }
+
+  /**
+   * Breaks the lock when `dead()` judges its holder gone, under the guard file `<db>.breaking` (so that two
+   * processes never both judge one dead lock and then remove the live lock a third took in between): the owner
+   * file first (a process that takes the lock once the directory is gone then names itself undisturbed), the
+   * dead holder's half-done commit rolled back while its lock still keeps everyone out, then the directory.
+   * `guardTaken` runs when another process holds the guard.
+   */
+  private breakIf(dead: () => boolean, guardTaken?: () => void): boolean {
     if (!existsSync(this.lockDir)) return false;
     if (!writeJson(this.breakFile, 'wx')) {
-      this.clearStaleBreaker();
+      guardTaken?.();
       return false;
     }
     try {
-      if (!this.isStale()) return false;
-      // owner first: a process that takes the lock once the directory is gone then names itself undisturbed
+      if (!dead()) return false;
       rmSync(this.ownerFile, { force: true });
-      // the dead holder's half-done commit is undone while its lock still keeps everyone out
       rollBackHotJournal(this.dbPath);
       rmSync(this.lockDir, { recursive: true, force: true });
       return true;
@@ -102,23 +111,13 @@ export class StoreLock {
    * @returns whether a lock was removed.
    */
   breakOwnLock(ownerlessAfterMs: number): boolean {
-    if (!existsSync(this.lockDir)) return false;
-    if (!writeJson(this.breakFile, 'wx')) return false;
-    try {
+    return this.breakIf(() => {
       const owner = readOwner(this.ownerFile);
       if (owner === 'unreadable') return false;
-      if (owner && (owner.pid !== process.pid || owner.host !== hostname())) return false;
       // no owner: a read's lock, which lives milliseconds — the dead thread's when it outlived `ownerlessAfterMs`
-      if (!owner && !olderThan(this.lockDir, ownerlessAfterMs)) return false;
-      rmSync(this.ownerFile, { force: true });
-      rollBackHotJournal(this.dbPath);
-      rmSync(this.lockDir, { recursive: true, force: true });
-      return true;
-    } catch {
-      return false;
-    } finally {
-      rmSync(this.breakFile, { force: true });
-    }
+      if (!owner) return olderThan(this.lockDir, ownerlessAfterMs);
+      return owner.pid === process.pid && owner.host === hostname();
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { BatonError } from '../errors.js';
 import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
-import { agentsRefusal, keptAgents, leftBehind, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
+import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
 type ToExecutor =
@@ -91,7 +91,7 @@ export class ExecutorThread implements RunSupervision {
   /** Executor threads that have ended. */
   private readonly exited = new WeakSet<Worker>();
   private readonly now: () => Date;
-  private readonly leftAlone = new Set<string>();
+  private readonly leftAlone: RunsLeftAlone;
   /** Starts the executor has not answered: seq → how to answer. */
   private readonly accepting = new Map<number, { resolve: (accepted: Accepted) => void; reject: (error: Error) => void }>();
   private readonly definitionIndex = new Map<WorkflowDefinition, number>();
@@ -99,6 +99,7 @@ export class ExecutorThread implements RunSupervision {
   private constructor(private readonly options: ExecutorThreadOptions) {
     this.now = options.now ?? (() => new Date());
     options.definitions.forEach((definition, i) => this.definitionIndex.set(definition, i));
+    this.leftAlone = new RunsLeftAlone(options.runAgents, options.log);
   }
 
   /**
@@ -286,11 +287,7 @@ export class ExecutorThread implements RunSupervision {
   }
 
   private leaveAlone(run: RunRecord): boolean {
-    const refused = this.refusal(run);
-    if (!refused) return false;
-    if (!this.leftAlone.has(run.id)) this.options.log(`${refused} (left ${run.status})`);
-    this.leftAlone.add(run.id);
-    return true;
+    return this.leftAlone.leaves(run);
   }
 
   /** See {@link RunSupervisor.recover}. */

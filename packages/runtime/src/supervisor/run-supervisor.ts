@@ -115,6 +115,28 @@ export function agentsRefusal(run: RunRecord, runAgents: RunAgents): string | un
   return `run ${run.id} was started with ${describeAgents(run.agents!)} and this server runs ${describeAgents(runAgents)}: continue it with baton serve --agents ${run.agents!.mode} or baton resume ${run.id}`;
 }
 
+/**
+ * The runs of other agents a process leaves alone (see {@link agentsRefusal}), each logged once: shared by
+ * {@link RunSupervisor} and `ExecutorThread`.
+ */
+export class RunsLeftAlone {
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly runAgents: RunAgents,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Whether this process leaves `run` alone; the first time, says so in the log. */
+  leaves(run: RunRecord): boolean {
+    const refused = agentsRefusal(run, this.runAgents);
+    if (!refused) return false;
+    if (!this.logged.has(run.id)) this.log(`${refused} (left ${run.status})`);
+    this.logged.add(run.id);
+    return true;
+  }
+}
+
 /** What a crash or a stop left to continue, oldest first: every `queued`, `interrupted` and `running` run. */
 export async function leftBehind(store: RunStoreApi): Promise<RunRecord[]> {
   const left: RunRecord[] = [];
@@ -153,12 +175,13 @@ export class RunSupervisor implements RunSupervision {
   private readonly now: () => Date;
   private readonly runAgents: RunAgents;
   /** Runs of other agents already logged as left alone. */
-  private readonly leftAlone = new Set<string>();
+  private readonly leftAlone: RunsLeftAlone;
 
   constructor(private readonly options: RunSupervisorOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
     this.now = options.now ?? (() => new Date());
     this.runAgents = options.runAgents ?? { mode: 'stub' };
+    this.leftAlone = new RunsLeftAlone(this.runAgents, options.log);
   }
 
   /**
@@ -178,11 +201,7 @@ export class RunSupervisor implements RunSupervision {
 
   /** Logs (once per run) that `run` is left alone; true when it is. */
   private leaveAlone(run: RunRecord): boolean {
-    const refused = this.refusal(run);
-    if (!refused) return false;
-    if (!this.leftAlone.has(run.id)) this.options.log(`${refused} (left ${run.status})`);
-    this.leftAlone.add(run.id);
-    return true;
+    return this.leftAlone.leaves(run);
   }
 
   /**
