@@ -8,6 +8,7 @@ import { SIGNAL_EVENT_TYPES, type Lease } from './store-api.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase } from './store-files.js';
 import { LockSession } from './lock-session.js';
+import { migrateSqlite } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
 import { StoreLock } from './store-lock.js';
 
@@ -15,14 +16,7 @@ const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
 type Stmt = ReturnType<Db['prepare']>;
 
-/**
- * The schema version written to `meta`; a store with a newer one is refused (`STORE_TOO_NEW`).
- * 2: `runs.agents` (the agents a run keeps for its life); a version-1 store gets the column when opened, and
- * builds that do not know it refuse the store rather than continue a real run with stub agents.
- * 3: `runs.tenant`, and each run's lease — `lease_owner`, `lease_expires_at` (ISO 8601), `epoch` — so that two
- * processes on one file never both execute a run (issue 11); older stores get the columns when opened.
- */
-export const SCHEMA_VERSION = 3;
+export { SCHEMA_VERSION } from './sqlite-schema.js';
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -136,7 +130,7 @@ export class RunStore {
     this.db = db;
     this.session = new LockSession(path, db, options);
     try {
-      this.session.withBusyRetry(() => this.migrate());
+      this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
     } catch (error) {
       this.session.close();
       throw error;
@@ -166,69 +160,6 @@ export class RunStore {
     } catch (error) {
       db.close();
       throw error;
-    }
-  }
-
-  private migrate(): void {
-    // 16 KiB pages (for a new store; an existing one keeps its size): a commit of a step's events then
-    // touches fewer pages — measured 2.5× cheaper per commit than 4 KiB here (bench/README.md).
-    this.db.exec(`PRAGMA page_size = 16384; PRAGMA journal_mode = PERSIST; PRAGMA synchronous = ${this.options.sync === 'full' ? 'FULL' : 'OFF'};`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS runs (
-        id TEXT PRIMARY KEY,
-        flow TEXT NOT NULL,
-        file TEXT,
-        status TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        inputs TEXT NOT NULL,
-        outputs TEXT NOT NULL DEFAULT '{}',
-        error TEXT,
-        waiting_on TEXT NOT NULL DEFAULT '[]',
-        cancel_requested INTEGER NOT NULL DEFAULT 0,
-        definition TEXT NOT NULL,
-        agents TEXT,
-        tenant TEXT NOT NULL DEFAULT 'default',
-        lease_owner TEXT,
-        lease_expires_at TEXT,
-        epoch INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
-      CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS start_keys (scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS events (
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        time TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (run_id, seq)
-      ) WITHOUT ROWID;
-    `);
-    const row = this.db.get('SELECT value FROM meta WHERE key = ?', ['schema']) as { value: string } | null;
-    if (!row) this.db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
-    else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new BatonError('STORE_TOO_NEW', `the run store ${this.path} was written by a newer Baton (schema ${row.value})`);
-    } else if (Number(row.value) < SCHEMA_VERSION) {
-      // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease
-      const columns = new Set((this.db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
-      const added: [string, string][] = [
-        ['agents', 'agents TEXT'],
-        ['tenant', "tenant TEXT NOT NULL DEFAULT 'default'"],
-        ['lease_owner', 'lease_owner TEXT'],
-        ['lease_expires_at', 'lease_expires_at TEXT'],
-        ['epoch', 'epoch INTEGER NOT NULL DEFAULT 0'],
-      ];
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        for (const [name, definition] of added) if (!columns.has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${definition}`);
-        this.db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
-        this.db.exec('COMMIT');
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
     }
   }
 
