@@ -1,7 +1,5 @@
 import { setMaxListeners } from 'node:events';
 import type {
-  ApprovalNode,
-  FlowDef,
   ForeachNode,
   JsonValue,
   NewRunEvent,
@@ -10,9 +8,7 @@ import type {
   RunEvent,
   Statement,
   StepNode,
-  WaitEventNode,
   WaitingOn,
-  WaitNode,
   WorkflowDefinition,
 } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
@@ -26,6 +22,8 @@ import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
+import { scopeKey, stepKey, type Frame } from './frame.js';
+import { approvalStatement, Suspended, waitEventStatement, waitStatement, type WaitHost } from './waits.js';
 import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -45,12 +43,6 @@ export interface ExecutionDeps {
   shortWaitMs: number;
 }
 
-/** The run is waiting: for approvals, timers or events. */
-class Suspended extends Error {
-  constructor(readonly waits: WaitingOn[]) {
-    super('waiting');
-  }
-}
 
 /** A failure that ends the run (unless caught by `on error: continue`). */
 class RunFailure extends BatonError {
@@ -97,27 +89,6 @@ function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
  */
 export const MAX_FLOW_DEPTH = 64;
 
-/** One flow invocation: the top-level flow, or a sub-flow called by a step. */
-interface Frame {
-  flow: FlowDef;
-  /** Sub-flow call depth: 0 for the run's flow (see MAX_FLOW_DEPTH). */
-  depth: number;
-  inputs: Record<string, JsonValue>;
-  outputs: Record<string, JsonValue>;
-  scope: Scope;
-  /** Key prefix of this invocation's steps: '' at the top, `incident/` inside a sub-flow step. */
-  prefix: string;
-  /** Loop indexes around the current statement. */
-  indexes: number[];
-  signal: AbortSignal;
-  names: Set<string>;
-  /**
-   * The names that read as a list here (steps of a `foreach` body this statement is not inside): one not
-   * set reads as `[]` (its loop did not run), any other name not set as a skipped step.
-   */
-  lists: Set<string>;
-}
-
 interface Compensable {
   key: string;
   seq: number;
@@ -158,6 +129,8 @@ export class Execution {
   private readonly rawStore: RunStoreApi;
   /** The run's events: stored first, then reported to `onEvent` (see {@link EventJournal}). */
   private readonly journal: EventJournal;
+  /** What the waits (waits.ts) use of this execution. */
+  private readonly waitHost: WaitHost;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -169,6 +142,18 @@ export class Execution {
     this.deps = { ...deps, store: guardStore(deps.store, (error) => (this.storeFailure ??= error)) };
     this.journal = new EventJournal(this.deps.store, runId, deps.onEvent);
     this.log = new ReplayLog(past);
+    this.waitHost = {
+      log: this.log,
+      now: () => this.deps.now(),
+      shortWaitMs: this.deps.shortWaitMs,
+      sleep: (ms, signal) => this.deps.sleep(ms, signal),
+      checkStop: (frame) => this.checkStop(frame),
+      evalScope: (frame) => this.evalScope(frame),
+      emit: (event) => this.emit(event),
+      emitOnce: (event) => this.emitOnce(event),
+      block: (statements, frame) => this.block(statements, frame),
+      commit: () => this.commit(),
+    };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
     if (deps.signal) {
@@ -382,11 +367,11 @@ export class Execution {
       case 'repeat':
         return this.repeat(s, frame);
       case 'approval':
-        return this.approval(s, frame);
+        return approvalStatement(this.waitHost, s, frame);
       case 'wait':
-        return this.wait(s, frame);
+        return waitStatement(this.waitHost, s, frame);
       case 'waitEvent':
-        return this.waitEvent(s, frame);
+        return waitEventStatement(this.waitHost, s, frame);
       case 'set': {
         const value = toJson(this.evaluateIn(s.value, frame));
         setOwn(frame.outputs, s.output, value);
@@ -669,83 +654,6 @@ export class Execution {
   // Waiting: approvals, timers, events
   // -------------------------------------------------------------------------------------------------------
 
-  private async approval(s: ApprovalNode, frame: Frame): Promise<void> {
-    const task = stepKey(frame, s.name);
-    let decided = this.log.decisions.get(task);
-    let requested = this.log.approvalsRequested.get(task);
-    if (!decided && !requested) {
-      const stop = this.checkStop(frame);
-      if (stop) await stop;
-      const scope = this.evalScope(frame);
-      const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
-      const options = s.options?.length ? s.options : ['approved', 'rejected'];
-      requested = this.emit({
-        type: 'approval.requested',
-        task,
-        node: s.id,
-        prompt: s.prompt ? renderText(s.prompt, scope) : undefined,
-        assignee: s.assignee ? renderText(s.assignee, scope) : undefined,
-        deadline,
-        options,
-      }) as Extract<RunEvent, { type: 'approval.requested' }>;
-    }
-    if (!decided && requested?.deadline && this.deps.now().getTime() >= Date.parse(requested.deadline)) {
-      decided = this.emit({ type: 'approval.decided', task, node: s.id, decision: 'timeout', by: 'baton' }) as Extract<RunEvent, { type: 'approval.decided' }>;
-    }
-    if (!decided) {
-      frame.scope.set(s.name, makeRecord([['output', null], ['status', 'waiting']]));
-      throw new Suspended([{ kind: 'approval', task, node: s.id, assignee: requested!.assignee, prompt: requested!.prompt, deadline: requested!.deadline, options: requested!.options }]);
-    }
-    const output = makeRecord([['decision', decided.decision], ['by', decided.by ?? null], ['comment', decided.comment ?? null]]);
-    frame.scope.set(s.name, makeRecord([['output', output], ['status', 'succeeded']]));
-    if (s.onTimeout) {
-      // the escalation branch: taken when nobody decided in time (branch 0), else the decided arm (-1: the last)
-      const timedOut = decided.decision === 'timeout';
-      this.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: timedOut ? 0 : -1, label: timedOut ? `approval ${s.name} timed out → on timeout` : `approval ${s.name} decided` });
-      if (timedOut) await this.block(s.onTimeout, frame);
-    }
-  }
-
-  private async wait(s: WaitNode, frame: Frame): Promise<void> {
-    const key = stepKey(frame, `wait@${s.id}`);
-    if (this.log.timersFired.has(key)) return;
-    let started = this.log.waitsStarted.get(key);
-    if (!started) {
-      const stop = this.checkStop(frame);
-      if (stop) await stop;
-      const until = new Date(this.deps.now().getTime() + s.durationMs).toISOString();
-      started = this.emit({ type: 'wait.started', key, node: s.id, durationMs: s.durationMs, until }) as Extract<RunEvent, { type: 'wait.started' }>;
-      if (s.durationMs <= this.deps.shortWaitMs) {
-        await this.commit();
-        await this.deps.sleep(s.durationMs, frame.signal);
-        const stopAfter = this.checkStop(frame);
-        if (stopAfter) await stopAfter;
-      }
-    }
-    if (this.deps.now().getTime() >= Date.parse(started.until) || s.durationMs <= this.deps.shortWaitMs) {
-      this.emit({ type: 'timer.fired', key, node: s.id });
-      return;
-    }
-    throw new Suspended([{ kind: 'timer', key, node: s.id, until: started.until }]);
-  }
-
-  private async waitEvent(s: WaitEventNode, frame: Frame): Promise<void> {
-    const key = stepKey(frame, `event@${s.id}`);
-    if (this.log.eventsReceived.has(key)) return;
-    let waiting = this.log.eventsWaiting.get(key);
-    if (!waiting) {
-      const stop = this.checkStop(frame);
-      if (stop) await stop;
-      const deadline = s.timeoutMs !== undefined ? new Date(this.deps.now().getTime() + s.timeoutMs).toISOString() : undefined;
-      waiting = this.emit({ type: 'event.waiting', key, node: s.id, event: s.event, deadline }) as Extract<RunEvent, { type: 'event.waiting' }>;
-    }
-    if (waiting.deadline && this.deps.now().getTime() >= Date.parse(waiting.deadline)) {
-      this.emit({ type: 'event.received', event: s.event, data: null, key, timedOut: true });
-      return;
-    }
-    throw new Suspended([{ kind: 'event', key, node: s.id, event: s.event, deadline: waiting.deadline }]);
-  }
-
   // -------------------------------------------------------------------------------------------------------
   // Expressions and stopping
   // -------------------------------------------------------------------------------------------------------
@@ -857,15 +765,6 @@ function guardStore(store: RunStoreApi, failed: (error: BatonError) => void): Ru
       return wrapper;
     },
   });
-}
-
-/** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */
-function stepKey(frame: Frame, name: string): string {
-  return `${frame.prefix}${name}${frame.indexes.map((i) => `[${i}]`).join('')}`;
-}
-
-function scopeKey(frame: Frame): string {
-  return `${frame.prefix}${frame.indexes.map((i) => `[${i}]`).join('')}`;
 }
 
 /** A value as JSON (undefined → null; records keep their own keys). */

@@ -1,0 +1,35 @@
+// One flow invocation as the statement interpreter (execution.ts) and its waits (waits.ts) see it, and the keys
+// that name a statement's instance in the run's log.
+import type { FlowDef, JsonValue } from '@baton/protocol';
+import type { Scope } from './scope.js';
+
+/** One flow invocation: the top-level flow, or a sub-flow called by a step. */
+export interface Frame {
+  flow: FlowDef;
+  /** Sub-flow call depth: 0 for the run's flow (see MAX_FLOW_DEPTH). */
+  depth: number;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  scope: Scope;
+  /** Key prefix of this invocation's steps: '' at the top, `incident/` inside a sub-flow step. */
+  prefix: string;
+  /** Loop indexes around the current statement. */
+  indexes: number[];
+  signal: AbortSignal;
+  names: Set<string>;
+  /**
+   * The names that read as a list here (steps of a `foreach` body this statement is not inside): one not
+   * set reads as `[]` (its loop did not run), any other name not set as a skipped step.
+   */
+  lists: Set<string>;
+}
+
+/** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */
+export function stepKey(frame: Frame, name: string): string {
+  return `${frame.prefix}${name}${frame.indexes.map((i) => `[${i}]`).join('')}`;
+}
+
+/** The key of the loop iteration (or sub-flow call) a statement runs in: sub-flow prefix and loop indexes. */
+export function scopeKey(frame: Frame): string {
+  return `${frame.prefix}${frame.indexes.map((i) => `[${i}]`).join('')}`;
+}
