@@ -154,14 +154,14 @@ export class BatonIrBuilder {
           cassette = path.resolve(path.dirname(rangeOf(node).file), p.path);
           break;
         case 'TestFlowProperty':
-          flow = p.flow.ref?.name ?? p.flow.$refText;
+          flow = p.flow?.ref?.name ?? p.flow?.$refText ?? '';
           break;
         case 'TestInputProperty':
           input = constantValue(p.value);
           break;
         case 'TestStubProperty': {
-          const agent = p.agent.ref;
-          const name = agent?.name ?? p.agent.$refText;
+          const agent = p.agent?.ref;
+          const name = agent?.name ?? p.agent?.$refText ?? '';
           const listOutput = agent?.properties.some((q) => ast.isOutputTypeProperty(q) && toTypeRef(q.type).kind === 'list') ?? false;
           stubs[name] = stubSpec(p.value, listOutput);
           break;
@@ -296,7 +296,7 @@ export class BatonIrBuilder {
           step.onError = p.action === 'continue' ? 'continue' : 'fail';
           break;
         case 'CompensateProperty': {
-          const comp: CompensationDef = { agent: p.agent.ref?.name ?? p.agent.$refText, range: rangeOf(p) };
+          const comp: CompensationDef = { agent: p.agent?.ref?.name ?? p.agent?.$refText ?? '', range: rangeOf(p) };
           for (const q of p.properties) {
             if (q.$type === 'PromptProperty') comp.prompt = expr(q.value);
             else comp.input = expr(q.value);

@@ -16,7 +16,7 @@ export function flowTestsOf(document: LangiumDocument): FlowTestInfo[] {
     if (!isTestDecl(element) || !element.$cstNode || typeof element.name !== 'string') continue;
     const nameNode = GrammarUtils.findNodeForProperty(element.$cstNode, 'name');
     if (!nameNode) continue;
-    const flow = element.properties.find(isTestFlowProperty)?.flow.$refText ?? '';
+    const flow = element.properties.find(isTestFlowProperty)?.flow?.$refText ?? '';
     tests.push({ name: element.name, flow, range: element.$cstNode.range, nameRange: nameNode.range });
   }
   return tests;

@@ -3,6 +3,7 @@ import { EmptyFileSystem, URI } from 'langium';
 import type { CodeLens } from 'vscode-languageserver-types';
 import { createBatonServices, flowTestsOf } from '../../../language/src/index.js';
 import { checkText, services } from '../helpers.js';
+import { compileFlows } from '../../../packages/language-server/src/baton-flows-request.js';
 
 const TEXT = `agent A { stub: { n: 1 } output: { n: number } }
 /** The main flow. */
@@ -88,5 +89,20 @@ describe('language server: CodeLens and the baton/tests request', () => {
     const { document } = await checkText('test "draft" {\n}\n');
     assert.deepEqual(flowTestsOf(document).map((t) => [t.name, t.flow]), [['draft', '']]);
     assert.deepEqual(flowTestsOf((await checkText('flow F { wait 1s }\n')).document), []);
+  });
+
+  it('lists a test whose `flow:` has no flow name yet (parser recovery left the reference out) instead of failing the CodeLens request', async () => {
+    // found by the LSP fuzzer (seed 1102967307): `flow:é== …` parses to a TestFlowProperty without `flow`
+    for (const source of ['test "t" {\n  flow:é== 1\n}\n', 'test "t" { flow: }\n']) {
+      const { document } = await checkText(source);
+      assert.deepEqual(flowTestsOf(document).map((t) => [t.name, t.flow]), [['t', '']], source);
+      const lenses = await services.Baton.lsp.CodeLensProvider!.provideCodeLens(document, { textDocument: { uri: document.uri.toString() } });
+      assert.deepEqual(pin(lenses).map((l) => l[5][1]), ['t'], source);
+    }
+  });
+
+  it('still lists the flows of a file whose half-typed test has no flow or stub agent name yet (the IR builder skips the missing reference)', async () => {
+    const { document } = await checkText('agent A { stub: { n: 1 } output: { n: number } }\nflow Main { step s: A }\ntest "t" {\n  flow:\n}\ntest "u" {\n  stub : { n: 2 }\n}\n');
+    assert.deepEqual(compileFlows(document, [document], services.Baton).map((f) => f.name), ['Main']);
   });
 });
