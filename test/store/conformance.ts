@@ -319,6 +319,22 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       await rejectsWith(a.claimLease('ZZZZZZZZZZ', 'worker-a', 1000), 'RUN_NOT_FOUND');
     });
 
+    it('leaseOf tells who holds a run; a claim `from` a holder known to be gone takes its unexpired lease, and only that holder\'s', async () => {
+      const [a, b] = [await open(), await open()];
+      const id = await newRun(a);
+      assert.equal(await b.leaseOf(id), undefined, 'nobody holds a new run');
+      const held = (await a.claimLease(id, 'host/1/dead', 60_000)) as Lease;
+      assert.deepEqual(await b.leaseOf(id), held);
+      assert.equal(await b.claimLease(id, 'host/2/b', 60_000, 'host/3/other'), undefined, 'from another owner: still refused');
+      const taken = await b.claimLease(id, 'host/2/b', 60_000, 'host/1/dead');
+      assert.equal(taken?.epoch, held.epoch + 1, 'taken from the gone holder before its expiry');
+      assert.equal((await a.leaseOf(id))?.owner, 'host/2/b');
+      await rejectsWith(a.renewLease(held, 1000), 'LEASE_LOST');
+      await b.releaseLease(taken!);
+      assert.equal(await a.leaseOf(id), undefined, 'released');
+      await rejectsWith(a.leaseOf('ZZZZZZZZZZ'), 'RUN_NOT_FOUND');
+    });
+
     it('fencing: the stale holder of a taken-over lease writes nothing (LEASE_LOST); the new holder\'s log is intact, no duplicate or interleaved event', async () => {
       const [a, b] = [await open(), await open()];
       const id = await newRun(a);

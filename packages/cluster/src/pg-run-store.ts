@@ -382,12 +382,12 @@ export class PgRunStore implements RunStoreApi {
   // Leases
   // -------------------------------------------------------------------------------------------------------
 
-  async claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+  async claimLease(runId: string, owner: string, ttlMs: number, from?: string): Promise<Lease | undefined> {
     const { rows } = await this.query<{ epoch: string; expires: Date; next_seq: number }>(
       `UPDATE runs SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond', epoch = epoch + 1
-       WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= now() OR lease_owner = $2)
+       WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= now() OR lease_owner = $2 OR lease_owner = $4)
        RETURNING epoch, lease_expires_at AS expires, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = $1) AS next_seq`,
-      [runId, owner, ttlMs],
+      [runId, owner, ttlMs, from ?? null],
     );
     if (!rows[0]) {
       const exists = await this.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
@@ -399,6 +399,13 @@ export class PgRunStore implements RunStoreApi {
     // the new holder continues the log where it is now (buffered events of an earlier claim are not its own)
     if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, rows[0].next_seq);
     return { runId, owner, epoch, expiresAt: rows[0].expires.toISOString() };
+  }
+
+  async leaseOf(runId: string): Promise<Lease | undefined> {
+    const { rows } = await this.query<{ lease_owner: string | null; expires: Date | null; epoch: string }>('SELECT lease_owner, lease_expires_at AS expires, epoch FROM runs WHERE id = $1', [runId]);
+    if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
+    const { lease_owner: owner, expires, epoch } = rows[0];
+    return owner === null || expires === null ? undefined : { runId, owner, epoch: Number(epoch), expiresAt: expires.toISOString() };
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {

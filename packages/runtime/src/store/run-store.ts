@@ -515,17 +515,18 @@ export class RunStore {
   /**
    * Claims run `runId`'s lease for `owner` for `ttlMs` when it is free, expired or already `owner`'s: the epoch
    * grows by one, and from now on this handle's writes of the run check it (`LEASE_LOST` once another claims it).
+   * With `from`, also when `from` holds it (a holder known to be gone), expired or not.
    * @returns the lease, or undefined when another owner holds an unexpired one.
    * @throws BatonError `RUN_NOT_FOUND`.
    */
-  claimLease(runId: string, owner: string, ttlMs: number): Lease | undefined {
+  claimLease(runId: string, owner: string, ttlMs: number, from?: string): Lease | undefined {
     let lease: Lease | undefined;
     let nextSeq = 1;
     this.transaction(() => {
       const [row] = this.db.all('SELECT lease_owner, lease_expires_at, epoch FROM runs WHERE id = ?', [runId]) as { lease_owner: string | null; lease_expires_at: string | null; epoch: number }[];
       if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.path}`);
       const now = Date.now();
-      if (row.lease_owner !== null && row.lease_owner !== owner && row.lease_expires_at !== null && Date.parse(row.lease_expires_at) > now) return;
+      if (row.lease_owner !== null && row.lease_owner !== owner && row.lease_owner !== from && row.lease_expires_at !== null && Date.parse(row.lease_expires_at) > now) return;
       const expiresAt = new Date(now + ttlMs).toISOString();
       this.db.run('UPDATE runs SET lease_owner = ?, lease_expires_at = ?, epoch = ? WHERE id = ?', [owner, expiresAt, row.epoch + 1, runId]);
       const [last] = this.db.all('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId]) as { seq: number | null }[];
@@ -537,6 +538,14 @@ export class RunStore {
     // the new holder continues the log where it is now
     if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, nextSeq);
     return lease;
+  }
+
+  /** The run's lease as stored (expired or not), or undefined when nobody holds it. @throws BatonError `RUN_NOT_FOUND`. */
+  leaseOf(runId: string): Lease | undefined {
+    const [row] = this.session.withBusyRetry(() => this.db.all('SELECT lease_owner, lease_expires_at, epoch FROM runs WHERE id = ?', [runId])) as unknown as { lease_owner: string | null; lease_expires_at: string | null; epoch: number }[];
+    if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.path}`);
+    if (row.lease_owner === null || row.lease_expires_at === null) return undefined;
+    return { runId, owner: row.lease_owner, epoch: row.epoch, expiresAt: row.lease_expires_at };
   }
 
   /** Extends a held lease by `ttlMs` from now. @throws BatonError `LEASE_LOST` when its epoch is no longer the run's. */

@@ -84,8 +84,12 @@ export class SqliteRunStore implements RunStoreApi {
     return this.database.isCancelRequested(runId);
   }
 
-  async claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
-    return this.database.claimLease(runId, owner, ttlMs);
+  async claimLease(runId: string, owner: string, ttlMs: number, from?: string): Promise<Lease | undefined> {
+    return this.database.claimLease(runId, owner, ttlMs, from);
+  }
+
+  async leaseOf(runId: string): Promise<Lease | undefined> {
+    return this.database.leaseOf(runId);
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {

@@ -128,9 +128,14 @@ export interface RunStoreApi {
   /**
    * Claims the run's lease for `owner` for `ttlMs` (database clock) when it is free, expired, or already
    * `owner`'s; the epoch grows by one. From now on this handle fences the run's flushes with that epoch.
+   * With `from`, the lease is also claimed when `from` holds it, expired or not: the caller knows that holder
+   * is gone (a process of this machine that no longer exists), so its runs need not wait for the expiry.
    * @returns the lease, or undefined when another owner holds an unexpired one.
+   * @throws BatonError `RUN_NOT_FOUND`.
    */
-  claimLease(runId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  claimLease(runId: string, owner: string, ttlMs: number, from?: string): Promise<Lease | undefined>;
+  /** The run's lease as stored (expired or not), or undefined when nobody holds it. @throws BatonError `RUN_NOT_FOUND`. */
+  leaseOf(runId: string): Promise<Lease | undefined>;
   /** Extends a held lease by `ttlMs` from now. @throws `LEASE_LOST` when its epoch is no longer the run's. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
   /**
