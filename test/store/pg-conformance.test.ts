@@ -162,6 +162,74 @@ describe('PostgreSQL store', function () {
       }
     });
 
+    it('watchRuns: a change inside a transaction that has not committed is not reported; its commit is', async () => {
+      const schema = newSchema();
+      const watcher = await PgRunStore.open(testUrl(), { schema });
+      const writer = await PgRunStore.open(testUrl(), { schema });
+      const raw = await adminPool().connect();
+      const reports: string[][] = [];
+      try {
+        await watcher.watchRuns((changes) => reports.push(changes === 'all' ? ['*'] : [...changes]));
+        const seen = (id: string) => reports.some((r) => r.includes(id));
+        const until = async (id: string) => {
+          while (!seen(id)) await new Promise((resolve) => setTimeout(resolve, 5));
+        };
+        const { id } = await writer.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+        await until(id);
+        reports.length = 0;
+        await raw.query('BEGIN');
+        await raw.query(`INSERT INTO ${schema}.events (run_id, seq, type, time, data) VALUES ($1, 1, 'step.started', now(), '{"type":"step.started"}')`, [id]);
+        await raw.query(`UPDATE ${schema}.runs SET status = 'waiting' WHERE id = $1`, [id]);
+        // a commit after the open transaction's changes is reported; those changes are not
+        const barrier = (await writer.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() })).id;
+        await until(barrier);
+        assert.ok(!seen(id), 'uncommitted changes are not reported');
+        await raw.query('COMMIT');
+        await until(id);
+        // a lease claim or renewal changes nothing a watcher shows: not reported
+        reports.length = 0;
+        const lease = await writer.claimLease(id, 'w', 60_000);
+        await writer.renewLease(lease!, 60_000);
+        const second = (await writer.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() })).id;
+        await until(second);
+        assert.deepEqual(reports, [[second]]);
+      } finally {
+        raw.release();
+        await watcher.close();
+        await writer.close();
+      }
+    });
+
+    it('watchRuns: a lost listening connection is told once, then it reconnects with backoff, says so, reports "all", and reports changes again', async () => {
+      const schema = newSchema();
+      const watcher = await PgRunStore.open(testUrl(), { schema });
+      const writer = await PgRunStore.open(testUrl(), { schema });
+      const reports: (readonly string[] | 'all')[] = [];
+      const states: [string, string][] = [];
+      try {
+        await watcher.watchRuns((changes) => reports.push(changes), { onConnection: (state, message) => states.push([state, message]) });
+        // the server ends the watch's session (as a restart or a failover would), twice in a row
+        const kill = async () =>
+          (await adminPool().query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'baton watch' AND datname = current_database()")).rows[0].n;
+        assert.equal(await kill(), 1);
+        while (!reports.includes('all')) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (states.length === 0) continue;
+          // killed again while it reconnects: still one "lost"
+          if (states.length === 1 && (await kill()) === 1) continue;
+        }
+        assert.deepEqual(states.map(([state]) => state), ['lost', 'restored']);
+        const host = new URL(testUrl()).hostname;
+        assert.match(states[0][1], new RegExp(`PostgreSQL at ${host}:\\d+`));
+        assert.doesNotMatch(states[0][1], /\n| {4}at /, 'one line, no stack');
+        const { id } = await writer.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+        while (!reports.some((r) => r !== 'all' && r.includes(id))) await new Promise((resolve) => setTimeout(resolve, 5));
+      } finally {
+        await watcher.close();
+        await writer.close();
+      }
+    });
+
     it('PostgreSQL going away mid-run: the flush fails STORE_UNREACHABLE in one line, its events stay buffered and are written once the server is back', async () => {
       const upstream = new URL(testUrl());
       const sockets = new Set<Socket>();

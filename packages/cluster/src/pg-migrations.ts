@@ -62,7 +62,44 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'NOTIFY on the run changes channel when a run is created, its state changes or events are added',
+    // Sent in the writing transaction: PostgreSQL delivers a notification only when (and if) it commits, and drops
+    // duplicates within one transaction. The payload is the changed run ids, comma-separated, or '*' when they do
+    // not fit in a payload (8000 bytes). Lease claims and renewals (owner, expiry, epoch) notify nobody.
+    sql: `
+      CREATE FUNCTION baton_notify_run() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('baton_runs:' || left(TG_TABLE_SCHEMA, 40), NEW.id);
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION baton_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE ids text;
+      BEGIN
+        SELECT string_agg(DISTINCT run_id, ',') INTO ids FROM added;
+        IF ids IS NOT NULL THEN
+          PERFORM pg_notify('baton_runs:' || left(TG_TABLE_SCHEMA, 40), CASE WHEN length(ids) > 7900 THEN '*' ELSE ids END);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER runs_notify_insert AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION baton_notify_run();
+      CREATE TRIGGER runs_notify_update AFTER UPDATE ON runs FOR EACH ROW
+        WHEN ((OLD.status, OLD.finished_at, OLD.outputs::text, OLD.error::text, OLD.waiting_on, OLD.cancel_requested, OLD.agents, OLD.tenant)
+          IS DISTINCT FROM (NEW.status, NEW.finished_at, NEW.outputs::text, NEW.error::text, NEW.waiting_on, NEW.cancel_requested, NEW.agents, NEW.tenant))
+        EXECUTE FUNCTION baton_notify_run();
+      CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton_notify_events();
+    `,
+  },
 ];
+
+/**
+ * The channel the store's triggers notify (migration 2) in schema `schema`: `baton_runs:` and the schema's name
+ * (its first 40 characters: a channel name is at most 63 bytes).
+ */
+export function notifyChannel(schema: string): string {
+  return `baton_runs:${schema.slice(0, 40)}`;
+}
 
 /** The newest schema version this build knows. */
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions } from '@baton/runtime';
 import { parseStoreUrl, unreachable, type PgTarget } from './pg-connection.js';
-import { MIGRATIONS, migrate } from './pg-migrations.js';
+import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
+import { PgRunWatch } from './pg-run-watch.js';
 
 /** Options of {@link PgRunStore.open}. */
 export interface PgRunStoreOptions {
@@ -112,10 +113,14 @@ export class PgRunStore implements RunStoreApi {
   /** The tail of this handle's writes of buffered events (flushes run one at a time). */
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The watches started on this handle ({@link watchRuns}): stopped by {@link close}. */
+  private readonly watches = new Set<PgRunWatch>();
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly target: PgTarget,
+    /** The pool's connection settings (a watch opens a connection of its own with them). */
+    private readonly clientConfig: pg.ClientConfig,
   ) {}
 
   /** Where the store is: the URL without its password. */
@@ -134,16 +139,16 @@ export class PgRunStore implements RunStoreApi {
     }
     const settings = [...(options.schema ? [`-c search_path=${options.schema}`] : []), ...(options.synchronousCommit === 'off' ? ['-c synchronous_commit=off'] : [])];
     const given = target.config.options ? [target.config.options] : [];
-    const pool = new pg.Pool({
+    const clientConfig: pg.ClientConfig = {
       ...target.config,
       ...(settings.length ? { options: [...given, ...settings].join(' ') } : {}),
-      max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       application_name: target.config.application_name ?? 'baton',
-    });
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
     // an idle connection the server closed (restart, timeout) is reported here; the next query reconnects
     pool.on('error', () => undefined);
-    const store = new PgRunStore(pool, target);
+    const store = new PgRunStore(pool, target, clientConfig);
     try {
       await store.withClient((client) => migrate(client, options.schema, target.location));
     } catch (error) {
@@ -428,12 +433,26 @@ export class PgRunStore implements RunStoreApi {
     if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
   }
 
+  /** `LISTEN` on the store's channel, on a connection of its own (see {@link PgRunWatch}). */
+  async watchRuns(listener: (changes: RunChanges) => void, options: RunWatchOptions = {}): Promise<() => Promise<void>> {
+    const { rows } = await this.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const watch = new PgRunWatch(this.clientConfig, this.target, notifyChannel(rows[0].schema), listener, options);
+    await watch.start();
+    this.watches.add(watch);
+    return () => {
+      this.watches.delete(watch);
+      return watch.stop();
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     try {
       await this.flush();
     } finally {
       this.closed = true;
+      for (const watch of this.watches) await watch.stop();
+      this.watches.clear();
       await this.pool.end();
     }
   }

@@ -11,6 +11,7 @@ import { LockSession } from './lock-session.js';
 import { migrateSqlite } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
 import { StoreLock } from './store-lock.js';
+import type { RunActivity } from './sqlite-watch.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -273,6 +274,20 @@ export class RunStore {
     const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.session.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
     return rows.map(toRecord);
+  }
+
+  /**
+   * What a watch compares between two looks (sqlite-watch.ts): every unfinished run and every run stored after
+   * rowid `afterRowid`, each with its status, finish time, cancel flag, wait and last event seq joined in `state`.
+   */
+  runActivity(afterRowid: number): RunActivity[] {
+    return this.session.withBusyRetry(() =>
+      this.cached(
+        `SELECT rowid AS rowid, id, status || '|' || IFNULL(finished_at, '') || '|' || cancel_requested || '|' || waiting_on || '|' || IFNULL((SELECT MAX(seq) FROM events e WHERE e.run_id = runs.id), 0) AS state
+         FROM runs WHERE status IN ('queued', 'running', 'waiting', 'interrupted') OR rowid > ?`,
+        (s) => s.all([afterRowid]),
+      ),
+    ) as unknown as RunActivity[];
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunRecord, type RunStoreOptions } from './run-store.js';
-import type { Lease, NewRun, RunFilter, RunStoreApi, RunUpdate } from './store-api.js';
+import type { Lease, NewRun, RunChanges, RunFilter, RunStoreApi, RunUpdate, RunWatchOptions } from './store-api.js';
+import { watchSqliteRuns } from './sqlite-watch.js';
 
 /**
  * The embedded SQLite store behind the asynchronous contract ({@link RunStoreApi}): each method does its
@@ -8,6 +9,9 @@ import type { Lease, NewRun, RunFilter, RunStoreApi, RunUpdate } from './store-a
  * settled promise. `database` is the wrapped store, for the callers that still use it directly.
  */
 export class SqliteRunStore implements RunStoreApi {
+  /** The stops of the watches started on this handle: {@link close} stops them. */
+  private readonly watches = new Set<() => Promise<void>>();
+
   constructor(readonly database: RunStore) {}
 
   /**
@@ -100,7 +104,19 @@ export class SqliteRunStore implements RunStoreApi {
     this.database.releaseLease(lease);
   }
 
+  /** Polls the file (see sqlite-watch.ts). */
+  async watchRuns(listener: (changes: RunChanges) => void, options?: RunWatchOptions): Promise<() => Promise<void>> {
+    const stop = await watchSqliteRuns(this.database, listener, options);
+    this.watches.add(stop);
+    return () => {
+      this.watches.delete(stop);
+      return stop();
+    };
+  }
+
   async close(): Promise<void> {
+    for (const stop of this.watches) await stop();
+    this.watches.clear();
     this.database.close();
   }
 }

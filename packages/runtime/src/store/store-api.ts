@@ -74,6 +74,26 @@ export interface Lease {
   expiresAt: string;
 }
 
+/**
+ * What {@link RunStoreApi.watchRuns} reports: the ids of runs whose row or events changed in commits made since
+ * the last report (by any handle or process; at least once each, possibly a run more than once, never for a
+ * change that did not commit), or `'all'` when changes may have been missed (the watch lost its connection and
+ * got it back): re-read everything shown.
+ */
+export type RunChanges = readonly string[] | 'all';
+
+/** Options of {@link RunStoreApi.watchRuns}. */
+export interface RunWatchOptions {
+  /**
+   * Told when the watch loses its connection (`lost`, once, with one line saying what and where — then it
+   * reconnects with backoff: 0.25 s doubling up to 5 s) and when it has it back (`restored`, followed by a
+   * report of `'all'`). SQLite stores never lose one.
+   */
+  onConnection?: (state: 'lost' | 'restored', message: string) => void;
+  /** How often a store that polls (SQLite) looks for commits, ms (default 250). */
+  pollMs?: number;
+}
+
 /** The run store contract (see the module comment). Every method may throw `STORE_*` errors of its implementation. */
 export interface RunStoreApi {
   /** Where the store is, for messages: a file path, or a `postgres://` URL without its password. */
@@ -143,6 +163,18 @@ export interface RunStoreApi {
    * a lease already lost is ignored.
    */
   releaseLease(lease: Lease): Promise<void>;
+
+  /**
+   * Follows the store's committed changes until the returned function is called: `listener` receives the ids of
+   * runs created or changed (state columns or events; not lease renewals) by any handle or process — see
+   * {@link RunChanges}. PostgreSQL: `LISTEN`, fed by `NOTIFY`s its triggers send in the writing transaction (so a
+   * report means committed). SQLite: a look every {@link RunWatchOptions.pollMs} at the file's change counter,
+   * then — only when it moved — at the unfinished runs (status, cancel flag, wait, last event seq) and the new ones.
+   * @returns resolves once the watch is listening (a change committed after that is reported); calling the
+   *   function it gives stops it (no report after its promise resolves).
+   * @throws BatonError `STORE_UNREACHABLE` when it cannot start listening.
+   */
+  watchRuns(listener: (changes: RunChanges) => void, options?: RunWatchOptions): Promise<() => Promise<void>>;
 
   /** Flushes and closes. Safe to call twice. */
   close(): Promise<void>;

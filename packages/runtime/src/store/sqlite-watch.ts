@@ -1,0 +1,105 @@
+/**
+ * {@link RunStoreApi.watchRuns} for the embedded SQLite store: polling, cheaply. SQLite has no notifications
+ * between processes, and node-sqlite3-wasm takes the store's lock for every read — so a look that finds nothing
+ * must not read the database. Each look (every `pollMs`, 250 ms by default) stats the file; only when its
+ * modification time or size moved (every commit writes the file: rollback journal mode) does it read, under the
+ * lock, the runs that can still change — unfinished ones — and those stored since the last look, and compares
+ * each one's status, finish time, cancel flag, wait and last event seq with the previous look's.
+ *
+ * File times have the kernel's coarse clock (a few ms): a commit in the same tick as a look may leave the time as
+ * that look saw it. So while the seen time is less than {@link RECENT_MS} old, the next look reads anyway.
+ * An in-memory store (`:memory:`, one handle) has no file: each look reads.
+ */
+import { statSync } from 'node:fs';
+import type { RunChanges, RunWatchOptions } from './store-api.js';
+
+/** How long after a file's modification time a look still reads, ms (well above the kernel's clock tick). */
+const RECENT_MS = 50;
+
+/** One row of what the watch compares (see {@link RunActivity}). */
+export interface RunActivity {
+  /** The run's rowid (they grow: a run stored after the last look has a larger one). */
+  rowid: number;
+  id: string;
+  /** Status, finish time, cancel flag, wait and last event seq, joined: any change of a run changes it. */
+  state: string;
+}
+
+/** What the watch needs of the store: its file and a read of the runs that can change (under the store's lock). */
+export interface WatchedStore {
+  readonly path: string;
+  /** Every unfinished run and every run with a rowid above `afterRowid`. */
+  runActivity(afterRowid: number): RunActivity[];
+}
+
+/**
+ * Starts watching `store` (see the module comment); the first read is done before it resolves, so a change
+ * committed after that is reported.
+ * @returns stops the watch (no report after it resolves).
+ */
+export async function watchSqliteRuns(store: WatchedStore, listener: (changes: RunChanges) => void, options: RunWatchOptions = {}): Promise<() => Promise<void>> {
+  const pollMs = options.pollMs ?? 250;
+  const memory = store.path === ':memory:';
+  let seen = new Map<string, string>();
+  let maxRowid = 0;
+  let file = '';
+  let fileTime = 0n;
+
+  const fileState = (): { key: string; time: bigint } => {
+    try {
+      const s = statSync(store.path, { bigint: true });
+      return { key: `${s.mtimeNs}/${s.size}/${s.ino}`, time: s.mtimeNs };
+    } catch {
+      return { key: 'missing', time: 0n };
+    }
+  };
+
+  /** Reads the runs that can change; returns the ids whose state differs from the last read. */
+  const read = (): string[] => {
+    const rows = store.runActivity(maxRowid);
+    const now = new Map<string, string>();
+    const changed: string[] = [];
+    for (const row of rows) {
+      now.set(row.id, row.state);
+      if (row.rowid > maxRowid) maxRowid = row.rowid;
+      if (seen.get(row.id) !== row.state) changed.push(row.id);
+    }
+    // a run that left the unfinished ones finished (or was redriven and finished again) since the last look
+    for (const id of seen.keys()) if (!now.has(id)) changed.push(id);
+    seen = now;
+    return changed;
+  };
+
+  const first = fileState();
+  read();
+  file = first.key;
+  fileTime = first.time;
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const look = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    try {
+      const state = memory ? undefined : fileState();
+      const recent = !memory && Number(BigInt(Date.now()) * 1_000_000n - fileTime) / 1e6 < RECENT_MS;
+      if (memory || state!.key !== file || recent) {
+        if (state) {
+          file = state.key;
+          fileTime = state.time;
+        }
+        const changed = read();
+        if (changed.length > 0) listener(changed);
+      }
+    } catch {
+      // the store is busy for longer than its wait (STORE_BUSY) or was closed: look again next time
+    }
+    if (!stopped) timer = setTimeout(look, pollMs);
+  };
+  timer = setTimeout(look, pollMs);
+
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
