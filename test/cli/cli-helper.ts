@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,4 +60,74 @@ export function tempWorkspace(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-cli-'));
   cpSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A long-running `baton` child (e.g. `runs watch`): its output lines as they come, waits on them, and its exit. */
+export interface LiveBaton {
+  child: ChildProcess;
+  /** stdout lines so far. */
+  lines: string[];
+  /** stderr so far. */
+  stderr(): string;
+  /** Resolves with the first stdout line at index ≥ `from` that `match` accepts (rejects after `ms` or on exit). */
+  waitForLine(match: (line: string) => boolean, from?: number, ms?: number): Promise<string>;
+  /** Resolves with the exit code once it has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the built bin like {@link batonAsync}, without waiting for it to end. */
+export function batonLive(args: string[], options: { cwd: string; env?: Record<string, string> }): LiveBaton {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
+  if (!options.env?.BATON_STORE) delete env.BATON_STORE;
+  delete env.FORCE_COLOR;
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+    wake();
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    err += chunk;
+    wake();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+    wake();
+  });
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    exited,
+    waitForLine: (match, from = 0, ms = 20_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(new Error(`no such line within ${ms} ms; stdout:\n${lines.join('\n')}\nstderr:\n${err}`)), ms);
+        const check = (): void => {
+          const found = lines.slice(from).find(match);
+          if (found !== undefined) done(undefined, found);
+          else if (gone) done(new Error(`baton exited (${child.exitCode}) first; stdout:\n${lines.join('\n')}\nstderr:\n${err}`));
+        };
+        const done = (error?: Error, line?: string): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolve(line!);
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { batonAsync, CLI, ROOT, tempWorkspace, type CliResult } from './cli-helper.js';
+import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton } from './cli-helper.js';
 import { testServices, type TestServices } from '../cluster/test-services.js';
 
 // The CLI on a PostgreSQL run store (`--store postgres://…` / BATON_STORE), through the built bin, against the real
@@ -278,6 +278,43 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
     const shown = JSON.parse((await batonAsync(['runs', 'show', runId, '--store', url, '--json'], { cwd: ws.dir })).stdout) as { run: { status: string }; events: { type: string; step?: string }[] };
     assert.equal(shown.run.status, 'succeeded');
     assert.deepEqual(shown.events.filter((e) => e.type === 'step.finished').map((e) => e.step), ['a', 'b']);
+  });
+
+  it('runs watch --json (BATON_STORE) shows runs other processes start and decide, via LISTEN/NOTIFY; a killed listening session is said once on stderr, it reconnects and goes on; SIGTERM ends it with 0', async () => {
+    const env = { BATON_STORE: url };
+    const watch: LiveBaton = batonLive(['runs', 'watch', '--json'], { cwd: ws.dir, env });
+    try {
+      type Line = { type: string; count?: number; run?: { id: string; status: string; flow: string } };
+      const parse = (line: string) => JSON.parse(line) as Line;
+      const runLine = (id: string, status: string) => (line: string) => parse(line).run?.id === id && parse(line).run?.status === status;
+      assert.deepEqual(parse(await watch.waitForLine((l) => parse(l).type === 'listed')), { type: 'listed', count: 0 });
+
+      const started = await batonAsync(['run', 'purchase.flow', '--json'], { cwd: ws.dir, env });
+      assert.equal(started.code, 0, started.stderr);
+      const id = runIdOf(started.stdout);
+      assert.equal(parse(await watch.waitForLine(runLine(id, 'waiting'))).run!.flow, 'Purchase');
+      assert.equal((await batonAsync(['approve', id, 'signoff'], { cwd: ws.dir, env })).code, 0);
+      await watch.waitForLine(runLine(id, 'succeeded'));
+
+      // the server ends the watch's session (a restart, a failover): one line on stderr, then it listens again
+      const killed = await admin!.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'baton watch' AND datname = $1", [database]);
+      assert.equal(killed.rows[0].n, 1);
+      while (!/listening again/.test(watch.stderr())) await new Promise((resolve) => setTimeout(resolve, 20));
+      const lines = watch.stderr().trim().split('\n');
+      assert.equal(lines.length, 2, watch.stderr());
+      assert.match(lines[0], /^baton: .*PostgreSQL at 127\.0\.0\.1:\d+.*; reconnecting$/);
+      assert.match(lines[1], /^baton: listening again to PostgreSQL at 127\.0\.0\.1:\d+/);
+      const again = await batonAsync(['run', 'chain.flow', '--json'], { cwd: ws.dir, env });
+      assert.equal(again.code, 0, again.stderr);
+      await watch.waitForLine(runLine(runIdOf(again.stdout), 'succeeded'));
+      for (const line of watch.lines) assert.ok(['run', 'listed'].includes(parse(line).type), line);
+      watch.child.kill('SIGTERM');
+      assert.equal(await watch.exited, 0);
+      assert.doesNotMatch(watch.stderr(), /\n\s+at |PGPASSWORD|internal error/);
+      if (services.pgPassword) assert.ok(!watch.stderr().includes(services.pgPassword));
+    } finally {
+      if (watch.child.exitCode === null) watch.child.kill('SIGKILL');
+    }
   });
 
   it('out/cli.mjs carries none of the cluster package: it is out/cluster.mjs, loaded only for a postgres:// store', () => {

@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
+import { runsWatchCommand } from './commands/runs-watch.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
 import { serveCommand } from './commands/serve.js';
@@ -94,6 +95,16 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print JSON')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((opts) => runsListCommand(opts, output)));
+  runs
+    .command('watch')
+    .description('Follow the store\'s runs live: the runs there now, then one line per change, whoever makes it (another process or machine), until Ctrl+C.')
+    .option('--status <status>', 'only runs in this state (running, waiting, succeeded, failed, cancelled, interrupted, queued)')
+    .option('--flow <name>', 'only runs of this flow')
+    .option('--limit <n>', 'at most this many of the runs already stored are listed first', '20')
+    .option('--json', 'print JSON Lines: {"type":"run","run":{…}} per run and change, {"type":"listed","count":n} after the first listing')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .addHelpText('after', '\nPostgreSQL: LISTEN/NOTIFY (a lost connection is said on stderr once, then it reconnects); SQLite: the file is looked at every 250 ms.\nExit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad usage or a store that cannot be opened.')
+    .action(wrap((opts) => runsWatchCommand(opts, output)));
   runs
     .command('redrive')
     .description('Re-run a failed run from the step that failed it, keeping everything that finished before.')

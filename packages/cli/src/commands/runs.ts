@@ -6,7 +6,8 @@ import { formatDuration, preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 
-const STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'queued'];
+/** The run statuses `--status` accepts. */
+export const RUN_STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'queued'];
 
 /** `baton runs list`: stored runs, newest first. */
 export async function runsListCommand(opts: { status?: string; failed?: boolean; flow?: string; limit: string; json?: boolean; store?: string }, output: Output): Promise<number> {
@@ -14,8 +15,8 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
     if (opts.status && opts.status !== 'failed') throw new UsageError(`--failed lists failed runs; it cannot be combined with --status ${opts.status}`);
     return deadLetters(opts, output);
   }
-  if (opts.status && !STATUSES.includes(opts.status as RunStatus)) {
-    throw new UsageError(`--status ${opts.status}: use one of ${STATUSES.join(', ')}`);
+  if (opts.status && !RUN_STATUSES.includes(opts.status as RunStatus)) {
+    throw new UsageError(`--status ${opts.status}: use one of ${RUN_STATUSES.join(', ')}`);
   }
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a whole number above 0`);
@@ -130,7 +131,8 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   output.out(c.dim(`${events.length} events`));
 }
 
-function statusColor(status: string, output: Output): (s: string) => string {
+/** The colour of a status in a listing. */
+export function statusColor(status: string, output: Output): (s: string) => string {
   const c = output.colors;
   switch (status) {
     case 'succeeded':
