@@ -146,6 +146,27 @@ describe('runtime: the run supervisor (a run queue with bounded concurrency)', f
     assert.equal((await t.store.getEvents(runId)).filter((e) => e.type === 'run.resumed').length, 1);
   });
 
+  it('two processes on one store recovering the same runs execute each run once (only the lease holder executes)', async () => {
+    const ids: string[] = [];
+    const seed = supervise(scriptedAgents(() => 'ok'), 1);
+    for (let n = 0; n < 4; n++) ids.push((await seed.start(def, 'Job', { n })).runId);
+    await seed.close(); // stopped before executing them: they stay queued
+    assert.deepEqual(await Promise.all(ids.map(async (id) => (await t.store.getRun(id)).status)), ['queued', 'queued', 'queued', 'queued']);
+    const agents = scriptedAgents(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return 'ok';
+    });
+    const [one, two] = [supervise(agents, 4, t.reopen()), supervise(agents, 4, t.reopen())];
+    await Promise.all([one.recover(), two.recover()]);
+    await Promise.all([one.idle(), two.idle()]);
+    for (const id of ids) {
+      const events = await t.store.getEvents(id);
+      assert.equal((await t.store.getRun(id)).status, 'succeeded', id);
+      assert.deepEqual(events.filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step), ['a', 'b'], `${id}: one step.finished per step`);
+    }
+    assert.equal(agents.calls.length, ids.length * 2, 'each step called once, by one of the two');
+  });
+
   it('resumeRun (baton resume) executes a queued run from its accept, without a run.resumed', async () => {
     const held = gate();
     const s = supervise(

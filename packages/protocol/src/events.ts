@@ -98,6 +98,12 @@ export interface RunResumedEvent extends RunEventBase {
   agents?: RunAgents;
   /** Set when the run switched agents here (`--switch-agents`): the agents it used until now. */
   switchedFrom?: RunAgents;
+  /**
+   * Set when the run was taken over: its executor was lost while the run was `running` (a killed worker or
+   * process, a lease that expired). A run that loses its executor the third time fails with `WORKER_LOST`
+   * instead (see the runtime's `MAX_RUN_LOSSES`).
+   */
+  takeover?: boolean;
 }
 
 export interface StepStartedEvent extends RunEventBase {

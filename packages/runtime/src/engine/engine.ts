@@ -43,6 +43,11 @@ export interface RunOptions {
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
   /**
+   * The run is being taken over ({@link runQueued}): its executor was lost while it ran. Recorded on its
+   * `run.resumed` event (`takeover: true`), which is then always written.
+   */
+  takeover?: boolean;
+  /**
    * Crash test hook (`baton test --crash-at`): once the step instance with this key has started and its start
    * is stored, the process kills itself with SIGKILL — a crash in the middle of that step.
    */
@@ -192,6 +197,8 @@ export interface EnqueueOptions {
   now?: () => Date;
   /** What agents the run is accepted for (see {@link RunOptions.runAgents}): stored with a new run, recorded on a redrive. */
   runAgents?: RunAgents;
+  /** The tenant a new run belongs to (default `default`). */
+  tenant?: string;
 }
 
 /**
@@ -229,7 +236,7 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   const checked = checkInputs(flow, inputs);
   const startedAt = (options.now ?? (() => new Date()))();
   return {
-    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents },
+    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}) },
     started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) },
   };
 }
@@ -296,10 +303,10 @@ async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ 
   if (!last) {
     // accepted, but the process stopped between storing the run and its first event
     execution.recordEvent({ type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined, ...(options.runAgents ? { agents: options.runAgents } : {}) });
-  } else if (last.type === 'run.started' || last.type === 'run.resumed') {
+  } else if ((last.type === 'run.started' || last.type === 'run.resumed') && !options.takeover) {
     options.onEvent?.(last);
   } else {
-    execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) });
+    execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(options.takeover ? { takeover: true } : {}) });
   }
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
   return { summary: summarize(run.id, run.flow, result, started), result };

@@ -1,4 +1,4 @@
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
 import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
@@ -6,6 +6,7 @@ import { BatonError } from '../errors.js';
 import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
+import { executorId } from './leased-run.js';
 import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
@@ -96,6 +97,12 @@ export class ExecutorThread implements RunSupervision {
   private readonly accepting = new Map<number, { resolve: (accepted: Accepted) => void; reject: (error: Error) => void }>();
   private readonly definitionIndex = new Map<WorkflowDefinition, number>();
 
+  /**
+   * The executor's id for the runs' leases, the same for every executor thread this process starts: a replacement
+   * takes over at once the runs its dead predecessor held.
+   */
+  private readonly owner = executorId();
+
   private constructor(private readonly options: ExecutorThreadOptions) {
     this.now = options.now ?? (() => new Date());
     options.definitions.forEach((definition, i) => this.definitionIndex.set(definition, i));
@@ -113,7 +120,7 @@ export class ExecutorThread implements RunSupervision {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(this.options.script, { workerData: this.options.workerData });
+    const worker = new Worker(this.options.script, { workerData: { ...(this.options.workerData as object), batonLeaseOwner: this.owner } });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -296,7 +303,8 @@ export class ExecutorThread implements RunSupervision {
     for (const run of await leftBehind(this.options.store)) {
       if (this.perRun.has(run.id) || this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
-      await enqueueResume(run.id, { store: this.options.store, now: this.now });
+      // a run left `running` stays so: its leased execution sees that it lost its executor (a takeover)
+      if (run.status !== 'running') await enqueueResume(run.id, { store: this.options.store, now: this.now });
       void this.continueRun(run.id);
       ids.push(run.id);
     }
@@ -393,7 +401,15 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
       countsNow();
     });
   };
-  const supervisor: RunSupervisor = new RunSupervisor({ store: setup.store, agents: setup.agents, runAgents: setup.runAgents, concurrency: setup.concurrency, log: (line) => send({ kind: 'log', line }), onChange: counts });
+  const supervisor: RunSupervisor = new RunSupervisor({
+    store: setup.store,
+    agents: setup.agents,
+    runAgents: setup.runAgents,
+    concurrency: setup.concurrency,
+    log: (line) => send({ kind: 'log', line }),
+    onChange: counts,
+    owner: (workerData as { batonLeaseOwner?: string } | null)?.batonLeaseOwner,
+  });
   const starts: Extract<ToExecutor, { kind: 'start' }>[] = [];
   const now = (): Date => new Date();
   const requestOf = ({ seq: _seq, definition, ...rest }: Extract<ToExecutor, { kind: 'start' }>): StartRequest => ({

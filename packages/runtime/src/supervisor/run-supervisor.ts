@@ -1,9 +1,10 @@
 import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
-import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun, runQueued } from '../engine/engine.js';
+import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from '../store/run-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
+import { DEFAULT_LEASE_TTL_MS, executeLeased, executorId } from './leased-run.js';
 
 /** Options of {@link RunSupervisor}. */
 export interface RunSupervisorOptions {
@@ -24,6 +25,13 @@ export interface RunSupervisorOptions {
   log: (line: string) => void;
   /** Called when a run starts or stops executing, or is queued ({@link active} and {@link waiting} changed). */
   onChange?: () => void;
+  /**
+   * Who executes here, for the runs' leases (default: a new {@link executorId}). A process that replaces a dead
+   * executor of its own (`ExecutorThread`) passes the dead one's id, so its runs are taken over at once.
+   */
+  owner?: string;
+  /** The runs' lease length (ms, default {@link DEFAULT_LEASE_TTL_MS}). */
+  leaseTtlMs?: number;
 }
 
 /**
@@ -176,8 +184,13 @@ export class RunSupervisor implements RunSupervision {
   private readonly runAgents: RunAgents;
   /** Runs of other agents already logged as left alone. */
   private readonly leftAlone: RunsLeftAlone;
+  /** This supervisor's id for the runs' leases. */
+  readonly owner: string;
+  /** Retries of runs whose lease another executor held (see {@link execute}). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: RunSupervisorOptions) {
+    this.owner = options.owner ?? executorId();
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${options.concurrency}`);
     this.now = options.now ?? (() => new Date());
     this.runAgents = options.runAgents ?? { mode: 'stub' };
@@ -319,7 +332,8 @@ export class RunSupervisor implements RunSupervision {
       if (this.queued.has(run.id) || this.executing.has(run.id)) continue;
       if (this.leaveAlone(run)) continue;
       this.options.log(`run ${run.id} · ${run.flow}: resuming (${run.status})`);
-      await enqueueResume(run.id, { store, now: this.now });
+      // a run left `running` stays so: its leased execution sees that it lost its executor (a takeover)
+      if (run.status !== 'running') await enqueueResume(run.id, { store, now: this.now });
       void this.schedule(run.id);
       ids.push(run.id);
     }
@@ -353,6 +367,8 @@ export class RunSupervisor implements RunSupervision {
    */
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     for (const id of this.queue) this.settledOf(id).resolve();
     this.queue.length = 0;
     this.queued.clear();
@@ -423,12 +439,40 @@ export class RunSupervisor implements RunSupervision {
     const { store } = this.options;
     store
       .getRun(runId)
-      .then((run) => {
+      .then(async (run) => {
         const chosen = this.agentsOf(run) ?? { agents: this.options.agents, runAgents: this.runAgents };
-        return runQueued(runId, { store, agents: chosen.agents, runAgents: chosen.runAgents, signal: controller.signal, now: this.now });
+        const outcome = await executeLeased(runId, {
+          store,
+          owner: this.owner,
+          ttlMs: this.options.leaseTtlMs,
+          agents: chosen.agents,
+          runAgents: chosen.runAgents,
+          signal: controller.signal,
+          now: this.now,
+          log: this.options.log,
+        });
+        if (outcome.kind === 'busy') this.retryLater(runId, outcome.lease?.expiresAt);
+        else if (outcome.kind === 'lost') this.options.log(`run ${runId}: another executor took it over (${outcome.error.code}); this one stopped`);
+        else if (outcome.kind === 'dead-letter') this.options.log(`run ${runId}: ${outcome.error.message}`);
       })
       .catch((error: unknown) => this.options.log(`run ${runId}: ${error instanceof Error ? error.message : String(error)}`))
       .then(() => this.executed(runId));
+  }
+
+  /**
+   * Another executor holds the run's lease (another process on this store, or one that died and whose lease has
+   * not run out): try again once it expires (`expiresAt`, ISO), or after a lease's length when unknown.
+   */
+  private retryLater(runId: string, expiresAt: string | undefined): void {
+    if (this.closing || this.retries.has(runId)) return;
+    const ttl = this.options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const delay = expiresAt ? Math.min(Math.max(Date.parse(expiresAt) - Date.now() + 50, 50), ttl) : ttl;
+    const timer = setTimeout(() => {
+      this.retries.delete(runId);
+      if (!this.closing && !this.has(runId)) void this.schedule(runId);
+    }, delay);
+    timer.unref();
+    this.retries.set(runId, timer);
   }
 
   /** After a run's execution stopped: queues it again if it was asked to continue meanwhile, else settles it. */

@@ -1,0 +1,221 @@
+/**
+ * Executing a run under its lease (issue 11): only the holder of a run's lease executes it. Every executor that
+ * continues stored runs — `baton serve`'s run queue, a cluster worker — goes through {@link executeLeased}: it
+ * claims the lease (database clock), keeps it renewed while the run executes, and lets it go at the end. An
+ * executor whose lease is taken over meanwhile (paused, partitioned) is stopped: the store refuses its writes
+ * (`LEASE_LOST`) and it writes nothing more.
+ *
+ * A run found `running` when its lease is claimed lost its executor (a killed worker or process): it is taken
+ * over — continued from its log, its `run.resumed` event marked `takeover` — and, the
+ * {@link MAX_RUN_LOSSES}th time, failed with `WORKER_LOST` instead (a dead letter `baton runs redrive` continues).
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { RunError, RunEvent, RunStatus } from '@baton/protocol';
+import { abandonRun, enqueueResume, runQueued, type RunOptions, type RunSummary } from '../engine/engine.js';
+import { BatonError } from '../errors.js';
+import type { RunRecord } from '../store/run-store.js';
+import type { Lease, RunStoreApi } from '../store/store-api.js';
+
+/** How many times a run may lose its executor; at that loss it fails with `WORKER_LOST` (a dead letter). */
+export const MAX_RUN_LOSSES = 3;
+
+/** How long a lease lasts unless renewed (ms): a lost executor's run is taken over at most this long after. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+/** What {@link executeLeased} did. */
+export type LeasedOutcome =
+  /** The run executed (possibly several times, when signals arrived while it did) and stopped with `summary`. */
+  | { kind: 'executed'; summary: RunSummary }
+  /** Another executor holds an unexpired lease: nothing was done. `lease` is theirs (when it could be read). */
+  | { kind: 'busy'; lease?: Lease }
+  /** There was nothing to execute: the run has finished, or waits for something that has not come (`status`). */
+  | { kind: 'idle'; status: RunStatus }
+  /** The lease was taken over while the run executed: this executor stopped and wrote nothing more. */
+  | { kind: 'lost'; error: BatonError }
+  /** The run had lost its executor {@link MAX_RUN_LOSSES} times: it was failed with `WORKER_LOST`. */
+  | { kind: 'dead-letter'; error: RunError };
+
+/** Options of {@link executeLeased}: the engine's, plus who executes. */
+export interface LeasedRunOptions extends Omit<RunOptions, 'takeover'> {
+  /** This executor's id (see {@link executorId}). */
+  owner: string;
+  /** The lease's length (ms, default {@link DEFAULT_LEASE_TTL_MS}); it is renewed every third of it. */
+  ttlMs?: number;
+  /** Lines worth a log (a renewal that failed for a reason other than a takeover). */
+  log?: (line: string) => void;
+}
+
+/**
+ * An executor's id for leases: `host/pid/random` — unique per process (and per call), and telling on which
+ * machine and in which process it runs, so that a process of the same machine can see that it is gone
+ * ({@link isGoneLocalExecutor}).
+ */
+export function executorId(): string {
+  return `${os.hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Whether `owner` (an {@link executorId}) was a process of this machine that no longer exists: its leases need
+ * not wait for their expiry. False for other machines, for this process, and when unsure (a pid that exists
+ * again may be a new process: it waits for the expiry).
+ */
+export function isGoneLocalExecutor(owner: string): boolean {
+  const [host, pidText] = owner.split('/');
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Whether a stored run has something to continue now (`nowMs`, ms since the epoch): it is `queued`, `interrupted`
+ * or `running` (left by a lost executor), or it is `waiting` and something it waits for has come — a decision on
+ * its approval, the event it waits for, a timer or a deadline that is due. `events` is the run's log (needed
+ * for a waiting run only).
+ */
+export function isRunnable(run: RunRecord, events: readonly RunEvent[], nowMs: number): boolean {
+  if (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running') return true;
+  if (run.status !== 'waiting') return false;
+  const decided = new Set<string>();
+  const received = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'approval.decided') decided.add(e.task);
+    else if (e.type === 'event.received' && e.key !== undefined) received.add(e.key);
+  }
+  return run.waitingOn.some((w) => {
+    if (w.kind === 'timer') return Date.parse(w.until) <= nowMs;
+    if (w.deadline !== undefined && Date.parse(w.deadline) <= nowMs) return true;
+    return w.kind === 'approval' ? decided.has(w.task) : received.has(w.key);
+  });
+}
+
+/** How many times the run was taken over (its `run.resumed` events marked `takeover`). */
+export function lossesOf(events: readonly RunEvent[]): number {
+  return events.filter((e) => e.type === 'run.resumed' && e.takeover === true).length;
+}
+
+/** The most times one call continues a run that signals reached while it executed (a bound, not a goal). */
+const MAX_ROUNDS = 8;
+
+/**
+ * Executes run `runId` as its lease holder: claims the lease for `owner`, continues the run if it has something
+ * to do ({@link isRunnable}), and releases the lease. A run found `running` is taken over (or failed with
+ * `WORKER_LOST` the {@link MAX_RUN_LOSSES}th time). A run that stops `waiting` while a decision or an event
+ * that it waits for was stored meanwhile is continued again at once, so a signal is never left unread.
+ * A lease held by a process of this machine that is gone ({@link isGoneLocalExecutor}) is taken at once.
+ * @throws BatonError `RUN_NOT_FOUND`; the store's errors (`STORE_*`) other than during the execution.
+ */
+export async function executeLeased(runId: string, options: LeasedRunOptions): Promise<LeasedOutcome> {
+  const { store, owner } = options;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  let lease = await store.claimLease(runId, owner, ttlMs);
+  if (!lease) {
+    const held = await store.leaseOf(runId);
+    if (held && isGoneLocalExecutor(held.owner)) lease = await store.claimLease(runId, owner, ttlMs, held.owner);
+    if (!lease) return { kind: 'busy', lease: held };
+  }
+  const keeper = new LeaseKeeper(store, lease, ttlMs, options.signal, options.log);
+  try {
+    return await executeHeld(runId, options, keeper);
+  } catch (error) {
+    if (error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT')) return { kind: 'lost', error };
+    throw error;
+  } finally {
+    await keeper.release();
+  }
+}
+
+async function executeHeld(runId: string, options: LeasedRunOptions, keeper: LeaseKeeper): Promise<LeasedOutcome> {
+  const { store } = options;
+  const now = options.now ?? (() => new Date());
+  let summary: RunSummary | undefined;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const run = await store.getRun(runId);
+    const events = run.status === 'waiting' || run.status === 'running' ? await store.getEvents(runId) : [];
+    if (!isRunnable(run, events, now().getTime())) return summary ? { kind: 'executed', summary } : { kind: 'idle', status: run.status };
+    const takeover = run.status === 'running';
+    if (takeover) {
+      const losses = lossesOf(events) + 1;
+      if (losses >= MAX_RUN_LOSSES) {
+        const error: RunError = { code: 'WORKER_LOST', message: `run ${run.id} lost its executor ${losses} times (killed or cut off while it ran); it is not continued again: find the cause, then baton runs redrive ${run.id}` };
+        await abandonRun(store, run.id, error);
+        return { kind: 'dead-letter', error };
+      }
+    }
+    if (run.status !== 'queued') await enqueueResume(run.id, { store, now });
+    const { owner: _owner, ttlMs: _ttl, log: _log, ...runOptions } = options;
+    summary = await runQueued(run.id, { ...runOptions, signal: keeper.signal, takeover });
+    if (keeper.lost) throw keeper.lost;
+    if (!summary) return { kind: 'idle', status: (await store.getRun(runId)).status };
+    if (summary.status !== 'waiting') return { kind: 'executed', summary };
+  }
+  return { kind: 'executed', summary: summary! };
+}
+
+/**
+ * Keeps a held lease renewed (every third of its length) until {@link release}; a renewal refused with
+ * `LEASE_LOST` aborts {@link signal} (the execution stops) and is kept in {@link lost}.
+ */
+class LeaseKeeper {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+  /** The refusal of a renewal: the lease was taken over. */
+  lost: BatonError | undefined;
+
+  constructor(
+    private readonly store: RunStoreApi,
+    private lease: Lease,
+    private readonly ttlMs: number,
+    outer: AbortSignal | undefined,
+    private readonly log: ((line: string) => void) | undefined,
+  ) {
+    if (outer?.aborted) this.controller.abort();
+    else outer?.addEventListener('abort', () => this.controller.abort(), { once: true });
+    this.schedule();
+  }
+
+  /** Aborted when the caller's signal aborts or the lease is lost. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => void this.renew(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer.unref?.();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.released) return;
+    try {
+      this.lease = await this.store.renewLease(this.lease, this.ttlMs);
+    } catch (error) {
+      if (error instanceof BatonError && error.code === 'LEASE_LOST') {
+        this.lost = error;
+        this.controller.abort();
+        return;
+      }
+      // the store is unreachable for now: try again; if the lease expires meanwhile, the next write says so
+      this.log?.(`run ${this.lease.runId}: renewing its lease failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!this.released) this.schedule();
+  }
+
+  /** Stops renewing and lets the lease go (unless it was lost). */
+  async release(): Promise<void> {
+    this.released = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.lost) return;
+    try {
+      await this.store.releaseLease(this.lease);
+    } catch (error) {
+      // the lease runs out by itself; what the run wrote was committed before (or the run stopped for the store)
+      this.log?.(`run ${this.lease.runId}: releasing its lease failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
