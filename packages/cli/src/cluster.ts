@@ -1,12 +1,45 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunStoreApi } from '@baton/runtime';
+import type { RunAgents } from '@baton/protocol';
+import type { AgentCaller, RunStoreApi, RunSupervision } from '@baton/runtime';
 
 /**
  * What the CLI uses of the cluster package (`@baton/cluster`, packages/cluster): typed here, not imported, so that
  * nothing of it (nor node-postgres) is bundled into out/cli.mjs.
  */
+/** The cluster's run queue (BullMQ on Redis; see packages/cluster/src/run-queue.ts). */
+export interface ClusterRunQueue {
+  readonly location: string;
+  activate(tenant: string, runId: string, reason: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A running `baton worker` (see packages/cluster/src/worker.ts). */
+export interface ClusterWorkerHandle {
+  readonly owner: string;
+  close(): Promise<void>;
+}
+
 export interface ClusterModule {
+  RunQueue: {
+    /** @throws BatonError `QUEUE_UNREACHABLE` (bad URL, Redis down, password refused: one line, no password). */
+    open(url: string, options?: { connectTimeoutMs?: number }): Promise<ClusterRunQueue>;
+  };
+  ClusterWorker: {
+    /** @throws BatonError `TENANT_INVALID`, `USAGE`. */
+    start(options: {
+      store: RunStoreApi;
+      queue: ClusterRunQueue;
+      tenants?: string[];
+      concurrency?: number;
+      agents?: AgentCaller;
+      runAgents?: RunAgents;
+      leaseTtlMs?: number;
+      reconcileEveryMs?: number;
+      log: (line: string) => void;
+    }): Promise<ClusterWorkerHandle>;
+  };
+  QueueFrontDoor: new (options: { store: RunStoreApi; queue: ClusterRunQueue; runAgents?: RunAgents; log: (line: string) => void }) => RunSupervision;
   PgRunStore: {
     /**
      * Connects to a `postgres://` store and applies its migrations; the password from the URL, else `PGPASSWORD`.

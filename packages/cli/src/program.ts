@@ -10,6 +10,7 @@ import { runsWatchCommand } from './commands/runs-watch.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
 
@@ -180,8 +181,22 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--concurrency <n>', 'the most runs executing at once; more are stored as queued and wait their turn', String(DEFAULT_RUN_CONCURRENCY))
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
+    .option('--queue <url>', 'be a cluster\'s front door: store runs and enqueue them on this Redis (redis://host:6379) for baton worker, executing nothing here; or BATON_QUEUE')
     .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
     .action(wrap((folder: string, opts) => serveCommand(folder, opts, output)));
+
+  program
+    .command('worker')
+    .description('Execute the runs of a cluster: take activations from the queue (BullMQ on Redis) and run them on the shared store.')
+    .option('--store <url|path>', 'the run store, shared by the cluster: a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
+    .option('--queue <url>', 'the queue: redis://host:6379 (password in the URL or REDISCLI_AUTH); or BATON_QUEUE')
+    .option('--concurrency <n>', 'the most runs executing at once in this worker, per tenant', '8')
+    .option('--tenants <ids>', 'serve only these tenants\' queues, comma-separated (default: default)')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
+    .option('--lease <duration>', 'how long a run\'s lease lasts unless renewed: a killed worker\'s runs are taken over after it', '30s')
+    .option('--reconcile-every <duration>', 'how often the store is searched for runnable runs no job stands for', '5s')
+    .addHelpText('after', '\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage or a store or queue that cannot be reached.')
+    .action(wrap((opts) => workerCommand(opts, output)));
 
   program
     .command('graph')

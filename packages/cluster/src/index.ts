@@ -9,3 +9,4 @@ export { PG_SCHEMA_VERSION, type Migration } from './pg-migrations.js';
 export * from './run-queue.js';
 export * from './worker.js';
 export { redisConnection, redactRedis } from './redis-connection.js';
+export * from './front-door.js';

@@ -8,8 +8,10 @@ import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { BatonError, ExecutorThread } from '@baton/runtime';
+import { BatonError, ExecutorThread, type RunSupervision } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
+import { loadCluster, type ClusterRunQueue } from '../cluster.js';
+import { openQueue, queueUrlOf } from './worker.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -24,6 +26,8 @@ export interface ServeCommandOptions {
   requestTimeout: string;
   timezone?: string;
   agents: AgentsMode;
+  /** `redis://…`: a front door — runs are stored and enqueued for `baton worker`s, not executed here. */
+  queue?: string;
 }
 
 /**
@@ -53,7 +57,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const lockWaiters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   const store = await openStore(storePath, { holdLock: false, lockWaiters });
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
-  let supervisor: ExecutorThread | undefined;
+  let supervisor: RunSupervision | undefined;
+  let queue: ClusterRunQueue | undefined;
   try {
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
@@ -62,15 +67,24 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const { runAgents } = agentsFor(opts.agents, configProbe, checks);
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
     // request never waits behind them; its agents are built there the same way (command agents' helpers included).
-    const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
-    try {
-      supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
-    } catch (error) {
-      if (error instanceof BatonError) throw new CliError(`the run executor could not start: ${error.message}`, 2);
-      throw error;
+    const queueUrl = queueUrlOf(opts.queue, false);
+    if (queueUrl) {
+      // a front door: runs are stored and enqueued; `baton worker`s execute them
+      const cluster = await loadCluster();
+      queue = await openQueue(cluster, queueUrl);
+      supervisor = new cluster.QueueFrontDoor({ store, queue, runAgents, log });
+    } else {
+      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
+      try {
+        supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
+      } catch (error) {
+        if (error instanceof BatonError) throw new CliError(`the run executor could not start: ${error.message}`, 2);
+        throw error;
+      }
     }
     const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
-    output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${opts.agents} agents · ${concurrency} at once${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
+    const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
+    output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
@@ -84,7 +98,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    log('stopping: no new requests; running runs are stored as interrupted, queued ones stay queued; both resume at the next start');
+    log(queue ? 'stopping: no new requests; the runs are the workers\' (nothing executes here)' : 'stopping: no new requests; running runs are stored as interrupted, queued ones stay queued; both resume at the next start');
     await server.close();
     return 0;
   } catch (error) {
@@ -93,6 +107,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   } finally {
     // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
     await supervisor?.close();
+    await queue?.close();
     await store.close();
   }
 }
@@ -141,7 +156,7 @@ function parseSize(text: string): number | undefined {
 }
 
 /** `30s`, `500ms`, `2m`, `30000` (ms) → milliseconds, from 100 ms to an hour; undefined otherwise. */
-function parseDuration(text: string): number | undefined {
+export function parseDuration(text: string): number | undefined {
   const m = /^(\d+)\s*(ms|s|m)?$/i.exec(text.trim());
   if (!m) return undefined;
   const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[(m[2] ?? 'ms').toLowerCase()];

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { BatonError } from '@baton/runtime';
+import { loadCluster, type ClusterModule, type ClusterRunQueue, type ClusterWorkerHandle } from '../cluster.js';
+import { CliError, UsageError } from '../errors.js';
+import { displayPath, type Output } from '../output/terminal.js';
+import { openStore, toCliError } from '../backend.js';
+import { resolveStorePath } from '../store-path.js';
+import { agentsFor, type AgentsMode } from '../agents-mode.js';
+import { parseDuration } from './serve.js';
+
+/** Options of `baton worker`. */
+export interface WorkerCommandOptions {
+  store?: string;
+  queue?: string;
+  concurrency: string;
+  tenants?: string;
+  agents: AgentsMode;
+  /** A run's lease: `30s`, `5000ms`… */
+  lease: string;
+  /** How often the reconciler looks for runnable runs. */
+  reconcileEvery: string;
+}
+
+/**
+ * The queue URL of a command: `--queue`, else `BATON_QUEUE`.
+ * @throws UsageError when neither is given and `required`.
+ */
+export function queueUrlOf(flag: string | undefined, required: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = flag ?? (env.BATON_QUEUE || undefined);
+  if (!url && required) throw new UsageError('--queue redis://host:6379 is required (or set BATON_QUEUE): the queue the runs are taken from');
+  return url;
+}
+
+/**
+ * Connects to the cluster's queue.
+ * @throws UsageError (exit 2) naming the queue and what failed.
+ */
+export async function openQueue(cluster: ClusterModule, url: string): Promise<ClusterRunQueue> {
+  try {
+    return await cluster.RunQueue.open(url);
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(`--queue: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * `baton worker --store <url> --queue redis://… [--concurrency N] [--tenants a,b] [--agents real]`: executes the runs
+ * of a cluster until SIGTERM or Ctrl-C (see packages/cluster/src/worker.ts). The store's password comes from
+ * PGPASSWORD, Redis's from the URL or REDISCLI_AUTH.
+ * @returns 0 after a graceful stop (runs executing are stored interrupted and handed to another worker).
+ */
+export async function workerCommand(opts: WorkerCommandOptions, output: Output): Promise<number> {
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) throw new UsageError(`--concurrency ${opts.concurrency}: expected a whole number of runs from 1 to 10000`);
+  const lease = parseDuration(opts.lease);
+  if (lease === undefined || lease < 1000) throw new UsageError(`--lease ${opts.lease}: expected a duration from 1s to 1h, such as 30s`);
+  const reconcileEvery = parseDuration(opts.reconcileEvery);
+  if (reconcileEvery === undefined) throw new UsageError(`--reconcile-every ${opts.reconcileEvery}: expected a duration from 100ms to 1h, such as 5s`);
+  const tenants = opts.tenants?.split(',').map((t) => t.trim()).filter(Boolean);
+  if (opts.tenants !== undefined && !tenants?.length) throw new UsageError('--tenants: name at least one tenant, e.g. --tenants acme,globex');
+  const queueUrl = queueUrlOf(opts.queue, true)!;
+  // real agents: the baton.config.json nearest the current folder configures them
+  const { agents, runAgents } = agentsFor(opts.agents, path.join(process.cwd(), 'worker.flow'));
+  const cluster = await loadCluster();
+  const store = await openStore(resolveStorePath(opts.store));
+  let queue: ClusterRunQueue | undefined;
+  let worker: ClusterWorkerHandle | undefined;
+  const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  try {
+    queue = await openQueue(cluster, queueUrl);
+    try {
+      worker = await cluster.ClusterWorker.start({ store, queue, tenants, concurrency, agents, runAgents, leaseTtlMs: lease, reconcileEveryMs: reconcileEvery, log });
+    } catch (error) {
+      if (error instanceof BatonError) throw new UsageError(error.message);
+      throw error;
+    }
+    output.out(`baton worker ${worker.owner} · queue ${queue.location} · store ${displayPath(store.location)} · tenants ${(tenants ?? ['default']).join(', ')} · ${opts.agents} agents · ${concurrency} at once · lease ${lease / 1000}s`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        resolve();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    log('stopping: no new jobs; runs executing here are stored as interrupted and handed to another worker');
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw toCliError(error);
+  } finally {
+    await worker?.close();
+    await queue?.close();
+    await store.close();
+  }
+}
