@@ -112,6 +112,8 @@ export interface BatonRunsApi {
   refresh(): Promise<void>;
   /** The status bar item's text while a run is active (undefined when hidden). */
   statusBarText(): string | undefined;
+  /** Whether the Runs view follows the store live now (`baton runs watch --json` runs while the view is visible). */
+  watching(): boolean;
   /**
    * The stored runs of `flow` (of the file `file`, an absolute path, when given), newest first, at most 50 —
    * what the graph panel's run picker lists. Rejects with the CLI's one-line message.

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import { FlowsRequest, type FlowInfo, type FlowNodeInfo, type JsonValue } from '@baton/protocol';
 import { storedApiKeys } from './api-keys.js';
-import { approveArgs, childEnv, needsApiKey, resolveStorePath, runArgs, type RunSettings } from './run-env.js';
+import { approveArgs, childEnv, needsApiKey, resolveStorePath, runArgs, storePasswordKey, type RunSettings } from './run-env.js';
 import { promptForInputs } from './run-input-prompts.js';
 import { inputsWithoutPrompt } from './run-inputs.js';
 import { RunProcess, type CliLaunch } from './run-process.js';
@@ -25,6 +25,8 @@ export type InputMode = { ask: 'all' } | { ask: 'missing' } | { ask: 'none'; inp
 export class RunController {
   readonly model = new RunsModel();
   readonly store: RunStoreClient;
+  /** The password SecretStorage holds for the current PostgreSQL store (see {@link loadStorePassword}). */
+  private storePassword: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -57,8 +59,18 @@ export class RunController {
     return resolveStorePath(this.settings().storePath, this.folder(file));
   }
 
-  private baseLaunch(env: NodeJS.ProcessEnv, file?: string): CliLaunch {
-    return { node: process.execPath, cli: this.cliPath(), cwd: this.folder(file), env: childEnv(env, this.settings(), {}) };
+  /**
+   * Reads the password SecretStorage holds for the store the settings name (a `postgres://` one; none for a file)
+   * into the launches; call it at start and when the setting or the secret changes.
+   */
+  async loadStorePassword(): Promise<void> {
+    const key = storePasswordKey(this.storePath());
+    this.storePassword = key ? await this.context.secrets.get(key) : undefined;
+  }
+
+  /** How to start the CLI for store reads and `baton runs watch` (no API keys; the store's password, if any). */
+  baseLaunch(env: NodeJS.ProcessEnv, file?: string): CliLaunch {
+    return { node: process.execPath, cli: this.cliPath(), cwd: this.folder(file), env: childEnv(env, this.settings(), {}, this.storePassword) };
   }
 
   private cliPath(): string {
@@ -100,7 +112,7 @@ export class RunController {
     if (document?.isDirty) await document.save();
     const file = target.fsPath;
     const settings = this.settings();
-    const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets));
+    const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets), this.storePassword);
     if (!existsSync(this.cliPath())) {
       void vscode.window.showErrorMessage('Baton: the run could not start: the Baton CLI (out/cli.mjs) is missing from the extension; reinstall it.');
       return undefined;
@@ -167,7 +179,7 @@ export class RunController {
   async decide(runId: string, task: string, approve: boolean): Promise<RunOutcome | undefined> {
     const run = this.model.get(runId);
     const by = currentUser();
-    const env = childEnv(process.env, this.settings(), await storedApiKeys(this.context.secrets));
+    const env = childEnv(process.env, this.settings(), await storedApiKeys(this.context.secrets), this.storePassword);
     const launch: CliLaunch = { node: process.execPath, cli: this.cliPath(), cwd: this.folder(run?.file), env };
     this.model.recordDecision(runId, task, approve ? 'approved' : 'rejected', by);
     this.output.appendLine(`${approve ? '✓ approved' : '✗ rejected'} "${task}" by ${by} · ${run?.flow ?? runId}`);
@@ -183,7 +195,7 @@ export class RunController {
   async redrive(runId: string): Promise<RunOutcome | undefined> {
     const run = this.model.get(runId);
     const settings = this.settings();
-    const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets));
+    const env = childEnv(process.env, settings, await storedApiKeys(this.context.secrets), this.storePassword);
     const launch: CliLaunch = { node: process.execPath, cli: this.cliPath(), cwd: this.folder(run?.file), env };
     this.output.appendLine(`↻ redriving ${run?.flow ?? runId} (${runId}) from the step that failed it`);
     return this.start(launch, ['runs', 'redrive', runId, '--json', '--store', this.storePath(run?.file)], runId);

@@ -31,27 +31,85 @@ export function secretKey(provider: ProviderInfo['id']): string {
 /** The `baton.*` settings a run uses. */
 export interface RunSettings {
   agentsMode: 'stub' | 'real';
-  /** `baton.store.path` as set (absolute, or relative to the workspace folder). */
+  /** `baton.store.path` as set: a file (absolute, or relative to the workspace folder) or a `postgres://` URL. */
   storePath: string;
   /** `baton.providers.<id>.baseUrl`; empty or missing: the provider's default. */
   baseUrls: Partial<Record<ProviderInfo['id'], string>>;
 }
 
-/** The store file: `setting` if absolute, else under `folder` (default `.baton/runs.db`). */
+/** Whether a store setting is a PostgreSQL URL (`postgres://` or `postgresql://`) rather than a file. */
+export function isStoreUrl(setting: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(setting.trim());
+}
+
+/**
+ * The store the CLI is given (`--store`): for a file, `setting` if absolute, else under `folder` (default
+ * `.baton/runs.db`); for a `postgres://` URL, the URL without its password (a password in the setting goes to
+ * the child's environment instead, see {@link storePasswordInSetting} — never on a command line).
+ */
 export function resolveStorePath(setting: string | undefined, folder: string): string {
   const chosen = setting && setting.trim() !== '' ? setting.trim() : path.join('.baton', 'runs.db');
+  if (isStoreUrl(chosen)) return withoutPassword(chosen).url;
   return path.resolve(folder, chosen);
+}
+
+/** A store URL split into the URL without its password (in the authority or a `password=` parameter) and the password. */
+function withoutPassword(url: string): { url: string; password?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url };
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password') ?? undefined;
+  if (password === undefined) return { url };
+  parsed.password = '';
+  parsed.searchParams.delete('password');
+  return { url: parsed.toString().replace(/^(postgres(?:ql)?:\/\/[^@/]*):@/i, '$1@'), password };
+}
+
+/** The password written into a store URL setting, if any (it should not be there: see {@link storeSettingWarning}). */
+export function storePasswordInSetting(setting: string | undefined): string | undefined {
+  return setting && isStoreUrl(setting) ? withoutPassword(setting.trim()).password : undefined;
+}
+
+/**
+ * The warning for a store setting that holds a password (settings are plain files, synced and shared; the
+ * password belongs in SecretStorage: `Baton: Set Store Password`); undefined when there is none.
+ */
+export function storeSettingWarning(setting: string | undefined): string | undefined {
+  if (storePasswordInSetting(setting) === undefined) return undefined;
+  return `Baton: the store URL in the setting baton.store.path contains a password, and settings are not secret. Remove it from the URL (${resolveStorePath(setting, '.')}) and run "Baton: Set Store Password" to keep it in VS Code's secret storage.`;
+}
+
+/**
+ * The SecretStorage key of a PostgreSQL store's password: one per user, host, port and database (a password is
+ * never sent to another server than the one it was set for); undefined for a file store.
+ */
+export function storePasswordKey(store: string): string | undefined {
+  if (!isStoreUrl(store)) return undefined;
+  try {
+    const u = new URL(store);
+    return `baton.storePassword.${u.username}@${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The child's environment: `base` (the extension host's), plus `ELECTRON_RUN_AS_NODE=1` (the host's
  * executable runs as plain Node), `NO_COLOR=1`, the base URLs set in settings and the keys held in
  * SecretStorage (`keys`, by provider id). A key already in `base` is kept unless SecretStorage has one.
+ * `PGPASSWORD`: the password of a PostgreSQL store — written in the setting's URL (warned about), else
+ * `storePassword` (SecretStorage's for that store); else the host's `PGPASSWORD`, if any, stays.
  */
-export function childEnv(base: NodeJS.ProcessEnv, settings: RunSettings, keys: Partial<Record<ProviderInfo['id'], string>>): NodeJS.ProcessEnv {
+export function childEnv(base: NodeJS.ProcessEnv, settings: RunSettings, keys: Partial<Record<ProviderInfo['id'], string>>, storePassword?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   delete env.BATON_STORE;
+  // a PostgreSQL store's password: the one written in the setting's URL, else SecretStorage's for that store
+  const password = storePasswordInSetting(settings.storePath) ?? storePassword;
+  if (password) env.PGPASSWORD = password;
   for (const p of PROVIDERS) {
     const url = settings.baseUrls[p.id];
     if (url && url.trim() !== '') env[p.baseUrlEnv] = url.trim();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
@@ -7,6 +8,9 @@ import { RunController } from './run-controller.js';
 import type { RunState } from './run-state.js';
 import { registerRunFeedback } from './run-feedback.js';
 import { RunsTreeProvider, type RunsViewElement } from './runs-view.js';
+import { RunsWatch } from './runs-watch.js';
+import { isStoreUrl } from './run-env.js';
+import { registerStorePassword } from './store-password.js';
 
 /** Scheme of the read-only documents showing an entry's output and error (`baton-run:/<runId>/<key>.json`). */
 const ENTRY_SCHEME = 'baton-run';
@@ -27,6 +31,36 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
   const tree = new RunsTreeProvider(controller);
   const view = vscode.window.createTreeView('baton.runs', { treeDataProvider: tree, showCollapseAll: true });
   const runIdOf = (arg: RunsViewElement | string | undefined): string | undefined => (typeof arg === 'string' ? arg : arg?.runId);
+
+  // The Runs view live: `baton runs watch --json` while the view is visible (runs started or decided by anyone —
+  // a terminal, a worker on another machine — appear without a refresh); restarted with backoff if it dies.
+  const watch = new RunsWatch({
+    launch: () => controller.baseLaunch(process.env),
+    store: () => controller.storePath(),
+    canStart: () => isStoreUrl(controller.storePath()) || existsSync(controller.storePath()),
+    onRun: (run) => controller.model.upsertStored(run),
+    onMessage: (line) => output.appendLine(`[runs watch] ${line}`),
+  });
+  const passwordLoaded = controller.loadStorePassword().catch(() => undefined);
+  const follow = (): void => {
+    if (view.visible) void passwordLoaded.then(() => (view.visible ? watch.start() : undefined));
+    else watch.stop();
+  };
+  registerStorePassword(context, () => controller.storePath(), async () => {
+    await controller.loadStorePassword();
+    if (watch.active) watch.restart();
+  });
+  context.subscriptions.push(
+    view.onDidChangeVisibility(follow),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!e.affectsConfiguration('baton.store.path')) return;
+      await controller.loadStorePassword();
+      if (watch.active) watch.restart();
+      await controller.refresh();
+    }),
+    { dispose: () => watch.stop() },
+  );
+  follow();
 
   const entryDocuments = new (class implements vscode.TextDocumentContentProvider {
     provideTextDocumentContent(uri: vscode.Uri): string {
@@ -104,6 +138,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
     cancel: (runId) => controller.cancel(runId),
     refresh: () => controller.refresh(),
     statusBarText: () => feedback.statusBarText(),
+    watching: () => watch.active,
     storedRuns: async (flow, file) =>
       (await controller.store.list(50))
         .filter((r) => r.flow === flow && (!file || !r.file || path.resolve(r.file) === path.resolve(file)))

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { RunEvent } from '@baton/protocol';
 import type { CliLaunch, RunProcess, RunProcessExit } from './run-process.js';
+import { isStoreUrl } from './run-env.js';
 import { applyEvent, decide, markInterrupted, runFromRecord, runFromStart, runFromStore, type RunState, type StoredRun } from './run-state.js';
 
 /**
@@ -98,6 +99,27 @@ export class RunsModel {
     this.fire(undefined);
   }
 
+  /**
+   * Puts one stored run in place as `baton runs watch` reports it (created or changed by anyone): a run with a live
+   * process keeps its live state; a run whose status, wait and finishedness are unchanged keeps what the model has
+   * (its loaded entries; a run just finished in the editor keeps the state its events built).
+   */
+  upsertStored(record: StoredRun): void {
+    if (this.processOf(record.id)) return;
+    const existing = this.runs.get(record.id);
+    const fresh = runFromRecord(record);
+    if (
+      existing &&
+      existing.status === record.status &&
+      (existing.finishedAt === undefined) === (record.finishedAt === null) &&
+      JSON.stringify(existing.waitingOn) === JSON.stringify(record.waitingOn)
+    ) {
+      return;
+    }
+    this.runs.set(record.id, fresh);
+    this.fire(existing ? fresh : undefined);
+  }
+
   /** Puts a stored run's full state (`baton runs show --json`) in place, unless a live process owns it. */
   setStoredDetail(record: StoredRun, events: RunEvent[]): RunState {
     const live = this.processOf(record.id) ? this.runs.get(record.id) : undefined;
@@ -126,7 +148,8 @@ export interface StoredRunDetail {
 
 /**
  * The run store, read and changed through the CLI (`baton runs list/show --json`, `baton cancel`), so the
- * editor never opens the database itself. Errors reject with the CLI's one-line message.
+ * editor never opens the database itself. Errors reject with the CLI's one-line message. The store is a file or
+ * a `postgres://` URL (its password in the launch's environment, `PGPASSWORD`).
  */
 export class RunStoreClient {
   constructor(
@@ -134,9 +157,9 @@ export class RunStoreClient {
     private readonly storePath: () => string,
   ) {}
 
-  /** The newest `limit` runs; `[]` when the store file does not exist yet. */
+  /** The newest `limit` runs; `[]` when the store is a file that does not exist yet. */
   async list(limit = 50): Promise<StoredRun[]> {
-    if (!existsSync(this.storePath())) return [];
+    if (!isStoreUrl(this.storePath()) && !existsSync(this.storePath())) return [];
     return JSON.parse(await this.cli(['runs', 'list', '--json', '--limit', String(limit), '--store', this.storePath()])) as StoredRun[];
   }
 

@@ -37,6 +37,7 @@ interface Api {
     cancel(runId: string): Promise<void>;
     refresh(): Promise<void>;
     statusBarText(): string | undefined;
+    watching(): boolean;
   };
 }
 
@@ -157,6 +158,23 @@ describe('Runs from the editor', () => {
     const editor = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('runs/failing.flow')), 'the step\'s file in an editor');
     assert.deepEqual([editor.selection.start.line, editor.selection.end.line], [16, 19]);
     assert.ok(api.runs.get(runId)!.entries!.some((e) => e.key === 'charge' && e.status === 'failed'), 'the stored steps are in the model now');
+  });
+
+  it('the Runs view follows the store live: a run another process starts, and its approval by a third, appear without a refresh', async () => {
+    await vscode.commands.executeCommand('baton.runs.focus');
+    await waitFor(() => api.runs.watching(), 'the Runs view following the store (baton runs watch)');
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'out', 'cli.mjs');
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const store = path.join('.baton', 'runs.db');
+    const started = await promisify(execFile)(process.execPath, [cli, 'run', 'runs/approval.flow', '--json', '--store', store], { cwd: folder, env });
+    const runId = (JSON.parse(started.stdout.trim().split('\n')[0]) as { runId: string }).runId;
+    await waitFor(() => api.runs.get(runId)?.status === 'waiting', 'the run another process started, waiting, in the Runs view');
+    // decided by yet another process: only the live feed can tell the view (nothing here refreshes it)
+    await promisify(execFile)(process.execPath, [cli, 'approve', runId, 'sign_off', '--store', store], { cwd: folder, env });
+    await waitFor(() => api.runs.get(runId)?.status === 'succeeded', 'the approved run succeeded in the Runs view');
+    assert.deepEqual(api.runs.get(runId)!.outputs, { sent: true });
+    assert.equal(api.runs.list()[0].runId, runId, 'the newest run is first');
   });
 
   it('real mode: a flow whose model needs a key does not start without one, and says which variable to set; stub-only agents still run', async () => {
