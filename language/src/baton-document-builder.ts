@@ -1,4 +1,4 @@
-import { DefaultDocumentBuilder, DocumentState, interruptAndCheck, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { importTarget } from './baton-imports.js';
@@ -45,8 +45,9 @@ export interface ImportLoading {
  * caught where it happens ({@link isolateParseFailures}). The document is tried again from scratch at its next
  * change or re-link.
  *
- * **A request waiting for the workspace to reach a state is told** even by a build that had no document to
- * process ({@link notifyBuildPhase}).
+ * **A request waiting for a document or the workspace to reach a state is told** — even by a build that had no
+ * document to process, a build cancelled as it announced the state, or when it starts waiting while the state is
+ * announced ({@link notifyDocumentPhase}, {@link notifyBuildPhase}).
  *
  * **Imports can be loaded as they are found** ({@link importLoading}): after the parse phase, every `.flow`
  * import target of the documents being built that is not loaded yet is read (when `admit` allows it), parsed
@@ -105,16 +106,45 @@ export class BatonDocumentBuilder extends DefaultDocumentBuilder {
   }
 
   /**
-   * Tells the build-phase listeners that the workspace reached `state`, also when no document needed that phase.
-   * Langium skips the notification then, and a request waiting for the workspace to reach a state (find
-   * references, rename, highlights: `waitUntil(state)`) that started while an update that rebuilt nothing was
-   * running (a closed scratch file forgotten, a deleted file) waited for the next build with documents —
-   * in an idle editor, forever (found by the LSP fuzz).
+   * Tells every document-phase listener that `document` reached `state` — also when the build is cancelled
+   * meanwhile. Langium checked the token before each listener and, once a new build had cancelled this one,
+   * skipped all listeners left; the next build found the document in that state already and never announced it
+   * again, so a request waiting for it (completion, hover, definition: `waitUntil(Linked, uri)`) was never
+   * answered (found by the LSP fuzz: an edit or a custom request's build arriving as the document was linked).
+   * The document did reach the state, so the announcement is not part of the work a cancellation stops: the
+   * build stops at its next step instead. A listener that throws a cancellation is skipped, as in Langium.
+   */
+  protected override async notifyDocumentPhase(document: LangiumDocument, state: DocumentState, cancelToken: CancellationToken): Promise<void> {
+    for (const listener of this.documentPhaseListeners.get(state).slice()) {
+      try {
+        await listener(document, cancelToken);
+      } catch (error) {
+        if (!isOperationCancelled(error)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Tells the build-phase listeners that the workspace reached `state`, also when no document needed that phase
+   * or the build is cancelled meanwhile, and records the state **before** telling them.
+   *
+   * - Langium skips the notification when no document needed the phase, and a request waiting for the workspace
+   *   to reach a state (find references, rename, highlights: `waitUntil(state)`) that started while an update
+   *   that rebuilt nothing was running (a closed scratch file forgotten, a deleted file) waited for the next
+   *   build with documents — in an idle editor, forever (found by the LSP fuzz).
+   * - Langium records the state (`currentState`) only after the listeners ran; a request that arrived while they
+   *   ran (at a turn of the event loop between them) found the state not reached, waited for the next build,
+   *   and in an idle editor was never answered (found by the LSP fuzz: a prepareRename).
+   * - As for documents ({@link notifyDocumentPhase}), a cancellation does not skip the listeners left.
    */
   protected override async notifyBuildPhase(documents: LangiumDocument[], state: DocumentState, cancelToken: CancellationToken): Promise<void> {
+    this.currentState = state;
     for (const listener of this.buildPhaseListeners.get(state).slice()) {
-      await interruptAndCheck(cancelToken);
-      await listener(documents, cancelToken);
+      try {
+        await listener(documents, cancelToken);
+      } catch (error) {
+        if (!isOperationCancelled(error)) throw error;
+      }
     }
   }
 

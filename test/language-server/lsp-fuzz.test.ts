@@ -5,7 +5,8 @@
  * stay alive, and every range in an answer or a diagnostic must lie inside the document.
  *
  * Seeded: the seed is printed; `BATON_LSP_FUZZ_SEED=<n>` replays one, `BATON_LSP_FUZZ_RUNS=<n>` runs more
- * cases. A seed that once failed is kept in {@link KEPT_SEEDS} and runs every time.
+ * cases. A seed that once failed is kept in {@link KEPT_SEEDS} and runs every time; a failing case found late in
+ * a seed's run (too many cases to replay every time) is kept as its document in {@link KEPT_CASES}.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,11 @@ const KEPT_SEEDS: { seed: number; runs: number; found: string }[] = [
   { seed: 1088743224, runs: 5, found: 'rename never answered: a workspace-state wait missed an update that rebuilt no document' },
   { seed: 1102967307, runs: 19, found: 'codeLens failed: a test\'s `flow:` without a flow name (parser recovery) was read as a reference' },
 ];
+/**
+ * Failing cases kept as they were generated (`fixtures/lsp-fuzz-kept-cases.json`): the document, the three
+ * position picks and the rename's new name, with the seed and the case's number in that seed's run.
+ */
+const KEPT_CASES = JSON.parse(readFileSync(path.join(ROOT, 'test/language-server/fixtures/lsp-fuzz-kept-cases.json'), 'utf8')) as { seed: number; case: number; found: string; text: string; picks: number[]; newName: string }[];
 const RUNS = Number(process.env.BATON_LSP_FUZZ_RUNS ?? 24);
 /** A request not answered within this bound counts as never answered (the machine may be busy: generous). */
 const ANSWER_BOUND_MS = 30_000;
@@ -214,6 +220,12 @@ describe('LSP fuzz: hostile documents and concurrent requests over stdio', () =>
     it(`kept seed ${seed} (${found}): every request answered, ranges inside the document`, async function () {
       this.timeout(runs * 10_000);
       await fc.assert(property, { seed, numRuns: runs, endOnFailure: true });
+    });
+  }
+
+  for (const kept of KEPT_CASES) {
+    it(`kept case ${kept.case} of seed ${kept.seed} (${kept.found}): every request answered, ranges inside the document`, async () => {
+      await runCase(kept.text, kept.picks, kept.newName);
     });
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { DocumentState, EmptyFileSystem, URI, type LangiumDocument } from 'langium';
+import { DocumentState, EmptyFileSystem, isOperationCancelled, URI, type LangiumDocument } from 'langium';
+import { CancellationTokenSource } from 'vscode-languageserver';
 import { createBatonServices, IssueCodes } from '../../language/src/index.js';
 
 /** Fresh services (these tests make their checker throw) and a helper that builds texts together. */
@@ -78,5 +79,45 @@ describe('the document builder and requests that wait for the workspace', () => 
     await update;
     await Promise.race([waiting, new Promise((resolve) => setImmediate(resolve))]);
     assert.equal(reached, true, 'the waiter was told (Langium waited for the next build with documents)');
+  });
+
+  it('tells a request waiting for a document to be linked when the build is cancelled just as the document is linked', async () => {
+    // A completion request waits for its document to be linked (Langium's `waitUntil(Linked, uri)`). An edit or a
+    // custom request that starts a new build cancels the running one; when that happened while the linked
+    // document was being announced, Langium skipped every listener left, and the next build, finding the
+    // document linked already, never announced it again: the request was never answered (LSP fuzz, seed 1103167932).
+    const { shared } = createBatonServices(EmptyFileSystem);
+    const builder = shared.workspace.DocumentBuilder;
+    const document = shared.workspace.LangiumDocumentFactory.fromString('agent A { stub: "a" }\nflow F {\n  step a: A\n}\n', URI.parse('file:///w/cancelled.flow'));
+    shared.workspace.LangiumDocuments.addDocument(document);
+    const build = new CancellationTokenSource();
+    builder.onDocumentPhase(DocumentState.Linked, () => build.cancel()); // the next build starts as the document is linked
+    let linked = false;
+    const waiting = builder.waitUntil(DocumentState.Linked, document.uri).then(() => (linked = true));
+    await builder.build([document], { validation: true }, build.token).catch((error: unknown) => assert.ok(isOperationCancelled(error), String(error)));
+    assert.equal(document.state, DocumentState.Linked, 'the build stopped right after linking the document');
+    await builder.update([], []); // the next build: the document is linked already, so it is not linked again
+    assert.equal(document.state, DocumentState.Validated);
+    await Promise.race([waiting, new Promise((resolve) => setImmediate(resolve))]);
+    assert.equal(linked, true, 'the request waiting for the document to be linked was told');
+  });
+
+  it('tells a request that starts waiting for a workspace state while the build announces that state', async () => {
+    // Langium recorded the workspace's state only after telling the listeners; a request that arrived while they
+    // ran (at a turn of the event loop between them) found the state not reached yet, waited for the next
+    // build, and in an idle editor was never answered (LSP fuzz: prepareRename, seed 1103167932 replayed).
+    const { shared } = createBatonServices(EmptyFileSystem);
+    const builder = shared.workspace.DocumentBuilder;
+    const document = shared.workspace.LangiumDocumentFactory.fromString('flow F {\n  wait 1s\n}\n', URI.parse('file:///w/announced.flow'));
+    shared.workspace.LangiumDocuments.addDocument(document);
+    let reached = false;
+    let waiting: Promise<unknown> | undefined;
+    builder.onBuildPhase(DocumentState.IndexedReferences, () => {
+      waiting ??= builder.waitUntil(DocumentState.IndexedReferences).then(() => (reached = true)); // a rename request arrives
+    });
+    await builder.update([document.uri], []);
+    assert.ok(waiting, 'the request started while the state was announced');
+    await Promise.race([waiting, new Promise((resolve) => setImmediate(resolve))]);
+    assert.equal(reached, true, 'the request waiting for the workspace state was told');
   });
 });
