@@ -129,6 +129,19 @@ describe('baton worker and baton serve --queue (a cluster on one machine)', func
     assert.deepEqual((await eventsOf(runId)).filter((e) => e.type === 'step.finished').map((e) => e.step), ['first', 'after']);
   });
 
+  it('baton approve with a queue (BATON_QUEUE) stores the decision and hands the run to the workers, continuing nothing itself', async () => {
+    const url = await frontDoor();
+    live(['worker', '--reconcile-every', '60s']);
+    const answer = await fetch(`${url}/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { runId } = (await answer.json()) as { runId: string };
+    await until(async () => (await runsOf()).find((r) => r.id === runId && r.status === 'waiting'), 'the run to wait for its approval');
+    const approved = await batonAsync(['approve', runId, 'go', '--by', 'ops'], { cwd: ws.dir, env });
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`Recorded "approved" for go on run ${runId}\\.\\nRun ${runId} goes to the workers of redis://127\\.0\\.0\\.1:\\d+/\\d+\\.`));
+    assert.doesNotMatch(approved.stdout, /succeeded/, 'the CLI did not execute the run');
+    await until(async () => (await runsOf()).find((r) => r.id === runId && r.status === 'succeeded'), 'a worker to finish the run (no reconciler within the test: the job did it)');
+  });
+
   it('refuses a queue that is not there, a wrong queue URL and a missing --queue with one line and exit 2', async () => {
     const down = await batonAsync(['worker', '--queue', 'redis://127.0.0.1:1'], { cwd: ws.dir, env });
     assert.equal(down.code, 2, down.stderr);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
-import { enqueueRun, executeLeased, isGoneLocalExecutor, isRunnable, lossesOf, MAX_RUN_LOSSES, type RunRecord, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { enqueueRun, executeLeased, resumeRun, startRun, isGoneLocalExecutor, isRunnable, lossesOf, MAX_RUN_LOSSES, type RunRecord, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { compile, scriptedAgents } from './helpers.js';
 
@@ -152,6 +152,33 @@ for (const kind of STORE_KINDS) {
       const second = await executeLeased(id, { store, owner: 'host/2/b', agents });
       assert.equal(second.kind === 'executed' && second.summary.status, 'succeeded');
       assert.deepEqual(agents.calls.map((c) => c.stepKey), ['first', 'after']);
+    });
+
+    it('the engine\'s own runs (baton run, resume, redrive) hold the lease when asked; resume of a run another executor holds is RUN_BUSY and does nothing', async () => {
+      const inB = gate();
+      const release = gate();
+      const agents = scriptedAgents(async (request) => {
+        if (request.stepKey === 'b') {
+          inB.open();
+          await release.wait;
+        }
+        return 'ok';
+      });
+      const running = startRun(def, 'Chain', {}, { store, agents, lease: { owner: 'host/1/cli', ttlMs: 60_000 } });
+      await inB.wait;
+      const [id] = (await store.listRuns({})).map((r) => r.id);
+      const other = await fresh.open();
+      assert.equal((await other.leaseOf(id))?.owner, 'host/1/cli');
+      const calls = agents.calls.length;
+      await assert.rejects(resumeRun(id, { store: other, agents, lease: { owner: 'host/2/other' } }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'RUN_BUSY');
+        assert.match(error.message, /is being executed by host\/1\/cli \(its lease runs until .*\); it continues there/);
+        return true;
+      });
+      assert.equal(agents.calls.length, calls, 'nothing executed');
+      release.open();
+      assert.equal((await running).status, 'succeeded');
+      assert.equal(await other.leaseOf(id), undefined, 'let go at the end');
     });
 
     it('takes at once the lease of an executor of this machine whose process is gone', async () => {

@@ -115,6 +115,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
+    .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, opts) => redriveCommand(id, opts, output)));
   runs
     .command('show')
@@ -132,6 +133,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
 
   program
@@ -139,6 +141,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .description('Cancel a run.')
     .argument('<id>', 'run id')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, opts) => cancelCommand(id, opts, output)));
 
   program
@@ -154,6 +157,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
 
   program
@@ -166,6 +170,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
 
   program

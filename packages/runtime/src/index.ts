@@ -19,6 +19,7 @@ export * from './engine/resilience.js';
 export * from './agents/cassette.js';
 export * from './supervisor/run-supervisor.js';
 export * from './supervisor/leased-run.js';
+export * from './store/lease-keeper.js';
 export * from './supervisor/executor-thread.js';
 export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH } from './engine/execution.js';

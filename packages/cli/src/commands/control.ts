@@ -6,9 +6,35 @@ import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 import { agentsToContinue, type AgentsMode } from '../agents-mode.js';
 import { continueRun } from './run.js';
+import { enqueueRedrive, enqueueResume, type RunRecord, type RunStoreApi } from '@baton/runtime';
+import { loadCluster } from '../cluster.js';
+import { openQueue, queueUrlOf } from './worker.js';
+
+/**
+ * With a queue (`--queue` or `BATON_QUEUE`): hands `run` to the cluster's workers — marks it `queued` (a redrive
+ * stores its redrive) and enqueues an activation on its tenant's queue — instead of continuing it here.
+ * @returns whether it was handed over (false: no queue given).
+ */
+async function handToWorkers(store: RunStoreApi, run: RunRecord, opts: StoreOptions, how: 'resume' | 'redrive' | 'cancel', output: Output): Promise<boolean> {
+  const url = queueUrlOf(opts.queue, false);
+  if (!url) return false;
+  const queue = await openQueue(await loadCluster(), url);
+  try {
+    const fresh = await store.getRun(run.id);
+    if (how === 'redrive') await enqueueRedrive(run.id, { store, runAgents: fresh.agents ?? undefined });
+    else if (how === 'resume' && (fresh.status === 'waiting' || fresh.status === 'interrupted')) await enqueueResume(run.id, { store });
+    await queue.activate(fresh.tenant ?? 'default', run.id, how);
+    if (!opts.json) output.out(`Run ${run.id} goes to the workers of ${queue.location}.`);
+    return true;
+  } finally {
+    await queue.close();
+  }
+}
 
 interface StoreOptions {
   store?: string;
+  /** `redis://…` (or BATON_QUEUE): a cluster's queue — the run is enqueued for `baton worker`s, not continued here. */
+  queue?: string;
   json?: boolean;
   /** For the steps still to run (resume, approve, send, redrive): undefined keeps the run's own agents. */
   agents?: AgentsMode;
@@ -22,6 +48,7 @@ export async function resumeCommand(id: string, opts: StoreOptions, output: Outp
   const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
+    if (await handToWorkers(store, run, opts, 'resume', output)) return 0;
     return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'resume', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
@@ -37,6 +64,7 @@ export async function cancelCommand(id: string, opts: StoreOptions, output: Outp
     const run = await store.getRun(id);
     const status = await store.requestCancel(run.id, currentUser());
     output.out(status === 'cancelled' ? `Cancelled run ${run.id}.` : `Asked run ${run.id} to stop; it stops before its next step.`);
+    if (status !== 'cancelled') await handToWorkers(store, run, { ...opts, json: true }, 'cancel', output);
     return 0;
   } catch (error) {
     throw toCliError(error);
@@ -64,6 +92,7 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the decision: a refusal records nothing
     const decided = await store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
+    if (await handToWorkers(store, run, opts, 'resume', output)) return 0;
     return await continueRun(run.id, store, store.location, output, opts.json, chosen, 'resume', [decided], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
@@ -89,6 +118,7 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
     const received = await store.recordSignal(run.id, event, data);
     if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
+    if (await handToWorkers(store, run, opts, 'resume', output)) return 0;
     return await continueRun(run.id, store, store.location, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);
@@ -111,6 +141,7 @@ export async function redriveCommand(id: string, opts: StoreOptions, output: Out
   const store = await openStore(storePath);
   try {
     const run = await store.getRun(id);
+    if (await handToWorkers(store, run, opts, 'redrive', output)) return 0;
     return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
   } catch (error) {
     throw toCliError(error);

@@ -1,4 +1,4 @@
-import { BatonError, redriveRun, resumeRun, startRun, type RunStoreApi, type RunSummary } from '@baton/runtime';
+import { BatonError, executorId, redriveRun, resumeRun, startRun, type RunStoreApi, type RunSummary } from '@baton/runtime';
 import type { RunEvent } from '@baton/protocol';
 import { agentsFor, type AgentsMode, type ResolvedAgents } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
@@ -7,6 +7,7 @@ import type { Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
 import { trackRun, untrackRun } from '../internal-error.js';
+import { CliError } from '../errors.js';
 
 /** Options of `baton run`. */
 export interface RunCommandOptions {
@@ -42,7 +43,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   try {
     const summary = await withInterrupt((signal) =>
       // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent, lease: { owner: executorId() } }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {
@@ -90,9 +91,17 @@ export async function continueRun(
   const fullId = (await store.getRun(runId)).id;
   trackRun(store, fullId);
   try {
-    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent }));
+    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() } }));
     return finish(summary, store, output, json);
   } catch (error) {
+    if (error instanceof BatonError && error.code === 'RUN_BUSY') {
+      // another executor (a worker, baton serve) holds the run: what this command recorded, it reads there
+      if (recorded.length > 0) {
+        if (!json) output.out(`${error.message}; it reads the ${recorded[0].type === 'approval.decided' ? 'decision' : 'event'} there.`);
+        return 0;
+      }
+      throw new CliError(error.message, 1);
+    }
     throw busyRunHint(error, started);
   } finally {
     untrackRun(fullId);

@@ -7,6 +7,7 @@ import type { NewRun, RunStoreApi } from '../store/store-api.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
+import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
 export interface RunOptions {
@@ -42,6 +43,13 @@ export interface RunOptions {
   shortWaitMs?: number;
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
+  /**
+   * Execute as the run's lease holder (`owner`, an `executorId`; `ttlMs` default 30,000), as a shared store needs:
+   * {@link startRun} claims the new run's lease; {@link resumeRun} and {@link redriveRun} claim it first and throw
+   * `RUN_BUSY` (nothing done) when another live executor holds it. Kept renewed while the run executes, let go at
+   * its end. Without it (tests, the editor's runs on their own store) no lease is taken.
+   */
+  lease?: { owner: string; ttlMs?: number };
   /**
    * The run is being taken over ({@link runQueued}): its executor was lost while it ran. Recorded on its
    * `run.resumed` event (`takeover: true`), which is then always written.
@@ -99,6 +107,27 @@ function deps(options: RunOptions) {
 }
 
 /**
+ * Runs `body` as run `runId`'s lease holder when `options.lease` asks for it (see {@link RunOptions.lease}): the
+ * signal it gets aborts when the lease is lost or `options.signal` aborts.
+ * @throws BatonError `RUN_BUSY` when another live executor holds the lease (body not run).
+ */
+async function underLease<T>(runId: string, options: RunOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (!options.lease) return body(options.signal);
+  const ttlMs = options.lease.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  const claimed = await claimRunLease(options.store, runId, options.lease.owner, ttlMs);
+  if (!claimed.lease) {
+    const by = claimed.held ? `${claimed.held.owner} (its lease runs until ${claimed.held.expiresAt})` : 'another executor';
+    throw new BatonError('RUN_BUSY', `run ${runId} is being executed by ${by}; it continues there`);
+  }
+  const keeper = new LeaseKeeper(options.store, claimed.lease, ttlMs, options.signal, undefined);
+  try {
+    return await body(keeper.signal);
+  } finally {
+    await keeper.release();
+  }
+}
+
+/**
  * Starts a run of `flowName` and executes it until it succeeds, fails, waits or is stopped. Its `run.started`
  * event is stored and given to `onEvent` before the flow's first statement executes (so the caller has the run
  * id before anything else happens).
@@ -119,12 +148,14 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   // one clock reading: the run's startedAt is its run.started event's time
   const startedAt = d.now();
   const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
-  const execution = new Execution(definition, runId, d, []);
-  // stored and reported before the flow executes, so a listener knows the run's id before any other event
-  execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
-  await execution.commit();
-  const result = await execution.run(flowName, checked);
-  return { summary: summarize(runId, flowName, result, started), result };
+  return underLease(runId, options, async (signal) => {
+    const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
+    // stored and reported before the flow executes, so a listener knows the run's id before any other event
+    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
+    await execution.commit();
+    const result = await execution.run(flowName, checked);
+    return { summary: summarize(runId, flowName, result, started), result };
+  });
 }
 
 /**
@@ -139,6 +170,11 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<Run
 
 /** {@link resumeRun}, also returning the execution's final scope (used by the test runner). */
 export async function resumeRunDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult }> {
+  const { id } = await options.store.getRun(runId);
+  return underLease(id, options, (signal) => resumeHeld(id, { ...options, signal, lease: undefined }));
+}
+
+async function resumeHeld(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult }> {
   const run = await options.store.getRun(runId);
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
@@ -152,7 +188,8 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
   const outputs = { ...run.outputs };
   await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);
-  execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched) });
+  // a run found `running` lost its executor (this one holds its lease now, or none was asked for): a takeover
+  execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(run.status === 'running' ? { takeover: true } : {}) });
   const result = await execution.run(run.flow, run.inputs, outputs);
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
@@ -166,6 +203,11 @@ export async function resumeRunDetailed(runId: string, options: RunOptions): Pro
  *   undone work — start a new run).
  */
 export async function redriveRun(runId: string, options: RunOptions): Promise<RunSummary> {
+  const { id } = await options.store.getRun(runId);
+  return underLease(id, options, (signal) => redriveHeld(id, { ...options, signal, lease: undefined }));
+}
+
+async function redriveHeld(runId: string, options: RunOptions): Promise<RunSummary> {
   const run = await options.store.getRun(runId);
   if (run.status !== 'failed') {
     const state = { succeeded: 'succeeded', cancelled: 'was cancelled', interrupted: 'was interrupted', running: 'is running', waiting: 'is waiting' }[run.status as string] ?? `is ${run.status}`;

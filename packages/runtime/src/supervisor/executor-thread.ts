@@ -6,7 +6,7 @@ import { BatonError } from '../errors.js';
 import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
-import { executorId } from './leased-run.js';
+import { executorId } from '../store/lease-keeper.js';
 import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */

@@ -9,19 +9,15 @@
  * over — continued from its log, its `run.resumed` event marked `takeover` — and, the
  * {@link MAX_RUN_LOSSES}th time, failed with `WORKER_LOST` instead (a dead letter `baton runs redrive` continues).
  */
-import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { RunError, RunEvent, RunStatus } from '@baton/protocol';
 import { abandonRun, enqueueResume, runQueued, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from '../store/run-store.js';
-import type { Lease, RunStoreApi } from '../store/store-api.js';
+import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
+import type { Lease } from '../store/store-api.js';
 
 /** How many times a run may lose its executor; at that loss it fails with `WORKER_LOST` (a dead letter). */
 export const MAX_RUN_LOSSES = 3;
-
-/** How long a lease lasts unless renewed (ms): a lost executor's run is taken over at most this long after. */
-export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 /** What {@link executeLeased} did. */
 export type LeasedOutcome =
@@ -44,32 +40,6 @@ export interface LeasedRunOptions extends Omit<RunOptions, 'takeover'> {
   ttlMs?: number;
   /** Lines worth a log (a renewal that failed for a reason other than a takeover). */
   log?: (line: string) => void;
-}
-
-/**
- * An executor's id for leases: `host/pid/random` — unique per process (and per call), and telling on which
- * machine and in which process it runs, so that a process of the same machine can see that it is gone
- * ({@link isGoneLocalExecutor}).
- */
-export function executorId(): string {
-  return `${os.hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-}
-
-/**
- * Whether `owner` (an {@link executorId}) was a process of this machine that no longer exists: its leases need
- * not wait for their expiry. False for other machines, for this process, and when unsure (a pid that exists
- * again may be a new process: it waits for the expiry).
- */
-export function isGoneLocalExecutor(owner: string): boolean {
-  const [host, pidText] = owner.split('/');
-  const pid = Number(pidText);
-  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 /**
@@ -107,19 +77,15 @@ const MAX_ROUNDS = 8;
  * to do ({@link isRunnable}), and releases the lease. A run found `running` is taken over (or failed with
  * `WORKER_LOST` the {@link MAX_RUN_LOSSES}th time). A run that stops `waiting` while a decision or an event
  * that it waits for was stored meanwhile is continued again at once, so a signal is never left unread.
- * A lease held by a process of this machine that is gone ({@link isGoneLocalExecutor}) is taken at once.
+ * A lease held by a process of this machine that is gone (`isGoneLocalExecutor`) is taken at once.
  * @throws BatonError `RUN_NOT_FOUND`; the store's errors (`STORE_*`) other than during the execution.
  */
 export async function executeLeased(runId: string, options: LeasedRunOptions): Promise<LeasedOutcome> {
   const { store, owner } = options;
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  let lease = await store.claimLease(runId, owner, ttlMs);
-  if (!lease) {
-    const held = await store.leaseOf(runId);
-    if (held && isGoneLocalExecutor(held.owner)) lease = await store.claimLease(runId, owner, ttlMs, held.owner);
-    if (!lease) return { kind: 'busy', lease: held };
-  }
-  const keeper = new LeaseKeeper(store, lease, ttlMs, options.signal, options.log);
+  const claimed = await claimRunLease(store, runId, owner, ttlMs);
+  if (!claimed.lease) return { kind: 'busy', lease: claimed.held };
+  const keeper = new LeaseKeeper(store, claimed.lease, ttlMs, options.signal, options.log);
   try {
     return await executeHeld(runId, options, keeper);
   } catch (error) {
@@ -155,67 +121,4 @@ async function executeHeld(runId: string, options: LeasedRunOptions, keeper: Lea
     if (summary.status !== 'waiting') return { kind: 'executed', summary };
   }
   return { kind: 'executed', summary: summary! };
-}
-
-/**
- * Keeps a held lease renewed (every third of its length) until {@link release}; a renewal refused with
- * `LEASE_LOST` aborts {@link signal} (the execution stops) and is kept in {@link lost}.
- */
-class LeaseKeeper {
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private released = false;
-  /** The refusal of a renewal: the lease was taken over. */
-  lost: BatonError | undefined;
-
-  constructor(
-    private readonly store: RunStoreApi,
-    private lease: Lease,
-    private readonly ttlMs: number,
-    outer: AbortSignal | undefined,
-    private readonly log: ((line: string) => void) | undefined,
-  ) {
-    if (outer?.aborted) this.controller.abort();
-    else outer?.addEventListener('abort', () => this.controller.abort(), { once: true });
-    this.schedule();
-  }
-
-  /** Aborted when the caller's signal aborts or the lease is lost. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(() => void this.renew(), Math.max(1, Math.floor(this.ttlMs / 3)));
-    this.timer.unref?.();
-  }
-
-  private async renew(): Promise<void> {
-    if (this.released) return;
-    try {
-      this.lease = await this.store.renewLease(this.lease, this.ttlMs);
-    } catch (error) {
-      if (error instanceof BatonError && error.code === 'LEASE_LOST') {
-        this.lost = error;
-        this.controller.abort();
-        return;
-      }
-      // the store is unreachable for now: try again; if the lease expires meanwhile, the next write says so
-      this.log?.(`run ${this.lease.runId}: renewing its lease failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (!this.released) this.schedule();
-  }
-
-  /** Stops renewing and lets the lease go (unless it was lost). */
-  async release(): Promise<void> {
-    this.released = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.lost) return;
-    try {
-      await this.store.releaseLease(this.lease);
-    } catch (error) {
-      // the lease runs out by itself; what the run wrote was committed before (or the run stopped for the store)
-      this.log?.(`run ${this.lease.runId}: releasing its lease failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
 }

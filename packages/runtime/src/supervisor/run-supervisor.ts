@@ -4,7 +4,8 @@ import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun } from '../en
 import { BatonError } from '../errors.js';
 import type { RunRecord } from '../store/run-store.js';
 import type { RunStoreApi } from '../store/store-api.js';
-import { DEFAULT_LEASE_TTL_MS, executeLeased, executorId } from './leased-run.js';
+import { executeLeased } from './leased-run.js';
+import { DEFAULT_LEASE_TTL_MS, executorId } from '../store/lease-keeper.js';
 
 /** Options of {@link RunSupervisor}. */
 export interface RunSupervisorOptions {
