@@ -35,6 +35,11 @@ flow Waiter {
   wait event "shipment.arrived"
   step after: Greeter { prompt: "arrived" }
 }
+flow Napper {
+  trigger webhook "/nap"
+  wait 1h
+  step after: Greeter { prompt: "woke" }
+}
 flow Nightly {
   trigger schedule "0 2 * * *"
   step work: Slow { prompt: "nightly" }
@@ -247,6 +252,22 @@ describe('baton serve: webhooks, events, schedules, the runs API', function () {
     await server.idle();
     assert.equal((await store.getRun(runId)).status, 'succeeded');
     assert.deepEqual((await store.getRun(paid.started[0])).inputs, { amount: 12 });
+  });
+
+  it('a waiting run whose timer is due is continued by the server\'s timer poll (fake clock): not a millisecond early', async () => {
+    await server.close();
+    let clock = Date.parse('2026-11-23T09:00:00.000Z');
+    server = await boot({ now: () => new Date(clock) });
+    const { runId } = (await (await post('/nap', '{}', { 'x-baton-signature': sign('{}') })).json()) as { runId: string };
+    await server.idle();
+    const waiting = await store.getRun(runId);
+    assert.deepEqual([waiting.status, waiting.waitingOn[0].kind === 'timer' && waiting.waitingOn[0].until], ['waiting', '2026-11-23T10:00:00.000Z']);
+    clock += 3_600_000 - 1;
+    assert.deepEqual(await server.timers.poll(), []);
+    clock += 1;
+    assert.deepEqual(await server.timers.poll(), [runId]);
+    await server.idle();
+    assert.equal((await store.getRun(runId)).status, 'succeeded');
   });
 
   it('schedules fire on a fake clock (02:00 UTC), once per fire time, never overlapping a run still going', async () => {

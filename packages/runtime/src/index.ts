@@ -21,6 +21,7 @@ export * from './supervisor/run-supervisor.js';
 export * from './supervisor/leased-run.js';
 export * from './store/lease-keeper.js';
 export * from './supervisor/executor-thread.js';
+export * from './supervisor/due-timers.js';
 export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH } from './engine/execution.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi } from '@baton/runtime';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi } from '@baton/runtime';
 import { Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -75,6 +75,8 @@ export interface BatonServer {
   /** `http://host:port`. */
   url: string;
   scheduler: Scheduler;
+  /** Continues waiting runs whose timer or deadline is due (tests with `timerPollMs: 0` call `timers.poll(ms)`). */
+  timers: DueTimerPoller;
   /** Runs executing in this process now. */
   active(): number;
   /** Runs accepted and waiting for a slot of the run queue (stored `queued`). */
@@ -307,51 +309,21 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
 
   // runs accepted but not executed, and runs a crash or a shutdown left behind
   await supervisor.recover();
-  /**
-   * Continues the waiting runs whose timer or deadline is due at `t` (ms). One poll at a time; a run that
-   * finished meanwhile (cancelled through the API, say) is skipped, any other failure is logged — the next poll
-   * tries again.
-   */
-  let polling = false;
-  const wakeDue = async (t: number): Promise<void> => {
-    if (polling) return;
-    polling = true;
-    try {
-      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000 })) {
-        const due = run.waitingOn.some((w) => (w.kind === 'timer' && Date.parse(w.until) <= t) || ((w.kind === 'approval' || w.kind === 'event') && w.deadline !== undefined && Date.parse(w.deadline) <= t));
-        if (!due || supervisor.has(run.id)) continue;
-        try {
-          await supervisor.resume(run.id);
-        } catch (error) {
-          if (!(error instanceof BatonError && error.code === 'RUN_FINISHED')) throw error;
-        }
-      }
-    } catch (error) {
-      options.log(`due timers: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      polling = false;
-    }
-  };
-  const timerPoll = options.timerPollMs ?? 1000;
-  const poll =
-    timerPoll > 0
-      ? setInterval(() => {
-          const t = now().getTime();
-          void wakeDue(t);
-        }, timerPoll)
-      : undefined;
-  poll?.unref();
+  // waiting runs whose timer or deadline is due are continued (the runtime's poller: the HTTP layer only routes)
+  const timers = new DueTimerPoller({ store, supervisor, now, intervalMs: options.timerPollMs ?? 1000, log: options.log });
+  timers.start();
   if (options.schedules !== false) scheduler.start(now);
 
   return {
     url,
     scheduler,
+    timers,
     active: () => supervisor.active(),
     queued: () => supervisor.waiting(),
     idle: () => supervisor.idle(),
     close: async () => {
       scheduler.stop();
-      if (poll) clearInterval(poll);
+      timers.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await supervisor.close();

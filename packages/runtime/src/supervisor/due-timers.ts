@@ -1,0 +1,114 @@
+import type { WaitingOn } from '@baton/protocol';
+import { BatonError } from '../errors.js';
+import type { RunRecord } from '../store/run-store.js';
+import type { RunStoreApi } from '../store/store-api.js';
+import type { RunSupervision } from './run-supervisor.js';
+
+/**
+ * When something `run` waits for falls due (ms since the epoch): the earliest of its `wait` timers' `until` and
+ * its approvals' and awaited events' `deadline`s; undefined when it waits for nothing with a time (an approval
+ * or event without a deadline). A worker can delay a run's wake-up job until then.
+ */
+export function dueAt(run: Pick<RunRecord, 'waitingOn'>): number | undefined {
+  let soonest: number | undefined;
+  for (const w of run.waitingOn) {
+    const at = timeOf(w);
+    if (at !== undefined && !Number.isNaN(at) && (soonest === undefined || at < soonest)) soonest = at;
+  }
+  return soonest;
+}
+
+function timeOf(w: WaitingOn): number | undefined {
+  if (w.kind === 'timer') return Date.parse(w.until);
+  return w.deadline === undefined ? undefined : Date.parse(w.deadline);
+}
+
+/**
+ * Whether a waiting run must be continued at `nowMs` (ms since the epoch): a timer's `until` or a deadline is at
+ * or before it (see {@link dueAt}). Pure: looks at `waitingOn` only, not at the run's status.
+ */
+export function isDue(run: Pick<RunRecord, 'waitingOn'>, nowMs: number): boolean {
+  const at = dueAt(run);
+  return at !== undefined && at <= nowMs;
+}
+
+/** The most waiting runs {@link dueRuns} reads per call. */
+export const DUE_RUNS_SCAN_LIMIT = 10_000;
+
+/**
+ * The `waiting` runs of `store` that are due at `nowMs` ({@link isDue}), newest first, among the newest
+ * {@link DUE_RUNS_SCAN_LIMIT} waiting runs (of `tenant` when given). Shared by `baton serve`'s
+ * {@link DueTimerPoller} and a cluster's reconciler.
+ */
+export async function dueRuns(store: RunStoreApi, nowMs: number, filter: { tenant?: string } = {}): Promise<RunRecord[]> {
+  const waiting = await store.listRuns({ status: 'waiting', limit: DUE_RUNS_SCAN_LIMIT, ...(filter.tenant !== undefined ? { tenant: filter.tenant } : {}) });
+  return waiting.filter((run) => isDue(run, nowMs));
+}
+
+/** Options of {@link DueTimerPoller}. */
+export interface DueTimerPollerOptions {
+  store: RunStoreApi;
+  /** Who continues a due run (`resume`) and knows the runs already queued or executing here (`has`). */
+  supervisor: Pick<RunSupervision, 'has' | 'resume'>;
+  /** The clock (default: the real one). */
+  now?: () => Date;
+  /** How often to poll (ms; 0: never — {@link DueTimerPoller.start} does nothing, {@link DueTimerPoller.poll} still works). */
+  intervalMs: number;
+  /** One line per poll that failed (the next poll tries again). */
+  log: (line: string) => void;
+}
+
+/**
+ * Continues the waiting runs whose timer or deadline is due, every `intervalMs` (`baton serve` without a queue).
+ * One poll at a time (a tick while one is under way is dropped); a run queued or executing here already is
+ * skipped, one that finished meanwhile (cancelled through the API, say: `RUN_FINISHED`) too; any other failure
+ * is logged and the poll stops — the next one tries again.
+ */
+export class DueTimerPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: DueTimerPollerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * One poll at `nowMs` (default: the clock's now).
+   * @returns the runs continued (empty when another poll was under way; up to the failure when one failed).
+   */
+  async poll(nowMs: number = this.now().getTime()): Promise<string[]> {
+    if (this.polling) return [];
+    this.polling = true;
+    const resumed: string[] = [];
+    try {
+      for (const run of await dueRuns(this.options.store, nowMs)) {
+        if (this.options.supervisor.has(run.id)) continue;
+        try {
+          await this.options.supervisor.resume(run.id);
+          resumed.push(run.id);
+        } catch (error) {
+          if (!(error instanceof BatonError && error.code === 'RUN_FINISHED')) throw error;
+        }
+      }
+    } catch (error) {
+      this.options.log(`due timers: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.polling = false;
+    }
+    return resumed;
+  }
+
+  /** Polls every `intervalMs` on an unref'd timer until {@link stop} (nothing when `intervalMs` is 0). */
+  start(): void {
+    if (this.options.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.poll(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling (a poll under way finishes). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
