@@ -66,6 +66,7 @@ describe('runtime: real agents against a local fake provider (offline)', functio
     const [request] = fake.requests;
     assert.equal(request.path, '/v1/chat/completions');
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
+    assert.equal(request.headers['idempotency-key'], `${summary.runId}/s/0`, 'the call\'s idempotency key');
     const body = request.body as { model: string; messages: { role: string; content: string }[]; response_format: { type: string; json_schema: { schema: unknown } } };
     assert.equal(body.model, 'gpt-4o-mini');
     assert.deepEqual(body.messages, [
@@ -98,6 +99,11 @@ describe('runtime: real agents against a local fake provider (offline)', functio
     assert.equal(summary.status, 'succeeded');
     assert.deepEqual([stepOf(events, 's').output, stepOf(events, 's').tokens], [{ summary: 'short', score: 1 }, 41]);
     assert.equal(fake.requests.length, 2);
+    assert.deepEqual(
+      fake.requests.map((r) => r.headers['idempotency-key']),
+      [`${summary.runId}/s/0`, `${summary.runId}/s/0/repair`],
+      'the repair is an exchange of its own: a gateway must not answer it with the first answer',
+    );
     const repair = (fake.requests[1].body as { messages: { content: string }[] }).messages.at(-1)!.content;
     assert.match(repair, /Your previous answer was:\n\{"summary":"short"\}/);
     assert.match(repair, /does not match the required output: the output needs "score"/);
@@ -163,6 +169,11 @@ describe('runtime: real agents against a local fake provider (offline)', functio
     const { summary, sleeps, events } = await run(def, 'Summarize', {}, { store: t.store, agents, random: () => 0.5, circuits: new CircuitBreakers() });
     assert.equal(summary.status, 'succeeded');
     assert.equal(fake.requests.length, 3);
+    assert.deepEqual(
+      fake.requests.map((r) => r.headers['idempotency-key']),
+      [0, 1, 2].map((i) => `${summary.runId}/s/${i}`),
+      'each retry is a new call with a new key',
+    );
     // first wait: at least the 2 s the provider asked; second: full jitter 0.5 × 100 ms × 2
     assert.deepEqual(sleeps, [2000, 100]);
     assert.deepEqual(events.filter((e) => e.type === 'step.retrying').map((e) => e.type === 'step.retrying' && e.error.code), ['AGENT_RATE_LIMITED', 'AGENT_UNAVAILABLE']);
@@ -306,6 +317,7 @@ flow Count {
     assert.deepEqual([step.output, step.tokens], [{ tier: 'GOLD' }, 12]);
     const [request] = fake.requests;
     assert.deepEqual([request.method, request.path, request.headers['x-team'], request.headers.authorization], ['POST', '/agent', 'sales', 'Bearer crm-secret']);
+    assert.equal(request.headers['idempotency-key'], `${summary.runId}/c/0`);
     assert.deepEqual(request.body, {
       agent: 'Crm',
       step: 'c',
@@ -355,9 +367,10 @@ flow Count {
   const commandConfig = (file: string) => ({ commands: { tool: { command: [process.execPath, file], cwd: t.dir } } });
 
   it('command: the request on stdin, {output, tokens} from stdout', async () => {
-    const file = script(`let s = ''; process.stdin.on('data', (c) => (s += c)); process.stdin.on('end', () => { const r = JSON.parse(s); console.log(JSON.stringify({ output: { n: r.prompt.length + r.callIndex }, tokens: 3 })); });`);
+    const file = script(`import { writeFileSync } from 'node:fs'; let s = ''; process.stdin.on('data', (c) => (s += c)); process.stdin.on('end', () => { const r = JSON.parse(s); writeFileSync(process.argv[1] + '.key', process.env.BATON_IDEMPOTENCY_KEY ?? 'none'); console.log(JSON.stringify({ output: { n: r.prompt.length + r.callIndex }, tokens: 3 })); });`);
     const { summary, events } = await runWith('Count', commandConfig(file));
     assert.equal(summary.status, 'succeeded');
+    assert.equal(readFileSync(`${file}.key`, 'utf8'), `${summary.runId}/t/0`, 'the idempotency key in the environment');
     const step = events.find((e) => e.type === 'step.finished') as { output: unknown; tokens: number };
     assert.deepEqual([step.output, step.tokens], [{ n: 5 }, 3]);
   });

@@ -329,7 +329,7 @@ flow Main {
     const aborted = new AbortController();
     aborted.abort();
     await assert.rejects(
-      stub.call({ agent: def.agents.Seq, stepKey: 'a', prompt: '', callIndex: 0, signal: aborted.signal }),
+      stub.call({ agent: def.agents.Seq, stepKey: 'a', prompt: '', callIndex: 0, runId: 'r', idempotencyKey: 'r/a/0', signal: aborted.signal }),
       (e: BatonError) => e.code === 'STEP_CANCELLED',
     );
   });

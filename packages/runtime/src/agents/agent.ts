@@ -9,12 +9,34 @@ export interface AgentRequest {
   prompt: string;
   /** The step's structured `input`, if any. */
   input?: JsonValue;
-  /** 0-based index of this call among all calls of this agent in the run (retries count). */
+  /**
+   * 0-based index of this call among all calls of this agent in the run (retries count). Stable under replay:
+   * a step that was in flight when its run stopped (a crash, a lost lease, an interruption) calls again with the
+   * same index when the run is resumed.
+   */
   callIndex: number;
+  /** The run calling. */
+  runId: string;
+  /**
+   * `runId/stepKey/callIndex` (a compensation's: `runId/stepKey:compensation/callIndex`; see
+   * {@link idempotencyKeyOf}): the same for the same call however often the run is resumed, new for a retry
+   * of a failed attempt and for a redrive. `http/` agents send it as the `Idempotency-Key` header, `command/`
+   * agents get it as `BATON_IDEMPOTENCY_KEY`, OpenAI-wire model providers as `Idempotency-Key`.
+   */
+  idempotencyKey: string;
   /** Aborted on timeout, cancellation or a failing sibling branch. */
   signal: AbortSignal;
   /** The effective timeout, ms, when there is one. */
   timeoutMs?: number;
+}
+
+/**
+ * The idempotency key of a call (see {@link AgentRequest.idempotencyKey}): `${runId}/${stepKey}/${callIndex}`, or
+ * `${runId}/${stepKey}:compensation/${callIndex}` for a step's compensation (so that it never shares a key with
+ * the step's own calls of another agent).
+ */
+export function idempotencyKeyOf(runId: string, stepKey: string, callIndex: number, compensation = false): string {
+  return `${runId}/${stepKey}${compensation ? ':compensation' : ''}/${callIndex}`;
 }
 
 /**

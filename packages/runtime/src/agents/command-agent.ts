@@ -11,7 +11,8 @@ export const COMMAND_KILL_GRACE_MS = 2000;
 
 /**
  * A `command/<name>` agent: runs the configured program (no shell) in its `cwd`, writes
- * {@link wireRequest}'s JSON to its stdin, and reads `{"output": …, "tokens": n}` from its stdout once it
+ * {@link wireRequest}'s JSON to its stdin (the call's idempotency key in its environment as `BATON_IDEMPOTENCY_KEY`,
+ * see `AgentRequest.idempotencyKey`), and reads `{"output": …, "tokens": n}` from its stdout once it
  * exits. The process is started by a helper process ({@link spawnInHelper}), so the caller's event loop is
  * never blocked while it starts. The step's signal (timeout, cancellation) sends SIGTERM, then SIGKILL after
  * {@link COMMAND_KILL_GRACE_MS} ms.
@@ -30,7 +31,7 @@ export function callCommandAgent(name: string, config: CommandConfig, request: A
       command: config.command[0],
       args: config.command.slice(1),
       cwd: config.cwd,
-      env: { ...process.env, ...config.env },
+      env: { ...process.env, ...config.env, BATON_IDEMPOTENCY_KEY: request.idempotencyKey },
       stdin: JSON.stringify(wireRequest(request)),
       maxStdoutBytes: MAX_COMMAND_OUTPUT_BYTES,
     });

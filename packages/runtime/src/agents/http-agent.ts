@@ -9,7 +9,8 @@ export const MAX_HTTP_AGENT_RESPONSE_BYTES = 10 * 1024 * 1024;
 /**
  * An `http/<name>` agent: POSTs {@link wireRequest}'s JSON to the endpoint's `url` with its `headers` (and those
  * whose values come from the environment, `headersFromEnv`), and reads `{"output": …, "tokens": n}` back
- * (Node's `fetch`). The step's signal aborts the request.
+ * (Node's `fetch`), with the call's idempotency key as `Idempotency-Key` (see `AgentRequest.idempotencyKey`: the same
+ * when a run resumed after a crash calls a step again, new for a retry). The step's signal aborts the request.
  * @throws BatonError `CONFIG_MISSING` (a `headersFromEnv` variable is empty), `AGENT_UNREACHABLE` (no
  *   connection), `AGENT_RATE_LIMITED` (429) / `AGENT_UNAVAILABLE` (5xx) / `AGENT_AUTH_FAILED` (401/403) /
  *   `AGENT_REQUEST_REJECTED` (other non-2xx), `AGENT_BAD_RESPONSE` (not JSON — e.g. an HTML page — or too
@@ -23,6 +24,9 @@ export async function callHttpAgent(name: string, endpoint: EndpointConfig, requ
     if (!value) throw new BatonError('CONFIG_MISSING', `${who} sends the header ${header} from the environment variable ${variable}, which is not set`);
     headers[header] = value;
   }
+  // the call's own key wins over a configured header of that name (in any case)
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'idempotency-key') delete headers[name];
+  headers['idempotency-key'] = request.idempotencyKey;
   let response: Response;
   try {
     response = await fetch(endpoint.url, { method: 'POST', headers, body: JSON.stringify(wireRequest(request)), signal: request.signal });

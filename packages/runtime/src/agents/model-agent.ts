@@ -37,7 +37,9 @@ interface Completion {
  * whose input schema is the type), the answer is validated (ajv) and, when it does not parse or match, the
  * model is asked once more with the validation error ("repair"); a second miss fails. Without an `output`
  * type the answer is the text. The SDKs' own retries are off (Baton's `retry` decides); the step's signal
- * aborts the request.
+ * aborts the request. OpenAI-wire requests (`openai`, OpenAI-compatible servers) carry the call's idempotency key
+ * as `Idempotency-Key` (the repair exchange `<key>/repair`): OpenAI's chat completions API does not document the
+ * header and ignores it, but a gateway or server in front of a model can answer a repeated call from it.
  * @returns the output and the tokens of every exchange (a repair included).
  * @throws BatonError `AGENT_OUTPUT_INVALID` (no valid answer after the repair), `AGENT_BAD_RESPONSE` (not an
  *   answer of this wire format, e.g. an HTML page), `AGENT_AUTH_FAILED` (401/403), `AGENT_RATE_LIMITED` (429),
@@ -51,7 +53,7 @@ export async function callModel(target: ModelTarget, request: AgentRequest): Pro
   let tokens = 0;
   let first: Completion;
   try {
-    first = await complete(target, agent, prompt, shape?.schema, request.signal);
+    first = await complete(target, agent, prompt, shape?.schema, request.signal, request.idempotencyKey);
   } catch (error) {
     throw describeFailure(error, target, request.signal);
   }
@@ -65,7 +67,7 @@ export async function callModel(target: ModelTarget, request: AgentRequest): Pro
     'Answer again with only the corrected JSON.';
   let second: Completion;
   try {
-    second = await complete(target, agent, repair, shape.schema, request.signal);
+    second = await complete(target, agent, repair, shape.schema, request.signal, `${request.idempotencyKey}/repair`);
   } catch (error) {
     throw describeFailure(error, target, request.signal);
   }
@@ -91,11 +93,11 @@ function problemOf(agent: AgentDef, completion: Completion, wrapped: boolean): s
   return checkOutput(agent, unwrapOutput(completion.answer, wrapped));
 }
 
-async function complete(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
-  return target.type === 'anthropic' ? completeAnthropic(target, agent, prompt, schema, signal) : completeOpenAi(target, agent, prompt, schema, signal);
+async function complete(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal, idempotencyKey: string): Promise<Completion> {
+  return target.type === 'anthropic' ? completeAnthropic(target, agent, prompt, schema, signal) : completeOpenAi(target, agent, prompt, schema, signal, idempotencyKey);
 }
 
-async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
+async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal, idempotencyKey: string): Promise<Completion> {
   const client = clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Answer with only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
@@ -108,7 +110,7 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
   if (schema) {
     body.response_format = jsonObject ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: `${agent.name}_output`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: schema as Record<string, unknown>, strict: false } };
   }
-  const response = (await client.chat.completions.create(body, { signal })) as unknown;
+  const response = (await client.chat.completions.create(body, { signal, headers: { 'Idempotency-Key': idempotencyKey } })) as unknown;
   const completion = response as Partial<OpenAI.Chat.ChatCompletion> | string | undefined;
   const text = typeof completion === 'object' ? completion?.choices?.[0]?.message?.content : undefined;
   if (typeof text !== 'string') throw badResponse(target, response);

@@ -15,6 +15,9 @@ export interface CallRequest {
   prompt: string;
   input?: JsonValue;
   callIndex: number;
+  runId: string;
+  /** See `AgentRequest.idempotencyKey`. */
+  idempotencyKey: string;
   /** The step's (or agent's) timeout, ms. */
   timeoutMs?: number;
 }

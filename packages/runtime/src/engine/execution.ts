@@ -11,7 +11,7 @@ import type {
   WaitingOn,
   WorkflowDefinition,
 } from '@baton/protocol';
-import type { AgentCaller } from '../agents/agent.js';
+import { idempotencyKeyOf, type AgentCaller } from '../agents/agent.js';
 import { BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
 import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
@@ -19,7 +19,7 @@ import type { RunStoreApi } from '../store/store-api.js';
 import { callAgent } from './agent-call.js';
 import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
-import { ReplayLog } from './replay-log.js';
+import { CALL_RESERVATION_PREFIX, ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -187,6 +187,7 @@ export class Execution {
       prefix: '',
       indexes: [],
       signal: this.root.signal,
+      concurrent: false,
       names: declaredNames(flow.body),
       lists: loopListNames(flow.body),
     };
@@ -400,11 +401,12 @@ export class Execution {
     let failure: unknown;
     const waits: WaitingOn[] = [];
     let next = 0;
+    const workers = Math.max(1, Math.min(limit, tasks.length));
     const worker = async (): Promise<void> => {
       while (next < tasks.length) {
         const i = next++;
         if (failure !== undefined) return;
-        const childFrame = frameFor ? frameFor(i, controller.signal) : { ...frame, signal: controller.signal };
+        const childFrame = { ...(frameFor ? frameFor(i, controller.signal) : { ...frame, signal: controller.signal }), concurrent: frame.concurrent || workers > 1 };
         try {
           await tasks[i](childFrame);
         } catch (error) {
@@ -420,7 +422,7 @@ export class Execution {
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+      await Promise.all(Array.from({ length: workers }, worker));
     } finally {
       frame.signal.removeEventListener('abort', onAbort);
     }
@@ -522,8 +524,6 @@ export class Execution {
         attempts++;
         const stopping = this.checkStop(frame);
         if (stopping) await stopping;
-        await this.commit();
-        if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
         // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
         try {
           this.reportCircuit(this.deps.circuits.beforeCall(agentName, agent.circuit, this.deps.now().getTime()));
@@ -531,10 +531,19 @@ export class Execution {
           lastError = toRunError(error);
           break;
         }
-        const callIndex = this.log.takeCall(agentName);
+        const callIndex = this.takeCallIndex(agentName, key, frame);
         callIndexes.push(callIndex);
+        // what the log says so far — the call's reserved index included — is stored before the call is made
         try {
-          const response = await callAgent(this.deps.agents, agent, { stepKey: key, prompt, input, callIndex, timeoutMs }, frame.signal);
+          await this.commit();
+        } catch (error) {
+          // no call is made: a half-open circuit's probe is given back (the next call probes)
+          this.deps.circuits.afterCall(agentName, agent.circuit, 'STEP_CANCELLED', this.deps.now().getTime());
+          throw error;
+        }
+        if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
+        try {
+          const response = await callAgent(this.deps.agents, agent, { stepKey: key, prompt, input, callIndex, runId: this.runId, idempotencyKey: idempotencyKeyOf(this.runId, key, callIndex), timeoutMs }, frame.signal);
           this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, undefined, this.deps.now().getTime()));
           output = response.output;
           tokens = response.tokens ?? 0;
@@ -576,6 +585,19 @@ export class Execution {
     if (s.onError !== 'continue') throw new RunFailure(lastError.code, `step ${key} failed: ${lastError.message}`, key);
   }
 
+  /**
+   * The call index of the next call of `agent` by step `key`: the one the log reserved for it when that call was
+   * in flight as the run stopped, else the agent's next index — reserved in the log (a `value.recorded`
+   * `call:<key>`, stored by the commit before the call) when the frame runs beside others: only then could a
+   * sibling's call of the same agent be recorded with a higher index while this one is in flight, and replay
+   * could no longer give this call its index back (see `CALL_RESERVATION_PREFIX`).
+   */
+  private takeCallIndex(agent: string, key: string, frame: Frame): number {
+    const { callIndex, reserved } = this.log.takeStepCall(agent, key);
+    if (frame.concurrent && !reserved) this.emit({ type: 'value.recorded', key: `${CALL_RESERVATION_PREFIX}${key}`, value: { agent, callIndex } });
+    return callIndex;
+  }
+
   private async subflowStep(s: StepNode, key: string, frame: Frame): Promise<void> {
     const flow = this.definition.flows[s.target.name];
     const started = Date.now();
@@ -593,7 +615,7 @@ export class Execution {
       }
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
+      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
       await this.block(flow.body, child);
     } catch (error) {
       if (error instanceof Suspended || error instanceof Stopped) {
@@ -642,7 +664,7 @@ export class Execution {
         const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
         const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
         await this.commit();
-        const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, timeoutMs: agent.timeoutMs }, new AbortController().signal);
+        const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, runId: this.runId, idempotencyKey: idempotencyKeyOf(this.runId, c.key, callIndex, true), timeoutMs: agent.timeoutMs }, new AbortController().signal);
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
       } catch (error) {
         this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'failed', error: toRunError(error), durationMs: Date.now() - started, callIndexes: [callIndex] });

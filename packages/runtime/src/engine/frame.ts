@@ -16,6 +16,12 @@ export interface Frame {
   /** Loop indexes around the current statement. */
   indexes: number[];
   signal: AbortSignal;
+  /**
+   * Whether statements here may run beside others of the same execution: inside a `parallel` branch or an
+   * iteration of a `foreach` with concurrency above 1 (through sub-flows too). Agent calls here reserve their
+   * call index in the log before they are made (see `CALL_RESERVATION_PREFIX`).
+   */
+  concurrent: boolean;
   names: Set<string>;
   /**
    * The names that read as a list here (steps of a `foreach` body this statement is not inside): one not

@@ -11,6 +11,15 @@ import type {
 } from '@baton/protocol';
 
 /**
+ * The key prefix of the `value.recorded` events that reserve a call index (`call:<stepKey>`, value
+ * `{agent, callIndex}`). A call inside a `parallel` or a concurrent `foreach` records its index before it is
+ * made: when the run stops while it is in flight and a sibling of the same agent finished meanwhile with a
+ * higher index, replay could not tell the call's index from the log's records alone. A call outside them needs
+ * no record: every earlier call of the run is recorded before it starts, so it is the agent's next index.
+ */
+export const CALL_RESERVATION_PREFIX = 'call:';
+
+/**
  * What a run's stored log says has already happened, indexed for replay. Resuming a run re-executes its
  * flow from the start against this: a step whose completion is here is not called again (its stored
  * result is used), decisions, timers, received events and recorded values are read back, and events
@@ -35,6 +44,12 @@ export class ReplayLog {
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
   readonly nextCall = new Map<string, number>();
+  /**
+   * Per step key: the call index a call of that step took inside a `parallel` or concurrent `foreach`
+   * ({@link CALL_RESERVATION_PREFIX}), while no record of the call (`step.retrying`, `step.finished`) follows it:
+   * the call was in flight when the run stopped, and calls again with that index.
+   */
+  readonly reservedCalls = new Map<string, { agent: string; callIndex: number }>();
   /** Steps finished so far (for the summary). */
   stepCount = 0;
 
@@ -56,12 +71,14 @@ export class ReplayLog {
         }
         break;
       case 'step.finished':
+        this.reservedCalls.delete(e.step);
         this.finishedSteps.set(e.step, e);
         this.stepCount++;
         for (const i of e.callIndexes) this.bumpCall(e.agent, i);
         break;
       case 'step.retrying':
         this.bumpCall(e.agent, e.callIndex);
+        if (this.reservedCalls.get(e.step)?.callIndex === e.callIndex) this.reservedCalls.delete(e.step);
         break;
       case 'compensation.finished':
         this.finishedCompensations.set(e.step, e);
@@ -85,9 +102,15 @@ export class ReplayLog {
       case 'event.received':
         if (e.key) this.eventsReceived.set(e.key, e);
         break;
-      case 'value.recorded':
+      case 'value.recorded': {
         this.values.set(e.key, e.value);
+        const reserved = e.key.startsWith(CALL_RESERVATION_PREFIX) ? (e.value as { agent?: unknown; callIndex?: unknown } | null) : undefined;
+        if (reserved && typeof reserved.agent === 'string' && Number.isInteger(reserved.callIndex)) {
+          this.reservedCalls.set(e.key.slice(CALL_RESERVATION_PREFIX.length), { agent: reserved.agent, callIndex: reserved.callIndex as number });
+          this.bumpCall(reserved.agent, reserved.callIndex as number);
+        }
         break;
+      }
       case 'branch.taken':
         this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;
@@ -101,6 +124,20 @@ export class ReplayLog {
 
   private bumpCall(agent: string, index: number): void {
     this.nextCall.set(agent, Math.max(this.nextCall.get(agent) ?? 0, index + 1));
+  }
+
+  /**
+   * The call index for the next call of `agent` by step `stepKey`: the one the log reserved for that step's call
+   * in flight when the run stopped ({@link reservedCalls}; `reserved: true`, taken from the reservations), else
+   * the agent's next index.
+   */
+  takeStepCall(agent: string, stepKey: string): { callIndex: number; reserved: boolean } {
+    const reserved = this.reservedCalls.get(stepKey);
+    if (reserved && reserved.agent === agent) {
+      this.reservedCalls.delete(stepKey);
+      return { callIndex: reserved.callIndex, reserved: true };
+    }
+    return { callIndex: this.takeCall(agent), reserved: false };
   }
 
   /** Takes the next stub call index of an agent. */
