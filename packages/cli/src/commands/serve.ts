@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
@@ -112,6 +113,12 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   }
 }
 
+/** `file` relative to the served `folder` (or, when a file is served, its own name), `/`-separated: the same on every machine. */
+function sourceName(folder: string, file: string): string {
+  const base = statSync(folder).isDirectory() ? folder : path.dirname(folder);
+  return path.relative(path.resolve(base), file).split(path.sep).join('/');
+}
+
 /** A file name inside the served folder, for finding the `baton.config.json` nearest it. */
 const CONFIG_PROBE = 'served.flow';
 
@@ -137,7 +144,7 @@ export async function planFor(folder: string, timezone: string | undefined, outp
           if (taken) throw new UsageError(`webhook ${trigger.path} is declared twice: by ${taken.label} and ${served.label}`);
           plan.webhooks.set(trigger.path, served);
         } else if (trigger.kind === 'schedule') {
-          plan.schedules.push({ label: served.label, cron: trigger.cron, timezone, served });
+          plan.schedules.push({ label: served.label, cron: trigger.cron, timezone, served, id: `${sourceName(folder, file)}#${flow.name}@${trigger.cron}${timezone ? ` ${timezone}` : ''}` });
         } else {
           plan.events.set(trigger.event, [...(plan.events.get(trigger.event) ?? []), served]);
         }

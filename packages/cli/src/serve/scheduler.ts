@@ -8,12 +8,27 @@ export interface ScheduleEntry {
   cron: string;
   /** IANA time zone the expression is read in (default: the machine's). */
   timezone?: string;
+  /**
+   * Names the schedule the same way in every `baton serve` of one store — the flow's file relative to the served
+   * folder (`/`-separated), the flow and the cron expression (and time zone): `billing/nightly.flow#Nightly@0 2 * * *`.
+   * With the fire time it is the run's start key, so the servers of a cluster start one run per fire time.
+   */
+  id: string;
+}
+
+/**
+ * The start key of `entry`'s run for the fire time `at` (see `RunStoreApi.createRun`): scope `schedule:<id>`, key
+ * the scheduled time (ISO 8601) — not the moment a server's timer woke up, which differs from server to server.
+ */
+export function scheduleStartKey(entry: ScheduleEntry, at: Date): { scope: string; key: string } {
+  return { scope: `schedule:${entry.id}`, key: at.toISOString() };
 }
 
 /**
  * Fires schedules: each entry's next fire time comes from croner (time-zone aware); {@link due} starts every
  * entry whose time has come, at most once per fire time, and never while the entry's previous run is still
- * running (a skipped fire is reported, not queued). {@link start} drives it with a real timer; tests call
+ * running here (a skipped fire is reported, not queued). Several servers on one store each fire; the start key
+ * ({@link scheduleStartKey}) makes one run of it. {@link start} drives it with a real timer; tests call
  * {@link due} with a fake clock instead.
  */
 export class Scheduler {

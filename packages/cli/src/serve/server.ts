@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi } from '@baton/runtime';
-import { Scheduler, type ScheduleEntry } from './scheduler.js';
+import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
 export interface ServedFlow {
@@ -116,7 +116,8 @@ class HttpError extends Error {
  *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`.
  * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
- *   waiting runs whose timer is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}).
+ *   waiting runs whose timer is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}), one
+ *   run per fire time across every server of the store (the fire time is the run's start key).
  *   Decisions, events and redrives are stored, the run `queued`, before their 202. The HTTP layer only routes:
  *   starting, continuing and stopping runs is the supervisor's.
  * Every error is JSON with a stable code; nothing a request sends can crash the server.
@@ -140,7 +141,12 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const notStarted = (error: unknown): void => options.log(`schedule ${entry.label}: not started: ${(error as Error).message}`);
       try {
         // a schedule gives no inputs: a flow with a required one cannot start (the checker warns about it)
-        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`).then((accepted) => (accepted.duplicate ? undefined : accepted.done), notStarted);
+        // one run per fire time however many servers share the store: the fire time is the start key
+        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`, scheduleStartKey(entry, at)).then((accepted) => {
+          if (!accepted.duplicate) return accepted.done;
+          options.log(`schedule ${entry.label}: the ${at.toISOString()} run was started by another server (run ${accepted.runId})`);
+          return undefined;
+        }, notStarted);
       } catch (error) {
         notStarted(error);
         return undefined;
