@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { CLI, tempWorkspace } from './cli-helper.js';
+import { testServices, type TestServices } from '../cluster/test-services.js';
+
+// Two `baton serve` front doors on one PostgreSQL store (the built bin, the real server scripts/services.mjs starts):
+// an Idempotency-Key makes exactly one run whichever door each copy of a request goes through, at the same moment.
+
+const HOOK_FLOW = `agent W { stub: "ok" }
+flow Hook {
+  trigger webhook "/hook"
+  input n: number = 0
+  step a: W
+}
+`;
+
+/** Starts `baton serve` on `folder` and the store `url`; resolves with its base URL once it serves. */
+function serve(folder: string, cwd: string, url: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', folder, '--insecure', '--port', '0', '--store', url], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`baton serve exited (${code}): ${stderr}`)));
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /baton serve · (http:\/\/\S+) · store/.exec(stdout);
+      if (m && stdout.includes('runs API:')) resolve({ child, base: m[1] });
+    });
+  });
+}
+
+/** Resolves when the server at `base` executes and queues nothing. */
+async function idle(base: string): Promise<void> {
+  for (;;) {
+    const health = (await (await fetch(`${base}/health`)).json()) as { active: number; queued: number };
+    if (health.active === 0 && health.queued === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('baton serve: two front doors on one PostgreSQL store', function () {
+  this.timeout(180_000);
+  let services: TestServices;
+  let admin: pg.Pool | undefined;
+  let ws: ReturnType<typeof tempWorkspace>;
+  let url: string;
+  let database: string;
+  const serving: ChildProcess[] = [];
+
+  before(() => {
+    services = testServices();
+    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
+  });
+  after(async () => {
+    await admin?.end();
+  });
+  beforeEach(async () => {
+    database = `baton_doors_${randomBytes(6).toString('hex')}`;
+    await admin!.query(`CREATE DATABASE ${database}`);
+    const u = new URL(services.pgUrl);
+    u.pathname = `/${database}`;
+    url = u.toString();
+    ws = tempWorkspace();
+    mkdirSync(path.join(ws.dir, 'served'));
+    writeFileSync(path.join(ws.dir, 'served', 'hook.flow'), HOOK_FLOW);
+  });
+  afterEach(async () => {
+    for (const child of serving.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const stopped = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await stopped;
+    }
+    ws.cleanup();
+    await admin!.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  it('the same Idempotency-Key sent to both at once makes exactly one run (202 from one door, 200 duplicate from the other, one run id)', async () => {
+    const doors = [await serve(path.join(ws.dir, 'served'), ws.dir, url), await serve(path.join(ws.dir, 'served'), ws.dir, url)];
+    serving.push(...doors.map((d) => d.child));
+    const keys = Array.from({ length: 12 }, (_, i) => `order-${i}`);
+    const answers = await Promise.all(
+      keys.map(async (key, i) => {
+        // both copies of the request leave together; which door answers first varies from key to key
+        const copies = (i % 2 ? [...doors].reverse() : doors).map((d) => fetch(`${d.base}/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ n: i }) }));
+        return Promise.all(copies.map(async (r) => ({ status: (await r).status, body: (await (await r).json()) as { runId: string; duplicate?: boolean } })));
+      }),
+    );
+    for (const [i, pair] of answers.entries()) {
+      assert.deepEqual(pair.map((a) => a.status).sort(), [200, 202], `${keys[i]}: one door started it, the other answered the duplicate`);
+      assert.equal(pair[0].body.runId, pair[1].body.runId, `${keys[i]}: one run id`);
+    }
+    await Promise.all(doors.map((d) => idle(d.base)));
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const runs = (await db.query<{ id: string; status: string }>('SELECT id, status FROM runs ORDER BY id')).rows;
+      assert.equal(runs.length, keys.length, 'one run per key, not one per door');
+      assert.ok(runs.every((r) => r.status === 'succeeded'), JSON.stringify(runs));
+      assert.deepEqual(runs.map((r) => r.id).sort(), answers.map((pair) => pair[0].body.runId).sort());
+    } finally {
+      await db.end();
+    }
+  });
+});
