@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BatonError, resumeRun, type AgentRequest } from '../../packages/runtime/src/index.js';
+import { BatonError, redriveRun, resumeRun, type AgentRequest } from '../../packages/runtime/src/index.js';
 import { compile, run, scriptedAgents, tempStore } from './helpers.js';
 
 const FLOWS = `
@@ -64,6 +64,21 @@ describe('runtime: idempotency keys of agent calls (runId/stepKey/callIndex)', f
     const { summary } = await run(def, 'Flaky', {}, { store: t.store, agents });
     assert.equal(summary.status, 'succeeded');
     assert.deepEqual(keysOf(agents.calls), [0, 1, 2].map((i) => `${summary.runId}/once/${i}`));
+  });
+
+  it('a redrive runs the failed step again as a new call: a new key', async () => {
+    const def = await compile(FLOWS);
+    const failing = scriptedAgents((request) => {
+      if (request.prompt === 'second') throw new BatonError('AGENT_REQUEST_REJECTED', 'bad request');
+      return 'ok';
+    });
+    const { summary } = await run(def, 'Chain', {}, { store: t.store, agents: failing });
+    assert.equal(summary.status, 'failed');
+    const fixed = scriptedAgents(() => 'ok');
+    const redriven = await redriveRun(summary.runId, { store: t.store, agents: fixed });
+    assert.equal(redriven.status, 'succeeded');
+    assert.deepEqual(keysOf(failing.calls, 'second'), [`${summary.runId}/second/1`]);
+    assert.deepEqual(keysOf(fixed.calls), [`${summary.runId}/second/2`]);
   });
 
   it('a run interrupted while a step is in flight sends that step the same key when resumed', async () => {

@@ -255,7 +255,11 @@ export interface OutputSetEvent extends RunEventBase {
   value: JsonValue;
 }
 
-/** A non-deterministic value (`now()`) recorded so a resumed run sees the same value. */
+/**
+ * A non-deterministic value recorded so a resumed run sees the same value: `now#<n>` (a `now()`), or
+ * `call:<stepKey>` (`{agent, callIndex}`: the call index a call inside a `parallel` or a concurrent `foreach`
+ * took, stored before the call is made, so that the call keeps its index and idempotency key when replayed).
+ */
 export interface ValueRecordedEvent extends RunEventBase {
   type: 'value.recorded';
   key: string;
