@@ -291,6 +291,72 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assert.notEqual(elsewhere.id, results[0].id);
     });
 
+    it('tenants: to a caller scoped to one tenant, another tenant\'s run is exactly a missing run — not found, no events, never ambiguous, nothing recorded', async () => {
+      const s = await open();
+      const other = await open();
+      const mine = await newRun(s, { tenant: 'acme' });
+      const theirs = await newRun(s, { tenant: 'globex' });
+      const plain = await newRun(s);
+      await s.getEvents(theirs);
+      s.append(theirs, { type: 'run.started', flow: 'F', inputs: {} } as never);
+      await s.updateRun(theirs, { status: 'waiting', waitingOn: [APPROVAL, EVENT_WAIT] });
+      await s.getEvents(mine);
+      s.append(mine, { type: 'run.started', flow: 'F', inputs: {} } as never);
+      await s.updateRun(mine, { status: 'waiting', waitingOn: [APPROVAL, EVENT_WAIT] });
+      let common = 0;
+      while (mine[common] === theirs[common] && mine[common] === plain[common]) common++;
+      const prefix = mine.slice(0, common);
+      assert.ok(common >= 4, 'runs started together share their time prefix');
+      const acme = { tenant: 'acme' };
+      // the shortest prefix of their run that no other run has (ids of one millisecond may share 25 characters)
+      const shared = (x: string, y: string) => [...x].findIndex((c, i) => c !== y[i]);
+      const theirPrefix = theirs.slice(0, Math.max(shared(theirs, mine), shared(theirs, plain), 4) + 1);
+      for (const h of [s, other]) {
+        // by id, by prefix: only acme's own run
+        assert.equal(await h.findRun(theirs, acme), undefined);
+        await rejectsWith(h.getRun(theirs, acme), 'RUN_NOT_FOUND', new RegExp(`no run with id "${theirs}"`));
+        await rejectsWith(h.getRun(theirPrefix, acme), 'RUN_NOT_FOUND');
+        assert.equal((await h.getRun(prefix, acme)).id, mine, "another tenant's run does not make the prefix ambiguous");
+        assert.equal((await h.getRun(prefix.toLowerCase(), acme)).id, mine);
+        assert.equal((await h.getRun(mine, acme)).tenant, 'acme');
+        await rejectsWith(h.getRun(prefix), 'RUN_ID_AMBIGUOUS');
+        assert.equal((await h.getRun(plain, { tenant: 'default' })).id, plain, 'a run started without a tenant is tenant default\'s');
+        await rejectsWith(h.getRun(plain, acme), 'RUN_NOT_FOUND');
+        assert.deepEqual(await h.getEvents(theirs, acme), []);
+        assert.deepEqual((await h.getEvents(mine, acme)).map((e) => e.type), ['run.started']);
+        assert.deepEqual((await h.listRuns({ tenant: 'acme' })).map((r) => r.id), [mine]);
+      }
+      // nothing is recorded on another tenant's run
+      await rejectsWith(other.recordDecision(theirs, 'sign', { decision: 'approved' }, acme), 'RUN_NOT_FOUND');
+      await rejectsWith(other.recordSignal(theirs, 'paid', {}, acme), 'RUN_NOT_FOUND');
+      await rejectsWith(other.requestCancel(theirs, 'mallory', acme), 'RUN_NOT_FOUND');
+      await rejectsWith(other.recordDecision(theirPrefix, 'sign', { decision: 'approved' }, acme), 'RUN_NOT_FOUND');
+      const untouched = await s.getRun(theirs);
+      assert.deepEqual([untouched.status, untouched.cancelRequested, untouched.waitingOn.length], ['waiting', false, 2]);
+      assert.deepEqual((await other.getEvents(theirs)).map((e) => e.type), ['run.started']);
+      // the tenant's own run takes them
+      assert.equal((await other.recordSignal(prefix, 'paid', { ok: true }, acme)).runId, mine);
+      assert.equal((await other.recordDecision(mine, 'sign', { decision: 'approved' }, acme)).runId, mine);
+      assert.equal(await other.requestCancel(mine, 'ann', acme), 'cancelled');
+      assert.deepEqual((await s.getEvents(mine, acme)).map((e) => e.type), ['run.started', 'event.received', 'approval.decided', 'cancel.requested', 'run.cancelled']);
+    });
+
+    it('a start key is unique per tenant: one key makes one run in each tenant, and answers each tenant its own run', async () => {
+      const [a, b] = [await open(), await open()];
+      const key = { scope: '/hooks/order', key: 'order-42' };
+      const start = (h: RunStoreApi, tenant?: string) => h.createRun({ flow: 'F', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), ...(tenant ? { tenant } : {}) }, key);
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => start(i % 2 ? a : b, ['acme', 'globex', undefined][i % 3])));
+      const byTenant = new Map<string, Set<string>>();
+      for (const [i, r] of results.entries()) {
+        const tenant = ['acme', 'globex', 'default'][i % 3];
+        byTenant.set(tenant, (byTenant.get(tenant) ?? new Set()).add(r.id));
+      }
+      assert.deepEqual([...byTenant.values()].map((ids) => ids.size), [1, 1, 1], 'one run per tenant');
+      assert.equal(results.filter((r) => !r.duplicate).length, 3);
+      for (const [tenant, ids] of byTenant) assert.equal((await a.getRun([...ids][0], { tenant })).tenant, tenant);
+      assert.equal((await a.listRuns()).length, 3);
+    });
+
     it('leases: claimed by one owner at a time, taken over after expiry, renewed, released; the epoch grows at each claim', async () => {
       const [a, b] = [await open(), await open()];
       const id = await newRun(a);

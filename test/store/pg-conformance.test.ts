@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import pg from 'pg';
-import { PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
+import { MIGRATIONS, PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
 import { BatonError } from '../../packages/runtime/src/index.js';
 import { runStoreConformance } from './conformance.js';
 
@@ -80,6 +80,31 @@ describe('PostgreSQL store', function () {
       const again = await PgRunStore.open(testUrl(), { schema });
       assert.equal((await again.getRun(id)).flow, 'F');
       await again.close();
+    });
+
+    it('migration 3: the start keys of a schema-1 database become tenant default\'s; a key is then unique per tenant', async () => {
+      const schema = newSchema();
+      const pool = new pg.Pool({ connectionString: testUrl(), max: 1, options: `-c search_path=${schema}` });
+      try {
+        await pool.query(`CREATE SCHEMA ${schema}`);
+        await pool.query('CREATE TABLE baton_schema (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+        await pool.query(MIGRATIONS[0].sql);
+        await pool.query("INSERT INTO baton_schema (version, description) VALUES (1, 'as released')");
+        await pool.query(`INSERT INTO runs (id, flow, status, started_at, inputs, definition) VALUES ('01OLDRUN0000000000000000AA', 'F', 'succeeded', now(), '{}', 'sha256:x')`);
+        await pool.query("INSERT INTO start_keys (scope, key, run_id) VALUES ('/hook', 'k-1', '01OLDRUN0000000000000000AA')");
+      } finally {
+        await pool.end();
+      }
+      const store = await PgRunStore.open(testUrl(), { schema });
+      try {
+        const init = { flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() };
+        assert.deepEqual(await store.createRun(init, { scope: '/hook', key: 'k-1' }), { id: '01OLDRUN0000000000000000AA', duplicate: true });
+        const acme = await store.createRun({ ...init, tenant: 'acme' }, { scope: '/hook', key: 'k-1' });
+        assert.equal(acme.duplicate, false);
+        assert.equal((await store.getRun(acme.id)).tenant, 'acme');
+      } finally {
+        await store.close();
+      }
     });
 
     it('refuses a database migrated by a newer Baton (STORE_TOO_NEW) and changes nothing', async () => {

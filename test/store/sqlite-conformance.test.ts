@@ -46,7 +46,7 @@ runStoreConformance('SQLite', {
   },
 });
 
-describe('SQLite store: schema 3 (tenants and leases)', () => {
+describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tenant)', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'baton-schema-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,15 +75,39 @@ describe('SQLite store: schema 3 (tenants and leases)', () => {
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
+  });
+
+  it('a schema-3 store\'s start keys become tenant default\'s when opened: the key still answers its run there, and is new to another tenant', async () => {
+    const file = path.join(dir, 'v3.db');
+    RunStore.open(file).close();
+    // a store as schema 3 left it: start keys without a tenant
+    readRaw(file, (raw) => {
+      raw.exec(`DROP TABLE start_keys;
+        CREATE TABLE start_keys (scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
+        INSERT INTO runs (id, flow, status, started_at, inputs, definition) VALUES ('01OLDRUN0000000000000000AA', 'F', 'succeeded', '2026-01-01T00:00:00.000Z', '{}', '{}');
+        INSERT INTO start_keys VALUES ('/hook', 'k-1', '01OLDRUN0000000000000000AA');
+        UPDATE meta SET value = '3' WHERE key = 'schema';`);
+    });
+    const store = SqliteRunStore.open(file);
+    try {
+      const init = { flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() };
+      assert.deepEqual(await store.createRun(init, { scope: '/hook', key: 'k-1' }), { id: '01OLDRUN0000000000000000AA', duplicate: true });
+      const acme = await store.createRun({ ...init, tenant: 'acme' }, { scope: '/hook', key: 'k-1' });
+      assert.equal(acme.duplicate, false);
+      assert.equal((await store.getRun(acme.id)).tenant, 'acme');
+    } finally {
+      await store.close();
+    }
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '4');
   });
 
   it('a store of a newer schema is refused (STORE_TOO_NEW) and left as it was', () => {
     const file = path.join(dir, 'new.db');
     RunStore.open(file).close();
-    readRaw(file, (raw) => raw.run("UPDATE meta SET value = '4' WHERE key = 'schema'"));
-    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && /schema 4/.test(e.message));
-    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '4');
+    readRaw(file, (raw) => raw.run("UPDATE meta SET value = '5' WHERE key = 'schema'"));
+    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && /schema 5/.test(e.message));
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '5');
   });
 
   it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {

@@ -91,6 +91,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton_notify_events();
     `,
   },
+  {
+    version: 3,
+    description: 'start keys unique per tenant',
+    sql: `
+      ALTER TABLE start_keys ADD COLUMN tenant text NOT NULL DEFAULT 'default';
+      ALTER TABLE start_keys DROP CONSTRAINT start_keys_pkey;
+      ALTER TABLE start_keys ADD PRIMARY KEY (tenant, scope, key);
+    `,
+  },
 ];
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunWatch } from './pg-run-watch.js';
@@ -176,7 +176,12 @@ export class PgRunStore implements RunStoreApi {
       );
       if (!startKey) return true;
       // the key's row is the lock: a second front door with the same key waits here for this commit, then finds it
-      const claimed = await client.query('INSERT INTO start_keys (scope, key, run_id) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING RETURNING run_id', [startKey.scope, startKey.key, id]);
+      const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [
+        init.tenant ?? 'default',
+        startKey.scope,
+        startKey.key,
+        id,
+      ]);
       if (claimed.rowCount === 0) throw new DuplicateStart();
       return true;
     }).catch(async (error: unknown) => {
@@ -185,7 +190,7 @@ export class PgRunStore implements RunStoreApi {
     });
     this.knownDefinitions.add(hash);
     if (!created) {
-      const { rows } = await this.query<{ run_id: string }>('SELECT run_id FROM start_keys WHERE scope = $1 AND key = $2', [startKey!.scope, startKey!.key]);
+      const { rows } = await this.query<{ run_id: string }>('SELECT run_id FROM start_keys WHERE tenant = $1 AND scope = $2 AND key = $3', [init.tenant ?? 'default', startKey!.scope, startKey!.key]);
       if (!rows[0]) throw new BatonError('STORE_UNREADABLE', `the start key "${startKey!.key}" was claimed and is gone from ${this.location}`);
       return { id: rows[0].run_id, duplicate: true };
     }
@@ -215,18 +220,24 @@ export class PgRunStore implements RunStoreApi {
     );
   }
 
-  async findRun(idOrPrefix: string): Promise<RunRecord | undefined> {
+  async findRun(idOrPrefix: string, scope: TenantScope = {}): Promise<RunRecord | undefined> {
     const prefix = escapeLike(idOrPrefix);
+    const byTenant = scope.tenant !== undefined;
     // ULIDs are upper case; SQLite's LIKE ignores ASCII case, so a lower-case prefix finds them there too
-    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 OR id LIKE $2 OR id LIKE $3 ORDER BY id LIMIT 3`, [idOrPrefix, `${prefix}%`, `${prefix.toUpperCase()}%`]);
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = $1 OR id LIKE $2 OR id LIKE $3)${byTenant ? ' AND tenant = $4' : ''} ORDER BY id LIMIT 3`, [
+      idOrPrefix,
+      `${prefix}%`,
+      `${prefix.toUpperCase()}%`,
+      ...(byTenant ? [scope.tenant] : []),
+    ]);
     const exact = rows.find((r) => r.id === idOrPrefix);
     if (exact) return toRecord(exact);
     if (rows.length > 1) throw new BatonError('RUN_ID_AMBIGUOUS', `run id prefix "${idOrPrefix}" matches several runs; give more characters`);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async getRun(idOrPrefix: string): Promise<RunRecord> {
-    const run = await this.findRun(idOrPrefix);
+  async getRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord> {
+    const run = await this.findRun(idOrPrefix, scope);
     if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id "${idOrPrefix}" in ${this.location}`);
     return run;
   }
@@ -302,7 +313,8 @@ export class PgRunStore implements RunStoreApi {
     });
   }
 
-  async getEvents(runId: string): Promise<RunEvent[]> {
+  async getEvents(runId: string, scope: TenantScope = {}): Promise<RunEvent[]> {
+    if (scope.tenant !== undefined && (await this.query('SELECT 1 FROM runs WHERE id = $1 AND tenant = $2', [runId, scope.tenant])).rowCount === 0) return [];
     const { rows } = await this.query<{ seq: number; time: Date; data: object }>('SELECT seq, time, data FROM events WHERE run_id = $1 ORDER BY seq', [runId]);
     const events = rows.map((r) => ({ ...r.data, runId, seq: r.seq, time: r.time.toISOString() }) as RunEvent);
     const last = events.length ? events[events.length - 1].seq : 0;
@@ -317,19 +329,19 @@ export class PgRunStore implements RunStoreApi {
   // Decisions, signals, cancellation
   // -------------------------------------------------------------------------------------------------------
 
-  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent> {
-    const [event] = await this.signal(runId, (run) => ({ events: [decisionEvent(run, task, decision)] }));
+  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): Promise<RunEvent> {
+    const [event] = await this.signal(runId, scope, (run) => ({ events: [decisionEvent(run, task, decision)] }));
     return event;
   }
 
-  async recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent> {
-    const [event] = await this.signal(runId, (run) => ({ events: [deliveryEvent(run, eventName, data)] }));
+  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
+    const [event] = await this.signal(runId, scope, (run) => ({ events: [deliveryEvent(run, eventName, data)] }));
     return event;
   }
 
-  async requestCancel(runId: string, by?: string): Promise<RunStatus> {
+  async requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
     let status: RunStatus = 'running';
-    await this.signal(runId, (run) => {
+    await this.signal(runId, scope, (run) => {
       if (run.status === 'running') {
         status = 'running';
         return { events: [{ type: 'cancel.requested', by }], sql: 'UPDATE runs SET cancel_requested = true WHERE id = $1' };
@@ -350,7 +362,7 @@ export class PgRunStore implements RunStoreApi {
   }
 
   /**
-   * Appends `decide`'s events to run `runId` atomically at the log's end: this handle's buffered events are written
+   * Appends `decide`'s events to run `runId` (of `scope`'s tenant) atomically at the log's end: this handle's buffered events are written
    * first (same transaction), the run's row is locked (FOR NO KEY UPDATE: one signal at a time, and never inside a
    * fenced flush), `decide` validates against the locked row, then the events and `sql` (params: id, the last
    * event's time) are written. A seq taken at that moment by an unleased writer (which does not lock the row), or a
@@ -358,12 +370,13 @@ export class PgRunStore implements RunStoreApi {
    */
   private async signal(
     runId: string,
+    scope: TenantScope = {},
     decide: (run: RunRecord) => { events: NewRunEvent[]; sql?: string; closing?: boolean },
   ): Promise<RunEvent[]> {
-    const found = await this.getRun(runId);
+    const found = await this.getRun(runId, scope);
     return this.serially(() =>
       retryConflicts(() => this.writeBuffered([], async (client) => {
-        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR NO KEY UPDATE`, [found.id]);
+        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND tenant = $2 FOR NO KEY UPDATE`, [found.id, found.tenant]);
         if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
         const run = toRecord(rows[0]);
         assertNotFinished(run);

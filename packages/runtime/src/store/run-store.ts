@@ -4,7 +4,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import { SIGNAL_EVENT_TYPES, type Lease } from './store-api.js';
+import { SIGNAL_EVENT_TYPES, type Lease, type TenantScope } from './store-api.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase } from './store-files.js';
 import { LockSession } from './lock-session.js';
@@ -226,10 +226,14 @@ export class RunStore {
     });
   }
 
-  /** A run by id or unique id prefix; `undefined` when none. @throws BatonError `RUN_ID_AMBIGUOUS`. */
-  findRun(idOrPrefix: string): RunRecord | undefined {
+  /**
+   * A run by id or unique id prefix, among `scope`'s tenant's runs (every run without a scope: see
+   * `TenantScope`); `undefined` when none. @throws BatonError `RUN_ID_AMBIGUOUS`.
+   */
+  findRun(idOrPrefix: string, scope: TenantScope = {}): RunRecord | undefined {
+    const byTenant = scope.tenant !== undefined;
     const rows = this.session.withBusyRetry(() =>
-      this.db.all('SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 3', [idOrPrefix, `${escapeLike(idOrPrefix)}%`]),
+      this.db.all(`SELECT * FROM runs WHERE (id = ? OR id LIKE ?)${byTenant ? ' AND tenant = ?' : ''} ORDER BY id LIMIT 3`, [idOrPrefix, `${escapeLike(idOrPrefix)}%`, ...(byTenant ? [scope.tenant!] : [])]),
     ) as unknown as RunRow[];
     const exact = rows.find((r) => r.id === idOrPrefix);
     if (exact) return toRecord(exact);
@@ -237,9 +241,9 @@ export class RunStore {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  /** A run by id or prefix. @throws BatonError `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`. */
-  getRun(idOrPrefix: string): RunRecord {
-    const run = this.findRun(idOrPrefix);
+  /** A run by id or prefix (of `scope`'s tenant, see {@link findRun}). @throws BatonError `RUN_NOT_FOUND`, `RUN_ID_AMBIGUOUS`. */
+  getRun(idOrPrefix: string, scope?: TenantScope): RunRecord {
+    const run = this.findRun(idOrPrefix, scope);
     if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id "${idOrPrefix}" in ${this.path}`);
     return run;
   }
@@ -419,8 +423,9 @@ export class RunStore {
     this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
   }
 
-  /** The run's events in order (buffered ones included). */
-  getEvents(runId: string): RunEvent[] {
+  /** The run's events in order (buffered ones included); none for a missing run or one that is not `scope`'s tenant's. */
+  getEvents(runId: string, scope: TenantScope = {}): RunEvent[] {
+    if (scope.tenant !== undefined && !this.session.withBusyRetry(() => this.db.get('SELECT 1 AS found FROM runs WHERE id = ? AND tenant = ?', [runId, scope.tenant!]))) return [];
     const rows = this.session.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];
     const events = rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as RunEvent);
     let buffered = false;
@@ -444,8 +449,8 @@ export class RunStore {
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING` (no such approval waiting —
    *   the message lists the waiting ones), `DECISION_INVALID`.
    */
-  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): RunEvent {
-    const run = this.getRun(runId);
+  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): RunEvent {
+    const run = this.getRun(runId, scope);
     assertNotFinished(run);
     const event = this.appendSignal(run.id, decisionEvent(run, task, decision));
     this.flush();
@@ -453,25 +458,25 @@ export class RunStore {
   }
 
   /**
-   * The run a start key (an HTTP `Idempotency-Key`, within `scope`, e.g. the webhook's path) already started.
-   * @returns its id, or undefined when the key is new.
+   * The run a start key (an HTTP `Idempotency-Key`, within `scope`, e.g. the webhook's path, and `tenant`) already
+   * started. @returns its id, or undefined when the key is new (for that tenant: keys are unique per tenant).
    */
-  findStartKey(scope: string, key: string): string | undefined {
-    const [row] = this.session.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE scope = ? AND key = ?', (s) => s.all([scope, key]))) as { run_id: string }[];
+  findStartKey(scope: string, key: string, tenant = 'default'): string | undefined {
+    const [row] = this.session.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE tenant = ? AND scope = ? AND key = ?', (s) => s.all([tenant, scope, key]))) as { run_id: string }[];
     return row?.run_id;
   }
 
-  /** Remembers that the start key `key` (within `scope`) started run `runId`; a key already there is kept. */
-  recordStartKey(scope: string, key: string, runId: string): void {
-    this.session.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (scope, key, run_id) VALUES (?, ?, ?)', (s) => s.run([scope, key, runId])));
+  /** Remembers that the start key `key` (within `scope` and `tenant`) started run `runId`; a key already there is kept. */
+  recordStartKey(scope: string, key: string, runId: string, tenant = 'default'): void {
+    this.session.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (tenant, scope, key, run_id) VALUES (?, ?, ?, ?)', (s) => s.run([tenant, scope, key, runId])));
   }
 
   /**
    * Delivers an event to a run waiting for it (`wait event "name"`).
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`.
    */
-  recordSignal(runId: string, eventName: string, data: JsonValue): RunEvent {
-    const run = this.getRun(runId);
+  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): RunEvent {
+    const run = this.getRun(runId, scope);
     assertNotFinished(run);
     const event = this.appendSignal(run.id, deliveryEvent(run, eventName, data));
     this.flush();
@@ -484,8 +489,8 @@ export class RunStore {
    * @returns the run's status after the request.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
-  requestCancel(runId: string, by?: string): RunStatus {
-    const run = this.getRun(runId);
+  requestCancel(runId: string, by?: string, scope?: TenantScope): RunStatus {
+    const run = this.getRun(runId, scope);
     assertNotFinished(run);
     this.appendSignal(run.id, { type: 'cancel.requested', by });
     if (run.status === 'running') {

@@ -9,8 +9,13 @@ type Db = InstanceType<(typeof sqlite)['Database']>;
  * builds that do not know it refuse the store rather than continue a real run with stub agents.
  * 3: `runs.tenant`, and each run's lease — `lease_owner`, `lease_expires_at` (ISO 8601), `epoch` — so that two
  * processes on one file never both execute a run (issue 11); older stores get the columns when opened.
+ * 4: `start_keys.tenant`, part of the key's primary key — a start key is unique per tenant (issue 11); the keys of
+ * older stores become tenant `default`'s.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** `start_keys`' columns: a key is unique within its tenant and scope (a webhook's path). */
+const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
 
 /**
  * Creates the SQLite run store's tables in a new store, or brings an older one up to {@link SCHEMA_VERSION}
@@ -45,7 +50,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     );
     CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
     CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS start_keys (scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS start_keys (${START_KEYS_COLUMNS}) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS events (
       run_id TEXT NOT NULL,
       seq INTEGER NOT NULL,
@@ -60,7 +65,8 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
   else if (Number(row.value) > SCHEMA_VERSION) {
     throw new BatonError('STORE_TOO_NEW', `the run store ${path} was written by a newer Baton (schema ${row.value})`);
   } else if (Number(row.value) < SCHEMA_VERSION) {
-    // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease
+    // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease;
+    // 3 → 4: start keys per tenant
     const columns = new Set((db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
     const added: [string, string][] = [
       ['agents', 'agents TEXT'],
@@ -72,6 +78,14 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     db.exec('BEGIN IMMEDIATE');
     try {
       for (const [name, definition] of added) if (!columns.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${definition}`);
+      const keyColumns = new Set((db.all('PRAGMA table_info(start_keys)') as { name: string }[]).map((c) => c.name));
+      if (!keyColumns.has('tenant')) {
+        // a primary key cannot change in place: copy the keys into a table of the new shape
+        db.exec(`CREATE TABLE start_keys_v4 (${START_KEYS_COLUMNS}) WITHOUT ROWID;
+          INSERT INTO start_keys_v4 (tenant, scope, key, run_id) SELECT 'default', scope, key, run_id FROM start_keys;
+          DROP TABLE start_keys;
+          ALTER TABLE start_keys_v4 RENAME TO start_keys;`);
+      }
       db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
       db.exec('COMMIT');
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunRecord, type RunStoreOptions } from './run-store.js';
-import type { Lease, NewRun, RunChanges, RunFilter, RunStoreApi, RunUpdate, RunWatchOptions } from './store-api.js';
+import type { Lease, NewRun, RunChanges, RunFilter, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 
 /**
@@ -31,11 +31,11 @@ export class SqliteRunStore implements RunStoreApi {
     // one transaction: the key is checked and recorded under the write lock, with the run it starts
     return db.batch(() => {
       if (startKey) {
-        const previous = db.findStartKey(startKey.scope, startKey.key);
+        const previous = db.findStartKey(startKey.scope, startKey.key, init.tenant);
         if (previous) return { id: previous, duplicate: true };
       }
       const id = db.createRun(init);
-      if (startKey) db.recordStartKey(startKey.scope, startKey.key, id);
+      if (startKey) db.recordStartKey(startKey.scope, startKey.key, id, init.tenant);
       return { id, duplicate: false };
     });
   }
@@ -44,12 +44,12 @@ export class SqliteRunStore implements RunStoreApi {
     this.database.updateRun(id, fields);
   }
 
-  async findRun(idOrPrefix: string): Promise<RunRecord | undefined> {
-    return this.database.findRun(idOrPrefix);
+  async findRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord | undefined> {
+    return this.database.findRun(idOrPrefix, scope);
   }
 
-  async getRun(idOrPrefix: string): Promise<RunRecord> {
-    return this.database.getRun(idOrPrefix);
+  async getRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord> {
+    return this.database.getRun(idOrPrefix, scope);
   }
 
   async getDefinition(id: string): Promise<WorkflowDefinition> {
@@ -68,20 +68,20 @@ export class SqliteRunStore implements RunStoreApi {
     this.database.flush();
   }
 
-  async getEvents(runId: string): Promise<RunEvent[]> {
-    return this.database.getEvents(runId);
+  async getEvents(runId: string, scope?: TenantScope): Promise<RunEvent[]> {
+    return this.database.getEvents(runId, scope);
   }
 
-  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent> {
-    return this.database.recordDecision(runId, task, decision);
+  async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): Promise<RunEvent> {
+    return this.database.recordDecision(runId, task, decision, scope);
   }
 
-  async recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent> {
-    return this.database.recordSignal(runId, eventName, data);
+  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
+    return this.database.recordSignal(runId, eventName, data, scope);
   }
 
-  async requestCancel(runId: string, by?: string): Promise<RunStatus> {
-    return this.database.requestCancel(runId, by);
+  async requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
+    return this.database.requestCancel(runId, by, scope);
   }
 
   async isCancelRequested(runId: string): Promise<boolean> {

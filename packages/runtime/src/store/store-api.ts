@@ -27,6 +27,17 @@ import type { RunRecord } from './run-store.js';
  */
 export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'cancel.requested', 'run.cancelled']);
 
+/**
+ * Limits a store method to one tenant's runs (issue 11), in the method's query: to a scoped caller a run of another
+ * tenant is exactly a missing run — `RUN_NOT_FOUND`, no events, never a match that makes an id prefix ambiguous,
+ * nothing recorded on it. Without a scope (or without `tenant`) a method sees every tenant's runs: the CLI on a
+ * store, the supervisors and the engine (`baton serve` scopes every request of its runs API and triggers).
+ */
+export interface TenantScope {
+  /** The tenant's id (`default` for runs started without one). */
+  tenant?: string;
+}
+
 /** A new run (see {@link RunStoreApi.createRun}). */
 export interface NewRun {
   flow: string;
@@ -57,6 +68,7 @@ export interface RunFilter {
   flow?: string;
   /** Default 50. */
   limit?: number;
+  /** Only this tenant's runs (every tenant's when absent). */
   tenant?: string;
 }
 
@@ -101,17 +113,20 @@ export interface RunStoreApi {
 
   /**
    * Stores a new run (and its definition, once per content). With `startKey`, the run is stored only if the key
-   * (unique within `scope`) is new — atomically, so that two front doors given one key make one run.
+   * (unique within `scope` and the run's tenant: two tenants may use one key) is new — atomically, so that two front doors given one key make one run.
    * @returns the new run's id (`duplicate: false`), or the run the key already started (`duplicate: true`,
    *   nothing stored).
    */
   createRun(init: NewRun, startKey?: { scope: string; key: string }): Promise<{ id: string; duplicate: boolean }>;
   /** Updates a run's state columns; buffered events are flushed first, in the same transaction. */
   updateRun(id: string, fields: RunUpdate): Promise<void>;
-  /** The run whose id is `idOrPrefix` or starts with it (≥ 4 characters); undefined when none. @throws `RUN_ID_AMBIGUOUS`. */
-  findRun(idOrPrefix: string): Promise<RunRecord | undefined>;
+  /**
+   * The run whose id is `idOrPrefix` or starts with it (≥ 4 characters), among `scope`'s tenant's runs (all runs
+   * without a scope); undefined when none. @throws `RUN_ID_AMBIGUOUS`.
+   */
+  findRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord | undefined>;
   /** {@link findRun}, or `RUN_NOT_FOUND`. */
-  getRun(idOrPrefix: string): Promise<RunRecord>;
+  getRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord>;
   /** The definition a run was started from. @throws `RUN_NOT_FOUND`. */
   getDefinition(id: string): Promise<WorkflowDefinition>;
   /** Runs, newest first. */
@@ -133,15 +148,21 @@ export interface RunStoreApi {
    *   appended other than {@link SIGNAL_EVENT_TYPES} to a run; its buffered events are dropped).
    */
   flush(): Promise<void>;
-  /** The run's events in order (buffered ones included). */
-  getEvents(runId: string): Promise<RunEvent[]>;
+  /** The run's events in order (buffered ones included); none for a run that is missing or not `scope`'s tenant's. */
+  getEvents(runId: string, scope?: TenantScope): Promise<RunEvent[]>;
 
-  /** Records a decision on a waiting approval (see the SQLite store). @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING`, `DECISION_INVALID`. */
-  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }): Promise<RunEvent>;
-  /** Delivers an event to a run waiting for it. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`. */
-  recordSignal(runId: string, eventName: string, data: JsonValue): Promise<RunEvent>;
-  /** Asks a run to stop (see the SQLite store). @returns its status after the request. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`. */
-  requestCancel(runId: string, by?: string): Promise<RunStatus>;
+  /**
+   * Records a decision on a waiting approval of a run (of `scope`'s tenant; see the SQLite store).
+   * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING`, `DECISION_INVALID`.
+   */
+  recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): Promise<RunEvent>;
+  /** Delivers an event to a run (of `scope`'s tenant) waiting for it. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`. */
+  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent>;
+  /**
+   * Asks a run (of `scope`'s tenant) to stop (see the SQLite store). @returns its status after the request.
+   * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`.
+   */
+  requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
   /** Whether someone asked this run to stop. */
   isCancelRequested(runId: string): Promise<boolean>;
 

@@ -5,13 +5,13 @@ import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
-import type { RunStoreApi } from '../store/store-api.js';
+import type { RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executorId } from '../store/lease-keeper.js';
 import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
 type ToExecutor =
-  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string } }
+  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string }
   | { kind: 'continue'; seq: number; runId: string }
   | { kind: 'interrupt'; runId: string }
   | { kind: 'close' };
@@ -265,8 +265,8 @@ export class ExecutorThread implements RunSupervision {
    * See {@link RunSupervisor.resume}. A waiting or interrupted run is stored `queued` on this thread before this
    * returns; one queued or executing is the executor's already (it continues it again when it stops).
    */
-  async resume(runId: string): Promise<Continuation> {
-    const run = await this.options.store.getRun(runId);
+  async resume(runId: string, scope?: TenantScope): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId, scope);
     if (this.leaveAlone(run)) return { done: Promise.resolve() };
     if (run.status === 'waiting' || run.status === 'interrupted') await enqueueResume(runId, { store: this.options.store, now: this.now });
     else if (run.status !== 'queued' && run.status !== 'running') throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
@@ -274,8 +274,8 @@ export class ExecutorThread implements RunSupervision {
   }
 
   /** See {@link RunSupervisor.redrive}: stored on this thread before it resolves. */
-  async redrive(runId: string): Promise<Continuation> {
-    const run = await this.options.store.getRun(runId);
+  async redrive(runId: string, scope?: TenantScope): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId, scope);
     const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
     await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents) });
@@ -283,8 +283,8 @@ export class ExecutorThread implements RunSupervision {
   }
 
   /** See {@link RunSupervisor.cancel}: the request is stored here; an executing run is stopped by the executor. */
-  async cancel(runId: string, by?: string): Promise<RunStatus> {
-    const status = await this.options.store.requestCancel(runId, by);
+  async cancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
+    const status = await this.options.store.requestCancel(runId, by, scope);
     if (!this.closing && !this.stopped) this.post({ kind: 'interrupt', runId });
     return status;
   }
@@ -522,13 +522,13 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
  */
 function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): StoredStart {
   if (request.startKey) {
-    const previous = db.findStartKey(request.startKey.scope, request.startKey.key);
+    const previous = db.findStartKey(request.startKey.scope, request.startKey.key, request.tenant);
     if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
   }
-  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents });
+  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant });
   const runId = db.createRun(init);
   db.append(runId, started, new Date(init.startedAt));
   db.flush();
-  if (request.startKey) db.recordStartKey(request.startKey.scope, request.startKey.key, runId);
+  if (request.startKey) db.recordStartKey(request.startKey.scope, request.startKey.key, runId, request.tenant);
   return { runId, duplicate: false };
 }

@@ -3,7 +3,7 @@ import type { AgentCaller } from '../agents/agent.js';
 import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from '../store/run-store.js';
-import type { RunStoreApi } from '../store/store-api.js';
+import type { RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executeLeased } from './leased-run.js';
 import { DEFAULT_LEASE_TTL_MS, executorId } from '../store/lease-keeper.js';
 
@@ -48,11 +48,11 @@ export interface RunSupervision {
    */
   accept(request: StartRequest): Promise<Accepted>;
   /** See {@link RunSupervisor.resume}. */
-  resume(runId: string): Promise<Continuation>;
+  resume(runId: string, scope?: TenantScope): Promise<Continuation>;
   /** See {@link RunSupervisor.redrive}. */
-  redrive(runId: string): Promise<Continuation>;
+  redrive(runId: string, scope?: TenantScope): Promise<Continuation>;
   /** See {@link RunSupervisor.cancel}. */
-  cancel(runId: string, by?: string): Promise<RunStatus>;
+  cancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
   /** See {@link RunSupervisor.refusal}. */
   refusal(run: RunRecord): string | undefined;
   /** See {@link RunSupervisor.recover}. */
@@ -77,8 +77,10 @@ export interface StartRequest {
   inputs: Record<string, JsonValue>;
   /** The entry file, stored with the run. */
   file?: string;
-  /** An `Idempotency-Key` and the scope it is unique in (a webhook's path): one run per key. */
+  /** An `Idempotency-Key` and the scope it is unique in (a webhook's path): one run per key (per tenant). */
   startKey?: { scope: string; key: string };
+  /** The tenant the run belongs to (default `default`: see `TenantScope`). */
+  tenant?: string;
 }
 
 /**
@@ -102,7 +104,7 @@ export type StoredStart = { runId: string; duplicate: false } | { runId: string;
  * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
  */
 export async function storeStart(store: RunStoreApi, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): Promise<StoredStart> {
-  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents }, request.startKey);
+  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant }, request.startKey);
   if (created.duplicate) return { runId: created.id, duplicate: true, status: (await store.getRun(created.id)).status };
   return { runId: created.id, duplicate: false };
 }
@@ -265,15 +267,16 @@ export class RunSupervisor implements RunSupervision {
    * Continues a stored run (after a decision, an event, a due timer): stored `queued` before this resolves
    * (unless it is executing now: then it is queued again when that execution stops).
    * A run of other agents ({@link refusal}) is left as it is (logged once).
+   * @param scope only a run of this tenant (another's is `RUN_NOT_FOUND`; see `TenantScope`).
    * @returns once stored: `done` settles when the continuation stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
-  resume(runId: string): Promise<Continuation> {
-    return this.storing(() => this.resumeNow(runId));
+  resume(runId: string, scope?: TenantScope): Promise<Continuation> {
+    return this.storing(() => this.resumeNow(runId, scope));
   }
 
-  private async resumeNow(runId: string): Promise<Continuation> {
-    if (this.leaveAlone(await this.options.store.getRun(runId))) return { done: Promise.resolve() };
+  private async resumeNow(runId: string, scope?: TenantScope): Promise<Continuation> {
+    if (this.leaveAlone(await this.options.store.getRun(runId, scope))) return { done: Promise.resolve() };
     if (this.executing.has(runId)) {
       this.again.add(runId);
       return { done: this.settledOf(runId).promise };
@@ -285,15 +288,16 @@ export class RunSupervisor implements RunSupervision {
 
   /**
    * Redrives a failed run (see `redriveRun`): its redrive is stored and the run `queued` before this resolves.
+   * @param scope only a run of this tenant (another's is `RUN_NOT_FOUND`; see `TenantScope`).
    * @returns once stored: `done` settles when the redriven execution stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`, `AGENTS_MISMATCH` ({@link refusal}; nothing stored).
    */
-  redrive(runId: string): Promise<Continuation> {
-    return this.storing(() => this.redriveNow(runId));
+  redrive(runId: string, scope?: TenantScope): Promise<Continuation> {
+    return this.storing(() => this.redriveNow(runId, scope));
   }
 
-  private async redriveNow(runId: string): Promise<Continuation> {
-    const run = await this.options.store.getRun(runId);
+  private async redriveNow(runId: string, scope?: TenantScope): Promise<Continuation> {
+    const run = await this.options.store.getRun(runId, scope);
     const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
     await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(run)!.runAgents });
@@ -303,11 +307,12 @@ export class RunSupervisor implements RunSupervision {
   /**
    * Asks a run to stop: a queued, waiting or interrupted one is cancelled at once; an executing one is stopped
    * now (its execution ends `cancelled`).
+   * @param scope only a run of this tenant (another's is `RUN_NOT_FOUND`; see `TenantScope`).
    * @returns the run's status after the request.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
-  async cancel(runId: string, by?: string): Promise<RunStatus> {
-    const status = await this.options.store.requestCancel(runId, by);
+  async cancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
+    const status = await this.options.store.requestCancel(runId, by, scope);
     this.interrupt(runId);
     return status;
   }
