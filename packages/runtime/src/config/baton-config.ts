@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { BatonError } from '../errors.js';
 import { BATON_CONFIG_SCHEMA } from './config-schema.js';
+import type { TenantConfig } from './tenants.js';
 
 /** The file name looked for next to a flow and in the folders above it. */
 export const CONFIG_FILE_NAME = 'baton.config.json';
@@ -49,11 +50,13 @@ export interface BatonConfig {
   agents: Record<string, AgentOverride>;
   /** `provider/model` → US dollars per million input and output tokens. */
   prices: Record<string, { input: number; output: number }>;
+  /** `tenants.<id>` (read them with `tenantsOf`). */
+  tenants: Record<string, TenantConfig>;
 }
 
 /** A configuration with nothing in it: the providers' defaults and the environment only. */
 export function emptyConfig(): BatonConfig {
-  return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {} };
+  return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {}, tenants: {} };
 }
 
 /**
@@ -104,7 +107,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {} };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {} };
 }
 
 /**
@@ -112,12 +115,14 @@ export function loadConfig(file: string): BatonConfig {
  * string; agents.Writer has an unknown field "modle"`. At most three, the rest counted.
  */
 export function describeSchemaErrors(errors: ErrorObject[]): string {
-  const messages = errors.map((e) => {
+  // a property name's own error (ajv sets `propertyName` on it) is told by its `propertyNames` error
+  const messages = errors.filter((e) => (e as { propertyName?: string }).propertyName === undefined).map((e) => {
     const at = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
     const where = at === '' ? 'the file' : at;
     if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     if (e.keyword === 'required') return `${where} needs "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === 'propertyNames') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
     if (e.keyword === 'pattern' && at.endsWith('Env')) return `${where} must name an environment variable (letters, digits, _)`;
     if (e.keyword === 'pattern' && /(^|\.)(url|baseUrl)$/.test(at)) return `${where} must be an http:// or https:// URL`;
     return `${where} ${e.message ?? 'is not valid'}`;

@@ -7,7 +7,7 @@ export const BATON_CONFIG_SCHEMA = {
   "$schema": "http://json-schema.org/draft-07/schema#",
   "$id": "https://baton.dev/schemas/baton.config.schema.json",
   "title": "Baton configuration (baton.config.json)",
-  "description": "How `--agents real` reaches real agents: providers and their base URLs, HTTP endpoints, local commands, and per-agent overrides. API keys are never written here: name the environment variable that holds one.",
+  "description": "How `--agents real` reaches real agents: providers and their base URLs, HTTP endpoints, local commands, and per-agent overrides; and the tenants `baton serve` and `baton worker` serve. API keys, API tokens and webhook secrets are never written here: name the environment variable that holds one.",
   "type": "object",
   "additionalProperties": false,
   "properties": {
@@ -49,6 +49,16 @@ export const BATON_CONFIG_SCHEMA = {
       "type": "object",
       "additionalProperties": {
         "$ref": "#/definitions/agentOverride"
+      }
+    },
+    "tenants": {
+      "description": "The tenants of `baton serve` and `baton worker`, by id (lower-case letters, digits, `-`, `_`). Each has its own API token and webhook secret (named environment variables), runs only it can see, a queue with its concurrency, and a rate limit on its webhook starts. Without tenants every run is tenant `default`'s (BATON_API_TOKEN, BATON_WEBHOOK_SECRET).",
+      "type": "object",
+      "propertyNames": {
+        "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"
+      },
+      "additionalProperties": {
+        "$ref": "#/definitions/tenant"
       }
     },
     "prices": {
@@ -157,6 +167,49 @@ export const BATON_CONFIG_SCHEMA = {
             "type": "string"
           },
           "description": "Extra environment variables for the process."
+        }
+      }
+    },
+    "tenant": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "apiTokenEnv": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+          "description": "The environment variable holding the tenant's token for the runs API (`Authorization: Bearer …`). Default: BATON_API_TOKEN for tenant `default`, none for the others (no runs API)."
+        },
+        "webhookSecretEnv": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+          "description": "The environment variable holding the secret the tenant signs webhooks and events with (`X-Baton-Signature`). Default: BATON_WEBHOOK_SECRET for tenant `default`, none for the others (no triggers)."
+        },
+        "concurrency": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10000,
+          "description": "How many of the tenant's runs execute at once on its queue (default 8)."
+        },
+        "rateLimit": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "max",
+            "perMs"
+          ],
+          "description": "At most `max` webhook and event starts per `perMs` milliseconds (a sliding window); more are answered 429 with Retry-After. Default: no limit.",
+          "properties": {
+            "max": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000000
+            },
+            "perMs": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 86400000
+            }
+          }
         }
       }
     },
