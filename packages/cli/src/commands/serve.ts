@@ -9,7 +9,7 @@ import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { BatonError, ExecutorThread, type RunSupervision } from '@baton/runtime';
+import { BatonError, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
 import { loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
@@ -34,7 +34,8 @@ export interface ServeCommandOptions {
 /**
  * `baton serve [folder]`: checks every `.flow` file of the folder (errors: exit 2), then serves their
  * triggers over HTTP until SIGTERM or Ctrl-C (see serve/server.ts for the routes). Secrets come from the
- * environment: `BATON_WEBHOOK_SECRET` (required unless `--insecure`), `BATON_API_TOKEN` (the runs API).
+ * environment: `BATON_WEBHOOK_SECRET` and `BATON_API_TOKEN` (the runs API) are tenant `default`'s; the tenants of the
+ * `baton.config.json` nearest the folder (`tenants.<id>`) name the variables holding theirs (see {@link serveTenants}).
  * @returns 0 after a graceful stop (running runs are stored as interrupted and resumed by the next start).
  */
 export async function serveCommand(folder: string | undefined, opts: ServeCommandOptions, output: Output): Promise<number> {
@@ -47,10 +48,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const requestTimeout = parseDuration(opts.requestTimeout);
   if (requestTimeout === undefined) throw new UsageError(`--request-timeout ${opts.requestTimeout}: expected a duration from 100ms to 1h, such as 30s, 500ms or 30000`);
   if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
-  const webhookSecret = process.env.BATON_WEBHOOK_SECRET || undefined;
-  if (!opts.insecure && !webhookSecret) {
-    throw new UsageError('set BATON_WEBHOOK_SECRET (webhooks and events must be signed with it), or pass --insecure for local use');
-  }
+  const tenants = serveTenants(folder ?? '.', process.env, opts.insecure ?? false);
   const plan = await planFor(folder ?? '.', opts.timezone, output);
   const storePath = resolveStorePath(opts.store);
   // The HTTP thread's connection never keeps the lock across commits, and the executor thread's lets go after
@@ -83,13 +81,14 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
         throw error;
       }
     }
-    const server = await startServer(plan, { store, host: opts.host, port, webhookSecret, apiToken: process.env.BATON_API_TOKEN || undefined, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
+    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
-    output.out(`  runs API: ${process.env.BATON_API_TOKEN || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
+    output.out(`  runs API: ${tenants.some((t) => t.apiToken) || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
+    if (tenants.length > 1) output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms)` : ''}`).join(', ')}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGTERM', stop);
@@ -117,6 +116,46 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
 function sourceName(folder: string, file: string): string {
   const base = statSync(folder).isDirectory() ? folder : path.dirname(folder);
   return path.relative(path.resolve(base), file).split(path.sep).join('/');
+}
+
+/**
+ * The tenants `baton serve` answers for (see `tenantsOf`): from the `baton.config.json` nearest `folder`, their
+ * secrets from `env`. Tenant `default`'s variables (BATON_WEBHOOK_SECRET, BATON_API_TOKEN unless configured) may be
+ * unset; a variable a configured tenant names must be set.
+ * @throws UsageError (exit 2) for an invalid configuration, a variable named and unset, two tenants with the same
+ *   secret or token (a request could not say whose it is), or no webhook secret at all unless `insecure`.
+ */
+export function serveTenants(folder: string, env: NodeJS.ProcessEnv, insecure: boolean): Tenant[] {
+  let tenants: Tenant[];
+  let configFile: string | undefined;
+  try {
+    configFile = findConfig(path.resolve(folder));
+    const config = configFile ? loadConfig(configFile) : emptyConfig();
+    tenants = tenantsOf(config, env);
+    for (const t of tenants) {
+      const configured = config.tenants[t.id];
+      for (const [field, variable, value] of [['webhookSecretEnv', t.webhookSecretEnv, t.webhookSecret], ['apiTokenEnv', t.apiTokenEnv, t.apiToken]] as const) {
+        if (configured?.[field] !== undefined && !value) throw new UsageError(`${displayPath(configFile!)}: tenants.${t.id}.${field} names ${variable}, which is not set`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
+  for (const [what, valueOf] of [['webhook secret', (t: Tenant) => t.webhookSecret], ['API token', (t: Tenant) => t.apiToken]] as const) {
+    const owners = new Map<string, string>();
+    for (const t of tenants) {
+      const value = valueOf(t);
+      if (!value) continue;
+      const other = owners.get(value);
+      if (other) throw new UsageError(`tenants ${other} and ${t.id} have the same ${what}: give each tenant its own`);
+      owners.set(value, t.id);
+    }
+  }
+  if (!insecure && !tenants.some((t) => t.webhookSecret)) {
+    throw new UsageError('set BATON_WEBHOOK_SECRET (webhooks and events must be signed with it), or pass --insecure for local use');
+  }
+  return tenants;
 }
 
 /** A file name inside the served folder, for finding the `baton.config.json` nearest it. */

@@ -1,9 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi } from '@baton/runtime';
+import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
+import { SlidingWindowLimiter } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -26,6 +27,9 @@ export interface ServePlan {
   events: Map<string, ServedFlow[]>;
 }
 
+/** A tenant as the server needs it (see `tenantsOf`): its credentials and its rate limit. */
+export type ServeTenant = Pick<Tenant, 'id' | 'apiToken' | 'webhookSecret' | 'rateLimit'>;
+
 /** Options of {@link startServer}. */
 export interface ServeOptions {
   store: RunStoreApi;
@@ -33,11 +37,20 @@ export interface ServeOptions {
   host: string;
   /** 0: any free port. */
   port: number;
-  /** Secret for `X-Baton-Signature` (HMAC-SHA256 of the body); undefined only with `insecure`. */
+  /** Tenant `default`'s secret for `X-Baton-Signature` (HMAC-SHA256 of the body), when `tenants` is not given. */
   webhookSecret?: string;
-  /** Token for the runs API (`Authorization: Bearer …`); undefined: the API answers 403 unless `insecure`. */
+  /** Tenant `default`'s token for the runs API (`Authorization: Bearer …`), when `tenants` is not given. */
   apiToken?: string;
-  /** No signature and no token required (local development). */
+  /**
+   * The tenants (default: tenant `default` with `webhookSecret` and `apiToken`). A request signed with a tenant's
+   * webhook secret, or carrying its API token, is that tenant's: the runs it starts are its runs, the runs API shows
+   * and acts on its runs only (another tenant's run is answered as a missing one, 404), an event reaches its
+   * waiting runs only, and its webhook and event requests are limited by its `rateLimit` (429 beyond it).
+   * Secrets and tokens must differ between tenants. No tenant with a token: the runs API answers 403 (unless
+   * `insecure`); a signature that no tenant's secret makes is refused.
+   */
+  tenants?: ServeTenant[];
+  /** No signature and no token required (local development): every request is tenant `default`'s. */
   insecure: boolean;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
@@ -61,7 +74,7 @@ export interface ServeOptions {
    * one only answers requests.
    */
   supervisor?: RunSupervision;
-  /** The clock (tests pass a fake one with `schedules: false`). */
+  /** The clock, also of the rate limits (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
   schedules?: boolean;
@@ -90,12 +103,13 @@ export interface BatonServer {
   close(): Promise<void>;
 }
 
-/** An HTTP error answered as `{"error": {"code", "message"}}`. */
+/** An HTTP error answered as `{"error": {"code", "message"}}` (with `headers`, e.g. `Retry-After`). */
 class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -106,7 +120,7 @@ class HttpError extends Error {
  * - `POST <webhook path>`: a JSON body → the flow's inputs (checked against their types: 422 when wrong);
  *   `X-Baton-Signature: sha256=<hex>` (HMAC-SHA256 of the raw body with the webhook secret) required unless
  *   insecure (401); bodies over `maxBodyBytes` get 413; `Idempotency-Key` deduplicates starts (the same key
- *   answers the first run again, 200). A start is answered 202 `{runId, flow}` once the run is stored `queued`
+ *   answers the first run again, 200; keys are per tenant). A start is answered 202 `{runId, flow}` once the run is stored `queued`
  *   (durable: a crash after the answer loses nothing); the run queue ({@link RunSupervisor}, at most
  *   `concurrency` runs executing at once) executes it after the answer, never before it.
  * - `POST /events/:name`: starts the flows with `trigger event "name"` (the body as inputs) and delivers the
@@ -120,17 +134,22 @@ class HttpError extends Error {
  *   run per fire time across every server of the store (the fire time is the run's start key).
  *   Decisions, events and redrives are stored, the run `queued`, before their 202. The HTTP layer only routes:
  *   starting, continuing and stopping runs is the supervisor's.
+ * - tenants ({@link ServeOptions.tenants}): the webhook secret that signed a request, or the API token it carries,
+ *   says whose it is; every store query it makes is scoped to that tenant (`TenantScope`), and its webhook and event
+ *   requests are rate limited per tenant: beyond `rateLimit`, 429 `RATE_LIMITED` with `Retry-After` (seconds),
+ *   nothing stored. Schedules start runs of tenant `default`.
  * Every error is JSON with a stable code; nothing a request sends can crash the server.
  */
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
   const store = options.store;
   const now = options.now ?? (() => new Date());
   const supervisor: RunSupervision = options.supervisor ?? new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
+  const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure);
 
-  /** Accepts a run of `served` with inputs its caller checked: resolves once it is stored (queued). */
-  const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
-    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey });
-    if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}`);
+  /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
+  const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
+    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) });
+    if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}${tenant !== DEFAULT_TENANT ? ` for tenant ${tenant}` : ''}`);
     return accepted;
   };
 
@@ -142,7 +161,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       try {
         // a schedule gives no inputs: a flow with a required one cannot start (the checker warns about it)
         // one run per fire time however many servers share the store: the fire time is the start key
-        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`, scheduleStartKey(entry, at)).then((accepted) => {
+        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`, DEFAULT_TENANT, scheduleStartKey(entry, at)).then((accepted) => {
           if (!accepted.duplicate) return accepted.done;
           options.log(`schedule ${entry.label}: the ${at.toISOString()} run was started by another server (run ${accepted.runId})`);
           return undefined;
@@ -167,7 +186,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       }
       // a request whose body was not read to its end (too large) is answered, then its connection closed
       if (!req.complete) closeAfterAnswer(req, res);
-      send(res, known.status, { error: { code: known.code, message: known.message } });
+      send(res, known.status, { error: { code: known.code, message: known.message } }, known.headers);
     });
   });
   server.on('clientError', answerClientError);
@@ -181,7 +200,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     if (hook) {
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
       const raw = await readBody(req, options.maxBodyBytes);
-      verifySignature(req, raw, options);
+      const tenant = tenants.signer(req, raw);
+      tenants.admit(tenant, now());
       const body = parseJson(raw, req);
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'INPUT_INVALID', `the body must be a JSON object of the inputs of flow ${hook.flow.name}`);
       const key = header(req, 'idempotency-key');
@@ -189,7 +209,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (key.length === 0 || key.length > 200) throw new HttpError(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 200 characters');
       }
       const inputs = checked(hook.flow, body as Record<string, unknown>);
-      const accepted = await start(hook, inputs, `POST ${path}`, key === undefined ? undefined : { scope: path, key });
+      const accepted = await start(hook, inputs, `POST ${path}`, tenant, key === undefined ? undefined : { scope: path, key });
       if (accepted.duplicate) send(res, 200, { runId: accepted.runId, flow: hook.flow.name, duplicate: true, status: accepted.status });
       else send(res, 202, { runId: accepted.runId, flow: hook.flow.name });
       return;
@@ -200,31 +220,32 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
       const name = decodeSegment(eventMatch[1]);
       const raw = await readBody(req, options.maxBodyBytes);
-      verifySignature(req, raw, options);
+      const tenant = tenants.signer(req, raw);
+      tenants.admit(tenant, now());
+      const scope = { tenant };
       const data = raw.length === 0 ? null : parseJson(raw, req);
       const flows = plan.events.get(name) ?? [];
       const inputsFor = flows.map((served) => checked(served.flow, data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {}));
       const started: string[] = [];
-      for (const [i, served] of flows.entries()) started.push((await start(served, inputsFor[i], `event ${name}`)).runId);
+      for (const [i, served] of flows.entries()) started.push((await start(served, inputsFor[i], `event ${name}`, tenant)).runId);
       const delivered: string[] = [];
-      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000 })) {
+      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000, tenant })) {
         if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
         const refused = supervisor.refusal(run);
         if (refused) {
           options.log(`event ${name} not delivered: ${refused}`);
           continue;
         }
-        await store.recordSignal(run.id, name, data as JsonValue);
+        await store.recordSignal(run.id, name, data as JsonValue, scope);
         delivered.push(run.id);
-        await supervisor.resume(run.id);
+        await supervisor.resume(run.id, scope);
       }
       send(res, 202, { event: name, started, delivered });
       return;
     }
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
-      authorize(req, options);
-      await runsApi(req, res, method, path, url);
+      await runsApi(req, res, method, path, url, tenants.caller(req));
       return;
     }
     if (path === '/health' && method === 'GET') {
@@ -234,22 +255,24 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL): Promise<void> {
+  /** The runs API for `tenant`'s caller: every store query and supervisor request is scoped to its runs. */
+  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL, tenant: string): Promise<void> {
+    const scope = { tenant };
     if (path === '/runs') {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET');
       const status = url.searchParams.get('status') ?? undefined;
       const limit = Number(url.searchParams.get('limit') ?? 50);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
-      send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit }) });
+      send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit, tenant }) });
       return;
     }
     const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|events)(?:\/([^/]+))?)?$/.exec(path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
     const [, rawId, action, eventName] = match;
-    const run = await store.getRun(decodeSegment(rawId));
+    const run = await store.getRun(decodeSegment(rawId), scope);
     if (!action) {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
-      send(res, 200, { run, events: await store.getEvents(run.id) });
+      send(res, 200, { run, events: await store.getEvents(run.id, scope) });
       return;
     }
     if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
@@ -264,8 +287,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
         const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
         assertAgents(run);
-        const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined });
-        await supervisor.resume(run.id);
+        const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
+        await supervisor.resume(run.id, scope);
         send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
         return;
       }
@@ -273,19 +296,19 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
         const name = decodeSegment(eventName);
         assertAgents(run);
-        await store.recordSignal(run.id, name, body as JsonValue);
-        await supervisor.resume(run.id);
+        await store.recordSignal(run.id, name, body as JsonValue, scope);
+        await supervisor.resume(run.id, scope);
         send(res, 202, { runId: run.id, event: name });
         return;
       }
       case 'cancel': {
-        const status = await supervisor.cancel(run.id, by);
+        const status = await supervisor.cancel(run.id, by, scope);
         send(res, 202, { runId: run.id, status });
         return;
       }
       case 'redrive': {
         assertAgents(run);
-        await supervisor.redrive(run.id);
+        await supervisor.redrive(run.id, scope);
         send(res, 202, { runId: run.id });
         return;
       }
@@ -361,9 +384,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -490,25 +513,77 @@ export function firstMalformedUtf8(bytes: Uint8Array): number {
   return i;
 }
 
-/** `X-Baton-Signature: sha256=<hex>` must be the HMAC-SHA256 of the raw body with the secret (constant-time compare). */
-function verifySignature(req: http.IncomingMessage, raw: Buffer, options: ServeOptions): void {
-  if (options.insecure) return;
-  const given = header(req, 'x-baton-signature');
-  if (!given) throw new HttpError(401, 'SIGNATURE_MISSING', 'X-Baton-Signature is required: sha256=<HMAC-SHA256 of the body with the webhook secret, hex>');
-  const hex = given.startsWith('sha256=') ? given.slice(7) : given;
-  const expected = createHmac('sha256', options.webhookSecret ?? '').update(raw).digest();
-  const actual = /^[0-9a-f]{64}$/i.test(hex) ? Buffer.from(hex, 'hex') : Buffer.alloc(0);
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new HttpError(401, 'SIGNATURE_INVALID', 'X-Baton-Signature does not match the body');
+/**
+ * Who a request is from: the tenants' webhook secrets and API tokens (see {@link ServeOptions.tenants}), and each
+ * tenant's rate limit on its webhook and event requests.
+ */
+class Tenants {
+  /** Each tenant with a token: the SHA-256 of the token (compared in constant time, whatever its length). */
+  private readonly tokens: { id: string; digest: Buffer }[];
+  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+
+  constructor(
+    private readonly tenants: ServeTenant[],
+    private readonly insecure: boolean,
+  ) {
+    this.tokens = tenants.filter((t) => t.apiToken).map((t) => ({ id: t.id, digest: sha256(t.apiToken!) }));
+    for (const t of tenants) if (t.rateLimit) this.limiters.set(t.id, new SlidingWindowLimiter(t.rateLimit));
+  }
+
+  /**
+   * The tenant whose webhook secret signed `raw`: `X-Baton-Signature: sha256=<hex>` must be the HMAC-SHA256 of the
+   * raw body with its secret (each tenant's compared in constant time). Insecure: tenant `default`, unsigned.
+   * @throws HttpError 401 `SIGNATURE_MISSING`, `SIGNATURE_INVALID`.
+   */
+  signer(req: http.IncomingMessage, raw: Buffer): string {
+    if (this.insecure) return DEFAULT_TENANT;
+    const given = header(req, 'x-baton-signature');
+    if (!given) throw new HttpError(401, 'SIGNATURE_MISSING', 'X-Baton-Signature is required: sha256=<HMAC-SHA256 of the body with the webhook secret, hex>');
+    const hex = given.startsWith('sha256=') ? given.slice(7) : given;
+    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new HttpError(401, 'SIGNATURE_INVALID', 'X-Baton-Signature does not match the body');
+    const actual = Buffer.from(hex, 'hex');
+    let signer: string | undefined;
+    // every secret is tried (no early exit): the time taken does not tell which tenant's matched
+    for (const t of this.tenants) {
+      if (!t.webhookSecret) continue;
+      const expected = createHmac('sha256', t.webhookSecret).update(raw).digest();
+      if (timingSafeEqual(actual, expected)) signer ??= t.id;
+    }
+    if (signer === undefined) throw new HttpError(401, 'SIGNATURE_INVALID', 'X-Baton-Signature does not match the body');
+    return signer;
+  }
+
+  /**
+   * The tenant whose API token the request carries (`Authorization: Bearer <token>`). Insecure: tenant `default`.
+   * @throws HttpError 403 `API_DISABLED` (no tenant has a token), 401 `UNAUTHORIZED`.
+   */
+  caller(req: http.IncomingMessage): string {
+    if (this.insecure) return DEFAULT_TENANT;
+    if (this.tokens.length === 0) throw new HttpError(403, 'API_DISABLED', 'the runs API is off: start baton serve with BATON_API_TOKEN set (or a tenant\'s apiTokenEnv; or --insecure for local use)');
+    const given = header(req, 'authorization') ?? '';
+    const digest = sha256(given.startsWith('Bearer ') ? given.slice(7) : '');
+    let caller: string | undefined;
+    for (const t of this.tokens) if (timingSafeEqual(digest, t.digest)) caller ??= t.id;
+    if (caller === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <API token> is required');
+    return caller;
+  }
+
+  /**
+   * Counts one webhook or event request of `tenant` at `now` against its rate limit.
+   * @throws HttpError 429 `RATE_LIMITED` with `Retry-After` (whole seconds, at least 1) beyond the limit.
+   */
+  admit(tenant: string, now: Date): void {
+    const limiter = this.limiters.get(tenant);
+    if (!limiter) return;
+    const taken = limiter.take(now.getTime());
+    if (taken.admitted) return;
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    throw new HttpError(429, 'RATE_LIMITED', `more than ${limiter.limit.max} webhook and event requests in ${limiter.limit.perMs} ms for this tenant; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+  }
 }
 
-function authorize(req: http.IncomingMessage, options: ServeOptions): void {
-  if (options.insecure) return;
-  if (!options.apiToken) throw new HttpError(403, 'API_DISABLED', 'the runs API is off: start baton serve with BATON_API_TOKEN set (or --insecure for local use)');
-  const given = header(req, 'authorization') ?? '';
-  const token = given.startsWith('Bearer ') ? given.slice(7) : '';
-  const a = Buffer.from(token);
-  const b = Buffer.from(options.apiToken);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <BATON_API_TOKEN> is required');
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 /** Runtime errors as HTTP answers: unknown runs 404, conflicts 409, bad input 422, the rest 500. */
