@@ -11,6 +11,7 @@ import {
   type RunStoreApi,
   type RunSupervision,
   type StartRequest,
+  type TenantScope,
 } from '@baton/runtime';
 import type { RunQueue } from './run-queue.js';
 
@@ -59,9 +60,9 @@ export class QueueFrontDoor implements RunSupervision {
   }
 
   /** Marks a waiting or interrupted run `queued` and enqueues it (a run executing elsewhere reads the signal itself). */
-  resume(runId: string): Promise<Continuation> {
+  resume(runId: string, scope?: TenantScope): Promise<Continuation> {
     return this.counted(async () => {
-      const run = await this.options.store.getRun(runId);
+      const run = await this.options.store.getRun(runId, scope);
       if (run.status === 'waiting' || run.status === 'interrupted') await enqueueResume(run.id, { store: this.options.store, now: this.now });
       await this.enqueue(run.id, 'resume', run);
       return HANDED;
@@ -69,9 +70,9 @@ export class QueueFrontDoor implements RunSupervision {
   }
 
   /** Stores the redrive (the run `queued`) and enqueues it. @throws BatonError `AGENTS_MISMATCH`, and `enqueueRedrive`'s. */
-  redrive(runId: string): Promise<Continuation> {
+  redrive(runId: string, scope?: TenantScope): Promise<Continuation> {
     return this.counted(async () => {
-      const run = await this.options.store.getRun(runId);
+      const run = await this.options.store.getRun(runId, scope);
       const refused = agentsRefusal(run, this.runAgents);
       if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
       await enqueueRedrive(run.id, { store: this.options.store, now: this.now, runAgents: this.runAgents });
@@ -81,9 +82,9 @@ export class QueueFrontDoor implements RunSupervision {
   }
 
   /** Stores the request; an executing run is stopped by its worker (which reads it), a waiting one is cancelled now. */
-  cancel(runId: string, by?: string): Promise<RunStatus> {
+  cancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
     return this.counted(async () => {
-      const status = await this.options.store.requestCancel(runId, by);
+      const status = await this.options.store.requestCancel(runId, by, scope);
       if (status !== 'cancelled') await this.enqueue(runId, 'cancel');
       return status;
     });
