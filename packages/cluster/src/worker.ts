@@ -16,6 +16,7 @@ import {
   agentsRefusal,
   BatonError,
   DEFAULT_LEASE_TTL_MS,
+  dueAt,
   executeLeased,
   executorId,
   isRunnable,
@@ -208,11 +209,7 @@ export class ClusterWorker {
 
   /** A delayed activation at the earliest timer or deadline the run waits for (one job per run and due time). */
   private async wakeLater(tenant: string, runId: string, waitingOn: WaitingOn[]): Promise<void> {
-    const due = waitingOn
-      .map((w) => (w.kind === 'timer' ? w.until : w.deadline))
-      .filter((at): at is string => typeof at === 'string')
-      .map((at) => Date.parse(at))
-      .sort((a, b) => a - b)[0];
+    const due = dueAt({ waitingOn });
     if (due === undefined) return;
     await this.options.queue.activate(tenant, runId, 'timer', { delayMs: due - Date.now(), jobId: `timer-${runId}-${due}` });
   }

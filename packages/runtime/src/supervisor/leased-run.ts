@@ -13,6 +13,7 @@ import type { RunError, RunEvent, RunStatus } from '@baton/protocol';
 import { abandonRun, enqueueResume, runQueued, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from '../store/run-store.js';
+import { isDue } from './due-timers.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 import type { Lease } from '../store/store-api.js';
 
@@ -57,11 +58,8 @@ export function isRunnable(run: RunRecord, events: readonly RunEvent[], nowMs: n
     if (e.type === 'approval.decided') decided.add(e.task);
     else if (e.type === 'event.received' && e.key !== undefined) received.add(e.key);
   }
-  return run.waitingOn.some((w) => {
-    if (w.kind === 'timer') return Date.parse(w.until) <= nowMs;
-    if (w.deadline !== undefined && Date.parse(w.deadline) <= nowMs) return true;
-    return w.kind === 'approval' ? decided.has(w.task) : received.has(w.key);
-  });
+  if (isDue(run, nowMs)) return true;
+  return run.waitingOn.some((w) => (w.kind === 'approval' ? decided.has(w.task) : w.kind === 'event' && received.has(w.key)));
 }
 
 /** How many times the run was taken over (its `run.resumed` events marked `takeover`). */
