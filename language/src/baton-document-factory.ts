@@ -2,6 +2,7 @@ import type { AstNode, CstNode, LangiumDocument, LangiumSharedCoreServices, Pars
 import { CompositeCstNodeImpl, CstUtils, DefaultLangiumDocumentFactory, DocumentState, GrammarAST, isCompositeCstNode, isLeafCstNode } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { Range } from 'vscode-languageserver-types';
+import { refreshCstExtents, shiftCstExtents } from './baton-cst-extents.js';
 
 /** Grammar rules whose elements are re-parsed alone: statements and top-level declarations. */
 const REPARSED_RULES = new Set(['Statement', 'TopLevel']);
@@ -127,6 +128,7 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
     (n as { root: RootCstNode }).root = old.root;
     if (isCompositeCstNode(n)) {
       (n as unknown as { _rangeCache?: Range })._rangeCache = undefined;
+      shiftCstExtents(n, base); // cached by the element's own parse, from 0
     } else if (isLeafCstNode(n)) {
       const leaf = n as unknown as { _offset: number; _range: Range };
       leaf._offset += base;
@@ -137,13 +139,15 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
       };
     }
   });
+  refreshCstExtents(replacement);
   return replacement;
 }
 
 /**
  * Moves every CST leaf after the replaced element (which ended at `oldEnd`) by `delta` characters and by
  * the lines the edit added or removed, and drops the cached ranges of the composite nodes that changed:
- * the element's ancestors and everything after it. Nodes before the element are untouched.
+ * the element's ancestors and everything after it (the cached offsets of `baton-cst-extents.ts` move with
+ * the leaves; the ancestors' are recomputed). Nodes before the element are untouched.
  */
 function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number; line: number; character: number }, delta: number): void {
   const newEnd = replacement.range.end;
@@ -160,6 +164,7 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
       const content = (node as { content?: CstNode[] }).content; // composite nodes have content, leaves none
       if (content !== undefined) {
         (node as unknown as { _rangeCache?: Range })._rangeCache = undefined;
+        shiftCstExtents(node, delta);
         for (let i = 0; i < content.length; i++) stack.push(content[i]);
       } else {
         const leaf = node as unknown as { _offset: number; _range: Range };
@@ -170,6 +175,8 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
       }
     }
   }
+  // the element's ancestors: their children moved (cached extents from the children, innermost first)
+  for (let parent = replacement.container; parent; parent = parent.container) refreshCstExtents(parent);
 }
 
 /** Visits `node` and its descendants, depth first; `visit` returning false skips a node's children. */
