@@ -3,7 +3,7 @@
 //   trigger's share shows most) with the store's NOTIFY triggers enabled and disabled (ALTER TABLE … DISABLE
 //   TRIGGER USER), best of three after a warm-up, interleaved; and the latency from a commit (a run created by
 //   another handle) to its report by watchRuns (LISTEN), p50/p99 of 200.
-// - SQLite: the same latency with the 250 ms poll, and the per-step cost of the chain with and without a watch
+// - SQLite: the same latency with the 250 ms poll, and the per-step cost of a 5×N chain with and without a watch
 //   (`baton runs watch`, another process: out/cli.mjs, built) polling the file meanwhile (it reads under the store's
 //   lock only when the file changed).
 // Needs a PostgreSQL server: BATON_BENCH_PG_URL or BATON_TEST_PG_URL (`node scripts/services.mjs -- node --import
@@ -33,11 +33,11 @@ const freshSchema = (): string => {
   return schema;
 };
 
-async function chain(store: RunStoreApi): Promise<number> {
+async function chain(store: RunStoreApi, steps = n): Promise<number> {
   const { id } = await store.createRun({ flow: 'bench', inputs: {}, definition, startedAt: new Date().toISOString() });
   await store.claimLease(id, 'bench', 600_000);
   const started = performance.now();
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < steps; i++) {
     const output = await (async () => ({ i }))();
     store.append(id, { type: 'step.finished', node: `s${i}`, step: `s${i}`, status: 'succeeded', output } as unknown as NewRunEvent);
     await store.flush();
@@ -93,12 +93,6 @@ function report(figure: string, values: Record<string, unknown>): void {
   console.log(JSON.stringify({ figure, n, ...values }));
 }
 
-async function best(measure: () => Promise<number>): Promise<number> {
-  let value = Infinity;
-  for (let r = 0; r < 3; r++) value = Math.min(value, await measure());
-  return value;
-}
-
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-watch-'));
 try {
   await pgChain(true); // warm-up
@@ -122,14 +116,29 @@ try {
   const sqWatcher = SqliteRunStore.open(file);
   const sqWriter = SqliteRunStore.open(file);
   report('sqlite commit → watch report (250 ms poll), ms', await latency(sqWatcher, sqWriter, 40));
-  const plain = await best(() => chain(sqWriter));
-  // the watch in another process (`baton runs watch`, as a user or the editor runs it): in this one, its timer would
-  // not fire while the chain runs
-  const watcher = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../out/cli.mjs'), 'runs', 'watch', '--store', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve) => watcher.stderr.on('data', (chunk: Buffer) => (/Watching/.test(chunk.toString()) ? resolve() : undefined)));
-  const watched = await best(() => chain(sqWriter));
+  // the watch in another process (`baton runs watch`, as a user or the editor runs it: in this one, its timer would
+  // not fire while the chain runs), started once (its start-up, ~0.3 s of compiling the bundle, not measured);
+  // rounds alternate with it paused (SIGSTOP) and running (SIGCONT): medians
+  const cli = path.resolve(import.meta.dirname, '../../out/cli.mjs');
+  /** Steps of these chains: long enough for several looks of the watch (every 250 ms). */
+  const LONG = 5 * n;
+  const without: number[] = [];
+  const withWatch: number[] = [];
+  const watcher = spawn(process.execPath, [cli, 'runs', 'watch', '--store', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve) => watcher.stderr.on('data', (chunk: Buffer) => (/watching/i.test(chunk.toString()) ? resolve() : undefined)));
+  await chain(sqWriter); // warm-up, the watch settling
+  for (let r = 0; r < 7; r++) {
+    watcher.kill('SIGSTOP');
+    without.push(await chain(sqWriter, LONG));
+    watcher.kill('SIGCONT');
+    withWatch.push(await chain(sqWriter, LONG));
+  }
   watcher.kill('SIGTERM');
-  report('sqlite chain per step, leased: without / with a watch polling (µs)', { without: (plain * 1000) / n, with: (watched * 1000) / n, ratio: watched / plain });
+  await new Promise((resolve) => watcher.on('close', resolve));
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const plain = median(without);
+  const watched = median(withWatch);
+  report('sqlite chain per step, leased: without / with a watch polling, medians of 7 alternating rounds, the watch paused / running (µs)', { steps: LONG, without: (plain * 1000) / LONG, with: (watched * 1000) / LONG, ratio: watched / plain });
   await sqWatcher.close();
   await sqWriter.close();
 } finally {

@@ -93,9 +93,13 @@ export async function runsWatchCommand(
       }
     }
   };
-  const report = (changes: RunChanges): void => {
+  const report = (changes: RunChanges, runs?: readonly RunRecord[]): void => {
     if (changes === 'all') everything = true;
-    else for (const id of changes) pending.add(id);
+    else if (runs && listed && !reading && pending.size === 0 && !everything) {
+      // the store read them with the change (SQLite): no read of ours, which would wait for a writer's lock
+      for (const run of runs) apply(run);
+      return;
+    } else for (const id of changes) pending.add(id);
     if (!listed || reading) return;
     reading = readChanges().finally(() => {
       reading = undefined;

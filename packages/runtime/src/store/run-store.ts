@@ -6,7 +6,7 @@ import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, 
 import { BatonError } from '../errors.js';
 import { SIGNAL_EVENT_TYPES, type Lease, type TenantScope } from './store-api.js';
 import { newRunId } from './run-id.js';
-import { checkIsDatabase } from './store-files.js';
+import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { migrateSqlite } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
@@ -283,15 +283,36 @@ export class RunStore {
   /**
    * What a watch compares between two looks (sqlite-watch.ts): every unfinished run and every run stored after
    * rowid `afterRowid`, each with its status, finish time, cancel flag, wait and last event seq joined in `state`.
+   * @param wait false: one try — undefined when another connection holds the store (a watch then looks again
+   *   later rather than make a writer wait for it); true: waits like any read.
    */
-  runActivity(afterRowid: number): RunActivity[] {
-    return this.session.withBusyRetry(() =>
-      this.cached(
-        `SELECT rowid AS rowid, id, status || '|' || IFNULL(finished_at, '') || '|' || cancel_requested || '|' || waiting_on || '|' || IFNULL((SELECT MAX(seq) FROM events e WHERE e.run_id = runs.id), 0) AS state
-         FROM runs WHERE status IN ('queued', 'running', 'waiting', 'interrupted') OR rowid > ?`,
-        (s) => s.all([afterRowid]),
-      ),
-    ) as unknown as RunActivity[];
+  runActivity(afterRowid: number, wait = true): RunActivity[] | undefined {
+    const rows = this.readNow(
+      `SELECT rowid AS rowid, *, status || '|' || IFNULL(finished_at, '') || '|' || cancel_requested || '|' || waiting_on || '|' || IFNULL((SELECT MAX(seq) FROM events e WHERE e.run_id = runs.id), 0) AS state
+       FROM runs WHERE status IN ('queued', 'running', 'waiting', 'interrupted') OR rowid > ?`,
+      [afterRowid],
+      wait,
+    ) as (RunRow & { rowid: number; state: string })[] | undefined;
+    return rows?.map((row) => ({ rowid: row.rowid, id: row.id, state: row.state, run: toRecord(row) }));
+  }
+
+  /** The runs with these ids (for a watch: one try, undefined when another connection holds the store). */
+  runsNow(ids: string[]): RunRecord[] | undefined {
+    if (ids.length === 0) return [];
+    const rows = this.readNow(`SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids, false) as RunRow[] | undefined;
+    return rows?.map(toRecord);
+  }
+
+  /** A read that waits for the lock (`wait`), or tries once: undefined when another connection holds the store. */
+  private readNow(sql: string, values: (string | number)[], wait: boolean): unknown[] | undefined {
+    const read = (): unknown[] => this.db.all(sql, values) as unknown[];
+    if (wait) return this.session.withBusyRetry(read);
+    try {
+      return read();
+    } catch (error) {
+      if (isBusy(error)) return undefined;
+      throw error;
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -104,8 +104,8 @@ export class SqliteRunStore implements RunStoreApi {
     this.database.releaseLease(lease);
   }
 
-  /** Polls the file (see sqlite-watch.ts). */
-  async watchRuns(listener: (changes: RunChanges) => void, options?: RunWatchOptions): Promise<() => Promise<void>> {
+  /** Polls the file (see sqlite-watch.ts); reports the changed runs' records with their ids. */
+  async watchRuns(listener: (changes: RunChanges, runs?: readonly RunRecord[]) => void, options?: RunWatchOptions): Promise<() => Promise<void>> {
     const stop = await watchSqliteRuns(this.database, listener, options);
     this.watches.add(stop);
     return () => {

@@ -4,7 +4,11 @@
  * must not read the database. Each look (every `pollMs`, 250 ms by default) stats the file; only when its
  * modification time or size moved (every commit writes the file: rollback journal mode) does it read, under the
  * lock, the runs that can still change — unfinished ones — and those stored since the last look, and compares
- * each one's status, finish time, cancel flag, wait and last event seq with the previous look's.
+ * each one's status, finish time, cancel flag, wait and last event seq with the previous look's, and reports the
+ * changed runs with their records as read (so the watcher need not read them again, waiting). That read never
+ * waits for the lock: when a writer holds the store, the look is skipped and the next one tries again — so a watch
+ * costs a writer nothing (a read that waited for the lock slowed a 5,000-step chain 3× in bench/cases/run-watch.ts),
+ * and a report waits at most until the writer lets go (after 25 ms idle, at the latest every 0.5 s of a burst).
  *
  * File times have the kernel's coarse clock (a few ms): a commit in the same tick as a look may leave the time as
  * that look saw it. So while the seen time is less than {@link RECENT_MS} old, the next look reads anyway.
@@ -12,6 +16,7 @@
  */
 import { statSync } from 'node:fs';
 import type { RunChanges, RunWatchOptions } from './store-api.js';
+import type { RunRecord } from './run-store.js';
 
 /** How long after a file's modification time a look still reads, ms (well above the kernel's clock tick). */
 const RECENT_MS = 50;
@@ -23,13 +28,17 @@ export interface RunActivity {
   id: string;
   /** Status, finish time, cancel flag, wait and last event seq, joined: any change of a run changes it. */
   state: string;
+  /** The run as read. */
+  run: RunRecord;
 }
 
 /** What the watch needs of the store: its file and a read of the runs that can change (under the store's lock). */
 export interface WatchedStore {
   readonly path: string;
-  /** Every unfinished run and every run with a rowid above `afterRowid`. */
-  runActivity(afterRowid: number): RunActivity[];
+  /** Every unfinished run and every run with a rowid above `afterRowid`; undefined when `wait` is false and the store is held. */
+  runActivity(afterRowid: number, wait: boolean): RunActivity[] | undefined;
+  /** These runs, in one try: undefined when the store is held. */
+  runsNow(ids: string[]): RunRecord[] | undefined;
 }
 
 /**
@@ -37,7 +46,11 @@ export interface WatchedStore {
  * committed after that is reported.
  * @returns stops the watch (no report after it resolves).
  */
-export async function watchSqliteRuns(store: WatchedStore, listener: (changes: RunChanges) => void, options: RunWatchOptions = {}): Promise<() => Promise<void>> {
+export async function watchSqliteRuns(
+  store: WatchedStore,
+  listener: (changes: RunChanges, runs?: readonly RunRecord[]) => void,
+  options: RunWatchOptions = {},
+): Promise<() => Promise<void>> {
   const pollMs = options.pollMs ?? 250;
   const memory = store.path === ':memory:';
   let seen = new Map<string, string>();
@@ -54,24 +67,36 @@ export async function watchSqliteRuns(store: WatchedStore, listener: (changes: R
     }
   };
 
-  /** Reads the runs that can change; returns the ids whose state differs from the last read. */
-  const read = (): string[] => {
-    const rows = store.runActivity(maxRowid);
+  let skipped = 0;
+  /**
+   * Reads the runs that can change; returns those whose state differs from the last read (as read), or undefined
+   * when the store was held (nothing is taken in: the next look reads again).
+   */
+  const read = (wait: boolean): RunRecord[] | undefined => {
+    const rows = store.runActivity(maxRowid, wait);
+    // a run that left the unfinished ones finished (or was redriven and finished again) since the last look
+    const left = rows ? [...seen.keys()].filter((id) => !rows.some((r) => r.id === id)) : [];
+    const finished = rows && store.runsNow(left);
+    if (!rows || !finished) {
+      skipped++;
+      return undefined;
+    }
+    skipped = 0;
     const now = new Map<string, string>();
-    const changed: string[] = [];
+    const changed: RunRecord[] = [...finished];
+    let top = maxRowid;
     for (const row of rows) {
       now.set(row.id, row.state);
-      if (row.rowid > maxRowid) maxRowid = row.rowid;
-      if (seen.get(row.id) !== row.state) changed.push(row.id);
+      if (row.rowid > top) top = row.rowid;
+      if (seen.get(row.id) !== row.state) changed.push(row.run);
     }
-    // a run that left the unfinished ones finished (or was redriven and finished again) since the last look
-    for (const id of seen.keys()) if (!now.has(id)) changed.push(id);
+    maxRowid = top;
     seen = now;
     return changed;
   };
 
   const first = fileState();
-  read();
+  read(true);
   file = first.key;
   fileTime = first.time;
 
@@ -83,13 +108,14 @@ export async function watchSqliteRuns(store: WatchedStore, listener: (changes: R
     try {
       const state = memory ? undefined : fileState();
       const recent = !memory && Number(BigInt(Date.now()) * 1_000_000n - fileTime) / 1e6 < RECENT_MS;
-      if (memory || state!.key !== file || recent) {
-        if (state) {
+      if (memory || state!.key !== file || recent || skipped > 0) {
+        const changed = read(false);
+        // a skipped look leaves the file as last read: the next look reads
+        if (changed && state) {
           file = state.key;
           fileTime = state.time;
         }
-        const changed = read();
-        if (changed.length > 0) listener(changed);
+        if (changed && changed.length > 0) listener(changed.map((r) => r.id), changed);
       }
     } catch {
       // the store is busy for longer than its wait (STORE_BUSY) or was closed: look again next time

@@ -188,14 +188,15 @@ export interface RunStoreApi {
   /**
    * Follows the store's committed changes until the returned function is called: `listener` receives the ids of
    * runs created or changed (state columns or events; not lease renewals) by any handle or process — see
-   * {@link RunChanges}. PostgreSQL: `LISTEN`, fed by `NOTIFY`s its triggers send in the writing transaction (so a
+   * {@link RunChanges}; `runs`, when given (SQLite), are the reported runs as committed — the listener need not read
+   * them again (on SQLite a read that waits for the lock would slow a writer). PostgreSQL: `LISTEN`, fed by `NOTIFY`s its triggers send in the writing transaction (so a
    * report means committed). SQLite: a look every {@link RunWatchOptions.pollMs} at the file's change counter,
    * then — only when it moved — at the unfinished runs (status, cancel flag, wait, last event seq) and the new ones.
    * @returns resolves once the watch is listening (a change committed after that is reported); calling the
    *   function it gives stops it (no report after its promise resolves).
    * @throws BatonError `STORE_UNREACHABLE` when it cannot start listening.
    */
-  watchRuns(listener: (changes: RunChanges) => void, options?: RunWatchOptions): Promise<() => Promise<void>>;
+  watchRuns(listener: (changes: RunChanges, runs?: readonly RunRecord[]) => void, options?: RunWatchOptions): Promise<() => Promise<void>>;
 
   /** Flushes and closes. Safe to call twice. */
   close(): Promise<void>;
