@@ -137,6 +137,31 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
     assert.ok(worker.counts.reconciled >= 2);
   });
 
+  it('a tenant\'s concurrency is its queue\'s across the cluster; a worker serves only its tenants', async () => {
+    const agents = scriptedAgents(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return 'ok';
+    });
+    const other = `${tenant}x`;
+    try {
+      await start({ agents, tenantLimits: { [tenant]: { concurrency: 1 } } });
+      await start({ agents, tenantLimits: { [tenant]: { concurrency: 1 } } });
+      const ids: string[] = [];
+      for (let n = 0; n < 6; n++) ids.push(await newRun('Chain', { n }));
+      const elsewhere = (await enqueueRun(def, 'Chain', {}, { store, tenant: other })).id;
+      await queue.activate(other, elsewhere, 'start');
+      for (const id of ids) await queue.activate(tenant, id, 'start');
+      await until(async () => (await Promise.all(ids.map(statusOf))).every((st) => st === 'succeeded'), 'every run to succeed');
+      assert.equal(agents.maxInFlight, 1, 'one run of the tenant at a time, over two workers of concurrency 4');
+      assert.equal(await statusOf(elsewhere), 'queued', 'no worker serves the other tenant: its run waits');
+      const theirs = await start({ tenants: [other] });
+      await until(async () => (await statusOf(elsewhere)) === 'succeeded', 'a worker of that tenant to run it');
+      assert.ok(theirs.counts.executed >= 1);
+    } finally {
+      await queue.queue(other).obliterate({ force: true }).catch(() => undefined);
+    }
+  });
+
   it('refuses a wrong queue URL, a Redis that is not there and a bad tenant id with one clear error each', async () => {
     const refused = async (make: () => Promise<unknown>): Promise<BatonError> => {
       try {

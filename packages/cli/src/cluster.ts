@@ -36,6 +36,7 @@ export interface ClusterModule {
       runAgents?: RunAgents;
       leaseTtlMs?: number;
       reconcileEveryMs?: number;
+      tenantLimits?: Record<string, { concurrency?: number; rateLimit?: { max: number; perMs: number } }>;
       log: (line: string) => void;
     }): Promise<ClusterWorkerHandle>;
   };

@@ -50,6 +50,13 @@ export interface ClusterWorkerOptions {
   reconcileEveryMs?: number;
   /** This worker's id (default {@link executorId}). */
   owner?: string;
+  /**
+   * Per tenant, from `baton.config.json` `tenants.<id>` (only what is configured): the most runs of the tenant executing
+   * at once across the cluster (`concurrency`, BullMQ's global concurrency of its queue) and how many activations it
+   * may have per window (`rateLimit`, the queue's global rate limit). Set on the queues at start and again with the
+   * reconciler (a Redis restarted empty forgets them); a tenant without them has them removed.
+   */
+  tenantLimits?: Record<string, { concurrency?: number; rateLimit?: { max: number; perMs: number } }>;
   /** Timers up to this long sleep in the worker; longer ones leave the run waiting for a delayed job (ms, default 5,000). */
   shortWaitMs?: number;
   log: (line: string) => void;
@@ -128,7 +135,13 @@ export class ClusterWorker {
   private async upsertReconcilers(): Promise<void> {
     const every = this.options.reconcileEveryMs ?? 5000;
     for (const tenant of this.tenants) {
-      await this.options.queue.queue(tenant).upsertJobScheduler('baton-reconcile', { every }, { name: RECONCILE_JOB, data: { runId: '', reason: 'reconcile' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+      const queue = this.options.queue.queue(tenant);
+      await queue.upsertJobScheduler('baton-reconcile', { every }, { name: RECONCILE_JOB, data: { runId: '', reason: 'reconcile' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+      const limits = this.options.tenantLimits?.[tenant];
+      if (limits?.concurrency !== undefined) await queue.setGlobalConcurrency(limits.concurrency);
+      else await queue.removeGlobalConcurrency();
+      if (limits?.rateLimit) await queue.setGlobalRateLimit(limits.rateLimit.max, limits.rateLimit.perMs);
+      else await queue.removeGlobalRateLimit();
     }
   }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BatonError } from '@baton/runtime';
+import { BatonError, emptyConfig, findConfig, loadConfig, tenantsOf, type BatonConfig } from '@baton/runtime';
 import { loadCluster, type ClusterModule, type ClusterRunQueue, type ClusterWorkerHandle } from '../cluster.js';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath, type Output } from '../output/terminal.js';
@@ -60,6 +60,17 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
   const tenants = opts.tenants?.split(',').map((t) => t.trim()).filter(Boolean);
   if (opts.tenants !== undefined && !tenants?.length) throw new UsageError('--tenants: name at least one tenant, e.g. --tenants acme,globex');
   const queueUrl = queueUrlOf(opts.queue, true)!;
+  // tenants.<id> of the nearest baton.config.json: which queues to serve by default, and their limits
+  const configFile = findConfig(process.cwd());
+  let configured: NonNullable<BatonConfig['tenants']> = {};
+  try {
+    configured = (configFile ? loadConfig(configFile) : emptyConfig()).tenants ?? {};
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
+  const served = tenants ?? tenantsOf({ tenants: configured }).map((t) => t.id);
+  const tenantLimits = Object.fromEntries(Object.entries(configured).map(([id, t]) => [id, { concurrency: t.concurrency, rateLimit: t.rateLimit }]));
   // real agents: the baton.config.json nearest the current folder configures them
   const { agents, runAgents } = agentsFor(opts.agents, path.join(process.cwd(), 'worker.flow'));
   const cluster = await loadCluster();
@@ -70,12 +81,12 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
   try {
     queue = await openQueue(cluster, queueUrl);
     try {
-      worker = await cluster.ClusterWorker.start({ store, queue, tenants, concurrency, agents, runAgents, leaseTtlMs: lease, reconcileEveryMs: reconcileEvery, log });
+      worker = await cluster.ClusterWorker.start({ store, queue, tenants: served, tenantLimits, concurrency, agents, runAgents, leaseTtlMs: lease, reconcileEveryMs: reconcileEvery, log });
     } catch (error) {
       if (error instanceof BatonError) throw new UsageError(error.message);
       throw error;
     }
-    output.out(`baton worker ${worker.owner} · queue ${queue.location} · store ${displayPath(store.location)} · tenants ${(tenants ?? ['default']).join(', ')} · ${opts.agents} agents · ${concurrency} at once · lease ${lease / 1000}s`);
+    output.out(`baton worker ${worker.owner} · queue ${queue.location} · store ${displayPath(store.location)} · tenants ${served.join(', ')} · ${opts.agents} agents · ${concurrency} at once · lease ${lease / 1000}s`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGTERM', stop);
