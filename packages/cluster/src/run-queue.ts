@@ -38,9 +38,13 @@ export function queueNameOf(tenant: string): string {
   return `baton-runs-${tenant}`;
 }
 
-/** Options of a job that activates a run: removed once done, so its id can be used again. */
-function jobOptions(delayMs = 0, jobId?: string): { delay?: number; jobId?: string; removeOnComplete: true; removeOnFail: number } {
-  return { ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}), ...(jobId ? { jobId } : {}), removeOnComplete: true, removeOnFail: 1000 };
+/**
+ * Options of a job that activates a run: removed once done, so its id can be used again; tried again with
+ * exponential backoff (1 s, 2 s, 4 s, 8 s) when it fails — the store was unreachable, say — and after that left to the
+ * reconciler, which finds the run in the store again.
+ */
+function jobOptions(delayMs = 0, jobId?: string): { delay?: number; jobId?: string; removeOnComplete: true; removeOnFail: number; attempts: number; backoff: { type: 'exponential'; delay: number } } {
+  return { ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}), ...(jobId ? { jobId } : {}), removeOnComplete: true, removeOnFail: 1000, attempts: 5, backoff: { type: 'exponential', delay: 1000 } };
 }
 
 /**

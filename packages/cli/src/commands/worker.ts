@@ -69,7 +69,12 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
     if (error instanceof BatonError) throw new UsageError(error.message);
     throw error;
   }
-  const served = tenants ?? tenantsOf({ tenants: configured }).map((t) => t.id);
+  const known = tenantsOf({ tenants: configured }).map((t) => t.id);
+  const unknown = (tenants ?? []).filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`--tenants: no tenant ${unknown.map((id) => `"${id}"`).join(', ')} in ${configFile ? displayPath(configFile) : 'baton.config.json (none found)'}; its tenants: ${known.join(', ')}`);
+  }
+  const served = tenants ?? known;
   const tenantLimits = Object.fromEntries(Object.entries(configured).map(([id, t]) => [id, { concurrency: t.concurrency, rateLimit: t.rateLimit }]));
   // real agents: the baton.config.json nearest the current folder configures them
   const { agents, runAgents } = agentsFor(opts.agents, path.join(process.cwd(), 'worker.flow'));
