@@ -152,6 +152,9 @@ describe('baton worker and baton serve --queue (a cluster on one machine)', func
     const missing = await batonAsync(['worker'], { cwd: ws.dir, env: { BATON_STORE: env.BATON_STORE, BATON_QUEUE: '' } });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr.trim(), /--queue redis:\/\/host:6379 is required \(or set BATON_QUEUE\)/);
+    const noStore = await batonAsync(['worker', '--store', 'postgres://baton@127.0.0.1:1/nowhere'], { cwd: ws.dir, env });
+    assert.equal(noStore.code, 2);
+    assert.match(noStore.stderr.trim(), /^baton: --store postgres:\/\/baton@127\.0\.0\.1:1\/nowhere: cannot reach PostgreSQL at 127\.0\.0\.1:1: connection refused/);
     const ghost = await batonAsync(['worker', '--tenants', 'default,ghost'], { cwd: ws.dir, env });
     assert.equal(ghost.code, 2);
     assert.match(ghost.stderr.trim(), /^baton: --tenants: no tenant "ghost" in baton\.config\.json \(none found\); its tenants: default$/);
