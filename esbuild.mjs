@@ -1,7 +1,7 @@
 // Builds the bundles: Node/ESM for the CLI, Node/CommonJS for the language server and the VS Code
 // extension, browser/IIFE for the graph panel's webview. `tsc -b` type-checks; this emits.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -45,7 +45,14 @@ const options = {
  */
 const clusterOptions = {
   ...options,
-  entryPoints: [{ in: 'packages/cluster/src/index.ts', out: 'cluster' }],
+  entryPoints: [
+    { in: 'packages/cluster/src/index.ts', out: 'cluster' },
+    // `baton serve --board`'s queue UI (Bull Board on Hono): its own bundle, loaded only for --board
+    { in: 'packages/cluster/src/board.ts', out: 'board' },
+  ],
+  // what both use (BullMQ, ioredis, the run queue) is one shared chunk: the board shows the front door's own queues
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   external: ['pg-native'],
   plugins: [pureIndexes(['@baton/runtime', '@baton/protocol'])],
 };
@@ -72,6 +79,13 @@ function pureIndexes(names) {
 // The SQLite WebAssembly binary is loaded from beside the bundle (node-sqlite3-wasm looks in __dirname).
 const wasm = path.join(path.dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
 copyFileSync(wasm, path.join(outdir, 'node-sqlite3-wasm.wasm'));
+
+// The queue board's page (Bull Board's UI: index.ejs and static/) is read from beside out/board.mjs
+// (packages/cluster/src/board.ts); the shared chunks of earlier builds are removed (their names carry a hash).
+const boardUi = path.join(path.dirname(require.resolve('@bull-board/ui/package.json', { paths: ['packages/cluster'] })), 'dist');
+rmSync(path.join(outdir, 'bull-board-ui'), { recursive: true, force: true });
+cpSync(boardUi, path.join(outdir, 'bull-board-ui', 'dist'), { recursive: true });
+rmSync(path.join(outdir, 'chunks'), { recursive: true, force: true });
 
 /**
  * The language server: CommonJS, as VS Code's language client forks it with Electron's Node (and any LSP

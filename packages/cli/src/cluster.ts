@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { RunAgents } from '@baton/protocol';
 import type { AgentCaller, RunStoreApi, RunSupervision } from '@baton/runtime';
@@ -62,4 +63,27 @@ const CLUSTER_PACKAGE = '@baton/cluster';
 export async function loadCluster(bundled = new URL('./cluster.mjs', import.meta.url)): Promise<ClusterModule> {
   if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return (await import(bundled.href)) as ClusterModule;
   return (await import(CLUSTER_PACKAGE)) as ClusterModule;
+}
+
+/** The queue board's package (packages/cluster/src/board.ts): Bull Board for the cluster's tenant queues. */
+export interface BoardModule {
+  /**
+   * The board as a `node:http` request listener for the paths under `basePath`.
+   * @throws BatonError `TENANT_INVALID`, `USAGE`, `BOARD_UI_MISSING` (the UI's files are not beside the bundle).
+   */
+  createQueueBoard(options: { queue: ClusterRunQueue; tenants: readonly string[]; basePath: string }): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+/** The board package's name, in a variable (see {@link CLUSTER_PACKAGE}). */
+const BOARD_PACKAGE = '@baton/cluster/board';
+
+/**
+ * Loads the queue board, only for `baton serve --board`: out/board.mjs beside this bundle (built by esbuild.mjs with
+ * out/cluster.mjs, sharing its BullMQ), or — from the sources under tsx — `@baton/cluster/board`. No other command
+ * loads it.
+ * @param bundled where the bundled board would be (default: `board.mjs` beside this module).
+ */
+export async function loadBoard(bundled = new URL('./board.mjs', import.meta.url)): Promise<BoardModule> {
+  if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return (await import(bundled.href)) as BoardModule;
+  return (await import(BOARD_PACKAGE)) as BoardModule;
 }

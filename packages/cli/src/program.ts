@@ -187,7 +187,8 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--queue <url>', 'be a cluster\'s front door: store runs and enqueue them on this Redis (redis://host:6379) for baton worker, executing nothing here; or BATON_QUEUE')
-    .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
+    .option('--board', 'with --queue: serve the queue board (Bull Board) of the tenants\' queues at /board/, behind BATON_API_TOKEN')
+    .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs; for /board/ also Basic with the token as password).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
     .action(wrap((folder: string, opts) => serveCommand(folder, opts, output)));
 
   program

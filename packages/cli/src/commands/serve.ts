@@ -8,10 +8,10 @@ import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError } from '../b
 import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
-import { startServer, type ServedFlow, type ServePlan } from '../serve/server.js';
+import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
 import { BatonError, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
-import { loadCluster, type ClusterRunQueue } from '../cluster.js';
+import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 
 /** Options of `baton serve`. */
@@ -29,6 +29,8 @@ export interface ServeCommandOptions {
   agents: AgentsMode;
   /** `redis://…`: a front door — runs are stored and enqueued for `baton worker`s, not executed here. */
   queue?: string;
+  /** Mount the queue board (Bull Board) for the queue's tenant queues under `/board/`; needs `queue`. */
+  board?: boolean;
 }
 
 /**
@@ -48,8 +50,14 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const requestTimeout = parseDuration(opts.requestTimeout);
   if (requestTimeout === undefined) throw new UsageError(`--request-timeout ${opts.requestTimeout}: expected a duration from 100ms to 1h, such as 30s, 500ms or 30000`);
   if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
+  const queueUrl = queueUrlOf(opts.queue, false);
+  if (opts.board && !queueUrl) throw new UsageError('--board shows the queues of a cluster: give --queue redis://host:6379 (or set BATON_QUEUE) too');
   const tenants = serveTenants(folder ?? '.', process.env, opts.insecure ?? false);
   const plan = await planFor(folder ?? '.', opts.timezone, output);
+  if (opts.board) {
+    const taken = [...plan.webhooks.keys()].find((p) => p === BOARD_PATH || p.startsWith(`${BOARD_PATH}/`));
+    if (taken) throw new UsageError(`--board serves ${BOARD_PATH}/, but webhook ${taken} (${plan.webhooks.get(taken)!.label}) is there: move the webhook or leave out --board`);
+  }
   const storePath = resolveStorePath(opts.store);
   // The HTTP thread's connection never keeps the lock across commits, and the executor thread's lets go after
   // its current commit whenever this one waits (see RunStoreOptions.lockWaiters).
@@ -66,12 +74,13 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const { runAgents } = agentsFor(opts.agents, configProbe, checks);
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
     // request never waits behind them; its agents are built there the same way (command agents' helpers included).
-    const queueUrl = queueUrlOf(opts.queue, false);
+    let board: ((tenant: string | undefined) => BoardListener) | undefined;
     if (queueUrl) {
       // a front door: runs are stored and enqueued; `baton worker`s execute them
       const cluster = await loadCluster();
       queue = await openQueue(cluster, queueUrl);
       supervisor = new cluster.QueueFrontDoor({ store, queue, runAgents, log });
+      if (opts.board) board = await openBoards(queue, tenants.map((t) => t.id));
     } else {
       const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
       try {
@@ -81,7 +90,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
         throw error;
       }
     }
-    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, log });
+    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, log });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
@@ -89,6 +98,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
     output.out(`  runs API: ${tenants.some((t) => t.apiToken) || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
     if (tenants.length > 1) output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms)` : ''}`).join(', ')}`);
+    if (board) output.out(`  queue board: ${boardLine(server, tenants.some((t) => t.apiToken), opts.insecure ?? false)}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGTERM', stop);
@@ -110,6 +120,30 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     await queue?.close();
     await store.close();
   }
+}
+
+/**
+ * Loads the queue board (out/board.mjs, only now) and makes one board per tenant (its queue `baton-runs-<id>` only:
+ * a tenant's token never shows another's jobs) and one of every tenant's queues (for `--insecure`).
+ * @returns the board of a caller's tenant (undefined: every tenant's).
+ * @throws CliError (exit 2) when its package or page cannot be loaded, or a tenant id is not a queue's.
+ */
+async function openBoards(queue: ClusterRunQueue, tenantIds: readonly string[]): Promise<(tenant: string | undefined) => BoardListener> {
+  try {
+    const { createQueueBoard } = await loadBoard();
+    const all = createQueueBoard({ queue, tenants: tenantIds, basePath: BOARD_PATH });
+    const own = new Map(tenantIds.map((id) => [id, createQueueBoard({ queue, tenants: [id], basePath: BOARD_PATH })]));
+    return (tenant) => (tenant === undefined ? all : own.get(tenant)!);
+  } catch (error) {
+    throw new CliError(`--board: the queue board cannot start: ${(error as Error).message}`, 2);
+  }
+}
+
+/** The board's line in the start-up banner: where it is, and what it takes (never a token). */
+function boardLine(server: BatonServer, token: boolean, insecure: boolean): string {
+  const where = `${server.url}${BOARD_PATH}/`;
+  if (insecure) return `${where} (no token: --insecure; every tenant's queue)`;
+  return token ? `${where} (an API token: Bearer, or as the password the browser asks for; its tenant's queue)` : 'off (set BATON_API_TOKEN)';
 }
 
 /** `file` relative to the served `folder` (or, when a file is served, its own name), `/`-separated: the same on every machine. */

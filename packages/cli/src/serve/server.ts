@@ -74,6 +74,13 @@ export interface ServeOptions {
    * one only answers requests.
    */
   supervisor?: RunSupervision;
+  /**
+   * The queue board (`baton serve --board`: Bull Board, packages/cluster/src/board.ts): the listener that answers the
+   * requests under {@link BOARD_PATH} of a caller of `tenant` (its tenant's queue only), or of every tenant when
+   * `tenant` is undefined (`insecure`). The caller is known by its API token, as Bearer or as the password of HTTP
+   * Basic (see {@link Tenants.boardCaller}). Undefined: those paths are 404.
+   */
+  board?: (tenant: string | undefined) => BoardListener;
   /** The clock, also of the rate limits (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
@@ -103,6 +110,15 @@ export interface BatonServer {
   close(): Promise<void>;
 }
 
+/** Answers one request of the queue board (a `node:http` listener); resolves once the answer is written. */
+export type BoardListener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/** Where `baton serve --board` mounts the queue board: `/board/` (the page), `/board/api/…`, `/board/static/…`. */
+export const BOARD_PATH = '/board';
+
+/** The challenge of a refused board request: the browser asks for a user name and password (the API token). */
+export const BOARD_CHALLENGE = 'Basic realm="baton board"';
+
 /** An HTTP error answered as `{"error": {"code", "message"}}` (with `headers`, e.g. `Retry-After`). */
 class HttpError extends Error {
   constructor(
@@ -129,6 +145,8 @@ class HttpError extends Error {
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
  *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`.
+ * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
+ *   the token as password; see {@link Tenants.boardCaller}).
  * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
  *   waiting runs whose timer is due are resumed every `timerPollMs`; schedules fire (see {@link Scheduler}), one
  *   run per fire time across every server of the store (the fire time is the run's start key).
@@ -195,6 +213,11 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // the queue board (its own routes, static files and JSON API under /board/), of the caller's tenant
+    if (options.board && (path === BOARD_PATH || path.startsWith(`${BOARD_PATH}/`))) {
+      await options.board(tenants.boardCaller(req))(req, res);
+      return;
+    }
     // webhooks
     const hook = plan.webhooks.get(path);
     if (hook) {
@@ -569,6 +592,27 @@ class Tenants {
   }
 
   /**
+   * The tenant of a queue-board request: its API token as `Authorization: Bearer <token>` or — what a browser can
+   * send — HTTP Basic (RFC 7617) whose password is the token, any user name (each tenant's compared in constant
+   * time). Insecure: undefined (every tenant's queues). The token is never logged.
+   * @throws HttpError 403 `BOARD_DISABLED` (no tenant has a token), 401 `UNAUTHORIZED` with
+   *   `WWW-Authenticate: Basic realm="baton board"` (the browser then asks) when the credentials are missing or wrong.
+   */
+  boardCaller(req: http.IncomingMessage): string | undefined {
+    if (this.insecure) return undefined;
+    if (this.tokens.length === 0) throw new HttpError(403, 'BOARD_DISABLED', 'the queue board is off: start baton serve with BATON_API_TOKEN set (or a tenant\'s apiTokenEnv; or --insecure for local use)');
+    const given = header(req, 'authorization') ?? '';
+    const basic = /^basic +([A-Za-z0-9+/=]+) *$/i.exec(given);
+    const digest = sha256(given.startsWith('Bearer ') ? given.slice(7) : basic ? basicPassword(basic[1]) : '');
+    let caller: string | undefined;
+    for (const t of this.tokens) if (timingSafeEqual(digest, t.digest)) caller ??= t.id;
+    if (caller === undefined) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'the queue board takes an API token: Authorization: Bearer <token>, or Basic with it as the password', { 'www-authenticate': BOARD_CHALLENGE });
+    }
+    return caller;
+  }
+
+  /**
    * Counts one webhook or event request of `tenant` at `now` against its rate limit.
    * @throws HttpError 429 `RATE_LIMITED` with `Retry-After` (whole seconds, at least 1) beyond the limit.
    */
@@ -584,6 +628,13 @@ class Tenants {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+/** The password of HTTP Basic credentials (base64 of `user:password`, UTF-8); '' when there is no `:`. */
+function basicPassword(base64: string): string {
+  const pair = Buffer.from(base64, 'base64').toString('utf8');
+  const colon = pair.indexOf(':');
+  return colon < 0 ? '' : pair.slice(colon + 1);
 }
 
 /** Runtime errors as HTTP answers: unknown runs 404, conflicts 409, bad input 422, the rest 500. */
