@@ -70,7 +70,7 @@ describe('baton serve --board: the queue board (Bull Board) behind the API token
 
   it('answers 401 with a Basic challenge without or with wrong credentials, 200 with the token as Bearer or as a Basic password, and lists a webhook\'s job on baton-runs-default', async () => {
     const { url, serve: child } = await serve({ BATON_API_TOKEN: TOKEN });
-    assert.equal(await child.waitForLine((l) => l.includes('queue board:')), `  queue board: ${url}/board/ (the API token: Bearer, or as the password the browser asks for)`);
+    assert.equal(await child.waitForLine((l) => l.includes('queue board:')), `  queue board: ${url}/board/ (an API token: Bearer, or as the password the browser asks for; its tenant's queue)`);
     const page = `${url}/board/`;
     for (const [what, headers] of [
       ['no credentials', {}],
@@ -123,6 +123,30 @@ describe('baton serve --board: the queue board (Bull Board) behind the API token
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'BOARD_DISABLED');
     const open = await serve({ BATON_API_TOKEN: '' }, ['--insecure']);
     assert.equal((await fetch(`${open.url}/board/api/queues`)).status, 200);
+  });
+
+  it('with tenants (baton.config.json): a tenant\'s token shows its own queue only; --insecure shows every tenant\'s', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ tenants: { acme: { apiTokenEnv: 'ACME_TOKEN', webhookSecretEnv: 'ACME_SECRET' } } }));
+    const acmeToken = `acme-${TOKEN}`;
+    const { url } = await serve({ BATON_API_TOKEN: TOKEN, ACME_TOKEN: acmeToken, ACME_SECRET: 'acme-secret' });
+    const queuesOf = async (authorization: string): Promise<string[]> => {
+      const answer = await fetch(`${url}/board/api/queues`, { headers: { authorization } });
+      assert.equal(answer.status, 200);
+      return ((await answer.json()) as BoardQueues).queues.map((q) => q.name);
+    };
+    // acme's webhook run: its activation is on acme's queue, which only acme's token shows
+    const body = '{}';
+    const started = await fetch(`${url}/gate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': `sha256=${createHmac('sha256', 'acme-secret').update(body).digest('hex')}` }, body });
+    assert.equal(started.status, 202, await started.clone().text());
+    assert.deepEqual(await queuesOf(basic('ops', acmeToken)), ['baton-runs-acme']);
+    assert.deepEqual(await queuesOf(`Bearer ${TOKEN}`), ['baton-runs-default']);
+    const other = await fetch(`${url}/board/api/queues?activeQueue=baton-runs-acme&status=waiting`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.deepEqual(((await other.json()) as BoardQueues).queues.map((q) => q.name), ['baton-runs-default'], 'another tenant\'s queue is not there to ask for');
+    const acmeJob = await fetch(`${url}/board/api/queues?activeQueue=baton-runs-acme&status=waiting`, { headers: { authorization: `Bearer ${acmeToken}` } });
+    assert.equal(((await acmeJob.json()) as BoardQueues).queues[0].jobs[0].data.runId, ((await started.json()) as { runId: string }).runId);
+    const open = await serve({ BATON_API_TOKEN: '', ACME_TOKEN: acmeToken, ACME_SECRET: 'acme-secret' }, ['--insecure']);
+    const all = await fetch(`${open.url}/board/api/queues`);
+    assert.deepEqual(((await all.json()) as BoardQueues).queues.map((q) => q.name).sort(), ['baton-runs-acme', 'baton-runs-default']);
   });
 
   it('--board without --queue (or BATON_QUEUE) is one line and exit 2', async () => {
