@@ -12,7 +12,11 @@ describe('the .vsix (npm run package)', () => {
   it('holds only the bundles, the grammar and snippets, the config schema, the manifest, the walkthrough pages and the docs — no sources, tests or dependencies', () => {
     const r = spawnSync(VSCE, ['ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const files = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    const listed = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    // the cluster bundle's shared chunks have content-hashed names: the PostgreSQL store for a postgres:// store setting
+    const chunks = listed.filter((f) => /^out\/chunks\/[\w-]+\.mjs$/.test(f));
+    assert.ok(chunks.length > 0, 'the cluster bundle\'s chunks are in');
+    const files = listed.filter((f) => !chunks.includes(f));
     assert.deepEqual(files, [
       'CHANGELOG.md',
       'LICENSE',
@@ -21,6 +25,7 @@ describe('the .vsix (npm run package)', () => {
       'docs/images/vscode-runs-view.png',
       'docs/images/vscode-test-explorer.png',
       'out/cli.mjs',
+      'out/cluster.mjs',
       'out/extension.cjs',
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
@@ -39,14 +44,16 @@ describe('the .vsix (npm run package)', () => {
     ]);
   });
 
-  it('packages to at most 3 MB', function () {
+  // 3.5 MB: the bundles (2.4 MB) and, since the editor takes a postgres:// store, the cluster bundle (node-postgres,
+  // BullMQ and ioredis, ~1 MB zipped) the CLI loads only for such a store
+  it('packages to at most 3.5 MB', function () {
     this.timeout(60_000);
     const dir = mkdtempSync(path.join(tmpdir(), 'baton-vsix-'));
     try {
       const out = path.join(dir, 'baton.vsix');
       const r = spawnSync(VSCE, ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr + r.stdout);
-      assert.ok(statSync(out).size <= 3 * 1024 * 1024, `${statSync(out).size} bytes`);
+      assert.ok(statSync(out).size <= 3.5 * 1024 * 1024, `${statSync(out).size} bytes`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
