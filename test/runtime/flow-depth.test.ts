@@ -1,39 +1,41 @@
 import assert from 'node:assert/strict';
 import { MAX_FLOW_DEPTH, MAX_OUTPUT_DEPTH } from '../../packages/runtime/src/index.js';
-import { compile, run, scriptedAgents, tempStore } from './helpers.js';
+import { compile, run, scriptedAgents, freshStore, type KindStore } from './helpers.js';
+import { STORE_KINDS } from '../store/both-stores.js';
 
-describe('runtime: sub-flow calls nest at most MAX_FLOW_DEPTH deep', () => {
-  let t: ReturnType<typeof tempStore>;
-  beforeEach(() => (t = tempStore()));
-  afterEach(() => t.cleanup());
+for (const kind of STORE_KINDS) {
+  describe(`runtime: sub-flow calls nest at most MAX_FLOW_DEPTH deep (${kind.name})`, () => {
+    let t: KindStore;
+    beforeEach(async () => (t = await freshStore(kind)));
+    afterEach(() => t.cleanup());
 
-  // (the checker refuses a flow that calls itself with nothing around the call — unbounded-recursion —, so these
-  // flows have a condition that could stop them, and is true at every depth)
-  it('a flow whose recursion never stops fails cleanly with FLOW_DEPTH_EXCEEDED at depth 65, stored as failed with that code', async () => {
-    const def = await compile(`
+    // (the checker refuses a flow that calls itself with nothing around the call — unbounded-recursion —, so these
+    // flows have a condition that could stop them, and is true at every depth)
+    it('a flow whose recursion never stops fails cleanly with FLOW_DEPTH_EXCEEDED at depth 65, stored as failed with that code', async () => {
+      const def = await compile(`
 flow R {
   input go: boolean
   output x: number
   step again: R { input: { go: input.go } when: input.go }
   set output.x = again.output.x ?? 0
 }`);
-    const { summary, events } = await run(def, 'R', { go: true }, { store: t.store });
-    assert.equal(MAX_FLOW_DEPTH, 64);
-    assert.equal(summary.status, 'failed');
-    assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
-    assert.equal(summary.error?.message, `step again would call flow R at sub-flow depth 65, deeper than the limit of 64; a flow that calls itself needs a condition (if, when) that stops it`);
-    // 64 nested calls started; the 65th level's step is the one that failed first, then every caller
-    const failed = events.filter((e) => e.type === 'step.finished' && e.status === 'failed');
-    assert.equal(failed.length, 65);
-    assert.ok(failed.every((e) => e.type === 'step.finished' && e.error?.code === 'FLOW_DEPTH_EXCEEDED'));
-    assert.equal(failed[0].type === 'step.finished' && failed[0].step, Array(65).fill('again').join('/'));
-    const stored = await t.store.getRun(summary.runId);
-    assert.equal(stored.status, 'failed');
-    assert.equal(stored.error?.code, 'FLOW_DEPTH_EXCEEDED');
-  });
+      const { summary, events } = await run(def, 'R', { go: true }, { store: t.store });
+      assert.equal(MAX_FLOW_DEPTH, 64);
+      assert.equal(summary.status, 'failed');
+      assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+      assert.equal(summary.error?.message, `step again would call flow R at sub-flow depth 65, deeper than the limit of 64; a flow that calls itself needs a condition (if, when) that stops it`);
+      // 64 nested calls started; the 65th level's step is the one that failed first, then every caller
+      const failed = events.filter((e) => e.type === 'step.finished' && e.status === 'failed');
+      assert.equal(failed.length, 65);
+      assert.ok(failed.every((e) => e.type === 'step.finished' && e.error?.code === 'FLOW_DEPTH_EXCEEDED'));
+      assert.equal(failed[0].type === 'step.finished' && failed[0].step, Array(65).fill('again').join('/'));
+      const stored = await t.store.getRun(summary.runId);
+      assert.equal(stored.status, 'failed');
+      assert.equal(stored.error?.code, 'FLOW_DEPTH_EXCEEDED');
+    });
 
-  it('a cycle through an agent call (A calls B calls A, each calling an agent) stops at the bound: the agent is called once per level, 65 times', async () => {
-    const def = await compile(`
+    it('a cycle through an agent call (A calls B calls A, each calling an agent) stops at the bound: the agent is called once per level, 65 times', async () => {
+      const def = await compile(`
 agent Work { stub: "w" }
 flow A {
   input go: boolean
@@ -47,16 +49,16 @@ flow B {
     step a: A { input: { go: input.go } }
   }
 }`);
-    const agents = scriptedAgents(() => 'w');
-    const { summary } = await run(def, 'A', { go: true }, { store: t.store, agents });
-    assert.equal(summary.status, 'failed');
-    assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
-    assert.equal(agents.calls.length, MAX_FLOW_DEPTH + 1);
-    assert.match(summary.error!.message, /^step [ab] would call flow [AB] at sub-flow depth 65/);
-  });
+      const agents = scriptedAgents(() => 'w');
+      const { summary } = await run(def, 'A', { go: true }, { store: t.store, agents });
+      assert.equal(summary.status, 'failed');
+      assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+      assert.equal(agents.calls.length, MAX_FLOW_DEPTH + 1);
+      assert.match(summary.error!.message, /^step [ab] would call flow [AB] at sub-flow depth 65/);
+    });
 
-  it('recursion with a base case (an if around the call) runs to its end within the bound, and fails with the code beyond it', async () => {
-    const def = await compile(`
+    it('recursion with a base case (an if around the call) runs to its end within the bound, and fails with the code beyond it', async () => {
+      const def = await compile(`
 flow Count {
   input n: number
   output total: number
@@ -67,79 +69,84 @@ flow Count {
     set output.total = 0
   }
 }`);
-    const within = await run(def, 'Count', { n: MAX_FLOW_DEPTH }, { store: t.store });
-    assert.equal(within.summary.status, 'succeeded');
-    assert.deepEqual(within.summary.outputs, { total: MAX_FLOW_DEPTH });
-    const beyond = await run(def, 'Count', { n: MAX_FLOW_DEPTH + 1 }, { store: t.store });
-    assert.equal(beyond.summary.status, 'failed');
-    assert.equal(beyond.summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+      const within = await run(def, 'Count', { n: MAX_FLOW_DEPTH }, { store: t.store });
+      assert.equal(within.summary.status, 'succeeded');
+      assert.deepEqual(within.summary.outputs, { total: MAX_FLOW_DEPTH });
+      const beyond = await run(def, 'Count', { n: MAX_FLOW_DEPTH + 1 }, { store: t.store });
+      assert.equal(beyond.summary.status, 'failed');
+      assert.equal(beyond.summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+    });
   });
-});
+}
 
-describe('runtime: an agent answer nested deeper than MAX_OUTPUT_DEPTH fails its step', () => {
-  let t: ReturnType<typeof tempStore>;
-  beforeEach(() => (t = tempStore()));
-  afterEach(() => t.cleanup());
+for (const kind of STORE_KINDS) {
+  describe(`runtime: an agent answer nested deeper than MAX_OUTPUT_DEPTH fails its step (${kind.name})`, () => {
+    let t: KindStore;
+    beforeEach(async () => (t = await freshStore(kind)));
+    afterEach(() => t.cleanup());
 
-  it('20,000 nested lists (parseable, but not storable: serializing them overflows the stack) fail the step with AGENT_BAD_RESPONSE; the run is stored as failed, not left running', async () => {
-    const def = await compile(`
+    it('20,000 nested lists (parseable, but not storable: serializing them overflows the stack) fail the step with AGENT_BAD_RESPONSE; the run is stored as failed, not left running', async () => {
+      const def = await compile(`
 agent Deep { stub: "x" }
 flow D {
   step d: Deep { prompt: "x" }
 }`);
-    let deep: unknown = [];
-    for (let i = 0; i < 20_000; i++) deep = [deep];
-    const agents = scriptedAgents(() => deep);
-    const { summary } = await run(def, 'D', {}, { store: t.store, agents });
-    assert.equal(summary.status, 'failed');
-    assert.equal(summary.error?.code, 'AGENT_BAD_RESPONSE');
-    assert.equal(summary.error?.message, `step d failed: agent Deep answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
-    assert.equal((await t.store.getRun(summary.runId)).status, 'failed');
-  });
+      let deep: unknown = [];
+      for (let i = 0; i < 20_000; i++) deep = [deep];
+      const agents = scriptedAgents(() => deep);
+      const { summary } = await run(def, 'D', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'failed');
+      assert.equal(summary.error?.code, 'AGENT_BAD_RESPONSE');
+      assert.equal(summary.error?.message, `step d failed: agent Deep answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
+      assert.equal((await t.store.getRun(summary.runId)).status, 'failed');
+    });
 
-  it('an answer exactly MAX_OUTPUT_DEPTH deep is taken', async () => {
-    const def = await compile(`
+    it('an answer exactly MAX_OUTPUT_DEPTH deep is taken', async () => {
+      const def = await compile(`
 agent Deep { stub: "x" }
 flow D {
   step d: Deep { prompt: "x" }
 }`);
-    let deep: unknown = [];
-    for (let i = 1; i < MAX_OUTPUT_DEPTH; i++) deep = [deep];
-    const { summary } = await run(def, 'D', {}, { store: t.store, agents: scriptedAgents(() => deep) });
-    assert.equal(summary.status, 'succeeded');
+      let deep: unknown = [];
+      for (let i = 1; i < MAX_OUTPUT_DEPTH; i++) deep = [deep];
+      const { summary } = await run(def, 'D', {}, { store: t.store, agents: scriptedAgents(() => deep) });
+      assert.equal(summary.status, 'succeeded');
+    });
   });
-});
+}
 
-describe('runtime: an error the engine cannot handle never leaves the run running', () => {
-  let t: ReturnType<typeof tempStore>;
-  beforeEach(() => (t = tempStore()));
-  afterEach(() => t.cleanup());
+for (const kind of STORE_KINDS) {
+  describe(`runtime: an error the engine cannot handle never leaves the run running (${kind.name})`, () => {
+    let t: KindStore;
+    beforeEach(async () => (t = await freshStore(kind)));
+    afterEach(() => t.cleanup());
 
-  it('a bug while the run stops (recording that it waits throws) is thrown to the caller, and the run is stored as failed with that error', async () => {
-    const def = await compile(`
+    it('a bug while the run stops (recording that it waits throws) is thrown to the caller, and the run is stored as failed with that error', async () => {
+      const def = await compile(`
 agent Work { stub: "x" }
 flow F {
   step a: Work { prompt: "x" }
   approval ok { prompt: "ok?" }
 }`);
-    // the store as the engine sees it, with a bug: recording that the run waits throws a plain TypeError
-    const buggy = new Proxy(t.store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (property === 'updateRun') {
-          return (id: string, fields: { status?: string }) => {
-            if (fields.status === 'waiting') throw new TypeError('cannot read properties of undefined (reading "x")');
-            return target.updateRun(id, fields as never);
-          };
-        }
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+      // the store as the engine sees it, with a bug: recording that the run waits throws a plain TypeError
+      const buggy = new Proxy(t.store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (property === 'updateRun') {
+            return (id: string, fields: { status?: string }) => {
+              if (fields.status === 'waiting') throw new TypeError('cannot read properties of undefined (reading "x")');
+              return target.updateRun(id, fields as never);
+            };
+          }
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      await assert.rejects(run(def, 'F', {}, { store: buggy }), /cannot read properties of undefined/);
+      const [stored] = await t.store.listRuns();
+      assert.equal(stored.status, 'failed');
+      assert.deepEqual(stored.error, { code: 'INTERNAL', message: 'cannot read properties of undefined (reading "x")' });
+      const events = await t.store.getEvents(stored.id);
+      assert.equal(events.at(-1)?.type, 'run.failed');
     });
-    await assert.rejects(run(def, 'F', {}, { store: buggy }), /cannot read properties of undefined/);
-    const [stored] = await t.store.listRuns();
-    assert.equal(stored.status, 'failed');
-    assert.deepEqual(stored.error, { code: 'INTERNAL', message: 'cannot read properties of undefined (reading "x")' });
-    const events = await t.store.getEvents(stored.id);
-    assert.equal(events.at(-1)?.type, 'run.failed');
   });
-});
+}

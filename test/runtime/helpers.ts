@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
-import { SqliteRunStore, startRun, type AgentCaller, type AgentRequest, type RunOptions, type RunSummary } from '../../packages/runtime/src/index.js';
+import { SqliteRunStore, startRun, type AgentCaller, type AgentRequest, type RunOptions, type RunStoreApi, type RunSummary } from '../../packages/runtime/src/index.js';
 import { checkText, services } from '../language/helpers.js';
+import type { StoreKind } from '../store/both-stores.js';
 
 /** Parses and checks `text` (no errors allowed, warnings are fine) and compiles it to the IR. */
 export async function compile(text: string): Promise<WorkflowDefinition> {
@@ -37,12 +38,48 @@ export function tempStore(): { dir: string; file: string; store: SqliteRunStore;
   };
 }
 
+/**
+ * A fresh, empty store of `kind` for one test (see test/store/both-stores.ts): `store` is its first handle, `open`
+ * gives another (as another process would have), `dir` is a temporary folder for the test's own files. `cleanup`
+ * closes every handle and removes the store (the file, or the PostgreSQL schema) and the folder.
+ */
+export interface KindStore {
+  kind: StoreKind['name'];
+  store: RunStoreApi;
+  /** Where the store is (a file path, or the server URL and schema). */
+  location: string;
+  dir: string;
+  open: () => Promise<RunStoreApi>;
+  cleanup: () => Promise<void>;
+}
+
+/** {@link KindStore}: a fresh store of `kind` with one handle open. */
+export async function freshStore(kind: StoreKind): Promise<KindStore> {
+  const fresh = await kind.fresh();
+  const dir = mkdtempSync(path.join(tmpdir(), 'baton-rt-'));
+  const store = await fresh.open();
+  return {
+    kind: kind.name,
+    store,
+    location: fresh.location,
+    dir,
+    open: fresh.open,
+    cleanup: async () => {
+      try {
+        await fresh.cleanup();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 /** Runs a flow, collecting its events; sleeps are instant and recorded unless `options.sleep` is given. */
 export async function run(
   definition: WorkflowDefinition,
   flow: string,
   inputs: Record<string, unknown>,
-  options: Partial<RunOptions> & { store: SqliteRunStore },
+  options: Partial<RunOptions> & { store: RunStoreApi },
 ): Promise<{ summary: RunSummary; events: RunEvent[]; sleeps: number[] }> {
   const events: RunEvent[] = [];
   const sleeps: number[] = [];

@@ -76,3 +76,12 @@ export const POSTGRES: StoreKind = {
 
 /** Both kinds, SQLite first. */
 export const STORE_KINDS: StoreKind[] = [SQLITE, POSTGRES];
+
+/**
+ * Opens a handle on the store a {@link StoreKind}'s `fresh()` made, from its `location` alone — for a child process
+ * a test starts (a SQLite file path; or `<url> (schema <name>)` for PostgreSQL, the password from `PGPASSWORD`).
+ */
+export async function openStoreAt(location: string): Promise<RunStoreApi> {
+  const pgLocation = /^(postgres(?:ql)?:\/\/\S+) \(schema ([a-z0-9_]+)\)$/.exec(location);
+  return pgLocation ? PgRunStore.open(pgLocation[1], { schema: pgLocation[2] }) : SqliteRunStore.open(location);
+}
