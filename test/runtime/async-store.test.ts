@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { NewRunEvent, RunEvent } from '@baton/protocol';
 import { BatonError, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import { EventJournal } from '../../packages/runtime/src/engine/event-journal.js';
-import { compile, run, scriptedAgents, tempStore } from './helpers.js';
+import { STORE_KINDS } from '../store/both-stores.js';
+import { compile, freshStore, run, scriptedAgents } from './helpers.js';
 
 /**
  * The engine on the asynchronous store contract (RunStoreApi): what a server store (PostgreSQL) does that the
@@ -34,78 +35,85 @@ describe('runtime: the engine on an asynchronous store', () => {
     await second;
     assert.deepEqual(reported, [1, 2]);
   });
-
-  it('a store failure that comes as a rejected promise (STORE_BUSY) stops the run as interrupted: the step is not failed, nothing is compensated', async () => {
-    const t = tempStore();
-    try {
-      const def = await compile(`
-agent Work { stub: "x" }
-flow F {
-  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
-  step b: Work { prompt: "b" }
-}`);
-      // the store fails (asynchronously) from the commit before step b's call on
-      let flushes = 0;
-      const failing = new Proxy(t.store, {
-        get(target, property) {
-          const value = Reflect.get(target, property, target) as unknown;
-          if (property === 'flush') {
-            return () => (++flushes >= 3 ? Promise.reject(new BatonError('STORE_BUSY', 'the run store stayed in use by other processes')) : target.flush());
-          }
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const agents = scriptedAgents(() => 'ok');
-      await assert.rejects(run(def, 'F', {}, { store: failing, agents }), (e: BatonError) => e.code === 'STORE_BUSY');
-      const [stored] = await t.store.listRuns();
-      assert.equal(stored.status, 'interrupted', 'resumable, not failed');
-      const types = (await t.store.getEvents(stored.id)).map((e) => e.type);
-      assert.ok(!types.includes('run.failed') && !types.includes('compensation.started'), types.join(' '));
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
-    } finally {
-      t.cleanup();
-    }
-  });
-
-  it('a commit refused because another executor has the run (LEASE_LOST) stops this execution, which writes nothing more', async () => {
-    const t = tempStore();
-    try {
-      const def = await compile(`
-agent Work { stub: "x" }
-flow F {
-  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
-  step b: Work { prompt: "b" }
-}`);
-      // from the commit before step b's call on, the store refuses this handle's writes of the run
-      let flushes = 0;
-      let refused = false;
-      const written: string[] = [];
-      const fenced = new Proxy(t.store, {
-        get(target, property) {
-          const value = Reflect.get(target, property, target) as unknown;
-          if (property === 'flush') {
-            return () => {
-              if (++flushes >= 3) refused = true;
-              return refused ? Promise.reject(new BatonError('LEASE_LOST', 'the lease was taken over; nothing was written')) : target.flush();
-            };
-          }
-          if (property === 'updateRun') {
-            return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
-              if (refused) written.push(JSON.stringify(fields));
-              return target.updateRun(id, fields);
-            };
-          }
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const agents = scriptedAgents(() => 'ok');
-      await assert.rejects(run(def, 'F', {}, { store: fenced, agents }), (e: BatonError) => e.code === 'LEASE_LOST');
-      assert.deepEqual(written, [], 'no state written once the run was lost');
-      const [stored] = await t.store.listRuns();
-      assert.equal(stored.status, 'running', 'left as the new owner sees it');
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
-    } finally {
-      t.cleanup();
-    }
-  });
 });
+
+/** Whether `event` is the start of step b. */
+const startsB = (event: NewRunEvent): boolean => event.type === 'step.started' && event.step === 'b';
+
+for (const kind of STORE_KINDS) {
+  describe(`runtime: the engine on an asynchronous store: failures of the store (${kind.name})`, () => {
+    it('a store failure that comes as a rejected promise (STORE_BUSY) stops the run as interrupted: the step is not failed, nothing is compensated', async () => {
+      const t = await freshStore(kind);
+      try {
+        const def = await compile(`
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
+  step b: Work { prompt: "b" }
+}`);
+        // the store fails (asynchronously) from the commit before step b's call on: the one holding b's step.started
+        // (counted by events, not flushes: a server store's commit is still under way when the next one is arranged)
+        let failing = false;
+        const store = new Proxy(t.store, {
+          get(target, property) {
+            const value = Reflect.get(target, property, target) as unknown;
+            if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((failing ||= startsB(args[1])), target.append(...args));
+            if (property === 'flush') {
+              return () => (failing ? Promise.reject(new BatonError('STORE_BUSY', 'the run store stayed in use by other processes')) : target.flush());
+            }
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        const agents = scriptedAgents(() => 'ok');
+        await assert.rejects(run(def, 'F', {}, { store, agents }), (e: BatonError) => e.code === 'STORE_BUSY');
+        const [stored] = await t.store.listRuns();
+        assert.equal(stored.status, 'interrupted', 'resumable, not failed');
+        const types = (await t.store.getEvents(stored.id)).map((e) => e.type);
+        assert.ok(!types.includes('run.failed') && !types.includes('compensation.started'), types.join(' '));
+        assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it('a commit refused because another executor has the run (LEASE_LOST) stops this execution, which writes nothing more', async () => {
+      const t = await freshStore(kind);
+      try {
+        const def = await compile(`
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
+  step b: Work { prompt: "b" }
+}`);
+        // from the commit before step b's call on (the one holding b's step.started), the store refuses this handle's
+        // writes of the run
+        let refused = false;
+        const written: string[] = [];
+        const fenced = new Proxy(t.store, {
+          get(target, property) {
+            const value = Reflect.get(target, property, target) as unknown;
+            if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((refused ||= startsB(args[1])), target.append(...args));
+            if (property === 'flush') {
+              return () => (refused ? Promise.reject(new BatonError('LEASE_LOST', 'the lease was taken over; nothing was written')) : target.flush());
+            }
+            if (property === 'updateRun') {
+              return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
+                if (refused) written.push(JSON.stringify(fields));
+                return target.updateRun(id, fields);
+              };
+            }
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        const agents = scriptedAgents(() => 'ok');
+        await assert.rejects(run(def, 'F', {}, { store: fenced, agents }), (e: BatonError) => e.code === 'LEASE_LOST');
+        assert.deepEqual(written, [], 'no state written once the run was lost');
+        const [stored] = await t.store.listRuns();
+        assert.equal(stored.status, 'running', 'left as the new owner sees it');
+        assert.deepEqual(agents.calls.map((c) => c.prompt), ['a'], 'step b was never called, nothing undone');
+      } finally {
+        await t.cleanup();
+      }
+    });
+  });
+}

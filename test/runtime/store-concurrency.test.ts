@@ -48,7 +48,7 @@ flow F {
   step two: A { prompt: "again" }
 }`;
 
-describe('runtime: one store, several processes', function () {
+describe('runtime: one store, several processes (SQLite only: the file lock, its owner file and node-sqlite3-wasm\'s journal — the PostgreSQL store has none; its concurrent writers are in test/store/conformance.ts)', function () {
   this.timeout(30_000);
   let t: ReturnType<typeof tempStore>;
   beforeEach(() => (t = tempStore()));
