@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { ExecutorThread, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
-import { compile, tempStore } from './helpers.js';
+import { enqueueRun, ExecutorThread, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { STORE_KINDS } from '../store/both-stores.js';
+import { compile, freshStore, tempStore, type KindStore } from './helpers.js';
 
 const FLOWS = `
 agent Worker { stub: "ok" }
@@ -199,3 +200,40 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     await assert.rejects(executor.accept({ definition: def, flowName: 'Job', inputs: {} }), (error: BatonError) => error.code === 'EXECUTOR_STOPPED');
   });
 });
+
+for (const kind of STORE_KINDS) {
+  describe(`runtime: the executor thread counts what it continues (${kind.name})`, function () {
+    this.timeout(60_000);
+    let t: KindStore;
+    let def: WorkflowDefinition;
+    let gate: Int32Array;
+    let executor: ExecutorThread | undefined;
+    before(async () => (def = await compile(FLOWS)));
+    beforeEach(async () => {
+      t = await freshStore(kind);
+      gate = new Int32Array(new SharedArrayBuffer(4));
+    });
+    afterEach(async () => {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await executor?.close();
+      executor = undefined;
+      await t.cleanup();
+    });
+
+    it('runs it is told to continue (a restart\'s recovery) are counted from then on, also while the executor is still storing them (what /health reports)', async () => {
+      const workerData = kind.name === 'SQLite' ? { storePath: t.location, lockWaiters: new Int32Array(new SharedArrayBuffer(4)) } : { storeLocation: t.location };
+      // three runs accepted by a process that stopped before executing them; the agents wait while the gate is shut
+      for (let n = 0; n < 3; n++) await enqueueRun(def, 'Job', { n }, { store: t.store });
+      executor = await ExecutorThread.start({ store: t.store, script: ENTRY, workerData: { ...workerData, gate, definitions: [def], concurrency: 1 }, definitions: [def], runAgents: { mode: 'stub' }, log: () => undefined });
+      assert.equal((await executor.recover()).length, 3);
+      // one executes (its agent held), two are queued: never fewer than three counted on the way there
+      const seen: string[] = [];
+      while (!(executor.active() === 1 && executor.waiting() === 2)) {
+        seen.push(`${executor.active()}+${executor.waiting()}`);
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.deepEqual(seen.filter((counts) => counts.split('+').reduce((sum, n) => sum + Number(n), 0) !== 3), [], 'counted as active + queued');
+    });
+  });
+}

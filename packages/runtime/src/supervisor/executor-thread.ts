@@ -385,7 +385,13 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
     return;
   }
   let seen = 0;
-  const countsNow = (): void => send({ kind: 'counts', active: supervisor.active(), queued: supervisor.waiting(), seen });
+  /**
+   * Continuations told to this thread whose run is still being stored queued ({@link RunSupervisor.resume} has not
+   * resolved): counted as queued — `seen` covers them from the moment they arrive, so the main thread no longer
+   * counts them as untold (on a server store the storing takes round trips; /health read 0 meanwhile).
+   */
+  let storing = 0;
+  const countsNow = (): void => send({ kind: 'counts', active: supervisor.active(), queued: supervisor.waiting() + storing, seen });
   /** A continuation stopped: the counts first, so that an idle main thread sees 0 active. */
   const settled = (seq: number, runId: string): void => {
     countsNow();
@@ -484,7 +490,13 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
         if (starts.length === 1) setImmediate(() => void storeStarts());
         return;
       case 'continue': {
-        const continuing = supervisor.resume(message.runId).then(
+        storing++;
+        const stored = supervisor.resume(message.runId).finally(() => {
+          // queued (or executing) now, counted by the supervisor: the counts go out with the run's own change
+          storing--;
+          countsNow();
+        });
+        const continuing = stored.then(
           (continuation) => continuation.done,
           (error: unknown) => {
             // finished or gone meanwhile (cancelled, say): nothing to continue
