@@ -15,7 +15,10 @@ export interface CrashTestOptions {
   input: string[];
   inputs?: string;
   json?: boolean;
-  /** The store the crashed run is kept in (a file or a `postgres://` URL; default: a temporary file, removed after). */
+  /**
+   * The store the crashed run is kept in (a file or a `postgres://` URL); default: `BATON_STORE` when set, else a
+   * temporary file, removed after.
+   */
   store?: string;
 }
 
@@ -40,9 +43,11 @@ export interface CrashTestReport {
  * process (`baton run`, a temporary store) that kills itself with SIGKILL once the step has started and its
  * start is stored (the runtime's `crashAt` hook, through `BATON_CRASH_AT`); then resumes the run in a second
  * process (`baton resume`, as after a restart); then reads the run's log and checks that it ended, and that
- * every step instance finished exactly once — none lost, none run twice. With `--store`, the run is kept in that store
- * (a file, or a PostgreSQL store's `postgres://` URL: the crash and the resume then go through it) instead of a
- * temporary file.
+ * every step instance finished exactly once — none lost, none run twice. With `--store` (or `BATON_STORE`), the run is
+ * kept in that store (a file, or a PostgreSQL store's `postgres://` URL: the crash and the resume then go through it)
+ * instead of a temporary file. The children are given the store in `BATON_STORE`, not on their command lines (a
+ * password in a URL stays out of the process list), and never a cluster's queue (`BATON_QUEUE`): the resume must
+ * continue the run itself, not hand it to workers.
  * @returns 0 when it held, 1 when it did not (the report says what); a step name the flow never reaches is a
  *   failure too (the process was not killed). Bad usage (no such flow, inputs) throws a UsageError (exit 2).
  */
@@ -51,12 +56,13 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
   const flow = pickFlow(definition, entryFile, opts.flow);
   if (!opts.crashAt.trim()) throw new UsageError('--crash-at: name a step, e.g. --crash-at load (or load[2] inside a foreach)');
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-crash-'));
-  const store = opts.store !== undefined ? resolveStorePath(opts.store) : path.join(dir, 'runs.db');
+  const chosen = opts.store ?? (process.env.BATON_STORE ? process.env.BATON_STORE : undefined);
+  const store = chosen !== undefined ? resolveStorePath(chosen) : path.join(dir, 'runs.db');
   const cli = process.argv[1];
   const report: CrashTestReport = { file: displayPath(entryFile), flow: flow.name, crashAt: opts.crashAt, crashed: false, steps: {}, passed: false };
   try {
     const inputArgs = [...opts.input.flatMap((i) => ['--input', i]), ...(opts.inputs ? ['--inputs', opts.inputs] : [])];
-    const first = await runChild(cli, ['run', entryFile, '--flow', flow.name, ...inputArgs, '--store', store, '--json'], { BATON_CRASH_AT: opts.crashAt });
+    const first = await runChild(cli, ['run', entryFile, '--flow', flow.name, ...inputArgs, '--json'], { BATON_STORE: store, BATON_CRASH_AT: opts.crashAt });
     if (first.code === 2) throw new UsageError(first.stderr.trim().replace(/^baton: /, '') || 'the run could not start');
     report.runId = firstRunId(first.stdout);
     report.crashed = first.signal === 'SIGKILL';
@@ -64,7 +70,7 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
       report.problem = `the run never reached step ${opts.crashAt} (it ended with ${first.signal ?? `exit ${first.code}`}); name a step the flow runs`;
       return finish(report, output, opts.json);
     }
-    const resumed = await runChild(cli, ['resume', report.runId, '--store', store, '--json'], {});
+    const resumed = await runChild(cli, ['resume', report.runId, '--json'], { BATON_STORE: store });
     if (resumed.code !== 0 && resumed.code !== 1) {
       report.problem = `baton resume failed: ${resumed.stderr.trim() || `exit ${resumed.code ?? resumed.signal}`}`;
       return finish(report, output, opts.json);
@@ -124,7 +130,8 @@ function firstRunId(stdout: string): string | undefined {
 function runChild(cli: string | undefined, args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   if (!cli) return Promise.reject(new CliError('cannot find the baton CLI to run the crash test with', 2));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { BATON_QUEUE: _queue, ...inherited } = process.env;
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...inherited, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
