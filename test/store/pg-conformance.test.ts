@@ -315,5 +315,43 @@ describe('PostgreSQL store', function () {
         });
       }
     });
+
+    it('a run\'s state update is committed with the events buffered before it, also when a flush queued ahead writes them', async () => {
+      // The engine appends a run's closing event (run.succeeded, run.waiting…) and updates its state in one turn. A
+      // flush of another run queued ahead took every buffered event — the closing one too — and committed it alone:
+      // a worker killed before its update committed left the log ended and the run `running`, and the worker that
+      // took it over ran it again (a second run.resumed and run.succeeded, found by the chaos soak).
+      const schema = newSchema();
+      const store = await PgRunStore.open(testUrl(), { schema });
+      const other = await PgRunStore.open(testUrl(), { schema });
+      const blocker = await adminPool().connect();
+      try {
+        const newRun = async (): Promise<string> => (await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() })).id;
+        const [x, y, z] = [await newRun(), await newRun(), await newRun()];
+        // z's row is locked elsewhere: a write of z queued after the flush holds back what is queued behind it
+        await blocker.query('BEGIN');
+        await blocker.query(`SELECT 1 FROM ${schema}.runs WHERE id = $1 FOR UPDATE`, [z]);
+        store.append(y, { type: 'step.started', node: 'n', step: 's', agent: 'A', target: 'agent' } as never);
+        const flushed = store.flush();
+        store.append(x, { type: 'run.succeeded', outputs: { r: 1 } } as never);
+        const held = store.updateRun(z, { outputs: { held: true } });
+        const closed = store.updateRun(x, { status: 'succeeded', outputs: { r: 1 }, finishedAt: new Date().toISOString(), waitingOn: [] });
+        await flushed;
+        const log = (await other.getEvents(x)).map((e) => e.type);
+        const status = (await other.getRun(x)).status;
+        assert.deepEqual({ log, status }, log.includes('run.succeeded') ? { log, status: 'succeeded' } : { log, status: 'running' }, 'the log and the state agree');
+        await blocker.query('ROLLBACK');
+        await Promise.all([held, closed]);
+        assert.equal((await other.getRun(x)).status, 'succeeded');
+        assert.deepEqual((await other.getEvents(x)).map((e) => e.type), ['run.succeeded']);
+        assert.deepEqual((await other.getRun(z)).outputs, { held: true });
+        assert.equal((await other.getEvents(y)).length, 1);
+      } finally {
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        blocker.release();
+        await store.close();
+        await other.close();
+      }
+    });
   });
 });

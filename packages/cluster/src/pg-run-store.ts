@@ -110,6 +110,12 @@ export class PgRunStore implements RunStoreApi {
   private readonly fences = new Map<string, number>();
   /** Definition hashes known to be stored (their bodies need not be sent again). */
   private readonly knownDefinitions = new Set<string>();
+  /**
+   * Run state updates ({@link updateRun}) not yet committed, per run, in call order. Whichever transaction first
+   * writes a run's buffered events applies them too — a flush queued before the update included — so a run's
+   * closing event (`run.succeeded`, `run.waiting`…) is never committed without the state it closes with.
+   */
+  private readonly updates = new Map<string, { sql: string; values: unknown[] }[]>();
   /** The tail of this handle's writes of buffered events (flushes run one at a time). */
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -174,15 +180,18 @@ export class PgRunStore implements RunStoreApi {
         'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
         [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null],
       );
-      if (!startKey) return true;
       // the key's row is the lock: a second front door with the same key waits here for this commit, then finds it
-      const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [
-        init.tenant ?? 'default',
-        startKey.scope,
-        startKey.key,
-        id,
-      ]);
-      if (claimed.rowCount === 0) throw new DuplicateStart();
+      if (startKey) {
+        const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [
+          init.tenant ?? 'default',
+          startKey.scope,
+          startKey.key,
+          id,
+        ]);
+        if (claimed.rowCount === 0) throw new DuplicateStart();
+      }
+      // its first event in the same transaction: a run is never found (by a reconciler, a worker) without it
+      if (init.started) await insertEvents(client, [{ runId: id, event: { ...init.started, runId: id, seq: 1, time: init.startedAt } as RunEvent }]);
       return true;
     }).catch(async (error: unknown) => {
       if (!(error instanceof DuplicateStart) || !startKey) throw error;
@@ -194,7 +203,7 @@ export class PgRunStore implements RunStoreApi {
       if (!rows[0]) throw new BatonError('STORE_UNREADABLE', `the start key "${startKey!.key}" was claimed and is gone from ${this.location}`);
       return { id: rows[0].run_id, duplicate: true };
     }
-    this.nextSeq.set(id, 1);
+    this.nextSeq.set(id, init.started ? 2 : 1);
     return { id, duplicate: false };
   }
 
@@ -213,11 +222,17 @@ export class PgRunStore implements RunStoreApi {
     if (fields.agents !== undefined) set('agents', JSON.stringify(fields.agents));
     if (sets.length === 0) return;
     values.push(id);
-    await this.serially(() =>
-      this.writeBuffered([id], async (client) => {
-        await client.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values);
-      }),
-    );
+    // attached now, before any write queued ahead of this one takes the run's buffered events (the engine appends a
+    // closing event and calls this in one turn): that write applies it with them; else this one does
+    const update = { sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values };
+    this.updates.set(id, [...(this.updates.get(id) ?? []), update]);
+    try {
+      await this.serially(() => this.writeBuffered([id], async () => undefined));
+    } catch (error) {
+      // refused or failed: the caller is told, and no later write applies it
+      this.forgetUpdate(id, update);
+      throw error;
+    }
   }
 
   async findRun(idOrPrefix: string, scope: TenantScope = {}): Promise<RunRecord | undefined> {
@@ -288,6 +303,8 @@ export class PgRunStore implements RunStoreApi {
       const count = this.pending.length;
       if (count === 0) return;
       const batch = this.pending.slice(0, count);
+      // a run with a state update waiting goes with it, in the careful path's transaction (see `updates`)
+      if (batch.some((p) => this.updates.has(p.runId))) return this.writeBuffered([], async () => undefined);
       const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
       let result: { fenced: number; inserted: number } | undefined;
       try {
@@ -491,6 +508,8 @@ export class PgRunStore implements RunStoreApi {
     const count = this.pending.length;
     const batch = this.pending.slice(0, count);
     const runs = [...new Set([...batch.map((p) => p.runId), ...alsoFenced])].sort();
+    // the state updates of the runs written, as attached so far (see `updates`)
+    const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
     const shifts = new Map<string, number>();
     let result: T;
     try {
@@ -517,14 +536,17 @@ export class PgRunStore implements RunStoreApi {
           client,
           batch.map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
         );
+        for (const { update } of updates) await client.query(update.sql, update.values);
         return then(client);
       });
     } catch (error) {
       if (error instanceof LeaseLost) {
+        this.dropUpdates(error.runId);
         this.dropRun(error.runId);
         throw new BatonError('LEASE_LOST', `the lease on run ${error.runId} was taken over (epoch ${error.held} → ${error.now ?? 'gone'}); nothing was written`);
       }
       if (error instanceof EventsConflict) {
+        this.dropUpdates(error.runId);
         this.dropRun(error.runId);
         throw new BatonError('EVENTS_CONFLICT', `another writer appended "${error.type}" to run ${error.runId} at seq ${error.seq} or later; this handle's buffered events of the run were dropped`);
       }
@@ -536,7 +558,20 @@ export class PgRunStore implements RunStoreApi {
       this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? 1) + shift);
     }
     this.pending.splice(0, count);
+    for (const { runId, update } of updates) this.forgetUpdate(runId, update);
     return result;
+  }
+
+  /** Removes one state update of `runId` from {@link updates} (applied, or refused). */
+  private forgetUpdate(runId: string, update: { sql: string; values: unknown[] }): void {
+    const left = (this.updates.get(runId) ?? []).filter((u) => u !== update);
+    if (left.length) this.updates.set(runId, left);
+    else this.updates.delete(runId);
+  }
+
+  /** Forgets the state updates of a run this handle may not write (its updateRun calls reject with the same error). */
+  private dropUpdates(runId: string): void {
+    this.updates.delete(runId);
   }
 
   /**
