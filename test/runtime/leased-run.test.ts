@@ -189,6 +189,29 @@ for (const kind of STORE_KINDS) {
       const outcome = await executeLeased(id, { store, owner: 'host/2/b', agents });
       assert.equal(outcome.kind === 'executed' && outcome.summary.status, 'succeeded');
     });
+
+    it('an enqueued run is stored with its run.started in one commit: another process never finds it queued without it', async () => {
+      // (a cluster's reconciler takes every queued run at once: one found without its run.started got a second
+      // run.started from the worker, and the front door's own flush then failed with EVENTS_CONFLICT)
+      const other = await fresh.open();
+      const seen: string[][] = [];
+      const watched = new Proxy(store, {
+        get(target, name, receiver) {
+          if (name !== 'createRun') return Reflect.get(target, name, receiver) as unknown;
+          return async (...args: Parameters<RunStoreApi['createRun']>) => {
+            const created = await target.createRun(...args);
+            seen.push((await other.getEvents(created.id)).map((e) => e.type));
+            return created;
+          };
+        },
+      });
+      const { id } = await enqueueRun(def, 'Chain', {}, { store: watched });
+      assert.deepEqual(seen, [['run.started']], 'the moment the run is stored, its run.started is');
+      assert.deepEqual((await other.getEvents(id)).map((e) => [e.seq, e.type]), [[1, 'run.started']]);
+      const outcome = await executeLeased(id, { store: other, owner: 'host/3/c', agents: scriptedAgents(() => 'ok') });
+      assert.equal(outcome.kind === 'executed' && outcome.summary.status, 'succeeded');
+      assert.equal((await other.getEvents(id)).filter((e) => e.type === 'run.started').length, 1);
+    });
   });
 }
 

@@ -260,12 +260,8 @@ export function enqueueRun(
   startKey?: { scope: string; key: string },
 ): Promise<{ id: string; duplicate: boolean }> {
   const { init, started } = queuedRun(definition, flowName, inputs, options);
-  return options.store.createRun(init, startKey).then(async (created) => {
-    if (created.duplicate) return created;
-    options.store.append(created.id, started, new Date(init.startedAt));
-    await options.store.flush();
-    return created;
-  });
+  // the run and its run.started in one transaction (a worker's reconciler may take a queued run at once)
+  return options.store.createRun({ ...init, started }, startKey);
 }
 
 /**

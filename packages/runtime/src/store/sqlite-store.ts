@@ -34,8 +34,13 @@ export class SqliteRunStore implements RunStoreApi {
         const previous = db.findStartKey(startKey.scope, startKey.key, init.tenant);
         if (previous) return { id: previous, duplicate: true };
       }
-      const id = db.createRun(init);
+      const { started, ...run } = init;
+      const id = db.createRun(run);
       if (startKey) db.recordStartKey(startKey.scope, startKey.key, id, init.tenant);
+      if (started) {
+        db.append(id, started, new Date(init.startedAt));
+        db.flush();
+      }
       return { id, duplicate: false };
     });
   }

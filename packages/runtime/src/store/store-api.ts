@@ -50,6 +50,11 @@ export interface NewRun {
   agents?: RunAgents;
   /** The tenant the run belongs to (default `default`). */
   tenant?: string;
+  /**
+   * The run's first event (`run.started`), stored with the run in the same transaction as seq 1 at `startedAt`: no
+   * reader (a cluster's reconciler, another worker) ever finds the run without it.
+   */
+  started?: NewRunEvent;
 }
 
 /** The state columns {@link RunStoreApi.updateRun} changes. */
