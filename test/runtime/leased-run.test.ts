@@ -99,6 +99,33 @@ for (const kind of STORE_KINDS) {
       assert.equal((await store.getRun(id)).status, 'succeeded');
     });
 
+    it('counts a takeover whose own executor is lost before the run executes: the next one finds the loss in the log', async () => {
+      // A run left running is made queued to be continued. The run.resumed marking the takeover used to be written
+      // only when the run executed: an executor lost in between (killed, its lease gone) left the run queued with no
+      // trace of the loss, so the next one neither marked it nor counted it towards WORKER_LOST (found by the soak).
+      const { id } = await enqueueRun(def, 'Chain', {}, { store });
+      const first = await fresh.open();
+      assert.ok(await first.claimLease(id, 'host/1/dead', 1));
+      await first.updateRun(id, { status: 'running' }); // the first executor is gone, the run left running
+      const dying = new Proxy(store, {
+        get(target, name, receiver) {
+          // the second executor is lost right after it made the run queued, before it executes anything
+          if (name === 'getDefinition') return async () => Promise.reject(new Error('killed'));
+          return Reflect.get(target, name, receiver) as unknown;
+        },
+      });
+      await assert.rejects(executeLeased(id, { store: dying, owner: 'host/2/lost', agents: scriptedAgents(() => 'ok'), ttlMs: 60_000 }), /killed/);
+      const left = await store.getEvents(id);
+      assert.equal(lossesOf(left), 1, 'the takeover is in the log');
+      assert.equal((await store.getRun(id)).status, 'queued');
+      const agents = scriptedAgents(() => 'ok');
+      const outcome = await executeLeased(id, { store, owner: 'host/3/next', agents, ttlMs: 60_000 });
+      assert.equal(outcome.kind === 'executed' && outcome.summary.status, 'succeeded');
+      const events = await store.getEvents(id);
+      assert.equal(lossesOf(events), 1, 'one loss, marked once');
+      assert.deepEqual(stepsFinished(events), ['a', 'b', 'c']);
+    });
+
     it(`fails a run that lost its executor ${MAX_RUN_LOSSES} times with WORKER_LOST (a dead letter), calling nothing`, async () => {
       const { id } = await enqueueRun(def, 'Chain', {}, { store });
       for (let loss = 0; loss < MAX_RUN_LOSSES - 1; loss++) {

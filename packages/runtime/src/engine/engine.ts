@@ -241,6 +241,12 @@ export interface EnqueueOptions {
   runAgents?: RunAgents;
   /** The tenant a new run belongs to (default `default`). */
   tenant?: string;
+  /**
+   * {@link enqueueResume} of a run its executor was lost while it ran (left `running`): its `run.resumed` event,
+   * marked `takeover: true`, is stored in the same commit as the run becoming `queued` — the loss is in the log even
+   * if this executor is lost too before the run executes (else the next one finds it `queued` and counts no loss).
+   */
+  takeover?: boolean;
 }
 
 /**
@@ -290,7 +296,11 @@ export async function enqueueResume(runId: string, options: EnqueueOptions): Pro
   if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
     throw new BatonError('RUN_FINISHED', `run ${run.id} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; there is nothing to resume`);
   }
-  if (run.status !== 'queued') await options.store.updateRun(run.id, { status: 'queued' });
+  if (run.status === 'queued') return;
+  if (options.takeover) {
+    options.store.append(run.id, { type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, undefined), takeover: true }, (options.now ?? (() => new Date()))());
+  }
+  await options.store.updateRun(run.id, { status: 'queued' });
 }
 
 /**
