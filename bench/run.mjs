@@ -81,6 +81,16 @@ console.log('\nRun store on PostgreSQL (append + flush per step, 1,000 steps; a 
 // scripts/services.mjs --durable starts PostgreSQL with its defaults (fsync on) for this case and stops it after
 record(runCase('../../scripts/services.mjs', ['--durable', '--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'pg-store.ts'), 1000]));
 
+console.log('\nA cluster on one machine (baton worker ×1/2/4, --concurrency 8, PostgreSQL + Redis; runs of 10 HTTP steps of 20 ms started through baton serve --queue):');
+// scripts/services.mjs starts PostgreSQL (durability off) and Redis for this case and stops them after
+const cluster = runCase('../../scripts/services.mjs', ['--', process.execPath, path.join(benchDir, 'cases', 'cluster.mjs'), quick ? 500 : 2000]);
+results.push(...cluster);
+const oneWorker = cluster.find((r) => r.shape === 'workers-1');
+for (const r of cluster) {
+  if (r.shape === 'front-door') console.log(`  front door: ${r.startsPerSecond} webhook starts/s, 202 latency p50 ${r.startLatencyP50Ms} / p99 ${r.startLatencyP99Ms} ms (${r.n} webhooks, ${r.inFlight} in flight), load ${r.loadAverage}`);
+  else console.log(`  ${r.workers} worker(s): ${r.runsPerSecond} runs/s (${(r.runsPerSecond / oneWorker.runsPerSecond).toFixed(2)}× one worker), ${r.workerCpuMsPerRun} ms worker CPU, ${r.pgTransactionsPerRun} PostgreSQL transactions and ${r.redisCommandsPerRun} Redis commands per run, load ${r.loadAverage}`);
+}
+
 console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
 record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));
 

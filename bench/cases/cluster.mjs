@@ -1,0 +1,186 @@
+// A cluster on one machine (issue 11): `baton worker` processes (the built bin) on PostgreSQL and Redis, runs started
+// through the webhooks of a `baton serve --queue` front door. Needs the services: run it under scripts/services.mjs
+// (`npm run bench` does: `node scripts/services.mjs -- node bench/cases/cluster.mjs`), which exports
+// BATON_TEST_PG_URL, PGPASSWORD and BATON_TEST_REDIS_URL.
+//
+// (a) Throughput scaling: N runs (default 2,000) of a 10-step flow whose agent is an HTTP endpoint here answering
+//     after 20 ms (`http/slow`, --agents real: I/O bound), on 1, 2 and 4 workers (`--concurrency C`, default 8, runs
+//     at once per worker). For each size: a fresh database and Redis database; the workers start and wait; the
+//     queue is paused (BullMQ) while the front door accepts the N runs; then the queue is resumed and the time until
+//     every run has succeeded is measured (PostgreSQL polled every 100 ms). runs/s = N / that time.
+// (b) The front door: while it accepts those N webhooks (16 in flight, keep-alive), starts/s and the 202's latency
+//     p50/p99 (request written → answer read), as serve-busy.mjs measures today's in-process `baton serve`.
+// Prints one JSON line per size (shape `workers-<n>`) and one for the front door (shape `front-door`), each with the
+// machine's load average.
+// Usage: node bench/cases/cluster.mjs [runs] [concurrency] [worker counts, comma-separated]
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const runs = Number(process.argv[2] ?? 2000);
+const concurrency = Number(process.argv[3] ?? 8);
+const sizes = (process.argv[4] ?? '1,2,4').split(',').map(Number);
+const AGENT_MS = 20;
+const IN_FLIGHT = 16;
+const pgUrl = process.env.BATON_TEST_PG_URL;
+const redisUrl = process.env.BATON_TEST_REDIS_URL;
+if (!pgUrl || !redisUrl) {
+  console.error('bench cluster: run it under scripts/services.mjs (BATON_TEST_PG_URL, BATON_TEST_REDIS_URL)');
+  process.exit(2);
+}
+const cli = process.env.BATON_BENCH_CLI ?? path.join(root, 'out', 'cli.mjs');
+
+// the agent: answers {"output": "ok"} after 20 ms
+const agent = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"output":"ok","tokens":1}'), AGENT_MS));
+});
+agent.keepAliveTimeout = 60_000;
+await new Promise((resolve) => agent.listen(0, '127.0.0.1', resolve));
+const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-cluster-'));
+const steps = Array.from({ length: 10 }, (_, i) => `  step s${i}: Slow { prompt: "step ${i} of \${input.n}" }`).join('\n');
+writeFileSync(path.join(dir, 'bench.flow'), `agent Slow { model: "http/slow" }\nflow Ten {\n  trigger webhook "/ten"\n  input n: number = 0\n${steps}\n}\n`);
+writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ endpoints: { slow: { url: `http://127.0.0.1:${agent.address().port}/agent` } } }));
+
+const children = new Set();
+/** Starts the bin with `args`; resolves once a stdout line starts with `banner`. */
+function start(args, env, banner) {
+  const child = spawn(process.execPath, [...(process.env.BATON_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}${err}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${err}`)));
+    child.stdout.on('data', (c) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.startsWith(banner));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, line, stderr: () => err });
+      }
+    });
+  });
+}
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+};
+const round = (x, digits = 1) => Number(x.toFixed(digits));
+/** CPU time (user + system, ms) a process has used, from /proc (Linux). */
+async function cpuOf(pid) {
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+/** POSTs `body` to `url`; resolves with [status, ms]. */
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const begun = performance.now();
+    const req = http.request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve([res.statusCode, performance.now() - begun]));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+try {
+  let frontDoorFigures;
+  for (const [index, workers] of sizes.entries()) {
+    const database = `baton_bench_cluster_${process.pid}_${index}`;
+    await admin.query(`CREATE DATABASE ${database}`);
+    const store = new URL(pgUrl);
+    store.pathname = `/${database}`;
+    const queueUrl = new URL(redisUrl);
+    queueUrl.pathname = `/${index + 1}`;
+    const env = { ...process.env, NO_COLOR: '1', BATON_STORE: store.toString(), BATON_QUEUE: queueUrl.toString() };
+    const queue = new Queue('baton-runs-default', { connection: { host: queueUrl.hostname, port: Number(queueUrl.port), db: index + 1 } });
+    const db = new pg.Pool({ connectionString: store.toString(), max: 1 });
+    const redis = new Redis({ host: queueUrl.hostname, port: Number(queueUrl.port), lazyConnect: false });
+    try {
+      await queue.obliterate({ force: true });
+      const serve = await start(['serve', '.', '--insecure', '--port', '0', '--agents', 'real'], env, 'baton serve');
+      const url = /http:\/\/[\d.:]+/.exec(serve.line)[0];
+      const pool = await Promise.all(Array.from({ length: workers }, () => start(['worker', '--agents', 'real', '--concurrency', String(concurrency)], env, 'baton worker')));
+      await queue.pause();
+      // the front door accepts the runs while the queue holds them
+      const latencies = [];
+      let next = 0;
+      const acceptStarted = performance.now();
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (next < runs) {
+            const n = next++;
+            const [status, ms] = await post(`${url}/ten`, JSON.stringify({ n }));
+            if (status !== 202) throw new Error(`webhook ${n}: HTTP ${status}`);
+            latencies.push(ms);
+          }
+        }),
+      );
+      const acceptMs = performance.now() - acceptStarted;
+      if (index === 0) {
+        frontDoorFigures = { system: 'baton-serve-queue', shape: 'front-door', n: runs, totalMs: round(acceptMs), perStepUs: (acceptMs * 1000) / runs, startsPerSecond: round((runs * 1000) / acceptMs), startLatencyP50Ms: round(percentile(latencies, 50)), startLatencyP99Ms: round(percentile(latencies, 99)), inFlight: IN_FLIGHT, loadAverage: os.loadavg()[0].toFixed(1) };
+        console.log(JSON.stringify(frontDoorFigures));
+      }
+      // the workers take them (PostgreSQL transactions and Redis commands counted around it, per run)
+      const pgTransactions = async () => Number((await admin.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [database])).rows[0].n);
+      const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
+      await new Promise((resolve) => setTimeout(resolve, 1200)); // PostgreSQL's statistics lag up to 1 s
+      const before = { pg: await pgTransactions(), redis: await redisCommands() };
+      const began = performance.now();
+      await queue.resume();
+      let succeeded = 0;
+      for (;;) {
+        const { rows } = await db.query("SELECT count(*) FILTER (WHERE status = 'succeeded') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed FROM runs");
+        succeeded = Number(rows[0].ok);
+        if (Number(rows[0].failed) > 0) throw new Error(`${rows[0].failed} runs failed`);
+        if (succeeded >= runs) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const totalMs = performance.now() - began;
+      const cpuMs = (await Promise.all(pool.map((w) => cpuOf(w.child.pid)))).reduce((a, b) => a + b, 0);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const pgPerRun = round((await pgTransactions() - before.pg) / runs);
+      const redisPerRun = round((await redisCommands() - before.redis) / runs);
+      console.log(JSON.stringify({ system: 'baton-cluster', shape: `workers-${workers}`, n: runs, totalMs: round(totalMs), perStepUs: (totalMs * 1000) / (runs * 10), workers, concurrency, runsPerSecond: round((runs * 1000) / totalMs), agentMs: AGENT_MS, workerCpuMsPerRun: round(cpuMs / runs, 2), pgTransactionsPerRun: pgPerRun, redisCommandsPerRun: redisPerRun, loadAverage: os.loadavg()[0].toFixed(1) }));
+      for (const w of pool) await stop(w.child);
+      await stop(serve.child);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      redis.disconnect();
+      await db.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+  }
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+  keepAlive.destroy();
+  agent.closeAllConnections();
+  agent.close();
+  await admin.end();
+  rmSync(dir, { recursive: true, force: true });
+}
