@@ -30,7 +30,8 @@ import { testServices } from './test-services.js';
 //   committed step.finished after X's answer, under a lease nobody had taken — or its flush would have been refused)
 //   or executed it after that commit, i.e. called a finished step again. Calls received before X was answered are
 //   the step's earlier attempts: retries, and the call in flight when its worker was killed (which runs again).
-//   The agent's clock alone orders them, so no clock of another process enters the check.
+//   The agent's clock alone orders them, so no clock of another process enters the check. Every call carries the
+//   Idempotency-Key runId/stepKey/callIndex.
 // - takeover latency: for every run a killed worker held (its lease owner names the worker's pid, read from the
 //   store just after the kill), the time from the SIGKILL to the run's `run.resumed` event with `takeover: true`;
 //   its p50/p99/max are printed.
@@ -38,10 +39,11 @@ import { testServices } from './test-services.js';
 // Scale: BATON_SOAK_RUNS (default 300), BATON_SOAK_WORKERS (4), BATON_SOAK_CONCURRENCY (runs at once per worker,
 // 12), BATON_SOAK_SEED (random; printed, so a failing soak can be replayed with its kills, mix and answers — the
 // timing of processes is not replayable), BATON_SOAK_BUDGET_S (how long the runs may take before the rest count
-// as stuck, 300). Scaled: 300 runs, not the issue's 1,000 — on this 2-core machine, shared, the cluster under this
-// chaos finishes 1–9 runs/s (every worker restart costs a Node start, every kill a lease expiry and replays), so
-// 1,000 runs took 2–7 minutes before the checks; 300 keep the soak within its 6 minutes at a load of 15–20.
-// `BATON_SOAK_RUNS=1000 BATON_SOAK_BUDGET_S=600` runs the full size (figures in bench/README.md).
+// as stuck, 300). Scaled: 300 runs by default, not the issue's 1,000 — the project machine (2 cores) is shared, and
+// at a load of 15–20 the cluster under this chaos finishes only 1–3 runs/s (every worker restart is a Node start,
+// every run a dozen commits), so 1,000 runs did not end within 7 minutes; 300 took 157 s there. On an idle machine
+// 1,000 runs take about 60 s (17 runs/s): .ci/run, on a fresh machine, sets BATON_SOAK_RUNS=1000 — the issue's size.
+// Figures: bench/README.md.
 
 const RUNS = Number(process.env.BATON_SOAK_RUNS ?? 300);
 const WORKERS = Number(process.env.BATON_SOAK_WORKERS ?? 4);
@@ -480,6 +482,9 @@ describe('cluster chaos soak: runs on worker processes SIGKILLed every few secon
       }
     }
     assert.deepEqual(unanswered, [], 'every finished step recorded an answer the agent gave it');
+    // every call carries its stable idempotency key, runId/stepKey/callIndex (the Idempotency-Key header)
+    const badKeys = agent.ledger.filter((c) => c.idempotencyKey !== `${runOfTag(c.tag)}/${c.step}/${c.callIndex}`).map((c) => `call ${c.seq}: ${c.idempotencyKey ?? 'no key'} for ${runOfTag(c.tag)}/${c.step}/${c.callIndex}`);
+    assert.deepEqual(badKeys.slice(0, 20), [], 'Idempotency-Key headers');
     assert.deepEqual(calledAgain, [], 'finished steps called again');
 
     // takeover latency: SIGKILL → run.resumed takeover of each run the killed worker held
