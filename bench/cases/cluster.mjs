@@ -93,6 +93,7 @@ async function cpuOf(pid) {
 }
 
 const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
+admin.on('error', () => undefined);
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 /** POSTs `body` to `url`; resolves with [status, ms]. */
 function post(url, body) {
@@ -119,6 +120,7 @@ try {
     const env = { ...process.env, NO_COLOR: '1', BATON_STORE: store.toString(), BATON_QUEUE: queueUrl.toString() };
     const queue = new Queue('baton-runs-default', { connection: { host: queueUrl.hostname, port: Number(queueUrl.port), db: index + 1 } });
     const db = new pg.Pool({ connectionString: store.toString(), max: 1 });
+    db.on('error', () => undefined); // its idle connection ended by DROP DATABASE … WITH (FORCE) at the end
     const redis = new Redis({ host: queueUrl.hostname, port: Number(queueUrl.port), lazyConnect: false });
     try {
       await queue.obliterate({ force: true });
