@@ -117,7 +117,9 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
     await queue.activate(tenant, sleepy, 'start');
     await queue.activate(tenant, gated, 'start');
     await until(async () => (await statusOf(sleepy)) === 'waiting' && (await statusOf(gated)) === 'waiting', 'both to wait');
-    const delayed = await new Queue(queueNameOf(tenant), { connection: queue.connectionOptions }).getDelayed();
+    const probe = new Queue(queueNameOf(tenant), { connection: queue.connectionOptions });
+    const delayed = await probe.getDelayed();
+    await probe.close(); // an open connection would keep mocha from exiting after the suites
     assert.ok(delayed.some((j) => j.data.runId === sleepy && j.data.reason === 'timer'), 'a delayed job for the timer');
     await until(async () => (await statusOf(sleepy)) === 'succeeded', 'the timer to wake it');
     await store.recordDecision(gated, 'go', { decision: 'approved', by: 'ops' });
