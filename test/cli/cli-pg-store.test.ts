@@ -297,7 +297,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
       await watch.waitForLine(runLine(id, 'succeeded'));
 
       // the server ends the watch's session (a restart, a failover): one line on stderr, then it listens again
-      const killed = await admin!.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'baton watch' AND datname = $1", [database]);
+      const killed = await admin!.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'baton watch %' AND datname = $1", [database]);
       assert.equal(killed.rows[0].n, 1);
       while (!/listening again/.test(watch.stderr())) await new Promise((resolve) => setTimeout(resolve, 20));
       const lines = watch.stderr().trim().split('\n');

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { MIGRATIONS, PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
+import { notifyChannel } from '../../packages/cluster/src/pg-migrations.js';
 import { BatonError } from '../../packages/runtime/src/index.js';
 import { runStoreConformance } from './conformance.js';
 
@@ -235,7 +236,8 @@ describe('PostgreSQL store', function () {
         await watcher.watchRuns((changes) => reports.push(changes), { onConnection: (state, message) => states.push([state, message]) });
         // the server ends the watch's session (as a restart or a failover would), twice in a row
         const kill = async () =>
-          (await adminPool().query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'baton watch' AND datname = current_database()")).rows[0].n;
+          // this watch's session only (its application_name names its channel): other tests' may still be listening
+          (await adminPool().query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", [`baton watch ${notifyChannel(schema)}`.slice(0, 63)])).rows[0].n;
         assert.equal(await kill(), 1);
         // killed once more while it reconnects (still one "lost") — once: killing every new session would keep a
         // watch on a loaded machine, whose LISTEN comes later, from ever being restored

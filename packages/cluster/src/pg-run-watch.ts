@@ -53,7 +53,7 @@ export class PgRunWatch {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.config, keepAlive: true, application_name: 'baton watch' });
+    const client = new pg.Client({ ...this.config, keepAlive: true, application_name: `baton watch ${this.channel}`.slice(0, 63) });
     let up = false;
     client.on('error', (error) => (up ? this.lose(client, error) : undefined));
     client.on('end', () => (up ? this.lose(client, new Error('Connection terminated')) : undefined));
