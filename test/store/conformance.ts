@@ -516,6 +516,68 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assertGapless(await a.getEvents(id));
     });
 
+    it('one run\'s refused events never fail another run\'s write on the same handle; the refused run\'s own writes report it until the handle reads its log again', async () => {
+      const [h, other] = [await open(), await open()];
+      const waiting = await newRun(h);
+      await h.updateRun(waiting, { status: 'waiting', waitingOn: [APPROVAL, EVENT_WAIT] });
+      const mine = await newRun(h);
+      // run B: h buffers steps of it while a second executor stores its own first (EVENTS_CONFLICT for h's)
+      const b = await newRun(h);
+      await other.getEvents(b);
+      other.append(b, stepEvents(1, 'theirs')[0]);
+      await other.flush();
+      /** Buffers a step of B on h that the store refuses (its seq is taken by the other executor's step). */
+      const conflicting = (): void => void h.append(b, stepEvents(1, 'stale')[0]);
+      const nodesOf = async (id: string) => (await other.getEvents(id)).map((e) => (e.type === 'step.started' ? e.node : e.type));
+
+      conflicting();
+      assert.equal((await h.recordDecision(waiting, 'sign', { decision: 'approved' })).type, 'approval.decided', 'a decision on another run is stored');
+      conflicting();
+      assert.equal((await h.recordSignal(waiting, 'paid', { ok: true })).type, 'event.received', 'so is an event delivered to it');
+      conflicting();
+      h.append(mine, stepEvents(1, 'm')[0]);
+      await h.flush(mine); // another run's flush
+      conflicting();
+      h.append(mine, stepEvents(1, 'n')[0]);
+      await h.updateRun(mine, { status: 'succeeded', finishedAt: new Date().toISOString() }); // its state update
+      conflicting();
+      const started = await newRun(h, { started: { type: 'run.started', flow: 'F', inputs: {} } as never }); // a start
+      conflicting();
+      assert.equal(await h.requestCancel(waiting), 'cancelled', 'a cancellation of another run');
+
+      assert.deepEqual(await nodesOf(waiting), ['approval.decided', 'event.received', 'cancel.requested', 'run.cancelled']);
+      assert.deepEqual(await nodesOf(mine), ['m0', 'n0']);
+      assert.equal((await other.getRun(mine)).status, 'succeeded');
+      assert.deepEqual(await nodesOf(started), ['run.started']);
+      assert.deepEqual(await nodesOf(b), ['theirs0'], 'none of h\'s steps of B was written');
+
+      // B's own writes are told, though its events were dropped by other runs' writes: its flush and its state update
+      await rejectsWith(h.flush(b), 'EVENTS_CONFLICT', new RegExp(`another writer appended "step.started" to run ${b}`));
+      await rejectsWith(h.updateRun(b, { status: 'failed' }), 'EVENTS_CONFLICT');
+      assert.equal((await other.getRun(b)).status, 'running', 'the refused run\'s state was not changed');
+      // a flush of every run is told of the refusals it met, and writes the rest
+      conflicting();
+      h.append(mine, stepEvents(1, 'o')[0]);
+      await rejectsWith(h.flush(), 'EVENTS_CONFLICT');
+      assert.deepEqual(await nodesOf(mine), ['m0', 'n0', 'o0'], 'the other run\'s event was written by the refused flush');
+      // having read B's log again, h appends after it
+      await h.getEvents(b);
+      h.append(b, stepEvents(1, 'after')[0]);
+      await h.flush(b);
+      assert.deepEqual(await nodesOf(b), ['theirs0', 'after0']);
+
+      // a lost lease likewise: only the lost run's writes fail
+      const leased = await newRun(h);
+      assert.ok(await h.claimLease(leased, 'h', 1));
+      await eventually(() => other.claimLease(leased, 'other', 60_000));
+      h.append(leased, stepEvents(1, 'lost')[0]);
+      h.append(mine, stepEvents(1, 'p')[0]);
+      await h.flush(mine);
+      await rejectsWith(h.flush(leased), 'LEASE_LOST');
+      assert.deepEqual(await nodesOf(mine), ['m0', 'n0', 'o0', 'p0']);
+      assert.deepEqual(await nodesOf(leased), []);
+    });
+
     /** A watch on `s` that records every report, and waits for a run to be reported. */
     async function recordWatch(s: RunStoreApi) {
       const reports: (readonly string[] | 'all')[] = [];

@@ -108,6 +108,12 @@ export class PgRunStore implements RunStoreApi {
   private readonly nextSeq = new Map<string, number>();
   /** The epoch of each run whose lease this handle claimed: its flushes are fenced with it. */
   private readonly fences = new Map<string, number>();
+  /**
+   * The refusal of each run whose buffered events a write dropped (`LEASE_LOST`, `EVENTS_CONFLICT`): the run's own
+   * writes ({@link flush} with its id, {@link updateRun}) reject with it until this handle claims or releases the
+   * run's lease or reads its log again. Another run's write is never failed by it.
+   */
+  private readonly refusals = new Map<string, BatonError>();
   /** Definition hashes known to be stored (their bodies need not be sent again). */
   private readonly knownDefinitions = new Set<string>();
   /**
@@ -228,6 +234,8 @@ export class PgRunStore implements RunStoreApi {
     this.updates.set(id, [...(this.updates.get(id) ?? []), update]);
     try {
       await this.serially(() => this.writeBuffered([id], async () => undefined));
+      const refusal = this.refusals.get(id);
+      if (refusal) throw refusal;
     } catch (error) {
       // refused or failed: the caller is told, and no later write applies it
       this.forgetUpdate(id, update);
@@ -297,37 +305,52 @@ export class PgRunStore implements RunStoreApi {
     return full;
   }
 
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    await this.serially(async () => {
-      const count = this.pending.length;
-      if (count === 0) return;
-      const batch = this.pending.slice(0, count);
-      // a run with a state update waiting goes with it, in the careful path's transaction (see `updates`)
-      if (batch.some((p) => this.updates.has(p.runId))) return this.writeBuffered([], async () => undefined);
-      const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
-      let result: { fenced: number; inserted: number } | undefined;
-      try {
-        const { rows } = await this.query<{ fenced: number; inserted: number }>({ name: 'baton.flush', text: FLUSH_SQL }, [
-          batch.map((p) => p.runId),
-          batch.map((p) => p.event.seq),
-          batch.map((p) => p.event.type),
-          batch.map((p) => p.event.time),
-          batch.map((p) => eventData(p.event)),
-          fenced,
-          fenced.map((runId) => this.fences.get(runId)!),
-        ]);
-        result = rows[0];
-      } catch (error) {
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-      }
-      if (result && result.inserted === count) {
-        this.pending.splice(0, count);
-        return;
-      }
-      // a lease lost, or seqs taken meanwhile: the careful path tells which, and places after signals
-      await this.writeBuffered([], async () => undefined);
-    });
+  /**
+   * Writes the buffered events (see `RunStoreApi.flush`): one statement when nothing is refused, else the careful
+   * path ({@link writeBuffered}), which drops the refused runs' events and writes the others'.
+   * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT`: `runId`'s refusal (met now or kept), or without `runId` the
+   *   first this flush met.
+   */
+  async flush(runId?: string): Promise<void> {
+    const met: string[] = [];
+    if (this.pending.length > 0) await this.serially(() => this.flushBuffered(met));
+    const refusal = runId === undefined ? (met.length ? this.refusals.get(met[0]) : undefined) : this.refusals.get(runId);
+    if (refusal) throw refusal;
+  }
+
+  /** The write of {@link flush} (call inside {@link serially}); the runs it refused are pushed on `met`. */
+  private async flushBuffered(met: string[]): Promise<void> {
+    const count = this.pending.length;
+    if (count === 0) return;
+    const batch = this.pending.slice(0, count);
+    // a run with a state update waiting goes with it, in the careful path's transaction (see `updates`); so does a
+    // run refused before (its events are dropped again)
+    if (batch.some((p) => this.updates.has(p.runId) || this.refusals.has(p.runId))) {
+      met.push(...(await this.writeBuffered([], async () => undefined)).refused);
+      return;
+    }
+    const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
+    let result: { fenced: number; inserted: number } | undefined;
+    try {
+      const { rows } = await this.query<{ fenced: number; inserted: number }>({ name: 'baton.flush', text: FLUSH_SQL }, [
+        batch.map((p) => p.runId),
+        batch.map((p) => p.event.seq),
+        batch.map((p) => p.event.type),
+        batch.map((p) => p.event.time),
+        batch.map((p) => eventData(p.event)),
+        fenced,
+        fenced.map((runId) => this.fences.get(runId)!),
+      ]);
+      result = rows[0];
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    }
+    if (result && result.inserted === count) {
+      this.pending.splice(0, count);
+      return;
+    }
+    // a lease lost, or seqs taken meanwhile: the careful path tells which, and places after signals
+    met.push(...(await this.writeBuffered([], async () => undefined)).refused);
   }
 
   async getEvents(runId: string, scope: TenantScope = {}): Promise<RunEvent[]> {
@@ -338,7 +361,11 @@ export class PgRunStore implements RunStoreApi {
     const buffered = this.pending.filter((p) => p.runId === runId);
     // a buffered event whose commit has just been read is not reported twice
     for (const p of buffered) if (p.event.seq > last) events.push(p.event);
-    if (buffered.length === 0) this.nextSeq.set(runId, last + 1);
+    // having read the log, this handle's next event of the run follows it (and its earlier refusal is behind it)
+    if (buffered.length === 0) {
+      this.nextSeq.set(runId, last + 1);
+      this.refusals.delete(runId);
+    }
     return events;
   }
 
@@ -392,7 +419,7 @@ export class PgRunStore implements RunStoreApi {
   ): Promise<RunEvent[]> {
     const found = await this.getRun(runId, scope);
     return this.serially(() =>
-      retryConflicts(() => this.writeBuffered([], async (client) => {
+      retryConflicts(async () => (await this.writeBuffered([], async (client) => {
         const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND tenant = $2 FOR NO KEY UPDATE`, [found.id, found.tenant]);
         if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
         const run = toRecord(rows[0]);
@@ -405,7 +432,8 @@ export class PgRunStore implements RunStoreApi {
         await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
         if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
         return events;
-      })).then((events) => {
+        // another run's buffered events refused in the same transaction do not fail the signal (see `refusals`)
+      })).value).then((events) => {
         // this handle's next event of the run goes after the signal (unless it buffered some meanwhile: a flush places them)
         if (!this.pending.some((p) => p.runId === found.id)) this.nextSeq.set(found.id, events[events.length - 1].seq + 1);
         return events;
@@ -431,6 +459,7 @@ export class PgRunStore implements RunStoreApi {
     }
     const epoch = Number(rows[0].epoch);
     this.fences.set(runId, epoch);
+    this.refusals.delete(runId);
     // the new holder continues the log where it is now (buffered events of an earlier claim are not its own)
     if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, rows[0].next_seq);
     return { runId, owner, epoch, expiresAt: rows[0].expires.toISOString() };
@@ -455,10 +484,11 @@ export class PgRunStore implements RunStoreApi {
 
   async releaseLease(lease: Lease): Promise<void> {
     try {
-      await this.flush();
+      await this.flush(lease.runId);
     } catch (error) {
-      if (!(error instanceof BatonError && error.code === 'LEASE_LOST')) throw error;
+      if (!(error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT'))) throw error;
     }
+    this.refusals.delete(lease.runId);
     await this.query('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND epoch = $2', [lease.runId, lease.epoch]);
     if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
   }
@@ -499,67 +529,66 @@ export class PgRunStore implements RunStoreApi {
   }
 
   /**
-   * One transaction: checks the fences of the buffered runs and of `alsoFenced` (locking their rows), writes the
-   * buffered events — after signals stored meanwhile, or `EVENTS_CONFLICT` — then `then`; buffered events leave
-   * the buffer only once it committed. Call inside {@link serially}.
-   * @throws BatonError `LEASE_LOST` (the lost run's buffered events are dropped), `EVENTS_CONFLICT` (likewise).
+   * One transaction: checks the fences of the buffered runs and of `alsoFenced` (locking their rows) and where the
+   * buffered events go — after signals stored meanwhile, else `EVENTS_CONFLICT` — then writes the events and state
+   * updates of every run not refused, then `then`. A refused run (`LEASE_LOST`, `EVENTS_CONFLICT`, or refused before:
+   * see {@link refusals}) has its buffered events and state updates dropped and its refusal kept; the others are
+   * written all the same. Buffered events leave the buffer only once it committed. Call inside {@link serially}.
+   * @returns `then`'s value and the runs refused by this write.
    */
-  private async writeBuffered<T>(alsoFenced: string[], then: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async writeBuffered<T>(alsoFenced: string[], then: (client: PoolClient) => Promise<T>): Promise<{ value: T; refused: string[] }> {
     const count = this.pending.length;
     const batch = this.pending.slice(0, count);
     const runs = [...new Set([...batch.map((p) => p.runId), ...alsoFenced])].sort();
+    const shifts = new Map<string, number>();
+    const refused = new Map<string, BatonError>();
     // the state updates of the runs written, as attached so far (see `updates`)
     const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
-    const shifts = new Map<string, number>();
-    let result: T;
-    try {
-      result = await this.transaction(async (client) => {
-        // the rows of every run written, in id order (no deadlock between two flushes): no signal slips in between
-        // the look at the log's end and the insert, and a claim waits for this commit
-        const locked = runs.length
-          ? (await client.query<{ id: string; epoch: string }>('SELECT id, epoch FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [runs])).rows
-          : [];
-        for (const runId of runs) {
-          const held = this.fences.get(runId);
-          const row = locked.find((r) => r.id === runId);
-          if (held !== undefined && (!row || Number(row.epoch) !== held)) throw new LeaseLost(runId, held, row ? Number(row.epoch) : undefined);
+    const value = await this.transaction(async (client) => {
+      // the rows of every run written, in id order (no deadlock between two flushes): no signal slips in between
+      // the look at the log's end and the insert, and a claim waits for this commit
+      const locked = runs.length
+        ? (await client.query<{ id: string; epoch: string }>('SELECT id, epoch FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [runs])).rows
+        : [];
+      for (const runId of runs) {
+        const before = this.refusals.get(runId);
+        if (before) refused.set(runId, before);
+        const held = this.fences.get(runId);
+        const row = locked.find((r) => r.id === runId);
+        if (held !== undefined && (!row || Number(row.epoch) !== held)) {
+          refused.set(runId, new BatonError('LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? Number(row.epoch) : 'gone'}); nothing was written`));
         }
-        for (const runId of new Set(batch.map((p) => p.runId))) {
-          const first = batch.find((p) => p.runId === runId)!.event.seq;
-          const taken = await client.query<{ type: string }>('SELECT type FROM events WHERE run_id = $1 AND seq >= $2 ORDER BY seq', [runId, first]);
-          if (taken.rows.length === 0) continue;
-          const foreign = taken.rows.find((r) => !SIGNAL_EVENT_TYPES.has(r.type));
-          if (foreign) throw new EventsConflict(runId, first, foreign.type);
-          shifts.set(runId, taken.rows.length);
-        }
-        await insertEvents(
-          client,
-          batch.map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
-        );
-        for (const { update } of updates) await client.query(update.sql, update.values);
-        return then(client);
-      });
-    } catch (error) {
-      if (error instanceof LeaseLost) {
-        this.dropUpdates(error.runId);
-        this.dropRun(error.runId);
-        throw new BatonError('LEASE_LOST', `the lease on run ${error.runId} was taken over (epoch ${error.held} → ${error.now ?? 'gone'}); nothing was written`);
       }
-      if (error instanceof EventsConflict) {
-        this.dropUpdates(error.runId);
-        this.dropRun(error.runId);
-        throw new BatonError('EVENTS_CONFLICT', `another writer appended "${error.type}" to run ${error.runId} at seq ${error.seq} or later; this handle's buffered events of the run were dropped`);
+      for (const runId of new Set(batch.map((p) => p.runId))) {
+        if (refused.has(runId)) continue;
+        const first = batch.find((p) => p.runId === runId)!.event.seq;
+        const taken = await client.query<{ type: string }>('SELECT type FROM events WHERE run_id = $1 AND seq >= $2 ORDER BY seq', [runId, first]);
+        if (taken.rows.length === 0) continue;
+        const foreign = taken.rows.find((r) => !SIGNAL_EVENT_TYPES.has(r.type));
+        if (foreign) {
+          refused.set(runId, new BatonError('EVENTS_CONFLICT', `another writer appended "${foreign.type}" to run ${runId} at seq ${first} or later; this handle's buffered events of the run were dropped`));
+        } else shifts.set(runId, taken.rows.length);
       }
-      throw error;
-    }
+      await insertEvents(
+        client,
+        batch.filter((p) => !refused.has(p.runId)).map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
+      );
+      for (const { runId, update } of updates) if (!refused.has(runId)) await client.query(update.sql, update.values);
+      return then(client);
+    });
     // committed: move the buffered events (those written and those appended since) after the signals
     for (const [runId, shift] of shifts) {
       for (const p of this.pending) if (p.runId === runId) p.event.seq += shift;
       this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? 1) + shift);
     }
     this.pending.splice(0, count);
-    for (const { runId, update } of updates) this.forgetUpdate(runId, update);
-    return result;
+    for (const { runId, update } of updates) if (!refused.has(runId)) this.forgetUpdate(runId, update);
+    for (const [runId, refusal] of refused) {
+      this.refusals.set(runId, refusal);
+      this.dropUpdates(runId);
+      this.dropRun(runId, batch.find((p) => p.runId === runId)?.event.seq);
+    }
+    return { value, refused: [...refused.keys()] };
   }
 
   /** Removes one state update of `runId` from {@link updates} (applied, or refused). */
@@ -575,13 +604,14 @@ export class PgRunStore implements RunStoreApi {
   }
 
   /**
-   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one.
-   * The fence stays: until it claims the run again (or releases the lease), this handle's writes of it fail too.
+   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one
+   * (`firstSeq`, when those of the write were taken off the buffer already). The fence stays: until it claims the run
+   * again (or releases the lease), this handle's writes of it fail too.
    */
-  private dropRun(runId: string): void {
-    const first = this.pending.find((p) => p.runId === runId);
+  private dropRun(runId: string, firstSeq?: number): void {
+    const first = firstSeq ?? this.pending.find((p) => p.runId === runId)?.event.seq;
     for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
-    if (first) this.nextSeq.set(runId, first.event.seq);
+    if (first !== undefined) this.nextSeq.set(runId, first);
   }
 
   private async leaseLost(runId: string, held: number): Promise<BatonError> {
@@ -651,28 +681,6 @@ async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
 
 /** Thrown inside a start's transaction when its key was already claimed (rolls the run back). */
 class DuplicateStart extends Error {}
-
-/** Thrown inside a write's transaction when a fenced run's epoch changed (rolls it back). */
-class LeaseLost extends Error {
-  constructor(
-    readonly runId: string,
-    readonly held: number,
-    readonly now: number | undefined,
-  ) {
-    super('lease lost');
-  }
-}
-
-/** Thrown inside a write's transaction when another writer appended other than signals (rolls it back). */
-class EventsConflict extends Error {
-  constructor(
-    readonly runId: string,
-    readonly seq: number,
-    readonly type: string,
-  ) {
-    super('events conflict');
-  }
-}
 
 /** The JSON stored in `events.data`: the event without the columns of its own (run id, seq, time), as SQLite does. */
 function eventData(event: RunEvent): string {

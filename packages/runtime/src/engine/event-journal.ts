@@ -41,11 +41,11 @@ export class EventJournal {
 
   /**
    * Commits the store's buffered writes (one transaction), then reports the events recorded before it began, in
-   * order.
-   * @throws what the store's flush throws (`STORE_BUSY`, `LEASE_LOST`…); nothing is reported then.
+   * order. Another run's events refused in that transaction do not fail it (see `RunStoreApi.flush`).
+   * @throws what the store's flush throws for this run (`STORE_BUSY`, `LEASE_LOST`…); nothing is reported then.
    */
   commit(): Promise<void> {
-    return this.committing(this.store.flush());
+    return this.committing(this.store.flush(this.runId));
   }
 
   /**

@@ -115,6 +115,12 @@ export class RunStore {
   private readonly nextSeq = new Map<string, number>();
   /** The epoch of each run whose lease this handle claimed: writes of its events and state check it. */
   private readonly fences = new Map<string, number>();
+  /**
+   * The refusal of each run whose buffered events a write dropped (`LEASE_LOST`, `EVENTS_CONFLICT`): the run's own
+   * writes ({@link flush} with its id, {@link updateRun}) reject with it until this handle claims or releases the
+   * run's lease or reads its log again. Another run's write is never failed by it.
+   */
+  private readonly refusals = new Map<string, BatonError>();
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements = new Map<string, Stmt>();
   private closed = false;
@@ -191,7 +197,11 @@ export class RunStore {
     return id;
   }
 
-  /** Updates a run's state columns (buffered events are flushed first, in the same transaction). */
+  /**
+   * Updates a run's state columns (buffered events are flushed first, in the same transaction).
+   * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT`: the run's events were refused (now or by an earlier write:
+   *   see {@link flush}); its state is not changed, the other runs' events are written.
+   */
   updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[]; agents?: RunAgents }): void {
     const sets: string[] = [];
     const values: (string | null)[] = [];
@@ -222,8 +232,9 @@ export class RunStore {
     if (sets.length === 0) return;
     this.transaction(() => {
       this.writePending([id]);
-      this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+      if (!this.refusals.has(id)) this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
     });
+    this.throwRefusal(id);
   }
 
   /**
@@ -386,38 +397,69 @@ export class RunStore {
     return result;
   }
 
-  /** Writes every buffered event in one transaction. Cheap when nothing is buffered. */
-  flush(): void {
-    if (this.pending.length === 0) return;
-    this.transaction(() => this.writePending());
+  /**
+   * Writes every buffered event in one transaction. Cheap when nothing is buffered. A run whose events are refused
+   * has them dropped; the others are written (see `RunStoreApi.flush`).
+   * @param runId the run asking: only its refusal (met now, or kept from an earlier write) is thrown.
+   * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT`: `runId`'s refusal, or without `runId` the first this flush met.
+   */
+  flush(runId?: string): void {
+    const met: string[] = [];
+    if (this.pending.length > 0) this.transaction(() => met.push(...this.writePending()));
+    if (runId !== undefined) this.throwRefusal(runId);
+    else if (met.length > 0) throw this.refusals.get(met[0])!;
   }
 
   /**
-   * Writes the buffered events not yet written by the open transaction. First checks the epoch of every run among
-   * them (and `alsoFenced`) whose lease this handle holds.
-   * @throws StoreWriteRefused (the transaction rolls back: see {@link transaction}).
+   * Writes the buffered events with a signal of run `runId` among them (a decision, an event, a cancellation).
+   * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT` only when the signal itself was refused — not for another
+   *   run's refusal, nor for one kept for `runId`'s execution on this handle (the signal is not that execution's).
    */
-  private writePending(alsoFenced: string[] = []): void {
-    const written = this.pending.slice(this.pendingWritten);
-    for (const runId of new Set([...written.map((p) => p.runId), ...alsoFenced])) {
+  private flushSignal(runId: string): void {
+    const met: string[] = [];
+    this.transaction(() => met.push(...this.writePending()));
+    if (met.includes(runId)) throw this.refusals.get(runId)!;
+  }
+
+  /** Throws the refusal kept for `runId` (see {@link refusals}), if any. */
+  private throwRefusal(runId: string): void {
+    const refusal = this.refusals.get(runId);
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * Writes the buffered events not yet written by the open transaction. First checks, for every run among them (and
+   * `alsoFenced`), the epoch when this handle holds its lease and the seqs its events were numbered with: a run
+   * refused there has its buffered events dropped and its refusal kept ({@link refusals}); the others are written.
+   * @returns the runs refused by this call.
+   */
+  private writePending(alsoFenced: string[] = []): string[] {
+    const refused: string[] = [];
+    const refuse = (runId: string, code: 'LEASE_LOST' | 'EVENTS_CONFLICT', message: string): void => {
+      refused.push(runId);
+      this.refusals.set(runId, new BatonError(code, message));
+      this.dropRun(runId, this.pendingWritten);
+    };
+    for (const runId of new Set([...this.pending.slice(this.pendingWritten).map((p) => p.runId), ...alsoFenced])) {
       const held = this.fences.get(runId);
       if (held === undefined) continue;
       const [row] = this.cached('SELECT epoch FROM runs WHERE id = ?', (s) => s.all([runId])) as { epoch: number }[];
-      if (row?.epoch !== held) {
-        throw new StoreWriteRefused(runId, 'LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? row.epoch : 'gone'}); nothing was written`);
-      }
+      if (row?.epoch !== held) refuse(runId, 'LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? row.epoch : 'gone'}); nothing was written`);
     }
-    const checked = new Set<string>();
+    let written = this.pending.slice(this.pendingWritten);
+    for (const runId of new Set(written.map((p) => p.runId))) {
+      const first = written.find((p) => p.runId === runId)!.event.seq;
+      const conflict = this.placeAfterStored(runId, first, written.every((p) => p.runId !== runId || p.signal));
+      if (conflict) refuse(runId, 'EVENTS_CONFLICT', conflict);
+    }
+    written = this.pending.slice(this.pendingWritten);
     for (const { runId, event } of written) {
-      if (!checked.has(runId)) {
-        checked.add(runId);
-        this.placeAfterStored(runId, event.seq, written.every((p) => p.runId !== runId || p.signal));
-      }
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
       this.cached('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
     }
     this.pendingWritten = this.pending.length;
+    return refused;
   }
 
   /**
@@ -426,22 +468,22 @@ export class RunStore {
    * buffered events then go after the stored ones, so the log stays one gap-free sequence — when those are
    * signals ({@link SIGNAL_EVENT_TYPES}), or when this handle's buffered events of the run are all signals
    * themselves. Anything else is a second executor's: refused (`EVENTS_CONFLICT`), never interleaved.
+   * @returns the refusal's message, or undefined when the events were placed.
    */
-  private placeAfterStored(runId: string, firstSeq: number, onlySignals: boolean): void {
+  private placeAfterStored(runId: string, firstSeq: number, onlySignals: boolean): string | undefined {
     // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
     const [row] = this.cached('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', (s) => s.all([runId])) as { seq: number | null }[];
     const stored = row?.seq ?? 0;
-    if (stored < firstSeq) return;
+    if (stored < firstSeq) return undefined;
     const taken = onlySignals
       ? []
       : (this.cached('SELECT type FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq', (s) => s.all([runId, firstSeq])) as { type: string }[]);
     const foreign = taken.find((t) => !SIGNAL_EVENT_TYPES.has(t.type));
-    if (foreign) {
-      throw new StoreWriteRefused(runId, 'EVENTS_CONFLICT', `another writer appended "${foreign.type}" to run ${runId} at seq ${firstSeq} or later; this handle's buffered events of the run were dropped`);
-    }
+    if (foreign) return `another writer appended "${foreign.type}" to run ${runId} at seq ${firstSeq} or later; this handle's buffered events of the run were dropped`;
     const shift = stored + 1 - firstSeq;
     for (const p of this.pending.slice(this.pendingWritten)) if (p.runId === runId) p.event.seq += shift;
     this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
+    return undefined;
   }
 
   /** The run's events in order (buffered ones included); none for a missing run or one that is not `scope`'s tenant's. */
@@ -455,8 +497,11 @@ export class RunStore {
       events.push(p.event);
       buffered = true;
     }
-    // having read the log, this handle's next event of the run follows it
-    if (!buffered) this.nextSeq.set(runId, (rows.at(-1)?.seq ?? 0) + 1);
+    // having read the log, this handle's next event of the run follows it (and its earlier refusal is behind it)
+    if (!buffered) {
+      this.nextSeq.set(runId, (rows.at(-1)?.seq ?? 0) + 1);
+      this.refusals.delete(runId);
+    }
     return events;
   }
 
@@ -474,7 +519,7 @@ export class RunStore {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);
     const event = this.appendSignal(run.id, decisionEvent(run, task, decision));
-    this.flush();
+    this.flushSignal(run.id);
     return event;
   }
 
@@ -500,7 +545,7 @@ export class RunStore {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);
     const event = this.appendSignal(run.id, deliveryEvent(run, eventName, data));
-    this.flush();
+    this.flushSignal(run.id);
     return event;
   }
 
@@ -514,16 +559,17 @@ export class RunStore {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);
     this.appendSignal(run.id, { type: 'cancel.requested', by });
-    if (run.status === 'running') {
-      this.transaction(() => {
-        this.writePending();
-        this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
-      });
-      return 'running';
-    }
-    const closing = this.appendSignal(run.id, { type: 'run.cancelled', outputs: run.outputs });
-    this.updateRun(run.id, { status: 'cancelled', finishedAt: closing.time, waitingOn: [] });
-    return 'cancelled';
+    const running = run.status === 'running';
+    const closing = running ? undefined : this.appendSignal(run.id, { type: 'run.cancelled', outputs: run.outputs });
+    const met: string[] = [];
+    this.transaction(() => {
+      met.push(...this.writePending(running ? [] : [run.id]));
+      if (met.includes(run.id)) return;
+      if (closing) this.db.run("UPDATE runs SET status = 'cancelled', finished_at = ?, waiting_on = '[]' WHERE id = ?", [closing.time, run.id]);
+      else this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
+    });
+    if (met.includes(run.id)) throw this.refusals.get(run.id)!;
+    return running ? 'running' : 'cancelled';
   }
 
   /**
@@ -576,6 +622,7 @@ export class RunStore {
     });
     if (!lease) return undefined;
     this.fences.set(runId, lease.epoch);
+    this.refusals.delete(runId);
     // the new holder continues the log where it is now
     if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, nextSeq);
     return lease;
@@ -602,13 +649,17 @@ export class RunStore {
     return { ...lease, expiresAt };
   }
 
-  /** Flushes, then lets the lease go and stops fencing the run; a lease already lost is ignored. */
+  /**
+   * Flushes, then lets the lease go and stops fencing the run; a lease already lost (or the run's events refused) is
+   * ignored, and the run's kept refusal forgotten.
+   */
   releaseLease(lease: Lease): void {
     try {
-      this.flush();
+      this.flush(lease.runId);
     } catch (error) {
-      if (!(error instanceof BatonError && error.code === 'LEASE_LOST')) throw error;
+      if (!(error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT'))) throw error;
     }
+    this.refusals.delete(lease.runId);
     this.transaction(() => {
       this.db.run('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND epoch = ?', [lease.runId, lease.epoch]);
     });
@@ -616,12 +667,13 @@ export class RunStore {
   }
 
   /**
-   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one.
-   * The fence stays: until it claims the run again (or releases the lease), this handle's writes of it fail too.
+   * Drops the buffered events of a run this handle may not write, from the `from`th buffered one (those before were
+   * written by the open transaction); its next seq goes back to the first dropped one. The fence stays: until it
+   * claims the run again (or releases the lease), this handle's writes of it fail too.
    */
-  private dropRun(runId: string): void {
-    const first = this.pending.find((p) => p.runId === runId);
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
+  private dropRun(runId: string, from: number): void {
+    const first = this.pending.slice(from).find((p) => p.runId === runId);
+    for (let i = this.pending.length - 1; i >= from; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
     if (first) this.nextSeq.set(runId, first.event.seq);
   }
 
@@ -693,10 +745,6 @@ export class RunStore {
             // the connection rolls back by itself when it cannot
           }
         }
-        if (error instanceof StoreWriteRefused) {
-          this.dropRun(error.runId);
-          throw new BatonError(error.code, error.message);
-        }
         throw error;
       }
       this.pending.splice(0, this.pendingWritten);
@@ -747,15 +795,4 @@ function toRecord(row: RunRow): RunRecord {
     tenant: row.tenant ?? 'default',
     ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
   };
-}
-
-/** Thrown inside a write transaction that must not commit (rolled back, then reported as a BatonError `code`). */
-class StoreWriteRefused extends Error {
-  constructor(
-    readonly runId: string,
-    readonly code: 'LEASE_LOST' | 'EVENTS_CONFLICT',
-    message: string,
-  ) {
-    super(message);
-  }
 }

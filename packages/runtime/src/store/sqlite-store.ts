@@ -39,7 +39,7 @@ export class SqliteRunStore implements RunStoreApi {
       if (startKey) db.recordStartKey(startKey.scope, startKey.key, id, init.tenant);
       if (started) {
         db.append(id, started, new Date(init.startedAt));
-        db.flush();
+        db.flush(id);
       }
       return { id, duplicate: false };
     });
@@ -69,8 +69,8 @@ export class SqliteRunStore implements RunStoreApi {
     return this.database.append(runId, event, time);
   }
 
-  async flush(): Promise<void> {
-    this.database.flush();
+  async flush(runId?: string): Promise<void> {
+    this.database.flush(runId);
   }
 
   async getEvents(runId: string, scope?: TenantScope): Promise<RunEvent[]> {

@@ -148,11 +148,18 @@ export interface RunStoreApi {
   /**
    * Writes every buffered event in one transaction. For a run whose lease this handle holds, the run's epoch is
    * checked in that transaction. Buffered events leave the buffer only once committed.
-   * @throws BatonError `LEASE_LOST` (nothing written: the lease was taken over; the buffered events of the lost
-   *   run are dropped, those of other runs stay buffered), `EVENTS_CONFLICT` (nothing written: another writer
-   *   appended other than {@link SIGNAL_EVENT_TYPES} to a run; its buffered events are dropped).
+   *
+   * A run whose buffered events the store refuses — `LEASE_LOST` (the lease was taken over) or `EVENTS_CONFLICT`
+   * (another writer appended other than {@link SIGNAL_EVENT_TYPES} to it) — has them dropped, and the other runs'
+   * events are written all the same: one run's refusal never fails another run's write (a decision, a start, another
+   * run's flush or state update sharing the transaction). The refusal is kept for the refused run, whose own writes
+   * — `flush(runId)`, `updateRun(runId)` — reject with it until this handle claims or releases the run's lease or
+   * reads its log again ({@link getEvents}).
+   * @param runId the run whose execution asks (an engine's commit): the flush rejects only with that run's refusal,
+   *   met now or kept. Without it: with the first refusal this flush met.
+   * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT` as above (that run's events not written, the others' written).
    */
-  flush(): Promise<void>;
+  flush(runId?: string): Promise<void>;
   /** The run's events in order (buffered ones included); none for a run that is missing or not `scope`'s tenant's. */
   getEvents(runId: string, scope?: TenantScope): Promise<RunEvent[]>;
 

@@ -540,7 +540,7 @@ function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents
   const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant });
   const runId = db.createRun(init);
   db.append(runId, started, new Date(init.startedAt));
-  db.flush();
+  db.flush(runId);
   if (request.startKey) db.recordStartKey(request.startKey.scope, request.startKey.key, runId, request.tenant);
   return { runId, duplicate: false };
 }
