@@ -115,5 +115,35 @@ flow F {
         await t.cleanup();
       }
     });
+
+    it('another run\'s events refused on the same handle (EVENTS_CONFLICT) do not stop this run: its commits are its own', async () => {
+      const t = await freshStore(kind);
+      try {
+        const def = await compile(`
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" }
+  step b: Work { prompt: "b" }
+}`);
+        // run B: a second executor (another handle) stores a step of it, while this handle still buffers its own
+        const other = await t.open();
+        const b = (await t.store.createRun({ flow: 'F', inputs: {}, definition: def, startedAt: new Date().toISOString() })).id;
+        await other.getEvents(b);
+        other.append(b, { type: 'step.started', node: 'theirs', step: 'theirs', agent: 'Work', target: 'agent' });
+        await other.flush();
+        // while step a runs, this handle buffers a step of B that the store must refuse: the run's next commit holds it
+        const agents = scriptedAgents((request) => {
+          if (request.prompt === 'a') t.store.append(b, { type: 'step.started', node: 'stale', step: 'stale', agent: 'Work', target: 'agent' });
+          return 'ok';
+        });
+        const { summary } = await run(def, 'F', {}, { store: t.store, agents });
+        assert.equal(summary.status, 'succeeded');
+        assert.deepEqual(agents.calls.map((c) => c.prompt), ['a', 'b']);
+        assert.deepEqual((await other.getEvents(b)).map((e) => (e as { node?: string }).node), ['theirs'], 'B\'s refused step was not written');
+        await assert.rejects(t.store.flush(b), (e: BatonError) => e.code === 'EVENTS_CONFLICT', 'B\'s own flush is told');
+      } finally {
+        await t.cleanup();
+      }
+    });
   });
 }
