@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type LiveBaton } from './cli-helper.js';
-import { testServices, type TestServices } from '../cluster/test-services.js';
+import { databasePerTest } from '../cluster/test-services.js';
 
 // `baton serve --queue … --board` through the built bin (out/cli.mjs loading out/board.mjs and the page's files from
 // out/bull-board-ui/), on the real PostgreSQL and Redis of scripts/services.mjs, and the board's page in Chromium.
@@ -28,11 +27,8 @@ interface BoardQueues {
 
 describe('baton serve --board: the queue board (Bull Board) behind the API token', function () {
   this.timeout(120_000);
-  let services: TestServices;
-  let admin: pg.Pool | undefined;
   let ws: ReturnType<typeof tempWorkspace>;
   let env: Record<string, string>;
-  let database: string;
   const children: LiveBaton[] = [];
 
   /** Starts `baton serve --queue --board` on a free port with `extra` environment; its URL and the child. */
@@ -44,28 +40,15 @@ describe('baton serve --board: the queue board (Bull Board) behind the API token
     return { url: /http:\/\/[\d.:]+/.exec(banner)![0], serve: child };
   }
 
-  before(() => {
-    services = testServices();
-    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
-  });
-  after(async () => {
-    await admin?.end();
-  });
-  beforeEach(async () => {
-    database = `baton_board_${randomBytes(6).toString('hex')}`;
-    await admin!.query(`CREATE DATABASE ${database}`);
-    const store = new URL(services.pgUrl);
-    store.pathname = `/${database}`;
-    const queue = new URL(services.redisUrl);
-    queue.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
-    env = { BATON_STORE: store.toString(), BATON_QUEUE: queue.toString(), BATON_WEBHOOK_SECRET: SECRET };
+  const database = databasePerTest('baton_board', { queue: true });
+  beforeEach(() => {
+    env = { BATON_STORE: database.storeUrl, BATON_QUEUE: database.queueUrl, BATON_WEBHOOK_SECRET: SECRET };
     ws = tempWorkspace();
     writeFileSync(path.join(ws.dir, 'board.flow'), FLOWS);
   });
-  afterEach(async () => {
+  afterEach(() => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
     ws.cleanup();
-    await admin!.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('answers 401 with a Basic challenge without or with wrong credentials, 200 with the token as Bearer or as a Basic password, and lists a webhook\'s job on baton-runs-default', async () => {

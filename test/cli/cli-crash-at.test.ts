@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { batonAsync, tempWorkspace } from './cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
-import { testServices } from '../cluster/test-services.js';
+import { databasePerTest, testServices } from '../cluster/test-services.js';
 
 const TWENTY = ['agent W { stub: "ok" }', 'flow Twenty {', ...Array.from({ length: 20 }, (_, i) => `  step s${i + 1}: W { prompt: "do ${i + 1}" }`), '}', ''].join('\n');
 const MIXED = `agent W { stub: "ok" }
@@ -22,17 +20,6 @@ flow Mixed {
 }
 `;
 
-/** Runs `work` with a client of the test server's administrative database. */
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testServices().pgUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 // On SQLite the crashed run is kept in a temporary file (the default) or the file --store / BATON_STORE names; on
 // PostgreSQL in a database of this suite's own (--store postgres://… or BATON_STORE), dropped after it.
 for (const kind of STORE_KINDS) {
@@ -43,24 +30,16 @@ for (const kind of STORE_KINDS) {
     let storeArgs: string[] = [];
     /** A store to name in BATON_STORE: a file on SQLite, the database's URL (no password: PGPASSWORD) on PostgreSQL. */
     let namedStore: string;
-    let database: string | undefined;
-    before(async () => {
+    const database = kind.name === 'PostgreSQL' ? databasePerTest('baton_crash', { scope: 'suite' }) : undefined;
+    before(() => {
       ws = tempWorkspace();
       writeFileSync(path.join(ws.dir, 'twenty.flow'), TWENTY);
       writeFileSync(path.join(ws.dir, 'mixed.flow'), MIXED);
-      namedStore = path.join(ws.dir, 'kept.db');
-      if (kind.name === 'PostgreSQL') {
-        database = `baton_crash_${randomBytes(6).toString('hex')}`;
-        await admin((client) => client.query(`CREATE DATABASE ${database}`));
-        const url = new URL(testServices().pgUrl);
-        url.pathname = `/${database}`;
-        namedStore = url.toString();
-        storeArgs = ['--store', namedStore];
-      }
+      namedStore = database?.storeUrl ?? path.join(ws.dir, 'kept.db');
+      if (database) storeArgs = ['--store', namedStore];
     });
-    after(async () => {
+    after(() => {
       ws.cleanup();
-      if (database) await admin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
     });
 
     // every step on SQLite; on PostgreSQL the first, a middle and the last (each crash test starts three processes)

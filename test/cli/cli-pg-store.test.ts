@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton } from './cli-helper.js';
-import { testServices, type TestServices } from '../cluster/test-services.js';
+import { databasePerTest, testServices, withAdmin } from '../cluster/test-services.js';
 
 // The CLI on a PostgreSQL run store (`--store postgres://…` / BATON_STORE), through the built bin, against the real
 // server scripts/services.mjs starts (BATON_TEST_PG_URL, no password in it; PGPASSWORD). Each test gets a database of
@@ -84,37 +83,22 @@ function assertOneLine(r: CliResult, pattern: RegExp, secret?: string): void {
 
 describe('baton on a PostgreSQL run store (--store postgres://…)', function () {
   this.timeout(120_000);
-  let services: TestServices;
-  let admin: pg.Pool | undefined;
   let ws: ReturnType<typeof tempWorkspace>;
-  /** This test's store: a fresh database on the test server (no password in the URL). */
+  /** This test's store: the URL of its database (no password in it). */
   let url: string;
-  let database: string;
   let serving: ChildProcess | undefined;
 
-  // one failure, one line, when the suite was not started through scripts/services.mjs
-  before(() => {
-    services = testServices();
-    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
-  });
-  after(async () => {
-    await admin?.end();
-  });
-  beforeEach(async () => {
-    database = `baton_cli_${randomBytes(6).toString('hex')}`;
-    await admin!.query(`CREATE DATABASE ${database}`);
-    const u = new URL(services.pgUrl);
-    u.pathname = `/${database}`;
-    url = u.toString();
+  const database = databasePerTest('baton_cli');
+  beforeEach(() => {
+    url = database.storeUrl;
     ws = tempWorkspace();
     writeFileSync(path.join(ws.dir, 'purchase.flow'), APPROVAL_FLOW);
     writeFileSync(path.join(ws.dir, 'chain.flow'), CHAIN_FLOW);
   });
-  afterEach(async () => {
+  afterEach(() => {
     if (serving && serving.exitCode === null && serving.signalCode === null) serving.kill('SIGKILL');
     serving = undefined;
     ws.cleanup();
-    await admin!.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('baton run keeps the run in PostgreSQL (no SQLite file is made); runs list and runs show read it back', async () => {
@@ -232,7 +216,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
     wrong.password = 'not-the-password-x9';
     const r = await batonAsync(['runs', 'list', '--store', wrong.toString()], { cwd: ws.dir });
     const where = `${wrong.hostname}:${wrong.port}`;
-    assertOneLine(r, new RegExp(`^baton: --store postgres://baton@${where.replace(/\./g, '\\.')}/${database}: PostgreSQL at ${where.replace(/\./g, '\\.')} refused the password of user "baton"`), 'not-the-password-x9');
+    assertOneLine(r, new RegExp(`^baton: --store postgres://baton@${where.replace(/\./g, '\\.')}/${database.name}: PostgreSQL at ${where.replace(/\./g, '\\.')} refused the password of user "baton"`), 'not-the-password-x9');
     const run = await batonAsync(['run', 'chain.flow', '--store', wrong.toString()], { cwd: ws.dir });
     assertOneLine(run, /refused the password/, 'not-the-password-x9');
   });
@@ -297,7 +281,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
       await watch.waitForLine(runLine(id, 'succeeded'));
 
       // the server ends the watch's session (a restart, a failover): one line on stderr, then it listens again
-      const killed = await admin!.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'baton watch %' AND datname = $1", [database]);
+      const killed = await withAdmin((admin) => admin.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'baton watch %' AND datname = $1", [database.name]));
       assert.equal(killed.rows[0].n, 1);
       while (!/listening again/.test(watch.stderr())) await new Promise((resolve) => setTimeout(resolve, 20));
       const lines = watch.stderr().trim().split('\n');
@@ -311,7 +295,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
       watch.child.kill('SIGTERM');
       assert.equal(await watch.exited, 0);
       assert.doesNotMatch(watch.stderr(), /\n\s+at |PGPASSWORD|internal error/);
-      if (services.pgPassword) assert.ok(!watch.stderr().includes(services.pgPassword));
+      assert.ok(!watch.stderr().includes(testServices().pgPassword));
     } finally {
       if (watch.child.exitCode === null) watch.child.kill('SIGKILL');
     }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { CLI, tempWorkspace } from './cli-helper.js';
-import { testServices, type TestServices } from '../cluster/test-services.js';
+import { databasePerTest } from '../cluster/test-services.js';
 
 // Two `baton serve` front doors on one PostgreSQL store (the built bin, the real server scripts/services.mjs starts):
 // an Idempotency-Key makes exactly one run whichever door each copy of a request goes through, at the same moment.
@@ -45,30 +44,10 @@ async function idle(base: string): Promise<void> {
 
 describe('baton serve: two front doors on one PostgreSQL store', function () {
   this.timeout(180_000);
-  let services: TestServices;
-  let admin: pg.Pool | undefined;
   let ws: ReturnType<typeof tempWorkspace>;
-  let url: string;
-  let database: string;
   const serving: ChildProcess[] = [];
 
-  before(() => {
-    services = testServices();
-    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
-  });
-  after(async () => {
-    await admin?.end();
-  });
-  beforeEach(async () => {
-    database = `baton_doors_${randomBytes(6).toString('hex')}`;
-    await admin!.query(`CREATE DATABASE ${database}`);
-    const u = new URL(services.pgUrl);
-    u.pathname = `/${database}`;
-    url = u.toString();
-    ws = tempWorkspace();
-    mkdirSync(path.join(ws.dir, 'served'));
-    writeFileSync(path.join(ws.dir, 'served', 'hook.flow'), HOOK_FLOW);
-  });
+  // the front doors stop gracefully before their database is dropped: this afterEach is registered first
   afterEach(async () => {
     for (const child of serving.splice(0)) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -77,11 +56,16 @@ describe('baton serve: two front doors on one PostgreSQL store', function () {
       await stopped;
     }
     ws.cleanup();
-    await admin!.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+  const database = databasePerTest('baton_doors');
+  beforeEach(() => {
+    ws = tempWorkspace();
+    mkdirSync(path.join(ws.dir, 'served'));
+    writeFileSync(path.join(ws.dir, 'served', 'hook.flow'), HOOK_FLOW);
   });
 
   it('the same Idempotency-Key sent to both at once makes exactly one run (202 from one door, 200 duplicate from the other, one run id)', async () => {
-    const doors = [await serve(path.join(ws.dir, 'served'), ws.dir, url), await serve(path.join(ws.dir, 'served'), ws.dir, url)];
+    const doors = [await serve(path.join(ws.dir, 'served'), ws.dir, database.storeUrl), await serve(path.join(ws.dir, 'served'), ws.dir, database.storeUrl)];
     serving.push(...doors.map((d) => d.child));
     const keys = Array.from({ length: 12 }, (_, i) => `order-${i}`);
     const answers = await Promise.all(
@@ -96,7 +80,7 @@ describe('baton serve: two front doors on one PostgreSQL store', function () {
       assert.equal(pair[0].body.runId, pair[1].body.runId, `${keys[i]}: one run id`);
     }
     await Promise.all(doors.map((d) => idle(d.base)));
-    const db = new pg.Client({ connectionString: url });
+    const db = new pg.Client({ connectionString: database.storeUrl });
     await db.connect();
     try {
       const runs = (await db.query<{ id: string; status: string }>('SELECT id, status FROM runs ORDER BY id')).rows;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { batonAsync, batonLive, tempWorkspace, type LiveBaton } from './cli-helper.js';
-import { testServices, type TestServices } from '../cluster/test-services.js';
+import { databasePerTest } from '../cluster/test-services.js';
 
 // `baton worker` and `baton serve --queue` through the built bin, on the real PostgreSQL and Redis that
 // scripts/services.mjs starts. Each test has a database of its own and a Redis database index of its own.
@@ -33,11 +31,8 @@ interface Event {
 
 describe('baton worker and baton serve --queue (a cluster on one machine)', function () {
   this.timeout(120_000);
-  let services: TestServices;
-  let admin: pg.Pool | undefined;
   let ws: ReturnType<typeof tempWorkspace>;
   let env: Record<string, string>;
-  let database: string;
   const children: LiveBaton[] = [];
   const live = (args: string[]): LiveBaton => {
     const child = batonLive(args, { cwd: ws.dir, env });
@@ -71,28 +66,15 @@ describe('baton worker and baton serve --queue (a cluster on one machine)', func
     return /http:\/\/[\d.:]+/.exec(banner)![0];
   }
 
-  before(() => {
-    services = testServices();
-    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
-  });
-  after(async () => {
-    await admin?.end();
-  });
-  beforeEach(async () => {
-    database = `baton_worker_${randomBytes(6).toString('hex')}`;
-    await admin!.query(`CREATE DATABASE ${database}`);
-    const store = new URL(services.pgUrl);
-    store.pathname = `/${database}`;
-    const queue = new URL(services.redisUrl);
-    queue.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
-    env = { BATON_STORE: store.toString(), BATON_QUEUE: queue.toString() };
+  const database = databasePerTest('baton_worker', { queue: true });
+  beforeEach(() => {
+    env = { BATON_STORE: database.storeUrl, BATON_QUEUE: database.queueUrl };
     ws = tempWorkspace();
     writeFileSync(path.join(ws.dir, 'cluster.flow'), FLOWS);
   });
-  afterEach(async () => {
+  afterEach(() => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
     ws.cleanup();
-    await admin!.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('a worker killed (SIGKILL) in the middle of a run: another takes it over once the lease runs out; nothing finished runs twice', async () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { testServices, type TestServices } from './test-services.js';
+import { createTestDatabase, databasePerTest, testServices, withAdmin, type TestServices } from './test-services.js';
 
 describe('the services the cluster suites run against (scripts/services.mjs)', function () {
   let services: TestServices;
@@ -84,5 +84,69 @@ describe('the services the cluster suites run against (scripts/services.mjs)', f
       await queue.obliterate({ force: true });
       await queue.close();
     }
+  });
+});
+
+describe('a test database of its own (createTestDatabase, databasePerTest)', function () {
+  const exists = (name: string): Promise<boolean> => withAdmin(async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  const keysIn = async (url: string): Promise<number> => {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      return await redis.dbsize();
+    } finally {
+      redis.disconnect();
+    }
+  };
+
+  it('makes an empty database named by its prefix and an empty Redis index 1–15; drop removes the database (connected sessions ended) and empties the index', async () => {
+    const database = await createTestDatabase('baton_svc', { queue: true });
+    let dropped = false;
+    try {
+      assert.match(database.name, /^baton_svc_[0-9a-f]{12}$/);
+      const store = new URL(database.storeUrl);
+      assert.deepEqual([store.username, store.password, store.pathname], ['baton', '', `/${database.name}`]);
+      assert.match(database.queueUrl, /^redis:\/\/127\.0\.0\.1:\d+\/([1-9]|1[0-5])$/);
+      assert.ok(await exists(database.name));
+      assert.equal(await keysIn(database.queueUrl), 0);
+      // a session left connected (a process the test SIGKILLed may still hold one) does not stop the drop
+      const session = new pg.Client({ connectionString: database.storeUrl });
+      session.on('error', () => undefined);
+      await session.connect();
+      const redis = new Redis(database.queueUrl);
+      await redis.set('left-over', '1');
+      redis.disconnect();
+      await database.drop();
+      dropped = true;
+      assert.equal(await exists(database.name), false);
+      assert.equal(await keysIn(database.queueUrl), 0);
+      await session.end().catch(() => undefined);
+    } finally {
+      if (!dropped) await database.drop();
+    }
+  });
+
+  it('asked for no queue, it has none to give', async () => {
+    const database = await createTestDatabase('baton_svc');
+    try {
+      assert.throws(() => database.queueUrl, /was not asked for a queue/);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  describe('databasePerTest', () => {
+    const database = databasePerTest('baton_each');
+    const seen: string[] = [];
+    it('gives a test a database of its own', async () => {
+      seen.push(database.name);
+      assert.ok(await exists(database.name));
+    });
+    it('and the next test another, the first one dropped', async () => {
+      seen.push(database.name);
+      assert.notEqual(seen[1], seen[0]);
+      assert.ok(await exists(seen[1]));
+      assert.equal(await exists(seen[0]), false);
+    });
   });
 });

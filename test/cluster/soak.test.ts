@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { PgRunStore } from '../../packages/cluster/src/index.js';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
 import { CLI } from '../cli/cli-helper.js';
 import { seededRandom, SoakAgentServer, type LedgerEntry } from './soak-agent.js';
-import { testServices } from './test-services.js';
+import { createTestDatabase, testServices, type TestDatabase } from './test-services.js';
 
 // The chaos soak of issue 11: runs on 4 `baton worker` processes (the built bin) against the real PostgreSQL that
 // scripts/services.mjs starts and a Redis this test starts itself — so that it can SIGKILL it and start it again
@@ -212,19 +211,17 @@ describe('cluster chaos soak: runs on worker processes SIGKILLed every few secon
   this.timeout(BUDGET_MS + 180_000);
   const children: Child[] = [];
   const temps: string[] = [];
-  let admin: pg.Pool | undefined;
   let db: pg.Pool | undefined;
   let decider: RunStoreApi | undefined;
   let agent: SoakAgentServer | undefined;
-  let database: string | undefined;
+  let database: TestDatabase | undefined;
 
   after(async () => {
     for (const c of children) await kill(c);
     await decider?.close().catch(() => undefined);
     await db?.end();
     await agent?.close();
-    if (database) await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin?.end();
+    await database?.drop();
     for (const dir of temps) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -238,11 +235,8 @@ describe('cluster chaos soak: runs on worker processes SIGKILLed every few secon
     say(`seed ${SEED} (BATON_SOAK_SEED), ${RUNS} runs, ${WORKERS} workers × ${CONCURRENCY}`);
 
     // the store: a database of its own on the services' PostgreSQL
-    admin = new pg.Pool({ connectionString: services.pgUrl, max: 1 });
-    database = `baton_soak_${randomBytes(6).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${database}`);
-    const storeUrl = new URL(services.pgUrl);
-    storeUrl.pathname = `/${database}`;
+    database = await createTestDatabase('baton_soak');
+    const storeUrl = database.storeUrl;
 
     // the queue: a Redis of this test's own, no persistence, so that a restart is empty
     const redisDir = mkdtempSync(path.join(tmpdir(), 'baton-soak-redis-'));
@@ -263,7 +257,7 @@ describe('cluster chaos soak: runs on worker processes SIGKILLed every few secon
     temps.push(ws);
     writeFileSync(path.join(ws, 'soak.flow'), FLOWS);
     writeFileSync(path.join(ws, 'baton.config.json'), JSON.stringify({ endpoints: { soak: { url: agent.url } } }));
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BATON_STORE: storeUrl.toString(), BATON_QUEUE: queueUrl, PGPASSWORD: services.pgPassword };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BATON_STORE: storeUrl, BATON_QUEUE: queueUrl, PGPASSWORD: services.pgPassword };
     delete env.FORCE_COLOR;
 
     const serve = launch(process.execPath, [CLI, 'serve', '.', '--insecure', '--port', '0', '--agents', 'real'], { cwd: ws, env });
@@ -287,8 +281,8 @@ describe('cluster chaos soak: runs on worker processes SIGKILLed every few secon
     };
     const workers = Array.from({ length: WORKERS }, startWorker);
     await Promise.all(workers.map((w) => w.line((l) => l.startsWith('baton worker'))));
-    db = new pg.Pool({ connectionString: storeUrl.toString(), max: 2 });
-    decider = await PgRunStore.open(storeUrl.toString());
+    db = new pg.Pool({ connectionString: storeUrl, max: 2 });
+    decider = await PgRunStore.open(storeUrl);
     say('front door, workers and Redis up');
 
     // start the runs through the webhooks, a few at a time

@@ -40,30 +40,44 @@ describe('runtime: the engine on an asynchronous store', () => {
 /** Whether `event` is the start of step b. */
 const startsB = (event: NewRunEvent): boolean => event.type === 'step.started' && event.step === 'b';
 
+/**
+ * `store` failing from the commit that holds step b's `step.started` on: from then every flush rejects with `error`
+ * (asynchronously, as a server store's does) and `onUpdateRun` sees the state updates asked of it. The failure is
+ * counted by events, not flushes: a server store's commit is still under way when the next one is arranged.
+ */
+function failingFromStepB(store: RunStoreApi, error: () => BatonError, onUpdateRun?: (fields: Parameters<RunStoreApi['updateRun']>[1]) => void): RunStoreApi {
+  let failing = false;
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((failing ||= startsB(args[1])), target.append(...args));
+      if (property === 'flush') return () => (failing ? Promise.reject(error()) : target.flush());
+      if (property === 'updateRun' && onUpdateRun) {
+        return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
+          if (failing) onUpdateRun(fields);
+          return target.updateRun(id, fields);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+const TWO_STEPS = `
+agent Work { stub: "x" }
+flow F {
+  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
+  step b: Work { prompt: "b" }
+}`;
+
 for (const kind of STORE_KINDS) {
   describe(`runtime: the engine on an asynchronous store: failures of the store (${kind.name})`, () => {
     it('a store failure that comes as a rejected promise (STORE_BUSY) stops the run as interrupted: the step is not failed, nothing is compensated', async () => {
       const t = await freshStore(kind);
       try {
-        const def = await compile(`
-agent Work { stub: "x" }
-flow F {
-  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
-  step b: Work { prompt: "b" }
-}`);
+        const def = await compile(TWO_STEPS);
         // the store fails (asynchronously) from the commit before step b's call on: the one holding b's step.started
-        // (counted by events, not flushes: a server store's commit is still under way when the next one is arranged)
-        let failing = false;
-        const store = new Proxy(t.store, {
-          get(target, property) {
-            const value = Reflect.get(target, property, target) as unknown;
-            if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((failing ||= startsB(args[1])), target.append(...args));
-            if (property === 'flush') {
-              return () => (failing ? Promise.reject(new BatonError('STORE_BUSY', 'the run store stayed in use by other processes')) : target.flush());
-            }
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
+        const store = failingFromStepB(t.store, () => new BatonError('STORE_BUSY', 'the run store stayed in use by other processes'));
         const agents = scriptedAgents(() => 'ok');
         await assert.rejects(run(def, 'F', {}, { store, agents }), (e: BatonError) => e.code === 'STORE_BUSY');
         const [stored] = await t.store.listRuns();
@@ -79,32 +93,11 @@ flow F {
     it('a commit refused because another executor has the run (LEASE_LOST) stops this execution, which writes nothing more', async () => {
       const t = await freshStore(kind);
       try {
-        const def = await compile(`
-agent Work { stub: "x" }
-flow F {
-  step a: Work { prompt: "a" compensate: Work { prompt: "undo a" } }
-  step b: Work { prompt: "b" }
-}`);
+        const def = await compile(TWO_STEPS);
         // from the commit before step b's call on (the one holding b's step.started), the store refuses this handle's
         // writes of the run
-        let refused = false;
         const written: string[] = [];
-        const fenced = new Proxy(t.store, {
-          get(target, property) {
-            const value = Reflect.get(target, property, target) as unknown;
-            if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((refused ||= startsB(args[1])), target.append(...args));
-            if (property === 'flush') {
-              return () => (refused ? Promise.reject(new BatonError('LEASE_LOST', 'the lease was taken over; nothing was written')) : target.flush());
-            }
-            if (property === 'updateRun') {
-              return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
-                if (refused) written.push(JSON.stringify(fields));
-                return target.updateRun(id, fields);
-              };
-            }
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
+        const fenced = failingFromStepB(t.store, () => new BatonError('LEASE_LOST', 'the lease was taken over; nothing was written'), (fields) => written.push(JSON.stringify(fields)));
         const agents = scriptedAgents(() => 'ok');
         await assert.rejects(run(def, 'F', {}, { store: fenced, agents }), (e: BatonError) => e.code === 'LEASE_LOST');
         assert.deepEqual(written, [], 'no state written once the run was lost');

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { batonAsync, CLI } from '../cli/cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
-import { testServices } from '../cluster/test-services.js';
+import { databasePerTest } from '../cluster/test-services.js';
 
 // `baton serve` killed with SIGKILL while accepted runs wait in its run queue: the next start executes every one —
 // on a SQLite store (a file in the test's folder) and on a PostgreSQL one (a database of the test's own, dropped after).
@@ -40,35 +38,17 @@ for (const kind of STORE_KINDS) {
     let child: ChildProcess | undefined;
     /** The store: a file, or a `postgres://` URL of a fresh database (no password in it; PGPASSWORD). */
     let store: string;
-    let database: string | undefined;
-    const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
-      const client = new pg.Client({ connectionString: testServices().pgUrl });
-      await client.connect();
-      try {
-        return await work(client);
-      } finally {
-        await client.end();
-      }
-    };
-    beforeEach(async () => {
+    const database = kind.name === 'PostgreSQL' ? databasePerTest('baton_serve') : undefined;
+    beforeEach(() => {
       dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-crash-'));
-      store = path.join(dir, 'runs.db');
-      if (kind.name === 'PostgreSQL') {
-        database = `baton_serve_${randomBytes(6).toString('hex')}`;
-        await admin((client) => client.query(`CREATE DATABASE ${database}`));
-        const url = new URL(testServices().pgUrl);
-        url.pathname = `/${database}`;
-        store = url.toString();
-      }
+      store = database?.storeUrl ?? path.join(dir, 'runs.db');
       writeFileSync(path.join(dir, 'hook.flow'), 'agent Slow { model: "command/slow" }\nflow Hook {\n  trigger webhook "/hook"\n  input n: number = 0\n  step a: Slow\n  step b: Slow\n}\n');
       // each call takes 0.3 s: with one run at a time, most accepted runs are still queued when the server dies
       writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ commands: { slow: { command: ['/bin/sh', '-c', 'sleep 0.3; echo \'{"output": "ok"}\''] } } }));
     });
-    afterEach(async () => {
+    afterEach(() => {
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
-      if (database) await admin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-      database = undefined;
     });
 
     it('SIGKILL with runs queued and one executing: every accepted run is stored, and the next start runs them all to success', async () => {
