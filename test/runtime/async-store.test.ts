@@ -51,7 +51,7 @@ function failingFromStepB(store: RunStoreApi, error: () => BatonError, onUpdateR
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (property === 'append') return (...args: Parameters<RunStoreApi['append']>) => ((failing ||= startsB(args[1])), target.append(...args));
-      if (property === 'flush') return () => (failing ? Promise.reject(error()) : target.flush());
+      if (property === 'flush') return (...args: Parameters<RunStoreApi['flush']>) => (failing ? Promise.reject(error()) : target.flush(...args));
       if (property === 'updateRun' && onUpdateRun) {
         return (id: string, fields: Parameters<RunStoreApi['updateRun']>[1]) => {
           if (failing) onUpdateRun(fields);
