@@ -111,6 +111,19 @@ describe('baton worker and baton serve --queue (a cluster on one machine)', func
     assert.deepEqual((await eventsOf(runId)).filter((e) => e.type === 'step.finished').map((e) => e.step), ['first', 'after']);
   });
 
+  it('two serve --queue processes admit a tenant\'s rateLimit once between them (counted in Redis), 429 with Retry-After beyond it', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ tenants: { default: { rateLimit: { max: 3, perMs: 60_000 } } } }));
+    const doors = [await frontDoor(), await frontDoor()];
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await fetch(`${doors[i % 2]}/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      statuses.push(answer.status);
+      if (answer.status === 429) assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    }
+    assert.deepEqual(statuses, [202, 202, 202, 429, 429, 429, 429, 429], 'the limit is the cluster\'s, not each front door\'s');
+    assert.equal((await runsOf()).length, 3);
+  });
+
   it('baton approve with a queue (BATON_QUEUE) stores the decision and hands the run to the workers, continuing nothing itself', async () => {
     const url = await frontDoor();
     live(['worker', '--reconcile-every', '60s']);

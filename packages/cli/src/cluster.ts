@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { RunAgents } from '@baton/protocol';
 import type { AgentCaller, RunStoreApi, RunSupervision } from '@baton/runtime';
+import type { ClusterRateLimiter } from './serve/rate-limit.js';
 
 /**
  * What the CLI uses of the cluster package (`@baton/cluster`, packages/cluster): typed here, not imported, so that
@@ -40,6 +41,13 @@ export interface ClusterModule {
       tenantLimits?: Record<string, { concurrency?: number; rateLimit?: { max: number; perMs: number } }>;
       log: (line: string) => void;
     }): Promise<ClusterWorkerHandle>;
+  };
+  RedisRateLimiter: {
+    /**
+     * The tenants' rate limits counted in Redis, across every front door (see packages/cluster/src/rate-limit.ts).
+     * @throws BatonError `QUEUE_UNREACHABLE` (bad URL, Redis down, password refused: one line, no password).
+     */
+    open(url: string, options?: { connectTimeoutMs?: number }): Promise<ClusterRateLimiter & { close(): Promise<void> }>;
   };
   QueueFrontDoor: new (options: { store: RunStoreApi; queue: ClusterRunQueue; runAgents?: RunAgents; log: (line: string) => void }) => RunSupervision;
   PgRunStore: {

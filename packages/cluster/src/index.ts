@@ -10,3 +10,4 @@ export * from './run-queue.js';
 export * from './worker.js';
 export { redisConnection, redactRedis } from './redis-connection.js';
 export * from './front-door.js';
+export { RedisRateLimiter, type RateTaken } from './rate-limit.js';

@@ -11,6 +11,7 @@ import { formatDiagnostic } from './check.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
 import { BatonError, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
+import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js';
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 
@@ -66,6 +67,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
   let supervisor: RunSupervision | undefined;
   let queue: ClusterRunQueue | undefined;
+  let sharedLimits: { close(): Promise<void> } | undefined;
   try {
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
@@ -75,11 +77,20 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
     // request never waits behind them; its agents are built there the same way (command agents' helpers included).
     let board: ((tenant: string | undefined) => BoardListener) | undefined;
+    let rateLimits: TenantRateLimits | undefined;
     if (queueUrl) {
       // a front door: runs are stored and enqueued; `baton worker`s execute them
       const cluster = await loadCluster();
       queue = await openQueue(cluster, queueUrl);
       supervisor = new cluster.QueueFrontDoor({ store, queue, runAgents, log });
+      // the tenants' rate limits are the cluster's, counted in Redis: every front door together admits max per window
+      if (tenants.some((t) => t.rateLimit)) {
+        const limiter = await cluster.RedisRateLimiter.open(queueUrl).catch((error: unknown) => {
+          throw error instanceof BatonError ? new UsageError(`--queue: ${error.message}`) : error;
+        });
+        sharedLimits = limiter;
+        rateLimits = new SharedRateLimits(limiter, log);
+      }
       if (opts.board) board = await openBoards(queue, tenants.map((t) => t.id));
     } else {
       const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
@@ -90,14 +101,16 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
         throw error;
       }
     }
-    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, log });
+    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
     output.out(`  runs API: ${tenants.some((t) => t.apiToken) || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
-    if (tenants.length > 1) output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms)` : ''}`).join(', ')}`);
+    if (tenants.length > 1) {
+      output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms${rateLimits ? ' across the cluster' : ''})` : ''}`).join(', ')}`);
+    }
     if (board) output.out(`  queue board: ${boardLine(server, tenants.some((t) => t.apiToken), opts.insecure ?? false)}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
@@ -117,6 +130,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   } finally {
     // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
     await supervisor?.close();
+    await sharedLimits?.close();
     await queue?.close();
     await store.close();
   }

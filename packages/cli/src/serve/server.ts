@@ -4,6 +4,7 @@ import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } fro
 import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
+import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
 /** A flow the server can start, with the definition it was compiled in. */
@@ -80,7 +81,13 @@ export interface ServeOptions {
    * Basic (see {@link Tenants.boardCaller}). Undefined: those paths are 404.
    */
   board?: (tenant: string | undefined) => BoardListener;
-  /** The clock, also of the rate limits (tests pass a fake one with `schedules: false`). */
+  /**
+   * Where the tenants' webhook and event requests are counted against their `rateLimit` (default: in this process,
+   * one sliding window per tenant). `baton serve --queue` passes a `SharedRateLimits`: counted in Redis, so the
+   * front doors of a cluster admit `max` per window together.
+   */
+  rateLimits?: TenantRateLimits;
+  /** The clock, also of the in-process rate limits (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
   schedules?: boolean;
@@ -138,15 +145,15 @@ export const BOARD_PATH = '/board';
  *   starting, continuing and stopping runs is the supervisor's.
  * - tenants ({@link ServeOptions.tenants}): the webhook secret that signed a request, or the API token it carries,
  *   says whose it is; every store query it makes is scoped to that tenant (`TenantScope`), and its webhook and event
- *   requests are rate limited per tenant: beyond `rateLimit`, 429 `RATE_LIMITED` with `Retry-After` (seconds),
- *   nothing stored. Schedules start runs of tenant `default`.
+ *   requests are rate limited per tenant (in this process, or cluster-wide: {@link ServeOptions.rateLimits}): beyond
+ *   `rateLimit`, 429 `RATE_LIMITED` with `Retry-After` (seconds), nothing stored. Schedules start runs of tenant `default`.
  * Every error is JSON with a stable code; nothing a request sends can crash the server.
  */
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
   const store = options.store;
   const now = options.now ?? (() => new Date());
   const supervisor: RunSupervision = options.supervisor ?? new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
-  const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure);
+  const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure, options.rateLimits);
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
@@ -208,7 +215,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
       const raw = await readBody(req, options.maxBodyBytes);
       const tenant = tenants.signer(req, raw);
-      tenants.admit(tenant, now());
+      await tenants.admit(tenant, now());
       const body = parseJson(raw, req);
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'INPUT_INVALID', `the body must be a JSON object of the inputs of flow ${hook.flow.name}`);
       const key = header(req, 'idempotency-key');
@@ -228,7 +235,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const name = decodeSegment(eventMatch[1]);
       const raw = await readBody(req, options.maxBodyBytes);
       const tenant = tenants.signer(req, raw);
-      tenants.admit(tenant, now());
+      await tenants.admit(tenant, now());
       const scope = { tenant };
       const data = raw.length === 0 ? null : parseJson(raw, req);
       const flows = plan.events.get(name) ?? [];

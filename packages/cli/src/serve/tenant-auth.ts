@@ -2,9 +2,9 @@
 // (Bearer, or HTTP Basic for the queue board), each compared in constant time, and each tenant's rate limit.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
-import { DEFAULT_TENANT } from '@baton/runtime';
+import { DEFAULT_TENANT, type RateLimit } from '@baton/runtime';
 import { header, HttpError } from './http-io.js';
-import { SlidingWindowLimiter } from './rate-limit.js';
+import { LocalRateLimits, type TenantRateLimits } from './rate-limit.js';
 import type { ServeTenant } from './server.js';
 
 /** The challenge of a refused board request: the browser asks for a user name and password (the API token). */
@@ -17,14 +17,16 @@ export const BOARD_CHALLENGE = 'Basic realm="baton board"';
 export class Tenants {
   /** Each tenant with a token: the SHA-256 of the token (compared in constant time, whatever its length). */
   private readonly tokens: { id: string; digest: Buffer }[];
-  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+  private readonly limits = new Map<string, RateLimit>();
 
+  /** @param rateLimits where the tenants' requests are counted (default: in this process, {@link LocalRateLimits}). */
   constructor(
     private readonly tenants: ServeTenant[],
     private readonly insecure: boolean,
+    private readonly rateLimits: TenantRateLimits = new LocalRateLimits(),
   ) {
     this.tokens = tenants.filter((t) => t.apiToken).map((t) => ({ id: t.id, digest: sha256(t.apiToken!) }));
-    for (const t of tenants) if (t.rateLimit) this.limiters.set(t.id, new SlidingWindowLimiter(t.rateLimit));
+    for (const t of tenants) if (t.rateLimit) this.limits.set(t.id, t.rateLimit);
   }
 
   /**
@@ -87,16 +89,17 @@ export class Tenants {
   }
 
   /**
-   * Counts one webhook or event request of `tenant` at `now` against its rate limit.
+   * Counts one webhook or event request of `tenant` at `now` against its rate limit (in this process, or across the
+   * cluster: see {@link TenantRateLimits}).
    * @throws HttpError 429 `RATE_LIMITED` with `Retry-After` (whole seconds, at least 1) beyond the limit.
    */
-  admit(tenant: string, now: Date): void {
-    const limiter = this.limiters.get(tenant);
-    if (!limiter) return;
-    const taken = limiter.take(now.getTime());
+  async admit(tenant: string, now: Date): Promise<void> {
+    const limit = this.limits.get(tenant);
+    if (!limit) return;
+    const taken = await this.rateLimits.take(tenant, limit, now.getTime());
     if (taken.admitted) return;
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-    throw new HttpError(429, 'RATE_LIMITED', `more than ${limiter.limit.max} webhook and event requests in ${limiter.limit.perMs} ms for this tenant; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+    throw new HttpError(429, 'RATE_LIMITED', `more than ${limit.max} webhook and event requests in ${limit.perMs} ms for this tenant; retry in ${seconds} s`, { 'retry-after': String(seconds) });
   }
 }
 
