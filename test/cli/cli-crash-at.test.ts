@@ -75,12 +75,22 @@ for (const kind of STORE_KINDS) {
       assert.equal(two.stderr.trim(), 'baton: --crash-at runs one flow: give one .flow file');
     });
 
-    it('BATON_STORE names the store the crashed run is kept in, and a cluster\'s BATON_QUEUE does not hand the resume to workers', async () => {
-      // as in a shell set up for a cluster: the store and the queue in the environment (the queue: the test Redis)
+    it('in a shell set up for a cluster (BATON_STORE, BATON_QUEUE), the crashed run stays out of its store (a note says so) and in the one --store names; the queue never takes the resume', async () => {
+      type Report = { runId: string; crashed: boolean; status: string; steps: Record<string, number>; problem?: string };
+      // the store and the queue in the environment (the queue: the test Redis)
       const env = { BATON_STORE: namedStore, BATON_QUEUE: testServices().redisUrl };
-      const r = await batonAsync(['test', 'mixed.flow', '--crash-at', 'load[1]', '--json'], { cwd: ws.dir, env });
-      const report = JSON.parse(r.stdout) as { runId: string; crashed: boolean; status: string; steps: Record<string, number>; problem?: string };
+      const plain = await batonAsync(['test', 'mixed.flow', '--crash-at', 'load[1]', '--json'], { cwd: ws.dir, env });
+      const kept = JSON.parse(plain.stdout) as Report;
+      assert.equal(plain.code, 0, `${kept.problem} ${plain.stderr}`);
+      assert.equal(plain.stderr.trim(), 'note: baton test does not use BATON_STORE: its runs are kept in a private temporary store (give --store to keep them in a store)');
+      const absent = await batonAsync(['runs', 'show', kept.runId], { cwd: ws.dir, env: { BATON_STORE: namedStore } });
+      assert.equal(absent.code, 2, 'the crashed run is not in the store BATON_STORE names');
+      assert.match(absent.stderr, /no run with id/);
+
+      const r = await batonAsync(['test', 'mixed.flow', '--crash-at', 'load[1]', '--store', namedStore, '--json'], { cwd: ws.dir, env });
+      const report = JSON.parse(r.stdout) as Report;
       assert.equal(r.code, 0, `${report.problem} ${r.stderr}`);
+      assert.equal(r.stderr, '');
       assert.deepEqual([report.crashed, report.status], [true, 'succeeded']);
       assert.deepEqual(Object.values(report.steps), Array(7).fill(1));
       // the run is the named store's (not a temporary file's), resumed there to its end

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
 
@@ -233,6 +233,26 @@ describe('baton test, graph and help', () => {
     assert.match(both.stdout, /✗ n is two/);
     assert.match(both.stdout, /✓ a project gets a plan/);
     assert.match(both.stdout, /^1 passed, 1 failed$/m);
+  });
+
+  it('keeps its runs in a private temporary store: BATON_STORE is not used (a note on stderr says so), not even a server that does not answer; --store keeps them where it names', () => {
+    writeFileSync(path.join(ws.dir, 't.flow'), TWO_TESTS);
+    const shared = path.join(ws.dir, 'shared.db');
+    const note = 'note: baton test does not use BATON_STORE: its runs are kept in a private temporary store (give --store to keep them in a store)';
+    for (const store of [shared, 'postgres://baton@127.0.0.1:1/nowhere']) {
+      const r = baton(['test', 't.flow', '--test', 'n is one', '--json'], { cwd: ws.dir, env: { BATON_STORE: store } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim(), note);
+      assert.equal((JSON.parse(r.stdout) as { passed: boolean }[])[0].passed, true);
+    }
+    assert.equal(existsSync(shared), false, 'nothing was written to the store BATON_STORE names');
+    const kept = baton(['test', 't.flow', '--test', 'n is one', '--json', '--store', shared], { cwd: ws.dir, env: { BATON_STORE: 'postgres://baton@127.0.0.1:1/nowhere' } });
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stderr, '');
+    const { runId } = (JSON.parse(kept.stdout) as { runId: string }[])[0];
+    const shown = baton(['runs', 'show', runId, '--json', '--store', shared], { cwd: ws.dir });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as { run: { status: string; flow: string } }).run.status, 'succeeded');
   });
 
   it('--test with a name no file declares is a usage error (exit 2) naming it, and runs nothing', () => {

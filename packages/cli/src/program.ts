@@ -71,7 +71,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<paths...>', '.flow files or folders')
     .option('--test <name>', 'run only the test with exactly this name (repeatable)', collect, [])
     .option('--json', 'print one JSON array of results')
-    .option('--store <path|url>', 'also keep the test runs in this store, a file or a postgres:// URL (default: in memory); with --crash-at, the store the crashed run is kept in (default: BATON_STORE, else a temporary file)')
+    .option('--store <path|url>', 'keep the test runs in this store, a file or a postgres:// URL (default: a private temporary store — in memory, with --crash-at a temporary file; BATON_STORE is not used)')
     .option('--crash-at <step>', 'instead: crash a run of the flow (SIGKILL) at this step, resume it, and check each step finished exactly once')
     .option('--flow <name>', 'with --crash-at: the flow to run')
     .option('--input <name=value>', 'with --crash-at: an input value (repeatable)', collect, [])

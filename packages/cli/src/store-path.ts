@@ -30,3 +30,16 @@ export function redactStoreUrl(url: string): string {
     return url.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1@').replace(/([?&]password=)[^&]*/i, '$1***');
   }
 }
+
+/**
+ * What `baton test` (and `--crash-at`) says on stderr when the environment names a store (`BATON_STORE`) and
+ * `--store` does not: tests never read `BATON_STORE`. Their runs are kept in a private temporary store (in memory;
+ * a temporary file for a crash test's processes) so that a shell set up for a shared store never gets test runs in
+ * it — stub agents on a virtual clock, runs left waiting, a crash test's deliberately killed run that a cluster's
+ * reconciler would hand to its workers — and so that tests need no database server. Naming a store with `--store`
+ * is the deliberate way to keep them. Undefined when there is nothing to say.
+ */
+export function unusedTestStoreNote(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag !== undefined || !env.BATON_STORE) return undefined;
+  return 'note: baton test does not use BATON_STORE: its runs are kept in a private temporary store (give --store to keep them in a store)';
+}

@@ -6,7 +6,7 @@ import type { RunEvent } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath, type Output } from '../output/terminal.js';
 import { loadDefinition, openStore, pickFlow } from '../backend.js';
-import { resolveStorePath } from '../store-path.js';
+import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';
 
 /** Options of `baton test <file> --crash-at <step>`. */
 export interface CrashTestOptions {
@@ -16,8 +16,8 @@ export interface CrashTestOptions {
   inputs?: string;
   json?: boolean;
   /**
-   * The store the crashed run is kept in (a file or a `postgres://` URL); default: `BATON_STORE` when set, else a
-   * temporary file, removed after.
+   * The store the crashed run is kept in (a file or a `postgres://` URL); default: a temporary file, removed after.
+   * `BATON_STORE` is not read ({@link unusedTestStoreNote}).
    */
   store?: string;
 }
@@ -43,7 +43,8 @@ export interface CrashTestReport {
  * process (`baton run`, a temporary store) that kills itself with SIGKILL once the step has started and its
  * start is stored (the runtime's `crashAt` hook, through `BATON_CRASH_AT`); then resumes the run in a second
  * process (`baton resume`, as after a restart); then reads the run's log and checks that it ended, and that
- * every step instance finished exactly once — none lost, none run twice. With `--store` (or `BATON_STORE`), the run is
+ * every step instance finished exactly once — none lost, none run twice. With `--store` (never `BATON_STORE`: a shell's
+ * shared store must not get a deliberately killed run, which its cluster's reconciler would hand to workers), the run is
  * kept in that store (a file, or a PostgreSQL store's `postgres://` URL: the crash and the resume then go through it)
  * instead of a temporary file. The children are given the store in `BATON_STORE`, not on their command lines (a
  * password in a URL stays out of the process list), and never a cluster's queue (`BATON_QUEUE`): the resume must
@@ -52,12 +53,13 @@ export interface CrashTestReport {
  *   failure too (the process was not killed). Bad usage (no such flow, inputs) throws a UsageError (exit 2).
  */
 export async function crashTestCommand(file: string, opts: CrashTestOptions, output: Output): Promise<number> {
+  const note = unusedTestStoreNote(opts.store);
+  if (note) output.err(note);
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
   if (!opts.crashAt.trim()) throw new UsageError('--crash-at: name a step, e.g. --crash-at load (or load[2] inside a foreach)');
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-crash-'));
-  const chosen = opts.store ?? (process.env.BATON_STORE ? process.env.BATON_STORE : undefined);
-  const store = chosen !== undefined ? resolveStorePath(chosen) : path.join(dir, 'runs.db');
+  const store = opts.store !== undefined ? resolveStorePath(opts.store) : path.join(dir, 'runs.db');
   const cli = process.argv[1];
   const report: CrashTestReport = { file: displayPath(entryFile), flow: flow.name, crashAt: opts.crashAt, crashed: false, steps: {}, passed: false };
   try {

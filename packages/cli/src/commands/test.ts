@@ -4,7 +4,7 @@ import { expandFlowPaths } from '../files.js';
 import { displayPath, formatDuration, type Output } from '../output/terminal.js';
 import { documentsOf, loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
-import { resolveStorePath } from '../store-path.js';
+import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';
 
 /**
  * One test's line in `baton test --json`'s array: the runtime's {@link TestResult} (its `range` and, when it
@@ -13,12 +13,15 @@ import { resolveStorePath } from '../store-path.js';
 export type TestReport = TestResult & { file: string; line: number };
 
 /**
- * `baton test <paths…> [--test name]…`: runs the `test` blocks of the files (only those named by `--test`,
- * when given), offline.
+ * `baton test <paths…> [--test name]… [--store path|url]`: runs the `test` blocks of the files (only those named by
+ * `--test`, when given), offline. The test runs are kept in memory, or in the store `--store` names; `BATON_STORE`
+ * is never read (a note on stderr says so when it is set: see {@link unusedTestStoreNote}).
  * @returns 0 all passed, 1 any failed; checker errors throw (exit 2); a `--test` name no file declares
  *   throws a UsageError (exit 2) naming it.
  */
 export async function testCommand(paths: string[], opts: { json?: boolean; store?: string; test?: string[] }, output: Output): Promise<number> {
+  const note = unusedTestStoreNote(opts.store);
+  if (note) output.err(note);
   const files = expandFlowPaths(paths);
   const loaded = await loadFlows(files);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
