@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_TENANT_CONCURRENCY, emptyConfig, loadConfig, tenantsOf, type BatonError } from '../../packages/runtime/src/index.js';
+import { DEFAULT_TENANT_CONCURRENCY, emptyConfig, loadConfig, tenantOfFile, tenantsOf, type BatonError } from '../../packages/runtime/src/index.js';
 
 describe('runtime: tenants of baton.config.json', () => {
   let dir: string;
@@ -39,7 +39,28 @@ describe('runtime: tenants of baton.config.json', () => {
     ]);
   });
 
+  it('flows: a tenant\'s files and folders, relative to the config\'s folder; a file belongs to the tenant naming it or a folder holding it, else to default', () => {
+    const config = loadConfig(write({ tenants: { acme: { flows: ['billing', 'ops/nightly.flow'] }, globex: { flows: ['globex/'] } } }));
+    const tenants = tenantsOf(config, {});
+    assert.deepEqual(tenants.find((t) => t.id === 'acme')!.flows, [path.join(dir, 'billing'), path.join(dir, 'ops', 'nightly.flow')]);
+    const of = (file: string) => tenantOfFile(tenants, path.join(dir, file));
+    assert.equal(of('billing/invoices.flow'), 'acme');
+    assert.equal(of('billing/eu/vat.flow'), 'acme', 'any depth under the folder');
+    assert.equal(of('ops/nightly.flow'), 'acme');
+    assert.equal(of('ops/weekly.flow'), 'default', 'a file named is not its folder');
+    assert.equal(of('billing2/x.flow'), 'default', 'a folder is not a name prefix');
+    assert.equal(of('globex/a.flow'), 'globex');
+    assert.equal(of('root.flow'), 'default');
+    assert.equal(tenantsOf(emptyConfig(), {})[0].flows, undefined);
+  });
+
   const bad: [string, unknown, RegExp][] = [
+    ['an absolute flows path', { tenants: { acme: { flows: ['/srv/flows'] } } }, /baton\.config\.json: tenants\.acme\.flows\.0 must be a \.flow file or a folder relative to the folder of baton\.config\.json \(not absolute, no "\.\.", no glob characters\)$/],
+    ['a flows path going up', { tenants: { acme: { flows: ['billing', '../elsewhere'] } } }, /tenants\.acme\.flows\.1 must be a \.flow file or a folder relative to the folder of baton\.config\.json/],
+    ['a flows glob', { tenants: { acme: { flows: ['billing/*.flow'] } } }, /tenants\.acme\.flows\.0 must be a \.flow file or a folder relative/],
+    ['an empty flows list', { tenants: { acme: { flows: [] } } }, /tenants\.acme\.flows must NOT have fewer than 1 items/],
+    ['two tenants naming one folder', { tenants: { acme: { flows: ['billing'] }, globex: { flows: ['./billing/'] } } }, /baton\.config\.json: tenants\.globex\.flows "\.\/billing\/" is also tenants\.acme\.flows "billing": a flow file belongs to one tenant$/],
+    ['a tenant\'s file inside another\'s folder', { tenants: { acme: { flows: ['billing'] }, globex: { flows: ['billing/eu/vat.flow'] } } }, /tenants\.globex\.flows "billing\/eu\/vat\.flow" is inside tenants\.acme\.flows "billing": a flow file belongs to one tenant$/],
     ['a secret written in the file', { tenants: { acme: { webhookSecret: 'whsec' } } }, /tenants\.acme has an unknown field "webhookSecret"/],
     ['a tenant id with upper case or a colon', { tenants: { 'Acme:1': {} } }, /baton\.config\.json: tenants: "Acme:1" is not a tenant id \(lower-case letters, digits, - and _, at most 63\)$/],
     ['a variable name that is not one', { tenants: { acme: { apiTokenEnv: 'ACME-TOKEN' } } }, /tenants\.acme\.apiTokenEnv must name an environment variable/],

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunStoreApi } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
+import type { RunStoreApi, Tenant } from '../../packages/runtime/src/index.js';
+import { planFor, serveTenants } from '../../packages/cli/src/commands/serve.js';
 import { scheduleStartKey } from '../../packages/cli/src/serve/scheduler.js';
 import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
-import { STORE_KINDS } from '../store/both-stores.js';
+import { QueueFrontDoor, RunQueue } from '../../packages/cluster/src/index.js';
+import { testServices } from '../cluster/test-services.js';
+import { POSTGRES, STORE_KINDS } from '../store/both-stores.js';
 
 const FLOWS = `
 agent Slow { stub: "done" }
@@ -21,6 +24,14 @@ flow Hourly {
 }
 `;
 
+const INVOICES = `
+agent Clerk { stub: "sent" }
+flow Invoices {
+  trigger schedule "30 3 * * *"
+  step send: Clerk { prompt: "send the invoices" }
+}
+`;
+
 const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
 
 for (const kind of STORE_KINDS) {
@@ -31,11 +42,11 @@ for (const kind of STORE_KINDS) {
     const servers: BatonServer[] = [];
     const logs: string[][] = [];
     /** A server on its own handle of the shared store, schedules driven by the test (fake clock). */
-    const serve = async (): Promise<BatonServer> => {
+    const serve = async (tenants: Tenant[] = []): Promise<BatonServer> => {
       const lines: string[] = [];
       logs.push(lines);
       const handle: RunStoreApi = await store.open();
-      const server = await startServer(await planFor(dir, 'UTC', quiet), { store: handle, host: '127.0.0.1', port: 0, insecure: true, maxBodyBytes: 1024, schedules: false, timerPollMs: 0, now: () => new Date('2026-11-23T09:00:00.000Z'), log: (l) => lines.push(l) });
+      const server = await startServer(await planFor(dir, 'UTC', quiet, tenants), { store: handle, host: '127.0.0.1', port: 0, insecure: true, maxBodyBytes: 1024, schedules: false, timerPollMs: 0, now: () => new Date('2026-11-23T09:00:00.000Z'), log: (l) => lines.push(l) });
       servers.push(server);
       return server;
     };
@@ -94,6 +105,29 @@ for (const kind of STORE_KINDS) {
       assert.equal(new Set(fired).size, 10);
       assert.ok(runs.every((r) => r.status === 'succeeded'));
     });
+
+    it('a schedule of a file in tenants.<id>.flows starts that tenant\'s run — still once per cluster; other files\' schedules stay tenant default\'s', async () => {
+      mkdirSync(path.join(dir, 'billing'));
+      writeFileSync(path.join(dir, 'billing', 'invoices.flow'), INVOICES);
+      writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ tenants: { acme: { flows: ['billing'] } } }));
+      const tenants = serveTenants(dir, {}, true);
+      const [a, b] = [await serve(tenants), await serve(tenants)];
+      const invoices = a.scheduler.entries.find((e) => e.label.endsWith('Invoices'))!;
+      const nightly = a.scheduler.entries.find((e) => e.label.endsWith('Nightly'))!;
+      assert.equal(invoices.tenant, 'acme');
+      assert.equal(nightly.tenant, undefined, 'tenant default\'s');
+      const at = a.scheduler.nextFire(invoices)!;
+      a.scheduler.due(at);
+      b.scheduler.due(at);
+      const day = a.scheduler.nextFire(nightly)!;
+      a.scheduler.due(day);
+      b.scheduler.due(day);
+      await Promise.all([a.idle(), b.idle()]);
+      const check = await store.open();
+      assert.deepEqual((await check.listRuns({ flow: 'Invoices' })).map((r) => [r.tenant, r.status]), [['acme', 'succeeded']], 'one run, tenant acme\'s');
+      assert.deepEqual((await check.listRuns({ flow: 'Nightly' })).map((r) => r.tenant), ['default']);
+      assert.ok(logs.flat().some((l) => / · Invoices started by schedule .* for tenant acme$/.test(l)), logs.flat().join('\n'));
+    });
   });
 }
 
@@ -119,5 +153,62 @@ describe('baton serve: the start key of a schedule', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('baton serve --queue: a tenant\'s schedule goes to its queue', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let fresh: Awaited<ReturnType<typeof POSTGRES.fresh>>;
+  const closers: (() => Promise<void>)[] = [];
+  before(() => void testServices());
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-tenant-queue-'));
+    fresh = await POSTGRES.fresh();
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await fresh.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two front doors fire a schedule of tenants.<id>.flows: one run, the tenant\'s, enqueued on baton-runs-<id> (and nothing on default\'s)', async () => {
+    const tenant = `acme${randomBytes(4).toString('hex')}`;
+    mkdirSync(path.join(dir, 'billing'));
+    writeFileSync(path.join(dir, 'billing', 'invoices.flow'), INVOICES);
+    writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ tenants: { [tenant]: { flows: ['billing/invoices.flow'] } } }));
+    const tenants = serveTenants(dir, {}, true);
+    const queue = await RunQueue.open(testServices().redisUrl);
+    closers.push(async () => {
+      for (const id of [tenant, 'default']) await queue.queue(id).obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    });
+    const doors: BatonServer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await fresh.open();
+      const server = await startServer(await planFor(dir, 'UTC', quiet, tenants), {
+        store,
+        host: '127.0.0.1',
+        port: 0,
+        insecure: true,
+        maxBodyBytes: 1024,
+        supervisor: new QueueFrontDoor({ store, queue, log: () => undefined }),
+        schedules: false,
+        timerPollMs: 0,
+        now: () => new Date('2026-11-23T09:00:00.000Z'),
+        log: () => undefined,
+      });
+      closers.push(() => server.close());
+      doors.push(server);
+    }
+    const entry = doors[0].scheduler.entries[0];
+    const at = doors[0].scheduler.nextFire(entry)!;
+    for (const door of doors) door.scheduler.due(at);
+    await Promise.all(doors.map((d) => d.idle()));
+    const runs = await (await fresh.open()).listRuns({ flow: 'Invoices' });
+    assert.deepEqual(runs.map((r) => [r.tenant, r.status]), [[tenant, 'queued']], 'one run, the tenant\'s, left to the workers');
+    const jobs = await queue.queue(tenant).getJobs(['waiting', 'delayed', 'prioritized']);
+    assert.deepEqual(jobs.map((j) => j.data), [{ runId: runs[0].id, reason: 'start' }]);
+    assert.equal((await queue.queue('default').getJobs(['waiting', 'delayed', 'prioritized'])).length, 0);
   });
 });

@@ -9,7 +9,7 @@ import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { BatonError, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
+import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
 import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js';
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
@@ -54,7 +54,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const queueUrl = queueUrlOf(opts.queue, false);
   if (opts.board && !queueUrl) throw new UsageError('--board shows the queues of a cluster: give --queue redis://host:6379 (or set BATON_QUEUE) too');
   const tenants = serveTenants(folder ?? '.', process.env, opts.insecure ?? false);
-  const plan = await planFor(folder ?? '.', opts.timezone, output);
+  const plan = await planFor(folder ?? '.', opts.timezone, output, tenants);
   if (opts.board) {
     const taken = [...plan.webhooks.keys()].find((p) => p === BOARD_PATH || p.startsWith(`${BOARD_PATH}/`));
     if (taken) throw new UsageError(`--board serves ${BOARD_PATH}/, but webhook ${taken} (${plan.webhooks.get(taken)!.label}) is there: move the webhook or leave out --board`);
@@ -106,7 +106,9 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
-    for (const s of plan.schedules) output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
+    for (const s of plan.schedules) {
+      output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}${s.tenant && s.tenant !== DEFAULT_TENANT ? ` for tenant ${s.tenant}` : ''}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
+    }
     output.out(`  runs API: ${tenants.some((t) => t.apiToken) || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
     if (tenants.length > 1) {
       output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms${rateLimits ? ' across the cluster' : ''})` : ''}`).join(', ')}`);
@@ -209,8 +211,11 @@ export function serveTenants(folder: string, env: NodeJS.ProcessEnv, insecure: b
 /** A file name inside the served folder, for finding the `baton.config.json` nearest it. */
 const CONFIG_PROBE = 'served.flow';
 
-/** The triggers of every flow declared in the folder's files (each compiled with what it imports). */
-export async function planFor(folder: string, timezone: string | undefined, output: Output): Promise<ServePlan> {
+/**
+ * The triggers of every flow declared in the folder's files (each compiled with what it imports). A schedule's runs
+ * are the tenant's whose `flows` names its file (see `tenantOfFile`; default `default`).
+ */
+export async function planFor(folder: string, timezone: string | undefined, output: Output, tenants: readonly Pick<Tenant, 'id' | 'flows'>[] = []): Promise<ServePlan> {
   const files = expandFlowPaths([folder]);
   const loaded = await loadFlows(files);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -231,7 +236,8 @@ export async function planFor(folder: string, timezone: string | undefined, outp
           if (taken) throw new UsageError(`webhook ${trigger.path} is declared twice: by ${taken.label} and ${served.label}`);
           plan.webhooks.set(trigger.path, served);
         } else if (trigger.kind === 'schedule') {
-          plan.schedules.push({ label: served.label, cron: trigger.cron, timezone, served, id: `${sourceName(folder, file)}#${flow.name}@${trigger.cron}${timezone ? ` ${timezone}` : ''}` });
+          const tenant = tenantOfFile(tenants, file);
+          plan.schedules.push({ label: served.label, cron: trigger.cron, timezone, served, id: `${sourceName(folder, file)}#${flow.name}@${trigger.cron}${timezone ? ` ${timezone}` : ''}`, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) });
         } else {
           plan.events.set(trigger.event, [...(plan.events.get(trigger.event) ?? []), served]);
         }

@@ -14,6 +14,11 @@ export interface ScheduleEntry {
    * With the fire time it is the run's start key, so the servers of a cluster start one run per fire time.
    */
   id: string;
+  /**
+   * The tenant its runs belong to: the one whose `tenants.<id>.flows` (baton.config.json) names the flow's file or a
+   * folder holding it; `default` when none does (and when absent). With `--queue` they go to that tenant's queue.
+   */
+  tenant?: string;
 }
 
 /**

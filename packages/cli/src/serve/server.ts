@@ -146,7 +146,7 @@ export const BOARD_PATH = '/board';
  * - tenants ({@link ServeOptions.tenants}): the webhook secret that signed a request, or the API token it carries,
  *   says whose it is; every store query it makes is scoped to that tenant (`TenantScope`), and its webhook and event
  *   requests are rate limited per tenant (in this process, or cluster-wide: {@link ServeOptions.rateLimits}): beyond
- *   `rateLimit`, 429 `RATE_LIMITED` with `Retry-After` (seconds), nothing stored. Schedules start runs of tenant `default`.
+ *   `rateLimit`, 429 `RATE_LIMITED` with `Retry-After` (seconds), nothing stored. Schedules start runs of their flow file's tenant ({@link ScheduleEntry.tenant}: `tenants.<id>.flows`, else `default`).
  * Every error is JSON with a stable code; nothing a request sends can crash the server.
  */
 export async function startServer(plan: ServePlan, options: ServeOptions): Promise<BatonServer> {
@@ -170,7 +170,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       try {
         // a schedule gives no inputs: a flow with a required one cannot start (the checker warns about it)
         // one run per fire time however many servers share the store: the fire time is the start key
-        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`, DEFAULT_TENANT, scheduleStartKey(entry, at)).then((accepted) => {
+        return start(served, checked(served.flow, {}), `schedule ${entry.cron} (${at.toISOString()})`, entry.tenant ?? DEFAULT_TENANT, scheduleStartKey(entry, at)).then((accepted) => {
           if (!accepted.duplicate) return accepted.done;
           options.log(`schedule ${entry.label}: the ${at.toISOString()} run was started by another server (run ${accepted.runId})`);
           return undefined;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { BatonError } from '../errors.js';
 import { BATON_CONFIG_SCHEMA } from './config-schema.js';
-import type { TenantConfig } from './tenants.js';
+import { overlappingFlows, type TenantConfig } from './tenants.js';
 
 /** The file name looked for next to a flow and in the folders above it. */
 export const CONFIG_FILE_NAME = 'baton.config.json';
@@ -102,6 +102,8 @@ export function loadConfig(file: string): BatonConfig {
     throw new BatonError('CONFIG_INVALID', `${file}: ${describeSchemaErrors(validator.errors ?? [])}`);
   }
   const parsed = raw as Partial<BatonConfig>;
+  const overlap = overlappingFlows(parsed.tenants ?? {});
+  if (overlap) throw new BatonError('CONFIG_INVALID', `${file}: ${overlap}`);
   const folder = path.dirname(path.resolve(file));
   const commands: Record<string, CommandConfig> = {};
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
@@ -125,6 +127,9 @@ export function describeSchemaErrors(errors: ErrorObject[]): string {
     if (e.keyword === 'propertyNames') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
     if (e.keyword === 'pattern' && at.endsWith('Env')) return `${where} must name an environment variable (letters, digits, _)`;
     if (e.keyword === 'pattern' && /(^|\.)(url|baseUrl)$/.test(at)) return `${where} must be an http:// or https:// URL`;
+    if (e.keyword === 'pattern' && /^tenants\.[^.]+\.flows\.\d+$/.test(at)) {
+      return `${where} must be a .flow file or a folder relative to the folder of baton.config.json (not absolute, no "..", no glob characters)`;
+    }
     return `${where} ${e.message ?? 'is not valid'}`;
   });
   const unique = [...new Set(messages)];

@@ -190,6 +190,17 @@ export const BATON_CONFIG_SCHEMA = {
           "maximum": 10000,
           "description": "How many of the tenant's runs execute at once on its queue (default 8)."
         },
+        "flows": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^(?![/\\\\])(?![A-Za-z]:)(?!(.*[/\\\\])?\\.\\.([/\\\\]|$))[^*?\\[\\]{}]+$"
+          },
+          "description": "The tenant's flows: .flow files or folders (every .flow file under one), relative to this file's folder. The runs their schedules start are the tenant's (with `--queue`, on its queue). A file belongs to at most one tenant; a file no tenant names is tenant `default`'s. Webhooks and events are the tenant's whose secret signed them."
+        },
         "rateLimit": {
           "type": "object",
           "additionalProperties": false,

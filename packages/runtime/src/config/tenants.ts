@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { BatonConfig } from './baton-config.js';
 
 /** `tenants.<id>` of `baton.config.json`, as written (see {@link tenantsOf}). */
@@ -10,6 +11,13 @@ export interface TenantConfig {
   concurrency?: number;
   /** Webhook and event starts allowed per window. */
   rateLimit?: RateLimit;
+  /**
+   * The tenant's flows, for what starts runs without a caller to say whose they are — schedules: `.flow` files or
+   * folders (every `.flow` file under one), relative to the folder of `baton.config.json`, without `..`. A file
+   * belongs to at most one tenant (two tenants' entries may not be the same or one inside the other); a file no
+   * tenant names is tenant `default`'s.
+   */
+  flows?: string[];
 }
 
 /**
@@ -42,6 +50,8 @@ export interface Tenant {
   apiTokenEnv?: string;
   /** The environment variable `webhookSecret` is read from (for messages), when one is named. */
   webhookSecretEnv?: string;
+  /** Its `flows` (see {@link TenantConfig.flows}) as absolute paths: the files and folders whose schedules start its runs. */
+  flows?: string[];
 }
 
 /** The tenant of runs started without one, and of everything when `baton.config.json` has no `tenants`. */
@@ -56,14 +66,16 @@ export const DEFAULT_TENANT_CONCURRENCY = 8;
  * `BATON_WEBHOOK_SECRET` (`baton serve`'s variables before tenants existed); other tenants have a token or a secret
  * only when their configuration names the variable. The rest keep the file's order.
  *
- * Shape: `{ id, concurrency, rateLimit?: { max, perMs }, apiToken?, webhookSecret?, apiTokenEnv?, webhookSecretEnv? }[]`.
+ * Shape: `{ id, concurrency, rateLimit?: { max, perMs }, apiToken?, webhookSecret?, apiTokenEnv?, webhookSecretEnv?, flows? }[]`
+ * (`flows` absolute: resolved against the folder of `config.file`, or the working directory without one).
  * `baton serve` maps each token and secret to its tenant (and limits its webhook starts with `rateLimit`); a worker
  * builds one queue per tenant with `concurrency` and `rateLimit` (BullMQ's `limiter: { max, duration: perMs }`).
  * Nothing is checked here about secrets (a worker needs none): a named variable that is unset gives `undefined`.
  * @param env where the secrets are read from (default `process.env`).
  */
-export function tenantsOf(config: Pick<BatonConfig, 'tenants'>, env: NodeJS.ProcessEnv = process.env): Tenant[] {
+export function tenantsOf(config: Pick<BatonConfig, 'tenants'> & { file?: string }, env: NodeJS.ProcessEnv = process.env): Tenant[] {
   const configured = config.tenants ?? {};
+  const folder = config.file ? path.dirname(config.file) : process.cwd();
   const ids = [DEFAULT_TENANT, ...Object.keys(configured).filter((id) => id !== DEFAULT_TENANT)];
   return ids.map((id) => {
     const entry = configured[id] ?? {};
@@ -77,6 +89,37 @@ export function tenantsOf(config: Pick<BatonConfig, 'tenants'>, env: NodeJS.Proc
       ...(webhookSecretEnv ? { webhookSecretEnv } : {}),
       ...(apiTokenEnv && env[apiTokenEnv] ? { apiToken: env[apiTokenEnv] } : {}),
       ...(webhookSecretEnv && env[webhookSecretEnv] ? { webhookSecret: env[webhookSecretEnv] } : {}),
+      ...(entry.flows ? { flows: entry.flows.map((p) => path.resolve(folder, p)) } : {}),
     };
   });
+}
+
+/**
+ * The tenant a flow file belongs to (see {@link TenantConfig.flows}): the one whose `flows` names the file or a
+ * folder holding it, else {@link DEFAULT_TENANT}. `baton serve` starts a schedule's runs as its file's tenant's.
+ * @param file an absolute path.
+ */
+export function tenantOfFile(tenants: readonly Pick<Tenant, 'id' | 'flows'>[], file: string): string {
+  const target = path.resolve(file);
+  for (const tenant of tenants) {
+    if (tenant.flows?.some((entry) => target === entry || target.startsWith(entry.endsWith(path.sep) ? entry : entry + path.sep))) return tenant.id;
+  }
+  return DEFAULT_TENANT;
+}
+
+/**
+ * Two tenants' `flows` entries that overlap (the same path, or one inside the other): a file there would belong to
+ * both. Entries are relative paths (`/`-separated or the platform's), compared normalized.
+ * @returns a message naming both fields, or undefined.
+ */
+export function overlappingFlows(tenants: Record<string, TenantConfig>): string | undefined {
+  const entries = Object.entries(tenants).flatMap(([id, t]) => (t.flows ?? []).map((raw) => ({ id, raw, norm: path.posix.normalize(raw.split(path.sep).join('/')).replace(/\/+$/, '') })));
+  for (const a of entries) {
+    for (const b of entries) {
+      if (a.id === b.id) continue;
+      const inside = a.norm === '.' || b.norm === a.norm || b.norm.startsWith(`${a.norm}/`);
+      if (inside) return `tenants.${b.id}.flows "${b.raw}" ${b.norm === a.norm ? 'is also' : 'is inside'} tenants.${a.id}.flows "${a.raw}": a flow file belongs to one tenant`;
+    }
+  }
+  return undefined;
 }
