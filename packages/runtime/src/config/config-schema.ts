@@ -208,7 +208,7 @@ export const BATON_CONFIG_SCHEMA = {
             "max",
             "perMs"
           ],
-          "description": "At most `max` webhook and event starts per `perMs` milliseconds (a sliding window); more are answered 429 with Retry-After. Default: no limit.",
+          "description": "At most `max` webhook and event starts per `perMs` milliseconds (a sliding window); more are answered 429 with Retry-After. Counted per `baton serve`, or across every front door of a cluster (`--queue`: in Redis). Default: no limit.",
           "properties": {
             "max": {
               "type": "integer",
