@@ -1,30 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import type {
-  ForeachNode,
-  JsonValue,
-  NewRunEvent,
-  RepeatNode,
-  RunError,
-  RunEvent,
-  Statement,
-  StepNode,
-  WaitingOn,
-  WorkflowDefinition,
-} from '@baton/protocol';
-import { idempotencyKeyOf, type AgentCaller } from '../agents/agent.js';
-import { BatonError, toRunError } from '../errors.js';
+import type { ForeachNode, JsonValue, NewRunEvent, RepeatNode, RunError, RunEvent, Statement, StepNode, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { AgentCaller } from '../agents/agent.js';
+import { type BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
-import { deepEqual, makeRecord, setOwn, toText, truthy } from '../expr/values.js';
+import { deepEqual, makeRecord, setOwn, toJson, toText, truthy } from '../expr/values.js';
 import type { RunStoreApi } from '../store/store-api.js';
-import { callAgent } from './agent-call.js';
+import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from './agent-step.js';
 import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
-import { CALL_RESERVATION_PREFIX, ReplayLog } from './replay-log.js';
+import { ReplayLog } from './replay-log.js';
 import { Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
+import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
 import { approvalStatement, Suspended, waitEventStatement, waitStatement, type WaitHost } from './waits.js';
-import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } from './resilience.js';
+import type { CircuitBreakers } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
@@ -41,21 +31,6 @@ export interface ExecutionDeps {
   now: () => Date;
   /** Waits up to this long (ms) sleep in-process; longer ones persist the run as waiting. */
   shortWaitMs: number;
-}
-
-
-/** A failure that ends the run (unless caught by `on error: continue`). */
-class RunFailure extends BatonError {
-  constructor(code: string, message: string, readonly step?: string) {
-    super(code, message);
-  }
-}
-
-/** The run was cancelled (`baton cancel`) or interrupted (the caller's signal). */
-class Stopped extends Error {
-  constructor(readonly reason: 'cancelled' | 'interrupted') {
-    super(reason);
-  }
 }
 
 /** What a declared step that has no value reads as: `[]` for a loop's list (`lists`), else a skipped step. */
@@ -88,13 +63,6 @@ function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
  * memory. 64 is far beyond any real hierarchy of processes and far below what the engine's stack can take.
  */
 export const MAX_FLOW_DEPTH = 64;
-
-interface Compensable {
-  key: string;
-  seq: number;
-  step: StepNode;
-  frame: Frame;
-}
 
 /** The result of executing (part of) a run. */
 export interface ExecutionResult {
@@ -131,6 +99,8 @@ export class Execution {
   private readonly journal: EventJournal;
   /** What the waits (waits.ts) use of this execution. */
   private readonly waitHost: WaitHost;
+  /** What the agent steps and compensations (agent-step.ts) use of this execution. */
+  private readonly agentHost: AgentStepHost;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -153,6 +123,25 @@ export class Execution {
       emitOnce: (event) => this.emitOnce(event),
       block: (statements, frame) => this.block(statements, frame),
       commit: () => this.commit(),
+    };
+    this.agentHost = {
+      log: this.log,
+      runId,
+      agents: definition.agents,
+      caller: this.deps.agents,
+      circuits: this.deps.circuits,
+      crashAt: this.deps.crashAt,
+      now: () => this.deps.now(),
+      random: () => this.deps.random(),
+      sleep: (ms, signal) => this.deps.sleep(ms, signal),
+      interrupted: () => this.deps.signal?.aborted === true,
+      stopped: () => this.stopped(),
+      checkStop: (frame) => this.checkStop(frame),
+      evalScope: (frame) => this.evalScope(frame),
+      emit: (event) => this.emit(event),
+      commit: () => this.commit(),
+      registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame),
+      chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
     };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -293,11 +282,6 @@ export class Execution {
   // -------------------------------------------------------------------------------------------------------
   // Events
   // -------------------------------------------------------------------------------------------------------
-
-  /** Records a change of an agent's circuit breaker in this run's log. */
-  private reportCircuit(change: CircuitChange | undefined): void {
-    if (change) this.emit({ type: 'circuit.changed', ...change });
-  }
 
   /**
    * Appends an event of this run (numbered and timed, default now) to the store's write buffer and indexes it.
@@ -503,99 +487,7 @@ export class Execution {
     }
     if (s.target.kind === 'flow') return this.subflowStep(s, key, frame);
 
-    const agent = this.definition.agents[agentName];
-    if (!agent) throw new RunFailure('UNKNOWN_AGENT', `step ${key} calls unknown agent ${agentName}`, key);
-    const timeoutMs = s.timeoutMs ?? agent.timeoutMs;
-    const retry = s.retry ?? agent.retry;
-    const maxAttempts = 1 + Math.max(0, retry?.max ?? 0);
-    const started = Date.now();
-    this.emit({ type: 'step.started', step: key, node: s.id, agent: agentName, target: 'agent' });
-    const callIndexes: number[] = [];
-    let attempts = 0;
-    let lastError: RunError = { code: 'STEP_FAILED', message: 'failed' };
-    let output: JsonValue | undefined;
-    let tokens = 0;
-    let costUsd: number | undefined;
-    let succeeded = false;
-    try {
-      const prompt = s.prompt ? renderText(s.prompt, this.evalScope(frame)) : '';
-      const input = s.input ? toJson(this.evaluateIn(s.input, frame)) : undefined;
-      while (attempts < maxAttempts) {
-        attempts++;
-        const stopping = this.checkStop(frame);
-        if (stopping) await stopping;
-        // an open circuit fails the attempt before any call is made (and before a stub call index is taken)
-        try {
-          this.reportCircuit(this.deps.circuits.beforeCall(agentName, agent.circuit, this.deps.now().getTime()));
-        } catch (error) {
-          lastError = toRunError(error);
-          break;
-        }
-        const callIndex = this.takeCallIndex(agentName, key, frame);
-        callIndexes.push(callIndex);
-        // what the log says so far — the call's reserved index included — is stored before the call is made
-        try {
-          await this.commit();
-        } catch (error) {
-          // no call is made: a half-open circuit's probe is given back (the next call probes)
-          this.deps.circuits.afterCall(agentName, agent.circuit, 'STEP_CANCELLED', this.deps.now().getTime());
-          throw error;
-        }
-        if (this.deps.crashAt === key) process.kill(process.pid, 'SIGKILL');
-        try {
-          const response = await callAgent(this.deps.agents, agent, { stepKey: key, prompt, input, callIndex, runId: this.runId, idempotencyKey: idempotencyKeyOf(this.runId, key, callIndex), timeoutMs }, frame.signal);
-          this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, undefined, this.deps.now().getTime()));
-          output = response.output;
-          tokens = response.tokens ?? 0;
-          costUsd = response.costUsd;
-          succeeded = true;
-          break;
-        } catch (error) {
-          if (error instanceof Stopped) throw error;
-          // An interrupted run (Ctrl-C, shutdown) stops here; the step is not failed, so resume re-runs it.
-          if (this.deps.signal?.aborted) throw await this.stopped();
-          lastError = toRunError(error);
-          this.reportCircuit(this.deps.circuits.afterCall(agentName, agent.circuit, lastError.code, this.deps.now().getTime()));
-          // only failures of the dependency are tried again (resilience.ts: RETRYABLE_CODES)
-          if (frame.signal.aborted || attempts >= maxAttempts || !isRetryable(lastError.code)) break;
-          const next = retryDelay(retry, attempts, this.deps.random(), (error as { retryAfter?: string }).retryAfter, this.deps.now().getTime());
-          if ('stop' in next) {
-            lastError = { code: lastError.code, message: `${lastError.message} (not retried: ${next.stop})` };
-            break;
-          }
-          this.emit({ type: 'step.retrying', step: key, node: s.id, agent: agentName, attempt: attempts, delayMs: next.delayMs, error: lastError, callIndex });
-          if (next.delayMs > 0) await this.deps.sleep(next.delayMs, frame.signal).catch(() => undefined);
-        }
-      }
-    } catch (error) {
-      if (error instanceof Stopped) throw error;
-      lastError = toRunError(error);
-    }
-    const durationMs = Date.now() - started;
-    if (succeeded) {
-      const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'succeeded', output, durationMs, attempts, tokens, ...(costUsd !== undefined ? { costUsd } : {}), callIndexes });
-      frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, tokens, attempts }));
-      this.registerCompensation(s, key, e.seq, frame);
-      this.chargeTokens(tokens, frame, key);
-      return;
-    }
-    if (frame.signal.aborted && lastError.code !== 'STEP_TIMEOUT') lastError = { code: 'STEP_CANCELLED', message: 'cancelled because a sibling branch failed' };
-    this.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'failed', error: lastError, durationMs, attempts, tokens, callIndexes });
-    frame.scope.set(s.name, stepView({ status: 'failed', error: lastError, durationMs, attempts }));
-    if (s.onError !== 'continue') throw new RunFailure(lastError.code, `step ${key} failed: ${lastError.message}`, key);
-  }
-
-  /**
-   * The call index of the next call of `agent` by step `key`: the one the log reserved for it when that call was
-   * in flight as the run stopped, else the agent's next index — reserved in the log (a `value.recorded`
-   * `call:<key>`, stored by the commit before the call) when the frame runs beside others: only then could a
-   * sibling's call of the same agent be recorded with a higher index while this one is in flight, and replay
-   * could no longer give this call its index back (see `CALL_RESERVATION_PREFIX`).
-   */
-  private takeCallIndex(agent: string, key: string, frame: Frame): number {
-    const { callIndex, reserved } = this.log.takeStepCall(agent, key);
-    if (frame.concurrent && !reserved) this.emit({ type: 'value.recorded', key: `${CALL_RESERVATION_PREFIX}${key}`, value: { agent, callIndex } });
-    return callIndex;
+    return agentStep(this.agentHost, s, key, frame);
   }
 
   private async subflowStep(s: StepNode, key: string, frame: Frame): Promise<void> {
@@ -648,33 +540,10 @@ export class Execution {
     if (s.compensate) this.compensable.push({ key, seq, step: s, frame });
   }
 
-  /** Runs the compensations of completed steps, newest completion first; each is recorded as events. */
-  private async compensate(): Promise<void> {
-    const todo = [...this.compensable].sort((a, b) => b.seq - a.seq);
-    for (const c of todo) {
-      if (this.log.finishedCompensations.has(c.key)) continue;
-      const comp = c.step.compensate!;
-      const agent = this.definition.agents[comp.agent];
-      this.emit({ type: 'compensation.started', step: c.key, node: c.step.id, agent: comp.agent });
-      const started = Date.now();
-      const callIndex = this.log.takeCall(comp.agent);
-      try {
-        if (!agent) throw new BatonError('UNKNOWN_AGENT', `unknown agent ${comp.agent}`);
-        const scope = this.evalScope(c.frame);
-        const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
-        const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
-        await this.commit();
-        const response = await callAgent(this.deps.agents, agent, { stepKey: c.key, prompt, input, callIndex, runId: this.runId, idempotencyKey: idempotencyKeyOf(this.runId, c.key, callIndex, true), timeoutMs: agent.timeoutMs }, new AbortController().signal);
-        this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
-      } catch (error) {
-        this.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'failed', error: toRunError(error), durationMs: Date.now() - started, callIndexes: [callIndex] });
-      }
-    }
+  /** Runs the compensations of completed steps, newest completion first (see {@link compensateSteps}). */
+  private compensate(): Promise<void> {
+    return compensateSteps(this.agentHost, this.compensable);
   }
-
-  // -------------------------------------------------------------------------------------------------------
-  // Waiting: approvals, timers, events
-  // -------------------------------------------------------------------------------------------------------
 
   // -------------------------------------------------------------------------------------------------------
   // Expressions and stopping
@@ -745,54 +614,6 @@ export class Execution {
     }
     return undefined;
   }
-}
-
-/** Store refusals that mean another executor has the run (see `RunStoreApi.flush`): this one stops and writes nothing. */
-const LOST_RUN_CODES = new Set(['LEASE_LOST', 'EVENTS_CONFLICT']);
-
-/**
- * The run store as an execution uses it: a store error (`STORE_*`: busy past its wait, unreadable; or
- * `LEASE_LOST`, `EVENTS_CONFLICT`: the run is another executor's) stops the run like an interruption — every
- * statement lets a stop through instead of failing a step with it, which would fail the run and run its
- * compensations because another process held the store — and is reported to `failed` for the run's end to
- * throw. Both a thrown error (`append`) and a rejected promise (every other method) stop it.
- */
-function guardStore(store: RunStoreApi, failed: (error: BatonError) => void): RunStoreApi {
-  const stop = (error: unknown): never => {
-    if (error instanceof BatonError && (error.code.startsWith('STORE_') || LOST_RUN_CODES.has(error.code))) {
-      failed(error);
-      throw new Stopped('interrupted');
-    }
-    throw error;
-  };
-  // one wrapper per method, made at its first use
-  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      let wrapper = wrappers.get(property);
-      if (!wrapper) {
-        // the asynchronous methods fail by rejecting, `append` (synchronous) by throwing: both stop the run
-        wrapper = (...args: unknown[]) => {
-          try {
-            const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-            return result instanceof Promise ? result.catch(stop) : result;
-          } catch (error) {
-            return stop(error);
-          }
-        };
-        wrappers.set(property, wrapper);
-      }
-      return wrapper;
-    },
-  });
-}
-
-/** A value as JSON (undefined → null; records keep their own keys). */
-function toJson(value: unknown): JsonValue {
-  if (value === undefined) return null;
-  return value as JsonValue;
 }
 
 export type { StepView };

@@ -3,6 +3,7 @@
  * arrays and plain records. Records are read through own properties only, and `__proto__`,
  * `constructor` and `prototype` are never reachable.
  */
+import type { JsonValue } from '@baton/protocol';
 
 /** Property names that are never read or written, whatever the object. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -71,4 +72,10 @@ export function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'list';
   if (typeof value === 'object') return 'record';
   return typeof value;
+}
+
+/** A value as JSON (undefined → null; records keep their own keys). */
+export function toJson(value: unknown): JsonValue {
+  if (value === undefined) return null;
+  return value as JsonValue;
 }
