@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { ForeachNode, JsonValue, NewRunEvent, RepeatNode, RunError, RunEvent, Statement, StepNode, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunError, RunEvent, Statement, StepNode, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
 import { type BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
@@ -9,7 +9,8 @@ import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from
 import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
-import { Scope, skippedView, stepView, type StepView } from './scope.js';
+import { foreachStatement, parallelStatement, repeatStatement, type LoopHost } from './loops.js';
+import { notRun, Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
@@ -31,28 +32,6 @@ export interface ExecutionDeps {
   now: () => Date;
   /** Waits up to this long (ms) sleep in-process; longer ones persist the run as waiting. */
   shortWaitMs: number;
-}
-
-/** What a declared step that has no value reads as: `[]` for a loop's list (`lists`), else a skipped step. */
-function notRun(lists: Set<string>, name: string): StepView | never[] {
-  return lists.has(name) ? [] : skippedView();
-}
-
-const iterationListsCache = new WeakMap<ForeachNode, Set<string>>();
-
-/**
- * The list names inside an iteration of `loop`: those around it, less the loop body's own steps (one
- * iteration's step each), plus none new — steps of a `foreach` nested in the body stay lists.
- */
-function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
-  let lists = iterationListsCache.get(loop);
-  if (!lists) {
-    const nested = loopListNames(loop.body);
-    const own = [...declaredNames(loop.body)].filter((n) => !nested.has(n));
-    lists = new Set([...around].filter((n) => !own.includes(n)));
-    iterationListsCache.set(loop, lists);
-  }
-  return lists;
 }
 
 /**
@@ -101,6 +80,8 @@ export class Execution {
   private readonly waitHost: WaitHost;
   /** What the agent steps and compensations (agent-step.ts) use of this execution. */
   private readonly agentHost: AgentStepHost;
+  /** What the loops (loops.ts) use of this execution. */
+  private readonly loopHost: LoopHost;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -142,6 +123,11 @@ export class Execution {
       commit: () => this.commit(),
       registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame),
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
+    };
+    this.loopHost = {
+      evalScope: (frame) => this.evalScope(frame),
+      block: (statements, frame) => this.block(statements, frame),
+      statement: (s, frame) => this.statement(s, frame),
     };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -346,11 +332,11 @@ export class Execution {
         return;
       }
       case 'parallel':
-        return this.concurrently(s.branches.map((b) => (f: Frame) => this.statement(b, f)), s.branches.length, frame);
+        return parallelStatement(this.loopHost, s, frame);
       case 'foreach':
-        return this.foreach(s, frame);
+        return foreachStatement(this.loopHost, s, frame);
       case 'repeat':
-        return this.repeat(s, frame);
+        return repeatStatement(this.loopHost, s, frame);
       case 'approval':
         return approvalStatement(this.waitHost, s, frame);
       case 'wait':
@@ -369,88 +355,6 @@ export class Execution {
       case 'fail':
         throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
     }
-  }
-
-  /**
-   * Runs tasks at most `limit` at a time. The first failure aborts the others (their calls see an
-   * aborted signal) and is rethrown once all have settled; otherwise waits of all tasks are merged.
-   * A task that waits (an approval, a long timer, an event) keeps its slot: no further task starts in
-   * it, so a `foreach` never has more than `limit` iterations under way, waiting ones included.
-   */
-  private async concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
-    const onAbort = (): void => controller.abort();
-    frame.signal.addEventListener('abort', onAbort, { once: true });
-    let failure: unknown;
-    const waits: WaitingOn[] = [];
-    let next = 0;
-    const workers = Math.max(1, Math.min(limit, tasks.length));
-    const worker = async (): Promise<void> => {
-      while (next < tasks.length) {
-        const i = next++;
-        if (failure !== undefined) return;
-        const childFrame = { ...(frameFor ? frameFor(i, controller.signal) : { ...frame, signal: controller.signal }), concurrent: frame.concurrent || workers > 1 };
-        try {
-          await tasks[i](childFrame);
-        } catch (error) {
-          if (error instanceof Suspended) {
-            waits.push(...error.waits);
-            return;
-          }
-          if (failure === undefined) {
-            failure = error;
-            controller.abort();
-          }
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: workers }, worker));
-    } finally {
-      frame.signal.removeEventListener('abort', onAbort);
-    }
-    if (failure !== undefined) throw failure;
-    if (waits.length) throw new Suspended(waits);
-  }
-
-  private async foreach(s: ForeachNode, frame: Frame): Promise<void> {
-    const items = this.evaluateIn(s.items, frame);
-    if (!Array.isArray(items)) {
-      throw new RunFailure('FOREACH_NOT_LIST', `foreach ${s.variable} needs a list, got ${items === null ? 'null' : typeof items}`);
-    }
-    const names = declaredNames(s.body);
-    const scopes: Scope[] = items.map((item) => {
-      const scope = new Scope(frame.scope);
-      scope.set(s.variable, item);
-      return scope;
-    });
-    try {
-      await this.concurrently(
-        items.map(() => (f: Frame) => this.block(s.body, f)),
-        s.concurrency ?? 1,
-        frame,
-        (i, signal) => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal, lists: iterationLists(frame.lists, s) }),
-      );
-    } finally {
-      const inner = loopListNames(s.body);
-      for (const name of names) frame.scope.set(name, scopes.map((sc) => sc.getLocal(name) ?? notRun(inner, name)));
-    }
-  }
-
-  private async repeat(s: RepeatNode, frame: Frame): Promise<void> {
-    const names = declaredNames(s.body);
-    for (let i = 0; i < s.max; i++) {
-      const scope = new Scope(frame.scope);
-      const iteration: Frame = { ...frame, scope, indexes: [...frame.indexes, i] };
-      try {
-        await this.block(s.body, iteration);
-      } finally {
-        for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? notRun(frame.lists, name));
-      }
-      if (truthy(this.evaluateIn(s.until, iteration))) return;
-    }
-    throw new RunFailure('REPEAT_LIMIT', `repeat reached its max of ${s.max} iteration${s.max === 1 ? '' : 's'} before its \`until\` condition held`);
   }
 
   // -------------------------------------------------------------------------------------------------------

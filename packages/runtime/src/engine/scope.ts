@@ -56,3 +56,8 @@ export class Scope {
     this.vars.set(name, value);
   }
 }
+
+/** What a declared step that has no value reads as: `[]` for a loop's list (`lists`), else a skipped step. */
+export function notRun(lists: Set<string>, name: string): StepView | never[] {
+  return lists.has(name) ? [] : skippedView();
+}
