@@ -221,6 +221,18 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
     assertOneLine(run, /refused the password/, 'not-the-password-x9');
   });
 
+  it('no password given (PGPASSWORD empty, none in the URL): exit 2 at once with one line saying so, for runs list and run — the half-open login does not keep the process alive', async function () {
+    // without the fix the message was printed and the process then waited for the server's authentication_timeout
+    // (60 s) to close the connection pg-pool had left open: this test's own limit is well under that
+    this.timeout(30_000);
+    const env = { PGPASSWORD: '' };
+    const where = new URL(url).host.replace(/\./g, '\\.');
+    for (const args of [['runs', 'list', '--store', url], ['run', 'chain.flow', '--store', url]]) {
+      const r = await batonAsync(args, { cwd: ws.dir, env });
+      assertOneLine(r, new RegExp(`^baton: --store .*: PostgreSQL at ${where} asks user "baton" for a password and none was given \\(set PGPASSWORD\\)$`));
+    }
+  });
+
   it('PostgreSQL not listening at the port: exit 2, one line naming host:port, for run, runs list and approve', async () => {
     const port = await closedPort();
     const down = `postgres://baton:s3cret-down@127.0.0.1:${port}/baton`;

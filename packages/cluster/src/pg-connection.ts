@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { ClientConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { BatonError } from '@baton/runtime';
@@ -50,6 +51,30 @@ export function parseStoreUrl(url: string, password?: string, env: NodeJS.Proces
     database,
     config: { ...config, user, database, port, password: secret },
   };
+}
+
+/**
+ * The pool's client (pg-pool's `Client` option): a connection that fails to log in closes its socket. pg-pool drops
+ * such a client without ending it, and node-postgres leaves the socket open (node-postgres issue #2907): when the
+ * server asked for a password and none was given, the login failed on the client's side mid-handshake, and the open
+ * socket kept the process alive until the server's `authentication_timeout` (60 s by default) — `baton run` said so
+ * at once and then hung a minute.
+ */
+export class SocketClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (error: Error | null, client?: pg.Client) => void): void;
+  override connect(callback?: (error: Error | null, client?: pg.Client) => void): Promise<pg.Client> | void {
+    if (!callback) {
+      return super.connect().catch((error: unknown) => {
+        this.connection.stream.destroy();
+        throw error;
+      });
+    }
+    super.connect((error: Error | null) => {
+      if (error) this.connection.stream.destroy();
+      callback(error, error ? undefined : this);
+    });
+  }
 }
 
 /** `url` without its password (in the authority or as a `password=` parameter). */

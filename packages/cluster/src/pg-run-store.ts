@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
-import { parseStoreUrl, unreachable, type PgTarget } from './pg-connection.js';
+import { parseStoreUrl, SocketClosingClient, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunWatch } from './pg-run-watch.js';
 
@@ -157,7 +157,7 @@ export class PgRunStore implements RunStoreApi {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       application_name: target.config.application_name ?? 'baton',
     };
-    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, Client: SocketClosingClient });
     // an idle connection the server closed (restart, timeout) is reported here; the next query reconnects
     pool.on('error', () => undefined);
     const store = new PgRunStore(pool, target, clientConfig);
