@@ -12,10 +12,15 @@
 //                                           notification and the output, open the graph panel and click a node,
 //                                           save screenshots to out/real-editor/
 //
+// The suite has a test on a PostgreSQL run store (test/extension/suite/store-postgres.test.ts): it runs under
+// scripts/services.mjs (this script starts itself again under it when BATON_TEST_PG_URL is not set), gets a database
+// of its own (BATON_EDITOR_PG_URL, dropped after), and the editor gets the password only through "Baton: Set Store
+// Password": the extension host has no PGPASSWORD, and this script types the password into that box, as a person does.
+//
 // Exit codes: 0 all passed, 1 a test or check failed, 2 the tools are missing or could not be installed.
 // Environment: BATON_EDITOR_TIMEOUT_MS (whole suite, default 300000), BATON_EDITOR_KEEP=1 keeps the temp folders.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -137,7 +142,10 @@ function makeWorkspace(base, empty = false) {
   return ws;
 }
 
-/** Starts code-server in its own process group; resolves when /healthz answers. */
+/**
+ * Starts code-server in its own process group; resolves when /healthz answers. Its environment (which the extension
+ * host inherits) is this process's without PGPASSWORD and the services' URLs, plus `extraEnv`.
+ */
 async function startCodeServer(base, port, extraEnv = {}) {
   const userData = path.join(base, 'user-data');
   mkdirSync(path.join(userData, 'User'), { recursive: true });
@@ -152,7 +160,8 @@ async function startCodeServer(base, port, extraEnv = {}) {
   const args = [codeServerBin, '--config', config, '--user-data-dir', userData, '--extensions-dir', path.join(base, 'extensions'), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'];
   const serverLog = path.join(base, 'code-server.log');
   const out = (await import('node:fs')).openSync(serverLog, 'a');
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...extraEnv } });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['PGPASSWORD', 'BATON_TEST_PG_URL', 'BATON_TEST_REDIS_URL'].includes(name)));
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...inherited, ...extraEnv } });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new ToolsError(`code-server exited (${child.exitCode}); see ${serverLog}`);
@@ -186,15 +195,59 @@ async function launchBrowser(base) {
   });
 }
 
+/**
+ * A database of the suite's own on the PostgreSQL of scripts/services.mjs (BATON_TEST_PG_URL, PGPASSWORD):
+ * `{ url, password, drop }`, the URL without the password.
+ */
+async function suiteDatabase() {
+  const { default: pg } = await import('pg');
+  const name = `baton_editor_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: process.env.BATON_TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(process.env.BATON_TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), password: process.env.PGPASSWORD, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Types `password` into "Baton: Set Store Password"'s box (a quick input titled "Baton: password for postgres://…")
+ * whenever the workbench shows it, as a person would, until `done()`.
+ */
+async function answerStorePasswordBoxes(page, password, done) {
+  const box = page.locator('.quick-input-widget', { has: page.locator('.quick-input-title', { hasText: /^Baton: password for postgres/ }) });
+  while (!done()) {
+    try {
+      if (!(await box.waitFor({ state: 'visible', timeout: 1000 }).then(() => true, () => false))) continue;
+      const input = box.locator('input').first();
+      await input.fill(password);
+      await input.press('Enter');
+      await box.waitFor({ state: 'hidden', timeout: 10_000 });
+    } catch {
+      // the page went away (the suite ended) or the box closed by itself: look again
+    }
+  }
+}
+
 /** Runs the mocha suite inside the extension host; resolves with its exit code. */
-async function runSuite({ suiteDir, emptyWorkspace }) {
+async function runSuite({ suiteDir, emptyWorkspace, postgres }) {
   const index = await buildSuite(suiteDir);
   const base = mkdtempSync(path.join(os.tmpdir(), 'baton-editor-'));
   const ws = makeWorkspace(base, emptyWorkspace);
   const port = await freePort();
   const results = path.join(base, 'results.json');
-  const server = await startCodeServer(base, port, { BATON_EDITOR_RESULTS: results });
+  const database = postgres ? await suiteDatabase() : undefined;
+  const server = await startCodeServer(base, port, { BATON_EDITOR_RESULTS: results, ...(database ? { BATON_EDITOR_PG_URL: database.url, BATON_EDITOR_PG_PASSWORD: database.password } : {}) });
   const context = await launchBrowser(base);
+  let ended = false;
+  let answering = Promise.resolve();
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     let finish;
@@ -212,9 +265,10 @@ async function runSuite({ suiteDir, emptyWorkspace }) {
       ['skipWelcome', 'true'],
     ];
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    log(`suite: VS Code 1.100.3 (code-server) on ${ws}`);
+    log(`suite: VS Code 1.100.3 (code-server) on ${ws}${database ? `; PostgreSQL store ${database.url}` : ''}`);
     const started = Date.now();
     await page.goto(url);
+    if (database) answering = answerStorePasswordBoxes(page, database.password, () => ended);
     const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), suiteTimeoutMs));
     const code = await Promise.race([exited, timeout]);
     if (code === 'timeout') {
@@ -234,8 +288,11 @@ async function runSuite({ suiteDir, emptyWorkspace }) {
     }
     return code;
   } finally {
+    ended = true;
+    await answering;
     await context.close().catch(() => {});
     server.stop();
+    await database?.drop().catch((error) => log(`suite: could not drop ${database.url}: ${error.message}`));
     if (!keep) rmSync(base, { recursive: true, force: true });
   }
 }
@@ -460,6 +517,13 @@ async function main() {
   }
   const suite = args.includes('--suite') || !args.includes('--ui');
   const ui = args.includes('--ui') || !args.includes('--suite');
+  // the project's suite has a test on a PostgreSQL store: it runs under scripts/services.mjs (this script again)
+  const postgres = suite && at < 0;
+  if (postgres && !process.env.BATON_TEST_PG_URL) {
+    log('starting PostgreSQL for the suite (scripts/services.mjs)…');
+    const again = spawnSync(process.execPath, [path.join(root, 'scripts', 'services.mjs'), '--', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+    return again.status ?? 1;
+  }
   try {
     ensureTools();
   } catch (error) {
@@ -471,7 +535,7 @@ async function main() {
   }
   if (!existsSync(path.join(root, 'out', 'extension.cjs'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
   let code = 0;
-  if (suite) code = Math.max(code, await runSuite({ suiteDir, emptyWorkspace }));
+  if (suite) code = Math.max(code, await runSuite({ suiteDir, emptyWorkspace, postgres }));
   if (ui) code = Math.max(code, await runUiCheck());
   return code;
 }
