@@ -5,27 +5,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton } from './cli-helper.js';
+import { APPROVAL_FLOW, EVENT_FLOW, runIdOf } from './cli-flows.js';
 import { databasePerTest, testServices, withAdmin } from '../cluster/test-services.js';
 
 // The CLI on a PostgreSQL run store (`--store postgres://…` / BATON_STORE), through the built bin, against the real
 // server scripts/services.mjs starts (BATON_TEST_PG_URL, no password in it; PGPASSWORD). Each test gets a database of
 // its own, dropped after it, so runs never mix.
-
-const APPROVAL_FLOW = `agent Buyer { stub: { total: 1200 } output: { total: number } }
-agent Notifier { stub: "sent" }
-flow Purchase {
-  input item: string = "laptop"
-  output decision: string
-  step quote: Buyer { prompt: "Quote \${input.item}" }
-  approval signoff {
-    prompt: "Buy \${input.item} for \${quote.output.total}?"
-    assignee: "finance"
-    timeout: 48h
-  }
-  set output.decision = signoff.output.decision
-  step tell: Notifier { prompt: "Decision: \${signoff.output.decision}" }
-}
-`;
 
 const CHAIN_FLOW = `agent W { stub: "ok" }
 flow Chain {
@@ -38,15 +23,6 @@ flow Chain {
 }
 `;
 
-const EVENT_FLOW = `agent Worker { stub: "done" }
-flow Payment {
-  output paid: boolean
-  step invoice: Worker
-  wait event "payment.received" timeout 7d
-  set output.paid = true
-}
-`;
-
 const HOOK_FLOW = `agent W { stub: "ok" }
 flow Hook {
   trigger webhook "/hook"
@@ -55,11 +31,6 @@ flow Hook {
   step b: W
 }
 `;
-
-/** The run id of a `--json` run's first event. */
-function runIdOf(stdout: string): string {
-  return (JSON.parse(stdout.trim().split('\n')[0]) as { runId: string }).runId;
-}
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

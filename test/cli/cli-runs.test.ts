@@ -2,36 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
-
-/** The run id printed in a `--json` run's events. */
-function runIdOf(stdout: string): string {
-  return (JSON.parse(stdout.trim().split('\n')[0]) as { runId: string }).runId;
-}
-
-const APPROVAL_FLOW = `agent Buyer { stub: { total: 1200 } output: { total: number } }
-agent Notifier { stub: "sent" }
-flow Purchase {
-  input item: string = "laptop"
-  output decision: string
-  step quote: Buyer { prompt: "Quote \${input.item}" }
-  approval signoff {
-    prompt: "Buy \${input.item} for \${quote.output.total}?"
-    assignee: "finance"
-    timeout: 48h
-  }
-  set output.decision = signoff.output.decision
-  step tell: Notifier { prompt: "Decision: \${signoff.output.decision}" }
-}
-`;
-
-const EVENT_FLOW = `agent Worker { stub: "done" }
-flow Payment {
-  output paid: boolean
-  step invoice: Worker
-  wait event "payment.received" timeout 7d
-  set output.paid = true
-}
-`;
+import { APPROVAL_FLOW, EVENT_FLOW, runIdOf } from './cli-flows.js';
 
 describe('baton runs, approve, send, resume, cancel', () => {
   let ws: { dir: string; cleanup: () => void };
