@@ -56,23 +56,71 @@ interface Pending {
 }
 
 /**
- * Fast path of a flush: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
- * epoch is still the one this handle claimed and inserts every buffered event only if all of them are — so a
- * lost lease writes nothing. A seq taken meanwhile fails the insert (unique violation) and the flush takes
- * {@link PgRunStore.flushCarefully}'s path. The row lock (FOR NO KEY UPDATE) conflicts with a claim's UPDATE of
- * the epoch: a claim waits for this commit, or this statement re-reads the claimed row and finds its epoch changed.
+ * Fast path of a write: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
+ * epoch is still the one this handle claimed and — only if all of them are, so a lost lease writes nothing —
+ * inserts every buffered event and applies the runs' state updates (`$8`: a JSON array of {@link UpdateDoc}s). A
+ * seq taken meanwhile fails the insert (unique violation) and the write takes {@link PgRunStore.writeBuffered}'s
+ * path. The row lock (FOR NO KEY UPDATE) conflicts with a claim's UPDATE of the epoch: a claim waits for this
+ * commit, or this statement re-reads the claimed row and finds its epoch changed. It also returns which fenced
+ * runs were asked to stop (`cancelled`), so the executor's cancellation checks need no query of their own.
+ * The update's JSON values are taken with `->` from a `json` (not `jsonb`) document: the `json` columns' text is
+ * kept as written (key order, `\u0000`); `waiting_on` and `agents` are `jsonb` columns.
  */
 const FLUSH_SQL = `
 WITH fence AS (
-  SELECT r.id FROM runs r JOIN unnest($6::text[], $7::bigint[]) AS f(id, epoch) ON r.id = f.id AND r.epoch = f.epoch
+  SELECT r.id, r.cancel_requested FROM runs r JOIN unnest($6::text[], $7::bigint[]) AS f(id, epoch) ON r.id = f.id AND r.epoch = f.epoch
   FOR NO KEY UPDATE OF r
+), held AS (
+  SELECT count(*) = cardinality($6::text[]) AS ok FROM fence
 ), ins AS (
   INSERT INTO events (run_id, seq, type, time, data)
   SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])
-  WHERE (SELECT count(*) FROM fence) = cardinality($6::text[])
+  WHERE (SELECT ok FROM held)
+  RETURNING 1
+), upd AS (
+  UPDATE runs r SET
+    status = CASE WHEN u.doc->'status' IS NULL THEN r.status ELSE u.doc->>'status' END,
+    finished_at = CASE WHEN u.doc->'finished_at' IS NULL THEN r.finished_at ELSE (u.doc->>'finished_at')::timestamptz END,
+    outputs = COALESCE(u.doc->'outputs', r.outputs),
+    error = CASE WHEN u.doc->'error' IS NULL THEN r.error WHEN json_typeof(u.doc->'error') = 'null' THEN NULL ELSE u.doc->'error' END,
+    waiting_on = COALESCE((u.doc->'waiting_on')::jsonb, r.waiting_on),
+    agents = COALESCE((u.doc->'agents')::jsonb, r.agents)
+  FROM json_array_elements($8::json) AS u(doc)
+  WHERE r.id = u.doc->>'id' AND (SELECT ok FROM held)
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::int AS inserted`;
+SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::int AS inserted,
+  ARRAY(SELECT id FROM fence WHERE cancel_requested) AS cancelled`;
+
+/**
+ * A run's state update ({@link PgRunStore.updateRun}) by column: only the columns given are set; a JSON `null` sets
+ * `finished_at` and `error` to SQL NULL (the other JSON columns store it as JSON null, as before).
+ */
+type UpdateDoc = { status?: string; finished_at?: string | null; outputs?: JsonValue; error?: JsonValue; waiting_on?: JsonValue; agents?: JsonValue };
+
+/** The columns an {@link UpdateDoc} may set, in the order {@link updateStatement} writes them. */
+const UPDATE_COLUMNS = ['status', 'finished_at', 'outputs', 'error', 'waiting_on', 'agents'] as const;
+
+/** The UPDATE statement of `doc` for run `id` (the careful path's; the fast path sends the document itself). */
+function updateStatement(id: string, doc: UpdateDoc): { sql: string; values: unknown[] } {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  for (const column of UPDATE_COLUMNS) {
+    if (!(column in doc)) continue;
+    const value = doc[column];
+    values.push(column === 'status' || column === 'finished_at' || (column === 'error' && value === null) ? value : JSON.stringify(value));
+    sets.push(`${column} = $${values.length}`);
+  }
+  values.push(id);
+  return { sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values };
+}
+
+/** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
+interface CancelSeen {
+  cancelled: boolean;
+  /** When it was read (ms since the epoch, this machine's clock). */
+  at: number;
+}
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -121,7 +169,9 @@ export class PgRunStore implements RunStoreApi {
    * writes a run's buffered events applies them too — a flush queued before the update included — so a run's
    * closing event (`run.succeeded`, `run.waiting`…) is never committed without the state it closes with.
    */
-  private readonly updates = new Map<string, { sql: string; values: unknown[] }[]>();
+  private readonly updates = new Map<string, UpdateDoc[]>();
+  /** The cancellation flag of each run this handle holds the lease of, as its last write or query read it. */
+  private readonly cancelSeen = new Map<string, CancelSeen>();
   /** The tail of this handle's writes of buffered events (flushes run one at a time). */
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -214,26 +264,19 @@ export class PgRunStore implements RunStoreApi {
   }
 
   async updateRun(id: string, fields: RunUpdate): Promise<void> {
-    const sets: string[] = [];
-    const values: unknown[] = [];
-    const set = (column: string, value: unknown): void => {
-      values.push(value);
-      sets.push(`${column} = $${values.length}`);
-    };
-    if (fields.status !== undefined) set('status', fields.status);
-    if (fields.finishedAt !== undefined) set('finished_at', fields.finishedAt);
-    if (fields.outputs !== undefined) set('outputs', JSON.stringify(fields.outputs));
-    if (fields.error !== undefined) set('error', fields.error ? JSON.stringify(fields.error) : null);
-    if (fields.waitingOn !== undefined) set('waiting_on', JSON.stringify(fields.waitingOn));
-    if (fields.agents !== undefined) set('agents', JSON.stringify(fields.agents));
-    if (sets.length === 0) return;
-    values.push(id);
+    const update: UpdateDoc = {};
+    if (fields.status !== undefined) update.status = fields.status;
+    if (fields.finishedAt !== undefined) update.finished_at = fields.finishedAt;
+    if (fields.outputs !== undefined) update.outputs = fields.outputs;
+    if (fields.error !== undefined) update.error = fields.error ? (fields.error as unknown as JsonValue) : null;
+    if (fields.waitingOn !== undefined) update.waiting_on = fields.waitingOn as unknown as JsonValue;
+    if (fields.agents !== undefined) update.agents = fields.agents as unknown as JsonValue;
+    if (Object.keys(update).length === 0) return;
     // attached now, before any write queued ahead of this one takes the run's buffered events (the engine appends a
     // closing event and calls this in one turn): that write applies it with them; else this one does
-    const update = { sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values };
     this.updates.set(id, [...(this.updates.get(id) ?? []), update]);
     try {
-      await this.serially(() => this.writeBuffered([id], async () => undefined));
+      await this.serially(() => this.write([id]));
       const refusal = this.refusals.get(id);
       if (refusal) throw refusal;
     } catch (error) {
@@ -313,26 +356,35 @@ export class PgRunStore implements RunStoreApi {
    */
   async flush(runId?: string): Promise<void> {
     const met: string[] = [];
-    if (this.pending.length > 0) await this.serially(() => this.flushBuffered(met));
+    if (this.pending.length > 0) await this.serially(() => this.write([], met));
     const refusal = runId === undefined ? (met.length ? this.refusals.get(met[0]) : undefined) : this.refusals.get(runId);
     if (refusal) throw refusal;
   }
 
-  /** The write of {@link flush} (call inside {@link serially}); the runs it refused are pushed on `met`. */
-  private async flushBuffered(met: string[]): Promise<void> {
+  /**
+   * Writes the buffered events, the state updates of their runs and of `alsoFenced`, fenced: in one statement
+   * ({@link FLUSH_SQL}) when nothing stands in the way, else in {@link writeBuffered}'s transaction, which tells a
+   * lost lease from signals stored meanwhile and writes the runs not refused. The runs refused are pushed on `met`
+   * (their refusals kept in {@link refusals}). Call inside {@link serially}.
+   */
+  private async write(alsoFenced: string[], met: string[] = []): Promise<void> {
     const count = this.pending.length;
-    if (count === 0) return;
     const batch = this.pending.slice(0, count);
-    // a run with a state update waiting goes with it, in the careful path's transaction (see `updates`); so does a
-    // run refused before (its events are dropped again)
-    if (batch.some((p) => this.updates.has(p.runId) || this.refusals.has(p.runId))) {
-      met.push(...(await this.writeBuffered([], async () => undefined)).refused);
+    const runs = [...new Set([...batch.map((p) => p.runId), ...alsoFenced])];
+    const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
+    if (count === 0 && updates.length === 0) return;
+    // a run refused before goes the careful way (its events are dropped again, the others' written)
+    if (runs.some((runId) => this.refusals.has(runId))) {
+      met.push(...(await this.writeBuffered(alsoFenced, async () => undefined)).refused);
       return;
     }
-    const fenced = [...new Set(batch.map((p) => p.runId))].filter((runId) => this.fences.has(runId));
-    let result: { fenced: number; inserted: number } | undefined;
+    const fenced = runs.filter((runId) => this.fences.has(runId));
+    // one document per run: its updates in call order, a later one's columns over an earlier one's
+    const docs = new Map<string, UpdateDoc & { id: string }>();
+    for (const { runId, update } of updates) docs.set(runId, { ...(docs.get(runId) ?? { id: runId }), ...update });
+    let result: { fenced: number; inserted: number; cancelled: string[] } | undefined;
     try {
-      const { rows } = await this.query<{ fenced: number; inserted: number }>({ name: 'baton.flush', text: FLUSH_SQL }, [
+      const { rows } = await this.query<{ fenced: number; inserted: number; cancelled: string[] }>({ name: 'baton.write', text: FLUSH_SQL }, [
         batch.map((p) => p.runId),
         batch.map((p) => p.event.seq),
         batch.map((p) => p.event.type),
@@ -340,17 +392,21 @@ export class PgRunStore implements RunStoreApi {
         batch.map((p) => eventData(p.event)),
         fenced,
         fenced.map((runId) => this.fences.get(runId)!),
+        JSON.stringify([...docs.values()]),
       ]);
       result = rows[0];
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     }
-    if (result && result.inserted === count) {
+    if (result && result.fenced === fenced.length && result.inserted === count) {
       this.pending.splice(0, count);
+      for (const { runId, update } of updates) this.forgetUpdate(runId, update);
+      const at = Date.now();
+      for (const runId of fenced) this.cancelSeen.set(runId, { cancelled: result.cancelled.includes(runId), at });
       return;
     }
     // a lease lost, or seqs taken meanwhile: the careful path tells which, and places after signals
-    met.push(...(await this.writeBuffered([], async () => undefined)).refused);
+    met.push(...(await this.writeBuffered(alsoFenced, async () => undefined)).refused);
   }
 
   async getEvents(runId: string, scope: TenantScope = {}): Promise<RunEvent[]> {
@@ -385,7 +441,7 @@ export class PgRunStore implements RunStoreApi {
 
   async requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
     let status: RunStatus = 'running';
-    await this.signal(runId, scope, (run) => {
+    const [event] = await this.signal(runId, scope, (run) => {
       if (run.status === 'running') {
         status = 'running';
         return { events: [{ type: 'cancel.requested', by }], sql: 'UPDATE runs SET cancel_requested = true WHERE id = $1' };
@@ -397,12 +453,21 @@ export class PgRunStore implements RunStoreApi {
         closing: true,
       };
     });
+    this.cancelSeen.delete(event.runId); // its next check reads the flag
     return status;
   }
 
-  async isCancelRequested(runId: string): Promise<boolean> {
+  /**
+   * Whether run `runId` was asked to stop. With `maxAgeMs`, a flag this handle read at most that long ago — every
+   * write of a run it holds the lease of reads it (see {@link FLUSH_SQL}) — is the answer, without a query.
+   */
+  async isCancelRequested(runId: string, options: { maxAgeMs?: number } = {}): Promise<boolean> {
+    const seen = this.cancelSeen.get(runId);
+    if (seen && options.maxAgeMs !== undefined && Date.now() - seen.at <= options.maxAgeMs) return seen.cancelled;
     const { rows } = await this.query<{ cancel_requested: boolean }>('SELECT cancel_requested FROM runs WHERE id = $1', [runId]);
-    return rows[0]?.cancel_requested === true;
+    const cancelled = rows[0]?.cancel_requested === true;
+    if (this.fences.has(runId)) this.cancelSeen.set(runId, { cancelled, at: Date.now() });
+    return cancelled;
   }
 
   /**
@@ -490,7 +555,10 @@ export class PgRunStore implements RunStoreApi {
     }
     this.refusals.delete(lease.runId);
     await this.query('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND epoch = $2', [lease.runId, lease.epoch]);
-    if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
+    if (this.fences.get(lease.runId) === lease.epoch) {
+      this.fences.delete(lease.runId);
+      this.cancelSeen.delete(lease.runId);
+    }
   }
 
   /** `LISTEN` on the store's channel, on a connection of its own (see {@link PgRunWatch}). */
@@ -573,7 +641,11 @@ export class PgRunStore implements RunStoreApi {
         client,
         batch.filter((p) => !refused.has(p.runId)).map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
       );
-      for (const { runId, update } of updates) if (!refused.has(runId)) await client.query(update.sql, update.values);
+      for (const { runId, update } of updates) {
+        if (refused.has(runId)) continue;
+        const { sql, values } = updateStatement(runId, update);
+        await client.query(sql, values);
+      }
       return then(client);
     });
     // committed: move the buffered events (those written and those appended since) after the signals
@@ -592,7 +664,7 @@ export class PgRunStore implements RunStoreApi {
   }
 
   /** Removes one state update of `runId` from {@link updates} (applied, or refused). */
-  private forgetUpdate(runId: string, update: { sql: string; values: unknown[] }): void {
+  private forgetUpdate(runId: string, update: UpdateDoc): void {
     const left = (this.updates.get(runId) ?? []).filter((u) => u !== update);
     if (left.length) this.updates.set(runId, left);
     else this.updates.delete(runId);

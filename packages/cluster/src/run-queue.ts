@@ -8,7 +8,8 @@
  * One queue per tenant: `baton-runs-<tenant>` (BullMQ queue names may not hold `:`), so a tenant's concurrency and
  * rate limit (`baton.config.json` `tenants.<id>`) are the queue's, cluster-wide.
  */
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { Queue, type ConnectionOptions, type JobType } from 'bullmq';
 import { BatonError } from '@baton/runtime';
 import { redisConnection } from './redis-connection.js';
 
@@ -25,6 +26,15 @@ export interface RunJobData {
 export const RUN_JOB = 'run';
 /** The job name of a reconciliation (a BullMQ job scheduler per queue). */
 export const RECONCILE_JOB = 'reconcile';
+
+/** The states of a job that will still activate its run (see {@link RunQueue.runsWithActivations}). */
+const PENDING_JOB_STATES: JobType[] = ['active', 'wait', 'delayed', 'prioritized', 'waiting-children'];
+
+/** The run id of an activation's job id (`<runId>.<reason>.<key>`), or undefined for another job (the reconciler's). */
+export function runOfJobId(jobId: string): string | undefined {
+  const dot = jobId.indexOf('.');
+  return dot > 0 ? jobId.slice(0, dot) : undefined;
+}
 
 /** The tenant ids a queue name may hold: letters, digits, `_` and `-`, 1–64 of them. */
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -84,11 +94,23 @@ export class RunQueue {
   }
 
   /**
-   * Enqueues an activation of `runId` (of `tenant`), after `delayMs` (a timer's or deadline's due time), with
-   * `jobId` when one activation per id is enough (a BullMQ job id is unique while the job exists).
+   * Enqueues an activation of `runId` (of `tenant`), after `delayMs` (a timer's or deadline's due time). Its job id
+   * is `<runId>.<reason>.<key>` (see {@link runOfJobId}): with `key` when one activation per key is enough (a BullMQ
+   * job id is unique while the job exists: a second add is a no-op), else a random one.
    */
-  async activate(tenant: string, runId: string, reason: string, options: { delayMs?: number; jobId?: string; busyTries?: number } = {}): Promise<void> {
-    await this.queue(tenant).add(RUN_JOB, { runId, reason, ...(options.busyTries ? { busyTries: options.busyTries } : {}) }, jobOptions(options.delayMs, options.jobId));
+  async activate(tenant: string, runId: string, reason: string, options: { delayMs?: number; key?: string; busyTries?: number } = {}): Promise<void> {
+    const jobId = `${runId}.${reason}.${options.key ?? randomUUID()}`;
+    await this.queue(tenant).add(RUN_JOB, { runId, reason, ...(options.busyTries ? { busyTries: options.busyTries } : {}) }, jobOptions(options.delayMs, jobId));
+  }
+
+  /**
+   * The ids of the runs of `tenant` that have an activation in the queue — waiting (also in a paused queue), delayed, prioritized or
+   * being executed — read from the job ids alone (one range read per state, no job fetched). Failed and completed
+   * jobs do not count.
+   */
+  async runsWithActivations(tenant: string): Promise<Set<string>> {
+    const ids = await this.queue(tenant).getRanges(PENDING_JOB_STATES, 0, -1);
+    return new Set(ids.map(runOfJobId).filter((id): id is string => id !== undefined));
   }
 
   /** The connection settings (for BullMQ workers on the same Redis). */

@@ -224,7 +224,7 @@ export class ClusterWorker {
   private async wakeLater(tenant: string, runId: string, waitingOn: WaitingOn[]): Promise<void> {
     const due = dueAt({ waitingOn });
     if (due === undefined) return;
-    await this.options.queue.activate(tenant, runId, 'timer', { delayMs: due - Date.now(), jobId: `timer-${runId}-${due}` });
+    await this.options.queue.activate(tenant, runId, 'timer', { delayMs: due - Date.now(), key: String(due) });
   }
 
   /** The agents `run` continues with here, or undefined (logged once) when this worker runs other agents. */
@@ -235,22 +235,25 @@ export class ClusterWorker {
   }
 
   /**
-   * Enqueues every runnable run of `tenant` from the store (see the module comment): one job per run at a time
-   * (`reconcile-<run>`). Runs of other agents than this worker's are left to workers that run them.
+   * Enqueues every runnable run of `tenant` from the store (see the module comment) that has no activation in the
+   * queue yet (waiting, delayed or executing: see `RunQueue.runsWithActivations`) — one reconciliation job per run at
+   * a time (`<run>.reconcile.once`). Runs of other agents than this worker's are left to workers that run them.
    * @returns how many were enqueued.
    */
   async reconcile(tenant: string): Promise<number> {
     const { store, queue } = this.options;
     const now = Date.now();
+    // a run with an activation in the queue already is left to it: a backlog of queued runs is not enqueued twice
+    const pending = await queue.runsWithActivations(tenant);
     let enqueued = 0;
     for (const status of ['queued', 'interrupted', 'running', 'waiting'] as RunStatus[]) {
       for (const run of await store.listRuns({ status, tenant, limit: 10_000 })) {
-        if (agentsRefusal(run, this.runAgents)) continue;
+        if (pending.has(run.id) || agentsRefusal(run, this.runAgents)) continue;
         if (status === 'running') {
           const lease = await store.leaseOf(run.id);
           if (lease && Date.parse(lease.expiresAt) > now) continue; // its executor is alive
         } else if (status === 'waiting' && !isRunnable(run, await store.getEvents(run.id), now)) continue;
-        await queue.activate(tenant, run.id, 'reconcile', { jobId: `reconcile-${run.id}` });
+        await queue.activate(tenant, run.id, 'reconcile', { key: 'once' });
         enqueued++;
       }
     }

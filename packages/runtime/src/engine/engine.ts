@@ -331,19 +331,22 @@ export async function enqueueRedrive(runId: string, options: EnqueueOptions): Pr
  *   it): nothing is done then.
  * @throws BatonError `RUN_NOT_FOUND`.
  */
-export async function runQueued(runId: string, options: RunOptions): Promise<RunSummary | undefined> {
-  return (await runQueuedDetailed(runId, options))?.summary;
+export async function runQueued(runId: string, options: RunOptions, known?: RunRecord): Promise<RunSummary | undefined> {
+  return (await runQueuedDetailed(runId, options, known))?.summary;
 }
 
-/** {@link runQueued}, also returning the execution's final scope. */
-async function runQueuedDetailed(runId: string, options: RunOptions): Promise<{ summary: RunSummary; result: ExecutionResult } | undefined> {
-  const run = await options.store.getRun(runId);
+/**
+ * {@link runQueued}, also returning the execution's final scope. `known` is the run as the caller read it just now
+ * as its lease holder (nothing but a signal can have changed it since): it is not read again.
+ */
+async function runQueuedDetailed(runId: string, options: RunOptions, known?: RunRecord): Promise<{ summary: RunSummary; result: ExecutionResult } | undefined> {
+  const run = known?.id === runId ? known : await options.store.getRun(runId);
   if (run.status !== 'queued') return undefined;
   const switched = checkRunAgents(run, options.runAgents, options.switchAgents);
-  const definition = await options.store.getDefinition(run.id);
   const d = deps(options);
   const started = Date.now();
-  const past = await options.store.getEvents(run.id);
+  // two reads at once: on a server store, two connections, one round trip's wait
+  const [definition, past] = await Promise.all([options.store.getDefinition(run.id), options.store.getEvents(run.id)]);
   const last = past.at(-1);
   await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
   const execution = new Execution(definition, run.id, d, past);

@@ -508,9 +508,9 @@ export class Execution {
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
     if (this.cancelSeen) throw new Stopped('cancelled');
     const now = Date.now();
-    if (now - this.lastCancelCheck >= 100) {
+    if (now - this.lastCancelCheck >= CANCEL_CHECK_MS) {
       this.lastCancelCheck = now;
-      return this.deps.store.isCancelRequested(this.runId).then((cancelled) => {
+      return this.deps.store.isCancelRequested(this.runId, { maxAgeMs: CANCEL_CHECK_MS }).then((cancelled) => {
         if (!cancelled) return;
         this.cancelSeen = true;
         throw new Stopped('cancelled');
@@ -520,4 +520,9 @@ export class Execution {
   }
 }
 
+/**
+ * How often an executing run asks the store whether it was cancelled (ms); the store may answer with a flag it read
+ * at most this long ago (see `RunStoreApi.isCancelRequested`), so a cancellation is seen within about twice this.
+ */
+const CANCEL_CHECK_MS = 100;
 export type { StepView };

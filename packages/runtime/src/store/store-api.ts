@@ -175,8 +175,12 @@ export interface RunStoreApi {
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
   requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
-  /** Whether someone asked this run to stop. */
-  isCancelRequested(runId: string): Promise<boolean>;
+  /**
+   * Whether someone asked this run to stop. With `maxAgeMs` (ms), the store may answer with what it read of the
+   * run at most that long ago (the PostgreSQL store reads the flag with every write of a run whose lease it holds),
+   * sparing a query; without it, the answer is read now.
+   */
+  isCancelRequested(runId: string, options?: { maxAgeMs?: number }): Promise<boolean>;
 
   /**
    * Claims the run's lease for `owner` for `ttlMs` (database clock) when it is free, expired, or already

@@ -114,7 +114,8 @@ async function executeHeld(runId: string, options: LeasedRunOptions, keeper: Lea
     // a takeover's run.resumed is stored with the run becoming queued: the loss counts even if this executor is lost next
     if (run.status !== 'queued') await enqueueResume(run.id, { store, now, takeover, runAgents: options.runAgents });
     const { owner: _owner, ttlMs: _ttl, log: _log, ...runOptions } = options;
-    summary = await runQueued(run.id, { ...runOptions, signal: keeper.signal });
+    // a queued run is executed as just read (under the lease: only a signal can have changed it since, read with the log)
+    summary = await runQueued(run.id, { ...runOptions, signal: keeper.signal }, run.status === 'queued' ? run : undefined);
     if (keeper.lost) throw keeper.lost;
     if (!summary) return { kind: 'idle', status: (await store.getRun(runId)).status };
     if (summary.status !== 'waiting') return { kind: 'executed', summary };
