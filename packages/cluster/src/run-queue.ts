@@ -27,8 +27,8 @@ export const RUN_JOB = 'run';
 /** The job name of a reconciliation (a BullMQ job scheduler per queue). */
 export const RECONCILE_JOB = 'reconcile';
 
-/** The states of a job that will still activate its run (see {@link RunQueue.runsWithActivations}). */
-const PENDING_JOB_STATES: JobType[] = ['active', 'wait', 'delayed', 'prioritized', 'waiting-children'];
+/** The states of a job that will activate its run later (see {@link RunQueue.runsWithActivations}). */
+const WAITING_JOB_STATES: JobType[] = ['wait', 'delayed', 'prioritized', 'waiting-children'];
 
 /** The run id of an activation's job id (`<runId>.<reason>.<key>`), or undefined for another job (the reconciler's). */
 export function runOfJobId(jobId: string): string | undefined {
@@ -104,13 +104,16 @@ export class RunQueue {
   }
 
   /**
-   * The ids of the runs of `tenant` that have an activation in the queue — waiting (also in a paused queue), delayed, prioritized or
-   * being executed — read from the job ids alone (one range read per state, no job fetched). Failed and completed
-   * jobs do not count.
+   * The ids of the runs of `tenant` that have an activation in the queue, read from the job ids alone (one range
+   * read per state, no job fetched): `waiting` — waiting (also in a paused queue), delayed or prioritized — and
+   * `active` — taken by a worker, which may since have died (BullMQ finds such a job stalled only after its
+   * stalled-job check). Failed and completed jobs do not count.
    */
-  async runsWithActivations(tenant: string): Promise<Set<string>> {
-    const ids = await this.queue(tenant).getRanges(PENDING_JOB_STATES, 0, -1);
-    return new Set(ids.map(runOfJobId).filter((id): id is string => id !== undefined));
+  async runsWithActivations(tenant: string): Promise<{ waiting: Set<string>; active: Set<string> }> {
+    const runsOf = (ids: string[]): Set<string> => new Set(ids.map(runOfJobId).filter((id): id is string => id !== undefined));
+    const queue = this.queue(tenant);
+    const [waiting, active] = await Promise.all([queue.getRanges(WAITING_JOB_STATES, 0, -1), queue.getRanges(['active'], 0, -1)]);
+    return { waiting: runsOf(waiting), active: runsOf(active) };
   }
 
   /** The connection settings (for BullMQ workers on the same Redis). */

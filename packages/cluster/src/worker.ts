@@ -236,19 +236,21 @@ export class ClusterWorker {
 
   /**
    * Enqueues every runnable run of `tenant` from the store (see the module comment) that has no activation in the
-   * queue yet (waiting, delayed or executing: see `RunQueue.runsWithActivations`) — one reconciliation job per run at
-   * a time (`<run>.reconcile.once`). Runs of other agents than this worker's are left to workers that run them.
+   * queue yet (waiting, delayed or taken by a worker: see `RunQueue.runsWithActivations`; a running run whose lease
+   * expired counts a taken job for nothing) — one reconciliation job per run at a time (`<run>.reconcile.once`). Runs of other agents than this worker's are left to workers that run them.
    * @returns how many were enqueued.
    */
   async reconcile(tenant: string): Promise<number> {
     const { store, queue } = this.options;
     const now = Date.now();
-    // a run with an activation in the queue already is left to it: a backlog of queued runs is not enqueued twice
+    // a run with an activation in the queue already is left to it — a backlog of queued runs is not enqueued twice —
+    // except a run found running with its lease expired: the job a worker took for it may be a dead worker's, which
+    // BullMQ would find stalled only after its stalled-job check (30 s)
     const pending = await queue.runsWithActivations(tenant);
     let enqueued = 0;
     for (const status of ['queued', 'interrupted', 'running', 'waiting'] as RunStatus[]) {
       for (const run of await store.listRuns({ status, tenant, limit: 10_000 })) {
-        if (pending.has(run.id) || agentsRefusal(run, this.runAgents)) continue;
+        if (pending.waiting.has(run.id) || (status !== 'running' && pending.active.has(run.id)) || agentsRefusal(run, this.runAgents)) continue;
         if (status === 'running') {
           const lease = await store.leaseOf(run.id);
           if (lease && Date.parse(lease.expiresAt) > now) continue; // its executor is alive
