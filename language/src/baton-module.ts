@@ -20,6 +20,7 @@ import { BatonDocumentValidator } from './baton-document-validator.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
+import { BatonJoinChecks } from './baton-join-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
@@ -47,6 +48,7 @@ export type BatonAddedServices = {
   validation: {
     BatonValidator: BatonValidator;
     BatonFlowChecks: BatonFlowChecks;
+    BatonJoinChecks: BatonJoinChecks;
   };
   ir: {
     WorkflowBuilder: BatonIrBuilder;
@@ -80,6 +82,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     ValidationRegistry: (services) => new BatonValidationRegistry(services),
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
+    BatonJoinChecks: () => new BatonJoinChecks(),
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),

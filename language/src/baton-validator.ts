@@ -20,6 +20,7 @@ const PROVIDERS = ['openai', 'anthropic', 'ollama', 'http', 'command'];
 export function registerValidationChecks(services: BatonServices): void {
   const validator = services.validation.BatonValidator;
   const flowChecks = services.validation.BatonFlowChecks;
+  const joinChecks = services.validation.BatonJoinChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
@@ -36,8 +37,9 @@ export function registerValidationChecks(services: BatonServices): void {
     MaxTokensProperty: [validator.checkMaxTokens],
     BudgetDecl: [validator.checkBudget],
     ForeachStatement: [validator.checkConcurrency],
+    ParallelStatement: [validator.checkConcurrency],
     RepeatStatement: [validator.checkRepeatMax],
-    FunctionCall: [validator.checkFunctionCall],
+    FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall],
     InputDecl: [validator.checkInputDefault],
   };
   services.validation.ValidationRegistry.register(checks, validator);
@@ -391,7 +393,8 @@ export class BatonValidator {
     if (!Number.isInteger(n) || n < 1) accept('error', `budget tokens must be a whole number above 0, not ${n}`, { node: node.limit, code: IssueCodes.OutOfRange });
   };
 
-  checkConcurrency = (node: ast.ForeachStatement, accept: ValidationAcceptor): void => {
+  /** `concurrency N` of a `foreach` or a `parallel`: a whole number from 1 to 100. */
+  checkConcurrency = (node: ast.ForeachStatement | ast.ParallelStatement, accept: ValidationAcceptor): void => {
     const n = node.concurrency?.value;
     if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 100)) accept('error', `concurrency must be a whole number from 1 to 100, not ${n}`, { node: node.concurrency!, code: IssueCodes.OutOfRange });
   };
@@ -503,7 +506,7 @@ function alwaysCalledFlows(body: ast.Statement[]): ast.Step[] {
         const conditional = s.properties.some((p) => ast.isWhenProperty(p) || (ast.isOnErrorProperty(p) && p.action === 'continue'));
         if (!conditional && ast.isFlowDecl(s.target?.ref)) found.push(s);
       } else if (ast.isParallelStatement(s)) {
-        for (const branch of s.branches) if (!walk([branch])) return false;
+        for (const branch of s.branches) if (!walk(ast.isBranchBlock(branch) ? branch.body : [branch])) return false;
       } else if (ast.isRepeatStatement(s)) {
         if (!walk(s.body)) return false;
       }

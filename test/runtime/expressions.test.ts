@@ -159,6 +159,7 @@ flow Main {
           max: 8,
           replace: 'a+b+c',
           slice: ['at', ['y', 'z']],
+          range: [[0, 1, 2], [2, 3], [], []],
         },
       });
       // every function of the built-in table is exercised, by the flow or (string, number) directly below
@@ -368,7 +369,8 @@ flow Main {
       round: [round(2.5), round(3.14159, 2)], floor: floor(2.7), ceil: ceil(2.1), abs: abs(-3),
       min: min(4, 2, 8), max: max([4, 2, 8]),
       replace: replace("a-b-c", "-", "+"),
-      slice: [slice("baton", 1, 3), slice(input.list, -2)]
+      slice: [slice("baton", 1, 3), slice(input.list, -2)],
+      range: [range(3), range(2, 4), range(4, 2), range(0)]
     }
   }
 }`;

@@ -55,6 +55,7 @@ export type BatonKeywordNames =
     | "assignee"
     | "backoff"
     | "boolean"
+    | "branch"
     | "budget"
     | "case"
     | "cassette"
@@ -154,7 +155,7 @@ export function isApprovalProperty(item: unknown): item is ApprovalProperty {
 }
 
 export interface ApprovalStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ApprovalStatement';
     name: RefName;
     properties: Array<ApprovalProperty>;
@@ -221,6 +222,22 @@ export const BooleanLiteral = {
 
 export function isBooleanLiteral(item: unknown): item is BooleanLiteral {
     return reflection.isInstance(item, BooleanLiteral.$type);
+}
+
+/** `branch { … }`: several statements that together are one branch of a `parallel`. */
+export interface BranchBlock extends langium.AstNode {
+    readonly $container: ParallelStatement;
+    readonly $type: 'BranchBlock';
+    body: Array<Statement>;
+}
+
+export const BranchBlock = {
+    $type: 'BranchBlock',
+    body: 'body'
+} as const;
+
+export function isBranchBlock(item: unknown): item is BranchBlock {
+    return reflection.isInstance(item, BranchBlock.$type);
 }
 
 export interface BudgetDecl extends langium.AstNode {
@@ -389,7 +406,7 @@ export function isExpression(item: unknown): item is Expression {
 }
 
 export interface FailStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'FailStatement';
     message: StringValue;
 }
@@ -452,7 +469,7 @@ export function isFlowMember(item: unknown): item is FlowMember {
 }
 
 export interface ForeachStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
@@ -516,7 +533,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
 
 /** `hasElse`: the statement has an `else` (an `else if` or an `else { … }`, empty or not). */
 export interface IfStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'IfStatement';
     body: Array<Statement>;
     condition: Expression;
@@ -639,7 +656,7 @@ export function isInstructionsProperty(item: unknown): item is InstructionsPrope
 }
 
 export interface LetStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'LetStatement';
     name: RefName;
     value: Expression;
@@ -752,10 +769,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
+export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -803,7 +820,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 
 /** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | CircuitProperty | ForeachStatement | MaxTokensProperty | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | ForeachStatement | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: SignedNumber;
 }
@@ -900,15 +917,28 @@ export function isOutputTypeProperty(item: unknown): item is OutputTypeProperty 
     return reflection.isInstance(item, OutputTypeProperty.$type);
 }
 
+export type ParallelBranch = BranchBlock | Statement;
+
+export const ParallelBranch = {
+    $type: 'ParallelBranch'
+} as const;
+
+export function isParallelBranch(item: unknown): item is ParallelBranch {
+    return reflection.isInstance(item, ParallelBranch.$type);
+}
+
+/** `parallel [concurrency N] { … }`: each branch is a statement or a `branch { … }`. */
 export interface ParallelStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ParallelStatement';
-    branches: Array<Statement>;
+    branches: Array<ParallelBranch>;
+    concurrency?: NumberValue;
 }
 
 export const ParallelStatement = {
     $type: 'ParallelStatement',
-    branches: 'branches'
+    branches: 'branches',
+    concurrency: 'concurrency'
 } as const;
 
 export function isParallelStatement(item: unknown): item is ParallelStatement {
@@ -994,14 +1024,14 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'agent' | 'assignee' | 'backoff' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
+export type RefName = 'agent' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'RepeatStatement';
     body: Array<Statement>;
     hasMax: boolean;
@@ -1056,7 +1086,7 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
 }
 
 export interface SetStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SetStatement';
     output: langium.Reference<OutputDecl>;
     value: Expression;
@@ -1099,7 +1129,7 @@ export function isStatement(item: unknown): item is Statement {
 }
 
 export interface Step extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'Step';
     name: RefName;
     properties: Array<StepProperty>;
@@ -1204,7 +1234,7 @@ export function isSwitchCase(item: unknown): item is SwitchCase {
 }
 
 export interface SwitchStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SwitchStatement';
     cases: Array<SwitchCase>;
     defaultBody: Array<Statement>;
@@ -1520,7 +1550,7 @@ export function isValueName(item: unknown): item is ValueName {
 }
 
 export interface WaitStatement extends langium.AstNode {
-    readonly $container: FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'WaitStatement';
     duration?: DurationValue;
     event?: string;
@@ -1565,6 +1595,7 @@ export type BatonAstType = {
     AssigneeProperty: AssigneeProperty
     BinaryExpression: BinaryExpression
     BooleanLiteral: BooleanLiteral
+    BranchBlock: BranchBlock
     BudgetDecl: BudgetDecl
     BuiltinType: BuiltinType
     Callable: Callable
@@ -1606,6 +1637,7 @@ export type BatonAstType = {
     OutputDecl: OutputDecl
     OutputRef: OutputRef
     OutputTypeProperty: OutputTypeProperty
+    ParallelBranch: ParallelBranch
     ParallelStatement: ParallelStatement
     PromptProperty: PromptProperty
     RecordEntry: RecordEntry
@@ -1727,6 +1759,16 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [Expression.$type]
+        },
+        BranchBlock: {
+            name: BranchBlock.$type,
+            properties: {
+                body: {
+                    name: BranchBlock.body,
+                    defaultValue: []
+                }
+            },
+            superTypes: [ParallelBranch.$type]
         },
         BudgetDecl: {
             name: BudgetDecl.$type,
@@ -2199,12 +2241,21 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [AgentProperty.$type]
         },
+        ParallelBranch: {
+            name: ParallelBranch.$type,
+            properties: {
+            },
+            superTypes: []
+        },
         ParallelStatement: {
             name: ParallelStatement.$type,
             properties: {
                 branches: {
                     name: ParallelStatement.branches,
                     defaultValue: []
+                },
+                concurrency: {
+                    name: ParallelStatement.concurrency
                 }
             },
             superTypes: [Statement.$type]
@@ -2326,7 +2377,7 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             name: Statement.$type,
             properties: {
             },
-            superTypes: []
+            superTypes: [ParallelBranch.$type]
         },
         Step: {
             name: Step.$type,

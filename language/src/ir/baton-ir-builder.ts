@@ -181,11 +181,11 @@ export class BatonIrBuilder {
   // Statements
   // -------------------------------------------------------------------------------------------------------
 
-  private statements(nodes: ast.Statement[], flow: string, path: string): Statement[] {
+  private statements(nodes: (ast.Statement | ast.BranchBlock)[], flow: string, path: string): Statement[] {
     return nodes.map((n, i) => this.statement(n, flow, path === '' ? `${i}` : `${path}.${i}`));
   }
 
-  private statement(node: ast.Statement, flow: string, path: string): Statement {
+  private statement(node: ast.Statement | ast.BranchBlock, flow: string, path: string): Statement {
     const range = rangeOf(node);
     const id = (kind: string): string => `${flow}/${kind}@${path}`;
     const base = <T extends { range: SourceRange; doc?: string }>(s: T): T => setDoc(s, node);
@@ -221,8 +221,13 @@ export class BatonIrBuilder {
         if (node.hasDefault) sw.default = this.statements(node.defaultBody, flow, `${path}.${node.cases.length}`);
         return base(sw);
       }
-      case 'ParallelStatement':
-        return base({ kind: 'parallel', id: id('parallel'), range, branches: this.statements(node.branches, flow, path) });
+      case 'ParallelStatement': {
+        const parallel: Statement = { kind: 'parallel', id: id('parallel'), range, branches: this.statements(node.branches, flow, path) };
+        if (node.concurrency) parallel.concurrency = node.concurrency.value;
+        return base(parallel);
+      }
+      case 'BranchBlock':
+        return base({ kind: 'block', id: id('block'), range, body: this.statements(node.body, flow, path) });
       case 'ForeachStatement': {
         const loop: Statement = {
           kind: 'foreach',

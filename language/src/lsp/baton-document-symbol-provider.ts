@@ -11,7 +11,7 @@ const MAX_EXPRESSION = 40;
 /**
  * The outline of a `.flow` file: its agents, types, flows and tests in source order. A flow holds its
  * inputs and outputs, then its steps, approvals and `let` values nested as in the source: each `if` /
- * `else if` / `else`, `switch` / `case` / `default`, `parallel`, `foreach` (with its loop variable) and
+ * `else if` / `else`, `switch` / `case` / `default`, `parallel` (with its `branch N` blocks), `foreach` (with its loop variable) and
  * `repeat` block is a symbol (kind `Namespace`, named after its header, e.g. `foreach system in
  * intake.output.systems`) holding the statements inside it. A declaration without a name yet (a file
  * being typed) is left out and its contents move up a level, so a half-written file still has an outline.
@@ -70,7 +70,14 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       }
       return [block(`switch ${expression(statement.subject)}`, cst.range, keywordRange(cst, 'switch'), cases)];
     }
-    if (ast.isParallelStatement(statement)) return [block('parallel', cst.range, keywordRange(cst, 'parallel'), this.statements(statement.branches))];
+    if (ast.isParallelStatement(statement)) {
+      // a `branch { … }` is `branch N` (its place among the parallel's branches, from 1)
+      const branches = statement.branches.flatMap((b, i) => {
+        if (!ast.isBranchBlock(b)) return this.statement(b);
+        return b.$cstNode ? [block(`branch ${i + 1}`, b.$cstNode.range, keywordRange(b.$cstNode, 'branch'), this.statements(b.body))] : [];
+      });
+      return [block(parallelHeader(statement), cst.range, keywordRange(cst, 'parallel'), branches)];
+    }
     if (ast.isForeachStatement(statement)) {
       const variable = statement.variable ? this.named(statement.variable, [], 'loop variable') : [];
       const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}`;
@@ -101,6 +108,11 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     if (!node.name || !nameNode || !node.$cstNode) return children;
     return [{ name: node.name, detail, kind: this.kinds.getSymbolKind(node), range: node.$cstNode.range, selectionRange: nameNode.range, children }];
   }
+}
+
+/** `parallel`, `parallel concurrency 1`. */
+function parallelHeader(statement: ast.ParallelStatement): string {
+  return statement.concurrency ? `parallel concurrency ${statement.concurrency.value}` : 'parallel';
 }
 
 function block(name: string, range: Range, selectionRange: Range, children: DocumentSymbol[]): DocumentSymbol {

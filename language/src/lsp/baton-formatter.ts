@@ -12,6 +12,7 @@ import * as ast from '../generated/ast.js';
  *   one space inside its braces (`step a: W { prompt: "x" }`);
  * - one space before `{`, none before `:` or `,`, one after `:` (around `?` and `:` of a conditional);
  * - one space between the parts of a one-line block, and after a declaration's keyword (`agent W`);
+ * - one space between the clauses of a `parallel`/`foreach` header (`parallel concurrency 2 {`);
  * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
  */
 export class BatonFormatter extends AbstractFormatter {
@@ -75,6 +76,11 @@ export class BatonFormatter extends AbstractFormatter {
       this.getNodeFormatter(node as ast.AgentDecl).property('name').prepend(Formatting.oneSpace());
     }
     if (ast.isTimeoutBranch(node)) f.keyword('timeout').prepend(Formatting.oneSpace()); // `on timeout {`
+    // a block header's clauses: `parallel concurrency 2 {`, `foreach x in xs concurrency 2 {`
+    if (ast.isParallelStatement(node) || ast.isForeachStatement(node)) {
+      f.keyword('concurrency').prepend(Formatting.oneSpace());
+      f.property('concurrency').prepend(Formatting.oneSpace());
+    }
     if (ast.isConditionalExpression(node)) {
       f.keywords('?', ':').surround(Formatting.oneSpace());
     } else {

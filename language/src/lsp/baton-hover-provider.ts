@@ -18,7 +18,8 @@ import * as ast from '../generated/ast.js';
  * - a flow: its doc comment, inputs and outputs;
  * - a built-in function call: its signature and what it does;
  * - a duration (`30s`, `2h`): the same in words;
- * - a `trigger schedule "…"`: the next three times it fires (UTC).
+ * - a `trigger schedule "…"`: the next three times it fires (UTC);
+ * - the keywords `branch` and `concurrency` of a `parallel`: what they do.
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   constructor(services: BatonServices) {
@@ -47,7 +48,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       return ms === undefined ? undefined : `**${text}** = ${durationInWords(ms)}`;
     }
     if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
-    return undefined;
+    return keywordHover(node, text);
   }
 
   protected getAstNodeHoverContent(node: AstNode): MaybePromise<string | undefined> {
@@ -83,6 +84,18 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
     return doc;
   }
+}
+
+/** What the keywords of `parallel` and its branches mean, on the keyword itself. */
+function keywordHover(node: AstNode, text: string): string | undefined {
+  if (ast.isBranchBlock(node) && text === 'branch') {
+    return '**branch** `{ … }`: several statements that are together one branch of the `parallel`; they run in order, beside the other branches.';
+  }
+  if (ast.isParallelStatement(node) && text === 'concurrency') {
+    const n = node.concurrency?.value;
+    return `**concurrency** ${n ?? 'N'}: at most ${n === 1 ? 'one branch at a time (interleaved: in source order, never two at once)' : `${n ?? 'N'} branches at once`}; the next branch starts when one ends (a waiting branch keeps its slot).`;
+  }
+  return undefined;
 }
 
 /** `name(param: type, …) → type` and the function's one-line description. */

@@ -5,7 +5,7 @@ import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTool
  * - a step is a `step` node (a `subflow` node when it calls a flow), labelled with its name and target;
  * - `if`/`switch` is a `decision` node with one labelled edge per branch (the condition, `case "A"`,
  *   `else`/`default`; an `if` without `else` gets an `else` edge straight to its `merge` node);
- * - `parallel` is a `fork` → branches → `join`;
+ * - `parallel` is a `fork` → branches → `join` (a `branch { … }` adds no node: its statements chain in its branch);
  * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
  * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path;
  * - a step with `compensate:` gets a dashed `compensation` edge from a `step` node of the compensation
@@ -103,13 +103,17 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
       case 'parallel': {
         const fork = `${s.id}/fork`;
         const join = `${s.id}/join`;
-        add({ id: fork, kind: 'fork', label: 'parallel', range: s.range }, parent);
+        const forkDetail = s.concurrency === undefined ? undefined : s.concurrency === 1 ? 'one at a time' : `${s.concurrency} at once`;
+        add({ id: fork, kind: 'fork', label: 'parallel', range: s.range, ...(forkDetail ? { detail: forkDetail } : {}) }, parent);
         connect(from, fork, label, 'flow', branch);
         const tails = s.branches.flatMap((b) => statement(b, [fork], parent));
         add({ id: join, kind: 'join', label: '', range: s.range }, parent);
         connect(tails, join);
         return [join];
       }
+      case 'block':
+        // `branch { … }`: no node of its own; its statements chain in the branch (an empty one joins at once)
+        return block(s.body, from, parent, label, branch);
       case 'foreach':
       case 'repeat': {
         const detail = s.kind === 'foreach' ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}` : `max ${s.max} until ${exprToText(s.until)}`;

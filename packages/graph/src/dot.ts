@@ -43,6 +43,11 @@ function attrs(n: GraphNode): string {
     wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
   };
   const shape = shapes[n.kind] ?? 'shape=box';
+  if (n.kind === 'fork' || n.kind === 'join') {
+    // a bar: what it says (`one at a time`, `first 2 of 3` / `cancel rest`) beside it
+    const words = [n.kind === 'join' ? n.label : '', n.detail ?? ''].filter((w) => w);
+    return words.length ? `${shape}, xlabel=${quote(words.join('\n'))}` : shape;
+  }
   return shape.includes('label=') ? shape : `label=${label}, ${shape}`;
 }
 

@@ -127,7 +127,8 @@ export function foldFlowGraph(graph: FlowGraph, folded: Iterable<string>): Folde
     } else {
       const anchor = byId.get(region.anchor)!;
       const node: GraphNode = { ...anchor, folded: region.members.length };
-      if (region.kind === 'parallel') node.detail = `${graph.edges.filter((e) => e.source === anchor.id).length} branches`;
+      // a folded `parallel` counts its branches and keeps what its fork says (`one at a time`)
+      if (region.kind === 'parallel') node.detail = [`${graph.edges.filter((e) => e.source === anchor.id).length} branches`, anchor.detail].filter((d) => d).join(' · ');
       replacement.set(anchor.id, node);
     }
   }

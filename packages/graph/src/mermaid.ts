@@ -44,9 +44,13 @@ function shape(n: GraphNode): string {
     case 'decision':
       return `{${text}}`;
     case 'merge':
+      return '((" "))';
     case 'join':
-    case 'fork':
-      return `((${n.kind === 'fork' ? '"fork"' : '" "'}))`;
+    case 'fork': {
+      // a bar: `fork`, or what it says (`fork<br/>one at a time`, `first 2 of 3<br/>cancel rest`)
+      const words = [n.kind === 'fork' ? 'fork' : n.label, n.detail].filter((w): w is string => !!w);
+      return `((${words.length ? `"${escape(words.join('<br/>'), true)}"` : '" "'}))`;
+    }
     case 'approval':
       return `[/${text}/]`;
     case 'wait':

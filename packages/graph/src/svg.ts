@@ -135,6 +135,11 @@ function node(n: LaidOutNode, foldable: ReadonlySet<string>): string {
       parts.push(`<text class="label" x="${cx}" y="${n.height / 2 + 4.5}" text-anchor="middle">${esc(label)}</text>`);
     }
   }
+  if ((n.kind === 'fork' || n.kind === 'join') && !folded && (detail || (n.kind === 'join' && label))) {
+    // a bar says what it does beside its right end (after a fork's fold toggle): `one at a time`, `first 2 of 3 · cancel rest`
+    const words = [n.kind === 'join' ? label : '', detail ?? ''].filter((w) => w).join(' · ');
+    parts.push(`<text class="detail" x="${n.width + (n.kind === 'fork' ? 24 : 6)}" y="${n.height / 2 + 4}">${esc(words)}</text>`);
+  }
   if (n.kind === 'subflow') {
     // The expand/collapse toggle (the panel acts on clicks on `.toggle`); a static SVG shows the state.
     const x = n.width - 18;

@@ -24,6 +24,9 @@ const any: TypeRef = { kind: 'any' };
 const anyList: TypeRef = { kind: 'list', element: any };
 const strList: TypeRef = { kind: 'list', element: str };
 
+/** The most numbers `range()` gives: the runtime fails with `RANGE_TOO_LARGE` beyond, the checker reports a literal above it. */
+export const MAX_RANGE = 10_000;
+
 /**
  * The fixed set of functions expressions may call. The checker reads this table (unknown function,
  * arity, result type); the runtime implements each entry in `packages/runtime/src/expr/functions.ts`.
@@ -54,6 +57,7 @@ export const BUILTIN_FUNCTIONS: readonly FunctionSignature[] = [
   { name: 'max', params: [{ name: 'values', type: num }], variadic: true, returns: num, doc: 'The largest of the numbers (or of one list of numbers).' },
   { name: 'replace', params: [{ name: 'text', type: str }, { name: 'search', type: str }, { name: 'replacement', type: str }], returns: str, doc: 'The text with every occurrence of search replaced (plain text, not a pattern).' },
   { name: 'slice', params: [{ name: 'value', type: any }, { name: 'start', type: num }, { name: 'end', type: num, optional: true }], returns: any, doc: 'Part of a string or list, from start (inclusive) to end (exclusive); negative indexes count from the end.' },
+  { name: 'range', params: [{ name: 'from', type: num }, { name: 'to', type: num, optional: true }], returns: { kind: 'list', element: num }, doc: 'The whole numbers from `from` up to `to` (exclusive); with one argument, 0 up to it: `range(3)` is [0, 1, 2]. At most 10,000 numbers (RANGE_TOO_LARGE).' },
 ];
 
 /** The built-in functions by name. */

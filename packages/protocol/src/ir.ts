@@ -204,10 +204,18 @@ export interface SwitchNode extends NodeBase {
   default?: Statement[];
 }
 
-/** `parallel { … }`: each statement directly inside is a branch. */
+/** `parallel [concurrency N] { … }`: each statement directly inside is a branch (a `branch { … }` is a `block`). */
 export interface ParallelNode extends NodeBase {
   kind: 'parallel';
   branches: Statement[];
+  /** Branches at once, started in source order as slots free (WCP-17/40 with 1); all at once when absent. */
+  concurrency?: number;
+}
+
+/** `branch { … }`: several statements that are together one branch of a `parallel`. */
+export interface BlockNode extends NodeBase {
+  kind: 'block';
+  body: Statement[];
 }
 
 /** `foreach x in <expr> [concurrency N] { … }`. */
@@ -280,6 +288,7 @@ export type Statement =
   | IfNode
   | SwitchNode
   | ParallelNode
+  | BlockNode
   | ForeachNode
   | RepeatNode
   | ApprovalNode

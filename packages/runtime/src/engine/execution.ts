@@ -333,6 +333,8 @@ export class Execution {
       }
       case 'parallel':
         return parallelStatement(this.loopHost, s, frame);
+      case 'block':
+        return this.block(s.body, frame);
       case 'foreach':
         return foreachStatement(this.loopHost, s, frame);
       case 'repeat':

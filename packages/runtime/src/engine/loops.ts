@@ -19,9 +19,12 @@ export interface LoopHost {
   statement(s: Statement, frame: Frame): Promise<void>;
 }
 
-/** Runs the branches of a `parallel` side by side; the first failure cancels the others (see {@link concurrently}). */
+/**
+ * Runs the branches of a `parallel` side by side — at most `concurrency` at once, started in source order as
+ * slots free (`parallel concurrency 1`: one at a time) — the first failure cancels the others (see {@link concurrently}).
+ */
 export function parallelStatement(host: LoopHost, s: ParallelNode, frame: Frame): Promise<void> {
-  return concurrently(s.branches.map((b) => (f: Frame) => host.statement(b, f)), s.branches.length, frame);
+  return concurrently(s.branches.map((b) => (f: Frame) => host.statement(b, f)), s.concurrency ?? s.branches.length, frame);
 }
 
 const iterationListsCache = new WeakMap<ForeachNode, Set<string>>();

@@ -1,4 +1,4 @@
-import { BUILTIN_FUNCTIONS_BY_NAME } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, MAX_RANGE } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { deepEqual, getProperty, isRecord, toText, typeName } from './values.js';
 
@@ -84,6 +84,16 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
     if (typeof v !== 'string' && !Array.isArray(v)) return fail('slice', `expects text or a list, got ${typeName(v)}`);
     const e = end === undefined || end === null ? v.length : needNumber('slice', end, 'end');
     return v.slice(sliceIndex(s, v.length), sliceIndex(e, v.length));
+  },
+  range: ([a, b]) => {
+    const whole = (v: unknown, what: string): number => {
+      const n = needNumber('range', v, what);
+      return Number.isInteger(n) ? n : fail('range', `${what} must be a whole number, got ${n}`);
+    };
+    const [from, to] = b === undefined ? [0, whole(a, 'argument')] : [whole(a, 'from'), whole(b, 'to')];
+    const count = Math.max(0, to - from);
+    if (count > MAX_RANGE) throw new BatonError('RANGE_TOO_LARGE', `range(): ${count} numbers is more than the limit of ${MAX_RANGE}`);
+    return Array.from({ length: count }, (_, i) => from + i);
   },
 };
 

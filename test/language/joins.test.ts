@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import type { Hover } from 'vscode-languageserver-types';
+import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver-types';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ParallelNode, WorkflowDefinition } from '@baton/protocol';
+import { AGENTS, check, checkText, services, type Problem } from './helpers.js';
+
+/*
+ * The constructs that split and join work: `branch { … }` inside `parallel`, `parallel concurrency N`,
+ * `range()`; partial joins (`first N`, `until`, `keep`) on `parallel` and `foreach`. Parsing, IR, checker
+ * (codes and exact ranges), formatting, outline, hover and completion.
+ */
+
+const BODY = AGENTS.split('\n').length;
+const flow = (body: string): string => `${AGENTS}flow F {\n${body}\n}\n`;
+function p(code: string, range: Problem['range'], text: string, message: string): Problem {
+  return { code, range, text, message };
+}
+
+async function build(text: string): Promise<WorkflowDefinition> {
+  const { document, diagnostics } = await checkText(text);
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 1).map((d) => d.message), []);
+  return services.Baton.ir.WorkflowBuilder.build([document]);
+}
+
+async function format(text: string): Promise<string> {
+  const { document } = await checkText(text);
+  const edits = await services.Baton.lsp.Formatter!.formatDocument(document, { textDocument: { uri: document.uri.toString() }, options: { tabSize: 2, insertSpaces: true } });
+  return TextDocument.applyEdits(TextDocument.create('file:///x.flow', 'baton', 1, text), edits);
+}
+
+async function hoverAt(textWithCursor: string): Promise<string | undefined> {
+  const offset = textWithCursor.indexOf('<|>');
+  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
+  const { document } = await checkText(text);
+  const hover = (await services.Baton.lsp.HoverProvider!.getHoverContent(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) })) as Hover | undefined;
+  return (hover?.contents as { value: string } | undefined)?.value;
+}
+
+async function completeAt(textWithCursor: string): Promise<string[]> {
+  const offset = textWithCursor.indexOf('<|>');
+  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
+  const { document } = await checkText(text);
+  const list = await services.Baton.lsp.CompletionProvider!.getCompletion(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) });
+  return (list?.items ?? []).map((i) => i.label);
+}
+
+async function outline(text: string): Promise<string[]> {
+  const { document } = await checkText(text);
+  const symbols = await services.Baton.lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: { uri: document.uri.toString() } });
+  const lines = (list: DocumentSymbol[], indent: string): string[] => list.flatMap((s) => [`${indent}${s.name}${s.kind === SymbolKind.Namespace ? '' : ` (${s.detail ?? ''})`}`, ...lines(s.children ?? [], `${indent}  `)]);
+  return lines(symbols as DocumentSymbol[], '');
+}
+
+const BRANCHES = `  parallel concurrency 1 {
+    branch {
+      step check_in: Intake { prompt: "check in" }
+      step room: Notifier { prompt: "room for \${check_in.output.severity}" }
+    }
+    step bill: Notifier { prompt: "bill" }
+  }
+  step close: Notifier { prompt: "\${room.output} \${bill.output}" }`;
+
+describe('language: branch { … } and parallel concurrency', () => {
+  it('a branch { … } is one branch of its parallel: its statements run in order and read each other; the IR has a block', async () => {
+    const def = await build(flow(BRANCHES));
+    const parallel = def.flows.F.body[0] as ParallelNode;
+    assert.equal(parallel.kind, 'parallel');
+    assert.equal(parallel.concurrency, 1);
+    assert.deepEqual(parallel.branches.map((b) => b.kind), ['block', 'step']);
+    const block = parallel.branches[0];
+    assert.ok(block.kind === 'block');
+    assert.equal(block.id, 'F/block@0.0');
+    assert.deepEqual(block.body.map((s) => s.id), ['F/check_in', 'F/room']);
+    assert.deepEqual(block.range.start, { line: BODY + 2, column: 5 });
+  });
+
+  it('a step of one branch { … } read in a sibling branch is step-in-sibling-branch, on the name', async () => {
+    const { errors } = await check(flow('  parallel {\n    branch {\n      step a: Intake\n    }\n    branch {\n      step b: Notifier { prompt: "${a.output.severity}" }\n    }\n  }'));
+    assert.deepEqual(errors, [p('step-in-sibling-branch', [BODY + 5, 36, BODY + 5, 37], 'a', 'step `a` runs in a sibling branch of this `parallel`, so its output is not available here')]);
+  });
+
+  it('a statement after `fail` inside a branch { … } is unreachable; a later branch of the parallel is not', async () => {
+    const { errors } = await check(flow('  parallel {\n    branch {\n      fail "stop"\n      step a: Notifier\n    }\n    step b: Notifier\n  }'));
+    assert.deepEqual(errors, [p('unreachable-statement', [BODY + 3, 6, BODY + 3, 22], 'step a: Notifier', 'this statement can never run: the `fail` above always ends the run')]);
+  });
+
+  it('branch { … } outside a parallel is a parse error', async () => {
+    const { document } = await checkText(flow('  branch {\n    step a: Notifier\n  }'));
+    assert.ok(document.parseResult.parserErrors.length > 0);
+  });
+
+  it('a step may still be named `branch`', async () => {
+    const def = await build(flow('  step branch: Notifier\n  step b: Notifier { prompt: "${branch.output}" }'));
+    assert.deepEqual(def.flows.F.body.map((s) => s.id), ['F/branch', 'F/b']);
+  });
+
+  it('parallel concurrency outside 1–100 is out-of-range, on the number', async () => {
+    const { errors } = await check(flow('  parallel concurrency 0 {\n    step a: Notifier\n  }'));
+    assert.deepEqual(errors, [p('out-of-range', [BODY, 23, BODY, 24], '0', 'concurrency must be a whole number from 1 to 100, not 0')]);
+  });
+
+  it('formats branch { … } and parallel concurrency like other blocks, idempotently', async () => {
+    const messy = flow('parallel   concurrency 2{\nbranch{\nstep a: Notifier\n  step b: Notifier\n}\n    branch { step c: Notifier }\n}');
+    const formatted = await format(messy);
+    assert.equal(formatted, flow('  parallel concurrency 2 {\n    branch {\n      step a: Notifier\n      step b: Notifier\n    }\n    branch { step c: Notifier }\n  }'));
+    assert.equal(await format(formatted), formatted);
+  });
+
+  it('the outline shows `parallel concurrency 1` with `branch 1` holding its steps', async () => {
+    const lines = await outline(flow(BRANCHES));
+    assert.deepEqual(lines.slice(lines.indexOf('F (undefined)') >= 0 ? 0 : lines.findIndex((l) => l.startsWith('F '))), [
+      'F ()',
+      '  parallel concurrency 1',
+      '    branch 1',
+      '      check_in (→ Intake)',
+      '      room (→ Notifier)',
+      '    bill (→ Notifier)',
+      '  close (→ Notifier)',
+    ]);
+  });
+
+  it('hover on `branch` and on `concurrency` says what they do', async () => {
+    assert.match((await hoverAt(flow('  parallel {\n    bra<|>nch { step a: Notifier }\n  }'))) ?? '', /^\*\*branch\*\* `\{ … \}`: several statements that are together one branch/);
+    assert.equal(
+      await hoverAt(flow('  parallel con<|>currency 1 {\n    step a: Notifier\n  }')),
+      '**concurrency** 1: at most one branch at a time (interleaved: in source order, never two at once); the next branch starts when one ends (a waiting branch keeps its slot).',
+    );
+  });
+
+  it('completion offers `branch` (and its snippet) where a branch of a parallel starts, not elsewhere', async () => {
+    const inside = await completeAt(flow('  parallel {\n    <|>\n  }'));
+    assert.ok(inside.includes('branch') && inside.includes('branch …'), inside.join(', '));
+    const outside = await completeAt(flow('  <|>'));
+    assert.ok(!outside.includes('branch'), outside.join(', '));
+  });
+});
+
+describe('language: range()', () => {
+  it('range(n) and range(from, to) type as a list of numbers: a foreach over it checks', async () => {
+    const def = await build(flow('  foreach i in range(3) {\n    step q: Notifier { prompt: "quote ${i + 1}" }\n  }\n  foreach j in range(2, 4) {\n    step r: Notifier\n  }'));
+    assert.equal(def.flows.F.body.length, 2);
+  });
+
+  it('range("3") is type-mismatch on the argument; range(2.5) and range(20000) are out-of-range', async () => {
+    const { errors } = await check(flow('  let a = range("3")\n  let b = range(2.5)\n  let c = range(20000)\n  let d = range(5, 10005)\n  let e = range(1, 2, 3)'));
+    assert.deepEqual(errors, [
+      p('type-mismatch', [BODY, 16, BODY, 19], '"3"', 'range() counts with numbers, but this is "3"'),
+      p('out-of-range', [BODY + 1, 16, BODY + 1, 19], '2.5', 'range() counts in whole numbers, not 2.5'),
+      p('out-of-range', [BODY + 2, 10, BODY + 2, 22], 'range(20000)', 'range() gives at most 10,000 numbers, not 20000'),
+      p('wrong-argument-count', [BODY + 4, 10, BODY + 4, 15], 'range', 'range(from, to?) takes 1 to 2 arguments, not 3'),
+    ]);
+  });
+
+  it('hover on range shows its signature', async () => {
+    assert.match((await hoverAt(flow('  let a = ran<|>ge(3)'))) ?? '', /^`range\(from: number, to\?: number\) → number\[\]`/);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestDef } from '@baton/protocol';
+import { runTests } from '../../packages/runtime/src/index.js';
+import { compile } from './helpers.js';
+
+/*
+ * The workflow patterns (WCP, workflowpatterns.com) that `parallel`/`foreach` joins, `branch { … }`,
+ * `parallel concurrency` and `range()` say directly: each `examples/patterns/wcp-*.flow` has `test` blocks
+ * that pass — and fail once the construct is taken away (the mutation), so each `expect` really depends on
+ * the pattern holding.
+ */
+
+const PATTERNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/patterns');
+
+/** A pattern file and the edit that takes its construct away: then at least one of its tests must fail. */
+const CASES: { file: string; without: [string, string] }[] = [
+  { file: 'wcp-13-mi-design-time.flow', without: ['range(3)', '[0, 1]'] },
+  { file: 'wcp-17-interleaved-parallel-routing.flow', without: ['parallel concurrency 1', 'parallel'] },
+  { file: 'wcp-40-interleaved-routing.flow', without: ['parallel concurrency 1', 'parallel'] },
+];
+
+async function results(text: string) {
+  const def = await compile(text);
+  return runTests(def, def.tests as TestDef[]);
+}
+
+describe('patterns: splits and joins (examples/patterns)', () => {
+  for (const c of CASES) {
+    it(`${c.file}: its tests pass, and fail without the construct`, async () => {
+      const text = readFileSync(path.join(PATTERNS, c.file), 'utf8');
+      const passing = await results(text);
+      assert.ok(passing.length > 0);
+      assert.deepEqual(passing.filter((r) => !r.passed).map((r) => `${r.name}: ${r.message}`), []);
+      assert.ok(text.includes(c.without[0]));
+      const mutated = await results(text.split(c.without[0]).join(c.without[1]));
+      assert.ok(mutated.some((r) => !r.passed), `without \`${c.without[0]}\` a test of ${c.file} still passes`);
+    });
+  }
+});
