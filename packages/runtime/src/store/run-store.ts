@@ -4,7 +4,8 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import { SIGNAL_EVENT_TYPES, type Lease, type TenantScope } from './store-api.js';
+import type { Lease, TenantScope } from './store-api.js';
+import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
@@ -109,18 +110,12 @@ export const DEAD_THREAD_READ_LOCK_MS = 1000;
 export class RunStore {
   private readonly db: Db;
   /** Buffered events; `signal`: appended by {@link recordDecision}, {@link recordSignal} or {@link requestCancel}. */
-  private readonly pending: { runId: string; event: RunEvent; signal?: boolean }[] = [];
+  private readonly pending: BufferedEvent[] = [];
   /** How many buffered events, from the buffer's start, the open transaction has written (they leave it when it commits). */
   private pendingWritten = 0;
   private readonly nextSeq = new Map<string, number>();
-  /** The epoch of each run whose lease this handle claimed: writes of its events and state check it. */
-  private readonly fences = new Map<string, number>();
-  /**
-   * The refusal of each run whose buffered events a write dropped (`LEASE_LOST`, `EVENTS_CONFLICT`): the run's own
-   * writes ({@link flush} with its id, {@link updateRun}) reject with it until this handle claims or releases the
-   * run's lease or reads its log again. Another run's write is never failed by it.
-   */
-  private readonly refusals = new Map<string, BatonError>();
+  /** The leases this handle claimed, and the refusals of runs it may not write (see {@link RunLeases}). */
+  private readonly leases: RunLeases;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements = new Map<string, Stmt>();
   private closed = false;
@@ -136,6 +131,18 @@ export class RunStore {
   ) {
     this.db = db;
     this.session = new LockSession(path, db, options);
+    this.leases = new RunLeases({
+      path,
+      pending: this.pending,
+      written: () => this.pendingWritten,
+      nextSeq: this.nextSeq,
+      transaction: (body) => this.transaction(body),
+      read: (sql, values) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
+      all: (sql, values) => this.db.all(sql, values) as unknown[],
+      cachedAll: (sql, values) => this.cached(sql, (st) => st.all(values)) as unknown[],
+      run: (sql, values) => this.db.run(sql, values).changes,
+      flush: (runId) => this.flush(runId),
+    });
     try {
       this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
     } catch (error) {
@@ -232,9 +239,9 @@ export class RunStore {
     if (sets.length === 0) return;
     this.transaction(() => {
       this.writePending([id]);
-      if (!this.refusals.has(id)) this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+      if (!this.leases.refusal(id)) this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
     });
-    this.throwRefusal(id);
+    this.leases.throwRefusal(id);
   }
 
   /**
@@ -349,7 +356,7 @@ export class RunStore {
   /**
    * Appends an event that comes from outside the run's execution (a decision, a received event, a cancellation):
    * it goes at the log's end when written, whatever others appended since this handle last looked — never a
-   * conflict (see {@link placeAfterStored}).
+   * conflict (see {@link RunLeases.check}).
    */
   private appendSignal(runId: string, event: NewRunEvent): RunEvent {
     // numbered from the log as stored now, not from what this handle saw last (unless it has buffered events of the run)
@@ -406,8 +413,8 @@ export class RunStore {
   flush(runId?: string): void {
     const met: string[] = [];
     if (this.pending.length > 0) this.transaction(() => met.push(...this.writePending()));
-    if (runId !== undefined) this.throwRefusal(runId);
-    else if (met.length > 0) throw this.refusals.get(met[0])!;
+    if (runId !== undefined) this.leases.throwRefusal(runId);
+    else if (met.length > 0) throw this.leases.refusal(met[0])!;
   }
 
   /**
@@ -418,72 +425,23 @@ export class RunStore {
   private flushSignal(runId: string): void {
     const met: string[] = [];
     this.transaction(() => met.push(...this.writePending()));
-    if (met.includes(runId)) throw this.refusals.get(runId)!;
-  }
-
-  /** Throws the refusal kept for `runId` (see {@link refusals}), if any. */
-  private throwRefusal(runId: string): void {
-    const refusal = this.refusals.get(runId);
-    if (refusal) throw refusal;
+    if (met.includes(runId)) throw this.leases.refusal(runId)!;
   }
 
   /**
-   * Writes the buffered events not yet written by the open transaction. First checks, for every run among them (and
-   * `alsoFenced`), the epoch when this handle holds its lease and the seqs its events were numbered with: a run
-   * refused there has its buffered events dropped and its refusal kept ({@link refusals}); the others are written.
+   * Writes the buffered events not yet written by the open transaction, but those of runs this handle may not write
+   * (see {@link RunLeases.check}: checked first, for them and `alsoFenced`; their buffered events are dropped).
    * @returns the runs refused by this call.
    */
   private writePending(alsoFenced: string[] = []): string[] {
-    const refused: string[] = [];
-    const refuse = (runId: string, code: 'LEASE_LOST' | 'EVENTS_CONFLICT', message: string): void => {
-      refused.push(runId);
-      this.refusals.set(runId, new BatonError(code, message));
-      this.dropRun(runId, this.pendingWritten);
-    };
-    for (const runId of new Set([...this.pending.slice(this.pendingWritten).map((p) => p.runId), ...alsoFenced])) {
-      const held = this.fences.get(runId);
-      if (held === undefined) continue;
-      const [row] = this.cached('SELECT epoch FROM runs WHERE id = ?', (s) => s.all([runId])) as { epoch: number }[];
-      if (row?.epoch !== held) refuse(runId, 'LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? row.epoch : 'gone'}); nothing was written`);
-    }
-    let written = this.pending.slice(this.pendingWritten);
-    for (const runId of new Set(written.map((p) => p.runId))) {
-      const first = written.find((p) => p.runId === runId)!.event.seq;
-      const conflict = this.placeAfterStored(runId, first, written.every((p) => p.runId !== runId || p.signal));
-      if (conflict) refuse(runId, 'EVENTS_CONFLICT', conflict);
-    }
-    written = this.pending.slice(this.pendingWritten);
-    for (const { runId, event } of written) {
+    const refused = this.leases.check(alsoFenced);
+    for (const { runId, event } of this.pending.slice(this.pendingWritten)) {
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
       this.cached('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
     }
     this.pendingWritten = this.pending.length;
     return refused;
-  }
-
-  /**
-   * Another process (or store handle) may have appended to the run since this handle numbered its
-   * buffered events (`baton approve`, `send` or `cancel` while this process keeps the store open): the
-   * buffered events then go after the stored ones, so the log stays one gap-free sequence — when those are
-   * signals ({@link SIGNAL_EVENT_TYPES}), or when this handle's buffered events of the run are all signals
-   * themselves. Anything else is a second executor's: refused (`EVENTS_CONFLICT`), never interleaved.
-   * @returns the refusal's message, or undefined when the events were placed.
-   */
-  private placeAfterStored(runId: string, firstSeq: number, onlySignals: boolean): string | undefined {
-    // all(): the statement runs to completion, so it holds no read lock afterwards (get() would keep it active)
-    const [row] = this.cached('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', (s) => s.all([runId])) as { seq: number | null }[];
-    const stored = row?.seq ?? 0;
-    if (stored < firstSeq) return undefined;
-    const taken = onlySignals
-      ? []
-      : (this.cached('SELECT type FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq', (s) => s.all([runId, firstSeq])) as { type: string }[]);
-    const foreign = taken.find((t) => !SIGNAL_EVENT_TYPES.has(t.type));
-    if (foreign) return `another writer appended "${foreign.type}" to run ${runId} at seq ${firstSeq} or later; this handle's buffered events of the run were dropped`;
-    const shift = stored + 1 - firstSeq;
-    for (const p of this.pending.slice(this.pendingWritten)) if (p.runId === runId) p.event.seq += shift;
-    this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? firstSeq) + shift);
-    return undefined;
   }
 
   /** The run's events in order (buffered ones included); none for a missing run or one that is not `scope`'s tenant's. */
@@ -500,7 +458,7 @@ export class RunStore {
     // having read the log, this handle's next event of the run follows it (and its earlier refusal is behind it)
     if (!buffered) {
       this.nextSeq.set(runId, (rows.at(-1)?.seq ?? 0) + 1);
-      this.refusals.delete(runId);
+      this.leases.forgetRefusal(runId);
     }
     return events;
   }
@@ -568,7 +526,7 @@ export class RunStore {
       if (closing) this.db.run("UPDATE runs SET status = 'cancelled', finished_at = ?, waiting_on = '[]' WHERE id = ?", [closing.time, run.id]);
       else this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
     });
-    if (met.includes(run.id)) throw this.refusals.get(run.id)!;
+    if (met.includes(run.id)) throw this.leases.refusal(run.id)!;
     return running ? 'running' : 'cancelled';
   }
 
@@ -596,85 +554,27 @@ export class RunStore {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Leases (see RunStoreApi): with this machine's clock — every process on one store file shares it
+  // Leases (see RunStoreApi and run-leases.ts): with this machine's clock — every process on one store file shares it
   // -------------------------------------------------------------------------------------------------------
 
-  /**
-   * Claims run `runId`'s lease for `owner` for `ttlMs` when it is free, expired or already `owner`'s: the epoch
-   * grows by one, and from now on this handle's writes of the run check it (`LEASE_LOST` once another claims it).
-   * With `from`, also when `from` holds it (a holder known to be gone), expired or not.
-   * @returns the lease, or undefined when another owner holds an unexpired one.
-   * @throws BatonError `RUN_NOT_FOUND`.
-   */
+  /** See {@link RunLeases.claim}. @throws BatonError `RUN_NOT_FOUND`. */
   claimLease(runId: string, owner: string, ttlMs: number, from?: string): Lease | undefined {
-    let lease: Lease | undefined;
-    let nextSeq = 1;
-    this.transaction(() => {
-      const [row] = this.db.all('SELECT lease_owner, lease_expires_at, epoch FROM runs WHERE id = ?', [runId]) as { lease_owner: string | null; lease_expires_at: string | null; epoch: number }[];
-      if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.path}`);
-      const now = Date.now();
-      if (row.lease_owner !== null && row.lease_owner !== owner && row.lease_owner !== from && row.lease_expires_at !== null && Date.parse(row.lease_expires_at) > now) return;
-      const expiresAt = new Date(now + ttlMs).toISOString();
-      this.db.run('UPDATE runs SET lease_owner = ?, lease_expires_at = ?, epoch = ? WHERE id = ?', [owner, expiresAt, row.epoch + 1, runId]);
-      const [last] = this.db.all('SELECT MAX(seq) AS seq FROM events WHERE run_id = ?', [runId]) as { seq: number | null }[];
-      nextSeq = (last?.seq ?? 0) + 1;
-      lease = { runId, owner, epoch: row.epoch + 1, expiresAt };
-    });
-    if (!lease) return undefined;
-    this.fences.set(runId, lease.epoch);
-    this.refusals.delete(runId);
-    // the new holder continues the log where it is now
-    if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, nextSeq);
-    return lease;
+    return this.leases.claim(runId, owner, ttlMs, from);
   }
 
   /** The run's lease as stored (expired or not), or undefined when nobody holds it. @throws BatonError `RUN_NOT_FOUND`. */
   leaseOf(runId: string): Lease | undefined {
-    const [row] = this.session.withBusyRetry(() => this.db.all('SELECT lease_owner, lease_expires_at, epoch FROM runs WHERE id = ?', [runId])) as unknown as { lease_owner: string | null; lease_expires_at: string | null; epoch: number }[];
-    if (!row) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.path}`);
-    if (row.lease_owner === null || row.lease_expires_at === null) return undefined;
-    return { runId, owner: row.lease_owner, epoch: row.epoch, expiresAt: row.lease_expires_at };
+    return this.leases.leaseOf(runId);
   }
 
   /** Extends a held lease by `ttlMs` from now. @throws BatonError `LEASE_LOST` when its epoch is no longer the run's. */
   renewLease(lease: Lease, ttlMs: number): Lease {
-    const expiresAt = new Date(Date.now() + ttlMs).toISOString();
-    let changed = 0;
-    this.transaction(() => {
-      changed = this.db.run('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND epoch = ? AND lease_owner = ?', [expiresAt, lease.runId, lease.epoch, lease.owner]).changes;
-    });
-    if (changed === 0) {
-      throw new BatonError('LEASE_LOST', `the lease on run ${lease.runId} (epoch ${lease.epoch}) was taken over`);
-    }
-    return { ...lease, expiresAt };
+    return this.leases.renew(lease, ttlMs);
   }
 
-  /**
-   * Flushes, then lets the lease go and stops fencing the run; a lease already lost (or the run's events refused) is
-   * ignored, and the run's kept refusal forgotten.
-   */
+  /** See {@link RunLeases.release}. */
   releaseLease(lease: Lease): void {
-    try {
-      this.flush(lease.runId);
-    } catch (error) {
-      if (!(error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT'))) throw error;
-    }
-    this.refusals.delete(lease.runId);
-    this.transaction(() => {
-      this.db.run('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND epoch = ?', [lease.runId, lease.epoch]);
-    });
-    if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
-  }
-
-  /**
-   * Drops the buffered events of a run this handle may not write, from the `from`th buffered one (those before were
-   * written by the open transaction); its next seq goes back to the first dropped one. The fence stays: until it
-   * claims the run again (or releases the lease), this handle's writes of it fail too.
-   */
-  private dropRun(runId: string, from: number): void {
-    const first = this.pending.slice(from).find((p) => p.runId === runId);
-    for (let i = this.pending.length - 1; i >= from; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
-    if (first) this.nextSeq.set(runId, first.event.seq);
+    this.leases.release(lease);
   }
 
   /**
