@@ -2,8 +2,7 @@ import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, 
 import type { AgentCaller } from '../agents/agent.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from '../store/run-store.js';
-import type { NewRun, RunStoreApi } from '../store/store-api.js';
+import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';

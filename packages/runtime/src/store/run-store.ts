@@ -4,7 +4,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { Lease, TenantScope } from './store-api.js';
+import type { Lease, RunRecord, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
@@ -19,25 +19,6 @@ type Db = InstanceType<typeof Database>;
 type Stmt = ReturnType<Db['prepare']>;
 
 export { SCHEMA_VERSION } from './sqlite-schema.js';
-
-/** A run as the `runs` table holds it. Times are ISO 8601. */
-export interface RunRecord {
-  id: string;
-  flow: string;
-  file: string | null;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  inputs: Record<string, JsonValue>;
-  outputs: Record<string, JsonValue>;
-  error: RunError | null;
-  waitingOn: WaitingOn[];
-  cancelRequested: boolean;
-  /** The agents the run calls, kept for its whole life; absent for runs stored before schema 2. */
-  agents?: RunAgents;
-  /** The tenant the run belongs to (`default` unless its start named one; stores of schema 3 and PostgreSQL). */
-  tenant?: string;
-}
 
 /** Options of {@link RunStore.open}. */
 export interface RunStoreOptions {

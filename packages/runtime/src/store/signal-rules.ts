@@ -5,7 +5,7 @@
  */
 import type { JsonValue, NewRunEvent, WaitingOn } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from './run-store.js';
+import type { RunRecord } from './store-api.js';
 
 /** @throws BatonError `RUN_FINISHED` when `run` has succeeded, failed or been cancelled. */
 export function assertNotFinished(run: RunRecord): void {

@@ -1,6 +1,6 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { RunStore, type RunRecord, type RunStoreOptions } from './run-store.js';
-import type { Lease, NewRun, RunChanges, RunFilter, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
+import { RunStore, type RunStoreOptions } from './run-store.js';
+import type { Lease, NewRun, RunChanges, RunFilter, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 
 /**

@@ -15,8 +15,7 @@
  * An in-memory store (`:memory:`, one handle) has no file: each look reads.
  */
 import { statSync } from 'node:fs';
-import type { RunChanges, RunWatchOptions } from './store-api.js';
-import type { RunRecord } from './run-store.js';
+import type { RunChanges, RunRecord, RunWatchOptions } from './store-api.js';
 
 /** How long after a file's modification time a look still reads, ms (well above the kernel's clock tick). */
 const RECENT_MS = 50;

@@ -15,7 +15,25 @@
  * cannot be reached: host, port, refused password).
  */
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import type { RunRecord } from './run-store.js';
+
+/** A run as the `runs` table holds it. Times are ISO 8601. */
+export interface RunRecord {
+  id: string;
+  flow: string;
+  file: string | null;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  error: RunError | null;
+  waitingOn: WaitingOn[];
+  cancelRequested: boolean;
+  /** The agents the run calls, kept for its whole life; absent for runs stored before schema 2. */
+  agents?: RunAgents;
+  /** The tenant the run belongs to (`default` unless its start named one; stores of schema 3 and PostgreSQL). */
+  tenant?: string;
+}
 
 /**
  * The events others append to a run that someone else executes: decisions, received events, cancellations

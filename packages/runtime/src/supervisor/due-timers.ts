@@ -1,7 +1,6 @@
 import type { WaitingOn } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from '../store/run-store.js';
-import type { RunStoreApi } from '../store/store-api.js';
+import type { RunRecord, RunStoreApi } from '../store/store-api.js';
 import type { RunSupervision } from './run-supervisor.js';
 
 /**

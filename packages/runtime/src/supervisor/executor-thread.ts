@@ -3,9 +3,9 @@ import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton
 import type { AgentCaller } from '../agents/agent.js';
 import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import { DEAD_THREAD_READ_LOCK_MS, type RunRecord, type RunStore } from '../store/run-store.js';
+import { DEAD_THREAD_READ_LOCK_MS, type RunStore } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
-import type { RunStoreApi, TenantScope } from '../store/store-api.js';
+import type { RunRecord, RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executorId } from '../store/lease-keeper.js';
 import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
 

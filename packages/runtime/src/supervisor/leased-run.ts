@@ -12,10 +12,9 @@
 import type { RunError, RunEvent, RunStatus } from '@baton/protocol';
 import { abandonRun, enqueueResume, runQueued, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from '../store/run-store.js';
+import type { Lease, RunRecord } from '../store/store-api.js';
 import { isDue } from './due-timers.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
-import type { Lease } from '../store/store-api.js';
 
 /** How many times a run may lose its executor; at that loss it fails with `WORKER_LOST` (a dead letter). */
 export const MAX_RUN_LOSSES = 3;

@@ -2,8 +2,7 @@ import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton
 import type { AgentCaller } from '../agents/agent.js';
 import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from '../store/run-store.js';
-import type { RunStoreApi, TenantScope } from '../store/store-api.js';
+import type { RunRecord, RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executeLeased } from './leased-run.js';
 import { DEFAULT_LEASE_TTL_MS, executorId } from '../store/lease-keeper.js';
 
