@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
@@ -9,10 +8,9 @@ import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
-import { migrateSqlite } from './sqlite-schema.js';
+import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
 import { StoreLock } from './store-lock.js';
-import type { RunActivity } from './sqlite-watch.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -47,26 +45,10 @@ export interface RunStoreOptions {
   lockWaiters?: Int32Array;
 }
 
-/** How `runs.definition` refers to a row of `definitions`. */
-const DEFINITION_REF = 'sha256:';
-
-const definitionKeys = new WeakMap<WorkflowDefinition, { hash: string; body: string }>();
-
-/** A definition's JSON and its SHA-256 (hex), computed once per definition object. */
-function definitionKey(definition: WorkflowDefinition): { hash: string; body: string } {
-  let key = definitionKeys.get(definition);
-  if (!key) {
-    const body = JSON.stringify(definition);
-    key = { hash: createHash('sha256').update(body).digest('hex'), body };
-    definitionKeys.set(definition, key);
-  }
-  return key;
-}
 export { MAX_HOLD_MS } from './lock-session.js';
 
 /** How old a lock without owner must be before a process whose store thread died takes it for that thread's, ms. */
 export const DEAD_THREAD_READ_LOCK_MS = 1000;
-
 
 /**
  * The run store: an embedded SQLite database (node-sqlite3-wasm, WebAssembly — no native module, so it
@@ -280,30 +262,10 @@ export class RunStore {
   }
 
   /**
-   * What a watch compares between two looks (sqlite-watch.ts): every unfinished run and every run stored after
-   * rowid `afterRowid`, each with its status, finish time, cancel flag, wait and last event seq joined in `state`.
-   * @param wait false: one try — undefined when another connection holds the store (a watch then looks again
-   *   later rather than make a writer wait for it); true: waits like any read.
+   * A read that waits for the lock (`wait`), or tries once: undefined when another connection holds the store (a
+   * watch's reads: sqlite-watch.ts).
    */
-  runActivity(afterRowid: number, wait = true): RunActivity[] | undefined {
-    const rows = this.readNow(
-      `SELECT rowid AS rowid, *, status || '|' || IFNULL(finished_at, '') || '|' || cancel_requested || '|' || waiting_on || '|' || IFNULL((SELECT MAX(seq) FROM events e WHERE e.run_id = runs.id), 0) AS state
-       FROM runs WHERE status IN ('queued', 'running', 'waiting', 'interrupted') OR rowid > ?`,
-      [afterRowid],
-      wait,
-    ) as (RunRow & { rowid: number; state: string })[] | undefined;
-    return rows?.map((row) => ({ rowid: row.rowid, id: row.id, state: row.state, run: toRecord(row) }));
-  }
-
-  /** The runs with these ids (for a watch: one try, undefined when another connection holds the store). */
-  runsNow(ids: string[]): RunRecord[] | undefined {
-    if (ids.length === 0) return [];
-    const rows = this.readNow(`SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids, false) as RunRow[] | undefined;
-    return rows?.map(toRecord);
-  }
-
-  /** A read that waits for the lock (`wait`), or tries once: undefined when another connection holds the store. */
-  private readNow(sql: string, values: (string | number)[], wait: boolean): unknown[] | undefined {
+  readNow(sql: string, values: (string | number)[], wait: boolean): unknown[] | undefined {
     const read = (): unknown[] => this.db.all(sql, values) as unknown[];
     if (wait) return this.session.withBusyRetry(read);
     try {
@@ -642,38 +604,4 @@ function finalizeQuietly(statement: Stmt): void {
   } catch {
     // finalize() reports the last step's error again; the statement is gone either way
   }
-}
-
-interface RunRow {
-  id: string;
-  flow: string;
-  file: string | null;
-  status: string;
-  started_at: string;
-  finished_at: string | null;
-  inputs: string;
-  outputs: string;
-  error: string | null;
-  waiting_on: string;
-  cancel_requested: number;
-  agents: string | null;
-  tenant?: string;
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    flow: row.flow,
-    file: row.file,
-    status: row.status as RunStatus,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    inputs: JSON.parse(row.inputs),
-    outputs: JSON.parse(row.outputs),
-    error: row.error ? JSON.parse(row.error) : null,
-    waitingOn: JSON.parse(row.waiting_on),
-    cancelRequested: row.cancel_requested === 1,
-    tenant: row.tenant ?? 'default',
-    ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
-  };
 }

@@ -1,5 +1,10 @@
+// The SQLite run store's schema: its tables and their migration, and how its rows read — a `runs` row as a
+// RunRecord, a definition by the SHA-256 of its JSON.
+import { createHash } from 'node:crypto';
 import type sqlite from 'node-sqlite3-wasm';
+import type { RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
+import type { RunRecord } from './store-api.js';
 
 type Db = InstanceType<(typeof sqlite)['Database']>;
 
@@ -93,4 +98,56 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
       throw error;
     }
   }
+}
+
+/** How `runs.definition` refers to a row of `definitions`. */
+export const DEFINITION_REF = 'sha256:';
+
+const definitionKeys = new WeakMap<WorkflowDefinition, { hash: string; body: string }>();
+
+/** A definition's JSON and its SHA-256 (hex), computed once per definition object. */
+export function definitionKey(definition: WorkflowDefinition): { hash: string; body: string } {
+  let key = definitionKeys.get(definition);
+  if (!key) {
+    const body = JSON.stringify(definition);
+    key = { hash: createHash('sha256').update(body).digest('hex'), body };
+    definitionKeys.set(definition, key);
+  }
+  return key;
+}
+
+/** A row of `runs` as SQLite returns it (JSON columns as text; `tenant` absent before schema 3). */
+export interface RunRow {
+  id: string;
+  flow: string;
+  file: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  inputs: string;
+  outputs: string;
+  error: string | null;
+  waiting_on: string;
+  cancel_requested: number;
+  agents: string | null;
+  tenant?: string;
+}
+
+/** A `runs` row as a {@link RunRecord} (JSON columns parsed). */
+export function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    flow: row.flow,
+    file: row.file,
+    status: row.status as RunStatus,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    inputs: JSON.parse(row.inputs),
+    outputs: JSON.parse(row.outputs),
+    error: row.error ? JSON.parse(row.error) : null,
+    waitingOn: JSON.parse(row.waiting_on),
+    cancelRequested: row.cancel_requested === 1,
+    tenant: row.tenant ?? 'default',
+    ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
+  };
 }

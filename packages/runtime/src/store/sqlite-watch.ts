@@ -16,6 +16,7 @@
  */
 import { statSync } from 'node:fs';
 import type { RunChanges, RunRecord, RunWatchOptions } from './store-api.js';
+import { toRecord, type RunRow } from './sqlite-schema.js';
 
 /** How long after a file's modification time a look still reads, ms (well above the kernel's clock tick). */
 const RECENT_MS = 50;
@@ -34,10 +35,31 @@ export interface RunActivity {
 /** What the watch needs of the store: its file and a read of the runs that can change (under the store's lock). */
 export interface WatchedStore {
   readonly path: string;
-  /** Every unfinished run and every run with a rowid above `afterRowid`; undefined when `wait` is false and the store is held. */
-  runActivity(afterRowid: number, wait: boolean): RunActivity[] | undefined;
-  /** These runs, in one try: undefined when the store is held. */
-  runsNow(ids: string[]): RunRecord[] | undefined;
+  /** Reads rows: waiting for the store's lock (`wait`), or in one try — undefined when another connection holds it. */
+  readNow(sql: string, values: (string | number)[], wait: boolean): unknown[] | undefined;
+}
+
+/**
+ * What a watch compares between two looks: every unfinished run and every run stored after rowid `afterRowid`, each
+ * with its status, finish time, cancel flag, wait and last event seq joined in `state`.
+ * @param wait false: one try — undefined when another connection holds the store (a watch then looks again later
+ *   rather than make a writer wait for it); true: waits like any read.
+ */
+function runActivity(store: WatchedStore, afterRowid: number, wait: boolean): RunActivity[] | undefined {
+  const rows = store.readNow(
+    `SELECT rowid AS rowid, *, status || '|' || IFNULL(finished_at, '') || '|' || cancel_requested || '|' || waiting_on || '|' || IFNULL((SELECT MAX(seq) FROM events e WHERE e.run_id = runs.id), 0) AS state
+     FROM runs WHERE status IN ('queued', 'running', 'waiting', 'interrupted') OR rowid > ?`,
+    [afterRowid],
+    wait,
+  ) as (RunRow & { rowid: number; state: string })[] | undefined;
+  return rows?.map((row) => ({ rowid: row.rowid, id: row.id, state: row.state, run: toRecord(row) }));
+}
+
+/** The runs with these ids, in one try: undefined when another connection holds the store. */
+function runsNow(store: WatchedStore, ids: string[]): RunRecord[] | undefined {
+  if (ids.length === 0) return [];
+  const rows = store.readNow(`SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids, false) as RunRow[] | undefined;
+  return rows?.map(toRecord);
 }
 
 /**
@@ -72,10 +94,10 @@ export async function watchSqliteRuns(
    * when the store was held (nothing is taken in: the next look reads again).
    */
   const read = (wait: boolean): RunRecord[] | undefined => {
-    const rows = store.runActivity(maxRowid, wait);
+    const rows = runActivity(store, maxRowid, wait);
     // a run that left the unfinished ones finished (or was redriven and finished again) since the last look
     const left = rows ? [...seen.keys()].filter((id) => !rows.some((r) => r.id === id)) : [];
-    const finished = rows && store.runsNow(left);
+    const finished = rows && runsNow(store, left);
     if (!rows || !finished) {
       skipped++;
       return undefined;
