@@ -10,11 +10,11 @@ import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
+import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
-type Stmt = ReturnType<Db['prepare']>;
 
 export { SCHEMA_VERSION } from './sqlite-schema.js';
 
@@ -80,7 +80,7 @@ export class RunStore {
   /** The leases this handle claimed, and the refusals of runs it may not write (see {@link RunLeases}). */
   private readonly leases: RunLeases;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
-  private readonly statements = new Map<string, Stmt>();
+  private readonly statements: StatementCache;
   private closed = false;
   /** The database lock: waits, bursts, releases (see {@link LockSession}). */
   private readonly session: LockSession;
@@ -93,6 +93,7 @@ export class RunStore {
     private readonly options: Required<Omit<RunStoreOptions, 'lockWaiters'>> & Pick<RunStoreOptions, 'lockWaiters'>,
   ) {
     this.db = db;
+    this.statements = new StatementCache(db);
     this.session = new LockSession(path, db, options);
     this.leases = new RunLeases({
       path,
@@ -102,7 +103,7 @@ export class RunStore {
       transaction: (body) => this.transaction(body),
       read: (sql, values) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
       all: (sql, values) => this.db.all(sql, values) as unknown[],
-      cachedAll: (sql, values) => this.cached(sql, (st) => st.all(values)) as unknown[],
+      cachedAll: (sql, values) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
       run: (sql, values) => this.db.run(sql, values).changes,
       flush: (runId) => this.flush(runId),
     });
@@ -156,10 +157,10 @@ export class RunStore {
     this.transaction(() => {
       this.writePending();
       // binding a large definition costs more than looking it up: insert only when it is new
-      if (this.cached('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
+      if (this.statements.use('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
-      this.cached('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
+      this.statements.use('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
         s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null, init.tenant ?? 'default']),
       );
     });
@@ -381,7 +382,7 @@ export class RunStore {
     for (const { runId, event } of this.pending.slice(this.pendingWritten)) {
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       const { runId: _r, seq: _s, time: _t, ...data } = event;
-      this.cached('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
+      this.statements.use('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
     }
     this.pendingWritten = this.pending.length;
     return refused;
@@ -429,13 +430,13 @@ export class RunStore {
    * started. @returns its id, or undefined when the key is new (for that tenant: keys are unique per tenant).
    */
   findStartKey(scope: string, key: string, tenant = 'default'): string | undefined {
-    const [row] = this.session.withBusyRetry(() => this.cached('SELECT run_id FROM start_keys WHERE tenant = ? AND scope = ? AND key = ?', (s) => s.all([tenant, scope, key]))) as { run_id: string }[];
+    const [row] = this.session.withBusyRetry(() => this.statements.use('SELECT run_id FROM start_keys WHERE tenant = ? AND scope = ? AND key = ?', (s) => s.all([tenant, scope, key]))) as { run_id: string }[];
     return row?.run_id;
   }
 
   /** Remembers that the start key `key` (within `scope` and `tenant`) started run `runId`; a key already there is kept. */
   recordStartKey(scope: string, key: string, runId: string, tenant = 'default'): void {
-    this.session.withBusyRetry(() => this.cached('INSERT OR IGNORE INTO start_keys (tenant, scope, key, run_id) VALUES (?, ?, ?, ?)', (s) => s.run([tenant, scope, key, runId])));
+    this.session.withBusyRetry(() => this.statements.use('INSERT OR IGNORE INTO start_keys (tenant, scope, key, run_id) VALUES (?, ?, ?, ?)', (s) => s.run([tenant, scope, key, runId])));
   }
 
   /**
@@ -533,8 +534,7 @@ export class RunStore {
       try {
         this.session.close();
       } finally {
-        for (const statement of this.statements.values()) finalizeQuietly(statement);
-        this.statements.clear();
+        this.statements.finalizeAll();
         this.db.close();
       }
     }
@@ -545,27 +545,6 @@ export class RunStore {
   // -------------------------------------------------------------------------------------------------------
 
   /**
-   * Runs `use` with the kept statement for `sql` (prepared on first use). A statement whose use failed is
-   * finalized and dropped: node-sqlite3-wasm resets a statement just before binding its next values, and
-   * that reset returns the failed step's code (SQLITE_BUSY), which it reports as "Could not reset statement
-   * prior to binding new values" — the retry of a busy write failed with that.
-   */
-  private cached<T>(sql: string, use: (statement: Stmt) => T): T {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    try {
-      return use(statement);
-    } catch (error) {
-      this.statements.delete(sql);
-      finalizeQuietly(statement);
-      throw error;
-    }
-  }
-
-  /**
    * Runs `body` in a write transaction (BEGIN IMMEDIATE … COMMIT), waiting for other processes' locks. Events
    * that `body` wrote from the buffer leave it only once the commit succeeded; on any failure the
    * transaction is rolled back and they stay buffered.
@@ -574,11 +553,11 @@ export class RunStore {
     if (this.batching) return body();
     this.session.withBusyRetry(() => {
       this.session.hold();
-      this.cached('BEGIN IMMEDIATE', (s) => s.run());
+      this.statements.use('BEGIN IMMEDIATE', (s) => s.run());
       this.session.claim();
       try {
         body();
-        this.cached('COMMIT', (s) => s.run());
+        this.statements.use('COMMIT', (s) => s.run());
       } catch (error) {
         this.pendingWritten = 0;
         if (this.db.inTransaction) {
@@ -594,14 +573,5 @@ export class RunStore {
       this.pendingWritten = 0;
     });
     this.session.scheduleRelease();
-  }
-}
-
-/** Finalizes a statement, ignoring the error it repeats from its last failed step. */
-function finalizeQuietly(statement: Stmt): void {
-  try {
-    if (!statement.isFinalized) statement.finalize();
-  } catch {
-    // finalize() reports the last step's error again; the statement is gone either way
   }
 }
