@@ -54,7 +54,7 @@ export class QueueFrontDoor implements RunSupervision {
     return this.counted(async () => {
       const stored = await storeStart(this.options.store, request, { runAgents: this.runAgents, now: this.now });
       if (stored.duplicate) return stored;
-      await this.enqueue(stored.runId, 'start');
+      await this.enqueue(stored.runId, 'start', request.tenant ?? 'default');
       return { runId: stored.runId, duplicate: false, done: Promise.resolve() };
     });
   }
@@ -64,7 +64,7 @@ export class QueueFrontDoor implements RunSupervision {
     return this.counted(async () => {
       const run = await this.options.store.getRun(runId, scope);
       if (run.status === 'waiting' || run.status === 'interrupted') await enqueueResume(run.id, { store: this.options.store, now: this.now });
-      await this.enqueue(run.id, 'resume', run);
+      await this.enqueue(run.id, 'resume', run.tenant ?? 'default');
       return HANDED;
     });
   }
@@ -76,7 +76,7 @@ export class QueueFrontDoor implements RunSupervision {
       const refused = agentsRefusal(run, this.runAgents);
       if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
       await enqueueRedrive(run.id, { store: this.options.store, now: this.now, runAgents: this.runAgents });
-      await this.enqueue(run.id, 'redrive', run);
+      await this.enqueue(run.id, 'redrive', run.tenant ?? 'default');
       return HANDED;
     });
   }
@@ -121,18 +121,18 @@ export class QueueFrontDoor implements RunSupervision {
   }
 
   /**
-   * Enqueues an activation on the run's tenant's queue. Redis failing here is logged, not thrown: the run is
+   * Enqueues an activation on the queue of the run's tenant (`tenant`, else read from the store). Redis failing here is logged, not thrown: the run is
    * stored, and the reconciler enqueues it.
    */
-  private async enqueue(runId: string, reason: string, known?: RunRecord): Promise<void> {
+  private async enqueue(runId: string, reason: string, tenant?: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const run = known ?? (await this.options.store.getRun(runId));
+      tenant ??= (await this.options.store.getRun(runId)).tenant ?? 'default';
       // a Redis that is down would keep the request waiting for its reconnection: the answer does not wait for it
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not take it within ${ENQUEUE_WAIT_MS} ms`)), ENQUEUE_WAIT_MS);
       });
-      await Promise.race([this.options.queue.activate(run.tenant ?? 'default', runId, reason), late]);
+      await Promise.race([this.options.queue.activate(tenant, runId, reason), late]);
     } catch (error) {
       this.options.log(`run ${runId}: stored, but its ${reason} could not be enqueued (${(error as Error).message}); the workers' reconciler will find it`);
     } finally {
