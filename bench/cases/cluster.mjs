@@ -10,6 +10,10 @@
 //     every run has succeeded is measured (PostgreSQL polled every 100 ms). runs/s = N / that time.
 // (b) The front door: while it accepts those N webhooks (16 in flight, keep-alive), starts/s and the 202's latency
 //     p50/p99 (request written → answer read), as serve-busy.mjs measures today's in-process `baton serve`.
+// (c) Where the CPU goes: per run, the CPU time (ms) of the workers, the front door, PostgreSQL (postmaster and every
+//     backend) and Redis over the measured window, their total, what the machine's cores could do if runs were only
+//     CPU (`cpuBoundRunsPerSecond` = cores × 1000 / total), and how busy the machine was (`machineBusyPct`, /proc/stat:
+//     near 100 the run was CPU-bound, and more workers cannot add throughput on this machine).
 // Prints one JSON line per size (shape `workers-<n>`) and one for the front door (shape `front-door`), each with the
 // machine's load average.
 // Usage: node bench/cases/cluster.mjs [runs] [concurrency] [worker counts, comma-separated]
@@ -85,11 +89,48 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 };
 const round = (x, digits = 1) => Number(x.toFixed(digits));
-/** CPU time (user + system, ms) a process has used, from /proc (Linux). */
-async function cpuOf(pid) {
+/** CPU time (user + system, ms) a process has used, from /proc (Linux); with `children`, also its reaped children's. */
+async function cpuOf(pid, children = false) {
   const { readFile } = await import('node:fs/promises');
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1000) / 100; // utime, stime (cutime, cstime) in clock ticks (USER_HZ 100)
+}
+/** The pids whose parent is `pid` (Linux /proc). */
+async function childrenOf(pid) {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const found = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (stat && Number(stat.split(') ')[1].split(' ')[1]) === pid) found.push(Number(entry));
+  }
+  return found;
+}
+/**
+ * CPU time (ms) PostgreSQL has used so far: its postmaster (found as the parent of this connection's backend), with
+ * its reaped children, plus its live children (backends, WAL writer, checkpointer…).
+ */
+async function postgresCpu(db) {
+  const { rows } = await db.query('SELECT pg_backend_pid() AS pid');
+  const { readFile } = await import('node:fs/promises');
+  const postmaster = Number((await readFile(`/proc/${rows[0].pid}/stat`, 'utf8')).split(') ')[1].split(' ')[1]);
+  let total = await cpuOf(postmaster, true);
+  for (const child of await childrenOf(postmaster)) total += await cpuOf(child).catch(() => 0);
+  return total;
+}
+/** CPU time (ms) Redis has used so far (INFO cpu: used_cpu_user + used_cpu_sys, seconds). */
+async function redisCpu(redis) {
+  const info = await redis.info('cpu');
+  return (Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1])) * 1000;
+}
+/** The machine's busy and total CPU time so far (ms, all cores), from /proc/stat. */
+async function machineCpu() {
+  const { readFile } = await import('node:fs/promises');
+  const [, ...fields] = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy * 10, total: (busy + idle + iowait) * 10 };
 }
 
 const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
@@ -152,6 +193,7 @@ try {
       const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
       await new Promise((resolve) => setTimeout(resolve, 1200)); // PostgreSQL's statistics lag up to 1 s
       const before = { pg: await pgTransactions(), redis: await redisCommands() };
+      const cpuBefore = { workers: await Promise.all(pool.map((w) => cpuOf(w.child.pid))), serve: await cpuOf(serve.child.pid), postgres: await postgresCpu(db), redis: await redisCpu(redis), machine: await machineCpu() };
       const began = performance.now();
       await queue.resume();
       let succeeded = 0;
@@ -163,11 +205,16 @@ try {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const totalMs = performance.now() - began;
-      const cpuMs = (await Promise.all(pool.map((w) => cpuOf(w.child.pid)))).reduce((a, b) => a + b, 0);
+      const workersCpu = (await Promise.all(pool.map((w) => cpuOf(w.child.pid)))).reduce((a, b, i) => a + b - cpuBefore.workers[i], 0);
+      const machine = await machineCpu();
+      // CPU per run (ms) of each part, over the measured window only (start-up excluded)
+      const cpu = { workers: workersCpu / runs, serve: (await cpuOf(serve.child.pid) - cpuBefore.serve) / runs, postgres: (await postgresCpu(db) - cpuBefore.postgres) / runs, redis: (await redisCpu(redis) - cpuBefore.redis) / runs };
+      const cpuTotal = cpu.workers + cpu.serve + cpu.postgres + cpu.redis;
+      const machineBusyPct = (100 * (machine.busy - cpuBefore.machine.busy)) / (machine.total - cpuBefore.machine.total);
       await new Promise((resolve) => setTimeout(resolve, 1200));
       const pgPerRun = round((await pgTransactions() - before.pg) / runs);
       const redisPerRun = round((await redisCommands() - before.redis) / runs);
-      console.log(JSON.stringify({ system: 'baton-cluster', shape: `workers-${workers}`, n: runs, totalMs: round(totalMs), perStepUs: (totalMs * 1000) / (runs * 10), workers, concurrency, runsPerSecond: round((runs * 1000) / totalMs), agentMs: AGENT_MS, workerCpuMsPerRun: round(cpuMs / runs, 2), pgTransactionsPerRun: pgPerRun, redisCommandsPerRun: redisPerRun, loadAverage: os.loadavg()[0].toFixed(1) }));
+      console.log(JSON.stringify({ system: 'baton-cluster', shape: `workers-${workers}`, n: runs, totalMs: round(totalMs), perStepUs: (totalMs * 1000) / (runs * 10), workers, concurrency, runsPerSecond: round((runs * 1000) / totalMs), agentMs: AGENT_MS, cpuMsPerRun: { workers: round(cpu.workers, 2), serve: round(cpu.serve, 2), postgres: round(cpu.postgres, 2), redis: round(cpu.redis, 2), total: round(cpuTotal, 2) }, cpuBoundRunsPerSecond: round((os.cpus().length * 1000) / cpuTotal), machineBusyPct: round(machineBusyPct), pgTransactionsPerRun: pgPerRun, redisCommandsPerRun: redisPerRun, loadAverage: os.loadavg()[0].toFixed(1) }));
       for (const w of pool) await stop(w.child);
       await stop(serve.child);
     } finally {
