@@ -41,7 +41,7 @@ export class BatonFlowChecks {
   }
 
   checkFlow = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
-    const types = new BatonTypeSystem();
+    const types = new BatonTypeSystem(this.documents);
     this.checkDuplicateNames(flow, accept);
     const referenced = new Set<AstNode>();
     for (const node of subtreeNodes(flow)) {
@@ -49,7 +49,7 @@ export class BatonFlowChecks {
       if (ast.isNameRef(node)) {
         const target = node.ref?.ref;
         if (target) referenced.add(target);
-        if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(node, target, accept);
+        if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(node, target, accept);
         else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
       } else if (ast.isMemberAccess(node)) {
         this.checkMember(node, types, accept);
@@ -80,7 +80,7 @@ export class BatonFlowChecks {
     }) as unknown as ValidationAcceptor;
     const probe = { $type: 'NameRef', $container: position, $containerProperty: 'completion', ref: { ref: target, $refText: '' } } as unknown as ast.NameRef;
     try {
-      if (ast.isStep(target) || ast.isApprovalStatement(target)) this.checkOrder(probe, target, accept);
+      if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(probe, target, accept);
       else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(probe, target, accept);
     } catch {
       return true; // a half-written document: offer the name rather than hide it
@@ -105,9 +105,10 @@ export class BatonFlowChecks {
   private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
     const seen = new Set<string>();
     for (const node of subtreeNodes(flow)) {
-      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isLoopVariable(node))) {
+      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node))) {
+        if (node.name === undefined) continue; // an unnamed wait
         if (seen.has(node.name)) {
-          accept('error', `duplicate name \`${node.name}\`: a step, approval, let value or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
+          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, let value or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
         }
         seen.add(node.name);
       }
@@ -116,15 +117,15 @@ export class BatonFlowChecks {
 
   // ------------------------------------------------------------------ order of execution
 
-  private checkOrder(ref: ast.NameRef, target: ast.Step | ast.ApprovalStatement, accept: ValidationAcceptor): void {
+  private checkOrder(ref: ast.NameRef, target: ast.Step | ast.ApprovalStatement | ast.WaitStatement, accept: ValidationAcceptor): void {
     const name = target.name;
     const refChain = chain(ref);
     const targetChain = chain(target);
     let k = 0;
     while (k < refChain.length && k < targetChain.length && sameLink(refChain[k], targetChain[k])) k++;
     if (k >= targetChain.length) {
-      // an approval's own `on timeout` branch runs after it decided (as "timeout"): it may read it
-      if (ast.isApprovalStatement(target) && AstUtils.getContainerOfType(ref, ast.isTimeoutBranch)?.$container === target) return;
+      // an approval's (or event wait's) own `on timeout` branch runs after it ended (as "timeout"): it may read it
+      if (AstUtils.getContainerOfType(ref, ast.isTimeoutBranch)?.$container === target) return;
       // the reference is inside the step itself
       if (!AstUtils.getContainerOfType(ref, ast.isCompensateProperty)) {
         accept('error', `step \`${name}\` reads its own result before it has run (only its \`compensate:\` may)`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
@@ -424,9 +425,9 @@ const isCheckedInFlow = byNodeType(
 );
 
 /** Steps, approvals, `let` values and loop variables: the names of a flow. */
-const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n));
+const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n));
 
-function hasWhen(target: ast.Step | ast.ApprovalStatement): boolean {
+function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement): boolean {
   return ast.isStep(target) && target.properties.some(ast.isWhenProperty);
 }
 

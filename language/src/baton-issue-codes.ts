@@ -91,6 +91,11 @@ export const IssueCodes = {
   RetryNotIdempotent: 'retry-not-idempotent',
   /** A flow with `trigger schedule` and an input without a default: its scheduled runs cannot start. */
   ScheduleNeedsInput: 'schedule-needs-input',
+  // Events
+  /** An event name (in `event "…"` or `wait event "…"`) that is not 1–200 letters, digits and `_ . : -`. */
+  InvalidEventName: 'invalid-event-name',
+  /** `on timeout { … }` on a `wait event` or an approval without a `timeout`: it could never run. */
+  TimeoutBranchWithoutTimeout: 'timeout-branch-without-timeout',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -21,6 +21,7 @@ import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonJoinChecks } from './baton-join-checks.js';
+import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
@@ -49,6 +50,7 @@ export type BatonAddedServices = {
     BatonValidator: BatonValidator;
     BatonFlowChecks: BatonFlowChecks;
     BatonJoinChecks: BatonJoinChecks;
+    BatonEventChecks: BatonEventChecks;
   };
   ir: {
     WorkflowBuilder: BatonIrBuilder;
@@ -83,6 +85,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
     BatonJoinChecks: () => new BatonJoinChecks(),
+    BatonEventChecks: (services) => new BatonEventChecks(services),
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),

@@ -2,6 +2,7 @@ import type { AstNode, CstNode, DocumentSegment, FindReferencesOptions, Referenc
 import { AstUtils, CstUtils, DefaultReferences, GrammarUtils, UriUtils, stream } from 'langium';
 import type { BatonServices } from './baton-module.js';
 import { testFlow } from './baton-scope-provider.js';
+import { findEventDecl } from './baton-event-types.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -9,7 +10,8 @@ import * as ast from './generated/ast.js';
  * index across files) plus the name uses the grammar cannot link because they are plain names:
  * - a key of the `input: { … }` record of a step that calls a sub-flow, or of a test, names an `input` of
  *   that flow (`step s: Sub { input: { who: … } }` → `input who: …` of `Sub`);
- * - the member after `s.output.` where step `s` calls a sub-flow names an `output` of that flow.
+ * - the member after `s.output.` where step `s` calls a sub-flow names an `output` of that flow;
+ * - the string of `wait event "x"` and `trigger event "x"` names the `event "x" { … }` declaration it sees.
  *
  * Go to definition, find references, document highlights and rename all go through this service, so they
  * agree on what a name's uses are. Only the index of the language server knows the uses in other files;
@@ -23,16 +25,54 @@ export class BatonReferences extends DefaultReferences {
   override findDeclarations(sourceCstNode: CstNode): AstNode[] {
     const declarations = super.findDeclarations(sourceCstNode);
     if (declarations.length > 0) return declarations;
-    const implicit = implicitDeclaration(sourceCstNode);
+    const implicit = implicitDeclaration(sourceCstNode) ?? this.eventDeclaration(sourceCstNode);
     return implicit ? [implicit] : [];
   }
 
   override findReferences(targetNode: AstNode, options: FindReferencesOptions): Stream<ReferenceDescription> {
+    if (ast.isEventDecl(targetNode)) {
+      let uses = stream(this.eventReferences(targetNode, options.includeDeclaration ?? false));
+      if (options.documentUri) uses = uses.filter((r) => UriUtils.equals(r.sourceUri, options.documentUri!));
+      return uses;
+    }
     const references = super.findReferences(targetNode, options);
     if (!ast.isInputDecl(targetNode) && !ast.isOutputDecl(targetNode)) return references;
     let implicit = stream(this.implicitReferences(targetNode));
     if (options.documentUri) implicit = implicit.filter((r) => UriUtils.equals(r.sourceUri, options.documentUri!));
     return references.concat(implicit);
+  }
+
+  /** The `event "…"` declaration the event name at `source` names (in `wait event "x"` or `trigger event "x"`), if declared. */
+  private eventDeclaration(source: CstNode): ast.EventDecl | undefined {
+    const node = source.astNode;
+    const feature = GrammarUtils.findAssignment(source)?.feature;
+    if (ast.isWaitStatement(node) && feature === 'event') return findEventDecl(node, node.event, this.documents);
+    if (ast.isTrigger(node) && node.kind === 'event' && feature === 'value') return findEventDecl(node, node.value, this.documents);
+    return undefined;
+  }
+
+  /**
+   * The uses of event `target`'s name — `wait event "x"` and `trigger event "x"` in the loaded files that see the
+   * declaration — each the text inside the quotes (and the declaration's own name, with `includeDeclaration`).
+   */
+  private eventReferences(target: ast.EventDecl, includeDeclaration: boolean): ReferenceDescription[] {
+    const result: ReferenceDescription[] = [];
+    const targetUri = AstUtils.getDocument(target).uri;
+    const targetPath = this.nodeLocator.getAstNodePath(target);
+    const add = (source: AstNode, property: string): void => {
+      const segment = quotedSegment(source, property);
+      if (!segment) return;
+      const sourceUri = AstUtils.getDocument(source).uri;
+      result.push({ sourceUri, sourcePath: this.nodeLocator.getAstNodePath(source), targetUri, targetPath, segment, local: UriUtils.equals(sourceUri, targetUri) });
+    };
+    if (includeDeclaration) add(target, 'name');
+    for (const doc of this.documents.all) {
+      for (const node of AstUtils.streamAst(doc.parseResult.value)) {
+        if (ast.isWaitStatement(node) && node.isEvent && node.event === target.name && findEventDecl(node, node.event, this.documents) === target) add(node, 'event');
+        else if (ast.isTrigger(node) && node.kind === 'event' && node.value === target.name && findEventDecl(node, node.value, this.documents) === target) add(node, 'value');
+      }
+    }
+    return result;
   }
 
   /** The record keys and `.output.` members, in every loaded file, that name `target`. */
@@ -165,6 +205,16 @@ function stepOfOutput(member: ast.MemberAccess): ast.Step | undefined {
   while (ast.isIndexAccess(receiver)) receiver = receiver.receiver;
   const step = ast.isNameRef(receiver) ? receiver.ref?.ref : undefined;
   return ast.isStep(step) ? step : undefined;
+}
+
+/** The text inside the quotes of string property `property` of `node` (so a rename keeps them). */
+function quotedSegment(node: AstNode, property: string): DocumentSegment | undefined {
+  const cst = GrammarUtils.findNodeForProperty(node.$cstNode, property);
+  if (!cst || !cst.text.startsWith('"')) return undefined;
+  const document = AstUtils.getDocument(node).textDocument;
+  const offset = cst.offset + 1;
+  const end = cst.end - 1;
+  return { offset, end, length: end - offset, range: { start: document.positionAt(offset), end: document.positionAt(end) } };
 }
 
 function toSegment(node: CstNode | undefined): DocumentSegment | undefined {

@@ -1,7 +1,8 @@
-import type { AstNode } from 'langium';
+import type { AstNode, LangiumDocuments } from 'langium';
 import { AstUtils } from 'langium';
 import { BUILTIN_FUNCTIONS_BY_NAME, MAX_EXPRESSION_DEPTH, type TypeRef } from '@baton/protocol';
 import { toTypeRef } from './baton-types.js';
+import { eventDataType, findEventDecl } from './baton-event-types.js';
 import * as ast from './generated/ast.js';
 
 const ANY: TypeRef = { kind: 'any' };
@@ -11,6 +12,8 @@ const BOOLEAN: TypeRef = { kind: 'boolean' };
 const lit = (value: string): TypeRef => ({ kind: 'literal', value });
 const union = (...values: string[]): TypeRef => ({ kind: 'union', types: values.map(lit) });
 const STEP_STATUS = union('succeeded', 'failed', 'skipped', 'waiting');
+/** `received`: the event came; `timeout`: its `timeout` passed; `waiting` while it waits; `skipped`: the wait was not reached. */
+const EVENT_WAIT_STATUS = union('received', 'timeout', 'waiting', 'skipped');
 const RUN_STATUS = union('succeeded', 'failed', 'waiting', 'cancelled');
 const field = (name: string, type: TypeRef, optional = false) => ({ name, type, optional });
 
@@ -25,6 +28,9 @@ export class BatonTypeSystem {
   /** What a step reads as, per step target (agent or sub-flow): the same for every step of one target. */
   private readonly stepViews = new Map<AstNode, TypeRef>();
   private readonly inProgress = new Set<AstNode>();
+
+  /** @param documents the workspace's documents: event declarations of imported files are seen too (else only the same file's). */
+  constructor(private readonly documents?: LangiumDocuments) {}
 
   /** The inferred type of an expression. */
   typeOf(node: ast.Expression | undefined): TypeRef {
@@ -121,6 +127,11 @@ export class BatonTypeSystem {
     return view;
   }
 
+  /** What `wait event "x" as name` reads as: `{ data, status, at }`, `data` typed by the event's declaration. */
+  eventWaitView(wait: ast.WaitStatement): TypeRef {
+    return eventWaitViewType(eventDataType(findEventDecl(wait, wait.event, this.documents)));
+  }
+
   private refType(node: ast.NameRef): TypeRef {
     const target = node.ref?.ref;
     if (!target) return ANY;
@@ -129,7 +140,7 @@ export class BatonTypeSystem {
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
-    const view = ast.isStep(target) ? this.stepView(target) : approvalViewType(target);
+    const view = ast.isStep(target) ? this.stepView(target) : ast.isWaitStatement(target) ? this.eventWaitView(target) : approvalViewType(target);
     // A step of a foreach body read after the loop is the list of its iterations.
     const loop = AstUtils.getContainerOfType(target.$container, ast.isForeachStatement);
     if (loop && !isInside(node, loop)) return { kind: 'list', element: view };
@@ -174,6 +185,14 @@ function approvalViewType(approval: ast.ApprovalStatement): TypeRef {
       field('output', { kind: 'record', fields: [field('decision', union(...decisions)), field('by', STRING), field('comment', ANY)] }),
       field('status', STEP_STATUS),
     ],
+  };
+}
+
+/** What a named event wait reads: `{ data: <the event's data type>, status, at }`. */
+export function eventWaitViewType(data: TypeRef): TypeRef {
+  return {
+    kind: 'record',
+    fields: [field('data', data), field('status', EVENT_WAIT_STATUS), field('at', { kind: 'union', types: [STRING, { kind: 'null' }] })],
   };
 }
 

@@ -10,6 +10,7 @@ import { toTypeRef } from './baton-types.js';
 import { parseDuration } from './baton-value-converter.js';
 import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
+import { eventDataType, findEventDecl } from './baton-event-types.js';
 import * as ast from './generated/ast.js';
 import { documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
@@ -21,12 +22,15 @@ export function registerValidationChecks(services: BatonServices): void {
   const validator = services.validation.BatonValidator;
   const flowChecks = services.validation.BatonFlowChecks;
   const joinChecks = services.validation.BatonJoinChecks;
+  const eventChecks = services.validation.BatonEventChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
     FlowDecl: [validator.checkFlowMembers, validator.checkFlowRecursion, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
-    ApprovalStatement: [validator.checkDuplicateProperties],
+    ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
+    EventDecl: [eventChecks.checkEventDecl],
+    WaitStatement: [eventChecks.checkWaitEvent],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],
@@ -119,7 +123,7 @@ export class BatonValidator {
     for (const other of visibleDocuments(document, this.services.shared.workspace.LangiumDocuments)) {
       if (other === document) continue;
       for (const el of (other.parseResult.value as ast.Document).elements) {
-        if (!ast.isTestDecl(el) && el.name) seen.set(el.name, shortName(other.uri.toString()));
+        if (!ast.isTestDecl(el) && !ast.isEventDecl(el) && el.name) seen.set(el.name, shortName(other.uri.toString()));
       }
     }
     const local = new Set<string>();
@@ -130,7 +134,7 @@ export class BatonValidator {
         tests.add(el.name);
         continue;
       }
-      if (!el.name) continue;
+      if (!el.name || ast.isEventDecl(el)) continue; // events have their own names (BatonEventChecks)
       if (local.has(el.name)) accept('error', `duplicate name \`${el.name}\`: it is already declared in this file`, { node: el, property: 'name', code: IssueCodes.DuplicateName });
       else if (seen.has(el.name)) accept('error', `duplicate name \`${el.name}\`: it is already declared in ${seen.get(el.name)}`, { node: el, property: 'name', code: IssueCodes.DuplicateName });
       local.add(el.name);
@@ -140,7 +144,11 @@ export class BatonValidator {
   checkDuplicateProperties = (node: ast.AgentDecl | ast.Step | ast.ApprovalStatement | ast.TestDecl, accept: ValidationAcceptor): void => {
     const seen = new Set<string>();
     for (const p of node.properties as { key: string; $type: string }[]) {
-      const key = ast.isTestStubProperty(p as AstNode) ? `stub ${(p as ast.TestStubProperty).agent?.$refText}` : p.key;
+      const key = ast.isTestStubProperty(p as AstNode)
+        ? `stub ${(p as ast.TestStubProperty).agent?.$refText}`
+        : ast.isTestEventProperty(p as AstNode)
+          ? `event "${(p as ast.TestEventProperty).event}" after ${(p as ast.TestEventProperty).after?.value ?? '-'}` // several deliveries of one event are fine
+          : p.key;
       if (seen.has(key)) accept('error', `\`${key}\` is given twice in this block`, { node: p as AstNode, property: 'key', code: IssueCodes.DuplicateProperty });
       seen.add(key);
     }
@@ -204,10 +212,10 @@ export class BatonValidator {
   private isDuplicate(decl: ast.AgentDecl): boolean {
     const root = decl.$container;
     const index = root.elements.indexOf(decl);
-    if (root.elements.some((el, i) => i < index && !ast.isTestDecl(el) && el.name === decl.name)) return true;
+    if (root.elements.some((el, i) => i < index && !ast.isTestDecl(el) && !ast.isEventDecl(el) && el.name === decl.name)) return true;
     const document = AstUtils.getDocument(decl);
     return visibleDocuments(document, this.services.shared.workspace.LangiumDocuments).some(
-      (other) => other !== document && (other.parseResult.value as ast.Document).elements.some((el) => !ast.isTestDecl(el) && el.name === decl.name),
+      (other) => other !== document && (other.parseResult.value as ast.Document).elements.some((el) => !ast.isTestDecl(el) && !ast.isEventDecl(el) && el.name === decl.name),
     );
   }
 
@@ -452,6 +460,17 @@ export class BatonValidator {
       const given = new Set(input && ast.isRecordLiteral(input.value) ? input.value.entries.map((e) => e.key) : []);
       const missing = flow.members.filter(ast.isInputDecl).filter((d) => !d.default && !given.has(d.name)).map((d) => d.name);
       if (missing.length) accept('error', `test "${test.name}" is missing required input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')} of flow \`${flow.name}\``, { node: test, property: 'name', code: IssueCodes.MissingInput });
+    }
+    for (const sent of test.properties.filter(ast.isTestEventProperty)) {
+      if (!sent.value) continue;
+      if (!isConstant(sent.value)) {
+        accept('error', 'the data a test sends with an event must be a constant', { node: sent.value, code: IssueCodes.NotConstant });
+        continue;
+      }
+      const decl = findEventDecl(test, sent.event, this.services.shared.workspace.LangiumDocuments);
+      const type = eventDataType(decl);
+      const problem = checkValue(constantValue(sent.value), type, 'data');
+      if (problem) accept('error', `event "${sent.event}" carries ${describeType(type)}: ${problem}`, { node: sent.value, code: IssueCodes.TypeMismatch });
     }
     for (const stub of test.properties.filter(ast.isTestStubProperty)) {
       const agent = stub.agent?.ref;

@@ -30,6 +30,8 @@ const DEFINITION = {
   marker: 'one',
 } as unknown as WorkflowDefinition;
 
+const RANGE = { file: 'f.flow', start: { line: 1, column: 1 }, end: { line: 1, column: 2 } };
+
 const OTHER_DEFINITION = { ...DEFINITION, marker: 'two' } as unknown as WorkflowDefinition;
 
 const APPROVAL: WaitingOn = { kind: 'approval', task: 'sign', node: 'n1', options: ['escalate'] } as unknown as WaitingOn;
@@ -246,10 +248,43 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       await rejectsWith(other.recordSignal(id, 'shipped', {}), 'EVENT_NOT_AWAITED', new RegExp(`^run ${id} is not waiting for event "shipped"; it waits for paid$`));
       const received = await other.recordSignal(id, 'paid', { amount: 12.5, items: ['a'] });
       assert.equal(received.type, 'event.received');
-      assert.deepEqual({ ...received, time: undefined }, { type: 'event.received', event: 'paid', data: { amount: 12.5, items: ['a'] }, key: 'k1', runId: id, seq: 1, time: undefined });
+      assert.deepEqual({ ...received, time: undefined }, { type: 'event.received', event: 'paid', data: { amount: 12.5, items: ['a'] }, key: 'k1', node: 'n2', runId: id, seq: 1, time: undefined });
       assert.deepEqual(await s.getEvents(id), [JSON.parse(JSON.stringify(received))]);
       await s.updateRun(id, { status: 'cancelled' });
       await rejectsWith(other.recordSignal(id, 'paid', {}), 'RUN_FINISHED', /has already been cancelled$/);
+    });
+
+    it('checks event data against the wait\'s type and its correlation; keeps an event the run will wait for (bounded), refuses a transient one', async () => {
+      const s = await open();
+      const other = await open();
+      const typed: WorkflowDefinition = {
+        version: 1,
+        files: [],
+        agents: {},
+        tests: [],
+        flows: { F: { name: 'F', inputs: [], outputs: [], triggers: [], range: RANGE, body: [{ kind: 'waitEvent', id: 'F/p', name: 'p', event: 'paid', range: RANGE }, { kind: 'waitEvent', id: 'F/d', event: 'door', range: RANGE }] } },
+        events: {
+          paid: { name: 'paid', data: { kind: 'record', fields: [{ name: 'order', type: { kind: 'string' }, optional: false }, { name: 'amount', type: { kind: 'number' }, optional: false }] }, buffer: { ms: 3_600_000, max: 1 }, range: RANGE },
+          door: { name: 'door', buffer: { transient: true }, range: RANGE },
+        },
+      };
+      const id = await newRun(s, { definition: typed });
+      const paidType = typed.events!.paid.data!;
+      await s.updateRun(id, { status: 'waiting', waitingOn: [{ kind: 'event', event: 'paid', key: 'p', node: 'F/p', name: 'p', where: { path: ['order'], value: 'A1' }, data: paidType }] });
+      await rejectsWith(other.recordSignal(id, 'paid', { order: 'A1', amount: '3' }), 'EVENT_DATA_INVALID', /^event "paid": data\.amount: got "3" \(its data is \{ order: string, amount: number \}\)$/);
+      await rejectsWith(other.recordSignal(id, 'paid', { order: 'B2', amount: 3 }), 'EVENT_NOT_AWAITED', /where order == "A1", but this event's order is "B2": it belongs to another run$/);
+      assert.deepEqual(await s.getEvents(id), [], 'a refused event stores nothing');
+      // not waiting for it now, but the definition waits for it later: kept, until the bound
+      await s.updateRun(id, { status: 'running', waitingOn: [] });
+      const kept = await other.recordSignal(id, 'paid', { order: 'A1', amount: 3 });
+      assert.equal(kept.type, 'event.buffered');
+      // kept for the declared hour from when it was sent (the store's clock stamps `time` a moment later)
+      assert.ok(kept.type === 'event.buffered' && kept.id.length > 0 && Math.abs(Date.parse(kept.expires) - Date.parse(kept.time) - 3_600_000) < 5_000);
+      await rejectsWith(other.recordSignal(id, 'paid', { order: 'A1', amount: 4 }), 'EVENT_BUFFER_FULL', /already keeps 1 event "paid" it has not waited for yet \(at most 1\); nothing was kept$/);
+      await rejectsWith(other.recordSignal(id, 'paid', { order: 'A1', amount: 'x' }), 'EVENT_DATA_INVALID', /data\.amount: got "x"/);
+      await rejectsWith(other.recordSignal(id, 'door', {}), 'EVENT_NOT_AWAITED', /^run \S+ is not waiting for event "door" \(event "door" says `buffer: none`: it is not kept\)$/);
+      await rejectsWith(other.recordSignal(id, 'never', {}), 'EVENT_NOT_AWAITED', /is not waiting for event "never"$/);
+      assert.deepEqual((await s.getEvents(id)).map((e) => e.type), ['event.buffered']);
     });
 
     it('a cancellation flags a running run and ends a waiting one at once; a finished run refuses it', async () => {

@@ -49,20 +49,24 @@ export type BatonKeywordNames =
     | "??"
     | "["
     | "]"
+    | "after"
     | "agent"
     | "any"
     | "approval"
+    | "as"
     | "assignee"
     | "backoff"
     | "boolean"
     | "branch"
     | "budget"
+    | "buffer"
     | "case"
     | "cassette"
     | "circuit"
     | "compensate"
     | "concurrency"
     | "continue"
+    | "data"
     | "default"
     | "else"
     | "error"
@@ -83,6 +87,7 @@ export type BatonKeywordNames =
     | "max"
     | "max_tokens"
     | "model"
+    | "none"
     | "null"
     | "number"
     | "on"
@@ -110,6 +115,7 @@ export type BatonKeywordNames =
     | "wait"
     | "webhook"
     | "when"
+    | "where"
     | "{"
     | "|"
     | "||"
@@ -191,7 +197,7 @@ export function isAssigneeProperty(item: unknown): item is AssigneeProperty {
 }
 
 export interface BinaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'BinaryExpression';
     left: Expression;
     op: '!=' | '%' | '&&' | '*' | '+' | '-' | '/' | '<' | '<=' | '==' | '>' | '>=' | '??' | 'in' | '||';
@@ -210,7 +216,7 @@ export function isBinaryExpression(item: unknown): item is BinaryExpression {
 }
 
 export interface BooleanLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'BooleanLiteral';
     value: boolean;
 }
@@ -256,7 +262,7 @@ export function isBudgetDecl(item: unknown): item is BudgetDecl {
 }
 
 export interface BuiltinType extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'BuiltinType';
     name: 'any' | 'boolean' | 'number' | 'string';
 }
@@ -330,7 +336,7 @@ export function isCompensationProperty(item: unknown): item is CompensationPrope
 }
 
 export interface ConditionalExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'ConditionalExpression';
     else: Expression;
     test: Expression;
@@ -346,6 +352,24 @@ export const ConditionalExpression = {
 
 export function isConditionalExpression(item: unknown): item is ConditionalExpression {
     return reflection.isInstance(item, ConditionalExpression.$type);
+}
+
+/** `where order_id == input.order_id`: only an event whose data field (a path) equals the value reaches the wait. */
+export interface Correlation extends langium.AstNode {
+    readonly $container: WaitStatement;
+    readonly $type: 'Correlation';
+    path: Array<Name>;
+    value: Expression;
+}
+
+export const Correlation = {
+    $type: 'Correlation',
+    path: 'path',
+    value: 'value'
+} as const;
+
+export function isCorrelation(item: unknown): item is Correlation {
+    return reflection.isInstance(item, Correlation.$type);
 }
 
 export interface Document extends langium.AstNode {
@@ -365,7 +389,7 @@ export function isDocument(item: unknown): item is Document {
 }
 
 export interface DurationLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'DurationLiteral';
     value: string;
 }
@@ -381,7 +405,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | RetryProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | RetryProperty | TestEventProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -393,6 +417,77 @@ export const DurationValue = {
 
 export function isDurationValue(item: unknown): item is DurationValue {
     return reflection.isInstance(item, DurationValue.$type);
+}
+
+/**
+ * `buffer: 7d max 100`: an event sent to a run before it waits is kept that long, at most that many per run
+ * (a persistent trigger); `buffer: none`: it is refused (a transient trigger).
+ */
+export interface EventBufferProperty extends langium.AstNode {
+    readonly $container: EventDecl;
+    readonly $type: 'EventBufferProperty';
+    duration?: DurationValue;
+    key: 'buffer';
+    max?: NumberValue;
+    none: boolean;
+}
+
+export const EventBufferProperty = {
+    $type: 'EventBufferProperty',
+    duration: 'duration',
+    key: 'key',
+    max: 'max',
+    none: 'none'
+} as const;
+
+export function isEventBufferProperty(item: unknown): item is EventBufferProperty {
+    return reflection.isInstance(item, EventBufferProperty.$type);
+}
+
+/** `data: { order_id: string, amount: number }`: what the event carries; a delivery must fit it. */
+export interface EventDataProperty extends langium.AstNode {
+    readonly $container: EventDecl;
+    readonly $type: 'EventDataProperty';
+    key: 'data';
+    type: TypeExpr;
+}
+
+export const EventDataProperty = {
+    $type: 'EventDataProperty',
+    key: 'key',
+    type: 'type'
+} as const;
+
+export function isEventDataProperty(item: unknown): item is EventDataProperty {
+    return reflection.isInstance(item, EventDataProperty.$type);
+}
+
+/** `event "payment.received" { data: { … }  buffer: 7d max 100 }`: an event's payload type and how it is kept. */
+export interface EventDecl extends langium.AstNode {
+    readonly $container: Document;
+    readonly $type: 'EventDecl';
+    name: string;
+    properties: Array<EventProperty>;
+}
+
+export const EventDecl = {
+    $type: 'EventDecl',
+    name: 'name',
+    properties: 'properties'
+} as const;
+
+export function isEventDecl(item: unknown): item is EventDecl {
+    return reflection.isInstance(item, EventDecl.$type);
+}
+
+export type EventProperty = EventBufferProperty | EventDataProperty;
+
+export const EventProperty = {
+    $type: 'EventProperty'
+} as const;
+
+export function isEventProperty(item: unknown): item is EventProperty {
+    return reflection.isInstance(item, EventProperty.$type);
 }
 
 export type Expression = BinaryExpression | BooleanLiteral | ConditionalExpression | DurationLiteral | FunctionCall | IndexAccess | InputRef | ListLiteral | MemberAccess | NameRef | NullLiteral | NumberLiteral | OutputRef | RecordLiteral | RunStatusRef | StringValue | UnaryExpression;
@@ -490,7 +585,7 @@ export function isForeachStatement(item: unknown): item is ForeachStatement {
 }
 
 export interface FunctionCall extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'FunctionCall';
     args: Array<Expression>;
     function: FunctionName;
@@ -571,7 +666,7 @@ export function isImport(item: unknown): item is Import {
 }
 
 export interface IndexAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'IndexAccess';
     index: Expression;
     receiver: Expression;
@@ -624,7 +719,7 @@ export function isInputProperty(item: unknown): item is InputProperty {
 }
 
 export interface InputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'InputRef';
     input: langium.Reference<InputDecl>;
 }
@@ -673,7 +768,7 @@ export function isLetStatement(item: unknown): item is LetStatement {
 }
 
 export interface ListLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'ListLiteral';
     items: Array<Expression>;
 }
@@ -688,7 +783,7 @@ export function isListLiteral(item: unknown): item is ListLiteral {
 }
 
 export interface ListTypeExpr extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'ListTypeExpr';
     element: TypeExpr;
 }
@@ -735,7 +830,7 @@ export function isMaxTokensProperty(item: unknown): item is MaxTokensProperty {
 }
 
 export interface MemberAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'MemberAccess';
     member: Name;
     receiver: Expression;
@@ -769,14 +864,14 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'agent' | 'any' | 'approval' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NameRef';
     ref: langium.Reference<Referable>;
 }
@@ -791,7 +886,7 @@ export function isNameRef(item: unknown): item is NameRef {
 }
 
 export interface NullLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NullLiteral';
 }
 
@@ -804,7 +899,7 @@ export function isNullLiteral(item: unknown): item is NullLiteral {
 }
 
 export interface NumberLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NumberLiteral';
     value: number;
 }
@@ -820,7 +915,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 
 /** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | CircuitProperty | ForeachStatement | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: SignedNumber;
 }
@@ -886,7 +981,7 @@ export function isOutputDecl(item: unknown): item is OutputDecl {
 }
 
 export interface OutputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'OutputRef';
     output: langium.Reference<OutputDecl>;
 }
@@ -980,7 +1075,7 @@ export function isRecordEntry(item: unknown): item is RecordEntry {
 }
 
 export interface RecordLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'RecordLiteral';
     entries: Array<RecordEntry>;
 }
@@ -995,7 +1090,7 @@ export function isRecordLiteral(item: unknown): item is RecordLiteral {
 }
 
 export interface RecordType extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'RecordType';
     fields: Array<FieldDecl>;
 }
@@ -1010,7 +1105,7 @@ export function isRecordType(item: unknown): item is RecordType {
 }
 
 /** What a bare name in an expression can mean. */
-export type Referable = ApprovalStatement | LetStatement | LoopVariable | Step;
+export type Referable = ApprovalStatement | LetStatement | LoopVariable | Step | WaitStatement;
 
 export const Referable = {
     $type: 'Referable'
@@ -1024,10 +1119,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'agent' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | string;
+export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
@@ -1073,7 +1168,7 @@ export function isRetryProperty(item: unknown): item is RetryProperty {
 }
 
 export interface RunStatusRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'RunStatusRef';
 }
 
@@ -1159,7 +1254,7 @@ export function isStepProperty(item: unknown): item is StepProperty {
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface StringLiteral extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'StringLiteral';
     value: string;
 }
@@ -1174,7 +1269,7 @@ export function isStringLiteral(item: unknown): item is StringLiteral {
 }
 
 export interface StringLiteralType extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'StringLiteralType';
     value: string;
 }
@@ -1273,7 +1368,7 @@ export function isTemperatureProperty(item: unknown): item is TemperaturePropert
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface TemplateString extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'TemplateString';
     expressions: Array<Expression>;
     head: string;
@@ -1328,6 +1423,31 @@ export function isTestDecl(item: unknown): item is TestDecl {
     return reflection.isInstance(item, TestDecl.$type);
 }
 
+/**
+ * `event "payment.received" after 2h: { … }`: the test sends the event (with that data) to its run at virtual
+ * time start + 2h; without `after`, as soon as the run waits for it.
+ */
+export interface TestEventProperty extends langium.AstNode {
+    readonly $container: TestDecl;
+    readonly $type: 'TestEventProperty';
+    after?: DurationValue;
+    event: string;
+    key: 'event';
+    value: Expression;
+}
+
+export const TestEventProperty = {
+    $type: 'TestEventProperty',
+    after: 'after',
+    event: 'event',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isTestEventProperty(item: unknown): item is TestEventProperty {
+    return reflection.isInstance(item, TestEventProperty.$type);
+}
+
 export interface TestExpectProperty extends langium.AstNode {
     readonly $container: TestDecl;
     readonly $type: 'TestExpectProperty';
@@ -1379,7 +1499,7 @@ export function isTestInputProperty(item: unknown): item is TestInputProperty {
     return reflection.isInstance(item, TestInputProperty.$type);
 }
 
-export type TestProperty = TestCassetteProperty | TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
+export type TestProperty = TestCassetteProperty | TestEventProperty | TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
 
 export const TestProperty = {
     $type: 'TestProperty'
@@ -1410,7 +1530,7 @@ export function isTestStubProperty(item: unknown): item is TestStubProperty {
 
 /** `on timeout { … }`: what runs when nobody decided within the approval's `timeout` (an escalation). */
 export interface TimeoutBranch extends langium.AstNode {
-    readonly $container: ApprovalStatement;
+    readonly $container: ApprovalStatement | WaitStatement;
     readonly $type: 'TimeoutBranch';
     body: Array<Statement>;
 }
@@ -1441,7 +1561,7 @@ export function isTimeoutProperty(item: unknown): item is TimeoutProperty {
     return reflection.isInstance(item, TimeoutProperty.$type);
 }
 
-export type TopLevel = AgentDecl | FlowDecl | TestDecl | TypeDecl;
+export type TopLevel = AgentDecl | EventDecl | FlowDecl | TestDecl | TypeDecl;
 
 export const TopLevel = {
     $type: 'TopLevel'
@@ -1496,7 +1616,7 @@ export function isTypeExpr(item: unknown): item is TypeExpr {
 }
 
 export interface TypeReference extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'TypeReference';
     ref: langium.Reference<TypeDecl>;
 }
@@ -1511,7 +1631,7 @@ export function isTypeReference(item: unknown): item is TypeReference {
 }
 
 export interface UnaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'UnaryExpression';
     op: '!' | '-';
     operand: Expression;
@@ -1528,7 +1648,7 @@ export function isUnaryExpression(item: unknown): item is UnaryExpression {
 }
 
 export interface UnionTypeExpr extends langium.AstNode {
-    readonly $container: FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
     readonly $type: 'UnionTypeExpr';
     types: Array<TypeExpr>;
 }
@@ -1549,21 +1669,31 @@ export function isValueName(item: unknown): item is ValueName {
     return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any';
 }
 
+/**
+ * `wait 2h`, or `wait event "x" [as name] [where field == value] [timeout D] [on timeout { … }]`: `as` names
+ * the delivery (`name.data`, `name.status`, `name.at`), `where` correlates it with this run.
+ */
 export interface WaitStatement extends langium.AstNode {
     readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'WaitStatement';
+    correlation?: Correlation;
     duration?: DurationValue;
     event?: string;
     isEvent: boolean;
+    name?: RefName;
     timeout?: DurationValue;
+    timeoutBranch?: TimeoutBranch;
 }
 
 export const WaitStatement = {
     $type: 'WaitStatement',
+    correlation: 'correlation',
     duration: 'duration',
     event: 'event',
     isEvent: 'isEvent',
-    timeout: 'timeout'
+    name: 'name',
+    timeout: 'timeout',
+    timeoutBranch: 'timeoutBranch'
 } as const;
 
 export function isWaitStatement(item: unknown): item is WaitStatement {
@@ -1603,9 +1733,14 @@ export type BatonAstType = {
     CompensateProperty: CompensateProperty
     CompensationProperty: CompensationProperty
     ConditionalExpression: ConditionalExpression
+    Correlation: Correlation
     Document: Document
     DurationLiteral: DurationLiteral
     DurationValue: DurationValue
+    EventBufferProperty: EventBufferProperty
+    EventDataProperty: EventDataProperty
+    EventDecl: EventDecl
+    EventProperty: EventProperty
     Expression: Expression
     FailStatement: FailStatement
     FieldDecl: FieldDecl
@@ -1662,6 +1797,7 @@ export type BatonAstType = {
     TemplateString: TemplateString
     TestCassetteProperty: TestCassetteProperty
     TestDecl: TestDecl
+    TestEventProperty: TestEventProperty
     TestExpectProperty: TestExpectProperty
     TestFlowProperty: TestFlowProperty
     TestInputProperty: TestInputProperty
@@ -1847,6 +1983,19 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [Expression.$type]
         },
+        Correlation: {
+            name: Correlation.$type,
+            properties: {
+                path: {
+                    name: Correlation.path,
+                    defaultValue: []
+                },
+                value: {
+                    name: Correlation.value
+                }
+            },
+            superTypes: []
+        },
         Document: {
             name: Document.$type,
             properties: {
@@ -1876,6 +2025,56 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 value: {
                     name: DurationValue.value
                 }
+            },
+            superTypes: []
+        },
+        EventBufferProperty: {
+            name: EventBufferProperty.$type,
+            properties: {
+                duration: {
+                    name: EventBufferProperty.duration
+                },
+                key: {
+                    name: EventBufferProperty.key
+                },
+                max: {
+                    name: EventBufferProperty.max
+                },
+                none: {
+                    name: EventBufferProperty.none,
+                    defaultValue: false
+                }
+            },
+            superTypes: [EventProperty.$type]
+        },
+        EventDataProperty: {
+            name: EventDataProperty.$type,
+            properties: {
+                key: {
+                    name: EventDataProperty.key
+                },
+                type: {
+                    name: EventDataProperty.type
+                }
+            },
+            superTypes: [EventProperty.$type]
+        },
+        EventDecl: {
+            name: EventDecl.$type,
+            properties: {
+                name: {
+                    name: EventDecl.name
+                },
+                properties: {
+                    name: EventDecl.properties,
+                    defaultValue: []
+                }
+            },
+            superTypes: [TopLevel.$type]
+        },
+        EventProperty: {
+            name: EventProperty.$type,
+            properties: {
             },
             superTypes: []
         },
@@ -2530,6 +2729,24 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [TopLevel.$type]
         },
+        TestEventProperty: {
+            name: TestEventProperty.$type,
+            properties: {
+                after: {
+                    name: TestEventProperty.after
+                },
+                event: {
+                    name: TestEventProperty.event
+                },
+                key: {
+                    name: TestEventProperty.key
+                },
+                value: {
+                    name: TestEventProperty.value
+                }
+            },
+            superTypes: [TestProperty.$type]
+        },
         TestExpectProperty: {
             name: TestExpectProperty.$type,
             properties: {
@@ -2682,6 +2899,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         WaitStatement: {
             name: WaitStatement.$type,
             properties: {
+                correlation: {
+                    name: WaitStatement.correlation
+                },
                 duration: {
                     name: WaitStatement.duration
                 },
@@ -2692,11 +2912,17 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     name: WaitStatement.isEvent,
                     defaultValue: false
                 },
+                name: {
+                    name: WaitStatement.name
+                },
                 timeout: {
                     name: WaitStatement.timeout
+                },
+                timeoutBranch: {
+                    name: WaitStatement.timeoutBranch
                 }
             },
-            superTypes: [Statement.$type]
+            superTypes: [Referable.$type, Statement.$type]
         },
         WhenProperty: {
             name: WhenProperty.$type,

@@ -4,6 +4,7 @@ import { AstUtils } from 'langium';
 import type {
   AgentDef,
   CompensationDef,
+  EventDef,
   Expr,
   FlowDef,
   JsonValue,
@@ -15,10 +16,11 @@ import type {
   StubSpec,
   TemplatePart,
   TestDef,
+  TestEventDef,
   Trigger,
   WorkflowDefinition,
 } from '@baton/protocol';
-import { MAX_EXPRESSION_DEPTH } from '@baton/protocol';
+import { DEFAULT_EVENT_BUFFER_MAX, MAX_EXPRESSION_DEPTH } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -29,7 +31,8 @@ import { toTypeRef } from '../baton-types.js';
  * runs and the graph draws.
  *
  * Node ids (stable for the same source structure, unique in a definition):
- * - a step or approval: `<Flow>/<name>` (names are unique in a flow; the checker reports duplicates);
+ * - a step, approval or named event wait (`wait event "x" as name`): `<Flow>/<name>` (names are unique in a
+ *   flow; the checker reports duplicates);
  * - any other statement: `<Flow>/<kind>@<path>`, where `<path>` is the dot-joined indexes of the
  *   statement in its flow's body and the nested bodies above it (`Dispatcher/switch@3`,
  *   `Saga/if@4.1.0`); a branch body adds its branch index, so sibling branches never collide.
@@ -47,6 +50,7 @@ export class BatonIrBuilder {
       for (const element of root.elements) {
         if (ast.isAgentDecl(element)) definition.agents[element.name] = this.agent(element);
         else if (ast.isFlowDecl(element)) definition.flows[element.name] = this.flow(element);
+        else if (ast.isEventDecl(element)) (definition.events ??= {})[element.name] ??= eventDef(element);
         else if (ast.isTestDecl(element)) {
           const test = this.test(element);
           if (test) definition.tests.push(test);
@@ -147,6 +151,7 @@ export class BatonIrBuilder {
     let expect: Expr = { kind: 'literal', value: true };
     const stubs: Record<string, StubSpec> = {};
     let cassette: string | undefined;
+    const events: TestEventDef[] = [];
     for (const p of node.properties) {
       switch (p.$type) {
         case 'TestCassetteProperty':
@@ -169,11 +174,18 @@ export class BatonIrBuilder {
         case 'TestExpectProperty':
           expect = expr(p.condition);
           break;
+        case 'TestEventProperty': {
+          const sent: TestEventDef = { event: p.event ?? '', data: constantValue(p.value), range: rangeOf(p) };
+          setIfDefined(sent, 'afterMs', p.after ? durationMs(p.after) : undefined);
+          events.push(sent);
+          break;
+        }
       }
     }
     if (flow === undefined) return undefined;
     const test: TestDef = { name: node.name, flow, input, stubs, expect, range: rangeOf(node) };
     if (cassette !== undefined) test.cassette = cassette;
+    if (events.length) test.events = events;
     return test;
   }
 
@@ -262,8 +274,11 @@ export class BatonIrBuilder {
       }
       case 'WaitStatement':
         if (node.isEvent) {
-          const wait: Statement = { kind: 'waitEvent', id: id('wait'), range, event: node.event ?? '' };
+          const wait: Statement = { kind: 'waitEvent', id: node.name ? `${flow}/${node.name}` : id('wait'), range, event: node.event ?? '' };
+          if (node.name) wait.name = node.name;
+          if (node.correlation) wait.where = { path: [...node.correlation.path], value: expr(node.correlation.value) };
           if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));
+          if (node.timeoutBranch) wait.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
           return base(wait);
         }
         return base({ kind: 'wait', id: id('wait'), range, durationMs: node.duration ? durationMs(node.duration) ?? 0 : 0 });
@@ -492,6 +507,21 @@ function trigger(node: ast.Trigger): Trigger {
     default:
       return { kind: 'event', event: node.value, range };
   }
+}
+
+/** An `event "…" { … }` declaration as IR (the first of a name wins; the checker reports the others). */
+function eventDef(node: ast.EventDecl): EventDef {
+  const event: EventDef = { name: node.name, range: rangeOf(node) };
+  setDoc(event, node);
+  for (const p of node.properties) {
+    if (ast.isEventDataProperty(p)) event.data = toTypeRef(p.type);
+    else if (p.none) event.buffer = { transient: true };
+    else {
+      const ms = p.duration ? durationMs(p.duration) : undefined;
+      if (ms !== undefined) event.buffer = { ms, max: p.max?.value ?? DEFAULT_EVENT_BUFFER_MAX };
+    }
+  }
+  return event;
 }
 
 function durationMs(node: ast.DurationValue): number | undefined {

@@ -19,6 +19,7 @@ import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
 import { BatonTypeSystem, fieldNames, memberType } from '../baton-type-system.js';
+import { eventDataType, findEventDecl, visibleEventDecls } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 import { functionHover } from './baton-hover-provider.js';
 import type { BatonClientOptions } from '../baton-client-options.js';
@@ -45,6 +46,9 @@ const TRIGGER_CHARACTERS = ['.', '"', '/'];
 /** `import "partial` up to the cursor: the partial path is group 1. */
 const IMPORT_PREFIX = /^\s*import\s+"([^"]*)$/;
 
+/** `wait event "partial` / `trigger event "partial` up to the cursor: the partial event name is group 1. */
+const EVENT_NAME_PREFIX = /\b(?:wait|trigger)\s+event\s+"([^"]*)$/;
+
 /** Grammar rules whose keyword alternatives are names, not keywords to propose. */
 const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
 
@@ -56,6 +60,7 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * - where an expression starts — the steps, approvals, `let` values and loop variables readable at the
  *   cursor (not a later step, not a sibling `parallel` branch's, not another `if` branch's), and the
  *   built-in functions with their signatures (inserted as a snippet);
+ * - inside `wait event "…"` / `trigger event "…"` — the declared events; after `where ` — the event's data fields;
  * - inside `import "…"` — the other `.flow` files of the workspace (those loaded, inside the workspace
  *   folder, not imported yet), as paths relative to the file (`./agents/common.flow`), replacing what is
  *   between the quotes;
@@ -87,6 +92,8 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     const before = text.getText().slice(lineStart, text.offsetAt(params.position));
     const partial = IMPORT_PREFIX.exec(before);
     if (partial) return { isIncomplete: false, items: this.importPaths(document, params, partial[1]) };
+    const eventName = EVENT_NAME_PREFIX.exec(before);
+    if (eventName) return { isIncomplete: false, items: this.eventNames(document, params, eventName[1]) };
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
     // Langium's completion re-parses the text before the cursor with a parser of its own, which has no depth
@@ -170,6 +177,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
 
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
     if (next.property === 'member' && !next.type) return this.completeMember(context, acceptor);
+    if (next.property === 'path' && (next.type === 'Correlation' || ast.isCorrelation(context.node) || ast.isWaitStatement(context.node))) return this.completeCorrelation(context, acceptor);
     if (Grammar.isKeyword(next.feature)) {
       const rule = AstUtils.getContainerOfType(next.feature, Grammar.isParserRule);
       if (rule && NAME_RULES.has(rule.name)) return;
@@ -196,11 +204,38 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       receiver = receiver.receiver;
     }
     if (!receiver || !isExpression(receiver)) return;
-    const type = new BatonTypeSystem().typeOf(receiver);
+    const type = new BatonTypeSystem(this.documents).typeOf(receiver);
     for (const name of fieldNames(type) ?? []) {
       const fieldType = memberType(type, name);
       acceptor(context, { label: name, kind: CompletionItemKind.Field, detail: fieldType ? describeType(fieldType) : undefined, sortText: '0' });
     }
+  }
+
+  /** After `where ` (and `where a.`): the fields of the awaited event's declared data (at that path). */
+  private completeCorrelation(context: CompletionContext, acceptor: CompletionAcceptor): void {
+    const wait = AstUtils.getContainerOfType(context.node, ast.isWaitStatement);
+    if (!wait) return;
+    let type = eventDataType(findEventDecl(wait, wait.event, this.documents));
+    // the path written before the cursor (`where order.` → into `order`)
+    const written = context.textDocument.getText().slice(0, context.tokenOffset);
+    const path = /\bwhere\s+((?:[\w]+\s*\.\s*)*)$/.exec(written)?.[1].split('.').map((p) => p.trim()).filter(Boolean) ?? [];
+    for (const part of path) type = memberType(type, part) ?? { kind: 'any' };
+    for (const name of fieldNames(type) ?? []) {
+      const fieldType = memberType(type, name);
+      acceptor(context, { label: name, kind: CompletionItemKind.Field, detail: fieldType ? describeType(fieldType) : undefined, sortText: '0' });
+    }
+  }
+
+  /** Inside `wait event "…` / `trigger event "…`: the events declared in the file and the files it imports, replacing what is between the quotes. */
+  private eventNames(document: LangiumDocument, params: CompletionParams, partial: string): CompletionItem[] {
+    const root = document.parseResult.value;
+    const start = { line: params.position.line, character: params.position.character - partial.length };
+    return visibleEventDecls(root, this.documents).map((decl) => ({
+      label: decl.name,
+      kind: CompletionItemKind.Event,
+      detail: `event: ${describeType(eventDataType(decl))}`,
+      textEdit: { range: { start, end: params.position }, newText: decl.name },
+    }));
   }
 
   private completeFunctions(context: CompletionContext, acceptor: CompletionAcceptor): void {

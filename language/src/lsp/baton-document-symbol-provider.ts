@@ -36,6 +36,10 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     }
     if (ast.isAgentDecl(element)) return this.named(element, [], element.properties.find(ast.isModelProperty)?.value);
     if (ast.isTypeDecl(element)) return this.named(element, [], element.type?.$cstNode ? short(element.type.$cstNode.text) : undefined);
+    if (ast.isEventDecl(element)) {
+      const data = element.properties.find(ast.isEventDataProperty)?.type?.$cstNode;
+      return this.named(element, [], data ? `event: ${short(data.text)}` : 'event');
+    }
     return this.named(element, [], 'test');
   }
 
@@ -59,6 +63,13 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       return this.named(statement, escalation, 'approval');
     }
     if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
+    if (ast.isWaitStatement(statement) && statement.isEvent) {
+      // `wait event "x" as name`: a symbol named after the wait, with its `on timeout` arm
+      const branch = statement.timeoutBranch;
+      const arm = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      if (statement.name) return this.named(statement, arm, `event "${statement.event ?? ''}"`);
+      return arm.length ? [block(`wait event "${statement.event ?? ''}"`, cst.range, keywordRange(cst, 'wait'), arm)] : [];
+    }
     if (ast.isIfStatement(statement)) return this.ifChain(statement, 'if');
     if (ast.isSwitchStatement(statement)) {
       const closes = GrammarUtils.findNodesForKeyword(cst, '}');

@@ -72,10 +72,25 @@ export class BatonFormatter extends AbstractFormatter {
         close.prepend(depth === 0 ? Formatting.newLine() : { options: {}, moves: [{ tabs: depth, lines: 1 }] });
       }
     }
-    if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node)) {
+    if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node) || ast.isEventDecl(node) || (ast.isWaitStatement(node) && node.name)) {
       this.getNodeFormatter(node as ast.AgentDecl).property('name').prepend(Formatting.oneSpace());
     }
-    if (ast.isTimeoutBranch(node)) f.keyword('timeout').prepend(Formatting.oneSpace()); // `on timeout {`
+    if (ast.isTimeoutBranch(node)) {
+      f.keyword('timeout').prepend(Formatting.oneSpace()); // `on timeout {`
+      // a wait's `on timeout` follows its header on the same line (`wait event "x" timeout 3d on timeout {`)
+      if (ast.isWaitStatement(node.$container)) f.keyword('on').prepend(Formatting.oneSpace());
+    }
+    if (ast.isWaitStatement(node) && node.isEvent) {
+      // `wait event "x" as p where a.b == v timeout 3d`: one space between the parts, none around the path's dots
+      f.keywords('event', 'as', 'timeout').prepend(Formatting.oneSpace());
+      f.properties('event', 'name', 'timeout', 'correlation').prepend(Formatting.oneSpace());
+    }
+    if (ast.isEventBufferProperty(node)) f.keyword('max').surround(Formatting.oneSpace()); // `buffer: 7d max 100`
+    if (ast.isCorrelation(node)) {
+      f.keyword('where').append(Formatting.oneSpace());
+      f.keywords('.').surround(Formatting.noSpace());
+      f.keyword('==').surround(Formatting.oneSpace());
+    }
     // a block header's clauses: `parallel concurrency 2 {`, `foreach x in xs concurrency 2 {`
     if (ast.isParallelStatement(node) || ast.isForeachStatement(node)) {
       f.keyword('concurrency').prepend(Formatting.oneSpace());

@@ -1,4 +1,4 @@
-import type { AstNode, LangiumDocument, MaybePromise } from 'langium';
+import type { AstNode, LangiumDocument, LangiumDocuments, MaybePromise } from 'langium';
 import { CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
@@ -8,7 +8,8 @@ import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
-import { stepOutputType } from '../baton-type-system.js';
+import { eventWaitViewType, stepOutputType } from '../baton-type-system.js';
+import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 
 /**
@@ -22,8 +23,11 @@ import * as ast from '../generated/ast.js';
  * - the keywords `branch` and `concurrency` of a `parallel`: what they do.
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
+  private readonly documents: LangiumDocuments;
+
   constructor(services: BatonServices) {
     super(services);
+    this.documents = services.shared.workspace.LangiumDocuments;
   }
 
   override async getHoverContent(document: LangiumDocument, params: HoverParams): Promise<Hover | undefined> {
@@ -48,6 +52,11 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       return ms === undefined ? undefined : `**${text}** = ${durationInWords(ms)}`;
     }
     if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
+    // an event name: `wait event "x"`, `trigger event "x"`, `event "x" { … }`
+    if (text.startsWith('"')) {
+      const name = ast.isWaitStatement(node) && node.isEvent ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
+      if (name !== undefined) return eventHover(name, ast.isEventDecl(node) ? node : findEventDecl(node, name, this.documents));
+    }
     return keywordHover(node, text);
   }
 
@@ -82,6 +91,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isLetStatement(node)) return `**let** \`${node.name}\``;
     if (ast.isLoopVariable(node)) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
     if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
+    if (ast.isWaitStatement(node) && node.name) {
+      const view = eventWaitViewType(eventDataType(findEventDecl(node, node.event, this.documents)));
+      return [`**event wait** \`${node.name}\` — event "${node.event}"`, `reads: \`${describeType(view)}\``].join('  \n');
+    }
     return doc;
   }
 }
@@ -96,6 +109,17 @@ function keywordHover(node: AstNode, text: string): string | undefined {
     return `**concurrency** ${n ?? 'N'}: at most ${n === 1 ? 'one branch at a time (interleaved: in source order, never two at once)' : `${n ?? 'N'} branches at once`}; the next branch starts when one ends (a waiting branch keeps its slot).`;
   }
   return undefined;
+}
+
+/** The hover of an event name: its declaration's doc comment, `data` type and buffering, or that it is not declared. */
+export function eventHover(name: string, decl: ast.EventDecl | undefined): string {
+  if (!decl) return `**event** "${name}" — not declared: its data is \`any\`, and an event sent before the run waits is kept 7 days (declare \`event "${name}" { data: … }\` to type it)`;
+  const buffer = decl.properties.find(ast.isEventBufferProperty);
+  const lines = [`**event** "${name}"`, `data: \`${describeType(eventDataType(decl))}\``];
+  if (buffer?.none) lines.push('buffer: none — sent while no run waits for it, it is refused (transient)');
+  else lines.push(`buffer: kept ${buffer?.duration?.value ?? '7d'}, at most ${buffer?.max?.value ?? 100} per run, until a wait takes it`);
+  const doc = docComment(decl);
+  return doc ? `${lines.join('  \n')}\n\n---\n\n${doc}` : lines.join('  \n');
 }
 
 /** `name(param: type, …) → type` and the function's one-line description. */

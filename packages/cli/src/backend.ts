@@ -135,6 +135,7 @@ export function toCliError(error: unknown): unknown {
       case 'RUN_FINISHED':
       case 'TASK_NOT_WAITING':
       case 'EVENT_NOT_AWAITED':
+      case 'EVENT_DATA_INVALID':
       case 'DECISION_INVALID':
       case 'INPUT_INVALID':
       case 'UNKNOWN_FLOW':
@@ -146,6 +147,9 @@ export function toCliError(error: unknown): unknown {
       case 'RUN_COMPENSATED':
       case 'STORE_UNREACHABLE':
         return new UsageError(error.message);
+      case 'EVENT_BUFFER_FULL':
+        // not the sender's mistake: the run holds as many as it may; try again once it took some
+        return new CliError(error.message, 1);
     }
   }
   return error;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, deliveryEvent, escapeLike, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunWatch } from './pg-run-watch.js';
@@ -435,7 +435,9 @@ export class PgRunStore implements RunStoreApi {
   }
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
-    const [event] = await this.signal(runId, scope, (run) => ({ events: [deliveryEvent(run, eventName, data)] }));
+    const found = await this.getRun(runId, scope);
+    const buffer = waitsForEvent(found, eventName) ? undefined : { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() };
+    const [event] = await this.signal(runId, scope, (run) => ({ events: [eventSignal(run, eventName, data, buffer)] }));
     return event;
   }
 

@@ -1,3 +1,4 @@
+import { eventWaitDetail } from './patterns-events.js';
 import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
@@ -142,10 +143,21 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         add({ id: s.id, kind: 'wait', label: `wait ${formatMs(s.durationMs)}`, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         return [s.id];
-      case 'waitEvent':
-        add({ id: s.id, kind: 'event', label: `event ${s.event}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
+      case 'waitEvent': {
+        add({ id: s.id, kind: 'event', label: `event ${s.event}`, detail: eventWaitDetail(s), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
-        return [s.id];
+        if (!s.onTimeout) return [s.id];
+        // `on timeout { … }`: the timeout arm (branch 0) beside the received one (branch 1), joined after — as an approval's
+        const merge = `${s.id}/merge`;
+        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
+          else edge(t, merge);
+        }
+        edge(s.id, merge, 'branch', 'received', 1);
+        return [merge];
+      }
       case 'set':
         add({ id: s.id, kind: 'set', label: `output.${s.output}`, detail: exprToText(s.value), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);

@@ -1,4 +1,4 @@
-import type { JsonValue } from './ir.js';
+import type { JsonValue, TypeRef } from './ir.js';
 
 /**
  * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
@@ -24,6 +24,7 @@ export type RunEvent =
   | TimerFiredEvent
   | EventWaitingEvent
   | EventReceivedEvent
+  | EventBufferedEvent
   | OutputSetEvent
   | ValueRecordedEvent
   | CancelRequestedEvent
@@ -60,7 +61,19 @@ export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed
 /** What a waiting run waits for. */
 export type WaitingOn =
   | { kind: 'approval'; task: string; node: string; assignee?: string; prompt?: string; deadline?: string; options: string[] }
-  | { kind: 'event'; key: string; node: string; event: string; deadline?: string }
+  | {
+      kind: 'event';
+      key: string;
+      node: string;
+      event: string;
+      deadline?: string;
+      /** `as x` on the wait. */
+      name?: string;
+      /** The wait's correlation: only an event whose data at `path` deep-equals `value` is delivered to it. */
+      where?: { path: string[]; value: JsonValue };
+      /** The declared type of the event's data (from the run's definition): a delivery that does not fit is refused (`EVENT_DATA_INVALID`). */
+      data?: TypeRef;
+    }
   | { kind: 'timer'; key: string; node: string; until: string };
 
 /**
@@ -236,15 +249,40 @@ export interface EventWaitingEvent extends RunEventBase {
   node: string;
   event: string;
   deadline?: string;
+  /** `as x` on the wait. */
+  name?: string;
+  /** The wait's correlation, its value evaluated when the wait started. */
+  where?: { path: string[]; value: JsonValue };
 }
 
 export interface EventReceivedEvent extends RunEventBase {
   type: 'event.received';
   event: string;
   data: JsonValue;
-  /** The `wait event` instance it was delivered to; absent when its deadline passed instead. */
+  /** The `wait event` instance it was delivered to (also set when its deadline passed, since timed-out waits are recorded by key). */
   key?: string;
   timedOut?: boolean;
+  /** The `wait event` node it reached (absent in events stored before it was recorded). */
+  node?: string;
+  /** Set when the event was sent before the wait started and kept in the run's buffer until then (persistent trigger). */
+  buffered?: boolean;
+  /** The `event.buffered` event's `id` it consumed (with `buffered`). */
+  bufferId?: string;
+}
+
+/**
+ * An event sent to the run (`baton send`, `POST /runs/:id/events/:name`) while it did not wait for it, kept in
+ * its log until a `wait event` of the run takes it (then an `event.received` with `bufferId` names it) or it
+ * expires — a persistent trigger. Appended by the store beside the run's own events, like a decision.
+ */
+export interface EventBufferedEvent extends RunEventBase {
+  type: 'event.buffered';
+  /** Unique within the run: names the buffered event when a wait takes it. */
+  id: string;
+  event: string;
+  data: JsonValue;
+  /** ISO 8601: after this no wait takes it. */
+  expires: string;
 }
 
 export interface OutputSetEvent extends RunEventBase {

@@ -255,12 +255,46 @@ export interface WaitNode extends NodeBase {
   durationMs: number;
 }
 
-/** `wait event "name" [timeout <duration>]`. */
+/**
+ * `wait event "name" [as x] [where a.b == <expr>] [timeout <duration>] [on timeout { … }]`. Named (`as x`), its
+ * id is `<Flow>/<x>` and `x` reads `{ data, status: "received" | "timeout" | "waiting", at }` after it.
+ */
 export interface WaitEventNode extends NodeBase {
   kind: 'waitEvent';
   event: string;
+  /** `as x`: the name the delivery is read by. */
+  name?: string;
+  /** `where order_id == input.order_id`: correlation; only an event whose data at `path` equals `value` (evaluated when the wait starts) reaches it. */
+  where?: Correlation;
   timeoutMs?: number;
+  /** `on timeout { … }`: runs when `timeout` passed without the event (then `x.status` is `"timeout"`). */
+  onTimeout?: Statement[];
 }
+
+/** A wait's correlation: a path into the event's data (`["order", "id"]`) and the value it must equal. */
+export interface Correlation {
+  path: string[];
+  value: Expr;
+}
+
+/**
+ * A top-level `event "name" { data: …  buffer: … }` declaration: the payload type every delivery is checked
+ * against, and how an event sent to a run before it waits is kept (persistent trigger).
+ */
+export interface EventDef {
+  name: string;
+  doc?: string;
+  /** `data: T`: what a delivery's data must fit (absent: anything). */
+  data?: TypeRef;
+  /**
+   * `buffer: D max N`: kept D ms, at most N per (run, event); `buffer: none`: `transient` (refused when nobody
+   * waits). Absent: the defaults for run-addressed events (`DEFAULT_EVENT_BUFFER_MS`, `DEFAULT_EVENT_BUFFER_MAX` in limits.ts),
+   * and a broadcast that reaches no run is not kept.
+   */
+  buffer?: { transient: true } | { transient?: false; ms: number; max: number };
+  range: SourceRange;
+}
+
 
 /** `set output.x = <expr>`. */
 export interface SetNode extends NodeBase {
@@ -343,6 +377,19 @@ export interface TestDef {
   cassette?: string;
   /** Evaluated over the finished run: its steps by name, `output`, `status`. */
   expect: Expr;
+  /**
+   * `event "x" [after D]: data` lines, in source order: each is sent to the run at virtual time start + `afterMs`,
+   * or (no `after`) as soon as the run waits for that event.
+   */
+  events?: TestEventDef[];
+  range: SourceRange;
+}
+
+/** One `event "x" after D: data` line of a test. */
+export interface TestEventDef {
+  event: string;
+  afterMs?: number;
+  data: JsonValue;
   range: SourceRange;
 }
 
@@ -357,4 +404,6 @@ export interface WorkflowDefinition {
   agents: Record<string, AgentDef>;
   flows: Record<string, FlowDef>;
   tests: TestDef[];
+  /** Declared event types by name (`event "…" { … }`); absent when none is declared. */
+  events?: Record<string, EventDef>;
 }

@@ -5,3 +5,9 @@
  * first as `nesting-too-deep`.
  */
 export const MAX_EXPRESSION_DEPTH = 200;
+
+/** How long an event sent to a run before it waits is kept when its `event` declaration does not say (`buffer:`): 7 days, ms. */
+export const DEFAULT_EVENT_BUFFER_MS = 7 * 24 * 3600 * 1000;
+
+/** How many such events are kept per (run, event) when the declaration does not say (`buffer: D max N`). */
+export const DEFAULT_EVENT_BUFFER_MAX = 100;

@@ -29,3 +29,4 @@ export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';
 export * from './store/store-api.js';
 export * from './store/sqlite-store.js';
 export * from './store/signal-rules.js';
+export { matchesWhere, dataAt } from './engine/event-buffer.js';

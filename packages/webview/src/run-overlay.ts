@@ -89,6 +89,10 @@ export class RunOverlay {
       case 'timer.fired':
         this.set(event.node, { status: 'succeeded' });
         break;
+      case 'event.received':
+        // a delivered event (or its wait's timeout) ends the wait; older logs name no node
+        if (event.node) this.set(event.node, { status: 'succeeded' });
+        break;
       case 'output.set':
         this.set(event.node, { status: 'succeeded' });
         break;
@@ -118,7 +122,7 @@ export class RunOverlay {
       case 'run.resumed':
         this.outcome = undefined;
         break;
-      case 'event.received':
+      case 'event.buffered':
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':

@@ -6,7 +6,7 @@ import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 import { agentsToContinue, type AgentsMode } from '../agents-mode.js';
 import { continueRun } from './run.js';
-import { enqueueRedrive, enqueueResume, type RunRecord, type RunStoreApi } from '@baton/runtime';
+import { enqueueRedrive, enqueueResume, waitsForEvent, type RunRecord, type RunStoreApi } from '@baton/runtime';
 import { loadCluster } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 
@@ -117,7 +117,13 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
     const received = await store.recordSignal(run.id, event, data);
-    if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
+    if (received.type === 'event.buffered') {
+      if (opts.json) output.out(JSON.stringify(received));
+      else output.out(`Kept event "${event}" for run ${run.id} until ${received.expires}: it does not wait for it yet; its \`wait event "${event}"\` takes it.`);
+      // the run may have stopped at that wait while the event was being kept: then it continues now and takes it
+      const now = await store.getRun(run.id);
+      if (!(now.status === 'waiting' && waitsForEvent(now, event))) return 0;
+    } else if (!opts.json) output.out(`Delivered event "${event}" to run ${run.id}.`);
     if (await handToWorkers(store, run, opts, 'resume', output)) return 0;
     return await continueRun(run.id, store, store.location, output, opts.json, chosen, 'resume', [received], opts.switchAgents);
   } catch (error) {

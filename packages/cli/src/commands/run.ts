@@ -83,6 +83,7 @@ export async function continueRun(
   // (a reader following the stream — the editor's graph — would otherwise never see the approval decided)
   if (json) for (const event of recorded) printer.onEvent(event);
   const go = how === 'redrive' ? redriveRun : resumeRun;
+  // BATON_CRASH_AT (as for `baton run`): a crash test may kill the continued run too, e.g. after a delivered event
   let started: string | undefined;
   const onEvent = (e: RunEvent): void => {
     started = e.runId;
@@ -91,7 +92,7 @@ export async function continueRun(
   const fullId = (await store.getRun(runId)).id;
   trackRun(store, fullId);
   try {
-    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() } }));
+    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() }, crashAt: process.env.BATON_CRASH_AT || undefined }));
     return finish(summary, store, output, json);
   } catch (error) {
     if (error instanceof BatonError && error.code === 'RUN_BUSY') {

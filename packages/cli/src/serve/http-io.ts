@@ -178,10 +178,12 @@ export function toHttpError(error: unknown): HttpError {
       case 'RUN_ID_AMBIGUOUS':
       case 'INPUT_INVALID':
       case 'DECISION_INVALID':
+      case 'EVENT_DATA_INVALID':
         return new HttpError(422, error.code, error.message);
       case 'RUN_FINISHED':
       case 'TASK_NOT_WAITING':
       case 'EVENT_NOT_AWAITED':
+      case 'EVENT_BUFFER_FULL':
       case 'RUN_NOT_FAILED':
       case 'RUN_COMPENSATED':
         return new HttpError(409, error.code, error.message);

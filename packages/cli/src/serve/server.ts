@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkInputs, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
+import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
 import type { TenantRateLimits } from './rate-limit.js';
@@ -240,11 +240,19 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const data = raw.length === 0 ? null : parseJson(raw, req);
       const flows = plan.events.get(name) ?? [];
       const inputsFor = flows.map((served) => checked(served.flow, data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {}));
+      const delivered: string[] = [];
+      // only the runs whose wait the event correlates with (`where`); a payload that does not fit the event's type
+      // is refused before anything is started or delivered (422 EVENT_DATA_INVALID, naming the field)
+      const waiting = (await store.listRuns({ status: 'waiting', limit: 10_000, tenant })).filter((run) =>
+        run.waitingOn.some((w) => w.kind === 'event' && w.event === name && matchesWhere(data as JsonValue, w.where)),
+      );
+      for (const run of waiting) {
+        const wait = run.waitingOn.find((w) => w.kind === 'event' && w.event === name);
+        checkEventData(name, data as JsonValue, wait?.kind === 'event' ? wait.data : undefined);
+      }
       const started: string[] = [];
       for (const [i, served] of flows.entries()) started.push((await start(served, inputsFor[i], `event ${name}`, tenant)).runId);
-      const delivered: string[] = [];
-      for (const run of await store.listRuns({ status: 'waiting', limit: 10_000, tenant })) {
-        if (!run.waitingOn.some((w) => w.kind === 'event' && w.event === name)) continue;
+      for (const run of waiting) {
         const refused = supervisor.refusal(run);
         if (refused) {
           options.log(`event ${name} not delivered: ${refused}`);
@@ -310,7 +318,14 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
         const name = decodeSegment(eventName);
         assertAgents(run);
-        await store.recordSignal(run.id, name, body as JsonValue, scope);
+        const signal = await store.recordSignal(run.id, name, body as JsonValue, scope);
+        if (signal.type === 'event.buffered') {
+          // kept for a later wait; continued only when the run stopped at that wait meanwhile
+          const now = await store.getRun(run.id, scope);
+          if (now.status === 'waiting' && waitsForEvent(now, name)) await supervisor.resume(run.id, scope);
+          send(res, 202, { runId: run.id, event: name, buffered: true, expires: signal.expires });
+          return;
+        }
         await supervisor.resume(run.id, scope);
         send(res, 202, { runId: run.id, event: name });
         return;

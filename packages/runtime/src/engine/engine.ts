@@ -6,6 +6,7 @@ import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
+import { matchesWhere, openBufferedEvents } from './event-buffer.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
@@ -153,6 +154,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
     execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
+    if (await bufferedMeanwhile(options, runId, result)) return resumeHeld(runId, { ...options, signal, lease: undefined });
     return { summary: summarize(runId, flowName, result, started), result };
   });
 }
@@ -190,6 +192,7 @@ async function resumeHeld(runId: string, options: RunOptions): Promise<{ summary
   // a run found `running` lost its executor (this one holds its lease now, or none was asked for): a takeover
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(run.status === 'running' ? { takeover: true } : {}) });
   const result = await execution.run(run.flow, run.inputs, outputs);
+  if (await bufferedMeanwhile(options, run.id, result)) return resumeHeld(run.id, options);
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
@@ -359,7 +362,23 @@ async function runQueuedDetailed(runId: string, options: RunOptions, known?: Run
     execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(options.takeover ? { takeover: true } : {}) });
   }
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
+  if (await bufferedMeanwhile(options, run.id, result)) return resumeHeld(run.id, { ...options, takeover: false });
   return { summary: summarize(run.id, run.flow, result, started), result };
+}
+
+/**
+ * Whether an event was kept for the run (`event.buffered`) while it ran, that one of the event waits it has just
+ * stopped at takes: a sender saw the run running (not waiting) and buffered the event after the wait had looked
+ * at its log. Read after the run was stored `waiting`, so an event sent after that is delivered by its sender and
+ * one sent before is seen here — the run then continues at once instead of waiting for an event it holds.
+ */
+async function bufferedMeanwhile(options: RunOptions, runId: string, result: ExecutionResult): Promise<boolean> {
+  if (result.status !== 'waiting') return false;
+  const waits = result.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event');
+  if (waits.length === 0) return false;
+  const events = await options.store.getEvents(runId);
+  const now = (options.now ?? (() => new Date()))();
+  return waits.some((w) => openBufferedEvents(events, w.event, now).some((b) => matchesWhere(b.data, w.where)));
 }
 
 /**

@@ -14,7 +14,8 @@ import { notRun, Scope, skippedView, stepView, type StepView } from './scope.js'
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
-import { approvalStatement, Suspended, waitEventStatement, waitStatement, type WaitHost } from './waits.js';
+import { approvalStatement, Suspended, waitStatement, type WaitHost } from './waits.js';
+import { waitEventStatement } from './events.js';
 import type { CircuitBreakers } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -104,6 +105,7 @@ export class Execution {
       emitOnce: (event) => this.emitOnce(event),
       block: (statements, frame) => this.block(statements, frame),
       commit: () => this.commit(),
+      eventTypes: definition.events ?? {},
     };
     this.agentHost = {
       log: this.log,

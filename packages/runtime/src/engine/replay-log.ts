@@ -3,6 +3,7 @@ import type {
   ApprovalRequestedEvent,
   CompensationFinishedEvent,
   EventReceivedEvent,
+  EventBufferedEvent,
   EventWaitingEvent,
   JsonValue,
   RunEvent,
@@ -39,6 +40,10 @@ export class ReplayLog {
   readonly timersFired = new Set<string>();
   readonly eventsWaiting = new Map<string, EventWaitingEvent>();
   readonly eventsReceived = new Map<string, EventReceivedEvent>();
+  /** Events sent to the run before it waited for them (`event.buffered`), in arrival order; taken ones are in {@link buffersTaken}. */
+  readonly eventsBuffered: EventBufferedEvent[] = [];
+  /** `id`s of buffered events a wait has taken (`event.received` with `bufferId`). */
+  readonly buffersTaken = new Set<string>();
   readonly values = new Map<string, JsonValue>();
   /** `type|node|scope` of decision and output events already written. */
   readonly written = new Set<string>();
@@ -101,6 +106,10 @@ export class ReplayLog {
         break;
       case 'event.received':
         if (e.key) this.eventsReceived.set(e.key, e);
+        if (e.bufferId) this.buffersTaken.add(e.bufferId);
+        break;
+      case 'event.buffered':
+        this.eventsBuffered.push(e);
         break;
       case 'value.recorded': {
         this.values.set(e.key, e.value);

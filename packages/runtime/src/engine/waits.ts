@@ -1,6 +1,6 @@
-// The statements that wait — an approval, a timer, an external event — as the statement interpreter runs them:
+// The statements that wait — an approval, a timer (an external event: events.ts) — as the statement interpreter runs them:
 // each is recorded once (replayed from the log after a resume), and a run that must wait stops with Suspended.
-import type { ApprovalNode, NewRunEvent, RunEvent, Statement, WaitEventNode, WaitingOn, WaitNode } from '@baton/protocol';
+import type { ApprovalNode, EventDef, NewRunEvent, RunEvent, Statement, WaitingOn, WaitNode } from '@baton/protocol';
 import { renderText, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord } from '../expr/values.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -34,6 +34,8 @@ export interface WaitHost {
   block(statements: Statement[], frame: Frame): Promise<void>;
   /** Commits what is recorded. */
   commit(): Promise<void>;
+  /** The run's declared event types (`event "…" { … }`), by name. */
+  eventTypes: Record<string, EventDef>;
 }
 
 export async function approvalStatement(host: WaitHost, s: ApprovalNode, frame: Frame): Promise<void> {
@@ -94,21 +96,4 @@ export async function waitStatement(host: WaitHost, s: WaitNode, frame: Frame): 
     return;
   }
   throw new Suspended([{ kind: 'timer', key, node: s.id, until: started.until }]);
-}
-
-export async function waitEventStatement(host: WaitHost, s: WaitEventNode, frame: Frame): Promise<void> {
-  const key = stepKey(frame, `event@${s.id}`);
-  if (host.log.eventsReceived.has(key)) return;
-  let waiting = host.log.eventsWaiting.get(key);
-  if (!waiting) {
-    const stop = host.checkStop(frame);
-    if (stop) await stop;
-    const deadline = s.timeoutMs !== undefined ? new Date(host.now().getTime() + s.timeoutMs).toISOString() : undefined;
-    waiting = host.emit({ type: 'event.waiting', key, node: s.id, event: s.event, deadline }) as Extract<RunEvent, { type: 'event.waiting' }>;
-  }
-  if (waiting.deadline && host.now().getTime() >= Date.parse(waiting.deadline)) {
-    host.emit({ type: 'event.received', event: s.event, data: null, key, timedOut: true });
-    return;
-  }
-  throw new Suspended([{ kind: 'event', key, node: s.id, event: s.event, deadline: waiting.deadline }]);
 }

@@ -9,7 +9,7 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, deliveryEvent, escapeLike } from './signal-rules.js';
+import { assertNotFinished, decisionEvent, escapeLike, eventSignal, waitsForEvent } from './signal-rules.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 
@@ -440,13 +440,14 @@ export class RunStore {
   }
 
   /**
-   * Delivers an event to a run waiting for it (`wait event "name"`).
-   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`.
+   * Delivers an event to a run waiting for it (`wait event "name"`), or keeps it for a later wait (see `eventSignal`).
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID`, `EVENT_BUFFER_FULL`.
    */
   recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): RunEvent {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);
-    const event = this.appendSignal(run.id, deliveryEvent(run, eventName, data));
+    const buffer = waitsForEvent(run, eventName) ? undefined : { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() };
+    const event = this.appendSignal(run.id, eventSignal(run, eventName, data, buffer));
     this.flushSignal(run.id);
     return event;
   }

@@ -3,7 +3,10 @@
  * decision, a delivered event or a request may do to a stored run, and the event each records. The stores only
  * write what these return, so their messages and codes cannot drift apart (the conformance suite checks them).
  */
-import type { JsonValue, NewRunEvent, WaitingOn } from '@baton/protocol';
+import { randomUUID } from 'node:crypto';
+import { checkValue, DEFAULT_EVENT_BUFFER_MAX, DEFAULT_EVENT_BUFFER_MS, describeType, forEachStatement } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunEvent, TypeRef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { dataAt, matchesWhere, openBufferedEvents } from '../engine/event-buffer.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from './store-api.js';
 
@@ -37,17 +40,84 @@ export function decisionEvent(run: RunRecord, task: string, decision: { decision
   return { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment };
 }
 
+/** What a store needs to buffer an event for a run that does not wait for it now: the run's definition and log. */
+export interface EventBufferContext {
+  definition: WorkflowDefinition;
+  events: readonly RunEvent[];
+  now: Date;
+}
+
 /**
- * The `event.received` event delivering `eventName` (with `data`) to `run`, which waits for it.
- * @throws BatonError `EVENT_NOT_AWAITED` (the message lists the events it waits for).
+ * The event a store appends for `eventName` (with `data`) sent to `run`: `event.received` for the run's waiting
+ * `wait event` whose correlation (`where`) the data matches, after checking the data against the event's declared
+ * type; else, given `buffer`, `event.buffered` (a persistent trigger, see docs/language.md "Events"): kept when the
+ * run's definition has a `wait event` for it and its declaration does not say `buffer: none`, at most `max` open
+ * ones per (run, event) (default 100), for `buffer:`'s duration (default 7 days).
+ * @throws BatonError `EVENT_DATA_INVALID` (the message names the field: `data.amount: got "12"`),
+ *   `EVENT_NOT_AWAITED` (no wait takes it and it cannot be kept — the message says why), `EVENT_BUFFER_FULL`.
+ */
+export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, buffer?: EventBufferContext): NewRunEvent {
+  const waits = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event');
+  const forEvent = waits.filter((w) => w.event === eventName);
+  if (forEvent.length > 0) checkEventData(eventName, data, forEvent[0].data);
+  const target = forEvent.find((w) => matchesWhere(data, w.where));
+  if (target) return { type: 'event.received', event: eventName, data, key: target.key, node: target.node };
+  const mismatch = forEvent.find((w) => w.where);
+  if (mismatch?.where) {
+    const path = mismatch.where.path.join('.');
+    throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} waits for event "${eventName}" where ${path} == ${JSON.stringify(mismatch.where.value)}, but this event's ${path} is ${JSON.stringify(dataAt(data, mismatch.where.path) ?? null)}: it belongs to another run`);
+  }
+  const declared = buffer?.definition.events?.[eventName];
+  const awaitedLater = buffer !== undefined && definitionWaitsFor(buffer.definition, eventName);
+  if (!buffer || !awaitedLater || declared?.buffer?.transient) {
+    const names = waits.map((w) => w.event);
+    const why = declared?.buffer?.transient ? ` (event "${eventName}" says \`buffer: none\`: it is not kept)` : names.length ? `; it waits for ${names.join(', ')}` : '';
+    throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"${why}`);
+  }
+  checkEventData(eventName, data, declared?.data);
+  const ms = declared?.buffer && !declared.buffer.transient ? declared.buffer.ms : DEFAULT_EVENT_BUFFER_MS;
+  const max = declared?.buffer && !declared.buffer.transient ? declared.buffer.max : DEFAULT_EVENT_BUFFER_MAX;
+  const open = openBufferedEvents(buffer.events, eventName, buffer.now);
+  if (open.length >= max) {
+    throw new BatonError('EVENT_BUFFER_FULL', `run ${run.id} already keeps ${open.length} event${open.length === 1 ? '' : 's'} "${eventName}" it has not waited for yet (at most ${max}); nothing was kept`);
+  }
+  const id = randomUUID();
+  return { type: 'event.buffered', id, event: eventName, data, expires: new Date(buffer.now.getTime() + ms).toISOString() };
+}
+
+/**
+ * The `event.received` event delivering `eventName` (with `data`) to `run`, which waits for it (no buffering).
+ * @throws BatonError `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID` (see {@link eventSignal}).
  */
 export function deliveryEvent(run: RunRecord, eventName: string, data: JsonValue): NewRunEvent {
-  const target = run.waitingOn.find((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event' && w.event === eventName);
-  if (!target) {
-    const names = run.waitingOn.filter((w) => w.kind === 'event').map((w) => (w as { event: string }).event);
-    throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"` + (names.length ? `; it waits for ${names.join(', ')}` : ''));
+  return eventSignal(run, eventName, data);
+}
+
+/** Whether `run` waits now for `eventName` (whatever the data). */
+export function waitsForEvent(run: RunRecord, eventName: string): boolean {
+  return run.waitingOn.some((w) => w.kind === 'event' && w.event === eventName);
+}
+
+/** Whether any flow of `definition` has a `wait event` for `eventName` (so a run of it may take it later). */
+export function definitionWaitsFor(definition: WorkflowDefinition, eventName: string): boolean {
+  for (const flow of Object.values(definition.flows ?? {})) {
+    let found = false;
+    forEachStatement(flow.body, (s) => {
+      if (s.kind === 'waitEvent' && s.event === eventName) found = true;
+    });
+    if (found) return true;
   }
-  return { type: 'event.received', event: eventName, data, key: target.key };
+  return false;
+}
+
+/**
+ * Checks an event's data against its declared type (none declared: anything goes).
+ * @throws BatonError `EVENT_DATA_INVALID` naming the field (`event "payment.received": data.amount: got "12"`).
+ */
+export function checkEventData(eventName: string, data: JsonValue, type: TypeRef | undefined): void {
+  if (!type) return;
+  const problem = checkValue(data, type, 'data');
+  if (problem) throw new BatonError('EVENT_DATA_INVALID', `event "${eventName}": ${problem} (its data is ${describeType(type)})`);
 }
 
 /** A run-id prefix for LIKE: its wildcards and escape character removed. */

@@ -43,7 +43,7 @@ export interface RunRecord {
  * as signals); anything else — a second executor's steps — fails the flush with `EVENTS_CONFLICT` and its
  * buffered events of that run are dropped, so two executors never interleave one log.
  */
-export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'cancel.requested', 'run.cancelled']);
+export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'event.buffered', 'cancel.requested', 'run.cancelled']);
 
 /**
  * Limits a store method to one tenant's runs (issue 11), in the method's query: to a scoped caller a run of another
@@ -186,7 +186,11 @@ export interface RunStoreApi {
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `TASK_NOT_WAITING`, `DECISION_INVALID`.
    */
   recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): Promise<RunEvent>;
-  /** Delivers an event to a run (of `scope`'s tenant) waiting for it. @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`. */
+  /**
+   * Delivers an event to a run (of `scope`'s tenant) waiting for it (`event.received`), or keeps it in the run's
+   * log for a later `wait event` (`event.buffered`, a persistent trigger) — see `eventSignal` in signal-rules.ts.
+   * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID`, `EVENT_BUFFER_FULL`.
+   */
   recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent>;
   /**
    * Asks a run (of `scope`'s tenant) to stop (see the SQLite store). @returns its status after the request.

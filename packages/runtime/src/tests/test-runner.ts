@@ -1,9 +1,9 @@
-import type { Expr, SourceRange, TestDef, WorkflowDefinition } from '@baton/protocol';
+import type { Expr, RunEvent, SourceRange, TestDef, WorkflowDefinition } from '@baton/protocol';
 import { exprToText } from '@baton/protocol';
 import { createReplayAgents, readCassette } from '../agents/cassette.js';
 import { CircuitBreakers } from '../engine/resilience.js';
 import { createStubAgents } from '../agents/stub.js';
-import { toRunError } from '../errors.js';
+import { BatonError, toRunError } from '../errors.js';
 import { evaluate, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord, truthy } from '../expr/values.js';
 import { resumeRunDetailed, startRunDetailed, type RunOptions, type RunSummary } from '../engine/engine.js';
@@ -49,8 +49,11 @@ export interface FailedExpectation {
  * backoff and short timers (up to 5 s) advance it instead of sleeping, and when the run stops waiting for a
  * long timer (`wait 2d`), the clock moves to the earliest timer's due time and the stored run is resumed —
  * the same durable path `baton resume` takes — until it no longer waits for a timer (at most
- * {@link MAX_TIMER_RESUMES} times). Approvals and events are not timers: a run that waits for one ends the
- * test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
+ * {@link MAX_TIMER_RESUMES} times). An event wait's `timeout` is a timer too. The test's `event "x" after D: data`
+ * lines send their events on the same clock, in time order with the timers (at start + D, or without `after` as
+ * soon as the run waits for that event), through the store as `baton send` does: a run not waiting for it yet keeps
+ * it (a persistent trigger), a refused one (`buffer: none`) is lost. Approvals are not timers: a run that waits for
+ * one ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  */
@@ -93,14 +96,35 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
       },
       random: () => 0.5,
     };
+    const start = clock;
+    // the test's `event "x" [after D]: data` lines not sent yet, in source order
+    const unsent = [...(test.events ?? [])];
     let { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, options);
     for (let resumes = 0; s.status === 'waiting'; resumes++) {
-      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : []));
-      if (due.length === 0) break;
+      // what comes next on the virtual clock: a timer, an event wait's deadline, or an event the test sends
+      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : w.kind === 'event' && w.deadline ? [Date.parse(w.deadline)] : []));
+      const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : s.waitingOn.some((w) => w.kind === 'event' && w.event === e.event) ? clock : Infinity));
+      const nextSend = sends.indexOf(Math.min(...sends));
+      const sendAt = nextSend >= 0 ? sends[nextSend] : Infinity;
+      if (due.length === 0 && sendAt === Infinity) break;
       if (resumes === MAX_TIMER_RESUMES) {
         return { ...base, passed: false, durationMs: Date.now() - started, runId: s.runId, status: s.status, message: `the run still waits for a timer after ${MAX_TIMER_RESUMES} timers fired` };
       }
-      clock = Math.max(clock, Math.min(...due));
+      // an event sent at a wait's deadline comes first: it was there when the deadline was checked
+      if (sendAt <= Math.min(...due)) {
+        const [sent] = unsent.splice(nextSend, 1);
+        clock = Math.max(clock, sendAt);
+        let signal: RunEvent | undefined;
+        try {
+          signal = await store.recordSignal(s.runId, sent.event, sent.data);
+        } catch (error) {
+          // refused as a sender would see it (a transient event nobody waits for, a full buffer): it is lost
+          if (!(error instanceof BatonError)) throw error;
+        }
+        if (signal?.type !== 'event.received') continue; // kept for a later wait, or refused: the run waits on
+      } else {
+        clock = Math.max(clock, Math.min(...due));
+      }
       ({ summary: s, result } = await resumeRunDetailed(s.runId, options));
     }
     summary = s;
