@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { FlowGraph } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
 import { checkText, services } from '../language/helpers.js';
+import { RunOverlay } from '../../packages/webview/src/run-overlay.js';
+import { resumeRun, SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
 
 const FLOW = `event "payment.received" { data: { order_id: string, amount: number } }
 agent L { instructions: "Book it." stub: "ok" }
@@ -54,5 +56,31 @@ describe('graph: typed event waits', () => {
     const svg = renderSvg(await layoutFlowGraph(graph));
     assert.match(svg, /event payment\.received/);
     assert.match(svg, /on timeout/);
+  });
+
+  it('the run overlay: the wait is waiting, then done when the event came; after a timeout the on timeout arm is the taken edge', async () => {
+    const { document } = await checkText(FLOW);
+    const definition = services.Baton.ir.WorkflowBuilder.build([document]);
+    const graph = buildFlowGraph(definition, 'F');
+    const store = SqliteRunStore.open(':memory:');
+    try {
+      let clock = Date.parse('2026-06-01T00:00:00Z');
+      const now = (): Date => new Date(clock);
+      for (const [orderId, deliver] of [['A1', true], ['B2', false]] as const) {
+        const overlay = new RunOverlay(graph);
+        const first = await startRun(definition, 'F', { order_id: orderId }, { store, now, onEvent: (e) => overlay.apply(e) });
+        assert.equal(overlay.nodes.get('F/payment')?.status, 'waiting');
+        if (deliver) await store.recordSignal(first.runId, 'payment.received', { order_id: orderId, amount: 3 });
+        else clock += 4 * 86_400_000;
+        const done = await resumeRun(first.runId, { store, now });
+        for (const e of await store.getEvents(first.runId)) if (e.seq > 0) overlay.apply(e);
+        assert.equal(done.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/payment')?.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/chase')?.status, deliver ? undefined : 'succeeded');
+        assert.deepEqual([...overlay.takenEdges(graph)].some((id) => id.includes('on timeout') || id.includes('F/chase')), !deliver, `${orderId}: the on timeout arm is taken only after a timeout`);
+      }
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -4,19 +4,21 @@ import { DefaultRenameProvider } from 'langium/lsp';
 import { ResponseError, type PrepareRenameParams, type Range, type RenameParams, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { BatonServices } from '../baton-module.js';
 import { visibleDocuments } from '../baton-imports.js';
+import { EVENT_NAME_PATTERN, visibleEventDecls } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 
 /** JSON-RPC error code of a refused rename (LSP `RequestFailed`); the client shows the message. */
 export const RENAME_REFUSED = -32803;
 
 /** A declaration a rename may change, with every use of its name. */
-type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl;
+type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl | ast.WaitStatement | ast.EventDecl;
 
 const ID = /^[_a-zA-Z]\w*$/;
 
 /**
- * Rename of the Baton language server, for agents, flows, types, steps, approvals, `let` values, loop
- * variables, inputs and outputs — at the declaration or at any use, in every loaded file (the uses come
+ * Rename of the Baton language server, for agents, flows, types, steps, approvals, named event waits
+ * (`wait event "x" as name`), `let` values, loop variables, inputs, outputs and event names (`event "x"`,
+ * renamed inside the quotes of every `wait event "x"` and `trigger event "x"` that sees it) — at the declaration or at any use, in every loaded file (the uses come
  * from {@link BatonReferences}, so `input: { who: … }` keys and `s.output.x` members of sub-flow calls are
  * renamed with the input or output they name).
  *
@@ -100,6 +102,11 @@ export class BatonRenameProvider extends DefaultRenameProvider {
 
   /** Throws unless `name` can be written where `target`'s name is. */
   private checkName(target: Renamable, name: string): void {
+    if (ast.isEventDecl(target)) {
+      // an event's name is a string (`event "payment.received"`): letters, digits and `_ . : -`
+      if (!EVENT_NAME_PATTERN.test(name)) throw new ResponseError(RENAME_REFUSED, `"${name}" is not a valid event name: use 1 to 200 letters, digits and _ . : -`);
+      return;
+    }
     if (!ID.test(name)) {
       throw new ResponseError(RENAME_REFUSED, `\`${name}\` is not a valid name: a name starts with a letter or \`_\` and has only letters, digits and \`_\`.`);
     }
@@ -113,6 +120,15 @@ export class BatonRenameProvider extends DefaultRenameProvider {
   /** Throws when `name` already names something that would clash with `target` renamed. */
   private checkClash(target: Renamable, name: string): void {
     if (target.name === name) return;
+    if (ast.isEventDecl(target)) {
+      // another event of that name where this one is seen
+      const clash = this.documents.all
+        .toArray()
+        .flatMap((d) => visibleEventDecls(d.parseResult.value, this.documents))
+        .find((e) => e !== target && e.name === name && (visibleEventDecls(target, this.documents).includes(e) || visibleEventDecls(e, this.documents).includes(target)));
+      if (clash) throw new ResponseError(RENAME_REFUSED, `"${name}" is already the name of an event (${fileName(clash)}, line ${line(clash)}); pick another name.`);
+      return;
+    }
     const clash = this.findClash(target, name);
     if (!clash) return;
     const where = AstUtils.getDocument(clash) === AstUtils.getDocument(target) ? `line ${line(clash)}` : `${fileName(clash)}, line ${line(clash)}`;
@@ -128,7 +144,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
       const scope = new Set(seers.flatMap((d) => visibleDocuments(d, this.documents)));
       for (const document of scope) {
         for (const element of (document.parseResult.value as ast.Document).elements ?? []) {
-          if (!ast.isTestDecl(element) && element !== target && element.name === name) return element;
+          if (!ast.isTestDecl(element) && !ast.isEventDecl(element) && element !== target && element.name === name) return element;
         }
       }
       return undefined;
@@ -138,7 +154,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
     if (ast.isInputDecl(target)) return flow.members.find((m) => ast.isInputDecl(m) && m !== target && m.name === name);
     if (ast.isOutputDecl(target)) return flow.members.find((m) => ast.isOutputDecl(m) && m !== target && m.name === name);
     return AstUtils.streamAst(flow).find(
-      (n) => n !== target && (ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n)) && n.name === name,
+      (n) => n !== target && (ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n)) && n.name === name,
     );
   }
 
@@ -165,6 +181,7 @@ function isRenamable(node: AstNode): node is Renamable {
   return (
     ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node)
     || ast.isLetStatement(node) || ast.isLoopVariable(node) || ast.isInputDecl(node) || ast.isOutputDecl(node)
+    || (ast.isWaitStatement(node) && node.name !== undefined) || ast.isEventDecl(node)
   );
 }
 
@@ -177,6 +194,8 @@ function kindOf(node: Renamable): string {
   if (ast.isTypeDecl(node)) return 'a type';
   if (ast.isStep(node)) return `a step${of}`;
   if (ast.isApprovalStatement(node)) return `an approval${of}`;
+  if (ast.isWaitStatement(node)) return `an event wait${of}`;
+  if (ast.isEventDecl(node)) return 'an event';
   if (ast.isLetStatement(node)) return `a \`let\` value${of}`;
   if (ast.isLoopVariable(node)) return `a loop variable${of}`;
   if (ast.isInputDecl(node)) return `an input${of}`;

@@ -80,4 +80,22 @@ describe('language server: typed events (completion, hover, definition, referenc
     assert.equal(once, 'event "x" { data: { id: string } buffer: 1d max 3 }\nflow F {\n  input id: string\n  wait event "x" as got where id == input.id timeout 2d on timeout {\n    fail "late"\n  }\n}\n');
     assert.equal(await format(once), once);
   });
+
+  it('renames an event at a wait: the declaration and every wait for it, inside the quotes; a bad event name is refused', async () => {
+    const ws = await workspace();
+    const params = { ...ws.cursor('main.flow', 0), newName: 'payment.settled' };
+    const edit = await ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), params);
+    const spots = Object.entries(edit?.changes ?? {}).flatMap(([uri, edits]) => edits.map((e) => `${ws.spot({ uri, range: e.range })} → ${e.newText}`)).sort();
+    assert.deepEqual(spots, ['events.flow:1:7-1:23 payment.received → payment.settled', 'main.flow:4:14-4:30 payment.received → payment.settled']);
+    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'pay ment' }), /"pay ment" is not a valid event name/);
+    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'door.open' }), /"door.open" is already the name of an event/);
+  });
+
+  it('renames a named wait and its reads; a name another step has is refused', async () => {
+    const ws = await workspace();
+    const edit = await ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 1), newName: 'paid' });
+    const spots = (edit?.changes?.[ws.document('main.flow').uri.toString()] ?? []).map((e) => `${ws.spot({ uri: ws.document('main.flow').uri.toString(), range: e.range })} → ${e.newText}`);
+    assert.deepEqual(spots, ['main.flow:4:35-4:42 payment → paid', 'main.flow:7:38-7:45 payment → paid', 'main.flow:7:61-7:68 payment → paid']);
+    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 1), newName: 'book' }), /`book` is already the name of a step of flow `Order`/);
+  });
 });
