@@ -87,8 +87,8 @@ describe('language server: typed events (completion, hover, definition, referenc
     const edit = await ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), params);
     const spots = Object.entries(edit?.changes ?? {}).flatMap(([uri, edits]) => edits.map((e) => `${ws.spot({ uri, range: e.range })} → ${e.newText}`)).sort();
     assert.deepEqual(spots, ['events.flow:1:7-1:23 payment.received → payment.settled', 'main.flow:4:14-4:30 payment.received → payment.settled']);
-    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'pay ment' }), /"pay ment" is not a valid event name/);
-    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'door.open' }), /"door.open" is already the name of an event/);
+    await assert.rejects(async () => ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'pay ment' }), /"pay ment" is not a valid event name/);
+    await assert.rejects(async () => ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...params, newName: 'door.open' }), /"door.open" is already the name of an event/);
   });
 
   it('renames a named wait and its reads; a name another step has is refused', async () => {
@@ -96,6 +96,6 @@ describe('language server: typed events (completion, hover, definition, referenc
     const edit = await ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 1), newName: 'paid' });
     const spots = (edit?.changes?.[ws.document('main.flow').uri.toString()] ?? []).map((e) => `${ws.spot({ uri: ws.document('main.flow').uri.toString(), range: e.range })} → ${e.newText}`);
     assert.deepEqual(spots, ['main.flow:4:35-4:42 payment → paid', 'main.flow:7:38-7:45 payment → paid', 'main.flow:7:61-7:68 payment → paid']);
-    await assert.rejects(ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 1), newName: 'book' }), /`book` is already the name of a step of flow `Order`/);
+    await assert.rejects(async () => ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 1), newName: 'book' }), /`book` is already the name of a step of flow `Order`/);
   });
 });
