@@ -65,10 +65,12 @@ describe('baton send with typed events, correlation, persistent triggers; baton 
     const full = baton(['send', id, 'payment.received', '--data', '{"order_id":"A1","amount":6}'], { cwd: ws.dir });
     assert.equal(full.code, 1);
     assert.match(full.stderr, /already keeps 1 event "payment.received" it has not waited for yet \(at most 1\); nothing was kept/);
+    assert.match(baton(['runs', 'show', id], { cwd: ws.dir }).stdout, /^Kept {5}event "payment.received" \{"order_id":"A1","amount":5\} until \d{4}-/m);
     const approved = baton(['approve', id, 'go'], { cwd: ws.dir });
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /✓ succeeded .* amount=5/);
     assert.deepEqual(events(id).filter((e) => e.type.startsWith('event.')).map((e) => `${e.type}${e.buffered ? ' (buffered)' : ''}`), ['event.buffered', 'event.waiting', 'event.received (buffered)']);
+    assert.doesNotMatch(baton(['runs', 'show', id], { cwd: ws.dir }).stdout, /^Kept/m, 'taken: no longer listed');
   });
 
   it('kill -9 after the event was delivered, in the step after the wait: resume finishes without waiting again or repeating finished steps', () => {

@@ -127,6 +127,11 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
   if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);
   if (run.status === 'waiting') output.out(`${c.bold('Waiting')}  ${describeWait(run.waitingOn, run.id)}`);
+  // events sent before the run waited for them, not taken yet (persistent triggers)
+  const taken = new Set(events.flatMap((e) => (e.type === 'event.received' && e.bufferId ? [e.bufferId] : [])));
+  for (const e of events) {
+    if (e.type === 'event.buffered' && !taken.has(e.id) && run.finishedAt === null) output.out(`${c.bold('Kept')}     event "${e.event}" ${preview(e.data, 50)} ${c.dim(`until ${e.expires}`)}`);
+  }
   if (run.status === 'interrupted' || run.status === 'running' || run.status === 'queued') output.out(c.dim(`Continue it with: baton resume ${run.id}`));
   output.out(c.dim(`${events.length} events`));
 }
