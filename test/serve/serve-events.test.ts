@@ -92,6 +92,12 @@ for (const kind of STORE_KINDS) {
       assert.equal((await store.getRun(a1)).status, 'waiting');
     });
 
+    it('POST /events/:name checks the body against the declared type even when no run waits for the event (422, nothing started)', async () => {
+      const [status, body] = await answer(await signed('/events/payment.received', JSON.stringify({ order_id: 7 })));
+      assert.deepEqual([status, body], [422, { error: { code: 'EVENT_DATA_INVALID', message: 'event "payment.received": data.order_id: got 7 (its data is { order_id: string, amount: number })' } }]);
+      assert.deepEqual(await store.listRuns({}), []);
+    });
+
     it('an event sent to a run before it waits is kept (202 buffered) and taken once the run gets to its wait', async () => {
       const id = await order('/later', 'C3');
       const [status, body] = await answer(await api(`/runs/${id}/events/payment.received`, JSON.stringify({ order_id: 'C3', amount: 9 })));

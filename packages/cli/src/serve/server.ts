@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { FlowDef, JsonValue, RunAgents, RunStatus, TypeRef, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
@@ -25,6 +25,19 @@ export interface ServePlan {
   schedules: (ScheduleEntry & { served: ServedFlow })[];
   /** `trigger event "name"` → the flows it starts. */
   events: Map<string, ServedFlow[]>;
+}
+
+/**
+ * The `data` type of event `name` as the served files declare it (`event "name" { data: … }` in a file served or
+ * one it imports), if any: a broadcast's body is checked against it even when no run waits for the event.
+ */
+function declaredEventType(plan: ServePlan, name: string): TypeRef | undefined {
+  const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
+  for (const entry of served) {
+    const type = entry.definition.events?.[name]?.data;
+    if (type) return type;
+  }
+  return undefined;
 }
 
 /** A tenant as the server needs it (see `tenantsOf`): its credentials and its rate limit. */
@@ -246,6 +259,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const waiting = (await store.listRuns({ status: 'waiting', limit: 10_000, tenant })).filter((run) =>
         run.waitingOn.some((w) => w.kind === 'event' && w.event === name && matchesWhere(data as JsonValue, w.where)),
       );
+      checkEventData(name, data as JsonValue, declaredEventType(plan, name));
       for (const run of waiting) {
         const wait = run.waitingOn.find((w) => w.kind === 'event' && w.event === name);
         checkEventData(name, data as JsonValue, wait?.kind === 'event' ? wait.data : undefined);
