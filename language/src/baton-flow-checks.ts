@@ -140,6 +140,14 @@ export class BatonFlowChecks {
       accept('error', `step \`${name}\` runs in a sibling branch of this \`parallel\`, so its output is not available here`, { node: ref, code: IssueCodes.StepInSiblingBranch });
       return;
     }
+    // a partial join's condition reads the block's steps: a `foreach`'s in the iteration that just ended; a
+    // `parallel`'s while other branches may not have ended (read them with a status check or `??`)
+    if ((ast.isParallelStatement(container) || ast.isForeachStatement(container)) && r.property === 'join' && (t.property === 'branches' || t.property === 'body')) {
+      if (ast.isParallelStatement(container) && !isGuarded(ref, target)) {
+        accept('error', `step \`${name}\` may not have ended when this join condition is evaluated (after each branch ends); read it with \`??\` or check \`${name}.status\` first`, { node: ref, code: IssueCodes.StepMaybeSkipped });
+      }
+      return;
+    }
     if (r.property === t.property && r.index !== undefined && t.index !== undefined) {
       if (t.index > r.index) {
         accept('error', `step \`${name}\` runs later in the flow, so its output is not available here`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
@@ -152,7 +160,9 @@ export class BatonFlowChecks {
       const inner = targetChain.slice(k + 1);
       const loops = inner.filter((l) => ast.isForeachStatement(l.container) && l.property === 'body').length;
       const innermost = inner.map((l) => ast.isForeachStatement(l.container) && l.property === 'body').lastIndexOf(true);
-      const inBranch = inner.slice(innermost + 1).some((l) => isBranchLink(l));
+      // an iteration of a `foreach` with a partial join may have been withdrawn (or never started)
+      const innermostLoop = innermost >= 0 ? inner[innermost].container : undefined;
+      const inBranch = inner.slice(innermost + 1).some((l) => isBranchLink(l)) || (ast.isForeachStatement(innermostLoop) && innermostLoop.join !== undefined);
       const when = hasWhen(target);
       if ((inBranch || when) && !(loops > 0 ? isIterationGuarded(ref, target, loops) : isGuarded(ref, target))) {
         const why = inBranch && when ? 'it is inside a branch and has `when:`' : inBranch ? 'it is inside a branch' : 'it has `when:`';
@@ -185,7 +195,7 @@ export class BatonFlowChecks {
     const name = target.name;
     if (ast.isLoopVariable(target)) {
       const loop = target.$container;
-      if (!loop.body.some((statement) => isInside(ref, statement))) {
+      if (!loop.body.some((statement) => isInside(ref, statement)) && !(loop.join && isInside(ref, loop.join))) {
         accept('error', `\`${name}\` is the variable of a \`foreach\` (line ${line(loop)}), so it exists only inside that loop's body`, { node: ref, code: IssueCodes.NotInScope });
       }
       return;
@@ -376,11 +386,16 @@ function sameLink(a: Link, b: Link): boolean {
   return a.container === b.container && a.property === b.property && a.index === b.index;
 }
 
-/** A link that enters one branch of an `if`/`switch` or an approval's `on timeout` (so what is below it may be skipped). */
+/**
+ * A link that enters one branch of an `if`/`switch`, an approval's `on timeout` or a partial join's `parallel`
+ * (so what is below it may be skipped, or withdrawn).
+ */
 function isBranchLink(l: Link): boolean {
   if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
   if (ast.isTimeoutBranch(l.container)) return l.property === 'body';
   if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
+  // a branch of a partial join may have been withdrawn (or still run, with `keep`) when the block ends
+  if (ast.isParallelStatement(l.container)) return l.property === 'branches' && l.container.join !== undefined;
   return false;
 }
 

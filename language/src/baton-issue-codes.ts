@@ -67,9 +67,14 @@ export const IssueCodes = {
   InvalidDuration: 'invalid-duration',
   InvalidCron: 'invalid-cron',
   InvalidWebhookPath: 'invalid-webhook-path',
-  /** retry, concurrency, repeat max, temperature, max_tokens, budget out of range. */
+  /**
+   * retry, concurrency, repeat max, temperature, max_tokens, budget out of range; `first N` of a partial join below 1
+   * (0 without `keep`) or above the branches or the literal list; `range()` beyond its limit.
+   */
   OutOfRange: 'out-of-range',
   RepeatWithoutMax: 'repeat-without-max',
+  /** `parallel first N where …`: `where` filters the iterations of a `foreach`; a `parallel` says `until <cond>`. */
+  JoinWhereNeedsForeach: 'join-where-needs-foreach',
   /** An agent with neither `model` nor `stub`. */
   AgentWithoutModel: 'agent-without-model',
   UnknownProvider: 'unknown-provider',

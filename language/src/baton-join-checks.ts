@@ -5,11 +5,33 @@ import { BatonTypeSystem, broadKind } from './baton-type-system.js';
 import * as ast from './generated/ast.js';
 
 /**
- * Checks of the constructs that split and join work (docs/language.md, "Parallel branches and joins"):
- * `range(n)` / `range(from, to)` arguments. Every diagnostic has a code from `IssueCodes` and the range of
+ * Checks of the constructs that split and join work (docs/language.md, `parallel` and `foreach`): partial joins
+ * (`first N`, `where`) and `range(n)` / `range(from, to)` arguments. Every diagnostic has a code from `IssueCodes` and the range of
  * the part that is wrong.
  */
 export class BatonJoinChecks {
+  /**
+   * A partial join's `first N`: a whole number, at least 1 (0 only with `keep`: go on at once, WCP-12), at most the
+   * number of branches of the `parallel` or of items of a literal list / `range(k)` the `foreach` goes over
+   * (`out-of-range`, on the number); `where` only on a `foreach` (`join-where-needs-foreach`, on `where`).
+   */
+  checkJoin = (node: ast.ParallelStatement | ast.ForeachStatement, accept: ValidationAcceptor): void => {
+    const join = node.join;
+    if (!join?.isFirst) return;
+    if (join.where && ast.isParallelStatement(node)) {
+      accept('error', '`where` picks the iterations of a `foreach` that count; on a `parallel`, write `until <condition>` instead', { node: join, keyword: 'where', code: IssueCodes.JoinWhereNeedsForeach });
+    }
+    const n = join.count?.value;
+    if (n === undefined) return;
+    const of = ast.isParallelStatement(node) ? node.branches.length : literalLength(node.items);
+    const what = ast.isParallelStatement(node) ? `the ${of} branch${of === 1 ? '' : 'es'} of this \`parallel\`` : `the ${of} item${of === 1 ? '' : 's'} of this list`;
+    if (!Number.isInteger(n) || n < 0 || (n === 0 && !join.keep)) {
+      accept('error', `first needs a whole number from 1${of !== undefined ? ` to ${of}` : ''} (0 only with \`keep\`), not ${n}`, { node: join.count!, code: IssueCodes.OutOfRange });
+    } else if (of !== undefined && n > of) {
+      accept('error', `first ${n} can never be reached: it waits for more than ${what}`, { node: join.count!, code: IssueCodes.OutOfRange });
+    }
+  };
+
   /**
    * `range()` takes whole numbers: an argument that is not a number is `type-mismatch`; a literal that is not
    * whole, or a literal count above {@link MAX_RANGE} (`range(20000)`, `range(0, 20000)`), is `out-of-range`.
@@ -36,6 +58,17 @@ export class BatonJoinChecks {
       accept('error', `range() gives at most ${MAX_RANGE.toLocaleString('en')} numbers, not ${count}`, { node: call, code: IssueCodes.OutOfRange });
     }
   };
+}
+
+/** The number of items of a literal list or of `range(k)` / `range(a, b)` with literal arguments; else undefined. */
+function literalLength(e: ast.Expression | undefined): number | undefined {
+  if (ast.isListLiteral(e)) return e.items.length;
+  if (ast.isFunctionCall(e) && e.function === 'range') {
+    const [a, b] = e.args.map(literalNumber);
+    if (e.args.length === 1 && a !== undefined) return Math.max(0, a);
+    if (e.args.length === 2 && a !== undefined && b !== undefined) return Math.max(0, b - a);
+  }
+  return undefined;
 }
 
 /** The value of a number literal (`3`, `-3`), else undefined. */

@@ -156,3 +156,140 @@ describe('language: range()', () => {
     assert.match((await hoverAt(flow('  let a = ran<|>ge(3)'))) ?? '', /^`range\(from: number, to\?: number\) → number\[\]`/);
   });
 });
+
+describe('language: partial joins (first N, until, where, keep)', () => {
+  it('builds the JoinSpec of `parallel first 2`, `parallel first keep`, `parallel until …`, `foreach … first 2 where … keep`', async () => {
+    const def = await build(
+      flow(`  parallel first 2 {
+    step a: Notifier
+    step b: Notifier
+    step c: Notifier
+  }
+  parallel first keep {
+    step d: Notifier
+    step e: Notifier
+  }
+  parallel until f.status == "succeeded" {
+    step f: Notifier
+    step g: Notifier
+  }
+  foreach s in ["x", "y", "z"] concurrency 2 first 2 where i.output.severity == "LOW" keep {
+    step i: Intake { prompt: "\${s}" }
+  }`),
+    );
+    const [p1, p2, p3, loop] = def.flows.F.body;
+    assert.deepEqual(p1.kind === 'parallel' && p1.join, { kind: 'first', count: 2, rest: 'cancel' });
+    assert.deepEqual(p2.kind === 'parallel' && p2.join, { kind: 'first', count: 1, rest: 'keep' });
+    assert.ok(p3.kind === 'parallel' && p3.join?.kind === 'until' && p3.join.rest === 'cancel');
+    assert.ok(loop.kind === 'foreach' && loop.concurrency === 2 && loop.join?.kind === 'first' && loop.join.count === 2 && loop.join.where !== undefined && loop.join.rest === 'keep');
+  });
+
+  it('steps may still be named first, keep and where', async () => {
+    const def = await build(flow('  step first: Notifier\n  step keep: Notifier\n  step where: Notifier { prompt: "${first.output} ${keep.output}" }'));
+    assert.deepEqual(def.flows.F.body.map((s) => s.id), ['F/first', 'F/keep', 'F/where']);
+  });
+
+  it('first N out of range: 0 without keep, more than the branches, more than a literal list or range(k) — on the number', async () => {
+    const { errors } = await check(
+      flow(`  parallel first 0 {
+    step a: Notifier
+  }
+  parallel first 3 {
+    step b: Notifier
+    step c: Notifier
+  }
+  foreach x in range(2) first 3 {
+    step d: Notifier
+  }
+  foreach y in ["p"] first 0 keep {
+    step e: Notifier
+  }`),
+    );
+    assert.deepEqual(errors, [
+      p('out-of-range', [BODY, 17, BODY, 18], '0', 'first needs a whole number from 1 to 1 (0 only with `keep`), not 0'),
+      p('out-of-range', [BODY + 3, 17, BODY + 3, 18], '3', 'first 3 can never be reached: it waits for more than the 2 branches of this `parallel`'),
+      p('out-of-range', [BODY + 7, 30, BODY + 7, 31], '3', 'first 3 can never be reached: it waits for more than the 2 items of this list'),
+    ]);
+  });
+
+  it('`where` on a parallel is join-where-needs-foreach, on the keyword', async () => {
+    const { errors } = await check(flow('  parallel first 1 where true {\n    step a: Notifier\n    step b: Notifier\n  }'));
+    assert.deepEqual(errors, [p('join-where-needs-foreach', [BODY, 19, BODY, 24], 'where', '`where` picks the iterations of a `foreach` that count; on a `parallel`, write `until <condition>` instead')]);
+  });
+
+  it('a join condition reads the block: a foreach its iteration (step and loop variable), a parallel its branches with a status check', async () => {
+    const { errors } = await check(
+      flow(`  foreach s in ["x"] first 1 where i.output.severity == "LOW" && s != "y" {
+    step i: Intake { prompt: "\${s}" }
+  }
+  parallel until a.status == "succeeded" || len(b.output ?? "") > 0 {
+    step a: Notifier
+    step b: Notifier
+  }
+  parallel until len(c.output) > 0 {
+    step c: Notifier
+  }`),
+    );
+    assert.deepEqual(errors, [
+      p('step-maybe-skipped', [BODY + 7, 21, BODY + 7, 22], 'c', 'step `c` may not have ended when this join condition is evaluated (after each branch ends); read it with `??` or check `c.status` first'),
+    ]);
+  });
+
+  it('after a partial join, a branch\'s step (or an iteration of a foreach with a join) read without a guard is step-maybe-skipped', async () => {
+    const { errors } = await check(
+      flow(`  parallel first 1 {
+    step a: Notifier
+    step b: Notifier
+  }
+  step c: Notifier { prompt: "\${a.output} \${b.output ?? "-"}" }
+  foreach s in ["x"] first 1 {
+    step d: Notifier
+  }
+  step e: Notifier { prompt: "\${d[0].output} \${len(d)}" }`),
+    );
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.text, e.range[0] - BODY]),
+      [
+        ['step-maybe-skipped', 'a', 4],
+        ['step-maybe-skipped', 'd', 8],
+      ],
+    );
+  });
+
+  it('formats a join clause one space apart, idempotently', async () => {
+    const messy = flow('  parallel   first   2    keep{\n    step a: Notifier\n    step b: Notifier\n  }\n  foreach s in ["x"]  first 1   where   s == "x"   keep {\n    step c: Notifier\n  }');
+    const formatted = await format(messy);
+    assert.equal(formatted, flow('  parallel first 2 keep {\n    step a: Notifier\n    step b: Notifier\n  }\n  foreach s in ["x"] first 1 where s == "x" keep {\n    step c: Notifier\n  }'));
+    assert.equal(await format(formatted), formatted);
+  });
+
+  it('hover on first, until, where and keep says what the join does', async () => {
+    assert.equal(
+      await hoverAt(flow('  parallel fir<|>st 2 {\n    step a: Notifier\n    step b: Notifier\n  }')),
+      '**first** 2: the block goes on once 2 of its branches ended without failure; the rest are cancelled (withdrawn: running calls aborted, their steps `cancelled`, not compensated). A failing one does not count; the block fails with `JOIN_UNREACHABLE` only when 2 can no longer be reached.',
+    );
+    assert.match((await hoverAt(flow('  parallel first k<|>eep {\n    step a: Notifier\n  }'))) ?? '', /^\*\*keep\*\*: once the join is reached, the other branches run on/);
+    assert.match((await hoverAt(flow('  foreach s in ["x"] un<|>til s == "x" {\n    step a: Notifier\n  }'))) ?? '', /^\*\*until\*\* <condition>: evaluated each time one of the iterations ended \(in that iteration\)/);
+    assert.match((await hoverAt(flow('  foreach s in ["x"] first 1 wh<|>ere s == "x" {\n    step a: Notifier\n  }'))) ?? '', /^\*\*where\*\* <condition>/);
+  });
+
+  it('completion after `parallel ` offers concurrency, first and until; after `first 2 ` offers keep', async () => {
+    const afterParallel = await completeAt(flow('  parallel <|>'));
+    for (const k of ['concurrency', 'first', 'until']) assert.ok(afterParallel.includes(k), `${k} in ${afterParallel.join(', ')}`);
+    const afterFirst = await completeAt(flow('  parallel first 2 <|>'));
+    assert.ok(afterFirst.includes('keep'), afterFirst.join(', '));
+  });
+
+  it('the outline names a parallel and a foreach with their join', async () => {
+    const lines = await outline(flow('  parallel first 2 keep {\n    step a: Notifier\n    step b: Notifier\n  }\n  foreach s in ["x"] until s == "x" {\n    step c: Notifier\n  }'));
+    assert.deepEqual(lines.slice(lines.findIndex((l) => l.startsWith('F '))), [
+      'F ()',
+      '  parallel first 2 keep',
+      '    a (→ Notifier)',
+      '    b (→ Notifier)',
+      '  foreach s in ["x"] until s == "x"',
+      '    s (loop variable)',
+      '    c (→ Notifier)',
+    ]);
+  });
+});

@@ -17,8 +17,18 @@ const PATTERNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** A pattern file and the edit that takes its construct away: then at least one of its tests must fail. */
 const CASES: { file: string; without: [string, string] }[] = [
+  { file: 'wcp-09-structured-discriminator.flow', without: ['parallel first keep', 'parallel'] },
+  { file: 'wcp-12-mi-without-synchronization.flow', without: [' first 0 keep', ''] },
   { file: 'wcp-13-mi-design-time.flow', without: ['range(3)', '[0, 1]'] },
   { file: 'wcp-17-interleaved-parallel-routing.flow', without: ['parallel concurrency 1', 'parallel'] },
+  { file: 'wcp-28-blocking-discriminator.flow', without: ['parallel first keep', 'parallel first'] },
+  { file: 'wcp-29-cancelling-discriminator.flow', without: ['parallel first', 'parallel first keep'] },
+  { file: 'wcp-30-structured-partial-join.flow', without: ['parallel first 2 keep', 'parallel'] },
+  { file: 'wcp-31-blocking-partial-join.flow', without: ['parallel first 2 keep', 'parallel first 2'] },
+  { file: 'wcp-32-cancelling-partial-join.flow', without: ['parallel first 2', 'parallel first 2 keep'] },
+  { file: 'wcp-34-static-partial-join-mi.flow', without: ['first 2 keep', ''] },
+  { file: 'wcp-35-cancelling-partial-join-mi.flow', without: ['first 2 where review.output.decision == "approved"', ''] },
+  { file: 'wcp-36-dynamic-partial-join-mi.flow', without: ['until score.output.value >= input.reserve', ''] },
   { file: 'wcp-40-interleaved-routing.flow', without: ['parallel concurrency 1', 'parallel'] },
 ];
 

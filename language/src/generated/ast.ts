@@ -75,6 +75,7 @@ export type BatonKeywordNames =
     | "fail"
     | "failures"
     | "false"
+    | "first"
     | "flow"
     | "foreach"
     | "idempotent"
@@ -83,6 +84,7 @@ export type BatonKeywordNames =
     | "in"
     | "input"
     | "instructions"
+    | "keep"
     | "let"
     | "max"
     | "max_tokens"
@@ -197,7 +199,7 @@ export function isAssigneeProperty(item: unknown): item is AssigneeProperty {
 }
 
 export interface BinaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'BinaryExpression';
     left: Expression;
     op: '!=' | '%' | '&&' | '*' | '+' | '-' | '/' | '<' | '<=' | '==' | '>' | '>=' | '??' | 'in' | '||';
@@ -216,7 +218,7 @@ export function isBinaryExpression(item: unknown): item is BinaryExpression {
 }
 
 export interface BooleanLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'BooleanLiteral';
     value: boolean;
 }
@@ -336,7 +338,7 @@ export function isCompensationProperty(item: unknown): item is CompensationPrope
 }
 
 export interface ConditionalExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'ConditionalExpression';
     else: Expression;
     test: Expression;
@@ -389,7 +391,7 @@ export function isDocument(item: unknown): item is Document {
 }
 
 export interface DurationLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'DurationLiteral';
     value: string;
 }
@@ -569,6 +571,7 @@ export interface ForeachStatement extends langium.AstNode {
     body: Array<Statement>;
     concurrency?: NumberValue;
     items: Expression;
+    join?: JoinClause;
     variable: LoopVariable;
 }
 
@@ -577,6 +580,7 @@ export const ForeachStatement = {
     body: 'body',
     concurrency: 'concurrency',
     items: 'items',
+    join: 'join',
     variable: 'variable'
 } as const;
 
@@ -585,7 +589,7 @@ export function isForeachStatement(item: unknown): item is ForeachStatement {
 }
 
 export interface FunctionCall extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'FunctionCall';
     args: Array<Expression>;
     function: FunctionName;
@@ -666,7 +670,7 @@ export function isImport(item: unknown): item is Import {
 }
 
 export interface IndexAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'IndexAccess';
     index: Expression;
     receiver: Expression;
@@ -719,7 +723,7 @@ export function isInputProperty(item: unknown): item is InputProperty {
 }
 
 export interface InputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'InputRef';
     input: langium.Reference<InputDecl>;
 }
@@ -750,6 +754,36 @@ export function isInstructionsProperty(item: unknown): item is InstructionsPrope
     return reflection.isInstance(item, InstructionsProperty.$type);
 }
 
+/**
+ * A partial join: the block goes on once `first N` branches/iterations counted (N defaults to 1; one counts when
+ * it ended without failure and, on `foreach`, its `where` holds) or once `until <cond>` holds after one ended.
+ * The others are cancelled, or with `keep` left to finish before the enclosing block ends.
+ */
+export interface JoinClause extends langium.AstNode {
+    readonly $container: ForeachStatement | ParallelStatement;
+    readonly $type: 'JoinClause';
+    count?: NumberValue;
+    isFirst: boolean;
+    isUntil: boolean;
+    keep: boolean;
+    until?: Expression;
+    where?: Expression;
+}
+
+export const JoinClause = {
+    $type: 'JoinClause',
+    count: 'count',
+    isFirst: 'isFirst',
+    isUntil: 'isUntil',
+    keep: 'keep',
+    until: 'until',
+    where: 'where'
+} as const;
+
+export function isJoinClause(item: unknown): item is JoinClause {
+    return reflection.isInstance(item, JoinClause.$type);
+}
+
 export interface LetStatement extends langium.AstNode {
     readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'LetStatement';
@@ -768,7 +802,7 @@ export function isLetStatement(item: unknown): item is LetStatement {
 }
 
 export interface ListLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'ListLiteral';
     items: Array<Expression>;
 }
@@ -830,7 +864,7 @@ export function isMaxTokensProperty(item: unknown): item is MaxTokensProperty {
 }
 
 export interface MemberAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'MemberAccess';
     member: Name;
     receiver: Expression;
@@ -864,14 +898,14 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NameRef';
     ref: langium.Reference<Referable>;
 }
@@ -886,7 +920,7 @@ export function isNameRef(item: unknown): item is NameRef {
 }
 
 export interface NullLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NullLiteral';
 }
 
@@ -899,7 +933,7 @@ export function isNullLiteral(item: unknown): item is NullLiteral {
 }
 
 export interface NumberLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'NumberLiteral';
     value: number;
 }
@@ -915,7 +949,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 
 /** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | JoinClause | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: SignedNumber;
 }
@@ -981,7 +1015,7 @@ export function isOutputDecl(item: unknown): item is OutputDecl {
 }
 
 export interface OutputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'OutputRef';
     output: langium.Reference<OutputDecl>;
 }
@@ -1022,18 +1056,20 @@ export function isParallelBranch(item: unknown): item is ParallelBranch {
     return reflection.isInstance(item, ParallelBranch.$type);
 }
 
-/** `parallel [concurrency N] { … }`: each branch is a statement or a `branch { … }`. */
+/** `parallel [concurrency N] [first N [keep] | until <cond> [keep]] { … }`: each branch is a statement or a `branch { … }`. */
 export interface ParallelStatement extends langium.AstNode {
     readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ParallelStatement';
     branches: Array<ParallelBranch>;
     concurrency?: NumberValue;
+    join?: JoinClause;
 }
 
 export const ParallelStatement = {
     $type: 'ParallelStatement',
     branches: 'branches',
-    concurrency: 'concurrency'
+    concurrency: 'concurrency',
+    join: 'join'
 } as const;
 
 export function isParallelStatement(item: unknown): item is ParallelStatement {
@@ -1075,7 +1111,7 @@ export function isRecordEntry(item: unknown): item is RecordEntry {
 }
 
 export interface RecordLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'RecordLiteral';
     entries: Array<RecordEntry>;
 }
@@ -1119,10 +1155,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
@@ -1168,7 +1204,7 @@ export function isRetryProperty(item: unknown): item is RetryProperty {
 }
 
 export interface RunStatusRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'RunStatusRef';
 }
 
@@ -1254,7 +1290,7 @@ export function isStepProperty(item: unknown): item is StepProperty {
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface StringLiteral extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'StringLiteral';
     value: string;
 }
@@ -1368,7 +1404,7 @@ export function isTemperatureProperty(item: unknown): item is TemperaturePropert
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface TemplateString extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'TemplateString';
     expressions: Array<Expression>;
     head: string;
@@ -1631,7 +1667,7 @@ export function isTypeReference(item: unknown): item is TypeReference {
 }
 
 export interface UnaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
     readonly $type: 'UnaryExpression';
     op: '!' | '-';
     operand: Expression;
@@ -1756,6 +1792,7 @@ export type BatonAstType = {
     InputProperty: InputProperty
     InputRef: InputRef
     InstructionsProperty: InstructionsProperty
+    JoinClause: JoinClause
     LetStatement: LetStatement
     ListLiteral: ListLiteral
     ListTypeExpr: ListTypeExpr
@@ -2145,6 +2182,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 items: {
                     name: ForeachStatement.items
                 },
+                join: {
+                    name: ForeachStatement.join
+                },
                 variable: {
                     name: ForeachStatement.variable
                 }
@@ -2270,6 +2310,33 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [AgentProperty.$type]
+        },
+        JoinClause: {
+            name: JoinClause.$type,
+            properties: {
+                count: {
+                    name: JoinClause.count
+                },
+                isFirst: {
+                    name: JoinClause.isFirst,
+                    defaultValue: false
+                },
+                isUntil: {
+                    name: JoinClause.isUntil,
+                    defaultValue: false
+                },
+                keep: {
+                    name: JoinClause.keep,
+                    defaultValue: false
+                },
+                until: {
+                    name: JoinClause.until
+                },
+                where: {
+                    name: JoinClause.where
+                }
+            },
+            superTypes: []
         },
         LetStatement: {
             name: LetStatement.$type,
@@ -2455,6 +2522,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 concurrency: {
                     name: ParallelStatement.concurrency
+                },
+                join: {
+                    name: ParallelStatement.join
                 }
             },
             superTypes: [Statement.$type]

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AstNode, LangiumDocument } from 'langium';
 import { AstUtils } from 'langium';
 import type {
+  JoinSpec,
   AgentDef,
   CompensationDef,
   EventDef,
@@ -236,6 +237,7 @@ export class BatonIrBuilder {
       case 'ParallelStatement': {
         const parallel: Statement = { kind: 'parallel', id: id('parallel'), range, branches: this.statements(node.branches, flow, path) };
         if (node.concurrency) parallel.concurrency = node.concurrency.value;
+        if (node.join) parallel.join = joinSpec(node.join);
         return base(parallel);
       }
       case 'BranchBlock':
@@ -250,6 +252,7 @@ export class BatonIrBuilder {
           body: this.statements(node.body, flow, path),
         };
         if (node.concurrency) loop.concurrency = node.concurrency.value;
+        if (node.join) loop.join = joinSpec(node.join);
         return base(loop);
       }
       case 'RepeatStatement':
@@ -352,6 +355,16 @@ export function expr(node: ast.Expression): Expr {
   } finally {
     exprDepth--;
   }
+}
+
+/** `first [N] [where …] [keep]` / `until … [keep]` as the IR's JoinSpec (`first` alone is `first 1`). */
+function joinSpec(node: ast.JoinClause): JoinSpec {
+  const rest = node.keep ? 'keep' : 'cancel';
+  // (a half-written `until` without its condition never holds)
+  if (node.isUntil) return { kind: 'until', condition: node.until ? expr(node.until) : { kind: 'literal', value: false }, rest };
+  const spec: JoinSpec = { kind: 'first', count: node.count?.value ?? 1, rest };
+  if (node.where) spec.where = expr(node.where);
+  return spec;
 }
 
 function exprNode(node: ast.Expression): Expr {

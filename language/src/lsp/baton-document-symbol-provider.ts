@@ -91,7 +91,7 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     }
     if (ast.isForeachStatement(statement)) {
       const variable = statement.variable ? this.named(statement.variable, [], 'loop variable') : [];
-      const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}`;
+      const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}${joinHeader(statement.join)}`;
       return [block(name, cst.range, keywordRange(cst, 'foreach'), [...variable, ...this.statements(statement.body)])];
     }
     if (ast.isRepeatStatement(statement)) return [block(`repeat until ${expression(statement.until)}`, cst.range, keywordRange(cst, 'repeat'), this.statements(statement.body))];
@@ -121,9 +121,17 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
   }
 }
 
-/** `parallel`, `parallel concurrency 1`. */
+/** `parallel`, `parallel concurrency 1`, `parallel first 2 keep`. */
 function parallelHeader(statement: ast.ParallelStatement): string {
-  return statement.concurrency ? `parallel concurrency ${statement.concurrency.value}` : 'parallel';
+  return `parallel${statement.concurrency ? ` concurrency ${statement.concurrency.value}` : ''}${joinHeader(statement.join)}`;
+}
+
+/** ` first 2 keep`, ` until a.status == "succeeded"`, or '' without a join. */
+function joinHeader(join: ast.JoinClause | undefined): string {
+  if (!join) return '';
+  const keep = join.keep ? ' keep' : '';
+  if (join.isUntil) return ` until ${expression(join.until)}${keep}`;
+  return ` first${join.count ? ` ${join.count.value}` : ''}${join.where ? ` where ${expression(join.where)}` : ''}${keep}`;
 }
 
 function block(name: string, range: Range, selectionRange: Range, children: DocumentSymbol[]): DocumentSymbol {

@@ -12,7 +12,7 @@ import * as ast from '../generated/ast.js';
  *   one space inside its braces (`step a: W { prompt: "x" }`);
  * - one space before `{`, none before `:` or `,`, one after `:` (around `?` and `:` of a conditional);
  * - one space between the parts of a one-line block, and after a declaration's keyword (`agent W`);
- * - one space between the clauses of a `parallel`/`foreach` header (`parallel concurrency 2 {`);
+ * - one space between the clauses of a `parallel`/`foreach` header (`parallel concurrency 2 first 2 keep {`);
  * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
  */
 export class BatonFormatter extends AbstractFormatter {
@@ -95,6 +95,12 @@ export class BatonFormatter extends AbstractFormatter {
     if (ast.isParallelStatement(node) || ast.isForeachStatement(node)) {
       f.keyword('concurrency').prepend(Formatting.oneSpace());
       f.property('concurrency').prepend(Formatting.oneSpace());
+      f.property('join').prepend(Formatting.oneSpace());
+    }
+    // a partial join: `first 2 where … keep`, `until … keep`
+    if (ast.isJoinClause(node)) {
+      f.keywords('where', 'keep').prepend(Formatting.oneSpace());
+      f.properties('count', 'where', 'until').prepend(Formatting.oneSpace());
     }
     if (ast.isConditionalExpression(node)) {
       f.keywords('?', ':').surround(Formatting.oneSpace());

@@ -20,7 +20,8 @@ import * as ast from '../generated/ast.js';
  * - a built-in function call: its signature and what it does;
  * - a duration (`30s`, `2h`): the same in words;
  * - a `trigger schedule "…"`: the next three times it fires (UTC);
- * - the keywords `branch` and `concurrency` of a `parallel`: what they do.
+ * - the keywords `branch` and `concurrency` of a `parallel`, and of a partial join (`first`, `until`, `where`,
+ *   `keep`): what they do.
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
@@ -107,6 +108,17 @@ function keywordHover(node: AstNode, text: string): string | undefined {
   if (ast.isParallelStatement(node) && text === 'concurrency') {
     const n = node.concurrency?.value;
     return `**concurrency** ${n ?? 'N'}: at most ${n === 1 ? 'one branch at a time (interleaved: in source order, never two at once)' : `${n ?? 'N'} branches at once`}; the next branch starts when one ends (a waiting branch keeps its slot).`;
+  }
+  if (ast.isJoinClause(node)) {
+    const block = ast.isParallelStatement(node.$container) ? 'branches' : 'iterations';
+    const rest = node.keep ? `the rest run on, and the enclosing flow body or loop iteration waits for them before it ends` : `the rest are cancelled (withdrawn: running calls aborted, their steps \`cancelled\`, not compensated)`;
+    if (text === 'first') {
+      const n = node.count?.value ?? 1;
+      return `**first** ${n}: the block goes on once ${n} of its ${block} ended without failure${node.where ? ' and their `where` holds' : ''}; ${rest}. A failing one does not count; the block fails with \`JOIN_UNREACHABLE\` only when ${n} can no longer be reached.`;
+    }
+    if (text === 'until') return `**until** <condition>: evaluated each time one of the ${block} ended${block === 'iterations' ? ' (in that iteration)' : ''}; the block goes on once it holds; ${rest}.`;
+    if (text === 'where') return '**where** <condition>: an iteration counts for `first N` only when this holds in it (read when it ended).';
+    if (text === 'keep') return `**keep**: once the join is reached, the other ${block} run on (not cancelled); the enclosing flow body or loop iteration waits for them before it ends (a blocking discriminator / partial join).`;
   }
   return undefined;
 }

@@ -8,11 +8,13 @@ export function describe(event: RunEvent): string | undefined {
     case 'run.resumed':
       return event.redrive ? `run ${event.runId} · ${event.flow} redriven from the step that failed it` : undefined;
     case 'step.finished':
-      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${event.tokens} tokens${event.costUsd !== undefined ? ` · $${event.costUsd.toFixed(4)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : event.status === 'cancelled' ? '⊘' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${event.tokens} tokens${event.costUsd !== undefined ? ` · $${event.costUsd.toFixed(4)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
     case 'circuit.changed':
       return `  ⚡ circuit of ${event.agent} ${event.state}${event.state === 'open' ? ` after ${event.failures} failures in a row${event.until ? `, until ${event.until}` : ''}` : ''}`;
     case 'branch.taken':
       return `  ↳ ${event.label}`;
+    case 'join.reached':
+      return `  ⋈ ${event.label} reached${event.rest === 'keep' ? ' — the rest runs on' : event.withdrawn.length ? ` — ${event.withdrawn.length} withdrawn` : ''}`;
     case 'approval.requested':
       return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''} — baton approve ${event.runId} ${event.task}`;
     case 'compensation.finished':

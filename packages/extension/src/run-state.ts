@@ -14,7 +14,7 @@ export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'compensati
  * `waiting` (an approval, timer or event not yet there), `approved` / `rejected` (an approval decided; any
  * other decision is `approved` with {@link RunEntry.decision} set), `interrupted` (the run stopped under it).
  */
-export type RunEntryStatus = 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'approved' | 'rejected' | 'interrupted';
+export type RunEntryStatus = 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting' | 'approved' | 'rejected' | 'interrupted';
 
 /** One line under a run in the Runs view. */
 export interface RunEntry {
@@ -249,7 +249,7 @@ export function markInterrupted(run: RunState): void {
 /** Steps finished and steps known so far (approvals, waits and undos not counted), for the status bar. */
 export function stepCounts(run: RunState): { finished: number; total: number } {
   const steps = (run.entries ?? []).filter((e) => e.kind === 'step');
-  return { finished: steps.filter((e) => e.status === 'succeeded' || e.status === 'failed' || e.status === 'skipped').length, total: steps.length };
+  return { finished: steps.filter((e) => e.status === 'succeeded' || e.status === 'failed' || e.status === 'skipped' || e.status === 'cancelled').length, total: steps.length };
 }
 
 /** The approvals a run waits for (status `waiting`). */

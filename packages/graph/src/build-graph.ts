@@ -1,5 +1,5 @@
 import { eventWaitDetail } from './patterns-events.js';
-import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { describeType, exprToText, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
  * Builds the graph of a flow: triggers → start → statements in order → end.
@@ -7,6 +7,7 @@ import { describeType, exprToText, type Expr, type FlowGraph, type GraphNodeTool
  * - `if`/`switch` is a `decision` node with one labelled edge per branch (the condition, `case "A"`,
  *   `else`/`default`; an `if` without `else` gets an `else` edge straight to its `merge` node);
  * - `parallel` is a `fork` → branches → `join` (a `branch { … }` adds no node: its statements chain in its branch);
+ *   a partial join's `join` is labelled with what it waits for (`first 2 of 3`) and its rest (`cancel rest`, `keep rest`);
  * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
  * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path;
  * - a step with `compensate:` gets a dashed `compensation` edge from a `step` node of the compensation
@@ -108,7 +109,8 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         add({ id: fork, kind: 'fork', label: 'parallel', range: s.range, ...(forkDetail ? { detail: forkDetail } : {}) }, parent);
         connect(from, fork, label, 'flow', branch);
         const tails = s.branches.flatMap((b) => statement(b, [fork], parent));
-        add({ id: join, kind: 'join', label: '', range: s.range }, parent);
+        // a partial join says when it goes on and what happens to the rest: `first 2 of 3` / `cancel rest`
+        add({ id: join, kind: 'join', label: s.join ? joinText(s.join, s.branches.length) : '', range: s.range, ...(s.join ? { detail: `${s.join.rest} rest` } : {}) }, parent);
         connect(tails, join);
         return [join];
       }
@@ -117,7 +119,10 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         return block(s.body, from, parent, label, branch);
       case 'foreach':
       case 'repeat': {
-        const detail = s.kind === 'foreach' ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}` : `max ${s.max} until ${exprToText(s.until)}`;
+        const detail =
+          s.kind === 'foreach'
+            ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}${s.join ? ` · ${joinText(s.join)}${s.join.rest === 'keep' ? ' · keep' : ''}` : ''}`
+            : `max ${s.max} until ${exprToText(s.until)}`;
         add({ id: s.id, kind: 'loop', label: s.kind, detail, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         const inner = block(s.body, [s.id], s.id);

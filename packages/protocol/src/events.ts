@@ -16,6 +16,7 @@ export type RunEvent =
   | StepFinishedEvent
   | CircuitChangedEvent
   | BranchTakenEvent
+  | JoinReachedEvent
   | CompensationStartedEvent
   | CompensationFinishedEvent
   | ApprovalRequestedEvent
@@ -48,8 +49,11 @@ export interface RunError {
   message: string;
 }
 
-/** How a step ended. */
-export type StepStatus = 'succeeded' | 'failed' | 'skipped';
+/**
+ * How a step ended. `cancelled`: withdrawn while it ran or before it could — the rest of a partial join that
+ * cancels (`parallel first 2 { … }`); its error is `{ code: 'CANCELLED' }`; it is not compensated.
+ */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /**
  * A run's state in the store. `interrupted`: stopped by the user (Ctrl-C) and resumable. `queued`: accepted
@@ -174,6 +178,27 @@ export interface StepFinishedEvent extends RunEventBase {
   costUsd?: number;
   /** The stub call indexes this step's attempts used (empty for sub-flows and skipped steps). */
   callIndexes: number[];
+}
+
+/**
+ * A partial join (`parallel first N`, `parallel until …`, `foreach … first N`, `… until …`) was reached. Recorded
+ * and committed before anything is withdrawn: a resumed run reads it instead of deciding again, so the same
+ * branches count and the same are withdrawn (they replay their stored results and call nothing new).
+ */
+export interface JoinReachedEvent extends RunEventBase {
+  type: 'join.reached';
+  /** The `parallel`'s or `foreach`'s IR node id. */
+  node: string;
+  /** Scope of the block: loop indexes and sub-flow prefix, e.g. `incident/` or `[2]`. */
+  scope: string;
+  /** Branch (source order, from 0) or iteration (item index) numbers that had counted, in the order they ended. */
+  counted: number[];
+  /** `cancel`: the others are withdrawn; `keep`: they run on. */
+  rest: 'cancel' | 'keep';
+  /** The branches/iterations withdrawn (not ended, or not started, when the join was reached); empty with `keep`. */
+  withdrawn: number[];
+  /** For people: `first 2 of 3`, `until a.status == "succeeded"`. */
+  label: string;
 }
 
 export interface BranchTakenEvent extends RunEventBase {

@@ -1,4 +1,4 @@
-import type { Expr } from './ir.js';
+import type { Expr, JoinSpec } from './ir.js';
 
 const PRECEDENCE: Record<string, number> = {
   '??': 2, '||': 3, '&&': 4, '==': 5, '!=': 5, '<': 6, '<=': 6, '>': 6, '>=': 6, in: 6, '+': 7, '-': 7, '*': 8, '/': 8, '%': 8,
@@ -38,4 +38,13 @@ export function exprToText(e: Expr, parent = 0): string {
     case 'call':
       return `${e.fn}(${e.args.map((a) => exprToText(a)).join(', ')})`;
   }
+}
+
+/**
+ * What a partial join waits for, for people (the graph's join, `join.reached`, messages): `first 2 of 3` (with the
+ * number of parts when known: a `parallel`'s branches), `first 2 where review.output.ok`, `until a.status == "succeeded"`.
+ */
+export function joinText(join: JoinSpec, parts?: number): string {
+  if (join.kind === 'until') return `until ${exprToText(join.condition)}`;
+  return `first ${join.count}${parts !== undefined ? ` of ${parts}` : ''}${join.where ? ` where ${exprToText(join.where)}` : ''}`;
 }

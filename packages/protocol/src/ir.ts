@@ -204,12 +204,28 @@ export interface SwitchNode extends NodeBase {
   default?: Statement[];
 }
 
-/** `parallel [concurrency N] { … }`: each statement directly inside is a branch (a `branch { … }` is a `block`). */
+/**
+ * A partial join of a `parallel` or `foreach` (WCP-9, 28–32, 34–36):
+ * - `first`: the block goes on once `count` branches/iterations counted — one counts when it ended without
+ *   failure and (on `foreach` only) its `where` holds, read in the iteration that just ended;
+ * - `until`: the block goes on once `condition` holds, evaluated each time a branch/iteration ended (on
+ *   `foreach` in that iteration's scope, on `parallel` in the block's scope).
+ * `rest`: what happens to the branches/iterations not ended when the join is reached — `cancel` (the default)
+ * withdraws them (calls aborted, their steps `cancelled`, waits dropped, no compensation); `keep` lets them run
+ * on, and the enclosing flow body or loop iteration waits for them before it ends.
+ */
+export type JoinSpec =
+  | { kind: 'first'; count: number; where?: Expr; rest: 'cancel' | 'keep' }
+  | { kind: 'until'; condition: Expr; rest: 'cancel' | 'keep' };
+
+/** `parallel [concurrency N] [<join>] { … }`: each statement directly inside is a branch (a `branch { … }` is a `block`). */
 export interface ParallelNode extends NodeBase {
   kind: 'parallel';
   branches: Statement[];
   /** Branches at once, started in source order as slots free (WCP-17/40 with 1); all at once when absent. */
   concurrency?: number;
+  /** A partial join; absent: the block waits for every branch and fails with the first failure. */
+  join?: JoinSpec;
 }
 
 /** `branch { … }`: several statements that are together one branch of a `parallel`. */
@@ -218,13 +234,15 @@ export interface BlockNode extends NodeBase {
   body: Statement[];
 }
 
-/** `foreach x in <expr> [concurrency N] { … }`. */
+/** `foreach x in <expr> [concurrency N] [<join>] { … }`. */
 export interface ForeachNode extends NodeBase {
   kind: 'foreach';
   variable: string;
   items: Expr;
   /** Iterations at once; 1 when absent. */
   concurrency?: number;
+  /** A partial join (static or dynamic partial join for multiple instances); absent: every iteration. */
+  join?: JoinSpec;
   body: Statement[];
 }
 

@@ -219,7 +219,7 @@ export class GraphView {
     const inside = new Map<string, string[]>();
     for (const [hidden, drawn] of hiddenIn ?? []) inside.set(drawn, [...(inside.get(drawn) ?? []), hidden]);
     for (const [id, g] of this.nodeElements) {
-      g.classList.remove('run-running', 'run-waiting', 'run-succeeded', 'run-failed', 'run-skipped');
+      g.classList.remove('run-running', 'run-waiting', 'run-succeeded', 'run-failed', 'run-skipped', 'run-cancelled');
       g.querySelector(':scope > .run-badge')?.remove();
       const members = inside.get(id);
       const state = members ? regionState([overlay.nodes.get(id), ...members.map((m) => overlay.nodes.get(m))]) : overlay.nodes.get(id);

@@ -1,7 +1,10 @@
 import type { FlowGraph, RunEvent } from '@baton/protocol';
 
-/** How a node looks during a run. `waiting`: an approval, timer or event holds it. */
-export type NodeRunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
+/**
+ * How a node looks during a run. `waiting`: an approval, timer or event holds it. `cancelled`: withdrawn — the
+ * rest of a partial join (`parallel first 2 { … }`) that was cancelled when the join was reached.
+ */
+export type NodeRunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /** The overlay state of one node: its status, time spent (ms, of all attempts) and retries so far. */
 export interface NodeRunState {
@@ -106,6 +109,9 @@ export class RunOverlay {
         this.set(event.node, { status: 'succeeded' });
         break;
       }
+      case 'join.reached':
+        if (event.rest === 'cancel') this.withdraw(`${event.node}/fork`, `${event.node}/join`, event.withdrawn);
+        break;
       case 'run.succeeded':
         this.outcome = 'succeeded';
         break;
@@ -200,6 +206,31 @@ export class RunOverlay {
     return taken;
   }
 
+  /**
+   * Shows the withdrawn branches of a partial join's `parallel` (numbers in source order, as `join.reached` gives
+   * them) as cancelled: every node of the branch, from the fork up to the join, that has not ended. A `foreach`'s
+   * withdrawn iterations share their nodes with the counted ones: their steps show through `step.finished`.
+   */
+  private withdraw(fork: string, join: string, withdrawn: number[]): void {
+    if (!this.graph || !this.known.has(fork)) return;
+    const out = new Map<string, string[]>();
+    for (const e of this.graph.edges) if (e.kind !== 'compensation') out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+    // the fork's edges in source order, less those of empty branches (straight to the join, drawn last)
+    const firsts = (out.get(fork) ?? []).filter((t) => t !== join);
+    for (const i of withdrawn) {
+      const queue = firsts[i] ? [firsts[i]] : [];
+      const seen = new Set<string>();
+      while (queue.length) {
+        const id = queue.shift()!;
+        if (id === join || seen.has(id)) continue;
+        seen.add(id);
+        const status = this.nodes.get(id)?.status;
+        if (status === undefined || status === 'running' || status === 'waiting') this.set(id, { status: 'cancelled' });
+        queue.push(...(out.get(id) ?? []));
+      }
+    }
+  }
+
   private set(node: string, state: Partial<NodeRunState> & { status: NodeRunStatus }): void {
     if (!this.known.has(node)) {
       this.unknownNodes.add(node);
@@ -218,14 +249,14 @@ export class RunOverlay {
 /**
  * The state of a folded region drawn as one node, from the states of the nodes it hides (and its own):
  * `running` while any runs, else `waiting` while any waits, else `failed` when any failed, else `succeeded`
- * when any succeeded, else `skipped` when all that have a state were skipped; undefined when none has a state.
+ * when any succeeded, else `cancelled` when any was withdrawn, else `skipped` when all that have a state were skipped; undefined when none has a state.
  * No duration (the nodes inside may have run in parallel); `retries` is their sum.
  */
 export function regionState(states: (NodeRunState | undefined)[]): NodeRunState | undefined {
   const known = states.filter((s): s is NodeRunState => s !== undefined);
   if (known.length === 0) return undefined;
   const retries = known.reduce((sum, s) => sum + s.retries, 0);
-  for (const status of ['running', 'waiting', 'failed', 'succeeded'] as const) if (known.some((s) => s.status === status)) return { status, retries };
+  for (const status of ['running', 'waiting', 'failed', 'succeeded', 'cancelled'] as const) if (known.some((s) => s.status === status)) return { status, retries };
   return { status: 'skipped', retries };
 }
 

@@ -112,11 +112,13 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   output.out(c.bold('Steps'));
   for (const e of events) {
     if (e.type === 'step.finished') {
-      const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : c.red('✗');
+      const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : e.status === 'cancelled' ? c.dim('⊘') : c.red('✗');
       const extra = e.status === 'failed' ? c.red(`  ${e.error?.code}: ${e.error?.message}`) : e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : '';
       output.out(`  ${mark} ${e.step.padEnd(22)} ${c.dim(e.agent.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${e.attempts > 1 ? c.yellow(` ${e.attempts} attempts`) : ''}${extra}`);
     } else if (e.type === 'branch.taken') {
       output.out(`  ${c.cyan('↳')} ${c.dim(e.label)}`);
+    } else if (e.type === 'join.reached') {
+      output.out(`  ${c.cyan('⋈')} ${c.dim(`${e.label} reached${e.rest === 'keep' ? ' — the rest runs on' : e.withdrawn.length ? ` — ${e.withdrawn.length} withdrawn` : ''}`)}`);
     } else if (e.type === 'approval.decided') {
       output.out(`  ${c.green('✓')} ${e.task.padEnd(22)} ${c.dim('approval'.padEnd(22))} ${e.decision}${e.by ? c.dim(` by ${e.by}`) : ''}${e.comment ? c.dim(` — ${e.comment}`) : ''}`);
     } else if (e.type === 'compensation.finished') {

@@ -33,6 +33,8 @@ interface PrintableEvent {
   costUsd?: number;
   failures?: number;
   until?: string;
+  rest?: string;
+  withdrawn?: number[];
   [key: string]: unknown;
 }
 
@@ -104,6 +106,9 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
             output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}${usageText(e.tokens, e.costUsd)}`);
           } else if (e.status === 'skipped') {
             output.out(`  ${c.dim('○')} ${pad(e.step ?? '')}${agent}${c.dim('skipped'.padStart(8))}`);
+          } else if (e.status === 'cancelled') {
+            // withdrawn: the rest of a partial join
+            output.out(`  ${c.dim('⊘')} ${pad(e.step ?? '')}${agent}${c.dim('cancelled'.padStart(8))}`);
           } else {
             output.out(
               `  ${c.red('✗')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}  ${c.red(e.error?.message ?? e.status ?? 'failed')}`,
@@ -113,6 +118,9 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         }
         case 'branch.taken':
           output.out(`  ${c.cyan('↳')} ${c.dim(String(e.label ?? e.branch ?? ''))}`);
+          break;
+        case 'join.reached':
+          output.out(`  ${c.cyan('⋈')} ${c.dim(`${e.label ?? ''} reached${e.rest === 'keep' ? ' — the rest runs on' : e.withdrawn?.length ? ` — ${e.withdrawn.length} withdrawn` : ''}`)}`);
           break;
         case 'compensation.started':
           output.out(`  ${c.magenta('↺')} ${pad('undo ' + (e.step ?? ''))}${c.dim(e.agent ?? '')}`);

@@ -11,6 +11,7 @@ import type { Frame } from './frame.js';
 import { CALL_RESERVATION_PREFIX, type ReplayLog } from './replay-log.js';
 import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } from './resilience.js';
 import { stepView } from './scope.js';
+import { cancelStep, withdrawnBy, Withdrawn } from './joins.js';
 import { RunFailure, Stopped } from './stops.js';
 
 /** A completed step with a `compensate` clause: run (newest `seq` first) if the run fails later. */
@@ -144,6 +145,12 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
     host.registerCompensation(s, key, e.seq, frame);
     host.chargeTokens(tokens, frame, key);
     return;
+  }
+  // withdrawn (the rest of a partial join): the step ends cancelled, and with it its part of the run
+  const withdrawal = frame.withdrawal ? withdrawnBy(frame) : undefined;
+  if (withdrawal) {
+    cancelStep(host, s, key, frame, withdrawal, durationMs, attempts);
+    throw new Withdrawn(withdrawal);
   }
   if (frame.signal.aborted && lastError.code !== 'STEP_TIMEOUT') lastError = { code: 'STEP_CANCELLED', message: 'cancelled because a sibling branch failed' };
   host.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'failed', error: lastError, durationMs, attempts, tokens, callIndexes });

@@ -9,7 +9,8 @@ import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from
 import { EventJournal } from './event-journal.js';
 import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
-import { foreachStatement, parallelStatement, repeatStatement, type LoopHost } from './loops.js';
+import { foreachStatement, parallelStatement, repeatStatement } from './loops.js';
+import { cancelStep, checkWithdrawnStatement, ownedBlock, withdrawnBy, withdrawnStep, Withdrawn, type JoinHost } from './joins.js';
 import { notRun, Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -82,7 +83,7 @@ export class Execution {
   /** What the agent steps and compensations (agent-step.ts) use of this execution. */
   private readonly agentHost: AgentStepHost;
   /** What the loops (loops.ts) use of this execution. */
-  private readonly loopHost: LoopHost;
+  private readonly loopHost: JoinHost;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -130,6 +131,10 @@ export class Execution {
       evalScope: (frame) => this.evalScope(frame),
       block: (statements, frame) => this.block(statements, frame),
       statement: (s, frame) => this.statement(s, frame),
+      log: this.log,
+      emit: (event) => this.emit(event),
+      emitOnce: (event) => this.emitOnce(event),
+      commit: () => this.commit(),
     };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -199,7 +204,7 @@ export class Execution {
       // wait: statements (and parallel branches) reach their first step in the same order as they always did.
       this.lastCancelCheck = Date.now();
       this.cancelSeen = await this.deps.store.isCancelRequested(this.runId);
-      await this.block(frame.flow.body, frame);
+      await ownedBlock(this.loopHost, frame.flow.body, frame);
       await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
@@ -307,6 +312,7 @@ export class Execution {
   }
 
   private async statement(s: Statement, frame: Frame): Promise<void> {
+    if (frame.withdrawal) checkWithdrawnStatement(this.log, s, frame);
     switch (s.kind) {
       case 'step':
         return this.step(s, frame);
@@ -382,8 +388,12 @@ export class Execution {
       if (done.status === 'succeeded') this.registerCompensation(s, key, done.seq, frame);
       this.tokens += done.tokens;
       if (done.status === 'failed' && s.onError !== 'continue') throw new RunFailure(done.error?.code ?? 'STEP_FAILED', done.error?.message ?? 'failed', key);
+      // withdrawn mode: the part ended with this step's cancellation
+      const withdrawal = done.status === 'cancelled' ? withdrawnBy(frame) : undefined;
+      if (withdrawal) throw new Withdrawn(withdrawal);
       return;
     }
+    if (frame.withdrawal) withdrawnStep(this.loopHost, s, key, frame);
     const stop = this.checkStop(frame);
     if (stop) await stop;
     const agentName = s.target.name;
@@ -415,9 +425,13 @@ export class Execution {
       }
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body) };
-      await this.block(flow.body, child);
+      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal };
+      await ownedBlock(this.loopHost, flow.body, child);
     } catch (error) {
+      if (error instanceof Withdrawn) {
+        cancelStep(this.loopHost, s, key, frame, error.withdrawal, Date.now() - started);
+        throw error;
+      }
       if (error instanceof Suspended || error instanceof Stopped) {
         frame.scope.set(s.name, stepView({ status: error instanceof Suspended ? 'waiting' : 'failed' }));
         throw error;
@@ -508,6 +522,10 @@ export class Execution {
       return this.stopped().then((stopped) => {
         throw stopped;
       });
+    }
+    if (frame.withdrawal) {
+      const withdrawal = withdrawnBy(frame);
+      if (withdrawal) throw new Withdrawn(withdrawal);
     }
     if (frame.signal.aborted) throw new RunFailure('STEP_CANCELLED', 'cancelled because a sibling branch failed');
     if (this.cancelSeen) throw new Stopped('cancelled');

@@ -1,6 +1,7 @@
 // One flow invocation as the statement interpreter (execution.ts) and its waits (waits.ts) see it, and the keys
 // that name a statement's instance in the run's log.
 import type { FlowDef, JsonValue } from '@baton/protocol';
+import type { Background, Withdrawal } from './joins.js';
 import type { Scope } from './scope.js';
 
 /** One flow invocation: the top-level flow, or a sub-flow called by a step. */
@@ -28,6 +29,13 @@ export interface Frame {
    * set reads as `[]` (its loop did not run), any other name not set as a skipped step.
    */
   lists: Set<string>;
+  /**
+   * The withdrawable part this frame runs in (a branch or iteration of a partial join; see `Withdrawal` in
+   * joins.ts): once it (or a part around it) is withdrawn, the frame runs in withdrawn mode.
+   */
+  withdrawal?: Withdrawal;
+  /** The owner's background work (the kept rest of partial joins) that the flow body or loop iteration awaits. */
+  background?: Background;
 }
 
 /** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */

@@ -7,6 +7,7 @@ import { truthy } from '../expr/values.js';
 import type { Frame } from './frame.js';
 import { notRun, Scope } from './scope.js';
 import { declaredNames, loopListNames } from './statements.js';
+import { joinedForeach, joinedParallel, ownedBlock, type JoinHost } from './joins.js';
 import { RunFailure } from './stops.js';
 import { Suspended } from './waits.js';
 
@@ -22,8 +23,10 @@ export interface LoopHost {
 /**
  * Runs the branches of a `parallel` side by side — at most `concurrency` at once, started in source order as
  * slots free (`parallel concurrency 1`: one at a time) — the first failure cancels the others (see {@link concurrently}).
+ * With a partial join (`first N`, `until`), see joins.ts.
  */
-export function parallelStatement(host: LoopHost, s: ParallelNode, frame: Frame): Promise<void> {
+export function parallelStatement(host: JoinHost, s: ParallelNode, frame: Frame): Promise<void> {
+  if (s.join) return joinedParallel(host, s, frame);
   return concurrently(s.branches.map((b) => (f: Frame) => host.statement(b, f)), s.concurrency ?? s.branches.length, frame);
 }
 
@@ -93,7 +96,7 @@ async function concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: n
  * @throws RunFailure `FOREACH_NOT_LIST` when the items are not a list; the first iteration's failure; Suspended
  *   with the waits of all iterations that wait.
  */
-export async function foreachStatement(host: LoopHost, s: ForeachNode, frame: Frame): Promise<void> {
+export async function foreachStatement(host: JoinHost, s: ForeachNode, frame: Frame): Promise<void> {
   const items = evaluate(s.items, host.evalScope(frame));
   if (!Array.isArray(items)) {
     throw new RunFailure('FOREACH_NOT_LIST', `foreach ${s.variable} needs a list, got ${items === null ? 'null' : typeof items}`);
@@ -104,16 +107,18 @@ export async function foreachStatement(host: LoopHost, s: ForeachNode, frame: Fr
     scope.set(s.variable, item);
     return scope;
   });
-  try {
-    await concurrently(
-      items.map(() => (f: Frame) => host.block(s.body, f)),
-      s.concurrency ?? 1,
-      frame,
-      (i, signal) => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal, lists: iterationLists(frame.lists, s) }),
-    );
-  } finally {
-    const inner = loopListNames(s.body);
+  const iterationFrame = (i: number, signal: AbortSignal): Frame => ({ ...frame, scope: scopes[i], indexes: [...frame.indexes, i], signal, lists: iterationLists(frame.lists, s) });
+  const inner = loopListNames(s.body);
+  const setLists = (): void => {
     for (const name of names) frame.scope.set(name, scopes.map((sc) => sc.getLocal(name) ?? notRun(inner, name)));
+  };
+  try {
+    // each iteration owns the kept rest of the partial joins inside it (see joins.ts ownedBlock); the kept
+    // iterations of a `first N keep` set their steps in the lists again once they ended
+    if (s.join) await joinedForeach(host, s, items, frame, iterationFrame, setLists);
+    else await concurrently(items.map(() => (f: Frame) => ownedBlock(host, s.body, f)), s.concurrency ?? 1, frame, iterationFrame);
+  } finally {
+    setLists();
   }
 }
 
@@ -128,7 +133,8 @@ export async function repeatStatement(host: LoopHost, s: RepeatNode, frame: Fram
     const scope = new Scope(frame.scope);
     const iteration: Frame = { ...frame, scope, indexes: [...frame.indexes, i] };
     try {
-      await host.block(s.body, iteration);
+      // the iteration ends when the kept rest of its partial joins ended (a blocking discriminator/partial join)
+      await ownedBlock(host, s.body, iteration);
     } finally {
       for (const name of names) frame.scope.set(name, scope.getLocal(name) ?? notRun(frame.lists, name));
     }

@@ -5,6 +5,7 @@ import type {
   EventReceivedEvent,
   EventBufferedEvent,
   EventWaitingEvent,
+  JoinReachedEvent,
   JsonValue,
   RunEvent,
   StepFinishedEvent,
@@ -28,6 +29,10 @@ export const CALL_RESERVATION_PREFIX = 'call:';
  */
 export class ReplayLog {
   readonly finishedSteps = new Map<string, StepFinishedEvent>();
+  /** Steps that have started (`step.started`), by key: one started but not finished was in flight when the run stopped. */
+  readonly startedSteps = new Set<string>();
+  /** Partial joins reached, by `<node>|<scope>`: replay withdraws the same parts (see engine/joins.ts). */
+  readonly joins = new Map<string, JoinReachedEvent>();
   /**
    * Steps that had failed when the run was redriven (`run.resumed` with `redrive`): they run again, unless
    * their step says `on error: continue` (then the failure was part of the run, not its end, and stays).
@@ -74,6 +79,13 @@ export class ReplayLog {
             this.stepCount--;
           }
         }
+        break;
+      case 'step.started':
+        this.startedSteps.add(e.step);
+        break;
+      case 'join.reached':
+        this.joins.set(`${e.node}|${e.scope}`, e);
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;
       case 'step.finished':
         this.reservedCalls.delete(e.step);
