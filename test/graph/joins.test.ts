@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { WorkflowDefinition } from '@baton/protocol';
 import type { AgentRequest } from '../../packages/runtime/src/index.js';
 import { SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
-import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
+import { buildFlowGraph, foldFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
 import { RunOverlay } from '../../packages/webview/src/run-overlay.js';
 import { checkText, services } from '../language/helpers.js';
 
@@ -75,6 +75,9 @@ describe('graph: partial joins', () => {
     assert.match(toMermaid(graph), /\(\("first 2 of 3<br\/>cancel rest"\)\)/);
     assert.match(toDot(graph), /xlabel="first 2 of 3\\ncancel rest"/);
     assert.match(renderSvg(await layoutFlowGraph(graph)), /<text class="detail"[^>]*>first 2 of 3 · cancel rest<\/text>/);
+    // folded in the panel, the parallel keeps what its join says
+    const fork = graph.nodes.find((n) => n.kind === 'fork')!;
+    assert.equal(foldFlowGraph(graph, [fork.id]).graph.nodes.find((n) => n.id === fork.id)?.detail, '3 branches · first 2 of 3');
   });
 
   it('the run overlay shows a withdrawn branch as cancelled, also the steps it never reached', async () => {

@@ -128,7 +128,11 @@ export function foldFlowGraph(graph: FlowGraph, folded: Iterable<string>): Folde
       const anchor = byId.get(region.anchor)!;
       const node: GraphNode = { ...anchor, folded: region.members.length };
       // a folded `parallel` counts its branches and keeps what its fork says (`one at a time`)
-      if (region.kind === 'parallel') node.detail = [`${graph.edges.filter((e) => e.source === anchor.id).length} branches`, anchor.detail].filter((d) => d).join(' · ');
+      if (region.kind === 'parallel') {
+        // … and what its join says (`first 2 of 3`)
+        const join = byId.get(anchor.id.replace(/\/fork$/, '/join'))?.label;
+        node.detail = [`${graph.edges.filter((e) => e.source === anchor.id).length} branches`, anchor.detail, join].filter((d) => d).join(' · ');
+      }
       replacement.set(anchor.id, node);
     }
   }

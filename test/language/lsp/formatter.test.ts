@@ -14,8 +14,8 @@ async function format(text: string, tabSize = 2): Promise<string> {
 }
 
 describe('language server: formatting', () => {
-  it('every example is already in the canonical layout (formatting changes nothing)', async () => {
-    for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.flow'))) {
+  it('every example is already in the canonical layout (formatting changes nothing), the pattern examples too', async () => {
+    for (const file of readdirSync(EXAMPLES, { recursive: true }).map(String).filter((f) => f.endsWith('.flow'))) {
       const text = readFileSync(path.join(EXAMPLES, file), 'utf8');
       assert.equal(await format(text), text, file);
     }
