@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, SIGNAL_EVENT_TYPES, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
+import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { PgRunWatch } from './pg-run-watch.js';
 
 /** Options of {@link PgRunStore.open}. */
@@ -48,12 +49,6 @@ interface RunRow {
 }
 
 const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents';
-
-/** A buffered event: its run and the event (whose `seq` a flush may move after signals stored meanwhile). */
-interface Pending {
-  runId: string;
-  event: RunEvent;
-}
 
 /**
  * Fast path of a write: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
@@ -151,17 +146,11 @@ const UNIQUE_VIOLATION = '23505';
  * `DECISION_INVALID`, `EVENT_NOT_AWAITED`, `LEASE_LOST`, `EVENTS_CONFLICT`, `RUN_NOT_LOADED`, `STORE_UNREADABLE`.
  */
 export class PgRunStore implements RunStoreApi {
-  private readonly pending: Pending[] = [];
+  private readonly pending: BufferedEvent[] = [];
   /** The next seq of each run this handle knows the log's end of. */
   private readonly nextSeq = new Map<string, number>();
-  /** The epoch of each run whose lease this handle claimed: its flushes are fenced with it. */
-  private readonly fences = new Map<string, number>();
-  /**
-   * The refusal of each run whose buffered events a write dropped (`LEASE_LOST`, `EVENTS_CONFLICT`): the run's own
-   * writes ({@link flush} with its id, {@link updateRun}) reject with it until this handle claims or releases the
-   * run's lease or reads its log again. Another run's write is never failed by it.
-   */
-  private readonly refusals = new Map<string, BatonError>();
+  /** The leases this handle claimed, and the refusals of runs it may not write (see {@link PgRunLeases}). */
+  private readonly leases: PgRunLeases;
   /** Definition hashes known to be stored (their bodies need not be sent again). */
   private readonly knownDefinitions = new Set<string>();
   /**
@@ -183,7 +172,15 @@ export class PgRunStore implements RunStoreApi {
     private readonly target: PgTarget,
     /** The pool's connection settings (a watch opens a connection of its own with them). */
     private readonly clientConfig: pg.ClientConfig,
-  ) {}
+  ) {
+    this.leases = new PgRunLeases({
+      location: target.location,
+      pending: this.pending,
+      nextSeq: this.nextSeq,
+      query: (sql, values) => this.query(sql, values),
+      flush: (runId) => this.flush(runId),
+    });
+  }
 
   /** Where the store is: the URL without its password. */
   get location(): string {
@@ -277,7 +274,7 @@ export class PgRunStore implements RunStoreApi {
     this.updates.set(id, [...(this.updates.get(id) ?? []), update]);
     try {
       await this.serially(() => this.write([id]));
-      const refusal = this.refusals.get(id);
+      const refusal = this.leases.refusal(id);
       if (refusal) throw refusal;
     } catch (error) {
       // refused or failed: the caller is told, and no later write applies it
@@ -357,7 +354,7 @@ export class PgRunStore implements RunStoreApi {
   async flush(runId?: string): Promise<void> {
     const met: string[] = [];
     if (this.pending.length > 0) await this.serially(() => this.write([], met));
-    const refusal = runId === undefined ? (met.length ? this.refusals.get(met[0]) : undefined) : this.refusals.get(runId);
+    const refusal = runId === undefined ? (met.length ? this.leases.refusal(met[0]) : undefined) : this.leases.refusal(runId);
     if (refusal) throw refusal;
   }
 
@@ -365,7 +362,7 @@ export class PgRunStore implements RunStoreApi {
    * Writes the buffered events, the state updates of their runs and of `alsoFenced`, fenced: in one statement
    * ({@link FLUSH_SQL}) when nothing stands in the way, else in {@link writeBuffered}'s transaction, which tells a
    * lost lease from signals stored meanwhile and writes the runs not refused. The runs refused are pushed on `met`
-   * (their refusals kept in {@link refusals}). Call inside {@link serially}.
+   * (their refusals kept: {@link PgRunLeases.refusal}). Call inside {@link serially}.
    */
   private async write(alsoFenced: string[], met: string[] = []): Promise<void> {
     const count = this.pending.length;
@@ -374,11 +371,11 @@ export class PgRunStore implements RunStoreApi {
     const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
     if (count === 0 && updates.length === 0) return;
     // a run refused before goes the careful way (its events are dropped again, the others' written)
-    if (runs.some((runId) => this.refusals.has(runId))) {
+    if (runs.some((runId) => this.leases.refusal(runId))) {
       met.push(...(await this.writeBuffered(alsoFenced, async () => undefined)).refused);
       return;
     }
-    const fenced = runs.filter((runId) => this.fences.has(runId));
+    const fenced = runs.filter((runId) => this.leases.epochOf(runId) !== undefined);
     // one document per run: its updates in call order, a later one's columns over an earlier one's
     const docs = new Map<string, UpdateDoc & { id: string }>();
     for (const { runId, update } of updates) docs.set(runId, { ...(docs.get(runId) ?? { id: runId }), ...update });
@@ -391,7 +388,7 @@ export class PgRunStore implements RunStoreApi {
         batch.map((p) => p.event.time),
         batch.map((p) => eventData(p.event)),
         fenced,
-        fenced.map((runId) => this.fences.get(runId)!),
+        fenced.map((runId) => this.leases.epochOf(runId)!),
         JSON.stringify([...docs.values()]),
       ]);
       result = rows[0];
@@ -420,7 +417,7 @@ export class PgRunStore implements RunStoreApi {
     // having read the log, this handle's next event of the run follows it (and its earlier refusal is behind it)
     if (buffered.length === 0) {
       this.nextSeq.set(runId, last + 1);
-      this.refusals.delete(runId);
+      this.leases.forgetRefusal(runId);
     }
     return events;
   }
@@ -468,7 +465,7 @@ export class PgRunStore implements RunStoreApi {
     if (seen && options.maxAgeMs !== undefined && Date.now() - seen.at <= options.maxAgeMs) return seen.cancelled;
     const { rows } = await this.query<{ cancel_requested: boolean }>('SELECT cancel_requested FROM runs WHERE id = $1', [runId]);
     const cancelled = rows[0]?.cancel_requested === true;
-    if (this.fences.has(runId)) this.cancelSeen.set(runId, { cancelled, at: Date.now() });
+    if (this.leases.epochOf(runId) !== undefined) this.cancelSeen.set(runId, { cancelled, at: Date.now() });
     return cancelled;
   }
 
@@ -499,7 +496,7 @@ export class PgRunStore implements RunStoreApi {
         await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
         if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
         return events;
-        // another run's buffered events refused in the same transaction do not fail the signal (see `refusals`)
+        // another run's buffered events refused in the same transaction do not fail the signal (see `PgRunLeases.refusal`)
       })).value).then((events) => {
         // this handle's next event of the run goes after the signal (unless it buffered some meanwhile: a flush places them)
         if (!this.pending.some((p) => p.runId === found.id)) this.nextSeq.set(found.id, events[events.length - 1].seq + 1);
@@ -512,55 +509,24 @@ export class PgRunStore implements RunStoreApi {
   // Leases
   // -------------------------------------------------------------------------------------------------------
 
-  async claimLease(runId: string, owner: string, ttlMs: number, from?: string): Promise<Lease | undefined> {
-    const { rows } = await this.query<{ epoch: string; expires: Date; next_seq: number }>(
-      `UPDATE runs SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond', epoch = epoch + 1
-       WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= now() OR lease_owner = $2 OR lease_owner = $4)
-       RETURNING epoch, lease_expires_at AS expires, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = $1) AS next_seq`,
-      [runId, owner, ttlMs, from ?? null],
-    );
-    if (!rows[0]) {
-      const exists = await this.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
-      if (exists.rowCount === 0) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
-      return undefined;
-    }
-    const epoch = Number(rows[0].epoch);
-    this.fences.set(runId, epoch);
-    this.refusals.delete(runId);
-    // the new holder continues the log where it is now (buffered events of an earlier claim are not its own)
-    if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.set(runId, rows[0].next_seq);
-    return { runId, owner, epoch, expiresAt: rows[0].expires.toISOString() };
+  /** See {@link PgRunLeases.claim}. @throws BatonError `RUN_NOT_FOUND`. */
+  claimLease(runId: string, owner: string, ttlMs: number, from?: string): Promise<Lease | undefined> {
+    return this.leases.claim(runId, owner, ttlMs, from);
   }
 
-  async leaseOf(runId: string): Promise<Lease | undefined> {
-    const { rows } = await this.query<{ lease_owner: string | null; expires: Date | null; epoch: string }>('SELECT lease_owner, lease_expires_at AS expires, epoch FROM runs WHERE id = $1', [runId]);
-    if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
-    const { lease_owner: owner, expires, epoch } = rows[0];
-    return owner === null || expires === null ? undefined : { runId, owner, epoch: Number(epoch), expiresAt: expires.toISOString() };
+  /** The run's lease as stored (expired or not), or undefined when nobody holds it. @throws BatonError `RUN_NOT_FOUND`. */
+  leaseOf(runId: string): Promise<Lease | undefined> {
+    return this.leases.leaseOf(runId);
   }
 
-  async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
-    const { rows } = await this.query<{ expires: Date }>(
-      `UPDATE runs SET lease_expires_at = now() + $4 * interval '1 millisecond'
-       WHERE id = $1 AND epoch = $2 AND lease_owner = $3 RETURNING lease_expires_at AS expires`,
-      [lease.runId, lease.epoch, lease.owner, ttlMs],
-    );
-    if (!rows[0]) throw await this.leaseLost(lease.runId, lease.epoch);
-    return { ...lease, expiresAt: rows[0].expires.toISOString() };
+  /** See {@link PgRunLeases.renew}. @throws BatonError `LEASE_LOST`. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    return this.leases.renew(lease, ttlMs);
   }
 
+  /** See {@link PgRunLeases.release}; the run's cancellation flag as seen is forgotten with its fence. */
   async releaseLease(lease: Lease): Promise<void> {
-    try {
-      await this.flush(lease.runId);
-    } catch (error) {
-      if (!(error instanceof BatonError && (error.code === 'LEASE_LOST' || error.code === 'EVENTS_CONFLICT'))) throw error;
-    }
-    this.refusals.delete(lease.runId);
-    await this.query('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND epoch = $2', [lease.runId, lease.epoch]);
-    if (this.fences.get(lease.runId) === lease.epoch) {
-      this.fences.delete(lease.runId);
-      this.cancelSeen.delete(lease.runId);
-    }
+    if (await this.leases.release(lease)) this.cancelSeen.delete(lease.runId);
   }
 
   /** `LISTEN` on the store's channel, on a connection of its own (see {@link PgRunWatch}). */
@@ -602,7 +568,7 @@ export class PgRunStore implements RunStoreApi {
    * One transaction: checks the fences of the buffered runs and of `alsoFenced` (locking their rows) and where the
    * buffered events go — after signals stored meanwhile, else `EVENTS_CONFLICT` — then writes the events and state
    * updates of every run not refused, then `then`. A refused run (`LEASE_LOST`, `EVENTS_CONFLICT`, or refused before:
-   * see {@link refusals}) has its buffered events and state updates dropped and its refusal kept; the others are
+   * see {@link PgRunLeases.check}) has its buffered events and state updates dropped and its refusal kept; the others are
    * written all the same. Buffered events leave the buffer only once it committed. Call inside {@link serially}.
    * @returns `then`'s value and the runs refused by this write.
    */
@@ -610,35 +576,12 @@ export class PgRunStore implements RunStoreApi {
     const count = this.pending.length;
     const batch = this.pending.slice(0, count);
     const runs = [...new Set([...batch.map((p) => p.runId), ...alsoFenced])].sort();
-    const shifts = new Map<string, number>();
-    const refused = new Map<string, BatonError>();
     // the state updates of the runs written, as attached so far (see `updates`)
     const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
+    let refused = new Map<string, BatonError>();
+    let shifts = new Map<string, number>();
     const value = await this.transaction(async (client) => {
-      // the rows of every run written, in id order (no deadlock between two flushes): no signal slips in between
-      // the look at the log's end and the insert, and a claim waits for this commit
-      const locked = runs.length
-        ? (await client.query<{ id: string; epoch: string }>('SELECT id, epoch FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [runs])).rows
-        : [];
-      for (const runId of runs) {
-        const before = this.refusals.get(runId);
-        if (before) refused.set(runId, before);
-        const held = this.fences.get(runId);
-        const row = locked.find((r) => r.id === runId);
-        if (held !== undefined && (!row || Number(row.epoch) !== held)) {
-          refused.set(runId, new BatonError('LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? Number(row.epoch) : 'gone'}); nothing was written`));
-        }
-      }
-      for (const runId of new Set(batch.map((p) => p.runId))) {
-        if (refused.has(runId)) continue;
-        const first = batch.find((p) => p.runId === runId)!.event.seq;
-        const taken = await client.query<{ type: string }>('SELECT type FROM events WHERE run_id = $1 AND seq >= $2 ORDER BY seq', [runId, first]);
-        if (taken.rows.length === 0) continue;
-        const foreign = taken.rows.find((r) => !SIGNAL_EVENT_TYPES.has(r.type));
-        if (foreign) {
-          refused.set(runId, new BatonError('EVENTS_CONFLICT', `another writer appended "${foreign.type}" to run ${runId} at seq ${first} or later; this handle's buffered events of the run were dropped`));
-        } else shifts.set(runId, taken.rows.length);
-      }
+      ({ refused, shifts } = await this.leases.check(client, batch, runs));
       await insertEvents(
         client,
         batch.filter((p) => !refused.has(p.runId)).map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
@@ -651,16 +594,12 @@ export class PgRunStore implements RunStoreApi {
       return then(client);
     });
     // committed: move the buffered events (those written and those appended since) after the signals
-    for (const [runId, shift] of shifts) {
-      for (const p of this.pending) if (p.runId === runId) p.event.seq += shift;
-      this.nextSeq.set(runId, (this.nextSeq.get(runId) ?? 1) + shift);
-    }
+    this.leases.moveAfterSignals(shifts);
     this.pending.splice(0, count);
     for (const { runId, update } of updates) if (!refused.has(runId)) this.forgetUpdate(runId, update);
     for (const [runId, refusal] of refused) {
-      this.refusals.set(runId, refusal);
+      this.leases.refuse(runId, refusal, batch.find((p) => p.runId === runId)?.event.seq);
       this.dropUpdates(runId);
-      this.dropRun(runId, batch.find((p) => p.runId === runId)?.event.seq);
     }
     return { value, refused: [...refused.keys()] };
   }
@@ -675,22 +614,6 @@ export class PgRunStore implements RunStoreApi {
   /** Forgets the state updates of a run this handle may not write (its updateRun calls reject with the same error). */
   private dropUpdates(runId: string): void {
     this.updates.delete(runId);
-  }
-
-  /**
-   * Drops the buffered events of a run this handle may not write; its next seq goes back to the first dropped one
-   * (`firstSeq`, when those of the write were taken off the buffer already). The fence stays: until it claims the run
-   * again (or releases the lease), this handle's writes of it fail too.
-   */
-  private dropRun(runId: string, firstSeq?: number): void {
-    const first = firstSeq ?? this.pending.find((p) => p.runId === runId)?.event.seq;
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i].runId === runId) this.pending.splice(i, 1);
-    if (first !== undefined) this.nextSeq.set(runId, first);
-  }
-
-  private async leaseLost(runId: string, held: number): Promise<BatonError> {
-    const { rows } = await this.query<{ epoch: string }>('SELECT epoch FROM runs WHERE id = $1', [runId]);
-    return new BatonError('LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${rows[0] ? Number(rows[0].epoch) : 'gone'})`);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -762,7 +685,7 @@ function eventData(event: RunEvent): string {
   return JSON.stringify(data);
 }
 
-async function insertEvents(client: PoolClient, events: Pending[]): Promise<void> {
+async function insertEvents(client: PoolClient, events: BufferedEvent[]): Promise<void> {
   if (events.length === 0) return;
   await client.query('INSERT INTO events (run_id, seq, type, time, data) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])', [
     events.map((p) => p.runId),
