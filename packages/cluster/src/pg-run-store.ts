@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
+import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
 
 /** Options of {@link PgRunStore.open}. */
@@ -26,88 +27,6 @@ export interface PgRunStoreOptions {
   synchronousCommit?: 'on' | 'off';
   /** Environment to read `PGPASSWORD`, `PGUSER`, … from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
-}
-
-/** How `runs.definition` refers to a row of `definitions` (as in the SQLite store). */
-const DEFINITION_REF = 'sha256:';
-
-/** A run row as selected ({@link RUN_COLUMNS}); node-postgres parses json columns and timestamptz (to Date). */
-interface RunRow {
-  id: string;
-  tenant: string;
-  flow: string;
-  file: string | null;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  inputs: Record<string, JsonValue>;
-  outputs: Record<string, JsonValue>;
-  error: { code: string; message: string } | null;
-  waiting_on: WaitingOn[];
-  cancel_requested: boolean;
-  agents: RunAgents | null;
-}
-
-const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents';
-
-/**
- * Fast path of a write: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
- * epoch is still the one this handle claimed and — only if all of them are, so a lost lease writes nothing —
- * inserts every buffered event and applies the runs' state updates (`$8`: a JSON array of {@link UpdateDoc}s). A
- * seq taken meanwhile fails the insert (unique violation) and the write takes {@link PgRunStore.writeBuffered}'s
- * path. The row lock (FOR NO KEY UPDATE) conflicts with a claim's UPDATE of the epoch: a claim waits for this
- * commit, or this statement re-reads the claimed row and finds its epoch changed. It also returns which fenced
- * runs were asked to stop (`cancelled`), so the executor's cancellation checks need no query of their own.
- * The update's JSON values are taken with `->` from a `json` (not `jsonb`) document: the `json` columns' text is
- * kept as written (key order, `\u0000`); `waiting_on` and `agents` are `jsonb` columns.
- */
-const FLUSH_SQL = `
-WITH fence AS (
-  SELECT r.id, r.cancel_requested FROM runs r JOIN unnest($6::text[], $7::bigint[]) AS f(id, epoch) ON r.id = f.id AND r.epoch = f.epoch
-  FOR NO KEY UPDATE OF r
-), held AS (
-  SELECT count(*) = cardinality($6::text[]) AS ok FROM fence
-), ins AS (
-  INSERT INTO events (run_id, seq, type, time, data)
-  SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])
-  WHERE (SELECT ok FROM held)
-  RETURNING 1
-), upd AS (
-  UPDATE runs r SET
-    status = CASE WHEN u.doc->'status' IS NULL THEN r.status ELSE u.doc->>'status' END,
-    finished_at = CASE WHEN u.doc->'finished_at' IS NULL THEN r.finished_at ELSE (u.doc->>'finished_at')::timestamptz END,
-    outputs = COALESCE(u.doc->'outputs', r.outputs),
-    error = CASE WHEN u.doc->'error' IS NULL THEN r.error WHEN json_typeof(u.doc->'error') = 'null' THEN NULL ELSE u.doc->'error' END,
-    waiting_on = COALESCE((u.doc->'waiting_on')::jsonb, r.waiting_on),
-    agents = COALESCE((u.doc->'agents')::jsonb, r.agents)
-  FROM json_array_elements($8::json) AS u(doc)
-  WHERE r.id = u.doc->>'id' AND (SELECT ok FROM held)
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::int AS inserted,
-  ARRAY(SELECT id FROM fence WHERE cancel_requested) AS cancelled`;
-
-/**
- * A run's state update ({@link PgRunStore.updateRun}) by column: only the columns given are set; a JSON `null` sets
- * `finished_at` and `error` to SQL NULL (the other JSON columns store it as JSON null, as before).
- */
-type UpdateDoc = { status?: string; finished_at?: string | null; outputs?: JsonValue; error?: JsonValue; waiting_on?: JsonValue; agents?: JsonValue };
-
-/** The columns an {@link UpdateDoc} may set, in the order {@link updateStatement} writes them. */
-const UPDATE_COLUMNS = ['status', 'finished_at', 'outputs', 'error', 'waiting_on', 'agents'] as const;
-
-/** The UPDATE statement of `doc` for run `id` (the careful path's; the fast path sends the document itself). */
-function updateStatement(id: string, doc: UpdateDoc): { sql: string; values: unknown[] } {
-  const sets: string[] = [];
-  const values: unknown[] = [];
-  for (const column of UPDATE_COLUMNS) {
-    if (!(column in doc)) continue;
-    const value = doc[column];
-    values.push(column === 'status' || column === 'finished_at' || (column === 'error' && value === null) ? value : JSON.stringify(value));
-    sets.push(`${column} = $${values.length}`);
-  }
-  values.push(id);
-  return { sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = $${values.length}`, values };
 }
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
@@ -678,40 +597,5 @@ async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
 
 /** Thrown inside a start's transaction when its key was already claimed (rolls the run back). */
 class DuplicateStart extends Error {}
-
-/** The JSON stored in `events.data`: the event without the columns of its own (run id, seq, time), as SQLite does. */
-function eventData(event: RunEvent): string {
-  const { runId: _r, seq: _s, time: _t, ...data } = event;
-  return JSON.stringify(data);
-}
-
-async function insertEvents(client: PoolClient, events: BufferedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await client.query('INSERT INTO events (run_id, seq, type, time, data) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])', [
-    events.map((p) => p.runId),
-    events.map((p) => p.event.seq),
-    events.map((p) => p.event.type),
-    events.map((p) => p.event.time),
-    events.map((p) => eventData(p.event)),
-  ]);
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    flow: row.flow,
-    file: row.file,
-    status: row.status as RunStatus,
-    startedAt: row.started_at.toISOString(),
-    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
-    inputs: row.inputs,
-    outputs: row.outputs,
-    error: row.error,
-    waitingOn: row.waiting_on,
-    cancelRequested: row.cancel_requested,
-    tenant: row.tenant,
-    ...(row.agents ? { agents: row.agents } : {}),
-  };
-}
 
 export { MIGRATIONS };
