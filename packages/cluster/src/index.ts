@@ -4,7 +4,7 @@
  * `import()` only for a `postgres://` store, so the editor, `baton run` and the `.vsix` carry none of it.
  */
 export * from './pg-run-store.js';
-export { parseStoreUrl, redact, type PgTarget } from './pg-connection.js';
+export { parseStoreUrl, redact, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 export { PG_SCHEMA_VERSION, type Migration } from './pg-migrations.js';
 export * from './run-queue.js';
 export * from './worker.js';

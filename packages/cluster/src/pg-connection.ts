@@ -3,6 +3,26 @@ import type { ClientConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { BatonError } from '@baton/runtime';
 
+/** Options of `PgRunStore.open`: how to connect (and to which schema). */
+export interface PgRunStoreOptions {
+  /** The password when the URL has none (the editor's SecretStorage); else `PGPASSWORD`. Never printed. */
+  password?: string;
+  /**
+   * The PostgreSQL schema (namespace) the store's tables live in, created when missing (default: the first of the
+   * connection's `search_path`, normally `public`). Lower-case letters, digits and `_`. Tests give each store a
+   * fresh one.
+   */
+  schema?: string;
+  /** Connections kept open at most (default 10). */
+  poolSize?: number;
+  /** How long connecting may take before `STORE_UNREACHABLE`, ms (default 10,000). */
+  connectTimeoutMs?: number;
+  /** `off` sets `synchronous_commit = off` for this store's sessions (commits return before the WAL reaches disk: a server crash may lose the last ~0.6 s of commits, never corrupt). Default `on`. */
+  synchronousCommit?: 'on' | 'off';
+  /** Environment to read `PGPASSWORD`, `PGUSER`, … from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Where a PostgreSQL store is and how to log in, from its URL (see {@link parseStoreUrl}). */
 export interface PgTarget {
   /** The URL without its password (for messages and `location`). */

@@ -3,31 +3,11 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
-import { parseStoreUrl, SocketClosingClient, unreachable, type PgTarget } from './pg-connection.js';
+import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
-
-/** Options of {@link PgRunStore.open}. */
-export interface PgRunStoreOptions {
-  /** The password when the URL has none (the editor's SecretStorage); else `PGPASSWORD`. Never printed. */
-  password?: string;
-  /**
-   * The PostgreSQL schema (namespace) the store's tables live in, created when missing (default: the first of the
-   * connection's `search_path`, normally `public`). Lower-case letters, digits and `_`. Tests give each store a
-   * fresh one.
-   */
-  schema?: string;
-  /** Connections kept open at most (default 10). */
-  poolSize?: number;
-  /** How long connecting may take before `STORE_UNREACHABLE`, ms (default 10,000). */
-  connectTimeoutMs?: number;
-  /** `off` sets `synchronous_commit = off` for this store's sessions (commits return before the WAL reaches disk: a server crash may lose the last ~0.6 s of commits, never corrupt). Default `on`. */
-  synchronousCommit?: 'on' | 'off';
-  /** Environment to read `PGPASSWORD`, `PGUSER`, … from (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
-}
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
