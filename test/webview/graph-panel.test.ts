@@ -309,6 +309,25 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.equal(await panel.page.getAttribute('g.node[data-id="Outreach/message"]', 'aria-pressed'), 'true');
   });
 
+  it('labels a partial join `first 2 of 3 · cancel rest` and draws the withdrawn branch as cancelled from join.reached', async () => {
+    const services = createBatonServices(NodeFileSystem);
+    const loaded = await loadWorkspace(services, [path.join(EXAMPLES, 'patterns', 'wcp-32-cancelling-partial-join.flow')]);
+    const graph = buildFlowGraph(services.Baton.ir.WorkflowBuilder.build(loaded.documents), 'Review');
+    await show(graph, 'file:///w/wcp-32.flow');
+    const join = graph.nodes.find((n) => n.kind === 'join')!;
+    assert.equal(await panel.page.textContent(`g.node[data-id="${join.id}"] text.detail`), 'first 2 of 3 · cancel rest');
+    const send = (event: RunEvent) => panel.send({ type: 'runEvent', event });
+    await send({ ...base('run-join'), type: 'run.started', flow: 'Review', inputs: {} });
+    for (const step of ['a', 'b']) await send({ ...base('run-join'), type: 'step.finished', step, node: `Review/${step}`, agent: 'Reviewer', status: 'succeeded', durationMs: 5, attempts: 1, tokens: 0, callIndexes: [0] });
+    const wait = graph.nodes.find((n) => n.kind === 'wait')!;
+    await send({ ...base('run-join'), type: 'wait.started', key: `wait@${wait.id}`, node: wait.id, durationMs: 14_400_000, until: '2026-01-01T04:00:00.000Z' });
+    await send({ ...base('run-join'), type: 'join.reached', node: join.id.replace(/\/join$/, ''), scope: '', counted: [0, 1], rest: 'cancel', withdrawn: [2], label: 'first 2 of 3' });
+    for (const id of [wait.id, 'Review/c']) assert.match((await panel.page.getAttribute(`g.node[data-id="${id}"]`, 'class')) ?? '', /\brun-cancelled\b/, id);
+    assert.match((await panel.page.getAttribute('g.node[data-id="Review/a"]', 'class')) ?? '', /\brun-succeeded\b/);
+    mkdirSync(SHOTS, { recursive: true });
+    await panel.page.screenshot({ path: path.join(SHOTS, 'wcp-32-run-light.png') });
+  });
+
   it('draws every flow of every example in light and dark (screenshots in out/webview-shots/)', async () => {
     mkdirSync(SHOTS, { recursive: true });
     let shots = 0;
