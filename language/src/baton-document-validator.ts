@@ -58,7 +58,7 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       const code = d.message.startsWith(NESTING_ERROR_PREFIX) ? IssueCodes.NestingTooDeep : IssueCodes.ParseError;
       d.code = code;
       d.data = { code };
-      d.message = readableParseMessage(d.message);
+      d.message = branchOutsideParallel(readableParseMessage(d.message));
     }
   }
 
@@ -115,6 +115,14 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     }
     return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no step, approval, let value or loop variable of this flow is called that${hint()}`);
   }
+}
+
+/**
+ * A statement cannot start with `branch`: only a `parallel`'s branch can (`branch { … }`). The parser's "expected
+ * `}` but found `branch`" (or "unexpected `branch`") says so in words.
+ */
+function branchOutsideParallel(message: string): string {
+  return /(but found|unexpected) `branch`$/.test(message) ? '`branch { … }` is a branch of a `parallel`: it can only stand directly inside `parallel { … }`' : message;
 }
 
 /** "Expecting token of type 'ID' but found `}`." → "expected a name but found `}`". */

@@ -85,9 +85,11 @@ describe('language: branch { … } and parallel concurrency', () => {
     assert.deepEqual(errors, [p('unreachable-statement', [BODY + 3, 6, BODY + 3, 22], 'step a: Notifier', 'this statement can never run: the `fail` above always ends the run')]);
   });
 
-  it('branch { … } outside a parallel is a parse error', async () => {
-    const { document } = await checkText(flow('  branch {\n    step a: Notifier\n  }'));
-    assert.ok(document.parseResult.parserErrors.length > 0);
+  it('branch { … } outside a parallel is a parse error that says where a branch may stand', async () => {
+    const { errors } = await check(flow('  branch {\n    step a: Notifier\n  }'));
+    assert.deepEqual(errors[0], p('parse-error', [BODY, 2, BODY, 8], 'branch', '`branch { … }` is a branch of a `parallel`: it can only stand directly inside `parallel { … }`'));
+    const inIf = await check(flow('  if true {\n    branch { step a: Notifier }\n  }'));
+    assert.equal(inIf.errors[0].message, '`branch { … }` is a branch of a `parallel`: it can only stand directly inside `parallel { … }`');
   });
 
   it('a step may still be named `branch`', async () => {
