@@ -109,11 +109,14 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       const known = candidates();
       return done(IssueCodes.UnknownInput, `unknown input \`${name}\`` + (known.length ? `; the flow's inputs are ${known.join(', ')}` : '; the flow has no inputs'));
     }
+    if (ast.isSetStatement(c) && info.property === 'variable') {
+      return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no \`var\` of this flow is called that${hint()}; declare it first (\`var ${name} = …\`)`);
+    }
     if (ast.isOutputRef(c) || ast.isSetStatement(c)) {
       const known = candidates();
       return done(IssueCodes.UnknownOutput, `unknown output \`${name}\`` + (known.length ? `; the flow's outputs are ${known.join(', ')}` : '; the flow declares no outputs'));
     }
-    return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no step, approval, let value or loop variable of this flow is called that${hint()}`);
+    return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no step, approval, let value, var or loop variable of this flow is called that${hint()}`);
   }
 }
 

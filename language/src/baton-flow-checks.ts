@@ -8,6 +8,7 @@ import { toTypeRef } from './baton-types.js';
 import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 import { astNodes, subtreeNodes } from './baton-ast-walk.js';
+import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 
 /** One link from a container to a child: `container.property[index]`. */
 interface Link {
@@ -50,7 +51,7 @@ export class BatonFlowChecks {
         const target = node.ref?.ref;
         if (target) referenced.add(target);
         if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(node, target, accept);
-        else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
+        else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
       } else if (ast.isMemberAccess(node)) {
         this.checkMember(node, types, accept);
       } else if (ast.isBinaryExpression(node)) {
@@ -59,12 +60,21 @@ export class BatonFlowChecks {
         const kind = broadKind(types.typeOf(node.items));
         if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
       } else if (ast.isSetStatement(node)) {
-        this.checkSet(node, types, accept);
+        if (node.output) this.checkSet(node, types, accept);
+        else {
+          const target = checkAssign(node, types, accept);
+          if (target) this.checkValueInScope(node, target, accept);
+        }
+      } else if (ast.isVarStatement(node)) {
+        checkVar(node, types, accept);
+      } else if (ast.isWaitStatement(node) && node.isUntil) {
+        checkWaitUntil(node, flow, accept);
       } else if (ast.isSwitchStatement(node)) {
         this.checkSwitch(node, types, accept);
       }
       this.checkUnreachable(node, accept);
     }
+    checkVarsSetConcurrently(flow, accept);
     this.checkUnusedOutputs(flow, referenced, accept);
   };
 
@@ -81,7 +91,7 @@ export class BatonFlowChecks {
     const probe = { $type: 'NameRef', $container: position, $containerProperty: 'completion', ref: { ref: target, $refText: '' } } as unknown as ast.NameRef;
     try {
       if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(probe, target, accept);
-      else if (ast.isLetStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(probe, target, accept);
+      else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(probe, target, accept);
     } catch {
       return true; // a half-written document: offer the name rather than hide it
     }
@@ -94,8 +104,8 @@ export class BatonFlowChecks {
       const target = ref.ref?.ref;
       if (ast.isLoopVariable(target)) {
         accept('error', `\`${target.name}\` is the variable of a \`foreach\` (line ${line(target.$container)}), so it exists only inside that loop's body, not after the run`, { node: ref, code: IssueCodes.NotInScope });
-      } else if (ast.isLetStatement(target) && chain(target).some(isLoopBodyLink)) {
-        accept('error', `\`${target.name}\` is set inside a loop (line ${line(target)}) and exists only in that loop's body, not after the run`, { node: ref, code: IssueCodes.NotInScope });
+      } else if ((ast.isLetStatement(target) || ast.isVarStatement(target)) && chain(target).some(isLoopBodyLink)) {
+        accept('error', `\`${target.name}\` is ${ast.isVarStatement(target) ? 'declared' : 'set'} inside a loop (line ${line(target)}) and exists only in that loop's body, not after the run`, { node: ref, code: IssueCodes.NotInScope });
       }
     }
   };
@@ -105,10 +115,10 @@ export class BatonFlowChecks {
   private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
     const seen = new Set<string>();
     for (const node of subtreeNodes(flow)) {
-      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node))) {
+      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node))) {
         if (node.name === undefined) continue; // an unnamed wait
         if (seen.has(node.name)) {
-          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, let value or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
+          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
         }
         seen.add(node.name);
       }
@@ -191,8 +201,10 @@ export class BatonFlowChecks {
    * the scope of the block's `foreach`/`repeat` iteration (or the flow), and a loop variable only in its
    * iteration, so reading one anywhere else stops the run with "unknown name".
    */
-  private checkValueInScope(ref: ast.NameRef, target: ast.LetStatement | ast.LoopVariable, accept: ValidationAcceptor): void {
+  private checkValueInScope(ref: ast.NameRef | ast.SetStatement, target: ast.LetStatement | ast.VarStatement | ast.LoopVariable, accept: ValidationAcceptor): void {
     const name = target.name;
+    const set = ast.isVarStatement(target) ? 'declared' : 'set';
+    const node = (ast.isSetStatement(ref) ? { node: ref, property: 'variable' } : { node: ref }) as { node: ast.NameRef };
     if (ast.isLoopVariable(target)) {
       const loop = target.$container;
       if (!loop.body.some((statement) => isInside(ref, statement)) && !(loop.join && isInside(ref, loop.join))) {
@@ -205,7 +217,7 @@ export class BatonFlowChecks {
     let k = 0;
     while (k < refChain.length && k < targetChain.length && sameLink(refChain[k], targetChain[k])) k++;
     if (k >= targetChain.length) {
-      accept('error', `\`let ${name}\` reads \`${name}\` before it is set`, { node: ref, code: IssueCodes.NotInScope });
+      accept('error', `\`${ast.isVarStatement(target) ? 'var' : 'let'} ${name}\` reads \`${name}\` before it is ${set}`, { ...node, code: IssueCodes.NotInScope });
       return;
     }
     if (k >= refChain.length) return;
@@ -214,7 +226,7 @@ export class BatonFlowChecks {
     const container = r.container;
     const at = `(line ${line(target)})`;
     if (ast.isParallelStatement(container) && r.property === 'branches' && t.property === 'branches') {
-      accept('error', `\`${name}\` is set in a sibling branch of this \`parallel\` ${at}, so it may have no value here`, { node: ref, code: IssueCodes.NotInScope });
+      accept('error', `\`${name}\` is ${set} in a sibling branch of this \`parallel\` ${at}, so it may have no value here`, { ...node, code: IssueCodes.NotInScope });
       return;
     }
     const setEarlier = (r.property === t.property && r.index !== undefined && t.index !== undefined && t.index < r.index) || (ast.isRepeatStatement(container) && r.property === 'until' && t.property === 'body');
@@ -222,21 +234,21 @@ export class BatonFlowChecks {
       // set before this point: but maybe only inside a loop (gone after it) or a branch (maybe never set)
       const inner = targetChain.slice(k + 1);
       if (inner.some((l) => isLoopBodyLink(l))) {
-        accept('error', `\`${name}\` is set inside a loop ${at}, so it exists only in that loop's body; after the loop, read the loop's steps instead (\`step[0].output\`, \`len(step)\`)`, { node: ref, code: IssueCodes.NotInScope });
+        accept('error', `\`${name}\` is ${set} inside a loop ${at}, so it exists only in that loop's body; after the loop, read the loop's steps instead (\`step[0].output\`, \`len(step)\`)`, { ...node, code: IssueCodes.NotInScope });
       } else if (inner.some((l) => isBranchLink(l))) {
-        accept('error', `\`${name}\` is set inside a branch ${at}, so it has no value when that branch did not run; compute it outside the branch instead (e.g. \`let x = cond ? a : b\`)`, { node: ref, code: IssueCodes.NotInScope });
+        accept('error', `\`${name}\` is ${set} inside a branch ${at}, so it has no value when that branch did not run; compute it outside the branch instead (e.g. \`let x = cond ? a : b\`)`, { ...node, code: IssueCodes.NotInScope });
       }
       return;
     }
     if (r.property === t.property && r.index !== undefined && t.index !== undefined) {
-      accept('error', `\`${name}\` is set later in the flow ${at}, so it has no value here`, { node: ref, code: IssueCodes.NotInScope });
+      accept('error', `\`${name}\` is ${set} later in the flow ${at}, so it has no value here`, { ...node, code: IssueCodes.NotInScope });
       return;
     }
     if ((ast.isIfStatement(container) || ast.isSwitchStatement(container) || ast.isSwitchCase(container)) && !isConditionProperty(r.property)) {
-      accept('error', `\`${name}\` is set in another branch of this ${ast.isIfStatement(container) ? '`if`' : '`switch`'} ${at}, so it has no value when this code runs`, { node: ref, code: IssueCodes.NotInScope });
+      accept('error', `\`${name}\` is ${set} in another branch of this ${ast.isIfStatement(container) ? '`if`' : '`switch`'} ${at}, so it has no value when this code runs`, { ...node, code: IssueCodes.NotInScope });
       return;
     }
-    accept('error', `\`${name}\` is set further down ${at}, so it has no value here`, { node: ref, code: IssueCodes.NotInScope });
+    accept('error', `\`${name}\` is ${set} further down ${at}, so it has no value here`, { ...node, code: IssueCodes.NotInScope });
   }
 
   // ------------------------------------------------------------------ types
@@ -436,11 +448,11 @@ function byNodeType(predicate: (node: AstNode) => boolean): (node: AstNode) => b
 
 /** The nodes checkFlow looks at (the rest only contain them). */
 const isCheckedInFlow = byNodeType(
-  (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n),
+  (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n),
 );
 
 /** Steps, approvals, `let` values and loop variables: the names of a flow. */
-const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n));
+const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n));
 
 function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement): boolean {
   return ast.isStep(target) && target.properties.some(ast.isWhenProperty);

@@ -54,6 +54,15 @@ export const IssueCodes = {
   UnknownField: 'unknown-field',
   /** Two sides whose types can never match (also a `switch` case its subject can never equal), or a value of the wrong type. */
   TypeMismatch: 'type-mismatch',
+  /** `set x = …` where `x` is a step, approval, `let` value or loop variable: only a `var` can be set. */
+  NotAssignable: 'not-assignable',
+  /** `var x = null` without a type: nothing says what the var may later hold (`var x: string | null = null`). */
+  VarNeedsType: 'var-needs-type',
+  /**
+   * A `var` set in two branches of one `parallel`, or inside a `foreach` body with `concurrency` above 1 (the var
+   * declared outside it): which write wins would depend on timing, and a resumed run could decide differently.
+   */
+  VarSetConcurrently: 'var-set-concurrently',
   /** `foreach` over something that is not a list. */
   ForeachNotList: 'foreach-not-list',
   // Sub-flows and tests
@@ -94,6 +103,14 @@ export const IssueCodes = {
   UnusedStepOutput: 'unused-step-output',
   /** `retry` on a step (or agent) whose agent says `idempotent: false`: a retried call may repeat its effect. */
   RetryNotIdempotent: 'retry-not-idempotent',
+  /** `wait until <cond>` whose condition reads no `var` that a `set` changes: it is true at once or never. */
+  WaitUntilNeverChanges: 'wait-until-never-changes',
+  /**
+   * A recursive sub-flow call under a guard that passes on, unchanged, every input its guard reads
+   * (`if input.n > 0 { step again: Self { input: { n: input.n } } }`): the guard never changes, so the run
+   * recurses until `limits.maxFlowDepth` and fails with FLOW_DEPTH_EXCEEDED.
+   */
+  RecursionWithoutProgress: 'recursion-without-progress',
   /** A flow with `trigger schedule` and an input without a default: its scheduled runs cannot start. */
   ScheduleNeedsInput: 'schedule-needs-input',
   // Events

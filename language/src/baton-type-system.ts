@@ -100,6 +100,7 @@ export class BatonTypeSystem {
             const r = this.typeOf(node.right);
             if (isNumber(l) && isNumber(r)) return NUMBER;
             if (isString(l) || isString(r)) return STRING;
+            if (l.kind === 'list' && r.kind === 'list') return l.element.kind === 'any' ? { kind: 'list', element: widenDeep(r.element) } : l;
             return ANY;
           }
           default:
@@ -136,10 +137,12 @@ export class BatonTypeSystem {
     const target = node.ref?.ref;
     if (!target) return ANY;
     if (ast.isLetStatement(target)) return this.typeOf(target.value);
+    if (ast.isVarStatement(target)) return varType(target, this);
     if (ast.isLoopVariable(target)) {
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
+    if (!ast.isStep(target) && !ast.isApprovalStatement(target) && !ast.isWaitStatement(target)) return ANY;
     const view = ast.isStep(target) ? this.stepView(target) : ast.isWaitStatement(target) ? this.eventWaitView(target) : approvalViewType(target);
     // A step of a foreach body read after the loop is the list of its iterations.
     const loop = AstUtils.getContainerOfType(target.$container, ast.isForeachStatement);
@@ -229,6 +232,33 @@ export function fieldNames(type: TypeRef): string[] | undefined {
     if (records.length === 1) return fieldNames(records[0]);
   }
   return undefined;
+}
+
+/**
+ * The type of a `var`: its declared type, else its initial value's widened by {@link widenDeep} (so
+ * `var stage = "new"` may later be set to `"packed"`); `null` without a declared type is `any` (the checker
+ * reports `var-needs-type`).
+ */
+export function varType(node: ast.VarStatement, types: BatonTypeSystem = new BatonTypeSystem()): TypeRef {
+  if (node.type) return toTypeRef(node.type);
+  const value = types.typeOf(node.value);
+  return value.kind === 'null' ? ANY : widenDeep(value);
+}
+
+/** A type with every string literal widened to string, in unions, lists and record fields too (`"a" | "b"` → string). */
+export function widenDeep(type: TypeRef): TypeRef {
+  switch (type.kind) {
+    case 'literal':
+      return STRING;
+    case 'union':
+      return isString(type) ? STRING : { kind: 'union', types: type.types.map(widenDeep) };
+    case 'list':
+      return { kind: 'list', element: widenDeep(type.element) };
+    case 'record':
+      return { kind: 'record', fields: type.fields.map((f) => ({ ...f, type: widenDeep(f.type) })) };
+    default:
+      return type;
+  }
 }
 
 /** A literal widened to its base type (`"A"` → string). */

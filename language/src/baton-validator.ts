@@ -11,6 +11,7 @@ import { parseDuration } from './baton-value-converter.js';
 import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
+import { checkRecursionProgress } from './baton-recursion-progress.js';
 import * as ast from './generated/ast.js';
 import { documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
@@ -26,7 +27,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
-    FlowDecl: [validator.checkFlowMembers, validator.checkFlowRecursion, flowChecks.checkFlow],
+    FlowDecl: [validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
     EventDecl: [eventChecks.checkEventDecl],
@@ -256,6 +257,9 @@ export class BatonValidator {
       return;
     }
   };
+
+  /** A recursive call under a guard it never changes (`recursion-without-progress`, a warning): see {@link checkRecursionProgress}. */
+  checkRecursionProgress = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => checkRecursionProgress(flow, accept);
 
   checkStepSubflowInputs = (step: ast.Step, accept: ValidationAcceptor): void => {
     const flow = step.target?.ref;

@@ -37,3 +37,26 @@ describe('checker: a flow that always calls itself (unbounded-recursion)', () =>
     }
   });
 });
+
+describe('checker: a recursive call that passes its guard\'s inputs on unchanged (recursion-without-progress)', () => {
+  const message = (names: string, first: string) =>
+    `flow \`R\` calls itself passing on ${names.includes(',') ? 'the inputs' : 'the input'} its condition reads (${names}) unchanged: the condition is the same at every depth, so a run that makes this call recurses until limits.maxFlowDepth and fails with FLOW_DEPTH_EXCEEDED; pass a value that moves toward the end (e.g. \`${first}: input.${first} - 1\`)`;
+
+  it('under an if, or with when:, reading inputs passed on as they are: a warning on the call\'s target', async () => {
+    const { errors, warnings } = await check('flow R {\n  input n: number\n  input go: boolean\n  if input.n > 0 {\n    step again: R { input: { n: input.n, go: input.go } when: input.go }\n  }\n}\n');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(warnings, [p('recursion-without-progress', [4, 16, 4, 17], 'R', message('`go`, `n`', 'go'))]);
+  });
+
+  it('a changed input, a guard reading a step or a function, or no guard input: no warning', async () => {
+    const progress = [
+      'if input.n > 0 {\n    step again: R { input: { n: input.n - 1, go: input.go } }\n  }',
+      'step look: R2\n  if look.output.more {\n    step again: R { input: { n: input.n, go: input.go } }\n  }',
+      'step again: R { input: { n: input.n, go: input.go } when: len("x") > input.n }',
+    ];
+    for (const body of progress) {
+      const { warnings } = await check(`flow R2 {\n  output more: boolean\n  set output.more = false\n}\nflow R {\n  input n: number\n  input go: boolean\n  ${body}\n}\n`);
+      assert.deepEqual(warnings.filter((w) => w.code === 'recursion-without-progress'), [], body);
+    }
+  });
+});

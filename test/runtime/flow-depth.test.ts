@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { MAX_FLOW_DEPTH, MAX_OUTPUT_DEPTH } from '../../packages/runtime/src/index.js';
-import { compile, run, scriptedAgents, freshStore, type KindStore } from './helpers.js';
+import { MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT, MAX_OUTPUT_DEPTH, resumeRun } from '../../packages/runtime/src/index.js';
+import { compile, run, scriptedAgents, freshStore, tempStore, type KindStore } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 
 for (const kind of STORE_KINDS) {
@@ -23,7 +23,7 @@ flow R {
       assert.equal(MAX_FLOW_DEPTH, 64);
       assert.equal(summary.status, 'failed');
       assert.equal(summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
-      assert.equal(summary.error?.message, `step again would call flow R at sub-flow depth 65, deeper than the limit of 64; a flow that calls itself needs a condition (if, when) that stops it`);
+      assert.equal(summary.error?.message, `step again would call flow R at sub-flow depth 65, deeper than the limit of 64 (limits.maxFlowDepth in baton.config.json); a flow that calls itself needs a condition (if, when) that stops it`);
       // 64 nested calls started; the 65th level's step is the one that failed first, then every caller
       const failed = events.filter((e) => e.type === 'step.finished' && e.status === 'failed');
       assert.equal(failed.length, 65);
@@ -78,6 +78,74 @@ flow Count {
     });
   });
 }
+
+const COUNT = `
+flow Count {
+  input n: number
+  output total: number
+  if input.n > 0 {
+    step next: Count { input: { n: input.n - 1 } }
+    set output.total = (next.output.total ?? 0) + 1
+  } else {
+    set output.total = 0
+  }
+}`;
+
+describe('runtime: limits.maxFlowDepth (the run\'s sub-flow depth bound)', () => {
+  let t: ReturnType<typeof tempStore>;
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t.cleanup());
+
+  it('at its largest, 1000, a flow recurses 1000 levels to its end, and one level more fails with FLOW_DEPTH_EXCEEDED — a run failure, never a stack overflow', async () => {
+    const def = await compile(COUNT);
+    assert.equal(MAX_FLOW_DEPTH_LIMIT, 1000);
+    const within = await run(def, 'Count', { n: 1000 }, { store: t.store, maxFlowDepth: 1000 });
+    assert.equal(within.summary.status, 'succeeded');
+    assert.deepEqual(within.summary.outputs, { total: 1000 });
+    const beyond = await run(def, 'Count', { n: 1001 }, { store: t.store, maxFlowDepth: 1000 });
+    assert.equal(beyond.summary.status, 'failed');
+    assert.equal(beyond.summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+    assert.match(beyond.summary.error!.message, /^step next would call flow Count at sub-flow depth 1001, deeper than the limit of 1000 \(limits\.maxFlowDepth in baton\.config\.json\)/);
+    assert.equal(beyond.events.filter((e) => e.type === 'step.finished' && e.status === 'failed').length, 1001);
+  });
+
+  it('a lower bound stops the run at it; the bound is recorded on run.started (the default is not)', async () => {
+    const def = await compile(COUNT);
+    const low = await run(def, 'Count', { n: 3 }, { store: t.store, maxFlowDepth: 2 });
+    assert.equal(low.summary.error?.code, 'FLOW_DEPTH_EXCEEDED');
+    const started = low.events.find((e) => e.type === 'run.started');
+    assert.equal(started?.type === 'run.started' && started.maxFlowDepth, 2);
+    const usual = await run(def, 'Count', { n: 3 }, { store: t.store });
+    assert.equal(usual.summary.status, 'succeeded');
+    const plain = usual.events.find((e) => e.type === 'run.started');
+    assert.equal(plain?.type === 'run.started' && 'maxFlowDepth' in plain, false);
+  });
+
+  it('a resumed run keeps the bound it started with, whatever the caller now says', async () => {
+    const def = await compile(`${COUNT}
+flow Top {
+  output total: number
+  approval go { prompt: "go?" }
+  step count: Count { input: { n: 3 } }
+  set output.total = count.output.total
+}`);
+    for (const [startedWith, status] of [[2, 'failed'], [5, 'succeeded']] as const) {
+      const first = await run(def, 'Top', {}, { store: t.store, maxFlowDepth: startedWith });
+      assert.equal(first.summary.status, 'waiting');
+      await t.store.recordDecision(first.summary.runId, 'go', { decision: 'approved' });
+      const resumed = await resumeRun(first.summary.runId, { store: t.store, maxFlowDepth: startedWith === 2 ? 1000 : 1 });
+      assert.equal(resumed.status, status, `started with ${startedWith}`);
+      if (status === 'failed') assert.match(resumed.error!.message, /deeper than the limit of 2 /);
+    }
+  });
+
+  it('a bound outside 1 … 1000 is refused before the run starts (CONFIG_INVALID)', async () => {
+    const def = await compile(COUNT);
+    for (const bad of [0, 1001, 2.5]) {
+      await assert.rejects(run(def, 'Count', { n: 1 }, { store: t.store, maxFlowDepth: bad }), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && e.message === `limits.maxFlowDepth must be a whole number from 1 to 1000, not ${bad}`);
+    }
+  });
+});
 
 for (const kind of STORE_KINDS) {
   describe(`runtime: an agent answer nested deeper than MAX_OUTPUT_DEPTH fails its step (${kind.name})`, () => {

@@ -114,6 +114,7 @@ export type BatonKeywordNames =
     | "true"
     | "type"
     | "until"
+    | "var"
     | "wait"
     | "webhook"
     | "when"
@@ -199,7 +200,7 @@ export function isAssigneeProperty(item: unknown): item is AssigneeProperty {
 }
 
 export interface BinaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'BinaryExpression';
     left: Expression;
     op: '!=' | '%' | '&&' | '*' | '+' | '-' | '/' | '<' | '<=' | '==' | '>' | '>=' | '??' | 'in' | '||';
@@ -218,7 +219,7 @@ export function isBinaryExpression(item: unknown): item is BinaryExpression {
 }
 
 export interface BooleanLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'BooleanLiteral';
     value: boolean;
 }
@@ -264,7 +265,7 @@ export function isBudgetDecl(item: unknown): item is BudgetDecl {
 }
 
 export interface BuiltinType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'BuiltinType';
     name: 'any' | 'boolean' | 'number' | 'string';
 }
@@ -338,7 +339,7 @@ export function isCompensationProperty(item: unknown): item is CompensationPrope
 }
 
 export interface ConditionalExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'ConditionalExpression';
     else: Expression;
     test: Expression;
@@ -391,7 +392,7 @@ export function isDocument(item: unknown): item is Document {
 }
 
 export interface DurationLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'DurationLiteral';
     value: string;
 }
@@ -589,7 +590,7 @@ export function isForeachStatement(item: unknown): item is ForeachStatement {
 }
 
 export interface FunctionCall extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'FunctionCall';
     args: Array<Expression>;
     function: FunctionName;
@@ -670,7 +671,7 @@ export function isImport(item: unknown): item is Import {
 }
 
 export interface IndexAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'IndexAccess';
     index: Expression;
     receiver: Expression;
@@ -723,7 +724,7 @@ export function isInputProperty(item: unknown): item is InputProperty {
 }
 
 export interface InputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'InputRef';
     input: langium.Reference<InputDecl>;
 }
@@ -802,7 +803,7 @@ export function isLetStatement(item: unknown): item is LetStatement {
 }
 
 export interface ListLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'ListLiteral';
     items: Array<Expression>;
 }
@@ -817,7 +818,7 @@ export function isListLiteral(item: unknown): item is ListLiteral {
 }
 
 export interface ListTypeExpr extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'ListTypeExpr';
     element: TypeExpr;
 }
@@ -864,7 +865,7 @@ export function isMaxTokensProperty(item: unknown): item is MaxTokensProperty {
 }
 
 export interface MemberAccess extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'MemberAccess';
     member: Name;
     receiver: Expression;
@@ -898,14 +899,14 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'NameRef';
     ref: langium.Reference<Referable>;
 }
@@ -920,7 +921,7 @@ export function isNameRef(item: unknown): item is NameRef {
 }
 
 export interface NullLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'NullLiteral';
 }
 
@@ -933,7 +934,7 @@ export function isNullLiteral(item: unknown): item is NullLiteral {
 }
 
 export interface NumberLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'NumberLiteral';
     value: number;
 }
@@ -1015,7 +1016,7 @@ export function isOutputDecl(item: unknown): item is OutputDecl {
 }
 
 export interface OutputRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'OutputRef';
     output: langium.Reference<OutputDecl>;
 }
@@ -1111,7 +1112,7 @@ export function isRecordEntry(item: unknown): item is RecordEntry {
 }
 
 export interface RecordLiteral extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'RecordLiteral';
     entries: Array<RecordEntry>;
 }
@@ -1126,7 +1127,7 @@ export function isRecordLiteral(item: unknown): item is RecordLiteral {
 }
 
 export interface RecordType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'RecordType';
     fields: Array<FieldDecl>;
 }
@@ -1141,7 +1142,7 @@ export function isRecordType(item: unknown): item is RecordType {
 }
 
 /** What a bare name in an expression can mean. */
-export type Referable = ApprovalStatement | LetStatement | LoopVariable | Step | WaitStatement;
+export type Referable = ApprovalStatement | LetStatement | LoopVariable | Step | VarStatement | WaitStatement;
 
 export const Referable = {
     $type: 'Referable'
@@ -1204,7 +1205,7 @@ export function isRetryProperty(item: unknown): item is RetryProperty {
 }
 
 export interface RunStatusRef extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'RunStatusRef';
 }
 
@@ -1216,17 +1217,20 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
     return reflection.isInstance(item, RunStatusRef.$type);
 }
 
+/** `set output.x = …` sets a flow output; `set total = …` changes a `var` (the name may be any value, the checker says which are assignable). */
 export interface SetStatement extends langium.AstNode {
     readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SetStatement';
-    output: langium.Reference<OutputDecl>;
+    output?: langium.Reference<OutputDecl>;
     value: Expression;
+    variable?: langium.Reference<Referable>;
 }
 
 export const SetStatement = {
     $type: 'SetStatement',
     output: 'output',
-    value: 'value'
+    value: 'value',
+    variable: 'variable'
 } as const;
 
 export function isSetStatement(item: unknown): item is SetStatement {
@@ -1249,7 +1253,7 @@ export function isSignedNumber(item: unknown): item is SignedNumber {
     return typeof item === 'number';
 }
 
-export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | WaitStatement;
+export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | VarStatement | WaitStatement;
 
 export const Statement = {
     $type: 'Statement'
@@ -1290,7 +1294,7 @@ export function isStepProperty(item: unknown): item is StepProperty {
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface StringLiteral extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'StringLiteral';
     value: string;
 }
@@ -1305,7 +1309,7 @@ export function isStringLiteral(item: unknown): item is StringLiteral {
 }
 
 export interface StringLiteralType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'StringLiteralType';
     value: string;
 }
@@ -1404,7 +1408,7 @@ export function isTemperatureProperty(item: unknown): item is TemperaturePropert
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface TemplateString extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'TemplateString';
     expressions: Array<Expression>;
     head: string;
@@ -1652,7 +1656,7 @@ export function isTypeExpr(item: unknown): item is TypeExpr {
 }
 
 export interface TypeReference extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'TypeReference';
     ref: langium.Reference<TypeDecl>;
 }
@@ -1667,7 +1671,7 @@ export function isTypeReference(item: unknown): item is TypeReference {
 }
 
 export interface UnaryExpression extends langium.AstNode {
-    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | WhenProperty;
+    readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'UnaryExpression';
     op: '!' | '-';
     operand: Expression;
@@ -1684,7 +1688,7 @@ export function isUnaryExpression(item: unknown): item is UnaryExpression {
 }
 
 export interface UnionTypeExpr extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr;
+    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'UnionTypeExpr';
     types: Array<TypeExpr>;
 }
@@ -1699,23 +1703,47 @@ export function isUnionTypeExpr(item: unknown): item is UnionTypeExpr {
 }
 
 /** Input and output names: also `status` (`output status: string`), read only as `input.x` / `output.x`. */
-export type ValueName = 'any' | 'boolean' | 'input' | 'number' | 'output' | 'status' | 'string' | RefName;
+export type ValueName = 'any' | 'boolean' | 'input' | 'number' | 'output' | 'status' | 'string' | 'var' | RefName;
 
 export function isValueName(item: unknown): item is ValueName {
-    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any';
+    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var';
+}
+
+/** `var total = 0`, `var pages: string[] = []`: state a later statement (or loop iteration) changes with `set`. */
+export interface VarStatement extends langium.AstNode {
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $type: 'VarStatement';
+    name: RefName;
+    type?: TypeExpr;
+    value: Expression;
+}
+
+export const VarStatement = {
+    $type: 'VarStatement',
+    name: 'name',
+    type: 'type',
+    value: 'value'
+} as const;
+
+export function isVarStatement(item: unknown): item is VarStatement {
+    return reflection.isInstance(item, VarStatement.$type);
 }
 
 /**
  * `wait 2h`, or `wait event "x" [as name] [where field == value] [timeout D] [on timeout { … }]`: `as` names
- * the delivery (`name.data`, `name.status`, `name.at`), `where` correlates it with this run.
+ * the delivery (`name.data`, `name.status`, `name.at`), `where` correlates it with this run; or
+ * `wait until <condition> [timeout D] [on timeout { … }]`: a milestone — the branch waits until the condition
+ * (over `var`s other branches set) holds; with a timeout, the `on timeout` block runs when it did not in time.
  */
 export interface WaitStatement extends langium.AstNode {
     readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'WaitStatement';
+    condition?: Expression;
     correlation?: Correlation;
     duration?: DurationValue;
     event?: string;
     isEvent: boolean;
+    isUntil: boolean;
     name?: RefName;
     timeout?: DurationValue;
     timeoutBranch?: TimeoutBranch;
@@ -1723,10 +1751,12 @@ export interface WaitStatement extends langium.AstNode {
 
 export const WaitStatement = {
     $type: 'WaitStatement',
+    condition: 'condition',
     correlation: 'correlation',
     duration: 'duration',
     event: 'event',
     isEvent: 'isEvent',
+    isUntil: 'isUntil',
     name: 'name',
     timeout: 'timeout',
     timeoutBranch: 'timeoutBranch'
@@ -1849,6 +1879,7 @@ export type BatonAstType = {
     TypeReference: TypeReference
     UnaryExpression: UnaryExpression
     UnionTypeExpr: UnionTypeExpr
+    VarStatement: VarStatement
     WaitStatement: WaitStatement
     WhenProperty: WhenProperty
 }
@@ -2632,6 +2663,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 value: {
                     name: SetStatement.value
+                },
+                variable: {
+                    name: SetStatement.variable,
+                    referenceType: Referable.$type
                 }
             },
             superTypes: [Statement.$type]
@@ -2966,9 +3001,27 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [TypeExpr.$type]
         },
+        VarStatement: {
+            name: VarStatement.$type,
+            properties: {
+                name: {
+                    name: VarStatement.name
+                },
+                type: {
+                    name: VarStatement.type
+                },
+                value: {
+                    name: VarStatement.value
+                }
+            },
+            superTypes: [Referable.$type, Statement.$type]
+        },
         WaitStatement: {
             name: WaitStatement.$type,
             properties: {
+                condition: {
+                    name: WaitStatement.condition
+                },
                 correlation: {
                     name: WaitStatement.correlation
                 },
@@ -2980,6 +3033,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 isEvent: {
                     name: WaitStatement.isEvent,
+                    defaultValue: false
+                },
+                isUntil: {
+                    name: WaitStatement.isUntil,
                     defaultValue: false
                 },
                 name: {

@@ -26,6 +26,7 @@ import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
+import { varType } from '../baton-type-system.js';
 
 /**
  * Compiles checked Langium documents into one plain-JSON {@link WorkflowDefinition}: the IR the runtime
@@ -276,6 +277,12 @@ export class BatonIrBuilder {
         return base(approval);
       }
       case 'WaitStatement':
+        if (node.isUntil) {
+          const wait: Statement = { kind: 'waitUntil', id: id('wait'), range, condition: expr(node.condition!) };
+          if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));
+          if (node.timeoutBranch) wait.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
+          return base(wait);
+        }
         if (node.isEvent) {
           const wait: Statement = { kind: 'waitEvent', id: node.name ? `${flow}/${node.name}` : id('wait'), range, event: node.event ?? '' };
           if (node.name) wait.name = node.name;
@@ -286,7 +293,10 @@ export class BatonIrBuilder {
         }
         return base({ kind: 'wait', id: id('wait'), range, durationMs: node.duration ? durationMs(node.duration) ?? 0 : 0 });
       case 'SetStatement':
+        if (!node.output) return base({ kind: 'assign', id: id('set'), range, name: node.variable?.ref?.name ?? node.variable?.$refText ?? '', value: expr(node.value) });
         return base({ kind: 'set', id: id('set'), range, output: node.output.ref?.name ?? node.output.$refText, value: expr(node.value) });
+      case 'VarStatement':
+        return base({ kind: 'var', id: `${flow}/${node.name}`, range, name: node.name, type: varType(node), value: expr(node.value) });
       case 'LetStatement':
         return base({ kind: 'let', id: id('let'), range, name: node.name, value: expr(node.value) });
       case 'FailStatement':

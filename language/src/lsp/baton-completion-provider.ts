@@ -57,7 +57,8 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * scope across imports):
  * - after `x.` — the fields of `x`'s type: a step's `output`, `status`, …; the fields of its agent's
  *   `output` type after `step.output.`; through lists and records;
- * - where an expression starts — the steps, approvals, `let` values and loop variables readable at the
+ * - after `set ` — the `var`s in scope there (and the keyword `output`);
+ * - where an expression starts — the steps, approvals, `let` values, `var`s and loop variables readable at the
  *   cursor (not a later step, not a sibling `parallel` branch's, not another `if` branch's), and the
  *   built-in functions with their signatures (inserted as a snippet);
  * - inside `wait event "…"` / `trigger event "…"` — the declared events; after `where ` — the event's data fields;
@@ -191,6 +192,11 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
 
   protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
     const candidates = super.getReferenceCandidates(refInfo, context);
+    // `set |`: the vars that can be set here (`set output.` is its own keyword path)
+    if (refInfo.property === 'variable' && (ast.isSetStatement(refInfo.container) || refInfo.container.$type === 'SetStatement')) {
+      const position = context.node ?? refInfo.container;
+      return candidates.filter((d) => d.type === ast.VarStatement.$type && (!d.node || this.flowChecks.isReadableAt(position, d.node)));
+    }
     if (refInfo.property !== 'ref' || !(ast.isNameRef(refInfo.container) || refInfo.container.$type === 'NameRef')) return candidates;
     const position = context.node ?? refInfo.container;
     return candidates.filter((d) => !d.node || this.flowChecks.isReadableAt(position, d.node));

@@ -63,6 +63,12 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       return this.named(statement, escalation, 'approval');
     }
     if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
+    if (ast.isVarStatement(statement)) return this.named(statement, [], 'var');
+    if (ast.isWaitStatement(statement) && statement.isUntil) {
+      const branch = statement.timeoutBranch;
+      const expiry = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      return [block(`wait until ${expression(statement.condition)}`, cst.range, keywordRange(cst, 'wait'), expiry)];
+    }
     if (ast.isWaitStatement(statement) && statement.isEvent) {
       // `wait event "x" as name`: a symbol named after the wait, with its `on timeout` arm
       const branch = statement.timeoutBranch;

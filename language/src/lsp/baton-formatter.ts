@@ -72,7 +72,7 @@ export class BatonFormatter extends AbstractFormatter {
         close.prepend(depth === 0 ? Formatting.newLine() : { options: {}, moves: [{ tabs: depth, lines: 1 }] });
       }
     }
-    if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node) || ast.isEventDecl(node) || (ast.isWaitStatement(node) && node.name)) {
+    if (ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isInputDecl(node) || ast.isOutputDecl(node) || ast.isTestDecl(node) || ast.isEventDecl(node) || (ast.isWaitStatement(node) && node.name)) {
       this.getNodeFormatter(node as ast.AgentDecl).property('name').prepend(Formatting.oneSpace());
     }
     if (ast.isTimeoutBranch(node)) {

@@ -1,5 +1,5 @@
 import type { AstNode, LangiumDocument, LangiumDocuments, MaybePromise } from 'langium';
-import { CstUtils } from 'langium';
+import { AstUtils, CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
 import { Cron } from 'croner';
@@ -8,14 +8,16 @@ import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
-import { eventWaitViewType, stepOutputType } from '../baton-type-system.js';
+import { eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 
 /**
  * Hover of the Baton language server, in Markdown:
  * - an agent (at its declaration or any use): its doc comment, model and `output` type;
- * - a step, approval, `let` value, input or output: what it is, its target and the type it reads as;
+ * - a step, approval, `let` value, `var`, input or output: what it is, its target and the type it reads as (a var:
+ *   the lines that `set` it);
+ * - the keywords `var` and `wait until`: what they do;
  * - a flow: its doc comment, inputs and outputs;
  * - a built-in function call: its signature and what it does;
  * - a duration (`30s`, `2h`): the same in words;
@@ -58,6 +60,8 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       const name = ast.isWaitStatement(node) && node.isEvent ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
       if (name !== undefined) return eventHover(name, ast.isEventDecl(node) ? node : findEventDecl(node, name, this.documents));
     }
+    if (ast.isVarStatement(node) && text === 'var') return VAR_KEYWORD_HOVER;
+    if (ast.isWaitStatement(node) && node.isUntil && text === 'until') return WAIT_UNTIL_HOVER;
     return keywordHover(node, text);
   }
 
@@ -90,6 +94,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isInputDecl(node)) return withDoc(`**input** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
     if (ast.isOutputDecl(node)) return withDoc(`**output** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
     if (ast.isLetStatement(node)) return `**let** \`${node.name}\``;
+    if (ast.isVarStatement(node)) {
+      const sets = AstUtils.streamAst(AstUtils.getContainerOfType(node, ast.isFlowDecl) ?? node).filter(ast.isSetStatement).filter((s) => s.variable?.ref === node).map((s) => (s.$cstNode?.range.start.line ?? 0) + 1).toArray();
+      return `**var** \`${node.name}: ${describeType(varType(node))}\`  \n${sets.length ? `set on line${sets.length > 1 ? 's' : ''} ${sets.join(', ')}` : 'never set after its declaration'}`;
+    }
     if (ast.isLoopVariable(node)) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
     if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
     if (ast.isWaitStatement(node) && node.name) {
@@ -133,6 +141,13 @@ export function eventHover(name: string, decl: ast.EventDecl | undefined): strin
   const doc = docComment(decl);
   return doc ? `${lines.join('  \n')}\n\n---\n\n${doc}` : lines.join('  \n');
 }
+/** Hover of the `var` keyword. */
+export const VAR_KEYWORD_HOVER =
+  '**var** — state of the block it is declared in: `set name = …` changes it, and the next statement — or the next iteration of a loop — reads the new value. Its type is declared (`var pages: string[] = []`) or the initial value\'s.';
+
+/** Hover of `until` in `wait until`. */
+export const WAIT_UNTIL_HOVER =
+  '**wait until** — a milestone: this branch waits until the condition holds, re-checked after every `set` of a `var` in the run. With `timeout D`, the `on timeout { … }` block runs when it did not hold in time; when nothing left in the run can change it, the run fails with `DEADLOCK`.';
 
 /** `name(param: type, …) → type` and the function's one-line description. */
 export function functionHover(fn: FunctionSignature): string {

@@ -14,6 +14,7 @@ const SYMBOL_KINDS: Record<string, SymbolKind> = {
   [ast.WaitStatement.$type]: SymbolKind.Event,
   [ast.EventDecl.$type]: SymbolKind.Event,
   [ast.LetStatement.$type]: SymbolKind.Variable,
+  [ast.VarStatement.$type]: SymbolKind.Variable,
   [ast.LoopVariable.$type]: SymbolKind.Variable,
   [ast.InputDecl.$type]: SymbolKind.Property,
   [ast.OutputDecl.$type]: SymbolKind.Field,
@@ -29,6 +30,7 @@ const COMPLETION_KINDS: Record<string, CompletionItemKind> = {
   [ast.ApprovalStatement.$type]: CompletionItemKind.Event,
   [ast.WaitStatement.$type]: CompletionItemKind.Event,
   [ast.LetStatement.$type]: CompletionItemKind.Variable,
+  [ast.VarStatement.$type]: CompletionItemKind.Variable,
   [ast.LoopVariable.$type]: CompletionItemKind.Variable,
   [ast.InputDecl.$type]: CompletionItemKind.Property,
   [ast.OutputDecl.$type]: CompletionItemKind.Field,
@@ -37,7 +39,7 @@ const COMPLETION_KINDS: Record<string, CompletionItemKind> = {
 /**
  * Symbol and completion kinds of Baton's declarations (Langium's default calls everything a field):
  * agent → class, flow → function, type → interface, test and step → method, approval → event,
- * `let` value and loop variable → variable, input → property, output → field.
+ * `let` value, `var` and loop variable → variable, input → property, output → field.
  */
 export class BatonNodeKindProvider implements NodeKindProvider {
   getSymbolKind(node: AstNode | AstNodeDescription): SymbolKind {

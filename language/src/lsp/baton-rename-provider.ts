@@ -11,7 +11,7 @@ import * as ast from '../generated/ast.js';
 export const RENAME_REFUSED = -32803;
 
 /** A declaration a rename may change, with every use of its name. */
-type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl | ast.WaitStatement | ast.EventDecl;
+type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl | ast.WaitStatement | ast.EventDecl;
 
 const ID = /^[_a-zA-Z]\w*$/;
 
@@ -154,7 +154,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
     if (ast.isInputDecl(target)) return flow.members.find((m) => ast.isInputDecl(m) && m !== target && m.name === name);
     if (ast.isOutputDecl(target)) return flow.members.find((m) => ast.isOutputDecl(m) && m !== target && m.name === name);
     return AstUtils.streamAst(flow).find(
-      (n) => n !== target && (ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n)) && n.name === name,
+      (n) => n !== target && (ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n)) && n.name === name,
     );
   }
 
@@ -180,7 +180,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
 function isRenamable(node: AstNode): node is Renamable {
   return (
     ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node)
-    || ast.isLetStatement(node) || ast.isLoopVariable(node) || ast.isInputDecl(node) || ast.isOutputDecl(node)
+    || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isInputDecl(node) || ast.isOutputDecl(node)
     || (ast.isWaitStatement(node) && node.name !== undefined) || ast.isEventDecl(node)
   );
 }
@@ -197,6 +197,7 @@ function kindOf(node: Renamable): string {
   if (ast.isWaitStatement(node)) return `an event wait${of}`;
   if (ast.isEventDecl(node)) return 'an event';
   if (ast.isLetStatement(node)) return `a \`let\` value${of}`;
+  if (ast.isVarStatement(node)) return `a \`var\`${of}`;
   if (ast.isLoopVariable(node)) return `a loop variable${of}`;
   if (ast.isInputDecl(node)) return `an input${of}`;
   return `an output${of}`;

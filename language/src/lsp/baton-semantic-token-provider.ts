@@ -52,14 +52,14 @@ export class BatonSemanticTokenProvider extends AbstractSemanticTokenProvider {
       acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
       const target = node.target?.ref;
       acceptor({ node, property: 'target', type: ast.isFlowDecl(target) ? SemanticTokenTypes.function : SemanticTokenTypes.class });
-    } else if (ast.isApprovalStatement(node) || ast.isLetStatement(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
+    } else if (ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
     else if (ast.isLoopVariable(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
     else if (ast.isInputDecl(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.parameter, modifier: declaration });
     else if (ast.isOutputDecl(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.property, modifier: declaration });
     else if (ast.isNameRef(node)) acceptor({ node, property: 'ref', type: SemanticTokenTypes.variable });
     else if (ast.isInputRef(node)) acceptor({ node, property: 'input', type: SemanticTokenTypes.parameter });
     else if (ast.isOutputRef(node)) acceptor({ node, property: 'output', type: SemanticTokenTypes.property });
-    else if (ast.isSetStatement(node)) acceptor({ node, property: 'output', type: SemanticTokenTypes.property });
+    else if (ast.isSetStatement(node)) acceptor(node.output ? { node, property: 'output', type: SemanticTokenTypes.property } : { node, property: 'variable', type: SemanticTokenTypes.variable });
     else if (ast.isFunctionCall(node)) acceptor({ node, property: 'function', type: SemanticTokenTypes.function, modifier: [SemanticTokenModifiers.defaultLibrary] });
     else if (ast.isTypeReference(node)) acceptor({ node, property: 'ref', type: SemanticTokenTypes.type });
     else if (ast.isDurationLiteral(node) || ast.isDurationValue(node)) acceptor({ node, property: 'value', type: SemanticTokenTypes.number });

@@ -9,7 +9,9 @@ import { describeType, exprToText, joinText, type Expr, type FlowGraph, type Gra
  * - `parallel` is a `fork` → branches → `join` (a `branch { … }` adds no node: its statements chain in its branch);
  *   a partial join's `join` is labelled with what it waits for (`first 2 of 3`) and its rest (`cancel rest`, `keep rest`);
  * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
- * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path;
+ * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path; a `var` is a
+ *   `let` node (`var total`), `set total = …` a `set` node (`total`), `wait until c` a `wait` node (`until c`),
+ *   with its `on timeout` arm (branch 0) and `met` (branch 1) joined as an approval's;
  * - a step with `compensate:` gets a dashed `compensation` edge from a `step` node of the compensation
  *   (`<id>/compensate`) back to it;
  * - a sub-flow step named in `options.expand` is a container (`expanded: true`) holding the called flow's
@@ -171,6 +173,29 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         add({ id: s.id, kind: 'let', label: s.name, detail: exprToText(s.value), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         return [s.id];
+      case 'var':
+        add({ id: s.id, kind: 'let', label: `var ${s.name}`, detail: exprToText(s.value), range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        return [s.id];
+      case 'assign':
+        add({ id: s.id, kind: 'set', label: s.name, detail: exprToText(s.value), range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        return [s.id];
+      case 'waitUntil': {
+        add({ id: s.id, kind: 'wait', label: `until ${exprToText(s.condition)}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        if (!s.onTimeout) return [s.id];
+        // `on timeout { … }` (branch 0) beside the met condition (branch 1), joined after — as an approval's
+        const merge = `${s.id}/merge`;
+        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
+          else edge(t, merge);
+        }
+        edge(s.id, merge, 'branch', 'met', 1);
+        return [merge];
+      }
       case 'fail':
         add({ id: s.id, kind: 'fail', label: 'fail', detail: exprToText(s.message), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);

@@ -27,6 +27,9 @@ export type RunEvent =
   | EventReceivedEvent
   | EventBufferedEvent
   | OutputSetEvent
+  | VarSetEvent
+  | ConditionWaitingEvent
+  | ConditionMetEvent
   | ValueRecordedEvent
   | CancelRequestedEvent
   | RunWaitingEvent
@@ -78,7 +81,12 @@ export type WaitingOn =
       /** The declared type of the event's data (from the run's definition): a delivery that does not fit is refused (`EVENT_DATA_INVALID`). */
       data?: TypeRef;
     }
-  | { kind: 'timer'; key: string; node: string; until: string };
+  | { kind: 'timer'; key: string; node: string; until: string }
+  /**
+   * A `wait until` whose condition is false while every other branch of the run waits too (for an approval, an
+   * event, a timer): it is checked again when the run continues. `condition` is its text, for people.
+   */
+  | { kind: 'condition'; key: string; node: string; condition: string; deadline?: string };
 
 /**
  * Which agents a run calls. A run keeps them for its whole life: resuming, approving, sending to and
@@ -99,6 +107,11 @@ export interface RunStartedEvent extends RunEventBase {
   flow: string;
   inputs: Record<string, JsonValue>;
   file?: string;
+  /**
+   * How deep sub-flow calls may nest in this run (`limits.maxFlowDepth` of `baton.config.json` when it started);
+   * a resumed run keeps it. Absent in runs stored before it was recorded: the default, 64.
+   */
+  maxFlowDepth?: number;
   /** The agents the run calls (absent in runs stored before they were recorded). */
   agents?: RunAgents;
 }
@@ -316,6 +329,43 @@ export interface OutputSetEvent extends RunEventBase {
   scope: string;
   name: string;
   value: JsonValue;
+}
+
+/**
+ * A `var` got a value: its declaration (`var total = 0`) or a `set total = …`. For the run overlay and
+ * `baton runs show`; a resumed run recomputes its vars from the stored step results, not from these.
+ */
+export interface VarSetEvent extends RunEventBase {
+  type: 'var.set';
+  node: string;
+  /** Scope of the statement: loop indexes and sub-flow prefix, e.g. `[2]` (see `branch.taken`). */
+  scope: string;
+  name: string;
+  value: JsonValue;
+}
+
+/** A `wait until` found its condition false and waits (`deadline`, ISO 8601, when it has a `timeout`). */
+export interface ConditionWaitingEvent extends RunEventBase {
+  type: 'condition.waiting';
+  /** The wait's instance key: `wait@<node id>` with sub-flow prefix and loop indexes. */
+  key: string;
+  node: string;
+  /** The condition's text, for people. */
+  condition: string;
+  deadline?: string;
+}
+
+/**
+ * A `wait until` passed: its condition held (`timedOut` absent) or its `timeout` passed first (`timedOut: true`,
+ * then its `on timeout` block runs). Recorded before the branch goes on, so a resumed run passes at once.
+ */
+export interface ConditionMetEvent extends RunEventBase {
+  type: 'condition.met';
+  key: string;
+  node: string;
+  /** The condition's text, for people. */
+  condition: string;
+  timedOut?: boolean;
 }
 
 /**

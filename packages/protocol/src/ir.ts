@@ -321,6 +321,36 @@ export interface SetNode extends NodeBase {
   value: Expr;
 }
 
+/**
+ * `var x[: type] = <expr>`: state of the block it is declared in (the flow, or one iteration of a loop body),
+ * changed by {@link AssignNode}; a loop iteration reads what the previous one assigned. Id `<Flow>/var@<path>`.
+ */
+export interface VarNode extends NodeBase {
+  kind: 'var';
+  name: string;
+  /** The declared type, or the initial value's (widened: `"new"` is a string, `0` a number). */
+  type: TypeRef;
+  value: Expr;
+}
+
+/** `set x = <expr>` where `x` is a `var`: writes the scope that declared it. (`set output.x` is a {@link SetNode}.) */
+export interface AssignNode extends NodeBase {
+  kind: 'assign';
+  name: string;
+  value: Expr;
+}
+
+/**
+ * `wait until <cond> [timeout D] [on timeout { … }]` (a milestone): passes when `condition` is true — at once,
+ * or after a statement of another branch changed a `var` so that it is. `onTimeout` runs when `timeoutMs` passed first.
+ */
+export interface WaitUntilNode extends NodeBase {
+  kind: 'waitUntil';
+  condition: Expr;
+  timeoutMs?: number;
+  onTimeout?: Statement[];
+}
+
 /** `let x = <expr>`. */
 export interface LetNode extends NodeBase {
   kind: 'let';
@@ -348,6 +378,9 @@ export type Statement =
   | WaitEventNode
   | SetNode
   | LetNode
+  | VarNode
+  | AssignNode
+  | WaitUntilNode
   | FailNode;
 
 /** A flow input: `input name: type [= default]`. */

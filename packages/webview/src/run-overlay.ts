@@ -97,6 +97,15 @@ export class RunOverlay {
         if (event.node) this.set(event.node, { status: 'succeeded' });
         break;
       case 'output.set':
+      case 'var.set':
+        this.set(event.node, { status: 'succeeded' });
+        break;
+      case 'condition.waiting':
+        this.set(event.node, { status: 'waiting' });
+        break;
+      case 'condition.met':
+        // a `wait until … on timeout { }` is drawn with two arms: `on timeout` (0) and `met` (1)
+        if (this.decisions.has(event.node)) this.branches.add(`${event.node}#${event.timedOut ? 0 : 1}`);
         this.set(event.node, { status: 'succeeded' });
         break;
       case 'branch.taken': {

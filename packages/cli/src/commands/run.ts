@@ -8,6 +8,7 @@ import { resolveStorePath } from '../store-path.js';
 import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
 import { trackRun, untrackRun } from '../internal-error.js';
 import { CliError } from '../errors.js';
+import { runLimits } from '../run-limits.js';
 
 /** Options of `baton run`. */
 export interface RunCommandOptions {
@@ -31,6 +32,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const flow = pickFlow(definition, entryFile, opts.flow);
   const inputs = collectInputs(flow, opts.input, opts.inputs);
   const { agents, runAgents } = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
+  const { maxFlowDepth } = runLimits(entryFile);
   const storePath = resolveStorePath(opts.store);
   const store = await openStore(storePath);
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents });
@@ -43,7 +45,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   try {
     const summary = await withInterrupt((signal) =>
       // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent, lease: { owner: executorId() } }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, maxFlowDepth, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent, lease: { owner: executorId() } }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {

@@ -5,6 +5,7 @@ import { displayPath, formatDuration, type Output } from '../output/terminal.js'
 import { documentsOf, loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';
+import { runLimits } from '../run-limits.js';
 
 /**
  * One test's line in `baton test --json`'s array: the runtime's {@link TestResult} (its `range` and, when it
@@ -52,6 +53,7 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
       if (!opts.json) output.out(c.bold(displayPath(file)));
       await runTests(definition, tests, {
         store,
+        maxFlowDepth: runLimits(file).maxFlowDepth,
         onResult: (r) => {
           all.push({ ...r, file, line: r.range.start.line });
           if (opts.json) return;

@@ -29,6 +29,9 @@ interface PrintableEvent {
   waitingOn?: unknown;
   state?: string;
   redrive?: boolean;
+  condition?: string;
+  timedOut?: boolean;
+  deadline?: string;
   tokens?: number;
   costUsd?: number;
   failures?: number;
@@ -134,6 +137,12 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'approval.decided':
           output.out(`  ${c.green('✓')} ${pad(e.task ?? '')}${c.dim('approval')}  ${e.decision ?? ''}${e.by ? c.dim(` by ${e.by}`) : ''}`);
           break;
+        case 'condition.waiting':
+          output.out(`  ${c.yellow('⏸')} ${c.dim('wait until')} ${e.condition ?? ''}${e.deadline ? c.dim(` (timeout ${e.deadline.slice(11, 19)})`) : ''}`);
+          break;
+        case 'condition.met':
+          output.out(`  ${e.timedOut ? c.yellow('⏱') : c.green('✓')} ${c.dim('wait until')} ${e.condition ?? ''}${c.dim(e.timedOut ? ' — timed out → on timeout' : ' — met')}`);
+          break;
         case 'run.succeeded':
         case 'run.failed':
         case 'run.cancelled':
@@ -193,6 +202,8 @@ export function describeWait(waitingOn: unknown, runId: string, flag = ''): stri
           return `event "${w.event}" — baton send ${runId} ${w.event}${flag} --data '{…}'`;
         case 'timer':
           return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}${flag}`;
+        case 'condition':
+          return `wait until ${w.condition} (checked again when the run continues${w.deadline ? `; times out at ${w.deadline}` : ''})`;
         default:
           return `baton resume ${runId}${flag}`;
       }

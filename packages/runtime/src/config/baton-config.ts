@@ -52,11 +52,13 @@ export interface BatonConfig {
   prices: Record<string, { input: number; output: number }>;
   /** `tenants.<id>` (read them with `tenantsOf`). */
   tenants: Record<string, TenantConfig>;
+  /** `limits`: `maxFlowDepth` (1 … 1000), how deep sub-flow calls of a run started here may nest. */
+  limits: { maxFlowDepth?: number };
 }
 
 /** A configuration with nothing in it: the providers' defaults and the environment only. */
 export function emptyConfig(): BatonConfig {
-  return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {}, tenants: {} };
+  return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {}, tenants: {}, limits: {} };
 }
 
 /**
@@ -109,7 +111,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {} };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {} };
 }
 
 /**

@@ -82,6 +82,19 @@ export const BATON_CONFIG_SCHEMA = {
           }
         }
       }
+    },
+    "limits": {
+      "description": "Bounds the runtime keeps runs within.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "maxFlowDepth": {
+          "description": "How deep sub-flow calls may nest (a flow calling itself counts one level per call); a step that would go deeper fails with FLOW_DEPTH_EXCEEDED. Recorded when a run starts: a resumed run keeps the bound it started with. Default 64.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000
+        }
+      }
     }
   },
   "definitions": {

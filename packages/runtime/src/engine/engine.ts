@@ -3,7 +3,7 @@ import type { AgentCaller } from '../agents/agent.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
 import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
-import { Execution, type ExecutionResult } from './execution.js';
+import { Execution, MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT, type ExecutionResult } from './execution.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 import { matchesWhere, openBufferedEvents } from './event-buffer.js';
@@ -41,6 +41,11 @@ export interface RunOptions {
   now?: () => Date;
   /** Timers up to this long sleep in-process; longer ones leave the run waiting (ms, default 5,000). */
   shortWaitMs?: number;
+  /**
+   * How deep sub-flow calls of a run started here may nest (`limits.maxFlowDepth`, 1 … 1000; default
+   * MAX_FLOW_DEPTH, 64). Recorded on its `run.started`: a resumed run keeps the bound it started with.
+   */
+  maxFlowDepth?: number;
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
   /**
@@ -151,7 +156,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   return underLease(runId, options, async (signal) => {
     const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
     // stored and reported before the flow executes, so a listener knows the run's id before any other event
-    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) }, startedAt);
+    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
     if (await bufferedMeanwhile(options, runId, result)) return resumeHeld(runId, { ...options, signal, lease: undefined });
@@ -243,6 +248,8 @@ export interface EnqueueOptions {
   runAgents?: RunAgents;
   /** The tenant a new run belongs to (default `default`). */
   tenant?: string;
+  /** A new run's sub-flow depth bound (see {@link RunOptions.maxFlowDepth}), recorded on its `run.started`. */
+  maxFlowDepth?: number;
   /**
    * {@link enqueueResume} of a run its executor was lost while it ran (left `running`): its `run.resumed` event,
    * marked `takeover: true`, is stored in the same commit as the run becoming `queued` — the loss is in the log even
@@ -283,7 +290,7 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   const startedAt = (options.now ?? (() => new Date()))();
   return {
     init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}) },
-    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}) },
+    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) },
   };
 }
 
@@ -435,4 +442,17 @@ function summarize(runId: string, flow: string, result: ExecutionResult, started
     steps: result.steps,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * The `maxFlowDepth` field of a `run.started` event: absent when the bound is the default (runs stored before it was
+ * recorded read the same).
+ * @throws BatonError `CONFIG_INVALID` when it is not an integer in 1 … MAX_FLOW_DEPTH_LIMIT.
+ */
+function maxFlowDepthField(maxFlowDepth: number | undefined): { maxFlowDepth?: number } {
+  if (maxFlowDepth === undefined || maxFlowDepth === MAX_FLOW_DEPTH) return {};
+  if (!Number.isInteger(maxFlowDepth) || maxFlowDepth < 1 || maxFlowDepth > MAX_FLOW_DEPTH_LIMIT) {
+    throw new BatonError('CONFIG_INVALID', `limits.maxFlowDepth must be a whole number from 1 to ${MAX_FLOW_DEPTH_LIMIT}, not ${maxFlowDepth}`);
+  }
+  return { maxFlowDepth };
 }

@@ -17,6 +17,7 @@ import { scopeKey, stepKey, type Frame } from './frame.js';
 import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
 import { approvalStatement, Suspended, waitStatement, type WaitHost } from './waits.js';
 import { waitEventStatement } from './events.js';
+import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
 import type { CircuitBreakers } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -37,13 +38,21 @@ export interface ExecutionDeps {
 }
 
 /**
- * How deep sub-flow calls may nest: the run's flow is depth 0, a flow its step calls depth 1, and so on. A step
- * that would call a flow deeper fails with `FLOW_DEPTH_EXCEEDED` (and with it the steps that called it, and the
- * run, unless one says `on error: continue`). It bounds recursion (`step again: R` inside `flow R`): without a
- * condition that stops it, a flow calling itself would otherwise run until the process runs out of stack or
- * memory. 64 is far beyond any real hierarchy of processes and far below what the engine's stack can take.
+ * How deep sub-flow calls may nest by default: the run's flow is depth 0, a flow its step calls depth 1, and so
+ * on. A step that would call a flow deeper fails with `FLOW_DEPTH_EXCEEDED` (and with it the steps that called it,
+ * and the run, unless one says `on error: continue`). It bounds recursion (`step again: R` inside `flow R`):
+ * without a condition that stops it, a flow calling itself would otherwise run until the process runs out of
+ * stack or memory. 64 is far beyond any real hierarchy of processes; `limits.maxFlowDepth` in
+ * `baton.config.json` changes it (1 … {@link MAX_FLOW_DEPTH_LIMIT}), recorded on the run's `run.started`.
  */
 export const MAX_FLOW_DEPTH = 64;
+
+/**
+ * The largest `limits.maxFlowDepth` allowed. Each level of sub-flow calls costs the interpreter's async stack a
+ * few frames only while the call starts (every statement awaits), so 1,000 levels run well inside Node's default
+ * stack (test/runtime/flow-depth.test.ts runs them).
+ */
+export const MAX_FLOW_DEPTH_LIMIT = 1000;
 
 /** The result of executing (part of) a run. */
 export interface ExecutionResult {
@@ -84,6 +93,8 @@ export class Execution {
   private readonly agentHost: AgentStepHost;
   /** What the loops (loops.ts) use of this execution. */
   private readonly loopHost: JoinHost;
+  /** The strands of this execution and its `wait until`s (state.ts). */
+  private readonly milestones: Milestones;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -127,6 +138,7 @@ export class Execution {
       registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame),
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
     };
+    this.milestones = new Milestones({ now: () => this.deps.now(), shortWaitMs: this.deps.shortWaitMs });
     this.loopHost = {
       evalScope: (frame) => this.evalScope(frame),
       block: (statements, frame) => this.block(statements, frame),
@@ -135,6 +147,7 @@ export class Execution {
       emit: (event) => this.emit(event),
       emitOnce: (event) => this.emitOnce(event),
       commit: () => this.commit(),
+      milestones: this.milestones,
     };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -362,6 +375,12 @@ export class Execution {
       case 'let':
         frame.scope.set(s.name, this.evaluateIn(s.value, frame));
         return;
+      case 'var':
+        return varStatement(this.waitHost, s, frame);
+      case 'assign':
+        return assignStatement(this.waitHost, this.milestones, s, frame);
+      case 'waitUntil':
+        return waitUntilStatement(this.waitHost, this.milestones, s, frame);
       case 'fail':
         throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
     }
@@ -416,10 +435,12 @@ export class Execution {
     try {
       if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
       const depth = frame.depth + 1;
-      if (depth > MAX_FLOW_DEPTH) {
+      // the bound the run started with (a resumed run keeps it, whatever the configuration says now)
+      const limit = this.log.maxFlowDepth ?? MAX_FLOW_DEPTH;
+      if (depth > limit) {
         throw new RunFailure(
           'FLOW_DEPTH_EXCEEDED',
-          `step ${s.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${MAX_FLOW_DEPTH}; a flow that calls itself needs a condition (if, when) that stops it`,
+          `step ${s.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${limit} (limits.maxFlowDepth in baton.config.json); a flow that calls itself needs a condition (if, when) that stops it`,
           key,
         );
       }

@@ -296,10 +296,14 @@ async function runJoin(host: JoinHost, setup: JoinSetup, frame: Frame): Promise<
   };
   // `first 0` is reached before any part ends; `first N` over fewer parts can never be
   decide();
-  const all = Promise.all(Array.from({ length: workers }, worker)).finally(() => frame.signal.removeEventListener('abort', abortAll));
+  // each worker is a strand of the run's milestones (state.ts) while it runs
+  const strandEnded = host.milestones.fork(workers);
+  const all = Promise.all(Array.from({ length: workers }, () => worker().finally(strandEnded))).finally(() => frame.signal.removeEventListener('abort', abortAll));
 
   if (join.rest === 'keep') {
     await Promise.race([all, reachedSignal]);
+    // the block goes on beside the rest it keeps running: a strand of its own again
+    strandEnded.parentResumed();
     if (reaching) await reaching;
     if (reached && fatal === undefined && frame.background) {
       // the rest runs on: the owner (flow body, loop iteration) waits for it before it ends

@@ -10,6 +10,7 @@ import { declaredNames, loopListNames } from './statements.js';
 import { joinedForeach, joinedParallel, ownedBlock, type JoinHost } from './joins.js';
 import { RunFailure } from './stops.js';
 import { Suspended } from './waits.js';
+import type { Milestones } from './state.js';
 
 /** What the loops use of the execution running them. */
 export interface LoopHost {
@@ -18,6 +19,8 @@ export interface LoopHost {
   block(statements: Statement[], frame: Frame): Promise<void>;
   /** Runs one statement (a branch of a `parallel`). */
   statement(s: Statement, frame: Frame): Promise<void>;
+  /** The execution's strands (state.ts): each branch or concurrent iteration is one while it runs. */
+  milestones: Milestones;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface LoopHost {
  */
 export function parallelStatement(host: JoinHost, s: ParallelNode, frame: Frame): Promise<void> {
   if (s.join) return joinedParallel(host, s, frame);
-  return concurrently(s.branches.map((b) => (f: Frame) => host.statement(b, f)), s.concurrency ?? s.branches.length, frame);
+  return concurrently(host.milestones, s.branches.map((b) => (f: Frame) => host.statement(b, f)), s.concurrency ?? s.branches.length, frame);
 }
 
 const iterationListsCache = new WeakMap<ForeachNode, Set<string>>();
@@ -51,9 +54,10 @@ function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
  * Runs tasks at most `limit` at a time. The first failure aborts the others (their calls see an
  * aborted signal) and is rethrown once all have settled; otherwise waits of all tasks are merged.
  * A task that waits (an approval, a long timer, an event) keeps its slot: no further task starts in
- * it, so a `foreach` never has more than `limit` iterations under way, waiting ones included.
+ * it, so a `foreach` never has more than `limit` iterations under way, waiting ones included. Each worker is a
+ * strand of `milestones` while it runs (see `Milestones`: a `wait until` of one can be met by a `set` of another).
  */
-async function concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
+async function concurrently(milestones: Milestones, tasks: ((frame: Frame) => Promise<void>)[], limit: number, frame: Frame, frameFor?: (i: number, signal: AbortSignal) => Frame): Promise<void> {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const onAbort = (): void => controller.abort();
@@ -62,6 +66,7 @@ async function concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: n
   const waits: WaitingOn[] = [];
   let next = 0;
   const workers = Math.max(1, Math.min(limit, tasks.length));
+  const ended = milestones.fork(workers);
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
       const i = next++;
@@ -72,6 +77,8 @@ async function concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: n
       } catch (error) {
         if (error instanceof Suspended) {
           waits.push(...error.waits);
+          // it waits for something outside the run: a `wait until` of a sibling may be met once the run continues
+          if (error.waits.some((w) => w.kind !== 'condition')) milestones.externalWait = true;
           return;
         }
         if (failure === undefined) {
@@ -82,7 +89,7 @@ async function concurrently(tasks: ((frame: Frame) => Promise<void>)[], limit: n
     }
   };
   try {
-    await Promise.all(Array.from({ length: workers }, worker));
+    await Promise.all(Array.from({ length: workers }, () => worker().finally(ended)));
   } finally {
     frame.signal.removeEventListener('abort', onAbort);
   }
@@ -116,7 +123,7 @@ export async function foreachStatement(host: JoinHost, s: ForeachNode, frame: Fr
     // each iteration owns the kept rest of the partial joins inside it (see joins.ts ownedBlock); the kept
     // iterations of a `first N keep` set their steps in the lists again once they ended
     if (s.join) await joinedForeach(host, s, items, frame, iterationFrame, setLists);
-    else await concurrently(items.map(() => (f: Frame) => ownedBlock(host, s.body, f)), s.concurrency ?? 1, frame, iterationFrame);
+    else await concurrently(host.milestones, items.map(() => (f: Frame) => ownedBlock(host, s.body, f)), s.concurrency ?? 1, frame, iterationFrame);
   } finally {
     setLists();
   }

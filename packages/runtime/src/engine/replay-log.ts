@@ -2,6 +2,8 @@ import type {
   ApprovalDecidedEvent,
   ApprovalRequestedEvent,
   CompensationFinishedEvent,
+  ConditionMetEvent,
+  ConditionWaitingEvent,
   EventReceivedEvent,
   EventBufferedEvent,
   EventWaitingEvent,
@@ -50,6 +52,9 @@ export class ReplayLog {
   /** `id`s of buffered events a wait has taken (`event.received` with `bufferId`). */
   readonly buffersTaken = new Set<string>();
   readonly values = new Map<string, JsonValue>();
+  /** `wait until` instances that waited (their deadline), and those that passed, by key. */
+  readonly conditionsWaiting = new Map<string, ConditionWaitingEvent>();
+  readonly conditionsMet = new Map<string, ConditionMetEvent>();
   /** `type|node|scope` of decision and output events already written. */
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
@@ -62,6 +67,8 @@ export class ReplayLog {
   readonly reservedCalls = new Map<string, { agent: string; callIndex: number }>();
   /** Steps finished so far (for the summary). */
   stepCount = 0;
+  /** The sub-flow depth bound the run started with (`run.started.maxFlowDepth`), when it recorded one. */
+  maxFlowDepth: number | undefined;
 
   constructor(events: RunEvent[] = []) {
     for (const e of events) this.add(e);
@@ -70,6 +77,9 @@ export class ReplayLog {
   /** Indexes one event (also used for the events this execution writes). */
   add(e: RunEvent): void {
     switch (e.type) {
+      case 'run.started':
+        this.maxFlowDepth = e.maxFlowDepth;
+        break;
       case 'run.resumed':
         if (e.redrive) {
           for (const [key, finished] of this.finishedSteps) {
@@ -136,7 +146,14 @@ export class ReplayLog {
         this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;
       case 'output.set':
+      case 'var.set':
         this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
+      case 'condition.waiting':
+        this.conditionsWaiting.set(e.key, e);
+        break;
+      case 'condition.met':
+        this.conditionsMet.set(e.key, e);
         break;
       default:
         break;

@@ -55,6 +55,19 @@ export class Scope {
   set(name: string, value: unknown): void {
     this.vars.set(name, value);
   }
+
+  /**
+   * Changes `name` in the scope that holds it (a `var` declared in this block or one around it): a loop
+   * iteration's `set` of a var of the flow changes the flow's, so the next iteration reads it.
+   * @returns false when no scope holds `name`.
+   */
+  assign(name: string, value: unknown): boolean {
+    if (this.vars.has(name)) {
+      this.vars.set(name, value);
+      return true;
+    }
+    return this.parent?.assign(name, value) ?? false;
+  }
 }
 
 /** What a declared step that has no value reads as: `[]` for a loop's list (`lists`), else a skipped step. */

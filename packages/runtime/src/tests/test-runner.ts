@@ -56,13 +56,14 @@ export interface FailedExpectation {
  * one ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
+ * @param options.maxFlowDepth the runs' sub-flow depth bound (`limits.maxFlowDepth`; default 64).
  */
-export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStoreApi; onResult?: (r: TestResult) => void } = {}): Promise<TestResult[]> {
+export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStoreApi; onResult?: (r: TestResult) => void; maxFlowDepth?: number } = {}): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const store = options.store ?? SqliteRunStore.open(':memory:');
   try {
     for (const test of tests) {
-      const result = await runOne(definition, test, store);
+      const result = await runOne(definition, test, store, options.maxFlowDepth);
       results.push(result);
       options.onResult?.(result);
     }
@@ -75,7 +76,7 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
 /** How many times a test's run is resumed for its long timers before the test fails (a loop of waits that never ends). */
 export const MAX_TIMER_RESUMES = 1000;
 
-async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStoreApi): Promise<TestResult> {
+async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStoreApi, maxFlowDepth: number | undefined): Promise<TestResult> {
   const started = Date.now();
   const base = { name: test.name, flow: test.flow, range: test.range };
   let summary: RunSummary;
@@ -95,14 +96,15 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
         clock += ms;
       },
       random: () => 0.5,
+      maxFlowDepth,
     };
     const start = clock;
     // the test's `event "x" [after D]: data` lines not sent yet, in source order
     const unsent = [...(test.events ?? [])];
     let { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, options);
     for (let resumes = 0; s.status === 'waiting'; resumes++) {
-      // what comes next on the virtual clock: a timer, an event wait's deadline, or an event the test sends
-      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : w.kind === 'event' && w.deadline ? [Date.parse(w.deadline)] : []));
+      // what comes next on the virtual clock: a timer, an event wait's or a `wait until`'s deadline, or an event the test sends
+      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : (w.kind === 'event' || w.kind === 'condition') && w.deadline ? [Date.parse(w.deadline)] : []));
       const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : s.waitingOn.some((w) => w.kind === 'event' && w.event === e.event) ? clock : Infinity));
       const nextSend = sends.indexOf(Math.min(...sends));
       const sendAt = nextSend >= 0 ? sends[nextSend] : Infinity;

@@ -1,0 +1,20 @@
+import path from 'node:path';
+import { BatonError, findConfig, loadConfig } from '@baton/runtime';
+import { UsageError } from './errors.js';
+
+/**
+ * The `limits` of the `baton.config.json` nearest to `file` (the entry .flow file; else the working folder) that a
+ * run started by the CLI is held to: `maxFlowDepth` (recorded on the run's `run.started`, so a resume keeps it).
+ * Empty when there is no configuration file.
+ * @throws UsageError (exit 2) when the file cannot be read or does not match the schema, naming the field.
+ */
+export function runLimits(file: string | undefined): { maxFlowDepth?: number } {
+  const found = findConfig(file ? path.dirname(path.resolve(file)) : process.cwd());
+  if (!found) return {};
+  try {
+    return loadConfig(found).limits;
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
+}
