@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
 import { checkText, services } from '../language/helpers.js';
+import { RunOverlay } from '../../packages/webview/src/run-overlay.js';
+import { SqliteRunStore, resumeRun, startRun } from '../../packages/runtime/src/index.js';
 
 async function build(text: string): Promise<WorkflowDefinition> {
   const { document, diagnostics } = await checkText(text);
@@ -58,5 +60,54 @@ describe('graph: var, set <var>, wait until', () => {
     assert.match(svg, /<g class="node kind-wait" data-id="F\/wait@1\.1\.0"[^>]*aria-label="wait until stage == &quot;packed&quot;: timeout 1h">/);
     assert.match(svg, /<g class="node kind-let" data-id="F\/stage"/);
     assert.match(svg, /<g class="node kind-set" data-id="F\/set@1\.0"/);
+  });
+
+  it('the run overlay: var and set nodes are done when set; the wait is waiting, then done — on its met arm, or after a timeout on its on timeout arm', async () => {
+    const flow = (packedAfter: string) => `agent W { instructions: "Send it." stub: "ok" }
+flow F {
+  var stage = "new"
+  parallel {
+    branch {
+      wait ${packedAfter}
+      set stage = "packed"
+    }
+    branch {
+      wait until stage == "packed" timeout 1h on timeout {
+        step late: W
+      }
+      step go: W
+    }
+  }
+}`;
+    const store = SqliteRunStore.open(':memory:');
+    try {
+      let clock = Date.parse('2026-06-01T00:00:00Z');
+      const now = (): Date => new Date(clock);
+      for (const [after, late] of [['30m', false], ['2h', true]] as const) {
+        const definition = await build(flow(after));
+        const graph = buildFlowGraph(definition, 'F');
+        const overlay = new RunOverlay(graph);
+        const first = await startRun(definition, 'F', {}, { store, now, onEvent: (e) => overlay.apply(e) });
+        assert.equal(first.status, 'waiting');
+        assert.equal(overlay.nodes.get('F/stage')?.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/wait@1.1.0')?.status, 'waiting');
+        clock += late ? 3_600_000 : 1_800_000;
+        let done = await resumeRun(first.runId, { store, now });
+        if (done.status === 'waiting') {
+          clock += 3_600_000;
+          done = await resumeRun(first.runId, { store, now });
+        }
+        for (const e of await store.getEvents(first.runId)) overlay.apply(e);
+        assert.equal(done.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/wait@1.1.0')?.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/set@1.0.1')?.status, 'succeeded');
+        assert.equal(overlay.nodes.get('F/late')?.status, late ? 'succeeded' : undefined);
+        const taken = [...overlay.takenEdges(graph)];
+        assert.equal(taken.includes('F/wait@1.1.0->F/late:on timeout'), late, `packed after ${after}: on timeout taken`);
+        assert.equal(taken.includes('F/wait@1.1.0->F/wait@1.1.0/merge:met'), !late, `packed after ${after}: met taken`);
+      }
+    } finally {
+      await store.close();
+    }
   });
 });
