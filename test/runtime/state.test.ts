@@ -226,4 +226,55 @@ flow Late {
       assert.equal(met?.type === 'condition.met' && met.timedOut === true, late);
     }
   });
+
+  it('inside a partial join: a branch waits for its sibling\'s set; a kept branch is met by a set after the join, and one waiting on what nothing sets ends (DEADLOCK, a kept part\'s failure) instead of holding the run forever', async () => {
+    const def = await compile(`
+agent W { instructions: "Send it." stub: "ok" }
+flow J {
+  output seen: string
+  var stage = "new"
+  parallel first 1 {
+    branch {
+      wait until stage == "packed"
+      set output.seen = stage
+    }
+    branch {
+      step pack: W
+      set stage = "packed"
+    }
+  }
+}
+flow K {
+  var stage = "new"
+  parallel first 1 keep {
+    step quick: W
+    branch {
+      wait until stage == "packed"
+    }
+  }
+  step after: W
+}
+flow Late {
+  var stage = "new"
+  parallel first 1 keep {
+    step quick: W
+    branch {
+      wait until stage == "packed"
+      step late: W
+    }
+  }
+  set stage = "packed"
+}`);
+    const joined = await run(def, 'J', {}, { store: t.store });
+    assert.equal(joined.summary.status, 'succeeded');
+    assert.deepEqual(joined.summary.outputs, { seen: 'packed' });
+    const kept = await run(def, 'K', {}, { store: t.store });
+    assert.equal(kept.summary.status, 'succeeded');
+    assert.deepEqual(kept.events.filter((e) => e.type === 'condition.waiting').length, 1);
+    assert.equal(kept.events.some((e) => e.type === 'condition.met'), false);
+    // the block goes on past the join and sets the var: the kept branch it keeps running is met
+    const late = await run(def, 'Late', {}, { store: t.store });
+    assert.equal(late.summary.status, 'succeeded');
+    assert.deepEqual(late.events.filter((e) => e.type === 'step.finished').map((e) => e.type === 'step.finished' && `${e.step}:${e.status}`), ['quick:succeeded', 'late:succeeded']);
+  });
 });

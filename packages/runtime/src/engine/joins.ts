@@ -99,7 +99,8 @@ export async function ownedBlock(host: LoopHost, statements: Statement[], frame:
     }
     waits = error.waits;
   }
-  waits = [...waits, ...(await background.settle())];
+  // while the kept rest runs on, this strand only waits for it (see Milestones.idle)
+  waits = [...waits, ...(await host.milestones.idle(background.settle()))];
   if (waits.length) throw new Suspended(waits);
 }
 
@@ -197,6 +198,8 @@ async function runJoin(host: JoinHost, setup: JoinSetup, frame: Frame): Promise<
 
   const reach = async (): Promise<void> => {
     reached = true;
+    // with `keep`, the block goes on beside the rest it keeps running: a strand of its own again (state.ts)
+    if (join.rest === 'keep') strandEnded.parentResumed();
     const withdrawn = join.rest === 'cancel' ? parts.flatMap((p, i) => (open(p) ? [i] : [])) : [];
     // the decision is recorded and committed before anything is withdrawn
     host.emitOnce({ type: 'join.reached', node: node.id, scope, counted: [...counted], rest: join.rest, withdrawn, label });
@@ -259,6 +262,8 @@ async function runJoin(host: JoinHost, setup: JoinSetup, frame: Frame): Promise<
 
   let next = 0;
   const workers = Math.max(1, Math.min(setup.limit, n));
+  // each worker is a strand of the run's milestones (state.ts) while it runs
+  const strandEnded = host.milestones.fork(workers);
   const concurrent = frame.concurrent || workers > 1;
   const worker = async (): Promise<void> => {
     while (next < n && fatal === undefined) {
@@ -296,14 +301,10 @@ async function runJoin(host: JoinHost, setup: JoinSetup, frame: Frame): Promise<
   };
   // `first 0` is reached before any part ends; `first N` over fewer parts can never be
   decide();
-  // each worker is a strand of the run's milestones (state.ts) while it runs
-  const strandEnded = host.milestones.fork(workers);
   const all = Promise.all(Array.from({ length: workers }, () => worker().finally(strandEnded))).finally(() => frame.signal.removeEventListener('abort', abortAll));
 
   if (join.rest === 'keep') {
     await Promise.race([all, reachedSignal]);
-    // the block goes on beside the rest it keeps running: a strand of its own again
-    strandEnded.parentResumed();
     if (reaching) await reaching;
     if (reached && fatal === undefined && frame.background) {
       // the rest runs on: the owner (flow body, loop iteration) waits for it before it ends

@@ -66,6 +66,20 @@ export class Milestones {
   }
 
   /**
+   * The current strand waits for `work` that runs as strands of its own (a partial join's kept rest): it is not
+   * active meanwhile, so a `wait until` in that work that nothing can change is decided instead of waiting forever.
+   */
+  async idle<T>(work: Promise<T>): Promise<T> {
+    this.active--;
+    this.settle();
+    try {
+      return await work;
+    } finally {
+      this.active++;
+    }
+  }
+
+  /**
    * A var changed: every waiting condition that now holds passes.
    * @returns whether one did.
    */
