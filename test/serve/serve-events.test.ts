@@ -22,6 +22,17 @@ flow Order {
   wait event "payment.received" as payment where order_id == input.order_id
   set output.amount = payment.data.amount
 }
+event "refund.issued" {
+  data: { order_id: string, amount: number }
+  buffer: 1d max 5
+}
+flow Refund {
+  trigger webhook "/refund"
+  input order_id: string
+  output amount: number
+  wait event "refund.issued" as refund where order_id == input.order_id
+  set output.amount = refund.data.amount
+}
 flow Later {
   trigger webhook "/later"
   input order_id: string
@@ -96,6 +107,20 @@ for (const kind of STORE_KINDS) {
       const [status, body] = await answer(await signed('/events/payment.received', JSON.stringify({ order_id: 7 })));
       assert.deepEqual([status, body], [422, { error: { code: 'EVENT_DATA_INVALID', message: 'event "payment.received": data.order_id: got 7 (its data is { order_id: string, amount: number })' } }]);
       assert.deepEqual(await store.listRuns({}), []);
+    });
+
+    it('a broadcast that reaches no run is kept when its type says `buffer: D` (202 kept), and a run started later takes it — only the run it correlates with', async () => {
+      const [status, body] = await answer(await signed('/events/refund.issued', JSON.stringify({ order_id: 'R1', amount: 30 })));
+      assert.deepEqual([status, body.delivered, body.kept, typeof body.expires], [202, [], true, 'string']);
+      // an event whose type does not say `buffer:` is not kept
+      const [, plain] = await answer(await signed('/events/payment.received', JSON.stringify({ order_id: 'R1', amount: 1 })));
+      assert.equal(plain.kept, undefined);
+      const other = await order('/refund', 'R2');
+      const mine = await order('/refund', 'R1');
+      assert.deepEqual([(await store.getRun(mine)).status, (await store.getRun(mine)).outputs], ['succeeded', { amount: 30 }]);
+      assert.equal((await store.getRun(other)).status, 'waiting', 'R2 did not take R1\'s refund');
+      const received = (await store.getEvents(mine)).find((e) => e.type === 'event.received');
+      assert.ok(received?.type === 'event.received' && received.buffered && received.bufferId?.startsWith('kept:'));
     });
 
     it('an event sent to a run before it waits is kept (202 buffered) and taken once the run gets to its wait', async () => {

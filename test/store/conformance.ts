@@ -223,6 +223,32 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual((await s.getEvents(id)).map((e) => e.type), ['event.buffered']);
     });
 
+    it('keeps broadcasts for later waits (bounded per tenant and event), each taken by one wait, matching its correlation, the same again for that wait', async () => {
+      const s = await open();
+      const other = await open();
+      const keep = { ms: 3_600_000, max: 2 };
+      const a1 = await s.keepBroadcast!('paid', { order: 'A1', amount: 1 }, keep);
+      await other.keepBroadcast!('paid', { order: 'B2', amount: 2 }, keep);
+      await rejectsWith(s.keepBroadcast!('paid', { order: 'C3', amount: 3 }, keep), 'EVENT_BUFFER_FULL', /^2 broadcast events "paid" already wait for a run to take them \(at most 2\); nothing was kept$/);
+      await other.keepBroadcast!('paid', { order: 'A1', amount: 9 }, keep, { tenant: 'acme' }); // another tenant's bound
+      assert.ok(Date.parse(a1.expires) - Date.now() > 3_500_000);
+      const run = await newRun(s);
+      const now = new Date();
+      const b2Where = { path: ['order'], value: 'B2' };
+      assert.deepEqual(await other.takeBroadcast!(run, 'w1', 'paid', b2Where, now, true), { id: (await other.takeBroadcast!(run, 'w1', 'paid', b2Where, now, true))!.id, data: { order: 'B2', amount: 2 } }, 'a peek');
+      const taken = await other.takeBroadcast!(run, 'w1', 'paid', b2Where, now);
+      assert.deepEqual(taken?.data, { order: 'B2', amount: 2 });
+      assert.deepEqual(await s.takeBroadcast!(run, 'w1', 'paid', b2Where, now), taken, 'the same wait takes the same one again (a resumed run)');
+      assert.equal(await s.takeBroadcast!(run, 'w2', 'paid', b2Where, now), undefined, 'taken by w1: no other wait gets it');
+      assert.deepEqual((await s.takeBroadcast!(run, 'w3', 'paid', undefined, now))?.id, a1.id, 'no correlation: the oldest open one');
+      assert.equal(await s.takeBroadcast!(run, 'w4', 'paid', undefined, now), undefined, "the other tenant's is not this run's");
+      const acme = await newRun(s, { tenant: 'acme' });
+      assert.deepEqual((await s.takeBroadcast!(acme, 'w1', 'paid', { path: ['order'], value: 'A1' }, new Date(now.getTime() + 7_200_000))), undefined, 'expired');
+      assert.deepEqual((await s.takeBroadcast!(acme, 'w1', 'paid', { path: ['order'], value: 'A1' }, now))?.data, { order: 'A1', amount: 9 });
+      // taken ones no longer count against the bound
+      await s.keepBroadcast!('paid', { order: 'D4', amount: 4 }, keep);
+    });
+
     it('a cancellation flags a running run and ends a waiting one at once; a finished run refuses it', async () => {
       const s = await open();
       const other = await open();

@@ -75,7 +75,9 @@ describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tena
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
-    assert.equal(SCHEMA_VERSION, 4);
+    assert.equal(SCHEMA_VERSION, 5);
+    // the upgraded store has the kept broadcasts' table (schema 5)
+    assert.deepEqual(readRaw(file, (raw) => raw.all("SELECT name FROM sqlite_master WHERE name = 'kept_events'")), [{ name: 'kept_events' }]);
   });
 
   it('a schema-3 store\'s start keys become tenant default\'s when opened: the key still answers its run there, and is new to another tenant', async () => {
@@ -99,15 +101,16 @@ describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tena
     } finally {
       await store.close();
     }
-    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '4');
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
   });
 
   it('a store of a newer schema is refused (STORE_TOO_NEW) and left as it was', () => {
     const file = path.join(dir, 'new.db');
     RunStore.open(file).close();
-    readRaw(file, (raw) => raw.run("UPDATE meta SET value = '5' WHERE key = 'schema'"));
-    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && /schema 5/.test(e.message));
-    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '5');
+    const newer = String(SCHEMA_VERSION + 1);
+    readRaw(file, (raw) => raw.run(`UPDATE meta SET value = '${newer}' WHERE key = 'schema'`));
+    assert.throws(() => RunStore.open(file), (e: BatonError) => e.code === 'STORE_TOO_NEW' && e.message.includes(`schema ${newer}`));
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), newer);
   });
 
   it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {

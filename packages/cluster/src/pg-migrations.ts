@@ -100,6 +100,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE start_keys ADD PRIMARY KEY (tenant, scope, key);
     `,
   },
+  {
+    version: 4,
+    description: 'broadcast events kept for a later wait (persistent triggers)',
+    sql: `
+      CREATE TABLE kept_events (
+        id text PRIMARY KEY,
+        tenant text NOT NULL,
+        event text NOT NULL,
+        data jsonb NOT NULL,
+        kept_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        taken_by text
+      );
+      CREATE INDEX kept_events_open ON kept_events (tenant, event, taken_by);
+      CREATE UNIQUE INDEX kept_events_taker ON kept_events (taken_by);
+    `,
+  },
 ];
 
 /**

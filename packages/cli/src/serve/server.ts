@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FlowDef, JsonValue, RunAgents, RunStatus, TypeRef, WorkflowDefinition } from '@baton/protocol';
+import type { EventDef, FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
@@ -28,14 +28,15 @@ export interface ServePlan {
 }
 
 /**
- * The `data` type of event `name` as the served files declare it (`event "name" { data: … }` in a file served or
- * one it imports), if any: a broadcast's body is checked against it even when no run waits for the event.
+ * The declaration of event `name` in the served files (`event "name" { … }` in a file served or one it imports), if
+ * any: a broadcast's body is checked against its `data` even when no run waits for the event, and its `buffer:` says
+ * whether a broadcast that reaches no run is kept.
  */
-function declaredEventType(plan: ServePlan, name: string): TypeRef | undefined {
+function declaredEvent(plan: ServePlan, name: string): EventDef | undefined {
   const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
   for (const entry of served) {
-    const type = entry.definition.events?.[name]?.data;
-    if (type) return type;
+    const declared = entry.definition.events?.[name];
+    if (declared) return declared;
   }
   return undefined;
 }
@@ -259,7 +260,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const waiting = (await store.listRuns({ status: 'waiting', limit: 10_000, tenant })).filter((run) =>
         run.waitingOn.some((w) => w.kind === 'event' && w.event === name && matchesWhere(data as JsonValue, w.where)),
       );
-      checkEventData(name, data as JsonValue, declaredEventType(plan, name));
+      const declared = declaredEvent(plan, name);
+      checkEventData(name, data as JsonValue, declared?.data);
       for (const run of waiting) {
         const wait = run.waitingOn.find((w) => w.kind === 'event' && w.event === name);
         checkEventData(name, data as JsonValue, wait?.kind === 'event' ? wait.data : undefined);
@@ -276,7 +278,16 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         delivered.push(run.id);
         await supervisor.resume(run.id, scope);
       }
-      send(res, 202, { event: name, started, delivered });
+      let kept: { id: string; expires: string } | undefined;
+      if (waiting.length === 0 && declared?.buffer && !declared.buffer.transient && store.keepBroadcast) {
+        // reached no run: kept for a later `wait event` (persistent trigger); a run that stopped at such a wait
+        // while this was being kept continues now and takes it
+        kept = await store.keepBroadcast(name, data as JsonValue, { ms: declared.buffer.ms, max: declared.buffer.max }, scope);
+        for (const run of await store.listRuns({ status: 'waiting', limit: 10_000, tenant })) {
+          if (run.waitingOn.some((w) => w.kind === 'event' && w.event === name && matchesWhere(data as JsonValue, w.where)) && !supervisor.refusal(run)) await supervisor.resume(run.id, scope);
+        }
+      }
+      send(res, 202, { event: name, started, delivered, ...(kept ? { kept: true, expires: kept.expires } : {}) });
       return;
     }
     // runs API

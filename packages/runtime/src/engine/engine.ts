@@ -7,6 +7,7 @@ import { Execution, MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT, type ExecutionResult }
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 import { matchesWhere, openBufferedEvents } from './event-buffer.js';
+import { keepsBroadcasts } from './events.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
@@ -159,7 +160,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
     execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
-    if (await bufferedMeanwhile(options, runId, result)) return resumeHeld(runId, { ...options, signal, lease: undefined });
+    if (await bufferedMeanwhile(options, runId, result, definition)) return resumeHeld(runId, recheckedOptions({ ...options, signal, lease: undefined }));
     return { summary: summarize(runId, flowName, result, started), result };
   });
 }
@@ -197,7 +198,7 @@ async function resumeHeld(runId: string, options: RunOptions): Promise<{ summary
   // a run found `running` lost its executor (this one holds its lease now, or none was asked for): a takeover
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(run.status === 'running' ? { takeover: true } : {}) });
   const result = await execution.run(run.flow, run.inputs, outputs);
-  if (await bufferedMeanwhile(options, run.id, result)) return resumeHeld(run.id, options);
+  if (await bufferedMeanwhile(options, run.id, result, definition)) return resumeHeld(run.id, recheckedOptions({ ...options }));
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
@@ -369,23 +370,39 @@ async function runQueuedDetailed(runId: string, options: RunOptions, known?: Run
     execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(options.takeover ? { takeover: true } : {}) });
   }
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
-  if (await bufferedMeanwhile(options, run.id, result)) return resumeHeld(run.id, { ...options, takeover: false });
+  if (await bufferedMeanwhile(options, run.id, result, definition)) return resumeHeld(run.id, recheckedOptions({ ...options, takeover: false }));
   return { summary: summarize(run.id, run.flow, result, started), result };
 }
 
+/** Options of the executions {@link bufferedMeanwhile} continued: they are not continued again. */
+const rechecked = new WeakSet<RunOptions>();
+
+/** `options` for the execution that continues a run after {@link bufferedMeanwhile}. */
+function recheckedOptions(options: RunOptions): RunOptions {
+  rechecked.add(options);
+  return options;
+}
+
 /**
- * Whether an event was kept for the run (`event.buffered`) while it ran, that one of the event waits it has just
+ * Whether an event was kept for the run (`event.buffered`, or a broadcast the store keeps) while it ran, that one of the event waits it has just
  * stopped at takes: a sender saw the run running (not waiting) and buffered the event after the wait had looked
  * at its log. Read after the run was stored `waiting`, so an event sent after that is delivered by its sender and
  * one sent before is seen here — the run then continues at once instead of waiting for an event it holds.
  */
-async function bufferedMeanwhile(options: RunOptions, runId: string, result: ExecutionResult): Promise<boolean> {
-  if (result.status !== 'waiting') return false;
+async function bufferedMeanwhile(options: RunOptions, runId: string, result: ExecutionResult, definition: WorkflowDefinition): Promise<boolean> {
+  // once per call: a continued run that stops again waits (never a loop, whatever a store answers)
+  if (result.status !== 'waiting' || rechecked.has(options)) return false;
   const waits = result.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event');
   if (waits.length === 0) return false;
   const events = await options.store.getEvents(runId);
   const now = (options.now ?? (() => new Date()))();
-  return waits.some((w) => openBufferedEvents(events, w.event, now).some((b) => matchesWhere(b.data, w.where)));
+  if (waits.some((w) => openBufferedEvents(events, w.event, now).some((b) => matchesWhere(b.data, w.where)))) return true;
+  // a broadcast kept by the store meanwhile (its type says `buffer: D`): looked at, not taken (the resumed wait takes it)
+  for (const w of waits) {
+    if (!keepsBroadcasts(definition.events?.[w.event]) || !options.store.takeBroadcast) continue;
+    if (await options.store.takeBroadcast(runId, w.key, w.event, w.where, now, true)) return true;
+  }
+  return false;
 }
 
 /**

@@ -2,7 +2,7 @@
 // it: the wait is recorded once (`event.waiting`, with its correlation value evaluated when it starts), the delivery
 // or the timeout once (`event.received`), and both are read back from the log after a resume — a run killed after
 // the delivery continues with its data and never waits again.
-import type { JsonValue, RunEvent, WaitEventNode, WaitingOn } from '@baton/protocol';
+import type { EventDef, JsonValue, RunEvent, WaitEventNode, WaitingOn } from '@baton/protocol';
 import { evaluate } from '../expr/evaluate.js';
 import { makeRecord } from '../expr/values.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -35,6 +35,11 @@ export async function waitEventStatement(host: WaitHost, s: WaitEventNode, frame
     const buffered = takeBufferedEvent(host.log, waiting, host.now());
     if (buffered) received = host.emit({ type: 'event.received', event: s.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id }) as Extract<RunEvent, { type: 'event.received' }>;
   }
+  if (!received && waiting && host.takeBroadcast && keepsBroadcasts(host.eventTypes[s.event])) {
+    // a broadcast that reached no run, kept by the store for a later wait (its type says `buffer: D`)
+    const kept = await host.takeBroadcast(key, s.event, waiting.where);
+    if (kept) received = host.emit({ type: 'event.received', event: s.event, data: kept.data, key, node: s.id, buffered: true, bufferId: `kept:${kept.id}` }) as Extract<RunEvent, { type: 'event.received' }>;
+  }
   if (!received && waiting?.deadline && host.now().getTime() >= Date.parse(waiting.deadline)) {
     received = host.emit({ type: 'event.received', event: s.event, data: null, key, node: s.id, timedOut: true }) as Extract<RunEvent, { type: 'event.received' }>;
   }
@@ -54,6 +59,11 @@ export async function waitEventStatement(host: WaitHost, s: WaitEventNode, frame
     host.emitOnce({ type: 'branch.taken', node: s.id, scope: scopeKey(frame), branch: timedOut ? 0 : -1, label: timedOut ? `event ${s.event} timed out → on timeout` : `event ${s.event} received` });
     if (timedOut) await host.block(s.onTimeout, frame);
   }
+}
+
+/** Whether broadcasts of an event type are kept for later runs: only when its declaration says `buffer: D [max N]`. */
+export function keepsBroadcasts(type: EventDef | undefined): boolean {
+  return type?.buffer !== undefined && !type.buffer.transient;
 }
 
 /** An evaluated value as JSON (records made by the evaluator have no prototype; JSON round-trips them). */

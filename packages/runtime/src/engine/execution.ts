@@ -118,6 +118,7 @@ export class Execution {
       block: (statements, frame) => this.block(statements, frame),
       commit: () => this.commit(),
       eventTypes: definition.events ?? {},
+      takeBroadcast: deps.store.takeBroadcast ? (key, event, where) => this.deps.store.takeBroadcast!(this.runId, key, event, where, this.deps.now()) : undefined,
     };
     this.agentHost = {
       log: this.log,

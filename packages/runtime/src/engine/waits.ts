@@ -1,6 +1,6 @@
 // The statements that wait — an approval, a timer (an external event: events.ts) — as the statement interpreter runs them:
 // each is recorded once (replayed from the log after a resume), and a run that must wait stops with Suspended.
-import type { ApprovalNode, EventDef, NewRunEvent, RunEvent, Statement, WaitingOn, WaitNode } from '@baton/protocol';
+import type { ApprovalNode, EventDef, JsonValue, NewRunEvent, RunEvent, Statement, WaitingOn, WaitNode } from '@baton/protocol';
 import { renderText, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord } from '../expr/values.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -36,6 +36,8 @@ export interface WaitHost {
   commit(): Promise<void>;
   /** The run's declared event types (`event "…" { … }`), by name. */
   eventTypes: Record<string, EventDef>;
+  /** Takes a kept broadcast for the wait `key` (see `RunStoreApi.takeBroadcast`); absent when the store keeps none. */
+  takeBroadcast?: (key: string, event: string, where: { path: string[]; value: JsonValue } | undefined) => Promise<{ id: string; data: JsonValue } | undefined>;
 }
 
 export async function approvalStatement(host: WaitHost, s: ApprovalNode, frame: Frame): Promise<void> {

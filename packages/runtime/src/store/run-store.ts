@@ -9,7 +9,8 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, escapeLike, eventSignal, waitsForEvent } from './signal-rules.js';
+import { assertNotFinished, decisionEvent, escapeLike, eventSignal, keptFullMessage, waitsForEvent } from './signal-rules.js';
+import { matchesWhere } from '../engine/event-buffer.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 
@@ -437,6 +438,42 @@ export class RunStore {
   /** Remembers that the start key `key` (within `scope` and `tenant`) started run `runId`; a key already there is kept. */
   recordStartKey(scope: string, key: string, runId: string, tenant = 'default'): void {
     this.session.withBusyRetry(() => this.statements.use('INSERT OR IGNORE INTO start_keys (tenant, scope, key, run_id) VALUES (?, ?, ?, ?)', (s) => s.run([tenant, scope, key, runId])));
+  }
+
+  /** See {@link RunStoreApi.keepBroadcast}. @throws BatonError `EVENT_BUFFER_FULL`. */
+  keepBroadcast(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope: TenantScope = {}): { id: string; expires: string } {
+    const tenant = scope.tenant ?? 'default';
+    const now = new Date();
+    const id = newRunId();
+    const expires = new Date(now.getTime() + keep.ms).toISOString();
+    this.transaction(() => {
+      const [open] = this.statements.use('SELECT COUNT(*) AS n FROM kept_events WHERE tenant = ? AND event = ? AND taken_by IS NULL AND expires_at > ?', (s) => s.all([tenant, eventName, now.toISOString()])) as { n: number }[];
+      if (open.n >= keep.max) throw new BatonError('EVENT_BUFFER_FULL', keptFullMessage(eventName, open.n, keep.max));
+      this.statements.use('INSERT INTO kept_events (id, tenant, event, data, kept_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', (s) => s.run([id, tenant, eventName, JSON.stringify(data), now.toISOString(), expires]));
+    });
+    return { id, expires };
+  }
+
+  /** See {@link RunStoreApi.takeBroadcast}. */
+  takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek = false): { id: string; data: JsonValue } | undefined {
+    const run = this.getRun(runId);
+    const taker = `${run.id} ${key}`;
+    let found: { id: string; data: JsonValue } | undefined;
+    const pick = (): void => {
+      const [mine] = this.statements.use('SELECT id, data FROM kept_events WHERE taken_by = ?', (s) => s.all([taker])) as { id: string; data: string }[];
+      if (mine) {
+        found = { id: mine.id, data: JSON.parse(mine.data) as JsonValue };
+        return;
+      }
+      const rows = this.statements.use('SELECT id, data FROM kept_events WHERE tenant = ? AND event = ? AND taken_by IS NULL AND expires_at > ? ORDER BY id', (s) => s.all([run.tenant ?? 'default', eventName, now.toISOString()])) as { id: string; data: string }[];
+      const row = rows.map((r) => ({ id: r.id, data: JSON.parse(r.data) as JsonValue })).find((r) => matchesWhere(r.data, where));
+      if (!row) return;
+      if (!peek) this.statements.use('UPDATE kept_events SET taken_by = ? WHERE id = ?', (s) => s.run([taker, row.id]));
+      found = row;
+    };
+    if (peek) this.session.withBusyRetry(pick);
+    else this.transaction(pick);
+    return found;
   }
 
   /**

@@ -120,6 +120,11 @@ export function checkEventData(eventName: string, data: JsonValue, type: TypeRef
   if (problem) throw new BatonError('EVENT_DATA_INVALID', `event "${eventName}": ${problem} (its data is ${describeType(type)})`);
 }
 
+/** The message of `EVENT_BUFFER_FULL` for broadcasts kept for later runs (one text for both stores). */
+export function keptFullMessage(eventName: string, open: number, max: number): string {
+  return `${open} broadcast event${open === 1 ? '' : 's'} "${eventName}" already wait for a run to take them (at most ${max}); nothing was kept`;
+}
+
 /** A run-id prefix for LIKE: its wildcards and escape character removed. */
 export function escapeLike(text: string): string {
   return text.replace(/[%_\\]/g, '');

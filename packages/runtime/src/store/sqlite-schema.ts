@@ -16,8 +16,10 @@ type Db = InstanceType<(typeof sqlite)['Database']>;
  * processes on one file never both execute a run (issue 11); older stores get the columns when opened.
  * 4: `start_keys.tenant`, part of the key's primary key — a start key is unique per tenant (issue 11); the keys of
  * older stores become tenant `default`'s.
+ * 5: `kept_events` — broadcast events kept for a later `wait event` (persistent triggers, issue 12); older stores
+ * get the table when opened.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** `start_keys`' columns: a key is unique within its tenant and scope (a webhook's path). */
 const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
@@ -55,6 +57,16 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     );
     CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
     CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS kept_events (
+      id TEXT PRIMARY KEY,
+      tenant TEXT NOT NULL,
+      event TEXT NOT NULL,
+      data TEXT NOT NULL,
+      kept_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      taken_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS kept_events_open ON kept_events (tenant, event, taken_by);
     CREATE TABLE IF NOT EXISTS start_keys (${START_KEYS_COLUMNS}) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS events (
       run_id TEXT NOT NULL,

@@ -81,6 +81,14 @@ export class SqliteRunStore implements RunStoreApi {
     return this.database.recordDecision(runId, task, decision, scope);
   }
 
+  async keepBroadcast(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope?: TenantScope): Promise<{ id: string; expires: string }> {
+    return this.database.keepBroadcast(eventName, data, keep, scope);
+  }
+
+  async takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined> {
+    return this.database.takeBroadcast(runId, key, eventName, where, now, peek);
+  }
+
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
     return this.database.recordSignal(runId, eventName, data, scope);
   }

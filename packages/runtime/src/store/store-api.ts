@@ -193,6 +193,19 @@ export interface RunStoreApi {
    */
   recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent>;
   /**
+   * Keeps a broadcast event (`POST /events/:name`) that reached no waiting run, for a run's later `wait event` to
+   * take (its event type says `buffer: D max N`): kept `keep.ms`, at most `keep.max` open ones per (tenant, event).
+   * @returns the kept event's id and when it expires (ISO 8601).
+   * @throws BatonError `EVENT_BUFFER_FULL` (nothing kept).
+   */
+  keepBroadcast?(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope?: TenantScope): Promise<{ id: string; expires: string }>;
+  /**
+   * The oldest kept broadcast of `eventName` (of the run's tenant, not expired at `now`, matching `where`) for the
+   * wait `key` of run `runId`, marked taken by that wait — or the one that wait took before (so a run that crashed
+   * before recording it takes the same one again). With `peek`, nothing is marked.
+   */
+  takeBroadcast?(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined>;
+  /**
    * Asks a run (of `scope`'s tenant) to stop (see the SQLite store). @returns its status after the request.
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
