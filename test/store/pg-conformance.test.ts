@@ -242,11 +242,17 @@ describe('PostgreSQL store', function () {
         // killed once more while it reconnects (still one "lost") — once: killing every new session would keep a
         // watch on a loaded machine, whose LISTEN comes later, from ever being restored
         let killedAgain = false;
-        while (!reports.includes('all')) {
+        const deadline = Date.now() + 30_000; // a watch never restored fails the test, not keeps it polling
+        while (!reports.includes('all') || states.at(-1)?.[0] !== 'restored') {
+          if (Date.now() > deadline) assert.fail(`the watch was not restored: ${JSON.stringify(states)}`);
           await new Promise((resolve) => setTimeout(resolve, 20));
           if (states.length === 1 && !killedAgain) killedAgain = (await kill()) === 1;
         }
-        assert.deepEqual(states.map(([state]) => state), ['lost', 'restored']);
+        // told once per loss: a reconnect that fails is not told again. (The second kill may come after the watch was
+        // restored — its LISTEN can be quicker than this loop's look — and then that is a second loss, told again.)
+        const told = states.map(([state]) => state);
+        assert.ok(told.length === 2 || told.length === 4, `lost, restored (once or twice): ${told.join(', ')}`);
+        told.forEach((state, i) => assert.equal(state, i % 2 === 0 ? 'lost' : 'restored', `lost and restored alternate: ${told.join(', ')}`));
         const host = new URL(testUrl()).hostname;
         assert.match(states[0][1], new RegExp(`PostgreSQL at ${host}:\\d+`));
         assert.doesNotMatch(states[0][1], /\n| {4}at /, 'one line, no stack');
