@@ -88,6 +88,27 @@ describe('baton CLI: loop-carried state (var / set)', function () {
   }
 });
 
+describe('baton CLI: a milestone (wait until) killed and resumed', function () {
+  this.timeout(120_000);
+  let ws: ReturnType<typeof tempWorkspace>;
+  before(() => (ws = tempWorkspace()));
+  after(() => ws.cleanup());
+
+  // examples/patterns/wcp-18-milestone.flow (the workspace has a copy of examples/)
+  for (const at of ['pack', 'change']) {
+    it(`killed (SIGKILL) at ${at} — ${at === 'pack' ? 'while the other branch waits on the condition' : 'after the condition was met'} — and resumed: each step once, the branch read the state that met it`, async () => {
+      const r = baton(['test', 'examples/patterns/wcp-18-milestone.flow', '--flow', 'Delivery', '--input', 'order=A-1', '--crash-at', at, '--store', `m-${at}.db`, '--json'], { cwd: ws.dir });
+      const report = JSON.parse(r.stdout) as { crashed: boolean; status: string; steps: Record<string, number>; runId: string; problem?: string };
+      assert.equal(r.code, 0, report.problem);
+      assert.equal(report.crashed, true);
+      // the shipping branch then waits an hour (a long timer): the run waits for it, the milestone branch is done
+      assert.equal(report.status, 'waiting');
+      assert.deepEqual(report.steps, { pack: 1, change: 1 });
+      assert.deepEqual(await outputsOf(path.join(ws.dir, `m-${at}.db`), report.runId), { changed_while: 'packed' });
+    });
+  }
+});
+
 describe('baton CLI: limits.maxFlowDepth in baton.config.json', function () {
   this.timeout(120_000);
   let ws: ReturnType<typeof tempWorkspace>;
