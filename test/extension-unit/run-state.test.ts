@@ -24,6 +24,16 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual([run.status, run.finishedAt, run.error?.code, run.file, run.lastSeq], ['failed', at(17), 'STUB_ERROR', '/w/failing.flow', 6]);
   });
 
+  it('shows a wait until as waiting, then done when its condition was met — or with the timeout when its on timeout ran', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Order', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'condition.waiting', key: 'wait@Order/wait@1.1', node: 'Order/wait@1.1', condition: 'stage == "packed"' }, 10));
+    applyEvent(run, ev({ type: 'condition.waiting', key: 'wait@Order/wait@1.2', node: 'Order/wait@1.2', condition: 'stage == "shipped"', deadline: at(500) }, 10));
+    assert.deepEqual(run.entries!.map((e) => [e.kind, e.label, e.status]), [['condition', 'wait until stage == "packed"', 'waiting'], ['condition', 'wait until stage == "shipped"', 'waiting']]);
+    applyEvent(run, ev({ type: 'condition.met', key: 'wait@Order/wait@1.1', node: 'Order/wait@1.1', condition: 'stage == "packed"' }, 40));
+    applyEvent(run, ev({ type: 'condition.met', key: 'wait@Order/wait@1.2', node: 'Order/wait@1.2', condition: 'stage == "shipped"', timedOut: true }, 500));
+    assert.deepEqual(run.entries!.map((e) => [e.status, e.durationMs, e.error?.code]), [['succeeded', 30, undefined], ['succeeded', 490, 'CONDITION_TIMEOUT']]);
+  });
+
   it('ignores events it has already applied (a stored log applied over a live state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });

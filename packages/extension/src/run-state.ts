@@ -7,7 +7,7 @@ import type { RunRecord } from '@baton/runtime';
  */
 
 /** What an entry of a run is: an agent or sub-flow step, an approval, a timer, an event wait, an undo. */
-export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'compensation';
+export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'compensation';
 
 /**
  * The status of an entry. `running` (started, not finished), `retrying` (an attempt failed, another comes),
@@ -191,6 +191,20 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
         finishWait(e, event.time);
         if (event.timedOut) e.error = { code: 'EVENT_TIMEOUT', message: `event "${event.event}" did not come before its deadline` };
         else e.output = event.data;
+      }
+      break;
+    }
+    case 'condition.waiting': {
+      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'condition', node: event.node, startedAt: event.time });
+      e.label = `wait until ${event.condition}`;
+      e.status = 'waiting';
+      break;
+    }
+    case 'condition.met': {
+      const e = entry(event.key);
+      if (e) {
+        finishWait(e, event.time);
+        if (event.timedOut) e.error = { code: 'CONDITION_TIMEOUT', message: `wait until ${event.condition}: its timeout passed first (on timeout ran)` };
       }
       break;
     }
