@@ -14,6 +14,7 @@ import type { ExecutorData } from '../serve/executor.js';
 import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js';
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
+import { runLimits } from '../run-limits.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -101,7 +102,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
         throw error;
       }
     }
-    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log });
+    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);

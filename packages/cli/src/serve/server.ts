@@ -68,6 +68,8 @@ export interface ServeOptions {
   insecure: boolean;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
+  /** The sub-flow depth bound of the runs started here (`limits.maxFlowDepth` of baton.config.json; default 64). */
+  maxFlowDepth?: number;
   /**
    * The longest a request may take to arrive, headers and body (ms, default 30,000; headers alone at most
    * 10,000): a slower one is answered 408 and its connection closed.
@@ -171,7 +173,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
-    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}) });
+    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}) });
     if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}${tenant !== DEFAULT_TENANT ? ` for tenant ${tenant}` : ''}`);
     return accepted;
   };
