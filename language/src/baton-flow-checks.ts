@@ -399,12 +399,14 @@ function sameLink(a: Link, b: Link): boolean {
 }
 
 /**
- * A link that enters one branch of an `if`/`switch`, an approval's `on timeout` or a partial join's `parallel`
- * (so what is below it may be skipped, or withdrawn).
+ * A link that enters one branch of an `if`/`switch`, an `on timeout`, a partial join's `parallel`, or the body of
+ * a `lock` that has an `on timeout` (so what is below it may be skipped, or withdrawn).
  */
 function isBranchLink(l: Link): boolean {
   if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
   if (ast.isTimeoutBranch(l.container)) return l.property === 'body';
+  // a lock's body does not run when its `on timeout` does
+  if (ast.isLockStatement(l.container)) return l.property === 'body' && l.container.timeoutBranch !== undefined;
   if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
   // a branch of a partial join may have been withdrawn (or still run, with `keep`) when the block ends
   if (ast.isParallelStatement(l.container)) return l.property === 'branches' && l.container.join !== undefined;

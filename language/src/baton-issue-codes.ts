@@ -116,8 +116,12 @@ export const IssueCodes = {
   // Events
   /** An event name (in `event "…"` or `wait event "…"`) that is not 1–200 letters, digits and `_ . : -`. */
   InvalidEventName: 'invalid-event-name',
-  /** `on timeout { … }` on a `wait event` or an approval without a `timeout`: it could never run. */
+  /** `on timeout { … }` on a `wait event`, an approval or a `lock` without a `timeout`: it could never run. */
   TimeoutBranchWithoutTimeout: 'timeout-branch-without-timeout',
+  /** A `lock "x"` inside a `lock "x"` block (same constant name): it would wait for itself (`LOCK_DEADLOCK`). */
+  LockReentered: 'lock-reentered',
+  /** `lock ""`: a lock needs a name. */
+  InvalidLockName: 'invalid-lock-name',
 } as const;
 
 /** One of {@link IssueCodes}. */

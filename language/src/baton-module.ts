@@ -21,6 +21,7 @@ import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonJoinChecks } from './baton-join-checks.js';
+import { BatonLockChecks } from './baton-lock-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
@@ -50,6 +51,7 @@ export type BatonAddedServices = {
     BatonValidator: BatonValidator;
     BatonFlowChecks: BatonFlowChecks;
     BatonJoinChecks: BatonJoinChecks;
+    BatonLockChecks: BatonLockChecks;
     BatonEventChecks: BatonEventChecks;
   };
   ir: {
@@ -85,6 +87,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
     BatonJoinChecks: () => new BatonJoinChecks(),
+    BatonLockChecks: () => new BatonLockChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
   },
   ir: {

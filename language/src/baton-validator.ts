@@ -24,6 +24,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const flowChecks = services.validation.BatonFlowChecks;
   const joinChecks = services.validation.BatonJoinChecks;
   const eventChecks = services.validation.BatonEventChecks;
+  const lockChecks = services.validation.BatonLockChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
@@ -32,6 +33,7 @@ export function registerValidationChecks(services: BatonServices): void {
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
     EventDecl: [eventChecks.checkEventDecl],
     WaitStatement: [eventChecks.checkWaitEvent],
+    LockStatement: [lockChecks.checkLockStatement],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],

@@ -46,7 +46,7 @@ runStoreConformance('SQLite', {
   },
 });
 
-describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tenant)', () => {
+describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenant, kept events, locks)', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'baton-schema-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +75,7 @@ describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tena
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
-    assert.equal(SCHEMA_VERSION, 5);
+    assert.equal(SCHEMA_VERSION, 6);
     // the upgraded store has the kept broadcasts' table (schema 5)
     assert.deepEqual(readRaw(file, (raw) => raw.all("SELECT name FROM sqlite_master WHERE name = 'kept_events'")), [{ name: 'kept_events' }]);
   });
@@ -102,6 +102,20 @@ describe('SQLite store: schemas 3 and 4 (tenants and leases, start keys per tena
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
+  });
+
+  it('a schema-5 store gets the locks table when opened: its runs can take locks', async () => {
+    const file = path.join(dir, 'v5.db');
+    RunStore.open(file).close();
+    readRaw(file, (raw) => raw.exec("DROP TABLE locks; UPDATE meta SET value = '5' WHERE key = 'schema';"));
+    const store = SqliteRunStore.open(file);
+    try {
+      const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+      assert.deepEqual(await store.acquireLock({ name: 'x', runId: id, key: 'k', node: 'n' }), { state: 'held', now: true });
+    } finally {
+      await store.close();
+    }
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '6');
   });
 
   it('a store of a newer schema is refused (STORE_TOO_NEW) and left as it was', () => {

@@ -86,6 +86,7 @@ export type BatonKeywordNames =
     | "instructions"
     | "keep"
     | "let"
+    | "lock"
     | "max"
     | "max_tokens"
     | "model"
@@ -164,7 +165,7 @@ export function isApprovalProperty(item: unknown): item is ApprovalProperty {
 }
 
 export interface ApprovalStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ApprovalStatement';
     name: RefName;
     properties: Array<ApprovalProperty>;
@@ -408,7 +409,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | EventBufferProperty | RetryProperty | TestEventProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | LockStatement | RetryProperty | TestEventProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -504,7 +505,7 @@ export function isExpression(item: unknown): item is Expression {
 }
 
 export interface FailStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'FailStatement';
     message: StringValue;
 }
@@ -567,7 +568,7 @@ export function isFlowMember(item: unknown): item is FlowMember {
 }
 
 export interface ForeachStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
@@ -633,7 +634,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
 
 /** `hasElse`: the statement has an `else` (an `else if` or an `else { … }`, empty or not). */
 export interface IfStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'IfStatement';
     body: Array<Statement>;
     condition: Expression;
@@ -786,7 +787,7 @@ export function isJoinClause(item: unknown): item is JoinClause {
 }
 
 export interface LetStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'LetStatement';
     name: RefName;
     value: Expression;
@@ -830,6 +831,31 @@ export const ListTypeExpr = {
 
 export function isListTypeExpr(item: unknown): item is ListTypeExpr {
     return reflection.isInstance(item, ListTypeExpr.$type);
+}
+
+/**
+ * `lock "stock:${input.sku}" [timeout 10m] { … } [on timeout { … }]`: a critical section — at most one run (or
+ * branch) of the tenant inside a block of that lock name at a time, across processes; the others wait in turn.
+ */
+export interface LockStatement extends langium.AstNode {
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $type: 'LockStatement';
+    body: Array<Statement>;
+    name: StringValue;
+    timeout?: DurationValue;
+    timeoutBranch?: TimeoutBranch;
+}
+
+export const LockStatement = {
+    $type: 'LockStatement',
+    body: 'body',
+    name: 'name',
+    timeout: 'timeout',
+    timeoutBranch: 'timeoutBranch'
+} as const;
+
+export function isLockStatement(item: unknown): item is LockStatement {
+    return reflection.isInstance(item, LockStatement.$type);
 }
 
 export interface LoopVariable extends langium.AstNode {
@@ -899,10 +925,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1059,7 +1085,7 @@ export function isParallelBranch(item: unknown): item is ParallelBranch {
 
 /** `parallel [concurrency N] [first N [keep] | until <cond> [keep]] { … }`: each branch is a statement or a `branch { … }`. */
 export interface ParallelStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'ParallelStatement';
     branches: Array<ParallelBranch>;
     concurrency?: NumberValue;
@@ -1163,7 +1189,7 @@ export function isRefName(item: unknown): item is RefName {
 }
 
 export interface RepeatStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'RepeatStatement';
     body: Array<Statement>;
     hasMax: boolean;
@@ -1219,7 +1245,7 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
 
 /** `set output.x = …` sets a flow output; `set total = …` changes a `var` (the name may be any value, the checker says which are assignable). */
 export interface SetStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SetStatement';
     output?: langium.Reference<OutputDecl>;
     value: Expression;
@@ -1253,7 +1279,7 @@ export function isSignedNumber(item: unknown): item is SignedNumber {
     return typeof item === 'number';
 }
 
-export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | VarStatement | WaitStatement;
+export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | VarStatement | WaitStatement;
 
 export const Statement = {
     $type: 'Statement'
@@ -1264,7 +1290,7 @@ export function isStatement(item: unknown): item is Statement {
 }
 
 export interface Step extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'Step';
     name: RefName;
     properties: Array<StepProperty>;
@@ -1294,7 +1320,7 @@ export function isStepProperty(item: unknown): item is StepProperty {
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface StringLiteral extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | LockStatement | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'StringLiteral';
     value: string;
 }
@@ -1369,7 +1395,7 @@ export function isSwitchCase(item: unknown): item is SwitchCase {
 }
 
 export interface SwitchStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'SwitchStatement';
     cases: Array<SwitchCase>;
     defaultBody: Array<Statement>;
@@ -1408,7 +1434,7 @@ export function isTemperatureProperty(item: unknown): item is TemperaturePropert
 
 /** A string: plain, a template with `${…}`, or the `"""` forms of either. */
 export interface TemplateString extends langium.AstNode {
-    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
+    readonly $container: AssigneeProperty | BinaryExpression | ConditionalExpression | Correlation | FailStatement | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | InstructionsProperty | JoinClause | LetStatement | ListLiteral | LockStatement | MemberAccess | PromptProperty | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'TemplateString';
     expressions: Array<Expression>;
     head: string;
@@ -1570,7 +1596,7 @@ export function isTestStubProperty(item: unknown): item is TestStubProperty {
 
 /** `on timeout { … }`: what runs when nobody decided within the approval's `timeout` (an escalation). */
 export interface TimeoutBranch extends langium.AstNode {
-    readonly $container: ApprovalStatement | WaitStatement;
+    readonly $container: ApprovalStatement | LockStatement | WaitStatement;
     readonly $type: 'TimeoutBranch';
     body: Array<Statement>;
 }
@@ -1703,15 +1729,15 @@ export function isUnionTypeExpr(item: unknown): item is UnionTypeExpr {
 }
 
 /** Input and output names: also `status` (`output status: string`), read only as `input.x` / `output.x`. */
-export type ValueName = 'any' | 'boolean' | 'input' | 'number' | 'output' | 'status' | 'string' | 'var' | RefName;
+export type ValueName = 'any' | 'boolean' | 'input' | 'lock' | 'number' | 'output' | 'status' | 'string' | 'var' | RefName;
 
 export function isValueName(item: unknown): item is ValueName {
-    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var';
+    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var' || item === 'lock';
 }
 
 /** `var total = 0`, `var pages: string[] = []`: state a later statement (or loop iteration) changes with `set`. */
 export interface VarStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'VarStatement';
     name: RefName;
     type?: TypeExpr;
@@ -1736,7 +1762,7 @@ export function isVarStatement(item: unknown): item is VarStatement {
  * (over `var`s other branches set) holds; with a timeout, the `on timeout` block runs when it did not in time.
  */
 export interface WaitStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
     readonly $type: 'WaitStatement';
     condition?: Expression;
     correlation?: Correlation;
@@ -1826,6 +1852,7 @@ export type BatonAstType = {
     LetStatement: LetStatement
     ListLiteral: ListLiteral
     ListTypeExpr: ListTypeExpr
+    LockStatement: LockStatement
     LoopVariable: LoopVariable
     MaxTokensProperty: MaxTokensProperty
     MemberAccess: MemberAccess
@@ -2399,6 +2426,25 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [TypeExpr.$type]
+        },
+        LockStatement: {
+            name: LockStatement.$type,
+            properties: {
+                body: {
+                    name: LockStatement.body,
+                    defaultValue: []
+                },
+                name: {
+                    name: LockStatement.name
+                },
+                timeout: {
+                    name: LockStatement.timeout
+                },
+                timeoutBranch: {
+                    name: LockStatement.timeoutBranch
+                }
+            },
+            superTypes: [Statement.$type]
         },
         LoopVariable: {
             name: LoopVariable.$type,

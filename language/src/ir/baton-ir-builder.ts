@@ -301,6 +301,12 @@ export class BatonIrBuilder {
         return base({ kind: 'let', id: id('let'), range, name: node.name, value: expr(node.value) });
       case 'FailStatement':
         return base({ kind: 'fail', id: id('fail'), range, message: expr(node.message) });
+      case 'LockStatement': {
+        const lock: Statement = { kind: 'lock', id: id('lock'), range, name: expr(node.name), body: this.statements(node.body, flow, `${path}.0`) };
+        if (node.timeout) setIfDefined(lock, 'timeoutMs', durationMs(node.timeout));
+        if (node.timeoutBranch) lock.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.1`);
+        return base(lock);
+      }
     }
   }
 

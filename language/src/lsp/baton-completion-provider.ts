@@ -37,6 +37,7 @@ const KEYWORD_SNIPPETS: Record<string, { detail: string; body: string }> = {
   foreach: { detail: 'foreach loop', body: 'foreach ${1:item} in ${2:items} {\n  $0\n}' },
   parallel: { detail: 'parallel branches', body: 'parallel {\n  $0\n}' },
   branch: { detail: 'a branch of several statements', body: 'branch {\n  $0\n}' },
+  lock: { detail: 'a critical section across runs', body: 'lock "${1:name}" {\n  $0\n}' },
   approval: { detail: 'human approval', body: 'approval ${1:name} {\n  prompt: "$2"\n  assignee: "$3"\n  timeout: ${4:48h}\n}' },
 };
 
@@ -65,7 +66,7 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * - inside `import "…"` — the other `.flow` files of the workspace (those loaded, inside the workspace
  *   folder, not imported yet), as paths relative to the file (`./agents/common.flow`), replacing what is
  *   between the quotes;
- * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel`, `branch` and `approval` (unless the client
+ * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel`, `branch`, `lock` and `approval` (unless the client
  *   sends `keywordSnippets: false`, see BatonClientOptions), a
  *   snippet of the whole declaration, only where the grammar accepts the keyword;
  * - soft keywords that only serve as names (`budget`, `tokens`, …) are not proposed as keywords.

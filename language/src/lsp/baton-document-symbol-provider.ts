@@ -100,6 +100,12 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}${joinHeader(statement.join)}`;
       return [block(name, cst.range, keywordRange(cst, 'foreach'), [...variable, ...this.statements(statement.body)])];
     }
+    if (ast.isLockStatement(statement)) {
+      // `lock "name"` with its body, and its `on timeout` arm beside
+      const branch = statement.timeoutBranch;
+      const arm = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      return [block(`lock ${short(statement.name?.$cstNode?.text ?? '')}`, cst.range, keywordRange(cst, 'lock'), [...this.statements(statement.body), ...arm])];
+    }
     if (ast.isRepeatStatement(statement)) return [block(`repeat until ${expression(statement.until)}`, cst.range, keywordRange(cst, 'repeat'), this.statements(statement.body))];
     return [];
   }

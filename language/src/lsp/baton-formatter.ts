@@ -77,8 +77,14 @@ export class BatonFormatter extends AbstractFormatter {
     }
     if (ast.isTimeoutBranch(node)) {
       f.keyword('timeout').prepend(Formatting.oneSpace()); // `on timeout {`
-      // a wait's `on timeout` follows its header on the same line (`wait event "x" timeout 3d on timeout {`)
-      if (ast.isWaitStatement(node.$container)) f.keyword('on').prepend(Formatting.oneSpace());
+      // a wait's or a lock's `on timeout` follows its header or closing brace on the same line (`wait event "x" timeout 3d on timeout {`)
+      if (ast.isWaitStatement(node.$container) || ast.isLockStatement(node.$container)) f.keyword('on').prepend(Formatting.oneSpace());
+    }
+    if (ast.isLockStatement(node)) {
+      // `lock "stock:${input.sku}" timeout 10m {`: one space between the parts
+      f.property('name').prepend(Formatting.oneSpace());
+      f.keyword('timeout').prepend(Formatting.oneSpace());
+      f.property('timeout').prepend(Formatting.oneSpace());
     }
     if (ast.isWaitStatement(node) && node.isEvent) {
       // `wait event "x" as p where a.b == v timeout 3d`: one space between the parts, none around the path's dots

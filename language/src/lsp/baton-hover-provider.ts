@@ -23,7 +23,7 @@ import * as ast from '../generated/ast.js';
  * - a duration (`30s`, `2h`): the same in words;
  * - a `trigger schedule "…"`: the next three times it fires (UTC);
  * - the keywords `branch` and `concurrency` of a `parallel`, and of a partial join (`first`, `until`, `where`,
- *   `keep`): what they do.
+ *   `keep`), and `lock`: what they do.
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
@@ -112,6 +112,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
 function keywordHover(node: AstNode, text: string): string | undefined {
   if (ast.isBranchBlock(node) && text === 'branch') {
     return '**branch** `{ … }`: several statements that are together one branch of the `parallel`; they run in order, beside the other branches.';
+  }
+  if (ast.isLockStatement(node) && text === 'lock') {
+    const wait = node.timeout ? `waits at most ${node.timeout.value}${node.timeoutBranch ? ', then runs `on timeout` instead' : ', then fails the run (`LOCK_TIMEOUT`)'}` : 'waits as long as it takes';
+    return `**lock** ${node.name?.$cstNode?.text ?? '"name"'} \`{ … }\`: a critical section — at most one run of the tenant (or one branch) inside a block of this lock name at a time, across processes on the store; the others wait in turn (first come, first served), durably. It ${wait}. Given up when the block ends, also by a failure.`;
   }
   if (ast.isParallelStatement(node) && text === 'concurrency') {
     const n = node.concurrency?.value;

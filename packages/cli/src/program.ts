@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
+import { locksListCommand } from './commands/locks.js';
 
 /** The CLI's version, printed by `baton --version`. */
 export const VERSION = '0.1.0';
@@ -84,6 +85,15 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
         return crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json, store: opts.store }, output);
       }),
     );
+
+  const locks = program.command('locks').description('Inspect the named locks of `lock "name" { … }` blocks.');
+  locks
+    .command('list')
+    .description('List the locks held now, each with its holder and its queue (oldest waiter first).')
+    .option('--tenant <id>', "only this tenant's locks")
+    .option('--json', 'print JSON')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .action(wrap((opts) => locksListCommand(opts, output)));
 
   const runs = program.command('runs').description('List and inspect stored runs.');
   runs

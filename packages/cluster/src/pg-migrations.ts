@@ -117,6 +117,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX kept_events_taker ON kept_events (taken_by);
     `,
   },
+  {
+    version: 5,
+    description: 'named locks across runs: holders and first-come-first-served waiters (issue 12)',
+    sql: `
+      CREATE TABLE locks (
+        id bigserial PRIMARY KEY,
+        tenant text NOT NULL,
+        name text NOT NULL,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key text NOT NULL,
+        node text NOT NULL,
+        state text NOT NULL,
+        since timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (tenant, name, run_id, key)
+      );
+      CREATE INDEX locks_run ON locks (run_id);
+    `,
+  },
 ];
 
 /**

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, keptFullMessage, matchesWhere, waitsForEvent, newRunId, type Lease, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, keptFullMessage, matchesWhere, waitsForEvent, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
+import { PgLocks } from './pg-locks.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
@@ -65,6 +66,7 @@ export class PgRunStore implements RunStoreApi {
   private closed = false;
   /** The watches started on this handle ({@link watchRuns}): stopped by {@link close}. */
   private readonly watches = new Set<PgRunWatch>();
+  private readonly locks = new PgLocks({ location: () => this.location, transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values) });
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -175,6 +177,8 @@ export class PgRunStore implements RunStoreApi {
       await this.serially(() => this.write([id]));
       const refusal = this.leases.refusal(id);
       if (refusal) throw refusal;
+      // the backstop: a run that ends gives up its locks (a process dying in between: the next acquire drops them)
+      if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') await this.locks.releaseRun(id);
     } catch (error) {
       // refused or failed: the caller is told, and no later write applies it
       this.forgetUpdate(id, update);
@@ -384,6 +388,7 @@ export class PgRunStore implements RunStoreApi {
       };
     });
     this.cancelSeen.delete(event.runId); // its next check reads the flag
+    if ((status as RunStatus) === 'cancelled') await this.locks.releaseRun(event.runId);
     return status;
   }
 
@@ -435,6 +440,12 @@ export class PgRunStore implements RunStoreApi {
       }),
     );
   }
+
+  // named locks across runs: pg-locks.ts
+  readonly acquireLock = (request: LockRequest): Promise<LockAcquired> => this.locks.acquire(request);
+  readonly releaseLock = (request: Omit<LockRequest, 'node'>): Promise<{ grantedTo?: { runId: string; key: string } }> => this.locks.release(request);
+  readonly releaseRunLocks = (runId: string): Promise<void> => this.locks.releaseRun(runId);
+  readonly listLocks = (filter?: { tenant?: string }): Promise<LockInfo[]> => this.locks.list(filter);
 
   // -------------------------------------------------------------------------------------------------------
   // Leases

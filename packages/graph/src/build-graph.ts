@@ -200,6 +200,23 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         add({ id: s.id, kind: 'fail', label: 'fail', detail: exprToText(s.message), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         return [];
+      case 'lock': {
+        // a container holding the critical section (its body hangs from it, as a loop's does)
+        add({ id: s.id, kind: 'lock', label: `lock ${exprToText(s.name)}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        block(s.body, [s.id], s.id);
+        if (!s.onTimeout) return [s.id];
+        // `on timeout { … }`: the arm taken when the lock did not come in time (branch 0) beside the locked one (1)
+        const merge = `${s.id}/merge`;
+        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
+          else edge(t, merge);
+        }
+        edge(s.id, merge, 'branch', 'locked', 1);
+        return [merge];
+      }
     }
   };
 

@@ -15,7 +15,7 @@ export function toDot(graph: FlowGraph): string {
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
       lines.push(`${indent}${quote(n.id)} [${attrs(n)}];`);
-      if (n.kind === 'loop' && children.has(n.id)) {
+      if ((n.kind === 'loop' || n.kind === 'lock') && children.has(n.id)) {
         lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(`${n.label}: ${n.detail ?? ''}`)}; style=rounded;`);
         emit(n.id, indent + '  ');
         lines.push(`${indent}}`);
@@ -39,7 +39,7 @@ function attrs(n: GraphNode): string {
   const shapes: Record<string, string> = {
     start: 'shape=oval', end: 'shape=oval', trigger: 'shape=cds', step: 'shape=box, style=rounded', subflow: 'shape=box, peripheries=2',
     decision: 'shape=diamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
-    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', approval: 'shape=parallelogram',
+    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', approval: 'shape=parallelogram',
     wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
   };
   const shape = shapes[n.kind] ?? 'shape=box';

@@ -188,9 +188,9 @@ function snapToDiamond(points: GraphPoint[], box: GraphBox | undefined, kind: Gr
   end.y = Math.round(y * 10) / 10;
 }
 
-/** A node drawn as a box holding others: a `foreach`/`repeat` loop (unless folded), or an expanded sub-flow step. */
+/** A node drawn as a box holding others: a `foreach`/`repeat` loop (unless folded), a `lock` block, or an expanded sub-flow step. */
 export function isContainer(node: GraphNode): boolean {
-  return (node.kind === 'loop' && node.folded === undefined) || (node.kind === 'subflow' && node.expanded === true);
+  return ((node.kind === 'loop' || node.kind === 'lock') && node.folded === undefined) || (node.kind === 'subflow' && node.expanded === true);
 }
 
 /** Whether `ancestor` contains `node` (through `parent` links). */

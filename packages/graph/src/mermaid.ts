@@ -16,7 +16,7 @@ export function toMermaid(graph: FlowGraph): string {
   }
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
-      if (n.kind === 'loop') {
+      if (n.kind === 'loop' || n.kind === 'lock') {
         lines.push(`${indent}subgraph ${ids.get(n.id)}_box["${escape(`${n.label}: ${n.detail ?? ''}`)}"]`);
         lines.push(`${indent}  ${ids.get(n.id)}${shape(n)}`);
         emit(n.id, indent + '  ');

@@ -81,6 +81,8 @@ export function graphShapeCss(): string {
     '.baton-graph .kind-start .shape{stroke:var(--baton-accent);stroke-width:2}',
     '.baton-graph .kind-start text{font-weight:600}',
     '.baton-graph .kind-loop .shape{fill:var(--baton-container);stroke-dasharray:6 4}',
+    '.baton-graph .kind-lock .shape{fill:var(--baton-container);stroke-width:2}',
+    '.baton-graph .kind-lock text.label{font-weight:600}',
     '.baton-graph .kind-loop text.label{font-weight:600}',
     '.baton-graph .icon{fill:none;stroke:var(--baton-accent);stroke-width:1.5;stroke-linecap:round;stroke-linejoin:round}',
     '.baton-graph .edge path{fill:none;stroke:var(--baton-edge);stroke-width:1.4}',
@@ -119,7 +121,7 @@ function node(n: LaidOutNode, foldable: ReadonlySet<string>): string {
   ];
   const icon = ICONS[n.kind];
   if (isContainer(n)) {
-    parts.push(`<path class="icon" transform="translate(10,9)" d="${n.kind === 'loop' ? ICONS.loop : ICONS.subflow}"/>`);
+    parts.push(`<path class="icon" transform="translate(10,9)" d="${n.kind === 'loop' ? ICONS.loop : n.kind === 'lock' ? ICONS.lock : ICONS.subflow}"/>`);
     // The title is clipped to the container's width (the whole text is in the tooltip).
     const room = Math.max(4, Math.floor((n.width - ICON_WIDTH - 16) / TEXT.detailCharWidth));
     parts.push(`<text class="label" x="${ICON_WIDTH + 10}" y="19">${esc(clip(label, room))}</text>`);
@@ -195,6 +197,7 @@ function shape(n: LaidOutNode): string {
       return `<polygon class="shape" points="${c},0 ${w - c},0 ${w},${c} ${w},${h - c} ${w - c},${h} ${c},${h} 0,${h - c} 0,${c}"/>`;
     }
     case 'loop':
+    case 'lock':
       return `<rect class="shape" width="${w}" height="${h}" rx="10"/>`;
     case 'step':
       return `<rect class="shape" width="${w}" height="${h}" rx="6"/>`;
@@ -240,6 +243,7 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   fork: 'parallel',
   join: 'join',
   loop: 'loop',
+  lock: 'critical section',
   approval: 'approval',
   wait: 'wait',
   event: 'wait for event',
@@ -265,6 +269,8 @@ const ICONS: Partial<Record<GraphNodeKind, string>> = {
   event: 'M1,3 H13 V11 H1 Z M1,3 L7,8 L13,3',
   // a circular arrow
   loop: 'M12,7 a5,5 0 1,1 -1.5,-3.6 M11,1 V4 H8',
+  // a padlock: the shackle over the body
+  lock: 'M4,6 V4 a3,3 0 0,1 6,0 V6 M2,6 H12 V13 H2 Z',
   // two parallel lanes between bars (a folded `parallel`)
   fork: 'M1,1 H13 M1,13 H13 M4,1 V13 M10,1 V13',
   // a branching path (a folded arm)

@@ -35,7 +35,10 @@ export type RunEvent =
   | RunWaitingEvent
   | RunSucceededEvent
   | RunFailedEvent
-  | RunCancelledEvent;
+  | RunCancelledEvent
+  | LockRequestedEvent
+  | LockAcquiredEvent
+  | LockReleasedEvent;
 
 /** Fields every event has. */
 export interface RunEventBase {
@@ -86,7 +89,9 @@ export type WaitingOn =
    * A `wait until` whose condition is false while every other branch of the run waits too (for an approval, an
    * event, a timer): it is checked again when the run continues. `condition` is its text, for people.
    */
-  | { kind: 'condition'; key: string; node: string; condition: string; deadline?: string };
+  | { kind: 'condition'; key: string; node: string; condition: string; deadline?: string }
+  /** A `lock` block waiting for its named lock (`name` as rendered); `deadline` from its `timeout`. */
+  | { kind: 'lock'; key: string; node: string; name: string; deadline?: string };
 
 /**
  * Which agents a run calls. A run keeps them for its whole life: resuming, approving, sending to and
@@ -321,6 +326,47 @@ export interface EventBufferedEvent extends RunEventBase {
   data: JsonValue;
   /** ISO 8601: after this no wait takes it. */
   expires: string;
+}
+
+/**
+ * A `lock` block asked for its named lock and another holds it: the block waits in the lock's queue (first come,
+ * first served) — in the process, or with the run `waiting` (`WaitingOn` kind `lock`).
+ */
+export interface LockRequestedEvent extends RunEventBase {
+  type: 'lock.requested';
+  /** The block instance (`lock@<node>` with sub-flow prefix and loop indexes). */
+  key: string;
+  node: string;
+  /** The lock's name as rendered (`stock:A1`). */
+  name: string;
+  /** Who held it when asked. */
+  holder?: string;
+  /** When the block gives up (its `timeout`), ISO 8601. */
+  deadline?: string;
+}
+
+/**
+ * A `lock` block holds its named lock: taken at once, or handed over by the holder's release (`from`: the run that
+ * released it; the store appends this event to the waiting run's log in the release's transaction).
+ */
+export interface LockAcquiredEvent extends RunEventBase {
+  type: 'lock.acquired';
+  key: string;
+  node: string;
+  name: string;
+  from?: string;
+}
+
+/**
+ * A `lock` block gave its lock up: its body ended (succeeded or failed), or it stopped waiting (`timedOut`: its
+ * `timeout` passed first).
+ */
+export interface LockReleasedEvent extends RunEventBase {
+  type: 'lock.released';
+  key: string;
+  node: string;
+  name: string;
+  timedOut?: boolean;
 }
 
 export interface OutputSetEvent extends RunEventBase {

@@ -4,6 +4,8 @@ import type { SourceRange } from './ir.js';
 export type GraphNodeKind =
   | 'start' | 'end' | 'trigger' | 'step' | 'subflow' | 'decision' | 'merge' | 'fork' | 'join'
   | 'loop' | 'approval' | 'wait' | 'event' | 'set' | 'let' | 'fail'
+  /** A `lock "name" { … }` block: a container holding its body (a critical section across runs). */
+  | 'lock'
   /** A folded arm of an `if`/`switch` (only in the editor panel, where the user folded it). */
   | 'arm';
 
@@ -17,7 +19,7 @@ export interface GraphNode {
   label: string;
   /** A second line: the agent, the condition, the list, the duration. */
   detail?: string;
-  /** The container (a `loop` node, or an expanded `subflow`) this node is drawn inside. */
+  /** The container (a `loop` or `lock` node, or an expanded `subflow`) this node is drawn inside. */
   parent?: string;
   /**
    * A `subflow` step drawn open: a container holding the called flow's nodes (ids `<step id>><inner id>`).

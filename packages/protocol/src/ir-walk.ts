@@ -4,7 +4,8 @@ import type { Statement } from './ir.js';
  * The statement lists nested directly in `s`, in source order: an `if`'s branch bodies then its `else`, a
  * `switch`'s case bodies then its `default`, a `parallel`'s branches (one list; each branch is a statement, a `branch { … }` a `block`),
  * a `block`'s body,
- * a `foreach`/`repeat` body, an approval's, event wait's or `wait until`'s `on timeout` block. Empty for every other statement.
+ * a `foreach`/`repeat` body, an approval's, event wait's or `wait until`'s `on timeout` block, a `lock`'s body then
+ * its `on timeout` block. Empty for every other statement.
  * The one place that knows where statements nest: every walk over a statement tree goes through it.
  */
 export function nestedBodies(s: Statement): Statement[][] {
@@ -23,6 +24,8 @@ export function nestedBodies(s: Statement): Statement[][] {
     case 'waitEvent':
     case 'waitUntil':
       return s.onTimeout ? [s.onTimeout] : [];
+    case 'lock':
+      return s.onTimeout ? [s.body, s.onTimeout] : [s.body];
     default:
       return [];
   }

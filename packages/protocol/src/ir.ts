@@ -314,6 +314,20 @@ export interface EventDef {
 }
 
 
+/**
+ * `lock <name> [timeout D] { … } [on timeout { … }]`: a critical section across runs (WCP-39). `name` is rendered
+ * when the block is reached (`"stock:${input.sku}"`); the lock is the tenant's, held by one block instance at a time.
+ */
+export interface LockNode extends NodeBase {
+  kind: 'lock';
+  name: Expr;
+  /** How long the block waits for the lock before it gives up (ms); it waits as long as it takes when absent. */
+  timeoutMs?: number;
+  body: Statement[];
+  /** `on timeout { … }`: runs instead of the body when the lock was not got within `timeoutMs`. */
+  onTimeout?: Statement[];
+}
+
 /** `set output.x = <expr>`. */
 export interface SetNode extends NodeBase {
   kind: 'set';
@@ -381,7 +395,8 @@ export type Statement =
   | VarNode
   | AssignNode
   | WaitUntilNode
-  | FailNode;
+  | FailNode
+  | LockNode;
 
 /** A flow input: `input name: type [= default]`. */
 export interface InputDef {

@@ -27,6 +27,8 @@ export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT } from './engine/execution.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';
 export * from './store/store-api.js';
+export * from './store/lock-api.js';
+export { groupLocks } from './store/sqlite-locks.js';
 export * from './store/sqlite-store.js';
 export * from './store/signal-rules.js';
 export { matchesWhere, dataAt } from './engine/event-buffer.js';

@@ -84,7 +84,14 @@ export class RunOverlay {
       case 'approval.requested':
       case 'wait.started':
       case 'event.waiting':
+      case 'lock.requested':
         this.set(event.node, { status: 'waiting' });
+        break;
+      case 'lock.acquired':
+        this.set(event.node, { status: 'running' });
+        break;
+      case 'lock.released':
+        this.set(event.node, { status: event.timedOut ? 'skipped' : 'succeeded' });
         break;
       case 'approval.decided':
         this.set(event.node, { status: event.decision === 'rejected' ? 'failed' : 'succeeded' });

@@ -204,6 +204,8 @@ export function describeWait(waitingOn: unknown, runId: string, flag = ''): stri
           return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}${flag}`;
         case 'condition':
           return `wait until ${w.condition} (checked again when the run continues${w.deadline ? `; times out at ${w.deadline}` : ''})`;
+        case 'lock':
+          return `lock "${w.name}"${w.deadline ? ` until ${w.deadline}` : ''}, held by another run — it continues when the lock is handed to it (baton serve, a worker), or: baton resume ${runId}${flag}`;
         default:
           return `baton resume ${runId}${flag}`;
       }

@@ -151,7 +151,7 @@ export const BOARD_PATH = '/board';
  * - the runs API (`Authorization: Bearer <token>` unless insecure): `GET /runs[?status&flow&limit]`,
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
  *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
- *   `POST /runs/:id/redrive`.
+ *   `POST /runs/:id/redrive`; `GET /locks`: the tenant's named locks held now, with holders and queues.
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
  *   the token as password; see {@link Tenants.boardCaller}).
  * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
@@ -295,6 +295,13 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
       await runsApi(req, res, method, path, url, tenants.caller(req));
+      return;
+    }
+    // the caller's tenant's named locks, with their holders and queues (as `baton locks list --json`)
+    if (path === '/locks') {
+      const tenant = tenants.caller(req);
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/locks takes GET');
+      send(res, 200, { locks: await store.listLocks({ tenant }) });
       return;
     }
     if (path === '/health' && method === 'GET') {

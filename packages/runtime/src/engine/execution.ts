@@ -18,6 +18,7 @@ import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
 import { approvalStatement, Suspended, waitStatement, type WaitHost } from './waits.js';
 import { waitEventStatement } from './events.js';
 import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
+import { lockStatement, type LockHost } from './locks.js';
 import type { CircuitBreakers } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -89,6 +90,8 @@ export class Execution {
   private readonly journal: EventJournal;
   /** What the waits (waits.ts) use of this execution. */
   private readonly waitHost: WaitHost;
+  /** What the lock blocks (locks.ts) use of this execution. */
+  private readonly lockHost: LockHost;
   /** What the agent steps and compensations (agent-step.ts) use of this execution. */
   private readonly agentHost: AgentStepHost;
   /** What the loops (loops.ts) use of this execution. */
@@ -120,6 +123,7 @@ export class Execution {
       eventTypes: definition.events ?? {},
       takeBroadcast: deps.store.takeBroadcast ? (key, event, where) => this.deps.store.takeBroadcast!(this.runId, key, event, where, this.deps.now()) : undefined,
     };
+    this.lockHost = { ...this.waitHost, store: this.deps.store, runId };
     this.agentHost = {
       log: this.log,
       runId,
@@ -384,6 +388,8 @@ export class Execution {
         return waitUntilStatement(this.waitHost, this.milestones, s, frame);
       case 'fail':
         throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
+      case 'lock':
+        return lockStatement(this.lockHost, s, frame);
     }
   }
 
@@ -447,7 +453,7 @@ export class Execution {
       }
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal };
+      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks };
       await ownedBlock(this.loopHost, flow.body, child);
     } catch (error) {
       if (error instanceof Withdrawn) {

@@ -36,6 +36,8 @@ export interface Frame {
   withdrawal?: Withdrawal;
   /** The owner's background work (the kept rest of partial joins) that the flow body or loop iteration awaits. */
   background?: Background;
+  /** The names of the `lock` blocks around the statement (through sub-flow calls): asking for one again would deadlock. */
+  heldLocks?: ReadonlySet<string>;
 }
 
 /** The key of a step (or approval, wait) instance: sub-flow prefix, name, loop indexes. */

@@ -9,6 +9,9 @@ import type {
   EventWaitingEvent,
   JoinReachedEvent,
   JsonValue,
+  LockAcquiredEvent,
+  LockReleasedEvent,
+  LockRequestedEvent,
   RunEvent,
   StepFinishedEvent,
   WaitStartedEvent,
@@ -55,6 +58,10 @@ export class ReplayLog {
   /** `wait until` instances that waited (their deadline), and those that passed, by key. */
   readonly conditionsWaiting = new Map<string, ConditionWaitingEvent>();
   readonly conditionsMet = new Map<string, ConditionMetEvent>();
+  /** Lock blocks by key: asked for (and queued), holding (taken or handed over), given up. */
+  readonly locksRequested = new Map<string, LockRequestedEvent>();
+  readonly locksAcquired = new Map<string, LockAcquiredEvent>();
+  readonly locksReleased = new Map<string, LockReleasedEvent>();
   /** `type|node|scope` of decision and output events already written. */
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
@@ -142,6 +149,15 @@ export class ReplayLog {
         }
         break;
       }
+      case 'lock.requested':
+        this.locksRequested.set(e.key, e);
+        break;
+      case 'lock.acquired':
+        this.locksAcquired.set(e.key, e);
+        break;
+      case 'lock.released':
+        this.locksReleased.set(e.key, e);
+        break;
       case 'branch.taken':
         this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;

@@ -5,6 +5,7 @@ import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, 
 import { BatonError } from '../errors.js';
 import type { Lease, RunRecord, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
+import { SqliteLocks } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
@@ -80,6 +81,8 @@ export class RunStore {
   private readonly nextSeq = new Map<string, number>();
   /** The leases this handle claimed, and the refusals of runs it may not write (see {@link RunLeases}). */
   private readonly leases: RunLeases;
+  /** Named locks across runs (see {@link SqliteLocks}). */
+  readonly locks: SqliteLocks;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements: StatementCache;
   private closed = false;
@@ -107,6 +110,17 @@ export class RunStore {
       cachedAll: (sql, values) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
       run: (sql, values) => this.db.run(sql, values).changes,
       flush: (runId) => this.flush(runId),
+    });
+    this.locks = new SqliteLocks({
+      path,
+      transaction: (body) => this.transaction(body),
+      all: (sql, values) => this.db.all(sql, values) as unknown[],
+      read: (sql, values) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
+      run: (sql, values) => this.db.run(sql, values).changes,
+      signal: (runId, event) => {
+        this.appendSignal(runId, event);
+        this.writePending();
+      },
     });
     try {
       this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
@@ -204,7 +218,10 @@ export class RunStore {
     if (sets.length === 0) return;
     this.transaction(() => {
       this.writePending([id]);
-      if (!this.leases.refusal(id)) this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+      if (this.leases.refusal(id)) return;
+      this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+      // the backstop: a run that ends gives up its locks and its places in their queues
+      if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') this.locks.releaseRun(id, true);
     });
     this.leases.throwRefusal(id);
   }
@@ -505,8 +522,10 @@ export class RunStore {
     this.transaction(() => {
       met.push(...this.writePending(running ? [] : [run.id]));
       if (met.includes(run.id)) return;
-      if (closing) this.db.run("UPDATE runs SET status = 'cancelled', finished_at = ?, waiting_on = '[]' WHERE id = ?", [closing.time, run.id]);
-      else this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
+      if (closing) {
+        this.db.run("UPDATE runs SET status = 'cancelled', finished_at = ?, waiting_on = '[]' WHERE id = ?", [closing.time, run.id]);
+        this.locks.releaseRun(run.id, true);
+      } else this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
     });
     if (met.includes(run.id)) throw this.leases.refusal(run.id)!;
     return running ? 'running' : 'cancelled';

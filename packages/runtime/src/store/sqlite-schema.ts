@@ -5,6 +5,7 @@ import type sqlite from 'node-sqlite3-wasm';
 import type { RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from './store-api.js';
+import { LOCKS_TABLE } from './sqlite-locks.js';
 
 type Db = InstanceType<(typeof sqlite)['Database']>;
 
@@ -18,8 +19,10 @@ type Db = InstanceType<(typeof sqlite)['Database']>;
  * older stores become tenant `default`'s.
  * 5: `kept_events` — broadcast events kept for a later `wait event` (persistent triggers, issue 12); older stores
  * get the table when opened.
+ * 6: `locks` — named locks across runs (issue 12): holders and first-come-first-served waiters; older stores get
+ * the table when opened.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** `start_keys`' columns: a key is unique within its tenant and scope (a webhook's path). */
 const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
@@ -76,6 +79,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
       data TEXT NOT NULL,
       PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
+    ${LOCKS_TABLE}
   `);
   const row = db.get('SELECT value FROM meta WHERE key = ?', ['schema']) as { value: string } | null;
   if (!row) db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
@@ -83,7 +87,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     throw new BatonError('STORE_TOO_NEW', `the run store ${path} was written by a newer Baton (schema ${row.value})`);
   } else if (Number(row.value) < SCHEMA_VERSION) {
     // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease;
-    // 3 → 4: start keys per tenant
+    // 3 → 4: start keys per tenant; 4 → 5, 5 → 6: the kept events' and the locks tables (created above)
     const columns = new Set((db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
     const added: [string, string][] = [
       ['agents', 'agents TEXT'],

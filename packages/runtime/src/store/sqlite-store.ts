@@ -1,5 +1,6 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
+import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
 import type { Lease, NewRun, RunChanges, RunFilter, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 
@@ -125,6 +126,22 @@ export class SqliteRunStore implements RunStoreApi {
       this.watches.delete(stop);
       return stop();
     };
+  }
+
+  async acquireLock(request: LockRequest): Promise<LockAcquired> {
+    return this.database.locks.acquire(request);
+  }
+
+  async releaseLock(request: Omit<LockRequest, 'node'>): Promise<{ grantedTo?: { runId: string; key: string } }> {
+    return this.database.locks.release(request);
+  }
+
+  async releaseRunLocks(runId: string): Promise<void> {
+    this.database.locks.releaseRun(runId);
+  }
+
+  async listLocks(filter?: { tenant?: string }): Promise<LockInfo[]> {
+    return this.database.locks.list(filter);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@
  * `LEASE_LOST`, `EVENTS_CONFLICT` (see {@link SIGNAL_EVENT_TYPES}), `STORE_UNREACHABLE` (a server store that
  * cannot be reached: host, port, refused password).
  */
+import type { LockStoreApi } from './lock-api.js';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
@@ -36,14 +37,14 @@ export interface RunRecord {
 }
 
 /**
- * The events others append to a run that someone else executes: decisions, received events, cancellations
+ * The events others append to a run that someone else executes: decisions, received events, cancellations, a lock handed over by its holder
  * ({@link RunStoreApi.recordDecision}, {@link RunStoreApi.recordSignal}, {@link RunStoreApi.requestCancel}).
  * When a flush finds that seqs its buffered events were numbered with were taken meanwhile, the buffered
  * events go after the stored ones only if every event stored since is one of these (the executor reads them
  * as signals); anything else — a second executor's steps — fails the flush with `EVENTS_CONFLICT` and its
  * buffered events of that run are dropped, so two executors never interleave one log.
  */
-export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'event.buffered', 'cancel.requested', 'run.cancelled']);
+export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'event.buffered', 'cancel.requested', 'run.cancelled', 'lock.acquired']);
 
 /**
  * Limits a store method to one tenant's runs (issue 11), in the method's query: to a scoped caller a run of another
@@ -129,8 +130,11 @@ export interface RunWatchOptions {
   pollMs?: number;
 }
 
-/** The run store contract (see the module comment). Every method may throw `STORE_*` errors of its implementation. */
-export interface RunStoreApi {
+/**
+ * The run store contract (see the module comment), named locks included ({@link LockStoreApi}). Every method may
+ * throw `STORE_*` errors of its implementation.
+ */
+export interface RunStoreApi extends LockStoreApi {
   /** Where the store is, for messages: a file path, or a `postgres://` URL without its password. */
   readonly location: string;
 

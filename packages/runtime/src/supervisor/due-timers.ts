@@ -1,4 +1,4 @@
-import type { WaitingOn } from '@baton/protocol';
+import type { RunEvent, WaitingOn } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { RunRecord, RunStoreApi } from '../store/store-api.js';
 import type { RunSupervision } from './run-supervisor.js';
@@ -31,17 +31,32 @@ export function isDue(run: Pick<RunRecord, 'waitingOn'>, nowMs: number): boolean
   return at !== undefined && at <= nowMs;
 }
 
+/**
+ * Whether a lock `run` waits for was handed to it: its log has the `lock.acquired` the holder's release appended
+ * (see `LockStoreApi.releaseLock`). Pure.
+ */
+export function lockGranted(run: Pick<RunRecord, 'waitingOn'>, events: readonly RunEvent[]): boolean {
+  const waits = new Set(run.waitingOn.filter((w) => w.kind === 'lock').map((w) => w.key));
+  return waits.size > 0 && events.some((e) => e.type === 'lock.acquired' && waits.has(e.key));
+}
+
 /** The most waiting runs {@link dueRuns} reads per call. */
 export const DUE_RUNS_SCAN_LIMIT = 10_000;
 
 /**
- * The `waiting` runs of `store` that are due at `nowMs` ({@link isDue}), newest first, among the newest
+ * The `waiting` runs of `store` that are due at `nowMs` ({@link isDue}) or were handed a lock they wait for
+ * ({@link lockGranted}), newest first, among the newest
  * {@link DUE_RUNS_SCAN_LIMIT} waiting runs (of `tenant` when given). Shared by `baton serve`'s
  * {@link DueTimerPoller} and a cluster's reconciler.
  */
 export async function dueRuns(store: RunStoreApi, nowMs: number, filter: { tenant?: string } = {}): Promise<RunRecord[]> {
   const waiting = await store.listRuns({ status: 'waiting', limit: DUE_RUNS_SCAN_LIMIT, ...(filter.tenant !== undefined ? { tenant: filter.tenant } : {}) });
-  return waiting.filter((run) => isDue(run, nowMs));
+  const due: RunRecord[] = [];
+  for (const run of waiting) {
+    // a lock handed over is in the run's log (read only for runs waiting on a lock)
+    if (isDue(run, nowMs) || (run.waitingOn.some((w) => w.kind === 'lock') && lockGranted(run, await store.getEvents(run.id)))) due.push(run);
+  }
+  return due;
 }
 
 /** Options of {@link DueTimerPoller}. */

@@ -13,7 +13,7 @@ import type { RunError, RunEvent, RunStatus } from '@baton/protocol';
 import { abandonRun, enqueueResume, runQueued, type RunOptions, type RunSummary } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import type { Lease, RunRecord } from '../store/store-api.js';
-import { isDue } from './due-timers.js';
+import { isDue, lockGranted } from './due-timers.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 
 /** How many times a run may lose its executor; at that loss it fails with `WORKER_LOST` (a dead letter). */
@@ -57,7 +57,7 @@ export function isRunnable(run: RunRecord, events: readonly RunEvent[], nowMs: n
     if (e.type === 'approval.decided') decided.add(e.task);
     else if (e.type === 'event.received' && e.key !== undefined) received.add(e.key);
   }
-  if (isDue(run, nowMs)) return true;
+  if (isDue(run, nowMs) || lockGranted(run, events)) return true;
   return run.waitingOn.some((w) => (w.kind === 'approval' ? decided.has(w.task) : w.kind === 'event' && received.has(w.key)));
 }
 
