@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { enqueueRun, ExecutorThread, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { enqueueRun, ExecutorThread, SqliteRunStore, type Accepted, type BatonError } from '../../packages/runtime/src/index.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { compile, freshStore, tempStore, type KindStore } from './helpers.js';
 
@@ -147,6 +147,24 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     assert.ok(logs.some((l) => l.includes(`run ${job.runId} · Job: resuming (running)`)), logs.join('\n'));
     const finished = (await main.getEvents(job.runId)).filter((e) => e.type === 'step.finished').map((e) => (e as { step: string }).step);
     assert.deepEqual(finished, ['a', 'b']);
+  });
+
+  it('a start that comes while a dead executor is being replaced goes to the new one: stored, answered, executed', async () => {
+    const executor = await open(true);
+    const worker = (): { terminate(): Promise<number> } => (executor as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    // the start is asked for the moment the replacement is announced, before the new thread exists
+    let inGap: Promise<Accepted> | undefined;
+    const push = logs.push.bind(logs);
+    logs.push = (...lines: string[]): number => {
+      if (!inGap && lines.some((l) => /starting a new one/.test(l))) inGap = executor.accept({ definition: def, flowName: 'Job', inputs: {} });
+      return push(...lines);
+    };
+    await worker().terminate();
+    await until(() => inGap !== undefined, 'the replacement');
+    const accepted = await inGap!;
+    assert.equal(accepted.duplicate, false);
+    if (!accepted.duplicate) await accepted.done;
+    assert.equal((await main.getRun(accepted.runId)).status, 'succeeded');
   });
 
   it('an executor that keeps dying is replaced three times within a minute, then not again: starts are refused (EXECUTOR_STOPPED), the lines say why', async function () {

@@ -87,6 +87,11 @@ export class ExecutorThread implements RunSupervision {
   private closing = false;
   /** Why there is no executor any more (it died too often, or could not start again); undefined while there is one. */
   private stopped: string | undefined;
+  /**
+   * Messages for the executor held while a dead one is being replaced (undefined otherwise): posted to the dead
+   * thread they would be lost — a start accepted in that gap was never stored nor answered.
+   */
+  private outbox: ToExecutor[] | undefined;
   /** When the executor died, ms since the epoch (within {@link RESTART_WINDOW_MS}). */
   private deaths: number[] = [];
   /** Executor threads that have ended. */
@@ -182,17 +187,23 @@ export class ExecutorThread implements RunSupervision {
       // a run that kills its executor would otherwise be resumed, and kill the next one, forever
       return this.giveUp(`the run executor stopped ${this.deaths.length} times within ${RESTART_WINDOW_MS / 1000} s; runs stay stored: fix the cause (the lines above) and start baton serve again`);
     }
+    this.outbox = [];
     this.options.log('the run executor stopped; starting a new one, which continues every run left queued or running');
     // a lock the thread took for a read has no owner: it is taken for the thread's once it is old enough
     const readLockLeft = store instanceof SqliteRunStore && store.database.isLocked();
     const settledStore = readLockLeft ? new Promise<void>((resolve) => setTimeout(() => (freed(), resolve()), DEAD_THREAD_READ_LOCK_MS + 50)) : Promise.resolve();
     settledStore.then(() => this.spawn()).then(
-      () =>
-        this.recover().then(
+      () => {
+        // what came meanwhile goes to the new executor first, in order
+        const held = this.outbox ?? [];
+        this.outbox = undefined;
+        for (const message of held) this.worker.postMessage(message);
+        return this.recover().then(
           () => undefined,
           // a store that fails now (busy past its wait, unreachable) must not take the server down: the runs stay stored
           (error: unknown) => this.options.log(`a new run executor started, but the runs the old one left could not be queued: ${(error as Error).message}; they continue at the next start`),
-        ),
+        );
+      },
       (error: unknown) => this.giveUp(`the run executor could not start again: ${(error as Error).message}; runs are kept in the store and continue at the next start`),
     );
   }
@@ -200,13 +211,15 @@ export class ExecutorThread implements RunSupervision {
   /** No executor any more: starts are refused (`EXECUTOR_STOPPED`) until the process is started again. */
   private giveUp(why: string): void {
     this.stopped = why;
+    this.outbox = undefined;
     this.options.log(why);
     this.refuseAccepting(why);
     for (const seq of [...this.pending.keys()]) this.settle(seq);
   }
 
   private post(message: ToExecutor): void {
-    this.worker.postMessage(message);
+    if (this.outbox) this.outbox.push(message);
+    else this.worker.postMessage(message);
   }
 
   /** Asks the executor to continue `runId` (stored as continuable); settles when that continuation stops. */
