@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, tempWorkspace } from './cli-helper.js';
 import { APPROVAL_FLOW, EVENT_FLOW, runIdOf } from './cli-flows.js';
@@ -139,7 +139,12 @@ describe('baton test, graph and help', () => {
   it('passes every example test and ends with "N passed, 0 failed"', () => {
     const r = baton(['test', 'examples'], { cwd: ws.dir });
     assert.equal(r.code, 0, r.stdout);
-    assert.match(r.stdout, /^26 passed, 0 failed$/m);
+    // every test block of every example (examples/patterns/ included), each reported once, none failed
+    const files = (readdirSync(path.join(ws.dir, 'examples'), { recursive: true }) as string[]).filter((f) => f.endsWith('.flow'));
+    const blocks = files.reduce((n, f) => n + (readFileSync(path.join(ws.dir, 'examples', f), 'utf8').match(/^test "/gm) ?? []).length, 0);
+    assert.ok(blocks >= 26, `the examples hold ${blocks} test blocks`);
+    assert.match(r.stdout, new RegExp(`^${blocks} passed, 0 failed$`, 'm'));
+    assert.equal((r.stdout.match(/^ {2}✓ /gm) ?? []).length, blocks, 'one ✓ line per test block');
   });
 
   it('tests each file with what it imports only: two files with a same-named agent pass alone and together', () => {
