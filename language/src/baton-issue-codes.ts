@@ -120,6 +120,12 @@ export const IssueCodes = {
   TimeoutBranchWithoutTimeout: 'timeout-branch-without-timeout',
   /** A `lock "x"` inside a `lock "x"` block (same constant name): it would wait for itself (`LOCK_DEADLOCK`). */
   LockReentered: 'lock-reentered',
+  /** `wait signal s` in a flow that has no `signal s`: the wait could never pass. */
+  UnknownSignal: 'unknown-signal',
+  /** `signal s` that no `wait signal s` of the flow waits for (a warning). */
+  UnusedSignal: 'unused-signal',
+  /** `wait signal s` whose every `signal s` comes after it in the same sequence: it would deadlock. */
+  SignalAfterWait: 'signal-after-wait',
   /** `lock ""`: a lock needs a name. */
   InvalidLockName: 'invalid-lock-name',
 } as const;

@@ -22,6 +22,7 @@ import { BatonValidator, registerValidationChecks } from './baton-validator.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonJoinChecks } from './baton-join-checks.js';
 import { BatonLockChecks } from './baton-lock-checks.js';
+import { BatonSignalChecks } from './baton-signal-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
@@ -52,6 +53,7 @@ export type BatonAddedServices = {
     BatonFlowChecks: BatonFlowChecks;
     BatonJoinChecks: BatonJoinChecks;
     BatonLockChecks: BatonLockChecks;
+    BatonSignalChecks: BatonSignalChecks;
     BatonEventChecks: BatonEventChecks;
   };
   ir: {
@@ -88,6 +90,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
     BatonJoinChecks: () => new BatonJoinChecks(),
     BatonLockChecks: () => new BatonLockChecks(),
+    BatonSignalChecks: () => new BatonSignalChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
   },
   ir: {

@@ -25,10 +25,11 @@ export function registerValidationChecks(services: BatonServices): void {
   const joinChecks = services.validation.BatonJoinChecks;
   const eventChecks = services.validation.BatonEventChecks;
   const lockChecks = services.validation.BatonLockChecks;
+  const signalChecks = services.validation.BatonSignalChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
-    FlowDecl: [validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow],
+    FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
     EventDecl: [eventChecks.checkEventDecl],

@@ -102,6 +102,7 @@ export type BatonKeywordNames =
     | "retry"
     | "schedule"
     | "set"
+    | "signal"
     | "status"
     | "step"
     | "string"
@@ -925,10 +926,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1273,13 +1274,29 @@ export function isSettingProperty(item: unknown): item is SettingProperty {
     return reflection.isInstance(item, SettingProperty.$type);
 }
 
+/** `signal stock_ok`: raises a run-local latch; every `wait signal stock_ok` of the loop iteration (or sub-flow call) passes. */
+export interface SignalStatement extends langium.AstNode {
+    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $type: 'SignalStatement';
+    name: RefName;
+}
+
+export const SignalStatement = {
+    $type: 'SignalStatement',
+    name: 'name'
+} as const;
+
+export function isSignalStatement(item: unknown): item is SignalStatement {
+    return reflection.isInstance(item, SignalStatement.$type);
+}
+
 export type SignedNumber = number;
 
 export function isSignedNumber(item: unknown): item is SignedNumber {
     return typeof item === 'number';
 }
 
-export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RepeatStatement | SetStatement | Step | SwitchStatement | VarStatement | WaitStatement;
+export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RepeatStatement | SetStatement | SignalStatement | Step | SwitchStatement | VarStatement | WaitStatement;
 
 export const Statement = {
     $type: 'Statement'
@@ -1729,10 +1746,10 @@ export function isUnionTypeExpr(item: unknown): item is UnionTypeExpr {
 }
 
 /** Input and output names: also `status` (`output status: string`), read only as `input.x` / `output.x`. */
-export type ValueName = 'any' | 'boolean' | 'input' | 'lock' | 'number' | 'output' | 'status' | 'string' | 'var' | RefName;
+export type ValueName = 'any' | 'boolean' | 'input' | 'lock' | 'number' | 'output' | 'signal' | 'status' | 'string' | 'var' | RefName;
 
 export function isValueName(item: unknown): item is ValueName {
-    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var' || item === 'lock';
+    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var' || item === 'lock' || item === 'signal';
 }
 
 /** `var total = 0`, `var pages: string[] = []`: state a later statement (or loop iteration) changes with `set`. */
@@ -1769,8 +1786,10 @@ export interface WaitStatement extends langium.AstNode {
     duration?: DurationValue;
     event?: string;
     isEvent: boolean;
+    isSignal: boolean;
     isUntil: boolean;
     name?: RefName;
+    signal?: RefName;
     timeout?: DurationValue;
     timeoutBranch?: TimeoutBranch;
 }
@@ -1782,8 +1801,10 @@ export const WaitStatement = {
     duration: 'duration',
     event: 'event',
     isEvent: 'isEvent',
+    isSignal: 'isSignal',
     isUntil: 'isUntil',
     name: 'name',
+    signal: 'signal',
     timeout: 'timeout',
     timeoutBranch: 'timeoutBranch'
 } as const;
@@ -1878,6 +1899,7 @@ export type BatonAstType = {
     RunStatusRef: RunStatusRef
     SetStatement: SetStatement
     SettingProperty: SettingProperty
+    SignalStatement: SignalStatement
     Statement: Statement
     Step: Step
     StepProperty: StepProperty
@@ -2723,6 +2745,15 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [AgentProperty.$type, StepProperty.$type]
         },
+        SignalStatement: {
+            name: SignalStatement.$type,
+            properties: {
+                name: {
+                    name: SignalStatement.name
+                }
+            },
+            superTypes: [Statement.$type]
+        },
         Statement: {
             name: Statement.$type,
             properties: {
@@ -3081,12 +3112,19 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     name: WaitStatement.isEvent,
                     defaultValue: false
                 },
+                isSignal: {
+                    name: WaitStatement.isSignal,
+                    defaultValue: false
+                },
                 isUntil: {
                     name: WaitStatement.isUntil,
                     defaultValue: false
                 },
                 name: {
                     name: WaitStatement.name
+                },
+                signal: {
+                    name: WaitStatement.signal
                 },
                 timeout: {
                     name: WaitStatement.timeout

@@ -276,7 +276,15 @@ export class BatonIrBuilder {
         if (node.timeoutBranch) approval.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
         return base(approval);
       }
+      case 'SignalStatement':
+        return base({ kind: 'signal', id: id('signal'), range, name: node.name });
       case 'WaitStatement':
+        if (node.isSignal) {
+          const wait: Statement = { kind: 'waitSignal', id: id('wait'), range, signal: node.signal ?? '' };
+          if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));
+          if (node.timeoutBranch) wait.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
+          return base(wait);
+        }
         if (node.isUntil) {
           const wait: Statement = { kind: 'waitUntil', id: id('wait'), range, condition: expr(node.condition!) };
           if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));

@@ -180,6 +180,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
     if (next.property === 'member' && !next.type) return this.completeMember(context, acceptor);
     if (next.property === 'path' && (next.type === 'Correlation' || ast.isCorrelation(context.node) || ast.isWaitStatement(context.node))) return this.completeCorrelation(context, acceptor);
+    if (next.property === 'signal' && (next.type === 'WaitStatement' || ast.isWaitStatement(context.node))) return this.completeSignals(context, acceptor);
     if (Grammar.isKeyword(next.feature)) {
       const rule = AstUtils.getContainerOfType(next.feature, Grammar.isParserRule);
       if (rule && NAME_RULES.has(rule.name)) return;
@@ -216,6 +217,15 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       const fieldType = memberType(type, name);
       acceptor(context, { label: name, kind: CompletionItemKind.Field, detail: fieldType ? describeType(fieldType) : undefined, sortText: '0' });
     }
+  }
+
+  /** After `wait signal `: the signals the flow raises (`signal s` anywhere in it). */
+  private completeSignals(context: CompletionContext, acceptor: CompletionAcceptor): void {
+    const flow = AstUtils.getContainerOfType(context.node, ast.isFlowDecl);
+    if (!flow) return;
+    const names = new Set<string>();
+    for (const node of AstUtils.streamAllContents(flow)) if (ast.isSignalStatement(node) && node.name) names.add(node.name);
+    for (const name of names) acceptor(context, { label: name, kind: CompletionItemKind.Event, detail: 'signal raised in this flow', sortText: '0' });
   }
 
   /** After `where ` (and `where a.`): the fields of the awaited event's declared data (at that path). */

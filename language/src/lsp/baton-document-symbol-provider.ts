@@ -64,6 +64,12 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     }
     if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
     if (ast.isVarStatement(statement)) return this.named(statement, [], 'var');
+    if (ast.isWaitStatement(statement) && statement.isSignal) {
+      const branch = statement.timeoutBranch;
+      const expiry = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      return [block(`wait signal ${statement.signal ?? ''}`, cst.range, keywordRange(cst, 'wait'), expiry)];
+    }
+    if (ast.isSignalStatement(statement)) return [block(`signal ${statement.name ?? ''}`, cst.range, keywordRange(cst, 'signal'), [])];
     if (ast.isWaitStatement(statement) && statement.isUntil) {
       const branch = statement.timeoutBranch;
       const expiry = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];

@@ -80,6 +80,12 @@ export class BatonFormatter extends AbstractFormatter {
       // a wait's or a lock's `on timeout` follows its header or closing brace on the same line (`wait event "x" timeout 3d on timeout {`)
       if (ast.isWaitStatement(node.$container) || ast.isLockStatement(node.$container)) f.keyword('on').prepend(Formatting.oneSpace());
     }
+    if (ast.isWaitStatement(node) && node.isSignal) {
+      // `wait signal s timeout 5m`: one space between the parts
+      f.keywords('signal', 'timeout').prepend(Formatting.oneSpace());
+      f.properties('signal', 'timeout').prepend(Formatting.oneSpace());
+    }
+    if (ast.isSignalStatement(node)) f.property('name').prepend(Formatting.oneSpace());
     if (ast.isLockStatement(node)) {
       // `lock "stock:${input.sku}" timeout 10m {`: one space between the parts
       f.property('name').prepend(Formatting.oneSpace());

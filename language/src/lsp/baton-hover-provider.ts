@@ -62,6 +62,9 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     if (ast.isVarStatement(node) && text === 'var') return VAR_KEYWORD_HOVER;
     if (ast.isWaitStatement(node) && node.isUntil && text === 'until') return WAIT_UNTIL_HOVER;
+    if ((ast.isWaitStatement(node) && node.isSignal) || ast.isSignalStatement(node)) {
+      if (text === 'signal') return SIGNAL_HOVER;
+    }
     return keywordHover(node, text);
   }
 
@@ -107,6 +110,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     return doc;
   }
 }
+
+/** The hover of the `signal` keyword (of `signal s` and `wait signal s`). */
+const SIGNAL_HOVER =
+  '**signal** `s` raises a run-local latch; **wait signal** `s` waits until a branch raised it (at once when it was). A raised signal stays raised, seen by the waits of the loop iteration (or sub-flow call) that raised it and of the blocks inside it. `wait signal s timeout D on timeout { … }` gives up after D; when nothing left in the run can raise it, the run fails with `DEADLOCK`.';
 
 /** What the keywords of `parallel` and its branches mean, on the keyword itself. */
 function keywordHover(node: AstNode, text: string): string | undefined {

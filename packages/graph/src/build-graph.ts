@@ -61,6 +61,8 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
     return node;
   };
 
+  const raises: Extract<Statement, { kind: 'signal' }>[] = [];
+  const signalWaits: Extract<Statement, { kind: 'waitSignal' }>[] = [];
   const statement = (s: Statement, from: string[], parent: string | undefined, label?: string, branch?: number): string[] => {
     switch (s.kind) {
       case 'step': {
@@ -181,6 +183,27 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         add({ id: s.id, kind: 'set', label: s.name, detail: exprToText(s.value), range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         return [s.id];
+      case 'signal':
+        add({ id: s.id, kind: 'signal', label: `signal ${s.name}`, range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        raises.push(s);
+        return [s.id];
+      case 'waitSignal': {
+        add({ id: s.id, kind: 'event', label: `signal ${s.signal}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
+        connect(from, s.id, label, 'flow', branch);
+        signalWaits.push(s);
+        if (!s.onTimeout) return [s.id];
+        // `on timeout { … }` (branch 0) beside the raised signal (branch 1), joined after — as a `wait until`'s
+        const merge = `${s.id}/merge`;
+        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
+        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
+        for (const t of tails) {
+          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
+          else edge(t, merge);
+        }
+        edge(s.id, merge, 'branch', 'raised', 1);
+        return [merge];
+      }
       case 'waitUntil': {
         add({ id: s.id, kind: 'wait', label: `until ${exprToText(s.condition)}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
@@ -243,6 +266,8 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
   };
 
   const tails = block(flow.body, [start], undefined);
+  // a dotted edge from each raise of a signal to each wait for it
+  for (const r of raises) for (const w of signalWaits) if (w.signal === r.name) edge(r.id, w.id, 'signal');
   const end = `${flow.name}/end`;
   nodes.push({ id: end, kind: 'end', label: 'end' });
   connect(tails, end);

@@ -27,6 +27,7 @@ export function toDot(graph: FlowGraph): string {
     const a: string[] = [];
     if (e.label) a.push(`label=${quote(e.label)}`);
     if (e.kind === 'compensation') a.push('style=dashed', 'constraint=false');
+    if (e.kind === 'signal') a.push('style=dotted', 'constraint=false');
     if (e.kind === 'loop') a.push('style=dotted');
     lines.push(`  ${quote(e.source)} -> ${quote(e.target)}${a.length ? ` [${a.join(', ')}]` : ''};`);
   }
@@ -39,7 +40,7 @@ function attrs(n: GraphNode): string {
   const shapes: Record<string, string> = {
     start: 'shape=oval', end: 'shape=oval', trigger: 'shape=cds', step: 'shape=box, style=rounded', subflow: 'shape=box, peripheries=2',
     decision: 'shape=diamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
-    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', approval: 'shape=parallelogram',
+    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', signal: 'shape=invtriangle', approval: 'shape=parallelogram',
     wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
   };
   const shape = shapes[n.kind] ?? 'shape=box';

@@ -77,6 +77,7 @@ export const NODE_SIZES: Record<GraphNodeKind, { minWidth: number; height: numbe
   join: { minWidth: 100, height: 8, paddingX: 0 },
   loop: { minWidth: 160, height: 60, paddingX: 14 },
   lock: { minWidth: 160, height: 60, paddingX: 14 },
+  signal: { minWidth: 100, height: 36, paddingX: 12 },
   approval: { minWidth: 140, height: 48, paddingX: 16 },
   wait: { minWidth: 110, height: 40, paddingX: 14 },
   event: { minWidth: 120, height: 40, paddingX: 16 },

@@ -116,7 +116,7 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
     const sourceRef =
       e.kind === 'compensation' ? port(source, 'WEST', e.id) : !fromContainer && !toContainer && (sourceKind === 'decision' || sourceKind === 'fork') ? port(source, 'SOUTH', e.id) : source;
     const targetRef = !fromContainer && !toContainer && (targetKind === 'merge' || targetKind === 'join') ? port(target, 'NORTH', e.id) : target;
-    const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
+    const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' || e.kind === 'signal' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
     if (e.label && e.kind !== 'compensation') {
       const text = clip(e.label, TEXT.maxEdgeLabelChars);
       const toggle = e.branch !== undefined && options.foldable?.has(`${e.source}#${e.branch}`) ? TOGGLE_SIZE + 2 : 0;

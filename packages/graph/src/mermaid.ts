@@ -28,7 +28,7 @@ export function toMermaid(graph: FlowGraph): string {
   };
   emit(undefined, '  ');
   for (const e of graph.edges) {
-    const arrow = e.kind === 'compensation' ? '-.->' : '-->';
+    const arrow = e.kind === 'compensation' || e.kind === 'signal' ? '-.->' : '-->';
     const label = e.label ? `|"${escape(e.label)}"|` : '';
     lines.push(`  ${ids.get(e.source)} ${arrow}${label} ${ids.get(e.target)}`);
   }

@@ -83,6 +83,7 @@ export function graphShapeCss(): string {
     '.baton-graph .kind-loop .shape{fill:var(--baton-container);stroke-dasharray:6 4}',
     '.baton-graph .kind-lock .shape{fill:var(--baton-container);stroke-width:2}',
     '.baton-graph .kind-lock text.label{font-weight:600}',
+    '.baton-graph .edge-signal path{stroke-dasharray:2 3}',
     '.baton-graph .kind-loop text.label{font-weight:600}',
     '.baton-graph .icon{fill:none;stroke:var(--baton-accent);stroke-width:1.5;stroke-linecap:round;stroke-linejoin:round}',
     '.baton-graph .edge path{fill:none;stroke:var(--baton-edge);stroke-width:1.4}',
@@ -196,6 +197,11 @@ function shape(n: LaidOutNode): string {
       const c = 10;
       return `<polygon class="shape" points="${c},0 ${w - c},0 ${w},${c} ${w},${h - c} ${w - c},${h} ${c},${h} 0,${h - c} 0,${c}"/>`;
     }
+    case 'signal': {
+      // a flag: the BPMN throw event's pennant, as a box with a notched right side
+      const n = 8;
+      return `<polygon class="shape" points="0,0 ${w},0 ${w - n},${h / 2} ${w},${h} 0,${h}"/>`;
+    }
     case 'loop':
     case 'lock':
       return `<rect class="shape" width="${w}" height="${h}" rx="10"/>`;
@@ -244,6 +250,7 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   join: 'join',
   loop: 'loop',
   lock: 'critical section',
+  signal: 'raise',
   approval: 'approval',
   wait: 'wait',
   event: 'wait for event',

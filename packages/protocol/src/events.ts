@@ -36,6 +36,8 @@ export type RunEvent =
   | RunSucceededEvent
   | RunFailedEvent
   | RunCancelledEvent
+  | SignalRaisedEvent
+  | SignalReceivedEvent
   | LockRequestedEvent
   | LockAcquiredEvent
   | LockReleasedEvent;
@@ -91,7 +93,9 @@ export type WaitingOn =
    */
   | { kind: 'condition'; key: string; node: string; condition: string; deadline?: string }
   /** A `lock` block waiting for its named lock (`name` as rendered); `deadline` from its `timeout`. */
-  | { kind: 'lock'; key: string; node: string; name: string; deadline?: string };
+  | { kind: 'lock'; key: string; node: string; name: string; deadline?: string }
+  /** A `wait signal` whose signal no branch raised yet while the rest of the run waits: checked again when it continues. */
+  | { kind: 'signal'; key: string; node: string; signal: string; deadline?: string };
 
 /**
  * Which agents a run calls. A run keeps them for its whole life: resuming, approving, sending to and
@@ -326,6 +330,23 @@ export interface EventBufferedEvent extends RunEventBase {
   data: JsonValue;
   /** ISO 8601: after this no wait takes it. */
   expires: string;
+}
+
+/** `signal s` ran: the latch `s` of its loop iteration (`scope`) is raised. */
+export interface SignalRaisedEvent extends RunEventBase {
+  type: 'signal.raised';
+  node: string;
+  scope: string;
+  name: string;
+}
+
+/** A `wait signal` passed: its signal was raised (`timedOut`: its `timeout` passed first, the `on timeout` block ran). */
+export interface SignalReceivedEvent extends RunEventBase {
+  type: 'signal.received';
+  key: string;
+  node: string;
+  name: string;
+  timedOut?: boolean;
 }
 
 /**

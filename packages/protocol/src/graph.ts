@@ -6,6 +6,8 @@ export type GraphNodeKind =
   | 'loop' | 'approval' | 'wait' | 'event' | 'set' | 'let' | 'fail'
   /** A `lock "name" { … }` block: a container holding its body (a critical section across runs). */
   | 'lock'
+  /** A `signal s` statement (raises the run-local latch `s`). */
+  | 'signal'
   /** A folded arm of an `if`/`switch` (only in the editor panel, where the user folded it). */
   | 'arm';
 
@@ -53,7 +55,8 @@ export interface GraphEdge {
   source: string;
   target: string;
   label?: string;
-  kind: 'flow' | 'branch' | 'compensation' | 'loop';
+  /** `signal`: dotted, from a `signal s` to each `wait signal s` (the raise lets the wait pass). */
+  kind: 'flow' | 'branch' | 'compensation' | 'loop' | 'signal';
   /**
    * On a `branch` edge: the arm it stands for, numbered as `branch.taken` events number them (if/else-if
    * arms and cases in order, then `else`/`default`, also when the source has none).

@@ -23,6 +23,7 @@ export function nestedBodies(s: Statement): Statement[][] {
     case 'approval':
     case 'waitEvent':
     case 'waitUntil':
+    case 'waitSignal':
       return s.onTimeout ? [s.onTimeout] : [];
     case 'lock':
       return s.onTimeout ? [s.body, s.onTimeout] : [s.body];

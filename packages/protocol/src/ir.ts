@@ -358,6 +358,20 @@ export interface AssignNode extends NodeBase {
  * `wait until <cond> [timeout D] [on timeout { … }]` (a milestone): passes when `condition` is true — at once,
  * or after a statement of another branch changed a `var` so that it is. `onTimeout` runs when `timeoutMs` passed first.
  */
+/** `signal s`: raises the run-local latch `s` of the current loop iteration (or sub-flow call) and those inside it. */
+export interface SignalNode extends NodeBase {
+  kind: 'signal';
+  name: string;
+}
+
+/** `wait signal s [timeout D] [on timeout { … }]`: waits until a branch raised `s` (passes at once when it was). */
+export interface WaitSignalNode extends NodeBase {
+  kind: 'waitSignal';
+  signal: string;
+  timeoutMs?: number;
+  onTimeout?: Statement[];
+}
+
 export interface WaitUntilNode extends NodeBase {
   kind: 'waitUntil';
   condition: Expr;
@@ -396,7 +410,9 @@ export type Statement =
   | AssignNode
   | WaitUntilNode
   | FailNode
-  | LockNode;
+  | LockNode
+  | SignalNode
+  | WaitSignalNode;
 
 /** A flow input: `input name: type [= default]`. */
 export interface InputDef {

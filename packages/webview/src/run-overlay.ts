@@ -87,6 +87,10 @@ export class RunOverlay {
       case 'lock.requested':
         this.set(event.node, { status: 'waiting' });
         break;
+      case 'signal.raised':
+      case 'signal.received':
+        this.set(event.node, { status: 'succeeded' });
+        break;
       case 'lock.acquired':
         this.set(event.node, { status: 'running' });
         break;

@@ -19,6 +19,7 @@ import { approvalStatement, Suspended, waitStatement, type WaitHost } from './wa
 import { waitEventStatement } from './events.js';
 import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
 import { lockStatement, type LockHost } from './locks.js';
+import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.js';
 import type { CircuitBreakers } from './resilience.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -98,6 +99,8 @@ export class Execution {
   private readonly loopHost: JoinHost;
   /** The strands of this execution and its `wait until`s (state.ts). */
   private readonly milestones: Milestones;
+  /** The signals raised in this execution (signals.ts). */
+  private readonly signals = new RaisedSignals();
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -390,6 +393,10 @@ export class Execution {
         throw new RunFailure('FLOW_FAILED', renderText(s.message, this.evalScope(frame)));
       case 'lock':
         return lockStatement(this.lockHost, s, frame);
+      case 'signal':
+        return signalStatement(this.waitHost, this.milestones, this.signals, s, frame);
+      case 'waitSignal':
+        return waitSignalStatement(this.waitHost, this.milestones, this.signals, s, frame);
     }
   }
 

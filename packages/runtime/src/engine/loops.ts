@@ -78,7 +78,7 @@ async function concurrently(milestones: Milestones, tasks: ((frame: Frame) => Pr
         if (error instanceof Suspended) {
           waits.push(...error.waits);
           // it waits for something outside the run: a `wait until` of a sibling may be met once the run continues
-          if (error.waits.some((w) => w.kind !== 'condition')) milestones.externalWait = true;
+          if (error.waits.some((w) => w.kind !== 'condition' && w.kind !== 'signal')) milestones.externalWait = true;
           return;
         }
         if (failure === undefined) {

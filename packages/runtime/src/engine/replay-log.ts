@@ -10,6 +10,7 @@ import type {
   JoinReachedEvent,
   JsonValue,
   LockAcquiredEvent,
+  SignalReceivedEvent,
   LockReleasedEvent,
   LockRequestedEvent,
   RunEvent,
@@ -58,6 +59,8 @@ export class ReplayLog {
   /** `wait until` instances that waited (their deadline), and those that passed, by key. */
   readonly conditionsWaiting = new Map<string, ConditionWaitingEvent>();
   readonly conditionsMet = new Map<string, ConditionMetEvent>();
+  /** `wait signal` instances that passed (or timed out), by key. */
+  readonly signalsReceived = new Map<string, SignalReceivedEvent>();
   /** Lock blocks by key: asked for (and queued), holding (taken or handed over), given up. */
   readonly locksRequested = new Map<string, LockRequestedEvent>();
   readonly locksAcquired = new Map<string, LockAcquiredEvent>();
@@ -149,6 +152,12 @@ export class ReplayLog {
         }
         break;
       }
+      case 'signal.received':
+        this.signalsReceived.set(e.key, e);
+        break;
+      case 'signal.raised':
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
       case 'lock.requested':
         this.locksRequested.set(e.key, e);
         break;

@@ -104,7 +104,7 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
     let { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, options);
     for (let resumes = 0; s.status === 'waiting'; resumes++) {
       // what comes next on the virtual clock: a timer, an event wait's, a `wait until`'s or a lock block's deadline, or an event the test sends
-      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : (w.kind === 'event' || w.kind === 'condition' || w.kind === 'lock') && w.deadline ? [Date.parse(w.deadline)] : []));
+      const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : (w.kind === 'event' || w.kind === 'condition' || w.kind === 'lock' || w.kind === 'signal') && w.deadline ? [Date.parse(w.deadline)] : []));
       const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : s.waitingOn.some((w) => w.kind === 'event' && w.event === e.event) ? clock : Infinity));
       const nextSend = sends.indexOf(Math.min(...sends));
       const sendAt = nextSend >= 0 ? sends[nextSend] : Infinity;
