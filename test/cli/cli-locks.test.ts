@@ -89,6 +89,10 @@ describe('cli: lock blocks across baton processes on one store', function () {
     const runs = ['a', 'b', 'c'].map((who) => start(['run', 'locks.flow', '--input', `who=${who}`]));
     const results = await Promise.all(runs.map((r) => r.done));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
+    // the runs that waited said so, and every run said when it held and gave up the lock
+    assert.ok(results.some((r) => /⏸ lock "stock:A1" — waiting its turn \(held by run [0-9A-Z]{26}\)/.test(r.stdout)), results.map((r) => r.stdout).join('\n'));
+    for (const r of results) assert.match(r.stdout, /lock "stock:A1" — given up/);
+    assert.ok(results.some((r) => /lock "stock:A1" — held[\s\S]*lock "stock:A1" — given up/.test(r.stdout)), 'the first took it at once');
     assert.equal(lines().length, 6);
     assertOneAtATime();
     const list = baton(['locks', 'list', '--json', '--store', store], { cwd: ws.dir });

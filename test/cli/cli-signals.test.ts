@@ -47,6 +47,12 @@ describe('cli: signals between branches', function () {
     }
   });
 
+  it('baton run prints the raise and the wait that passed', () => {
+    const r = baton(['run', 'signals.flow', '--store', 'runs.db'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /⚑ signal stock_ok[\s\S]*✓ wait signal stock_ok — raised/);
+  });
+
   it('baton check reports unknown-signal with its place', () => {
     writeFileSync(path.join(ws.dir, 'bad.flow'), FLOW.replace('wait signal stock_ok', 'wait signal stok_ok'));
     const r = baton(['check', 'bad.flow'], { cwd: ws.dir });

@@ -38,6 +38,8 @@ interface PrintableEvent {
   until?: string;
   rest?: string;
   withdrawn?: number[];
+  name?: string;
+  holder?: string;
   [key: string]: unknown;
 }
 
@@ -143,6 +145,21 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'condition.met':
           output.out(`  ${e.timedOut ? c.yellow('⏱') : c.green('✓')} ${c.dim('wait until')} ${e.condition ?? ''}${c.dim(e.timedOut ? ' — timed out → on timeout' : ' — met')}`);
           break;
+        case 'lock.requested':
+          output.out(`  ${c.yellow('⏸')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(` — waiting its turn${e.holder ? ` (held by run ${e.holder})` : ''}${e.deadline ? `, timeout ${e.deadline.slice(11, 19)}` : ''}`)}`);
+          break;
+        case 'lock.acquired':
+          output.out(`  ${c.cyan('⊏')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(' — held')}`);
+          break;
+        case 'lock.released':
+          output.out(`  ${e.timedOut ? c.yellow('⏱') : c.cyan('⊐')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(e.timedOut ? ' — not got in time → on timeout' : ' — given up')}`);
+          break;
+        case 'signal.raised':
+          output.out(`  ${c.cyan('⚑')} ${c.dim('signal')} ${e.name ?? ''}`);
+          break;
+        case 'signal.received':
+          output.out(`  ${e.timedOut ? c.yellow('⏱') : c.green('✓')} ${c.dim('wait signal')} ${e.name ?? ''}${c.dim(e.timedOut ? ' — timed out → on timeout' : ' — raised')}`);
+          break;
         case 'run.succeeded':
         case 'run.failed':
         case 'run.cancelled':
@@ -204,6 +221,8 @@ export function describeWait(waitingOn: unknown, runId: string, flag = ''): stri
           return `a timer until ${w.until ?? w.resumeAt ?? '?'} — then: baton resume ${runId}${flag}`;
         case 'condition':
           return `wait until ${w.condition} (checked again when the run continues${w.deadline ? `; times out at ${w.deadline}` : ''})`;
+        case 'signal':
+          return `signal ${w.signal} from another branch (checked again when the run continues${w.deadline ? `; times out at ${w.deadline}` : ''})`;
         case 'lock':
           return `lock "${w.name}"${w.deadline ? ` until ${w.deadline}` : ''}, held by another run — it continues when the lock is handed to it (baton serve, a worker), or: baton resume ${runId}${flag}`;
         default:
