@@ -175,6 +175,8 @@ export class RunSupervisor implements RunSupervision {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly executing = new Map<string, AbortController>();
+  /** The resumes being stored now, by tenant and run id as asked (see {@link resume}). */
+  private readonly resuming = new Map<string, Promise<Continuation>>();
   /** Runs to queue again when their current execution stops. */
   private readonly again = new Set<string>();
   /** Per run queued or executing: settles when that run's execution stops. */
@@ -273,7 +275,14 @@ export class RunSupervisor implements RunSupervision {
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
   resume(runId: string, scope?: TenantScope): Promise<Continuation> {
-    return this.storing(() => this.resumeNow(runId, scope));
+    // a resume of the same run asked for while one is being stored shares it: both would find the run neither
+    // queued nor executing yet, and store it resumed twice
+    const key = `${scope?.tenant ?? ''}\u0000${runId}`;
+    const storing = this.resuming.get(key);
+    if (storing) return storing;
+    const resumed = this.storing(() => this.resumeNow(runId, scope)).finally(() => this.resuming.delete(key));
+    this.resuming.set(key, resumed);
+    return resumed;
   }
 
   private async resumeNow(runId: string, scope?: TenantScope): Promise<Continuation> {
