@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
 import { checkText, services } from '../language/helpers.js';
+import { RunOverlay } from '../../packages/webview/src/run-overlay.js';
+import { SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
 
 async function build(text: string): Promise<WorkflowDefinition> {
   const { document, diagnostics } = await checkText(text);
@@ -38,5 +40,34 @@ flow F {
     const svg = renderSvg(await layoutFlowGraph(graph));
     assert.match(svg, /<g class="edge edge-signal" data-id="F\/signal@0\.0\.1-&gt;F\/wait@0\.1\.0"/);
     assert.match(svg, /<g class="node kind-signal" data-id="F\/signal@0\.0\.1"[^>]*aria-label="raise signal ok"/);
+  });
+
+  it('the run overlay: the raise and the wait are done; a wait whose signal came is on its raised arm', async () => {
+    const def = await build(`agent W { instructions: "Send it." stub: "ok" }
+flow F {
+  parallel {
+    branch {
+      step check: W
+      signal ok
+    }
+    wait signal ok timeout 1h on timeout {
+      step late: W
+    }
+  }
+}`);
+    const graph = buildFlowGraph(def, 'F');
+    const overlay = new RunOverlay(graph);
+    const store = SqliteRunStore.open(':memory:');
+    try {
+      const s = await startRun(def, 'F', {}, { store, onEvent: (e) => overlay.apply(e) });
+      assert.equal(s.status, 'succeeded');
+      assert.equal(overlay.nodes.get('F/signal@0.0.1')?.status, 'succeeded');
+      assert.equal(overlay.nodes.get('F/wait@0.1')?.status, 'succeeded');
+      const taken = [...overlay.takenEdges(graph)];
+      assert.ok(taken.includes('F/wait@0.1->F/wait@0.1/merge:raised'), taken.join(' '));
+      assert.ok(!taken.some((t) => t.includes(':on timeout')));
+    } finally {
+      await store.close();
+    }
   });
 });

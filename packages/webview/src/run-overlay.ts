@@ -88,14 +88,21 @@ export class RunOverlay {
         this.set(event.node, { status: 'waiting' });
         break;
       case 'signal.raised':
+        this.set(event.node, { status: 'succeeded' });
+        break;
       case 'signal.received':
+        // a `wait signal … on timeout { }` is drawn with two arms: `on timeout` (0) and `raised` (1)
+        if (this.decisions.has(event.node)) this.branches.add(`${event.node}#${event.timedOut ? 0 : 1}`);
         this.set(event.node, { status: 'succeeded' });
         break;
       case 'lock.acquired':
+        // a lock with `on timeout { }` has two arms: `on timeout` (0) and `locked` (1)
+        if (this.decisions.has(event.node)) this.branches.add(`${event.node}#1`);
         this.set(event.node, { status: 'running' });
         break;
       case 'lock.released':
-        this.set(event.node, { status: event.timedOut ? 'skipped' : 'succeeded' });
+        if (event.timedOut && this.decisions.has(event.node)) this.branches.add(`${event.node}#0`);
+        this.set(event.node, { status: 'succeeded' });
         break;
       case 'approval.decided':
         this.set(event.node, { status: event.decision === 'rejected' ? 'failed' : 'succeeded' });
