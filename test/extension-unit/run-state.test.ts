@@ -34,6 +34,24 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual(run.entries!.map((e) => [e.status, e.durationMs, e.error?.code]), [['succeeded', 30, undefined], ['succeeded', 490, 'CONDITION_TIMEOUT']]);
   });
 
+  it('shows a lock block as waiting its turn, running while held, done when given up — with the timeout when it did not come', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Stock', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'lock.requested', key: 'lock@S/lock@0', node: 'S/lock@0', name: 'stock:A1', holder: 'R1' }, 10));
+    applyEvent(run, ev({ type: 'lock.requested', key: 'lock@S/lock@1', node: 'S/lock@1', name: 'stock:B2' }, 10));
+    assert.deepEqual(run.entries!.map((e) => [e.kind, e.label, e.status]), [['lock', 'lock "stock:A1"', 'waiting'], ['lock', 'lock "stock:B2"', 'waiting']]);
+    applyEvent(run, ev({ type: 'lock.acquired', key: 'lock@S/lock@0', node: 'S/lock@0', name: 'stock:A1', from: 'R1' }, 20));
+    assert.equal(run.entries![0].status, 'running');
+    applyEvent(run, ev({ type: 'lock.released', key: 'lock@S/lock@0', node: 'S/lock@0', name: 'stock:A1' }, 50));
+    applyEvent(run, ev({ type: 'lock.released', key: 'lock@S/lock@1', node: 'S/lock@1', name: 'stock:B2', timedOut: true }, 60));
+    assert.deepEqual(run.entries!.map((e) => [e.status, e.durationMs, e.error?.code]), [['succeeded', 40, undefined], ['succeeded', 50, 'LOCK_TIMEOUT']]);
+  });
+
+  it('shows a wait signal that passed, with the timeout when its on timeout ran', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'signal.received', key: 'signal@O/wait@1', node: 'O/wait@1', name: 'paid', timedOut: true }, 30));
+    assert.deepEqual(run.entries!.map((e) => [e.kind, e.label, e.status, e.error?.code]), [['signal', 'wait signal paid', 'succeeded', 'SIGNAL_TIMEOUT']]);
+  });
+
   it('ignores events it has already applied (a stored log applied over a live state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });

@@ -7,7 +7,7 @@ import type { RunRecord } from '@baton/runtime';
  */
 
 /** What an entry of a run is: an agent or sub-flow step, an approval, a timer, an event wait, an undo. */
-export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'compensation';
+export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation';
 
 /**
  * The status of an entry. `running` (started, not finished), `retrying` (an attempt failed, another comes),
@@ -206,6 +206,33 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
         finishWait(e, event.time);
         if (event.timedOut) e.error = { code: 'CONDITION_TIMEOUT', message: `wait until ${event.condition}: its timeout passed first (on timeout ran)` };
       }
+      break;
+    }
+    case 'signal.received': {
+      // a `wait signal` that had to wait shows as an entry once it passed (the run's waitingOn says it waits before)
+      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'signal', node: event.node, startedAt: event.time });
+      e.label = `wait signal ${event.name}`;
+      finishWait(e, event.time);
+      if (event.timedOut) e.error = { code: 'SIGNAL_TIMEOUT', message: `wait signal ${event.name}: its timeout passed first (on timeout ran)` };
+      break;
+    }
+    case 'lock.requested': {
+      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
+      e.label = `lock "${event.name}"`;
+      e.status = 'waiting';
+      break;
+    }
+    case 'lock.acquired': {
+      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
+      e.label = `lock "${event.name}"`;
+      e.status = 'running';
+      break;
+    }
+    case 'lock.released': {
+      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
+      e.label = `lock "${event.name}"`;
+      finishWait(e, event.time);
+      if (event.timedOut) e.error = { code: 'LOCK_TIMEOUT', message: `lock "${event.name}" did not come in time (on timeout ran)` };
       break;
     }
     case 'compensation.started':
