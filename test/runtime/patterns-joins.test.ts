@@ -17,6 +17,8 @@ const PATTERNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** A pattern file and the edit that takes its construct away: then at least one of its tests must fail. */
 const CASES: { file: string; without: [string, string] }[] = [
+  // multi-choice: the arms taken must run at once (sequential `if`s would pass the merge but not the overlap)
+  { file: 'wcp-06-multi-choice.flow', without: ['  parallel {\n    if claim', '  if true {\n    if claim'] },
   { file: 'wcp-09-structured-discriminator.flow', without: ['parallel first keep', 'parallel'] },
   { file: 'wcp-12-mi-without-synchronization.flow', without: [' first 0 keep', ''] },
   { file: 'wcp-13-mi-design-time.flow', without: ['range(3)', '[0, 1]'] },
