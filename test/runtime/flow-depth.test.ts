@@ -109,6 +109,46 @@ describe('runtime: limits.maxFlowDepth (the run\'s sub-flow depth bound)', () =>
     assert.equal(beyond.events.filter((e) => e.type === 'step.finished' && e.status === 'failed').length, 1001);
   });
 
+  it('a sub-flow level costs no synchronous stack: the innermost level of a 100-deep recursion runs on a stack as shallow as that of a 2-deep one', async () => {
+    // each level used to run its body on its caller's stack (step → subflowStep → ownedBlock → block → statement
+    // → …, 9 frames a level, nothing awaited in between), so 1000 levels overflowed the stack depending on how the
+    // JIT sized those frames. The stack is read where the innermost level calls now() (synchronously, from `set`).
+    const def = await compile(`
+flow Count {
+  input n: number
+  output total: number
+  output at: string
+  if input.n > 0 {
+    step next: Count { input: { n: input.n - 1 } }
+    set output.total = (next.output.total ?? 0) + 1
+  } else {
+    set output.at = now()
+    set output.total = 0
+  }
+}`);
+    const depthAtBase = async (n: number): Promise<number> => {
+      let frames = 0;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = Infinity;
+      try {
+        const now = (): Date => {
+          frames = Math.max(frames, new Error().stack!.split('\n').filter((line) => !line.trimStart().startsWith('at async ')).length);
+          return new Date(0);
+        };
+        const { summary } = await run(def, 'Count', { n }, { store: t.store, maxFlowDepth: 1000, now });
+        assert.equal(summary.status, 'succeeded');
+        assert.equal((summary.outputs as { total: number }).total, n);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+      return frames;
+    };
+    const shallow = await depthAtBase(2);
+    const deep = await depthAtBase(100);
+    assert.ok(shallow > 0);
+    assert.equal(deep, shallow, `the innermost of 100 levels ran ${deep} frames deep, of 2 levels ${shallow}`);
+  });
+
   it('a lower bound stops the run at it; the bound is recorded on run.started (the default is not)', async () => {
     const def = await compile(COUNT);
     const low = await run(def, 'Count', { n: 3 }, { store: t.store, maxFlowDepth: 2 });

@@ -461,6 +461,8 @@ export class Execution {
       const raw = s.input ? this.evaluateIn(s.input, frame) : {};
       const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
       child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks };
+      // the child's body starts on a fresh stack, never on this level's: see freshStack
+      await freshStack();
       await ownedBlock(this.loopHost, flow.body, child);
     } catch (error) {
       if (error instanceof Withdrawn) {
@@ -581,5 +583,19 @@ export class Execution {
  * How often an executing run asks the store whether it was cancelled (ms); the store may answer with a flag it read
  * at most this long ago (see `RunStoreApi.isCancelRequested`), so a cancellation is seen within about twice this.
  */
+/**
+ * Ends the synchronous part of the current call chain and continues in a microtask, on a fresh stack.
+ *
+ * A sub-flow's body otherwise starts on its caller's stack: step → subflowStep → ownedBlock → block → statement →
+ * … → step of the next level all run synchronously (nothing is awaited until an agent call or a store read), so
+ * each level of a recursion kept about nine frames and 1000 levels (limits.maxFlowDepth at its largest) overflowed
+ * the stack — or not, depending on how the JIT sized those frames. Awaiting here returns every caller's pending
+ * promise down to the event loop first, so the stack a run uses no longer grows with its sub-flow depth
+ * (a microtask, not a macrotask: nothing else is let in, and a run without sub-flows never comes here).
+ */
+async function freshStack(): Promise<void> {
+  await undefined;
+}
+
 const CANCEL_CHECK_MS = 100;
 export type { StepView };
