@@ -54,6 +54,9 @@ const clusterOptions = {
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   external: ['pg-native'],
+  // the SQLite binding is not the cluster's: a runtime module kept for a constant imports it, and its code would look
+  // for its .wasm beside the chunk it lands in (scripts/build/no-sqlite.cjs stands for it here)
+  alias: { 'node-sqlite3-wasm': './scripts/build/no-sqlite.cjs' },
   plugins: [pureIndexes(['@baton/runtime', '@baton/protocol'])],
 };
 
