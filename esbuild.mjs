@@ -55,8 +55,8 @@ const clusterOptions = {
   chunkNames: 'chunks/[name]-[hash]',
   external: ['pg-native'],
   // the SQLite binding is not the cluster's: a runtime module kept for a constant imports it, and its code would look
-  // for its .wasm beside the chunk it lands in (scripts/build/no-sqlite.cjs stands for it here)
-  alias: { 'node-sqlite3-wasm': './scripts/build/no-sqlite.cjs' },
+  // for its .wasm beside the chunk it lands in (scripts/build/no-sqlite.mjs stands for it here)
+  alias: { 'node-sqlite3-wasm': './scripts/build/no-sqlite.mjs' },
   plugins: [pureIndexes(['@baton/runtime', '@baton/protocol'])],
 };
 

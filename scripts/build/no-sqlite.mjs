@@ -6,4 +6,4 @@ class Database {
     throw new Error('the SQLite store is not part of the cluster bundle (out/cluster.mjs); open it from the CLI bundle');
   }
 }
-module.exports = { Database };
+export default { Database };
