@@ -1,6 +1,9 @@
 import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import { parseHelper } from 'langium/test';
-import type { Diagnostic } from 'vscode-languageserver-types';
+import { SymbolKind, type Diagnostic, type DocumentSymbol, type Hover } from 'vscode-languageserver-types';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import assert from 'node:assert/strict';
+import type { WorkflowDefinition } from '@baton/protocol';
 import { createBatonServices } from '../../language/src/index.js';
 
 /** Services over an in-memory file system (no imports resolve unless parsed too). */
@@ -73,4 +76,49 @@ export async function forEachPrefix(text: string, step: number, visit: (document
     await own.shared.workspace.DocumentBuilder.build([document], { validation: true });
     await visit(document, i, own);
   }
+}
+
+/** A checker problem as `check` reports it. */
+export function p(code: string, range: Problem['range'], text: string, message: string): Problem {
+  return { code, range, text, message };
+}
+
+/** The IR of `text`, which must check without errors. */
+export async function build(text: string): Promise<WorkflowDefinition> {
+  const { document, diagnostics } = await checkText(text);
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 1).map((d) => d.message), []);
+  return services.Baton.ir.WorkflowBuilder.build([document]);
+}
+
+/** `text` as the formatter leaves it. */
+export async function format(text: string): Promise<string> {
+  const { document } = await checkText(text);
+  const edits = await services.Baton.lsp.Formatter!.formatDocument(document, { textDocument: { uri: document.uri.toString() }, options: { tabSize: 2, insertSpaces: true } });
+  return TextDocument.applyEdits(TextDocument.create('file:///x.flow', 'baton', 1, text), edits);
+}
+
+/** The hover text at `<|>` in `textWithCursor`. */
+export async function hoverAt(textWithCursor: string): Promise<string | undefined> {
+  const offset = textWithCursor.indexOf('<|>');
+  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
+  const { document } = await checkText(text);
+  const hover = (await services.Baton.lsp.HoverProvider!.getHoverContent(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) })) as Hover | undefined;
+  return (hover?.contents as { value: string } | undefined)?.value;
+}
+
+/** The completion labels at `<|>` in `textWithCursor`. */
+export async function completeAt(textWithCursor: string): Promise<string[]> {
+  const offset = textWithCursor.indexOf('<|>');
+  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
+  const { document } = await checkText(text);
+  const list = await services.Baton.lsp.CompletionProvider!.getCompletion(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) });
+  return (list?.items ?? []).map((i) => i.label);
+}
+
+/** The document symbols of `text`, one line each (`name (detail)`), children indented. */
+export async function outline(text: string): Promise<string[]> {
+  const { document } = await checkText(text);
+  const symbols = await services.Baton.lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: { uri: document.uri.toString() } });
+  const lines = (list: DocumentSymbol[], indent: string): string[] => list.flatMap((s) => [`${indent}${s.name}${s.kind === SymbolKind.Namespace ? '' : ` (${s.detail ?? ''})`}`, ...lines(s.children ?? [], `${indent}  `)]);
+  return lines(symbols as DocumentSymbol[], '');
 }

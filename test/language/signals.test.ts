@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Hover } from 'vscode-languageserver-types';
-import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver-types';
-import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { WorkflowDefinition } from '@baton/protocol';
-import { AGENTS, check, checkText, services, type Problem } from './helpers.js';
+import { AGENTS, build, check, checkText, completeAt, format, hoverAt, outline, p } from './helpers.js';
 
 /*
  * `signal s` and `wait signal s [timeout D] [on timeout { … }]` (issue 12): parsing, IR, checker (codes and exact
@@ -12,45 +8,6 @@ import { AGENTS, check, checkText, services, type Problem } from './helpers.js';
 
 const BODY = AGENTS.split('\n').length;
 const flow = (body: string): string => `${AGENTS}flow F {\n${body}\n}\n`;
-function p(code: string, range: Problem['range'], text: string, message: string): Problem {
-  return { code, range, text, message };
-}
-
-async function build(text: string): Promise<WorkflowDefinition> {
-  const { document, diagnostics } = await checkText(text);
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 1).map((d) => d.message), []);
-  return services.Baton.ir.WorkflowBuilder.build([document]);
-}
-
-async function format(text: string): Promise<string> {
-  const { document } = await checkText(text);
-  const edits = await services.Baton.lsp.Formatter!.formatDocument(document, { textDocument: { uri: document.uri.toString() }, options: { tabSize: 2, insertSpaces: true } });
-  return TextDocument.applyEdits(TextDocument.create('file:///x.flow', 'baton', 1, text), edits);
-}
-
-async function hoverAt(textWithCursor: string): Promise<string | undefined> {
-  const offset = textWithCursor.indexOf('<|>');
-  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
-  const { document } = await checkText(text);
-  const hover = (await services.Baton.lsp.HoverProvider!.getHoverContent(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) })) as Hover | undefined;
-  return (hover?.contents as { value: string } | undefined)?.value;
-}
-
-async function completeAt(textWithCursor: string): Promise<string[]> {
-  const offset = textWithCursor.indexOf('<|>');
-  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 3);
-  const { document } = await checkText(text);
-  const list = await services.Baton.lsp.CompletionProvider!.getCompletion(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) });
-  return (list?.items ?? []).map((i) => i.label);
-}
-
-async function outline(text: string): Promise<string[]> {
-  const { document } = await checkText(text);
-  const symbols = await services.Baton.lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: { uri: document.uri.toString() } });
-  const lines = (list: DocumentSymbol[], indent: string): string[] => list.flatMap((s) => [`${indent}${s.name}${s.kind === SymbolKind.Namespace ? '' : ` (${s.detail ?? ''})`}`, ...lines(s.children ?? [], `${indent}  `)]);
-  return lines(symbols as DocumentSymbol[], '');
-}
-
 const SIGNALED = `  parallel {
     branch {
       step check: Notifier { prompt: "check" }
