@@ -1,5 +1,5 @@
 // What a sub-flow level costs: the runtime starts each sub-flow's body on a fresh stack (one awaited microtask,
-// engine/execution.ts freshStack) so that a recursion of limits.maxFlowDepth levels cannot overflow the stack.
+// engine/subflow.ts freshStack) so that a recursion of limits.maxFlowDepth levels cannot overflow the stack.
 //   node --import tsx bench/cases/subflow-depth.ts [rounds]
 // Cases, each on an in-memory SQLite run store after one warm-up run, best and median of `rounds` (default 30):
 //   plain 10     — 10 sequential stub-agent steps, no sub-flow (never reaches the boundary: its cost there is nil)

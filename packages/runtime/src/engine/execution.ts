@@ -7,10 +7,9 @@ import { deepEqual, makeRecord, setOwn, toJson, toText, truthy } from '../expr/v
 import type { RunStoreApi } from '../store/store-api.js';
 import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from './agent-step.js';
 import { EventJournal } from './event-journal.js';
-import { checkInputs } from './inputs.js';
 import { ReplayLog } from './replay-log.js';
 import { foreachStatement, parallelStatement, repeatStatement } from './loops.js';
-import { cancelStep, checkWithdrawnStatement, ownedBlock, withdrawnBy, withdrawnStep, Withdrawn, type JoinHost } from './joins.js';
+import { checkWithdrawnStatement, ownedBlock, withdrawnBy, withdrawnStep, Withdrawn, type JoinHost } from './joins.js';
 import { notRun, Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
@@ -21,6 +20,7 @@ import { assignStatement, Milestones, varStatement, waitUntilStatement } from '.
 import { lockStatement, type LockHost } from './locks.js';
 import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.js';
 import type { CircuitBreakers } from './resilience.js';
+import { subflowStep, type SubflowHost } from './subflow.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
@@ -38,23 +38,6 @@ export interface ExecutionDeps {
   /** Waits up to this long (ms) sleep in-process; longer ones persist the run as waiting. */
   shortWaitMs: number;
 }
-
-/**
- * How deep sub-flow calls may nest by default: the run's flow is depth 0, a flow its step calls depth 1, and so
- * on. A step that would call a flow deeper fails with `FLOW_DEPTH_EXCEEDED` (and with it the steps that called it,
- * and the run, unless one says `on error: continue`). It bounds recursion (`step again: R` inside `flow R`):
- * without a condition that stops it, a flow calling itself would otherwise run until the process runs out of
- * stack or memory. 64 is far beyond any real hierarchy of processes; `limits.maxFlowDepth` in
- * `baton.config.json` changes it (1 … {@link MAX_FLOW_DEPTH_LIMIT}), recorded on the run's `run.started`.
- */
-export const MAX_FLOW_DEPTH = 64;
-
-/**
- * The largest `limits.maxFlowDepth` allowed. Each level of sub-flow calls costs the interpreter's async stack a
- * few frames only while the call starts (every statement awaits), so 1,000 levels run well inside Node's default
- * stack (test/runtime/flow-depth.test.ts runs them).
- */
-export const MAX_FLOW_DEPTH_LIMIT = 1000;
 
 /** The result of executing (part of) a run. */
 export interface ExecutionResult {
@@ -97,6 +80,8 @@ export class Execution {
   private readonly agentHost: AgentStepHost;
   /** What the loops (loops.ts) use of this execution. */
   private readonly loopHost: JoinHost;
+  /** What the sub-flow steps (subflow.ts) use of this execution. */
+  private readonly subflowHost: SubflowHost;
   /** The strands of this execution and its `wait until`s (state.ts). */
   private readonly milestones: Milestones;
   /** The signals raised in this execution (signals.ts). */
@@ -157,6 +142,7 @@ export class Execution {
       commit: () => this.commit(),
       milestones: this.milestones,
     };
+    this.subflowHost = { ...this.loopHost, flows: definition.flows, registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame) };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
     if (deps.signal) {
@@ -436,55 +422,9 @@ export class Execution {
       frame.scope.set(s.name, skippedView());
       return;
     }
-    if (s.target.kind === 'flow') return this.subflowStep(s, key, frame);
+    if (s.target.kind === 'flow') return subflowStep(this.subflowHost, s, key, frame);
 
     return agentStep(this.agentHost, s, key, frame);
-  }
-
-  private async subflowStep(s: StepNode, key: string, frame: Frame): Promise<void> {
-    const flow = this.definition.flows[s.target.name];
-    const started = Date.now();
-    this.emit({ type: 'step.started', step: key, node: s.id, agent: s.target.name, target: 'flow' });
-    let child: Frame | undefined;
-    try {
-      if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
-      const depth = frame.depth + 1;
-      // the bound the run started with (a resumed run keeps it, whatever the configuration says now)
-      const limit = this.log.maxFlowDepth ?? MAX_FLOW_DEPTH;
-      if (depth > limit) {
-        throw new RunFailure(
-          'FLOW_DEPTH_EXCEEDED',
-          `step ${s.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${limit} (limits.maxFlowDepth in baton.config.json); a flow that calls itself needs a condition (if, when) that stops it`,
-          key,
-        );
-      }
-      const raw = s.input ? this.evaluateIn(s.input, frame) : {};
-      const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-      child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks };
-      // the child's body starts on a fresh stack, never on this level's: see freshStack
-      await freshStack();
-      await ownedBlock(this.loopHost, flow.body, child);
-    } catch (error) {
-      if (error instanceof Withdrawn) {
-        cancelStep(this.loopHost, s, key, frame, error.withdrawal, Date.now() - started);
-        throw error;
-      }
-      if (error instanceof Suspended || error instanceof Stopped) {
-        frame.scope.set(s.name, stepView({ status: error instanceof Suspended ? 'waiting' : 'failed' }));
-        throw error;
-      }
-      const runError = toRunError(error);
-      const durationMs = Date.now() - started;
-      this.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'failed', error: runError, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
-      frame.scope.set(s.name, stepView({ status: 'failed', error: runError, durationMs, attempts: 1 }));
-      if (s.onError !== 'continue') throw new RunFailure(runError.code, runError.message, key);
-      return;
-    }
-    const output = makeRecord(Object.entries(child.outputs)) as JsonValue;
-    const durationMs = Date.now() - started;
-    const e = this.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'succeeded', output, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
-    frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, attempts: 1 }));
-    this.registerCompensation(s, key, e.seq, frame);
   }
 
   private chargeTokens(tokens: number, frame: Frame, key: string): void {
@@ -583,19 +523,5 @@ export class Execution {
  * How often an executing run asks the store whether it was cancelled (ms); the store may answer with a flag it read
  * at most this long ago (see `RunStoreApi.isCancelRequested`), so a cancellation is seen within about twice this.
  */
-/**
- * Ends the synchronous part of the current call chain and continues in a microtask, on a fresh stack.
- *
- * A sub-flow's body otherwise starts on its caller's stack: step → subflowStep → ownedBlock → block → statement →
- * … → step of the next level all run synchronously (nothing is awaited until an agent call or a store read), so
- * each level of a recursion kept about nine frames and 1000 levels (limits.maxFlowDepth at its largest) overflowed
- * the stack — or not, depending on how the JIT sized those frames. Awaiting here returns every caller's pending
- * promise down to the event loop first, so the stack a run uses no longer grows with its sub-flow depth
- * (a microtask, not a macrotask: nothing else is let in, and a run without sub-flows never comes here).
- */
-async function freshStack(): Promise<void> {
-  await undefined;
-}
-
 const CANCEL_CHECK_MS = 100;
 export type { StepView };
