@@ -10,8 +10,8 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, escapeLike, eventSignal, keptFullMessage, waitsForEvent } from './signal-rules.js';
-import { matchesWhere } from '../engine/event-buffer.js';
+import { assertNotFinished, decisionEvent, escapeLike, eventSignal, waitsForEvent } from './signal-rules.js';
+import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 
@@ -83,6 +83,8 @@ export class RunStore {
   private readonly leases: RunLeases;
   /** Named locks across runs (see {@link SqliteLocks}). */
   readonly locks: SqliteLocks;
+  /** Broadcast events kept for later waits (see {@link SqliteKeptEvents}). */
+  readonly keptEvents: SqliteKeptEvents;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements: StatementCache;
   private closed = false;
@@ -99,28 +101,28 @@ export class RunStore {
     this.db = db;
     this.statements = new StatementCache(db);
     this.session = new LockSession(path, db, options);
-    this.leases = new RunLeases({
+    // what the leases, the named locks and the kept events share of this handle
+    const tables = {
       path,
-      pending: this.pending,
-      written: () => this.pendingWritten,
-      nextSeq: this.nextSeq,
-      transaction: (body) => this.transaction(body),
-      read: (sql, values) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
-      all: (sql, values) => this.db.all(sql, values) as unknown[],
-      cachedAll: (sql, values) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
-      run: (sql, values) => this.db.run(sql, values).changes,
-      flush: (runId) => this.flush(runId),
-    });
+      transaction: (body: () => void) => this.transaction(body),
+      all: (sql: string, values: (string | number)[]) => this.db.all(sql, values) as unknown[],
+      read: (sql: string, values: (string | number)[]) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
+      cachedAll: (sql: string, values: (string | number)[]) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
+      run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes,
+    };
+    this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId) });
     this.locks = new SqliteLocks({
-      path,
-      transaction: (body) => this.transaction(body),
-      all: (sql, values) => this.db.all(sql, values) as unknown[],
-      read: (sql, values) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
-      run: (sql, values) => this.db.run(sql, values).changes,
+      ...tables,
       signal: (runId, event) => {
         this.appendSignal(runId, event);
         this.writePending();
       },
+    });
+    this.keptEvents = new SqliteKeptEvents({
+      ...tables,
+      retry: (body) => this.session.withBusyRetry(body),
+      cachedRun: (sql, values) => void this.statements.use(sql, (st) => st.run(values)),
+      getRun: (id) => this.getRun(id),
     });
     try {
       this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
@@ -455,42 +457,6 @@ export class RunStore {
   /** Remembers that the start key `key` (within `scope` and `tenant`) started run `runId`; a key already there is kept. */
   recordStartKey(scope: string, key: string, runId: string, tenant = 'default'): void {
     this.session.withBusyRetry(() => this.statements.use('INSERT OR IGNORE INTO start_keys (tenant, scope, key, run_id) VALUES (?, ?, ?, ?)', (s) => s.run([tenant, scope, key, runId])));
-  }
-
-  /** See {@link RunStoreApi.keepBroadcast}. @throws BatonError `EVENT_BUFFER_FULL`. */
-  keepBroadcast(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope: TenantScope = {}): { id: string; expires: string } {
-    const tenant = scope.tenant ?? 'default';
-    const now = new Date();
-    const id = newRunId();
-    const expires = new Date(now.getTime() + keep.ms).toISOString();
-    this.transaction(() => {
-      const [open] = this.statements.use('SELECT COUNT(*) AS n FROM kept_events WHERE tenant = ? AND event = ? AND taken_by IS NULL AND expires_at > ?', (s) => s.all([tenant, eventName, now.toISOString()])) as { n: number }[];
-      if (open.n >= keep.max) throw new BatonError('EVENT_BUFFER_FULL', keptFullMessage(eventName, open.n, keep.max));
-      this.statements.use('INSERT INTO kept_events (id, tenant, event, data, kept_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', (s) => s.run([id, tenant, eventName, JSON.stringify(data), now.toISOString(), expires]));
-    });
-    return { id, expires };
-  }
-
-  /** See {@link RunStoreApi.takeBroadcast}. */
-  takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek = false): { id: string; data: JsonValue } | undefined {
-    const run = this.getRun(runId);
-    const taker = `${run.id} ${key}`;
-    let found: { id: string; data: JsonValue } | undefined;
-    const pick = (): void => {
-      const [mine] = this.statements.use('SELECT id, data FROM kept_events WHERE taken_by = ?', (s) => s.all([taker])) as { id: string; data: string }[];
-      if (mine) {
-        found = { id: mine.id, data: JSON.parse(mine.data) as JsonValue };
-        return;
-      }
-      const rows = this.statements.use('SELECT id, data FROM kept_events WHERE tenant = ? AND event = ? AND taken_by IS NULL AND expires_at > ? ORDER BY id', (s) => s.all([run.tenant ?? 'default', eventName, now.toISOString()])) as { id: string; data: string }[];
-      const row = rows.map((r) => ({ id: r.id, data: JSON.parse(r.data) as JsonValue })).find((r) => matchesWhere(r.data, where));
-      if (!row) return;
-      if (!peek) this.statements.use('UPDATE kept_events SET taken_by = ? WHERE id = ?', (s) => s.run([taker, row.id]));
-      found = row;
-    };
-    if (peek) this.session.withBusyRetry(pick);
-    else this.transaction(pick);
-    return found;
   }
 
   /**

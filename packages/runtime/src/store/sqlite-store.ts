@@ -83,11 +83,11 @@ export class SqliteRunStore implements RunStoreApi {
   }
 
   async keepBroadcast(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope?: TenantScope): Promise<{ id: string; expires: string }> {
-    return this.database.keepBroadcast(eventName, data, keep, scope);
+    return this.database.keptEvents.keep(eventName, data, keep, scope);
   }
 
   async takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined> {
-    return this.database.takeBroadcast(runId, key, eventName, where, now, peek);
+    return this.database.keptEvents.take(runId, key, eventName, where, now, peek);
   }
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
