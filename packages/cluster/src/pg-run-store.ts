@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, keptFullMessage, matchesWhere, waitsForEvent, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
 import { PgLocks } from './pg-locks.js';
+import { PgKeptEvents } from './pg-kept-events.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
@@ -67,6 +68,7 @@ export class PgRunStore implements RunStoreApi {
   /** The watches started on this handle ({@link watchRuns}): stopped by {@link close}. */
   private readonly watches = new Set<PgRunWatch>();
   private readonly locks = new PgLocks({ location: () => this.location, transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values) });
+  private readonly keptEvents = new PgKeptEvents({ transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values), getRun: (id) => this.getRun(id) });
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -334,38 +336,6 @@ export class PgRunStore implements RunStoreApi {
     return event;
   }
 
-  /** See {@link RunStoreApi.keepBroadcast}: counted and inserted under a transaction-scoped lock of (tenant, event). */
-  async keepBroadcast(eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope: TenantScope = {}): Promise<{ id: string; expires: string }> {
-    const tenant = scope.tenant ?? 'default';
-    const id = newRunId();
-    const now = new Date();
-    const expires = new Date(now.getTime() + keep.ms).toISOString();
-    await this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kept:${tenant}:${eventName}`]);
-      const { rows } = await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM kept_events WHERE tenant = $1 AND event = $2 AND taken_by IS NULL AND expires_at > $3', [tenant, eventName, now]);
-      const open = Number(rows[0].n);
-      if (open >= keep.max) throw new BatonError('EVENT_BUFFER_FULL', keptFullMessage(eventName, open, keep.max));
-      await client.query('INSERT INTO kept_events (id, tenant, event, data, kept_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [id, tenant, eventName, JSON.stringify(data), now, expires]);
-    });
-    return { id, expires };
-  }
-
-  /** See {@link RunStoreApi.takeBroadcast}: the oldest matching open row, taken by compare-and-set (another taker moves it on to the next). */
-  async takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek = false): Promise<{ id: string; data: JsonValue } | undefined> {
-    const run = await this.getRun(runId);
-    const taker = `${run.id} ${key}`;
-    const mine = await this.query<{ id: string; data: JsonValue }>('SELECT id, data FROM kept_events WHERE taken_by = $1', [taker]);
-    if (mine.rows[0]) return { id: mine.rows[0].id, data: mine.rows[0].data };
-    const { rows } = await this.query<{ id: string; data: JsonValue }>('SELECT id, data FROM kept_events WHERE tenant = $1 AND event = $2 AND taken_by IS NULL AND expires_at > $3 ORDER BY id', [run.tenant ?? 'default', eventName, now]);
-    for (const row of rows) {
-      if (!matchesWhere(row.data, where)) continue;
-      if (peek) return { id: row.id, data: row.data };
-      const taken = await this.query('UPDATE kept_events SET taken_by = $1 WHERE id = $2 AND taken_by IS NULL', [taker, row.id]);
-      if (taken.rowCount === 1) return { id: row.id, data: row.data };
-    }
-    return undefined;
-  }
-
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
     const found = await this.getRun(runId, scope);
     const buffer = waitsForEvent(found, eventName) ? undefined : { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() };
@@ -440,6 +410,11 @@ export class PgRunStore implements RunStoreApi {
       }),
     );
   }
+
+  // kept broadcast events: pg-kept-events.ts
+  readonly keepBroadcast = (eventName: string, data: JsonValue, keep: { ms: number; max: number }, scope?: TenantScope): Promise<{ id: string; expires: string }> => this.keptEvents.keep(eventName, data, keep, scope);
+  readonly takeBroadcast = (runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined> =>
+    this.keptEvents.take(runId, key, eventName, where, now, peek);
 
   // named locks across runs: pg-locks.ts
   readonly acquireLock = (request: LockRequest): Promise<LockAcquired> => this.locks.acquire(request);
