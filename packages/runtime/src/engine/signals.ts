@@ -4,10 +4,9 @@
 // Milestones in state.ts): it passes when the signal is raised, times out, waits with the run, or — when nothing
 // left in the run can raise it — fails the run with DEADLOCK.
 import type { SignalNode, WaitSignalNode } from '@baton/protocol';
-import { BatonError } from '../errors.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
-import type { Milestones } from './state.js';
-import { Suspended, type WaitHost } from './waits.js';
+import { waitAsMilestone, type Milestones } from './state.js';
+import type { WaitHost } from './waits.js';
 
 /** The signals raised so far in one execution, as `<scope key>|<name>` (the scope of the iteration that raised it). */
 export class RaisedSignals {
@@ -61,26 +60,11 @@ export async function waitSignalStatement(host: WaitHost, milestones: Milestones
   }
   const deadline = deadlineText !== undefined ? Date.parse(deadlineText) : undefined;
   if (deadline !== undefined && host.now().getTime() >= deadline) return pass(true);
-  const how = await milestones.wait({ holds, deadline }, frame.signal);
-  if (typeof how === 'object') throw how.error;
-  switch (how) {
-    case 'met':
-      return pass(false);
-    case 'timeout':
-      return pass(true);
-    case 'sleep':
-      await host.commit();
-      await host.sleep(Math.max(0, deadline! - host.now().getTime()), frame.signal);
-      return pass(true);
-    case 'suspend':
-      throw new Suspended([{ kind: 'signal', key, node: s.id, signal: s.signal, ...(deadlineText ? { deadline: deadlineText } : {}) }]);
-    case 'deadlock':
-      throw new BatonError('DEADLOCK', `wait signal ${s.signal}: nothing left in the run can raise it (every other branch has ended or waits too)`);
-    case 'aborted': {
-      const stopping = host.checkStop(frame);
-      if (stopping) await stopping;
-      throw new BatonError('STEP_CANCELLED', 'cancelled because a sibling branch failed');
-    }
-  }
+  return waitAsMilestone(host, milestones, frame, {
+    holds,
+    deadline,
+    pass,
+    waitingOn: { kind: 'signal', key, node: s.id, signal: s.signal, ...(deadlineText ? { deadline: deadlineText } : {}) },
+    deadlock: `wait signal ${s.signal}: nothing left in the run can raise it (every other branch has ended or waits too)`,
+  });
 }
-

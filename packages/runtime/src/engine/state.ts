@@ -1,7 +1,7 @@
 // A run's state as the statement interpreter runs it: `var` declarations, `set <var> = …`, and `wait until`
 // milestones over them, with the rule that a run whose every branch waits on a condition nothing can change
 // fails with DEADLOCK instead of waiting forever.
-import { exprToText, type AssignNode, type JsonValue, type RunEvent, type VarNode, type WaitUntilNode } from '@baton/protocol';
+import { exprToText, type AssignNode, type JsonValue, type RunEvent, type VarNode, type WaitingOn, type WaitUntilNode } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { evaluate } from '../expr/evaluate.js';
 import { truthy } from '../expr/values.js';
@@ -191,22 +191,53 @@ export async function waitUntilStatement(host: WaitHost, milestones: Milestones,
   }
   const deadline = waiting.deadline ? Date.parse(waiting.deadline) : undefined;
   if (deadline !== undefined && host.now().getTime() >= deadline) return pass(true);
-  const how = await milestones.wait({ holds, deadline }, frame.signal);
+  return waitAsMilestone(host, milestones, frame, {
+    holds,
+    deadline,
+    pass,
+    waitingOn: { kind: 'condition', key, node: s.id, condition, ...(waiting.deadline ? { deadline: waiting.deadline } : {}) },
+    deadlock: `wait until ${condition}: nothing left in the run can change it (every other branch has ended or waits too)`,
+  });
+}
+
+/** A wait of the run's state ({@link waitUntilStatement}, `wait signal`) that did not pass at once. */
+export interface MilestoneWait {
+  /** Whether it holds now (may throw: an expression error, which fails the wait). */
+  holds(): boolean;
+  /** When its `timeout` passes (ms since the epoch); none without a timeout. */
+  deadline?: number;
+  /** Ends the wait: records that it passed (`timedOut`: by its deadline) and runs its `on timeout` block. */
+  pass(timedOut: boolean): Promise<void>;
+  /** What the run waits on when the wait suspends with it. */
+  waitingOn: WaitingOn;
+  /** The message of the `DEADLOCK` failure when nothing left in the run can make it hold. */
+  deadlock: string;
+}
+
+/**
+ * Waits as a milestone ({@link Milestones.wait}) and ends the wait the way it was woken: met → passes; its
+ * deadline passed → passes timed out; the nearest short deadline with nothing else to run → sleeps through it
+ * (as a short `wait`), then passes timed out; another branch waits outside the run or a deadline is ahead →
+ * suspends with the run; the sibling branch failed → stops.
+ * @throws Suspended with `wait.waitingOn`; BatonError `DEADLOCK` (`wait.deadlock`); `STEP_CANCELLED` (or the
+ *   run's stop) when aborted; the error `holds` threw.
+ */
+export async function waitAsMilestone(host: WaitHost, milestones: Milestones, frame: Frame, wait: MilestoneWait): Promise<void> {
+  const how = await milestones.wait({ holds: wait.holds, deadline: wait.deadline }, frame.signal);
   if (typeof how === 'object') throw how.error;
   switch (how) {
     case 'met':
-      return pass(false);
+      return wait.pass(false);
     case 'timeout':
-      return pass(true);
+      return wait.pass(true);
     case 'sleep':
-      // the nearest deadline, short, and nothing else to run: slept through (as a short `wait`)
       await host.commit();
-      await host.sleep(Math.max(0, deadline! - host.now().getTime()), frame.signal);
-      return pass(true);
+      await host.sleep(Math.max(0, wait.deadline! - host.now().getTime()), frame.signal);
+      return wait.pass(true);
     case 'suspend':
-      throw new Suspended([{ kind: 'condition', key, node: s.id, condition, ...(waiting.deadline ? { deadline: waiting.deadline } : {}) }]);
+      throw new Suspended([wait.waitingOn]);
     case 'deadlock':
-      throw new BatonError('DEADLOCK', `wait until ${condition}: nothing left in the run can change it (every other branch has ended or waits too)`);
+      throw new BatonError('DEADLOCK', wait.deadlock);
     case 'aborted': {
       const stopping = host.checkStop(frame);
       if (stopping) await stopping;
