@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { WorkflowDefinition } from '@baton/protocol';
 import type { AgentRequest } from '../../packages/runtime/src/index.js';
 import { resumeRun } from '../../packages/runtime/src/index.js';
 import { compile, finished, run, scriptedAgents, freshStore, type KindStore, tick } from './helpers.js';
@@ -10,6 +11,16 @@ agent Worker {
   stub: "done"
 }
 `;
+
+/** A cancelling partial join whose third branch (c, then c2) the tests keep in flight: `c` never answers. */
+const FIRST_2_OF_3 = `  parallel first 2 {
+    step a: Worker { prompt: "a" }
+    step b: Worker { prompt: "b" }
+    branch {
+      step c: Worker { prompt: "c" }
+      step c2: Worker { prompt: "c2" }
+    }
+  }`;
 
 for (const kind of STORE_KINDS) {
   describe(`runtime: branch, parallel concurrency, range (${kind.name})`, () => {
@@ -103,14 +114,7 @@ flow Counts {
       const def = await compile(`${AGENTS}
 flow Main {
   output got: string
-  parallel first 2 {
-    step a: Worker { prompt: "a" }
-    step b: Worker { prompt: "b" }
-    branch {
-      step c: Worker { prompt: "c" }
-      step c2: Worker { prompt: "c2" }
-    }
-  }
+${FIRST_2_OF_3}
   step after: Worker { prompt: "after \${a.output ?? "-"} \${b.output ?? "-"}" }
   set output.got = c.status
 }`);
@@ -225,67 +229,64 @@ flow Main {
       assert.deepEqual([reached.counted, reached.withdrawn, reached.label], [[0, 2], [3, 4], 'first 2 where review.output.decision == "approved"']);
     });
 
-    it('a resumed run replays a reached join from its record: the same parts withdrawn, nothing finished called again (withdrawn mode)', async () => {
-      const def = await compile(`${AGENTS}
-flow Main {
-  parallel first 2 {
-    step a: Worker { prompt: "a" }
-    step b: Worker { prompt: "b" }
-    branch {
-      step c: Worker { prompt: "c" }
-      step c2: Worker { prompt: "c2" }
-    }
-  }
-  approval go { prompt: "go?" }
-  step after: Worker { prompt: "after" }
-}`);
-      const first = await run(def, 'Main', {}, { store: t.store, agents: scriptedAgents((r) => (r.prompt === 'c' ? never(r) : r.prompt)) });
-      assert.equal(first.summary.status, 'waiting');
-      await t.store.recordDecision(first.summary.runId, 'go', { decision: 'approved', by: 'ops' });
-      const again = scriptedAgents((r) => r.prompt);
-      const events: string[] = [];
-      const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again, sleep: async () => undefined, random: () => 0.5, onEvent: (e) => events.push(e.type === 'step.finished' ? `${e.step}:${e.status}` : e.type) });
-      assert.equal(resumed.status, 'succeeded');
-      assert.deepEqual(again.calls.map((c) => c.prompt), ['after'], 'only the step after the approval is called');
-      assert.deepEqual(events.filter((e) => e.includes(':') || e === 'join.reached'), ['after:succeeded']);
-    });
-
-    it('stopped right after join.reached was stored, with the withdrawn step still in flight: the resume cancels that step from the record, calls nothing finished again', async () => {
-      const def = await compile(`${AGENTS}
-flow Main {
-  parallel first 2 {
-    step a: Worker { prompt: "a" }
-    step b: Worker { prompt: "b" }
-    branch {
-      step c: Worker { prompt: "c" }
-      step c2: Worker { prompt: "c2" }
-    }
-  }
-  step after: Worker { prompt: "after" }
-}`);
-      const stop = new AbortController();
-      const first = await run(def, 'Main', {}, {
-        store: t.store,
-        agents: scriptedAgents((r) => (r.prompt === 'c' ? never(r) : r.prompt)),
-        signal: stop.signal,
-        // the process stops the moment the join's decision is stored, before the withdrawn call is aborted
-        onEvent: (e) => {
-          if (e.type === 'join.reached') stop.abort();
+    /**
+     * Runs of FIRST_2_OF_3 stopped after the join was reached, then resumed: the join is replayed from its record —
+     * the same parts withdrawn, nothing finished called again — and only `after` is called.
+     */
+    const RESUMED: { title: string; tail: string; stop: (def: WorkflowDefinition) => Promise<string>; replayed: string[] }[] = [
+      {
+        title: 'a resumed run replays a reached join from its record: the same parts withdrawn, nothing finished called again (withdrawn mode)',
+        tail: '  approval go { prompt: "go?" }',
+        stop: async (def) => {
+          const first = await run(def, 'Main', {}, { store: t.store, agents: scriptedAgents((r) => (r.prompt === 'c' ? never(r) : r.prompt)) });
+          assert.equal(first.summary.status, 'waiting');
+          await t.store.recordDecision(first.summary.runId, 'go', { decision: 'approved', by: 'ops' });
+          return first.summary.runId;
         },
+        replayed: ['after:succeeded'],
+      },
+      {
+        title: 'stopped right after join.reached was stored, with the withdrawn step still in flight: the resume cancels that step from the record, calls nothing finished again',
+        tail: '',
+        stop: async (def) => {
+          const stop = new AbortController();
+          const first = await run(def, 'Main', {}, {
+            store: t.store,
+            agents: scriptedAgents((r) => (r.prompt === 'c' ? never(r) : r.prompt)),
+            signal: stop.signal,
+            // the process stops the moment the join's decision is stored, before the withdrawn call is aborted
+            onEvent: (e) => {
+              if (e.type === 'join.reached') stop.abort();
+            },
+          });
+          assert.equal(first.summary.status, 'interrupted');
+          const stored = await t.store.getEvents(first.summary.runId);
+          assert.ok(stored.some((e) => e.type === 'step.started' && e.step === 'c') && !stored.some((e) => e.type === 'step.finished' && e.step === 'c'), 'c was in flight');
+          assert.ok(stored.some((e) => e.type === 'join.reached'));
+          return first.summary.runId;
+        },
+        replayed: ['c:cancelled', 'after:succeeded'],
+      },
+    ];
+    for (const c of RESUMED) {
+      it(c.title, async () => {
+        const def = await compile(`${AGENTS}
+flow Main {
+${FIRST_2_OF_3}
+${c.tail}
+  step after: Worker { prompt: "after" }
+}`);
+        const runId = await c.stop(def);
+        const again = scriptedAgents((r) => r.prompt);
+        const events: string[] = [];
+        const resumed = await resumeRun(runId, { store: t.store, agents: again, sleep: async () => undefined, random: () => 0.5, onEvent: (e) => events.push(e.type === 'step.finished' ? `${e.step}:${e.status}` : e.type) });
+        assert.equal(resumed.status, 'succeeded');
+        assert.deepEqual(again.calls.map((call) => call.prompt), ['after'], 'only the step after the stop is called');
+        assert.deepEqual(events.filter((e) => e.includes(':') || e === 'join.reached'), c.replayed);
+        const log = await t.store.getEvents(runId);
+        assert.equal(log.filter((e) => e.type === 'join.reached').length, 1, 'the decision is not taken twice');
       });
-      assert.equal(first.summary.status, 'interrupted');
-      const stored = await t.store.getEvents(first.summary.runId);
-      assert.ok(stored.some((e) => e.type === 'step.started' && e.step === 'c') && !stored.some((e) => e.type === 'step.finished' && e.step === 'c'), 'c was in flight');
-      assert.ok(stored.some((e) => e.type === 'join.reached'));
-      const again = scriptedAgents((r) => r.prompt);
-      const events: string[] = [];
-      const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again, sleep: async () => undefined, random: () => 0.5, onEvent: (e) => events.push(e.type === 'step.finished' ? `${e.step}:${e.status}` : e.type) });
-      assert.equal(resumed.status, 'succeeded');
-      assert.deepEqual(again.calls.map((c) => c.prompt), ['after']);
-      assert.deepEqual(events.filter((e) => e.includes(':') || e === 'join.reached'), ['c:cancelled', 'after:succeeded']);
-      const log = await t.store.getEvents(first.summary.runId);
-      assert.equal(log.filter((e) => e.type === 'join.reached').length, 1, 'the decision is not taken twice');
-    });
+    }
 
     it('a partial join inside a withdrawn branch is withdrawn with it: its parts cancelled, no JOIN_UNREACHABLE, no decision of its own', async () => {
       const def = await compile(`${AGENTS}
