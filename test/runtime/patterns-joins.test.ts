@@ -1,10 +1,4 @@
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TestDef } from '@baton/protocol';
-import { runTests } from '../../packages/runtime/src/index.js';
-import { compile } from './helpers.js';
+import { assertPatternNeedsConstruct, type PatternMutation } from './patterns-support.js';
 
 /*
  * The workflow patterns (WCP, workflowpatterns.com) that `parallel`/`foreach` joins, `branch { … }`,
@@ -13,10 +7,8 @@ import { compile } from './helpers.js';
  * the pattern holding.
  */
 
-const PATTERNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/patterns');
-
 /** A pattern file and the edit that takes its construct away: then at least one of its tests must fail. */
-const CASES: { file: string; without: [string, string] }[] = [
+const CASES: PatternMutation[] = [
   // multi-choice: the arms taken must run at once (sequential `if`s would pass the merge but not the overlap)
   { file: 'wcp-06-multi-choice.flow', without: ['  parallel {\n    if claim', '  if true {\n    if claim'] },
   { file: 'wcp-09-structured-discriminator.flow', without: ['parallel first keep', 'parallel'] },
@@ -34,21 +26,8 @@ const CASES: { file: string; without: [string, string] }[] = [
   { file: 'wcp-40-interleaved-routing.flow', without: ['parallel concurrency 1', 'parallel'] },
 ];
 
-async function results(text: string) {
-  const def = await compile(text);
-  return runTests(def, def.tests as TestDef[]);
-}
-
 describe('patterns: splits and joins (examples/patterns)', () => {
   for (const c of CASES) {
-    it(`${c.file}: its tests pass, and fail without the construct`, async () => {
-      const text = readFileSync(path.join(PATTERNS, c.file), 'utf8');
-      const passing = await results(text);
-      assert.ok(passing.length > 0);
-      assert.deepEqual(passing.filter((r) => !r.passed).map((r) => `${r.name}: ${r.message}`), []);
-      assert.ok(text.includes(c.without[0]));
-      const mutated = await results(text.split(c.without[0]).join(c.without[1]));
-      assert.ok(mutated.some((r) => !r.passed), `without \`${c.without[0]}\` a test of ${c.file} still passes`);
-    });
+    it(`${c.file}: its tests pass, and fail without the construct`, () => assertPatternNeedsConstruct(c));
   }
 });

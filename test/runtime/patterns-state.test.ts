@@ -1,10 +1,4 @@
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TestDef } from '@baton/protocol';
-import { runTests } from '../../packages/runtime/src/index.js';
-import { compile } from './helpers.js';
+import { assertPatternNeedsConstruct, type PatternMutation } from './patterns-support.js';
 
 /*
  * The workflow patterns (WCP, workflowpatterns.com) that `var`, `set` and `wait until` say directly — WCP-18
@@ -13,10 +7,8 @@ import { compile } from './helpers.js';
  * is taken away (the mutation), so each `expect` really depends on the pattern holding.
  */
 
-const PATTERNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/patterns');
-
 /** A pattern file and the edit that takes its construct away: then at least one of its tests must fail. */
-const CASES: { file: string; without: [string, string] }[] = [
+const CASES: PatternMutation[] = [
   // no milestone: the change branch runs at once, while the order is still new
   { file: 'wcp-18-milestone.flow', without: ['wait until stage == "packed" timeout 1d on timeout {\n        fail "the order was never packed"\n      }', ''] },
   // the deadline arm: without it the late milestone never sets `late`
@@ -29,21 +21,8 @@ const CASES: { file: string; without: [string, string] }[] = [
   { file: 'wcp-10-state-machine.flow', without: ['set state = rev.output.ok ? "done" : "draft"', 'set state = "done"'] },
 ];
 
-async function results(text: string) {
-  const def = await compile(text);
-  return runTests(def, def.tests as TestDef[]);
-}
-
 describe('patterns: state, milestones and recursion (examples/patterns)', () => {
   for (const c of CASES) {
-    it(`${c.file}: its tests pass, and fail without \`${c.without[0].split('\n')[0]}\``, async () => {
-      const text = readFileSync(path.join(PATTERNS, c.file), 'utf8');
-      const passing = await results(text);
-      assert.ok(passing.length > 0);
-      assert.deepEqual(passing.filter((r) => !r.passed).map((r) => `${r.name}: ${r.message}`), []);
-      assert.ok(text.includes(c.without[0]));
-      const mutated = await results(text.split(c.without[0]).join(c.without[1]));
-      assert.ok(mutated.some((r) => !r.passed), `without \`${c.without[0]}\` a test of ${c.file} still passes`);
-    });
+    it(`${c.file}: its tests pass, and fail without \`${c.without[0].split('\n')[0]}\``, () => assertPatternNeedsConstruct(c));
   }
 });
