@@ -136,6 +136,8 @@ export class BatonFlowChecks {
     if (k >= targetChain.length) {
       // an approval's (or event wait's) own `on timeout` branch runs after it ended (as "timeout"): it may read it
       if (AstUtils.getContainerOfType(ref, ast.isTimeoutBranch)?.$container === target) return;
+      // a `wait first` arm's body runs once the arm came first: it reads the arm (`payment.data`, `write_off.output`)
+      if (isChoiceArm(target) && refChain[k]?.property === 'body') return;
       // the reference is inside the step itself
       if (!AstUtils.getContainerOfType(ref, ast.isCompensateProperty)) {
         accept('error', `step \`${name}\` reads its own result before it has run (only its \`compensate:\` may)`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
@@ -148,6 +150,10 @@ export class BatonFlowChecks {
     const container = r.container;
     if (ast.isParallelStatement(container) && r.property === 'branches' && t.property === 'branches') {
       accept('error', `step \`${name}\` runs in a sibling branch of this \`parallel\`, so its output is not available here`, { node: ref, code: IssueCodes.StepInSiblingBranch });
+      return;
+    }
+    if (isChoice(container) && r.property === 'arms' && t.property === 'arms') {
+      accept('error', `\`${name}\` is in another arm of this \`wait first\`, which never runs when this one does (only the first arm to come runs)`, { node: ref, code: IssueCodes.StepInSiblingBranch });
       return;
     }
     // a partial join's condition reads the block's steps: a `foreach`'s in the iteration that just ended; a
@@ -399,8 +405,8 @@ function sameLink(a: Link, b: Link): boolean {
 }
 
 /**
- * A link that enters one branch of an `if`/`switch`, an `on timeout`, a partial join's `parallel`, or the body of
- * a `lock` that has an `on timeout` (so what is below it may be skipped, or withdrawn).
+ * A link that enters one branch of an `if`/`switch`, an `on timeout`, a partial join's `parallel`, an arm of a
+ * `wait first`, or the body of a `lock` that has an `on timeout` (so what is below it may be skipped, or withdrawn).
  */
 function isBranchLink(l: Link): boolean {
   if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
@@ -410,7 +416,19 @@ function isBranchLink(l: Link): boolean {
   if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
   // a branch of a partial join may have been withdrawn (or still run, with `keep`) when the block ends
   if (ast.isParallelStatement(l.container)) return l.property === 'branches' && l.container.join !== undefined;
+  // an arm of a `wait first` (and what its body does) runs only when it came first
+  if (isChoice(l.container)) return l.property === 'arms';
   return false;
+}
+
+/** A `wait first { … }`. */
+function isChoice(node: AstNode): node is ast.WaitStatement {
+  return ast.isWaitStatement(node) && node.isFirst;
+}
+
+/** An arm of a `wait first` (an event, approval, timer or signal arm). */
+function isChoiceArm(node: AstNode): boolean {
+  return node.$containerProperty === 'arms' && isChoice(node.$container!);
 }
 
 /** A link that enters the body of a `foreach` or `repeat` (whose `let` values live only in one iteration). */

@@ -23,6 +23,7 @@ import { BatonFlowChecks } from './baton-flow-checks.js';
 import { BatonJoinChecks } from './baton-join-checks.js';
 import { BatonLockChecks } from './baton-lock-checks.js';
 import { BatonSignalChecks } from './baton-signal-checks.js';
+import { BatonChoiceChecks } from './baton-choice-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
@@ -54,6 +55,7 @@ export type BatonAddedServices = {
     BatonJoinChecks: BatonJoinChecks;
     BatonLockChecks: BatonLockChecks;
     BatonSignalChecks: BatonSignalChecks;
+    BatonChoiceChecks: BatonChoiceChecks;
     BatonEventChecks: BatonEventChecks;
   };
   ir: {
@@ -91,6 +93,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonJoinChecks: () => new BatonJoinChecks(),
     BatonLockChecks: () => new BatonLockChecks(),
     BatonSignalChecks: () => new BatonSignalChecks(),
+    BatonChoiceChecks: () => new BatonChoiceChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
   },
   ir: {

@@ -26,6 +26,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const eventChecks = services.validation.BatonEventChecks;
   const lockChecks = services.validation.BatonLockChecks;
   const signalChecks = services.validation.BatonSignalChecks;
+  const choiceChecks = services.validation.BatonChoiceChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
@@ -33,7 +34,7 @@ export function registerValidationChecks(services: BatonServices): void {
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
     EventDecl: [eventChecks.checkEventDecl],
-    WaitStatement: [eventChecks.checkWaitEvent],
+    WaitStatement: [eventChecks.checkWaitEvent, choiceChecks.checkChoice],
     LockStatement: [lockChecks.checkLockStatement],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],

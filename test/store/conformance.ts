@@ -9,6 +9,7 @@ import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
 import { leaseConformance } from './conformance-leases.js';
 import { lockConformance } from './conformance-locks.js';
+import { choiceConformance } from './conformance-choice.js';
 import { APPROVAL, assertGapless, DEFINITION, EVENT_WAIT, OTHER_DEFINITION, RANGE, rejectsWith, stepEvents, type ConformanceContext, type FreshStore, type StoreFactory } from './conformance-support.js';
 import { watchConformance } from './conformance-watch.js';
 
@@ -358,6 +359,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     leaseConformance(context);
     watchConformance(context);
     lockConformance(context);
+    choiceConformance(context);
 
     it('close writes what is buffered; closing twice is safe', async () => {
       const s = await store.handle();

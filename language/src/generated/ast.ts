@@ -67,6 +67,7 @@ export type BatonKeywordNames =
     | "concurrency"
     | "continue"
     | "data"
+    | "decide"
     | "default"
     | "else"
     | "error"
@@ -166,8 +167,9 @@ export function isApprovalProperty(item: unknown): item is ApprovalProperty {
 }
 
 export interface ApprovalStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ApprovalStatement';
+    body: Array<Statement>;
     name: RefName;
     properties: Array<ApprovalProperty>;
     timeoutBranch?: TimeoutBranch;
@@ -175,6 +177,7 @@ export interface ApprovalStatement extends langium.AstNode {
 
 export const ApprovalStatement = {
     $type: 'ApprovalStatement',
+    body: 'body',
     name: 'name',
     properties: 'properties',
     timeoutBranch: 'timeoutBranch'
@@ -289,6 +292,23 @@ export const Callable = {
 
 export function isCallable(item: unknown): item is Callable {
     return reflection.isInstance(item, Callable.$type);
+}
+
+/**
+ * One arm of `wait first { … }` (an event-based choice): what it waits for, then what runs when it comes first.
+ * All arms wait at once; the first to come wins and the others are withdrawn. An event, timer or signal arm is a
+ * `WaitStatement` and an approval arm an `ApprovalStatement` (the same names, types and reads as the plain
+ * statements), each with the `body` that runs when it wins; an arm has no `timeout` of its own — the choice's
+ * `on timeout D` arm is the deadline.
+ */
+export type ChoiceArm = ApprovalStatement | WaitStatement;
+
+export const ChoiceArm = {
+    $type: 'ChoiceArm'
+} as const;
+
+export function isChoiceArm(item: unknown): item is ChoiceArm {
+    return reflection.isInstance(item, ChoiceArm.$type);
 }
 
 /** `circuit: 5 failures 30s`: after that many failures in a row, calls fail fast for that long. */
@@ -410,7 +430,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | EventBufferProperty | LockStatement | RetryProperty | TestEventProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | LockStatement | RetryProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -506,7 +526,7 @@ export function isExpression(item: unknown): item is Expression {
 }
 
 export interface FailStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'FailStatement';
     message: StringValue;
 }
@@ -569,7 +589,7 @@ export function isFlowMember(item: unknown): item is FlowMember {
 }
 
 export interface ForeachStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
@@ -635,7 +655,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
 
 /** `hasElse`: the statement has an `else` (an `else if` or an `else { … }`, empty or not). */
 export interface IfStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'IfStatement';
     body: Array<Statement>;
     condition: Expression;
@@ -788,7 +808,7 @@ export function isJoinClause(item: unknown): item is JoinClause {
 }
 
 export interface LetStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'LetStatement';
     name: RefName;
     value: Expression;
@@ -839,7 +859,7 @@ export function isListTypeExpr(item: unknown): item is ListTypeExpr {
  * branch) of the tenant inside a block of that lock name at a time, across processes; the others wait in turn.
  */
 export interface LockStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'LockStatement';
     body: Array<Statement>;
     name: StringValue;
@@ -926,10 +946,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1086,7 +1106,7 @@ export function isParallelBranch(item: unknown): item is ParallelBranch {
 
 /** `parallel [concurrency N] [first N [keep] | until <cond> [keep]] { … }`: each branch is a statement or a `branch { … }`. */
 export interface ParallelStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ParallelStatement';
     branches: Array<ParallelBranch>;
     concurrency?: NumberValue;
@@ -1183,14 +1203,14 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface RepeatStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'RepeatStatement';
     body: Array<Statement>;
     hasMax: boolean;
@@ -1246,7 +1266,7 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
 
 /** `set output.x = …` sets a flow output; `set total = …` changes a `var` (the name may be any value, the checker says which are assignable). */
 export interface SetStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SetStatement';
     output?: langium.Reference<OutputDecl>;
     value: Expression;
@@ -1276,7 +1296,7 @@ export function isSettingProperty(item: unknown): item is SettingProperty {
 
 /** `signal stock_ok`: raises a run-local latch; every `wait signal stock_ok` of the loop iteration (or sub-flow call) passes. */
 export interface SignalStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SignalStatement';
     name: RefName;
 }
@@ -1307,7 +1327,7 @@ export function isStatement(item: unknown): item is Statement {
 }
 
 export interface Step extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'Step';
     name: RefName;
     properties: Array<StepProperty>;
@@ -1412,7 +1432,7 @@ export function isSwitchCase(item: unknown): item is SwitchCase {
 }
 
 export interface SwitchStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SwitchStatement';
     cases: Array<SwitchCase>;
     defaultBody: Array<Statement>;
@@ -1487,6 +1507,31 @@ export const TestCassetteProperty = {
 
 export function isTestCassetteProperty(item: unknown): item is TestCassetteProperty {
     return reflection.isInstance(item, TestCassetteProperty.$type);
+}
+
+/**
+ * `decide signoff after 1h: "approved"`: the test decides the run's waiting approval `signoff` (an `approval` or an
+ * `on approval` arm) at virtual time start + 1h; without `after`, as soon as the run waits for it.
+ */
+export interface TestDecideProperty extends langium.AstNode {
+    readonly $container: TestDecl;
+    readonly $type: 'TestDecideProperty';
+    after?: DurationValue;
+    approval: RefName;
+    decision: string;
+    key: 'decide';
+}
+
+export const TestDecideProperty = {
+    $type: 'TestDecideProperty',
+    after: 'after',
+    approval: 'approval',
+    decision: 'decision',
+    key: 'key'
+} as const;
+
+export function isTestDecideProperty(item: unknown): item is TestDecideProperty {
+    return reflection.isInstance(item, TestDecideProperty.$type);
 }
 
 export interface TestDecl extends langium.AstNode {
@@ -1582,7 +1627,7 @@ export function isTestInputProperty(item: unknown): item is TestInputProperty {
     return reflection.isInstance(item, TestInputProperty.$type);
 }
 
-export type TestProperty = TestCassetteProperty | TestEventProperty | TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
+export type TestProperty = TestCassetteProperty | TestDecideProperty | TestEventProperty | TestExpectProperty | TestFlowProperty | TestInputProperty | TestStubProperty;
 
 export const TestProperty = {
     $type: 'TestProperty'
@@ -1754,7 +1799,7 @@ export function isValueName(item: unknown): item is ValueName {
 
 /** `var total = 0`, `var pages: string[] = []`: state a later statement (or loop iteration) changes with `set`. */
 export interface VarStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'VarStatement';
     name: RefName;
     type?: TypeExpr;
@@ -1779,13 +1824,16 @@ export function isVarStatement(item: unknown): item is VarStatement {
  * (over `var`s other branches set) holds; with a timeout, the `on timeout` block runs when it did not in time.
  */
 export interface WaitStatement extends langium.AstNode {
-    readonly $container: BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch;
+    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'WaitStatement';
+    arms: Array<ChoiceArm>;
+    body: Array<Statement>;
     condition?: Expression;
     correlation?: Correlation;
     duration?: DurationValue;
     event?: string;
     isEvent: boolean;
+    isFirst: boolean;
     isSignal: boolean;
     isUntil: boolean;
     name?: RefName;
@@ -1796,11 +1844,14 @@ export interface WaitStatement extends langium.AstNode {
 
 export const WaitStatement = {
     $type: 'WaitStatement',
+    arms: 'arms',
+    body: 'body',
     condition: 'condition',
     correlation: 'correlation',
     duration: 'duration',
     event: 'event',
     isEvent: 'isEvent',
+    isFirst: 'isFirst',
     isSignal: 'isSignal',
     isUntil: 'isUntil',
     name: 'name',
@@ -1842,6 +1893,7 @@ export type BatonAstType = {
     BudgetDecl: BudgetDecl
     BuiltinType: BuiltinType
     Callable: Callable
+    ChoiceArm: ChoiceArm
     CircuitProperty: CircuitProperty
     CompensateProperty: CompensateProperty
     CompensationProperty: CompensationProperty
@@ -1912,6 +1964,7 @@ export type BatonAstType = {
     TemperatureProperty: TemperatureProperty
     TemplateString: TemplateString
     TestCassetteProperty: TestCassetteProperty
+    TestDecideProperty: TestDecideProperty
     TestDecl: TestDecl
     TestEventProperty: TestEventProperty
     TestExpectProperty: TestExpectProperty
@@ -1963,6 +2016,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         ApprovalStatement: {
             name: ApprovalStatement.$type,
             properties: {
+                body: {
+                    name: ApprovalStatement.body,
+                    defaultValue: []
+                },
                 name: {
                     name: ApprovalStatement.name
                 },
@@ -1974,7 +2031,7 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     name: ApprovalStatement.timeoutBranch
                 }
             },
-            superTypes: [Referable.$type, Statement.$type]
+            superTypes: [ChoiceArm.$type, Referable.$type, Statement.$type]
         },
         AssigneeProperty: {
             name: AssigneeProperty.$type,
@@ -2043,6 +2100,12 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         },
         Callable: {
             name: Callable.$type,
+            properties: {
+            },
+            superTypes: []
+        },
+        ChoiceArm: {
+            name: ChoiceArm.$type,
             properties: {
             },
             superTypes: []
@@ -2898,6 +2961,24 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [TestProperty.$type]
         },
+        TestDecideProperty: {
+            name: TestDecideProperty.$type,
+            properties: {
+                after: {
+                    name: TestDecideProperty.after
+                },
+                approval: {
+                    name: TestDecideProperty.approval
+                },
+                decision: {
+                    name: TestDecideProperty.decision
+                },
+                key: {
+                    name: TestDecideProperty.key
+                }
+            },
+            superTypes: [TestProperty.$type]
+        },
         TestDecl: {
             name: TestDecl.$type,
             properties: {
@@ -3096,6 +3177,14 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         WaitStatement: {
             name: WaitStatement.$type,
             properties: {
+                arms: {
+                    name: WaitStatement.arms,
+                    defaultValue: []
+                },
+                body: {
+                    name: WaitStatement.body,
+                    defaultValue: []
+                },
                 condition: {
                     name: WaitStatement.condition
                 },
@@ -3110,6 +3199,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 isEvent: {
                     name: WaitStatement.isEvent,
+                    defaultValue: false
+                },
+                isFirst: {
+                    name: WaitStatement.isFirst,
                     defaultValue: false
                 },
                 isSignal: {
@@ -3133,7 +3226,7 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     name: WaitStatement.timeoutBranch
                 }
             },
-            superTypes: [Referable.$type, Statement.$type]
+            superTypes: [ChoiceArm.$type, Referable.$type, Statement.$type]
         },
         WhenProperty: {
             name: WhenProperty.$type,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AstNode, LangiumDocument } from 'langium';
 import { AstUtils } from 'langium';
 import type {
+  ChoiceArm,
   JoinSpec,
   AgentDef,
   CompensationDef,
@@ -17,6 +18,7 @@ import type {
   StubSpec,
   TemplatePart,
   TestDef,
+  TestDecisionDef,
   TestEventDef,
   Trigger,
   WorkflowDefinition,
@@ -37,7 +39,9 @@ import { varType } from '../baton-type-system.js';
  *   flow; the checker reports duplicates);
  * - any other statement: `<Flow>/<kind>@<path>`, where `<path>` is the dot-joined indexes of the
  *   statement in its flow's body and the nested bodies above it (`Dispatcher/switch@3`,
- *   `Saga/if@4.1.0`); a branch body adds its branch index, so sibling branches never collide.
+ *   `Saga/if@4.1.0`); a branch body adds its branch index, so sibling branches never collide;
+ * - an arm of `wait first { … }`: `<Flow>/<name>` when named (an approval arm, `on event "x" as name`), else
+ *   `<Flow>/on@<path>` with the arm's index after the choice's path (its body's statements continue that path).
  *
  * Ranges are 1-based lines and columns, end exclusive, with `file` the document's file-system path.
  * Agent settings (`timeout`, `retry`, …) stay on the agent; a step carries only its own.
@@ -154,6 +158,7 @@ export class BatonIrBuilder {
     const stubs: Record<string, StubSpec> = {};
     let cassette: string | undefined;
     const events: TestEventDef[] = [];
+    const decisions: TestDecisionDef[] = [];
     for (const p of node.properties) {
       switch (p.$type) {
         case 'TestCassetteProperty':
@@ -182,12 +187,19 @@ export class BatonIrBuilder {
           events.push(sent);
           break;
         }
+        case 'TestDecideProperty': {
+          const decided: TestDecisionDef = { approval: p.approval ?? '', decision: p.decision ?? '', range: rangeOf(p) };
+          setIfDefined(decided, 'afterMs', p.after ? durationMs(p.after) : undefined);
+          decisions.push(decided);
+          break;
+        }
       }
     }
     if (flow === undefined) return undefined;
     const test: TestDef = { name: node.name, flow, input, stubs, expect, range: rangeOf(node) };
     if (cassette !== undefined) test.cassette = cassette;
     if (events.length) test.events = events;
+    if (decisions.length) test.decisions = decisions;
     return test;
   }
 
@@ -279,6 +291,7 @@ export class BatonIrBuilder {
       case 'SignalStatement':
         return base({ kind: 'signal', id: id('signal'), range, name: node.name });
       case 'WaitStatement':
+        if (node.isFirst) return base({ kind: 'choice', id: id('choice'), range, arms: node.arms.map((arm, i) => this.choiceArm(arm, flow, `${path}.${i}`)) });
         if (node.isSignal) {
           const wait: Statement = { kind: 'waitSignal', id: id('wait'), range, signal: node.signal ?? '' };
           if (node.timeout) setIfDefined(wait, 'timeoutMs', durationMs(node.timeout));
@@ -316,6 +329,30 @@ export class BatonIrBuilder {
         return base(lock);
       }
     }
+  }
+
+  /** One arm of `wait first { … }` (see `ChoiceArm` in protocol): its body's path is the arm's. */
+  private choiceArm(node: ast.ChoiceArm, flow: string, path: string): ChoiceArm {
+    const range = rangeOf(node);
+    const body = this.statements(node.body, flow, path);
+    const unnamed = `${flow}/on@${path}`;
+    if (ast.isApprovalStatement(node)) {
+      const arm: ChoiceArm = { kind: 'approval', id: `${flow}/${node.name}`, name: node.name, body, range };
+      for (const p of node.properties) {
+        if (p.$type === 'PromptProperty') arm.prompt = expr(p.value);
+        else if (p.$type === 'AssigneeProperty') arm.assignee = expr(p.value);
+        else if (p.$type === 'OptionsProperty') arm.options = [...p.values];
+      }
+      return arm;
+    }
+    if (node.isEvent) {
+      const arm: ChoiceArm = { kind: 'event', id: node.name ? `${flow}/${node.name}` : unnamed, event: node.event ?? '', body, range };
+      if (node.name) arm.name = node.name;
+      if (node.correlation) arm.where = { path: [...node.correlation.path], value: expr(node.correlation.value) };
+      return arm;
+    }
+    if (node.isSignal) return { kind: 'signal', id: unnamed, signal: node.signal ?? '', body, range };
+    return { kind: 'timer', id: unnamed, durationMs: node.duration ? durationMs(node.duration) ?? 0 : 0, body, range };
   }
 
   private step(node: ast.Step, flow: string, range: SourceRange): StepNode {

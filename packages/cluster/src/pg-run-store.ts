@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, waitsForEvent, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, explainWithdrawn, waitsForEvent, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -332,14 +332,20 @@ export class PgRunStore implements RunStoreApi {
   // -------------------------------------------------------------------------------------------------------
 
   async recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): Promise<RunEvent> {
-    const [event] = await this.signal(runId, scope, (run) => ({ events: [decisionEvent(run, task, decision)] }));
-    return event;
+    try {
+      const [event] = await this.signal(runId, scope, (run) => withGroup(run, decisionEvent(run, task, decision)));
+      return event;
+    } catch (error) {
+      if (!(error instanceof BatonError) || error.code !== 'TASK_NOT_WAITING') throw error;
+      const run = await this.getRun(runId, scope);
+      throw explainWithdrawn(error, run.id, task, await this.getEvents(run.id));
+    }
   }
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
     const found = await this.getRun(runId, scope);
     const buffer = waitsForEvent(found, eventName) ? undefined : { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() };
-    const [event] = await this.signal(runId, scope, (run) => ({ events: [eventSignal(run, eventName, data, buffer)] }));
+    const [event] = await this.signal(runId, scope, (run) => withGroup(run, eventSignal(run, eventName, data, buffer)));
     return event;
   }
 
@@ -385,7 +391,7 @@ export class PgRunStore implements RunStoreApi {
   private async signal(
     runId: string,
     scope: TenantScope = {},
-    decide: (run: RunRecord) => { events: NewRunEvent[]; sql?: string; closing?: boolean },
+    decide: (run: RunRecord) => { events: NewRunEvent[]; sql?: string; closing?: boolean; waitingOn?: WaitingOn[] },
   ): Promise<RunEvent[]> {
     const found = await this.getRun(runId, scope);
     return this.serially(() =>
@@ -401,6 +407,7 @@ export class PgRunStore implements RunStoreApi {
         const events = plan.events.map((e) => ({ ...e, runId: run.id, seq: seq++, time: now }) as RunEvent);
         await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
         if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
+        if (plan.waitingOn) await client.query('UPDATE runs SET waiting_on = $2 WHERE id = $1', [run.id, JSON.stringify(plan.waitingOn)]);
         return events;
         // another run's buffered events refused in the same transaction do not fail the signal (see `PgRunLeases.refusal`)
       })).value).then((events) => {
@@ -597,3 +604,12 @@ async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
 class DuplicateStart extends Error {}
 
 export { MIGRATIONS };
+
+/**
+ * A signal's plan: the event, and — when it resolves an arm of a `wait first` — the run's `waitingOn` without the
+ * group's waits, written in the same transaction (see `withdrawnGroup` in the runtime's signal rules).
+ */
+function withGroup(run: RunRecord, event: NewRunEvent): { events: NewRunEvent[]; waitingOn?: WaitingOn[] } {
+  const waitingOn = withdrawnGroup(run, event);
+  return waitingOn ? { events: [event], waitingOn } : { events: [event] };
+}

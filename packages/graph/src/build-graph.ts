@@ -1,5 +1,6 @@
 import { eventWaitDetail } from './patterns-events.js';
-import { describeType, exprToText, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { choiceGraph } from './patterns-choice.js';
+import { describeType, exprToText, formatMs, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
  * Builds the graph of a flow: triggers → start → statements in order → end.
@@ -9,6 +10,8 @@ import { describeType, exprToText, joinText, type Expr, type FlowGraph, type Gra
  * - `parallel` is a `fork` → branches → `join` (a `branch { … }` adds no node: its statements chain in its branch);
  *   a partial join's `join` is labelled with what it waits for (`first 2 of 3`) and its rest (`cancel rest`, `keep rest`);
  * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
+ * - `wait first { … }` is a `choice` node with one `branch` edge per arm to the arm's own node, then its body, and a
+ *   `merge` (patterns-choice.ts);
  * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path; a `var` is a
  *   `let` node (`var total`), `set total = …` a `set` node (`total`), `wait until c` a `wait` node (`until c`),
  *   with its `on timeout` arm (branch 0) and `met` (branch 1) joined as an approval's;
@@ -62,7 +65,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
   };
 
   const raises: Extract<Statement, { kind: 'signal' }>[] = [];
-  const signalWaits: Extract<Statement, { kind: 'waitSignal' }>[] = [];
+  const signalWaits: { id: string; signal: string }[] = [];
   const statement = (s: Statement, from: string[], parent: string | undefined, label?: string, branch?: number): string[] => {
     switch (s.kind) {
       case 'step': {
@@ -240,6 +243,8 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         edge(s.id, merge, 'branch', 'locked', 1);
         return [merge];
       }
+      case 'choice':
+        return choiceGraph({ add, edge, connect, block: (body, tails, p) => block(body, tails, p), signalWait: (id, signal) => signalWaits.push({ id, signal }) }, s, from, parent, label, branch);
     }
   };
 
@@ -322,9 +327,5 @@ export interface BuildGraphOptions {
   expand?: Iterable<string>;
 }
 
-/** `1500` → `1.5s`, `7200000` → `2h`. */
-export function formatMs(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
-  for (const [size, unit] of units) if (ms >= size && ms % (size / 10) === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
+/** `1500` → `1.5s`, `7200000` → `2h` (protocol's, shared with the run labels). */
+export { formatMs };

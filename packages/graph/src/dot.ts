@@ -39,7 +39,7 @@ function attrs(n: GraphNode): string {
   const label = quote(n.detail ? `${n.label}\n${n.detail}` : n.label);
   const shapes: Record<string, string> = {
     start: 'shape=oval', end: 'shape=oval', trigger: 'shape=cds', step: 'shape=box, style=rounded', subflow: 'shape=box, peripheries=2',
-    decision: 'shape=diamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
+    decision: 'shape=diamond', choice: 'shape=Mdiamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
     join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', signal: 'shape=invtriangle', approval: 'shape=parallelogram',
     wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
   };

@@ -72,6 +72,7 @@ export const NODE_SIZES: Record<GraphNodeKind, { minWidth: number; height: numbe
   step: { minWidth: 140, height: 48, paddingX: 12 },
   subflow: { minWidth: 140, height: 48, paddingX: 12 },
   decision: { minWidth: 120, height: 64, paddingX: 8 },
+  choice: { minWidth: 120, height: 64, paddingX: 8 },
   merge: { minWidth: 20, fixedWidth: 20, height: 20, paddingX: 0 },
   fork: { minWidth: 100, height: 8, paddingX: 0 },
   join: { minWidth: 100, height: 8, paddingX: 0 },

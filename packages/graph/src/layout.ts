@@ -30,7 +30,7 @@ export function nodeSize(node: GraphNode, degree: number): { width: number; heig
   const { label, detail } = nodeText(node);
   const text = Math.max(label.length * TEXT.labelCharWidth, (detail?.length ?? 0) * TEXT.detailCharWidth);
   // A diamond's text lines sit 8 px off its middle, where it is about 0.7 of its full width.
-  if (node.kind === 'decision') return { width: Math.max(size.minWidth, Math.ceil(text / 0.7 + 2 * size.paddingX)), height: size.height };
+  if (node.kind === 'decision' || node.kind === 'choice') return { width: Math.max(size.minWidth, Math.ceil(text / 0.7 + 2 * size.paddingX)), height: size.height };
   const width = Math.ceil(text + 2 * size.paddingX + (hasIcon(node) ? ICON_WIDTH : 0) + (node.folded !== undefined ? TOGGLE_SIZE : 0));
   return { width: Math.max(size.minWidth, width), height: size.height };
 }
@@ -71,14 +71,14 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
   const elkNodes = new Map<string, ElkNode>();
   const root: ElkNode = { id: '__root', layoutOptions: ROOT_LAYOUT_OPTIONS, children: [], edges: [] };
   for (const n of graph.nodes) {
-    const degree = n.kind === 'fork' || n.kind === 'decision' ? (outDegree.get(n.id) ?? 1) : (inDegree.get(n.id) ?? 1);
+    const degree = n.kind === 'fork' || n.kind === 'decision' || n.kind === 'choice' ? (outDegree.get(n.id) ?? 1) : (inDegree.get(n.id) ?? 1);
     const size = nodeSize(n, degree);
     const elkNode: ElkNode = { id: n.id, width: size.width, height: size.height, children: [], ports: [] };
     if (isContainer(n)) {
       // The title sits in the container's top padding; the renderer clips it to the width ELK chose.
       elkNode.layoutOptions = { ...CONTAINER_LAYOUT_OPTIONS };
     }
-    if (n.kind === 'decision' || n.kind === 'fork' || n.kind === 'merge' || n.kind === 'join') elkNode.layoutOptions = { ...PORT_LAYOUT_OPTIONS };
+    if (n.kind === 'decision' || n.kind === 'choice' || n.kind === 'fork' || n.kind === 'merge' || n.kind === 'join') elkNode.layoutOptions = { ...PORT_LAYOUT_OPTIONS };
     elkNodes.set(n.id, elkNode);
   }
   for (const n of graph.nodes) {
@@ -114,7 +114,7 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
     const fromContainer = isAncestor(byId, source, target);
     const toContainer = isAncestor(byId, target, source);
     const sourceRef =
-      e.kind === 'compensation' ? port(source, 'WEST', e.id) : !fromContainer && !toContainer && (sourceKind === 'decision' || sourceKind === 'fork') ? port(source, 'SOUTH', e.id) : source;
+      e.kind === 'compensation' ? port(source, 'WEST', e.id) : !fromContainer && !toContainer && (sourceKind === 'decision' || sourceKind === 'choice' || sourceKind === 'fork') ? port(source, 'SOUTH', e.id) : source;
     const targetRef = !fromContainer && !toContainer && (targetKind === 'merge' || targetKind === 'join') ? port(target, 'NORTH', e.id) : target;
     const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' || e.kind === 'signal' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
     if (e.label && e.kind !== 'compensation') {
@@ -178,7 +178,7 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
  * When an edge's end segment is vertical, moves that end onto the diamond's slanted border at the same x.
  */
 function snapToDiamond(points: GraphPoint[], box: GraphBox | undefined, kind: GraphNode['kind'] | undefined, which: 'start' | 'end'): void {
-  if (!box || (kind !== 'decision' && kind !== 'merge') || points.length < 2) return;
+  if (!box || (kind !== 'decision' && kind !== 'choice' && kind !== 'merge') || points.length < 2) return;
   const [end, next] = which === 'start' ? [points[0], points[1]] : [points[points.length - 1], points[points.length - 2]];
   if (Math.abs(end.x - next.x) > 0.01) return;
   const cx = box.x + box.width / 2;

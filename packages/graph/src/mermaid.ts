@@ -43,6 +43,8 @@ function shape(n: GraphNode): string {
       return `([${text}])`;
     case 'decision':
       return `{${text}}`;
+    case 'choice':
+      return `{{${text}}}`;
     case 'merge':
       return '((" "))';
     case 'join':

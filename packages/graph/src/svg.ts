@@ -74,7 +74,7 @@ export function graphShapeCss(): string {
     '.baton-graph text{fill:var(--baton-fg);font-size:13px}',
     '.baton-graph text.detail{fill:var(--baton-muted);font-size:11px}',
     '.baton-graph .shape{fill:var(--baton-node);stroke:var(--baton-border);stroke-width:1.2}',
-    '.baton-graph .kind-decision .shape,.baton-graph .kind-merge .shape{fill:var(--baton-decision)}',
+    '.baton-graph .kind-decision .shape,.baton-graph .kind-choice .shape,.baton-graph .kind-merge .shape{fill:var(--baton-decision)}',
     '.baton-graph .kind-approval .shape{fill:var(--baton-approval)}',
     '.baton-graph .kind-fail .shape{stroke:var(--baton-fail);stroke-width:2}',
     '.baton-graph .kind-fork .shape,.baton-graph .kind-join .shape,.baton-graph .kind-end .inner{fill:var(--baton-bar);stroke:none}',
@@ -94,6 +94,7 @@ export function graphShapeCss(): string {
     '.baton-graph .edge text{font-size:11px;fill:var(--baton-muted)}',
     '.baton-graph .edge .label-bg{fill:var(--baton-bg)}',
     '.baton-graph .kind-subflow .inner-border{fill:none}',
+    '.baton-graph .kind-choice .inner{fill:none;stroke:var(--baton-border);stroke-width:1.2}',
     '.baton-graph .expanded > .shape{fill:var(--baton-container)}',
     '.baton-graph .toggle rect{fill:var(--baton-bg);stroke:var(--baton-border)}',
     '.baton-graph .toggle path{stroke:var(--baton-fg);stroke-width:1.5}',
@@ -169,6 +170,12 @@ function shape(n: LaidOutNode): string {
     case 'decision':
     case 'merge':
       return `<polygon class="shape" points="${w / 2},0 ${w},${h / 2} ${w / 2},${h} 0,${h / 2}"/>`;
+    case 'choice': {
+      // BPMN's event-based gateway: the diamond with a pentagon (an event) inside, at its top so the text stays clear
+      const c = w / 2;
+      const p = `${c},4 ${c + 8},10 ${c + 5},18 ${c - 5},18 ${c - 8},10`;
+      return `<polygon class="shape" points="${c},0 ${w},${h / 2} ${c},${h} 0,${h / 2}"/><polygon class="inner" points="${p}"/>`;
+    }
     case 'fork':
     case 'join':
       // a folded `parallel`: a box between the fork's and the join's bars
@@ -245,6 +252,7 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   step: 'step',
   subflow: 'sub-flow',
   decision: 'decision',
+  choice: 'first of',
   merge: 'merge',
   fork: 'parallel',
   join: 'join',

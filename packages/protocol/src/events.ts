@@ -40,7 +40,8 @@ export type RunEvent =
   | SignalReceivedEvent
   | LockRequestedEvent
   | LockAcquiredEvent
-  | LockReleasedEvent;
+  | LockReleasedEvent
+  | WaitWithdrawnEvent;
 
 /** Fields every event has. */
 export interface RunEventBase {
@@ -72,7 +73,7 @@ export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed
 
 /** What a waiting run waits for. */
 export type WaitingOn =
-  | { kind: 'approval'; task: string; node: string; assignee?: string; prompt?: string; deadline?: string; options: string[] }
+  | { kind: 'approval'; task: string; node: string; assignee?: string; prompt?: string; deadline?: string; options: string[]; group?: string }
   | {
       kind: 'event';
       key: string;
@@ -85,8 +86,10 @@ export type WaitingOn =
       where?: { path: string[]; value: JsonValue };
       /** The declared type of the event's data (from the run's definition): a delivery that does not fit is refused (`EVENT_DATA_INVALID`). */
       data?: TypeRef;
+      /** See {@link ChoiceGroup}. */
+      group?: string;
     }
-  | { kind: 'timer'; key: string; node: string; until: string }
+  | { kind: 'timer'; key: string; node: string; until: string; group?: string }
   /**
    * A `wait until` whose condition is false while every other branch of the run waits too (for an approval, an
    * event, a timer): it is checked again when the run continues. `condition` is its text, for people.
@@ -95,7 +98,16 @@ export type WaitingOn =
   /** A `lock` block waiting for its named lock (`name` as rendered); `deadline` from its `timeout`. */
   | { kind: 'lock'; key: string; node: string; name: string; deadline?: string }
   /** A `wait signal` whose signal no branch raised yet while the rest of the run waits: checked again when it continues. */
-  | { kind: 'signal'; key: string; node: string; signal: string; deadline?: string };
+  | { kind: 'signal'; key: string; node: string; signal: string; deadline?: string; group?: string };
+
+/**
+ * The `group` of a wait (in `WaitingOn` and on its request event: `approval.requested`, `event.waiting`,
+ * `wait.started`) that is one arm of a `wait first { … }`: the choice instance's key (`choice@<node>` with sub-flow
+ * prefix and loop indexes). The first arm of a group to come wins: the store that records its decision or event
+ * removes every wait of the group from the run's `waitingOn` in the same transaction, so a second one is refused
+ * (`TASK_NOT_WAITING`, or `EVENT_NOT_AWAITED` / kept as for any event the run does not wait for now).
+ */
+export type ChoiceGroup = string;
 
 /**
  * Which agents a run calls. A run keeps them for its whole life: resuming, approving, sending to and
@@ -264,6 +276,8 @@ export interface ApprovalRequestedEvent extends RunEventBase {
   /** ISO 8601, when the approval has a timeout. */
   deadline?: string;
   options: string[];
+  /** The `wait first` it is an arm of (see {@link ChoiceGroup}). */
+  group?: string;
 }
 
 export interface ApprovalDecidedEvent extends RunEventBase {
@@ -282,6 +296,8 @@ export interface WaitStartedEvent extends RunEventBase {
   durationMs: number;
   /** ISO 8601. */
   until: string;
+  /** The `wait first` it is an arm of (`on timeout D`; see {@link ChoiceGroup}). */
+  group?: string;
 }
 
 export interface TimerFiredEvent extends RunEventBase {
@@ -300,6 +316,25 @@ export interface EventWaitingEvent extends RunEventBase {
   name?: string;
   /** The wait's correlation, its value evaluated when the wait started. */
   where?: { path: string[]; value: JsonValue };
+  /** The `wait first` it is an arm of (see {@link ChoiceGroup}). */
+  group?: string;
+}
+
+/**
+ * An arm of a `wait first` lost: another arm came first (recorded as `branch.taken` on the choice just before).
+ * Its approval leaves the inboxes, its timer is dropped, its event is no longer awaited; its body never runs.
+ */
+export interface WaitWithdrawnEvent extends RunEventBase {
+  type: 'wait.withdrawn';
+  /** The arm's wait instance: the approval's task, or the event/timer/signal wait's key. */
+  key: string;
+  /** The arm's node id. */
+  node: string;
+  /** The loop iteration (or sub-flow call) of the choice, as on `branch.taken`. */
+  scope: string;
+  kind: 'approval' | 'event' | 'timer' | 'signal';
+  /** The choice instance (see {@link ChoiceGroup}). */
+  group: string;
 }
 
 export interface EventReceivedEvent extends RunEventBase {

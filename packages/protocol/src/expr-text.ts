@@ -1,4 +1,4 @@
-import type { Expr, JoinSpec } from './ir.js';
+import type { ChoiceArm, Expr, JoinSpec } from './ir.js';
 
 const PRECEDENCE: Record<string, number> = {
   '??': 2, '||': 3, '&&': 4, '==': 5, '!=': 5, '<': 6, '<=': 6, '>': 6, '>=': 6, in: 6, '+': 7, '-': 7, '*': 8, '/': 8, '%': 8,
@@ -47,4 +47,28 @@ export function exprToText(e: Expr, parent = 0): string {
 export function joinText(join: JoinSpec, parts?: number): string {
   if (join.kind === 'until') return `until ${exprToText(join.condition)}`;
   return `first ${join.count}${parts !== undefined ? ` of ${parts}` : ''}${join.where ? ` where ${exprToText(join.where)}` : ''}`;
+}
+
+/** `1500` → `1.5s`, `7200000` → `2h`: a duration for people (the graph, labels). */
+export function formatMs(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  for (const [size, unit] of units) if (ms >= size && ms % (size / 10) === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/**
+ * What an arm of `wait first { … }` waits for, for people (the graph's branch edges, `branch.taken` labels, `runs
+ * show`): `event payment.received`, `approval write_off`, `after 3d`, `signal stock_ok`.
+ */
+export function choiceArmText(arm: ChoiceArm): string {
+  switch (arm.kind) {
+    case 'event':
+      return `event ${arm.event}`;
+    case 'approval':
+      return `approval ${arm.name}`;
+    case 'timer':
+      return `after ${formatMs(arm.durationMs)}`;
+    case 'signal':
+      return `signal ${arm.signal}`;
+  }
 }

@@ -8,6 +8,11 @@ export type GraphNodeKind =
   | 'lock'
   /** A `signal s` statement (raises the run-local latch `s`). */
   | 'signal'
+  /**
+   * A `wait first { … }` (an event-based choice): BPMN's event-based gateway, a diamond with a pentagon inside;
+   * one `branch` edge per arm (numbered as `branch.taken`) to the arm's own node.
+   */
+  | 'choice'
   /** A folded arm of an `if`/`switch` (only in the editor panel, where the user folded it). */
   | 'arm';
 

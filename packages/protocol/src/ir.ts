@@ -392,6 +392,26 @@ export interface FailNode extends NodeBase {
   message: Expr;
 }
 
+/**
+ * `wait first { on … }`: an event-based choice (WCP-16 Deferred Choice). Every arm's wait opens at once; the first
+ * to come wins, the others are withdrawn, and only the winner's `body` runs.
+ */
+export interface ChoiceNode extends NodeBase {
+  kind: 'choice';
+  arms: ChoiceArm[];
+}
+
+/**
+ * One arm of a {@link ChoiceNode}. `id`: `<Flow>/<name>` for a named event arm and an approval arm, else
+ * `<Flow>/on@<path>` (the choice's path and the arm's index). No arm has a timeout of its own: a `timer` arm is
+ * the deadline.
+ */
+export type ChoiceArm =
+  | { kind: 'event'; id: string; event: string; name?: string; where?: Correlation; body: Statement[]; range: SourceRange }
+  | { kind: 'approval'; id: string; name: string; prompt?: Expr; assignee?: Expr; options?: string[]; body: Statement[]; range: SourceRange }
+  | { kind: 'timer'; id: string; durationMs: number; body: Statement[]; range: SourceRange }
+  | { kind: 'signal'; id: string; signal: string; body: Statement[]; range: SourceRange };
+
 /** Any statement. */
 export type Statement =
   | StepNode
@@ -412,7 +432,8 @@ export type Statement =
   | FailNode
   | LockNode
   | SignalNode
-  | WaitSignalNode;
+  | WaitSignalNode
+  | ChoiceNode;
 
 /** A flow input: `input name: type [= default]`. */
 export interface InputDef {
@@ -464,6 +485,20 @@ export interface TestDef {
    * or (no `after`) as soon as the run waits for that event.
    */
   events?: TestEventDef[];
+  /** `decide <approval> [after D]: "decision"` lines, in source order (see {@link TestDecisionDef}). */
+  decisions?: TestDecisionDef[];
+  range: SourceRange;
+}
+
+/**
+ * One `decide <approval> [after D]: "approved"` line of a test: the decision is made on the run's waiting approval
+ * (the approval's name, as `baton approve` takes it) at virtual time start + `afterMs`, or (no `after`) as soon as the
+ * run waits for it.
+ */
+export interface TestDecisionDef {
+  approval: string;
+  afterMs?: number;
+  decision: string;
   range: SourceRange;
 }
 

@@ -2,7 +2,8 @@ import type { FlowGraph, RunEvent } from '@baton/protocol';
 
 /**
  * How a node looks during a run. `waiting`: an approval, timer or event holds it. `cancelled`: withdrawn — the
- * rest of a partial join (`parallel first 2 { … }`) that was cancelled when the join was reached.
+ * rest of a partial join (`parallel first 2 { … }`) that was cancelled when the join was reached, or an arm of a
+ * `wait first { … }` that another arm beat (`wait.withdrawn`).
  */
 export type NodeRunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
@@ -136,6 +137,10 @@ export class RunOverlay {
         this.set(event.node, { status: 'succeeded' });
         break;
       }
+      case 'wait.withdrawn':
+        // an arm of a `wait first` that lost: its wait is withdrawn (the winner's arm is lit by its own event)
+        this.set(event.node, { status: 'cancelled' });
+        break;
       case 'join.reached':
         if (event.rest === 'cancel') this.withdraw(`${event.node}/fork`, `${event.node}/join`, event.withdrawn);
         break;

@@ -19,6 +19,7 @@ import { waitEventStatement } from './events.js';
 import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
 import { lockStatement, type LockHost } from './locks.js';
 import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.js';
+import { choiceStatement, type ChoiceHost } from './choice.js';
 import type { CircuitBreakers } from './resilience.js';
 import { subflowStep, type SubflowHost } from './subflow.js';
 
@@ -86,6 +87,8 @@ export class Execution {
   private readonly milestones: Milestones;
   /** The signals raised in this execution (signals.ts). */
   private readonly signals = new RaisedSignals();
+  /** What the `wait first` choices (choice.ts) use of this execution. */
+  private readonly choiceHost: ChoiceHost;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -132,6 +135,7 @@ export class Execution {
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
     };
     this.milestones = new Milestones({ now: () => this.deps.now(), shortWaitMs: this.deps.shortWaitMs });
+    this.choiceHost = { ...this.waitHost, milestones: this.milestones, signals: this.signals };
     this.loopHost = {
       evalScope: (frame) => this.evalScope(frame),
       block: (statements, frame) => this.block(statements, frame),
@@ -383,6 +387,8 @@ export class Execution {
         return signalStatement(this.waitHost, this.milestones, this.signals, s, frame);
       case 'waitSignal':
         return waitSignalStatement(this.waitHost, this.milestones, this.signals, s, frame);
+      case 'choice':
+        return choiceStatement(this.choiceHost, s, frame);
     }
   }
 

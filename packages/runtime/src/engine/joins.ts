@@ -106,14 +106,14 @@ export async function ownedBlock(host: LoopHost, statements: Statement[], frame:
 
 /**
  * In withdrawn mode, the statements whose effect the log must already hold — else the part ends here with
- * {@link Withdrawn}: `set output.x` and `if`/`switch` (their recorded output or branch), `fail`. Steps and waits
+ * {@link Withdrawn}: `set output.x` and `if`/`switch`/`wait first` (their recorded output or branch), `fail`. Steps and waits
  * end the part through `checkStop` (and {@link withdrawnStep}); `let`, blocks and loops run (they only read).
  */
 export function checkWithdrawnStatement(log: ReplayLog, s: Statement, frame: Frame): void {
   const withdrawal = withdrawnBy(frame);
   if (!withdrawal) return;
   const recorded = (type: string): boolean => log.written.has(`${type}|${s.id}|${scopeKey(frame)}`);
-  if ((s.kind === 'set' && !recorded('output.set')) || ((s.kind === 'if' || s.kind === 'switch') && !recorded('branch.taken')) || s.kind === 'fail') {
+  if ((s.kind === 'set' && !recorded('output.set')) || ((s.kind === 'if' || s.kind === 'switch' || s.kind === 'choice') && !recorded('branch.taken')) || s.kind === 'fail') {
     throw new Withdrawn(withdrawal);
   }
 }

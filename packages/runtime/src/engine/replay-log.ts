@@ -1,6 +1,7 @@
 import type {
   ApprovalDecidedEvent,
   ApprovalRequestedEvent,
+  BranchTakenEvent,
   CompensationFinishedEvent,
   ConditionMetEvent,
   ConditionWaitingEvent,
@@ -65,6 +66,8 @@ export class ReplayLog {
   readonly locksRequested = new Map<string, LockRequestedEvent>();
   readonly locksAcquired = new Map<string, LockAcquiredEvent>();
   readonly locksReleased = new Map<string, LockReleasedEvent>();
+  /** Branch decisions (`branch.taken`) by `<node>|<scope>`: a `wait first` reads its winner back (see engine/choice.ts). */
+  readonly branches = new Map<string, BranchTakenEvent>();
   /** `type|node|scope` of decision and output events already written. */
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
@@ -168,6 +171,10 @@ export class ReplayLog {
         this.locksReleased.set(e.key, e);
         break;
       case 'branch.taken':
+        this.branches.set(`${e.node}|${e.scope}`, e);
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
+      case 'wait.withdrawn':
         this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;
       case 'output.set':

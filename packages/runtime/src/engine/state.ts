@@ -9,13 +9,15 @@ import { scopeKey, stepKey, type Frame } from './frame.js';
 import { Suspended, type WaitHost } from './waits.js';
 
 /** How a `wait until` that had to wait ends: see {@link Milestones}. */
-type Wake = 'met' | 'timeout' | 'sleep' | 'suspend' | 'deadlock' | 'aborted' | { error: unknown };
+export type Wake = 'met' | 'timeout' | 'sleep' | 'suspend' | 'deadlock' | 'aborted' | { error: unknown };
 
 interface Waiter {
   /** Whether the condition holds now (may throw: an expression error). */
   holds(): boolean;
   /** When its `timeout` passes (ms since the epoch). */
   deadline?: number;
+  /** It also waits for something outside the run (a `wait first` with an approval or event arm): it suspends, never deadlocks. */
+  external?: boolean;
   wake(how: Wake): void;
 }
 
@@ -132,11 +134,12 @@ export class Milestones {
     for (const w of [...this.waiters]) if (w.deadline !== undefined && now >= w.deadline) this.wake(w, 'timeout');
     if (this.active > 0) return;
     const timed = [...this.waiters].filter((w) => w.deadline !== undefined).sort((a, b) => a.deadline! - b.deadline!);
-    if (!this.externalWait && timed.length && timed[0].deadline! - now <= this.clock.shortWaitMs) {
+    const external = this.externalWait || [...this.waiters].some((w) => w.external);
+    if (!external && timed.length && timed[0].deadline! - now <= this.clock.shortWaitMs) {
       this.wake(timed[0], 'sleep');
       return;
     }
-    const how: Wake = this.externalWait || timed.length ? 'suspend' : 'deadlock';
+    const how: Wake = external || timed.length ? 'suspend' : 'deadlock';
     for (const w of [...this.waiters]) this.wake(w, how);
   }
 }

@@ -10,7 +10,7 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, escapeLike, eventSignal, waitsForEvent } from './signal-rules.js';
+import { assertNotFinished, decisionEvent, escapeLike, eventSignal, explainWithdrawn, waitsForEvent, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
@@ -438,10 +438,31 @@ export class RunStore {
    *   the message lists the waiting ones), `DECISION_INVALID`.
    */
   recordDecision(runId: string, task: string, decision: { decision: string; by?: string; comment?: string }, scope?: TenantScope): RunEvent {
-    const run = this.getRun(runId, scope);
-    assertNotFinished(run);
-    const event = this.appendSignal(run.id, decisionEvent(run, task, decision));
-    this.flushSignal(run.id);
+    const found = this.getRun(runId, scope);
+    try {
+      // read, decided and written under one lock: of two decisions on one `wait first`, the second sees the first
+      return this.recordSignalled(found.id, scope, (run) => decisionEvent(run, task, decision));
+    } catch (error) {
+      throw explainWithdrawn(error, found.id, task, this.getEvents(found.id));
+    }
+  }
+
+  /**
+   * Appends the signal `decide` makes of the run as stored now (re-read under the store's lock, so two signals never
+   * decide from the same state) and writes it in one transaction; when it resolves an arm of a `wait first`, the
+   * group's other waits leave `waiting_on` in that transaction (see {@link withdrawnGroup}).
+   */
+  private recordSignalled(runId: string, scope: TenantScope | undefined, decide: (run: RunRecord) => NewRunEvent): RunEvent {
+    let event!: RunEvent;
+    this.batch(() => {
+      const run = this.getRun(runId, scope);
+      assertNotFinished(run);
+      const next = decide(run);
+      event = this.appendSignal(run.id, next);
+      this.flushSignal(run.id);
+      const rest = withdrawnGroup(run, next);
+      if (rest) this.db.run('UPDATE runs SET waiting_on = ? WHERE id = ?', [JSON.stringify(rest), run.id]);
+    });
     return event;
   }
 
@@ -464,12 +485,11 @@ export class RunStore {
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID`, `EVENT_BUFFER_FULL`.
    */
   recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): RunEvent {
-    const run = this.getRun(runId, scope);
-    assertNotFinished(run);
-    const buffer = waitsForEvent(run, eventName) ? undefined : { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() };
-    const event = this.appendSignal(run.id, eventSignal(run, eventName, data, buffer));
-    this.flushSignal(run.id);
-    return event;
+    const found = this.getRun(runId, scope);
+    return this.recordSignalled(found.id, scope, (run) => {
+      const buffer = waitsForEvent(run, eventName) ? undefined : { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() };
+      return eventSignal(run, eventName, data, buffer);
+    });
   }
 
   /**

@@ -40,6 +40,49 @@ export function decisionEvent(run: RunRecord, task: string, decision: { decision
   return { type: 'approval.decided', task, node: target.node, decision: decision.decision, by: decision.by, comment: decision.comment };
 }
 
+/**
+ * The run's `waitingOn` once `event` (what {@link decisionEvent} or {@link eventSignal} returned) is recorded, when it
+ * resolves an arm of a `wait first` (a wait with a `group`): every wait of that group is removed — this arm came
+ * first, the others are withdrawn — in the transaction that records it, so a second decision or event for the group
+ * is refused (`TASK_NOT_WAITING`; an event is kept or refused as for any event the run does not wait for now).
+ * @returns undefined when `event` resolves no grouped wait (nothing to change).
+ */
+export function withdrawnGroup(run: RunRecord, event: NewRunEvent): WaitingOn[] | undefined {
+  let target: WaitingOn | undefined;
+  if (event.type === 'approval.decided') target = run.waitingOn.find((w) => w.kind === 'approval' && w.task === event.task);
+  else if (event.type === 'event.received') target = run.waitingOn.find((w) => w.kind === 'event' && w.key === event.key);
+  const group = target && groupOf(target);
+  if (group === undefined) return undefined;
+  return run.waitingOn.filter((w) => groupOf(w) !== group);
+}
+
+/** The `wait first` a wait is an arm of (see `ChoiceGroup` in protocol), if any. */
+export function groupOf(wait: WaitingOn): string | undefined {
+  return 'group' in wait ? wait.group : undefined;
+}
+
+/**
+ * `TASK_NOT_WAITING` for a decision on an approval that was an arm of a `wait first` another arm beat says so, read
+ * from the run's log: `run … has no approval "write_off" waiting: it was withdrawn, event payment.received came
+ * first`. Any other error (or an approval that was no such arm): the error itself.
+ */
+export function explainWithdrawn(error: unknown, runId: string, task: string, events: readonly RunEvent[]): unknown {
+  if (!(error instanceof BatonError) || error.code !== 'TASK_NOT_WAITING') return error;
+  const request = events.find((e): e is Extract<RunEvent, { type: 'approval.requested' }> => e.type === 'approval.requested' && e.task === task && e.group !== undefined);
+  if (!request) return error;
+  // the other arms of its choice, by wait key, and what each waits for
+  const arms = new Map<string, string>();
+  for (const e of events) {
+    if (e.type === 'approval.requested' && e.group === request.group && e.task !== task) arms.set(e.task, `approval ${e.task}`);
+    else if (e.type === 'event.waiting' && e.group === request.group) arms.set(e.key, `event ${e.event}`);
+    else if (e.type === 'wait.started' && e.group === request.group) arms.set(e.key, 'its timeout');
+  }
+  const resolvedKey = (e: RunEvent): string | undefined => (e.type === 'approval.decided' ? e.task : e.type === 'event.received' || e.type === 'timer.fired' ? e.key : undefined);
+  const first = events.map(resolvedKey).find((key) => key !== undefined && arms.has(key));
+  if (first === undefined) return error;
+  return new BatonError('TASK_NOT_WAITING', `run ${runId} has no approval "${task}" waiting: it was withdrawn, ${arms.get(first)} came first`);
+}
+
 /** What a store needs to buffer an event for a run that does not wait for it now: the run's definition and log. */
 export interface EventBufferContext {
   definition: WorkflowDefinition;
@@ -98,12 +141,12 @@ export function waitsForEvent(run: RunRecord, eventName: string): boolean {
   return run.waitingOn.some((w) => w.kind === 'event' && w.event === eventName);
 }
 
-/** Whether any flow of `definition` has a `wait event` for `eventName` (so a run of it may take it later). */
+/** Whether any flow of `definition` has a `wait event` (or a `wait first` arm `on event`) for `eventName` (so a run of it may take it later). */
 export function definitionWaitsFor(definition: WorkflowDefinition, eventName: string): boolean {
   for (const flow of Object.values(definition.flows ?? {})) {
     let found = false;
     forEachStatement(flow.body, (s) => {
-      if (s.kind === 'waitEvent' && s.event === eventName) found = true;
+      if ((s.kind === 'waitEvent' && s.event === eventName) || (s.kind === 'choice' && s.arms.some((arm) => arm.kind === 'event' && arm.event === eventName))) found = true;
     });
     if (found) return true;
   }

@@ -1,4 +1,4 @@
-import type { Expr, RunEvent, SourceRange, TestDef, WorkflowDefinition } from '@baton/protocol';
+import type { Expr, RunEvent, SourceRange, TestDecisionDef, TestDef, TestEventDef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { exprToText } from '@baton/protocol';
 import { createReplayAgents, readCassette } from '../agents/cassette.js';
 import { CircuitBreakers } from '../engine/resilience.js';
@@ -52,8 +52,9 @@ export interface FailedExpectation {
  * {@link MAX_TIMER_RESUMES} times). An event wait's `timeout` is a timer too. The test's `event "x" after D: data`
  * lines send their events on the same clock, in time order with the timers (at start + D, or without `after` as
  * soon as the run waits for that event), through the store as `baton send` does: a run not waiting for it yet keeps
- * it (a persistent trigger), a refused one (`buffer: none`) is lost. Approvals are not timers: a run that waits for
- * one ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
+ * it (a persistent trigger), a refused one (`buffer: none`) is lost. `decide a [after D]: "approved"` lines decide the
+ * run's approval `a` the same way (as `baton approve` would; a decision refused — the approval is not waiting — is
+ * lost). An approval no line decides is not a timer: a run that waits only for it ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  * @param options.maxFlowDepth the runs' sub-flow depth bound (`limits.maxFlowDepth`; default 64).
@@ -99,13 +100,13 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
       maxFlowDepth,
     };
     const start = clock;
-    // the test's `event "x" [after D]: data` lines not sent yet, in source order
-    const unsent = [...(test.events ?? [])];
+    // the test's `event "x" [after D]: data` and `decide a [after D]: "d"` lines not sent yet, in source order
+    const unsent: Sent[] = [...(test.events ?? []).map((e) => ({ ...e, kind: 'event' as const })), ...(test.decisions ?? []).map((d) => ({ ...d, kind: 'decision' as const }))];
     let { summary: s, result } = await startRunDetailed(definition, test.flow, (test.input ?? {}) as Record<string, unknown>, options);
     for (let resumes = 0; s.status === 'waiting'; resumes++) {
       // what comes next on the virtual clock: a timer, an event wait's, a `wait until`'s or a lock block's deadline, or an event the test sends
       const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : (w.kind === 'event' || w.kind === 'condition' || w.kind === 'lock' || w.kind === 'signal') && w.deadline ? [Date.parse(w.deadline)] : []));
-      const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : s.waitingOn.some((w) => w.kind === 'event' && w.event === e.event) ? clock : Infinity));
+      const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : awaits(s.waitingOn, e) ? clock : Infinity));
       const nextSend = sends.indexOf(Math.min(...sends));
       const sendAt = nextSend >= 0 ? sends[nextSend] : Infinity;
       if (due.length === 0 && sendAt === Infinity) break;
@@ -118,12 +119,13 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
         clock = Math.max(clock, sendAt);
         let signal: RunEvent | undefined;
         try {
-          signal = await store.recordSignal(s.runId, sent.event, sent.data);
+          signal = sent.kind === 'event' ? await store.recordSignal(s.runId, sent.event, sent.data) : await store.recordDecision(s.runId, sent.approval, { decision: sent.decision, by: 'test' });
         } catch (error) {
-          // refused as a sender would see it (a transient event nobody waits for, a full buffer): it is lost
+          // refused as a sender would see it (a transient event nobody waits for, a full buffer, an approval not
+          // waiting — withdrawn by a `wait first` arm that came first): it is lost
           if (!(error instanceof BatonError)) throw error;
         }
-        if (signal?.type !== 'event.received') continue; // kept for a later wait, or refused: the run waits on
+        if (signal?.type !== 'event.received' && signal?.type !== 'approval.decided') continue; // kept for a later wait, or refused: the run waits on
       } else {
         clock = Math.max(clock, Math.min(...due));
       }
@@ -164,6 +166,14 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
   if (message !== undefined) result.message = message;
   if (failedExpectation) result.failedExpectation = failedExpectation;
   return result;
+}
+
+/** A test's line that sends something to its run: an event, or a decision on an approval. */
+type Sent = (TestEventDef & { kind: 'event' }) | (TestDecisionDef & { kind: 'decision' });
+
+/** Whether the run waits (now) for what `sent` sends: an event of its name, or the approval it decides. */
+function awaits(waitingOn: readonly WaitingOn[], sent: Sent): boolean {
+  return sent.kind === 'event' ? waitingOn.some((w) => w.kind === 'event' && w.event === sent.event) : waitingOn.some((w) => w.kind === 'approval' && w.task === sent.approval);
 }
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);

@@ -1,0 +1,51 @@
+import type { ValidationAcceptor } from 'langium';
+import { IssueCodes } from './baton-issue-codes.js';
+import * as ast from './generated/ast.js';
+
+/**
+ * Checks of `wait first { … }` (docs/language.md, "wait first"): a choice of one arm (`choice-single-arm`, a warning:
+ * a plain `wait` or `approval` says it), an arm that can never win because an earlier arm waits for the same thing
+ * (`duplicate-arm`: the same event with no or the same `where`, a second `on timeout`, the same signal), and an
+ * approval arm with a `timeout:` of its own (`choice-arm-timeout`: the choice's `on timeout D` arm is the deadline).
+ * A signal arm no `signal s` raises is `unknown-signal` (baton-signal-checks.ts); names of one arm read in another,
+ * or after the choice without a guard, are `step-in-sibling-branch` / `step-maybe-skipped` (baton-flow-checks.ts).
+ * Every diagnostic has a code from `IssueCodes` and the range of the words at fault.
+ */
+export class BatonChoiceChecks {
+  checkChoice = (wait: ast.WaitStatement, accept: ValidationAcceptor): void => {
+    if (!wait.isFirst) return;
+    if (wait.arms.length === 1) {
+      const [arm] = wait.arms;
+      const instead = ast.isApprovalStatement(arm) ? 'an `approval`' : arm.isEvent ? '`wait event`' : arm.isSignal ? '`wait signal`' : 'a `wait`';
+      accept('warning', `\`wait first\` with one arm chooses nothing: write ${instead} instead, or add the arms it races against`, { node: wait, property: 'isFirst', code: IssueCodes.ChoiceSingleArm });
+    }
+    const seen = new Map<string, number>();
+    wait.arms.forEach((arm, i) => {
+      const what = armIdentity(arm);
+      if (!what) return;
+      const earlier = seen.get(what.key);
+      if (earlier === undefined) seen.set(what.key, i);
+      else {
+        accept('error', `this arm can never win: arm ${earlier + 1} of this \`wait first\` already waits for ${what.text}`, { node: arm as ast.WaitStatement, property: what.property, code: IssueCodes.DuplicateArm });
+      }
+    });
+    for (const arm of wait.arms) {
+      if (!ast.isApprovalStatement(arm)) continue;
+      for (const p of arm.properties.filter(ast.isTimeoutProperty)) {
+        accept('error', 'an arm of `wait first` has no `timeout:` of its own: add an `on timeout 2d { … }` arm to the choice', { node: p, code: IssueCodes.ChoiceArmTimeout });
+      }
+    }
+  };
+}
+
+/** What an arm waits for, as a key two arms that wait for the same thing share; undefined for an approval arm (each is its own task). */
+function armIdentity(arm: ast.ChoiceArm): { key: string; text: string; property: 'event' | 'duration' | 'signal' } | undefined {
+  if (ast.isApprovalStatement(arm)) return undefined;
+  if (arm.isEvent) {
+    const where = arm.correlation ? ` where ${arm.correlation.path.join('.')} == ${arm.correlation.value?.$cstNode?.text ?? ''}` : '';
+    return { key: `event ${arm.event}${where}`, text: `event "${arm.event}"${where}`, property: 'event' };
+  }
+  if (arm.isSignal) return { key: `signal ${arm.signal}`, text: `signal ${arm.signal}`, property: 'signal' };
+  // a second timer: the earlier deadline always comes first (or both at once: the first in the text wins)
+  return { key: 'timeout', text: 'a timeout', property: 'duration' };
+}
