@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AGENTS, build, check, checkText, p } from './helpers.js';
+import { AGENTS, build, check, checkText, completeAt, format, hoverAt, outline, p } from './helpers.js';
 
 /*
  * `wait first { on event … on approval … on timeout D … on signal s … }` (issue 12, WCP-16 Deferred Choice): parsing,
@@ -97,5 +97,48 @@ describe('language: wait first (event-based choice)', () => {
   it('`first` stays a soft keyword: a step may still be called first', async () => {
     const { document } = await checkText(flow('  step first: Notifier { prompt: "a" }\n  step b: Notifier { prompt: "${first.output}" }'));
     assert.equal(document.parseResult.parserErrors.length, 0);
+  });
+
+  it('formats a choice idempotently: `wait first {`, one arm head per line, one space between its parts', async () => {
+    const messy = flow('wait   first {\non event   "payment.received"   as   payment   where order_id ==  input.order_id {\nstep book: Notifier { prompt: "x" }\n}\n  on approval   ok { prompt: "p"   assignee: "f" }\n      on timeout    3d {\n}\n}');
+    const formatted = await format(messy);
+    assert.equal(
+      formatted,
+      flow('  wait first {\n    on event "payment.received" as payment where order_id == input.order_id {\n      step book: Notifier { prompt: "x" }\n    }\n    on approval ok { prompt: "p" assignee: "f" }\n    on timeout 3d {\n    }\n  }'),
+    );
+    assert.equal(await format(formatted), formatted);
+  });
+
+  it('the outline shows wait first with its arms: named arms by name, the others as `on …`, their bodies inside', async () => {
+    const lines = await outline(flow(`${CHOICE}\n  signal go\n  wait first {\n    on signal go { }\n    on event "payment.received" { }\n  }`));
+    assert.deepEqual(lines.slice(lines.indexOf('  wait first')), [
+      '  wait first',
+      '    payment (on event "payment.received")',
+      '      book (→ Notifier)',
+      '    write_off (on approval)',
+      '      close (→ Notifier)',
+      '    on timeout 3d',
+      '  signal go',
+      '  wait first',
+      '    on signal go',
+      '    on event "payment.received"',
+    ]);
+  });
+
+  it('hover on `first` says what the choice does and lists its arms; on an approval arm, its decisions without "timeout"', async () => {
+    const text = flow(CHOICE);
+    const first = await hoverAt(text.replace('wait first', 'wait fi<|>rst'));
+    assert.match(first ?? '', /^\*\*wait first\*\* `\{ on … \}`: an event-based choice/);
+    assert.match(first ?? '', /arms: `event "payment.received"`, `approval write_off`, `timeout 3d`$/);
+    const arm = await hoverAt(text.replace('on approval write_off', 'on approval write_<|>off'));
+    assert.equal(arm, '**approval** `write_off` — an arm of `wait first`  \noutput: `{ decision: "approved" | "rejected", by: string, comment: any }`  \nstatus: `"succeeded"` when it came first (whatever the decision), `"withdrawn"` when another arm did');
+  });
+
+  it('completion inside `wait first {` offers the four arms', async () => {
+    const labels = await completeAt(flow('  wait first {\n    <|>\n  }'));
+    assert.deepEqual(labels.filter((l) => l.startsWith('on ')).sort(), ['on approval … { … }', 'on event "…" { … }', 'on signal … { … }', 'on timeout … { … }']);
+    assert.ok(!labels.includes('step'), 'no statement may start there');
+    const afterWait = await completeAt(flow('  wait <|>'));
+    assert.ok(afterWait.includes('first'), `after wait: ${afterWait.join(', ')}`);
   });
 });

@@ -41,6 +41,14 @@ const KEYWORD_SNIPPETS: Record<string, { detail: string; body: string }> = {
   approval: { detail: 'human approval', body: 'approval ${1:name} {\n  prompt: "$2"\n  assignee: "$3"\n  timeout: ${4:48h}\n}' },
 };
 
+/** The arms of `wait first { … }` by grammar rule, as completion offers them where an arm may start. */
+const CHOICE_ARMS: Record<string, { label: string; word: string; detail: string; body: string }> = {
+  ChoiceEventArm: { label: 'on event "…" { … }', word: 'event', detail: 'arm: an event comes first', body: 'on event "${1:name}" as ${2:received} {\n  $0\n}' },
+  ChoiceApprovalArm: { label: 'on approval … { … }', word: 'approval', detail: 'arm: a person decides first', body: 'on approval ${1:name} {\n  prompt: "$2"\n  $0\n}' },
+  ChoiceTimerArm: { label: 'on timeout … { … }', word: 'timeout', detail: 'arm: nothing came in time', body: 'on timeout ${1:3d} {\n  $0\n}' },
+  ChoiceSignalArm: { label: 'on signal … { … }', word: 'signal', detail: 'arm: a branch raised a signal first', body: 'on signal ${1:name} {\n  $0\n}' },
+};
+
 /** Characters that open completion by themselves: `.` (members), `"` and `/` (import paths only). */
 const TRIGGER_CHARACTERS = ['.', '"', '/'];
 
@@ -118,6 +126,15 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   }
 
   protected override completionForKeyword(context: CompletionContext, keyword: Grammar.Keyword, acceptor: CompletionAcceptor): void | Promise<void> {
+    // inside `wait first {`: the four arms, each as a whole (`on event "…" { … }`), instead of a bare `on` (the parser's
+    // lookahead may name only one arm's `on`; the same items offered again are merged by Langium's deduplication)
+    if (keyword.value === 'on' && CHOICE_ARMS[AstUtils.getContainerOfType(keyword, Grammar.isParserRule)?.name ?? '']) {
+      const snippets = this.clientOptions.keywordSnippets;
+      for (const arm of Object.values(CHOICE_ARMS)) {
+        acceptor(context, { label: arm.label, filterText: `on ${arm.word}`, kind: CompletionItemKind.Snippet, detail: arm.detail, insertText: snippets ? arm.body : `on ${arm.word} `, ...(snippets ? { insertTextFormat: InsertTextFormat.Snippet } : {}), sortText: '0' });
+      }
+      return;
+    }
     const result = super.completionForKeyword(context, keyword, acceptor);
     const snippet = KEYWORD_SNIPPETS[keyword.value];
     if (snippet && this.clientOptions.keywordSnippets && this.filterKeyword(context, keyword)) {

@@ -64,6 +64,18 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     }
     if (ast.isLetStatement(statement)) return this.named(statement, [], 'let');
     if (ast.isVarStatement(statement)) return this.named(statement, [], 'var');
+    if (ast.isWaitStatement(statement) && statement.isFirst) {
+      // `wait first` with its arms: a named arm is a symbol of its name (`payment`, `write_off`), the others `on …`
+      const arms = statement.arms.flatMap((arm) => {
+        if (!arm.$cstNode) return [];
+        const body = this.statements(arm.body);
+        if (ast.isApprovalStatement(arm)) return this.named(arm, body, 'on approval');
+        if (arm.isEvent && arm.name) return this.named(arm, body, `on event "${arm.event ?? ''}"`);
+        const head = arm.isEvent ? `on event "${arm.event ?? ''}"` : arm.isSignal ? `on signal ${arm.signal ?? ''}` : `on timeout ${arm.duration?.value ?? ''}`;
+        return [block(head, arm.$cstNode.range, keywordRange(arm.$cstNode, 'on'), body)];
+      });
+      return [block('wait first', cst.range, keywordRange(cst, 'wait'), arms)];
+    }
     if (ast.isWaitStatement(statement) && statement.isSignal) {
       const branch = statement.timeoutBranch;
       const expiry = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];

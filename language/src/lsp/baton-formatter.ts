@@ -86,6 +86,12 @@ export class BatonFormatter extends AbstractFormatter {
       f.properties('signal', 'timeout').prepend(Formatting.oneSpace());
     }
     if (ast.isSignalStatement(node)) f.property('name').prepend(Formatting.oneSpace());
+    // `wait first {`, and its arms' heads: `on event "x" as p where …`, `on approval a`, `on timeout 3d`, `on signal s`
+    if (ast.isWaitStatement(node) && node.isFirst) f.keyword('first').prepend(Formatting.oneSpace());
+    if ((ast.isWaitStatement(node) || ast.isApprovalStatement(node)) && node.$containerProperty === 'arms') {
+      f.keywords('event', 'approval', 'timeout', 'signal').prepend(Formatting.oneSpace());
+      f.property('duration').prepend(Formatting.oneSpace());
+    }
     if (ast.isLockStatement(node)) {
       // `lock "stock:${input.sku}" timeout 10m {`: one space between the parts
       f.property('name').prepend(Formatting.oneSpace());

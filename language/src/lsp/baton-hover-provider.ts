@@ -62,6 +62,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     if (ast.isVarStatement(node) && text === 'var') return VAR_KEYWORD_HOVER;
     if (ast.isWaitStatement(node) && node.isUntil && text === 'until') return WAIT_UNTIL_HOVER;
+    if (ast.isWaitStatement(node) && node.isFirst && text === 'first') return waitFirstHover(node);
     if ((ast.isWaitStatement(node) && node.isSignal) || ast.isSignalStatement(node)) {
       if (text === 'signal') return SIGNAL_HOVER;
     }
@@ -91,8 +92,11 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     if (ast.isApprovalStatement(node)) {
       const options = node.properties.find(ast.isOptionsProperty)?.values ?? [];
-      const decisions = ['approved', 'rejected', 'timeout', ...options].map((d) => `"${d}"`).join(' | ');
-      return withDoc([`**approval** \`${node.name}\``, `output: \`{ decision: ${decisions}, by: string, comment: any }\``].join('  \n'));
+      const arm = node.$containerProperty === 'arms';
+      const decisions = ['approved', 'rejected', ...(arm ? [] : ['timeout']), ...options].map((d) => `"${d}"`).join(' | ');
+      const lines = [`**approval** \`${node.name}\`${arm ? ' — an arm of `wait first`' : ''}`, `output: \`{ decision: ${decisions}, by: string, comment: any }\``];
+      if (arm) lines.push('status: `"succeeded"` when it came first (whatever the decision), `"withdrawn"` when another arm did');
+      return withDoc(lines.join('  \n'));
     }
     if (ast.isInputDecl(node)) return withDoc(`**input** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
     if (ast.isOutputDecl(node)) return withDoc(`**output** \`${node.name}: ${describeType(toTypeRef(node.type))}\``);
@@ -109,6 +113,15 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     return doc;
   }
+}
+
+/** The hover of `first` in `wait first { … }`: what the choice does, and its arms. */
+function waitFirstHover(node: ast.WaitStatement): string {
+  const arms = node.arms.map((arm) => (ast.isApprovalStatement(arm) ? `approval ${arm.name}` : arm.isEvent ? `event "${arm.event ?? ''}"` : arm.isSignal ? `signal ${arm.signal ?? ''}` : `timeout ${arm.duration?.value ?? ''}`));
+  return [
+    '**wait first** `{ on … }`: an event-based choice (deferred choice) — every arm waits at once; the first to come wins and runs its body, the others are withdrawn (an approval leaves the inboxes, a timer is dropped, a later event is no longer awaited here).',
+    arms.length ? `arms: ${arms.map((a) => `\`${a}\``).join(', ')}` : 'no arms yet: add `on event "x" { … }`, `on approval a { … }`, `on timeout 3d { … }` or `on signal s { … }`',
+  ].join('  \n');
 }
 
 /** The hover of the `signal` keyword (of `signal s` and `wait signal s`). */
