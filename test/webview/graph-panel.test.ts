@@ -328,6 +328,28 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     await panel.page.screenshot({ path: path.join(SHOTS, 'wcp-32-run-light.png') });
   });
 
+  it('draws a wait first as an event-based gateway with one labelled arm per on, and greys the withdrawn arms from wait.withdrawn', async () => {
+    const services = createBatonServices(NodeFileSystem);
+    const loaded = await loadWorkspace(services, [path.join(EXAMPLES, 'patterns', 'wcp-16-deferred-choice.flow')]);
+    const graph = buildFlowGraph(services.Baton.ir.WorkflowBuilder.build(loaded.documents), 'Order');
+    await show(graph, 'file:///w/wcp-16.flow');
+    const choice = graph.nodes.find((n) => n.kind === 'choice')!;
+    assert.equal(await panel.page.textContent(`g.node[data-id="${choice.id}"] text.label`), 'wait first');
+    assert.equal(await panel.page.locator(`g.node[data-id="${choice.id}"] polygon.inner`).count(), 1, 'the pentagon inside the diamond');
+    const labels = await panel.page.$$eval(`g.edge[data-source="${choice.id}"] text`, (texts) => texts.map((t) => t.textContent));
+    assert.deepEqual(labels, ['event payment.received', 'approval write_off', 'after 3d']);
+    const send = (event: RunEvent) => panel.send({ type: 'runEvent', event });
+    await send({ ...base('run-choice'), type: 'run.started', flow: 'Order', inputs: { order_id: 'A1' } });
+    await send({ ...base('run-choice'), type: 'event.received', event: 'payment.received', data: { order_id: 'A1', amount: 12 }, key: 'payment', node: 'Order/payment' });
+    await send({ ...base('run-choice'), type: 'branch.taken', node: choice.id, scope: '', branch: 0, label: 'wait first → event payment.received' });
+    await send({ ...base('run-choice'), type: 'wait.withdrawn', key: 'write_off', node: 'Order/write_off', scope: '', kind: 'approval', label: 'approval write_off', group: `choice@${choice.id}` });
+    await send({ ...base('run-choice'), type: 'wait.withdrawn', key: 'wait@Order/on@0.2', node: 'Order/on@0.2', scope: '', kind: 'timer', label: 'after 3d', group: `choice@${choice.id}` });
+    assert.match((await panel.page.getAttribute('g.node[data-id="Order/payment"]', 'class')) ?? '', /\brun-succeeded\b/);
+    for (const id of ['Order/write_off', 'Order/on@0.2']) assert.match((await panel.page.getAttribute(`g.node[data-id="${id}"]`, 'class')) ?? '', /\brun-cancelled\b/, id);
+    mkdirSync(SHOTS, { recursive: true });
+    await panel.page.screenshot({ path: path.join(SHOTS, 'wcp-16-run-light.png') });
+  });
+
   it('draws every flow of every example in light and dark (screenshots in out/webview-shots/)', async () => {
     mkdirSync(SHOTS, { recursive: true });
     let shots = 0;

@@ -17,6 +17,8 @@ export function describe(event: RunEvent): string | undefined {
       return `  ⋈ ${event.label} reached${event.rest === 'keep' ? ' — the rest runs on' : event.withdrawn.length ? ` — ${event.withdrawn.length} withdrawn` : ''}`;
     case 'approval.requested':
       return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''} — baton approve ${event.runId} ${event.task}`;
+    case 'wait.withdrawn':
+      return `  ⊘ ${event.label} withdrawn — another arm of wait first came first`;
     case 'compensation.finished':
       return `  ↺ undid ${event.step}`;
     case 'run.succeeded':

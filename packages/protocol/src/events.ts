@@ -333,6 +333,8 @@ export interface WaitWithdrawnEvent extends RunEventBase {
   /** The loop iteration (or sub-flow call) of the choice, as on `branch.taken`. */
   scope: string;
   kind: 'approval' | 'event' | 'timer' | 'signal';
+  /** What the arm waited for, for people: `approval write_off`, `event payment.received`, `after 3d`, `signal s`. */
+  label: string;
   /** The choice instance (see {@link ChoiceGroup}). */
   group: string;
 }

@@ -135,6 +135,9 @@ export class RunOverlay {
         const arms = this.decisions.get(event.node) ?? 0;
         this.branches.add(`${event.node}#${event.branch < 0 ? arms - 1 : event.branch}`);
         this.set(event.node, { status: 'succeeded' });
+        // a `wait first`: its winning arm came (its own event may be a decision or delivery made outside this stream)
+        const won = this.graph?.edges.find((e) => e.source === event.node && e.branch === event.branch && this.graph?.nodes.find((n) => n.id === e.source)?.kind === 'choice');
+        if (won) this.set(won.target, { status: 'succeeded' });
         break;
       }
       case 'wait.withdrawn':

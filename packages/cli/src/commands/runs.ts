@@ -1,7 +1,7 @@
 import type { RunEvent, RunStatus } from '@baton/protocol';
 import type { RunRecord } from '@baton/runtime';
 import { UsageError } from '../errors.js';
-import { describeWait } from '../output/run-printer.js';
+import { describeWait, waitLines } from '../output/run-printer.js';
 import { formatDuration, preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
@@ -119,6 +119,8 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
       output.out(`  ${c.cyan('↳')} ${c.dim(e.label)}`);
     } else if (e.type === 'join.reached') {
       output.out(`  ${c.cyan('⋈')} ${c.dim(`${e.label} reached${e.rest === 'keep' ? ' — the rest runs on' : e.withdrawn.length ? ` — ${e.withdrawn.length} withdrawn` : ''}`)}`);
+    } else if (e.type === 'wait.withdrawn') {
+      output.out(`  ${c.dim('⊘')} ${c.dim(`${e.label} — withdrawn`)}`);
     } else if (e.type === 'approval.decided') {
       output.out(`  ${c.green('✓')} ${e.task.padEnd(22)} ${c.dim('approval'.padEnd(22))} ${e.decision}${e.by ? c.dim(` by ${e.by}`) : ''}${e.comment ? c.dim(` — ${e.comment}`) : ''}`);
     } else if (e.type === 'compensation.finished') {
@@ -128,7 +130,15 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   output.out('');
   if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
   if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);
-  if (run.status === 'waiting') output.out(`${c.bold('Waiting')}  ${describeWait(run.waitingOn, run.id)}`);
+  if (run.status === 'waiting') {
+    // one line per wait; the open arms of a `wait first` each on its own line
+    const [first, ...rest] = waitLines(run.waitingOn as unknown as Record<string, unknown>[], run.id, '', true);
+    if (first === undefined) output.out(`${c.bold('Waiting')}  ${describeWait(run.waitingOn, run.id)}`);
+    else {
+      output.out(`${c.bold('Waiting')}  ${first}`);
+      for (const line of rest) output.out(`         ${line}`);
+    }
+  }
   // events sent before the run waited for them, not taken yet (persistent triggers)
   const taken = new Set(events.flatMap((e) => (e.type === 'event.received' && e.bufferId ? [e.bufferId] : [])));
   for (const e of events) {

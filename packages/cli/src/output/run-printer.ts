@@ -40,6 +40,8 @@ interface PrintableEvent {
   withdrawn?: number[];
   name?: string;
   holder?: string;
+  key?: string;
+  kind?: string;
   [key: string]: unknown;
 }
 
@@ -157,6 +159,10 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'signal.raised':
           output.out(`  ${c.cyan('⚑')} ${c.dim('signal')} ${e.name ?? ''}`);
           break;
+        case 'wait.withdrawn':
+          // an arm of a `wait first` another arm beat
+          output.out(`  ${c.dim('⊘')} ${c.dim(`${e.label ?? e.key ?? ''} — withdrawn`)}`);
+          break;
         case 'signal.received':
           output.out(`  ${e.timedOut ? c.yellow('⏱') : c.green('✓')} ${c.dim('wait signal')} ${e.name ?? ''}${c.dim(e.timedOut ? ' — timed out → on timeout' : ' — raised')}`);
           break;
@@ -206,12 +212,39 @@ function storeFlag(storePath: string): string {
   return isStoreUrl(storePath) && process.env.BATON_STORE === undefined ? ` --store ${storePath}` : '';
 }
 
-/** One line saying what a waiting run waits for and the command that continues it (`flag`: see {@link storeFlag}). */
+/**
+ * One line saying what a waiting run waits for and the command that continues it (`flag`: see {@link storeFlag}); the
+ * arms of one `wait first` (waits sharing a `group`) as one item: `whichever comes first: a | b | c`.
+ */
 export function describeWait(waitingOn: unknown, runId: string, flag = ''): string {
   const items = Array.isArray(waitingOn) ? waitingOn : waitingOn ? [waitingOn] : [];
   if (items.length === 0) return `continue with: baton resume ${runId}${flag}`;
-  return items
-    .map((w: Record<string, unknown>) => {
+  return waitLines(items, runId, flag).join('; ');
+}
+
+/**
+ * What a waiting run waits for, one entry per wait — but the arms of a `wait first` (sharing a `group`) are one entry,
+ * `whichever comes first: …`, at the place of its first arm — or, with `armsApart`, one entry per arm, each marked
+ * `first of:` (`baton runs show` lists the open arms on lines of their own).
+ */
+export function waitLines(items: Record<string, unknown>[], runId: string, flag = '', armsApart = false): string[] {
+  const entries: ({ text: string } | { arms: string[] })[] = [];
+  const groups = new Map<string, string[]>();
+  for (const w of items) {
+    const text = describeOne(w, runId, flag);
+    const group = typeof w.group === 'string' ? w.group : undefined;
+    if (group === undefined || armsApart) entries.push({ text: group === undefined ? text : `first of: ${text}` });
+    else if (groups.has(group)) groups.get(group)!.push(text);
+    else {
+      const arms = [text];
+      groups.set(group, arms);
+      entries.push({ arms });
+    }
+  }
+  return entries.map((e) => ('text' in e ? e.text : `whichever comes first: ${e.arms.join(' | ')}`));
+}
+
+function describeOne(w: Record<string, unknown>, runId: string, flag: string): string {
       switch (w.kind) {
         case 'approval':
           return `approval "${w.task}"${w.assignee ? ` for ${w.assignee}` : ''} — baton approve ${runId} ${w.task}${flag} [--reject]`;
@@ -228,6 +261,4 @@ export function describeWait(waitingOn: unknown, runId: string, flag = ''): stri
         default:
           return `baton resume ${runId}${flag}`;
       }
-    })
-    .join('; ');
 }

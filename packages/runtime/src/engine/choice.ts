@@ -264,7 +264,7 @@ function decide(host: ChoiceHost, s: ChoiceNode, frame: Frame, keys: string[], w
   const group = choiceGroup(frame, s);
   host.emitOnce({ type: 'branch.taken', node: s.id, scope, branch: winner, label: `wait first → ${choiceArmText(s.arms[winner])}` });
   s.arms.forEach((arm, i) => {
-    if (i !== winner) host.emitOnce({ type: 'wait.withdrawn', key: keys[i], node: arm.id, scope, kind: arm.kind, group });
+    if (i !== winner) host.emitOnce({ type: 'wait.withdrawn', key: keys[i], node: arm.id, scope, kind: arm.kind, label: choiceArmText(arm), group });
     const won = i === winner;
     if (arm.kind === 'event' && arm.name) {
       const received = won ? host.log.eventsReceived.get(keys[i]) : undefined;
