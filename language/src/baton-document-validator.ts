@@ -109,6 +109,8 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       const known = candidates();
       return done(IssueCodes.UnknownInput, `unknown input \`${name}\`` + (known.length ? `; the flow's inputs are ${known.join(', ')}` : '; the flow has no inputs'));
     }
+    if (ast.isCancelStatement(c)) return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no region or step of this flow is called that${hint()}`);
+    if (ast.isCompleteStatement(c)) return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no region of this flow is called that${hint()}`);
     if (ast.isSetStatement(c) && info.property === 'variable') {
       return done(IssueCodes.UnknownName, `unknown name \`${name}\`: no \`var\` of this flow is called that${hint()}; declare it first (\`var ${name} = …\`)`);
     }

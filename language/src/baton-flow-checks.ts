@@ -8,6 +8,7 @@ import { toTypeRef } from './baton-types.js';
 import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 import { astNodes, subtreeNodes } from './baton-ast-walk.js';
+import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 
 /** One link from a container to a child: `container.property[index]`. */
@@ -50,7 +51,7 @@ export class BatonFlowChecks {
       if (ast.isNameRef(node)) {
         const target = node.ref?.ref;
         if (target) referenced.add(target);
-        if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(node, target, accept);
+        if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target) || ast.isRegionStatement(target)) this.checkOrder(node, target, accept);
         else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
       } else if (ast.isMemberAccess(node)) {
         this.checkMember(node, types, accept);
@@ -90,7 +91,7 @@ export class BatonFlowChecks {
     }) as unknown as ValidationAcceptor;
     const probe = { $type: 'NameRef', $container: position, $containerProperty: 'completion', ref: { ref: target, $refText: '' } } as unknown as ast.NameRef;
     try {
-      if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target)) this.checkOrder(probe, target, accept);
+      if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target) || ast.isRegionStatement(target)) this.checkOrder(probe, target, accept);
       else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(probe, target, accept);
     } catch {
       return true; // a half-written document: offer the name rather than hide it
@@ -115,10 +116,10 @@ export class BatonFlowChecks {
   private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
     const seen = new Set<string>();
     for (const node of subtreeNodes(flow)) {
-      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node))) {
+      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node) || ast.isRegionStatement(node))) {
         if (node.name === undefined) continue; // an unnamed wait
         if (seen.has(node.name)) {
-          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
+          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
         }
         seen.add(node.name);
       }
@@ -127,7 +128,7 @@ export class BatonFlowChecks {
 
   // ------------------------------------------------------------------ order of execution
 
-  private checkOrder(ref: ast.NameRef, target: ast.Step | ast.ApprovalStatement | ast.WaitStatement, accept: ValidationAcceptor): void {
+  private checkOrder(ref: ast.NameRef, target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | ast.RegionStatement, accept: ValidationAcceptor): void {
     const name = target.name;
     const refChain = chain(ref);
     const targetChain = chain(target);
@@ -138,6 +139,11 @@ export class BatonFlowChecks {
       if (AstUtils.getContainerOfType(ref, ast.isTimeoutBranch)?.$container === target) return;
       // a `wait first` arm's body runs once the arm came first: it reads the arm (`payment.data`, `write_off.output`)
       if (isChoiceArm(target) && refChain[k]?.property === 'body') return;
+      if (ast.isRegionStatement(target)) {
+        // a region's `on cancel` runs after it ended (as "cancelled"): it may read its status
+        if (!AstUtils.getContainerOfType(ref, ast.isCancelBranch)) accept('error', `region \`${name}\` has no status inside itself: it is read after the region ends`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
+        return;
+      }
       // the reference is inside the step itself
       if (!AstUtils.getContainerOfType(ref, ast.isCompensateProperty)) {
         accept('error', `step \`${name}\` reads its own result before it has run (only its \`compensate:\` may)`, { node: ref, code: IssueCodes.StepUsedBeforeRun });
@@ -359,6 +365,12 @@ export class BatonFlowChecks {
   // ------------------------------------------------------------------ statements
 
   private checkUnreachable(node: AstNode, accept: ValidationAcceptor): void {
+    const ends = endsBlock(node);
+    if (ends && node.$containerIndex !== undefined) {
+      const next = ((node.$container as unknown as Record<string, unknown>)[node.$containerProperty!] as AstNode[] | undefined)?.[node.$containerIndex + 1];
+      if (next) accept('error', `this statement can never run: ${ends}`, { node: next, code: IssueCodes.UnreachableStatement });
+      return;
+    }
     if (!ast.isFailStatement(node) || node.$containerIndex === undefined) return;
     const list = (node.$container as unknown as Record<string, unknown>)[node.$containerProperty!] as AstNode[] | undefined;
     const next = list?.[node.$containerIndex + 1];
@@ -406,11 +418,15 @@ function sameLink(a: Link, b: Link): boolean {
 
 /**
  * A link that enters one branch of an `if`/`switch`, an `on timeout`, a partial join's `parallel`, an arm of a
- * `wait first`, or the body of a `lock` that has an `on timeout` (so what is below it may be skipped, or withdrawn).
+ * `wait first`, the body of a `lock` that has an `on timeout`, a region's `on cancel` or the body of a region that a
+ * `cancel`/`complete` ends early (so what is below it may be skipped, or withdrawn).
  */
 function isBranchLink(l: Link): boolean {
   if (ast.isIfStatement(l.container)) return l.property === 'body' || l.property === 'elseBody' || l.property === 'elseIf';
   if (ast.isTimeoutBranch(l.container)) return l.property === 'body';
+  // a region's `on cancel` runs only when it was cancelled; its body may be withdrawn when a `cancel`/`complete` ends it
+  if (ast.isCancelBranch(l.container)) return l.property === 'body';
+  if (ast.isRegionStatement(l.container)) return l.property === 'body' && isEndedEarly(l.container);
   // a lock's body does not run when its `on timeout` does
   if (ast.isLockStatement(l.container)) return l.property === 'body' && l.container.timeoutBranch !== undefined;
   if (ast.isSwitchStatement(l.container)) return l.property === 'cases' || l.property === 'defaultBody';
@@ -468,14 +484,15 @@ function byNodeType(predicate: (node: AstNode) => boolean): (node: AstNode) => b
 
 /** The nodes checkFlow looks at (the rest only contain them). */
 const isCheckedInFlow = byNodeType(
-  (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n),
+  (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n) || ast.isCancelStatement(n) || ast.isCompleteStatement(n),
 );
 
-/** Steps, approvals, `let` values and loop variables: the names of a flow. */
-const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n));
+/** Steps, approvals, event waits, regions, `let` values, `var`s and loop variables: the names of a flow. */
+const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n) || ast.isRegionStatement(n));
 
-function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement): boolean {
-  return ast.isStep(target) && target.properties.some(ast.isWhenProperty);
+/** Whether the step has `when:` — or may end `cancelled` (a `cancel` of it): it may not have run. */
+function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | ast.RegionStatement): boolean {
+  return ast.isStep(target) && (target.properties.some(ast.isWhenProperty) || isCancelledStep(target));
 }
 
 /** Whether expression `e` reads `target.status`. */

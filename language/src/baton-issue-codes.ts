@@ -47,7 +47,7 @@ export const IssueCodes = {
   StepInSiblingBranch: 'step-in-sibling-branch',
   /** A step that may not have run (inside an `if`/`switch` branch or with `when:`) read without `??` or a status check. */
   StepMaybeSkipped: 'step-maybe-skipped',
-  /** A statement after `fail` in the same block. */
+  /** A statement after `fail`, a bare `complete`, or `cancel`/`complete` of the region around it, in the same block. */
   UnreachableStatement: 'unreachable-statement',
   // Types
   /** A field the value's type does not have (`intake.output.sevrity`). */
@@ -132,6 +132,11 @@ export const IssueCodes = {
   DuplicateArm: 'duplicate-arm',
   /** `timeout:` on an `on approval` arm: the choice's `on timeout D` arm is its deadline. */
   ChoiceArmTimeout: 'choice-arm-timeout',
+  /**
+   * `cancel r` / `complete r` where region (or step) `r` cannot be running when the statement runs: it neither
+   * encloses the statement nor runs beside it (another branch of a `parallel`, a kept branch of a partial join).
+   */
+  CancelTargetNotActive: 'cancel-target-not-active',
   /** `lock ""`: a lock needs a name. */
   InvalidLockName: 'invalid-lock-name',
 } as const;

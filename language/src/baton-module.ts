@@ -24,6 +24,7 @@ import { BatonJoinChecks } from './baton-join-checks.js';
 import { BatonLockChecks } from './baton-lock-checks.js';
 import { BatonSignalChecks } from './baton-signal-checks.js';
 import { BatonChoiceChecks } from './baton-choice-checks.js';
+import { BatonRegionChecks } from './baton-region-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
@@ -56,6 +57,7 @@ export type BatonAddedServices = {
     BatonLockChecks: BatonLockChecks;
     BatonSignalChecks: BatonSignalChecks;
     BatonChoiceChecks: BatonChoiceChecks;
+    BatonRegionChecks: BatonRegionChecks;
     BatonEventChecks: BatonEventChecks;
   };
   ir: {
@@ -94,6 +96,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonLockChecks: () => new BatonLockChecks(),
     BatonSignalChecks: () => new BatonSignalChecks(),
     BatonChoiceChecks: () => new BatonChoiceChecks(),
+    BatonRegionChecks: () => new BatonRegionChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
   },
   ir: {

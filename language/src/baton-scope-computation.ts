@@ -5,7 +5,7 @@ import { documentNodes } from './baton-ast-walk.js';
 import * as ast from './generated/ast.js';
 
 /**
- * Local symbols: steps, approvals, named event waits (`wait event "x" as name`), `let` values, `var`s and loop variables are visible in their whole flow
+ * Local symbols: steps, approvals, regions, named event waits (`wait event "x" as name`), `let` values, `var`s and loop variables are visible in their whole flow
  * (not only in the block that declares them), so a reference to a step inside an `if` from after it
  * links — and the checker can say precisely why that read may be unsafe instead of "unknown name".
  */
@@ -24,7 +24,7 @@ export class BatonScopeComputation extends DefaultScopeComputation {
   }
 
   protected override addLocalSymbol(node: AstNode, document: LangiumDocument, symbols: MultiMap<AstNode, AstNodeDescription>): void {
-    if (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node)) {
+    if (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node) || ast.isRegionStatement(node)) {
       const flow = AstUtils.getContainerOfType(node, ast.isFlowDecl);
       const name = this.nameProvider.getName(node);
       if (flow && name) symbols.add(flow, this.descriptions.createDescription(node, name, document));

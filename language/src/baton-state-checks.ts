@@ -103,8 +103,9 @@ function isAround(node: AstNode, target: ast.VarStatement): boolean {
   return false;
 }
 
-function describeNamed(target: ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.LoopVariable | ast.WaitStatement): string {
+function describeNamed(target: ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.LoopVariable | ast.WaitStatement | ast.RegionStatement): string {
   if (ast.isStep(target)) return 'a step';
+  if (ast.isRegionStatement(target)) return 'a region';
   if (ast.isWaitStatement(target)) return 'an event wait';
   if (ast.isApprovalStatement(target)) return 'an approval';
   if (ast.isLetStatement(target)) return 'a `let` value';

@@ -11,7 +11,9 @@ const NUMBER: TypeRef = { kind: 'number' };
 const BOOLEAN: TypeRef = { kind: 'boolean' };
 const lit = (value: string): TypeRef => ({ kind: 'literal', value });
 const union = (...values: string[]): TypeRef => ({ kind: 'union', types: values.map(lit) });
-const STEP_STATUS = union('succeeded', 'failed', 'skipped', 'waiting');
+const STEP_STATUS = union('succeeded', 'failed', 'skipped', 'waiting', 'cancelled');
+/** A region's status after it: `cancelled` by `cancel r`, `completed` by `complete r`, `skipped` when not reached. */
+const REGION_STATUS = union('succeeded', 'cancelled', 'completed', 'skipped');
 /** `received`: the event came; `timeout`: its `timeout` passed; `waiting` while it waits; `skipped`: the wait was not reached. */
 const EVENT_WAIT_STATUS = union('received', 'timeout', 'waiting', 'skipped');
 const RUN_STATUS = union('succeeded', 'failed', 'waiting', 'cancelled');
@@ -142,6 +144,7 @@ export class BatonTypeSystem {
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
+    if (ast.isRegionStatement(target)) return { kind: 'record', fields: [field('status', REGION_STATUS)] };
     if (!ast.isStep(target) && !ast.isApprovalStatement(target) && !ast.isWaitStatement(target)) return ANY;
     const view = ast.isStep(target) ? this.stepView(target) : ast.isWaitStatement(target) ? this.eventWaitView(target) : approvalViewType(target);
     // A step of a foreach body read after the loop is the list of its iterations.

@@ -27,6 +27,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const lockChecks = services.validation.BatonLockChecks;
   const signalChecks = services.validation.BatonSignalChecks;
   const choiceChecks = services.validation.BatonChoiceChecks;
+  const regionChecks = services.validation.BatonRegionChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
@@ -36,6 +37,8 @@ export function registerValidationChecks(services: BatonServices): void {
     EventDecl: [eventChecks.checkEventDecl],
     WaitStatement: [eventChecks.checkWaitEvent, choiceChecks.checkChoice],
     LockStatement: [lockChecks.checkLockStatement],
+    CancelStatement: [regionChecks.checkCancelTarget],
+    CompleteStatement: [regionChecks.checkCancelTarget],
     TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],

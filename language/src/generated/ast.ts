@@ -60,10 +60,12 @@ export type BatonKeywordNames =
     | "branch"
     | "budget"
     | "buffer"
+    | "cancel"
     | "case"
     | "cassette"
     | "circuit"
     | "compensate"
+    | "complete"
     | "concurrency"
     | "continue"
     | "data"
@@ -99,6 +101,7 @@ export type BatonKeywordNames =
     | "output"
     | "parallel"
     | "prompt"
+    | "region"
     | "repeat"
     | "retry"
     | "schedule"
@@ -167,7 +170,7 @@ export function isApprovalProperty(item: unknown): item is ApprovalProperty {
 }
 
 export interface ApprovalStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ApprovalStatement';
     body: Array<Statement>;
     name: RefName;
@@ -294,6 +297,48 @@ export function isCallable(item: unknown): item is Callable {
     return reflection.isInstance(item, Callable.$type);
 }
 
+/** `on cancel { … }`: runs after the region was cancelled and the compensations of its finished steps ran. */
+export interface CancelBranch extends langium.AstNode {
+    readonly $container: RegionStatement;
+    readonly $type: 'CancelBranch';
+    body: Array<Statement>;
+}
+
+export const CancelBranch = {
+    $type: 'CancelBranch',
+    body: 'body'
+} as const;
+
+export function isCancelBranch(item: unknown): item is CancelBranch {
+    return reflection.isInstance(item, CancelBranch.$type);
+}
+
+export type Cancellable = RegionStatement | Step;
+
+export const Cancellable = {
+    $type: 'Cancellable'
+} as const;
+
+export function isCancellable(item: unknown): item is Cancellable {
+    return reflection.isInstance(item, Cancellable.$type);
+}
+
+/** `cancel fulfil`: cancels a region (with compensation); `cancel ship`: withdraws that step only (status `cancelled`). */
+export interface CancelStatement extends langium.AstNode {
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $type: 'CancelStatement';
+    target: langium.Reference<Cancellable>;
+}
+
+export const CancelStatement = {
+    $type: 'CancelStatement',
+    target: 'target'
+} as const;
+
+export function isCancelStatement(item: unknown): item is CancelStatement {
+    return reflection.isInstance(item, CancelStatement.$type);
+}
+
 /**
  * One arm of `wait first { … }` (an event-based choice): what it waits for, then what runs when it comes first.
  * All arms wait at once; the first to come wins and the others are withdrawn. An event, timer or signal arm is a
@@ -358,6 +403,22 @@ export const CompensationProperty = {
 
 export function isCompensationProperty(item: unknown): item is CompensationProperty {
     return reflection.isInstance(item, CompensationProperty.$type);
+}
+
+/** `complete`: the current flow ends successfully now, with the outputs set so far; `complete r`: region r does. */
+export interface CompleteStatement extends langium.AstNode {
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $type: 'CompleteStatement';
+    target?: langium.Reference<RegionStatement>;
+}
+
+export const CompleteStatement = {
+    $type: 'CompleteStatement',
+    target: 'target'
+} as const;
+
+export function isCompleteStatement(item: unknown): item is CompleteStatement {
+    return reflection.isInstance(item, CompleteStatement.$type);
 }
 
 export interface ConditionalExpression extends langium.AstNode {
@@ -526,7 +587,7 @@ export function isExpression(item: unknown): item is Expression {
 }
 
 export interface FailStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'FailStatement';
     message: StringValue;
 }
@@ -589,7 +650,7 @@ export function isFlowMember(item: unknown): item is FlowMember {
 }
 
 export interface ForeachStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
@@ -655,7 +716,7 @@ export function isIdempotentProperty(item: unknown): item is IdempotentProperty 
 
 /** `hasElse`: the statement has an `else` (an `else if` or an `else { … }`, empty or not). */
 export interface IfStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'IfStatement';
     body: Array<Statement>;
     condition: Expression;
@@ -808,7 +869,7 @@ export function isJoinClause(item: unknown): item is JoinClause {
 }
 
 export interface LetStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'LetStatement';
     name: RefName;
     value: Expression;
@@ -859,7 +920,7 @@ export function isListTypeExpr(item: unknown): item is ListTypeExpr {
  * branch) of the tenant inside a block of that lock name at a time, across processes; the others wait in turn.
  */
 export interface LockStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'LockStatement';
     body: Array<Statement>;
     name: StringValue;
@@ -946,10 +1007,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1106,7 +1167,7 @@ export function isParallelBranch(item: unknown): item is ParallelBranch {
 
 /** `parallel [concurrency N] [first N [keep] | until <cond> [keep]] { … }`: each branch is a statement or a `branch { … }`. */
 export interface ParallelStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ParallelStatement';
     branches: Array<ParallelBranch>;
     concurrency?: NumberValue;
@@ -1189,7 +1250,7 @@ export function isRecordType(item: unknown): item is RecordType {
 }
 
 /** What a bare name in an expression can mean. */
-export type Referable = ApprovalStatement | LetStatement | LoopVariable | Step | VarStatement | WaitStatement;
+export type Referable = ApprovalStatement | LetStatement | LoopVariable | RegionStatement | Step | VarStatement | WaitStatement;
 
 export const Referable = {
     $type: 'Referable'
@@ -1209,8 +1270,32 @@ export function isRefName(item: unknown): item is RefName {
     return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
+/**
+ * `region fulfil { … } [on cancel { … }]`: a cancellation scope. `cancel fulfil` (inside it, or from a branch running
+ * beside it) withdraws its unfinished work, runs the compensations of its finished steps and then `on cancel`;
+ * `complete fulfil` ends it successfully at once. The run goes on after the region either way (`fulfil.status`).
+ */
+export interface RegionStatement extends langium.AstNode {
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $type: 'RegionStatement';
+    body: Array<Statement>;
+    cancelBranch?: CancelBranch;
+    name: RefName;
+}
+
+export const RegionStatement = {
+    $type: 'RegionStatement',
+    body: 'body',
+    cancelBranch: 'cancelBranch',
+    name: 'name'
+} as const;
+
+export function isRegionStatement(item: unknown): item is RegionStatement {
+    return reflection.isInstance(item, RegionStatement.$type);
+}
+
 export interface RepeatStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'RepeatStatement';
     body: Array<Statement>;
     hasMax: boolean;
@@ -1266,7 +1351,7 @@ export function isRunStatusRef(item: unknown): item is RunStatusRef {
 
 /** `set output.x = …` sets a flow output; `set total = …` changes a `var` (the name may be any value, the checker says which are assignable). */
 export interface SetStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SetStatement';
     output?: langium.Reference<OutputDecl>;
     value: Expression;
@@ -1296,7 +1381,7 @@ export function isSettingProperty(item: unknown): item is SettingProperty {
 
 /** `signal stock_ok`: raises a run-local latch; every `wait signal stock_ok` of the loop iteration (or sub-flow call) passes. */
 export interface SignalStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SignalStatement';
     name: RefName;
 }
@@ -1316,7 +1401,7 @@ export function isSignedNumber(item: unknown): item is SignedNumber {
     return typeof item === 'number';
 }
 
-export type Statement = ApprovalStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RepeatStatement | SetStatement | SignalStatement | Step | SwitchStatement | VarStatement | WaitStatement;
+export type Statement = ApprovalStatement | CancelStatement | CompleteStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SetStatement | SignalStatement | Step | SwitchStatement | VarStatement | WaitStatement;
 
 export const Statement = {
     $type: 'Statement'
@@ -1327,7 +1412,7 @@ export function isStatement(item: unknown): item is Statement {
 }
 
 export interface Step extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'Step';
     name: RefName;
     properties: Array<StepProperty>;
@@ -1432,7 +1517,7 @@ export function isSwitchCase(item: unknown): item is SwitchCase {
 }
 
 export interface SwitchStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'SwitchStatement';
     cases: Array<SwitchCase>;
     defaultBody: Array<Statement>;
@@ -1791,15 +1876,15 @@ export function isUnionTypeExpr(item: unknown): item is UnionTypeExpr {
 }
 
 /** Input and output names: also `status` (`output status: string`), read only as `input.x` / `output.x`. */
-export type ValueName = 'any' | 'boolean' | 'input' | 'lock' | 'number' | 'output' | 'signal' | 'status' | 'string' | 'var' | RefName;
+export type ValueName = 'any' | 'boolean' | 'cancel' | 'complete' | 'input' | 'lock' | 'number' | 'output' | 'region' | 'signal' | 'status' | 'string' | 'var' | RefName;
 
 export function isValueName(item: unknown): item is ValueName {
-    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var' || item === 'lock' || item === 'signal';
+    return isRefName(item) || item === 'status' || item === 'input' || item === 'output' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'var' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete';
 }
 
 /** `var total = 0`, `var pages: string[] = []`: state a later statement (or loop iteration) changes with `set`. */
 export interface VarStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'VarStatement';
     name: RefName;
     type?: TypeExpr;
@@ -1824,7 +1909,7 @@ export function isVarStatement(item: unknown): item is VarStatement {
  * (over `var`s other branches set) holds; with a timeout, the `on timeout` block runs when it did not in time.
  */
 export interface WaitStatement extends langium.AstNode {
-    readonly $container: ApprovalStatement | BranchBlock | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
+    readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'WaitStatement';
     arms: Array<ChoiceArm>;
     body: Array<Statement>;
@@ -1893,10 +1978,14 @@ export type BatonAstType = {
     BudgetDecl: BudgetDecl
     BuiltinType: BuiltinType
     Callable: Callable
+    CancelBranch: CancelBranch
+    CancelStatement: CancelStatement
+    Cancellable: Cancellable
     ChoiceArm: ChoiceArm
     CircuitProperty: CircuitProperty
     CompensateProperty: CompensateProperty
     CompensationProperty: CompensationProperty
+    CompleteStatement: CompleteStatement
     ConditionalExpression: ConditionalExpression
     Correlation: Correlation
     Document: Document
@@ -1946,6 +2035,7 @@ export type BatonAstType = {
     RecordLiteral: RecordLiteral
     RecordType: RecordType
     Referable: Referable
+    RegionStatement: RegionStatement
     RepeatStatement: RepeatStatement
     RetryProperty: RetryProperty
     RunStatusRef: RunStatusRef
@@ -2104,6 +2194,32 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: []
         },
+        CancelBranch: {
+            name: CancelBranch.$type,
+            properties: {
+                body: {
+                    name: CancelBranch.body,
+                    defaultValue: []
+                }
+            },
+            superTypes: []
+        },
+        CancelStatement: {
+            name: CancelStatement.$type,
+            properties: {
+                target: {
+                    name: CancelStatement.target,
+                    referenceType: Cancellable.$type
+                }
+            },
+            superTypes: [Statement.$type]
+        },
+        Cancellable: {
+            name: Cancellable.$type,
+            properties: {
+            },
+            superTypes: []
+        },
         ChoiceArm: {
             name: ChoiceArm.$type,
             properties: {
@@ -2147,6 +2263,16 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             properties: {
             },
             superTypes: []
+        },
+        CompleteStatement: {
+            name: CompleteStatement.$type,
+            properties: {
+                target: {
+                    name: CompleteStatement.target,
+                    referenceType: RegionStatement.$type
+                }
+            },
+            superTypes: [Statement.$type]
         },
         ConditionalExpression: {
             name: ConditionalExpression.$type,
@@ -2741,6 +2867,22 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: []
         },
+        RegionStatement: {
+            name: RegionStatement.$type,
+            properties: {
+                body: {
+                    name: RegionStatement.body,
+                    defaultValue: []
+                },
+                cancelBranch: {
+                    name: RegionStatement.cancelBranch
+                },
+                name: {
+                    name: RegionStatement.name
+                }
+            },
+            superTypes: [Cancellable.$type, Referable.$type, Statement.$type]
+        },
         RepeatStatement: {
             name: RepeatStatement.$type,
             properties: {
@@ -2838,7 +2980,7 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     referenceType: Callable.$type
                 }
             },
-            superTypes: [Referable.$type, Statement.$type]
+            superTypes: [Cancellable.$type, Referable.$type, Statement.$type]
         },
         StepProperty: {
             name: StepProperty.$type,

@@ -328,6 +328,20 @@ export class BatonIrBuilder {
         if (node.timeoutBranch) lock.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.1`);
         return base(lock);
       }
+      case 'RegionStatement': {
+        const region: Statement = { kind: 'region', id: `${flow}/${node.name}`, range, name: node.name, body: this.statements(node.body, flow, `${path}.0`) };
+        if (node.cancelBranch) region.onCancel = this.statements(node.cancelBranch.body, flow, `${path}.1`);
+        return base(region);
+      }
+      case 'CancelStatement': {
+        const target = node.target.ref;
+        return base({ kind: 'cancel', id: id('cancel'), range, target: target?.name ?? node.target.$refText, targetKind: ast.isStep(target) ? 'step' : 'region' });
+      }
+      case 'CompleteStatement': {
+        const complete: Statement = { kind: 'complete', id: id('complete'), range };
+        if (node.target) complete.target = node.target.ref?.name ?? node.target.$refText;
+        return base(complete);
+      }
     }
   }
 

@@ -18,6 +18,7 @@ import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
+import { isActiveAt } from '../baton-region-checks.js';
 import { BatonTypeSystem, fieldNames, memberType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl, visibleEventDecls } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
@@ -38,6 +39,7 @@ const KEYWORD_SNIPPETS: Record<string, { detail: string; body: string }> = {
   parallel: { detail: 'parallel branches', body: 'parallel {\n  $0\n}' },
   branch: { detail: 'a branch of several statements', body: 'branch {\n  $0\n}' },
   lock: { detail: 'a critical section across runs', body: 'lock "${1:name}" {\n  $0\n}' },
+  region: { detail: 'a cancellation region', body: 'region ${1:name} {\n  $0\n} on cancel {\n}' },
   approval: { detail: 'human approval', body: 'approval ${1:name} {\n  prompt: "$2"\n  assignee: "$3"\n  timeout: ${4:48h}\n}' },
 };
 
@@ -215,6 +217,11 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (refInfo.property === 'variable' && (ast.isSetStatement(refInfo.container) || refInfo.container.$type === 'SetStatement')) {
       const position = context.node ?? refInfo.container;
       return candidates.filter((d) => d.type === ast.VarStatement.$type && (!d.node || this.flowChecks.isReadableAt(position, d.node)));
+    }
+    // `cancel |`, `complete |`: the regions (and, after `cancel`, steps) that can be running there
+    if (refInfo.property === 'target' && (ast.isCancelStatement(refInfo.container) || ast.isCompleteStatement(refInfo.container))) {
+      const at = refInfo.container;
+      return candidates.filter((d) => !d.node || ((ast.isRegionStatement(d.node) || ast.isStep(d.node)) && isActiveAt(d.node, at)));
     }
     if (refInfo.property !== 'ref' || !(ast.isNameRef(refInfo.container) || refInfo.container.$type === 'NameRef')) return candidates;
     const position = context.node ?? refInfo.container;

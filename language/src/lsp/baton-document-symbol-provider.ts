@@ -124,6 +124,12 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       const arm = branch?.$cstNode ? [block('on timeout', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
       return [block(`lock ${short(statement.name?.$cstNode?.text ?? '')}`, cst.range, keywordRange(cst, 'lock'), [...this.statements(statement.body), ...arm])];
     }
+    if (ast.isRegionStatement(statement)) {
+      // `region fulfil` with its body, and its `on cancel` arm beside
+      const branch = statement.cancelBranch;
+      const arm = branch?.$cstNode ? [block('on cancel', branch.$cstNode.range, keywordRange(branch.$cstNode, 'on'), this.statements(branch.body))] : [];
+      return this.named(statement, [...this.statements(statement.body), ...arm], 'region');
+    }
     if (ast.isRepeatStatement(statement)) return [block(`repeat until ${expression(statement.until)}`, cst.range, keywordRange(cst, 'repeat'), this.statements(statement.body))];
     return [];
   }

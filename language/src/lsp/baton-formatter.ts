@@ -85,13 +85,17 @@ export class BatonFormatter extends AbstractFormatter {
       f.keywords('signal', 'timeout').prepend(Formatting.oneSpace());
       f.properties('signal', 'timeout').prepend(Formatting.oneSpace());
     }
-    if (ast.isSignalStatement(node)) f.property('name').prepend(Formatting.oneSpace());
+    if (ast.isSignalStatement(node) || ast.isRegionStatement(node)) f.property('name').prepend(Formatting.oneSpace());
     // `wait first {`, and its arms' heads: `on event "x" as p where …`, `on approval a`, `on timeout 3d`, `on signal s`
     if (ast.isWaitStatement(node) && node.isFirst) f.keyword('first').prepend(Formatting.oneSpace());
     if ((ast.isWaitStatement(node) || ast.isApprovalStatement(node)) && node.$containerProperty === 'arms') {
       f.keywords('event', 'approval', 'timeout', 'signal').prepend(Formatting.oneSpace());
       f.property('duration').prepend(Formatting.oneSpace());
     }
+    // `} on cancel {`: on the region's closing brace's line, as `else`
+    if (ast.isCancelBranch(node)) f.keywords('on', 'cancel').prepend(Formatting.oneSpace());
+    // `cancel fulfil`, `complete fulfil`
+    if (ast.isCancelStatement(node) || ast.isCompleteStatement(node)) f.property('target').prepend(Formatting.oneSpace());
     if (ast.isLockStatement(node)) {
       // `lock "stock:${input.sku}" timeout 10m {`: one space between the parts
       f.property('name').prepend(Formatting.oneSpace());

@@ -66,7 +66,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if ((ast.isWaitStatement(node) && node.isSignal) || ast.isSignalStatement(node)) {
       if (text === 'signal') return SIGNAL_HOVER;
     }
-    return keywordHover(node, text);
+    return regionKeywordHover(node, text) ?? keywordHover(node, text);
   }
 
   protected getAstNodeHoverContent(node: AstNode): MaybePromise<string | undefined> {
@@ -107,6 +107,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     if (ast.isLoopVariable(node)) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
     if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
+    if (ast.isRegionStatement(node)) return withDoc(`**region** \`${node.name}\`  \nreads: \`{ status: "succeeded" | "cancelled" | "completed" | "skipped" }\` (after the region)`);
     if (ast.isWaitStatement(node) && node.name) {
       const view = eventWaitViewType(eventDataType(findEventDecl(node, node.event, this.documents)));
       return [`**event wait** \`${node.name}\` — event "${node.event}"`, `reads: \`${describeType(view)}\``].join('  \n');
@@ -127,6 +128,26 @@ function waitFirstHover(node: ast.WaitStatement): string {
 /** The hover of the `signal` keyword (of `signal s` and `wait signal s`). */
 const SIGNAL_HOVER =
   '**signal** `s` raises a run-local latch; **wait signal** `s` waits until a branch raised it (at once when it was). A raised signal stays raised, seen by the waits of the loop iteration (or sub-flow call) that raised it and of the blocks inside it. `wait signal s timeout D on timeout { … }` gives up after D; when nothing left in the run can raise it, the run fails with `DEADLOCK`.';
+
+/** What `region`, `on cancel`, `cancel` and `complete` do, on the keyword itself. */
+function regionKeywordHover(node: AstNode, text: string): string | undefined {
+  if (ast.isRegionStatement(node) && text === 'region') {
+    return `**region** \`${node.name ?? 'r'}\` \`{ … }\`: a cancellation region. \`cancel ${node.name ?? 'r'}\` (inside it, or from a branch running beside it) withdraws its unfinished work, runs the compensations of its finished steps (newest first)${node.cancelBranch ? ', then `on cancel`' : ''}; \`complete ${node.name ?? 'r'}\` ends it successfully at once. The run goes on after it either way; \`${node.name ?? 'r'}.status\` says how it ended.`;
+  }
+  if (ast.isCancelBranch(node) && (text === 'cancel' || text === 'on')) {
+    return '**on cancel** `{ … }`: runs when the region was cancelled, after the compensations of its finished steps; then the run goes on after the region.';
+  }
+  if (ast.isCancelStatement(node) && text === 'cancel') {
+    const target = node.target?.ref;
+    if (ast.isStep(target)) return `**cancel** \`${target.name}\`: withdraws step \`${target.name}\` only (its call is aborted; its status reads \`cancelled\`); the rest goes on.`;
+    return `**cancel** \`${node.target?.$refText ?? 'r'}\`: ends the region now — its unfinished work is withdrawn, the compensations of its finished steps run (newest first), then its \`on cancel\`; the run goes on after the region.`;
+  }
+  if (ast.isCompleteStatement(node) && text === 'complete') {
+    if (node.target) return `**complete** \`${node.target.$refText}\`: ends the region successfully now — its unfinished work is withdrawn, nothing is compensated; its status reads \`completed\`.`;
+    return '**complete**: ends the current flow successfully now, with the outputs set so far (a sub-flow returns to its caller\'s step as succeeded); work still running in it is withdrawn.';
+  }
+  return undefined;
+}
 
 /** What the keywords of `parallel` and its branches mean, on the keyword itself. */
 function keywordHover(node: AstNode, text: string): string | undefined {

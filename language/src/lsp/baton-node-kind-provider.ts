@@ -16,6 +16,7 @@ const SYMBOL_KINDS: Record<string, SymbolKind> = {
   [ast.LetStatement.$type]: SymbolKind.Variable,
   [ast.VarStatement.$type]: SymbolKind.Variable,
   [ast.LoopVariable.$type]: SymbolKind.Variable,
+  [ast.RegionStatement.$type]: SymbolKind.Module,
   [ast.InputDecl.$type]: SymbolKind.Property,
   [ast.OutputDecl.$type]: SymbolKind.Field,
   [ast.FieldDecl.$type]: SymbolKind.Field,
@@ -32,6 +33,7 @@ const COMPLETION_KINDS: Record<string, CompletionItemKind> = {
   [ast.LetStatement.$type]: CompletionItemKind.Variable,
   [ast.VarStatement.$type]: CompletionItemKind.Variable,
   [ast.LoopVariable.$type]: CompletionItemKind.Variable,
+  [ast.RegionStatement.$type]: CompletionItemKind.Module,
   [ast.InputDecl.$type]: CompletionItemKind.Property,
   [ast.OutputDecl.$type]: CompletionItemKind.Field,
 };

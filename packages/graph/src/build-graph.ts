@@ -1,5 +1,6 @@
 import { eventWaitDetail } from './patterns-events.js';
 import { choiceGraph } from './patterns-choice.js';
+import { cancelGraph, regionGraph, type RegionGraphHost } from './patterns-regions.js';
 import { describeType, exprToText, formatMs, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
@@ -9,9 +10,11 @@ import { describeType, exprToText, formatMs, joinText, type Expr, type FlowGraph
  *   `else`/`default`; an `if` without `else` gets an `else` edge straight to its `merge` node);
  * - `parallel` is a `fork` → branches → `join` (a `branch { … }` adds no node: its statements chain in its branch);
  *   a partial join's `join` is labelled with what it waits for (`first 2 of 3`) and its rest (`cancel rest`, `keep rest`);
- * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound;
  * - `wait first { … }` is a `choice` node with one `branch` edge per arm to the arm's own node, then its body, and a
  *   `merge` (patterns-choice.ts);
+ * - `foreach`/`repeat` is a `loop` container holding its body (`parent`), labelled with its list or bound; a
+ *   `region` a `region` container, its `on cancel` an arm beside `ended`; `cancel`/`complete` nodes have a dashed
+ *   `cancel` edge to their target (patterns-regions.ts);
  * - approvals, waits, events, `set`, `let` and `fail` have their own kinds; `fail` ends its path; a `var` is a
  *   `let` node (`var total`), `set total = …` a `set` node (`total`), `wait until c` a `wait` node (`until c`),
  *   with its `on timeout` arm (branch 0) and `met` (branch 1) joined as an approval's;
@@ -64,6 +67,10 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
     return node;
   };
 
+  const end = `${flow.name}/end`;
+  const regionHost: RegionGraphHost = { add, edge, connect, block: (body, from, parent, firstLabel, branch) => block(body, from, parent, firstLabel, branch), end };
+  /** The ids of the regions around the statement being added (a `cancel`/`complete` of one ends its path). */
+  const regions: string[] = [];
   const raises: Extract<Statement, { kind: 'signal' }>[] = [];
   const signalWaits: { id: string; signal: string }[] = [];
   const statement = (s: Statement, from: string[], parent: string | undefined, label?: string, branch?: number): string[] => {
@@ -245,6 +252,17 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
       }
       case 'choice':
         return choiceGraph({ add, edge, connect, block: (body, tails, p) => block(body, tails, p), signalWait: (id, signal) => signalWaits.push({ id, signal }) }, s, from, parent, label, branch);
+      case 'region': {
+        regions.push(s.id);
+        try {
+          return regionGraph(regionHost, s, from, parent, label, branch);
+        } finally {
+          regions.pop();
+        }
+      }
+      case 'cancel':
+      case 'complete':
+        return cancelGraph(regionHost, s, from, parent, regions, label, branch);
     }
   };
 
@@ -273,7 +291,6 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
   const tails = block(flow.body, [start], undefined);
   // a dotted edge from each raise of a signal to each wait for it
   for (const r of raises) for (const w of signalWaits) if (w.signal === r.name) edge(r.id, w.id, 'signal');
-  const end = `${flow.name}/end`;
   nodes.push({ id: end, kind: 'end', label: 'end' });
   connect(tails, end);
   for (const n of nodes) {

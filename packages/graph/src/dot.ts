@@ -15,8 +15,9 @@ export function toDot(graph: FlowGraph): string {
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
       lines.push(`${indent}${quote(n.id)} [${attrs(n)}];`);
-      if ((n.kind === 'loop' || n.kind === 'lock') && children.has(n.id)) {
-        lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(`${n.label}: ${n.detail ?? ''}`)}; style=rounded;`);
+      if ((n.kind === 'loop' || n.kind === 'lock' || n.kind === 'region') && children.has(n.id)) {
+        const label = n.kind === 'region' ? n.label : `${n.label}: ${n.detail ?? ''}`;
+        lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(label)}; style=${n.kind === 'region' ? '"rounded,dashed"' : 'rounded'};`);
         emit(n.id, indent + '  ');
         lines.push(`${indent}}`);
       }
@@ -28,6 +29,7 @@ export function toDot(graph: FlowGraph): string {
     if (e.label) a.push(`label=${quote(e.label)}`);
     if (e.kind === 'compensation') a.push('style=dashed', 'constraint=false');
     if (e.kind === 'signal') a.push('style=dotted', 'constraint=false');
+    if (e.kind === 'cancel') a.push('style=dashed', 'color=red', 'constraint=false');
     if (e.kind === 'loop') a.push('style=dotted');
     lines.push(`  ${quote(e.source)} -> ${quote(e.target)}${a.length ? ` [${a.join(', ')}]` : ''};`);
   }
@@ -40,7 +42,7 @@ function attrs(n: GraphNode): string {
   const shapes: Record<string, string> = {
     start: 'shape=oval', end: 'shape=oval', trigger: 'shape=cds', step: 'shape=box, style=rounded', subflow: 'shape=box, peripheries=2',
     decision: 'shape=diamond', choice: 'shape=Mdiamond', merge: 'shape=point', fork: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""',
-    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', signal: 'shape=invtriangle', approval: 'shape=parallelogram',
+    join: 'shape=box, height=0.1, style=filled, fillcolor=black, label=""', loop: 'shape=box, style=dashed', lock: 'shape=box, style=bold', region: 'shape=box, style="rounded,dashed"', cancel: 'shape=circle, color=red', complete: 'shape=doublecircle', signal: 'shape=invtriangle', approval: 'shape=parallelogram',
     wait: 'shape=cylinder', event: 'shape=cylinder', set: 'shape=note', let: 'shape=note', fail: 'shape=octagon, color=red',
   };
   const shape = shapes[n.kind] ?? 'shape=box';

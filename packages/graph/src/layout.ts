@@ -116,7 +116,7 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
     const sourceRef =
       e.kind === 'compensation' ? port(source, 'WEST', e.id) : !fromContainer && !toContainer && (sourceKind === 'decision' || sourceKind === 'choice' || sourceKind === 'fork') ? port(source, 'SOUTH', e.id) : source;
     const targetRef = !fromContainer && !toContainer && (targetKind === 'merge' || targetKind === 'join') ? port(target, 'NORTH', e.id) : target;
-    const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' || e.kind === 'signal' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
+    const elkEdge: ElkExtendedEdge = { id: e.id, sources: [sourceRef], targets: [targetRef], layoutOptions: e.kind === 'compensation' || e.kind === 'loop' || e.kind === 'signal' || e.kind === 'cancel' ? SIDE_EDGE_LAYOUT_OPTIONS : FLOW_EDGE_LAYOUT_OPTIONS };
     if (e.label && e.kind !== 'compensation') {
       const text = clip(e.label, TEXT.maxEdgeLabelChars);
       const toggle = e.branch !== undefined && options.foldable?.has(`${e.source}#${e.branch}`) ? TOGGLE_SIZE + 2 : 0;
@@ -188,9 +188,9 @@ function snapToDiamond(points: GraphPoint[], box: GraphBox | undefined, kind: Gr
   end.y = Math.round(y * 10) / 10;
 }
 
-/** A node drawn as a box holding others: a `foreach`/`repeat` loop (unless folded), a `lock` block, or an expanded sub-flow step. */
+/** A node drawn as a box holding others: a `foreach`/`repeat` loop (unless folded), a `lock` block, a `region`, or an expanded sub-flow step. */
 export function isContainer(node: GraphNode): boolean {
-  return ((node.kind === 'loop' || node.kind === 'lock') && node.folded === undefined) || (node.kind === 'subflow' && node.expanded === true);
+  return ((node.kind === 'loop' || node.kind === 'lock' || node.kind === 'region') && node.folded === undefined) || (node.kind === 'subflow' && node.expanded === true);
 }
 
 /** Whether `ancestor` contains `node` (through `parent` links). */

@@ -16,8 +16,8 @@ export function toMermaid(graph: FlowGraph): string {
   }
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
-      if (n.kind === 'loop' || n.kind === 'lock') {
-        lines.push(`${indent}subgraph ${ids.get(n.id)}_box["${escape(`${n.label}: ${n.detail ?? ''}`)}"]`);
+      if (n.kind === 'loop' || n.kind === 'lock' || n.kind === 'region') {
+        lines.push(`${indent}subgraph ${ids.get(n.id)}_box["${escape(n.kind === 'region' ? n.label : `${n.label}: ${n.detail ?? ''}`)}"]`);
         lines.push(`${indent}  ${ids.get(n.id)}${shape(n)}`);
         emit(n.id, indent + '  ');
         lines.push(`${indent}end`);
@@ -28,7 +28,7 @@ export function toMermaid(graph: FlowGraph): string {
   };
   emit(undefined, '  ');
   for (const e of graph.edges) {
-    const arrow = e.kind === 'compensation' || e.kind === 'signal' ? '-.->' : '-->';
+    const arrow = e.kind === 'compensation' || e.kind === 'signal' || e.kind === 'cancel' ? '-.->' : '-->';
     const label = e.label ? `|"${escape(e.label)}"|` : '';
     lines.push(`  ${ids.get(e.source)} ${arrow}${label} ${ids.get(e.target)}`);
   }
@@ -62,6 +62,10 @@ function shape(n: GraphNode): string {
       return `>${text}]`;
     case 'subflow':
       return `[[${text}]]`;
+    case 'cancel':
+      return `((${text})):::fail`;
+    case 'complete':
+      return `(((${text})))`;
     case 'fail':
       return `[${text}]:::fail`;
     default:

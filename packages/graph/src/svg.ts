@@ -84,6 +84,11 @@ export function graphShapeCss(): string {
     '.baton-graph .kind-lock .shape{fill:var(--baton-container);stroke-width:2}',
     '.baton-graph .kind-lock text.label{font-weight:600}',
     '.baton-graph .edge-signal path{stroke-dasharray:2 3}',
+    '.baton-graph .kind-region .shape{fill:var(--baton-container);stroke-dasharray:8 4}',
+    '.baton-graph .kind-region text.label{font-weight:600}',
+    '.baton-graph .kind-cancel .shape{stroke:var(--baton-fail)}',
+    '.baton-graph .kind-complete .shape{stroke-width:3}',
+    '.baton-graph .edge-cancel path{stroke:var(--baton-fail);stroke-dasharray:5 4}',
     '.baton-graph .kind-loop text.label{font-weight:600}',
     '.baton-graph .icon{fill:none;stroke:var(--baton-accent);stroke-width:1.5;stroke-linecap:round;stroke-linejoin:round}',
     '.baton-graph .edge path{fill:none;stroke:var(--baton-edge);stroke-width:1.4}',
@@ -123,7 +128,7 @@ function node(n: LaidOutNode, foldable: ReadonlySet<string>): string {
   ];
   const icon = ICONS[n.kind];
   if (isContainer(n)) {
-    parts.push(`<path class="icon" transform="translate(10,9)" d="${n.kind === 'loop' ? ICONS.loop : n.kind === 'lock' ? ICONS.lock : ICONS.subflow}"/>`);
+    parts.push(`<path class="icon" transform="translate(10,9)" d="${n.kind === 'loop' ? ICONS.loop : n.kind === 'lock' ? ICONS.lock : n.kind === 'region' ? ICONS.region : ICONS.subflow}"/>`);
     // The title is clipped to the container's width (the whole text is in the tooltip).
     const room = Math.max(4, Math.floor((n.width - ICON_WIDTH - 16) / TEXT.detailCharWidth));
     parts.push(`<text class="label" x="${ICON_WIDTH + 10}" y="19">${esc(clip(label, room))}</text>`);
@@ -209,8 +214,15 @@ function shape(n: LaidOutNode): string {
       const n = 8;
       return `<polygon class="shape" points="0,0 ${w},0 ${w - n},${h / 2} ${w},${h} 0,${h}"/>`;
     }
+    case 'cancel':
+      // a circle-ended box with a × at its left (BPMN's cancel end event)
+      return `<rect class="shape" width="${w}" height="${h}" rx="${h / 2}"/><path class="shape" d="M${h / 2 - 5},${h / 2 - 5} L${h / 2 + 5},${h / 2 + 5} M${h / 2 + 5},${h / 2 - 5} L${h / 2 - 5},${h / 2 + 5}"/>`;
+    case 'complete':
+      // a bold circle-ended box (BPMN's terminate end event)
+      return `<rect class="shape" width="${w}" height="${h}" rx="${h / 2}"/><circle class="shape" cx="${h / 2}" cy="${h / 2}" r="6"/>`;
     case 'loop':
     case 'lock':
+    case 'region':
       return `<rect class="shape" width="${w}" height="${h}" rx="10"/>`;
     case 'step':
       return `<rect class="shape" width="${w}" height="${h}" rx="6"/>`;
@@ -259,6 +271,9 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   loop: 'loop',
   lock: 'critical section',
   signal: 'raise',
+  region: 'cancellation region',
+  cancel: 'cancel',
+  complete: 'complete',
   approval: 'approval',
   wait: 'wait',
   event: 'wait for event',
@@ -286,6 +301,8 @@ const ICONS: Partial<Record<GraphNodeKind, string>> = {
   loop: 'M12,7 a5,5 0 1,1 -1.5,-3.6 M11,1 V4 H8',
   // a padlock: the shackle over the body
   lock: 'M4,6 V4 a3,3 0 0,1 6,0 V6 M2,6 H12 V13 H2 Z',
+  // a dashed frame: a region that can be cancelled
+  region: 'M1,1 H5 M9,1 H13 V5 M13,9 V13 H9 M5,13 H1 V9 M1,5 V1',
   // two parallel lanes between bars (a folded `parallel`)
   fork: 'M1,1 H13 M1,13 H13 M4,1 V13 M10,1 V13',
   // a branching path (a folded arm)

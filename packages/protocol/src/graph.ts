@@ -13,6 +13,12 @@ export type GraphNodeKind =
    * one `branch` edge per arm (numbered as `branch.taken`) to the arm's own node.
    */
   | 'choice'
+  /** A `region r { … }` block: a container holding its body (a cancellation scope); `on cancel` hangs off it. */
+  | 'region'
+  /** `cancel x` (a circle with ×), with a dashed `cancel` edge to the region or step it cancels. */
+  | 'cancel'
+  /** `complete [r]` (a bold circle): a region's, or (bare) the flow's successful early end. */
+  | 'complete'
   /** A folded arm of an `if`/`switch` (only in the editor panel, where the user folded it). */
   | 'arm';
 
@@ -26,7 +32,7 @@ export interface GraphNode {
   label: string;
   /** A second line: the agent, the condition, the list, the duration. */
   detail?: string;
-  /** The container (a `loop` or `lock` node, or an expanded `subflow`) this node is drawn inside. */
+  /** The container (a `loop`, `lock` or `region` node, or an expanded `subflow`) this node is drawn inside. */
   parent?: string;
   /**
    * A `subflow` step drawn open: a container holding the called flow's nodes (ids `<step id>><inner id>`).
@@ -61,7 +67,8 @@ export interface GraphEdge {
   target: string;
   label?: string;
   /** `signal`: dotted, from a `signal s` to each `wait signal s` (the raise lets the wait pass). */
-  kind: 'flow' | 'branch' | 'compensation' | 'loop' | 'signal';
+  /** `cancel`: dashed, from a `cancel`/`complete` node to the region or step it ends. */
+  kind: 'flow' | 'branch' | 'compensation' | 'loop' | 'signal' | 'cancel';
   /**
    * On a `branch` edge: the arm it stands for, numbered as `branch.taken` events number them (if/else-if
    * arms and cases in order, then `else`/`default`, also when the source has none).

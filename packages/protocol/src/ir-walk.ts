@@ -5,7 +5,8 @@ import type { Statement } from './ir.js';
  * `switch`'s case bodies then its `default`, a `parallel`'s branches (one list; each branch is a statement, a `branch { … }` a `block`),
  * a `block`'s body,
  * a `foreach`/`repeat` body, an approval's, event wait's or `wait until`'s `on timeout` block, a `lock`'s body then
- * its `on timeout` block, a `wait first`'s arm bodies. Empty for every other statement.
+ * its `on timeout` block, a `wait first`'s arm bodies, a `region`'s body then its `on cancel` block. Empty for every
+ * other statement.
  * The one place that knows where statements nest: every walk over a statement tree goes through it.
  */
 export function nestedBodies(s: Statement): Statement[][] {
@@ -29,6 +30,8 @@ export function nestedBodies(s: Statement): Statement[][] {
       return s.onTimeout ? [s.body, s.onTimeout] : [s.body];
     case 'choice':
       return s.arms.map((a) => a.body);
+    case 'region':
+      return s.onCancel ? [s.body, s.onCancel] : [s.body];
     default:
       return [];
   }

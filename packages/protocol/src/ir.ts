@@ -412,6 +412,39 @@ export type ChoiceArm =
   | { kind: 'timer'; id: string; durationMs: number; body: Statement[]; range: SourceRange }
   | { kind: 'signal'; id: string; signal: string; body: Statement[]; range: SourceRange };
 
+/**
+ * `region <name> { … } [on cancel { … }]`: a cancellation scope (WCP-25). Id `<Flow>/<name>`. `cancel <name>`
+ * withdraws its unfinished work, runs the compensations of its finished steps (newest completion first), then
+ * `onCancel`; `complete <name>` ends it successfully at once (no compensation). The run goes on after it either way.
+ */
+export interface RegionNode extends NodeBase {
+  kind: 'region';
+  name: string;
+  body: Statement[];
+  /** `on cancel { … }`: runs after a cancellation and its compensations. */
+  onCancel?: Statement[];
+}
+
+/**
+ * `cancel <target>`: cancels a region (see {@link RegionNode}) or withdraws one step (WCP-19: its status reads
+ * `cancelled`). Id `<Flow>/cancel@<path>`.
+ */
+export interface CancelNode extends NodeBase {
+  kind: 'cancel';
+  target: string;
+  targetKind: 'region' | 'step';
+}
+
+/**
+ * `complete [<region>]`: with a target, that region ends successfully now (unfinished work withdrawn, no
+ * compensation; WCP-27); without one, the current flow ends successfully with the outputs set so far (WCP-43).
+ * Id `<Flow>/complete@<path>`.
+ */
+export interface CompleteNode extends NodeBase {
+  kind: 'complete';
+  target?: string;
+}
+
 /** Any statement. */
 export type Statement =
   | StepNode
@@ -433,7 +466,10 @@ export type Statement =
   | LockNode
   | SignalNode
   | WaitSignalNode
-  | ChoiceNode;
+  | ChoiceNode
+  | RegionNode
+  | CancelNode
+  | CompleteNode;
 
 /** A flow input: `input name: type [= default]`. */
 export interface InputDef {
