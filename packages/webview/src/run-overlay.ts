@@ -144,6 +144,18 @@ export class RunOverlay {
         // an arm of a `wait first` that lost: its wait is withdrawn (the winner's arm is lit by its own event)
         this.set(event.node, { status: 'cancelled' });
         break;
+      case 'region.cancelled':
+      case 'region.completed':
+        // the region ended early: what in it had not ended is withdrawn; the cancel/complete statement ran
+        this.set(event.by, { status: 'succeeded' });
+        this.endRegion(event.node, event.type === 'region.cancelled' ? 'cancelled' : 'succeeded');
+        break;
+      case 'step.cancelRequested':
+        this.set(event.by, { status: 'succeeded' });
+        break;
+      case 'flow.completed':
+        this.set(event.node, { status: 'succeeded' });
+        break;
       case 'join.reached':
         if (event.rest === 'cancel') this.withdraw(`${event.node}/fork`, `${event.node}/join`, event.withdrawn);
         break;
@@ -246,6 +258,22 @@ export class RunOverlay {
    * them) as cancelled: every node of the branch, from the fork up to the join, that has not ended. A `foreach`'s
    * withdrawn iterations share their nodes with the counted ones: their steps show through `step.finished`.
    */
+  /** A region ended by `cancel`/`complete`: it shows `status`, and the nodes inside it that had not ended show cancelled. */
+  private endRegion(region: string, status: NodeRunStatus): void {
+    if (!this.graph || !this.known.has(region)) return;
+    this.set(region, { status });
+    const parents = new Map(this.graph.nodes.map((n) => [n.id, n.parent]));
+    const inside = (id: string): boolean => {
+      for (let p = parents.get(id); p; p = parents.get(p)) if (p === region) return true;
+      return false;
+    };
+    for (const n of this.graph.nodes) {
+      if (!inside(n.id)) continue;
+      const current = this.nodes.get(n.id)?.status;
+      if (current === undefined || current === 'running' || current === 'waiting') this.set(n.id, { status: 'cancelled' });
+    }
+  }
+
   private withdraw(fork: string, join: string, withdrawn: number[]): void {
     if (!this.graph || !this.known.has(fork)) return;
     const out = new Map<string, string[]>();

@@ -1,6 +1,7 @@
 // One flow invocation as the statement interpreter (execution.ts) and its waits (waits.ts) see it, and the keys
 // that name a statement's instance in the run's log.
 import type { FlowDef, JsonValue } from '@baton/protocol';
+import type { Compensable } from './agent-step.js';
 import type { Background, Withdrawal } from './joins.js';
 import type { Scope } from './scope.js';
 
@@ -36,6 +37,13 @@ export interface Frame {
   withdrawal?: Withdrawal;
   /** The owner's background work (the kept rest of partial joins) that the flow body or loop iteration awaits. */
   background?: Background;
+  /**
+   * The compensation list of the innermost `region` around the statement (see engine/regions.ts): a step that
+   * succeeds here joins it; absent outside regions (the run's list).
+   */
+  compensations?: Compensable[];
+  /** The withdrawable part of a flow invocation whose body has a bare `complete` (engine/regions.ts completableFrame). */
+  completion?: { withdrawal: Withdrawal; controller: AbortController };
   /** The names of the `lock` blocks around the statement (through sub-flow calls): asking for one again would deadlock. */
   heldLocks?: ReadonlySet<string>;
 }

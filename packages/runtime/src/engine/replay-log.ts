@@ -8,6 +8,9 @@ import type {
   EventReceivedEvent,
   EventBufferedEvent,
   EventWaitingEvent,
+  FlowCompletedEvent,
+  RegionCancelledEvent,
+  RegionCompletedEvent,
   JoinReachedEvent,
   JsonValue,
   LockAcquiredEvent,
@@ -68,6 +71,12 @@ export class ReplayLog {
   readonly locksReleased = new Map<string, LockReleasedEvent>();
   /** Branch decisions (`branch.taken`) by `<node>|<scope>`: a `wait first` reads its winner back (see engine/choice.ts). */
   readonly branches = new Map<string, BranchTakenEvent>();
+  /** Regions ended early (`region.cancelled`, `region.completed`), by `<node>|<scope>`: replay withdraws them again (engine/regions.ts). */
+  readonly regionEnds = new Map<string, RegionCancelledEvent | RegionCompletedEvent>();
+  /** Step instances a `cancel <step>` reached while they ran (`step.cancelRequested`), by key. */
+  readonly stepCancels = new Set<string>();
+  /** Flow invocations a bare `complete` ended (`flow.completed`), by scope ('' for the run's flow). */
+  readonly flowsCompleted = new Map<string, FlowCompletedEvent>();
   /** `type|node|scope` of decision and output events already written. */
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
@@ -169,6 +178,18 @@ export class ReplayLog {
         break;
       case 'lock.released':
         this.locksReleased.set(e.key, e);
+        break;
+      case 'region.cancelled':
+      case 'region.completed':
+        this.regionEnds.set(`${e.node}|${e.scope}`, e);
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
+        break;
+      case 'step.cancelRequested':
+        this.stepCancels.add(e.step);
+        break;
+      case 'flow.completed':
+        this.flowsCompleted.set(e.scope, e);
+        this.written.add(`${e.type}|${e.node}|${e.scope}`);
         break;
       case 'branch.taken':
         this.branches.set(`${e.node}|${e.scope}`, e);
