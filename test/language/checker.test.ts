@@ -98,7 +98,7 @@ describe('checker: unknown names', () => {
 describe('checker: duplicate names', () => {
   it('duplicate step names: on the second name', async () => {
     const { errors } = await checkFlow('  step a: Intake\n  if true {\n    step a: Notifier\n  }');
-    assert.deepEqual(errors, [p('duplicate-name', [BODY + 2, 9, BODY + 2, 10], 'a', 'duplicate name `a`: a step, approval, event wait, let value, var or loop variable of this flow already has it')]);
+    assert.deepEqual(errors, [p('duplicate-name', [BODY + 2, 9, BODY + 2, 10], 'a', 'duplicate name `a`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it')]);
   });
 
   it('duplicate declarations in a file: on the second, without an unused-agent warning for it', async () => {
@@ -528,7 +528,7 @@ describe('checker: signed numbers in settings', () => {
 
 describe('checker: every issue code is tested', () => {
   it('each code of IssueCodes is asserted by a test of test/language', () => {
-    const sources = ['checker.test.ts', 'parser.test.ts', 'resilience.test.ts', 'build-isolation.test.ts', 'nesting.test.ts', 'recursion.test.ts', 'events.test.ts', 'joins.test.ts', 'state.test.ts', 'locks.test.ts', 'signals.test.ts', 'choice.test.ts'].map((f) => readFileSync(path.join(HERE, f), 'utf8')).join('\n');
+    const sources = ['checker.test.ts', 'parser.test.ts', 'resilience.test.ts', 'build-isolation.test.ts', 'nesting.test.ts', 'recursion.test.ts', 'events.test.ts', 'joins.test.ts', 'state.test.ts', 'locks.test.ts', 'signals.test.ts', 'choice.test.ts', 'regions.test.ts'].map((f) => readFileSync(path.join(HERE, f), 'utf8')).join('\n');
     const untested = Object.values(IssueCodes).filter((code) => !sources.includes(`'${code}', [`) && !sources.includes(`['${code}', `));
     assert.deepEqual(untested, []);
   });

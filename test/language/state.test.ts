@@ -145,7 +145,7 @@ describe('checker: var and set', () => {
 
   it('a var shares the flow\'s names: a step of the same name is a duplicate-name', async () => {
     const { errors } = await checkFlow('  var a = 1\n  step a: Notifier');
-    assert.deepEqual(errors, [p('duplicate-name', [BODY + 1, 7, BODY + 1, 8], 'a', 'duplicate name `a`: a step, approval, event wait, let value, var or loop variable of this flow already has it')]);
+    assert.deepEqual(errors, [p('duplicate-name', [BODY + 1, 7, BODY + 1, 8], 'a', 'duplicate name `a`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it')]);
   });
 
   it('`var` is a reserved word: a step cannot be called var, an input can', async () => {

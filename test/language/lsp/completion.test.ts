@@ -133,7 +133,7 @@ describe('language server: completion across files', () => {
     const ws = await TestWorkspace.of({ 'main.flow': '<|>\nagent A { stub: "x" }\nflow F {\n  <|>\n  step a: A {\n    <|>\n  }\n}\n' });
     const snippets = async (i: number) => (await complete(ws, 'main.flow', i)).filter((item) => item.kind === CompletionItemKind.Snippet).map((item) => item.label);
     assert.deepEqual(await snippets(0), ['agent …', 'flow …', 'test …']);
-    assert.deepEqual(await snippets(1), ['step …', 'if …', 'parallel …', 'foreach …', 'approval …', 'lock …']);
+    assert.deepEqual(await snippets(1), ['step …', 'if …', 'parallel …', 'foreach …', 'approval …', 'lock …', 'region …']);
     assert.deepEqual(await snippets(2), []);
     const step = (await complete(ws, 'main.flow', 1)).find((i) => i.label === 'step …');
     assert.equal(step?.insertText, 'step ${1:name}: ${2:Agent} {\n  prompt: "$3"\n}');

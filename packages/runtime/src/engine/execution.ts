@@ -22,6 +22,7 @@ import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.j
 import { choiceStatement, type ChoiceHost } from './choice.js';
 import type { CircuitBreakers } from './resilience.js';
 import { subflowStep, type SubflowHost } from './subflow.js';
+import { ActiveRegions, cancellableStep, cancellableSteps, cancelStepStatement, completableFrame, completedBy, completeFlowStatement, endRegionStatement, regionStatement, type RegionHost } from './regions.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
@@ -83,6 +84,8 @@ export class Execution {
   private readonly loopHost: JoinHost;
   /** What the sub-flow steps (subflow.ts) use of this execution. */
   private readonly subflowHost: SubflowHost;
+  /** What the regions, `cancel` and `complete` (regions.ts) use of this execution. */
+  private readonly regionHost: RegionHost;
   /** The strands of this execution and its `wait until`s (state.ts). */
   private readonly milestones: Milestones;
   /** The signals raised in this execution (signals.ts). */
@@ -146,6 +149,7 @@ export class Execution {
       commit: () => this.commit(),
       milestones: this.milestones,
     };
+    this.regionHost = { ...this.loopHost, agentHost: this.agentHost, active: new ActiveRegions(), compensations: (frame) => frame.compensations ?? this.compensable };
     this.subflowHost = { ...this.loopHost, flows: definition.flows, registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame) };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
@@ -215,8 +219,16 @@ export class Execution {
       // wait: statements (and parallel branches) reach their first step in the same order as they always did.
       this.lastCancelCheck = Date.now();
       this.cancelSeen = await this.deps.store.isCancelRequested(this.runId);
-      await ownedBlock(this.loopHost, frame.flow.body, frame);
-      await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs }), 'succeeded', frame.outputs);
+      // a bare `complete` ends the flow successfully with the outputs set so far (regions.ts)
+      const body = completableFrame(this.regionHost, frame);
+      let completed: string | undefined;
+      try {
+        await ownedBlock(this.loopHost, body.flow.body, body);
+      } catch (error) {
+        completed = completedBy(this.regionHost, body, error);
+        if (completed === undefined) throw error;
+      }
+      await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs, ...(completed ? { completedBy: completed } : {}) }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
       if (this.storeFailure) throw thrown; // stopped by the store: see run()
@@ -389,6 +401,12 @@ export class Execution {
         return waitSignalStatement(this.waitHost, this.milestones, this.signals, s, frame);
       case 'choice':
         return choiceStatement(this.choiceHost, s, frame);
+      case 'region':
+        return regionStatement(this.regionHost, s, frame);
+      case 'cancel':
+        return s.targetKind === 'step' ? cancelStepStatement(this.regionHost, s, frame) : endRegionStatement(this.regionHost, s, s.target, frame);
+      case 'complete':
+        return s.target === undefined ? completeFlowStatement(this.regionHost, s, frame) : endRegionStatement(this.regionHost, s, s.target, frame);
     }
   }
 
@@ -418,6 +436,13 @@ export class Execution {
       if (withdrawal) throw new Withdrawn(withdrawal);
       return;
     }
+    // a step a `cancel <step>` targets runs as a part of its own, which that cancel withdraws (regions.ts)
+    if (cancellableSteps(frame.flow).has(s.name)) return cancellableStep(this.regionHost, s, key, frame, (f) => this.runStep(s, key, f));
+    return this.runStep(s, key, frame);
+  }
+
+  /** Runs step `s` (instance `key`) that the log has not finished (or `on error: continue` kept). */
+  private async runStep(s: StepNode, key: string, frame: Frame): Promise<void> {
     if (frame.withdrawal) withdrawnStep(this.loopHost, s, key, frame);
     const stop = this.checkStop(frame);
     if (stop) await stop;
@@ -442,7 +467,8 @@ export class Execution {
   }
 
   private registerCompensation(s: StepNode, key: string, seq: number, frame: Frame): void {
-    if (s.compensate) this.compensable.push({ key, seq, step: s, frame });
+    // the list of the innermost region around the step (a compensation stack: see regions.ts), else the run's
+    if (s.compensate) (frame.compensations ?? this.compensable).push({ key, seq, step: s, frame });
   }
 
   /** Runs the compensations of completed steps, newest completion first (see {@link compensateSteps}). */

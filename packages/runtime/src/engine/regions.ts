@@ -9,6 +9,7 @@ import { compensateSteps, type AgentStepHost, type Compensable } from './agent-s
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import { cancelStep, ownedBlock, withdrawnBy, Withdrawn, type JoinHost, type Withdrawal } from './joins.js';
 import { stepView } from './scope.js';
+import { Stopped } from './stops.js';
 import { Suspended } from './waits.js';
 
 /** How a region instance ended early: by `cancel r` or by `complete r`. */
@@ -105,7 +106,8 @@ export async function regionStatement(host: RegionHost, s: RegionNode, frame: Fr
       await regionBody(host, s, inner, instance);
     } catch (error) {
       const outer = withdrawnBy(frame);
-      if (!(error instanceof Withdrawn && error.withdrawal === part.withdrawal && instance.end) || outer) {
+      // once withdrawn, whatever ends the body (its Withdrawn, a wait it no longer waits for, an aborted call) ends the region
+      if (!(instance.end && part.withdrawal.withdrawn && !(error instanceof Stopped)) || outer) {
         // a failure, a stop, a wait or an enclosing part withdrawn: the list joins the enclosing one as it is
         host.compensations(frame).push(...compensations);
         throw error instanceof Withdrawn && outer ? new Withdrawn(outer) : error;
@@ -140,9 +142,10 @@ async function regionBody(host: RegionHost, s: RegionNode, inner: Frame, instanc
   try {
     await ownedBlock(host, s.body, inner);
   } catch (error) {
-    if (!(error instanceof Suspended) || instance.end) throw error;
+    // (a cancel that reached it while its decision is being stored withdraws it once stored: it waits for that too)
+    if (!(error instanceof Suspended) || instance.withdrawal.withdrawn) throw error;
     host.milestones.externalWait = true;
-    await host.milestones.wait({ holds: () => instance.end !== undefined }, instance.controller.signal);
+    await host.milestones.wait({ holds: () => instance.withdrawal.withdrawn }, instance.controller.signal);
     if (instance.end && instance.withdrawal.withdrawn) throw new Withdrawn(instance.withdrawal);
     throw error;
   }

@@ -1,9 +1,9 @@
 import { exprToText, forEachStatement, type IfNode, type Statement, type SwitchNode } from '@baton/protocol';
 
-/** Names of the steps and approvals declared anywhere in `body` (nested blocks included). */
+/** Names of the steps, approvals and regions (`r.status`) declared anywhere in `body` (nested blocks included). */
 export function declaredNames(body: Statement[], into: Set<string> = new Set()): Set<string> {
   forEachStatement(body, (s) => {
-    if (s.kind === 'step' || s.kind === 'approval') into.add(s.name);
+    if (s.kind === 'step' || s.kind === 'approval' || s.kind === 'region') into.add(s.name);
   });
   return into;
 }

@@ -12,6 +12,7 @@ import { Scope, stepView } from './scope.js';
 import { declaredNames, loopListNames } from './statements.js';
 import { RunFailure, Stopped } from './stops.js';
 import { Suspended } from './waits.js';
+import { completableFrame, completedBy } from './regions.js';
 
 /**
  * How deep sub-flow calls may nest by default: the run's flow is depth 0, a flow its step calls depth 1, and so
@@ -44,6 +45,7 @@ export interface SubflowHost extends JoinHost {
  * Failures of the step (`UNKNOWN_FLOW`, `FLOW_DEPTH_EXCEEDED` past the run's bound — {@link MAX_FLOW_DEPTH} unless
  * the run started with another —, input errors, the body's failure) fail the calling flow as a `RunFailure` unless
  * the step says `on error: continue`. `Suspended`, `Stopped` and `Withdrawn` pass through with the step's view set.
+ * A bare `complete` in the called flow ends it successfully: the step succeeds with the outputs set so far.
  */
 export async function subflowStep(host: SubflowHost, s: StepNode, key: string, frame: Frame): Promise<void> {
   const flow = host.flows[s.target.name];
@@ -64,10 +66,17 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
     }
     const raw = s.input ? evaluate(s.input, host.evalScope(frame)) : {};
     const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-    child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks };
+    // its steps' compensations join the list of the region around the step (the run's outside regions)
+    child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations };
+    child = completableFrame(host, child);
     // the child's body starts on a fresh stack, never on this level's: see freshStack
     await freshStack();
-    await ownedBlock(host, flow.body, child);
+    try {
+      await ownedBlock(host, flow.body, child);
+    } catch (error) {
+      // a bare `complete` ended the sub-flow: the step succeeds with the outputs set so far
+      if (completedBy(host, child, error) === undefined) throw error;
+    }
   } catch (error) {
     if (error instanceof Withdrawn) {
       cancelStep(host, s, key, frame, error.withdrawal, Date.now() - started);
