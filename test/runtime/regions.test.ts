@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { AgentRequest, RunEvent } from '../../packages/runtime/src/index.js';
+import type { RunEvent } from '@baton/protocol';
+import type { AgentRequest } from '../../packages/runtime/src/index.js';
 import { resumeRun } from '../../packages/runtime/src/index.js';
 import { compile, run, scriptedAgents, freshStore, type KindStore, tick } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
