@@ -3,7 +3,7 @@ import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
 
 /**
- * Checks of `wait first { … }` (docs/language.md, "wait first"): a choice of one arm (`choice-single-arm`, a warning:
+ * Checks of `wait first { … }` (docs/language.md, "wait first"): a choice of no arm (`choice-without-arms`), of one arm (`choice-single-arm`, a warning:
  * a plain `wait` or `approval` says it), an arm that can never win because an earlier arm waits for the same thing
  * (`duplicate-arm`: the same event with no or the same `where`, a second `on timeout`, the same signal), and an
  * approval arm with a `timeout:` of its own (`choice-arm-timeout`: the choice's `on timeout D` arm is the deadline).
@@ -14,6 +14,9 @@ import * as ast from './generated/ast.js';
 export class BatonChoiceChecks {
   checkChoice = (wait: ast.WaitStatement, accept: ValidationAcceptor): void => {
     if (!wait.isFirst) return;
+    if (wait.arms.length === 0) {
+      accept('error', '`wait first` without an arm would wait for nothing forever: add `on event "x" { … }`, `on approval a { … }`, `on timeout 3d { … }` or `on signal s { … }`', { node: wait, property: 'isFirst', code: IssueCodes.ChoiceWithoutArms });
+    }
     if (wait.arms.length === 1) {
       const [arm] = wait.arms;
       const instead = ast.isApprovalStatement(arm) ? 'an `approval`' : arm.isEvent ? '`wait event`' : arm.isSignal ? '`wait signal`' : 'a `wait`';

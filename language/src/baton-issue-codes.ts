@@ -126,6 +126,8 @@ export const IssueCodes = {
   UnusedSignal: 'unused-signal',
   /** `wait signal s` whose every `signal s` comes after it in the same sequence: it would deadlock. */
   SignalAfterWait: 'signal-after-wait',
+  /** `wait first { }` without an arm: it would wait for nothing forever. */
+  ChoiceWithoutArms: 'choice-without-arms',
   /** `wait first { … }` with one arm: it chooses nothing (a warning: write the plain `wait`/`approval`). */
   ChoiceSingleArm: 'choice-single-arm',
   /** An arm of `wait first` that waits for what an earlier arm waits for (same event and `where`, a second timeout, same signal): it never wins. */

@@ -52,6 +52,20 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual(run.entries!.map((e) => [e.kind, e.label, e.status, e.error?.code]), [['signal', 'wait signal paid', 'succeeded', 'SIGNAL_TIMEOUT']]);
   });
 
+  it('shows the arms of a wait first as waiting, the winner done and the others cancelled (withdrawn)', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    const group = 'choice@O/choice@0';
+    applyEvent(run, ev({ type: 'event.waiting', key: 'payment', node: 'O/payment', event: 'paid', name: 'payment', group }, 10));
+    applyEvent(run, ev({ type: 'approval.requested', task: 'write_off', node: 'O/write_off', options: ['approved', 'rejected'], group }, 10));
+    applyEvent(run, ev({ type: 'wait.started', key: 'wait@O/on@0.2', node: 'O/on@0.2', durationMs: 259_200_000, until: at(259_200_010), group }, 10));
+    assert.deepEqual(run.entries!.map((e) => e.status), ['waiting', 'waiting', 'waiting']);
+    applyEvent(run, ev({ type: 'event.received', event: 'paid', data: { amount: 1 }, key: 'payment', node: 'O/payment' }, 40));
+    applyEvent(run, ev({ type: 'branch.taken', node: 'O/choice@0', scope: '', branch: 0, label: 'wait first → event paid' }, 40));
+    applyEvent(run, ev({ type: 'wait.withdrawn', key: 'write_off', node: 'O/write_off', scope: '', kind: 'approval', label: 'approval write_off', group }, 40));
+    applyEvent(run, ev({ type: 'wait.withdrawn', key: 'wait@O/on@0.2', node: 'O/on@0.2', scope: '', kind: 'timer', label: 'after 3d', group }, 40));
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.status, e.error?.code]), [['payment', 'succeeded', undefined], ['write_off', 'cancelled', 'WITHDRAWN'], ['wait@O/on@0.2', 'cancelled', 'WITHDRAWN']]);
+  });
+
   it('ignores events it has already applied (a stored log applied over a live state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });

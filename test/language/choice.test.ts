@@ -94,6 +94,11 @@ describe('language: wait first (event-based choice)', () => {
     assert.deepEqual((await check(flow(`${CHOICE}\n  step after: Notifier { prompt: "\${book.output ?? "none"} \${payment.status}" }`))).errors, []);
   });
 
+  it('`wait first { }` without an arm is choice-without-arms, on `first`', async () => {
+    const { errors } = await check(flow('  wait first {\n  }'));
+    assert.deepEqual(errors, [p('choice-without-arms', [FIRST, 7, FIRST, 12], 'first', '`wait first` without an arm would wait for nothing forever: add `on event "x" { … }`, `on approval a { … }`, `on timeout 3d { … }` or `on signal s { … }`')]);
+  });
+
   it('`first` stays a soft keyword: a step may still be called first', async () => {
     const { document } = await checkText(flow('  step first: Notifier { prompt: "a" }\n  step b: Notifier { prompt: "${first.output}" }'));
     assert.equal(document.parseResult.parserErrors.length, 0);

@@ -235,6 +235,15 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       if (event.timedOut) e.error = { code: 'LOCK_TIMEOUT', message: `lock "${event.name}" did not come in time (on timeout ran)` };
       break;
     }
+    case 'wait.withdrawn': {
+      // an arm of a `wait first` another arm beat: its approval, timer or event wait ends as cancelled
+      const e = entry(event.key);
+      if (e) {
+        e.status = 'cancelled';
+        e.error = { code: 'WITHDRAWN', message: `${event.label}: withdrawn — another arm of wait first came first` };
+      }
+      break;
+    }
     case 'compensation.started':
       pushEntry(entries, { key: `undo ${event.step}`, kind: 'compensation', node: event.node, agent: event.agent, startedAt: event.time });
       break;

@@ -49,9 +49,11 @@ export function choiceArmKey(frame: Frame, arm: ChoiceArm): string {
  * `received` (the winner) or `withdrawn`; an approval arm `{ output: { decision, by, comment }, status }` with status
  * `succeeded` (the winner, whatever the decision) or `withdrawn` (output null). While it waits, `waiting`.
  * @throws Suspended with every arm's wait (each with `group`) while none came; BatonError `DEADLOCK` when its only
- *   arms are signals that nothing left in the run can raise.
+ *   arms are signals that nothing left in the run can raise, `CHOICE_WITHOUT_ARMS` for a choice of no arm.
  */
 export async function choiceStatement(host: ChoiceHost, s: ChoiceNode, frame: Frame): Promise<void> {
+  // (the grammar asks for an arm; a definition built otherwise would wait for nothing)
+  if (s.arms.length === 0) throw new BatonError('CHOICE_WITHOUT_ARMS', `wait first ${s.id} has no arm: nothing could ever come`);
   const scope = scopeKey(frame);
   const keys = s.arms.map((arm) => choiceArmKey(frame, arm));
   let winner = host.log.branches.get(`${s.id}|${scope}`)?.branch ?? resolvedArm(host, s, keys);
