@@ -73,15 +73,44 @@ export class BatonEventChecks {
     if (wait.timeoutBranch && !wait.timeout) {
       accept('error', '`on timeout { … }` never runs: this wait has no `timeout`; write `timeout 3d` before it', { node: wait.timeoutBranch, code: IssueCodes.TimeoutBranchWithoutTimeout });
     }
-    const where = wait.correlation;
-    if (!where) return;
-    const decl = findEventDecl(wait, wait.event, this.documents);
+    if (wait.correlation) this.checkCorrelation(wait.correlation, wait.event, accept);
+  };
+
+  /**
+   * `foreach x in event "…"` (docs/language.md, "foreach … in event"): `invalid-event-name`; the `where`
+   * correlation as on a `wait event`; `event-loop-unbounded` when nothing ends its arrivals (no `timeout`, no
+   * `until` or `first N`); `event-loop-needs-buffer` when the event says `buffer: none`; `out-of-range` on
+   * `first 0` (the loop has no instance yet when it opens, so `first 0 keep` would end it at once).
+   */
+  checkEventLoop = (loop: ast.ForeachStatement, accept: ValidationAcceptor): void => {
+    const source = loop.source;
+    if (!source || source.event === undefined) return;
+    if (!EVENT_NAME_PATTERN.test(source.event)) {
+      accept('error', `invalid event name "${source.event}": use 1 to 200 letters, digits and _ . : -`, { node: source, property: 'event', code: IssueCodes.InvalidEventName });
+    }
+    if (!source.timeout && !loop.join) {
+      accept('error', `this loop never ends: nothing closes its arrivals of event "${source.event}"; add \`timeout 1d\` after the event, or \`until <condition>\` (or \`first N\`) before \`{\``, { node: source, property: 'event', code: IssueCodes.EventLoopUnbounded });
+    }
+    const decl = findEventDecl(source, source.event, this.documents);
+    const buffer = decl?.properties.find(ast.isEventBufferProperty);
+    if (buffer?.none) {
+      accept('error', `event "${source.event}" says \`buffer: none\`, but this loop takes the events sent while its instances run; remove \`buffer: none\` (or give \`buffer: D max N\`)`, { node: source, property: 'event', code: IssueCodes.EventLoopNeedsBuffer });
+    }
+    if (loop.join?.isFirst && loop.join.count?.value === 0) {
+      accept('error', 'first needs a whole number from 1 on an event loop: it has no instance yet when it opens', { node: loop.join.count, code: IssueCodes.OutOfRange });
+    }
+    if (source.correlation) this.checkCorrelation(source.correlation, source.event, accept);
+  };
+
+  /** A `where` correlation of event `event`: its path must be a field of the declared data (`unknown-field`), its value able to equal it (`type-mismatch`). */
+  private checkCorrelation(where: ast.Correlation, event: string | undefined, accept: ValidationAcceptor): void {
+    const decl = findEventDecl(where, event, this.documents);
     let type: TypeRef = eventDataType(decl);
     for (let i = 0; i < where.path.length; i++) {
       const next = memberType(type, where.path[i]);
       if (next === undefined) {
         const fields = fieldNames(type);
-        const at = i === 0 ? `event "${wait.event}"'s data` : `\`${where.path.slice(0, i).join('.')}\``;
+        const at = i === 0 ? `event "${event}"'s data` : `\`${where.path.slice(0, i).join('.')}\``;
         accept('error', `${at} has no field \`${where.path[i]}\`${fields ? `; it has ${fields.join(', ') || 'no fields'}` : ''}`, { node: where, property: 'path', index: i, code: IssueCodes.UnknownField });
         return;
       }
@@ -95,7 +124,7 @@ export class BatonEventChecks {
     if ((fk && vk && fk !== vk) || (fv && vv && !vv.some((v) => fv.includes(v)))) {
       accept('error', `\`${where.path.join('.')}\` is ${describeType(type)}, but this is ${describeType(value)}: the event never matches`, { node: where.value, code: IssueCodes.TypeMismatch });
     }
-  };
+  }
 
   /** An approval's `on timeout { … }` without a `timeout:` never runs (`timeout-branch-without-timeout`). */
   checkApprovalTimeoutBranch = (approval: ast.ApprovalStatement, accept: ValidationAcceptor): void => {

@@ -57,7 +57,7 @@ export class BatonFlowChecks {
         this.checkMember(node, types, accept);
       } else if (ast.isBinaryExpression(node)) {
         this.checkBinary(node, types, accept);
-      } else if (ast.isForeachStatement(node)) {
+      } else if (ast.isForeachStatement(node) && node.items) {
         const kind = broadKind(types.typeOf(node.items));
         if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
       } else if (ast.isSetStatement(node)) {

@@ -141,6 +141,13 @@ export const IssueCodes = {
   CancelTargetNotActive: 'cancel-target-not-active',
   /** `lock ""`: a lock needs a name. */
   InvalidLockName: 'invalid-lock-name',
+  /** `foreach x in event "…"` with neither `timeout` nor a join (`until`, `first N`): its arrivals never end, nor does the loop. */
+  EventLoopUnbounded: 'event-loop-unbounded',
+  /**
+   * `foreach x in event "x"` where `x` says `buffer: none`: the loop takes the events sent while its instances
+   * run (the run is not waiting then), which a transient event refuses.
+   */
+  EventLoopNeedsBuffer: 'event-loop-needs-buffer',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -23,6 +23,7 @@ export class BatonJoinChecks {
     }
     const n = join.count?.value;
     if (n === undefined) return;
+    if (ast.isForeachStatement(node) && node.source) return; // an event loop: see BatonEventChecks.checkEventLoop
     const of = ast.isParallelStatement(node) ? node.branches.length : literalLength(node.items);
     const what = ast.isParallelStatement(node) ? `the ${of} branch${of === 1 ? '' : 'es'} of this \`parallel\`` : `the ${of} item${of === 1 ? '' : 's'} of this list`;
     if (!Number.isInteger(n) || n < 0 || (n === 0 && !join.keep)) {

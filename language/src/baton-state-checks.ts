@@ -62,8 +62,8 @@ export function checkVarsSetConcurrently(flow: ast.FlowDecl, accept: ValidationA
     branchOf.set(target, seen);
     for (let child: AstNode = set, n: AstNode | undefined = set.$container; n && n !== target.$container; child = n, n = n.$container) {
       if (isAround(n, target)) break;
-      if (ast.isForeachStatement(n) && child.$containerProperty === 'body' && (n.concurrency?.value ?? 1) > 1) {
-        accept('error', `\`${target.name}\` is set in a \`foreach\` with concurrency ${n.concurrency?.value} (line ${line(n)}): its iterations run at once, so which value stays would depend on timing; collect the values as the loop's steps instead, or run the loop with concurrency 1`, { node: set, property: 'variable', code: IssueCodes.VarSetConcurrently });
+      if (ast.isForeachStatement(n) && child.$containerProperty === 'body' && (n.concurrency?.value ?? (n.source ? Infinity : 1)) > 1) {
+        accept('error', `\`${target.name}\` is set in a \`foreach\` with ${n.concurrency ? `concurrency ${n.concurrency.value}` : 'instances that run side by side (an event loop)'} (line ${line(n)}): its iterations run at once, so which value stays would depend on timing; collect the values as the loop's steps instead, or run the loop with concurrency 1`, { node: set, property: 'variable', code: IssueCodes.VarSetConcurrently });
         break;
       }
       // `parallel concurrency 1` runs its branches one after the other, in source order: no race

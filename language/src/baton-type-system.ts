@@ -141,6 +141,9 @@ export class BatonTypeSystem {
     if (ast.isLetStatement(target)) return this.typeOf(target.value);
     if (ast.isVarStatement(target)) return varType(target, this);
     if (ast.isLoopVariable(target)) {
+      const source = target.$container.source;
+      // an event loop's variable: its instance's event, `{ data, at }`
+      if (source) return eventInstanceType(eventDataType(findEventDecl(source, source.event, this.documents)));
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
@@ -200,6 +203,11 @@ export function eventWaitViewType(data: TypeRef): TypeRef {
     kind: 'record',
     fields: [field('data', data), field('status', EVENT_WAIT_STATUS), field('at', { kind: 'union', types: [STRING, { kind: 'null' }] })],
   };
+}
+
+/** What the variable of `foreach x in event "…"` reads: `{ data, at }` of the instance's event, `data` typed by its declaration. */
+export function eventInstanceType(data: TypeRef): TypeRef {
+  return { kind: 'record', fields: [field('data', data), field('at', STRING)] };
 }
 
 /** The type of `type.member`, `undefined` when a known record has no such field. */

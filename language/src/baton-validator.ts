@@ -48,7 +48,7 @@ export function registerValidationChecks(services: BatonServices): void {
     TemperatureProperty: [validator.checkTemperature],
     MaxTokensProperty: [validator.checkMaxTokens],
     BudgetDecl: [validator.checkBudget],
-    ForeachStatement: [validator.checkConcurrency, joinChecks.checkJoin],
+    ForeachStatement: [validator.checkConcurrency, joinChecks.checkJoin, eventChecks.checkEventLoop],
     ParallelStatement: [validator.checkConcurrency, joinChecks.checkJoin],
     RepeatStatement: [validator.checkRepeatMax],
     FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall],

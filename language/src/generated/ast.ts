@@ -442,7 +442,7 @@ export function isConditionalExpression(item: unknown): item is ConditionalExpre
 
 /** `where order_id == input.order_id`: only an event whose data field (a path) equals the value reaches the wait. */
 export interface Correlation extends langium.AstNode {
-    readonly $container: WaitStatement;
+    readonly $container: EventSource | WaitStatement;
     readonly $type: 'Correlation';
     path: Array<Name>;
     value: Expression;
@@ -491,7 +491,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | EventBufferProperty | LockStatement | RetryProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | EventSource | LockStatement | RetryProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -576,6 +576,29 @@ export function isEventProperty(item: unknown): item is EventProperty {
     return reflection.isInstance(item, EventProperty.$type);
 }
 
+/**
+ * `event "line.added" where order_id == input.order_id timeout 1d`: the events that start the instances of a
+ * `foreach` (`where` correlates them with the run; `timeout` closes the arrivals that long after the loop opened).
+ */
+export interface EventSource extends langium.AstNode {
+    readonly $container: ForeachStatement;
+    readonly $type: 'EventSource';
+    correlation?: Correlation;
+    event: string;
+    timeout?: DurationValue;
+}
+
+export const EventSource = {
+    $type: 'EventSource',
+    correlation: 'correlation',
+    event: 'event',
+    timeout: 'timeout'
+} as const;
+
+export function isEventSource(item: unknown): item is EventSource {
+    return reflection.isInstance(item, EventSource.$type);
+}
+
 export type Expression = BinaryExpression | BooleanLiteral | ConditionalExpression | DurationLiteral | FunctionCall | IndexAccess | InputRef | ListLiteral | MemberAccess | NameRef | NullLiteral | NumberLiteral | OutputRef | RecordLiteral | RunStatusRef | StringValue | UnaryExpression;
 
 export const Expression = {
@@ -649,13 +672,18 @@ export function isFlowMember(item: unknown): item is FlowMember {
     return reflection.isInstance(item, FlowMember.$type);
 }
 
+/**
+ * `foreach x in <list> …`, or `foreach x in event "name" [where field == value] [timeout D] …`: one instance per
+ * event delivered while the loop is open (its arrivals end at `timeout`, or when the join is reached).
+ */
 export interface ForeachStatement extends langium.AstNode {
     readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'ForeachStatement';
     body: Array<Statement>;
     concurrency?: NumberValue;
-    items: Expression;
+    items?: Expression;
     join?: JoinClause;
+    source?: EventSource;
     variable: LoopVariable;
 }
 
@@ -665,6 +693,7 @@ export const ForeachStatement = {
     concurrency: 'concurrency',
     items: 'items',
     join: 'join',
+    source: 'source',
     variable: 'variable'
 } as const;
 
@@ -1995,6 +2024,7 @@ export type BatonAstType = {
     EventDataProperty: EventDataProperty
     EventDecl: EventDecl
     EventProperty: EventProperty
+    EventSource: EventSource
     Expression: Expression
     FailStatement: FailStatement
     FieldDecl: FieldDecl
@@ -2384,6 +2414,21 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: []
         },
+        EventSource: {
+            name: EventSource.$type,
+            properties: {
+                correlation: {
+                    name: EventSource.correlation
+                },
+                event: {
+                    name: EventSource.event
+                },
+                timeout: {
+                    name: EventSource.timeout
+                }
+            },
+            superTypes: []
+        },
         Expression: {
             name: Expression.$type,
             properties: {
@@ -2453,6 +2498,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 join: {
                     name: ForeachStatement.join
+                },
+                source: {
+                    name: ForeachStatement.source
                 },
                 variable: {
                     name: ForeachStatement.variable

@@ -261,9 +261,14 @@ export class BatonIrBuilder {
           id: id('foreach'),
           range,
           variable: node.variable.name,
-          items: expr(node.items),
           body: this.statements(node.body, flow, path),
         };
+        if (node.source) {
+          // an event loop: its instances come from the event's deliveries while it is open
+          loop.source = { event: node.source.event };
+          if (node.source.correlation) loop.source.where = { path: [...node.source.correlation.path], value: expr(node.source.correlation.value) };
+          if (node.source.timeout) setIfDefined(loop.source, 'timeoutMs', durationMs(node.source.timeout));
+        } else loop.items = expr(node.items!);
         if (node.concurrency) loop.concurrency = node.concurrency.value;
         if (node.join) loop.join = joinSpec(node.join);
         return base(loop);

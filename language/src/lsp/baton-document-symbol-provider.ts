@@ -115,7 +115,8 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
     }
     if (ast.isForeachStatement(statement)) {
       const variable = statement.variable ? this.named(statement.variable, [], 'loop variable') : [];
-      const name = `foreach ${statement.variable?.name ?? '?'} in ${expression(statement.items)}${joinHeader(statement.join)}`;
+      const over = statement.source ? `event ${statement.source.event ?? '?'}` : expression(statement.items);
+      const name = `foreach ${statement.variable?.name ?? '?'} in ${over}${joinHeader(statement.join)}`;
       return [block(name, cst.range, keywordRange(cst, 'foreach'), [...variable, ...this.statements(statement.body)])];
     }
     if (ast.isLockStatement(statement)) {

@@ -8,7 +8,7 @@ import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
-import { eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
+import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 
@@ -57,7 +57,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
     // an event name: `wait event "x"`, `trigger event "x"`, `event "x" { … }`
     if (text.startsWith('"')) {
-      const name = ast.isWaitStatement(node) && node.isEvent ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
+      const name = (ast.isWaitStatement(node) && node.isEvent) || ast.isEventSource(node) ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
       if (name !== undefined) return eventHover(name, ast.isEventDecl(node) ? node : findEventDecl(node, name, this.documents));
     }
     if (ast.isVarStatement(node) && text === 'var') return VAR_KEYWORD_HOVER;
@@ -105,7 +105,12 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       const sets = AstUtils.streamAst(AstUtils.getContainerOfType(node, ast.isFlowDecl) ?? node).filter(ast.isSetStatement).filter((s) => s.variable?.ref === node).map((s) => (s.$cstNode?.range.start.line ?? 0) + 1).toArray();
       return `**var** \`${node.name}: ${describeType(varType(node))}\`  \n${sets.length ? `set on line${sets.length > 1 ? 's' : ''} ${sets.join(', ')}` : 'never set after its declaration'}`;
     }
-    if (ast.isLoopVariable(node)) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
+    if (ast.isLoopVariable(node)) {
+      const source = node.$container.source;
+      if (!source) return `**loop variable** \`${node.name}\` (one item of the \`foreach\` list)`;
+      const view = eventInstanceType(eventDataType(findEventDecl(source, source.event, this.documents)));
+      return [`**loop variable** \`${node.name}\` — the event "${source.event}" that started this instance`, `reads: \`${describeType(view)}\``].join('  \n');
+    }
     if (ast.isTypeDecl(node)) return withDoc(`**type** \`${node.name}\``);
     if (ast.isRegionStatement(node)) return withDoc(`**region** \`${node.name}\`  \nreads: \`{ status: "succeeded" | "cancelled" | "completed" | "skipped" }\` (after the region)`);
     if (ast.isWaitStatement(node) && node.name) {
@@ -124,6 +129,9 @@ function waitFirstHover(node: ast.WaitStatement): string {
     arms.length ? `arms: ${arms.map((a) => `\`${a}\``).join(', ')}` : 'no arms yet: add `on event "x" { … }`, `on approval a { … }`, `on timeout 3d { … }` or `on signal s { … }`',
   ].join('  \n');
 }
+/** The hover of `event` in `foreach x in event "…"`. */
+const EVENT_LOOP_HOVER =
+  '**foreach … in event** `"name"`: one instance of the body per event delivered while the loop is open (also events kept before it opened), side by side (`concurrency N` bounds them). `where field == value` takes only this run\'s events; the arrivals end at `timeout D` after the loop opened, or when `until <condition>` holds after an instance ended (then the running instances are withdrawn; `keep` lets them finish) or `first N` counted. The loop then waits for its running instances.';
 
 /** The hover of the `signal` keyword (of `signal s` and `wait signal s`). */
 const SIGNAL_HOVER =
@@ -151,6 +159,7 @@ function regionKeywordHover(node: AstNode, text: string): string | undefined {
 
 /** What the keywords of `parallel` and its branches mean, on the keyword itself. */
 function keywordHover(node: AstNode, text: string): string | undefined {
+  if (ast.isEventSource(node) && text === 'event') return EVENT_LOOP_HOVER;
   if (ast.isBranchBlock(node) && text === 'branch') {
     return '**branch** `{ … }`: several statements that are together one branch of the `parallel`; they run in order, beside the other branches.';
   }

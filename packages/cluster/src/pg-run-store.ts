@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventSignal, explainWithdrawn, waitsForEvent, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -344,7 +344,7 @@ export class PgRunStore implements RunStoreApi {
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
     const found = await this.getRun(runId, scope);
-    const buffer = waitsForEvent(found, eventName) ? undefined : { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() };
+    const buffer = eventBufferNeeded(found, eventName) ? { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() } : undefined;
     const [event] = await this.signal(runId, scope, (run) => withGroup(run, eventSignal(run, eventName, data, buffer)));
     return event;
   }

@@ -1,7 +1,7 @@
 import { eventWaitDetail } from './patterns-events.js';
 import { choiceGraph } from './patterns-choice.js';
 import { cancelGraph, regionGraph, type RegionGraphHost } from './patterns-regions.js';
-import { describeType, exprToText, formatMs, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { describeType, eventSourceText, exprToText, formatMs, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
 /**
  * Builds the graph of a flow: triggers → start → statements in order → end.
@@ -135,7 +135,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
       case 'repeat': {
         const detail =
           s.kind === 'foreach'
-            ? `${s.variable} in ${exprToText(s.items)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}${s.join ? ` · ${joinText(s.join)}${s.join.rest === 'keep' ? ' · keep' : ''}` : ''}`
+            ? `${s.variable} in ${s.source ? eventSourceText(s.source) : exprToText(s.items!)}${s.concurrency ? ` · ${s.concurrency} at once` : ''}${s.join ? ` · ${joinText(s.join)}${s.join.rest === 'keep' ? ' · keep' : ''}` : ''}`
             : `max ${s.max} until ${exprToText(s.until)}`;
         add({ id: s.id, kind: 'loop', label: s.kind, detail, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);

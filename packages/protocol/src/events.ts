@@ -92,6 +92,12 @@ export type WaitingOn =
       data?: TypeRef;
       /** See {@link ChoiceGroup}. */
       group?: string;
+      /**
+       * The open arrivals of a `foreach x in event` loop (its next instance): a store keeps every matching event
+       * sent to the run (`event.buffered`, whatever the event's `buffer:` says) and the loop takes them in order,
+       * one instance each — so events sent one after the other while the run waits are never delivered to one key.
+       */
+      stream?: true;
     }
   | { kind: 'timer'; key: string; node: string; until: string; group?: string }
   /**
@@ -322,6 +328,8 @@ export interface EventWaitingEvent extends RunEventBase {
   where?: { path: string[]; value: JsonValue };
   /** The `wait first` it is an arm of (see {@link ChoiceGroup}). */
   group?: string;
+  /** The arrivals of a `foreach … in event` loop (key `<loop>#<n>`: its instance n), not a `wait event`. */
+  stream?: true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChoiceArm, Expr, JoinSpec } from './ir.js';
+import type { ChoiceArm, EventSource, Expr, JoinSpec } from './ir.js';
 
 const PRECEDENCE: Record<string, number> = {
   '??': 2, '||': 3, '&&': 4, '==': 5, '!=': 5, '<': 6, '<=': 6, '>': 6, '>=': 6, in: 6, '+': 7, '-': 7, '*': 8, '/': 8, '%': 8,
@@ -71,4 +71,15 @@ export function choiceArmText(arm: ChoiceArm): string {
     case 'signal':
       return `signal ${arm.signal}`;
   }
+}
+
+/**
+ * The source of an event `foreach` as its header says it, for graph details and messages:
+ * `event line.added · where order_id == input.order_id · timeout 1d`.
+ */
+export function eventSourceText(source: EventSource): string {
+  const parts = [`event ${source.event}`];
+  if (source.where) parts.push(`where ${source.where.path.join('.')} == ${exprToText(source.where.value)}`);
+  if (source.timeoutMs !== undefined) parts.push(`timeout ${formatMs(source.timeoutMs)}`);
+  return parts.join(' · ');
 }

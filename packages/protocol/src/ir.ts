@@ -234,12 +234,20 @@ export interface BlockNode extends NodeBase {
   body: Statement[];
 }
 
-/** `foreach x in <expr> [concurrency N] [<join>] { … }`. */
+/**
+ * `foreach x in <expr> [concurrency N] [<join>] { … }`, or — with `source` instead of `items` — `foreach x in event
+ * "name" [where …] [timeout D] [concurrency N] [<join>] { … }`: one instance per event delivered while the loop is
+ * open (multiple instances without a priori run-time knowledge, WCP-15; with `until`, WCP-36). Exactly one of
+ * `items` and `source` is set.
+ */
 export interface ForeachNode extends NodeBase {
   kind: 'foreach';
   variable: string;
-  items: Expr;
-  /** Iterations at once; 1 when absent. */
+  /** The list the iterations go over (absent on an event loop). */
+  items?: Expr;
+  /** The events that start the instances (absent on a list loop). */
+  source?: EventSource;
+  /** Iterations at once; 1 when absent (on an event loop: no bound). */
   concurrency?: number;
   /** A partial join (static or dynamic partial join for multiple instances); absent: every iteration. */
   join?: JoinSpec;
@@ -287,6 +295,17 @@ export interface WaitEventNode extends NodeBase {
   timeoutMs?: number;
   /** `on timeout { … }`: runs when `timeout` passed without the event (then `x.status` is `"timeout"`). */
   onTimeout?: Statement[];
+}
+
+/**
+ * What starts the instances of an event `foreach`: each delivery of `event` (matching `where`, evaluated when the
+ * loop opens) while the loop is open — from its start until `timeoutMs` passed (absent: no deadline) or its join
+ * is reached. The loop variable reads `{ data, at }` of the instance's event.
+ */
+export interface EventSource {
+  event: string;
+  where?: Correlation;
+  timeoutMs?: number;
 }
 
 /** A wait's correlation: a path into the event's data (`["order", "id"]`) and the value it must equal. */

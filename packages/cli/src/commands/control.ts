@@ -117,7 +117,12 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
     const received = await store.recordSignal(run.id, event, data);
-    if (received.type === 'event.buffered') {
+    const forLoop = run.waitingOn.some((w) => w.kind === 'event' && w.event === event && w.stream);
+    if (received.type === 'event.buffered' && forLoop) {
+      // an event loop (`foreach … in event`) waits for it: kept in the log, its next instance takes it now
+      if (opts.json) output.out(JSON.stringify(received));
+      else output.out(`Delivered event "${event}" to run ${run.id}: its \`foreach … in event "${event}"\` starts an instance for it.`);
+    } else if (received.type === 'event.buffered') {
       if (opts.json) output.out(JSON.stringify(received));
       else output.out(`Kept event "${event}" for run ${run.id} until ${received.expires}: it does not wait for it yet; its \`wait event "${event}"\` takes it.`);
       // the run may have stopped at that wait while the event was being kept: then it continues now and takes it

@@ -9,13 +9,14 @@ import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from
 import { EventJournal } from './event-journal.js';
 import { ReplayLog } from './replay-log.js';
 import { foreachStatement, parallelStatement, repeatStatement } from './loops.js';
-import { checkWithdrawnStatement, ownedBlock, withdrawnBy, withdrawnStep, Withdrawn, type JoinHost } from './joins.js';
+import { checkWithdrawnStatement, ownedBlock, withdrawnBy, withdrawnStep, Withdrawn } from './joins.js';
 import { notRun, Scope, skippedView, stepView, type StepView } from './scope.js';
 import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
 import { approvalStatement, Suspended, waitStatement, type WaitHost } from './waits.js';
 import { waitEventStatement } from './events.js';
+import { eventForeachStatement, type EventLoopHost } from './event-foreach.js';
 import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
 import { lockStatement, type LockHost } from './locks.js';
 import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.js';
@@ -81,7 +82,7 @@ export class Execution {
   /** What the agent steps and compensations (agent-step.ts) use of this execution. */
   private readonly agentHost: AgentStepHost;
   /** What the loops (loops.ts) use of this execution. */
-  private readonly loopHost: JoinHost;
+  private readonly loopHost: EventLoopHost;
   /** What the sub-flow steps (subflow.ts) use of this execution. */
   private readonly subflowHost: SubflowHost;
   /** What the regions, `cancel` and `complete` (regions.ts) use of this execution. */
@@ -148,6 +149,7 @@ export class Execution {
       emitOnce: (event) => this.emitOnce(event),
       commit: () => this.commit(),
       milestones: this.milestones,
+      ...{ now: this.waitHost.now, checkStop: this.waitHost.checkStop, eventTypes: this.waitHost.eventTypes, takeBroadcast: this.waitHost.takeBroadcast },
     };
     this.regionHost = { ...this.loopHost, agentHost: this.agentHost, active: new ActiveRegions(), compensations: (frame) => frame.compensations ?? this.compensable };
     this.subflowHost = { ...this.loopHost, flows: definition.flows, registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame) };
@@ -367,7 +369,7 @@ export class Execution {
       case 'block':
         return this.block(s.body, frame);
       case 'foreach':
-        return foreachStatement(this.loopHost, s, frame);
+        return s.source ? eventForeachStatement(this.loopHost, s, frame) : foreachStatement(this.loopHost, s, frame);
       case 'repeat':
         return repeatStatement(this.loopHost, s, frame);
       case 'approval':

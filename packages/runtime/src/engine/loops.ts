@@ -39,7 +39,7 @@ const iterationListsCache = new WeakMap<ForeachNode, Set<string>>();
  * The list names inside an iteration of `loop`: those around it, less the loop body's own steps (one
  * iteration's step each), plus none new — steps of a `foreach` nested in the body stay lists.
  */
-function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
+export function iterationLists(around: Set<string>, loop: ForeachNode): Set<string> {
   let lists = iterationListsCache.get(loop);
   if (!lists) {
     const nested = loopListNames(loop.body);
@@ -104,7 +104,7 @@ async function concurrently(milestones: Milestones, tasks: ((frame: Frame) => Pr
  *   with the waits of all iterations that wait.
  */
 export async function foreachStatement(host: JoinHost, s: ForeachNode, frame: Frame): Promise<void> {
-  const items = evaluate(s.items, host.evalScope(frame));
+  const items = evaluate(s.items!, host.evalScope(frame));
   if (!Array.isArray(items)) {
     throw new RunFailure('FOREACH_NOT_LIST', `foreach ${s.variable} needs a list, got ${items === null ? 'null' : typeof items}`);
   }

@@ -10,7 +10,7 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, escapeLike, eventSignal, explainWithdrawn, waitsForEvent, withdrawnGroup } from './signal-rules.js';
+import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
@@ -487,7 +487,7 @@ export class RunStore {
   recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): RunEvent {
     const found = this.getRun(runId, scope);
     return this.recordSignalled(found.id, scope, (run) => {
-      const buffer = waitsForEvent(run, eventName) ? undefined : { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() };
+      const buffer = eventBufferNeeded(run, eventName) ? { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() } : undefined;
       return eventSignal(run, eventName, data, buffer);
     });
   }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { checkValue, DEFAULT_EVENT_BUFFER_MAX, DEFAULT_EVENT_BUFFER_MS, describeType, forEachStatement } from '@baton/protocol';
-import type { JsonValue, NewRunEvent, RunEvent, TypeRef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { EventDef, JsonValue, NewRunEvent, RunEvent, TypeRef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { dataAt, matchesWhere, openBufferedEvents } from '../engine/event-buffer.js';
 import { BatonError } from '../errors.js';
 import type { RunRecord } from './store-api.js';
@@ -103,8 +103,12 @@ export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, 
   const waits = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event');
   const forEvent = waits.filter((w) => w.event === eventName);
   if (forEvent.length > 0) checkEventData(eventName, data, forEvent[0].data);
-  const target = forEvent.find((w) => matchesWhere(data, w.where));
+  const target = forEvent.find((w) => !w.stream && matchesWhere(data, w.where));
   if (target) return { type: 'event.received', event: eventName, data, key: target.key, node: target.node };
+  // an event loop open for it (`foreach x in event`): kept in the log, whatever `buffer:` says — the loop takes the
+  // kept events in order, one instance each (several sent while the run waits each get their own instance)
+  const stream = forEvent.find((w) => w.stream && matchesWhere(data, w.where));
+  if (stream && buffer) return bufferedEvent(run, eventName, data, buffer, buffer.definition.events?.[eventName]);
   const mismatch = forEvent.find((w) => w.where);
   if (mismatch?.where) {
     const path = mismatch.where.path.join('.');
@@ -118,6 +122,15 @@ export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, 
     throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"${why}`);
   }
   checkEventData(eventName, data, declared?.data);
+  return bufferedEvent(run, eventName, data, buffer, declared);
+}
+
+/**
+ * The `event.buffered` event keeping `eventName` for `run`: for the declaration's `buffer:` duration (default 7
+ * days), unless `max` (default 100) open ones of the run are kept already.
+ * @throws BatonError `EVENT_BUFFER_FULL`.
+ */
+function bufferedEvent(run: RunRecord, eventName: string, data: JsonValue, buffer: EventBufferContext, declared: EventDef | undefined): NewRunEvent {
   const ms = declared?.buffer && !declared.buffer.transient ? declared.buffer.ms : DEFAULT_EVENT_BUFFER_MS;
   const max = declared?.buffer && !declared.buffer.transient ? declared.buffer.max : DEFAULT_EVENT_BUFFER_MAX;
   const open = openBufferedEvents(buffer.events, eventName, buffer.now);
@@ -136,17 +149,27 @@ export function deliveryEvent(run: RunRecord, eventName: string, data: JsonValue
   return eventSignal(run, eventName, data);
 }
 
+/**
+ * Whether a store must give {@link eventSignal} the run's definition and log for `eventName`: the run does not
+ * wait for it now with a `wait event` (it may keep it for a later one), or an event loop of the run is open for it
+ * (the loop's events are always kept in the log).
+ */
+export function eventBufferNeeded(run: RunRecord, eventName: string): boolean {
+  const waits = run.waitingOn.filter((w) => w.kind === 'event' && w.event === eventName);
+  return waits.length === 0 || waits.some((w) => w.kind === 'event' && w.stream);
+}
+
 /** Whether `run` waits now for `eventName` (whatever the data). */
 export function waitsForEvent(run: RunRecord, eventName: string): boolean {
   return run.waitingOn.some((w) => w.kind === 'event' && w.event === eventName);
 }
 
-/** Whether any flow of `definition` has a `wait event` (or a `wait first` arm `on event`) for `eventName` (so a run of it may take it later). */
+/** Whether any flow of `definition` has a `wait event` (or a `wait first` arm `on event`, or a `foreach … in event`) for `eventName` (so a run of it may take it later). */
 export function definitionWaitsFor(definition: WorkflowDefinition, eventName: string): boolean {
   for (const flow of Object.values(definition.flows ?? {})) {
     let found = false;
     forEachStatement(flow.body, (s) => {
-      if ((s.kind === 'waitEvent' && s.event === eventName) || (s.kind === 'choice' && s.arms.some((arm) => arm.kind === 'event' && arm.event === eventName))) found = true;
+      if ((s.kind === 'waitEvent' && s.event === eventName) || (s.kind === 'foreach' && s.source?.event === eventName) || (s.kind === 'choice' && s.arms.some((arm) => arm.kind === 'event' && arm.event === eventName))) found = true;
     });
     if (found) return true;
   }

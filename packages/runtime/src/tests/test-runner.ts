@@ -125,7 +125,9 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
           // waiting — withdrawn by a `wait first` arm that came first): it is lost
           if (!(error instanceof BatonError)) throw error;
         }
-        if (signal?.type !== 'event.received' && signal?.type !== 'approval.decided') continue; // kept for a later wait, or refused: the run waits on
+        // kept for a later wait, or refused: the run waits on — unless an event loop waits for it (it takes kept events)
+        const forLoop = signal?.type === 'event.buffered' && s.waitingOn.some((w) => w.kind === 'event' && w.event === signal.event && w.stream);
+        if (signal?.type !== 'event.received' && signal?.type !== 'approval.decided' && !forLoop) continue;
       } else {
         clock = Math.max(clock, Math.min(...due));
       }
