@@ -106,7 +106,9 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
     if (withdrawal) throw new Withdrawn(withdrawal);
     const now = host.now();
     let received: RunEvent | undefined;
-    const buffered = opened ? takeBufferedEvent(host.log, opened, now) : undefined;
+    // an event kept after the deadline came too late: the arrivals had ended (it stays in the log, untaken)
+    const oldest = opened ? takeBufferedEvent(host.log, opened, now) : undefined;
+    const buffered = oldest && (!deadline || Date.parse(oldest.time) <= Date.parse(deadline)) ? oldest : undefined;
     if (buffered) received = host.emit({ type: 'event.received', event: source.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id });
     else if (host.takeBroadcast && keepsBroadcasts(host.eventTypes[source.event])) {
       const kept = await host.takeBroadcast(key, source.event, where);

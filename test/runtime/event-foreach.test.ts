@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import type { RunEvent } from '@baton/protocol';
+import { type BatonError, resumeRun } from '../../packages/runtime/src/index.js';
+import { compile, run, scriptedAgents, freshStore, type KindStore } from './helpers.js';
+import { STORE_KINDS } from '../store/both-stores.js';
+
+/*
+ * `foreach x in event "…"`: multiple instances created at run time from events (WCP-15), with a dynamic partial
+ * join (`until`, WCP-36) — on both stores: every event sent to the run is kept in its log and admitted in order, one
+ * instance each (admission recorded before the instance starts), the arrivals end at the timeout or the join.
+ */
+
+const LINES = `
+event "line.added" {
+  data: { order_id: string, sku: string, last: boolean }
+}
+agent Picker { instructions: "Pick the line." stub: "picked" }
+flow Order {
+  input order_id: string
+  output lines: number
+  foreach line in event "line.added" where order_id == input.order_id timeout 1d until line.data.last {
+    step pick: Picker { prompt: "Pick \${line.data.sku}" }
+    approval ok { prompt: "Packed \${line.data.sku}?" }
+  }
+  set output.lines = len(pick)
+}`;
+
+const HOUR = 3_600_000;
+
+/** The `event.received` events of the loop in `log`: `key:sku` (or `key:timeout`), in log order. */
+function admissions(log: RunEvent[]): string[] {
+  return log.flatMap((e) => (e.type === 'event.received' ? [`${e.key?.replace(/^.*#/, '#')}:${e.timedOut ? 'timeout' : (e.data as { sku: string }).sku}`] : []));
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`runtime: foreach … in event — instances from events (${kind.name})`, () => {
+    let t: KindStore;
+    beforeEach(async () => (t = await freshStore(kind)));
+    afterEach(() => t.cleanup());
+
+    it('events sent one after the other while the run waits each start their own instance, in arrival order; the loop waits for the next', async () => {
+      const def = await compile(LINES);
+      const agents = scriptedAgents(() => 'picked');
+      const first = await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents });
+      assert.equal(first.summary.status, 'waiting');
+      const [open] = (await t.store.getRun(first.summary.runId)).waitingOn;
+      assert.ok(open.kind === 'event' && open.stream && open.key.endsWith('#0') && open.where?.value === 'A1', JSON.stringify(open));
+      for (const sku of ['a', 'b']) assert.equal((await t.store.recordSignal(first.summary.runId, 'line.added', { order_id: 'A1', sku, last: false })).type, 'event.buffered');
+      await assert.rejects(t.store.recordSignal(first.summary.runId, 'line.added', { order_id: 'B7', sku: 'x', last: false }), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED' && /belongs to another run/.test(e.message));
+      await assert.rejects(t.store.recordSignal(first.summary.runId, 'line.added', { order_id: 'A1', sku: 3, last: false }), (e: BatonError) => e.code === 'EVENT_DATA_INVALID' && /data\.sku/.test(e.message));
+      const second = await resumeRun(first.summary.runId, { store: t.store, agents });
+      assert.equal(second.status, 'waiting');
+      const waits = (await t.store.getRun(first.summary.runId)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind === 'event' ? w.key.replace(/^.*#/, '#') : w.kind));
+      assert.deepEqual(waits.sort(), ['#2', 'ok[0]', 'ok[1]'], 'both instances wait beside each other, and the loop for its third event');
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(admissions(await t.store.getEvents(first.summary.runId)), ['#0:a', '#1:b']);
+    });
+
+    it('until: an instance added while an earlier one waits is joined; the one whose condition holds ends the loop and the running rest is withdrawn', async () => {
+      const def = await compile(LINES);
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'a', last: false });
+      await resumeRun(id, { store: t.store, agents });
+      // a second and a last line come while the first waits for its approval
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'b', last: false });
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'c', last: true });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      await t.store.recordDecision(id, 'ok[2]', { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 3 }]);
+      const log = await t.store.getEvents(id);
+      const join = log.find((e) => e.type === 'join.reached');
+      assert.ok(join?.type === 'join.reached' && join.label === 'until line.data.last', JSON.stringify(join));
+      assert.deepEqual([join.counted, join.withdrawn], [[2], [0, 1]]);
+      assert.deepEqual(admissions(log), ['#0:a', '#1:b', '#2:c']);
+      await assert.rejects(t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'd', last: false }), (e: BatonError) => e.code === 'RUN_FINISHED');
+      // every step once, across the four executions
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b', 'Pick c']);
+    });
+
+    it('the timeout ends the arrivals: an event kept before it is admitted (even when taken after it), one sent after it starts no instance; the loop then waits for its instances', async () => {
+      const def = await compile(LINES.replace(' until line.data.last', ''));
+      let clock = Date.now(); // the store stamps kept events with the wall clock
+      const now = (): Date => new Date(clock);
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents, now })).summary.runId;
+      // kept before the loop's deadline (1d), though taken after it
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'a', last: false });
+      clock += 25 * HOUR;
+      assert.equal((await resumeRun(id, { store: t.store, agents, now })).status, 'waiting');
+      const waits = (await t.store.getRun(id)).waitingOn;
+      assert.deepEqual(waits.map((w) => w.kind), ['approval'], 'the arrivals ended: only the instance waits');
+      // the store cannot tell a closed loop from one still to come: it keeps the late event, which no instance takes
+      assert.equal((await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'late', last: false })).type, 'event.buffered');
+      await t.store.recordDecision(id, 'ok[0]', { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents, now });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 1 }]);
+      assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:timeout']);
+    });
+
+    it('events kept before the loop opens start instances as soon as it opens (persistent trigger), oldest first', async () => {
+      const def = await compile(`${LINES.replace('  foreach', '  approval start { prompt: "Start?" }\n  foreach')}`);
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      for (const sku of ['a', 'b']) assert.equal((await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku, last: false })).type, 'event.buffered');
+      await t.store.recordDecision(id, 'start', { decision: 'approved' });
+      await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:b']);
+    });
+
+    it('without a join, a failing instance fails the loop; a resumed run admits the same instances and calls no finished step again', async () => {
+      const def = await compile(LINES.replace(' until line.data.last', '').replace('    approval ok { prompt: "Packed ${line.data.sku}?" }\n', ''));
+      const agents = scriptedAgents((request) => {
+        if (request.prompt === 'Pick bad') throw new Error('shelf empty');
+        return 'picked';
+      });
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      for (const sku of ['a', 'b']) await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku, last: false });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      // resumed again with nothing new: the same two instances replay, nothing is called
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'bad', last: false });
+      const failed = await resumeRun(id, { store: t.store, agents });
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.error?.message ?? '', /shelf empty/);
+      assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:b', '#2:bad']);
+    });
+  });
+}
