@@ -1,5 +1,7 @@
 import type { ValidationAcceptor } from 'langium';
+import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
+import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -39,6 +41,31 @@ export class BatonChoiceChecks {
       }
     }
   };
+}
+
+/**
+ * A test's `decide a [after D]: "d"` lines: `a` must be an approval (or an `on approval` arm) of the tested flow
+ * (`unknown-name`; a sub-flow's task key `step/approval` is not checked), and `d` one of its decisions — `approved`,
+ * `rejected` or its `options` (`type-mismatch`): a decision the run would refuse is otherwise lost without a word.
+ */
+export function checkTestDecisions(test: ast.TestDecl, accept: ValidationAcceptor): void {
+  const flow = testFlow(test);
+  if (!flow) return;
+  const approvals = new Map<string, ast.ApprovalStatement>();
+  for (const node of AstUtils.streamAllContents(flow)) if (ast.isApprovalStatement(node) && node.name) approvals.set(node.name, node);
+  for (const p of test.properties.filter(ast.isTestDecideProperty)) {
+    if (!p.approval || /[/[]/.test(p.approval)) continue;
+    const approval = approvals.get(p.approval);
+    if (!approval) {
+      const names = [...approvals.keys()];
+      accept('error', `flow ${flow.name} has no approval \`${p.approval}\`${names.length ? `; its approvals: ${names.join(', ')}` : ''}`, { node: p, property: 'approval', code: IssueCodes.UnknownName });
+      continue;
+    }
+    const allowed = ['approved', 'rejected', ...(approval.properties.find(ast.isOptionsProperty)?.values ?? [])];
+    if (p.decision !== undefined && !allowed.includes(p.decision)) {
+      accept('error', `"${p.decision}" is not a decision of approval \`${p.approval}\`; use one of ${allowed.map((d) => `"${d}"`).join(', ')}`, { node: p, property: 'decision', code: IssueCodes.TypeMismatch });
+    }
+  }
 }
 
 /** What an arm waits for, as a key two arms that wait for the same thing share; undefined for an approval arm (each is its own task). */

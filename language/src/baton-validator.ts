@@ -12,6 +12,7 @@ import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
 import { checkRecursionProgress } from './baton-recursion-progress.js';
+import { checkTestDecisions } from './baton-choice-checks.js';
 import * as ast from './generated/ast.js';
 import { documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
@@ -39,7 +40,7 @@ export function registerValidationChecks(services: BatonServices): void {
     LockStatement: [lockChecks.checkLockStatement],
     CancelStatement: [regionChecks.checkCancelTarget],
     CompleteStatement: [regionChecks.checkCancelTarget],
-    TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames],
+    TestDecl: [validator.checkTest, validator.checkDuplicateProperties, flowChecks.checkTestNames, checkTestDecisions],
     DurationValue: [validator.checkDuration],
     DurationLiteral: [validator.checkDurationLiteral],
     Trigger: [validator.checkTrigger],
@@ -156,7 +157,9 @@ export class BatonValidator {
         ? `stub ${(p as ast.TestStubProperty).agent?.$refText}`
         : ast.isTestEventProperty(p as AstNode)
           ? `event "${(p as ast.TestEventProperty).event}" after ${(p as ast.TestEventProperty).after?.value ?? '-'}` // several deliveries of one event are fine
-          : p.key;
+          : ast.isTestDecideProperty(p as AstNode)
+            ? `decide ${(p as ast.TestDecideProperty).approval} after ${(p as ast.TestDecideProperty).after?.value ?? '-'}` // decisions of several approvals are fine
+            : p.key;
       if (seen.has(key)) accept('error', `\`${key}\` is given twice in this block`, { node: p as AstNode, property: 'key', code: IssueCodes.DuplicateProperty });
       seen.add(key);
     }

@@ -99,6 +99,16 @@ describe('language: wait first (event-based choice)', () => {
     assert.deepEqual(errors, [p('choice-without-arms', [FIRST, 7, FIRST, 12], 'first', '`wait first` without an arm would wait for nothing forever: add `on event "x" { … }`, `on approval a { … }`, `on timeout 3d { … }` or `on signal s { … }`')]);
   });
 
+  it('a test deciding an approval the flow does not have is unknown-name; a decision it does not offer is type-mismatch', async () => {
+    const text = `${flow(CHOICE)}test "t" {\n  flow: F\n  input: { order_id: "A1" }\n  decide write_of after 1h: "approved"\n  decide write_off: "maybe"\n  expect: status == "succeeded"\n}\n`;
+    const line = text.split('\n').findIndex((l) => l.includes('decide write_of '));
+    const { errors } = await check(text);
+    assert.deepEqual(errors, [
+      p('unknown-name', [line, 9, line, 17], 'write_of', 'flow F has no approval `write_of`; its approvals: write_off'),
+      p('type-mismatch', [line + 1, 20, line + 1, 27], '"maybe"', '"maybe" is not a decision of approval `write_off`; use one of "approved", "rejected"'),
+    ]);
+  });
+
   it('`first` stays a soft keyword: a step may still be called first', async () => {
     const { document } = await checkText(flow('  step first: Notifier { prompt: "a" }\n  step b: Notifier { prompt: "${first.output}" }'));
     assert.equal(document.parseResult.parserErrors.length, 0);
