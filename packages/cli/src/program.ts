@@ -7,6 +7,7 @@ import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
 import { runsWatchCommand } from './commands/runs-watch.js';
+import { migrateCommand } from './commands/migrate.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
 import { serveCommand } from './commands/serve.js';
@@ -127,6 +128,17 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, opts) => redriveCommand(id, opts, output)));
+  runs
+    .command('migrate')
+    .description('Move a waiting or interrupted run to a new version of its flow, when the new definition is proved compatible.')
+    .argument('<id>', 'run id (a unique prefix is enough)')
+    .option('--to <file>', 'the .flow file of the new definition')
+    .option('--flow <name>', 'the flow of that file the run continues as (default: the run\'s flow\'s name)')
+    .option('--dry-run', 'only prove it: say whether the run can move, change nothing')
+    .option('--json', 'print the outcome as JSON (problems, renamed node ids, definition hashes)')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .addHelpText('after', '\nEach refusal is printed as file:line:col - MIGRATION <code>: … (checker-errors, step-missing, output-type-changed, input-missing, input-type-changed, path-diverged, wait-missing).\nExit codes: 0 migrated (with --dry-run: compatible), 1 refused (or the run changed meanwhile), 2 bad usage or a run that is not waiting or interrupted.')
+    .action(wrap((id: string, opts) => migrateCommand(id, opts, output)));
   runs
     .command('show')
     .description('Show one run: its steps, outputs and events.')

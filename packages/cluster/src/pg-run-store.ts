@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -10,6 +10,7 @@ import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toReco
 import { PgRunWatch } from './pg-run-watch.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
+import { migratePgRun } from './pg-migrate-run.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
@@ -416,6 +417,14 @@ export class PgRunStore implements RunStoreApi {
         return events;
       }),
     );
+  }
+
+  /** See {@link RunStoreApi.migrateRun} (pg-migrate-run.ts). */
+  async migrateRun(runId: string, migration: RunMigration, scope?: TenantScope): Promise<RunEvent> {
+    const found = await this.getRun(runId, scope);
+    const event = await this.serially(() => this.transaction((client) => migratePgRun(client, found, migration)));
+    if (!this.pending.some((p) => p.runId === found.id)) this.nextSeq.set(found.id, event.seq + 1);
+    return event;
   }
 
   // kept broadcast events: pg-kept-events.ts

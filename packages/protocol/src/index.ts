@@ -11,3 +11,4 @@ export * from './graph-panel.js';
 export * from './server-launch.js';
 export * from './ir-walk.js';
 export * from './limits.js';
+export * from './migrated-log.js';

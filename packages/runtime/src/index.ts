@@ -32,3 +32,6 @@ export { groupLocks } from './store/sqlite-locks.js';
 export * from './store/sqlite-store.js';
 export * from './store/signal-rules.js';
 export { matchesWhere, dataAt } from './engine/event-buffer.js';
+export { migrateRun, definitionHash, type MigrateRequest, type MigrationOutcome } from './migrate/migrate-run.js';
+export type { MigrationProblem, MigrationProblemCode } from './migrate/problems.js';
+

@@ -176,6 +176,7 @@ export class RunOverlay {
         this.outcome = undefined;
         break;
       case 'event.buffered':
+      case 'run.migrated':
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':

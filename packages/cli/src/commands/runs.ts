@@ -123,6 +123,9 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
       output.out(`  ${c.dim('⊘')} ${c.dim(`${e.label} — withdrawn`)}`);
     } else if (e.type === 'approval.decided') {
       output.out(`  ${c.green('✓')} ${e.task.padEnd(22)} ${c.dim('approval'.padEnd(22))} ${e.decision}${e.by ? c.dim(` by ${e.by}`) : ''}${e.comment ? c.dim(` — ${e.comment}`) : ''}`);
+    } else if (e.type === 'run.migrated') {
+      const renamed = Object.keys(e.renamed).length;
+      output.out(`  ${c.cyan('⇢')} migrated to definition ${e.to.slice(0, 8)} from ${e.from.slice(0, 8)}${c.dim(`${e.flow !== run.flow ? ` (flow ${e.flow})` : ''}${renamed ? ` · ${renamed} node id${renamed === 1 ? '' : 's'} renamed` : ''}${e.by ? ` by ${e.by}` : ''} · ${e.time.slice(0, 19).replace('T', ' ')}`)}`);
     } else if (e.type === 'compensation.finished') {
       output.out(`  ${c.magenta('↺')} undo ${e.step.padEnd(17)} ${c.dim(e.agent.padEnd(22))} ${e.status}`);
     }

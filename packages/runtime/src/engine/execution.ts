@@ -161,6 +161,11 @@ export class Execution {
     }
   }
 
+  /** The log this execution replays and extends (a migration's dry replay reads what it reached: `trackReads`). */
+  get replayLog(): ReplayLog {
+    return this.log;
+  }
+
   /**
    * Runs `flowName` with checked `inputs` to its end, a wait, a failure or a stop.
    * @throws BatonError `STORE_BUSY`, `STORE_UNREADABLE` when the store failed under the run, `LEASE_LOST`,

@@ -21,6 +21,7 @@ import type {
   StepFinishedEvent,
   WaitStartedEvent,
 } from '@baton/protocol';
+import { readAcrossMigrations } from '@baton/protocol';
 
 /**
  * The key prefix of the `value.recorded` events that reserve a call index (`call:<stepKey>`, value
@@ -38,7 +39,7 @@ export const CALL_RESERVATION_PREFIX = 'call:';
  * already in the log are not written twice.
  */
 export class ReplayLog {
-  readonly finishedSteps = new Map<string, StepFinishedEvent>();
+  readonly finishedSteps = new ReadTrackingMap<string, StepFinishedEvent>();
   /** Steps that have started (`step.started`), by key: one started but not finished was in flight when the run stopped. */
   readonly startedSteps = new Set<string>();
   /** Partial joins reached, by `<node>|<scope>`: replay withdraws the same parts (see engine/joins.ts). */
@@ -50,11 +51,11 @@ export class ReplayLog {
   readonly failedBeforeRedrive = new Map<string, StepFinishedEvent>();
   readonly finishedCompensations = new Map<string, CompensationFinishedEvent>();
   readonly approvalsRequested = new Map<string, ApprovalRequestedEvent>();
-  readonly decisions = new Map<string, ApprovalDecidedEvent>();
+  readonly decisions = new ReadTrackingMap<string, ApprovalDecidedEvent>();
   readonly waitsStarted = new Map<string, WaitStartedEvent>();
   readonly timersFired = new Set<string>();
   readonly eventsWaiting = new Map<string, EventWaitingEvent>();
-  readonly eventsReceived = new Map<string, EventReceivedEvent>();
+  readonly eventsReceived = new ReadTrackingMap<string, EventReceivedEvent>();
   /** Events sent to the run before it waited for them (`event.buffered`), in arrival order; taken ones are in {@link buffersTaken}. */
   readonly eventsBuffered: EventBufferedEvent[] = [];
   /** `id`s of buffered events a wait has taken (`event.received` with `bufferId`). */
@@ -92,8 +93,21 @@ export class ReplayLog {
   /** The sub-flow depth bound the run started with (`run.started.maxFlowDepth`), when it recorded one. */
   maxFlowDepth: number | undefined;
 
+  /**
+   * Indexes a run's stored log. Events before a `run.migrated` are read with its node renames applied (see
+   * migrate/renames.ts), so a migrated run replays its old events under its new definition's ids and keys.
+   */
   constructor(events: RunEvent[] = []) {
-    for (const e of events) this.add(e);
+    for (const e of readAcrossMigrations(events)) this.add(e);
+  }
+
+  /**
+   * Starts recording which finished steps, decisions and received events the execution looks up (a migration's
+   * dry replay: did the new definition reach every part the run finished?).
+   * @returns the keys looked up, by what they are.
+   */
+  trackReads(): { steps: Set<string>; decisions: Set<string>; events: Set<string> } {
+    return { steps: (this.finishedSteps.reads = new Set()), decisions: (this.decisions.reads = new Set()), events: (this.eventsReceived.reads = new Set()) };
   }
 
   /** Indexes one event (also used for the events this execution writes). */
@@ -236,5 +250,16 @@ export class ReplayLog {
     const index = this.nextCall.get(agent) ?? 0;
     this.nextCall.set(agent, index + 1);
     return index;
+  }
+}
+
+/** A Map that can record the keys read with `get` (see {@link ReplayLog.trackReads}). */
+export class ReadTrackingMap<K, V> extends Map<K, V> {
+  /** The keys `get` was asked for since tracking started; undefined while not tracking. */
+  reads: Set<K> | undefined;
+
+  override get(key: K): V | undefined {
+    this.reads?.add(key);
+    return super.get(key);
   }
 }

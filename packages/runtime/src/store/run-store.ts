@@ -3,7 +3,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { Lease, RunRecord, TenantScope } from './store-api.js';
+import type { Lease, RunMigration, RunRecord, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { SqliteLocks } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
@@ -14,6 +14,7 @@ import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventS
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
+import { migrateSqliteRun } from './sqlite-migrate.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -498,6 +499,19 @@ export class RunStore {
    * @returns the run's status after the request.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
+  /** Moves a waiting or interrupted run to another definition (see `RunStoreApi.migrateRun`, sqlite-migrate.ts). */
+  migrateRun(runId: string, migration: RunMigration, scope?: TenantScope): RunEvent {
+    const host = { transaction: (body: () => void) => this.transaction(body), all: (sql: string, values: (string | number)[]) => this.db.all(sql, values) as unknown[], run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes };
+    return migrateSqliteRun({ ...host, signal: (id, event) => this.appendSignalNow(id, event) }, runId, migration, scope);
+  }
+
+  /** Appends an event from outside the run's execution and writes it in the open transaction. */
+  private appendSignalNow(runId: string, event: NewRunEvent): RunEvent {
+    const full = this.appendSignal(runId, event);
+    this.writePending();
+    return full;
+  }
+
   requestCancel(runId: string, by?: string, scope?: TenantScope): RunStatus {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);

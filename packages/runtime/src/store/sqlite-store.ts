@@ -1,7 +1,7 @@
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
-import type { Lease, NewRun, RunChanges, RunFilter, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
+import type { Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 
 /**
@@ -92,6 +92,10 @@ export class SqliteRunStore implements RunStoreApi {
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
     return this.database.recordSignal(runId, eventName, data, scope);
+  }
+
+  async migrateRun(runId: string, migration: RunMigration, scope?: TenantScope): Promise<RunEvent> {
+    return this.database.migrateRun(runId, migration, scope);
   }
 
   async requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {

@@ -131,6 +131,24 @@ export interface RunWatchOptions {
 }
 
 /**
+ * A run's move to another definition, proved compatible beforehand (see `migrateRun` in runtime/src/migrate/).
+ * `from` is the definition hash (SHA-256 hex of its JSON) the proof was made against; `event` is the `run.migrated`
+ * event; `waitingOn` the run's waits as the new definition names them.
+ */
+export interface RunMigration {
+  from: string;
+  definition: WorkflowDefinition;
+  flow: string;
+  waitingOn: WaitingOn[];
+  event: NewRunEvent;
+  /**
+   * Crash-test hook (`BATON_CRASH_AT=migrate`): called inside the transaction after every write, before the commit —
+   * a process killed there must leave the run on its old definition.
+   */
+  beforeCommit?: () => void;
+}
+
+/**
  * The run store contract (see the module comment), named locks included ({@link LockStoreApi}). Every method may
  * throw `STORE_*` errors of its implementation.
  */
@@ -214,6 +232,16 @@ export interface RunStoreApi extends LockStoreApi {
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`.
    */
   requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
+  /**
+   * Moves a `waiting` or `interrupted` run to another definition, in one transaction: the definition stored (once
+   * per content), the run's definition, flow and waits switched, and `migration.event` appended at the log's end —
+   * a crash leaves the run on the old definition or the new one, never between.
+   * @returns the stored `run.migrated` event.
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_CHANGED` (the run is no longer waiting or interrupted, or no longer has
+   *   definition `migration.from`: it moved since the proof — nothing written), `RUN_BUSY` (an executor holds its
+   *   live lease).
+   */
+  migrateRun?(runId: string, migration: RunMigration, scope?: TenantScope): Promise<RunEvent>;
   /**
    * Whether someone asked this run to stop. With `maxAgeMs` (ms), the store may answer with what it read of the
    * run at most that long ago (the PostgreSQL store reads the flag with every write of a run whose lease it holds),
