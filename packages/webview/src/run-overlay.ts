@@ -33,6 +33,8 @@ export class RunOverlay {
   /** The run's end: `succeeded`, `failed`, `waiting`, `cancelled`, or undefined while it runs. */
   outcome: 'succeeded' | 'failed' | 'waiting' | 'cancelled' | undefined;
   private readonly known: Set<string>;
+  /** The `foreach … in event` loops of the run (nodes): waiting while their arrivals are open, running while instances start. */
+  private readonly eventLoops = new Set<string>();
   private readonly decisions: Map<string, number>;
   /** Inside expanded sub-flows: an IR node id → the drawn ids carrying it (`<step id>><IR id>`) with the step names around them. */
   private readonly inlined = new Map<string, { id: string; path: string[] }[]>();
@@ -86,6 +88,8 @@ export class RunOverlay {
       case 'wait.started':
       case 'event.waiting':
       case 'lock.requested':
+        // an event loop (`foreach … in event`) opened: it waits for its events
+        if (event.type === 'event.waiting' && event.stream) this.eventLoops.add(event.node);
         this.set(event.node, { status: 'waiting' });
         break;
       case 'signal.raised':
@@ -112,8 +116,10 @@ export class RunOverlay {
         this.set(event.node, { status: 'succeeded' });
         break;
       case 'event.received':
+        // an event loop's admission starts an instance (the loop runs on); its timeout ends the arrivals
+        if (event.node && this.eventLoops.has(event.node) && !event.timedOut) this.set(event.node, { status: 'running' });
         // a delivered event (or its wait's timeout) ends the wait; older logs name no node
-        if (event.node) this.set(event.node, { status: 'succeeded' });
+        else if (event.node) this.set(event.node, { status: 'succeeded' });
         break;
       case 'output.set':
       case 'var.set':
@@ -158,6 +164,8 @@ export class RunOverlay {
         break;
       case 'join.reached':
         if (event.rest === 'cancel') this.withdraw(`${event.node}/fork`, `${event.node}/join`, event.withdrawn);
+        // an event loop's join ends its arrivals
+        if (this.eventLoops.has(event.node)) this.set(event.node, { status: 'succeeded' });
         break;
       case 'run.succeeded':
         this.outcome = 'succeeded';
@@ -167,6 +175,8 @@ export class RunOverlay {
         break;
       case 'run.waiting':
         this.outcome = 'waiting';
+        // an event loop whose arrivals are open waits again for its next event
+        for (const w of event.waitingOn) if (w.kind === 'event' && w.stream && this.eventLoops.has(w.node)) this.set(w.node, { status: 'waiting' });
         break;
       case 'run.cancelled':
         this.outcome = 'cancelled';
@@ -206,6 +216,7 @@ export class RunOverlay {
     this.nodes.clear();
     this.branches.clear();
     this.unknownNodes.clear();
+    this.eventLoops.clear();
     this.runId = undefined;
     this.outcome = undefined;
   }
