@@ -41,6 +41,16 @@ flow Later {
   wait event "payment.received" as payment where order_id == input.order_id
   set output.amount = payment.data.amount
 }
+event "line.added" { data: { order_id: string, sku: string, last: boolean } }
+flow Lines {
+  trigger webhook "/lines"
+  input order_id: string
+  output lines: number
+  foreach line in event "line.added" where order_id == input.order_id timeout 1d until line.data.last {
+    step pick: L { prompt: "\${line.data.sku}" }
+  }
+  set output.lines = len(pick)
+}
 `;
 const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
 const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
@@ -121,6 +131,24 @@ for (const kind of STORE_KINDS) {
       assert.equal((await store.getRun(other)).status, 'waiting', 'R2 did not take R1\'s refund');
       const received = (await store.getEvents(mine)).find((e) => e.type === 'event.received');
       assert.ok(received?.type === 'event.received' && received.buffered && received.bufferId?.startsWith('kept:'));
+    });
+
+    it('a foreach … in event loop: each event sent over HTTP (to the run, or broadcast) starts its own instance while the loop waits; the last ends it', async () => {
+      const id = await order('/lines', 'L1');
+      const other = await order('/lines', 'L2');
+      for (const sku of ['a', 'b']) {
+        const [status, body] = await answer(await api(`/runs/${id}/events/line.added`, JSON.stringify({ order_id: 'L1', sku, last: false })));
+        assert.deepEqual([status, body.buffered], [202, true]);
+      }
+      await server.idle();
+      const [status, body] = await answer(await signed('/events/line.added', JSON.stringify({ order_id: 'L1', sku: 'c', last: true })));
+      assert.deepEqual([status, body.delivered], [202, [id]], 'the broadcast reaches only the loop it correlates with');
+      await server.idle();
+      const run = await store.getRun(id);
+      assert.deepEqual([run.status, run.outputs], ['succeeded', { lines: 3 }]);
+      const admitted = (await store.getEvents(id)).flatMap((e) => (e.type === 'event.received' ? [(e.data as { sku: string }).sku] : []));
+      assert.deepEqual(admitted, ['a', 'b', 'c']);
+      assert.equal((await store.getRun(other)).status, 'waiting');
     });
 
     it('an event sent to a run before it waits is kept (202 buffered) and taken once the run gets to its wait', async () => {
