@@ -2,7 +2,8 @@ import { migrateRun, type MigrationOutcome, type MigrationProblem } from '@baton
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
-import { loadFlows, openStore, toCliError } from '../backend.js';
+import type { WorkflowDefinition } from '@baton/protocol';
+import { documentsOf, loadFlows, openStore, toCliError } from '../backend.js';
 import { CliError, UsageError } from '../errors.js';
 
 /** Options of `baton runs migrate`. */
@@ -24,18 +25,12 @@ export interface MigrateCommandOptions {
 export async function migrateCommand(id: string, opts: MigrateCommandOptions, output: Output): Promise<number> {
   if (!opts.to) throw new UsageError('runs migrate needs --to <file.flow>: the new definition');
   const [file] = expandFlowPaths([opts.to]);
-  const loaded = await loadFlows([file]);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) {
-    const problems: MigrationProblem[] = errors.map((d) => ({
-      code: 'checker-errors',
-      message: `${d.message} (${d.code}); the new definition must check clean`,
-      range: { file: d.file, start: { line: d.line, column: d.column }, end: { line: d.endLine, column: d.endColumn } },
-    }));
-    report({ runId: id, flow: opts.flow ?? '', from: '', to: '', renamed: {}, problems, migrated: false }, opts, output);
+  const target = await compileMigrationTarget(file);
+  if ('problems' in target) {
+    report({ runId: id, flow: opts.flow ?? '', from: '', to: '', renamed: {}, problems: target.problems, migrated: false }, opts, output);
     return 1;
   }
-  const definition = loaded.services.Baton.ir.WorkflowBuilder.build(loaded.documents);
+  const definition = target.definition;
   const store = await openStore(resolveStorePath(opts.store));
   try {
     // BATON_CRASH_AT=migrate: the crash test kills the process inside the store's transaction, before its commit
@@ -48,6 +43,27 @@ export async function migrateCommand(id: string, opts: MigrateCommandOptions, ou
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Checks and compiles the file a run is to move to (`file`: an absolute path of a readable `.flow` file), with what
+ * it imports.
+ * @returns its definition, or its checker errors as `checker-errors` problems (the new definition must check clean).
+ * @throws UsageError when the file cannot be read.
+ */
+export async function compileMigrationTarget(file: string): Promise<{ definition: WorkflowDefinition } | { problems: MigrationProblem[] }> {
+  const loaded = await loadFlows([file]);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    return {
+      problems: errors.map((d) => ({
+        code: 'checker-errors',
+        message: `${d.message} (${d.code}); the new definition must check clean`,
+        range: { file: d.file, start: { line: d.line, column: d.column }, end: { line: d.endLine, column: d.endColumn } },
+      })),
+    };
+  }
+  return { definition: loaded.services.Baton.ir.WorkflowBuilder.build(documentsOf(loaded, file)) };
 }
 
 /** The runtime's migration refusals that are the caller's mistake (2) or a race to try again (1). */

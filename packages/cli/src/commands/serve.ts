@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
@@ -8,6 +8,7 @@ import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError } from '../b
 import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
+import { compileMigrationTarget } from './migrate.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
 import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
@@ -102,7 +103,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
         throw error;
       }
     }
-    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log });
+    const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
+    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
@@ -161,6 +163,25 @@ function boardLine(server: BatonServer, token: boolean, insecure: boolean): stri
   const where = `${server.url}${BOARD_PATH}/`;
   if (insecure) return `${where} (no token: --insecure; every tenant's queue)`;
   return token ? `${where} (an API token: Bearer, or as the password the browser asks for; its tenant's queue)` : 'off (set BATON_API_TOKEN)';
+}
+
+/**
+ * `POST /runs/:id/migrate`'s files: `name`, relative to the served folder, must be a `.flow` file inside it that
+ * no other tenant's `flows` (`tenants.<id>.flows`) claims — such a file reads as missing; compiled fresh
+ * (the file may have changed since the server started — that is the point).
+ * @throws BatonError `MIGRATION_FILE_INVALID` naming `name`.
+ */
+export function servedMigrationTarget(folder: string, tenants: readonly Pick<Tenant, 'id' | 'flows'>[]) {
+  const root = path.resolve(folder);
+  const base = statSync(root).isDirectory() ? root : path.dirname(root);
+  return async (name: string, tenant: string) => {
+    const full = path.resolve(base, name);
+    const inside = full.startsWith(base + path.sep) && full.endsWith('.flow') && existsSync(full) && statSync(full).isFile();
+    const owner = inside ? tenantOfFile(tenants, full) : undefined;
+    if (!inside || (owner !== tenant && owner !== DEFAULT_TENANT)) throw new BatonError('MIGRATION_FILE_INVALID', `"${name}" is not a .flow file of the served folder`);
+    const compiled = await compileMigrationTarget(full);
+    return 'problems' in compiled ? compiled : { definition: compiled.definition, file: full };
+  };
 }
 
 /** `file` relative to the served `folder` (or, when a file is served, its own name), `/`-separated: the same on every machine. */

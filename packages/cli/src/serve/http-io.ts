@@ -179,6 +179,7 @@ export function toHttpError(error: unknown): HttpError {
       case 'INPUT_INVALID':
       case 'DECISION_INVALID':
       case 'EVENT_DATA_INVALID':
+      case 'UNKNOWN_FLOW':
         return new HttpError(422, error.code, error.message);
       case 'RUN_FINISHED':
       case 'TASK_NOT_WAITING':
@@ -186,6 +187,9 @@ export function toHttpError(error: unknown): HttpError {
       case 'EVENT_BUFFER_FULL':
       case 'RUN_NOT_FAILED':
       case 'RUN_COMPENSATED':
+      case 'RUN_NOT_MIGRATABLE':
+      case 'RUN_CHANGED':
+      case 'RUN_BUSY':
         return new HttpError(409, error.code, error.message);
       case 'EXECUTOR_STOPPED':
       case 'STORE_BUSY':

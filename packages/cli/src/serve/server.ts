@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventDef, FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
+import { migrateOverHttp } from './migrate-route.js';
+import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
 import type { TenantRateLimits } from './rate-limit.js';
@@ -105,6 +106,12 @@ export interface ServeOptions {
   rateLimits?: TenantRateLimits;
   /** The clock, also of the in-process rate limits (tests pass a fake one with `schedules: false`). */
   now?: () => Date;
+  /**
+   * `POST /runs/:id/migrate`: the definition in `file` (a `.flow` file of the served folder, relative to it, that
+   * belongs to `tenant`), or its checker errors. Without it the route answers 404.
+   * @throws BatonError `MIGRATION_FILE_INVALID` for a name that is not such a file.
+   */
+  migrationTarget?: (file: string, tenant: string) => Promise<{ definition: WorkflowDefinition; file: string } | { problems: MigrationProblem[] }>;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
   schedules?: boolean;
   /** How often waiting runs are checked for due timers (ms, default 1,000; 0: never). */
@@ -322,7 +329,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit, tenant }) });
       return;
     }
-    const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|events)(?:\/([^/]+))?)?$/.exec(path);
+    const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
     const [, rawId, action, eventName] = match;
     const run = await store.getRun(decodeSegment(rawId), scope);
@@ -373,6 +380,16 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         assertAgents(run);
         await supervisor.redrive(run.id, scope);
         send(res, 202, { runId: run.id });
+        return;
+      }
+      case 'migrate': {
+        const outcome = await migrateOverHttp(run, body, by, tenant, options.store, options.migrationTarget);
+        if (outcome.problems.length > 0) {
+          const error = { code: 'MIGRATION_REFUSED', message: `run ${run.id} cannot move to the new definition: ${outcome.problems.length} difference${outcome.problems.length === 1 ? '' : 's'} (see problems)` };
+          send(res, 409, { error, ...outcome });
+          return;
+        }
+        send(res, 200, { ...outcome, compatible: true });
         return;
       }
     }
