@@ -118,6 +118,40 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(log.filter((e) => e.type === 'timer.fired' || e.type === 'branch.taken' || e.type === 'wait.withdrawn').map((e) => e.type), ['timer.fired', 'branch.taken', 'wait.withdrawn', 'wait.withdrawn']);
     });
 
+    it('an event the store took while a resume was starting beats the timer that resume finds due', async () => {
+      const def = await compile(FLOW);
+      let clock = Date.parse('2026-12-01T00:00:00Z');
+      const now = () => new Date(clock);
+      const first = await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents: agents(), now });
+      const id = first.summary.runId;
+      clock += 4 * 86_400_000;
+      // a sender served between the resume's read of the log and its marking the run running (another process)
+      const sender = await t.open();
+      let sent = false;
+      const racing = new Proxy(t.store, {
+        get(target, property) {
+          if (property === 'updateRun') {
+            return async (runId: string, fields: { status?: string }) => {
+              if (fields.status === 'running' && !sent) {
+                sent = true;
+                assert.equal((await sender.recordSignal(runId, 'payment.received', { order_id: 'A1', amount: 5 })).type, 'event.received');
+              }
+              return target.updateRun(runId, fields as never);
+            };
+          }
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const ledger = agents();
+      const resumed = await resumeRun(id, { store: racing, agents: ledger, now, sleep: async () => undefined, random: () => 0.5 });
+      assert.ok(sent);
+      assert.deepEqual(resumed.outputs, { outcome: 'paid' }, 'the payment the store accepted wins');
+      const log = await t.store.getEvents(id);
+      assert.deepEqual(log.filter((e) => e.type === 'timer.fired' || e.type === 'branch.taken').map((e) => e.type), ['branch.taken'], 'no timer fired');
+      assert.deepEqual(ledger.calls.map((c) => c.prompt), ['Book 5', 'payment received, write_off withdrawn']);
+    });
+
     it('a run stopped in the winner body resumes with the recorded winner: nothing is decided or called again', async () => {
       const def = await compile(FLOW);
       let clock = Date.parse('2026-12-01T00:00:00Z');

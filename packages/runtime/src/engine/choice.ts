@@ -20,6 +20,8 @@ import { Suspended, type WaitHost } from './waits.js';
 export interface ChoiceHost extends WaitHost {
   milestones: Milestones;
   signals: RaisedSignals;
+  /** The run's log as stored now (decisions and events others appended since this execution read it included). */
+  storedEvents(): Promise<RunEvent[]>;
 }
 
 /** The key of a `wait first` instance (its arms' `group`): `choice@<node id>` with sub-flow prefix and loop indexes. */
@@ -152,7 +154,27 @@ async function arrivedArm(host: ChoiceHost, s: ChoiceNode, frame: Frame, keys: s
   const raised = s.arms.findIndex((arm) => arm.kind === 'signal' && host.signals.visible(frame, arm.signal));
   if (raised >= 0) return fire(host, s, keys, raised);
   const due = dueTimer(host, s, keys);
-  return due !== undefined && host.now().getTime() >= due.at ? fire(host, s, keys, due.arm) : undefined;
+  if (due === undefined || host.now().getTime() < due.at) return undefined;
+  // a decision or an event the store took for an arm after this execution read the log (the run was still
+  // `waiting` then: the store accepted it) came before the timer is noticed here — it wins
+  return (await storedResolution(host, s, keys)) ?? fire(host, s, keys, due.arm);
+}
+
+/**
+ * The arm a decision or an event that the store recorded since this execution read the run's log resolved (that
+ * event added to the log), or undefined. Asked only before a timer wins: a resume reads the log and then marks the run
+ * `running`, and a sender the store served in between saw the run still waiting on every arm.
+ */
+async function storedResolution(host: ChoiceHost, s: ChoiceNode, keys: string[]): Promise<number | undefined> {
+  // what this execution recorded goes first (a refusal of its writes stops it here, before it reads on)
+  await host.commit();
+  const ours = new Set(keys);
+  for (const e of await host.storedEvents()) {
+    if ((e.type === 'approval.decided' && ours.has(e.task) && !host.log.decisions.has(e.task)) || (e.type === 'event.received' && e.key !== undefined && ours.has(e.key) && !host.log.eventsReceived.has(e.key))) {
+      host.log.add(e);
+    }
+  }
+  return resolvedArm(host, s, keys);
 }
 
 /** The timer arm that falls due first, and when (ms since the epoch); undefined without timer arms. */

@@ -139,7 +139,7 @@ export class Execution {
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
     };
     this.milestones = new Milestones({ now: () => this.deps.now(), shortWaitMs: this.deps.shortWaitMs });
-    this.choiceHost = { ...this.waitHost, milestones: this.milestones, signals: this.signals };
+    this.choiceHost = { ...this.waitHost, milestones: this.milestones, signals: this.signals, storedEvents: () => this.deps.store.getEvents(runId) };
     this.loopHost = {
       evalScope: (frame) => this.evalScope(frame),
       block: (statements, frame) => this.block(statements, frame),
