@@ -101,6 +101,27 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
   }
 }
 
+/** A statement's node id as people read it: `cancel@4.1` for `Main/cancel@4.1`. */
+function shortNode(node: string): string {
+  return node.slice(node.indexOf('/') + 1);
+}
+
+/**
+ * `region fulfil: cancelled by cancel@4.1 (2 compensations)` / `region review[2]: completed by complete@3.0.1`: how a
+ * region ended early. The compensations counted are those that finished right after the decision, before the run
+ * went on (its withdrawn steps' ends and a resume may come between).
+ */
+export function regionLine(e: Extract<RunEvent, { type: 'region.cancelled' | 'region.completed' }>, after: RunEvent[]): string {
+  const name = `region ${e.scope.endsWith('/') || !e.scope ? `${e.scope}${e.region}` : `${e.region}${e.scope}`}`;
+  if (e.type === 'region.completed') return `${name}: completed by ${shortNode(e.by)}`;
+  let compensations = 0;
+  for (const next of after) {
+    if (next.type === 'compensation.finished') compensations++;
+    else if (next.type !== 'compensation.started' && next.type !== 'step.finished' && next.type !== 'run.resumed' && next.type !== 'value.recorded') break;
+  }
+  return `${name}: cancelled by ${shortNode(e.by)} (${compensations} compensation${compensations === 1 ? '' : 's'})`;
+}
+
 function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   const c = output.colors;
   output.out(`${c.bold(run.flow)}  ${c.dim(run.id)}`);
@@ -110,8 +131,14 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   if (Object.keys(run.inputs).length) output.out(`  inputs   ${Object.entries(run.inputs).map(([k, v]) => `${k}=${preview(v, 50)}`).join(', ')}`);
   output.out('');
   output.out(c.bold('Steps'));
-  for (const e of events) {
-    if (e.type === 'step.finished') {
+  events.forEach((e, i) => {
+    if (e.type === 'region.cancelled' || e.type === 'region.completed') {
+      output.out(`  ${c.cyan('⊗')} ${c.dim(regionLine(e, events.slice(i + 1)))}`);
+    } else if (e.type === 'step.cancelRequested') {
+      output.out(`  ${c.dim('⊘')} ${c.dim(`step ${e.step}: cancelled by ${shortNode(e.by)}`)}`);
+    } else if (e.type === 'flow.completed') {
+      output.out(`  ${c.cyan('■')} ${c.dim(`${e.scope ? `sub-flow ${e.scope.slice(0, -1)}` : `flow ${e.flow}`}: completed by ${shortNode(e.node)}`)}`);
+    } else if (e.type === 'step.finished') {
       const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : e.status === 'cancelled' ? c.dim('⊘') : c.red('✗');
       const extra = e.status === 'failed' ? c.red(`  ${e.error?.code}: ${e.error?.message}`) : e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : '';
       output.out(`  ${mark} ${e.step.padEnd(22)} ${c.dim(e.agent.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${e.attempts > 1 ? c.yellow(` ${e.attempts} attempts`) : ''}${extra}`);
@@ -129,7 +156,7 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
     } else if (e.type === 'compensation.finished') {
       output.out(`  ${c.magenta('↺')} undo ${e.step.padEnd(17)} ${c.dim(e.agent.padEnd(22))} ${e.status}`);
     }
-  }
+  });
   output.out('');
   if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
   if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);

@@ -156,6 +156,16 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'lock.released':
           output.out(`  ${e.timedOut ? c.yellow('⏱') : c.cyan('⊐')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(e.timedOut ? ' — not got in time → on timeout' : ' — given up')}`);
           break;
+        case 'region.cancelled':
+        case 'region.completed':
+          output.out(`  ${c.cyan('⊗')} ${c.dim(`region ${e.region ?? ''} — ${e.type === 'region.cancelled' ? 'cancelled' : 'completed'} by ${String(e.by ?? '').slice(String(e.by ?? '').indexOf('/') + 1)}`)}`);
+          break;
+        case 'step.cancelRequested':
+          output.out(`  ${c.dim('⊘')} ${pad(e.step ?? '')}${c.dim('cancel requested')}`);
+          break;
+        case 'flow.completed':
+          output.out(`  ${c.cyan('■')} ${c.dim(`${e.scope ? `sub-flow ${String(e.scope).slice(0, -1)}` : `flow ${e.flow ?? ''}`} — completed`)}`);
+          break;
         case 'signal.raised':
           output.out(`  ${c.cyan('⚑')} ${c.dim('signal')} ${e.name ?? ''}`);
           break;

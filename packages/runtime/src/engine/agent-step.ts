@@ -196,6 +196,7 @@ export async function compensateSteps(host: AgentStepHost, compensable: readonly
       const prompt = comp.prompt ? renderText(comp.prompt, scope) : '';
       const input = comp.input ? toJson(evaluate(comp.input, scope)) : undefined;
       await host.commit();
+      if (host.crashAt === `undo ${c.key}`) process.kill(process.pid, 'SIGKILL');
       const response = await callAgent(host.caller, agent, { stepKey: c.key, prompt, input, callIndex, runId: host.runId, idempotencyKey: idempotencyKeyOf(host.runId, c.key, callIndex, true), timeoutMs: agent.timeoutMs }, new AbortController().signal);
       host.emit({ type: 'compensation.finished', step: c.key, node: c.step.id, agent: comp.agent, status: 'succeeded', output: response.output, durationMs: Date.now() - started, callIndexes: [callIndex] });
     } catch (error) {

@@ -64,7 +64,8 @@ export interface RunOptions {
   takeover?: boolean;
   /**
    * Crash test hook (`baton test --crash-at`): once the step instance with this key has started and its start
-   * is stored, the process kills itself with SIGKILL — a crash in the middle of that step.
+   * is stored, the process kills itself with SIGKILL — a crash in the middle of that step. `undo <key>` does the
+   * same in the middle of that step's compensation.
    */
   crashAt?: string;
 }

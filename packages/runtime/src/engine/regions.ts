@@ -103,7 +103,8 @@ export async function regionStatement(host: RegionHost, s: RegionNode, frame: Fr
   let status: 'succeeded' | RegionEnd = 'succeeded';
   try {
     try {
-      await regionBody(host, s, inner, instance);
+      // the body owns its kept work, and stays cancellable while it waits
+      await stayCancellable(host, part, () => ownedBlock(host, s.body, inner));
     } catch (error) {
       const outer = withdrawnBy(frame);
       // once withdrawn, whatever ends the body (its Withdrawn, a wait it no longer waits for, an aborted call) ends the region
@@ -134,19 +135,20 @@ export async function regionStatement(host: RegionHost, s: RegionNode, frame: Fr
 }
 
 /**
- * The region's body as the owner of its kept work. When it stops to wait, a branch beside it may still cancel or
- * complete it in this execution: it waits (as a strand of the run's milestones, not active) until one does — then it
- * ends as withdrawn — or until nothing else in this execution can run, and then waits with the run.
+ * Runs a withdrawable part (a region's body, a cancellable step). When it stops to wait (an approval, an event, a long
+ * timer), a branch beside it may still cancel it in this execution: it waits — as a strand of the run's milestones,
+ * not active — until one does, and then ends as withdrawn, or until nothing else in this execution can run, and then
+ * waits with the run. (A cancel that reached it while its decision is being stored withdraws it once stored: it
+ * waits for that too.)
  */
-async function regionBody(host: RegionHost, s: RegionNode, inner: Frame, instance: RegionInstance): Promise<void> {
+async function stayCancellable(host: RegionHost, part: { withdrawal: Withdrawal; controller: AbortController }, run: () => Promise<void>): Promise<void> {
   try {
-    await ownedBlock(host, s.body, inner);
+    await run();
   } catch (error) {
-    // (a cancel that reached it while its decision is being stored withdraws it once stored: it waits for that too)
-    if (!(error instanceof Suspended) || instance.withdrawal.withdrawn) throw error;
+    if (!(error instanceof Suspended) || part.withdrawal.withdrawn) throw error;
     host.milestones.externalWait = true;
-    await host.milestones.wait({ holds: () => instance.withdrawal.withdrawn }, instance.controller.signal);
-    if (instance.end && instance.withdrawal.withdrawn) throw new Withdrawn(instance.withdrawal);
+    await host.milestones.wait({ holds: () => part.withdrawal.withdrawn }, part.controller.signal);
+    if (part.withdrawal.withdrawn) throw new Withdrawn(part.withdrawal);
     throw error;
   }
 }
@@ -211,7 +213,7 @@ export async function cancellableStep(host: RegionHost, s: StepNode, key: string
   host.active.steps.add(entry);
   const own: Frame = { ...frame, signal: part.controller.signal, withdrawal: part.withdrawal };
   try {
-    await run(own);
+    await stayCancellable(host, part, () => run(own));
   } catch (error) {
     if (!(error instanceof Withdrawn && error.withdrawal === part.withdrawal) || withdrawnBy(frame)) throw error;
     // withdrawn before its call started (or on a replay that never started it): it ends cancelled all the same
