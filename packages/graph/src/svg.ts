@@ -271,7 +271,7 @@ const KIND_WORDS: Record<GraphNodeKind, string> = {
   loop: 'loop',
   lock: 'critical section',
   signal: 'raise',
-  region: 'cancellation region',
+  region: 'cancellation',
   cancel: 'cancel',
   complete: 'complete',
   approval: 'approval',

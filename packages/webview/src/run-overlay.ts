@@ -140,7 +140,8 @@ export class RunOverlay {
         }
         const arms = this.decisions.get(event.node) ?? 0;
         this.branches.add(`${event.node}#${event.branch < 0 ? arms - 1 : event.branch}`);
-        this.set(event.node, { status: 'succeeded' });
+        // a cancelled region's `on cancel` arm keeps the region shown cancelled
+        if (this.nodes.get(event.node)?.status !== 'cancelled') this.set(event.node, { status: 'succeeded' });
         // a `wait first`: its winning arm came (its own event may be a decision or delivery made outside this stream)
         const won = this.graph?.edges.find((e) => e.source === event.node && e.branch === event.branch && this.graph?.nodes.find((n) => n.id === e.source)?.kind === 'choice');
         if (won) this.set(won.target, { status: 'succeeded' });
@@ -233,7 +234,8 @@ export class RunOverlay {
     const done = new Set<string>();
     for (const [id, state] of this.nodes) {
       reached.add(id);
-      if (state.status === 'succeeded' || state.status === 'skipped') done.add(id);
+      // a cancelled region ended too: the run went on after it (through its `on cancel` arm)
+      if (state.status === 'succeeded' || state.status === 'skipped' || (state.status === 'cancelled' && kind.get(id) === 'region')) done.add(id);
     }
     if (this.runId === undefined) return new Set();
     const start = graph.nodes.find((n) => n.kind === 'start');
@@ -243,7 +245,7 @@ export class RunOverlay {
     }
     const taken = new Set<string>();
     const usable = (e: FlowGraph['edges'][number]): boolean =>
-      e.kind !== 'compensation' && e.kind !== 'loop' && done.has(e.source) && (e.branch === undefined || this.branches.has(`${e.source}#${e.branch}`));
+      e.kind !== 'compensation' && e.kind !== 'loop' && e.kind !== 'cancel' && done.has(e.source) && (e.branch === undefined || this.branches.has(`${e.source}#${e.branch}`));
     // Propagate through nodes without events until nothing changes (the graph is small; loops end it).
     for (let changed = true, rounds = 0; changed && rounds < graph.nodes.length + 1; rounds++) {
       changed = false;
