@@ -46,7 +46,9 @@ describe('graph: wait first', () => {
     const merge = 'F/choice@0/merge';
     assert.deepEqual(graph.edges.filter((e) => e.target === merge).map((e) => e.source).sort(), ['F/book', 'F/expire', 'F/write_off']);
     assert.ok(graph.edges.some((e) => e.source === merge && e.target === 'F/after'));
-    assert.match(toMermaid(graph), /F_choice_0\{\{"wait first<br\/>3 arms"\}\}|\{\{"wait first<br\/>3 arms"\}\}/);
+    const mermaid = toMermaid(graph);
+    assert.match(mermaid, /\n {2}n1\{\{"wait first<br\/>3 arms"\}\}\n/);
+    assert.match(mermaid, /n1 -->\|"approval write_off"\| n\d+/);
     assert.match(toDot(graph), /"F\/choice@0" \[label="wait first\\n3 arms", shape=Mdiamond\]/);
     const svg = renderSvg(await layoutFlowGraph(graph));
     assert.match(svg, /<g class="node kind-choice" data-id="F\/choice@0"[^>]*aria-label="first of wait first/);
