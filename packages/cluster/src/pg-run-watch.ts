@@ -16,7 +16,11 @@ const HEARTBEAT_MS = 10_000;
  *
  * A lost connection (server restarted, network gone — found by the socket closing or by a heartbeat query every
  * 10 s) is told once through `onConnection('lost', …)`; it reconnects with backoff (0.25 s doubling up to 5 s),
- * then tells `onConnection('restored', …)` and reports `'all'` (notifications sent meanwhile are lost).
+ * then tells `onConnection('restored', …)` and reports `'all'` (notifications sent meanwhile are lost). `restored`
+ * comes once the new connection's `LISTEN` has been answered: a change committed after it is reported.
+ *
+ * {@link stop} leaves nothing behind: the retry timer and the heartbeat are cleared, a connection still being opened
+ * (a reconnect in flight) is closed at once, and it resolves once every connection of the watch is closed.
  */
 export class PgRunWatch {
   private client: pg.Client | undefined;
@@ -25,6 +29,10 @@ export class PgRunWatch {
   private backoff = FIRST_BACKOFF_MS;
   private retry: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The connection being opened and listened on (the start, or a reconnect), and when that ends either way. */
+  private opening: { client: pg.Client; settled: Promise<void> } | undefined;
+  /** The ends of connections being closed (a lost one): {@link stop} waits for them. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -42,14 +50,46 @@ export class PgRunWatch {
     await this.connect();
   }
 
-  /** Stops listening and closes the connection; no report after it resolves. */
+  /**
+   * Stops listening; no report after it resolves, and no connection or timer of the watch is left: a reconnect in
+   * flight is cut (it would otherwise hold its socket until it connected or timed out, up to `connectTimeoutMs`).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
     if (this.heartbeat) clearInterval(this.heartbeat);
     const client = this.client;
     this.client = undefined;
-    if (client) await client.end().catch(() => undefined);
+    if (client) void this.end(client);
+    const opening = this.opening;
+    if (opening) {
+      void this.end(opening.client, true);
+      await opening.settled;
+    }
+    await Promise.all(this.closing);
+  }
+
+  /**
+   * Closes a connection of the watch (never rejects); {@link stop} waits for it. `cut`: its socket is destroyed instead
+   * of ended — for a connection still being opened or one that was lost. node-postgres ends a connection gracefully
+   * (Terminate, then a half-close that waits for the peer, which a lost network never answers), and a client ended
+   * while it connects never settles its `connect()`; destroyed, it fails that `connect()` (or its `LISTEN`) at once.
+   */
+  private end(client: pg.Client, cut = false): Promise<void> {
+    const stream = client.connection.stream;
+    const ended: Promise<void> = cut
+      ? new Promise<void>((resolve) => {
+          if (stream.closed) return resolve();
+          stream.once('close', () => resolve());
+          stream.destroy();
+        })
+      : client.end().then(
+          () => undefined,
+          () => undefined,
+        );
+    this.closing.add(ended);
+    void ended.then(() => this.closing.delete(ended));
+    return ended;
   }
 
   private async connect(): Promise<void> {
@@ -62,15 +102,22 @@ export class PgRunWatch {
       const payload = message.payload ?? '';
       this.listener(payload === '*' || payload === '' ? 'all' : payload.split(','));
     });
-    try {
+    const listening = (async () => {
       await client.connect();
       await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    })();
+    const opening = { client, settled: listening.then(() => undefined, () => undefined) };
+    this.opening = opening;
+    try {
+      await listening;
     } catch (error) {
-      await client.end().catch(() => undefined);
+      await this.end(client, true);
       throw unreachable(error, this.target) ?? new BatonError('STORE_UNREACHABLE', `cannot listen to PostgreSQL at ${this.target.where}: ${(error as Error).message}`);
+    } finally {
+      if (this.opening === opening) this.opening = undefined;
     }
     if (this.stopped) {
-      await client.end().catch(() => undefined);
+      await this.end(client);
       return;
     }
     up = true;
@@ -88,7 +135,7 @@ export class PgRunWatch {
     if (this.heartbeat) clearInterval(this.heartbeat);
     client.removeAllListeners('notification');
     client.on('error', () => undefined);
-    void client.end().catch(() => undefined);
+    void this.end(client, true);
     if (this.lostAt === undefined) {
       this.lostAt = Date.now();
       const why = unreachable(error, this.target)?.message ?? `lost the connection to PostgreSQL at ${this.target.where}: ${(error as Error)?.message ?? String(error)}`;
