@@ -97,6 +97,34 @@ export class SocketClosingClient extends pg.Client {
   }
 }
 
+/**
+ * The store's pool: its `end()` resolves once every connection the pool opened is closed. pg-pool's own resolves as
+ * soon as it has asked its idle clients to end, while their sockets still wait for the server's goodbye: a store
+ * closed just before its process should exit left sockets open for a moment (mocha's exit guard saw them).
+ */
+export class ClosingPool extends pg.Pool {
+  /** The pool's connections not yet closed (added on connect, removed once a client has ended). */
+  private readonly live = new Set<unknown>();
+  private allClosed: (() => void) | undefined;
+
+  constructor(config?: pg.PoolConfig) {
+    super(config);
+    this.on('connect', (client) => this.live.add(client));
+    this.on('remove', (client) => {
+      this.live.delete(client);
+      if (this.live.size === 0) this.allClosed?.();
+    });
+  }
+
+  override end(): Promise<void>;
+  override end(callback: () => void): void;
+  override end(callback?: () => void): Promise<void> | void {
+    const ended = super.end().then(() => (this.live.size === 0 ? undefined : new Promise<void>((resolve) => (this.allClosed = resolve))));
+    if (!callback) return ended;
+    void ended.then(callback);
+  }
+}
+
 /** `url` without its password (in the authority or as a `password=` parameter). */
 export function redact(url: string): string {
   try {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
-import { parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
+import { ClosingPool, parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
@@ -108,7 +108,7 @@ export class PgRunStore implements RunStoreApi {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       application_name: target.config.application_name ?? 'baton',
     };
-    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, Client: SocketClosingClient });
+    const pool = new ClosingPool({ ...clientConfig, max: options.poolSize ?? 10, Client: SocketClosingClient });
     // an idle connection the server closed (restart, timeout) is reported here; the next query reconnects
     pool.on('error', () => undefined);
     const store = new PgRunStore(pool, target, clientConfig);
