@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { MIGRATIONS, PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
 import { notifyChannel } from '../../packages/cluster/src/pg-migrations.js';
 import { BatonError } from '../../packages/runtime/src/index.js';
 import { runStoreConformance } from './conformance.js';
+import { PgRelay } from './pg-relay.js';
 
 /**
  * The PostgreSQL store against a real server: `BATON_TEST_PG_URL` (scripts/services.mjs starts a private one and
@@ -226,68 +227,77 @@ describe('PostgreSQL store', function () {
       }
     });
 
+    /** The sessions of the watches of `schema`'s store, ended by the server (as a restart or a failover would). @returns how many. */
+    const killWatches = async (schema: string): Promise<number> =>
+      // this schema's watch only (its application_name names its channel): other tests' may still be listening
+      (await adminPool().query('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [`baton watch ${notifyChannel(schema)}`.slice(0, 63)])).rows[0].n;
+
     it('watchRuns: a lost listening connection is told once, then it reconnects with backoff, says so, reports "all", and reports changes again', async () => {
       const schema = newSchema();
-      const watcher = await PgRunStore.open(testUrl(), { schema });
+      // the watch reaches the server through a relay that refuses its reconnects until it is let through
+      const relay = await PgRelay.start(testUrl());
+      const watcher = await PgRunStore.open(relay.url(testUrl()), { schema });
       const writer = await PgRunStore.open(testUrl(), { schema });
       const reports: (readonly string[] | 'all')[] = [];
       const states: [string, string][] = [];
+      const deadline = Date.now() + 20_000; // a watch never restored fails the test with what it saw, not by the timeout
+      const until = async (holds: () => boolean, what: string) => {
+        while (!holds()) {
+          if (Date.now() > deadline) assert.fail(`${what}: ${JSON.stringify(states)} ${JSON.stringify(reports)}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
       try {
         await watcher.watchRuns((changes) => reports.push(changes), { onConnection: (state, message) => states.push([state, message]) });
-        // the server ends the watch's session (as a restart or a failover would), twice in a row
-        const kill = async () =>
-          // this watch's session only (its application_name names its channel): other tests' may still be listening
-          (await adminPool().query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", [`baton watch ${notifyChannel(schema)}`.slice(0, 63)])).rows[0].n;
-        assert.equal(await kill(), 1);
-        // killed once more while it reconnects (still one "lost") — once: killing every new session would keep a
-        // watch on a loaded machine, whose LISTEN comes later, from ever being restored
-        let killedAgain = false;
-        const deadline = Date.now() + 30_000; // a watch never restored fails the test, not keeps it polling
-        while (!reports.includes('all') || states.at(-1)?.[0] !== 'restored') {
-          if (Date.now() > deadline) assert.fail(`the watch was not restored: ${JSON.stringify(states)}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          if (states.length === 1 && !killedAgain) killedAgain = (await kill()) === 1;
-        }
-        // told once per loss: a reconnect that fails is not told again. (The second kill may come after the watch was
-        // restored — its LISTEN can be quicker than this loop's look — and then that is a second loss, told again.)
-        const told = states.map(([state]) => state);
-        assert.ok(told.length === 2 || told.length === 4, `lost, restored (once or twice): ${told.join(', ')}`);
-        told.forEach((state, i) => assert.equal(state, i % 2 === 0 ? 'lost' : 'restored', `lost and restored alternate: ${told.join(', ')}`));
-        const host = new URL(testUrl()).hostname;
-        assert.match(states[0][1], new RegExp(`PostgreSQL at ${host}:\\d+`));
+        relay.mode = 'refuse';
+        assert.equal(await killWatches(schema), 1);
+        // three reconnects fail, each after a longer pause (0.25 s, 0.5 s, 1 s): the loss is told once, not per attempt
+        await relay.until(() => relay.refused.length >= 3);
+        const gaps = relay.refused.slice(1).map((at, i) => at - relay.refused[i]);
+        assert.ok(gaps[0] >= 240 && gaps[1] >= 490, `the pauses between reconnects grow: ${gaps.join(', ')} ms`);
+        assert.deepEqual(states.map(([state]) => state), ['lost']);
+        assert.match(states[0][1], /PostgreSQL at 127\.0\.0\.1:\d+/);
         assert.doesNotMatch(states[0][1], /\n| {4}at /, 'one line, no stack');
+        // let through: restored (said once), "all" reported (what changed meanwhile is unknown), then each change again
+        relay.mode = 'forward';
+        await until(() => states.length === 2 && reports.includes('all'), 'the watch was not restored');
+        assert.deepEqual(states.map(([state]) => state), ['lost', 'restored']);
+        assert.match(states[1][1], /^listening again to PostgreSQL at 127\.0\.0\.1:\d+ \(after \d+\.\d s\)$/);
         const { id } = await writer.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
-        while (!reports.some((r) => r !== 'all' && r.includes(id))) await new Promise((resolve) => setTimeout(resolve, 5));
+        await until(() => reports.some((r) => r !== 'all' && r.includes(id)), `the run ${id} created after the restore was not reported`);
+        assert.deepEqual(states.map(([state]) => state), ['lost', 'restored'], 'no other loss');
       } finally {
         await watcher.close();
         await writer.close();
+        await relay.stop();
+      }
+    });
+
+    it('watchRuns: closing the store while its watch reconnects cuts the reconnect: no connection to the server is left open once close() resolves', async () => {
+      const schema = newSchema();
+      const relay = await PgRelay.start(testUrl());
+      const watcher = await PgRunStore.open(relay.url(testUrl()), { schema });
+      try {
+        await watcher.watchRuns(() => undefined);
+        // the reconnect reaches the relay and hangs there (a network that drops packets) until connectTimeoutMs
+        relay.mode = 'hold';
+        assert.equal(await killWatches(schema), 1);
+        await relay.until(() => relay.held.size === 1);
+        await watcher.close();
+        const open = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof Socket && !h.destroyed && h.remotePort === relay.port);
+        assert.equal(open.length, 0, 'no socket of the watch or the pool is open when close() resolves');
+      } finally {
+        await watcher.close();
+        await relay.stop();
       }
     });
 
     it('PostgreSQL going away mid-run: the flush fails STORE_UNREACHABLE in one line, its events stay buffered and are written once the server is back', async () => {
-      const upstream = new URL(testUrl());
-      const sockets = new Set<Socket>();
-      /** A TCP relay to the server, standing for the network between a worker and PostgreSQL. */
-      const relay = (port: number): Promise<Server> =>
-        new Promise((resolve) => {
-          const server = createServer((client) => {
-            const server = connect(Number(upstream.port || 5432), upstream.hostname);
-            for (const socket of [client, server]) {
-              sockets.add(socket);
-              socket.on('error', () => undefined);
-              socket.on('close', () => sockets.delete(socket));
-            }
-            client.pipe(server).pipe(client);
-          });
-          server.listen(port, '127.0.0.1', () => resolve(server));
-        });
-      let server = await relay(0);
-      const port = (server.address() as AddressInfo).port;
-      const through = new URL(testUrl());
-      through.hostname = '127.0.0.1';
-      through.port = String(port);
+      // the network between a worker and PostgreSQL
+      const relay = await PgRelay.start(testUrl());
+      const port = relay.port;
       const schema = newSchema();
-      const store = await PgRunStore.open(through.toString(), { schema, connectTimeoutMs: 3000 });
+      const store = await PgRunStore.open(relay.url(testUrl()), { schema, connectTimeoutMs: 3000 });
       try {
         const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
         store.append(id, { type: 'cancel.requested', by: 'one' });
@@ -295,10 +305,7 @@ describe('PostgreSQL store', function () {
         store.append(id, { type: 'cancel.requested', by: 'two' });
         store.append(id, { type: 'cancel.requested', by: 'three' });
         // the network goes: every connection cut, nothing listening
-        await new Promise((resolve) => {
-          server.close(resolve);
-          for (const socket of sockets) socket.destroy();
-        });
+        await relay.stop();
         const failed = await store.flush().then(
           () => assert.fail('the flush succeeded with the server gone'),
           (error: unknown) => error,
@@ -311,16 +318,13 @@ describe('PostgreSQL store', function () {
         assert.deepEqual(await stored(), ['one'], 'nothing half-written');
         assert.deepEqual((await store.getEvents(id).catch(() => undefined)), undefined, 'reads fail too while it is gone');
         // it comes back: the buffered events are written, in order, once
-        server = await relay(port);
+        await relay.restart();
         await store.flush();
         assert.deepEqual(await stored(), ['one', 'two', 'three']);
         assert.deepEqual((await store.getEvents(id)).map((e) => e.seq), [1, 2, 3]);
       } finally {
         await store.close();
-        await new Promise((resolve) => {
-          server.close(resolve);
-          for (const socket of sockets) socket.destroy();
-        });
+        await relay.stop();
       }
     });
 
