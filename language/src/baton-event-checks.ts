@@ -88,13 +88,24 @@ export class BatonEventChecks {
     if (!EVENT_NAME_PATTERN.test(source.event)) {
       accept('error', `invalid event name "${source.event}": use 1 to 200 letters, digits and _ . : -`, { node: source, property: 'event', code: IssueCodes.InvalidEventName });
     }
-    if (!source.timeout && !loop.join) {
-      accept('error', `this loop never ends: nothing closes its arrivals of event "${source.event}"; add \`timeout 1d\` after the event, or \`until <condition>\` (or \`first N\`) before \`{\``, { node: source, property: 'event', code: IssueCodes.EventLoopUnbounded });
+    if (!source.timeout && !loop.join && !source.end) {
+      accept('error', `this loop never ends: nothing closes its arrivals of event "${source.event}"; add \`until event "…"\` or \`timeout 1d\` after the event, or \`until <condition>\` (or \`first N\`) before \`{\``, { node: source, property: 'event', code: IssueCodes.EventLoopUnbounded });
     }
-    const decl = findEventDecl(source, source.event, this.documents);
-    const buffer = decl?.properties.find(ast.isEventBufferProperty);
-    if (buffer?.none) {
-      accept('error', `event "${source.event}" says \`buffer: none\`, but this loop takes the events sent while its instances run; remove \`buffer: none\` (or give \`buffer: D max N\`)`, { node: source, property: 'event', code: IssueCodes.EventLoopNeedsBuffer });
+    for (const at of source.end?.event !== undefined ? [source, source.end] : [source]) {
+      const decl = findEventDecl(at, at.event, this.documents);
+      if (decl?.properties.find(ast.isEventBufferProperty)?.none) {
+        accept('error', `event "${at.event}" says \`buffer: none\`, but this loop takes the events sent while its instances run; remove \`buffer: none\` (or give \`buffer: D max N\`)`, { node: at, property: 'event', code: IssueCodes.EventLoopNeedsBuffer });
+      }
+    }
+    const end = source.end;
+    if (end?.event !== undefined) {
+      if (!EVENT_NAME_PATTERN.test(end.event)) {
+        accept('error', `invalid event name "${end.event}": use 1 to 200 letters, digits and _ . : -`, { node: end, property: 'event', code: IssueCodes.InvalidEventName });
+      }
+      if (end.event === source.event) {
+        accept('error', `the terminating event is the loop's own event "${end.event}": each one would both start an instance and end the arrivals; end them with another event (\`until event "order.closed"\`), the data (\`until line.data.last\` before \`{\`) or a \`timeout\``, { node: end, property: 'event', code: IssueCodes.EventLoopSameEnd });
+      }
+      if (end.correlation) this.checkCorrelation(end.correlation, end.event, accept);
     }
     if (loop.join?.isFirst && loop.join.count?.value === 0) {
       accept('error', 'first needs a whole number from 1 on an event loop: it has no instance yet when it opens', { node: loop.join.count, code: IssueCodes.OutOfRange });

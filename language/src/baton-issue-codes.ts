@@ -148,6 +148,8 @@ export const IssueCodes = {
    * run (the run is not waiting then), which a transient event refuses.
    */
   EventLoopNeedsBuffer: 'event-loop-needs-buffer',
+  /** `foreach x in event "x" until event "x"`: the terminating event is the loop's own event — which would end the arrivals and which start an instance? */
+  EventLoopSameEnd: 'event-loop-same-end',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -33,10 +33,30 @@ describe('language: foreach … in event', () => {
     assert.deepEqual(loop.items && loop.items.kind, 'member');
   });
 
+  it('until event "…" [where …] is the terminating event (IR source.end), beside a join `until <condition>`; a join condition that starts with a step named `event` is written in parentheses', async () => {
+    const closed = 'event "order.closed" {\n  data: { id: string }\n}\n';
+    const def = await build(flow('  foreach line in event "line.added" until event "order.closed" where id == input.order_id until line.data.last {\n    step a: Notifier { prompt: "${line.data.sku}" }\n  }', DECL + closed));
+    const loop = def.flows.F.body[0] as ForeachNode;
+    assert.equal(loop.source?.end?.event, 'order.closed');
+    assert.deepEqual(loop.source?.end?.where?.path, ['id']);
+    assert.equal(loop.join?.kind, 'until');
+    const paren = await build(flow('  step event: Intake\n  foreach x in event "line.added" timeout 1d until (event.output.amount ?? 0) > 1 {\n    step b: Notifier { prompt: "${x.data.sku}" }\n  }'));
+    assert.equal((paren.flows.F.body[1] as ForeachNode).join?.kind, 'until');
+    assert.equal((paren.flows.F.body[1] as ForeachNode).source?.end, undefined);
+  });
+
+  it('a terminating event that is the loop\'s own event is event-loop-same-end, on its name; its `where` path is checked against its own data', async () => {
+    const { errors } = await check(flow('  foreach line in event "line.added" until event "line.added" where skuu == "x" {\n    step a: Notifier { prompt: "${line.data.sku}" }\n  }'));
+    assert.deepEqual(errors, [
+      p('event-loop-same-end', [BODY + 1, 49, BODY + 1, 61], '"line.added"', 'the terminating event is the loop\'s own event "line.added": each one would both start an instance and end the arrivals; end them with another event (`until event "order.closed"`), the data (`until line.data.last` before `{`) or a `timeout`'),
+      p('unknown-field', [BODY + 1, 68, BODY + 1, 72], 'skuu', 'event "line.added"\'s data has no field `skuu`; it has order_id, sku, last'),
+    ]);
+  });
+
   it('a loop nothing ends is event-loop-unbounded, on the event name', async () => {
     const { errors } = await check(flow('  foreach line in event "line.added" {\n    step a: Notifier { prompt: "${line.data.sku}" }\n  }'));
     assert.deepEqual(errors, [
-      p('event-loop-unbounded', [BODY + 1, 24, BODY + 1, 36], '"line.added"', 'this loop never ends: nothing closes its arrivals of event "line.added"; add `timeout 1d` after the event, or `until <condition>` (or `first N`) before `{`'),
+      p('event-loop-unbounded', [BODY + 1, 24, BODY + 1, 36], '"line.added"', 'this loop never ends: nothing closes its arrivals of event "line.added"; add `until event "…"` or `timeout 1d` after the event, or `until <condition>` (or `first N`) before `{`'),
     ]);
     // either a timeout or a join is enough
     assert.deepEqual((await check(flow('  foreach line in event "line.added" timeout 1h {\n    step a: Notifier { prompt: "${line.data.sku}" }\n  }'))).errors, []);
@@ -75,6 +95,9 @@ describe('language: foreach … in event', () => {
     const once = await format(messy);
     assert.ok(once.includes('  foreach line in event "line.added" where order_id == input.order_id timeout 1d concurrency 2 until line.data.last {\n'), once);
     assert.equal(await format(once), once);
+    const ending = await format(flow('  foreach line in event "line.added"   until  event   "order.closed"   where id==input.order_id timeout 1d {\n    step a: Notifier\n  }', `${DECL}event "order.closed" { data: { id: string } }\n`));
+    assert.ok(ending.includes('  foreach line in event "line.added" until event "order.closed" where id == input.order_id timeout 1d {\n'), ending);
+    assert.equal(await format(ending), ending);
   });
 
   it('outline, hover and completion know the event loop', async () => {

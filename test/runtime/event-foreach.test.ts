@@ -27,6 +27,9 @@ flow Order {
 
 const HOUR = 3_600_000;
 
+/** LINES whose arrivals end with a terminating event instead of the last line's data. */
+const CLOSED = LINES.replace('"line.added" {', '"order.closed" { data: { order_id: string } }\nevent "line.added" {').replace(' timeout 1d until line.data.last', ' until event "order.closed" where order_id == input.order_id');
+
 /** The `event.received` events of the loop in `log`: `key:sku` (or `key:timeout`), in log order. */
 function admissions(log: RunEvent[]): string[] {
   return log.flatMap((e) => (e.type === 'event.received' ? [`${e.key?.replace(/^.*#/, '#')}:${e.timedOut ? 'timeout' : (e.data as { sku: string }).sku}`] : []));
@@ -97,6 +100,26 @@ for (const kind of STORE_KINDS) {
       const done = await resumeRun(id, { store: t.store, agents, now });
       assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 1 }]);
       assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:timeout']);
+    });
+
+    it('until event: the terminating event ends the arrivals — lines kept before it still start instances, one kept after it none; the running instances finish', async () => {
+      const def = await compile(CLOSED);
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      const keys = (await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'event' ? `${w.key.replace(/^.*#/, '#')}:${w.event}:${w.stream ?? false}` : w.kind));
+      assert.deepEqual(keys, ['#0:line.added:true', '#end:order.closed:false']);
+      for (const sku of ['a', 'b']) await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku, last: false });
+      await assert.rejects(t.store.recordSignal(id, 'order.closed', { order_id: 'B7' }), (e: BatonError) => e.code === 'EVENT_NOT_AWAITED');
+      assert.equal((await t.store.recordSignal(id, 'order.closed', { order_id: 'A1' })).type, 'event.received');
+      // sent after the order was closed, before the run went on: kept, but too late for the loop
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'late', last: false });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      assert.deepEqual((await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind)).sort(), ['ok[0]', 'ok[1]'], 'the arrivals ended; both instances still run');
+      for (const task of ['ok[0]', 'ok[1]']) await t.store.recordDecision(id, task, { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
+      assert.deepEqual(admissions(await t.store.getEvents(id)).filter((a) => a !== '#end:undefined'), ['#0:a', '#1:b']);
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
     });
 
     it('events kept before the loop opens start instances as soon as it opens (persistent trigger), oldest first', async () => {

@@ -23,7 +23,7 @@ const CASES: PatternMutation[] = [
   { file: 'wcp-34-static-partial-join-mi.flow', without: ['first 2 keep', ''] },
   { file: 'wcp-35-cancelling-partial-join-mi.flow', without: ['first 2 where review.output.decision == "approved"', ''] },
   // instances from events: a line added while another is picked runs beside it (one at a time, it starts only after)
-  { file: 'wcp-15-mi-without-a-priori-runtime-knowledge.flow', without: ['timeout 1d {', 'timeout 1d concurrency 1 {'] },
+  { file: 'wcp-15-mi-without-a-priori-runtime-knowledge.flow', without: ['timeout 7d {', 'timeout 7d concurrency 1 {'] },
   // the run-time condition closes the auction: without it, the later bid starts a fourth instance
   { file: 'wcp-36-dynamic-partial-join-mi.flow', without: ['until score.output.value >= input.reserve && vet.output.ok', ''] },
   { file: 'wcp-40-interleaved-routing.flow', without: ['parallel concurrency 1', 'parallel'] },

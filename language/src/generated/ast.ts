@@ -442,7 +442,7 @@ export function isConditionalExpression(item: unknown): item is ConditionalExpre
 
 /** `where order_id == input.order_id`: only an event whose data field (a path) equals the value reaches the wait. */
 export interface Correlation extends langium.AstNode {
-    readonly $container: EventSource | WaitStatement;
+    readonly $container: EndEvent | EventSource | WaitStatement;
     readonly $type: 'Correlation';
     path: Array<Name>;
     value: Expression;
@@ -503,6 +503,24 @@ export const DurationValue = {
 
 export function isDurationValue(item: unknown): item is DurationValue {
     return reflection.isInstance(item, DurationValue.$type);
+}
+
+/** `"order.closed" where order_id == input.order_id`: the event that ends an event loop's arrivals. */
+export interface EndEvent extends langium.AstNode {
+    readonly $container: EventSource;
+    readonly $type: 'EndEvent';
+    correlation?: Correlation;
+    event: string;
+}
+
+export const EndEvent = {
+    $type: 'EndEvent',
+    correlation: 'correlation',
+    event: 'event'
+} as const;
+
+export function isEndEvent(item: unknown): item is EndEvent {
+    return reflection.isInstance(item, EndEvent.$type);
 }
 
 /**
@@ -577,13 +595,15 @@ export function isEventProperty(item: unknown): item is EventProperty {
 }
 
 /**
- * `event "line.added" where order_id == input.order_id timeout 1d`: the events that start the instances of a
- * `foreach` (`where` correlates them with the run; `timeout` closes the arrivals that long after the loop opened).
+ * `event "line.added" where order_id == input.order_id until event "order.closed" timeout 1d`: the events that start
+ * the instances of a `foreach` (`where` correlates them with the run); their arrivals end when the terminating event
+ * (`until event "…"`, with its own `where`) comes, or `timeout` after the loop opened.
  */
 export interface EventSource extends langium.AstNode {
     readonly $container: ForeachStatement;
     readonly $type: 'EventSource';
     correlation?: Correlation;
+    end?: EndEvent;
     event: string;
     timeout?: DurationValue;
 }
@@ -591,6 +611,7 @@ export interface EventSource extends langium.AstNode {
 export const EventSource = {
     $type: 'EventSource',
     correlation: 'correlation',
+    end: 'end',
     event: 'event',
     timeout: 'timeout'
 } as const;
@@ -2020,6 +2041,7 @@ export type BatonAstType = {
     Document: Document
     DurationLiteral: DurationLiteral
     DurationValue: DurationValue
+    EndEvent: EndEvent
     EventBufferProperty: EventBufferProperty
     EventDataProperty: EventDataProperty
     EventDecl: EventDecl
@@ -2364,6 +2386,18 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: []
         },
+        EndEvent: {
+            name: EndEvent.$type,
+            properties: {
+                correlation: {
+                    name: EndEvent.correlation
+                },
+                event: {
+                    name: EndEvent.event
+                }
+            },
+            superTypes: []
+        },
         EventBufferProperty: {
             name: EventBufferProperty.$type,
             properties: {
@@ -2419,6 +2453,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             properties: {
                 correlation: {
                     name: EventSource.correlation
+                },
+                end: {
+                    name: EventSource.end
                 },
                 event: {
                     name: EventSource.event

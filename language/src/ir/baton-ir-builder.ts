@@ -267,6 +267,11 @@ export class BatonIrBuilder {
           // an event loop: its instances come from the event's deliveries while it is open
           loop.source = { event: node.source.event };
           if (node.source.correlation) loop.source.where = { path: [...node.source.correlation.path], value: expr(node.source.correlation.value) };
+          const end = node.source.end;
+          if (end) {
+            loop.source.end = { event: end.event };
+            if (end.correlation) loop.source.end.where = { path: [...end.correlation.path], value: expr(end.correlation.value) };
+          }
           if (node.source.timeout) setIfDefined(loop.source, 'timeoutMs', durationMs(node.source.timeout));
         } else loop.items = expr(node.items!);
         if (node.concurrency) loop.concurrency = node.concurrency.value;

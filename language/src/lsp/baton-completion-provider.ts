@@ -58,7 +58,7 @@ const TRIGGER_CHARACTERS = ['.', '"', '/'];
 const IMPORT_PREFIX = /^\s*import\s+"([^"]*)$/;
 
 /** `wait event "partial` / `trigger event "partial` / `foreach x in event "partial` up to the cursor: the partial event name is group 1. */
-const EVENT_NAME_PREFIX = /\b(?:wait|trigger|in)\s+event\s+"([^"]*)$/;
+const EVENT_NAME_PREFIX = /\b(?:wait|trigger|in|until)\s+event\s+"([^"]*)$/;
 
 /** Grammar rules whose keyword alternatives are names, not keywords to propose. */
 const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
@@ -198,7 +198,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
 
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
     if (next.property === 'member' && !next.type) return this.completeMember(context, acceptor);
-    if (next.property === 'path' && (next.type === 'Correlation' || ast.isCorrelation(context.node) || ast.isWaitStatement(context.node) || ast.isEventSource(context.node))) return this.completeCorrelation(context, acceptor);
+    if (next.property === 'path' && (next.type === 'Correlation' || ast.isCorrelation(context.node) || ast.isWaitStatement(context.node) || ast.isEventSource(context.node) || ast.isEndEvent(context.node))) return this.completeCorrelation(context, acceptor);
     if (next.property === 'signal' && (next.type === 'WaitStatement' || ast.isWaitStatement(context.node))) return this.completeSignals(context, acceptor);
     if (Grammar.isKeyword(next.feature)) {
       const rule = AstUtils.getContainerOfType(next.feature, Grammar.isParserRule);
@@ -255,7 +255,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   /** After `where ` (and `where a.`): the fields of the awaited event's declared data (at that path). */
   private completeCorrelation(context: CompletionContext, acceptor: CompletionAcceptor): void {
     // a `wait event`'s or an event loop's (`foreach x in event "…" where …`)
-    const wait = AstUtils.getContainerOfType(context.node, (n): n is ast.WaitStatement | ast.EventSource => ast.isWaitStatement(n) || ast.isEventSource(n));
+    const wait = AstUtils.getContainerOfType(context.node, (n): n is ast.WaitStatement | ast.EventSource | ast.EndEvent => ast.isWaitStatement(n) || ast.isEndEvent(n) || ast.isEventSource(n));
     if (!wait) return;
     let type = eventDataType(findEventDecl(wait, wait.event, this.documents));
     // the path written before the cursor (`where order.` → into `order`)

@@ -110,9 +110,10 @@ export class BatonFormatter extends AbstractFormatter {
     if (ast.isForeachStatement(node)) f.property('source').prepend(Formatting.oneSpace()); // `foreach x in event …`
     if (ast.isEventSource(node)) {
       // `event "line.added" where order_id == input.order_id timeout 1d`: one space between the parts
-      f.keyword('timeout').prepend(Formatting.oneSpace());
-      f.properties('event', 'correlation', 'timeout').prepend(Formatting.oneSpace());
+      f.keywords('event', 'timeout', 'until').prepend(Formatting.oneSpace());
+      f.properties('event', 'correlation', 'end', 'timeout').prepend(Formatting.oneSpace());
     }
+    if (ast.isEndEvent(node)) f.property('correlation').prepend(Formatting.oneSpace()); // `until event "order.closed" where …`
     if (ast.isEventBufferProperty(node)) f.keyword('max').surround(Formatting.oneSpace()); // `buffer: 7d max 100`
     if (ast.isCorrelation(node)) {
       f.keyword('where').append(Formatting.oneSpace());

@@ -57,7 +57,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
     // an event name: `wait event "x"`, `trigger event "x"`, `event "x" { … }`
     if (text.startsWith('"')) {
-      const name = (ast.isWaitStatement(node) && node.isEvent) || ast.isEventSource(node) ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
+      const name = (ast.isWaitStatement(node) && node.isEvent) || ast.isEventSource(node) || ast.isEndEvent(node) ? node.event : ast.isTrigger(node) && node.kind === 'event' ? node.value : ast.isEventDecl(node) ? node.name : undefined;
       if (name !== undefined) return eventHover(name, ast.isEventDecl(node) ? node : findEventDecl(node, name, this.documents));
     }
     if (ast.isVarStatement(node) && text === 'var') return VAR_KEYWORD_HOVER;

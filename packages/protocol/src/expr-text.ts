@@ -80,6 +80,7 @@ export function choiceArmText(arm: ChoiceArm): string {
 export function eventSourceText(source: EventSource): string {
   const parts = [`event ${source.event}`];
   if (source.where) parts.push(`where ${source.where.path.join('.')} == ${exprToText(source.where.value)}`);
+  if (source.end) parts.push(`until event ${source.end.event}${source.end.where ? ` where ${source.end.where.path.join('.')} == ${exprToText(source.end.where.value)}` : ''}`);
   if (source.timeoutMs !== undefined) parts.push(`timeout ${formatMs(source.timeoutMs)}`);
   return parts.join(' · ');
 }

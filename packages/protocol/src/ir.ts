@@ -305,6 +305,11 @@ export interface WaitEventNode extends NodeBase {
 export interface EventSource {
   event: string;
   where?: Correlation;
+  /**
+   * `until event "order.closed" [where …]`: the terminating event — when it comes, the arrivals end (events of
+   * `event` that came before it are still admitted; the running instances finish).
+   */
+  end?: { event: string; where?: Correlation };
   timeoutMs?: number;
 }
 

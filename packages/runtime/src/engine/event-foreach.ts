@@ -85,6 +85,22 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
   }
   const deadline = opened?.deadline;
   const where = opened?.where;
+  // the terminating event (`until event "…"`): an ordinary event wait of the loop, opened with it
+  const endKey = `${stepKey(frame, `foreach@${s.id}`)}#end`;
+  let ending = host.log.eventsWaiting.get(endKey);
+  if (source.end && !ending && !host.log.eventsReceived.has(endKey)) {
+    const endWhere = source.end.where ? { path: source.end.where.path, value: toJson(evaluate(source.end.where.value, host.evalScope(frame))) } : undefined;
+    ending = host.emit({ type: 'event.waiting', key: endKey, node: s.id, event: source.end.event, ...(endWhere ? { where: endWhere } : {}) }) as EventWaitingEvent;
+  }
+  /** Where the terminating event arrived in the run's log (its `seq`): events of the loop kept after it start no instance. */
+  let endSeq: number | undefined;
+  const checkEnd = (): void => {
+    if (!source.end || endSeq !== undefined) return;
+    let got = host.log.eventsReceived.get(endKey);
+    const kept = !got && ending ? takeBufferedEvent(host.log, ending, host.now()) : undefined;
+    if (kept) got = host.emit({ type: 'event.received', event: source.end.event, data: kept.data, key: endKey, node: s.id, buffered: true, bufferId: kept.id }) as EventReceivedEvent;
+    if (got) endSeq = got.bufferId ? (host.log.eventsBuffered.find((b) => b.id === got.bufferId)?.seq ?? got.seq) : got.seq;
+  };
 
   let reached = recorded !== undefined;
   let closed = false;
@@ -97,19 +113,24 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
   };
   frame.signal.addEventListener('abort', abortAll, { once: true });
 
-  /** Admission `n`: its event from the log, else the oldest kept one it takes now, else the timeout; undefined while none came. */
-  const admit = async (n: number): Promise<EventReceivedEvent | undefined> => {
+  /**
+   * Admission `n`: its event from the log, else the oldest kept one it takes now, else the timeout; `ended` once the
+   * terminating event came and no event kept before it is left; undefined while none came.
+   */
+  const admit = async (n: number): Promise<EventReceivedEvent | 'ended' | undefined> => {
     const key = eventLoopKey(frame, s, n);
     const logged = host.log.eventsReceived.get(key);
     if (logged || reached) return logged;
     const withdrawal = withdrawnBy(frame);
     if (withdrawal) throw new Withdrawn(withdrawal);
     const now = host.now();
+    checkEnd();
     let received: RunEvent | undefined;
-    // an event kept after the deadline came too late: the arrivals had ended (it stays in the log, untaken)
+    // an event kept after the deadline (or after the terminating event) came too late: the arrivals had ended (it stays in the log, untaken)
     const oldest = opened ? takeBufferedEvent(host.log, opened, now) : undefined;
-    const buffered = oldest && (!deadline || Date.parse(oldest.time) <= Date.parse(deadline)) ? oldest : undefined;
+    const buffered = oldest && (!deadline || Date.parse(oldest.time) <= Date.parse(deadline)) && (endSeq === undefined || oldest.seq < endSeq) ? oldest : undefined;
     if (buffered) received = host.emit({ type: 'event.received', event: source.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id });
+    else if (endSeq !== undefined) return 'ended';
     else if (host.takeBroadcast && keepsBroadcasts(host.eventTypes[source.event])) {
       const kept = await host.takeBroadcast(key, source.event, where);
       if (kept) received = host.emit({ type: 'event.received', event: source.event, data: kept.data, key, node: s.id, buffered: true, bufferId: `kept:${kept.id}` });
@@ -209,6 +230,10 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
       // admit what the log holds, or what has come, while slots are free and the arrivals are open
       while (fatal === undefined && !closed && instances.filter((i) => i.state === 'running' || i.state === 'waiting').length < limit) {
         const received = await admit(n);
+        if (received === 'ended') {
+          closed = true;
+          break;
+        }
         if (!received) {
           if (!reached) {
             waitingFor = eventLoopKey(frame, s, n);
@@ -259,6 +284,14 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
     const data = host.eventTypes[source.event]?.data;
     if (data) wait.data = data;
     waits.unshift(wait);
+    if (source.end && ending) {
+      // and for the terminating event
+      const end: Extract<WaitingOn, { kind: 'event' }> = { kind: 'event', key: endKey, node: s.id, event: source.end.event };
+      if (ending.where) end.where = ending.where;
+      const endData = host.eventTypes[source.end.event]?.data;
+      if (endData) end.data = endData;
+      waits.splice(1, 0, end);
+    }
   }
   if (waits.length) throw new Suspended(waits);
 }

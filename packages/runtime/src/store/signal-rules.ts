@@ -169,7 +169,7 @@ export function definitionWaitsFor(definition: WorkflowDefinition, eventName: st
   for (const flow of Object.values(definition.flows ?? {})) {
     let found = false;
     forEachStatement(flow.body, (s) => {
-      if ((s.kind === 'waitEvent' && s.event === eventName) || (s.kind === 'foreach' && s.source?.event === eventName) || (s.kind === 'choice' && s.arms.some((arm) => arm.kind === 'event' && arm.event === eventName))) found = true;
+      if ((s.kind === 'waitEvent' && s.event === eventName) || (s.kind === 'foreach' && (s.source?.event === eventName || s.source?.end?.event === eventName)) || (s.kind === 'choice' && s.arms.some((arm) => arm.kind === 'event' && arm.event === eventName))) found = true;
     });
     if (found) return true;
   }
