@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { RunEvent } from '@baton/protocol';
+import { describe as describeEvent } from '../../packages/extension/src/run-output-lines.js';
 import { applyEvent, formatDuration, formatWait, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
 
 const base = { runId: 'R1' };
@@ -50,6 +51,18 @@ describe('run state (events → Runs view state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     applyEvent(run, ev({ type: 'signal.received', key: 'signal@O/wait@1', node: 'O/wait@1', name: 'paid', timedOut: true }, 30));
     assert.deepEqual(run.entries!.map((e) => [e.kind, e.label, e.status, e.error?.code]), [['signal', 'wait signal paid', 'succeeded', 'SIGNAL_TIMEOUT']]);
+  });
+
+  it('shows a region ended early by cancel (cancelled, by which statement) or by complete (done); the output channel says so too', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    const cancelled = ev({ type: 'region.cancelled', node: 'O/fulfil', scope: '', region: 'fulfil', by: 'O/cancel@0.0.2' }, 10);
+    applyEvent(run, cancelled);
+    applyEvent(run, ev({ type: 'region.completed', node: 'O/review', scope: '[1]', region: 'review', by: 'O/complete@1.0.1' }, 20));
+    assert.deepEqual(run.entries!.map((e) => [e.kind, e.key, e.label, e.status, e.error?.message]), [
+      ['region', 'region fulfil', undefined, 'cancelled', 'cancelled by cancel@0.0.2'],
+      ['region', 'region review[1]', 'region review[1] (completed by complete@1.0.1)', 'succeeded', undefined],
+    ]);
+    assert.equal(describeEvent(cancelled), '  ⊗ region fulfil cancelled by cancel@0.0.2');
   });
 
   it('shows the arms of a wait first as waiting, the winner done and the others cancelled (withdrawn)', () => {

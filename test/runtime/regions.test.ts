@@ -262,6 +262,52 @@ flow Main {
       assert.deepEqual(trace(events), ['reserve:succeeded', 'check:succeeded', 'region.cancelled', 'undo reserve', 'tell:succeeded', 'after:succeeded']);
     });
 
+    it("a sub-flow's compensations join the list of the region around its step: cancelling the region undoes them too", async () => {
+      const def = await compile(`${AGENTS}
+flow Pack {
+  step box: Worker { prompt: "box", compensate: Undo { prompt: "unbox" } }
+}
+flow Main {
+  region fulfil {
+    step pack: Pack
+    cancel fulfil
+  }
+}`);
+      const agents = scriptedAgents((r) => r.prompt);
+      const { summary, events } = await run(def, 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'succeeded');
+      assert.deepEqual(trace(events), ['pack/box:succeeded', 'pack:succeeded', 'region.cancelled', 'undo pack/box']);
+    });
+
+    it('cancel of a sub-flow step that waits (a long timer) from a branch beside it, when the run resumes: the step ends cancelled, its flow goes no further', async () => {
+      const def = await compile(`${AGENTS}
+flow Slow {
+  wait 1d
+  step late: Worker { prompt: "late" }
+}
+flow Main {
+  output state: string
+  parallel {
+    step check: Slow
+    branch {
+      approval stop { prompt: "stop?" }
+      cancel check
+    }
+  }
+  set output.state = check.status
+}`);
+      const first = await run(def, 'Main', {}, { store: t.store, agents: scriptedAgents((r) => r.prompt) });
+      assert.equal(first.summary.status, 'waiting');
+      await t.store.recordDecision(first.summary.runId, 'stop', { decision: 'approved', by: 'ops' });
+      const again = scriptedAgents((r) => r.prompt);
+      const events: RunEvent[] = [];
+      const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again, sleep: async () => undefined, random: () => 0.5, onEvent: (e) => events.push(e) });
+      assert.equal(resumed.status, 'succeeded');
+      assert.deepEqual(resumed.outputs, { state: 'cancelled' });
+      assert.deepEqual(again.calls, []);
+      assert.deepEqual(trace(events), ['step.cancelRequested', 'check:cancelled']);
+    });
+
     for (const at of ['region.cancelled', 'compensation.finished'] as const) {
       it(`stopped right after ${at} was stored: the resume finishes the cancellation — no step or compensation twice, same outcome`, async () => {
         const def = await compile(FULFIL.replace('step ship: Worker { prompt: "ship" }', 'step ship: Worker { prompt: "ship" }'));
@@ -278,7 +324,7 @@ flow Main {
         const again = scriptedAgents((r) => r.prompt);
         const resumed = await resumeRun(first.summary.runId, { store: t.store, agents: again, sleep: async () => undefined, random: () => 0.5 });
         assert.equal(resumed.status, 'succeeded');
-        assert.deepEqual(resumed.outputs, { state: 'cancelled' });
+      assert.deepEqual(resumed.outputs, { state: 'cancelled' });
         const log = await t.store.getEvents(first.summary.runId);
         const once = (type: string, step: string): number => log.filter((e) => e.type === type && 'step' in e && e.step === step).length;
         for (const step of ['reserve', 'charge', 'tell', 'after']) assert.equal(once('step.finished', step), 1, `${step} finished once`);

@@ -11,12 +11,12 @@ import * as ast from '../generated/ast.js';
 export const RENAME_REFUSED = -32803;
 
 /** A declaration a rename may change, with every use of its name. */
-type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl | ast.WaitStatement | ast.EventDecl;
+type Renamable = ast.AgentDecl | ast.FlowDecl | ast.TypeDecl | ast.Step | ast.RegionStatement | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.InputDecl | ast.OutputDecl | ast.WaitStatement | ast.EventDecl;
 
 const ID = /^[_a-zA-Z]\w*$/;
 
 /**
- * Rename of the Baton language server, for agents, flows, types, steps, approvals, named event waits
+ * Rename of the Baton language server, for agents, flows, types, steps, regions (with their `cancel`/`complete`), approvals, named event waits
  * (`wait event "x" as name`), `let` values, loop variables, inputs, outputs and event names (`event "x"`,
  * renamed inside the quotes of every `wait event "x"` and `trigger event "x"` that sees it) — at the declaration or at any use, in every loaded file (the uses come
  * from {@link BatonReferences}, so `input: { who: … }` keys and `s.output.x` members of sub-flow calls are
@@ -154,7 +154,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
     if (ast.isInputDecl(target)) return flow.members.find((m) => ast.isInputDecl(m) && m !== target && m.name === name);
     if (ast.isOutputDecl(target)) return flow.members.find((m) => ast.isOutputDecl(m) && m !== target && m.name === name);
     return AstUtils.streamAst(flow).find(
-      (n) => n !== target && (ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n)) && n.name === name,
+      (n) => n !== target && (ast.isStep(n) || ast.isRegionStatement(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n)) && n.name === name,
     );
   }
 
@@ -179,7 +179,7 @@ export class BatonRenameProvider extends DefaultRenameProvider {
 
 function isRenamable(node: AstNode): node is Renamable {
   return (
-    ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isApprovalStatement(node)
+    ast.isAgentDecl(node) || ast.isFlowDecl(node) || ast.isTypeDecl(node) || ast.isStep(node) || ast.isRegionStatement(node) || ast.isApprovalStatement(node)
     || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isInputDecl(node) || ast.isOutputDecl(node)
     || (ast.isWaitStatement(node) && node.name !== undefined) || ast.isEventDecl(node)
   );
@@ -193,6 +193,7 @@ function kindOf(node: Renamable): string {
   if (ast.isFlowDecl(node)) return 'a flow';
   if (ast.isTypeDecl(node)) return 'a type';
   if (ast.isStep(node)) return `a step${of}`;
+  if (ast.isRegionStatement(node)) return `a region${of}`;
   if (ast.isApprovalStatement(node)) return `an approval${of}`;
   if (ast.isWaitStatement(node)) return `an event wait${of}`;
   if (ast.isEventDecl(node)) return 'an event';

@@ -52,6 +52,9 @@ export class BatonSemanticTokenProvider extends AbstractSemanticTokenProvider {
       acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
       const target = node.target?.ref;
       acceptor({ node, property: 'target', type: ast.isFlowDecl(target) ? SemanticTokenTypes.function : SemanticTokenTypes.class });
+    } else if (ast.isRegionStatement(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.namespace, modifier: declaration });
+    else if (ast.isCancelStatement(node) || ast.isCompleteStatement(node)) {
+      if (node.target) acceptor({ node, property: 'target', type: ast.isStep(node.target.ref) ? SemanticTokenTypes.variable : SemanticTokenTypes.namespace });
     } else if (ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
     else if (ast.isLoopVariable(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.variable, modifier: declaration });
     else if (ast.isInputDecl(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.parameter, modifier: declaration });

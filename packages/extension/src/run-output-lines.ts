@@ -21,6 +21,11 @@ export function describe(event: RunEvent): string | undefined {
       return `  ⊘ ${event.label} withdrawn — another arm of wait first came first`;
     case 'compensation.finished':
       return `  ↺ undid ${event.step}`;
+    case 'region.cancelled':
+    case 'region.completed':
+      return `  ⊗ region ${event.region} ${event.type === 'region.cancelled' ? 'cancelled' : 'completed'} by ${event.by.slice(event.by.indexOf('/') + 1)}`;
+    case 'flow.completed':
+      return `  ■ ${event.scope ? `sub-flow ${event.scope.slice(0, -1)}` : `flow ${event.flow}`} completed by ${event.node.slice(event.node.indexOf('/') + 1)}`;
     case 'run.succeeded':
       return `✓ succeeded · outputs ${JSON.stringify(event.outputs)}`;
     case 'run.failed':

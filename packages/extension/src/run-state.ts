@@ -7,7 +7,7 @@ import type { RunRecord } from '@baton/runtime';
  */
 
 /** What an entry of a run is: an agent or sub-flow step, an approval, a timer, an event wait, an undo. */
-export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation';
+export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation' | 'region';
 
 /**
  * The status of an entry. `running` (started, not finished), `retrying` (an attempt failed, another comes),
@@ -244,6 +244,17 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       }
       break;
     }
+    case 'region.cancelled':
+    case 'region.completed': {
+      // a region a `cancel`/`complete` ended early (one that ran to its end has no entry)
+      const key = `region ${event.scope.endsWith('/') || !event.scope ? `${event.scope}${event.region}` : `${event.region}${event.scope}`}`;
+      const e = entry(key) ?? pushEntry(entries, { key, kind: 'region', node: event.node, startedAt: event.time });
+      const by = event.by.slice(event.by.indexOf('/') + 1);
+      e.status = event.type === 'region.cancelled' ? 'cancelled' : 'succeeded';
+      if (event.type === 'region.cancelled') e.error = { code: 'CANCELLED', message: `cancelled by ${by}` };
+      else e.label = `${key} (completed by ${by})`;
+      break;
+    }
     case 'compensation.started':
       pushEntry(entries, { key: `undo ${event.step}`, kind: 'compensation', node: event.node, agent: event.agent, startedAt: event.time });
       break;
@@ -274,6 +285,8 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
     case 'output.set':
     case 'value.recorded':
     case 'cancel.requested':
+    case 'step.cancelRequested':
+    case 'flow.completed':
       break;
   }
   return run;

@@ -38,6 +38,13 @@ describe('language server: rename', () => {
     assert.deepEqual(await rename(ws, 'main.flow', 0, 'Messenger'), expected(ws, 'Messenger'));
   });
 
+  it('a region: its declaration, its cancel and complete, and reads of its status (also in a test)', async () => {
+    const ws = await TestWorkspace.of({
+      'main.flow': 'agent W { stub: "ok" }\nflow Main {\n  output s: string\n  region [|ful<|>fil|] {\n    step a: W\n    cancel [|fulfil|]\n  }\n  parallel {\n    region other {\n      step b: W\n    }\n    complete [|fulfil|]\n  }\n  set output.s = [|fulfil|].status\n}\ntest "t" { flow: Main expect: [|fulfil|].status == "cancelled" }\n',
+    });
+    assert.deepEqual(await rename(ws, 'main.flow', 0, 'delivery'), expected(ws, 'delivery'));
+  });
+
   it('a flow: its declaration, sub-flow calls and tests in other files', async () => {
     const ws = await TestWorkspace.of({
       'lib.flow': 'flow [|S<|>ub|] {\n  input x: string = "a"\n}\n',

@@ -145,7 +145,9 @@ async function stayCancellable(host: RegionHost, part: { withdrawal: Withdrawal;
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof Suspended) || part.withdrawal.withdrawn) throw error;
+    if (!(error instanceof Suspended)) throw error;
+    // withdrawn while it was stopping to wait: the wait is no longer its
+    if (part.withdrawal.withdrawn) throw new Withdrawn(part.withdrawal);
     host.milestones.externalWait = true;
     await host.milestones.wait({ holds: () => part.withdrawal.withdrawn }, part.controller.signal);
     if (part.withdrawal.withdrawn) throw new Withdrawn(part.withdrawal);
