@@ -81,6 +81,25 @@ describe('cli: baton runs migrate', function () {
     assert.match(human, /⇢ migrated to definition [0-9a-f]{8} from [0-9a-f]{8}/);
   });
 
+  it('baton graph --run draws the definition the run executes now, titled with it and the one it was migrated from', () => {
+    const { store, id } = waitingRun();
+    const before = baton(['graph', '--run', id, '--store', store], { cwd: ws.dir });
+    assert.equal(before.code, 0, before.stderr);
+    const v1Hash = (JSON.parse(baton(['runs', 'show', id, '--json', '--store', store], { cwd: ws.dir }).stdout) as { definition: string }).definition;
+    assert.match(before.stdout, new RegExp(`^---\ntitle: "Order · run ${id} · definition ${v1Hash.slice(0, 8)}"\n---`));
+    assert.doesNotMatch(before.stdout, /invoice/);
+    const r = migrate(id, store, V2, '--json');
+    const outcome = JSON.parse(r.stdout) as { from: string; to: string };
+    assert.equal(outcome.from, v1Hash);
+    const after = baton(['graph', '--run', id, '--store', store], { cwd: ws.dir });
+    assert.match(after.stdout, new RegExp(`^---\ntitle: "Order · run ${id} · definition ${outcome.to.slice(0, 8)} · migrated from ${v1Hash.slice(0, 8)}"\n---`));
+    assert.match(after.stdout, /invoice/);
+    assert.equal((JSON.parse(baton(['runs', 'show', id, '--json', '--store', store], { cwd: ws.dir }).stdout) as { definition: string }).definition, outcome.to);
+    const both = baton(['graph', 'v1.flow', '--run', id, '--store', store], { cwd: ws.dir });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--run draws the definition stored with the run: give no file/);
+  });
+
   it('an unnamed statement whose path moved is renamed: the replay reads its stored branch under its new id', () => {
     const { store, id } = waitingRun();
     // a let before the if: Order/if@1 becomes Order/if@2

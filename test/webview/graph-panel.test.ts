@@ -245,6 +245,18 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.deepEqual(await panel.waitForPosted(is('showRun', (m) => m.runId === undefined), 'showRun none'), { type: 'showRun' });
   });
 
+  it('a stored run shown (runReset with its definition) puts that definition in the title; a live run\'s reset takes it away', async () => {
+    await show();
+    assert.equal(await panel.page.textContent('span.title'), 'outreach.flow · Outreach');
+    await panel.send({ type: 'runReset', definition: 'definition 3f2a9c1e · migrated from 91bb02de' });
+    assert.equal(await panel.page.textContent('span.title'), 'outreach.flow · Outreach · definition 3f2a9c1e · migrated from 91bb02de');
+    // an edit redraws the graph: the run stays shown, and so does its definition
+    await show();
+    assert.equal(await panel.page.textContent('span.title'), 'outreach.flow · Outreach · definition 3f2a9c1e · migrated from 91bb02de');
+    await panel.send({ type: 'runReset' });
+    assert.equal(await panel.page.textContent('span.title'), 'outreach.flow · Outreach');
+  });
+
   it('posts toggleSubflow when a sub-flow step’s +/− toggle is clicked (not reveal), and draws an expanded one as a container', async () => {
     const definition = definitions.get('process-orchestrator.flow')!;
     await panel.update({ uri: 'file:///w/process-orchestrator.flow', title: 'process-orchestrator.flow', flows: ['ProcessOrchestrator', 'IncidentRouting'], flow: 'ProcessOrchestrator', graph: buildFlowGraph(definition, 'ProcessOrchestrator') });

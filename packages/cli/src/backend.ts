@@ -72,9 +72,9 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
   return { definition, entryFile };
 }
 
-/** The flow's graph as text in a format of `baton graph`. */
-export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg', expand: string[] = []): Promise<string> {
-  const graph = buildFlowGraph(definition, flowName, { expand });
+/** The flow's graph as text in a format of `baton graph` (`title`: see `FlowGraph.title`). */
+export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg', expand: string[] = [], title?: string): Promise<string> {
+  const graph = { ...buildFlowGraph(definition, flowName, { expand }), ...(title ? { title } : {}) };
   switch (format) {
     case 'svg':
       return renderSvg(await layoutFlowGraph(graph));

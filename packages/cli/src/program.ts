@@ -229,12 +229,14 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
   program
     .command('graph')
     .description('Print a flow as a graph (the same graph the editor panel shows).')
-    .argument('<file>', 'the .flow file')
+    .argument('[file]', 'the .flow file (none with --run)')
     .option('--flow <name>', 'the flow to draw')
+    .option('--run <id>', 'draw the definition a stored run executes (after a migration: the new one), titled with its hash and the ones it was migrated from')
+    .option('--store <path|url>', 'with --run: the run store, a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot', 'svg']).default('mermaid'))
     .option('--expand <step>', 'draw this sub-flow step open, with the called flow inside (repeatable; a step name, or a path a>b for one inside another)', collect, [])
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action(wrap((file: string, opts) => graphCommand(file, opts, output)));
+    .action(wrap((file: string | undefined, opts) => graphCommand(file, opts, output)));
 
   return program;
 }

@@ -121,4 +121,6 @@ export interface BatonRunsApi {
   storedRuns(flow: string, file?: string): Promise<RunSummary[]>;
   /** A stored run's events in order (`baton runs show --json`). Rejects with the CLI's one-line message. */
   storedEvents(runId: string): Promise<RunEvent[]>;
+  /** A stored run's events and the SHA-256 (hex) of the definition it executes now (`baton runs show --json`). */
+  storedDetail(runId: string): Promise<{ events: RunEvent[]; definition?: string }>;
 }

@@ -35,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<BatonA
     registerApiKeyCommand(context);
     const tests = registerTestController(context, client.catch(() => undefined));
     registerWalkthrough(context);
-    const graph = registerGraphPanel(context, client.catch(() => undefined), { list: (flow, file) => runs.storedRuns(flow, file), events: (runId) => runs.storedEvents(runId) });
+    const graph = registerGraphPanel(context, client.catch(() => undefined), { list: (flow, file) => runs.storedRuns(flow, file), events: (runId) => runs.storedEvents(runId), detail: (runId) => runs.storedDetail(runId) });
     // Runs started from the editor light up the graph of their flow (the panel turns to it).
     context.subscriptions.push(runs.onDidApplyEvent((run, event) => graph.showRunEvent(event, run.file)));
     return { runs, tests, graph };

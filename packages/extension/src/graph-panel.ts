@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import {
   assertUnreachable,
+  definitionTitle,
   GraphRequest,
+  readAcrossMigrations,
   type FlowGraph,
   type GraphResult,
   type HostToWebviewMessage,
@@ -32,6 +34,8 @@ export interface RunHistorySource {
   list(flow: string, file: string | undefined): Promise<RunSummary[]>;
   /** A stored run's events, in order. */
   events(runId: string): Promise<RunEvent[]>;
+  /** A stored run's events and the SHA-256 (hex) of the definition it executes now, when the source knows it. */
+  detail?(runId: string): Promise<{ events: RunEvent[]; definition?: string }>;
 }
 
 /** What the page saves with `setState` (view state only) and the serializer gets back. */
@@ -80,7 +84,8 @@ class GraphPanelController implements vscode.Disposable {
   private graph: FlowGraph | undefined;
   private highlighted: string | undefined;
   /** The run drawn: its id and its events so far (replayed when the page reloads). */
-  private run: { runId: string; events: RunEvent[] } | undefined;
+  /** The run drawn: its events, and (a stored run) the definition it executes, as the title says it. */
+  private run: { runId: string; events: RunEvent[]; definition?: string } | undefined;
   private requestId = 0;
   /** Whether a graph request is under way. */
   private requesting = false;
@@ -355,14 +360,17 @@ class GraphPanelController implements vscode.Disposable {
     }
     if (!this.historySource) return false;
     let events: RunEvent[];
+    let definition: string | undefined;
     try {
-      events = await this.historySource.events(runId);
+      ({ events, definition } = this.historySource.detail ? await this.historySource.detail(runId) : { events: await this.historySource.events(runId), definition: undefined });
     } catch (error) {
       void vscode.window.showErrorMessage(`Baton: run ${runId} could not be read: ${(error as Error).message}`);
       return false;
     }
-    this.run = { runId, events };
-    this.post({ type: 'runReset' });
+    // a migrated run's earlier events read under the ids of the definition it executes now (and the file drawn)
+    events = readAcrossMigrations(events);
+    this.run = { runId, events, ...(definition ? { definition: definitionTitle(definition, events) } : {}) };
+    this.post({ type: 'runReset', definition: this.run.definition });
     for (const event of events) this.post({ type: 'runEvent', event });
     return true;
   }
@@ -377,7 +385,7 @@ class GraphPanelController implements vscode.Disposable {
     if (!this.panel) return;
     const messages: HostToWebviewMessage[] = [];
     if (this.lastUpdate) messages.push(this.lastUpdate);
-    if (this.run) messages.push({ type: 'runReset' }, ...this.run.events.map((event): HostToWebviewMessage => ({ type: 'runEvent', event })));
+    if (this.run) messages.push({ type: 'runReset', definition: this.run.definition }, ...this.run.events.map((event): HostToWebviewMessage => ({ type: 'runEvent', event })));
     if (this.history.length > 0) messages.push({ type: 'runHistory', runs: this.history, shown: this.run?.runId });
     if (this.highlighted) messages.push({ type: 'highlight', id: this.highlighted });
     for (const m of messages) void this.panel.webview.postMessage(m);

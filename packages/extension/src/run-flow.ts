@@ -144,5 +144,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
         .filter((r) => r.flow === flow && (!file || !r.file || path.resolve(r.file) === path.resolve(file)))
         .map((r) => ({ runId: r.id, status: r.status, startedAt: r.startedAt })),
     storedEvents: async (runId) => (await controller.store.show(runId)).events,
+    storedDetail: async (runId) => {
+      const { events, definition } = await controller.store.show(runId);
+      return { events, definition };
+    },
   };
 }

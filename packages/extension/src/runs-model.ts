@@ -144,6 +144,8 @@ function subscribe<T>(list: T[], listener: T): { dispose(): void } {
 export interface StoredRunDetail {
   run: StoredRun;
   events: RunEvent[];
+  /** SHA-256 (hex) of the definition the run executes now (`baton runs show --json`; absent from older CLIs). */
+  definition?: string;
 }
 
 /**

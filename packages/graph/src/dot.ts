@@ -5,7 +5,7 @@ import type { FlowGraph, GraphNode } from '@baton/protocol';
  * and label is a quoted DOT string with `"` and `\` escaped.
  */
 export function toDot(graph: FlowGraph): string {
-  const lines = [`digraph ${quote(graph.flow)} {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=10];'];
+  const lines = [`digraph ${quote(graph.flow)} {`, ...(graph.title ? [`  label=${quote(`${graph.flow} · ${graph.title}`)};`, '  labelloc=t;'] : []), '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=10];'];
   const children = new Map<string | undefined, GraphNode[]>();
   for (const n of graph.nodes) {
     const list = children.get(n.parent) ?? [];

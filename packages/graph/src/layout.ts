@@ -170,7 +170,7 @@ export async function layoutFlowGraph(graph: FlowGraph, options: { foldable?: Re
     return out;
   });
 
-  return { flow: graph.flow, width: Math.ceil(result.width ?? 0), height: Math.ceil(result.height ?? 0), nodes, edges };
+  return { flow: graph.flow, ...(graph.title ? { title: graph.title } : {}), width: Math.ceil(result.width ?? 0), height: Math.ceil(result.height ?? 0), nodes, edges };
 }
 
 /**

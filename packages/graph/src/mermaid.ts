@@ -7,7 +7,8 @@ import type { FlowGraph, GraphNode } from '@baton/protocol';
  */
 export function toMermaid(graph: FlowGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
-  const lines = ['flowchart TD'];
+  // Mermaid's front matter: the title drawn above the chart
+  const lines = [...(graph.title ? ['---', `title: ${JSON.stringify(`${graph.flow} · ${graph.title}`)}`, '---'] : []), 'flowchart TD'];
   const children = new Map<string | undefined, GraphNode[]>();
   for (const n of graph.nodes) {
     const list = children.get(n.parent) ?? [];

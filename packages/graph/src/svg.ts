@@ -29,10 +29,11 @@ export function renderSvg(layout: GraphLayout, options: SvgOptions = {}): string
   const out: string[] = [];
   const width = Math.max(layout.width, 1);
   const height = Math.max(layout.height, 1);
+  const name = `Flow ${layout.flow}${layout.title ? ` · ${layout.title}` : ''}`;
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="baton-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="group" aria-label="${esc(`Flow ${layout.flow}`)}" font-family="${FONT}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="baton-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="group" aria-label="${esc(name)}" font-family="${FONT}">`,
   );
-  out.push(`<title>${esc(`Flow ${layout.flow}`)}</title>`);
+  out.push(`<title>${esc(name)}</title>`);
   if (options.standalone !== false) out.push(`<style>${STANDALONE_CSS}</style>`);
   out.push(
     '<defs>',

@@ -45,9 +45,13 @@ export interface RunEventMessage {
   event: RunEvent;
 }
 
-/** Clears the run overlay (a new run starts, or the panel now shows another flow). */
+/**
+ * Clears the run overlay (a new run starts, or the panel now shows another flow). `definition`: for a stored run,
+ * which definition it executes (`definition 3f2a9c1e · migrated from 91bb02de`), shown in the panel's title.
+ */
 export interface RunResetMessage {
   type: 'runReset';
+  definition?: string;
 }
 
 /** A stored run as the run picker lists it. `startedAt`: ISO 8601. */

@@ -79,6 +79,11 @@ export interface GraphEdge {
 /** The graph of one flow: what `baton graph` prints and the editor panel draws. */
 export interface FlowGraph {
   flow: string;
+  /**
+   * What the drawing says beside the flow's name, when it draws a stored run's definition (`baton graph --run`):
+   * `definition 3f2a9c1e · migrated from 91bb02de` (first 8 hex digits of the definitions' SHA-256).
+   */
+  title?: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
@@ -108,6 +113,8 @@ export interface LaidOutEdge extends GraphEdge {
 /** A laid-out flow graph: what the SVG renderer and the editor panel draw. `width`/`height` in pixels. */
 export interface GraphLayout {
   flow: string;
+  /** The graph's {@link FlowGraph.title}. */
+  title?: string;
   width: number;
   height: number;
   nodes: LaidOutNode[];

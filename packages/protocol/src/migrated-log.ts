@@ -63,3 +63,14 @@ export function readAcrossMigrations(events: readonly RunEvent[]): RunEvent[] {
   }
   return result;
 }
+
+/**
+ * What a drawing of a stored run says about its definition: `definition 3f2a9c1e`, and for a migrated run
+ * `definition 3f2a9c1e · migrated from 91bb02de` (each definition it ran before, oldest first, comma-separated).
+ * @param hash the SHA-256 (hex) of the run's definition now.
+ * @param events the run's log (its `run.migrated` events name the definitions before).
+ */
+export function definitionTitle(hash: string, events: readonly RunEvent[]): string {
+  const before = events.flatMap((e) => (e.type === 'run.migrated' ? [e.from.slice(0, 8)] : []));
+  return `definition ${hash.slice(0, 8)}${before.length ? ` · migrated from ${before.join(', ')}` : ''}`;
+}

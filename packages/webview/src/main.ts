@@ -133,6 +133,13 @@ const exports = new Map<number, string>();
 window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => handle(event.data));
 post({ type: 'ready' });
 
+/** The drawn file and flow, and (a stored run shown) the definition that run executes. */
+let titleText = '';
+let runDefinition: string | undefined;
+function showTitle(): void {
+  title.textContent = runDefinition ? `${titleText} · ${runDefinition}` : titleText;
+}
+
 function handle(msg: HostToWebviewMessage): void {
   switch (msg.type) {
     case 'graph':
@@ -150,6 +157,8 @@ function handle(msg: HostToWebviewMessage): void {
       showRunStatus();
       return;
     case 'runReset':
+      runDefinition = msg.definition;
+      showTitle();
       state.events = [];
       state.overlay.clear();
       applyOverlay();
@@ -196,7 +205,8 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   const flowChanged = uriChanged || (msg.flow !== undefined && msg.flow !== state.flow);
   state.uri = msg.uri;
   if (msg.flow !== undefined) state.flow = msg.flow;
-  title.textContent = msg.flow ? `${msg.title} · ${msg.flow}` : msg.title;
+  titleText = msg.flow ? `${msg.title} · ${msg.flow}` : msg.title;
+  showTitle();
   setFlows(msg.flows, msg.flow);
   persist();
 

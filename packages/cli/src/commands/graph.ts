@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { forEachStatement, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { definitionTitle, forEachStatement, type FlowDef, type Statement, type WorkflowDefinition } from '@baton/protocol';
+import { definitionHash } from '@baton/runtime';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
-import { loadDefinition, pickFlow, renderGraph } from '../backend.js';
+import { loadDefinition, openStore, pickFlow, renderGraph, toCliError } from '../backend.js';
+import { resolveStorePath } from '../store-path.js';
 
 /** Options of `baton graph`. */
 export interface GraphOptions {
@@ -11,6 +13,9 @@ export interface GraphOptions {
   /** Sub-flow steps to draw open: step names, `outer>inner` for one inside another. */
   expand?: string[];
   output?: string;
+  /** `--run <id>`: draw the definition that stored run executes (no file). */
+  run?: string;
+  store?: string;
 }
 
 /**
@@ -18,10 +23,10 @@ export interface GraphOptions {
  * `svg` is laid out with elkjs (packages/graph/src/layout.ts), the same layout the editor's graph panel draws.
  * @returns 0; usage problems and checker errors throw (exit 2).
  */
-export async function graphCommand(file: string, opts: GraphOptions, output: Output): Promise<number> {
-  const { definition, entryFile } = await loadDefinition(file, output);
-  const flow = pickFlow(definition, entryFile, opts.flow);
-  const text = await renderGraph(definition, flow.name, opts.format, expandIds(definition, flow.name, opts.expand ?? []));
+export async function graphCommand(file: string | undefined, opts: GraphOptions, output: Output): Promise<number> {
+  const source = await graphSource(file, opts, output);
+  const flow = source.flow;
+  const text = await renderGraph(source.definition, flow.name, opts.format, expandIds(source.definition, flow.name, opts.expand ?? []), source.title);
   if (opts.output) {
     try {
       writeFileSync(opts.output, text.endsWith('\n') ? text : text + '\n');
@@ -33,6 +38,33 @@ export async function graphCommand(file: string, opts: GraphOptions, output: Out
     output.out(text.replace(/\n$/, ''));
   }
   return 0;
+}
+
+/**
+ * What `baton graph` draws: the flow of a file, or (`--run <id>`) the flow of a stored run in the definition it
+ * executes now, titled with that definition's hash and the ones it was migrated from.
+ * @throws UsageError (exit 2): neither or both of a file and `--run`, `--flow` with `--run`, an unknown run.
+ */
+async function graphSource(file: string | undefined, opts: GraphOptions, output: Output): Promise<{ definition: WorkflowDefinition; flow: FlowDef; title?: string }> {
+  if (opts.run === undefined) {
+    if (file === undefined) throw new UsageError('give the .flow file to draw, or --run <id> for the definition a stored run executes');
+    const { definition, entryFile } = await loadDefinition(file, output);
+    return { definition, flow: pickFlow(definition, entryFile, opts.flow) };
+  }
+  if (file !== undefined) throw new UsageError('--run draws the definition stored with the run: give no file');
+  if (opts.flow !== undefined) throw new UsageError('--run draws the run\'s own flow: leave out --flow');
+  const store = await openStore(resolveStorePath(opts.store));
+  try {
+    const run = await store.getRun(opts.run);
+    const [definition, events] = await Promise.all([store.getDefinition(run.id), store.getEvents(run.id)]);
+    const flow = definition.flows[run.flow];
+    if (!flow) throw new UsageError(`run ${run.id}: its definition has no flow ${run.flow}`);
+    return { definition, flow, title: `run ${run.id} · ${definitionTitle(definitionHash(definition), events)}` };
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

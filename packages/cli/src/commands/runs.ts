@@ -1,5 +1,5 @@
 import type { RunEvent, RunStatus } from '@baton/protocol';
-import type { RunRecord } from '@baton/runtime';
+import { definitionHash, type RunRecord } from '@baton/runtime';
 import { UsageError } from '../errors.js';
 import { describeWait, waitLines } from '../output/run-printer.js';
 import { formatDuration, preview, type Output } from '../output/terminal.js';
@@ -89,7 +89,9 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
     const run = await store.getRun(id);
     const events = await store.getEvents(run.id);
     if (opts.json) {
-      output.out(JSON.stringify({ run, events }, null, 2));
+      // which definition the run executes now (after a migration: the new one), by its SHA-256
+      const definition = definitionHash(await store.getDefinition(run.id));
+      output.out(JSON.stringify({ run, events, definition }, null, 2));
       return 0;
     }
     printRun(run, events, output);
