@@ -340,6 +340,29 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     await panel.page.screenshot({ path: path.join(SHOTS, 'wcp-32-run-light.png') });
   });
 
+  it('draws a foreach … in event with its event and join, waiting while its arrivals are open, running once an instance started, done at its join', async () => {
+    const services = createBatonServices(NodeFileSystem);
+    const loaded = await loadWorkspace(services, [path.join(EXAMPLES, 'patterns', 'wcp-36-dynamic-partial-join-mi.flow')]);
+    const graph = buildFlowGraph(services.Baton.ir.WorkflowBuilder.build(loaded.documents), 'Auction');
+    await show(graph, 'file:///w/wcp-36.flow');
+    const loop = graph.nodes.find((n) => n.kind === 'loop')!;
+    assert.equal(await panel.page.textContent(`g.node[data-id="${loop.id}"] text.label`), 'foreach');
+    // the container clips its detail to its width; its accessible label holds it whole
+    assert.match((await panel.page.textContent(`g.node[data-id="${loop.id}"] text.detail`)) ?? '', /^bid in event bid\./);
+    assert.match((await panel.page.getAttribute(`g.node[data-id="${loop.id}"]`, 'aria-label')) ?? '', /foreach: bid in event bid\.placed · where auction == input\.auction · timeout 7d · until score\.output\.value >= input\.reserve/);
+    const send = (event: RunEvent) => panel.send({ type: 'runEvent', event });
+    const cls = async (): Promise<string> => (await panel.page.getAttribute(`g.node[data-id="${loop.id}"]`, 'class')) ?? '';
+    await send({ ...base('run-loop'), type: 'run.started', flow: 'Auction', inputs: { auction: 'lot-7', reserve: 100 } });
+    await send({ ...base('run-loop'), type: 'event.waiting', key: `foreach@${loop.id}#0`, node: loop.id, event: 'bid.placed', stream: true });
+    assert.match(await cls(), /\brun-waiting\b/);
+    await send({ ...base('run-loop'), type: 'event.received', key: `foreach@${loop.id}#0`, node: loop.id, event: 'bid.placed', data: { auction: 'lot-7', amount: 120 }, buffered: true, bufferId: 'b1' });
+    assert.match(await cls(), /\brun-running\b/);
+    await send({ ...base('run-loop'), type: 'join.reached', node: loop.id, scope: '', counted: [0], rest: 'cancel', withdrawn: [], label: 'until …' });
+    assert.match(await cls(), /\brun-succeeded\b/);
+    mkdirSync(SHOTS, { recursive: true });
+    await panel.page.screenshot({ path: path.join(SHOTS, 'wcp-36-run-light.png') });
+  });
+
   it('draws a wait first as an event-based gateway with one labelled arm per on, and greys the withdrawn arms from wait.withdrawn', async () => {
     const services = createBatonServices(NodeFileSystem);
     const loaded = await loadWorkspace(services, [path.join(EXAMPLES, 'patterns', 'wcp-16-deferred-choice.flow')]);
