@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { Lease, RunMigration, RunRecord, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
-import { SqliteLocks } from './sqlite-locks.js';
+import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
-import { definitionKey, DEFINITION_REF, migrateSqlite, toRecord, type RunRow } from './sqlite-schema.js';
+import { definitionKey, DEFINITION_REF, listRunsQuery, migrateSqlite, toRecord, updateColumns, type RunRow, type RunStateFields } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
@@ -93,6 +93,8 @@ export class RunStore {
   private readonly session: LockSession;
   /** Inside {@link batch}: a transaction's body joins the batch's. */
   private batching = false;
+  /** What the leases, named locks, kept events and migrations use of this handle (see the constructor). */
+  private readonly tables: Pick<SqliteLockHost, 'path' | 'transaction' | 'all' | 'read' | 'run'> & { cachedAll(sql: string, values: (string | number)[]): unknown[] };
 
   private constructor(
     readonly path: string,
@@ -102,23 +104,17 @@ export class RunStore {
     this.db = db;
     this.statements = new StatementCache(db);
     this.session = new LockSession(path, db, options);
-    // what the leases, the named locks and the kept events share of this handle
-    const tables = {
+    // what the leases, the named locks, the kept events and migrations share of this handle
+    const tables = (this.tables = {
       path,
       transaction: (body: () => void) => this.transaction(body),
       all: (sql: string, values: (string | number)[]) => this.db.all(sql, values) as unknown[],
       read: (sql: string, values: (string | number)[]) => this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown[],
       cachedAll: (sql: string, values: (string | number)[]) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
       run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes,
-    };
-    this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId) });
-    this.locks = new SqliteLocks({
-      ...tables,
-      signal: (runId, event) => {
-        this.appendSignal(runId, event);
-        this.writePending();
-      },
     });
+    this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId) });
+    this.locks = new SqliteLocks({ ...tables, signal: (runId, event) => void this.appendSignalNow(runId, event) });
     this.keptEvents = new SqliteKeptEvents({
       ...tables,
       retry: (body) => this.session.withBusyRetry(body),
@@ -191,33 +187,8 @@ export class RunStore {
    * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT`: the run's events were refused (now or by an earlier write:
    *   see {@link flush}); its state is not changed, the other runs' events are written.
    */
-  updateRun(id: string, fields: { status?: RunStatus; finishedAt?: string | null; outputs?: Record<string, JsonValue>; error?: RunError | null; waitingOn?: WaitingOn[]; agents?: RunAgents }): void {
-    const sets: string[] = [];
-    const values: (string | null)[] = [];
-    if (fields.status !== undefined) {
-      sets.push('status = ?');
-      values.push(fields.status);
-    }
-    if (fields.finishedAt !== undefined) {
-      sets.push('finished_at = ?');
-      values.push(fields.finishedAt);
-    }
-    if (fields.outputs !== undefined) {
-      sets.push('outputs = ?');
-      values.push(JSON.stringify(fields.outputs));
-    }
-    if (fields.error !== undefined) {
-      sets.push('error = ?');
-      values.push(fields.error ? JSON.stringify(fields.error) : null);
-    }
-    if (fields.waitingOn !== undefined) {
-      sets.push('waiting_on = ?');
-      values.push(JSON.stringify(fields.waitingOn));
-    }
-    if (fields.agents !== undefined) {
-      sets.push('agents = ?');
-      values.push(JSON.stringify(fields.agents));
-    }
+  updateRun(id: string, fields: RunStateFields): void {
+    const { sets, values } = updateColumns(fields);
     if (sets.length === 0) return;
     this.transaction(() => {
       this.writePending([id]);
@@ -264,22 +235,8 @@ export class RunStore {
 
   /** Runs, newest first. `limit` defaults to 50. */
   listRuns(filter: { status?: RunStatus; flow?: string; limit?: number; tenant?: string } = {}): RunRecord[] {
-    const where: string[] = [];
-    const values: (string | number)[] = [];
-    if (filter.status) {
-      where.push('status = ?');
-      values.push(filter.status);
-    }
-    if (filter.flow) {
-      where.push('flow = ?');
-      values.push(filter.flow);
-    }
-    if (filter.tenant) {
-      where.push('tenant = ?');
-      values.push(filter.tenant);
-    }
-    const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.session.withBusyRetry(() => this.db.all(sql, [...values, filter.limit ?? 50])) as unknown as RunRow[];
+    const { sql, values } = listRunsQuery(filter);
+    const rows = this.session.withBusyRetry(() => this.db.all(sql, values)) as unknown as RunRow[];
     return rows.map(toRecord);
   }
 
@@ -493,16 +450,9 @@ export class RunStore {
     });
   }
 
-  /**
-   * Asks a run to stop. A waiting or interrupted run becomes `cancelled` at once (with a `run.cancelled`
-   * event); a running one stops at its next step.
-   * @returns the run's status after the request.
-   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
-   */
   /** Moves a waiting or interrupted run to another definition (see `RunStoreApi.migrateRun`, sqlite-migrate.ts). */
   migrateRun(runId: string, migration: RunMigration, scope?: TenantScope): RunEvent {
-    const host = { transaction: (body: () => void) => this.transaction(body), all: (sql: string, values: (string | number)[]) => this.db.all(sql, values) as unknown[], run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes };
-    return migrateSqliteRun({ ...host, signal: (id, event) => this.appendSignalNow(id, event) }, runId, migration, scope);
+    return migrateSqliteRun({ ...this.tables, signal: (id, event) => this.appendSignalNow(id, event) }, runId, migration, scope);
   }
 
   /** Appends an event from outside the run's execution and writes it in the open transaction. */
@@ -512,6 +462,12 @@ export class RunStore {
     return full;
   }
 
+  /**
+   * Asks a run to stop. A waiting or interrupted run becomes `cancelled` at once (with a `run.cancelled`
+   * event); a running one stops at its next step.
+   * @returns the run's status after the request.
+   * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`.
+   */
   requestCancel(runId: string, by?: string, scope?: TenantScope): RunStatus {
     const run = this.getRun(runId, scope);
     assertNotFinished(run);
