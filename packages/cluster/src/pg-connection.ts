@@ -186,3 +186,21 @@ export function unreachable(error: unknown, target: PgTarget): BatonError | unde
   }
   return undefined;
 }
+
+/** PostgreSQL's unique_violation (SQLSTATE). */
+export const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Runs `body` again (up to 5 tries) when it failed on a unique violation or a deadlock (SQLSTATE 23505, 40P01): a seq
+ * or a row taken by another transaction at that very moment, decided afresh on the next try.
+ */
+export async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await body();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== UNIQUE_VIOLATION && code !== '40P01')) throw error;
+    }
+  }
+}

@@ -5,6 +5,7 @@
 import type { PoolClient } from 'pg';
 import type { NewRunEvent } from '@baton/protocol';
 import { BatonError, groupLocks, type LockAcquired, type LockInfo, type LockParty, type LockRequest } from '@baton/runtime';
+import { retryConflicts } from './pg-connection.js';
 
 /** What the lock table uses of the store. */
 export interface PgLockHost {
@@ -38,7 +39,7 @@ export class PgLocks {
   private readonly host: PgLockHost;
 
   constructor(host: PgLockHost) {
-    this.host = { ...host, location: () => host.location(), transaction: (body) => retried(() => host.transaction(body)) };
+    this.host = { ...host, location: () => host.location(), transaction: (body) => retryConflicts(() => host.transaction(body)) };
   }
 
   /**
@@ -99,17 +100,6 @@ export class PgLocks {
       ? await this.host.query<LockRow>('SELECT * FROM locks WHERE tenant = $1 ORDER BY tenant, name, id', [filter.tenant])
       : await this.host.query<LockRow>('SELECT * FROM locks ORDER BY tenant, name, id', []);
     return groupLocks(rows.map((r) => ({ tenant: r.tenant, name: r.name, state: r.state, party: party(r) })));
-  }
-}
-
-async function retried<T>(body: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await body();
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt >= 5 || (code !== '23505' && code !== '40P01')) throw error;
-    }
   }
 }
 

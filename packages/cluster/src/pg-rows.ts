@@ -2,7 +2,7 @@
 // inserted in one statement, a run's state update by column, and the fenced write of a flush (FLUSH_SQL).
 import type { PoolClient } from 'pg';
 import type { JsonValue, RunAgents, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
-import type { RunRecord } from '@baton/runtime';
+import type { RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
 import type { BufferedEvent } from './pg-run-leases.js';
 
 /** How `runs.definition` refers to a row of `definitions` (as in the SQLite store). */
@@ -69,6 +69,26 @@ SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::
  * `finished_at` and `error` to SQL NULL (the other JSON columns store it as JSON null, as before).
  */
 export type UpdateDoc = { status?: string; finished_at?: string | null; outputs?: JsonValue; error?: JsonValue; waiting_on?: JsonValue; agents?: JsonValue };
+
+/** The {@link UpdateDoc} of a run's state update: the fields given, by column. */
+export function updateDoc(fields: RunUpdate): UpdateDoc {
+  const doc: UpdateDoc = {};
+  if (fields.status !== undefined) doc.status = fields.status;
+  if (fields.finishedAt !== undefined) doc.finished_at = fields.finishedAt;
+  if (fields.outputs !== undefined) doc.outputs = fields.outputs;
+  if (fields.error !== undefined) doc.error = fields.error ? (fields.error as unknown as JsonValue) : null;
+  if (fields.waitingOn !== undefined) doc.waiting_on = fields.waitingOn as unknown as JsonValue;
+  if (fields.agents !== undefined) doc.agents = fields.agents as unknown as JsonValue;
+  return doc;
+}
+
+/** The `SELECT` of `listRuns`: runs matching `filter`, newest first, at most `limit` (default 50). */
+export function listRunsQuery(filter: RunFilter): { sql: string; values: unknown[] } {
+  const where = (['status', 'flow', 'tenant'] as const).filter((column) => filter[column]);
+  const values: unknown[] = [...where.map((column) => filter[column]), filter.limit ?? 50];
+  const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.map((column, i) => `${column} = $${i + 1}`).join(' AND ') : ''} ORDER BY id DESC LIMIT $${values.length}`;
+  return { sql, values };
+}
 
 /** The columns an {@link UpdateDoc} may set, in the order {@link updateStatement} writes them. */
 const UPDATE_COLUMNS = ['status', 'finished_at', 'outputs', 'error', 'waiting_on', 'agents'] as const;

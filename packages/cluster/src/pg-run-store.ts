@@ -3,10 +3,10 @@ import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
-import { ClosingPool, parseStoreUrl, SocketClosingClient, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
+import { ClosingPool, parseStoreUrl, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
-import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, RUN_COLUMNS, toRecord, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
+import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
@@ -18,9 +18,6 @@ interface CancelSeen {
   /** When it was read (ms since the epoch, this machine's clock). */
   at: number;
 }
-
-/** PostgreSQL's unique_violation. */
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * The PostgreSQL run store (issue 11): the {@link RunStoreApi} contract on a shared database, for `baton serve`
@@ -165,13 +162,7 @@ export class PgRunStore implements RunStoreApi {
   }
 
   async updateRun(id: string, fields: RunUpdate): Promise<void> {
-    const update: UpdateDoc = {};
-    if (fields.status !== undefined) update.status = fields.status;
-    if (fields.finishedAt !== undefined) update.finished_at = fields.finishedAt;
-    if (fields.outputs !== undefined) update.outputs = fields.outputs;
-    if (fields.error !== undefined) update.error = fields.error ? (fields.error as unknown as JsonValue) : null;
-    if (fields.waitingOn !== undefined) update.waiting_on = fields.waitingOn as unknown as JsonValue;
-    if (fields.agents !== undefined) update.agents = fields.agents as unknown as JsonValue;
+    const update = updateDoc(fields);
     if (Object.keys(update).length === 0) return;
     // attached now, before any write queued ahead of this one takes the run's buffered events (the engine appends a
     // closing event and calls this in one turn): that write applies it with them; else this one does
@@ -222,17 +213,8 @@ export class PgRunStore implements RunStoreApi {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (column: string, value: unknown): void => {
-      values.push(value);
-      where.push(`${column} = $${values.length}`);
-    };
-    if (filter.status) add('status', filter.status);
-    if (filter.flow) add('flow', filter.flow);
-    if (filter.tenant) add('tenant', filter.tenant);
-    values.push(filter.limit ?? 50);
-    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${values.length}`, values);
+    const { sql, values } = listRunsQuery(filter);
+    const { rows } = await this.query<RunRow>(sql, values);
     return rows.map(toRecord);
   }
 
@@ -594,18 +576,6 @@ export class PgRunStore implements RunStoreApi {
         throw error;
       }
     });
-  }
-}
-
-/** Runs `body` again (up to 5 tries) when it failed on a unique violation or a deadlock (SQLSTATE 23505, 40P01). */
-async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await body();
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt >= 5 || (code !== UNIQUE_VIOLATION && code !== '40P01')) throw error;
-    }
   }
 }
 
