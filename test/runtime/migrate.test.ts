@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { idRenamer, readAcrossMigrations, type RunEvent } from '@baton/protocol';
 import { migrateRun, resumeRun, type BatonError } from '../../packages/runtime/src/index.js';
 import { alignDefinitions } from '../../packages/runtime/src/migrate/align.js';
-import { compile, freshStore, run, type KindStore } from './helpers.js';
+import { compile, freshStore, run, scriptedAgents, type KindStore } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 
 const AGENT = 'agent Worker { instructions: "x" stub: "done" }\n';
@@ -106,6 +106,27 @@ for (const kind of STORE_KINDS) {
       assert.equal(events.filter((e) => e.type === 'wait.started').length, 1);
       assert.deepEqual(events.flatMap((e) => (e.type === 'step.finished' ? [e.step] : [])), ['a', 'b', 'c']);
       assert.equal(events.filter((e) => e.type === 'run.migrated').length, 1);
+    });
+
+    it('an interrupted run (stopped inside a step) migrates: the step in flight is where it is; it resumes on the new definition', async () => {
+      const controller = new AbortController();
+      const first = await run(await compile(V1.replace('  wait 2d\n', '')), 'Order', {}, {
+        store: t.store,
+        now,
+        signal: controller.signal,
+        agents: scriptedAgents((r) => {
+          if (r.stepKey !== 'b') return 'done';
+          controller.abort(); // interrupted while b is in flight
+          return new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        }),
+      });
+      assert.equal(first.summary.status, 'interrupted');
+      const outcome = await migrateRun({ store: t.store, runId: first.summary.runId, definition: await compile(V2.replace('  wait 2d\n', '')) });
+      assert.deepEqual(outcome.problems, []);
+      assert.equal(outcome.migrated, true);
+      const again = scriptedAgents(() => 'done');
+      assert.equal((await resumeRun(first.summary.runId, { store: t.store, now, agents: again })).status, 'succeeded');
+      assert.deepEqual(again.calls.map((c) => c.stepKey), ['b', 'c']);
     });
 
     it('the store refuses a switch when the run moved meanwhile (RUN_CHANGED) or an executor holds it (RUN_BUSY), writing nothing', async () => {

@@ -93,8 +93,10 @@ export async function dryReplay(
   }
   // nothing new runs before the run's waits
   const current = renameWaits(run.waitingOn, rename);
-  if (result.status === 'failed') {
-    const started = store.emitted.find((e) => e.type === 'step.started');
+  const started = store.emitted.find((e) => e.type === 'step.started');
+  // an interrupted run stopped inside a step (started, not finished): the replay calling it again is where the run is
+  const inFlight = started?.type === 'step.started' && past.some((e) => e.type === 'step.started' && e.step === started.step) && !past.some((e) => e.type === 'step.finished' && e.step === started.step);
+  if (result.status === 'failed' && !(result.error?.code === AGENT_REFUSED && inFlight)) {
     problems.push(
       result.error?.code === AGENT_REFUSED && started?.type === 'step.started'
         ? { code: 'path-diverged', message: `step ${started.step} would run before the run's current wait${current.length === 1 ? '' : 's'}, and it has not run`, range: at(started.node) }
