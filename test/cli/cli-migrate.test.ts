@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baton, CLI, tempWorkspace } from './cli-helper.js';
+import { databasePerTest, testServices } from '../cluster/test-services.js';
 
 /**
  * `baton runs migrate`: a waiting run moved to a new version of its flow once that is proved compatible, each
@@ -166,5 +167,33 @@ describe('cli: baton runs migrate', function () {
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.equal(baton(['approve', id, 'signoff', '--store', store], { cwd: ws.dir }).code, 0);
     assert.deepEqual(show(id, store).events.filter((e) => e.type === 'step.finished').map((e) => e.step), ['intake', 'fast', 'ship', 'invoice']);
+  });
+});
+
+describe('cli: baton runs migrate on a PostgreSQL store', function () {
+  this.timeout(180_000);
+  const db = databasePerTest('baton_migrate');
+  let ws: ReturnType<typeof tempWorkspace>;
+  before(() => {
+    testServices();
+    ws = tempWorkspace();
+    writeFileSync(path.join(ws.dir, 'v1.flow'), V1);
+    writeFileSync(path.join(ws.dir, 'v2.flow'), V2);
+  });
+  after(() => ws.cleanup());
+
+  it('kill -9 inside the transaction leaves the run on v1; migrated then, an approval runs v2\'s new step', () => {
+    const started = baton(['run', 'v1.flow', '--input', 'id=A', '--store', db.storeUrl, '--json'], { cwd: ws.dir });
+    assert.equal(started.code, 0, started.stderr);
+    const id = (JSON.parse(started.stdout.split('\n')[0]) as { runId: string }).runId;
+    const killed = spawnSync(process.execPath, [CLI, 'runs', 'migrate', id, '--to', 'v2.flow', '--store', db.storeUrl], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', BATON_CRASH_AT: 'migrate' }, encoding: 'utf8' });
+    assert.equal(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+    const shown = (): Shown => JSON.parse(baton(['runs', 'show', id, '--json', '--store', db.storeUrl], { cwd: ws.dir }).stdout) as Shown;
+    assert.equal(shown().events.filter((e) => e.type === 'run.migrated').length, 0);
+    assert.equal(shown().run.status, 'waiting');
+    const r = baton(['runs', 'migrate', id, '--to', 'v2.flow', '--store', db.storeUrl], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(baton(['approve', id, 'signoff', '--store', db.storeUrl], { cwd: ws.dir }).code, 0);
+    assert.deepEqual(shown().events.filter((e) => e.type === 'step.finished').map((e) => e.step), ['intake', 'fast', 'ship', 'invoice']);
   });
 });
