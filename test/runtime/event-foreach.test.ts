@@ -82,6 +82,47 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b', 'Pick c']);
     });
 
+    it('a resumed run reads the join back: the instances it withdrew stay withdrawn (their approvals are not asked again), nothing is taken after it', async () => {
+      const def = await compile(LINES.replace('  set output.lines = len(pick)', '  approval ship { prompt: "Ship?" }\n  set output.lines = len(pick)'));
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'a', last: false });
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'b', last: true });
+      await resumeRun(id, { store: t.store, agents });
+      await t.store.recordDecision(id, 'ok[1]', { decision: 'approved' });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      assert.deepEqual((await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind)), ['ship'], 'ok[0] was withdrawn with its instance');
+      // a later line is kept (the store cannot tell) but the loop, replayed, takes nothing after its join
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'c', last: false });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      await t.store.recordDecision(id, 'ship', { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
+      const log = await t.store.getEvents(id);
+      assert.equal(log.filter((e) => e.type === 'join.reached').length, 1, 'the join is decided once');
+      assert.equal(log.filter((e) => e.type === 'approval.requested' && e.task === 'ok[0]').length, 1);
+      assert.deepEqual(admissions(log), ['#0:a', '#1:b']);
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+    });
+
+    it('until … keep: the flow goes on after the join while the running instances finish; the run ends after them', async () => {
+      const def = await compile(LINES.replace('until line.data.last {', 'until line.data.last keep {').replace('  set output.lines = len(pick)', '  step after: Picker { prompt: "after" }\n  set output.lines = len(pick)'));
+      const agents = scriptedAgents((request) => request.prompt);
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'a', last: false });
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'b', last: true });
+      await resumeRun(id, { store: t.store, agents });
+      await t.store.recordDecision(id, 'ok[1]', { decision: 'approved' });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      assert.deepEqual((await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind)), ['ok[0]'], 'the kept instance still waits');
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b', 'after'], 'the flow went on after the join');
+      await t.store.recordDecision(id, 'ok[0]', { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
+      const join = (await t.store.getEvents(id)).find((e) => e.type === 'join.reached');
+      assert.ok(join?.type === 'join.reached' && join.rest === 'keep' && join.withdrawn.length === 0);
+    });
+
     it('the timeout ends the arrivals: an event kept before it is admitted (even when taken after it), one sent after it starts no instance; the loop then waits for its instances', async () => {
       const def = await compile(LINES.replace(' until line.data.last', ''));
       let clock = Date.now(); // the store stamps kept events with the wall clock
