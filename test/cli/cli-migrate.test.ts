@@ -31,7 +31,7 @@ flow Order {
 const V2 = V1.replace('  step ship: Worker { prompt: "ship" }\n', '  step ship: Worker { prompt: "ship" }\n  step invoice: Worker { prompt: "invoice" }\n');
 
 interface Shown {
-  run: { status: string; flow: string; waitingOn: { task?: string; key?: string }[] };
+  run: { status: string; flow: string; file: string | null; waitingOn: { task?: string; key?: string }[] };
   events: { type: string; step?: string; node?: string; renamed?: Record<string, string>; from?: string; to?: string }[];
 }
 
@@ -70,6 +70,7 @@ describe('cli: baton runs migrate', function () {
 
     const r = migrate(id, store, V2);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(path.basename(show(id, store).run.file ?? ''), r.file, 'the run comes from the new file now');
     assert.match(r.stdout, new RegExp(`✓ run ${id} migrated to definition [0-9a-f]{8} \\(from [0-9a-f]{8}\\), flow Order`));
     const approved = baton(['approve', id, 'signoff', '--store', store], { cwd: ws.dir });
     assert.equal(approved.code, 0, approved.stdout + approved.stderr);

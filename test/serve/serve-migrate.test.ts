@@ -103,6 +103,7 @@ for (const kind of KINDS) {
       const migrated = (await store.getEvents(id)).filter((e) => e.type === 'run.migrated');
       assert.equal(migrated.length, 1);
       assert.equal(migrated[0].type === 'run.migrated' && migrated[0].by, 'ops@acme');
+      assert.equal(path.basename((await store.getRun(id)).file ?? ''), 'welcome-v2.flow');
       assert.equal((await api(ACME.apiToken, `/runs/${id}/approve`, { task: 'send_it' })).status, 202);
       await server.idle();
       assert.equal((await store.getRun(id)).status, 'succeeded');

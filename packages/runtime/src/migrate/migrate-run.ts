@@ -100,6 +100,7 @@ export async function migrateRun(request: MigrateRequest): Promise<MigrationOutc
       definition,
       flow: flowName,
       waitingOn,
+      ...(request.file ? { file: request.file } : {}),
       ...(request.beforeCommit ? { beforeCommit: request.beforeCommit } : {}),
       event: { type: 'run.migrated', from, to, flow: flowName, renamed: alignment.renamed, ...(request.by ? { by: request.by } : {}), ...(request.file ? { file: request.file } : {}) },
     },

@@ -45,7 +45,7 @@ export function migrateSqliteRun(host: SqliteMigrateHost, runId: string, migrati
       throw new BatonError('RUN_BUSY', `run ${runId} is being executed by ${row.lease_owner}; migrate it once it waits again`);
     }
     if (host.all('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash]).length === 0) host.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
-    host.run('UPDATE runs SET definition = ?, flow = ?, waiting_on = ? WHERE id = ?', [`${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), runId]);
+    host.run('UPDATE runs SET definition = ?, flow = ?, waiting_on = ?, file = COALESCE(?, file) WHERE id = ?', [`${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null, runId]);
     stored = host.signal(runId, migration.event);
     migration.beforeCommit?.();
   });

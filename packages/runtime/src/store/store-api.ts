@@ -141,6 +141,8 @@ export interface RunMigration {
   flow: string;
   waitingOn: WaitingOn[];
   event: NewRunEvent;
+  /** The file the new definition comes from: the run's `file` from now on (kept when absent). */
+  file?: string;
   /**
    * Crash-test hook (`BATON_CRASH_AT=migrate`): called inside the transaction after every write, before the commit —
    * a process killed there must leave the run on its old definition.
@@ -234,7 +236,7 @@ export interface RunStoreApi extends LockStoreApi {
   requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
   /**
    * Moves a `waiting` or `interrupted` run to another definition, in one transaction: the definition stored (once
-   * per content), the run's definition, flow and waits switched, and `migration.event` appended at the log's end —
+   * per content), the run's definition, flow, file and waits switched, and `migration.event` appended at the log's end —
    * a crash leaves the run on the old definition or the new one, never between.
    * @returns the stored `run.migrated` event.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_CHANGED` (the run is no longer waiting or interrupted, or no longer has
