@@ -99,6 +99,12 @@ describe('language: regions, cancel and complete', () => {
     await build(`${AGENTS}flow G {\n  input region: string\n  input cancel: string\n  step a: Notifier { prompt: "\${input.region} \${input.cancel}", input: { complete: 1 } }\n}\n`);
   });
 
+  it('a bare complete before a `branch { … }` of a parallel ends its branch: the next branch is not taken for its target', async () => {
+    const def = await build(flow('  parallel {\n    complete\n    branch {\n      step a: Notifier\n    }\n  }'));
+    const parallel = def.flows.F.body[0] as { branches: { kind: string; target?: string }[] };
+    assert.deepEqual(parallel.branches.map((b) => [b.kind, b.target]), [['complete', undefined], ['block', undefined]]);
+  });
+
   it('formats regions: on cancel on the closing brace line, one space after cancel/complete; idempotent', async () => {
     const messy = flow('region   fulfil{\nstep a: Notifier\ncancel    fulfil\n}\n   on    cancel {\nstep b: Notifier\n}\ncomplete');
     const formatted = await format(messy);

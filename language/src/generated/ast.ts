@@ -421,6 +421,16 @@ export function isCompleteStatement(item: unknown): item is CompleteStatement {
     return reflection.isInstance(item, CompleteStatement.$type);
 }
 
+/**
+ * The region a `complete` names: any name but `branch`, which after a bare `complete` in a `parallel` starts the next
+ * branch (`complete` then `branch { … }`).
+ */
+export type CompleteTarget = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+
+export function isCompleteTarget(item: unknown): item is CompleteTarget {
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+}
+
 export interface ConditionalExpression extends langium.AstNode {
     readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'ConditionalExpression';

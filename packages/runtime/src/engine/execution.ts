@@ -23,7 +23,7 @@ import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.j
 import { choiceStatement, type ChoiceHost } from './choice.js';
 import type { CircuitBreakers } from './resilience.js';
 import { subflowStep, type SubflowHost } from './subflow.js';
-import { ActiveRegions, cancellableStep, cancellableSteps, cancelStepStatement, completableFrame, completedBy, completeFlowStatement, endRegionStatement, regionStatement, type RegionHost } from './regions.js';
+import { ActiveRegions, cancellableStep, cancellableSteps, cancelStepStatement, completableBody, completeFlowStatement, endRegionStatement, regionStatement, type RegionHost } from './regions.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
 export interface ExecutionDeps {
@@ -227,14 +227,7 @@ export class Execution {
       this.lastCancelCheck = Date.now();
       this.cancelSeen = await this.deps.store.isCancelRequested(this.runId);
       // a bare `complete` ends the flow successfully with the outputs set so far (regions.ts)
-      const body = completableFrame(this.regionHost, frame);
-      let completed: string | undefined;
-      try {
-        await ownedBlock(this.loopHost, body.flow.body, body);
-      } catch (error) {
-        completed = completedBy(this.regionHost, body, error);
-        if (completed === undefined) throw error;
-      }
+      const completed = await completableBody(this.regionHost, frame, (body) => ownedBlock(this.loopHost, body.flow.body, body));
       await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs, ...(completed ? { completedBy: completed } : {}) }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {

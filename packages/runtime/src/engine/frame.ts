@@ -43,7 +43,7 @@ export interface Frame {
    */
   compensations?: Compensable[];
   /** The withdrawable part of a flow invocation whose body has a bare `complete` (engine/regions.ts completableFrame). */
-  completion?: { withdrawal: Withdrawal; controller: AbortController };
+  completion?: { withdrawal: Withdrawal; controller: AbortController; release: () => void };
   /** The names of the `lock` blocks around the statement (through sub-flow calls): asking for one again would deadlock. */
   heldLocks?: ReadonlySet<string>;
 }

@@ -236,7 +236,26 @@ export function completableFrame(host: Pick<RegionHost, 'log'>, frame: Frame): F
   if (!hasBareComplete(frame.flow)) return frame;
   const recorded = host.log.flowsCompleted.get(frame.prefix);
   const part = withdrawablePart(frame, recorded !== undefined, `flow ${frame.flow.name} was completed`);
-  return { ...frame, signal: part.controller.signal, withdrawal: part.withdrawal, completion: { withdrawal: part.withdrawal, controller: part.controller } };
+  return { ...frame, signal: part.controller.signal, withdrawal: part.withdrawal, completion: { withdrawal: part.withdrawal, controller: part.controller, release: part.release } };
+}
+
+/**
+ * Runs the body of a flow invocation in its {@link completableFrame}.
+ * @returns the node id of the bare `complete` that ended it (successfully), or undefined when it ran to its end.
+ * @throws what the body throws but its completion.
+ */
+export async function completableBody(host: Pick<RegionHost, 'log'>, frame: Frame, run: (frame: Frame) => Promise<void>): Promise<string | undefined> {
+  const body = completableFrame(host, frame);
+  try {
+    await run(body);
+    return undefined;
+  } catch (error) {
+    const by = completedBy(host, body, error);
+    if (by === undefined) throw error;
+    return by;
+  } finally {
+    body.completion?.release();
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { Scope, stepView } from './scope.js';
 import { declaredNames, loopListNames } from './statements.js';
 import { RunFailure, Stopped } from './stops.js';
 import { Suspended } from './waits.js';
-import { completableFrame, completedBy } from './regions.js';
+import { completableBody } from './regions.js';
 
 /**
  * How deep sub-flow calls may nest by default: the run's flow is depth 0, a flow its step calls depth 1, and so
@@ -68,15 +68,10 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
     const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
     // its steps' compensations join the list of the region around the step (the run's outside regions)
     child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations };
-    child = completableFrame(host, child);
     // the child's body starts on a fresh stack, never on this level's: see freshStack
     await freshStack();
-    try {
-      await ownedBlock(host, flow.body, child);
-    } catch (error) {
-      // a bare `complete` ended the sub-flow: the step succeeds with the outputs set so far
-      if (completedBy(host, child, error) === undefined) throw error;
-    }
+    // a bare `complete` ends the sub-flow successfully: the step succeeds with the outputs set so far
+    await completableBody(host, child, (body) => ownedBlock(host, flow.body, body));
   } catch (error) {
     if (error instanceof Withdrawn) {
       cancelStep(host, s, key, frame, error.withdrawal, Date.now() - started);
