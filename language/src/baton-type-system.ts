@@ -147,9 +147,14 @@ export class BatonTypeSystem {
       const items = this.typeOf(target.$container.items);
       return items.kind === 'list' ? items.element : ANY;
     }
-    if (ast.isRegionStatement(target)) return { kind: 'record', fields: [field('status', REGION_STATUS)] };
-    if (!ast.isStep(target) && !ast.isApprovalStatement(target) && !ast.isWaitStatement(target)) return ANY;
-    const view = ast.isStep(target) ? this.stepView(target) : ast.isWaitStatement(target) ? this.eventWaitView(target) : approvalViewType(target);
+    if (!ast.isStep(target) && !ast.isApprovalStatement(target) && !ast.isWaitStatement(target) && !ast.isRegionStatement(target)) return ANY;
+    const view = ast.isStep(target)
+      ? this.stepView(target)
+      : ast.isWaitStatement(target)
+        ? this.eventWaitView(target)
+        : ast.isRegionStatement(target)
+          ? { kind: 'record' as const, fields: [field('status', REGION_STATUS)] }
+          : approvalViewType(target);
     // A step of a foreach body read after the loop is the list of its iterations.
     const loop = AstUtils.getContainerOfType(target.$container, ast.isForeachStatement);
     if (loop && !isInside(node, loop)) return { kind: 'list', element: view };

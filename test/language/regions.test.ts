@@ -86,6 +86,13 @@ describe('language: regions, cancel and complete', () => {
     assert.deepEqual(errors.map((e) => [e.code, e.text]), [['step-maybe-skipped', 'a']]);
   });
 
+  it('a region inside a foreach reads, after the loop, as the list of its iterations (as a step does)', async () => {
+    const ok = await check(flow('  foreach x in [1, 2] {\n    region r {\n      step a: Notifier\n    }\n  }\n  set output.state = r[0].status'));
+    assert.deepEqual(ok.errors, []);
+    const { errors } = await check(flow('  foreach x in [1, 2] {\n    region r {\n      step a: Notifier\n    }\n  }\n  set output.state = r.status'));
+    assert.deepEqual(errors.map((e) => e.code), ['unknown-field']);
+  });
+
   it('a region name is a name of the flow: a duplicate is duplicate-name, on the second', async () => {
     const { errors } = await check(flow('  step r: Notifier\n  region r {\n    step a: Notifier\n  }'));
     assert.deepEqual(errors, [p('duplicate-name', [BODY + 3, 9, BODY + 3, 10], 'r', 'duplicate name `r`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it')]);
