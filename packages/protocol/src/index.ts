@@ -1,5 +1,6 @@
 export type * from './ir.js';
 export type * from './events.js';
+export type * from './events-regions.js';
 export * from './functions.js';
 export * from './expr-text.js';
 export * from './types.js';
