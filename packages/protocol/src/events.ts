@@ -1,3 +1,4 @@
+import type { RunMigratedEvent } from './migrated-log.js';
 import type { JsonValue, TypeRef } from './ir.js';
 import type { FlowCompletedEvent, RegionCancelledEvent, RegionCompletedEvent, StepCancelRequestedEvent } from './events-regions.js';
 
@@ -167,26 +168,6 @@ export interface RunResumedEvent extends RunEventBase {
    * instead (see the runtime's `MAX_RUN_LOSSES`).
    */
   takeover?: boolean;
-}
-
-/**
- * The run moved to another definition (`baton runs migrate`, `POST /runs/:id/migrate`): from here it executes
- * `to`. Recorded (with the run's definition switched, in one transaction) only after the migration was proved
- * compatible. `from`/`to` are definition hashes (`sha256:<hex>`). `renamed` maps the old path-based node ids that
- * moved with the edit to their new ids (`Order/if@2` → `Order/if@3`): replay applies it to the ids and keys of the
- * events before this one, so the log stays append-only.
- */
-export interface RunMigratedEvent extends RunEventBase {
-  type: 'run.migrated';
-  from: string;
-  to: string;
-  /** The flow the run executes after the migration (usually the same name). */
-  flow: string;
-  renamed: Record<string, string>;
-  /** Who asked for it (the API's caller), when known. */
-  by?: string;
-  /** The file the new definition was compiled from. */
-  file?: string;
 }
 
 export interface StepStartedEvent extends RunEventBase {

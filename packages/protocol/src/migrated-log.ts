@@ -1,7 +1,27 @@
 // Reading a run's log across migrations (`baton runs migrate`): the events before a `run.migrated` name the old
 // definition's node ids; its `renamed` maps them to the new ones. The log is never rewritten — replay, the graph's
 // run overlay and the run views apply the renames as they read.
-import type { RunEvent, WaitingOn } from './events.js';
+import type { RunEvent, RunEventBase, WaitingOn } from './events.js';
+
+/**
+ * The run moved to another definition (`baton runs migrate`, `POST /runs/:id/migrate`): from here it executes
+ * `to`. Recorded (with the run's definition switched, in one transaction) only after the migration was proved
+ * compatible. `from`/`to` are definition hashes (SHA-256 hex of the definition's JSON). `renamed` maps the old path-based node ids that
+ * moved with the edit to their new ids (`Order/if@2` → `Order/if@3`): replay applies it to the ids and keys of the
+ * events before this one, so the log stays append-only.
+ */
+export interface RunMigratedEvent extends RunEventBase {
+  type: 'run.migrated';
+  from: string;
+  to: string;
+  /** The flow the run executes after the migration (usually the same name). */
+  flow: string;
+  renamed: Record<string, string>;
+  /** Who asked for it (the API's caller), when known. */
+  by?: string;
+  /** The file the new definition was compiled from. */
+  file?: string;
+}
 
 /** Event fields that hold a node id, or a key built from one (`wait@<id>[2]`, `incident/lock@<id>`). */
 const ID_FIELDS = ['node', 'key', 'step', 'task', 'scope'] as const;
