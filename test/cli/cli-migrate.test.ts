@@ -102,7 +102,7 @@ describe('cli: baton runs migrate', function () {
     assert.match(both.stderr, /--run draws the definition stored with the run: give no file/);
   });
 
-  it('an unnamed statement whose path moved is renamed: the replay reads its stored branch under its new id', () => {
+  it('an unnamed statement whose path moved is renamed (twice): the replay reads its stored branch under its new id', () => {
     const { store, id } = waitingRun();
     // a let before the if: Order/if@1 becomes Order/if@2
     const r = migrate(id, store, V2.replace('  step intake:', '  let region_code = "EU"\n  step intake:'), '--json');
@@ -110,6 +110,10 @@ describe('cli: baton runs migrate', function () {
     const outcome = JSON.parse(r.stdout) as { renamed: Record<string, string>; migrated: boolean };
     assert.equal(outcome.migrated, true);
     assert.equal(outcome.renamed['Order/if@1'], 'Order/if@2');
+    // a second migration: the log is read through both
+    const again = migrate(id, store, V2.replace('  step intake:', '  let region_code = "EU"\n  let tier = 2\n  step intake:'), '--json');
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual((JSON.parse(again.stdout) as { renamed: Record<string, string> }).renamed, { 'Order/if@2': 'Order/if@3' });
     assert.equal(baton(['approve', id, 'signoff', '--store', store], { cwd: ws.dir }).code, 0);
     const { run, events } = show(id, store);
     assert.equal(run.status, 'succeeded');
