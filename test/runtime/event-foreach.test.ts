@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RunEvent } from '@baton/protocol';
 import { type BatonError, resumeRun } from '../../packages/runtime/src/index.js';
-import { compile, run, scriptedAgents, freshStore, type KindStore } from './helpers.js';
+import { compile, run, scriptedAgents, freshStore, tick, type KindStore } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 
 /*
@@ -121,6 +121,25 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
       const join = (await t.store.getEvents(id)).find((e) => e.type === 'join.reached');
       assert.ok(join?.type === 'join.reached' && join.rest === 'keep' && join.withdrawn.length === 0);
+    });
+
+    it('an event sent while an instance is in the middle of an agent call starts its own instance beside it, in the same execution', async () => {
+      const def = await compile(LINES.replace('    approval ok { prompt: "Packed ${line.data.sku}?" }\n', ''));
+      const started: { id?: string } = {};
+      const agents = scriptedAgents(async (request) => {
+        if (request.prompt !== 'Pick a') return 'picked';
+        // the second line is sent while this call runs (the run is running, not waiting: the store keeps it)
+        await t.store.recordSignal(started.id!, 'line.added', { order_id: 'A1', sku: 'b', last: true });
+        const until = Date.now() + 5000;
+        while (!agents.calls.some((c) => c.prompt === 'Pick b') && Date.now() < until) await tick(20);
+        return 'picked';
+      });
+      const id = (started.id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId);
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'a', last: false });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
+      assert.equal(agents.maxInFlight, 2, 'the second instance\'s call started while the first one\'s ran');
+      assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:b']);
     });
 
     it('the timeout ends the arrivals: an event kept before it is admitted (even when taken after it), one sent after it starts no instance; the loop then waits for its instances', async () => {

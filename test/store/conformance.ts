@@ -225,6 +225,30 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual((await s.getEvents(id)).map((e) => e.type), ['event.buffered']);
     });
 
+    it('an event loop\'s open arrivals (a stream wait) keep each matching event sent, one after the other, as its own; keptEventsSince reads them after a seq, and the reading handle\'s next write still follows the log', async () => {
+      const s = await open();
+      const other = await open();
+      const loop: WorkflowDefinition = {
+        version: 1,
+        files: [],
+        agents: {},
+        tests: [],
+        flows: { F: { name: 'F', inputs: [], outputs: [], triggers: [], range: RANGE, body: [{ kind: 'foreach', id: 'F/foreach@0', variable: 'l', source: { event: 'line' }, body: [], range: RANGE }] } },
+      };
+      const id = await newRun(s, { definition: loop });
+      await s.updateRun(id, { status: 'waiting', waitingOn: [{ kind: 'event', event: 'line', key: 'foreach@F/foreach@0#0', node: 'F/foreach@0', where: { path: ['order'], value: 'A1' }, stream: true }] });
+      const sent = [];
+      for (const sku of ['a', 'b']) sent.push(await other.recordSignal(id, 'line', { order: 'A1', sku }));
+      assert.deepEqual(sent.map((e) => e.type), ['event.buffered', 'event.buffered'], 'never delivered to the one key');
+      await rejectsWith(other.recordSignal(id, 'line', { order: 'B2', sku: 'c' }), 'EVENT_NOT_AWAITED', /it belongs to another run$/);
+      assert.deepEqual((await s.keptEventsSince!(id, 0)).map((e) => [e.seq, (e.data as { sku: string }).sku]), [[1, 'a'], [2, 'b']]);
+      assert.deepEqual((await s.keptEventsSince!(id, 1)).map((e) => e.id), [sent[1].type === 'event.buffered' ? sent[1].id : '']);
+      // the reading handle still appends after the log's end, as before it read
+      s.append(id, stepEvents(1, 'z')[0]);
+      await s.flush();
+      assertGapless(await other.getEvents(id));
+    });
+
     it('keeps broadcasts for later waits (bounded per tenant and event), each taken by one wait, matching its correlation, the same again for that wait', async () => {
       const s = await open();
       const other = await open();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { ClosingPool, parseStoreUrl, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
@@ -292,6 +292,12 @@ export class PgRunStore implements RunStoreApi {
     }
     // a lease lost, or seqs taken meanwhile: the careful path tells which, and places after signals
     met.push(...(await this.writeBuffered(alsoFenced, async () => undefined)).refused);
+  }
+
+  /** See {@link RunStoreApi.keptEventsSince}: stored rows only, nothing this handle knows of the run changes. */
+  async keptEventsSince(runId: string, afterSeq: number): Promise<EventBufferedEvent[]> {
+    const { rows } = await this.query<{ seq: number; time: Date; data: object }>("SELECT seq, time, data FROM events WHERE run_id = $1 AND seq > $2 AND type = 'event.buffered' ORDER BY seq", [runId, afterSeq]);
+    return rows.map((r) => ({ ...r.data, runId, seq: r.seq, time: r.time.toISOString() }) as EventBufferedEvent);
   }
 
   async getEvents(runId: string, scope: TenantScope = {}): Promise<RunEvent[]> {

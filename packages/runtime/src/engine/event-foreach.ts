@@ -10,7 +10,7 @@
 // that found it) or when its join is reached (`join.reached`, as in joins.ts); the loop then waits for its running
 // instances (the cancelled rest of a join is withdrawn, a kept one runs on as the owner's background work).
 import { setMaxListeners } from 'node:events';
-import { joinText, type EventDef, type EventReceivedEvent, type EventWaitingEvent, type ForeachNode, type JsonValue, type RunEvent, type WaitingOn } from '@baton/protocol';
+import { joinText, type EventBufferedEvent, type EventDef, type EventReceivedEvent, type EventWaitingEvent, type ForeachNode, type JsonValue, type RunEvent, type WaitingOn } from '@baton/protocol';
 import { evaluate } from '../expr/evaluate.js';
 import { makeRecord, truthy } from '../expr/values.js';
 import { takeBufferedEvent } from './event-buffer.js';
@@ -32,7 +32,15 @@ export interface EventLoopHost extends JoinHost {
   eventTypes: Record<string, EventDef>;
   /** Takes a kept broadcast for the admission `key` (see `RunStoreApi.takeBroadcast`); absent when the store keeps none. */
   takeBroadcast?: (key: string, event: string, where: { path: string[]; value: JsonValue } | undefined) => Promise<{ id: string; data: JsonValue } | undefined>;
+  /** The events kept in the run's log by senders after `afterSeq` (see `RunStoreApi.keptEventsSince`); absent when the store cannot say. */
+  keptSince?: (afterSeq: number) => Promise<EventBufferedEvent[]>;
 }
+
+/**
+ * How often (ms) an event loop whose arrivals are open asks the store for events sent while its instances execute in
+ * this process, so a new instance starts beside them instead of after them.
+ */
+export const EVENT_LOOP_POLL_MS = 200;
 
 /** The key of admission `n` of an event loop: `foreach@<node id>#n` (with sub-flow prefix and loop indexes before `#`). */
 export function eventLoopKey(frame: Frame, s: ForeachNode, n: number): string {
@@ -251,9 +259,19 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
       if (reaching) await reaching;
       const running = instances.filter((i) => i.state === 'running');
       if (running.length === 0) break;
-      // the loop only waits for its instances meanwhile (see Milestones.idle); one ending may free a slot or reach the join
-      await host.milestones.idle(new Promise<void>((resolve) => (wake = resolve)));
+      // the loop only waits for its instances meanwhile (see Milestones.idle); one ending may free a slot or reach the join.
+      // While its arrivals are open and a slot is free, it also looks for events kept meanwhile (sent while the run executes)
+      const polling = host.keptSince !== undefined && waitingFor !== undefined && instances.filter(open).length < limit;
+      let timer: NodeJS.Timeout | undefined;
+      await host.milestones.idle(
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          if (polling) timer = setTimeout(resolve, EVENT_LOOP_POLL_MS);
+        }),
+      );
+      clearTimeout(timer);
       wake = () => undefined;
+      if (polling) await takeInKept(host);
       if (join?.rest === 'keep' && reached && fatal === undefined && frame.background) break;
     }
   } finally {
@@ -294,6 +312,13 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
     }
   }
   if (waits.length) throw new Suspended(waits);
+}
+
+/** Adds to the run's log the events senders kept for it since the last one it knows (see `RunStoreApi.keptEventsSince`). */
+async function takeInKept(host: EventLoopHost): Promise<void> {
+  const known = host.log.eventsBuffered;
+  const after = known.reduce((max, b) => Math.max(max, b.seq), 0);
+  for (const e of await host.keptSince!(after)) if (!known.some((b) => b.id === e.id)) host.log.add(e);
 }
 
 /** An evaluated value as JSON (records made by the evaluator have no prototype; JSON round-trips them). */

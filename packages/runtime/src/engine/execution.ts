@@ -150,6 +150,7 @@ export class Execution {
       commit: () => this.commit(),
       milestones: this.milestones,
       ...{ now: this.waitHost.now, checkStop: this.waitHost.checkStop, eventTypes: this.waitHost.eventTypes, takeBroadcast: this.waitHost.takeBroadcast },
+      keptSince: deps.store.keptEventsSince ? (afterSeq) => this.deps.store.keptEventsSince!(runId, afterSeq) : undefined,
     };
     this.regionHost = { ...this.loopHost, agentHost: this.agentHost, active: new ActiveRegions(), compensations: (frame) => frame.compensations ?? this.compensable };
     this.subflowHost = { ...this.loopHost, flows: definition.flows, registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame) };

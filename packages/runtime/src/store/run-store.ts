@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import type { JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { Lease, RunMigration, RunRecord, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
@@ -367,6 +367,12 @@ export class RunStore {
   }
 
   /** The run's events in order (buffered ones included); none for a missing run or one that is not `scope`'s tenant's. */
+  /** See {@link RunStoreApi.keptEventsSince}: stored rows only, nothing this handle knows of the run changes. */
+  keptEventsSince(runId: string, afterSeq: number): EventBufferedEvent[] {
+    const rows = this.session.withBusyRetry(() => this.db.all("SELECT seq, time, data FROM events WHERE run_id = ? AND seq > ? AND type = 'event.buffered' ORDER BY seq", [runId, afterSeq])) as { seq: number; time: string; data: string }[];
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as EventBufferedEvent);
+  }
+
   getEvents(runId: string, scope: TenantScope = {}): RunEvent[] {
     if (scope.tenant !== undefined && !this.session.withBusyRetry(() => this.db.get('SELECT 1 AS found FROM runs WHERE id = ? AND tenant = ?', [runId, scope.tenant!]))) return [];
     const rows = this.session.withBusyRetry(() => this.db.all('SELECT seq, time, data FROM events WHERE run_id = ? ORDER BY seq', [runId])) as { seq: number; time: string; data: string }[];

@@ -1,4 +1,4 @@
-import type { JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
 import type { Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
@@ -88,6 +88,10 @@ export class SqliteRunStore implements RunStoreApi {
 
   async takeBroadcast(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined> {
     return this.database.keptEvents.take(runId, key, eventName, where, now, peek);
+  }
+
+  async keptEventsSince(runId: string, afterSeq: number): Promise<EventBufferedEvent[]> {
+    return this.database.keptEventsSince(runId, afterSeq);
   }
 
   async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {

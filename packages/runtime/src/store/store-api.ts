@@ -15,7 +15,7 @@
  * cannot be reached: host, port, refused password).
  */
 import type { LockStoreApi } from './lock-api.js';
-import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -229,6 +229,12 @@ export interface RunStoreApi extends LockStoreApi {
    * before recording it takes the same one again). With `peek`, nothing is marked.
    */
   takeBroadcast?(runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined>;
+  /**
+   * The `event.buffered` events stored in run `runId`'s log after `afterSeq`, in order — what senders kept for it
+   * while it executes (an event loop polls them to start instances beside its running ones). Only reads: unlike
+   * {@link getEvents}, it changes nothing this handle knows of the run (its next `seq`, a kept refusal).
+   */
+  keptEventsSince?(runId: string, afterSeq: number): Promise<EventBufferedEvent[]>;
   /**
    * Asks a run (of `scope`'s tenant) to stop (see the SQLite store). @returns its status after the request.
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`.
