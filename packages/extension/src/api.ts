@@ -67,6 +67,8 @@ export interface GraphPanelSnapshot {
   runEvents: number;
   /** The types of the drawn run's events, in the order the page got them (`run.started`, `step.started`, …). */
   runEventTypes: string[];
+  /** What the title says about a stored run's definition (`definition 3f2a9c1e · migrated from 91bb02de`); undefined for a live run or none. */
+  runDefinition: string | undefined;
   /** The stored runs of the drawn flow in the run picker, newest first. */
   history: string[];
   /** The sub-flow steps drawn open (node ids). */

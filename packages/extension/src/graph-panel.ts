@@ -480,6 +480,7 @@ class GraphPanelController implements vscode.Disposable {
       runId: this.run?.runId,
       runEvents: this.run?.events.length ?? 0,
       runEventTypes: this.run?.events.map((e) => e.type) ?? [],
+      runDefinition: this.run?.definition,
       history: this.history.map((r) => r.runId),
       expanded: [...this.expandedFor()],
       exports: this.exportRequests,

@@ -28,6 +28,7 @@ interface Snapshot {
   runId?: string;
   runEvents: number;
   runEventTypes: string[];
+  runDefinition?: string;
   history: string[];
   expanded: string[];
 }
@@ -153,6 +154,7 @@ describe('the graph panel in VS Code', () => {
     const shown = api.graph.snapshot()!;
     assert.equal(shown.runId, first.runId, 'the picked run is drawn');
     assert.ok(shown.runEvents >= 8, `its stored events are replayed (${shown.runEvents})`);
+    assert.match(shown.runDefinition ?? '', /^definition [0-9a-f]{8}$/, 'the title names the definition the run executes');
     assert.equal(await api.graph.showStoredRun(undefined), true);
     assert.equal(api.graph.snapshot()?.runId, undefined, '"No run" clears the overlay');
   });
