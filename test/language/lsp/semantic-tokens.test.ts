@@ -4,6 +4,24 @@ import { CancellationTokenSource } from 'vscode-languageserver';
 import { generateFlow } from '../../../bench/generate-flow.mjs';
 import { checkText, services } from '../helpers.js';
 
+/** The semantic tokens of `text` as `text:type`, in order (LSP's relative encoding decoded). */
+async function tokensOf(text: string): Promise<string[]> {
+  const { document } = await checkText(text);
+  const provider = services.Baton.lsp.SemanticTokenProvider!;
+  const result = await provider.semanticHighlight(document, { textDocument: { uri: document.uri.toString() } });
+  const names = Object.fromEntries(Object.entries(provider.tokenTypes).map(([name, index]) => [index, name]));
+  const tokens: string[] = [];
+  let line = 0;
+  let start = 0;
+  for (let i = 0; i < result.data.length; i += 5) {
+    const [dl, ds, len, type] = result.data.slice(i, i + 4);
+    line += dl;
+    start = dl === 0 ? start + ds : ds;
+    tokens.push(`${text.split('\n')[line].slice(start, start + len)}:${names[type]}`);
+  }
+  return tokens;
+}
+
 describe('language server: semantic tokens', () => {
   it('tells agents, flows, steps, inputs, functions and durations apart', async () => {
     const text = 'agent Intake { instructions: "x" stub: "ok" }\nflow F {\n  input request: string\n  step a: Intake { prompt: "${upper(input.request)}" timeout: 30s }\n  let n = len(a.output)\n}\n';
@@ -35,6 +53,12 @@ describe('language server: semantic tokens', () => {
       'len:function',
       'a:variable',
     ]);
+  });
+
+  it('a region name is a namespace, where declared and after cancel/complete; a cancelled step a variable', async () => {
+    const text = 'agent W { stub: "ok" }\nflow F {\n  region r {\n    parallel {\n      step a: W\n      cancel a\n    }\n    complete r\n  }\n}\n';
+    const tokens = await tokensOf(text);
+    assert.deepEqual(tokens.filter((t) => /^(r|a):/.test(t)), ['r:namespace', 'a:variable', 'a:variable', 'r:namespace']);
   });
 });
 
