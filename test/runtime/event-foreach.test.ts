@@ -142,6 +142,25 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(admissions(await t.store.getEvents(id)), ['#0:a', '#1:b']);
     });
 
+    it('first 2 where …: an instance counts when it ended and its where holds; the second to count ends the loop, one still running is withdrawn', async () => {
+      const def = await compile(LINES.replace(' timeout 1d until line.data.last', ' first 2 where line.data.sku != "x"'));
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      for (const sku of ['x', 'a', 'b']) await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku, last: false });
+      await resumeRun(id, { store: t.store, agents });
+      // x ends first but does not count (its where is false), a counts; c, sent later, counts while b still waits
+      for (const task of ['ok[0]', 'ok[1]']) await t.store.recordDecision(id, task, { decision: 'approved' });
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'c', last: false });
+      await resumeRun(id, { store: t.store, agents });
+      await t.store.recordDecision(id, 'ok[3]', { decision: 'approved' });
+      const done = await resumeRun(id, { store: t.store, agents });
+      assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 4 }]);
+      const join = (await t.store.getEvents(id)).find((e) => e.type === 'join.reached');
+      assert.ok(join?.type === 'join.reached' && join.label === 'first 2 where line.data.sku != "x"', JSON.stringify(join));
+      assert.deepEqual([join.counted, join.withdrawn], [[1, 3], [2]]);
+    });
+
     it('the timeout ends the arrivals: an event kept before it is admitted (even when taken after it), one sent after it starts no instance; the loop then waits for its instances', async () => {
       const def = await compile(LINES.replace(' until line.data.last', ''));
       let clock = Date.now(); // the store stamps kept events with the wall clock
