@@ -79,6 +79,26 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual(run.entries!.map((e) => [e.key, e.status, e.error?.code]), [['payment', 'succeeded', undefined], ['write_off', 'cancelled', 'WITHDRAWN'], ['wait@O/on@0.2', 'cancelled', 'WITHDRAWN']]);
   });
 
+  it('shows a foreach … in event as one entry for its arrivals — waiting, done at its timeout, terminating event or join — and one done entry per event it admitted', () => {
+    const loop = 'foreach@Order/foreach@0';
+    for (const end of ['timeout', 'join', 'until event'] as const) {
+      seq = 0;
+      const run = runFromStart(ev({ type: 'run.started', flow: 'Order', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+      applyEvent(run, ev({ type: 'event.waiting', key: `${loop}#0`, node: 'Order/foreach@0', event: 'line.added', stream: true }, 10));
+      applyEvent(run, ev({ type: 'event.received', key: `${loop}#0`, node: 'Order/foreach@0', event: 'line.added', data: { sku: 'a' }, buffered: true, bufferId: 'b1' }, 20));
+      applyEvent(run, ev({ type: 'event.received', key: `${loop}#1`, node: 'Order/foreach@0', event: 'line.added', data: { sku: 'b' }, buffered: true, bufferId: 'b2' }, 30));
+      assert.deepEqual(run.entries!.map((e) => [e.key, e.label, e.status, e.output ?? null]), [
+        [loop, 'foreach … in event line.added', 'waiting', null],
+        [`${loop}#0`, 'event line.added → instance 1', 'succeeded', { sku: 'a' }],
+        [`${loop}#1`, 'event line.added → instance 2', 'succeeded', { sku: 'b' }],
+      ]);
+      if (end === 'timeout') applyEvent(run, ev({ type: 'event.received', key: `${loop}#2`, node: 'Order/foreach@0', event: 'line.added', data: null, timedOut: true }, 40));
+      else if (end === 'until event') applyEvent(run, ev({ type: 'event.received', key: `${loop}#end`, node: 'Order/foreach@0', event: 'order.closed', data: { id: 'A1' } }, 40));
+      else applyEvent(run, ev({ type: 'join.reached', node: 'Order/foreach@0', scope: '', counted: [1], rest: 'cancel', withdrawn: [0], label: 'until line.data.last' }, 40));
+      assert.deepEqual([run.entries![0].status, run.entries![0].durationMs, run.entries!.length], ['succeeded', 30, 3], end);
+    }
+  });
+
   it('ignores events it has already applied (a stored log applied over a live state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });

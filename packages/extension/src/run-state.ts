@@ -180,12 +180,27 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       break;
     }
     case 'event.waiting': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'event', node: event.node, startedAt: event.time });
-      e.label = `event ${event.event}`;
+      // an event loop (`foreach … in event`): one entry for its arrivals (keyed by the loop), one per instance it admits
+      const key = event.stream ? loopKey(event.key) : event.key;
+      const e = entry(key) ?? pushEntry(entries, { key, kind: 'event', node: event.node, startedAt: event.time });
+      e.label = event.stream ? `foreach … in event ${event.event}` : `event ${event.event}`;
       e.status = 'waiting';
       break;
     }
     case 'event.received': {
+      const loop = event.key && /#\d+$/.test(event.key) ? entry(loopKey(event.key)) : undefined;
+      if (loop && event.timedOut) finishWait(loop, event.time);
+      else if (loop) {
+        const n = Number(event.key!.slice(event.key!.lastIndexOf('#') + 1));
+        const admitted = pushEntry(entries, { key: event.key!, kind: 'event', node: event.node ?? loop.node, startedAt: event.time });
+        admitted.label = `event ${event.event} → instance ${n + 1}`;
+        finishWait(admitted, event.time);
+        admitted.output = event.data;
+        break;
+      }
+      // the terminating event (`until event`) ends the loop's arrivals too
+      const ended = event.key?.endsWith('#end') ? entry(event.key.slice(0, -'#end'.length)) : undefined;
+      if (ended?.status === 'waiting') finishWait(ended, event.time);
       const e = event.key ? entry(event.key) : undefined;
       if (e) {
         finishWait(e, event.time);
@@ -233,6 +248,12 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       e.label = `lock "${event.name}"`;
       finishWait(e, event.time);
       if (event.timedOut) e.error = { code: 'LOCK_TIMEOUT', message: `lock "${event.name}" did not come in time (on timeout ran)` };
+      break;
+    }
+    case 'join.reached': {
+      // an event loop's join ends its arrivals
+      const loop = entries.find((e) => e.node === event.node && e.kind === 'event' && e.status === 'waiting' && e.label?.startsWith('foreach'));
+      if (loop) finishWait(loop, event.time);
       break;
     }
     case 'wait.withdrawn': {
@@ -333,6 +354,11 @@ function pushEntry(entries: RunEntry[], base: Pick<RunEntry, 'key' | 'kind' | 'n
   const e: RunEntry = { ...base, status: 'running', attempts: 1 };
   entries.push(e);
   return e;
+}
+
+/** The key of an event loop's entry: its admission key (`foreach@<node>#n`) without `#n`. */
+function loopKey(key: string): string {
+  return key.replace(/#\d+$/, '');
 }
 
 function finishWait(e: RunEntry, time: string): void {
