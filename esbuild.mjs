@@ -79,6 +79,17 @@ function pureIndexes(names) {
   };
 }
 
+/**
+ * Run tracing with the OpenTelemetry SDK (packages/runtime/src/telemetry/otel-telemetry.ts): its own bundle,
+ * out/telemetry.mjs, that the CLI, serve's executor thread and a worker `import()` from beside themselves only when an
+ * OTLP endpoint is configured (runtime/src/telemetry/load-telemetry.ts) — a process without one loads none of it.
+ */
+const telemetryOptions = {
+  ...options,
+  entryPoints: [{ in: 'packages/runtime/src/telemetry/otel-telemetry.ts', out: 'telemetry' }],
+  external: [],
+};
+
 // The SQLite WebAssembly binary is loaded from beside the bundle (node-sqlite3-wasm looks in __dirname).
 const wasm = path.join(path.dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
 copyFileSync(wasm, path.join(outdir, 'node-sqlite3-wasm.wasm'));
@@ -134,7 +145,7 @@ const webviewOptions = {
   logLevel: 'warning',
 };
 
-const builds = [options, clusterOptions, serverOptions, extensionOptions, webviewOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
+const builds = [options, telemetryOptions, clusterOptions, serverOptions, extensionOptions, webviewOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -15,6 +15,7 @@ import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
 import { locksListCommand } from './commands/locks.js';
+import { withCommandTelemetry } from './telemetry.js';
 
 /** The CLI's version, printed by `baton --version`. */
 export const VERSION = '0.1.0';
@@ -32,7 +33,8 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
   const wrap =
     <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
     async (...args: A): Promise<void> => {
-      setExit(await action(...args));
+      // runs executed by the command are traced when an OTLP endpoint is configured (docs/observability.md)
+      setExit(await withCommandTelemetry(args, () => action(...args)));
     };
 
   program

@@ -35,3 +35,6 @@ export { matchesWhere, dataAt } from './engine/event-buffer.js';
 export { migrateRun, definitionHash, type MigrateRequest, type MigrationOutcome } from './migrate/migrate-run.js';
 export type { MigrationProblem, MigrationProblemCode } from './migrate/problems.js';
 
+export * from './telemetry/run-telemetry.js';
+export * from './telemetry/telemetry-settings.js';
+export * from './telemetry/load-telemetry.js';

@@ -28,6 +28,11 @@ export interface AgentRequest {
   signal: AbortSignal;
   /** The effective timeout, ms, when there is one. */
   timeoutMs?: number;
+  /**
+   * The call's W3C trace context (`00-<trace id>-<span id>-<flags>`), when the process traces runs
+   * (docs/observability.md): `http/` agents send it as the `traceparent` header.
+   */
+  traceparent?: string;
 }
 
 /**

@@ -29,6 +29,11 @@ export async function callHttpAgent(name: string, endpoint: EndpointConfig, requ
   // the call's own key wins over a configured header of that name (in any case)
   for (const name of Object.keys(headers)) if (name.toLowerCase() === 'idempotency-key') delete headers[name];
   headers['idempotency-key'] = request.idempotencyKey;
+  // the call's trace context (W3C Trace Context), when runs are traced: it replaces a configured header of that name
+  if (request.traceparent) {
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'traceparent') delete headers[name];
+    headers.traceparent = request.traceparent;
+  }
   const body = JSON.stringify(wireRequest(request));
   headers['content-length'] = String(Buffer.byteLength(body));
   let response: HttpAnswer;

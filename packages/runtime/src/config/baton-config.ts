@@ -54,6 +54,15 @@ export interface BatonConfig {
   tenants: Record<string, TenantConfig>;
   /** `limits`: `maxFlowDepth` (1 … 1000), how deep sub-flow calls of a run started here may nest. */
   limits: { maxFlowDepth?: number };
+  /** `telemetry`: OTLP traces and `/metrics` access (docs/observability.md; read with `telemetrySettings`). */
+  telemetry?: TelemetryConfig;
+}
+
+/** `telemetry` in `baton.config.json` (see the schema's descriptions). */
+export interface TelemetryConfig {
+  serviceName?: string;
+  otlp?: { endpoint?: string; headersFromEnv?: Record<string, string> };
+  metrics?: { public?: boolean };
 }
 
 /** A configuration with nothing in it: the providers' defaults and the environment only. */
@@ -111,7 +120,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {} };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}) };
 }
 
 /**

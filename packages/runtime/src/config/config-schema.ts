@@ -83,6 +83,47 @@ export const BATON_CONFIG_SCHEMA = {
         }
       }
     },
+    "telemetry": {
+      "description": "Observability (docs/observability.md): OpenTelemetry traces of runs sent over OTLP/HTTP to `otlp.endpoint` (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT win over it; without any, nothing is exported), and who may read `baton serve`'s Prometheus `/metrics`.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "serviceName": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The traces' `service.name` (OTEL_SERVICE_NAME wins over it). Default `baton`."
+        },
+        "otlp": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "endpoint": {
+              "type": "string",
+              "pattern": "^https?://",
+              "description": "The OTLP/HTTP collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT: spans are POSTed (JSON) to <endpoint>/v1/traces, e.g. http://127.0.0.1:4318."
+            },
+            "headersFromEnv": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string",
+                "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
+              },
+              "description": "Header name → the environment variable holding its value (a collector's token)."
+            }
+          }
+        },
+        "metrics": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "public": {
+              "type": "boolean",
+              "description": "`baton serve`'s GET /metrics answers without a token (for a scraper on a private network). Default false: it asks for an API token, as the runs API does."
+            }
+          }
+        }
+      }
+    },
     "limits": {
       "description": "Bounds the runtime keeps runs within.",
       "type": "object",

@@ -10,6 +10,7 @@ import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 import { matchesWhere, openBufferedEvents } from './event-buffer.js';
 import { keepsBroadcasts } from './events.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
+import { activeRunTelemetry } from '../telemetry/run-telemetry.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
 export interface RunOptions {
@@ -100,10 +101,14 @@ export function realSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function deps(options: RunOptions) {
+  const agents = options.agents ?? createStubAgents(options.stubOverrides);
+  // the process's tracing, when one is installed (docs/observability.md): it sees each event once stored, and wraps the calls
+  const telemetry = activeRunTelemetry();
+  const onEvent = options.onEvent;
   return {
     store: options.store,
-    agents: options.agents ?? createStubAgents(options.stubOverrides),
-    onEvent: options.onEvent,
+    agents: telemetry ? telemetry.wrap(agents) : agents,
+    onEvent: telemetry ? (event: RunEvent) => (telemetry.observe(event), onEvent?.(event)) : onEvent,
     signal: options.signal,
     random: options.random ?? Math.random,
     sleep: options.sleep ?? realSleep,
@@ -196,6 +201,7 @@ async function resumeHeld(runId: string, options: RunOptions): Promise<{ summary
   const past = await options.store.getEvents(run.id);
   const outputs = { ...run.outputs };
   await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
+  activeRunTelemetry()?.resumed(run.id, past);
   const execution = new Execution(definition, run.id, d, past);
   // a run found `running` lost its executor (this one holds its lease now, or none was asked for): a takeover
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(run.status === 'running' ? { takeover: true } : {}) });
@@ -233,6 +239,7 @@ async function redriveHeld(runId: string, options: RunOptions): Promise<RunSumma
   const d = deps(options);
   const started = Date.now();
   await options.store.updateRun(run.id, { status: 'running', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
+  activeRunTelemetry()?.resumed(run.id, past);
   const execution = new Execution(definition, run.id, d, past);
   // indexed by the execution's log as it is recorded: the steps that failed the run are run again
   execution.recordEvent({ type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) });
@@ -361,6 +368,7 @@ async function runQueuedDetailed(runId: string, options: RunOptions, known?: Run
   const [definition, past] = await Promise.all([options.store.getDefinition(run.id), options.store.getEvents(run.id)]);
   const last = past.at(-1);
   await options.store.updateRun(run.id, { status: 'running', waitingOn: [], agents: options.runAgents });
+  activeRunTelemetry()?.resumed(run.id, past);
   const execution = new Execution(definition, run.id, d, past);
   // a new event is reported once it is stored (with the execution's first commit); `last` already is
   if (!last) {
