@@ -62,7 +62,7 @@ for (const kind of STORE_KINDS) {
           if (e.type === 'compensation.started') assert.ok(!finished.has(`undo ${e.step}`), `the compensation of ${e.step} started again after it finished`);
         }
         const text = await batonAsync(['runs', 'show', report.runId, '--store', store], { cwd: ws.dir, env: { NO_COLOR: '1' } });
-        assert.match(text.stdout, /region fulfil: cancelled by cancel@0\.0\.2 \(2 compensations\)/);
+        assert.match(text.stdout, /region fulfil: cancelled by cancel fulfil \(line 7\) \(2 compensations\)/);
       });
     }
   });

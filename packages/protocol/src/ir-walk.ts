@@ -1,4 +1,4 @@
-import type { Statement } from './ir.js';
+import type { Statement, WorkflowDefinition } from './ir.js';
 
 /**
  * The statement lists nested directly in `s`, in source order: an `if`'s branch bodies then its `else`, a
@@ -43,4 +43,30 @@ export function forEachStatement(body: Statement[], visit: (s: Statement) => voi
     visit(s);
     for (const nested of nestedBodies(s)) forEachStatement(nested, visit);
   }
+}
+
+/**
+ * The statement whose node id is `id` (`Order/cancel@0.1.0.0`, `Order/reserve`) in `definition`, or `undefined` when
+ * no flow of it has one (a definition edited since the event was recorded). Walks the flow the id names first.
+ */
+export function findStatement(definition: WorkflowDefinition, id: string): Statement | undefined {
+  const flow = definition.flows[id.slice(0, id.indexOf('/'))];
+  let found: Statement | undefined;
+  if (flow)
+    forEachStatement(flow.body, (s) => {
+      if (!found && s.id === id) found = s;
+    });
+  return found;
+}
+
+/**
+ * How people read the statement `id` names in a message: `cancel fulfil (line 14)` for a `cancel`/`complete`
+ * statement found in `definition`, its node id without the flow (`cancel@0.1.0.0`) when it is not found.
+ */
+export function describeStatement(id: string, definition?: WorkflowDefinition): string {
+  const s = definition ? findStatement(definition, id) : undefined;
+  const short = id.slice(id.indexOf('/') + 1);
+  if (!s) return short;
+  const text = s.kind === 'cancel' ? `cancel ${s.target}` : s.kind === 'complete' ? `complete${s.target ? ` ${s.target}` : ''}` : short;
+  return `${text} (line ${s.range.start.line})`;
 }

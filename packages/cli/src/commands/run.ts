@@ -2,7 +2,7 @@ import { BatonError, executorId, redriveRun, resumeRun, startRun, type RunStoreA
 import type { RunEvent } from '@baton/protocol';
 import { agentsFor, type AgentsMode, type ResolvedAgents } from '../agents-mode.js';
 import { collectInputs } from '../inputs.js';
-import { humanPrinter, jsonPrinter, type RunPrinter } from '../output/run-printer.js';
+import { humanPrinter, jsonPrinter, type HumanPrinterContext, type RunPrinter } from '../output/run-printer.js';
 import type { Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
@@ -35,7 +35,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const { maxFlowDepth } = runLimits(entryFile);
   const storePath = resolveStorePath(opts.store);
   const store = await openStore(storePath);
-  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents });
+  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents, definition });
   let runId: string | undefined;
   const onEvent = (e: RunEvent): void => {
     if (e.type === 'run.started' && !runId) trackRun(store, e.runId);
@@ -79,7 +79,8 @@ export async function continueRun(
   recorded: RunEvent[] = [],
   switchAgents = false,
 ): Promise<number> {
-  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, { storePath, agentsMode: chosen.runAgents.mode });
+  const context: HumanPrinterContext = { storePath, agentsMode: chosen.runAgents.mode };
+  const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, context);
   if (chosen.configChanged) output.err(`note: ${chosen.configChanged}`);
   // --json streams every event of the run this command adds, the decision or signal that woke it first
   // (a reader following the stream — the editor's graph — would otherwise never see the approval decided)
@@ -92,6 +93,7 @@ export async function continueRun(
     printer.onEvent(e);
   };
   const fullId = (await store.getRun(runId)).id;
+  context.definition = await store.getDefinition(fullId).catch(() => undefined);
   trackRun(store, fullId);
   try {
     const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() }, crashAt: process.env.BATON_CRASH_AT || undefined }));

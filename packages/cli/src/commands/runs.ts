@@ -1,4 +1,4 @@
-import type { RunEvent, RunStatus } from '@baton/protocol';
+import { describeStatement, type RunEvent, type RunStatus, type WorkflowDefinition } from '@baton/protocol';
 import { definitionHash, type RunRecord } from '@baton/runtime';
 import { UsageError } from '../errors.js';
 import { describeWait, waitLines } from '../output/run-printer.js';
@@ -94,7 +94,8 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
       output.out(JSON.stringify({ run, events, definition }, null, 2));
       return 0;
     }
-    printRun(run, events, output);
+    // the run's definition names the cancel/complete statements by their text and line
+    printRun(run, events, output, await store.getDefinition(run.id).catch(() => undefined));
     return 0;
   } catch (error) {
     throw toCliError(error);
@@ -103,28 +104,24 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
   }
 }
 
-/** A statement's node id as people read it: `cancel@4.1` for `Main/cancel@4.1`. */
-function shortNode(node: string): string {
-  return node.slice(node.indexOf('/') + 1);
-}
-
 /**
- * `region fulfil: cancelled by cancel@4.1 (2 compensations)` / `region review[2]: completed by complete@3.0.1`: how a
- * region ended early. The compensations counted are those that finished right after the decision, before the run
+ * `region fulfil: cancelled by cancel fulfil (line 14) (2 compensations)` / `region review[2]: completed by complete
+ * review (line 9)`: how a region ended early — the statement by its text and line in `definition` (the run's), by its
+ * node id (`cancel@4.1`) when the definition does not have it. The compensations counted are those that finished right after the decision, before the run
  * went on (its withdrawn steps' ends and a resume may come between).
  */
-export function regionLine(e: Extract<RunEvent, { type: 'region.cancelled' | 'region.completed' }>, after: RunEvent[]): string {
+export function regionLine(e: Extract<RunEvent, { type: 'region.cancelled' | 'region.completed' }>, after: RunEvent[], definition?: WorkflowDefinition): string {
   const name = `region ${e.scope.endsWith('/') || !e.scope ? `${e.scope}${e.region}` : `${e.region}${e.scope}`}`;
-  if (e.type === 'region.completed') return `${name}: completed by ${shortNode(e.by)}`;
+  if (e.type === 'region.completed') return `${name}: completed by ${describeStatement(e.by, definition)}`;
   let compensations = 0;
   for (const next of after) {
     if (next.type === 'compensation.finished') compensations++;
     else if (next.type !== 'compensation.started' && next.type !== 'step.finished' && next.type !== 'run.resumed' && next.type !== 'value.recorded') break;
   }
-  return `${name}: cancelled by ${shortNode(e.by)} (${compensations} compensation${compensations === 1 ? '' : 's'})`;
+  return `${name}: cancelled by ${describeStatement(e.by, definition)} (${compensations} compensation${compensations === 1 ? '' : 's'})`;
 }
 
-function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
+function printRun(run: RunRecord, events: RunEvent[], output: Output, definition?: WorkflowDefinition): void {
   const c = output.colors;
   output.out(`${c.bold(run.flow)}  ${c.dim(run.id)}`);
   output.out(`  status   ${statusColor(run.status, output)(run.status)}`);
@@ -135,11 +132,11 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output): void {
   output.out(c.bold('Steps'));
   events.forEach((e, i) => {
     if (e.type === 'region.cancelled' || e.type === 'region.completed') {
-      output.out(`  ${c.cyan('⊗')} ${c.dim(regionLine(e, events.slice(i + 1)))}`);
+      output.out(`  ${c.cyan('⊗')} ${c.dim(regionLine(e, events.slice(i + 1), definition))}`);
     } else if (e.type === 'step.cancelRequested') {
-      output.out(`  ${c.dim('⊘')} ${c.dim(`step ${e.step}: cancelled by ${shortNode(e.by)}`)}`);
+      output.out(`  ${c.dim('⊘')} ${c.dim(`step ${e.step}: cancelled by ${describeStatement(e.by, definition)}`)}`);
     } else if (e.type === 'flow.completed') {
-      output.out(`  ${c.cyan('■')} ${c.dim(`${e.scope ? `sub-flow ${e.scope.slice(0, -1)}` : `flow ${e.flow}`}: completed by ${shortNode(e.node)}`)}`);
+      output.out(`  ${c.cyan('■')} ${c.dim(`${e.scope ? `sub-flow ${e.scope.slice(0, -1)}` : `flow ${e.flow}`}: completed by ${describeStatement(e.node, definition)}`)}`);
     } else if (e.type === 'step.finished') {
       const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : e.status === 'cancelled' ? c.dim('⊘') : c.red('✗');
       const extra = e.status === 'failed' ? c.red(`  ${e.error?.code}: ${e.error?.message}`) : e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : '';

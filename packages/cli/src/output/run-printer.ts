@@ -1,4 +1,4 @@
-import type { RunEvent } from '@baton/protocol';
+import { describeStatement, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
 import { isStoreUrl } from '../store-path.js';
 import { displayPath, formatDuration, preview, type Output } from './terminal.js';
 
@@ -60,6 +60,11 @@ export interface HumanPrinterContext {
   storePath: string;
   /** `stub`, `real` or `replay:<cassette>`. */
   agentsMode: string;
+  /**
+   * The run's definition, when the caller has it (read when an event is printed, so it may be set after the printer
+   * is made): `cancel`/`complete` statements are then named by their text and line, not their node id.
+   */
+  definition?: WorkflowDefinition;
 }
 
 /**
@@ -158,7 +163,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           break;
         case 'region.cancelled':
         case 'region.completed':
-          output.out(`  ${c.cyan('⊗')} ${c.dim(`region ${e.region ?? ''} — ${e.type === 'region.cancelled' ? 'cancelled' : 'completed'} by ${String(e.by ?? '').slice(String(e.by ?? '').indexOf('/') + 1)}`)}`);
+          output.out(`  ${c.cyan('⊗')} ${c.dim(`region ${e.region ?? ''} — ${e.type === 'region.cancelled' ? 'cancelled' : 'completed'} by ${describeStatement(String(e.by ?? ''), context.definition)}`)}`);
           break;
         case 'step.cancelRequested':
           output.out(`  ${c.dim('⊘')} ${pad(e.step ?? '')}${c.dim('cancel requested')}`);
