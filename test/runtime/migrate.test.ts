@@ -108,6 +108,34 @@ for (const kind of STORE_KINDS) {
       assert.equal(events.filter((e) => e.type === 'run.migrated').length, 1);
     });
 
+    it('a run waiting at a wait first inside a region migrates when the choice moved: its arms and group are renamed with it', async () => {
+      const choice = (before: string, after: string) => `${AGENT}flow Order {
+${before}  step intake: Worker { prompt: "intake" }
+  region fulfil {
+    wait first {
+      on approval signoff { step ok: Worker { prompt: "ok" } }
+      on timeout 3d { step late: Worker { prompt: "late" } }
+    }
+  }
+  step ship: Worker { prompt: "ship" }
+${after}}`;
+      const started = await run(await compile(choice('', '')), 'Order', {}, { store: t.store, now });
+      assert.equal(started.summary.status, 'waiting');
+      const outcome = await migrateRun({ store: t.store, runId: started.summary.runId, definition: await compile(choice('  let k = 1\n', '  step invoice: Worker { prompt: "invoice" }\n')) });
+      assert.deepEqual(outcome.problems, []);
+      assert.deepEqual(outcome.renamed, { 'Order/choice@1.0.0': 'Order/choice@2.0.0', 'Order/on@1.0.0.1': 'Order/on@2.0.0.1' });
+      const waits = (await t.store.getRun(started.summary.runId)).waitingOn;
+      assert.deepEqual(waits.map((w) => [w.kind, 'key' in w ? w.key : w.task, (w as { group?: string }).group]), [
+        ['approval', 'signoff', 'choice@Order/choice@2.0.0'],
+        ['timer', 'wait@Order/on@2.0.0.1', 'choice@Order/choice@2.0.0'],
+      ]);
+      await t.store.recordDecision(started.summary.runId, 'signoff', { decision: 'approved' });
+      assert.equal((await resumeRun(started.summary.runId, { store: t.store, now })).status, 'succeeded');
+      const events = await t.store.getEvents(started.summary.runId);
+      assert.deepEqual(events.flatMap((e) => (e.type === 'step.finished' ? [e.step] : [])), ['intake', 'ok', 'ship', 'invoice']);
+      assert.equal(events.filter((e) => e.type === 'wait.started').length, 1);
+    });
+
     it('an interrupted run (stopped inside a step) migrates: the step in flight is where it is; it resumes on the new definition', async () => {
       const controller = new AbortController();
       const first = await run(await compile(V1.replace('  wait 2d\n', '')), 'Order', {}, {

@@ -23,8 +23,11 @@ export interface RunMigratedEvent extends RunEventBase {
   file?: string;
 }
 
-/** Event fields that hold a node id, or a key built from one (`wait@<id>[2]`, `incident/lock@<id>`). */
-const ID_FIELDS = ['node', 'key', 'step', 'task', 'scope'] as const;
+/**
+ * Event fields that hold a node id, or a key built from one (`wait@<id>[2]`, `incident/lock@<id>`, a `wait first`'s
+ * `group` `choice@<id>`).
+ */
+const ID_FIELDS = ['node', 'key', 'step', 'task', 'scope', 'group'] as const;
 
 /**
  * A function that replaces every old node id of `renamed` in a text by its new id, all at once (so `a → b` and

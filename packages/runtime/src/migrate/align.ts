@@ -53,6 +53,12 @@ function alignFlow(oldFlow: FlowDef, newFlow: FlowDef, alignment: Alignment): vo
     if (alignment.matched.has(a.id)) return;
     alignment.matched.set(a.id, b);
     if (a.id !== b.id) alignment.renamed[a.id] = b.id;
+    // the parts with ids of their own (a choice's arms, …) at the same place in both
+    const parts = ownParts(b);
+    for (const [where, part] of ownParts(a)) {
+      const counterpart = parts.get(where);
+      if (counterpart && counterpart.id !== part.id) alignment.renamed[part.id] = counterpart.id;
+    }
     const oldBodies = nestedBodies(a);
     const newBodies = nestedBodies(b);
     for (let i = 0; i < Math.min(oldBodies.length, newBodies.length); i++) body(oldBodies[i], newBodies[i]);
@@ -79,4 +85,21 @@ function alignFlow(oldFlow: FlowDef, newFlow: FlowDef, alignment: Alignment): vo
     const counterpart = name !== undefined ? named.get(name) : undefined;
     if (counterpart && counterpart.kind === s.kind) pair(s, counterpart);
   });
+}
+
+/**
+ * The objects inside statement `s` that have an `id` of their own and are not statements of its nested bodies (a
+ * `wait first`'s arms, and whatever later kinds carry), by their property path in `s` (`arms.1`): generic over
+ * statement kinds, as the ids of events name them.
+ */
+function ownParts(s: Statement): Map<string, { id: string }> {
+  const nested = new Set<unknown>(nestedBodies(s).flat());
+  const parts = new Map<string, { id: string }>();
+  const walk = (value: unknown, where: string): void => {
+    if (!value || typeof value !== 'object' || nested.has(value)) return;
+    if (value !== s && typeof (value as { id?: unknown }).id === 'string') parts.set(where, value as { id: string });
+    for (const [key, inner] of Object.entries(value)) walk(inner, where ? `${where}.${key}` : key);
+  };
+  walk(s, '');
+  return parts;
 }
