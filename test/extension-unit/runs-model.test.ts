@@ -75,7 +75,7 @@ describe('run processes and the runs model (the real CLI as a child process)', (
     assert.equal(fresh.get(p.runId!)!.entries, undefined, 'a stored run\'s steps load when it is expanded');
     const detail = await client.show(p.runId!);
     const run = fresh.setStoredDetail(detail.run, detail.events);
-    assert.deepEqual(run.entries!.map((e) => [e.key, e.status]), [['greet', 'succeeded']]);
+    assert.deepEqual(run!.entries!.map((e) => [e.key, e.status]), [['greet', 'succeeded']]);
     await assert.rejects(client.show('nope'), /nope/);
     assert.deepEqual(await new RunStoreClient(() => launch, () => path.join(dir, 'none.db')).list(), []);
   });

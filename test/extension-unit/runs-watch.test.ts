@@ -75,6 +75,25 @@ describe('the Runs view live feed (baton runs watch --json as a child)', () => {
     assert.deepEqual(model.list().map((r) => r.runId), ['01B', '01A']);
   });
 
+  it('a store read that a watched change overtook does not put the older state back: not the run\'s detail, nor a list', () => {
+    const model = new RunsModel();
+    const waiting = record('01A', 'waiting', { waitingOn: [{ kind: 'approval', task: 't', node: 'n', options: [] }] });
+    model.upsertStored(waiting);
+    // `baton runs show` and `baton runs list` start while the run waits; the watch reports it succeeded before they return
+    const shownFrom = model.mark();
+    const listedFrom = model.mark();
+    model.upsertStored(record('01A', 'succeeded', { finishedAt: '2026-12-04T10:01:00.000Z' }));
+    model.upsertStored(record('01B', 'running'));
+    assert.equal(model.setStoredDetail(waiting, [], shownFrom), undefined, 'the older detail is not put in place: read it again');
+    model.setStored([waiting], listedFrom);
+    assert.deepEqual(model.list().map((r) => [r.runId, r.status]), [['01B', 'running'], ['01A', 'succeeded']], 'neither replaced nor removed by the older list');
+    // a read that started after the change is taken
+    const later = model.mark();
+    assert.equal(model.setStoredDetail(record('01A', 'succeeded', { finishedAt: '2026-12-04T10:01:00.000Z' }), [], later)?.entries?.length, 0);
+    model.setStored([record('01A', 'succeeded', { finishedAt: '2026-12-04T10:01:00.000Z' })], model.mark());
+    assert.deepEqual(model.list().map((r) => r.runId), ['01A'], 'a run the newer list does not have is removed');
+  });
+
   describe('with processes', function () {
     this.timeout(60_000);
     let dir: string;
@@ -110,6 +129,32 @@ describe('the Runs view live feed (baton runs watch --json as a child)', () => {
       assert.equal(watch.starts, starts);
     });
 
+    it('follows the store only once its child has listed the runs, and no longer once that child has exited', async () => {
+      // a stand-in for the CLI: prints a run, lists when the file `go` appears, exits when `end` appears
+      const fake = path.join(dir, 'lists.mjs');
+      writeFileSync(
+        fake,
+        `import { existsSync } from 'node:fs';\nconsole.log(JSON.stringify({ type: 'run', run: ${JSON.stringify(record('01A', 'running'))} }));\nlet listed = false;\nsetInterval(() => {\n  if (!listed && existsSync('go')) { listed = true; console.log(JSON.stringify({ type: 'listed', count: 1 })); }\n  if (existsSync('end')) process.exit(0);\n}, 10);\n`,
+      );
+      const launch: CliLaunch = { node: process.execPath, cli: fake, cwd: dir, env: process.env };
+      const runs: string[] = [];
+      watch = new RunsWatch({ launch: () => launch, store: () => '/s.db', onRun: (r) => runs.push(r.id), backoffMs: 50 });
+      watch.start();
+      assert.equal(watch.active, true);
+      await until(() => runs.length === 1, 'the child\'s first run line');
+      assert.equal(watch.following, false, 'not following before the listing is complete');
+      writeFileSync(path.join(dir, 'go'), '');
+      await until(() => watch!.following, 'following once listed');
+      rmSync(path.join(dir, 'go'));
+      writeFileSync(path.join(dir, 'end'), '');
+      await until(() => !watch!.following, 'not following once the child exited');
+      rmSync(path.join(dir, 'end'));
+      await until(() => watch!.starts >= 2 && runs.length >= 2, 'a restarted child printing its run');
+      assert.equal(watch.following, false, 'the restarted child has not listed yet');
+      watch.stop();
+      assert.equal(watch.following, false);
+    });
+
     it('feeds the model runs that another process writes to the store, and waits for a store file to exist before watching it', async () => {
       assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
       const store = path.join(dir, 'runs.db');
@@ -130,6 +175,7 @@ describe('the Runs view live feed (baton runs watch --json as a child)', () => {
         });
       const first = await run();
       await until(() => listed === 1, 'the watch started and listed');
+      assert.equal(watch.following, true);
       await until(() => model.get(first)?.status === 'succeeded', 'the first run');
       const second = await run();
       await until(() => model.get(second)?.status === 'succeeded', 'a run written by another process');

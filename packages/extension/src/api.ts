@@ -114,7 +114,10 @@ export interface BatonRunsApi {
   refresh(): Promise<void>;
   /** The status bar item's text while a run is active (undefined when hidden). */
   statusBarText(): string | undefined;
-  /** Whether the Runs view follows the store live now (`baton runs watch --json` runs while the view is visible). */
+  /**
+   * Whether the Runs view follows the store live now: `baton runs watch --json` runs (while the view is visible) and
+   * has listed the stored runs, so every change from now on reaches the view (`RunsWatch.following`).
+   */
   watching(): boolean;
   /**
    * The stored runs of `flow` (of the file `file`, an absolute path, when given), newest first, at most 50 —

@@ -224,16 +224,23 @@ export class RunController {
    * @returns undefined for a run the model does not have; rejects with the CLI's message when the store cannot be read.
    */
   async withEntries(runId: string): Promise<RunState | undefined> {
-    const run = this.model.get(runId);
-    if (!run || run.entries) return run;
-    const detail = await this.store.show(run.runId);
-    return this.model.setStoredDetail(detail.run, detail.events);
+    // a read the model overtook meanwhile (a `baton runs watch` line: the run went on) is read again, a few times
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const run = this.model.get(runId);
+      if (!run || run.entries) return run;
+      const since = this.model.mark();
+      const detail = await this.store.show(run.runId);
+      const placed = this.model.setStoredDetail(detail.run, detail.events, since);
+      if (placed) return placed;
+    }
+    return this.model.get(runId);
   }
 
   /** Reloads the stored runs into the model. Errors are shown once, as a message. */
   async refresh(): Promise<void> {
     try {
-      this.model.setStored(await this.store.list());
+      const since = this.model.mark();
+      this.model.setStored(await this.store.list(), since);
     } catch (error) {
       void vscode.window.showErrorMessage(`Baton: could not read the run store: ${(error as Error).message}`);
     }

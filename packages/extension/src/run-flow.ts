@@ -138,7 +138,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
     cancel: (runId) => controller.cancel(runId),
     refresh: () => controller.refresh(),
     statusBarText: () => feedback.statusBarText(),
-    watching: () => watch.active,
+    watching: () => watch.following,
     storedRuns: async (flow, file) =>
       (await controller.store.list(50))
         .filter((r) => r.flow === flow && (!file || !r.file || path.resolve(r.file) === path.resolve(file)))

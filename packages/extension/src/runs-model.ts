@@ -15,6 +15,9 @@ export class RunsModel {
   private readonly processes = new Map<string, RunProcess>();
   private readonly changeListeners: ((run: RunState | undefined) => void)[] = [];
   private readonly eventListeners: ((run: RunState, event: RunEvent) => void)[] = [];
+  /** Counts the model's changes of runs; {@link changedAt} holds the count at each run's last change. */
+  private generation = 0;
+  private readonly changedAt = new Map<string, number>();
 
   /** Fires after a run changed (its state) or the list changed (`undefined`). */
   onDidChange(listener: (run: RunState | undefined) => void): { dispose(): void } {
@@ -33,6 +36,25 @@ export class RunsModel {
 
   get(runId: string): RunState | undefined {
     return this.runs.get(runId);
+  }
+
+  /**
+   * A mark to take before reading the store (`baton runs list`, `baton runs show`): {@link setStored} and
+   * {@link setStoredDetail} given it leave alone the runs that changed in the model after it — what the read
+   * returns of them is older than what the model has (a `baton runs watch` line that came in while it ran).
+   */
+  mark(): number {
+    return this.generation;
+  }
+
+  /** Whether run `runId` changed in the model after `mark` (see {@link mark}). */
+  private changedSince(runId: string, mark: number | undefined): boolean {
+    return mark !== undefined && (this.changedAt.get(runId) ?? -1) > mark;
+  }
+
+  private set(run: RunState): void {
+    this.runs.set(run.runId, run);
+    this.changedAt.set(run.runId, ++this.generation);
   }
 
   /** The live process of a run, while one runs. */
@@ -59,11 +81,11 @@ export class RunsModel {
       if (!run) {
         if (event.type !== 'run.started') return;
         run = runFromStart(event);
-        this.runs.set(run.runId, run);
       } else {
         if (event.type === 'run.started') run.entries ??= [];
         applyEvent(run, event);
       }
+      this.set(run);
       for (const l of this.eventListeners) l(run, event);
       this.fire(run);
     });
@@ -84,17 +106,22 @@ export class RunsModel {
 
   /**
    * Replaces the stored runs with `records` (`baton runs list --json`): a run with a live process keeps its
-   * live state; a stored run keeps its loaded entries while its last event is unchanged.
+   * live state; a stored run keeps its loaded entries while its last event is unchanged. Given the {@link mark}
+   * taken before the list was read, a run that changed after it is neither removed nor replaced.
    */
-  setStored(records: StoredRun[]): void {
+  setStored(records: StoredRun[], since?: number): void {
     const keep = new Set(records.map((r) => r.id));
-    for (const id of [...this.runs.keys()]) if (!keep.has(id) && !this.processOf(id)) this.runs.delete(id);
+    for (const id of [...this.runs.keys()]) {
+      if (keep.has(id) || this.processOf(id) || this.changedSince(id, since)) continue;
+      this.runs.delete(id);
+      this.changedAt.delete(id);
+    }
     for (const record of records) {
-      if (this.processOf(record.id)) continue;
+      if (this.processOf(record.id) || this.changedSince(record.id, since)) continue;
       const existing = this.runs.get(record.id);
       const fresh = runFromRecord(record);
       if (existing?.entries && existing.status === record.status && existing.finishedAt === fresh.finishedAt) continue;
-      this.runs.set(record.id, fresh);
+      this.set(fresh);
     }
     this.fire(undefined);
   }
@@ -116,16 +143,23 @@ export class RunsModel {
     ) {
       return;
     }
-    this.runs.set(record.id, fresh);
+    this.set(fresh);
     this.fire(existing ? fresh : undefined);
   }
 
-  /** Puts a stored run's full state (`baton runs show --json`) in place, unless a live process owns it. */
-  setStoredDetail(record: StoredRun, events: RunEvent[]): RunState {
+  /**
+   * Puts a stored run's full state (`baton runs show --json`) in place, unless a live process owns it (its live
+   * state is returned).
+   * @param since the {@link mark} taken before the run was read: when the run changed in the model after it, the
+   *   read is older than the model and nothing is put in place.
+   * @returns the run as the model has it now; undefined when the read was older (read it again).
+   */
+  setStoredDetail(record: StoredRun, events: RunEvent[], since?: number): RunState | undefined {
     const live = this.processOf(record.id) ? this.runs.get(record.id) : undefined;
     if (live) return live;
+    if (this.changedSince(record.id, since)) return undefined;
     const run = runFromStore(record, events);
-    this.runs.set(run.runId, run);
+    this.set(run);
     this.fire(run);
     return run;
   }

@@ -79,6 +79,8 @@ export class RunsWatch {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private pause: number;
+  /** Whether the current child has printed its first listing (its `listed` line). */
+  private listed = false;
   /** How many children were started (for tests and the log). */
   starts = 0;
 
@@ -89,6 +91,15 @@ export class RunsWatch {
   /** Whether the watch is wanted (started and not stopped). */
   get active(): boolean {
     return this.running;
+  }
+
+  /**
+   * Whether the watch follows the store now: its child has listed the stored runs (its `listed` line) and runs on,
+   * so every change from then on reaches `onRun`. False before that line — the child may not yet have read the store
+   * — and again from when the child exits until a restarted one has listed.
+   */
+  get following(): boolean {
+    return this.running && this.listed;
   }
 
   /** Whether no child runs and no start is planned. */
@@ -105,6 +116,7 @@ export class RunsWatch {
   /** Stops the child (SIGTERM) and any planned restart. */
   stop(): void {
     this.running = false;
+    this.listed = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const child = this.child;
@@ -140,6 +152,7 @@ export class RunsWatch {
       for (const line of reader.push(chunk)) {
         if (line.type === 'run') this.options.onRun(line.run);
         else {
+          if (this.child === child) this.listed = true;
           this.pause = this.options.backoffMs ?? 1000;
           this.options.onListed?.(line.count);
         }
@@ -156,6 +169,7 @@ export class RunsWatch {
     child.on('close', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
+      this.listed = false;
       if (!this.running) return;
       this.options.onMessage?.(`baton runs watch ended (${signal ?? `exit ${code}`}); starting it again in ${(this.pause / 1000).toFixed(1)} s`);
       this.later(true);

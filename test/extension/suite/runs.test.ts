@@ -162,7 +162,7 @@ describe('Runs from the editor', () => {
 
   it('the Runs view follows the store live: a run another process starts, and its approval by a third, appear without a refresh', async () => {
     await vscode.commands.executeCommand('baton.runs.focus');
-    await waitFor(() => api.runs.watching(), 'the Runs view following the store (baton runs watch)');
+    await waitFor(() => api.runs.watching(), 'the Runs view following the store (baton runs watch has listed the runs)');
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'out', 'cli.mjs');
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
