@@ -75,7 +75,7 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
-    assert.equal(SCHEMA_VERSION, 6);
+    assert.equal(SCHEMA_VERSION, 7);
     // the upgraded store has the kept broadcasts' table (schema 5)
     assert.deepEqual(readRaw(file, (raw) => raw.all("SELECT name FROM sqlite_master WHERE name = 'kept_events'")), [{ name: 'kept_events' }]);
   });
@@ -115,7 +115,7 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
     } finally {
       await store.close();
     }
-    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), '6');
+    assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
   });
 
   it('a store of a newer schema is refused (STORE_TOO_NEW) and left as it was', () => {

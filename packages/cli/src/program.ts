@@ -16,6 +16,7 @@ import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
 import { locksListCommand } from './commands/locks.js';
 import { withCommandTelemetry } from './telemetry.js';
+import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
 
 /** The CLI's version, printed by `baton --version`. */
 export const VERSION = '0.1.0';
@@ -97,6 +98,25 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print JSON')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .action(wrap((opts) => locksListCommand(opts, output)));
+
+  const audit = program.command('audit').description("Check and export the runs' tamper-evident event logs (hash-chained).");
+  audit
+    .command('verify')
+    .description('Check the hash chain of every run (or the named ones) and name each changed, removed, inserted or reordered event.')
+    .argument('[runIds...]', 'run ids or unique prefixes (default: every run)')
+    .option('--anchor <file>', "an earlier `baton audit export`: each run's last exported event (its head) must still be there, unchanged")
+    .option('--json', 'print JSON: { ok, runs, events, problems }')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .addHelpText('after', '\nExit codes: 0 every chain is whole, 1 tampered events found, 2 bad usage, an unknown run or a store that cannot be opened.')
+    .action(wrap((ids: string[], opts) => auditVerifyCommand(ids, opts, output)));
+  audit
+    .command('export')
+    .description('Write every stored event of every run (or the named ones) as JSON lines with its hashes: { runId, seq, type, time, data, prev, hash }.')
+    .argument('[runIds...]', 'run ids or unique prefixes (default: every run)')
+    .option('--out <file>', 'write to this file (default: stdout)')
+    .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .addHelpText('after', '\nExit codes: 0 written, 2 bad usage, an unknown run, an output that cannot be written or a store that cannot be opened.')
+    .action(wrap((ids: string[], opts) => auditExportCommand(ids, opts, output)));
 
   const runs = program.command('runs').description('List and inspect stored runs.');
   runs

@@ -38,3 +38,4 @@ export type { MigrationProblem, MigrationProblemCode } from './migrate/problems.
 export * from './telemetry/run-telemetry.js';
 export * from './telemetry/telemetry-settings.js';
 export * from './telemetry/load-telemetry.js';
+export * from './store/event-chain.js';

@@ -15,6 +15,8 @@ import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
+import { ChainHeads, chainEvents } from './event-chain.js';
+import { storedHash } from './sqlite-audit.js';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -95,6 +97,8 @@ export class RunStore {
   private batching = false;
   /** What the leases, named locks, kept events and migrations use of this handle (see the constructor). */
   private readonly tables: Pick<SqliteLockHost, 'path' | 'transaction' | 'all' | 'read' | 'run'> & { cachedAll(sql: string, values: (string | number)[]): unknown[] };
+  /** The chain's last hash per run, as far as this handle knows it (see {@link ChainHeads}). */
+  private readonly chainHeads = new ChainHeads();
 
   private constructor(
     readonly path: string,
@@ -357,11 +361,13 @@ export class RunStore {
    */
   private writePending(alsoFenced: string[] = []): string[] {
     const refused = this.leases.check(alsoFenced);
-    for (const { runId, event } of this.pending.slice(this.pendingWritten)) {
+    // hashed here, with their final seqs, in the transaction that stores them (the audit chain: event-chain.ts)
+    const hashed = chainEvents(this.pending.slice(this.pendingWritten), (runId, seq) => this.chainHeads.known(runId, seq) ?? storedHash(this.db, runId, seq - 1));
+    for (const { runId, event, data, prev, hash } of hashed) {
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
-      const { runId: _r, seq: _s, time: _t, ...data } = event;
-      this.statements.use('INSERT INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, JSON.stringify(data)]));
+      this.statements.use('INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, data, prev, hash]));
     }
+    this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;
     return refused;
   }
@@ -579,6 +585,7 @@ export class RunStore {
         this.statements.use('COMMIT', (s) => s.run());
       } catch (error) {
         this.pendingWritten = 0;
+        this.chainHeads.rollback();
         if (this.db.inTransaction) {
           try {
             this.db.exec('ROLLBACK');
@@ -590,6 +597,7 @@ export class RunStore {
       }
       this.pending.splice(0, this.pendingWritten);
       this.pendingWritten = 0;
+      this.chainHeads.commit();
     });
     this.session.scheduleRelease();
   }

@@ -6,6 +6,7 @@ import type { JsonValue, RunAgents, RunError, RunStatus, WaitingOn, WorkflowDefi
 import { BatonError } from '../errors.js';
 import type { RunRecord } from './store-api.js';
 import { LOCKS_TABLE } from './sqlite-locks.js';
+import { chainStoredEvents } from './sqlite-audit.js';
 
 type Db = InstanceType<(typeof sqlite)['Database']>;
 
@@ -21,8 +22,10 @@ type Db = InstanceType<(typeof sqlite)['Database']>;
  * get the table when opened.
  * 6: `locks` — named locks across runs (issue 12): holders and first-come-first-served waiters; older stores get
  * the table when opened.
+ * 7: `events.prev_hash` and `events.hash` — the audit chain (issue 13, event-chain.ts); the events of older stores are
+ * chained when the store is opened (sqlite-audit.ts `chainStoredEvents`), in the upgrade's transaction.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** `start_keys`' columns: a key is unique within its tenant and scope (a webhook's path). */
 const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
@@ -77,6 +80,8 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
       type TEXT NOT NULL,
       time TEXT NOT NULL,
       data TEXT NOT NULL,
+      prev_hash TEXT,
+      hash TEXT,
       PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     ${LOCKS_TABLE}
@@ -87,7 +92,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     throw new BatonError('STORE_TOO_NEW', `the run store ${path} was written by a newer Baton (schema ${row.value})`);
   } else if (Number(row.value) < SCHEMA_VERSION) {
     // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease;
-    // 3 → 4: start keys per tenant; 4 → 5, 5 → 6: the kept events' and the locks tables (created above)
+    // 3 → 4: start keys per tenant; 4 → 5, 5 → 6: the kept events' and the locks tables (created above); 6 → 7: the chain
     const columns = new Set((db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
     const added: [string, string][] = [
       ['agents', 'agents TEXT'],
@@ -107,6 +112,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
           DROP TABLE start_keys;
           ALTER TABLE start_keys_v4 RENAME TO start_keys;`);
       }
+      if (Number(row.value) < 7) chainStoredEvents(db);
       db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
       db.exec('COMMIT');
     } catch (error) {

@@ -3,6 +3,8 @@ import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
 import type { Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
+import type { ChainRow } from './event-chain.js';
+import { readChainPage } from './sqlite-audit.js';
 
 /**
  * The embedded SQLite store behind the asynchronous contract ({@link RunStoreApi}): each method does its
@@ -44,6 +46,11 @@ export class SqliteRunStore implements RunStoreApi {
       }
       return { id, duplicate: false };
     });
+  }
+
+  /** See {@link RunStoreApi.readChain}. */
+  async readChain(after: { runId: string; seq: number } | undefined, limit: number, runIds?: readonly string[]): Promise<ChainRow[]> {
+    return readChainPage((sql, values) => this.database.readNow(sql, values, true)!, after, limit, runIds);
   }
 
   async updateRun(id: string, fields: RunUpdate): Promise<void> {

@@ -16,6 +16,7 @@
  */
 import type { LockStoreApi } from './lock-api.js';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { ChainRow } from './event-chain.js';
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -288,6 +289,14 @@ export interface RunStoreApi extends LockStoreApi {
    * @throws BatonError `STORE_UNREACHABLE` when it cannot start listening.
    */
   watchRuns(listener: (changes: RunChanges, runs?: readonly RunRecord[]) => void, options?: RunWatchOptions): Promise<() => Promise<void>>;
+
+  /**
+   * The audit trail (issue 13): one page of stored events with their chain links (`prev_hash`, `hash`; see
+   * event-chain.ts), ordered by run id then seq, after `after` (exclusive; from the start when undefined), of the runs
+   * `runIds` only when given — every run's, tenant or not: an operator's read of the whole store. Keyset-paged, so a
+   * reader of 100,000 runs holds one page at a time.
+   */
+  readChain?(after: { runId: string; seq: number } | undefined, limit: number, runIds?: readonly string[]): Promise<ChainRow[]>;
 
   /** Flushes and closes. Safe to call twice. */
   close(): Promise<void>;
