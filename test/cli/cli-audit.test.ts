@@ -51,7 +51,7 @@ const SQLITE: Kind = {
   },
 };
 
-export const POSTGRES: Kind = {
+const POSTGRES: Kind = {
   name: 'PostgreSQL',
   setup() {
     const database = databasePerTest('baton_audit');
@@ -72,7 +72,7 @@ export const POSTGRES: Kind = {
   },
 };
 
-for (const kind of [SQLITE]) {
+for (const kind of [SQLITE, POSTGRES]) {
   describe(`baton audit (${kind.name})`, function () {
     this.timeout(120_000);
     let dir = '';

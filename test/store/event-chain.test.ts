@@ -6,9 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import sqlite from 'node-sqlite3-wasm';
+import pg from 'pg';
 import { canonicalJson, SqliteRunStore, eventHash, verifyRunChain, type ChainRow, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import type { NewRunEvent } from '../../packages/protocol/src/index.js';
-import { STORE_KINDS } from './both-stores.js';
+import { POSTGRES, STORE_KINDS } from './both-stores.js';
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'chain-writer.ts');
 
@@ -68,17 +69,18 @@ describe('the audit chain: canonical JSON (RFC 8785)', () => {
   });
 });
 
-for (const kind of STORE_KINDS.filter((k) => k.name === "SQLite")) {
+for (const kind of STORE_KINDS) {
   describe(`the audit chain under concurrent appenders (${kind.name})`, function () {
     this.timeout(120_000);
 
-    it('four processes appending to one run at once, each flush on its own, leave one whole chain', async () => {
+    it('the executor flushing step by step while three processes ask the run to stop, all at once, leave one whole chain', async () => {
       const fresh = await kind.fresh();
       try {
         const store = await fresh.open();
         const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString(), started: { type: 'run.started', flow: 'F', inputs: {} } as NewRunEvent });
         // each writer opens the store, says "ready", and appends once told "go" (all at once, not as each one starts)
-        const children = ['a', 'b', 'c', 'd'].map((tag) => spawn(process.execPath, ['--import', 'tsx', WRITER, fresh.location, id, '25', tag], { stdio: ['pipe', 'pipe', 'pipe'] }));
+        const roles = [['exec', 'x'], ['cancel', 'a'], ['cancel', 'b'], ['cancel', 'c']];
+        const children = roles.map(([mode, tag]) => spawn(process.execPath, ['--import', 'tsx', WRITER, fresh.location, id, '25', mode, tag], { stdio: ['pipe', 'pipe', 'pipe'] }));
         const outputs = children.map(() => '');
         const ready = children.map(
           (child, i) =>
@@ -104,7 +106,7 @@ for (const kind of STORE_KINDS.filter((k) => k.name === "SQLite")) {
         const rows = await chainOf(store, id);
         assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 101 }, (_, i) => i + 1));
         // the writers' events interleaved (else the test did not test concurrency)
-        const tags = rows.slice(1).map((r) => (r.data as { data: { tag: string } }).data.tag);
+        const tags = rows.slice(1).map((r) => (r.type === 'step.started' ? 'x' : (r.data as { by: string }).by[0]));
         assert.ok(tags.some((t, i) => i > 0 && t !== tags[i - 1] && tags.slice(i + 1).includes(tags[i - 1])), tags.join(''));
         assert.deepEqual(verifyRunChain(id, rows), []);
       } finally {
@@ -152,6 +154,50 @@ describe('the audit chain: a SQLite store of schema 6 upgraded', () => {
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the audit chain: a PostgreSQL store of migration 5 upgraded', function () {
+  this.timeout(60_000);
+
+  it('migration 6 adds the chain columns and chains the events stored before: they verify clean, later ones continue the chain', async () => {
+    const fresh = await POSTGRES.fresh();
+    try {
+      const [, url, schema] = /^(\S+) \(schema ([a-z0-9_]+)\)$/.exec(fresh.location)!;
+      let store = await fresh.open();
+      const ids: string[] = [];
+      for (let r = 0; r < 3; r++) {
+        const { id } = await store.createRun({ flow: 'F', inputs: { r }, definition: { name: 'F' } as never, startedAt: new Date().toISOString(), started: { type: 'run.started', flow: 'F', inputs: { r } } as NewRunEvent });
+        await store.getEvents(id);
+        for (let i = 0; i < 4; i++) store.append(id, { type: 'step.started', step: `s${i}`, node: `n${i}` } as NewRunEvent);
+        await store.flush(id);
+        ids.push(id);
+      }
+      await store.close();
+      // the store as migration 5 left it
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`ALTER TABLE ${schema}.events DROP COLUMN prev_hash, DROP COLUMN hash; DELETE FROM ${schema}.baton_schema WHERE version = 6`);
+      } finally {
+        await admin.end();
+      }
+      store = await fresh.open();
+      for (const id of ids) {
+        const rows = await chainOf(store, id);
+        assert.equal(rows.length, 5);
+        assert.ok(rows.every((r) => r.hash !== null));
+        assert.deepEqual(verifyRunChain(id, rows), []);
+      }
+      await store.getEvents(ids[1]);
+      store.append(ids[1], { type: 'step.started', step: 'late', node: 'n9' } as NewRunEvent);
+      await store.flush(ids[1]);
+      const rows = await chainOf(store, ids[1]);
+      assert.equal(rows.length, 6);
+      assert.deepEqual(verifyRunChain(ids[1], rows), []);
+    } finally {
+      await fresh.cleanup();
     }
   });
 });

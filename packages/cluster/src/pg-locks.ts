@@ -3,9 +3,10 @@
 // call is one transaction that first takes a transaction-scoped advisory lock on (tenant, name), so two processes
 // deciding about one lock queue behind each other instead of both inserting a holder.
 import type { PoolClient } from 'pg';
-import type { NewRunEvent } from '@baton/protocol';
+import type { NewRunEvent, RunEvent } from '@baton/protocol';
 import { BatonError, groupLocks, type LockAcquired, type LockInfo, type LockParty, type LockRequest } from '@baton/runtime';
 import { retryConflicts } from './pg-connection.js';
+import { insertEvents } from './pg-rows.js';
 
 /** What the lock table uses of the store. */
 export interface PgLockHost {
@@ -122,6 +123,6 @@ async function drop(client: PoolClient, row: LockRow): Promise<{ runId: string; 
   await client.query('SELECT 1 FROM runs WHERE id = $1 FOR NO KEY UPDATE', [waiter.run_id]);
   const last = await client.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE run_id = $1', [waiter.run_id]);
   const event: NewRunEvent = { type: 'lock.acquired', key: waiter.key, node: waiter.node, name: waiter.name, from: row.run_id };
-  await client.query('INSERT INTO events (run_id, seq, type, time, data) VALUES ($1, $2, $3, $4, $5)', [waiter.run_id, (last.rows[0]?.seq ?? 0) + 1, event.type, new Date().toISOString(), JSON.stringify(event)]);
+  await insertEvents(client, [{ runId: waiter.run_id, event: { ...event, runId: waiter.run_id, seq: (last.rows[0]?.seq ?? 0) + 1, time: new Date().toISOString() } as RunEvent }]);
   return { runId: waiter.run_id, key: waiter.key };
 }

@@ -1,11 +1,14 @@
 import type { PoolClient } from 'pg';
 import { BatonError } from '@baton/runtime';
+import { chainStoredEvents } from './pg-chain.js';
 
 /** One step of the PostgreSQL store's schema: applied once, in its own transaction, recorded in `baton_schema`. */
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** A step in JavaScript after `sql`, in the same transaction (what SQL cannot compute). */
+  after?: (client: PoolClient) => Promise<void>;
 }
 
 /**
@@ -135,6 +138,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX locks_run ON locks (run_id);
     `,
   },
+  {
+    version: 6,
+    description: 'the audit chain: events.prev_hash and events.hash (issue 13); the events stored before are chained',
+    sql: `
+      ALTER TABLE events ADD COLUMN prev_hash text, ADD COLUMN hash text;
+    `,
+    after: chainStoredEvents,
+  },
 ];
 
 /**
@@ -173,6 +184,7 @@ export async function migrate(client: PoolClient, schema: string | undefined, lo
         return;
       }
       await client.query(next.sql);
+      await next.after?.(client);
       await client.query('INSERT INTO baton_schema (version, description) VALUES ($1, $2)', [next.version, next.description]);
       await client.query('COMMIT');
     } catch (error) {

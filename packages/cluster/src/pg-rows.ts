@@ -2,7 +2,8 @@
 // inserted in one statement, a run's state update by column, and the fenced write of a flush (FLUSH_SQL).
 import type { PoolClient } from 'pg';
 import type { JsonValue, RunAgents, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
-import type { RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
+import type { HashedEvent, RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
+import { hashInTransaction } from './pg-chain.js';
 import type { BufferedEvent } from './pg-run-leases.js';
 
 /** How `runs.definition` refers to a row of `definitions` (as in the SQLite store). */
@@ -30,7 +31,8 @@ export const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished
 /**
  * Fast path of a write: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
  * epoch is still the one this handle claimed and — only if all of them are, so a lost lease writes nothing —
- * inserts every buffered event and applies the runs' state updates (`$8`: a JSON array of {@link UpdateDoc}s). A
+ * inserts every buffered event — with its chain links (`$9` prev_hash, `$10` hash: see `PgRunStore.write`) — and applies
+ * the runs' state updates (`$8`: a JSON array of {@link UpdateDoc}s). A
  * seq taken meanwhile fails the insert (unique violation) and the write takes {@link PgRunStore.writeBuffered}'s
  * path. The row lock (FOR NO KEY UPDATE) conflicts with a claim's UPDATE of the epoch: a claim waits for this
  * commit, or this statement re-reads the claimed row and finds its epoch changed. It also returns which fenced
@@ -45,8 +47,8 @@ WITH fence AS (
 ), held AS (
   SELECT count(*) = cardinality($6::text[]) AS ok FROM fence
 ), ins AS (
-  INSERT INTO events (run_id, seq, type, time, data)
-  SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])
+  INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[], $9::text[], $10::text[])
   WHERE (SELECT ok FROM held)
   RETURNING 1
 ), upd AS (
@@ -113,16 +115,24 @@ export function eventData(event: RunEvent): string {
   return JSON.stringify(data);
 }
 
-/** Inserts `events` (their seqs as given) in one statement. */
-export async function insertEvents(client: PoolClient, events: BufferedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await client.query('INSERT INTO events (run_id, seq, type, time, data) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[])', [
-    events.map((p) => p.runId),
-    events.map((p) => p.event.seq),
-    events.map((p) => p.event.type),
-    events.map((p) => p.event.time),
-    events.map((p) => eventData(p.event)),
+/**
+ * Inserts `events` (their seqs as given, final) in one statement, chained: each carries the hash of the event before
+ * it (read in this transaction for a run's first one here) and its own (see the runtime's event-chain.ts).
+ * @returns the events as hashed (the last of a run is its new head).
+ */
+export async function insertEvents(client: PoolClient, events: BufferedEvent[]): Promise<HashedEvent[]> {
+  if (events.length === 0) return [];
+  const hashed = await hashInTransaction(client, events);
+  await client.query('INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::json[], $6::text[], $7::text[])', [
+    hashed.map((p) => p.runId),
+    hashed.map((p) => p.event.seq),
+    hashed.map((p) => p.event.type),
+    hashed.map((p) => p.event.time),
+    hashed.map((p) => p.data),
+    hashed.map((p) => p.prev),
+    hashed.map((p) => p.hash),
   ]);
+  return hashed;
 }
 
 /** A `runs` row as a {@link RunRecord}. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { assertNotFinished, BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { ClosingPool, parseStoreUrl, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -11,6 +11,7 @@ import { PgRunWatch } from './pg-run-watch.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
 import { migratePgRun } from './pg-migrate-run.js';
+import { firstOfEachRun, readChainPage, storedHashes } from './pg-chain.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
@@ -46,6 +47,8 @@ interface CancelSeen {
  */
 export class PgRunStore implements RunStoreApi {
   private readonly pending: BufferedEvent[] = [];
+  /** The chain's last hash per run, as far as this handle knows it committed (see `ChainHeads`). */
+  private readonly chainHeads = new ChainHeads();
   /** The next seq of each run this handle knows the log's end of. */
   private readonly nextSeq = new Map<string, number>();
   /** The leases this handle claimed, and the refusals of runs it may not write (see {@link PgRunLeases}). */
@@ -267,6 +270,12 @@ export class PgRunStore implements RunStoreApi {
     // one document per run: its updates in call order, a later one's columns over an earlier one's
     const docs = new Map<string, UpdateDoc & { id: string }>();
     for (const { runId, update } of updates) docs.set(runId, { ...(docs.get(runId) ?? { id: runId }), ...update });
+    // the chain's links, from the heads this handle knows committed (or reads now): else the careful path reads them
+    const hashed = await this.hashWithKnownHeads(batch);
+    if (!hashed) {
+      met.push(...(await this.writeBuffered(alsoFenced, async () => undefined)).refused);
+      return;
+    }
     let result: { fenced: number; inserted: number; cancelled: string[] } | undefined;
     try {
       const { rows } = await this.query<{ fenced: number; inserted: number; cancelled: string[] }>({ name: 'baton.write', text: FLUSH_SQL }, [
@@ -278,12 +287,16 @@ export class PgRunStore implements RunStoreApi {
         fenced,
         fenced.map((runId) => this.leases.epochOf(runId)!),
         JSON.stringify([...docs.values()]),
+        hashed.map((p) => p.prev),
+        hashed.map((p) => p.hash),
       ]);
       result = rows[0];
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     }
     if (result && result.fenced === fenced.length && result.inserted === count) {
+      this.chainHeads.wrote(hashed);
+      this.chainHeads.commit();
       this.pending.splice(0, count);
       for (const { runId, update } of updates) this.forgetUpdate(runId, update);
       const at = Date.now();
@@ -302,9 +315,10 @@ export class PgRunStore implements RunStoreApi {
 
   async getEvents(runId: string, scope: TenantScope = {}): Promise<RunEvent[]> {
     if (scope.tenant !== undefined && (await this.query('SELECT 1 FROM runs WHERE id = $1 AND tenant = $2', [runId, scope.tenant])).rowCount === 0) return [];
-    const { rows } = await this.query<{ seq: number; time: Date; data: object }>('SELECT seq, time, data FROM events WHERE run_id = $1 ORDER BY seq', [runId]);
+    const { rows } = await this.query<{ seq: number; time: Date; data: object; hash: string | null }>('SELECT seq, time, data, hash FROM events WHERE run_id = $1 ORDER BY seq', [runId]);
     const events = rows.map((r) => ({ ...r.data, runId, seq: r.seq, time: r.time.toISOString() }) as RunEvent);
     const last = events.length ? events[events.length - 1].seq : 0;
+    if (rows.length) this.chainHeads.saw(runId, last, rows[rows.length - 1].hash);
     const buffered = this.pending.filter((p) => p.runId === runId);
     // a buffered event whose commit has just been read is not reported twice
     for (const p of buffered) if (p.event.seq > last) events.push(p.event);
@@ -478,6 +492,23 @@ export class PgRunStore implements RunStoreApi {
   // Writing buffered events
   // -------------------------------------------------------------------------------------------------------
 
+  /**
+   * The buffered events hashed for the fast path: each run's first one links to the head this handle knows committed
+   * at the seq before (an event never changes once committed), or to the one read now. Undefined when a head is not
+   * stored (yet): the careful path then reads it in its transaction.
+   */
+  private async hashWithKnownHeads(batch: readonly BufferedEvent[]): Promise<HashedEvent[] | undefined> {
+    const unknown = firstOfEachRun(batch).filter((f) => f.seq > 1 && this.chainHeads.known(f.runId, f.seq) === undefined);
+    const read = await storedHashes((sql, values) => this.query(sql, values), unknown.map((f) => ({ runId: f.runId, seq: f.seq - 1 })));
+    if (read.size < unknown.length) return undefined;
+    return chainEvents(batch, (runId, seq) => this.chainHeads.known(runId, seq) ?? read.get(`${runId}:${seq - 1}`) ?? null);
+  }
+
+  /** See {@link RunStoreApi.readChain} (pg-chain.ts). */
+  readChain(after: { runId: string; seq: number } | undefined, limit: number, runIds?: readonly string[]): Promise<ChainRow[]> {
+    return readChainPage((sql, values) => this.query(sql, values), after, limit, runIds);
+  }
+
   /** Runs `body` after every earlier write of buffered events of this handle (one at a time). */
   private serially<T>(body: () => Promise<T>): Promise<T> {
     const run = this.writing.then(body, body);
@@ -501,9 +532,10 @@ export class PgRunStore implements RunStoreApi {
     const updates = runs.flatMap((runId) => (this.updates.get(runId) ?? []).map((update) => ({ runId, update })));
     let refused = new Map<string, BatonError>();
     let shifts = new Map<string, number>();
+    let written: HashedEvent[] = [];
     const value = await this.transaction(async (client) => {
       ({ refused, shifts } = await this.leases.check(client, batch, runs));
-      await insertEvents(
+      written = await insertEvents(
         client,
         batch.filter((p) => !refused.has(p.runId)).map((p) => ({ runId: p.runId, event: { ...p.event, seq: p.event.seq + (shifts.get(p.runId) ?? 0) } as RunEvent })),
       );
@@ -515,6 +547,8 @@ export class PgRunStore implements RunStoreApi {
       return then(client);
     });
     // committed: move the buffered events (those written and those appended since) after the signals
+    this.chainHeads.wrote(written);
+    this.chainHeads.commit();
     this.leases.moveAfterSignals(shifts);
     this.pending.splice(0, count);
     for (const { runId, update } of updates) if (!refused.has(runId)) this.forgetUpdate(runId, update);

@@ -60,10 +60,14 @@ export interface ChainedEventContent {
 
 /**
  * The hash of a stored event: SHA-256 (node:crypto) over the UTF-8 bytes of the canonical JSON ({@link canonicalJson},
- * RFC 8785) of `{ data, prev, runId, seq, time, type }`, as 64 lowercase hex digits.
+ * RFC 8785) of `{ data, prev, runId, seq, time, type }`, as 64 lowercase hex digits; `time` is hashed as
+ * `Date.toISOString` writes the instant (UTC, milliseconds), whatever form it was given in.
  */
 export function eventHash(content: ChainedEventContent): string {
-  const { runId, seq, type, time, data, prev } = content;
+  const { runId, seq, type, data, prev } = content;
+  // the instant as `Date.toISOString` writes it: PostgreSQL gives back a timestamptz, not the text it was given
+  const parsed = Date.parse(content.time);
+  const time = Number.isNaN(parsed) ? content.time : new Date(parsed).toISOString();
   return createHash('sha256').update(canonicalJson({ data, prev, runId, seq, time, type }), 'utf8').digest('hex');
 }
 
