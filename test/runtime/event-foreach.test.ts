@@ -201,6 +201,28 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
     });
 
+    it('until event: once the terminating event came, the run no longer waits for it — a second one starts nothing and does not move the end (lines kept before the first still start their instances)', async () => {
+      const def = await compile(CLOSED.replace('where order_id == input.order_id {', 'where order_id == input.order_id concurrency 1 {'));
+      const agents = scriptedAgents(() => 'picked');
+      const id = (await run(def, 'Order', { order_id: 'A1' }, { store: t.store, agents })).summary.runId;
+      for (const sku of ['a', 'b']) await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku, last: false });
+      assert.equal((await t.store.recordSignal(id, 'order.closed', { order_id: 'A1' })).type, 'event.received');
+      assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
+      const waits = (await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind === 'event' ? w.key.replace(/^.*#/, '#') : w.kind));
+      assert.ok(!waits.includes('#end'), `the terminating event came: not awaited again (${waits.join(', ')})`);
+      // a second close and a line after it: neither is a terminating event nor an instance
+      await t.store.recordSignal(id, 'order.closed', { order_id: 'A1' }).catch((e: BatonError) => assert.equal(e.code, 'EVENT_NOT_AWAITED'));
+      await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'late', last: false });
+      for (let i = 0; i < 2; i++) {
+        await t.store.recordDecision(id, `ok[${i}]`, { decision: 'approved' });
+        await resumeRun(id, { store: t.store, agents });
+      }
+      const run2 = await t.store.getRun(id);
+      assert.deepEqual([run2.status, run2.outputs], ['succeeded', { lines: 2 }]);
+      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.equal((await t.store.getEvents(id)).filter((e) => e.type === 'event.received' && e.key?.endsWith('#end')).length, 1, 'one terminating event taken');
+    });
+
     it('events kept before the loop opens start instances as soon as it opens (persistent trigger), oldest first', async () => {
       const def = await compile(`${LINES.replace('  foreach', '  approval start { prompt: "Start?" }\n  foreach')}`);
       const agents = scriptedAgents(() => 'picked');

@@ -302,8 +302,8 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
     const data = host.eventTypes[source.event]?.data;
     if (data) wait.data = data;
     waits.unshift(wait);
-    if (source.end && ending) {
-      // and for the terminating event
+    if (source.end && ending && !host.log.eventsReceived.has(endKey)) {
+      // and for the terminating event, until it came (a second one must not move the end the log recorded)
       const end: Extract<WaitingOn, { kind: 'event' }> = { kind: 'event', key: endKey, node: s.id, event: source.end.event };
       if (ending.where) end.where = ending.where;
       const endData = host.eventTypes[source.end.event]?.data;
