@@ -8,7 +8,7 @@ import { importTarget, visibleDocuments } from './baton-imports.js';
 import { suggestion } from './baton-names.js';
 import { toTypeRef } from './baton-types.js';
 import { parseDuration } from './baton-value-converter.js';
-import { constantValue, isConstant, isStubError } from './ir/baton-ir-builder.js';
+import { constantValue, isConstant, isStubError } from './ir/baton-ir-expressions.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
 import { checkRecursionProgress } from './baton-recursion-progress.js';

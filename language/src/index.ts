@@ -11,6 +11,7 @@ export * from './baton-document-factory.js';
 export * from './baton-document-builder.js';
 export * from './baton-workspace-manager.js';
 export * from './ir/baton-ir-builder.js';
+export * from './ir/baton-ir-expressions.js';
 export * from './generated/ast.js';
 export * from './generated/module.js';
 export * from './lsp/baton-hover-provider.js';

@@ -3,13 +3,13 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { Lease, RunMigration, RunRecord, TenantScope } from './store-api.js';
+import type { Lease, RunMigration, RunRecord, RunUpdate, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession } from './lock-session.js';
-import { definitionKey, DEFINITION_REF, listRunsQuery, migrateSqlite, toRecord, updateColumns, type RunRow, type RunStateFields } from './sqlite-schema.js';
+import { definitionKey, DEFINITION_REF, listRunsQuery, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
@@ -191,7 +191,7 @@ export class RunStore {
    * @throws BatonError `LEASE_LOST`, `EVENTS_CONFLICT`: the run's events were refused (now or by an earlier write:
    *   see {@link flush}); its state is not changed, the other runs' events are written.
    */
-  updateRun(id: string, fields: RunStateFields): void {
+  updateRun(id: string, fields: RunUpdate): void {
     const { sets, values } = updateColumns(fields);
     if (sets.length === 0) return;
     this.transaction(() => {

@@ -2,9 +2,9 @@
 // RunRecord, a definition by the SHA-256 of its JSON.
 import { createHash } from 'node:crypto';
 import type sqlite from 'node-sqlite3-wasm';
-import type { JsonValue, RunAgents, RunError, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { RunRecord } from './store-api.js';
+import type { RunFilter, RunRecord, RunUpdate } from './store-api.js';
 import { LOCKS_TABLE } from './sqlite-locks.js';
 import { chainStoredEvents } from './sqlite-audit.js';
 
@@ -174,18 +174,8 @@ export function toRecord(row: RunRow): RunRecord {
   };
 }
 
-/** The run state fields an update may set (see `RunStore.updateRun`). */
-export interface RunStateFields {
-  status?: RunStatus;
-  finishedAt?: string | null;
-  outputs?: Record<string, JsonValue>;
-  error?: RunError | null;
-  waitingOn?: WaitingOn[];
-  agents?: RunAgents;
-}
-
 /** The `SET` assignments (`column = ?`) and their values for the fields given (the JSON ones as text); none when none is. */
-export function updateColumns(fields: RunStateFields): { sets: string[]; values: (string | null)[] } {
+export function updateColumns(fields: RunUpdate): { sets: string[]; values: (string | null)[] } {
   const sets: string[] = [];
   const values: (string | null)[] = [];
   const set = (column: string, value: string | null): void => {
@@ -202,7 +192,7 @@ export function updateColumns(fields: RunStateFields): { sets: string[]; values:
 }
 
 /** The `SELECT` of `RunStore.listRuns`: runs matching `filter`, newest first, at most `limit` (default 50). */
-export function listRunsQuery(filter: { status?: RunStatus; flow?: string; limit?: number; tenant?: string }): { sql: string; values: (string | number)[] } {
+export function listRunsQuery(filter: RunFilter): { sql: string; values: (string | number)[] } {
   const where = (['status', 'flow', 'tenant'] as const).filter((column) => filter[column]);
   const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.map((c) => `${c} = ?`).join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
   return { sql, values: [...where.map((column) => filter[column]!), filter.limit ?? 50] };
