@@ -39,3 +39,4 @@ export * from './telemetry/run-telemetry.js';
 export * from './telemetry/telemetry-settings.js';
 export * from './telemetry/load-telemetry.js';
 export * from './store/event-chain.js';
+export * from './telemetry/run-metrics.js';

@@ -9,6 +9,7 @@ import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { compileMigrationTarget } from './migrate.js';
+import { ServeMetrics } from '../serve/metrics.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
 import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
@@ -68,6 +69,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const store = await openStore(storePath, { holdLock: false, lockWaiters });
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
   let supervisor: RunSupervision | undefined;
+  // GET /metrics: counted from the samples the executor thread posts (docs/observability.md)
+  const metrics = new ServeMetrics();
   let queue: ClusterRunQueue | undefined;
   let sharedLimits: { close(): Promise<void> } | undefined;
   try {
@@ -95,7 +98,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       }
       if (opts.board) board = await openBoards(queue, tenants.map((t) => t.id));
     } else {
-      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency };
+      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency, metricsChannel: metrics.channel };
       try {
         supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
       } catch (error) {
@@ -104,7 +107,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       }
     }
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
-    const server = await startServer(plan, { store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget });
+    const metricsPublic = publicMetrics(configProbe);
+    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
@@ -116,6 +120,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     if (tenants.length > 1) {
       output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms${rateLimits ? ' across the cluster' : ''})` : ''}`).join(', ')}`);
     }
+    output.out(`  metrics: /metrics (Prometheus; ${metricsPublic ? 'public: telemetry.metrics.public' : opts.insecure ? 'no token: --insecure' : 'API token'})`);
     if (board) output.out(`  queue board: ${boardLine(server, tenants.some((t) => t.apiToken), opts.insecure ?? false)}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
@@ -135,6 +140,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   } finally {
     // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
     await supervisor?.close();
+    metrics.close();
     await sharedLimits?.close();
     await queue?.close();
     await store.close();
@@ -232,6 +238,12 @@ export function serveTenants(folder: string, env: NodeJS.ProcessEnv, insecure: b
 
 /** A file name inside the served folder, for finding the `baton.config.json` nearest it. */
 const CONFIG_PROBE = 'served.flow';
+
+/** Whether `telemetry.metrics.public` is set in the `baton.config.json` nearest `probe` (already validated by then). */
+function publicMetrics(probe: string): boolean {
+  const file = findConfig(path.dirname(probe));
+  return file ? loadConfig(file).telemetry?.metrics?.public === true : false;
+}
 
 /**
  * The triggers of every flow declared in the folder's files (each compiled with what it imports). A schedule's runs

@@ -1,6 +1,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { SqliteRunStore, serveExecutorThread, startProcessSpawners, type RunStoreApi } from '@baton/runtime';
+import { composeRunTelemetry, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type RunStoreApi, type RunTelemetry } from '@baton/runtime';
+import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
@@ -21,6 +22,8 @@ export interface ExecutorData {
   /** The served flows, whose agents are resolved before the executor is ready. */
   checks: { definition: WorkflowDefinition; flow: string }[];
   concurrency: number;
+  /** The server's metrics channel: the runs executed here post their samples on it (see `createRunMetricsObserver`). */
+  metricsChannel?: string;
 }
 
 /** Whether this thread is `baton serve`'s executor thread (the CLI bundle is its entry). */
@@ -37,6 +40,11 @@ export function runExecutorThread(): Promise<void> {
   return serveExecutorThread(async () => {
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
     if (data.agents === 'real') startProcessSpawners();
+    // what this thread executes is counted for /metrics, and traced when an OTLP endpoint is configured
+    const parts: RunTelemetry[] = data.metricsChannel ? [createRunMetricsObserver(data.metricsChannel)] : [];
+    const traces = commandTelemetrySettings(data.configProbe);
+    if (traces) parts.push(await loadRunTelemetry(traces));
+    if (parts.length > 0) installRunTelemetry(composeRunTelemetry(parts));
     // a PostgreSQL store: the cluster package (out/cluster.mjs, beside this thread's bundle too), loaded only then
     const store: RunStoreApi = isStoreUrl(data.storePath)
       ? await (await loadCluster()).PgRunStore.open(data.storePath)

@@ -5,6 +5,7 @@ import { migrateOverHttp } from './migrate-route.js';
 import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
+import type { ServeMetrics } from './metrics.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -114,6 +115,16 @@ export interface ServeOptions {
   migrationTarget?: (file: string, tenant: string) => Promise<{ definition: WorkflowDefinition; file: string } | { problems: MigrationProblem[] }>;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
   schedules?: boolean;
+  /**
+   * `GET /metrics` (Prometheus' text format; docs/observability.md): the counters of the runs this process executes
+   * and its run queue's gauges. Without it the route answers 404.
+   */
+  metrics?: ServeMetrics;
+  /**
+   * `/metrics` answers without a token (`telemetry.metrics.public` in baton.config.json). Default: it takes any
+   * tenant's API token, as the runs API does (401 without a valid one, 403 when no tenant has a token).
+   */
+  metricsPublic?: boolean;
   /** How often waiting runs are checked for due timers (ms, default 1,000; 0: never). */
   timerPollMs?: number;
   log: (line: string) => void;
@@ -176,6 +187,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const store = options.store;
   const now = options.now ?? (() => new Date());
   const supervisor: RunSupervision = options.supervisor ?? new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
+  options.metrics?.observeQueue(() => ({ active: supervisor.active(), queued: supervisor.waiting() }));
   const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure, options.rateLimits);
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
@@ -309,6 +321,13 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const tenant = tenants.caller(req);
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/locks takes GET');
       send(res, 200, { locks: await store.listLocks({ tenant }) });
+      return;
+    }
+    if (path === '/metrics' && options.metrics) {
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/metrics takes GET');
+      if (!options.metricsPublic) tenants.caller(req);
+      const { contentType, text } = await options.metrics.exposition();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(text);
       return;
     }
     if (path === '/health' && method === 'GET') {

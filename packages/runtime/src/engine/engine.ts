@@ -375,7 +375,7 @@ async function runQueuedDetailed(runId: string, options: RunOptions, known?: Run
     // accepted, but the process stopped between storing the run and its first event
     execution.recordEvent({ type: 'run.started', flow: run.flow, inputs: run.inputs, file: run.file ?? undefined, ...(options.runAgents ? { agents: options.runAgents } : {}) });
   } else if ((last.type === 'run.started' || last.type === 'run.resumed') && !options.takeover) {
-    options.onEvent?.(last);
+    d.onEvent?.(last);
   } else {
     execution.recordEvent({ type: 'run.resumed', flow: run.flow, ...agentsFields(options.runAgents, switched), ...(options.takeover ? { takeover: true } : {}) });
   }

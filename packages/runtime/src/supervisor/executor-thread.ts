@@ -1,6 +1,7 @@
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
+import { activeRunTelemetry } from '../telemetry/run-telemetry.js';
 import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
 import { DEAD_THREAD_READ_LOCK_MS, type RunStore } from '../store/run-store.js';
@@ -526,6 +527,8 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
       case 'close':
         void supervisor
           .close()
+          // what this thread traced is exported before it ends (bounded; docs/observability.md)
+          .finally(() => activeRunTelemetry()?.shutdown())
           .finally(() => {
             const closed = (): void => {
               send({ kind: 'closed' });
