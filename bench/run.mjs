@@ -94,6 +94,9 @@ for (const r of cluster) {
 console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
 record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));
 
+console.log('\nRun state (one fold for every view: a 1,000-step run\'s log → its state):');
+record(runCase('run-model.ts', [1000], { tsx: true }));
+
 console.log('\nChecker (cold `baton check` of a generated file, bundled CLI):');
 for (const steps of [1000, 5000]) record(runCase('checker.mjs', [steps]));
 

@@ -13,3 +13,6 @@ export * from './server-launch.js';
 export * from './ir-walk.js';
 export * from './limits.js';
 export * from './migrated-log.js';
+export * from './run-model.js';
+export * from './run-format.js';
+export * from './run-timeline.js';
