@@ -148,6 +148,19 @@ for (const kind of [SQLITE, POSTGRES]) {
       assert.equal(decided?.data.by, 'dana');
     });
 
+    it('a cancellation and a redrive carry who did them (--by, else the OS user), and the chain stays whole', async () => {
+      const waiting = runIdOf((await cli(['run', 'buy.flow', '--json'])).stdout);
+      assert.equal((await cli(['cancel', waiting, '--by', 'carol'])).code, 0);
+      writeFileSync(path.join(dir, 'etl.flow'), 'agent Fetch { stub: "rows" }\nagent Load { stub: [error("warehouse down"), "loaded"] }\nflow Etl {\n  step fetch: Fetch\n  step load: Load\n}\n');
+      const failed = runIdOf((await cli(['run', 'etl.flow', '--json'])).stdout);
+      const redriven = await cli(['runs', 'redrive', failed, '--by', 'erin']);
+      assert.equal(redriven.code, 0, redriven.stderr);
+      const events = (await cli(['audit', 'export', waiting, failed])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { runId: string; type: string; data: { by?: string; redrive?: boolean } });
+      assert.deepEqual(events.filter((e) => e.type === 'cancel.requested').map((e) => [e.runId, e.data.by]), [[waiting, 'carol']]);
+      assert.deepEqual(events.filter((e) => e.data.redrive).map((e) => [e.runId, e.data.by]), [[failed, 'erin']]);
+      assert.equal((await verify()).code, 0);
+    });
+
     it('a changed payload (a decision turned into a rejection) is named: changed', async () => {
       let seq = 0;
       await tamper(async (db) => {

@@ -102,7 +102,7 @@ for (const kind of KINDS) {
       assert.equal(done.status, 200);
       const migrated = (await store.getEvents(id)).filter((e) => e.type === 'run.migrated');
       assert.equal(migrated.length, 1);
-      assert.equal(migrated[0].type === 'run.migrated' && migrated[0].by, 'ops@acme');
+      assert.equal(migrated[0].type === 'run.migrated' && migrated[0].by, 'api-token:acme', 'the authenticated caller, not the X-Baton-User header');
       assert.equal(path.basename((await store.getRun(id)).file ?? ''), 'welcome-v2.flow');
       assert.equal((await api(ACME.apiToken, `/runs/${id}/approve`, { task: 'send_it' })).status, 202);
       await server.idle();

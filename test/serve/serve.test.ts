@@ -204,7 +204,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await store.listRuns()).length, 1);
     });
 
-    it('approvals over HTTP: the decision is stored with the X-Baton-User identity and when, and the run finishes', async () => {
+    it('approvals over HTTP: the decision is stored with the authenticated caller (its API token\'s tenant, not the X-Baton-User it claims) and when, and the run finishes', async () => {
       const body = JSON.stringify({ name: 'Cy' });
       const { runId } = (await (await post('/welcome', body, { 'x-baton-signature': sign(body) })).json()) as { runId: string };
       await server.idle();
@@ -217,7 +217,7 @@ for (const kind of STORE_KINDS) {
       const shown = (await (await api(`/runs/${runId}`)).json()) as { run: { status: string; outputs: unknown }; events: { type: string; by?: string; decision?: string; time: string }[] };
       assert.deepEqual([shown.run.status, shown.run.outputs], ['succeeded', { text: 'hi' }]);
       const decided = shown.events.find((e) => e.type === 'approval.decided')!;
-      assert.deepEqual([decided.decision, decided.by], ['approved', 'ann@ops']);
+      assert.deepEqual([decided.decision, decided.by], ['approved', 'api-token:default']);
       assert.ok(Date.parse(decided.time) > 0);
     });
 

@@ -145,6 +145,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<id>', 'run id (a unique prefix is enough)')
     .addOption(new Option('--agents <mode>', 'the agents for the steps still to run: the run\'s own by default (stub, real or replay:<cassette.json>); another mode needs --switch-agents').argParser(parseAgentsMode))
     .option('--switch-agents', 'continue with the --agents given although the run was started with others (recorded in the run)')
+    .option('--by <who>', 'who redrives it, recorded on the run (default: $USER)')
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
@@ -184,6 +185,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .command('cancel')
     .description('Cancel a run.')
     .argument('<id>', 'run id')
+    .option('--by <who>', 'who cancels it, recorded on the run (default: $USER)')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
     .action(wrap((id: string, opts) => cancelCommand(id, opts, output)));

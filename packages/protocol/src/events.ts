@@ -158,6 +158,8 @@ export interface RunResumedEvent extends RunEventBase {
    * failed it run again, everything that finished before is kept.
    */
   redrive?: boolean;
+  /** Who asked for the redrive (`baton runs redrive --by`, default the OS user; on `baton serve`, the authenticated caller). */
+  by?: string;
   /** The agents the run continues with (absent when the caller did not say: runs stored before they were recorded, tests). */
   agents?: RunAgents;
   /** Set when the run switched agents here (`--switch-agents`): the agents it used until now. */

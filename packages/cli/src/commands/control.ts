@@ -21,7 +21,7 @@ async function handToWorkers(store: RunStoreApi, run: RunRecord, opts: StoreOpti
   const queue = await openQueue(await loadCluster(), url);
   try {
     const fresh = await store.getRun(run.id);
-    if (how === 'redrive') await enqueueRedrive(run.id, { store, runAgents: fresh.agents ?? undefined });
+    if (how === 'redrive') await enqueueRedrive(run.id, { store, runAgents: fresh.agents ?? undefined, by: opts.by ?? currentUser() });
     else if (how === 'resume' && (fresh.status === 'waiting' || fresh.status === 'interrupted')) await enqueueResume(run.id, { store });
     await queue.activate(fresh.tenant ?? 'default', run.id, how);
     if (!opts.json) output.out(`Run ${run.id} goes to the workers of ${queue.location}.`);
@@ -40,6 +40,8 @@ interface StoreOptions {
   agents?: AgentsMode;
   /** Allows `agents` to differ from the run's own (the switch is recorded on `run.resumed`). */
   switchAgents?: boolean;
+  /** Who cancels or redrives (recorded on the run's event; default the OS user). */
+  by?: string;
 }
 
 /** `baton resume <id>`: continues an interrupted or waiting run. */
@@ -62,7 +64,7 @@ export async function cancelCommand(id: string, opts: StoreOptions, output: Outp
   const store = await openStore(resolveStorePath(opts.store));
   try {
     const run = await store.getRun(id);
-    const status = await store.requestCancel(run.id, currentUser());
+    const status = await store.requestCancel(run.id, opts.by ?? currentUser());
     output.out(status === 'cancelled' ? `Cancelled run ${run.id}.` : `Asked run ${run.id} to stop; it stops before its next step.`);
     if (status !== 'cancelled') await handToWorkers(store, run, { ...opts, json: true }, 'cancel', output);
     return 0;
@@ -153,7 +155,7 @@ export async function redriveCommand(id: string, opts: StoreOptions, output: Out
   try {
     const run = await store.getRun(id);
     if (await handToWorkers(store, run, opts, 'redrive', output)) return 0;
-    return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents);
+    return await continueRun(run.id, store, store.location, output, opts.json, agentsToContinue(run, opts.agents, opts.switchAgents), 'redrive', [], opts.switchAgents, opts.by ?? currentUser());
   } catch (error) {
     throw toCliError(error);
   } finally {

@@ -78,6 +78,7 @@ export async function continueRun(
   how: 'resume' | 'redrive' = 'resume',
   recorded: RunEvent[] = [],
   switchAgents = false,
+  by?: string,
 ): Promise<number> {
   const context: HumanPrinterContext = { storePath, agentsMode: chosen.runAgents.mode };
   const printer: RunPrinter = json ? jsonPrinter(output) : humanPrinter(output, context);
@@ -96,7 +97,7 @@ export async function continueRun(
   context.definition = await store.getDefinition(fullId).catch(() => undefined);
   trackRun(store, fullId);
   try {
-    const summary = await withInterrupt((signal) => go(runId, { store, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() }, crashAt: process.env.BATON_CRASH_AT || undefined }));
+    const summary = await withInterrupt((signal) => go(runId, { store, by, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() }, crashAt: process.env.BATON_CRASH_AT || undefined }));
     return finish(summary, store, output, json);
   } catch (error) {
     if (error instanceof BatonError && error.code === 'RUN_BUSY') {

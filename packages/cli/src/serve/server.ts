@@ -168,7 +168,8 @@ export const BOARD_PATH = '/board';
  *   event to every run waiting for it (`wait event`); signed like webhooks. 202 `{started, delivered}`.
  * - the runs API (`Authorization: Bearer <token>` unless insecure): `GET /runs[?status&flow&limit]`,
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
- *   `X-Baton-User` header, stored with the decision), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
+ *   authenticated caller — `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
+ *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`; `GET /locks`: the tenant's named locks held now, with holders and queues.
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
  *   the token as password; see {@link Tenants.boardCaller}).
@@ -360,7 +361,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
     const raw = await readBody(req, options.maxBodyBytes);
     const body = raw.length === 0 ? {} : parseJson(raw, req);
-    const by = header(req, 'x-baton-user') || 'api';
+    // who acts is who authenticated (the API token's tenant), never what a header claims (the audit trail records it)
+    const by = options.insecure ? 'insecure' : `api-token:${tenant}`;
     switch (action) {
       case 'approve':
       case 'reject': {
@@ -397,7 +399,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       }
       case 'redrive': {
         assertAgents(run);
-        await supervisor.redrive(run.id, scope);
+        await supervisor.redrive(run.id, scope, by);
         send(res, 202, { runId: run.id });
         return;
       }

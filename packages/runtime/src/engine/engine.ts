@@ -16,6 +16,8 @@ import { activeRunTelemetry } from '../telemetry/run-telemetry.js';
 export interface RunOptions {
   /** Where the run's events and state are stored (the embedded SQLite store, or a server's). */
   store: RunStoreApi;
+  /** Who asked for a redrive ({@link redriveRun}): recorded on its `run.resumed` as `by`. */
+  by?: string;
   /** How agents are called; the stub agents (offline) by default. */
   agents?: AgentCaller;
   /**
@@ -242,7 +244,7 @@ async function redriveHeld(runId: string, options: RunOptions): Promise<RunSumma
   activeRunTelemetry()?.resumed(run.id, past);
   const execution = new Execution(definition, run.id, d, past);
   // indexed by the execution's log as it is recorded: the steps that failed the run are run again
-  execution.recordEvent({ type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) });
+  execution.recordEvent({ type: 'run.resumed', flow: run.flow, redrive: true, ...(options.by ? { by: options.by } : {}), ...agentsFields(options.runAgents, switched) });
   const result = await execution.run(run.flow, run.inputs, { ...run.outputs });
   return summarize(run.id, run.flow, result, started);
 }
@@ -250,6 +252,8 @@ async function redriveHeld(runId: string, options: RunOptions): Promise<RunSumma
 /** Options of {@link enqueueRun}, {@link enqueueResume} and {@link enqueueRedrive}. */
 export interface EnqueueOptions {
   store: RunStoreApi;
+  /** Who asked for a redrive ({@link enqueueRedrive}): recorded on its `run.resumed` as `by`. */
+  by?: string;
   /** The entry file, recorded with a new run. */
   file?: string;
   /** The clock (default: the real one). */
@@ -337,7 +341,7 @@ export async function enqueueRedrive(runId: string, options: EnqueueOptions): Pr
     throw new BatonError('RUN_COMPENSATED', `run ${run.id} was compensated when it failed (${undone} compensation${undone === 1 ? '' : 's'} ran), so what it did has been undone; start a new run instead of redriving it`);
   }
   const switched = checkRunAgents(run, options.runAgents);
-  options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...agentsFields(options.runAgents, switched) }, (options.now ?? (() => new Date()))());
+  options.store.append(run.id, { type: 'run.resumed', flow: run.flow, redrive: true, ...(options.by ? { by: options.by } : {}), ...agentsFields(options.runAgents, switched) }, (options.now ?? (() => new Date()))());
   await options.store.updateRun(run.id, { status: 'queued', waitingOn: [], error: null, finishedAt: null, agents: options.runAgents });
 }
 

@@ -288,11 +288,11 @@ export class ExecutorThread implements RunSupervision {
   }
 
   /** See {@link RunSupervisor.redrive}: stored on this thread before it resolves. */
-  async redrive(runId: string, scope?: TenantScope): Promise<Continuation> {
+  async redrive(runId: string, scope?: TenantScope, by?: string): Promise<Continuation> {
     const run = await this.options.store.getRun(runId, scope);
     const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
-    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents) });
+    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: keptAgents(run, this.options.runAgents), by });
     return { done: this.continueRun(runId) };
   }
 

@@ -49,7 +49,7 @@ export interface RunSupervision {
   /** See {@link RunSupervisor.resume}. */
   resume(runId: string, scope?: TenantScope): Promise<Continuation>;
   /** See {@link RunSupervisor.redrive}. */
-  redrive(runId: string, scope?: TenantScope): Promise<Continuation>;
+  redrive(runId: string, scope?: TenantScope, by?: string): Promise<Continuation>;
   /** See {@link RunSupervisor.cancel}. */
   cancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus>;
   /** See {@link RunSupervisor.refusal}. */
@@ -299,18 +299,19 @@ export class RunSupervisor implements RunSupervision {
   /**
    * Redrives a failed run (see `redriveRun`): its redrive is stored and the run `queued` before this resolves.
    * @param scope only a run of this tenant (another's is `RUN_NOT_FOUND`; see `TenantScope`).
+   * @param by who asked (recorded on the redrive's `run.resumed`).
    * @returns once stored: `done` settles when the redriven execution stops.
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_NOT_FAILED`, `RUN_COMPENSATED`, `AGENTS_MISMATCH` ({@link refusal}; nothing stored).
    */
-  redrive(runId: string, scope?: TenantScope): Promise<Continuation> {
-    return this.storing(() => this.redriveNow(runId, scope));
+  redrive(runId: string, scope?: TenantScope, by?: string): Promise<Continuation> {
+    return this.storing(() => this.redriveNow(runId, scope, by));
   }
 
-  private async redriveNow(runId: string, scope?: TenantScope): Promise<Continuation> {
+  private async redriveNow(runId: string, scope?: TenantScope, by?: string): Promise<Continuation> {
     const run = await this.options.store.getRun(runId, scope);
     const refused = this.refusal(run);
     if (refused) throw new BatonError('AGENTS_MISMATCH', refused);
-    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(run)!.runAgents });
+    await enqueueRedrive(runId, { store: this.options.store, now: this.now, runAgents: this.agentsOf(run)!.runAgents, by });
     return { done: this.schedule(runId) };
   }
 
