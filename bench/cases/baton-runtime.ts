@@ -3,19 +3,25 @@
 //   chain N     — N sequential steps
 //   parallel N  — one `parallel` of N branches, then one step after the join
 // A third argument `memory` keeps the store in memory (no file I/O): not a durable configuration, only
-// a way to show how much of the per-step figure the store's file writes take.
+// a way to show how much of the per-step figure the store's file writes take. `traced` (third or fourth argument)
+// installs the run tracing (OpenTelemetry SDK, docs/observability.md) exporting to a local OTLP/HTTP sink in this
+// process that answers every export at once: what tracing adds per step.
 // Compiling the flow is not timed; a warm-up run of the same flow in another store comes first, as for
 // every system measured. Prints one JSON line: {system, shape, n, totalMs, perStepUs, …}.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace } from '../../language/src/index.js';
-import { SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
+import { installRunTelemetry, SqliteRunStore, startRun } from '../../packages/runtime/src/index.js';
+import { createOtelTelemetry } from '../../packages/runtime/src/telemetry/otel-telemetry.js';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 
 const [shape, nText, storeKind] = process.argv.slice(2);
 const inMemory = storeKind === 'memory';
+const traced = process.argv.slice(4).includes('traced') || storeKind === 'traced';
 const n = Number(nText);
 if (!['chain', 'parallel'].includes(shape) || !Number.isInteger(n) || n < 1) {
   console.error('usage: baton-runtime.ts chain|parallel <n>');
@@ -36,6 +42,17 @@ function flowText(): string {
   }
   lines.push('}', '');
   return lines.join('\n');
+}
+
+let sink: http.Server | undefined;
+if (traced) {
+  sink = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => sink!.listen(0, '127.0.0.1', resolve));
+  const { port } = sink.address() as AddressInfo;
+  installRunTelemetry(createOtelTelemetry({ tracesUrl: `http://127.0.0.1:${port}/v1/traces`, headers: {}, serviceName: 'bench' }));
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-rt-'));
@@ -75,9 +92,11 @@ try {
   await store.close();
   const { totalMs, joinOverheadMs, events } = best!;
   const expectedSteps = shape === 'chain' ? n : n + 1;
-  const row: Record<string, unknown> = { system: inMemory ? 'baton-memory-store' : 'baton', shape, n, totalMs, perStepUs: (totalMs * 1000) / expectedSteps, events };
+  const row: Record<string, unknown> = { system: `${inMemory ? 'baton-memory-store' : 'baton'}${traced ? '-traced' : ''}`, shape, n, totalMs, perStepUs: (totalMs * 1000) / expectedSteps, events };
   if (shape === 'parallel') row.joinOverheadMs = joinOverheadMs;
   console.log(JSON.stringify(row));
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  sink?.close();
+  sink?.closeAllConnections();
 }
