@@ -1,3 +1,4 @@
+import { formatTimestamp } from '@baton/protocol';
 import type { LockInfo } from '@baton/runtime';
 import { openStore, toCliError } from '../backend.js';
 import type { Output } from '../output/terminal.js';
@@ -34,8 +35,8 @@ export function lockLines(locks: readonly LockInfo[]): string[] {
   const lines: string[] = [];
   for (const lock of locks) {
     const tenant = lock.tenant === 'default' ? '' : ` (tenant ${lock.tenant})`;
-    lines.push(`${lock.name}${tenant}  held by ${lock.holder.runId} since ${lock.holder.since.slice(0, 19).replace('T', ' ')}${lock.queue.length ? `, ${lock.queue.length} waiting` : ''}`);
-    lock.queue.forEach((w, i) => lines.push(`  ${i + 1}. ${w.runId} waiting since ${w.since.slice(0, 19).replace('T', ' ')}`));
+    lines.push(`${lock.name}${tenant}  held by ${lock.holder.runId} since ${formatTimestamp(lock.holder.since)}${lock.queue.length ? `, ${lock.queue.length} waiting` : ''}`);
+    lock.queue.forEach((w, i) => lines.push(`  ${i + 1}. ${w.runId} waiting since ${formatTimestamp(w.since)}`));
   }
   return lines;
 }

@@ -1,8 +1,8 @@
-import { describeStatement, type RunEvent, type RunStatus, type WorkflowDefinition } from '@baton/protocol';
+import { describeStatement, elapsedMs, formatDuration, formatTimestamp, runStateFrom, type RunEvent, type RunStatus, type WorkflowDefinition } from '@baton/protocol';
 import { definitionHash, type RunRecord } from '@baton/runtime';
 import { UsageError } from '../errors.js';
 import { describeWait, waitLines } from '../output/run-printer.js';
-import { formatDuration, preview, type Output } from '../output/terminal.js';
+import { preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 
@@ -34,7 +34,7 @@ export async function runsListCommand(opts: { status?: string; failed?: boolean;
     const c = output.colors;
     output.out(c.dim(`${'ID'.padEnd(26)}  ${'FLOW'.padEnd(22)}  ${'STATUS'.padEnd(11)}  ${'STARTED'.padEnd(19)}  DURATION`));
     for (const r of runs) {
-      output.out(`${r.id}  ${r.flow.padEnd(22)}  ${statusColor(r.status, output)(r.status.padEnd(11))}  ${r.startedAt.slice(0, 19).replace('T', ' ')}  ${r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}`);
+      output.out(`${r.id}  ${r.flow.padEnd(22)}  ${statusColor(r.status, output)(r.status.padEnd(11))}  ${formatTimestamp(r.startedAt)}  ${r.finishedAt ? formatDuration(elapsedMs(r.startedAt, r.finishedAt)) : ''}`);
     }
     return 0;
   } catch (error) {
@@ -69,7 +69,7 @@ async function deadLetters(opts: { flow?: string; limit: string; json?: boolean;
     }
     const c = output.colors;
     for (const r of runs) {
-      output.out(`${r.id}  ${r.flow}  ${c.dim(r.finishedAt ? r.finishedAt.slice(0, 19).replace('T', ' ') : '')}`);
+      output.out(`${r.id}  ${r.flow}  ${c.dim(r.finishedAt ? formatTimestamp(r.finishedAt) : '')}`);
       output.out(`  ${c.red(r.error?.code ?? 'FAILED')}${r.failedStep ? ` at step ${r.failedStep}` : ''}: ${r.error?.message ?? ''}`);
       output.out(c.dim(`  redrive: baton runs redrive ${r.id}`));
     }
@@ -125,7 +125,7 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
   const c = output.colors;
   output.out(`${c.bold(run.flow)}  ${c.dim(run.id)}`);
   output.out(`  status   ${statusColor(run.status, output)(run.status)}`);
-  output.out(`  started  ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt} (${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})` : ''}`);
+  output.out(`  started  ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt} (${formatDuration(elapsedMs(run.startedAt, run.finishedAt))})` : ''}`);
   if (run.file) output.out(`  file     ${run.file}`);
   if (Object.keys(run.inputs).length) output.out(`  inputs   ${Object.entries(run.inputs).map(([k, v]) => `${k}=${preview(v, 50)}`).join(', ')}`);
   output.out('');
@@ -151,7 +151,7 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
       output.out(`  ${c.green('✓')} ${e.task.padEnd(22)} ${c.dim('approval'.padEnd(22))} ${e.decision}${e.by ? c.dim(` by ${e.by}`) : ''}${e.comment ? c.dim(` — ${e.comment}`) : ''}`);
     } else if (e.type === 'run.migrated') {
       const renamed = Object.keys(e.renamed).length;
-      output.out(`  ${c.cyan('⇢')} migrated to definition ${e.to.slice(0, 8)} from ${e.from.slice(0, 8)}${c.dim(`${e.flow !== run.flow ? ` (flow ${e.flow})` : ''}${renamed ? ` · ${renamed} node id${renamed === 1 ? '' : 's'} renamed` : ''}${e.by ? ` by ${e.by}` : ''} · ${e.time.slice(0, 19).replace('T', ' ')}`)}`);
+      output.out(`  ${c.cyan('⇢')} migrated to definition ${e.to.slice(0, 8)} from ${e.from.slice(0, 8)}${c.dim(`${e.flow !== run.flow ? ` (flow ${e.flow})` : ''}${renamed ? ` · ${renamed} node id${renamed === 1 ? '' : 's'} renamed` : ''}${e.by ? ` by ${e.by}` : ''} · ${formatTimestamp(e.time)}`)}`);
     } else if (e.type === 'compensation.finished') {
       output.out(`  ${c.magenta('↺')} undo ${e.step.padEnd(17)} ${c.dim(e.agent.padEnd(22))} ${e.status}`);
     }
@@ -169,9 +169,8 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
     }
   }
   // events sent before the run waited for them, not taken yet (persistent triggers)
-  const taken = new Set(events.flatMap((e) => (e.type === 'event.received' && e.bufferId ? [e.bufferId] : [])));
-  for (const e of events) {
-    if (e.type === 'event.buffered' && !taken.has(e.id) && run.finishedAt === null) output.out(`${c.bold('Kept')}     event "${e.event}" ${preview(e.data, 50)} ${c.dim(`until ${e.expires}`)}`);
+  for (const kept of runStateFrom(events).buffered.values()) {
+    if (!kept.taken && run.finishedAt === null) output.out(`${c.bold('Kept')}     event "${kept.event}" ${preview(kept.data, 50)} ${c.dim(`until ${kept.expires}`)}`);
   }
   if (run.status === 'interrupted' || run.status === 'running' || run.status === 'queued') output.out(c.dim(`Continue it with: baton resume ${run.id}`));
   output.out(c.dim(`${events.length} events`));

@@ -1,7 +1,8 @@
 import { runTests, type TestResult } from '@baton/runtime';
 import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
-import { displayPath, formatDuration, type Output } from '../output/terminal.js';
+import { formatDuration } from '@baton/protocol';
+import { displayPath, type Output } from '../output/terminal.js';
 import { documentsOf, loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';

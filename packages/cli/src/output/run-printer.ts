@@ -1,6 +1,6 @@
-import { describeStatement, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
+import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatTimeOfDay, formatTokens, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
 import { isStoreUrl } from '../store-path.js';
-import { displayPath, formatDuration, preview, type Output } from './terminal.js';
+import { displayPath, preview, type Output } from './terminal.js';
 
 /** The fields of the `RunEvent` union the human printer reads, all optional (one flat view of the union). */
 interface PrintableEvent {
@@ -75,8 +75,9 @@ export interface HumanPrinterContext {
 export function humanPrinter(output: Output, context: HumanPrinterContext): RunPrinter {
   const c = output.colors;
   let width = 18;
-  let stepsFinished = 0;
-  let startedAt: number | undefined;
+  // the run as far as this stream told it (the one fold every view uses): steps finished, when it started
+  const run = emptyRunModel();
+  let firstTime: string | undefined;
   const pad = (text: string): string => {
     width = Math.max(width, Math.min(text.length + 2, 40));
     return text.padEnd(width);
@@ -84,24 +85,24 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
   // real agents' usage: tokens, and their cost when baton.config.json gives the model's prices
   const usageText = (tokens?: number, costUsd?: number): string =>
-    tokens ? c.dim(` · ${tokens.toLocaleString('en-US')} tokens${costUsd !== undefined ? ` · $${costUsd < 0.01 ? costUsd.toFixed(4) : costUsd.toFixed(2)}` : ''}`) : '';
+    tokens ? c.dim(` · ${formatTokens(tokens)}${costUsd !== undefined ? ` · ${formatCost(costUsd)}` : ''}`) : '';
 
   return {
     onEvent(event) {
       const e = event as unknown as PrintableEvent;
+      foldRunEvent(run, event);
+      firstTime ??= event.time;
       switch (e.type) {
         case 'run.started':
-          startedAt = Date.parse(e.time);
           output.out(`${c.bold('▶ ' + (e.flow ?? 'flow'))}  ${c.dim(`run ${e.runId} · ${context.agentsMode.startsWith('replay:') ? `agents replayed from ${context.agentsMode.slice(7)}` : `${context.agentsMode} agents`}`)}`);
           break;
         case 'run.resumed':
-          startedAt = startedAt ?? Date.parse(e.time);
           output.out(`${c.bold(`▶ ${e.redrive ? 'redriven' : 'resumed'} ${e.flow ?? ''}`)}  ${c.dim(`run ${e.runId}${e.redrive ? ' · from the step that failed it' : ''}`)}`);
           break;
         case 'circuit.changed':
           output.out(
             `  ${e.state === 'closed' ? c.green('⚡') : c.yellow('⚡')} ${c.dim(`circuit of ${e.agent ?? ''}`)} ${e.state}` +
-              (e.state === 'open' ? c.dim(` after ${e.failures ?? '?'} failures in a row${e.until ? `, until ${e.until.slice(11, 19)}` : ''}`) : ''),
+              (e.state === 'open' ? c.dim(` after ${e.failures ?? '?'} failures in a row${e.until ? `, until ${formatTimeOfDay(e.until)}` : ''}`) : ''),
           );
           break;
         case 'step.retrying':
@@ -111,7 +112,6 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           );
           break;
         case 'step.finished': {
-          stepsFinished++;
           const agent = c.dim((e.agent ?? '').padEnd(24));
           const duration = c.dim(formatDuration(e.durationMs ?? 0).padStart(8));
           if (e.status === 'succeeded') {
@@ -147,13 +147,13 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           output.out(`  ${c.green('✓')} ${pad(e.task ?? '')}${c.dim('approval')}  ${e.decision ?? ''}${e.by ? c.dim(` by ${e.by}`) : ''}`);
           break;
         case 'condition.waiting':
-          output.out(`  ${c.yellow('⏸')} ${c.dim('wait until')} ${e.condition ?? ''}${e.deadline ? c.dim(` (timeout ${e.deadline.slice(11, 19)})`) : ''}`);
+          output.out(`  ${c.yellow('⏸')} ${c.dim('wait until')} ${e.condition ?? ''}${e.deadline ? c.dim(` (timeout ${formatTimeOfDay(e.deadline)})`) : ''}`);
           break;
         case 'condition.met':
           output.out(`  ${e.timedOut ? c.yellow('⏱') : c.green('✓')} ${c.dim('wait until')} ${e.condition ?? ''}${c.dim(e.timedOut ? ' — timed out → on timeout' : ' — met')}`);
           break;
         case 'lock.requested':
-          output.out(`  ${c.yellow('⏸')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(` — waiting its turn${e.holder ? ` (held by run ${e.holder})` : ''}${e.deadline ? `, timeout ${e.deadline.slice(11, 19)}` : ''}`)}`);
+          output.out(`  ${c.yellow('⏸')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(` — waiting its turn${e.holder ? ` (held by run ${e.holder})` : ''}${e.deadline ? `, timeout ${formatTimeOfDay(e.deadline)}` : ''}`)}`);
           break;
         case 'lock.acquired':
           output.out(`  ${c.cyan('⊏')} ${c.dim('lock')} "${e.name ?? ''}"${c.dim(' — held')}`);
@@ -194,8 +194,10 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   };
 
   function closing(e: PrintableEvent): void {
-    const elapsed = startedAt !== undefined ? formatDuration(Date.parse(e.time) - startedAt) : '';
-    const steps = `${stepsFinished} step${stepsFinished === 1 ? '' : 's'}`;
+    const from = run.startedAt ?? firstTime;
+    const elapsed = from !== undefined ? formatDuration(elapsedMs(from, e.time)) : '';
+    const finished = run.totals.stepsFinished;
+    const steps = `${finished} step${finished === 1 ? '' : 's'}`;
     const outputs = e.outputs && Object.keys(e.outputs).length > 0
       ? Object.entries(e.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')
       : '';

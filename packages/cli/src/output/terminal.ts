@@ -46,14 +46,6 @@ export function processOutput(): Output {
   };
 }
 
-/** A duration for people: `850 ms`, `1.2 s`, `3 min 4 s`, `2 h 5 min`. Input in ms. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
-}
-
 /** A JSON value shortened to at most `max` characters for one-line display. */
 export function preview(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? 'null';
