@@ -1,6 +1,9 @@
-import type { RunEvent } from '@baton/protocol';
+import { formatCost, formatDuration, formatTimeOfDay, formatTokens, type RunEvent } from '@baton/protocol';
 
-/** One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`). */
+/**
+ * One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`); durations,
+ * tokens, cost and times written by the protocol's formatters, as the CLI writes them.
+ */
 export function describe(event: RunEvent): string | undefined {
   switch (event.type) {
     case 'run.started':
@@ -8,9 +11,9 @@ export function describe(event: RunEvent): string | undefined {
     case 'run.resumed':
       return event.redrive ? `run ${event.runId} · ${event.flow} redriven from the step that failed it` : undefined;
     case 'step.finished':
-      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : event.status === 'cancelled' ? '⊘' : '–'} ${event.step} (${event.agent}) ${event.durationMs} ms${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${event.tokens} tokens${event.costUsd !== undefined ? ` · $${event.costUsd.toFixed(4)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
+      return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : event.status === 'cancelled' ? '⊘' : '–'} ${event.step} (${event.agent}) ${formatDuration(event.durationMs)}${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${formatTokens(event.tokens)}${event.costUsd !== undefined ? ` · ${formatCost(event.costUsd)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
     case 'circuit.changed':
-      return `  ⚡ circuit of ${event.agent} ${event.state}${event.state === 'open' ? ` after ${event.failures} failures in a row${event.until ? `, until ${event.until}` : ''}` : ''}`;
+      return `  ⚡ circuit of ${event.agent} ${event.state}${event.state === 'open' ? ` after ${event.failures} failures in a row${event.until ? `, until ${formatTimeOfDay(event.until)}` : ''}` : ''}`;
     case 'branch.taken':
       return `  ↳ ${event.label}`;
     case 'join.reached':
