@@ -2,7 +2,7 @@
 // inserted in one statement, a run's state update by column, and the fenced write of a flush (FLUSH_SQL).
 import type { PoolClient } from 'pg';
 import type { JsonValue, RunAgents, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
-import type { HashedEvent, RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
+import type { HashedEvent, NewRun, RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
 import { hashInTransaction } from './pg-chain.js';
 import type { BufferedEvent } from './pg-run-leases.js';
 
@@ -152,4 +152,24 @@ export function toRecord(row: RunRow): RunRecord {
     tenant: row.tenant,
     ...(row.agents ? { agents: row.agents } : {}),
   };
+}
+
+/**
+ * Inserts run `id` in the open transaction: its definition (unless `definition.known`: stored once per SHA-256, `hash`
+ * of `body`), its row, its start key when given, and its first event (`init.started`, as seq 1 at `startedAt`: no
+ * reader ever finds the run without it).
+ * @returns false — the rest not inserted — when another run holds the start key (the caller rolls back).
+ */
+export async function insertRun(client: PoolClient, id: string, init: NewRun, definition: { hash: string; body: string; known: boolean }, startKey?: { scope: string; key: string }): Promise<boolean> {
+  if (!definition.known) await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [definition.hash, definition.body]);
+  await client.query(
+    'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${definition.hash}`, init.agents ? JSON.stringify(init.agents) : null],
+  );
+  if (startKey) {
+    const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [init.tenant ?? 'default', startKey.scope, startKey.key, id]);
+    if (claimed.rowCount === 0) return false;
+  }
+  if (init.started) await insertEvents(client, [{ runId: id, event: { ...init.started, runId: id, seq: 1, time: init.startedAt } as RunEvent }]);
+  return true;
 }

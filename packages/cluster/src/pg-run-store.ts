@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
-import { assertNotFinished, BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { ClosingPool, parseStoreUrl, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
-import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
+import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, insertRun, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
 import { migratePgRun } from './pg-migrate-run.js';
+import { cancelPlan, signalInTransaction, withGroup, type SignalPlan } from './pg-signals.js';
 import { firstOfEachRun, readChainPage, storedHashes } from './pg-chain.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
@@ -130,25 +131,8 @@ export class PgRunStore implements RunStoreApi {
     const body = JSON.stringify(init.definition);
     const hash = createHash('sha256').update(body).digest('hex');
     const created = await this.transaction(async (client) => {
-      if (!this.knownDefinitions.has(hash)) {
-        await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, body]);
-      }
-      await client.query(
-        'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null],
-      );
-      // the key's row is the lock: a second front door with the same key waits here for this commit, then finds it
-      if (startKey) {
-        const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [
-          init.tenant ?? 'default',
-          startKey.scope,
-          startKey.key,
-          id,
-        ]);
-        if (claimed.rowCount === 0) throw new DuplicateStart();
-      }
-      // its first event in the same transaction: a run is never found (by a reconciler, a worker) without it
-      if (init.started) await insertEvents(client, [{ runId: id, event: { ...init.started, runId: id, seq: 1, time: init.startedAt } as RunEvent }]);
+      // the key's row is the lock: a second front door with the same key waits for this commit, then finds it
+      if (!(await insertRun(client, id, init, { hash, body, known: this.knownDefinitions.has(hash) }, startKey))) throw new DuplicateStart();
       return true;
     }).catch(async (error: unknown) => {
       if (!(error instanceof DuplicateStart) || !startKey) throw error;
@@ -355,16 +339,8 @@ export class PgRunStore implements RunStoreApi {
   async requestCancel(runId: string, by?: string, scope?: TenantScope): Promise<RunStatus> {
     let status: RunStatus = 'running';
     const [event] = await this.signal(runId, scope, (run) => {
-      if (run.status === 'running') {
-        status = 'running';
-        return { events: [{ type: 'cancel.requested', by }], sql: 'UPDATE runs SET cancel_requested = true WHERE id = $1' };
-      }
-      status = 'cancelled';
-      return {
-        events: [{ type: 'cancel.requested', by }, { type: 'run.cancelled', outputs: run.outputs }],
-        sql: "UPDATE runs SET status = 'cancelled', finished_at = $2, waiting_on = '[]' WHERE id = $1",
-        closing: true,
-      };
+      status = run.status === 'running' ? 'running' : 'cancelled';
+      return cancelPlan(run, by);
     });
     this.cancelSeen.delete(event.runId); // its next check reads the flag
     if ((status as RunStatus) === 'cancelled') await this.locks.releaseRun(event.runId);
@@ -394,24 +370,12 @@ export class PgRunStore implements RunStoreApi {
   private async signal(
     runId: string,
     scope: TenantScope = {},
-    decide: (run: RunRecord) => { events: NewRunEvent[]; sql?: string; closing?: boolean; waitingOn?: WaitingOn[] },
+    decide: (run: RunRecord) => SignalPlan,
   ): Promise<RunEvent[]> {
     const found = await this.getRun(runId, scope);
     return this.serially(() =>
       retryConflicts(async () => (await this.writeBuffered([], async (client) => {
-        const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND tenant = $2 FOR NO KEY UPDATE`, [found.id, found.tenant]);
-        if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}" in ${this.location}`);
-        const run = toRecord(rows[0]);
-        assertNotFinished(run);
-        const plan = decide(run);
-        const last = await client.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE run_id = $1', [run.id]);
-        let seq = (last.rows[0]?.seq ?? 0) + 1;
-        const now = new Date().toISOString();
-        const events = plan.events.map((e) => ({ ...e, runId: run.id, seq: seq++, time: now }) as RunEvent);
-        await insertEvents(client, events.map((event) => ({ runId: run.id, event })));
-        if (plan.sql) await client.query(plan.sql, plan.closing ? [run.id, now] : [run.id]);
-        if (plan.waitingOn) await client.query('UPDATE runs SET waiting_on = $2 WHERE id = $1', [run.id, JSON.stringify(plan.waitingOn)]);
-        return events;
+        return signalInTransaction(client, found, runId, this.location, decide);
         // another run's buffered events refused in the same transaction do not fail the signal (see `PgRunLeases.refusal`)
       })).value).then((events) => {
         // this handle's next event of the run goes after the signal (unless it buffered some meanwhile: a flush places them)
@@ -623,12 +587,3 @@ export class PgRunStore implements RunStoreApi {
 class DuplicateStart extends Error {}
 
 export { MIGRATIONS };
-
-/**
- * A signal's plan: the event, and — when it resolves an arm of a `wait first` — the run's `waitingOn` without the
- * group's waits, written in the same transaction (see `withdrawnGroup` in the runtime's signal rules).
- */
-function withGroup(run: RunRecord, event: NewRunEvent): { events: NewRunEvent[]; waitingOn?: WaitingOn[] } {
-  const waitingOn = withdrawnGroup(run, event);
-  return waitingOn ? { events: [event], waitingOn } : { events: [event] };
-}

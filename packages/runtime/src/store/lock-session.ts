@@ -22,6 +22,33 @@ export interface LockSessionOptions {
   lockWaiters?: Int32Array;
 }
 
+/** Options of `RunStore.open` (run-store.ts): its commits' sync and its locking (see {@link LockSession}). */
+export interface RunStoreOptions {
+  /**
+   * `normal` (default): commits are written without fsync — durable when the process crashes or is
+   * killed, not on power loss. `full`: fsync on every commit (about 5× slower here).
+   */
+  sync?: 'normal' | 'full';
+  /**
+   * How long one access waits while other processes hold the store, ms (default 30,000); then it fails
+   * with `STORE_BUSY`. Each process holds the store for at most {@link MAX_HOLD_MS} at a time.
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Whether a burst of writes keeps the lock (exclusive locking mode, released after 25 ms idle or 500 ms; see
+   * {@link LockSession}). Default true. A store whose thread must never wait long — `baton serve`'s HTTP thread —
+   * passes false: each access takes the lock and lets it go at once, so it never makes another thread wait.
+   */
+  holdLock?: boolean;
+  /**
+   * A cell (`Int32Array` of length ≥ 1 on a `SharedArrayBuffer`) shared by the stores of several threads of one
+   * process on one file: a store waiting for the lock counts itself in `[0]` while it waits, and a store holding
+   * the lock for a burst lets go right after its current commit while the count is above 0 — so another thread
+   * waits for one commit, not for the end of a burst (up to 500 ms). Stores of one thread need no cell.
+   */
+  lockWaiters?: Int32Array;
+}
+
 /**
  * The sessions this thread has open, by database file. The lock is per process in SQLite's eyes but per
  * connection here: a store that finds the file held by another store of this thread (a store kept open by

@@ -8,7 +8,7 @@ import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
-import { LockSession } from './lock-session.js';
+import { LockSession, type RunStoreOptions } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, listRunsQuery, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
@@ -23,34 +23,7 @@ type Db = InstanceType<typeof Database>;
 
 export { SCHEMA_VERSION } from './sqlite-schema.js';
 
-/** Options of {@link RunStore.open}. */
-export interface RunStoreOptions {
-  /**
-   * `normal` (default): commits are written without fsync — durable when the process crashes or is
-   * killed, not on power loss. `full`: fsync on every commit (about 5× slower here).
-   */
-  sync?: 'normal' | 'full';
-  /**
-   * How long one access waits while other processes hold the store, ms (default 30,000); then it fails
-   * with `STORE_BUSY`. Each process holds the store for at most {@link MAX_HOLD_MS} at a time.
-   */
-  busyTimeoutMs?: number;
-  /**
-   * Whether a burst of writes keeps the lock (exclusive locking mode, released after 25 ms idle or 500 ms; see
-   * {@link RunStore}). Default true. A store whose thread must never wait long — `baton serve`'s HTTP thread —
-   * passes false: each access takes the lock and lets it go at once, so it never makes another thread wait.
-   */
-  holdLock?: boolean;
-  /**
-   * A cell (`Int32Array` of length ≥ 1 on a `SharedArrayBuffer`) shared by the stores of several threads of one
-   * process on one file: a store waiting for the lock counts itself in `[0]` while it waits, and a store holding
-   * the lock for a burst lets go right after its current commit while the count is above 0 — so another thread
-   * waits for one commit, not for the end of a burst (up to 500 ms). Stores of one thread need no cell.
-   */
-  lockWaiters?: Int32Array;
-}
-
-export { MAX_HOLD_MS } from './lock-session.js';
+export { MAX_HOLD_MS, type RunStoreOptions } from './lock-session.js';
 
 /** How old a lock without owner must be before a process whose store thread died takes it for that thread's, ms. */
 export const DEAD_THREAD_READ_LOCK_MS = 1000;
