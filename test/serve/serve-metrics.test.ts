@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI } from '../cli/cli-helper.js';
 import { openAiAnswer, startFakeProvider } from '../fake-provider/fake-provider.js';
+import { startOtlpReceiver } from '../fake-provider/otlp-receiver.js';
 
 const FLOWS = `
 agent Writer {
@@ -66,6 +67,7 @@ describe('baton serve: Prometheus metrics at GET /metrics', function () {
   let dir: string;
   let child: ChildProcess | undefined;
   let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>> | undefined;
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-metrics-'));
     fake = await startFakeProvider();
@@ -78,6 +80,8 @@ describe('baton serve: Prometheus metrics at GET /metrics', function () {
       await exited;
     }
     await fake.close();
+    await receiver?.close();
+    receiver = undefined;
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -93,7 +97,9 @@ describe('baton serve: Prometheus metrics at GET /metrics', function () {
       if (request.path === '/agent') return (request.body as { callIndex: number }).callIndex % 2 === 0 ? { status: 503, body: { error: 'busy' } } : { body: { output: 'booked', tokens: 4 } };
       return openAiAnswer('a draft', { prompt_tokens: 11, completion_tokens: 7 });
     });
-    const server = await serve(dir, ['--insecure', '--agents', 'real'], {});
+    // the executor thread also traces what it executes, and exports it when the server stops
+    receiver = await startOtlpReceiver();
+    const server = await serve(dir, ['--insecure', '--agents', 'real'], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     child = server.child;
     for (const hook of ['/good', '/bad', '/good', '/bad', '/good']) {
       const res = await fetch(`${server.url}${hook}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -129,6 +135,12 @@ describe('baton serve: Prometheus metrics at GET /metrics', function () {
     const cost = metrics.get('baton_cost_usd_total{flow="Good"}')!;
     assert.ok(Math.abs(cost - 3 * (11 * 1 + 7 * 2) / 1e6) < 1e-12, `cost ${cost}`);
     assert.ok(![...metrics.keys()].some((k) => /runId|run_id|01[0-9A-HJKMNP-TV-Z]{24}/.test(k)), 'no run id is a label');
+    const stopped = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await stopped;
+    const runs = receiver.spans.filter((sp) => sp.name.startsWith('run '));
+    assert.deepEqual(runs.map((sp) => sp.name).sort(), ['run Bad', 'run Bad', 'run Good', 'run Good', 'run Good']);
+    assert.equal(receiver.spans.filter((sp) => sp.name === 'chat llama3').length, 3);
   });
 
   it('asks for an API token unless telemetry.metrics.public; other methods are refused with 405', async () => {
