@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { elapsedMs, formatCost, formatDeadline, formatDuration, formatDurationLiteral, formatRelative, formatTimeOfDay, formatTimestamp, formatTokens } from '../../packages/protocol/src/index.js';
+import { formatMs, elapsedMs, formatCost, formatDeadline, formatDuration, formatDurationLiteral, formatRelative, formatTimeOfDay, formatTimestamp, formatTokens } from '../../packages/protocol/src/index.js';
 
 describe('run formatters: one way every view writes durations, tokens, cost and times', () => {
   it('durations in ms for people: ms under a second, one decimal under 10 s, then whole s, min + s, h + min', () => {
@@ -14,6 +14,8 @@ describe('run formatters: one way every view writes durations, tokens, cost and 
 
   it('a length as the language writes it: the largest whole unit, else tenths of a second', () => {
     assert.deepEqual([259_200_000, 7_200_000, 5_400_000, 90_000, 1500, 250].map(formatDurationLiteral), ['3d', '2h', '90m', '90s', '1.5s', '250ms']);
+    // the graph's labels use the same (a 90 s wait read `wait 1.5m` in the graph and `wait 90s` in the Runs view)
+    assert.deepEqual([90_000, 5_400_000].map(formatMs), ['90s', '90m']);
   });
 
   it('tokens with separators and unit; cost with four decimals below a cent, a currency other than USD by its code', () => {

@@ -1,4 +1,5 @@
 import type { ChoiceArm, EventSource, Expr, JoinSpec } from './ir.js';
+import { formatDurationLiteral } from './run-format.js';
 
 const PRECEDENCE: Record<string, number> = {
   '??': 2, '||': 3, '&&': 4, '==': 5, '!=': 5, '<': 6, '<=': 6, '>': 6, '>=': 6, in: 6, '+': 7, '-': 7, '*': 8, '/': 8, '%': 8,
@@ -49,11 +50,9 @@ export function joinText(join: JoinSpec, parts?: number): string {
   return `first ${join.count}${parts !== undefined ? ` of ${parts}` : ''}${join.where ? ` where ${exprToText(join.where)}` : ''}`;
 }
 
-/** `1500` → `1.5s`, `7200000` → `2h`: a duration for people (the graph, labels). */
+/** A length as the language writes it (the graph's labels, `branch.taken` labels): {@link formatDurationLiteral} — `90s`, `1.5s`, `2h`. */
 export function formatMs(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
-  for (const [size, unit] of units) if (ms >= size && ms % (size / 10) === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
+  return formatDurationLiteral(ms);
 }
 
 /**
