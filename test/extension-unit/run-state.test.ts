@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RunEvent } from '@baton/protocol';
 import { describe as describeEvent } from '../../packages/extension/src/run-output-lines.js';
-import { applyEvent, formatDuration, formatWait, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
+import { applyEvent, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
 
 const base = { runId: 'R1' };
 let seq = 0;
@@ -158,11 +158,10 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual([run.status, run.file, run.finishedAt, run.entries!.map((e) => e.status)], ['interrupted', '/w/slow.flow', undefined, ['interrupted']]);
   });
 
-  it('names timers by their length in the largest whole unit', () => {
-    assert.deepEqual([formatWait(259_200_000), formatWait(7_200_000), formatWait(90_000), formatWait(1500), formatWait(250)], ['3d', '2h', '90s', '1.5s', '250ms']);
-  });
-
-  it('writes durations for people', () => {
-    assert.deepEqual([formatDuration(0), formatDuration(850), formatDuration(2400), formatDuration(185_000), formatDuration(3_720_000)], ['0 ms', '850 ms', '2.4 s', '3 min 05 s', '1 h 02 min']);
+  it('names a timer by its length as the language writes it, as the graph does (90s, not 1.5m)', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'wait.started', key: 'wait@O/wait@0', node: 'O/wait@0', durationMs: 90_000, until: at(90_000) }, 0));
+    applyEvent(run, ev({ type: 'wait.started', key: 'wait@O/wait@1', node: 'O/wait@1', durationMs: 259_200_000, until: at(90_000) }, 0));
+    assert.deepEqual(run.entries!.map((e) => e.label), ['wait 90s', 'wait 3d']);
   });
 });

@@ -1,4 +1,4 @@
-import type { JsonValue, RunError, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
+import { formatDurationLiteral, type JsonValue, type RunError, type RunEvent, type RunStatus, type WaitingOn } from '@baton/protocol';
 import type { RunRecord } from '@baton/runtime';
 
 /**
@@ -170,7 +170,7 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       break;
     case 'wait.started': {
       const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'timer', node: event.node, startedAt: event.time });
-      e.label = `wait ${formatWait(event.durationMs)}`;
+      e.label = `wait ${formatDurationLiteral(event.durationMs)}`;
       e.status = 'waiting';
       break;
     }
@@ -341,15 +341,6 @@ export function waitingApprovals(run: RunState): RunEntry[] {
   return (run.entries ?? []).filter((e) => e.kind === 'approval' && e.status === 'waiting');
 }
 
-/** A duration for people: `850 ms`, `2.4 s`, `3 min 05 s`, `1 h 02 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
-
 function pushEntry(entries: RunEntry[], base: Pick<RunEntry, 'key' | 'kind' | 'node' | 'startedAt'> & { agent?: string }): RunEntry {
   const e: RunEntry = { ...base, status: 'running', attempts: 1 };
   entries.push(e);
@@ -371,11 +362,4 @@ function finishRun(run: RunState, status: RunStatus, time: string, outputs: Reco
   run.finishedAt = time;
   run.outputs = outputs;
   run.waitingOn = [];
-}
-
-/** A timer's length in the largest whole unit: `3d`, `2h`, `90s`, `250ms`. */
-export function formatWait(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
-  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

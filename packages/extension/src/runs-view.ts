@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunController } from './run-controller.js';
-import { formatDuration, type RunEntry, type RunEntryStatus, type RunState } from './run-state.js';
+import { elapsedMs, formatDuration } from '@baton/protocol';
+import type { RunEntry, RunEntryStatus, RunState } from './run-state.js';
 
 /** An element of the Runs view: a run, or one entry (step, approval, wait, undo) of a run. */
 export type RunsViewElement = { type: 'run'; runId: string } | { type: 'entry'; runId: string; key: string };
@@ -57,7 +58,7 @@ function runItem(run: RunState, live: boolean): vscode.TreeItem {
   const item = new vscode.TreeItem(run.flow, live || run.status === 'waiting' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `run:${run.runId}`;
   const started = new Date(run.startedAt);
-  const duration = run.finishedAt ? ` · ${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))}` : '';
+  const duration = run.finishedAt ? ` · ${formatDuration(elapsedMs(run.startedAt, run.finishedAt))}` : '';
   item.description = `${run.status} · ${started.toLocaleString()}${duration}`;
   item.iconPath = statusIcon(run.status === 'cancelled' ? 'skipped' : run.status);
   item.contextValue = `baton.run.${run.status}${live ? '.live' : ''}`;
