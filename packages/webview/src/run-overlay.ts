@@ -337,11 +337,5 @@ export function regionState(states: (NodeRunState | undefined)[]): NodeRunState 
   return { status: 'skipped', retries };
 }
 
-/** `840 ms`, `1.2 s`, `3 min 5 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
-}
+/** The protocol's duration formatter, the one every run view uses (`840 ms`, `1.2 s`, `3 min 5 s`, `2 h 5 min`). */
+export { formatDuration } from '@baton/protocol/run-view';
