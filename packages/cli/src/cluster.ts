@@ -13,6 +13,8 @@ import type { ClusterRateLimiter } from './serve/rate-limit.js';
 export interface ClusterRunQueue {
   readonly location: string;
   activate(tenant: string, runId: string, reason: string): Promise<void>;
+  /** The activations of `tenant`'s runs in the queue: waiting (waiting, delayed, paused) and active. */
+  depth(tenant: string): Promise<{ waiting: number; active: number }>;
   close(): Promise<void>;
 }
 

@@ -116,6 +116,17 @@ export class RunQueue {
     return { waiting: runsOf(waiting), active: runsOf(active) };
   }
 
+  /**
+   * How many activations of `tenant`'s runs the queue holds: `waiting` — waiting (also in a paused queue), delayed,
+   * prioritized — and `active` (taken by a worker), as {@link runsWithActivations} counts them but without reading
+   * any id (BullMQ's `getJobCounts`: one count per state). For `baton serve --queue`'s `/metrics`.
+   */
+  async depth(tenant: string): Promise<{ waiting: number; active: number }> {
+    const counts = await this.queue(tenant).getJobCounts(...WAITING_JOB_STATES, 'active');
+    const waiting = WAITING_JOB_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
+    return { waiting, active: counts.active ?? 0 };
+  }
+
   /** The connection settings (for BullMQ workers on the same Redis). */
   get connectionOptions(): ConnectionOptions {
     return this.connection;

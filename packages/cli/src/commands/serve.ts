@@ -88,6 +88,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       const cluster = await loadCluster();
       queue = await openQueue(cluster, queueUrl);
       supervisor = new cluster.QueueFrontDoor({ store, queue, runAgents, log });
+      const opened = queue;
+      metrics.observeClusterQueue(tenants.map((t) => t.id), (tenant) => opened.depth(tenant));
       // the tenants' rate limits are the cluster's, counted in Redis: every front door together admits max per window
       if (tenants.some((t) => t.rateLimit)) {
         const limiter = await cluster.RedisRateLimiter.open(queueUrl).catch((error: unknown) => {

@@ -44,6 +44,29 @@ export class ServeMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /**
+   * `baton serve --queue`: the cluster's BullMQ queue depth per tenant, read from Redis at each scrape
+   * (`baton_queue_jobs{tenant, state}`, state `waiting` or `active`). A tenant whose read fails is left out of
+   * that scrape.
+   */
+  observeClusterQueue(tenants: string[], depth: (tenant: string) => Promise<{ waiting: number; active: number }>): void {
+    new Gauge({
+      name: 'baton_queue_jobs',
+      help: 'Activations of runs in the cluster’s BullMQ queue (baton serve --queue), by tenant and state: waiting (waiting, delayed, paused) or active (taken by a worker).',
+      labelNames: ['tenant', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const read = await Promise.all(tenants.map((tenant) => depth(tenant).then((d) => ({ tenant, d }), () => undefined)));
+        for (const r of read) {
+          if (!r) continue;
+          this.set({ tenant: r.tenant, state: 'waiting' }, r.d.waiting);
+          this.set({ tenant: r.tenant, state: 'active' }, r.d.active);
+        }
+      },
+    });
+  }
+
   /** Where the queue gauges are read (the server's supervisor). */
   observeQueue(read: () => { active: number; queued: number }): void {
     this.queue = read;
