@@ -292,6 +292,23 @@ describe('PostgreSQL store', function () {
       }
     });
 
+    it('closing a store whose server stopped answering (the network froze) does not wait for goodbyes that never come: its connections are cut', async () => {
+      const schema = newSchema();
+      const relay = await PgRelay.start(testUrl());
+      const store = await PgRunStore.open(relay.url(testUrl()), { schema });
+      try {
+        await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+        relay.freeze();
+        // the pool's idle connection says goodbye and waits for the server's, which never comes: it is cut after the grace
+        await store.close();
+        const open = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof Socket && !h.destroyed && h.remotePort === relay.port);
+        assert.equal(open.length, 0, 'no socket of the pool is open when close() resolves');
+      } finally {
+        await store.close();
+        await relay.stop();
+      }
+    });
+
     it('PostgreSQL going away mid-run: the flush fails STORE_UNREACHABLE in one line, its events stay buffered and are written once the server is back', async () => {
       // the network between a worker and PostgreSQL
       const relay = await PgRelay.start(testUrl());

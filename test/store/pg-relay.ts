@@ -17,6 +17,8 @@ export class PgRelay {
   /** The connections held unanswered (mode `hold`), still open. */
   readonly held = new Set<Socket>();
   private readonly sockets = new Set<Socket>();
+  /** The forwarded connections: the one accepted and the one to the server. */
+  private readonly pairs = new Set<[Socket, Socket]>();
   private readonly arrivals: (() => void)[] = [];
 
   private server!: Server;
@@ -46,6 +48,18 @@ export class PgRelay {
     while (!holds()) await new Promise<void>((resolve) => this.arrivals.push(resolve));
   }
 
+  /**
+   * The network stops carrying packets: the open connections stay open but nothing passes any more — not even a
+   * goodbye (accepted connections are half-open: an end from the client is not answered) — and new ones are held.
+   */
+  freeze(): void {
+    this.mode = 'hold';
+    for (const [client, server] of this.pairs) {
+      client.unpipe(server);
+      server.unpipe(client);
+    }
+  }
+
   /** The network goes: every connection cut, nothing listening. */
   async stop(): Promise<void> {
     await new Promise((resolve) => {
@@ -61,7 +75,8 @@ export class PgRelay {
 
   private listen(port: number): Promise<Server> {
     return new Promise((resolve) => {
-      const server = createServer((client) => this.accept(client));
+      // half-open: a client's end is passed on while forwarding (pipe), and left unanswered once frozen
+      const server = createServer({ allowHalfOpen: true }, (client) => this.accept(client));
       server.listen(port, '127.0.0.1', () => resolve(server));
     });
   }
@@ -77,6 +92,9 @@ export class PgRelay {
     } else {
       const server = connect(Number(this.upstream.port || 5432), this.upstream.hostname);
       this.track(server);
+      const pair: [Socket, Socket] = [client, server];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
       client.pipe(server).pipe(client);
     }
     for (const arrived of this.arrivals.splice(0)) arrived();

@@ -97,14 +97,19 @@ export class SocketClosingClient extends pg.Client {
   }
 }
 
+/** How long {@link ClosingPool.end} lets its connections close gracefully before it cuts them, ms. */
+export const POOL_CLOSE_GRACE_MS = 2000;
+
 /**
  * The store's pool: its `end()` resolves once every connection the pool opened is closed. pg-pool's own resolves as
  * soon as it has asked its idle clients to end, while their sockets still wait for the server's goodbye: a store
- * closed just before its process should exit left sockets open for a moment (mocha's exit guard saw them).
+ * closed just before its process should exit left sockets open for a moment (mocha's exit guard saw them). A
+ * connection whose server does not answer (a network that stopped carrying packets) is cut after
+ * {@link POOL_CLOSE_GRACE_MS}, so `end()` never waits longer than that for the goodbyes.
  */
 export class ClosingPool extends pg.Pool {
   /** The pool's connections not yet closed (added on connect, removed once a client has ended). */
-  private readonly live = new Set<unknown>();
+  private readonly live = new Set<pg.Client>();
   private allClosed: (() => void) | undefined;
 
   constructor(config?: pg.PoolConfig) {
@@ -119,9 +124,24 @@ export class ClosingPool extends pg.Pool {
   override end(): Promise<void>;
   override end(callback: () => void): void;
   override end(callback?: () => void): Promise<void> | void {
-    const ended = super.end().then(() => (this.live.size === 0 ? undefined : new Promise<void>((resolve) => (this.allClosed = resolve))));
+    const ended = super.end().then(() => this.closed());
     if (!callback) return ended;
     void ended.then(callback);
+  }
+
+  /** Resolves once no connection of the pool is open; those still open after the grace are cut. */
+  private closed(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const cut = setTimeout(() => {
+        for (const client of this.live) client.connection.stream.destroy();
+      }, POOL_CLOSE_GRACE_MS);
+      cut.unref();
+      this.allClosed = () => {
+        clearTimeout(cut);
+        resolve();
+      };
+    });
   }
 }
 
