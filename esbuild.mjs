@@ -83,6 +83,7 @@ function pureIndexes(names) {
  * Run tracing with the OpenTelemetry SDK (packages/runtime/src/telemetry/otel-telemetry.ts): its own bundle,
  * out/telemetry.mjs, that the CLI, serve's executor thread and a worker `import()` from beside themselves only when an
  * OTLP endpoint is configured (runtime/src/telemetry/load-telemetry.ts) — a process without one loads none of it.
+ * Not in the .vsix (.vscodeignore): the editor's runs are not traced.
  */
 const telemetryOptions = {
   ...options,

@@ -30,7 +30,6 @@ describe('the .vsix (npm run package)', () => {
       'out/language-server.cjs',
       'out/node-sqlite3-wasm.wasm',
       'out/serve-executor.mjs',
-      'out/telemetry.mjs',
       'out/webview/graph-panel.css',
       'out/webview/graph-panel.js',
       'package.json',
