@@ -164,4 +164,24 @@ describe('run state (events → Runs view state)', () => {
     applyEvent(run, ev({ type: 'wait.started', key: 'wait@O/wait@1', node: 'O/wait@1', durationMs: 259_200_000, until: at(90_000) }, 0));
     assert.deepEqual(run.entries!.map((e) => e.label), ['wait 90s', 'wait 3d']);
   });
+
+  it('a redriven step is one entry, run again (not a second entry with the same key, which the tree view cannot show)', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' }, 1));
+    applyEvent(run, ev({ type: 'step.finished', step: 'a', node: 'F/a', agent: 'A', status: 'failed', error: { code: 'E', message: 'no' }, durationMs: 1, attempts: 1, tokens: 0, callIndexes: [0] }, 2));
+    applyEvent(run, ev({ type: 'run.failed', error: { code: 'E', message: 'no' }, step: 'a', outputs: {} }, 3));
+    applyEvent(run, ev({ type: 'run.resumed', flow: 'F', redrive: true }, 10));
+    applyEvent(run, ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' }, 11));
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.status, e.error]), [['a', 'running', undefined]]);
+    applyEvent(run, ev({ type: 'step.finished', step: 'a', node: 'F/a', agent: 'A', status: 'succeeded', output: 1, durationMs: 5, attempts: 1, tokens: 0, callIndexes: [1] }, 16));
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.status, e.durationMs]), [['a', 'succeeded', 5]]);
+  });
+
+  it('after run.migrated, a wait started on the old definition ends by its new key (one entry, the new node id)', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'wait.started', key: 'wait@O/if@1.0', node: 'O/if@1.0', durationMs: 1000, until: at(1000) }, 0));
+    applyEvent(run, ev({ type: 'run.migrated', from: 'a'.repeat(64), to: 'b'.repeat(64), flow: 'O', renamed: { 'O/if@1.0': 'O/if@2.0' } }, 500));
+    applyEvent(run, ev({ type: 'timer.fired', key: 'wait@O/if@2.0', node: 'O/if@2.0' }, 1000));
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.node, e.status, e.durationMs]), [['wait@O/if@2.0', 'O/if@2.0', 'succeeded', 1000]]);
+  });
 });

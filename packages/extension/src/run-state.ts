@@ -1,9 +1,11 @@
-import { formatDurationLiteral, type JsonValue, type RunError, type RunEvent, type RunStatus, type WaitingOn } from '@baton/protocol';
+import { decideApproval, emptyRunModel, foldRunEvent, idRenamer, type JsonValue, type RunError, type RunEvent, type RunModel, type RunStatus, type WaitingOn } from '@baton/protocol';
+import { entryOf, touchedBy, type EntrySource } from './run-entries.js';
 import type { RunRecord } from '@baton/runtime';
 
 /**
- * The state of runs as the editor shows them, folded from the run's {@link RunEvent}s. Pure (no `vscode`,
- * no processes): the Runs view, the status bar and the run diagnostics all read it.
+ * The state of runs as the editor shows them, folded from the run's {@link RunEvent}s by the protocol's one fold
+ * (`foldRunEvent`): a run's entries are a view of its run model (`run-entries.ts`). Pure (no `vscode`, no
+ * processes): the Runs view, the status bar and the run diagnostics all read it.
  */
 
 /** What an entry of a run is: an agent or sub-flow step, an approval, a timer, an event wait, an undo. */
@@ -108,18 +110,43 @@ export function runFromStart(event: Extract<RunEvent, { type: 'run.started' }>):
   return applyEvent(run, event);
 }
 
+// each run's model (the protocol's one fold) and its entries by source, beside the RunState the views read
+const models = new WeakMap<RunState, { model: RunModel; index: Map<string, RunEntry> }>();
+
+function modelOf(run: RunState): { model: RunModel; index: Map<string, RunEntry> } {
+  let m = models.get(run);
+  if (!m) models.set(run, (m = { model: emptyRunModel(run.runId), index: new Map() }));
+  return m;
+}
+
+/** Writes the entry of `source` from the model: in place when the run has it (views keep references), else appended. */
+function refresh(run: RunState, source: EntrySource): void {
+  const m = modelOf(run);
+  const entry = entryOf(m.model, source);
+  if (!entry) return;
+  const id = `${source.from}:${source.key}`;
+  const existing = m.index.get(id);
+  if (existing) {
+    for (const k of Object.keys(existing)) delete (existing as unknown as Record<string, unknown>)[k];
+    Object.assign(existing, entry);
+  } else {
+    (run.entries ??= []).push(entry);
+    m.index.set(id, entry);
+  }
+}
+
 /**
- * Folds one event into `run` (mutating it) and returns it. Events at or below `lastSeq` are ignored, so a
- * log can be applied over a live state without doubling entries.
+ * Folds one event into `run` (mutating it) and returns it: the event goes through the protocol's fold
+ * (`foldRunEvent`), and the entries it touched are written again from the run model (`run-entries.ts`). Events at
+ * or below `lastSeq` are ignored, so a log can be applied over a live state without doubling entries.
  */
 export function applyEvent(run: RunState, event: RunEvent): RunState {
   if (event.seq <= run.lastSeq) return run;
   run.lastSeq = event.seq;
-  const entries = (run.entries ??= []);
-  const entry = (key: string): RunEntry | undefined => {
-    for (let i = entries.length - 1; i >= 0; i--) if (entries[i].key === key) return entries[i];
-    return undefined;
-  };
+  run.entries ??= [];
+  const { model } = modelOf(run);
+  foldRunEvent(model, event);
+  for (const source of touchedBy(event, model)) refresh(run, source);
   switch (event.type) {
     case 'run.started':
       run.status = 'running';
@@ -129,185 +156,41 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
       run.waitingOn = [];
       delete run.finishedAt;
       delete run.error;
-      for (const e of entries) if (e.status === 'interrupted') e.status = 'running';
+      for (const [id, e] of modelOf(run).index) if (e.status === 'interrupted') refresh(run, { from: id.slice(0, id.indexOf(':')) as EntrySource['from'], key: id.slice(id.indexOf(':') + 1) });
       break;
-    case 'step.started': {
-      const existing = entry(event.step);
-      if (existing && (existing.status === 'running' || existing.status === 'interrupted' || existing.status === 'retrying')) {
-        existing.status = 'running';
-      } else {
-        entries.push({ key: event.step, kind: 'step', node: event.node, agent: event.agent, status: 'running', attempts: 1, startedAt: event.time });
+    case 'run.migrated': {
+      // the entries folded before name the old definition's node ids: their keys and nodes become the new ones
+      const rename = idRenamer(event.renamed ?? {});
+      const m = modelOf(run);
+      if (!rename) break;
+      const before = [...m.index];
+      m.index.clear();
+      for (const [id, e] of before) {
+        const cut = id.indexOf(':');
+        const source: EntrySource = { from: id.slice(0, cut) as EntrySource['from'], key: rename(id.slice(cut + 1)) };
+        m.index.set(`${source.from}:${source.key}`, e);
+        refresh(run, source);
       }
-      break;
-    }
-    case 'step.retrying': {
-      const e = entry(event.step) ?? pushEntry(entries, { key: event.step, kind: 'step', node: event.node, agent: event.agent, startedAt: event.time });
-      e.status = 'retrying';
-      e.attempts = event.attempt + 1;
-      e.error = event.error;
-      break;
-    }
-    case 'step.finished': {
-      const e = entry(event.step) ?? pushEntry(entries, { key: event.step, kind: 'step', node: event.node, agent: event.agent, startedAt: event.time });
-      e.status = event.status;
-      e.attempts = event.attempts;
-      e.durationMs = event.durationMs;
-      if (event.output !== undefined) e.output = event.output;
-      if (event.error) e.error = event.error;
-      else delete e.error;
-      break;
-    }
-    case 'approval.requested': {
-      const e = entry(event.task) ?? pushEntry(entries, { key: event.task, kind: 'approval', node: event.node, startedAt: event.time });
-      e.status = 'waiting';
-      e.options = event.options;
-      if (event.prompt !== undefined) e.prompt = event.prompt;
-      if (event.assignee !== undefined) e.assignee = event.assignee;
       break;
     }
     case 'approval.decided':
-      decide(run, event.task, event.decision, event.by, event.time, event.node);
+      run.waitingOn = run.waitingOn.filter((w) => !(w.kind === 'approval' && w.task === event.task));
       break;
-    case 'wait.started': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'timer', node: event.node, startedAt: event.time });
-      e.label = `wait ${formatDurationLiteral(event.durationMs)}`;
-      e.status = 'waiting';
-      break;
-    }
-    case 'timer.fired': {
-      const e = entry(event.key);
-      if (e) finishWait(e, event.time);
-      break;
-    }
-    case 'event.waiting': {
-      // an event loop (`foreach … in event`): one entry for its arrivals (keyed by the loop), one per instance it admits
-      const key = event.stream ? loopKey(event.key) : event.key;
-      const e = entry(key) ?? pushEntry(entries, { key, kind: 'event', node: event.node, startedAt: event.time });
-      e.label = event.stream ? `foreach … in event ${event.event}` : `event ${event.event}`;
-      e.status = 'waiting';
-      break;
-    }
-    case 'event.received': {
-      const loop = event.key && /#\d+$/.test(event.key) ? entry(loopKey(event.key)) : undefined;
-      if (loop && event.timedOut) finishWait(loop, event.time);
-      else if (loop) {
-        const n = Number(event.key!.slice(event.key!.lastIndexOf('#') + 1));
-        const admitted = pushEntry(entries, { key: event.key!, kind: 'event', node: event.node ?? loop.node, startedAt: event.time });
-        admitted.label = `event ${event.event} → instance ${n + 1}`;
-        finishWait(admitted, event.time);
-        admitted.output = event.data;
-        break;
-      }
-      // the terminating event (`until event`) ends the loop's arrivals too
-      const ended = event.key?.endsWith('#end') ? entry(event.key.slice(0, -'#end'.length)) : undefined;
-      if (ended?.status === 'waiting') finishWait(ended, event.time);
-      const e = event.key ? entry(event.key) : undefined;
-      if (e) {
-        finishWait(e, event.time);
-        if (event.timedOut) e.error = { code: 'EVENT_TIMEOUT', message: `event "${event.event}" did not come before its deadline` };
-        else e.output = event.data;
-      }
-      break;
-    }
-    case 'condition.waiting': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'condition', node: event.node, startedAt: event.time });
-      e.label = `wait until ${event.condition}`;
-      e.status = 'waiting';
-      break;
-    }
-    case 'condition.met': {
-      const e = entry(event.key);
-      if (e) {
-        finishWait(e, event.time);
-        if (event.timedOut) e.error = { code: 'CONDITION_TIMEOUT', message: `wait until ${event.condition}: its timeout passed first (on timeout ran)` };
-      }
-      break;
-    }
-    case 'signal.received': {
-      // a `wait signal` that had to wait shows as an entry once it passed (the run's waitingOn says it waits before)
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'signal', node: event.node, startedAt: event.time });
-      e.label = `wait signal ${event.name}`;
-      finishWait(e, event.time);
-      if (event.timedOut) e.error = { code: 'SIGNAL_TIMEOUT', message: `wait signal ${event.name}: its timeout passed first (on timeout ran)` };
-      break;
-    }
-    case 'lock.requested': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
-      e.label = `lock "${event.name}"`;
-      e.status = 'waiting';
-      break;
-    }
-    case 'lock.acquired': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
-      e.label = `lock "${event.name}"`;
-      e.status = 'running';
-      break;
-    }
-    case 'lock.released': {
-      const e = entry(event.key) ?? pushEntry(entries, { key: event.key, kind: 'lock', node: event.node, startedAt: event.time });
-      e.label = `lock "${event.name}"`;
-      finishWait(e, event.time);
-      if (event.timedOut) e.error = { code: 'LOCK_TIMEOUT', message: `lock "${event.name}" did not come in time (on timeout ran)` };
-      break;
-    }
-    case 'join.reached': {
-      // an event loop's join ends its arrivals
-      const loop = entries.find((e) => e.node === event.node && e.kind === 'event' && e.status === 'waiting' && e.label?.startsWith('foreach'));
-      if (loop) finishWait(loop, event.time);
-      break;
-    }
-    case 'wait.withdrawn': {
-      // an arm of a `wait first` another arm beat: its approval, timer or event wait ends as cancelled
-      const e = entry(event.key);
-      if (e) {
-        e.status = 'cancelled';
-        e.error = { code: 'WITHDRAWN', message: `${event.label}: withdrawn — another arm of wait first came first` };
-      }
-      break;
-    }
-    case 'region.cancelled':
-    case 'region.completed': {
-      // a region a `cancel`/`complete` ended early (one that ran to its end has no entry)
-      const key = `region ${event.scope.endsWith('/') || !event.scope ? `${event.scope}${event.region}` : `${event.region}${event.scope}`}`;
-      const e = entry(key) ?? pushEntry(entries, { key, kind: 'region', node: event.node, startedAt: event.time });
-      const by = event.by.slice(event.by.indexOf('/') + 1);
-      e.status = event.type === 'region.cancelled' ? 'cancelled' : 'succeeded';
-      if (event.type === 'region.cancelled') e.error = { code: 'CANCELLED', message: `cancelled by ${by}` };
-      else e.label = `${key} (completed by ${by})`;
-      break;
-    }
-    case 'compensation.started':
-      pushEntry(entries, { key: `undo ${event.step}`, kind: 'compensation', node: event.node, agent: event.agent, startedAt: event.time });
-      break;
-    case 'compensation.finished': {
-      const e = entry(`undo ${event.step}`) ?? pushEntry(entries, { key: `undo ${event.step}`, kind: 'compensation', node: event.node, agent: event.agent, startedAt: event.time });
-      e.status = event.status;
-      e.durationMs = event.durationMs;
-      if (event.output !== undefined) e.output = event.output;
-      if (event.error) e.error = event.error;
-      break;
-    }
     case 'run.waiting':
       run.status = 'waiting';
       run.waitingOn = event.waitingOn;
       run.outputs = event.outputs;
       break;
     case 'run.succeeded':
-      finishRun(run, 'succeeded', event.time, event.outputs);
-      break;
     case 'run.failed':
-      finishRun(run, 'failed', event.time, event.outputs);
-      run.error = event.error;
-      break;
     case 'run.cancelled':
-      finishRun(run, 'cancelled', event.time, event.outputs);
+      run.status = model.status;
+      run.finishedAt = event.time;
+      run.outputs = event.outputs;
+      run.waitingOn = [];
+      if (event.type === 'run.failed') run.error = event.error;
       break;
-    case 'branch.taken':
-    case 'output.set':
-    case 'value.recorded':
-    case 'cancel.requested':
-    case 'step.cancelRequested':
-    case 'flow.completed':
+    default:
       break;
   }
   return run;
@@ -315,12 +198,9 @@ export function applyEvent(run: RunState, event: RunEvent): RunState {
 
 /** Records an approval decision (from the log, or made in the editor before the continued run streams). */
 export function decide(run: RunState, task: string, decision: string, by: string | undefined, time: string, node = ''): void {
-  const entries = (run.entries ??= []);
-  const e = entries.find((x) => x.key === task && x.kind === 'approval') ?? pushEntry(entries, { key: task, kind: 'approval', node, startedAt: time });
-  e.status = decision === 'rejected' ? 'rejected' : 'approved';
-  e.decision = decision;
-  if (by !== undefined) e.by = by;
-  e.durationMs = Math.max(0, Date.parse(time) - Date.parse(e.startedAt));
+  run.entries ??= [];
+  decideApproval(modelOf(run).model, task, decision, by, time, node);
+  refresh(run, { from: 'wait', key: task });
   run.waitingOn = run.waitingOn.filter((w) => !(w.kind === 'approval' && w.task === task));
 }
 
@@ -339,27 +219,4 @@ export function stepCounts(run: RunState): { finished: number; total: number } {
 /** The approvals a run waits for (status `waiting`). */
 export function waitingApprovals(run: RunState): RunEntry[] {
   return (run.entries ?? []).filter((e) => e.kind === 'approval' && e.status === 'waiting');
-}
-
-function pushEntry(entries: RunEntry[], base: Pick<RunEntry, 'key' | 'kind' | 'node' | 'startedAt'> & { agent?: string }): RunEntry {
-  const e: RunEntry = { ...base, status: 'running', attempts: 1 };
-  entries.push(e);
-  return e;
-}
-
-/** The key of an event loop's entry: its admission key (`foreach@<node>#n`) without `#n`. */
-function loopKey(key: string): string {
-  return key.replace(/#\d+$/, '');
-}
-
-function finishWait(e: RunEntry, time: string): void {
-  e.status = 'succeeded';
-  e.durationMs = Math.max(0, Date.parse(time) - Date.parse(e.startedAt));
-}
-
-function finishRun(run: RunState, status: RunStatus, time: string, outputs: Record<string, JsonValue>): void {
-  run.status = status;
-  run.finishedAt = time;
-  run.outputs = outputs;
-  run.waitingOn = [];
 }
