@@ -54,7 +54,8 @@ describe('runtime: OpenTelemetry traces of runs, exported over OTLP/HTTP to a lo
 
   it('a run that waits for an approval and is resumed by another process makes one trace: run → steps → calls (attempts), waits, GenAI attributes, traceparent to the http/ agent', async () => {
     const definition = await compile(FLOW);
-    const config = { ...emptyConfig(), providers: { ollama: { baseUrl: `${fake.url}/v1` } }, endpoints: { worker: { url: `${fake.url}/agent`, headersFromEnv: { authorization: 'AGENT_TOKEN' } } } };
+    // the config overrides the .flow file's model: the spans name the model that answered
+    const config = { ...emptyConfig(), providers: { ollama: { baseUrl: `${fake.url}/v1` } }, endpoints: { worker: { url: `${fake.url}/agent`, headersFromEnv: { authorization: 'AGENT_TOKEN' } } }, agents: { Writer: { model: 'ollama/llama3.2' } } };
     const agents = createRealAgents({ config, env: { AGENT_TOKEN } });
     fake.script(openAiAnswer('a draft', { prompt_tokens: 11, completion_tokens: 7 }), { status: 503, body: { error: 'busy' } }, { body: { output: 'booked', tokens: 4 } });
 
@@ -105,13 +106,13 @@ describe('runtime: OpenTelemetry traces of runs, exported over OTLP/HTTP to a lo
     assert.equal(one('step call').attributes['baton.step.attempts'], 2);
     assert.deepEqual(one('step call').events.map((e) => [e.name, e.attributes['baton.attempt'], e.attributes['error.type']]), [['step.retrying', 1, 'AGENT_UNAVAILABLE']]);
 
-    const chat = one('chat llama3');
+    const chat = one('chat llama3.2');
     assert.equal(chat.parentSpanId, one('step draft').spanId, 'the model call is a child of its step');
     assert.equal(chat.kind, 3, 'a client span');
     assert.equal(chat.attributes['gen_ai.operation.name'], 'chat');
     assert.equal(chat.attributes['gen_ai.provider.name'], 'ollama');
     assert.equal(chat.attributes['gen_ai.system'], 'ollama');
-    assert.equal(chat.attributes['gen_ai.request.model'], 'llama3');
+    assert.equal(chat.attributes['gen_ai.request.model'], 'llama3.2');
     assert.equal(chat.attributes['gen_ai.usage.input_tokens'], 11);
     assert.equal(chat.attributes['gen_ai.usage.output_tokens'], 7);
 

@@ -53,6 +53,11 @@ export interface AgentResponse {
   tokens?: number;
   usage?: { input: number; output: number };
   costUsd?: number;
+  /**
+   * The model that answered, when a model provider did: its provider and model name as resolved (after
+   * `baton.config.json`'s `agents.<Name>.model` override and `defaultModel`) — for the traces' GenAI attributes.
+   */
+  model?: { provider: string; name: string };
 }
 
 /**

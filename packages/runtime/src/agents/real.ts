@@ -84,6 +84,7 @@ export function createRealAgents(options: RealAgentsOptions): RealAgents {
           const response = await callModel(route.target, effective);
           const price = options.config.prices[`${route.target.provider}/${route.target.model}`];
           if (price && response.usage) response.costUsd = (response.usage.input * price.input + response.usage.output * price.output) / 1_000_000;
+          response.model = { provider: route.target.provider, name: route.target.model };
           return response;
         }
         case 'http':

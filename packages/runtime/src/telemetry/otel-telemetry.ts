@@ -259,6 +259,11 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
       propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
       try {
         const response = await caller.call({ ...request, traceparent: carrier.traceparent });
+        if (response.model) {
+          // the model that answered, as resolved (a config's override or defaultModel), over the .flow file's
+          span.updateName(`${ai.operation} ${response.model.name}`);
+          span.setAttributes({ 'gen_ai.provider.name': response.model.provider, 'gen_ai.system': response.model.provider, 'gen_ai.request.model': response.model.name, 'gen_ai.response.model': response.model.name });
+        }
         if (response.usage) span.setAttributes({ 'gen_ai.usage.input_tokens': response.usage.input, 'gen_ai.usage.output_tokens': response.usage.output });
         span.setAttribute('baton.tokens', response.tokens ?? 0);
         if (response.costUsd !== undefined) span.setAttribute('baton.cost_usd', response.costUsd);
