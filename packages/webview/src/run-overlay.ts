@@ -1,4 +1,5 @@
 import type { FlowGraph, RunEvent } from '@baton/protocol';
+import { emptyRunModel, foldRunEvent, type RunModel } from '@baton/protocol/run-view';
 
 /**
  * How a node looks during a run. `waiting`: an approval, timer or event holds it. `cancelled`: withdrawn — the
@@ -30,8 +31,17 @@ export class RunOverlay {
   /** Ids named by events that are not in the graph. */
   readonly unknownNodes = new Set<string>();
   runId: string | undefined;
-  /** The run's end: `succeeded`, `failed`, `waiting`, `cancelled`, or undefined while it runs. */
-  outcome: 'succeeded' | 'failed' | 'waiting' | 'cancelled' | undefined;
+  /**
+   * The run as the protocol's one fold has it (`foldRunEvent`): its status, step instances (with attempts,
+   * durations, errors), waits and branches; the node states below are its drawing on this graph.
+   */
+  model: RunModel = emptyRunModel();
+
+  /** The run's end: `succeeded`, `failed`, `waiting`, `cancelled`, or undefined while it runs (from the run model's status). */
+  get outcome(): 'succeeded' | 'failed' | 'waiting' | 'cancelled' | undefined {
+    const status = this.runId === undefined ? undefined : this.model.status;
+    return status === 'succeeded' || status === 'failed' || status === 'waiting' || status === 'cancelled' ? status : undefined;
+  }
   private readonly known: Set<string>;
   /** The `foreach … in event` loops of the run (nodes): waiting while their arrivals are open, running while instances start. */
   private readonly eventLoops = new Set<string>();
@@ -63,6 +73,7 @@ export class RunOverlay {
   apply(event: RunEvent): void {
     if (event.type === 'run.started' && this.runId !== undefined && this.runId !== event.runId) this.clear();
     this.runId = event.runId;
+    foldRunEvent(this.model, event);
     if ('node' in event && typeof event.node === 'string' && !this.known.has(event.node)) {
       // a step of an expanded sub-flow: drawn as `<step id>><IR id>`; the step path (`incident/page`) picks the copy
       const drawn = this.resolveInlined(event.node, 'step' in event && typeof event.step === 'string' ? event.step : undefined);
@@ -75,9 +86,13 @@ export class RunOverlay {
       case 'step.retrying':
         this.set(event.node, { status: 'running', retries: (this.nodes.get(event.node)?.retries ?? 0) + 1, error: `${event.error.code}: ${event.error.message}` });
         break;
-      case 'step.finished':
-        this.set(event.node, { status: event.status, durationMs: event.durationMs, retries: Math.max(0, event.attempts - 1), error: event.error ? `${event.error.code}: ${event.error.message}` : undefined });
+      case 'step.finished': {
+        // the step instance as the run model has it (its status, time of all attempts, attempts, error)
+        const step = this.model.steps.get(event.step);
+        const error = step?.error ?? event.error;
+        this.set(event.node, { status: event.status, durationMs: step?.durationMs ?? event.durationMs, retries: Math.max(0, (step?.attemptCount ?? event.attempts) - 1), error: error ? `${error.code}: ${error.message}` : undefined });
         break;
+      }
       case 'compensation.started':
         this.set(`${event.node}/compensate`, { status: 'running' });
         break;
@@ -168,23 +183,16 @@ export class RunOverlay {
         // an event loop's join ends its arrivals
         if (this.eventLoops.has(event.node)) this.set(event.node, { status: 'succeeded' });
         break;
-      case 'run.succeeded':
-        this.outcome = 'succeeded';
-        break;
-      case 'run.failed':
-        this.outcome = 'failed';
-        break;
       case 'run.waiting':
-        this.outcome = 'waiting';
         // an event loop whose arrivals are open waits again for its next event
         for (const w of event.waitingOn) if (w.kind === 'event' && w.stream && this.eventLoops.has(w.node)) this.set(w.node, { status: 'waiting' });
         break;
+      case 'run.succeeded':
+      case 'run.failed':
       case 'run.cancelled':
-        this.outcome = 'cancelled';
-        break;
       case 'run.started':
       case 'run.resumed':
-        this.outcome = undefined;
+        // the run's status is the model's (outcome)
         break;
       case 'event.buffered':
       case 'run.migrated':
@@ -219,7 +227,7 @@ export class RunOverlay {
     this.unknownNodes.clear();
     this.eventLoops.clear();
     this.runId = undefined;
-    this.outcome = undefined;
+    this.model = emptyRunModel();
   }
 
   /**
