@@ -16,6 +16,7 @@ export { type AgentWireRequest } from './agents/agent-wire.js';
 export * from './config/baton-config.js';
 export * from './config/config-schema.js';
 export * from './config/tenants.js';
+export * from './config/users.js';
 export * from './engine/resilience.js';
 export * from './agents/cassette.js';
 export * from './supervisor/run-supervisor.js';

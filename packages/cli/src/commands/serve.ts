@@ -17,6 +17,7 @@ import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js'
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 import { runLimits } from '../run-limits.js';
+import { serveAccess } from './serve-access.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -57,6 +58,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const queueUrl = queueUrlOf(opts.queue, false);
   if (opts.board && !queueUrl) throw new UsageError('--board shows the queues of a cluster: give --queue redis://host:6379 (or set BATON_QUEUE) too');
   const tenants = serveTenants(folder ?? '.', process.env, opts.insecure ?? false);
+  const access = serveAccess(folder ?? '.', process.env, tenants);
   const plan = await planFor(folder ?? '.', opts.timezone, output, tenants);
   if (opts.board) {
     const taken = [...plan.webhooks.keys()].find((p) => p === BOARD_PATH || p.startsWith(`${BOARD_PATH}/`));
@@ -110,9 +112,10 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     }
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
     const metricsPublic = publicMetrics(configProbe);
-    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget });
+    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, users: access.users, sessions: access.sessions });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
+    if (access.users.length > 0) output.out(`  users: ${access.users.map((u) => `${u.name} (${u.roles.join(', ')}${u.tenant !== DEFAULT_TENANT ? ` · ${u.tenant}` : ''})`).join(', ')} · sessions signed with ${access.secretSource === 'random' ? 'a random per-process secret (a restart signs everyone out)' : access.secretSource}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) {

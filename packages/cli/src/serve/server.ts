@@ -2,10 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventDef, FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { migrateOverHttp } from './migrate-route.js';
-import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant } from '@baton/runtime';
+import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
+import { randomBytes } from 'node:crypto';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
 import type { ServeMetrics } from './metrics.js';
+import { Access, type Principal } from './access.js';
+import { Sessions } from './sessions.js';
+import { sessionRoute } from './session-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -66,6 +70,16 @@ export interface ServeOptions {
    * `insecure`); a signature that no tenant's secret makes is refused.
    */
   tenants?: ServeTenant[];
+  /**
+   * The users of the runs API and the console (`users` of baton.config.json, tokens read): each with its roles in
+   * its tenant, recorded as `by` on what it does (see {@link Access}). Empty or undefined: the single-token mode.
+   */
+  users?: User[];
+  /**
+   * The console's sessions: `secret` signs their cookies (default: 32 random bytes made now — a restart signs
+   * everyone out), `maxAgeMs` how long one lasts (default 8 h), `secure` marks the cookie Secure (an https origin).
+   */
+  sessions?: { secret?: Buffer; maxAgeMs?: number; secure?: boolean };
   /** No signature and no token required (local development): every request is tenant `default`'s. */
   insecure: boolean;
   /** The largest request body accepted (bytes); larger ones get 413. */
@@ -166,11 +180,13 @@ export const BOARD_PATH = '/board';
  *   `concurrency` runs executing at once) executes it after the answer, never before it.
  * - `POST /events/:name`: starts the flows with `trigger event "name"` (the body as inputs) and delivers the
  *   event to every run waiting for it (`wait event`); signed like webhooks. 202 `{started, delivered}`.
- * - the runs API (`Authorization: Bearer <token>` unless insecure): `GET /runs[?status&flow&limit]`,
+ * - the runs API (`Authorization: Bearer <token>` or a session cookie unless insecure; each route with its role
+ *   rule, see {@link Access}): `GET /runs[?status&flow&limit]`, `POST /runs {flow, inputs}` (start),
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
- *   authenticated caller — `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
+ *   authenticated caller — a user, `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
  *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`; `GET /locks`: the tenant's named locks held now, with holders and queues.
+ * - `/session`: the console's sign-in (a token → a signed session cookie), who is signed in, sign-out (see {@link sessionRoute}).
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
  *   the token as password; see {@link Tenants.boardCaller}).
  * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
@@ -190,6 +206,9 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const supervisor: RunSupervision = options.supervisor ?? new RunSupervisor({ store, agents: options.agents, runAgents: options.runAgents, now, concurrency: options.concurrency ?? DEFAULT_RUN_CONCURRENCY, log: options.log });
   options.metrics?.observeQueue(() => ({ active: supervisor.active(), queued: supervisor.waiting() }));
   const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure, options.rateLimits);
+  const sessionMaxAgeMs = options.sessions?.maxAgeMs ?? 8 * 3600_000;
+  const sessions = new Sessions({ secret: options.sessions?.secret ?? randomBytes(32), maxAgeMs: sessionMaxAgeMs, secure: options.sessions?.secure ?? false });
+  const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
@@ -312,21 +331,27 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       send(res, 202, { event: name, started, delivered, ...(kept ? { kept: true, expires: kept.expires } : {}) });
       return;
     }
+    // the console's sign-in sessions
+    if (path === '/session') {
+      await sessionRoute(req, res, method, access, now().getTime(), options.maxBodyBytes);
+      return;
+    }
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
-      await runsApi(req, res, method, path, url, tenants.caller(req));
+      await runsApi(req, res, method, path, url, access.authenticate(req, now().getTime()));
       return;
     }
     // the caller's tenant's named locks, with their holders and queues (as `baton locks list --json`)
     if (path === '/locks') {
-      const tenant = tenants.caller(req);
+      const caller = access.authenticate(req, now().getTime());
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/locks takes GET');
-      send(res, 200, { locks: await store.listLocks({ tenant }) });
+      access.require(caller, 'read', 'read locks');
+      send(res, 200, { locks: await store.listLocks({ tenant: caller.tenant }) });
       return;
     }
     if (path === '/metrics' && options.metrics) {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/metrics takes GET');
-      if (!options.metricsPublic) tenants.caller(req);
+      if (!options.metricsPublic) access.require(access.authenticate(req, now().getTime()), 'read', 'read metrics');
       const { contentType, text } = await options.metrics.exposition();
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(text);
       return;
@@ -338,11 +363,21 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  /** The runs API for `tenant`'s caller: every store query and supervisor request is scoped to its runs. */
-  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL, tenant: string): Promise<void> {
+  /**
+   * The runs API for `caller` (authenticated): every store query and supervisor request is scoped to its tenant's
+   * runs; each route checks its role rule ({@link Access.require}, {@link Access.admitAction}) before the run is looked up.
+   */
+  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL, caller: Principal): Promise<void> {
+    const tenant = caller.tenant;
     const scope = { tenant };
+    if (path === '/runs' && method === 'POST') {
+      access.admitAction(req, caller, 'act', 'start runs', now().getTime());
+      await startOverApi(req, res, caller);
+      return;
+    }
     if (path === '/runs') {
-      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET');
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET or POST');
+      access.require(caller, 'read', 'read runs');
       const status = url.searchParams.get('status') ?? undefined;
       const limit = Number(url.searchParams.get('limit') ?? 50);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
@@ -352,17 +387,21 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
     const [, rawId, action, eventName] = match;
-    const run = await store.getRun(decodeSegment(rawId), scope);
     if (!action) {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
+      access.require(caller, 'read', 'read runs');
+      const run = await store.getRun(decodeSegment(rawId), scope);
       send(res, 200, { run, events: await store.getEvents(run.id, scope) });
       return;
     }
     if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
+    const permission = action === 'approve' || action === 'reject' ? 'decide' : action === 'migrate' ? 'migrate' : 'act';
+    access.admitAction(req, caller, permission, action === 'events' ? 'send events to runs' : `${action} runs`, now().getTime());
+    const run = await store.getRun(decodeSegment(rawId), scope);
     const raw = await readBody(req, options.maxBodyBytes);
     const body = raw.length === 0 ? {} : parseJson(raw, req);
-    // who acts is who authenticated (the API token's tenant), never what a header claims (the audit trail records it)
-    const by = options.insecure ? 'insecure' : `api-token:${tenant}`;
+    // who acts is who authenticated (a user, a tenant's API token), never what a header claims (the audit trail records it)
+    const by = caller.name;
     switch (action) {
       case 'approve':
       case 'reject': {
@@ -370,6 +409,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
         if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
         const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
+        access.assertMayDecide(caller, run, task);
         assertAgents(run);
         const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
         await supervisor.resume(run.id, scope);
@@ -414,6 +454,21 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
         return;
       }
     }
+  }
+
+  /**
+   * `POST /runs {flow, inputs?}`: starts a served flow (one with a trigger; named by its flow name) for the caller's
+   * tenant, its inputs checked as a webhook's. 202 `{runId, flow}`; 422 `UNKNOWN_FLOW` for a flow not served.
+   */
+  async function startOverApi(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal): Promise<void> {
+    const raw = await readBody(req, options.maxBodyBytes);
+    const { flow, inputs } = ((raw.length === 0 ? {} : parseJson(raw, req)) ?? {}) as { flow?: unknown; inputs?: unknown };
+    if (typeof flow !== 'string' || flow === '') throw new HttpError(422, 'START_INVALID', 'the body needs "flow": the name of a served flow');
+    if (inputs !== undefined && (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs))) throw new HttpError(422, 'INPUT_INVALID', '"inputs" must be a JSON object');
+    const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()].find((s) => s.flow.name === flow);
+    if (!served) throw new HttpError(422, 'UNKNOWN_FLOW', `no served flow is named ${flow} (a flow is served when it has a trigger)`);
+    const accepted = await start(served, checked(served.flow, (inputs ?? {}) as Record<string, unknown>), `POST /runs (${caller.name})`, caller.tenant);
+    send(res, 202, { runId: accepted.runId, flow: served.flow.name });
   }
 
   /** Refuses (409) a request that would continue a run whose agents this server does not run — before anything is recorded. */

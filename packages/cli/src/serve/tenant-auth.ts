@@ -67,6 +67,19 @@ export class Tenants {
     return caller;
   }
 
+  /** Whether any tenant has an API token. */
+  hasTokens(): boolean {
+    return this.tokens.length > 0;
+  }
+
+  /** The tenant whose API token is `token` (every tenant's compared in constant time), or undefined. */
+  tokenOwner(token: string): string | undefined {
+    const digest = sha256(token);
+    let owner: string | undefined;
+    for (const t of this.tokens) if (timingSafeEqual(digest, t.digest)) owner ??= t.id;
+    return owner;
+  }
+
   /**
    * The tenant of a queue-board request: its API token as `Authorization: Bearer <token>` or — what a browser can
    * send — HTTP Basic (RFC 7617) whose password is the token, any user name (each tenant's compared in constant

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { BatonError } from '../errors.js';
 import { BATON_CONFIG_SCHEMA } from './config-schema.js';
 import { overlappingFlows, type TenantConfig } from './tenants.js';
+import type { SessionsConfig, UserConfig } from './users.js';
 
 /** The file name looked for next to a flow and in the folders above it. */
 export const CONFIG_FILE_NAME = 'baton.config.json';
@@ -54,6 +55,10 @@ export interface BatonConfig {
   tenants: Record<string, TenantConfig>;
   /** `limits`: `maxFlowDepth` (1 … 1000), how deep sub-flow calls of a run started here may nest. */
   limits: { maxFlowDepth?: number };
+  /** `users.<name>`: who may use `baton serve`'s runs API and console, with which roles (read them with `usersOf`). */
+  users?: Record<string, UserConfig>;
+  /** `sessions`: the console's sign-in sessions. */
+  sessions?: SessionsConfig;
   /** `telemetry`: OTLP traces and `/metrics` access (docs/observability.md; read with `telemetrySettings`). */
   telemetry?: TelemetryConfig;
 }
@@ -120,7 +125,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}) };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}) };
 }
 
 /**
@@ -135,6 +140,7 @@ export function describeSchemaErrors(errors: ErrorObject[]): string {
     if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     if (e.keyword === 'required') return `${where} needs "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === 'propertyNames' && at === 'users') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a user name (letters, digits, ., -, _ and @, at most 63)`;
     if (e.keyword === 'propertyNames') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
     if (e.keyword === 'pattern' && at.endsWith('Env')) return `${where} must name an environment variable (letters, digits, _)`;
     if (e.keyword === 'pattern' && /(^|\.)(url|baseUrl)$/.test(at)) return `${where} must be an http:// or https:// URL`;

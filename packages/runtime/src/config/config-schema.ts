@@ -61,6 +61,39 @@ export const BATON_CONFIG_SCHEMA = {
         "$ref": "#/definitions/tenant"
       }
     },
+    "users": {
+      "description": "The people and programs who use `baton serve`'s runs API and console, by user name (letters, digits, `.`, `-`, `_`, `@`). Each signs in with its own token, read from the environment variable `tokenEnv` names (never written here), and may do what its roles allow in its tenant only. With users, the decision, cancellation and migration record the signed-in user; without, the old single-token mode holds (docs/security.md).",
+      "type": "object",
+      "propertyNames": {
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$"
+      },
+      "additionalProperties": {
+        "$ref": "#/definitions/user"
+      }
+    },
+    "sessions": {
+      "description": "The console's sign-in sessions (a signed cookie after a token sign-in; docs/security.md).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "secretEnv": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+          "description": "The environment variable holding the secret that signs session cookies (at least 32 characters; default BATON_SESSION_SECRET). Unset: a random secret per process, so a restart signs everyone out and front doors behind one load balancer do not share sessions."
+        },
+        "maxAgeMinutes": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10080,
+          "description": "How long a session lasts after sign-in, minutes (default 480: 8 hours)."
+        },
+        "origin": {
+          "type": "string",
+          "pattern": "^https?://[^/]+$",
+          "description": "The origin people open the console at, e.g. https://baton.example.com (a TLS proxy in front of baton serve). https: the session cookie is Secure (and named __Host-baton_session)."
+        }
+      }
+    },
     "prices": {
       "description": "What models cost, for the cost recorded on each step: \"provider/model\" → US dollars per million input and output tokens.",
       "type": "object",
@@ -275,6 +308,59 @@ export const BATON_CONFIG_SCHEMA = {
               "maximum": 86400000
             }
           }
+        }
+      }
+    },
+    "user": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "tokenEnv",
+        "roles"
+      ],
+      "properties": {
+        "tokenEnv": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+          "description": "The environment variable holding the user's token (`Authorization: Bearer …`, or the console's sign-in)."
+        },
+        "tenant": {
+          "type": "string",
+          "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$",
+          "description": "The tenant whose runs the user sees and acts on (default `default`); it must be `default` or a tenant of `tenants`."
+        },
+        "roles": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "enum": [
+              "viewer",
+              "approver",
+              "operator",
+              "admin"
+            ]
+          },
+          "description": "viewer: reads runs and locks; approver: also decides approvals it may (see flows, and the approval's assignee); operator: also starts, cancels, redrives and sends events; admin: everything of its tenant, migrations included."
+        },
+        "groups": {
+          "type": "array",
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "Names an approval's `assignee` may give instead of the user's own name (a team: \"finance\")."
+        },
+        "flows": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "An approver decides approvals of these flows only (flow names; default: every flow of its tenant)."
         }
       }
     },

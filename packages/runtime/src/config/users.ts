@@ -1,0 +1,61 @@
+import type { BatonConfig } from './baton-config.js';
+import { DEFAULT_TENANT } from './tenants.js';
+
+/**
+ * What a user of `baton serve` may do (docs/security.md):
+ * - `viewer` reads runs, their events and locks;
+ * - `approver` also approves and rejects the approvals it may decide (its `flows`, the approval's `assignee`);
+ * - `operator` also starts, cancels, redrives runs and sends events to them;
+ * - `admin` does everything in its tenant, migrations included.
+ */
+export type Role = 'viewer' | 'approver' | 'operator' | 'admin';
+
+/** `users.<name>` of `baton.config.json`, as written. */
+export interface UserConfig {
+  /** The environment variable holding the user's token. */
+  tokenEnv: string;
+  /** Its tenant (default {@link DEFAULT_TENANT}). */
+  tenant?: string;
+  roles: Role[];
+  /** Names an approval's `assignee` may give for this user besides its own name. */
+  groups?: string[];
+  /** An approver decides approvals of these flows only (flow names). */
+  flows?: string[];
+}
+
+/** `sessions` of `baton.config.json`. */
+export interface SessionsConfig {
+  /** The environment variable holding the cookie-signing secret (default `BATON_SESSION_SECRET`). */
+  secretEnv?: string;
+  /** Session lifetime, minutes (1–10,080; default 480). */
+  maxAgeMinutes?: number;
+  /** The console's origin (`https://host[:port]`): https makes the cookie Secure. */
+  origin?: string;
+}
+
+/** One user, ready to use: its token read from the environment (undefined when the variable is unset or empty). */
+export interface User {
+  name: string;
+  tenant: string;
+  roles: Role[];
+  groups: string[];
+  flows?: string[];
+  tokenEnv: string;
+  token?: string;
+}
+
+/**
+ * The users of a configuration (`users.<name>`, in the file's order), tokens from `env`. Nothing is checked here
+ * about tokens (see `serveUsers` in the CLI, which refuses an unset variable or a token used twice).
+ */
+export function usersOf(config: Pick<BatonConfig, 'users'>, env: NodeJS.ProcessEnv = process.env): User[] {
+  return Object.entries(config.users ?? {}).map(([name, entry]) => ({
+    name,
+    tenant: entry.tenant ?? DEFAULT_TENANT,
+    roles: [...entry.roles],
+    groups: [...(entry.groups ?? [])],
+    ...(entry.flows ? { flows: [...entry.flows] } : {}),
+    tokenEnv: entry.tokenEnv,
+    ...(env[entry.tokenEnv] ? { token: env[entry.tokenEnv] } : {}),
+  }));
+}
