@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { DEFAULT_TENANT, type Role, type RunRecord, type User } from '@baton/runtime';
 import { header, HttpError } from './http-io.js';
-import { ActionLedger, Sessions, type SessionClaims, type SessionSubject } from './sessions.js';
+import { ActionLedger, type Sessions, type SessionClaims, type SessionSubject } from './sessions.js';
 import type { Tenants } from './tenant-auth.js';
 
 /** Who made a request, once authenticated: the name recorded as `by`, its tenant and what it may do. */
