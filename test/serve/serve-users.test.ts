@@ -18,6 +18,10 @@ flow Purchase {
   approval sign_off { prompt: "buy \${input.item}?", assignee: "finance" }
   step thank: Greeter { prompt: "thanks" }
 }
+flow Urgent {
+  trigger webhook "/urgent"
+  approval go_ahead { prompt: "go?", timeout: 1h }
+}
 flow Waiter {
   trigger webhook "/wait"
   wait event "shipment.arrived"
@@ -204,6 +208,25 @@ describe('baton serve: users, roles, sessions, CSRF and replays, through HTTP', 
     await boot({ sessions: { secret: SECRET, maxAgeMs: 30 * MINUTE, secure: true } });
     const res = await fetch(`${server.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'vic-token' }) });
     assert.match(res.headers.get('set-cookie')!, /^__Host-baton_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=1800; Secure$/);
+  });
+
+  it('the inbox (GET /approvals): the approvals waiting that the caller may decide — by assignee or group, flows and role —, most urgent first; none of another tenant', async () => {
+    await boot();
+    const purchase = await start(ACME, '/purchase', { item: 'desk' });
+    clock += 1000;
+    const urgent = await start(ACME, '/urgent');
+    await start(ACME, '/wait');
+    const theirs = await start(GLOBEX, '/purchase', { item: 'chair' });
+    await server.idle();
+    const inboxOf = async (token: string) => ((await answer(await as(token, '/approvals'))).body.approvals as { runId: string; task: string; deadline?: string }[]).map((a) => [a.runId, a.task, a.deadline]);
+    const both = [[urgent, 'go_ahead', '2026-12-04T11:00:01.000Z'], [purchase, 'sign_off', undefined]];
+    assert.deepEqual(await inboxOf('ann-token'), both, 'assigned to her group, and unassigned; the one with a deadline first');
+    assert.deepEqual(await inboxOf('bea-token'), [both[0]], 'not in finance: the unassigned one only');
+    assert.deepEqual(await inboxOf('abe-token'), [], 'decides Waiter approvals only');
+    assert.deepEqual(await inboxOf('vic-token'), [], 'a viewer decides nothing');
+    assert.deepEqual(await inboxOf('oscar-token'), []);
+    assert.deepEqual(await inboxOf(ACME.apiToken), both, "the tenant's admin");
+    assert.deepEqual(await inboxOf('gus-token'), [[theirs, 'sign_off', undefined]]);
   });
 
   it('the single-token mode (no users): a tenant token is its admin, recorded as api-token:<tenant>, and so it stays beside users; X-Baton-User is never used', async () => {

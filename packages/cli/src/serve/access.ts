@@ -166,6 +166,18 @@ export class Access {
   }
 }
 
+/**
+ * Whether `principal` may decide the waiting approval `wait` of `run` (see {@link Access.assertMayDecide}): an admin
+ * always; an approver when `run.flow` is one of its `flows` (or it has none) and the approval's `assignee` is unset,
+ * its name or one of its groups; nobody else.
+ */
+export function mayDecide(principal: Principal, run: Pick<RunRecord, 'flow'>, wait: { assignee?: string }): boolean {
+  if (principal.roles.includes('admin')) return true;
+  if (!principal.roles.includes('approver')) return false;
+  if (principal.flows && !principal.flows.includes(run.flow)) return false;
+  return wait.assignee === undefined || mayTake(principal, wait.assignee);
+}
+
 /** Whether an approval's `assignee` names the principal: its own name or one of its groups (exact, case-sensitive). */
 export function mayTake(principal: Pick<Principal, 'name' | 'groups'>, assignee: string): boolean {
   return assignee === principal.name || principal.groups.includes(assignee);

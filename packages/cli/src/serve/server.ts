@@ -10,6 +10,7 @@ import type { ServeMetrics } from './metrics.js';
 import { Access, type Principal } from './access.js';
 import { Sessions } from './sessions.js';
 import { sessionRoute } from './session-route.js';
+import { inbox } from './inbox-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -185,7 +186,7 @@ export const BOARD_PATH = '/board';
  *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
  *   authenticated caller — a user, `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
  *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
- *   `POST /runs/:id/redrive`; `GET /locks`: the tenant's named locks held now, with holders and queues.
+ *   `POST /runs/:id/redrive`; `GET /approvals`: the inbox (see {@link inbox}); `GET /locks`: the tenant's named locks held now, with holders and queues.
  * - `/session`: the console's sign-in (a token → a signed session cookie), who is signed in, sign-out (see {@link sessionRoute}).
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
  *   the token as password; see {@link Tenants.boardCaller}).
@@ -339,6 +340,14 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
       await runsApi(req, res, method, path, url, access.authenticate(req, now().getTime()));
+      return;
+    }
+    // the inbox: the approvals waiting that the caller may decide, most urgent first
+    if (path === '/approvals') {
+      const caller = access.authenticate(req, now().getTime());
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/approvals takes GET');
+      access.require(caller, 'read', 'read approvals');
+      send(res, 200, { approvals: await inbox(store, caller, 1000) });
       return;
     }
     // the caller's tenant's named locks, with their holders and queues (as `baton locks list --json`)
