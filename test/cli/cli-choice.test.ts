@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { batonAsync, tempWorkspace } from './cli-helper.js';
+import { batonAsync, tempWorkspace, type CrashReport } from './cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
@@ -119,7 +119,7 @@ for (const kind of STORE_KINDS) {
     it('a choice won in the process (a signal from a sibling branch), killed in the winner body: baton test --crash-at resumes it, each step once', async () => {
       for (const step of ['go', 'done', 'after']) {
         const r = await batonAsync(['test', 'order.flow', '--flow', 'Local', '--crash-at', step, '--store', store, '--json'], { cwd: ws.dir });
-        const report = JSON.parse(r.stdout) as { runId: string; crashed: boolean; status: string; steps: Record<string, number>; problem?: string };
+        const report = JSON.parse(r.stdout) as CrashReport;
         assert.equal(r.code, 0, `${report.problem} ${r.stderr}`);
         assert.deepEqual([report.crashed, report.status], [true, 'succeeded']);
         assert.deepEqual(report.steps, { prepare: 1, go: 1, done: 1, after: 1 }, `killed at ${step}: each finished step once; late never ran`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { batonAsync, tempWorkspace } from './cli-helper.js';
+import { batonAsync, tempWorkspace, type CrashReport } from './cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
@@ -20,13 +20,6 @@ flow Join {
 }
 `;
 
-interface Report {
-  runId: string;
-  crashed: boolean;
-  status: string;
-  steps: Record<string, number>;
-  problem?: string;
-}
 
 for (const kind of STORE_KINDS) {
   describe(`baton test --crash-at in the middle of a partial join (kill -9, resume) (${kind.name})`, function () {
@@ -44,7 +37,7 @@ for (const kind of STORE_KINDS) {
     for (const step of ['b', 'after']) {
       it(`killed at step ${step}${step === 'after' ? ' (the join reached and stored)' : ' (the join not reached yet)'}: the resumed run withdraws the same branch, decides once, repeats no finished step`, async () => {
         const r = await batonAsync(['test', 'join.flow', '--crash-at', step, '--store', store, '--json'], { cwd: ws.dir });
-        const report = JSON.parse(r.stdout) as Report;
+        const report = JSON.parse(r.stdout) as CrashReport;
         assert.equal(r.code, 0, `${report.problem} ${r.stderr}`);
         assert.deepEqual([report.crashed, report.status], [true, 'succeeded']);
         assert.deepEqual(report.steps, { a: 1, b: 1, after: 1 }, 'each finished step once; c never ran');

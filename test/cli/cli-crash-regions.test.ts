@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { batonAsync, tempWorkspace } from './cli-helper.js';
+import { batonAsync, tempWorkspace, type CrashReport } from './cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
@@ -21,13 +21,6 @@ flow Order {
 }
 `;
 
-interface Report {
-  runId: string;
-  crashed: boolean;
-  status: string;
-  steps: Record<string, number>;
-  problem?: string;
-}
 
 for (const kind of STORE_KINDS) {
   describe(`baton test --crash-at in the middle of a region's cancellation (kill -9, resume) (${kind.name})`, function () {
@@ -45,7 +38,7 @@ for (const kind of STORE_KINDS) {
     for (const at of ['charge', 'undo reserve', 'tell']) {
       it(`killed at ${at}: the resumed run cancels once, compensates each step once, runs on cancel and goes on — as without the kill`, async () => {
         const r = await batonAsync(['test', 'order.flow', '--crash-at', at, '--store', store, '--json'], { cwd: ws.dir });
-        const report = JSON.parse(r.stdout) as Report;
+        const report = JSON.parse(r.stdout) as CrashReport;
         assert.equal(r.code, 0, `${report.problem} ${r.stderr}`);
         assert.deepEqual([report.crashed, report.status], [true, 'succeeded']);
         assert.deepEqual(report.steps, { reserve: 1, charge: 1, tell: 1, after: 1 }, 'each step finished once');

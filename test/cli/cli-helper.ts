@@ -20,6 +20,20 @@ export interface CliResult {
  * Runs the built `baton` bin as a user would: a child process in `cwd`, colour off (NO_COLOR), no
  * stdin. `env` adds to the environment (BATON_STORE is removed unless given).
  */
+/**
+ * What `baton test <file> --crash-at <point> --json` prints: the run it crashed on purpose (SIGKILL at `point`, then
+ * resumed), whether the crash happened, the run's final status, how many times each step finished, and the
+ * problem found (a step finished twice, a lost step) if any; `passed` is the test's own verdict.
+ */
+export interface CrashReport {
+  runId: string;
+  crashed: boolean;
+  status: string;
+  steps: Record<string, number>;
+  passed?: boolean;
+  problem?: string;
+}
+
 export function baton(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string }): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };

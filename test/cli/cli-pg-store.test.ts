@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton } from './cli-helper.js';
+import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton, type CrashReport } from './cli-helper.js';
 import { APPROVAL_FLOW, EVENT_FLOW, runIdOf } from './cli-flows.js';
 import { databasePerTest, testServices, withAdmin } from '../cluster/test-services.js';
 
@@ -149,7 +149,7 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
   it('baton test --crash-at passes on the PostgreSQL store: killed at the step, resumed, each step finished once', async () => {
     for (const step of ['a', 'c']) {
       const r = await batonAsync(['test', 'chain.flow', '--crash-at', step, '--store', url, '--json'], { cwd: ws.dir });
-      const report = JSON.parse(r.stdout) as { runId: string; crashed: boolean; status: string; steps: Record<string, number>; passed: boolean; problem?: string };
+      const report = JSON.parse(r.stdout) as CrashReport;
       assert.equal(r.code, 0, `${step}: ${report.problem} ${r.stderr}`);
       assert.equal(report.crashed, true);
       assert.equal(report.status, 'succeeded');

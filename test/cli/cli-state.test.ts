@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
 import { SqliteRunStore } from '../../packages/runtime/src/index.js';
-import { baton, tempWorkspace } from './cli-helper.js';
+import { baton, tempWorkspace, type CrashReport } from './cli-helper.js';
 
 // A repeat that carries state from one iteration to the next; the stub answers page n (by call index) with count n+1.
 const LOOP = `agent Fetcher {
@@ -78,7 +78,7 @@ describe('baton CLI: loop-carried state (var / set)', function () {
       assert.deepEqual(plainEnd?.type === 'run.succeeded' && plainEnd.outputs, { total: 10, ids: ['a', 'b', 'c', 'd'] });
 
       const crash = baton(['test', 'loop.flow', '--crash-at', at, '--store', 'crash.db', '--json'], { cwd: ws.dir });
-      const report = JSON.parse(crash.stdout) as { crashed: boolean; status: string; steps: Record<string, number>; passed: boolean; runId: string; problem?: string };
+      const report = JSON.parse(crash.stdout) as CrashReport;
       assert.equal(crash.code, 0, report.problem);
       assert.equal(report.crashed, true);
       assert.equal(report.status, 'succeeded');
@@ -98,7 +98,7 @@ describe('baton CLI: a milestone (wait until) killed and resumed', function () {
   for (const at of ['pack', 'change']) {
     it(`killed (SIGKILL) at ${at} — ${at === 'pack' ? 'while the other branch waits on the condition' : 'after the condition was met'} — and resumed: each step once, the branch read the state that met it`, async () => {
       const r = baton(['test', 'examples/patterns/wcp-18-milestone.flow', '--flow', 'Delivery', '--input', 'order=A-1', '--crash-at', at, '--store', `m-${at}.db`, '--json'], { cwd: ws.dir });
-      const report = JSON.parse(r.stdout) as { crashed: boolean; status: string; steps: Record<string, number>; runId: string; problem?: string };
+      const report = JSON.parse(r.stdout) as CrashReport;
       assert.equal(r.code, 0, report.problem);
       assert.equal(report.crashed, true);
       // the shipping branch then waits an hour (a long timer): the run waits for it, the milestone branch is done

@@ -104,16 +104,11 @@ export function chainEvents(events: readonly { runId: string; event: RunEvent }[
   });
 }
 
-/** One stored event as the audit reads it (see `AuditSource`). */
-export interface ChainRow {
-  runId: string;
-  seq: number;
-  type: string;
-  time: string;
-  /** The stored payload, parsed. */
-  data: unknown;
-  /** Null when the column is empty (an event written without the chain). */
-  prev: string | null;
+/**
+ * One stored event as the audit reads it (see `AuditSource`): its content with `data` the stored payload parsed, and
+ * `prev` / `hash` null when their columns are empty (an event written without the chain).
+ */
+export interface ChainRow extends ChainedEventContent {
   hash: string | null;
 }
 
