@@ -67,6 +67,23 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
     return node;
   };
 
+  /**
+   * The `on timeout { … }` arm of the waiting statement `id` (approval, event wait, signal wait, `wait until`, lock):
+   * the arm (branch 0, `on timeout`) beside the one taken when the wait ended in time (branch 1, `inTime`), joined by
+   * a merge node `<id>/merge`; returns it as the tail. An empty arm is one edge straight to the merge.
+   */
+  const onTimeoutArm = (id: string, onTimeout: Statement[], range: GraphNode['range'], parent: string | undefined, inTime: string): string[] => {
+    const merge = `${id}/merge`;
+    const tails = onTimeout.length > 0 ? block(onTimeout, [id], parent, 'on timeout', 0) : [`${id}:on timeout`];
+    add({ id: merge, kind: 'merge', label: '', range }, parent);
+    for (const t of tails) {
+      if (t === `${id}:on timeout`) edge(id, merge, 'branch', 'on timeout', 0);
+      else edge(t, merge);
+    }
+    edge(id, merge, 'branch', inTime, 1);
+    return [merge];
+  };
+
   const end = `${flow.name}/end`;
   const regionHost: RegionGraphHost = { add, edge, connect, block: (body, from, parent, firstLabel, branch) => block(body, from, parent, firstLabel, branch), end };
   /** The ids of the regions around the statement being added (a `cancel`/`complete` of one ends its path). */
@@ -148,15 +165,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         connect(from, s.id, label, 'flow', branch);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }`: an escalation arm (branch 0) beside the decided one (branch 1), joined after
-        const merge = `${s.id}/merge`;
-        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
-        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
-        for (const t of tails) {
-          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
-          else edge(t, merge);
-        }
-        edge(s.id, merge, 'branch', 'decided', 1);
-        return [merge];
+        return onTimeoutArm(s.id, s.onTimeout, s.range, parent, 'decided');
       }
       case 'wait':
         add({ id: s.id, kind: 'wait', label: `wait ${formatMs(s.durationMs)}`, range: s.range }, parent);
@@ -167,15 +176,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         connect(from, s.id, label, 'flow', branch);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }`: the timeout arm (branch 0) beside the received one (branch 1), joined after — as an approval's
-        const merge = `${s.id}/merge`;
-        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
-        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
-        for (const t of tails) {
-          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
-          else edge(t, merge);
-        }
-        edge(s.id, merge, 'branch', 'received', 1);
-        return [merge];
+        return onTimeoutArm(s.id, s.onTimeout, s.range, parent, 'received');
       }
       case 'set':
         add({ id: s.id, kind: 'set', label: `output.${s.output}`, detail: exprToText(s.value), range: s.range }, parent);
@@ -204,30 +205,14 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         signalWaits.push(s);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }` (branch 0) beside the raised signal (branch 1), joined after — as a `wait until`'s
-        const merge = `${s.id}/merge`;
-        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
-        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
-        for (const t of tails) {
-          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
-          else edge(t, merge);
-        }
-        edge(s.id, merge, 'branch', 'raised', 1);
-        return [merge];
+        return onTimeoutArm(s.id, s.onTimeout, s.range, parent, 'raised');
       }
       case 'waitUntil': {
         add({ id: s.id, kind: 'wait', label: `until ${exprToText(s.condition)}`, detail: s.timeoutMs !== undefined ? `timeout ${formatMs(s.timeoutMs)}` : undefined, range: s.range }, parent);
         connect(from, s.id, label, 'flow', branch);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }` (branch 0) beside the met condition (branch 1), joined after — as an approval's
-        const merge = `${s.id}/merge`;
-        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
-        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
-        for (const t of tails) {
-          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
-          else edge(t, merge);
-        }
-        edge(s.id, merge, 'branch', 'met', 1);
-        return [merge];
+        return onTimeoutArm(s.id, s.onTimeout, s.range, parent, 'met');
       }
       case 'fail':
         add({ id: s.id, kind: 'fail', label: 'fail', detail: exprToText(s.message), range: s.range }, parent);
@@ -240,15 +225,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         block(s.body, [s.id], s.id);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }`: the arm taken when the lock did not come in time (branch 0) beside the locked one (1)
-        const merge = `${s.id}/merge`;
-        const tails = s.onTimeout.length > 0 ? block(s.onTimeout, [s.id], parent, 'on timeout', 0) : [`${s.id}:on timeout`];
-        add({ id: merge, kind: 'merge', label: '', range: s.range }, parent);
-        for (const t of tails) {
-          if (t === `${s.id}:on timeout`) edge(s.id, merge, 'branch', 'on timeout', 0);
-          else edge(t, merge);
-        }
-        edge(s.id, merge, 'branch', 'locked', 1);
-        return [merge];
+        return onTimeoutArm(s.id, s.onTimeout, s.range, parent, 'locked');
       }
       case 'choice':
         return choiceGraph({ add, edge, connect, block: (body, tails, p) => block(body, tails, p), signalWait: (id, signal) => signalWaits.push({ id, signal }) }, s, from, parent, label, branch);
