@@ -10,12 +10,11 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { FlowGraph, GraphLayout, RunEvent } from '@baton/protocol';
 import { assertUnreachable, type GraphUpdateMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '@baton/protocol/graph-panel';
 import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
-import { GraphView, type ViewState } from './graph-view.js';
+import { GraphView, MAX_PANEL_NODES, type ViewState } from './graph-view.js';
 import { RunOverlay } from './run-overlay.js';
 import { pngBase64 } from './export-image.js';
 
-/** The largest graph laid out in the panel (nodes). Beyond it the panel says so instead of freezing. */
-export const MAX_PANEL_NODES = 2000;
+export { MAX_PANEL_NODES };
 
 /** What VS Code's webview API gives the page (`acquireVsCodeApi()`). */
 interface VsCodeApi {
