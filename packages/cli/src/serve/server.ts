@@ -11,6 +11,7 @@ import { Access, type Principal } from './access.js';
 import { Sessions } from './sessions.js';
 import { sessionRoute } from './session-route.js';
 import { inbox } from './inbox-route.js';
+import { serveDefinition } from './definition-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -337,6 +338,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       await sessionRoute(req, res, method, access, now().getTime(), options.maxBodyBytes);
       return;
     }
+    if (await serveDefinition(req, res, path, { store, access, now })) return;
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
       await runsApi(req, res, method, path, url, access.authenticate(req, now().getTime()));

@@ -1,0 +1,102 @@
+// `GET /runs/:id/definition` of `baton serve`: what the console's run page draws and shows beside a run — the graph
+// of the definition the run executes (built here from the stored definition, as the editor's panel builds it from
+// the IR) and the `.flow` texts it was compiled from, highlighted by the language's lexer.
+import type http from 'node:http';
+import type { FlowGraph, RunEvent, WorkflowDefinition } from '@baton/protocol';
+import { buildFlowGraph } from '@baton/graph';
+import { BatonError, definitionHash, type RunStoreApi } from '@baton/runtime';
+import type { Access } from './access.js';
+import { decodeSegment, HttpError, send } from './http-io.js';
+import { sourceTokens, type SourceToken } from './source-tokens.js';
+
+/** One `.flow` file of the definition: its text and its highlighting ({@link sourceTokens}). */
+export interface DefinitionSource {
+  /** As the definition names it (`WorkflowDefinition.files`). */
+  file: string;
+  text: string;
+  tokens: SourceToken[];
+}
+
+/**
+ * The answer of `GET /runs/:id/definition`. `sources` is empty when the store has no text for the definition (a run
+ * started before the store kept sources, or by a client that sent none): `sourceError` then says so, and the graph
+ * is still there.
+ */
+export interface DefinitionAnswer {
+  /** The definition's SHA-256 hex (the hash the store keeps it by). */
+  hash: string;
+  /** The flow the run executes (after a migration, the new definition's). */
+  flow: string;
+  graph: FlowGraph;
+  sources: DefinitionSource[];
+  /** `SOURCE_NOT_STORED` with a sentence for people, when `sources` is empty. */
+  sourceError?: { code: 'SOURCE_NOT_STORED'; message: string };
+  /** The definition the run executed before its last migration (`run.migrated`'s `from`). */
+  migratedFrom?: string;
+}
+
+/** The store methods of the schema-8 contract this route reads when the store has them (optional in the contract). */
+type SourceStore = RunStoreApi & {
+  getDefinitionSources?(runId: string, scope?: { tenant: string }): Promise<{ definition: string; sources: { file: string; text: string }[] }>;
+  eventsSince?(runId: string, afterSeq: number, limit: number, scope?: { tenant: string }): Promise<RunEvent[]>;
+};
+
+/** Built graphs by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a definition never changes under its hash. */
+const GRAPH_CACHE_SIZE = 16;
+const graphs = new Map<string, FlowGraph>();
+
+/**
+ * Answers `GET /runs/:id/definition` for an authenticated caller with the `read` permission, and nothing else.
+ * @returns false when `path` is not this route (the caller goes on to the other routes).
+ * @throws HttpError 404 `RUN_NOT_FOUND` (also another tenant's run), 404 `DEFINITION_MISSING` (the run's definition
+ *   is not in the store: `getDefinition`'s `STORE_UNREADABLE`), 405 for another method, 401/403 from {@link Access}.
+ */
+export async function serveDefinition(req: http.IncomingMessage, res: http.ServerResponse, path: string, deps: { store: RunStoreApi; access: Access; now: () => Date }): Promise<boolean> {
+  const match = /^\/runs\/([^/]+)\/definition$/.exec(path);
+  if (!match) return false;
+  const caller = deps.access.authenticate(req, deps.now().getTime());
+  if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
+  deps.access.require(caller, 'read', 'read runs');
+  send(res, 200, await runDefinition(deps.store as SourceStore, decodeSegment(match[1]), { tenant: caller.tenant }));
+  return true;
+}
+
+/** See {@link serveDefinition}: the answer for run `runId` of `scope`'s tenant. */
+export async function runDefinition(store: SourceStore, runId: string, scope: { tenant: string }): Promise<DefinitionAnswer> {
+  const run = await store.getRun(runId, scope);
+  const stored = store.getDefinitionSources ? await store.getDefinitionSources(run.id, scope) : undefined;
+  let definition: WorkflowDefinition;
+  try {
+    definition = await store.getDefinition(run.id);
+  } catch (error) {
+    if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') {
+      const named = stored?.definition ? ` sha256:${stored.definition}` : '';
+      throw new HttpError(404, 'DEFINITION_MISSING', `the definition${named} of run ${run.id} is not in this store: no graph or source`);
+    }
+    throw error;
+  }
+  const hash = stored?.definition ?? definitionHash(definition);
+  const key = `${hash}#${run.flow}`;
+  let graph = graphs.get(key);
+  if (!graph) {
+    graph = buildFlowGraph(definition, run.flow);
+    graphs.set(key, graph);
+    if (graphs.size > GRAPH_CACHE_SIZE) graphs.delete(graphs.keys().next().value!);
+  }
+  const sources = (stored?.sources ?? []).map((s) => ({ file: s.file, text: s.text, tokens: sourceTokens(s.text) }));
+  const answer: DefinitionAnswer = { hash, flow: run.flow, graph, sources };
+  if (sources.length === 0) {
+    answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
+  }
+  const migratedFrom = await lastMigration(store, run.id, scope);
+  if (migratedFrom) answer.migratedFrom = migratedFrom;
+  return answer;
+}
+
+/** The `from` of the run's last `run.migrated`, if any (reads the log; a run is migrated rarely, but it is read whole). */
+async function lastMigration(store: SourceStore, runId: string, scope: { tenant: string }): Promise<string | undefined> {
+  const events = store.eventsSince ? await store.eventsSince(runId, 0, Number.MAX_SAFE_INTEGER, scope) : await store.getEvents(runId, scope);
+  let from: string | undefined;
+  for (const e of events) if (e.type === 'run.migrated') from = e.from;
+  return from;
+}
