@@ -1,6 +1,7 @@
 import type { RunMigratedEvent } from './migrated-log.js';
 import type { JsonValue, TypeRef } from './ir.js';
 import type { FlowCompletedEvent, RegionCancelledEvent, RegionCompletedEvent, StepCancelRequestedEvent } from './events-regions.js';
+import type { SlaBreachedEvent } from './events-sla.js';
 
 /**
  * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
@@ -48,6 +49,7 @@ export type RunEvent =
   | RegionCompletedEvent
   | StepCancelRequestedEvent
   | FlowCompletedEvent
+  | SlaBreachedEvent
   | RunMigratedEvent;
 
 /** Fields every event has. */
@@ -80,7 +82,19 @@ export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed
 
 /** What a waiting run waits for. */
 export type WaitingOn =
-  | { kind: 'approval'; task: string; node: string; assignee?: string; prompt?: string; deadline?: string; options: string[]; group?: string }
+  | {
+      kind: 'approval';
+      task: string;
+      node: string;
+      assignee?: string;
+      prompt?: string;
+      /** ISO 8601: its `timeout` (then it is decided `timeout`). */
+      deadline?: string;
+      options: string[];
+      group?: string;
+      /** ISO 8601: its `sla:` — undecided then, it is marked breached (`sla.breached`); nothing else happens. */
+      slaDeadline?: string;
+    }
   | {
       kind: 'event';
       key: string;
@@ -148,6 +162,8 @@ export interface RunStartedEvent extends RunEventBase {
   maxFlowDepth?: number;
   /** The agents the run calls (absent in runs stored before they were recorded). */
   agents?: RunAgents;
+  /** ISO 8601: the flow's `sla` deadline (the run's accept time plus the SLA; absent without one). */
+  slaDeadline?: string;
 }
 
 export interface RunResumedEvent extends RunEventBase {
@@ -179,6 +195,13 @@ export interface StepStartedEvent extends RunEventBase {
   /** The agent called, or the sub-flow for a sub-flow step. */
   agent: string;
   target: 'agent' | 'flow';
+  /**
+   * The prompt as rendered for this call (agent steps), at most 16 KiB of UTF-8 (then cut at a character boundary
+   * and `promptTruncated` set). Absent for sub-flow steps, when the prompt could not be rendered (the step then
+   * fails), in runs stored before it was recorded, and when `runs.recordPrompts` is `false` in baton.config.json.
+   */
+  prompt?: string;
+  promptTruncated?: true;
 }
 
 /**
@@ -293,6 +316,8 @@ export interface ApprovalRequestedEvent extends RunEventBase {
   options: string[];
   /** The `wait first` it is an arm of (see {@link ChoiceGroup}). */
   group?: string;
+  /** ISO 8601, when the approval has an `sla:` (see `sla.breached`). */
+  slaDeadline?: string;
 }
 
 export interface ApprovalDecidedEvent extends RunEventBase {
@@ -369,6 +394,8 @@ export interface EventReceivedEvent extends RunEventBase {
   buffered?: boolean;
   /** The `event.buffered` event's `id` it consumed (with `buffered`). */
   bufferId?: string;
+  /** Who sent it: the authenticated caller on `baton serve` (`POST /runs/:id/events/:name`); absent otherwise. */
+  by?: string;
 }
 
 /**
@@ -384,6 +411,8 @@ export interface EventBufferedEvent extends RunEventBase {
   data: JsonValue;
   /** ISO 8601: after this no wait takes it. */
   expires: string;
+  /** Who sent it: the authenticated caller on `baton serve` (`POST /runs/:id/events/:name`); absent otherwise. */
+  by?: string;
 }
 
 /** `signal s` ran: the latch `s` of its loop iteration (`scope`) is raised. */

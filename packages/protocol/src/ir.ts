@@ -6,6 +6,9 @@
  * (no classes, no functions, no `undefined` that matters), so a definition can cross a process
  * boundary or be stored as-is.
  */
+import type { TestDef } from './ir-tests.js';
+
+export type * from './ir-tests.js';
 
 /** A position in a source file: `line` and `column` count from 1 (as the CLI prints them). */
 export interface SourcePosition {
@@ -262,13 +265,18 @@ export interface RepeatNode extends NodeBase {
   until: Expr;
 }
 
-/** `approval name { prompt, assignee, timeout, options }`. */
+/** `approval name { prompt, assignee, timeout, sla, options }`. */
 export interface ApprovalNode extends NodeBase {
   kind: 'approval';
   name: string;
   prompt?: Expr;
   assignee?: Expr;
   timeoutMs?: number;
+  /**
+   * `sla: 4h`: the approval still undecided `slaMs` after `approval.requested` is marked breached (event
+   * `sla.breached`, key `approval:<task>`). Nothing is cancelled; its `timeout` still decides when it ends.
+   */
+  slaMs?: number;
   /** Decisions offered besides the default `approved` / `rejected`. */
   options?: string[];
   /** `on timeout { … }`: runs when the `timeout` passed without a decision (then the decision is `"timeout"`). */
@@ -525,48 +533,12 @@ export interface FlowDef {
   triggers: Trigger[];
   /** `budget tokens N`: the run fails cleanly once real agents have used more than N tokens. */
   budgetTokens?: number;
-  body: Statement[];
-  range: SourceRange;
-}
-
-/** A `test "name" { … }` block. */
-export interface TestDef {
-  name: string;
-  flow: string;
-  input: JsonValue;
-  /** Per-agent stub overrides. */
-  stubs: Record<string, StubSpec>;
-  /** `cassette: "…"`: the recording real agents answer from (an absolute path), instead of their stubs. */
-  cassette?: string;
-  /** Evaluated over the finished run: its steps by name, `output`, `status`. */
-  expect: Expr;
   /**
-   * `event "x" [after D]: data` lines, in source order: each is sent to the run at virtual time start + `afterMs`,
-   * or (no `after`) as soon as the run waits for that event.
+   * `sla 4h`: a run of this flow still open `slaMs` after it started (its accept time, queued included) is marked
+   * breached (event `sla.breached`, key `flow`). Nothing is cancelled. Not measured for a sub-flow call.
    */
-  events?: TestEventDef[];
-  /** `decide <approval> [after D]: "decision"` lines, in source order (see {@link TestDecisionDef}). */
-  decisions?: TestDecisionDef[];
-  range: SourceRange;
-}
-
-/**
- * One `decide <approval> [after D]: "approved"` line of a test: the decision is made on the run's waiting approval
- * (the approval's name, as `baton approve` takes it) at virtual time start + `afterMs`, or (no `after`) as soon as the
- * run waits for it.
- */
-export interface TestDecisionDef {
-  approval: string;
-  afterMs?: number;
-  decision: string;
-  range: SourceRange;
-}
-
-/** One `event "x" after D: data` line of a test. */
-export interface TestEventDef {
-  event: string;
-  afterMs?: number;
-  data: JsonValue;
+  slaMs?: number;
+  body: Statement[];
   range: SourceRange;
 }
 

@@ -53,6 +53,10 @@ export interface StepState {
   error?: RunError;
   /** The `cancel` statement (node id) that asked for the step to stop. */
   cancelRequestedBy?: string;
+  /** The prompt as rendered for its last attempt started (`step.started`'s `prompt`, ≤ 16 KiB), when recorded. */
+  prompt?: string;
+  /** Set when `prompt` was cut at 16 KiB. */
+  promptTruncated?: true;
 }
 
 /** An undo (`compensate`) of a finished step, keyed by the step instance it undoes. */
@@ -98,7 +102,10 @@ export interface WaitState {
   deadline?: string;
   /** The `wait first` choice it is an arm of. */
   group?: string;
-  /** Approvals: the prompt, who decides, the options, the decision once made, by whom, with what comment. */
+  /** Approvals: ISO 8601 of the `sla:` deadline, and of its breach (`sla.breached`) once recorded. */
+  slaDeadline?: string;
+  slaBreachedAt?: string;
+  /** Approvals: the prompt, who decides, the options, the decision once made, by whom, with what comment; events: who sent it. */
   prompt?: string;
   assignee?: string;
   options?: string[];
@@ -203,6 +210,23 @@ export interface BufferedEventState {
   taken: boolean;
 }
 
+/** An SLA breach (`sla.breached`), keyed by its SLA key (`flow`, `approval:<task>`); the first event per key counts. */
+export interface SlaBreachState {
+  key: string;
+  kind: 'flow' | 'approval';
+  /** The approval's node id, or the flow's name. */
+  node: string;
+  /** The approval instance (`approval:` keys). */
+  task?: string;
+  scope: string;
+  /** The SLA, ms. */
+  slaMs: number;
+  /** ISO 8601: when it was due. */
+  deadline: string;
+  /** ISO 8601: when the breach was recorded (at or after `deadline`). */
+  time: string;
+}
+
 /** An agent's circuit breaker (`circuit.changed`). */
 export interface CircuitState {
   agent: string;
@@ -226,6 +250,8 @@ export interface RunModel {
   startedAt?: string;
   /** ISO 8601 of the closing event (`run.succeeded`/`failed`/`cancelled`); absent while running or waiting. */
   finishedAt?: string;
+  /** ISO 8601: the flow's `sla` deadline (`run.started`'s `slaDeadline`), when it has one. */
+  slaDeadline?: string;
   inputs: Record<string, JsonValue>;
   outputs: Record<string, JsonValue>;
   error?: RunError;
@@ -248,6 +274,8 @@ export interface RunModel {
   scopes: Map<string, ScopeState>;
   buffered: Map<string, BufferedEventState>;
   circuits: Map<string, CircuitState>;
+  /** SLAs breached (flow and approvals), in the order they were recorded; empty when none. */
+  slaBreaches: Map<string, SlaBreachState>;
   /** Step instances that ended (any status), and their tokens and cost (summed in nano-dollars, so the order events come in does not change it). */
   totals: { stepsFinished: number; tokens: number; costUsd: number; retries: number };
   /** Highest `seq` folded; events at or below it are ignored (a log can be folded over a live state). */

@@ -2,7 +2,7 @@
 import type { JsonValue } from './ir.js';
 import type { RunEvent, RunStatus, WaitingOn } from './events.js';
 import { idRenamer } from './migrated-log.js';
-import type { CompensationState, RunModel, StepState, WaitKind, WaitState } from './run-model-types.js';
+import type { CompensationState, RunModel, SlaBreachState, StepState, WaitKind, WaitState } from './run-model-types.js';
 import { formatDurationLiteral } from './run-format.js';
 
 export type * from './run-model-types.js';
@@ -29,6 +29,7 @@ export function emptyRunModel(runId = ''): RunModel {
     scopes: new Map(),
     buffered: new Map(),
     circuits: new Map(),
+    slaBreaches: new Map(),
     totals: { stepsFinished: 0, tokens: 0, costUsd: 0, retries: 0 },
     lastSeq: 0,
     events: 0,
@@ -76,6 +77,7 @@ function apply(s: RunModel, event: RunEvent): void {
       s.inputs = event.inputs ?? {};
       if (event.file) s.file = event.file;
       if (event.agents?.mode) s.agentsMode = event.agents.mode;
+      if (event.slaDeadline !== undefined) s.slaDeadline = event.slaDeadline;
       break;
     case 'run.resumed':
       if (event.flow) s.flow = event.flow;
@@ -113,6 +115,12 @@ function apply(s: RunModel, event: RunEvent): void {
         });
       }
       if (event.target === 'flow' && !s.scopes.has(event.step)) s.scopes.set(event.step, { key: event.step, flow: event.agent, node: event.node });
+      const step = s.steps.get(event.step);
+      if (step && event.prompt !== undefined) {
+        step.prompt = event.prompt;
+        if (event.promptTruncated) step.promptTruncated = true;
+        else delete step.promptTruncated;
+      }
       break;
     }
     case 'step.retrying': {
@@ -178,6 +186,7 @@ function apply(s: RunModel, event: RunEvent): void {
       if (event.assignee !== undefined) w.assignee = event.assignee;
       if (event.deadline !== undefined) w.deadline = event.deadline;
       if (event.group !== undefined) w.group = event.group;
+      if (event.slaDeadline !== undefined) w.slaDeadline = event.slaDeadline;
       break;
     }
     case 'approval.decided':
@@ -277,6 +286,9 @@ function apply(s: RunModel, event: RunEvent): void {
       }
       break;
     }
+    case 'sla.breached':
+      breach(s, event);
+      break;
     case 'circuit.changed':
       s.circuits.set(event.agent, { agent: event.agent, state: event.state, failures: event.failures, until: event.until });
       break;
@@ -405,6 +417,18 @@ function receive(s: RunModel, event: Extract<RunEvent, { type: 'event.received' 
   if (!w) return;
   close(w, event.timedOut ? 'timedOut' : 'done', event.time);
   if (!event.timedOut) w.data = event.data as JsonValue;
+  if (event.by !== undefined) w.by = event.by;
+}
+
+function breach(s: RunModel, event: Extract<RunEvent, { type: 'sla.breached' }>): void {
+  if (typeof event.key !== 'string' || s.slaBreaches.has(event.key)) return;
+  const task = event.key.startsWith('approval:') ? event.key.slice('approval:'.length) : undefined;
+  s.slaBreaches.set(event.key, { key: event.key, kind: task === undefined ? 'flow' : 'approval', node: event.node, task, scope: event.scope ?? '', slaMs: event.slaMs, deadline: event.deadline, time: event.time });
+  const w = task === undefined ? undefined : s.waits.get(task);
+  if (w) {
+    w.slaBreachedAt = event.time;
+    w.slaDeadline ??= event.deadline;
+  }
 }
 
 function reopenLoop(s: RunModel, wait: Extract<WaitingOn, { kind: 'event' }>): void {
@@ -442,4 +466,14 @@ function renameAll(s: RunModel, renamed: Record<string, string>): void {
   for (const b of s.branches) b.node = rename(b.node);
   for (const j of s.joins) j.node = rename(j.node);
   for (const sig of s.signals) sig.node = rename(sig.node);
+  const breaches = new Map<string, SlaBreachState>();
+  for (const b of s.slaBreaches.values()) {
+    if (b.task !== undefined) {
+      b.node = rename(b.node);
+      b.task = rename(b.task);
+      b.key = `approval:${b.task}`;
+    }
+    breaches.set(b.key, b);
+  }
+  s.slaBreaches = breaches;
 }

@@ -199,6 +199,7 @@ export class RunOverlay {
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':
+      case 'sla.breached':
         break;
       default: {
         // A newer event type than this webview knows: ignored, the overlay stays as it is.

@@ -38,14 +38,14 @@ export interface RunRecord {
 }
 
 /**
- * The events others append to a run that someone else executes: decisions, received events, cancellations, a lock handed over by its holder
- * ({@link RunStoreApi.recordDecision}, {@link RunStoreApi.recordSignal}, {@link RunStoreApi.requestCancel}).
+ * The events others append to a run that someone else executes: decisions, received events, cancellations, a lock handed over by its holder,
+ * an SLA breach a poller saw ({@link RunStoreApi.recordDecision}, {@link RunStoreApi.recordSignal}, {@link RunStoreApi.requestCancel}).
  * When a flush finds that seqs its buffered events were numbered with were taken meanwhile, the buffered
  * events go after the stored ones only if every event stored since is one of these (the executor reads them
  * as signals); anything else — a second executor's steps — fails the flush with `EVENTS_CONFLICT` and its
  * buffered events of that run are dropped, so two executors never interleave one log.
  */
-export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'event.buffered', 'cancel.requested', 'run.cancelled', 'lock.acquired']);
+export const SIGNAL_EVENT_TYPES: ReadonlySet<string> = new Set(['approval.decided', 'event.received', 'event.buffered', 'cancel.requested', 'run.cancelled', 'lock.acquired', 'sla.breached']);
 
 /**
  * Limits a store method to one tenant's runs (issue 11), in the method's query: to a scoped caller a run of another

@@ -1,0 +1,43 @@
+// The `test` blocks of the IR (members of WorkflowDefinition.tests), kept in their own file; re-exported by ir.ts.
+import type { Expr, JsonValue, SourceRange, StubSpec } from './ir.js';
+
+/** A `test "name" { … }` block. */
+export interface TestDef {
+  name: string;
+  flow: string;
+  input: JsonValue;
+  /** Per-agent stub overrides. */
+  stubs: Record<string, StubSpec>;
+  /** `cassette: "…"`: the recording real agents answer from (an absolute path), instead of their stubs. */
+  cassette?: string;
+  /** Evaluated over the finished run: its steps by name, `output`, `status`. */
+  expect: Expr;
+  /**
+   * `event "x" [after D]: data` lines, in source order: each is sent to the run at virtual time start + `afterMs`,
+   * or (no `after`) as soon as the run waits for that event.
+   */
+  events?: TestEventDef[];
+  /** `decide <approval> [after D]: "decision"` lines, in source order (see {@link TestDecisionDef}). */
+  decisions?: TestDecisionDef[];
+  range: SourceRange;
+}
+
+/**
+ * One `decide <approval> [after D]: "approved"` line of a test: the decision is made on the run's waiting approval
+ * (the approval's name, as `baton approve` takes it) at virtual time start + `afterMs`, or (no `after`) as soon as the
+ * run waits for it.
+ */
+export interface TestDecisionDef {
+  approval: string;
+  afterMs?: number;
+  decision: string;
+  range: SourceRange;
+}
+
+/** One `event "x" after D: data` line of a test. */
+export interface TestEventDef {
+  event: string;
+  afterMs?: number;
+  data: JsonValue;
+  range: SourceRange;
+}
