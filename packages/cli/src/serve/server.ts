@@ -1,17 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EventDef, FlowDef, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { migrateOverHttp } from './migrate-route.js';
-import { BatonError, checkEventData, checkInputs, matchesWhere, waitsForEvent, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunRecord, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
+import type { EventDef, FlowDef, JsonValue, RunAgents, WorkflowDefinition } from '@baton/protocol';
+import { BatonError, checkEventData, checkInputs, matchesWhere, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
 import { randomBytes } from 'node:crypto';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
 import type { ServeMetrics } from './metrics.js';
-import { Access, type Principal } from './access.js';
+import { Access } from './access.js';
 import { Sessions } from './sessions.js';
 import { sessionRoute } from './session-route.js';
 import { inbox } from './inbox-route.js';
 import { serveDefinition } from './definition-route.js';
+import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -41,8 +41,7 @@ export interface ServePlan {
  * whether a broadcast that reaches no run is kept.
  */
 function declaredEvent(plan: ServePlan, name: string): EventDef | undefined {
-  const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
-  for (const entry of served) {
+  for (const entry of servedFlows(plan)) {
     const declared = entry.definition.events?.[name];
     if (declared) return declared;
   }
@@ -341,7 +340,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     if (await serveDefinition(req, res, path, { store, access, now })) return;
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
-      await runsApi(req, res, method, path, url, access.authenticate(req, now().getTime()));
+      await runsApi(routes, req, res, method, path, url, access.authenticate(req, now().getTime()));
       return;
     }
     // the inbox: the approvals waiting that the caller may decide, most urgent first
@@ -374,120 +373,6 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  /**
-   * The runs API for `caller` (authenticated): every store query and supervisor request is scoped to its tenant's
-   * runs; each route checks its role rule ({@link Access.require}, {@link Access.admitAction}) before the run is looked up.
-   */
-  async function runsApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL, caller: Principal): Promise<void> {
-    const tenant = caller.tenant;
-    const scope = { tenant };
-    if (path === '/runs' && method === 'POST') {
-      access.admitAction(req, caller, 'act', 'start runs', now().getTime());
-      await startOverApi(req, res, caller);
-      return;
-    }
-    if (path === '/runs') {
-      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET or POST');
-      access.require(caller, 'read', 'read runs');
-      const status = url.searchParams.get('status') ?? undefined;
-      const limit = Number(url.searchParams.get('limit') ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
-      send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit, tenant }) });
-      return;
-    }
-    const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
-    if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
-    const [, rawId, action, eventName] = match;
-    if (!action) {
-      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
-      access.require(caller, 'read', 'read runs');
-      const run = await store.getRun(decodeSegment(rawId), scope);
-      send(res, 200, { run, events: await store.getEvents(run.id, scope) });
-      return;
-    }
-    if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
-    const permission = action === 'approve' || action === 'reject' ? 'decide' : action === 'migrate' ? 'migrate' : 'act';
-    access.admitAction(req, caller, permission, action === 'events' ? 'send events to runs' : `${action} runs`, now().getTime());
-    const run = await store.getRun(decodeSegment(rawId), scope);
-    const raw = await readBody(req, options.maxBodyBytes);
-    const body = raw.length === 0 ? {} : parseJson(raw, req);
-    // who acts is who authenticated (a user, a tenant's API token), never what a header claims (the audit trail records it)
-    const by = caller.name;
-    switch (action) {
-      case 'approve':
-      case 'reject': {
-        const { task, decision, comment } = (body ?? {}) as { task?: unknown; decision?: unknown; comment?: unknown };
-        if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
-        if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
-        const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
-        access.assertMayDecide(caller, run, task);
-        assertAgents(run);
-        const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
-        await supervisor.resume(run.id, scope);
-        send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
-        return;
-      }
-      case 'events': {
-        if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
-        const name = decodeSegment(eventName);
-        assertAgents(run);
-        const signal = await store.recordSignal(run.id, name, body as JsonValue, scope);
-        if (signal.type === 'event.buffered') {
-          // kept for a later wait; continued only when the run stopped at that wait meanwhile
-          const now = await store.getRun(run.id, scope);
-          if (now.status === 'waiting' && waitsForEvent(now, name)) await supervisor.resume(run.id, scope);
-          send(res, 202, { runId: run.id, event: name, buffered: true, expires: signal.expires });
-          return;
-        }
-        await supervisor.resume(run.id, scope);
-        send(res, 202, { runId: run.id, event: name });
-        return;
-      }
-      case 'cancel': {
-        const status = await supervisor.cancel(run.id, by, scope);
-        send(res, 202, { runId: run.id, status });
-        return;
-      }
-      case 'redrive': {
-        assertAgents(run);
-        await supervisor.redrive(run.id, scope, by);
-        send(res, 202, { runId: run.id });
-        return;
-      }
-      case 'migrate': {
-        const outcome = await migrateOverHttp(run, body, by, tenant, options.store, options.migrationTarget);
-        if (outcome.problems.length > 0) {
-          const error = { code: 'MIGRATION_REFUSED', message: `run ${run.id} cannot move to the new definition: ${outcome.problems.length} difference${outcome.problems.length === 1 ? '' : 's'} (see problems)` };
-          send(res, 409, { error, ...outcome });
-          return;
-        }
-        send(res, 200, { ...outcome, compatible: true });
-        return;
-      }
-    }
-  }
-
-  /**
-   * `POST /runs {flow, inputs?}`: starts a served flow (one with a trigger; named by its flow name) for the caller's
-   * tenant, its inputs checked as a webhook's. 202 `{runId, flow}`; 422 `UNKNOWN_FLOW` for a flow not served.
-   */
-  async function startOverApi(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal): Promise<void> {
-    const raw = await readBody(req, options.maxBodyBytes);
-    const { flow, inputs } = ((raw.length === 0 ? {} : parseJson(raw, req)) ?? {}) as { flow?: unknown; inputs?: unknown };
-    if (typeof flow !== 'string' || flow === '') throw new HttpError(422, 'START_INVALID', 'the body needs "flow": the name of a served flow');
-    if (inputs !== undefined && (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs))) throw new HttpError(422, 'INPUT_INVALID', '"inputs" must be a JSON object');
-    const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()].find((s) => s.flow.name === flow);
-    if (!served) throw new HttpError(422, 'UNKNOWN_FLOW', `no served flow is named ${flow} (a flow is served when it has a trigger)`);
-    const accepted = await start(served, checked(served.flow, (inputs ?? {}) as Record<string, unknown>), `POST /runs (${caller.name})`, caller.tenant);
-    send(res, 202, { runId: accepted.runId, flow: served.flow.name });
-  }
-
-  /** Refuses (409) a request that would continue a run whose agents this server does not run — before anything is recorded. */
-  const assertAgents = (run: RunRecord): void => {
-    const refused = supervisor.refusal(run);
-    if (refused) throw new HttpError(409, 'AGENTS_MISMATCH', refused);
-  };
-
   const checked = (flow: FlowDef, raw: Record<string, unknown>): Record<string, JsonValue> => {
     try {
       return checkInputs(flow, raw);
@@ -495,6 +380,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       throw error instanceof BatonError ? new HttpError(422, error.code, error.message) : error;
     }
   };
+  /** What the routes in their own files (runs-route.ts, …) are given. */
+  const routes: RouteContext = { plan, store, access, supervisor, options, now, start, checked };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,141 @@
+// The runs API of `baton serve` (`/runs`, `/runs/:id[/action]`): reads and actions on the caller's tenant's runs.
+import type http from 'node:http';
+import type { FlowDef, JsonValue, RunStatus } from '@baton/protocol';
+import { waitsForEvent, type Accepted, type RunRecord, type RunStoreApi, type RunSupervision } from '@baton/runtime';
+import { decodeSegment, HttpError, parseJson, readBody, send } from './http-io.js';
+import { migrateOverHttp } from './migrate-route.js';
+import type { Access, Principal } from './access.js';
+import type { ServedFlow, ServeOptions, ServePlan } from './server.js';
+
+/** What the routes of one server share (built once in `startServer`). */
+export interface RouteContext {
+  plan: ServePlan;
+  store: RunStoreApi;
+  access: Access;
+  supervisor: RunSupervision;
+  options: ServeOptions;
+  now: () => Date;
+  /** Accepts a run of `served` for `tenant` with checked inputs: resolves once it is stored (queued). */
+  start(served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted>;
+  /** `raw` checked against `flow`'s inputs. @throws HttpError 422 with the runtime's code. */
+  checked(flow: FlowDef, raw: Record<string, unknown>): Record<string, JsonValue>;
+}
+
+/** Every flow the plan serves (each flow with a trigger), webhooks first, in plan order (a flow may appear twice). */
+export function servedFlows(plan: ServePlan): ServedFlow[] {
+  return [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
+}
+
+/**
+ * The runs API for `caller` (authenticated): every store query and supervisor request is scoped to its tenant's
+ * runs; each route checks its role rule ({@link Access.require}, {@link Access.admitAction}) before the run is looked up.
+ */
+export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, url: URL, caller: Principal): Promise<void> {
+  const { store, access, supervisor, options, now } = ctx;
+  const tenant = caller.tenant;
+  const scope = { tenant };
+  if (path === '/runs' && method === 'POST') {
+    access.admitAction(req, caller, 'act', 'start runs', now().getTime());
+    await startOverApi(ctx, req, res, caller);
+    return;
+  }
+  if (path === '/runs') {
+    if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET or POST');
+    access.require(caller, 'read', 'read runs');
+    const status = url.searchParams.get('status') ?? undefined;
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
+    send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit, tenant }) });
+    return;
+  }
+  const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
+  if (!match) throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  const [, rawId, action, eventName] = match;
+  if (!action) {
+    if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
+    access.require(caller, 'read', 'read runs');
+    const run = await store.getRun(decodeSegment(rawId), scope);
+    send(res, 200, { run, events: await store.getEvents(run.id, scope) });
+    return;
+  }
+  if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
+  const permission = action === 'approve' || action === 'reject' ? 'decide' : action === 'migrate' ? 'migrate' : 'act';
+  access.admitAction(req, caller, permission, action === 'events' ? 'send events to runs' : `${action} runs`, now().getTime());
+  const run = await store.getRun(decodeSegment(rawId), scope);
+  const raw = await readBody(req, options.maxBodyBytes);
+  const body = raw.length === 0 ? {} : parseJson(raw, req);
+  // who acts is who authenticated (a user, a tenant's API token), never what a header claims (the audit trail records it)
+  const by = caller.name;
+  /** Refuses (409) a request that would continue a run whose agents this server does not run — before anything is recorded. */
+  const assertAgents = (run: RunRecord): void => {
+    const refused = supervisor.refusal(run);
+    if (refused) throw new HttpError(409, 'AGENTS_MISMATCH', refused);
+  };
+  switch (action) {
+    case 'approve':
+    case 'reject': {
+      const { task, decision, comment } = (body ?? {}) as { task?: unknown; decision?: unknown; comment?: unknown };
+      if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
+      if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
+      const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
+      access.assertMayDecide(caller, run, task);
+      assertAgents(run);
+      const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
+      await supervisor.resume(run.id, scope);
+      send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
+      return;
+    }
+    case 'events': {
+      if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
+      const name = decodeSegment(eventName);
+      assertAgents(run);
+      const signal = await store.recordSignal(run.id, name, body as JsonValue, scope);
+      if (signal.type === 'event.buffered') {
+        // kept for a later wait; continued only when the run stopped at that wait meanwhile
+        const now = await store.getRun(run.id, scope);
+        if (now.status === 'waiting' && waitsForEvent(now, name)) await supervisor.resume(run.id, scope);
+        send(res, 202, { runId: run.id, event: name, buffered: true, expires: signal.expires });
+        return;
+      }
+      await supervisor.resume(run.id, scope);
+      send(res, 202, { runId: run.id, event: name });
+      return;
+    }
+    case 'cancel': {
+      const status = await supervisor.cancel(run.id, by, scope);
+      send(res, 202, { runId: run.id, status });
+      return;
+    }
+    case 'redrive': {
+      assertAgents(run);
+      await supervisor.redrive(run.id, scope, by);
+      send(res, 202, { runId: run.id });
+      return;
+    }
+    case 'migrate': {
+      const outcome = await migrateOverHttp(run, body, by, tenant, options.store, options.migrationTarget);
+      if (outcome.problems.length > 0) {
+        const error = { code: 'MIGRATION_REFUSED', message: `run ${run.id} cannot move to the new definition: ${outcome.problems.length} difference${outcome.problems.length === 1 ? '' : 's'} (see problems)` };
+        send(res, 409, { error, ...outcome });
+        return;
+      }
+      send(res, 200, { ...outcome, compatible: true });
+      return;
+    }
+  }
+}
+
+/**
+ * `POST /runs {flow, inputs?}`: starts a served flow (one with a trigger; named by its flow name) for the caller's
+ * tenant, its inputs checked as a webhook's. 202 `{runId, flow}`; 422 `UNKNOWN_FLOW` for a flow not served.
+ */
+async function startOverApi(ctx: RouteContext, req: http.IncomingMessage, res: http.ServerResponse, caller: Principal): Promise<void> {
+  const raw = await readBody(req, ctx.options.maxBodyBytes);
+  const { flow, inputs } = ((raw.length === 0 ? {} : parseJson(raw, req)) ?? {}) as { flow?: unknown; inputs?: unknown };
+  if (typeof flow !== 'string' || flow === '') throw new HttpError(422, 'START_INVALID', 'the body needs "flow": the name of a served flow');
+  if (inputs !== undefined && (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs))) throw new HttpError(422, 'INPUT_INVALID', '"inputs" must be a JSON object');
+  const served = servedFlows(ctx.plan).find((s) => s.flow.name === flow);
+  if (!served) throw new HttpError(422, 'UNKNOWN_FLOW', `no served flow is named ${flow} (a flow is served when it has a trigger)`);
+  const accepted = await ctx.start(served, ctx.checked(served.flow, (inputs ?? {}) as Record<string, unknown>), `POST /runs (${caller.name})`, caller.tenant);
+  send(res, 202, { runId: accepted.runId, flow: served.flow.name });
+}
