@@ -10,6 +10,7 @@ import pg from 'pg';
 import { canonicalJson, SqliteRunStore, eventHash, verifyRunChain, type ChainRow, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import type { NewRunEvent } from '../../packages/protocol/src/index.js';
 import { POSTGRES, STORE_KINDS } from './both-stores.js';
+import { UNDO_MIGRATION_7 } from './pg-downgrade.js';
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'chain-writer.ts');
 
@@ -179,7 +180,7 @@ describe('the audit chain: a PostgreSQL store of migration 5 upgraded', function
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        await admin.query(`ALTER TABLE ${schema}.events DROP COLUMN prev_hash, DROP COLUMN hash; DELETE FROM ${schema}.baton_schema WHERE version = 6`);
+        await admin.query(`SET search_path TO ${schema}; ${UNDO_MIGRATION_7} ALTER TABLE events DROP COLUMN prev_hash, DROP COLUMN hash; DELETE FROM baton_schema WHERE version = 6`);
       } finally {
         await admin.end();
       }

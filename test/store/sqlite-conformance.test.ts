@@ -75,7 +75,7 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
       await store.close();
     }
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), String(SCHEMA_VERSION));
-    assert.equal(SCHEMA_VERSION, 7);
+    assert.equal(SCHEMA_VERSION, 8);
     // the upgraded store has the kept broadcasts' table (schema 5)
     assert.deepEqual(readRaw(file, (raw) => raw.all("SELECT name FROM sqlite_master WHERE name = 'kept_events'")), [{ name: 'kept_events' }]);
   });

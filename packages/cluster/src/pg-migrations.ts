@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { BatonError } from '@baton/runtime';
 import { chainStoredEvents } from './pg-chain.js';
+import { MIGRATION_7_SQL } from './pg-schema-7.js';
 
 /** One step of the PostgreSQL store's schema: applied once, in its own transaction, recorded in `baton_schema`. */
 export interface Migration {
@@ -145,6 +146,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN prev_hash text, ADD COLUMN hash text;
     `,
     after: chainStoredEvents,
+  },
+  {
+    version: 7,
+    description: 'the operations console (issue 13): list indexes, run duration and SLA columns, run_steps, sla_breaches, sources, the notifications outbox',
+    sql: MIGRATION_7_SQL,
   },
 ];
 

@@ -24,9 +24,14 @@ export interface RunRow {
   waiting_on: WaitingOn[];
   cancel_requested: boolean;
   agents: RunAgents | null;
+  /** Migration 7: `bigint` (node-postgres reads it as text). */
+  duration_ms: string | null;
+  sla_due_at: Date | null;
+  sla_flow_at: Date | null;
+  sla_breached_at: Date | null;
 }
 
-export const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents';
+export const RUN_COLUMNS = 'id, tenant, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, duration_ms, sla_due_at, sla_flow_at, sla_breached_at';
 
 /**
  * Fast path of a write: one statement (one round trip, one implicit transaction) that locks the fenced runs whose
@@ -58,7 +63,8 @@ WITH fence AS (
     outputs = COALESCE(u.doc->'outputs', r.outputs),
     error = CASE WHEN u.doc->'error' IS NULL THEN r.error WHEN json_typeof(u.doc->'error') = 'null' THEN NULL ELSE u.doc->'error' END,
     waiting_on = COALESCE((u.doc->'waiting_on')::jsonb, r.waiting_on),
-    agents = COALESCE((u.doc->'agents')::jsonb, r.agents)
+    agents = COALESCE((u.doc->'agents')::jsonb, r.agents),
+    sla_due_at = CASE WHEN u.doc->'sla_due_at' IS NULL THEN r.sla_due_at ELSE (u.doc->>'sla_due_at')::timestamptz END
   FROM json_array_elements($8::json) AS u(doc)
   WHERE r.id = u.doc->>'id' AND (SELECT ok FROM held)
   RETURNING 1
@@ -70,7 +76,7 @@ SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM ins)::
  * A run's state update ({@link PgRunStore.updateRun}) by column: only the columns given are set; a JSON `null` sets
  * `finished_at` and `error` to SQL NULL (the other JSON columns store it as JSON null, as before).
  */
-export type UpdateDoc = { status?: string; finished_at?: string | null; outputs?: JsonValue; error?: JsonValue; waiting_on?: JsonValue; agents?: JsonValue };
+export type UpdateDoc = { status?: string; finished_at?: string | null; outputs?: JsonValue; error?: JsonValue; waiting_on?: JsonValue; agents?: JsonValue; sla_due_at?: string | null };
 
 /** The {@link UpdateDoc} of a run's state update: the fields given, by column. */
 export function updateDoc(fields: RunUpdate): UpdateDoc {
@@ -81,6 +87,7 @@ export function updateDoc(fields: RunUpdate): UpdateDoc {
   if (fields.error !== undefined) doc.error = fields.error ? (fields.error as unknown as JsonValue) : null;
   if (fields.waitingOn !== undefined) doc.waiting_on = fields.waitingOn as unknown as JsonValue;
   if (fields.agents !== undefined) doc.agents = fields.agents as unknown as JsonValue;
+  if (fields.slaDueAt !== undefined) doc.sla_due_at = fields.slaDueAt;
   return doc;
 }
 
@@ -93,7 +100,7 @@ export function listRunsQuery(filter: RunFilter): { sql: string; values: unknown
 }
 
 /** The columns an {@link UpdateDoc} may set, in the order {@link updateStatement} writes them. */
-const UPDATE_COLUMNS = ['status', 'finished_at', 'outputs', 'error', 'waiting_on', 'agents'] as const;
+const UPDATE_COLUMNS = ['status', 'finished_at', 'outputs', 'error', 'waiting_on', 'agents', 'sla_due_at'] as const;
 
 /** The UPDATE statement of `doc` for run `id` (the careful path's; the fast path sends the document itself). */
 export function updateStatement(id: string, doc: UpdateDoc): { sql: string; values: unknown[] } {
@@ -102,7 +109,7 @@ export function updateStatement(id: string, doc: UpdateDoc): { sql: string; valu
   for (const column of UPDATE_COLUMNS) {
     if (!(column in doc)) continue;
     const value = doc[column];
-    values.push(column === 'status' || column === 'finished_at' || (column === 'error' && value === null) ? value : JSON.stringify(value));
+    values.push(column === 'status' || column === 'finished_at' || column === 'sla_due_at' || (column === 'error' && value === null) ? value : JSON.stringify(value));
     sets.push(`${column} = $${values.length}`);
   }
   values.push(id);
@@ -151,6 +158,10 @@ export function toRecord(row: RunRow): RunRecord {
     cancelRequested: row.cancel_requested,
     tenant: row.tenant,
     ...(row.agents ? { agents: row.agents } : {}),
+    ...(row.duration_ms != null ? { durationMs: Number(row.duration_ms) } : {}),
+    ...(row.sla_due_at ? { slaDueAt: row.sla_due_at.toISOString() } : {}),
+    ...(row.sla_flow_at ? { slaFlowAt: row.sla_flow_at.toISOString() } : {}),
+    ...(row.sla_breached_at ? { slaBreachedAt: row.sla_breached_at.toISOString() } : {}),
   };
 }
 
@@ -163,8 +174,8 @@ export function toRecord(row: RunRow): RunRecord {
 export async function insertRun(client: PoolClient, id: string, init: NewRun, definition: { hash: string; body: string; known: boolean }, startKey?: { scope: string; key: string }): Promise<boolean> {
   if (!definition.known) await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [definition.hash, definition.body]);
   await client.query(
-    'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-    [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${definition.hash}`, init.agents ? JSON.stringify(init.agents) : null],
+    'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents, sla_flow_at, sla_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${definition.hash}`, init.agents ? JSON.stringify(init.agents) : null, init.slaFlowAt ?? null, init.slaDueAt ?? null],
   );
   if (startKey) {
     const claimed = await client.query('INSERT INTO start_keys (tenant, scope, key, run_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, scope, key) DO NOTHING RETURNING run_id', [init.tenant ?? 'default', startKey.scope, startKey.key, id]);

@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { Lease, RunMigration, RunRecord, RunUpdate, TenantScope } from './store-api.js';
+import type { Lease, NewRun, RunMigration, RunRecord, RunUpdate, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession, type RunStoreOptions } from './lock-session.js';
-import { definitionKey, DEFINITION_REF, listRunsQuery, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
+import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
@@ -142,7 +142,7 @@ export class RunStore {
    * The definition the run executes is stored once per distinct content (`definitions`, keyed by its
    * SHA-256), so running the same flow again adds no copy of it; the run refers to it as `sha256:<hex>`.
    */
-  createRun(init: { flow: string; file?: string; inputs: Record<string, JsonValue>; definition: WorkflowDefinition; startedAt: string; status?: 'running' | 'queued'; agents?: RunAgents; tenant?: string }): string {
+  createRun(init: Omit<NewRun, 'started'>): string {
     const id = newRunId();
     const { hash, body } = definitionKey(init.definition);
     this.transaction(() => {
@@ -151,8 +151,8 @@ export class RunStore {
       if (this.statements.use('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
-      this.statements.use('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
-        s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null, init.tenant ?? 'default']),
+      this.statements.use('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant, sla_flow_at, sla_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
+        s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null, init.tenant ?? 'default', init.slaFlowAt ?? null, init.slaDueAt ?? null]),
       );
     });
     this.nextSeq.set(id, 1);
@@ -184,7 +184,7 @@ export class RunStore {
   findRun(idOrPrefix: string, scope: TenantScope = {}): RunRecord | undefined {
     const byTenant = scope.tenant !== undefined;
     const rows = this.session.withBusyRetry(() =>
-      this.db.all(`SELECT * FROM runs WHERE (id = ? OR id LIKE ?)${byTenant ? ' AND tenant = ?' : ''} ORDER BY id LIMIT 3`, [idOrPrefix, `${escapeLike(idOrPrefix)}%`, ...(byTenant ? [scope.tenant!] : [])]),
+      this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = ? OR id LIKE ?)${byTenant ? ' AND tenant = ?' : ''} ORDER BY id LIMIT 3`, [idOrPrefix, `${escapeLike(idOrPrefix)}%`, ...(byTenant ? [scope.tenant!] : [])]),
     ) as unknown as RunRow[];
     const exact = rows.find((r) => r.id === idOrPrefix);
     if (exact) return toRecord(exact);

@@ -7,6 +7,7 @@ import { BatonError } from '../errors.js';
 import type { RunFilter, RunRecord, RunUpdate } from './store-api.js';
 import { LOCKS_TABLE } from './sqlite-locks.js';
 import { chainStoredEvents } from './sqlite-audit.js';
+import { RUNS_COLUMNS_8, SCHEMA_8_OBJECTS, upgradeToSchema8 } from './sqlite-schema-8.js';
 
 type Db = InstanceType<(typeof sqlite)['Database']>;
 
@@ -24,8 +25,11 @@ type Db = InstanceType<(typeof sqlite)['Database']>;
  * the table when opened.
  * 7: `events.prev_hash` and `events.hash` — the audit chain (issue 13, event-chain.ts); the events of older stores are
  * chained when the store is opened (sqlite-audit.ts `chainStoredEvents`), in the upgrade's transaction.
+ * 8: the operations console (issue 13; sqlite-schema-8.ts): the runs list's tenant indexes, `runs.duration_ms`,
+ * `sla_due_at`, `sla_flow_at`, `sla_breached_at`, the step projection `run_steps` (its trigger, and its rows for the
+ * events already stored), `sla_breaches`, `sources`/`definition_sources`, and the notifications outbox.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** `start_keys`' columns: a key is unique within its tenant and scope (a webhook's path). */
 const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
@@ -59,7 +63,8 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
       tenant TEXT NOT NULL DEFAULT 'default',
       lease_owner TEXT,
       lease_expires_at TEXT,
-      epoch INTEGER NOT NULL DEFAULT 0
+      epoch INTEGER NOT NULL DEFAULT 0,
+      ${RUNS_COLUMNS_8.map(([, definition]) => definition).join(',\n      ')}
     );
     CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
     CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -87,12 +92,15 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
     ${LOCKS_TABLE}
   `);
   const row = db.get('SELECT value FROM meta WHERE key = ?', ['schema']) as { value: string } | null;
-  if (!row) db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
-  else if (Number(row.value) > SCHEMA_VERSION) {
+  if (!row) {
+    db.run('INSERT INTO meta (key, value) VALUES (?, ?)', ['schema', String(SCHEMA_VERSION)]);
+    db.exec(SCHEMA_8_OBJECTS);
+  } else if (Number(row.value) > SCHEMA_VERSION) {
     throw new BatonError('STORE_TOO_NEW', `the run store ${path} was written by a newer Baton (schema ${row.value})`);
   } else if (Number(row.value) < SCHEMA_VERSION) {
     // schema 1 → 2: the agents column (null for the runs already stored); 2 → 3: the tenant and the lease;
-    // 3 → 4: start keys per tenant; 4 → 5, 5 → 6: the kept events' and the locks tables (created above); 6 → 7: the chain
+    // 3 → 4: start keys per tenant; 4 → 5, 5 → 6: the kept events' and the locks tables (created above); 6 → 7: the chain;
+    // 7 → 8: the console's columns, tables and triggers
     const columns = new Set((db.all('PRAGMA table_info(runs)') as { name: string }[]).map((c) => c.name));
     const added: [string, string][] = [
       ['agents', 'agents TEXT'],
@@ -113,6 +121,7 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
           ALTER TABLE start_keys_v4 RENAME TO start_keys;`);
       }
       if (Number(row.value) < 7) chainStoredEvents(db);
+      upgradeToSchema8(db);
       db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
       db.exec('COMMIT');
     } catch (error) {
@@ -153,6 +162,11 @@ export interface RunRow {
   cancel_requested: number;
   agents: string | null;
   tenant?: string;
+  /** Schema 8 (absent from the rows of a read that does not select them). */
+  duration_ms?: number | null;
+  sla_due_at?: string | null;
+  sla_flow_at?: string | null;
+  sla_breached_at?: string | null;
 }
 
 /** A `runs` row as a {@link RunRecord} (JSON columns parsed). */
@@ -171,6 +185,10 @@ export function toRecord(row: RunRow): RunRecord {
     cancelRequested: row.cancel_requested === 1,
     tenant: row.tenant ?? 'default',
     ...(row.agents ? { agents: JSON.parse(row.agents) as RunAgents } : {}),
+    ...(row.duration_ms != null ? { durationMs: row.duration_ms } : {}),
+    ...(row.sla_due_at ? { slaDueAt: row.sla_due_at } : {}),
+    ...(row.sla_flow_at ? { slaFlowAt: row.sla_flow_at } : {}),
+    ...(row.sla_breached_at ? { slaBreachedAt: row.sla_breached_at } : {}),
   };
 }
 
@@ -188,12 +206,16 @@ export function updateColumns(fields: RunUpdate): { sets: string[]; values: (str
   if (fields.error !== undefined) set('error', fields.error ? JSON.stringify(fields.error) : null);
   if (fields.waitingOn !== undefined) set('waiting_on', JSON.stringify(fields.waitingOn));
   if (fields.agents !== undefined) set('agents', JSON.stringify(fields.agents));
+  if (fields.slaDueAt !== undefined) set('sla_due_at', fields.slaDueAt);
   return { sets, values };
 }
+
+/** The `runs` columns a {@link RunRow} holds, as selected. */
+export const RUN_COLUMNS = 'id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant, duration_ms, sla_due_at, sla_flow_at, sla_breached_at';
 
 /** The `SELECT` of `RunStore.listRuns`: runs matching `filter`, newest first, at most `limit` (default 50). */
 export function listRunsQuery(filter: RunFilter): { sql: string; values: (string | number)[] } {
   const where = (['status', 'flow', 'tenant'] as const).filter((column) => filter[column]);
-  const sql = `SELECT id, flow, file, status, started_at, finished_at, inputs, outputs, error, waiting_on, cancel_requested, agents, tenant FROM runs ${where.length ? 'WHERE ' + where.map((c) => `${c} = ?`).join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+  const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.map((c) => `${c} = ?`).join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
   return { sql, values: [...where.map((column) => filter[column]!), filter.limit ?? 50] };
 }

@@ -35,6 +35,21 @@ export interface RunRecord {
   agents?: RunAgents;
   /** The tenant the run belongs to (`default` unless its start named one; stores of schema 3 and PostgreSQL). */
   tenant?: string;
+  /** Wall time from start to finish, ms (`finishedAt − startedAt`); absent while the run has not finished. */
+  durationMs?: number;
+  /** The nearest SLA deadline not yet breached (ISO 8601), when the run has one (SQLite schema 8, PostgreSQL migration 7). */
+  slaDueAt?: string;
+  /** The flow's SLA deadline (`startedAt + sla`, ISO 8601), when the flow declares `sla`. */
+  slaFlowAt?: string;
+  /** When the run's first SLA breach was recorded (ISO 8601): the console marks the run red. */
+  slaBreachedAt?: string;
+}
+
+/** A `.flow` file's text as compiled into a definition (see {@link NewRun.sources}). */
+export interface SourceFile {
+  /** The file as the definition names it (`WorkflowDefinition.files`: workspace-relative, `/`-separated). */
+  file: string;
+  text: string;
 }
 
 /**
@@ -75,6 +90,17 @@ export interface NewRun {
    * reader (a cluster's reconciler, another worker) ever finds the run without it.
    */
   started?: NewRunEvent;
+  /**
+   * The `.flow` texts the definition was compiled from, taken from the documents it was built from (never re-read).
+   * Stored in the run's transaction, once per content (`sources`, by SHA-256) and per (definition, file)
+   * (`definition_sources`); `getDefinitionSources` reads them back. Absent: nothing stored (the console then says
+   * "source not stored").
+   */
+  sources?: readonly SourceFile[];
+  /** The flow's SLA deadline (`startedAt + sla`, ISO 8601), when the flow declares one: `runs.sla_flow_at`. */
+  slaFlowAt?: string;
+  /** The run's first SLA deadline to watch (ISO 8601; normally {@link slaFlowAt}): `runs.sla_due_at`. */
+  slaDueAt?: string;
 }
 
 /** The state columns {@link RunStoreApi.updateRun} changes. */
@@ -85,9 +111,17 @@ export interface RunUpdate {
   error?: RunError | null;
   waitingOn?: WaitingOn[];
   agents?: RunAgents;
+  /**
+   * The nearest SLA deadline not yet breached (ISO 8601), or null when none is left: `runs.sla_due_at`, which the
+   * SLA pollers read (`dueSlas`). The engine writes it whenever it writes {@link waitingOn}.
+   */
+  slaDueAt?: string | null;
 }
 
-/** What {@link RunStoreApi.listRuns} selects. */
+/**
+ * What {@link RunStoreApi.listRuns} and {@link RunStoreApi.listRunsPage} select. Runs come newest first, by id (a
+ * ULID: its first 10 characters are the start time, so a time range is an id range — see `runIdBound`).
+ */
 export interface RunFilter {
   status?: RunStatus;
   flow?: string;
@@ -95,7 +129,161 @@ export interface RunFilter {
   limit?: number;
   /** Only this tenant's runs (every tenant's when absent). */
   tenant?: string;
+  /** Keyset paging: only runs whose id is less than this one (the previous page's `next`). */
+  before?: string;
+  /** Only runs whose id is ≥ this (a time's lower bound: `runIdBound(from)`). */
+  fromId?: string;
+  /** Only runs whose id is < this (a time's upper bound: `runIdBound(to)`). */
+  toId?: string;
+  /**
+   * Only runs whose inputs (their JSON text) contain this text, case-insensitively for ASCII (SQL `LIKE`, `%` and `_`
+   * taken literally). The scan stops after {@link RUN_TEXT_SCAN_LIMIT} runs: see {@link RunPage.searchedTo}.
+   */
+  text?: string;
 }
+
+/** How many runs a text search ({@link RunFilter.text}) looks at per page before it stops (and says where). */
+export const RUN_TEXT_SCAN_LIMIT = 200_000;
+
+/** One page of {@link RunStoreApi.listRunsPage}. */
+export interface RunPage {
+  /** At most `limit` runs, newest first. */
+  runs: RunRecord[];
+  /** The id to pass as `before` for the next page; absent on the last page. */
+  next?: string;
+  /**
+   * A text search stopped after {@link RUN_TEXT_SCAN_LIMIT} runs without filling the page: the oldest id it looked
+   * at. Older runs were not searched; pass it as `before` to search on ("search older").
+   */
+  searchedTo?: string;
+}
+
+/** The runs per status of {@link RunStoreApi.countRuns} (statuses with no run are absent). */
+export type RunCounts = Partial<Record<RunStatus, number>>;
+
+/** What {@link RunStoreApi.runStats} summarizes: one tenant's runs started in [`from`, `to`), of one flow or all. */
+export interface RunStatsQuery {
+  tenant: string;
+  /** ISO 8601, inclusive. */
+  from: string;
+  /** ISO 8601, exclusive. */
+  to: string;
+  flow?: string;
+}
+
+/**
+ * Percentiles are nearest-rank: the value at rank `ceil(p·n)` of the `n` values sorted (PostgreSQL's
+ * `percentile_disc`), so both stores give equal numbers; null when there is no value.
+ */
+export interface RunStats {
+  from: string;
+  to: string;
+  /** Runs started per UTC day (`YYYY-MM-DD`) and flow, by status. */
+  days: { day: string; flow: string; runs: number; byStatus: RunCounts }[];
+  /** Per flow, over the window. */
+  flows: FlowStats[];
+  /** Per flow and node: the `step.finished` events of the window's runs. */
+  steps: StepStats[];
+  /** SLA breaches recorded in the window (by when they were recorded), per UTC day and flow. */
+  slaBreaches: { day: string; flow: string; count: number }[];
+}
+
+/** One flow's figures in {@link RunStats}. */
+export interface FlowStats {
+  flow: string;
+  runs: number;
+  byStatus: RunCounts;
+  /** succeeded ÷ (succeeded + failed + cancelled); null when none has ended. */
+  successRate: number | null;
+  /** Run duration (finished runs), ms. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** Tokens per run (summed over its steps): mean and p95. */
+  tokensAvg: number | null;
+  tokensP95: number | null;
+  /** Cost per run, US dollars (summed over its priced steps): mean and p95. */
+  costAvgUsd: number | null;
+  costP95Usd: number | null;
+  /** Retries: Σ (attempts − 1) over the steps. */
+  retries: number;
+  /** Runs of the window that are `failed` now (what `baton runs redrive` would continue). */
+  deadLetters: number;
+  /** SLA breaches of the window's runs. */
+  slaBreaches: number;
+  /** The node with the largest summed step time (ms), and its p95; absent when no step finished. */
+  bottleneck?: { node: string; totalMs: number; p95Ms: number | null };
+}
+
+/** One node's figures in {@link RunStats}. */
+export interface StepStats {
+  flow: string;
+  node: string;
+  /** Step instances finished. */
+  count: number;
+  failed: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  totalMs: number;
+  retries: number;
+  tokens: number;
+  costUsd: number;
+}
+
+/** A run whose SLA deadline has passed (see {@link RunStoreApi.dueSlas}). */
+export interface DueSla {
+  runId: string;
+  tenant: string;
+  flow: string;
+  status: RunStatus;
+  /** ISO 8601: `runs.sla_due_at`. */
+  slaDueAt: string;
+}
+
+/** A breach to record (see {@link RunStoreApi.recordSlaBreach}). */
+export interface SlaBreach {
+  /** `flow` or `approval:<task>`: unique per run (`sla_breaches`' key). */
+  key: string;
+  /** ISO 8601: the deadline that passed. */
+  deadline: string;
+  /** The `sla.breached` event to append at the log's end when the breach is new. */
+  event: NewRunEvent;
+  /**
+   * The run's next SLA deadline once this one is breached (ISO 8601, or null when none is left), from the run as
+   * stored in the transaction and the keys breached so far (this one included): `runs.sla_due_at`.
+   */
+  nextDue: (run: RunRecord, breachedKeys: ReadonlySet<string>) => string | null;
+}
+
+/** What the outbox trigger stores (`notifications`): one event to notify about. */
+export interface NotificationRecord {
+  /** `<run id>:<seq>` of the event. */
+  id: string;
+  tenant: string;
+  runId: string;
+  seq: number;
+  kind: 'approval.waiting' | 'run.failed' | 'sla.breached';
+  flow: string;
+  /** ISO 8601: the event's time. */
+  createdAt: string;
+}
+
+/** One notification sent to one channel (`notification_deliveries`). Times are ISO 8601. */
+export interface DeliveryRecord {
+  /** `<notification id>:<channel>`: deterministic, so it doubles as the webhook's `webhook-id`. */
+  id: string;
+  notificationId: string;
+  tenant: string;
+  channel: string;
+  status: 'pending' | 'sent' | 'dead';
+  attempts: number;
+  /** When a pending delivery is due. */
+  nextAt: string;
+  lastError: string | null;
+  sentAt: string | null;
+}
+
+/** How a send ended (see {@link RunStoreApi.markDelivery}). */
+export type DeliveryOutcome = { status: 'sent' } | { status: 'pending'; nextAt: string; error: string } | { status: 'dead'; error: string };
 
 /**
  * A run's lease: who executes it until when. `epoch` grows by one at every claim of the run by anyone; a flush
@@ -144,6 +332,8 @@ export interface RunMigration {
   event: NewRunEvent;
   /** The file the new definition comes from: the run's `file` from now on (kept when absent). */
   file?: string;
+  /** The new definition's `.flow` texts, stored in the migration's transaction (see {@link NewRun.sources}). */
+  sources?: readonly SourceFile[];
   /**
    * Crash-test hook (`BATON_CRASH_AT=migrate`): called inside the transaction after every write, before the commit —
    * a process killed there must leave the run on its old definition.
@@ -297,6 +487,73 @@ export interface RunStoreApi extends LockStoreApi {
    * reader of 100,000 runs holds one page at a time.
    */
   readChain?(after: { runId: string; seq: number } | undefined, limit: number, runIds?: readonly string[]): Promise<ChainRow[]>;
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The operations console (issue 13). Optional: both stores implement them (SQLite schema 8, PostgreSQL migration 7).
+  // ---------------------------------------------------------------------------------------------------------
+
+  /**
+   * One page of runs, newest first (keyset on id; see {@link RunFilter}): `next` when the page is full. Uses the
+   * `(tenant[, flow][, status], id)` indexes; a time range is an id range.
+   */
+  listRunsPage?(filter: RunFilter): Promise<RunPage>;
+  /** How many runs match `filter` per status (its `limit`, `before` and `text` ignored): the list's chips. */
+  countRuns?(filter: Omit<RunFilter, 'status' | 'limit' | 'before' | 'text'>): Promise<RunCounts>;
+  /**
+   * The run's stored events with `seq > afterSeq`, in order, at most `limit`; none for a missing run or one that is
+   * not `scope`'s tenant's. Only reads: nothing this handle knows of the run changes (unlike {@link getEvents}).
+   */
+  eventsSince?(runId: string, afterSeq: number, limit: number, scope?: TenantScope): Promise<RunEvent[]>;
+  /**
+   * The `.flow` texts stored with the run's definition ({@link NewRun.sources}), by file; `sources` is empty when
+   * none were stored (a run created before schema 8, or without sources). `definition` is its hash (SHA-256 hex).
+   * @throws BatonError `RUN_NOT_FOUND` (also for a run that is not `scope`'s tenant's).
+   */
+  getDefinitionSources?(runId: string, scope?: TenantScope): Promise<{ definition: string; sources: SourceFile[] }>;
+  /** The metrics page's figures (see {@link RunStats}). */
+  runStats?(query: RunStatsQuery): Promise<RunStats>;
+
+  /**
+   * SLA (design §3; implemented in sqlite-sla.ts / pg-sla.ts): the runs not ended whose `sla_due_at` ≤ `now`,
+   * earliest first, at most `limit` (default 500).
+   */
+  dueSlas?(now: Date, limit?: number): Promise<DueSla[]>;
+  /**
+   * Records an SLA breach of run `runId` in one transaction: inserts (`runId`, `breach.key`) into `sla_breaches`; when
+   * that row is new, appends `breach.event` at the log's end (a signal: see {@link SIGNAL_EVENT_TYPES}), sets
+   * `sla_breached_at` (when still null) and `sla_due_at = breach.nextDue(…)`. A row already there means another poller
+   * (or the engine) recorded it: nothing is written.
+   * @returns the stored event, or undefined when the breach was already recorded.
+   * @throws BatonError `RUN_NOT_FOUND`.
+   */
+  recordSlaBreach?(runId: string, breach: SlaBreach, now: Date): Promise<RunEvent | undefined>;
+
+  /**
+   * Notifications (design §4; implemented in sqlite-outbox.ts / pg-outbox.ts): turns the outbox trigger on or off
+   * (SQLite: `meta` key `notifications` = `'on'`; PostgreSQL: `settings.notifications`). Off by default.
+   */
+  setNotificationsEnabled?(on: boolean): Promise<void>;
+  /** Notifications not yet expanded into deliveries, oldest first, at most `limit`. */
+  newNotifications?(limit: number): Promise<NotificationRecord[]>;
+  /**
+   * In one transaction: inserts a pending delivery (due `now`) per channel of `channels` (ON CONFLICT DO NOTHING:
+   * ids are deterministic) and marks the notification expanded. No channel: only marked.
+   */
+  expandNotification?(id: string, channels: readonly string[], now: Date): Promise<void>;
+  /**
+   * Claims at most `limit` pending deliveries due at `now` for `owner` until `now + claimMs` — only those unclaimed
+   * or whose claim expired (a conditional UPDATE: two dispatchers never hold one delivery at once).
+   */
+  claimDeliveries?(owner: string, now: Date, limit: number, claimMs: number): Promise<DeliveryRecord[]>;
+  /**
+   * Records how a claimed send ended (attempts + 1; the claim released). @returns false — nothing written — when
+   * `owner` no longer holds the claim.
+   */
+  markDelivery?(id: string, owner: string, outcome: DeliveryOutcome, now: Date): Promise<boolean>;
+  /** Deliveries of `scope`'s tenant, newest first (keyset on id), with `status` when given. */
+  listDeliveries?(filter: { status?: DeliveryRecord['status']; before?: string; limit?: number }, scope?: TenantScope): Promise<{ deliveries: DeliveryRecord[]; next?: string }>;
+  /** Makes a dead (or pending) delivery of `scope`'s tenant due now again. @throws BatonError `NOTIFICATION_NOT_FOUND`. */
+  retryDelivery?(id: string, now: Date, scope?: TenantScope): Promise<DeliveryRecord>;
 
   /** Flushes and closes. Safe to call twice. */
   close(): Promise<void>;

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import { eventHash, SCHEMA_VERSION, SqliteRunStore } from '../../packages/runtime/src/index.js';
+import { schema8Conformance, type NotificationRow, type RunStepRow } from './conformance-schema8.js';
+
+type Db = InstanceType<typeof sqlite.Database>;
+
+/** Reads (or writes) the store file with a connection of its own, waiting while a handle of this process holds it. */
+async function raw<T>(file: string, body: (db: Db) => T): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const db = new sqlite.Database(file);
+      try {
+        return body(db);
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      if (!/busy|locked/i.test(String(error)) || Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const dirs: string[] = [];
+const freshFile = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'baton-schema8-'));
+  dirs.push(dir);
+  return path.join(dir, 'runs.db');
+};
+
+schema8Conformance('SQLite', {
+  async fresh() {
+    const file = freshFile();
+    return {
+      handle: async () => SqliteRunStore.open(file),
+      runSteps: (runId) => raw(file, (db) => db.all('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq', [runId]) as unknown as RunStepRow[]),
+      notifications: () =>
+        raw(file, (db) => (db.all('SELECT * FROM notifications ORDER BY run_id, seq') as unknown as (Omit<NotificationRow, 'expanded'> & { expanded: number })[]).map((n) => ({ ...n, expanded: n.expanded === 1 }))),
+      enableOutbox: () => raw(file, (db) => void db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('notifications', 'on')")),
+    };
+  },
+  async cleanup() {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  },
+});
+
+/** The tables of a schema-7 store as that release created them (the ones schema 8 touches). */
+const SCHEMA_7 = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  INSERT INTO meta VALUES ('schema', '7');
+  CREATE TABLE runs (id TEXT PRIMARY KEY, flow TEXT NOT NULL, file TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+    inputs TEXT NOT NULL, outputs TEXT NOT NULL DEFAULT '{}', error TEXT, waiting_on TEXT NOT NULL DEFAULT '[]',
+    cancel_requested INTEGER NOT NULL DEFAULT 0, definition TEXT NOT NULL, agents TEXT, tenant TEXT NOT NULL DEFAULT 'default',
+    lease_owner TEXT, lease_expires_at TEXT, epoch INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX runs_status ON runs (status);
+  CREATE TABLE definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+  CREATE TABLE events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL,
+    prev_hash TEXT, hash TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+`;
+
+describe('SQLite store: schema 7 → 8 (the console)', () => {
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a schema-7 store with runs is upgraded when opened: nothing stored changes, durations and run_steps are filled, new events feed run_steps', async () => {
+    const file = freshFile();
+    const done = '01KBOLD0000000000000000001';
+    const waiting = '01KBOLD0000000000000000002';
+    const events = [
+      { run_id: done, seq: 1, type: 'run.started', time: '2026-12-01T10:00:00.250Z', data: { type: 'run.started', flow: 'Purchase', inputs: {} } },
+      { run_id: done, seq: 2, type: 'step.finished', time: '2026-12-01T10:00:03.000Z', data: { type: 'step.finished', step: 'a', node: 'n1', agent: 'A', status: 'succeeded', durationMs: 2750, attempts: 3, tokens: 42, costUsd: 0.5, callIndexes: [] } },
+      { run_id: done, seq: 3, type: 'run.succeeded', time: '2026-12-01T10:00:04.000Z', data: { type: 'run.succeeded', outputs: {} } },
+      { run_id: waiting, seq: 1, type: 'run.started', time: '2026-12-02T10:00:00.000Z', data: { type: 'run.started', flow: 'Purchase', inputs: {} } },
+    ];
+    await raw(file, (db) => {
+      db.exec(SCHEMA_7);
+      db.run("INSERT INTO definitions VALUES ('abc', '{\"name\":\"Purchase\"}')");
+      db.run("INSERT INTO runs (id, flow, status, started_at, finished_at, inputs, definition, tenant) VALUES (?, 'Purchase', 'succeeded', '2026-12-01T10:00:00.250Z', '2026-12-01T10:00:04.000Z', '{\"q\":1}', 'sha256:abc', 'acme')", [done]);
+      db.run("INSERT INTO runs (id, flow, status, started_at, inputs, definition, waiting_on) VALUES (?, 'Purchase', 'waiting', '2026-12-02T10:00:00.000Z', '{}', 'sha256:abc', '[]')", [waiting]);
+      let prev: string | null = null;
+      for (const e of events) {
+        if (e.seq === 1) prev = null;
+        const hash = eventHash({ runId: e.run_id, seq: e.seq, type: e.type, time: e.time, data: e.data, prev });
+        db.run('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)', [e.run_id, e.seq, e.type, e.time, JSON.stringify(e.data), prev, hash]);
+        prev = hash;
+      }
+    });
+    const before = await raw(file, (db) => ({ runs: db.all('SELECT * FROM runs ORDER BY id'), events: db.all('SELECT * FROM events ORDER BY run_id, seq') }));
+
+    const store = SqliteRunStore.open(file);
+    try {
+      const run = await store.getRun(done);
+      assert.equal(run.durationMs, 3750, 'backfilled: 10:00:04.000 − 10:00:00.250');
+      assert.equal((await store.getRun(waiting)).durationMs, undefined);
+      assert.equal(run.tenant, 'acme');
+      assert.deepEqual((await store.readChain(undefined, 10)).map((r) => r.hash), before.events.map((e) => (e as { hash: string }).hash), 'the chain is untouched');
+      // a new step of the waiting run goes through the trigger
+      await store.getEvents(waiting);
+      store.append(waiting, { type: 'step.finished', step: 'b', node: 'n2', agent: 'A', status: 'succeeded', durationMs: 5, attempts: 1, tokens: 1, callIndexes: [] });
+      await store.flush();
+    } finally {
+      await store.close();
+    }
+    await raw(file, (db) => {
+      assert.equal((db.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value, String(SCHEMA_VERSION));
+      assert.equal(SCHEMA_VERSION, 8);
+      const runs = db.all('SELECT * FROM runs ORDER BY id') as Record<string, unknown>[];
+      assert.deepEqual(
+        runs.map(({ duration_ms: _d, sla_due_at: _a, sla_flow_at: _b, sla_breached_at: _c, ...rest }) => rest),
+        before.runs,
+        'every run column as it was',
+      );
+      assert.deepEqual(db.all('SELECT * FROM events WHERE seq <= 3 AND NOT (run_id = ? AND seq = 2) ORDER BY run_id, seq', [waiting]), before.events, 'every event as it was');
+      assert.deepEqual(db.all('SELECT run_id, seq, tenant, flow, node, status, duration_ms, attempts, tokens, cost_nano FROM run_steps ORDER BY run_id, seq'), [
+        { run_id: done, seq: 2, tenant: 'acme', flow: 'Purchase', node: 'n1', status: 'succeeded', duration_ms: 2750, attempts: 3, tokens: 42, cost_nano: 500_000_000 },
+        { run_id: waiting, seq: 2, tenant: 'default', flow: 'Purchase', node: 'n2', status: 'succeeded', duration_ms: 5, attempts: 1, tokens: 1, cost_nano: null },
+      ]);
+      const names = (db.all("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger', 'table') ORDER BY name") as { name: string }[]).map((r) => r.name);
+      for (const name of ['runs_tenant', 'runs_tenant_status', 'runs_tenant_flow', 'runs_tenant_flow_status', 'runs_sla_due', 'run_steps_fill', 'notifications_outbox', 'sla_breaches', 'sources', 'definition_sources', 'notification_deliveries']) {
+        assert.ok(names.includes(name), `${name} exists`);
+      }
+    });
+    // opening the upgraded store again changes nothing
+    const again = SqliteRunStore.open(file);
+    assert.equal((await again.getRun(done)).durationMs, 3750);
+    await again.close();
+  });
+});
