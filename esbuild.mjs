@@ -1,7 +1,7 @@
 // Builds the bundles: Node/ESM for the CLI, Node/CommonJS for the language server and the VS Code
 // extension, browser/IIFE for the graph panel's webview. `tsc -b` type-checks; this emits.
 import * as esbuild from 'esbuild';
-import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -146,7 +146,51 @@ const webviewOptions = {
   logLevel: 'warning',
 };
 
-const builds = [options, telemetryOptions, clusterOptions, serverOptions, extensionOptions, webviewOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
+/**
+ * The operations console (packages/console), served by `baton serve` at / (packages/cli/src/serve/console-route.ts):
+ * browser ESM in out/console/, split into chunks loaded on demand, every file named by its content hash (served
+ * immutable), and out/console/manifest.json listing them — the only files the server answers. Not in the .vsix
+ * (.vscodeignore is an allow-list).
+ */
+const consoleDir = path.join(outdir, 'console');
+const consoleOptions = {
+  entryPoints: [{ in: 'packages/console/src/main.ts', out: 'app' }],
+  outdir: consoleDir,
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  splitting: true,
+  entryNames: '[name]-[hash]',
+  chunkNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  target: ['chrome120', 'firefox120', 'safari17'],
+  minify: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [consoleManifest()],
+};
+
+/** Writes out/console/manifest.json after each console build: `{entry, css?, files}` (names relative to out/console). */
+function consoleManifest() {
+  return {
+    name: 'console-manifest',
+    setup(build) {
+      // each build starts clean: older hashed files must not stay servable
+      build.onStart(() => rmSync(consoleDir, { recursive: true, force: true }));
+      build.onEnd((result) => {
+        if (!result.metafile) return;
+        const outputs = Object.entries(result.metafile.outputs).map(([file, meta]) => ({ name: path.relative(consoleDir, file).split(path.sep).join('/'), meta }));
+        const entry = outputs.find((o) => o.meta.entryPoint === 'packages/console/src/main.ts');
+        const manifest = { entry: entry?.name, css: entry?.meta.cssBundle ? path.relative(consoleDir, entry.meta.cssBundle).split(path.sep).join('/') : undefined, files: outputs.map((o) => o.name).sort() };
+        mkdirSync(consoleDir, { recursive: true });
+        writeFileSync(path.join(consoleDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      });
+    },
+  };
+}
+
+const builds = [options, telemetryOptions, clusterOptions, serverOptions, extensionOptions, webviewOptions, consoleOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

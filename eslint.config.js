@@ -28,6 +28,21 @@ export default tseslint.config(
   },
   { files: ['packages/runtime/**/*.ts', 'packages/cluster/**/*.ts', 'packages/protocol/**/*.ts', 'packages/graph/**/*.ts', 'packages/webview/**/*.ts'], rules: noEditorImports },
   {
+    // the console is browser code served to anyone who can reach baton serve: the protocol's types and rules, the graph
+    // and its renderer, lit and @vscode-elements only — never the editor, the language, the engine or Node
+    files: ['packages/console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The console runs in a browser: no vscode.' }, { name: '@baton/runtime', message: 'The console runs in a browser: read the server\'s JSON API, never the engine or the store.' }, noStaticCluster],
+        patterns: [
+          { group: ['langium', 'langium/*'], message: 'The console must not depend on langium.' },
+          { group: ['node:*'], message: 'The console runs in a browser: no Node modules.' },
+          { group: ['@baton/runtime/*', '@baton/cli', '@baton/cli/*', '@baton/extension', '@baton/language-server', '@baton/language'], message: 'The console runs in a browser: protocol, graph, webview/view, lit and @vscode-elements only.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['language/**/*.ts', 'packages/cli/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only packages/extension may import vscode.' }, noStaticCluster] }] },
   },

@@ -2,7 +2,7 @@
  * Loads the built graph panel (out/webview/graph-panel.js + .css) in headless Chromium (Debian's, through
  * playwright-core) inside the very page the extension serves (playwright gives each launch a fresh profile) (packages/extension/src/graph-panel-html.ts,
  * with its CSP), served over HTTP from 127.0.0.1, with a fake `acquireVsCodeApi` that records what the
- * page posts. VS Code's theme variables are set from a small copy of the Light+/Dark Modern themes.
+ * page posts. VS Code's theme variables are set from the Light+/Dark Modern subset the console uses (themes.ts).
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,37 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebviewMessage, WebviewToHostMessage } from '@baton/protocol';
 import { graphPanelHtml } from '../../packages/extension/src/graph-panel-html.js';
+import { THEMES, type ThemeName } from '../../packages/console/src/themes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WEBVIEW = path.join(ROOT, 'out', 'webview');
 
-/** A subset of VS Code's theme variables, as VS Code sets them on a webview's <html>. */
-const THEMES = {
-  light: {
-    bodyClass: 'vscode-light',
-    vars: {
-      'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', descriptionForeground: '#717171',
-      'editorWidget-background': '#f8f8f8', 'editorWidget-border': '#c8c8c8', 'editorLineNumber-foreground': '#6e7681',
-      focusBorder: '#005fb8', 'editorWarning-foreground': '#bf8803', 'editorInfo-foreground': '#1a85ff', errorForeground: '#f85149',
-      'testing-iconPassed': '#388a34', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#005fb8', disabledForeground: '#8c8c8c',
-      'sideBar-background': '#f8f8f8', 'panel-border': '#e5e5e5', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
-      'editorHoverWidget-background': '#f8f8f8', 'editorHoverWidget-border': '#c8c8c8', 'inputValidation-warningBackground': '#f6f5d2', 'inputValidation-warningBorder': '#b89500',
-    },
-  },
-  dark: {
-    bodyClass: 'vscode-dark',
-    vars: {
-      'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', descriptionForeground: '#9d9d9d',
-      'editorWidget-background': '#202020', 'editorWidget-border': '#454545', 'editorLineNumber-foreground': '#6e7681',
-      focusBorder: '#0078d4', 'editorWarning-foreground': '#cca700', 'editorInfo-foreground': '#3794ff', errorForeground: '#f85149',
-      'testing-iconPassed': '#73c991', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#0078d4', disabledForeground: '#8c8c8c',
-      'sideBar-background': '#181818', 'panel-border': '#2b2b2b', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
-      'editorHoverWidget-background': '#202020', 'editorHoverWidget-border': '#454545', 'inputValidation-warningBackground': '#352a05', 'inputValidation-warningBorder': '#b89500',
-    },
-  },
-} as const;
-
-export type Theme = keyof typeof THEMES;
+/** Light or dark: VS Code's theme variables, from the console's single copy (packages/console/src/themes.ts). */
+export type Theme = ThemeName;
 
 /** One loaded panel page. */
 export interface PanelPage {

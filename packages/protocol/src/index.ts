@@ -17,3 +17,4 @@ export * from './migrated-log.js';
 export * from './run-model.js';
 export * from './run-format.js';
 export * from './run-timeline.js';
+export * from './access-rules.js';

@@ -2,6 +2,7 @@
 // `users`), tenant API tokens, console sessions, CSRF tokens and replayed actions (docs/security.md).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { mayTake, ROLE_RULES, type Permission } from '@baton/protocol';
 import { DEFAULT_TENANT, type Role, type RunRecord, type User } from '@baton/runtime';
 import { header, HttpError } from './http-io.js';
 import { ActionLedger, type Sessions, type SessionClaims, type SessionSubject } from './sessions.js';
@@ -21,17 +22,6 @@ export interface Principal {
   via: 'token' | 'session' | 'open';
   session?: SessionClaims;
 }
-
-/** What a route needs: read (GET), decide (approve/reject), act (start, send, cancel, redrive), migrate. */
-export type Permission = 'read' | 'decide' | 'act' | 'migrate';
-
-/** The roles that grant each permission. */
-export const ROLE_RULES: Record<Permission, readonly Role[]> = {
-  read: ['viewer', 'approver', 'operator', 'admin'],
-  decide: ['approver', 'admin'],
-  act: ['operator', 'admin'],
-  migrate: ['admin'],
-};
 
 /** Options of {@link Access}. */
 export interface AccessOptions {
@@ -164,21 +154,4 @@ export class Access {
     }
     return new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <token> (or a session cookie from POST /session) is required');
   }
-}
-
-/**
- * Whether `principal` may decide the waiting approval `wait` of `run` (see {@link Access.assertMayDecide}): an admin
- * always; an approver when `run.flow` is one of its `flows` (or it has none) and the approval's `assignee` is unset,
- * its name or one of its groups; nobody else.
- */
-export function mayDecide(principal: Principal, run: Pick<RunRecord, 'flow'>, wait: { assignee?: string }): boolean {
-  if (principal.roles.includes('admin')) return true;
-  if (!principal.roles.includes('approver')) return false;
-  if (principal.flows && !principal.flows.includes(run.flow)) return false;
-  return wait.assignee === undefined || mayTake(principal, wait.assignee);
-}
-
-/** Whether an approval's `assignee` names the principal: its own name or one of its groups (exact, case-sensitive). */
-export function mayTake(principal: Pick<Principal, 'name' | 'groups'>, assignee: string): boolean {
-  return assignee === principal.name || principal.groups.includes(assignee);
 }

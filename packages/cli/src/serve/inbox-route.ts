@@ -1,6 +1,7 @@
 // `GET /approvals` of `baton serve`: the inbox — the approvals waiting in the caller's tenant that it may decide.
 import type { RunStoreApi } from '@baton/runtime';
-import { mayDecide, type Principal } from './access.js';
+import { mayDecide } from '@baton/protocol';
+import type { Principal } from './access.js';
 
 /** One approval of the inbox. `deadline`: ISO 8601, when its `timeout` ends (absent: none). */
 export interface InboxItem {

@@ -12,6 +12,7 @@ import { sessionRoute } from './session-route.js';
 import { inbox } from './inbox-route.js';
 import { serveDefinition } from './definition-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
+import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
 
@@ -142,6 +143,8 @@ export interface ServeOptions {
   metricsPublic?: boolean;
   /** How often waiting runs are checked for due timers (ms, default 1,000; 0: never). */
   timerPollMs?: number;
+  /** Where the built console is (default: out/console beside the CLI bundle); see {@link ConsoleRoute}. */
+  consoleDir?: string;
   log: (line: string) => void;
 }
 
@@ -188,6 +191,7 @@ export const BOARD_PATH = '/board';
  *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`; `GET /approvals`: the inbox (see {@link inbox}); `GET /locks`: the tenant's named locks held now, with holders and queues.
  * - `/session`: the console's sign-in (a token → a signed session cookie), who is signed in, sign-out (see {@link sessionRoute}).
+ * - `GET /` and `GET /console/<file>`: the operations console (see {@link ConsoleRoute}).
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
  *   the token as password; see {@link Tenants.boardCaller}).
  * - on start, every queued run, every interrupted run and one left `running` by a crash are queued again;
@@ -210,6 +214,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const sessionMaxAgeMs = options.sessions?.maxAgeMs ?? 8 * 3600_000;
   const sessions = new Sessions({ secret: options.sessions?.secret ?? randomBytes(32), maxAgeMs: sessionMaxAgeMs, secure: options.sessions?.secure ?? false });
   const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
+  const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
@@ -370,6 +375,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       send(res, 200, { ok: true, active: supervisor.active(), queued: supervisor.waiting(), webhooks: [...plan.webhooks.keys()], schedules: plan.schedules.length, events: [...plan.events.keys()] });
       return;
     }
+    if (consoleRoute.handles(path)) return consoleRoute.answer(req, res, method, path);
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 

@@ -1,14 +1,9 @@
 import type { BatonConfig } from './baton-config.js';
+import type { Role } from '@baton/protocol';
 import { DEFAULT_TENANT } from './tenants.js';
 
-/**
- * What a user of `baton serve` may do (docs/security.md):
- * - `viewer` reads runs, their events and locks;
- * - `approver` also approves and rejects the approvals it may decide (its `flows`, the approval's `assignee`);
- * - `operator` also starts, cancels, redrives runs and sends events to them;
- * - `admin` does everything in its tenant, migrations included.
- */
-export type Role = 'viewer' | 'approver' | 'operator' | 'admin';
+/** What a user of `baton serve` may do: declared in protocol (access-rules.ts), where the console reads it too. */
+export type { Role } from '@baton/protocol';
 
 /** `users.<name>` of `baton.config.json`, as written. */
 export interface UserConfig {

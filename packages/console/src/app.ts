@@ -1,0 +1,91 @@
+// `<baton-console>`: the console's frame — the header (navigation, who is signed in, sign-out) and the page of the
+// current hash route, loaded on demand; pages that need a session send a signed-out user to `#/signin?next=…`.
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { ApiError } from './api.js';
+import { currentRoute, href, navigate, onRouteChange, type Route } from './router.js';
+import { loadSession, may, onSessionChange, session, signInHref, signOut } from './session.js';
+import { navPages, pageFor } from './pages/registry.js';
+import type { ConsolePage } from './pages/page.js';
+
+/** The console's frame element (light DOM). */
+export class ConsoleApp extends LitElement {
+  static override properties = { page: { state: true }, problem: { state: true }, active: { state: true } };
+  declare page: ConsolePage | undefined;
+  declare problem: string | undefined;
+  declare active: string;
+  private shown = 0;
+  private readonly stops: (() => void)[] = [];
+
+  constructor() {
+    super();
+    this.page = undefined;
+    this.problem = undefined;
+    this.active = '';
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.stops.push(onRouteChange((route) => void this.show(route)), onSessionChange(() => this.requestUpdate()));
+    void this.show(currentRoute());
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const stop of this.stops.splice(0)) stop();
+  }
+
+  /** Shows the page of `route` (the latest call wins when loads overlap). */
+  private async show(route: Route): Promise<void> {
+    const turn = ++this.shown;
+    if (route.path === '') {
+      navigate(href('runs'), true);
+      return;
+    }
+    const found = pageFor(route);
+    if (!found) {
+      this.page = undefined;
+      this.problem = `There is no page ${location.hash}.`;
+      return;
+    }
+    try {
+      if (!found.page.public && !(await loadSession())) {
+        if (turn === this.shown) navigate(signInHref(), true);
+        return;
+      }
+      await found.page.load();
+    } catch (error) {
+      if (turn !== this.shown) return;
+      this.page = undefined;
+      this.problem = error instanceof ApiError ? error.message : `The page could not be loaded: ${String(error)}`;
+      return;
+    }
+    if (turn !== this.shown) return;
+    document.title = `${found.page.title} · Baton`;
+    this.active = found.page.pattern.split('/')[0];
+    this.problem = undefined;
+    // the same page with other parameters or another query is updated in place (its state kept)
+    const page = this.page?.localName === found.page.tag ? this.page : (document.createElement(found.page.tag) as ConsolePage);
+    page.params = found.params;
+    page.query = route.query;
+    this.page = page;
+  }
+
+  override render(): TemplateResult {
+    const who = session();
+    const links = navPages().filter((p) => !p.nav!.permission || may(p.nav!.permission));
+    return html`<header class="topbar">
+        <a class="brand" href="#/runs">Baton</a>
+        <nav aria-label="Pages">${who ? links.map((p) => html`<a href=${`#/${p.pattern}`} aria-current=${this.active === p.pattern ? 'page' : nothing}>${p.nav!.label}</a>`) : nothing}</nav>
+        <span class="spacer"></span>
+        ${who ? html`<span class="who" title=${`tenant ${who.tenant}`}><span class="user">${who.user}</span> <span class="muted">${who.roles.join(', ')} · ${who.tenant}</span></span>
+          ${who.insecure ? nothing : html`<vscode-button secondary id="sign-out" @click=${() => void signOut()}>Sign out</vscode-button>`}` : nothing}
+      </header>
+      <main id="page">${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : (this.page ?? html`<p class="muted">Loading…</p>`)}</main>`;
+  }
+}
+customElements.define('baton-console', ConsoleApp);

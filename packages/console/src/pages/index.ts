@@ -1,0 +1,5 @@
+// Every page of the console, one entry each: its route, its element and the chunk that defines it (docs/console.md).
+import { registerPage } from './registry.js';
+
+registerPage({ pattern: 'signin', tag: 'baton-signin-page', title: 'Sign in', public: true, load: () => import('./signin.js') });
+registerPage({ pattern: 'runs', tag: 'baton-runs-page', title: 'Runs', nav: { label: 'Runs', order: 10 }, load: () => import('./runs.js') });

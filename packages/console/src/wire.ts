@@ -1,0 +1,43 @@
+// What `baton serve`'s JSON API answers, as the console reads it (docs/cli.md, "baton serve"). The server's own
+// types are the runtime's (RunRecord); these name the same JSON fields from protocol's types.
+import type { JsonValue, RunError, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
+
+/** A run as `GET /runs` and `GET /runs/<id>` answer it (the store's RunRecord). */
+export interface RunSummary {
+  id: string;
+  flow: string;
+  file: string | null;
+  status: RunStatus;
+  /** ISO 8601. */
+  startedAt: string;
+  finishedAt: string | null;
+  inputs: Record<string, JsonValue>;
+  outputs: Record<string, JsonValue>;
+  error: RunError | null;
+  waitingOn: WaitingOn[];
+  cancelRequested: boolean;
+  tenant?: string;
+}
+
+/** `GET /runs` (`next`: the id to pass as `before` for the next older page; absent on the last page). */
+export interface RunsPage {
+  runs: RunSummary[];
+  next?: string;
+}
+
+/** `GET /runs/<id>`. */
+export interface RunDetail {
+  run: RunSummary;
+  events: RunEvent[];
+}
+
+/** One approval of `GET /approvals` (the inbox), most urgent first. `deadline`: ISO 8601. */
+export interface InboxItem {
+  runId: string;
+  flow: string;
+  task: string;
+  assignee?: string;
+  prompt?: string;
+  deadline?: string;
+  options: string[];
+}
