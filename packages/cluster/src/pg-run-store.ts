@@ -8,6 +8,7 @@ import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, insertRun, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
+import { installPgOutbox } from './pg-outbox.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
 import { migratePgRun } from './pg-migrate-run.js';
@@ -85,6 +86,7 @@ export class PgRunStore implements RunStoreApi {
       query: (sql, values) => this.query(sql, values),
       flush: (runId) => this.flush(runId),
     });
+    installPgOutbox(this, { transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values) });
   }
 
   /** Where the store is: the URL without its password. */

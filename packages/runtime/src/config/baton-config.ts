@@ -5,6 +5,7 @@ import { BatonError } from '../errors.js';
 import { BATON_CONFIG_SCHEMA } from './config-schema.js';
 import { overlappingFlows, type TenantConfig } from './tenants.js';
 import type { SessionsConfig, UserConfig } from './users.js';
+import type { NotificationsConfig } from './notifications.js';
 
 /** The file name looked for next to a flow and in the folders above it. */
 export const CONFIG_FILE_NAME = 'baton.config.json';
@@ -61,6 +62,8 @@ export interface BatonConfig {
   sessions?: SessionsConfig;
   /** `telemetry`: OTLP traces and `/metrics` access (docs/observability.md; read with `telemetrySettings`). */
   telemetry?: TelemetryConfig;
+  /** `notifications`: webhooks and e-mail on approvals waiting, runs failed, SLAs breached (read with `notifySettings`). */
+  notifications?: NotificationsConfig;
 }
 
 /** `telemetry` in `baton.config.json` (see the schema's descriptions). */
@@ -125,7 +128,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}) };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}), ...(parsed.notifications ? { notifications: parsed.notifications } : {}) };
 }
 
 /**

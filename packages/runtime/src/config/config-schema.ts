@@ -1,3 +1,5 @@
+import { NOTIFICATIONS_SCHEMA, NOTIFY_SCHEMA_DEFINITIONS } from './notify-schema.js';
+
 /**
  * The JSON Schema (draft-07) of `baton.config.json`: the source of truth. `schemas/baton.config.schema.json`
  * is this object written out for editors (the extension's `jsonValidation` points at it; a test checks the
@@ -94,6 +96,7 @@ export const BATON_CONFIG_SCHEMA = {
         }
       }
     },
+    "notifications": NOTIFICATIONS_SCHEMA,
     "prices": {
       "description": "What models cost, for the cost recorded on each step: \"provider/model\" → US dollars per million input and output tokens.",
       "type": "object",
@@ -172,6 +175,7 @@ export const BATON_CONFIG_SCHEMA = {
     }
   },
   "definitions": {
+    ...NOTIFY_SCHEMA_DEFINITIONS,
     "provider": {
       "type": "object",
       "additionalProperties": false,
@@ -352,6 +356,11 @@ export const BATON_CONFIG_SCHEMA = {
           },
           "description": "Names an approval's `assignee` may give instead of the user's own name (a team: \"finance\")."
         },
+        "email": {
+          "type": "string",
+          "minLength": 3,
+          "description": "The user's e-mail address: e-mail channels with toAssignee send approvals assigned to the user (or a group of its) here."
+        },
         "flows": {
           "type": "array",
           "minItems": 1,
@@ -364,7 +373,7 @@ export const BATON_CONFIG_SCHEMA = {
         }
       }
     },
-    "agentOverride": {
+                "agentOverride": {
       "type": "object",
       "additionalProperties": false,
       "properties": {

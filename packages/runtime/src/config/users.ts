@@ -16,6 +16,8 @@ export interface UserConfig {
   groups?: string[];
   /** An approver decides approvals of these flows only (flow names). */
   flows?: string[];
+  /** The user's e-mail address (e-mail notifications of approvals assigned to it: `toAssignee`). */
+  email?: string;
 }
 
 /** `sessions` of `baton.config.json`. */
@@ -35,6 +37,7 @@ export interface User {
   roles: Role[];
   groups: string[];
   flows?: string[];
+  email?: string;
   tokenEnv: string;
   token?: string;
 }
@@ -50,6 +53,7 @@ export function usersOf(config: Pick<BatonConfig, 'users'>, env: NodeJS.ProcessE
     roles: [...entry.roles],
     groups: [...(entry.groups ?? [])],
     ...(entry.flows ? { flows: [...entry.flows] } : {}),
+    ...(entry.email ? { email: entry.email } : {}),
     tokenEnv: entry.tokenEnv,
     ...(env[entry.tokenEnv] ? { token: env[entry.tokenEnv] } : {}),
   }));

@@ -11,6 +11,7 @@ import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession, type RunStoreOptions } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
+import { SqliteOutbox } from './sqlite-outbox.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
@@ -61,6 +62,8 @@ export class RunStore {
   readonly locks: SqliteLocks;
   /** Broadcast events kept for later waits (see {@link SqliteKeptEvents}). */
   readonly keptEvents: SqliteKeptEvents;
+  /** The notification outbox (see {@link SqliteOutbox}). */
+  readonly outbox: SqliteOutbox;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements: StatementCache;
   private closed = false;
@@ -98,6 +101,7 @@ export class RunStore {
       cachedRun: (sql, values) => void this.statements.use(sql, (st) => st.run(values)),
       getRun: (id) => this.getRun(id),
     });
+    this.outbox = new SqliteOutbox(tables);
     try {
       this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
     } catch (error) {

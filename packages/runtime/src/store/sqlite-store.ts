@@ -1,7 +1,7 @@
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
-import type { Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
+import type { DeliveryOutcome, DeliveryRecord, NotificationRecord, Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 import type { ChainRow } from './event-chain.js';
 import { readChainPage } from './sqlite-audit.js';
@@ -157,6 +157,43 @@ export class SqliteRunStore implements RunStoreApi {
 
   async listLocks(filter?: { tenant?: string }): Promise<LockInfo[]> {
     return this.database.locks.list(filter);
+  }
+
+  // the notification outbox (sqlite-outbox.ts)
+  async setNotificationsEnabled(on: boolean): Promise<void> {
+    this.database.outbox.setEnabled(on);
+  }
+
+  async newNotifications(limit: number): Promise<NotificationRecord[]> {
+    return this.database.outbox.newNotifications(limit);
+  }
+
+  async expandNotification(id: string, channels: readonly string[], now: Date): Promise<void> {
+    this.database.outbox.expandNotification(id, channels, now);
+  }
+
+  async claimDeliveries(owner: string, now: Date, limit: number, claimMs: number): Promise<DeliveryRecord[]> {
+    return this.database.outbox.claimDeliveries(owner, now, limit, claimMs);
+  }
+
+  async markDelivery(id: string, owner: string, outcome: DeliveryOutcome, now: Date): Promise<boolean> {
+    return this.database.outbox.markDelivery(id, owner, outcome, now);
+  }
+
+  async listDeliveries(filter: { status?: DeliveryRecord['status']; before?: string; limit?: number }, scope?: TenantScope): Promise<{ deliveries: DeliveryRecord[]; next?: string }> {
+    return this.database.outbox.listDeliveries(filter, scope);
+  }
+
+  async retryDelivery(id: string, now: Date, scope?: TenantScope): Promise<DeliveryRecord> {
+    return this.database.outbox.retryDelivery(id, now, scope);
+  }
+
+  async countDeliveries(scope?: TenantScope): Promise<Record<DeliveryRecord['status'], number>> {
+    return this.database.outbox.countDeliveries(scope);
+  }
+
+  async pruneDeliveries(sentBefore: Date, deadBefore: Date): Promise<number> {
+    return this.database.outbox.pruneDeliveries(sentBefore, deadBefore);
   }
 
   async close(): Promise<void> {

@@ -265,6 +265,12 @@ export interface NotificationRecord {
   flow: string;
   /** ISO 8601: the event's time. */
   createdAt: string;
+  /**
+   * The event's payload as stored (`approval.requested`: task, assignee, deadline…; `run.failed`: error…; `{}` when
+   * unreadable), which a message about it is written from. Set by {@link RunStoreApi.newNotifications} and on a
+   * claimed delivery's {@link DeliveryRecord.notification}.
+   */
+  event?: Record<string, JsonValue>;
 }
 
 /** One notification sent to one channel (`notification_deliveries`). Times are ISO 8601. */
@@ -280,6 +286,13 @@ export interface DeliveryRecord {
   nextAt: string;
   lastError: string | null;
   sentAt: string | null;
+  /** The run and the kind of its notification (set by {@link RunStoreApi.listDeliveries} and the claim). */
+  runId?: string;
+  kind?: NotificationRecord['kind'];
+  /** ISO 8601: its notification's time. */
+  createdAt?: string;
+  /** Its notification, payload included: set on the deliveries {@link RunStoreApi.claimDeliveries} returns. */
+  notification?: NotificationRecord;
 }
 
 /** How a send ended (see {@link RunStoreApi.markDelivery}). */
@@ -554,6 +567,10 @@ export interface RunStoreApi extends LockStoreApi {
   listDeliveries?(filter: { status?: DeliveryRecord['status']; before?: string; limit?: number }, scope?: TenantScope): Promise<{ deliveries: DeliveryRecord[]; next?: string }>;
   /** Makes a dead (or pending) delivery of `scope`'s tenant due now again. @throws BatonError `NOTIFICATION_NOT_FOUND`. */
   retryDelivery?(id: string, now: Date, scope?: TenantScope): Promise<DeliveryRecord>;
+  /** How many deliveries (of `scope`'s tenant, or every tenant's) are in each status: the `baton_notifications` gauge. */
+  countDeliveries?(scope?: TenantScope): Promise<Record<DeliveryRecord['status'], number>>;
+  /** Deletes sent deliveries sent before `sentBefore` and dead ones last due before `deadBefore`. @returns how many. */
+  pruneDeliveries?(sentBefore: Date, deadBefore: Date): Promise<number>;
 
   /** Flushes and closes. Safe to call twice. */
   close(): Promise<void>;
