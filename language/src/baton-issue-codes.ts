@@ -150,6 +150,13 @@ export const IssueCodes = {
   EventLoopNeedsBuffer: 'event-loop-needs-buffer',
   /** `foreach x in event "x" until event "x"`: the terminating event is the loop's own event — which would end the arrivals and which start an instance? */
   EventLoopSameEnd: 'event-loop-same-end',
+  // Service-level agreements
+  /** `sla 0s` / `sla: 0m`: an SLA of zero (or less) is breached the moment it starts. */
+  SlaNotPositive: 'sla-not-positive',
+  /** An approval's `sla:` not shorter than its `timeout:` (a warning): the timeout decides it first, so it is never breached. */
+  SlaAfterTimeout: 'sla-after-timeout',
+  /** A flow `sla` on a flow only ever called as a sub-flow (a warning): a sub-flow call is part of its caller's run, its SLA is not measured. */
+  SlaInSubflowOnly: 'sla-in-subflow-only',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -26,6 +26,7 @@ import { BatonSignalChecks } from './baton-signal-checks.js';
 import { BatonChoiceChecks } from './baton-choice-checks.js';
 import { BatonRegionChecks } from './baton-region-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
+import { BatonSlaChecks } from './baton-sla-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
@@ -59,6 +60,7 @@ export type BatonAddedServices = {
     BatonChoiceChecks: BatonChoiceChecks;
     BatonRegionChecks: BatonRegionChecks;
     BatonEventChecks: BatonEventChecks;
+    BatonSlaChecks: BatonSlaChecks;
   };
   ir: {
     WorkflowBuilder: BatonIrBuilder;
@@ -98,6 +100,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonChoiceChecks: () => new BatonChoiceChecks(),
     BatonRegionChecks: () => new BatonRegionChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
+    BatonSlaChecks: (services) => new BatonSlaChecks(services),
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),

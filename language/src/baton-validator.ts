@@ -29,12 +29,15 @@ export function registerValidationChecks(services: BatonServices): void {
   const signalChecks = services.validation.BatonSignalChecks;
   const choiceChecks = services.validation.BatonChoiceChecks;
   const regionChecks = services.validation.BatonRegionChecks;
+  const slaChecks = services.validation.BatonSlaChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
-    FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow],
+    FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow, slaChecks.checkFlowSla],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
-    ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch],
+    ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch, slaChecks.checkApprovalSla],
+    SlaDecl: [slaChecks.checkSla],
+    SlaProperty: [slaChecks.checkSla],
     EventDecl: [eventChecks.checkEventDecl],
     WaitStatement: [eventChecks.checkWaitEvent, choiceChecks.checkChoice],
     LockStatement: [lockChecks.checkLockStatement],
@@ -312,7 +315,8 @@ export class BatonValidator {
     }
     const ms = parseDuration(node.value);
     if (ms === undefined) accept('error', `invalid duration \`${node.value}\`: use a number with ms, s, m, h or d (e.g. 30s)`, { node, code: IssueCodes.InvalidDuration });
-    else if (ms <= 0 && !ast.isWaitStatement(node.$container)) accept('error', `a duration of \`${node.value}\` is not allowed here: it must be more than 0`, { node, code: IssueCodes.InvalidDuration });
+    // an SLA of 0 has its own code (sla-not-positive)
+    else if (ms <= 0 && !ast.isWaitStatement(node.$container) && !ast.isSlaDecl(node.$container) && !ast.isSlaProperty(node.$container)) accept('error', `a duration of \`${node.value}\` is not allowed here: it must be more than 0`, { node, code: IssueCodes.InvalidDuration });
   };
 
   checkDurationLiteral = (node: ast.DurationLiteral, accept: ValidationAcceptor): void => {

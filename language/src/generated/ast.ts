@@ -107,6 +107,7 @@ export type BatonKeywordNames =
     | "schedule"
     | "set"
     | "signal"
+    | "sla"
     | "status"
     | "step"
     | "string"
@@ -159,7 +160,7 @@ export function isAgentProperty(item: unknown): item is AgentProperty {
     return reflection.isInstance(item, AgentProperty.$type);
 }
 
-export type ApprovalProperty = AssigneeProperty | OptionsProperty | PromptProperty | TimeoutProperty;
+export type ApprovalProperty = AssigneeProperty | OptionsProperty | PromptProperty | SlaProperty | TimeoutProperty;
 
 export const ApprovalProperty = {
     $type: 'ApprovalProperty'
@@ -425,10 +426,10 @@ export function isCompleteStatement(item: unknown): item is CompleteStatement {
  * The region a `complete` names: any name but `branch`, which after a bare `complete` in a `parallel` starts the next
  * branch (`complete` then `branch { … }`).
  */
-export type CompleteTarget = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type CompleteTarget = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isCompleteTarget(item: unknown): item is CompleteTarget {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface ConditionalExpression extends langium.AstNode {
@@ -501,7 +502,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | EventBufferProperty | EventSource | LockStatement | RetryProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | EventSource | LockStatement | RetryProperty | SlaDecl | SlaProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -693,7 +694,7 @@ export function isFlowDecl(item: unknown): item is FlowDecl {
     return reflection.isInstance(item, FlowDecl.$type);
 }
 
-export type FlowMember = BudgetDecl | InputDecl | OutputDecl | Trigger;
+export type FlowMember = BudgetDecl | InputDecl | OutputDecl | SlaDecl | Trigger;
 
 export const FlowMember = {
     $type: 'FlowMember'
@@ -1067,10 +1068,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'sla' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1324,10 +1325,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 /**
@@ -1459,6 +1460,40 @@ export type SignedNumber = number;
 
 export function isSignedNumber(item: unknown): item is SignedNumber {
     return typeof item === 'number';
+}
+
+/** `sla 4h`: a run still open that long after it started is marked breached (nothing is cancelled). */
+export interface SlaDecl extends langium.AstNode {
+    readonly $container: FlowDecl;
+    readonly $type: 'SlaDecl';
+    duration: DurationValue;
+}
+
+export const SlaDecl = {
+    $type: 'SlaDecl',
+    duration: 'duration'
+} as const;
+
+export function isSlaDecl(item: unknown): item is SlaDecl {
+    return reflection.isInstance(item, SlaDecl.$type);
+}
+
+/** `sla: 4h` on an approval: still undecided that long after it was requested, it is marked breached (nothing else happens). */
+export interface SlaProperty extends langium.AstNode {
+    readonly $container: ApprovalStatement;
+    readonly $type: 'SlaProperty';
+    key: 'sla';
+    value: DurationValue;
+}
+
+export const SlaProperty = {
+    $type: 'SlaProperty',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isSlaProperty(item: unknown): item is SlaProperty {
+    return reflection.isInstance(item, SlaProperty.$type);
 }
 
 export type Statement = ApprovalStatement | CancelStatement | CompleteStatement | FailStatement | ForeachStatement | IfStatement | LetStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SetStatement | SignalStatement | Step | SwitchStatement | VarStatement | WaitStatement;
@@ -2104,6 +2139,8 @@ export type BatonAstType = {
     SetStatement: SetStatement
     SettingProperty: SettingProperty
     SignalStatement: SignalStatement
+    SlaDecl: SlaDecl
+    SlaProperty: SlaProperty
     Statement: Statement
     Step: Step
     StepProperty: StepProperty
@@ -3053,6 +3090,27 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [Statement.$type]
+        },
+        SlaDecl: {
+            name: SlaDecl.$type,
+            properties: {
+                duration: {
+                    name: SlaDecl.duration
+                }
+            },
+            superTypes: [FlowMember.$type]
+        },
+        SlaProperty: {
+            name: SlaProperty.$type,
+            properties: {
+                key: {
+                    name: SlaProperty.key
+                },
+                value: {
+                    name: SlaProperty.value
+                }
+            },
+            superTypes: [ApprovalProperty.$type]
         },
         Statement: {
             name: Statement.$type,

@@ -143,6 +143,10 @@ export class BatonIrBuilder {
         case 'BudgetDecl':
           flow.budgetTokens = m.limit.value;
           break;
+        case 'SlaDecl':
+          // the first one counts (a second is a duplicate-property error)
+          if (flow.slaMs === undefined) setIfDefined(flow, 'slaMs', durationMs(m.duration));
+          break;
       }
     }
     flow.body = this.statements(node.body, node.name, '');
@@ -291,6 +295,7 @@ export class BatonIrBuilder {
           if (p.$type === 'PromptProperty') approval.prompt = expr(p.value);
           else if (p.$type === 'AssigneeProperty') approval.assignee = expr(p.value);
           else if (p.$type === 'TimeoutProperty') setIfDefined(approval, 'timeoutMs', durationMs(p.value));
+          else if (p.$type === 'SlaProperty') setIfDefined(approval, 'slaMs', durationMs(p.value));
           else if (p.$type === 'OptionsProperty') approval.options = [...p.values];
         }
         if (node.timeoutBranch) approval.onTimeout = this.statements(node.timeoutBranch.body, flow, `${path}.0`);
@@ -363,6 +368,7 @@ export class BatonIrBuilder {
       for (const p of node.properties) {
         if (p.$type === 'PromptProperty') arm.prompt = expr(p.value);
         else if (p.$type === 'AssigneeProperty') arm.assignee = expr(p.value);
+        else if (p.$type === 'SlaProperty') setIfDefined(arm, 'slaMs', durationMs(p.value));
         else if (p.$type === 'OptionsProperty') arm.options = [...p.values];
       }
       return arm;

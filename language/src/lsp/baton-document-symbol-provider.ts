@@ -10,7 +10,7 @@ const MAX_EXPRESSION = 40;
 
 /**
  * The outline of a `.flow` file: its agents, types, flows and tests in source order. A flow holds its
- * inputs and outputs, then its steps, approvals and `let` values nested as in the source: each `if` /
+ * inputs, outputs and `sla` (a symbol `sla` whose detail is the duration), then its steps, approvals and `let` values nested as in the source: each `if` /
  * `else if` / `else`, `switch` / `case` / `default`, `parallel` (with its `branch N` blocks), `foreach` (with its loop variable) and
  * `repeat` block is a symbol (kind `Namespace`, named after its header, e.g. `foreach system in
  * intake.output.systems`) holding the statements inside it. A declaration without a name yet (a file
@@ -46,6 +46,8 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
   private member(member: ast.FlowMember): DocumentSymbol[] {
     if (ast.isInputDecl(member)) return this.named(member, [], `input: ${member.type?.$cstNode ? short(member.type.$cstNode.text) : '?'}`);
     if (ast.isOutputDecl(member)) return this.named(member, [], `output: ${member.type?.$cstNode ? short(member.type.$cstNode.text) : '?'}`);
+    // `sla 4h`: a symbol `sla` with its duration, beside the inputs and outputs
+    if (ast.isSlaDecl(member) && member.$cstNode) return [{ name: 'sla', detail: member.duration?.$cstNode?.text ?? '?', kind: SymbolKind.Property, range: member.$cstNode.range, selectionRange: keywordRange(member.$cstNode, 'sla'), children: [] }];
     return [];
   }
 

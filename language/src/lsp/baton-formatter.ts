@@ -12,6 +12,7 @@ import * as ast from '../generated/ast.js';
  *   one space inside its braces (`step a: W { prompt: "x" }`);
  * - one space before `{`, none before `:` or `,`, one after `:` (around `?` and `:` of a conditional);
  * - one space between the parts of a one-line block, and after a declaration's keyword (`agent W`);
+ * - a flow's `sla 4h` with one space (an approval's `sla: 4h` like every property);
  * - one space between the clauses of a `parallel`/`foreach` header (`parallel concurrency 2 first 2 keep {`);
  * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
  */
@@ -107,6 +108,7 @@ export class BatonFormatter extends AbstractFormatter {
       f.keywords('event', 'as', 'timeout').prepend(Formatting.oneSpace());
       f.properties('event', 'name', 'timeout', 'correlation').prepend(Formatting.oneSpace());
     }
+    if (ast.isSlaDecl(node)) f.property('duration').prepend(Formatting.oneSpace()); // `sla 4h` (an approval's `sla: 4h` is a property)
     if (ast.isForeachStatement(node)) f.property('source').prepend(Formatting.oneSpace()); // `foreach x in event …`
     if (ast.isEventSource(node)) {
       // `event "line.added" where order_id == input.order_id timeout 1d`: one space between the parts

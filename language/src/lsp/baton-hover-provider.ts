@@ -3,7 +3,7 @@ import { AstUtils, CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS_BY_NAME, describeType, type FunctionSignature } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, describeType, formatDurationLiteral, type FunctionSignature } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -23,7 +23,8 @@ import * as ast from '../generated/ast.js';
  * - a duration (`30s`, `2h`): the same in words;
  * - a `trigger schedule "…"`: the next three times it fires (UTC);
  * - the keywords `branch` and `concurrency` of a `parallel`, and of a partial join (`first`, `until`, `where`,
- *   `keep`), and `lock`: what they do.
+ *   `keep`), and `lock`: what they do;
+ * - `sla` (a flow's `sla 4h`, an approval's `sla: 4h`) and its duration: what is measured and what a breach does.
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
@@ -52,7 +53,14 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     }
     if ((ast.isDurationValue(node) || ast.isDurationLiteral(node)) && /^[0-9]/.test(text)) {
       const ms = parseDuration(text);
-      return ms === undefined ? undefined : `**${text}** = ${durationInWords(ms)}`;
+      if (ms === undefined) return undefined;
+      const sla = ast.isSlaDecl(node.$container) || ast.isSlaProperty(node.$container) ? slaHover(node.$container, ms) : undefined;
+      return `**${text}** = ${durationInWords(ms)}${sla ? `\n\n${sla}` : ''}`;
+    }
+    if ((ast.isSlaDecl(node) || ast.isSlaProperty(node)) && text === 'sla') {
+      const duration = ast.isSlaDecl(node) ? node.duration : node.value;
+      const ms = typeof duration?.value === 'string' ? parseDuration(duration.value) : undefined;
+      return slaHover(node, ms);
     }
     if (ast.isTrigger(node) && node.kind === 'schedule' && text.startsWith('"')) return cronHover(node.value);
     // an event name: `wait event "x"`, `trigger event "x"`, `event "x" { … }`
@@ -83,7 +91,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isFlowDecl(node)) {
       const inputs = node.members.filter(ast.isInputDecl).map((i) => `\`${i.name}: ${describeType(toTypeRef(i.type))}\``);
       const outputs = node.members.filter(ast.isOutputDecl).map((o) => `\`${o.name}: ${describeType(toTypeRef(o.type))}\``);
-      return withDoc([`**flow** \`${node.name}\``, `inputs: ${inputs.join(', ') || 'none'}`, `outputs: ${outputs.join(', ') || 'none'}`].join('  \n'));
+      const sla = node.members.find(ast.isSlaDecl)?.duration?.value;
+      const lines = [`**flow** \`${node.name}\``, `inputs: ${inputs.join(', ') || 'none'}`, `outputs: ${outputs.join(', ') || 'none'}`];
+      if (typeof sla === 'string') lines.push(`sla: \`${sla}\``);
+      return withDoc(lines.join('  \n'));
     }
     if (ast.isStep(node)) {
       const target = node.target?.ref;
@@ -183,6 +194,17 @@ function keywordHover(node: AstNode, text: string): string | undefined {
     if (text === 'keep') return `**keep**: once the join is reached, the other ${block} run on (not cancelled); the enclosing flow body or loop iteration waits for them before it ends (a blocking discriminator / partial join).`;
   }
   return undefined;
+}
+
+/**
+ * The hover of an SLA (on `sla` or its duration): what is measured — a run from its start (`sla 4h` of a flow), an
+ * approval from its request (`sla: 4h`) — and that a breach is recorded, counted, shown and notified, never cancels.
+ * `ms` undefined: the duration is missing or invalid (reported by the checker).
+ */
+export function slaHover(node: ast.SlaDecl | ast.SlaProperty, ms: number | undefined): string {
+  const d = ms === undefined ? 'D' : formatDurationLiteral(ms);
+  const what = ast.isSlaDecl(node) ? `a run still open ${d} after it started (accepted, queued time included)` : `this approval still undecided ${d} after it was requested`;
+  return `**SLA ${d}**: ${what} is marked breached — event \`sla.breached\`, counted (\`baton_sla_breaches_total\`), shown red, notified. Nothing is cancelled${ast.isSlaProperty(node) ? ': its `timeout` (if any) still decides when the wait ends' : ''}.`;
 }
 
 /** The hover of an event name: its declaration's doc comment, `data` type and buffering, or that it is not declared. */

@@ -74,7 +74,9 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
 
 /** The flow's graph as text in a format of `baton graph` (`title`: see `FlowGraph.title`). */
 export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg', expand: string[] = [], title?: string): Promise<string> {
-  const graph = { ...buildFlowGraph(definition, flowName, { expand }), ...(title ? { title } : {}) };
+  const built = buildFlowGraph(definition, flowName, { expand });
+  // a stored run's title comes first, then what the flow's own says (its `sla`)
+  const graph = { ...built, ...(title ? { title: built.title ? `${title} · ${built.title}` : title } : {}) };
   switch (format) {
     case 'svg':
       return renderSvg(await layoutFlowGraph(graph));

@@ -1,5 +1,5 @@
 import { eventWaitDetail } from './patterns-events.js';
-import { choiceGraph } from './patterns-choice.js';
+import { approvalDetail, choiceGraph } from './patterns-choice.js';
 import { cancelGraph, regionGraph, type RegionGraphHost } from './patterns-regions.js';
 import { describeType, eventSourceText, exprToText, formatMs, joinText, type Expr, type FlowGraph, type GraphNodeTooltip, type StepNode, type GraphEdge, type GraphNode, type Statement, type WorkflowDefinition } from '@baton/protocol';
 
@@ -161,7 +161,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
         return [s.id];
       }
       case 'approval': {
-        add({ id: s.id, kind: 'approval', label: s.name, detail: s.timeoutMs !== undefined ? `approval · ${formatMs(s.timeoutMs)}` : 'approval', range: s.range, tooltip: approvalTooltip(s.prompt, s.assignee) }, parent);
+        add({ id: s.id, kind: 'approval', label: s.name, detail: approvalDetail(s.timeoutMs, s.slaMs), range: s.range, tooltip: approvalTooltip(s.prompt, s.assignee) }, parent);
         connect(from, s.id, label, 'flow', branch);
         if (!s.onTimeout) return [s.id];
         // `on timeout { … }`: an escalation arm (branch 0) beside the decided one (branch 1), joined after
@@ -274,7 +274,8 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
     if (n.detail === undefined) delete n.detail;
     if (n.tooltip === undefined) delete n.tooltip;
   }
-  return { flow: flow.name, nodes, edges };
+  // the flow's SLA beside its name (`Purchase · sla 4h`: the JSON's title, Mermaid's, DOT's label, the SVG's)
+  return { flow: flow.name, ...(flow.slaMs !== undefined ? { title: `sla ${formatMs(flow.slaMs)}` } : {}), nodes, edges };
 }
 
 /** Longest prompt text a tooltip carries (characters). */

@@ -33,6 +33,11 @@ export function choiceGraph(host: ChoiceGraphHost, s: ChoiceNode, from: string[]
   return [merge];
 }
 
+/** An approval node's detail: `approval`, `approval · 2d` (its timeout), `approval · 2d · sla 4h`, `approval · sla 4h`. */
+export function approvalDetail(timeoutMs: number | undefined, slaMs: number | undefined): string {
+  return ['approval', ...(timeoutMs !== undefined ? [formatMs(timeoutMs)] : []), ...(slaMs !== undefined ? [`sla ${formatMs(slaMs)}`] : [])].join(' · ');
+}
+
 function armNode(arm: ChoiceArm): GraphNode {
   switch (arm.kind) {
     case 'event': {
@@ -40,7 +45,7 @@ function armNode(arm: ChoiceArm): GraphNode {
       return { id: arm.id, kind: 'event', label: `event ${arm.event}`, ...(parts.length ? { detail: parts.join(' · ') } : {}) };
     }
     case 'approval':
-      return { id: arm.id, kind: 'approval', label: arm.name, detail: 'approval' };
+      return { id: arm.id, kind: 'approval', label: arm.name, detail: approvalDetail(undefined, arm.slaMs) };
     case 'timer':
       return { id: arm.id, kind: 'wait', label: `after ${formatMs(arm.durationMs)}` };
     case 'signal':

@@ -440,7 +440,8 @@ export interface ChoiceNode extends NodeBase {
  */
 export type ChoiceArm =
   | { kind: 'event'; id: string; event: string; name?: string; where?: Correlation; body: Statement[]; range: SourceRange }
-  | { kind: 'approval'; id: string; name: string; prompt?: Expr; assignee?: Expr; options?: string[]; body: Statement[]; range: SourceRange }
+  /** `slaMs`: its `sla:` (see {@link ApprovalNode.slaMs}). */
+  | { kind: 'approval'; id: string; name: string; prompt?: Expr; assignee?: Expr; options?: string[]; slaMs?: number; body: Statement[]; range: SourceRange }
   | { kind: 'timer'; id: string; durationMs: number; body: Statement[]; range: SourceRange }
   | { kind: 'signal'; id: string; signal: string; body: Statement[]; range: SourceRange };
 
