@@ -1,0 +1,287 @@
+// `#/runs/<id>[?step=<key>]`: one run — its header (flow, status, times, tokens, cost, SLA, trace, actions), its graph
+// coloured live (the editor panel's renderer), and tabs: Timeline, Step, Source, Events. Built on the protocol's run
+// model: the events are folded once (RunOverlay → foldRunEvent) and every part reads that fold.
+import { html, nothing, type PropertyValues } from 'lit';
+import '@baton/webview/graph-view.css';
+import '../run-page.css';
+import type { FlowGraph, RunEvent } from '@baton/protocol';
+import { elapsedMs, formatCost, formatDuration, formatTimestamp, formatTokens, runTimeline } from '@baton/protocol/run-view';
+import { ApiError, get, newActionId, post } from '../api.js';
+import { href } from '../router.js';
+import { may } from '../session.js';
+import type { RunSummary } from '../wire.js';
+import { RunGraph } from '../run-graph.js';
+import { TimelineView } from '../timeline.js';
+import { SourceView, type SourceFileView } from '../source-view.js';
+import { EventsView } from '../run-events.js';
+import { stepDetail } from '../run-step.js';
+import { ConsolePage } from './page.js';
+
+/** `GET /runs/<id>`: the run, its events, and what the server adds for the console (trace, definition). */
+interface RunAnswer {
+  run: RunSummary & { slaBreachedAt?: string };
+  events: RunEvent[];
+  traceId?: string;
+  traceUrl?: string;
+}
+
+/** `GET /runs/<id>/definition` (packages/cli/src/serve/definition-route.ts). */
+interface DefinitionAnswer {
+  hash: string;
+  flow: string;
+  graph: FlowGraph;
+  sources: SourceFileView[];
+  sourceError?: { code: string; message: string };
+  migratedFrom?: string;
+}
+
+type Tab = 'timeline' | 'step' | 'source' | 'events';
+const TABS: [Tab, string][] = [
+  ['timeline', 'Timeline'],
+  ['step', 'Step'],
+  ['source', 'Source'],
+  ['events', 'Events'],
+];
+
+/** Performance marks the bench reads (bench/cases/console-run-page.mjs): the graph and the timeline painted. */
+export const RUN_PAGE_MARKS = { graph: 'baton:run-graph-painted', timeline: 'baton:run-timeline-painted' } as const;
+
+/** The run page. */
+export class RunPage extends ConsolePage {
+  static override properties = { ...ConsolePage.properties, tick: { state: true } };
+  /** Bumped to re-render after the model changed (the model itself is mutated in place by the fold). */
+  declare tick: number;
+  private runId: string | undefined;
+  private answer: RunAnswer | undefined;
+  private status: string | undefined;
+  private problem: string | undefined;
+  private gone: string | undefined;
+  private definition: DefinitionAnswer | undefined;
+  private definitionProblem: string | undefined;
+  private graphMessage: string | undefined;
+  private actionProblem: string | undefined;
+  private tab: Tab = 'timeline';
+  private selected: string | undefined;
+  private graph: RunGraph | undefined;
+  private timeline: TimelineView | undefined;
+  private source: SourceView | undefined;
+  private events: EventsView | undefined;
+  private stream: EventSource | undefined;
+  private frame = 0;
+  private load = 0;
+
+  constructor() {
+    super();
+    this.tick = 0;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stream?.close();
+    this.stream = undefined;
+    this.runId = undefined;
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    if (!this.timeline) {
+      this.timeline = new TimelineView(this.part('.rp-timeline'), { select: (key) => this.choose(key, true) });
+      this.source = new SourceView(this.part('.rp-source'));
+      this.events = new EventsView(this.part('.rp-events'));
+    }
+    if (this.params.id !== this.runId) void this.open(this.params.id);
+    else if (changed.has('query') && this.query.get('step') && this.query.get('step') !== this.selected) this.choose(this.query.get('step')!, false);
+  }
+
+  private part(selector: string): HTMLElement {
+    return this.querySelector<HTMLElement>(selector)!;
+  }
+
+  private get model() {
+    return this.graph?.overlay.model;
+  }
+
+  /** Loads run `id` (its record and events, and its definition, in parallel) and opens its live stream. */
+  private async open(id: string): Promise<void> {
+    const turn = ++this.load;
+    this.runId = id;
+    this.stream?.close();
+    this.stream = undefined;
+    Object.assign(this, { answer: undefined, problem: undefined, gone: undefined, definition: undefined, definitionProblem: undefined, graphMessage: undefined, selected: this.query.get('step') ?? undefined });
+    this.tick++;
+    const [run, definition] = await Promise.allSettled([get<RunAnswer>(`/runs/${encodeURIComponent(id)}`), get<DefinitionAnswer>(`/runs/${encodeURIComponent(id)}/definition`)]);
+    if (turn !== this.load) return;
+    if (run.status === 'rejected') {
+      const error = run.reason;
+      if (error instanceof ApiError && error.code === 'RUN_NOT_FOUND') this.gone = `Run ${id} is not in this store: it was deleted, or it never existed.`;
+      else this.problem = error instanceof ApiError ? error.message : String(error);
+      this.tick++;
+      return;
+    }
+    this.answer = run.value;
+    this.status = run.value.run.status;
+    if (definition.status === 'fulfilled') this.definition = definition.value;
+    else this.definitionProblem = definition.reason instanceof ApiError ? definition.reason.message : String(definition.reason);
+    const host = this.part('.rp-graph');
+    host.replaceChildren();
+    this.graph = new RunGraph(host, this.definition?.graph, {
+      pick: (node) => this.pickNode(node),
+      drawn: (result) => {
+        if ('message' in result) this.graphMessage = result.message;
+        else requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: result }));
+        this.tick++;
+      },
+    });
+    this.graph.apply(run.value.events);
+    this.events!.reset(run.value.events);
+    this.source!.setFiles(this.definition?.sources ?? [], this.definition?.sourceError?.message ?? this.definitionProblem);
+    this.redraw();
+    requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.timeline));
+    if (this.selected) this.choose(this.selected, false);
+    this.tick++;
+    this.listen(id);
+    if (this.definition) await this.graph.show();
+    else requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: { nodes: 0 } }));
+  }
+
+  /** Live: the server's stream of this run's events (`GET /stream?run=<id>`, SSE `events` messages). */
+  private listen(id: string): void {
+    if (typeof EventSource === 'undefined') return;
+    const stream = new EventSource(`/stream?run=${encodeURIComponent(id)}`);
+    this.stream = stream;
+    stream.addEventListener('events', (message) => {
+      const data = JSON.parse((message as MessageEvent<string>).data) as { runId: string; events: RunEvent[] };
+      if (data.runId !== id || !this.graph) return;
+      const fresh = data.events.filter((e) => e.seq > this.graph!.overlay.model.lastSeq);
+      if (!fresh.length) return;
+      this.graph.apply(fresh);
+      this.events?.append(fresh);
+      this.status = this.graph.overlay.model.status;
+      this.schedule();
+    });
+    stream.addEventListener('reset', () => void this.open(id));
+  }
+
+  /** Redraws the timeline and the header at most once per animation frame. */
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.redraw();
+      this.tick++;
+    });
+  }
+
+  private redraw(): void {
+    const model = this.model;
+    if (model) this.timeline?.update(runTimeline(model), Date.now());
+  }
+
+  /** A graph node was picked: the step instance that ran it last (or its wait), else the node itself. */
+  private pickNode(node: string): void {
+    const model = this.model;
+    let key: string | undefined;
+    for (const s of model?.steps.values() ?? []) if (s.node === node) key = s.key;
+    if (!key) for (const w of model?.waits.values() ?? []) if (w.node === node) key = w.key;
+    this.choose(key ?? node, true);
+  }
+
+  /** Selects a step (its key, or a node id of a step that did not run): graph, timeline, Step tab, source lines. */
+  private choose(key: string, fromUser: boolean): void {
+    this.selected = key;
+    const model = this.model;
+    const node = model?.steps.get(key)?.node ?? model?.waits.get(key)?.node ?? (key.startsWith('undo ') ? model?.compensations.get(key.slice(5))?.node : undefined) ?? key;
+    this.graph?.select(node);
+    this.timeline?.select(key);
+    this.source?.show(this.graph?.node(node)?.range);
+    if (fromUser) {
+      this.tab = this.tab === 'source' ? 'source' : 'step';
+      const route = href('runs', this.runId!, { step: key });
+      history.replaceState(history.state, '', route);
+    }
+    this.tick++;
+  }
+
+  private async act(action: 'cancel' | 'redrive'): Promise<void> {
+    this.actionProblem = undefined;
+    try {
+      await post(`/runs/${encodeURIComponent(this.runId!)}/${action}`, {}, newActionId());
+      if (action === 'redrive' || !this.stream) await this.open(this.runId!);
+    } catch (error) {
+      this.actionProblem = error instanceof ApiError ? error.message : String(error);
+    }
+    this.tick++;
+  }
+
+  override render() {
+    return html`<section class="page run-page">
+      ${this.gone ? html`<p class="notice gone" role="alert">${this.gone}</p>` : nothing}
+      ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}
+      ${this.header()}
+      <div class="rp-split" ?hidden=${!!this.gone || !!this.problem}>
+        <div class="rp-left">
+          ${this.definitionProblem ? html`<p class="notice rp-definition-missing" role="status">${this.definitionProblem}</p>` : nothing}
+          ${this.graphMessage ? html`<p class="notice rp-graph-message" role="status">${this.graphMessage}</p>` : nothing}
+          <div class="rp-graph canvas" role="application" aria-label="The run's graph: arrow keys move between nodes, Enter shows the step"></div>
+        </div>
+        <div class="rp-right">
+          <div class="rp-tabs" role="tablist">
+            ${TABS.map(([tab, label]) => html`<button type="button" role="tab" class="rp-tab" data-tab=${tab} aria-selected=${String(this.tab === tab)} @click=${() => this.show(tab)}>${label}</button>`)}
+          </div>
+          <div class="rp-panel rp-timeline" role="tabpanel" ?hidden=${this.tab !== 'timeline'}></div>
+          <div class="rp-panel rp-step" role="tabpanel" ?hidden=${this.tab !== 'step'}>${this.model ? stepDetail(this.model, this.selected, this.graphNodeOf(this.selected)) : nothing}</div>
+          <div class="rp-panel rp-source" role="tabpanel" ?hidden=${this.tab !== 'source'}></div>
+          <div class="rp-panel rp-events" role="tabpanel" ?hidden=${this.tab !== 'events'}></div>
+        </div>
+      </div>
+    </section>`;
+  }
+
+  private show(tab: Tab): void {
+    this.tab = tab;
+    this.tick++;
+  }
+
+  private graphNodeOf(key: string | undefined) {
+    if (!key) return undefined;
+    const model = this.model;
+    const node = model?.steps.get(key)?.node ?? model?.waits.get(key)?.node ?? key;
+    return this.graph?.node(node);
+  }
+
+  private header() {
+    const answer = this.answer;
+    const model = this.model;
+    if (!answer || !model) return html`<header class="rp-header"><h1>Run <code>${this.params.id}</code></h1>${this.gone || this.problem ? nothing : html`<p class="muted">Loading…</p>`}</header>`;
+    const run = answer.run;
+    const startedAt = model.startedAt ?? run.startedAt;
+    const finishedAt = model.finishedAt ?? run.finishedAt ?? undefined;
+    const breaches = [...(model.slaBreaches?.values() ?? [])];
+    const waiting = [...model.waits.values()].filter((w) => w.kind === 'approval' && w.status === 'waiting');
+    const status = this.status ?? run.status;
+    return html`<header class="rp-header">
+      <h1><span class="flow">${run.flow}</span> <span class="status status-${status}" data-status=${status}>${status}</span>
+        ${breaches.length || run.slaBreachedAt ? html`<span class="sla-mark" title=${breaches.map((b) => `${b.key}: deadline ${formatTimestamp(b.deadline)}`).join('\n') || 'SLA breached'}>SLA breached</span>` : nothing}</h1>
+      <dl class="rp-facts">
+        <dt>Run</dt><dd><code>${run.id}</code></dd>
+        <dt>Started</dt><dd>${formatTimestamp(startedAt)}</dd>
+        ${finishedAt ? html`<dt>Finished</dt><dd>${formatTimestamp(finishedAt)}</dd>` : nothing}
+        <dt>Duration</dt><dd class="rp-duration">${formatDuration(elapsedMs(startedAt, finishedAt ?? new Date().toISOString()))}${finishedAt ? '' : ' so far'}</dd>
+        <dt>Steps</dt><dd class="rp-steps">${model.steps.size}</dd>
+        <dt>Tokens</dt><dd class="rp-tokens">${formatTokens(model.totals.tokens)}</dd>
+        <dt>Cost</dt><dd class="rp-cost">${formatCost(model.totals.costUsd)}</dd>
+        ${model.totals.retries ? html`<dt>Retries</dt><dd>${model.totals.retries}</dd>` : nothing}
+        ${answer.traceId ? html`<dt>Trace</dt><dd>${answer.traceUrl ? html`<a class="rp-trace" href=${answer.traceUrl} rel="noreferrer" target="_blank"><code>${answer.traceId}</code></a>` : html`<code class="rp-trace">${answer.traceId}</code>`}</dd>` : nothing}
+        ${this.definition ? html`<dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${this.definition.migratedFrom ? html` <span class="muted">(migrated from <code>${this.definition.migratedFrom.slice(0, 12)}</code>)</span>` : nothing}</dd>` : nothing}
+      </dl>
+      ${run.error ? html`<p class="error rp-error"><code>${run.error.code}</code> ${run.error.message}</p>` : nothing}
+      <div class="rp-actions">
+        ${waiting.map((w) => html`<a class="rp-decide" href=${href('inbox', { run: run.id, task: w.key })}>Decide ${w.key}</a>`)}
+        ${(status === 'running' || status === 'waiting' || status === 'queued') && may('act') ? html`<button type="button" class="rp-cancel" @click=${() => void this.act('cancel')}>Cancel</button>` : nothing}
+        ${status === 'failed' && may('act') ? html`<button type="button" class="rp-redrive" @click=${() => void this.act('redrive')}>Redrive</button>` : nothing}
+        ${this.actionProblem ? html`<span class="error" role="alert">${this.actionProblem}</span>` : nothing}
+      </div>
+    </header>`;
+  }
+}
+customElements.define('baton-run-page', RunPage);
