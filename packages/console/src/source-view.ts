@@ -31,7 +31,7 @@ export class SourceView {
   private readonly code: HTMLElement;
   private marked: SourceRange | undefined;
 
-  constructor(private readonly host: HTMLElement) {
+  constructor(host: HTMLElement) {
     host.classList.add('source');
     this.tabs = document.createElement('div');
     this.tabs.className = 'src-tabs';

@@ -2,7 +2,7 @@
 // of the definition the run executes (built here from the stored definition, as the editor's panel builds it from
 // the IR) and the `.flow` texts it was compiled from, highlighted by the language's lexer.
 import type http from 'node:http';
-import type { FlowGraph, RunEvent, WorkflowDefinition } from '@baton/protocol';
+import type { FlowGraph, WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph } from '@baton/graph';
 import { BatonError, definitionHash, type RunStoreApi } from '@baton/runtime';
 import type { Access } from './access.js';
@@ -35,12 +35,6 @@ export interface DefinitionAnswer {
   migratedFrom?: string;
 }
 
-/** The store methods of the schema-8 contract this route reads when the store has them (optional in the contract). */
-type SourceStore = RunStoreApi & {
-  getDefinitionSources?(runId: string, scope?: { tenant: string }): Promise<{ definition: string; sources: { file: string; text: string }[] }>;
-  eventsSince?(runId: string, afterSeq: number, limit: number, scope?: { tenant: string }): Promise<RunEvent[]>;
-};
-
 /** Built graphs by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a definition never changes under its hash. */
 const GRAPH_CACHE_SIZE = 16;
 const graphs = new Map<string, FlowGraph>();
@@ -57,12 +51,12 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
   const caller = deps.access.authenticate(req, deps.now().getTime());
   if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
   deps.access.require(caller, 'read', 'read runs');
-  send(res, 200, await runDefinition(deps.store as SourceStore, decodeSegment(match[1]), { tenant: caller.tenant }));
+  send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }));
   return true;
 }
 
 /** See {@link serveDefinition}: the answer for run `runId` of `scope`'s tenant. */
-export async function runDefinition(store: SourceStore, runId: string, scope: { tenant: string }): Promise<DefinitionAnswer> {
+export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }): Promise<DefinitionAnswer> {
   const run = await store.getRun(runId, scope);
   const stored = store.getDefinitionSources ? await store.getDefinitionSources(run.id, scope) : undefined;
   let definition: WorkflowDefinition;
@@ -94,7 +88,7 @@ export async function runDefinition(store: SourceStore, runId: string, scope: { 
 }
 
 /** The `from` of the run's last `run.migrated`, if any (reads the log; a run is migrated rarely, but it is read whole). */
-async function lastMigration(store: SourceStore, runId: string, scope: { tenant: string }): Promise<string | undefined> {
+async function lastMigration(store: RunStoreApi, runId: string, scope: { tenant: string }): Promise<string | undefined> {
   const events = store.eventsSince ? await store.eventsSince(runId, 0, Number.MAX_SAFE_INTEGER, scope) : await store.getEvents(runId, scope);
   let from: string | undefined;
   for (const e of events) if (e.type === 'run.migrated') from = e.from;

@@ -85,15 +85,15 @@ export class RunPage extends ConsolePage {
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     if (!this.timeline) {
-      this.timeline = new TimelineView(this.part('.rp-timeline'), { select: (key) => this.choose(key, true) });
-      this.source = new SourceView(this.part('.rp-source'));
-      this.events = new EventsView(this.part('.rp-events'));
+      this.timeline = new TimelineView(this.el('.rp-timeline'), { select: (key) => this.choose(key, true) });
+      this.source = new SourceView(this.el('.rp-source'));
+      this.events = new EventsView(this.el('.rp-events'));
     }
     if (this.params.id !== this.runId) void this.open(this.params.id);
     else if (changed.has('query') && this.query.get('step') && this.query.get('step') !== this.selected) this.choose(this.query.get('step')!, false);
   }
 
-  private part(selector: string): HTMLElement {
+  private el(selector: string): HTMLElement {
     return this.querySelector<HTMLElement>(selector)!;
   }
 
@@ -122,7 +122,7 @@ export class RunPage extends ConsolePage {
     this.status = run.value.run.status;
     if (definition.status === 'fulfilled') this.definition = definition.value;
     else this.definitionProblem = definition.reason instanceof ApiError ? definition.reason.message : String(definition.reason);
-    const host = this.part('.rp-graph');
+    const host = this.el('.rp-graph');
     host.replaceChildren();
     this.graph = new RunGraph(host, this.definition?.graph, {
       pick: (node) => this.pickNode(node),

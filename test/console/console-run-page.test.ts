@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import type { FlowGraph, RunEvent } from '../../packages/protocol/src/index.js';
+import { formatTokens, runStateFrom } from '../../packages/protocol/src/run-view.js';
+import { buildFlowGraph } from '../../packages/graph/src/index.js';
+import { BatonError, SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { ConsoleHarness, type ConsolePage } from './console-harness.js';
+
+/** The run page (`#/runs/<id>`) in a real browser: timeline, step, source, events, live colours, and bad input. */
+
+const FLOWS = `// orders
+agent Writer { stub: { text: "w" }, output: { text: string } }
+agent Checker { stub: { text: "c" }, output: { text: string } }
+flow Order {
+  trigger webhook "/order"
+  input item: string
+  step draft: Writer {
+    prompt: "Draft an order for \${input.item}"
+    retry: 1 backoff 1ms
+  }
+  step check: Checker { prompt: "Check \${draft.output.text}" }
+}
+flow Batch {
+  trigger webhook "/batch"
+  input items: number[]
+  foreach item in input.items {
+    step line: Writer { prompt: "line \${item}" }
+  }
+}
+agent Opener { stub: { text: "o" }, output: { text: string } }
+flow Big {
+  trigger webhook "/big"
+  step s0: Opener { prompt: "open" }
+${Array.from({ length: 4999 }, (_v, i) => `  step s${i + 1}: Writer { prompt: "step ${i + 1}" }`).join('\n')}
+}
+`;
+
+/** Asserts the page broke no CSP rule, asked nothing of another origin and logged no error. */
+async function clean(p: ConsolePage): Promise<void> {
+  assert.deepEqual(await p.cspViolations(), [], 'no CSP violation');
+  assert.deepEqual(p.offOrigin(), [], "no request off the server's origin");
+  assert.deepEqual(p.errors, [], 'no console error');
+}
+
+describe('the console in a browser: the run page', function () {
+  this.timeout(120_000);
+  const harness = new ConsoleHarness();
+  /** Runs whose definition the store "lost" (getDefinition answers STORE_UNREADABLE, as for a deleted definitions row). */
+  const lost = new Set<string>();
+  let real: SqliteRunStore | undefined;
+  before(async () => {
+    // the server's store answers like a store that lost some runs' definitions (the route's own test deletes the row)
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    real = await SqliteRunStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'baton-run-page-')), 'runs.db'));
+    const store: RunStoreApi = Object.create(real, {
+      getDefinition: { value: async (id: string) => (lost.has(id) ? Promise.reject(new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`)) : real!.getDefinition(id)) },
+    });
+    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store } });
+  });
+  after(async () => {
+    await harness.stop();
+    await real?.close();
+  });
+
+  const start = async (flow: string, inputs: Record<string, unknown>): Promise<string> => {
+    const res = await fetch(`${harness.url}/runs`, { method: 'POST', headers: { authorization: 'Bearer oscar-token', 'content-type': 'application/json', 'x-baton-action-id': crypto.randomUUID() }, body: JSON.stringify({ flow, inputs }) });
+    assert.equal(res.status, 202, await res.clone().text());
+    return ((await res.json()) as { runId: string }).runId;
+  };
+  const events = async (id: string): Promise<RunEvent[]> => real!.getEvents(id);
+  const openRun = async (id: string, query = '', options: { theme?: 'light' | 'dark' } = {}): Promise<ConsolePage> => {
+    const p = await harness.open(`#/runs/${id}${query}`, options);
+    await p.signIn('oscar');
+    await p.page.locator('baton-run-page .rp-header .status').waitFor();
+    return p;
+  };
+
+  it('shows a retried step as two bars in the timeline, its output, tokens and prompt in the Step tab, and its lines in the Source tab', async () => {
+    harness.failNext('Writer', 1);
+    const id = await start('Order', { item: 'desk' });
+    await harness.server.idle();
+    const model = runStateFrom(await events(id));
+    assert.equal(model.steps.get('draft')?.attempts.length, 2, 'the run retried draft once');
+    const p = await openRun(id, '', { theme: 'light' });
+    try {
+      const page = p.page;
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      // the timeline: one bar per attempt, the failed one hatched (status-failed)
+      const bars = page.locator('.tl-bar[data-key="draft"]');
+      await bars.nth(1).waitFor();
+      assert.equal(await bars.count(), 2);
+      assert.deepEqual(await bars.evaluateAll((els) => els.map((e) => [e.getAttribute('data-attempt'), e.classList.contains('status-failed')])), [
+        ['1', true],
+        ['2', false],
+      ]);
+      assert.equal(await page.locator('.tl-bar[data-key="check"]').count(), 1);
+      // the graph is drawn and coloured from the same fold
+      await page.locator('.rp-graph g.node[data-id="Order/draft"].run-succeeded').waitFor();
+      // a click on the bar opens the step
+      await bars.nth(1).click();
+      const step = page.locator('.rp-step .step-detail[data-step="draft"]');
+      await step.waitFor();
+      assert.equal(await step.locator('.agent').innerText(), 'Writer');
+      assert.equal(await step.locator('.attempts-count').innerText(), '2');
+      assert.equal(await step.locator('.tokens').innerText(), formatTokens(model.steps.get('draft')!.tokens));
+      assert.match(await step.locator('.attempts li.failed .error').innerText(), /Writer failed \(the test asked it to\)/);
+      assert.deepEqual(JSON.parse(await step.locator('.step-output').innerText()), { text: 'Writer done' });
+      assert.match(await step.locator('.prompt').innerText(), /Draft an order for/);
+      assert.match(new URL(page.url()).hash, /\?step=draft$/);
+      // the header's totals are the fold's
+      assert.equal(await page.locator('.rp-tokens').innerText(), formatTokens(model.totals.tokens));
+      // the Source tab: the file as stored, highlighted by the server's lexer, the step's lines marked
+      await page.locator('.rp-tab[data-tab="source"]').click();
+      const graph = buildFlowGraph(await real!.getDefinition(id), 'Order') as FlowGraph;
+      const range = graph.nodes.find((n) => n.id === 'Order/draft')!.range!;
+      const marked = await page.locator('.src-line.marked').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-line'))));
+      const expected = Array.from({ length: range.end.line - range.start.line + 1 }, (_v, i) => range.start.line + i);
+      assert.deepEqual(marked, expected);
+      assert.match(await page.locator('.src-line.marked').first().innerText(), /step draft: Writer/);
+      assert.equal(await page.locator('.src-line.marked .tok-keyword', { hasText: 'step' }).count(), 1);
+      await page.locator('.src-line .tok-comment', { hasText: '// orders' }).waitFor();
+      // the Events tab lists the log
+      await page.locator('.rp-tab[data-tab="events"]').click();
+      await page.locator('.ev-line[data-seq="1"] .ev-type', { hasText: 'run.started' }).waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("colours the run's graph live as its steps run, without a reload", async () => {
+    const gate = harness.gate('Checker');
+    const id = await start('Order', { item: 'chair' });
+    await gate.waitHeld(1);
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-running').waitFor();
+      await page.locator('.rp-graph g.node[data-id="Order/draft"].run-succeeded').waitFor();
+      gate.openAll();
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-succeeded').waitFor();
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      await page.locator('.tl-bar[data-key="check"].status-succeeded').waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a run whose definition is not in the store still shows its timeline, steps and events, and says what is missing', async () => {
+    const id = await start('Order', { item: 'lamp' });
+    await harness.server.idle();
+    lost.add(id);
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-definition-missing', { hasText: 'is not in this store: no graph or source' }).waitFor();
+      await page.locator('.tl-bar[data-key="check"]').waitFor();
+      await page.locator('.rp-tab[data-tab="source"]').click();
+      await page.locator('.rp-source .src-missing', { hasText: 'is not in this store' }).waitFor();
+      await page.locator('.rp-tab[data-tab="events"]').click();
+      await page.locator('.ev-line .ev-type', { hasText: 'run.succeeded' }).waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a run that is not in the store (deleted) is said so, in place', async () => {
+    const p = await harness.open('#/runs/01JZZZZZZZZZZZZZZZZZZZZZZZ');
+    try {
+      await p.signIn('oscar');
+      await p.page.locator('.gone', { hasText: 'is not in this store: it was deleted, or it never existed' }).waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a flow of 5,000 steps: the graph says it is too large to draw, the timeline, steps and events work', async () => {
+    harness.failNext('Opener', 1);
+    const id = await start('Big', {});
+    await harness.server.idle();
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-graph-message', { hasText: 'Big has 5,00' }).waitFor();
+      assert.match(await page.locator('.rp-graph-message').innerText(), /too large to draw here.*The timeline, steps and events are complete\./);
+      await page.locator('.rp-header .status[data-status="failed"]').waitFor();
+      await page.locator('.tl-bar[data-key="s0"].status-failed').click();
+      await page.locator('.rp-step .step-detail[data-step="s0"] .step-error', { hasText: 'Opener failed' }).waitFor();
+      await page.locator('.rp-actions .rp-redrive').waitFor();
+      await page.locator('.rp-tab[data-tab="source"]').click();
+      await page.locator('.src-line.marked', { hasText: 'step s0: Opener' }).waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a run of 2,000 foreach instances keeps the timeline virtualized: a few dozen rows in the DOM, the last reachable by scrolling', async () => {
+    const items = Array.from({ length: 2000 }, (_v, i) => i);
+    const id = await start('Batch', { items });
+    await harness.server.idle();
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.tl-row[data-key="group:line[]"]').waitFor();
+      const rows = await page.locator('.tl-row').count();
+      assert.ok(rows > 10 && rows < 120, `${rows} rows in the DOM`);
+      await page.locator('.tl-body').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.locator('.tl-row[data-key="line[2000]"]').waitFor();
+      assert.ok((await page.locator('.tl-row').count()) < 120);
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+});
