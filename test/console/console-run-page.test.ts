@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FlowGraph, RunEvent } from '../../packages/protocol/src/index.js';
 import { formatTokens, runStateFrom } from '../../packages/protocol/src/run-view.js';
 import { buildFlowGraph } from '../../packages/graph/src/index.js';
-import { BatonError, SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { ConsoleHarness, type ConsolePage } from './console-harness.js';
+import { BatonError, SqliteRunStore, type AgentCaller, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { ConsoleHarness, ROOT, type ConsolePage } from './console-harness.js';
+
+/** Screenshots of the pages, in light and dark (looked at by people; not compared). */
+const SHOTS = path.join(ROOT, 'out', 'console-shots');
+mkdirSync(SHOTS, { recursive: true });
 
 /** The run page (`#/runs/<id>`) in a real browser: timeline, step, source, events, live colours, and bad input. */
 
@@ -41,6 +48,40 @@ async function clean(p: ConsolePage): Promise<void> {
   assert.deepEqual(p.errors, [], 'no console error');
 }
 
+/** Calls of these agents fail (retryably: `AGENT_UNAVAILABLE`) this many more times. */
+const failing = new Map<string, number>();
+/** Calls of these agents wait until the test resolves them. */
+const held = new Map<string, { calls: (() => void)[]; waiting?: () => void }>();
+/** The test's agents: `{text: "<agent> done"}` and 10 tokens, after a hold or a failure the test asked for. */
+const agents: AgentCaller = {
+  call: async (request) => {
+    const name = request.agent.name;
+    const hold = held.get(name);
+    if (hold) {
+      await new Promise<void>((resolve) => {
+        hold.calls.push(resolve);
+        hold.waiting?.();
+      });
+    }
+    const fails = failing.get(name) ?? 0;
+    if (fails > 0) {
+      failing.set(name, fails - 1);
+      throw new BatonError('AGENT_UNAVAILABLE', `${name} is unavailable (the test asked it to be)`);
+    }
+    return { output: { text: `${name} done` }, tokens: 10 };
+  },
+};
+/** Holds `agent`'s calls; resolves once one is held, with the function that lets them all go (and every later one). */
+function hold(agent: string): Promise<() => void> {
+  const entry: { calls: (() => void)[]; waiting?: () => void } = { calls: [] };
+  held.set(agent, entry);
+  const release = () => {
+    held.delete(agent);
+    for (const go of entry.calls.splice(0)) go();
+  };
+  return new Promise((resolve) => (entry.waiting = () => resolve(release)));
+}
+
 describe('the console in a browser: the run page', function () {
   this.timeout(120_000);
   const harness = new ConsoleHarness();
@@ -49,14 +90,11 @@ describe('the console in a browser: the run page', function () {
   let real: SqliteRunStore | undefined;
   before(async () => {
     // the server's store answers like a store that lost some runs' definitions (the route's own test deletes the row)
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
     real = await SqliteRunStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'baton-run-page-')), 'runs.db'));
     const store: RunStoreApi = Object.create(real, {
       getDefinition: { value: async (id: string) => (lost.has(id) ? Promise.reject(new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`)) : real!.getDefinition(id)) },
     });
-    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store } });
+    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store, agents } });
   });
   after(async () => {
     await harness.stop();
@@ -77,7 +115,7 @@ describe('the console in a browser: the run page', function () {
   };
 
   it('shows a retried step as two bars in the timeline, its output, tokens and prompt in the Step tab, and its lines in the Source tab', async () => {
-    harness.failNext('Writer', 1);
+    failing.set('Writer', 1);
     const id = await start('Order', { item: 'desk' });
     await harness.server.idle();
     const model = runStateFrom(await events(id));
@@ -104,12 +142,15 @@ describe('the console in a browser: the run page', function () {
       assert.equal(await step.locator('.agent').innerText(), 'Writer');
       assert.equal(await step.locator('.attempts-count').innerText(), '2');
       assert.equal(await step.locator('.tokens').innerText(), formatTokens(model.steps.get('draft')!.tokens));
-      assert.match(await step.locator('.attempts li.failed .error').innerText(), /Writer failed \(the test asked it to\)/);
+      assert.match(await step.locator('.attempts li.failed .error').innerText(), /Writer is unavailable \(the test asked it to be\)/);
       assert.deepEqual(JSON.parse(await step.locator('.step-output').innerText()), { text: 'Writer done' });
       assert.match(await step.locator('.prompt').innerText(), /Draft an order for/);
       assert.match(new URL(page.url()).hash, /\?step=draft$/);
       // the header's totals are the fold's
       assert.equal(await page.locator('.rp-tokens').innerText(), formatTokens(model.totals.tokens));
+      // the Events tab lists the log
+      await page.locator('.rp-tab[data-tab="events"]').click();
+      await page.locator('.ev-line[data-seq="1"] .ev-type', { hasText: 'run.started' }).waitFor();
       // the Source tab: the file as stored, highlighted by the server's lexer, the step's lines marked
       await page.locator('.rp-tab[data-tab="source"]').click();
       const graph = buildFlowGraph(await real!.getDefinition(id), 'Order') as FlowGraph;
@@ -120,25 +161,41 @@ describe('the console in a browser: the run page', function () {
       assert.match(await page.locator('.src-line.marked').first().innerText(), /step draft: Writer/);
       assert.equal(await page.locator('.src-line.marked .tok-keyword', { hasText: 'step' }).count(), 1);
       await page.locator('.src-line .tok-comment', { hasText: '// orders' }).waitFor();
-      // the Events tab lists the log
-      await page.locator('.rp-tab[data-tab="events"]').click();
-      await page.locator('.ev-line[data-seq="1"] .ev-type', { hasText: 'run.started' }).waitFor();
+      await page.screenshot({ path: path.join(SHOTS, 'run-source-light.png') });
       await clean(p);
     } finally {
       await p.close();
     }
   });
 
+  it('draws the run page in light and dark (screenshots in out/console-shots/, looked at by people)', async () => {
+    failing.set('Writer', 1);
+    const id = await start('Order', { item: 'desk' });
+    await harness.server.idle();
+    for (const theme of ['light', 'dark'] as const) {
+      const shot = await openRun(id, '?step=draft', { theme });
+      try {
+        await shot.page.locator('.rp-graph g.node[data-id="Order/draft"].run-succeeded').waitFor();
+        await shot.page.locator('.rp-tab[data-tab="timeline"]').click();
+        await shot.page.locator('.tl-bar[data-key="check"]').waitFor();
+        await shot.page.screenshot({ path: path.join(SHOTS, `run-${theme}.png`) });
+        await clean(shot);
+      } finally {
+        await shot.close();
+      }
+    }
+  });
+
   it("colours the run's graph live as its steps run, without a reload", async () => {
-    const gate = harness.gate('Checker');
+    const held = hold('Checker');
     const id = await start('Order', { item: 'chair' });
-    await gate.waitHeld(1);
+    const release = await held;
     const p = await openRun(id);
     try {
       const page = p.page;
       await page.locator('.rp-graph g.node[data-id="Order/check"].run-running').waitFor();
       await page.locator('.rp-graph g.node[data-id="Order/draft"].run-succeeded').waitFor();
-      gate.openAll();
+      release();
       await page.locator('.rp-graph g.node[data-id="Order/check"].run-succeeded').waitFor();
       await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
       await page.locator('.tl-bar[data-key="check"].status-succeeded').waitFor();
@@ -179,7 +236,7 @@ describe('the console in a browser: the run page', function () {
   });
 
   it('a flow of 5,000 steps: the graph says it is too large to draw, the timeline, steps and events work', async () => {
-    harness.failNext('Opener', 1);
+    failing.set('Opener', 1);
     const id = await start('Big', {});
     await harness.server.idle();
     const p = await openRun(id);
@@ -189,7 +246,7 @@ describe('the console in a browser: the run page', function () {
       assert.match(await page.locator('.rp-graph-message').innerText(), /too large to draw here.*The timeline, steps and events are complete\./);
       await page.locator('.rp-header .status[data-status="failed"]').waitFor();
       await page.locator('.tl-bar[data-key="s0"].status-failed').click();
-      await page.locator('.rp-step .step-detail[data-step="s0"] .step-error', { hasText: 'Opener failed' }).waitFor();
+      await page.locator('.rp-step .step-detail[data-step="s0"] .step-error', { hasText: 'Opener is unavailable' }).waitFor();
       await page.locator('.rp-actions .rp-redrive').waitFor();
       await page.locator('.rp-tab[data-tab="source"]').click();
       await page.locator('.src-line.marked', { hasText: 'step s0: Opener' }).waitFor();
@@ -203,6 +260,8 @@ describe('the console in a browser: the run page', function () {
     const items = Array.from({ length: 2000 }, (_v, i) => i);
     const id = await start('Batch', { items });
     await harness.server.idle();
+    const last = [...runStateFrom(await events(id)).steps.keys()].at(-1)!;
+    assert.equal(last, 'line[1999]');
     const p = await openRun(id);
     try {
       const page = p.page;
@@ -210,7 +269,7 @@ describe('the console in a browser: the run page', function () {
       const rows = await page.locator('.tl-row').count();
       assert.ok(rows > 10 && rows < 120, `${rows} rows in the DOM`);
       await page.locator('.tl-body').evaluate((el) => (el.scrollTop = el.scrollHeight));
-      await page.locator('.tl-row[data-key="line[2000]"]').waitFor();
+      await page.locator(`.tl-row[data-key="${last}"]`).waitFor();
       assert.ok((await page.locator('.tl-row').count()) < 120);
       await clean(p);
     } finally {

@@ -268,8 +268,7 @@ export class RunPage extends ConsolePage {
         ${finishedAt ? html`<dt>Finished</dt><dd>${formatTimestamp(finishedAt)}</dd>` : nothing}
         <dt>Duration</dt><dd class="rp-duration">${formatDuration(elapsedMs(startedAt, finishedAt ?? new Date().toISOString()))}${finishedAt ? '' : ' so far'}</dd>
         <dt>Steps</dt><dd class="rp-steps">${model.steps.size}</dd>
-        <dt>Tokens</dt><dd class="rp-tokens">${formatTokens(model.totals.tokens)}</dd>
-        <dt>Cost</dt><dd class="rp-cost">${formatCost(model.totals.costUsd)}</dd>
+        <dt>Used</dt><dd><span class="rp-tokens">${formatTokens(model.totals.tokens)}</span>${model.totals.costUsd > 0 ? html` · <span class="rp-cost">${formatCost(model.totals.costUsd)}</span>` : nothing}</dd>
         ${model.totals.retries ? html`<dt>Retries</dt><dd>${model.totals.retries}</dd>` : nothing}
         ${answer.traceId ? html`<dt>Trace</dt><dd>${answer.traceUrl ? html`<a class="rp-trace" href=${answer.traceUrl} rel="noreferrer" target="_blank"><code>${answer.traceId}</code></a>` : html`<code class="rp-trace">${answer.traceId}</code>`}</dd>` : nothing}
         ${this.definition ? html`<dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${this.definition.migratedFrom ? html` <span class="muted">(migrated from <code>${this.definition.migratedFrom.slice(0, 12)}</code>)</span>` : nothing}</dd>` : nothing}
