@@ -47,3 +47,4 @@ export * from './notify/payload.js';
 export * from './notify/webhook-sender.js';
 export * from './notify/load-smtp.js';
 export type { MailMessage, SmtpSender } from './notify/smtp-sender.js';
+export * from './telemetry/live-relay.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowDefinition } from '@baton/protocol';
@@ -11,7 +12,7 @@ import { formatDiagnostic } from './check.js';
 import { compileMigrationTarget } from './migrate.js';
 import { ServeMetrics } from '../serve/metrics.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type RunSupervision, type Tenant } from '@baton/runtime';
+import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type LiveRelayLink, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
 import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js';
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
@@ -73,6 +74,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   let supervisor: RunSupervision | undefined;
   // GET /metrics: counted from the samples the executor thread posts (docs/observability.md)
   const metrics = new ServeMetrics();
+  // the console's live updates: the executor thread relays its runs' events while a stream is open (live-hub.ts)
+  const liveRelay: LiveRelayLink = { channel: `baton.live.${randomUUID()}`, flag: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)) };
   let queue: ClusterRunQueue | undefined;
   let sharedLimits: { close(): Promise<void> } | undefined;
   try {
@@ -102,7 +105,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       }
       if (opts.board) board = await openBoards(queue, tenants.map((t) => t.id));
     } else {
-      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency, metricsChannel: metrics.channel };
+      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency, metricsChannel: metrics.channel, live: liveRelay };
       try {
         supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
       } catch (error) {
@@ -112,7 +115,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     }
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
     const metricsPublic = publicMetrics(configProbe);
-    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, users: access.users, sessions: access.sessions });
+    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), users: access.users, sessions: access.sessions });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     if (access.users.length > 0) output.out(`  users: ${access.users.map((u) => `${u.name} (${u.roles.join(', ')}${u.tenant !== DEFAULT_TENANT ? ` · ${u.tenant}` : ''})`).join(', ')} · sessions signed with ${access.secretSource === 'random' ? 'a random per-process secret (a restart signs everyone out)' : access.secretSource}`);

@@ -1,6 +1,6 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { composeRunTelemetry, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type RunStoreApi, type RunTelemetry } from '@baton/runtime';
+import { composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry } from '@baton/runtime';
 import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
@@ -24,6 +24,11 @@ export interface ExecutorData {
   concurrency: number;
   /** The server's metrics channel: the runs executed here post their samples on it (see `createRunMetricsObserver`). */
   metricsChannel?: string;
+  /**
+   * The server's live hub (the console's `GET /stream`): the runs executed here post their stored events to it while
+   * a stream is open (see `createLiveRelay`).
+   */
+  live?: LiveRelayLink;
 }
 
 /** Whether this thread is `baton serve`'s executor thread (the CLI bundle is its entry). */
@@ -42,6 +47,8 @@ export function runExecutorThread(): Promise<void> {
     if (data.agents === 'real') startProcessSpawners();
     // what this thread executes is counted for /metrics, and traced when an OTLP endpoint is configured
     const parts: RunTelemetry[] = data.metricsChannel ? [createRunMetricsObserver(data.metricsChannel)] : [];
+    // and relayed to the console's open streams (one Atomics.load per event while none is open)
+    if (data.live) parts.push(createLiveRelay(data.live));
     const traces = commandTelemetrySettings(data.configProbe);
     if (traces) parts.push(await loadRunTelemetry(traces));
     if (parts.length > 0) installRunTelemetry(composeRunTelemetry(parts));

@@ -5,6 +5,7 @@ import { waitsForEvent, type Accepted, type RunRecord, type RunStoreApi, type Ru
 import { decodeSegment, HttpError, parseJson, readBody, send } from './http-io.js';
 import { migrateOverHttp } from './migrate-route.js';
 import type { Access, Principal } from './access.js';
+import type { LiveHub } from './live-hub.js';
 import type { ServedFlow, ServeOptions, ServePlan } from './server.js';
 
 /** What the routes of one server share (built once in `startServer`). */
@@ -19,6 +20,8 @@ export interface RouteContext {
   start(served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted>;
   /** `raw` checked against `flow`'s inputs. @throws HttpError 422 with the runtime's code. */
   checked(flow: FlowDef, raw: Record<string, unknown>): Record<string, JsonValue>;
+  /** The console's live updates: told of every run a route changes, once stored. */
+  live: LiveHub;
 }
 
 /** Every flow the plan serves (each flow with a trigger), webhooks first, in plan order (a flow may appear twice). */
@@ -81,6 +84,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
       access.assertMayDecide(caller, run, task);
       assertAgents(run);
       const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
+      ctx.live.changed([run.id]);
       await supervisor.resume(run.id, scope);
       send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
       return;
@@ -90,6 +94,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
       const name = decodeSegment(eventName);
       assertAgents(run);
       const signal = await store.recordSignal(run.id, name, body as JsonValue, scope);
+      ctx.live.changed([run.id]);
       if (signal.type === 'event.buffered') {
         // kept for a later wait; continued only when the run stopped at that wait meanwhile
         const now = await store.getRun(run.id, scope);
@@ -103,17 +108,20 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
     }
     case 'cancel': {
       const status = await supervisor.cancel(run.id, by, scope);
+      ctx.live.changed([run.id]);
       send(res, 202, { runId: run.id, status });
       return;
     }
     case 'redrive': {
       assertAgents(run);
       await supervisor.redrive(run.id, scope, by);
+      ctx.live.changed([run.id]);
       send(res, 202, { runId: run.id });
       return;
     }
     case 'migrate': {
       const outcome = await migrateOverHttp(run, body, by, tenant, options.store, options.migrationTarget);
+      ctx.live.changed([run.id]);
       if (outcome.problems.length > 0) {
         const error = { code: 'MIGRATION_REFUSED', message: `run ${run.id} cannot move to the new definition: ${outcome.problems.length} difference${outcome.problems.length === 1 ? '' : 's'} (see problems)` };
         send(res, 409, { error, ...outcome });

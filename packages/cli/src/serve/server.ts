@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventDef, FlowDef, JsonValue, RunAgents, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, checkEventData, checkInputs, matchesWhere, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type MigrationProblem, type RunSupervision, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
+import { BatonError, checkEventData, checkInputs, matchesWhere, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type LiveRelayLink, type MigrationProblem, type RunSupervision, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
 import { randomBytes } from 'node:crypto';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
 import { Tenants } from './tenant-auth.js';
@@ -11,6 +11,8 @@ import { Sessions } from './sessions.js';
 import { sessionRoute } from './session-route.js';
 import { inbox } from './inbox-route.js';
 import { serveDefinition } from './definition-route.js';
+import { LiveHub } from './live-hub.js';
+import { streamRoute } from './live-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
 import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
@@ -145,6 +147,13 @@ export interface ServeOptions {
   timerPollMs?: number;
   /** Where the built console is (default: out/console beside the CLI bundle); see {@link ConsoleRoute}. */
   consoleDir?: string;
+  /**
+   * The executor thread's live relay (`baton serve`: see `createLiveRelay`): the events of the runs it executes reach
+   * the console's streams through it. Without it they arrive through the store's watch (SQLite: within `pollMs`).
+   */
+  liveRelay?: LiveRelayLink;
+  /** The console's streams (`GET /stream`): heartbeat (ms, default 15,000), the watch's poll (ms), the limits. */
+  live?: { heartbeatMs?: number; pollMs?: number; maxStreams?: number; maxStreamsPerUser?: number };
   log: (line: string) => void;
 }
 
@@ -213,6 +222,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const tenants = new Tenants(options.tenants ?? [{ id: DEFAULT_TENANT, webhookSecret: options.webhookSecret, apiToken: options.apiToken }], options.insecure, options.rateLimits);
   const sessionMaxAgeMs = options.sessions?.maxAgeMs ?? 8 * 3600_000;
   const sessions = new Sessions({ secret: options.sessions?.secret ?? randomBytes(32), maxAgeMs: sessionMaxAgeMs, secure: options.sessions?.secure ?? false });
+  // the console's live updates (GET /stream)
+  const live = new LiveHub({ store, relay: options.liveRelay, pollMs: options.live?.pollMs, maxStreams: options.live?.maxStreams, maxStreamsPerUser: options.live?.maxStreamsPerUser, log: options.log });
   const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
   const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
 
@@ -220,6 +231,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
     const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}) });
     if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}${tenant !== DEFAULT_TENANT ? ` for tenant ${tenant}` : ''}`);
+    live.changed([accepted.runId]);
     return accepted;
   };
 
@@ -334,10 +346,15 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
           if (run.waitingOn.some((w) => w.kind === 'event' && w.event === name && matchesWhere(data as JsonValue, w.where)) && !supervisor.refusal(run)) await supervisor.resume(run.id, scope);
         }
       }
+      live.changed(delivered);
       send(res, 202, { event: name, started, delivered, ...(kept ? { kept: true, expires: kept.expires } : {}) });
       return;
     }
     // the console's sign-in sessions
+    if (path === '/stream') {
+      await streamRoute(req, res, method, url, { store, access, live, now, heartbeatMs: options.live?.heartbeatMs });
+      return;
+    }
     if (path === '/session') {
       await sessionRoute(req, res, method, access, now().getTime(), options.maxBodyBytes);
       return;
@@ -387,7 +404,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     }
   };
   /** What the routes in their own files (runs-route.ts, …) are given. */
-  const routes: RouteContext = { plan, store, access, supervisor, options, now, start, checked };
+  const routes: RouteContext = { plan, store, access, supervisor, options, now, start, checked, live };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -412,6 +429,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     idle: () => supervisor.idle(),
     close: async () => {
       scheduler.stop();
+      await live.close();
       timers.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
