@@ -115,6 +115,8 @@ export class LiveStream {
       .catch((error: unknown) => this.hub.log(`stream: the events of run ${runId} could not be read: ${(error as Error).message}`))
       .finally(() => {
         this.catching = undefined;
+        // events offered between the last read and now (the loop had ended): read again
+        if (this.dirty) this.catchUp();
       });
   }
 
