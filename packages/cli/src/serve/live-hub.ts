@@ -245,7 +245,7 @@ export class LiveHub {
 
   /** Run `runId`'s stored events after `afterSeq`, of `tenant`'s runs only (none for another's or a missing run). */
   async eventsSince(runId: string, afterSeq: number, tenant: string): Promise<RunEvent[]> {
-    const store = this.options.store as RunStoreApi & { eventsSince?(runId: string, afterSeq: number, limit: number, scope?: { tenant?: string }): Promise<RunEvent[]> };
+    const store = this.options.store;
     if (store.eventsSince) return store.eventsSince(runId, afterSeq, EVENTS_PER_MESSAGE, { tenant });
     try {
       return (await store.getEvents(runId, { tenant })).filter((e) => e.seq > afterSeq).slice(0, EVENTS_PER_MESSAGE);
