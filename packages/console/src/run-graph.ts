@@ -15,6 +15,22 @@ export interface RunGraphCallbacks {
 
 let shapesAdopted = false;
 
+/** Layouts by `<definition hash>#<folded regions>` (the last {@link LAYOUT_CACHE_SIZE}): another run of the same definition is drawn without elkjs. */
+const LAYOUT_CACHE_SIZE = 8;
+const layouts = new Map<string, GraphLayout>();
+
+/**
+ * Starts loading elkjs (its lazy chunk, 1.5 MB) and compiling it by laying out an empty graph, so a page can do it
+ * while it waits for its data. Never rejects.
+ */
+export async function preloadLayout(): Promise<void> {
+  try {
+    await layoutFlowGraph({ flow: '', nodes: [], edges: [] });
+  } catch {
+    // the real layout reports its own error
+  }
+}
+
 /**
  * The graph of one run in `host`: {@link show} folds, lays out (elkjs, in this lazily loaded chunk) and draws it;
  * {@link apply} folds run events into the overlay and recolours at most once per animation frame.
@@ -28,9 +44,13 @@ export class RunGraph {
   private frame = 0;
   private selected: string | undefined;
 
+  /**
+   * @param key what identifies the graph's drawing (the definition's hash and flow): layouts are reused by it.
+   */
   constructor(
     private readonly host: HTMLElement,
     private readonly graph: FlowGraph | undefined,
+    private readonly key: string,
     private readonly callbacks: RunGraphCallbacks,
   ) {
     this.overlay = new RunOverlay(graph);
@@ -89,12 +109,17 @@ export class RunGraph {
 
   private async draw(drawn: FoldedGraph, keepView: boolean): Promise<void> {
     const started = performance.now();
-    let layout: GraphLayout;
-    try {
-      layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(this.regions.keys()) });
-    } catch (error) {
-      this.callbacks.drawn({ message: `The graph could not be laid out: ${(error as Error).message}` });
-      return;
+    const cacheKey = `${this.key}#${[...drawn.folded].sort().join(',')}`;
+    let layout = layouts.get(cacheKey);
+    if (!layout) {
+      try {
+        layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(this.regions.keys()) });
+      } catch (error) {
+        this.callbacks.drawn({ message: `The graph could not be laid out: ${(error as Error).message}` });
+        return;
+      }
+      layouts.set(cacheKey, layout);
+      if (layouts.size > LAYOUT_CACHE_SIZE) layouts.delete(layouts.keys().next().value!);
     }
     const layoutMs = Math.round(performance.now() - started);
     this.view ??= new GraphView(this.host, {

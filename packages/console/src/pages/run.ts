@@ -1,16 +1,16 @@
 // `#/runs/<id>[?step=<key>]`: one run — its header (flow, status, times, tokens, cost, SLA, trace, actions), its graph
 // coloured live (the editor panel's renderer), and tabs: Timeline, Step, Source, Events. Built on the protocol's run
-// model: the events are folded once (RunOverlay → foldRunEvent) and every part reads that fold.
+// model: the events are folded by `foldRunEvent` (the page's model; the graph's RunOverlay folds them the same way).
 import { html, nothing, type PropertyValues } from 'lit';
 import '@baton/webview/graph-view.css';
 import '../run-page.css';
 import type { FlowGraph, RunEvent } from '@baton/protocol';
-import { elapsedMs, formatCost, formatDuration, formatTimestamp, formatTokens, runTimeline } from '@baton/protocol/run-view';
+import { elapsedMs, foldRunEvent, formatCost, formatDuration, formatTimestamp, formatTokens, runStateFrom, runTimeline, type RunModel } from '@baton/protocol/run-view';
 import { ApiError, get, newActionId, post } from '../api.js';
 import { href } from '../router.js';
 import { may } from '../session.js';
 import type { RunSummary } from '../wire.js';
-import { RunGraph } from '../run-graph.js';
+import { preloadLayout, RunGraph } from '../run-graph.js';
 import { TimelineView } from '../timeline.js';
 import { SourceView, type SourceFileView } from '../source-view.js';
 import { EventsView } from '../run-events.js';
@@ -67,6 +67,9 @@ export class RunPage extends ConsolePage {
   private source: SourceView | undefined;
   private events: EventsView | undefined;
   private stream: EventSource | undefined;
+  private fold: RunModel | undefined;
+  /** Every event of the run read so far, in seq order. */
+  private received: RunEvent[] = [];
   private frame = 0;
   private load = 0;
 
@@ -97,34 +100,68 @@ export class RunPage extends ConsolePage {
     return this.querySelector<HTMLElement>(selector)!;
   }
 
-  private get model() {
-    return this.graph?.overlay.model;
+  /** The run model (the protocol's fold of the run's events, live ones included). */
+  private get model(): RunModel | undefined {
+    return this.fold;
   }
 
-  /** Loads run `id` (its record and events, and its definition, in parallel) and opens its live stream. */
+  /**
+   * Loads run `id`: its record and events, and its definition, in parallel (elkjs' chunk loading meanwhile). The
+   * header, timeline and events are drawn as soon as the run is read; the graph when the definition is (its overlay
+   * folds the same events). Then the live stream is opened.
+   */
   private async open(id: string): Promise<void> {
     const turn = ++this.load;
     this.runId = id;
     this.stream?.close();
     this.stream = undefined;
+    this.graph = undefined;
+    this.fold = undefined;
+    this.received = [];
     Object.assign(this, { answer: undefined, problem: undefined, gone: undefined, definition: undefined, definitionProblem: undefined, graphMessage: undefined, selected: this.query.get('step') ?? undefined });
+    this.el('.rp-graph').replaceChildren();
     this.tick++;
-    const [run, definition] = await Promise.allSettled([get<RunAnswer>(`/runs/${encodeURIComponent(id)}`), get<DefinitionAnswer>(`/runs/${encodeURIComponent(id)}/definition`)]);
-    if (turn !== this.load) return;
-    if (run.status === 'rejected') {
-      const error = run.reason;
+    const runRead = get<RunAnswer>(`/runs/${encodeURIComponent(id)}`);
+    const definitionRead = get<DefinitionAnswer>(`/runs/${encodeURIComponent(id)}/definition`);
+    void preloadLayout();
+    let answer: RunAnswer;
+    try {
+      answer = await runRead;
+    } catch (error) {
+      if (turn !== this.load) return;
       if (error instanceof ApiError && error.code === 'RUN_NOT_FOUND') this.gone = `Run ${id} is not in this store: it was deleted, or it never existed.`;
       else this.problem = error instanceof ApiError ? error.message : String(error);
       this.tick++;
+      definitionRead.catch(() => undefined);
       return;
     }
-    this.answer = run.value;
-    this.status = run.value.run.status;
-    if (definition.status === 'fulfilled') this.definition = definition.value;
-    else this.definitionProblem = definition.reason instanceof ApiError ? definition.reason.message : String(definition.reason);
-    const host = this.el('.rp-graph');
-    host.replaceChildren();
-    this.graph = new RunGraph(host, this.definition?.graph, {
+    if (turn !== this.load) return;
+    this.answer = answer;
+    this.status = answer.run.status;
+    this.received = [...answer.events];
+    this.fold = runStateFrom(answer.events);
+    this.events!.reset(answer.events);
+    this.redraw();
+    requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.timeline));
+    this.tick++;
+    this.listen(id);
+    let definition: DefinitionAnswer | undefined;
+    try {
+      definition = await definitionRead;
+    } catch (error) {
+      if (turn !== this.load) return;
+      this.definitionProblem = error instanceof ApiError ? error.message : String(error);
+    }
+    if (turn !== this.load) return;
+    this.definition = definition;
+    this.source!.setFiles(definition?.sources ?? [], definition?.sourceError?.message ?? this.definitionProblem);
+    if (!definition) {
+      requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: { nodes: 0 } }));
+      if (this.selected) this.choose(this.selected, false);
+      this.tick++;
+      return;
+    }
+    const graph = new RunGraph(this.el('.rp-graph'), definition.graph, `${definition.hash}#${definition.flow}`, {
       pick: (node) => this.pickNode(node),
       drawn: (result) => {
         if ('message' in result) this.graphMessage = result.message;
@@ -132,16 +169,11 @@ export class RunPage extends ConsolePage {
         this.tick++;
       },
     });
-    this.graph.apply(run.value.events);
-    this.events!.reset(run.value.events);
-    this.source!.setFiles(this.definition?.sources ?? [], this.definition?.sourceError?.message ?? this.definitionProblem);
-    this.redraw();
-    requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.timeline));
+    this.graph = graph;
+    graph.apply(this.received);
     if (this.selected) this.choose(this.selected, false);
     this.tick++;
-    this.listen(id);
-    if (this.definition) await this.graph.show();
-    else requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: { nodes: 0 } }));
+    await graph.show();
   }
 
   /** Live: the server's stream of this run's events (`GET /stream?run=<id>`, SSE `events` messages). */
@@ -151,12 +183,15 @@ export class RunPage extends ConsolePage {
     this.stream = stream;
     stream.addEventListener('events', (message) => {
       const data = JSON.parse((message as MessageEvent<string>).data) as { runId: string; events: RunEvent[] };
-      if (data.runId !== id || !this.graph) return;
-      const fresh = data.events.filter((e) => e.seq > this.graph!.overlay.model.lastSeq);
+      const fold = this.fold;
+      if (data.runId !== id || !fold) return;
+      const fresh = data.events.filter((e) => e.seq > fold.lastSeq);
       if (!fresh.length) return;
-      this.graph.apply(fresh);
+      for (const e of fresh) foldRunEvent(fold, e);
+      this.received.push(...fresh);
+      this.graph?.apply(fresh);
       this.events?.append(fresh);
-      this.status = this.graph.overlay.model.status;
+      this.status = fold.status;
       this.schedule();
     });
     stream.addEventListener('reset', () => void this.open(id));
