@@ -70,6 +70,17 @@ const agents: AgentCaller = {
     return { output: { text: `${name} done` }, tokens: 10 };
   },
 };
+/** Holds `agent`'s calls; resolves once one is held, with the function that lets them all go (and every later one). */
+function hold(agent: string): Promise<() => void> {
+  const entry: { calls: (() => void)[]; waiting?: () => void } = { calls: [] };
+  held.set(agent, entry);
+  const release = () => {
+    held.delete(agent);
+    for (const go of entry.calls.splice(0)) go();
+  };
+  return new Promise((resolve) => (entry.waiting = () => resolve(release)));
+}
+
 describe('the console in a browser: the run page', function () {
   this.timeout(120_000);
   const harness = new ConsoleHarness();
@@ -160,6 +171,25 @@ describe('the console in a browser: the run page', function () {
       } finally {
         await shot.close();
       }
+    }
+  });
+
+  it("colours the run's graph live as its steps run, without a reload", async () => {
+    const held = hold('Checker');
+    const id = await start('Order', { item: 'chair' });
+    const release = await held;
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-running').waitFor();
+      await page.locator('.rp-graph g.node[data-id="Order/draft"].run-succeeded').waitFor();
+      release();
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-succeeded').waitFor();
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      await page.locator('.tl-bar[data-key="check"].status-succeeded').waitFor();
+      await clean(p);
+    } finally {
+      await p.close();
     }
   });
 
