@@ -87,7 +87,12 @@ function pureIndexes(names) {
  */
 const telemetryOptions = {
   ...options,
-  entryPoints: [{ in: 'packages/runtime/src/telemetry/otel-telemetry.ts', out: 'telemetry' }],
+  entryPoints: [
+    { in: 'packages/runtime/src/telemetry/otel-telemetry.ts', out: 'telemetry' },
+    // e-mail notifications (nodemailer): loaded by `baton serve` only when an e-mail channel is configured
+    // (runtime/src/notify/load-smtp.ts); not in the .vsix either
+    { in: 'packages/runtime/src/notify/smtp-sender.ts', out: 'notify-smtp' },
+  ],
   external: [],
 };
 

@@ -19,6 +19,7 @@ import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 import { runLimits } from '../run-limits.js';
 import { serveAccess } from './serve-access.js';
+import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -60,6 +61,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   if (opts.board && !queueUrl) throw new UsageError('--board shows the queues of a cluster: give --queue redis://host:6379 (or set BATON_QUEUE) too');
   const tenants = serveTenants(folder ?? '.', process.env, opts.insecure ?? false);
   const access = serveAccess(folder ?? '.', process.env, tenants);
+  const notifications = serveNotifications(folder ?? '.', process.env);
   const plan = await planFor(folder ?? '.', opts.timezone, output, tenants);
   if (opts.board) {
     const taken = [...plan.webhooks.keys()].find((p) => p === BOARD_PATH || p.startsWith(`${BOARD_PATH}/`));
@@ -78,7 +80,9 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   const liveRelay: LiveRelayLink = { channel: `baton.live.${randomUUID()}`, flag: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)) };
   let queue: ClusterRunQueue | undefined;
   let sharedLimits: { close(): Promise<void> } | undefined;
+  let notifier: Notifier | undefined;
   try {
+    await prepareOutbox(notifications, store);
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
     const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
@@ -115,7 +119,12 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     }
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
     const metricsPublic = publicMetrics(configProbe);
-    const server = await startServer(plan, { metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), users: access.users, sessions: access.sessions });
+    const server = await startServer(plan, { notifyChannels: notifications?.channels.map((c) => c.name) ?? [], metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), users: access.users, sessions: access.sessions });
+    // notifications are sent from the store's outbox on this thread, never on the one that executes runs
+    notifier = await startNotifier(notifications, { store, serverUrl: server.url, users: access.users, metrics, log }).catch(async (error: unknown) => {
+      await server.close();
+      throw error;
+    });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
     if (access.users.length > 0) output.out(`  users: ${access.users.map((u) => `${u.name} (${u.roles.join(', ')}${u.tenant !== DEFAULT_TENANT ? ` · ${u.tenant}` : ''})`).join(', ')} · sessions signed with ${access.secretSource === 'random' ? 'a random per-process secret (a restart signs everyone out)' : access.secretSource}`);
@@ -128,6 +137,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     if (tenants.length > 1) {
       output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms${rateLimits ? ' across the cluster' : ''})` : ''}`).join(', ')}`);
     }
+    if (notifier) output.out(`  ${notifier.banner}`);
     output.out(`  metrics: /metrics (Prometheus; ${metricsPublic ? 'public: telemetry.metrics.public' : opts.insecure ? 'no token: --insecure' : 'API token'})`);
     if (board) output.out(`  queue board: ${boardLine(server, tenants.some((t) => t.apiToken), opts.insecure ?? false)}`);
     await new Promise<void>((resolve) => {
@@ -140,12 +150,14 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       process.once('SIGINT', stop);
     });
     log(queue ? 'stopping: no new requests; the runs are the workers\' (nothing executes here)' : 'stopping: no new requests; running runs are stored as interrupted, queued ones stay queued; both resume at the next start');
+    await notifier?.stop();
     await server.close();
     return 0;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${opts.host}:${port} is in use: choose another --port`);
     throw toCliError(error);
   } finally {
+    await notifier?.stop();
     // a server that never started leaves its executor to stop here (server.close() stops it otherwise)
     await supervisor?.close();
     metrics.close();

@@ -14,6 +14,7 @@ import { serveDefinition } from './definition-route.js';
 import { LiveHub } from './live-hub.js';
 import { streamRoute } from './live-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
+import { notificationsRoute } from './notifications-route.js';
 import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
@@ -143,6 +144,8 @@ export interface ServeOptions {
    * tenant's API token, as the runs API does (401 without a valid one, 403 when no tenant has a token).
    */
   metricsPublic?: boolean;
+  /** The notification channels this server sends to (`GET /notifications` names them; empty: none configured). */
+  notifyChannels?: string[];
   /** How often waiting runs are checked for due timers (ms, default 1,000; 0: never). */
   timerPollMs?: number;
   /** Where the built console is (default: out/console beside the CLI bundle); see {@link ConsoleRoute}. */
@@ -360,6 +363,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       return;
     }
     if (await serveDefinition(req, res, path, { store, access, now })) return;
+    if (await notificationsRoute(routes, req, res, method, path, url)) return;
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
       await runsApi(routes, req, res, method, path, url, access.authenticate(req, now().getTime()));

@@ -1,0 +1,76 @@
+// `baton serve`'s notifications (docs/console.md): the settings of the baton.config.json nearest the served folder,
+// secrets from the environment, and the dispatcher that sends them from the store's outbox on this (the HTTP) thread.
+import path from 'node:path';
+import { mayTake } from '@baton/protocol';
+import { BatonError, emptyConfig, findConfig, loadConfig, loadSmtpSender, NotificationDispatcher, notifySettings, outboxOf, type NotifySettings, type RunStoreApi, type User } from '@baton/runtime';
+import { CliError, UsageError } from '../errors.js';
+import { displayPath } from '../output/terminal.js';
+import { NotifyMetrics } from '../serve/notify-metrics.js';
+import type { ServeMetrics } from '../serve/metrics.js';
+
+/**
+ * The notification settings of the `baton.config.json` nearest `folder`, secrets from `env`; undefined without
+ * `notifications`.
+ * @throws UsageError (exit 2) naming the file and the field: an invalid configuration, a variable named and unset.
+ */
+export function serveNotifications(folder: string, env: NodeJS.ProcessEnv): NotifySettings | undefined {
+  let file: string | undefined;
+  try {
+    file = findConfig(path.resolve(folder));
+    return notifySettings(file ? loadConfig(file) : emptyConfig(), env);
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message.startsWith(file ?? '\0') ? error.message : `${file ? displayPath(file) : 'baton.config.json'}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A running dispatcher (see {@link startNotifier}). */
+export interface Notifier {
+  /** One line for the banner: the channels and what they are for. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Turns the store's outbox trigger on when `settings` has channels, off without (a store served without notifications
+ * never fills its outbox). Called before any run executes, so that no event of this server's runs is missed.
+ * @throws CliError (exit 2) when notifications are configured and the store has no outbox.
+ */
+export async function prepareOutbox(settings: NotifySettings | undefined, store: RunStoreApi): Promise<void> {
+  const outbox = outboxOf(store);
+  if (!outbox && settings) throw new CliError(`notifications are configured, but the store ${store.location} has no outbox`, 2);
+  await outbox?.setNotificationsEnabled(settings !== undefined);
+}
+
+/**
+ * With channels in `settings`, starts a {@link NotificationDispatcher} ticking every second on this thread, its outcomes
+ * counted on `metrics` (`baton_notifications{state}`, `baton_notifications_sent_total{channel,outcome}`). An e-mail
+ * channel loads out/notify-smtp.mjs (nodemailer) now.
+ * @throws CliError (exit 2) when nodemailer's bundle is missing.
+ */
+export async function startNotifier(settings: NotifySettings | undefined, options: { store: RunStoreApi; serverUrl: string; users: readonly User[]; metrics: ServeMetrics; log: (line: string) => void }): Promise<Notifier | undefined> {
+  const outbox = outboxOf(options.store);
+  if (!settings || !outbox) return undefined;
+  let smtp;
+  try {
+    smtp = settings.channels.some((c) => c.email) ? await loadSmtpSender() : undefined;
+  } catch (error) {
+    if (error instanceof BatonError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const counted = new NotifyMetrics(options.metrics.registry, outbox);
+  const users = options.users.filter((u) => u.email);
+  const dispatcher = new NotificationDispatcher({
+    outbox,
+    settings,
+    serverUrl: options.serverUrl,
+    smtp,
+    log: options.log,
+    onOutcome: (channel, outcome) => counted.sent(channel, outcome),
+    // an approval's assignee names users of the run's tenant by their name or a group of theirs (as for deciding it)
+    assigneeEmails: (tenant, assignee) => users.filter((u) => u.tenant === tenant && mayTake(u, assignee)).map((u) => u.email!),
+  });
+  dispatcher.start();
+  const describe = (c: NotifySettings['channels'][number]): string => `${c.name} (${c.webhook ? `webhook${c.webhook.format !== 'baton' ? ` ${c.webhook.format}` : ''}` : 'e-mail'}: ${c.on.join(', ')})`;
+  return { banner: `notifications: ${settings.channels.map(describe).join(', ')} · links to ${settings.consoleUrl ?? options.serverUrl}`, stop: () => dispatcher.stop() };
+}
