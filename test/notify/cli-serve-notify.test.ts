@@ -72,7 +72,8 @@ describe('baton serve (the command) sends notifications', function () {
         const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
         child.stdout.on('data', () => {
           const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
-          if (m && stdout.includes('runs API:')) {
+          // the banner down to its metrics line (the notifications line is above it)
+          if (m && stdout.includes('  metrics:')) {
             clearTimeout(timer);
             resolve(m[1]);
           }
