@@ -97,6 +97,13 @@ record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true
 console.log('\nRun state (one fold for every view: a 1,000-step run\'s log → its state):');
 record(runCase('run-model.ts', [1000], { tsx: true }));
 
+console.log('\nConsole run page (#/runs/<id> in Chromium until its graph and timeline are painted; cold: a fresh context, warm: reloaded):');
+for (const steps of [1000, 5000]) {
+  const rows = runCase('console-run-page.mjs', [steps, quick ? 2 : 5]);
+  results.push(...rows);
+  for (const r of rows) console.log(`  ${String(steps).padStart(5)} steps (${r.events} events): cold ${r.totalMs.toFixed(0)} ms (timeline ${r.timelineMedianMs.toFixed(0)} ms, layout ${r.layoutMedianMs ?? '—'} ms), warm ${r.warmMedianMs.toFixed(0)} ms; ${r.graphMessage ? 'graph: too large to draw' : `${r.nodesDrawn} nodes drawn`}; load ${r.loadAverage}${steps === 1000 ? ' (goal ≤ 1,000 ms)' : ''}`);
+}
+
 console.log('\nChecker (cold `baton check` of a generated file, bundled CLI):');
 for (const steps of [1000, 5000]) record(runCase('checker.mjs', [steps]));
 
