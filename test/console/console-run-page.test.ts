@@ -167,6 +167,13 @@ describe('the console in a browser: the run page', function () {
         await shot.page.locator('.rp-tab[data-tab="timeline"]').click();
         await shot.page.locator('.tl-bar[data-key="check"]').waitFor();
         await shot.page.screenshot({ path: path.join(SHOTS, `run-${theme}.png`) });
+        await shot.page.locator('.rp-tab[data-tab="step"]').click();
+        await shot.page.locator('.rp-step .step-detail[data-step="draft"]').waitFor();
+        await shot.page.screenshot({ path: path.join(SHOTS, `run-step-${theme}.png`) });
+        await shot.page.locator('.rp-tab[data-tab="events"]').click();
+        await shot.page.locator('.ev-line[data-seq="3"]').click();
+        await shot.page.locator('.ev-detail').waitFor();
+        await shot.page.screenshot({ path: path.join(SHOTS, `run-events-${theme}.png`) });
         await clean(shot);
       } finally {
         await shot.close();

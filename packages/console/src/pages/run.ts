@@ -298,15 +298,15 @@ export class RunPage extends ConsolePage {
       <h1><span class="flow">${run.flow}</span> <span class="status status-${status}" data-status=${status}>${status}</span>
         ${breaches.length || run.slaBreachedAt ? html`<span class="sla-mark" title=${breaches.map((b) => `${b.key}: deadline ${formatTimestamp(b.deadline)}`).join('\n') || 'SLA breached'}>SLA breached</span>` : nothing}</h1>
       <dl class="rp-facts">
-        <dt>Run</dt><dd><code>${run.id}</code></dd>
-        <dt>Started</dt><dd>${formatTimestamp(startedAt)}</dd>
-        ${finishedAt ? html`<dt>Finished</dt><dd>${formatTimestamp(finishedAt)}</dd>` : nothing}
-        <dt>Duration</dt><dd class="rp-duration">${formatDuration(elapsedMs(startedAt, finishedAt ?? new Date().toISOString()))}${finishedAt ? '' : ' so far'}</dd>
-        <dt>Steps</dt><dd class="rp-steps">${model.steps.size}</dd>
-        <dt>Used</dt><dd><span class="rp-tokens">${formatTokens(model.totals.tokens)}</span>${model.totals.costUsd > 0 ? html` · <span class="rp-cost">${formatCost(model.totals.costUsd)}</span>` : nothing}</dd>
-        ${model.totals.retries ? html`<dt>Retries</dt><dd>${model.totals.retries}</dd>` : nothing}
-        ${answer.traceId ? html`<dt>Trace</dt><dd>${answer.traceUrl ? html`<a class="rp-trace" href=${answer.traceUrl} rel="noreferrer" target="_blank"><code>${answer.traceId}</code></a>` : html`<code class="rp-trace">${answer.traceId}</code>`}</dd>` : nothing}
-        ${this.definition ? html`<dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${this.definition.migratedFrom ? html` <span class="muted">(migrated from <code>${this.definition.migratedFrom.slice(0, 12)}</code>)</span>` : nothing}</dd>` : nothing}
+        <div class="fact"><dt>Run</dt><dd><code>${run.id}</code></dd></div>
+        <div class="fact"><dt>Started</dt><dd>${formatTimestamp(startedAt)}</dd></div>
+        ${finishedAt ? html`<div class="fact"><dt>Finished</dt><dd>${formatTimestamp(finishedAt)}</dd></div>` : nothing}
+        <div class="fact"><dt>Duration</dt><dd class="rp-duration">${formatDuration(elapsedMs(startedAt, finishedAt ?? new Date().toISOString()))}${finishedAt ? '' : ' so far'}</dd></div>
+        <div class="fact"><dt>Steps</dt><dd class="rp-steps">${model.steps.size}</dd></div>
+        <div class="fact"><dt>Used</dt><dd><span class="rp-tokens">${formatTokens(model.totals.tokens)}</span>${model.totals.costUsd > 0 ? html` · <span class="rp-cost">${formatCost(model.totals.costUsd)}</span>` : nothing}</dd></div>
+        ${model.totals.retries ? html`<div class="fact"><dt>Retries</dt><dd>${model.totals.retries}</dd></div>` : nothing}
+        ${answer.traceId ? html`<div class="fact"><dt>Trace</dt><dd>${answer.traceUrl ? html`<a class="rp-trace" href=${answer.traceUrl} rel="noreferrer" target="_blank"><code>${answer.traceId}</code></a>` : html`<code class="rp-trace">${answer.traceId}</code>`}</dd></div>` : nothing}
+        ${this.definition ? html`<div class="fact"><dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${this.definition.migratedFrom ? html` <span class="muted">(migrated from <code>${this.definition.migratedFrom.slice(0, 12)}</code>)</span>` : nothing}</dd></div>` : nothing}
       </dl>
       ${run.error ? html`<p class="error rp-error"><code>${run.error.code}</code> ${run.error.message}</p>` : nothing}
       <div class="rp-actions">
