@@ -200,6 +200,48 @@ describe('the console in a browser: the run page', function () {
     }
   });
 
+  it('keeps a laid-out graph in the browser by definition: a reloaded page draws the stored geometry (moved here to prove it is read)', async () => {
+    const id = await start('Order', { item: 'vase' });
+    await harness.server.idle();
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      const node = page.locator('.rp-graph g.node[data-id="Order/check"]');
+      await node.waitFor();
+      // the node's place in the drawing: its translate(x,y)
+      const x = async () => Number(/translate\(([-\d.]+)/.exec((await node.getAttribute('transform'))!)![1]);
+      const before = await x();
+      // move every node of the stored geometry 300 px right, as a cache entry would if it were read
+      const moved = await page.evaluate(async () => {
+        const dbs = await indexedDB.databases();
+        const name = dbs.find((d) => d.name?.startsWith('baton-console-layouts-'))!.name!;
+        const db = await new Promise<IDBDatabase>((resolve) => {
+          const r = indexedDB.open(name);
+          r.onsuccess = () => resolve(r.result);
+        });
+        const all = await new Promise<{ key: string; nodes: [string, { x: number }][] }[]>((resolve) => {
+          const r = db.transaction('layouts').objectStore('layouts').getAll();
+          r.onsuccess = () => resolve(r.result);
+        });
+        const store = db.transaction('layouts', 'readwrite').objectStore('layouts');
+        for (const entry of all) {
+          for (const [, box] of entry.nodes) box.x += 300;
+          store.put(entry);
+        }
+        await new Promise((resolve) => (store.transaction.oncomplete = resolve));
+        db.close();
+        return all.length;
+      });
+      assert.equal(moved, 1, 'one layout stored');
+      await page.reload();
+      await node.waitFor();
+      assert.equal(Math.round((await x()) - before), 300);
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a run whose definition is not in the store still shows its timeline, steps and events, and says what is missing', async () => {
     const id = await start('Order', { item: 'lamp' });
     await harness.server.idle();

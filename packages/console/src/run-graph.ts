@@ -4,6 +4,7 @@
 import type { FlowGraph, GraphLayout, RunEvent } from '@baton/protocol';
 import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
 import { GraphView, MAX_PANEL_NODES, RunOverlay } from '@baton/webview/view';
+import { cachedLayout, storeLayout } from './layout-cache.js';
 
 /** What the graph tells its page. */
 export interface RunGraphCallbacks {
@@ -15,7 +16,10 @@ export interface RunGraphCallbacks {
 
 let shapesAdopted = false;
 
-/** Layouts by `<definition hash>#<folded regions>` (the last {@link LAYOUT_CACHE_SIZE}): another run of the same definition is drawn without elkjs. */
+/**
+ * Layouts by `<definition hash>#<flow>#<folded regions>` (the last {@link LAYOUT_CACHE_SIZE}): another run of the same
+ * definition is drawn without elkjs; layout-cache.ts keeps their geometry across reloads.
+ */
 const LAYOUT_CACHE_SIZE = 8;
 const layouts = new Map<string, GraphLayout>();
 
@@ -110,7 +114,7 @@ export class RunGraph {
   private async draw(drawn: FoldedGraph, keepView: boolean): Promise<void> {
     const started = performance.now();
     const cacheKey = `${this.key}#${[...drawn.folded].sort().join(',')}`;
-    let layout = layouts.get(cacheKey);
+    let layout = layouts.get(cacheKey) ?? (await cachedLayout(cacheKey, drawn.graph));
     if (!layout) {
       try {
         layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(this.regions.keys()) });
@@ -118,9 +122,10 @@ export class RunGraph {
         this.callbacks.drawn({ message: `The graph could not be laid out: ${(error as Error).message}` });
         return;
       }
-      layouts.set(cacheKey, layout);
-      if (layouts.size > LAYOUT_CACHE_SIZE) layouts.delete(layouts.keys().next().value!);
+      void storeLayout(cacheKey, layout);
     }
+    layouts.set(cacheKey, layout);
+    if (layouts.size > LAYOUT_CACHE_SIZE) layouts.delete(layouts.keys().next().value!);
     const layoutMs = Math.round(performance.now() - started);
     this.view ??= new GraphView(this.host, {
       reveal: (id) => this.callbacks.pick(this.regions.get(id)?.kind === 'arm' ? this.regions.get(id)!.anchor : id),
