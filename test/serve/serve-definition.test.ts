@@ -9,6 +9,7 @@ import { definitionHash, SqliteRunStore, type RunStoreApi } from '../../packages
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { startServer, type BatonServer, type ServeTenant } from '../../packages/cli/src/serve/server.js';
 import { sourceTokens } from '../../packages/cli/src/serve/source-tokens.js';
+import { localNames } from '../../packages/cli/src/serve/definition-route.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
 
 /** `GET /runs/:id/definition`: the run page's graph and highlighted source, with the runs API's auth and tenant rules. */
@@ -75,6 +76,9 @@ describe('baton serve: GET /runs/:id/definition', function () {
         ['Purchase/sign_off', 'sign_off'],
       ],
     );
+    // no server folder reaches the page: files are named within the served folder
+    assert.equal(graph.nodes.find((n) => n.id === 'Purchase/ask')!.range!.file, 'purchase.flow');
+    assert.ok(!JSON.stringify(body).includes(dir), 'the answer names no server path');
     const sources = body.sources as { file: string; text: string; tokens: [number, number, string][] }[];
     if (sources.length === 0) {
       // a store without the sources tables: the graph is there, and the answer says why the source is not
@@ -113,6 +117,15 @@ describe('baton serve: GET /runs/:id/definition', function () {
     assert.equal(body.error?.code, 'DEFINITION_MISSING');
     assert.match(body.error!.message, new RegExp(`the definition.* of run ${id} is not in this store: no graph or source`));
     assert.equal((await get(ACME.apiToken, `/runs/${id}`)).status, 200);
+  });
+});
+
+describe('definition route: file names for pages', () => {
+  it('names files relative to the deepest folder holding them all; one outside keeps its last segment', () => {
+    const local = localNames(['/srv/flows/a.flow', '/srv/flows/lib/b.flow']);
+    assert.deepEqual(['/srv/flows/a.flow', '/srv/flows/lib/b.flow', '/elsewhere/c.flow'].map(local), ['a.flow', 'lib/b.flow', 'c.flow']);
+    assert.equal(localNames(['/srv/flows/only.flow'])('/srv/flows/only.flow'), 'only.flow');
+    assert.equal(localNames(['C:\\flows\\a.flow', 'C:\\flows\\b.flow'])('C:\\flows\\b.flow'), 'b.flow');
   });
 });
 

@@ -77,14 +77,41 @@ export async function runDefinition(store: RunStoreApi, runId: string, scope: { 
     graphs.set(key, graph);
     if (graphs.size > GRAPH_CACHE_SIZE) graphs.delete(graphs.keys().next().value!);
   }
-  const sources = (stored?.sources ?? []).map((s) => ({ file: s.file, text: s.text, tokens: sourceTokens(s.text) }));
-  const answer: DefinitionAnswer = { hash, flow: run.flow, graph, sources };
+  // the server's folders never reach a page: files are named relative to the folder that holds them all
+  const local = localNames([...definition.files, ...(stored?.sources ?? []).map((s) => s.file)]);
+  const sources = (stored?.sources ?? []).map((s) => ({ file: local(s.file), text: s.text, tokens: sourceTokens(s.text) }));
+  const answer: DefinitionAnswer = { hash, flow: run.flow, graph: withLocalRanges(graph, local), sources };
   if (sources.length === 0) {
     answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
   }
   const migratedFrom = await lastMigration(store, run.id, scope);
   if (migratedFrom) answer.migratedFrom = migratedFrom;
   return answer;
+}
+
+/**
+ * Names files relative to the deepest folder holding them all (`/srv/flows/a.flow`, `/srv/flows/lib/b.flow` →
+ * `a.flow`, `lib/b.flow`), `/`-separated; a name not under it is kept as its last segment.
+ */
+export function localNames(files: readonly string[]): (file: string) => string {
+  const split = (f: string) => f.replace(/\\/g, '/').split('/');
+  const parts = files.map(split);
+  let common = parts.length ? parts[0].length - 1 : 0;
+  for (const p of parts) {
+    let i = 0;
+    while (i < common && i < p.length - 1 && p[i] === parts[0][i]) i++;
+    common = i;
+  }
+  const base = parts.length ? parts[0].slice(0, common) : [];
+  return (file) => {
+    const p = split(file);
+    return base.every((segment, i) => p[i] === segment) && p.length > base.length ? p.slice(base.length).join('/') : p[p.length - 1];
+  };
+}
+
+/** `graph` with its nodes' `range.file` named by `local` (a copy; the cached graph is not changed). */
+function withLocalRanges(graph: FlowGraph, local: (file: string) => string): FlowGraph {
+  return { ...graph, nodes: graph.nodes.map((n) => (n.range ? { ...n, range: { ...n.range, file: local(n.range.file) } } : n)) };
 }
 
 /** The `from` of the run's last `run.migrated`, if any (reads the log; a run is migrated rarely, but it is read whole). */
