@@ -43,6 +43,8 @@ export interface Schema8Store {
   notifications(): Promise<NotificationRow[]>;
   /** Turns the outbox trigger's flag on (SQLite `meta.notifications = 'on'`, PostgreSQL `baton_settings`). */
   enableOutbox(): Promise<void>;
+  /** Adds a row to `sla_breaches` (times ISO 8601). */
+  insertSlaBreach(row: { runId: string; key: string; tenant: string; flow: string; deadline: string; at: string }): Promise<void>;
 }
 
 export interface Schema8Factory {

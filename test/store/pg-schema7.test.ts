@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { MIGRATIONS, PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
 import { eventHash } from '../../packages/runtime/src/index.js';
-import { schema8Conformance, type NotificationRow, type RunStepRow } from './conformance-schema8.js';
+import { schema8Conformance, type NotificationRow, type RunStepRow, type Schema8Factory } from './conformance-schema8.js';
+import { consoleConformance } from './conformance-console.js';
 
 /**
  * Migration 7 (the console's tables) against a real PostgreSQL: `BATON_TEST_PG_URL` (scripts/services.mjs). Each test
@@ -40,7 +41,7 @@ describe('PostgreSQL store: migration 7 (the console)', function () {
     admin = undefined;
   });
 
-  schema8Conformance('PostgreSQL', {
+  const pgFactory: Schema8Factory = {
     async fresh() {
       const schema = newSchema();
       return {
@@ -52,10 +53,14 @@ describe('PostgreSQL store: migration 7 (the console)', function () {
         notifications: async () =>
           (await adminPool().query(`SELECT * FROM ${schema}.notifications ORDER BY run_id, seq`)).rows.map((r): NotificationRow => ({ ...r, created_at: iso(r.created_at)! })),
         enableOutbox: async () => void (await adminPool().query(`UPDATE ${schema}.baton_settings SET notifications = true`)),
+        insertSlaBreach: async (b) =>
+          void (await adminPool().query(`INSERT INTO ${schema}.sla_breaches (run_id, key, tenant, flow, deadline, at) VALUES ($1, $2, $3, $4, $5, $6)`, [b.runId, b.key, b.tenant, b.flow, b.deadline, b.at])),
       };
     },
     cleanup: dropSchemas,
-  });
+  };
+  schema8Conformance('PostgreSQL', pgFactory);
+  consoleConformance('PostgreSQL', pgFactory);
 
   it('a migration-6 database with runs is migrated when opened: nothing stored changes, durations and run_steps are filled, new events feed run_steps', async () => {
     const schema = newSchema();

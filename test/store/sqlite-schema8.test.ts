@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { eventHash, SCHEMA_VERSION, SqliteRunStore } from '../../packages/runtime/src/index.js';
-import { schema8Conformance, type NotificationRow, type RunStepRow } from './conformance-schema8.js';
+import { schema8Conformance, type NotificationRow, type RunStepRow, type Schema8Factory } from './conformance-schema8.js';
+import { consoleConformance } from './conformance-console.js';
 
 type Db = InstanceType<typeof sqlite.Database>;
 
@@ -33,7 +34,7 @@ const freshFile = (): string => {
   return path.join(dir, 'runs.db');
 };
 
-schema8Conformance('SQLite', {
+const sqliteFactory: Schema8Factory = {
   async fresh() {
     const file = freshFile();
     return {
@@ -42,12 +43,15 @@ schema8Conformance('SQLite', {
       notifications: () =>
         raw(file, (db) => (db.all('SELECT * FROM notifications ORDER BY run_id, seq') as unknown as (Omit<NotificationRow, 'expanded'> & { expanded: number })[]).map((n) => ({ ...n, expanded: n.expanded === 1 }))),
       enableOutbox: () => raw(file, (db) => void db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('notifications', 'on')")),
+      insertSlaBreach: (b) => raw(file, (db) => void db.run('INSERT INTO sla_breaches (run_id, key, tenant, flow, deadline, at) VALUES (?, ?, ?, ?, ?, ?)', [b.runId, b.key, b.tenant, b.flow, b.deadline, b.at])),
     };
   },
   async cleanup() {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   },
-});
+};
+schema8Conformance('SQLite', sqliteFactory);
+consoleConformance('SQLite', sqliteFactory);
 
 /** The tables of a schema-7 store as that release created them (the ones schema 8 touches). */
 const SCHEMA_7 = `

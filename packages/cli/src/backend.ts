@@ -3,7 +3,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
-import { BatonError, SqliteRunStore, type RunStoreApi, type RunStoreOptions } from '@baton/runtime';
+import { attachSources, BatonError, SqliteRunStore, type RunStoreApi, type RunStoreOptions, type SourceFile } from '@baton/runtime';
 import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
 import { displayPath, type Output } from './output/terminal.js';
@@ -57,6 +57,18 @@ export function documentsOf(loaded: LoadedFlows, file: string): LoadedFlows['doc
 }
 
 /**
+ * Attaches to `definition` the texts of the documents it was compiled from (its `files`, as the documents hold them:
+ * never read again), so the runs stored of it keep them (`NewRun.sources`: the console's Source tab).
+ * @returns `definition`.
+ */
+export function withSources(definition: WorkflowDefinition, documents: LoadedFlows['documents']): WorkflowDefinition {
+  const compiled = new Set(definition.files);
+  const sources: SourceFile[] = documents.filter((d) => compiled.has(d.uri.fsPath)).map((d) => ({ file: d.uri.fsPath, text: d.textDocument.getText() }));
+  attachSources(definition, sources);
+  return definition;
+}
+
+/**
  * Loads one file for `run`/`graph`: checks it; on errors prints them to stderr and throws (exit 2, "the
  * run does not start"); otherwise compiles the definition (warnings are not printed).
  */
@@ -68,7 +80,7 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
     for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
     throw new CliError(`${displayPath(entryFile)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} first (baton check ${displayPath(entryFile)})`, 2);
   }
-  const definition = loaded.services.Baton.ir.WorkflowBuilder.build(loaded.documents);
+  const definition = withSources(loaded.services.Baton.ir.WorkflowBuilder.build(loaded.documents), loaded.documents);
   return { definition, entryFile };
 }
 

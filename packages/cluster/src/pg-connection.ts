@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ClientConfig } from 'pg';
+import type { ClientConfig, PoolClient, QueryResultRow } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { BatonError } from '@baton/runtime';
 
@@ -223,4 +223,48 @@ export async function retryConflicts<T>(body: () => Promise<T>): Promise<T> {
       if (attempt >= 5 || (code !== UNIQUE_VIOLATION && code !== '40P01')) throw error;
     }
   }
+}
+
+/** A query on any connection of `pool`; `{ name, text }` is prepared once per connection (planned once). @throws `STORE_UNREACHABLE` for a lost server. */
+export async function poolQuery<R extends QueryResultRow = QueryResultRow>(pool: pg.Pool, target: PgTarget, sql: string | { name: string; text: string }, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await (typeof sql === 'string' ? pool.query<R>(sql, values) : pool.query<R>({ ...sql, values }));
+  } catch (error) {
+    throw unreachable(error, target) ?? error;
+  }
+}
+
+/** Runs `body` with a connection of `pool`, released after (destroyed when the server was lost: `STORE_UNREACHABLE`). */
+export async function withPoolClient<T>(pool: pg.Pool, target: PgTarget, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw unreachable(error, target) ?? error;
+  }
+  let broken = false;
+  try {
+    return await body(client);
+  } catch (error) {
+    const lost = unreachable(error, target);
+    broken = lost !== undefined;
+    throw lost ?? error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs `body` in a transaction (READ COMMITTED) on a connection of `pool`; rolled back when it throws. */
+export function poolTransaction<T>(pool: pg.Pool, target: PgTarget, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withPoolClient(pool, target, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
 }

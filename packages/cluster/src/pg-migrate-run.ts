@@ -5,6 +5,7 @@ import type { PoolClient } from 'pg';
 import type { RunEvent } from '@baton/protocol';
 import { BatonError, type RunMigration, type RunRecord } from '@baton/runtime';
 import { DEFINITION_REF, insertEvents } from './pg-rows.js';
+import { writePgSources } from './pg-sources.js';
 
 /**
  * Moves `run` to `migration.definition` on `client`, which must be inside a transaction (see `RunStoreApi.migrateRun`).
@@ -25,6 +26,7 @@ export async function migratePgRun(client: PoolClient, run: RunRecord, migration
   const body = JSON.stringify(migration.definition);
   const hash = createHash('sha256').update(body).digest('hex');
   await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, body]);
+  await writePgSources(client, hash, migration.sources);
   await client.query('UPDATE runs SET definition = $2, flow = $3, waiting_on = $4, file = COALESCE($5, file) WHERE id = $1', [run.id, `${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null]);
   const last = await client.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE run_id = $1', [run.id]);
   const event = { ...migration.event, runId: run.id, seq: (last.rows[0]?.seq ?? 0) + 1, time: new Date().toISOString() } as RunEvent;

@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import type { JsonValue, RunAgents, RunEvent, RunStatus, WaitingOn } from '@baton/protocol';
 import type { HashedEvent, NewRun, RunFilter, RunRecord, RunUpdate } from '@baton/runtime';
 import { hashInTransaction } from './pg-chain.js';
+import { writePgSources } from './pg-sources.js';
 import type { BufferedEvent } from './pg-run-leases.js';
 
 /** How `runs.definition` refers to a row of `definitions` (as in the SQLite store). */
@@ -167,12 +168,13 @@ export function toRecord(row: RunRow): RunRecord {
 
 /**
  * Inserts run `id` in the open transaction: its definition (unless `definition.known`: stored once per SHA-256, `hash`
- * of `body`), its row, its start key when given, and its first event (`init.started`, as seq 1 at `startedAt`: no
+ * of `body`), its sources (`init.sources`, see pg-sources.ts), its row, its start key when given, and its first event (`init.started`, as seq 1 at `startedAt`: no
  * reader ever finds the run without it).
  * @returns false — the rest not inserted — when another run holds the start key (the caller rolls back).
  */
 export async function insertRun(client: PoolClient, id: string, init: NewRun, definition: { hash: string; body: string; known: boolean }, startKey?: { scope: string; key: string }): Promise<boolean> {
   if (!definition.known) await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [definition.hash, definition.body]);
+  await writePgSources(client, definition.hash, init.sources);
   await client.query(
     'INSERT INTO runs (id, tenant, flow, file, status, started_at, inputs, definition, agents, sla_flow_at, sla_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
     [id, init.tenant ?? 'default', init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${definition.hash}`, init.agents ? JSON.stringify(init.agents) : null, init.slaFlowAt ?? null, init.slaDueAt ?? null],

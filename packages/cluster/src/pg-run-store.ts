@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
-import { ClosingPool, parseStoreUrl, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, unreachable, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
+import { ClosingPool, parseStoreUrl, poolQuery, poolTransaction, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, withPoolClient, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, insertRun, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
@@ -11,6 +11,7 @@ import { PgRunWatch } from './pg-run-watch.js';
 import { installPgOutbox } from './pg-outbox.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
+import { PgConsoleReads } from './pg-list.js';
 import { migratePgRun } from './pg-migrate-run.js';
 import { cancelPlan, signalInTransaction, withGroup, type SignalPlan } from './pg-signals.js';
 import { firstOfEachRun, readChainPage, storedHashes } from './pg-chain.js';
@@ -55,7 +56,7 @@ export class PgRunStore implements RunStoreApi {
   private readonly nextSeq = new Map<string, number>();
   /** The leases this handle claimed, and the refusals of runs it may not write (see {@link PgRunLeases}). */
   private readonly leases: PgRunLeases;
-  /** Definition hashes known to be stored (their bodies need not be sent again). */
+  /** Definition hashes known to be stored (their bodies need not be sent again), and `sources:<hash>` for their sources. */
   private readonly knownDefinitions = new Set<string>();
   /**
    * Run state updates ({@link updateRun}) not yet committed, per run, in call order. Whichever transaction first
@@ -116,7 +117,7 @@ export class PgRunStore implements RunStoreApi {
     pool.on('error', () => undefined);
     const store = new PgRunStore(pool, target, clientConfig);
     try {
-      await store.withClient((client) => migrate(client, options.schema, target.location));
+      await withPoolClient(pool, target, (client) => migrate(client, options.schema, target.location));
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -132,15 +133,18 @@ export class PgRunStore implements RunStoreApi {
     const id = newRunId();
     const body = JSON.stringify(init.definition);
     const hash = createHash('sha256').update(body).digest('hex');
+    // sources this handle stored for the definition are not sent again (`sources:<hash>` in knownDefinitions)
+    const sources = this.knownDefinitions.has(`sources:${hash}`) ? undefined : init.sources;
     const created = await this.transaction(async (client) => {
       // the key's row is the lock: a second front door with the same key waits for this commit, then finds it
-      if (!(await insertRun(client, id, init, { hash, body, known: this.knownDefinitions.has(hash) }, startKey))) throw new DuplicateStart();
+      if (!(await insertRun(client, id, { ...init, sources }, { hash, body, known: this.knownDefinitions.has(hash) }, startKey))) throw new DuplicateStart();
       return true;
     }).catch(async (error: unknown) => {
       if (!(error instanceof DuplicateStart) || !startKey) throw error;
       return false;
     });
     this.knownDefinitions.add(hash);
+    if (created && sources?.length) this.knownDefinitions.add(`sources:${hash}`);
     if (!created) {
       const { rows } = await this.query<{ run_id: string }>('SELECT run_id FROM start_keys WHERE tenant = $1 AND scope = $2 AND key = $3', [init.tenant ?? 'default', startKey!.scope, startKey!.key]);
       if (!rows[0]) throw new BatonError('STORE_UNREADABLE', `the start key "${startKey!.key}" was claimed and is gone from ${this.location}`);
@@ -400,6 +404,14 @@ export class PgRunStore implements RunStoreApi {
   readonly takeBroadcast = (runId: string, key: string, eventName: string, where: { path: string[]; value: JsonValue } | undefined, now: Date, peek?: boolean): Promise<{ id: string; data: JsonValue } | undefined> =>
     this.keptEvents.take(runId, key, eventName, where, now, peek);
 
+  // the console's reads: pg-list.ts
+  private readonly console = new PgConsoleReads((sql, values) => this.query(sql, values));
+  readonly listRunsPage = this.console.listRunsPage;
+  readonly countRuns = this.console.countRuns;
+  readonly eventsSince = this.console.eventsSince;
+  readonly getDefinitionSources = this.console.getDefinitionSources;
+  readonly runStats = this.console.runStats;
+
   // named locks across runs: pg-locks.ts
   readonly acquireLock = (request: LockRequest): Promise<LockAcquired> => this.locks.acquire(request);
   readonly releaseLock = (request: Omit<LockRequest, 'node'>): Promise<{ grantedTo?: { runId: string; key: string } }> => this.locks.release(request);
@@ -538,51 +550,14 @@ export class PgRunStore implements RunStoreApi {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Connections
+  // Connections (pg-connection.ts)
   // -------------------------------------------------------------------------------------------------------
 
   /** A query on any pooled connection; `{ name, text }` is prepared once per connection (planned once). */
-  private async query<R extends QueryResultRow = QueryResultRow>(sql: string | { name: string; text: string }, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await (typeof sql === 'string' ? this.pool.query<R>(sql, values) : this.pool.query<R>({ ...sql, values }));
-    } catch (error) {
-      throw unreachable(error, this.target) ?? error;
-    }
-  }
+  private readonly query = <R extends QueryResultRow = QueryResultRow>(sql: string | { name: string; text: string }, values?: unknown[]): Promise<pg.QueryResult<R>> => poolQuery<R>(this.pool, this.target, sql, values);
 
-  private async withClient<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw unreachable(error, this.target) ?? error;
-    }
-    let broken = false;
-    try {
-      return await body(client);
-    } catch (error) {
-      const lost = unreachable(error, this.target);
-      broken = lost !== undefined;
-      throw lost ?? error;
-    } finally {
-      client.release(broken);
-    }
-  }
-
-  /** Runs `body` in a transaction (READ COMMITTED); rolled back when it throws. */
-  private transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await body(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
-  }
+  /** Runs `body` in a transaction (READ COMMITTED) on a pooled connection; rolled back when it throws. */
+  private readonly transaction = <T>(body: (client: PoolClient) => Promise<T>): Promise<T> => poolTransaction(this.pool, this.target, body);
 }
 
 /** Thrown inside a start's transaction when its key was already claimed (rolls the run back). */

@@ -3,7 +3,7 @@ import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { documentsOf, loadFlows, openStore, toCliError } from '../backend.js';
+import { documentsOf, loadFlows, openStore, toCliError, withSources } from '../backend.js';
 import { CliError, UsageError } from '../errors.js';
 
 /** Options of `baton runs migrate`. */
@@ -63,7 +63,8 @@ export async function compileMigrationTarget(file: string): Promise<{ definition
       })),
     };
   }
-  return { definition: loaded.services.Baton.ir.WorkflowBuilder.build(documentsOf(loaded, file)) };
+  const documents = documentsOf(loaded, file);
+  return { definition: withSources(loaded.services.Baton.ir.WorkflowBuilder.build(documents), documents) };
 }
 
 /** The runtime's migration refusals that are the caller's mistake (2) or a race to try again (1). */

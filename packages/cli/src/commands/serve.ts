@@ -5,14 +5,14 @@ import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
-import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError } from '../backend.js';
+import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError, withSources } from '../backend.js';
 import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { formatDiagnostic } from './check.js';
 import { compileMigrationTarget } from './migrate.js';
 import { ServeMetrics } from '../serve/metrics.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
-import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, tenantOfFile, tenantsOf, type LiveRelayLink, type RunSupervision, type Tenant } from '@baton/runtime';
+import { BatonError, DEFAULT_TENANT, emptyConfig, ExecutorThread, findConfig, loadConfig, sourcesOf, tenantOfFile, tenantsOf, type LiveRelayLink, type RunSupervision, type Tenant } from '@baton/runtime';
 import type { ExecutorData } from '../serve/executor.js';
 import { SharedRateLimits, type TenantRateLimits } from '../serve/rate-limit.js';
 import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
@@ -85,7 +85,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     await prepareOutbox(notifications, store);
     // real agents: every served flow's agents are resolved now (a missing key stops the server from starting)
     const served = [...plan.webhooks.values(), ...plan.schedules.map((s) => s.served), ...[...plan.events.values()].flat()];
-    const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name }));
+    const checks = served.map((entry) => ({ definition: entry.definition, flow: entry.flow.name, sources: sourcesOf(entry.definition) }));
     const configProbe = path.join(path.resolve(folder ?? '.'), CONFIG_PROBE);
     const { runAgents } = agentsFor(opts.agents, configProbe, checks);
     // Runs execute on a worker thread (its entry: out/serve-executor.mjs, beside this bundle), so that answering a
@@ -280,7 +280,8 @@ export async function planFor(folder: string, timezone: string | undefined, outp
   const builder = loaded.services.Baton.ir.WorkflowBuilder;
   const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map() };
   for (const file of files) {
-    const definition: WorkflowDefinition = builder.build(documentsOf(loaded, file));
+    const documents = documentsOf(loaded, file);
+    const definition: WorkflowDefinition = withSources(builder.build(documents), documents);
     for (const flow of Object.values(definition.flows)) {
       if (flow.range.file !== file) continue;
       const served: ServedFlow = { definition, flow, file, label: `${displayPath(file)} · ${flow.name}` };

@@ -1,6 +1,6 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry } from '@baton/runtime';
+import { attachSources, composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry, type SourceFile } from '@baton/runtime';
 import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
@@ -19,8 +19,12 @@ export interface ExecutorData {
   agents: AgentsMode;
   /** A file in the served folder: the `baton.config.json` nearest it is the real agents' config. */
   configProbe: string;
-  /** The served flows, whose agents are resolved before the executor is ready. */
-  checks: { definition: WorkflowDefinition; flow: string }[];
+  /**
+   * The served flows, whose agents are resolved before the executor is ready, with the `.flow` texts of their
+   * definitions (`sources`: stored with each run of them — the definitions are copied into this thread, so the texts
+   * are attached again here).
+   */
+  checks: { definition: WorkflowDefinition; flow: string; sources?: readonly SourceFile[] }[];
   concurrency: number;
   /** The server's metrics channel: the runs executed here post their samples on it (see `createRunMetricsObserver`). */
   metricsChannel?: string;
@@ -43,6 +47,7 @@ export function isExecutorThread(): boolean {
 export function runExecutorThread(): Promise<void> {
   const data = (workerData as { batonExecutor: ExecutorData }).batonExecutor;
   return serveExecutorThread(async () => {
+    for (const check of data.checks) if (check.sources) attachSources(check.definition, check.sources);
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
     if (data.agents === 'real') startProcessSpawners();
     // what this thread executes is counted for /metrics, and traced when an OTLP endpoint is configured

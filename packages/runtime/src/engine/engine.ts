@@ -1,4 +1,5 @@
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { sourcesField } from './definition-sources.js';
 import type { AgentCaller } from '../agents/agent.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
@@ -162,7 +163,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const started = Date.now();
   // one clock reading: the run's startedAt is its run.started event's time
   const startedAt = d.now();
-  const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents });
+  const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents, ...sourcesField(definition) });
   return underLease(runId, options, async (signal) => {
     const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
     // stored and reported before the flow executes, so a listener knows the run's id before any other event
@@ -303,7 +304,7 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   const checked = checkInputs(flow, inputs);
   const startedAt = (options.now ?? (() => new Date()))();
   return {
-    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}) },
+    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}), ...sourcesField(definition) },
     started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) },
   };
 }

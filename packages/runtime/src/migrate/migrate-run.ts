@@ -2,6 +2,7 @@
 // compatible — the static checks (compatibility.ts) and the dry replay (dry-replay.ts) — then switching it in one
 // store transaction with a `run.migrated` event (RunStoreApi.migrateRun).
 import { createHash } from 'node:crypto';
+import { sourcesField } from '../engine/definition-sources.js';
 import type { RunEvent, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { RunStoreApi, TenantScope } from '../store/store-api.js';
@@ -101,6 +102,7 @@ export async function migrateRun(request: MigrateRequest): Promise<MigrationOutc
       flow: flowName,
       waitingOn,
       ...(request.file ? { file: request.file } : {}),
+      ...sourcesField(definition),
       ...(request.beforeCommit ? { beforeCommit: request.beforeCommit } : {}),
       event: { type: 'run.migrated', from, to, flow: flowName, renamed: alignment.renamed, ...(request.by ? { by: request.by } : {}), ...(request.file ? { file: request.file } : {}) },
     },

@@ -16,6 +16,7 @@ import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
+import { writeSqliteSources } from './sqlite-sources.js';
 import { ChainHeads, chainEvents } from './event-chain.js';
 import { storedHash } from './sqlite-audit.js';
 
@@ -155,6 +156,7 @@ export class RunStore {
       if (this.statements.use('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
         this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
       }
+      writeSqliteSources({ all: this.tables.cachedAll, run: this.tables.run }, hash, init.sources);
       this.statements.use('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant, sla_flow_at, sla_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
         s.run([id, init.flow, init.file ?? null, init.status ?? 'running', init.startedAt, JSON.stringify(init.inputs), `${DEFINITION_REF}${hash}`, init.agents ? JSON.stringify(init.agents) : null, init.tenant ?? 'default', init.slaFlowAt ?? null, init.slaDueAt ?? null]),
       );

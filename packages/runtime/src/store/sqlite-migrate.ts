@@ -5,6 +5,7 @@ import type { NewRunEvent, RunEvent } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { DEFINITION_REF, definitionKey } from './sqlite-schema.js';
 import type { RunMigration, TenantScope } from './store-api.js';
+import { writeSqliteSources } from './sqlite-sources.js';
 
 /** What the migration uses of the store handle (see `RunStore`). */
 export interface SqliteMigrateHost {
@@ -45,6 +46,7 @@ export function migrateSqliteRun(host: SqliteMigrateHost, runId: string, migrati
       throw new BatonError('RUN_BUSY', `run ${runId} is being executed by ${row.lease_owner}; migrate it once it waits again`);
     }
     if (host.all('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash]).length === 0) host.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
+    writeSqliteSources(host, hash, migration.sources);
     host.run('UPDATE runs SET definition = ?, flow = ?, waiting_on = ?, file = COALESCE(?, file) WHERE id = ?', [`${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null, runId]);
     stored = host.signal(runId, migration.event);
     migration.beforeCommit?.();

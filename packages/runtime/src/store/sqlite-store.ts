@@ -1,10 +1,17 @@
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
-import type { DeliveryOutcome, DeliveryRecord, NotificationRecord, Lease, NewRun, RunChanges, RunFilter, RunMigration, RunRecord, RunStoreApi, RunUpdate, RunWatchOptions, TenantScope } from './store-api.js';
+import type { DeliveryOutcome, DeliveryRecord, NotificationRecord, Lease, ListOptions, NewRun, RunChanges, RunCounts, RunFilter, RunMigration, RunPage, RunRecord, RunStats, RunStatsQuery, RunStoreApi, RunUpdate, RunWatchOptions, SourceFile, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 import type { ChainRow } from './event-chain.js';
 import { readChainPage } from './sqlite-audit.js';
+import { countRunsQuery, readRunsPage, sqliteDialect } from './run-list.js';
+import { RUN_COLUMNS, toRecord, type RunRow } from './sqlite-schema.js';
+import { readSqliteSources } from './sqlite-sources.js';
+import { sqliteRunStats } from './sqlite-stats.js';
+
+/** The runs list's SQL in SQLite's words (run-list.ts). */
+const DIALECT = sqliteDialect(RUN_COLUMNS);
 
 /**
  * The embedded SQLite store behind the asynchronous contract ({@link RunStoreApi}): each method does its
@@ -71,6 +78,42 @@ export class SqliteRunStore implements RunStoreApi {
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.database.listRuns(filter);
+  }
+
+  /** See {@link RunStoreApi.listRunsPage} (run-list.ts). */
+  async listRunsPage(filter: RunFilter, options?: ListOptions): Promise<RunPage> {
+    return readRunsPage(filter, DIALECT, (sql, values) => this.read(sql, values) as RunRow[], toRecord, options);
+  }
+
+  /** See {@link RunStoreApi.countRuns}. */
+  async countRuns(filter: Omit<RunFilter, 'status' | 'limit' | 'before' | 'text'>): Promise<RunCounts> {
+    const { sql, values } = countRunsQuery(filter, DIALECT);
+    return Object.fromEntries((this.read(sql, values) as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+  }
+
+  /** See {@link RunStoreApi.eventsSince}: stored rows only, nothing this handle knows of the run changes. */
+  async eventsSince(runId: string, afterSeq: number, limit: number, scope: TenantScope = {}): Promise<RunEvent[]> {
+    const byTenant = scope.tenant !== undefined;
+    const rows = this.read(
+      `SELECT e.seq, e.time, e.data FROM events e${byTenant ? ' JOIN runs r ON r.id = e.run_id AND r.tenant = ?' : ''} WHERE e.run_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
+      [...(byTenant ? [scope.tenant!] : []), runId, afterSeq, limit],
+    ) as { seq: number; time: string; data: string }[];
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as object), runId, seq: r.seq, time: r.time }) as RunEvent);
+  }
+
+  /** See {@link RunStoreApi.getDefinitionSources} (sqlite-sources.ts). */
+  async getDefinitionSources(runId: string, scope?: TenantScope): Promise<{ definition: string; sources: SourceFile[] }> {
+    return readSqliteSources((sql, values) => this.read(sql, values), runId, scope);
+  }
+
+  /** See {@link RunStoreApi.runStats} (sqlite-stats.ts). */
+  async runStats(query: RunStatsQuery): Promise<RunStats> {
+    return sqliteRunStats((sql, values) => this.read(sql, values), query);
+  }
+
+  /** A read that waits for the lock. */
+  private read(sql: string, values: unknown[]): unknown[] {
+    return this.database.readNow(sql, values as (string | number)[], true)!;
   }
 
   append(runId: string, event: NewRunEvent, time?: Date): RunEvent {

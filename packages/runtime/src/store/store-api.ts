@@ -145,6 +145,12 @@ export interface RunFilter {
 /** How many runs a text search ({@link RunFilter.text}) looks at per page before it stops (and says where). */
 export const RUN_TEXT_SCAN_LIMIT = 200_000;
 
+/** How {@link RunStoreApi.listRunsPage} searches. */
+export interface ListOptions {
+  /** How many runs a text search looks at per page (default {@link RUN_TEXT_SCAN_LIMIT}; tests and benches lower it). */
+  scanLimit?: number;
+}
+
 /** One page of {@link RunStoreApi.listRunsPage}. */
 export interface RunPage {
   /** At most `limit` runs, newest first. */
@@ -509,7 +515,7 @@ export interface RunStoreApi extends LockStoreApi {
    * One page of runs, newest first (keyset on id; see {@link RunFilter}): `next` when the page is full. Uses the
    * `(tenant[, flow][, status], id)` indexes; a time range is an id range.
    */
-  listRunsPage?(filter: RunFilter): Promise<RunPage>;
+  listRunsPage?(filter: RunFilter, options?: ListOptions): Promise<RunPage>;
   /** How many runs match `filter` per status (its `limit`, `before` and `text` ignored): the list's chips. */
   countRuns?(filter: Omit<RunFilter, 'status' | 'limit' | 'before' | 'text'>): Promise<RunCounts>;
   /**
