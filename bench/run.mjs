@@ -91,6 +91,12 @@ for (const r of cluster) {
   else console.log(`  ${r.workers} worker(s): ${r.runsPerSecond} runs/s (${(r.runsPerSecond / oneWorker.runsPerSecond).toFixed(2)}× one worker), ${r.workerCpuMsPerRun} ms worker CPU, ${r.pgTransactionsPerRun} PostgreSQL transactions and ${r.redisCommandsPerRun} Redis commands per run, load ${r.loadAverage}`);
 }
 
+console.log('\nThe console\'s runs list (the store\'s time for GET /runs on 100,000 runs, p50 of 20 after a warm-up; goal ≤ 300 ms):');
+// scripts/services.mjs starts PostgreSQL for the second half of the case and stops it after
+const list = runCase('../../scripts/services.mjs', ['--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'console-list.ts'), quick ? 20000 : 100000]);
+results.push(...list);
+for (const r of list) console.log(`  ${r.system.padEnd(9)} ${r.shape.padEnd(14)} p50 ${r.totalMs.toFixed(1).padStart(7)} ms  (max ${r.maxMs.toFixed(1)} ms, ${r.rows} rows)`);
+
 console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
 record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));
 
