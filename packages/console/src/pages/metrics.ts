@@ -71,10 +71,9 @@ export class MetricsPage extends ConsolePage {
     location.hash = href('metrics', { flow, window: change.window ?? this.query.get('window') ?? undefined });
   }
 
-  /** The runs list filtered to what a figure counts. */
+  /** The runs list filtered to what a figure counts (its `range` filter names the same windows). */
   private runsHref(filter: { flow?: string; status?: string } = {}): string {
-    const { from, to } = this.stats ? { from: this.stats.from, to: this.stats.to } : windowBounds(this.window, Date.now());
-    return href('runs', { flow: filter.flow ?? this.flow, status: filter.status, from, to });
+    return href('runs', { flow: filter.flow ?? this.flow, status: filter.status, range: this.window });
   }
 
   override render(): TemplateResult {
