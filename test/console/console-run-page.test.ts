@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunEvent } from '../../packages/protocol/src/index.js';
+import type { FlowGraph, RunEvent } from '../../packages/protocol/src/index.js';
+import { buildFlowGraph } from '../../packages/graph/src/index.js';
 import { formatTokens, runStateFrom } from '../../packages/protocol/src/run-view.js';
 import { BatonError, SqliteRunStore, type AgentCaller, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import { ConsoleHarness, ROOT, type ConsolePage } from './console-harness.js';
@@ -113,7 +114,7 @@ describe('the console in a browser: the run page', function () {
     return p;
   };
 
-  it('shows a retried step as two bars in the timeline, its output, tokens and prompt in the Step tab, and the run\'s events', async () => {
+  it('shows a retried step as two bars in the timeline, its output, tokens and prompt in the Step tab, the run\'s events, and its lines in the Source tab', async () => {
     failing.set('Writer', 1);
     const id = await start('Order', { item: 'desk' });
     await harness.server.idle();
@@ -150,6 +151,17 @@ describe('the console in a browser: the run page', function () {
       // the Events tab lists the log
       await page.locator('.rp-tab[data-tab="events"]').click();
       await page.locator('.ev-line[data-seq="1"] .ev-type', { hasText: 'run.started' }).waitFor();
+      // the Source tab: the file as stored, highlighted by the server's lexer, the step's lines marked
+      await page.locator('.rp-tab[data-tab="source"]').click();
+      const graph = buildFlowGraph(await real!.getDefinition(id), 'Order') as FlowGraph;
+      const range = graph.nodes.find((n) => n.id === 'Order/draft')!.range!;
+      const marked = await page.locator('.src-line.marked').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-line'))));
+      const expected = Array.from({ length: range.end.line - range.start.line + 1 }, (_v, i) => range.start.line + i);
+      assert.deepEqual(marked, expected);
+      assert.match(await page.locator('.src-line.marked').first().innerText(), /step draft: Writer/);
+      assert.equal(await page.locator('.src-line.marked .tok-keyword', { hasText: 'step' }).count(), 1);
+      await page.locator('.src-line .tok-comment', { hasText: '// orders' }).waitFor();
+      await page.screenshot({ path: path.join(SHOTS, 'run-source-light.png') });
       await clean(p);
     } finally {
       await p.close();
@@ -285,6 +297,8 @@ describe('the console in a browser: the run page', function () {
       await page.locator('.tl-bar[data-key="s0"].status-failed').click();
       await page.locator('.rp-step .step-detail[data-step="s0"] .step-error', { hasText: 'Opener is unavailable' }).waitFor();
       await page.locator('.rp-actions .rp-redrive').waitFor();
+      await page.locator('.rp-tab[data-tab="source"]').click();
+      await page.locator('.src-line.marked', { hasText: 'step s0: Opener' }).waitFor();
       await clean(p);
     } finally {
       await p.close();
