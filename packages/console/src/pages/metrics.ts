@@ -159,12 +159,17 @@ export class MetricsPage extends ConsolePage {
     const bad = color('--baton-failed', '#e51400');
     const other = color('--baton-running', '#0e70c0');
     const days = runsPerDay(stats, this.flow);
-    const x = days.map((d) => Date.parse(`${d.day}T12:00:00Z`) / 1000);
+    const x = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
     const axes = (yLabel: (v: number) => string): uPlot.Axis[] => [
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, ticks) => ticks.map(yLabel) },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, splits: () => (x.length > 10 ? x.filter((_t, i) => i % Math.ceil(x.length / 8) === 0) : x), values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+      { stroke: fg, size: 56, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, ticks) => ticks.map(yLabel) },
     ];
     const bars = uPlot.paths.bars!({ size: [0.7, 40] });
+    const day = 86_400;
+    // half a day of room on both sides, so the first and last days' bars are whole
+    const dayRange: uPlot.Scale.Range = () => [x.length ? x[0] - day / 2 : 0, x.length ? x[x.length - 1] + day / 2 : day];
+    const dayLabel: uPlot.Series = { label: 'day', value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) };
+    const noPoints = { show: false };
     const width = (el: HTMLElement) => Math.max(260, el.clientWidth);
     const make = (el: HTMLElement, opts: Omit<uPlot.Options, 'width' | 'height'>, data: uPlot.AlignedData) => this.charts.push(new uPlot({ ...opts, width: width(el), height: 200 }, data, el));
     // runs per day, stacked: each series is drawn as the sum of itself and those under it; the legend shows its own count
@@ -175,20 +180,20 @@ export class MetricsPage extends ConsolePage {
       box('runs')!,
       {
         axes: axes((v) => String(v)),
-        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        series: [{ value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) }, { label: 'other', fill: other, stroke: other, paths: bars, value: own(2) }, { label: 'failed', fill: bad, stroke: bad, paths: bars, value: own(1) }, { label: 'succeeded', fill: ok, stroke: ok, paths: bars, value: own(0) }],
+        scales: { x: { time: false, range: dayRange }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        series: [dayLabel, { label: 'other', fill: other, stroke: other, paths: bars, points: noPoints, value: own(2) }, { label: 'failed', fill: bad, stroke: bad, paths: bars, points: noPoints, value: own(1) }, { label: 'succeeded', fill: ok, stroke: ok, paths: bars, points: noPoints, value: own(0) }],
       },
       [x, stacked[0], stacked[1], stacked[2]],
     );
     const rate = days.map((d) => (d.succeeded + d.failed ? (100 * d.succeeded) / (d.succeeded + d.failed) : null));
     make(
       box('success')!,
-      { axes: axes((v) => `${v} %`), scales: { x: { time: false }, y: { range: [0, 100] } }, series: [{ value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) }, { label: 'success %', stroke: ok, width: 2, points: { show: true }, spanGaps: true, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} %`) }] },
+      { axes: axes((v) => `${v} %`), scales: { x: { time: false, range: dayRange }, y: { range: [0, 100] } }, series: [dayLabel, { label: 'success %', stroke: ok, width: 2, points: { show: true }, spanGaps: true, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} %`) }] },
       [x, rate],
     );
     make(
       box('sla')!,
-      { axes: axes((v) => String(v)), scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } }, series: [{ value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) }, { label: 'breaches', fill: bad, stroke: bad, paths: bars }] },
+      { axes: axes((v) => String(v)), scales: { x: { time: false, range: dayRange }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } }, series: [dayLabel, { label: 'breaches', fill: bad, stroke: bad, paths: bars, points: noPoints }] },
       [x, days.map((d) => d.breaches)],
     );
     const steps = stats.steps
@@ -201,10 +206,10 @@ export class MetricsPage extends ConsolePage {
       {
         axes: [
           { stroke: fg, grid: { show: false }, ticks: { stroke: grid, width: 1 }, splits: () => names.map((_n, i) => i), values: () => names, rotate: names.length > 6 ? -30 : 0, size: names.length > 6 ? 60 : 40 } as uPlot.Axis,
-          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, ticks) => ticks.map((t) => formatDuration(t)) },
+          { stroke: fg, size: 56, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, ticks) => ticks.map((t) => formatDuration(t)) },
         ],
         scales: { x: { time: false, range: [-0.5, Math.max(0.5, names.length - 0.5)] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        series: [{ value: (_u, v) => (v === null ? '' : (names[v] ?? '')) }, { label: 'p95', fill: other, stroke: other, paths: bars, value: (_u, v) => (v === null ? '' : formatDuration(v)) }],
+        series: [{ label: 'step', value: (_u, v) => (v === null ? '' : (names[v] ?? '')) }, { label: 'p95', fill: other, stroke: other, paths: bars, points: noPoints, value: (_u, v) => (v === null ? '' : formatDuration(v)) }],
       },
       [steps.map((_s, i) => i), steps.map((s) => s.p95Ms!)],
     );
