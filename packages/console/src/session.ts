@@ -13,8 +13,10 @@ export interface Session {
   expires: string;
   /** The server runs `--insecure`: no sign-in, no CSRF, everyone is tenant `default`'s admin. */
   insecure: boolean;
-  /** Names an approval's `assignee` may give for this user (not sent by the server yet: empty). */
+  /** Names an approval's `assignee` may give for this user. */
   groups: string[];
+  /** An approver's flows (absent: every flow of its tenant). */
+  flows?: string[];
 }
 
 let current: Session | undefined;
@@ -46,8 +48,8 @@ function set(next: Session | undefined): void {
   for (const l of listeners) l(next);
 }
 
-type SessionAnswer = Omit<Session, 'insecure' | 'groups'>;
-const fromAnswer = (a: SessionAnswer): Session => ({ ...a, insecure: false, groups: [] });
+type SessionAnswer = Omit<Session, 'insecure' | 'groups'> & { groups?: string[] };
+const fromAnswer = (a: SessionAnswer): Session => ({ ...a, insecure: false, groups: a.groups ?? [] });
 
 /**
  * The session of this browser: the one in memory, else `GET /session` (a reload), else undefined (not signed in).
@@ -98,6 +100,8 @@ export function signInHref(): string {
 configureApi({
   csrfToken: () => (current?.insecure ? undefined : current?.csrfToken),
   unauthorized: () => {
+    // an --insecure server has no sessions: a 401 there is not a sign-out
+    if (insecureServer()) return;
     set(undefined);
     navigate(signInHref(), true);
   },

@@ -21,9 +21,9 @@ export interface PageDef {
 
 const pages: PageDef[] = [];
 
-/** Adds a page. @throws Error when its pattern or tag is taken. */
+/** Adds a page (one element may serve several patterns, e.g. `start` and `start/:flow`). @throws Error when its pattern is taken. */
 export function registerPage(page: PageDef): void {
-  if (pages.some((p) => p.pattern === page.pattern || p.tag === page.tag)) throw new Error(`page ${page.pattern} (${page.tag}) is registered twice`);
+  if (pages.some((p) => p.pattern === page.pattern)) throw new Error(`page ${page.pattern} is registered twice`);
   pages.push(page);
 }
 

@@ -1,0 +1,196 @@
+// `#/inbox[?run=<id>&task=<name>]`: the approvals waiting that the signed-in user may decide (`GET /approvals`, most
+// urgent first), each with its deadline counting down (one timer for the page) and its decision in the row: a
+// comment, Approve, Reject and the approval's own options. A deep link (a notification's) focuses its row, or says
+// who decided it already. The list follows `GET /stream?inbox`.
+import { html, nothing } from 'lit';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { mayDecide } from '@baton/protocol/access-rules';
+import { formatDeadline, formatTimestamp, runStateFrom } from '@baton/protocol/run-view';
+import { ApiError, get, newActionId, post } from '../api.js';
+import { follow } from '../live.js';
+import { href } from '../router.js';
+import { may, session } from '../session.js';
+import type { InboxItem, RunDetail } from '../wire.js';
+import { ConsolePage } from './page.js';
+
+/** A row's key: `<runId>/<task>`. */
+const keyOf = (item: Pick<InboxItem, 'runId' | 'task'>): string => `${item.runId}/${item.task}`;
+
+/** What the deep link's run says about its approval when it is not in the user's inbox. */
+interface LinkState {
+  text: string;
+  kind: 'decided' | 'not-yours' | 'missing';
+}
+
+/** The inbox. */
+export class InboxPage extends ConsolePage {
+  static override properties = { ...ConsolePage.properties, items: { state: true }, error: { state: true }, now: { state: true }, link: { state: true }, rowErrors: { state: true }, busy: { state: true }, decided: { state: true } };
+  declare items: InboxItem[] | undefined;
+  declare error: string | undefined;
+  /** The countdowns' clock (ms), ticked once a second by one timer. */
+  declare now: number;
+  declare link: LinkState | undefined;
+  /** The server's refusal of a row's decision, shown in that row. */
+  declare rowErrors: Map<string, string>;
+  declare busy: Set<string>;
+  /** Rows decided here (`<key>` → "approved by ann"), shown until the list is read again. */
+  declare decided: Map<string, string>;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stop: (() => void) | undefined;
+  /** Each row's action id, kept while the same decision is retried after a network error. */
+  private readonly actionIds = new Map<string, string>();
+  private focusedLink = '';
+
+  constructor() {
+    super();
+    this.items = undefined;
+    this.error = undefined;
+    this.now = Date.now();
+    this.link = undefined;
+    this.rowErrors = new Map();
+    this.busy = new Set();
+    this.decided = new Map();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    this.stop = follow({ inbox: true, onInbox: () => void this.load(), onReset: () => void this.load() });
+    void this.load();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.timer);
+    this.stop?.();
+  }
+
+  private get target(): { runId: string; task: string } | undefined {
+    const runId = this.query.get('run');
+    const task = this.query.get('task');
+    return runId && task ? { runId, task } : undefined;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.items = (await get<{ approvals: InboxItem[] }>('/approvals')).approvals;
+      this.error = undefined;
+    } catch (error) {
+      this.items = this.items ?? [];
+      this.error = error instanceof ApiError ? error.message : String(error);
+      return;
+    }
+    await this.explainLink();
+  }
+
+  /** For a deep link whose approval is not in the list: who decided it, or why the user cannot (from the run's fold). */
+  private async explainLink(): Promise<void> {
+    const target = this.target;
+    if (!target || this.items!.some((i) => keyOf(i) === keyOf(target)) || this.decided.has(keyOf(target))) {
+      this.link = undefined;
+      return;
+    }
+    try {
+      const detail = await get<RunDetail>(`/runs/${encodeURIComponent(target.runId)}`);
+      const wait = runStateFrom(detail.events).waits.get(target.task);
+      const me = session();
+      if (wait?.kind === 'approval' && wait.decision !== undefined) {
+        this.link = { kind: 'decided', text: `Approval ${target.task} of run ${target.runId} was already decided by ${wait.by ?? 'someone'}: ${wait.decision}${wait.endedAt ? ` (${formatTimestamp(wait.endedAt)})` : ''}${wait.comment ? ` — “${wait.comment}”` : ''}.` };
+      } else if (wait?.kind === 'approval' && me) {
+        const yours = mayDecide({ name: me.user, roles: me.roles, groups: me.groups, ...(me.flows ? { flows: me.flows } : {}) }, detail.run, { assignee: wait.assignee });
+        const waiting = `Approval ${target.task} of run ${target.runId} is waiting${wait.assignee ? ` for ${wait.assignee}` : ''}`;
+        this.link = yours ? { kind: 'missing', text: `${waiting}.` } : { kind: 'not-yours', text: `${waiting}, but ${me.user} (${me.roles.join(', ')}) may not decide it.` };
+      } else {
+        this.link = { kind: 'missing', text: `Run ${target.runId} has no approval ${target.task}.` };
+      }
+    } catch (error) {
+      this.link = { kind: 'missing', text: error instanceof ApiError && error.status === 404 ? `There is no run ${target.runId}.` : `Run ${target.runId} could not be read: ${(error as Error).message}` };
+    }
+  }
+
+  protected override updated(): void {
+    // the deep link's row: scrolled to and focused once
+    const target = this.target;
+    if (!target || !this.items || this.focusedLink === keyOf(target)) return;
+    const row = this.querySelector(`tr[data-key="${CSS.escape(keyOf(target))}"]`) as HTMLElement | null;
+    if (!row) return;
+    this.focusedLink = keyOf(target);
+    row.scrollIntoView({ block: 'center' });
+    (row.querySelector('vscode-textfield') as HTMLElement | null)?.focus();
+  }
+
+  private async decide(item: InboxItem, decision: 'approved' | 'rejected' | string): Promise<void> {
+    const key = keyOf(item);
+    const comment = ((this.querySelector(`tr[data-key="${CSS.escape(key)}"] vscode-textfield`) as HTMLInputElement | null)?.value ?? '').trim();
+    const actionId = this.actionIds.get(key) ?? newActionId();
+    this.actionIds.set(key, actionId);
+    this.busy = new Set([...this.busy, key]);
+    const errors = new Map(this.rowErrors);
+    errors.delete(key);
+    try {
+      const path = `/runs/${encodeURIComponent(item.runId)}/${decision === 'rejected' ? 'reject' : 'approve'}`;
+      const answer = await post<{ decision: string; by: string }>(path, { task: item.task, ...(decision !== 'rejected' && decision !== 'approved' ? { decision } : {}), ...(comment ? { comment } : {}) }, actionId);
+      this.actionIds.delete(key);
+      this.decided = new Map(this.decided).set(key, `${answer.decision} by ${answer.by}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'ACTION_REPLAYED') {
+        this.actionIds.delete(key);
+        this.decided = new Map(this.decided).set(key, 'decided (already done)');
+      } else {
+        if (!(error instanceof ApiError && error.code === 'NETWORK')) this.actionIds.delete(key);
+        errors.set(key, error instanceof Error ? error.message : String(error));
+      }
+    } finally {
+      const busy = new Set(this.busy);
+      busy.delete(key);
+      this.busy = busy;
+      this.rowErrors = errors;
+    }
+  }
+
+  override render() {
+    const target = this.target;
+    const decide = may('decide');
+    return html`<section class="page inbox">
+      <h1>Inbox</h1>
+      <p class="muted">Approvals waiting for you or your groups, most urgent first.</p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.link ? html`<p class="notice link-state link-${this.link.kind}" role="status">${this.link.text} <a href=${href('runs', target!.runId)}>Open the run</a></p>` : nothing}
+      ${this.items === undefined
+        ? html`<p class="muted">Loading…</p>`
+        : this.items.length === 0
+          ? html`<p class="muted empty">${decide ? 'Nothing waits for you.' : `${session()?.user ?? 'You'} may not decide approvals (${session()?.roles.join(', ') ?? ''}): nothing to show.`}</p>`
+          : html`<table class="list inbox-table">
+              <thead><tr><th>Deadline</th><th>Flow</th><th>Approval</th><th>Assignee</th><th>Decision</th></tr></thead>
+              <tbody>${this.items.map((item) => this.row(item, target !== undefined && keyOf(target) === keyOf(item), decide))}</tbody>
+            </table>`}
+    </section>`;
+  }
+
+  private row(item: InboxItem, focused: boolean, decide: boolean) {
+    const key = keyOf(item);
+    const overdue = item.deadline !== undefined && Date.parse(item.deadline) < this.now;
+    const done = this.decided.get(key);
+    const busy = this.busy.has(key);
+    const extra = item.options.filter((o) => o !== 'approved' && o !== 'rejected');
+    return html`<tr data-key=${key} data-run=${item.runId} data-task=${item.task} class=${focused ? 'focused' : ''}>
+      <td class=${overdue ? 'deadline overdue' : 'deadline'} title=${item.deadline ? formatTimestamp(item.deadline) : ''}>${formatDeadline(item.deadline, this.now)}</td>
+      <td>${item.flow}</td>
+      <td><a href=${href('runs', item.runId)}><b>${item.task}</b></a>${item.prompt ? html`<div class="muted prompt">${item.prompt}</div>` : nothing}</td>
+      <td>${item.assignee ?? html`<span class="muted">anyone</span>`}</td>
+      <td>${done
+        ? html`<span class="decided" role="status">${done}</span>`
+        : decide
+          ? html`<div class="decide">
+              <vscode-textfield class="comment" placeholder="Comment (optional)" aria-label=${`Comment on ${item.task}`} ?disabled=${busy}></vscode-textfield>
+              <vscode-button class="approve" ?disabled=${busy} @click=${() => void this.decide(item, 'approved')}>Approve</vscode-button>
+              ${extra.map((o) => html`<vscode-button secondary class="option" data-option=${o} ?disabled=${busy} @click=${() => void this.decide(item, o)}>${o}</vscode-button>`)}
+              <vscode-button secondary class="reject" ?disabled=${busy} @click=${() => void this.decide(item, 'rejected')}>Reject</vscode-button>
+            </div>
+            ${this.rowErrors.has(key) ? html`<p class="error row-error" role="alert">${this.rowErrors.get(key)}</p>` : nothing}`
+          : nothing}</td>
+    </tr>`;
+  }
+}
+customElements.define('baton-inbox-page', InboxPage);
