@@ -7,6 +7,8 @@
  * Agents are in-process and controllable: `gate(agent)` holds every call of that agent until the test releases it,
  * `failNext(agent, n)` makes its next n calls fail — tests wait on DOM states, never on time.
  */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -166,6 +168,26 @@ export class ConsoleHarness {
     return consolePage;
   }
 
+  /**
+   * A request to the server's API as `user` (its token as Bearer; `X-Baton-Action-Id` on changes): the status and the
+   * JSON answer.
+   */
+  async api<T = Record<string, unknown>>(user: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${user}-token`, 'content-type': 'application/json', ...(method === 'GET' ? {} : { 'x-baton-action-id': randomUUID() }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** Starts a served flow as `user` (`POST /runs`, an operator or admin) and returns the run id. */
+  async startRun(user: string, flow: string, inputs: Record<string, unknown> = {}): Promise<string> {
+    const { status, body } = await this.api<{ runId: string }>(user, 'POST', '/runs', { flow, inputs });
+    if (status !== 202) throw new Error(`POST /runs ${flow} answered ${status}: ${JSON.stringify(body)}`);
+    return body.runId;
+  }
+
   /** Holds every call of `agent` until released (see {@link Gate}). */
   gate(agent: string): Gate {
     const gate = this.gates.get(agent) ?? { held: [], open: false, waiters: [] };
@@ -208,6 +230,13 @@ export class ConsoleHarness {
       },
     };
   }
+}
+
+/** Asserts a console page broke no CSP rule, asked nothing of another origin and logged no error. */
+export async function assertClean(p: ConsolePage): Promise<void> {
+  assert.deepEqual(await p.cspViolations(), [], 'no CSP violation');
+  assert.deepEqual(p.offOrigin(), [], "no request off the server's origin");
+  assert.deepEqual(p.errors, [], 'no console error');
 }
 
 /** An Error whose stack is its message alone: mocha prints it as one line. */

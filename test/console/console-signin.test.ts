@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConsoleHarness, type ConsolePage } from './console-harness.js';
+import { assertClean as clean, ConsoleHarness } from './console-harness.js';
 
 const FLOWS = `
 agent Greeter { stub: { text: "hi" }, output: { text: string } }
@@ -8,13 +8,6 @@ flow Hello {
   step greet: Greeter { prompt: "hello" }
 }
 `;
-
-/** Asserts the page broke no CSP rule and asked nothing of another origin. */
-async function clean(p: ConsolePage): Promise<void> {
-  assert.deepEqual(await p.cspViolations(), [], 'no CSP violation');
-  assert.deepEqual(p.offOrigin(), [], 'no request off the server\'s origin');
-  assert.deepEqual(p.errors, [], 'no console error');
-}
 
 describe('the console in a browser: sign-in, sign-out, the shell', function () {
   this.timeout(60_000);

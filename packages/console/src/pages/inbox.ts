@@ -117,7 +117,9 @@ export class InboxPage extends ConsolePage {
     if (!row) return;
     this.focusedLink = keyOf(target);
     row.scrollIntoView({ block: 'center' });
-    (row.querySelector('vscode-textfield') as HTMLElement | null)?.focus();
+    const comment = row.querySelector('vscode-textfield') as (HTMLElement & { updateComplete?: Promise<unknown> }) | null;
+    // the field's own input exists once the element has rendered
+    void customElements.whenDefined('vscode-textfield').then(() => comment?.updateComplete).then(() => comment?.focus());
   }
 
   private async decide(item: InboxItem, decision: 'approved' | 'rejected' | string): Promise<void> {

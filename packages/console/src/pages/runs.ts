@@ -57,7 +57,7 @@ export class RunsPage extends ConsolePage {
   declare fresh: number;
   declare flows: FlowInfo[] | undefined;
   declare notice: string | undefined;
-  private loaded = '';
+  private loaded: string | undefined;
   private stop: (() => void) | undefined;
   private abort: AbortController | undefined;
 

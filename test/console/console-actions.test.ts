@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { assertClean, ConsoleHarness, type ConsolePage } from './console-harness.js';
+
+const FLOWS = `
+agent Worker { stub: { text: "w" }, output: { text: string } }
+flow Fragile {
+  trigger webhook "/fragile"
+  step work: Worker { prompt: "work" }
+}
+flow Shipping {
+  trigger webhook "/ship"
+  wait event "shipment.arrived"
+  step unpack: Worker { prompt: "unpack" }
+}
+`;
+
+describe('the console in a browser: cancel, send an event, redrive from the runs list', function () {
+  this.timeout(90_000);
+  const harness = new ConsoleHarness();
+  before(() => harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }, { name: 'vic', roles: ['viewer'] }] }));
+  after(() => harness.stop());
+
+  const row = (p: ConsolePage, runId: string) => p.page.locator(`tr[data-run="${runId}"]`);
+
+  it('an operator redrives a dead letter: the failed run continues from its failed step and succeeds, recorded as that user', async () => {
+    harness.failNext('Worker');
+    const runId = await harness.startRun('oscar', 'Fragile');
+    await harness.server.idle();
+    assert.equal((await harness.store.getRun(runId)).status, 'failed');
+    const p = await harness.open('#/runs?status=failed');
+    try {
+      await p.signIn('oscar');
+      await row(p, runId).locator('.status-failed').waitFor();
+      await row(p, runId).locator('vscode-button.redrive').click();
+      const dialog = p.page.locator('baton-action-dialog dialog[open]');
+      await dialog.waitFor();
+      assert.match(await dialog.innerText(), /failed:.*Worker failed \(the test asked it to\)/s);
+      await dialog.locator('#action-confirm').click();
+      await p.page.locator('.notice', { hasText: `redrive ${runId}: done` }).waitFor();
+      await harness.server.idle();
+      assert.equal((await harness.store.getRun(runId)).status, 'succeeded');
+      const resumed = (await harness.store.getEvents(runId)).find((e) => e.type === 'run.resumed');
+      assert.equal((resumed as { by?: string } | undefined)?.by, 'oscar', 'the redrive is recorded as the signed-in user');
+      await p.page.goto(`${harness.url}/#/runs`);
+      await row(p, runId).locator('.status-succeeded').waitFor();
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('an operator cancels a running run and sends an event to a waiting one, each through its dialog', async () => {
+    const waiting = await harness.startRun('oscar', 'Shipping');
+    await harness.server.idle();
+    const gate = harness.gate('Worker');
+    const running = await harness.startRun('oscar', 'Fragile');
+    await gate.waitHeld(1);
+    const p = await harness.open('#/runs');
+    try {
+      await p.signIn('oscar');
+      await row(p, waiting).locator('.status-waiting').waitFor();
+      await row(p, running).locator('vscode-button.cancel').click();
+      await p.page.locator('baton-action-dialog dialog[open] #action-confirm').click();
+      await p.page.locator('.notice', { hasText: `cancel ${running}: done` }).waitFor();
+      gate.openAll();
+      await harness.server.idle();
+      assert.equal((await harness.store.getRun(running)).status, 'cancelled');
+      await row(p, waiting).locator('vscode-button.send-event').click();
+      const dialog = p.page.locator('baton-action-dialog dialog[open]');
+      assert.equal(await dialog.locator('#event-name input').inputValue(), 'shipment.arrived', 'the event the run waits for');
+      await dialog.locator('#event-data textarea').fill('{not json');
+      await dialog.locator('#action-confirm').click();
+      await dialog.locator('.error', { hasText: 'the data is not JSON' }).waitFor();
+      await dialog.locator('#event-data textarea').fill('{"box": 3}');
+      await dialog.locator('#action-confirm').click();
+      await p.page.locator('.notice', { hasText: `event to ${waiting}: done` }).waitFor();
+      await harness.server.idle();
+      assert.equal((await harness.store.getRun(waiting)).status, 'succeeded');
+      const received = (await harness.store.getEvents(waiting)).find((e) => e.type === 'event.received') as { data?: unknown } | undefined;
+      assert.deepEqual(received?.data, { box: 3 });
+      await assertClean(p);
+    } finally {
+      gate.openAll();
+      await p.close();
+    }
+  });
+
+  it('a viewer sees the runs without action buttons', async () => {
+    harness.failNext('Worker');
+    const runId = await harness.startRun('oscar', 'Fragile');
+    await harness.server.idle();
+    const p = await harness.open('#/runs');
+    try {
+      await p.signIn('vic');
+      await row(p, runId).locator('.status-failed').waitFor();
+      assert.equal(await p.page.locator('.row-actions, vscode-button.redrive, vscode-button.cancel').count(), 0);
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+});
