@@ -84,11 +84,28 @@ describe('the console in a browser: the inbox', function () {
     }
   });
 
-  it('a decision refused by the server (decided meanwhile by someone else) is shown in its row', async () => {
-    const runId = await waitingRun('pens');
+  it('a decision made elsewhere takes its row out of an open inbox, live (GET /stream?inbox), with no reload', async () => {
+    const runId = await waitingRun('staplers');
     const p = await harness.open('#/inbox');
     try {
       await p.signIn('ann');
+      const row = p.page.locator(`tr[data-run="${runId}"]`);
+      await row.waitFor();
+      assert.equal((await harness.api('ada', 'POST', `/runs/${runId}/approve`, { task: 'sign_off' })).status, 202);
+      await row.waitFor({ state: 'detached' });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('without live updates (the stream refused), a stale row\'s decision is refused by the server and the refusal is shown in the row', async () => {
+    const runId = await waitingRun('pens');
+    const p = await harness.open('#/signin');
+    try {
+      await p.page.route('**/stream?*', (route) => route.fulfill({ status: 503, body: '' }));
+      await p.signIn('ann');
+      await p.page.evaluate(() => (location.hash = '#/inbox'));
       const row = p.page.locator(`tr[data-run="${runId}"]`);
       await row.waitFor();
       assert.equal((await harness.api('ada', 'POST', `/runs/${runId}/approve`, { task: 'sign_off' })).status, 202);

@@ -17,6 +17,12 @@ import { ConsolePage } from './page.js';
 /** A row's key: `<runId>/<task>`. */
 const keyOf = (item: Pick<InboxItem, 'runId' | 'task'>): string => `${item.runId}/${item.task}`;
 
+/** The server's order of the inbox: by deadline (none last), then by run id (oldest first). */
+function byUrgency(a: InboxItem, b: InboxItem): number {
+  const at = (i: InboxItem): number => (i.deadline ? Date.parse(i.deadline) : Number.POSITIVE_INFINITY);
+  return at(a) - at(b) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.task < b.task ? -1 : a.task > b.task ? 1 : 0);
+}
+
 /** What the deep link's run says about its approval when it is not in the user's inbox. */
 interface LinkState {
   text: string;
@@ -74,7 +80,10 @@ export class InboxPage extends ConsolePage {
 
   private async load(): Promise<void> {
     try {
-      this.items = (await get<{ approvals: InboxItem[] }>('/approvals')).approvals;
+      const fresh = (await get<{ approvals: InboxItem[] }>('/approvals')).approvals;
+      // a row decided here stays, saying so, where it was (the server no longer lists it)
+      const kept = (this.items ?? []).filter((i) => this.decided.has(keyOf(i)) && !fresh.some((f) => keyOf(f) === keyOf(i)));
+      this.items = [...kept, ...fresh].sort(byUrgency);
       this.error = undefined;
     } catch (error) {
       this.items = this.items ?? [];
