@@ -155,7 +155,7 @@ export class NotificationsPage extends ConsolePage {
       <td class="nowrap">${d.createdAt ? formatTimestamp(d.createdAt) : ''}</td>
       <td class="nowrap">${d.kind ? KIND_LABELS[d.kind] : ''}</td>
       <td>${d.runId ? html`<a href=${href('runs', d.runId)}><code>${d.runId}</code></a>` : ''}</td>
-      <td>${d.channel}</td>
+      <td class="nowrap">${d.channel}</td>
       <td><span class="status status-${d.status === 'sent' ? 'succeeded' : d.status === 'dead' ? 'failed' : 'waiting'}">${d.status}</span></td>
       <td class="num">${d.attempts}</td>
       <td class="nowrap">${d.status === 'sent' ? (d.sentAt ? formatTimestamp(d.sentAt) : '') : d.status === 'pending' ? formatTimestamp(d.nextAt) : ''}</td>
