@@ -374,7 +374,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       const caller = access.authenticate(req, now().getTime());
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/approvals takes GET');
       access.require(caller, 'read', 'read approvals');
-      send(res, 200, { approvals: await inbox(store, caller, 1000) });
+      send(res, 200, { approvals: await inbox(store, caller) });
       return;
     }
     // the caller's tenant's named locks, with their holders and queues (as `baton locks list --json`)
