@@ -9,6 +9,7 @@ import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
 import { DEFINITION_REF, eventData, FLUSH_SQL, insertEvents, insertRun, listRunsQuery, RUN_COLUMNS, toRecord, updateDoc, updateStatement, type RunRow, type UpdateDoc } from './pg-rows.js';
 import { PgRunWatch } from './pg-run-watch.js';
 import { installPgOutbox } from './pg-outbox.js';
+import { installPgSla } from './pg-sla.js';
 import { PgLocks } from './pg-locks.js';
 import { PgKeptEvents } from './pg-kept-events.js';
 import { PgConsoleReads } from './pg-list.js';
@@ -88,6 +89,7 @@ export class PgRunStore implements RunStoreApi {
       flush: (runId) => this.flush(runId),
     });
     installPgOutbox(this, { transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values) });
+    installPgSla(this, { transaction: (body) => this.transaction(body), query: (sql, values) => this.query(sql, values), location: target.location, signalled: (runId, seq) => void (this.pending.some((p) => p.runId === runId) || this.nextSeq.set(runId, seq + 1)) });
   }
 
   /** Where the store is: the URL without its password. */

@@ -94,6 +94,8 @@ export type WaitingOn =
       group?: string;
       /** ISO 8601: its `sla:` — undecided then, it is marked breached (`sla.breached`); nothing else happens. */
       slaDeadline?: string;
+      /** Its `sla:` in ms (with `slaDeadline`). */
+      slaMs?: number;
     }
   | {
       kind: 'event';

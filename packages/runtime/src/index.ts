@@ -29,6 +29,7 @@ export * from './supervisor/leased-run.js';
 export * from './store/lease-keeper.js';
 export * from './supervisor/executor-thread.js';
 export * from './supervisor/due-timers.js';
+export * from './supervisor/sla.js';
 export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT } from './engine/subflow.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';

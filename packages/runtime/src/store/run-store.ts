@@ -12,6 +12,7 @@ import { LockSession, type RunStoreOptions } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
+import { SqliteSla } from './sqlite-sla.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
 import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
@@ -65,6 +66,8 @@ export class RunStore {
   readonly keptEvents: SqliteKeptEvents;
   /** The notification outbox (see {@link SqliteOutbox}). */
   readonly outbox: SqliteOutbox;
+  /** SLA breaches and due SLAs (see {@link SqliteSla}). */
+  readonly sla: SqliteSla;
   /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
   private readonly statements: StatementCache;
   private closed = false;
@@ -103,6 +106,7 @@ export class RunStore {
       getRun: (id) => this.getRun(id),
     });
     this.outbox = new SqliteOutbox(tables);
+    this.sla = new SqliteSla({ ...tables, batch: (body) => this.batch(body), getRun: (id) => this.getRun(id), signal: (id, event, time) => this.appendSignalNow(id, event, time) });
     try {
       this.session.withBusyRetry(() => migrateSqlite(this.db, this.path, this.options.sync));
     } catch (error) {
@@ -263,10 +267,10 @@ export class RunStore {
    * it goes at the log's end when written, whatever others appended since this handle last looked — never a
    * conflict (see {@link RunLeases.check}).
    */
-  private appendSignal(runId: string, event: NewRunEvent): RunEvent {
+  private appendSignal(runId: string, event: NewRunEvent, time?: Date): RunEvent {
     // numbered from the log as stored now, not from what this handle saw last (unless it has buffered events of the run)
     if (!this.pending.some((p) => p.runId === runId)) this.nextSeq.delete(runId);
-    const full = this.append(runId, event);
+    const full = this.append(runId, event, time);
     this.pending[this.pending.length - 1].signal = true;
     return full;
   }
@@ -447,8 +451,8 @@ export class RunStore {
   }
 
   /** Appends an event from outside the run's execution and writes it in the open transaction. */
-  private appendSignalNow(runId: string, event: NewRunEvent): RunEvent {
-    const full = this.appendSignal(runId, event);
+  private appendSignalNow(runId: string, event: NewRunEvent, time?: Date): RunEvent {
+    const full = this.appendSignal(runId, event, time);
     this.writePending();
     return full;
   }

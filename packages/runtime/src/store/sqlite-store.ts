@@ -1,7 +1,7 @@
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
-import type { DeliveryOutcome, DeliveryRecord, NotificationRecord, Lease, ListOptions, NewRun, RunChanges, RunCounts, RunFilter, RunMigration, RunPage, RunRecord, RunStats, RunStatsQuery, RunStoreApi, RunUpdate, RunWatchOptions, SourceFile, TenantScope } from './store-api.js';
+import type { DeliveryOutcome, DeliveryRecord, DueSla, NotificationRecord, SlaBreach, Lease, ListOptions, NewRun, RunChanges, RunCounts, RunFilter, RunMigration, RunPage, RunRecord, RunStats, RunStatsQuery, RunStoreApi, RunUpdate, RunWatchOptions, SourceFile, TenantScope } from './store-api.js';
 import { watchSqliteRuns } from './sqlite-watch.js';
 import type { ChainRow } from './event-chain.js';
 import { readChainPage } from './sqlite-audit.js';
@@ -200,6 +200,23 @@ export class SqliteRunStore implements RunStoreApi {
 
   async listLocks(filter?: { tenant?: string }): Promise<LockInfo[]> {
     return this.database.locks.list(filter);
+  }
+
+  // SLAs (sqlite-sla.ts)
+  async dueSlas(now: Date, limit?: number): Promise<DueSla[]> {
+    return this.database.sla.due(now, limit);
+  }
+
+  async recordSlaBreach(runId: string, breach: SlaBreach, now: Date): Promise<RunEvent | undefined> {
+    return this.database.sla.record(runId, breach, now);
+  }
+
+  async claimSlaBreach(runId: string, key: string, deadline: string, now: Date): Promise<boolean> {
+    return this.database.sla.claim(runId, key, deadline, now);
+  }
+
+  async refreshSlaDue(runId: string, nextDue: SlaBreach['nextDue']): Promise<void> {
+    this.database.sla.refresh(runId, nextDue);
   }
 
   // the notification outbox (sqlite-outbox.ts)

@@ -258,6 +258,12 @@ export interface SlaBreach {
    * stored in the transaction and the keys breached so far (this one included): `runs.sla_due_at`.
    */
   nextDue: (run: RunRecord, breachedKeys: ReadonlySet<string>) => string | null;
+  /**
+   * Whether the breach still holds for the run as stored in the transaction (a poller read it before: the run may
+   * have ended before the deadline, the approval been decided since). False: no row, no event — only `sla_due_at` is
+   * recomputed. Absent: it holds.
+   */
+  stillDue?: (run: RunRecord) => boolean;
 }
 
 /** What the outbox trigger stores (`notifications`): one event to notify about. */
@@ -541,11 +547,23 @@ export interface RunStoreApi extends LockStoreApi {
    * Records an SLA breach of run `runId` in one transaction: inserts (`runId`, `breach.key`) into `sla_breaches`; when
    * that row is new, appends `breach.event` at the log's end (a signal: see {@link SIGNAL_EVENT_TYPES}), sets
    * `sla_breached_at` (when still null) and `sla_due_at = breach.nextDue(…)`. A row already there means another poller
-   * (or the engine) recorded it: nothing is written.
+   * (or the engine) recorded it: no event (only `sla_due_at` is recomputed, so a stale value converges).
    * @returns the stored event, or undefined when the breach was already recorded.
    * @throws BatonError `RUN_NOT_FOUND`.
    */
   recordSlaBreach?(runId: string, breach: SlaBreach, now: Date): Promise<RunEvent | undefined>;
+  /**
+   * The engine's side of a breach it finds late (a run ending, a decision read, after the deadline): inserts
+   * (`runId`, `key`) into `sla_breaches` (and `sla_breached_at` when still null) without an event — the engine then
+   * records `sla.breached` in its own log, so its events keep their order. @returns whether the row is new (false:
+   * a poller recorded the breach, its event is in the log). @throws BatonError `RUN_NOT_FOUND`.
+   */
+  claimSlaBreach?(runId: string, key: string, deadline: string, now: Date): Promise<boolean>;
+  /**
+   * Recomputes `sla_due_at` of a run a poller found due with nothing due in it any more (its approval decided, say):
+   * `nextDue` of the run as stored in the transaction and its breached keys. @throws BatonError `RUN_NOT_FOUND`.
+   */
+  refreshSlaDue?(runId: string, nextDue: SlaBreach['nextDue']): Promise<void>;
 
   /**
    * Notifications (design §4; implemented in sqlite-outbox.ts / pg-outbox.ts): turns the outbox trigger on or off
