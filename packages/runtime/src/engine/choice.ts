@@ -12,6 +12,7 @@ import { makeRecord } from '../expr/values.js';
 import { takeBufferedEvent } from './event-buffer.js';
 import { keepsBroadcasts } from './events.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
+import { slaDeadlineOf } from './sla-late.js';
 import type { RaisedSignals } from './signals.js';
 import type { Milestones } from './state.js';
 import { Suspended, type WaitHost } from './waits.js';
@@ -66,6 +67,10 @@ export async function choiceStatement(host: ChoiceHost, s: ChoiceNode, frame: Fr
     winner = (await arrivedArm(host, s, frame, keys)) ?? (await awaitArm(host, s, frame, keys));
   }
   decide(host, s, frame, keys, winner);
+  // the winning approval decided after its SLA deadline: the breach is recorded (engine/sla-late.ts)
+  const won = s.arms[winner];
+  const decided = won.kind === 'approval' ? host.log.decisions.get(keys[winner]) : undefined;
+  if (won.kind === 'approval' && decided) await host.approvalBreachIfLate(keys[winner], won, host.log.approvalsRequested.get(keys[winner])?.slaDeadline, decided.time);
   await host.commit();
   await host.block(s.arms[winner].body, frame);
 }
@@ -116,6 +121,7 @@ function open(host: ChoiceHost, s: ChoiceNode, frame: Frame, keys: string[]): vo
         assignee: arm.assignee ? renderText(arm.assignee, evalScope) : undefined,
         options: arm.options?.length ? arm.options : ['approved', 'rejected'],
         group,
+        ...(arm.slaMs !== undefined ? { slaDeadline: slaDeadlineOf(arm.slaMs, host.now()) } : {}),
       });
     } else if (arm.kind === 'event' && !host.log.eventsWaiting.has(key)) {
       const where = arm.where ? { path: arm.where.path, value: toJson(evaluate(arm.where.value, evalScope)) } : undefined;
@@ -252,7 +258,8 @@ function waitsOf(host: ChoiceHost, s: ChoiceNode, frame: Frame, keys: string[]):
     switch (arm.kind) {
       case 'approval': {
         const requested = host.log.approvalsRequested.get(key)!;
-        return { kind: 'approval', task: key, node: arm.id, assignee: requested.assignee, prompt: requested.prompt, options: requested.options, group };
+        const sla = requested.slaDeadline && arm.slaMs !== undefined ? { slaDeadline: requested.slaDeadline, slaMs: arm.slaMs } : {};
+        return { kind: 'approval', task: key, node: arm.id, assignee: requested.assignee, prompt: requested.prompt, options: requested.options, group, ...sla };
       }
       case 'event': {
         const waiting = host.log.eventsWaiting.get(key)!;

@@ -12,6 +12,7 @@ import { matchesWhere, openBufferedEvents } from './event-buffer.js';
 import { keepsBroadcasts } from './events.js';
 import { claimRunLease, DEFAULT_LEASE_TTL_MS, LeaseKeeper } from '../store/lease-keeper.js';
 import { activeRunTelemetry } from '../telemetry/run-telemetry.js';
+import { flowSlaFields } from '../supervisor/sla.js';
 
 /** Options of {@link startRun} and {@link resumeRun}. */
 export interface RunOptions {
@@ -163,11 +164,12 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   const started = Date.now();
   // one clock reading: the run's startedAt is its run.started event's time
   const startedAt = d.now();
-  const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents, ...sourcesField(definition) });
+  const sla = flowSlaFields(flow, startedAt);
+  const { id: runId } = await options.store.createRun({ flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), agents: options.runAgents, ...sourcesField(definition), ...sla });
   return underLease(runId, options, async (signal) => {
     const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
     // stored and reported before the flow executes, so a listener knows the run's id before any other event
-    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) }, startedAt);
+    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
     if (await bufferedMeanwhile(options, runId, result, definition)) return resumeHeld(runId, recheckedOptions({ ...options, signal, lease: undefined }));
@@ -303,9 +305,11 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   if (!flow) throw new BatonError('UNKNOWN_FLOW', `no flow named "${flowName}"`);
   const checked = checkInputs(flow, inputs);
   const startedAt = (options.now ?? (() => new Date()))();
+  // the flow's SLA counts from the accept time: the time it waits in the queue is part of it
+  const sla = flowSlaFields(flow, startedAt);
   return {
-    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}), ...sourcesField(definition) },
-    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth) },
+    init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}), ...sourcesField(definition), ...sla },
+    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla) },
   };
 }
 
@@ -474,6 +478,11 @@ function summarize(runId: string, flow: string, result: ExecutionResult, started
     steps: result.steps,
     durationMs: Date.now() - started,
   };
+}
+
+/** The `slaDeadline` field of a `run.started` event: the flow's SLA deadline, absent without one. */
+function slaDeadlineField(sla: { slaFlowAt?: string }): { slaDeadline?: string } {
+  return sla.slaFlowAt ? { slaDeadline: sla.slaFlowAt } : {};
 }
 
 /**

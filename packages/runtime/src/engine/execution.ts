@@ -15,6 +15,7 @@ import { branchLabel, declaredNames, loopListNames } from './statements.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import { guardStore, LOST_RUN_CODES, RunFailure, Stopped } from './stops.js';
 import { approvalStatement, Suspended, waitStatement, type WaitHost } from './waits.js';
+import { approvalBreachIfLate, flowBreachIfLate, slaDueWhileWaiting, type SlaHost } from './sla-late.js';
 import { waitEventStatement } from './events.js';
 import { eventForeachStatement, type EventLoopHost } from './event-foreach.js';
 import { assignStatement, Milestones, varStatement, waitUntilStatement } from './state.js';
@@ -93,6 +94,10 @@ export class Execution {
   private readonly signals = new RaisedSignals();
   /** What the `wait first` choices (choice.ts) use of this execution. */
   private readonly choiceHost: ChoiceHost;
+  /** What the late SLA detection (sla-late.ts) uses of this execution. */
+  private get slaHost(): SlaHost {
+    return { log: this.log, store: this.deps.store, runId: this.runId, now: () => this.deps.now(), emit: (event) => this.emit(event) };
+  }
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -117,6 +122,7 @@ export class Execution {
       commit: () => this.commit(),
       eventTypes: definition.events ?? {},
       takeBroadcast: deps.store.takeBroadcast ? (key, event, where) => this.deps.store.takeBroadcast!(this.runId, key, event, where, this.deps.now()) : undefined,
+      approvalBreachIfLate: (task, node, slaDeadline, decidedAt) => approvalBreachIfLate(this.slaHost, task, node, slaDeadline, decidedAt),
     };
     this.lockHost = { ...this.waitHost, store: this.deps.store, runId };
     this.agentHost = {
@@ -229,6 +235,7 @@ export class Execution {
       this.cancelSeen = await this.deps.store.isCancelRequested(this.runId);
       // a bare `complete` ends the flow successfully with the outputs set so far (regions.ts)
       const completed = await completableBody(this.regionHost, frame, (body) => ownedBlock(this.loopHost, body.flow.body, body));
+      await flowBreachIfLate(this.slaHost, frame.flow.name);
       await this.finish(this.emit({ type: 'run.succeeded', outputs: frame.outputs, ...(completed ? { completedBy: completed } : {}) }), 'succeeded', frame.outputs);
       return result('succeeded');
     } catch (thrown) {
@@ -236,7 +243,7 @@ export class Execution {
       let error = thrown;
       if (error instanceof Suspended) {
         this.emit({ type: 'run.waiting', waitingOn: error.waits, outputs: frame.outputs });
-        await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits }));
+        await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'waiting', outputs: frame.outputs, waitingOn: error.waits, slaDueAt: slaDueWhileWaiting(this.log, error.waits) }));
         return result('waiting', { waitingOn: error.waits });
       }
       // Whatever was in flight when the run was interrupted (a call, a short wait) fails with some error;
@@ -244,6 +251,7 @@ export class Execution {
       if (!(error instanceof Stopped) && this.deps.signal?.aborted) error = await this.stopped();
       if (error instanceof Stopped) {
         if (error.reason === 'cancelled') {
+          await flowBreachIfLate(this.slaHost, frame.flow.name);
           await this.finish(this.emit({ type: 'run.cancelled', outputs: frame.outputs }), 'cancelled', frame.outputs);
         } else {
           await this.journal.committing(this.deps.store.updateRun(this.runId, { status: 'interrupted', outputs: frame.outputs }));
@@ -252,6 +260,7 @@ export class Execution {
       }
       const runError = toRunError(error);
       await this.compensate();
+      await flowBreachIfLate(this.slaHost, frame.flow.name);
       const closing = this.emit({ type: 'run.failed', error: runError, step: error instanceof RunFailure ? error.step : undefined, outputs: frame.outputs });
       await this.finish(closing, 'failed', frame.outputs, runError);
       return result('failed', { error: runError });
@@ -293,7 +302,7 @@ export class Execution {
 
   /** Records the run's end; its `finishedAt` is the closing event's time, so the run and its log agree. */
   private finish(closing: RunEvent, status: 'succeeded' | 'failed' | 'cancelled', outputs: Record<string, JsonValue>, error?: RunError): Promise<void> {
-    return this.journal.committing(this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [] }));
+    return this.journal.committing(this.deps.store.updateRun(this.runId, { status, outputs, error: error ?? null, finishedAt: closing.time, waitingOn: [], slaDueAt: null }));
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -92,6 +92,11 @@ export class ReplayLog {
   stepCount = 0;
   /** The sub-flow depth bound the run started with (`run.started.maxFlowDepth`), when it recorded one. */
   maxFlowDepth: number | undefined;
+  /**
+   * SLAs: the flow's deadline (`run.started.slaDeadline`) and the run's start, and the SLA keys the log has a
+   * `sla.breached` of. Not replayed (a breach changes no path): read by the engine's late detection (sla-late.ts).
+   */
+  readonly sla: { flowDeadline?: string; startedAt?: string; breached: Set<string> } = { breached: new Set() };
 
   /**
    * Indexes a run's stored log. Events before a `run.migrated` are read with its node renames applied (see
@@ -115,6 +120,11 @@ export class ReplayLog {
     switch (e.type) {
       case 'run.started':
         this.maxFlowDepth = e.maxFlowDepth;
+        this.sla.flowDeadline = e.slaDeadline;
+        this.sla.startedAt = e.time;
+        break;
+      case 'sla.breached':
+        this.sla.breached.add(e.key);
         break;
       case 'run.resumed':
         if (e.redrive) {

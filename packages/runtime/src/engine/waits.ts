@@ -5,6 +5,7 @@ import { renderText, type EvalScope } from '../expr/evaluate.js';
 import { makeRecord } from '../expr/values.js';
 import { scopeKey, stepKey, type Frame } from './frame.js';
 import type { ReplayLog } from './replay-log.js';
+import { slaDeadlineOf } from './sla-late.js';
 
 /** The run is waiting: for approvals, timers or events (`waits`); the interpreter stores it `waiting`. */
 export class Suspended extends Error {
@@ -36,6 +37,8 @@ export interface WaitHost {
   commit(): Promise<void>;
   /** The run's declared event types (`event "…" { … }`), by name. */
   eventTypes: Record<string, EventDef>;
+  /** An approval decided after its SLA deadline with no breach in the log: records the breach (engine/sla-late.ts). */
+  approvalBreachIfLate(task: string, node: Pick<ApprovalNode, 'id' | 'slaMs'>, slaDeadline: string | undefined, decidedAt: string): Promise<void>;
   /** Takes a kept broadcast for the wait `key` (see `RunStoreApi.takeBroadcast`); absent when the store keeps none. */
   takeBroadcast?: (key: string, event: string, where: { path: string[]; value: JsonValue } | undefined) => Promise<{ id: string; data: JsonValue } | undefined>;
 }
@@ -49,6 +52,7 @@ export async function approvalStatement(host: WaitHost, s: ApprovalNode, frame: 
     if (stop) await stop;
     const scope = host.evalScope(frame);
     const deadline = s.timeoutMs !== undefined ? new Date(host.now().getTime() + s.timeoutMs).toISOString() : undefined;
+    const slaDeadline = slaDeadlineOf(s.slaMs, host.now());
     const options = s.options?.length ? s.options : ['approved', 'rejected'];
     requested = host.emit({
       type: 'approval.requested',
@@ -58,6 +62,7 @@ export async function approvalStatement(host: WaitHost, s: ApprovalNode, frame: 
       assignee: s.assignee ? renderText(s.assignee, scope) : undefined,
       deadline,
       options,
+      ...(slaDeadline ? { slaDeadline } : {}),
     }) as Extract<RunEvent, { type: 'approval.requested' }>;
   }
   if (!decided && requested?.deadline && host.now().getTime() >= Date.parse(requested.deadline)) {
@@ -65,8 +70,10 @@ export async function approvalStatement(host: WaitHost, s: ApprovalNode, frame: 
   }
   if (!decided) {
     frame.scope.set(s.name, makeRecord([['output', null], ['status', 'waiting']]));
-    throw new Suspended([{ kind: 'approval', task, node: s.id, assignee: requested!.assignee, prompt: requested!.prompt, deadline: requested!.deadline, options: requested!.options }]);
+    const sla = requested!.slaDeadline && s.slaMs !== undefined ? { slaDeadline: requested!.slaDeadline, slaMs: s.slaMs } : {};
+    throw new Suspended([{ kind: 'approval', task, node: s.id, assignee: requested!.assignee, prompt: requested!.prompt, deadline: requested!.deadline, options: requested!.options, ...sla }]);
   }
+  await host.approvalBreachIfLate(task, s, requested?.slaDeadline, decided.time);
   const output = makeRecord([['decision', decided.decision], ['by', decided.by ?? null], ['comment', decided.comment ?? null]]);
   frame.scope.set(s.name, makeRecord([['output', output], ['status', 'succeeded']]));
   if (s.onTimeout) {

@@ -2,6 +2,7 @@ import type { RunEvent, WaitingOn } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { RunRecord, RunStoreApi } from '../store/store-api.js';
 import type { RunSupervision } from './run-supervisor.js';
+import { pollSlas, type SlaPollResult } from './sla.js';
 
 /**
  * When something `run` waits for falls due (ms since the epoch): the earliest of its `wait` timers' `until` and
@@ -70,10 +71,13 @@ export interface DueTimerPollerOptions {
   intervalMs: number;
   /** One line per poll that failed (the next poll tries again). */
   log: (line: string) => void;
+  /** Told each SLA breach a poll recorded (see {@link pollSlas}): `baton serve` counts and notifies them. */
+  onSlaBreach?: (breach: SlaPollResult['recorded'][number]) => void;
 }
 
 /**
- * Continues the waiting runs whose timer or deadline is due, every `intervalMs` (`baton serve` without a queue).
+ * Continues the waiting runs whose timer or deadline is due, and records the SLA breaches due ({@link pollSlas}), every
+ * `intervalMs` (`baton serve` without a queue).
  * One poll at a time (a tick while one is under way is dropped); a run queued or executing here already is
  * skipped, one that finished meanwhile (cancelled through the API, say: `RUN_FINISHED`) too; any other failure
  * is logged and the poll stops — the next one tries again.
@@ -88,7 +92,8 @@ export class DueTimerPoller {
   }
 
   /**
-   * One poll at `nowMs` (default: the clock's now).
+   * One poll at `nowMs` (default: the clock's now): the SLA breaches due are recorded first (a breach is about the
+   * wait the run is leaving), then the due runs continued.
    * @returns the runs continued (empty when another poll was under way; up to the failure when one failed).
    */
   async poll(nowMs: number = this.now().getTime()): Promise<string[]> {
@@ -96,6 +101,12 @@ export class DueTimerPoller {
     this.polling = true;
     const resumed: string[] = [];
     try {
+      try {
+        await pollSlas(this.options.store, new Date(nowMs), this.options.onSlaBreach);
+      } catch (error) {
+        // the timers are polled all the same
+        this.options.log(`SLAs: ${error instanceof Error ? error.message : String(error)}`);
+      }
       for (const run of await dueRuns(this.options.store, nowMs)) {
         if (this.options.supervisor.has(run.id)) continue;
         try {
