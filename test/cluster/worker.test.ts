@@ -139,6 +139,20 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
     assert.ok(worker.counts.reconciled >= 2);
   });
 
+  it('two reconcilers record an SLA breach of a waiting run once (the run waits on: a breach cancels nothing)', async () => {
+    const [one, two] = [await start(), await start()];
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const { id } = await store.createRun({ flow: 'Gated', inputs: {}, definition: def, startedAt: new Date(Date.now() - 120_000).toISOString(), status: 'queued', tenant });
+    await store.updateRun(id, { status: 'waiting', waitingOn: [{ kind: 'approval', task: 'go', node: 'Gated/go', options: ['approved', 'rejected'], slaDeadline: past, slaMs: 60_000 }], slaDueAt: past });
+    await Promise.all([one.reconcile(tenant), two.reconcile(tenant), one.reconcile(tenant)]);
+    // (a reconciliation job the workers scheduled may have recorded it: then it counts there)
+    await until(() => one.counts.slaBreaches + two.counts.slaBreaches === 1, 'one breach counted');
+    const breaches = (await store.getEvents(id)).filter((e) => e.type === 'sla.breached');
+    assert.deepEqual(breaches.map((e) => e.type === 'sla.breached' && [e.key, e.deadline]), [['approval:go', past]]);
+    assert.equal(await statusOf(id), 'waiting');
+    assert.equal((await store.getRun(id)).slaDueAt, undefined);
+  });
+
   it('a tenant\'s concurrency is its queue\'s across the cluster; a worker serves only its tenants', async () => {
     const agents = scriptedAgents(async () => {
       await new Promise((r) => setTimeout(r, 20));

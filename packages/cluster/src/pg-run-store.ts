@@ -337,10 +337,10 @@ export class PgRunStore implements RunStoreApi {
     }
   }
 
-  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
+  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope, by?: string): Promise<RunEvent> {
     const found = await this.getRun(runId, scope);
     const buffer = eventBufferNeeded(found, eventName) ? { definition: await this.getDefinition(found.id), events: await this.getEvents(found.id), now: new Date() } : undefined;
-    const [event] = await this.signal(runId, scope, (run) => withGroup(run, eventSignal(run, eventName, data, buffer)));
+    const [event] = await this.signal(runId, scope, (run) => withGroup(run, eventSignal(run, eventName, data, buffer, by)));
     return event;
   }
 

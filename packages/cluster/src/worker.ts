@@ -21,6 +21,7 @@ import {
   executorId,
   isRunnable,
   keptAgents,
+  pollSlas,
   RunsLeftAlone,
   type AgentCaller,
   type RunRecord,
@@ -77,6 +78,8 @@ export interface WorkerCounts {
   lost: number;
   /** Runs the reconciler enqueued. */
   reconciled: number;
+  /** SLA breaches the reconciler recorded (see the runtime's `pollSlas`; another reconciler may record the rest). */
+  slaBreaches: number;
 }
 
 /** A running `baton worker` (see the module comment). */
@@ -90,7 +93,7 @@ export class ClusterWorker {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private closing = false;
   readonly owner: string;
-  readonly counts: WorkerCounts = { executed: 0, takeovers: 0, deadLetters: 0, lost: 0, reconciled: 0 };
+  readonly counts: WorkerCounts = { executed: 0, takeovers: 0, deadLetters: 0, lost: 0, reconciled: 0, slaBreaches: 0 };
 
   private constructor(private readonly options: ClusterWorkerOptions) {
     this.runAgents = options.runAgents ?? { mode: 'stub' };
@@ -235,7 +238,7 @@ export class ClusterWorker {
   }
 
   /**
-   * Enqueues every runnable run of `tenant` from the store (see the module comment) that has no activation in the
+   * Records the SLA breaches due in `tenant`'s runs, and enqueues every runnable run of `tenant` from the store (see the module comment) that has no activation in the
    * queue yet (waiting, delayed or taken by a worker: see `RunQueue.runsWithActivations`; a running run whose lease
    * expired counts a taken job for nothing) — one reconciliation job per run at a time (`<run>.reconcile.once`). Runs of other agents than this worker's are left to workers that run them.
    * @returns how many were enqueued.
@@ -260,6 +263,8 @@ export class ClusterWorker {
       }
     }
     this.counts.reconciled += enqueued;
+    // the tenant's SLAs due: a breach is recorded once whichever reconciler (or front door) sees it first
+    this.counts.slaBreaches += (await pollSlas(store, new Date(now), undefined, { tenant })).recorded.length;
     return enqueued;
   }
 

@@ -28,6 +28,7 @@ export class ServeMetrics {
   private readonly tokens = new Counter({ name: 'baton_tokens_total', help: 'Tokens used by agent calls: type input/output when the provider splits them, total when it reports one number (http/ and command/ agents).', labelNames: ['flow', 'type'], registers: [this.registry] });
   private readonly cost = new Counter({ name: 'baton_cost_usd_total', help: 'What the finished steps cost (US dollars; steps whose model has prices in baton.config.json).', labelNames: ['flow'], registers: [this.registry] });
   private readonly deadLetters = new Counter({ name: 'baton_dead_letters_total', help: 'Runs that ended failed here: dead letters that `baton runs redrive` can continue.', labelNames: ['flow'], registers: [this.registry] });
+  private readonly slaBreaches = new Counter({ name: 'baton_sla_breaches_total', help: 'SLA breaches recorded by this process (its SLA poll, or the engine finding one late), by flow and kind: flow (the run\'s own sla) or approval (an approval\'s sla:).', labelNames: ['flow', 'kind'], registers: [this.registry] });
   private readonly redrives = new Counter({ name: 'baton_redrives_total', help: 'Failed runs redriven (continued from their failed step) in this process.', labelNames: ['flow'], registers: [this.registry] });
 
   constructor() {
@@ -89,6 +90,8 @@ export class ServeMetrics {
         return this.retries.inc({ flow: sample.flow, step: sample.step });
       case 'run.redriven':
         return this.redrives.inc({ flow: sample.flow });
+      case 'sla.breached':
+        return this.slaBreaches.inc({ flow: sample.flow, kind: sample.sla });
       case 'tokens':
         if (sample.input) this.tokens.inc({ flow: sample.flow, type: 'input' }, sample.input);
         if (sample.output) this.tokens.inc({ flow: sample.flow, type: 'output' }, sample.output);

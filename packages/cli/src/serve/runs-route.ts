@@ -93,7 +93,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
       if (!eventName) throw new HttpError(404, 'NOT_FOUND', 'name the event: /runs/:id/events/:name');
       const name = decodeSegment(eventName);
       assertAgents(run);
-      const signal = await store.recordSignal(run.id, name, body as JsonValue, scope);
+      const signal = await store.recordSignal(run.id, name, body as JsonValue, scope, by);
       ctx.live.changed([run.id]);
       if (signal.type === 'event.buffered') {
         // kept for a later wait; continued only when the run stopped at that wait meanwhile

@@ -420,7 +420,10 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   // runs accepted but not executed, and runs a crash or a shutdown left behind
   await supervisor.recover();
   // waiting runs whose timer or deadline is due are continued (the runtime's poller: the HTTP layer only routes)
-  const timers = new DueTimerPoller({ store, supervisor, now, intervalMs: options.timerPollMs ?? 1000, log: options.log });
+  const timers = new DueTimerPoller({
+    ...{ store, supervisor, now, intervalMs: options.timerPollMs ?? 1000, log: options.log },
+    onSlaBreach: (b) => options.metrics?.add({ kind: 'sla.breached', flow: b.flow, sla: b.event.key === 'flow' ? 'flow' : 'approval' }),
+  });
   timers.start();
   if (options.schedules !== false) scheduler.start(now);
 

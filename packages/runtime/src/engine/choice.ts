@@ -144,7 +144,7 @@ async function arrivedArm(host: ChoiceHost, s: ChoiceNode, frame: Frame, keys: s
     const waiting = host.log.eventsWaiting.get(keys[i])!;
     const buffered = takeBufferedEvent(host.log, waiting, host.now());
     if (buffered) {
-      host.emit({ type: 'event.received', event: arm.event, data: buffered.data, key: keys[i], node: arm.id, buffered: true, bufferId: buffered.id });
+      host.emit({ type: 'event.received', event: arm.event, data: buffered.data, key: keys[i], node: arm.id, buffered: true, bufferId: buffered.id, ...(buffered.by !== undefined ? { by: buffered.by } : {}) });
       return i;
     }
   }

@@ -137,7 +137,7 @@ export async function eventForeachStatement(host: EventLoopHost, s: ForeachNode,
     // an event kept after the deadline (or after the terminating event) came too late: the arrivals had ended (it stays in the log, untaken)
     const oldest = opened ? takeBufferedEvent(host.log, opened, now) : undefined;
     const buffered = oldest && (!deadline || Date.parse(oldest.time) <= Date.parse(deadline)) && (endSeq === undefined || oldest.seq < endSeq) ? oldest : undefined;
-    if (buffered) received = host.emit({ type: 'event.received', event: source.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id });
+    if (buffered) received = host.emit({ type: 'event.received', event: source.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id, ...(buffered.by !== undefined ? { by: buffered.by } : {}) });
     else if (endSeq !== undefined) return 'ended';
     else if (host.takeBroadcast && keepsBroadcasts(host.eventTypes[source.event])) {
       const kept = await host.takeBroadcast(key, source.event, where);

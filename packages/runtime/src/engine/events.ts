@@ -33,7 +33,7 @@ export async function waitEventStatement(host: WaitHost, s: WaitEventNode, frame
   if (!received && waiting) {
     // an event sent to the run before it waited (a persistent trigger), kept in its log
     const buffered = takeBufferedEvent(host.log, waiting, host.now());
-    if (buffered) received = host.emit({ type: 'event.received', event: s.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id }) as Extract<RunEvent, { type: 'event.received' }>;
+    if (buffered) received = host.emit({ type: 'event.received', event: s.event, data: buffered.data, key, node: s.id, buffered: true, bufferId: buffered.id, ...(buffered.by !== undefined ? { by: buffered.by } : {}) }) as Extract<RunEvent, { type: 'event.received' }>;
   }
   if (!received && waiting && host.takeBroadcast && keepsBroadcasts(host.eventTypes[s.event])) {
     // a broadcast that reached no run, kept by the store for a later wait (its type says `buffer: D`)

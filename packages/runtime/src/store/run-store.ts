@@ -437,11 +437,11 @@ export class RunStore {
    * Delivers an event to a run waiting for it (`wait event "name"`), or keeps it for a later wait (see `eventSignal`).
    * @throws BatonError `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID`, `EVENT_BUFFER_FULL`.
    */
-  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): RunEvent {
+  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope, by?: string): RunEvent {
     const found = this.getRun(runId, scope);
     return this.recordSignalled(found.id, scope, (run) => {
       const buffer = eventBufferNeeded(run, eventName) ? { definition: this.getDefinition(run.id), events: this.getEvents(run.id), now: new Date() } : undefined;
-      return eventSignal(run, eventName, data, buffer);
+      return eventSignal(run, eventName, data, buffer, by);
     });
   }
 

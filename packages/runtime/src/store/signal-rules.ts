@@ -99,16 +99,17 @@ export interface EventBufferContext {
  * @throws BatonError `EVENT_DATA_INVALID` (the message names the field: `data.amount: got "12"`),
  *   `EVENT_NOT_AWAITED` (no wait takes it and it cannot be kept — the message says why), `EVENT_BUFFER_FULL`.
  */
-export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, buffer?: EventBufferContext): NewRunEvent {
+export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, buffer?: EventBufferContext, by?: string): NewRunEvent {
+  const sender = by === undefined ? {} : { by };
   const waits = run.waitingOn.filter((w): w is Extract<WaitingOn, { kind: 'event' }> => w.kind === 'event');
   const forEvent = waits.filter((w) => w.event === eventName);
   if (forEvent.length > 0) checkEventData(eventName, data, forEvent[0].data);
   const target = forEvent.find((w) => !w.stream && matchesWhere(data, w.where));
-  if (target) return { type: 'event.received', event: eventName, data, key: target.key, node: target.node };
+  if (target) return { type: 'event.received', event: eventName, data, key: target.key, node: target.node, ...sender };
   // an event loop open for it (`foreach x in event`): kept in the log, whatever `buffer:` says — the loop takes the
   // kept events in order, one instance each (several sent while the run waits each get their own instance)
   const stream = forEvent.find((w) => w.stream && matchesWhere(data, w.where));
-  if (stream && buffer) return bufferedEvent(run, eventName, data, buffer, buffer.definition.events?.[eventName]);
+  if (stream && buffer) return { ...bufferedEvent(run, eventName, data, buffer, buffer.definition.events?.[eventName]), ...sender } as NewRunEvent;
   const mismatch = forEvent.find((w) => w.where);
   if (mismatch?.where) {
     const path = mismatch.where.path.join('.');
@@ -122,7 +123,7 @@ export function eventSignal(run: RunRecord, eventName: string, data: JsonValue, 
     throw new BatonError('EVENT_NOT_AWAITED', `run ${run.id} is not waiting for event "${eventName}"${why}`);
   }
   checkEventData(eventName, data, declared?.data);
-  return bufferedEvent(run, eventName, data, buffer, declared);
+  return { ...bufferedEvent(run, eventName, data, buffer, declared), ...sender } as NewRunEvent;
 }
 
 /**

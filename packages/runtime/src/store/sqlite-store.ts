@@ -144,8 +144,8 @@ export class SqliteRunStore implements RunStoreApi {
     return this.database.keptEventsSince(runId, afterSeq);
   }
 
-  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent> {
-    return this.database.recordSignal(runId, eventName, data, scope);
+  async recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope, by?: string): Promise<RunEvent> {
+    return this.database.recordSignal(runId, eventName, data, scope, by);
   }
 
   async migrateRun(runId: string, migration: RunMigration, scope?: TenantScope): Promise<RunEvent> {

@@ -429,9 +429,10 @@ export interface RunStoreApi extends LockStoreApi {
   /**
    * Delivers an event to a run (of `scope`'s tenant) waiting for it (`event.received`), or keeps it in the run's
    * log for a later `wait event` (`event.buffered`, a persistent trigger) — see `eventSignal` in signal-rules.ts.
+   * `by`: who sent it (the authenticated caller on `baton serve`), recorded on the event.
    * @throws `RUN_NOT_FOUND`, `RUN_FINISHED`, `EVENT_NOT_AWAITED`, `EVENT_DATA_INVALID`, `EVENT_BUFFER_FULL`.
    */
-  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope): Promise<RunEvent>;
+  recordSignal(runId: string, eventName: string, data: JsonValue, scope?: TenantScope, by?: string): Promise<RunEvent>;
   /**
    * Keeps a broadcast event (`POST /events/:name`) that reached no waiting run, for a run's later `wait event` to
    * take (its event type says `buffer: D max N`): kept `keep.ms`, at most `keep.max` open ones per (tenant, event).

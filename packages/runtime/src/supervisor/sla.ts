@@ -100,13 +100,15 @@ export interface SlaPollResult {
  * each records the breaches due in it (`recordSlaBreach`: one transaction each, idempotent — any number of pollers
  * record each breach once), or — nothing due any more (an approval decided meanwhile) — recomputes its
  * `sla_due_at` (`refreshSlaDue`). A run gone meanwhile (`RUN_NOT_FOUND`) is skipped. A store without the SLA methods
- * (before schema 8) records nothing. `onBreach` is told each breach this poll recorded.
+ * (before schema 8) records nothing. `onBreach` is told each breach this poll recorded; `filter.tenant`: only that
+ * tenant's runs (a cluster's reconciler works per tenant).
  * @throws what the store throws otherwise (the caller logs it; the next poll tries again).
  */
-export async function pollSlas(store: RunStoreApi, now: Date, onBreach?: (breach: SlaPollResult['recorded'][number]) => void): Promise<SlaPollResult> {
+export async function pollSlas(store: RunStoreApi, now: Date, onBreach?: (breach: SlaPollResult['recorded'][number]) => void, filter: { tenant?: string } = {}): Promise<SlaPollResult> {
   const recorded: SlaPollResult['recorded'] = [];
   if (!store.dueSlas || !store.recordSlaBreach) return { recorded };
   for (const due of await store.dueSlas(now)) {
+    if (filter.tenant !== undefined && due.tenant !== filter.tenant) continue;
     try {
       await pollRun(store, due, now, (event) => {
         const entry = { event, flow: due.flow, tenant: due.tenant };

@@ -18,7 +18,9 @@ export type RunMetricSample =
   | { kind: 'step.retrying'; flow: string; step: string }
   | { kind: 'run.redriven'; flow: string }
   /** Tokens of one agent call: `input`/`output` when the provider split them, else `total` alone. */
-  | { kind: 'tokens'; flow: string; input?: number; output?: number; total?: number };
+  | { kind: 'tokens'; flow: string; input?: number; output?: number; total?: number }
+  /** An SLA breach recorded (`sla.breached`): of the run's flow SLA or of an approval's. */
+  | { kind: 'sla.breached'; flow: string; sla: 'flow' | 'approval' };
 
 /** A step key's label: its loop indexes removed (`migrate[3]` → `migrate`, `a[0]/b[1]` → `a/b`). */
 export function stepLabel(key: string): string {
@@ -52,6 +54,9 @@ export function createRunMetricsObserver(channel: string): RunTelemetry & { clos
         }
         case 'step.retrying':
           return post({ kind: 'step.retrying', flow: flows.get(event.runId) ?? '', step: stepLabel(event.step) });
+        case 'sla.breached':
+          // one the engine found late (a poller's is counted where it polls)
+          return post({ kind: 'sla.breached', flow: flows.get(event.runId) ?? '', sla: event.key === 'flow' ? 'flow' : 'approval' });
         case 'run.waiting':
           flows.delete(event.runId);
           return;
