@@ -142,8 +142,11 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
   it('two reconcilers record an SLA breach of a waiting run once (the run waits on: a breach cancels nothing)', async () => {
     const [one, two] = [await start(), await start()];
     const past = new Date(Date.now() - 60_000).toISOString();
-    const { id } = await store.createRun({ flow: 'Gated', inputs: {}, definition: def, startedAt: new Date(Date.now() - 120_000).toISOString(), status: 'queued', tenant });
-    await store.updateRun(id, { status: 'waiting', waitingOn: [{ kind: 'approval', task: 'go', node: 'Gated/go', options: ['approved', 'rejected'], slaDeadline: past, slaMs: 60_000 }], slaDueAt: past });
+    const id = await newRun('Gated');
+    await queue.activate(tenant, id, 'start');
+    await until(async () => (await statusOf(id)) === 'waiting', 'the gated run to wait');
+    // its approval's SLA passed a minute ago (as if declared `sla: 1m`)
+    await store.updateRun(id, { waitingOn: [{ kind: 'approval', task: 'go', node: 'Gated/go', options: ['approved', 'rejected'], slaDeadline: past, slaMs: 60_000 }], slaDueAt: past });
     await Promise.all([one.reconcile(tenant), two.reconcile(tenant), one.reconcile(tenant)]);
     // (a reconciliation job the workers scheduled may have recorded it: then it counts there)
     await until(() => one.counts.slaBreaches + two.counts.slaBreaches === 1, 'one breach counted');

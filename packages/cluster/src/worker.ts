@@ -264,7 +264,9 @@ export class ClusterWorker {
     }
     this.counts.reconciled += enqueued;
     // the tenant's SLAs due: a breach is recorded once whichever reconciler (or front door) sees it first
-    this.counts.slaBreaches += (await pollSlas(store, new Date(now), undefined, { tenant })).recorded.length;
+    // (read after the poll: `x += await …` would read the count before it and lose a concurrent call's breaches)
+    const polled = await pollSlas(store, new Date(now), undefined, { tenant });
+    this.counts.slaBreaches += polled.recorded.length;
     return enqueued;
   }
 
