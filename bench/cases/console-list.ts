@@ -18,6 +18,8 @@ const n = Number(process.argv[2] ?? 100_000);
 const TENANT = 'acme';
 const FLOWS = Array.from({ length: 10 }, (_, i) => `Flow${i}`);
 const definition = { version: 1, files: [], agents: {}, flows: {}, tests: [] } as unknown as WorkflowDefinition;
+/** A run's flow: ten flows, independent of its status (which follows `i % 10`). */
+const FLOW = (i: number): string => FLOWS[Math.floor(i / 10) % FLOWS.length];
 /** Statuses by share: most runs ended well, a tenth failed, some wait or run. */
 const STATUS = (i: number): RunStatus => (['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'waiting', 'succeeded', 'cancelled'] as const)[i % 10];
 /** Inputs of a few hundred bytes, as a purchase or an incident would carry. */
@@ -62,13 +64,14 @@ async function sqliteCase(): Promise<void> {
     const ids: string[] = [];
     for (let b = 0; b < n; b += 1000) {
       db.batch(() => {
-        for (let i = b; i < Math.min(n, b + 1000); i++) ids.push(db.createRun({ flow: FLOWS[i % FLOWS.length], inputs: inputs(i), definition, startedAt: new Date().toISOString(), tenant: TENANT }));
+        for (let i = b; i < Math.min(n, b + 1000); i++) ids.push(db.createRun({ flow: FLOW(i), inputs: inputs(i), definition, startedAt: new Date().toISOString(), tenant: TENANT }));
       });
     }
     db.close();
     // statuses by SQL (the list reads them; how they got there does not matter here)
     const raw = new sqlite.Database(file);
-    raw.exec("BEGIN; UPDATE runs SET status = CASE rowid % 10 WHEN 6 THEN 'failed' WHEN 7 THEN 'waiting' WHEN 9 THEN 'cancelled' ELSE 'succeeded' END; COMMIT;");
+    // (rowid − 1 is the run's index i: the same statuses as STATUS(i) gives the PostgreSQL rows)
+    raw.exec("BEGIN; UPDATE runs SET status = CASE (rowid - 1) % 10 WHEN 6 THEN 'failed' WHEN 7 THEN 'waiting' WHEN 9 THEN 'cancelled' ELSE 'succeeded' END; COMMIT;");
     raw.close();
     const buildMs = performance.now() - built;
     const store = SqliteRunStore.open(file);
@@ -96,7 +99,7 @@ async function pgCase(url: string): Promise<void> {
       ids.push(...chunkIds);
       await admin.query(
         `INSERT INTO ${schema}.runs (id, tenant, flow, status, started_at, inputs, definition) SELECT id, $2, flow, status, now(), inputs::json, 'sha256:bench' FROM unnest($1::text[], $3::text[], $4::text[], $5::text[]) AS r(id, flow, status, inputs)`,
-        [chunkIds, TENANT, chunk.map((i) => FLOWS[i % FLOWS.length]), chunk.map((i) => STATUS(i)), chunk.map((i) => JSON.stringify(inputs(i)))],
+        [chunkIds, TENANT, chunk.map((i) => FLOW(i)), chunk.map((i) => STATUS(i)), chunk.map((i) => JSON.stringify(inputs(i)))],
       );
     }
     await admin.query(`ANALYZE ${schema}.runs`);

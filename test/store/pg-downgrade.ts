@@ -3,10 +3,8 @@
  * builds a store of an older migration with today's store runs first, before undoing the older steps it tests.
  */
 export const UNDO_MIGRATION_7 = `
-  DROP TRIGGER run_steps_fill ON events;
-  DROP TRIGGER notifications_outbox ON events;
-  DROP FUNCTION baton_run_steps();
-  DROP FUNCTION baton_outbox();
+  DROP TRIGGER events_added ON events;
+  DROP FUNCTION baton_events_added();
   DROP TABLE notification_deliveries, notifications, baton_settings, definition_sources, sources, sla_breaches, run_steps;
   DROP INDEX runs_tenant_status, runs_tenant_flow, runs_tenant_flow_status, runs_sla_due;
   ALTER TABLE runs DROP COLUMN duration_ms, DROP COLUMN sla_due_at, DROP COLUMN sla_flow_at, DROP COLUMN sla_breached_at;

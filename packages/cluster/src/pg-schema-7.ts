@@ -25,11 +25,14 @@ const runStepRows = (events: string): string => `
  * - `runs.sla_due_at`, `sla_flow_at`, `sla_breached_at` (`timestamptz`), with a partial index on `sla_due_at`;
  * - the indexes `(tenant, status, id)`, `(tenant, flow, id)`, `(tenant, flow, status, id)` (`(tenant, id)` is
  *   migration 1's `runs_tenant`);
- * - `run_steps` and its statement trigger over the inserted events (as `events_notify`), backfilled from the
- *   `step.finished` events stored before;
+ * - `run_steps` (read by run: no index but its key, as on SQLite), backfilled from the `step.finished` events
+ *   stored before;
  * - `sla_breaches`, `sources`, `definition_sources`;
  * - `baton_settings` (one row: `notifications boolean`, false), `notifications` (the outbox, `expanded boolean`),
- *   `notification_deliveries`, and the outbox's statement trigger.
+ *   `notification_deliveries`;
+ * - one statement trigger over the inserted events (as `events_notify`), `events_added`: it adds the `run_steps`
+ *   rows of the `step.finished` events and, while `baton_settings.notifications` is on, the outbox's notifications
+ *   (one trigger, not two: each is a PL/pgSQL call per flush).
  * The trigger functions keep the search path they were created with (`SET search_path FROM CURRENT`: the store's
  * schema), so they find the store's tables whatever the inserting session's search path is.
  */
@@ -59,13 +62,6 @@ export const MIGRATION_7_SQL = `
     cost_nano bigint,
     PRIMARY KEY (run_id, seq)
   );
-  CREATE INDEX run_steps_flow ON run_steps (tenant, flow, finished_at);
-  CREATE FUNCTION baton_run_steps() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-  BEGIN
-    INSERT INTO run_steps (${RUN_STEP_COLUMNS}) ${runStepRows('added')} ON CONFLICT DO NOTHING;
-    RETURN NULL;
-  END $$;
-  CREATE TRIGGER run_steps_fill AFTER INSERT ON events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton_run_steps();
   INSERT INTO run_steps (${RUN_STEP_COLUMNS}) ${runStepRows('events')} ON CONFLICT DO NOTHING;
 
   CREATE TABLE sla_breaches (
@@ -100,8 +96,9 @@ export const MIGRATION_7_SQL = `
     expanded boolean NOT NULL DEFAULT false
   );
   CREATE INDEX notifications_new ON notifications (id) WHERE NOT expanded;
-  CREATE FUNCTION baton_outbox() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  CREATE FUNCTION baton_events_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   BEGIN
+    INSERT INTO run_steps (${RUN_STEP_COLUMNS}) ${runStepRows('added')} ON CONFLICT DO NOTHING;
     IF (SELECT notifications FROM baton_settings) THEN
       INSERT INTO notifications (id, tenant, run_id, seq, kind, flow, created_at)
       SELECT a.run_id || ':' || a.seq, r.tenant, a.run_id, a.seq, CASE a.type WHEN 'approval.requested' THEN 'approval.waiting' ELSE a.type END, r.flow, a.time
@@ -110,7 +107,7 @@ export const MIGRATION_7_SQL = `
     END IF;
     RETURN NULL;
   END $$;
-  CREATE TRIGGER notifications_outbox AFTER INSERT ON events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton_outbox();
+  CREATE TRIGGER events_added AFTER INSERT ON events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton_events_added();
   CREATE TABLE notification_deliveries (
     id text COLLATE "C" PRIMARY KEY,
     notification_id text COLLATE "C" NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,

@@ -44,7 +44,9 @@ const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finishe
  * - `runs_tenant*`: the runs list's keyset queries — tenant, then flow and/or status, then id (newest first).
  * - `run_steps`: one row per `step.finished` event — the run's tenant and flow, the step's node and instance key,
  *   status, when it finished, its wall time (ms), attempts, tokens and cost (nano-dollars: `costUsd × 10⁹` rounded;
- *   null when unpriced). Filled by the trigger `run_steps_fill` in the event's own transaction, by every writer.
+ *   null when unpriced). Filled by the trigger `run_steps_fill` in the event's own transaction, by every writer. Read
+ *   by run (its primary key: the metrics join the window's runs to their steps); no other index, as each one is one
+ *   more page written by a step's commit (bench/README.md, `schema8-triggers`).
  * - `sla_breaches`: one row per (run, SLA key: `flow` or `approval:<task>`) — unique, so any number of pollers
  *   record a breach once.
  * - `sources` (text by SHA-256 hex) and `definition_sources` (definition hash, file → source hash): the `.flow` texts
@@ -52,7 +54,8 @@ const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finishe
  * - `notifications`: the outbox. The trigger `notifications_outbox` adds a row, id `<run id>:<seq>`, for every
  *   `approval.requested` (kind `approval.waiting`), `run.failed` and `sla.breached` event — only while `meta`
  *   holds `notifications = 'on'` (`baton serve` sets it when channels are configured). `expanded` is 0 until the
- *   dispatcher made its deliveries.
+ *   dispatcher made its deliveries. The trigger's `WHEN` tests the event's type only; the flag is read in its body,
+ *   so the events of other types (every step's) never read `meta`.
  * - `notification_deliveries`: one per (notification, channel), id `<notification id>:<channel>`; `status`
  *   `pending` | `sent` | `dead`; `next_at` when a pending one is due; `claimed_by`/`claimed_until` a dispatcher's
  *   claim (ISO 8601 times).
@@ -78,7 +81,6 @@ export const SCHEMA_8_OBJECTS = `
     cost_nano INTEGER,
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS run_steps_flow ON run_steps (tenant, flow, finished_at);
   CREATE TRIGGER IF NOT EXISTS run_steps_fill AFTER INSERT ON events WHEN NEW.type = 'step.finished' BEGIN
     INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS}) SELECT ${RUN_STEP_VALUES('NEW')} FROM runs r WHERE r.id = NEW.run_id;
   END;
@@ -106,10 +108,10 @@ export const SCHEMA_8_OBJECTS = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS notifications_new ON notifications (expanded, id) WHERE expanded = 0;
   CREATE TRIGGER IF NOT EXISTS notifications_outbox AFTER INSERT ON events
-    WHEN NEW.type IN ('approval.requested', 'run.failed', 'sla.breached') AND (SELECT value FROM meta WHERE key = 'notifications') = 'on' BEGIN
+    WHEN NEW.type IN ('approval.requested', 'run.failed', 'sla.breached') BEGIN
     INSERT OR IGNORE INTO notifications (id, tenant, run_id, seq, kind, flow, created_at)
       SELECT NEW.run_id || ':' || NEW.seq, r.tenant, NEW.run_id, NEW.seq, CASE NEW.type WHEN 'approval.requested' THEN 'approval.waiting' ELSE NEW.type END, r.flow, NEW.time
-      FROM runs r WHERE r.id = NEW.run_id;
+      FROM runs r WHERE r.id = NEW.run_id AND (SELECT value FROM meta WHERE key = 'notifications') = 'on';
   END;
   CREATE TABLE IF NOT EXISTS notification_deliveries (
     id TEXT PRIMARY KEY,
