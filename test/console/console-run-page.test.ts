@@ -33,6 +33,11 @@ flow Batch {
     step line: Writer { prompt: "line \${item}" }
   }
 }
+flow Timed {
+  trigger webhook "/timed"
+  sla 1ms
+  step late: Writer { prompt: "late" }
+}
 agent Opener { stub: { text: "o" }, output: { text: string } }
 flow Big {
   trigger webhook "/big"
@@ -248,6 +253,22 @@ describe('the console in a browser: the run page', function () {
       await page.reload();
       await node.waitFor();
       assert.equal(Math.round((await x()) - before), 300);
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('marks a run whose SLA was breached red in its header, naming the deadline', async () => {
+    const id = await start('Timed', {});
+    await harness.server.idle();
+    const breaches = [...runStateFrom(await events(id)).slaBreaches.values()];
+    assert.deepEqual(breaches.map((b) => b.key), ['flow'], 'the engine recorded the breach');
+    const p = await openRun(id);
+    try {
+      const mark = p.page.locator('.rp-header .sla-mark', { hasText: 'SLA breached' });
+      await mark.waitFor();
+      assert.match((await mark.getAttribute('title'))!, /^flow: deadline /);
       await clean(p);
     } finally {
       await p.close();
