@@ -145,3 +145,49 @@ describe('the console in a browser: the inbox', function () {
     }
   });
 });
+
+describe('the console in a browser: SLA marks', function () {
+  this.timeout(90_000);
+  const harness = new ConsoleHarness();
+  const HOUR = 3600_000;
+  // the server's clock runs 2 h behind the browser's: its approvals were asked for 2 h ago as the page sees them
+  before(() =>
+    harness.start({
+      flows: `
+flow Urgent {
+  trigger webhook "/urgent"
+  approval go_ahead { prompt: "go?", timeout: 3h, sla: 1h }
+}
+flow Relaxed {
+  trigger webhook "/relaxed"
+  approval later { prompt: "later?", timeout: 9h, sla: 8h }
+}
+`,
+      users: [{ name: 'ada', roles: ['admin'] }],
+      serve: { now: () => new Date(Date.now() - 2 * HOUR) },
+    }),
+  );
+  after(() => harness.stop());
+
+  it('an approval past its SLA is marked breached in the inbox, one within it says when; the run\'s list row carries the red SLA mark once the breach is recorded', async () => {
+    const urgent = await harness.startRun('ada', 'Urgent');
+    const relaxed = await harness.startRun('ada', 'Relaxed');
+    await harness.server.idle();
+    // the breach poll, at the browser's now (1 h after the Urgent SLA)
+    await harness.server.timers.poll(Date.now());
+    assert.ok((await harness.store.getRun(urgent)).slaBreachedAt, 'the breach is recorded');
+    const p = await harness.open('#/inbox');
+    try {
+      await p.signIn('ada');
+      await p.page.locator(`tr[data-run="${urgent}"] .sla.sla-breached`, { hasText: 'SLA breached' }).waitFor();
+      assert.match(await p.page.locator(`tr[data-run="${relaxed}"] .sla`).innerText(), /^SLA in 5 h 5\d min|^SLA in 6 h$/);
+      assert.equal(await p.page.locator(`tr[data-run="${relaxed}"] .sla-breached`).count(), 0);
+      await p.page.evaluate(() => (location.hash = '#/runs'));
+      await p.page.locator(`tr[data-run="${urgent}"] span.sla-breached`, { hasText: 'SLA' }).waitFor();
+      assert.equal(await p.page.locator(`tr[data-run="${relaxed}"] span.sla-breached`).count(), 0);
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -17,6 +17,8 @@ export interface RunSummary {
   waitingOn: WaitingOn[];
   cancelRequested: boolean;
   tenant?: string;
+  /** ISO 8601: the run's first SLA breach (a flow's or an approval's `sla`), if any. */
+  slaBreachedAt?: string;
   /** A live row (`GET /stream`'s `run` message) whose inputs were left out (over 2 KiB). */
   inputsTruncated?: true;
 }
@@ -60,5 +62,7 @@ export interface InboxItem {
   assignee?: string;
   prompt?: string;
   deadline?: string;
+  /** ISO 8601: its `sla:` deadline (breached once past while undecided). */
+  slaDeadline?: string;
   options: string[];
 }

@@ -3,7 +3,10 @@ import type { RunRecord, RunStoreApi } from '@baton/runtime';
 import { mayDecide } from '@baton/protocol';
 import type { Principal } from './access.js';
 
-/** One approval of the inbox. `deadline`: ISO 8601, when its `timeout` ends (absent: none). */
+/**
+ * One approval of the inbox. `deadline`: ISO 8601, when its `timeout` ends (absent: none); `slaDeadline`: when its
+ * `sla:` is breached if still undecided (absent: no SLA).
+ */
 export interface InboxItem {
   runId: string;
   flow: string;
@@ -11,6 +14,7 @@ export interface InboxItem {
   assignee?: string;
   prompt?: string;
   deadline?: string;
+  slaDeadline?: string;
   options: string[];
 }
 
@@ -31,7 +35,7 @@ export async function inbox(store: RunStoreApi, caller: Principal, scanLimit = I
     for (const run of runs) {
       for (const wait of run.waitingOn) {
         if (wait.kind !== 'approval' || !mayDecide(caller, run, wait)) continue;
-        items.push({ runId: run.id, flow: run.flow, task: wait.task, ...(wait.assignee !== undefined ? { assignee: wait.assignee } : {}), ...(wait.prompt !== undefined ? { prompt: wait.prompt } : {}), ...(wait.deadline ? { deadline: wait.deadline } : {}), options: wait.options });
+        items.push({ runId: run.id, flow: run.flow, task: wait.task, ...(wait.assignee !== undefined ? { assignee: wait.assignee } : {}), ...(wait.prompt !== undefined ? { prompt: wait.prompt } : {}), ...(wait.deadline ? { deadline: wait.deadline } : {}), ...(wait.slaDeadline ? { slaDeadline: wait.slaDeadline } : {}), options: wait.options });
       }
     }
   };

@@ -179,6 +179,13 @@ export class InboxPage extends ConsolePage {
     </section>`;
   }
 
+  /** The approval's SLA: `SLA breached` (red) once past, else when it falls due. */
+  private slaMark(item: InboxItem) {
+    if (!item.slaDeadline) return nothing;
+    const breached = Date.parse(item.slaDeadline) <= this.now;
+    return html`<div class=${breached ? 'sla sla-breached' : 'sla muted'} title=${`SLA ${formatTimestamp(item.slaDeadline)}`}>${breached ? 'SLA breached' : `SLA ${formatDeadline(item.slaDeadline, this.now).replace(/^due /, '')}`}</div>`;
+  }
+
   private row(item: InboxItem, focused: boolean, decide: boolean) {
     const key = keyOf(item);
     const overdue = item.deadline !== undefined && Date.parse(item.deadline) < this.now;
@@ -186,7 +193,7 @@ export class InboxPage extends ConsolePage {
     const busy = this.busy.has(key);
     const extra = item.options.filter((o) => o !== 'approved' && o !== 'rejected');
     return html`<tr data-key=${key} data-run=${item.runId} data-task=${item.task} class=${focused ? 'focused' : ''}>
-      <td class=${overdue ? 'deadline overdue' : 'deadline'} title=${item.deadline ? formatTimestamp(item.deadline) : ''}>${formatDeadline(item.deadline, this.now)}</td>
+      <td class=${overdue ? 'deadline overdue' : 'deadline'} title=${item.deadline ? formatTimestamp(item.deadline) : ''}>${formatDeadline(item.deadline, this.now)}${this.slaMark(item)}</td>
       <td>${item.flow}</td>
       <td><a href=${href('runs', item.runId)}><b>${item.task}</b></a>${item.prompt ? html`<div class="muted prompt">${item.prompt}</div>` : nothing}</td>
       <td>${item.assignee ?? html`<span class="muted">anyone</span>`}</td>

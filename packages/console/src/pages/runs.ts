@@ -217,7 +217,7 @@ export class RunsPage extends ConsolePage {
     return html`<tr data-run=${r.id} data-status=${r.status}>
       <td><a href=${href('runs', r.id)}><code>${r.id}</code></a></td>
       <td><a href=${href('runs', { flow: r.flow })}>${r.flow}</a></td>
-      <td><span class="status status-${r.status}">${r.status}</span></td>
+      <td><span class="status status-${r.status}">${r.status}</span>${r.slaBreachedAt ? html` <span class="sla sla-breached" title=${`SLA breached ${formatTimestamp(r.slaBreachedAt)}`}>SLA</span>` : nothing}</td>
       <td title=${formatTimestamp(r.startedAt)}>${formatRelative(r.startedAt, now)}</td>
       <td class="num">${r.finishedAt ? formatDuration(elapsedMs(r.startedAt, r.finishedAt)) : ''}</td>
       <td>${r.status === 'failed' && r.error ? html`<span class="error">${r.error.code}</span>` : waits}</td>
