@@ -119,7 +119,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     }
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
     const metricsPublic = publicMetrics(configProbe);
-    const server = await startServer(plan, { notifyChannels: notifications?.channels.map((c) => c.name) ?? [], metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), users: access.users, sessions: access.sessions });
+    const traceUrl = traceUrlOf(configProbe);
+    const server = await startServer(plan, { notifyChannels: notifications?.channels.map((c) => c.name) ?? [], metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, maxFlowDepth: runLimits(configProbe).maxFlowDepth, requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), ...(traceUrl ? { traceUrl } : {}), users: access.users, sessions: access.sessions });
     // notifications are sent from the store's outbox on this thread, never on the one that executes runs
     notifier = await startNotifier(notifications, { store, serverUrl: server.url, users: access.users, metrics, log }).catch(async (error: unknown) => {
       await server.close();
@@ -265,6 +266,12 @@ function publicMetrics(probe: string): boolean {
   return file ? loadConfig(file).telemetry?.metrics?.public === true : false;
 }
 
+/** `telemetry.traceUrl` of the `baton.config.json` nearest `probe` (already validated by then), if set. */
+function traceUrlOf(probe: string): string | undefined {
+  const file = findConfig(path.dirname(probe));
+  return file ? loadConfig(file).telemetry?.traceUrl : undefined;
+}
+
 /**
  * The triggers of every flow declared in the folder's files (each compiled with what it imports). A schedule's runs
  * are the tenant's whose `flows` names its file (see `tenantOfFile`; default `default`).
@@ -278,7 +285,8 @@ export async function planFor(folder: string, timezone: string | undefined, outp
     throw new CliError(`nothing served: ${errors.length} checker error${errors.length === 1 ? '' : 's'} (baton check ${folder})`, 2);
   }
   const builder = loaded.services.Baton.ir.WorkflowBuilder;
-  const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map() };
+  const root = path.resolve(folder);
+  const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map(), root: statSync(root).isDirectory() ? root : path.dirname(root) };
   for (const file of files) {
     const documents = documentsOf(loaded, file);
     const definition: WorkflowDefinition = withSources(builder.build(documents), documents);

@@ -1,7 +1,8 @@
 // The runs API of `baton serve` (`/runs`, `/runs/:id[/action]`): reads and actions on the caller's tenant's runs.
 import type http from 'node:http';
-import type { FlowDef, JsonValue, RunStatus } from '@baton/protocol';
-import { waitsForEvent, type Accepted, type RunRecord, type RunStoreApi, type RunSupervision } from '@baton/runtime';
+import type { FlowDef, JsonValue } from '@baton/protocol';
+import { BatonError, definitionHash, runTraceIds, waitsForEvent, type Accepted, type RunFilter, type RunPage, type RunRecord, type RunStoreApi, type RunSupervision, type TenantScope } from '@baton/runtime';
+import { intParam, runsQuery } from './runs-query.js';
 import { decodeSegment, HttpError, parseJson, readBody, send } from './http-io.js';
 import { migrateOverHttp } from './migrate-route.js';
 import type { Access, Principal } from './access.js';
@@ -45,10 +46,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
   if (path === '/runs') {
     if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET or POST');
     access.require(caller, 'read', 'read runs');
-    const status = url.searchParams.get('status') ?? undefined;
-    const limit = Number(url.searchParams.get('limit') ?? 50);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
-    send(res, 200, { runs: await store.listRuns({ status: status as RunStatus | undefined, flow: url.searchParams.get('flow') ?? undefined, limit, tenant }) });
+    send(res, 200, await listRuns(store, { ...runsQuery(url.searchParams), tenant }));
     return;
   }
   const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
@@ -57,8 +55,22 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
   if (!action) {
     if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
     access.require(caller, 'read', 'read runs');
+    const withEvents = url.searchParams.get('events') ?? '1';
+    if (withEvents !== '0' && withEvents !== '1') throw new HttpError(400, 'BAD_QUERY', `events must be 0 (the run alone) or 1 (with its events), not "${withEvents.slice(0, 40)}"`);
     const run = await store.getRun(decodeSegment(rawId), scope);
-    send(res, 200, { run, events: await store.getEvents(run.id, scope) });
+    const { traceId } = runTraceIds(run.id);
+    const traceUrl = options.traceUrl?.replaceAll('{traceId}', traceId);
+    send(res, 200, { run, definition: await definitionOf(store, run.id, scope), traceId, ...(traceUrl ? { traceUrl } : {}), ...(withEvents === '1' ? { events: await store.getEvents(run.id, scope) } : {}) });
+    return;
+  }
+  if (action === 'events' && !eventName && method === 'GET') {
+    access.require(caller, 'read', 'read runs');
+    const after = intParam(url.searchParams, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(url.searchParams, 'limit', 1000, 1, MAX_EVENTS_PAGE);
+    const run = await store.getRun(decodeSegment(rawId), scope);
+    if (!store.eventsSince) throw new HttpError(501, 'NOT_SUPPORTED', 'this store cannot page a run\'s events');
+    const events = await store.eventsSince(run.id, after, limit, scope);
+    send(res, 200, { events, ...(events.length === limit ? { next: events[events.length - 1].seq } : {}) });
     return;
   }
   if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`);
@@ -146,4 +158,42 @@ async function startOverApi(ctx: RouteContext, req: http.IncomingMessage, res: h
   if (!served) throw new HttpError(422, 'UNKNOWN_FLOW', `no served flow is named ${flow} (a flow is served when it has a trigger)`);
   const accepted = await ctx.start(served, ctx.checked(served.flow, (inputs ?? {}) as Record<string, unknown>), `POST /runs (${caller.name})`, caller.tenant);
   send(res, 202, { runId: accepted.runId, flow: served.flow.name });
+}
+
+/** The most events `GET /runs/:id/events` answers at once. */
+export const MAX_EVENTS_PAGE = 5000;
+
+/**
+ * `GET /runs`: one page of `filter`'s runs, newest first — `{runs, next?, searchedTo?}` (see `RunPage`). A store
+ * without keyset paging (`listRunsPage`) answers the plain filters (status, flow, limit) with no `next`, and 501
+ * `NOT_SUPPORTED` for the others.
+ */
+export async function listRuns(store: RunStoreApi, filter: RunFilter & { limit: number }): Promise<RunPage> {
+  if (store.listRunsPage) return store.listRunsPage(filter);
+  if (filter.before !== undefined || filter.fromId !== undefined || filter.toId !== undefined || filter.text !== undefined) throw new HttpError(501, 'NOT_SUPPORTED', 'this store cannot page runs or filter them by time or text');
+  return { runs: await store.listRuns(filter) };
+}
+
+/** The definitions (by hash) known to be in each store: a stored definition never changes or goes (only its absence is read again). */
+const definitionsKnown = new WeakMap<RunStoreApi, Set<string>>();
+
+/**
+ * The definition of run `runId` as `GET /runs/:id` names it: its hash (SHA-256 hex) and whether the store has it
+ * (`available`: false when `getDefinition` finds no row, `STORE_UNREADABLE`: the page then draws no graph).
+ */
+async function definitionOf(store: RunStoreApi, runId: string, scope: TenantScope): Promise<{ hash: string | null; available: boolean }> {
+  let known = definitionsKnown.get(store);
+  if (!known) definitionsKnown.set(store, (known = new Set()));
+  let hash = store.getDefinitionSources ? (await store.getDefinitionSources(runId, scope)).definition : undefined;
+  if (hash && known.has(hash)) return { hash, available: true };
+  try {
+    const definition = await store.getDefinition(runId);
+    hash ??= definitionHash(definition);
+    known.add(hash);
+    if (known.size > 1000) known.delete(known.values().next().value!);
+    return { hash, available: true };
+  } catch (error) {
+    if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') return { hash: hash ?? null, available: false };
+    throw error;
+  }
 }

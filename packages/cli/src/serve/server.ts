@@ -13,6 +13,8 @@ import { inbox } from './inbox-route.js';
 import { serveDefinition } from './definition-route.js';
 import { LiveHub } from './live-hub.js';
 import { streamRoute } from './live-route.js';
+import { flowsOf } from './flows-route.js';
+import { StatsRoute } from './stats-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
 import { notificationsRoute } from './notifications-route.js';
 import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
@@ -37,6 +39,8 @@ export interface ServePlan {
   schedules: (ScheduleEntry & { served: ServedFlow })[];
   /** `trigger event "name"` → the flows it starts. */
   events: Map<string, ServedFlow[]>;
+  /** The served folder (absolute): `GET /flows` names files relative to it. */
+  root?: string;
 }
 
 /**
@@ -155,6 +159,11 @@ export interface ServeOptions {
    * the console's streams through it. Without it they arrive through the store's watch (SQLite: within `pollMs`).
    */
   liveRelay?: LiveRelayLink;
+  /**
+   * Where a run's trace is shown (`telemetry.traceUrl` of baton.config.json): a URL template whose `{traceId}` is
+   * replaced by the run's trace id (`runTraceIds`), e.g. `http://jaeger:16686/trace/{traceId}`; `GET /runs/:id` gives it.
+   */
+  traceUrl?: string;
   /** The console's streams (`GET /stream`): heartbeat (ms, default 15,000), the watch's poll (ms), the limits. */
   live?: { heartbeatMs?: number; pollMs?: number; maxStreams?: number; maxStreamsPerUser?: number };
   log: (line: string) => void;
@@ -226,6 +235,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const sessionMaxAgeMs = options.sessions?.maxAgeMs ?? 8 * 3600_000;
   const sessions = new Sessions({ secret: options.sessions?.secret ?? randomBytes(32), maxAgeMs: sessionMaxAgeMs, secure: options.sessions?.secure ?? false });
   // the console's live updates (GET /stream)
+  const stats = new StatsRoute(store);
   const live = new LiveHub({ store, relay: options.liveRelay, pollMs: options.live?.pollMs, maxStreams: options.live?.maxStreams, maxStreamsPerUser: options.live?.maxStreamsPerUser, log: options.log });
   const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
   const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
@@ -375,6 +385,15 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/approvals takes GET');
       access.require(caller, 'read', 'read approvals');
       send(res, 200, { approvals: await inbox(store, caller) });
+      return;
+    }
+    // the flows the caller can start (the console's start form) and the metrics page's figures
+    if (path === '/flows' || path === '/stats') {
+      const caller = access.authenticate(req, now().getTime());
+      if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
+      access.require(caller, 'read', path === '/flows' ? 'read flows' : 'read run statistics');
+      if (path === '/flows') send(res, 200, { flows: flowsOf(plan, plan.root) });
+      else send(res, 200, await stats.answer(url.searchParams, caller.tenant, now().getTime()));
       return;
     }
     // the caller's tenant's named locks, with their holders and queues (as `baton locks list --json`)

@@ -71,6 +71,8 @@ export interface TelemetryConfig {
   serviceName?: string;
   otlp?: { endpoint?: string; headersFromEnv?: Record<string, string> };
   metrics?: { public?: boolean };
+  /** Where the console links a run's trace: a URL with `{traceId}` in it (e.g. `http://jaeger:16686/trace/{traceId}`). */
+  traceUrl?: string;
 }
 
 /** A configuration with nothing in it: the providers' defaults and the environment only. */

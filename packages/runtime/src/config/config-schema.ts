@@ -157,6 +157,11 @@ export const BATON_CONFIG_SCHEMA = {
               "description": "`baton serve`'s GET /metrics answers without a token (for a scraper on a private network). Default false: it asks for an API token, as the runs API does."
             }
           }
+        },
+        "traceUrl": {
+          "type": "string",
+          "pattern": "^https?://.*\\{traceId\\}",
+          "description": "Where the web console links a run's trace: a URL in which `{traceId}` is replaced by the run's trace id (32 hex digits, derived from the run id), e.g. http://jaeger:16686/trace/{traceId}. GET /runs/<id> answers it as traceUrl."
         }
       }
     },
