@@ -111,6 +111,42 @@ describe('LiveHub (the console streams\' hub)', () => {
     await hub.close();
   });
 
+  it("a run executing here is left to the relay: the watch's reports of it read nothing until its relayed log stops (waiting, ended); relayed events go out while a read is under way", async () => {
+    const mem = memoryStore();
+    mem.add(run('r1', 'acme'), 2);
+    const hub = new LiveHub({ store: mem.store, log: () => undefined });
+    const out = recorder();
+    hub.open('acme', 'ann', { list: false, inbox: false, run: 'r1', after: 0 }, out.sink);
+    await out.until(() => out.seqs().length === 2);
+    while (!mem.state.watch) await new Promise((resolve) => setImmediate(resolve));
+    const reads = mem.state.reads;
+    mem.events.get('r1')!.push(event('r1', 3));
+    hub.receive([event('r1', 3)]);
+    mem.state.watch(['r1']);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(mem.state.reads, reads, 'no read for a run the relay reports');
+    // a read under way (held here) does not hold back what the relay sends
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const eventsSince = mem.store.eventsSince!.bind(mem.store);
+    (mem.store as { eventsSince: typeof eventsSince }).eventsSince = async (...args) => {
+      await held;
+      return eventsSince(...args);
+    };
+    mem.events.get('r1')!.push(event('r1', 4), event('r1', 5, 'run.waiting'));
+    hub.receive([event('r1', 5, 'run.waiting')]);
+    hub.receive([event('r1', 4)]);
+    hub.receive([event('r1', 5, 'run.waiting')]);
+    assert.deepEqual(out.seqs(), [1, 2, 3, 4, 5], 'sent while the gap read (after 3) waits');
+    release();
+    // the run waits now: the watch's reports read again (a foreign process may continue it)
+    const before = mem.state.reads;
+    mem.state.watch(['r1']);
+    while (mem.state.reads === before) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(out.seqs(), [1, 2, 3, 4, 5]);
+    await hub.close();
+  });
+
   it("'all' from the watch (changes may be lost) sends reset and makes followed runs read again", async () => {
     const mem = memoryStore();
     mem.add(run('r1', 'acme'), 2);

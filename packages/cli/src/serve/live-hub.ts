@@ -51,6 +51,14 @@ export function runSummary(run: RunRecord): RunSummary {
 /** Event types after which a run's row (status, wait, finish) may have changed: the list row is read again. */
 const ROW_EVENTS: ReadonlySet<string> = new Set(['run.started', 'run.resumed', 'run.waiting', 'run.succeeded', 'run.failed', 'run.cancelled', 'cancel.requested', 'approval.requested', 'approval.decided', 'event.received', 'event.waiting', 'wait.started', 'lock.requested', 'lock.acquired', 'condition.waiting', 'sla.breached']);
 
+/** Relayed event types after which the run no longer executes here (until it is continued). */
+const STOP_EVENTS: ReadonlySet<string> = new Set(['run.waiting', 'run.succeeded', 'run.failed', 'run.cancelled']);
+/**
+ * How long after a run's last relayed event the store's watch reports of it are left to the relay, ms: a run whose
+ * executor died (no closing event relayed) is read from the store again after this.
+ */
+const RELAY_TRUST_MS = 2000;
+
 /** Relayed event types that change the tenant's inbox. */
 const INBOX_EVENTS: ReadonlySet<string> = new Set(['approval.requested', 'approval.decided', 'sla.breached']);
 
@@ -77,11 +85,9 @@ export class LiveStream {
     if (this.closed) return;
     const fresh = events.filter((e) => e.seq > this.sentSeq);
     if (fresh.length === 0) return;
-    if (this.catching) {
-      this.dirty = true;
-      return;
-    }
-    // a gap (an event this stream has not had lies between): read the store from the last one sent
+    // a gap (an event this stream has not had lies between): read the store from the last one sent. Events that
+    // continue what was sent go out at once, even while a read is under way (it skips what was sent meanwhile), so a
+    // read waiting for the store's lock never holds back the relay.
     if (!fresh.every((e, i) => e.seq === this.sentSeq + 1 + i)) return this.catchUp();
     this.sentSeq = fresh[fresh.length - 1].seq;
     this.sink.send('events', { runId: this.topics.run, events: fresh }, String(this.sentSeq));
@@ -160,6 +166,8 @@ export class LiveHub {
   private readonly inboxRuns = new Set<string>();
   private reading: Promise<void> | undefined;
   private readonly inboxDue = new Set<string>();
+  /** Runs executing here now, by the time (ms, monotonic) of their last relayed event (see {@link watched}). */
+  private readonly relayed = new Map<string, number>();
   private input: BroadcastChannel | undefined;
   private watch: Promise<(() => Promise<void>) | undefined> | undefined;
   private closed = false;
@@ -218,7 +226,11 @@ export class LiveHub {
     if (this.streams.size === 0) return;
     const byRun = new Map<string, RunEvent[]>();
     for (const event of events) byRun.set(event.runId, [...(byRun.get(event.runId) ?? []), event]);
+    const now = performance.now();
     for (const [runId, list] of byRun) {
+      this.relayed.delete(runId);
+      if (!STOP_EVENTS.has(list[list.length - 1].type)) this.relayed.set(runId, now);
+      if (this.relayed.size > REMEMBERED_RUNS) this.relayed.delete(this.relayed.keys().next().value!);
       for (const stream of this.streams) if (stream.topics.run === runId) stream.offer(list);
       if (list.some((e) => ROW_EVENTS.has(e.type))) this.readRow(runId, list.some((e) => INBOX_EVENTS.has(e.type)));
     }
@@ -235,10 +247,15 @@ export class LiveHub {
       return;
     }
     const read = new Map((runs ?? []).map((r) => [r.id, r]));
+    const now = performance.now();
     for (const id of changes) {
       const run = read.get(id);
       if (run) this.noteRow(run);
       else this.readRow(id);
+      // a run executing here reaches its streams through the relay, right after each commit: reading its events
+      // again would only wait for the executor's lock (on SQLite a read that waits blocks this thread)
+      const relayedAt = this.relayed.get(id);
+      if (relayedAt !== undefined && now - relayedAt < RELAY_TRUST_MS) continue;
       for (const stream of this.streams) if (stream.topics.run === id) stream.catchUp();
     }
   }
@@ -350,6 +367,7 @@ export class LiveHub {
     this.input?.close();
     this.input = undefined;
     this.known.clear();
+    this.relayed.clear();
     const watch = this.watch;
     this.watch = undefined;
     return (watch ?? Promise.resolve(undefined)).then((stop) => stop?.());
