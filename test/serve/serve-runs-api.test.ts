@@ -92,11 +92,14 @@ for (const kind of KINDS) {
       assert.equal(status, 200, `${route}: ${JSON.stringify(body)}`);
       return body as T;
     };
-    /** A run stored directly (the list reads what is stored): `flow`, tenant, inputs, and an end when `status` is one. */
+    /**
+     * A run stored directly (the list reads what is stored): `flow`, tenant, inputs, and an end when `status` is one —
+     * else it waits (a run left `running` would be taken for one a crash left, and executed when the server starts).
+     */
     const create = async (flow: string, tenant: string, inputs: Record<string, string | number> = {}, status?: 'succeeded' | 'failed' | 'cancelled', durationMs = 0): Promise<string> => {
       const startedAt = new Date().toISOString();
       const { id } = await store.createRun({ flow, inputs, definition: DEFINITION, startedAt, tenant, status: 'running' });
-      if (status) await store.updateRun(id, { status, finishedAt: new Date(Date.parse(startedAt) + durationMs).toISOString() });
+      await store.updateRun(id, status ? { status, finishedAt: new Date(Date.parse(startedAt) + durationMs).toISOString() } : { status: 'waiting' });
       return id;
     };
 
@@ -149,7 +152,8 @@ for (const kind of KINDS) {
       const to = idTime(ids[1800]);
       assert.deepEqual(await all(`from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`), expect((r) => idTime(r.id) >= from && idTime(r.id) < to));
       assert.deepEqual(await all('q=golden-widget'), [ids[1234]]);
-      assert.deepEqual(await all('q=GOLDEN-widget&status=failed'), [], 'run 1234 is not failed');
+      assert.deepEqual(await all('q=GOLDEN-widget&status=failed'), [ids[1234]], 'case-insensitive');
+      assert.deepEqual(await all('q=golden-widget&status=succeeded'), [], 'run 1234 failed');
     });
 
     it('bad query parameters get 400 BAD_QUERY naming the parameter', async () => {
@@ -240,7 +244,7 @@ for (const kind of KINDS) {
         const runs = made.filter((m) => m.flow === flow);
         const ended = runs.filter((m) => m.status);
         const byStatus: Record<string, number> = {};
-        for (const r of runs) byStatus[r.status ?? 'running'] = (byStatus[r.status ?? 'running'] ?? 0) + 1;
+        for (const r of runs) byStatus[r.status ?? 'waiting'] = (byStatus[r.status ?? 'waiting'] ?? 0) + 1;
         const got = stats.flows.find((f) => f.flow === flow)!;
         assert.deepEqual(
           { runs: got.runs, byStatus: got.byStatus, successRate: got.successRate, p50Ms: got.p50Ms, p95Ms: got.p95Ms, deadLetters: got.deadLetters },

@@ -11,6 +11,9 @@ export interface FlowInputInfo {
   default?: JsonValue;
 }
 
+/** A trigger of a served flow (the IR's `Trigger` without its source range). */
+export type TriggerInfo = Trigger extends infer T ? (T extends Trigger ? Omit<T, 'range'> : never) : never;
+
 /** One flow of `GET /flows`. */
 export interface FlowInfo {
   name: string;
@@ -18,7 +21,8 @@ export interface FlowInfo {
   file: string;
   /** Its doc comment, when it has one. */
   doc?: string;
-  triggers: Trigger[];
+  /** The flow's triggers as the IR has them, without their source ranges. */
+  triggers: TriggerInfo[];
   inputs: FlowInputInfo[];
   /** `sla` of the flow, ms. */
   slaMs?: number;
@@ -40,7 +44,8 @@ export function flowsOf(plan: ServePlan, root: string | undefined): FlowInfo[] {
       name: flow.name,
       file,
       ...(flow.doc !== undefined ? { doc: flow.doc } : {}),
-      triggers: flow.triggers,
+      // without their source ranges: a page needs no path on the server
+      triggers: flow.triggers.map(({ range: _range, ...trigger }) => trigger as TriggerInfo),
       inputs: flow.inputs.map((input) => ({ name: input.name, type: input.type, ...(input.default !== undefined ? { default: input.default } : {}) })),
       ...(flow.slaMs !== undefined ? { slaMs: flow.slaMs } : {}),
     });
