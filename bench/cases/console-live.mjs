@@ -6,7 +6,7 @@
 //                 events reach the stream through the executor's relay (BroadcastChannel).
 //   pg-queue      `baton serve --queue` front door + one `baton worker` on PostgreSQL and Redis: the events reach the
 //                 stream through the store's watch (LISTEN/NOTIFY → eventsSince). Run under scripts/services.mjs.
-//   sqlite-cli    `baton serve` on a SQLite store, the run continued by another process (`baton runs approve` in a
+//   sqlite-cli    `baton serve` on a SQLite store, the run continued by another process (`baton approve` in a
 //                 terminal): the store's watch polls the file (250 ms) — reported, no goal (docs/console.md).
 // The run first waits at an approval, so the stream is open before its steps start. Prints one JSON line.
 // Usage: node bench/cases/console-live.mjs <sqlite|pg-queue|sqlite-cli> [steps]
@@ -75,7 +75,8 @@ function start(args, banner) {
 /** Runs the bin to its end; rejects on a non-zero exit. */
 function run(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // its progress lines are not read: stdout ignored (a full pipe would stop it)
+    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`baton ${args.join(' ')} exited with ${code}: ${err}`))));
@@ -128,7 +129,7 @@ try {
   const t0 = performance.now();
   if (mode === 'sqlite-cli') {
     // another process continues the run on the same file; the server only watches it
-    await run(['runs', 'approve', runId, '--task', 'go', '--store', env.BATON_STORE]);
+    await run(['approve', runId, 'go', '--store', env.BATON_STORE]);
   } else {
     const approved = await fetch(`${url}/runs/${runId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'go' }) });
     if (approved.status !== 202) throw new Error(`approve: ${approved.status} ${await approved.text()}`);
