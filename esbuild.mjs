@@ -89,8 +89,9 @@ const telemetryOptions = {
   ...options,
   entryPoints: [
     { in: 'packages/runtime/src/telemetry/otel-telemetry.ts', out: 'telemetry' },
-    // e-mail notifications (nodemailer): loaded by `baton serve` only when an e-mail channel is configured
-    // (runtime/src/notify/load-smtp.ts); not in the .vsix either
+    // notifications: the dispatcher, and nodemailer for e-mail channels — loaded by `baton serve` only when they are
+    // configured (runtime/src/notify/load-notify.ts); not in the .vsix either
+    { in: 'packages/runtime/src/notify/notify-module.ts', out: 'notify' },
     { in: 'packages/runtime/src/notify/smtp-sender.ts', out: 'notify-smtp' },
   ],
   external: [],

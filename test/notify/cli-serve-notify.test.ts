@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -21,18 +21,20 @@ describe('baton serve (the command) sends notifications', function () {
   let receiver: Receiver | undefined;
   beforeEach(() => {
     ws = tempWorkspace();
-    writeFileSync(path.join(ws.dir, 'purchase.flow'), FLOW);
+    // its own folder: the workspace holds a copy of examples/, whose console example serves /purchase too
+    mkdirSync(path.join(ws.dir, 'shop'));
+    writeFileSync(path.join(ws.dir, 'shop', 'purchase.flow'), FLOW);
   });
   afterEach(async () => {
     await receiver?.close();
     receiver = undefined;
     ws.cleanup();
   });
-  const config = (value: unknown) => writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify(value));
+  const config = (value: unknown) => writeFileSync(path.join(ws.dir, 'shop', 'baton.config.json'), JSON.stringify(value));
 
   it('refuses to start (exit 2) when a channel names a variable that is not set, naming the field', () => {
     config({ notifications: { channels: { 'ops-slack': { webhook: { urlEnv: 'SLACK_WEBHOOK_URL', format: 'slack' }, on: ['run.failed'] } } } });
-    const r = baton(['serve', '.', '--insecure', '--port', '0'], { cwd: ws.dir, env: { SLACK_WEBHOOK_URL: '' } });
+    const r = baton(['serve', 'shop', '--insecure', '--port', '0'], { cwd: ws.dir, env: { SLACK_WEBHOOK_URL: '' } });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^baton: .*baton\.config\.json: notifications\.channels\.ops-slack\.webhook\.urlEnv names SLACK_WEBHOOK_URL, which is not set\n$/);
   });
@@ -64,12 +66,15 @@ describe('baton serve (the command) sends notifications', function () {
         },
       },
     });
-    const child = spawn(process.execPath, [CLI, 'serve', '.', '--port', '0', '--store', 'runs.db', '--insecure'], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', ANN_TOKEN: 'ann-token', AUDIT_URL: receiver.url, AUDIT_SECRET: 'hook-secret' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', 'shop', '--port', '0', '--store', 'runs.db', '--insecure'], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', ANN_TOKEN: 'ann-token', AUDIT_URL: receiver.url, AUDIT_SECRET: 'hook-secret' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}${stderr}`)), 30_000);
+        child.on('exit', (code) => reject(new Error(`baton serve exited ${code}: ${stderr}`)));
         child.stdout.on('data', () => {
           const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
           // the banner down to its metrics line (the notifications line is above it)

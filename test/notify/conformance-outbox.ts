@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
-import { outboxOf, type NotificationOutbox } from '../../packages/runtime/src/notify/dispatcher.js';
+import { outboxOf, type NotificationOutbox } from '../../packages/runtime/src/index.js';
 import { DEFINITION, rejectsWith } from '../store/conformance-support.js';
 
 /** A fresh, empty store; `handle()` opens another connection to it (another front door's view). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { consoleLink, notificationPayload, webhookBody, type NotificationRecord } from '../../packages/runtime/src/index.js';
+import type { NotificationRecord } from '../../packages/runtime/src/index.js';
+import { consoleLink, notificationPayload, webhookBody } from '../../packages/runtime/src/notify/payload.js';
 
 const base = { tenant: 'acme', runId: '01KC0000000000000000000001', flow: 'Purchase', createdAt: '2026-12-05T10:00:00.000Z' };
 

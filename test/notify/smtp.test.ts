@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import { loadSmtpSender, NotificationDispatcher, outboxOf, type NotificationOutbox } from '../../packages/runtime/src/index.js';
+import { loadSmtpSender, outboxOf, type NotificationOutbox } from '../../packages/runtime/src/index.js';
+import { NotificationDispatcher } from '../../packages/runtime/src/notify/dispatcher.js';
 import { compile, run, scriptedAgents, tempStore } from '../runtime/helpers.js';
 import { FLOWS, settingsWith, virtualClock } from './notify-support.js';
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { BatonError, NotificationDispatcher, outboxOf, secretKey, type NotificationOutbox, type SqliteRunStore } from '../../packages/runtime/src/index.js';
+import { BatonError, outboxOf, secretKey, type NotificationOutbox, type SqliteRunStore } from '../../packages/runtime/src/index.js';
+import { NotificationDispatcher } from '../../packages/runtime/src/notify/dispatcher.js';
 import { compile, run, scriptedAgents, tempStore } from '../runtime/helpers.js';
 import { closedPort, FLOWS, jsonObject, settingsWith, startReceiver, virtualClock, type Receiver } from './notify-support.js';
 

@@ -2,7 +2,7 @@
 // secrets from the environment, and the dispatcher that sends them from the store's outbox on this (the HTTP) thread.
 import path from 'node:path';
 import { mayTake } from '@baton/protocol';
-import { BatonError, emptyConfig, findConfig, loadConfig, loadSmtpSender, NotificationDispatcher, notifySettings, outboxOf, type NotifySettings, type RunStoreApi, type User } from '@baton/runtime';
+import { BatonError, emptyConfig, findConfig, loadConfig, loadNotificationDispatcher, loadSmtpSender, notifySettings, outboxOf, type NotifySettings, type RunStoreApi, type User } from '@baton/runtime';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath } from '../output/terminal.js';
 import { NotifyMetrics } from '../serve/notify-metrics.js';
@@ -45,14 +45,16 @@ export async function prepareOutbox(settings: NotifySettings | undefined, store:
 /**
  * With channels in `settings`, starts a {@link NotificationDispatcher} ticking every second on this thread, its outcomes
  * counted on `metrics` (`baton_notifications{state}`, `baton_notifications_sent_total{channel,outcome}`). An e-mail
- * channel loads out/notify-smtp.mjs (nodemailer) now.
- * @throws CliError (exit 2) when nodemailer's bundle is missing.
+ * The dispatcher is loaded now (out/notify.mjs), and nodemailer (out/notify-smtp.mjs) for an e-mail channel.
+ * @throws CliError (exit 2) when a bundle is missing.
  */
 export async function startNotifier(settings: NotifySettings | undefined, options: { store: RunStoreApi; serverUrl: string; users: readonly User[]; metrics: ServeMetrics; log: (line: string) => void }): Promise<Notifier | undefined> {
   const outbox = outboxOf(options.store);
   if (!settings || !outbox) return undefined;
   let smtp;
+  let NotificationDispatcher;
   try {
+    NotificationDispatcher = await loadNotificationDispatcher();
     smtp = settings.channels.some((c) => c.email) ? await loadSmtpSender() : undefined;
   } catch (error) {
     if (error instanceof BatonError) throw new CliError(error.message, 2);

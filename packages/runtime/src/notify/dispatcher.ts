@@ -5,7 +5,8 @@
 // Retry-After); dead after maxAttempts, or at once when the receiver refuses for good (4xx, SMTP 5xx).
 import { randomUUID } from 'node:crypto';
 import type { EmailTarget, NotifyChannel, NotifySettings, RetryPolicy } from '../config/notifications.js';
-import type { DeliveryRecord, NotificationRecord, RunStoreApi } from '../store/store-api.js';
+import type { DeliveryRecord, NotificationRecord } from '../store/store-api.js';
+import type { NotificationOutbox } from './outbox.js';
 import { notificationDetails, notificationPayload, notificationTitle, webhookBody } from './payload.js';
 import { sendWebhook, type SendResult } from './webhook-sender.js';
 import type { MailMessage, SmtpSender } from './smtp-sender.js';
@@ -14,15 +15,6 @@ import type { MailMessage, SmtpSender } from './smtp-sender.js';
 export const CLAIM_LEASE_MS = 60_000;
 /** Deliveries sent at once. */
 export const SEND_CONCURRENCY = 4;
-
-/** The outbox methods of a run store (both stores have them: sqlite-outbox.ts, pg-outbox.ts). */
-export type NotificationOutbox = Required<Pick<RunStoreApi, 'setNotificationsEnabled' | 'newNotifications' | 'expandNotification' | 'claimDeliveries' | 'markDelivery' | 'listDeliveries' | 'retryDelivery' | 'countDeliveries' | 'pruneDeliveries'>>;
-
-/** The store's outbox methods, or undefined when it lacks one (a store of another implementation). */
-export function outboxOf(store: RunStoreApi): NotificationOutbox | undefined {
-  const s = store as Partial<NotificationOutbox>;
-  return s.setNotificationsEnabled && s.newNotifications && s.expandNotification && s.claimDeliveries && s.markDelivery && s.listDeliveries && s.retryDelivery && s.countDeliveries && s.pruneDeliveries ? (store as NotificationOutbox) : undefined;
-}
 
 /** A delivery as {@link RunStoreApi.claimDeliveries} returns it: with its notification. */
 type ClaimedDelivery = DeliveryRecord & { notification: NotificationRecord };
@@ -35,7 +27,7 @@ export interface DispatcherOptions {
   serverUrl: string;
   /** The e-mail addresses of the users an approval's `assignee` names in `tenant` (their name or a group of theirs). */
   assigneeEmails?: (tenant: string, assignee: string) => string[];
-  /** Makes the SMTP sender of an e-mail channel (load-smtp.ts); required when a channel is an e-mail one. */
+  /** Makes the SMTP sender of an e-mail channel (loadSmtpSender in load-notify.ts); required when a channel is an e-mail one. */
   smtp?: (target: EmailTarget) => SmtpSender;
   /** Sends a webhook (default {@link sendWebhook}; tests keep the default and run a real receiver). */
   webhook?: typeof sendWebhook;

@@ -1,4 +1,4 @@
-// E-mail notifications over SMTP with nodemailer: its own bundle (out/notify-smtp.mjs), loaded by load-smtp.ts only
+// E-mail notifications over SMTP with nodemailer: its own bundle (out/notify-smtp.mjs), loaded by load-notify.ts only
 // when an e-mail channel is configured, so the CLI bundle and the .vsix do not carry nodemailer.
 import nodemailer from 'nodemailer';
 import type { EmailTarget } from '../config/notifications.js';
