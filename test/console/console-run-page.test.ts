@@ -6,6 +6,7 @@ import type { FlowGraph, RunEvent } from '../../packages/protocol/src/index.js';
 import { buildFlowGraph } from '../../packages/graph/src/index.js';
 import { formatTokens, runStateFrom } from '../../packages/protocol/src/run-view.js';
 import { BatonError, SqliteRunStore, type AgentCaller, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { runTraceIds } from '../../packages/runtime/src/telemetry/run-telemetry.js';
 import { ConsoleHarness, ROOT, type ConsolePage } from './console-harness.js';
 
 /** Screenshots of the pages, in light and dark (looked at by people; not compared). */
@@ -99,7 +100,7 @@ describe('the console in a browser: the run page', function () {
     const store: RunStoreApi = Object.create(real, {
       getDefinition: { value: async (id: string) => (lost.has(id) ? Promise.reject(new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`)) : real!.getDefinition(id)) },
     });
-    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store, agents } });
+    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store, agents, traceUrl: 'https://traces.example/trace/{traceId}' } });
   });
   after(async () => {
     await harness.stop();
@@ -151,8 +152,11 @@ describe('the console in a browser: the run page', function () {
       assert.deepEqual(JSON.parse(await step.locator('.step-output').innerText()), { text: 'Writer done' });
       assert.match(await step.locator('.prompt').innerText(), /Draft an order for/);
       assert.match(new URL(page.url()).hash, /\?step=draft$/);
-      // the header's totals are the fold's
+      // the header's totals are the fold's; the trace links to the configured trace viewer
       assert.equal(await page.locator('.rp-tokens').innerText(), formatTokens(model.totals.tokens));
+      const { traceId } = runTraceIds(id);
+      assert.equal(await page.locator('a.rp-trace').innerText(), traceId);
+      assert.equal(await page.locator('a.rp-trace').getAttribute('href'), `https://traces.example/trace/${traceId}`);
       // the Events tab lists the log
       await page.locator('.rp-tab[data-tab="events"]').click();
       await page.locator('.ev-line[data-seq="1"] .ev-type', { hasText: 'run.started' }).waitFor();
