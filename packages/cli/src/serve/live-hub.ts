@@ -287,6 +287,10 @@ export class LiveHub {
 
   /** Reads run `id`'s row (batched: one read per run per turn) and tells the list and inbox streams. */
   private readRow(id: string, inbox = false): void {
+    // only list and inbox streams show rows: a server whose streams all follow single runs reads none
+    let rows = false;
+    for (const stream of this.streams) rows ||= stream.topics.list || stream.topics.inbox;
+    if (!rows) return;
     this.toRead.add(id);
     if (inbox) this.inboxRuns.add(id);
     if (this.reading) return;
