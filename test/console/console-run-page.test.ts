@@ -330,12 +330,14 @@ describe('the console in a browser: the run page', function () {
     }
   });
 
-  it('a run of 2,000 foreach instances keeps the timeline virtualized: a few dozen rows in the DOM, the last reachable by scrolling', async () => {
-    const items = Array.from({ length: 2000 }, (_v, i) => i);
+  it('a run of 2,600 foreach instances: its log read in pages, the timeline and events virtualized (a few dozen rows in the DOM), the last of each reachable by scrolling', async () => {
+    const items = Array.from({ length: 2600 }, (_v, i) => i);
     const id = await start('Batch', { items });
     await harness.server.idle();
     const last = [...runStateFrom(await events(id)).steps.keys()].at(-1)!;
-    assert.equal(last, 'line[1999]');
+    assert.equal(last, 'line[2599]');
+    const stored = await events(id);
+    assert.ok(stored.length > 5000, `${stored.length} events: more than one page`);
     const p = await openRun(id);
     try {
       const page = p.page;
@@ -345,6 +347,16 @@ describe('the console in a browser: the run page', function () {
       await page.locator('.tl-body').evaluate((el) => (el.scrollTop = el.scrollHeight));
       await page.locator(`.tl-row[data-key="${last}"]`).waitFor();
       assert.ok((await page.locator('.tl-row').count()) < 120);
+      // the log came in pages of 5,000 (GET /runs/<id>/events), and the live stream starts after its last event
+      assert.deepEqual(
+        p.requests.filter((u) => u.includes(`/runs/${id}/events?`)).map((u) => new URL(u).searchParams.get('after')),
+        ['0', String(stored[4999].seq)],
+      );
+      assert.ok(p.requests.some((u) => u.endsWith(`/stream?run=${id}&after=${stored.at(-1)!.seq}`)));
+      await page.locator('.rp-tab[data-tab="events"]').click();
+      await page.locator('.ev-list').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.locator(`.ev-line[data-seq="${stored.at(-1)!.seq}"] .ev-type`, { hasText: 'run.succeeded' }).waitFor();
+      assert.ok((await page.locator('.ev-line').count()) < 120);
       await clean(p);
     } finally {
       await p.close();

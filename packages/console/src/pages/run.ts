@@ -17,10 +17,12 @@ import { EventsView } from '../run-events.js';
 import { stepDetail } from '../run-step.js';
 import { ConsolePage } from './page.js';
 
-/** `GET /runs/<id>`: the run, its events, and what the server adds for the console (trace, definition). */
+/** How many events one `GET /runs/<id>/events` page asks for (the server's most). */
+const EVENTS_PAGE = 5000;
+
+/** `GET /runs/<id>?events=0`: the run and what the server adds for the console (trace). */
 interface RunAnswer {
   run: RunSummary & { slaBreachedAt?: string };
-  events: RunEvent[];
   traceId?: string;
   traceUrl?: string;
 }
@@ -121,7 +123,8 @@ export class RunPage extends ConsolePage {
     Object.assign(this, { answer: undefined, problem: undefined, gone: undefined, definition: undefined, definitionProblem: undefined, graphMessage: undefined, selected: this.query.get('step') ?? undefined });
     this.el('.rp-graph').replaceChildren();
     this.tick++;
-    const runRead = get<RunAnswer>(`/runs/${encodeURIComponent(id)}`);
+    const runRead = get<RunAnswer>(`/runs/${encodeURIComponent(id)}?events=0`);
+    const firstPage = this.eventsPage(id, 0);
     const definitionRead = get<DefinitionAnswer>(`/runs/${encodeURIComponent(id)}/definition`);
     void preloadLayout();
     let answer: RunAnswer;
@@ -133,17 +136,30 @@ export class RunPage extends ConsolePage {
       else this.problem = error instanceof ApiError ? error.message : String(error);
       this.tick++;
       definitionRead.catch(() => undefined);
+      firstPage.catch(() => undefined);
       return;
     }
     if (turn !== this.load) return;
     this.answer = answer;
     this.status = answer.run.status;
-    this.received = [...answer.events];
-    this.fold = runStateFrom(answer.events);
-    this.events!.reset(answer.events);
-    this.redraw();
+    this.fold = runStateFrom([]);
+    this.events!.reset([]);
+    // the log in pages (GET /runs/<id>/events), each folded and drawn as it comes; then the live stream after it
+    try {
+      for (let page = await firstPage; ; ) {
+        if (turn !== this.load) return;
+        this.take(page.events);
+        this.redraw();
+        this.tick++;
+        if (page.next === undefined) break;
+        page = await this.eventsPage(id, page.next);
+      }
+    } catch (error) {
+      if (turn !== this.load) return;
+      this.problem = error instanceof ApiError ? error.message : String(error);
+      this.tick++;
+    }
     requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.timeline));
-    this.tick++;
     this.listen(id);
     let definition: DefinitionAnswer | undefined;
     try {
@@ -176,22 +192,38 @@ export class RunPage extends ConsolePage {
     await graph.show();
   }
 
-  /** Live: the server's stream of this run's events (`GET /stream?run=<id>`, SSE `events` messages). */
+  /** One page of the run's log after seq `after` (`GET /runs/<id>/events`, at most {@link EVENTS_PAGE}). */
+  private eventsPage(id: string, after: number): Promise<{ events: RunEvent[]; next?: number }> {
+    return get(`/runs/${encodeURIComponent(id)}/events?after=${after}&limit=${EVENTS_PAGE}`);
+  }
+
+  /** Folds events after the last one folded (in seq order) into the model, the graph's overlay and the Events tab. */
+  private take(events: readonly RunEvent[]): void {
+    const fold = this.fold;
+    if (!fold) return;
+    const fresh = events.filter((e) => e.seq > fold.lastSeq);
+    if (!fresh.length) return;
+    for (const e of fresh) foldRunEvent(fold, e);
+    this.received.push(...fresh);
+    this.graph?.apply(fresh);
+    this.events?.append(fresh);
+  }
+
+  /**
+   * Live: the server's stream of this run's events after the last one read (`GET /stream?run=<id>&after=<seq>`, SSE
+   * `events` messages; a reconnection resumes with Last-Event-ID). A `reset` reloads the page's run.
+   */
   private listen(id: string): void {
-    if (typeof EventSource === 'undefined') return;
-    const stream = new EventSource(`/stream?run=${encodeURIComponent(id)}`);
+    if (typeof EventSource === 'undefined' || !this.fold) return;
+    const stream = new EventSource(`/stream?run=${encodeURIComponent(id)}&after=${this.fold.lastSeq}`);
     this.stream = stream;
     stream.addEventListener('events', (message) => {
       const data = JSON.parse((message as MessageEvent<string>).data) as { runId: string; events: RunEvent[] };
-      const fold = this.fold;
-      if (data.runId !== id || !fold) return;
-      const fresh = data.events.filter((e) => e.seq > fold.lastSeq);
-      if (!fresh.length) return;
-      for (const e of fresh) foldRunEvent(fold, e);
-      this.received.push(...fresh);
-      this.graph?.apply(fresh);
-      this.events?.append(fresh);
-      this.status = fold.status;
+      if (data.runId !== id || !this.fold) return;
+      const before = this.fold.lastSeq;
+      this.take(data.events);
+      if (this.fold.lastSeq === before) return;
+      this.status = this.fold.status;
       this.schedule();
     });
     stream.addEventListener('reset', () => void this.open(id));
