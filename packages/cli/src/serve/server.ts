@@ -206,11 +206,13 @@ export const BOARD_PATH = '/board';
  * - `POST /events/:name`: starts the flows with `trigger event "name"` (the body as inputs) and delivers the
  *   event to every run waiting for it (`wait event`); signed like webhooks. 202 `{started, delivered}`.
  * - the runs API (`Authorization: Bearer <token>` or a session cookie unless insecure; each route with its role
- *   rule, see {@link Access}): `GET /runs[?status&flow&limit]`, `POST /runs {flow, inputs}` (start),
- *   `GET /runs/:id`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
+ *   rule, see {@link Access}): `GET /runs[?status&flow&from&to&q&before&limit]` (keyset pages: runs-query.ts),
+ *   `POST /runs {flow, inputs}` (start), `GET /runs/:id[?events=0]`, `GET /runs/:id/events?after&limit`, `POST /runs/:id/approve` and `/reject` (`{task, decision?, comment?}`; who decides is the
  *   authenticated caller — a user, `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
  *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`; `GET /approvals`: the inbox (see {@link inbox}); `GET /locks`: the tenant's named locks held now, with holders and queues.
+ * - `GET /stream`: the console's live updates, Server-Sent Events (see {@link streamRoute}, {@link LiveHub}); `GET /flows`:
+ *   the served flows with their typed inputs (see {@link flowsOf}); `GET /stats`: the metrics page's figures (see {@link StatsRoute}).
  * - `/session`: the console's sign-in (a token → a signed session cookie), who is signed in, sign-out (see {@link sessionRoute}).
  * - `GET /` and `GET /console/<file>`: the operations console (see {@link ConsoleRoute}).
  * - with `board`: the queue board under `/board/`, showing the caller's tenant's queue (Bearer token, or Basic with
