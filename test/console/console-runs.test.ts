@@ -89,4 +89,33 @@ describe('the console in a browser: the runs list', function () {
       await p.close();
     }
   });
+
+  it('pages through more runs than a page with Older and Newest (keyset: the page\'s next as before), and finds text in the inputs', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) ids.push(await harness.startRun('ada', 'Purchase', { item: `crate-${i}` }));
+    await harness.server.idle();
+    const p = await harness.open('#/runs?flow=Purchase&q=crate-');
+    try {
+      await p.signIn('vic');
+      const rows = p.page.locator('tbody tr[data-run]');
+      await p.page.locator(`tr[data-run="${ids[54]}"]`).waitFor();
+      assert.equal(await rows.count(), 50, 'a page of 50, newest first');
+      assert.equal(await rows.first().getAttribute('data-run'), ids[54]);
+      await p.page.locator('#older').click();
+      await p.page.locator(`tr[data-run="${ids[0]}"]`).waitFor();
+      assert.deepEqual(await rows.evaluateAll((r) => r.map((row) => row.getAttribute('data-run'))), ids.slice(0, 5).reverse(), 'the 5 oldest, none twice');
+      assert.equal(await p.page.locator('#older').count(), 0, 'the last page has no Older');
+      await p.page.locator('#newest').click();
+      await p.page.locator(`tr[data-run="${ids[54]}"]`).waitFor();
+      // text in the inputs
+      await p.page.locator('#filter-q input').fill('crate-17');
+      await p.page.locator('#filter-q input').press('Enter');
+      await p.page.waitForURL(/q=crate-17$/);
+      await p.page.locator(`tr[data-run="${ids[17]}"]`).waitFor();
+      assert.equal(await rows.count(), 1);
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
 });
