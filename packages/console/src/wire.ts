@@ -43,6 +43,8 @@ export interface FlowInput {
 export interface FlowInfo {
   name: string;
   file: string;
+  /** Its doc comment. */
+  doc?: string;
   triggers: unknown[];
   inputs: FlowInput[];
   slaMs?: number;

@@ -129,7 +129,7 @@ export class StartPage extends ConsolePage {
   }
 
   private renderForm(flow: FlowInfo) {
-    return html`<form class="form" id="start-form" novalidate @submit=${(e: Event) => void this.submit(e, flow)}>
+    return html`${flow.doc ? html`<p class="muted flow-doc">${flow.doc}</p>` : nothing}<form class="form" id="start-form" novalidate @submit=${(e: Event) => void this.submit(e, flow)}>
         ${flow.inputs.map((input) => this.renderField(input))}
       </form>
       ${flow.inputs.length === 0 ? html`<p class="muted">This flow takes no inputs.</p>` : nothing}
