@@ -10,7 +10,7 @@ import { runsWatchCommand } from './commands/runs-watch.js';
 import { migrateCommand } from './commands/migrate.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
-import { serveCommand } from './commands/serve.js';
+import { serveCommandLazily } from './serve-loader.js';
 import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
@@ -235,7 +235,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--queue <url>', 'be a cluster\'s front door: store runs and enqueue them on this Redis (redis://host:6379) for baton worker, executing nothing here; or BATON_QUEUE')
     .option('--board', 'with --queue: serve the queue board (Bull Board) of the tenants\' queues at /board/, behind BATON_API_TOKEN')
     .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs; for /board/ also Basic with the token as password).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
-    .action(wrap((folder: string, opts) => serveCommand(folder, opts, output)));
+    .action(wrap((folder: string, opts) => serveCommandLazily(folder, opts, output)));
 
   program
     .command('worker')

@@ -19,6 +19,9 @@ import { loadBoard, loadCluster, type ClusterRunQueue } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
 import { runLimits } from '../run-limits.js';
 import { serveAccess } from './serve-access.js';
+import { parseDuration } from '../durations.js';
+
+export { parseDuration };
 import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
 
 /** Options of `baton serve`. */
@@ -318,13 +321,6 @@ function parseSize(text: string): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/** `30s`, `500ms`, `2m`, `30000` (ms) → milliseconds, from 100 ms to an hour; undefined otherwise. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+)\s*(ms|s|m)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[(m[2] ?? 'ms').toLowerCase()];
-  return ms >= 100 && ms <= 3_600_000 ? ms : undefined;
-}
 
 function validTimeZone(zone: string): boolean {
   try {

@@ -6,7 +6,7 @@ import { displayPath, type Output } from '../output/terminal.js';
 import { openStore, toCliError } from '../backend.js';
 import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
-import { parseDuration } from './serve.js';
+import { parseDuration } from '../durations.js';
 
 /** Options of `baton worker`. */
 export interface WorkerCommandOptions {

@@ -1,6 +1,7 @@
 // `GET /runs/:id/definition` of `baton serve`: what the console's run page draws and shows beside a run — the graph
 // of the definition the run executes (built here from the stored definition, as the editor's panel builds it from
-// the IR) and the `.flow` texts it was compiled from, highlighted by the language's lexer.
+// the IR) and the `.flow` texts it was compiled from, highlighted by the language's lexer. The run's log is not read
+// (a page that wants a migration's old definition has it in its fold: `RunModel.migrations`).
 import type http from 'node:http';
 import type { FlowGraph, WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph } from '@baton/graph';
@@ -31,8 +32,6 @@ export interface DefinitionAnswer {
   sources: DefinitionSource[];
   /** `SOURCE_NOT_STORED` with a sentence for people, when `sources` is empty. */
   sourceError?: { code: 'SOURCE_NOT_STORED'; message: string };
-  /** The definition the run executed before its last migration (`run.migrated`'s `from`). */
-  migratedFrom?: string;
 }
 
 /** Built graphs by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a definition never changes under its hash. */
@@ -84,8 +83,6 @@ export async function runDefinition(store: RunStoreApi, runId: string, scope: { 
   if (sources.length === 0) {
     answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
   }
-  const migratedFrom = await lastMigration(store, run.id, scope);
-  if (migratedFrom) answer.migratedFrom = migratedFrom;
   return answer;
 }
 
@@ -112,12 +109,4 @@ export function localNames(files: readonly string[]): (file: string) => string {
 /** `graph` with its nodes' `range.file` named by `local` (a copy; the cached graph is not changed). */
 function withLocalRanges(graph: FlowGraph, local: (file: string) => string): FlowGraph {
   return { ...graph, nodes: graph.nodes.map((n) => (n.range ? { ...n, range: { ...n.range, file: local(n.range.file) } } : n)) };
-}
-
-/** The `from` of the run's last `run.migrated`, if any (reads the log; a run is migrated rarely, but it is read whole). */
-async function lastMigration(store: RunStoreApi, runId: string, scope: { tenant: string }): Promise<string | undefined> {
-  const events = store.eventsSince ? await store.eventsSince(runId, 0, Number.MAX_SAFE_INTEGER, scope) : await store.getEvents(runId, scope);
-  let from: string | undefined;
-  for (const e of events) if (e.type === 'run.migrated') from = e.from;
-  return from;
 }

@@ -34,7 +34,6 @@ interface DefinitionAnswer {
   graph: FlowGraph;
   sources: SourceFileView[];
   sourceError?: { code: string; message: string };
-  migratedFrom?: string;
 }
 
 type Tab = 'timeline' | 'step' | 'source' | 'events';
@@ -338,7 +337,7 @@ export class RunPage extends ConsolePage {
         <div class="fact"><dt>Used</dt><dd><span class="rp-tokens">${formatTokens(model.totals.tokens)}</span>${model.totals.costUsd > 0 ? html` · <span class="rp-cost">${formatCost(model.totals.costUsd)}</span>` : nothing}</dd></div>
         ${model.totals.retries ? html`<div class="fact"><dt>Retries</dt><dd>${model.totals.retries}</dd></div>` : nothing}
         ${answer.traceId ? html`<div class="fact"><dt>Trace</dt><dd>${answer.traceUrl ? html`<a class="rp-trace" href=${answer.traceUrl} rel="noreferrer" target="_blank"><code>${answer.traceId}</code></a>` : html`<code class="rp-trace">${answer.traceId}</code>`}</dd></div>` : nothing}
-        ${this.definition ? html`<div class="fact"><dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${this.definition.migratedFrom ? html` <span class="muted">(migrated from <code>${this.definition.migratedFrom.slice(0, 12)}</code>)</span>` : nothing}</dd></div>` : nothing}
+        ${this.definition ? html`<div class="fact"><dt>Definition</dt><dd><code title=${this.definition.hash}>${this.definition.hash.slice(0, 12)}</code>${model.migrations.length ? html` <span class="muted rp-migrated">(migrated from <code>${model.migrations[model.migrations.length - 1].from.slice(0, 12)}</code>)</span>` : nothing}</dd></div>` : nothing}
       </dl>
       ${run.error ? html`<p class="error rp-error"><code>${run.error.code}</code> ${run.error.message}</p>` : nothing}
       <div class="rp-actions">
