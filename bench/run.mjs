@@ -96,6 +96,10 @@ console.log('\nThe console\'s runs list (the store\'s time for GET /runs on 100,
 const list = runCase('../../scripts/services.mjs', ['--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'console-list.ts'), quick ? 20000 : 100000]);
 results.push(...list);
 for (const r of list) console.log(`  ${r.system.padEnd(9)} ${r.shape.padEnd(14)} p50 ${r.totalMs.toFixed(1).padStart(7)} ms  (max ${r.maxMs.toFixed(1)} ms, ${r.rows} rows)`);
+console.log('\nWhat schema 8 adds to a step\'s commit (run_steps row; outbox check), a leased 1,000-step chain, best of 5:');
+const projection = runCase('../../scripts/services.mjs', ['--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'schema8-triggers.ts'), 1000]);
+results.push(...projection);
+for (const r of projection) console.log(`  ${r.system.padEnd(18)} ${r.shape.padEnd(15)} ${r.perStepUs.toFixed(1).padStart(7)} µs/step (CPU ${r.cpuPerStepUs.toFixed(1)} µs)`);
 
 console.log('\nGraph panel (layout + SVG; edit → graph of a 100-step flow):');
 record(runCase('graph-layout.ts', quick ? [1000] : [100, 500, 1000], { tsx: true }));

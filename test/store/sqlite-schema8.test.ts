@@ -126,7 +126,7 @@ describe('SQLite store: schema 7 → 8 (the console)', () => {
         { run_id: waiting, seq: 2, tenant: 'default', flow: 'Purchase', node: 'n2', status: 'succeeded', duration_ms: 5, attempts: 1, tokens: 1, cost_nano: null },
       ]);
       const names = (db.all("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger', 'table') ORDER BY name") as { name: string }[]).map((r) => r.name);
-      for (const name of ['runs_tenant', 'runs_tenant_status', 'runs_tenant_flow', 'runs_tenant_flow_status', 'runs_sla_due', 'run_steps_fill', 'notifications_outbox', 'sla_breaches', 'sources', 'definition_sources', 'notification_deliveries']) {
+      for (const name of ['runs_tenant', 'runs_tenant_status', 'runs_tenant_flow', 'runs_tenant_flow_status', 'runs_sla_due', 'sla_breaches', 'sources', 'definition_sources', 'notification_deliveries']) {
         assert.ok(names.includes(name), `${name} exists`);
       }
     });

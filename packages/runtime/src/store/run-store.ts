@@ -18,6 +18,7 @@ import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
 import { writeSqliteSources } from './sqlite-sources.js';
+import { projectEvent } from './sqlite-projection.js';
 import { ChainHeads, chainEvents } from './event-chain.js';
 import { storedHash } from './sqlite-audit.js';
 
@@ -349,6 +350,7 @@ export class RunStore {
     for (const { runId, event, data, prev, hash } of hashed) {
       // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
       this.statements.use('INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, data, prev, hash]));
+      projectEvent(this.statements, runId, event); // its run_steps row, its notification (sqlite-projection.ts)
     }
     this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;

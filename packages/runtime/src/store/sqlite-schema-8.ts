@@ -1,6 +1,6 @@
 // Schema 8 of the SQLite run store (issue 13, the operations console): the list's indexes, the run duration and SLA
-// columns, the step projection `run_steps` (filled by a trigger), SLA breaches, source texts, and the notifications
-// outbox (filled by a trigger when the `notifications` flag is on). Tables, columns, indexes and triggers only: the
+// columns, the step projection `run_steps`, SLA breaches, source texts, and the notifications outbox (both written
+// with their events: sqlite-projection.ts). Tables, columns and indexes only: the
 // methods reading and writing them live in sqlite-stats.ts, sqlite-sources.ts, sqlite-sla.ts and sqlite-outbox.ts.
 import type sqlite from 'node-sqlite3-wasm';
 
@@ -38,24 +38,23 @@ const RUN_STEP_VALUES = (e: string): string => `${e}.run_id, ${e}.seq, r.tenant,
 const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finished_at, duration_ms, attempts, tokens, cost_nano';
 
 /**
- * Schema 8's tables, indexes and triggers, created when missing (every statement is `IF NOT EXISTS`): run on every
+ * Schema 8's tables and indexes, created when missing (every statement is `IF NOT EXISTS`): run on every
  * open after the upgrade, so a new store and an upgraded one end alike.
  *
  * - `runs_tenant*`: the runs list's keyset queries — tenant, then flow and/or status, then id (newest first).
  * - `run_steps`: one row per `step.finished` event — the run's tenant and flow, the step's node and instance key,
  *   status, when it finished, its wall time (ms), attempts, tokens and cost (nano-dollars: `costUsd × 10⁹` rounded;
- *   null when unpriced). Filled by the trigger `run_steps_fill` in the event's own transaction, by every writer. Read
- *   by run (its primary key: the metrics join the window's runs to their steps); no other index, as each one is one
- *   more page written by a step's commit (bench/README.md, `schema8-triggers`).
+ *   null when unpriced). Written with the event, in its transaction, by the store (sqlite-projection.ts), so by every
+ *   writer. Read by run (its primary key: the metrics join the window's runs to their steps); no other index, as each
+ *   one is one more page written by a step's commit (bench/README.md, `schema8-triggers`).
  * - `sla_breaches`: one row per (run, SLA key: `flow` or `approval:<task>`) — unique, so any number of pollers
  *   record a breach once.
  * - `sources` (text by SHA-256 hex) and `definition_sources` (definition hash, file → source hash): the `.flow` texts
  *   a stored definition was compiled from.
- * - `notifications`: the outbox. The trigger `notifications_outbox` adds a row, id `<run id>:<seq>`, for every
- *   `approval.requested` (kind `approval.waiting`), `run.failed` and `sla.breached` event — only while `meta`
- *   holds `notifications = 'on'` (`baton serve` sets it when channels are configured). `expanded` is 0 until the
- *   dispatcher made its deliveries. The trigger's `WHEN` tests the event's type only; the flag is read in its body,
- *   so the events of other types (every step's) never read `meta`.
+ * - `notifications`: the outbox. A row, id `<run id>:<seq>`, for every `approval.requested` (kind
+ *   `approval.waiting`), `run.failed` and `sla.breached` event, written with the event (sqlite-projection.ts) — only
+ *   while `meta` holds `notifications = 'on'` (`baton serve` sets it when channels are configured). `expanded` is 0
+ *   until the dispatcher made its deliveries.
  * - `notification_deliveries`: one per (notification, channel), id `<notification id>:<channel>`; `status`
  *   `pending` | `sent` | `dead`; `next_at` when a pending one is due; `claimed_by`/`claimed_until` a dispatcher's
  *   claim (ISO 8601 times).
@@ -81,9 +80,6 @@ export const SCHEMA_8_OBJECTS = `
     cost_nano INTEGER,
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
-  CREATE TRIGGER IF NOT EXISTS run_steps_fill AFTER INSERT ON events WHEN NEW.type = 'step.finished' BEGIN
-    INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS}) SELECT ${RUN_STEP_VALUES('NEW')} FROM runs r WHERE r.id = NEW.run_id;
-  END;
   CREATE TABLE IF NOT EXISTS sla_breaches (
     run_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -107,12 +103,6 @@ export const SCHEMA_8_OBJECTS = `
     expanded INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS notifications_new ON notifications (expanded, id) WHERE expanded = 0;
-  CREATE TRIGGER IF NOT EXISTS notifications_outbox AFTER INSERT ON events
-    WHEN NEW.type IN ('approval.requested', 'run.failed', 'sla.breached') BEGIN
-    INSERT OR IGNORE INTO notifications (id, tenant, run_id, seq, kind, flow, created_at)
-      SELECT NEW.run_id || ':' || NEW.seq, r.tenant, NEW.run_id, NEW.seq, CASE NEW.type WHEN 'approval.requested' THEN 'approval.waiting' ELSE NEW.type END, r.flow, NEW.time
-      FROM runs r WHERE r.id = NEW.run_id AND (SELECT value FROM meta WHERE key = 'notifications') = 'on';
-  END;
   CREATE TABLE IF NOT EXISTS notification_deliveries (
     id TEXT PRIMARY KEY,
     notification_id TEXT NOT NULL,
@@ -132,8 +122,8 @@ export const SCHEMA_8_OBJECTS = `
 
 /**
  * Schema 7 → 8, inside the upgrade's transaction: adds the `runs` columns ({@link RUNS_COLUMNS_8}), creates
- * {@link SCHEMA_8_OBJECTS}, and fills `run_steps` from the `step.finished` events already stored (what the trigger
- * would have written). Runs, events and their chain are left as they were.
+ * {@link SCHEMA_8_OBJECTS}, and fills `run_steps` from the `step.finished` events already stored (what the store
+ * would have written with them: sqlite-projection.ts rounds alike). Runs, events and their chain are left as they were.
  */
 export function upgradeToSchema8(db: Db): void {
   // table_xinfo, not table_info: a generated column is listed only there
