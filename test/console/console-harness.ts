@@ -56,6 +56,11 @@ export interface ConsolePage {
   requests: string[];
   /** The requests that went anywhere but the server's origin (data: and blob: URLs are the page's own). */
   offOrigin(): string[];
+  /**
+   * The page's `GET /stream` requests (Server-Sent Events): how many are open now (asked, not yet finished or
+   * failed — a closed EventSource's request fails as aborted) and the most that were open at once.
+   */
+  streams: { open: number; most: number };
   /** Console errors (4xx answers of the API left out: pages show those) and uncaught page errors. */
   errors: string[];
   /** Signs in through the page's form with `user`'s token and waits for the signed-in header. */
@@ -140,6 +145,18 @@ export class ConsoleHarness {
     const requests: string[] = [];
     const errors: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
+    const streams = { open: 0, most: 0 };
+    const isStream = (r: { url(): string }): boolean => new URL(r.url()).pathname === '/stream';
+    page.on('request', (r) => {
+      if (!isStream(r)) return;
+      streams.open++;
+      streams.most = Math.max(streams.most, streams.open);
+    });
+    const ended = (r: { url(): string }): void => {
+      if (isStream(r)) streams.open--;
+    };
+    page.on('requestfinished', ended);
+    page.on('requestfailed', ended);
     page.on('console', (m) => {
       // an API answer of 401/403/404 is the page's business (it shows it), not an error of the page
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of 4')) errors.push(m.text());
@@ -152,6 +169,7 @@ export class ConsoleHarness {
       context,
       requests,
       errors,
+      streams,
       cspViolations: async () => {
         const inPage = await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
         return [...inPage, ...errors.filter((e) => /Content Security Policy/i.test(e))];

@@ -100,7 +100,7 @@ describe('the console in a browser: the run page', function () {
     const store: RunStoreApi = Object.create(real, {
       getDefinition: { value: async (id: string) => (lost.has(id) ? Promise.reject(new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`)) : real!.getDefinition(id)) },
     });
-    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store, agents, traceUrl: 'https://traces.example/trace/{traceId}' } });
+    await harness.start({ flows: FLOWS, users: [{ name: 'oscar', roles: ['operator'] }], serve: { store, agents, traceUrl: 'https://traces.example/trace/{traceId}', live: { heartbeatMs: 250 } } });
   });
   after(async () => {
     await harness.stop();
@@ -216,6 +216,52 @@ describe('the console in a browser: the run page', function () {
       await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
       await page.locator('.tl-bar[data-key="check"].status-succeeded').waitFor();
       await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('follows its run on the tab\'s one shared /stream: runs list → run page → back never has two open, and the graph colours live', async () => {
+    const held = hold('Checker');
+    const id = await start('Order', { item: 'lamp' });
+    const release = await held;
+    const p = await harness.open('#/runs');
+    try {
+      const page = p.page;
+      await p.signIn('oscar');
+      await page.locator(`tr[data-run="${id}"] a`).first().click();
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-running').waitFor();
+      release();
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-succeeded').waitFor();
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      assert.ok(p.requests.some((u) => new URL(u).pathname === '/stream' && new URL(u).searchParams.get('run') === id), 'the run followed on /stream');
+      await page.goBack();
+      await page.locator(`baton-runs-page tr[data-run="${id}"][data-status="succeeded"]`).waitFor();
+      await page.waitForFunction(() => !document.querySelector('baton-run-page'));
+      assert.equal(p.streams.most, 1, 'never two /stream requests open at once');
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a run page whose session is signed out elsewhere is told by its stream and shows the sign-in page', async () => {
+    const held = hold('Checker');
+    const id = await start('Order', { item: 'rug' });
+    const release = await held;
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-graph g.node[data-id="Order/check"].run-running').waitFor();
+      // signed out by another tab of the same browser (the cookie is refused from now on): the stream's next heartbeat
+      // says signed-out, and the page asks the server who is signed in
+      const status = await page.evaluate(async () => {
+        const who = (await (await fetch('/session')).json()) as { csrfToken: string };
+        return (await fetch('/session', { method: 'DELETE', headers: { 'x-csrf-token': who.csrfToken, 'x-baton-action-id': crypto.randomUUID() } })).status;
+      });
+      assert.equal(status, 200);
+      await page.locator('#token input').waitFor();
+      release();
     } finally {
       await p.close();
     }

@@ -7,6 +7,7 @@ import '../run-page.css';
 import type { FlowGraph, RunEvent } from '@baton/protocol';
 import { elapsedMs, foldRunEvent, formatCost, formatDuration, formatTimestamp, formatTokens, runStateFrom, runTimeline, type RunModel } from '@baton/protocol/run-view';
 import { ApiError, get, newActionId, post } from '../api.js';
+import { follow } from '../live.js';
 import { href } from '../router.js';
 import { may } from '../session.js';
 import type { RunSummary } from '../wire.js';
@@ -67,7 +68,8 @@ export class RunPage extends ConsolePage {
   private timeline: TimelineView | undefined;
   private source: SourceView | undefined;
   private events: EventsView | undefined;
-  private stream: EventSource | undefined;
+  /** Stops following the run on the tab's shared live stream (live.ts); set while the page follows one. */
+  private unfollow: (() => void) | undefined;
   private fold: RunModel | undefined;
   /** Every event of the run read so far, in seq order. */
   private received: RunEvent[] = [];
@@ -81,8 +83,7 @@ export class RunPage extends ConsolePage {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.stream?.close();
-    this.stream = undefined;
+    this.stopFollowing();
     this.runId = undefined;
   }
 
@@ -114,8 +115,7 @@ export class RunPage extends ConsolePage {
   private async open(id: string): Promise<void> {
     const turn = ++this.load;
     this.runId = id;
-    this.stream?.close();
-    this.stream = undefined;
+    this.stopFollowing();
     this.graph = undefined;
     this.fold = undefined;
     this.received = [];
@@ -209,23 +209,32 @@ export class RunPage extends ConsolePage {
   }
 
   /**
-   * Live: the server's stream of this run's events after the last one read (`GET /stream?run=<id>&after=<seq>`, SSE
-   * `events` messages; a reconnection resumes with Last-Event-ID). A `reset` reloads the page's run.
+   * Live: follows run `id` on the tab's one shared stream (live.ts: `GET /stream?run=<id>&after=<seq>`, with whatever
+   * else the shell follows; SSE `events` messages after the last event read, in seq order; a reconnection resumes
+   * with Last-Event-ID, a refused stream is retried, a signed-out one shows the sign-in page). A `reset` reloads the
+   * page's run.
    */
   private listen(id: string): void {
-    if (typeof EventSource === 'undefined' || !this.fold) return;
-    const stream = new EventSource(`/stream?run=${encodeURIComponent(id)}&after=${this.fold.lastSeq}`);
-    this.stream = stream;
-    stream.addEventListener('events', (message) => {
-      const data = JSON.parse((message as MessageEvent<string>).data) as { runId: string; events: RunEvent[] };
-      if (data.runId !== id || !this.fold) return;
-      const before = this.fold.lastSeq;
-      this.take(data.events);
-      if (this.fold.lastSeq === before) return;
-      this.status = this.fold.status;
-      this.schedule();
+    if (!this.fold) return;
+    this.stopFollowing();
+    this.unfollow = follow({
+      run: id,
+      after: () => this.fold?.lastSeq ?? 0,
+      onEvents: (runId, events) => {
+        if (runId !== id || !this.fold) return;
+        const before = this.fold.lastSeq;
+        this.take(events);
+        if (this.fold.lastSeq === before) return;
+        this.status = this.fold.status;
+        this.schedule();
+      },
+      onReset: () => void this.open(id),
     });
-    stream.addEventListener('reset', () => void this.open(id));
+  }
+
+  private stopFollowing(): void {
+    this.unfollow?.();
+    this.unfollow = undefined;
   }
 
   /** Redraws the timeline and the header at most once per animation frame. */
@@ -272,7 +281,7 @@ export class RunPage extends ConsolePage {
     this.actionProblem = undefined;
     try {
       await post(`/runs/${encodeURIComponent(this.runId!)}/${action}`, {}, newActionId());
-      if (action === 'redrive' || !this.stream) await this.open(this.runId!);
+      if (action === 'redrive' || !this.unfollow) await this.open(this.runId!);
     } catch (error) {
       this.actionProblem = error instanceof ApiError ? error.message : String(error);
     }
