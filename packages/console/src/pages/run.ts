@@ -158,6 +158,11 @@ export class RunPage extends ConsolePage {
       this.problem = error instanceof ApiError ? error.message : String(error);
       this.tick++;
     }
+    // the log was read beside the run, so it may be newer: a run read `running` whose log already ends at run.waiting
+    // (or its end) is waiting — the stream starts after that event and would never say so. The fold knows no queued or
+    // interrupted run: their stored status stands while the log shows nothing past running.
+    const folded = this.fold.status;
+    if (this.fold.lastSeq > 0 && (folded !== 'running' || (this.status !== 'queued' && this.status !== 'interrupted'))) this.status = folded;
     requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.timeline));
     this.listen(id);
     let definition: DefinitionAnswer | undefined;
