@@ -40,6 +40,20 @@ flow Timed {
   step late: Writer { prompt: "late" }
 }
 agent Opener { stub: { text: "o" }, output: { text: string } }
+agent Left { stub: { text: "l" }, output: { text: string } }
+agent Right { stub: { text: "r" }, output: { text: string } }
+flow Fan {
+  trigger webhook "/fan"
+  step first: Opener { prompt: "go" }
+  parallel {
+    step left: Left { prompt: "left" }
+    branch {
+      step right1: Right { prompt: "right 1" }
+      step right2: Right { prompt: "right 2" }
+    }
+  }
+  step last: Opener { prompt: "end" }
+}
 flow Big {
   trigger webhook "/big"
   step s0: Opener { prompt: "open" }
@@ -262,6 +276,40 @@ describe('the console in a browser: the run page', function () {
       assert.equal(status, 200);
       await page.locator('#token input').waitFor();
       release();
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("groups a parallel's rows in the timeline under a heading per branch, the branches' bars overlapping in time", async () => {
+    const held = hold('Left');
+    const id = await start('Fan', {});
+    const release = await held;
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      // both right steps end while left is held: the branches ran at the same time
+      await page.locator('.tl-bar[data-key="right2"].status-succeeded').waitFor();
+      await page.locator('.tl-row.heading[data-key$="#2"]').waitFor();
+      release();
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      await page.locator('.tl-bar[data-key="last"].status-succeeded').waitFor();
+      const rows = await page.locator('.rp-timeline g.tl-row').evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-key')!.replace(/^group:branch:.*#/, 'branch #'), g.querySelector('.tl-label')!.textContent]));
+      assert.deepEqual(rows, [
+        ['first', 'first'],
+        ['branch #1', 'parallel · branch 1'],
+        ['left', 'left'],
+        ['branch #2', 'parallel · branch 2'],
+        ['right1', 'right1'],
+        ['right2', 'right2'],
+        ['last', 'last'],
+      ]);
+      const span = (key: string) => page.locator(`.tl-bar[data-key="${key}"]`).evaluate((r) => [Number(r.getAttribute('x')), Number(r.getAttribute('x')) + Number(r.getAttribute('width'))]);
+      const [left, right1, right2] = [await span('left'), await span('right1'), await span('right2')];
+      assert.ok(left[0] < right1[1] && right1[0] < left[1], `left ${left} overlaps right1 ${right1}`);
+      assert.ok(left[0] < right2[1] && right2[0] < left[1], `left ${left} overlaps right2 ${right2}`);
+      await page.screenshot({ path: path.join(SHOTS, 'run-parallel.png') });
+      await clean(p);
     } finally {
       await p.close();
     }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import type { TimelineBar } from '../../packages/protocol/src/run-view.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NodeFileSystem } from 'langium/node';
+import { createBatonServices, loadWorkspace } from '../../language/src/index.js';
+import { buildFlowGraph } from '../../packages/graph/src/index.js';
 import { groupOf, timelineRows } from '../../packages/console/src/timeline.js';
+import { parallelBranches } from '../../packages/console/src/timeline-branches.js';
 import { kpis, runsPerDay, type FlowStats, type RunStats } from '../../packages/console/src/metrics-data.js';
 
 /** The console's pure parts: the Gantt's rows and the metrics page's figures (no browser). */
@@ -35,6 +42,88 @@ describe('console: the timeline rows', () => {
 
   it('names the group of a key: a sub-flow prefix, a foreach instance, none at the top level', () => {
     assert.deepEqual(['a', 'a[3]', 'sub/a', 'sub/a[2]', 'undo x/y'].map(groupOf), [undefined, 'a[]', 'sub/', 'sub/', undefined]);
+  });
+
+  it("puts a parallel's branches under a heading each (a foreach instance keeps its own group), placed at the branch's first start", () => {
+    const branches = new Map([
+      ['F/a', { id: 'branch:F/p#1', label: 'parallel · branch 1' }],
+      ['F/b', { id: 'branch:F/p#2', label: 'parallel · branch 2' }],
+      ['F/c', { id: 'branch:F/p#2', label: 'parallel · branch 2' }],
+      ['F/line', { id: 'branch:F/p#2', label: 'parallel · branch 2' }],
+    ]);
+    const rows = timelineRows(
+      [
+        bar('first', '2026-01-01T00:00:00Z'),
+        bar('a', '2026-01-01T00:00:01Z'),
+        bar('b', '2026-01-01T00:00:01Z'),
+        bar('c', '2026-01-01T00:00:02Z'),
+        bar('line[0]', '2026-01-01T00:00:03Z'),
+        bar('last', '2026-01-01T00:00:05Z'),
+      ],
+      branches,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.key, r.depth, r.label]),
+      [
+        ['first', 0, 'first'],
+        ['group:branch:F/p#1', 0, 'parallel · branch 1'],
+        ['a', 1, 'a'],
+        ['group:branch:F/p#2', 0, 'parallel · branch 2'],
+        ['b', 1, 'b'],
+        ['c', 1, 'c'],
+        ['group:line[]', 0, 'line[…] × 1'],
+        ['line[0]', 1, 'line[0]'],
+        ['last', 0, 'last'],
+      ],
+    );
+  });
+
+  it("reads a flow's parallel branches from its graph: one per statement or branch { }, nested blocks' nodes in their inner branch, loop bodies and compensations in theirs", async function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(path.join(tmpdir(), 'baton-branches-'));
+    try {
+      const file = path.join(dir, 'f.flow');
+      writeFileSync(
+        file,
+        `agent W { stub: { text: "w" }, output: { text: string } }
+flow F {
+  trigger webhook "/f"
+  input items: string[]
+  step first: W { prompt: "go" }
+  parallel {
+    step a: W { prompt: "a" }
+    branch {
+      step b: W { prompt: "b", compensate: W { prompt: "undo b" } }
+      foreach item in input.items {
+        step line: W { prompt: "\${item}" }
+      }
+    }
+    parallel {
+      step x: W { prompt: "x" }
+      step y: W { prompt: "y" }
+    }
+  }
+  step last: W { prompt: "end" }
+}
+`,
+      );
+      const services = createBatonServices(NodeFileSystem);
+      const loaded = await loadWorkspace(services, [file]);
+      const graph = buildFlowGraph(services.Baton.ir.WorkflowBuilder.build(loaded.documents), 'F');
+      const branches = parallelBranches(graph);
+      const of = (step: string) => {
+        const node = graph.nodes.find((n) => n.id.endsWith(`/${step}`));
+        assert.ok(node, `${step} is drawn (${graph.nodes.map((n) => n.id).join(' ')})`);
+        const group = branches.get(node.id);
+        return group && `${group.label}${group.id.replace(/^branch:.*#/, ' #')}`;
+      };
+      assert.deepEqual(
+        ['first', 'a', 'b', 'b/compensate', 'line', 'x', 'y', 'last'].map(of),
+        [undefined, 'parallel L6 · branch 1 #1', 'parallel L6 · branch 2 #2', 'parallel L6 · branch 2 #2', 'parallel L6 · branch 2 #2', 'parallel L14 · branch 1 #1', 'parallel L14 · branch 2 #2', undefined],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

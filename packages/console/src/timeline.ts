@@ -2,15 +2,19 @@
 // step instance, wait or compensation, one bar per attempt. Rows are virtualized: only those in view (and a few
 // around) are in the DOM, so a run of 5,000 steps costs what one of 50 does.
 import { formatDuration, type TimelineBar } from '@baton/protocol/run-view';
+import type { TimelineGroup } from './timeline-branches.js';
 
 /** One row of the chart: a step instance (its attempts), a wait, a compensation, or a group's heading. */
 export interface TimelineRow {
-  /** The bars' key (`ask`, `check[2]`, `incident/page`, `undo charge`), or `group:<prefix>` for a heading. */
+  /**
+   * The bars' key (`ask`, `check[2]`, `incident/page`, `undo charge`), or `group:<prefix>` for a heading
+   * (`group:branch:<parallel id>#<n>` for a parallel's branch).
+   */
   key: string;
   label: string;
   /** The IR node id (of the first bar), for the graph and the Step tab; absent on a heading. */
   node?: string;
-  /** 0: top level; 1: inside a group (a sub-flow call's steps, a foreach's instances). */
+  /** 0: top level; 1: inside a group (a sub-flow call's steps, a foreach's instances, a parallel's branch). */
   depth: number;
   /** A heading's bars are its members' (drawn as one thin span). */
   heading?: boolean;
@@ -31,11 +35,13 @@ export function groupOf(key: string): string | undefined {
 /**
  * The chart's rows from `runTimeline`'s bars (ordered by start): one row per key (a retried step's attempts share
  * its row), a group's members right under a heading placed where the group's first member starts, in start order.
- * O(n) in the bars.
+ * Groups: a sub-flow call's steps and a foreach's instances ({@link groupOf}), else the `parallel` branch of the bar's
+ * node in `branches` (timeline-branches.ts; the branches of one block start together, so their headings follow each
+ * other, each over its own rows). O(n) in the bars.
  */
-export function timelineRows(bars: readonly TimelineBar[]): TimelineRow[] {
+export function timelineRows(bars: readonly TimelineBar[], branches?: ReadonlyMap<string, TimelineGroup>): TimelineRow[] {
   const byKey = new Map<string, TimelineRow>();
-  const groups = new Map<string, TimelineRow[]>();
+  const groups = new Map<string, { label: (members: number) => string; members: TimelineRow[] }>();
   const top: (TimelineRow | { group: string })[] = [];
   for (const bar of bars) {
     let row = byKey.get(bar.key);
@@ -43,19 +49,22 @@ export function timelineRows(bars: readonly TimelineBar[]): TimelineRow[] {
       row.bars.push(bar);
       continue;
     }
-    const group = groupOf(bar.key);
+    const prefix = groupOf(bar.key);
+    const branch = prefix === undefined ? branches?.get(bar.node) : undefined;
+    const group = prefix ?? branch?.id;
     row = { key: bar.key, label: bar.label, node: bar.node, depth: group ? 1 : 0, bars: [bar] };
     byKey.set(bar.key, row);
     if (!group) {
       top.push(row);
       continue;
     }
-    let members = groups.get(group);
-    if (!members) {
-      groups.set(group, (members = []));
+    let entry = groups.get(group);
+    if (!entry) {
+      const label = branch ? () => branch.label : group.endsWith('[]') ? (n: number) => `${group.slice(0, -2)}[…] × ${n}` : () => group.slice(0, -1);
+      groups.set(group, (entry = { label, members: [] }));
       top.push({ group });
     }
-    members.push(row);
+    entry.members.push(row);
   }
   const rows: TimelineRow[] = [];
   for (const item of top) {
@@ -63,8 +72,8 @@ export function timelineRows(bars: readonly TimelineBar[]): TimelineRow[] {
       rows.push(item);
       continue;
     }
-    const members = groups.get(item.group)!;
-    rows.push({ key: `group:${item.group}`, label: item.group.endsWith('[]') ? `${item.group.slice(0, -2)}[…] × ${members.length}` : item.group.slice(0, -1), depth: 0, heading: true, bars: members.flatMap((m) => m.bars) });
+    const { label, members } = groups.get(item.group)!;
+    rows.push({ key: `group:${item.group}`, label: label(members.length), depth: 0, heading: true, bars: members.flatMap((m) => m.bars) });
     rows.push(...members);
   }
   return rows;
@@ -136,9 +145,12 @@ export class TimelineView {
     return this.rows.length;
   }
 
-  /** Replaces the bars (`runTimeline(model)`); `now` (ms since the epoch) ends the bars still open. */
-  update(bars: readonly TimelineBar[], now: number): void {
-    this.rows = timelineRows(bars);
+  /**
+   * Replaces the bars (`runTimeline(model)`); `now` (ms since the epoch) ends the bars still open; `branches`: the
+   * run's `parallel` branches by node (timeline-branches.ts), when its definition is known.
+   */
+  update(bars: readonly TimelineBar[], now: number, branches?: ReadonlyMap<string, TimelineGroup>): void {
+    this.rows = timelineRows(bars, branches);
     let t0 = Infinity;
     let t1 = -Infinity;
     for (const b of bars) {

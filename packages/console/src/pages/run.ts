@@ -13,6 +13,7 @@ import { may } from '../session.js';
 import type { RunSummary } from '../wire.js';
 import { preloadLayout, RunGraph } from '../run-graph.js';
 import { TimelineView } from '../timeline.js';
+import { parallelBranches, type TimelineGroup } from '../timeline-branches.js';
 import { SourceView, type SourceFileView } from '../source-view.js';
 import { EventsView } from '../run-events.js';
 import { stepDetail } from '../run-step.js';
@@ -59,6 +60,8 @@ export class RunPage extends ConsolePage {
   private problem: string | undefined;
   private gone: string | undefined;
   private definition: DefinitionAnswer | undefined;
+  /** The definition's `parallel` branches by node, for the timeline's headings (known once the definition is). */
+  private branches: Map<string, TimelineGroup> | undefined;
   private definitionProblem: string | undefined;
   private graphMessage: string | undefined;
   private actionProblem: string | undefined;
@@ -117,6 +120,7 @@ export class RunPage extends ConsolePage {
     this.runId = id;
     this.stopFollowing();
     this.graph = undefined;
+    this.branches = undefined;
     this.fold = undefined;
     this.received = [];
     Object.assign(this, { answer: undefined, problem: undefined, gone: undefined, definition: undefined, definitionProblem: undefined, graphMessage: undefined, selected: this.query.get('step') ?? undefined });
@@ -174,6 +178,10 @@ export class RunPage extends ConsolePage {
     }
     if (turn !== this.load) return;
     this.definition = definition;
+    if (definition) {
+      this.branches = parallelBranches(definition.graph);
+      if (this.branches.size) this.redraw();
+    }
     this.source!.setFiles(definition?.sources ?? [], definition?.sourceError?.message ?? this.definitionProblem);
     if (!definition) {
       requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: { nodes: 0 } }));
@@ -254,7 +262,7 @@ export class RunPage extends ConsolePage {
 
   private redraw(): void {
     const model = this.model;
-    if (model) this.timeline?.update(runTimeline(model), Date.now());
+    if (model) this.timeline?.update(runTimeline(model), Date.now(), this.branches);
   }
 
   /** A graph node was picked: the step instance that ran it last (or its wait), else the node itself. */
