@@ -4,15 +4,17 @@ import { UsageError } from './errors.js';
 
 /**
  * The `limits` of the `baton.config.json` nearest to `file` (the entry .flow file; else the working folder) that a
- * run started by the CLI is held to: `maxFlowDepth` (recorded on the run's `run.started`, so a resume keeps it).
- * Empty when there is no configuration file.
+ * run started by the CLI is held to: `maxFlowDepth`, and `runs.recordPrompts` (`recordPrompts: false` when prompts
+ * are not recorded) — both recorded on the run's `run.started`, so a resume keeps them. Empty when there is no
+ * configuration file.
  * @throws UsageError (exit 2) when the file cannot be read or does not match the schema, naming the field.
  */
-export function runLimits(file: string | undefined): { maxFlowDepth?: number } {
+export function runLimits(file: string | undefined): { maxFlowDepth?: number; recordPrompts?: false } {
   const found = findConfig(file ? path.dirname(path.resolve(file)) : process.cwd());
   if (!found) return {};
   try {
-    return loadConfig(found).limits;
+    const config = loadConfig(found);
+    return { ...config.limits, ...(config.runs?.recordPrompts === false ? { recordPrompts: false as const } : {}) };
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(error.message);
     throw error;

@@ -166,6 +166,11 @@ export interface RunStartedEvent extends RunEventBase {
   agents?: RunAgents;
   /** ISO 8601: the flow's `sla` deadline (the run's accept time plus the SLA; absent without one). */
   slaDeadline?: string;
+  /**
+   * `false`: the run's `step.started` events carry no rendered `prompt` (`runs.recordPrompts: false` in
+   * baton.config.json where it started); a resumed run keeps it. Absent: prompts are recorded.
+   */
+  recordPrompts?: false;
 }
 
 export interface RunResumedEvent extends RunEventBase {

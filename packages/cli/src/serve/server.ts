@@ -95,6 +95,8 @@ export interface ServeOptions {
   maxBodyBytes: number;
   /** The sub-flow depth bound of the runs started here (`limits.maxFlowDepth` of baton.config.json; default 64). */
   maxFlowDepth?: number;
+  /** `false`: the runs started here record no rendered prompts (`runs.recordPrompts` of baton.config.json). */
+  recordPrompts?: boolean;
   /**
    * The longest a request may take to arrive, headers and body (ms, default 30,000; headers alone at most
    * 10,000): a slower one is answered 408 and its connection closed.
@@ -244,7 +246,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
-    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}) });
+    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}), ...(options.recordPrompts === false ? { recordPrompts: false } : {}) });
     if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}${tenant !== DEFAULT_TENANT ? ` for tenant ${tenant}` : ''}`);
     live.changed([accepted.runId]);
     return accepted;

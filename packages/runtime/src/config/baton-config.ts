@@ -56,6 +56,8 @@ export interface BatonConfig {
   tenants: Record<string, TenantConfig>;
   /** `limits`: `maxFlowDepth` (1 … 1000), how deep sub-flow calls of a run started here may nest. */
   limits: { maxFlowDepth?: number };
+  /** `runs`: what the runs started here record — `recordPrompts` (default true): the rendered prompt on `step.started`. */
+  runs?: { recordPrompts?: boolean };
   /** `users.<name>`: who may use `baton serve`'s runs API and console, with which roles (read them with `usersOf`). */
   users?: Record<string, UserConfig>;
   /** `sessions`: the console's sign-in sessions. */
@@ -130,7 +132,7 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}), ...(parsed.notifications ? { notifications: parsed.notifications } : {}) };
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.runs ? { runs: parsed.runs } : {}), ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}), ...(parsed.notifications ? { notifications: parsed.notifications } : {}) };
 }
 
 /**

@@ -165,6 +165,17 @@ export const BATON_CONFIG_SCHEMA = {
         }
       }
     },
+    "runs": {
+      "description": "What the runs started here record.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "recordPrompts": {
+          "description": "Record each agent step's prompt as rendered (at most 16 KiB) on its step.started event, where baton runs show and the console show it. It holds what the run's inputs and outputs hold, which are stored already. false: no prompt is recorded (set when the run starts: a resumed run keeps it). Default true.",
+          "type": "boolean"
+        }
+      }
+    },
     "limits": {
       "description": "Bounds the runtime keeps runs within.",
       "type": "object",

@@ -57,6 +57,28 @@ export interface AgentStepHost {
   registerCompensation(s: StepNode, key: string, seq: number, frame: Frame): void;
   /** Counts a step's tokens against the run's budget. @throws RunFailure `BUDGET_EXCEEDED` */
   chargeTokens(tokens: number, frame: Frame, key: string): void;
+  /** Whether `step.started` records the rendered prompt (the run's `run.started.recordPrompts`). */
+  recordPrompts(): boolean;
+}
+
+/** The most of a rendered prompt `step.started` records, in bytes of UTF-8 (16 KiB); a longer one is cut (`promptTruncated`). */
+export const MAX_RECORDED_PROMPT_BYTES = 16 * 1024;
+
+/**
+ * The `prompt` fields of a `step.started` event: the rendered prompt, cut to at most {@link MAX_RECORDED_PROMPT_BYTES}
+ * bytes of UTF-8 at a character boundary (never half a character or half a surrogate pair) with `promptTruncated`.
+ */
+export function recordedPrompt(prompt: string): { prompt: string; promptTruncated?: true } {
+  if (prompt.length * 3 <= MAX_RECORDED_PROMPT_BYTES || Buffer.byteLength(prompt, 'utf8') <= MAX_RECORDED_PROMPT_BYTES) return { prompt };
+  let bytes = 0;
+  let end = 0;
+  for (const ch of prompt) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > MAX_RECORDED_PROMPT_BYTES) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return { prompt: prompt.slice(0, end), promptTruncated: true };
 }
 
 /**
@@ -76,7 +98,17 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
   const retry = s.retry ?? agent.retry;
   const maxAttempts = 1 + Math.max(0, retry?.max ?? 0);
   const started = Date.now();
-  host.emit({ type: 'step.started', step: key, node: s.id, agent: agentName, target: 'agent' });
+  // the prompt is rendered before the step starts, so step.started can record it; a render error still starts the
+  // step (with no prompt) and fails it below, as before
+  let prompt = '';
+  let renderError: unknown;
+  try {
+    prompt = s.prompt ? renderText(s.prompt, host.evalScope(frame)) : '';
+  } catch (error) {
+    renderError = error;
+  }
+  const recorded = renderError === undefined && s.prompt && host.recordPrompts() ? recordedPrompt(prompt) : {};
+  host.emit({ type: 'step.started', step: key, node: s.id, agent: agentName, target: 'agent', ...recorded });
   const callIndexes: number[] = [];
   let attempts = 0;
   let lastError: RunError = { code: 'STEP_FAILED', message: 'failed' };
@@ -85,7 +117,7 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
   let costUsd: number | undefined;
   let succeeded = false;
   try {
-    const prompt = s.prompt ? renderText(s.prompt, host.evalScope(frame)) : '';
+    if (renderError !== undefined) throw renderError;
     const input = s.input ? toJson(evaluate(s.input, host.evalScope(frame))) : undefined;
     while (attempts < maxAttempts) {
       attempts++;

@@ -53,6 +53,11 @@ export interface RunOptions {
    * MAX_FLOW_DEPTH, 64). Recorded on its `run.started`: a resumed run keeps the bound it started with.
    */
   maxFlowDepth?: number;
+  /**
+   * `false`: the run's `step.started` events carry no rendered prompt (`runs.recordPrompts` of baton.config.json),
+   * recorded on its `run.started` so a resumed run keeps it. Default: prompts are recorded (≤ 16 KiB each).
+   */
+  recordPrompts?: boolean;
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
   /**
@@ -169,7 +174,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   return underLease(runId, options, async (signal) => {
     const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
     // stored and reported before the flow executes, so a listener knows the run's id before any other event
-    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla) }, startedAt);
+    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
     if (await bufferedMeanwhile(options, runId, result, definition)) return resumeHeld(runId, recheckedOptions({ ...options, signal, lease: undefined }));
@@ -267,6 +272,8 @@ export interface EnqueueOptions {
   tenant?: string;
   /** A new run's sub-flow depth bound (see {@link RunOptions.maxFlowDepth}), recorded on its `run.started`. */
   maxFlowDepth?: number;
+  /** A new run's prompt recording (see {@link RunOptions.recordPrompts}), recorded on its `run.started`. */
+  recordPrompts?: boolean;
   /**
    * {@link enqueueResume} of a run its executor was lost while it ran (left `running`): its `run.resumed` event,
    * marked `takeover: true`, is stored in the same commit as the run becoming `queued` — the loss is in the log even
@@ -309,7 +316,7 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   const sla = flowSlaFields(flow, startedAt);
   return {
     init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}), ...sourcesField(definition), ...sla },
-    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla) },
+    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts) },
   };
 }
 
@@ -478,6 +485,11 @@ function summarize(runId: string, flow: string, result: ExecutionResult, started
     steps: result.steps,
     durationMs: Date.now() - started,
   };
+}
+
+/** The `recordPrompts` field of a `run.started` event: only `false` is written (recording is the default). */
+function recordPromptsField(recordPrompts: boolean | undefined): { recordPrompts?: false } {
+  return recordPrompts === false ? { recordPrompts: false } : {};
 }
 
 /** The `slaDeadline` field of a `run.started` event: the flow's SLA deadline, absent without one. */

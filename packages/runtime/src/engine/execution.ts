@@ -143,6 +143,7 @@ export class Execution {
       commit: () => this.commit(),
       registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame),
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
+      recordPrompts: () => this.log.recordPrompts,
     };
     this.milestones = new Milestones({ now: () => this.deps.now(), shortWaitMs: this.deps.shortWaitMs });
     this.choiceHost = { ...this.waitHost, milestones: this.milestones, signals: this.signals, storedEvents: () => this.deps.store.getEvents(runId) };

@@ -92,6 +92,8 @@ export class ReplayLog {
   stepCount = 0;
   /** The sub-flow depth bound the run started with (`run.started.maxFlowDepth`), when it recorded one. */
   maxFlowDepth: number | undefined;
+  /** Whether `step.started` records the rendered prompt (`run.started.recordPrompts`; default yes). */
+  recordPrompts = true;
   /**
    * SLAs: the flow's deadline (`run.started.slaDeadline`) and the run's start, and the SLA keys the log has a
    * `sla.breached` of. Not replayed (a breach changes no path): read by the engine's late detection (sla-late.ts).
@@ -121,6 +123,7 @@ export class ReplayLog {
       case 'run.started':
         this.maxFlowDepth = e.maxFlowDepth;
         this.sla.flowDeadline = e.slaDeadline;
+        this.recordPrompts = e.recordPrompts !== false;
         this.sla.startedAt = e.time;
         break;
       case 'sla.breached':

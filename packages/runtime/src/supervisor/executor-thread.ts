@@ -12,7 +12,7 @@ import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, st
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
 type ToExecutor =
-  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string; maxFlowDepth?: number }
+  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string; maxFlowDepth?: number; recordPrompts?: boolean }
   | { kind: 'continue'; seq: number; runId: string }
   | { kind: 'interrupt'; runId: string }
   | { kind: 'close' };
@@ -553,7 +553,7 @@ function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents
     const previous = db.findStartKey(request.startKey.scope, request.startKey.key, request.tenant);
     if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
   }
-  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth });
+  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts });
   const runId = db.createRun(init);
   db.append(runId, started, new Date(init.startedAt));
   db.flush(runId);

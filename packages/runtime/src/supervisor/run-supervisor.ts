@@ -82,6 +82,8 @@ export interface StartRequest {
   tenant?: string;
   /** The run's sub-flow depth bound (`limits.maxFlowDepth`; default 64), recorded on its `run.started`. */
   maxFlowDepth?: number;
+  /** `false`: its `step.started` events record no rendered prompt (`runs.recordPrompts`), recorded on its `run.started`. */
+  recordPrompts?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export type StoredStart = { runId: string; duplicate: false } | { runId: string;
  * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
  */
 export async function storeStart(store: RunStoreApi, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): Promise<StoredStart> {
-  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth }, request.startKey);
+  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts }, request.startKey);
   if (created.duplicate) return { runId: created.id, duplicate: true, status: (await store.getRun(created.id)).status };
   return { runId: created.id, duplicate: false };
 }
