@@ -24,4 +24,18 @@ describe('graph overlay on the run model', () => {
     overlay.apply({ ...ev({ type: 'run.started', flow: 'F', inputs: {} }, 1), runId: 'R2' } as RunEvent);
     assert.deepEqual([overlay.runId, overlay.outcome, overlay.model.steps.size], ['R2', undefined, 0]);
   });
+
+  it('an SLA breach marks its node sla-breached (an approval; the start node for the run\'s own SLA) without changing its status; another run clears it', () => {
+    const g = { ...graph, nodes: [...graph.nodes, { id: 'F/ok', kind: 'approval', label: 'ok' }] } as FlowGraph;
+    const overlay = new RunOverlay(g);
+    overlay.apply(ev({ type: 'run.started', flow: 'F', inputs: {} }, 1));
+    overlay.apply(ev({ type: 'approval.requested', task: 'ok', node: 'F/ok', options: ['approved', 'rejected'], slaDeadline: '2026-12-04T12:00:02.000Z' }, 2));
+    overlay.apply(ev({ type: 'sla.breached', key: 'approval:ok', node: 'F/ok', slaMs: 1000, deadline: '2026-12-04T12:00:02.000Z', scope: '' }, 3));
+    overlay.apply(ev({ type: 'sla.breached', key: 'flow', node: 'F', slaMs: 2000, deadline: '2026-12-04T12:00:03.000Z', scope: '' }, 4));
+    assert.deepEqual([...overlay.slaBreached], ['F/ok', 'F/start']);
+    assert.equal(overlay.nodes.get('F/ok')?.status, 'waiting', 'the approval still waits');
+    assert.deepEqual([...overlay.model.slaBreaches.keys()], ['approval:ok', 'flow']);
+    overlay.apply({ ...ev({ type: 'run.started', flow: 'F', inputs: {} }, 1), runId: 'R2' } as RunEvent);
+    assert.equal(overlay.slaBreached.size, 0);
+  });
 });

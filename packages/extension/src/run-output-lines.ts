@@ -1,4 +1,4 @@
-import { formatCost, formatDuration, formatTimeOfDay, formatTokens, type RunEvent } from '@baton/protocol';
+import { formatCost, formatDuration, formatSlaBreach, formatTimeOfDay, formatTokens, type RunEvent } from '@baton/protocol';
 
 /**
  * One line per event worth reading in the output channel (undefined: not shown, e.g. `step.started`); durations,
@@ -14,6 +14,8 @@ export function describe(event: RunEvent): string | undefined {
       return `  ${event.status === 'succeeded' ? '✓' : event.status === 'failed' ? '✗' : event.status === 'cancelled' ? '⊘' : '–'} ${event.step} (${event.agent}) ${formatDuration(event.durationMs)}${event.attempts > 1 ? ` · ${event.attempts} attempts` : ''}${event.tokens ? ` · ${formatTokens(event.tokens)}${event.costUsd !== undefined ? ` · ${formatCost(event.costUsd)}` : ''}` : ''}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
     case 'circuit.changed':
       return `  ⚡ circuit of ${event.agent} ${event.state}${event.state === 'open' ? ` after ${event.failures} failures in a row${event.until ? `, until ${formatTimeOfDay(event.until)}` : ''}` : ''}`;
+    case 'sla.breached':
+      return `  ⚑ ${formatSlaBreach(event)}`;
     case 'branch.taken':
       return `  ↳ ${event.label}`;
     case 'join.reached':

@@ -82,3 +82,12 @@ export function elapsedMs(fromIso: string, toIso: string): number {
   const ms = Date.parse(toIso) - Date.parse(fromIso);
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
+
+/**
+ * An SLA breach for people, from its `sla.breached` event (or the run model's `SlaBreachState`): `SLA 30m of approval
+ * manager breached (due 2026-12-05 09:30:00)`, `SLA 4h of the run breached (due …)`. `key`: `flow` or `approval:<task>`.
+ */
+export function formatSlaBreach(breach: { key: string; slaMs: number; deadline: string }): string {
+  const what = breach.key === 'flow' ? 'the run' : `approval ${breach.key.replace(/^approval:/, '')}`;
+  return `SLA ${formatDurationLiteral(breach.slaMs)} of ${what} breached (due ${formatTimestamp(breach.deadline)})`;
+}

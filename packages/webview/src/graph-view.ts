@@ -228,7 +228,10 @@ export class GraphView {
       g.querySelector(':scope > .run-badge')?.remove();
       const members = inside.get(id);
       const state = members ? regionState([overlay.nodes.get(id), ...members.map((m) => overlay.nodes.get(m))]) : overlay.nodes.get(id);
-      const base = g.dataset.label ?? '';
+      // an SLA breached here (an approval's, or the run's on its start node): a red mark beside the run status
+      const breached = overlay.slaBreached.has(id) || (members?.some((m) => overlay.slaBreached.has(m)) ?? false);
+      g.classList.toggle('sla-breached', breached);
+      const base = `${g.dataset.label ?? ''}${breached ? ', SLA breached' : ''}`;
       if (!state) {
         g.setAttribute('aria-label', base);
         continue;

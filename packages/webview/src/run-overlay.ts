@@ -30,6 +30,11 @@ export class RunOverlay {
   readonly branches = new Set<string>();
   /** Ids named by events that are not in the graph. */
   readonly unknownNodes = new Set<string>();
+  /**
+   * The drawn nodes of SLAs breached (`sla.breached`): an approval's node, and the flow's start node for the run's own
+   * SLA — drawn with the class `sla-breached` (a red mark) beside their run status.
+   */
+  readonly slaBreached = new Set<string>();
   runId: string | undefined;
   /**
    * The run as the protocol's one fold has it (`foldRunEvent`): its status, step instances (with attempts,
@@ -194,12 +199,18 @@ export class RunOverlay {
       case 'run.resumed':
         // the run's status is the model's (outcome)
         break;
+      case 'sla.breached': {
+        // the run's own SLA marks its start node; an approval's, the approval
+        const node = event.key === 'flow' ? `${event.node}/start` : event.node;
+        if (this.known.has(node)) this.slaBreached.add(node);
+        else this.unknownNodes.add(node);
+        break;
+      }
       case 'event.buffered':
       case 'run.migrated':
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':
-      case 'sla.breached':
         break;
       default: {
         // A newer event type than this webview knows: ignored, the overlay stays as it is.
@@ -226,6 +237,7 @@ export class RunOverlay {
     this.nodes.clear();
     this.branches.clear();
     this.unknownNodes.clear();
+    this.slaBreached.clear();
     this.eventLoops.clear();
     this.runId = undefined;
     this.model = emptyRunModel();

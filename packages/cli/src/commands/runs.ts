@@ -1,4 +1,4 @@
-import { describeStatement, elapsedMs, formatDuration, formatTimestamp, runStateFrom, type RunEvent, type RunStatus, type WorkflowDefinition } from '@baton/protocol';
+import { describeStatement, elapsedMs, formatDuration, formatDurationLiteral, formatSlaBreach, formatTimestamp, runStateFrom, type RunEvent, type RunStatus, type WorkflowDefinition } from '@baton/protocol';
 import { definitionHash, type RunRecord } from '@baton/runtime';
 import { UsageError } from '../errors.js';
 import { describeWait, waitLines } from '../output/run-printer.js';
@@ -127,6 +127,12 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
   output.out(`  status   ${statusColor(run.status, output)(run.status)}`);
   output.out(`  started  ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt} (${formatDuration(elapsedMs(run.startedAt, run.finishedAt))})` : ''}`);
   if (run.file) output.out(`  file     ${run.file}`);
+  const state = runStateFrom(events);
+  if (run.slaFlowAt) {
+    const breached = state.slaBreaches.has('flow');
+    const sla = formatDurationLiteral(Date.parse(run.slaFlowAt) - Date.parse(run.startedAt));
+    output.out(`  sla      ${sla}, due ${formatTimestamp(run.slaFlowAt)}${breached ? c.red(' — breached') : ''}`);
+  }
   if (Object.keys(run.inputs).length) output.out(`  inputs   ${Object.entries(run.inputs).map(([k, v]) => `${k}=${preview(v, 50)}`).join(', ')}`);
   output.out('');
   output.out(c.bold('Steps'));
@@ -152,6 +158,9 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
     } else if (e.type === 'run.migrated') {
       const renamed = Object.keys(e.renamed).length;
       output.out(`  ${c.cyan('⇢')} migrated to definition ${e.to.slice(0, 8)} from ${e.from.slice(0, 8)}${c.dim(`${e.flow !== run.flow ? ` (flow ${e.flow})` : ''}${renamed ? ` · ${renamed} node id${renamed === 1 ? '' : 's'} renamed` : ''}${e.by ? ` by ${e.by}` : ''} · ${formatTimestamp(e.time)}`)}`);
+    } else if (e.type === 'sla.breached' && state.slaBreaches.get(e.key)?.time === e.time) {
+      // (the first record of each SLA: a second one a race left is not shown)
+      output.out(`  ${c.red('⚑')} ${c.red(formatSlaBreach(e))}${c.dim(` · recorded ${formatTimestamp(e.time)}`)}`);
     } else if (e.type === 'compensation.finished') {
       output.out(`  ${c.magenta('↺')} undo ${e.step.padEnd(17)} ${c.dim(e.agent.padEnd(22))} ${e.status}`);
     }
@@ -169,7 +178,7 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
     }
   }
   // events sent before the run waited for them, not taken yet (persistent triggers)
-  for (const kept of runStateFrom(events).buffered.values()) {
+  for (const kept of state.buffered.values()) {
     if (!kept.taken && run.finishedAt === null) output.out(`${c.bold('Kept')}     event "${kept.event}" ${preview(kept.data, 50)} ${c.dim(`until ${kept.expires}`)}`);
   }
   if (run.status === 'interrupted' || run.status === 'running' || run.status === 'queued') output.out(c.dim(`Continue it with: baton resume ${run.id}`));

@@ -1,4 +1,4 @@
-import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatTimeOfDay, formatTokens, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
+import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatSlaBreach, formatTimeOfDay, formatTokens, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
 import { isStoreUrl } from '../store-path.js';
 import { displayPath, preview, type Output } from './terminal.js';
 
@@ -98,6 +98,9 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           break;
         case 'run.resumed':
           output.out(`${c.bold(`▶ ${e.redrive ? 'redriven' : 'resumed'} ${e.flow ?? ''}`)}  ${c.dim(`run ${e.runId}${e.redrive ? ' · from the step that failed it' : ''}`)}`);
+          break;
+        case 'sla.breached':
+          if (event.type === 'sla.breached') output.out(`  ${c.red('⚑')} ${c.red(formatSlaBreach(event))}`);
           break;
         case 'circuit.changed':
           output.out(
