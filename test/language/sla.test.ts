@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApprovalNode, ChoiceNode } from '@baton/protocol';
-import { buildFlowGraph, toDot, toMermaid } from '../../packages/graph/src/index.js';
+import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '../../packages/graph/src/index.js';
 import { AGENTS, build, check, checkText, completeAt, format, hoverAt, outline, p } from './helpers.js';
 
 /*
@@ -113,6 +113,7 @@ describe('language: SLAs', () => {
     assert.match(toMermaid(graph), /title: "F · sla 8h"/);
     assert.match(toMermaid(graph), /approval · 2d · sla 4h/);
     assert.match(toDot(graph), /label="F · sla 8h"/);
+    assert.match(renderSvg(await layoutFlowGraph(graph)), /<title>Flow F · sla 8h<\/title>/);
     const none = buildFlowGraph(await build(flow('  input amount: number')), 'F');
     assert.equal(none.title, undefined);
   });
