@@ -73,6 +73,10 @@ export function slaConformance(name: string, factory: SlaStoreFactory): void {
       ]);
       assert.deepEqual((await s.dueSlas(at(5 * H), 1)).map((d) => d.runId), [early]);
       assert.deepEqual(await s.dueSlas(at(30 * 60_000)), []);
+      // one tenant's (a reconciler per tenant): another's due runs neither show nor crowd out its own
+      const other = await run(s, 30 * 60_000, [], 'globex');
+      assert.deepEqual((await s.dueSlas(at(5 * H), 10, { tenant: 'globex' })).map((d) => d.runId), [other]);
+      assert.deepEqual((await s.dueSlas(at(5 * H), 2, { tenant: 'acme' })).map((d) => d.runId), [early, late]);
     });
 
     it('three pollers on their own connections record each breach once: one row, one event, the next deadline', async () => {

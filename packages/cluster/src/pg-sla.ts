@@ -5,7 +5,7 @@
 // sqlite-sla.ts in the runtime; both pass test/store/conformance-sla.ts.
 import type { PoolClient } from 'pg';
 import type { NewRunEvent, RunEvent } from '@baton/protocol';
-import { BatonError, type DueSla, type RunRecord, type SlaBreach } from '@baton/runtime';
+import { BatonError, type DueSla, type RunRecord, type SlaBreach, type TenantScope } from '@baton/runtime';
 import { retryConflicts } from './pg-connection.js';
 import { insertEvents, RUN_COLUMNS, toRecord, type RunRow } from './pg-rows.js';
 import type { PgRunStore } from './pg-run-store.js';
@@ -24,7 +24,7 @@ export interface PgSlaHost {
 
 /** The SLA methods the PostgreSQL store gets (see {@link installPgSla}). */
 export interface PgSlaMethods {
-  dueSlas(now: Date, limit?: number): Promise<DueSla[]>;
+  dueSlas(now: Date, limit?: number, scope?: TenantScope): Promise<DueSla[]>;
   recordSlaBreach(runId: string, breach: SlaBreach, now: Date): Promise<RunEvent | undefined>;
   claimSlaBreach(runId: string, key: string, deadline: string, now: Date): Promise<boolean>;
   refreshSlaDue(runId: string, nextDue: SlaBreach['nextDue']): Promise<void>;
@@ -59,10 +59,10 @@ export function installPgSla(store: PgRunStore, host: PgSlaHost): void {
   };
 
   const methods: PgSlaMethods = {
-    async dueSlas(now, limit = 500) {
+    async dueSlas(now, limit = 500, scope = {}) {
       const { rows } = await host.query<{ id: string; tenant: string; flow: string; status: DueSla['status']; sla_due_at: Date }>(
-        "SELECT id, tenant, flow, status, sla_due_at FROM runs WHERE sla_due_at IS NOT NULL AND sla_due_at <= $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY sla_due_at, id LIMIT $2",
-        [now, limit],
+        "SELECT id, tenant, flow, status, sla_due_at FROM runs WHERE sla_due_at IS NOT NULL AND sla_due_at <= $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') AND ($3::text IS NULL OR tenant = $3) ORDER BY sla_due_at, id LIMIT $2",
+        [now, limit, scope.tenant ?? null],
       );
       return rows.map((r) => ({ runId: r.id, tenant: r.tenant, flow: r.flow, status: r.status, slaDueAt: r.sla_due_at.toISOString() }));
     },

@@ -203,8 +203,8 @@ export class SqliteRunStore implements RunStoreApi {
   }
 
   // SLAs (sqlite-sla.ts)
-  async dueSlas(now: Date, limit?: number): Promise<DueSla[]> {
-    return this.database.sla.due(now, limit);
+  async dueSlas(now: Date, limit?: number, scope?: TenantScope): Promise<DueSla[]> {
+    return this.database.sla.due(now, limit, scope?.tenant);
   }
 
   async recordSlaBreach(runId: string, breach: SlaBreach, now: Date): Promise<RunEvent | undefined> {

@@ -541,9 +541,9 @@ export interface RunStoreApi extends LockStoreApi {
 
   /**
    * SLA (design §3; implemented in sqlite-sla.ts / pg-sla.ts): the runs not ended whose `sla_due_at` ≤ `now`,
-   * earliest first, at most `limit` (default 500).
+   * earliest first, at most `limit` (default 500); only `scope`'s tenant's when it names one (a reconciler per tenant).
    */
-  dueSlas?(now: Date, limit?: number): Promise<DueSla[]>;
+  dueSlas?(now: Date, limit?: number, scope?: TenantScope): Promise<DueSla[]>;
   /**
    * Records an SLA breach of run `runId` in one transaction: inserts (`runId`, `breach.key`) into `sla_breaches`; when
    * that row is new, appends `breach.event` at the log's end (a signal: see {@link SIGNAL_EVENT_TYPES}), sets

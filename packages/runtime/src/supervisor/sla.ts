@@ -107,8 +107,7 @@ export interface SlaPollResult {
 export async function pollSlas(store: RunStoreApi, now: Date, onBreach?: (breach: SlaPollResult['recorded'][number]) => void, filter: { tenant?: string } = {}): Promise<SlaPollResult> {
   const recorded: SlaPollResult['recorded'] = [];
   if (!store.dueSlas || !store.recordSlaBreach) return { recorded };
-  for (const due of await store.dueSlas(now)) {
-    if (filter.tenant !== undefined && due.tenant !== filter.tenant) continue;
+  for (const due of await store.dueSlas(now, undefined, filter.tenant === undefined ? undefined : { tenant: filter.tenant })) {
     try {
       await pollRun(store, due, now, (event) => {
         const entry = { event, flow: due.flow, tenant: due.tenant };
