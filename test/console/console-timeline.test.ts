@@ -42,6 +42,8 @@ describe('console: the timeline rows', () => {
 
   it('names the group of a key: a sub-flow prefix, a foreach instance, none at the top level', () => {
     assert.deepEqual(['a', 'a[3]', 'sub/a', 'sub/a[2]', 'undo x/y'].map(groupOf), [undefined, 'a[]', 'sub/', 'sub/', undefined]);
+    // an unnamed wait's key ends in its node id, whose slash is no sub-flow's
+    assert.deepEqual(['event@F/w1', 'sub/event@Sub/w1', 'wait@F/w2[1]'].map(groupOf), [undefined, 'sub/', 'wait@F/w2[]']);
   });
 
   it("puts a parallel's branches under a heading each (a foreach instance keeps its own group), placed at the branch's first start", () => {

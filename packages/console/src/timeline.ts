@@ -23,10 +23,12 @@ export interface TimelineRow {
 
 /**
  * The group a bar's key belongs to: a sub-flow call's steps (`incident/page` → `incident/`), a foreach's instances
- * (`check[2]` → `check[]`); undefined at the top level.
+ * (`check[2]` → `check[]`); undefined at the top level (also for an unnamed wait's `event@Flow/w3`).
  */
 export function groupOf(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
+  // an unnamed wait's key ends in its node id (`event@Flow/w3`, `sub/wait@Sub/w1`): only what precedes it is a prefix
+  const at = key.indexOf('@');
+  const slash = (at < 0 ? key : key.slice(0, at)).lastIndexOf('/');
   if (slash > 0 && !key.startsWith('undo ')) return key.slice(0, slash + 1);
   const loop = /^(.*)\[\d+\]$/.exec(key);
   return loop ? `${loop[1]}[]` : undefined;
