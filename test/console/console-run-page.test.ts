@@ -42,6 +42,12 @@ flow Timed {
 agent Opener { stub: { text: "o" }, output: { text: string } }
 agent Left { stub: { text: "l" }, output: { text: string } }
 agent Right { stub: { text: "r" }, output: { text: string } }
+flow Ship {
+  trigger webhook "/ship"
+  step first: Opener { prompt: "pack" }
+  wait event "shipment.arrived"
+  step last: Opener { prompt: "unpack" }
+}
 flow Fan {
   trigger webhook "/fan"
   step first: Opener { prompt: "go" }
@@ -309,6 +315,33 @@ describe('the console in a browser: the run page', function () {
       assert.ok(left[0] < right1[1] && right1[0] < left[1], `left ${left} overlaps right1 ${right1}`);
       assert.ok(left[0] < right2[1] && right2[0] < left[1], `left ${left} overlaps right2 ${right2}`);
       await page.screenshot({ path: path.join(SHOTS, 'run-parallel.png') });
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('sends the event a waiting run waits for from its page (the runs list\'s dialog), and the run goes on live', async () => {
+    const id = await start('Ship', {});
+    await harness.server.idle();
+    assert.equal((await real!.getRun(id)).status, 'waiting');
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-send-event[data-event="shipment.arrived"]').click();
+      const dialog = page.locator('baton-action-dialog dialog[open]');
+      assert.equal(await dialog.locator('#event-name input').inputValue(), 'shipment.arrived', 'the event the run waits for');
+      await dialog.locator('#event-data textarea').fill('{"box": 7}');
+      await page.screenshot({ path: path.join(SHOTS, 'run-send-event.png') });
+      await dialog.locator('#action-confirm').click();
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      await page.locator('.rp-graph g.node[data-id="Ship/last"].run-succeeded').waitFor();
+      assert.equal(await page.locator('.rp-send-event').count(), 0, 'nothing to send to a run that ended');
+      // the unnamed wait's row (key event@Ship/<node>) is a row of its own, not a sub-flow's group
+      assert.equal(await page.locator('.rp-timeline g.tl-row.heading').count(), 0);
+      assert.equal(await page.locator('.rp-timeline .tl-bar.kind-wait').count(), 1);
+      const received = (await events(id)).find((e) => e.type === 'event.received') as { data?: unknown } | undefined;
+      assert.deepEqual(received?.data, { box: 7 });
       await clean(p);
     } finally {
       await p.close();

@@ -8,6 +8,7 @@ import type { FlowGraph, RunEvent } from '@baton/protocol';
 import { elapsedMs, foldRunEvent, formatCost, formatDuration, formatTimestamp, formatTokens, runStateFrom, runTimeline, type RunModel } from '@baton/protocol/run-view';
 import { ApiError, get, newActionId, post } from '../api.js';
 import { follow } from '../live.js';
+import { awaitedEvents, sendEvent } from '../actions.js';
 import { href } from '../router.js';
 import { may } from '../session.js';
 import type { RunSummary } from '../wire.js';
@@ -301,6 +302,17 @@ export class RunPage extends ConsolePage {
     this.tick++;
   }
 
+  /**
+   * "Send event": the runs list's dialog (actions.ts) for the run as the page knows it now (its live fold's
+   * `waitingOn`); the run's events then come in on the stream.
+   */
+  private async send(event: string): Promise<void> {
+    this.actionProblem = undefined;
+    const outcome = await sendEvent({ ...this.answer!.run, status: (this.status ?? this.answer!.run.status) as RunSummary['status'], waitingOn: this.fold!.waitingOn }, event);
+    if (outcome.done && !this.unfollow) await this.open(this.runId!);
+    this.tick++;
+  }
+
   override render() {
     return html`<section class="page run-page">
       ${this.gone ? html`<p class="notice gone" role="alert">${this.gone}</p>` : nothing}
@@ -347,6 +359,7 @@ export class RunPage extends ConsolePage {
     const breaches = [...(model.slaBreaches?.values() ?? [])];
     const waiting = [...model.waits.values()].filter((w) => w.kind === 'approval' && w.status === 'waiting');
     const status = this.status ?? run.status;
+    const events = may('act') ? awaitedEvents({ status: status as RunSummary['status'], waitingOn: model.waitingOn }) : [];
     return html`<header class="rp-header">
       <h1><span class="flow">${run.flow}</span> <span class="status status-${status}" data-status=${status}>${status}</span>
         ${breaches.length || run.slaBreachedAt ? html`<span class="sla-mark" title=${breaches.map((b) => `${b.key}: deadline ${formatTimestamp(b.deadline)}`).join('\n') || 'SLA breached'}>SLA breached</span>` : nothing}</h1>
@@ -365,6 +378,7 @@ export class RunPage extends ConsolePage {
       <div class="rp-actions">
         ${waiting.map((w) => html`<a class="rp-decide" href=${href('inbox', { run: run.id, task: w.key })}>Decide ${w.key}</a>`)}
         ${(status === 'running' || status === 'waiting' || status === 'queued') && may('act') ? html`<button type="button" class="rp-cancel" @click=${() => void this.act('cancel')}>Cancel</button>` : nothing}
+        ${events.map((e) => html`<button type="button" class="rp-send-event" data-event=${e} @click=${() => void this.send(e)}>Send event ${e}</button>`)}
         ${status === 'failed' && may('act') ? html`<button type="button" class="rp-redrive" @click=${() => void this.act('redrive')}>Redrive</button>` : nothing}
         ${this.actionProblem ? html`<span class="error" role="alert">${this.actionProblem}</span>` : nothing}
       </div>
