@@ -17,6 +17,9 @@
 import type { LockStoreApi } from './lock-api.js';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { ChainRow } from './event-chain.js';
+import type { DueSla, SlaBreach } from './sla-api.js';
+
+export type { DueSla, SlaBreach } from './sla-api.js';
 
 /** A run as the `runs` table holds it. Times are ISO 8601. */
 export interface RunRecord {
@@ -233,37 +236,6 @@ export interface StepStats {
   retries: number;
   tokens: number;
   costUsd: number;
-}
-
-/** A run whose SLA deadline has passed (see {@link RunStoreApi.dueSlas}). */
-export interface DueSla {
-  runId: string;
-  tenant: string;
-  flow: string;
-  status: RunStatus;
-  /** ISO 8601: `runs.sla_due_at`. */
-  slaDueAt: string;
-}
-
-/** A breach to record (see {@link RunStoreApi.recordSlaBreach}). */
-export interface SlaBreach {
-  /** `flow` or `approval:<task>`: unique per run (`sla_breaches`' key). */
-  key: string;
-  /** ISO 8601: the deadline that passed. */
-  deadline: string;
-  /** The `sla.breached` event to append at the log's end when the breach is new. */
-  event: NewRunEvent;
-  /**
-   * The run's next SLA deadline once this one is breached (ISO 8601, or null when none is left), from the run as
-   * stored in the transaction and the keys breached so far (this one included): `runs.sla_due_at`.
-   */
-  nextDue: (run: RunRecord, breachedKeys: ReadonlySet<string>) => string | null;
-  /**
-   * Whether the breach still holds for the run as stored in the transaction (a poller read it before: the run may
-   * have ended before the deadline, the approval been decided since). False: no row, no event — only `sla_due_at` is
-   * recomputed. Absent: it holds.
-   */
-  stillDue?: (run: RunRecord) => boolean;
 }
 
 /** What the outbox trigger stores (`notifications`): one event to notify about. */
