@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { RunEvent, WorkflowDefinition } from '../../packages/protocol/src/index.js';
-import { definitionHash, runTraceIds, SqliteRunStore, type RunRecord, type RunStats, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { PgRunStore } from '../../packages/cluster/src/index.js';
+import { definitionHash, runTraceIds, type RunRecord, type RunStats, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
-import { testServices } from '../cluster/test-services.js';
+import { serveStoreKinds } from './serve-store-kinds.js';
 
 /** The console's reads of the runs API through HTTP, on both stores: keyset pages and filters, a run, its events, /flows, /stats. */
 
@@ -49,27 +46,7 @@ function nearestRank(values: number[], p: number): number | null {
   return sorted[Math.ceil(p * sorted.length) - 1];
 }
 
-let admin: pg.Pool | undefined;
-const schemas: string[] = [];
-const KINDS = [
-  { name: 'SQLite', open: async (dir: string): Promise<RunStoreApi> => SqliteRunStore.open(path.join(dir, 'runs.db')) },
-  {
-    name: 'PostgreSQL',
-    open: async (): Promise<RunStoreApi> => {
-      const schema = `baton_r_${randomBytes(6).toString('hex')}`;
-      schemas.push(schema);
-      return PgRunStore.open(testServices().pgUrl, { schema });
-    },
-  },
-];
-after(async () => {
-  if (schemas.length > 0) {
-    admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
-    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  }
-  await admin?.end();
-  admin = undefined;
-});
+const KINDS = serveStoreKinds('baton_r');
 
 for (const kind of KINDS) {
   describe(`baton serve: the runs API's console reads (${kind.name} store)`, function () {

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
-import { createLiveRelay, installRunTelemetry, SqliteRunStore, type LiveRelayLink, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
-import { PgRunStore } from '../../packages/cluster/src/index.js';
+import { createLiveRelay, installRunTelemetry, type LiveRelayLink, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
-import { testServices } from '../cluster/test-services.js';
+import { serveStoreKinds } from './serve-store-kinds.js';
 import { openSse, type SseMessage, type SseStream } from './sse-client.js';
 
 /** `GET /stream` (the console's live updates) through HTTP, on both stores: their watches differ (poll vs LISTEN). */
@@ -36,27 +34,7 @@ const SECRET = Buffer.from('a-session-secret-of-at-least-32-characters');
 const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
 const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-let admin: pg.Pool | undefined;
-const schemas: string[] = [];
-const KINDS = [
-  { name: 'SQLite', open: async (dir: string): Promise<RunStoreApi> => SqliteRunStore.open(path.join(dir, 'runs.db')) },
-  {
-    name: 'PostgreSQL',
-    open: async (): Promise<RunStoreApi> => {
-      const schema = `baton_s_${randomBytes(6).toString('hex')}`;
-      schemas.push(schema);
-      return PgRunStore.open(testServices().pgUrl, { schema });
-    },
-  },
-];
-after(async () => {
-  if (schemas.length > 0) {
-    admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
-    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  }
-  await admin?.end();
-  admin = undefined;
-});
+const KINDS = serveStoreKinds('baton_s');
 
 const eventsOf = (m: SseMessage) => JSON.parse(m.data) as { runId: string; events: RunEvent[] };
 
