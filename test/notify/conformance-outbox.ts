@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
 import { outboxOf, type NotificationOutbox } from '../../packages/runtime/src/index.js';
+import { storeFixture } from '../store/conformance-fixture.js';
 import { DEFINITION, rejectsWith } from '../store/conformance-support.js';
 
 /** A fresh, empty store; `handle()` opens another connection to it (another front door's view). */
@@ -23,23 +24,13 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 export function outboxConformance(name: string, factory: OutboxStoreFactory): void {
   describe(`notification outbox: ${name}`, function () {
     this.timeout(30_000);
-    let fresh: { handle(): Promise<RunStoreApi> };
-    let opened: RunStoreApi[] = [];
+    const fixture = storeFixture(factory);
     const open = async (): Promise<RunStoreApi & NotificationOutbox> => {
-      const handle = await fresh.handle();
-      opened.push(handle);
+      const handle = await fixture.open();
       const outbox = outboxOf(handle);
       assert.ok(outbox, `${name} implements every outbox method`);
       return handle as RunStoreApi & NotificationOutbox;
     };
-    beforeEach(async () => {
-      fresh = await factory.fresh();
-      opened = [];
-    });
-    afterEach(async () => {
-      for (const handle of opened) await handle.close().catch(() => undefined);
-      await factory.cleanup?.();
-    });
 
     /** A waiting run of `tenant` with `n` approvals requested (notifications on). */
     const approvals = async (s: RunStoreApi, n: number, tenant = 'acme', flow = 'Purchase'): Promise<string> => {

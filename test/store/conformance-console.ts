@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { encodeTime } from 'ulid';
 import type { NewRunEvent } from '@baton/protocol';
 import { runIdBound, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { storeFixture } from './conformance-fixture.js';
 import { APPROVAL, DEFINITION, OTHER_DEFINITION, rejectsWith } from './conformance-support.js';
-import type { Schema8Factory, Schema8Store } from './conformance-schema8.js';
+import type { Schema8Factory } from './conformance-schema8.js';
 
 /** The nearest-rank percentile of `values` (sorted here): the value at rank ceil(p·n). */
 function nearestRank(values: number[], p: number): number | null {
@@ -28,21 +29,8 @@ async function pastMs(ms: number): Promise<void> {
 export function consoleConformance(name: string, factory: Schema8Factory): void {
   describe(`run store console reads: ${name}`, function () {
     this.timeout(30_000);
-    let store: Schema8Store;
-    let opened: RunStoreApi[] = [];
-    const open = async (): Promise<RunStoreApi> => {
-      const handle = await store.handle();
-      opened.push(handle);
-      return handle;
-    };
-    beforeEach(async () => {
-      store = await factory.fresh();
-      opened = [];
-    });
-    afterEach(async () => {
-      for (const handle of opened) await handle.close().catch(() => undefined);
-      await factory.cleanup?.();
-    });
+    const fixture = storeFixture(factory);
+    const open = fixture.open;
 
     const start = (s: RunStoreApi, extra: Partial<Parameters<RunStoreApi['createRun']>[0]> = {}) =>
       s.createRun({ flow: 'A', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), tenant: 'acme', ...extra }).then((r) => r.id);
@@ -181,7 +169,7 @@ export function consoleConformance(name: string, factory: Schema8Factory): void 
       await pastMs(Date.parse(to));
       await start(s, { flow: 'Buy', startedAt }); // after the window
       const breachAt = new Date(t0 + 1).toISOString();
-      await store.insertSlaBreach({ runId: runIds[1], key: 'flow', tenant: 'acme', flow: 'Buy', deadline: breachAt, at: breachAt });
+      await fixture.store().insertSlaBreach({ runId: runIds[1], key: 'flow', tenant: 'acme', flow: 'Buy', deadline: breachAt, at: breachAt });
       const from = new Date(t0).toISOString();
 
       // the fold

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
+import { storeFixture } from './conformance-fixture.js';
 import { DEFINITION } from './conformance-support.js';
 
 /** A `run_steps` row, as both stores are read for it. */
@@ -56,21 +57,8 @@ export interface Schema8Factory {
 export function schema8Conformance(name: string, factory: Schema8Factory): void {
   describe(`run store schema 8 (the console's tables): ${name}`, function () {
     this.timeout(30_000);
-    let store: Schema8Store;
-    let opened: RunStoreApi[] = [];
-    const open = async (): Promise<RunStoreApi> => {
-      const handle = await store.handle();
-      opened.push(handle);
-      return handle;
-    };
-    beforeEach(async () => {
-      store = await factory.fresh();
-      opened = [];
-    });
-    afterEach(async () => {
-      for (const handle of opened) await handle.close().catch(() => undefined);
-      await factory.cleanup?.();
-    });
+    const fixture = storeFixture(factory);
+    const open = fixture.open;
 
     it("a run's duration_ms is finishedAt − startedAt (ms) once it ends, absent before; the SLA columns round-trip", async () => {
       const s = await open();
@@ -103,7 +91,7 @@ export function schema8Conformance(name: string, factory: Schema8Factory): void 
       const finished = s.append(id, { type: 'step.finished', step: 'check', node: 'n1', agent: 'A', status: 'succeeded', output: 1, durationMs: 1234.5, attempts: 2, tokens: 300, costUsd: 0.0012345, callIndexes: [0, 1] }, new Date('2026-12-04T10:00:01.500Z'));
       s.append(id, { type: 'step.finished', step: 'pay[0]', node: 'n2', agent: 'B', status: 'failed', error: { code: 'X', message: 'x' }, durationMs: 10, attempts: 1, tokens: 0, callIndexes: [] }, new Date('2026-12-04T10:00:02.000Z'));
       await s.flush();
-      assert.deepEqual(await store.runSteps(id), [
+      assert.deepEqual(await fixture.store().runSteps(id), [
         { run_id: id, seq: finished.seq, tenant: 'acme', flow: 'Purchase', node: 'n1', step: 'check', status: 'succeeded', finished_at: '2026-12-04T10:00:01.500Z', duration_ms: 1235, attempts: 2, tokens: 300, cost_nano: 1_234_500 },
         { run_id: id, seq: finished.seq + 1, tenant: 'acme', flow: 'Purchase', node: 'n2', step: 'pay[0]', status: 'failed', finished_at: '2026-12-04T10:00:02.000Z', duration_ms: 10, attempts: 1, tokens: 0, cost_nano: null },
       ]);
@@ -114,13 +102,13 @@ export function schema8Conformance(name: string, factory: Schema8Factory): void 
       const { id } = await s.createRun({ flow: 'Purchase', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), tenant: 'acme' });
       s.append(id, { type: 'approval.requested', task: 'sign', node: 'n1', options: [] });
       await s.flush();
-      assert.deepEqual(await store.notifications(), [], 'off by default: nothing is kept');
-      await store.enableOutbox();
+      assert.deepEqual(await fixture.store().notifications(), [], 'off by default: nothing is kept');
+      await fixture.store().enableOutbox();
       const asked = s.append(id, { type: 'approval.requested', task: 'sign2', node: 'n1', options: [] });
       s.append(id, { type: 'step.started', step: 'x', node: 'n2', agent: 'A', target: 'agent' });
       const failed = s.append(id, { type: 'run.failed', error: { code: 'E', message: 'm' }, outputs: {} });
       await s.flush();
-      assert.deepEqual(await store.notifications(), [
+      assert.deepEqual(await fixture.store().notifications(), [
         { id: `${id}:${asked.seq}`, tenant: 'acme', run_id: id, seq: asked.seq, kind: 'approval.waiting', flow: 'Purchase', created_at: asked.time, expanded: false },
         { id: `${id}:${failed.seq}`, tenant: 'acme', run_id: id, seq: failed.seq, kind: 'run.failed', flow: 'Purchase', created_at: failed.time, expanded: false },
       ]);

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { RunEvent, WaitingOn } from '../../packages/protocol/src/index.js';
 import { dueBreaches, nextSlaDue, pollSlas, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { storeFixture } from './conformance-fixture.js';
 import { DEFINITION } from './conformance-support.js';
 
 /** A fresh, empty store; `handle()` opens another connection to it (another poller's view). */
@@ -29,22 +30,12 @@ const approval = (task: string, slaMs: number): WaitingOn => ({ kind: 'approval'
 export function slaConformance(name: string, factory: SlaStoreFactory): void {
   describe(`SLA store methods: ${name}`, function () {
     this.timeout(30_000);
-    let fresh: { handle(): Promise<RunStoreApi> };
-    let opened: RunStoreApi[] = [];
+    const fixture = storeFixture(factory);
     const open = async (): Promise<Required<Pick<RunStoreApi, 'dueSlas' | 'recordSlaBreach' | 'claimSlaBreach' | 'refreshSlaDue'>> & RunStoreApi> => {
-      const handle = await fresh.handle();
-      opened.push(handle);
+      const handle = await fixture.open();
       assert.ok(handle.dueSlas && handle.recordSlaBreach && handle.claimSlaBreach && handle.refreshSlaDue, `${name} implements every SLA method`);
       return handle as Required<Pick<RunStoreApi, 'dueSlas' | 'recordSlaBreach' | 'claimSlaBreach' | 'refreshSlaDue'>> & RunStoreApi;
     };
-    beforeEach(async () => {
-      fresh = await factory.fresh();
-      opened = [];
-    });
-    afterEach(async () => {
-      for (const handle of opened) await handle.close().catch(() => undefined);
-      await factory.cleanup?.();
-    });
 
     /** A run of Purchase started at T0 with a flow SLA of `flowMs` (none: undefined), waiting for `waits`. */
     const run = async (s: RunStoreApi, flowMs: number | undefined, waits: WaitingOn[] = [], tenant = 'acme'): Promise<string> => {

@@ -10,33 +10,20 @@ import type { RunStoreApi } from '../../packages/runtime/src/index.js';
 import { leaseConformance } from './conformance-leases.js';
 import { lockConformance } from './conformance-locks.js';
 import { choiceConformance } from './conformance-choice.js';
-import { APPROVAL, assertGapless, DEFINITION, EVENT_WAIT, OTHER_DEFINITION, RANGE, rejectsWith, stepEvents, type ConformanceContext, type FreshStore, type StoreFactory } from './conformance-support.js';
+import { APPROVAL, assertGapless, DEFINITION, EVENT_WAIT, OTHER_DEFINITION, RANGE, rejectsWith, stepEvents, type ConformanceContext, type StoreFactory } from './conformance-support.js';
 import { watchConformance } from './conformance-watch.js';
+import { storeFixture } from './conformance-fixture.js';
 
 /** Registers the conformance suite for the stores `factory` makes. */
 export function runStoreConformance(name: string, factory: StoreFactory): void {
   describe(`run store conformance: ${name}`, function () {
     this.timeout(30_000);
-    let store: FreshStore;
-    let opened: RunStoreApi[] = [];
+    const fixture = storeFixture(factory);
     /** A handle closed after the test. */
-    const open = async (): Promise<RunStoreApi> => {
-      const handle = await store.handle();
-      opened.push(handle);
-      return handle;
-    };
+    const open = fixture.open;
     const newRun = (s: RunStoreApi, extra: Partial<Parameters<RunStoreApi['createRun']>[0]> = {}) =>
       s.createRun({ flow: 'F', file: 'f.flow', inputs: { n: 1 }, definition: DEFINITION, startedAt: new Date().toISOString(), ...extra }).then((r) => r.id);
     const context: ConformanceContext = { open, newRun };
-
-    beforeEach(async () => {
-      store = await factory.fresh();
-      opened = [];
-    });
-    afterEach(async () => {
-      for (const handle of opened) await handle.close().catch(() => undefined);
-      await factory.cleanup?.();
-    });
 
     it('creates runs and reads them back by id, by prefix (any case), and says RUN_NOT_FOUND / RUN_ID_AMBIGUOUS', async () => {
       const s = await open();
@@ -152,7 +139,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       for (let i = 0; i < 3; i++) await newRun(s);
       for (let i = 0; i < 2; i++) await newRun(other);
       const odd = await newRun(other, { definition: OTHER_DEFINITION });
-      assert.equal(await store.definitionCount(), 2);
+      assert.equal(await fixture.store().definitionCount(), 2);
       assert.deepEqual(await s.getDefinition(odd), OTHER_DEFINITION);
     });
 
@@ -386,7 +373,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     choiceConformance(context);
 
     it('close writes what is buffered; closing twice is safe', async () => {
-      const s = await store.handle();
+      const s = await fixture.store().handle();
       const id = await newRun(s);
       s.append(id, stepEvents(1, 'z')[0]);
       await s.close();
