@@ -5,7 +5,7 @@
 // at once. The SQLite twin is sqlite-outbox.ts in the runtime; both pass test/notify/conformance-outbox.ts.
 import type { PoolClient } from 'pg';
 import type { JsonValue } from '@baton/protocol';
-import { BatonError, type DeliveryOutcome, type DeliveryRecord, type NotificationRecord, type TenantScope } from '@baton/runtime';
+import { BatonError, DELIVERY_SELECT, NOTIFICATION_SELECT, toDeliveryRecord, toNotificationRecord, type DeliveryRow as DeliveryRowOf, type NotificationRow as NotificationRowOf, type DeliveryOutcome, type DeliveryRecord, type NotificationRecord, type TenantScope } from '@baton/runtime';
 import type { PgRunStore } from './pg-run-store.js';
 
 /** What the outbox uses of the store. */
@@ -18,34 +18,9 @@ export interface PgOutboxHost {
 
 type Status = DeliveryRecord['status'];
 
-interface DeliveryRow {
-  id: string;
-  notification_id: string;
-  channel: string;
-  tenant: string;
-  run_id: string;
-  kind: NotificationRecord['kind'];
-  status: Status;
-  attempts: number;
-  next_at: Date;
-  last_error: string | null;
-  sent_at: Date | null;
-  created_at: Date;
-}
+type DeliveryRow = DeliveryRowOf<Date>;
+type NotificationRow = NotificationRowOf<Date, JsonValue>;
 
-interface NotificationRow {
-  id: string;
-  tenant: string;
-  run_id: string;
-  seq: number;
-  kind: NotificationRecord['kind'];
-  flow: string;
-  created_at: Date;
-  data: JsonValue | null;
-}
-
-const DELIVERY_SELECT = 'SELECT d.id, d.notification_id, d.channel, d.tenant, n.run_id, n.kind, d.status, d.attempts, d.next_at, d.last_error, d.sent_at, n.created_at FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id';
-const NOTIFICATION_SELECT = 'SELECT n.id, n.tenant, n.run_id, n.seq, n.kind, n.flow, n.created_at, e.data FROM notifications n LEFT JOIN events e ON e.run_id = n.run_id AND e.seq = n.seq';
 const FREE = "status = 'pending' AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)";
 
 /** The outbox methods the PostgreSQL store gets (see {@link installPgOutbox}). */
@@ -165,12 +140,12 @@ export function installPgOutbox(store: PgRunStore, host: PgOutboxHost): void {
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
+const time = (value: Date): string => iso(value)!;
+
 function toNotification(row: NotificationRow): NotificationRecord {
-  const data = row.data;
-  const event = data !== null && typeof data === 'object' && !Array.isArray(data) ? data : {};
-  return { id: row.id, tenant: row.tenant, runId: row.run_id, seq: Number(row.seq), kind: row.kind, flow: row.flow, createdAt: iso(row.created_at)!, event };
+  return toNotificationRecord(row, time, (data) => (data !== null && typeof data === 'object' && !Array.isArray(data) ? data : {}));
 }
 
 function toDelivery(row: DeliveryRow): DeliveryRecord {
-  return { id: row.id, notificationId: row.notification_id, tenant: row.tenant, channel: row.channel, status: row.status, attempts: Number(row.attempts), nextAt: iso(row.next_at)!, lastError: row.last_error, sentAt: iso(row.sent_at), runId: row.run_id, kind: row.kind, createdAt: iso(row.created_at)! };
+  return toDeliveryRecord(row, time);
 }

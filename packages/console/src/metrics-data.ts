@@ -1,50 +1,10 @@
 // What the metrics page reads (`GET /stats?from&to&flow`, the store's `runStats`) and the figures it shows: pure, so
 // tests can compute the same numbers.
 
-/** Runs per status (statuses with no run absent). */
-export type RunCounts = Partial<Record<string, number>>;
+import type { FlowStats, RunCounts, RunStats, StepStats } from '@baton/protocol';
 
-/** One flow's figures (the store's `FlowStats`). Durations in ms, costs in US dollars; percentiles nearest-rank. */
-export interface FlowStats {
-  flow: string;
-  runs: number;
-  byStatus: RunCounts;
-  successRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  tokensAvg: number | null;
-  tokensP95: number | null;
-  costAvgUsd: number | null;
-  costP95Usd: number | null;
-  retries: number;
-  deadLetters: number;
-  slaBreaches: number;
-  bottleneck?: { node: string; totalMs: number; p95Ms: number | null };
-}
-
-/** One node's figures (the store's `StepStats`). */
-export interface StepStats {
-  flow: string;
-  node: string;
-  count: number;
-  failed: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  totalMs: number;
-  retries: number;
-  tokens: number;
-  costUsd: number;
-}
-
-/** `GET /stats`: the store's `RunStats` for the window [`from`, `to`). */
-export interface RunStats {
-  from: string;
-  to: string;
-  days: { day: string; flow: string; runs: number; byStatus: RunCounts }[];
-  flows: FlowStats[];
-  steps: StepStats[];
-  slaBreaches: { day: string; flow: string; count: number }[];
-}
+/** `GET /stats` answers the store's `RunStats` for the window [`from`, `to`) (declared in @baton/protocol). */
+export type { FlowStats, RunCounts, RunStats, StepStats };
 
 /** The windows the page offers: label → length in ms. */
 export const WINDOWS = { '24h': 24 * 3600_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;

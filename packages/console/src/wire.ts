@@ -1,24 +1,9 @@
 // What `baton serve`'s JSON API answers, as the console reads it (docs/cli.md, "baton serve"). The server's own
 // types are the runtime's (RunRecord); these name the same JSON fields from protocol's types.
-import type { JsonValue, RunError, RunEvent, RunStatus, TypeRef, WaitingOn } from '@baton/protocol';
+import type { JsonValue, RunEvent, RunRecord, TypeRef } from '@baton/protocol';
 
 /** A run as `GET /runs` and `GET /runs/<id>` answer it (the store's RunRecord). */
-export interface RunSummary {
-  id: string;
-  flow: string;
-  file: string | null;
-  status: RunStatus;
-  /** ISO 8601. */
-  startedAt: string;
-  finishedAt: string | null;
-  inputs: Record<string, JsonValue>;
-  outputs: Record<string, JsonValue>;
-  error: RunError | null;
-  waitingOn: WaitingOn[];
-  cancelRequested: boolean;
-  tenant?: string;
-  /** ISO 8601: the run's first SLA breach (a flow's or an approval's `sla`), if any. */
-  slaBreachedAt?: string;
+export interface RunSummary extends RunRecord {
   /** A live row (`GET /stream`'s `run` message) whose inputs were left out (over 2 KiB). */
   inputsTruncated?: true;
 }
@@ -56,15 +41,5 @@ export interface RunDetail {
   events: RunEvent[];
 }
 
-/** One approval of `GET /approvals` (the inbox), most urgent first. `deadline`: ISO 8601. */
-export interface InboxItem {
-  runId: string;
-  flow: string;
-  task: string;
-  assignee?: string;
-  prompt?: string;
-  deadline?: string;
-  /** ISO 8601: its `sla:` deadline (breached once past while undecided). */
-  slaDeadline?: string;
-  options: string[];
-}
+/** One approval of `GET /approvals` (the inbox), most urgent first. */
+export type { InboxItem } from '@baton/protocol';

@@ -18,3 +18,4 @@ export * from './run-model.js';
 export * from './run-format.js';
 export * from './run-timeline.js';
 export * from './access-rules.js';
+export type * from './wire.js';

@@ -34,6 +34,7 @@ export { startProcessSpawners } from './agents/process-spawner.js';
 export { MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT } from './engine/subflow.js';
 export { MAX_OUTPUT_DEPTH } from './engine/agent-call.js';
 export * from './store/store-api.js';
+export * from './store/outbox-rows.js';
 export * from './store/lock-api.js';
 export { groupLocks } from './store/sqlite-locks.js';
 export * from './store/sqlite-store.js';

@@ -1,22 +1,10 @@
 // `GET /approvals` of `baton serve`: the inbox — the approvals waiting in the caller's tenant that it may decide.
 import type { RunRecord, RunStoreApi } from '@baton/runtime';
 import { mayDecide } from '@baton/protocol';
+import type { InboxItem } from '@baton/protocol';
 import type { Principal } from './access.js';
 
-/**
- * One approval of the inbox. `deadline`: ISO 8601, when its `timeout` ends (absent: none); `slaDeadline`: when its
- * `sla:` is breached if still undecided (absent: no SLA).
- */
-export interface InboxItem {
-  runId: string;
-  flow: string;
-  task: string;
-  assignee?: string;
-  prompt?: string;
-  deadline?: string;
-  slaDeadline?: string;
-  options: string[];
-}
+export type { InboxItem } from '@baton/protocol';
 
 /** How many waiting runs of a tenant `GET /approvals` reads at most (newest first), in pages of {@link INBOX_PAGE}. */
 export const INBOX_SCAN_LIMIT = 10_000;

@@ -3,6 +3,7 @@
 // Retry on a dead or pending one for those who may act (operator, admin).
 import { html, nothing } from 'lit';
 import { formatTimestamp } from '@baton/protocol/run-view';
+import type { DeliveryRecord } from '@baton/protocol';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { ApiError, get, newActionId, post, withQuery } from '../api.js';
 import { href } from '../router.js';
@@ -10,20 +11,7 @@ import { may } from '../session.js';
 import { ConsolePage } from './page.js';
 
 /** One delivery as `GET /notifications` answers it (the store's DeliveryRecord). Times are ISO 8601. */
-export interface DeliveryItem {
-  id: string;
-  notificationId: string;
-  tenant: string;
-  channel: string;
-  status: 'pending' | 'sent' | 'dead';
-  attempts: number;
-  nextAt: string;
-  lastError: string | null;
-  sentAt: string | null;
-  runId?: string;
-  kind?: 'approval.waiting' | 'run.failed' | 'sla.breached';
-  createdAt?: string;
-}
+export type DeliveryItem = Omit<DeliveryRecord, 'notification'>;
 
 /** `GET /notifications`: a page of deliveries (`next`: the `before` of the next older page) and the server's channels. */
 interface DeliveriesAnswer {

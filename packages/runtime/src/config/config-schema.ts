@@ -1,4 +1,4 @@
-import { NOTIFICATIONS_SCHEMA, NOTIFY_SCHEMA_DEFINITIONS } from './notify-schema.js';
+import { flowNames, NOTIFICATIONS_SCHEMA, NOTIFY_SCHEMA_DEFINITIONS } from './notify-schema.js';
 
 /**
  * The JSON Schema (draft-07) of `baton.config.json`: the source of truth. `schemas/baton.config.schema.json`
@@ -377,16 +377,7 @@ export const BATON_CONFIG_SCHEMA = {
           "minLength": 3,
           "description": "The user's e-mail address: e-mail channels with toAssignee send approvals assigned to the user (or a group of its) here."
         },
-        "flows": {
-          "type": "array",
-          "minItems": 1,
-          "uniqueItems": true,
-          "items": {
-            "type": "string",
-            "minLength": 1
-          },
-          "description": "An approver decides approvals of these flows only (flow names; default: every flow of its tenant)."
-        }
+        "flows": flowNames("An approver decides approvals of these flows only (flow names; default: every flow of its tenant).")
       }
     },
                 "agentOverride": {

@@ -1,5 +1,22 @@
 // The `notifications` part of baton.config.json's JSON Schema (config-schema.ts spreads it in; docs/console.md).
 
+/**
+ * A `flows` filter: a non-empty list of distinct flow names, described by `description` (an approver's flows in
+ * config-schema.ts, a notification channel's here).
+ */
+export function flowNames(description: string) {
+  return {
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": true,
+    "items": {
+      "type": "string",
+      "minLength": 1
+    },
+    "description": description
+  } as const;
+}
+
 /** `notifications`: its channels, the console URL of the links, the retry policy. */
 export const NOTIFICATIONS_SCHEMA = {
   "description": "Notifications `baton serve` sends when an approval is waiting, a run failed or an SLA was breached (docs/console.md): signed webhooks (Slack, Teams or Baton's own JSON) and e-mail over SMTP, each channel with the events, tenants and flows it is for. Written to an outbox in the store with the event, sent after the commit, retried with backoff: a run never waits for one. Secrets (webhook URLs and signing secrets, SMTP passwords) come from the environment variables named here.",
@@ -91,16 +108,7 @@ export const NOTIFY_SCHEMA_DEFINITIONS = {
         },
         "description": "Only these tenants' runs (default: every tenant's)."
       },
-      "flows": {
-        "type": "array",
-        "minItems": 1,
-        "uniqueItems": true,
-        "items": {
-          "type": "string",
-          "minLength": 1
-        },
-        "description": "Only these flows' runs (flow names; default: every flow)."
-      }
+      "flows": flowNames("Only these flows' runs (flow names; default: every flow).")
     }
   },
   "webhookChannel": {

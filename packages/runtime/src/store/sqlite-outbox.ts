@@ -5,6 +5,7 @@
 import type { JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { DeliveryOutcome, DeliveryRecord, NotificationRecord, TenantScope } from './store-api.js';
+import { DELIVERY_SELECT, NOTIFICATION_SELECT, toDeliveryRecord, toNotificationRecord, type DeliveryRow as DeliveryRowOf, type NotificationRow as NotificationRowOf } from './outbox-rows.js';
 
 /** What the outbox uses of the store handle. */
 export interface SqliteOutboxHost {
@@ -20,36 +21,8 @@ export interface SqliteOutboxHost {
 
 type Status = DeliveryRecord['status'];
 
-/** A delivery row joined with its notification. */
-interface DeliveryRow {
-  id: string;
-  notification_id: string;
-  channel: string;
-  tenant: string;
-  run_id: string;
-  kind: NotificationRecord['kind'];
-  status: Status;
-  attempts: number;
-  next_at: string;
-  last_error: string | null;
-  sent_at: string | null;
-  created_at: string;
-}
-
-/** A notification row with its event's payload. */
-interface NotificationRow {
-  id: string;
-  tenant: string;
-  run_id: string;
-  seq: number;
-  kind: NotificationRecord['kind'];
-  flow: string;
-  created_at: string;
-  data: string | null;
-}
-
-const DELIVERY_SELECT = 'SELECT d.id, d.notification_id, d.channel, d.tenant, n.run_id, n.kind, d.status, d.attempts, d.next_at, d.last_error, d.sent_at, n.created_at FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id';
-const NOTIFICATION_SELECT = 'SELECT n.id, n.tenant, n.run_id, n.seq, n.kind, n.flow, n.created_at, e.data FROM notifications n LEFT JOIN events e ON e.run_id = n.run_id AND e.seq = n.seq';
+type DeliveryRow = DeliveryRowOf<string>;
+type NotificationRow = NotificationRowOf<string, string>;
 
 /** The SQLite store's outbox methods, synchronous (the store's async wrapper returns them settled). */
 export class SqliteOutbox {
@@ -166,12 +139,14 @@ export class SqliteOutbox {
   }
 }
 
+const same = (value: string): string => value;
+
 function toNotification(row: NotificationRow): NotificationRecord {
-  return { id: row.id, tenant: row.tenant, runId: row.run_id, seq: Number(row.seq), kind: row.kind, flow: row.flow, createdAt: row.created_at, event: parseEvent(row.data) };
+  return toNotificationRecord(row, same, parseEvent);
 }
 
 function toDelivery(row: DeliveryRow): DeliveryRecord {
-  return { id: row.id, notificationId: row.notification_id, tenant: row.tenant, channel: row.channel, status: row.status, attempts: Number(row.attempts), nextAt: row.next_at, lastError: row.last_error, sentAt: row.sent_at, runId: row.run_id, kind: row.kind, createdAt: row.created_at };
+  return toDeliveryRecord(row, same);
 }
 
 /** A stored event payload; anything not a JSON object (an event gone, tampered text) reads as `{}`. */
