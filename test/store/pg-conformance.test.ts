@@ -7,40 +7,19 @@ import { notifyChannel } from '../../packages/cluster/src/pg-migrations.js';
 import { BatonError } from '../../packages/runtime/src/index.js';
 import { runStoreConformance } from './conformance.js';
 import { PgRelay } from './pg-relay.js';
+import { pgTestSchemas } from './pg-test-schemas.js';
 
 /**
  * The PostgreSQL store against a real server: `BATON_TEST_PG_URL` (scripts/services.mjs starts a private one and
  * exports it, with `PGPASSWORD`). Each test gets a schema of its own, dropped after it.
  */
-const url = process.env.BATON_TEST_PG_URL;
-
-/** The URL or one clear line: these tests never skip (a cluster change must be tested on PostgreSQL). */
-function testUrl(): string {
-  if (!url) throw new Error('BATON_TEST_PG_URL is not set: run the tests through scripts/services.mjs, which starts PostgreSQL and sets it');
-  return url;
-}
-
-let admin: pg.Pool | undefined;
-function adminPool(): pg.Pool {
-  admin ??= new pg.Pool({ connectionString: testUrl(), max: 2 });
-  return admin;
-}
-const schemas: string[] = [];
-const newSchema = (): string => {
-  const schema = `baton_t_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
-};
-async function dropSchemas(): Promise<void> {
-  for (const schema of schemas.splice(0)) await adminPool().query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-}
+const { testUrl, adminPool, newSchema, dropSchemas, endAdmin } = pgTestSchemas();
 
 describe('PostgreSQL store', function () {
   // one failure, one line, when there is no server to test against (the tests below are then not run)
   before(() => void testUrl());
   after(async () => {
-    await admin?.end();
-    admin = undefined;
+    await endAdmin();
   });
 
   runStoreConformance('PostgreSQL', {

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { MIGRATIONS, PG_SCHEMA_VERSION, PgRunStore } from '../../packages/cluster/src/index.js';
 import { eventHash } from '../../packages/runtime/src/index.js';
 import { schema8Conformance, type NotificationRow, type RunStepRow, type Schema8Factory } from './conformance-schema8.js';
 import { consoleConformance } from './conformance-console.js';
+import { pgTestSchemas } from './pg-test-schemas.js';
 
 /**
  * Migration 7 (the console's tables) against a real PostgreSQL: `BATON_TEST_PG_URL` (scripts/services.mjs). Each test
  * gets a schema of its own, dropped after it.
  */
-const url = process.env.BATON_TEST_PG_URL;
-
-function testUrl(): string {
-  if (!url) throw new Error('BATON_TEST_PG_URL is not set: run the tests through scripts/services.mjs, which starts PostgreSQL and sets it');
-  return url;
-}
-
-let admin: pg.Pool | undefined;
-const adminPool = (): pg.Pool => (admin ??= new pg.Pool({ connectionString: testUrl(), max: 2 }));
-const schemas: string[] = [];
-const newSchema = (): string => {
-  const schema = `baton_t_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
-};
-async function dropSchemas(): Promise<void> {
-  for (const schema of schemas.splice(0)) await adminPool().query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-}
+const { testUrl, adminPool, newSchema, dropSchemas, endAdmin } = pgTestSchemas();
 
 const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
 const num = (value: string | number | null): number | null => (value === null ? null : Number(value));
@@ -37,8 +20,7 @@ describe('PostgreSQL store: migration 7 (the console)', function () {
   before(() => void testUrl());
   after(async () => {
     await dropSchemas();
-    await admin?.end();
-    admin = undefined;
+    await endAdmin();
   });
 
   const pgFactory: Schema8Factory = {
