@@ -145,3 +145,37 @@ export function batonLive(args: string[], options: { cwd: string; env?: Record<s
       }),
   };
 }
+
+/** A `baton serve` child whose whole banner has been printed. */
+export interface ServingBaton {
+  child: ChildProcess;
+  /** The URL the banner names (`http://127.0.0.1:<port>`). */
+  url: string;
+  /** stdout so far. */
+  stdout(): string;
+}
+
+/**
+ * Starts the built bin's `baton serve <args>` in `cwd` (colour off, `env` added to this process's environment) and
+ * resolves once its whole banner is out (its last line names the runs API); rejects with the output after 30 s, the
+ * child then killed.
+ */
+export async function serveUntilBanner(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ServingBaton> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`no banner: ${stdout}`));
+    }, 30_000);
+    child.stdout.on('data', () => {
+      const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
+      if (m && stdout.includes('runs API:')) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return { child, url, stdout: () => stdout };
+}

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { baton, CLI, tempWorkspace } from './cli-helper.js';
+import { baton, serveUntilBanner, tempWorkspace } from './cli-helper.js';
 
 describe('baton serve (the command)', function () {
   this.timeout(60_000);
@@ -38,21 +37,8 @@ describe('baton serve (the command)', function () {
   });
 
   it('serves a signed webhook, then stops gracefully on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '.', '--port', '0', '--store', 'runs.db'], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', BATON_WEBHOOK_SECRET: 's3cret' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
-      child.stdout.on('data', () => {
-        const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
-        // the whole banner: its last line names the runs API
-        if (m && stdout.includes('runs API:')) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
-    assert.match(stdout, /POST \/go {2}→ hook\.flow · Hook/);
+    const { child, url, stdout } = await serveUntilBanner(['.', '--port', '0', '--store', 'runs.db'], { cwd: ws.dir, env: { BATON_WEBHOOK_SECRET: 's3cret' } });
+    assert.match(stdout(), /POST \/go {2}→ hook\.flow · Hook/);
     const body = '{}';
     const res = await fetch(`${url}/go`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}` }, body });
     assert.equal(res.status, 202);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SqliteRunStore } from '../../packages/runtime/src/index.js';
-import { baton, CLI, tempWorkspace } from './cli-helper.js';
+import { baton, serveUntilBanner, tempWorkspace } from './cli-helper.js';
 
 /**
  * The `.flow` texts a run was compiled from are stored with it (issue 13, the console's Source tab): by `baton run`,
@@ -56,20 +55,8 @@ describe('the run store keeps the sources of each run (baton run, runs migrate, 
   });
 
   it("baton serve's executor thread stores them with the runs it starts", async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '.', '--port', '0', '--store', 'runs.db'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', BATON_WEBHOOK_SECRET: 's3cret' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url } = await serveUntilBanner(['.', '--port', '0', '--store', 'runs.db'], { cwd: dir, env: { BATON_WEBHOOK_SECRET: 's3cret' } });
     try {
-      let stdout = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}`)), 30_000);
-        child.stdout.on('data', () => {
-          const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
-          if (m && stdout.includes('runs API:')) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-      });
       const body = '{}';
       const res = await fetch(`${url}/buy`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}` }, body });
       assert.equal(res.status, 202);
