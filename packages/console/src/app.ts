@@ -52,15 +52,12 @@ export class ConsoleApp extends LitElement {
       this.problem = `There is no page ${location.hash}.`;
       return;
     }
-    // the page's module loads while the session is asked for (not one after the other)
-    const loading = found.page.load();
     try {
       if (!found.page.public && !(await loadSession())) {
-        loading.catch(() => undefined);
         if (turn === this.shown) navigate(signInHref(), true);
         return;
       }
-      await loading;
+      await found.page.load();
     } catch (error) {
       if (turn !== this.shown) return;
       this.page = undefined;
