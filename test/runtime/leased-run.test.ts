@@ -105,8 +105,12 @@ for (const kind of STORE_KINDS) {
       // trace of the loss, so the next one neither marked it nor counted it towards WORKER_LOST (found by the soak).
       const { id } = await enqueueRun(def, 'Chain', {}, { store });
       const first = await fresh.open();
-      assert.ok(await first.claimLease(id, 'host/1/dead', 1));
+      const deadLease = await first.claimLease(id, 'host/1/dead', 1);
+      assert.ok(deadLease);
       await first.updateRun(id, { status: 'running' }); // the first executor is gone, the run left running
+      // its 1 ms lease must have expired (by the store's clock, ms) before the next executor claims: on a fast machine
+      // the claim came within that millisecond and was refused as busy
+      await until(() => Date.parse(deadLease.expiresAt) < Date.now(), 'the lost executor\'s lease to expire');
       const dying = new Proxy(store, {
         get(target, name, receiver) {
           // the second executor is lost right after it made the run queued, before it executes anything

@@ -127,6 +127,22 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
     assert.equal(readRaw(file, (raw) => (raw.get("SELECT value FROM meta WHERE key = 'schema'") as { value: string }).value), newer);
   });
 
+  it('a new store is created in one transaction: a creation that fails halfway leaves no schema version, so the next open creates every table (another process never sees the version without its tables)', async () => {
+    const file = path.join(dir, 'half.db');
+    // a stray table of the wrong shape makes schema 8's index on sla_breaches fail, after most tables were created
+    readRaw(file, (raw) => raw.exec('CREATE TABLE sla_breaches (x)'));
+    assert.throws(() => RunStore.open(file), /tenant/);
+    assert.equal(readRaw(file, (raw) => raw.get("SELECT name FROM sqlite_master WHERE name IN ('meta', 'runs', 'definition_sources')")), null);
+    readRaw(file, (raw) => raw.exec('DROP TABLE sla_breaches'));
+    const store = SqliteRunStore.open(file);
+    try {
+      const { id } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() });
+      assert.deepEqual((await store.getDefinitionSources!(id)).sources, []);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {
     const file = path.join(dir, 'batch.db');
     const a = RunStore.open(file);

@@ -35,8 +35,9 @@ export const SCHEMA_VERSION = 8;
 const START_KEYS_COLUMNS = "tenant TEXT NOT NULL DEFAULT 'default', scope TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (tenant, scope, key)";
 
 /**
- * Creates the SQLite run store's tables in a new store, or brings an older one up to {@link SCHEMA_VERSION}
- * (columns added in one transaction); the page size, journal mode and sync level are set on every open.
+ * Creates the SQLite run store's tables in a new store, or brings an older one up to {@link SCHEMA_VERSION}, in one
+ * transaction (so no process ever sees the version written without all its tables); the page size, journal mode and
+ * sync level are set on every open.
  * @param sync `full`: fsync on every commit; `normal`: none (durable when the process dies, not on power loss).
  * @throws BatonError `STORE_TOO_NEW` for a store written by a newer Baton (it is left untouched).
  */
@@ -44,6 +45,34 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
   // 16 KiB pages (for a new store; an existing one keeps its size): a commit of a step's events then
   // touches fewer pages — measured 2.5× cheaper per commit than 4 KiB here (bench/README.md).
   db.exec(`PRAGMA page_size = 16384; PRAGMA journal_mode = PERSIST; PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'OFF'};`);
+  // A store at this version has every object (they are created with the version, in one transaction): nothing to do.
+  const schema = schemaOf(db);
+  if (schema === SCHEMA_VERSION) return;
+  if (schema !== undefined && schema > SCHEMA_VERSION) {
+    throw new BatonError('STORE_TOO_NEW', `the run store ${path} was written by a newer Baton (schema ${schema})`);
+  }
+  // Creating or upgrading is one transaction: another process opening the store meanwhile waits (busy, retried),
+  // then finds the version and all its objects, never the version without them; a creation that fails leaves nothing.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    createOrUpgrade(db, path);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** The `meta` table's schema version, or undefined for a new store (no `meta` table or no row). */
+function schemaOf(db: Db): number | undefined {
+  const table = db.get("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!table) return undefined;
+  const row = db.get('SELECT value FROM meta WHERE key = ?', ['schema']) as { value: string } | null;
+  return row ? Number(row.value) : undefined;
+}
+
+/** {@link migrateSqlite}'s body, inside its transaction. */
+function createOrUpgrade(db: Db, path: string): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS runs (
@@ -109,25 +138,18 @@ export function migrateSqlite(db: Db, path: string, sync: 'normal' | 'full'): vo
       ['lease_expires_at', 'lease_expires_at TEXT'],
       ['epoch', 'epoch INTEGER NOT NULL DEFAULT 0'],
     ];
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      for (const [name, definition] of added) if (!columns.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${definition}`);
-      const keyColumns = new Set((db.all('PRAGMA table_info(start_keys)') as { name: string }[]).map((c) => c.name));
-      if (!keyColumns.has('tenant')) {
-        // a primary key cannot change in place: copy the keys into a table of the new shape
-        db.exec(`CREATE TABLE start_keys_v4 (${START_KEYS_COLUMNS}) WITHOUT ROWID;
-          INSERT INTO start_keys_v4 (tenant, scope, key, run_id) SELECT 'default', scope, key, run_id FROM start_keys;
-          DROP TABLE start_keys;
-          ALTER TABLE start_keys_v4 RENAME TO start_keys;`);
-      }
-      if (Number(row.value) < 7) chainStoredEvents(db);
-      upgradeToSchema8(db);
-      db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
+    for (const [name, definition] of added) if (!columns.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${definition}`);
+    const keyColumns = new Set((db.all('PRAGMA table_info(start_keys)') as { name: string }[]).map((c) => c.name));
+    if (!keyColumns.has('tenant')) {
+      // a primary key cannot change in place: copy the keys into a table of the new shape
+      db.exec(`CREATE TABLE start_keys_v4 (${START_KEYS_COLUMNS}) WITHOUT ROWID;
+        INSERT INTO start_keys_v4 (tenant, scope, key, run_id) SELECT 'default', scope, key, run_id FROM start_keys;
+        DROP TABLE start_keys;
+        ALTER TABLE start_keys_v4 RENAME TO start_keys;`);
     }
+    if (Number(row.value) < 7) chainStoredEvents(db);
+    upgradeToSchema8(db);
+    db.run('UPDATE meta SET value = ? WHERE key = ?', [String(SCHEMA_VERSION), 'schema']);
   }
 }
 
