@@ -37,7 +37,7 @@ describe('the console in a browser: the inbox', function () {
   const decidedEvent = async (runId: string): Promise<Extract<RunEvent, { type: 'approval.decided' }> | undefined> =>
     (await harness.store.getEvents(runId)).find((e): e is Extract<RunEvent, { type: 'approval.decided' }> => e.type === 'approval.decided');
 
-  it('an approver approves from the inbox with a comment: the decision is stored as that user, the row says so', async () => {
+  it('an approver approves from the inbox with a comment: the decision is stored as that user, the page says so', async () => {
     const runId = await waitingRun('chairs');
     const p = await harness.open('#/inbox');
     try {
@@ -48,7 +48,7 @@ describe('the console in a browser: the inbox', function () {
       assert.match(await row.innerText(), /buy chairs\?/);
       await row.locator('vscode-textfield.comment input').fill('within budget');
       await row.locator('vscode-button.approve').click();
-      await row.locator('.decided', { hasText: 'approved by ann' }).waitFor();
+      await p.page.locator('.decided-notice', { hasText: `sign_off of Purchase run ${runId}: approved by ann.` }).waitFor();
       const decided = await decidedEvent(runId);
       assert.equal(decided?.by, 'ann', 'the decision is the signed-in user\'s');
       assert.equal(decided?.decision, 'approved');
@@ -119,6 +119,28 @@ describe('the console in a browser: the inbox', function () {
       await p.close();
     }
   });
+
+  for (const motion of ['no-preference', 'reduce'] as const) {
+    it(`a row decided from the inbox leaves the list, the other rows stay (prefers-reduced-motion: ${motion})`, async () => {
+      const stays = await waitingRun(`stays-${motion}`);
+      const runId = await waitingRun(`goes-${motion}`);
+      const p = await harness.open('#/inbox');
+      try {
+        await p.page.emulateMedia({ reducedMotion: motion });
+        await p.signIn('ann');
+        const row = p.page.locator(`tr[data-run="${runId}"]`);
+        await row.waitFor();
+        await row.locator('vscode-button.reject').click();
+        await row.waitFor({ state: 'detached' });
+        await p.page.locator('.decided-notice', { hasText: `run ${runId}: rejected by ann` }).waitFor();
+        assert.equal(await p.page.locator(`tr[data-run="${stays}"] vscode-button.approve`).count(), 1, 'the other row stays, undecided');
+        assert.equal((await decidedEvent(runId))?.decision, 'rejected');
+        await assertClean(p);
+      } finally {
+        await p.close();
+      }
+    });
+  }
 
   it('a viewer sees no approvals and no buttons; the deep link says it may not decide; a forced POST is refused 403', async () => {
     const runId = await waitingRun('paper');

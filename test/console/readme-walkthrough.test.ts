@@ -107,7 +107,7 @@ describe('README: Console in 5 minutes, in a real browser', function () {
     await row.waitFor();
     await row.locator('vscode-textfield.comment input').fill('within budget, go ahead');
     await row.locator('vscode-button.approve').click();
-    await row.locator('.decided').waitFor();
+    await page.locator('.decided-notice', { hasText: 'approved by ann' }).waitFor();
 
     // 4. The run: green down to order; timeline, step, tokens, trace id
     await page.goto(`${url}/#/runs/${runId}`);

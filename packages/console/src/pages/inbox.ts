@@ -1,7 +1,9 @@
 // `#/inbox[?run=<id>&task=<name>]`: the approvals waiting that the signed-in user may decide (`GET /approvals`, most
 // urgent first), each with its deadline counting down (one timer for the page) and its decision in the row: a
 // comment, Approve, Reject and the approval's own options. A deep link (a notification's) focuses its row, or says
-// who decided it already. The list follows `GET /stream?inbox`.
+// who decided it already. The list follows `GET /stream?inbox`. A row decided here or elsewhere leaves the list with a
+// short fade (none under `prefers-reduced-motion: reduce`: it goes at once); a decision made here is announced above
+// the list.
 import { html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -23,6 +25,13 @@ function byUrgency(a: InboxItem, b: InboxItem): number {
   return at(a) - at(b) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.task < b.task ? -1 : a.task > b.task ? 1 : 0);
 }
 
+/** How a row leaves the list (Web Animations keyframes, ms): a fade and a short slide. */
+const LEAVE_KEYFRAMES: Keyframe[] = [{ opacity: 1, transform: 'none' }, { opacity: 0, transform: 'translateX(1.5rem)' }];
+const LEAVE_MS = 300;
+
+/** Whether the user asked for less motion (`prefers-reduced-motion: reduce`). */
+const reducedMotion = (): boolean => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
 /** What the deep link's run says about its approval when it is not in the user's inbox. */
 interface LinkState {
   text: string;
@@ -31,7 +40,7 @@ interface LinkState {
 
 /** The inbox. */
 export class InboxPage extends ConsolePage {
-  static override properties = { ...ConsolePage.properties, items: { state: true }, error: { state: true }, now: { state: true }, link: { state: true }, rowErrors: { state: true }, busy: { state: true }, decided: { state: true } };
+  static override properties = { ...ConsolePage.properties, items: { state: true }, error: { state: true }, now: { state: true }, link: { state: true }, rowErrors: { state: true }, busy: { state: true }, decided: { state: true }, announced: { state: true } };
   declare items: InboxItem[] | undefined;
   declare error: string | undefined;
   /** The countdowns' clock (ms), ticked once a second by one timer. */
@@ -40,8 +49,12 @@ export class InboxPage extends ConsolePage {
   /** The server's refusal of a row's decision, shown in that row. */
   declare rowErrors: Map<string, string>;
   declare busy: Set<string>;
-  /** Rows decided here (`<key>` → "approved by ann"), shown until the list is read again. */
+  /** Rows decided here (`<key>` → "approved by ann"), said in the row while it leaves. */
   declare decided: Map<string, string>;
+  /** The last decision made here, announced above the list once its row has gone ("sign_off of run … approved by ann"). */
+  declare announced: string | undefined;
+  /** The rows leaving the list (keys): kept in `items`, and so drawn, until their animation ends. */
+  private readonly leaving = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private stop: (() => void) | undefined;
   /** Each row's action id, kept while the same decision is retried after a network error. */
@@ -57,6 +70,7 @@ export class InboxPage extends ConsolePage {
     this.rowErrors = new Map();
     this.busy = new Set();
     this.decided = new Map();
+    this.announced = undefined;
   }
 
   override connectedCallback(): void {
@@ -81,10 +95,12 @@ export class InboxPage extends ConsolePage {
   private async load(): Promise<void> {
     try {
       const fresh = (await get<{ approvals: InboxItem[] }>('/approvals')).approvals;
-      // a row decided here stays, saying so, where it was (the server no longer lists it)
-      const kept = (this.items ?? []).filter((i) => this.decided.has(keyOf(i)) && !fresh.some((f) => keyOf(f) === keyOf(i)));
-      this.items = [...kept, ...fresh].sort(byUrgency);
+      const listed = new Set(fresh.map(keyOf));
+      // a row the server no longer lists (decided here or elsewhere) stays where it was while it leaves
+      const gone = (this.items ?? []).filter((i) => !listed.has(keyOf(i)));
+      this.items = [...gone, ...fresh].sort(byUrgency);
       this.error = undefined;
+      for (const item of gone) void this.leave(keyOf(item));
     } catch (error) {
       this.items = this.items ?? [];
       this.error = error instanceof ApiError ? error.message : String(error);
@@ -118,6 +134,26 @@ export class InboxPage extends ConsolePage {
     }
   }
 
+  /**
+   * Takes a row out of the list: after a {@link LEAVE_MS} ms fade of its `<tr>` (Web Animations), or at once when the
+   * user prefers reduced motion or the row is not drawn. A row already leaving is left to its first call.
+   */
+  private async leave(key: string): Promise<void> {
+    if (this.leaving.has(key)) return;
+    this.leaving.add(key);
+    try {
+      await this.updateComplete;
+      const row = this.querySelector(`tr[data-key="${CSS.escape(key)}"]`);
+      if (row && !reducedMotion()) {
+        // an animation cancelled (the page left) rejects: the row goes all the same
+        await row.animate(LEAVE_KEYFRAMES, { duration: LEAVE_MS, easing: 'ease-in', fill: 'forwards' }).finished.catch(() => undefined);
+      }
+    } finally {
+      this.leaving.delete(key);
+      this.items = this.items?.filter((i) => keyOf(i) !== key);
+    }
+  }
+
   protected override updated(): void {
     // the deep link's row: scrolled to and focused once
     const target = this.target;
@@ -143,11 +179,11 @@ export class InboxPage extends ConsolePage {
       const path = `/runs/${encodeURIComponent(item.runId)}/${decision === 'rejected' ? 'reject' : 'approve'}`;
       const answer = await post<{ decision: string; by: string }>(path, { task: item.task, ...(decision !== 'rejected' && decision !== 'approved' ? { decision } : {}), ...(comment ? { comment } : {}) }, actionId);
       this.actionIds.delete(key);
-      this.decided = new Map(this.decided).set(key, `${answer.decision} by ${answer.by}`);
+      this.settled(item, `${answer.decision} by ${answer.by}`);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'ACTION_REPLAYED') {
         this.actionIds.delete(key);
-        this.decided = new Map(this.decided).set(key, 'decided (already done)');
+        this.settled(item, 'decided (already done)');
       } else {
         if (!(error instanceof ApiError && error.code === 'NETWORK')) this.actionIds.delete(key);
         errors.set(key, error instanceof Error ? error.message : String(error));
@@ -160,6 +196,14 @@ export class InboxPage extends ConsolePage {
     }
   }
 
+  /** A decision made here: said in the row and above the list, and the row leaves. */
+  private settled(item: InboxItem, outcome: string): void {
+    const key = keyOf(item);
+    this.decided = new Map(this.decided).set(key, outcome);
+    this.announced = `${item.task} of ${item.flow} run ${item.runId}: ${outcome}.`;
+    void this.leave(key);
+  }
+
   override render() {
     const target = this.target;
     const decide = may('decide');
@@ -167,6 +211,7 @@ export class InboxPage extends ConsolePage {
       <h1>Inbox</h1>
       <p class="muted">Approvals waiting for you or your groups, most urgent first.</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.announced ? html`<p class="decided-notice" role="status">${this.announced}</p>` : nothing}
       ${this.link ? html`<p class="notice link-state link-${this.link.kind}" role="status">${this.link.text} <a href=${href('runs', target!.runId)}>Open the run</a></p>` : nothing}
       ${this.items === undefined
         ? html`<p class="muted">Loading…</p>`
