@@ -17,18 +17,16 @@
 // Prints one JSON line per size (shape `workers-<n>`) and one for the front door (shape `front-door`), each with the
 // machine's load average.
 // Usage: node bench/cases/cluster.mjs [runs] [concurrency] [worker counts, comma-separated]
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startBin, stopBin } from './bin-process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const runs = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 8);
 const sizes = (process.argv[4] ?? '1,2,4').split(',').map(Number);
@@ -40,7 +38,6 @@ if (!pgUrl || !redisUrl) {
   console.error('bench cluster: run it under scripts/services.mjs (BATON_TEST_PG_URL, BATON_TEST_REDIS_URL)');
   process.exit(2);
 }
-const cli = process.env.BATON_BENCH_CLI ?? path.join(root, 'out', 'cli.mjs');
 
 // the agent: answers {"output": "ok"} after 20 ms
 const agent = http.createServer((req, res) => {
@@ -55,35 +52,9 @@ writeFileSync(path.join(dir, 'bench.flow'), `agent Slow { model: "http/slow" }\n
 writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ endpoints: { slow: { url: `http://127.0.0.1:${agent.address().port}/agent` } } }));
 
 const children = new Set();
-/** Starts the bin with `args`; resolves once a stdout line starts with `banner`. */
-function start(args, env, banner) {
-  const child = spawn(process.execPath, [...(process.env.BATON_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}${err}`)), 60_000);
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${err}`)));
-    child.stdout.on('data', (c) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.startsWith(banner));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, line, stderr: () => err });
-      }
-    });
-  });
-}
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
-}
+/** Starts the bin with `args` (Node options from BATON_BENCH_NODE_ARGS); resolves once a stdout line starts with `banner`. */
+const start = (args, env, banner) => startBin({ args, banner, cwd: dir, env, nodeArgs: (process.env.BATON_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), children });
+const stop = (child) => stopBin(child, { children });
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];

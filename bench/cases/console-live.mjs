@@ -14,10 +14,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, startBin, stopBin } from './bin-process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = process.env.BATON_BENCH_CLI ?? path.join(root, 'out', 'cli.mjs');
 const mode = process.argv[2] ?? 'sqlite';
 const steps = Number(process.argv[3] ?? 1000);
 if (!['sqlite', 'pg-queue', 'sqlite-cli'].includes(mode)) {
@@ -53,25 +51,7 @@ if (mode === 'pg-queue') {
 
 const children = new Set();
 /** Starts the bin with `args`; resolves with the child and the first stdout line starting with `banner`. */
-function start(args, banner) {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}${err}`)), 60_000);
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${err}`)));
-    child.stdout.on('data', (c) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.startsWith(banner));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, line });
-      }
-    });
-  });
-}
+const start = (args, banner) => startBin({ args, banner, cwd: dir, env, children });
 /** Runs the bin to its end; rejects on a non-zero exit. */
 function run(args) {
   return new Promise((resolve, reject) => {
@@ -152,12 +132,7 @@ try {
     }),
   );
 } finally {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  for (const child of children) await stopBin(child);
   if (admin) {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();

@@ -4,36 +4,21 @@
 // marks: `baton:run-timeline-painted` (events fetched and folded, the Gantt drawn) and `baton:run-graph-painted`
 // (definition fetched, graph laid out with elkjs and drawn), each measured from the navigation's start — cold (a fresh
 // browser context) and warm (that tab reloaded: the browser's caches). Prints JSON lines. Usage: node bench/cases/console-run-page.mjs [steps=1000] [loads=5]
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { generateFlow } from '../generate-flow.mjs';
+import { root, startServe } from './bin-process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const steps = Number(process.argv[2] ?? 1000);
 const loads = Number(process.argv[3] ?? 5);
-const cli = path.join(root, 'out', 'cli.mjs');
 if (!existsSync(path.join(root, 'out', 'console', 'manifest.json'))) throw new Error('out/console is missing: npm run build');
 const executablePath = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-run-page-'));
 writeFileSync(path.join(dir, 'generated.flow'), generateFlow(steps).replace('flow Generated {', 'flow Generated {\n  trigger webhook "/generated"'));
-const child = spawn(process.execPath, [cli, 'serve', dir, '--insecure', '--port', '0', '--store', path.join(dir, 'runs.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
-let banner = '';
-const url = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`baton serve did not start: ${banner}`)), 120_000);
-  child.stdout.on('data', (c) => {
-    banner += c;
-    const m = /baton serve · (http:\/\/\S+) ·/.exec(banner);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
-  });
-});
+const { child, url } = await startServe({ args: ['serve', dir, '--insecure', '--port', '0', '--store', path.join(dir, 'runs.db')], timeoutMs: 120_000, stderr: 'inherit' });
 
 let browser;
 try {

@@ -13,20 +13,18 @@
 // e.g. `node bench/cases/serve-busy.mjs 400 16 0.2 --concurrency 8`. BATON_BENCH_SERVER_ARGS="--cpu-prof
 // --cpu-prof-dir=…" passes Node options to the server (to profile it); BATON_BENCH_CLI=path/cli.mjs measures
 // another build (e.g. an older one, for a before/after on the same machine load).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, root, startServe } from './bin-process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [requests = 400, inFlight = 16] = process.argv.slice(2, 4).map(Number);
 const sleepSeconds = process.argv[4] ?? '0.2';
 const extra = process.argv.slice(5);
 /** A pause between one sender's answer and its next request, ms (BATON_BENCH_PAUSE_MS; default 0: a burst). */
 const pauseMs = Number(process.env.BATON_BENCH_PAUSE_MS ?? 0);
-const cli = process.env.BATON_BENCH_CLI ?? path.join(root, 'out', 'cli.mjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-serve-busy-'));
 writeFileSync(
   path.join(dir, 'hook.flow'),
@@ -39,24 +37,14 @@ writeFileSync(
 const store = path.join(dir, 'runs.db');
 const nodeArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
 const probe = path.join(dir, 'probe.json');
-const child = spawn(process.execPath, [...nodeArgs, '--import', path.join(root, 'bench', 'cases', 'serve-probe.mjs'), cli, 'serve', dir, '--insecure', '--agents', 'real', '--port', '0', '--store', store, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BATON_BENCH_PROBE: probe } });
-let banner = '';
-let errText = '';
-child.stderr.on('data', (c) => (errText = (errText + c).slice(-4000)));
-const url = new URL(
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`baton serve did not start: ${banner}${errText}`)), 30_000);
-    child.on('exit', (code) => reject(new Error(`baton serve exited with ${code}: ${errText}`)));
-    child.stdout.on('data', (c) => {
-      banner += c;
-      const m = /baton serve · (http:\/\/\S+) ·/.exec(banner);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  }),
-);
+const served = await startServe({
+  args: ['serve', dir, '--insecure', '--agents', 'real', '--port', '0', '--store', store, ...extra],
+  nodeArgs: [...nodeArgs, '--import', path.join(root, 'bench', 'cases', 'serve-probe.mjs')],
+  env: { ...process.env, BATON_BENCH_PROBE: probe },
+  timeoutMs: 30_000,
+});
+const { child } = served;
+const url = new URL(served.url);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
 const body = JSON.stringify({ n: 1 });

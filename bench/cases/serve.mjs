@@ -2,37 +2,23 @@
 // connections, 10 s) at a served flow of three stub steps; reports the HTTP start latency (202 = the run is
 // stored and started) p50/p99, accepted requests per second, and runs completed per second (from the store,
 // once the server drained). Prints JSON lines. Usage: node bench/cases/serve.mjs [seconds]
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, root, startServe } from './bin-process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(path.join(root, 'bench', 'package.json'));
 const autocannon = require('autocannon');
 const seconds = Number(process.argv[2] ?? 10);
-const cli = path.join(root, 'out', 'cli.mjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-serve-'));
 writeFileSync(
   path.join(dir, 'hook.flow'),
   'agent A { stub: "ok" }\nflow Hook {\n  trigger webhook "/hook"\n  input n: number = 0\n  step a: A\n  step b: A\n  step c: A\n}\n',
 );
 const store = path.join(dir, 'runs.db');
-const child = spawn(process.execPath, [cli, 'serve', dir, '--insecure', '--port', '0', '--store', store], { stdio: ['ignore', 'pipe', 'ignore'] });
-let banner = '';
-const url = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`baton serve did not start: ${banner}`)), 30_000);
-  child.stdout.on('data', (c) => {
-    banner += c;
-    const m = /baton serve · (http:\/\/\S+) ·/.exec(banner);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
-  });
-});
+const { child, url } = await startServe({ args: ['serve', dir, '--insecure', '--port', '0', '--store', store], timeoutMs: 30_000 });
 const started = Date.now();
 const result = await autocannon({
   url: `${url}/hook`,
