@@ -247,6 +247,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--lease <duration>', 'how long a run\'s lease lasts unless renewed: a killed worker\'s runs are taken over after it', '30s')
     .option('--reconcile-every <duration>', 'how often the store is searched for runnable runs no job stands for', '5s')
+    .option('--no-notifications', 'send none of the store\'s notifications from this worker (by default it sends them, as baton serve does, when baton.config.json has notifications with a consoleUrl)')
     .addHelpText('after', '\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage or a store or queue that cannot be reached.')
     .action(wrap((opts) => workerCommand(opts, output)));
 

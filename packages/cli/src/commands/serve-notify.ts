@@ -44,11 +44,12 @@ export async function prepareOutbox(settings: NotifySettings | undefined, store:
 
 /**
  * With channels in `settings`, starts a {@link NotificationDispatcher} ticking every second on this thread, its outcomes
- * counted on `metrics` (`baton_notifications{state}`, `baton_notifications_sent_total{channel,outcome}`). An e-mail
+ * counted on `metrics` when given (`baton_notifications{state}`, `baton_notifications_sent_total{channel,outcome}`).
+ * `baton serve` and `baton worker` both run one: the outbox's claims send each delivery once whoever runs them.
  * The dispatcher is loaded now (out/notify.mjs), and nodemailer (out/notify-smtp.mjs) for an e-mail channel.
  * @throws CliError (exit 2) when a bundle is missing.
  */
-export async function startNotifier(settings: NotifySettings | undefined, options: { store: RunStoreApi; serverUrl: string; users: readonly User[]; metrics: ServeMetrics; log: (line: string) => void }): Promise<Notifier | undefined> {
+export async function startNotifier(settings: NotifySettings | undefined, options: { store: RunStoreApi; serverUrl: string; users: readonly User[]; metrics?: ServeMetrics; log: (line: string) => void }): Promise<Notifier | undefined> {
   const outbox = outboxOf(options.store);
   if (!settings || !outbox) return undefined;
   let smtp;
@@ -60,7 +61,7 @@ export async function startNotifier(settings: NotifySettings | undefined, option
     if (error instanceof BatonError) throw new CliError(error.message, 2);
     throw error;
   }
-  const counted = new NotifyMetrics(options.metrics.registry, outbox);
+  const counted = options.metrics ? new NotifyMetrics(options.metrics.registry, outbox) : undefined;
   const users = options.users.filter((u) => u.email);
   const dispatcher = new NotificationDispatcher({
     outbox,
@@ -68,7 +69,7 @@ export async function startNotifier(settings: NotifySettings | undefined, option
     serverUrl: options.serverUrl,
     smtp,
     log: options.log,
-    onOutcome: (channel, outcome) => counted.sent(channel, outcome),
+    onOutcome: (channel, outcome) => counted?.sent(channel, outcome),
     // an approval's assignee names users of the run's tenant by their name or a group of theirs (as for deciding it)
     assigneeEmails: (tenant, assignee) => users.filter((u) => u.tenant === tenant && mayTake(u, assignee)).map((u) => u.email!),
   });

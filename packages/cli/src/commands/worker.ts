@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BatonError, emptyConfig, findConfig, loadConfig, tenantsOf, type BatonConfig } from '@baton/runtime';
+import { BatonError, emptyConfig, findConfig, loadConfig, tenantsOf, usersOf, type BatonConfig } from '@baton/runtime';
 import { loadCluster, type ClusterModule, type ClusterRunQueue, type ClusterWorkerHandle } from '../cluster.js';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath, type Output } from '../output/terminal.js';
@@ -7,6 +7,7 @@ import { openStore, toCliError } from '../backend.js';
 import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { parseDuration } from '../durations.js';
+import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
 
 /** Options of `baton worker`. */
 export interface WorkerCommandOptions {
@@ -19,6 +20,8 @@ export interface WorkerCommandOptions {
   lease: string;
   /** How often the reconciler looks for runnable runs. */
   reconcileEvery: string;
+  /** `--no-notifications` (false): send none of the store's notifications from this worker. Default true. */
+  notifications?: boolean;
 }
 
 /**
@@ -62,13 +65,14 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
   const queueUrl = queueUrlOf(opts.queue, true)!;
   // tenants.<id> of the nearest baton.config.json: which queues to serve by default, and their limits
   const configFile = findConfig(process.cwd());
-  let configured: NonNullable<BatonConfig['tenants']> = {};
+  let config: BatonConfig = emptyConfig();
   try {
-    configured = (configFile ? loadConfig(configFile) : emptyConfig()).tenants ?? {};
+    config = configFile ? loadConfig(configFile) : emptyConfig();
   } catch (error) {
     if (error instanceof BatonError) throw new UsageError(error.message);
     throw error;
   }
+  const configured: NonNullable<BatonConfig['tenants']> = config.tenants ?? {};
   const known = tenantsOf({ tenants: configured }).map((t) => t.id);
   const unknown = (tenants ?? []).filter((id) => !known.includes(id));
   if (unknown.length > 0) {
@@ -78,10 +82,13 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
   const tenantLimits = Object.fromEntries(Object.entries(configured).map(([id, t]) => [id, { concurrency: t.concurrency, rateLimit: t.rateLimit }]));
   // real agents: the baton.config.json nearest the current folder configures them
   const { agents, runAgents } = agentsFor(opts.agents, path.join(process.cwd(), 'worker.flow'));
+  // the same baton.config.json's notifications: a worker sends the outbox's deliveries too (docs/cluster.md)
+  const notifications = opts.notifications === false ? undefined : serveNotifications(process.cwd(), process.env);
   const cluster = await loadCluster();
   const store = await openStore(resolveStorePath(opts.store));
   let queue: ClusterRunQueue | undefined;
   let worker: ClusterWorkerHandle | undefined;
+  let notifier: Notifier | undefined;
   const log = (line: string): void => output.err(`${new Date().toISOString().slice(11, 19)} ${line}`);
   try {
     queue = await openQueue(cluster, queueUrl);
@@ -91,7 +98,15 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
       if (error instanceof BatonError) throw new UsageError(error.message);
       throw error;
     }
+    // links in notifications point to the console, which a worker is not: without consoleUrl it leaves them to baton serve
+    const sends = notifications?.consoleUrl ? notifications : undefined;
+    if (sends) {
+      await prepareOutbox(sends, store);
+      notifier = await startNotifier(sends, { store, serverUrl: sends.consoleUrl!, users: usersOf(config, process.env), log });
+    }
     output.out(`baton worker ${worker.owner} · queue ${queue.location} · store ${displayPath(store.location)} · tenants ${served.join(', ')} · ${opts.agents} agents · ${concurrency} at once · lease ${lease / 1000}s`);
+    if (notifier) output.out(`  ${notifier.banner}`);
+    else if (notifications) output.out('  notifications: not sent by this worker (notifications.consoleUrl is unset: their links need the console\'s address); baton serve sends them');
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGTERM', stop);
@@ -107,6 +122,7 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
     if (error instanceof CliError) throw error;
     throw toCliError(error);
   } finally {
+    await notifier?.stop();
     await worker?.close();
     await queue?.close();
     await store.close();

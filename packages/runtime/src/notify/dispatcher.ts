@@ -1,5 +1,5 @@
-// The notification dispatcher (docs/console.md, "Notifications"): on `baton serve`'s HTTP thread, never on the thread
-// that executes runs — a run never waits for a notification. Each tick: expand new notifications into deliveries
+// The notification dispatcher (docs/console.md, "Notifications"): on `baton serve`'s HTTP thread (never on the thread
+// that executes runs) and in `baton worker` — no run ever waits for a notification. Each tick: expand new notifications into deliveries
 // (one per matching channel), claim the due ones (a lease, so several front doors send each once), send them (4 at
 // a time), and mark the outcome: sent; retried after min(max, first·2^(attempts-1)) ±20 % (or the receiver's
 // Retry-After); dead after maxAttempts, or at once when the receiver refuses for good (4xx, SMTP 5xx).
