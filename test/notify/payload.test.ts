@@ -26,6 +26,14 @@ describe('notifications: the payload', () => {
     assert.deepEqual(JSON.parse(webhookBody(payload, 'slack')), { text: `*SLA breached: Purchase*\nRun ${base.runId} (tenant acme)\nThe run passed its SLA (due 2026-12-06T10:00:00.000Z)\n<https://baton.example.com/#/runs/${base.runId}|Open in Baton>` });
   });
 
+  it("with linkTenant (a user works in several tenants) the link names the run's tenant, so it opens in that tenant", () => {
+    const waiting: NotificationRecord = { ...base, tenant: 'globex', id: `${base.runId}:3`, seq: 3, kind: 'approval.waiting', event: { type: 'approval.waiting', task: 'sign_off' } };
+    assert.equal(notificationPayload(waiting, 'https://b.example', true).url, `https://b.example/#/inbox?run=${base.runId}&task=sign_off&tenant=globex`);
+    assert.equal(notificationPayload(waiting, 'https://b.example').url, `https://b.example/#/inbox?run=${base.runId}&task=sign_off`, 'not without it');
+    const failed: NotificationRecord = { ...base, tenant: 'globex', id: `${base.runId}:4`, seq: 4, kind: 'run.failed', event: { type: 'run.failed', error: { code: 'E', message: 'm' } } };
+    assert.equal(notificationPayload(failed, 'https://b.example', true).url, `https://b.example/#/runs/${base.runId}?tenant=globex`);
+  });
+
   it("task names are encoded in links, and Slack's control characters escaped", () => {
     assert.equal(consoleLink('http://h:1', 'R1', 'sign[0]/a&b'), 'http://h:1/#/inbox?run=R1&task=sign%5B0%5D%2Fa%26b');
     const failed: NotificationRecord = { ...base, id: 'x:2', seq: 2, kind: 'run.failed', event: { type: 'run.failed', error: { code: 'E', message: 'a <b> & c' }, outputs: { secret: 1 } } };

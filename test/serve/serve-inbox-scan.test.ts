@@ -8,7 +8,7 @@ import { inbox } from '../../packages/cli/src/serve/inbox-route.js';
 import type { Principal } from '../../packages/cli/src/serve/access.js';
 
 const DEFINITION = { version: 1, hash: 'sha256:inbox-scan', files: [], agents: {}, flows: {}, tools: {} } as unknown as WorkflowDefinition;
-const admin: Principal = { name: 'ada', tenant: 'default', roles: ['admin'], groups: [], via: 'token' };
+const admin: Principal = { name: 'ada', tenant: 'default', tenants: ['default'], roles: ['admin'], groups: [], via: 'token' };
 
 describe('baton serve: the inbox reads every waiting run in keyset pages, up to its cap', function () {
   this.timeout(120_000);

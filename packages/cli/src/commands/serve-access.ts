@@ -18,7 +18,7 @@ export const DEFAULT_SESSION_SECRET_ENV = 'BATON_SESSION_SECRET';
 /**
  * The users and sessions of the `baton.config.json` nearest `folder` (docs/security.md), secrets from `env`.
  * @throws UsageError (exit 2) naming the field for: an invalid configuration, a user's `tokenEnv` unset, a user's
- *   `tenant` that `tenants` does not have, two users (or a user and a tenant) with the same token, a session secret
+ *   `tenant` (or one of its `tenants`) that `tenants` does not have, two users (or a user and a tenant) with the same token, a session secret
  *   shorter than 32 characters, a `sessions.secretEnv` named and unset.
  */
 export function serveAccess(folder: string, env: NodeJS.ProcessEnv, tenants: readonly Tenant[]): ServeAccess {
@@ -37,7 +37,10 @@ export function serveAccess(folder: string, env: NodeJS.ProcessEnv, tenants: rea
   for (const t of tenants) if (t.apiToken) owners.set(t.apiToken, `tenant ${t.id}`);
   for (const user of users) {
     if (!user.token) throw new UsageError(`${where}: users.${user.name}.tokenEnv names ${user.tokenEnv}, which is not set`);
-    if (!tenants.some((t) => t.id === user.tenant)) throw new UsageError(`${where}: users.${user.name}.tenant is "${user.tenant}", which is not a tenant (add it under tenants)`);
+    if (!user.tenants && !tenants.some((t) => t.id === user.tenant)) throw new UsageError(`${where}: users.${user.name}.tenant is "${user.tenant}", which is not a tenant (add it under tenants)`);
+    for (const [i, id] of (user.tenants ?? []).entries()) {
+      if (!tenants.some((t) => t.id === id)) throw new UsageError(`${where}: users.${user.name}.tenants[${i}] is "${id}", which is not a tenant (add it under tenants)`);
+    }
     const other = owners.get(user.token);
     if (other) throw new UsageError(`${other} and user ${user.name} have the same token: give each its own`);
     owners.set(user.token, `user ${user.name}`);

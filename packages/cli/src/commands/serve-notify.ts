@@ -2,7 +2,7 @@
 // secrets from the environment, and the dispatcher that sends them from the store's outbox on this (the HTTP) thread.
 import path from 'node:path';
 import { mayTake } from '@baton/protocol';
-import { BatonError, emptyConfig, findConfig, loadConfig, loadNotificationDispatcher, loadSmtpSender, notifySettings, outboxOf, type NotifySettings, type RunStoreApi, type User } from '@baton/runtime';
+import { BatonError, emptyConfig, findConfig, loadConfig, loadNotificationDispatcher, loadSmtpSender, notifySettings, outboxOf, userTenants, type NotifySettings, type RunStoreApi, type User } from '@baton/runtime';
 import { CliError, UsageError } from '../errors.js';
 import { displayPath } from '../output/terminal.js';
 import { NotifyMetrics } from '../serve/notify-metrics.js';
@@ -70,8 +70,10 @@ export async function startNotifier(settings: NotifySettings | undefined, option
     smtp,
     log: options.log,
     onOutcome: (channel, outcome) => counted?.sent(channel, outcome),
+    // a user of several tenants opens a link in the run's tenant (the console's `tenant=`)
+    linkTenant: options.users.some((u) => userTenants(u).length > 1),
     // an approval's assignee names users of the run's tenant by their name or a group of theirs (as for deciding it)
-    assigneeEmails: (tenant, assignee) => users.filter((u) => u.tenant === tenant && mayTake(u, assignee)).map((u) => u.email!),
+    assigneeEmails: (tenant, assignee) => users.filter((u) => userTenants(u).includes(tenant) && mayTake(u, assignee)).map((u) => u.email!),
   });
   dispatcher.start();
   const describe = (c: NotifySettings['channels'][number]): string => `${c.name} (${c.webhook ? `webhook${c.webhook.format !== 'baton' ? ` ${c.webhook.format}` : ''}` : 'e-mail'}: ${c.on.join(', ')})`;

@@ -131,7 +131,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     });
     const executes = queue ? `front door: runs go to queue ${queue.location} for baton worker` : `${opts.agents} agents · ${concurrency} at once`;
     output.out(`baton serve · ${server.url} · store ${displayPath(store.location)} · ${executes}${opts.insecure ? ' · INSECURE (no signatures, no API token)' : ''}`);
-    if (access.users.length > 0) output.out(`  users: ${access.users.map((u) => `${u.name} (${u.roles.join(', ')}${u.tenant !== DEFAULT_TENANT ? ` · ${u.tenant}` : ''})`).join(', ')} · sessions signed with ${access.secretSource === 'random' ? 'a random per-process secret (a restart signs everyone out)' : access.secretSource}`);
+    if (access.users.length > 0) output.out(`  users: ${access.users.map((u) => `${u.name} (${u.roles.join(', ')}${u.tenants ? ` · ${u.tenants.join(', ')}` : u.tenant !== DEFAULT_TENANT ? ` · ${u.tenant}` : ''})`).join(', ')} · sessions signed with ${access.secretSource === 'random' ? 'a random per-process secret (a restart signs everyone out)' : access.secretSource}`);
     for (const [hookPath, served] of plan.webhooks) output.out(`  POST ${hookPath}  → ${served.label}`);
     for (const [name, flows] of plan.events) output.out(`  POST /events/${name}  → ${flows.map((f) => f.label).join(', ')}`);
     for (const s of plan.schedules) {

@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { mayTake, ROLE_RULES, type Permission } from '@baton/protocol';
-import { DEFAULT_TENANT, type Role, type RunRecord, type User } from '@baton/runtime';
+import { DEFAULT_TENANT, userTenants, type Role, type RunRecord, type User } from '@baton/runtime';
 import { header, HttpError } from './http-io.js';
 import { ActionLedger, type Sessions, type SessionClaims, type SessionSubject } from './sessions.js';
 import type { Tenants } from './tenant-auth.js';
@@ -12,7 +12,10 @@ import type { Tenants } from './tenant-auth.js';
 export interface Principal {
   /** Recorded as `by` on decisions, cancellations and migrations. */
   name: string;
+  /** The tenant this request works in: the one its `?tenant=` names (one of `tenants`), else the first of `tenants`. */
   tenant: string;
+  /** Every tenant it may work in (a user's `tenants`; a tenant token's own; `default` with `--insecure`), home first. */
+  tenants: string[];
   roles: Role[];
   /** Names an approval's `assignee` may give for it besides `name`. */
   groups: string[];
@@ -74,12 +77,20 @@ export class Access {
   }
 
   /**
-   * Who the request is from: `Authorization: Bearer <token>` (a user's or a tenant's), else the session cookie.
+   * Who the request is from: `Authorization: Bearer <token>` (a user's or a tenant's), else the session cookie; and
+   * the tenant it works in, the one place every route's tenant comes from ({@link chooseTenant}: `?tenant=<id>`, one
+   * of the principal's, else its first).
    * @throws HttpError 401 `UNAUTHORIZED` (no or an unknown token), 401 `SESSION_INVALID` / `SESSION_EXPIRED`
-   *   (see {@link Sessions.read}), 403 `API_DISABLED` (no token configured at all, not insecure).
+   *   (see {@link Sessions.read}), 403 `API_DISABLED` (no token configured at all, not insecure), 403
+   *   `TENANT_FORBIDDEN` / 400 `BAD_QUERY` (see {@link chooseTenant}).
    */
   authenticate(req: http.IncomingMessage, now: number): Principal {
-    if (this.options.insecure) return { name: 'insecure', tenant: DEFAULT_TENANT, roles: ['admin'], groups: [], via: 'open' };
+    return chooseTenant(this.identify(req, now), req);
+  }
+
+  /** Who the request is from, in its home tenant (see {@link authenticate}, which then applies `?tenant=`). */
+  private identify(req: http.IncomingMessage, now: number): Principal {
+    if (this.options.insecure) return { name: 'insecure', tenant: DEFAULT_TENANT, tenants: [DEFAULT_TENANT], roles: ['admin'], groups: [], via: 'open' };
     const authorization = header(req, 'authorization');
     if (authorization !== undefined) {
       const subject = this.subjectOf(authorization.startsWith('Bearer ') ? authorization.slice(7) : '');
@@ -109,7 +120,8 @@ export class Access {
     }
     if (id.length === 0 || id.length > 200) throw new HttpError(400, 'ACTION_ID_INVALID', 'X-Baton-Action-Id must be 1 to 200 characters');
     const until = principal.session ? principal.session.exp : now + this.options.actionWindowMs;
-    this.ledger.take(`${principal.tenant}\u0000${principal.name}`, id, now, until);
+    // per principal, whatever tenant it works in: an action id is used once
+    this.ledger.take(principal.name, id, now, until);
   }
 
   /** @throws HttpError 403 `FORBIDDEN` unless one of the principal's roles grants `permission` ({@link ROLE_RULES}). */
@@ -140,12 +152,13 @@ export class Access {
 
   private principal(subject: SessionSubject, via: 'token' | 'session'): Principal {
     if (subject.kind === 'user') {
-      const user = this.options.users.find((u) => u.name === subject.name && u.tenant === subject.tenant);
+      // a session stays valid while its user still has the tenant it signed in to
+      const user = this.options.users.find((u) => u.name === subject.name && userTenants(u).includes(subject.tenant));
       if (!user) throw new HttpError(401, 'SESSION_INVALID', `user ${subject.name} is no longer configured`);
-      return { name: user.name, tenant: user.tenant, roles: user.roles, groups: user.groups, ...(user.flows ? { flows: user.flows } : {}), via };
+      return { name: user.name, tenant: user.tenant, tenants: userTenants(user), roles: user.roles, groups: user.groups, ...(user.flows ? { flows: user.flows } : {}), via };
     }
     // a tenant's API token: its admin, recorded as the token's tenant
-    return { name: `api-token:${subject.tenant}`, tenant: subject.tenant, roles: ['admin'], groups: [], via };
+    return { name: `api-token:${subject.tenant}`, tenant: subject.tenant, tenants: [subject.tenant], roles: ['admin'], groups: [], via };
   }
 
   private unauthorized(): HttpError {
@@ -154,4 +167,21 @@ export class Access {
     }
     return new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <token> (or a session cookie from POST /session) is required');
   }
+}
+
+/**
+ * `principal` in the tenant its request names — `?tenant=<id>` in the request's URL, for every method (GET, POST,
+ * DELETE, the `/stream`) — else in its first. A tenant that is not one of the principal's is refused alike whether
+ * it exists or not (the answer does not tell which tenants there are). Roles, groups and flows are the same in each.
+ * @throws HttpError 403 `TENANT_FORBIDDEN` (not one of the principal's tenants), 400 `BAD_QUERY` (`tenant=` twice).
+ */
+export function chooseTenant(principal: Principal, req: http.IncomingMessage): Principal {
+  const asked = new URL(req.url ?? '/', 'http://localhost').searchParams.getAll('tenant');
+  if (asked.length === 0) return principal;
+  if (asked.length > 1) throw new HttpError(400, 'BAD_QUERY', 'tenant= is given more than once: name one tenant per request');
+  const tenant = asked[0];
+  if (!principal.tenants.includes(tenant)) {
+    throw new HttpError(403, 'TENANT_FORBIDDEN', `${principal.name} does not work in tenant ${JSON.stringify(tenant.slice(0, 64))}: its tenants are ${principal.tenants.join(', ')}`);
+  }
+  return tenant === principal.tenant ? principal : { ...principal, tenant };
 }

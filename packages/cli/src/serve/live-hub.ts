@@ -183,12 +183,13 @@ export class LiveHub {
   }
 
   /**
-   * Opens a stream of `user` (unique within `tenant`) in `tenant`, and starts the sources when it is the first.
+   * Opens a stream of `user` (a principal's name: unique on the server) in `tenant`, and starts the sources when it
+   * is the first. The per-user limit counts the user's streams in all its tenants.
    * A followed run's stored events after `topics.after` are sent at once.
    * @throws HttpError 429 `TOO_MANY_STREAMS` beyond {@link MAX_STREAMS} on the server or {@link MAX_STREAMS_PER_USER} per user.
    */
   open(tenant: string, user: string, topics: LiveTopics, sink: LiveSink): LiveStream {
-    const key = `${tenant}\u0000${user}`;
+    const key = user;
     const maxStreams = this.options.maxStreams ?? MAX_STREAMS;
     const perUser = this.options.maxStreamsPerUser ?? MAX_STREAMS_PER_USER;
     if (this.streams.size >= maxStreams) throw new HttpError(429, 'TOO_MANY_STREAMS', `this server has ${maxStreams} live streams open, its most: try again later`, { 'retry-after': '5' });
@@ -205,7 +206,7 @@ export class LiveHub {
   closeStream(stream: LiveStream): void {
     if (!this.streams.delete(stream)) return;
     stream.closed = true;
-    const key = `${stream.tenant}\u0000${stream.user}`;
+    const key = stream.user;
     const left = (this.perUser.get(key) ?? 1) - 1;
     if (left === 0) this.perUser.delete(key);
     else this.perUser.set(key, left);

@@ -4,9 +4,11 @@ import type { Access, Principal } from './access.js';
 import { HttpError, parseJson, readBody, send } from './http-io.js';
 
 /**
- * - `POST /session {token}`: signs in with a user's (or a tenant's) token: 200 `{user, tenant, roles, groups, flows?,
- *   csrfToken, expires}` (`groups` and `flows` as configured: the console shows only the approvals its user may decide) and `Set-Cookie` with the session; 401 `UNAUTHORIZED` for an unknown token.
- * - `GET /session`: the signed-in session's `{user, tenant, roles, groups, flows?, csrfToken, expires}` (401 without one).
+ * - `POST /session {token}`: signs in with a user's (or a tenant's) token: 200 `{user, tenant, tenants, roles, groups,
+ *   flows?, csrfToken, expires}` (`tenant`: the one a request that names none is in; `tenants`: every one the user may
+ *   name with `?tenant=`, `tenant` first; `groups` and `flows` as configured: the console shows only the approvals its
+ *   user may decide) and `Set-Cookie` with the session; 401 `UNAUTHORIZED` for an unknown token.
+ * - `GET /session`: the signed-in session's `{user, tenant, tenants, roles, groups, flows?, csrfToken, expires}` (401 without one).
  * - `DELETE /session`: signs out (the cookie is cleared and refused from now on); needs `X-CSRF-Token`. 200 `{signedOut: true}`.
  */
 export async function sessionRoute(req: http.IncomingMessage, res: http.ServerResponse, method: string, access: Access, now: number, maxBodyBytes: number): Promise<void> {
@@ -39,7 +41,7 @@ export async function sessionRoute(req: http.IncomingMessage, res: http.ServerRe
   throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/session takes POST (sign in), GET or DELETE (sign out)');
 }
 
-/** Who a session is, as the console reads it: name, tenant, roles, groups and (an approver's) flows. */
-function who(principal: Principal): { user: string; tenant: string; roles: Principal['roles']; groups: string[]; flows?: string[] } {
-  return { user: principal.name, tenant: principal.tenant, roles: principal.roles, groups: principal.groups, ...(principal.flows ? { flows: principal.flows } : {}) };
+/** Who a session is, as the console reads it: name, tenant (its first), tenants, roles, groups and (an approver's) flows. */
+function who(principal: Principal): { user: string; tenant: string; tenants: string[]; roles: Principal['roles']; groups: string[]; flows?: string[] } {
+  return { user: principal.name, tenant: principal.tenant, tenants: principal.tenants, roles: principal.roles, groups: principal.groups, ...(principal.flows ? { flows: principal.flows } : {}) };
 }

@@ -127,6 +127,9 @@ export function loadConfig(file: string): BatonConfig {
   const parsed = raw as Partial<BatonConfig>;
   const overlap = overlappingFlows(parsed.tenants ?? {});
   if (overlap) throw new BatonError('CONFIG_INVALID', `${file}: ${overlap}`);
+  for (const [name, user] of Object.entries(parsed.users ?? {})) {
+    if (user.tenant !== undefined && user.tenants !== undefined) throw new BatonError('CONFIG_INVALID', `${file}: users.${name} has both "tenant" and "tenants": give one ("tenants": ["${user.tenant}", …] for several)`);
+  }
   const folder = path.dirname(path.resolve(file));
   const commands: Record<string, CommandConfig> = {};
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
@@ -149,6 +152,7 @@ export function describeSchemaErrors(errors: ErrorObject[]): string {
     if (e.keyword === 'required') return `${where} needs "${(e.params as { missingProperty: string }).missingProperty}"`;
     if (e.keyword === 'propertyNames' && at === 'users') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a user name (letters, digits, ., -, _ and @, at most 63)`;
     if (e.keyword === 'propertyNames') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
+    if (e.keyword === 'pattern' && /^users\.[^.]+\.tenants?(\.\d+)?$/.test(at)) return `${where} is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
     if (e.keyword === 'pattern' && at.endsWith('Env')) return `${where} must name an environment variable (letters, digits, _)`;
     if (e.keyword === 'pattern' && /(^|\.)(url|baseUrl)$/.test(at)) return `${where} must be an http:// or https:// URL`;
     if (e.keyword === 'pattern' && /^tenants\.[^.]+\.flows\.\d+$/.test(at)) {

@@ -347,7 +347,17 @@ export const BATON_CONFIG_SCHEMA = {
         "tenant": {
           "type": "string",
           "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$",
-          "description": "The tenant whose runs the user sees and acts on (default `default`); it must be `default` or a tenant of `tenants`."
+          "description": "The tenant whose runs the user sees and acts on (default `default`); it must be `default` or a tenant of `tenants`. Not with `tenants`."
+        },
+        "tenants": {
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"
+          },
+          "description": "The tenants the user works in, one at a time (like Temporal's namespaces): a request names one with `?tenant=<id>` (the console's tenant picker does), the first when it names none; its roles apply in each. Each must be `default` or a tenant of `tenants`. Not with `tenant`."
         },
         "roles": {
           "type": "array",

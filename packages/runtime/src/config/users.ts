@@ -9,8 +9,13 @@ export type { Role } from '@baton/protocol';
 export interface UserConfig {
   /** The environment variable holding the user's token. */
   tokenEnv: string;
-  /** Its tenant (default {@link DEFAULT_TENANT}). */
+  /** Its tenant (default {@link DEFAULT_TENANT}). Not with `tenants`. */
   tenant?: string;
+  /**
+   * Its tenants, when it works in several (Temporal's namespaces): one at a time, chosen per request (`?tenant=`),
+   * the first when none is named; its roles apply in each. Not with `tenant`.
+   */
+  tenants?: string[];
   roles: Role[];
   /** Names an approval's `assignee` may give for this user besides its own name. */
   groups?: string[];
@@ -33,7 +38,10 @@ export interface SessionsConfig {
 /** One user, ready to use: its token read from the environment (undefined when the variable is unset or empty). */
 export interface User {
   name: string;
+  /** Its tenant, or the first of `tenants` (the one a request that names none is in). */
   tenant: string;
+  /** Every tenant it may use, `tenant` first, when configured with `tenants` (absent: `tenant` only); see {@link userTenants}. */
+  tenants?: string[];
   roles: Role[];
   groups: string[];
   flows?: string[];
@@ -49,7 +57,8 @@ export interface User {
 export function usersOf(config: Pick<BatonConfig, 'users'>, env: NodeJS.ProcessEnv = process.env): User[] {
   return Object.entries(config.users ?? {}).map(([name, entry]) => ({
     name,
-    tenant: entry.tenant ?? DEFAULT_TENANT,
+    tenant: entry.tenants?.[0] ?? entry.tenant ?? DEFAULT_TENANT,
+    ...(entry.tenants ? { tenants: [...entry.tenants] } : {}),
     roles: [...entry.roles],
     groups: [...(entry.groups ?? [])],
     ...(entry.flows ? { flows: [...entry.flows] } : {}),
@@ -57,4 +66,9 @@ export function usersOf(config: Pick<BatonConfig, 'users'>, env: NodeJS.ProcessE
     tokenEnv: entry.tokenEnv,
     ...(env[entry.tokenEnv] ? { token: env[entry.tokenEnv] } : {}),
   }));
+}
+
+/** The tenants `user` may use, the one a request that names none is in first: `tenants`, else `[tenant]`. */
+export function userTenants(user: Pick<User, 'tenant' | 'tenants'>): string[] {
+  return user.tenants && user.tenants.length > 0 ? user.tenants : [user.tenant];
 }

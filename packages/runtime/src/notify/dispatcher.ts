@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   settings: NotifySettings;
   /** The console's base URL for links when `settings.consoleUrl` is unset (the server's URL). */
   serverUrl: string;
+  /** Links name the run's tenant (`tenant=<id>` in the console route): set when a user works in several tenants. */
+  linkTenant?: boolean;
   /** The e-mail addresses of the users an approval's `assignee` names in `tenant` (their name or a group of theirs). */
   assigneeEmails?: (tenant: string, assignee: string) => string[];
   /** Makes the SMTP sender of an e-mail channel (loadSmtpSender in load-notify.ts); required when a channel is an e-mail one. */
@@ -152,7 +154,7 @@ export class NotificationDispatcher {
   }
 
   private send(channel: NotifyChannel, delivery: ClaimedDelivery): Promise<SendResult> {
-    const payload = notificationPayload(delivery.notification, this.options.settings.consoleUrl ?? this.options.serverUrl);
+    const payload = notificationPayload(delivery.notification, this.options.settings.consoleUrl ?? this.options.serverUrl, this.options.linkTenant);
     if (channel.webhook) return (this.options.webhook ?? sendWebhook)(channel.webhook, delivery.id, webhookBody(payload, channel.webhook.format), this.now());
     const email = channel.email!;
     let mailer = this.mailers.get(channel.name);

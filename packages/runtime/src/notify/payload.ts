@@ -29,33 +29,39 @@ export interface NotificationPayload {
   url: string;
 }
 
-/** The console link of a notification: `<base>/#/inbox?run=<id>&task=<task>` for an approval waiting, else `<base>/#/runs/<id>`. */
-export function consoleLink(base: string, runId: string, task?: string): string {
+/**
+ * The console link of a notification: `<base>/#/inbox?run=<id>&task=<task>` for an approval waiting, else
+ * `<base>/#/runs/<id>`; with `tenant`, the console route names it too (`&tenant=<id>`, or `?tenant=<id>`): the page
+ * opens in that tenant for a user who works in several (docs/console.md).
+ */
+export function consoleLink(base: string, runId: string, task?: string, tenant?: string): string {
   const root = base.replace(/\/+$/, '');
-  return task !== undefined ? `${root}/#/inbox?run=${encodeURIComponent(runId)}&task=${encodeURIComponent(task)}` : `${root}/#/runs/${encodeURIComponent(runId)}`;
+  const t = tenant !== undefined ? `tenant=${encodeURIComponent(tenant)}` : '';
+  return task !== undefined ? `${root}/#/inbox?run=${encodeURIComponent(runId)}&task=${encodeURIComponent(task)}${t ? `&${t}` : ''}` : `${root}/#/runs/${encodeURIComponent(runId)}${t ? `?${t}` : ''}`;
 }
 
-/** The payload of `notification`, its link under `consoleUrl`. */
-export function notificationPayload(notification: NotificationRecord, consoleUrl: string): NotificationPayload {
+/** The payload of `notification`, its link under `consoleUrl` (naming the run's tenant when `linkTenant`: see {@link consoleLink}). */
+export function notificationPayload(notification: NotificationRecord, consoleUrl: string, linkTenant = false): NotificationPayload {
+  const link = (task?: string): string => consoleLink(consoleUrl, notification.runId, task, linkTenant ? notification.tenant : undefined);
   const event = notification.event ?? {};
   const text = (key: string): string | undefined => (typeof event[key] === 'string' ? (event[key] as string) : undefined);
   const base = { type: notification.kind, id: notification.id, tenant: notification.tenant, runId: notification.runId, flow: notification.flow, at: notification.createdAt };
   switch (notification.kind) {
     case 'approval.waiting': {
       const task = text('task');
-      return { ...base, ...(task !== undefined ? { task } : {}), ...optional('assignee', text('assignee')), ...optional('deadline', text('deadline')), url: consoleLink(consoleUrl, notification.runId, task) };
+      return { ...base, ...(task !== undefined ? { task } : {}), ...optional('assignee', text('assignee')), ...optional('deadline', text('deadline')), url: link(task) };
     }
     case 'run.failed': {
       const error = event.error as Record<string, JsonValue> | undefined;
       const code = typeof error?.code === 'string' ? error.code : 'RUN_FAILED';
       const message = typeof error?.message === 'string' ? error.message : '';
-      return { ...base, error: { code, message }, url: consoleLink(consoleUrl, notification.runId) };
+      return { ...base, error: { code, message }, url: link() };
     }
     case 'sla.breached': {
       const key = text('key') ?? 'flow';
       const task = key.startsWith('approval:') ? key.slice('approval:'.length) : undefined;
       const slaMs = typeof event.slaMs === 'number' ? event.slaMs : undefined;
-      return { ...base, ...(task !== undefined ? { task } : {}), ...optional('deadline', text('deadline')), breach: { key, ...(slaMs !== undefined ? { slaMs } : {}) }, url: consoleLink(consoleUrl, notification.runId, task) };
+      return { ...base, ...(task !== undefined ? { task } : {}), ...optional('deadline', text('deadline')), breach: { key, ...(slaMs !== undefined ? { slaMs } : {}) }, url: link(task) };
     }
   }
 }
