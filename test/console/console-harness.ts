@@ -31,6 +31,8 @@ export interface TestUser {
   name: string;
   roles: Role[];
   tenant?: string;
+  /** Several tenants (the first is the one a request that names none is in); instead of `tenant`. */
+  tenants?: string[];
   groups?: string[];
   flows?: string[];
 }
@@ -100,7 +102,7 @@ export class ConsoleHarness {
     this.dir = mkdtempSync(path.join(tmpdir(), 'baton-console-'));
     writeFileSync(path.join(this.dir, 'flows.flow'), options.flows);
     this.store = await SqliteRunStore.open(path.join(this.dir, 'runs.db'));
-    const users: User[] = (options.users ?? []).map((u) => ({ name: u.name, tenant: u.tenant ?? 'default', roles: u.roles, groups: u.groups ?? [], ...(u.flows ? { flows: u.flows } : {}), tokenEnv: `${u.name.toUpperCase()}_TOKEN`, token: `${u.name}-token` }));
+    const users: User[] = (options.users ?? []).map((u) => ({ name: u.name, tenant: u.tenants?.[0] ?? u.tenant ?? 'default', ...(u.tenants ? { tenants: u.tenants } : {}), roles: u.roles, groups: u.groups ?? [], ...(u.flows ? { flows: u.flows } : {}), tokenEnv: `${u.name.toUpperCase()}_TOKEN`, token: `${u.name}-token` }));
     this.server = await startServer(await planFor(this.dir, 'UTC', quiet), {
       store: this.store, host: '127.0.0.1', port: 0, users, insecure: options.insecure ?? false, maxBodyBytes: 1 << 20,
       schedules: false, timerPollMs: 0, agents: this.agents(), consoleDir: CONSOLE_DIR, log: (line) => this.logs.push(line),

@@ -1,5 +1,7 @@
 // The console's client of `baton serve`'s JSON API: same-origin requests with the session cookie, `X-CSRF-Token`
 // and `X-Baton-Action-Id` on everything that changes something, errors as one {@link ApiError} (docs/security.md).
+// Every request names the page's tenant (`?tenant=`, router.ts) when the user chose one.
+import { withTenant } from './router.js';
 
 /** A refused or failed request: the server's `{error: {code, message}}`, or `status` 0 / `NETWORK` when it did not answer. */
 export class ApiError extends Error {
@@ -61,7 +63,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string
   }
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    res = await fetch(withTenant(path), { method, headers, credentials: 'same-origin', cache: 'no-store', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, 'NETWORK', `the server did not answer (${(error as Error).message}); try again`);

@@ -1,8 +1,10 @@
 // The console's live updates: one `GET /stream` (Server-Sent Events) per tab, shared by the pages shown; its topics
 // are the union of what they follow (`list`: the runs' rows, `inbox`: the approvals changed, `run=<id>`: that run's
-// events). The browser reconnects a dropped stream itself (with Last-Event-ID); see docs/console.md.
+// events). The browser reconnects a dropped stream itself (with Last-Event-ID); see docs/console.md. It is the page's
+// tenant's stream (`tenant=`): a switch of tenant reopens it.
 import type { RunEvent } from '@baton/protocol';
 import { ApiError, get } from './api.js';
+import { withTenant } from './router.js';
 import type { RunSummary } from './wire.js';
 
 /** What a page follows, and what it is told. */
@@ -55,8 +57,11 @@ export function streamUrl(all: Iterable<LiveFollower>): string {
   if (list) params.push('list');
   if (inbox) params.push('inbox');
   if (run?.run) params.push(`run=${encodeURIComponent(run.run)}`, `after=${run.after?.() ?? 0}`);
-  return params.length ? `/stream?${params.join('&')}` : '';
+  return params.length ? withTenant(`/stream?${params.join('&')}`) : '';
 }
+
+// another tenant chosen (the hash's `tenant=`): the stream of that tenant
+if (typeof window !== 'undefined') window.addEventListener('hashchange', () => plan());
 
 /** Reopens the stream once per turn of the event loop, when the topics changed. */
 function plan(): void {

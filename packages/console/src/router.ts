@@ -1,6 +1,7 @@
 // The console's page routes are hash routes (`#/runs`, `#/runs/<id>?step=…`, `#/inbox?run=…&task=…`): they never
 // collide with the JSON API at `/runs/<id>`, and the fragment survives sign-in, so a notification's link lands on
-// its item (docs/console.md).
+// its item (docs/console.md). A user of several tenants works in the one the route's `tenant=` names (the header's
+// picker sets it; every link made by {@link href} keeps it; api.ts and live.ts send it to the server).
 
 /** A parsed page route: `#/runs/01J…?step=a` → `{path: 'runs/01J…', segments: ['runs', '01J…'], query}`. */
 export interface Route {
@@ -52,8 +53,26 @@ export function href(path: string, ...rest: (string | Record<string, string | un
   const query = rest.find((r): r is Record<string, string | undefined> => typeof r === 'object');
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') params.set(k, v);
+  // the page's tenant goes with every link (the sign-in page's `next` holds it already)
+  const tenant = path === 'signin' || query?.tenant !== undefined ? undefined : currentTenant();
+  if (tenant) params.set('tenant', tenant);
   const q = params.toString();
   return `#/${segments.join('/')}${q ? `?${q}` : ''}`;
+}
+
+/**
+ * The tenant the page works in: the route's `tenant=` (a user of several tenants chose it in the header), else
+ * undefined — the server then uses the user's first tenant.
+ */
+export function currentTenant(): string | undefined {
+  if (typeof location === 'undefined') return undefined;
+  return currentRoute().query.get('tenant') || undefined;
+}
+
+/** `path` (an API path, maybe with a query) naming the page's tenant (`tenant=<id>`), when one is chosen. */
+export function withTenant(path: string): string {
+  const tenant = currentTenant();
+  return tenant ? `${path}${path.includes('?') ? '&' : '?'}tenant=${encodeURIComponent(tenant)}` : path;
 }
 
 /** The current route (from `location.hash`). */

@@ -7,7 +7,10 @@ import { currentRoute, href, navigate } from './router.js';
 /** The signed-in user, as `POST /session` / `GET /session` answer (`expires`: ISO 8601). */
 export interface Session {
   user: string;
+  /** The user's first tenant: the one the server uses when a request names none. */
   tenant: string;
+  /** Every tenant the user may work in (`tenant` first); more than one: the header shows a tenant picker. */
+  tenants: string[];
   roles: Role[];
   csrfToken: string;
   expires: string;
@@ -48,8 +51,8 @@ function set(next: Session | undefined): void {
   for (const l of listeners) l(next);
 }
 
-type SessionAnswer = Omit<Session, 'insecure' | 'groups'> & { groups?: string[] };
-const fromAnswer = (a: SessionAnswer): Session => ({ ...a, insecure: false, groups: a.groups ?? [] });
+type SessionAnswer = Omit<Session, 'insecure' | 'groups' | 'tenants'> & { groups?: string[]; tenants?: string[] };
+const fromAnswer = (a: SessionAnswer): Session => ({ ...a, insecure: false, groups: a.groups ?? [], tenants: a.tenants?.length ? a.tenants : [a.tenant] });
 
 /**
  * The session of this browser: the one in memory, else `GET /session` (a reload), else undefined (not signed in).
@@ -58,7 +61,7 @@ const fromAnswer = (a: SessionAnswer): Session => ({ ...a, insecure: false, grou
 export async function loadSession(): Promise<Session | undefined> {
   if (current) return current;
   if (insecureServer()) {
-    set({ user: 'insecure', tenant: 'default', roles: ['admin'], csrfToken: '', expires: '', insecure: true, groups: [] });
+    set({ user: 'insecure', tenant: 'default', tenants: ['default'], roles: ['admin'], csrfToken: '', expires: '', insecure: true, groups: [] });
     return current;
   }
   try {

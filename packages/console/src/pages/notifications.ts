@@ -121,7 +121,7 @@ export class NotificationsPage extends ConsolePage {
     return html`<section class="page notifications">
       <h1>Notifications</h1>
       <div class="toolbar" role="tablist">
-        ${FILTERS.map((f) => html`<a class="chip ${f.status === this.status ? 'chip-on' : ''}" role="tab" aria-selected=${f.status === this.status} href=${`#/notifications${f.status ? `?status=${f.status}` : ''}`}>${f.label}</a>`)}
+        ${FILTERS.map((f) => html`<a class="chip ${f.status === this.status ? 'chip-on' : ''}" role="tab" aria-selected=${f.status === this.status} href=${href('notifications', { status: f.status })}>${f.label}</a>`)}
         <vscode-button secondary id="refresh" @click=${() => void this.load()}>Refresh</vscode-button>
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}

@@ -1,6 +1,7 @@
 // `#/runs[?flow&status&range&q&before]`: the runs of the signed-in user's tenant, newest first, filtered by flow,
 // status, start time and text in the inputs; keyset pages ("Older" passes the page's `next` as `before`); live rows
-// from `GET /stream?list` — a new matching run goes on top of the first page, elsewhere a "N new runs" chip.
+// from `GET /stream?list` — a new matching run goes on top of the first page, elsewhere a "N new runs" chip. A user of
+// several tenants sees the tenant chosen in the header (the route's `tenant=`) as a filter chip.
 import { html, nothing } from 'lit';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -11,8 +12,8 @@ import { elapsedMs, formatDuration, formatRelative, formatTimestamp } from '@bat
 import { ApiError, get, withQuery } from '../api.js';
 import { awaitedEvents, cancellable, cancelRun, redrivable, redriveRun, sendEvent, type ActionOutcome } from '../actions.js';
 import { follow } from '../live.js';
-import { href, navigate } from '../router.js';
-import { may } from '../session.js';
+import { currentTenant, href, navigate } from '../router.js';
+import { may, session } from '../session.js';
 import type { FlowInfo, RunSummary, RunsPage as RunsAnswer } from '../wire.js';
 import { ConsolePage } from './page.js';
 
@@ -166,9 +167,11 @@ export class RunsPage extends ConsolePage {
     const act = may('act');
     const flowNames = this.flows?.map((fl) => fl.name) ?? [];
     if (f.flow && !flowNames.includes(f.flow)) flowNames.push(f.flow);
+    const who = session();
     return html`<section class="page runs">
       <h1>Runs</h1>
       <div class="toolbar" role="search">
+        ${who && who.tenants.length > 1 ? html`<span class="chip" id="filter-tenant" title="The tenant picker in the header chooses it">tenant: ${currentTenant() ?? who.tenant}</span>` : nothing}
         <label>Flow
           <vscode-single-select id="filter-flow" @change=${(e: Event) => this.setFilter({ flow: (e.target as HTMLSelectElement).value || undefined })}>
             <vscode-option value="" ?selected=${!f.flow}>All flows</vscode-option>

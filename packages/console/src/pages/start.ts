@@ -113,7 +113,7 @@ export class StartPage extends ConsolePage {
     return html`<section class="page start">
       <h1>Start ${this.params.flow}</h1>
       ${!may('act') ? html`<p class="notice" role="status">Starting runs takes the operator or admin role; you can fill the form, the server will refuse it.</p>` : nothing}
-      ${this.flows === undefined ? html`<p class="muted">Loading…</p>` : !flow ? html`<p class="error" role="alert">${this.formError ?? `No served flow is named ${this.params.flow}.`} <a href="#/start">The served flows</a></p>` : this.renderForm(flow)}
+      ${this.flows === undefined ? html`<p class="muted">Loading…</p>` : !flow ? html`<p class="error" role="alert">${this.formError ?? `No served flow is named ${this.params.flow}.`} <a href=${href('start')}>The served flows</a></p>` : this.renderForm(flow)}
     </section>`;
   }
 
