@@ -180,7 +180,7 @@ const consoleOptions = {
   plugins: [consoleManifest()],
 };
 
-/** Writes out/console/manifest.json after each console build: `{entry, css?, files}` (names relative to out/console). */
+/** Writes out/console/manifest.json after each console build: `{entry, css?, preload, files}` (names relative to out/console; `preload`: the entry's and the landing page's static imports, transitively). */
 function consoleManifest() {
   return {
     name: 'console-manifest',
@@ -191,7 +191,24 @@ function consoleManifest() {
         if (!result.metafile) return;
         const outputs = Object.entries(result.metafile.outputs).map(([file, meta]) => ({ name: path.relative(consoleDir, file).split(path.sep).join('/'), meta }));
         const entry = outputs.find((o) => o.meta.entryPoint === 'packages/console/src/main.ts');
-        const manifest = { entry: entry?.name, css: entry?.meta.cssBundle ? path.relative(consoleDir, entry.meta.cssBundle).split(path.sep).join('/') : undefined, files: outputs.map((o) => o.name).sort() };
+        // the entry's static imports and the landing page's module (`#/` shows the runs list) with its imports,
+        // transitively: the shell preloads them (fetched beside the entry, not one round trip per import level)
+        const preload = new Set();
+        const visit = (file) => {
+          for (const imported of result.metafile.outputs[file]?.imports ?? []) {
+            if (imported.kind !== 'import-statement' || preload.has(imported.path)) continue;
+            preload.add(imported.path);
+            visit(imported.path);
+          }
+        };
+        if (entry) visit(path.join(consoleDir, entry.name).split(path.sep).join('/'));
+        const landing = Object.entries(result.metafile.outputs).find(([, meta]) => meta.entryPoint === 'packages/console/src/pages/runs.ts')?.[0];
+        if (landing) {
+          preload.add(landing);
+          visit(landing);
+        }
+        const named = (file) => path.relative(consoleDir, file).split(path.sep).join('/');
+        const manifest = { entry: entry?.name, css: entry?.meta.cssBundle ? named(entry.meta.cssBundle) : undefined, preload: [...preload].map(named).sort(), files: outputs.map((o) => o.name).sort() };
         mkdirSync(consoleDir, { recursive: true });
         writeFileSync(path.join(consoleDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       });

@@ -9,21 +9,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import sqlite from 'node-sqlite3-wasm';
-import type { RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { PgRunStore } from '../../packages/cluster/src/index.js';
-import { newRunId, RunStore, SqliteRunStore, type RunFilter, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { newRunId, SqliteRunStore, type RunFilter, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { buildStore, definition, FLOW, inputs, STATUS, TENANT } from './list-store.js';
 
 const n = Number(process.argv[2] ?? 100_000);
-const TENANT = 'acme';
-const FLOWS = Array.from({ length: 10 }, (_, i) => `Flow${i}`);
-const definition = { version: 1, files: [], agents: {}, flows: {}, tests: [] } as unknown as WorkflowDefinition;
-/** A run's flow: ten flows, independent of its status (which follows `i % 10`). */
-const FLOW = (i: number): string => FLOWS[Math.floor(i / 10) % FLOWS.length];
-/** Statuses by share: most runs ended well, a tenth failed, some wait or run. */
-const STATUS = (i: number): RunStatus => (['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'waiting', 'succeeded', 'cancelled'] as const)[i % 10];
-/** Inputs of a few hundred bytes, as a purchase or an incident would carry. */
-const inputs = (i: number) => ({ customer: `customer-${i % 997}`, amount: (i * 37) % 10_000, currency: 'EUR', lines: [{ sku: `SKU-${i % 113}`, qty: (i % 7) + 1 }, { sku: `SKU-${(i * 3) % 113}`, qty: 1 }], note: `order ${i} for the spring catalogue, deliver to the north warehouse before noon` });
 
 /** p50 and max of 20 timed calls of `query` after one warm-up, ms. */
 async function time(query: () => Promise<unknown>): Promise<{ p50: number; max: number; rows: number }> {
@@ -59,20 +49,8 @@ async function sqliteCase(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-list-'));
   const file = path.join(dir, 'runs.db');
   try {
-    const db = RunStore.open(file);
     const built = performance.now();
-    const ids: string[] = [];
-    for (let b = 0; b < n; b += 1000) {
-      db.batch(() => {
-        for (let i = b; i < Math.min(n, b + 1000); i++) ids.push(db.createRun({ flow: FLOW(i), inputs: inputs(i), definition, startedAt: new Date().toISOString(), tenant: TENANT }));
-      });
-    }
-    db.close();
-    // statuses by SQL (the list reads them; how they got there does not matter here)
-    const raw = new sqlite.Database(file);
-    // (rowid − 1 is the run's index i: the same statuses as STATUS(i) gives the PostgreSQL rows)
-    raw.exec("BEGIN; UPDATE runs SET status = CASE (rowid - 1) % 10 WHEN 6 THEN 'failed' WHEN 7 THEN 'waiting' WHEN 9 THEN 'cancelled' ELSE 'succeeded' END; COMMIT;");
-    raw.close();
+    const ids = buildStore(file, n);
     const buildMs = performance.now() - built;
     const store = SqliteRunStore.open(file);
     try {

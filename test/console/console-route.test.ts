@@ -93,6 +93,16 @@ describe('baton serve: the console shell and its files (GET /, GET /console/<fil
     assert.equal((await fetch(`${server!.url}/health`)).status, 200);
   });
 
+  it('the shell preloads the manifest\'s preload modules with its nonce (files the manifest does not list are left out)', async () => {
+    writeFileSync(path.join(built, 'manifest.json'), JSON.stringify({ entry: 'app-AAAA.js', css: 'app-BBBB.css', preload: ['runs-CCCC.js', 'gone-EEEE.js'], files: ['app-AAAA.js', 'app-BBBB.css', 'runs-CCCC.js'] }));
+    await boot();
+    const answer = await fetch(`${server!.url}/`);
+    const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(answer.headers.get('content-security-policy') ?? '')?.[1];
+    const html = await answer.text();
+    assert.deepEqual(html.match(/<link rel="modulepreload"[^>]*>/g), [`<link rel="modulepreload" nonce="${nonce}" href="/console/runs-CCCC.js">`]);
+    assert.ok(html.indexOf('modulepreload') < html.indexOf('<script'), 'the preloads come before the entry script');
+  });
+
   it('--insecure: the shell carries the red "everyone is admin" bar and tells the page there is no sign-in', async () => {
     await boot({ insecure: true });
     const html = await (await fetch(`${server!.url}/`)).text();

@@ -58,12 +58,15 @@ export class ConsoleApp extends LitElement {
       this.problem = `There is no page ${location.hash}.`;
       return;
     }
+    // the page's module loads while the session is asked for (not one after the other)
+    const loading = found.page.load();
     try {
       if (!found.page.public && !(await loadSession())) {
+        loading.catch(() => undefined);
         if (turn === this.shown) navigate(signInHref(), true);
         return;
       }
-      await found.page.load();
+      await loading;
     } catch (error) {
       if (turn !== this.shown) return;
       this.page = undefined;

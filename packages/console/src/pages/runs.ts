@@ -28,6 +28,8 @@ const RANGES: Record<string, { label: string; ms: number }> = {
 };
 /** Rows per page. */
 export const PAGE_SIZE = 50;
+/** The performance mark the bench reads (bench/cases/console-list-page.ts): a page of rows (or its empty message) painted; `detail` `{ query, rows }`. */
+export const RUNS_PAINTED_MARK = 'baton:runs-painted';
 
 /** The list's filters, as the hash's query holds them. */
 export interface RunFilters {
@@ -118,6 +120,8 @@ export class RunsPage extends ConsolePage {
       this.next = answer.next;
       this.searchedTo = answer.searchedTo;
       this.error = undefined;
+      const detail = { query: this.query.toString(), rows: answer.runs.length };
+      void this.updateComplete.then(() => requestAnimationFrame(() => performance.mark(RUNS_PAINTED_MARK, { detail })));
     } catch (error) {
       if ((error as Error).name === 'AbortError') return;
       this.runs = this.runs ?? [];
