@@ -106,7 +106,10 @@ describe('the console in a browser: the inbox', function () {
       await p.page.route('**/stream?*', (route) => route.fulfill({ status: 503, body: '' }));
       await p.signIn('ann');
       await p.page.evaluate(() => (location.hash = '#/inbox'));
-      const row = p.page.locator(`tr[data-run="${runId}"]`);
+      // the inbox's row: the runs list the sign-in led to stays shown, with a row of the same data-run, until the
+      // inbox's module has loaded (a bare tr[data-run] may match that row, and the decision below then precedes the
+      // inbox's GET /approvals: the inbox never lists the run)
+      const row = p.page.locator(`baton-inbox-page tr[data-run="${runId}"]`);
       await row.waitFor();
       assert.equal((await harness.api('ada', 'POST', `/runs/${runId}/approve`, { task: 'sign_off' })).status, 202);
       await row.locator('vscode-button.approve').click();
