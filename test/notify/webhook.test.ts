@@ -154,6 +154,22 @@ describe('notifications: webhooks to a real receiver', () => {
     }
   });
 
+  it("with linkTenant (a user works in several tenants) the posted links name the run's tenant", async () => {
+    receiver = await startReceiver(secretKey(SECRET));
+    const dispatcher = new NotificationDispatcher({
+      outbox,
+      settings: settingsWith({ name: 'audit', on: ['approval.waiting', 'run.failed'], webhook: { url: receiver.url, format: 'baton' } }),
+      serverUrl: 'http://127.0.0.1:1',
+      linkTenant: true,
+      log: (line) => logs.push(line),
+    });
+    const { waiting, failed } = await runFlows(t.store);
+    await dispatcher.tick();
+    const urls = [...receiver.deliveries.values()].map((r) => (JSON.parse(r.body) as { url: string }).url).sort();
+    assert.deepEqual(urls, [`https://baton.example.com/#/inbox?run=${waiting}&task=manager&tenant=default`, `https://baton.example.com/#/runs/${failed}?tenant=default`].sort(), 'settingsWith sets consoleUrl');
+    await dispatcher.stop();
+  });
+
   it('dead after maxAttempts of passing failures; a retried dead delivery is sent', async () => {
     const clock = virtualClock();
     receiver = await startReceiver(secretKey(SECRET));
