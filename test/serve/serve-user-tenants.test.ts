@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SqliteRunStore, usersOf, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { serveAccess } from '../../packages/cli/src/commands/serve-access.js';
-import { startServer, type BatonServer, type ServeTenant } from '../../packages/cli/src/serve/server.js';
+import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
 import { openSse, type SseStream } from './sse-client.js';
 
@@ -47,12 +47,15 @@ describe('baton serve: a user of several tenants chooses one per request (?tenan
   let server: BatonServer;
   const streams: SseStream[] = [];
 
+  const boot = async (extra: Partial<ServeOptions> = {}) => {
+    const tenants: ServeTenant[] = [ACME, GLOBEX, INITECH];
+    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, users: USERS, sessions: { secret: SECRET, maxAgeMs: 3600_000 }, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined, ...extra });
+  };
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-user-tenants-'));
     writeFileSync(path.join(dir, 'flows.flow'), FLOWS);
     store = await SqliteRunStore.open(path.join(dir, 'runs.db'));
-    const tenants: ServeTenant[] = [ACME, GLOBEX, INITECH];
-    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, users: USERS, sessions: { secret: SECRET, maxAgeMs: 3600_000 }, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined });
+    await boot();
   });
   afterEach(async () => {
     for (const s of streams.splice(0)) s.close();
@@ -188,6 +191,15 @@ describe('baton serve: a user of several tenants chooses one per request (?tenan
     assert.deepEqual([other.status, (JSON.parse(other.body!) as { error: { code: string } }).error.code], [404, 'RUN_NOT_FOUND']);
     const refused = await sse('ann-token', 'list&tenant=globex');
     assert.deepEqual([refused.status, (JSON.parse(refused.body!) as { error: { code: string } }).error.code], [403, 'TENANT_FORBIDDEN']);
+  });
+
+  it("the per-user limit on live streams counts the user's streams in all its tenants", async () => {
+    await server.close();
+    await boot({ live: { maxStreamsPerUser: 2 } });
+    assert.deepEqual([(await sse('tess-token', 'list')).status, (await sse('tess-token', 'list&tenant=globex')).status], [200, 200]);
+    const third = await sse('tess-token', 'inbox&tenant=globex');
+    assert.deepEqual([third.status, (JSON.parse(third.body!) as { error: { code: string } }).error.code], [429, 'TOO_MANY_STREAMS']);
+    assert.equal((await sse('ann-token', 'list')).status, 200, "another user's are counted apart");
   });
 });
 
