@@ -156,22 +156,30 @@ export interface ServingBaton {
 }
 
 /**
- * Starts the built bin's `baton serve <args>` in `cwd` (colour off, `env` added to this process's environment) and
- * resolves once its whole banner is out (its last line names the runs API); rejects with the output after 30 s, the
- * child then killed.
+ * Starts the built bin's `baton serve <args>` (in `cwd`, else this process's folder; colour off, `env` added to this
+ * process's environment) and resolves once its banner is out as far as the line holding `until` (default `runs API:`;
+ * `metrics:` waits for the metrics line after it). Rejects with its output when it exits first, or after `timeoutMs`
+ * (default 30,000 ms; the child then killed).
  */
-export async function serveUntilBanner(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ServingBaton> {
+export async function serveUntilBanner(args: string[], options: { cwd?: string; env?: Record<string, string>; until?: string; timeoutMs?: number } = {}): Promise<ServingBaton> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const until = options.until ?? 'runs API:';
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      reject(new Error(`no banner: ${stdout}`));
-    }, 30_000);
+      reject(new Error(`no banner: ${stdout}${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`baton serve exited (${code}): ${stdout}${stderr}`));
+    });
     child.stdout.on('data', () => {
       const m = /baton serve · (http:\/\/[^ ]+) ·/.exec(stdout);
-      if (m && stdout.includes('runs API:')) {
+      if (m && stdout.includes(until)) {
         clearTimeout(timer);
         resolve(m[1]);
       }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type CliResult, type LiveBaton, type CrashReport } from './cli-helper.js';
+import { batonAsync, batonLive, CLI, ROOT, serveUntilBanner, tempWorkspace, type CliResult, type LiveBaton, type CrashReport } from './cli-helper.js';
 import { APPROVAL_FLOW, EVENT_FLOW, runIdOf } from './cli-flows.js';
 import { databasePerTest, testServices, withAdmin } from '../cluster/test-services.js';
 
@@ -215,22 +215,9 @@ describe('baton on a PostgreSQL run store (--store postgres://…)', function ()
 
   it('baton serve on the PostgreSQL store: a webhook run executes on the executor thread and is stored there', async () => {
     writeFileSync(path.join(ws.dir, 'hook.flow'), HOOK_FLOW);
-    const child = spawn(process.execPath, [CLI, 'serve', ws.dir, '--insecure', '--port', '0', '--store', url], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url: base, stdout } = await serveUntilBanner([ws.dir, '--insecure', '--port', '0', '--store', url], { cwd: ws.dir, timeoutMs: 60_000 });
     serving = child;
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const base = await new Promise<string>((resolve, reject) => {
-      child.on('exit', (code) => reject(new Error(`baton serve exited (${code}): ${stderr}`)));
-      child.stdout!.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const m = /baton serve · (http:\/\/\S+) · store (\S+) ·/.exec(stdout);
-        if (m && stdout.includes('runs API:')) {
-          assert.equal(m[2], url);
-          resolve(m[1]);
-        }
-      });
-    });
+    assert.equal(/ · store (\S+) ·/.exec(stdout())?.[1], url, 'the banner names the store');
     const res = await fetch(`${base}/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 1 }) });
     assert.equal(res.status, 202);
     const { runId } = (await res.json()) as { runId: string };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { CLI, tempWorkspace } from './cli-helper.js';
+import { serveUntilBanner, tempWorkspace } from './cli-helper.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
 // Two `baton serve` front doors on one PostgreSQL store (the built bin, the real server scripts/services.mjs starts):
@@ -18,19 +18,9 @@ flow Hook {
 `;
 
 /** Starts `baton serve` on `folder` and the store `url`; resolves with its base URL once it serves. */
-function serve(folder: string, cwd: string, url: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', folder, '--insecure', '--port', '0', '--store', url], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`baton serve exited (${code}): ${stderr}`)));
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const m = /baton serve · (http:\/\/\S+) · store/.exec(stdout);
-      if (m && stdout.includes('runs API:')) resolve({ child, base: m[1] });
-    });
-  });
+async function serve(folder: string, cwd: string, url: string): Promise<{ child: ChildProcess; base: string }> {
+  const { child, url: base } = await serveUntilBanner([folder, '--insecure', '--port', '0', '--store', url], { cwd, timeoutMs: 60_000 });
+  return { child, base };
 }
 
 /** Resolves when the server at `base` executes and queues nothing. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { WaitingOn } from '@baton/protocol';
 import { BatonError, dueAt, DueTimerPoller, dueRuns, isDue, RunSupervisor, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { compile, scriptedAgents, tempStore } from './helpers.js';
+import { compiledWithTempStore, scriptedAgents } from './helpers.js';
 
 const FLOWS = `
 agent Worker { stub: "ok" }
@@ -20,15 +20,11 @@ const event = (deadline?: number): WaitingOn => ({ kind: 'event', key: 'e', node
 
 describe('runtime: due timers (isDue, dueRuns, the poller serve uses)', function () {
   this.timeout(30_000);
-  let t: ReturnType<typeof tempStore>;
-  let def: WorkflowDefinition;
-  before(async () => (def = await compile(FLOWS)));
-  beforeEach(() => (t = tempStore()));
-  afterEach(() => t.cleanup());
+  const suite = compiledWithTempStore(FLOWS);
 
   /** A run stored with `status` and `waitingOn` as given (no execution). */
-  const stored = async (status: 'waiting' | 'running' | 'succeeded', waitingOn: WaitingOn[], store: RunStoreApi = t.store): Promise<string> => {
-    const { id } = await store.createRun({ flow: 'Sleeper', inputs: {}, definition: def, startedAt: iso(T0), status: 'queued' });
+  const stored = async (status: 'waiting' | 'running' | 'succeeded', waitingOn: WaitingOn[], store: RunStoreApi = suite.t.store): Promise<string> => {
+    const { id } = await store.createRun({ flow: 'Sleeper', inputs: {}, definition: suite.def, startedAt: iso(T0), status: 'queued' });
     await store.updateRun(id, { status, waitingOn });
     return id;
   };
@@ -59,32 +55,32 @@ describe('runtime: due timers (isDue, dueRuns, the poller serve uses)', function
     await stored('waiting', [approval(), event()]);
     await stored('running', [timer(T0 - 1)]);
     await stored('succeeded', [timer(T0 - 1)]);
-    assert.deepEqual((await dueRuns(t.store, T0)).map((r) => r.id).sort(), [dueTimer, dueApproval].sort());
-    assert.equal((await dueRuns(t.store, T0 - 60_001)).length, 0);
-    assert.deepEqual((await dueRuns(t.store, T0, { tenant: 'default' })).length, 2, 'scoped by tenant');
-    assert.deepEqual(await dueRuns(t.store, T0, { tenant: 'someone-else' }), []);
+    assert.deepEqual((await dueRuns(suite.t.store, T0)).map((r) => r.id).sort(), [dueTimer, dueApproval].sort());
+    assert.equal((await dueRuns(suite.t.store, T0 - 60_001)).length, 0);
+    assert.deepEqual((await dueRuns(suite.t.store, T0, { tenant: 'default' })).length, 2, 'scoped by tenant');
+    assert.deepEqual(await dueRuns(suite.t.store, T0, { tenant: 'someone-else' }), []);
   });
 
   it('the poller continues a run whose wait is due (fake clock, real supervisor): nothing before its time, the run finishes after it', async () => {
     let clock = T0;
     const now = (): Date => new Date(clock);
     const agents = scriptedAgents(() => 'ok');
-    const supervisor = new RunSupervisor({ store: t.store, agents, concurrency: 1, now, log: () => undefined });
+    const supervisor = new RunSupervisor({ store: suite.t.store, agents, concurrency: 1, now, log: () => undefined });
     const logs: string[] = [];
-    const poller = new DueTimerPoller({ store: t.store, supervisor, now, intervalMs: 0, log: (l) => logs.push(l) });
+    const poller = new DueTimerPoller({ store: suite.t.store, supervisor, now, intervalMs: 0, log: (l) => logs.push(l) });
     try {
-      const { runId, done } = await supervisor.start(def, 'Sleeper', {});
+      const { runId, done } = await supervisor.start(suite.def, 'Sleeper', {});
       await done;
-      const waiting = await t.store.getRun(runId);
+      const waiting = await suite.t.store.getRun(runId);
       assert.equal(waiting.status, 'waiting');
       assert.equal(dueAt(waiting), T0 + 3_600_000);
       clock = T0 + 3_599_999;
       assert.deepEqual(await poller.poll(), [], 'a millisecond early: not continued');
-      assert.equal((await t.store.getRun(runId)).status, 'waiting');
+      assert.equal((await suite.t.store.getRun(runId)).status, 'waiting');
       clock = T0 + 3_600_000;
       assert.deepEqual(await poller.poll(), [runId]);
       await supervisor.idle();
-      assert.equal((await t.store.getRun(runId)).status, 'succeeded');
+      assert.equal((await suite.t.store.getRun(runId)).status, 'succeeded');
       assert.deepEqual(agents.calls.map((c) => c.prompt), ['a', 'b']);
       assert.deepEqual(logs, []);
     } finally {
@@ -108,7 +104,7 @@ describe('runtime: due timers (isDue, dueRuns, the poller serve uses)', function
       },
     };
     const logs: string[] = [];
-    const poller = new DueTimerPoller({ store: t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: (l) => logs.push(l) });
+    const poller = new DueTimerPoller({ store: suite.t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: (l) => logs.push(l) });
     assert.deepEqual(await poller.poll(), []);
     assert.deepEqual(logs, ['due timers: store went away']);
     failWith = undefined;
@@ -130,7 +126,7 @@ describe('runtime: due timers (isDue, dueRuns, the poller serve uses)', function
         return { done: Promise.resolve() };
       },
     };
-    const poller = new DueTimerPoller({ store: t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: () => undefined });
+    const poller = new DueTimerPoller({ store: suite.t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: () => undefined });
     const first = poller.poll();
     while (calls.length === 0) await new Promise((r) => setImmediate(r));
     assert.deepEqual(await poller.poll(), [], 'dropped: the first is still under way');
@@ -152,9 +148,9 @@ describe('runtime: due timers (isDue, dueRuns, the poller serve uses)', function
         return { done: Promise.resolve() };
       },
     };
-    const off = new DueTimerPoller({ store: t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: () => undefined });
+    const off = new DueTimerPoller({ store: suite.t.store, supervisor, now: () => new Date(T0), intervalMs: 0, log: () => undefined });
     off.start();
-    const on = new DueTimerPoller({ store: t.store, supervisor, now: () => new Date(T0), intervalMs: 5, log: () => undefined });
+    const on = new DueTimerPoller({ store: suite.t.store, supervisor, now: () => new Date(T0), intervalMs: 5, log: () => undefined });
     on.start();
     await wokeUp;
     on.stop();

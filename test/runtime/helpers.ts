@@ -15,6 +15,27 @@ export async function compile(text: string): Promise<WorkflowDefinition> {
   return services.Baton.ir.WorkflowBuilder.build([document]);
 }
 
+/**
+ * The hooks of a suite over one text of flows, registered where it is called (inside a `describe`): `flows` compiled
+ * once (`before`), a fresh {@link tempStore} for each test (`beforeEach`; cleaned up `afterEach`). The tests read
+ * `suite.def` and `suite.t`.
+ */
+export function compiledWithTempStore(flows: string): { readonly def: WorkflowDefinition; readonly t: ReturnType<typeof tempStore> } {
+  let def: WorkflowDefinition | undefined;
+  let t: ReturnType<typeof tempStore> | undefined;
+  before(async () => (def = await compile(flows)));
+  beforeEach(() => (t = tempStore()));
+  afterEach(() => t?.cleanup());
+  return {
+    get def() {
+      return def!;
+    },
+    get t() {
+      return t!;
+    },
+  };
+}
+
 /** A temporary folder with a run store file; `cleanup` closes the store and removes the folder. */
 export function tempStore(): { dir: string; file: string; store: SqliteRunStore; reopen: () => SqliteRunStore; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-rt-'));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { batonAsync, CLI } from '../cli/cli-helper.js';
+import { batonAsync, serveUntilBanner } from '../cli/cli-helper.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
@@ -11,25 +11,7 @@ import { databasePerTest } from '../cluster/test-services.js';
 // on a SQLite store (a file in the test's folder) and on a PostgreSQL one (a database of the test's own, dropped after).
 
 /** Starts `baton serve` (the built bin) on `store` and resolves with its process and URL once its banner is printed. */
-async function serve(dir: string, store: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', dir, '--insecure', '--port', '0', '--store', store, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}${stderr}`)), 60_000);
-    child.on('exit', (code) => reject(new Error(`baton serve exited (${code}): ${stderr}`)));
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const m = /baton serve · (http:\/\/\S+) ·/.exec(stdout);
-      if (m && stdout.includes('runs API:')) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  });
-  return { child, url };
-}
+const serve = (dir: string, store: string, args: string[]) => serveUntilBanner([dir, '--insecure', '--port', '0', '--store', store, ...args], { timeoutMs: 60_000 });
 
 for (const kind of STORE_KINDS) {
   describe(`baton serve: nothing accepted is lost when the server is killed (${kind.name})`, function () {

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { FlowGraph } from '../../packages/protocol/src/index.js';
 import { definitionHash, SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer, type ServeTenant } from '../../packages/cli/src/serve/server.js';
+import type { BatonServer } from '../../packages/cli/src/serve/server.js';
 import { sourceTokens } from '../../packages/cli/src/serve/source-tokens.js';
 import { localNames } from '../../packages/cli/src/serve/definition-route.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
 
 /** `GET /runs/:id/definition`: the run page's graph and highlighted source, with the runs API's auth and tenant rules. */
 
@@ -23,10 +21,6 @@ flow Purchase {
   approval sign_off { prompt: "ok?", timeout: 2d }
 }
 `;
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 describe('baton serve: GET /runs/:id/definition', function () {
   this.timeout(30_000);
@@ -41,8 +35,7 @@ describe('baton serve: GET /runs/:id/definition', function () {
   });
   const boot = async () => {
     store = await SqliteRunStore.open(path.join(dir, 'runs.db'));
-    const tenants: ServeTenant[] = [ACME, GLOBEX];
-    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined });
+    server = await startTestServer(dir, { store });
   };
   afterEach(async () => {
     await server.close();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI } from '../cli/cli-helper.js';
+import { serveUntilBanner } from '../cli/cli-helper.js';
 import { openAiAnswer, startFakeProvider } from '../fake-provider/fake-provider.js';
 import { startOtlpReceiver } from '../fake-provider/otlp-receiver.js';
 
@@ -28,25 +28,10 @@ flow Bad {
 }
 `;
 
-/** Starts `baton serve` (the built bin) and resolves with its process and URL once its banner is printed. */
+/** Starts `baton serve` (the built bin) and resolves with its process and URL once its banner is printed (to its metrics line). */
 async function serve(dir: string, args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; banner: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', dir, '--port', '0', '--store', path.join(dir, 'runs.db'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${stdout}${stderr}`)), 60_000);
-    child.on('exit', (code) => reject(new Error(`baton serve exited (${code}): ${stderr}`)));
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const m = /baton serve · (http:\/\/\S+) ·/.exec(stdout);
-      if (m && stdout.includes('metrics:')) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  });
-  return { child, url, banner: () => stdout };
+  const { child, url, stdout } = await serveUntilBanner([dir, '--port', '0', '--store', path.join(dir, 'runs.db'), ...args], { env, until: 'metrics:', timeoutMs: 60_000 });
+  return { child, url, banner: stdout };
 }
 
 /** Prometheus' text format → `name{label="v",…}` (labels sorted) → value; comments skipped. */

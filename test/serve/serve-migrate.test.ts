@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { PgRunStore } from '../../packages/cluster/src/index.js';
-import { planFor, servedMigrationTarget } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
-import { testServices } from '../cluster/test-services.js';
+import type { RunStoreApi } from '../../packages/runtime/src/index.js';
+import { servedMigrationTarget } from '../../packages/cli/src/commands/serve.js';
+import type { BatonServer } from '../../packages/cli/src/serve/server.js';
+import { serveStoreKinds } from './serve-store-kinds.js';
+import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
 
 /** `POST /runs/:id/migrate` on both stores: the migration over HTTP, with the runs API's auth and tenant rules. */
 
@@ -27,32 +24,8 @@ const V2 = V1.replace('  step sent: Greeter { prompt: "sent" }\n', '  step sent:
 /** Refused: a step before the wait. */
 const V3 = V1.replace('  approval send_it', '  step extra: Greeter { prompt: "extra" }\n  approval send_it');
 
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-let admin: pg.Pool | undefined;
-const schemas: string[] = [];
-const KINDS = [
-  { name: 'SQLite', open: async (dir: string): Promise<RunStoreApi> => SqliteRunStore.open(path.join(dir, 'runs.db')), drop: async () => undefined },
-  {
-    name: 'PostgreSQL',
-    open: async (): Promise<RunStoreApi> => {
-      const schema = `baton_m_${randomBytes(6).toString('hex')}`;
-      schemas.push(schema);
-      return PgRunStore.open(testServices().pgUrl, { schema });
-    },
-    drop: async () => {
-      admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
-      for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    },
-  },
-];
-after(async () => {
-  await admin?.end();
-  admin = undefined;
-});
+const KINDS = serveStoreKinds('baton_m');
 
 for (const kind of KINDS) {
   describe(`baton serve: POST /runs/:id/migrate (${kind.name} store)`, function () {
@@ -65,8 +38,7 @@ for (const kind of KINDS) {
       dir = mkdtempSync(path.join(tmpdir(), 'baton-migrate-'));
       writeFileSync(path.join(dir, 'welcome.flow'), V1);
       store = await kind.open(dir);
-      const tenants: ServeTenant[] = [ACME, GLOBEX];
-      server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined, migrationTarget: servedMigrationTarget(dir, tenants) });
+      server = await startTestServer(dir, { store, migrationTarget: servedMigrationTarget(dir, [ACME, GLOBEX]) });
       // the new versions appear after the server started, as they would
       writeFileSync(path.join(dir, 'welcome-v2.flow'), V2);
       writeFileSync(path.join(dir, 'welcome-v3.flow'), V3);

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent, WorkflowDefinition } from '../../packages/protocol/src/index.js';
 import { definitionHash, runTraceIds, type RunRecord, type RunStats, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import type { BatonServer, ServeOptions } from '../../packages/cli/src/serve/server.js';
 import { serveStoreKinds } from './serve-store-kinds.js';
+import { ACME, startTestServer } from './serve-fixtures.js';
 
 /** The console's reads of the runs API through HTTP, on both stores: keyset pages and filters, a run, its events, /flows, /stats. */
 
@@ -30,9 +29,6 @@ flow Nightly {
 }
 `;
 const DEFINITION: WorkflowDefinition = { version: 1, files: ['/x/a.flow'], agents: {}, flows: {}, tests: [] };
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
 
 /** The creation time (ms) a run id (a ULID) carries in its first 10 characters. */
 function idTime(id: string): number {
@@ -57,8 +53,7 @@ for (const kind of KINDS) {
     let clock: number;
 
     const boot = async (extra: Partial<ServeOptions> = {}) => {
-      const tenants: ServeTenant[] = [ACME, GLOBEX];
-      server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, now: () => new Date(clock), log: () => undefined, ...extra });
+      server = await startTestServer(dir, { store, now: () => new Date(clock), ...extra });
     };
     const get = async (route: string, token = 'acme-token') => {
       const res = await fetch(`${server.url}${route}`, { headers: { authorization: `Bearer ${token}` } });

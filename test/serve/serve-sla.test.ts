@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 import { createRunMetricsObserver, SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { ServeMetrics } from '../../packages/cli/src/serve/metrics.js';
-import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import type { BatonServer } from '../../packages/cli/src/serve/server.js';
+import { ACME, sign, startTestServer } from './serve-fixtures.js';
 
 // baton serve and SLAs: its timer poll records the breaches due and counts them at /metrics
 // (baton_sla_breaches_total{flow,kind}); an event sent through the runs API records who sent it.
@@ -24,9 +22,7 @@ flow Purchase {
 }
 `;
 
-const TENANT = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const TENANT = ACME;
 const M = 60_000;
 
 /** `name{labels}` → value of the exposition's samples of `name`. */
@@ -49,7 +45,7 @@ describe('baton serve: SLA breaches at /metrics; who sent an event', function ()
     store = SqliteRunStore.open(path.join(dir, 'runs.db'));
     metrics = new ServeMetrics();
     clock = Date.parse('2026-01-05T10:00:00.000Z');
-    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants: [TENANT], insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, now: () => new Date(clock), log: () => undefined, metrics, metricsPublic: true });
+    server = await startTestServer(dir, { store, tenants: [TENANT], now: () => new Date(clock), metrics, metricsPublic: true });
   });
   afterEach(async () => {
     await server?.close();

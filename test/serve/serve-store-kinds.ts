@@ -13,26 +13,33 @@ import { SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/ind
 import { PgRunStore } from '../../packages/cluster/src/index.js';
 import { testServices } from '../cluster/test-services.js';
 
-/** One kind of store: `open(dir)` makes a fresh one (SQLite in `dir`; PostgreSQL ignores `dir`). */
+/**
+ * One kind of store: `open(dir)` makes a fresh one (SQLite in `dir`; PostgreSQL ignores `dir`); `drop()` drops the
+ * PostgreSQL schemas made so far (close their stores first; for a suite that cleans up after each test — the root
+ * `after` hook drops what is left), and does nothing for SQLite (its file goes with the case's folder).
+ */
 export interface ServeStoreKind {
   name: 'SQLite' | 'PostgreSQL';
   open(dir: string): Promise<RunStoreApi>;
+  drop(): Promise<void>;
 }
 
 /** Both kinds, SQLite first; `schemaPrefix` names the PostgreSQL schemas (e.g. `baton_s`). */
 export function serveStoreKinds(schemaPrefix: string): ServeStoreKind[] {
   let admin: pg.Pool | undefined;
   const schemas: string[] = [];
+  const drop = async (): Promise<void> => {
+    if (schemas.length === 0) return;
+    admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
+    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  };
   after(async () => {
-    if (schemas.length > 0) {
-      admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
-      for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    }
+    await drop();
     await admin?.end();
     admin = undefined;
   });
   return [
-    { name: 'SQLite', open: async (dir: string): Promise<RunStoreApi> => SqliteRunStore.open(path.join(dir, 'runs.db')) },
+    { name: 'SQLite', open: async (dir: string): Promise<RunStoreApi> => SqliteRunStore.open(path.join(dir, 'runs.db')), drop: async () => undefined },
     {
       name: 'PostgreSQL',
       open: async (): Promise<RunStoreApi> => {
@@ -40,6 +47,7 @@ export function serveStoreKinds(schemaPrefix: string): ServeStoreKind[] {
         schemas.push(schema);
         return PgRunStore.open(testServices().pgUrl, { schema });
       },
+      drop,
     },
   ];
 }

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 import { createLiveRelay, installRunTelemetry, type LiveRelayLink, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import type { BatonServer, ServeOptions } from '../../packages/cli/src/serve/server.js';
 import { serveStoreKinds } from './serve-store-kinds.js';
 import { openSse, type SseMessage, type SseStream } from './sse-client.js';
+import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
 
 /** `GET /stream` (the console's live updates) through HTTP, on both stores: their watches differ (poll vs LISTEN). */
 
@@ -27,12 +26,8 @@ flow Purchase {
 }
 `;
 
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
 const USERS: User[] = [{ name: 'ann', tenant: 'acme', roles: ['approver'], groups: [], tokenEnv: 'X', token: 'ann-token' }];
 const SECRET = Buffer.from('a-session-secret-of-at-least-32-characters');
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 const KINDS = serveStoreKinds('baton_s');
 
@@ -48,8 +43,7 @@ for (const kind of KINDS) {
     const streams: SseStream[] = [];
 
     const boot = async (extra: Partial<ServeOptions> = {}) => {
-      const tenants: ServeTenant[] = [ACME, GLOBEX];
-      server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, users: USERS, sessions: { secret: SECRET, maxAgeMs: 60_000 }, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, now: () => new Date(clock), log: () => undefined, ...extra, live: { pollMs: 20, ...extra.live } });
+      server = await startTestServer(dir, { store, users: USERS, sessions: { secret: SECRET, maxAgeMs: 60_000 }, now: () => new Date(clock), ...extra, live: { pollMs: 20, ...extra.live } });
     };
     const open = async (route: string, token: string | null = 'acme-token', headers: Record<string, string> = {}) => {
       const stream = await openSse(`${server.url}${route}`, { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers });

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { BatonError, SqliteRunStore, type AgentCaller, type RunRecord, type RunStoreApi } from '../../packages/runtime/src/index.js';
-import { PgRunStore } from '../../packages/cluster/src/index.js';
-import { planFor, serveTenants } from '../../packages/cli/src/commands/serve.js';
-import { startServer, type BatonServer, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import { BatonError, type AgentCaller, type RunRecord, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { serveTenants } from '../../packages/cli/src/commands/serve.js';
+import type { BatonServer } from '../../packages/cli/src/serve/server.js';
 import { testServices } from '../cluster/test-services.js';
+import { serveStoreKinds } from './serve-store-kinds.js';
+import { ACME, sign, startTestServer } from './serve-fixtures.js';
 
 const FLOWS = `
 agent Greeter { stub: { text: "hi" }, output: { text: string } }
@@ -31,40 +29,11 @@ flow Breaks {
 }
 `;
 
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
 const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret', rateLimit: { max: 2, perMs: 10_000 } };
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-/** A fresh store of one kind for each test, and how to drop it. */
-interface StoreKind {
-  name: string;
-  open(dir: string): Promise<RunStoreApi>;
-  drop(): Promise<void>;
-}
+const KINDS = serveStoreKinds('baton_t');
 
-const sqlite: StoreKind = { name: 'SQLite', open: async (dir) => SqliteRunStore.open(path.join(dir, 'runs.db')), drop: async () => undefined };
-
-let admin: pg.Pool | undefined;
-const schemas: string[] = [];
-const postgres: StoreKind = {
-  name: 'PostgreSQL',
-  open: async () => {
-    const schema = `baton_t_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    return PgRunStore.open(testServices().pgUrl, { schema });
-  },
-  drop: async () => {
-    admin ??= new pg.Pool({ connectionString: testServices().pgUrl, max: 1 });
-    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  },
-};
-after(async () => {
-  await admin?.end();
-  admin = undefined;
-});
-
-for (const kind of [sqlite, postgres]) {
+for (const kind of KINDS) {
   describe(`baton serve: tenants, through the HTTP API (${kind.name} store)`, function () {
     this.timeout(30_000);
     let dir: string;
@@ -80,7 +49,7 @@ for (const kind of [sqlite, postgres]) {
     };
 
     before(() => {
-      if (kind === postgres) testServices();
+      if (kind.name === 'PostgreSQL') testServices();
     });
     beforeEach(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'baton-tenants-'));
@@ -88,8 +57,7 @@ for (const kind of [sqlite, postgres]) {
       store = await kind.open(dir);
       clock = Date.parse('2026-12-04T10:00:00.000Z');
       down = false;
-      const tenants: ServeTenant[] = [ACME, GLOBEX];
-      server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, insecure: false, maxBodyBytes: 4096, agents, schedules: false, timerPollMs: 0, now: () => new Date(clock), log: () => undefined });
+      server = await startTestServer(dir, { store, tenants: [ACME, GLOBEX], agents, now: () => new Date(clock) });
     });
     afterEach(async () => {
       await server.close();

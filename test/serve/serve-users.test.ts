@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 import { SqliteRunStore, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
-import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { serveAccess } from '../../packages/cli/src/commands/serve-access.js';
-import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import type { BatonServer, ServeOptions } from '../../packages/cli/src/serve/server.js';
+import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
 
 const FLOWS = `
 agent Greeter { stub: { text: "hi" }, output: { text: string } }
@@ -29,8 +28,6 @@ flow Waiter {
 }
 `;
 
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
 const user = (name: string, tenant: string, roles: User['roles'], extra: Partial<User> = {}): User => ({ name, tenant, roles, groups: [], tokenEnv: 'X', token: `${name}-token`, ...extra });
 const USERS: User[] = [
   user('ann', 'acme', ['approver'], { groups: ['finance'] }),
@@ -42,8 +39,6 @@ const USERS: User[] = [
 ];
 const MINUTE = 60_000;
 const SECRET = Buffer.from('a-session-secret-of-at-least-32-characters');
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 describe('baton serve: users, roles, sessions, CSRF and replays, through HTTP', function () {
   this.timeout(30_000);
@@ -53,8 +48,7 @@ describe('baton serve: users, roles, sessions, CSRF and replays, through HTTP', 
   let clock: number;
 
   const boot = async (extra: Partial<ServeOptions> = {}) => {
-    const tenants: ServeTenant[] = [ACME, GLOBEX];
-    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, tenants, users: USERS, sessions: { secret: SECRET, maxAgeMs: 30 * MINUTE }, insecure: false, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, now: () => new Date(clock), log: () => undefined, ...extra });
+    server = await startTestServer(dir, { store, users: USERS, sessions: { secret: SECRET, maxAgeMs: 30 * MINUTE }, now: () => new Date(clock), ...extra });
   };
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-users-'));
