@@ -23,6 +23,7 @@ import { parseDuration } from '../durations.js';
 
 export { parseDuration };
 import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 /** Options of `baton serve`. */
 export interface ServeCommandOptions {
@@ -144,15 +145,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     if (notifier) output.out(`  ${notifier.banner}`);
     output.out(`  metrics: /metrics (Prometheus; ${metricsPublic ? 'public: telemetry.metrics.public' : opts.insecure ? 'no token: --insecure' : 'API token'})`);
     if (board) output.out(`  queue board: ${boardLine(server, tenants.some((t) => t.apiToken), opts.insecure ?? false)}`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal();
     log(queue ? 'stopping: no new requests; the runs are the workers\' (nothing executes here)' : 'stopping: no new requests; running runs are stored as interrupted, queued ones stay queued; both resume at the next start');
     await notifier?.stop();
     await server.close();

@@ -8,6 +8,7 @@ import { resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { parseDuration } from '../durations.js';
 import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 /** Options of `baton worker`. */
 export interface WorkerCommandOptions {
@@ -107,15 +108,7 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
     output.out(`baton worker ${worker.owner} · queue ${queue.location} · store ${displayPath(store.location)} · tenants ${served.join(', ')} · ${opts.agents} agents · ${concurrency} at once · lease ${lease / 1000}s`);
     if (notifier) output.out(`  ${notifier.banner}`);
     else if (notifications) output.out('  notifications: not sent by this worker (notifications.consoleUrl is unset: their links need the console\'s address); baton serve sends them');
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal();
     log('stopping: no new jobs; runs executing here are stored as interrupted and handed to another worker');
     return 0;
   } catch (error) {
