@@ -1,4 +1,5 @@
 import type { FlowGraph, GraphNode } from '@baton/protocol';
+import { nodesByParent } from './graph-lookup.js';
 
 /**
  * The graph in Graphviz DOT: top-down, loop containers as clusters, compensation edges dashed. Every id
@@ -6,12 +7,7 @@ import type { FlowGraph, GraphNode } from '@baton/protocol';
  */
 export function toDot(graph: FlowGraph): string {
   const lines = [`digraph ${quote(graph.flow)} {`, ...(graph.title ? [`  label=${quote(`${graph.flow} · ${graph.title}`)};`, '  labelloc=t;'] : []), '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=10];'];
-  const children = new Map<string | undefined, GraphNode[]>();
-  for (const n of graph.nodes) {
-    const list = children.get(n.parent) ?? [];
-    list.push(n);
-    children.set(n.parent, list);
-  }
+  const children = nodesByParent(graph);
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
       lines.push(`${indent}${quote(n.id)} [${attrs(n)}];`);

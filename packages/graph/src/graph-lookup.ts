@@ -28,3 +28,17 @@ export function nodeAtPosition(graph: FlowGraph, file: string, line: number, col
 }
 
 const isSynthetic = (node: GraphNode): boolean => node.kind === 'merge' || node.kind === 'join';
+
+/**
+ * The nodes of `graph` under each parent (a container's id; `undefined` for the flow's top level), in the graph's
+ * node order — for the exporters (DOT, Mermaid) that write containers as nested blocks.
+ */
+export function nodesByParent(graph: FlowGraph): Map<string | undefined, GraphNode[]> {
+  const children = new Map<string | undefined, GraphNode[]>();
+  for (const n of graph.nodes) {
+    const list = children.get(n.parent) ?? [];
+    list.push(n);
+    children.set(n.parent, list);
+  }
+  return children;
+}

@@ -1,4 +1,5 @@
 import type { FlowGraph, GraphNode } from '@baton/protocol';
+import { nodesByParent } from './graph-lookup.js';
 
 /**
  * The graph as a Mermaid flowchart (top-down). Node ids are replaced by `n0`, `n1`, … (Mermaid ids
@@ -9,12 +10,7 @@ export function toMermaid(graph: FlowGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
   // Mermaid's front matter: the title drawn above the chart
   const lines = [...(graph.title ? ['---', `title: ${JSON.stringify(`${graph.flow} · ${graph.title}`)}`, '---'] : []), 'flowchart TD'];
-  const children = new Map<string | undefined, GraphNode[]>();
-  for (const n of graph.nodes) {
-    const list = children.get(n.parent) ?? [];
-    list.push(n);
-    children.set(n.parent, list);
-  }
+  const children = nodesByParent(graph);
   const emit = (parent: string | undefined, indent: string): void => {
     for (const n of children.get(parent) ?? []) {
       if (n.kind === 'loop' || n.kind === 'lock' || n.kind === 'region') {
