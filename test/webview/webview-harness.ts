@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebviewMessage, WebviewToHostMessage } from '@baton/protocol';
 import { graphPanelHtml } from '../../packages/extension/src/graph-panel-html.js';
-import { THEMES, type ThemeName } from '../../packages/console/src/themes.js';
+import { THEMES, themeDeclarations, type ThemeName } from '../../packages/console/src/themes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WEBVIEW = path.join(ROOT, 'out', 'webview');
@@ -55,8 +55,9 @@ export class PanelHarness {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/panel.html') {
-        const theme = THEMES[(url.searchParams.get('theme') as Theme) ?? 'light'];
-        const vars = Object.entries(theme.vars).map(([k, v]) => `--vscode-${k}:${v}`).join(';');
+        const name = (url.searchParams.get('theme') as Theme) ?? 'light';
+        const theme = THEMES[name];
+        const vars = themeDeclarations(name);
         // VS Code sets the variables as a style attribute on <html> and the theme kind as a body class.
         const prelude = [
           `document.documentElement.style.cssText=${JSON.stringify(vars)};document.body.className=${JSON.stringify(theme.bodyClass)};`,

@@ -8,70 +8,73 @@ export interface ThemeVars {
   vars: Readonly<Record<string, string>>;
 }
 
+/** The variables whose value is the same in Light+ and Dark Modern (names without `--vscode-`). */
+const EITHER = {
+  'editorLineNumber-foreground': '#6e7681', errorForeground: '#f85149', 'testing-iconFailed': '#f14c4c',
+  disabledForeground: '#8c8c8c', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
+  'inputValidation-warningBorder': '#b89500', 'font-weight': 'normal',
+  'editor-font-family': 'ui-monospace, Menlo, Consolas, monospace', 'editor-font-size': '13px',
+  'button-foreground': '#ffffff', 'inputValidation-errorBorder': '#be1100',
+  'statusBarItem-errorBackground': '#c72e0f', 'statusBarItem-errorForeground': '#ffffff',
+  'menu-selectionForeground': '#ffffff', 'activityBarBadge-foreground': '#ffffff', 'editor-font-weight': 'normal',
+} as const;
+
+/**
+ * The variables whose value differs: `name: [Light+, Dark Modern]`. One table for both themes, so that a variable
+ * cannot be given to one theme and forgotten in the other.
+ */
+const LIGHT_DARK = {
+  'editor-background': ['#ffffff', '#1f1f1f'], 'editor-foreground': ['#3b3b3b', '#cccccc'],
+  foreground: ['#3b3b3b', '#cccccc'], descriptionForeground: ['#717171', '#9d9d9d'],
+  'editorWidget-background': ['#f8f8f8', '#202020'], 'editorWidget-border': ['#c8c8c8', '#454545'],
+  focusBorder: ['#005fb8', '#0078d4'], 'editorWarning-foreground': ['#bf8803', '#cca700'],
+  'editorInfo-foreground': ['#1a85ff', '#3794ff'], 'testing-iconPassed': ['#388a34', '#73c991'],
+  'progressBar-background': ['#005fb8', '#0078d4'], 'sideBar-background': ['#f8f8f8', '#181818'],
+  'panel-border': ['#e5e5e5', '#2b2b2b'], 'editorHoverWidget-background': ['#f8f8f8', '#202020'],
+  'editorHoverWidget-border': ['#c8c8c8', '#454545'], 'inputValidation-warningBackground': ['#f6f5d2', '#352a05'],
+  'button-background': ['#005fb8', '#0078d4'], 'button-hoverBackground': ['#0258a8', '#026ec1'],
+  'button-border': ['#0000001a', '#ffffff12'], 'button-secondaryBackground': ['#e5e5e5', '#313131'],
+  'button-secondaryForeground': ['#3b3b3b', '#cccccc'], 'button-secondaryHoverBackground': ['#cccccc', '#3c3c3c'],
+  'input-background': ['#ffffff', '#313131'], 'input-foreground': ['#3b3b3b', '#cccccc'],
+  'input-border': ['#cecece', '#3c3c3c'], 'input-placeholderForeground': ['#767676', '#989898'],
+  'inputValidation-errorBackground': ['#fde7e9', '#5a1d1d'], 'dropdown-background': ['#ffffff', '#313131'],
+  'dropdown-foreground': ['#3b3b3b', '#cccccc'], 'dropdown-border': ['#cecece', '#3c3c3c'],
+  'dropdown-listBackground': ['#ffffff', '#1f1f1f'], 'list-hoverBackground': ['#f2f2f2', '#2a2d2e'],
+  'list-activeSelectionBackground': ['#e8e8e8', '#04395e'],
+  'list-activeSelectionForeground': ['#000000', '#ffffff'], 'list-focusOutline': ['#005fb8', '#0078d4'],
+  'checkbox-background': ['#f8f8f8', '#313131'], 'checkbox-border': ['#cecece', '#3c3c3c'],
+  'checkbox-foreground': ['#3b3b3b', '#cccccc'], 'badge-background': ['#cccccc', '#616161'],
+  'badge-foreground': ['#3b3b3b', '#f8f8f8'], 'textLink-foreground': ['#005fb8', '#4daafc'],
+  'textLink-activeForeground': ['#005fb8', '#4daafc'], 'titleBar-activeBackground': ['#f8f8f8', '#181818'],
+  'titleBar-activeForeground': ['#1e1e1e', '#cccccc'], 'settings-textInputBackground': ['#ffffff', '#313131'],
+  'settings-textInputForeground': ['#3b3b3b', '#cccccc'], 'settings-textInputBorder': ['#cecece', '#3c3c3c'],
+  'icon-foreground': ['#3b3b3b', '#cccccc'], 'tab-activeForeground': ['#3b3b3b', '#ffffff'],
+  'tab-inactiveForeground': ['#868686', '#9d9d9d'], 'panelTitle-activeBorder': ['#005fb8', '#0078d4'],
+  'editorGroupHeader-tabsBackground': ['#f8f8f8', '#181818'], 'textCodeBlock-background': ['#f8f8f8', '#2b2b2b'],
+  'settings-dropdownBackground': ['#ffffff', '#313131'], 'settings-dropdownForeground': ['#3b3b3b', '#cccccc'],
+  'settings-dropdownBorder': ['#cecece', '#3c3c3c'], 'settings-dropdownListBorder': ['#c8c8c8', '#454545'],
+  'settings-checkboxBackground': ['#f8f8f8', '#313131'], 'settings-checkboxBorder': ['#cecece', '#3c3c3c'],
+  'settings-checkboxForeground': ['#3b3b3b', '#cccccc'], 'settings-headerBorder': ['#e5e5e5', '#2b2b2b'],
+  'list-hoverForeground': ['#3b3b3b', '#cccccc'], 'list-highlightForeground': ['#0066bf', '#2aaaff'],
+  'list-focusHighlightForeground': ['#0066bf', '#2aaaff'], 'widget-shadow': ['#00000029', '#0000005c'],
+  'menu-background': ['#ffffff', '#1f1f1f'], 'menu-foreground': ['#3b3b3b', '#cccccc'],
+  'menu-border': ['#cecece', '#454545'], 'menu-selectionBackground': ['#005fb8', '#0078d4'],
+  'menu-separatorBackground': ['#e5e5e5', '#454545'], 'panel-background': ['#f8f8f8', '#181818'],
+  'panelTitle-activeForeground': ['#3b3b3b', '#cccccc'], 'panelTitle-inactiveForeground': ['#3b3b3b', '#9d9d9d'],
+  'sash-hoverBorder': ['#005fb8', '#0078d4'], 'scrollbar-shadow': ['#dddddd', '#000000'],
+  'inputOption-activeBorder': ['#005fb8', '#2488db'], 'inputOption-activeForeground': ['#000000', '#ffffff'],
+  'activityBarBadge-background': ['#005fb8', '#0078d4'],
+  'sideBarSectionHeader-background': ['#f8f8f8', '#181818'], 'sideBarTitle-foreground': ['#3b3b3b', '#cccccc'],
+  'tree-indentGuidesStroke': ['#a9a9a9', '#585858'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+/** One theme's variables: {@link EITHER} and its side (`0` light, `1` dark) of {@link LIGHT_DARK}. */
+const varsOf = (side: 0 | 1): Readonly<Record<string, string>> => ({ ...EITHER, ...Object.fromEntries(Object.entries(LIGHT_DARK).map(([k, v]) => [k, v[side]])) });
+
 /** Light+ and Dark Modern, the variables the graph panel and the console use. */
 export const THEMES = {
-  light: {
-    bodyClass: 'vscode-light',
-    vars: {
-      'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', descriptionForeground: '#717171',
-      'editorWidget-background': '#f8f8f8', 'editorWidget-border': '#c8c8c8', 'editorLineNumber-foreground': '#6e7681',
-      focusBorder: '#005fb8', 'editorWarning-foreground': '#bf8803', 'editorInfo-foreground': '#1a85ff', errorForeground: '#f85149',
-      'testing-iconPassed': '#388a34', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#005fb8', disabledForeground: '#8c8c8c',
-      'sideBar-background': '#f8f8f8', 'panel-border': '#e5e5e5', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
-      'editorHoverWidget-background': '#f8f8f8', 'editorHoverWidget-border': '#c8c8c8', 'inputValidation-warningBackground': '#f6f5d2', 'inputValidation-warningBorder': '#b89500',
-      'font-weight': 'normal', 'editor-font-family': 'ui-monospace, Menlo, Consolas, monospace', 'editor-font-size': '13px',
-      'button-background': '#005fb8', 'button-foreground': '#ffffff', 'button-hoverBackground': '#0258a8', 'button-border': '#0000001a',
-      'button-secondaryBackground': '#e5e5e5', 'button-secondaryForeground': '#3b3b3b', 'button-secondaryHoverBackground': '#cccccc',
-      'input-background': '#ffffff', 'input-foreground': '#3b3b3b', 'input-border': '#cecece', 'input-placeholderForeground': '#767676',
-      'inputValidation-errorBackground': '#fde7e9', 'inputValidation-errorBorder': '#be1100',
-      'dropdown-background': '#ffffff', 'dropdown-foreground': '#3b3b3b', 'dropdown-border': '#cecece', 'dropdown-listBackground': '#ffffff',
-      'list-hoverBackground': '#f2f2f2', 'list-activeSelectionBackground': '#e8e8e8', 'list-activeSelectionForeground': '#000000', 'list-focusOutline': '#005fb8',
-      'checkbox-background': '#f8f8f8', 'checkbox-border': '#cecece', 'checkbox-foreground': '#3b3b3b',
-      'badge-background': '#cccccc', 'badge-foreground': '#3b3b3b', 'textLink-foreground': '#005fb8', 'textLink-activeForeground': '#005fb8',
-      'titleBar-activeBackground': '#f8f8f8', 'titleBar-activeForeground': '#1e1e1e', 'statusBarItem-errorBackground': '#c72e0f', 'statusBarItem-errorForeground': '#ffffff',
-      'settings-textInputBackground': '#ffffff', 'settings-textInputForeground': '#3b3b3b', 'settings-textInputBorder': '#cecece',
-      'icon-foreground': '#3b3b3b', 'tab-activeForeground': '#3b3b3b', 'tab-inactiveForeground': '#868686', 'panelTitle-activeBorder': '#005fb8',
-      'editorGroupHeader-tabsBackground': '#f8f8f8', 'textCodeBlock-background': '#f8f8f8',
-      'settings-dropdownBackground': '#ffffff', 'settings-dropdownForeground': '#3b3b3b', 'settings-dropdownBorder': '#cecece', 'settings-dropdownListBorder': '#c8c8c8',
-      'settings-checkboxBackground': '#f8f8f8', 'settings-checkboxBorder': '#cecece', 'settings-checkboxForeground': '#3b3b3b', 'settings-headerBorder': '#e5e5e5',
-      'list-hoverForeground': '#3b3b3b', 'list-highlightForeground': '#0066bf', 'list-focusHighlightForeground': '#0066bf', 'widget-shadow': '#00000029',
-      'menu-background': '#ffffff', 'menu-foreground': '#3b3b3b', 'menu-border': '#cecece', 'menu-selectionBackground': '#005fb8', 'menu-selectionForeground': '#ffffff', 'menu-separatorBackground': '#e5e5e5',
-      'panel-background': '#f8f8f8', 'panelTitle-activeForeground': '#3b3b3b', 'panelTitle-inactiveForeground': '#3b3b3b', 'sash-hoverBorder': '#005fb8', 'scrollbar-shadow': '#dddddd',
-      'inputOption-activeBorder': '#005fb8', 'inputOption-activeForeground': '#000000', 'activityBarBadge-background': '#005fb8', 'activityBarBadge-foreground': '#ffffff', 'editor-font-weight': 'normal',
-      'sideBarSectionHeader-background': '#f8f8f8', 'sideBarTitle-foreground': '#3b3b3b', 'tree-indentGuidesStroke': '#a9a9a9',
-    },
-  },
-  dark: {
-    bodyClass: 'vscode-dark',
-    vars: {
-      'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', descriptionForeground: '#9d9d9d',
-      'editorWidget-background': '#202020', 'editorWidget-border': '#454545', 'editorLineNumber-foreground': '#6e7681',
-      focusBorder: '#0078d4', 'editorWarning-foreground': '#cca700', 'editorInfo-foreground': '#3794ff', errorForeground: '#f85149',
-      'testing-iconPassed': '#73c991', 'testing-iconFailed': '#f14c4c', 'progressBar-background': '#0078d4', disabledForeground: '#8c8c8c',
-      'sideBar-background': '#181818', 'panel-border': '#2b2b2b', 'font-family': 'system-ui, sans-serif', 'font-size': '13px',
-      'editorHoverWidget-background': '#202020', 'editorHoverWidget-border': '#454545', 'inputValidation-warningBackground': '#352a05', 'inputValidation-warningBorder': '#b89500',
-      'font-weight': 'normal', 'editor-font-family': 'ui-monospace, Menlo, Consolas, monospace', 'editor-font-size': '13px',
-      'button-background': '#0078d4', 'button-foreground': '#ffffff', 'button-hoverBackground': '#026ec1', 'button-border': '#ffffff12',
-      'button-secondaryBackground': '#313131', 'button-secondaryForeground': '#cccccc', 'button-secondaryHoverBackground': '#3c3c3c',
-      'input-background': '#313131', 'input-foreground': '#cccccc', 'input-border': '#3c3c3c', 'input-placeholderForeground': '#989898',
-      'inputValidation-errorBackground': '#5a1d1d', 'inputValidation-errorBorder': '#be1100',
-      'dropdown-background': '#313131', 'dropdown-foreground': '#cccccc', 'dropdown-border': '#3c3c3c', 'dropdown-listBackground': '#1f1f1f',
-      'list-hoverBackground': '#2a2d2e', 'list-activeSelectionBackground': '#04395e', 'list-activeSelectionForeground': '#ffffff', 'list-focusOutline': '#0078d4',
-      'checkbox-background': '#313131', 'checkbox-border': '#3c3c3c', 'checkbox-foreground': '#cccccc',
-      'badge-background': '#616161', 'badge-foreground': '#f8f8f8', 'textLink-foreground': '#4daafc', 'textLink-activeForeground': '#4daafc',
-      'titleBar-activeBackground': '#181818', 'titleBar-activeForeground': '#cccccc', 'statusBarItem-errorBackground': '#c72e0f', 'statusBarItem-errorForeground': '#ffffff',
-      'settings-textInputBackground': '#313131', 'settings-textInputForeground': '#cccccc', 'settings-textInputBorder': '#3c3c3c',
-      'icon-foreground': '#cccccc', 'tab-activeForeground': '#ffffff', 'tab-inactiveForeground': '#9d9d9d', 'panelTitle-activeBorder': '#0078d4',
-      'editorGroupHeader-tabsBackground': '#181818', 'textCodeBlock-background': '#2b2b2b',
-      'settings-dropdownBackground': '#313131', 'settings-dropdownForeground': '#cccccc', 'settings-dropdownBorder': '#3c3c3c', 'settings-dropdownListBorder': '#454545',
-      'settings-checkboxBackground': '#313131', 'settings-checkboxBorder': '#3c3c3c', 'settings-checkboxForeground': '#cccccc', 'settings-headerBorder': '#2b2b2b',
-      'list-hoverForeground': '#cccccc', 'list-highlightForeground': '#2aaaff', 'list-focusHighlightForeground': '#2aaaff', 'widget-shadow': '#0000005c',
-      'menu-background': '#1f1f1f', 'menu-foreground': '#cccccc', 'menu-border': '#454545', 'menu-selectionBackground': '#0078d4', 'menu-selectionForeground': '#ffffff', 'menu-separatorBackground': '#454545',
-      'panel-background': '#181818', 'panelTitle-activeForeground': '#cccccc', 'panelTitle-inactiveForeground': '#9d9d9d', 'sash-hoverBorder': '#0078d4', 'scrollbar-shadow': '#000000',
-      'inputOption-activeBorder': '#2488db', 'inputOption-activeForeground': '#ffffff', 'activityBarBadge-background': '#0078d4', 'activityBarBadge-foreground': '#ffffff', 'editor-font-weight': 'normal',
-      'sideBarSectionHeader-background': '#181818', 'sideBarTitle-foreground': '#cccccc', 'tree-indentGuidesStroke': '#585858',
-    },
-  },
+  light: { bodyClass: 'vscode-light', vars: varsOf(0) },
+  dark: { bodyClass: 'vscode-dark', vars: varsOf(1) },
 } as const satisfies Record<string, ThemeVars>;
 
 /** `light` or `dark`. */
