@@ -124,9 +124,10 @@ describe('the console in a browser: the inbox', function () {
   });
 
   for (const motion of ['no-preference', 'reduce'] as const) {
-    it(`a row decided from the inbox leaves the list, the other rows stay (prefers-reduced-motion: ${motion})`, async () => {
-      const stays = await waitingRun(`stays-${motion}`);
+    it(`a row decided from the inbox leaves the list, the other rows stay as they were (prefers-reduced-motion: ${motion})`, async () => {
+      // the row decided is above the one that stays (its deadline is nearer): the rows below it are not faded with it
       const runId = await waitingRun(`goes-${motion}`);
+      const stays = await waitingRun(`stays-${motion}`);
       const p = await harness.open('#/inbox');
       try {
         await p.page.emulateMedia({ reducedMotion: motion });
@@ -136,7 +137,10 @@ describe('the console in a browser: the inbox', function () {
         await row.locator('vscode-button.reject').click();
         await row.waitFor({ state: 'detached' });
         await p.page.locator('.decided-notice', { hasText: `run ${runId}: rejected by ann` }).waitFor();
-        assert.equal(await p.page.locator(`tr[data-run="${stays}"] vscode-button.approve`).count(), 1, 'the other row stays, undecided');
+        const kept = p.page.locator(`tr[data-run="${stays}"]`);
+        assert.equal(await kept.locator('vscode-button.approve').count(), 1, 'the other row stays, undecided');
+        assert.match(await kept.innerText(), new RegExp(`buy stays-${motion}\\?`), 'the row shows its own approval');
+        assert.equal(await kept.evaluate((row) => getComputedStyle(row).opacity), '1', 'the row that stays is not faded');
         assert.equal((await decidedEvent(runId))?.decision, 'rejected');
         await assertClean(p);
       } finally {

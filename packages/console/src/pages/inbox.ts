@@ -5,6 +5,7 @@
 // short fade (none under `prefers-reduced-motion: reduce`: it goes at once); a decision made here is announced above
 // the list.
 import { html, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { mayDecide } from '@baton/protocol/access-rules';
@@ -136,7 +137,8 @@ export class InboxPage extends ConsolePage {
 
   /**
    * Takes a row out of the list: after a {@link LEAVE_MS} ms fade of its `<tr>` (Web Animations), or at once when the
-   * user prefers reduced motion or the row is not drawn. A row already leaving is left to its first call.
+   * user prefers reduced motion or the row is not drawn. A row already leaving is left to its first call. The rows are
+   * keyed (`repeat`), so the faded `<tr>` goes with its item and is never reused for the row below it.
    */
   private async leave(key: string): Promise<void> {
     if (this.leaving.has(key)) return;
@@ -219,7 +221,7 @@ export class InboxPage extends ConsolePage {
           ? html`<p class="muted empty">${decide ? 'Nothing waits for you.' : `${session()?.user ?? 'You'} may not decide approvals (${session()?.roles.join(', ') ?? ''}): nothing to show.`}</p>`
           : html`<table class="list inbox-table">
               <thead><tr><th>Deadline</th><th>Flow</th><th>Approval</th><th>Assignee</th><th>Decision</th></tr></thead>
-              <tbody>${this.items.map((item) => this.row(item, target !== undefined && keyOf(target) === keyOf(item), decide))}</tbody>
+              <tbody>${repeat(this.items, keyOf, (item) => this.row(item, target !== undefined && keyOf(target) === keyOf(item), decide))}</tbody>
             </table>`}
     </section>`;
   }
