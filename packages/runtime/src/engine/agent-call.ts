@@ -1,5 +1,5 @@
-import type { AgentDef, JsonValue } from '@baton/protocol';
-import type { AgentCaller, AgentResponse } from '../agents/agent.js';
+import type { AgentDef } from '@baton/protocol';
+import type { AgentCaller, AgentRequest, AgentResponse } from '../agents/agent.js';
 import { BatonError } from '../errors.js';
 
 /**
@@ -9,18 +9,8 @@ import { BatonError } from '../errors.js';
  */
 export const MAX_OUTPUT_DEPTH = 100;
 
-/** What a step asks of its agent (see `AgentRequest`, without the signal). */
-export interface CallRequest {
-  stepKey: string;
-  prompt: string;
-  input?: JsonValue;
-  callIndex: number;
-  runId: string;
-  /** See `AgentRequest.idempotencyKey`. */
-  idempotencyKey: string;
-  /** The step's (or agent's) timeout, ms. */
-  timeoutMs?: number;
-}
+/** What a step asks of its agent: those fields of `AgentRequest` (the agent and the signal are `callAgent`'s). */
+export type CallRequest = Pick<AgentRequest, 'stepKey' | 'prompt' | 'input' | 'callIndex' | 'runId' | 'idempotencyKey' | 'timeoutMs'>;
 
 /**
  * Calls an agent, stopping the wait when `parent` aborts or the timeout passes.
