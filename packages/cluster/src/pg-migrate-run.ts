@@ -28,6 +28,7 @@ export async function migratePgRun(client: PoolClient, run: RunRecord, migration
   await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, body]);
   await writePgSources(client, hash, migration.sources);
   await client.query('UPDATE runs SET definition = $2, flow = $3, waiting_on = $4, file = COALESCE($5, file) WHERE id = $1', [run.id, `${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null]);
+  if (migration.sla) await client.query('UPDATE runs SET sla_flow_at = $2, sla_due_at = $3 WHERE id = $1', [run.id, migration.sla.flowAt, migration.sla.dueAt]);
   const last = await client.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE run_id = $1', [run.id]);
   const event = { ...migration.event, runId: run.id, seq: (last.rows[0]?.seq ?? 0) + 1, time: new Date().toISOString() } as RunEvent;
   await insertEvents(client, [{ runId: run.id, event }]);

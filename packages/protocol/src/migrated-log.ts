@@ -21,6 +21,12 @@ export interface RunMigratedEvent extends RunEventBase {
   by?: string;
   /** The file the new definition was compiled from. */
   file?: string;
+  /**
+   * The run's SLA deadlines under the new definition (ISO 8601; null: no SLA there any more): its flow's (`sla`,
+   * counted from the run's start) and those of the approvals it waits for (`sla:`, counted from each request), by task.
+   * Replay reads them in place of the ones `run.started` and `approval.requested` carry. Absent in logs written before.
+   */
+  sla?: { flow: string | null; approvals: Record<string, string | null> };
 }
 
 /**

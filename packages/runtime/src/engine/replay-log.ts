@@ -129,6 +129,18 @@ export class ReplayLog {
       case 'sla.breached':
         this.sla.breached.add(e.key);
         break;
+      case 'run.migrated':
+        // the new definition's SLAs: its flow's deadline, and those of the approvals the run waited for
+        if (e.sla) {
+          this.sla.flowDeadline = e.sla.flow ?? undefined;
+          for (const [task, deadline] of Object.entries(e.sla.approvals)) {
+            const requested = this.approvalsRequested.get(task);
+            if (!requested) continue;
+            const { slaDeadline: _old, ...rest } = requested;
+            this.approvalsRequested.set(task, deadline ? { ...rest, slaDeadline: deadline } : rest);
+          }
+        }
+        break;
       case 'run.resumed':
         if (e.redrive) {
           for (const [key, finished] of this.finishedSteps) {

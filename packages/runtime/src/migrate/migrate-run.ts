@@ -9,6 +9,7 @@ import type { RunStoreApi, TenantScope } from '../store/store-api.js';
 import { alignDefinitions } from './align.js';
 import { checkFinishedWork, checkRunInputs } from './compatibility.js';
 import { dryReplay } from './dry-replay.js';
+import { migratedSla } from './migrate-sla.js';
 import type { MigrationProblem } from './problems.js';
 import { readAcrossMigrations } from '@baton/protocol';
 
@@ -94,17 +95,20 @@ export async function migrateRun(request: MigrateRequest): Promise<MigrationOutc
   const outcome: MigrationOutcome = { runId: run.id, flow: flowName, from, to, renamed: alignment.renamed, problems, migrated: false };
   if (problems.length > 0 || request.dryRun) return outcome;
   if (!store.migrateRun) throw new BatonError('MIGRATION_UNSUPPORTED', `the store at ${store.location} cannot migrate runs`);
+  // held to the new definition's SLAs from now on: the waits' deadlines, the store's columns, the event for replay
+  const sla = migratedSla(run, newFlow, definition, waitingOn, past);
   const event = await store.migrateRun(
     run.id,
     {
       from,
       definition,
       flow: flowName,
-      waitingOn,
+      waitingOn: sla.waitingOn,
+      sla: sla.columns,
       ...(request.file ? { file: request.file } : {}),
       ...sourcesField(definition),
       ...(request.beforeCommit ? { beforeCommit: request.beforeCommit } : {}),
-      event: { type: 'run.migrated', from, to, flow: flowName, renamed: alignment.renamed, ...(request.by ? { by: request.by } : {}), ...(request.file ? { file: request.file } : {}) },
+      event: { type: 'run.migrated', from, to, flow: flowName, renamed: alignment.renamed, ...(request.by ? { by: request.by } : {}), ...(request.file ? { file: request.file } : {}), sla: sla.event },
     },
     request.scope,
   );

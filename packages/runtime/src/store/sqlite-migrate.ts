@@ -48,6 +48,7 @@ export function migrateSqliteRun(host: SqliteMigrateHost, runId: string, migrati
     if (host.all('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash]).length === 0) host.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
     writeSqliteSources(host, hash, migration.sources);
     host.run('UPDATE runs SET definition = ?, flow = ?, waiting_on = ?, file = COALESCE(?, file) WHERE id = ?', [`${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null, runId]);
+    if (migration.sla) host.run('UPDATE runs SET sla_flow_at = ?, sla_due_at = ? WHERE id = ?', [migration.sla.flowAt, migration.sla.dueAt, runId]);
     stored = host.signal(runId, migration.event);
     migration.beforeCommit?.();
   });

@@ -202,6 +202,11 @@ export interface RunMigration {
   event: NewRunEvent;
   /** The file the new definition comes from: the run's `file` from now on (kept when absent). */
   file?: string;
+  /**
+   * The run's SLA columns under the new definition (`runs.sla_flow_at`, `runs.sla_due_at`; null: none), written with
+   * it; absent: left as they are.
+   */
+  sla?: { flowAt: string | null; dueAt: string | null };
   /** The new definition's `.flow` texts, stored in the migration's transaction (see {@link NewRun.sources}). */
   sources?: readonly SourceFile[];
   /**
