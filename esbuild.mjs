@@ -15,6 +15,8 @@ const nodeEntries = [
   { in: 'packages/cli/src/main.ts', out: 'cli' },
   // `baton serve` executes runs on a worker thread whose entry is this bundle (beside cli.mjs)
   { in: 'packages/cli/src/serve/executor-main.ts', out: 'serve-executor' },
+  // `baton serve` lays out the console's run graphs on a thread whose entry is this bundle (graph + elkjs only)
+  { in: 'packages/cli/src/serve/layout-worker.ts', out: 'serve-layout' },
   // `baton serve` itself (its HTTP server, routes, live updates, prom-client): loaded by cli.mjs only for that command
   // (packages/cli/src/serve-loader.ts), so neither `baton run` nor the .vsix carries it
   { in: 'packages/cli/src/commands/serve.ts', out: 'serve' },

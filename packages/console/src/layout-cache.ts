@@ -2,17 +2,14 @@
 // its hash, so another run of it — in another tab, after a reload — is drawn without elkjs (a 1,000-step flow's layout
 // takes ~0.3–2 s). Only the geometry is kept (node ids with their boxes, edge ids with their routes): the graph's
 // texts (labels, prompts, ranges) come from the server's answer each time, never from the cache.
-import type { FlowGraph, GraphBox, GraphLayout, GraphPoint } from '@baton/protocol';
+import type { FlowGraph, GraphGeometry, GraphLayout } from '@baton/protocol';
+import { geometryOf, withGeometry } from '@baton/graph';
 
 /** What one entry holds: the geometry of a layout, by node and edge id. */
-interface Geometry {
+interface Geometry extends GraphGeometry {
   key: string;
   /** When it was stored (ms since the epoch), to drop the oldest. */
   at: number;
-  width: number;
-  height: number;
-  nodes: [string, GraphBox][];
-  edges: [string, GraphPoint[], GraphBox | undefined][];
 }
 
 /** Bumped when the layout code changes what it draws: older geometry is then never read (another database name). */
@@ -53,20 +50,7 @@ export async function cachedLayout(key: string, graph: FlowGraph): Promise<Graph
   try {
     const geometry = (await done(db.transaction(STORE).objectStore(STORE).get(key))) as Geometry | undefined;
     if (!geometry) return undefined;
-    const boxes = new Map(geometry.nodes);
-    const routes = new Map(geometry.edges.map(([id, points, labelBox]) => [id, { points, labelBox }]));
-    if (graph.nodes.some((n) => !boxes.has(n.id)) || graph.edges.some((e) => !routes.has(e.id))) return undefined;
-    return {
-      flow: graph.flow,
-      ...(graph.title ? { title: graph.title } : {}),
-      width: geometry.width,
-      height: geometry.height,
-      nodes: graph.nodes.map((n) => ({ ...n, ...boxes.get(n.id)! })),
-      edges: graph.edges.map((e) => {
-        const route = routes.get(e.id)!;
-        return { ...e, points: route.points, ...(route.labelBox ? { labelBox: route.labelBox } : {}) };
-      }),
-    };
+    return withGeometry(graph, geometry);
   } finally {
     db.close();
   }
@@ -77,14 +61,7 @@ export async function storeLayout(key: string, layout: GraphLayout): Promise<voi
   const db = await open();
   if (!db) return;
   try {
-    const geometry: Geometry = {
-      key,
-      at: Date.now(),
-      width: layout.width,
-      height: layout.height,
-      nodes: layout.nodes.map((n) => [n.id, { x: n.x, y: n.y, width: n.width, height: n.height }]),
-      edges: layout.edges.map((e) => [e.id, e.points, e.labelBox]),
-    };
+    const geometry: Geometry = { key, at: Date.now(), ...geometryOf(layout) };
     const store = db.transaction(STORE, 'readwrite').objectStore(STORE);
     await done(store.put(geometry));
     const count = (await done(db.transaction(STORE).objectStore(STORE).count())) ?? 0;

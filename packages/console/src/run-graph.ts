@@ -1,17 +1,28 @@
 // The run page's graph: the editor panel's renderer (`@baton/webview/view`: GraphView draws, RunOverlay colours),
 // given the FlowGraph the server built from the run's stored definition. A graph over the panel's limit is folded
-// first (loops and parallels, then decisions); one still over it is not drawn, and the page says so.
-import type { FlowGraph, GraphLayout, RunEvent } from '@baton/protocol';
-import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
+// first (loops and parallels, then decisions: @baton/graph's panelFolds); one still over it is not drawn, and the page
+// says so. The geometry comes from the server when it sent it (laid out there with the same function: elkjs' chunk is
+// then never loaded), else from this tab's caches, else elkjs lays it out here.
+import type { FlowGraph, GraphGeometry, GraphLayout, RunEvent } from '@baton/protocol';
+import { foldFlowGraph, graphShapeCss, layoutFlowGraph, layoutKey, panelFolds, withGeometry, type FoldedGraph, type FoldRegion } from '@baton/graph';
 import { GraphView, MAX_PANEL_NODES, RunOverlay } from '@baton/webview/view';
 import { cachedLayout, storeLayout } from './layout-cache.js';
+
+/** A layout the server sent (`GET /runs/:id/definition`'s `layout`): for the graph with `folded` folded. */
+export interface ServedLayout {
+  folded: string[];
+  geometry: GraphGeometry;
+}
 
 /** What the graph tells its page. */
 export interface RunGraphCallbacks {
   /** A node was clicked (or Enter pressed on it): an id of the whole graph (a folded node: the region's own). */
   pick(node: string): void;
-  /** How the drawing went: drawn (with the nodes drawn and the ms spent laying out), or a sentence why not. */
-  drawn(result: { nodes: number; layoutMs: number } | { message: string }): void;
+  /**
+   * How the drawing went: drawn (with the nodes drawn, the ms spent getting the layout and where it came from:
+   * `served` by the server, `cached` in this tab, `computed` here by elkjs), or a sentence why not.
+   */
+  drawn(result: { nodes: number; layoutMs: number; layoutFrom: 'served' | 'cached' | 'computed' } | { message: string }): void;
 }
 
 let shapesAdopted = false;
@@ -22,18 +33,6 @@ let shapesAdopted = false;
  */
 const LAYOUT_CACHE_SIZE = 8;
 const layouts = new Map<string, GraphLayout>();
-
-/**
- * Starts loading elkjs (its lazy chunk, 1.5 MB) and compiling it by laying out an empty graph, so a page can do it
- * while it waits for its data. Never rejects.
- */
-export async function preloadLayout(): Promise<void> {
-  try {
-    await layoutFlowGraph({ flow: '', nodes: [], edges: [] });
-  } catch {
-    // the real layout reports its own error
-  }
-}
 
 /**
  * The graph of one run in `host`: {@link show} folds, lays out (elkjs, in this lazily loaded chunk) and draws it;
@@ -49,13 +48,15 @@ export class RunGraph {
   private selected: string | undefined;
 
   /**
-   * @param key what identifies the graph's drawing (the definition's hash and flow): layouts are reused by it.
+   * @param hash the definition's hash; with the graph's flow, layouts are reused by it.
+   * @param served the server's layout of the graph, when it sent one (used when it was made for the same folds).
    */
   constructor(
     private readonly host: HTMLElement,
     private readonly graph: FlowGraph | undefined,
-    private readonly key: string,
+    private readonly hash: string,
     private readonly callbacks: RunGraphCallbacks,
+    private readonly served?: ServedLayout,
   ) {
     this.overlay = new RunOverlay(graph);
   }
@@ -88,15 +89,11 @@ export class RunGraph {
       document.adoptedStyleSheets = [...document.adoptedStyleSheets, shapes];
       shapesAdopted = true;
     }
-    this.regions = new Map(foldRegions(graph).map((r) => [r.id, r]));
-    if (graph.nodes.length > MAX_PANEL_NODES) {
-      for (const kinds of [['loop', 'parallel'], ['loop', 'parallel', 'decision']]) {
-        this.folds = new Set([...this.regions.values()].filter((r) => kinds.includes(r.kind)).map((r) => r.id));
-        if (foldFlowGraph(graph, this.folds).graph.nodes.length <= MAX_PANEL_NODES) break;
-      }
-    }
-    const drawn = foldFlowGraph(graph, this.folds);
-    if (drawn.graph.nodes.length > MAX_PANEL_NODES) {
+    const plan = panelFolds(graph, MAX_PANEL_NODES);
+    this.regions = plan.regions;
+    this.folds = plan.folds;
+    const drawn = plan.drawn;
+    if (!plan.fits) {
       this.callbacks.drawn({
         message: `${graph.flow} has ${graph.nodes.length.toLocaleString('en-US')} nodes (${drawn.graph.nodes.length.toLocaleString('en-US')} folded): too large to draw here — the page draws up to ${MAX_PANEL_NODES.toLocaleString('en-US')}. The timeline, steps and events are complete.`,
       });
@@ -113,8 +110,16 @@ export class RunGraph {
 
   private async draw(drawn: FoldedGraph, keepView: boolean): Promise<void> {
     const started = performance.now();
-    const cacheKey = `${this.key}#${[...drawn.folded].sort().join(',')}`;
-    let layout = layouts.get(cacheKey) ?? (await cachedLayout(cacheKey, drawn.graph));
+    const cacheKey = layoutKey(this.hash, drawn.graph.flow, drawn.folded);
+    let layout = layouts.get(cacheKey);
+    let layoutFrom: 'served' | 'cached' | 'computed' = 'cached';
+    // the server's layout is of the graph folded as at first (panelFolds, the same there and here): used for that only
+    const served = this.served;
+    if (!layout && served && cacheKey === layoutKey(this.hash, drawn.graph.flow, served.folded)) {
+      layout = withGeometry(drawn.graph, served.geometry);
+      layoutFrom = 'served';
+    }
+    layout ??= await cachedLayout(cacheKey, drawn.graph);
     if (!layout) {
       try {
         layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(this.regions.keys()) });
@@ -122,6 +127,7 @@ export class RunGraph {
         this.callbacks.drawn({ message: `The graph could not be laid out: ${(error as Error).message}` });
         return;
       }
+      layoutFrom = 'computed';
       void storeLayout(cacheKey, layout);
     }
     layouts.set(cacheKey, layout);
@@ -137,7 +143,7 @@ export class RunGraph {
     this.drawn = drawn;
     this.view.applyOverlay(this.overlay, drawn.hiddenIn);
     if (this.selected) this.select(this.selected);
-    this.callbacks.drawn({ nodes: drawn.graph.nodes.length, layoutMs });
+    this.callbacks.drawn({ nodes: drawn.graph.nodes.length, layoutMs, layoutFrom });
   }
 
   private async toggleFold(region: string): Promise<void> {

@@ -6,3 +6,4 @@ export { graphShapeCss, renderSvg, type SvgOptions } from './svg.js';
 export { nodeAtPosition } from './graph-lookup.js';
 export { foldFlowGraph, foldRegions, type FoldedGraph, type FoldRegion } from './fold-graph.js';
 export { TEXT } from './layout-options.js';
+export { geometryOf, layoutKey, MAX_PANEL_NODES, panelFolds, withGeometry, type PanelFolds } from './layout-geometry.js';

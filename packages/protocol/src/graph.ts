@@ -120,3 +120,17 @@ export interface GraphLayout {
   nodes: LaidOutNode[];
   edges: LaidOutEdge[];
 }
+
+/**
+ * The geometry of a {@link GraphLayout} without the graph's texts: what a layout cache keeps and what `baton serve`
+ * sends beside a graph (`GET /runs/:id/definition`'s `layout`). Rebuilt into a layout with the graph it was laid out
+ * from (`withGeometry` in @baton/graph). Pixels, as in {@link GraphLayout}.
+ */
+export interface GraphGeometry {
+  width: number;
+  height: number;
+  /** `[node id, box]` for every node. */
+  nodes: [string, GraphBox][];
+  /** `[edge id, route, label box]` for every edge. */
+  edges: [string, GraphPoint[], GraphBox | undefined][];
+}

@@ -29,11 +29,8 @@ export interface GraphViewCallbacks {
  * Ctrl+wheel) still goes below it, for an overview.
  */
 export const MIN_READABLE_SCALE = 11 / TEXT.labelSize;
-/**
- * The largest graph laid out and drawn (nodes), in the editor's panel and the web console alike. Beyond it the
- * page says so instead of freezing (folding a large graph first may bring it under).
- */
-export const MAX_PANEL_NODES = 2000;
+/** The largest graph laid out and drawn (nodes): @baton/graph's, which `baton serve` lays out by too. */
+export { MAX_PANEL_NODES } from '@baton/graph';
 /** Room around the drawing (layout px). */
 const MARGIN = 16;
 const MIN_SCALE = 0.05;

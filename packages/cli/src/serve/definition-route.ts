@@ -3,11 +3,12 @@
 // the IR) and the `.flow` texts it was compiled from, highlighted by the language's lexer. The run's log is not read
 // (a page that wants a migration's old definition has it in its fold: `RunModel.migrations`).
 import type http from 'node:http';
-import type { FlowGraph, WorkflowDefinition } from '@baton/protocol';
+import type { FlowGraph, GraphGeometry, WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph } from '@baton/graph';
 import { BatonError, definitionHash, type RunStoreApi } from '@baton/runtime';
 import type { Access } from './access.js';
 import { decodeSegment, HttpError, send } from './http-io.js';
+import { GraphLayouts, type LayoutOutcome } from './layout-service.js';
 import { sourceTokens, type SourceToken } from './source-tokens.js';
 
 /** One `.flow` file of the definition: its text and its highlighting ({@link sourceTokens}). */
@@ -32,11 +33,30 @@ export interface DefinitionAnswer {
   sources: DefinitionSource[];
   /** `SOURCE_NOT_STORED` with a sentence for people, when `sources` is empty. */
   sourceError?: { code: 'SOURCE_NOT_STORED'; message: string };
+  /**
+   * The drawing's geometry, laid out by the server (layout-service.ts: @baton/graph's layoutFlowGraph, the page's own)
+   * for `graph` with the regions `folded` folded first (@baton/graph's panelFolds: what the page draws at first).
+   * Absent when it was not ready within the server's budget, failed, or the graph is too large: `layoutNote` says
+   * which, and the page lays the graph out itself.
+   */
+  layout?: { folded: string[]; geometry: GraphGeometry };
+  /** Why `layout` is absent, a sentence for people. */
+  layoutNote?: string;
 }
 
-/** Built graphs by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a definition never changes under its hash. */
+/** What the route needs to send the layout beside the graph. */
+export interface DefinitionLayouts {
+  layouts: GraphLayouts;
+  /** How long (ms) an answer waits for a layout that is not ready; past it, it goes without. */
+  budgetMs: number;
+}
+
+/**
+ * Built graphs (with the definition's hash and files) by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a
+ * definition never changes under its hash.
+ */
 const GRAPH_CACHE_SIZE = 16;
-const graphs = new Map<string, FlowGraph>();
+const graphs = new Map<string, { hash: string; graph: FlowGraph; files: string[] }>();
 
 /**
  * Answers `GET /runs/:id/definition` for an authenticated caller with the `read` permission, and nothing else.
@@ -44,46 +64,70 @@ const graphs = new Map<string, FlowGraph>();
  * @throws HttpError 404 `RUN_NOT_FOUND` (also another tenant's run), 404 `DEFINITION_MISSING` (the run's definition
  *   is not in the store: `getDefinition`'s `STORE_UNREADABLE`), 405 for another method, 401/403 from {@link Access}.
  */
-export async function serveDefinition(req: http.IncomingMessage, res: http.ServerResponse, path: string, deps: { store: RunStoreApi; access: Access; now: () => Date }): Promise<boolean> {
+export async function serveDefinition(req: http.IncomingMessage, res: http.ServerResponse, path: string, deps: { store: RunStoreApi; access: Access; now: () => Date; layouts?: DefinitionLayouts }): Promise<boolean> {
   const match = /^\/runs\/([^/]+)\/definition$/.exec(path);
   if (!match) return false;
   const caller = deps.access.authenticate(req, deps.now().getTime());
   if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
   deps.access.require(caller, 'read', 'read runs');
-  send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }));
+  send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, deps.layouts));
   return true;
 }
 
-/** See {@link serveDefinition}: the answer for run `runId` of `scope`'s tenant. */
-export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }): Promise<DefinitionAnswer> {
+/**
+ * See {@link serveDefinition}: the answer for run `runId` of `scope`'s tenant, with the layout of its graph when
+ * `layouts` has it or makes it within its budget.
+ */
+export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }, layouts?: DefinitionLayouts): Promise<DefinitionAnswer> {
   const run = await store.getRun(runId, scope);
   const stored = store.getDefinitionSources ? await store.getDefinitionSources(run.id, scope) : undefined;
-  let definition: WorkflowDefinition;
-  try {
-    definition = await store.getDefinition(run.id);
-  } catch (error) {
-    if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') {
-      const named = stored?.definition ? ` sha256:${stored.definition}` : '';
-      throw new HttpError(404, 'DEFINITION_MISSING', `the definition${named} of run ${run.id} is not in this store: no graph or source`);
+  // a definition never changes under its hash: one already built is not read again (a 1,000-step one takes ~50 ms)
+  let built = stored?.definition ? graphs.get(`${stored.definition}#${run.flow}`) : undefined;
+  if (!built) {
+    let definition: WorkflowDefinition;
+    try {
+      definition = await store.getDefinition(run.id);
+    } catch (error) {
+      if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') {
+        const named = stored?.definition ? ` sha256:${stored.definition}` : '';
+        throw new HttpError(404, 'DEFINITION_MISSING', `the definition${named} of run ${run.id} is not in this store: no graph or source`);
+      }
+      throw error;
     }
-    throw error;
-  }
-  const hash = stored?.definition ?? definitionHash(definition);
-  const key = `${hash}#${run.flow}`;
-  let graph = graphs.get(key);
-  if (!graph) {
-    graph = buildFlowGraph(definition, run.flow);
-    graphs.set(key, graph);
+    const hash = stored?.definition ?? definitionHash(definition);
+    built = { hash, graph: buildFlowGraph(definition, run.flow), files: definition.files };
+    graphs.set(`${hash}#${run.flow}`, built);
     if (graphs.size > GRAPH_CACHE_SIZE) graphs.delete(graphs.keys().next().value!);
   }
+  const { hash, graph } = built;
   // the server's folders never reach a page: files are named relative to the folder that holds them all
-  const local = localNames([...definition.files, ...(stored?.sources ?? []).map((s) => s.file)]);
+  const local = localNames([...built.files, ...(stored?.sources ?? []).map((s) => s.file)]);
   const sources = (stored?.sources ?? []).map((s) => ({ file: local(s.file), text: s.text, tokens: sourceTokens(s.text) }));
   const answer: DefinitionAnswer = { hash, flow: run.flow, graph: withLocalRanges(graph, local), sources };
+  if (layouts) Object.assign(answer, layoutFields(await within(layouts.layouts.layout(GraphLayouts.key(hash, run.flow), { flow: run.flow, graph }), layouts.budgetMs), graph));
   if (sources.length === 0) {
     answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
   }
   return answer;
+}
+
+/** `promise`'s value, or undefined when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The answer's `layout` or `layoutNote` for a layout's outcome (undefined: not ready in time). */
+function layoutFields(outcome: LayoutOutcome | undefined, graph: FlowGraph): Pick<DefinitionAnswer, 'layout' | 'layoutNote'> {
+  if (!outcome) return { layoutNote: `the server is still laying out ${graph.flow} (${graph.nodes.length.toLocaleString('en-US')} nodes): the page lays it out itself this time` };
+  if ('geometry' in outcome) return { layout: { folded: outcome.folded, geometry: outcome.geometry } };
+  if ('tooLarge' in outcome) return { layoutNote: `${graph.flow} has ${outcome.tooLarge.nodes.toLocaleString('en-US')} nodes (${outcome.tooLarge.drawn.toLocaleString('en-US')} folded): too large to draw` };
+  return { layoutNote: `the server could not lay out ${graph.flow}: ${outcome.error}` };
 }
 
 /**

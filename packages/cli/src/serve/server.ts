@@ -11,6 +11,7 @@ import { Sessions } from './sessions.js';
 import { sessionRoute } from './session-route.js';
 import { inbox } from './inbox-route.js';
 import { serveDefinition } from './definition-route.js';
+import { GraphLayouts, layOutServedFlows } from './layout-service.js';
 import { LiveHub } from './live-hub.js';
 import { streamRoute } from './live-route.js';
 import { flowsOf } from './flows-route.js';
@@ -168,6 +169,13 @@ export interface ServeOptions {
   traceUrl?: string;
   /** The console's streams (`GET /stream`): heartbeat (ms, default 15,000), the watch's poll (ms), the limits. */
   live?: { heartbeatMs?: number; pollMs?: number; maxStreams?: number; maxStreamsPerUser?: number };
+  /**
+   * The run page's graph layouts (layout-service.ts; default: a new one, whose thread lays out the served flows in the
+   * background at start); `false`: none, the page lays graphs out itself. Closed with the server.
+   */
+  layouts?: GraphLayouts | false;
+  /** How long (ms) `GET /runs/:id/definition` waits for a layout not ready yet (default 1,000); past it, it goes without. */
+  layoutBudgetMs?: number;
   log: (line: string) => void;
 }
 
@@ -243,6 +251,9 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const live = new LiveHub({ store, relay: options.liveRelay, pollMs: options.live?.pollMs, maxStreams: options.live?.maxStreams, maxStreamsPerUser: options.live?.maxStreamsPerUser, log: options.log });
   const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
   const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
+  const layouts = options.layouts === false ? undefined : (options.layouts ?? new GraphLayouts({ log: options.log }));
+  if (layouts) layOutServedFlows(layouts, servedFlows(plan));
+  const definitionLayouts = layouts ? { layouts, budgetMs: options.layoutBudgetMs ?? 1000 } : undefined;
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
@@ -376,7 +387,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       await sessionRoute(req, res, method, access, now().getTime(), options.maxBodyBytes);
       return;
     }
-    if (await serveDefinition(req, res, path, { store, access, now })) return;
+    if (await serveDefinition(req, res, path, { store, access, now, layouts: definitionLayouts })) return;
     if (await notificationsRoute(routes, req, res, method, path, url)) return;
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
@@ -463,6 +474,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       timers.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await layouts?.close();
       await supervisor.close();
     },
   };

@@ -12,7 +12,7 @@ import { awaitedEvents, sendEvent } from '../actions.js';
 import { href } from '../router.js';
 import { may } from '../session.js';
 import type { RunSummary } from '../wire.js';
-import { preloadLayout, RunGraph } from '../run-graph.js';
+import { RunGraph, type ServedLayout } from '../run-graph.js';
 import { TimelineView } from '../timeline.js';
 import { parallelBranches, type TimelineGroup } from '../timeline-branches.js';
 import { SourceView, type SourceFileView } from '../source-view.js';
@@ -37,6 +37,9 @@ interface DefinitionAnswer {
   graph: FlowGraph;
   sources: SourceFileView[];
   sourceError?: { code: string; message: string };
+  /** The graph's geometry laid out by the server (absent: `layoutNote` says why; the page lays it out itself). */
+  layout?: ServedLayout;
+  layoutNote?: string;
 }
 
 type Tab = 'timeline' | 'step' | 'source' | 'events';
@@ -112,7 +115,7 @@ export class RunPage extends ConsolePage {
   }
 
   /**
-   * Loads run `id`: its record and events, and its definition, in parallel (elkjs' chunk loading meanwhile). The
+   * Loads run `id`: its record and events, and its definition, in parallel. The
    * header, timeline and events are drawn as soon as the run is read; the graph when the definition is (its overlay
    * folds the same events). Then the live stream is opened.
    */
@@ -129,8 +132,8 @@ export class RunPage extends ConsolePage {
     this.tick++;
     const runRead = get<RunAnswer>(`/runs/${encodeURIComponent(id)}?events=0`);
     const firstPage = this.eventsPage(id, 0);
+    // with the graph's layout, made by the server (elkjs' chunk is loaded only when it could not send one)
     const definitionRead = get<DefinitionAnswer>(`/runs/${encodeURIComponent(id)}/definition`);
-    void preloadLayout();
     let answer: RunAnswer;
     try {
       answer = await runRead;
@@ -190,14 +193,14 @@ export class RunPage extends ConsolePage {
       this.tick++;
       return;
     }
-    const graph = new RunGraph(this.el('.rp-graph'), definition.graph, `${definition.hash}#${definition.flow}`, {
+    const graph = new RunGraph(this.el('.rp-graph'), definition.graph, definition.hash, {
       pick: (node) => this.pickNode(node),
       drawn: (result) => {
         if ('message' in result) this.graphMessage = result.message;
         else requestAnimationFrame(() => performance.mark(RUN_PAGE_MARKS.graph, { detail: result }));
         this.tick++;
       },
-    });
+    }, definition.layout);
     this.graph = graph;
     graph.apply(this.received);
     if (this.selected) this.choose(this.selected, false);
