@@ -51,12 +51,9 @@ export interface DefinitionLayouts {
   budgetMs: number;
 }
 
-/**
- * Built graphs (with the definition's hash and files) by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a
- * definition never changes under its hash.
- */
+/** Built graphs by `<hash>#<flow>` (the last {@link GRAPH_CACHE_SIZE}): a definition never changes under its hash. */
 const GRAPH_CACHE_SIZE = 16;
-const graphs = new Map<string, { hash: string; graph: FlowGraph; files: string[] }>();
+const graphs = new Map<string, FlowGraph>();
 
 /**
  * Answers `GET /runs/:id/definition` for an authenticated caller with the `read` permission, and nothing else.
@@ -81,27 +78,26 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
 export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }, layouts?: DefinitionLayouts): Promise<DefinitionAnswer> {
   const run = await store.getRun(runId, scope);
   const stored = store.getDefinitionSources ? await store.getDefinitionSources(run.id, scope) : undefined;
-  // a definition never changes under its hash: one already built is not read again (a 1,000-step one takes ~50 ms)
-  let built = stored?.definition ? graphs.get(`${stored.definition}#${run.flow}`) : undefined;
-  if (!built) {
-    let definition: WorkflowDefinition;
-    try {
-      definition = await store.getDefinition(run.id);
-    } catch (error) {
-      if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') {
-        const named = stored?.definition ? ` sha256:${stored.definition}` : '';
-        throw new HttpError(404, 'DEFINITION_MISSING', `the definition${named} of run ${run.id} is not in this store: no graph or source`);
-      }
-      throw error;
+  let definition: WorkflowDefinition;
+  try {
+    definition = await store.getDefinition(run.id);
+  } catch (error) {
+    if (error instanceof BatonError && error.code === 'STORE_UNREADABLE') {
+      const named = stored?.definition ? ` sha256:${stored.definition}` : '';
+      throw new HttpError(404, 'DEFINITION_MISSING', `the definition${named} of run ${run.id} is not in this store: no graph or source`);
     }
-    const hash = stored?.definition ?? definitionHash(definition);
-    built = { hash, graph: buildFlowGraph(definition, run.flow), files: definition.files };
-    graphs.set(`${hash}#${run.flow}`, built);
+    throw error;
+  }
+  const hash = stored?.definition ?? definitionHash(definition);
+  const key = `${hash}#${run.flow}`;
+  let graph = graphs.get(key);
+  if (!graph) {
+    graph = buildFlowGraph(definition, run.flow);
+    graphs.set(key, graph);
     if (graphs.size > GRAPH_CACHE_SIZE) graphs.delete(graphs.keys().next().value!);
   }
-  const { hash, graph } = built;
   // the server's folders never reach a page: files are named relative to the folder that holds them all
-  const local = localNames([...built.files, ...(stored?.sources ?? []).map((s) => s.file)]);
+  const local = localNames([...definition.files, ...(stored?.sources ?? []).map((s) => s.file)]);
   const sources = (stored?.sources ?? []).map((s) => ({ file: local(s.file), text: s.text, tokens: sourceTokens(s.text) }));
   const answer: DefinitionAnswer = { hash, flow: run.flow, graph: withLocalRanges(graph, local), sources };
   if (layouts) Object.assign(answer, layoutFields(await within(layouts.layouts.layout(GraphLayouts.key(hash, run.flow), { flow: run.flow, graph }), layouts.budgetMs), graph));
