@@ -116,7 +116,11 @@ console.log('\nConsole run page (#/runs/<id> in Chromium until its graph and tim
 for (const steps of [1000, 5000]) {
   const rows = runCase('console-run-page.mjs', [steps, quick ? 2 : 5]);
   results.push(...rows);
-  for (const r of rows) console.log(`  ${String(steps).padStart(5)} steps (${r.events} events): cold ${r.totalMs.toFixed(0)} ms (timeline ${r.timelineMedianMs.toFixed(0)} ms, layout ${r.layoutMedianMs ?? '—'} ms), warm ${r.warmMedianMs.toFixed(0)} ms; ${r.graphMessage ? 'graph: too large to draw' : `${r.nodesDrawn} nodes drawn`}; load ${r.loadAverage}${steps === 1000 ? ' (goal ≤ 1,000 ms)' : ''}`);
+  for (const r of rows) {
+    // the goal is for the cold open (a fresh profile), the slowest of the loads after the server's background pass
+    const goal = steps === 1000 ? ` — goal ≤ 1,000 ms cold: ${r.maxMs <= 1000 ? 'met' : `NOT met (max ${r.maxMs.toFixed(0)} ms)`}` : '';
+    console.log(`  ${String(steps).padStart(5)} steps (${r.events} events): cold ${r.totalMs.toFixed(0)} ms p50, ${r.maxMs.toFixed(0)} ms max (timeline ${r.timelineMedianMs.toFixed(0)} ms, layout ${r.layoutMedianMs ?? '—'} ms ${r.layoutFrom}), first after the server's start ${r.firstAfterStartMs} ms (${r.firstAfterStartLayoutFrom ?? 'no graph'}), warm ${r.warmMedianMs.toFixed(0)} ms; ${r.graphMessage ? 'graph: too large to draw' : `${r.nodesDrawn} nodes drawn`}; load ${r.loadAverage}${goal}`);
+  }
 }
 
 console.log('\nConsole live updates (a 1,000-step chain streamed to GET /stream: receipt − event.time per step.finished; 3 runs, the lowest p99):');

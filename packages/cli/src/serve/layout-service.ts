@@ -237,15 +237,19 @@ export class GraphLayouts {
 }
 
 /**
- * The background pass of `baton serve`'s start: queues a layout of every served flow (once per definition and flow),
- * behind any request, so the first page that opens a run of one finds its layout made.
+ * The background pass of `baton serve`'s start: `delayMs` after it (the start's own work — compiling, the executor
+ * thread resuming runs — goes first on a small machine), queues a layout of every served flow (once per definition and
+ * flow) behind any request, so the first page that opens a run of one finds its layout made.
  */
-export function layOutServedFlows(layouts: GraphLayouts, served: readonly { definition: WorkflowDefinition; flow: { name: string } }[]): void {
-  const seen = new Set<string>();
-  for (const entry of served) {
-    const key = GraphLayouts.key(definitionHash(entry.definition), entry.flow.name);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    void layouts.layout(key, { flow: entry.flow.name, definition: entry.definition }, true);
-  }
+export function layOutServedFlows(layouts: GraphLayouts, served: readonly { definition: WorkflowDefinition; flow: { name: string } }[], delayMs = 1000): void {
+  const timer = setTimeout(() => {
+    const seen = new Set<string>();
+    for (const entry of served) {
+      const key = GraphLayouts.key(definitionHash(entry.definition), entry.flow.name);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      void layouts.layout(key, { flow: entry.flow.name, definition: entry.definition }, true);
+    }
+  }, delayMs);
+  timer.unref();
 }
