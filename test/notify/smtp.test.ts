@@ -12,7 +12,10 @@ interface Mail {
   to: string[];
   subject: string;
   headers: string;
+  /** The text/plain part. */
   body: string;
+  /** The text/html part (a multipart/alternative message), if any. */
+  html?: string;
 }
 
 /** Decodes quoted-printable (RFC 2045 §6.7): soft line breaks removed, `=XX` as bytes, read as UTF-8. */
@@ -28,14 +31,27 @@ function quotedPrintable(text: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** Parses a message as nodemailer writes a text one: unfolded headers, the Subject's RFC 2047 Q-words decoded. */
-function parseMail(raw: string): { subject: string; headers: string; body: string } {
+/** One MIME entity: its unfolded headers and its body, the transfer encoding (7bit, quoted-printable) undone. */
+function entity(raw: string): { headers: string; body: string } {
   const split = raw.indexOf('\r\n\r\n');
   const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const body = /^Content-Transfer-Encoding: quoted-printable$/im.test(headers) ? quotedPrintable(raw.slice(split + 4)) : raw.slice(split + 4);
+  return { headers, body };
+}
+
+/**
+ * Parses a message as nodemailer writes it: unfolded headers, the Subject's RFC 2047 Q-words decoded; a
+ * multipart/alternative one (RFC 2046 §5.1.4) split into its text/plain and text/html parts.
+ */
+function parseMail(raw: string): { subject: string; headers: string; body: string; html?: string } {
+  const { headers, body } = entity(raw);
   const subjectLine = /^Subject: (.*)$/m.exec(headers)?.[1] ?? '';
   const subject = subjectLine.replace(/=\?UTF-8\?Q\?([^?]*)\?=\s*/gi, (_, q: string) => quotedPrintable(q.replace(/_/g, ' ')));
-  const body = /^Content-Transfer-Encoding: quoted-printable$/im.test(headers) ? quotedPrintable(raw.slice(split + 4)) : raw.slice(split + 4);
-  return { subject, headers, body };
+  const boundary = /^Content-Type: multipart\/alternative;.*boundary="?([^";]+)"?/im.exec(headers)?.[1];
+  if (!boundary) return { subject, headers, body };
+  const parts = body.split(`--${boundary}`).slice(1, -1).map((p) => entity(p.replace(/^\r\n/, '').replace(/\r\n$/, '')));
+  const part = (type: string) => parts.find((p) => new RegExp(`^Content-Type: ${type}`, 'im').test(p.headers))?.body;
+  return { subject, headers, body: part('text/plain') ?? '', html: part('text/html') };
 }
 
 /**
@@ -121,6 +137,12 @@ describe('notifications: e-mail over SMTP (smtp-server)', () => {
       assert.match(mail.headers, new RegExp(`^Message-ID: <${runId}:\\d+:approvers@example.com>$`, 'm'));
       const deadline = (await t.store.getRun(runId)).waitingOn[0];
       assert.equal(mail.body, `Run ${runId}\r\nAssigned to finance\r\nDecide by ${deadline.kind === 'approval' ? deadline.deadline : '?'}\r\n\r\nhttps://baton.example.com/#/inbox?run=${runId}&task=manager\r\n`);
+      // and an HTML alternative: the same lines, a button to the inbox row (& escaped in the attribute)
+      assert.match(mail.headers, /^Content-Type: multipart\/alternative;/m);
+      assert.ok(mail.html, 'an HTML part');
+      assert.match(mail.html, /<h1[^>]*>Approval waiting: Purchase · manager<\/h1>/);
+      assert.match(mail.html, new RegExp(`<p[^>]*>Run ${runId}</p>`));
+      assert.match(mail.html, new RegExp(`<a href="https://baton.example.com/#/inbox\\?run=${runId}&amp;task=manager"[^>]*>Open in the inbox</a>`));
 
       clock.advance(30_000);
       await dispatcher.tick();

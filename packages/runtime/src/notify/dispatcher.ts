@@ -8,6 +8,7 @@ import type { EmailTarget, NotifyChannel, NotifySettings, RetryPolicy } from '..
 import type { DeliveryRecord, NotificationRecord } from '../store/store-api.js';
 import type { NotificationOutbox } from './outbox.js';
 import { notificationDetails, notificationPayload, notificationTitle, webhookBody } from './payload.js';
+import { notificationHtml } from './mail-html.js';
 import { sendWebhook, type SendResult } from './webhook-sender.js';
 import type { MailMessage, SmtpSender } from './smtp-sender.js';
 
@@ -164,6 +165,7 @@ export class NotificationDispatcher {
       to: this.recipients(email, delivery.notification),
       subject: notificationTitle(payload),
       text: `${notificationDetails(payload).join('\n')}\n\n${payload.url}\n`,
+      html: notificationHtml(payload),
     };
     if (message.to.length === 0) return Promise.resolve({ outcome: 'dead', error: 'nobody to write to (no "to", no user with an e-mail matches the assignee)' });
     return mailer.send(message);

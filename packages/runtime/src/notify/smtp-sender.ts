@@ -8,7 +8,10 @@ import type { SendResult } from './webhook-sender.js';
 export interface MailMessage {
   to: string[];
   subject: string;
+  /** The plain-text part. */
   text: string;
+  /** The HTML part (multipart/alternative with the text one), when given. */
+  html?: string;
   /** The delivery id, sent as the Message-ID's local part (receivers' duplicate filters see one message per delivery). */
   id: string;
 }
@@ -42,7 +45,7 @@ export function createSmtpSender(target: EmailTarget): SmtpSender {
     async send(message) {
       const domain = /@([^>\s]+)>?\s*$/.exec(target.from)?.[1] ?? 'baton.invalid';
       try {
-        await transport.sendMail({ from: target.from, to: message.to, subject: message.subject, text: message.text, messageId: `<${message.id.replace(/[^A-Za-z0-9.:_-]/g, '_')}@${domain}>` });
+        await transport.sendMail({ from: target.from, to: message.to, subject: message.subject, text: message.text, ...(message.html !== undefined ? { html: message.html } : {}), messageId: `<${message.id.replace(/[^A-Za-z0-9.:_-]/g, '_')}@${domain}>` });
         return { outcome: 'sent' };
       } catch (error) {
         const failure = error as Error & { responseCode?: number; response?: string; code?: string };
