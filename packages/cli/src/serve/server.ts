@@ -174,10 +174,19 @@ export interface ServeOptions {
    * background at start); `false`: none, the page lays graphs out itself. Closed with the server.
    */
   layouts?: GraphLayouts | false;
-  /** How long (ms) `GET /runs/:id/definition` waits for a layout not ready yet (default 1,000); past it, it goes without. */
+  /**
+   * How long (ms) `GET /runs/:id/definition` waits for a layout not ready yet (default {@link DEFAULT_LAYOUT_BUDGET_MS});
+   * past it, it goes without and the page lays the graph out itself.
+   */
   layoutBudgetMs?: number;
   log: (line: string) => void;
 }
+
+/**
+ * 3 s: the server's first layout of a 1,000-step flow (its thread started, elkjs loaded) takes about a second on a
+ * quiet machine — less than the page takes for it, which would also compete with it for a shared machine's cores.
+ */
+export const DEFAULT_LAYOUT_BUDGET_MS = 3000;
 
 /** A running `baton serve`. */
 export interface BatonServer {
@@ -253,7 +262,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
   const layouts = options.layouts === false ? undefined : (options.layouts ?? new GraphLayouts({ log: options.log }));
   if (layouts) layOutServedFlows(layouts, servedFlows(plan));
-  const definitionLayouts = layouts ? { layouts, budgetMs: options.layoutBudgetMs ?? 1000 } : undefined;
+  const definitionLayouts = layouts ? { layouts, budgetMs: options.layoutBudgetMs ?? DEFAULT_LAYOUT_BUDGET_MS } : undefined;
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
