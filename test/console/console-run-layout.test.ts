@@ -78,6 +78,28 @@ describe('the console in a browser: the run graph laid out by the server', funct
     return { p, from, places };
   };
 
+  it('asks again for a layout the server was still making, and draws it when it comes, without elkjs', async () => {
+    const id = await harness.startRun('oscar', 'Order');
+    await harness.server.idle();
+    const p = await harness.open(`#/runs/${id}`);
+    try {
+      // the first answer as from a server still laying the graph out (its budget passed)
+      await p.page.route(/\/runs\/[^/]+\/definition$/, async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as Record<string, unknown>;
+        delete body.layout;
+        await route.fulfill({ response, json: { ...body, layoutPending: true, layoutNote: 'the server is still laying out Order' } });
+      });
+      await p.signIn('oscar');
+      assert.equal(await painted(p.page), 'served');
+      assert.equal(p.requests.filter((u) => u.endsWith('/definition?only=layout')).length, 1, 'asked once more');
+      assert.deepEqual(p.requests.filter((u) => ELK_CHUNK.test(u)), [], "elkjs' chunk is not loaded");
+      assert.deepEqual(p.errors, []);
+    } finally {
+      await p.close();
+    }
+  });
+
   for (const [flow, start] of [
     ['Order', () => harness.startRun('oscar', 'Order')],
     // a run of it stored, not executed (2,000 stub steps): the page reads its definition only

@@ -84,7 +84,7 @@ describe('baton serve: the run graph laid out on the server', function () {
   const definition = async (id: string) => {
     const res = await fetch(`${server!.url}/runs/${id}/definition`);
     assert.equal(res.status, 200);
-    return (await res.json()) as { hash: string; graph: FlowGraph; layout?: { folded: string[]; geometry: GraphGeometry }; layoutNote?: string };
+    return (await res.json()) as { hash: string; graph: FlowGraph; layout?: { folded: string[]; geometry: GraphGeometry }; layoutNote?: string; layoutPending?: boolean };
   };
 
   it("sends the geometry the page's own layout gives, computed once per definition: other runs of it get the kept one", async () => {
@@ -104,6 +104,10 @@ describe('baton serve: the run graph laid out on the server', function () {
     const b = await definition(second);
     assert.deepEqual(b.layout, a.layout);
     assert.equal(layouts.started, laidOut, 'the second run of the definition is answered from the kept layout');
+    // the layout alone (what a page asks again when the first answer said it was under way)
+    const only = await fetch(`${server!.url}/runs/${second}/definition?only=layout`);
+    assert.deepEqual(await only.json(), { hash: a.hash, flow: 'Order', layout: a.layout });
+    assert.equal((await fetch(`${server!.url}/runs/${second}/definition?only=graph`)).status, 400);
   });
 
   it('lays out a 5,000-step definition on its thread: /health and the runs list answer meanwhile; its answer goes without the layout, saying so', async () => {
@@ -114,7 +118,8 @@ describe('baton serve: the run graph laid out on the server', function () {
     const run = await store.createRun({ flow: 'Huge', inputs: {}, definition: served.definition, startedAt: new Date().toISOString(), status: 'queued' });
     const answer = await definition(run.id);
     assert.equal(answer.layout, undefined);
-    assert.match(answer.layoutNote ?? '', /^the server is still laying out Huge \(5,073 nodes\): the page lays it out itself this time$/);
+    assert.equal(answer.layoutNote, 'the server is still laying out Huge (5,073 nodes)');
+    assert.equal(answer.layoutPending, true);
     assert.equal(answer.graph.nodes.length, 5073, 'the graph is sent whole');
     assert.ok(layouts.busy(), 'the layout is under way');
     const health = await fetch(`${server!.url}/health`);
@@ -123,6 +128,9 @@ describe('baton serve: the run graph laid out on the server', function () {
     assert.equal(list.status, 200);
     assert.ok(((await list.json()) as { runs: { id: string }[] }).runs.some((r) => r.id === run.id));
     assert.ok(layouts.busy(), 'both answered while elkjs was still laying the flow out');
+    // asked again for the layout alone: still under way, said the same way, without the graph
+    const again = await fetch(`${server!.url}/runs/${run.id}/definition?only=layout`);
+    assert.deepEqual(await again.json(), { hash: answer.hash, flow: 'Huge', layoutPending: true, layoutNote: 'the server is still laying out Huge (5,073 nodes)' });
   });
 });
 

@@ -56,9 +56,14 @@ export class RunGraph {
     private readonly graph: FlowGraph | undefined,
     private readonly hash: string,
     private readonly callbacks: RunGraphCallbacks,
-    private readonly served?: ServedLayout,
+    private served?: ServedLayout,
   ) {
     this.overlay = new RunOverlay(graph);
+  }
+
+  /** The server's layout, sent after the graph (it was still making it): used by {@link show}. */
+  serve(layout: ServedLayout): void {
+    this.served = layout;
   }
 
   /** The graph's node of `id` (undefined without a graph or for an id it does not have). */

@@ -42,7 +42,15 @@ export interface DefinitionAnswer {
   layout?: { folded: string[]; geometry: GraphGeometry };
   /** Why `layout` is absent, a sentence for people. */
   layoutNote?: string;
+  /**
+   * The layout is being made and was not ready in time: `GET /runs/:id/definition?only=layout` asks for it again
+   * (it then answers {@link LayoutAnswer}).
+   */
+  layoutPending?: true;
 }
+
+/** `GET /runs/:id/definition?only=layout`: the layout fields of {@link DefinitionAnswer} with its hash and flow. */
+export type LayoutAnswer = Pick<DefinitionAnswer, 'hash' | 'flow' | 'layout' | 'layoutNote' | 'layoutPending'>;
 
 /** What the route needs to send the layout beside the graph. */
 export interface DefinitionLayouts {
@@ -67,7 +75,9 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
   const caller = deps.access.authenticate(req, deps.now().getTime());
   if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
   deps.access.require(caller, 'read', 'read runs');
-  send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, deps.layouts));
+  const only = new URL(req.url ?? '/', 'http://host').searchParams.get('only');
+  if (only !== null && only !== 'layout') throw new HttpError(400, 'BAD_QUERY', `only=${only}: the only part that can be asked alone is layout`);
+  send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, deps.layouts, only === 'layout'));
   return true;
 }
 
@@ -75,7 +85,7 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
  * See {@link serveDefinition}: the answer for run `runId` of `scope`'s tenant, with the layout of its graph when
  * `layouts` has it or makes it within its budget.
  */
-export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }, layouts?: DefinitionLayouts): Promise<DefinitionAnswer> {
+export async function runDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }, layouts?: DefinitionLayouts, layoutOnly = false): Promise<DefinitionAnswer | LayoutAnswer> {
   const run = await store.getRun(runId, scope);
   const stored = store.getDefinitionSources ? await store.getDefinitionSources(run.id, scope) : undefined;
   let definition: WorkflowDefinition;
@@ -96,11 +106,13 @@ export async function runDefinition(store: RunStoreApi, runId: string, scope: { 
     graphs.set(key, graph);
     if (graphs.size > GRAPH_CACHE_SIZE) graphs.delete(graphs.keys().next().value!);
   }
+  const layout = layouts ? layoutFields(await within(layouts.layouts.layout(GraphLayouts.key(hash, run.flow), { flow: run.flow, graph }), layouts.budgetMs), graph) : {};
+  if (layoutOnly) return { hash, flow: run.flow, ...layout };
   // the server's folders never reach a page: files are named relative to the folder that holds them all
   const local = localNames([...definition.files, ...(stored?.sources ?? []).map((s) => s.file)]);
   const sources = (stored?.sources ?? []).map((s) => ({ file: local(s.file), text: s.text, tokens: sourceTokens(s.text) }));
   const answer: DefinitionAnswer = { hash, flow: run.flow, graph: withLocalRanges(graph, local), sources };
-  if (layouts) Object.assign(answer, layoutFields(await within(layouts.layouts.layout(GraphLayouts.key(hash, run.flow), { flow: run.flow, graph }), layouts.budgetMs), graph));
+  Object.assign(answer, layout);
   if (sources.length === 0) {
     answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
   }
@@ -119,8 +131,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 }
 
 /** The answer's `layout` or `layoutNote` for a layout's outcome (undefined: not ready in time). */
-function layoutFields(outcome: LayoutOutcome | undefined, graph: FlowGraph): Pick<DefinitionAnswer, 'layout' | 'layoutNote'> {
-  if (!outcome) return { layoutNote: `the server is still laying out ${graph.flow} (${graph.nodes.length.toLocaleString('en-US')} nodes): the page lays it out itself this time` };
+function layoutFields(outcome: LayoutOutcome | undefined, graph: FlowGraph): Pick<DefinitionAnswer, 'layout' | 'layoutNote' | 'layoutPending'> {
+  if (!outcome) return { layoutPending: true, layoutNote: `the server is still laying out ${graph.flow} (${graph.nodes.length.toLocaleString('en-US')} nodes)` };
   if ('geometry' in outcome) return { layout: { folded: outcome.folded, geometry: outcome.geometry } };
   if ('tooLarge' in outcome) return { layoutNote: `${graph.flow} has ${outcome.tooLarge.nodes.toLocaleString('en-US')} nodes (${outcome.tooLarge.drawn.toLocaleString('en-US')} folded): too large to draw` };
   return { layoutNote: `the server could not lay out ${graph.flow}: ${outcome.error}` };

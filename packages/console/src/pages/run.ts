@@ -40,7 +40,15 @@ interface DefinitionAnswer {
   /** The graph's geometry laid out by the server (absent: `layoutNote` says why; the page lays it out itself). */
   layout?: ServedLayout;
   layoutNote?: string;
+  /** The server is still laying the graph out: `?only=layout` asks it again. */
+  layoutPending?: boolean;
 }
+
+/**
+ * How many more times the page asks for a layout the server is still making (each answer waits up to the server's
+ * budget, 3 s by default) before it lays the graph out itself: the server, already at it, is sooner.
+ */
+const LAYOUT_ASKS = 3;
 
 type Tab = 'timeline' | 'step' | 'source' | 'events';
 const TABS: [Tab, string][] = [
@@ -205,6 +213,13 @@ export class RunPage extends ConsolePage {
     graph.apply(this.received);
     if (this.selected) this.choose(this.selected, false);
     this.tick++;
+    let pending = definition.layoutPending === true;
+    for (let ask = 0; pending && ask < LAYOUT_ASKS; ask++) {
+      const again = await get<Pick<DefinitionAnswer, 'layout' | 'layoutPending'>>(`/runs/${encodeURIComponent(id)}/definition?only=layout`).catch(() => undefined);
+      if (turn !== this.load) return;
+      if (again?.layout) graph.serve(again.layout);
+      pending = again?.layoutPending === true;
+    }
     await graph.show();
   }
 
