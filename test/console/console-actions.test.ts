@@ -12,6 +12,12 @@ flow Shipping {
   wait event "shipment.arrived"
   step unpack: Worker { prompt: "unpack" }
 }
+event "payment.received" { data: { order_id: string, amount: number, method: "card" | "transfer", lines: string[] } }
+flow Billing {
+  trigger webhook "/bill"
+  wait event "payment.received"
+  step book: Worker { prompt: "book" }
+}
 `;
 
 describe('the console in a browser: cancel, send an event, redrive from the runs list', function () {
@@ -81,6 +87,39 @@ describe('the console in a browser: cancel, send an event, redrive from the runs
       await assertClean(p);
     } finally {
       gate.openAll();
+      await p.close();
+    }
+  });
+
+  it('an event whose data type the flow declares is sent from a form generated from that type; a wrong value is said at its field', async () => {
+    const waiting = await harness.startRun('oscar', 'Billing');
+    await harness.server.idle();
+    const p = await harness.open('#/runs');
+    try {
+      await p.signIn('oscar');
+      await row(p, waiting).locator('vscode-button.send-event').click();
+      const dialog = p.page.locator('baton-action-dialog dialog[open]');
+      await dialog.locator('.event-type', { hasText: '{ order_id: string, amount: number' }).waitFor();
+      assert.equal(await dialog.locator('#event-data').count(), 0, 'no JSON box for a typed event');
+      assert.equal(await dialog.locator('vscode-textfield[data-input="order_id"]').count(), 1);
+      assert.equal(await dialog.locator('vscode-textfield[data-input="amount"]').count(), 1);
+      assert.equal(await dialog.locator('vscode-single-select[data-input="method"]').count(), 1, 'a union of literals is a list');
+      assert.equal(await dialog.locator('vscode-textarea[data-input="lines"]').count(), 1, 'a list is JSON');
+      await dialog.locator('[data-input="order_id"] input').fill('A-17');
+      await dialog.locator('[data-input="amount"] input').fill('twelve');
+      await dialog.locator('[data-input="lines"] textarea').fill('["desk"]');
+      await dialog.locator('#action-confirm').click();
+      await dialog.locator('[data-error-for="amount"]', { hasText: 'expects number: got "twelve"' }).waitFor();
+      assert.equal((await harness.store.getEvents(waiting)).filter((e) => e.type === 'event.received').length, 0, 'nothing sent');
+      await dialog.locator('[data-input="amount"] input').fill('12.5');
+      await dialog.locator('#action-confirm').click();
+      await p.page.locator('.notice', { hasText: `event to ${waiting}: done` }).waitFor();
+      await harness.server.idle();
+      assert.equal((await harness.store.getRun(waiting)).status, 'succeeded');
+      const received = (await harness.store.getEvents(waiting)).find((e) => e.type === 'event.received') as { data?: unknown } | undefined;
+      assert.deepEqual(received?.data, { order_id: 'A-17', amount: 12.5, method: 'card', lines: ['desk'] });
+      await assertClean(p);
+    } finally {
       await p.close();
     }
   });

@@ -7,6 +7,7 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { ApiError, newActionId, post } from './api.js';
 import type { RunSummary } from './wire.js';
+import { eventTypes, type EventForm } from './event-form.js';
 
 /** What a confirmed dialog did: the server's answer, or `already` when the server had already done it (a replay). */
 export type ActionOutcome = { done: true; answer: unknown; already?: boolean } | { done: false };
@@ -107,7 +108,6 @@ function dialog(): ActionDialog {
   return element;
 }
 
-const field = (form: HTMLFormElement, id: string): string => ((form.querySelector(`#${id}`) as HTMLInputElement | null)?.value ?? '').trim();
 const runPath = (run: Pick<RunSummary, 'id'>, action: string): string => `/runs/${encodeURIComponent(run.id)}/${action}`;
 
 /** Whether a run can be cancelled now: it has not ended. */
@@ -146,25 +146,20 @@ export function redriveRun(run: RunSummary): Promise<ActionOutcome> {
   });
 }
 
-/** Asks for an event's data (JSON), then sends it to a run (`POST /runs/<id>/events/<name>`). */
+/**
+ * Asks for an event's data, then sends it to a run (`POST /runs/<id>/events/<name>`): a form from the event's declared
+ * type when the run waits for it (event-form.ts), else JSON.
+ */
 export function sendEvent(run: RunSummary, name = awaitedEvents(run)[0] ?? ''): Promise<ActionOutcome> {
   return dialog().show({
     title: `Send an event to run ${run.id}`,
-    body: html`<div class="form">
-      <label for="event-name">Event</label><vscode-textfield id="event-name" value=${name}></vscode-textfield>
-      <label for="event-data">Data (JSON)</label><vscode-textarea id="event-data" rows="5" value="{}" class="mono"></vscode-textarea>
-    </div>`,
+    body: html`<baton-event-form .name=${name} .types=${eventTypes(run.waitingOn)}></baton-event-form>`,
     confirm: 'Send',
     run: (form, actionId) => {
-      const event = field(form, 'event-name');
+      const fields = form.querySelector('baton-event-form') as EventForm;
+      const event = fields.eventName();
       if (event === '') throw new Error('name the event');
-      let data: unknown;
-      try {
-        data = JSON.parse(field(form, 'event-data') || 'null');
-      } catch (error) {
-        throw new Error(`the data is not JSON: ${(error as Error).message}`);
-      }
-      return post(runPath(run, `events/${encodeURIComponent(event)}`), data, actionId);
+      return post(runPath(run, `events/${encodeURIComponent(event)}`), fields.data(), actionId);
     },
   });
 }

@@ -1,73 +1,18 @@
-// `#/start` (the served flows) and `#/start/<flow>`: a form generated from the flow's typed inputs (`GET /flows`):
-// text, number, a checkbox for a boolean, a list for a union of literals, JSON for lists, records and `any`;
-// defaults filled in. The page checks each value with protocol's checkValue; the server judges (a 422 naming an
+// `#/start` (the served flows) and `#/start/<flow>`: a form generated from the flow's typed inputs (`GET /flows`;
+// typed-fields.ts: text, number, a checkbox for a boolean, a list for a union of literals, JSON for lists, records and
+// `any`; defaults filled in). The page checks each value with protocol's checkValue; the server judges (a 422 naming an
 // input is shown at that field); 202 opens the new run.
 import { html, nothing, type TemplateResult } from 'lit';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-textarea/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { JsonValue, TypeRef } from '@baton/protocol';
-import { checkValue, describeType } from '@baton/protocol/types';
+import { describeType } from '@baton/protocol/types';
+import { readTypedFields, renderTypedField } from '../typed-fields.js';
 import { ApiError, get, newActionId, post } from '../api.js';
 import { href, navigate } from '../router.js';
 import { may } from '../session.js';
 import type { FlowInfo, FlowInput } from '../wire.js';
 import { ConsolePage } from './page.js';
 
-/** How an input is edited. */
-export type FieldKind = 'text' | 'number' | 'boolean' | 'choice' | 'json';
-
-/** The control for a type: see the file's comment. */
-export function fieldKind(type: TypeRef): FieldKind {
-  switch (type.kind) {
-    case 'string':
-      return 'text';
-    case 'number':
-      return 'number';
-    case 'boolean':
-      return 'boolean';
-    case 'literal':
-      return 'choice';
-    case 'union':
-      return type.types.every((t) => t.kind === 'literal') ? 'choice' : 'json';
-    default:
-      return 'json';
-  }
-}
-
-/** The literal values a `choice` field offers. */
-function choices(type: TypeRef): string[] {
-  return type.kind === 'literal' ? [type.value] : type.kind === 'union' ? type.types.flatMap((t) => (t.kind === 'literal' ? [t.value] : [])) : [];
-}
-
-/**
- * A field's text as the input's value: `undefined` for an empty optional field (the server fills its default).
- * @throws Error saying what is wrong (a number that is not one, JSON that does not parse, a value of another type).
- */
-export function fieldValue(input: FlowInput, raw: string | boolean): JsonValue | undefined {
-  const kind = fieldKind(input.type);
-  let value: unknown;
-  if (kind === 'boolean') value = raw === true;
-  else if (typeof raw === 'string' && raw.trim() === '' && kind !== 'text') {
-    if (input.default !== undefined) return undefined;
-    throw new Error(`required: ${describeType(input.type)}`);
-  } else if (kind === 'number') {
-    const text = String(raw).trim();
-    value = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : text;
-  } else if (kind === 'json') {
-    try {
-      value = JSON.parse(String(raw));
-    } catch (error) {
-      throw new Error(`not JSON: ${(error as Error).message}`);
-    }
-  } else value = raw;
-  const problem = checkValue(value, input.type);
-  if (problem) throw new Error(`expects ${describeType(input.type)}: ${problem}`);
-  return value as JsonValue;
-}
+export { fieldKind, fieldValue, type FieldKind } from '../typed-fields.js';
 
 /** The input a server message names (`input "amount" of flow …`, `needs input "amount"`, `no input "amount"`). */
 export function inputNamed(message: string): string | undefined {
@@ -138,39 +83,13 @@ export class StartPage extends ConsolePage {
   }
 
   private renderField(input: FlowInput): TemplateResult {
-    const id = `input-${input.name}`;
-    const error = this.errors.get(input.name);
-    const dflt = input.default;
-    const text = dflt === undefined ? '' : typeof dflt === 'string' ? dflt : JSON.stringify(dflt, null, 2);
-    const kind = fieldKind(input.type);
-    const control =
-      kind === 'boolean'
-        ? html`<vscode-checkbox id=${id} data-input=${input.name} ?checked=${dflt === true} label=${input.name}></vscode-checkbox>`
-        : kind === 'choice'
-          ? html`<vscode-single-select id=${id} data-input=${input.name}>${choices(input.type).map((c) => html`<vscode-option value=${c} ?selected=${c === dflt}>${c}</vscode-option>`)}</vscode-single-select>`
-          : kind === 'json'
-            ? html`<vscode-textarea id=${id} data-input=${input.name} rows="4" class="mono" value=${text} ?invalid=${error !== undefined} placeholder=${describeType(input.type)}></vscode-textarea>`
-            : html`<vscode-textfield id=${id} data-input=${input.name} inputmode=${kind === 'number' ? 'decimal' : nothing} value=${text} ?invalid=${error !== undefined} placeholder=${describeType(input.type)}></vscode-textfield>`;
-    return html`<label for=${id}>${input.name} <span class="muted">${describeType(input.type)}${dflt === undefined ? '' : ' (optional)'}</span></label>${control}
-      ${input.doc ? html`<p class="doc muted">${input.doc}</p>` : nothing}
-      ${error ? html`<p class="field-error" role="alert" data-error-for=${input.name}>${error}</p>` : nothing}`;
+    return renderTypedField(input, 'input-', this.errors.get(input.name));
   }
 
   private async submit(e: Event, flow: FlowInfo): Promise<void> {
     e.preventDefault();
     if (this.busy) return;
-    const errors = new Map<string, string>();
-    const inputs: Record<string, JsonValue> = {};
-    for (const input of flow.inputs) {
-      const control = this.querySelector(`[data-input="${CSS.escape(input.name)}"]`) as (HTMLInputElement & { checked?: boolean }) | null;
-      if (!control) continue;
-      try {
-        const value = fieldValue(input, fieldKind(input.type) === 'boolean' ? control.checked === true : control.value);
-        if (value !== undefined) inputs[input.name] = value;
-      } catch (error) {
-        errors.set(input.name, (error as Error).message);
-      }
-    }
+    const { values: inputs, errors } = readTypedFields(this, flow.inputs);
     this.errors = errors;
     this.formError = undefined;
     if (errors.size > 0) return;
