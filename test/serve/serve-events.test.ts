@@ -9,6 +9,7 @@ import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
 import { STORE_KINDS, type StoreKind } from '../store/both-stores.js';
+import { deleteRunRows, rowsOfRun } from './deleted-run.js';
 
 const SECRET = 'whsec-events';
 const TOKEN = 'api-token-events';
@@ -78,13 +79,37 @@ for (const kind of STORE_KINDS) {
       dir = mkdtempSync(path.join(tmpdir(), 'baton-serve-events-'));
       writeFileSync(path.join(dir, 'flows.flow'), FLOWS);
       fresh = await kind.fresh();
+      await serve();
+    });
+    /** Opens a handle on the store and serves `dir` with it. */
+    const serve = async (): Promise<void> => {
       store = await fresh.open();
       server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, webhookSecret: SECRET, apiToken: TOKEN, insecure: false, maxBodyBytes: 4096, agents: createStubAgents({}), schedules: false, timerPollMs: 0, log: () => undefined });
-    });
+    };
     afterEach(async () => {
       await server.close();
       await fresh.cleanup();
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('an event for a run the store no longer has (deleted behind its back): 404 RUN_NOT_FOUND naming it, nothing stored for it', async () => {
+      const runId = await order('/order', 'D1');
+      assert.equal((await store.getRun(runId)).status, 'waiting');
+      // deleted while the server is stopped (SQLite: its handle holds the write lock), then served again
+      await server.close();
+      await store.close();
+      await deleteRunRows(fresh.location, runId);
+      await serve();
+      assert.deepEqual(await rowsOfRun(fresh.location, runId), {}, 'deleted');
+      const [status, body] = await answer(await api(`/runs/${runId}/events/payment.received`, JSON.stringify({ order_id: 'D1', amount: 5 })));
+      assert.equal(status, 404);
+      assert.deepEqual((body as { error: { code: string } }).error.code, 'RUN_NOT_FOUND');
+      assert.match((body as { error: { message: string } }).error.message, new RegExp(`^no run with id "${runId}"`));
+      // a broadcast of it reaches no one and keeps nothing for the deleted run either
+      const [broadcast, delivered] = await answer(await signed('/events/payment.received', JSON.stringify({ order_id: 'D1', amount: 5 })));
+      assert.deepEqual([broadcast, delivered.delivered], [202, []]);
+      await server.idle();
+      assert.deepEqual(await rowsOfRun(fresh.location, runId), {}, 'nothing stored for the deleted run');
     });
 
     it('POST /runs/:id/events/:name refuses a payload that does not fit (422 EVENT_DATA_INVALID, the field named) and another order\'s event (409), then delivers the right one', async () => {
