@@ -238,10 +238,10 @@ export class GraphLayouts {
 
 /**
  * The background pass of `baton serve`'s start: `delayMs` after it (the start's own work — compiling, the executor
- * thread resuming runs — goes first on a small machine), queues a layout of every served flow (once per definition and
+ * thread resuming runs — goes first on a small machine; a request before then lays its graph out at once), queues a layout of every served flow (once per definition and
  * flow) behind any request, so the first page that opens a run of one finds its layout made.
  */
-export function layOutServedFlows(layouts: GraphLayouts, served: readonly { definition: WorkflowDefinition; flow: { name: string } }[], delayMs = 1000): void {
+export function layOutServedFlows(layouts: GraphLayouts, served: readonly { definition: WorkflowDefinition; flow: { name: string } }[], delayMs = 5000): void {
   const timer = setTimeout(() => {
     const seen = new Set<string>();
     for (const entry of served) {
