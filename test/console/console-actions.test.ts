@@ -124,6 +124,38 @@ describe('the console in a browser: cancel, send an event, redrive from the runs
     }
   });
 
+  it('an event for a run deleted meanwhile: the dialog says the run is gone, nothing is stored, the page goes on', async () => {
+    const waiting = await harness.startRun('oscar', 'Shipping');
+    await harness.server.idle();
+    const p = await harness.open('#/runs');
+    try {
+      await p.signIn('oscar');
+      await row(p, waiting).locator('vscode-button.send-event').click();
+      const dialog = p.page.locator('baton-action-dialog dialog[open]');
+      await dialog.locator('#event-data').waitFor();
+      // deleted behind the store's back (as an operator's SQL would), through the harness's handle: it holds the lock
+      const tables = (harness.store as unknown as { database: { tables: { transaction(body: () => void): void; all(sql: string, values: string[]): unknown[]; run(sql: string, values: string[]): number } } }).database.tables;
+      tables.transaction(() => {
+        const names = (tables.all("SELECT name FROM sqlite_master WHERE type = 'table'", []) as { name: string }[]).map((t) => t.name);
+        for (const t of names) if ((tables.all(`PRAGMA table_info("${t}")`, []) as { name: string }[]).some((c) => c.name === 'run_id')) tables.run(`DELETE FROM "${t}" WHERE run_id = ?`, [waiting]);
+        tables.run('DELETE FROM runs WHERE id = ?', [waiting]);
+      });
+      await dialog.locator('#event-data textarea').fill('{"box": 1}');
+      await dialog.locator('#action-confirm').click();
+      await dialog.locator('.error', { hasText: `no run with id "${waiting}"` }).waitFor();
+      await dialog.locator('#action-close').click();
+      await p.page.locator('baton-action-dialog dialog[open]').waitFor({ state: 'detached' });
+      await assert.rejects(harness.store.getRun(waiting), /no run with id/);
+      assert.deepEqual(await harness.store.getEvents(waiting).catch(() => []), [], 'nothing stored for it');
+      // the list still answers: another run's row is there and acts
+      const other = await harness.startRun('oscar', 'Shipping');
+      await row(p, other).locator('.status-waiting').waitFor();
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a viewer sees the runs without action buttons', async () => {
     harness.failNext('Worker');
     const runId = await harness.startRun('oscar', 'Fragile');
