@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, runIdPrefixPattern, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
 import { ClosingPool, parseStoreUrl, poolQuery, poolTransaction, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, withPoolClient, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -176,13 +176,13 @@ export class PgRunStore implements RunStoreApi {
   }
 
   async findRun(idOrPrefix: string, scope: TenantScope = {}): Promise<RunRecord | undefined> {
-    const prefix = escapeLike(idOrPrefix);
+    const pattern = runIdPrefixPattern(idOrPrefix);
     const byTenant = scope.tenant !== undefined;
     // ULIDs are upper case; SQLite's LIKE ignores ASCII case, so a lower-case prefix finds them there too
-    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = $1 OR id LIKE $2 OR id LIKE $3)${byTenant ? ' AND tenant = $4' : ''} ORDER BY id LIMIT 3`, [
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = $1 OR id LIKE $2 ESCAPE '\\' OR id LIKE $3 ESCAPE '\\')${byTenant ? ' AND tenant = $4' : ''} ORDER BY id LIMIT 3`, [
       idOrPrefix,
-      `${prefix}%`,
-      `${prefix.toUpperCase()}%`,
+      pattern,
+      pattern.toUpperCase(),
       ...(byTenant ? [scope.tenant] : []),
     ]);
     const exact = rows.find((r) => r.id === idOrPrefix);

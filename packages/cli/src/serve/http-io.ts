@@ -46,13 +46,19 @@ export function send(res: http.ServerResponse, status: number, body: unknown, he
   res.end(text);
 }
 
-/** A percent-encoded path segment, decoded. @throws HttpError 400 `BAD_PATH` when it is not UTF-8 percent-encoding. */
+/**
+ * A percent-encoded path segment, decoded. @throws HttpError 400 `BAD_PATH` when it is not UTF-8 percent-encoding,
+ * or when it decodes to a NUL character (no run id, event name or delivery id has one; PostgreSQL text cannot hold it).
+ */
 export function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'BAD_PATH', `the path segment "${segment}" is not valid percent-encoded UTF-8`);
+    throw new HttpError(400, 'BAD_PATH', `the path segment "${segment.slice(0, 80)}" is not valid percent-encoded UTF-8`);
   }
+  if (decoded.includes('\u0000')) throw new HttpError(400, 'BAD_PATH', `the path segment "${segment.slice(0, 80)}" contains a NUL character (%00)`);
+  return decoded;
 }
 
 export function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import { BatonError, outboxOf } from '@baton/runtime';
 import { decodeSegment, HttpError, send } from './http-io.js';
+import { intParam } from './runs-query.js';
 import type { RouteContext } from './runs-route.js';
 
 const STATUSES = new Set(['pending', 'sent', 'dead']);
@@ -29,8 +30,7 @@ export async function notificationsRoute(ctx: RouteContext, req: http.IncomingMe
     access.require(caller, 'read', 'read notifications');
     const status = url.searchParams.get('status') ?? undefined;
     if (status !== undefined && !STATUSES.has(status)) throw new HttpError(400, 'BAD_QUERY', 'status must be pending, sent or dead');
-    const limit = Number(url.searchParams.get('limit') ?? 50);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'BAD_QUERY', 'limit must be a whole number from 1 to 1000');
+    const limit = intParam(url.searchParams, 'limit', 50, 1, 1000);
     const before = url.searchParams.get('before') ?? undefined;
     const page = await outbox.listDeliveries({ status: status as 'pending' | 'sent' | 'dead' | undefined, before, limit }, scope);
     send(res, 200, { ...page, channels: ctx.options.notifyChannels ?? [] });

@@ -22,13 +22,48 @@ export function intParam(params: URLSearchParams, name: string, fallback: number
   return n;
 }
 
-/** An ISO 8601 time parameter (a date, or a date and time), as ms since the epoch; undefined when absent. @throws HttpError 400 `BAD_QUERY`. */
+/** An ISO 8601 date, or date and time (the offset optional: UTC when absent), in parts. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
+/** The earliest time a parameter may name: the Unix epoch (run ids are ULIDs, which count from it), ms. */
+const EARLIEST_MS = 0;
+/** The latest: the end of year 9999 (the last a four-digit year writes), ms. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * An ISO 8601 time parameter (a date, or a date and time), as ms since the epoch; undefined when absent. The date
+ * must be one of the calendar's (no February 30), the time one of the day's (hours 0–23, no 24:00), and the time
+ * from 1970-01-01 to 9999-12-31 — never silently rolled over into another day or clamped.
+ * @throws HttpError 400 `BAD_QUERY` naming the parameter.
+ */
 export function timeParam(params: URLSearchParams, name: string): number | undefined {
   const text = params.get(name);
   if (text === null) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+  const parts = ISO_TIME.exec(text);
+  const [year, month, day, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = (parts?.slice(1) ?? []).map((p) => (p === undefined ? undefined : Number(p)));
+  const valid =
+    parts !== null &&
+    month! >= 1 && month! <= 12 &&
+    day! >= 1 && day! <= new Date(Date.UTC(year!, month!, 0)).getUTCDate() &&
+    hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  const ms = valid ? Date.parse(text) : NaN;
   if (Number.isNaN(ms)) throw bad(`${name} must be an ISO 8601 time such as 2026-12-05 or 2026-12-05T10:00:00Z, not "${text.slice(0, 40)}"`);
+  if (ms < EARLIEST_MS || ms > LATEST_MS) throw bad(`${name} must be a time from 1970-01-01 to 9999-12-31, not "${text.slice(0, 40)}"`);
   return ms;
+}
+
+/**
+ * Checks a request's query before any route reads it: each parameter given at most once (which of two would count
+ * is a guess no answer should rest on), and no NUL character in a name or value (no run, flow or id has one, and
+ * PostgreSQL text cannot hold it). @throws HttpError 400 `BAD_QUERY` naming the parameter.
+ */
+export function checkQuery(params: URLSearchParams): void {
+  const seen = new Set<string>();
+  for (const [name, value] of params) {
+    const shown = JSON.stringify(name.slice(0, 40));
+    if (name.includes('\u0000') || value.includes('\u0000')) throw bad(`the query parameter ${shown} contains a NUL character (%00)`);
+    if (seen.has(name)) throw bad(`${name.slice(0, 40)}= is given more than once: give each query parameter once`);
+    seen.add(name);
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import { streamRoute } from './live-route.js';
 import { flowsOf } from './flows-route.js';
 import { StatsRoute } from './stats-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
+import { checkQuery } from './runs-query.js';
 import { notificationsRoute } from './notifications-route.js';
 import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
@@ -387,6 +388,8 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
       send(res, 202, { event: name, started, delivered, ...(kept ? { kept: true, expires: kept.expires } : {}) });
       return;
     }
+    // the API's query parameters: each once, no NUL (webhooks and events above read none)
+    checkQuery(url.searchParams);
     // the console's sign-in sessions
     if (path === '/stream') {
       await streamRoute(req, res, method, url, { store, access, live, now, heartbeatMs: options.live?.heartbeatMs });

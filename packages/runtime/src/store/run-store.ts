@@ -10,7 +10,7 @@ import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession, type RunStoreOptions } from './lock-session.js';
 import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
-import { assertNotFinished, decisionEvent, escapeLike, eventBufferNeeded, eventSignal, explainWithdrawn, withdrawnGroup } from './signal-rules.js';
+import { assertNotFinished, decisionEvent, eventBufferNeeded, eventSignal, explainWithdrawn, runIdPrefixPattern, withdrawnGroup } from './signal-rules.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
 import { SqliteSla } from './sqlite-sla.js';
 import { SqliteKeptEvents } from './sqlite-kept-events.js';
@@ -195,7 +195,7 @@ export class RunStore {
   findRun(idOrPrefix: string, scope: TenantScope = {}): RunRecord | undefined {
     const byTenant = scope.tenant !== undefined;
     const rows = this.session.withBusyRetry(() =>
-      this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = ? OR id LIKE ?)${byTenant ? ' AND tenant = ?' : ''} ORDER BY id LIMIT 3`, [idOrPrefix, `${escapeLike(idOrPrefix)}%`, ...(byTenant ? [scope.tenant!] : [])]),
+      this.db.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE (id = ? OR id LIKE ? ESCAPE '\\')${byTenant ? ' AND tenant = ?' : ''} ORDER BY id LIMIT 3`, [idOrPrefix, runIdPrefixPattern(idOrPrefix), ...(byTenant ? [scope.tenant!] : [])]),
     ) as unknown as RunRow[];
     const exact = rows.find((r) => r.id === idOrPrefix);
     if (exact) return toRecord(exact);

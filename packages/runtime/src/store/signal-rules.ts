@@ -192,7 +192,11 @@ export function keptFullMessage(eventName: string, open: number, max: number): s
   return `${open} broadcast event${open === 1 ? '' : 's'} "${eventName}" already wait for a run to take them (at most ${max}); nothing was kept`;
 }
 
-/** A run-id prefix for LIKE: its wildcards and escape character removed. */
-export function escapeLike(text: string): string {
-  return text.replace(/[%_\\]/g, '');
+/**
+ * The LIKE pattern (escape character backslash: use it with `ESCAPE '\'`) of the run ids that start with `prefix`: its
+ * `%`, `_` and backslash taken literally — a prefix such as `%` or `_` matches no run id rather than every one. An empty
+ * prefix gives the pattern `''`, which matches no run id either.
+ */
+export function runIdPrefixPattern(prefix: string): string {
+  return prefix === '' ? '' : `${prefix.replace(/[%_\\]/g, '\\$&')}%`;
 }
