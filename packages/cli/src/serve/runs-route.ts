@@ -46,7 +46,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
   if (path === '/runs') {
     if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', '/runs takes GET or POST');
     access.require(caller, 'read', 'read runs');
-    send(res, 200, await listRuns(store, { ...runsQuery(url.searchParams), tenant }));
+    send(res, 200, await listRuns(store, { ...runsQuery(url.searchParams), tenant }, options.textScanLimit));
     return;
   }
   const match = /^\/runs\/([^/]+)(?:\/(approve|reject|cancel|redrive|migrate|events)(?:\/([^/]+))?)?$/.exec(path);
@@ -164,12 +164,13 @@ async function startOverApi(ctx: RouteContext, req: http.IncomingMessage, res: h
 export const MAX_EVENTS_PAGE = 5000;
 
 /**
- * `GET /runs`: one page of `filter`'s runs, newest first — `{runs, next?, searchedTo?}` (see `RunPage`). A store
+ * `GET /runs`: one page of `filter`'s runs, newest first — `{runs, next?, searchedTo?}` (see `RunPage`; a text search
+ * looks at `textScanLimit` runs a page, default `RUN_TEXT_SCAN_LIMIT`). A store
  * without keyset paging (`listRunsPage`) answers the plain filters (status, flow, limit) with no `next`, and 501
  * `NOT_SUPPORTED` for the others.
  */
-export async function listRuns(store: RunStoreApi, filter: RunFilter & { limit: number }): Promise<RunPage> {
-  if (store.listRunsPage) return store.listRunsPage(filter);
+export async function listRuns(store: RunStoreApi, filter: RunFilter & { limit: number }, textScanLimit?: number): Promise<RunPage> {
+  if (store.listRunsPage) return store.listRunsPage(filter, textScanLimit !== undefined ? { scanLimit: textScanLimit } : undefined);
   if (filter.before !== undefined || filter.fromId !== undefined || filter.toId !== undefined || filter.text !== undefined) throw new HttpError(501, 'NOT_SUPPORTED', 'this store cannot page runs or filter them by time or text');
   return { runs: await store.listRuns(filter) };
 }

@@ -142,6 +142,8 @@ export interface ServeOptions {
   migrationTarget?: (file: string, tenant: string) => Promise<{ definition: WorkflowDefinition; file: string } | { problems: MigrationProblem[] }>;
   /** Run schedules on a real timer (default true); tests drive `server.scheduler.due()` themselves. */
   schedules?: boolean;
+  /** How many runs `GET /runs?q=` looks at per page (default the store's `RUN_TEXT_SCAN_LIMIT`; tests lower it). */
+  textScanLimit?: number;
   /**
    * `GET /metrics` (Prometheus' text format; docs/observability.md): the counters of the runs this process executes
    * and its run queue's gauges. Without it the route answers 404.

@@ -28,6 +28,22 @@ const RANGES: Record<string, { label: string; ms: number }> = {
 };
 /** Rows per page. */
 export const PAGE_SIZE = 50;
+/** Crockford's base 32, the alphabet of a run id (a ULID). */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * When run `id` started, ISO 8601: a run id is a ULID, its first 10 characters the start time (ms since the epoch,
+ * Crockford's base 32; see `runIdBound` in @baton/runtime). Undefined for a text that is not a run id.
+ */
+export function runIdTime(id: string): string | undefined {
+  let ms = 0;
+  for (const c of id.slice(0, 10).toUpperCase()) {
+    const digit = CROCKFORD.indexOf(c);
+    if (digit < 0) return undefined;
+    ms = ms * 32 + digit;
+  }
+  return id.length === 26 && ms <= 8.64e15 ? new Date(ms).toISOString() : undefined;
+}
 /** The performance mark the bench reads (bench/cases/console-list-page.ts): a page of rows (or its empty message) painted; `detail` `{ query, rows }`. */
 export const RUNS_PAINTED_MARK = 'baton:runs-painted';
 
@@ -205,7 +221,7 @@ export class RunsPage extends ConsolePage {
       ${this.runs === undefined
         ? html`<p class="muted">Loading…</p>`
         : this.runs.length === 0
-          ? html`<p class="muted empty">${f.flow || f.status || f.range || f.q ? 'No run matches these filters.' : 'No runs yet.'}</p>`
+          ? html`<p class="muted empty">${this.searchedTo ? 'No run matches these filters in the runs searched.' : f.flow || f.status || f.range || f.q ? 'No run matches these filters.' : 'No runs yet.'}</p>`
           : html`<table class="list runs-table">
               <thead><tr><th>Run</th><th>Flow</th><th>Status</th><th>Started</th><th>Duration</th><th>Waiting on</th>${act ? html`<th><span class="muted">Actions</span></th>` : nothing}</tr></thead>
               <tbody>${this.runs.map((r) => this.row(r, now, act))}</tbody>
@@ -213,7 +229,7 @@ export class RunsPage extends ConsolePage {
       <div class="pager">
         ${f.before ? html`<vscode-button secondary id="newest" @click=${() => this.setFilter({})}>Newest</vscode-button>` : nothing}
         ${this.next ? html`<vscode-button secondary id="older" @click=${() => this.setFilter({ before: this.next })}>Older</vscode-button>` : nothing}
-        ${this.searchedTo ? html`<span class="muted">Searched back to run ${this.searchedTo}.</span><vscode-button secondary id="search-older" @click=${() => this.setFilter({ before: this.searchedTo })}>Search older</vscode-button>` : nothing}
+        ${this.searchedTo ? html`<span class="muted searched-to" title=${`run ${this.searchedTo}`}>Searched back to ${formatTimestamp(runIdTime(this.searchedTo) ?? this.searchedTo)}.</span><vscode-button secondary id="search-older" @click=${() => this.setFilter({ before: this.searchedTo })}>Search older</vscode-button>` : nothing}
       </div>
     </section>`;
   }

@@ -120,8 +120,14 @@ export interface RunFilter {
   text?: string;
 }
 
-/** How many runs a text search ({@link RunFilter.text}) looks at per page before it stops (and says where). */
-export const RUN_TEXT_SCAN_LIMIT = 200_000;
+/**
+ * How many runs a text search ({@link RunFilter.text}) looks at per page before it stops (and says where: `searchedTo`).
+ * Sized so that a page whose text matches nothing still opens within the runs list's 300 ms (issue 13): a scan reads
+ * each run's row, ~1–2 µs a run on SQLite (node-sqlite3-wasm) and about as much on PostgreSQL (`ILIKE`), so 20,000
+ * runs cost ~20–40 ms beside the page's ~270 ms (bench/cases/console-list-page.ts, bench/README.md). Older runs are
+ * searched a page at a time ("Search older": `before` = `searchedTo`).
+ */
+export const RUN_TEXT_SCAN_LIMIT = 20_000;
 
 /** How {@link RunStoreApi.listRunsPage} searches. */
 export interface ListOptions {
