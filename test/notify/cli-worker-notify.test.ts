@@ -110,4 +110,11 @@ describe('baton worker sends notifications (no baton serve running)', function (
     await worker.waitForLine((l) => l.startsWith('baton worker'));
     assert.equal(worker.lines.length, 1, worker.lines.join('\n'));
   });
+
+  it('without notifications.consoleUrl a worker sends none (their links need the console) and says so', async () => {
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ notifications: { channels: { ops: { webhook: { urlEnv: 'HOOK_URL' }, on: ['approval.waiting'] } } } }));
+    const worker = live(['worker']);
+    const line = await worker.waitForLine((l) => l.startsWith('  notifications:'));
+    assert.equal(line, "  notifications: not sent by this worker (notifications.consoleUrl is unset: their links need the console's address); baton serve sends them");
+  });
 });
