@@ -27,7 +27,9 @@ flow Later {
 
 type Logged = { type: string; step?: string; status?: string; buffered?: boolean };
 
-describe('baton send with typed events, correlation, persistent triggers; baton test event … after', () => {
+describe('baton send with typed events, correlation, persistent triggers; baton test event … after', function () {
+  // a test runs up to six baton processes one after another: on a busy 2-core machine each takes seconds
+  this.timeout(60_000);
   let ws: { dir: string; cleanup: () => void };
   beforeEach(() => {
     ws = tempWorkspace();

@@ -134,6 +134,9 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
     const gated = await newRun('Gated');
     await queue.activate(tenant, gated, 'start');
     await until(async () => (await statusOf(gated)) === 'waiting', 'the gated run to wait');
+    // its executor must have let it go: a decision it still sees (a signal while it executes) it continues itself,
+    // with no reconciliation (on a busy machine the decision came before the lease was released)
+    await until(async () => (await store.leaseOf(gated)) === undefined, 'the gated run\'s executor to let it go');
     await store.recordDecision(gated, 'go', { decision: 'approved' }); // and no job
     await until(async () => (await statusOf(queued)) === 'succeeded' && (await statusOf(gated)) === 'succeeded', 'the reconciler to continue both');
     assert.ok(worker.counts.reconciled >= 2);
