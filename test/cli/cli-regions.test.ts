@@ -54,6 +54,10 @@ describe('cli: regions, cancel and complete', function () {
     assert.match(shown.stdout, /region fulfil: cancelled by cancel fulfil \(line 6\) \(1 compensation\)/);
     assert.match(shown.stdout, /step slow: cancelled by cancel slow \(line 14\)/);
     assert.match(shown.stdout, /flow Order: completed by complete \(line 18\)/);
+    // --json names the statements that ended regions the same way (the editor's Runs view reads them)
+    const json = baton(['runs', 'show', id, '--json', '--store', 'runs.db'], { cwd: ws.dir });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(Object.values((JSON.parse(json.stdout) as { statements?: Record<string, string> }).statements ?? {}), ['cancel fulfil (line 6)']);
   });
 
   it('baton check reports cancel-target-not-active and unreachable-statement with their places', () => {

@@ -65,6 +65,23 @@ describe('run state (events → Runs view state)', () => {
     assert.equal(describeEvent(cancelled), '  ⊗ region fulfil cancelled by cancel@0.0.2');
   });
 
+  it('a stored run names the statements that ended its regions as the CLI does, from `baton runs show --json`\'s statements', () => {
+    const events = [
+      ev({ type: 'run.started', flow: 'O', inputs: {} }, 1),
+      ev({ type: 'region.cancelled', node: 'O/fulfil', scope: '', region: 'fulfil', by: 'O/cancel@0.0.2' }, 10),
+      ev({ type: 'region.completed', node: 'O/review', scope: '[1]', region: 'review', by: 'O/complete@1.0.1' }, 20),
+    ];
+    const record: StoredRun = { id: 'R1', flow: 'O', file: '/w/o.flow', status: 'running', startedAt: at(0), finishedAt: null, inputs: {}, outputs: {}, error: null, waitingOn: [], cancelRequested: false };
+    const run = runFromStore(record, events, { 'O/cancel@0.0.2': 'cancel fulfil (line 14)', 'O/complete@1.0.1': 'complete review (line 9)' });
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.label, e.error?.message]), [
+      ['region fulfil', undefined, 'cancelled by cancel fulfil (line 14)'],
+      ['region review[1]', 'region review[1] (completed by complete review (line 9))', undefined],
+    ]);
+    // a statement the map does not name (an older CLI's output) keeps its node id's tail
+    const other = runFromStore(record, events, {});
+    assert.equal(other.entries![0].error?.message, 'cancelled by cancel@0.0.2');
+  });
+
   it('shows the arms of a wait first as waiting, the winner done and the others cancelled (withdrawn)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'O', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const group = 'choice@O/choice@0';

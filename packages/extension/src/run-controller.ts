@@ -230,7 +230,7 @@ export class RunController {
       if (!run || run.entries) return run;
       const since = this.model.mark();
       const detail = await this.store.show(run.runId);
-      const placed = this.model.setStoredDetail(detail.run, detail.events, since);
+      const placed = this.model.setStoredDetail(detail.run, detail.events, since, detail.statements);
       if (placed) return placed;
     }
     return this.model.get(runId);

@@ -47,8 +47,12 @@ export function touchedBy(event: RunEvent, model: RunModel): EntrySource[] {
   }
 }
 
-/** The entry of `source` as the model has it now; undefined when the model has no such state (an event that ended nothing it knew). */
-export function entryOf(model: RunModel, source: EntrySource): RunEntry | undefined {
+/**
+ * The entry of `source` as the model has it now; undefined when the model has no such state (an event that ended
+ * nothing it knew). `statements` names the cancel/complete statements that ended regions (node id → `cancel fulfil
+ * (line 14)`, as `baton runs show --json` gives them); a statement it does not name is named by its node id's tail.
+ */
+export function entryOf(model: RunModel, source: EntrySource, statements?: Readonly<Record<string, string>>): RunEntry | undefined {
   switch (source.from) {
     case 'step': {
       const s = model.steps.get(source.key);
@@ -63,7 +67,7 @@ export function entryOf(model: RunModel, source: EntrySource): RunEntry | undefi
     case 'region': {
       const r = model.regions.get(source.key);
       if (!r) return undefined;
-      const by = r.by.slice(r.by.indexOf('/') + 1);
+      const by = (statements && Object.hasOwn(statements, r.by) ? statements[r.by] : undefined) ?? r.by.slice(r.by.indexOf('/') + 1);
       return r.status === 'cancelled'
         ? { key: r.key, kind: 'region', node: r.node, status: 'cancelled', attempts: 1, startedAt: r.time, error: { code: 'CANCELLED', message: `cancelled by ${by}` } }
         : { key: r.key, kind: 'region', label: `${r.key} (completed by ${by})`, node: r.node, status: 'succeeded', attempts: 1, startedAt: r.time };

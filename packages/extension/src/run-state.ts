@@ -90,11 +90,13 @@ export function runFromRecord(record: StoredRun): RunState {
 
 /**
  * A stored run with its event log (`baton runs show --json`): the record's status, times and error win
- * over what the events say (the record also knows about `interrupted`).
+ * over what the events say (the record also knows about `interrupted`). `statements` (that output's, node id →
+ * `cancel fulfil (line 14)`) names the statements that ended regions as the CLI does.
  */
-export function runFromStore(record: StoredRun, events: RunEvent[]): RunState {
+export function runFromStore(record: StoredRun, events: RunEvent[], statements?: Readonly<Record<string, string>>): RunState {
   const run = runFromRecord(record);
   run.entries = [];
+  if (statements) modelOf(run).statements = statements;
   for (const event of events) applyEvent(run, event);
   Object.assign(run, { status: record.status, startedAt: record.startedAt, waitingOn: record.waitingOn });
   if (record.finishedAt) run.finishedAt = record.finishedAt;
@@ -111,9 +113,16 @@ export function runFromStart(event: Extract<RunEvent, { type: 'run.started' }>):
 }
 
 // each run's model (the protocol's one fold) and its entries by source, beside the RunState the views read
-const models = new WeakMap<RunState, { model: RunModel; index: Map<string, RunEntry> }>();
+const models = new WeakMap<RunState, RunView>();
 
-function modelOf(run: RunState): { model: RunModel; index: Map<string, RunEntry> } {
+/** A run's model, its entries by source, and the names of the statements that ended its regions (when known). */
+interface RunView {
+  model: RunModel;
+  index: Map<string, RunEntry>;
+  statements?: Readonly<Record<string, string>>;
+}
+
+function modelOf(run: RunState): RunView {
   let m = models.get(run);
   if (!m) models.set(run, (m = { model: emptyRunModel(run.runId), index: new Map() }));
   return m;
@@ -122,7 +131,7 @@ function modelOf(run: RunState): { model: RunModel; index: Map<string, RunEntry>
 /** Writes the entry of `source` from the model: in place when the run has it (views keep references), else appended. */
 function refresh(run: RunState, source: EntrySource): void {
   const m = modelOf(run);
-  const entry = entryOf(m.model, source);
+  const entry = entryOf(m.model, source, m.statements);
   if (!entry) return;
   const id = `${source.from}:${source.key}`;
   const existing = m.index.get(id);

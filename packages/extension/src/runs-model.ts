@@ -152,13 +152,14 @@ export class RunsModel {
    * state is returned).
    * @param since the {@link mark} taken before the run was read: when the run changed in the model after it, the
    *   read is older than the model and nothing is put in place.
+   * @param statements the read's `statements` (node id → `cancel fulfil (line 14)`): the region entries name them.
    * @returns the run as the model has it now; undefined when the read was older (read it again).
    */
-  setStoredDetail(record: StoredRun, events: RunEvent[], since?: number): RunState | undefined {
+  setStoredDetail(record: StoredRun, events: RunEvent[], since?: number, statements?: Readonly<Record<string, string>>): RunState | undefined {
     const live = this.processOf(record.id) ? this.runs.get(record.id) : undefined;
     if (live) return live;
     if (this.changedSince(record.id, since)) return undefined;
-    const run = runFromStore(record, events);
+    const run = runFromStore(record, events, statements);
     this.set(run);
     this.fire(run);
     return run;
@@ -180,6 +181,8 @@ export interface StoredRunDetail {
   events: RunEvent[];
   /** SHA-256 (hex) of the definition the run executes now (`baton runs show --json`; absent from older CLIs). */
   definition?: string;
+  /** The statements that ended regions early, node id → `cancel fulfil (line 14)` (absent when none, and from older CLIs). */
+  statements?: Record<string, string>;
 }
 
 /**

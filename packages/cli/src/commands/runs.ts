@@ -90,8 +90,9 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
     const events = await store.getEvents(run.id);
     if (opts.json) {
       // which definition the run executes now (after a migration: the new one), by its SHA-256
-      const definition = definitionHash(await store.getDefinition(run.id));
-      output.out(JSON.stringify({ run, events, definition }, null, 2));
+      const stored = await store.getDefinition(run.id);
+      const statements = statementsOf(events, stored);
+      output.out(JSON.stringify({ run, events, definition: definitionHash(stored), ...(Object.keys(statements).length > 0 ? { statements } : {}) }, null, 2));
       return 0;
     }
     // the run's definition names the cancel/complete statements by their text and line
@@ -102,6 +103,17 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The statements that ended regions early in `events` (their `by`: a cancel or complete node id), each named as the
+ * CLI names it — `cancel fulfil (line 14)`, by `describeStatement` in `definition` — for `baton runs show --json`'s
+ * `statements` (node id → name): the editor's Runs view names them alike without the definition.
+ */
+export function statementsOf(events: readonly RunEvent[], definition: WorkflowDefinition): Record<string, string> {
+  const named: Record<string, string> = {};
+  for (const e of events) if (e.type === 'region.cancelled' || e.type === 'region.completed') named[e.by] = describeStatement(e.by, definition);
+  return named;
 }
 
 /**
