@@ -233,36 +233,32 @@ for (const kind of KINDS) {
     });
 
     it('an event stream whose client never reads is let go (its place freed, its buffer dropped); the server goes on answering', async () => {
+      // the last case: the server it boots is closed by `after`
       await server.close();
       await boot({ maxBodyBytes: 16 * 1024 * 1024, requestTimeoutMs: 30_000, live: { maxStreamsPerUser: 1 } });
-      try {
-        // a run whose run.started event is 12 MB (its input): more than the kernel's buffers and the server's 4 MiB
-        const big = await request('POST', '/runs', JSON.stringify({ flow: 'Purchase', inputs: { item: 'x'.repeat(12_000_000) } }), JSON_TYPE);
-        assert.equal(big.status, 202, big.text);
-        const bigId = (JSON.parse(big.text) as { runId: string }).runId;
-        await waitFor(bigId, 'waiting');
-        const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
-        socket.pause();
-        let bytes = 0;
-        socket.on('data', (d: Buffer) => (bytes += d.length));
-        const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-        socket.write(`GET /stream?run=${bigId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer acme-token\r\n\r\n`);
-        // the user's one stream is taken while the server holds it; it is freed once the server lets the reader go
-        for (;;) {
-          const other = await openSse(`${server.url}/stream?list`, AUTH);
-          other.close();
-          if (other.status === 200) break;
-          assert.equal(other.status, 429);
-          assert.equal((await request('GET', '/runs?limit=1')).status, 200);
-        }
-        socket.resume();
-        await closed;
-        assert.ok(bytes < 12_000_000, `the stream was cut, not sent whole: ${bytes} bytes`);
-        assert.equal((await request('GET', `/runs/${bigId}?events=0`)).status, 200);
-      } finally {
-        await server.close();
-        await boot();
+      // a run whose run.started event is 12 MB (its input): more than the kernel's buffers and the server's 4 MiB
+      const big = await request('POST', '/runs', JSON.stringify({ flow: 'Purchase', inputs: { item: 'x'.repeat(12_000_000) } }), JSON_TYPE);
+      assert.equal(big.status, 202, big.text);
+      const bigId = (JSON.parse(big.text) as { runId: string }).runId;
+      await waitFor(bigId, 'waiting');
+      const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+      socket.pause();
+      let bytes = 0;
+      socket.on('data', (d: Buffer) => (bytes += d.length));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write(`GET /stream?run=${bigId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer acme-token\r\n\r\n`);
+      // the user's one stream is taken while the server holds it; it is freed once the server lets the reader go
+      for (;;) {
+        const other = await openSse(`${server.url}/stream?list`, AUTH);
+        other.close();
+        if (other.status === 200) break;
+        assert.equal(other.status, 429);
+        assert.equal((await request('GET', '/runs?limit=1')).status, 200);
       }
+      socket.resume();
+      await closed;
+      assert.ok(bytes < 12_000_000, `the stream was cut, not sent whole: ${bytes} bytes`);
+      assert.equal((await request('GET', `/runs/${bigId}?events=0`)).status, 200);
     });
   });
 }
