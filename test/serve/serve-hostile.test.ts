@@ -130,6 +130,7 @@ const CASES: Case[] = [
   { what: 'session: delete without one', method: 'DELETE', target: '/session', status: 401, code: 'UNAUTHORIZED', names: 'signed in' },
   { what: 'session: PUT', method: 'PUT', target: '/session', status: 401, code: 'UNAUTHORIZED', names: 'signed in' },
   { what: 'flows: POST', method: 'POST', target: '/flows', status: 405, code: 'METHOD_NOT_ALLOWED', names: 'GET' },
+  { what: 'definition: only= of 10,000 characters (not echoed whole)', target: `/runs/{id}/definition?only=${'x'.repeat(10_000)}`, status: 400, code: 'BAD_QUERY', names: `only must be layout (the only part that can be asked alone), not "${'x'.repeat(40)}"` },
   { what: 'stats: bucket=hour', target: '/stats?bucket=hour', status: 400, code: 'BAD_QUERY', names: 'bucket' },
 ];
 

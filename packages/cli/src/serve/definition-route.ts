@@ -76,7 +76,7 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
   if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
   deps.access.require(caller, 'read', 'read runs');
   const only = new URL(req.url ?? '/', 'http://host').searchParams.get('only');
-  if (only !== null && only !== 'layout') throw new HttpError(400, 'BAD_QUERY', `only=${only}: the only part that can be asked alone is layout`);
+  if (only !== null && only !== 'layout') throw new HttpError(400, 'BAD_QUERY', `only must be layout (the only part that can be asked alone), not "${only.slice(0, 40)}"`);
   send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, deps.layouts, only === 'layout'));
   return true;
 }
