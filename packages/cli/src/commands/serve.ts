@@ -124,7 +124,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     const migrationTarget = servedMigrationTarget(folder ?? '.', tenants);
     const metricsPublic = publicMetrics(configProbe);
     const traceUrl = traceUrlOf(configProbe);
-    const server = await startServer(plan, { notifyChannels: notifications?.channels.map((c) => c.name) ?? [], metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, ...runLimits(configProbe), requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, ...(queue ? {} : { liveRelay }), ...(traceUrl ? { traceUrl } : {}), users: access.users, sessions: access.sessions });
+    const server = await startServer(plan, { notifyChannels: notifications?.channels.map((c) => c.name) ?? [], metrics, metricsPublic, store, host: opts.host, port, tenants, insecure: opts.insecure ?? false, maxBodyBytes: maxBody, ...runLimits(configProbe), requestTimeoutMs: requestTimeout, concurrency, runAgents, supervisor, board, rateLimits, log, migrationTarget, layoutBackgroundDelayMs: 0, ...(queue ? {} : { liveRelay }), ...(traceUrl ? { traceUrl } : {}), users: access.users, sessions: access.sessions });
     // notifications are sent from the store's outbox on this thread, never on the one that executes runs
     notifier = await startNotifier(notifications, { store, serverUrl: server.url, users: access.users, metrics, log }).catch(async (error: unknown) => {
       await server.close();

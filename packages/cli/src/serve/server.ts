@@ -182,6 +182,11 @@ export interface ServeOptions {
    * past it, it goes without and the page lays the graph out itself.
    */
   layoutBudgetMs?: number;
+  /**
+   * When the background pass lays out the served flows (ms after the start; default 5,000, so a short-lived server —
+   * a test's — starts no layout thread). `baton serve` gives 0: a page opened right after the start finds it under way.
+   */
+  layoutBackgroundDelayMs?: number;
   log: (line: string) => void;
 }
 
@@ -264,7 +269,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
   const access = new Access({ tenants, users: options.users ?? [], sessions, insecure: options.insecure, actionWindowMs: sessionMaxAgeMs });
   const consoleRoute = new ConsoleRoute(options.consoleDir ?? defaultConsoleDir(), options.insecure);
   const layouts = options.layouts === false ? undefined : (options.layouts ?? new GraphLayouts({ log: options.log }));
-  if (layouts) layOutServedFlows(layouts, servedFlows(plan));
+  if (layouts) layOutServedFlows(layouts, servedFlows(plan), options.layoutBackgroundDelayMs);
   const definitionLayouts = layouts ? { layouts, budgetMs: options.layoutBudgetMs ?? DEFAULT_LAYOUT_BUDGET_MS } : undefined;
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
