@@ -60,11 +60,11 @@ describe('baton serve: the run graph laid out on the server', function () {
   let server: BatonServer | undefined;
   let layouts: GraphLayouts;
 
-  const boot = async (flows: string, budgetMs?: number) => {
+  const boot = async (flows: string, budgetMs?: number, backgroundDelayMs?: number) => {
     writeFileSync(path.join(dir, 'flows.flow'), flows);
     store = await SqliteRunStore.open(path.join(dir, 'runs.db'));
     layouts = new GraphLayouts();
-    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, insecure: true, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined, layouts, ...(budgetMs !== undefined ? { layoutBudgetMs: budgetMs } : {}) });
+    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, insecure: true, maxBodyBytes: 4096, schedules: false, timerPollMs: 0, log: () => undefined, layouts, ...(budgetMs !== undefined ? { layoutBudgetMs: budgetMs } : {}), ...(backgroundDelayMs !== undefined ? { layoutBackgroundDelayMs: backgroundDelayMs } : {}) });
   };
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-layout-'));
@@ -108,6 +108,19 @@ describe('baton serve: the run graph laid out on the server', function () {
     const only = await fetch(`${server!.url}/runs/${second}/definition?only=layout`);
     assert.deepEqual(await only.json(), { hash: a.hash, flow: 'Order', layout: a.layout });
     assert.equal((await fetch(`${server!.url}/runs/${second}/definition?only=graph`)).status, 400);
+  });
+
+  it('lays the served flows out in the background from the start: the first request for a run of one finds it made', async () => {
+    await boot(FLOWS, 30_000, 0);
+    // the pass runs without any request: wait for its one layout to be done (the thread starts from the sources here)
+    for (const until = Date.now() + 30_000; layouts.started < 1 || layouts.busy(); ) {
+      assert.ok(Date.now() < until, 'the background pass laid the served flow out');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const id = await start('/order');
+    await server!.idle();
+    assert.ok((await definition(id)).layout, 'the kept layout is sent');
+    assert.equal(layouts.started, 1, 'the request started no layout');
   });
 
   it('lays out a 5,000-step definition on its thread: /health and the runs list answer meanwhile; its answer goes without the layout, saying so', async () => {
