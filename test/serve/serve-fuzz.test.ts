@@ -32,7 +32,8 @@ flow Paid {
 }
 `;
 /** Seeds that once failed, run every time besides the random one (add one with what it found). */
-const KEPT_SEEDS: number[] = [];
+// 2107878588: an event name holding NUL (now 400 BAD_PATH) was expected to be accepted
+const KEPT_SEEDS: number[] = [2107878588];
 
 const sign = (body: Buffer) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
@@ -187,7 +188,8 @@ function expected(c: RequestCase): { status: number; code?: string } | 'accept-o
   if (pathname === '/runs' || pathname.startsWith('/runs/')) return { status: 401, code: 'UNAUTHORIZED' };
   if (!isHook && !isEvent) return { status: 404, code: 'NOT_FOUND' };
   if (c.method !== 'POST') return { status: 405, code: 'METHOD_NOT_ALLOWED' };
-  if (pathname === '/events/%E2%82') return { status: 400, code: 'BAD_PATH' };
+  // an event name that is not percent-encoded UTF-8, or that holds a NUL
+  if (pathname === '/events/%E2%82' || pathname === '/events/a%00b') return { status: 400, code: 'BAD_PATH' };
   if (c.body.length > MAX_BODY) return { status: 413, code: 'BODY_TOO_LARGE' };
   if (c.signature === 'none') return { status: 401, code: 'SIGNATURE_MISSING' };
   if (c.signature === 'bad') return { status: 401, code: 'SIGNATURE_INVALID' };
@@ -210,7 +212,10 @@ function expected(c: RequestCase): { status: number; code?: string } | 'accept-o
   return 'accept-or-422';
 }
 
-/** Bytes that are not a well-formed HTTP/1.1 request (or are one, by chance: then any 4xx is fine). */
+/**
+ * Bytes that are not a well-formed HTTP/1.1 request (or are one, by chance: then any 4xx is fine). The GETs ask for
+ * `/nope`, not `/`: `/` is the console's page (200), and a header of obs-text bytes (0x80–0xff) is well-formed.
+ */
 const malformed: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => Buffer.from(b)),
   fc.constantFrom(
@@ -218,8 +223,8 @@ const malformed: fc.Arbitrary<Buffer> = fc.oneof(
     'POST /hook HTTP/9.9\r\n\r\n',
     'POST  HTTP/1.1\r\n\r\n',
     '\u0000\u0001\u0002\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: x\r\nX: a\u0000b\r\n\r\n',
+    'GET /nope HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+    'GET /nope HTTP/1.1\r\nHost: x\r\nX: a\u0000b\r\n\r\n',
     'POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     'POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
     'POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n',
@@ -231,10 +236,10 @@ const malformed: fc.Arbitrary<Buffer> = fc.oneof(
   fc.tuple(fc.constantFrom(...INVALID_UTF8, [0xc3, 0xa9], [0x00], [0x7f], [0x0b]), fc.boolean()).map(([bytes, inLine]) =>
     inLine
       ? Buffer.concat([Buffer.from('GET /'), Buffer.from(bytes), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])
-      : Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nX-Name: '), Buffer.from(bytes), Buffer.from('\r\n\r\n')]),
+      : Buffer.concat([Buffer.from('GET /nope HTTP/1.1\r\nHost: x\r\nX-Name: '), Buffer.from(bytes), Buffer.from('\r\n\r\n')]),
   ),
   // headers over node:http's 16 KiB
-  fc.integer({ min: 17_000, max: 40_000 }).map((n) => Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(n)}\r\n\r\n`)),
+  fc.integer({ min: 17_000, max: 40_000 }).map((n) => Buffer.from(`GET /nope HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(n)}\r\n\r\n`)),
 );
 
 describe('baton serve: an HTTP fuzz (chunked, slow, oversized, malformed, unicode, random bytes)', function () {
