@@ -14,6 +14,7 @@ import { serveCommandLazily } from './serve-loader.js';
 import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
+import { estimateCommand } from './commands/estimate.js';
 import { locksListCommand } from './commands/locks.js';
 import { withCommandTelemetry } from './telemetry.js';
 import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
@@ -262,6 +263,15 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--expand <step>', 'draw this sub-flow step open, with the called flow inside (repeatable; a step name, or a path a>b for one inside another)', collect, [])
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(wrap((file: string | undefined, opts) => graphCommand(file, opts, output)));
+
+  program
+    .command('estimate')
+    .description('Print the worst case of a run of a flow (agent calls, output tokens, cost from prices, duration) per step, and what stored runs of it took.')
+    .argument('<file>', 'the .flow file')
+    .option('--flow <name>', 'the flow to estimate')
+    .option('--json', 'print the estimate as JSON')
+    .option('--store <path|url>', 'the run store the observed figures come from, a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
+    .action(wrap((file: string, opts) => estimateCommand(file, opts, output)));
 
   return program;
 }

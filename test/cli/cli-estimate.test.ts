@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { baton, tempWorkspace } from './cli-helper.js';
+
+const FLOWS = `agent Writer {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 1000
+  timeout: 30s
+  retry: 1 backoff 2s
+}
+agent Checker { stub: "ok" }
+flow Draft {
+  step write: Writer { prompt: "x" }
+  step check: Checker { prompt: "c" }
+}
+flow Checks {
+  step check: Checker { prompt: "c" }
+  approval ok { prompt: "?" }
+}
+`;
+
+describe('baton estimate', () => {
+  let ws: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    ws = tempWorkspace();
+    writeFileSync(path.join(ws.dir, 'f.flow'), FLOWS);
+    writeFileSync(path.join(ws.dir, 'baton.config.json'), JSON.stringify({ prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } }));
+  });
+  afterEach(() => ws.cleanup());
+
+  it('prints the worst case per step and in total, with the cost from prices (2 attempts × 1000 tokens × $0.6/M; 2 × 30 s + 2 s)', () => {
+    const r = baton(['estimate', 'f.flow', '--flow', 'Draft'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'Worst case of a run of Draft (static; one run of each step, all attempts):',
+      '  write (agent Writer): 2 calls, output 2,000 tokens, $0.0012, 1 min 2 s',
+      '  check (agent Checker): 1 call, output 0 tokens, $0.0000, 0 ms',
+      'Total: 3 calls, output 2,000 tokens, $0.0012, 1 min 2 s',
+      'Input tokens are not bounded statically: costs count output tokens only.',
+    ]);
+    const json = JSON.parse(baton(['estimate', 'f.flow', '--flow', 'Draft', '--json'], { cwd: ws.dir }).stdout);
+    assert.deepEqual(json.total, { calls: 3, outputTokens: 2000, outputCostUsd: 0.0012, durationMs: 62_000 });
+    assert.deepEqual(json.observed, []);
+  });
+
+  it('says unbounded for an approval without timeout, and shows what stored runs of the flow took', () => {
+    const ran = baton(['run', 'f.flow', '--flow', 'Checks'], { cwd: ws.dir });
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    const r = baton(['estimate', 'f.flow', '--flow', 'Checks'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Total: 1 call, output 0 tokens, \$0\.0000, unbounded$/m);
+    assert.match(r.stdout, /^note: approval ok has no timeout: the run's duration is unbounded$/m);
+    assert.match(r.stdout, /^Observed in the store \(finished steps\):\n {2}check: 1 finished, p50 \d+ ms, p95 \d+ ms, mean 0 tokens, \$0\.0000$/m);
+    const json = JSON.parse(baton(['estimate', 'f.flow', '--flow', 'Checks', '--json'], { cwd: ws.dir }).stdout);
+    assert.deepEqual(json.observed.map((o: { node: string; count: number }) => [o.node, o.count]), [['Checks/check', 1]]);
+  });
+
+  it('an unknown flow and a file with errors are one message each and exit 2', () => {
+    const unknown = baton(['estimate', 'f.flow', '--flow', 'Nope'], { cwd: ws.dir });
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'baton: --flow Nope: f.flow has no flow named "Nope"; its flows are Draft, Checks\n');
+    assert.equal(unknown.stdout, '');
+    writeFileSync(path.join(ws.dir, 'bad.flow'), 'flow F {\n  step s: Nope\n}\n');
+    const bad = baton(['estimate', 'bad.flow'], { cwd: ws.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.flow has 1 error; fix it first/);
+    assert.doesNotMatch(bad.stderr, /at .*\.m?js:\d+/);
+  });
+});
