@@ -3,7 +3,7 @@ import { AstUtils, CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS_BY_NAME, describeType, formatDurationLiteral, type FunctionSignature } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, describeType, estimateFlow, formatDuration, formatDurationLiteral, formatTokens, type FunctionSignature } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -18,7 +18,7 @@ import * as ast from '../generated/ast.js';
  * - a step, approval, `let` value, `var`, input or output: what it is, its target and the type it reads as (a var:
  *   the lines that `set` it);
  * - the keywords `var` and `wait until`: what they do;
- * - a flow: its doc comment, inputs and outputs;
+ * - a flow: its doc comment, inputs and outputs, and its static worst case (calls, output tokens, duration);
  * - a built-in function call: its signature and what it does;
  * - a duration (`30s`, `2h`): the same in words;
  * - a `trigger schedule "…"`: the next three times it fires (UTC);
@@ -28,10 +28,12 @@ import * as ast from '../generated/ast.js';
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
+  private readonly irBuilder: BatonServices['ir']['WorkflowBuilder'];
 
   constructor(services: BatonServices) {
     super(services);
     this.documents = services.shared.workspace.LangiumDocuments;
+    this.irBuilder = services.ir.WorkflowBuilder;
   }
 
   override async getHoverContent(document: LangiumDocument, params: HoverParams): Promise<Hover | undefined> {
@@ -43,6 +45,23 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       if (value) return { contents: { kind: 'markdown', value }, range: leaf.range };
     }
     return super.getHoverContent(document, params);
+  }
+
+  /**
+   * A flow's static worst case ({@link estimateFlow}, without prices: the editor does not read baton.config.json):
+   * `worst case: 3 calls, output 2,000 tokens, 1 min 2 s` (`unbounded` where the flow bounds nothing). Undefined
+   * when the document does not compile (while it is being edited).
+   */
+  private estimate(node: ast.FlowDecl): string | undefined {
+    const document = AstUtils.getDocument(node);
+    let total;
+    try {
+      total = estimateFlow(this.irBuilder.build([document]), node.name).total;
+    } catch {
+      return undefined;
+    }
+    const bound = (n: number | null, format: (n: number) => string): string => (n === null ? 'unbounded' : format(n));
+    return `worst case: ${bound(total.calls, (n) => `${n} call${n === 1 ? '' : 's'}`)}, output ${bound(total.outputTokens, formatTokens)}, ${bound(total.durationMs, formatDuration)} (\`baton estimate\` adds the cost and why)`;
   }
 
   /** Hovers for tokens that are not names: function calls, durations, cron strings. */
@@ -94,6 +113,8 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
       const sla = node.members.find(ast.isSlaDecl)?.duration?.value;
       const lines = [`**flow** \`${node.name}\``, `inputs: ${inputs.join(', ') || 'none'}`, `outputs: ${outputs.join(', ') || 'none'}`];
       if (typeof sla === 'string') lines.push(`sla: \`${sla}\``);
+      const estimate = this.estimate(node);
+      if (estimate) lines.push(estimate);
       return withDoc(lines.join('  \n'));
     }
     if (ast.isStep(node)) {

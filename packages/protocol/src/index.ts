@@ -12,6 +12,7 @@ export * from './lsp-graph.js';
 export * from './graph-panel.js';
 export * from './server-launch.js';
 export * from './ir-walk.js';
+export * from './estimate.js';
 export * from './limits.js';
 export * from './migrated-log.js';
 export * from './run-model.js';

@@ -23,7 +23,7 @@ export * from './config/tenants.js';
 export * from './config/users.js';
 export * from './config/notifications.js';
 export * from './engine/resilience.js';
-export * from './engine/estimate.js';
+export { estimateFlow, type Bound, type EstimateFigures, type EstimateOptions, type FlowEstimate, type StepEstimate } from '@baton/protocol';
 export * from './agents/cassette.js';
 export * from './supervisor/run-supervisor.js';
 export * from './supervisor/leased-run.js';

@@ -64,3 +64,25 @@ describe('language server: hover', () => {
     assert.equal(value, '**input** `request: string`');
   });
 });
+
+describe('language server: hover on a flow shows its static worst case', () => {
+  it('calls, output tokens and duration of a run at worst: 2 attempts × 1000 tokens, 2 × 30 s + the 2 s retry delay', async () => {
+    const value = await hoverAt(`agent Writer {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 1000
+  timeout: 30s
+  retry: 1 backoff 2s
+}
+flow Dr<|>aft {
+  step write: Writer { prompt: "x" }
+}`);
+    assert.equal(value, '**flow** `Draft`  \ninputs: none  \noutputs: none  \nworst case: 2 calls, output 2,000 tokens, 1 min 2 s (`baton estimate` adds the cost and why)');
+  });
+
+  it('says unbounded when an approval has no timeout', async () => {
+    const value = await hoverAt(`flow Ap<|>prove {
+  approval ok { prompt: "?" }
+}`);
+    assert.match(value ?? '', /\nworst case: 0 calls, output 0 tokens, unbounded \(/);
+  });
+});

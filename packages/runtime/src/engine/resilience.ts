@@ -1,4 +1,4 @@
-import type { CircuitPolicy, RetryPolicy } from '@baton/protocol';
+import { DEFAULT_MAX_RETRY_DELAY_MS, type CircuitPolicy, type RetryPolicy } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 
 /**
@@ -9,8 +9,8 @@ import { BatonError } from '../errors.js';
  */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['STEP_TIMEOUT', 'AGENT_REQUEST_TIMEOUT', 'AGENT_RATE_LIMITED', 'AGENT_UNAVAILABLE', 'AGENT_UNREACHABLE', 'STUB_ERROR']);
 
-/** The largest delay between two attempts when the `retry` does not say `max` (ms). */
-export const DEFAULT_MAX_RETRY_DELAY_MS = 60_000;
+/** The largest delay between two attempts when the `retry` does not say `max` (ms; defined in protocol, which the estimate reads it from). */
+export { DEFAULT_MAX_RETRY_DELAY_MS };
 
 /** Whether a failure with this code is worth another attempt ({@link RETRYABLE_CODES}). */
 export function isRetryable(code: string): boolean {

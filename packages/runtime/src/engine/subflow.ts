@@ -13,16 +13,10 @@ import { declaredNames, loopListNames } from './statements.js';
 import { RunFailure, Stopped } from './stops.js';
 import { Suspended } from './waits.js';
 import { completableBody } from './regions.js';
+import { MAX_FLOW_DEPTH } from '@baton/protocol';
 
-/**
- * How deep sub-flow calls may nest by default: the run's flow is depth 0, a flow its step calls depth 1, and so
- * on. A step that would call a flow deeper fails with `FLOW_DEPTH_EXCEEDED` (and with it the steps that called it,
- * and the run, unless one says `on error: continue`). It bounds recursion (`step again: R` inside `flow R`):
- * without a condition that stops it, a flow calling itself would otherwise run until the process runs out of
- * stack or memory. 64 is far beyond any real hierarchy of processes; `limits.maxFlowDepth` in
- * `baton.config.json` changes it (1 … {@link MAX_FLOW_DEPTH_LIMIT}), recorded on the run's `run.started`.
- */
-export const MAX_FLOW_DEPTH = 64;
+/** See `MAX_FLOW_DEPTH` in protocol's limits.ts (defined there, where the static estimate reads it too). */
+export { MAX_FLOW_DEPTH };
 
 /**
  * The largest `limits.maxFlowDepth` allowed. Each level of sub-flow calls costs the interpreter's async stack a

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { estimateFlow, type EstimateFigures } from '../../packages/runtime/src/index.js';
-import { compile } from './helpers.js';
+import { estimateFlow, type EstimateFigures } from '../../packages/protocol/src/index.js';
+import { compile } from '../runtime/helpers.js';
 
 const PRICES = { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } };
 
@@ -9,7 +9,7 @@ function rounded<T extends EstimateFigures>(f: T): T {
   return { ...f, outputCostUsd: f.outputCostUsd === null ? null : Math.round(f.outputCostUsd * 1e9) / 1e9 };
 }
 
-describe('runtime: estimateFlow, the static worst case of a run', () => {
+describe('protocol: estimateFlow, the static worst case of a run', () => {
   it('adds retries, timeouts and backoff, takes the worst if-branch, sums parallel calls but its longest branch, multiplies repeat by its max', async () => {
     const def = await compile(`
 agent Writer {

@@ -1,10 +1,9 @@
 // A static worst case of what a run of a flow may take: agent calls, output tokens, their cost and the
 // duration, read off the compiled definition alone (no run, no inputs). `null` marks a figure the flow does not
 // bound: an agent without `max_tokens`, a model without `prices`, a wait without a timeout, a list of unknown length.
-import type { Statement, StepNode, WorkflowDefinition } from '@baton/protocol';
-import { nestedBodies } from '@baton/protocol';
-import { DEFAULT_MAX_RETRY_DELAY_MS } from './resilience.js';
-import { MAX_FLOW_DEPTH } from './subflow.js';
+import type { Statement, StepNode, WorkflowDefinition } from './ir.js';
+import { nestedBodies } from './ir-walk.js';
+import { DEFAULT_MAX_RETRY_DELAY_MS, MAX_FLOW_DEPTH } from './limits.js';
 
 /** A bound: a number, or `null` when the flow gives none (unbounded or unknown statically). */
 export type Bound = number | null;
@@ -73,7 +72,7 @@ function repeat(n: Bound, f: EstimateFigures): EstimateFigures {
  * The static worst case of a run of `flowName` in `definition`:
  * - a step calling an agent: `1 + retry.max` attempts (the step's `retry` over the agent's), each up to its
  *   `max_tokens` output tokens (the config's `agents.<A>.maxTokens`, then the step's, then the agent's) and its
- *   `timeout`, plus the largest delay before each retry (`min(max, backoff · 2^(i−1))`, resilience.ts); an agent
+ *   `timeout`, plus the largest delay before each retry (`min(max, backoff · 2^(i−1))`, runtime's resilience.ts); an agent
  *   with no model is the stub: no tokens, no cost, no time;
  * - a step calling a flow: that flow's worst case, recursively, down to `maxFlowDepth` (deeper calls fail at once);
  * - a sequence adds up; `if`/`switch`/`wait first` take the worst branch per figure; `parallel` adds calls, tokens
