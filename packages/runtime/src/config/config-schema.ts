@@ -1,4 +1,4 @@
-import { flowNames, NOTIFICATIONS_SCHEMA, NOTIFY_SCHEMA_DEFINITIONS } from './notify-schema.js';
+import { flowNames, NOTIFICATIONS_SCHEMA, NOTIFY_SCHEMA_DEFINITIONS, TENANT_ID_PATTERN, tenantIds } from './notify-schema.js';
 
 /**
  * The JSON Schema (draft-07) of `baton.config.json`: the source of truth. `schemas/baton.config.schema.json`
@@ -57,7 +57,7 @@ export const BATON_CONFIG_SCHEMA = {
       "description": "The tenants of `baton serve` and `baton worker`, by id (lower-case letters, digits, `-`, `_`). Each has its own API token and webhook secret (named environment variables), runs only it can see, a queue with its concurrency, and a rate limit on its webhook starts. Without tenants every run is tenant `default`'s (BATON_API_TOKEN, BATON_WEBHOOK_SECRET).",
       "type": "object",
       "propertyNames": {
-        "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"
+        "pattern": TENANT_ID_PATTERN
       },
       "additionalProperties": {
         "$ref": "#/definitions/tenant"
@@ -346,19 +346,10 @@ export const BATON_CONFIG_SCHEMA = {
         },
         "tenant": {
           "type": "string",
-          "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$",
+          "pattern": TENANT_ID_PATTERN,
           "description": "The tenant whose runs the user sees and acts on (default `default`); it must be `default` or a tenant of `tenants`. Not with `tenants`."
         },
-        "tenants": {
-          "type": "array",
-          "minItems": 1,
-          "uniqueItems": true,
-          "items": {
-            "type": "string",
-            "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"
-          },
-          "description": "The tenants the user works in, one at a time (like Temporal's namespaces): a request names one with `?tenant=<id>` (the console's tenant picker does), the first when it names none; its roles apply in each. Each must be `default` or a tenant of `tenants`. Not with `tenant`."
-        },
+        "tenants": tenantIds("The tenants the user works in, one at a time (like Temporal's namespaces): a request names one with `?tenant=<id>` (the console's tenant picker does), the first when it names none; its roles apply in each. Each must be `default` or a tenant of `tenants`. Not with `tenant`."),
         "roles": {
           "type": "array",
           "minItems": 1,

@@ -17,6 +17,26 @@ export function flowNames(description: string) {
   } as const;
 }
 
+/** A tenant id: lower-case letters, digits, `-`, `_`, at most 63 characters. */
+export const TENANT_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,62}$";
+
+/**
+ * A list of tenants: a non-empty list of distinct tenant ids, described by `description` (a user's tenants in
+ * config-schema.ts, a notification channel's here).
+ */
+export function tenantIds(description: string) {
+  return {
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": true,
+    "items": {
+      "type": "string",
+      "pattern": TENANT_ID_PATTERN
+    },
+    "description": description
+  } as const;
+}
+
 /** `notifications`: its channels, the console URL of the links, the retry policy. */
 export const NOTIFICATIONS_SCHEMA = {
   "description": "Notifications `baton serve` sends when an approval is waiting, a run failed or an SLA was breached (docs/console.md): signed webhooks (Slack, Teams or Baton's own JSON) and e-mail over SMTP, each channel with the events, tenants and flows it is for. Written to an outbox in the store with the event, sent after the commit, retried with backoff: a run never waits for one. Secrets (webhook URLs and signing secrets, SMTP passwords) come from the environment variables named here.",
@@ -98,16 +118,7 @@ export const NOTIFY_SCHEMA_DEFINITIONS = {
         },
         "description": "approval.waiting: an approval asks for a decision; run.failed: a run ended failed (a dead letter); sla.breached: a flow's or an approval's SLA passed."
       },
-      "tenants": {
-        "type": "array",
-        "minItems": 1,
-        "uniqueItems": true,
-        "items": {
-          "type": "string",
-          "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"
-        },
-        "description": "Only these tenants' runs (default: every tenant's)."
-      },
+      "tenants": tenantIds("Only these tenants' runs (default: every tenant's)."),
       "flows": flowNames("Only these flows' runs (flow names; default: every flow).")
     }
   },
