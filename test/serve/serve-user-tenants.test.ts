@@ -1,7 +1,6 @@
 // A user of several tenants (`users.<name>.tenants`): one tenant per request, named by `?tenant=` (the first when none
 // is named), refused (403 TENANT_FORBIDDEN, alike for a tenant that exists and one that does not) outside its own.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { SqliteRunStore, usersOf, type RunRecord, type RunStoreApi, type User } 
 import { planFor } from '../../packages/cli/src/commands/serve.js';
 import { serveAccess } from '../../packages/cli/src/commands/serve-access.js';
 import { startServer, type BatonServer, type ServeOptions, type ServeTenant } from '../../packages/cli/src/serve/server.js';
-import type { Output } from '../../packages/cli/src/output/terminal.js';
+import { ACME, GLOBEX, quiet, serveClient } from './serve-fixtures.js';
 import { openSse, type SseStream } from './sse-client.js';
 
 const FLOWS = `
@@ -27,8 +26,6 @@ flow Waiter {
 }
 `;
 
-const ACME = { id: 'acme', apiToken: 'acme-token', webhookSecret: 'acme-secret' };
-const GLOBEX = { id: 'globex', apiToken: 'globex-token', webhookSecret: 'globex-secret' };
 const INITECH = { id: 'initech', apiToken: 'initech-token', webhookSecret: 'initech-secret' };
 const user = (name: string, tenant: string, roles: User['roles'], extra: Partial<User> = {}): User => ({ name, tenant, roles, groups: [], tokenEnv: 'X', token: `${name}-token`, ...extra });
 const USERS: User[] = [
@@ -37,8 +34,6 @@ const USERS: User[] = [
   user('ann', 'acme', ['approver', 'operator']),
 ];
 const SECRET = Buffer.from('a-session-secret-of-at-least-32-characters');
-const quiet: Output = { out: () => undefined, err: () => undefined, colors: {} as never, errColors: false } as unknown as Output;
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 describe('baton serve: a user of several tenants chooses one per request (?tenant=), through HTTP', function () {
   this.timeout(30_000);
@@ -64,19 +59,7 @@ describe('baton serve: a user of several tenants chooses one per request (?tenan
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (tenant: { webhookSecret: string }, route: string, body: unknown = {}): Promise<string> => {
-    const text = JSON.stringify(body);
-    const res = await fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': sign(tenant.webhookSecret, text) }, body: text });
-    assert.equal(res.status, 202, await res.clone().text());
-    return ((await res.json()) as { runId: string }).runId;
-  };
-  const as = (token: string, route: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const answer = async (res: Response) => ({ status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } & Record<string, unknown> });
-  const code = async (res: Response) => {
-    const { status, body } = await answer(res);
-    return [status, body.error?.code];
-  };
+  const { start, as, answer, code } = serveClient(() => server.url);
   const listed = async (token: string, query = '') => ((await answer(await as(token, `/runs${query}`))).body.runs as RunRecord[]).map((r) => r.id).sort();
   const decided = async (id: string) => (await store.getEvents(id)).filter((e) => e.type === 'approval.decided').map((e) => [(e as { by?: string }).by, (e as { decision: string }).decision]);
   const sse = async (token: string, query: string) => {

@@ -7,7 +7,7 @@ import type { RunEvent } from '../../packages/protocol/src/index.js';
 import { SqliteRunStore, type RunRecord, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
 import { serveAccess } from '../../packages/cli/src/commands/serve-access.js';
 import type { BatonServer, ServeOptions } from '../../packages/cli/src/serve/server.js';
-import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
+import { ACME, GLOBEX, serveClient, startTestServer } from './serve-fixtures.js';
 
 const FLOWS = `
 agent Greeter { stub: { text: "hi" }, output: { text: string } }
@@ -62,19 +62,7 @@ describe('baton serve: users, roles, sessions, CSRF and replays, through HTTP', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (tenant: { webhookSecret: string }, route: string, body: unknown = {}): Promise<string> => {
-    const text = JSON.stringify(body);
-    const res = await fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': sign(tenant.webhookSecret, text) }, body: text });
-    assert.equal(res.status, 202, await res.clone().text());
-    return ((await res.json()) as { runId: string }).runId;
-  };
-  const as = (token: string, route: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const answer = async (res: Response) => ({ status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } & Record<string, unknown> });
-  const code = async (res: Response) => {
-    const { status, body } = await answer(res);
-    return [status, body.error?.code];
-  };
+  const { start, as, answer, code } = serveClient(() => server.url);
   const eventsOf = async (id: string): Promise<RunEvent[]> => store.getEvents(id);
   const decided = async (id: string) => (await eventsOf(id)).filter((e) => e.type === 'approval.decided').map((e) => [(e as { by?: string }).by, (e as { decision: string }).decision]);
 
