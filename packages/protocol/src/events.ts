@@ -2,6 +2,7 @@ import type { RunMigratedEvent } from './migrated-log.js';
 import type { JsonValue, TypeRef } from './ir.js';
 import type { FlowCompletedEvent, RegionCancelledEvent, RegionCompletedEvent, StepCancelRequestedEvent } from './events-regions.js';
 import type { SlaBreachedEvent } from './events-sla.js';
+import type { ToolCallRequest, ToolFinishedEvent, ToolStartedEvent, TurnFinishedEvent } from './tools.js';
 
 /**
  * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
@@ -50,7 +51,10 @@ export type RunEvent =
   | StepCancelRequestedEvent
   | FlowCompletedEvent
   | SlaBreachedEvent
-  | RunMigratedEvent;
+  | RunMigratedEvent
+  | TurnFinishedEvent
+  | ToolStartedEvent
+  | ToolFinishedEvent;
 
 /** Fields every event has. */
 export interface RunEventBase {
@@ -323,6 +327,8 @@ export interface ApprovalRequestedEvent extends RunEventBase {
   options: string[];
   /** The `wait first` it is an arm of (see {@link ChoiceGroup}). */
   group?: string;
+  /** A tool call that waits for this decision (`approval` on an agent's tool): what the model asked to run. */
+  toolCall?: ToolCallRequest & { step: string };
   /** ISO 8601, when the approval has an `sla:` (see `sla.breached`). */
   slaDeadline?: string;
 }

@@ -1,3 +1,4 @@
+import type { ToolDef } from './tools.js';
 /**
  * The Baton IR: a checked `.flow` workspace compiled to plain JSON.
  *
@@ -134,6 +135,10 @@ export interface AgentDef {
   /** `idempotent: false`: a repeated call may repeat its effect. Absent: idempotent. */
   idempotent?: boolean;
   circuit?: CircuitPolicy;
+  /** `tools: [...]`: what the model may call in the step's tool loop (see tools.ts). Absent: one structured call. */
+  tools?: ToolDef[];
+  /** `max_turns: N`: model turns in one tool loop (default `DEFAULT_MAX_TURNS`). */
+  maxTurns?: number;
   range: SourceRange;
 }
 

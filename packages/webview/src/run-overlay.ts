@@ -211,6 +211,10 @@ export class RunOverlay {
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':
+      // a step's tool loop: the step stays running until its step.finished
+      case 'turn.finished':
+      case 'tool.started':
+      case 'tool.finished':
         break;
       default: {
         // A newer event type than this webview knows: ignored, the overlay stays as it is.
