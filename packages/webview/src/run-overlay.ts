@@ -211,8 +211,7 @@ export class RunOverlay {
       case 'value.recorded':
       case 'cancel.requested':
       case 'circuit.changed':
-      // a step's tool loop: the step stays running until its step.finished
-      case 'turn.finished':
+      case 'turn.finished': // a step's tool loop: the step stays running until its step.finished
       case 'tool.started':
       case 'tool.finished':
         break;
