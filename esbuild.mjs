@@ -20,6 +20,8 @@ const nodeEntries = [
   // `baton serve` itself (its HTTP server, routes, live updates, prom-client): loaded by cli.mjs only for that command
   // (packages/cli/src/serve-loader.ts), so neither `baton run` nor the .vsix carries it
   { in: 'packages/cli/src/commands/serve.ts', out: 'serve' },
+  // `baton mcp` and serve's POST /mcp (the MCP SDK): loaded only by them (serve-loader.ts, serve/mcp-route.ts)
+  { in: 'packages/cli/src/mcp/mcp-bundle.ts', out: 'mcp' },
 ].filter((e) => existsSync(e.in));
 
 const options = {

@@ -84,6 +84,27 @@ export async function loadDefinition(file: string, output: Output): Promise<{ de
   return { definition, entryFile };
 }
 
+/**
+ * Checks every `.flow` file of `folder` (searched recursively) and compiles each with what it imports (never with the
+ * files beside it: see {@link documentsOf}), its texts attached. For `baton serve` and `baton mcp`.
+ * @returns one entry per file (absolute path), in path order.
+ * @throws CliError (exit 2) after printing the checker's errors to stderr; UsageError for no or unreadable files.
+ */
+export async function compileFolder(folder: string, output: Output): Promise<{ file: string; definition: WorkflowDefinition }[]> {
+  const files = expandFlowPaths([folder]);
+  const loaded = await loadFlows(files);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
+    throw new CliError(`nothing served: ${errors.length} checker error${errors.length === 1 ? '' : 's'} (baton check ${folder})`, 2);
+  }
+  const builder = loaded.services.Baton.ir.WorkflowBuilder;
+  return files.map((file) => {
+    const documents = documentsOf(loaded, file);
+    return { file, definition: withSources(builder.build(documents), documents) };
+  });
+}
+
 /** The flow's graph as text in a format of `baton graph` (`title`: see `FlowGraph.title`). */
 export async function renderGraph(definition: WorkflowDefinition, flowName: string, format: 'json' | 'mermaid' | 'dot' | 'svg', expand: string[] = [], title?: string): Promise<string> {
   const built = buildFlowGraph(definition, flowName, { expand });

@@ -10,7 +10,7 @@ import { runsWatchCommand } from './commands/runs-watch.js';
 import { migrateCommand } from './commands/migrate.js';
 import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
 import { crashTestCommand } from './commands/crash-test.js';
-import { serveCommandLazily } from './serve-loader.js';
+import { mcpCommandLazily, serveCommandLazily } from './serve-loader.js';
 import { workerCommand } from './commands/worker.js';
 import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
@@ -237,6 +237,15 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--board', 'with --queue: serve the queue board (Bull Board) of the tenants\' queues at /board/, behind BATON_API_TOKEN')
     .addHelpText('after', '\nSecrets from the environment: BATON_WEBHOOK_SECRET (X-Baton-Signature: sha256=<HMAC-SHA256 of the body>), BATON_API_TOKEN (Authorization: Bearer … for /runs; for /board/ also Basic with the token as password).\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage, checker errors or a port in use.')
     .action(wrap((folder: string, opts) => serveCommandLazily(folder, opts, output)));
+
+  program
+    .command('mcp')
+    .description('Serve a folder of flows to an MCP client (Claude Desktop, an IDE) over stdio: start flows, read runs, decide approvals.')
+    .argument('[folder]', 'the folder of .flow files', '.')
+    .option('--store <path|url>', 'the run store: a file (default .baton/runs.db) or a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
+    .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
+    .addHelpText('after', '\nSpeaks MCP on stdin/stdout (the client starts it: see docs/mcp.md); logs go to stderr. Tools: start_<Flow> per flow, get_run, list_runs, run_events, list_approvals, decide_approval; resources baton://runs/<id>.\nExit codes: 0 the client closed stdin (or SIGTERM, Ctrl-C), 2 bad usage, checker errors or a store that cannot be opened.')
+    .action(wrap((folder: string, opts) => mcpCommandLazily(folder, opts, output)));
 
   program
     .command('worker')

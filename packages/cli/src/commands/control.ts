@@ -140,7 +140,8 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
   }
 }
 
-function currentUser(): string {
+/** Who acts from this shell: `$USER`, else the OS user's name, else `unknown` (recorded as `by`). */
+export function currentUser(): string {
   try {
     return process.env.USER || userInfo().username;
   } catch {

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowDefinition } from '@baton/protocol';
 import { CliError, UsageError } from '../errors.js';
-import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
-import { documentsOf, loadFlows, openStore, storeWaitMs, toCliError, withSources } from '../backend.js';
+import { compileFolder, openStore, storeWaitMs, toCliError } from '../backend.js';
 import { isStoreUrl, resolveStorePath } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
-import { formatDiagnostic } from './check.js';
 import { compileMigrationTarget } from './migrate.js';
 import { ServeMetrics } from '../serve/metrics.js';
 import { BOARD_PATH, startServer, type BatonServer, type BoardListener, type ServedFlow, type ServePlan } from '../serve/server.js';
@@ -273,19 +270,9 @@ function traceUrlOf(probe: string): string | undefined {
  * are the tenant's whose `flows` names its file (see `tenantOfFile`; default `default`).
  */
 export async function planFor(folder: string, timezone: string | undefined, output: Output, tenants: readonly Pick<Tenant, 'id' | 'flows'>[] = []): Promise<ServePlan> {
-  const files = expandFlowPaths([folder]);
-  const loaded = await loadFlows(files);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) {
-    for (const d of errors) output.err(formatDiagnostic(d, { colors: output.errColors }));
-    throw new CliError(`nothing served: ${errors.length} checker error${errors.length === 1 ? '' : 's'} (baton check ${folder})`, 2);
-  }
-  const builder = loaded.services.Baton.ir.WorkflowBuilder;
   const root = path.resolve(folder);
   const plan: ServePlan = { webhooks: new Map(), schedules: [], events: new Map(), root: statSync(root).isDirectory() ? root : path.dirname(root) };
-  for (const file of files) {
-    const documents = documentsOf(loaded, file);
-    const definition: WorkflowDefinition = withSources(builder.build(documents), documents);
+  for (const { file, definition } of await compileFolder(folder, output)) {
     for (const flow of Object.values(definition.flows)) {
       if (flow.range.file !== file) continue;
       const served: ServedFlow = { definition, flow, file, label: `${displayPath(file)} · ${flow.name}` };
