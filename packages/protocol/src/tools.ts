@@ -84,6 +84,10 @@ export interface TurnFinishedEvent extends RunEventBase {
   text?: string;
   /** Tokens this turn used (input + output, as the provider reports them; 0 for stubs). */
   tokens: number;
+  /** The turn's model call's index among the agent's calls in the run (see `AgentRequest.callIndex`): each turn is one call. */
+  callIndex?: number;
+  /** The turn's price (US dollars), when the configuration gives the model's prices. */
+  costUsd?: number;
 }
 
 /** A tool call began (after its approval, when it has one). */
@@ -98,6 +102,8 @@ export interface ToolStartedEvent extends RunEventBase {
   arguments: JsonValue;
   /** A flow tool's run (sub-flow steps are prefixed `<step>/<callId>/`). */
   childRun?: string;
+  /** An agent tool's call index among that agent's calls in the run (see `AgentRequest.callIndex`). */
+  callIndex?: number;
 }
 
 /**

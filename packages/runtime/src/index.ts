@@ -3,6 +3,7 @@ export * from './expr/evaluate.js';
 export * from './expr/values.js';
 export * from './expr/functions.js';
 export * from './agents/agent.js';
+export * from './agents/mcp-tools.js';
 export * from './agents/stub.js';
 export * from './store/run-store.js';
 export * from './store/run-id.js';

@@ -13,15 +13,32 @@ export const MAX_OUTPUT_DEPTH = 100;
 export type CallRequest = Pick<AgentRequest, 'stepKey' | 'prompt' | 'input' | 'callIndex' | 'runId' | 'idempotencyKey' | 'timeoutMs'>;
 
 /**
- * Calls an agent, stopping the wait when `parent` aborts or the timeout passes.
- * The agent sees `parent` itself when there is no timeout (no controller per call — the common case),
- * else a signal of its own that aborts on either.
+ * Calls an agent, stopping the wait when `parent` aborts or the timeout passes (see {@link bounded}).
  * @throws BatonError `STEP_TIMEOUT` (no answer within `timeoutMs`), `STEP_CANCELLED` (`parent` aborted),
- *   or whatever the agent throws.
+ *   `AGENT_BAD_RESPONSE` (an answer nested deeper than {@link MAX_OUTPUT_DEPTH}), or whatever the agent throws.
  */
 export async function callAgent(agents: AgentCaller, agent: AgentDef, request: CallRequest, parent: AbortSignal): Promise<AgentResponse> {
+  const response = await bounded((signal) => agents.call({ agent, ...request, signal }), request.timeoutMs, parent);
+  checkDepth(agent, response.output);
+  return response;
+}
+
+/** Refuses an answer nested deeper than {@link MAX_OUTPUT_DEPTH}. @throws BatonError `AGENT_BAD_RESPONSE` */
+export function checkDepth(agent: AgentDef, output: unknown): void {
+  if (nestedDeeperThan(output, MAX_OUTPUT_DEPTH)) {
+    throw new BatonError('AGENT_BAD_RESPONSE', `agent ${agent.name} answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
+  }
+}
+
+/**
+ * Runs `work`, stopping the wait when `parent` aborts or `timeoutMs` passes. `work` sees `parent` itself when there
+ * is no timeout (no controller per call — the common case), else a signal of its own that aborts on either.
+ * @throws BatonError `STEP_TIMEOUT` (`timeoutMessage`, default "no answer within … ms"), `STEP_CANCELLED` (`parent`
+ *   aborted), or whatever `work` throws.
+ */
+export async function bounded<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number | undefined, parent: AbortSignal, timeoutMessage?: string): Promise<T> {
   if (parent.aborted) throw cancelled();
-  const controller = request.timeoutMs === undefined ? undefined : new AbortController();
+  const controller = timeoutMs === undefined ? undefined : new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: () => void = () => undefined;
   const stopped = new Promise<never>((_, reject) => {
@@ -33,18 +50,14 @@ export async function callAgent(agents: AgentCaller, agent: AgentDef, request: C
     if (controller) {
       timer = setTimeout(() => {
         // reject before aborting, so the timeout (not a cancellation) is what the step sees
-        reject(new BatonError('STEP_TIMEOUT', `no answer within ${request.timeoutMs} ms`));
+        reject(new BatonError('STEP_TIMEOUT', timeoutMessage ?? `no answer within ${timeoutMs} ms`));
         controller.abort();
-      }, request.timeoutMs);
+      }, Math.max(0, timeoutMs!));
     }
   });
   stopped.catch(() => undefined);
   try {
-    const response = await Promise.race([agents.call({ agent, ...request, signal: controller?.signal ?? parent }), stopped]);
-    if (nestedDeeperThan(response.output, MAX_OUTPUT_DEPTH)) {
-      throw new BatonError('AGENT_BAD_RESPONSE', `agent ${agent.name} answered with a value nested deeper than ${MAX_OUTPUT_DEPTH} levels`);
-    }
-    return response;
+    return await Promise.race([work(controller?.signal ?? parent), stopped]);
   } finally {
     if (timer) clearTimeout(timer);
     parent.removeEventListener('abort', onAbort);

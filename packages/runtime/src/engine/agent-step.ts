@@ -13,6 +13,8 @@ import { isRetryable, retryDelay, type CircuitBreakers, type CircuitChange } fro
 import { stepView } from './scope.js';
 import { cancelStep, withdrawnBy, Withdrawn } from './joins.js';
 import { RunFailure, Stopped } from './stops.js';
+import { toolLoop, type ToolHost, type ToolLoopProgress } from './tool-loop.js';
+import { Suspended } from './waits.js';
 
 /** A completed step with a `compensate` clause: run (newest `seq` first) if the run fails later. */
 export interface Compensable {
@@ -24,7 +26,7 @@ export interface Compensable {
 }
 
 /** What the agent steps (and compensations) use of the execution running them. */
-export interface AgentStepHost {
+export interface AgentStepHost extends ToolHost {
   /** What the run's log already holds (finished compensations, call indexes), for replay. */
   log: ReplayLog;
   runId: string;
@@ -116,10 +118,23 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
   let tokens = 0;
   let costUsd: number | undefined;
   let succeeded = false;
+  /** The tool loop counted the step's tokens against the run's budget as it went. */
+  let charged = false;
   try {
     if (renderError !== undefined) throw renderError;
     const input = s.input ? toJson(evaluate(s.input, host.evalScope(frame))) : undefined;
-    while (attempts < maxAttempts) {
+    if (agent.tools?.length) {
+      // the agent calls tools: the step runs its tool loop (tool-loop.ts), which counts its tokens as it goes
+      const progress: ToolLoopProgress = { attempts: 0, callIndexes, tokens: 0 };
+      try {
+        output = await toolLoop(host, { s, key, agent, prompt, input, timeoutMs, retry, frame }, progress);
+        succeeded = true;
+      } finally {
+        ({ attempts, tokens, costUsd } = progress);
+        charged = true;
+      }
+    }
+    while (!succeeded && !charged && attempts < maxAttempts) {
       attempts++;
       const stopping = host.checkStop(frame);
       if (stopping) await stopping;
@@ -168,6 +183,12 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
     }
   } catch (error) {
     if (error instanceof Stopped) throw error;
+    // a tool loop waits for a tool's approval: the step stays started, and runs its loop on from the log when resumed
+    if (error instanceof Suspended) {
+      frame.scope.set(s.name, stepView({ status: 'waiting' }));
+      throw error;
+    }
+    if (host.interrupted()) throw await host.stopped();
     lastError = toRunError(error);
   }
   const durationMs = Date.now() - started;
@@ -175,7 +196,7 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
     const e = host.emit({ type: 'step.finished', step: key, node: s.id, agent: agentName, status: 'succeeded', output, durationMs, attempts, tokens, ...(costUsd !== undefined ? { costUsd } : {}), callIndexes });
     frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, tokens, attempts }));
     host.registerCompensation(s, key, e.seq, frame);
-    host.chargeTokens(tokens, frame, key);
+    if (!charged) host.chargeTokens(tokens, frame, key);
     return;
   }
   // withdrawn (the rest of a partial join): the step ends cancelled, and with it its part of the run
@@ -197,14 +218,14 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
  * sibling's call of the same agent be recorded with a higher index while this one is in flight, and replay
  * could no longer give this call its index back (see `CALL_RESERVATION_PREFIX`).
  */
-function takeCallIndex(host: AgentStepHost, agent: string, key: string, frame: Frame): number {
+export function takeCallIndex(host: AgentStepHost, agent: string, key: string, frame: Frame): number {
   const { callIndex, reserved } = host.log.takeStepCall(agent, key);
   if (frame.concurrent && !reserved) host.emit({ type: 'value.recorded', key: `${CALL_RESERVATION_PREFIX}${key}`, value: { agent, callIndex } });
   return callIndex;
 }
 
 /** Records a change of an agent's circuit breaker in the run's log. */
-function reportCircuit(host: AgentStepHost, change: CircuitChange | undefined): void {
+export function reportCircuit(host: AgentStepHost, change: CircuitChange | undefined): void {
   if (change) host.emit({ type: 'circuit.changed', ...change });
 }
 

@@ -1,6 +1,7 @@
 import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { sourcesField } from './definition-sources.js';
 import type { AgentCaller } from '../agents/agent.js';
+import type { McpTools } from '../agents/mcp-tools.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
 import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
@@ -78,6 +79,11 @@ export interface RunOptions {
    * same in the middle of that step's compensation.
    */
   crashAt?: string;
+  /**
+   * The MCP servers' tools (`mcp.servers` of baton.config.json), for agents whose `tools:` name MCP tools; without it
+   * such a step fails `MCP_UNAVAILABLE`. The caller owns it (opens it lazily, closes it when the process ends).
+   */
+  mcp?: McpTools;
 }
 
 /** How a run ended (or paused). `steps` counts finished step instances over the whole run. */
@@ -125,6 +131,7 @@ function deps(options: RunOptions) {
     shortWaitMs: options.shortWaitMs ?? 5_000,
     circuits: options.circuits ?? processCircuitBreakers,
     crashAt: options.crashAt,
+    mcp: options.mcp,
   };
 }
 

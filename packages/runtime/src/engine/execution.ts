@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { JsonValue, NewRunEvent, RunError, RunEvent, Statement, StepNode, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
+import type { McpTools } from '../agents/mcp-tools.js';
 import { type BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
 import { deepEqual, makeRecord, setOwn, toJson, toText, truthy } from '../expr/values.js';
@@ -41,6 +42,8 @@ export interface ExecutionDeps {
   now: () => Date;
   /** Waits up to this long (ms) sleep in-process; longer ones persist the run as waiting. */
   shortWaitMs: number;
+  /** The MCP servers' tools, for agents' MCP tools (see RunOptions.mcp). */
+  mcp?: McpTools;
 }
 
 /** The result of executing (part of) a run. */
@@ -144,6 +147,8 @@ export class Execution {
       registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame),
       chargeTokens: (tokens, frame, key) => this.chargeTokens(tokens, frame, key),
       recordPrompts: () => this.log.recordPrompts,
+      subflows: () => this.subflowHost,
+      mcp: this.deps.mcp,
     };
     this.milestones = new Milestones({ now: () => this.deps.now(), shortWaitMs: this.deps.shortWaitMs });
     this.choiceHost = { ...this.waitHost, milestones: this.milestones, signals: this.signals, storedEvents: () => this.deps.store.getEvents(runId) };

@@ -19,6 +19,9 @@ import type {
   LockRequestedEvent,
   RunEvent,
   StepFinishedEvent,
+  ToolFinishedEvent,
+  ToolStartedEvent,
+  TurnFinishedEvent,
   WaitStartedEvent,
 } from '@baton/protocol';
 import { readAcrossMigrations } from '@baton/protocol';
@@ -88,6 +91,15 @@ export class ReplayLog {
    * the call was in flight when the run stopped, and calls again with that index.
    */
   readonly reservedCalls = new Map<string, { agent: string; callIndex: number }>();
+  /**
+   * The tool loops' finished model turns (`turn.finished`) by step key, in turn order: a resumed loop gives them
+   * back to the model instead of asking again (engine/tool-loop.ts).
+   */
+  readonly toolTurns = new Map<string, TurnFinishedEvent[]>();
+  /** The tool loops' finished tool calls (`tool.finished`) by step key, then by `<turn>|<callId>`: answered from here on resume. */
+  readonly toolResults = new Map<string, Map<string, ToolFinishedEvent>>();
+  /** The tool calls started (`tool.started`), by `<step>|<turn>|<callId>`: one not finished runs again with its call index. */
+  readonly toolStarts = new Map<string, ToolStartedEvent>();
   /** Steps finished so far (for the summary). */
   stepCount = 0;
   /** The sub-flow depth bound the run started with (`run.started.maxFlowDepth`), when it recorded one. */
@@ -148,6 +160,9 @@ export class ReplayLog {
             this.finishedSteps.delete(key);
             this.failedBeforeRedrive.set(key, finished);
             this.stepCount--;
+            // a redriven step's tool loop starts over
+            this.toolTurns.delete(key);
+            this.toolResults.delete(key);
           }
         }
         break;
@@ -168,6 +183,27 @@ export class ReplayLog {
         this.bumpCall(e.agent, e.callIndex);
         if (this.reservedCalls.get(e.step)?.callIndex === e.callIndex) this.reservedCalls.delete(e.step);
         break;
+      case 'turn.finished': {
+        const turns = this.toolTurns.get(e.step) ?? [];
+        turns[e.turn - 1] = e;
+        this.toolTurns.set(e.step, turns);
+        if (e.callIndex !== undefined) {
+          this.bumpCall(e.agent, e.callIndex);
+          if (this.reservedCalls.get(e.step)?.callIndex === e.callIndex) this.reservedCalls.delete(e.step);
+        }
+        break;
+      }
+      case 'tool.started':
+        this.toolStarts.set(`${e.step}|${e.turn}|${e.callId}`, e);
+        // an agent tool is named by its agent
+        if (e.target === 'agent' && e.callIndex !== undefined) this.bumpCall(e.tool, e.callIndex);
+        break;
+      case 'tool.finished': {
+        const results = this.toolResults.get(e.step) ?? new Map<string, ToolFinishedEvent>();
+        results.set(`${e.turn}|${e.callId}`, e);
+        this.toolResults.set(e.step, results);
+        break;
+      }
       case 'compensation.finished':
         this.finishedCompensations.set(e.step, e);
         for (const i of e.callIndexes) this.bumpCall(e.agent, i);

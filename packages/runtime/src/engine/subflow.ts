@@ -45,27 +45,12 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
   const flow = host.flows[s.target.name];
   const started = Date.now();
   host.emit({ type: 'step.started', step: key, node: s.id, agent: s.target.name, target: 'flow' });
-  let child: Frame | undefined;
+  let outputs: Record<string, JsonValue>;
   try {
     if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
-    const depth = frame.depth + 1;
-    // the bound the run started with (a resumed run keeps it, whatever the configuration says now)
-    const limit = host.log.maxFlowDepth ?? MAX_FLOW_DEPTH;
-    if (depth > limit) {
-      throw new RunFailure(
-        'FLOW_DEPTH_EXCEEDED',
-        `step ${s.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${limit} (limits.maxFlowDepth in baton.config.json); a flow that calls itself needs a condition (if, when) that stops it`,
-        key,
-      );
-    }
     const raw = s.input ? evaluate(s.input, host.evalScope(frame)) : {};
     const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-    // its steps' compensations join the list of the region around the step (the run's outside regions)
-    child = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: `${key}/`, indexes: [], signal: frame.signal, concurrent: frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations };
-    // the child's body starts on a fresh stack, never on this level's: see freshStack
-    await freshStack();
-    // a bare `complete` ends the sub-flow successfully: the step succeeds with the outputs set so far
-    await completableBody(host, child, (body) => ownedBlock(host, flow.body, body));
+    outputs = await runFlowBody(host, flow, inputs, { key, name: s.name, prefix: `${key}/` }, frame);
   } catch (error) {
     if (error instanceof Withdrawn) {
       cancelStep(host, s, key, frame, error.withdrawal, Date.now() - started);
@@ -82,11 +67,45 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
     if (s.onError !== 'continue') throw new RunFailure(runError.code, runError.message, key);
     return;
   }
-  const output = makeRecord(Object.entries(child.outputs)) as JsonValue;
+  const output = makeRecord(Object.entries(outputs)) as JsonValue;
   const durationMs = Date.now() - started;
   const e = host.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'succeeded', output, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
   frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, attempts: 1 }));
   host.registerCompensation(s, key, e.seq, frame);
+}
+
+/**
+ * Runs `flow`'s body with checked `inputs` in a child frame of `frame` whose step keys start with `at.prefix`
+ * (a sub-flow step's `<step>/`, a flow tool's `<step>/<callId>/`), on a fresh stack, and returns its outputs.
+ * `signal` (default the frame's) aborts its calls; `concurrent` marks it running beside others (default the frame's).
+ * A bare `complete` in the flow ends it successfully with the outputs set so far.
+ * @throws RunFailure `FLOW_DEPTH_EXCEEDED` past the run's bound; whatever the body throws (its failure, Suspended,
+ *   Stopped, Withdrawn).
+ */
+export async function runFlowBody(
+  host: SubflowHost,
+  flow: FlowDef,
+  inputs: Record<string, JsonValue>,
+  at: { key: string; name: string; prefix: string; signal?: AbortSignal; concurrent?: boolean },
+  frame: Frame,
+): Promise<Record<string, JsonValue>> {
+  const depth = frame.depth + 1;
+  // the bound the run started with (a resumed run keeps it, whatever the configuration says now)
+  const limit = host.log.maxFlowDepth ?? MAX_FLOW_DEPTH;
+  if (depth > limit) {
+    throw new RunFailure(
+      'FLOW_DEPTH_EXCEEDED',
+      `step ${at.name} would call flow ${flow.name} at sub-flow depth ${depth}, deeper than the limit of ${limit} (limits.maxFlowDepth in baton.config.json); a flow that calls itself needs a condition (if, when) that stops it`,
+      at.key,
+    );
+  }
+  // its steps' compensations join the list of the region around the step (the run's outside regions)
+  const child: Frame = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: at.prefix, indexes: [], signal: at.signal ?? frame.signal, concurrent: at.concurrent ?? frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations };
+  // the child's body starts on a fresh stack, never on this level's: see freshStack
+  await freshStack();
+  // a bare `complete` ends the sub-flow successfully: the step succeeds with the outputs set so far
+  await completableBody(host, child, (body) => ownedBlock(host, flow.body, body));
+  return child.outputs;
 }
 
 /**

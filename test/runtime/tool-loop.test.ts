@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import type { AgentDef, JsonValue, RunEvent, ToolDef, WorkflowDefinition } from '@baton/protocol';
+import { createStubAgents, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
+import { STORE_KINDS } from '../store/both-stores.js';
+import { compile, freshStore, run, type KindStore } from './helpers.js';
+
+// The tool loop of an agent step (packages/runtime/src/engine/tool-loop.ts) against a scripted model: the turns,
+// the calls of agents, flows and MCP tools, the limits, approvals and a resume in the middle of the loop.
+
+const FLOWS = `
+agent Support { stub: { reply: "?" } }
+agent Lookup { stub: { order: 42, status: "shipped" } }
+flow Refund {
+  input order: number
+  output refunded: number
+  step pay: Lookup { prompt: "refund \${input.order}" }
+  set output.refunded = input.order
+}
+flow Main {
+  output reply: any
+  budget tokens 1000
+  step support: Support { prompt: "help with order 42" }
+  set output.reply = support.output
+}`;
+
+const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+const LOOKUP: ToolDef = { name: 'Lookup', target: { kind: 'agent', name: 'Lookup' }, description: 'Looks up an order.', range };
+const REFUND: ToolDef = {
+  name: 'Refund',
+  target: { kind: 'flow', name: 'Refund' },
+  inputSchema: { type: 'object', properties: { order: { type: 'number' } }, required: ['order'], additionalProperties: false },
+  range,
+};
+const CRM: ToolDef = { name: 'crm__search', target: { kind: 'mcp', server: 'crm', tool: 'search' }, range };
+
+/** The flows with `tools` (and `maxTurns`) on agent Support. */
+function withTools(def: WorkflowDefinition, tools: ToolDef[], extra: Partial<AgentDef> = {}): WorkflowDefinition {
+  const copy = structuredClone(def);
+  copy.agents.Support = { ...copy.agents.Support, tools, ...extra };
+  return copy;
+}
+
+/** A model that answers turn N with `script[N - 1]` (a function of the request, or the answer); other agents are stubs. */
+function model(script: ((r: AgentTurnRequest) => AgentTurnResponse | Promise<AgentTurnResponse>)[]) {
+  const stubs = createStubAgents();
+  const caller = {
+    turns: [] as AgentTurnRequest[],
+    calls: [] as AgentRequest[],
+    call(r: AgentRequest) {
+      caller.calls.push(r);
+      return stubs.call(r);
+    },
+    async turn(r: AgentTurnRequest): Promise<AgentTurnResponse> {
+      caller.turns.push(r);
+      const answer = script[r.turn - 1];
+      if (!answer) throw new Error(`no turn ${r.turn} in the script`);
+      return answer(r);
+    },
+  };
+  return caller;
+}
+
+const calls = (...list: [string, string, JsonValue][]) => (): AgentTurnResponse => ({ kind: 'calls', calls: list.map(([id, tool, args]) => ({ id, tool, arguments: args })), tokens: 10 });
+const final = (output: JsonValue) => (): AgentTurnResponse => ({ kind: 'final', output, tokens: 10 });
+const of = <T extends RunEvent['type']>(events: RunEvent[], type: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+
+for (const kind of STORE_KINDS) {
+  describe(`the tool loop of an agent step (${kind.name})`, () => {
+    let def: WorkflowDefinition;
+    let t: KindStore;
+    before(async () => (def = await compile(FLOWS)));
+    beforeEach(async () => (t = await freshStore(kind)));
+    afterEach(() => t.cleanup());
+
+    it('runs turns until the final answer: parallel agent and flow calls, their results given back to the model', async () => {
+      const agents = model([calls(['c1', 'Lookup', { prompt: 'order 42' }], ['c2', 'Refund', { order: 42 }]), final({ reply: 'refunded' })]);
+      const { summary, events } = await run(withTools(def, [LOOKUP, REFUND]), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'succeeded', JSON.stringify(summary.error));
+      assert.deepEqual(summary.outputs, { reply: { reply: 'refunded' } });
+      assert.deepEqual(agents.turns.map((r) => [r.turn, r.history.length]), [[1, 0], [2, 1]]);
+      assert.deepEqual(agents.turns[0].tools.map((s) => s.name), ['Lookup', 'Refund']);
+      assert.deepEqual(agents.turns[1].history[0].results, [
+        { callId: 'c1', output: { order: 42, status: 'shipped' } },
+        { callId: 'c2', output: { refunded: 42 } },
+      ]);
+      // the agent tool: its own call index and idempotency key; the flow tool: its steps under <step>/<callId>/
+      const lookup = agents.calls.find((c) => c.agent.name === 'Lookup' && c.stepKey === 'support');
+      assert.equal(lookup?.idempotencyKey, `${summary.runId}/support/tool/c1`);
+      assert.ok(of(events, 'step.finished').some((e) => e.step === 'support/c2/pay' && e.status === 'succeeded'));
+      assert.deepEqual(of(events, 'turn.finished').map((e) => [e.turn, e.final, e.calls.length, e.tokens]), [[1, false, 2, 10], [2, true, 0, 10]]);
+      assert.deepEqual(of(events, 'tool.started').map((e) => [e.callId, e.target, e.childRun]), [['c1', 'agent', undefined], ['c2', 'flow', 'support/c2']]);
+      assert.deepEqual(of(events, 'tool.finished').map((e) => [e.callId, e.status]).sort(), [['c1', 'succeeded'], ['c2', 'succeeded']]);
+      const step = of(events, 'step.finished').find((e) => e.step === 'support');
+      assert.deepEqual([step?.tokens, step?.attempts, step?.callIndexes], [20, 2, [0, 1]]);
+      // the events were reported in the order they were stored
+      assert.deepEqual(events.map((e) => e.seq), (await t.store.getEvents(summary.runId)).map((e) => e.seq));
+    });
+
+    it('arguments that do not match the schema and unknown tools are refused: the model is told and goes on', async () => {
+      const agents = model([calls(['a', 'Refund', { order: 'forty-two' }], ['b', 'Delete', {}], ['c', 'Refund', { $malformed: 'not JSON', raw: '{' }]), final({ reply: 'sorry' })]);
+      const { summary, events } = await run(withTools(def, [REFUND]), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'succeeded');
+      assert.deepEqual(agents.turns[1].history[0].results.map((r) => r.error?.code), ['TOOL_BAD_ARGUMENTS', 'TOOL_UNKNOWN', 'TOOL_BAD_ARGUMENTS']);
+      assert.match(agents.turns[1].history[0].results[0].error!.message, /arguments\/order must be number/);
+      assert.deepEqual(of(events, 'tool.finished').map((e) => e.status), ['refused', 'refused', 'refused']);
+      assert.equal(of(events, 'tool.started').length, 0, 'a refused call never started');
+    });
+
+    it('max_turns: a model that never answers fails the step TOOL_TURNS_EXCEEDED', async () => {
+      const again = calls(['x', 'Lookup', { prompt: 'again' }]);
+      const agents = model([again, again, again]);
+      const { summary, events } = await run(withTools(def, [LOOKUP], { maxTurns: 2 }), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'failed');
+      assert.equal(summary.error?.code, 'TOOL_TURNS_EXCEEDED');
+      assert.equal(agents.turns.length, 2);
+      // the second turn's calls were not run: no turn could read their results
+      assert.deepEqual(of(events, 'tool.finished').map((e) => e.callId), ['x']);
+    });
+
+    it("the flow's token budget bounds the loop (BUDGET_EXCEEDED)", async () => {
+      const big = (): AgentTurnResponse => ({ kind: 'calls', calls: [{ id: `c${Math.random()}`, tool: 'Lookup', arguments: { prompt: 'p' } }], tokens: 600 });
+      const agents = model([big, big, big]);
+      const { summary, events } = await run(withTools(def, [LOOKUP]), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.error?.code, 'BUDGET_EXCEEDED');
+      assert.equal(agents.turns.length, 2);
+      assert.equal(of(events, 'step.finished').find((e) => e.step === 'support')?.tokens, 1200);
+    });
+
+    it("the step's timeout bounds the loop, tool calls included (STEP_TIMEOUT)", async () => {
+      const agents = model([calls(['slow', 'Lookup', { prompt: 'p' }]), final({ reply: 'late' })]);
+      agents.call = (r: AgentRequest) => new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      const { summary } = await run(withTools(def, [LOOKUP], { timeoutMs: 50 }), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.error?.code, 'STEP_TIMEOUT');
+      assert.match(summary.error!.message, /tool loop/);
+    });
+
+    it('MCP tools: listed from their server, called with the arguments; an error result goes to the model', async () => {
+      const made: [string, string, JsonValue][] = [];
+      const mcp: McpTools = {
+        list: async (server) => (server === 'crm' ? [{ name: 'search', description: 'Search the CRM.', inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }] : []),
+        call: async (server, tool, args) => (made.push([server, tool, args]), (args as { q: string }).q === 'boom' ? { output: [{ type: 'text', text: 'no index' }], isError: true } : { output: { hits: 1 }, isError: false }),
+        close: async () => undefined,
+      };
+      const agents = model([calls(['m1', 'crm__search', { q: 'acme' }], ['m2', 'crm__search', { q: 'boom' }]), final({ reply: 'found' })]);
+      const { summary } = await run(withTools(def, [CRM]), 'Main', {}, { store: t.store, agents, mcp });
+      assert.equal(summary.status, 'succeeded');
+      assert.equal(agents.turns[0].tools[0].description, 'Search the CRM.');
+      assert.deepEqual(made, [['crm', 'search', { q: 'acme' }], ['crm', 'search', { q: 'boom' }]]);
+      assert.deepEqual(agents.turns[1].history[0].results, [{ callId: 'm1', output: { hits: 1 } }, { callId: 'm2', error: { code: 'TOOL_FAILED', message: 'crm.search failed: no index' } }]);
+      const without = await run(withTools(def, [CRM]), 'Main', {}, { store: t.store, agents: model([]) });
+      assert.equal(without.summary.error?.code, 'MCP_UNAVAILABLE');
+    });
+
+    it('a tool with approval: the run waits with the call; approved it runs, rejected the model is told', async () => {
+      const guarded = { ...REFUND, approval: { assignee: 'finance' } };
+      const script = [calls(['r1', 'Refund', { order: 42 }], ['l1', 'Lookup', { prompt: 'p' }]), calls(['r2', 'Refund', { order: 7 }]), final({ reply: 'done' })];
+      const flows = withTools(def, [guarded, LOOKUP]);
+      const first = await run(flows, 'Main', {}, { store: t.store, agents: model(script) });
+      assert.equal(first.summary.status, 'waiting');
+      const wait = first.summary.waitingOn[0];
+      assert.deepEqual(wait.kind === 'approval' && [wait.task, wait.assignee], ['support/r1', 'finance']);
+      const requested = of(first.events, 'approval.requested')[0];
+      assert.deepEqual(requested.toolCall, { id: 'r1', tool: 'Refund', arguments: { order: 42 }, step: 'support' });
+      // the call beside it ran meanwhile
+      assert.deepEqual(of(first.events, 'tool.finished').map((e) => e.callId), ['l1']);
+      await t.store.recordDecision(first.summary.runId, 'support/r1', { decision: 'approved', by: 'ann' });
+      const resumed = model(script);
+      const events: RunEvent[] = [];
+      const second = await resumeRun(first.summary.runId, { store: t.store, agents: resumed, onEvent: (e) => events.push(e) });
+      assert.equal(second.status, 'waiting');
+      assert.deepEqual(resumed.turns.map((r) => r.turn), [2], 'turn 1 was not asked again');
+      assert.ok(of(events, 'step.finished').some((e) => e.step === 'support/r1/pay'));
+      assert.equal(resumed.calls.filter((c) => c.agent.name === 'Lookup' && c.stepKey === 'support').length, 0, 'the finished Lookup call was answered from the log');
+      await t.store.recordDecision(first.summary.runId, 'support/r2', { decision: 'rejected', by: 'bob', comment: 'no' });
+      const last = model(script);
+      const done = await resumeRun(first.summary.runId, { store: t.store, agents: last });
+      assert.equal(done.status, 'succeeded');
+      assert.deepEqual(last.turns.map((r) => r.turn), [3]);
+      assert.deepEqual(last.turns[0].history.map((h) => h.results.map((x) => x.error?.code ?? 'ok')), [['ok', 'ok'], ['TOOL_REFUSED']]);
+      assert.match(last.turns[0].history[1].results[0].error!.message, /rejected by bob: no/);
+    });
+
+    it('resumed in the middle of the loop: finished turns are not asked again, finished calls not made again', async () => {
+      const controller = new AbortController();
+      const script = [calls(['f', 'Lookup', { prompt: 'fast' }]), calls(['s', 'Lookup', { prompt: 'slow' }]), final({ reply: 'ok' })];
+      const agents = model(script);
+      agents.call = async (r: AgentRequest) => {
+        agents.calls.push(r);
+        if (r.prompt === 'slow') {
+          controller.abort(); // the process stops while this call is in flight
+          throw new Error('interrupted');
+        }
+        return { output: { fast: true } };
+      };
+      const first = await run(withTools(def, [LOOKUP]), 'Main', {}, { store: t.store, agents, signal: controller.signal });
+      assert.equal(first.summary.status, 'interrupted');
+      const again = model(script);
+      const done = await resumeRun(first.summary.runId, { store: t.store, agents: again });
+      assert.equal(done.status, 'succeeded');
+      assert.deepEqual(again.turns.map((r) => r.turn), [3], 'turns 1 and 2 came from the log');
+      assert.deepEqual(again.calls.map((c) => c.prompt), ['slow'], 'only the call in flight was made again');
+      assert.deepEqual(again.calls[0].idempotencyKey, `${first.summary.runId}/support/tool/s`);
+      assert.deepEqual(again.turns[0].history[0].results, [{ callId: 'f', output: { fast: true } }]);
+      const log = await t.store.getEvents(first.summary.runId);
+      assert.equal(of(log, 'turn.finished').length, 3);
+      // the call made again kept its call index
+      assert.deepEqual(of(log, 'tool.started').map((e) => [e.callId, e.callIndex]), [['f', 0], ['s', 1], ['s', 1]]);
+    });
+  });
+}
