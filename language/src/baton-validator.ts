@@ -8,7 +8,7 @@ import { importTarget, visibleDocuments } from './baton-imports.js';
 import { suggestion } from './baton-names.js';
 import { toTypeRef } from './baton-types.js';
 import { parseDuration } from './baton-value-converter.js';
-import { constantValue, isConstant, isStubError } from './ir/baton-ir-expressions.js';
+import { constantValue, isConstant, isStubError, isStubScript } from './ir/baton-ir-expressions.js';
 import { BatonFlowChecks } from './baton-flow-checks.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
 import { checkRecursionProgress } from './baton-recursion-progress.js';
@@ -205,9 +205,12 @@ export class BatonValidator {
         accept('error', 'a stub value must be a constant (text, numbers, booleans, null, lists and records) or error("message")', { node: item, code: IssueCodes.NotConstant });
         continue;
       }
-      if (outputType) {
-        const problem = checkValue(constantValue(item), outputType);
-        if (problem) accept('error', `this stub value does not fit the agent's output type ${describeType(outputType)}: ${problem}`, { node: item, code: IssueCodes.TypeMismatch });
+      // a tool-loop script: its last argument is the final output (the tool checks read its calls)
+      const script = item as ast.Expression; // (isStubError narrowed calls away)
+      const final = ast.isFunctionCall(script) && script.function === 'turns' ? script.args[script.args.length - 1] : item;
+      if (outputType && final && !(ast.isFunctionCall(final) && isStubScript(final))) {
+        const problem = checkValue(constantValue(final), outputType);
+        if (problem) accept('error', `this stub value does not fit the agent's output type ${describeType(outputType)}: ${problem}`, { node: final, code: IssueCodes.TypeMismatch });
       }
     }
   }
@@ -217,6 +220,7 @@ export class BatonValidator {
     for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
       for (const node of AstUtils.streamAst(doc.parseResult.value)) {
         if ((ast.isStep(node) && node.target?.ref === agent) || (ast.isCompensateProperty(node) && node.agent?.ref === agent) || (ast.isTestStubProperty(node) && node.agent?.ref === agent)) return;
+        if (ast.isToolEntry(node) && node.target?.ref === agent) return; // a tool of another agent
       }
     }
     accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });

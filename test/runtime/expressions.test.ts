@@ -163,7 +163,7 @@ flow Main {
         },
       });
       // every function of the built-in table is exercised, by the flow or (string, number) directly below
-      const direct = ['string', 'number'];
+      const direct = ['string', 'number', 'call', 'turns'];
       for (const f of BUILTIN_FUNCTIONS) {
         assert.ok(direct.includes(f.name) || EVERYTHING_FLOW.includes(`${f.name}(`), `${f.name}() is covered`);
       }
@@ -172,6 +172,11 @@ flow Main {
       assert.equal(evaluate(call('string', lit(null)), s), '');
       assert.equal(evaluate(call('number', lit(' 42 ')), s), 42);
       assert.equal(evaluate(call('number', lit(true)), s), 1);
+      // a stub agent's tool-loop script (protocol/tools.ts): call() and turns() make the values the runtime reads
+      assert.deepEqual(evaluate(call('call', lit('Lookup'), ref('rec')), s), { $call: 'Lookup', arguments: { a: [1, 'x'] } });
+      assert.deepEqual(evaluate(call('call', lit('Lookup')), s), { $call: 'Lookup', arguments: {} });
+      assert.deepEqual(evaluate(call('turns', { kind: 'list', items: [call('call', lit('Lookup'))] }, lit('done')), s), { $turns: [[{ $call: 'Lookup', arguments: {} }], 'done'] });
+      assert.throws(() => evaluate(call('call', lit(3)), s), (e: BatonError) => e.code === 'EXPR_TYPE');
       assert.throws(() => evaluate(call('number', lit('4x')), s), (e: BatonError) => e.code === 'EXPR_TYPE');
     } finally {
       t.cleanup();

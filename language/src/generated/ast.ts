@@ -53,6 +53,7 @@ export type BatonKeywordNames =
     | "agent"
     | "any"
     | "approval"
+    | "approval_timeout"
     | "as"
     | "assignee"
     | "backoff"
@@ -92,6 +93,8 @@ export type BatonKeywordNames =
     | "lock"
     | "max"
     | "max_tokens"
+    | "max_turns"
+    | "mcp"
     | "model"
     | "none"
     | "null"
@@ -117,6 +120,7 @@ export type BatonKeywordNames =
     | "test"
     | "timeout"
     | "tokens"
+    | "tools"
     | "trigger"
     | "true"
     | "type"
@@ -150,7 +154,7 @@ export function isAgentDecl(item: unknown): item is AgentDecl {
     return reflection.isInstance(item, AgentDecl.$type);
 }
 
-export type AgentProperty = CircuitProperty | IdempotentProperty | InstructionsProperty | ModelProperty | OutputTypeProperty | SettingProperty | StubProperty;
+export type AgentProperty = CircuitProperty | IdempotentProperty | InstructionsProperty | MaxTurnsProperty | ModelProperty | OutputTypeProperty | SettingProperty | StubProperty | ToolsProperty;
 
 export const AgentProperty = {
     $type: 'AgentProperty'
@@ -426,10 +430,10 @@ export function isCompleteStatement(item: unknown): item is CompleteStatement {
  * The region a `complete` names: any name but `branch`, which after a bare `complete` in a `parallel` starts the next
  * branch (`complete` then `branch { … }`).
  */
-export type CompleteTarget = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type CompleteTarget = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isCompleteTarget(item: unknown): item is CompleteTarget {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface ConditionalExpression extends langium.AstNode {
@@ -502,7 +506,7 @@ export function isDurationLiteral(item: unknown): item is DurationLiteral {
 
 /** A duration; the checker reports a bare number or an unknown unit. */
 export interface DurationValue extends langium.AstNode {
-    readonly $container: CircuitProperty | EventBufferProperty | EventSource | LockStatement | RetryProperty | SlaDecl | SlaProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | WaitStatement;
+    readonly $container: CircuitProperty | EventBufferProperty | EventSource | LockStatement | RetryProperty | SlaDecl | SlaProperty | TestDecideProperty | TestEventProperty | TimeoutProperty | ToolApprovalTimeoutProperty | WaitStatement;
     readonly $type: 'DurationValue';
     value: number | string;
 }
@@ -759,7 +763,7 @@ export function isFunctionName(item: unknown): item is FunctionName {
 
 /** `idempotent: false`: calling the agent twice may do its work twice (a `retry` on it is a warning). */
 export interface IdempotentProperty extends langium.AstNode {
-    readonly $container: AgentDecl;
+    readonly $container: AgentDecl | ToolEntry;
     readonly $type: 'IdempotentProperty';
     key: 'idempotent';
     value: boolean;
@@ -1033,6 +1037,24 @@ export function isMaxTokensProperty(item: unknown): item is MaxTokensProperty {
     return reflection.isInstance(item, MaxTokensProperty.$type);
 }
 
+/** `max_turns: 6`: at most that many model turns in one step's tool loop (1 to 100; default 8). */
+export interface MaxTurnsProperty extends langium.AstNode {
+    readonly $container: AgentDecl;
+    readonly $type: 'MaxTurnsProperty';
+    key: 'max_turns';
+    value: NumberValue;
+}
+
+export const MaxTurnsProperty = {
+    $type: 'MaxTurnsProperty',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isMaxTurnsProperty(item: unknown): item is MaxTurnsProperty {
+    return reflection.isInstance(item, MaxTurnsProperty.$type);
+}
+
 export interface MemberAccess extends langium.AstNode {
     readonly $container: BinaryExpression | ConditionalExpression | Correlation | ForeachStatement | FunctionCall | IfStatement | IndexAccess | InputDecl | InputProperty | JoinClause | LetStatement | ListLiteral | MemberAccess | RecordEntry | RepeatStatement | SetStatement | StubProperty | SwitchCase | SwitchStatement | TemplateString | TestEventProperty | TestExpectProperty | TestInputProperty | TestStubProperty | UnaryExpression | VarStatement | WaitStatement | WhenProperty;
     readonly $type: 'MemberAccess';
@@ -1068,10 +1090,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'sla' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'sla' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1119,7 +1141,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 
 /** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | JoinClause | MaxTokensProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | JoinClause | MaxTokensProperty | MaxTurnsProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: SignedNumber;
 }
@@ -1325,10 +1347,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'after' | 'agent' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type RefName = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 /**
@@ -1869,6 +1891,102 @@ export function isTimeoutProperty(item: unknown): item is TimeoutProperty {
     return reflection.isInstance(item, TimeoutProperty.$type);
 }
 
+/** `approval: "finance"` (who decides) or `approval: true`: a person decides before each call of the tool runs. */
+export interface ToolApprovalProperty extends langium.AstNode {
+    readonly $container: ToolEntry;
+    readonly $type: 'ToolApprovalProperty';
+    assignee?: string;
+    key: 'approval';
+    value: boolean;
+}
+
+export const ToolApprovalProperty = {
+    $type: 'ToolApprovalProperty',
+    assignee: 'assignee',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isToolApprovalProperty(item: unknown): item is ToolApprovalProperty {
+    return reflection.isInstance(item, ToolApprovalProperty.$type);
+}
+
+/** `approval_timeout: 1d`: an undecided call is refused (the model is told) after that long. */
+export interface ToolApprovalTimeoutProperty extends langium.AstNode {
+    readonly $container: ToolEntry;
+    readonly $type: 'ToolApprovalTimeoutProperty';
+    key: 'approval_timeout';
+    value: DurationValue;
+}
+
+export const ToolApprovalTimeoutProperty = {
+    $type: 'ToolApprovalTimeoutProperty',
+    key: 'key',
+    value: 'value'
+} as const;
+
+export function isToolApprovalTimeoutProperty(item: unknown): item is ToolApprovalTimeoutProperty {
+    return reflection.isInstance(item, ToolApprovalTimeoutProperty.$type);
+}
+
+/**
+ * One tool: an agent or flow (a reference: go-to, rename, find references), or `mcp.<server>.<tool>` (a name outside
+ * the language's names is written as a string: `mcp.crm."create-ticket"`); `{ … }`: its approval and idempotency.
+ */
+export interface ToolEntry extends langium.AstNode {
+    readonly $container: ToolsProperty;
+    readonly $type: 'ToolEntry';
+    isMcp: boolean;
+    properties: Array<ToolProperty>;
+    server?: Name | string;
+    target?: langium.Reference<Callable>;
+    tool?: Name | string;
+}
+
+export const ToolEntry = {
+    $type: 'ToolEntry',
+    isMcp: 'isMcp',
+    properties: 'properties',
+    server: 'server',
+    target: 'target',
+    tool: 'tool'
+} as const;
+
+export function isToolEntry(item: unknown): item is ToolEntry {
+    return reflection.isInstance(item, ToolEntry.$type);
+}
+
+export type ToolProperty = IdempotentProperty | ToolApprovalProperty | ToolApprovalTimeoutProperty;
+
+export const ToolProperty = {
+    $type: 'ToolProperty'
+} as const;
+
+export function isToolProperty(item: unknown): item is ToolProperty {
+    return reflection.isInstance(item, ToolProperty.$type);
+}
+
+/**
+ * `tools: [LookupOrder, Refund { approval: "finance" }, mcp.crm.search]`: what the model may call in the step's tool
+ * loop — agents and flows of the workspace, and tools of the MCP servers of baton.config.json (docs/language.md, Tools).
+ */
+export interface ToolsProperty extends langium.AstNode {
+    readonly $container: AgentDecl;
+    readonly $type: 'ToolsProperty';
+    key: 'tools';
+    tools: Array<ToolEntry>;
+}
+
+export const ToolsProperty = {
+    $type: 'ToolsProperty',
+    key: 'key',
+    tools: 'tools'
+} as const;
+
+export function isToolsProperty(item: unknown): item is ToolsProperty {
+    return reflection.isInstance(item, ToolsProperty.$type);
+}
+
 export type TopLevel = AgentDecl | EventDecl | FlowDecl | TestDecl | TypeDecl;
 
 export const TopLevel = {
@@ -2114,6 +2232,7 @@ export type BatonAstType = {
     LockStatement: LockStatement
     LoopVariable: LoopVariable
     MaxTokensProperty: MaxTokensProperty
+    MaxTurnsProperty: MaxTurnsProperty
     MemberAccess: MemberAccess
     ModelProperty: ModelProperty
     NameRef: NameRef
@@ -2163,6 +2282,11 @@ export type BatonAstType = {
     TestStubProperty: TestStubProperty
     TimeoutBranch: TimeoutBranch
     TimeoutProperty: TimeoutProperty
+    ToolApprovalProperty: ToolApprovalProperty
+    ToolApprovalTimeoutProperty: ToolApprovalTimeoutProperty
+    ToolEntry: ToolEntry
+    ToolProperty: ToolProperty
+    ToolsProperty: ToolsProperty
     TopLevel: TopLevel
     Trigger: Trigger
     TypeDecl: TypeDecl
@@ -2616,7 +2740,7 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                     defaultValue: false
                 }
             },
-            superTypes: [AgentProperty.$type]
+            superTypes: [AgentProperty.$type, ToolProperty.$type]
         },
         IfStatement: {
             name: IfStatement.$type,
@@ -2809,6 +2933,18 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [SettingProperty.$type]
+        },
+        MaxTurnsProperty: {
+            name: MaxTurnsProperty.$type,
+            properties: {
+                key: {
+                    name: MaxTurnsProperty.key
+                },
+                value: {
+                    name: MaxTurnsProperty.value
+                }
+            },
+            superTypes: [AgentProperty.$type]
         },
         MemberAccess: {
             name: MemberAccess.$type,
@@ -3385,6 +3521,77 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 }
             },
             superTypes: [ApprovalProperty.$type, SettingProperty.$type]
+        },
+        ToolApprovalProperty: {
+            name: ToolApprovalProperty.$type,
+            properties: {
+                assignee: {
+                    name: ToolApprovalProperty.assignee
+                },
+                key: {
+                    name: ToolApprovalProperty.key
+                },
+                value: {
+                    name: ToolApprovalProperty.value,
+                    defaultValue: false
+                }
+            },
+            superTypes: [ToolProperty.$type]
+        },
+        ToolApprovalTimeoutProperty: {
+            name: ToolApprovalTimeoutProperty.$type,
+            properties: {
+                key: {
+                    name: ToolApprovalTimeoutProperty.key
+                },
+                value: {
+                    name: ToolApprovalTimeoutProperty.value
+                }
+            },
+            superTypes: [ToolProperty.$type]
+        },
+        ToolEntry: {
+            name: ToolEntry.$type,
+            properties: {
+                isMcp: {
+                    name: ToolEntry.isMcp,
+                    defaultValue: false
+                },
+                properties: {
+                    name: ToolEntry.properties,
+                    defaultValue: []
+                },
+                server: {
+                    name: ToolEntry.server
+                },
+                target: {
+                    name: ToolEntry.target,
+                    referenceType: Callable.$type
+                },
+                tool: {
+                    name: ToolEntry.tool
+                }
+            },
+            superTypes: []
+        },
+        ToolProperty: {
+            name: ToolProperty.$type,
+            properties: {
+            },
+            superTypes: []
+        },
+        ToolsProperty: {
+            name: ToolsProperty.$type,
+            properties: {
+                key: {
+                    name: ToolsProperty.key
+                },
+                tools: {
+                    name: ToolsProperty.tools,
+                    defaultValue: []
+                }
+            },
+            superTypes: [AgentProperty.$type]
         },
         TopLevel: {
             name: TopLevel.$type,

@@ -27,6 +27,7 @@ import { docComment } from '../baton-doc-comments.js';
 import { toTypeRef } from '../baton-types.js';
 import { varType } from '../baton-type-system.js';
 import { constantText, constantValue, expr, rangeOf, stubSpec } from './baton-ir-expressions.js';
+import { toolDefs } from './baton-ir-tools.js';
 
 /**
  * Compiles checked Langium documents into one plain-JSON {@link WorkflowDefinition}: the IR the runtime
@@ -94,6 +95,12 @@ export class BatonIrBuilder {
           if (p.failures && openMs !== undefined) agent.circuit = { failures: p.failures.value, openMs };
           break;
         }
+        case 'ToolsProperty':
+          agent.tools = toolDefs(p);
+          break;
+        case 'MaxTurnsProperty':
+          agent.maxTurns = p.value.value;
+          break;
         default:
           this.setting(agent, p);
       }

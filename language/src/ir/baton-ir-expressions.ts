@@ -4,7 +4,7 @@
 import type { AstNode } from 'langium';
 import { AstUtils } from 'langium';
 import type { Expr, JsonValue, SourceRange, StubItem, StubSpec, TemplatePart } from '@baton/protocol';
-import { MAX_EXPRESSION_DEPTH } from '@baton/protocol';
+import { MAX_EXPRESSION_DEPTH, stubToolCall, stubTurns } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
 
@@ -110,6 +110,11 @@ export function constantValue(node: ast.Expression | undefined): JsonValue {
     case 'UnaryExpression':
       if (node.op === '-' && ast.isNumberLiteral(node.operand)) return -node.operand.value;
       return null;
+    case 'FunctionCall':
+      // a stub's tool-loop script: the values the runtime's call() and turns() give (protocol/tools.ts)
+      if (node.function === 'call') return stubToolCall(String(constantValue(node.args[0])), node.args[1] ? constantValue(node.args[1]) : {});
+      if (node.function === 'turns') return stubTurns(node.args.map(constantValue));
+      return null;
     default:
       return null;
   }
@@ -133,6 +138,8 @@ export function isConstant(node: ast.Expression | undefined): boolean {
       return node.entries.every((e) => isConstant(e.value));
     case 'UnaryExpression':
       return node.op === '-' && ast.isNumberLiteral(node.operand);
+    case 'FunctionCall':
+      return isStubScript(node) && node.args.every(isConstant);
     default:
       return false;
   }
@@ -142,6 +149,11 @@ export function isConstant(node: ast.Expression | undefined): boolean {
 export function constantText(node: ast.StringValue): string {
   if (node.$type === 'StringLiteral') return node.value;
   return [node.head, ...node.middles, node.tail].join('');
+}
+
+/** Whether a call is `turns(…)` or `call(…)`: a stub's tool-loop script (constant when its arguments are). */
+export function isStubScript(node: ast.FunctionCall): boolean {
+  return node.function === 'turns' || node.function === 'call';
 }
 
 /** Whether a call is a stub `error("…")` item. */

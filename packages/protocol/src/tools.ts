@@ -53,6 +53,55 @@ export interface ToolApproval {
 /** Model-facing tool names: what OpenAI and Anthropic both accept. */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * The model-facing name of MCP tool `tool` of server `server`: `<server>__<tool>`, each character outside
+ * {@link TOOL_NAME_PATTERN}'s set replaced by `_`, cut to 64 characters. Two tools of one agent that come out the
+ * same are the checker's `duplicate-tool`.
+ */
+export function mcpToolName(server: string, tool: string): string {
+  return `${server}__${tool}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+}
+
+/**
+ * A scripted tool call of a stub agent with tools: the value of `call("LookupOrder", { prompt: "order 42" })`
+ * (protocol/functions.ts) — the stub model asks for tool `$call` with these arguments.
+ */
+export type StubToolCall = {
+  $call: string;
+  arguments: JsonValue;
+};
+
+/**
+ * A stub agent's script for one step's tool loop: the value of `turns(turn1, …, final)`. Each entry but the last is a
+ * turn — the list of {@link StubToolCall}s the stub model asks for at once in that turn (turn N answers the Nth) —
+ * and the last is the final output. Only valid in an agent's `stub:` (or a test's `stub Agent:`).
+ */
+export type StubTurns = {
+  $turns: JsonValue[];
+};
+
+/** `call(tool, arguments)`'s value. */
+export function stubToolCall(tool: string, args: JsonValue): StubToolCall {
+  return { $call: tool, arguments: args };
+}
+
+/** `turns(…)`'s value: its arguments (turns, then the final output) as they are. */
+export function stubTurns(items: JsonValue[]): StubTurns {
+  return { $turns: items };
+}
+
+/** Whether a stub value is a `turns(…)` script (a record whose only key is `$turns`, a non-empty list). */
+export function isStubTurns(value: unknown): value is StubTurns {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === '$turns' && Array.isArray((value as StubTurns).$turns) && (value as StubTurns).$turns.length > 0;
+}
+
+/** Whether a value is a `call(…)` (a record with text `$call` and `arguments`). */
+export function isStubToolCall(value: unknown): value is StubToolCall {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as StubToolCall).$call === 'string' && 'arguments' in value;
+}
+
 /** Model turns in one step's tool loop when the agent gives no `max_turns:` (a turn is one model call). */
 export const DEFAULT_MAX_TURNS = 8;
 

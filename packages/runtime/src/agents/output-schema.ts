@@ -1,38 +1,12 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { AgentDef, JsonValue, TypeRef } from '@baton/protocol';
+import { jsonSchemaOf, type AgentDef, type JsonValue, type TypeRef } from '@baton/protocol';
 import { describeSchemaErrors } from '../config/baton-config.js';
 
 /** A JSON Schema (draft-07) object. */
 export type JsonSchema = { [key: string]: JsonValue | JsonSchema | JsonSchema[] };
 
-/**
- * The JSON Schema of a Baton type: `string`/`number`/`boolean`/`null`, `any` (no constraint), a literal
- * (`const`), a union (`anyOf`, or `enum` when all its members are literals), a list (`items`), a record
- * (`properties`, `required` for the fields without `?`, no other fields).
- */
-export function jsonSchemaOf(type: TypeRef): JsonSchema {
-  switch (type.kind) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'null':
-      return { type: type.kind };
-    case 'any':
-      return {};
-    case 'literal':
-      return { const: type.value };
-    case 'union':
-      if (type.types.every((t) => t.kind === 'literal')) return { enum: type.types.map((t) => (t as { value: JsonValue }).value) };
-      return { anyOf: type.types.map(jsonSchemaOf) };
-    case 'list':
-      return { type: 'array', items: jsonSchemaOf(type.element) };
-    case 'record': {
-      const properties: Record<string, JsonSchema> = {};
-      for (const field of type.fields) properties[field.name] = jsonSchemaOf(field.type);
-      return { type: 'object', properties, required: type.fields.filter((f) => !f.optional).map((f) => f.name), additionalProperties: false };
-    }
-  }
-}
+/** The JSON Schema of a Baton type (moved to @baton/protocol, where tools' argument schemas are made too). */
+export { jsonSchemaOf };
 
 /**
  * What a model is asked to produce for an agent: its `output` type as a JSON Schema whose root is an object

@@ -1,4 +1,4 @@
-import { BUILTIN_FUNCTIONS_BY_NAME, MAX_RANGE } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, MAX_RANGE, stubToolCall, stubTurns, type JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import { deepEqual, getProperty, isRecord, toText, typeName } from './values.js';
 
@@ -95,6 +95,9 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
     if (count > MAX_RANGE) throw new BatonError('RANGE_TOO_LARGE', `range(): ${count} numbers is more than the limit of ${MAX_RANGE}`);
     return Array.from({ length: count }, (_, i) => from + i);
   },
+  // a stub agent's tool-loop script (the checker allows them only in a stub: protocol/tools.ts)
+  call: ([tool, args]) => stubToolCall(needString('call', tool, 'tool name'), (args ?? {}) as JsonValue),
+  turns: (items) => stubTurns(items as JsonValue[]),
 };
 
 /**
