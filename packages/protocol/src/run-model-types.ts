@@ -57,6 +57,47 @@ export interface StepState {
   prompt?: string;
   /** Set when `prompt` was cut at 16 KiB. */
   promptTruncated?: true;
+  /** An agent with tools: its tool loop's model turns (`turn.finished`), in turn order. */
+  turns?: TurnState[];
+  /** An agent with tools: its tool calls (`tool.started`/`tool.finished`), in the order they began (a refused one when refused). */
+  tools?: ToolCallState[];
+}
+
+/** One model turn of a step's tool loop. */
+export interface TurnState {
+  /** From 1. */
+  turn: number;
+  /** The model gave the step's output (no calls). */
+  final: boolean;
+  /** The tool calls it asked for. */
+  calls: number;
+  /** The model's text beside its calls, when it gave some. */
+  text?: string;
+  tokens: number;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** One tool call of a step's tool loop, keyed within the step by turn and call id. */
+export interface ToolCallState {
+  turn: number;
+  callId: string;
+  /** The tool's name as the model calls it. */
+  tool: string;
+  /** What it calls; absent for a call refused before it started (an unknown tool). */
+  target?: 'agent' | 'flow' | 'mcp';
+  status: 'running' | 'succeeded' | 'failed' | 'refused';
+  arguments?: JsonValue;
+  /** ISO 8601 of its (last) `tool.started`, or of its refusal. */
+  startedAt: string;
+  endedAt?: string;
+  /** ms. */
+  durationMs?: number;
+  output?: JsonValue;
+  error?: RunError;
+  tokens: number;
+  /** A flow tool: the scope of its sub-flow's steps (`<step>/<callId>`; see {@link RunModel.scopes}). */
+  childRun?: string;
 }
 
 /** An undo (`compensate`) of a finished step, keyed by the step instance it undoes. */
@@ -120,6 +161,8 @@ export interface WaitState {
   /** Locks: the lock's name and the run that held it when asked. */
   lock?: string;
   holder?: string;
+  /** An approval of a tool call (`approval` on an agent's tool): the step and the call the model asked for. */
+  toolCall?: { step: string; id: string; tool: string; arguments: JsonValue };
 }
 
 /** A decision's branch taken: `if`/`switch` arms, a `wait first`'s winning arm, `on timeout` arms. */

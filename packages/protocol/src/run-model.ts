@@ -2,7 +2,7 @@
 import type { JsonValue } from './ir.js';
 import type { RunEvent, RunStatus, WaitingOn } from './events.js';
 import { idRenamer } from './migrated-log.js';
-import type { CompensationState, RunModel, SlaBreachState, StepState, WaitKind, WaitState } from './run-model-types.js';
+import type { CompensationState, RunModel, SlaBreachState, StepState, ToolCallState, WaitKind, WaitState } from './run-model-types.js';
 import { formatDurationLiteral } from './run-format.js';
 
 export type * from './run-model-types.js';
@@ -187,6 +187,44 @@ function apply(s: RunModel, event: RunEvent): void {
       if (event.deadline !== undefined) w.deadline = event.deadline;
       if (event.group !== undefined) w.group = event.group;
       if (event.slaDeadline !== undefined) w.slaDeadline = event.slaDeadline;
+      if (event.toolCall) w.toolCall = { step: event.toolCall.step, id: event.toolCall.id, tool: event.toolCall.tool, arguments: event.toolCall.arguments };
+      break;
+    }
+    case 'turn.finished': {
+      const step = s.steps.get(event.step);
+      if (!step) break;
+      const turns = (step.turns ??= []);
+      const turn = { turn: event.turn, final: event.final, calls: event.calls.length, tokens: event.tokens, at: event.time, ...(event.text !== undefined ? { text: event.text } : {}) };
+      const at = turns.findIndex((t) => t.turn === event.turn);
+      if (at >= 0) turns[at] = turn;
+      else turns.push(turn);
+      break;
+    }
+    case 'tool.started': {
+      const call = toolCallOf(s, event.step, event.turn, event.callId, event.tool, event.time);
+      if (!call) break;
+      call.status = 'running';
+      call.target = event.target;
+      call.arguments = event.arguments;
+      call.startedAt = event.time;
+      delete call.endedAt;
+      delete call.error;
+      if (event.childRun) {
+        call.childRun = event.childRun;
+        // a flow tool's steps are a sub-flow's, under <step>/<callId>/ (a flow tool is named by its flow)
+        if (!s.scopes.has(event.childRun)) s.scopes.set(event.childRun, { key: event.childRun, flow: event.tool, node: event.node });
+      }
+      break;
+    }
+    case 'tool.finished': {
+      const call = toolCallOf(s, event.step, event.turn, event.callId, event.tool, event.time);
+      if (!call) break;
+      call.status = event.status;
+      call.endedAt = event.time;
+      call.durationMs = event.durationMs;
+      call.tokens = event.tokens ?? 0;
+      if (event.output !== undefined) call.output = event.output;
+      if (event.error) call.error = event.error;
       break;
     }
     case 'approval.decided':
@@ -333,6 +371,16 @@ export function decideApproval(state: RunModel, task: string, decision: string, 
   if (comment !== undefined) w.comment = comment;
   state.waitingOn = state.waitingOn.filter((x) => !(x.kind === 'approval' && x.task === task));
   return w;
+}
+
+/** The tool call `callId` of turn `turn` of step `key`'s loop, made when first seen; undefined for an unknown step. */
+function toolCallOf(s: RunModel, key: string, turn: number, callId: string, tool: string, time: string): ToolCallState | undefined {
+  const step = s.steps.get(key);
+  if (!step) return undefined;
+  const calls = (step.tools ??= []);
+  let call = calls.find((c) => c.turn === turn && c.callId === callId);
+  if (!call) calls.push((call = { turn, callId, tool, status: 'running', startedAt: time, tokens: 0 }));
+  return call;
 }
 
 /** Whether a step status is an end (`succeeded`, `failed`, `skipped`, `cancelled`). */

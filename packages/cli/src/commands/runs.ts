@@ -159,6 +159,11 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
       const mark = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : e.status === 'cancelled' ? c.dim('⊘') : c.red('✗');
       const extra = e.status === 'failed' ? c.red(`  ${e.error?.code}: ${e.error?.message}`) : e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : '';
       output.out(`  ${mark} ${e.step.padEnd(22)} ${c.dim(e.agent.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${e.attempts > 1 ? c.yellow(` ${e.attempts} attempts`) : ''}${extra}`);
+    } else if (e.type === 'tool.finished') {
+      // a step's tool call (its step's line follows when the loop ends)
+      const mark = e.status === 'succeeded' ? c.green('⚙') : e.status === 'refused' ? c.yellow('⊘') : c.red('✗');
+      const extra = e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : (e.status === 'refused' ? c.yellow : c.red)(`  ${e.error?.code}: ${e.error?.message}`);
+      output.out(`    ${mark} ${`tool ${e.tool}`.padEnd(20)} ${c.dim(`${e.step} · turn ${e.turn}`.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${extra}`);
     } else if (e.type === 'branch.taken') {
       output.out(`  ${c.cyan('↳')} ${c.dim(e.label)}`);
     } else if (e.type === 'join.reached') {

@@ -87,6 +87,15 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   const usageText = (tokens?: number, costUsd?: number): string =>
     tokens ? c.dim(` · ${formatTokens(tokens)}${costUsd !== undefined ? ` · ${formatCost(costUsd)}` : ''}`) : '';
 
+  // a step's tool call, under the step (its ✓ line comes when the loop ends): `tool <name>  <step> · turn N`
+  const toolLine = (event: Extract<RunEvent, { type: 'tool.finished' }>): string => {
+    const where = c.dim(`${event.step} · turn ${event.turn}`.padEnd(24));
+    const head = `    ${event.status === 'succeeded' ? c.green('⚙') : event.status === 'refused' ? c.yellow('⊘') : c.red('✗')} ${pad(`tool ${event.tool}`)}`;
+    if (event.status === 'succeeded') return `${head}${where}${c.dim(formatDuration(event.durationMs).padStart(8))}${usageText(event.tokens)}`;
+    const message = event.error?.message ?? event.status;
+    return `${head}${where}  ${event.status === 'refused' ? c.yellow(`refused: ${message}`) : c.red(message)}`;
+  };
+
   return {
     onEvent(event) {
       const e = event as unknown as PrintableEvent;
@@ -143,8 +152,13 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'compensation.finished':
           if (e.status && e.status !== 'succeeded') output.out(`  ${c.red('✗')} ${pad('undo ' + (e.step ?? ''))}${c.red(e.error?.message ?? 'failed')}`);
           break;
-        case 'approval.requested':
-          output.out(`  ${c.yellow('⏸')} ${pad(e.task ?? '')}${c.dim('approval')}${e.assignee ? c.dim(` for ${e.assignee}`) : ''}`);
+        case 'approval.requested': {
+          const call = event.type === 'approval.requested' ? event.toolCall : undefined;
+          output.out(`  ${c.yellow('⏸')} ${pad(e.task ?? '')}${c.dim('approval')}${e.assignee ? c.dim(` for ${e.assignee}`) : ''}${call ? c.dim(` · tool ${call.tool} ${preview(call.arguments)}`) : ''}`);
+          break;
+        }
+        case 'tool.finished':
+          if (event.type === 'tool.finished') output.out(toolLine(event));
           break;
         case 'approval.decided':
           output.out(`  ${c.green('✓')} ${pad(e.task ?? '')}${c.dim('approval')}  ${e.decision ?? ''}${e.by ? c.dim(` by ${e.by}`) : ''}`);
