@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseMalformedToolRequest } from './tool-protocol.js';
 
 /** One request the fake provider received: method, path, headers (lower-case) and the parsed JSON body. */
 export interface ReceivedRequest {
@@ -22,7 +23,9 @@ export interface ScriptedAnswer {
 /**
  * A local fake model provider on 127.0.0.1 (a random port) for offline tests: it speaks whatever each test
  * scripts — OpenAI's chat completions, Anthropic's messages, a plain HTTP agent — answering requests in order
- * from `script` (the last answer repeats) and recording every request.
+ * from `script` (the last answer repeats) and recording every request. Like the real services, it refuses
+ * (HTTP 400, the provider's error shape) a chat completion or message whose tool-calling conversation breaks the
+ * protocol (see tool-protocol.ts) before consulting the script.
  */
 export async function startFakeProvider(): Promise<{
   url: string;
@@ -48,7 +51,7 @@ export async function startFakeProvider(): Promise<{
         if (!res.writableEnded) received.aborted = true;
       });
       const next = answers[Math.min(requests.length - 1, answers.length - 1)];
-      const answer = typeof next === 'function' ? next(received) : next;
+      const answer = refuseMalformedToolRequest(received.path, body) ?? (typeof next === 'function' ? next(received) : next);
       const send = (): void => {
         if (res.destroyed) return;
         const isText = typeof answer.body === 'string';
@@ -94,4 +97,32 @@ export function openAiAnswer(content: string, usage = { prompt_tokens: 11, compl
 export function anthropicAnswer(answer: { input?: unknown; text?: string }, usage = { input_tokens: 20, output_tokens: 5 }): ScriptedAnswer {
   const content = answer.input !== undefined ? [{ type: 'tool_use', id: 'toolu_1', name: 'respond', input: answer.input }] : [{ type: 'text', text: answer.text ?? '' }];
   return { body: { id: 'msg_test', type: 'message', role: 'assistant', model: 'fake', content, stop_reason: answer.input !== undefined ? 'tool_use' : 'end_turn', usage } };
+}
+
+/** One tool call a scripted answer makes: the tool's name and its arguments (a string is sent as it is: malformed JSON). */
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  arguments: unknown;
+}
+
+/** An OpenAI chat completion asking for tool calls (several: parallel calls), with optional text beside them. */
+export function openAiToolCalls(calls: ScriptedToolCall[], text: string | null = null, usage = { prompt_tokens: 13, completion_tokens: 9 }): ScriptedAnswer {
+  const toolCalls = calls.map((c, i) => ({ id: c.id ?? `call_${i + 1}`, type: 'function', function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) } }));
+  return {
+    body: {
+      id: 'chatcmpl-tools',
+      object: 'chat.completion',
+      created: 1_700_000_000,
+      model: 'fake',
+      choices: [{ index: 0, message: { role: 'assistant', content: text, tool_calls: toolCalls }, finish_reason: 'tool_calls' }],
+      usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+    },
+  };
+}
+
+/** An Anthropic message with `tool_use` blocks (several: parallel calls), after optional text. */
+export function anthropicToolUse(calls: ScriptedToolCall[], text?: string, usage = { input_tokens: 21, output_tokens: 8 }): ScriptedAnswer {
+  const content = [...(text ? [{ type: 'text', text }] : []), ...calls.map((c, i) => ({ type: 'tool_use', id: c.id ?? `toolu_${i + 1}`, name: c.name, input: c.arguments }))];
+  return { body: { id: 'msg_tools', type: 'message', role: 'assistant', model: 'fake', content, stop_reason: 'tool_use', usage } };
 }

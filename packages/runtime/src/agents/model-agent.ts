@@ -21,7 +21,7 @@ export interface ModelTarget {
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
 /** One exchange's result before checking: the raw answer and the tokens it used (input + output). */
-interface Completion {
+export interface Completion {
   /** The parsed JSON (structured output) or the text. */
   answer: JsonValue;
   /** The answer as the model wrote it, for a repair request. */
@@ -82,13 +82,13 @@ export async function callModel(target: ModelTarget, request: AgentRequest): Pro
 }
 
 /** The user message: the prompt, then the step's structured input as JSON. */
-function userMessage(request: AgentRequest): string {
+export function userMessage(request: AgentRequest): string {
   const parts = [request.prompt];
   if (request.input !== undefined) parts.push(`Input (JSON):\n${JSON.stringify(request.input, null, 2)}`);
   return parts.filter((p) => p !== '').join('\n\n') || '(no prompt)';
 }
 
-function problemOf(agent: AgentDef, completion: Completion, wrapped: boolean): string | undefined {
+export function problemOf(agent: AgentDef, completion: Completion, wrapped: boolean): string | undefined {
   if (completion.answer === undefined) return 'the answer is not JSON';
   return checkOutput(agent, unwrapOutput(completion.answer, wrapped));
 }
@@ -152,7 +152,7 @@ async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: s
 
 /** One SDK client per resolved target (targets are resolved once per agent and run), not one per call. */
 const clients = new WeakMap<ModelTarget, OpenAI | Anthropic>();
-function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
+export function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
   let client = clients.get(target) as C | undefined;
   if (!client) {
     client = create();
@@ -161,7 +161,7 @@ function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: ()
   return client;
 }
 
-function textOf(content: Anthropic.ContentBlock[]): string {
+export function textOf(content: Anthropic.ContentBlock[]): string {
   return content
     .filter((block): block is Anthropic.TextBlock => block.type === 'text')
     .map((block) => block.text)
@@ -169,7 +169,7 @@ function textOf(content: Anthropic.ContentBlock[]): string {
 }
 
 /** The JSON in a model's text (tolerating a ```json fence), or undefined when there is none. */
-function parseJson(text: string): JsonValue {
+export function parseJson(text: string): JsonValue {
   const fenced = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/.exec(text);
   try {
     return JSON.parse(fenced ? fenced[1] : text) as JsonValue;
@@ -178,7 +178,7 @@ function parseJson(text: string): JsonValue {
   }
 }
 
-function badResponse(target: ModelTarget, response: unknown): BatonError {
+export function badResponse(target: ModelTarget, response: unknown): BatonError {
   const looksHtml = typeof response === 'string' && /^\s*</.test(response);
   return new BatonError(
     'AGENT_BAD_RESPONSE',
@@ -187,7 +187,7 @@ function badResponse(target: ModelTarget, response: unknown): BatonError {
 }
 
 /** A BatonError with a stable code for what an SDK threw; the key is never part of the message. */
-function describeFailure(error: unknown, target: ModelTarget, signal: AbortSignal): BatonError {
+export function describeFailure(error: unknown, target: ModelTarget, signal: AbortSignal): BatonError {
   if (error instanceof BatonError) return redact(error, target);
   const name = `${target.provider}/${target.model}`;
   if (signal.aborted || (error instanceof Error && error.name === 'AbortError') || error instanceof OpenAI.APIUserAbortError || error instanceof Anthropic.APIUserAbortError) {

@@ -1,10 +1,11 @@
 import { forEachStatement, type AgentDef, type WorkflowDefinition } from '@baton/protocol';
 import type { BatonConfig, CommandConfig, EndpointConfig } from '../config/baton-config.js';
 import { BatonError } from '../errors.js';
-import type { AgentCaller, AgentRequest, AgentResponse } from './agent.js';
+import type { AgentCaller, AgentRequest, AgentResponse, AgentTurnRequest, AgentTurnResponse } from './agent.js';
 import { callCommandAgent } from './command-agent.js';
 import { callHttpAgent } from './http-agent.js';
 import { callModel, type ModelTarget } from './model-agent.js';
+import { turnModel } from './model-turn.js';
 import { createStubAgents } from './stub.js';
 
 /** A provider Baton knows without configuration. */
@@ -42,6 +43,7 @@ export interface RealAgentsOptions {
 
 /** Real agents, plus the check a run makes before it starts. */
 export interface RealAgents extends AgentCaller {
+  turn(request: AgentTurnRequest): Promise<AgentTurnResponse>;
   /**
    * Resolves every agent `flow` can call (its steps, compensations and sub-flows): the run does not start
    * when one cannot be reached.
@@ -57,7 +59,10 @@ export interface RealAgents extends AgentCaller {
  * SDKs, `ollama/…` and other OpenAI-compatible servers through the `openai` SDK at their base URL,
  * `http/<endpoint>` and `command/<name>` as configured. An agent without a model answers from its `stub`.
  * Outputs are checked against the agent's `output` type (see model-agent.ts for the repair attempt).
- * @throws (from `call`) BatonError with the codes of {@link resolveAgentRoute} and of each kind of agent.
+ * `turn` (an agent with `tools:`): model providers call tools (model-turn.ts), an agent without a model answers
+ * from its stub's `turns(…)`; `http/` and `command/` agents have no tool loop (`AGENT_NO_TOOL_LOOP`; the checker
+ * refuses tools on them).
+ * @throws (from `call`, `turn`) BatonError with the codes of {@link resolveAgentRoute} and of each kind of agent.
  */
 export function createRealAgents(options: RealAgentsOptions): RealAgents {
   const env = options.env ?? process.env;
@@ -71,26 +76,42 @@ export function createRealAgents(options: RealAgentsOptions): RealAgents {
     }
     return route;
   };
+  const effective = <R extends AgentRequest>(request: R): R => {
+    const override = options.config.agents[request.agent.name];
+    const agent: AgentDef = override ? { ...request.agent, temperature: override.temperature ?? request.agent.temperature, maxTokens: override.maxTokens ?? request.agent.maxTokens } : request.agent;
+    return { ...request, agent };
+  };
+  /** The response with its cost (from the config's `prices`) and the model that answered. */
+  const priced = <R extends { usage?: { input: number; output: number }; costUsd?: number; model?: { provider: string; name: string } }>(target: ModelTarget, response: R): R => {
+    const price = options.config.prices[`${target.provider}/${target.model}`];
+    if (price && response.usage) response.costUsd = (response.usage.input * price.input + response.usage.output * price.output) / 1_000_000;
+    response.model = { provider: target.provider, name: target.model };
+    return response;
+  };
   return {
-    async call(request: AgentRequest): Promise<AgentResponse> {
+    async turn(request: AgentTurnRequest): Promise<AgentTurnResponse> {
       const route = routeOf(request.agent);
-      const override = options.config.agents[request.agent.name];
-      const agent: AgentDef = override ? { ...request.agent, temperature: override.temperature ?? request.agent.temperature, maxTokens: override.maxTokens ?? request.agent.maxTokens } : request.agent;
-      const effective = { ...request, agent };
       switch (route.kind) {
         case 'stub':
-          return stub.call(effective);
-        case 'model': {
-          const response = await callModel(route.target, effective);
-          const price = options.config.prices[`${route.target.provider}/${route.target.model}`];
-          if (price && response.usage) response.costUsd = (response.usage.input * price.input + response.usage.output * price.output) / 1_000_000;
-          response.model = { provider: route.target.provider, name: route.target.model };
-          return response;
-        }
+          return stub.turn(effective(request));
+        case 'model':
+          return priced(route.target, await turnModel(route.target, effective(request)));
+        default:
+          throw new BatonError('AGENT_NO_TOOL_LOOP', `agent ${request.agent.name} (${route.kind}/${route.name}) cannot call tools: only model agents (openai, anthropic, OpenAI-compatible) run a tool loop`);
+      }
+    },
+    async call(plain: AgentRequest): Promise<AgentResponse> {
+      const route = routeOf(plain.agent);
+      const request = effective(plain);
+      switch (route.kind) {
+        case 'stub':
+          return stub.call(request);
+        case 'model':
+          return priced(route.target, await callModel(route.target, request));
         case 'http':
-          return callHttpAgent(route.name, route.endpoint, effective, env);
+          return callHttpAgent(route.name, route.endpoint, request, env);
         case 'command':
-          return callCommandAgent(route.name, route.command, effective);
+          return callCommandAgent(route.name, route.command, request);
       }
     },
     preflight(definition: WorkflowDefinition, flow: string): void {
@@ -150,18 +171,29 @@ export function resolveAgentRoute(agent: AgentDef, config: BatonConfig, env: Nod
   return { kind: 'model', target: { type, provider, model: modelName, baseUrl, apiKey, structuredOutput: configured?.structuredOutput ?? 'json_schema' } };
 }
 
-/** The names of the agents `flow` can call: its steps' agents, compensations, and those of the flows it calls. */
+/**
+ * The names of the agents `flow` can call: its steps' agents, compensations, the agents and flows their `tools:`
+ * name, and those of the flows it calls.
+ */
 export function agentsCalledBy(definition: WorkflowDefinition, flow: string): Set<string> {
   const agents = new Set<string>();
   const seen = new Set<string>();
+  const visitAgent = (name: string): void => {
+    if (agents.has(name)) return;
+    agents.add(name);
+    for (const tool of definition.agents[name]?.tools ?? []) {
+      if (tool.target.kind === 'agent') visitAgent(tool.target.name);
+      else if (tool.target.kind === 'flow') visitFlow(tool.target.name);
+    }
+  };
   const visitFlow = (name: string): void => {
     if (seen.has(name)) return;
     seen.add(name);
     forEachStatement(definition.flows[name]?.body ?? [], (s) => {
       if (s.kind !== 'step') return;
-      if (s.target.kind === 'agent') agents.add(s.target.name);
+      if (s.target.kind === 'agent') visitAgent(s.target.name);
       else visitFlow(s.target.name);
-      if (s.compensate) agents.add(s.compensate.agent);
+      if (s.compensate) visitAgent(s.compensate.agent);
     });
   };
   visitFlow(flow);

@@ -8,7 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { AgentDef, RunEvent } from '@baton/protocol';
-import type { AgentCaller, AgentRequest, AgentResponse } from '../agents/agent.js';
+import type { AgentCaller, AgentRequest, AgentResponse, AgentTurnResponse } from '../agents/agent.js';
 import { runTraceIds, type RunTelemetry } from './run-telemetry.js';
 import type { TelemetrySettings } from './telemetry-settings.js';
 import { openedWait, closedWait, type WaitOpen } from './wait-events.js';
@@ -230,54 +230,63 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
     for (const { wait, event } of started.values()) startWait(spans, runId, wait, at(event));
   };
 
-  const wrap = (caller: AgentCaller): AgentCaller => ({
-    async call(request: AgentRequest): Promise<AgentResponse> {
-      const spans = runs.get(request.runId);
-      const parent = spans ? (request.idempotencyKey.includes(':compensation/') ? spans.compensations.get(request.stepKey) : spans.steps.get(request.stepKey)) : undefined;
-      if (!spans || !parent) return caller.call(request);
-      parent.calls++;
-      const ai = genAiOf(request.agent);
-      const span = tracer.startSpan(
-        `${ai.operation} ${ai.model ?? request.agent.name}`,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'gen_ai.operation.name': ai.operation,
-            'gen_ai.provider.name': ai.provider,
-            'gen_ai.system': ai.provider,
-            'gen_ai.agent.name': request.agent.name,
-            ...(ai.model ? { 'gen_ai.request.model': ai.model } : {}),
-            'baton.run.id': request.runId,
-            'baton.step': request.stepKey,
-            'baton.attempt': parent.calls,
-            'baton.call_index': request.callIndex,
-          },
+  /**
+   * A model call's client span (`chat <model>`, GenAI attributes) under its step's span, around `answer` — a plain
+   * call, or one turn of a tool loop (`baton.turn`; the loop's later turns are not new attempts).
+   */
+  const traced = async <R extends AgentResponse | AgentTurnResponse>(request: AgentRequest, answer: (request: AgentRequest) => Promise<R>, turn?: number): Promise<R> => {
+    const spans = runs.get(request.runId);
+    const parent = spans ? (request.idempotencyKey.includes(':compensation/') ? spans.compensations.get(request.stepKey) : spans.steps.get(request.stepKey)) : undefined;
+    if (!spans || !parent) return answer(request);
+    if (turn === undefined || turn === 1) parent.calls++;
+    const ai = genAiOf(request.agent);
+    const span = tracer.startSpan(
+      `${ai.operation} ${ai.model ?? request.agent.name}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': ai.operation,
+          'gen_ai.provider.name': ai.provider,
+          'gen_ai.system': ai.provider,
+          'gen_ai.agent.name': request.agent.name,
+          ...(ai.model ? { 'gen_ai.request.model': ai.model } : {}),
+          'baton.run.id': request.runId,
+          'baton.step': request.stepKey,
+          'baton.attempt': parent.calls,
+          'baton.call_index': request.callIndex,
+          ...(turn !== undefined ? { 'baton.turn': turn } : {}),
         },
-        parent.context,
-      );
-      const carrier: Record<string, string> = {};
-      propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
-      try {
-        const response = await caller.call({ ...request, traceparent: carrier.traceparent });
-        if (response.model) {
-          // the model that answered, as resolved (a config's override or defaultModel), over the .flow file's
-          span.updateName(`${ai.operation} ${response.model.name}`);
-          span.setAttributes({ 'gen_ai.provider.name': response.model.provider, 'gen_ai.system': response.model.provider, 'gen_ai.request.model': response.model.name, 'gen_ai.response.model': response.model.name });
-        }
-        if (response.usage) span.setAttributes({ 'gen_ai.usage.input_tokens': response.usage.input, 'gen_ai.usage.output_tokens': response.usage.output });
-        span.setAttribute('baton.tokens', response.tokens ?? 0);
-        if (response.costUsd !== undefined) span.setAttribute('baton.cost_usd', response.costUsd);
-        return response;
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        span.setStatus({ code: SpanStatusCode.ERROR, ...(typeof code === 'string' ? { message: code } : {}) });
-        span.setAttribute('error.type', typeof code === 'string' ? code : 'AGENT_FAILED');
-        throw error;
-      } finally {
-        span.end();
+      },
+      parent.context,
+    );
+    const carrier: Record<string, string> = {};
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
+    try {
+      const response = await answer({ ...request, traceparent: carrier.traceparent });
+      if (response.model) {
+        // the model that answered, as resolved (a config's override or defaultModel), over the .flow file's
+        span.updateName(`${ai.operation} ${response.model.name}`);
+        span.setAttributes({ 'gen_ai.provider.name': response.model.provider, 'gen_ai.system': response.model.provider, 'gen_ai.request.model': response.model.name, 'gen_ai.response.model': response.model.name });
       }
-    },
-  });
+      if (response.usage) span.setAttributes({ 'gen_ai.usage.input_tokens': response.usage.input, 'gen_ai.usage.output_tokens': response.usage.output });
+      span.setAttribute('baton.tokens', response.tokens ?? 0);
+      if (response.costUsd !== undefined) span.setAttribute('baton.cost_usd', response.costUsd);
+      return response;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      span.setStatus({ code: SpanStatusCode.ERROR, ...(typeof code === 'string' ? { message: code } : {}) });
+      span.setAttribute('error.type', typeof code === 'string' ? code : 'AGENT_FAILED');
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+  const wrap = (caller: AgentCaller): AgentCaller => {
+    const wrapped: AgentCaller = { call: (request) => traced(request, (r) => caller.call(r)) };
+    const turn = caller.turn?.bind(caller);
+    if (turn) wrapped.turn = (request) => traced(request, (r) => turn({ ...request, traceparent: r.traceparent }), request.turn);
+    return wrapped;
+  };
 
   const settle = (work: Promise<unknown>): Promise<void> =>
     new Promise<void>((resolve) => {

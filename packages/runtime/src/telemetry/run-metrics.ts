@@ -76,15 +76,27 @@ export function createRunMetricsObserver(channel: string): RunTelemetry & { clos
       if (first?.flow !== undefined) flows.set(runId, first.flow);
     },
     wrap(caller: AgentCaller): AgentCaller {
-      return {
+      const count = (runId: string, response: { usage?: { input: number; output: number }; tokens?: number }): void => {
+        const flow = flows.get(runId) ?? '';
+        if (response.usage) post({ kind: 'tokens', flow, input: response.usage.input, output: response.usage.output });
+        else if (response.tokens) post({ kind: 'tokens', flow, total: response.tokens });
+      };
+      const wrapped: AgentCaller = {
         async call(request) {
           const response = await caller.call(request);
-          const flow = flows.get(request.runId) ?? '';
-          if (response.usage) post({ kind: 'tokens', flow, input: response.usage.input, output: response.usage.output });
-          else if (response.tokens) post({ kind: 'tokens', flow, total: response.tokens });
+          count(request.runId, response);
           return response;
         },
       };
+      const turn = caller.turn?.bind(caller);
+      if (turn) {
+        wrapped.turn = async (request) => {
+          const response = await turn(request);
+          count(request.runId, response);
+          return response;
+        };
+      }
+      return wrapped;
     },
     flush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
