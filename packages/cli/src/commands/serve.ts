@@ -135,7 +135,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
     for (const s of plan.schedules) {
       output.out(`  schedule "${s.cron}"${s.timezone ? ` (${s.timezone})` : ''}  → ${s.label}${s.tenant && s.tenant !== DEFAULT_TENANT ? ` for tenant ${s.tenant}` : ''}, next ${server.scheduler.nextFire(s)?.toISOString() ?? 'never'}`);
     }
-    output.out(`  runs API: ${tenants.some((t) => t.apiToken) || opts.insecure ? '/runs' : 'off (set BATON_API_TOKEN)'}`);
+    output.out(`  runs API: ${tenants.some((t) => t.apiToken) || access.users.length > 0 || opts.insecure ? '/runs · MCP: POST /mcp (docs/mcp.md)' : 'off (set BATON_API_TOKEN)'}`);
     if (tenants.length > 1) {
       output.out(`  tenants: ${tenants.map((t) => `${t.id}${t.rateLimit ? ` (${t.rateLimit.max} per ${t.rateLimit.perMs} ms${rateLimits ? ' across the cluster' : ''})` : ''}`).join(', ')}`);
     }

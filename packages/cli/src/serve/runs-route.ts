@@ -1,7 +1,7 @@
 // The runs API of `baton serve` (`/runs`, `/runs/:id[/action]`): reads and actions on the caller's tenant's runs.
 import type http from 'node:http';
-import type { FlowDef, JsonValue } from '@baton/protocol';
-import { BatonError, definitionHash, runTraceIds, waitsForEvent, type Accepted, type RunFilter, type RunPage, type RunRecord, type RunStoreApi, type RunSupervision, type TenantScope } from '@baton/runtime';
+import type { FlowDef, JsonValue, RunEvent } from '@baton/protocol';
+import { BatonError, definitionHash, runTraceIds, waitsForEvent, type Accepted, type Continuation, type RunFilter, type RunPage, type RunRecord, type RunStoreApi, type RunSupervision, type TenantScope } from '@baton/runtime';
 import { intParam, runsQuery } from './runs-query.js';
 import { decodeSegment, HttpError, parseJson, readBody, send } from './http-io.js';
 import { migrateOverHttp } from './migrate-route.js';
@@ -93,11 +93,7 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
       if (typeof task !== 'string' || task === '') throw new HttpError(422, 'DECISION_INVALID', 'the body needs "task": the approval\'s name');
       if (decision !== undefined && typeof decision !== 'string') throw new HttpError(422, 'DECISION_INVALID', '"decision" must be a string');
       const chosen = action === 'reject' ? 'rejected' : ((decision as string | undefined) ?? 'approved');
-      access.assertMayDecide(caller, run, task);
-      assertAgents(run);
-      const event = await store.recordDecision(run.id, task, { decision: chosen, by, comment: typeof comment === 'string' ? comment : undefined }, scope);
-      ctx.live.changed([run.id]);
-      await supervisor.resume(run.id, scope);
+      const { event } = await decideApproval(ctx, caller, run, task, chosen, typeof comment === 'string' ? comment : undefined);
       send(res, 202, { runId: run.id, task, decision: chosen, by, at: event.time });
       return;
     }
@@ -143,6 +139,23 @@ export async function runsApi(ctx: RouteContext, req: http.IncomingMessage, res:
       return;
     }
   }
+}
+
+/**
+ * Decides approval `task` of `run` for `caller` (the runs API's approve/reject, `decide_approval` over MCP): checks it
+ * may ({@link Access.assertMayDecide}) and that this server runs the run's agents, stores the decision (`by`: the
+ * caller), then continues the run.
+ * @returns the stored `approval.decided` event and the continuation (its `done` settles when the run stops again).
+ * @throws HttpError 403 `NOT_ASSIGNEE`, 409 `AGENTS_MISMATCH`; BatonError `TASK_NOT_WAITING`, `DECISION_INVALID`.
+ */
+export async function decideApproval(ctx: RouteContext, caller: Principal, run: RunRecord, task: string, decision: string, comment: string | undefined): Promise<{ event: RunEvent; continuation: Continuation }> {
+  const scope = { tenant: caller.tenant };
+  ctx.access.assertMayDecide(caller, run, task);
+  const refused = ctx.supervisor.refusal(run);
+  if (refused) throw new HttpError(409, 'AGENTS_MISMATCH', refused);
+  const event = await ctx.store.recordDecision(run.id, task, { decision, by: caller.name, comment }, scope);
+  ctx.live.changed([run.id]);
+  return { event, continuation: await ctx.supervisor.resume(run.id, scope) };
 }
 
 /**

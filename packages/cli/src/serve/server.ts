@@ -19,6 +19,7 @@ import { StatsRoute } from './stats-route.js';
 import { runsApi, servedFlows, type RouteContext } from './runs-route.js';
 import { checkQuery } from './runs-query.js';
 import { notificationsRoute } from './notifications-route.js';
+import { mcpRoute } from './mcp-route.js';
 import { ConsoleRoute, defaultConsoleDir } from './console-route.js';
 import type { TenantRateLimits } from './rate-limit.js';
 import { scheduleStartKey, Scheduler, type ScheduleEntry } from './scheduler.js';
@@ -238,6 +239,8 @@ export const BOARD_PATH = '/board';
  *   authenticated caller — a user, `api-token:<tenant>`, `insecure` without authentication — stored with the decision, as
  *   with a cancellation, a redrive and a migration: never a header the caller chose, such as `X-Baton-User`), `POST /runs/:id/events/:name`, `POST /runs/:id/cancel`,
  *   `POST /runs/:id/redrive`; `GET /approvals`: the inbox (see {@link inbox}); `GET /locks`: the tenant's named locks held now, with holders and queues.
+ * - `POST /mcp`: the runs API as MCP tools (streamable HTTP, stateless; Bearer tokens only, each tool with its role rule):
+ *   see {@link mcpRoute}.
  * - `GET /stream`: the console's live updates, Server-Sent Events (see {@link streamRoute}, {@link LiveHub}); `GET /flows`:
  *   the served flows with their typed inputs (see {@link flowsOf}); `GET /stats`: the metrics page's figures (see {@link StatsRoute}).
  * - `/session`: the console's sign-in (a token → a signed session cookie), who is signed in, sign-out (see {@link sessionRoute}).
@@ -411,6 +414,11 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
     // runs API
     if (path === '/runs' || path.startsWith('/runs/')) {
       await runsApi(routes, req, res, method, path, url, access.authenticate(req, now().getTime()));
+      return;
+    }
+    // MCP (streamable HTTP, stateless): the runs API's flows, runs and approvals as an assistant's tools
+    if (path === '/mcp') {
+      await mcpRoute(routes, req, res, method, access.authenticate(req, now().getTime()));
       return;
     }
     // the inbox: the approvals waiting that the caller may decide, most urgent first
