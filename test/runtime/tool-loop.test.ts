@@ -23,7 +23,7 @@ flow Main {
   set output.reply = support.output
 }`;
 
-const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+const range = { file: 'tools.flow', start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const LOOKUP: ToolDef = { name: 'Lookup', target: { kind: 'agent', name: 'Lookup' }, description: 'Looks up an order.', range };
 const REFUND: ToolDef = {
   name: 'Refund',
