@@ -44,6 +44,8 @@ interface RunSpans {
   compensations: Map<string, { span: Span; context: Context; calls: number }>;
   /** Open wait spans by wait key (an approval's task). */
   waits: Map<string, Span>;
+  /** Open tool call spans of steps' tool loops, by `<step>|<callId>` (a call id is unique within its step). */
+  tools: Map<string, { span: Span; context: Context; calls: number }>;
 }
 
 /**
@@ -94,7 +96,7 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
     ids.next = runTraceIds(runId);
     const run = tracer.startSpan(`run ${flow}`, { root: true, startTime: started, attributes: { 'baton.run.id': runId, 'baton.flow': flow } }, ROOT_CONTEXT);
     ids.next = undefined;
-    const spans: RunSpans = { run, runContext: trace.setSpan(ROOT_CONTEXT, run), steps: new Map(), compensations: new Map(), waits: new Map() };
+    const spans: RunSpans = { run, runContext: trace.setSpan(ROOT_CONTEXT, run), steps: new Map(), compensations: new Map(), waits: new Map(), tools: new Map() };
     runs.set(runId, spans);
     return spans;
   };
@@ -104,6 +106,10 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
     for (let cut = key.lastIndexOf('/'); cut > 0; cut = key.lastIndexOf('/', cut - 1)) {
       const around = spans.steps.get(key.slice(0, cut));
       if (around) return around.context;
+      // a flow tool's steps (`<step>/<callId>/…`) are under its tool call's span
+      const slash = key.lastIndexOf('/', cut - 1);
+      const call = slash > 0 ? spans.tools.get(`${key.slice(0, slash)}|${key.slice(slash + 1, cut)}`) : undefined;
+      if (call) return call.context;
     }
     return spans.runContext;
   };
@@ -115,7 +121,7 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
 
   const endRun = (spans: RunSpans, runId: string, event: RunEvent, status: 'succeeded' | 'failed' | 'cancelled'): void => {
     const end = at(event);
-    for (const s of [...spans.steps.values(), ...spans.compensations.values()]) s.span.end(end);
+    for (const s of [...spans.tools.values(), ...spans.steps.values(), ...spans.compensations.values()]) s.span.end(end);
     for (const w of spans.waits.values()) w.end(end);
     spans.run.setAttribute('baton.run.status', status);
     if (event.type === 'run.failed') {
@@ -170,6 +176,35 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
         }
         open.span.end(time);
         spans.steps.delete(event.step);
+        return;
+      }
+      case 'tool.started': {
+        // a tool call of a step's tool loop: `execute_tool <name>` (GenAI conventions) under its step
+        const key = `${event.step}|${event.callId}`;
+        spans.tools.get(key)?.span.end(time);
+        const span = child(`execute_tool ${event.tool}`, parentOf(spans, `${event.step}/`), time, {
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': event.tool,
+          'gen_ai.tool.call.id': event.callId,
+          'baton.run.id': runId,
+          'baton.step': event.step,
+          'baton.turn': event.turn,
+          'baton.tool.target': event.target,
+        });
+        spans.tools.set(key, { span, context: trace.setSpan(ROOT_CONTEXT, span), calls: 0 });
+        return;
+      }
+      case 'tool.finished': {
+        const key = `${event.step}|${event.callId}`;
+        // a refused call never started: its span is the instant it was refused
+        const open = spans.tools.get(key)?.span ?? child(`execute_tool ${event.tool}`, parentOf(spans, `${event.step}/`), time, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': event.tool, 'gen_ai.tool.call.id': event.callId, 'baton.run.id': runId, 'baton.step': event.step, 'baton.turn': event.turn });
+        open.setAttributes({ 'baton.tool.status': event.status, 'baton.tokens': event.tokens });
+        if (event.status !== 'succeeded') {
+          open.setStatus({ code: SpanStatusCode.ERROR, message: event.error?.code });
+          if (event.error) open.setAttribute('error.type', event.error.code);
+        }
+        open.end(time);
+        spans.tools.delete(key);
         return;
       }
       case 'compensation.started': {
@@ -236,7 +271,15 @@ export function createOtelTelemetry(settings: TelemetrySettings): RunTelemetry {
    */
   const traced = async <R extends AgentResponse | AgentTurnResponse>(request: AgentRequest, answer: (request: AgentRequest) => Promise<R>, turn?: number): Promise<R> => {
     const spans = runs.get(request.runId);
-    const parent = spans ? (request.idempotencyKey.includes(':compensation/') ? spans.compensations.get(request.stepKey) : spans.steps.get(request.stepKey)) : undefined;
+    // an agent tool's call (idempotency key `<run>/<step>/tool/<callId>`) is under its tool call's span
+    const tool = request.idempotencyKey.lastIndexOf('/tool/');
+    const parent = !spans
+      ? undefined
+      : tool >= 0
+        ? spans.tools.get(`${request.stepKey}|${request.idempotencyKey.slice(tool + 6)}`)
+        : request.idempotencyKey.includes(':compensation/')
+          ? spans.compensations.get(request.stepKey)
+          : spans.steps.get(request.stepKey);
     if (!spans || !parent) return answer(request);
     if (turn === undefined || turn === 1) parent.calls++;
     const ai = genAiOf(request.agent);
