@@ -4,7 +4,8 @@ import type { ScriptedAnswer } from './fake-provider.js';
  * The tool-calling rules of OpenAI's chat completions and Anthropic's Messages API that the real services enforce
  * (and answer HTTP 400 for), so that the fake provider refuses a conversation the real one would refuse: every
  * assistant `tool_calls` / `tool_use` answered by exactly its results right after it, no result without its call,
- * tool names as the providers accept them, a forced tool that exists, Anthropic's alternating roles.
+ * tool names as the providers accept them, a forced tool that exists, Anthropic's alternating roles and
+ * `tools` defined when the conversation has tool blocks.
  * @returns the 400 answer (in the provider's error shape), or undefined when the request is well-formed.
  */
 export function refuseMalformedToolRequest(path: string, body: unknown): ScriptedAnswer | undefined {
@@ -70,7 +71,7 @@ function anthropicProblem(body: AnthropicBody): string | undefined {
     if (m.role === 'user' && results.some((id) => !uses.includes(id))) return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${results.find((id) => !uses.includes(id))}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
     if (m.role === 'assistant') {
       const own = blocks.filter((b) => b.type === 'tool_use');
-      if (own.some((b) => !names.has(b.name ?? ''))) return `messages.${i}: tool_use of a tool not in tools`;
+      if (own.length > 0 && names.size === 0) return 'Requests which include `tool_use` or `tool_result` blocks must define tools.';
       if (own.length > 0 && i + 1 < messages.length) {
         const next = messages[i + 1].content;
         const answered = typeof next === 'string' ? [] : next.filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id);
