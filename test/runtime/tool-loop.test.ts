@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AgentDef, JsonValue, RunEvent, ToolDef, WorkflowDefinition } from '@baton/protocol';
-import { createStubAgents, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
+import { BatonError, createStubAgents, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { compile, freshStore, run, type KindStore } from './helpers.js';
 
@@ -91,7 +91,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(of(events, 'tool.started').map((e) => [e.callId, e.target, e.childRun]), [['c1', 'agent', undefined], ['c2', 'flow', 'support/c2']]);
       assert.deepEqual(of(events, 'tool.finished').map((e) => [e.callId, e.status]).sort(), [['c1', 'succeeded'], ['c2', 'succeeded']]);
       const step = of(events, 'step.finished').find((e) => e.step === 'support');
-      assert.deepEqual([step?.tokens, step?.attempts, step?.callIndexes], [20, 2, [0, 1]]);
+      assert.deepEqual([step?.tokens, step?.attempts, step?.callIndexes], [20, 1, [0, 1]]);
       // the events were reported in the order they were stored
       assert.deepEqual(events.map((e) => e.seq), (await t.store.getEvents(summary.runId)).map((e) => e.seq));
     });
@@ -115,6 +115,21 @@ for (const kind of STORE_KINDS) {
       assert.equal(agents.turns.length, 2);
       // the second turn's calls were not run: no turn could read their results
       assert.deepEqual(of(events, 'tool.finished').map((e) => e.callId), ['x']);
+    });
+
+    it("a turn's call that fails with a retryable code is asked again as the step's retry says (step.retrying)", async () => {
+      let failures = 0;
+      const flaky = (): AgentTurnResponse => {
+        if (failures++ === 0) throw new BatonError('AGENT_UNAVAILABLE', 'busy');
+        return { kind: 'calls', calls: [{ id: 'c', tool: 'Lookup', arguments: { prompt: 'p' } }], tokens: 10 };
+      };
+      const agents = model([flaky, final({ reply: 'ok' })]);
+      const { summary, events } = await run(withTools(def, [LOOKUP], { retry: { max: 1 } }), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'succeeded');
+      assert.deepEqual(agents.turns.map((r) => [r.turn, r.callIndex]), [[1, 0], [1, 1], [2, 2]]);
+      assert.deepEqual(of(events, 'step.retrying').map((e) => [e.attempt, e.callIndex, e.error.code]), [[1, 0, 'AGENT_UNAVAILABLE']]);
+      const step = of(events, 'step.finished').find((e) => e.step === 'support');
+      assert.deepEqual([step?.attempts, step?.callIndexes], [2, [0, 1, 2]]);
     });
 
     it("the flow's token budget bounds the loop (BUDGET_EXCEEDED)", async () => {

@@ -125,7 +125,7 @@ export async function agentStep(host: AgentStepHost, s: StepNode, key: string, f
     const input = s.input ? toJson(evaluate(s.input, host.evalScope(frame))) : undefined;
     if (agent.tools?.length) {
       // the agent calls tools: the step runs its tool loop (tool-loop.ts), which counts its tokens as it goes
-      const progress: ToolLoopProgress = { attempts: 0, callIndexes, tokens: 0 };
+      const progress: ToolLoopProgress = { attempts: 1, callIndexes, tokens: 0 };
       try {
         output = await toolLoop(host, { s, key, agent, prompt, input, timeoutMs, retry, frame }, progress);
         succeeded = true;

@@ -31,8 +31,8 @@ export interface ToolLoopRequest {
 }
 
 /**
- * What the loop did so far, kept up to date as it goes so that a failing step reports it: the model calls made
- * (`attempts` = turns asked plus their retries) with their call indexes, and the tokens (turns and agent tools;
+ * What the loop did so far, kept up to date as it goes so that a failing step reports it: `attempts` (1, plus one
+ * per retry of a turn's call), the model calls' indexes, and the tokens (turns and agent tools;
  * already counted against the run's budget) and cost of the model's turns.
  */
 export interface ToolLoopProgress {
@@ -76,7 +76,6 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
       calls = recorded.calls;
       text = recorded.text;
       if (recorded.callIndex !== undefined) progress.callIndexes.push(recorded.callIndex);
-      progress.attempts++;
       if (recorded.costUsd !== undefined) progress.costUsd = (progress.costUsd ?? 0) + recorded.costUsd;
       charge(recorded.tokens);
     } else {
@@ -137,7 +136,6 @@ async function askTurn(host: AgentStepHost, r: ToolLoopRequest, progress: ToolLo
     reportCircuit(host, host.circuits.beforeCall(name, r.agent.circuit, host.now().getTime()));
     const callIndex = takeCallIndex(host, name, r.key, r.frame);
     progress.callIndexes.push(callIndex);
-    progress.attempts++;
     try {
       await host.commit();
     } catch (error) {
@@ -167,7 +165,7 @@ async function askTurn(host: AgentStepHost, r: ToolLoopRequest, progress: ToolLo
       if (timedOut || r.frame.signal.aborted || attempt >= maxAttempts || !isRetryable(runError.code)) throw error;
       const next = retryDelay(r.retry, attempt, host.random(), (error as { retryAfter?: string }).retryAfter, host.now().getTime());
       if ('stop' in next) throw new BatonError(runError.code, `${runError.message} (not retried: ${next.stop})`);
-      host.emit({ type: 'step.retrying', step: r.key, node: r.s.id, agent: name, attempt: progress.attempts, delayMs: next.delayMs, error: runError, callIndex });
+      host.emit({ type: 'step.retrying', step: r.key, node: r.s.id, agent: name, attempt: progress.attempts++, delayMs: next.delayMs, error: runError, callIndex });
       if (next.delayMs > 0) await host.sleep(next.delayMs, r.frame.signal).catch(() => undefined);
     }
   }
