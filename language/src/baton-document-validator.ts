@@ -103,6 +103,7 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     const c = info.container;
     if (ast.isStep(c)) return done(IssueCodes.UnknownAgent, `unknown agent or flow \`${name}\`${hint()}`);
     if (ast.isCompensateProperty(c) || ast.isTestStubProperty(c)) return done(IssueCodes.UnknownAgent, `unknown agent \`${name}\`${hint()}`);
+    if (ast.isToolEntry(c)) return done(IssueCodes.UnknownTool, `unknown tool \`${name}\`: no agent or flow is called that${hint()} (an MCP server's tool is written mcp.<server>.<tool>)`);
     if (ast.isTestFlowProperty(c)) return done(IssueCodes.UnknownFlow, `unknown flow \`${name}\`${hint()}`);
     if (ast.isTypeReference(c)) return done(IssueCodes.UnknownType, `unknown type \`${name}\`${hint()}`);
     if (ast.isInputRef(c)) {

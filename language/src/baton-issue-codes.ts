@@ -157,6 +157,29 @@ export const IssueCodes = {
   SlaAfterTimeout: 'sla-after-timeout',
   /** A flow `sla` on a flow only ever called as a sub-flow (a warning): a sub-flow call is part of its caller's run, its SLA is not measured. */
   SlaInSubflowOnly: 'sla-in-subflow-only',
+  // tools for agents (docs/language.md, "Tools")
+  /** A `tools: [...]` entry naming no agent or flow of the workspace (with a did-you-mean). */
+  UnknownTool: 'unknown-tool',
+  /** Two entries of one `tools: [...]` the model would call by the same name. */
+  DuplicateTool: 'duplicate-tool',
+  /** `tools:` on an agent whose model is `http/…` or `command/…`: only a model (or a stub) runs a tool loop. */
+  ToolsNeedModelAgent: 'tools-need-model-agent',
+  /** A flow tool with an input of a recursive named type: its arguments have no JSON Schema to give the model. */
+  ToolInputNotSchemable: 'tool-input-not-schemable',
+  /** (warning) A tool whose agent (or a step of whose flow) says `idempotent: false`, with no `approval` and no `idempotent: false` of its own. */
+  ToolUnguardedEffect: 'tool-unguarded-effect',
+  /** `mcp.<server>.<tool>` whose server is not a key of `mcp.servers` in the nearest baton.config.json. */
+  UnknownMcpServer: 'unknown-mcp-server',
+  /** `max_turns:` not a whole number from 1 to 100. */
+  MaxTurnsOutOfRange: 'max-turns-out-of-range',
+  /** `call("X", …)` in a stub script, where X is not a tool of the agent (by the name the model calls it). */
+  StubCallUnknownTool: 'stub-call-unknown-tool',
+  /** An agent among its own tools, directly or through other agents' tools. */
+  ToolRecursion: 'tool-recursion',
+  /** `turns(…)` or `call(…)` outside an agent's stub, or a stub script of the wrong shape (a turn that is not a list of `call(…)`). */
+  InvalidStubScript: 'invalid-stub-script',
+  /** `approval_timeout:` on a tool without `approval:`: there is no approval to time out. */
+  ToolTimeoutWithoutApproval: 'tool-timeout-without-approval',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -27,6 +27,7 @@ import { BatonChoiceChecks } from './baton-choice-checks.js';
 import { BatonRegionChecks } from './baton-region-checks.js';
 import { BatonEventChecks } from './baton-event-checks.js';
 import { BatonSlaChecks } from './baton-sla-checks.js';
+import { BatonToolChecks } from './baton-tool-checks.js';
 import { BatonWorkspaceRoot } from './baton-workspace.js';
 import { BatonCommentProvider } from './baton-comment-provider.js';
 import { BatonIndexManager, BatonReferenceDescriptionProvider } from './baton-index-manager.js';
@@ -61,6 +62,7 @@ export type BatonAddedServices = {
     BatonRegionChecks: BatonRegionChecks;
     BatonEventChecks: BatonEventChecks;
     BatonSlaChecks: BatonSlaChecks;
+    BatonToolChecks: BatonToolChecks;
   };
   ir: {
     WorkflowBuilder: BatonIrBuilder;
@@ -101,6 +103,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     BatonRegionChecks: () => new BatonRegionChecks(),
     BatonEventChecks: (services) => new BatonEventChecks(services),
     BatonSlaChecks: (services) => new BatonSlaChecks(services),
+    BatonToolChecks: () => new BatonToolChecks(),
   },
   ir: {
     WorkflowBuilder: () => new BatonIrBuilder(),

@@ -30,9 +30,10 @@ export function registerValidationChecks(services: BatonServices): void {
   const choiceChecks = services.validation.BatonChoiceChecks;
   const regionChecks = services.validation.BatonRegionChecks;
   const slaChecks = services.validation.BatonSlaChecks;
+  const toolChecks = services.validation.BatonToolChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
-    AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent],
+    AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent, toolChecks.checkAgentTools],
     FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow, slaChecks.checkFlowSla],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch, slaChecks.checkApprovalSla],
@@ -55,7 +56,8 @@ export function registerValidationChecks(services: BatonServices): void {
     ForeachStatement: [validator.checkConcurrency, joinChecks.checkJoin, eventChecks.checkEventLoop],
     ParallelStatement: [validator.checkConcurrency, joinChecks.checkJoin],
     RepeatStatement: [validator.checkRepeatMax],
-    FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall],
+    FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall, toolChecks.checkStubScript],
+    MaxTurnsProperty: [toolChecks.checkMaxTurns],
     InputDecl: [validator.checkInputDefault],
   };
   services.validation.ValidationRegistry.register(checks, validator);

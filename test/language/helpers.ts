@@ -12,9 +12,9 @@ const parse = parseHelper(services.Baton);
 
 let counter = 0;
 
-/** Parses and validates `text` as a fresh document. */
-export async function checkText(text: string): Promise<{ document: LangiumDocument; diagnostics: Diagnostic[] }> {
-  const document = await parse(text, { validation: true, documentUri: `file:///test/doc${counter++}.flow` });
+/** Parses and validates `text` as a fresh document (at `uri` when given, e.g. beside a baton.config.json). */
+export async function checkText(text: string, uri?: string): Promise<{ document: LangiumDocument; diagnostics: Diagnostic[] }> {
+  const document = await parse(text, { validation: true, documentUri: uri ?? `file:///test/doc${counter++}.flow` });
   return { document, diagnostics: document.diagnostics ?? [] };
 }
 
