@@ -95,6 +95,18 @@ describe('runtime: stub agents and cassettes in a tool loop', function () {
     await assert.rejects(createStubAgents().turn(request({ ...agents.Plain, stub: { items: [{ kind: 'error', message: 'down' }] } }, 1)), (e: BatonError) => e.code === 'STUB_ERROR');
   });
 
+  it('a list of turns(…) scripts answers one script per step call: later turns follow the item turn 1 was answered from', async () => {
+    const two = { ...agents.Plain, stub: { items: [{ kind: 'value' as const, value: SCRIPT }, { kind: 'value' as const, value: { $turns: [[call('RefundFlow', { order: 7 })], { reply: 'second', refunded: false }] } }] } };
+    const stubs = createStubAgents();
+    // the first step call: turn 1 with call index 0, turn 2 with call index 1 (each turn is a call of its own)
+    const first = await stubs.turn(request(two, 1, [], 0));
+    const history: TurnHistoryItem[] = [{ turn: 1, callIndex: 0, calls: first.kind === 'calls' ? first.calls : [], results: [] }];
+    const second = await stubs.turn({ ...request(two, 2, history, 1) });
+    assert.deepEqual(second.kind === 'calls' && second.calls.map((c) => c.tool), ['RefundFlow', 'LookupOrder'], "turn 2 of the first script, not the second script's");
+    const other = await stubs.turn(request(two, 1, [], 3));
+    assert.deepEqual(other.kind === 'calls' && other.calls, [{ id: 'stub-1-1', tool: 'RefundFlow', arguments: { order: 7 } }]);
+  });
+
   it('a stub whose calls name no tool three turns in a row fails AGENT_BAD_RESPONSE, like a model', async () => {
     const bad = scripted({ $turns: [[call('Nope', {})], [call('Nope', {})], [call('Nope', {})], { reply: 'x', refunded: true }] });
     await assert.rejects(converse(createStubAgents(), bad), (e: BatonError) => e.code === 'AGENT_BAD_RESPONSE' && /the stub of agent Plain answered malformed tool calls 3 turns in a row/.test(e.message));

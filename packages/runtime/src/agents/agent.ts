@@ -93,6 +93,12 @@ export interface ToolSpec {
  */
 export interface TurnHistoryItem {
   turn: number;
+  /**
+   * The call index ({@link AgentRequest.callIndex}) that answered this turn, when the loop knows it (each turn is a
+   * call of its own): the stub picks the item of a `stub: [turns(…), …]` list by turn 1's, so that one script
+   * answers all the turns of one step call.
+   */
+  callIndex?: number;
   text?: string;
   calls: ToolCallRequest[];
   results: { callId: string; output?: JsonValue; error?: RunError }[];

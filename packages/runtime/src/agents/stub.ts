@@ -11,15 +11,16 @@ import { checkMalformedStreak, type AgentCaller, type AgentRequest, type AgentRe
  * In a tool loop (`turn`), a `turns(t1, …, final)` stub item answers turn N with its Nth entry — a list of
  * `call(tool, args)` is a turn of (parallel) tool calls, the last entry is the final output; an item that is not
  * `turns(…)` (or no stub) answers the final output at the first turn. `call` on a `turns(…)` item answers its final
- * output.
+ * output. In a list (`stub: [turns(…), turns(…)]`, one script per step call) the item is the one turn 1 was answered
+ * from (`TurnHistoryItem.callIndex`; turns are calls of their own).
  */
 export function createStubAgents(overrides: Record<string, StubSpec> = {}): AgentCaller & Required<Pick<AgentCaller, 'turn'>> {
   /** The stub item's value answering `request` (`STUB_ERROR` for an `error(…)` item), or undefined without a stub. */
-  const itemFor = (request: AgentRequest): JsonValue | undefined => {
+  const itemFor = (request: AgentRequest, index = request.callIndex): JsonValue | undefined => {
     if (request.signal.aborted) throw new BatonError('STEP_CANCELLED', 'the call was cancelled');
     const spec = overrides[request.agent.name] ?? request.agent.stub;
     if (!spec || spec.items.length === 0) return undefined;
-    const item = spec.items[Math.min(request.callIndex, spec.items.length - 1)];
+    const item = spec.items[Math.min(index, spec.items.length - 1)];
     if (item.kind === 'error') throw new BatonError('STUB_ERROR', item.message);
     return item.value;
   };
@@ -31,7 +32,8 @@ export function createStubAgents(overrides: Record<string, StubSpec> = {}): Agen
       return { output: script ? script[script.length - 1] : value, tokens: 0 };
     },
     async turn(request: AgentTurnRequest): Promise<AgentTurnResponse> {
-      const value = itemFor(request);
+      // every turn is a call of its own: the item is the one turn 1 was answered from (its call index in the history)
+      const value = itemFor(request, request.turn > 1 ? (request.history[0]?.callIndex ?? request.callIndex) : request.callIndex);
       if (value === undefined) return { kind: 'final', output: stubValueFor(request.agent, request.callIndex), tokens: 0 };
       const script = turnsOf(value);
       if (!script || request.turn >= script.length) return { kind: 'final', output: script ? script[script.length - 1] : value, tokens: 0 };
