@@ -116,6 +116,26 @@ describe('run state (events → Runs view state)', () => {
     }
   });
 
+  it('shows a step’s tool calls as `tool <name>` entries after the step (refused ones cancelled with their error); the output channel prints them', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Order', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    const tool = { step: 'support', node: 'Order/support', turn: 1 };
+    applyEvent(run, ev({ type: 'step.started', step: 'support', node: 'Order/support', agent: 'Support', target: 'agent' }, 1));
+    applyEvent(run, ev({ type: 'turn.finished', ...tool, agent: 'Support', calls: [], final: false, tokens: 0 }, 2));
+    applyEvent(run, ev({ type: 'tool.started', ...tool, callId: 'c1', tool: 'Lookup', target: 'agent', arguments: { prompt: 'p' } }, 3));
+    const refused = ev({ type: 'tool.finished', ...tool, callId: 'c2', tool: 'Nope', status: 'refused', error: { code: 'TOOL_UNKNOWN', message: 'there is no tool "Nope"' }, durationMs: 0, tokens: 0 }, 3);
+    applyEvent(run, refused);
+    assert.equal(run.entries![1].status, 'running');
+    const done = ev({ type: 'tool.finished', ...tool, callId: 'c1', tool: 'Lookup', status: 'succeeded', output: { order: 42 }, durationMs: 7, tokens: 0 }, 10);
+    applyEvent(run, done);
+    assert.deepEqual(run.entries!.map((e) => [e.key, e.kind, e.label, e.agent, e.status, e.error?.code, e.output]), [
+      ['support', 'step', undefined, 'Support', 'running', undefined, undefined],
+      ['support · tool c1', 'tool', 'tool Lookup', 'support · turn 1', 'succeeded', undefined, { order: 42 }],
+      ['support · tool c2', 'tool', 'tool Nope', 'support · turn 1', 'cancelled', 'TOOL_UNKNOWN', undefined],
+    ]);
+    assert.equal(describeEvent(done), '    ⚙ tool Lookup (support · turn 1) 7 ms');
+    assert.equal(describeEvent(refused), '    ⊘ tool Nope (support · turn 1) 0 ms — TOOL_UNKNOWN: there is no tool "Nope"');
+  });
+
   it('ignores events it has already applied (a stored log applied over a live state)', () => {
     const run = runFromStart(ev({ type: 'run.started', flow: 'F', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
     const started = ev({ type: 'step.started', step: 'a', node: 'F/a', agent: 'A', target: 'agent' });

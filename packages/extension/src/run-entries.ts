@@ -3,8 +3,11 @@
 import { elapsedMs, regionKey, type RunEvent, type RunModel, type WaitState } from '@baton/protocol';
 import type { RunEntry } from './run-state.js';
 
-/** Where an entry's state lives in the model: a step, a wait (approvals by task), a compensation (by step) or a region. */
-export type EntrySource = { from: 'step' | 'wait' | 'compensation' | 'region'; key: string };
+/**
+ * Where an entry's state lives in the model: a step, a tool call of a step's tool loop (by `<step>|<turn>|<callId>`),
+ * a wait (approvals by task), a compensation (by step) or a region.
+ */
+export type EntrySource = { from: 'step' | 'tool' | 'wait' | 'compensation' | 'region'; key: string };
 
 /** The model's states `event` changed, as entry sources (an event that changes none: []). O(1) except for a join or `run.waiting` (the run's event loops) and `run.migrated` (everything). */
 export function touchedBy(event: RunEvent, model: RunModel): EntrySource[] {
@@ -13,6 +16,9 @@ export function touchedBy(event: RunEvent, model: RunModel): EntrySource[] {
     case 'step.retrying':
     case 'step.finished':
       return [{ from: 'step', key: event.step }];
+    case 'tool.started':
+    case 'tool.finished':
+      return [{ from: 'tool', key: `${event.step}|${event.turn}|${event.callId}` }];
     case 'compensation.started':
     case 'compensation.finished':
       return [{ from: 'compensation', key: event.step }];
@@ -58,6 +64,15 @@ export function entryOf(model: RunModel, source: EntrySource, statements?: Reado
       const s = model.steps.get(source.key);
       if (!s) return undefined;
       return clean({ key: s.key, kind: 'step', node: s.node, agent: s.agent, status: s.status, attempts: s.attemptCount, durationMs: s.durationMs, startedAt: s.startedAt, output: s.output, error: s.error });
+    }
+    case 'tool': {
+      // `<step>|<turn>|<callId>`: a line `tool <name>` after its step's, its step and turn beside it
+      const [step, turn, ...id] = source.key.split('|');
+      const s = model.steps.get(step);
+      const t = s?.tools?.find((c) => c.turn === Number(turn) && c.callId === id.join('|'));
+      if (!s || !t) return undefined;
+      const status = t.status === 'refused' ? 'cancelled' : t.status;
+      return clean({ key: `${step} · tool ${t.callId}`, kind: 'tool', label: `tool ${t.tool}`, node: s.node, agent: `${step} · turn ${t.turn}`, status, attempts: 1, durationMs: t.durationMs, startedAt: t.startedAt, output: t.output, error: t.error });
     }
     case 'compensation': {
       const c = model.compensations.get(source.key);

@@ -21,7 +21,10 @@ export function describe(event: RunEvent): string | undefined {
     case 'join.reached':
       return `  ⋈ ${event.label} reached${event.rest === 'keep' ? ' — the rest runs on' : event.withdrawn.length ? ` — ${event.withdrawn.length} withdrawn` : ''}`;
     case 'approval.requested':
-      return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''} — baton approve ${event.runId} ${event.task}`;
+      return `  … approval "${event.task}"${event.assignee ? ` for ${event.assignee}` : ''}${event.toolCall ? ` (tool ${event.toolCall.tool})` : ''} — baton approve ${event.runId} ${event.task}`;
+    case 'tool.finished':
+      // a step's tool call, under its step (whose line follows when its loop ends)
+      return `    ${event.status === 'succeeded' ? '⚙' : event.status === 'refused' ? '⊘' : '✗'} tool ${event.tool} (${event.step} · turn ${event.turn}) ${formatDuration(event.durationMs)}${event.error ? ` — ${event.error.code}: ${event.error.message}` : ''}`;
     case 'wait.withdrawn':
       return `  ⊘ ${event.label} withdrawn — another arm of wait first came first`;
     case 'compensation.finished':

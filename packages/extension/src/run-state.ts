@@ -8,8 +8,8 @@ import type { RunRecord } from '@baton/runtime';
  * processes): the Runs view, the status bar and the run diagnostics all read it.
  */
 
-/** What an entry of a run is: an agent or sub-flow step, an approval, a timer, an event wait, an undo. */
-export type RunEntryKind = 'step' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation' | 'region';
+/** What an entry of a run is: an agent or sub-flow step, a tool call of a step's tool loop, an approval, a timer, an event wait, an undo. */
+export type RunEntryKind = 'step' | 'tool' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation' | 'region';
 
 /**
  * The status of an entry. `running` (started, not finished), `retrying` (an attempt failed, another comes),
@@ -27,7 +27,7 @@ export interface RunEntry {
   label?: string;
   /** The IR node id (`Flow/step`), to find the source range. */
   node: string;
-  /** The agent or sub-flow called (steps, compensations). */
+  /** The agent or sub-flow called (steps, compensations); a tool call: its step and turn (`support · turn 1`). */
   agent?: string;
   status: RunEntryStatus;
   /** Attempts so far (1 for the first); retries show as "2 attempts". */
