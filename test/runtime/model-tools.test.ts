@@ -273,6 +273,19 @@ describe('runtime: tool calling against a local fake provider (OpenAI and Anthro
     );
   });
 
+  it('an OpenAI-compatible server (ollama) without schema support: tools beside json_object, the schema in the system message', async () => {
+    fake.script(openAiToolCalls([{ name: 'LookupOrder', arguments: { order: 42 } }]));
+    const c = createRealAgents({ config: { ...config(), providers: { ollama: { baseUrl: `${fake.url}/v1`, structuredOutput: 'json_object' } } }, env: {} });
+    const response = await c.turn(request({ ...agents.Support, model: 'ollama/llama3' }, 1, []));
+    assert.deepEqual(callsOf(response), [{ id: 'call_1', tool: 'LookupOrder', arguments: { order: 42 } }]);
+    assert.deepEqual(response.model, { provider: 'ollama', name: 'llama3' });
+    const [body] = bodies();
+    assert.equal(fake.requests[0].headers.authorization, 'Bearer not-needed');
+    assert.deepEqual(body.response_format, { type: 'json_object' });
+    assert.match(String(body.messages[0].content), /^Help the customer\.\n\nGive your final answer as only a JSON object matching this JSON Schema:\n\{"type":"object"/);
+    assert.deepEqual((body.tools as { function: { name: string } }[]).map((t) => t.function.name), ['LookupOrder', 'Refund']);
+  });
+
   it('http and command agents have no tool loop (AGENT_NO_TOOL_LOOP)', async () => {
     const c = createRealAgents({ config: { ...config(), endpoints: { crm: { url: `${fake.url}/agent` } } }, env: {} });
     await assert.rejects(c.turn(request({ ...agents.Support, model: 'http/crm' }, 1, [])), (e: BatonError) => e.code === 'AGENT_NO_TOOL_LOOP' && /agent Support \(http\/crm\) cannot call tools/.test(e.message));
