@@ -100,6 +100,8 @@ const telemetryOptions = {
     // configured (runtime/src/notify/load-notify.ts); not in the .vsix either
     { in: 'packages/runtime/src/notify/notify-module.ts', out: 'notify' },
     { in: 'packages/runtime/src/notify/smtp-sender.ts', out: 'notify-smtp' },
+    // the MCP client for agents' MCP tools (the SDK's Client): loaded on a step's first MCP tool (runtime/src/mcp/load-mcp.ts)
+    { in: 'packages/runtime/src/mcp/mcp-client.ts', out: 'mcp-client' },
   ],
   external: [],
 };

@@ -52,6 +52,7 @@ export * from './store/event-chain.js';
 export * from './telemetry/run-metrics.js';
 export * from './notify/outbox.js';
 export * from './notify/load-notify.js';
+export * from './mcp/load-mcp.js';
 export type { DispatcherOptions, NotificationDispatcher } from './notify/dispatcher.js';
 export type { MailMessage, SmtpSender } from './notify/smtp-sender.js';
 export * from './telemetry/live-relay.js';

@@ -14,6 +14,7 @@ import { inbox } from '../serve/inbox-route.js';
 import type { Principal } from '../serve/access.js';
 import { currentUser } from './control.js';
 import { untilStopSignal } from '../stop-signal.js';
+import { useMcpServers } from '../mcp-servers.js';
 import { createBatonMcpServer, startToolName, type BatonMcpHost, type McpFlow } from '../mcp/baton-mcp-server.js';
 
 /** Options of `baton mcp`. */
@@ -66,6 +67,8 @@ export async function mcpCommand(folder: string | undefined, opts: McpCommandOpt
   const configProbe = path.join(root, 'served.flow');
   const { agents, runAgents } = agentsFor(opts.agents, configProbe, flows.map((f) => ({ definition: f.definition, flow: f.flow.name })));
   const limits = runLimits(configProbe);
+  // the folder's MCP servers, for its agents' own MCP tools (connected at their first use)
+  const closeMcp = useMcpServers(configProbe);
   const store = await openStore(resolveStorePath(opts.store));
   const supervisor = new RunSupervisor({ store, agents, runAgents, concurrency: DEFAULT_RUN_CONCURRENCY, log });
   const timers = new DueTimerPoller({ store, supervisor, intervalMs: 1000, log });
@@ -108,6 +111,7 @@ export async function mcpCommand(folder: string | undefined, opts: McpCommandOpt
     await server.close().catch(() => undefined);
     // runs still executing are stored interrupted: `baton resume` (or the next start's get_run) sees them
     await supervisor.close();
+    await closeMcp();
     await store.close();
   }
 }

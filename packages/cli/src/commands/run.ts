@@ -9,6 +9,7 @@ import { loadDefinition, openStore, pickFlow, toCliError } from '../backend.js';
 import { trackRun, untrackRun } from '../internal-error.js';
 import { CliError } from '../errors.js';
 import { runLimits } from '../run-limits.js';
+import { useMcpServers } from '../mcp-servers.js';
 
 /** Options of `baton run`. */
 export interface RunCommandOptions {
@@ -34,7 +35,11 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const { agents, runAgents } = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
   const { maxFlowDepth, recordPrompts } = runLimits(entryFile);
   const storePath = resolveStorePath(opts.store);
-  const store = await openStore(storePath);
+  const closeMcp = useMcpServers(entryFile);
+  const store = await openStore(storePath).catch(async (error: unknown) => {
+    await closeMcp();
+    throw error;
+  });
   const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents, definition });
   let runId: string | undefined;
   const onEvent = (e: RunEvent): void => {
@@ -53,6 +58,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   } finally {
     // (a thrown error has marked the run already: the engine does; an uncaught one is main's, while it runs)
     if (runId) untrackRun(runId);
+    await closeMcp();
     try {
       await store.close();
     } catch (error) {
@@ -93,8 +99,10 @@ export async function continueRun(
     started = e.runId;
     printer.onEvent(e);
   };
-  const fullId = (await store.getRun(runId)).id;
+  const run = await store.getRun(runId);
+  const fullId = run.id;
   context.definition = await store.getDefinition(fullId).catch(() => undefined);
+  const closeMcp = useMcpServers(run.file ?? undefined);
   trackRun(store, fullId);
   try {
     const summary = await withInterrupt((signal) => go(runId, { store, by, signal, agents: chosen.agents, runAgents: chosen.runAgents, switchAgents, onEvent, lease: { owner: executorId() }, crashAt: process.env.BATON_CRASH_AT || undefined }));
@@ -111,6 +119,7 @@ export async function continueRun(
     throw busyRunHint(error, started);
   } finally {
     untrackRun(fullId);
+    await closeMcp();
   }
 }
 

@@ -9,6 +9,7 @@ import { agentsFor, type AgentsMode } from '../agents-mode.js';
 import { parseDuration } from '../durations.js';
 import { prepareOutbox, serveNotifications, startNotifier, type Notifier } from './serve-notify.js';
 import { untilStopSignal } from '../stop-signal.js';
+import { useMcpServers } from '../mcp-servers.js';
 
 /** Options of `baton worker`. */
 export interface WorkerCommandOptions {
@@ -85,6 +86,8 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
   const { agents, runAgents } = agentsFor(opts.agents, path.join(process.cwd(), 'worker.flow'));
   // the same baton.config.json's notifications: a worker sends the outbox's deliveries too (docs/cluster.md)
   const notifications = opts.notifications === false ? undefined : serveNotifications(process.cwd(), process.env);
+  // the same baton.config.json's MCP servers, for agents' mcp.<server>.<tool> tools (started at their first use)
+  const closeMcp = useMcpServers(path.join(process.cwd(), 'worker.flow'));
   const cluster = await loadCluster();
   const store = await openStore(resolveStorePath(opts.store));
   let queue: ClusterRunQueue | undefined;
@@ -118,6 +121,7 @@ export async function workerCommand(opts: WorkerCommandOptions, output: Output):
     await notifier?.stop();
     await worker?.close();
     await queue?.close();
+    await closeMcp();
     await store.close();
   }
 }

@@ -4,8 +4,8 @@
 // (serve/mcp-route.ts); each gives a host (what the caller may do, how runs start and continue there).
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { FlowDef, InboxItem, JsonValue, Permission, RunRecord, RunStatus } from '@baton/protocol';
-import { jsonSchemaOf, toRunError, type RunStoreApi, type TenantScope } from '@baton/runtime';
+import { flowToolInputSchema, type FlowDef, type InboxItem, type JsonValue, type Permission, type RunRecord, type RunStatus } from '@baton/protocol';
+import { toRunError, type RunStoreApi, type TenantScope } from '@baton/runtime';
 
 /** A flow an MCP client can start (`start_<name>`). */
 export interface McpFlow {
@@ -125,14 +125,17 @@ const RUN_TOOLS: Tool[] = [
   },
 ];
 
-/** The arguments' JSON Schema of a flow's start: its inputs (required unless they have a default) and `wait`. */
+/**
+ * The arguments' JSON Schema of a flow's start: its inputs as a flow tool's ({@link flowToolInputSchema}: required
+ * unless they have a default), each default given, and `wait`.
+ */
 export function startInputSchema(flow: FlowDef): Tool['inputSchema'] {
-  const properties: Record<string, object> = {};
-  for (const input of flow.inputs) properties[input.name] = { ...jsonSchemaOf(input.type), ...(input.default !== undefined ? { default: input.default } : {}) };
+  const schema = flowToolInputSchema(flow.inputs);
+  const properties = { ...(schema.properties as Record<string, object>) };
+  for (const input of flow.inputs) if (input.default !== undefined) properties[input.name] = { ...properties[input.name], default: input.default };
   // an input named `wait` is the flow's: the start then always answers the run id at once
   if (!flow.inputs.some((i) => i.name === 'wait')) properties.wait = { type: 'boolean', description: 'Wait until the run stops (succeeded, failed, or waiting for a person or an event) and answer its outcome; default false: answer its run id at once.' };
-  const required = flow.inputs.filter((i) => i.default === undefined).map((i) => i.name);
-  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
+  return { ...schema, type: 'object', properties };
 }
 
 /** A flow's start as an MCP tool. */

@@ -5,6 +5,7 @@ import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
 import { agentsFor, type AgentsMode } from '../agents-mode.js';
+import { useMcpServers } from '../mcp-servers.js';
 
 /**
  * What `baton serve` gives its executor thread (`workerData.batonExecutor`): enough to open its own connection
@@ -49,6 +50,9 @@ export function runExecutorThread(): Promise<void> {
   return serveExecutorThread(async () => {
     for (const check of data.checks) if (check.sources) attachSources(check.definition, check.sources);
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
+    // the served folder's MCP servers, for agents' MCP tools: connected at their first use; a stdio server's process
+    // ends with this one (its stdin closes)
+    useMcpServers(data.configProbe);
     if (data.agents === 'real') startProcessSpawners();
     // what this thread executes is counted for /metrics, and traced when an OTLP endpoint is configured
     const parts: RunTelemetry[] = data.metricsChannel ? [createRunMetricsObserver(data.metricsChannel)] : [];

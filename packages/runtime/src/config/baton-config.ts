@@ -66,7 +66,15 @@ export interface BatonConfig {
   telemetry?: TelemetryConfig;
   /** `notifications`: webhooks and e-mail on approvals waiting, runs failed, SLAs breached (read with `notifySettings`). */
   notifications?: NotificationsConfig;
+  /** `mcp.servers.<name>`: the MCP servers agents' tools call (docs/mcp.md); a stdio server's `cwd` absolute once loaded. */
+  mcp?: { servers?: Record<string, McpServerConfig> };
 }
+
+/**
+ * An MCP server of `mcp.servers`: a local command spoken to over stdio, or a streamable HTTP endpoint. Values written
+ * `${NAME}` in `env` and `headers` are environment variables' values, read when the server is first used.
+ */
+export type McpServerConfig = { command: string[]; env?: Record<string, string>; cwd?: string } | { url: string; headers?: Record<string, string> };
 
 /** `telemetry` in `baton.config.json` (see the schema's descriptions). */
 export interface TelemetryConfig {
@@ -122,7 +130,7 @@ export function loadConfig(file: string): BatonConfig {
   }
   validator ??= new Ajv({ allErrors: true, strict: true }).compile(BATON_CONFIG_SCHEMA);
   if (!validator(raw)) {
-    throw new BatonError('CONFIG_INVALID', `${file}: ${describeSchemaErrors(validator.errors ?? [])}`);
+    throw new BatonError('CONFIG_INVALID', `${file}: ${describeSchemaErrors(mcpServerErrors(validator.errors ?? [], raw))}`);
   }
   const parsed = raw as Partial<BatonConfig>;
   const overlap = overlappingFlows(parsed.tenants ?? {});
@@ -135,7 +143,26 @@ export function loadConfig(file: string): BatonConfig {
   for (const [name, command] of Object.entries(parsed.commands ?? {})) {
     commands[name] = { ...command, cwd: path.resolve(folder, command.cwd ?? '.') };
   }
-  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.runs ? { runs: parsed.runs } : {}), ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}), ...(parsed.notifications ? { notifications: parsed.notifications } : {}) };
+  const servers: Record<string, McpServerConfig> = {};
+  for (const [name, server] of Object.entries(parsed.mcp?.servers ?? {})) servers[name] = 'command' in server ? { ...server, cwd: path.resolve(folder, server.cwd ?? '.') } : server;
+  return { file: path.resolve(file), providers: parsed.providers ?? {}, endpoints: parsed.endpoints ?? {}, commands, agents: parsed.agents ?? {}, prices: parsed.prices ?? {}, tenants: parsed.tenants ?? {}, limits: parsed.limits ?? {}, ...(parsed.runs ? { runs: parsed.runs } : {}), ...(parsed.telemetry ? { telemetry: parsed.telemetry } : {}), ...(parsed.users ? { users: parsed.users } : {}), ...(parsed.sessions ? { sessions: parsed.sessions } : {}), ...(parsed.notifications ? { notifications: parsed.notifications } : {}), ...(parsed.mcp ? { mcp: { servers } } : {}) };
+}
+
+/**
+ * ajv's errors with those of an `mcp.servers.<name>` entry narrowed to the kind it is — a URL server (it has `url`)
+ * or a command one — so that a wrong entry is told what is wrong with it, not that it fits neither `oneOf` branch.
+ */
+function mcpServerErrors(errors: ErrorObject[], raw: unknown): ErrorObject[] {
+  const servers = (raw as { mcp?: { servers?: Record<string, unknown> } } | null)?.mcp?.servers;
+  return errors.filter((e) => {
+    const m = /^\/mcp\/servers\/([^/]+)/.exec(e.instancePath);
+    const branch = /\/mcpServer\/oneOf(?:\/(\d))?/.exec(e.schemaPath);
+    if (!m || !branch) return true;
+    if (branch[1] === undefined) return false; // "must match exactly one schema in oneOf"
+    const server = servers?.[m[1].replace(/~1/g, '/').replace(/~0/g, '~')];
+    const isUrl = server !== null && typeof server === 'object' && 'url' in server;
+    return branch[1] === (isUrl ? '1' : '0');
+  });
 }
 
 /**
@@ -150,6 +177,7 @@ export function describeSchemaErrors(errors: ErrorObject[]): string {
     if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     if (e.keyword === 'required') return `${where} needs "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === 'propertyNames' && at === 'mcp.servers') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a server name (letters, digits and _, not starting with a digit, at most 63)`;
     if (e.keyword === 'propertyNames' && at === 'users') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a user name (letters, digits, ., -, _ and @, at most 63)`;
     if (e.keyword === 'propertyNames') return `${where}: "${(e.params as { propertyName: string }).propertyName}" is not a tenant id (lower-case letters, digits, - and _, at most 63)`;
     if (e.keyword === 'pattern' && /^users\.[^.]+\.tenants?(\.\d+)?$/.test(at)) return `${where} is not a tenant id (lower-case letters, digits, - and _, at most 63)`;

@@ -97,6 +97,23 @@ export const BATON_CONFIG_SCHEMA = {
       }
     },
     "notifications": NOTIFICATIONS_SCHEMA,
+    "mcp": {
+      "description": "The MCP servers whose tools agents may call (`tools: [mcp.<server>.<tool>]` in a .flow file; docs/mcp.md).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "servers": {
+          "description": "MCP servers by name (letters, digits, `_`; the name a .flow file's `mcp.<server>.<tool>` uses): a local command spoken to over stdio, or a streamable HTTP URL. A value written `${NAME}` in `env` or `headers` is read from the environment variable NAME when the server is first used (never logged or stored).",
+          "type": "object",
+          "propertyNames": {
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/definitions/mcpServer"
+          }
+        }
+      }
+    },
     "prices": {
       "description": "What models cost, for the cost recorded on each step: \"provider/model\" → US dollars per million input and output tokens.",
       "type": "object",
@@ -276,6 +293,60 @@ export const BATON_CONFIG_SCHEMA = {
           "description": "Extra environment variables for the process."
         }
       }
+    },
+    "mcpServer": {
+      "oneOf": [
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "command"
+          ],
+          "properties": {
+            "command": {
+              "type": "array",
+              "minItems": 1,
+              "items": {
+                "type": "string",
+                "minLength": 1
+              },
+              "description": "The server's program and its arguments, run without a shell; MCP over its stdin/stdout."
+            },
+            "env": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              },
+              "description": "Extra environment variables for the process (`${NAME}`: the value of NAME in Baton's environment)."
+            },
+            "cwd": {
+              "type": "string",
+              "description": "Working directory, relative to this file's folder (default: that folder)."
+            }
+          }
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "url"
+          ],
+          "properties": {
+            "url": {
+              "type": "string",
+              "pattern": "^https?://",
+              "description": "The server's streamable HTTP endpoint, e.g. https://crm.example.com/mcp."
+            },
+            "headers": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              },
+              "description": "Headers sent with every request, e.g. {\"Authorization\": \"Bearer ${CRM_TOKEN}\"} (`${NAME}`: the value of NAME in Baton's environment)."
+            }
+          }
+        }
+      ]
     },
     "tenant": {
       "type": "object",

@@ -2,6 +2,7 @@ import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, 
 import { sourcesField } from './definition-sources.js';
 import type { AgentCaller } from '../agents/agent.js';
 import type { McpTools } from '../agents/mcp-tools.js';
+import { installedMcpTools } from '../mcp/load-mcp.js';
 import { createStubAgents } from '../agents/stub.js';
 import { BatonError } from '../errors.js';
 import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
@@ -81,7 +82,8 @@ export interface RunOptions {
   crashAt?: string;
   /**
    * The MCP servers' tools (`mcp.servers` of baton.config.json), for agents whose `tools:` name MCP tools; without it
-   * such a step fails `MCP_UNAVAILABLE`. The caller owns it (opens it lazily, closes it when the process ends).
+   * such a step fails `MCP_UNAVAILABLE`. The caller owns it (opens it lazily, closes it when the process ends). Default:
+   * the process's ({@link installedMcpTools}).
    */
   mcp?: McpTools;
 }
@@ -131,7 +133,8 @@ function deps(options: RunOptions) {
     shortWaitMs: options.shortWaitMs ?? 5_000,
     circuits: options.circuits ?? processCircuitBreakers,
     crashAt: options.crashAt,
-    mcp: options.mcp,
+    // the process's MCP servers (load-mcp.ts) unless the run was given its own
+    mcp: options.mcp ?? installedMcpTools(),
   };
 }
 

@@ -1,0 +1,87 @@
+// Agents' MCP tools through the built CLI: `mcp.servers` of baton.config.json (a stdio command, a streamable HTTP URL
+// with a `${ENV}` header), a stub agent's scripted calls answered by the test MCP server, a server that cannot start.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RunEvent } from '../../packages/protocol/src/index.js';
+import { baton, batonAsync, ROOT } from './cli-helper.js';
+import { startHttpMcpServer } from '../mcp/test-mcp-server.js';
+
+const HELP_FLOW = `agent Support {
+  tools: [mcp.crm.lookup, mcp.crm.whoami]
+  output: { status: string }
+  stub: turns([call("crm__lookup", { order: 42 }), call("crm__whoami")], { status: "shipped" })
+}
+flow Help {
+  output status: string
+  step answer: Support { prompt: "Where is order 42?" }
+  set output.status = answer.output.status
+}
+`;
+
+/** The stdio test server, started from the repository root (where tsx resolves). */
+const stdioServer = (env: Record<string, string> = {}) => ({ command: [process.execPath, '--import', 'tsx', 'test/mcp/test-mcp-server-stdio.ts'], cwd: ROOT, env });
+
+describe('agents\' MCP tools through baton run', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'baton-mcp-tools-'));
+    writeFileSync(path.join(dir, 'help.flow'), HELP_FLOW);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const config = (servers: Record<string, unknown>) => writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ mcp: { servers } }));
+  const toolEvents = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent)
+      .filter((e) => e.type === 'tool.finished') as (RunEvent & { tool: string; status: string; output?: unknown })[];
+
+  it('calls a stdio server\'s tools (its env from ${ENV}) and closes it at exit', () => {
+    config({ crm: stdioServer({ CRM_USER: '${WHO}' }) });
+    const run = baton(['run', 'help.flow', '--json', '--store', 'runs.db'], { cwd: dir, env: { WHO: 'wendy' } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      toolEvents(run.stdout)
+        .map((e) => [e.tool, e.status, e.output])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        ['crm__lookup', 'succeeded', { order: 42, status: 'shipped' }],
+        ['crm__whoami', 'succeeded', 'wendy'],
+      ],
+    );
+  });
+
+  it('calls a streamable HTTP server with its ${ENV} header, which is never printed or stored', async () => {
+    const server = await startHttpMcpServer();
+    try {
+      writeFileSync(path.join(dir, 'help.flow'), HELP_FLOW.replace(', call("crm__whoami")', '').replace(', mcp.crm.whoami', ''));
+      config({ crm: { url: server.url, headers: { Authorization: 'Bearer ${CRM_TOKEN}' } } });
+      const run = await batonAsync(['run', 'help.flow', '--json', '--store', 'runs.db'], { cwd: dir, env: { CRM_TOKEN: 'tok-7f3a9c' } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(toolEvents(run.stdout).map((e) => [e.tool, e.status]), [['crm__lookup', 'succeeded']]);
+      assert.equal(server.calls.lookup, 1);
+      assert.doesNotMatch(run.stdout + run.stderr, /tok-7f3a9c/);
+      assert.doesNotMatch(readFileSync(path.join(dir, 'runs.db')).toString('latin1'), /tok-7f3a9c/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a server that cannot start fails the step MCP_UNAVAILABLE, naming the server', () => {
+    config({ crm: { command: ['/no/such/crm-server'] } });
+    const run = baton(['run', 'help.flow', '--store', 'runs.db'], { cwd: dir });
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /MCP_UNAVAILABLE: step answer failed: MCP server "crm" \(\/no\/such\/crm-server\) could not be started/);
+  });
+
+  it('an invalid mcp.servers entry is one usage error naming the field (exit 2)', () => {
+    config({ crm: { command: ['x'], url: 'http://127.0.0.1/mcp' } });
+    const run = baton(['run', 'help.flow', '--store', 'runs.db'], { cwd: dir });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /baton\.config\.json: mcp\.servers\.crm has an unknown field "command"/);
+  });
+});
