@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
-import { createRealAgents, createRecordingAgents, createReplayAgents, emptyConfig, readCassette, type BatonConfig } from '../../packages/runtime/src/index.js';
+import { createRealAgents, createRecordingAgents, createReplayAgents, emptyConfig, readCassette, type BatonConfig, type BatonError } from '../../packages/runtime/src/index.js';
 import { anthropicAnswer, anthropicToolUse, openAiAnswer, openAiToolCalls, startFakeProvider, type ReceivedRequest } from '../fake-provider/fake-provider.js';
 import { compile, run, tempStore } from './helpers.js';
 
@@ -155,6 +155,26 @@ describe('runtime: flows whose agents call tools, against a local fake OpenAI / 
     );
     const last = (fake.requests[2].body as { messages: { role: string; content: unknown; tool_calls?: { function: { arguments: string } }[] }[] }).messages;
     assert.equal(last.at(-2)!.tool_calls![0].function.arguments, '{"order": 42', 'the model sees what it wrote');
+  });
+
+  it('preflight resolves the agents a step reaches through tools (an agent tool, and a flow tool\'s steps) before the run starts', async () => {
+    const def = await compile(`
+agent Inner { model: "anthropic/claude-haiku" }
+agent Lookup { model: "openai/gpt-4o-mini" }
+flow Sub {
+  step s: Inner { prompt: "x" }
+}
+agent Support {
+  stub: { reply: "x" }
+  tools: [Lookup, Sub]
+}
+flow Main {
+  step s: Support { prompt: "help" }
+}`);
+    const preflight = (env: NodeJS.ProcessEnv) => () => createRealAgents({ config: config(), env }).preflight(def, 'Main');
+    assert.throws(preflight({ ANTHROPIC_API_KEY: KEY }), (e: BatonError) => e.code === 'AGENT_NO_API_KEY' && /agent Lookup \(openai\/gpt-4o-mini\)/.test(e.message));
+    assert.throws(preflight({ OPENAI_API_KEY: KEY }), (e: BatonError) => e.code === 'AGENT_NO_API_KEY' && /agent Inner \(anthropic\/claude-haiku\)/.test(e.message));
+    preflight({ OPENAI_API_KEY: KEY, ANTHROPIC_API_KEY: KEY })();
   });
 
   it('stub mode: turns(…) scripts the loop offline; a recorded tool loop replays without the provider', async () => {
