@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { FlowGraph, RunEvent } from '../../packages/protocol/src/index.js';
 import { buildFlowGraph } from '../../packages/graph/src/index.js';
 import { formatTokens, runStateFrom } from '../../packages/protocol/src/run-view.js';
-import { BatonError, SqliteRunStore, type AgentCaller, type RunStoreApi } from '../../packages/runtime/src/index.js';
+import { BatonError, createStubAgents, SqliteRunStore, type AgentCaller, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import { runTraceIds } from '../../packages/runtime/src/telemetry/run-telemetry.js';
 import { ConsoleHarness, ROOT, type ConsolePage } from './console-harness.js';
 
@@ -60,6 +60,16 @@ flow Fan {
   }
   step last: Opener { prompt: "end" }
 }
+agent Lookup { stub: { order: 42 }, output: { order: number } }
+agent Assistant {
+  output: { text: string }
+  tools: [Lookup]
+  stub: turns([call("Lookup", { prompt: "order 42" })], [call("Lookup", { prompt: "order 43" })], { text: "found" })
+}
+flow Assist {
+  trigger webhook "/assist"
+  step help: Assistant { prompt: "help" }
+}
 flow Big {
   trigger webhook "/big"
   step s0: Opener { prompt: "open" }
@@ -96,7 +106,10 @@ const agents: AgentCaller = {
     }
     return { output: { text: `${name} done` }, tokens: 10 };
   },
+  // an agent with tools: its stub's turns(…) script
+  turn: (request) => stubs.turn(request),
 };
+const stubs = createStubAgents();
 /** Holds `agent`'s calls; resolves once one is held, with the function that lets them all go (and every later one). */
 function hold(agent: string): Promise<() => void> {
   const entry: { calls: (() => void)[]; waiting?: () => void } = { calls: [] };
@@ -191,6 +204,35 @@ describe('the console in a browser: the run page', function () {
       assert.equal(await page.locator('.src-line.marked .tok-keyword', { hasText: 'step' }).count(), 1);
       await page.locator('.src-line .tok-comment', { hasText: '// orders' }).waitFor();
       await page.screenshot({ path: path.join(SHOTS, 'run-source-light.png') });
+      await clean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("shows a step's tool calls in the timeline under its step and in the Step tab: the loop's calls, a call's arguments and output", async () => {
+    const id = await start('Assist', {});
+    await harness.server.idle();
+    const p = await openRun(id);
+    try {
+      const page = p.page;
+      await page.locator('.rp-header .status[data-status="succeeded"]').waitFor();
+      const call = page.locator('.tl-bar[data-key="help · tool stub-1-1"]');
+      await call.waitFor();
+      assert.equal(await call.evaluate((e) => e.classList.contains('kind-tool') && e.classList.contains('status-succeeded')), true);
+      const rows = await page.locator('.tl-row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-key'), e.querySelector('.tl-label')?.textContent]));
+      assert.deepEqual(rows.slice(0, 3), [['help', 'help'], ['help · tool stub-1-1', 'tool Lookup'], ['help · tool stub-2-1', 'tool Lookup']], 'the calls right under their step');
+      await page.locator('.tl-bar[data-key="help"]').click();
+      const step = page.locator('.rp-step .step-detail[data-step="help"]');
+      await step.waitFor();
+      assert.deepEqual(await step.locator('.tool-calls li').evaluateAll((els) => els.map((e) => e.getAttribute('data-call'))), ['stub-1-1', 'stub-2-1']);
+      assert.match(await step.locator('h3', { hasText: 'Tool loop' }).innerText(), /3 turns/);
+      await page.locator('.rp-tab[data-tab="timeline"]').click();
+      await call.click();
+      const detail = page.locator('.rp-step .step-detail[data-step="help · tool stub-1-1"]');
+      await detail.waitFor();
+      assert.deepEqual(JSON.parse(await detail.locator('.tool-arguments').innerText()), { prompt: 'order 42' });
+      assert.deepEqual(JSON.parse(await detail.locator('.step-output').innerText()), { text: 'Lookup done' });
       await clean(p);
     } finally {
       await p.close();

@@ -40,6 +40,24 @@ describe('console: the timeline rows', () => {
     assert.equal(rows[4].label, 'incident');
   });
 
+  it("indents a step's tool calls under it (their own rows, in start order); a flow tool's steps are a group of their own", () => {
+    const rows = timelineRows([
+      bar('help', '2026-01-01T00:00:00Z'),
+      bar('help · tool c1', '2026-01-01T00:00:01Z', { kind: 'tool', label: 'tool Lookup', node: 'F/help' }),
+      bar('help · tool c2', '2026-01-01T00:00:01Z', { kind: 'tool', label: 'tool Refund', node: 'F/help' }),
+      bar('help/c2/pay', '2026-01-01T00:00:02Z'),
+      bar('next', '2026-01-01T00:00:03Z'),
+    ]);
+    assert.deepEqual(rows.map((r) => [r.key, r.label, r.depth]), [
+      ['help', 'help', 0],
+      ['help · tool c1', 'tool Lookup', 1],
+      ['help · tool c2', 'tool Refund', 1],
+      ['group:help/c2/', 'help/c2', 0],
+      ['help/c2/pay', 'help/c2/pay', 1],
+      ['next', 'next', 0],
+    ]);
+  });
+
   it('names the group of a key: a sub-flow prefix, a foreach instance, none at the top level', () => {
     assert.deepEqual(['a', 'a[3]', 'sub/a', 'sub/a[2]', 'undo x/y'].map(groupOf), [undefined, 'a[]', 'sub/', 'sub/', undefined]);
     // an unnamed wait's key ends in its node id, whose slash is no sub-flow's

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { runStateFrom, type NewRunEvent } from '../../packages/protocol/src/index.js';
+import { runStateFrom, runTimeline, type NewRunEvent } from '../../packages/protocol/src/index.js';
 import { log, started, stepFinished, stepStarted, t } from './run-events.js';
 
 /** The tool loop's events of step `support` (the agent Support with tools). */
@@ -45,6 +45,12 @@ describe('run model: a step’s tool loop (turn.finished, tool.started, tool.fin
     assert.deepEqual(s.scopes.get('support/c2'), { key: 'support/c2', flow: 'Refund', node: 'Order/support' });
     // the step's tokens are its step.finished's (turns and agent tools together), counted once
     assert.equal(s.totals.tokens, 27);
+    // the timeline: a bar per call, keyed `<step> · tool <callId>`, labelled by its tool
+    assert.deepEqual(runTimeline(s).filter((b) => b.kind === 'tool').map((b) => [b.key, b.label, b.status, b.endedAt !== undefined]), [
+      ['support · tool c1', 'tool Lookup', 'succeeded', true],
+      ['support · tool c2', 'tool Refund', 'failed', true],
+      ['support · tool c3', 'tool Nope', 'refused', true],
+    ]);
   });
 
   it('a call started again after a resume is running again, then ends once; an approval says which call it is for', () => {

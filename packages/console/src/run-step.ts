@@ -1,9 +1,9 @@
-// The run page's Step tab: one step instance (or wait, or compensation) of the run model — its agent, attempts with
-// their errors, duration, tokens, cost, output and prompt (as rendered, when the run recorded it; else the template
+// The run page's Step tab: one step instance (or wait, or compensation, or tool call) of the run model — its agent,
+// attempts with their errors, its tool loop's calls, duration, tokens, cost, output and prompt (as rendered, when the run recorded it; else the template
 // from the graph).
 import { html, nothing, type TemplateResult } from 'lit';
 import type { GraphNode, JsonValue } from '@baton/protocol';
-import { elapsedMs, formatCost, formatDuration, formatTimestamp, formatTokens, type RunModel } from '@baton/protocol/run-view';
+import { elapsedMs, formatCost, formatDuration, formatTimestamp, formatTokens, toolCallKey, type RunModel, type ToolCallState } from '@baton/protocol/run-view';
 
 /**
  * The Step tab for `key` (a step instance, wait or `undo <step>` key of `model`), with `node` (the graph's node of
@@ -11,6 +11,9 @@ import { elapsedMs, formatCost, formatDuration, formatTimestamp, formatTokens, t
  */
 export function stepDetail(model: RunModel, key: string | undefined, node: GraphNode | undefined): TemplateResult {
   if (!key) return html`<p class="muted hint">Choose a step in the graph or the timeline.</p>`;
+  const tool = key.indexOf(' · tool ');
+  const call = tool > 0 ? model.steps.get(key.slice(0, tool))?.tools?.find((c) => toolCallKey(key.slice(0, tool), c.callId) === key) : undefined;
+  if (call) return toolDetail(key.slice(0, tool), call);
   const step = model.steps.get(key);
   if (step) {
     const durationMs = step.durationMs ?? (step.endedAt ? elapsedMs(step.startedAt, step.endedAt) : undefined);
@@ -32,6 +35,17 @@ export function stepDetail(model: RunModel, key: string | undefined, node: Graph
                 (a) => html`<li data-attempt=${a.attempt} class=${a.error ? 'failed' : ''}>
                   ${formatTimestamp(a.startedAt)}${a.endedAt ? html` · ${formatDuration(elapsedMs(a.startedAt, a.endedAt))}` : nothing}
                   ${a.error ? html`<div class="error"><code>${a.error.code}</code> ${a.error.message}</div>` : nothing}
+                </li>`,
+              )}
+            </ol>`
+        : nothing}
+      ${step.turns?.length
+        ? html`<h3>Tool loop <span class="muted">${step.turns.length} turn${step.turns.length === 1 ? '' : 's'}</span></h3>
+            <ol class="tool-calls">
+              ${(step.tools ?? []).map(
+                (c) => html`<li data-call=${c.callId} class="status-${c.status}">
+                  turn ${c.turn} · <code>tool ${c.tool}</code> · ${c.status}${c.durationMs !== undefined ? html` · ${formatDuration(c.durationMs)}` : nothing}
+                  ${c.error ? html`<div class="error"><code>${c.error.code}</code> ${c.error.message}</div>` : nothing}
                 </li>`,
               )}
             </ol>`
@@ -78,6 +92,23 @@ export function stepDetail(model: RunModel, key: string | undefined, node: Graph
     <h2><code>${node?.label ?? key}</code> <span class="status">not run</span></h2>
     ${node?.tooltip?.target ? html`<p>${node.tooltip.target}</p>` : nothing}
     ${node?.tooltip?.prompt ? html`<h3>Prompt <span class="muted">template</span></h3><pre class="prompt template">${node.tooltip.prompt}</pre>` : nothing}
+  </section>`;
+}
+
+/** The Step tab for a tool call of `step`'s tool loop: its tool, turn, status, duration, arguments, output or error. */
+function toolDetail(step: string, call: ToolCallState): TemplateResult {
+  return html`<section class="step-detail tool-detail" data-step=${toolCallKey(step, call.callId)}>
+    <h2><code>tool ${call.tool}</code> <span class="status status-${call.status}">${call.status}</span></h2>
+    <dl class="facts">
+      <dt>Step</dt><dd>${step} · turn ${call.turn}</dd>
+      <dt>Call</dt><dd><code>${call.callId}</code>${call.target ? ` · ${call.target}` : ''}</dd>
+      <dt>Started</dt><dd>${formatTimestamp(call.startedAt)}</dd>
+      <dt>Duration</dt><dd class="duration">${call.durationMs === undefined ? 'running' : formatDuration(call.durationMs)}</dd>
+      ${call.tokens ? html`<dt>Tokens</dt><dd>${formatTokens(call.tokens)}</dd>` : nothing}
+    </dl>
+    ${call.arguments !== undefined ? html`<h3>Arguments</h3>${json(call.arguments, 'tool-arguments')}` : nothing}
+    ${call.error ? html`<h3>Error</h3><p class="error"><code>${call.error.code}</code> ${call.error.message}</p>` : nothing}
+    ${call.output !== undefined ? html`<h3>Output</h3>${json(call.output, 'step-output')}` : nothing}
   </section>`;
 }
 

@@ -54,7 +54,8 @@ export function timelineRows(bars: readonly TimelineBar[], branches?: ReadonlyMa
     const prefix = groupOf(bar.key);
     const branch = prefix === undefined ? branches?.get(bar.node) : undefined;
     const group = prefix ?? branch?.id;
-    row = { key: bar.key, label: bar.label, node: bar.node, depth: group ? 1 : 0, bars: [bar] };
+    // a tool call's row is indented under its step's (it starts after the step does)
+    row = { key: bar.key, label: bar.label, node: bar.node, depth: group || bar.kind === 'tool' ? 1 : 0, bars: [bar] };
     byKey.set(bar.key, row);
     if (!group) {
       top.push(row);

@@ -3,9 +3,9 @@ import type { RunModel } from './run-model-types.js';
 
 /** One bar of a run's timeline. Times are ISO 8601; `endedAt` is absent while it lasts. */
 export interface TimelineBar {
-  /** The step instance, wait key, or `undo <step>`. */
+  /** The step instance, wait key, `undo <step>`, or a tool call's `<step> · tool <callId>` ({@link toolCallKey}). */
   key: string;
-  kind: 'step' | 'wait' | 'compensation';
+  kind: 'step' | 'wait' | 'compensation' | 'tool';
   node: string;
   label: string;
   /** A step's attempt (1-based); retries are bars of their own. */
@@ -16,10 +16,15 @@ export interface TimelineBar {
   status: string;
 }
 
+/** The timeline's key of a step's tool call: `<step> · tool <callId>` (its label is `tool <name>`). */
+export function toolCallKey(step: string, callId: string): string {
+  return `${step} · tool ${callId}`;
+}
+
 /**
  * The bars of `state`, ordered by start (ties keep the order they were folded in): each step attempt (a retried step
- * has one bar per attempt, the failed ones `failed`), each wait (approvals, timers, events, locks, …) and each
- * compensation. O(n log n) in the bars.
+ * has one bar per attempt, the failed ones `failed`), each tool call of a step's tool loop, each wait (approvals,
+ * timers, events, locks, …) and each compensation. O(n log n) in the bars.
  */
 export function runTimeline(state: RunModel): TimelineBar[] {
   const bars: TimelineBar[] = [];
@@ -30,6 +35,11 @@ export function runTimeline(state: RunModel): TimelineBar[] {
       if (a.endedAt !== undefined) bar.endedAt = a.endedAt;
       bars.push(bar);
     });
+    for (const call of step.tools ?? []) {
+      const bar: TimelineBar = { key: toolCallKey(step.key, call.callId), kind: 'tool', node: step.node, label: `tool ${call.tool}`, startedAt: call.startedAt, status: call.status };
+      if (call.endedAt !== undefined) bar.endedAt = call.endedAt;
+      bars.push(bar);
+    }
   }
   for (const w of state.waits.values()) {
     const bar: TimelineBar = { key: w.key, kind: 'wait', node: w.node, label: w.label, startedAt: w.startedAt, status: w.status };
