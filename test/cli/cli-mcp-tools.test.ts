@@ -71,6 +71,14 @@ describe('agents\' MCP tools through baton run', function () {
     }
   });
 
+  it('baton test: a stub script\'s MCP calls are answered by the configured server', () => {
+    config({ crm: stdioServer({ CRM_USER: 'tess' }) });
+    writeFileSync(path.join(dir, 'help.flow'), `${HELP_FLOW}\ntest "the order is found" {\n  flow: Help\n  expect: status == "succeeded" && output.status == "shipped"\n}\n`);
+    const run = baton(['test', 'help.flow'], { cwd: dir });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /1 passed, 0 failed/);
+  });
+
   it('a server that cannot start fails the step MCP_UNAVAILABLE, naming the server', () => {
     config({ crm: { command: ['/no/such/crm-server'] } });
     const run = baton(['run', 'help.flow', '--store', 'runs.db'], { cwd: dir });

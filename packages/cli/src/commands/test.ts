@@ -6,6 +6,7 @@ import { displayPath, type Output } from '../output/terminal.js';
 import { documentsOf, loadFlows, openStore } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';
+import { useMcpServers } from '../mcp-servers.js';
 import { runLimits } from '../run-limits.js';
 
 /**
@@ -52,6 +53,8 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
       const tests = only ? declared.filter((t) => only.has(t.name)) : declared;
       if (tests.length === 0) continue;
       if (!opts.json) output.out(c.bold(displayPath(file)));
+      // the MCP servers of the file's baton.config.json: a stub script's MCP calls are answered by them
+      const closeMcp = useMcpServers(file);
       await runTests(definition, tests, {
         store,
         maxFlowDepth: runLimits(file).maxFlowDepth,
@@ -64,7 +67,7 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
             output.out(`  ${c.red('✗')} ${r.name}\n      ${c.red(r.message ?? 'failed')}\n      ${c.dim(`at ${displayPath(file)}:${at.start.line}:${at.start.column}`)}`);
           }
         },
-      });
+      }).finally(closeMcp);
     }
   } finally {
     await store?.close();
