@@ -17,6 +17,14 @@ flow Gated {
   approval go { prompt: "go?", assignee: "ops" }
   step after: Worker { prompt: "after" }
 }
+flow Later {
+  step first: Worker { prompt: "first" }
+  wait 1h
+  step after: Worker { prompt: "after" }
+}
+flow Watched {
+  approval go { prompt: "go?", sla: 1m }
+}
 `;
 
 const ENTRY = new URL('./fixtures/executor-entry.mjs', import.meta.url);
@@ -133,6 +141,28 @@ describe('runtime: the executor thread (baton serve executes runs on a worker th
     await executor.cancel(job.runId, 'ops');
     if (!job.duplicate) await job.done;
     assert.equal((await main.getRun(job.runId)).status, 'cancelled');
+  });
+
+  it('due timers and SLAs are polled on the executor thread: a due run is continued there (idle waits for it), a breach comes back — this thread reads nothing', async () => {
+    const executor = await open(true);
+    const later = await executor.accept({ definition: def, flowName: 'Later', inputs: {} });
+    const watched = await executor.accept({ definition: def, flowName: 'Watched', inputs: {} });
+    await until(async () => (await main.getRun(later.runId)).status === 'waiting' && (await main.getRun(watched.runId)).status === 'waiting', 'both runs to wait');
+    const reads: string[] = [];
+    for (const name of ['listRuns', 'dueSlas', 'getRun', 'getEvents'] as const) {
+      const original = (main as unknown as Record<string, (...args: unknown[]) => unknown>)[name].bind(main);
+      (main as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => (reads.push(name), original(...args));
+    }
+    assert.deepEqual(await executor.pollDue(Date.now()), { resumed: [], breaches: [] }, 'nothing due yet');
+    const polled = await executor.pollDue(Date.now() + 2 * 3600_000);
+    assert.deepEqual(polled.resumed, [later.runId]);
+    assert.deepEqual(polled.breaches.map((b) => [b.event.runId, b.flow, b.event.key]), [[watched.runId, 'Watched', 'approval:go']]);
+    assert.deepEqual(reads, [], 'the polls read nothing on this thread');
+    await executor.idle();
+    // continued there (its clock is the real one: the hour has not passed, so it waits again)
+    const events = (await main.getEvents(later.runId)).map((e) => e.type);
+    assert.ok(events.includes('run.resumed'), `continued: ${events.join(', ')}`);
+    assert.equal(events.at(-1), 'run.waiting', 'idle() waited for the continuation to stop');
   });
 
   it('an executor that dies mid-run is replaced: the run it left running is continued on the new one and succeeds, each step finished once', async () => {

@@ -30,6 +30,7 @@ export * from './supervisor/run-supervisor.js';
 export * from './supervisor/leased-run.js';
 export * from './store/lease-keeper.js';
 export * from './supervisor/executor-thread.js';
+export * from './supervisor/executor-worker.js';
 export * from './supervisor/due-timers.js';
 export * from './supervisor/sla.js';
 export { startProcessSpawners } from './agents/process-spawner.js';

@@ -33,7 +33,10 @@ export class ServeMetrics {
 
   constructor() {
     this.input.unref();
-    this.input.onmessage = (message) => this.add((message as { data: RunMetricSample }).data);
+    // the executing threads post their samples in batches (one message per turn of their event loop)
+    this.input.onmessage = (message) => {
+      for (const sample of (message as { data: RunMetricSample[] }).data) this.add(sample);
+    };
     const registers = [this.registry];
     const queue = (): { active: number; queued: number } => this.queue();
     new Gauge({ name: 'baton_runs_active', help: 'Runs executing now (this server’s executor; 0 for a --queue front door, whose workers execute).', registers, collect() {

@@ -63,8 +63,11 @@ export async function dueRuns(store: RunStoreApi, nowMs: number, filter: { tenan
 /** Options of {@link DueTimerPoller}. */
 export interface DueTimerPollerOptions {
   store: RunStoreApi;
-  /** Who continues a due run (`resume`) and knows the runs already queued or executing here (`has`). */
-  supervisor: Pick<RunSupervision, 'has' | 'resume'>;
+  /**
+   * Who continues a due run (`resume`) and knows the runs already queued or executing here (`has`); one with
+   * `pollDue` is given each poll instead (its runs execute on another thread, which reads its own store).
+   */
+  supervisor: Pick<RunSupervision, 'has' | 'resume' | 'pollDue'>;
   /** The clock (default: the real one). */
   now?: () => Date;
   /** How often to poll (ms; 0: never — {@link DueTimerPoller.start} does nothing, {@link DueTimerPoller.poll} still works). */
@@ -101,6 +104,13 @@ export class DueTimerPoller {
     this.polling = true;
     const resumed: string[] = [];
     try {
+      const elsewhere = this.options.supervisor.pollDue;
+      if (elsewhere) {
+        // the runs execute on another thread, which polls its own store (see RunSupervision.pollDue)
+        const polled = await elsewhere.call(this.options.supervisor, nowMs);
+        for (const breach of polled.breaches) this.options.onSlaBreach?.(breach);
+        return polled.resumed;
+      }
       try {
         await pollSlas(this.options.store, new Date(nowMs), this.options.onSlaBreach);
       } catch (error) {

@@ -1,40 +1,18 @@
-import { parentPort, Worker, workerData } from 'node:worker_threads';
-import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import type { AgentCaller } from '../agents/agent.js';
-import { activeRunTelemetry } from '../telemetry/run-telemetry.js';
-import { enqueueRedrive, enqueueResume, queuedRun } from '../engine/engine.js';
+import { Worker } from 'node:worker_threads';
+import type { RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { enqueueRedrive, enqueueResume } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
-import { DEAD_THREAD_READ_LOCK_MS, type RunStore } from '../store/run-store.js';
+import { DEAD_THREAD_READ_LOCK_MS } from '../store/run-store.js';
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import type { RunRecord, RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executorId } from '../store/lease-keeper.js';
-import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, RunSupervisor, storeStart, type Accepted, type Continuation, type RunSupervision, type StartRequest, type StoredStart } from './run-supervisor.js';
-
-/** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
-type ToExecutor =
-  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string; maxFlowDepth?: number; recordPrompts?: boolean }
-  | { kind: 'continue'; seq: number; runId: string }
-  | { kind: 'interrupt'; runId: string }
-  | { kind: 'close' };
-
-/** Executor thread → main thread. `active`/`queued`: the executor's counts after the change. */
-type FromExecutor =
-  | { kind: 'ready' }
-  | { kind: 'failed'; message: string }
-  | { kind: 'accepted'; seq: number; runId: string; duplicate: boolean; status?: RunStatus }
-  | { kind: 'refused'; seq: number; code: string; message: string }
-  | { kind: 'settled'; seq: number; runId: string }
-  /** `seen`: the highest seq of a start or continuation handled so far (counted in `active`/`queued`). */
-  | { kind: 'counts'; active: number; queued: number; seen: number }
-  | { kind: 'log'; line: string }
-  | { kind: 'closed' };
+import { agentsRefusal, keptAgents, leftBehind, RunsLeftAlone, type Accepted, type Continuation, type DuePollResult, type RunSupervision, type StartRequest } from './run-supervisor.js';
+import type { FromExecutor, ToExecutor } from './executor-messages.js';
 
 /** How many times the executor thread is replaced within {@link RESTART_WINDOW_MS} before the server gives up on it. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
-/** Refusals of a start that stored nothing of it: the rest of its batch is stored. */
-const REFUSALS = new Set(['UNKNOWN_FLOW', 'INPUT_INVALID']);
 
 /** Options of {@link ExecutorThread.start}. */
 export interface ExecutorThreadOptions {
@@ -102,6 +80,8 @@ export class ExecutorThread implements RunSupervision {
   /** Starts the executor has not answered: seq → how to answer. */
   private readonly accepting = new Map<number, { resolve: (accepted: Accepted) => void; reject: (error: Error) => void }>();
   private readonly definitionIndex = new Map<WorkflowDefinition, number>();
+  /** Polls the executor has not answered: seq → how to answer. */
+  private readonly polls = new Map<number, (result: DuePollResult) => void>();
 
   /**
    * The executor's id for the runs' leases, the same for every executor thread this process starts: a replacement
@@ -153,6 +133,15 @@ export class ExecutorThread implements RunSupervision {
             return this.notifyIdle();
           case 'log':
             return this.options.log(message.line);
+          case 'polled': {
+            const answer = this.polls.get(message.seq);
+            this.polls.delete(message.seq);
+            return answer?.({ resumed: message.resumed, breaches: message.breaches });
+          }
+          case 'adopted':
+            this.pending.set(message.seq, { runId: message.runId, resolve: () => undefined });
+            this.perRun.set(message.runId, (this.perRun.get(message.runId) ?? 0) + 1);
+            return;
           case 'closed':
             void worker.terminate();
             return;
@@ -273,6 +262,23 @@ export class ExecutorThread implements RunSupervision {
   private refuseAccepting(why: string): void {
     for (const waiter of this.accepting.values()) waiter.reject(new BatonError('EXECUTOR_STOPPED', why));
     this.accepting.clear();
+    // a poll the executor did not answer did nothing it reported: the next one polls again
+    for (const answer of this.polls.values()) answer({ resumed: [], breaches: [] });
+    this.polls.clear();
+  }
+
+  /**
+   * See {@link RunSupervision.pollDue}: the executor polls with its own store connection (which holds the lock
+   * across its writes) and continues the due runs itself, so that this thread — answering HTTP — never waits
+   * for the store's lock in the background. Resolves with nothing when the executor stops first.
+   */
+  pollDue(nowMs: number): Promise<DuePollResult> {
+    if (this.closing || this.stopped) return Promise.resolve({ resumed: [], breaches: [] });
+    const seq = ++this.seq;
+    return new Promise<DuePollResult>((resolve) => {
+      this.polls.set(seq, resolve);
+      this.post({ kind: 'poll', seq, nowMs });
+    });
   }
 
   /**
@@ -369,194 +375,3 @@ export class ExecutorThread implements RunSupervision {
   }
 }
 
-/** What {@link serveExecutorThread}'s `build` returns: the executor's own store and agents. */
-export interface ExecutorSetup {
-  /** The executor's connection to the store (same file as the main thread's, same `lockWaiters`). */
-  store: RunStoreApi;
-  agents?: AgentCaller;
-  runAgents: RunAgents;
-  /** The most runs executing at once (≥ 1). */
-  concurrency: number;
-  /** {@link ExecutorThreadOptions.definitions}, in the same order. */
-  definitions: WorkflowDefinition[];
-}
-
-/**
- * The executor thread's side of {@link ExecutorThread}: call it from the worker's entry. `build` opens the store
- * and builds the agents (an error it throws is reported to the main thread as `EXECUTOR_FAILED`, with its
- * message); then continuations are executed by a {@link RunSupervisor} until the main thread closes it.
- */
-export async function serveExecutorThread(build: () => ExecutorSetup | Promise<ExecutorSetup>): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('serveExecutorThread runs in a worker thread');
-  const send = (message: FromExecutor): void => port.postMessage(message);
-  let setup: ExecutorSetup;
-  try {
-    setup = await build();
-  } catch (error) {
-    send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
-    port.close();
-    return;
-  }
-  let seen = 0;
-  /**
-   * Continuations told to this thread whose run is still being stored queued ({@link RunSupervisor.resume} has not
-   * resolved): counted as queued — `seen` covers them from the moment they arrive, so the main thread no longer
-   * counts them as untold (on a server store the storing takes round trips; /health read 0 meanwhile).
-   */
-  let storing = 0;
-  const countsNow = (): void => send({ kind: 'counts', active: supervisor.active(), queued: supervisor.waiting() + storing, seen });
-  /** A continuation stopped: the counts first, so that an idle main thread sees 0 active. */
-  const settled = (seq: number, runId: string): void => {
-    countsNow();
-    send({ kind: 'settled', seq, runId });
-  };
-  // as runs start and stop: one message per turn of the event loop, however many did
-  let countsDue = false;
-  const counts = (): void => {
-    if (countsDue) return;
-    countsDue = true;
-    setImmediate(() => {
-      countsDue = false;
-      countsNow();
-    });
-  };
-  const supervisor: RunSupervisor = new RunSupervisor({
-    store: setup.store,
-    agents: setup.agents,
-    runAgents: setup.runAgents,
-    concurrency: setup.concurrency,
-    log: (line) => send({ kind: 'log', line }),
-    onChange: counts,
-    owner: (workerData as { batonLeaseOwner?: string } | null)?.batonLeaseOwner,
-  });
-  const starts: Extract<ToExecutor, { kind: 'start' }>[] = [];
-  const now = (): Date => new Date();
-  const requestOf = ({ seq: _seq, definition, ...rest }: Extract<ToExecutor, { kind: 'start' }>): StartRequest => ({
-    ...rest,
-    definition: typeof definition === 'number' ? setup.definitions[definition] : definition,
-  });
-  /**
-   * Stores a burst of starts; the answers, in order. The embedded SQLite store takes the whole burst in one
-   * commit (its synchronous `batch`, through {@link SqliteRunStore.database}: at hundreds of starts a second the
-   * commits are what a start costs); another store takes each start in its own transaction.
-   * @throws the store's error when the whole burst failed (nothing of it is stored).
-   */
-  const storeBurst = async (batch: Extract<ToExecutor, { kind: 'start' }>[]): Promise<FromExecutor[]> => {
-    const refusedOrThrow = (seq: number, error: unknown): FromExecutor => {
-      // refused before anything was written (UNKNOWN_FLOW, INPUT_INVALID)
-      if (!(error instanceof BatonError) || !REFUSALS.has(error.code)) throw error;
-      return { kind: 'refused', seq, code: error.code, message: error.message };
-    };
-    const answers: FromExecutor[] = [];
-    if (setup.store instanceof SqliteRunStore) {
-      const db = setup.store.database;
-      db.batch(() => {
-        answers.length = 0;
-        for (const message of batch) {
-          try {
-            answers.push({ kind: 'accepted', seq: message.seq, ...storeStartNow(db, requestOf(message), { runAgents: setup.runAgents, now }) });
-          } catch (error) {
-            answers.push(refusedOrThrow(message.seq, error));
-          }
-        }
-      });
-      return answers;
-    }
-    for (const message of batch) {
-      try {
-        answers.push({ kind: 'accepted', seq: message.seq, ...(await storeStart(setup.store, requestOf(message), { runAgents: setup.runAgents, now })) });
-      } catch (error) {
-        answers.push(refusedOrThrow(message.seq, error));
-      }
-    }
-    return answers;
-  };
-  const storeStarts = async (): Promise<void> => {
-    const batch = starts.splice(0);
-    let answers: FromExecutor[];
-    try {
-      answers = await storeBurst(batch);
-    } catch (error) {
-      // the store failed the whole batch: nothing of it is stored
-      const code = error instanceof BatonError ? error.code : 'INTERNAL';
-      seen = Math.max(seen, ...batch.map((m) => m.seq));
-      countsNow();
-      for (const { seq } of batch) send({ kind: 'refused', seq, code, message: error instanceof Error ? error.message : String(error) });
-      return;
-    }
-    // queued before they are answered, and counted: a /health right after a 202 counts the run
-    for (const answer of answers) {
-      if (answer.kind === 'accepted' && !answer.duplicate) {
-        const { seq, runId } = answer;
-        void supervisor.admit(runId).then(() => settled(seq, runId));
-      }
-    }
-    seen = Math.max(seen, ...batch.map((m) => m.seq));
-    countsNow();
-    for (const answer of answers) send(answer);
-  };
-  port.on('message', (message: ToExecutor) => {
-    switch (message.kind) {
-      case 'start':
-        starts.push(message);
-        // the starts that arrived together are stored in one commit, before the runs they start execute
-        if (starts.length === 1) setImmediate(() => void storeStarts());
-        return;
-      case 'continue': {
-        storing++;
-        const stored = supervisor.resume(message.runId).finally(() => {
-          // queued (or executing) now, counted by the supervisor: the counts go out with the run's own change
-          storing--;
-          countsNow();
-        });
-        const continuing = stored.then(
-          (continuation) => continuation.done,
-          (error: unknown) => {
-            // finished or gone meanwhile (cancelled, say): nothing to continue
-            if (!(error instanceof BatonError)) send({ kind: 'log', line: `run ${message.runId}: ${(error as Error).message}` });
-          },
-        );
-        void continuing.then(() => settled(message.seq, message.runId));
-        seen = Math.max(seen, message.seq);
-        countsNow();
-        return;
-      }
-      case 'interrupt':
-        return supervisor.interrupt(message.runId);
-      case 'close':
-        void supervisor
-          .close()
-          // what this thread traced is exported before it ends (bounded; docs/observability.md)
-          .finally(() => activeRunTelemetry()?.shutdown())
-          .finally(() => {
-            const closed = (): void => {
-              send({ kind: 'closed' });
-              port.close();
-            };
-            setup.store.close().then(closed, closed);
-          });
-        return;
-    }
-  });
-  send({ kind: 'ready' });
-}
-
-/**
- * {@link storeStart} on the embedded SQLite store's synchronous connection, inside its `batch` (the executor's
- * fast path for a burst of starts): the key is checked and recorded in the burst's transaction — one thread
- * stores the starts, so a check and its record cannot interleave with another start of the key.
- * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
- */
-function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): StoredStart {
-  if (request.startKey) {
-    const previous = db.findStartKey(request.startKey.scope, request.startKey.key, request.tenant);
-    if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
-  }
-  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts });
-  const runId = db.createRun(init);
-  db.append(runId, started, new Date(init.startedAt));
-  db.flush(runId);
-  if (request.startKey) db.recordStartKey(request.startKey.scope, request.startKey.key, runId, request.tenant);
-  return { runId, duplicate: false };
-}

@@ -5,6 +5,7 @@ import { BatonError } from '../errors.js';
 import type { RunRecord, RunStoreApi, TenantScope } from '../store/store-api.js';
 import { executeLeased } from './leased-run.js';
 import { DEFAULT_LEASE_TTL_MS, executorId } from '../store/lease-keeper.js';
+import type { SlaPollResult } from './sla.js';
 
 /** Options of {@link RunSupervisor}. */
 export interface RunSupervisorOptions {
@@ -66,6 +67,19 @@ export interface RunSupervision {
   idle(): Promise<void>;
   /** See {@link RunSupervisor.close}. */
   close(): Promise<void>;
+  /**
+   * One due-timer and SLA poll where the runs execute (see `DueTimerPoller.poll`), when that is not this thread:
+   * `baton serve`'s executor thread polls with its own store connection, which holds the store's lock across its
+   * writes, so that the thread answering HTTP never waits for the lock in the background.
+   * @returns the runs continued and the SLA breaches recorded.
+   */
+  pollDue?(nowMs: number): Promise<DuePollResult>;
+}
+
+/** What one due-timer poll did (see {@link RunSupervision.pollDue}). */
+export interface DuePollResult {
+  resumed: string[];
+  breaches: SlaPollResult['recorded'];
 }
 
 /** A run to accept (see {@link RunSupervision.accept}). */

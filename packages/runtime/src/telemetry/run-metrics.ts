@@ -29,15 +29,26 @@ export function stepLabel(key: string): string {
 
 /**
  * Counts the runs executed in this thread for the metrics registry listening on `channel`: a {@link RunTelemetry}
- * that posts one {@link RunMetricSample} per counted event (run started, ended, step finished or retried, a
- * redrive) and per agent call with tokens. `close()` closes its channel.
+ * that makes one {@link RunMetricSample} per counted event (run started, ended, step finished or retried, a
+ * redrive) and per agent call with tokens, and posts them as an array, once per turn of the event loop.
+ * `close()` posts what is left and closes its channel.
  */
 export function createRunMetricsObserver(channel: string): RunTelemetry & { close(): void } {
   const out = new BroadcastChannel(channel);
   out.unref();
   /** The flow of each run executing here (events after `run.started` do not name it). */
   const flows = new Map<string, string>();
-  const post = (sample: RunMetricSample): void => out.postMessage(sample);
+  // samples go out together, once per turn of the event loop: a message costs the executing thread ~0.5 ms, a
+  // sample a few µs (at hundreds of steps a second, one message each was a quarter of its time)
+  let batch: RunMetricSample[] = [];
+  const post = (sample: RunMetricSample): void => {
+    if (batch.push(sample) === 1) setImmediate(flush);
+  };
+  const flush = (): void => {
+    const samples = batch;
+    batch = [];
+    if (samples.length > 0) out.postMessage(samples);
+  };
   return {
     observe(event: RunEvent): void {
       switch (event.type) {
@@ -100,7 +111,10 @@ export function createRunMetricsObserver(channel: string): RunTelemetry & { clos
     },
     flush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
-    close: () => out.close(),
+    close: () => {
+      flush();
+      out.close();
+    },
   };
 }
 
