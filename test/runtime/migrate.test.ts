@@ -157,6 +157,17 @@ ${after}}`;
       assert.deepEqual(again.calls.map((c) => c.stepKey), ['b', 'c']);
     });
 
+    it('a new step whose agent calls tools, before the wait: path-diverged like any step (its turns are refused, not failed)', async () => {
+      const started = await run(await compile(V1), 'Order', {}, { store: t.store, now });
+      const tooled = `agent Helper { stub: "ok" tools: [Worker] }\n${V1.replace('  wait 2d\n', '  step extra: Helper { prompt: "x" }\n  wait 2d\n')}`;
+      const outcome = await migrateRun({ store: t.store, runId: started.summary.runId, definition: await compile(tooled) });
+      assert.equal(outcome.migrated, false);
+      assert.deepEqual(
+        outcome.problems.map((p) => `${p.code}: ${p.message}`),
+        ["path-diverged: step extra would run before the run's current wait, and it has not run"],
+      );
+    });
+
     it('the store refuses a switch when the run moved meanwhile (RUN_CHANGED) or an executor holds it (RUN_BUSY), writing nothing', async () => {
       const started = await run(await compile(V1), 'Order', {}, { store: t.store, now });
       const id = started.summary.runId;

@@ -3,7 +3,7 @@
 // take the branches the run took, and stop at exactly the waits the run waits at now.
 import type { JsonValue, NewRunEvent, RunEvent, SourceRange, Statement, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { forEachStatement } from '@baton/protocol';
-import type { AgentCaller } from '../agents/agent.js';
+import type { AgentCaller, AgentRequest } from '../agents/agent.js';
 import { BatonError } from '../errors.js';
 import { Execution } from '../engine/execution.js';
 import { CircuitBreakers } from '../engine/resilience.js';
@@ -43,11 +43,11 @@ export async function dryReplay(
   const replayed = past.filter((e) => e.type !== 'branch.taken');
   const now = new Date(events.at(-1)?.time ?? run.startedAt);
   const store = new DryStore(run, past);
-  const refusing: AgentCaller = {
-    call: async (request) => {
-      throw new BatonError(AGENT_REFUSED, `step ${request.stepKey} would call agent ${request.agent.name}`);
-    },
+  const refuse = async (request: AgentRequest): Promise<never> => {
+    throw new BatonError(AGENT_REFUSED, `step ${request.stepKey} would call agent ${request.agent.name}`);
   };
+  // a step whose agent has tools asks for turns: refused the same way (a finished turn is read from the log)
+  const refusing: AgentCaller = { call: refuse, turn: refuse };
   const execution = new Execution(definition, run.id, {
     store: store as unknown as RunStoreApi,
     agents: refusing,
