@@ -9,7 +9,7 @@ agent Lookup { stub: { order: 42 } }
 agent Support {
   output: { reply: string }
   tools: [Lookup, Refund]
-  stub: turns([call("Lookup", { prompt: "order 42" }), call("Refund", { order: 42 }), call("Nope", {})], { reply: "done" })
+  stub: turns([call("Lookup", { prompt: "order 42" }), call("Refund", { order: 42 })], { reply: "done" })
 }
 flow Refund {
   input order: number
@@ -39,6 +39,9 @@ describe('runtime: a tool loop’s traces — a span per tool call under its ste
 
   it('execute_tool <name> under the step; an agent tool’s call and a flow tool’s steps under it; a refused call is an error span', async () => {
     const definition = await compile(FLOW);
+    // a call of no tool (the checker refuses one in a stub script): added to the compiled script
+    const script = definition.agents.Support.stub!.items[0] as { value: { $turns: { $call: string; arguments: object }[][] } };
+    script.value.$turns[0].push({ $call: 'Nope', arguments: {} });
     telemetry = createOtelTelemetry({ tracesUrl: `${receiver.url}/v1/traces`, headers: {}, serviceName: 'baton-test' });
     installRunTelemetry(telemetry);
     const summary = await startRun(definition, 'Main', {}, { store: t.store });

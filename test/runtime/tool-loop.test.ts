@@ -78,6 +78,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(summary.status, 'succeeded', JSON.stringify(summary.error));
       assert.deepEqual(summary.outputs, { reply: { reply: 'refunded' } });
       assert.deepEqual(agents.turns.map((r) => [r.turn, r.history.length]), [[1, 0], [2, 1]]);
+      assert.equal(agents.turns[1].history[0].callIndex, 0, 'the call index that answered turn 1');
       assert.deepEqual(agents.turns[0].tools.map((s) => s.name), ['Lookup', 'Refund']);
       assert.deepEqual(agents.turns[1].history[0].results, [
         { callId: 'c1', output: { order: 42, status: 'shipped' } },
@@ -216,6 +217,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(again.calls.map((c) => c.prompt), ['slow'], 'only the call in flight was made again');
       assert.deepEqual(again.calls[0].idempotencyKey, `${first.summary.runId}/support/tool/s`);
       assert.deepEqual(again.turns[0].history[0].results, [{ callId: 'f', output: { fast: true } }]);
+      assert.deepEqual(again.turns[0].history.map((h) => h.callIndex), [0, 1], 'the turns read back keep their call indexes');
       const log = await t.store.getEvents(first.summary.runId);
       assert.equal(of(log, 'turn.finished').length, 3);
       // the call made again kept its call index

@@ -70,19 +70,21 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
   for (let turn = 1; turn <= maxTurns; turn++) {
     let calls: ToolCallRequest[];
     let text: string | undefined;
+    let callIndex: number | undefined;
     const recorded = past[turn - 1];
     if (recorded && !recorded.final) {
       // a finished turn: given back to the model from the log, not asked again
       calls = recorded.calls;
       text = recorded.text;
-      if (recorded.callIndex !== undefined) progress.callIndexes.push(recorded.callIndex);
+      callIndex = recorded.callIndex;
+      if (callIndex !== undefined) progress.callIndexes.push(callIndex);
       if (recorded.costUsd !== undefined) progress.costUsd = (progress.costUsd ?? 0) + recorded.costUsd;
       charge(recorded.tokens);
     } else {
       const response = await askTurn(host, r, progress, { turn, history, specs, remaining, timeoutMessage }, turnOf);
       const tokens = response.tokens ?? 0;
       if (response.costUsd !== undefined) progress.costUsd = (progress.costUsd ?? 0) + response.costUsd;
-      const callIndex = progress.callIndexes[progress.callIndexes.length - 1];
+      callIndex = progress.callIndexes[progress.callIndexes.length - 1];
       const base = { step: r.key, node: r.s.id, agent: r.agent.name, turn, tokens, callIndex, ...(response.costUsd !== undefined ? { costUsd: response.costUsd } : {}) };
       if (response.kind === 'final') {
         host.emit({ type: 'turn.finished', ...base, calls: [], final: true });
@@ -108,7 +110,7 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
       r.frame.signal,
       timeoutMessage,
     ).finally(() => controller.abort());
-    history.push({ turn, ...(text !== undefined ? { text } : {}), calls, results });
+    history.push({ turn, ...(text !== undefined ? { text } : {}), calls, results, ...(callIndex !== undefined ? { callIndex } : {}) });
   }
   throw new BatonError('TOOL_TURNS_EXCEEDED', `agent ${r.agent.name} gave no final answer within ${maxTurns} turn${maxTurns === 1 ? '' : 's'} (max_turns)`);
 }
