@@ -28,6 +28,7 @@ describe('the .vsix (npm run package)', () => {
       'out/cluster.mjs',
       'out/extension.cjs',
       'out/language-server.cjs',
+      'out/mcp-client.mjs',
       'out/node-sqlite3-wasm.wasm',
       'out/serve-executor.mjs',
       'out/webview/graph-panel.css',
