@@ -140,6 +140,19 @@ describe('baton mcp (stdio, the SDK client)', function () {
 describe('baton mcp (usage)', function () {
   this.timeout(60_000);
 
+  it('ends with exit 0 when the client closes stdin, having written nothing but MCP to stdout', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'baton-mcp-'));
+    try {
+      writeFileSync(path.join(dir, 'quote.flow'), QUOTE_FLOW);
+      const result = baton(['mcp', 'quote.flow', '--store', 'runs.db'], { cwd: dir, input: '' });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /baton mcp · 1 flow \(start_Quote\) · store runs\.db · stub agents/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a folder with checker errors before serving (exit 2, nothing on stdout)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'baton-mcp-'));
     try {
