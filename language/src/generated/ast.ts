@@ -1969,6 +1969,7 @@ export function isToolProperty(item: unknown): item is ToolProperty {
 /**
  * `tools: [LookupOrder, Refund { approval: "finance" }, mcp.crm.search]`: what the model may call in the step's tool
  * loop — agents and flows of the workspace, and tools of the MCP servers of baton.config.json (docs/language.md, Tools).
+ * Commas are optional, as between properties (and so completion after `A, ` offers the next entry).
  */
 export interface ToolsProperty extends langium.AstNode {
     readonly $container: AgentDecl;

@@ -45,32 +45,35 @@ export function toolSettings(entry: ast.ToolEntry): { approval?: ToolApproval; i
 
 /**
  * The tools of `tools: [...]` in source order; entries that do not resolve are left out (the checker reports them).
- * An agent tool takes `{ prompt, input? }`, a flow tool its inputs; an MCP tool's schema and description come from its
- * server at run time. `idempotent` is the entry's own, else `false` when the called agent says `idempotent: false`.
  */
 export function toolDefs(property: ast.ToolsProperty): ToolDef[] {
-  const tools: ToolDef[] = [];
-  for (const entry of property.tools) {
-    const target = toolTarget(entry);
-    const name = toolName(entry);
-    if (!target || !name) continue;
-    const tool: ToolDef = { name, target, range: rangeOf(entry) };
-    const decl = entry.target?.ref;
-    if (ast.isAgentDecl(decl)) {
-      const description = docComment(decl);
-      if (description) tool.description = description;
-      tool.inputSchema = agentToolInputSchema();
-    } else if (ast.isFlowDecl(decl)) {
-      const description = docComment(decl);
-      if (description) tool.description = description;
-      const inputs = decl.members.filter(ast.isInputDecl).map((i) => (i.default ? { name: i.name, type: toTypeRef(i.type), default: constantValue(i.default) } : { name: i.name, type: toTypeRef(i.type) }));
-      tool.inputSchema = flowToolInputSchema(inputs);
-    }
-    const { approval, idempotent } = toolSettings(entry);
-    if (approval) tool.approval = approval;
-    if (idempotent !== undefined) tool.idempotent = idempotent;
-    else if (ast.isAgentDecl(decl) && decl.properties.some((p) => ast.isIdempotentProperty(p) && !p.value)) tool.idempotent = false;
-    tools.push(tool);
+  return property.tools.flatMap((entry) => toolDef(entry) ?? []);
+}
+
+/**
+ * One tool entry as the model is given it (`undefined` when it does not resolve). An agent tool takes
+ * `{ prompt, input? }`, a flow tool its inputs; an MCP tool's schema and description come from its server at run
+ * time. `idempotent` is the entry's own, else `false` when the called agent says `idempotent: false`.
+ */
+export function toolDef(entry: ast.ToolEntry): ToolDef | undefined {
+  const target = toolTarget(entry);
+  const name = toolName(entry);
+  if (!target || !name) return undefined;
+  const tool: ToolDef = { name, target, range: rangeOf(entry) };
+  const decl = entry.target?.ref;
+  if (ast.isAgentDecl(decl)) {
+    const description = docComment(decl);
+    if (description) tool.description = description;
+    tool.inputSchema = agentToolInputSchema();
+  } else if (ast.isFlowDecl(decl)) {
+    const description = docComment(decl);
+    if (description) tool.description = description;
+    const inputs = decl.members.filter(ast.isInputDecl).map((i) => (i.default ? { name: i.name, type: toTypeRef(i.type), default: constantValue(i.default) } : { name: i.name, type: toTypeRef(i.type) }));
+    tool.inputSchema = flowToolInputSchema(inputs);
   }
-  return tools;
+  const { approval, idempotent } = toolSettings(entry);
+  if (approval) tool.approval = approval;
+  if (idempotent !== undefined) tool.idempotent = idempotent;
+  else if (ast.isAgentDecl(decl) && decl.properties.some((p) => ast.isIdempotentProperty(p) && !p.value)) tool.idempotent = false;
+  return tool;
 }

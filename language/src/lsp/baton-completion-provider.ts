@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AstNodeDescription, LangiumDocument, LangiumDocuments, ReferenceInfo, Stream } from 'langium';
-import { AstUtils, GrammarAST as Grammar, UriUtils } from 'langium';
+import { AstUtils, CstUtils, GrammarAST as Grammar, UriUtils } from 'langium';
 import {
   type CompletionAcceptor,
   type CompletionBacktrackingInformation,
@@ -15,7 +15,8 @@ import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { completionText } from './baton-completion-text.js';
-import { BUILTIN_FUNCTIONS, describeType } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
+import { mcpServersFor } from '../baton-mcp-config.js';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
 import { isActiveAt } from '../baton-region-checks.js';
@@ -57,6 +58,9 @@ const TRIGGER_CHARACTERS = ['.', '"', '/'];
 /** `import "partial` up to the cursor: the partial path is group 1. */
 const IMPORT_PREFIX = /^\s*import\s+"([^"]*)$/;
 
+/** `mcp.partial` up to the cursor (in `tools: [`): the partial server name is group 1. */
+const MCP_SERVER_PREFIX = /\bmcp\s*\.\s*([\w-]*)$/;
+
 /** `wait event "partial` / `trigger event "partial` / `foreach x in event "partial` up to the cursor: the partial event name is group 1. */
 const EVENT_NAME_PREFIX = /\b(?:wait|trigger|in|until)\s+event\s+"([^"]*)$/;
 
@@ -79,6 +83,9 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  * - beside the keywords `agent`, `flow`, `test`, `step`, `if`, `foreach`, `parallel`, `branch`, `lock` and `approval` (unless the client
  *   sends `keywordSnippets: false`, see BatonClientOptions), a
  *   snippet of the whole declaration, only where the grammar accepts the keyword;
+ * - inside `tools: [` — the agents and flows (not the agent itself, nor those listed), `mcp` and `mcp.<server>` for
+ *   the servers of the nearest baton.config.json; after `mcp.` — those servers;
+ * - `turns(…)` and `call(…)` only inside a stub;
  * - soft keywords that only serve as names (`budget`, `tokens`, …) are not proposed as keywords.
  * `"` and `/` trigger completion only for import paths; elsewhere they answer an empty list.
  */
@@ -106,6 +113,12 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (partial) return { isIncomplete: false, items: this.importPaths(document, params, partial[1]) };
     const eventName = EVENT_NAME_PREFIX.exec(before);
     if (eventName) return { isIncomplete: false, items: this.eventNames(document, params, eventName[1]) };
+    const mcp = MCP_SERVER_PREFIX.exec(before);
+    if (mcp && inToolsList(document, text.offsetAt(params.position))) {
+      const start = { line: params.position.line, character: params.position.character - mcp[1].length };
+      const items = mcpServersOf(document).map((server) => ({ label: server, kind: CompletionItemKind.Module, detail: 'MCP server (baton.config.json)', textEdit: { range: { start, end: params.position }, newText: server } }));
+      return { isIncomplete: false, items };
+    }
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
     // Langium's completion re-parses the text before the cursor with a parser of its own, which has no depth
@@ -137,13 +150,22 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       }
       return;
     }
+    // `tools: [` — beside `mcp`, the MCP servers of the nearest baton.config.json (`mcp.crm.`)
+    if (keyword.value === 'mcp' && AstUtils.getContainerOfType(keyword, Grammar.isParserRule)?.name === 'ToolEntry') {
+      for (const server of mcpServersOf(context.document)) {
+        acceptor(context, { label: `mcp.${server}`, kind: CompletionItemKind.Module, detail: 'MCP server (baton.config.json): its tools are read when the step starts', insertText: `mcp.${server}.`, sortText: '1' });
+      }
+    }
     const result = super.completionForKeyword(context, keyword, acceptor);
     const snippet = KEYWORD_SNIPPETS[keyword.value];
-    if (snippet && this.clientOptions.keywordSnippets && this.filterKeyword(context, keyword)) {
+    // a tool's `approval:` setting is no `approval` statement
+    const ruleName = AstUtils.getContainerOfType(keyword, Grammar.isParserRule)?.name;
+    if (snippet && ruleName !== 'ToolApprovalProperty' && this.clientOptions.keywordSnippets && this.filterKeyword(context, keyword)) {
       acceptor(context, { label: `${keyword.value} …`, filterText: keyword.value, kind: CompletionItemKind.Snippet, detail: snippet.detail, insertText: snippet.body, insertTextFormat: InsertTextFormat.Snippet, sortText: '9' });
     }
     return result;
   }
+
 
   /** The `.flow` files `document` could import, relative to it, replacing the text between the quotes. */
   private importPaths(document: LangiumDocument, params: CompletionParams, partial: string): CompletionItem[] {
@@ -223,6 +245,12 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       const at = refInfo.container;
       return candidates.filter((d) => !d.node || ((ast.isRegionStatement(d.node) || ast.isStep(d.node)) && isActiveAt(d.node, at)));
     }
+    // `tools: [`: the agents and flows, but not the agent itself nor those already listed
+    if (refInfo.property === 'target' && (ast.isToolEntry(refInfo.container) || refInfo.container.$type === 'ToolEntry' || ast.isToolsProperty(refInfo.container))) {
+      const agent = AstUtils.getContainerOfType(context.node ?? refInfo.container, ast.isAgentDecl);
+      const listed = new Set((agent?.properties.find(ast.isToolsProperty)?.tools ?? []).filter((t) => t !== refInfo.container && t.target?.ref).map((t) => t.target!.ref!.name));
+      return candidates.filter((d) => d.name !== agent?.name && !listed.has(d.name));
+    }
     if (refInfo.property !== 'ref' || !(ast.isNameRef(refInfo.container) || refInfo.container.$type === 'NameRef')) return candidates;
     const position = context.node ?? refInfo.container;
     return candidates.filter((d) => !d.node || this.flowChecks.isReadableAt(position, d.node));
@@ -281,7 +309,10 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   }
 
   private completeFunctions(context: CompletionContext, acceptor: CompletionAcceptor): void {
+    // `turns(…)` and `call(…)` only where they are allowed: in an agent's (or a test's) stub
+    const inStub = !!context.node && !!AstUtils.getContainerOfType(context.node, (n) => ast.isStubProperty(n) || ast.isTestStubProperty(n));
     for (const fn of BUILTIN_FUNCTIONS) {
+      if (STUB_ONLY_FUNCTIONS.has(fn.name) && !inStub) continue;
       acceptor(context, {
         label: fn.name,
         kind: CompletionItemKind.Function,
@@ -293,6 +324,18 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       });
     }
   }
+}
+
+/** The MCP servers of the baton.config.json nearest the document (none for a document not on disk). */
+function mcpServersOf(document: LangiumDocument): string[] {
+  return document.uri.scheme === 'file' ? (mcpServersFor(document.uri.fsPath)?.servers ?? []) : [];
+}
+
+/** Whether `offset` is inside an agent's `tools: [...]` (the token before it belongs to one). */
+function inToolsList(document: LangiumDocument, offset: number): boolean {
+  const root = document.parseResult.value.$cstNode;
+  const leaf = root && CstUtils.findLeafNodeBeforeOffset(root, offset);
+  return !!leaf && !!AstUtils.getContainerOfType(leaf.astNode, (n) => ast.isToolsProperty(n) || ast.isToolEntry(n));
 }
 
 function isExpression(node: { $type: string }): node is ast.Expression {

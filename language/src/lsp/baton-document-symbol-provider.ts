@@ -4,12 +4,13 @@ import type { DocumentSymbolProvider, NodeKindProvider } from 'langium/lsp';
 import { SymbolKind, type DocumentSymbol, type Range } from 'vscode-languageserver';
 import type { BatonServices } from '../baton-module.js';
 import * as ast from '../generated/ast.js';
+import { entryNameRange } from '../baton-tool-checks.js';
 
 /** Longest condition or expression text shown in a block's outline name, in characters. */
 const MAX_EXPRESSION = 40;
 
 /**
- * The outline of a `.flow` file: its agents, types, flows and tests in source order. A flow holds its
+ * The outline of a `.flow` file: its agents (each holding its tools), types, flows and tests in source order. A flow holds its
  * inputs, outputs and `sla` (a symbol `sla` whose detail is the duration), then its steps, approvals and `let` values nested as in the source: each `if` /
  * `else if` / `else`, `switch` / `case` / `default`, `parallel` (with its `branch N` blocks), `foreach` (with its loop variable) and
  * `repeat` block is a symbol (kind `Namespace`, named after its header, e.g. `foreach system in
@@ -34,13 +35,26 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       const children = [...element.members.flatMap((m) => this.member(m)), ...this.statements(element.body)];
       return this.named(element, children, undefined);
     }
-    if (ast.isAgentDecl(element)) return this.named(element, [], element.properties.find(ast.isModelProperty)?.value);
+    if (ast.isAgentDecl(element)) return this.named(element, this.tools(element), element.properties.find(ast.isModelProperty)?.value);
     if (ast.isTypeDecl(element)) return this.named(element, [], element.type?.$cstNode ? short(element.type.$cstNode.text) : undefined);
     if (ast.isEventDecl(element)) {
       const data = element.properties.find(ast.isEventDataProperty)?.type?.$cstNode;
       return this.named(element, [], data ? `event: ${short(data.text)}` : 'event');
     }
     return this.named(element, [], 'test');
+  }
+
+  /** An agent's tools: one symbol per entry of `tools: [...]`, named as written (`LookupOrder`, `mcp.crm.search`). */
+  private tools(agent: ast.AgentDecl): DocumentSymbol[] {
+    return (agent.properties.find(ast.isToolsProperty)?.tools ?? []).flatMap((entry) => {
+      const cst = entry.$cstNode;
+      const range = entryNameRange(entry);
+      if (!cst || !range) return [];
+      const name = entry.isMcp ? `mcp.${entry.server ?? '?'}.${entry.tool ?? '?'}` : (entry.target?.$refText ?? '?');
+      const target = entry.target?.ref;
+      const detail = entry.isMcp ? 'tool: MCP' : ast.isFlowDecl(target) ? 'tool: flow' : ast.isAgentDecl(target) ? 'tool: agent' : 'tool';
+      return [{ name, detail, kind: SymbolKind.Function, range: cst.range, selectionRange: range, children: [] }];
+    });
   }
 
   private member(member: ast.FlowMember): DocumentSymbol[] {

@@ -14,6 +14,7 @@ import * as ast from '../generated/ast.js';
  * - one space between the parts of a one-line block, and after a declaration's keyword (`agent W`);
  * - a flow's `sla 4h` with one space (an approval's `sla: 4h` like every property);
  * - one space between the clauses of a `parallel`/`foreach` header (`parallel concurrency 2 first 2 keep {`);
+ * - a one-line `tools: [A, mcp.crm.search]` with no space inside its brackets or around an MCP tool's dots;
  * - nothing else is moved: blank lines (inside blocks too) and comments stay as written.
  */
 export class BatonFormatter extends AbstractFormatter {
@@ -133,6 +134,16 @@ export class BatonFormatter extends AbstractFormatter {
       f.keywords('where', 'keep').prepend(Formatting.oneSpace());
       f.properties('count', 'where', 'until').prepend(Formatting.oneSpace());
     }
+    // `tools: [A, mcp.crm.search]`: no space inside a one-line list's brackets, none around an MCP tool's dots
+    if (ast.isToolsProperty(node)) {
+      const open = f.keyword('[');
+      const close = f.keyword(']');
+      if (open.nodes[0] && close.nodes[0] && open.nodes[0].range.start.line === close.nodes[0].range.end.line) {
+        open.append(Formatting.noSpace());
+        close.prepend(Formatting.noSpace());
+      }
+    }
+    if (ast.isToolEntry(node) && node.isMcp) f.keywords('.').surround(Formatting.noSpace());
     if (ast.isConditionalExpression(node)) {
       f.keywords('?', ':').surround(Formatting.oneSpace());
     } else {

@@ -11,6 +11,7 @@ import { toTypeRef } from '../baton-types.js';
 import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
+import { toolEntryHover } from './baton-tool-hover.js';
 
 /**
  * Hover of the Baton language server, in Markdown:
@@ -24,7 +25,8 @@ import * as ast from '../generated/ast.js';
  * - a `trigger schedule "…"`: the next three times it fires (UTC);
  * - the keywords `branch` and `concurrency` of a `parallel`, and of a partial join (`first`, `until`, `where`,
  *   `keep`), and `lock`: what they do;
- * - `sla` (a flow's `sla 4h`, an approval's `sla: 4h`) and its duration: what is measured and what a breach does.
+ * - `sla` (a flow's `sla 4h`, an approval's `sla: 4h`) and its duration: what is measured and what a breach does;
+ * - an entry of an agent's `tools: [...]`: what the model is given (see {@link toolEntryHover}).
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
@@ -66,6 +68,8 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
 
   /** Hovers for tokens that are not names: function calls, durations, cron strings. */
   private valueHover(node: AstNode, text: string): string | undefined {
+    // an entry of `tools: [...]` (its name, not its `{ … }` settings): what the model is given
+    if (ast.isToolEntry(node) && text !== '{' && text !== '}' && text !== ',') return toolEntryHover(node);
     if (ast.isFunctionCall(node) && node.function === text) {
       const fn = BUILTIN_FUNCTIONS_BY_NAME.get(node.function);
       return fn ? functionHover(fn) : undefined;

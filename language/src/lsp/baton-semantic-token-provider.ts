@@ -7,7 +7,8 @@ import * as ast from '../generated/ast.js';
  * Semantic tokens: what a name is, beyond what the TextMate grammar can tell — agents as classes, flows
  * as functions, steps and approvals as variables (`declaration` where declared), `let` values and loop
  * variables as variables, inputs and outputs as parameters/properties, built-in calls as functions,
- * types as types, durations as numbers.
+ * types as types, durations as numbers; a tool entry's agent or flow likewise, an MCP tool's server as a namespace
+ * and its tool as a function.
  *
  * Each request has its own state. Langium's provider keeps the request's document, range and token builder
  * on the provider (`currentDocument`, `currentRange`, `currentTokensBuilder`, one builder per document) and
@@ -67,6 +68,13 @@ export class BatonSemanticTokenProvider extends AbstractSemanticTokenProvider {
     else if (ast.isTypeReference(node)) acceptor({ node, property: 'ref', type: SemanticTokenTypes.type });
     else if (ast.isDurationLiteral(node) || ast.isDurationValue(node)) acceptor({ node, property: 'value', type: SemanticTokenTypes.number });
     else if (ast.isCompensateProperty(node)) acceptor({ node, property: 'agent', type: SemanticTokenTypes.class });
+    else if (ast.isToolEntry(node)) {
+      // a tool: an agent (class) or flow (function), or `mcp.<server>.<tool>` (a namespace and a function)
+      if (node.isMcp) {
+        if (node.server) acceptor({ node, property: 'server', type: SemanticTokenTypes.namespace });
+        if (node.tool) acceptor({ node, property: 'tool', type: SemanticTokenTypes.function });
+      } else if (node.target) acceptor({ node, property: 'target', type: ast.isFlowDecl(node.target.ref) ? SemanticTokenTypes.function : SemanticTokenTypes.class });
+    }
   }
 }
 
