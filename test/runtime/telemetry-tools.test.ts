@@ -40,7 +40,7 @@ describe('runtime: a tool loop’s traces — a span per tool call under its ste
   it('execute_tool <name> under the step; an agent tool’s call and a flow tool’s steps under it; a refused call is an error span', async () => {
     const definition = await compile(FLOW);
     // a call of no tool (the checker refuses one in a stub script): added to the compiled script
-    const script = definition.agents.Support.stub!.items[0] as { value: { $turns: { $call: string; arguments: object }[][] } };
+    const script = definition.agents.Support.stub!.items[0] as unknown as { value: { $turns: { $call: string; arguments: object }[][] } };
     script.value.$turns[0].push({ $call: 'Nope', arguments: {} });
     telemetry = createOtelTelemetry({ tracesUrl: `${receiver.url}/v1/traces`, headers: {}, serviceName: 'baton-test' });
     installRunTelemetry(telemetry);
