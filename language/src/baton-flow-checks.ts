@@ -395,6 +395,7 @@ export class BatonFlowChecks {
       if (!ast.isAgentDecl(target)) continue;
       const output = target.properties.find(ast.isOutputTypeProperty);
       if (!output) continue; // no output declared: the step is for its effect
+      if (output.isFlow && referencedByRun(flow, step)) continue; // a generated flow is read by `step s: run <step>`
       const instructions = target.properties.find(ast.isInstructionsProperty);
       const text = `${target.name} ${instructions ? AstUtils.getDocument(instructions).textDocument.getText(instructions.$cstNode!.range) : ''}`;
       if (SIDE_EFFECT_WORDS.test(text)) continue;
@@ -554,8 +555,14 @@ function subflowOf(node: ast.Expression): ast.FlowDecl | undefined {
 function describeReceiver(node: ast.Expression): string {
   if (ast.isMemberAccess(node) && node.member === 'output' && ast.isNameRef(node.receiver)) {
     const target = node.receiver.ref?.ref;
+    if (ast.isStep(target) && target.generated) return `the output of the flow \`${target.generated.$refText}\` generated`;
     if (ast.isStep(target)) return `agent \`${target.target?.$refText}\`'s output`;
   }
   const text = node.$cstNode?.text;
   return text ? `\`${text}\`` : 'this value';
+}
+
+/** Whether a `step s: run <step>` of `flow` runs what `step` generated. */
+function referencedByRun(flow: ast.FlowDecl, step: ast.Step): boolean {
+  return subtreeNodes(flow).some((n) => ast.isStep(n) && n.generated?.ref === step);
 }

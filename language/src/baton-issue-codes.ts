@@ -180,6 +180,19 @@ export const IssueCodes = {
   InvalidStubScript: 'invalid-stub-script',
   /** `approval_timeout:` on a tool without `approval:`: there is no approval to time out. */
   ToolTimeoutWithoutApproval: 'tool-timeout-without-approval',
+  // Flows written by agents (docs/agents.md)
+  /** `generate { … }` on a step whose agent does not write a flow (`output: flow`). */
+  GenerateNeedsFlowAgent: 'generate-needs-flow-agent',
+  /** A step calls an agent with `output: flow` without a `generate { … }` policy. */
+  GeneratePolicyMissing: 'generate-policy-missing',
+  /** A key `generate { … }` does not know (did-you-mean), or one given twice. */
+  GenerateUnknownKey: 'generate-unknown-key',
+  /** A `generate` key with the wrong kind of value (`agents:` holds agents, `flows:` flows, `max_steps:` a number, `input:` a record type, …). */
+  GenerateInvalidValue: 'generate-invalid-value',
+  /** `max_steps` outside 1 … 1000, `repairs` outside 0 … 10, `budget_tokens` below 1. */
+  GenerateLimitOutOfRange: 'generate-limit-out-of-range',
+  /** `step s: run x` where `x` is not a step with a `generate { … }` policy. */
+  RunNeedsGeneratingStep: 'run-needs-generating-step',
 } as const;
 
 /** One of {@link IssueCodes}. */

@@ -1,6 +1,6 @@
 import type { AstNode, LangiumDocuments } from 'langium';
 import { AstUtils } from 'langium';
-import { BUILTIN_FUNCTIONS_BY_NAME, MAX_EXPRESSION_DEPTH, type TypeRef } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, GENERATED_FLOW_OUTPUT, MAX_EXPRESSION_DEPTH, type TypeRef } from '@baton/protocol';
 import { toTypeRef } from './baton-types.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
 import * as ast from './generated/ast.js';
@@ -179,9 +179,15 @@ export function stepViewType(step: ast.Step): TypeRef {
 
 /** The type of a step's `output`: its agent's `output` type, or its sub-flow's outputs as a record. */
 export function stepOutputType(step: ast.Step): TypeRef {
+  if (step.generated) {
+    // the outputs the policy of the generating step declares (the generated flow must have them), else unknown
+    const declared = step.generated.ref?.properties.find(ast.isGenerateProperty)?.entries.find((e) => e.key === 'output')?.type;
+    return declared ? toTypeRef(declared) : ANY;
+  }
   const target = step.target?.ref;
   if (ast.isAgentDecl(target)) {
     const p = target.properties.find(ast.isOutputTypeProperty);
+    if (p?.isFlow) return GENERATED_FLOW_OUTPUT;
     return p ? toTypeRef(p.type) : ANY;
   }
   if (ast.isFlowDecl(target)) {

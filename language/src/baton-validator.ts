@@ -13,6 +13,7 @@ import { BatonFlowChecks } from './baton-flow-checks.js';
 import { eventDataType, findEventDecl } from './baton-event-types.js';
 import { checkRecursionProgress } from './baton-recursion-progress.js';
 import { checkTestDecisions } from './baton-choice-checks.js';
+import { checkGeneratePolicy, checkGenerateStep } from './baton-generate-checks.js';
 import * as ast from './generated/ast.js';
 import { documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
@@ -35,7 +36,8 @@ export function registerValidationChecks(services: BatonServices): void {
     Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent, toolChecks.checkAgentTools],
     FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow, slaChecks.checkFlowSla],
-    Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent],
+    Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent, checkGenerateStep],
+    GenerateProperty: [checkGeneratePolicy],
     ApprovalStatement: [validator.checkDuplicateProperties, eventChecks.checkApprovalTimeoutBranch, slaChecks.checkApprovalSla],
     SlaDecl: [slaChecks.checkSla],
     SlaProperty: [slaChecks.checkSla],
@@ -265,7 +267,7 @@ export class BatonValidator {
    */
   checkFlowRecursion = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
     for (const step of alwaysCalledFlows(flow.body)) {
-      const path = pathBack(step.target.ref as ast.FlowDecl, flow);
+      const path = pathBack(step.target!.ref as ast.FlowDecl, flow);
       if (!path) continue;
       const cycle = [flow.name, ...path.map((f) => f.name)].join(' → ');
       accept(
@@ -575,7 +577,7 @@ function pathBack(from: ast.FlowDecl, to: ast.FlowDecl): ast.FlowDecl[] | undefi
       return path;
     }
     for (const step of alwaysCalledFlows(flow.body)) {
-      const next = step.target.ref as ast.FlowDecl;
+      const next = step.target!.ref as ast.FlowDecl;
       if (!parent.has(next)) {
         parent.set(next, flow);
         queue.push(next);

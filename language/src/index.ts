@@ -28,3 +28,4 @@ export * from './lsp/baton-rename-provider.js';
 export * from './lsp/baton-document-symbol-provider.js';
 export * from './lsp/baton-folding-range-provider.js';
 export * from './lsp/baton-node-kind-provider.js';
+export * from './flow-authoring.js';

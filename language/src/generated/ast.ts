@@ -82,6 +82,7 @@ export type BatonKeywordNames =
     | "first"
     | "flow"
     | "foreach"
+    | "generate"
     | "idempotent"
     | "if"
     | "import"
@@ -107,6 +108,7 @@ export type BatonKeywordNames =
     | "region"
     | "repeat"
     | "retry"
+    | "run"
     | "schedule"
     | "set"
     | "signal"
@@ -278,7 +280,7 @@ export function isBudgetDecl(item: unknown): item is BudgetDecl {
 }
 
 export interface BuiltinType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'BuiltinType';
     name: 'any' | 'boolean' | 'number' | 'string';
 }
@@ -430,10 +432,10 @@ export function isCompleteStatement(item: unknown): item is CompleteStatement {
  * The region a `complete` names: any name but `branch`, which after a bare `complete` in a `parallel` starts the next
  * branch (`complete` then `branch { … }`).
  */
-export type CompleteTarget = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type CompleteTarget = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'generate' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'run' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isCompleteTarget(item: unknown): item is CompleteTarget {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || item === 'generate' || item === 'run' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface ConditionalExpression extends langium.AstNode {
@@ -761,6 +763,67 @@ export function isFunctionName(item: unknown): item is FunctionName {
     return isRefName(item) || item === 'string' || item === 'number';
 }
 
+export interface GenerateEntry extends langium.AstNode {
+    readonly $container: GenerateProperty;
+    readonly $type: 'GenerateEntry';
+    items: Array<GenerateItem>;
+    key: Name;
+    type?: TypeExpr;
+    value?: NumberValue;
+}
+
+export const GenerateEntry = {
+    $type: 'GenerateEntry',
+    items: 'items',
+    key: 'key',
+    type: 'type',
+    value: 'value'
+} as const;
+
+export function isGenerateEntry(item: unknown): item is GenerateEntry {
+    return reflection.isInstance(item, GenerateEntry.$type);
+}
+
+/** An agent or flow the generated flow may call, or (in `tools:`) a tool's name as a string. */
+export interface GenerateItem extends langium.AstNode {
+    readonly $container: GenerateEntry;
+    readonly $type: 'GenerateItem';
+    name?: string;
+    ref?: langium.Reference<Callable>;
+}
+
+export const GenerateItem = {
+    $type: 'GenerateItem',
+    name: 'name',
+    ref: 'ref'
+} as const;
+
+export function isGenerateItem(item: unknown): item is GenerateItem {
+    return reflection.isInstance(item, GenerateItem.$type);
+}
+
+/**
+ * `generate { agents: [A, B], flows: [Template], tools: ["search"], max_steps: 20, budget_tokens: 50000, repairs: 2,
+ * input: { request: string }, output: { summary: string } }`: the policy the flow a step's agent writes (`output: flow`)
+ * is checked against before it may run (docs/agents.md, Flows written by agents). Keys are checked by the validator.
+ */
+export interface GenerateProperty extends langium.AstNode {
+    readonly $container: Step;
+    readonly $type: 'GenerateProperty';
+    entries: Array<GenerateEntry>;
+    key: 'generate';
+}
+
+export const GenerateProperty = {
+    $type: 'GenerateProperty',
+    entries: 'entries',
+    key: 'key'
+} as const;
+
+export function isGenerateProperty(item: unknown): item is GenerateProperty {
+    return reflection.isInstance(item, GenerateProperty.$type);
+}
+
 /** `idempotent: false`: calling the agent twice may do its work twice (a `retry` on it is a warning). */
 export interface IdempotentProperty extends langium.AstNode {
     readonly $container: AgentDecl | ToolEntry;
@@ -966,7 +1029,7 @@ export function isListLiteral(item: unknown): item is ListLiteral {
 }
 
 export interface ListTypeExpr extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'ListTypeExpr';
     element: TypeExpr;
 }
@@ -1090,10 +1153,10 @@ export function isModelProperty(item: unknown): item is ModelProperty {
 }
 
 /** Names after `.` and record keys may be keywords (`intake.output`, `{ error: … }`). */
-export type Name = 'after' | 'agent' | 'any' | 'approval' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'schedule' | 'set' | 'signal' | 'sla' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
+export type Name = 'after' | 'agent' | 'any' | 'approval' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'boolean' | 'branch' | 'budget' | 'buffer' | 'cancel' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'complete' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'else' | 'error' | 'event' | 'expect' | 'fail' | 'failures' | 'false' | 'first' | 'flow' | 'foreach' | 'generate' | 'idempotent' | 'if' | 'import' | 'in' | 'input' | 'instructions' | 'keep' | 'let' | 'lock' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'null' | 'number' | 'on' | 'options' | 'output' | 'parallel' | 'prompt' | 'region' | 'repeat' | 'retry' | 'run' | 'schedule' | 'set' | 'signal' | 'sla' | 'status' | 'step' | 'string' | 'stub' | 'switch' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'true' | 'type' | 'until' | 'var' | 'wait' | 'webhook' | 'when' | 'where' | string;
 
 export function isName(item: unknown): item is Name {
-    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'output' || item === 'input' || item === 'status' || item === 'error' || item === 'type' || item === 'flow' || item === 'agent' || item === 'step' || item === 'test' || item === 'stub' || item === 'model' || item === 'prompt' || item === 'timeout' || item === 'retry' || item === 'when' || item === 'event' || item === 'max' || item === 'tokens' || item === 'default' || item === 'case' || item === 'in' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'assignee' || item === 'options' || item === 'expect' || item === 'trigger' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'webhook' || item === 'schedule' || item === 'budget' || item === 'compensate' || item === 'on' || item === 'fail' || item === 'continue' || item === 'wait' || item === 'set' || item === 'let' || item === 'if' || item === 'else' || item === 'switch' || item === 'parallel' || item === 'foreach' || item === 'repeat' || item === 'until' || item === 'approval' || item === 'import' || item === 'var' || item === 'concurrency' || item === 'backoff' || item === 'string' || item === 'number' || item === 'boolean' || item === 'any' || item === 'true' || item === 'false' || item === 'null' || item === 'branch' || item === 'lock' || item === 'signal' || item === 'region' || item === 'cancel' || item === 'complete' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || item === 'generate' || item === 'run' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export interface NameRef extends langium.AstNode {
@@ -1141,7 +1204,7 @@ export function isNumberLiteral(item: unknown): item is NumberLiteral {
 
 /** A setting's number. A sign is read so that `retry: -2` is a range error naming the setting, not a parse error. */
 export interface NumberValue extends langium.AstNode {
-    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | JoinClause | MaxTokensProperty | MaxTurnsProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
+    readonly $container: BudgetDecl | CircuitProperty | EventBufferProperty | ForeachStatement | GenerateEntry | JoinClause | MaxTokensProperty | MaxTurnsProperty | ParallelStatement | RepeatStatement | RetryProperty | TemperatureProperty;
     readonly $type: 'NumberValue';
     value: SignedNumber;
 }
@@ -1221,15 +1284,18 @@ export function isOutputRef(item: unknown): item is OutputRef {
     return reflection.isInstance(item, OutputRef.$type);
 }
 
+/** `output: flow`: the agent writes flow source text, checked against the calling step's `generate { … }` policy. */
 export interface OutputTypeProperty extends langium.AstNode {
     readonly $container: AgentDecl;
     readonly $type: 'OutputTypeProperty';
+    isFlow: boolean;
     key: 'output';
-    type: TypeExpr;
+    type?: TypeExpr;
 }
 
 export const OutputTypeProperty = {
     $type: 'OutputTypeProperty',
+    isFlow: 'isFlow',
     key: 'key',
     type: 'type'
 } as const;
@@ -1318,7 +1384,7 @@ export function isRecordLiteral(item: unknown): item is RecordLiteral {
 }
 
 export interface RecordType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'RecordType';
     fields: Array<FieldDecl>;
 }
@@ -1347,10 +1413,10 @@ export function isReferable(item: unknown): item is Referable {
  * Keywords that never start an expression or a statement, so they may also name a step, agent, flow,
  * type, `let` value or loop variable (the spec's own example has a step named `budget`).
  */
-export type RefName = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
+export type RefName = 'after' | 'agent' | 'approval_timeout' | 'as' | 'assignee' | 'backoff' | 'branch' | 'budget' | 'buffer' | 'case' | 'cassette' | 'circuit' | 'compensate' | 'concurrency' | 'continue' | 'data' | 'decide' | 'default' | 'error' | 'event' | 'expect' | 'failures' | 'first' | 'flow' | 'generate' | 'idempotent' | 'import' | 'instructions' | 'keep' | 'max' | 'max_tokens' | 'max_turns' | 'mcp' | 'model' | 'none' | 'on' | 'options' | 'prompt' | 'retry' | 'run' | 'schedule' | 'sla' | 'stub' | 'temperature' | 'test' | 'timeout' | 'tokens' | 'tools' | 'trigger' | 'type' | 'until' | 'webhook' | 'when' | 'where' | string;
 
 export function isRefName(item: unknown): item is RefName {
-    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+    return item === 'budget' || item === 'tokens' || item === 'event' || item === 'schedule' || item === 'webhook' || item === 'max' || item === 'backoff' || item === 'concurrency' || item === 'options' || item === 'assignee' || item === 'until' || item === 'error' || item === 'continue' || item === 'model' || item === 'instructions' || item === 'temperature' || item === 'max_tokens' || item === 'idempotent' || item === 'circuit' || item === 'failures' || item === 'cassette' || item === 'expect' || item === 'prompt' || item === 'when' || item === 'compensate' || item === 'timeout' || item === 'retry' || item === 'stub' || item === 'trigger' || item === 'case' || item === 'default' || item === 'on' || item === 'type' || item === 'agent' || item === 'flow' || item === 'test' || item === 'import' || item === 'branch' || item === 'as' || item === 'where' || item === 'data' || item === 'buffer' || item === 'none' || item === 'after' || item === 'first' || item === 'keep' || item === 'decide' || item === 'sla' || item === 'tools' || item === 'max_turns' || item === 'approval_timeout' || item === 'mcp' || item === 'generate' || item === 'run' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 /**
@@ -1528,16 +1594,19 @@ export function isStatement(item: unknown): item is Statement {
     return reflection.isInstance(item, Statement.$type);
 }
 
+/** `step s: Target { … }`, or `step s: run plan { … }`: runs the flow step `plan` (an agent with `output: flow`) wrote. */
 export interface Step extends langium.AstNode {
     readonly $container: ApprovalStatement | BranchBlock | CancelBranch | FlowDecl | ForeachStatement | IfStatement | LockStatement | ParallelStatement | RegionStatement | RepeatStatement | SwitchCase | SwitchStatement | TimeoutBranch | WaitStatement;
     readonly $type: 'Step';
+    generated?: langium.Reference<Step>;
     name: RefName;
     properties: Array<StepProperty>;
-    target: langium.Reference<Callable>;
+    target?: langium.Reference<Callable>;
 }
 
 export const Step = {
     $type: 'Step',
+    generated: 'generated',
     name: 'name',
     properties: 'properties',
     target: 'target'
@@ -1547,7 +1616,7 @@ export function isStep(item: unknown): item is Step {
     return reflection.isInstance(item, Step.$type);
 }
 
-export type StepProperty = CompensateProperty | InputProperty | OnErrorProperty | PromptProperty | SettingProperty | WhenProperty;
+export type StepProperty = CompensateProperty | GenerateProperty | InputProperty | OnErrorProperty | PromptProperty | SettingProperty | WhenProperty;
 
 export const StepProperty = {
     $type: 'StepProperty'
@@ -1574,7 +1643,7 @@ export function isStringLiteral(item: unknown): item is StringLiteral {
 }
 
 export interface StringLiteralType extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'StringLiteralType';
     value: string;
 }
@@ -2043,7 +2112,7 @@ export function isTypeExpr(item: unknown): item is TypeExpr {
 }
 
 export interface TypeReference extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'TypeReference';
     ref: langium.Reference<TypeDecl>;
 }
@@ -2075,7 +2144,7 @@ export function isUnaryExpression(item: unknown): item is UnaryExpression {
 }
 
 export interface UnionTypeExpr extends langium.AstNode {
-    readonly $container: EventDataProperty | FieldDecl | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
+    readonly $container: EventDataProperty | FieldDecl | GenerateEntry | InputDecl | ListTypeExpr | OutputDecl | OutputTypeProperty | TypeDecl | UnionTypeExpr | VarStatement;
     readonly $type: 'UnionTypeExpr';
     types: Array<TypeExpr>;
 }
@@ -2218,6 +2287,9 @@ export type BatonAstType = {
     FlowMember: FlowMember
     ForeachStatement: ForeachStatement
     FunctionCall: FunctionCall
+    GenerateEntry: GenerateEntry
+    GenerateItem: GenerateItem
+    GenerateProperty: GenerateProperty
     IdempotentProperty: IdempotentProperty
     IfStatement: IfStatement
     Import: Import
@@ -2730,6 +2802,51 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [Expression.$type]
         },
+        GenerateEntry: {
+            name: GenerateEntry.$type,
+            properties: {
+                items: {
+                    name: GenerateEntry.items,
+                    defaultValue: []
+                },
+                key: {
+                    name: GenerateEntry.key
+                },
+                type: {
+                    name: GenerateEntry.type
+                },
+                value: {
+                    name: GenerateEntry.value
+                }
+            },
+            superTypes: []
+        },
+        GenerateItem: {
+            name: GenerateItem.$type,
+            properties: {
+                name: {
+                    name: GenerateItem.name
+                },
+                ref: {
+                    name: GenerateItem.ref,
+                    referenceType: Callable.$type
+                }
+            },
+            superTypes: []
+        },
+        GenerateProperty: {
+            name: GenerateProperty.$type,
+            properties: {
+                entries: {
+                    name: GenerateProperty.entries,
+                    defaultValue: []
+                },
+                key: {
+                    name: GenerateProperty.key
+                }
+            },
+            superTypes: [StepProperty.$type]
+        },
         IdempotentProperty: {
             name: IdempotentProperty.$type,
             properties: {
@@ -3055,6 +3172,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         OutputTypeProperty: {
             name: OutputTypeProperty.$type,
             properties: {
+                isFlow: {
+                    name: OutputTypeProperty.isFlow,
+                    defaultValue: false
+                },
                 key: {
                     name: OutputTypeProperty.key
                 },
@@ -3258,6 +3379,10 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
         Step: {
             name: Step.$type,
             properties: {
+                generated: {
+                    name: Step.generated,
+                    referenceType: Step.$type
+                },
                 name: {
                     name: Step.name
                 },

@@ -8,6 +8,7 @@ import type {
   EventDef,
   Expr,
   FlowDef,
+  GeneratePolicy,
   JsonValue,
   RetryPolicy,
   SourceRange,
@@ -20,7 +21,7 @@ import type {
   Trigger,
   WorkflowDefinition,
 } from '@baton/protocol';
-import { DEFAULT_EVENT_BUFFER_MAX } from '@baton/protocol';
+import { DEFAULT_EVENT_BUFFER_MAX, DEFAULT_GENERATE_REPAIRS, DEFAULT_GENERATED_STEPS } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -82,7 +83,8 @@ export class BatonIrBuilder {
           agent.instructions = constantText(p.value);
           break;
         case 'OutputTypeProperty':
-          agent.output = toTypeRef(p.type);
+          if (p.isFlow) agent.writesFlow = true;
+          agent.output = p.isFlow ? { kind: 'string' } : toTypeRef(p.type);
           break;
         case 'StubProperty':
           stub = p.value;
@@ -391,13 +393,15 @@ export class BatonIrBuilder {
   }
 
   private step(node: ast.Step, flow: string, range: SourceRange): StepNode {
-    const target = node.target.ref;
+    const target = node.target?.ref;
     const step: StepNode = {
       kind: 'step',
       id: `${flow}/${node.name}`,
       range,
       name: node.name,
-      target: ast.isFlowDecl(target) ? { kind: 'flow', name: target.name } : { kind: 'agent', name: target?.name ?? node.target.$refText },
+      target: node.generated
+        ? { kind: 'generated', name: node.generated.ref?.name ?? node.generated.$refText }
+        : ast.isFlowDecl(target) ? { kind: 'flow', name: target.name } : { kind: 'agent', name: target?.name ?? node.target?.$refText ?? '' },
       onError: 'fail',
     };
     for (const p of node.properties) {
@@ -423,12 +427,50 @@ export class BatonIrBuilder {
           step.compensate = comp;
           break;
         }
+        case 'GenerateProperty':
+          step.generate = generatePolicy(p);
+          break;
         default:
           this.setting(step, p);
       }
     }
     return step;
   }
+}
+
+/** `generate { … }` as the IR's policy (a key given twice: the last wins; the checker reports the duplicate). */
+function generatePolicy(node: ast.GenerateProperty): GeneratePolicy {
+  const policy: GeneratePolicy = { agents: [], flows: [], tools: [], maxSteps: DEFAULT_GENERATED_STEPS, repairs: DEFAULT_GENERATE_REPAIRS, range: rangeOf(node) };
+  for (const e of node.entries) {
+    const names = e.items.map((i) => i.name ?? i.ref?.ref?.name ?? i.ref?.$refText ?? '');
+    switch (e.key) {
+      case 'agents':
+        policy.agents = names;
+        break;
+      case 'flows':
+        policy.flows = names;
+        break;
+      case 'tools':
+        policy.tools = names;
+        break;
+      case 'max_steps':
+        if (e.value) policy.maxSteps = e.value.value;
+        break;
+      case 'budget_tokens':
+        if (e.value) policy.budgetTokens = e.value.value;
+        break;
+      case 'repairs':
+        if (e.value) policy.repairs = e.value.value;
+        break;
+      case 'input':
+        if (e.type) policy.input = toTypeRef(e.type);
+        break;
+      case 'output':
+        if (e.type) policy.output = toTypeRef(e.type);
+        break;
+    }
+  }
+  return policy;
 }
 
 /** `first [N] [where …] [keep]` / `until … [keep]` as the IR's JoinSpec (`first` alone is `first 1`). */

@@ -1,3 +1,5 @@
+import { createFlowAuthoring } from '@baton/language';
+import { installFlowAuthoring } from '@baton/runtime';
 import { runCli } from './program.js';
 import { toCliError } from './backend.js';
 import { CliError } from './errors.js';
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+  // flows written by agents are checked with the checker `baton check` uses (docs/agents.md)
+  installFlowAuthoring(createFlowAuthoring());
   try {
     process.exitCode = await runCli(process.argv.slice(2), output);
   } catch (thrown) {

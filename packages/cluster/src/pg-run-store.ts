@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, runIdPrefixPattern, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type TenantScope } from '@baton/runtime';
+import { BatonError, ChainHeads, chainEvents, type ChainRow, type HashedEvent, decisionEvent, eventBufferNeeded, eventSignal, explainWithdrawn, newRunId, runIdPrefixPattern, type Lease, type LockAcquired, type LockInfo, type LockRequest, type NewRun, type RunChanges, type RunFilter, type RunMigration, type RunRecord, type RunStoreApi, type RunUpdate, type RunWatchOptions, type SourceFile, type TenantScope } from '@baton/runtime';
 import { ClosingPool, parseStoreUrl, poolQuery, poolTransaction, retryConflicts, SocketClosingClient, UNIQUE_VIOLATION, withPoolClient, type PgRunStoreOptions, type PgTarget } from './pg-connection.js';
 import { MIGRATIONS, migrate, notifyChannel } from './pg-migrations.js';
 import { PgRunLeases, type BufferedEvent } from './pg-run-leases.js';
@@ -16,6 +16,7 @@ import { PgConsoleReads } from './pg-list.js';
 import { migratePgRun } from './pg-migrate-run.js';
 import { cancelPlan, signalInTransaction, withGroup, type SignalPlan } from './pg-signals.js';
 import { firstOfEachRun, readChainPage, storedHashes } from './pg-chain.js';
+import { writePgSources } from './pg-sources.js';
 
 /** How long a cancellation flag read by a write stays an answer to {@link PgRunStore.isCancelRequested}'s `maxAgeMs`. */
 interface CancelSeen {
@@ -205,6 +206,33 @@ export class PgRunStore implements RunStoreApi {
     if (!rows[0]) throw new BatonError('RUN_NOT_FOUND', `no run with id "${id}"`);
     if (!rows[0].body) throw new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`);
     return rows[0].body;
+  }
+
+  /** See {@link RunStoreApi.putDefinition}: the definition and its texts, once per content, in one transaction. */
+  async putDefinition(definition: WorkflowDefinition, sources?: readonly SourceFile[]): Promise<string> {
+    const body = JSON.stringify(definition);
+    const hash = createHash('sha256').update(body).digest('hex');
+    await this.transaction(async (client) => {
+      await client.query('INSERT INTO definitions (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, body]);
+      await writePgSources(client, hash, sources);
+    });
+    this.knownDefinitions.add(hash);
+    return hash;
+  }
+
+  /** See {@link RunStoreApi.getDefinitionByHash}. */
+  async getDefinitionByHash(hash: string): Promise<WorkflowDefinition> {
+    const key = hash.startsWith(DEFINITION_REF) ? hash.slice(DEFINITION_REF.length) : hash;
+    const { rows } = await this.query<{ body: WorkflowDefinition }>('SELECT body FROM definitions WHERE hash = $1', [key]);
+    if (!rows[0]) throw new BatonError('DEFINITION_NOT_FOUND', `no definition ${DEFINITION_REF}${key} in ${this.location}`);
+    return rows[0].body;
+  }
+
+  /** See {@link RunStoreApi.getSourcesByHash}. */
+  async getSourcesByHash(hash: string): Promise<SourceFile[]> {
+    const key = hash.startsWith(DEFINITION_REF) ? hash.slice(DEFINITION_REF.length) : hash;
+    const { rows } = await this.query<SourceFile>('SELECT ds.file, s.text FROM definition_sources ds JOIN sources s ON s.hash = ds.source WHERE ds.definition = $1 ORDER BY ds.file COLLATE "C"', [key]);
+    return rows.map((r) => ({ file: r.file, text: r.text }));
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {

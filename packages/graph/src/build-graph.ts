@@ -94,7 +94,7 @@ export function buildFlowGraph(definition: WorkflowDefinition, flowName: string,
     switch (s.kind) {
       case 'step': {
         const expanded = s.target.kind === 'flow' && expand.has(s.id) && definition.flows[s.target.name] !== undefined && !calling.includes(s.target.name) && s.target.name !== flowName;
-        add({ id: s.id, kind: s.target.kind === 'flow' ? 'subflow' : 'step', label: s.name, detail: s.target.name, range: s.range, tooltip: stepTooltip(definition, s), ...(expanded ? { expanded: true } : {}) }, parent);
+        add({ id: s.id, kind: s.target.kind === 'agent' ? 'step' : 'subflow', label: s.name, detail: s.target.kind === 'generated' ? `run ${s.target.name}` : s.target.name, range: s.range, tooltip: stepTooltip(definition, s), ...(expanded ? { expanded: true } : {}) }, parent);
         connect(from, s.id, label, 'flow', branch);
         if (expanded) inline(s.id, s.target.name);
         if (s.compensate) {
@@ -290,6 +290,7 @@ const promptText = (prompt: Expr | undefined): string | undefined => {
 /** A step's tooltip: its prompt, `agent X`/`flow Y`, and the agent's output type (a sub-flow's outputs as a record). */
 function stepTooltip(definition: WorkflowDefinition, s: StepNode): GraphNodeTooltip | undefined {
   if (s.target.kind === 'agent') return agentTooltip(definition, s.target.name, s.prompt);
+  if (s.target.kind === 'generated') return { target: `the flow step ${s.target.name} generated` };
   const tooltip: GraphNodeTooltip = { target: `flow ${s.target.name}` };
   const flow = definition.flows[s.target.name];
   if (flow && flow.outputs.length > 0) tooltip.output = `{ ${flow.outputs.map((o) => `${o.name}: ${describeType(o.type)}`).join(', ')} }`;

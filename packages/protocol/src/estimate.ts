@@ -93,8 +93,9 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
   const agentStep = (s: StepNode & { target: { kind: 'agent' } }): { attempts: number; figures: EstimateFigures } => {
     const agent = definition.agents[s.target.name];
     const override = options.agents?.[s.target.name];
-    const retry = s.retry ?? agent?.retry;
-    const attempts = 1 + (retry?.max ?? 0);
+    const retry = s.generate ? undefined : s.retry ?? agent?.retry;
+    // a generating step calls its agent once, then once per repair (docs/agents.md)
+    const attempts = s.generate ? 1 + s.generate.repairs : 1 + (retry?.max ?? 0);
     let delays = 0;
     for (let i = 1; i < attempts; i++) delays += Math.min(retry?.maxDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS, (retry?.backoffMs ?? 0) * 2 ** (i - 1));
     const model = override?.model ?? agent?.model;
@@ -115,6 +116,12 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
         durationMs: timeoutMs === undefined ? null : attempts * timeoutMs + delays,
       },
     };
+  };
+
+  /** `run plan`: what the flow an agent writes will do is unknown before the run; only its policy's token budget bounds it. */
+  const generatedRun = (s: StepNode): { attempts: number; figures: EstimateFigures } => {
+    notes.add(`step ${s.name} runs a flow an agent writes: its calls, cost and duration are unknown before the run`);
+    return { attempts: 1, figures: { calls: null, outputTokens: null, outputCostUsd: null, durationMs: null } };
   };
 
   const flowFigures = (name: string, depth: number): EstimateFigures => {
@@ -140,7 +147,7 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
   const statement = (s: Statement, depth: number, runs: Runs): EstimateFigures => {
     switch (s.kind) {
       case 'step': {
-        const { attempts, figures } = s.target.kind === 'agent' ? agentStep(s as StepNode & { target: { kind: 'agent' } }) : { attempts: 1, figures: flowFigures(s.target.name, depth + 1) };
+        const { attempts, figures } = s.target.kind === 'agent' ? agentStep(s as StepNode & { target: { kind: 'agent' } }) : s.target.kind === 'generated' ? generatedRun(s) : { attempts: 1, figures: flowFigures(s.target.name, depth + 1) };
         runs?.list.push({ id: s.id, name: s.name, target: `${s.target.kind} ${s.target.name}`, runs: runs.count, attempts, ...figures });
         return figures;
       }

@@ -3,6 +3,7 @@ import type { JsonValue, TypeRef } from './ir.js';
 import type { FlowCompletedEvent, RegionCancelledEvent, RegionCompletedEvent, StepCancelRequestedEvent } from './events-regions.js';
 import type { SlaBreachedEvent } from './events-sla.js';
 import type { ToolCallRequest, ToolFinishedEvent, ToolStartedEvent, TurnFinishedEvent } from './tools.js';
+import type { FlowGeneratedEvent } from './generate.js';
 
 /**
  * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
@@ -54,7 +55,8 @@ export type RunEvent =
   | RunMigratedEvent
   | TurnFinishedEvent
   | ToolStartedEvent
-  | ToolFinishedEvent;
+  | ToolFinishedEvent
+  | FlowGeneratedEvent;
 
 /** Fields every event has. */
 export interface RunEventBase {

@@ -4,6 +4,7 @@ export type * from './events-regions.js';
 export type * from './events-sla.js';
 export * from './tools.js';
 export * from './json-schema.js';
+export * from './generate.js';
 export * from './functions.js';
 export * from './expr-text.js';
 export * from './types.js';

@@ -139,6 +139,11 @@ export interface AgentDef {
   tools?: ToolDef[];
   /** `max_turns: N`: model turns in one tool loop (default `DEFAULT_MAX_TURNS`). */
   maxTurns?: number;
+  /**
+   * `output: flow`: the agent's answer is flow source text (its `output` is then `{ kind: 'string' }`), which the
+   * step's `generate` policy checks before it may run (see {@link GeneratePolicy}).
+   */
+  writesFlow?: true;
   range: SourceRange;
 }
 
@@ -153,8 +158,36 @@ export interface NodeBase {
   doc?: string;
 }
 
-/** What a step calls. */
-export type StepTarget = { kind: 'agent'; name: string } | { kind: 'flow'; name: string };
+/**
+ * What a step calls: an agent, a flow, or (`step s: run plan`) the flow that step `plan` generated and its policy
+ * accepted — `name` is that step's name, read in the step's scope.
+ */
+export type StepTarget = { kind: 'agent'; name: string } | { kind: 'flow'; name: string } | { kind: 'generated'; name: string };
+
+/**
+ * `generate { … }` on a step whose agent has `output: flow`: what the flow it writes may use, checked (with the
+ * language's checker, through the runtime's injected `FlowAuthoring`) before the flow is accepted. Lists hold names;
+ * an empty list allows none. `input`/`output`: the inputs the `run` step gives and the outputs it reads — the flow's
+ * inputs must be among `input`'s fields, and it must declare `output`'s fields (types fitting).
+ */
+export interface GeneratePolicy {
+  /** Agents its steps may call. */
+  agents: string[];
+  /** Flows of the workspace its steps may call (templates). */
+  flows: string[];
+  /** Tools the agents it calls may have (an allowed agent with another tool is refused). */
+  tools: string[];
+  /** At most this many `step`s in the flow (1 … `MAX_GENERATED_STEPS`, generate.ts). */
+  maxSteps: number;
+  /** The generated flow's own token budget (`budget tokens`); the flow may declare a lower one. */
+  budgetTokens?: number;
+  /** How many times the diagnostics go back to the agent for a new attempt (0 … `MAX_GENERATE_REPAIRS`, generate.ts). */
+  repairs: number;
+  input?: TypeRef;
+  output?: TypeRef;
+  range: SourceRange;
+}
+
 
 /** The agent call a step's `compensate:` runs when a later failure ends the run. */
 export interface CompensationDef {
@@ -181,6 +214,8 @@ export interface StepNode extends NodeBase {
   compensate?: CompensationDef;
   temperature?: number;
   maxTokens?: number;
+  /** `generate { … }`: the step's agent writes a flow (`output: flow`), checked against this policy. */
+  generate?: GeneratePolicy;
 }
 
 /** One `if`/`else if` arm. */

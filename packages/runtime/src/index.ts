@@ -9,6 +9,8 @@ export * from './store/run-store.js';
 export * from './store/run-id.js';
 export * from './store/run-list.js';
 export { attachSources, sourcesOf } from './engine/definition-sources.js';
+export { activeFlowAuthoring, installFlowAuthoring, type FlowAuthoring, type FlowCheckRequest, type FlowCheckResult } from './engine/flow-authoring.js';
+export { generationPrompt, MAX_GENERATED_DIAGNOSTICS } from './engine/generate-step.js';
 export * from './store/run-stats.js';
 export { sourceHash } from './store/sqlite-sources.js';
 export * from './engine/engine.js';

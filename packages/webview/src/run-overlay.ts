@@ -214,6 +214,7 @@ export class RunOverlay {
       case 'turn.finished': // a step's tool loop: the step stays running until its step.finished
       case 'tool.started':
       case 'tool.finished':
+      case 'flow.generated': // a generating step's attempt: the step stays running until its step.finished
         break;
       default: {
         // A newer event type than this webview knows: ignored, the overlay stays as it is.

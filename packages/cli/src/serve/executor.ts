@@ -1,6 +1,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
-import { attachSources, composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry, type SourceFile } from '@baton/runtime';
+import { createFlowAuthoring } from '@baton/language';
+import { attachSources, installFlowAuthoring, composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry, type SourceFile } from '@baton/runtime';
 import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
@@ -61,6 +62,8 @@ export function runExecutorThread(): Promise<void> {
     const traces = commandTelemetrySettings(data.configProbe);
     if (traces) parts.push(await loadRunTelemetry(traces));
     if (parts.length > 0) installRunTelemetry(composeRunTelemetry(parts));
+    // flows written by agents are checked in this thread too (docs/agents.md)
+    installFlowAuthoring(createFlowAuthoring());
     // a PostgreSQL store: the cluster package (out/cluster.mjs, beside this thread's bundle too), loaded only then
     const store: RunStoreApi = isStoreUrl(data.storePath)
       ? await (await loadCluster()).PgRunStore.open(data.storePath)

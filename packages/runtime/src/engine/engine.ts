@@ -8,6 +8,7 @@ import { BatonError } from '../errors.js';
 import type { NewRun, RunRecord, RunStoreApi } from '../store/store-api.js';
 import { Execution, type ExecutionResult } from './execution.js';
 import { MAX_FLOW_DEPTH, MAX_FLOW_DEPTH_LIMIT } from './subflow.js';
+import { activeFlowAuthoring, type FlowAuthoring } from './flow-authoring.js';
 import { checkInputs } from './inputs.js';
 import { processCircuitBreakers, type CircuitBreakers } from './resilience.js';
 import { matchesWhere, openBufferedEvents } from './event-buffer.js';
@@ -31,6 +32,11 @@ export interface RunOptions {
   runAgents?: RunAgents;
   /** Continue with `runAgents` although the run was started with other agents (recorded as a switch). */
   switchAgents?: boolean;
+  /**
+   * Checks flows written by agents (`output: flow` under `generate { … }`) with the language's checker; the CLI injects
+   * it (language/src/flow-authoring.ts). Without it a generating step fails `FLOW_AUTHORING_UNAVAILABLE`.
+   */
+  flowAuthoring?: FlowAuthoring;
   /** A test's `stub Agent:` overrides, used when `agents` is not given. */
   stubOverrides?: Record<string, StubSpec>;
   /**
@@ -135,6 +141,7 @@ function deps(options: RunOptions) {
     crashAt: options.crashAt,
     // the process's MCP servers (load-mcp.ts) unless the run was given its own
     mcp: options.mcp ?? installedMcpTools(),
+    flowAuthoring: options.flowAuthoring ?? activeFlowAuthoring(),
   };
 }
 

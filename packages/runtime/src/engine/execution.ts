@@ -25,6 +25,9 @@ import { RaisedSignals, signalStatement, waitSignalStatement } from './signals.j
 import { choiceStatement, type ChoiceHost } from './choice.js';
 import type { CircuitBreakers } from './resilience.js';
 import { subflowStep, type SubflowHost } from './subflow.js';
+import type { FlowAuthoring } from './flow-authoring.js';
+import { generatedFlowStep, generateStep, generatingPolicy, type GenerateHost } from './generate-step.js';
+import { sourcesOf } from './definition-sources.js';
 import { ActiveRegions, cancellableStep, cancellableSteps, cancelStepStatement, completableBody, completeFlowStatement, endRegionStatement, regionStatement, type RegionHost } from './regions.js';
 
 /** Dependencies and knobs of an execution; see `RunOptions` in engine.ts. */
@@ -44,6 +47,8 @@ export interface ExecutionDeps {
   shortWaitMs: number;
   /** The MCP servers' tools, for agents' MCP tools (see RunOptions.mcp). */
   mcp?: McpTools;
+  /** Checks flows written by agents (see RunOptions.flowAuthoring). */
+  flowAuthoring?: FlowAuthoring;
 }
 
 /** The result of executing (part of) a run. */
@@ -91,6 +96,8 @@ export class Execution {
   private readonly subflowHost: SubflowHost;
   /** What the regions, `cancel` and `complete` (regions.ts) use of this execution. */
   private readonly regionHost: RegionHost;
+  /** What the generating and `run` steps (generate-step.ts) use of this execution. */
+  private readonly generateHost: GenerateHost;
   /** The strands of this execution and its `wait until`s (state.ts). */
   private readonly milestones: Milestones;
   /** The signals raised in this execution (signals.ts). */
@@ -166,6 +173,14 @@ export class Execution {
     };
     this.regionHost = { ...this.loopHost, agentHost: this.agentHost, active: new ActiveRegions(), compensations: (frame) => frame.compensations ?? this.compensable };
     this.subflowHost = { ...this.loopHost, flows: definition.flows, registerCompensation: (s, key, seq, frame) => this.registerCompensation(s, key, seq, frame) };
+    this.generateHost = {
+      agentHost: this.agentHost,
+      subflowHost: this.subflowHost,
+      store: this.deps.store,
+      authoring: deps.flowAuthoring,
+      sources: async () => sourcesOf(definition) ?? (await this.deps.store.getDefinitionSources?.(runId))?.sources ?? [],
+      generated: new Map(),
+    };
     // Every running step listens on its parent's signal; a wide parallel or foreach has many at once.
     setMaxListeners(0, this.root.signal);
     if (deps.signal) {
@@ -446,6 +461,7 @@ export class Execution {
       frame.scope.set(s.name, stepView({ ...done, error: done.error }));
       if (done.status === 'succeeded') this.registerCompensation(s, key, done.seq, frame);
       this.tokens += done.tokens;
+      if (frame.budget) frame.budget.used += done.tokens;
       if (done.status === 'failed' && s.onError !== 'continue') throw new RunFailure(done.error?.code ?? 'STEP_FAILED', done.error?.message ?? 'failed', key);
       // withdrawn mode: the part ended with this step's cancellation
       const withdrawal = done.status === 'cancelled' ? withdrawnBy(frame) : undefined;
@@ -470,12 +486,18 @@ export class Execution {
       return;
     }
     if (s.target.kind === 'flow') return subflowStep(this.subflowHost, s, key, frame);
+    if (s.target.kind === 'generated') return generatedFlowStep(this.generateHost, s, key, frame, (name) => generatingPolicy(frame.flow.body, name));
+    if (s.generate) return generateStep(this.generateHost, s, key, frame);
 
     return agentStep(this.agentHost, s, key, frame);
   }
 
   private chargeTokens(tokens: number, frame: Frame, key: string): void {
     this.tokens += tokens;
+    if (frame.budget) {
+      frame.budget.used += tokens;
+      if (frame.budget.used > frame.budget.limit) throw new RunFailure('BUDGET_EXCEEDED', `the generated flow ${frame.budget.flow} used ${frame.budget.used} tokens, over its budget of ${frame.budget.limit}`, key);
+    }
     const budget = this.definition.flows[frame.flow.name]?.budgetTokens;
     if (budget !== undefined && this.tokens > budget) {
       throw new RunFailure('BUDGET_EXCEEDED', `the run used ${this.tokens} tokens, over its budget of ${budget}`, key);

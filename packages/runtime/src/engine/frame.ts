@@ -44,6 +44,11 @@ export interface Frame {
   compensations?: Compensable[];
   /** The withdrawable part of a flow invocation whose body has a bare `complete` (engine/regions.ts completableFrame). */
   completion?: { withdrawal: Withdrawal; controller: AbortController; release: () => void };
+  /**
+   * A generated flow's own token budget (`generate { budget_tokens: N }` or its `budget tokens N`), shared by the
+   * frames of its invocation: its steps' tokens count in `used`; past `limit` the run fails `BUDGET_EXCEEDED`.
+   */
+  budget?: { limit: number; used: number; flow: string };
   /** The names of the `lock` blocks around the statement (through sub-flow calls): asking for one again would deadlock. */
   heldLocks?: ReadonlySet<string>;
 }

@@ -1,3 +1,4 @@
+import type { FlowGeneratedEvent } from '@baton/protocol';
 import type {
   ApprovalDecidedEvent,
   ApprovalRequestedEvent,
@@ -85,6 +86,8 @@ export class ReplayLog {
   readonly written = new Set<string>();
   /** Next stub call index per agent. */
   readonly nextCall = new Map<string, number>();
+  /** The attempts of generating steps (`flow.generated`), by step key, in order (generate-step.ts). */
+  readonly generatedFlows = new Map<string, FlowGeneratedEvent[]>();
   /**
    * Per step key: the call index a call of that step took inside a `parallel` or concurrent `foreach`
    * ({@link CALL_RESERVATION_PREFIX}), while no record of the call (`step.retrying`, `step.finished`) follows it:
@@ -179,6 +182,14 @@ export class ReplayLog {
         this.stepCount++;
         for (const i of e.callIndexes) this.bumpCall(e.agent, i);
         break;
+      case 'flow.generated': {
+        this.bumpCall(e.agent, e.callIndex);
+        if (this.reservedCalls.get(e.step)?.callIndex === e.callIndex) this.reservedCalls.delete(e.step);
+        const attempts = this.generatedFlows.get(e.step) ?? [];
+        attempts.push(e);
+        this.generatedFlows.set(e.step, attempts);
+        break;
+      }
       case 'step.retrying':
         this.bumpCall(e.agent, e.callIndex);
         if (this.reservedCalls.get(e.step)?.callIndex === e.callIndex) this.reservedCalls.delete(e.step);

@@ -40,17 +40,20 @@ export interface SubflowHost extends JoinHost {
  * the run started with another —, input errors, the body's failure) fail the calling flow as a `RunFailure` unless
  * the step says `on error: continue`. `Suspended`, `Stopped` and `Withdrawn` pass through with the step's view set.
  * A bare `complete` in the called flow ends it successfully: the step succeeds with the outputs set so far.
+ * `generated`: the flow an agent wrote (`step s: run plan`, generate-step.ts) and its own token budget.
  */
-export async function subflowStep(host: SubflowHost, s: StepNode, key: string, frame: Frame): Promise<void> {
-  const flow = host.flows[s.target.name];
+export async function subflowStep(host: SubflowHost, s: StepNode, key: string, frame: Frame, generated?: { flow: FlowDef; budgetTokens?: number }): Promise<void> {
+  const flow = generated ? generated.flow : host.flows[s.target.name];
+  const callee = flow?.name ?? s.target.name;
   const started = Date.now();
-  host.emit({ type: 'step.started', step: key, node: s.id, agent: s.target.name, target: 'flow' });
+  host.emit({ type: 'step.started', step: key, node: s.id, agent: callee, target: 'flow' });
   let outputs: Record<string, JsonValue>;
   try {
     if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
     const raw = s.input ? evaluate(s.input, host.evalScope(frame)) : {};
     const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
-    outputs = await runFlowBody(host, flow, inputs, { key, name: s.name, prefix: `${key}/` }, frame);
+    const budget = generated?.budgetTokens !== undefined ? { limit: generated.budgetTokens, used: 0, flow: flow.name } : undefined;
+    outputs = await runFlowBody(host, flow, inputs, { key, name: s.name, prefix: `${key}/`, ...(budget ? { budget } : {}) }, frame);
   } catch (error) {
     if (error instanceof Withdrawn) {
       cancelStep(host, s, key, frame, error.withdrawal, Date.now() - started);
@@ -62,14 +65,14 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
     }
     const runError = toRunError(error);
     const durationMs = Date.now() - started;
-    host.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'failed', error: runError, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
+    host.emit({ type: 'step.finished', step: key, node: s.id, agent: callee, status: 'failed', error: runError, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
     frame.scope.set(s.name, stepView({ status: 'failed', error: runError, durationMs, attempts: 1 }));
     if (s.onError !== 'continue') throw new RunFailure(runError.code, runError.message, key);
     return;
   }
   const output = makeRecord(Object.entries(outputs)) as JsonValue;
   const durationMs = Date.now() - started;
-  const e = host.emit({ type: 'step.finished', step: key, node: s.id, agent: s.target.name, status: 'succeeded', output, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
+  const e = host.emit({ type: 'step.finished', step: key, node: s.id, agent: callee, status: 'succeeded', output, durationMs, attempts: 1, tokens: 0, callIndexes: [] });
   frame.scope.set(s.name, stepView({ output, status: 'succeeded', durationMs, attempts: 1 }));
   host.registerCompensation(s, key, e.seq, frame);
 }
@@ -77,7 +80,8 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
 /**
  * Runs `flow`'s body with checked `inputs` in a child frame of `frame` whose step keys start with `at.prefix`
  * (a sub-flow step's `<step>/`, a flow tool's `<step>/<callId>/`), on a fresh stack, and returns its outputs.
- * `signal` (default the frame's) aborts its calls; `concurrent` marks it running beside others (default the frame's).
+ * `signal` (default the frame's) aborts its calls; `concurrent` marks it running beside others (default the frame's);
+ * `budget` is a generated flow's own token budget (default the frame's).
  * A bare `complete` in the flow ends it successfully with the outputs set so far.
  * @throws RunFailure `FLOW_DEPTH_EXCEEDED` past the run's bound; whatever the body throws (its failure, Suspended,
  *   Stopped, Withdrawn).
@@ -86,7 +90,7 @@ export async function runFlowBody(
   host: SubflowHost,
   flow: FlowDef,
   inputs: Record<string, JsonValue>,
-  at: { key: string; name: string; prefix: string; signal?: AbortSignal; concurrent?: boolean },
+  at: { key: string; name: string; prefix: string; signal?: AbortSignal; concurrent?: boolean; budget?: Frame['budget'] },
   frame: Frame,
 ): Promise<Record<string, JsonValue>> {
   const depth = frame.depth + 1;
@@ -100,7 +104,7 @@ export async function runFlowBody(
     );
   }
   // its steps' compensations join the list of the region around the step (the run's outside regions)
-  const child: Frame = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: at.prefix, indexes: [], signal: at.signal ?? frame.signal, concurrent: at.concurrent ?? frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations };
+  const child: Frame = { flow, depth, inputs, outputs: {}, scope: new Scope(), prefix: at.prefix, indexes: [], signal: at.signal ?? frame.signal, concurrent: at.concurrent ?? frame.concurrent, names: declaredNames(flow.body), lists: loopListNames(flow.body), withdrawal: frame.withdrawal, heldLocks: frame.heldLocks, compensations: frame.compensations, budget: at.budget ?? frame.budget };
   // the child's body starts on a fresh stack, never on this level's: see freshStack
   await freshStack();
   // a bare `complete` ends the sub-flow successfully: the step succeeds with the outputs set so far

@@ -3,7 +3,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import type { Lease, NewRun, RunMigration, RunRecord, RunUpdate, TenantScope } from './store-api.js';
+import type { Lease, NewRun, RunMigration, RunRecord, RunUpdate, SourceFile, TenantScope } from './store-api.js';
 import { RunLeases, type BufferedEvent } from './run-leases.js';
 import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
@@ -219,6 +219,16 @@ export class RunStore {
     const def = this.session.withBusyRetry(() => this.db.get('SELECT body FROM definitions WHERE hash = ?', [hash])) as { body: string } | null;
     if (!def) throw new BatonError('STORE_UNREADABLE', `the definition of run ${id} is missing from the store`);
     return JSON.parse(def.body) as WorkflowDefinition;
+  }
+
+  /** See `RunStoreApi.putDefinition`: the definition and its texts, once per content, in one transaction. */
+  putDefinition(definition: WorkflowDefinition, sources?: readonly SourceFile[]): string {
+    const { hash, body } = definitionKey(definition);
+    this.transaction(() => {
+      this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING', [hash, body]);
+      writeSqliteSources({ all: this.tables.cachedAll, run: this.tables.run }, hash, sources);
+    });
+    return hash;
   }
 
   /** Runs, newest first. `limit` defaults to 50. */

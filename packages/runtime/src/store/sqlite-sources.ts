@@ -39,6 +39,12 @@ export function readSqliteSources(read: (sql: string, values: (string | number)[
   const [row] = read('SELECT definition, tenant FROM runs WHERE id = ?', [runId]) as { definition: string; tenant: string }[];
   if (!row || (scope.tenant !== undefined && row.tenant !== scope.tenant)) throw new BatonError('RUN_NOT_FOUND', `no run with id "${runId}"`);
   const definition = storedDefinitionHash(row.definition);
+  return { definition, sources: readSqliteSourcesByHash(read, definition) };
+}
+
+/** See `RunStoreApi.getSourcesByHash`: the texts stored with definition `hash` (SHA-256 hex, `sha256:` allowed), by file. */
+export function readSqliteSourcesByHash(read: (sql: string, values: (string | number)[]) => unknown[], hash: string): SourceFile[] {
+  const definition = hash.replace(/^sha256:/, '');
   const sources = read('SELECT ds.file, s.text FROM definition_sources ds JOIN sources s ON s.hash = ds.source WHERE ds.definition = ? ORDER BY ds.file', [definition]) as SourceFile[];
-  return { definition, sources: sources.map((s) => ({ file: s.file, text: s.text })) };
+  return sources.map((s) => ({ file: s.file, text: s.text }));
 }

@@ -1,4 +1,5 @@
 import type { EventBufferedEvent, JsonValue, NewRunEvent, RunEvent, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import { BatonError } from '../errors.js';
 import { RunStore, type RunStoreOptions } from './run-store.js';
 import type { LockAcquired, LockInfo, LockRequest } from './lock-api.js';
 import type { DeliveryOutcome, DeliveryRecord, DueSla, NotificationRecord, SlaBreach, Lease, ListOptions, NewRun, RunChanges, RunCounts, RunFilter, RunMigration, RunPage, RunRecord, RunStats, RunStatsQuery, RunStoreApi, RunUpdate, RunWatchOptions, SourceFile, TenantScope } from './store-api.js';
@@ -7,7 +8,7 @@ import type { ChainRow } from './event-chain.js';
 import { readChainPage } from './sqlite-audit.js';
 import { countRunsQuery, readRunsPage, sqliteDialect } from './run-list.js';
 import { RUN_COLUMNS, toRecord, type RunRow } from './sqlite-schema.js';
-import { readSqliteSources } from './sqlite-sources.js';
+import { readSqliteSources, readSqliteSourcesByHash } from './sqlite-sources.js';
 import { sqliteRunStats } from './sqlite-stats.js';
 
 /** The runs list's SQL in SQLite's words (run-list.ts). */
@@ -74,6 +75,24 @@ export class SqliteRunStore implements RunStoreApi {
 
   async getDefinition(id: string): Promise<WorkflowDefinition> {
     return this.database.getDefinition(id);
+  }
+
+  /** See {@link RunStoreApi.putDefinition}. */
+  async putDefinition(definition: WorkflowDefinition, sources?: readonly SourceFile[]): Promise<string> {
+    return this.database.putDefinition(definition, sources);
+  }
+
+  /** See {@link RunStoreApi.getDefinitionByHash}. */
+  async getDefinitionByHash(hash: string): Promise<WorkflowDefinition> {
+    const key = hash.replace(/^sha256:/, '');
+    const [row] = this.read('SELECT body FROM definitions WHERE hash = ?', [key]) as { body: string }[];
+    if (!row) throw new BatonError('DEFINITION_NOT_FOUND', `no definition sha256:${key} in the run store`);
+    return JSON.parse(row.body) as WorkflowDefinition;
+  }
+
+  /** See {@link RunStoreApi.getSourcesByHash} (sqlite-sources.ts). */
+  async getSourcesByHash(hash: string): Promise<SourceFile[]> {
+    return readSqliteSourcesByHash((sql, values) => this.read(sql, values), hash);
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {

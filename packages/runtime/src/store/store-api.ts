@@ -248,6 +248,16 @@ export interface RunStoreApi extends LockStoreApi {
   getRun(idOrPrefix: string, scope?: TenantScope): Promise<RunRecord>;
   /** The definition a run was started from. @throws `RUN_NOT_FOUND`. */
   getDefinition(id: string): Promise<WorkflowDefinition>;
+  /**
+   * Stores a definition made while a run executes — a flow an agent wrote and its policy accepted (docs/agents.md) —
+   * once per content like every definition (`definitions`, by the SHA-256 of its JSON), with its `.flow` texts
+   * (`definition_sources`), in one transaction. @returns its hash (SHA-256 hex).
+   */
+  putDefinition(definition: WorkflowDefinition, sources?: readonly SourceFile[]): Promise<string>;
+  /** A stored definition by its hash (SHA-256 hex; a `sha256:` prefix is allowed). @throws `DEFINITION_NOT_FOUND`. */
+  getDefinitionByHash(hash: string): Promise<WorkflowDefinition>;
+  /** The `.flow` texts stored with a definition, by its hash (empty when none were). */
+  getSourcesByHash(hash: string): Promise<SourceFile[]>;
   /** Runs, newest first. */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 

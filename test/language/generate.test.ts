@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { GENERATED_FLOW_OUTPUT, type StepNode } from '@baton/protocol';
+import { build, check } from './helpers.js';
+
+/*
+ * Flows written by agents (issue 14): `output: flow`, a step's `generate { … }` policy and `step s: run plan { … }` —
+ * parsing, IR, the checker's codes with their ranges, and the types of the two steps.
+ */
+
+const AGENTS = `agent Researcher {
+  model: "openai/gpt-4o-mini"
+  output: { facts: string[] }
+  stub: { facts: ["a"] }
+}
+agent Planner {
+  model: "openai/gpt-4o-mini"
+  output: flow
+  stub: "flow X { }"
+}
+flow Template {
+  input request: string
+  output summary: string
+  step r: Researcher { prompt: "\${input.request}" }
+  set output.summary = r.output.facts[0]
+}
+`;
+const LINE = AGENTS.split('\n').length - 1;
+const flow = (body: string): string => `${AGENTS}flow F {\n  input request: string\n  output summary: string\n${body}\n}\n`;
+const POLICY = 'generate { agents: [Researcher], flows: [Template], tools: ["search"], max_steps: 10, budget_tokens: 5000, repairs: 3, input: { request: string }, output: { summary: string } }';
+const GOOD = flow(`  step plan: Planner { prompt: "go", ${POLICY} }\n  step custom: run plan { input: { request: input.request } }\n  set output.summary = custom.output.summary`);
+
+describe('language: flows written by agents', () => {
+  it('builds `output: flow`, the policy and the run step into the IR', async () => {
+    const def = await build(GOOD);
+    assert.equal(def.agents.Planner.writesFlow, true);
+    assert.deepEqual(def.agents.Planner.output, { kind: 'string' });
+    const [plan, custom] = def.flows.F.body as StepNode[];
+    const { range, ...policy } = plan.generate!;
+    assert.ok(range);
+    assert.deepEqual(policy, {
+      agents: ['Researcher'],
+      flows: ['Template'],
+      tools: ['search'],
+      maxSteps: 10,
+      budgetTokens: 5000,
+      repairs: 3,
+      input: { kind: 'record', fields: [{ name: 'request', type: { kind: 'string' }, optional: false }] },
+      output: { kind: 'record', fields: [{ name: 'summary', type: { kind: 'string' }, optional: false }] },
+    });
+    assert.deepEqual(custom.target, { kind: 'generated', name: 'plan' });
+    const plain = await build(flow('  step plan: Planner { generate { agents: [] } }'));
+    const defaults = (plain.flows.F.body[0] as StepNode).generate!;
+    assert.deepEqual([defaults.maxSteps, defaults.repairs, defaults.budgetTokens], [20, 2, undefined]);
+  });
+
+  it('checks a good policy and run step without errors; `run`, `generate` stay names', async () => {
+    const { errors } = await check(GOOD);
+    assert.deepEqual(errors, []);
+    assert.deepEqual((await check(flow('  step run: Researcher { prompt: "x" }\n  let generate = run.output\n  set output.summary = generate.facts[0]'))).errors, []);
+  });
+
+  it('types the generating step as { source, flow, definition, attempts } and the run step by the policy output', async () => {
+    const { errors } = await check(flow(`  step plan: Planner { ${POLICY} }\n  step custom: run plan { input: { request: input.request } }\n  let n = plan.output.attempts + plan.output.nope\n  set output.summary = custom.output.other`));
+    assert.deepEqual(errors.map((e) => [e.code, e.text, e.message]), [
+      ['unknown-field', 'nope', `agent \`Planner\`'s output has no field \`nope\`; it has ${GENERATED_FLOW_OUTPUT.kind === 'record' ? GENERATED_FLOW_OUTPUT.fields.map((f) => f.name).join(', ') : ''}`],
+      ['unknown-field', 'other', "the output of the flow `plan` generated has no field `other`; it has summary"],
+    ]);
+  });
+
+  it('reports policy problems with their codes and ranges', async () => {
+    const text = flow('  step plan: Planner { generate { agents: [Template], flowz: [], max_steps: 0, repairs: 11, input: string, flows: ["T"] } }');
+    const { errors } = await check(text);
+    assert.deepEqual(errors.map((e) => [e.code, e.text]), [
+      ['generate-invalid-value', 'Template'],
+      ['generate-unknown-key', 'flowz'],
+      ['generate-limit-out-of-range', '0'],
+      ['generate-limit-out-of-range', '11'],
+      ['generate-invalid-value', 'string'],
+      ['generate-invalid-value', '"T"'],
+    ]);
+    assert.match(errors[1].message, /did you mean `flows`/);
+    assert.equal(errors[0].range[0], LINE + 3);
+  });
+
+  it('needs a policy for a flow-writing agent, refuses one elsewhere, and `run` only of a generating step', async () => {
+    const { errors } = await check(flow('  step plan: Planner { prompt: "x" }\n  step r: Researcher { generate { } }\n  step q: Researcher { prompt: "x" }\n  step c: run q\n  step d: run plan { input: { nope: 1 } }\n  set output.summary = r.output.facts[0]'));
+    assert.deepEqual(errors.map((e) => [e.code, e.text]), [
+      ['generate-policy-missing', 'Planner'],
+      ['generate-needs-flow-agent', 'generate'],
+      ['run-needs-generating-step', 'q'],
+      ['run-needs-generating-step', 'plan'],
+    ]);
+    const inputs = await check(flow(`  step plan: Planner { ${POLICY} }\n  step c: run plan { input: { nope: 1 } }`));
+    assert.deepEqual(inputs.errors.map((e) => [e.code, e.text]), [['missing-input', 'c'], ['unknown-input', 'nope']]);
+  });
+});
