@@ -207,17 +207,28 @@ function coded(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
+/** How often a wait reads the run again when its execution is elsewhere (a cluster's workers), ms. */
+const WAIT_POLL_MS = 250;
+
 /**
- * Waits for `done` — or for the client to give up on the request (`signal`): the run goes on either way (get_run
- * reads it later) — then answers the run as it is.
+ * Waits for `done` — then, while the run is still queued or running (executed elsewhere: `baton serve --queue` hands
+ * it to the workers, and `done` settles at once), reads it every {@link WAIT_POLL_MS} — or until the client gives up
+ * on the request (`signal`): the run goes on either way (get_run reads it later). Answers the run as it is then.
  */
 async function outcome(host: BatonMcpHost, runId: string, done: Promise<void>, signal: AbortSignal): Promise<Record<string, JsonValue>> {
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    void done.then(resolve, resolve);
-  });
-  return runView(await host.store.getRun(runId, host.scope));
+  const until = (promise: Promise<unknown>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      void promise.then(() => resolve(), () => resolve());
+    });
+  await until(done);
+  let run = await host.store.getRun(runId, host.scope);
+  while ((run.status === 'queued' || run.status === 'running') && !signal.aborted) {
+    await until(new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS)));
+    run = await host.store.getRun(runId, host.scope);
+  }
+  return runView(run);
 }
 
 /**
