@@ -177,6 +177,29 @@ flow Main {
     preflight({ OPENAI_API_KEY: KEY, ANTHROPIC_API_KEY: KEY })();
   });
 
+  it('stub mode: a list of turns(…) scripts answers one script per step call, all its turns (each turn is a call of its own)', async () => {
+    const def = await compile(`
+agent Worker { stub: "worked" }
+agent Helper {
+  tools: [Worker]
+  stub: [turns([call("Worker", { prompt: "a" })], "first"), turns([call("Worker", { prompt: "b" })], [call("Worker", { prompt: "c" })], "second")]
+}
+flow Two {
+  output one: string
+  output two: string
+  step s1: Helper { prompt: "one" }
+  step s2: Helper { prompt: "two" }
+  set output.one = s1.output
+  set output.two = s2.output
+}`);
+    const { summary, events } = await run(def, 'Two', {}, { store: t.store });
+    assert.deepEqual(summary.outputs, { one: 'first', two: 'second' });
+    assert.deepEqual(
+      of(events, 'tool.started').map((e) => `${e.step}:${(e.arguments as { prompt: string }).prompt}`),
+      ['s1:a', 's2:b', 's2:c'],
+    );
+  });
+
   it('stub mode: turns(…) scripts the loop offline; a recorded tool loop replays without the provider', async () => {
     const stubbed = await compile(flows('openai/gpt-4o-mini', 'stub: turns([call("LookupOrder", { prompt: "order 42" }), call("RefundFlow", { order: 42 })], { reply: "stubbed", refunded: true })'));
     const offline = await run(stubbed, 'Help', {}, { store: t.store });
