@@ -73,6 +73,15 @@ describe('graph: IR → FlowGraph', () => {
     assert.ok(g.nodes.some((n) => n.kind === 'fork') && g.nodes.some((n) => n.kind === 'join'));
   });
 
+  it('a step\'s details list its agent\'s tools, as the model calls them, with their approval', async () => {
+    const def = await load(path.join(EXAMPLES, 'support-tools.flow'));
+    const answer = buildFlowGraph(def, 'Help').nodes.find((n) => n.id === 'Help/answer');
+    assert.deepEqual(answer?.tooltip, { target: 'agent Support', prompt: '"${input.question}"', output: '{ reply: string, refunded: boolean }', tools: 'LookupOrder, RefundFlow (approval finance)' });
+    // an agent without tools: no tools line
+    const pay = buildFlowGraph(def, 'RefundFlow').nodes.find((n) => n.id === 'RefundFlow/pay');
+    assert.equal(pay?.tooltip?.tools, undefined);
+  });
+
   it('Mermaid and DOT name every node and edge, with quotes escaped', async () => {
     const def = await load(path.join(EXAMPLES, 'process-orchestrator.flow'));
     const graph = buildFlowGraph(def, Object.keys(def.flows)[0]);

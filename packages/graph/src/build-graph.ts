@@ -303,6 +303,8 @@ function agentTooltip(definition: WorkflowDefinition, agent: string, prompt: Exp
   if (text) tooltip.prompt = text;
   const output = definition.agents[agent]?.output;
   if (output) tooltip.output = describeType(output);
+  const tools = definition.agents[agent]?.tools;
+  if (tools?.length) tooltip.tools = tools.map((t) => (t.approval ? `${t.name} (approval${t.approval.assignee ? ` ${t.approval.assignee}` : ''})` : t.name)).join(', ');
   return tooltip;
 }
 

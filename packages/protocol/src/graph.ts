@@ -50,7 +50,7 @@ export interface GraphNode {
   tooltip?: GraphNodeTooltip;
 }
 
-/** A node's hover details: its prompt (source text of the template), what it calls, the output type. */
+/** A node's hover details: its prompt (source text of the template), what it calls, the output type, the agent's tools. */
 export interface GraphNodeTooltip {
   /** The prompt as written, `"Research ${input.company}"` (clipped to 400 characters). */
   prompt?: string;
@@ -58,6 +58,11 @@ export interface GraphNodeTooltip {
   target?: string;
   /** The agent's (or sub-flow's) output type as the language writes it: `{ summary: string }`. */
   output?: string;
+  /**
+   * The agent's tools, as the model calls them, with their approval: `LookupOrder, RefundFlow (approval finance),
+   * crm__search` (issue 14; absent for an agent without tools).
+   */
+  tools?: string;
 }
 
 /** An edge. `compensation` edges go from a compensating step back to what it undoes (drawn dashed). */

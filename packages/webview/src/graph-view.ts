@@ -544,7 +544,7 @@ export class GraphView {
   }
 }
 
-/** The tooltip's lines: the node's accessible name, then prompt, target and output type when known. */
+/** The tooltip's lines: the node's accessible name, then prompt, target, output type and the agent's tools when known. */
 function tooltipLines(node: GraphNode, title: string): HTMLElement[] {
   const line = (cls: string, label: string | undefined, text: string): HTMLElement => {
     const div = document.createElement('div');
@@ -562,6 +562,7 @@ function tooltipLines(node: GraphNode, title: string): HTMLElement[] {
   if (node.tooltip?.target) lines.push(line('row', 'calls', node.tooltip.target));
   if (node.tooltip?.prompt) lines.push(line('row prompt', 'prompt', node.tooltip.prompt));
   if (node.tooltip?.output) lines.push(line('row', 'output', node.tooltip.output));
+  if (node.tooltip?.tools) lines.push(line('row', 'tools', node.tooltip.tools));
   if (node.range) lines.push(line('row where', undefined, `line ${node.range.start.line} · click or Enter to reveal`));
   return lines;
 }
