@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AgentDef, JsonValue, RunEvent, ToolDef, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, createStubAgents, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
+import { BatonError, createStubAgents, redriveRun, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { compile, freshStore, run, type KindStore } from './helpers.js';
 
@@ -15,6 +15,12 @@ flow Refund {
   output refunded: number
   step pay: Lookup { prompt: "refund \${input.order}" }
   set output.refunded = input.order
+}
+flow Review {
+  input order: number
+  output ok: string
+  approval check { prompt: "refund \${input.order}?" }
+  set output.ok = check.output.decision
 }
 flow Main {
   output reply: any
@@ -31,6 +37,7 @@ const REFUND: ToolDef = {
   inputSchema: { type: 'object', properties: { order: { type: 'number' } }, required: ['order'], additionalProperties: false },
   range,
 };
+const REVIEW: ToolDef = { name: 'Review', target: { kind: 'flow', name: 'Review' }, range };
 const CRM: ToolDef = { name: 'crm__search', target: { kind: 'mcp', server: 'crm', tool: 'search' }, range };
 
 /** The flows with `tools` (and `maxTurns`) on agent Support. */
@@ -194,6 +201,31 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(last.turns.map((r) => r.turn), [3]);
       assert.deepEqual(last.turns[0].history.map((h) => h.results.map((x) => x.error?.code ?? 'ok')), [['ok', 'ok'], ['TOOL_REFUSED']]);
       assert.match(last.turns[0].history[1].results[0].error!.message, /rejected by bob: no/);
+    });
+
+    it("a flow tool whose flow waits (an approval inside it): the run waits; decided, the loop goes on from the log", async () => {
+      const script = [calls(['v', 'Review', { order: 42 }], ['l', 'Lookup', { prompt: 'p' }]), final({ reply: 'reviewed' })];
+      const first = await run(withTools(def, [REVIEW, LOOKUP]), 'Main', {}, { store: t.store, agents: model(script) });
+      assert.equal(first.summary.status, 'waiting');
+      const wait = first.summary.waitingOn[0];
+      assert.deepEqual(wait.kind === 'approval' && wait.task, 'support/v/check', "the flow tool's approval, under <step>/<callId>/");
+      await t.store.recordDecision(first.summary.runId, 'support/v/check', { decision: 'approved' });
+      const again = model(script);
+      const done = await resumeRun(first.summary.runId, { store: t.store, agents: again });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(again.turns.map((r) => r.turn), [2]);
+      assert.deepEqual(again.turns[0].history[0].results, [{ callId: 'v', output: { ok: 'approved' } }, { callId: 'l', output: { order: 42, status: 'shipped' } }]);
+      assert.equal(again.calls.filter((c) => c.agent.name === 'Lookup').length, 0, 'the Lookup call that finished before the wait was not made again');
+    });
+
+    it('a redriven step that failed its loop starts the loop over', async () => {
+      const again = calls(['x', 'Lookup', { prompt: 'again' }]);
+      const first = await run(withTools(def, [LOOKUP], { maxTurns: 1 }), 'Main', {}, { store: t.store, agents: model([again]) });
+      assert.equal(first.summary.error?.code, 'TOOL_TURNS_EXCEEDED');
+      const fixed = model([final({ reply: 'now' })]);
+      const done = await redriveRun(first.summary.runId, { store: t.store, agents: fixed });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(fixed.turns.map((r) => [r.turn, r.history.length]), [[1, 0]], 'turn 1 asked again, with no history');
     });
 
     it('resumed in the middle of the loop: finished turns are not asked again, finished calls not made again', async () => {
