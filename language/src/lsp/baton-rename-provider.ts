@@ -20,7 +20,8 @@ const ID = /^[_a-zA-Z]\w*$/;
  * (`wait event "x" as name`), `let` values, loop variables, inputs, outputs and event names (`event "x"`,
  * renamed inside the quotes of every `wait event "x"` and `trigger event "x"` that sees it) — at the declaration or at any use, in every loaded file (the uses come
  * from {@link BatonReferences}, so `input: { who: … }` keys and `s.output.x` members of sub-flow calls are
- * renamed with the input or output they name).
+ * renamed with the input or output they name; an agent or flow used as a tool is renamed in the `call("<name>", …)`
+ * of the stub scripts of the agents listing it too).
  *
  * `prepareRename` answers the range of the name under the cursor, or `null` where there is no name.
  * Both requests fail with a `ResponseError` (code {@link RENAME_REFUSED}) and a message the editor shows:
@@ -59,8 +60,47 @@ export class BatonRenameProvider extends DefaultRenameProvider {
       seen.add(key);
       (changes[uri] ??= []).push({ range: reference.segment.range, newText: newName });
     }
+    // an agent or flow used as a tool: the `call("<name>", …)` of stub scripts name it too (inside the quotes)
+    if (ast.isAgentDecl(target) || ast.isFlowDecl(target)) {
+      for (const literal of this.stubCallsOf(target)) {
+        const cst = literal.$cstNode;
+        if (!cst) continue;
+        const text = AstUtils.getDocument(literal).textDocument;
+        (changes[AstUtils.getDocument(literal).uri.toString()] ??= []).push({ range: { start: text.positionAt(cst.offset + 1), end: text.positionAt(cst.end - 1) }, newText: newName });
+      }
+    }
     for (const edits of Object.values(changes)) edits.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
     return { changes };
+  }
+
+  /**
+   * The tool names in `call("<name>", …)` of the stub scripts (an agent's `stub:`, a test's `stub Agent:`) of every
+   * agent that lists `target` among its tools.
+   */
+  private stubCallsOf(target: ast.AgentDecl | ast.FlowDecl): ast.StringLiteral[] {
+    const all = this.documents.all.toArray();
+    const agents = new Set<ast.AgentDecl>();
+    for (const document of all) {
+      for (const node of AstUtils.streamAst(document.parseResult.value)) {
+        if (ast.isToolEntry(node) && node.target?.ref === target) {
+          const agent = AstUtils.getContainerOfType(node, ast.isAgentDecl);
+          if (agent) agents.add(agent);
+        }
+      }
+    }
+    if (agents.size === 0) return [];
+    const literals: ast.StringLiteral[] = [];
+    for (const document of all) {
+      for (const node of AstUtils.streamAst(document.parseResult.value)) {
+        const stubbed = ast.isStubProperty(node) ? node.$container : ast.isTestStubProperty(node) ? node.agent?.ref : undefined;
+        if (!stubbed || !agents.has(stubbed) || !node.$cstNode) continue;
+        for (const call of AstUtils.streamAllContents(node).filter(ast.isFunctionCall)) {
+          const name = call.function === 'call' ? call.args[0] : undefined;
+          if (ast.isStringLiteral(name) && name.value === target.name) literals.push(name);
+        }
+      }
+    }
+    return literals;
   }
 
   override prepareRename(document: LangiumDocument, params: PrepareRenameParams): Range | undefined {

@@ -122,9 +122,10 @@ describe('language server: tools for agents', () => {
     assert.deepEqual(links.map((l) => ws.spot({ uri: l.targetUri, range: l.targetSelectionRange })), ['lib.flow:0:6-0:12 Lookup']);
     const refs = await ws.services.Baton.lsp.ReferencesProvider!.findReferences(ws.document('main.flow'), { ...ws.cursor('main.flow', 0), context: { includeDeclaration: true } });
     assert.deepEqual(refs.map((l) => ws.spot(l)).sort(), ws.allRanges());
+    // rename: every reference, and the tool's name in the stub script's call("Lookup", …) (inside the quotes)
     const edit = await ws.services.Baton.lsp.RenameProvider!.rename(ws.document('main.flow'), { ...ws.cursor('main.flow', 0), newName: 'FindOrder' });
     const lines: Spot[] = [];
     for (const [uri, edits] of Object.entries(edit?.changes ?? {})) for (const e of edits) lines.push(`${ws.spot({ uri, range: e.range })} → ${e.newText}`);
-    assert.deepEqual(lines.sort(), ws.allRanges().map((s) => `${s} → FindOrder`));
+    assert.deepEqual(lines.sort(), [...ws.allRanges(), 'main.flow:1:83-1:89 Lookup'].sort().map((s) => `${s} → FindOrder`));
   });
 });
