@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import {
@@ -99,7 +100,7 @@ async function checkBuilt(request: GeneratedFlowRequest, services: BatonServices
   if (structure.length > 0) return refuse(structure);
   const flowDecl = (alone.parseResult.value as ast.Document).elements.find(ast.isFlowDecl)!;
   // 3. the flow beside the generating file, importing it
-  for (const s of request.sources) documents.addDocument(factory.fromString(s.text, URI.file(s.file)));
+  for (const s of withGeneratingFile(request)) documents.addDocument(factory.fromString(s.text, URI.file(s.file)));
   const file = path.join(path.dirname(request.file), `${flowDecl.name}.generated.flow`);
   const prefix = importLine(file, request.file);
   const text = prefix + source;
@@ -117,8 +118,18 @@ async function checkBuilt(request: GeneratedFlowRequest, services: BatonServices
   const taken = visible.some((d) => d !== generated && (d.parseResult.value as ast.Document).elements.some((e) => ast.isFlowDecl(e) && e.name === flowDecl.name));
   const problems = taken ? [at(flow.range, 'generate-name-taken', `a flow named ${flow.name} already exists in the workspace; give the generated flow another name`)] : policyProblems(flow, definition, policy);
   if (problems.length > 0) return refuse(problems);
-  const texts = [{ file, text }, ...request.sources.filter((s) => definition.files.includes(s.file))];
+  const texts = [{ file, text }, ...withGeneratingFile(request).filter((s) => definition.files.includes(s.file))];
   return { ok: true, definition, flow: flow.name, sources: texts };
+}
+
+/** The request's texts, and the generating file's from disk when they lack it (a definition compiled without its texts). */
+function withGeneratingFile(request: GeneratedFlowRequest): readonly AuthoringSource[] {
+  if (request.sources.some((s) => s.file === request.file)) return request.sources;
+  try {
+    return [...request.sources, { file: request.file, text: readFileSync(request.file, 'utf8') }];
+  } catch {
+    return request.sources; // then its names are unknown to the flow: the checker says which
+  }
 }
 
 function refuse(diagnostics: GeneratedFlowDiagnostic[]): GeneratedFlowVerdict {

@@ -37,7 +37,9 @@ describe('flow tests in the Test Explorer', () => {
       'critical audit findings wait for the CISO',
       'a project gets a plan',
       'simple research takes one pass',
-      'an unknown kind of request goes to the custom template',
+      'a request no template fits gets a flow written for it, which calls a template',
+      "a written flow that does not check is repaired from the checker's diagnostics",
+      'a written flow that never checks falls back to the custom template',
     ]);
     const item = controller.items.get(dispatcher.toString())!.children.get(`${dispatcher.toString()}::a project gets a plan`)!;
     assert.equal(item.range?.start.line, 174, 'the test starts on line 175');

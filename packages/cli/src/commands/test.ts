@@ -3,7 +3,7 @@ import { CliError, UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { formatDuration } from '@baton/protocol';
 import { displayPath, type Output } from '../output/terminal.js';
-import { documentsOf, loadFlows, openStore } from '../backend.js';
+import { documentsOf, loadFlows, openStore, withSources } from '../backend.js';
 import { formatDiagnostic } from './check.js';
 import { resolveStorePath, unusedTestStoreNote } from '../store-path.js';
 import { useMcpServers } from '../mcp-servers.js';
@@ -37,7 +37,9 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
   // Each given file is compiled with what it imports (nothing else: another given file's same-named agent
   // must not replace its own), and runs the tests it declares.
   const plans = files.map((file) => {
-    const definition = builder.build(documentsOf(loaded, file));
+    // its texts attached: a flow an agent writes is checked against them (docs/agents.md)
+    const documents = documentsOf(loaded, file);
+    const definition = withSources(builder.build(documents), documents);
     return { file, definition, tests: definition.tests.filter((t) => t.range.file === file) };
   });
   const only = opts.test && opts.test.length > 0 ? new Set(opts.test) : undefined;

@@ -51,7 +51,9 @@ export async function subflowStep(host: SubflowHost, s: StepNode, key: string, f
   try {
     if (!flow) throw new RunFailure('UNKNOWN_FLOW', `step ${key} calls unknown flow ${s.target.name}`, key);
     const raw = s.input ? evaluate(s.input, host.evalScope(frame)) : {};
-    const inputs = checkInputs(flow, (raw ?? {}) as Record<string, unknown>);
+    // a generated flow takes those of the policy's inputs it declares (its inputs are among them: the checker saw to it)
+    const given = (raw ?? {}) as Record<string, unknown>;
+    const inputs = checkInputs(flow, generated ? Object.fromEntries(Object.entries(given).filter(([k]) => flow.inputs.some((i) => i.name === k))) : given);
     const budget = generated?.budgetTokens !== undefined ? { limit: generated.budgetTokens, used: 0, flow: flow.name } : undefined;
     outputs = await runFlowBody(host, flow, inputs, { key, name: s.name, prefix: `${key}/`, ...(budget ? { budget } : {}) }, frame);
   } catch (error) {
