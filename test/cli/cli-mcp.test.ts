@@ -60,7 +60,7 @@ describe('baton mcp (stdio, the SDK client)', function () {
 
   it('lists each flow as start_<Flow> with its inputs as a JSON Schema, and the run tools', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['decide_approval', 'get_run', 'list_approvals', 'list_runs', 'run_events', 'start_Purchase', 'start_Quote']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['cancel_run', 'decide_approval', 'get_run', 'list_approvals', 'list_runs', 'run_events', 'start_Purchase', 'start_Quote']);
     const quote = tools.find((t) => t.name === 'start_Quote')!;
     assert.match(quote.description ?? '', /^Prices an order\./);
     assert.deepEqual(quote.inputSchema, {
@@ -130,6 +130,9 @@ describe('baton mcp (stdio, the SDK client)', function () {
     assert.match(errorText(await client.callTool({ name: 'list_approvals', arguments: { everything: true } })), /^ARGUMENT_INVALID: unknown argument "everything"/);
     const waiting = json(await client.callTool({ name: 'start_Purchase', arguments: { wait: true } }));
     assert.match(errorText(await client.callTool({ name: 'decide_approval', arguments: { run_id: waiting.runId, task: 'nosuch' } })), /^TASK_NOT_WAITING: /);
+    // a waiting run cancelled: at once; a second time: RUN_FINISHED
+    assert.deepEqual(json(await client.callTool({ name: 'cancel_run', arguments: { run_id: waiting.runId } })), { runId: waiting.runId, status: 'cancelled' });
+    assert.match(errorText(await client.callTool({ name: 'cancel_run', arguments: { run_id: waiting.runId } })), /^RUN_FINISHED: /);
     await assert.rejects(client.callTool({ name: 'start_Nothing', arguments: {} }), (error: unknown) => error instanceof McpError && /unknown tool "start_Nothing"/.test(error.message));
     await assert.rejects(client.readResource({ uri: 'baton://runs/NOPE' }), (error: unknown) => error instanceof McpError && /RUN_NOT_FOUND/.test(error.message));
     // still serving

@@ -23,6 +23,7 @@ describe('the Baton MCP server: wait for a run executed elsewhere', () => {
       start: async () => ({ runId: 'R1', done: Promise.resolve() }),
       decide: async () => ({ done: Promise.resolve() }),
       approvals: async () => [],
+      cancel: async () => 'cancelled',
     };
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await createBatonMcpServer(host).connect(serverSide);

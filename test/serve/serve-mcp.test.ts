@@ -101,7 +101,7 @@ describe('baton serve: POST /mcp (the SDK client over streamable HTTP)', functio
     assert.equal(((await answer(await as('vic-token', `/runs/${runId}?events=0`))).body.run as { status: string }).status, 'succeeded');
   });
 
-  it('a viewer reads but cannot start or decide; an operator cannot decide (FORBIDDEN, nothing stored)', async () => {
+  it('a viewer reads but cannot start, decide or cancel; an operator cannot decide (FORBIDDEN, nothing stored) but cancels', async () => {
     const olga = await connect('olga-token');
     const runId = String(json(await olga.callTool({ name: 'start_Purchase', arguments: { item: 'desk', wait: true } })).runId);
     const vic = await connect('vic-token');
@@ -109,8 +109,13 @@ describe('baton serve: POST /mcp (the SDK client over streamable HTTP)', functio
     assert.match(errorText(await vic.callTool({ name: 'start_Purchase', arguments: { item: 'chair' } })), /^FORBIDDEN: vic \(viewer\) may not start runs: that takes operator or admin$/);
     assert.match(errorText(await vic.callTool({ name: 'decide_approval', arguments: { run_id: runId, task: 'sign_off' } })), /^FORBIDDEN: vic \(viewer\) may not decide approvals/);
     assert.match(errorText(await olga.callTool({ name: 'decide_approval', arguments: { run_id: runId, task: 'sign_off' } })), /^FORBIDDEN: olga \(operator\) may not decide approvals/);
+    assert.match(errorText(await vic.callTool({ name: 'cancel_run', arguments: { run_id: runId } })), /^FORBIDDEN: vic \(viewer\) may not cancel runs/);
     assert.equal((await store.listRuns({})).length, 1);
     assert.equal((await store.getRun(runId)).status, 'waiting');
+    // the operator may cancel it, recorded as olga
+    assert.equal(json(await olga.callTool({ name: 'cancel_run', arguments: { run_id: runId } })).status, 'cancelled');
+    assert.equal((await store.getRun(runId)).status, 'cancelled');
+    assert.deepEqual((await store.getEvents(runId)).filter((e) => e.type === 'cancel.requested').map((e) => (e as { by?: string }).by), ['olga']);
   });
 
   it('a tenant sees only its runs and approvals: another tenant\'s run is a missing one', async () => {

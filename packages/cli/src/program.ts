@@ -244,7 +244,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('[folder]', 'the folder of .flow files', '.')
     .option('--store <path|url>', 'the run store: a file (default .baton/runs.db) or a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
-    .addHelpText('after', '\nSpeaks MCP on stdin/stdout (the client starts it: see docs/mcp.md); logs go to stderr. Tools: start_<Flow> per flow, get_run, list_runs, run_events, list_approvals, decide_approval; resources baton://runs/<id>.\nExit codes: 0 the client closed stdin (or SIGTERM, Ctrl-C), 2 bad usage, checker errors or a store that cannot be opened.')
+    .addHelpText('after', '\nSpeaks MCP on stdin/stdout (the client starts it: see docs/mcp.md); logs go to stderr. Tools: start_<Flow> per flow, get_run, list_runs, run_events, list_approvals, decide_approval, cancel_run; resources baton://runs/<id>.\nExit codes: 0 the client closed stdin (or SIGTERM, Ctrl-C), 2 bad usage, checker errors or a store that cannot be opened.')
     .action(wrap((folder: string, opts) => mcpCommandLazily(folder, opts, output)));
 
   program

@@ -94,6 +94,11 @@ export async function mcpCommand(folder: string | undefined, opts: McpCommandOpt
       return supervisor.resume(run.id);
     },
     approvals: () => inbox(store, caller),
+    cancel: async (run) => {
+      const status = await supervisor.cancel(run.id, by);
+      log(`run ${run.id} · cancelled by ${by} over MCP`);
+      return status;
+    },
   };
   const server = createBatonMcpServer(host);
   try {

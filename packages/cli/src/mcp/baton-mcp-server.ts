@@ -39,6 +39,11 @@ export interface BatonMcpHost {
   decide(run: RunRecord, task: string, decision: string, comment: string | undefined): Promise<{ done: Promise<void> }>;
   /** The approvals waiting that the caller may decide, most urgent first. */
   approvals(): Promise<InboxItem[]>;
+  /**
+   * Asks `run` to stop (the caller as `by`): a queued or waiting one is cancelled at once, an executing one before its
+   * next step. @returns its status then. @throws `RUN_FINISHED`.
+   */
+  cancel(run: RunRecord): Promise<RunStatus>;
 }
 
 /** The `version` the server reports in its `initialize` answer. */
@@ -122,6 +127,13 @@ const RUN_TOOLS: Tool[] = [
       additionalProperties: false,
     },
     annotations: { destructiveHint: false, idempotentHint: false },
+  },
+  {
+    name: 'cancel_run',
+    title: 'Cancel a run',
+    description: 'Stops a run: a queued or waiting one (for a person, an event, a timer) is cancelled at once, a running one before its next step; its compensations run.',
+    inputSchema: { type: 'object', properties: { run_id: RUN_ID }, required: ['run_id'], additionalProperties: false },
+    annotations: { destructiveHint: true, idempotentHint: true },
   },
 ];
 
@@ -233,9 +245,9 @@ async function outcome(host: BatonMcpHost, runId: string, done: Promise<void>, s
 
 /**
  * The Baton MCP server of one host: tools `start_<Flow>` (one per startable flow, its inputs' JSON Schema from their
- * types), `get_run`, `list_runs`, `run_events`, `list_approvals`, `decide_approval`; resources `baton://runs/<id>` (the
+ * types), `get_run`, `list_runs`, `run_events`, `list_approvals`, `decide_approval`, `cancel_run`; resources `baton://runs/<id>` (the
  * run and its events, JSON; the newest {@link MAX_MCP_RUNS} listed). Each call checks the caller's permission (`read`
- * for reading, `act` to start, `decide` to decide). A Baton error — bad arguments, a run not found, a forbidden action
+ * for reading, `act` to start and cancel, `decide` to decide). A Baton error — bad arguments, a run not found, a forbidden action
  * — is answered as a tool error (`isError`, `CODE: message`); an unknown tool or resource as an MCP error
  * (`InvalidParams`). Connect it to a transport (`server.connect(transport)`).
  */
@@ -341,6 +353,12 @@ async function runTool(host: BatonMcpHost, name: string, args: Record<string, un
       const continued = await host.decide(run, task, decision, args.comment as string | undefined);
       if (!wait) return { runId: run.id, task, decision, next: 'the run continues; get_run reads it' };
       return { task, decision, ...(await outcome(host, run.id, continued.done, signal)) };
+    }
+    case 'cancel_run': {
+      onlyArgs(args, ['run_id']);
+      host.allow('act', 'cancel runs');
+      const run = await host.store.getRun(stringArg(args, 'run_id'), scope);
+      return { runId: run.id, status: await host.cancel(run) };
     }
   }
   throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"`);

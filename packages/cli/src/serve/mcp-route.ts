@@ -69,6 +69,11 @@ export async function mcpRoute(ctx: RouteContext, req: http.IncomingMessage, res
     },
     decide: async (run, task, decision, comment) => (await decideApproval(ctx, caller, run, task, decision, comment)).continuation,
     approvals: () => inbox(ctx.store, caller),
+    cancel: async (run) => {
+      const status = await ctx.supervisor.cancel(run.id, caller.name, scope);
+      ctx.live.changed([run.id]);
+      return status;
+    },
   };
   await (await mcpModule()).answerMcpOverHttp(host, req, res, body);
 }
