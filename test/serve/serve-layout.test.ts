@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FlowGraph, GraphGeometry } from '../../packages/protocol/src/index.js';
@@ -171,6 +171,20 @@ describe('GraphLayouts: the layout thread', function () {
       assert.equal(layouts.started, 1);
       // the thread still lays out the next graph
       assert.ok('geometry' in (await layouts.layout('h#Fine', { flow: 'Fine', graph: graph('Fine') })));
+    } finally {
+      await layouts.close();
+    }
+  });
+
+  it('the layout thread runs at a lower CPU priority (nice 10, Linux) than the threads answering requests and executing runs', async () => {
+    const niceOf = (task: string): number => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const before = new Set(readdirSync('/proc/self/task'));
+    const layouts = new GraphLayouts();
+    try {
+      assert.ok('geometry' in (await layouts.layout('h#Fine', { flow: 'Fine', graph: graph('Fine') })));
+      const added = readdirSync('/proc/self/task').filter((task) => !before.has(task));
+      assert.ok(added.map(niceOf).includes(10), `a thread of nice 10 among the new ones: ${added.map(niceOf).join(', ')}`);
+      assert.equal(niceOf(String(process.pid)), 0, 'this thread keeps its priority');
     } finally {
       await layouts.close();
     }

@@ -5,8 +5,13 @@ import { StoreLock } from './store-lock.js';
 
 type Db = InstanceType<(typeof sqlite)['Database']>;
 
-/** How long a burst of writes may keep the store locked after its last write, ms. */
-const IDLE_RELEASE_MS = 25;
+/**
+ * How long a burst of writes may keep the store locked after its last write, ms. Each release and retake costs a
+ * mkdir and an rmdir of the lock directory — ~2 ms each on an ext4 mounted with `discard` (the project machine) —
+ * so a server whose runs commit every few tens of ms keeps it between them; another process waits at most
+ * {@link MAX_HOLD_MS} either way.
+ */
+const IDLE_RELEASE_MS = 100;
 /** The longest a burst keeps the lock before letting other processes in, ms. */
 export const MAX_HOLD_MS = 500;
 /** The longest pause between two tries to get a held store, ms (the pause doubles from 1 ms up to this). */
@@ -35,7 +40,7 @@ export interface RunStoreOptions {
    */
   busyTimeoutMs?: number;
   /**
-   * Whether a burst of writes keeps the lock (exclusive locking mode, released after 25 ms idle or 500 ms; see
+   * Whether a burst of writes keeps the lock (exclusive locking mode, released after 100 ms idle or 500 ms; see
    * {@link LockSession}). Default true. A store whose thread must never wait long — `baton serve`'s HTTP thread —
    * passes false: each access takes the lock and lets it go at once, so it never makes another thread wait.
    */
@@ -63,7 +68,7 @@ const openSessions = new Map<string, Set<LockSession>>();
  * or transaction, readers included, and has no busy handler: an access that finds it held gets SQLITE_BUSY at
  * once. So every access waits and tries again ({@link withBusyRetry}: pauses of 1–20 ms with jitter, up to
  * `busyTimeoutMs`). During a burst of writes the connection keeps the lock (SQLite's exclusive locking mode,
- * {@link hold}), which makes a commit ~15× cheaper, and lets it go after 25 ms without writes or 500 ms of
+ * {@link hold}), which makes a commit ~15× cheaper, and lets it go after 100 ms without writes or 500 ms of
  * holding ({@link scheduleRelease}), at once when a store of another thread waits (`lockWaiters`), or when a
  * store of this thread needs it. The files beside the database — who holds it, breaking a lock a killed
  * process left — are {@link StoreLock}'s.
@@ -107,7 +112,7 @@ export class LockSession {
     this.lock.claim();
   }
 
-  /** After a commit: lets the lock go now, or when the burst has been idle for 25 ms (one timer per burst). */
+  /** After a commit: lets the lock go now, or when the burst has been idle for 100 ms (one timer per burst). */
   scheduleRelease(): void {
     if (!this.holding) return;
     this.lastWriteAt = Date.now();

@@ -43,7 +43,7 @@ export const DEAD_THREAD_READ_LOCK_MS = 1000;
  *
  * Locking (several processes may use one store at once: `baton run`s, `baton approve`, the editor) is its
  * {@link LockSession}'s: every access waits while another connection holds the database, a burst of writes
- * keeps the lock (~15× cheaper commits) and lets it go after 25 ms without writes or 500 ms, and the lock files
+ * keeps the lock (~15× cheaper commits) and lets it go after 100 ms without writes or 500 ms, and the lock files
  * beside the database are `StoreLock`'s. A statement that failed (busy) is prepared afresh before it is used
  * again: node-sqlite3-wasm resets a statement only before its next use, and that reset repeats the failure.
  * Buffered events leave the buffer only when their transaction has committed.

@@ -8,7 +8,7 @@
  * changed runs with their records as read (so the watcher need not read them again, waiting). That read never
  * waits for the lock: when a writer holds the store, the look is skipped and the next one tries again — so a watch
  * costs a writer nothing (a read that waited for the lock slowed a 5,000-step chain 3× in bench/cases/run-watch.ts),
- * and a report waits at most until the writer lets go (after 25 ms idle, at the latest every 0.5 s of a burst).
+ * and a report waits at most until the writer lets go (after 100 ms idle, at the latest every 0.5 s of a burst).
  *
  * File times have the kernel's coarse clock (a few ms): a commit in the same tick as a look may leave the time as
  * that look saw it. So while the seen time is less than {@link RECENT_MS} old, the next look reads anyway.
