@@ -81,14 +81,19 @@ console.log('\nRun store on PostgreSQL (append + flush per step, 1,000 steps; a 
 // scripts/services.mjs --durable starts PostgreSQL with its defaults (fsync on) for this case and stops it after
 record(runCase('../../scripts/services.mjs', ['--durable', '--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'pg-store.ts'), 1000]));
 
-console.log('\nA cluster on one machine (baton worker ×1/2/4, --concurrency 8, PostgreSQL + Redis; runs of 10 HTTP steps of 20 ms started through baton serve --queue):');
-// scripts/services.mjs starts PostgreSQL (durability off) and Redis for this case and stops them after
-const cluster = runCase('../../scripts/services.mjs', ['--', process.execPath, path.join(benchDir, 'cases', 'cluster.mjs'), quick ? 500 : 2000]);
-results.push(...cluster);
-const oneWorker = cluster.find((r) => r.shape === 'workers-1');
-for (const r of cluster) {
-  if (r.shape === 'front-door') console.log(`  front door: ${r.startsPerSecond} webhook starts/s, 202 latency p50 ${r.startLatencyP50Ms} / p99 ${r.startLatencyP99Ms} ms (${r.n} webhooks, ${r.inFlight} in flight), load ${r.loadAverage}`);
-  else console.log(`  ${r.workers} worker(s): ${r.runsPerSecond} runs/s (${(r.runsPerSecond / oneWorker.runsPerSecond).toFixed(2)}× one worker), ${r.workerCpuMsPerRun} ms worker CPU, ${r.pgTransactionsPerRun} PostgreSQL transactions and ${r.redisCommandsPerRun} Redis commands per run, load ${r.loadAverage}`);
+// Issue 11's scaling goal (≥ 1.8× at 2 workers, ≥ 3.2× at 4) is for I/O-bound runs: at --concurrency 2 the 4 workers'
+// runs need ~60 % of this 2-core machine, so the agent's 20 ms is what bounds them. At --concurrency 8 the 4 workers
+// would need ~3 cores: that row shows the CPU-bound ceiling (cpuBoundRunsPerSecond), not scaling.
+for (const concurrency of [2, 8]) {
+  console.log(`\nA cluster on one machine (baton worker ×1/2/4, --concurrency ${concurrency}, PostgreSQL + Redis; runs of 10 HTTP steps of 20 ms started through baton serve --queue${concurrency === 2 ? '; I/O-bound: the scaling goal ≥ 1.8× / ≥ 3.2×' : '; CPU-bound on 2 cores'}):`);
+  // scripts/services.mjs starts PostgreSQL (durability off) and Redis for this case and stops them after
+  const cluster = runCase('../../scripts/services.mjs', ['--', process.execPath, path.join(benchDir, 'cases', 'cluster.mjs'), quick ? 500 : 2000, concurrency]);
+  results.push(...cluster);
+  const oneWorker = cluster.find((r) => r.shape === 'workers-1');
+  for (const r of cluster) {
+    if (r.shape === 'front-door') console.log(`  front door: ${r.startsPerSecond} webhook starts/s, 202 latency p50 ${r.startLatencyP50Ms} / p99 ${r.startLatencyP99Ms} ms (${r.n} webhooks, ${r.inFlight} in flight), load ${r.loadAverage}`);
+    else console.log(`  ${r.workers} worker(s): ${r.runsPerSecond} runs/s (${(r.runsPerSecond / oneWorker.runsPerSecond).toFixed(2)}× one worker), machine ${r.machineBusyPct} % busy, CPU per run ${r.cpuMsPerRun.total} ms (CPU-bound ceiling ${r.cpuBoundRunsPerSecond} runs/s), ${r.pgTransactionsPerRun} PostgreSQL transactions and ${r.redisCommandsPerRun} Redis commands per run, load ${r.loadAverage}`);
+  }
 }
 
 console.log('\nThe console\'s runs list (the store\'s time for GET /runs on 100,000 runs, p50 of 20 after a warm-up; goal ≤ 300 ms):');
