@@ -286,6 +286,15 @@ describe('runtime: tool calling against a local fake provider (OpenAI and Anthro
     assert.deepEqual((body.tools as { function: { name: string } }[]).map((t) => t.function.name), ['LookupOrder', 'Refund']);
   });
 
+  it("openai: a model's refusal fails AGENT_BAD_RESPONSE with its words (not 'is the base URL right?')", async () => {
+    const refusal = openAiAnswer('');
+    const choice = (refusal.body as { choices: { message: Record<string, unknown> }[] }).choices[0];
+    choice.message = { role: 'assistant', content: null, refusal: "I can't help with that." };
+    fake.script(refusal);
+    await assert.rejects(caller().turn(request(agents.Support, 1, [])), (e: BatonError) => e.code === 'AGENT_BAD_RESPONSE' && e.message === "openai/gpt-4o-mini refused to answer: I can't help with that.");
+    await assert.rejects(caller().call(request(agents.Support, 1, [])), (e: BatonError) => e.code === 'AGENT_BAD_RESPONSE' && /refused to answer/.test(e.message));
+  });
+
   it('http and command agents have no tool loop (AGENT_NO_TOOL_LOOP)', async () => {
     const c = createRealAgents({ config: { ...config(), endpoints: { crm: { url: `${fake.url}/agent` } } }, env: {} });
     await assert.rejects(c.turn(request({ ...agents.Support, model: 'http/crm' }, 1, [])), (e: BatonError) => e.code === 'AGENT_NO_TOOL_LOOP' && /agent Support \(http\/crm\) cannot call tools/.test(e.message));

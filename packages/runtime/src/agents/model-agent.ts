@@ -88,6 +88,7 @@ export function userMessage(request: AgentRequest): string {
   return parts.filter((p) => p !== '').join('\n\n') || '(no prompt)';
 }
 
+/** What is wrong with a completion's answer against the agent's output type (unwrapped as asked), or undefined. */
 export function problemOf(agent: AgentDef, completion: Completion, wrapped: boolean): string | undefined {
   if (completion.answer === undefined) return 'the answer is not JSON';
   return checkOutput(agent, unwrapOutput(completion.answer, wrapped));
@@ -113,7 +114,7 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
   const response = (await client.chat.completions.create(body, { signal, headers: { 'Idempotency-Key': idempotencyKey } })) as unknown;
   const completion = response as Partial<OpenAI.Chat.ChatCompletion> | string | undefined;
   const text = typeof completion === 'object' ? completion?.choices?.[0]?.message?.content : undefined;
-  if (typeof text !== 'string') throw badResponse(target, response);
+  if (typeof text !== 'string') throw refusedOrBad(target, response);
   const usage = typeof completion === 'object' ? completion.usage : undefined;
   const split = { input: usage?.prompt_tokens ?? 0, output: usage?.completion_tokens ?? 0 };
   const tokens = usage ? (usage.total_tokens ?? split.input + split.output) : 0;
@@ -161,6 +162,7 @@ export function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, cre
   return client;
 }
 
+/** The text blocks of an Anthropic message, joined. */
 export function textOf(content: Anthropic.ContentBlock[]): string {
   return content
     .filter((block): block is Anthropic.TextBlock => block.type === 'text')
@@ -178,6 +180,17 @@ export function parseJson(text: string): JsonValue {
   }
 }
 
+/**
+ * The error for a chat completion without the text it should have: the model's `refusal` (OpenAI structured
+ * outputs), or {@link badResponse}.
+ */
+export function refusedOrBad(target: ModelTarget, response: unknown): BatonError {
+  const refusal = typeof response === 'object' ? (response as Partial<OpenAI.Chat.ChatCompletion> | null)?.choices?.[0]?.message?.refusal : undefined;
+  if (typeof refusal === 'string' && refusal !== '') return redact(new BatonError('AGENT_BAD_RESPONSE', `${target.provider}/${target.model} refused to answer: ${refusal.replace(/\s+/g, ' ').slice(0, 300)}`), target);
+  return badResponse(target, response);
+}
+
+/** The error for an answer that is not of the provider's wire format (an HTML page from a wrong base URL, …). */
 export function badResponse(target: ModelTarget, response: unknown): BatonError {
   const looksHtml = typeof response === 'string' && /^\s*</.test(response);
   return new BatonError(

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ToolCallRequest } from '@baton/protocol';
 import { malformedArguments, type AgentTurnRequest } from './agent.js';
-import { badResponse, clientFor, parseJson, userMessage, type ModelTarget } from './model-agent.js';
+import { badResponse, clientFor, parseJson, refusedOrBad, userMessage, type ModelTarget } from './model-agent.js';
 import { argumentsText, repairText, resultText, type TurnAsk, type TurnExchange } from './tool-wire.js';
 
 type Message = OpenAI.Chat.ChatCompletionMessageParam;
@@ -46,7 +46,7 @@ export async function exchangeOpenAi(target: ModelTarget, request: AgentTurnRequ
   const toolCalls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
   const assistant: Message = { role: 'assistant', content: text ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
   if (toolCalls.length > 0) return { calls: toolCalls.map((c, i) => callOf(c, request.turn, i)), ...(text ? { text } : {}), tokens, usage: split, assistant };
-  if (text === undefined) throw badResponse(target, response);
+  if (text === undefined) throw refusedOrBad(target, response);
   return { calls: [], final: { answer: schema ? parseJson(text) : text, raw: text, tokens, usage: split }, tokens, usage: split, assistant };
 }
 
