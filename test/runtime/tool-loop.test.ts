@@ -157,6 +157,18 @@ for (const kind of STORE_KINDS) {
       assert.match(summary.error!.message, /tool loop/);
     });
 
+    it("a flow tool in flight at the step's timeout ends before the step does: nothing is recorded after the run's end", async () => {
+      const agents = model([calls(['r', 'Refund', { order: 42 }]), final({ reply: 'late' })]);
+      agents.call = (r: AgentRequest) => new Promise((_, reject) => r.signal.addEventListener('abort', () => setTimeout(() => reject(new BatonError('STEP_CANCELLED', 'aborted')), 20)));
+      const { summary } = await run(withTools(def, [REFUND], { timeoutMs: 50 }), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.error?.code, 'STEP_TIMEOUT');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const log = await t.store.getEvents(summary.runId);
+      assert.equal(log[log.length - 1].type, 'run.failed', log.map((e) => e.type).join(', '));
+      const ends = log.filter((e) => e.type === 'step.finished' || e.type === 'tool.finished').map((e) => (e.type === 'step.finished' ? e.step : `tool ${e.type === 'tool.finished' && e.callId}`));
+      assert.deepEqual(ends, ['support/r/pay', 'tool r', 'support'], "the flow tool's step and the call end before their step");
+    });
+
     it('MCP tools: listed from their server, called with the arguments; an error result goes to the model', async () => {
       const made: [string, string, JsonValue][] = [];
       const mcp: McpTools = {

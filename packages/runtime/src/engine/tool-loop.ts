@@ -100,16 +100,17 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
     for (const c of calls) usedIds.add(c.id);
     if (turn === maxTurns) break;
     const controller = new AbortController();
-    const results = await bounded(
-      (signal) => {
-        const onAbort = (): void => controller.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        return runToolCalls(host, { s: r.s, key: r.key, turn, frame: r.frame, tools, signal: controller.signal, charge }, calls).finally(() => signal.removeEventListener('abort', onAbort));
-      },
-      remaining(),
-      r.frame.signal,
-      timeoutMessage,
-    ).finally(() => controller.abort());
+    const batch = runToolCalls(host, { s: r.s, key: r.key, turn, frame: r.frame, tools, signal: controller.signal, charge }, calls);
+    let results;
+    try {
+      results = await bounded(() => batch, remaining(), r.frame.signal, timeoutMessage);
+    } catch (error) {
+      // the deadline passed or the frame stopped: the calls are aborted and end (a flow tool's steps record their
+      // ends) before the step does, so nothing of theirs is recorded after the step's — or the run's — end
+      controller.abort();
+      await batch.catch(() => undefined);
+      throw error;
+    }
     history.push({ turn, ...(text !== undefined ? { text } : {}), calls, results, ...(callIndex !== undefined ? { callIndex } : {}) });
   }
   throw new BatonError('TOOL_TURNS_EXCEEDED', `agent ${r.agent.name} gave no final answer within ${maxTurns} turn${maxTurns === 1 ? '' : 's'} (max_turns)`);
