@@ -75,8 +75,14 @@ export async function serveDefinition(req: http.IncomingMessage, res: http.Serve
   const caller = deps.access.authenticate(req, deps.now().getTime());
   if ((req.method ?? 'GET') !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes GET`);
   deps.access.require(caller, 'read', 'read runs');
-  const only = new URL(req.url ?? '/', 'http://host').searchParams.get('only');
+  const query = new URL(req.url ?? '/', 'http://host').searchParams;
+  const only = query.get('only');
   if (only !== null && only !== 'layout') throw new HttpError(400, 'BAD_QUERY', `only must be layout (the only part that can be asked alone), not "${only.slice(0, 40)}"`);
+  const generated = query.get('generated');
+  if (generated !== null) {
+    send(res, 200, await generatedDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, generated));
+    return true;
+  }
   send(res, 200, await runDefinition(deps.store, decodeSegment(match[1]), { tenant: caller.tenant }, deps.layouts, only === 'layout'));
   return true;
 }
@@ -116,6 +122,36 @@ export async function runDefinition(store: RunStoreApi, runId: string, scope: { 
   if (sources.length === 0) {
     answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of definition sha256:${hash} is not stored (the run started before this store kept sources)` };
   }
+  return answer;
+}
+
+/**
+ * `GET /runs/:id/definition?generated=sha256:<hex>`: a flow an agent wrote during run `runId` and its policy accepted
+ * (docs/agents.md, "Flows written by agents") — the {@link DefinitionAnswer} of that stored definition, drawn from its
+ * generated flow, with the generated file's text (the files it was checked beside are the run's own). No server
+ * layout: the page lays it out.
+ * @throws HttpError 400 `BAD_QUERY` (not a hash), 404 `RUN_NOT_FOUND`, 404 `GENERATED_NOT_FOUND` (no accepted
+ *   `flow.generated` of this run names it), 404 `DEFINITION_MISSING`.
+ */
+export async function generatedDefinition(store: RunStoreApi, runId: string, scope: { tenant: string }, wanted: string): Promise<DefinitionAnswer> {
+  const hash = /^(sha256:)?([0-9a-f]{64})$/.exec(wanted)?.[2];
+  if (!hash) throw new HttpError(400, 'BAD_QUERY', `generated must be a definition hash (sha256:<64 hex digits>), not "${wanted.slice(0, 40)}"`);
+  const run = await store.getRun(runId, scope);
+  const accepted = (await store.getEvents(run.id)).find((e) => e.type === 'flow.generated' && e.accepted && e.definition === `sha256:${hash}`);
+  if (!accepted || accepted.type !== 'flow.generated' || !accepted.flow) throw new HttpError(404, 'GENERATED_NOT_FOUND', `run ${run.id} generated no flow sha256:${hash}`);
+  let definition: WorkflowDefinition;
+  try {
+    definition = await store.getDefinitionByHash(hash);
+  } catch (error) {
+    if (error instanceof BatonError && error.code === 'DEFINITION_NOT_FOUND') throw new HttpError(404, 'DEFINITION_MISSING', `the definition sha256:${hash} step ${accepted.step} generated is not in this store`);
+    throw error;
+  }
+  const texts = (await store.getSourcesByHash(hash)).filter((s) => s.file === definition.files[0]);
+  const local = localNames([...definition.files, ...texts.map((s) => s.file)]);
+  const graph = buildFlowGraph(definition, accepted.flow);
+  const sources = texts.map((s) => ({ file: local(s.file), text: s.text, tokens: sourceTokens(s.text) }));
+  const answer: DefinitionAnswer = { hash, flow: accepted.flow, graph: withLocalRanges(graph, local), sources, layoutNote: `the page lays out ${accepted.flow}` };
+  if (sources.length === 0) answer.sourceError = { code: 'SOURCE_NOT_STORED', message: `the source of the generated flow ${accepted.flow} is not stored` };
   return answer;
 }
 

@@ -16,6 +16,7 @@ import { RunGraph, type ServedLayout } from '../run-graph.js';
 import { TimelineView } from '../timeline.js';
 import { parallelBranches, type TimelineGroup } from '../timeline-branches.js';
 import { SourceView, type SourceFileView } from '../source-view.js';
+import { writtenFlows } from '../run-generated.js';
 import { EventsView } from '../run-events.js';
 import { stepDetail } from '../run-step.js';
 import { ConsolePage } from './page.js';
@@ -137,6 +138,7 @@ export class RunPage extends ConsolePage {
     this.received = [];
     Object.assign(this, { answer: undefined, problem: undefined, gone: undefined, definition: undefined, definitionProblem: undefined, graphMessage: undefined, selected: this.query.get('step') ?? undefined });
     this.el('.rp-graph').replaceChildren();
+    this.el('.rp-generated').replaceChildren();
     this.tick++;
     const runRead = get<RunAnswer>(`/runs/${encodeURIComponent(id)}?events=0`);
     const firstPage = this.eventsPage(id, 0);
@@ -221,6 +223,28 @@ export class RunPage extends ConsolePage {
       pending = again?.layoutPending === true;
     }
     await graph.show();
+    await this.showWritten(id, turn, definition);
+  }
+
+  /** The flows agents wrote in this run (run-generated.ts): their sources as more Source tabs, their graphs under the run's. */
+  private async showWritten(id: string, turn: number, definition: DefinitionAnswer): Promise<void> {
+    const written = await writtenFlows(id, this.received);
+    if (turn !== this.load || written.length === 0) return;
+    this.source!.setFiles([...definition.sources, ...written.flatMap((w) => w.sources)], definition.sourceError?.message);
+    const host = this.el('.rp-generated');
+    for (const w of written) {
+      const heading = document.createElement('h3');
+      heading.className = 'rp-generated-title';
+      heading.textContent = `Flow written by step ${w.step}: ${w.flow}`;
+      const canvas = document.createElement('div');
+      canvas.className = 'rp-generated-graph canvas';
+      canvas.setAttribute('role', 'application');
+      canvas.setAttribute('aria-label', `The graph of ${w.flow}, the flow step ${w.step} wrote`);
+      host.append(heading, canvas);
+      const graph = new RunGraph(canvas, w.graph, w.hash, { pick: (node) => this.pickNode(node), drawn: () => this.tick++ });
+      graph.apply(this.received);
+      await graph.show();
+    }
   }
 
   /** One page of the run's log after seq `after` (`GET /runs/<id>/events`, at most {@link EVENTS_PAGE}). */
@@ -341,6 +365,7 @@ export class RunPage extends ConsolePage {
           ${this.definitionProblem ? html`<p class="notice rp-definition-missing" role="status">${this.definitionProblem}</p>` : nothing}
           ${this.graphMessage ? html`<p class="notice rp-graph-message" role="status">${this.graphMessage}</p>` : nothing}
           <div class="rp-graph canvas" role="application" aria-label="The run's graph: arrow keys move between nodes, Enter shows the step"></div>
+          <div class="rp-generated"></div>
         </div>
         <div class="rp-right">
           <div class="rp-tabs" role="tablist">
