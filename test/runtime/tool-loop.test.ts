@@ -104,6 +104,21 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(events.map((e) => e.seq), (await t.store.getEvents(summary.runId)).map((e) => e.seq));
     });
 
+    it("a turn's calls run concurrently: each waits for the other to have started", async () => {
+      const agents = model([calls(['a', 'Lookup', { prompt: 'a' }], ['b', 'Lookup', { prompt: 'b' }]), final({ reply: 'both' })]);
+      let arrived = 0;
+      let bothStarted: () => void = () => undefined;
+      const barrier = new Promise<void>((resolve) => (bothStarted = resolve));
+      agents.call = async (r: AgentRequest) => {
+        if (++arrived === 2) bothStarted();
+        await barrier; // a second call made only after the first ended would never come
+        return { output: r.prompt };
+      };
+      const { summary } = await run(withTools(def, [LOOKUP]), 'Main', {}, { store: t.store, agents });
+      assert.equal(summary.status, 'succeeded');
+      assert.deepEqual(agents.turns[1].history[0].results, [{ callId: 'a', output: 'a' }, { callId: 'b', output: 'b' }]);
+    });
+
     it('arguments that do not match the schema and unknown tools are refused: the model is told and goes on', async () => {
       const agents = model([calls(['a', 'Refund', { order: 'forty-two' }], ['b', 'Delete', {}], ['c', 'Refund', { $malformed: 'not JSON', raw: '{' }]), final({ reply: 'sorry' })]);
       const { summary, events } = await run(withTools(def, [REFUND]), 'Main', {}, { store: t.store, agents });
