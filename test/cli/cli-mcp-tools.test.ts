@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
 import { baton, batonAsync, ROOT } from './cli-helper.js';
+import { APPROVAL_FLOW, runIdOf } from './cli-flows.js';
 import { startHttpMcpServer } from '../mcp/test-mcp-server.js';
 
 const HELP_FLOW = `agent Support {
@@ -86,10 +87,22 @@ describe('agents\' MCP tools through baton run', function () {
     assert.match(run.stdout, /MCP_UNAVAILABLE: step answer failed: MCP server "crm" \(\/no\/such\/crm-server\) could not be started/);
   });
 
-  it('an invalid mcp.servers entry is one usage error naming the field (exit 2)', () => {
+  it('an invalid mcp.servers entry is one usage error naming the field (exit 2); approve then records nothing', () => {
     config({ crm: { command: ['x'], url: 'http://127.0.0.1/mcp' } });
     const run = baton(['run', 'help.flow', '--store', 'runs.db'], { cwd: dir });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /baton\.config\.json: mcp\.servers\.crm has an unknown field "command"/);
+    // a run waiting for a person while the configuration was right
+    rmSync(path.join(dir, 'baton.config.json'));
+    writeFileSync(path.join(dir, 'purchase.flow'), APPROVAL_FLOW);
+    const waiting = baton(['run', 'purchase.flow', '--json', '--store', 'runs.db'], { cwd: dir });
+    assert.equal(waiting.code, 0, waiting.stderr);
+    const id = runIdOf(waiting.stdout);
+    config({ crm: { url: 'ftp://crm' } });
+    const approve = baton(['approve', id, 'signoff', '--store', 'runs.db'], { cwd: dir });
+    assert.equal(approve.code, 2);
+    assert.match(approve.stderr, /mcp\.servers\.crm\.url must be an http:\/\/ or https:\/\/ URL/);
+    const shown = JSON.parse(baton(['runs', 'show', id, '--json', '--store', 'runs.db'], { cwd: dir }).stdout) as { events: RunEvent[] };
+    assert.equal(shown.events.filter((e) => e.type === 'approval.decided').length, 0);
   });
 });

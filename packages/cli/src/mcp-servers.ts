@@ -10,18 +10,27 @@ import { UsageError } from './errors.js';
  * @throws UsageError (exit 2) for a configuration that cannot be read or does not match the schema.
  */
 export function useMcpServers(file: string | undefined): () => Promise<void> {
-  const found = findConfig(file ? path.dirname(path.resolve(file)) : process.cwd());
-  let tools;
-  try {
-    tools = found ? mcpToolsFor(loadConfig(found)) : undefined;
-  } catch (error) {
-    if (error instanceof BatonError) throw new UsageError(error.message);
-    throw error;
-  }
+  const tools = mcpServersOf(file);
   if (!tools) return async () => undefined;
   installMcpTools(tools);
   return async () => {
     installMcpTools(undefined);
     await tools.close();
   };
+}
+
+/**
+ * The MCP servers of the `baton.config.json` nearest `file` (see {@link useMcpServers}), not installed: a command that
+ * records something before it continues a run (`approve`, `send`) checks the configuration first, so that a wrong one
+ * records nothing.
+ * @throws UsageError (exit 2) for a configuration that cannot be read or does not match the schema.
+ */
+export function mcpServersOf(file: string | undefined): ReturnType<typeof mcpToolsFor> {
+  const found = findConfig(file ? path.dirname(path.resolve(file)) : process.cwd());
+  try {
+    return found ? mcpToolsFor(loadConfig(found)) : undefined;
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
 }

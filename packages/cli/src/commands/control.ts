@@ -6,6 +6,7 @@ import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
 import { agentsToContinue, type AgentsMode } from '../agents-mode.js';
 import { continueRun } from './run.js';
+import { mcpServersOf } from '../mcp-servers.js';
 import { enqueueRedrive, enqueueResume, waitsForEvent, type RunRecord, type RunStoreApi } from '@baton/runtime';
 import { loadCluster } from '../cluster.js';
 import { openQueue, queueUrlOf } from './worker.js';
@@ -92,6 +93,7 @@ export async function approveCommand(id: string, task: string, opts: ApproveOpti
   try {
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the decision: a refusal records nothing
+    mcpServersOf(run.file ?? undefined); // and a wrong mcp.servers too
     const decided = await store.recordDecision(run.id, task, { decision, by: opts.by ?? currentUser(), comment: opts.comment });
     if (!opts.json) output.out(`Recorded "${decision}" for ${task} on run ${run.id}.`);
     if (await handToWorkers(store, run, opts, 'resume', output)) return 0;
@@ -118,6 +120,7 @@ export async function sendCommand(id: string, event: string, opts: StoreOptions 
   try {
     const run = await store.getRun(id);
     const chosen = agentsToContinue(run, opts.agents, opts.switchAgents); // before the event: a refusal records nothing
+    mcpServersOf(run.file ?? undefined); // and a wrong mcp.servers too
     const received = await store.recordSignal(run.id, event, data);
     const forLoop = run.waitingOn.some((w) => w.kind === 'event' && w.event === event && w.stream);
     if (received.type === 'event.buffered' && forLoop) {
