@@ -3,7 +3,7 @@ import { AstUtils, CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS_BY_NAME, describeType, estimateFlow, formatDuration, formatDurationLiteral, formatTokens, type FunctionSignature } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, DEFAULT_MAX_TURNS, MAX_TURNS_LIMIT, describeType, estimateFlow, formatDuration, formatDurationLiteral, formatTokens, type FunctionSignature } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
@@ -12,6 +12,7 @@ import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '.
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 import { toolEntryHover } from './baton-tool-hover.js';
+import { toolName } from '../ir/baton-ir-tools.js';
 
 /**
  * Hover of the Baton language server, in Markdown:
@@ -124,7 +125,10 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (ast.isStep(node)) {
       const target = node.target?.ref;
       const kind = ast.isFlowDecl(target) ? 'sub-flow' : 'agent';
-      return withDoc([`**step** \`${node.name}\` → ${kind} \`${node.target?.$refText ?? '?'}\``, `output: \`${describeType(stepOutputType(node))}\``].join('  \n'));
+      const lines = [`**step** \`${node.name}\` → ${kind} \`${node.target?.$refText ?? '?'}\``, `output: \`${describeType(stepOutputType(node))}\``];
+      const tools = ast.isAgentDecl(target) ? (target.properties.find(ast.isToolsProperty)?.tools ?? []).flatMap((t) => toolName(t) ?? []) : [];
+      if (tools.length) lines.push(`tools: ${tools.map((t) => `\`${t}\``).join(', ')}`);
+      return withDoc(lines.join('  \n'));
     }
     if (ast.isApprovalStatement(node)) {
       const options = node.properties.find(ast.isOptionsProperty)?.values ?? [];
@@ -195,6 +199,12 @@ function regionKeywordHover(node: AstNode, text: string): string | undefined {
 
 /** What the keywords of `parallel` and its branches mean, on the keyword itself. */
 function keywordHover(node: AstNode, text: string): string | undefined {
+  if (ast.isToolsProperty(node) && text === 'tools') {
+    return '**tools**: what the model may call while it works — agents and flows of the workspace, and `mcp.<server>.<tool>` (an MCP server of baton.config.json). The step runs in turns: the model asks for calls, Baton runs them and gives the results back, until it gives its final output (at most `max_turns` turns). `{ approval: "…" }` makes each call of a tool wait for a person\'s decision.';
+  }
+  if (ast.isMaxTurnsProperty(node) && text === 'max_turns') {
+    return `**max_turns** ${node.value?.value ?? 'N'}: at most that many model turns in one step's tool loop (a turn is one model call; default ${DEFAULT_MAX_TURNS}, at most ${MAX_TURNS_LIMIT}); one more fails the step with \`TOOL_TURNS_EXCEEDED\`.`;
+  }
   if (ast.isEventSource(node) && text === 'event') return EVENT_LOOP_HOVER;
   if (ast.isBranchBlock(node) && text === 'branch') {
     return '**branch** `{ … }`: several statements that are together one branch of the `parallel`; they run in order, beside the other branches.';

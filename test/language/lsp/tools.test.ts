@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { CodeAction } from 'vscode-languageserver-types';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkText, completeAt, format, hoverAt, outline, services } from '../helpers.js';
 import { TestWorkspace, type Spot } from './workspace-helpers.js';
 
@@ -60,6 +62,28 @@ describe('language server: tools for agents', () => {
     );
     const mcp = await hoverAt(`${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [mcp.crm."create-<|>ticket" { idempotent: false }] }`);
     assert.equal(mcp, '**tool** `crm__create-ticket` — tool `create-ticket` of MCP server `crm`  \nthe model calls it `crm__create-ticket`  \nidempotent: no — a repeated call may repeat its effect  \nits description and arguments come from the server when the step starts');
+  });
+
+  it('hover on tools, max_turns and a step whose agent has tools', async () => {
+    const agent = (at: string, step = 'ask'): string => `${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", ${at} }\nflow F { step ${step}: A }`;
+    assert.match((await hoverAt(agent('to<|>ols: [Lookup], max_turns: 3'))) ?? '', /^\*\*tools\*\*: what the model may call/);
+    assert.equal(await hoverAt(agent('tools: [Lookup], max_tu<|>rns: 3')), '**max_turns** 3: at most that many model turns in one step\'s tool loop (a turn is one model call; default 8, at most 100); one more fails the step with `TOOL_TURNS_EXCEEDED`.');
+    assert.equal(await hoverAt(agent('tools: [Lookup, Refund, mcp.crm.search]', 'a<|>sk')), '**step** `ask` → agent `A`  \noutput: `any`  \ntools: `Lookup`, `Refund`, `crm__search`');
+  });
+
+  it('quick fixes: did you mean for an unknown tool and for a stub call\'s tool name', async () => {
+    const fix = async (text: string, code: string): Promise<string> => {
+      const { document, diagnostics } = await checkText(text);
+      const relevant = diagnostics.filter((d) => d.code === code);
+      const actions = (await services.Baton.lsp.CodeActionProvider!.getCodeActions(document, { textDocument: { uri: document.uri.toString() }, range: relevant[0].range, context: { diagnostics: relevant } })) as CodeAction[];
+      const edits = actions[0]?.edit?.changes?.[document.uri.toString()] ?? [];
+      return TextDocument.applyEdits(TextDocument.create('x', 'baton', 1, text), edits).slice(BASE.length);
+    };
+    assert.equal(await fix(`${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [Lokup] }`, 'unknown-tool'), 'agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [Lookup] }');
+    assert.equal(
+      await fix(`${BASE}agent A { model: "openai/gpt-4o-mini", tools: [Lookup], stub: turns([call("Lokup", { prompt: "p" })], "x") }`, 'stub-call-unknown-tool'),
+      'agent A { model: "openai/gpt-4o-mini", tools: [Lookup], stub: turns([call("Lookup", { prompt: "p" })], "x") }',
+    );
   });
 
   it('outline: an agent holds its tools', async () => {
