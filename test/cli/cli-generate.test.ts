@@ -54,6 +54,17 @@ describe('baton: flows written by agents (dispatcher custom path, crash after ac
     }
   });
 
+  it('baton run prints each answer of the writer under its step: refused with the first diagnostic, then accepted', () => {
+    const written = GEN.split('stub: """')[1].split('"""')[0];
+    const bad = written.replace('step again: Researcher', 'step again: Nobody');
+    writeFileSync(path.join(ws.dir, 'repair.flow'), GEN.replace(`stub: """${written}"""`, `stub: ["""${bad}""", """${written}"""]`));
+    const r = baton(['run', 'repair.flow', '--flow', 'Dispatch', '--store', path.join(ws.dir, 'print.db')], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /⊘ flow +plan · attempt 1 +refused: 5:15 unknown-agent: .*Nobody/);
+    assert.match(r.stdout, /✎ flow Custom +plan · attempt 2 +accepted sha256:/);
+    assert.match(r.stdout, /✓ custom\/again/);
+  });
+
   it('kill -9 inside the accepted flow, then resume: the stored definition runs on, nothing is generated again', async () => {
     const store = path.join(ws.dir, 'kept.db');
     const r = await batonAsync(['test', 'gen.flow', '--flow', 'Dispatch', '--crash-at', 'custom/again', '--store', store, '--json'], { cwd: ws.dir });

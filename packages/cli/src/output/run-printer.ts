@@ -96,6 +96,16 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
     return `${head}${where}  ${event.status === 'refused' ? c.yellow(`refused: ${message}`) : c.red(message)}`;
   };
 
+  // an answer of a generating step, under the step: `flow <name>  <step> · attempt N  accepted`, or refused with the
+  // first of the checker's diagnostics (docs/agents.md, Flows written by agents)
+  const writtenLine = (event: Extract<RunEvent, { type: 'flow.generated' }>): string => {
+    const where = c.dim(`${event.step} · attempt ${event.attempt}`.padEnd(24));
+    if (event.accepted) return `    ${c.green('✎')} ${pad(`flow ${event.flow ?? ''}`)}${where}  ${c.dim(`accepted ${event.definition?.slice(0, 19) ?? ''}`)}`;
+    const [first] = event.diagnostics;
+    const more = event.diagnostics.length > 1 ? ` (+${event.diagnostics.length - 1} more)` : '';
+    return `    ${c.yellow('⊘')} ${pad('flow')}${where}  ${c.yellow(`refused: ${first ? `${first.line}:${first.column} ${first.code}: ${first.message}` : 'no diagnostics'}${more}`)}`;
+  };
+
   return {
     onEvent(event) {
       const e = event as unknown as PrintableEvent;
@@ -159,6 +169,9 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         }
         case 'tool.finished':
           if (event.type === 'tool.finished') output.out(toolLine(event));
+          break;
+        case 'flow.generated':
+          if (event.type === 'flow.generated') output.out(writtenLine(event));
           break;
         case 'approval.decided':
           output.out(`  ${c.green('✓')} ${pad(e.task ?? '')}${c.dim('approval')}  ${e.decision ?? ''}${e.by ? c.dim(` by ${e.by}`) : ''}`);
