@@ -56,6 +56,22 @@ describe('baton estimate', () => {
     assert.deepEqual(json.observed.map((o: { node: string; count: number }) => [o.node, o.count]), [['Checks/check', 1]]);
   });
 
+  it('baton run shows the worst case under its header, step i/N on step lines, and the stored runs\' p50 once there are some', () => {
+    const first = baton(['run', 'f.flow', '--flow', 'Draft'], { cwd: ws.dir });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const lines = first.stdout.split('\n');
+    assert.equal(lines[1], '  expected: ≤ 3 agent calls · ≤ 2,000 tokens · ≤ $0.0012 · ≤ 1 min 2 s', first.stdout);
+    assert.match(first.stdout, /✓ write .* · step 1\/2$/m);
+    assert.match(first.stdout, /✓ check .* · step 2\/2$/m);
+    const second = baton(['run', 'f.flow', '--flow', 'Draft'], { cwd: ws.dir });
+    assert.match(second.stdout.split('\n')[1], /^ {2}expected: ≤ 3 agent calls · ≤ 2,000 tokens · ≤ \$0\.0012 · ≤ 1 min 2 s · p50 ~\d+ ms \(from 1 stored run\)$/, second.stdout);
+    const unbounded = baton(['run', 'f.flow', '--flow', 'Checks'], { cwd: ws.dir });
+    assert.equal(unbounded.stdout.split('\n')[1], '  expected: ≤ 1 agent call · duration unbounded', unbounded.stdout);
+    const json = baton(['run', 'f.flow', '--flow', 'Draft', '--json'], { cwd: ws.dir });
+    assert.doesNotMatch(json.stdout, /expected|step \d\/\d/);
+    assert.equal(JSON.parse(json.stdout.split('\n')[0]).type, 'run.started');
+  });
+
   it('an unknown flow and a file with errors are one message each and exit 2', () => {
     const unknown = baton(['estimate', 'f.flow', '--flow', 'Nope'], { cwd: ws.dir });
     assert.equal(unknown.code, 2);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { formatCost, formatDuration, formatTokens, type StepStats } from '@baton/protocol';
-import { BatonError, DEFAULT_TENANT, estimateFlow, findConfig, loadConfig, type Bound, type FlowEstimate } from '@baton/runtime';
+import { formatCost, formatDuration, formatTokens, type StepStats, type WorkflowDefinition } from '@baton/protocol';
+import { BatonError, DEFAULT_TENANT, estimateFlow, findConfig, loadConfig, type Bound, type FlowEstimate, type RunStoreApi } from '@baton/runtime';
+import type { RunExpectation } from '../output/run-printer.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output/terminal.js';
 import { loadDefinition, openStore, pickFlow } from '../backend.js';
@@ -58,12 +59,51 @@ async function observedSteps(flow: string, storeFlag: string | undefined): Promi
   if (!isStoreUrl(storePath) && !existsSync(storePath)) return [];
   const store = await openStore(storePath);
   try {
-    if (!store.runStats) return [];
-    const stats = await store.runStats({ tenant: DEFAULT_TENANT, from: new Date(0).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), flow });
-    return stats.steps.filter((s: StepStats) => s.flow === flow && s.count > 0).map((s) => ({ node: s.node, count: s.count, p50Ms: s.p50Ms, p95Ms: s.p95Ms, tokensAvg: s.tokens / s.count, costAvgUsd: s.costUsd / s.count }));
+    return (await observedRuns(store, flow)).steps;
   } finally {
     await store.close();
   }
+}
+
+/** What an open store observed of a flow's runs (default tenant, all time): per step, and the runs' count and p50 duration. */
+export interface ObservedRuns {
+  steps: ObservedStep[];
+  /** Runs of the flow in the store. */
+  runs: number;
+  /** Median duration of its finished runs, ms; null when none finished. */
+  p50Ms: number | null;
+}
+
+/** {@link ObservedRuns} of `flow` in `store` (nothing observed when the store keeps no statistics). */
+export async function observedRuns(store: RunStoreApi, flow: string): Promise<ObservedRuns> {
+  if (!store.runStats) return { steps: [], runs: 0, p50Ms: null };
+  const stats = await store.runStats({ tenant: DEFAULT_TENANT, from: new Date(0).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), flow });
+  const own = stats.flows.find((f) => f.flow === flow);
+  return {
+    steps: stats.steps.filter((s: StepStats) => s.flow === flow && s.count > 0).map((s) => ({ node: s.node, count: s.count, p50Ms: s.p50Ms, p95Ms: s.p95Ms, tokensAvg: s.tokens / s.count, costAvgUsd: s.costUsd / s.count })),
+    runs: own?.runs ?? 0,
+    p50Ms: own?.p50Ms ?? null,
+  };
+}
+
+/**
+ * What `baton run` shows a run against (the human printer's `expected:` line and `step i/N`): the flow's static worst
+ * case with the `prices`, `agents` and `limits.maxFlowDepth` of the `baton.config.json` nearest to `entryFile`, and
+ * what `store` observed of its earlier runs.
+ * @throws UsageError (exit 2) when that configuration cannot be read.
+ */
+export async function runExpectation(definition: WorkflowDefinition, flow: string, entryFile: string, store: RunStoreApi): Promise<RunExpectation> {
+  const found = findConfig(path.dirname(entryFile));
+  let config;
+  try {
+    config = found ? loadConfig(found) : undefined;
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
+  const estimate = estimateFlow(definition, flow, { prices: config?.prices, agents: config?.agents, maxFlowDepth: config?.limits.maxFlowDepth });
+  const observed = await observedRuns(store, flow);
+  return { estimate, runs: observed.runs, p50Ms: observed.p50Ms };
 }
 
 const calls = (n: Bound): string => (n === null ? 'unbounded calls' : `${n} call${n === 1 ? '' : 's'}`);

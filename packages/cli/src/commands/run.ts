@@ -10,6 +10,7 @@ import { trackRun, untrackRun } from '../internal-error.js';
 import { CliError } from '../errors.js';
 import { runLimits } from '../run-limits.js';
 import { useMcpServers } from '../mcp-servers.js';
+import { runExpectation } from './estimate.js';
 
 /** Options of `baton run`. */
 export interface RunCommandOptions {
@@ -40,7 +41,14 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
     await closeMcp();
     throw error;
   });
-  const printer: RunPrinter = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents, definition });
+  let printer: RunPrinter;
+  try {
+    printer = opts.json ? jsonPrinter(output) : humanPrinter(output, { storePath: store.location, agentsMode: opts.agents, definition, expected: await runExpectation(definition, flow.name, entryFile, store) });
+  } catch (error) {
+    await closeMcp();
+    await store.close();
+    throw error;
+  }
   let runId: string | undefined;
   const onEvent = (e: RunEvent): void => {
     if (e.type === 'run.started' && !runId) trackRun(store, e.runId);

@@ -1,4 +1,4 @@
-import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatSlaBreach, formatTimeOfDay, formatTokens, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
+import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatSlaBreach, formatTimeOfDay, formatTokens, type FlowEstimate, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
 import { isStoreUrl } from '../store-path.js';
 import { displayPath, preview, type Output } from './terminal.js';
 
@@ -65,6 +65,29 @@ export interface HumanPrinterContext {
    * is made): `cancel`/`complete` statements are then named by their text and line, not their node id.
    */
   definition?: WorkflowDefinition;
+  /** What a new run is expected to take (`baton run`): printed under the header, and `step i/N` on step lines. */
+  expected?: RunExpectation;
+}
+
+/** A flow's static worst case and what the store saw of its earlier runs (`runs`, their median duration `p50Ms`). */
+export interface RunExpectation {
+  estimate: FlowEstimate;
+  runs: number;
+  p50Ms: number | null;
+}
+
+/**
+ * The `expected:` line: the worst case's agent calls, output tokens, cost and duration (`≤ …`; a figure the flow does
+ * not bound says so; zero tokens, cost or time are left out), then the median of the stored runs when there are some.
+ */
+export function expectedText(expected: RunExpectation): string {
+  const t = expected.estimate.total;
+  const parts = [t.calls === null ? 'agent calls unbounded' : `≤ ${t.calls} agent call${t.calls === 1 ? '' : 's'}`];
+  if (t.outputTokens !== 0) parts.push(t.outputTokens === null ? 'tokens unbounded' : `≤ ${formatTokens(t.outputTokens)}`);
+  if (t.outputCostUsd !== null && t.outputCostUsd > 0) parts.push(`≤ ${formatCost(t.outputCostUsd)}`);
+  if (t.durationMs !== 0) parts.push(t.durationMs === null ? 'duration unbounded' : `≤ ${formatDuration(t.durationMs)}`);
+  if (expected.p50Ms !== null) parts.push(`p50 ~${formatDuration(expected.p50Ms)} (from ${expected.runs} stored run${expected.runs === 1 ? '' : 's'})`);
+  return `expected: ${parts.join(' · ')}`;
 }
 
 /**
@@ -84,6 +107,14 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   };
   const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
   // real agents' usage: tokens, and their cost when baton.config.json gives the model's prices
+  // `step i/N`: the flow's own steps (not a sub-flow's) that finished at least once, of all it has
+  const ownSteps = new Set(context.expected?.estimate.steps.map((s) => s.id));
+  const done = new Set<string>();
+  const progressText = (node?: string): string => {
+    if (node === undefined || !ownSteps.has(node)) return '';
+    done.add(node);
+    return c.dim(` · step ${done.size}/${ownSteps.size}`);
+  };
   const usageText = (tokens?: number, costUsd?: number): string =>
     tokens ? c.dim(` · ${formatTokens(tokens)}${costUsd !== undefined ? ` · ${formatCost(costUsd)}` : ''}`) : '';
 
@@ -114,6 +145,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
       switch (e.type) {
         case 'run.started':
           output.out(`${c.bold('▶ ' + (e.flow ?? 'flow'))}  ${c.dim(`run ${e.runId} · ${context.agentsMode.startsWith('replay:') ? `agents replayed from ${context.agentsMode.slice(7)}` : `${context.agentsMode} agents`}`)}`);
+          if (context.expected) output.out(c.dim(`  ${expectedText(context.expected)}`));
           break;
         case 'run.resumed':
           output.out(`${c.bold(`▶ ${e.redrive ? 'redriven' : 'resumed'} ${e.flow ?? ''}`)}  ${c.dim(`run ${e.runId}${e.redrive ? ' · from the step that failed it' : ''}`)}`);
@@ -136,16 +168,17 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
         case 'step.finished': {
           const agent = c.dim((e.agent ?? '').padEnd(24));
           const duration = c.dim(formatDuration(e.durationMs ?? 0).padStart(8));
+          const progress = progressText(e.node);
           if (e.status === 'succeeded') {
-            output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}${usageText(e.tokens, e.costUsd)}`);
+            output.out(`  ${c.green('✓')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}${usageText(e.tokens, e.costUsd)}${progress}`);
           } else if (e.status === 'skipped') {
-            output.out(`  ${c.dim('○')} ${pad(e.step ?? '')}${agent}${c.dim('skipped'.padStart(8))}`);
+            output.out(`  ${c.dim('○')} ${pad(e.step ?? '')}${agent}${c.dim('skipped'.padStart(8))}${progress}`);
           } else if (e.status === 'cancelled') {
             // withdrawn: the rest of a partial join
-            output.out(`  ${c.dim('⊘')} ${pad(e.step ?? '')}${agent}${c.dim('cancelled'.padStart(8))}`);
+            output.out(`  ${c.dim('⊘')} ${pad(e.step ?? '')}${agent}${c.dim('cancelled'.padStart(8))}${progress}`);
           } else {
             output.out(
-              `  ${c.red('✗')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}  ${c.red(e.error?.message ?? e.status ?? 'failed')}`,
+              `  ${c.red('✗')} ${pad(e.step ?? '')}${agent}${duration}${attemptsText(e.attempts)}  ${c.red(e.error?.message ?? e.status ?? 'failed')}${progress}`,
             );
           }
           break;
