@@ -45,16 +45,17 @@ describe('the .vsix (npm run package)', () => {
     ]);
   });
 
-  // 3.5 MB: the bundles (2.4 MB) and, since the editor takes a postgres:// store, the cluster bundle (node-postgres,
-  // BullMQ and ioredis, ~1 MB zipped) the CLI loads only for such a store
-  it('packages to at most 3.5 MB', function () {
+  // 4 MB: the bundles (2.4 MB); since the editor takes a postgres:// store, the cluster bundle (node-postgres,
+  // BullMQ and ioredis, ~1 MB zipped) the CLI loads only for such a store; since agents call MCP tools (issue 14),
+  // the MCP client (the SDK's Client, ~0.1 MB zipped) the CLI loads only at a step's first MCP tool — 3.78 MB then
+  it('packages to at most 4 MB', function () {
     this.timeout(60_000);
     const dir = mkdtempSync(path.join(tmpdir(), 'baton-vsix-'));
     try {
       const out = path.join(dir, 'baton.vsix');
       const r = spawnSync(VSCE, ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr + r.stdout);
-      assert.ok(statSync(out).size <= 3.5 * 1024 * 1024, `${statSync(out).size} bytes`);
+      assert.ok(statSync(out).size <= 4 * 1024 * 1024, `${statSync(out).size} bytes`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
