@@ -1,13 +1,14 @@
 // The Runs view's entries as a view of the protocol's run model (`foldRunEvent`): which entries an event touched,
 // and each entry written from the model's step, wait, compensation or region state.
-import { elapsedMs, regionKey, type RunEvent, type RunModel, type WaitState } from '@baton/protocol';
+import { elapsedMs, regionKey, type JsonValue, type RunEvent, type RunModel, type WaitState } from '@baton/protocol';
 import type { RunEntry } from './run-state.js';
 
 /**
  * Where an entry's state lives in the model: a step, a tool call of a step's tool loop (by `<step>|<turn>|<callId>`),
+ * an answer of a generating step (by `<step>|<attempt>`),
  * a wait (approvals by task), a compensation (by step) or a region.
  */
-export type EntrySource = { from: 'step' | 'tool' | 'wait' | 'compensation' | 'region'; key: string };
+export type EntrySource = { from: 'step' | 'tool' | 'written' | 'wait' | 'compensation' | 'region'; key: string };
 
 /** The model's states `event` changed, as entry sources (an event that changes none: []). O(1) except for a join or `run.waiting` (the run's event loops) and `run.migrated` (everything). */
 export function touchedBy(event: RunEvent, model: RunModel): EntrySource[] {
@@ -19,6 +20,8 @@ export function touchedBy(event: RunEvent, model: RunModel): EntrySource[] {
     case 'tool.started':
     case 'tool.finished':
       return [{ from: 'tool', key: `${event.step}|${event.turn}|${event.callId}` }];
+    case 'flow.generated':
+      return [{ from: 'written', key: `${event.step}|${event.attempt}` }];
     case 'compensation.started':
     case 'compensation.finished':
       return [{ from: 'compensation', key: event.step }];
@@ -73,6 +76,17 @@ export function entryOf(model: RunModel, source: EntrySource, statements?: Reado
       if (!s || !t) return undefined;
       const status = t.status === 'refused' ? 'cancelled' : t.status;
       return clean({ key: `${step} · tool ${t.callId}`, kind: 'tool', label: `tool ${t.tool}`, node: s.node, agent: `${step} · turn ${t.turn}`, status, attempts: 1, durationMs: t.durationMs, startedAt: t.startedAt, output: t.output, error: t.error });
+    }
+    case 'written': {
+      // `<step>|<attempt>`: a line `flow <name>` (accepted) or `flow` (refused: its first diagnostic) after its step's
+      const [step, attempt] = source.key.split('|');
+      const s = model.steps.get(step);
+      const w = s?.written?.find((a) => a.attempt === Number(attempt));
+      if (!s || !w) return undefined;
+      const [first] = w.diagnostics;
+      const error = first ? { code: first.code, message: `${first.line}:${first.column} ${first.message}${w.diagnostics.length > 1 ? ` (+${w.diagnostics.length - 1} more)` : ''}` } : undefined;
+      const output: JsonValue = w.accepted ? { flow: w.flow ?? '', definition: w.definition ?? '', source: w.source } : { source: w.source };
+      return clean({ key: `${step} · flow ${w.attempt}`, kind: 'flow', label: w.accepted ? `flow ${w.flow ?? ''}` : 'flow (refused)', node: s.node, agent: `${step} · attempt ${w.attempt}`, status: w.accepted ? 'succeeded' : 'cancelled', attempts: 1, startedAt: w.at, output, error });
     }
     case 'compensation': {
       const c = model.compensations.get(source.key);

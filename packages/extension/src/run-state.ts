@@ -9,7 +9,7 @@ import type { RunRecord } from '@baton/runtime';
  */
 
 /** What an entry of a run is: an agent or sub-flow step, a tool call of a step's tool loop, an approval, a timer, an event wait, an undo. */
-export type RunEntryKind = 'step' | 'tool' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation' | 'region';
+export type RunEntryKind = 'step' | 'tool' | 'flow' | 'approval' | 'timer' | 'event' | 'condition' | 'signal' | 'lock' | 'compensation' | 'region';
 
 /**
  * The status of an entry. `running` (started, not finished), `retrying` (an attempt failed, another comes),

@@ -79,7 +79,7 @@ function entryItem(run: RunState, entry: RunEntry): vscode.TreeItem {
   else if (entry.status === 'waiting') parts.push('waiting');
   if (entry.durationMs !== undefined) parts.push(formatDuration(entry.durationMs));
   if (entry.attempts > 1) parts.push(`${entry.attempts} attempts`);
-  if (entry.error && (entry.status === 'failed' || (entry.kind === 'tool' && entry.status === 'cancelled'))) parts.push(entry.error.code);
+  if (entry.error && (entry.status === 'failed' || ((entry.kind === 'tool' || entry.kind === 'flow') && entry.status === 'cancelled'))) parts.push(entry.error.code);
   item.description = parts.join(' · ');
   item.iconPath = statusIcon(entry.status);
   item.contextValue = entry.kind === 'approval' && entry.status === 'waiting' ? 'baton.entry.approval.waiting' : `baton.entry.${entry.kind}`;

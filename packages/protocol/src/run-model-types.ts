@@ -1,5 +1,6 @@
 // The state of one run as every view reads it (the CLI printer and `runs show`, the editor's Runs view and output
 // channel, the graph panel's overlay, the web console): the types of the fold in run-model.ts.
+import type { GeneratedFlowDiagnostic } from './generate.js';
 import type { JsonValue } from './ir.js';
 import type { RunError, RunStatus, StepStatus, WaitingOn } from './events.js';
 
@@ -61,6 +62,24 @@ export interface StepState {
   turns?: TurnState[];
   /** An agent with tools: its tool calls (`tool.started`/`tool.finished`), in the order they began (a refused one when refused). */
   tools?: ToolCallState[];
+  /** A generating step (`output: flow`): each answer the checker saw (`flow.generated`), in attempt order. */
+  written?: WrittenFlowState[];
+}
+
+/** One answer of a generating step (docs/agents.md, Flows written by agents). */
+export interface WrittenFlowState {
+  /** From 1. */
+  attempt: number;
+  accepted: boolean;
+  /** The accepted flow's name and stored definition (`sha256:<hex>`). */
+  flow?: string;
+  definition?: string;
+  /** The checker's diagnostics (empty when accepted). */
+  diagnostics: GeneratedFlowDiagnostic[];
+  /** What the agent wrote. */
+  source: string;
+  /** ISO 8601. */
+  at: string;
 }
 
 /** One model turn of a step's tool loop. */

@@ -216,6 +216,16 @@ function apply(s: RunModel, event: RunEvent): void {
       }
       break;
     }
+    case 'flow.generated': {
+      const step = s.steps.get(event.step);
+      if (!step) break;
+      const written = (step.written ??= []);
+      const state = { attempt: event.attempt, accepted: event.accepted, diagnostics: event.diagnostics, source: event.source, at: event.time, ...(event.flow !== undefined ? { flow: event.flow } : {}), ...(event.definition !== undefined ? { definition: event.definition } : {}) };
+      const at = written.findIndex((w) => w.attempt === event.attempt);
+      if (at >= 0) written[at] = state;
+      else written.push(state);
+      break;
+    }
     case 'tool.finished': {
       const call = toolCallOf(s, event.step, event.turn, event.callId, event.tool, event.time);
       if (!call) break;
