@@ -129,4 +129,22 @@ flow Refund {
     assert.match(rejected.stdout, /✓ support/);
     assert.match(rejected.stdout, /✓ succeeded/);
   });
+
+  it('baton test --crash-at "tool <step>/<callId>": killed once that call started, resumed, every step and call finished once', () => {
+    writeFileSync(path.join(ws.dir, 'help.flow'), `
+agent Lookup { stub: { order: 42 } }
+agent Support {
+  output: { reply: string }
+  tools: [Lookup]
+  stub: turns([call("Lookup", { prompt: "a" })], [call("Lookup", { prompt: "b" })], { reply: "done" })
+}
+flow Help {
+  step answer: Support { prompt: "help" }
+}
+`);
+    const crash = baton(['test', 'help.flow', '--crash-at', 'tool answer/stub-2-1', '--json'], { cwd: ws.dir });
+    assert.equal(crash.code, 0, crash.stdout + crash.stderr);
+    const report = JSON.parse(crash.stdout) as { crashed: boolean; status: string; passed: boolean };
+    assert.deepEqual([report.crashed, report.status, report.passed], [true, 'succeeded', true]);
+  });
 });

@@ -89,10 +89,15 @@ export async function crashTestCommand(file: string, opts: CrashTestOptions, out
     const started = new Set(events.filter((e) => e.type === 'step.started').map((e) => (e.type === 'step.started' ? e.step : '')));
     const twice = Object.entries(report.steps).filter(([, n]) => n !== 1).map(([step, n]) => `${step} ×${n}`);
     const lost = [...started].filter((step) => report.steps[step] === undefined);
+    // a tool call of a step's tool loop finished twice would have been made again after it was answered
+    const calls = new Map<string, number>();
+    for (const e of events) if (e.type === 'tool.finished') calls.set(`${e.step}/${e.callId}`, (calls.get(`${e.step}/${e.callId}`) ?? 0) + 1);
+    const callsTwice = [...calls].filter(([, n]) => n > 1).map(([call, n]) => `${call} ×${n}`);
     const seqs = events.map((e) => e.seq);
     const gapless = seqs.every((seq, i) => seq === i + 1);
     if (report.status === 'running' || report.status === 'interrupted') report.problem = `the resumed run did not end (${report.status})`;
     else if (twice.length > 0) report.problem = `steps finished more than once: ${twice.join(', ')}`;
+    else if (callsTwice.length > 0) report.problem = `tool calls finished more than once: ${callsTwice.join(', ')}`;
     else if (lost.length > 0) report.problem = `steps started but never finished: ${lost.join(', ')}`;
     else if (!gapless) report.problem = 'the run log has a gap or a duplicate event';
     report.passed = report.problem === undefined;
