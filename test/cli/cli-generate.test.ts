@@ -81,5 +81,8 @@ describe('baton: flows written by agents (dispatcher custom path, crash after ac
     assert.equal(generated[0].accepted, true);
     assert.match(generated[0].definition!, /^sha256:[0-9a-f]{64}$/);
     assert.ok(events.some((e) => e.type === 'run.resumed'), 'the run was resumed');
+    const human = baton(['runs', 'show', report.runId, '--store', store], { cwd: ws.dir }).stdout;
+    assert.match(human, /✎ flow Custom +plan · attempt 1 +accepted sha256:/);
+    assert.match(human, /Written flow Custom by step plan · sha256:[0-9a-f]{64}\n {2}flow Custom \{\n {4}input request: string/);
   });
 });

@@ -164,6 +164,11 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
       const mark = e.status === 'succeeded' ? c.green('⚙') : e.status === 'refused' ? c.yellow('⊘') : c.red('✗');
       const extra = e.status === 'succeeded' ? c.dim(`  ${preview(e.output, 60)}`) : (e.status === 'refused' ? c.yellow : c.red)(`  ${e.error?.code}: ${e.error?.message}`);
       output.out(`    ${mark} ${`tool ${e.tool}`.padEnd(20)} ${c.dim(`${e.step} · turn ${e.turn}`.padEnd(22))} ${formatDuration(e.durationMs).padStart(8)}${extra}`);
+    } else if (e.type === 'flow.generated') {
+      // an answer of a generating step (its step's line follows when one was accepted or none was)
+      const first = e.diagnostics[0];
+      const extra = e.accepted ? c.dim(`  accepted ${e.definition ?? ''}`) : c.yellow(`  refused: ${first ? `${first.line}:${first.column} ${first.code}: ${first.message}` : ''}${e.diagnostics.length > 1 ? ` (+${e.diagnostics.length - 1} more)` : ''}`);
+      output.out(`    ${e.accepted ? c.green('✎') : c.yellow('⊘')} ${`flow ${e.flow ?? ''}`.padEnd(20)} ${c.dim(`${e.step} · attempt ${e.attempt}`.padEnd(22))}${extra}`);
     } else if (e.type === 'branch.taken') {
       output.out(`  ${c.cyan('↳')} ${c.dim(e.label)}`);
     } else if (e.type === 'join.reached') {
@@ -183,6 +188,13 @@ function printRun(run: RunRecord, events: RunEvent[], output: Output, definition
     }
   });
   output.out('');
+  // the flows agents wrote and their policies accepted: their text, as the checker accepted it (docs/agents.md)
+  for (const e of events) {
+    if (e.type !== 'flow.generated' || !e.accepted) continue;
+    output.out(`${c.bold('Written flow')} ${e.flow} ${c.dim(`by step ${e.step} · ${e.definition}`)}`);
+    for (const line of e.source.split('\n')) output.out(`  ${line}`);
+    output.out('');
+  }
   if (Object.keys(run.outputs).length) output.out(`${c.bold('Outputs')}  ${Object.entries(run.outputs).map(([k, v]) => `${k}=${preview(v, 60)}`).join(', ')}`);
   if (run.error) output.out(`${c.bold('Error')}    ${c.red(`${run.error.code}: ${run.error.message}`)}`);
   if (run.status === 'waiting') {
