@@ -129,6 +129,20 @@ export function consoleConformance(name: string, factory: Schema8Factory): void 
       assert.deepEqual(await s.getDefinitionSources!(waiting), { definition: sha('two'), sources: moved });
     });
 
+    it('putDefinition: a definition made during a run (a flow an agent wrote), by hash with its texts, once per content', async () => {
+      const s = await open();
+      const texts = [{ file: '/w/Custom.generated.flow', text: 'import "./a.flow"\nflow Custom {}\n' }];
+      const hash = await s.putDefinition(OTHER_DEFINITION, texts);
+      assert.equal(hash, createHash('sha256').update(JSON.stringify(OTHER_DEFINITION)).digest('hex'));
+      assert.equal(await s.putDefinition(OTHER_DEFINITION, texts), hash, 'again: the same hash, nothing added');
+      const reader = await open();
+      assert.deepEqual(await reader.getDefinitionByHash(hash), OTHER_DEFINITION);
+      assert.deepEqual(await reader.getDefinitionByHash(`sha256:${hash}`), OTHER_DEFINITION);
+      assert.deepEqual(await reader.getSourcesByHash(`sha256:${hash}`), texts);
+      assert.deepEqual(await reader.getSourcesByHash('0'.repeat(64)), []);
+      await rejectsWith(reader.getDefinitionByHash('0'.repeat(64)), 'DEFINITION_NOT_FOUND');
+    });
+
     it('runStats: runs per day and status, success rate, nearest-rank p50/p95 of run and step time, tokens and cost per run, retries, dead letters, bottleneck, SLA breaches — equal to a fold of the same runs', async () => {
       const s = await open();
       const t0 = Date.now();
