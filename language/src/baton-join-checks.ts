@@ -1,4 +1,4 @@
-import type { ValidationAcceptor } from 'langium';
+import { AstUtils, type ValidationAcceptor } from 'langium';
 import { MAX_RANGE, describeType } from '@baton/protocol';
 import { IssueCodes } from './baton-issue-codes.js';
 import { BatonTypeSystem, broadKind } from './baton-type-system.js';
@@ -7,7 +7,7 @@ import * as ast from './generated/ast.js';
 /**
  * Checks of the constructs that split and join work (docs/language.md, `parallel` and `foreach`): partial joins
  * (`first N`, `where`) and `range(n)` / `range(from, to)` arguments. Every diagnostic has a code from `IssueCodes` and the range of
- * the part that is wrong.
+ * the part that is wrong; and `estimate("Flow")`'s flow name.
  */
 export class BatonJoinChecks {
   /**
@@ -30,6 +30,23 @@ export class BatonJoinChecks {
       accept('error', `first needs a whole number from 1${of !== undefined ? ` to ${of}` : ''} (0 only with \`keep\`), not ${n}`, { node: join.count!, code: IssueCodes.OutOfRange });
     } else if (of !== undefined && n > of) {
       accept('error', `first ${n} can never be reached: it waits for more than ${what}`, { node: join.count!, code: IssueCodes.OutOfRange });
+    }
+  };
+
+  /**
+   * `estimate()` names a flow of its own file by a text literal (`estimate("Template")`): anything else is
+   * `type-mismatch`, a name no flow of the file has is `unknown-reference`.
+   */
+  checkEstimateCall = (call: ast.FunctionCall, accept: ValidationAcceptor): void => {
+    if (call.function !== 'estimate' || call.args.length !== 1) return;
+    const arg = call.args[0];
+    if (!ast.isStringLiteral(arg)) {
+      accept('error', 'estimate() takes the name of a flow as a text literal: estimate("Template")', { node: arg, code: IssueCodes.TypeMismatch });
+      return;
+    }
+    const flows = (AstUtils.getDocument(call).parseResult.value as ast.Document).elements.filter(ast.isFlowDecl).map((f) => f.name);
+    if (!flows.includes(arg.value)) {
+      accept('error', `estimate(): no flow named "${arg.value}" in this file${flows.length ? `; its flows are ${flows.join(', ')}` : ''}`, { node: arg, code: IssueCodes.UnknownFlow });
     }
   };
 

@@ -58,7 +58,7 @@ export function registerValidationChecks(services: BatonServices): void {
     ForeachStatement: [validator.checkConcurrency, joinChecks.checkJoin, eventChecks.checkEventLoop],
     ParallelStatement: [validator.checkConcurrency, joinChecks.checkJoin],
     RepeatStatement: [validator.checkRepeatMax],
-    FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall, toolChecks.checkStubScript],
+    FunctionCall: [validator.checkFunctionCall, joinChecks.checkRangeCall, joinChecks.checkEstimateCall, toolChecks.checkStubScript],
     MaxTurnsProperty: [toolChecks.checkMaxTurns],
     InputDecl: [validator.checkInputDefault],
   };

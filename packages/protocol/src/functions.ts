@@ -23,6 +23,18 @@ const bool: TypeRef = { kind: 'boolean' };
 const any: TypeRef = { kind: 'any' };
 const anyList: TypeRef = { kind: 'list', element: any };
 const strList: TypeRef = { kind: 'list', element: str };
+const bound: TypeRef = { kind: 'union', types: [num, { kind: 'null' }] };
+
+/** What `estimate("Flow")` gives: the flow's static worst case (`estimateFlow`), `null` for a figure it does not bound. */
+export const ESTIMATE_TYPE: TypeRef = {
+  kind: 'record',
+  fields: [
+    { name: 'calls', type: bound, optional: false },
+    { name: 'tokens', type: bound, optional: false },
+    { name: 'durationMs', type: bound, optional: false },
+    { name: 'bounded', type: bool, optional: false },
+  ],
+};
 
 /** The most numbers `range()` gives: the runtime fails with `RANGE_TOO_LARGE` beyond, the checker reports a literal above it. */
 export const MAX_RANGE = 10_000;
@@ -58,6 +70,7 @@ export const BUILTIN_FUNCTIONS: readonly FunctionSignature[] = [
   { name: 'replace', params: [{ name: 'text', type: str }, { name: 'search', type: str }, { name: 'replacement', type: str }], returns: str, doc: 'The text with every occurrence of search replaced (plain text, not a pattern).' },
   { name: 'slice', params: [{ name: 'value', type: any }, { name: 'start', type: num }, { name: 'end', type: num, optional: true }], returns: any, doc: 'Part of a string or list, from start (inclusive) to end (exclusive); negative indexes count from the end.' },
   { name: 'range', params: [{ name: 'from', type: num }, { name: 'to', type: num, optional: true }], returns: { kind: 'list', element: num }, doc: 'The whole numbers from `from` up to `to` (exclusive); with one argument, 0 up to it: `range(3)` is [0, 1, 2]. At most 10,000 numbers (RANGE_TOO_LARGE).' },
+  { name: 'estimate', params: [{ name: 'flow', type: str }], returns: ESTIMATE_TYPE, doc: 'The static worst case of a run of the named flow (a text literal naming a flow of this file): `{ calls, tokens, durationMs, bounded }` — agent calls, output tokens, milliseconds, each `null` when the flow does not bound it, and whether all three are bounded. The same figures as `baton estimate`, without prices.' },
   { name: 'call', params: [{ name: 'tool', type: str }, { name: 'arguments', type: any, optional: true }], returns: any, doc: 'In an agent\'s `stub: turns(…)` only: a tool call the stub model makes — the tool\'s name among the agent\'s `tools` and its arguments. Its value is `{ "$call": tool, "arguments": arguments }`.' },
   { name: 'turns', params: [{ name: 'turns', type: any }], variadic: true, returns: any, doc: 'In an agent\'s `stub:` only: a tool-loop script — each argument but the last is a turn, a list of `call(…)` made at once; the last is the final output (of the agent\'s `output` type). Its value is `{ "$turns": [turn1, …, final] }`.' },
 ];

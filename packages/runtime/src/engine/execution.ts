@@ -4,6 +4,7 @@ import type { AgentCaller } from '../agents/agent.js';
 import type { McpTools } from '../agents/mcp-tools.js';
 import { type BatonError, toRunError } from '../errors.js';
 import { evaluate, renderText, type EvalScope } from '../expr/evaluate.js';
+import { flowEstimateValue } from '../expr/estimate-value.js';
 import { deepEqual, makeRecord, setOwn, toJson, toText, truthy } from '../expr/values.js';
 import type { RunStoreApi } from '../store/store-api.js';
 import { agentStep, compensateSteps, type AgentStepHost, type Compensable } from './agent-step.js';
@@ -541,6 +542,7 @@ export class Execution {
         this.emit({ type: 'value.recorded', key, value });
         return value;
       },
+      estimate: (flow) => flowEstimateValue(this.definition, flow),
     };
   }
 

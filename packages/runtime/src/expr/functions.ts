@@ -6,6 +6,11 @@ import { deepEqual, getProperty, isRecord, toText, typeName } from './values.js'
 export interface FunctionHost {
   /** The current time as ISO 8601, recorded in the run so a resumed run sees the same value. */
   now(): string;
+  /**
+   * `estimate(flow)`: the named flow's static worst case as `{ calls, tokens, durationMs, bounded }` (protocol
+   * `ESTIMATE_TYPE`); undefined when the flow is not in the run's definition. Absent outside a run.
+   */
+  estimate?(flow: string): unknown;
 }
 
 type Impl = (args: unknown[], host: FunctionHost) => unknown;
@@ -94,6 +99,11 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
     const count = Math.max(0, to - from);
     if (count > MAX_RANGE) throw new BatonError('RANGE_TOO_LARGE', `range(): ${count} numbers is more than the limit of ${MAX_RANGE}`);
     return Array.from({ length: count }, (_, i) => from + i);
+  },
+  estimate: ([flow], host) => {
+    const name = needString('estimate', flow, 'flow name');
+    const figures = host.estimate?.(name);
+    return figures === undefined ? fail('estimate', `no flow named "${name}" in this run's definition`) : figures;
   },
   // a stub agent's tool-loop script (the checker allows them only in a stub: protocol/tools.ts)
   call: ([tool, args]) => stubToolCall(needString('call', tool, 'tool name'), (args ?? {}) as JsonValue),
