@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { anthropicAnswer, anthropicToolUse, startFakeProvider } from '../fake-provider/fake-provider.js';
+import { anthropicAnswer, anthropicToolUse, useFakeProvider } from '../fake-provider/fake-provider.js';
 import { baton, batonAsync, tempWorkspace } from './cli-helper.js';
 
 const KEY = 'sk-ant-BATON-CANARY-tools-51e0';
 const FLOW = `
+flow Help {
+  output reply: string
+  step answer: Support { prompt: "Where is order 42? Refund it." }
+  set output.reply = answer.output.reply
+}
 /** Looks an order up by its number. */
 agent LookupOrder {
   output: { status: string }
@@ -22,19 +27,12 @@ agent Support {
   output: { reply: string, refunded: boolean }
   tools: [LookupOrder, RefundFlow]
 }
-flow Help {
-  output reply: string
-  step answer: Support { prompt: "Where is order 42? Refund it." }
-  set output.reply = answer.output.reply
-}
 `;
 
 describe('baton run: an agent calling tools through a real provider (a local fake Anthropic), recorded and replayed', function () {
   this.timeout(90_000);
   let ws: ReturnType<typeof tempWorkspace>;
-  let fake: Awaited<ReturnType<typeof startFakeProvider>>;
-  before(async () => (fake = await startFakeProvider()));
-  after(() => fake.close());
+  const fake = useFakeProvider();
   beforeEach(() => {
     ws = tempWorkspace();
     writeFileSync(path.join(ws.dir, 'help.flow'), FLOW);

@@ -79,6 +79,33 @@ export async function startFakeProvider(): Promise<{
   };
 }
 
+/** A running {@link startFakeProvider}. */
+export type FakeProvider = Awaited<ReturnType<typeof startFakeProvider>>;
+
+/**
+ * A fake provider for the enclosing mocha `describe`: started before its tests, closed after them. The returned
+ * object forwards to it (use it only inside tests and hooks).
+ */
+export function useFakeProvider(): FakeProvider {
+  let started: FakeProvider | undefined;
+  before(async () => (started = await startFakeProvider()));
+  after(() => started?.close());
+  const live = (): FakeProvider => {
+    if (!started) throw new Error('the fake provider is used outside a test');
+    return started;
+  };
+  return {
+    get url() {
+      return live().url;
+    },
+    get requests() {
+      return live().requests;
+    },
+    script: (...answers) => live().script(...answers),
+    close: () => live().close(),
+  };
+}
+
 /** An OpenAI chat completion answering `content`, with token usage. */
 export function openAiAnswer(content: string, usage = { prompt_tokens: 11, completion_tokens: 7 }): ScriptedAnswer {
   return {

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import type { AgentDef, JsonValue } from '@baton/protocol';
 import { createRealAgents, emptyConfig, type AgentTurnRequest, type AgentTurnResponse, type BatonConfig, type BatonError, type ToolSpec, type TurnHistoryItem } from '../../packages/runtime/src/index.js';
-import { anthropicAnswer, anthropicToolUse, openAiAnswer, openAiToolCalls, startFakeProvider } from '../fake-provider/fake-provider.js';
+import { anthropicAnswer, anthropicToolUse, openAiAnswer, openAiToolCalls, useFakeProvider } from '../fake-provider/fake-provider.js';
 import { compile } from './helpers.js';
 
 const KEY = 'sk-test-BATON-SECRET-77aa01';
 const FLOW = `
-agent Support {
-  model: "openai/gpt-4o-mini"
-  instructions: "Help the customer."
-  output: { reply: string, refunded: boolean }
-}
-agent Claude {
-  model: "anthropic/claude-haiku"
-  instructions: "Help the customer."
-  output: { reply: string, refunded: boolean }
-}
-agent Chatty {
-  model: "anthropic/claude-haiku"
-}
+agent Support { model: "openai/gpt-4o-mini", instructions: "Help the customer.", output: { reply: string, refunded: boolean } }
+agent Claude { model: "anthropic/claude-haiku", instructions: "Help the customer.", output: { reply: string, refunded: boolean } }
+agent Chatty { model: "anthropic/claude-haiku" }
 flow F {
   step s: Support { prompt: "Where is order 42?" }
 }`;
@@ -35,13 +25,9 @@ const callsOf = (response: AgentTurnResponse) => (response.kind === 'calls' ? re
 
 describe('runtime: tool calling against a local fake provider (OpenAI and Anthropic wires)', function () {
   this.timeout(30_000);
-  let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+  const fake = useFakeProvider();
   let agents: Record<string, AgentDef>;
-  before(async () => {
-    fake = await startFakeProvider();
-    agents = (await compile(FLOW)).agents;
-  });
-  after(() => fake.close());
+  before(async () => (agents = (await compile(FLOW)).agents));
 
   const config = (extra: Partial<BatonConfig> = {}): BatonConfig => ({ ...emptyConfig(), providers: { openai: { baseUrl: `${fake.url}/v1` }, anthropic: { baseUrl: fake.url } }, ...extra });
   const caller = (extra: Partial<BatonConfig> = {}) => createRealAgents({ config: config(extra), env: { OPENAI_API_KEY: KEY, ANTHROPIC_API_KEY: KEY } });

@@ -17,7 +17,7 @@ import {
   type BatonError,
   type TurnHistoryItem,
 } from '../../packages/runtime/src/index.js';
-import { openAiAnswer, openAiToolCalls, startFakeProvider } from '../fake-provider/fake-provider.js';
+import { openAiAnswer, openAiToolCalls, useFakeProvider } from '../fake-provider/fake-provider.js';
 import { compile } from './helpers.js';
 
 const FLOW = `
@@ -113,10 +113,8 @@ describe('runtime: stub agents and cassettes in a tool loop', function () {
   });
 
   describe('cassettes', () => {
-    let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+    const fake = useFakeProvider();
     let dir: string;
-    before(async () => (fake = await startFakeProvider()));
-    after(() => fake.close());
     beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'baton-cassette-'))));
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
 import { createRealAgents, createRecordingAgents, createReplayAgents, emptyConfig, readCassette, type BatonConfig, type BatonError } from '../../packages/runtime/src/index.js';
-import { anthropicAnswer, anthropicToolUse, openAiAnswer, openAiToolCalls, startFakeProvider, type ReceivedRequest } from '../fake-provider/fake-provider.js';
+import { anthropicAnswer, anthropicToolUse, openAiAnswer, openAiToolCalls, useFakeProvider, type ReceivedRequest } from '../fake-provider/fake-provider.js';
 import { compile, run, tempStore } from './helpers.js';
 
 // Flows whose agents call tools, run end to end: the engine's tool loop, the providers' wire code and a local fake
@@ -41,10 +41,8 @@ const of = <T extends RunEvent['type']>(events: RunEvent[], type: T) => events.f
 
 describe('runtime: flows whose agents call tools, against a local fake OpenAI / Anthropic (offline)', function () {
   this.timeout(60_000);
-  let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+  const fake = useFakeProvider();
   let t: ReturnType<typeof tempStore>;
-  before(async () => (fake = await startFakeProvider()));
-  after(() => fake.close());
   beforeEach(() => (t = tempStore()));
   afterEach(() => t.cleanup());
 
@@ -185,15 +183,14 @@ agent Helper {
   stub: [turns([call("Worker", { prompt: "a" })], "first"), turns([call("Worker", { prompt: "b" })], [call("Worker", { prompt: "c" })], "second")]
 }
 flow Two {
-  output one: string
-  output two: string
   step s1: Helper { prompt: "one" }
   step s2: Helper { prompt: "two" }
-  set output.one = s1.output
-  set output.two = s2.output
 }`);
-    const { summary, events } = await run(def, 'Two', {}, { store: t.store });
-    assert.deepEqual(summary.outputs, { one: 'first', two: 'second' });
+    const { events } = await run(def, 'Two', {}, { store: t.store });
+    assert.deepEqual(
+      of(events, 'step.finished').map((e) => `${e.step}=${String(e.output)}`),
+      ['s1=first', 's2=second'],
+    );
     assert.deepEqual(
       of(events, 'tool.started').map((e) => `${e.step}:${(e.arguments as { prompt: string }).prompt}`),
       ['s1:a', 's2:b', 's2:c'],

@@ -134,13 +134,7 @@ async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: s
     body.tools = [{ name: 'respond', description: `Give ${agent.name}'s answer.`, input_schema: schema as Anthropic.Tool.InputSchema }];
     body.tool_choice = { type: 'tool', name: 'respond' };
   }
-  const response = (await client.messages.create(body, { signal })) as unknown;
-  const message = response as Partial<Anthropic.Message> | string | undefined;
-  const content = typeof message === 'object' ? message?.content : undefined;
-  if (!Array.isArray(content)) throw badResponse(target, response);
-  const usage = typeof message === 'object' ? message.usage : undefined;
-  const split = { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 };
-  const tokens = split.input + split.output;
+  const { content, usage: split, tokens } = readAnthropicMessage(target, (await client.messages.create(body, { signal })) as unknown);
   if (schema) {
     const call = content.find((block) => block.type === 'tool_use');
     if (call && call.type === 'tool_use') return { answer: call.input as JsonValue, raw: JSON.stringify(call.input), tokens, usage: split };
@@ -149,6 +143,19 @@ async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: s
   }
   const text = textOf(content);
   return { answer: text, raw: text, tokens, usage: split };
+}
+
+/**
+ * An Anthropic message's content blocks and the tokens it used (input + output).
+ * @throws BatonError `AGENT_BAD_RESPONSE` when `response` is not a message (see {@link badResponse}).
+ */
+export function readAnthropicMessage(target: ModelTarget, response: unknown): { content: Anthropic.ContentBlock[]; usage: { input: number; output: number }; tokens: number } {
+  const message = response as Partial<Anthropic.Message> | string | undefined;
+  const content = typeof message === 'object' ? message?.content : undefined;
+  if (!Array.isArray(content)) throw badResponse(target, response);
+  const usage = typeof message === 'object' ? message.usage : undefined;
+  const split = { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 };
+  return { content, usage: split, tokens: split.input + split.output };
 }
 
 /** One SDK client per resolved target (targets are resolved once per agent and run), not one per call. */

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { JsonValue, ToolCallRequest } from '@baton/protocol';
 import { malformedArguments, malformedProblem, type AgentTurnRequest } from './agent.js';
-import { badResponse, clientFor, DEFAULT_ANTHROPIC_MAX_TOKENS, parseJson, textOf, userMessage, type ModelTarget } from './model-agent.js';
+import { clientFor, DEFAULT_ANTHROPIC_MAX_TOKENS, parseJson, readAnthropicMessage, textOf, userMessage, type ModelTarget } from './model-agent.js';
 import { repairText, resultText, type TurnAsk, type TurnExchange } from './tool-wire.js';
 
 /** The tool the model gives its final output with (when the agent has an `output` type), unless a tool has that name. */
@@ -39,13 +39,7 @@ export async function exchangeAnthropic(target: ModelTarget, request: AgentTurnR
     body.tools = tools;
     body.tool_choice = !ask.forceFinal ? { type: 'auto' } : ask.schema ? { type: 'tool', name: respond } : { type: 'none' };
   }
-  const response = (await client.messages.create(body, { signal: request.signal })) as unknown;
-  const message = response as Partial<Anthropic.Message> | string | undefined;
-  const content = typeof message === 'object' ? message?.content : undefined;
-  if (!Array.isArray(content)) throw badResponse(target, response);
-  const usage = typeof message === 'object' ? message.usage : undefined;
-  const split = { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 };
-  const tokens = split.input + split.output;
+  const { content, usage: split, tokens } = readAnthropicMessage(target, (await client.messages.create(body, { signal: request.signal })) as unknown);
   const assistant: Anthropic.MessageParam = { role: 'assistant', content: content as Anthropic.ContentBlockParam[] };
   const text = textOf(content);
   const uses = content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
