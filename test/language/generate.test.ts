@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { GENERATED_FLOW_OUTPUT, type StepNode } from '@baton/protocol';
-import { build, check } from './helpers.js';
+import { build, check, completeAt } from './helpers.js';
 
 /*
  * Flows written by agents (issue 14): `output: flow`, a step's `generate { … }` policy and `step s: run plan { … }` —
@@ -92,5 +92,10 @@ describe('language: flows written by agents', () => {
     ]);
     const inputs = await check(flow(`  step plan: Planner { ${POLICY} }\n  step c: run plan { input: { nope: 1 } }`));
     assert.deepEqual(inputs.errors.map((e) => [e.code, e.text]), [['missing-input', 'c'], ['unknown-input', 'nope']]);
+  });
+
+  it('completes the keys of `generate { … }` not given yet', async () => {
+    const labels = await completeAt(flow('  step plan: Planner { generate { agents: [Researcher], <|> } }'));
+    assert.deepEqual(labels, ['flows', 'tools', 'max_steps', 'budget_tokens', 'repairs', 'input', 'output']);
   });
 });

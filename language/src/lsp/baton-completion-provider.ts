@@ -15,7 +15,7 @@ import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { completionText } from './baton-completion-text.js';
-import { BUILTIN_FUNCTIONS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS, GENERATE_KEYS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
 import { mcpServersFor } from '../baton-mcp-config.js';
 import type { BatonServices } from '../baton-module.js';
 import type { BatonFlowChecks } from '../baton-flow-checks.js';
@@ -222,6 +222,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (next.property === 'member' && !next.type) return this.completeMember(context, acceptor);
     if (next.property === 'path' && (next.type === 'Correlation' || ast.isCorrelation(context.node) || ast.isWaitStatement(context.node) || ast.isEventSource(context.node) || ast.isEndEvent(context.node))) return this.completeCorrelation(context, acceptor);
     if (next.property === 'signal' && (next.type === 'WaitStatement' || ast.isWaitStatement(context.node))) return this.completeSignals(context, acceptor);
+    if (next.property === 'key' && (next.type === 'GenerateEntry' || ast.isGenerateProperty(context.node))) return this.completeGenerateKeys(context, acceptor);
     if (Grammar.isKeyword(next.feature)) {
       const rule = AstUtils.getContainerOfType(next.feature, Grammar.isParserRule);
       if (rule && NAME_RULES.has(rule.name)) return;
@@ -245,6 +246,8 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
       const at = refInfo.container;
       return candidates.filter((d) => !d.node || ((ast.isRegionStatement(d.node) || ast.isStep(d.node)) && isActiveAt(d.node, at)));
     }
+    // `run |`: the steps that write a flow (`generate { … }`)
+    if (refInfo.property === 'generated') return candidates.filter((d) => !d.node || (ast.isStep(d.node) && d.node.properties.some(ast.isGenerateProperty)));
     // `tools: [`: the agents and flows, but not the agent itself nor those already listed
     if (refInfo.property === 'target' && (ast.isToolEntry(refInfo.container) || refInfo.container.$type === 'ToolEntry' || ast.isToolsProperty(refInfo.container))) {
       const agent = AstUtils.getContainerOfType(context.node ?? refInfo.container, ast.isAgentDecl);
@@ -254,6 +257,17 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (refInfo.property !== 'ref' || !(ast.isNameRef(refInfo.container) || refInfo.container.$type === 'NameRef')) return candidates;
     const position = context.node ?? refInfo.container;
     return candidates.filter((d) => !d.node || this.flowChecks.isReadableAt(position, d.node));
+  }
+
+  /** `generate { |`: the policy's keys not given yet (docs/agents.md, Flows written by agents). */
+  private completeGenerateKeys(context: CompletionContext, acceptor: CompletionAcceptor): void {
+    const policy = AstUtils.getContainerOfType(context.node, ast.isGenerateProperty);
+    const given = new Set(policy?.entries.map((e) => e.key) ?? []);
+    for (const [key, kind] of Object.entries(GENERATE_KEYS)) {
+      if (given.has(key)) continue;
+      const detail = kind === 'list' ? (key === 'tools' ? 'tool names the agents may have' : `the ${key} the written flow may call`) : kind === 'number' ? 'a whole number' : 'a record type';
+      acceptor(context, { label: key, kind: CompletionItemKind.Property, detail, insertText: `${key}: `, sortText: '0' });
+    }
   }
 
   /** The fields of the value before the dot. */

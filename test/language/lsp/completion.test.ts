@@ -73,7 +73,7 @@ describe('language server: completion', () => {
 
   it('inside a step block, offers the properties a step may have', async () => {
     const items = await labels(`${AGENTS}flow F {\n  step a: Intake {\n    <|>\n  }\n}`);
-    assert.deepEqual([...items].sort(), ['compensate', 'input', 'max_tokens', 'on', 'prompt', 'retry', 'temperature', 'timeout', 'when']);
+    assert.deepEqual([...items].sort(), ['compensate', 'generate', 'input', 'max_tokens', 'on', 'prompt', 'retry', 'temperature', 'timeout', 'when']);
   });
 
   it('where a step names its target, offers agents and flows in scope', async () => {
@@ -94,7 +94,7 @@ describe('language server: completion across files', () => {
       'main.flow': 'import "./agents/common.flow"\nflow Main {\n  input level: <|>\n  step a: <|>\n}\n',
     });
     assert.deepEqual((await complete(ws, 'main.flow', 0)).map((i) => i.label), ['string', 'number', 'boolean', 'any', 'Level']);
-    assert.deepEqual((await complete(ws, 'main.flow', 1)).map((i) => [i.label, i.kind]).sort(), [['Main', CompletionItemKind.Function], ['Notifier', CompletionItemKind.Class], ['Pager', CompletionItemKind.Class], ['Sub', CompletionItemKind.Function]]);
+    assert.deepEqual((await complete(ws, 'main.flow', 1)).map((i) => [i.label, i.kind]).sort(), [['Main', CompletionItemKind.Function], ['Notifier', CompletionItemKind.Class], ['Pager', CompletionItemKind.Class], ['Sub', CompletionItemKind.Function], ['run', CompletionItemKind.Keyword]]);
   });
 
   it('offers the flow\'s inputs after `input.`, in a flow and in a test of that flow', async () => {
