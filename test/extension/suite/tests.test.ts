@@ -34,6 +34,7 @@ describe('flow tests in the Test Explorer', () => {
     const labels = await listedTests(dispatcher, 'dispatcher.flow in the Test Explorer');
     assert.deepEqual(labels, [
       'a security audit is dispatched to the audit template',
+      "an audit over the request's token budget is refused before it starts",
       'critical audit findings wait for the CISO',
       'a project gets a plan',
       'simple research takes one pass',
@@ -42,7 +43,7 @@ describe('flow tests in the Test Explorer', () => {
       'a written flow that never checks falls back to the custom template',
     ]);
     const item = controller.items.get(dispatcher.toString())!.children.get(`${dispatcher.toString()}::a project gets a plan`)!;
-    assert.equal(item.range?.start.line, 174, 'the test starts on line 175');
+    assert.equal(item.range?.start.line, 229, 'the test starts on line 230');
     assert.equal(item.description, 'Dispatcher');
     for (const file of ['outreach.flow', 'incident-saga.flow', 'process-orchestrator.flow', 'business-triggers.flow', 'tests-failing.flow']) {
       await listedTests(workspaceFile(file), file);
