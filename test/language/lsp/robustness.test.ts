@@ -69,7 +69,7 @@ describe('language server: files with parse errors', () => {
     });
     assert.ok(ws.document('main.flow').parseResult.parserErrors.length > 0, 'the file has a parse error');
     const items = await ws.services.Baton.lsp.CompletionProvider!.getCompletion(ws.document('main.flow'), ws.cursor('main.flow', 1));
-    assert.deepEqual(items?.items.map((i) => i.label).sort(), ['F', 'Notifier']);
+    assert.deepEqual(items?.items.map((i) => i.label).sort(), ['F', 'Notifier', 'run']);
     const links = await ws.services.Baton.lsp.DefinitionProvider!.getDefinition(ws.document('main.flow'), ws.cursor('main.flow', 0));
     assert.deepEqual(links?.map((l) => ws.spot({ uri: l.targetUri, range: l.targetSelectionRange })), ['lib.flow:0:6-0:14 Notifier']);
     const symbols = await ws.services.Baton.lsp.DocumentSymbolProvider!.getSymbols(ws.document('main.flow'), { textDocument: { uri: ws.document('main.flow').uri.toString() } });
