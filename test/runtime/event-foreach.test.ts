@@ -4,6 +4,14 @@ import { type BatonError, resumeRun } from '../../packages/runtime/src/index.js'
 import { compile, run, scriptedAgents, freshStore, tick, type KindStore } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 
+/**
+ * The prompts the agents were called with, sorted: instances admitted together run concurrently, so on a store with
+ * asynchronous I/O (PostgreSQL) their calls interleave in any order — the admissions' order is checked on the log.
+ */
+function calledPrompts(agents: { calls: { prompt?: string }[] }): (string | undefined)[] {
+  return agents.calls.map((c) => c.prompt).sort();
+}
+
 /*
  * `foreach x in event "…"`: multiple instances created at run time from events (WCP-15), with a dynamic partial
  * join (`until`, WCP-36) — on both stores: every event sent to the run is kept in its log and admitted in order, one
@@ -55,7 +63,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(second.status, 'waiting');
       const waits = (await t.store.getRun(first.summary.runId)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind === 'event' ? w.key.replace(/^.*#/, '#') : w.kind));
       assert.deepEqual(waits.sort(), ['#2', 'ok[0]', 'ok[1]'], 'both instances wait beside each other, and the loop for its third event');
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b']);
       assert.deepEqual(admissions(await t.store.getEvents(first.summary.runId)), ['#0:a', '#1:b']);
     });
 
@@ -79,7 +87,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(admissions(log), ['#0:a', '#1:b', '#2:c']);
       await assert.rejects(t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'd', last: false }), (e: BatonError) => e.code === 'RUN_FINISHED');
       // every step once, across the four executions
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b', 'Pick c']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b', 'Pick c']);
     });
 
     it('a resumed run reads the join back: the instances it withdrew stay withdrawn (their approvals are not asked again), nothing is taken after it', async () => {
@@ -102,7 +110,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(log.filter((e) => e.type === 'join.reached').length, 1, 'the join is decided once');
       assert.equal(log.filter((e) => e.type === 'approval.requested' && e.task === 'ok[0]').length, 1);
       assert.deepEqual(admissions(log), ['#0:a', '#1:b']);
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b']);
     });
 
     it('until … keep: the flow goes on after the join while the running instances finish; the run ends after them', async () => {
@@ -115,7 +123,7 @@ for (const kind of STORE_KINDS) {
       await t.store.recordDecision(id, 'ok[1]', { decision: 'approved' });
       assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
       assert.deepEqual((await t.store.getRun(id)).waitingOn.map((w) => (w.kind === 'approval' ? w.task : w.kind)), ['ok[0]'], 'the kept instance still waits');
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b', 'after'], 'the flow went on after the join');
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b', 'after'], 'the flow went on after the join');
       await t.store.recordDecision(id, 'ok[0]', { decision: 'approved' });
       const done = await resumeRun(id, { store: t.store, agents });
       assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
@@ -198,7 +206,7 @@ for (const kind of STORE_KINDS) {
       const done = await resumeRun(id, { store: t.store, agents });
       assert.deepEqual([done.status, done.outputs], ['succeeded', { lines: 2 }]);
       assert.deepEqual(admissions(await t.store.getEvents(id)).filter((a) => a !== '#end:undefined'), ['#0:a', '#1:b']);
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b']);
     });
 
     it('until event: once the terminating event came, the run no longer waits for it — a second one starts nothing and does not move the end (lines kept before the first still start their instances)', async () => {
@@ -219,7 +227,7 @@ for (const kind of STORE_KINDS) {
       }
       const run2 = await t.store.getRun(id);
       assert.deepEqual([run2.status, run2.outputs], ['succeeded', { lines: 2 }]);
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b']);
       assert.equal((await t.store.getEvents(id)).filter((e) => e.type === 'event.received' && e.key?.endsWith('#end')).length, 1, 'one terminating event taken');
     });
 
@@ -244,7 +252,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
       // resumed again with nothing new: the same two instances replay, nothing is called
       assert.equal((await resumeRun(id, { store: t.store, agents })).status, 'waiting');
-      assert.deepEqual(agents.calls.map((c) => c.prompt), ['Pick a', 'Pick b']);
+      assert.deepEqual(calledPrompts(agents), ['Pick a', 'Pick b']);
       await t.store.recordSignal(id, 'line.added', { order_id: 'A1', sku: 'bad', last: false });
       const failed = await resumeRun(id, { store: t.store, agents });
       assert.equal(failed.status, 'failed');
