@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { errorText, json } from '../mcp/tool-results.js';
 import { baton, CLI } from './cli-helper.js';
 import { APPROVAL_FLOW } from './cli-flows.js';
 
@@ -21,20 +22,6 @@ flow Quote {
   set output.total = price.output.total
 }
 `;
-
-/** The JSON a tool answered (its text content). */
-function json(result: unknown): Record<string, unknown> {
-  const r = result as CallToolResult;
-  assert.equal(r.isError, undefined, `tool error: ${JSON.stringify(r.content)}`);
-  return JSON.parse((r.content[0] as { text: string }).text) as Record<string, unknown>;
-}
-
-/** The text of a tool error. */
-function errorText(result: unknown): string {
-  const r = result as CallToolResult;
-  assert.equal(r.isError, true, `expected a tool error, got ${JSON.stringify(r.content)}`);
-  return (r.content[0] as { text: string }).text;
-}
 
 describe('baton mcp (stdio, the SDK client)', function () {
   this.timeout(60_000);

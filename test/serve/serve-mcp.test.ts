@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { errorText, json } from '../mcp/tool-results.js';
 import { SqliteRunStore, type RunStoreApi, type User } from '../../packages/runtime/src/index.js';
 import type { BatonServer } from '../../packages/cli/src/serve/server.js';
 import { ACME, serveClient, startTestServer } from './serve-fixtures.js';
@@ -35,18 +36,6 @@ const USERS: User[] = [
   user('vic', 'acme', ['viewer']),
   user('gus', 'globex', ['operator', 'approver'], { groups: ['finance'] }),
 ];
-
-function json(result: unknown): Record<string, unknown> {
-  const r = result as CallToolResult;
-  assert.equal(r.isError, undefined, `tool error: ${JSON.stringify(r.content)}`);
-  return JSON.parse((r.content[0] as { text: string }).text) as Record<string, unknown>;
-}
-
-function errorText(result: unknown): string {
-  const r = result as CallToolResult;
-  assert.equal(r.isError, true, `expected a tool error, got ${JSON.stringify(r.content)}`);
-  return (r.content[0] as { text: string }).text;
-}
 
 describe('baton serve: POST /mcp (the SDK client over streamable HTTP)', function () {
   this.timeout(30_000);

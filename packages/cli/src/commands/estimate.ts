@@ -36,15 +36,7 @@ export interface ObservedStep {
 export async function estimateCommand(file: string, opts: EstimateOptions, output: Output): Promise<number> {
   const { definition, entryFile } = await loadDefinition(file, output);
   const flow = pickFlow(definition, entryFile, opts.flow);
-  const found = findConfig(path.dirname(entryFile));
-  let config;
-  try {
-    config = found ? loadConfig(found) : undefined;
-  } catch (error) {
-    if (error instanceof BatonError) throw new UsageError(error.message);
-    throw error;
-  }
-  const estimate = estimateFlow(definition, flow.name, { prices: config?.prices, agents: config?.agents, maxFlowDepth: config?.limits.maxFlowDepth });
+  const estimate = configuredEstimate(definition, flow.name, entryFile);
   const observed = await observedSteps(flow.name, opts.store);
   if (opts.json) {
     output.out(JSON.stringify({ ...estimate, observed }, null, 2));
@@ -93,15 +85,7 @@ export async function observedRuns(store: RunStoreApi, flow: string): Promise<Ob
  * @throws UsageError (exit 2) when that configuration cannot be read.
  */
 export async function runExpectation(definition: WorkflowDefinition, flow: string, entryFile: string, store: RunStoreApi): Promise<RunExpectation> {
-  const found = findConfig(path.dirname(entryFile));
-  let config;
-  try {
-    config = found ? loadConfig(found) : undefined;
-  } catch (error) {
-    if (error instanceof BatonError) throw new UsageError(error.message);
-    throw error;
-  }
-  const estimate = estimateFlow(definition, flow, { prices: config?.prices, agents: config?.agents, maxFlowDepth: config?.limits.maxFlowDepth });
+  const estimate = configuredEstimate(definition, flow, entryFile);
   const observed = await observedRuns(store, flow);
   return { estimate, runs: observed.runs, p50Ms: observed.p50Ms };
 }
@@ -128,4 +112,21 @@ export function estimateText(estimate: FlowEstimate, observed: ObservedStep[]): 
   for (const note of estimate.notes) lines.push(`note: ${note}`);
   lines.push('Input tokens are not bounded statically: costs count output tokens only.');
   return lines;
+}
+
+/**
+ * `estimateFlow` of `flow` with the `prices`, `agents` and `limits.maxFlowDepth` of the `baton.config.json` nearest to
+ * `entryFile` (none: the flow's own figures).
+ * @throws UsageError (exit 2) when that configuration cannot be read.
+ */
+function configuredEstimate(definition: WorkflowDefinition, flow: string, entryFile: string): ReturnType<typeof estimateFlow> {
+  const found = findConfig(path.dirname(entryFile));
+  let config;
+  try {
+    config = found ? loadConfig(found) : undefined;
+  } catch (error) {
+    if (error instanceof BatonError) throw new UsageError(error.message);
+    throw error;
+  }
+  return estimateFlow(definition, flow, { prices: config?.prices, agents: config?.agents, maxFlowDepth: config?.limits.maxFlowDepth });
 }
