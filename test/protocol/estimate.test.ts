@@ -107,4 +107,120 @@ flow R {
     assert.deepEqual(rounded(e.total), { calls: 3, outputTokens: 150, outputCostUsd: 0.00009, durationMs: 15_000 });
     assert.deepEqual(e.steps.map((s) => [s.name, s.target, s.calls, s.outputTokens]), [['a', 'agent Fast', 1, 50], ['again', 'flow R', 2, 100]]);
   });
+
+  describe('a step whose agent has tools: its tool loop', () => {
+    it('counts max_turns model turns of 1 + retry attempts, and caps the duration by the step\'s timeout (plus the largest retry delay)', async () => {
+      const def = await compile(`
+flow Pause {
+  input order: number
+  wait 5s
+}
+agent Planner {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 1000
+  timeout: 30s
+  retry: 1 backoff 2s
+  tools: [Pause, mcp.crm.search]
+  max_turns: 3
+}
+flow Help {
+  step plan: Planner { prompt: "x" }
+}`);
+      const e = estimateFlow(def, 'Help', { prices: PRICES });
+      // 3 turns × 2 attempts = 6 calls of ≤ 1000 tokens ($0.60 per million); the tools make no agent calls.
+      // Uncapped: 6 × 30 s + 3 × 2 s of delays + 2 rounds × max(Pause 5 s, MCP ≤ the step's 30 s) = 246 s;
+      // the step's timeout bounds the whole loop: 30 s + the largest delay 2 s.
+      assert.deepEqual(rounded(e.total), { calls: 6, outputTokens: 6000, outputCostUsd: 0.0036, durationMs: 32_000 });
+      assert.deepEqual(e.steps.map((s) => [s.name, s.attempts, s.turns]), [['plan', 2, 3]]);
+      assert.deepEqual(e.notes, []);
+    });
+
+    it('without a timeout: turns then rounds of the slowest tool plus its approval_timeout; the default max_turns is the runtime\'s 8', async () => {
+      const def = await compile(`
+flow Pause {
+  input order: number
+  wait 5s
+}
+flow Longer {
+  wait 1m
+}
+agent Planner {
+  stub: "done"
+  tools: [Pause { approval: "finance", approval_timeout: 1h }, Longer]
+}
+flow Help {
+  step plan: Planner { prompt: "x" }
+}`);
+      // a stub model: 8 turns, 8 calls, no tokens, no time; 7 rounds of max(5 s + 1 h, 1 min)
+      const e = estimateFlow(def, 'Help', { prices: PRICES });
+      assert.deepEqual(e.total, { calls: 8, outputTokens: 0, outputCostUsd: 0, durationMs: 7 * (5_000 + 3_600_000) });
+      assert.deepEqual(e.steps.map((s) => [s.name, s.turns]), [['plan', 8]]);
+      assert.deepEqual(e.notes, []);
+    });
+
+    it('with a tool approval and a timeout: each turn may resume the loop with its timeout afresh, plus the approvals\' timeouts', async () => {
+      const def = await compile(`
+flow Pause {
+  input order: number
+  wait 5s
+}
+agent Planner {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 100
+  timeout: 10s
+  tools: [Pause { approval: "finance", approval_timeout: 1h }]
+  max_turns: 2
+}
+flow Help {
+  step plan: Planner { prompt: "x" }
+}`);
+      // uncapped: 2 × 10 s + 1 round × (5 s + 1 h); capped: 2 stretches × 10 s + 1 × 1 h — the smaller is the cap
+      const e = estimateFlow(def, 'Help', { prices: PRICES });
+      assert.deepEqual(rounded(e.total), { calls: 2, outputTokens: 200, outputCostUsd: 0.00012, durationMs: 20_000 + 3_600_000 });
+    });
+
+    it('says unbounded, and why, for an agent tool (a turn may ask for any number of calls), an MCP tool without a step timeout, an approval without a timeout', async () => {
+      const def = await compile(`
+agent Lookup { model: "openai/gpt-4o-mini" max_tokens: 200 timeout: 5s }
+flow Pause {
+  input order: number
+  wait 5s
+}
+agent Planner {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 1000
+  tools: [Lookup, Pause { approval: "finance" }, mcp.crm.search]
+  max_turns: 2
+}
+flow Help {
+  step plan: Planner { prompt: "x" }
+}`);
+      const e = estimateFlow(def, 'Help', { prices: PRICES });
+      assert.deepEqual(e.total, { calls: null, outputTokens: null, outputCostUsd: null, durationMs: null });
+      assert.deepEqual(e.notes, [
+        'step plan has no timeout (neither it nor agent Planner): its duration is unbounded',
+        'agent Planner may ask for any number of calls of tool Lookup in a turn (the runtime does not limit them): its calls, tokens and cost are unbounded',
+        'tool Pause of agent Planner waits for an approval with no approval_timeout: the run\'s duration is unbounded',
+        'tool mcp.crm.search of agent Planner is an MCP tool, bounded only by the step\'s timeout, and step plan has none: its duration is unbounded',
+      ]);
+    });
+
+    it('counts a flow tool\'s own agent calls as unbounded and stops a flow that lists itself as a tool at maxFlowDepth', async () => {
+      const def = await compile(`
+agent Fast { stub: "x" }
+agent Planner {
+  stub: "done"
+  tools: [Again]
+  max_turns: 2
+}
+flow Again {
+  step plan: Planner { prompt: "x" }
+  step fast: Fast { prompt: "y" }
+}`);
+      const e = estimateFlow(def, 'Again', { maxFlowDepth: 3 });
+      assert.equal(e.total.calls, null);
+      assert.equal(e.total.durationMs, 0);
+      assert.deepEqual(e.notes, ['agent Planner may ask for any number of calls of tool Again in a turn (the runtime does not limit them): its calls, tokens and cost are unbounded']);
+    });
+  });
 });

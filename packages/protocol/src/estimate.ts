@@ -1,9 +1,10 @@
 // A static worst case of what a run of a flow may take: agent calls, output tokens, their cost and the
 // duration, read off the compiled definition alone (no run, no inputs). `null` marks a figure the flow does not
 // bound: an agent without `max_tokens`, a model without `prices`, a wait without a timeout, a list of unknown length.
-import type { Statement, StepNode, WorkflowDefinition } from './ir.js';
+import type { AgentDef, Statement, StepNode, WorkflowDefinition } from './ir.js';
 import { nestedBodies } from './ir-walk.js';
 import { DEFAULT_MAX_RETRY_DELAY_MS, MAX_FLOW_DEPTH } from './limits.js';
+import { DEFAULT_MAX_TURNS, type ToolDef } from './tools.js';
 
 /** A bound: a number, or `null` when the flow gives none (unbounded or unknown statically). */
 export type Bound = number | null;
@@ -29,8 +30,10 @@ export interface StepEstimate extends EstimateFigures {
   target: string;
   /** How many times the step may run in one run (loops multiplied); `null`: a loop of unknown length. */
   runs: Bound;
-  /** Attempts per run of the step: 1 + its `retry` (1 for a sub-flow step). */
+  /** Attempts per run of the step: 1 + its `retry` (1 for a sub-flow step); with a tool loop, per model turn. */
   attempts: number;
+  /** A step whose agent has `tools:`: its `max_turns` (default {@link DEFAULT_MAX_TURNS}), the model turns it may take. */
+  turns?: number;
 }
 
 /** The worst case of one flow: per step (one run of the step, all attempts) and for the whole run. */
@@ -74,6 +77,12 @@ function repeat(n: Bound, f: EstimateFigures): EstimateFigures {
  *   `max_tokens` output tokens (the config's `agents.<A>.maxTokens`, then the step's, then the agent's) and its
  *   `timeout`, plus the largest delay before each retry (`min(max, backoff · 2^(i−1))`, runtime's resilience.ts); an agent
  *   with no model is the stub: no tokens, no cost, no time;
+ * - a step whose agent has `tools:`: its tool loop — `max_turns` model turns (default {@link DEFAULT_MAX_TURNS}) of
+ *   `1 + retry.max` attempts each, and after each turn but the last one round of tool calls run concurrently: an
+ *   agent tool is one call of that agent (its `max_tokens`, its `timeout`), a flow tool that flow's worst case (one
+ *   sub-flow level deeper), an MCP tool no calls or tokens and the step's timeout; as the runtime does not limit the
+ *   calls of a turn, a tool that makes calls or spends tokens leaves those figures unbounded. The step's timeout caps
+ *   the loop's duration (plus the largest retry delay; with tool approvals, per turn plus their `approval_timeout`);
  * - a step calling a flow: that flow's worst case, recursively, down to `maxFlowDepth` (deeper calls fail at once);
  * - a sequence adds up; `if`/`switch`/`wait first` take the worst branch per figure; `parallel` adds calls, tokens
  *   and cost and takes the longest branch (the sum with a `concurrency`); `foreach` over a list literal multiplies
@@ -90,32 +99,101 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
   const memo = new Map<string, EstimateFigures>();
   const steps: StepEstimate[] = [];
 
-  const agentStep = (s: StepNode & { target: { kind: 'agent' } }): { attempts: number; figures: EstimateFigures } => {
+  /**
+   * One call of agent `name` (the config's `agents.<A>` over `maxTokens` over the agent's `max_tokens`), bounded by
+   * `timeoutMs`: 1 call, its `max_tokens` output tokens at the model's output price, `timeoutMs` long; the stub (no
+   * model) costs nothing and takes no time. `timeoutNote` is the note when `timeoutMs` is undefined.
+   */
+  const oneCall = (name: string, maxTokensOfStep: number | undefined, timeoutMs: number | undefined, timeoutNote: string): EstimateFigures => {
+    const agent = definition.agents[name];
+    const override = options.agents?.[name];
+    const model = override?.model ?? agent?.model;
+    if (!model) return { calls: 1, outputTokens: 0, outputCostUsd: 0, durationMs: 0 };
+    const maxTokens = override?.maxTokens ?? maxTokensOfStep ?? agent?.maxTokens;
+    if (maxTokens === undefined) notes.add(`agent ${name} has no max_tokens: its output tokens are unbounded`);
+    const price = options.prices?.[model];
+    if (!price) notes.add(`model ${model} has no prices in baton.config.json: its cost is unknown`);
+    if (timeoutMs === undefined) notes.add(timeoutNote);
+    return {
+      calls: 1,
+      outputTokens: maxTokens ?? null,
+      outputCostUsd: maxTokens === undefined || !price ? null : (maxTokens * price.output) / 1_000_000,
+      durationMs: timeoutMs ?? null,
+    };
+  };
+
+  /** The delays before retries 1 … `attempts − 1` (runtime's resilience.ts: `min(max, backoff · 2^(i−1))`), and the largest. */
+  const retryDelays = (retry: StepNode['retry'], attempts: number): { total: number; largest: number } => {
+    let total = 0;
+    let largest = 0;
+    for (let i = 1; i < attempts; i++) {
+      const delay = Math.min(retry?.maxDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS, (retry?.backoffMs ?? 0) * 2 ** (i - 1));
+      total += delay;
+      largest = Math.max(largest, delay);
+    }
+    return { total, largest };
+  };
+
+  const agentStep = (s: StepNode & { target: { kind: 'agent' } }, depth: number): { attempts: number; turns?: number; figures: EstimateFigures } => {
     const agent = definition.agents[s.target.name];
-    const override = options.agents?.[s.target.name];
     const retry = s.generate ? undefined : s.retry ?? agent?.retry;
     // a generating step calls its agent once, then once per repair (docs/agents.md)
     const attempts = s.generate ? 1 + s.generate.repairs : 1 + (retry?.max ?? 0);
-    let delays = 0;
-    for (let i = 1; i < attempts; i++) delays += Math.min(retry?.maxDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS, (retry?.backoffMs ?? 0) * 2 ** (i - 1));
-    const model = override?.model ?? agent?.model;
-    if (!model) return { attempts, figures: { calls: attempts, outputTokens: 0, outputCostUsd: 0, durationMs: delays } };
-    const maxTokens = override?.maxTokens ?? s.maxTokens ?? agent?.maxTokens;
-    if (maxTokens === undefined) notes.add(`agent ${s.target.name} has no max_tokens: its output tokens are unbounded`);
-    const price = options.prices?.[model];
-    if (!price) notes.add(`model ${model} has no prices in baton.config.json: its cost is unknown`);
     const timeoutMs = s.timeoutMs ?? agent?.timeoutMs;
-    if (timeoutMs === undefined) notes.add(`step ${s.name} has no timeout (neither it nor agent ${s.target.name}): its duration is unbounded`);
-    const tokens = maxTokens === undefined ? null : attempts * maxTokens;
-    return {
-      attempts,
-      figures: {
-        calls: attempts,
-        outputTokens: tokens,
-        outputCostUsd: tokens === null || !price ? null : (tokens * price.output) / 1_000_000,
-        durationMs: timeoutMs === undefined ? null : attempts * timeoutMs + delays,
-      },
-    };
+    const who = `step ${s.name} has no timeout (neither it nor agent ${s.target.name}): its duration is unbounded`;
+    if (agent?.tools?.length) return { attempts, ...toolLoopStep(s, agent, { attempts, timeoutMs, delays: retryDelays(retry, attempts), who }, depth) };
+    const call = oneCall(s.target.name, s.maxTokens, timeoutMs, who);
+    return { attempts, figures: sum(repeat(attempts, call), { ...ZERO, durationMs: retryDelays(retry, attempts).total }) };
+  };
+
+  /**
+   * A step whose agent has `tools:` runs a tool loop (runtime's engine/tool-loop.ts): up to `max_turns` (default
+   * {@link DEFAULT_MAX_TURNS}) model turns, each a call tried `attempts` times; after each turn but the last, the
+   * calls the model asked for, run concurrently. The runtime does not limit how many calls a turn asks for, so a tool
+   * that makes agent calls, spends tokens or costs makes those figures unbounded; a round takes its slowest tool (plus
+   * its approval's timeout). The step's timeout bounds the whole loop in one process — a tool's approval suspends the
+   * loop, which resumes with its timeout afresh — so the duration is the smaller of the sum and that cap.
+   */
+  const toolLoopStep = (s: StepNode, agent: AgentDef, a: { attempts: number; timeoutMs: number | undefined; delays: { total: number; largest: number }; who: string }, depth: number): { turns: number; figures: EstimateFigures } => {
+    const turns = agent.maxTurns ?? DEFAULT_MAX_TURNS;
+    const rounds = turns - 1;
+    const turn = oneCall(agent.name, s.maxTokens, a.timeoutMs, a.who);
+    // each turn's call with its retries (their delays restart per turn)
+    const modelTurns = sum(repeat(turns * a.attempts, turn), { ...ZERO, durationMs: turns * a.delays.total });
+    let round: EstimateFigures = ZERO;
+    let waits = false;
+    for (const tool of agent.tools ?? []) {
+      const each = toolCall(tool, agent, s, a.timeoutMs, depth);
+      const many = (x: Bound): Bound => (x === 0 ? 0 : null);
+      if (each.calls !== 0 || each.outputTokens !== 0 || each.outputCostUsd !== 0) {
+        notes.add(`agent ${agent.name} may ask for any number of calls of tool ${tool.name} in a turn (the runtime does not limit them): its calls, tokens and cost are unbounded`);
+      }
+      let duration = each.durationMs;
+      if (tool.approval) {
+        waits = true;
+        if (tool.approval.timeoutMs === undefined) notes.add(`tool ${tool.name} of agent ${agent.name} waits for an approval with no approval_timeout: the run's duration is unbounded`);
+        duration = add(duration, tool.approval.timeoutMs ?? null);
+      }
+      round = { calls: add(round.calls, many(each.calls)), outputTokens: add(round.outputTokens, many(each.outputTokens)), outputCostUsd: add(round.outputCostUsd, many(each.outputCostUsd)), durationMs: max(round.durationMs, duration) };
+    }
+    const figures = sum(modelTurns, repeat(rounds, round));
+    if (a.timeoutMs !== undefined) {
+      // one stretch per process: the whole loop, or (a tool's approval suspending it) each turn's
+      const stretches = waits ? turns : 1;
+      const cap = add(stretches * (a.timeoutMs + a.delays.largest), waits ? times(rounds, longestApproval(agent)) : 0);
+      figures.durationMs = figures.durationMs === null ? cap : cap === null ? figures.durationMs : Math.min(figures.durationMs, cap);
+    }
+    return { turns, figures };
+  };
+
+  /** One call of `tool` in a tool loop: an agent (one call, its own timeout, no retries), a flow (its worst case, one level deeper), an MCP tool. */
+  const toolCall = (tool: ToolDef, agent: AgentDef, s: StepNode, stepTimeoutMs: number | undefined, depth: number): EstimateFigures => {
+    const target = tool.target;
+    if (target.kind === 'agent') return oneCall(target.name, undefined, definition.agents[target.name]?.timeoutMs, `agent ${target.name} (tool ${tool.name} of agent ${agent.name}) has no timeout: its duration is unbounded`);
+    if (target.kind === 'flow') return flowFigures(target.name, depth + 1);
+    // an MCP server's tool: no agent calls or tokens of Baton's; its time bounded only by the step's timeout
+    if (stepTimeoutMs === undefined) notes.add(`tool mcp.${target.server}.${target.tool} of agent ${agent.name} is an MCP tool, bounded only by the step's timeout, and step ${s.name} has none: its duration is unbounded`);
+    return { ...ZERO, durationMs: stepTimeoutMs ?? null };
   };
 
   /** `run plan`: what the flow an agent writes will do is unknown before the run; only its policy's token budget bounds it. */
@@ -147,8 +225,9 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
   const statement = (s: Statement, depth: number, runs: Runs): EstimateFigures => {
     switch (s.kind) {
       case 'step': {
-        const { attempts, figures } = s.target.kind === 'agent' ? agentStep(s as StepNode & { target: { kind: 'agent' } }) : s.target.kind === 'generated' ? generatedRun(s) : { attempts: 1, figures: flowFigures(s.target.name, depth + 1) };
-        runs?.list.push({ id: s.id, name: s.name, target: `${s.target.kind} ${s.target.name}`, runs: runs.count, attempts, ...figures });
+        const { attempts, turns, figures }: { attempts: number; turns?: number; figures: EstimateFigures } =
+          s.target.kind === 'agent' ? agentStep(s as StepNode & { target: { kind: 'agent' } }, depth) : s.target.kind === 'generated' ? generatedRun(s) : { attempts: 1, figures: flowFigures(s.target.name, depth + 1) };
+        runs?.list.push({ id: s.id, name: s.name, target: `${s.target.kind} ${s.target.name}`, runs: runs.count, attempts, ...(turns !== undefined ? { turns } : {}), ...figures });
         return figures;
       }
       case 'if':
@@ -216,6 +295,13 @@ export function estimateFlow(definition: WorkflowDefinition, flowName: string, o
 
   const total = body(definition.flows[flowName].body, 0, { list: steps, count: 1 });
   return { flow: flowName, total, steps, notes: [...notes] };
+}
+
+/** The longest wait for the approval of one of `agent`'s tools (ms; `null`: one has no `approval_timeout`). */
+function longestApproval(agent: AgentDef): Bound {
+  let longest: Bound = 0;
+  for (const t of agent.tools ?? []) if (t.approval) longest = max(longest, t.approval.timeoutMs ?? null);
+  return longest;
 }
 
 /** Where the estimated flow's own steps are listed, and how many times the current block may run. Undefined inside sub-flows. */

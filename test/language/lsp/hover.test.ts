@@ -85,4 +85,22 @@ flow Dr<|>aft {
 }`);
     assert.match(value ?? '', /\nworst case: 0 calls, output 0 tokens, unbounded \(/);
   });
+  it('counts a tool loop: 3 turns × 2 attempts × 1000 tokens, the step\'s 30 s timeout + the largest retry delay', async () => {
+    const value = await hoverAt(`flow Pause {
+  input order: number
+  wait 5s
+}
+agent Planner {
+  model: "openai/gpt-4o-mini"
+  max_tokens: 1000
+  timeout: 30s
+  retry: 1 backoff 2s
+  tools: [Pause]
+  max_turns: 3
+}
+flow Pl<|>an {
+  step plan: Planner { prompt: "x" }
+}`);
+    assert.match(value ?? '', /\nworst case: 6 calls, output 6,000 tokens, 32 s \(/);
+  });
 });

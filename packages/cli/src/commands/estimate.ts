@@ -98,7 +98,8 @@ export function estimateText(estimate: FlowEstimate, observed: ObservedStep[]): 
   const lines = [`Worst case of a run of ${estimate.flow} (static; one run of each step, all attempts):`];
   for (const s of estimate.steps) {
     const runs = s.runs === 1 ? '' : ` ×${s.runs === null ? '?' : s.runs} runs`;
-    lines.push(`  ${s.name} (${s.target})${runs}: ${calls(s.calls)}, output ${bound(s.outputTokens, formatTokens)}, ${bound(s.outputCostUsd, formatCost)}, ${bound(s.durationMs, formatDuration)}`);
+    const turns = s.turns === undefined ? '' : `, up to ${s.turns} turn${s.turns === 1 ? '' : 's'}`;
+    lines.push(`  ${s.name} (${s.target}${turns})${runs}: ${calls(s.calls)}, output ${bound(s.outputTokens, formatTokens)}, ${bound(s.outputCostUsd, formatCost)}, ${bound(s.durationMs, formatDuration)}`);
   }
   const t = estimate.total;
   lines.push(`Total: ${calls(t.calls)}, output ${bound(t.outputTokens, formatTokens)}, ${bound(t.outputCostUsd, formatCost)}, ${bound(t.durationMs, formatDuration)}`);
