@@ -55,7 +55,8 @@ describe('baton run/resume: an agent’s tool loop', function () {
 
   const ledger = (): string[][] => (existsSync(path.join(ws.dir, 'ledger.txt')) ? readFileSync(path.join(ws.dir, 'ledger.txt'), 'utf8').trim().split('\n').map((l) => l.split(' ')) : []);
 
-  it('kill -9 in the middle of the loop: resume answers the finished call from the log and makes only the call in flight again', async () => {
+  /** Runs support.flow with real agents and kills it (SIGKILL) once the slow call has started; returns the run's id and what it printed. */
+  async function killDuringSlowCall(): Promise<{ id: string; out: string }> {
     const child = spawn(process.execPath, [CLI, 'run', 'support.flow', '--agents', 'real'], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', BATON_STORE: '' } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -75,8 +76,12 @@ describe('baton run/resume: an agent’s tool loop', function () {
     } catch {
       // already gone
     }
+    return { id: /run (\S+) /.exec(out)![1], out };
+  }
+
+  it('kill -9 in the middle of the loop: resume answers the finished call from the log and makes only the call in flight again', async () => {
+    const { id, out } = await killDuringSlowCall();
     assert.match(out, /⚙ tool Ledger\s+support · turn 1/, 'the finished call was printed under its step');
-    const id = /run (\S+) /.exec(out)![1];
 
     const resumed = baton(['resume', id], { cwd: ws.dir });
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -101,6 +106,19 @@ describe('baton run/resume: an agent’s tool loop', function () {
     assert.match(shown.stdout, /reply="all done"/);
     const json = JSON.parse(baton(['runs', 'show', id, '--json'], { cwd: ws.dir }).stdout) as { events: { type: string; turn?: number }[] };
     assert.deepEqual(json.events.filter((e) => e.type === 'turn.finished').map((e) => e.turn), [1, 2, 3], 'no turn asked twice');
+  });
+
+  it("kill -9 in the middle of the loop, resumed after the step's timeout: the step times out, the call in flight is not made again", async () => {
+    writeFileSync(path.join(ws.dir, 'support.flow'), FLOW.replace('step support: Support { prompt: "help" }', 'step support: Support { prompt: "help", timeout: 5s }'));
+    const { id } = await killDuringSlowCall();
+    const started = Date.parse((JSON.parse(baton(['runs', 'show', id, '--json'], { cwd: ws.dir }).stdout) as { events: { type: string; time: string }[] }).events.find((e) => e.type === 'step.started')!.time);
+    // the loop's 5 s pass while no process runs it
+    await new Promise((r) => setTimeout(r, Math.max(0, started + 5_100 - Date.now())));
+    const resumed = baton(['resume', id], { cwd: ws.dir });
+    assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
+    assert.match(resumed.stdout + resumed.stderr, /STEP_TIMEOUT/);
+    assert.match(resumed.stdout + resumed.stderr, /its time ran out before the run was resumed/);
+    assert.deepEqual(ledger().map((l) => l[2]), ['fast', 'slow'], 'the call in flight was not made again');
   });
 
   it('a tool with approval: the run waits and shows the call; baton approve <id> <step>/<callId> runs it, --reject tells the model', () => {

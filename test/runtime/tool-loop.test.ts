@@ -172,6 +172,49 @@ for (const kind of STORE_KINDS) {
       assert.match(summary.error!.message, /tool loop/);
     });
 
+    it("the step's timeout spans processes: a loop resumed after its deadline times out at once, the call in flight not made again", async () => {
+      const controller = new AbortController();
+      const script = [calls(['f', 'Lookup', { prompt: 'fast' }]), calls(['s', 'Lookup', { prompt: 'slow' }]), final({ reply: 'ok' })];
+      const agents = model(script);
+      agents.call = async (r: AgentRequest) => {
+        agents.calls.push(r);
+        if (r.prompt === 'slow') {
+          controller.abort(); // the process stops while this call is in flight
+          throw new Error('interrupted');
+        }
+        return { output: { fast: true } };
+      };
+      const flows = withTools(def, [LOOKUP], { timeoutMs: 60_000 });
+      const first = await run(flows, 'Main', {}, { store: t.store, agents, signal: controller.signal });
+      assert.equal(first.summary.status, 'interrupted');
+      // resumed two minutes later (the run's clock): the loop's minute is over
+      const later = model(script);
+      const done = await resumeRun(first.summary.runId, { store: t.store, agents: later, now: () => new Date(Date.now() + 120_000) });
+      assert.equal(done.status, 'failed');
+      assert.equal(done.error?.code, 'STEP_TIMEOUT');
+      assert.match(done.error!.message, /tool loop\); its time ran out before the run was resumed/);
+      assert.deepEqual([later.turns.length, later.calls.length], [0, 0], 'nothing asked or made again');
+      // the deadline was recorded when the loop first started: a minute after its step.started
+      const log = await t.store.getEvents(first.summary.runId);
+      const kept = log.find((e) => e.type === 'value.recorded' && e.key === 'loop-time:support');
+      const started = log.find((e) => e.type === 'step.started' && e.step === 'support')!;
+      assert.equal(kept?.type === 'value.recorded' && Date.parse((kept.value as { deadline: string }).deadline) - Date.parse(started.time), 60_000);
+    });
+
+    it("the time the run waits for a tool's approval does not count against the step's timeout", async () => {
+      const guarded = { ...LOOKUP, approval: { assignee: 'finance' } };
+      const script = [calls(['g', 'Lookup', { prompt: 'p' }]), final({ reply: 'done' })];
+      const flows = withTools(def, [guarded], { timeoutMs: 60_000 });
+      const first = await run(flows, 'Main', {}, { store: t.store, agents: model(script) });
+      assert.equal(first.summary.status, 'waiting');
+      const paused = (await t.store.getEvents(first.summary.runId)).filter((e) => e.type === 'value.recorded' && e.key === 'loop-time:support').pop();
+      assert.ok(paused?.type === 'value.recorded' && typeof (paused.value as { leftMs?: number }).leftMs === 'number', 'the time left is kept while the run waits');
+      await t.store.recordDecision(first.summary.runId, 'support/g', { decision: 'approved', by: 'ann' });
+      // decided a day later: the loop still has its minute
+      const done = await resumeRun(first.summary.runId, { store: t.store, agents: model(script), now: () => new Date(Date.now() + 86_400_000) });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    });
+
     it("a flow tool in flight at the step's timeout ends before the step does: nothing is recorded after the run's end", async () => {
       const agents = model([calls(['r', 'Refund', { order: 42 }]), final({ reply: 'late' })]);
       agents.call = (r: AgentRequest) => new Promise((_, reject) => r.signal.addEventListener('abort', () => setTimeout(() => reject(new BatonError('STEP_CANCELLED', 'aborted')), 20)));

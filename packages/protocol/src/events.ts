@@ -536,7 +536,9 @@ export interface ConditionMetEvent extends RunEventBase {
 /**
  * A non-deterministic value recorded so a resumed run sees the same value: `now#<n>` (a `now()`), or
  * `call:<stepKey>` (`{agent, callIndex}`: the call index a call inside a `parallel` or a concurrent `foreach`
- * took, stored before the call is made, so that the call keeps its index and idempotency key when replayed).
+ * took, stored before the call is made, so that the call keeps its index and idempotency key when replayed),
+ * `deadline:<key>` (a `wait signal`'s deadline), or `loop-time:<stepKey>` (a tool loop's time: `{ deadline }` while
+ * it runs, `{ leftMs }` while the run waits for one of its calls — the step's timeout spans processes).
  */
 export interface ValueRecordedEvent extends RunEventBase {
   type: 'value.recorded';

@@ -37,6 +37,14 @@ import { readAcrossMigrations } from '@baton/protocol';
 export const CALL_RESERVATION_PREFIX = 'call:';
 
 /**
+ * The key prefix of the `value.recorded` events that keep a tool loop's time across processes (`loop-time:<stepKey>`):
+ * `{ deadline }` (ISO 8601) while the loop runs — a loop resumed after a crash or an interruption gets only the time
+ * left until then — and `{ leftMs }` while the run waits for one of the loop's calls (a tool's approval, a flow tool's
+ * wait): that time does not count, and the resumed loop records a new deadline `leftMs` ahead. See engine/tool-loop.ts.
+ */
+export const LOOP_TIME_PREFIX = 'loop-time:';
+
+/**
  * What a run's stored log says has already happened, indexed for replay. Resuming a run re-executes its
  * flow from the start against this: a step whose completion is here is not called again (its stored
  * result is used), decisions, timers, received events and recorded values are read back, and events
@@ -163,9 +171,10 @@ export class ReplayLog {
             this.finishedSteps.delete(key);
             this.failedBeforeRedrive.set(key, finished);
             this.stepCount--;
-            // a redriven step's tool loop starts over
+            // a redriven step's tool loop starts over, with its whole timeout
             this.toolTurns.delete(key);
             this.toolResults.delete(key);
+            this.values.delete(`${LOOP_TIME_PREFIX}${key}`);
           }
         }
         break;

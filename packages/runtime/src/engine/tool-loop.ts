@@ -10,9 +10,11 @@ import { BatonError, toRunError } from '../errors.js';
 import { bounded, checkDepth } from './agent-call.js';
 import { recordedPrompt, reportCircuit, takeCallIndex, type AgentStepHost } from './agent-step.js';
 import type { Frame } from './frame.js';
+import { LOOP_TIME_PREFIX } from './replay-log.js';
 import { isRetryable, retryDelay } from './resilience.js';
 import { Stopped } from './stops.js';
 import { runToolCalls, type LoopTool, type ToolHost } from './tool-calls.js';
+import { Suspended } from './waits.js';
 
 export type { ToolHost } from './tool-calls.js';
 
@@ -23,7 +25,10 @@ export interface ToolLoopRequest {
   agent: AgentDef;
   prompt: string;
   input?: JsonValue;
-  /** The step's timeout (ms): it bounds the whole loop, turns and tool calls together. */
+  /**
+   * The step's timeout (ms): it bounds the whole loop, turns and tool calls together, across processes (a resumed
+   * loop gets the time left); the time the run waits for one of its calls does not count.
+   */
   timeoutMs?: number;
   /** The step's retry policy: a model turn whose call fails with a retryable code is asked again. */
   retry?: RetryPolicy;
@@ -47,7 +52,7 @@ export interface ToolLoopProgress {
  * the caller's `turn`). A turn that asks for calls at the last allowed turn fails the step: their results could
  * never be read.
  * @throws BatonError `TOOL_TURNS_EXCEEDED` (no final answer within `max_turns`), `STEP_TIMEOUT` (the step's timeout
- *   passed), `AGENT_NO_TOOLS` (the caller cannot call tools), `MCP_UNAVAILABLE`/`TOOL_UNAVAILABLE` (an MCP tool
+ *   passed — in this process or, resumed, since the loop first started: see {@link loopDeadline}), `AGENT_NO_TOOLS` (the caller cannot call tools), `MCP_UNAVAILABLE`/`TOOL_UNAVAILABLE` (an MCP tool
  *   cannot be listed), the turn's call's code; RunFailure `BUDGET_EXCEEDED`; Suspended (a tool's approval);
  *   Stopped.
  */
@@ -55,9 +60,11 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
   const turnOf = host.caller.turn?.bind(host.caller);
   if (!turnOf) throw new BatonError('AGENT_NO_TOOLS', `agent ${r.agent.name} has tools, but its provider cannot call tools`);
   const maxTurns = r.agent.maxTurns ?? DEFAULT_MAX_TURNS;
-  const deadline = r.timeoutMs !== undefined ? Date.now() + r.timeoutMs : undefined;
   const timeoutMessage = `no final answer within ${r.timeoutMs} ms (the step's timeout bounds its tool loop)`;
+  const deadline = loopDeadline(host, r);
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - Date.now()));
+  // resumed after its time ran out (the process was gone meanwhile): the step times out as it would have
+  if (remaining() === 0) throw new BatonError('STEP_TIMEOUT', `${timeoutMessage}; its time ran out before the run was resumed`);
   const charge = (tokens: number): void => {
     progress.tokens += tokens;
     host.chargeTokens(tokens, r.frame, r.key);
@@ -105,6 +112,8 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
     try {
       results = await bounded(() => batch, remaining(), r.frame.signal, timeoutMessage);
     } catch (error) {
+      // the run waits for a call (its approval, a flow tool's wait): the loop's clock stops until it is resumed
+      if (error instanceof Suspended && deadline !== undefined) host.emit({ type: 'value.recorded', key: `${LOOP_TIME_PREFIX}${r.key}`, value: { leftMs: remaining()! } });
       // the deadline passed or the frame stopped: the calls are aborted and end (a flow tool's steps record their
       // ends) before the step does, so nothing of theirs is recorded after the step's — or the run's — end
       controller.abort();
@@ -114,6 +123,25 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
     history.push({ turn, ...(text !== undefined ? { text } : {}), calls, results, ...(callIndex !== undefined ? { callIndex } : {}) });
   }
   throw new BatonError('TOOL_TURNS_EXCEEDED', `agent ${r.agent.name} gave no final answer within ${maxTurns} turn${maxTurns === 1 ? '' : 's'} (max_turns)`);
+}
+
+/**
+ * The loop's deadline in this process (`Date.now()` ms), or undefined without a step timeout. The timeout spans
+ * processes: the loop's first start records its deadline in the log (`value.recorded` `loop-time:<step>`, on the
+ * run's clock), a loop resumed after a crash or an interruption gets only the time left until then (none: it times
+ * out at once), and one resumed after the run waited for one of its calls gets the time it had left when it paused
+ * (recorded then), from now — recorded as its new deadline.
+ */
+function loopDeadline(host: AgentStepHost, r: ToolLoopRequest): number | undefined {
+  if (r.timeoutMs === undefined) return undefined;
+  const key = `${LOOP_TIME_PREFIX}${r.key}`;
+  const kept = host.log.values.get(key) as { deadline?: unknown; leftMs?: unknown } | undefined;
+  const now = host.now().getTime();
+  if (kept && typeof kept.deadline === 'string' && Number.isFinite(Date.parse(kept.deadline))) return Date.now() + Math.max(0, Date.parse(kept.deadline) - now);
+  const left = kept && typeof kept.leftMs === 'number' ? Math.max(0, kept.leftMs) : r.timeoutMs;
+  // stored with the first turn's call index, before that call is made
+  host.emit({ type: 'value.recorded', key, value: { deadline: new Date(now + left).toISOString() } });
+  return Date.now() + left;
 }
 
 /** What one turn's model call needs beside the request. */
