@@ -111,6 +111,28 @@ describe('language server over stdio', function () {
     assert.ok(labels.includes('F'), 'and flows (a step may call a sub-flow)');
   });
 
+  it('offers the steps that write a flow after `step s: run `, and hovers the keys of their `generate { … }`', async function () {
+    this.timeout(30_000);
+    const file = path.join(dir, 'main.flow');
+    const lines = [
+      'agent Researcher { instructions: "r" output: { facts: string[] } stub: { facts: ["a"] } }',
+      'agent Planner { instructions: "p" output: flow stub: "flow X { }" }',
+      'flow F {',
+      '  step plan: Planner { generate { agents: [Researcher], max_steps: 5 } }',
+      '  step custom: run ',
+      '}',
+    ];
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(file, text);
+    const uri = pathToFileURL(file).toString();
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'baton', version: 1, text } });
+    await server.waitFor(uri, () => true);
+    const result = (await server.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 4, character: lines[4].length } })) as { items: { label: string }[] } | { label: string }[];
+    assert.deepEqual((Array.isArray(result) ? result : result.items).map((i) => i.label), ['plan']);
+    const hover = (await server.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 3, character: lines[3].indexOf('max_steps') + 2 } })) as { contents: { value: string } } | null;
+    assert.match(hover?.contents.value ?? '', /^\*\*generate\*\* `max_steps`: .*\s+takes: a whole number from 1 to 1000 {2}\ndefault: 20$/);
+  });
+
   it('answers go to definition and rename across two files of the workspace (the imported one never opened)', async function () {
     this.timeout(30_000);
     mkdirSync(path.join(dir, 'agents'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { GENERATED_FLOW_OUTPUT, type StepNode } from '@baton/protocol';
-import { build, check, completeAt } from './helpers.js';
+import { build, check, completeAt, hoverAt } from './helpers.js';
 
 /*
  * Flows written by agents (issue 14): `output: flow`, a step's `generate { … }` policy and `step s: run plan { … }` —
@@ -97,5 +97,31 @@ describe('language: flows written by agents', () => {
   it('completes the keys of `generate { … }` not given yet', async () => {
     const labels = await completeAt(flow('  step plan: Planner { generate { agents: [Researcher], <|> } }'));
     assert.deepEqual(labels, ['flows', 'tools', 'max_steps', 'budget_tokens', 'repairs', 'input', 'output']);
+  });
+
+  it('completes `step s: run |` with the earlier steps that write a flow (not the others, not later ones)', async () => {
+    const body = (at: string): string =>
+      flow(`  step plan: Planner { generate { agents: [Researcher] } }\n  step look: Researcher { prompt: "x" }\n  step other: Planner { generate { agents: [Researcher] } }\n  ${at}\n  step later: Planner { generate { agents: [Researcher] } }`);
+    assert.deepEqual(await completeAt(body('step custom: run <|>')), ['plan', 'other']);
+    assert.deepEqual(await completeAt(body('step custom: run p<|>')), ['plan']);
+    assert.deepEqual(await completeAt(body('step custom: run <|> { input: {} }')), ['plan', 'other']);
+    // the keyword itself is still offered where a step names its target
+    assert.ok((await completeAt(body('step custom: <|>'))).includes('run'));
+  });
+
+  it("hover on a key of `generate { … }` says what it does, what it takes and its default; on `generate` and `run`, what they do", async () => {
+    const at = (policy: string, run = 'run plan'): string => flow(`  step plan: Planner { ${policy} }\n  step custom: ${run}\n  set output.summary = custom.output.summary`);
+    assert.equal(
+      await hoverAt(at('generate { agents: [Researcher], max_st<|>eps: 5 }')),
+      '**generate** `max_steps`: the most `step`s the written flow may have, counted on its text before it is parsed (`generate-too-many-steps`).  \ntakes: a whole number from 1 to 1000  \ndefault: 20',
+    );
+    assert.match((await hoverAt(at('generate { ag<|>ents: [Researcher] }')))!, /^\*\*generate\*\* `agents`: the agents the written flow's steps .*\n.*`\[Agent, …\]`.*\ndefault: `\[\]`: no agent$/);
+    assert.match((await hoverAt(at('generate { agents: [Researcher], rep<|>airs: 1 }')))!, /FLOW_REJECTED.*\s+takes: a whole number from 0 to 10 {2}\ndefault: 2$/);
+    assert.match((await hoverAt(at('generate { agents: [Researcher], out<|>put: { summary: string } }')))!, /^\*\*generate\*\* `output`: .*\n.*record type/);
+    assert.match((await hoverAt(at('generate { agents: [Researcher], bog<|>us: 1 }')))!, /not a key of a policy \(`agents`, `flows`/);
+    assert.match((await hoverAt(at('gener<|>ate { agents: [Researcher] }')))!, /^\*\*generate\*\* `\{ … \}`: the policy .*`step s: run plan` runs the flow\.$/);
+    assert.match((await hoverAt(at('generate { agents: [Researcher] }', 'r<|>un plan')))!, /^\*\*run\*\* `plan`: runs the flow step `plan` wrote .* keyed `custom\/<step>`/);
+    // a value inside the policy is not a key
+    assert.doesNotMatch((await hoverAt(at('generate { agents: [Researcher], max_steps: 5<|> }'))) ?? '', /\*\*generate\*\*/);
   });
 });

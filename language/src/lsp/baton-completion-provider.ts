@@ -24,6 +24,7 @@ import { BatonTypeSystem, fieldNames, memberType } from '../baton-type-system.js
 import { eventDataType, findEventDecl, visibleEventDecls } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 import { functionHover } from './baton-hover-provider.js';
+import { GENERATE_KEY_DOCS, generateKeyMarkdown } from './baton-generate-hover.js';
 import type { BatonClientOptions } from '../baton-client-options.js';
 
 /**
@@ -63,6 +64,12 @@ const MCP_SERVER_PREFIX = /\bmcp\s*\.\s*([\w-]*)$/;
 
 /** `wait event "partial` / `trigger event "partial` / `foreach x in event "partial` up to the cursor: the partial event name is group 1. */
 const EVENT_NAME_PREFIX = /\b(?:wait|trigger|in|until)\s+event\s+"([^"]*)$/;
+
+/**
+ * `step s: run partial` up to the cursor: the partial step name is group 1. Langium's completion parser reads `run`
+ * followed by nothing as the step's target (a name: `run` is a soft keyword), so it never reaches `run`'s reference.
+ */
+const RUN_PREFIX = /\bstep\s+[_a-zA-Z]\w*\s*:\s*run\s+(\w*)$/;
 
 /** Grammar rules whose keyword alternatives are names, not keywords to propose. */
 const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
@@ -121,6 +128,8 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     }
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
+    const run = RUN_PREFIX.exec(before);
+    if (run) return { isIncomplete: false, items: this.generatingSteps(document, params, run[1]) };
     // Langium's completion re-parses the text before the cursor with a parser of its own, which has no depth
     // guard (BatonParser's): a document the parser refused as too deep gets no completion rather than a stack
     // overflow, and the user sees its nesting-too-deep diagnostic instead
@@ -259,14 +268,35 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     return candidates.filter((d) => !d.node || this.flowChecks.isReadableAt(position, d.node));
   }
 
+  /**
+   * After `step s: run `: the steps of the flow that write a flow (an agent with `output: flow`, a `generate { … }`
+   * policy) and can be read there (earlier, not in a sibling branch), replacing the partial name.
+   */
+  private generatingSteps(document: LangiumDocument, params: CompletionParams, partial: string): CompletionItem[] {
+    const root = document.parseResult.value.$cstNode;
+    const offset = document.textDocument.offsetAt(params.position);
+    const at = root && CstUtils.findLeafNodeBeforeOffset(root, offset)?.astNode;
+    const flow = at && AstUtils.getContainerOfType(at, ast.isFlowDecl);
+    if (!flow) return [];
+    const current = AstUtils.getContainerOfType(at, ast.isStep);
+    const start = { line: params.position.line, character: params.position.character - partial.length };
+    const items: CompletionItem[] = [];
+    for (const node of AstUtils.streamAllContents(flow)) {
+      if (!ast.isStep(node) || node === current || !node.name || !node.properties.some(ast.isGenerateProperty) || !this.fuzzyMatcher.match(partial, node.name)) continue;
+      if (!this.flowChecks.isReadableAt(current ?? at, node)) continue;
+      const agent = node.target?.ref?.name ?? node.target?.$refText;
+      items.push({ label: node.name, kind: CompletionItemKind.Reference, detail: `runs the flow ${agent ? `${agent} writes` : 'this step writes'}`, textEdit: { range: { start, end: params.position }, newText: node.name }, sortText: '0' });
+    }
+    return items;
+  }
+
   /** `generate { |`: the policy's keys not given yet (docs/agents.md, Flows written by agents). */
   private completeGenerateKeys(context: CompletionContext, acceptor: CompletionAcceptor): void {
     const policy = AstUtils.getContainerOfType(context.node, ast.isGenerateProperty);
     const given = new Set(policy?.entries.map((e) => e.key) ?? []);
-    for (const [key, kind] of Object.entries(GENERATE_KEYS)) {
+    for (const key of Object.keys(GENERATE_KEYS) as (keyof typeof GENERATE_KEYS)[]) {
       if (given.has(key)) continue;
-      const detail = kind === 'list' ? (key === 'tools' ? 'tool names the agents may have' : `the ${key} the written flow may call`) : kind === 'number' ? 'a whole number' : 'a record type';
-      acceptor(context, { label: key, kind: CompletionItemKind.Property, detail, insertText: `${key}: `, sortText: '0' });
+      acceptor(context, { label: key, kind: CompletionItemKind.Property, detail: GENERATE_KEY_DOCS[key].takes.replace(/`/g, ''), documentation: { kind: 'markdown', value: generateKeyMarkdown(key)! }, insertText: `${key}: `, sortText: '0' });
     }
   }
 

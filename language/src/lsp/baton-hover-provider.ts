@@ -12,6 +12,7 @@ import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '.
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 import { toolEntryHover } from './baton-tool-hover.js';
+import { generateHover } from './baton-generate-hover.js';
 import { toolName } from '../ir/baton-ir-tools.js';
 
 /**
@@ -27,7 +28,9 @@ import { toolName } from '../ir/baton-ir-tools.js';
  * - the keywords `branch` and `concurrency` of a `parallel`, and of a partial join (`first`, `until`, `where`,
  *   `keep`), and `lock`: what they do;
  * - `sla` (a flow's `sla 4h`, an approval's `sla: 4h`) and its duration: what is measured and what a breach does;
- * - an entry of an agent's `tools: [...]`: what the model is given (see {@link toolEntryHover}).
+ * - an entry of an agent's `tools: [...]`: what the model is given (see {@link toolEntryHover});
+ * - a key of a step's `generate { … }`, the keyword `generate` and the `run` of `step s: run plan`: what they do, a
+ *   key's value and default (see {@link generateHover}).
  */
 export class BatonHoverProvider extends AstNodeHoverProvider {
   private readonly documents: LangiumDocuments;
@@ -44,7 +47,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     if (root) {
       const offset = document.textDocument.offsetAt(params.position);
       const leaf = CstUtils.findLeafNodeAtOffset(root, offset);
-      const value = leaf && this.valueHover(leaf.astNode, leaf.text);
+      const value = leaf && (generateHover(leaf) ?? this.valueHover(leaf.astNode, leaf.text));
       if (value) return { contents: { kind: 'markdown', value }, range: leaf.range };
     }
     return super.getHoverContent(document, params);
