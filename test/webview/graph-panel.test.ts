@@ -114,6 +114,51 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.doesNotMatch((await panel.page.getAttribute(`g.edge[data-id="${elseEdge.id}"]`, 'class')) ?? '', /\btaken\b/);
   });
 
+  it('lists an agent step\'s tools on hover, and with a run its tool loop: turns, calls with arguments and outcome, a call waiting for approval — updated live while shown', async () => {
+    const help = buildFlowGraph(definitions.get('support-tools.flow')!, 'Help');
+    await show(help, 'file:///w/support-tools.flow');
+    const node = 'g.node[data-id="Help/answer"]';
+    await panel.page.hover(node);
+    const tooltip = () => panel.page.innerText('.tooltip');
+    assert.match(await tooltip(), /tools LookupOrder, RefundFlow \(approval finance\)/);
+    assert.equal(await panel.page.$$eval('.tooltip .tool-loop', (l) => l.length), 0, 'no run: no tool loop');
+    const send = (event: Record<string, unknown>) => panel.send({ type: 'runEvent', event: { ...base('run-tools'), ...event } as RunEvent });
+    const at = { step: 'answer', node: 'Help/answer' };
+    const refund = { id: 'stub-2-1', tool: 'RefundFlow', arguments: { order: 42, amount: 42, reason: 'lost in transit' } };
+    await send({ type: 'run.started', flow: 'Help', inputs: { question: 'refund 42' } });
+    await send({ type: 'step.started', ...at, agent: 'Support', target: 'agent' });
+    await send({ type: 'turn.finished', ...at, agent: 'Support', turn: 1, tokens: 0, calls: [{ id: 'stub-1-1', tool: 'LookupOrder', arguments: { prompt: 'order 42' } }], final: false });
+    await send({ type: 'tool.started', ...at, turn: 1, callId: 'stub-1-1', tool: 'LookupOrder', target: 'agent', arguments: { prompt: 'order 42' } });
+    // the tooltip still shown follows the run
+    const rows = () => panel.page.$$eval('.tooltip .tool-loop .row', (rs) => rs.map((r) => [r.className, (r as HTMLElement).innerText]));
+    assert.deepEqual(await rows(), [
+      ['row turn', 'turn 1 1 call · 0 tokens'],
+      ['row tool running', 'tool LookupOrder {"prompt":"order 42"} running…'],
+    ]);
+    await send({ type: 'tool.finished', ...at, turn: 1, callId: 'stub-1-1', tool: 'LookupOrder', status: 'succeeded', output: { status: 'lost', paid: 42 }, durationMs: 12, tokens: 0 });
+    await send({ type: 'turn.finished', ...at, agent: 'Support', turn: 2, tokens: 0, calls: [refund], final: false });
+    await send({ type: 'approval.requested', task: 'answer/stub-2-1', node: 'Help/answer', assignee: 'finance', options: ['approved', 'rejected'], toolCall: { ...refund, step: 'answer' } });
+    assert.match((await panel.page.getAttribute(node, 'class')) ?? '', /\brun-waiting\b/);
+    assert.deepEqual((await rows()).slice(1), [
+      ['row tool succeeded', 'tool LookupOrder {"prompt":"order 42"} → {"status":"lost","paid":42} · 12 ms'],
+      ['row turn', 'turn 2 1 call · 0 tokens'],
+      ['row approval waiting', 'tool RefundFlow {"order":42,"amount":42,"reason":"lost in transit"} waiting for approval (finance)'],
+    ]);
+    mkdirSync(SHOTS, { recursive: true });
+    await panel.page.screenshot({ path: path.join(SHOTS, 'tool-loop-waiting.png') });
+    // afterwards (hovered again): the refused call and the failed step's error
+    await send({ type: 'approval.decided', task: 'answer/stub-2-1', node: 'Help/answer', decision: 'rejected', by: 'bob' });
+    assert.match((await panel.page.getAttribute(node, 'class')) ?? '', /\brun-running\b/, 'a rejected tool call leaves the loop running');
+    await send({ type: 'tool.finished', ...at, turn: 2, callId: 'stub-2-1', tool: 'RefundFlow', status: 'refused', error: { code: 'TOOL_REFUSED', message: 'rejected by bob' }, durationMs: 0, tokens: 0 });
+    await send({ type: 'step.finished', ...at, agent: 'Support', status: 'failed', error: { code: 'TOOL_TURNS_EXCEEDED', message: 'no answer after 2 turns' }, durationMs: 900, attempts: 1, tokens: 0, callIndexes: [0, 1] });
+    await panel.page.mouse.move(0, 0);
+    await panel.page.hover(node);
+    assert.match(await tooltip(), /error TOOL_TURNS_EXCEEDED: no answer after 2 turns/);
+    assert.deepEqual((await rows()).at(-1), ['row tool refused', 'tool RefundFlow {"order":42,"amount":42,"reason":"lost in transit"} refused: TOOL_REFUSED: rejected by bob · 0 ms']);
+    await panel.page.screenshot({ path: path.join(SHOTS, 'tool-loop-after.png') });
+    assert.deepEqual(panel.errors, []);
+  });
+
   it('draws a run of another flow whose first events came before that flow’s graph (the panel turned to the run’s flow)', async () => {
     await show();
     const routing = buildFlowGraph(definitions.get('process-orchestrator.flow')!, 'IncidentRouting');

@@ -91,3 +91,12 @@ export function formatSlaBreach(breach: { key: string; slaMs: number; deadline: 
   const what = breach.key === 'flow' ? 'the run' : `approval ${breach.key.replace(/^approval:/, '')}`;
   return `SLA ${formatDurationLiteral(breach.slaMs)} of ${what} breached (due ${formatTimestamp(breach.deadline)})`;
 }
+
+/**
+ * A JSON value shortened to at most `max` characters for one-line display: its JSON text (a string quoted), cut
+ * with `…`; `null` for undefined. The CLI's tool lines and approval prompts and the graph panel's step details use it.
+ */
+export function previewJson(value: unknown, max = 80): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}

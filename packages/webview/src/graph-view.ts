@@ -1,6 +1,6 @@
 import type { FlowGraph, GraphLayout, GraphNode, LaidOutNode } from '@baton/protocol';
 import { renderSvg, TEXT } from '@baton/graph';
-import { formatDuration, regionState, type RunOverlay } from './run-overlay.js';
+import { formatDuration, regionState, type RunOverlay, type ToolLoopLine } from './run-overlay.js';
 
 /** What the view shows of the drawing: the layout point at the top-left corner and the zoom (screen px per layout px). */
 export interface ViewState {
@@ -62,6 +62,10 @@ export class GraphView {
   private selected: string | undefined;
   private highlighted: string | undefined;
   private readonly tooltip: HTMLDivElement;
+  /** The node whose tooltip is shown and where it was asked for (client px): redrawn as run events arrive. */
+  private tooltipAt: { node: SVGGElement; x: number; y: number } | undefined;
+  /** The run overlay last applied: its steps' errors and tool loops are in the tooltips. */
+  private overlay: RunOverlay | undefined;
   private readonly nodeElements = new Map<string, SVGGElement>();
 
   constructor(
@@ -217,6 +221,7 @@ export class GraphView {
    * hides (`regionState`); the overlay's taken edges are those of the whole graph, by edge id (folding keeps them).
    */
   applyOverlay(overlay: RunOverlay, hiddenIn?: ReadonlyMap<string, string>): void {
+    this.overlay = overlay;
     if (!this.svg || !this.graph) return;
     const inside = new Map<string, string[]>();
     for (const [hidden, drawn] of hiddenIn ?? []) inside.set(drawn, [...(inside.get(drawn) ?? []), hidden]);
@@ -254,6 +259,8 @@ export class GraphView {
     const taken = overlay.takenEdges(overlay.graph ?? this.graph);
     for (const e of this.svg.querySelectorAll<SVGGElement>('g.edge')) e.classList.toggle('taken', taken.has(e.getAttribute('data-id') ?? ''));
     this.svg.classList.toggle('has-run', overlay.runId !== undefined);
+    // a tooltip open on a node of the run follows it (a live tool loop's calls come in while it is shown)
+    if (this.tooltipAt && !this.tooltip.hidden && this.tooltipAt.node.isConnected) this.showTooltip(this.tooltipAt.node, this.tooltipAt.x, this.tooltipAt.y);
   }
 
   /** The drawing as standalone SVG text: the theme's current colours resolved, the whole graph in view. */
@@ -531,8 +538,10 @@ export class GraphView {
       this.tooltip.hidden = true;
       return;
     }
-    this.tooltip.replaceChildren(...tooltipLines(data, node.getAttribute('aria-label') ?? data.label));
+    const state = this.overlay?.nodes.get(id);
+    this.tooltip.replaceChildren(...tooltipLines(data, node.getAttribute('aria-label') ?? data.label, { error: state?.error, toolLoop: this.overlay?.toolLoop(id) ?? [] }));
     this.tooltip.hidden = false;
+    this.tooltipAt = { node, x: clientX, y: clientY };
     const rect = this.host.getBoundingClientRect();
     const { width, height } = this.size();
     const left = Math.min(clientX - rect.left + 12, Math.max(0, width - this.tooltip.offsetWidth - 4));
@@ -544,8 +553,11 @@ export class GraphView {
   }
 }
 
-/** The tooltip's lines: the node's accessible name, then prompt, target, output type and the agent's tools when known. */
-function tooltipLines(node: GraphNode, title: string): HTMLElement[] {
+/**
+ * The tooltip's lines: the node's accessible name, then prompt, target, output type and the agent's tools when known;
+ * with a run drawn, the step's error and its tool loop (turns, tool calls, calls waiting for approval).
+ */
+function tooltipLines(node: GraphNode, title: string, run: { error?: string; toolLoop: ToolLoopLine[] }): HTMLElement[] {
   const line = (cls: string, label: string | undefined, text: string): HTMLElement => {
     const div = document.createElement('div');
     div.className = cls;
@@ -563,6 +575,17 @@ function tooltipLines(node: GraphNode, title: string): HTMLElement[] {
   if (node.tooltip?.prompt) lines.push(line('row prompt', 'prompt', node.tooltip.prompt));
   if (node.tooltip?.output) lines.push(line('row', 'output', node.tooltip.output));
   if (node.tooltip?.tools) lines.push(line('row', 'tools', node.tooltip.tools));
+  if (run.error) lines.push(line('row run-error', 'error', run.error));
+  if (run.toolLoop.length) {
+    const loop = document.createElement('div');
+    loop.className = 'tool-loop';
+    loop.setAttribute('aria-label', 'Tool loop');
+    for (const l of run.toolLoop) {
+      const row = line(`row ${l.kind}${l.status ? ` ${l.status}` : ''}`, l.step ? `${l.step} · ${l.label}` : l.label, l.text);
+      loop.append(row);
+    }
+    lines.push(loop);
+  }
   if (node.range) lines.push(line('row where', undefined, `line ${node.range.start.line} · click or Enter to reveal`));
   return lines;
 }

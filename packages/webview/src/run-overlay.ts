@@ -1,5 +1,5 @@
 import type { FlowGraph, RunEvent } from '@baton/protocol';
-import { emptyRunModel, foldRunEvent, type RunModel } from '@baton/protocol/run-view';
+import { emptyRunModel, foldRunEvent, formatDuration, formatTokens, previewJson, type RunModel, type StepState } from '@baton/protocol/run-view';
 
 /**
  * How a node looks during a run. `waiting`: an approval, timer or event holds it. `cancelled`: withdrawn — the
@@ -17,6 +17,25 @@ export interface NodeRunState {
   /** The error of a failed step or compensation, for the tooltip. */
   error?: string;
 }
+
+/**
+ * One line of a step's tool loop in the graph's step details (the node's tooltip): a model turn, a tool call, or a
+ * tool call waiting for its approval. `label`: `turn 2`, `tool LookupOrder`; `text`: what it did, for people —
+ * a turn's calls and tokens (`2 calls · 310 tokens`, `final answer · 95 tokens`), a call's arguments summarised
+ * (JSON, ≤ 60 characters) then its outcome (`running…`, `→ <output> · 12 ms`, `failed: TOOL_FAILED: … · 1.2 s`,
+ * `refused: TOOL_REFUSED: …`, `waiting for approval (finance)`). `step`: the step instance, when the node ran more
+ * than one (a `foreach`'s `each[2]`).
+ */
+export interface ToolLoopLine {
+  kind: 'turn' | 'tool' | 'approval';
+  label: string;
+  text: string;
+  status?: 'running' | 'waiting' | 'succeeded' | 'failed' | 'refused';
+  step?: string;
+}
+
+/** The most lines {@link RunOverlay.toolLoop} gives a node by default: the latest ones (a live loop's newest matter). */
+export const TOOL_LOOP_LINES = 12;
 
 /**
  * The run overlay's model: folds a run's events (in order) into per-node states and the set of decision
@@ -54,6 +73,9 @@ export class RunOverlay {
   /** Inside expanded sub-flows: an IR node id → the drawn ids carrying it (`<step id>><IR id>`) with the step names around them. */
   private readonly inlined = new Map<string, { id: string; path: string[] }[]>();
 
+  /** A drawn node → the step instances (run model keys) that ran there, in the order they began. */
+  private readonly stepsAt = new Map<string, string[]>();
+
   /** The graph the overlay was made for (the whole graph, whatever the panel folds). */
   readonly graph: FlowGraph | undefined;
 
@@ -83,6 +105,10 @@ export class RunOverlay {
       // a step of an expanded sub-flow: drawn as `<step id>><IR id>`; the step path (`incident/page`) picks the copy
       const drawn = this.resolveInlined(event.node, 'step' in event && typeof event.step === 'string' ? event.step : undefined);
       if (drawn) event = { ...event, node: drawn } as RunEvent;
+    }
+    if ('step' in event && typeof event.step === 'string' && (event.type === 'step.started' || event.type === 'turn.finished' || event.type === 'tool.started' || event.type === 'tool.finished' || event.type === 'step.finished')) {
+      const keys = this.stepsAt.get(event.node) ?? [];
+      if (!keys.includes(event.step)) this.stepsAt.set(event.node, [...keys, event.step]);
     }
     switch (event.type) {
       case 'step.started':
@@ -130,7 +156,9 @@ export class RunOverlay {
         this.set(event.node, { status: 'succeeded' });
         break;
       case 'approval.decided':
-        this.set(event.node, { status: event.decision === 'rejected' ? 'failed' : 'succeeded' });
+        // a tool call's approval: the step's tool loop goes on whatever the decision (a rejection is the model's to read)
+        if (this.model.waits.get(event.task)?.toolCall) this.set(event.node, { status: 'running' });
+        else this.set(event.node, { status: event.decision === 'rejected' ? 'failed' : 'succeeded' });
         break;
       case 'timer.fired':
         this.set(event.node, { status: 'succeeded' });
@@ -236,8 +264,28 @@ export class RunOverlay {
     return copies.length === 1 ? copies[0].id : undefined;
   }
 
+  /**
+   * The tool loop of the step(s) drawn as `node`, for its details: per step instance, each model turn followed by
+   * the tool calls it asked for, then the calls waiting for a person's approval (with their arguments). Empty for
+   * a node whose steps ran no tool loop. At most `limit` lines, the latest, after a `… N earlier` line when cut.
+   */
+  toolLoop(node: string, limit = TOOL_LOOP_LINES): ToolLoopLine[] {
+    const keys = this.stepsAt.get(node) ?? [];
+    const lines: ToolLoopLine[] = [];
+    for (const key of keys) {
+      const step = this.model.steps.get(key);
+      if (!step) continue;
+      const instance = keys.length > 1 ? { step: key } : {};
+      for (const line of stepToolLoop(step, this.model)) lines.push({ ...line, ...instance });
+    }
+    if (lines.length <= limit) return lines;
+    const kept = lines.slice(lines.length - (limit - 1));
+    return [{ kind: 'turn', label: '…', text: `${lines.length - kept.length} earlier` }, ...kept];
+  }
+
   /** Forgets every state (a new run, or another flow drawn). */
   clear(): void {
+    this.stepsAt.clear();
     this.nodes.clear();
     this.branches.clear();
     this.unknownNodes.clear();
@@ -346,6 +394,38 @@ export class RunOverlay {
     if (error !== undefined) next.error = error;
     this.nodes.set(node, next);
   }
+}
+
+/** One step instance's tool loop lines (see {@link RunOverlay.toolLoop}). */
+function stepToolLoop(step: StepState, model: RunModel): ToolLoopLine[] {
+  const lines: ToolLoopLine[] = [];
+  const turns = [...new Set([...(step.turns ?? []).map((t) => t.turn), ...(step.tools ?? []).map((c) => c.turn)])].sort((a, b) => a - b);
+  for (const n of turns) {
+    const turn = step.turns?.find((t) => t.turn === n);
+    if (turn) {
+      const what = turn.final ? 'final answer' : `${turn.calls} ${turn.calls === 1 ? 'call' : 'calls'}`;
+      lines.push({ kind: 'turn', label: `turn ${n}`, text: `${what} · ${formatTokens(turn.tokens)}` });
+    }
+    for (const call of step.tools?.filter((c) => c.turn === n) ?? []) {
+      // a call refused at its approval never started: its arguments are the approval's
+      const given = call.arguments ?? model.waits.get(`${step.key}/${call.callId}`)?.toolCall?.arguments;
+      const args = given === undefined ? '' : `${previewJson(given, 60)} `;
+      const took = call.durationMs !== undefined ? ` · ${formatDuration(call.durationMs)}` : '';
+      const outcome =
+        call.status === 'running'
+          ? 'running…'
+          : call.error
+            ? `${call.status}: ${call.error.code}: ${call.error.message}${took}`
+            : `→ ${previewJson(call.output, 60)}${took}`;
+      lines.push({ kind: 'tool', label: `tool ${call.tool}`, text: `${args}${outcome}`, status: call.status });
+    }
+  }
+  for (const wait of model.waits.values()) {
+    if (wait.kind !== 'approval' || wait.status !== 'waiting' || wait.toolCall?.step !== step.key) continue;
+    const who = wait.assignee ? ` (${wait.assignee})` : '';
+    lines.push({ kind: 'approval', label: `tool ${wait.toolCall.tool}`, text: `${previewJson(wait.toolCall.arguments, 60)} waiting for approval${who}`, status: 'waiting' });
+  }
+  return lines;
 }
 
 /**

@@ -46,11 +46,8 @@ export function processOutput(): Output {
   };
 }
 
-/** A JSON value shortened to at most `max` characters for one-line display. */
-export function preview(value: unknown, max = 80): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? 'null';
-  return text.length > max ? text.slice(0, max - 1) + '…' : text;
-}
+/** A JSON value shortened to at most `max` characters for one-line display (the protocol's `previewJson`). */
+export { previewJson as preview } from '@baton/protocol';
 
 /** A path relative to the working directory when it is inside it, for shorter messages. */
 export function displayPath(file: string, cwd = process.cwd()): string {
