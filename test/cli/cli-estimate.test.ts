@@ -118,6 +118,21 @@ flow Help {
     assert.match(help.stdout, /^note: agent Helper may ask for any number of calls of tool Lookup in a turn \(the runtime does not limit them\): its calls, tokens and cost are unbounded$/m);
   });
 
+  it('baton run gives the run the prices of the nearest baton.config.json: estimate("Flow").costUsd, recorded on run.started', () => {
+    writeFileSync(path.join(ws.dir, 'priced.flow'), `${FLOWS}
+flow Priced {
+  output cost: any
+  set output.cost = estimate("Draft").costUsd
+}
+`);
+    const r = baton(['run', 'priced.flow', '--flow', 'Priced', '--json'], { cwd: ws.dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; outputs?: unknown; estimate?: unknown });
+    // Draft at worst: 2 attempts × 1000 tokens × $0.6 per million
+    assert.deepEqual(events.find((e) => e.type === 'run.succeeded')?.outputs, { cost: 0.0012 });
+    assert.deepEqual(events.find((e) => e.type === 'run.started')?.estimate, { prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } });
+  });
+
   it('an unknown flow and a file with errors are one message each and exit 2', () => {
     const unknown = baton(['estimate', 'f.flow', '--flow', 'Nope'], { cwd: ws.dir });
     assert.equal(unknown.code, 2);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createStubAgents, SqliteRunStore } from '../../packages/runtime/src/index.js';
 import { planFor } from '../../packages/cli/src/commands/serve.js';
+import { runLimits } from '../../packages/cli/src/run-limits.js';
 import { startServer, type BatonServer } from '../../packages/cli/src/serve/server.js';
 import type { Output } from '../../packages/cli/src/output/terminal.js';
 
@@ -56,4 +57,26 @@ describe('baton serve: limits.maxFlowDepth bounds the runs it starts', function 
       assert.equal(started?.type === 'run.started' && started.maxFlowDepth, bound);
     });
   }
+  it('the runs it starts read the prices of baton.config.json in estimate("Flow").costUsd (runLimits, as baton serve passes it)', async () => {
+    writeFileSync(path.join(dir, 'priced.flow'), `
+agent Writer { model: "openai/gpt-4o-mini" max_tokens: 1000 timeout: 30s }
+flow Template {
+  step w: Writer { prompt: "x" }
+}
+flow Priced {
+  trigger webhook "/priced"
+  output cost: any
+  set output.cost = estimate("Template").costUsd
+}
+`);
+    writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } } }));
+    server = await startServer(await planFor(dir, 'UTC', quiet), { store, host: '127.0.0.1', port: 0, webhookSecret: SECRET, insecure: false, maxBodyBytes: 4096, agents: createStubAgents({}), schedules: false, timerPollMs: 0, log: () => undefined, ...runLimits(path.join(dir, 'served.flow')) });
+    const body = '{}';
+    const res = await fetch(`${server.url}/priced`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-signature': sign(body) }, body });
+    assert.equal(res.status, 202);
+    const { runId } = (await res.json()) as { runId: string };
+    await server.idle();
+    // 1000 tokens × $0.6 per million
+    assert.deepEqual((await store.getRun(runId)).outputs, { cost: 0.0006 });
+  });
 });

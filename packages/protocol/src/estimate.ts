@@ -45,6 +45,35 @@ export interface FlowEstimate {
   notes: string[];
 }
 
+/**
+ * What a run's `estimate("Flow")` reads of the `baton.config.json` it started under — `prices` and `agents` overrides
+ * ({@link EstimateOptions}) — recorded on its `run.started` (`estimate`) so a resumed run gets the same values.
+ */
+export interface EstimateConfig {
+  /** `provider/model` → US dollars per million input and output tokens. */
+  prices?: Record<string, { input: number; output: number }>;
+  agents?: Record<string, { model?: string; maxTokens?: number }>;
+}
+
+/**
+ * The part of `config` a run of `definition` can read: the overrides of its agents and the prices of the models they
+ * use (overrides applied). Undefined when nothing is left — a run that records nothing estimates without prices.
+ */
+export function estimateConfigFor(definition: WorkflowDefinition, config: EstimateConfig | undefined): EstimateConfig | undefined {
+  if (!config) return undefined;
+  const agents: NonNullable<EstimateConfig['agents']> = {};
+  const prices: NonNullable<EstimateConfig['prices']> = {};
+  for (const [name, agent] of Object.entries(definition.agents)) {
+    const override = config.agents?.[name];
+    if (override && (override.model !== undefined || override.maxTokens !== undefined)) agents[name] = { ...(override.model !== undefined ? { model: override.model } : {}), ...(override.maxTokens !== undefined ? { maxTokens: override.maxTokens } : {}) };
+    const model = override?.model ?? agent.model;
+    const price = model === undefined ? undefined : config.prices?.[model];
+    if (model !== undefined && price) prices[model] = { input: price.input, output: price.output };
+  }
+  const picked: EstimateConfig = { ...(Object.keys(prices).length ? { prices } : {}), ...(Object.keys(agents).length ? { agents } : {}) };
+  return Object.keys(picked).length ? picked : undefined;
+}
+
 /** What the configuration adds: `prices` and `agents` overrides of `baton.config.json`, `limits.maxFlowDepth`. */
 export interface EstimateOptions {
   /** `provider/model` → US dollars per million input and output tokens. */

@@ -4,6 +4,7 @@ import type { FlowCompletedEvent, RegionCancelledEvent, RegionCompletedEvent, St
 import type { SlaBreachedEvent } from './events-sla.js';
 import type { ToolCallRequest, ToolFinishedEvent, ToolStartedEvent, TurnFinishedEvent } from './tools.js';
 import type { FlowGeneratedEvent } from './generate.js';
+import type { EstimateConfig } from './estimate.js';
 
 /**
  * Run events: every state change of a run, in order. One typed union, appended to the run store's log,
@@ -177,6 +178,11 @@ export interface RunStartedEvent extends RunEventBase {
    * baton.config.json where it started); a resumed run keeps it. Absent: prompts are recorded.
    */
   recordPrompts?: false;
+  /**
+   * The `prices` and `agents` overrides of `baton.config.json` where it started that its `estimate("Flow")` reads
+   * (only its agents' and their models'); a resumed run keeps them. Absent: none (no cost in `estimate()`).
+   */
+  estimate?: EstimateConfig;
 }
 
 export interface RunResumedEvent extends RunEventBase {

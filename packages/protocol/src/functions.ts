@@ -32,6 +32,7 @@ export const ESTIMATE_TYPE: TypeRef = {
     { name: 'calls', type: bound, optional: false },
     { name: 'tokens', type: bound, optional: false },
     { name: 'durationMs', type: bound, optional: false },
+    { name: 'costUsd', type: bound, optional: false },
     { name: 'bounded', type: bool, optional: false },
   ],
 };
@@ -70,7 +71,7 @@ export const BUILTIN_FUNCTIONS: readonly FunctionSignature[] = [
   { name: 'replace', params: [{ name: 'text', type: str }, { name: 'search', type: str }, { name: 'replacement', type: str }], returns: str, doc: 'The text with every occurrence of search replaced (plain text, not a pattern).' },
   { name: 'slice', params: [{ name: 'value', type: any }, { name: 'start', type: num }, { name: 'end', type: num, optional: true }], returns: any, doc: 'Part of a string or list, from start (inclusive) to end (exclusive); negative indexes count from the end.' },
   { name: 'range', params: [{ name: 'from', type: num }, { name: 'to', type: num, optional: true }], returns: { kind: 'list', element: num }, doc: 'The whole numbers from `from` up to `to` (exclusive); with one argument, 0 up to it: `range(3)` is [0, 1, 2]. At most 10,000 numbers (RANGE_TOO_LARGE).' },
-  { name: 'estimate', params: [{ name: 'flow', type: str }], returns: ESTIMATE_TYPE, doc: 'The static worst case of a run of the named flow (a text literal naming a flow of this file): `{ calls, tokens, durationMs, bounded }` — agent calls, output tokens, milliseconds, each `null` when the flow does not bound it, and whether all three are bounded. The same figures as `baton estimate`, without prices.' },
+  { name: 'estimate', params: [{ name: 'flow', type: str }], returns: ESTIMATE_TYPE, doc: 'The static worst case of a run of the named flow (a text literal naming a flow of this file): `{ calls, tokens, durationMs, costUsd, bounded }` — agent calls, output tokens, milliseconds, US dollars for those tokens at the `prices` of the baton.config.json the run started under, each `null` when the flow does not bound it (the cost also when a model has no prices), and whether calls, tokens and duration are bounded. The same figures as `baton estimate`.' },
   { name: 'call', params: [{ name: 'tool', type: str }, { name: 'arguments', type: any, optional: true }], returns: any, doc: 'In an agent\'s `stub: turns(…)` only: a tool call the stub model makes — the tool\'s name among the agent\'s `tools` and its arguments. Its value is `{ "$call": tool, "arguments": arguments }`.' },
   { name: 'turns', params: [{ name: 'turns', type: any }], variadic: true, returns: any, doc: 'In an agent\'s `stub:` only: a tool-loop script — each argument but the last is a turn, a list of `call(…)` made at once; the last is the final output (of the agent\'s `output` type). Its value is `{ "$turns": [turn1, …, final] }`.' },
 ];

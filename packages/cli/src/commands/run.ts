@@ -34,7 +34,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   const flow = pickFlow(definition, entryFile, opts.flow);
   const inputs = collectInputs(flow, opts.input, opts.inputs);
   const { agents, runAgents } = agentsFor(opts.agents, entryFile, [{ definition, flow: flow.name }], opts.record);
-  const { maxFlowDepth, recordPrompts } = runLimits(entryFile);
+  const { maxFlowDepth, recordPrompts, estimateConfig } = runLimits(entryFile);
   const storePath = resolveStorePath(opts.store);
   const closeMcp = useMcpServers(entryFile);
   const store = await openStore(storePath).catch(async (error: unknown) => {
@@ -58,7 +58,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, output: 
   try {
     const summary = await withInterrupt((signal) =>
       // BATON_CRASH_AT: set by `baton test --crash-at` for the run it crashes on purpose
-      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, maxFlowDepth, recordPrompts, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent, lease: { owner: executorId() } }),
+      startRun(definition, flow.name, inputs, { store, file: entryFile, signal, agents, runAgents, maxFlowDepth, recordPrompts, estimateConfig, crashAt: process.env.BATON_CRASH_AT || undefined, onEvent, lease: { owner: executorId() } }),
     );
     return finish(summary, store, output, opts.json);
   } catch (error) {

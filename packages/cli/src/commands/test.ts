@@ -57,9 +57,11 @@ export async function testCommand(paths: string[], opts: { json?: boolean; store
       if (!opts.json) output.out(c.bold(displayPath(file)));
       // the MCP servers of the file's baton.config.json: a stub script's MCP calls are answered by them
       const closeMcp = useMcpServers(file);
+      const { maxFlowDepth, estimateConfig } = runLimits(file);
       await runTests(definition, tests, {
         store,
-        maxFlowDepth: runLimits(file).maxFlowDepth,
+        maxFlowDepth,
+        estimateConfig,
         onResult: (r) => {
           all.push({ ...r, file, line: r.range.start.line });
           if (opts.json) return;

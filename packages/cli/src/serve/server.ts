@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EventDef, FlowDef, JsonValue, RunAgents, WorkflowDefinition } from '@baton/protocol';
+import type { EstimateConfig, EventDef, FlowDef, JsonValue, RunAgents, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkEventData, checkInputs, matchesWhere, DEFAULT_RUN_CONCURRENCY, DEFAULT_TENANT, DueTimerPoller, RunSupervisor, type Accepted, type AgentCaller, type LiveRelayLink, type MigrationProblem, type RunSupervision, type RunStoreApi, type Tenant, type User } from '@baton/runtime';
 import { randomBytes } from 'node:crypto';
 import { answerClientError, closeAfterAnswer, decodeSegment, header, HttpError, parseJson, readBody, send, toHttpError } from './http-io.js';
@@ -100,6 +100,8 @@ export interface ServeOptions {
   maxFlowDepth?: number;
   /** `false`: the runs started here record no rendered prompts (`runs.recordPrompts` of baton.config.json). */
   recordPrompts?: boolean;
+  /** What the runs started here read in `estimate("Flow")`: `prices` and `agents` of baton.config.json. */
+  estimateConfig?: EstimateConfig;
   /**
    * The longest a request may take to arrive, headers and body (ms, default 30,000; headers alone at most
    * 10,000): a slower one is answered 408 and its connection closed.
@@ -277,7 +279,7 @@ export async function startServer(plan: ServePlan, options: ServeOptions): Promi
 
   /** Accepts a run of `served` for `tenant` with inputs its caller checked: resolves once it is stored (queued). */
   const start = async (served: ServedFlow, inputs: Record<string, JsonValue>, via: string, tenant: string, startKey?: { scope: string; key: string }): Promise<Accepted> => {
-    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}), ...(options.recordPrompts === false ? { recordPrompts: false } : {}) });
+    const accepted = await supervisor.accept({ definition: served.definition, flowName: served.flow.name, inputs, file: served.file, startKey, ...(tenant !== DEFAULT_TENANT ? { tenant } : {}), ...(options.maxFlowDepth !== undefined ? { maxFlowDepth: options.maxFlowDepth } : {}), ...(options.recordPrompts === false ? { recordPrompts: false } : {}), ...(options.estimateConfig ? { estimateConfig: options.estimateConfig } : {}) });
     if (!accepted.duplicate) options.log(`run ${accepted.runId} · ${served.label} started by ${via}${tenant !== DEFAULT_TENANT ? ` for tenant ${tenant}` : ''}`);
     live.changed([accepted.runId]);
     return accepted;

@@ -1,4 +1,4 @@
-import type { JsonValue, NewRunEvent, RunAgents, RunError, RunEvent, RunStatus, StubSpec, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import { estimateConfigFor, type EstimateConfig, type JsonValue, type NewRunEvent, type RunAgents, type RunError, type RunEvent, type RunStatus, type StubSpec, type WaitingOn, type WorkflowDefinition } from '@baton/protocol';
 import { sourcesField } from './definition-sources.js';
 import type { AgentCaller } from '../agents/agent.js';
 import type { McpTools } from '../agents/mcp-tools.js';
@@ -66,6 +66,11 @@ export interface RunOptions {
    * recorded on its `run.started` so a resumed run keeps it. Default: prompts are recorded (≤ 16 KiB each).
    */
   recordPrompts?: boolean;
+  /**
+   * The `prices` and `agents` overrides of the baton.config.json the run starts under, for its `estimate("Flow")`
+   * (`costUsd`). Recorded on its `run.started` (only what its definition uses): a resumed run keeps them.
+   */
+  estimateConfig?: EstimateConfig;
   /** The agents' circuit breakers (default: the process's, shared by all its runs). */
   circuits?: CircuitBreakers;
   /**
@@ -191,7 +196,7 @@ export async function startRunDetailed(definition: WorkflowDefinition, flowName:
   return underLease(runId, options, async (signal) => {
     const execution = new Execution(definition, runId, signal === options.signal ? d : { ...d, signal }, []);
     // stored and reported before the flow executes, so a listener knows the run's id before any other event
-    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts) }, startedAt);
+    execution.recordEvent({ type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts), ...estimateField(definition, options.estimateConfig) }, startedAt);
     await execution.commit();
     const result = await execution.run(flowName, checked);
     if (await bufferedMeanwhile(options, runId, result, definition)) return resumeHeld(runId, recheckedOptions({ ...options, signal, lease: undefined }));
@@ -291,6 +296,8 @@ export interface EnqueueOptions {
   maxFlowDepth?: number;
   /** A new run's prompt recording (see {@link RunOptions.recordPrompts}), recorded on its `run.started`. */
   recordPrompts?: boolean;
+  /** What a new run's `estimate()` reads of its configuration (see {@link RunOptions.estimateConfig}), recorded on its `run.started`. */
+  estimateConfig?: EstimateConfig;
   /**
    * {@link enqueueResume} of a run its executor was lost while it ran (left `running`): its `run.resumed` event,
    * marked `takeover: true`, is stored in the same commit as the run becoming `queued` — the loss is in the log even
@@ -333,7 +340,7 @@ export function queuedRun(definition: WorkflowDefinition, flowName: string, inpu
   const sla = flowSlaFields(flow, startedAt);
   return {
     init: { flow: flowName, file: options.file, inputs: checked, definition, startedAt: startedAt.toISOString(), status: 'queued', agents: options.runAgents, ...(options.tenant ? { tenant: options.tenant } : {}), ...sourcesField(definition), ...sla },
-    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts) },
+    started: { type: 'run.started', flow: flowName, inputs: checked, file: options.file, ...(options.runAgents ? { agents: options.runAgents } : {}), ...maxFlowDepthField(options.maxFlowDepth), ...slaDeadlineField(sla), ...recordPromptsField(options.recordPrompts), ...estimateField(definition, options.estimateConfig) },
   };
 }
 
@@ -502,6 +509,12 @@ function summarize(runId: string, flow: string, result: ExecutionResult, started
     steps: result.steps,
     durationMs: Date.now() - started,
   };
+}
+
+/** The `estimate` field of a `run.started` event: what of `config` the run's `estimate()` reads; absent when nothing. */
+function estimateField(definition: WorkflowDefinition, config: EstimateConfig | undefined): { estimate?: EstimateConfig } {
+  const estimate = estimateConfigFor(definition, config);
+  return estimate ? { estimate } : {};
 }
 
 /** The `recordPrompts` field of a `run.started` event: only `false` is written (recording is the default). */

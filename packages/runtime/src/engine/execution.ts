@@ -542,7 +542,7 @@ export class Execution {
         this.emit({ type: 'value.recorded', key, value });
         return value;
       },
-      estimate: (flow) => flowEstimateValue(this.definition, flow),
+      estimate: (flow) => flowEstimateValue(this.definition, flow, { ...this.log.estimateConfig, maxFlowDepth: this.log.maxFlowDepth }),
     };
   }
 

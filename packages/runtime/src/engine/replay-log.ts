@@ -1,4 +1,4 @@
-import type { FlowGeneratedEvent } from '@baton/protocol';
+import type { EstimateConfig, FlowGeneratedEvent } from '@baton/protocol';
 import type {
   ApprovalDecidedEvent,
   ApprovalRequestedEvent,
@@ -117,6 +117,8 @@ export class ReplayLog {
   maxFlowDepth: number | undefined;
   /** Whether `step.started` records the rendered prompt (`run.started.recordPrompts`; default yes). */
   recordPrompts = true;
+  /** What `estimate()` reads of the configuration the run started under (`run.started.estimate`). */
+  estimateConfig: EstimateConfig | undefined;
   /**
    * SLAs: the flow's deadline (`run.started.slaDeadline`) and the run's start, and the SLA keys the log has a
    * `sla.breached` of. Not replayed (a breach changes no path): read by the engine's late detection (sla-late.ts).
@@ -147,6 +149,7 @@ export class ReplayLog {
         this.maxFlowDepth = e.maxFlowDepth;
         this.sla.flowDeadline = e.slaDeadline;
         this.recordPrompts = e.recordPrompts !== false;
+        this.estimateConfig = e.estimate;
         this.sla.startedAt = e.time;
         break;
       case 'sla.breached':

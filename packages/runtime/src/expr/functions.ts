@@ -7,7 +7,7 @@ export interface FunctionHost {
   /** The current time as ISO 8601, recorded in the run so a resumed run sees the same value. */
   now(): string;
   /**
-   * `estimate(flow)`: the named flow's static worst case as `{ calls, tokens, durationMs, bounded }` (protocol
+   * `estimate(flow)`: the named flow's static worst case as `{ calls, tokens, durationMs, costUsd, bounded }` (protocol
    * `ESTIMATE_TYPE`); undefined when the flow is not in the run's definition. Absent outside a run.
    */
   estimate?(flow: string): unknown;

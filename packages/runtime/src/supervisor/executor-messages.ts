@@ -1,4 +1,4 @@
-import type { JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { EstimateConfig, JsonValue, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { DuePollResult } from './run-supervisor.js';
 
 // The messages between baton serve's HTTP thread (ExecutorThread, executor-thread.ts) and its executor thread
@@ -6,7 +6,7 @@ import type { DuePollResult } from './run-supervisor.js';
 
 /** Main thread → executor thread. `seq` numbers one continuation, answered by one `settled`. */
 export type ToExecutor =
-  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string; maxFlowDepth?: number; recordPrompts?: boolean }
+  | { kind: 'start'; seq: number; definition: number | WorkflowDefinition; flowName: string; inputs: Record<string, JsonValue>; file?: string; startKey?: { scope: string; key: string }; tenant?: string; maxFlowDepth?: number; recordPrompts?: boolean; estimateConfig?: EstimateConfig }
   | { kind: 'continue'; seq: number; runId: string }
   | { kind: 'interrupt'; runId: string }
   /** One due-timer and SLA poll at `nowMs`, answered by one `polled`. */

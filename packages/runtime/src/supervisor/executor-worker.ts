@@ -235,7 +235,7 @@ function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents
     const previous = db.findStartKey(request.startKey.scope, request.startKey.key, request.tenant);
     if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
   }
-  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts });
+  const { init, started } = queuedRun(request.definition, request.flowName, request.inputs, { file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts, estimateConfig: request.estimateConfig });
   const runId = db.createRun(init);
   db.append(runId, started, new Date(init.startedAt));
   db.flush(runId);

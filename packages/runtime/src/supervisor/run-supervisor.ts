@@ -1,4 +1,4 @@
-import type { JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
+import type { EstimateConfig, JsonValue, RunAgents, RunStatus, WorkflowDefinition } from '@baton/protocol';
 import type { AgentCaller } from '../agents/agent.js';
 import { describeAgents, enqueueRedrive, enqueueResume, enqueueRun } from '../engine/engine.js';
 import { BatonError } from '../errors.js';
@@ -98,6 +98,8 @@ export interface StartRequest {
   maxFlowDepth?: number;
   /** `false`: its `step.started` events record no rendered prompt (`runs.recordPrompts`), recorded on its `run.started`. */
   recordPrompts?: boolean;
+  /** What its `estimate()` reads of the configuration (`prices`, `agents`), recorded on its `run.started`. */
+  estimateConfig?: EstimateConfig;
 }
 
 /**
@@ -121,7 +123,7 @@ export type StoredStart = { runId: string; duplicate: false } | { runId: string;
  * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
  */
 export async function storeStart(store: RunStoreApi, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): Promise<StoredStart> {
-  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts }, request.startKey);
+  const created = await enqueueRun(request.definition, request.flowName, request.inputs, { store, file: request.file, now: options.now, runAgents: options.runAgents, tenant: request.tenant, maxFlowDepth: request.maxFlowDepth, recordPrompts: request.recordPrompts, estimateConfig: request.estimateConfig }, request.startKey);
   if (created.duplicate) return { runId: created.id, duplicate: true, status: (await store.getRun(created.id)).status };
   return { runId: created.id, duplicate: false };
 }

@@ -1,4 +1,4 @@
-import type { Expr, RunEvent, SourceRange, TestDecisionDef, TestDef, TestEventDef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
+import type { EstimateConfig, Expr, RunEvent, SourceRange, TestDecisionDef, TestDef, TestEventDef, WaitingOn, WorkflowDefinition } from '@baton/protocol';
 import { exprToText } from '@baton/protocol';
 import { createReplayAgents, readCassette } from '../agents/cassette.js';
 import { CircuitBreakers } from '../engine/resilience.js';
@@ -58,13 +58,14 @@ export interface FailedExpectation {
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  * @param options.maxFlowDepth the runs' sub-flow depth bound (`limits.maxFlowDepth`; default 64).
+ * @param options.estimateConfig what the runs' `estimate("Flow")` reads of the configuration (`prices`, `agents`).
  */
-export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStoreApi; onResult?: (r: TestResult) => void; maxFlowDepth?: number } = {}): Promise<TestResult[]> {
+export async function runTests(definition: WorkflowDefinition, tests: TestDef[], options: { store?: RunStoreApi; onResult?: (r: TestResult) => void; maxFlowDepth?: number; estimateConfig?: EstimateConfig } = {}): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const store = options.store ?? SqliteRunStore.open(':memory:');
   try {
     for (const test of tests) {
-      const result = await runOne(definition, test, store, options.maxFlowDepth);
+      const result = await runOne(definition, test, store, options);
       results.push(result);
       options.onResult?.(result);
     }
@@ -77,7 +78,7 @@ export async function runTests(definition: WorkflowDefinition, tests: TestDef[],
 /** How many times a test's run is resumed for its long timers before the test fails (a loop of waits that never ends). */
 export const MAX_TIMER_RESUMES = 1000;
 
-async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStoreApi, maxFlowDepth: number | undefined): Promise<TestResult> {
+async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunStoreApi, limits: { maxFlowDepth?: number; estimateConfig?: EstimateConfig }): Promise<TestResult> {
   const started = Date.now();
   const base = { name: test.name, flow: test.flow, range: test.range };
   let summary: RunSummary;
@@ -97,7 +98,8 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
         clock += ms;
       },
       random: () => 0.5,
-      maxFlowDepth,
+      maxFlowDepth: limits.maxFlowDepth,
+      estimateConfig: limits.estimateConfig,
     };
     const start = clock;
     // the test's `event "x" [after D]: data` and `decide a [after D]: "d"` lines not sent yet, in source order
