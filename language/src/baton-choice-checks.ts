@@ -1,7 +1,9 @@
 import type { ValidationAcceptor } from 'langium';
 import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
+import { didYouMean, suggestionText } from './baton-names.js';
 import { testFlow } from './baton-scope-provider.js';
+import { toolName } from './ir/baton-ir-tools.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -47,6 +49,7 @@ export class BatonChoiceChecks {
  * A test's `decide a [after D]: "d"` lines: `a` must be an approval (or an `on approval` arm) of the tested flow
  * (`unknown-name`; a sub-flow's task key `step/approval` is not checked), and `d` one of its decisions — `approved`,
  * `rejected` or its `options` (`type-mismatch`): a decision the run would refuse is otherwise lost without a word.
+ * `decide s.T: "d"` lines: see {@link checkToolDecision}.
  */
 export function checkTestDecisions(test: ast.TestDecl, accept: ValidationAcceptor): void {
   const flow = testFlow(test);
@@ -54,6 +57,10 @@ export function checkTestDecisions(test: ast.TestDecl, accept: ValidationAccepto
   const approvals = new Map<string, ast.ApprovalStatement>();
   for (const node of AstUtils.streamAllContents(flow)) if (ast.isApprovalStatement(node) && node.name) approvals.set(node.name, node);
   for (const p of test.properties.filter(ast.isTestDecideProperty)) {
+    if (p.tool !== undefined) {
+      checkToolDecision(flow, p, accept);
+      continue;
+    }
     if (!p.approval || /[/[]/.test(p.approval)) continue;
     const approval = approvals.get(p.approval);
     if (!approval) {
@@ -78,4 +85,45 @@ function armIdentity(arm: ast.ChoiceArm): { key: string; text: string; property:
   if (arm.isSignal) return { key: `signal ${arm.signal}`, text: `signal ${arm.signal}`, property: 'signal' };
   // a second timer: the earlier deadline always comes first (or both at once: the first in the text wins)
   return { key: 'timeout', text: 'a timeout', property: 'duration' };
+}
+
+/**
+ * A test's `decide s.T: "d"` line (a call of tool `T` in step `s`'s tool loop): `s` must be a step of the tested
+ * flow (`unknown-name`), `T` a tool of its agent by the name the model calls it (`unknown-tool`, with a
+ * did-you-mean), one with an `approval` (`tool-without-approval`: its calls never wait, the decision would be lost),
+ * and `d` `approved` or `rejected` (`type-mismatch`).
+ */
+function checkToolDecision(flow: ast.FlowDecl, p: ast.TestDecideProperty, accept: ValidationAcceptor): void {
+  const steps = new Map<string, ast.Step>();
+  for (const node of AstUtils.streamAllContents(flow)) if (ast.isStep(node) && node.name && !steps.has(node.name)) steps.set(node.name, node);
+  const step = steps.get(p.approval);
+  if (!step) {
+    const hint = didYouMean(p.approval, steps.keys());
+    accept('error', `flow ${flow.name} has no step \`${p.approval}\`${hint ? suggestionText(hint) : steps.size ? `; its steps: ${[...steps.keys()].join(', ')}` : ''}`, { node: p, property: 'approval', code: IssueCodes.UnknownName });
+    return;
+  }
+  const agent = step.target?.ref;
+  if (!ast.isAgentDecl(agent)) {
+    if (step.target?.ref || step.generated) accept('error', `step \`${step.name}\` runs a flow, not an agent with tools: there is no tool call to decide`, { node: p, property: 'tool', code: IssueCodes.UnknownTool });
+    return;
+  }
+  const entries = new Map<string, ast.ToolEntry>();
+  for (const entry of agent.properties.find(ast.isToolsProperty)?.tools ?? []) {
+    const name = toolName(entry);
+    if (name !== undefined && !entries.has(name)) entries.set(name, entry);
+  }
+  const entry = p.tool ? entries.get(p.tool) : undefined;
+  if (!entry) {
+    const hint = didYouMean(p.tool ?? '', entries.keys());
+    const known = entries.size ? `; its tools: ${[...entries.keys()].join(', ')}` : '; it has no `tools`';
+    accept('error', `agent \`${agent.name}\` (step \`${step.name}\`) has no tool \`${p.tool}\`${hint ? suggestionText(hint) : known}`, { node: p, property: 'tool', code: IssueCodes.UnknownTool });
+    return;
+  }
+  if (!entry.properties.some((q) => ast.isToolApprovalProperty(q) && (q.value || q.assignee !== undefined))) {
+    accept('error', `tool \`${p.tool}\` of agent \`${agent.name}\` has no \`approval\`: its calls never wait for a decision (add \`${p.tool} { approval: "…" }\` to its tools)`, { node: p, property: 'tool', code: IssueCodes.ToolWithoutApproval });
+    return;
+  }
+  if (p.decision !== undefined && p.decision !== 'approved' && p.decision !== 'rejected') {
+    accept('error', `"${p.decision}" is not a decision of a tool's approval; use "approved" or "rejected"`, { node: p, property: 'decision', code: IssueCodes.TypeMismatch });
+  }
 }

@@ -180,6 +180,8 @@ export const IssueCodes = {
   InvalidStubScript: 'invalid-stub-script',
   /** `approval_timeout:` on a tool without `approval:`: there is no approval to time out. */
   ToolTimeoutWithoutApproval: 'tool-timeout-without-approval',
+  /** A test's `decide <step>.<tool>` of a tool without `approval:`: its calls never wait for a decision. */
+  ToolWithoutApproval: 'tool-without-approval',
   // Flows written by agents (docs/agents.md)
   /** `generate { … }` on a step whose agent does not write a flow (`output: flow`). */
   GenerateNeedsFlowAgent: 'generate-needs-flow-agent',

@@ -165,7 +165,7 @@ export class BatonValidator {
         : ast.isTestEventProperty(p as AstNode)
           ? `event "${(p as ast.TestEventProperty).event}" after ${(p as ast.TestEventProperty).after?.value ?? '-'}` // several deliveries of one event are fine
           : ast.isTestDecideProperty(p as AstNode)
-            ? `decide ${(p as ast.TestDecideProperty).approval} after ${(p as ast.TestDecideProperty).after?.value ?? '-'}` // decisions of several approvals are fine
+            ? decideKey(p as ast.TestDecideProperty)
             : p.key;
       if (seen.has(key)) accept('error', `\`${key}\` is given twice in this block`, { node: p as AstNode, property: 'key', code: IssueCodes.DuplicateProperty });
       seen.add(key);
@@ -585,4 +585,13 @@ function pathBack(from: ast.FlowDecl, to: ast.FlowDecl): ast.FlowDecl[] | undefi
     }
   }
   return undefined;
+}
+
+/**
+ * What makes a test's `decide` line unique in its block: decisions of several approvals are fine, one approval
+ * decided twice at the same time is not; a tool's decisions are one line per call (each line its own).
+ */
+function decideKey(p: ast.TestDecideProperty): string {
+  if (p.tool !== undefined) return `decide ${p.approval}.${p.tool} #${p.$containerIndex ?? 0}`;
+  return `decide ${p.approval} after ${p.after?.value ?? '-'}`;
 }

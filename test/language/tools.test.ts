@@ -263,4 +263,39 @@ flow F {
       ['invalid-stub-script', 'call', '`call(…)` makes a stub agent\'s tool-loop script: it may only be used in an agent\'s `stub:` (or a test\'s `stub Agent:`)'],
     ]);
   });
+
+  it('a test decides a tool call by <step>.<tool>: unknown step or tool, a tool without approval, a decision it cannot take', async () => {
+    const { errors } = await check(`${TOOLS}agent A {
+  model: "openai/gpt-4o-mini"
+  output: string
+  tools: [Lookup, Refund { approval: "finance" }]
+  stub: turns([call("Refund", { order: 1 })], [call("Refund", { order: 2 })], "done")
+}
+flow F { step a: A }
+test "t" {
+  flow: F
+  decide a.Refund: "approved"
+  decide a.Refund: "rejected"
+  decide b.Refund: "approved"
+  decide a.Refnd: "approved"
+  decide a.Lookup: "approved"
+  decide a.Refund: "timeout"
+  expect: status == "succeeded"
+}`);
+    assert.deepEqual(errors, [
+      { code: 'unknown-name', range: [14, 9, 14, 10], text: 'b', message: 'flow F has no step `b`; its steps: a' },
+      { code: 'unknown-tool', range: [15, 11, 15, 16], text: 'Refnd', message: 'agent `A` (step `a`) has no tool `Refnd`; did you mean `Refund`?' },
+      { code: 'tool-without-approval', range: [16, 11, 16, 17], text: 'Lookup', message: 'tool `Lookup` of agent `A` has no `approval`: its calls never wait for a decision (add `Lookup { approval: "…" }` to its tools)' },
+      { code: 'type-mismatch', range: [17, 19, 17, 28], text: '"timeout"', message: '"timeout" is not a decision of a tool\'s approval; use "approved" or "rejected"' },
+    ]);
+    const { document } = await checkText(`${TOOLS}agent A { model: "openai/gpt-4o-mini", output: string, tools: [Refund { approval: true }, mcp.crm.search { approval: true }], stub: "x" }
+flow F { step a: A }
+test "t" { flow: F, decide a.Refund after 1h: "approved", decide a.crm__search: "rejected", decide a."crm__search": "approved" }`);
+    const [test] = services.Baton.ir.WorkflowBuilder.build([document]).tests ?? [];
+    assert.deepEqual(test.decisions?.map(({ range: _r, ...d }) => d), [
+      { approval: 'a', tool: 'Refund', afterMs: 3_600_000, decision: 'approved' },
+      { approval: 'a', tool: 'crm__search', decision: 'rejected' },
+      { approval: 'a', tool: 'crm__search', decision: 'approved' },
+    ]);
+  });
 });

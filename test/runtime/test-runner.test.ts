@@ -90,3 +90,68 @@ describe('runtime: test runner timers', () => {
     }
   });
 });
+
+const TOOL_DECISIONS = `
+agent Pay { stub: { paid: true } }
+flow Refund {
+  input order: number
+  output paid: boolean
+  step pay: Pay { prompt: "refund \${input.order}" }
+  set output.paid = pay.output.paid
+}
+agent Support {
+  output: { reply: string }
+  tools: [Refund { approval: "finance" }]
+  stub: turns([call("Refund", { order: 1 }), call("Refund", { order: 2 })], [call("Refund", { order: 3 })], { reply: "done" })
+}
+flow Help {
+  step answer: Support { prompt: "help" }
+}
+
+test "each line decides one waiting call of the tool, in order" {
+  flow: Help
+  decide answer.Refund: "approved"
+  decide answer.Refund: "rejected"
+  decide answer.Refund: "approved"
+  expect: status == "succeeded"
+}
+
+test "a call no line decides leaves the run waiting" {
+  flow: Help
+  decide answer.Refund: "approved"
+  expect: status == "waiting"
+}
+`;
+
+describe('runtime: test runner decides tool calls (decide <step>.<tool>)', () => {
+  it('decides the waiting approvals of a tool in a step: approved calls run, a rejected one is refused to the model', async () => {
+    const def = await compile(TOOL_DECISIONS);
+    const store = SqliteRunStore.open(':memory:');
+    try {
+      const results = await runTests(def, def.tests as TestDef[], { store });
+      assert.deepEqual(results.map((r) => [r.name, r.passed, r.status, r.message]), [
+        ['each line decides one waiting call of the tool, in order', true, 'succeeded', undefined],
+        ['a call no line decides leaves the run waiting', true, 'waiting', undefined],
+      ]);
+      const events = await store.getEvents(results[0].runId!);
+      const decided = events.flatMap((e) => (e.type === 'approval.decided' ? [[e.task, e.decision, e.by]] : []));
+      assert.deepEqual(decided, [
+        ['answer/stub-1-1', 'approved', 'test'],
+        ['answer/stub-1-2', 'rejected', 'test'],
+        ['answer/stub-2-1', 'approved', 'test'],
+      ]);
+      const finished = events.flatMap((e) => (e.type === 'tool.finished' ? [[e.callId, e.status, e.error?.code]] : []));
+      assert.deepEqual(finished.sort(), [
+        ['stub-1-1', 'succeeded', undefined],
+        ['stub-1-2', 'refused', 'TOOL_REFUSED'],
+        ['stub-2-1', 'succeeded', undefined],
+      ]);
+      const paid = events.flatMap((e) => (e.type === 'step.finished' && e.step.endsWith('/pay') ? [e.step] : []));
+      assert.deepEqual(paid.sort(), ['answer/stub-1-1/pay', 'answer/stub-2-1/pay'], 'the rejected call did not run');
+      const second = (await store.getRun(results[1].runId!)).waitingOn;
+      assert.deepEqual(second.map((w) => w.kind === 'approval' && w.task), ['answer/stub-1-2']);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1783,6 +1783,8 @@ export function isTestCassetteProperty(item: unknown): item is TestCassettePrope
 /**
  * `decide signoff after 1h: "approved"`: the test decides the run's waiting approval `signoff` (an `approval` or an
  * `on approval` arm) at virtual time start + 1h; without `after`, as soon as the run waits for it.
+ * `decide answer.RefundFlow: "approved"`: a call of the tool `RefundFlow` (the name `call("…")` uses) that step
+ * `answer`'s tool loop waits on an approval for — one call per line, the first waiting.
  */
 export interface TestDecideProperty extends langium.AstNode {
     readonly $container: TestDecl;
@@ -1791,6 +1793,7 @@ export interface TestDecideProperty extends langium.AstNode {
     approval: RefName;
     decision: string;
     key: 'decide';
+    tool?: RefName | string;
 }
 
 export const TestDecideProperty = {
@@ -1798,7 +1801,8 @@ export const TestDecideProperty = {
     after: 'after',
     approval: 'approval',
     decision: 'decision',
-    key: 'key'
+    key: 'key',
+    tool: 'tool'
 } as const;
 
 export function isTestDecideProperty(item: unknown): item is TestDecideProperty {
@@ -3532,6 +3536,9 @@ export class BatonAstReflection extends langium.AbstractAstReflection {
                 },
                 key: {
                     name: TestDecideProperty.key
+                },
+                tool: {
+                    name: TestDecideProperty.tool
                 }
             },
             superTypes: [TestProperty.$type]

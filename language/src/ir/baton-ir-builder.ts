@@ -200,6 +200,7 @@ export class BatonIrBuilder {
         }
         case 'TestDecideProperty': {
           const decided: TestDecisionDef = { approval: p.approval ?? '', decision: p.decision ?? '', range: rangeOf(p) };
+          setIfDefined(decided, 'tool', p.tool);
           setIfDefined(decided, 'afterMs', p.after ? durationMs(p.after) : undefined);
           decisions.push(decided);
           break;

@@ -143,7 +143,9 @@ export class BatonFormatter extends AbstractFormatter {
         close.prepend(Formatting.noSpace());
       }
     }
-    if (ast.isToolEntry(node) && node.isMcp) f.keywords('.').surround(Formatting.noSpace());
+    // `mcp.crm.search`, and a test's `decide answer.RefundFlow: "approved"`: no space around the dots
+    if ((ast.isToolEntry(node) && node.isMcp) || ast.isTestDecideProperty(node)) f.keywords('.').surround(Formatting.noSpace());
+    if (ast.isTestDecideProperty(node)) f.keyword('after').surround(Formatting.oneSpace());
     if (ast.isConditionalExpression(node)) {
       f.keywords('?', ':').surround(Formatting.oneSpace());
     } else {

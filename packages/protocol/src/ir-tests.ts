@@ -17,7 +17,7 @@ export interface TestDef {
    * or (no `after`) as soon as the run waits for that event.
    */
   events?: TestEventDef[];
-  /** `decide <approval> [after D]: "decision"` lines, in source order (see {@link TestDecisionDef}). */
+  /** `decide <approval> [after D]: "decision"` / `decide <step>.<tool> …` lines, in source order (see {@link TestDecisionDef}). */
   decisions?: TestDecisionDef[];
   range: SourceRange;
 }
@@ -28,7 +28,14 @@ export interface TestDef {
  * run waits for it.
  */
 export interface TestDecisionDef {
+  /** The approval's name (its task key); with `tool`, the step whose tool loop waits. */
   approval: string;
+  /**
+   * `decide <step>.<tool>: "approved"`: the decision goes to a call of this tool (its model-facing name, as
+   * `call("…")` in a stub names it) that step `approval`'s tool loop waits on an approval for — the first such
+   * waiting call (task `<step>/<callId>`); each line decides one call.
+   */
+  tool?: string;
   afterMs?: number;
   decision: string;
   range: SourceRange;

@@ -114,6 +114,15 @@ describe('language server: tools for agents', () => {
 }
 `);
     assert.equal(await format(once), once);
+    // a test's decision of a tool call: no space around its dot
+    const decide = `${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [Refund { approval: true }] }
+flow F { step a: A }
+test "t" {
+  flow: F
+  decide a . Refund  after 1h :"approved"
+}
+`;
+    assert.match(await format(decide), /\n {2}decide a\.Refund after 1h: "approved"\n/);
     // a list written on several lines keeps its lines
     const multi = `${BASE}agent A {\n  model: "openai/gpt-4o-mini"\n  stub: "x"\n  tools: [\n    Lookup,\n    Refund,\n  ]\n}\n`;
     assert.equal(await format(multi), multi);

@@ -54,7 +54,8 @@ export interface FailedExpectation {
  * soon as the run waits for that event), through the store as `baton send` does: a run not waiting for it yet keeps
  * it (a persistent trigger), a refused one (`buffer: none`) is lost. `decide a [after D]: "approved"` lines decide the
  * run's approval `a` the same way (as `baton approve` would; a decision refused — the approval is not waiting — is
- * lost). An approval no line decides is not a timer: a run that waits only for it ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
+ * lost). `decide <step>.<tool>: "approved"` decides a call of that tool that step's tool loop waits on an approval
+ * for (the first waiting; one call per line). An approval no line decides is not a timer: a run that waits only for it ends the test as `waiting`. `expect` is evaluated over the finished run: every step of the flow by name (one that
  * did not run reads as status `skipped`), `output`, `input` and `status` (the run's final state).
  * @param options.store keeps the test runs (default: an in-memory store).
  * @param options.maxFlowDepth the runs' sub-flow depth bound (`limits.maxFlowDepth`; default 64).
@@ -108,7 +109,9 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
     for (let resumes = 0; s.status === 'waiting'; resumes++) {
       // what comes next on the virtual clock: a timer, an event wait's, a `wait until`'s or a lock block's deadline, or an event the test sends
       const due = s.waitingOn.flatMap((w) => (w.kind === 'timer' ? [Date.parse(w.until)] : (w.kind === 'event' || w.kind === 'condition' || w.kind === 'lock' || w.kind === 'signal') && w.deadline ? [Date.parse(w.deadline)] : []));
-      const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : awaits(s.waitingOn, e) ? clock : Infinity));
+      // the tool calls waiting for approvals, by task, when a line decides one (`decide <step>.<tool>`)
+      const toolCalls = unsent.some((e) => e.kind === 'decision' && e.tool !== undefined) ? toolCallsOf(await store.getEvents(s.runId)) : new Map<string, ToolCallAsked>();
+      const sends = unsent.map((e) => (e.afterMs !== undefined ? start + e.afterMs : awaits(s.waitingOn, e, toolCalls) ? clock : Infinity));
       const nextSend = sends.indexOf(Math.min(...sends));
       const sendAt = nextSend >= 0 ? sends[nextSend] : Infinity;
       if (due.length === 0 && sendAt === Infinity) break;
@@ -120,8 +123,11 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
         const [sent] = unsent.splice(nextSend, 1);
         clock = Math.max(clock, sendAt);
         let signal: RunEvent | undefined;
+        // a tool's call that no approval waits for now: the decision is lost
+        const task = sent.kind === 'decision' ? taskOf(sent, s.waitingOn, toolCalls) : undefined;
         try {
-          signal = sent.kind === 'event' ? await store.recordSignal(s.runId, sent.event, sent.data) : await store.recordDecision(s.runId, sent.approval, { decision: sent.decision, by: 'test' });
+          if (sent.kind === 'event') signal = await store.recordSignal(s.runId, sent.event, sent.data);
+          else if (task !== undefined) signal = await store.recordDecision(s.runId, task, { decision: sent.decision, by: 'test' });
         } catch (error) {
           // refused as a sender would see it (a transient event nobody waits for, a full buffer, an approval not
           // waiting — withdrawn by a `wait first` arm that came first): it is lost
@@ -175,9 +181,34 @@ async function runOne(definition: WorkflowDefinition, test: TestDef, store: RunS
 /** A test's line that sends something to its run: an event, or a decision on an approval. */
 type Sent = (TestEventDef & { kind: 'event' }) | (TestDecisionDef & { kind: 'decision' });
 
-/** Whether the run waits (now) for what `sent` sends: an event of its name, or the approval it decides. */
-function awaits(waitingOn: readonly WaitingOn[], sent: Sent): boolean {
-  return sent.kind === 'event' ? waitingOn.some((w) => w.kind === 'event' && w.event === sent.event) : waitingOn.some((w) => w.kind === 'approval' && w.task === sent.approval);
+/** A tool call that asked for an approval: its step's key and the tool's model-facing name. */
+interface ToolCallAsked {
+  step: string;
+  tool: string;
+}
+
+/** The tool calls the run asked approvals for (`approval.requested` with `toolCall`), by task. */
+function toolCallsOf(events: readonly RunEvent[]): Map<string, ToolCallAsked> {
+  const calls = new Map<string, ToolCallAsked>();
+  for (const e of events) if (e.type === 'approval.requested' && e.toolCall) calls.set(e.task, { step: e.toolCall.step, tool: e.toolCall.tool });
+  return calls;
+}
+
+/**
+ * The task a test's `decide` line decides: the approval's name; for `decide <step>.<tool>`, the first approval the
+ * run waits on now for a call of that tool in that step (undefined when none waits).
+ */
+function taskOf(sent: TestDecisionDef, waitingOn: readonly WaitingOn[], toolCalls: ReadonlyMap<string, ToolCallAsked>): string | undefined {
+  if (sent.tool === undefined) return sent.approval;
+  const waiting = waitingOn.find((w) => w.kind === 'approval' && toolCalls.get(w.task)?.step === sent.approval && toolCalls.get(w.task)?.tool === sent.tool);
+  return waiting?.kind === 'approval' ? waiting.task : undefined;
+}
+
+/** Whether the run waits (now) for what `sent` sends: an event of its name, or the approval (or tool call) it decides. */
+function awaits(waitingOn: readonly WaitingOn[], sent: Sent, toolCalls: ReadonlyMap<string, ToolCallAsked>): boolean {
+  if (sent.kind === 'event') return waitingOn.some((w) => w.kind === 'event' && w.event === sent.event);
+  const task = taskOf(sent, waitingOn, toolCalls);
+  return task !== undefined && waitingOn.some((w) => w.kind === 'approval' && w.task === task);
 }
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in']);
