@@ -17,7 +17,17 @@
 // of its own (BATON_EDITOR_PG_URL, dropped after), and the editor gets the password only through "Baton: Set Store
 // Password": the extension host has no PGPASSWORD, and this script types the password into that box, as a person does.
 //
-// Exit codes: 0 all passed, 1 a test or check failed, 2 the tools are missing or could not be installed.
+// Only some of the suite (the machine is shared; the whole suite takes minutes):
+//   --files runs,tools                      only these suite files (suite/<name>.test.ts); PostgreSQL is started only
+//                                           when store-postgres is among them
+//   --grep <pattern>                        only the tests whose full title matches (mocha's grep, BATON_EDITOR_GREP)
+//
+// A suite test can ask this script to look at the window as a person would (test/extension/suite/util.ts `look`):
+// it logs `[real-editor:look] {"name":…,"hover":<graph node id>?}`; this script hovers that node in the graph panel,
+// reads its details (the tooltip) and the side bar's rows (the Runs view), saves out/real-editor/<name>.png and
+// answers in $BATON_EDITOR_LOOKS/<name>.json.
+//
+// Exit codes: 0 all passed, 1 a test or check failed, 2 the tools are missing or could not be installed, or a usage error.
 // Environment: BATON_EDITOR_TIMEOUT_MS (whole suite, default 300000), BATON_EDITOR_KEEP=1 keeps the temp folders.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -39,6 +49,7 @@ const suiteTimeoutMs = Number(process.env.BATON_EDITOR_TIMEOUT_MS ?? 300_000);
 const keep = process.env.BATON_EDITOR_KEEP === '1';
 
 class ToolsError extends Error {}
+class UsageError extends Error {}
 
 /** Workbench start-up chatter and the (offline) marketplace lookup: not the suite's output. */
 const workbenchNoise = /^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|\[Service Worker\]|ChatSessionStore|getaddrinfo ENOTFOUND open-vsx\.org)/;
@@ -107,10 +118,10 @@ function freePort() {
   });
 }
 
-/** Bundles the suite (index + each *.test.ts) to out/test-extension/*.cjs; `vscode` and `mocha` stay external. */
-async function buildSuite(suiteDir) {
+/** Bundles the suite (index + each *.test.ts, or those of `files`) to out/test-extension/*.cjs; `vscode` and `mocha` stay external. */
+async function buildSuite(suiteDir, files) {
   const esbuild = await import('esbuild');
-  const tests = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts'));
+  const tests = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts') && (!files || files.includes(f.replace(/\.test\.ts$/, ''))));
   const outdir = path.join(root, 'out', 'test-extension');
   rmSync(outdir, { recursive: true, force: true });
   await esbuild.build({
@@ -236,15 +247,46 @@ async function answerStorePasswordBoxes(page, password, done) {
   }
 }
 
+/**
+ * A suite test's request to look at the window (`{ name, hover? }`): hovers graph node `hover` in the graph panel and
+ * reads its details, reads the side bar's rows (the Runs view), saves out/real-editor/<name>.png, and answers
+ * `{ tooltip?, rows, screenshot, error? }` in <looks>/<name>.json.
+ */
+async function look(page, request, looks) {
+  const answer = {};
+  try {
+    if (!/^[\w-]+$/.test(request.name ?? '')) throw new Error(`a look's name is letters, digits, - and _ (${JSON.stringify(request.name)})`);
+    if (request.hover) {
+      const graph = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await graph.locator(`g.node[data-id=${JSON.stringify(request.hover)}]`).hover({ timeout: 15_000 });
+      const tooltip = graph.locator('.tooltip');
+      await tooltip.waitFor({ state: 'visible', timeout: 5_000 });
+      answer.tooltip = await tooltip.innerText();
+    }
+    // the rows of the side bar's trees as drawn (the Runs view): each row's label, a space, its description
+    answer.rows = await page.locator('.part.sidebar .monaco-list-row').evaluateAll((rows) =>
+      rows.map((r) => [r.querySelector('.label-name'), r.querySelector('.label-description')].map((e) => e?.textContent ?? '').join(' ').replace(/\s+/g, ' ').trim()),
+    );
+    mkdirSync(screenshots, { recursive: true });
+    answer.screenshot = path.join(screenshots, `${request.name}.png`);
+    await page.screenshot({ path: answer.screenshot });
+  } catch (error) {
+    answer.error = error.message;
+  }
+  writeFileSync(path.join(looks, `${request.name}.json`), JSON.stringify(answer));
+}
+
 /** Runs the mocha suite inside the extension host; resolves with its exit code. */
-async function runSuite({ suiteDir, emptyWorkspace, postgres }) {
-  const index = await buildSuite(suiteDir);
+async function runSuite({ suiteDir, emptyWorkspace, postgres, files, grep }) {
+  const index = await buildSuite(suiteDir, files);
   const base = mkdtempSync(path.join(os.tmpdir(), 'baton-editor-'));
   const ws = makeWorkspace(base, emptyWorkspace);
   const port = await freePort();
   const results = path.join(base, 'results.json');
+  const looks = path.join(base, 'looks');
+  mkdirSync(looks);
   const database = postgres ? await suiteDatabase() : undefined;
-  const server = await startCodeServer(base, port, { BATON_EDITOR_RESULTS: results, ...(database ? { BATON_EDITOR_PG_URL: database.url, BATON_EDITOR_PG_PASSWORD: database.password } : {}) });
+  const server = await startCodeServer(base, port, { BATON_EDITOR_RESULTS: results, BATON_EDITOR_LOOKS: looks, ...(grep ? { BATON_EDITOR_GREP: grep } : {}), ...(database ? { BATON_EDITOR_PG_URL: database.url, BATON_EDITOR_PG_PASSWORD: database.password } : {}) });
   const context = await launchBrowser(base);
   let ended = false;
   let answering = Promise.resolve();
@@ -256,6 +298,11 @@ async function runSuite({ suiteDir, emptyWorkspace, postgres }) {
     // The workbench forwards the extension host's console (mocha's reporter) here, printf-style.
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = Array.isArray(args) ? format(...args) : String(args);
+      const asked = /^\[real-editor:look\] (\{.*\})\s*$/.exec(text);
+      if (asked) {
+        void look(page, JSON.parse(asked[1]), looks);
+        return;
+      }
       if (type !== 'debug' && !workbenchNoise.test(text)) process.stdout.write(`${text}\n`);
     });
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
@@ -509,16 +556,39 @@ async function main() {
     args.splice(at, 2);
     if (!args.includes('--suite')) args.push('--suite');
   }
+  // --files a,b: only suite/a.test.ts and suite/b.test.ts; --grep <pattern>: only the tests whose title matches
+  const valueOf = (option) => {
+    const i = args.indexOf(option);
+    if (i < 0) return undefined;
+    const value = args[i + 1];
+    args.splice(i, 2);
+    if (!value || value.startsWith('--')) throw new UsageError(`${option} needs a value`);
+    if (!args.includes('--suite')) args.push('--suite');
+    return value;
+  };
+  let files;
+  let grep;
+  try {
+    files = valueOf('--files')?.split(',').map((f) => f.trim().replace(/\.test\.ts$/, '')).filter(Boolean);
+    grep = valueOf('--grep');
+    const known = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).map((f) => f.replace(/\.test\.ts$/, ''));
+    const missing = files?.find((f) => !known.includes(f));
+    if (missing) throw new UsageError(`--files: no ${path.relative(root, path.join(suiteDir, `${missing}.test.ts`))} (there are ${known.join(', ')})`);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`real-editor: ${error.message}\n`);
+    return 2;
+  }
   const emptyWorkspace = args.includes('--empty-workspace');
   const unknown = args.filter((a) => !['--suite', '--ui', '--empty-workspace'].includes(a));
   if (unknown.length) {
-    process.stderr.write(`real-editor: unknown option ${unknown[0]} (use --suite, --ui, or neither for both; --suite-dir <dir>, --empty-workspace)\n`);
+    process.stderr.write(`real-editor: unknown option ${unknown[0]} (use --suite, --ui, or neither for both; --suite-dir <dir>, --files a,b, --grep <pattern>, --empty-workspace)\n`);
     return 2;
   }
   const suite = args.includes('--suite') || !args.includes('--ui');
   const ui = args.includes('--ui') || !args.includes('--suite');
   // the project's suite has a test on a PostgreSQL store: it runs under scripts/services.mjs (this script again)
-  const postgres = suite && at < 0;
+  const postgres = suite && at < 0 && (!files || files.includes('store-postgres'));
   if (postgres && !process.env.BATON_TEST_PG_URL) {
     log('starting PostgreSQL for the suite (scripts/services.mjs)…');
     const again = spawnSync(process.execPath, [path.join(root, 'scripts', 'services.mjs'), '--', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -535,7 +605,7 @@ async function main() {
   }
   if (!existsSync(path.join(root, 'out', 'extension.cjs'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
   let code = 0;
-  if (suite) code = Math.max(code, await runSuite({ suiteDir, emptyWorkspace, postgres }));
+  if (suite) code = Math.max(code, await runSuite({ suiteDir, emptyWorkspace, postgres, files, grep }));
   if (ui) code = Math.max(code, await runUiCheck());
   return code;
 }
