@@ -12,7 +12,7 @@ import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendComma
 import { crashTestCommand } from './commands/crash-test.js';
 import { mcpCommandLazily, serveCommandLazily } from './serve-loader.js';
 import { workerCommand } from './commands/worker.js';
-import { DEFAULT_RUN_CONCURRENCY } from '@baton/runtime';
+import { DEFAULT_RUN_CONCURRENCY, DEFAULT_WARM_UP_RUNS } from '@baton/runtime';
 import { graphCommand } from './commands/graph.js';
 import { estimateCommand } from './commands/estimate.js';
 import { locksListCommand } from './commands/locks.js';
@@ -231,6 +231,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--max-body <size>', 'the largest request body accepted', '1mb')
     .option('--request-timeout <duration>', 'the longest a request may take to arrive (slower ones get 408)', '30s')
     .option('--concurrency <n>', 'the most runs executing at once; more are stored as queued and wait their turn', String(DEFAULT_RUN_CONCURRENCY))
+    .option('--warm-up <runs>', 'runs of a built-in stub flow executed on a private temporary store before the server is ready, so the first requests do not meet cold code (0: none)', String(DEFAULT_WARM_UP_RUNS))
     .option('--timezone <zone>', 'the IANA time zone schedules are read in (default: this machine\'s)')
     .addOption(new Option('--agents <mode>', 'stub (offline, default), real, or replay:<cassette.json>').argParser(parseAgentsMode).default('stub'))
     .option('--queue <url>', 'be a cluster\'s front door: store runs and enqueue them on this Redis (redis://host:6379) for baton worker, executing nothing here; or BATON_QUEUE')

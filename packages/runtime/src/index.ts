@@ -33,6 +33,7 @@ export * from './supervisor/leased-run.js';
 export * from './store/lease-keeper.js';
 export * from './supervisor/executor-thread.js';
 export * from './supervisor/executor-worker.js';
+export * from './supervisor/executor-warm-up.js';
 export * from './supervisor/due-timers.js';
 export * from './supervisor/sla.js';
 export { startProcessSpawners } from './agents/process-spawner.js';

@@ -31,6 +31,8 @@ export interface ServeCommandOptions {
   maxBody: string;
   /** The most runs executing at once (a whole number ≥ 1). */
   concurrency: string;
+  /** Runs executing before the server is ready, to warm its executor up (a whole number ≥ 0; see `warmUpExecutor`). */
+  warmUp: string;
   /** The longest a request may take to arrive: `30s`, `500ms`, or milliseconds. */
   requestTimeout: string;
   timezone?: string;
@@ -55,6 +57,8 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
   if (maxBody === undefined) throw new UsageError(`--max-body ${opts.maxBody}: expected a size such as 1mb, 256kb or 65536`);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) throw new UsageError(`--concurrency ${opts.concurrency}: expected a whole number of runs from 1 to 10000`);
+  const warmUpRuns = Number(opts.warmUp);
+  if (!Number.isInteger(warmUpRuns) || warmUpRuns < 0 || warmUpRuns > 10_000) throw new UsageError(`--warm-up ${opts.warmUp}: expected a whole number of runs from 0 to 10000`);
   const requestTimeout = parseDuration(opts.requestTimeout);
   if (requestTimeout === undefined) throw new UsageError(`--request-timeout ${opts.requestTimeout}: expected a duration from 100ms to 1h, such as 30s, 500ms or 30000`);
   if (opts.timezone !== undefined && !validTimeZone(opts.timezone)) throw new UsageError(`--timezone ${opts.timezone}: not an IANA time zone (e.g. Europe/Paris, UTC)`);
@@ -110,7 +114,7 @@ export async function serveCommand(folder: string | undefined, opts: ServeComman
       }
       if (opts.board) board = await openBoards(queue, tenants.map((t) => t.id));
     } else {
-      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency, metricsChannel: metrics.channel, live: liveRelay };
+      const batonExecutor: ExecutorData = { storePath: isStoreUrl(storePath) ? storePath : store.location, busyTimeoutMs: storeWaitMs(), lockWaiters, agents: opts.agents, configProbe, checks, concurrency, warmUpRuns, metricsChannel: metrics.channel, live: liveRelay };
       try {
         supervisor = await ExecutorThread.start({ store, script: new URL('./serve-executor.mjs', import.meta.url), workerData: { batonExecutor }, definitions: checks.map((c) => c.definition), runAgents, log });
       } catch (error) {

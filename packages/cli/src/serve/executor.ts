@@ -1,7 +1,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { createFlowAuthoring } from '@baton/language';
-import { attachSources, installFlowAuthoring, composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry, type SourceFile } from '@baton/runtime';
+import { attachSources, installFlowAuthoring, composeRunTelemetry, createLiveRelay, createRunMetricsObserver, installRunTelemetry, loadRunTelemetry, SqliteRunStore, warmUpExecutor, type WarmUpReport, serveExecutorThread, startProcessSpawners, type LiveRelayLink, type RunStoreApi, type RunTelemetry, type SourceFile } from '@baton/runtime';
 import { commandTelemetrySettings } from '../telemetry.js';
 import { loadCluster } from '../cluster.js';
 import { isStoreUrl } from '../store-path.js';
@@ -28,6 +28,8 @@ export interface ExecutorData {
    */
   checks: { definition: WorkflowDefinition; flow: string; sources?: readonly SourceFile[] }[];
   concurrency: number;
+  /** How many runs warm the executor up before it is ready (0: none; see `warmUpExecutor`). */
+  warmUpRuns: number;
   /** The server's metrics channel: the runs executed here post their samples on it (see `createRunMetricsObserver`). */
   metricsChannel?: string;
   /**
@@ -50,6 +52,10 @@ export function runExecutorThread(): Promise<void> {
   const data = (workerData as { batonExecutor: ExecutorData }).batonExecutor;
   return serveExecutorThread(async () => {
     for (const check of data.checks) if (check.sources) attachSources(check.definition, check.sources);
+    // the first burst of starts must not meet cold code (docs/serve.md): warmed up on a private store, before any
+    // telemetry is installed (nothing of it is counted, traced or streamed)
+    let warm: WarmUpReport | undefined;
+    if (data.warmUpRuns > 0) warm = await warmUpExecutor({ runs: data.warmUpRuns, concurrency: data.concurrency }).catch(() => undefined);
     const { agents, runAgents } = agentsFor(data.agents, data.configProbe, data.checks);
     // the served folder's MCP servers, for agents' MCP tools: connected at their first use; a stdio server's process
     // ends with this one (its stdin closes)
@@ -68,6 +74,7 @@ export function runExecutorThread(): Promise<void> {
     const store: RunStoreApi = isStoreUrl(data.storePath)
       ? await (await loadCluster()).PgRunStore.open(data.storePath)
       : SqliteRunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
+    if (warm && store instanceof SqliteRunStore) store.database.prepareStatements(warm.statements);
     return { store, agents, runAgents, concurrency: data.concurrency, definitions: data.checks.map((c) => c.definition) };
   });
 }

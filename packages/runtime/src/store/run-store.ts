@@ -286,6 +286,20 @@ export class RunStore {
     return full;
   }
 
+  /** The SQL texts of the statements this connection keeps prepared (see {@link prepareStatements}). */
+  preparedStatements(): string[] {
+    return this.statements.texts();
+  }
+
+  /**
+   * Prepares and keeps statements by SQL text (those of another connection's {@link preparedStatements}): `baton
+   * serve`'s executor warms up on a private store (executor-warm-up.ts), then prepares what it used on the real one,
+   * so that its first commits do not prepare them. A text that does not prepare here is left to its first use.
+   */
+  prepareStatements(texts: readonly string[]): void {
+    this.statements.prepareAll(texts);
+  }
+
   /**
    * Runs `body` as one write transaction: the writes of the store's methods it calls (createRun, flush,
    * updateRun, recordStartKey, …) join it and commit together — one commit for a burst of starts instead of two

@@ -33,6 +33,26 @@ export class StatementCache {
     }
   }
 
+  /** The SQL texts of the kept statements. */
+  texts(): string[] {
+    return [...this.statements.keys()];
+  }
+
+  /**
+   * Prepares and keeps a statement for each of `texts` not kept yet (a warm-up: preparing costs more than running).
+   * A text that does not prepare (a table this store lacks) is skipped.
+   */
+  prepareAll(texts: Iterable<string>): void {
+    for (const sql of texts) {
+      if (this.statements.has(sql)) continue;
+      try {
+        this.statements.set(sql, this.db.prepare(sql));
+      } catch {
+        // not this store's (an older schema): prepared on first use, which reports the error then
+      }
+    }
+  }
+
   /** Finalizes every kept statement (before the database is closed). */
   finalizeAll(): void {
     for (const statement of this.statements.values()) finalizeQuietly(statement);

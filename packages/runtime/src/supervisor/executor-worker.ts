@@ -230,7 +230,7 @@ export async function serveExecutorThread(build: () => ExecutorSetup | Promise<E
  * stores the starts, so a check and its record cannot interleave with another start of the key.
  * @throws BatonError `UNKNOWN_FLOW`, `INPUT_INVALID` (nothing stored).
  */
-function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): StoredStart {
+export function storeStartNow(db: RunStore, request: StartRequest, options: { runAgents: RunAgents; now: () => Date }): StoredStart {
   if (request.startKey) {
     const previous = db.findStartKey(request.startKey.scope, request.startKey.key, request.tenant);
     if (previous) return { runId: previous, duplicate: true, status: db.getRun(previous).status };
