@@ -1,6 +1,8 @@
-import { AstUtils, type ValidationAcceptor } from 'langium';
+import { AstUtils, type LangiumDocument, type LangiumDocuments, type ValidationAcceptor } from 'langium';
 import { MAX_RANGE, describeType } from '@baton/protocol';
+import { visibleDocuments } from './baton-imports.js';
 import { IssueCodes } from './baton-issue-codes.js';
+import type { BatonServices } from './baton-module.js';
 import { BatonTypeSystem, broadKind } from './baton-type-system.js';
 import * as ast from './generated/ast.js';
 
@@ -10,6 +12,12 @@ import * as ast from './generated/ast.js';
  * the part that is wrong; and `estimate("Flow")`'s flow name.
  */
 export class BatonJoinChecks {
+  private readonly documents: LangiumDocuments;
+
+  constructor(services: BatonServices) {
+    this.documents = services.shared.workspace.LangiumDocuments;
+  }
+
   /**
    * A partial join's `first N`: a whole number, at least 1 (0 only with `keep`: go on at once, WCP-12), at most the
    * number of branches of the `parallel` or of items of a literal list / `range(k)` the `foreach` goes over
@@ -34,8 +42,8 @@ export class BatonJoinChecks {
   };
 
   /**
-   * `estimate()` names a flow of its own file by a text literal (`estimate("Template")`): anything else is
-   * `type-mismatch`, a name no flow of the file has is `unknown-reference`.
+   * `estimate()` names a flow by a text literal (`estimate("Template")`): anything else is `type-mismatch`; a name
+   * no flow of the file or of the files it imports (transitively, as the scope provider sees them) has is `unknown-flow`.
    */
   checkEstimateCall = (call: ast.FunctionCall, accept: ValidationAcceptor): void => {
     if (call.function !== 'estimate' || call.args.length !== 1) return;
@@ -44,9 +52,9 @@ export class BatonJoinChecks {
       accept('error', 'estimate() takes the name of a flow as a text literal: estimate("Template")', { node: arg, code: IssueCodes.TypeMismatch });
       return;
     }
-    const flows = (AstUtils.getDocument(call).parseResult.value as ast.Document).elements.filter(ast.isFlowDecl).map((f) => f.name);
+    const flows = estimableFlows(AstUtils.getDocument(call), this.documents);
     if (!flows.includes(arg.value)) {
-      accept('error', `estimate(): no flow named "${arg.value}" in this file${flows.length ? `; its flows are ${flows.join(', ')}` : ''}`, { node: arg, code: IssueCodes.UnknownFlow });
+      accept('error', `estimate(): no flow named "${arg.value}" in this file or its imports${flows.length ? `; the flows are ${flows.join(', ')}` : ''}`, { node: arg, code: IssueCodes.UnknownFlow });
     }
   };
 
@@ -94,4 +102,13 @@ export function literalNumber(e: ast.Expression | undefined): number | undefined
   if (ast.isNumberLiteral(e)) return e.value;
   if (ast.isUnaryExpression(e) && e.op === '-' && ast.isNumberLiteral(e.operand)) return -e.operand.value;
   return undefined;
+}
+
+/** The names `estimate("…")` may take in `document`: its flows, then those of the files it imports (transitively), each once. */
+export function estimableFlows(document: LangiumDocument, documents: LangiumDocuments): string[] {
+  const names = new Set<string>();
+  for (const d of visibleDocuments(document, documents)) {
+    for (const element of (d.parseResult.value as ast.Document).elements ?? []) if (ast.isFlowDecl(element) && element.name) names.add(element.name);
+  }
+  return [...names];
 }

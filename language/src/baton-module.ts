@@ -96,7 +96,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     ValidationRegistry: (services) => new BatonValidationRegistry(services),
     BatonValidator: (services) => new BatonValidator(services),
     BatonFlowChecks: (services) => new BatonFlowChecks(services),
-    BatonJoinChecks: () => new BatonJoinChecks(),
+    BatonJoinChecks: (services) => new BatonJoinChecks(services),
     BatonLockChecks: () => new BatonLockChecks(),
     BatonSignalChecks: () => new BatonSignalChecks(),
     BatonChoiceChecks: () => new BatonChoiceChecks(),

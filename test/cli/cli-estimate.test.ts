@@ -118,8 +118,8 @@ flow Help {
     assert.match(help.stdout, /^note: agent Helper may ask for any number of calls of tool Lookup in a turn \(the runtime does not limit them\): its calls, tokens and cost are unbounded$/m);
   });
 
-  it('baton run gives the run the prices of the nearest baton.config.json: estimate("Flow").costUsd, recorded on run.started', () => {
-    writeFileSync(path.join(ws.dir, 'priced.flow'), `${FLOWS}
+  it('baton run gives the run the prices of the nearest baton.config.json: estimate("Flow").costUsd of an imported flow, recorded on run.started', () => {
+    writeFileSync(path.join(ws.dir, 'priced.flow'), `import "./f.flow"
 flow Priced {
   output cost: any
   set output.cost = estimate("Draft").costUsd

@@ -16,7 +16,7 @@ describe('language: estimate("Flow")', () => {
   it('an unknown flow name is unknown-flow on the name, naming the file\'s flows; a name that is not a literal is type-mismatch', async () => {
     const { errors } = await check(flow('  input name: string = "Template"\n  let a = estimate("Tempalte")\n  let b = estimate(input.name)'));
     assert.deepEqual(errors.map((e) => [e.code, e.range[0], e.text, e.message]), [
-      ['unknown-flow', BODY + 1, '"Tempalte"', 'estimate(): no flow named "Tempalte" in this file; its flows are F, Template'],
+      ['unknown-flow', BODY + 1, '"Tempalte"', 'estimate(): no flow named "Tempalte" in this file or its imports; the flows are F, Template'],
       ['type-mismatch', BODY + 2, 'input.name', 'estimate() takes the name of a flow as a text literal: estimate("Template")'],
     ]);
   });

@@ -13,6 +13,7 @@ import { CompletionItemKind, InsertTextFormat, type CancellationToken, type Comp
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
+import { estimableFlows } from '../baton-join-checks.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { completionText } from './baton-completion-text.js';
 import { BUILTIN_FUNCTIONS, GENERATE_KEYS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
@@ -65,6 +66,9 @@ const MCP_SERVER_PREFIX = /\bmcp\s*\.\s*([\w-]*)$/;
 /** `wait event "partial` / `trigger event "partial` / `foreach x in event "partial` up to the cursor: the partial event name is group 1. */
 const EVENT_NAME_PREFIX = /\b(?:wait|trigger|in|until)\s+event\s+"([^"]*)$/;
 
+/** `estimate("partial` up to the cursor: the partial flow name is group 1. */
+const ESTIMATE_PREFIX = /\bestimate\s*\(\s*"([^"]*)$/;
+
 /**
  * `step s: run partial` up to the cursor: the partial step name is group 1. Langium's completion parser reads `run`
  * followed by nothing as the step's target (a name: `run` is a soft keyword), so it never reaches `run`'s reference.
@@ -84,6 +88,7 @@ const NAME_RULES = new Set(['RefName', 'Name', 'ValueName']);
  *   cursor (not a later step, not a sibling `parallel` branch's, not another `if` branch's), and the
  *   built-in functions with their signatures (inserted as a snippet);
  * - inside `wait event "…"` / `trigger event "…"` — the declared events; after `where ` — the event's data fields;
+ * - inside `estimate("…")` — the flows of the file and of the files it imports;
  * - inside `import "…"` — the other `.flow` files of the workspace (those loaded, inside the workspace
  *   folder, not imported yet), as paths relative to the file (`./agents/common.flow`), replacing what is
  *   between the quotes;
@@ -124,6 +129,12 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (mcp && inToolsList(document, text.offsetAt(params.position))) {
       const start = { line: params.position.line, character: params.position.character - mcp[1].length };
       const items = mcpServersOf(document).map((server) => ({ label: server, kind: CompletionItemKind.Module, detail: 'MCP server (baton.config.json)', textEdit: { range: { start, end: params.position }, newText: server } }));
+      return { isIncomplete: false, items };
+    }
+    const estimated = ESTIMATE_PREFIX.exec(before);
+    if (estimated) {
+      const start = { line: params.position.line, character: params.position.character - estimated[1].length };
+      const items = estimableFlows(document, this.documents).map((flow) => ({ label: flow, kind: CompletionItemKind.Function, detail: 'flow (its worst case)', textEdit: { range: { start, end: params.position }, newText: flow } }));
       return { isIncomplete: false, items };
     }
     const trigger = params.context?.triggerCharacter;

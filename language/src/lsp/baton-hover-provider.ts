@@ -7,6 +7,7 @@ import { BUILTIN_FUNCTIONS_BY_NAME, DEFAULT_MAX_TURNS, MAX_TURNS_LIMIT, describe
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
+import { visibleDocuments } from '../baton-imports.js';
 import { toTypeRef } from '../baton-types.js';
 import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
@@ -54,7 +55,7 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
   }
 
   /**
-   * A flow's static worst case ({@link estimateFlow}, without prices: the editor does not read baton.config.json):
+   * A flow's static worst case ({@link estimateFlow} over the file and the files it imports; without prices: the editor does not read baton.config.json):
    * `worst case: 3 calls, output 2,000 tokens, 1 min 2 s` (`unbounded` where the flow bounds nothing). Undefined
    * when the document does not compile (while it is being edited).
    */
@@ -62,7 +63,8 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
     const document = AstUtils.getDocument(node);
     let total;
     try {
-      total = estimateFlow(this.irBuilder.build([document]), node.name).total;
+      // the file and what it imports: a sub-flow step or flow tool may call an imported flow
+      total = estimateFlow(this.irBuilder.build([document, ...visibleDocuments(document, this.documents).filter((d) => d !== document)]), node.name).total;
     } catch {
       return undefined;
     }
