@@ -54,6 +54,8 @@ describe('MCP tools for agents (the SDK client against a test server)', function
         assert.equal(lookup.description, 'Looks an order up.');
         assert.deepEqual((lookup.inputSchema as { properties: unknown }).properties, { order: { type: 'number' } });
         assert.deepEqual(lookup.annotations, { idempotentHint: true });
+        assert.deepEqual(listed[4].annotations, { readOnlyHint: true, openWorldHint: false }, 'the four hints, not the title');
+        assert.equal(listed[1].annotations, undefined, 'none given');
         assert.equal(await crm.list('crm', signal()), await crm.list('crm', signal()), 'listed once');
         assert.deepEqual(await crm.call('crm', 'lookup', { order: 42 }, signal()), { output: { order: 42, status: 'shipped' }, isError: false });
       });

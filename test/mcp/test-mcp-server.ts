@@ -33,7 +33,7 @@ export function testMcpServer(identity: () => string, calls: Record<string, numb
     count('die');
     process.exit(3);
   });
-  server.registerTool('whoami', { description: 'Who the server thinks is calling.' }, () => {
+  server.registerTool('whoami', { description: 'Who the server thinks is calling.', annotations: { title: 'Who am I', readOnlyHint: true, openWorldHint: false } }, () => {
     count('whoami');
     return { content: [{ type: 'text', text: identity() }] };
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AgentDef, JsonValue, RunEvent, ToolDef, WorkflowDefinition } from '@baton/protocol';
-import { BatonError, createStubAgents, redriveRun, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpTools } from '../../packages/runtime/src/index.js';
+import { BatonError, createStubAgents, redriveRun, resumeRun, type AgentRequest, type AgentTurnRequest, type AgentTurnResponse, type McpToolHints, type McpTools } from '../../packages/runtime/src/index.js';
 import { STORE_KINDS } from '../store/both-stores.js';
 import { compile, freshStore, run, type KindStore } from './helpers.js';
 
@@ -242,6 +242,59 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(agents.turns[1].history[0].results, [{ callId: 'm1', output: { hits: 1 } }, { callId: 'm2', error: { code: 'TOOL_FAILED', message: 'crm.search failed: no index' } }]);
       const without = await run(withTools(def, [CRM]), 'Main', {}, { store: t.store, agents: model([]) });
       assert.equal(without.summary.error?.code, 'MCP_UNAVAILABLE');
+    });
+
+    it('a call in flight when the run stopped is made again only when that is safe: MCP hints and idempotent decide, else TOOL_OUTCOME_UNKNOWN', async () => {
+      /** Runs Main with `tool` and `hints` until the first call is in flight, stops the run, resumes it: what was made, and the outcome. */
+      const interrupted = async (tool: ToolDef, hints?: McpToolHints) => {
+        const controller = new AbortController();
+        let made = 0;
+        const mcp: McpTools = {
+          list: async () => [{ name: 'search', inputSchema: { type: 'object' }, ...(hints ? { annotations: hints } : {}) }],
+          call: async () => {
+            if (made++ === 0) {
+              controller.abort(); // the process stops while the call is in flight
+              throw new Error('interrupted');
+            }
+            return { output: { hits: 1 }, isError: false };
+          },
+          close: async () => undefined,
+        };
+        const script = [calls(['c', tool.name, tool.target.kind === 'agent' ? { prompt: 'p' } : { q: 'x' }]), final({ reply: 'ok' })];
+        const agents = model(script);
+        agents.call = async (r: AgentRequest) => {
+          agents.calls.push(r);
+          if (made++ === 0) {
+            controller.abort();
+            throw new Error('interrupted');
+          }
+          return { output: { done: true } };
+        };
+        const first = await run(withTools(def, [tool]), 'Main', {}, { store: t.store, agents, mcp, signal: controller.signal });
+        assert.equal(first.summary.status, 'interrupted');
+        const again = model(script);
+        again.call = agents.call;
+        const done = await resumeRun(first.summary.runId, { store: t.store, agents: again, mcp });
+        const log = await t.store.getEvents(first.summary.runId);
+        return { made, done, finished: of(log, 'tool.finished').map((e) => [e.status, e.error?.code]) };
+      };
+      // the MCP spec's defaults (no hints): neither read-only nor idempotent — not made again, the step fails
+      const unknown = await interrupted(CRM);
+      assert.deepEqual([unknown.made, unknown.done.status, unknown.done.error?.code], [1, 'failed', 'TOOL_OUTCOME_UNKNOWN']);
+      assert.match(unknown.done.error!.message, /the call c of crm__search \(turn 1\) was in flight when the run stopped.*MCP server "crm" marks the tool neither read-only nor idempotent/);
+      assert.deepEqual(unknown.finished, [['failed', 'TOOL_OUTCOME_UNKNOWN']], 'the call is closed in the log');
+      const destructive = await interrupted(CRM, { destructiveHint: true, idempotentHint: false });
+      assert.match(destructive.done.error!.message, /marks the tool destructive and not idempotent/);
+      // safe to make again: the server says read-only or idempotent, or the flow says idempotent: true
+      for (const [tool, hints] of [[CRM, { readOnlyHint: true }], [CRM, { destructiveHint: true, idempotentHint: true }], [{ ...CRM, idempotent: true }, {}]] as const) {
+        const safe = await interrupted(tool, hints);
+        assert.deepEqual([safe.made, safe.done.status, safe.finished], [2, 'succeeded', [['succeeded', undefined]]], JSON.stringify(hints));
+      }
+      // an agent tool: made again (same idempotency key) unless it says idempotent: false
+      assert.deepEqual((await interrupted(LOOKUP)).done.status, 'succeeded');
+      const once = await interrupted({ ...LOOKUP, idempotent: false });
+      assert.deepEqual([once.made, once.done.error?.code], [1, 'TOOL_OUTCOME_UNKNOWN']);
+      assert.match(once.done.error!.message, /the tool says `idempotent: false`/);
     });
 
     it('a tool with approval: the run waits with the call; approved it runs, rejected the model is told', async () => {

@@ -38,7 +38,11 @@ export interface ToolDef {
   inputSchema?: JsonSchemaObject;
   /** A person decides before each call runs (`approval` on the tool): the run waits on an approval with the call's arguments. */
   approval?: ToolApproval;
-  /** `false`: calling it twice may do its work twice (the called agent's `idempotent: false`, or set on the tool). */
+  /**
+   * `false`: calling it twice may do its work twice (the called agent's `idempotent: false`, or set on the tool);
+   * `true` (set on the tool): a second call is harmless. A call in flight when the run stopped is made again on resume
+   * only when the tool is safe to repeat (the runtime's `repeatProblem`: this, else an MCP server's hints).
+   */
   idempotent?: boolean;
   range: SourceRange;
 }

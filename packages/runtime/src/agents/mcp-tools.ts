@@ -5,7 +5,22 @@ export interface McpToolInfo {
   name: string;
   description?: string;
   inputSchema: JsonSchemaObject;
-  annotations?: { destructiveHint?: boolean; idempotentHint?: boolean };
+  /** The server's hints (MCP `ToolAnnotations`) it gave; an absent one has the spec's default (see {@link McpToolHints}). */
+  annotations?: McpToolHints;
+}
+
+/**
+ * An MCP tool's behaviour hints as its server describes it (the spec's `ToolAnnotations`). Absent, each has the
+ * spec's default, which assumes the worst: `readOnlyHint` false (it may change its environment), `destructiveHint`
+ * true (it may destroy or overwrite things), `idempotentHint` false (a second call may do its work again),
+ * `openWorldHint` true. The tool loop reads them to decide whether a call in flight when the run stopped may be made
+ * again (engine/tool-calls.ts, `repeatProblem`).
+ */
+export interface McpToolHints {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ApprovalRequestedEvent, JsonSchemaObject, JsonValue, RunError, RunEvent, StepNode, ToolCallRequest, ToolDef, WaitingOn } from '@baton/protocol';
 import { malformedProblem, type ToolSpec } from '../agents/agent.js';
-import type { McpTools } from '../agents/mcp-tools.js';
+import type { McpToolHints, McpTools } from '../agents/mcp-tools.js';
 import { BatonError, toRunError } from '../errors.js';
 import { callAgent } from './agent-call.js';
 import type { AgentStepHost } from './agent-step.js';
@@ -27,6 +27,8 @@ export interface ToolHost {
 export interface LoopTool {
   def: ToolDef;
   spec: ToolSpec;
+  /** An MCP tool's behaviour hints from its server's list (`{}`: none given — the spec's defaults). */
+  hints?: McpToolHints;
 }
 
 /** One call's result, as the next turn gives it back to the model. */
@@ -91,8 +93,16 @@ async function runToolCall(host: AgentStepHost & ToolHost, t: ToolTurn, call: To
     if (refusal) return refuse(refusal);
   }
   const target = tool.def.target;
+  const inFlight = host.log.toolStarts.get(`${t.key}|${t.turn}|${call.id}`);
+  const unsafe = inFlight ? repeatProblem(tool) : undefined;
+  if (unsafe) {
+    // in flight when the run stopped, and not safe to make twice: the step fails rather than doing it again
+    const error: RunError = { code: 'TOOL_OUTCOME_UNKNOWN', message: `the call ${call.id} of ${call.tool} (turn ${t.turn}) was in flight when the run stopped, so whether it took effect is unknown, and ${unsafe}: it is not made again — check its effect, then redrive the run or handle the step's error` };
+    host.emit({ type: 'tool.finished', step: t.key, node: t.s.id, turn: t.turn, callId: call.id, tool: call.tool, status: 'failed', error, durationMs: 0, tokens: 0 });
+    throw new BatonError(error.code, error.message);
+  }
   // a call in flight when the run stopped is made again with the index it had (and the same idempotency key)
-  const callIndex = target.kind === 'agent' ? (host.log.toolStarts.get(`${t.key}|${t.turn}|${call.id}`)?.callIndex ?? host.log.takeCall(target.name)) : undefined;
+  const callIndex = target.kind === 'agent' ? (inFlight?.callIndex ?? host.log.takeCall(target.name)) : undefined;
   const childRun = target.kind === 'flow' ? `${t.key}/${call.id}` : undefined;
   host.emit({ type: 'tool.started', step: t.key, node: t.s.id, turn: t.turn, callId: call.id, tool: call.tool, target: target.kind, arguments: call.arguments, ...(childRun ? { childRun } : {}), ...(callIndex !== undefined ? { callIndex } : {}) });
   // the call's start is stored before it is made: after a crash it is made again (same idempotency key), never lost
@@ -136,6 +146,23 @@ async function runToolCall(host: AgentStepHost & ToolHost, t: ToolTurn, call: To
   const status = error ? 'failed' : 'succeeded';
   host.emit({ type: 'tool.finished', step: t.key, node: t.s.id, turn: t.turn, callId: call.id, tool: call.tool, status, ...(error ? { error } : { output }), durationMs: Date.now() - started, tokens });
   return resultOf(call.id, output, error);
+}
+
+/**
+ * Why a call of `tool` that was in flight when the run stopped (its `tool.started` stored, no `tool.finished`) may
+ * not be made again, or undefined when it may. A flow tool is never made again but continued (its finished steps come
+ * from the log). The tool's own `idempotent:` decides (an agent tool takes its agent's `idempotent: false`); else an
+ * agent tool may (it gets the same idempotency key), and an MCP tool only when its server marks it `readOnlyHint` or
+ * `idempotentHint` — without them the MCP spec's defaults say it may destroy things and do its work again.
+ */
+export function repeatProblem(tool: LoopTool): string | undefined {
+  const { def, hints } = tool;
+  if (def.target.kind === 'flow' || def.idempotent === true) return undefined;
+  if (def.idempotent === false) return 'the tool says `idempotent: false` (a second call may do its work again)';
+  if (def.target.kind !== 'mcp' || hints?.readOnlyHint === true || hints?.idempotentHint === true) return undefined;
+  const server = `MCP server "${def.target.server}"`;
+  if (hints?.destructiveHint === true) return `${server} marks the tool destructive and not idempotent`;
+  return `${server} marks the tool neither read-only nor idempotent (say \`idempotent: true\` on the tool if a second call is harmless)`;
 }
 
 function resultOf(callId: string, output: JsonValue | undefined, error: RunError | undefined): ToolResult {

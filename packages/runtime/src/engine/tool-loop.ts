@@ -53,7 +53,8 @@ export interface ToolLoopProgress {
  * never be read.
  * @throws BatonError `TOOL_TURNS_EXCEEDED` (no final answer within `max_turns`), `STEP_TIMEOUT` (the step's timeout
  *   passed — in this process or, resumed, since the loop first started: see {@link loopDeadline}), `AGENT_NO_TOOLS` (the caller cannot call tools), `MCP_UNAVAILABLE`/`TOOL_UNAVAILABLE` (an MCP tool
- *   cannot be listed), the turn's call's code; RunFailure `BUDGET_EXCEEDED`; Suspended (a tool's approval);
+ *   cannot be listed), `TOOL_OUTCOME_UNKNOWN` (a call in flight when the run stopped is not safe to make again),
+ *   the turn's call's code; RunFailure `BUDGET_EXCEEDED`; Suspended (a tool's approval);
  *   Stopped.
  */
 export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopRequest, progress: ToolLoopProgress): Promise<JsonValue> {
@@ -224,7 +225,7 @@ async function loopTools(host: AgentStepHost & ToolHost, agent: AgentDef, signal
     const info = offered.find((t) => t.name === tool);
     if (!info) throw new BatonError('TOOL_UNAVAILABLE', `MCP server "${server}" has no tool "${tool}" (agent ${agent.name}'s tool ${def.name}); it lists ${offered.map((t) => t.name).join(', ') || 'none'}`);
     const description = def.description ?? info.description;
-    tools.set(def.name, { def, spec: { name: def.name, ...(description ? { description } : {}), inputSchema: def.inputSchema ?? info.inputSchema } });
+    tools.set(def.name, { def, spec: { name: def.name, ...(description ? { description } : {}), inputSchema: def.inputSchema ?? info.inputSchema }, hints: info.annotations ?? {} });
   }
   return tools;
 }

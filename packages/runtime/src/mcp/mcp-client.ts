@@ -7,7 +7,7 @@ import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/
 import type { JsonSchemaObject, JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { McpServerConfig } from '../config/baton-config.js';
-import type { McpToolInfo, McpTools } from '../agents/mcp-tools.js';
+import type { McpToolHints, McpToolInfo, McpTools } from '../agents/mcp-tools.js';
 
 /** How long connecting to a server (start, `initialize`) may take, ms. */
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;
@@ -143,7 +143,7 @@ export class SdkMcpTools implements McpTools {
     do {
       const page = await client.listTools(cursor ? { cursor } : {}, { signal, timeout: MCP_CONNECT_TIMEOUT_MS });
       for (const t of page.tools) {
-        const hints = t.annotations ? { ...(t.annotations.destructiveHint !== undefined ? { destructiveHint: t.annotations.destructiveHint } : {}), ...(t.annotations.idempotentHint !== undefined ? { idempotentHint: t.annotations.idempotentHint } : {}) } : undefined;
+        const hints = t.annotations ? hintsOf(t.annotations) : undefined;
         tools.push({ name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: t.inputSchema as JsonSchemaObject, ...(hints && Object.keys(hints).length > 0 ? { annotations: hints } : {}) });
       }
       cursor = page.nextCursor;
@@ -189,4 +189,13 @@ export function outputOf(result: CallToolResult): JsonValue {
 /** The bundle's entry (load-mcp.ts): MCP tools over `servers` (`mcp.servers` of baton.config.json, loaded). */
 export function createMcpTools(servers: Readonly<Record<string, McpServerConfig>>, env: NodeJS.ProcessEnv = process.env): McpTools {
   return new SdkMcpTools(servers, env);
+}
+
+/** The behaviour hints an MCP server gave for a tool (its boolean `ToolAnnotations`; the title and others left out). */
+function hintsOf(annotations: Record<string, unknown>): McpToolHints {
+  const hints: McpToolHints = {};
+  for (const key of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
+    if (typeof annotations[key] === 'boolean') hints[key] = annotations[key];
+  }
+  return hints;
 }
