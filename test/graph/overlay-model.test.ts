@@ -72,11 +72,18 @@ describe('graph overlay: a step\'s tool loop in its details', () => {
     overlay.apply(ev({ type: 'approval.decided', task: 'answer/stub-2-1', node: 'F/answer', decision: 'approved', by: 'bob' }, 8));
     assert.equal(overlay.nodes.get('F/answer')?.status, 'running');
     overlay.apply(ev({ type: 'tool.started', ...at, turn: 2, callId: 'stub-2-1', tool: 'RefundFlow', target: 'flow', arguments: refund.arguments, childRun: 'answer/stub-2-1' }, 9));
-    overlay.apply(ev({ type: 'tool.finished', ...at, turn: 2, callId: 'stub-2-1', tool: 'RefundFlow', status: 'failed', error: { code: 'TOOL_FAILED', message: 'card expired' }, durationMs: 1250, tokens: 0 }, 10));
-    overlay.apply(ev({ type: 'turn.finished', ...at, agent: 'Support', turn: 3, tokens: 95, calls: [], final: true }, 11));
-    overlay.apply(ev({ type: 'step.finished', ...at, agent: 'Support', status: 'succeeded', output: { reply: 'sorry' }, durationMs: 2000, attempts: 1, tokens: 295, callIndexes: [0, 1, 2] }, 12));
+    // the flow tool's own steps are RefundFlow's, not this graph's: not drawn, not counted as missing from it
+    overlay.apply(ev({ type: 'step.started', step: 'answer/stub-2-1/pay', node: 'RefundFlow/pay', agent: 'Payments', target: 'agent' }, 10));
+    overlay.apply(ev({ type: 'step.finished', step: 'answer/stub-2-1/pay', node: 'RefundFlow/pay', agent: 'Payments', status: 'failed', error: { code: 'STUB_ERROR', message: 'card expired' }, durationMs: 3, attempts: 1, tokens: 0, callIndexes: [0] }, 11));
+    overlay.apply(ev({ type: 'output.set', node: 'RefundFlow/set@1', scope: 'answer/stub-2-1/', name: 'reference', value: 'x' }, 12));
+    assert.deepEqual([...overlay.unknownNodes], []);
+    assert.equal(overlay.model.steps.get('answer/stub-2-1/pay')?.status, 'failed', 'the run model has them');
+    overlay.apply(ev({ type: 'tool.finished', ...at, turn: 2, callId: 'stub-2-1', tool: 'RefundFlow', status: 'failed', error: { code: 'TOOL_FAILED', message: 'card expired' }, durationMs: 1250, tokens: 0 }, 13));
+    overlay.apply(ev({ type: 'turn.finished', ...at, agent: 'Support', turn: 3, tokens: 95, calls: [], final: true }, 14));
+    overlay.apply(ev({ type: 'step.finished', ...at, agent: 'Support', status: 'succeeded', output: { reply: 'sorry' }, durationMs: 2000, attempts: 1, tokens: 295, callIndexes: [0, 1, 2] }, 15));
     assert.deepEqual(overlay.toolLoop('F/answer').slice(3), [
       { kind: 'tool', label: 'tool RefundFlow', text: '{"order":42,"amount":42,"reason":"lost in transit"} failed: TOOL_FAILED: card expired · 1.3 s', status: 'failed' },
+      { kind: 'step', label: '↳ pay', text: 'Payments · failed: STUB_ERROR: card expired · 3 ms', status: 'failed' },
       { kind: 'turn', label: 'turn 3', text: 'final answer · 95 tokens' },
     ]);
     assert.equal(overlay.nodes.get('F/answer')?.status, 'succeeded');

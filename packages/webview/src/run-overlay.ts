@@ -23,11 +23,12 @@ export interface NodeRunState {
  * tool call waiting for its approval. `label`: `turn 2`, `tool LookupOrder`; `text`: what it did, for people —
  * a turn's calls and tokens (`2 calls · 310 tokens`, `final answer · 95 tokens`), a call's arguments summarised
  * (JSON, ≤ 60 characters) then its outcome (`running…`, `→ <output> · 12 ms`, `failed: TOOL_FAILED: … · 1.2 s`,
- * `refused: TOOL_REFUSED: …`, `waiting for approval (finance)`). `step`: the step instance, when the node ran more
+ * `refused: TOOL_REFUSED: …`, `waiting for approval (finance)`); under a flow tool's call, its flow's steps
+ * (`↳ pay`, `Payments · succeeded · 3 ms`). `step`: the step instance, when the node ran more
  * than one (a `foreach`'s `each[2]`).
  */
 export interface ToolLoopLine {
-  kind: 'turn' | 'tool' | 'approval';
+  kind: 'turn' | 'tool' | 'approval' | 'step';
   label: string;
   text: string;
   status?: 'running' | 'waiting' | 'succeeded' | 'failed' | 'refused';
@@ -73,6 +74,8 @@ export class RunOverlay {
   /** Inside expanded sub-flows: an IR node id → the drawn ids carrying it (`<step id>><IR id>`) with the step names around them. */
   private readonly inlined = new Map<string, { id: string; path: string[] }[]>();
 
+  /** The scopes of flow tools' runs (`<step>/<callId>`, `tool.started`'s `childRun`): their events are not this graph's. */
+  private readonly toolScopes = new Set<string>();
   /** A drawn node → the step instances (run model keys) that ran there, in the order they began. */
   private readonly stepsAt = new Map<string, string[]>();
 
@@ -101,6 +104,9 @@ export class RunOverlay {
     if (event.type === 'run.started' && this.runId !== undefined && this.runId !== event.runId) this.clear();
     this.runId = event.runId;
     foldRunEvent(this.model, event);
+    if (event.type === 'tool.started' && event.childRun) this.toolScopes.add(event.childRun);
+    // a flow tool's steps run that flow, not this graph's: the step's tool loop shows the call, nothing is drawn or missing
+    if (this.inToolFlow(event)) return;
     if ('node' in event && typeof event.node === 'string' && !this.known.has(event.node)) {
       // a step of an expanded sub-flow: drawn as `<step id>><IR id>`; the step path (`incident/page`) picks the copy
       const drawn = this.resolveInlined(event.node, 'step' in event && typeof event.step === 'string' ? event.step : undefined);
@@ -252,6 +258,17 @@ export class RunOverlay {
     }
   }
 
+  /** Whether `event` happened inside a flow tool's run (its step, scope, approval task or wait key is under one's scope). */
+  private inToolFlow(event: RunEvent): boolean {
+    if (this.toolScopes.size === 0) return false;
+    const e = event as Partial<Record<'step' | 'scope' | 'task' | 'key', unknown>>;
+    for (const name of [e.step, e.scope, e.task, e.key]) {
+      if (typeof name !== 'string') continue;
+      for (const scope of this.toolScopes) if (name.startsWith(`${scope}/`)) return true;
+    }
+    return false;
+  }
+
   /** The drawn id of IR node `ir` inside expanded sub-flows: the copy whose enclosing steps match `step`'s path, or the only copy. */
   private resolveInlined(ir: string, step: string | undefined): string | undefined {
     const copies = this.inlined.get(ir);
@@ -286,6 +303,7 @@ export class RunOverlay {
   /** Forgets every state (a new run, or another flow drawn). */
   clear(): void {
     this.stepsAt.clear();
+    this.toolScopes.clear();
     this.nodes.clear();
     this.branches.clear();
     this.unknownNodes.clear();
@@ -396,6 +414,14 @@ export class RunOverlay {
   }
 }
 
+/** A step of a flow tool's run, as a line under its call: `↳ pay  Payments · succeeded · 3 ms` (its error when it failed). */
+function flowToolStep(step: StepState, scope: string): ToolLoopLine {
+  const took = step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : '';
+  const status = step.status === 'succeeded' || step.status === 'failed' ? step.status : step.status === 'running' || step.status === 'retrying' ? 'running' : undefined;
+  const what = step.error ? `${step.status}: ${step.error.code}: ${step.error.message}` : step.status === 'running' ? 'running…' : step.status;
+  return { kind: 'step', label: `↳ ${step.key.slice(scope.length + 1)}`, text: `${step.agent} · ${what}${took}`, ...(status ? { status } : {}) };
+}
+
 /** One step instance's tool loop lines (see {@link RunOverlay.toolLoop}). */
 function stepToolLoop(step: StepState, model: RunModel): ToolLoopLine[] {
   const lines: ToolLoopLine[] = [];
@@ -418,6 +444,8 @@ function stepToolLoop(step: StepState, model: RunModel): ToolLoopLine[] {
             ? `${call.status}: ${call.error.code}: ${call.error.message}${took}`
             : `→ ${previewJson(call.output, 60)}${took}`;
       lines.push({ kind: 'tool', label: `tool ${call.tool}`, text: `${args}${outcome}`, status: call.status });
+      // a flow tool: its flow's steps (drawn in no graph here), under the call
+      if (call.childRun) for (const inner of model.steps.values()) if (inner.key.startsWith(`${call.childRun}/`)) lines.push(flowToolStep(inner, call.childRun));
     }
   }
   for (const wait of model.waits.values()) {

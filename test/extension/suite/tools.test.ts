@@ -86,6 +86,7 @@ describe('tool calls in the editor', () => {
     if (done) {
       assert.ok(done.rows.some((r) => /^tool RefundFlow answer · turn 2 · \d+ ms$/.test(r)), JSON.stringify(done.rows));
       assert.match(done.tooltip ?? '', /tool RefundFlow \{"order":42,"amount":42\} → \{"reference":"RF-1001"\}/);
+      assert.match(done.tooltip ?? '', /↳ pay\s+Payments · succeeded · \d+ ms/, 'the flow tool\'s step under its call');
       assert.match(done.tooltip ?? '', /turn 3\s+final answer · 0 tokens/);
     }
   });
