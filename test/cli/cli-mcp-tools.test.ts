@@ -1,11 +1,12 @@
 // Agents' MCP tools through the built CLI: `mcp.servers` of baton.config.json (a stdio command, a streamable HTTP URL
 // with a `${ENV}` header), a stub agent's scripted calls answered by the test MCP server, a server that cannot start.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../packages/protocol/src/index.js';
-import { baton, batonAsync, ROOT } from './cli-helper.js';
+import { baton, batonAsync, CLI, ROOT } from './cli-helper.js';
 import { APPROVAL_FLOW, runIdOf } from './cli-flows.js';
 import { startHttpMcpServer } from '../mcp/test-mcp-server.js';
 
@@ -67,6 +68,40 @@ describe('agents\' MCP tools through baton run', function () {
       assert.equal(server.calls.lookup, 1);
       assert.doesNotMatch(run.stdout + run.stderr, /tok-7f3a9c/);
       assert.doesNotMatch(readFileSync(path.join(dir, 'runs.db')).toString('latin1'), /tok-7f3a9c/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('kill -9 while an MCP tool without hints runs: resume does not call it again, the step fails TOOL_OUTCOME_UNKNOWN', async () => {
+    const server = await startHttpMcpServer();
+    try {
+      writeFileSync(path.join(dir, 'slow.flow'), `agent Support {
+  tools: [mcp.crm.slow]
+  output: { done: boolean }
+  stub: turns([call("crm__slow", { ms: 60000 })], { done: true })
+}
+flow Slow {
+  step answer: Support { prompt: "go" }
+}
+`);
+      config({ crm: { url: server.url } });
+      const child = spawn(process.execPath, [CLI, 'run', 'slow.flow', '--json', '--store', 'runs.db'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // the call has started (tool.started is stored before the call is made) and reached the server: kill the run
+      while (!server.calls.slow) {
+        if (child.exitCode !== null) assert.fail(`the run ended before the call: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      const id = (JSON.parse(out.split('\n')[0]) as RunEvent).runId;
+      const resumed = await batonAsync(['resume', id, '--store', 'runs.db'], { cwd: dir });
+      assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
+      assert.match(resumed.stdout, /TOOL_OUTCOME_UNKNOWN: step answer failed: the call stub-1-1 of crm__slow \(turn 1\) was in flight when the run stopped, so whether it took effect is unknown, and MCP server "crm" marks the tool neither read-only nor idempotent/);
+      assert.equal(server.calls.slow, 1, 'not called again');
     } finally {
       await server.close();
     }
