@@ -1,6 +1,7 @@
 import { describeStatement, elapsedMs, emptyRunModel, foldRunEvent, formatCost, formatDuration, formatSlaBreach, formatTimeOfDay, formatTokens, type FlowEstimate, type RunEvent, type WorkflowDefinition } from '@baton/protocol';
 import { isStoreUrl } from '../store-path.js';
 import { displayPath, preview, type Output } from './terminal.js';
+import { ExpectedPath } from './expected-path.js';
 
 /** The fields of the `RunEvent` union the human printer reads, all optional (one flat view of the union). */
 interface PrintableEvent {
@@ -107,13 +108,12 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
   };
   const attemptsText = (attempts?: number): string => (attempts && attempts > 1 ? c.yellow(` ${attempts} attempts`) : '');
   // real agents' usage: tokens, and their cost when baton.config.json gives the model's prices
-  // `step i/N`: the flow's own steps (not a sub-flow's) that finished at least once, of all it has
-  const ownSteps = new Set(context.expected?.estimate.steps.map((s) => s.id));
-  const done = new Set<string>();
+  // `step i/N`: the flow's own steps reached, of those its path may still reach (expected-path.ts)
+  const expectedFlow = context.expected && context.definition?.flows[context.expected.estimate.flow];
+  const path = expectedFlow ? new ExpectedPath(expectedFlow) : undefined;
   const progressText = (node?: string): string => {
-    if (node === undefined || !ownSteps.has(node)) return '';
-    done.add(node);
-    return c.dim(` · step ${done.size}/${ownSteps.size}`);
+    const text = path?.reached(node);
+    return text ? c.dim(` · ${text}`) : '';
   };
   const usageText = (tokens?: number, costUsd?: number): string =>
     tokens ? c.dim(` · ${formatTokens(tokens)}${costUsd !== undefined ? ` · ${formatCost(costUsd)}` : ''}`) : '';
@@ -184,6 +184,7 @@ export function humanPrinter(output: Output, context: HumanPrinterContext): RunP
           break;
         }
         case 'branch.taken':
+          if (event.type === 'branch.taken') path?.taken(event.node, event.scope, event.branch);
           output.out(`  ${c.cyan('↳')} ${c.dim(String(e.label ?? e.branch ?? ''))}`);
           break;
         case 'join.reached':
