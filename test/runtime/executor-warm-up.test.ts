@@ -61,9 +61,9 @@ describe('the executor warm-up of baton serve', () => {
     const t = tempStore();
     try {
       const store = t.store.database;
-      const before = store.preparedStatements().length;
-      store.prepareStatements([...report.statements, 'SELECT nothing FROM no_such_table']);
-      const kept = store.preparedStatements();
+      const before = store.statements.texts().length;
+      store.statements.prepareAll([...report.statements, 'SELECT nothing FROM no_such_table']);
+      const kept = store.statements.texts();
       for (const sql of report.statements) assert.ok(kept.includes(sql), sql);
       // a text this store cannot prepare is left to its first use, not kept
       assert.ok(!kept.includes('SELECT nothing FROM no_such_table'));

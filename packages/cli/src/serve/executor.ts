@@ -74,7 +74,7 @@ export function runExecutorThread(): Promise<void> {
     const store: RunStoreApi = isStoreUrl(data.storePath)
       ? await (await loadCluster()).PgRunStore.open(data.storePath)
       : SqliteRunStore.open(data.storePath, { busyTimeoutMs: data.busyTimeoutMs, lockWaiters: data.lockWaiters });
-    if (warm && store instanceof SqliteRunStore) store.database.prepareStatements(warm.statements);
+    if (warm && store instanceof SqliteRunStore) store.database.statements.prepareAll(warm.statements);
     return { store, agents, runAgents, concurrency: data.concurrency, definitions: data.checks.map((c) => c.definition) };
   });
 }

@@ -69,8 +69,8 @@ export class RunStore {
   readonly outbox: SqliteOutbox;
   /** SLA breaches and due SLAs (see {@link SqliteSla}). */
   readonly sla: SqliteSla;
-  /** Prepared statements kept for the store's life, by SQL text (preparing costs more than running). */
-  private readonly statements: StatementCache;
+  /** Prepared statements kept by SQL text (preparing costs more than running; warmed up by executor-warm-up.ts). */
+  readonly statements: StatementCache;
   private closed = false;
   /** The database lock: waits, bursts, releases (see {@link LockSession}). */
   private readonly session: LockSession;
@@ -284,20 +284,6 @@ export class RunStore {
     const full = this.append(runId, event, time);
     this.pending[this.pending.length - 1].signal = true;
     return full;
-  }
-
-  /** The SQL texts of the statements this connection keeps prepared (see {@link prepareStatements}). */
-  preparedStatements(): string[] {
-    return this.statements.texts();
-  }
-
-  /**
-   * Prepares and keeps statements by SQL text (those of another connection's {@link preparedStatements}): `baton
-   * serve`'s executor warms up on a private store (executor-warm-up.ts), then prepares what it used on the real one,
-   * so that its first commits do not prepare them. A text that does not prepare here is left to its first use.
-   */
-  prepareStatements(texts: readonly string[]): void {
-    this.statements.prepareAll(texts);
   }
 
   /**

@@ -13,7 +13,7 @@ export interface WarmUpReport {
   /** How many of them succeeded (all of them, unless the runtime is broken: the caller may say so). */
   succeeded: number;
   ms: number;
-  /** The SQL texts the warm-up prepared, for the real store's connection (`RunStore.prepareStatements`). */
+  /** The SQL texts the warm-up prepared, for the real store's connection (`StatementCache.prepareAll` of `RunStore.statements`). */
   statements: string[];
 }
 
@@ -70,7 +70,7 @@ export function warmUpDefinition(): WorkflowDefinition {
  * `budgetMs` runs out first), in bursts of 16 starts per commit as a real burst is stored, on a private store in a temporary folder (never the user's: it
  * is removed afterwards, and no metric, trace or live event is emitted — telemetry is installed after). Call it
  * before the executor installs its telemetry; then give {@link WarmUpReport.statements} to the real store's
- * `prepareStatements`.
+ * statement cache (`statements.prepareAll`).
  * @throws the private store's errors (a temporary folder that cannot be written): the caller may go on cold.
  */
 export async function warmUpExecutor(options: WarmUpOptions): Promise<WarmUpReport> {
@@ -100,7 +100,7 @@ export async function warmUpExecutor(options: WarmUpOptions): Promise<WarmUpRepo
     }
     await Promise.all(done);
     const succeeded = store.database.listRuns({ status: 'succeeded', limit: wanted }).length;
-    return { runs, succeeded, ms: performance.now() - started, statements: store.database.preparedStatements() };
+    return { runs, succeeded, ms: performance.now() - started, statements: store.database.statements.texts() };
   } finally {
     await supervisor.close();
     await store.close();
