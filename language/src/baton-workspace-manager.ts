@@ -24,6 +24,19 @@ export class BatonWorkspaceManager extends DefaultWorkspaceManager {
     }
   }
 
+  /**
+   * The `.flow` files in a folder a file watcher reported. A folder hidden inside a workspace folder (`.baton`, where
+   * the run store keeps its lock folder `runs.db.lock` for a moment; `.git`) is left out, as the start-up scan leaves
+   * it out (Langium's `shouldIncludeEntry`): searching it logged "Failure to read directory content of …/.baton/
+   * runs.db.lock … ENOENT" into the editor's output whenever a run ended, the lock folder gone before it was read.
+   */
+  override async searchFolder(uri: URI): Promise<URI[]> {
+    const folder = this.folders?.map((f) => URI.parse(f.uri)).find((f) => UriUtils.equals(f, uri) || UriUtils.contains(f, uri));
+    const inside = folder ? UriUtils.relative(folder, uri).split('/') : [];
+    if (inside.some((segment) => segment.startsWith('.') && segment !== '.' && segment !== '..')) return [];
+    return super.searchFolder(uri);
+  }
+
   protected override async loadWorkspaceDocuments(uris: Stream<URI>, collector: (document: LangiumDocument) => void): Promise<void> {
     await Promise.all(
       uris.map(async (uri) => {

@@ -38,14 +38,16 @@ describe('tool calls in the editor', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('the Runs view lists a run\'s tool calls and the approval of a call with its arguments; the graph\'s step details show the tool loop', async () => {
+  it('the Runs view lists a run\'s tool calls and the approval of a call with its arguments; the graph\'s step details show the tool loop', async function () {
+    // two runs, a graph panel and two looks through Chromium: minutes on a loaded shared machine
+    this.timeout(240_000);
     const uri = workspaceFile('runs/tools.flow');
     await openFlow('runs/tools.flow');
     await vscode.commands.executeCommand('baton.graph.open', uri, 'Refund');
     await waitFor(() => {
       const s = api.graph.snapshot();
       return s?.flow === 'Refund' && s.nodes.includes('Refund/answer') && s.lastRendered?.nodes === s.nodes.length;
-    }, 'the graph panel to draw Refund');
+    }, 'the graph panel to draw Refund', 120_000); // run alone (--files tools), this is the language server's start-up too
     await vscode.commands.executeCommand('baton.runs.focus');
 
     const outcome = await vscode.commands.executeCommand<Outcome>('baton.flow.run', uri, 'Refund');
