@@ -115,6 +115,7 @@ describe('baton run/resume: an agent’s tool loop', function () {
     // the loop's 5 s pass while no process runs it
     await new Promise((r) => setTimeout(r, Math.max(0, started + 5_100 - Date.now())));
     const resumed = baton(['resume', id], { cwd: ws.dir });
+    // (exit 0 here: the resumed loop had its timeout afresh — an out/cli.mjs built before the timeout spanned processes)
     assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
     assert.match(resumed.stdout + resumed.stderr, /STEP_TIMEOUT/);
     assert.match(resumed.stdout + resumed.stderr, /its time ran out before the run was resumed/);

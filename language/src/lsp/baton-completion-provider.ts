@@ -16,6 +16,7 @@ import { importTarget } from '../baton-imports.js';
 import { estimableFlows } from '../baton-join-checks.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { completionText } from './baton-completion-text.js';
+import { DECIDE_TOOL_PREFIX, decidableTools } from './baton-decide-completion.js';
 import { BUILTIN_FUNCTIONS, GENERATE_KEYS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
 import { mcpServersFor } from '../baton-mcp-config.js';
 import type { BatonServices } from '../baton-module.js';
@@ -139,6 +140,8 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     }
     const trigger = params.context?.triggerCharacter;
     if (trigger === '"' || trigger === '/') return { isIncomplete: false, items: [] };
+    const decided = DECIDE_TOOL_PREFIX.exec(before);
+    if (decided) return { isIncomplete: false, items: decidableTools(document, params.position, decided[1], decided[2]) };
     const run = RUN_PREFIX.exec(before);
     if (run) return { isIncomplete: false, items: this.generatingSteps(document, params, run[1]) };
     // Langium's completion re-parses the text before the cursor with a parser of its own, which has no depth

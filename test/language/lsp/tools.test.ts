@@ -99,6 +99,20 @@ describe('language server: tools for agents', () => {
     ]);
   });
 
+  it("completes a test's decide <step>. with the step's tools that have an approval", async () => {
+    const doc = (decide: string): string => `${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [Lookup, Refund { approval: "finance" }, mcp.crm.search { approval: true }] }
+flow F { step a: A
+  step b: Lookup }
+test "t" {
+  flow: F
+  ${decide}
+}`;
+    assert.deepEqual(await completeAt(doc('decide a.<|>')), ['Refund', 'crm__search']);
+    assert.deepEqual(await completeAt(doc('decide a.Re<|>')), ['Refund']);
+    assert.deepEqual(await completeAt(doc('decide b.<|>')), [], 'step b calls an agent without tools');
+    assert.deepEqual(await completeAt(doc('decide zz.<|>')), []);
+  });
+
   it('formats tools: [...] (no space inside the brackets or around an MCP tool\'s dots), idempotently', async () => {
     const messy = `${BASE}agent A { model: "openai/gpt-4o-mini"
    stub: "x"
