@@ -3,11 +3,12 @@ import { AstUtils, CstUtils } from 'langium';
 import { AstNodeHoverProvider } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS_BY_NAME, DEFAULT_MAX_TURNS, MAX_TURNS_LIMIT, describeType, estimateFlow, formatDuration, formatDurationLiteral, formatTokens, type FunctionSignature } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS_BY_NAME, DEFAULT_MAX_TURNS, MAX_TURNS_LIMIT, describeType, estimateFlow, formatCost, formatDuration, formatDurationLiteral, formatTokens, type FunctionSignature } from '@baton/protocol';
 import type { BatonServices } from '../baton-module.js';
 import { parseDuration } from '../baton-value-converter.js';
 import { docComment } from '../baton-doc-comments.js';
 import { visibleDocuments } from '../baton-imports.js';
+import { estimateConfigFor } from '../baton-mcp-config.js';
 import { toTypeRef } from '../baton-types.js';
 import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '../baton-type-system.js';
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
@@ -55,21 +56,26 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
   }
 
   /**
-   * A flow's static worst case ({@link estimateFlow} over the file and the files it imports; without prices: the editor does not read baton.config.json):
-   * `worst case: 3 calls, output 2,000 tokens, 1 min 2 s` (`unbounded` where the flow bounds nothing). Undefined
-   * when the document does not compile (while it is being edited).
+   * A flow's static worst case ({@link estimateFlow} over the file and the files it imports, priced with the `prices`
+   * and `agents` overrides of the nearest baton.config.json as `baton estimate` is):
+   * `worst case: 3 calls, output 2,000 tokens, $0.0012, 1 min 2 s` (`unbounded` where the flow bounds nothing, `cost
+   * unknown` for a model without prices, `cost unbounded` when the tokens are; no cost when the configuration has no prices). Undefined when the document
+   * does not compile (while it is being edited).
    */
   private estimate(node: ast.FlowDecl): string | undefined {
     const document = AstUtils.getDocument(node);
+    const config = document.uri.scheme === 'file' ? estimateConfigFor(document.uri.fsPath) : undefined;
     let total;
     try {
       // the file and what it imports: a sub-flow step or flow tool may call an imported flow
-      total = estimateFlow(this.irBuilder.build([document, ...visibleDocuments(document, this.documents).filter((d) => d !== document)]), node.name).total;
+      total = estimateFlow(this.irBuilder.build([document, ...visibleDocuments(document, this.documents).filter((d) => d !== document)]), node.name, config).total;
     } catch {
       return undefined;
     }
     const bound = (n: number | null, format: (n: number) => string): string => (n === null ? 'unbounded' : format(n));
-    return `worst case: ${bound(total.calls, (n) => `${n} call${n === 1 ? '' : 's'}`)}, output ${bound(total.outputTokens, formatTokens)}, ${bound(total.durationMs, formatDuration)} (\`baton estimate\` adds the cost and why)`;
+    const priced = Object.keys(config?.prices ?? {}).length > 0;
+    const cost = !priced ? '' : `${total.outputCostUsd !== null ? formatCost(total.outputCostUsd) : total.outputTokens === null ? 'cost unbounded' : 'cost unknown'}, `;
+    return `worst case: ${bound(total.calls, (n) => `${n} call${n === 1 ? '' : 's'}`)}, output ${bound(total.outputTokens, formatTokens)}, ${cost}${bound(total.durationMs, formatDuration)} (\`baton estimate\` ${priced ? 'says why' : 'adds the cost and why'})`;
   }
 
   /** Hovers for tokens that are not names: function calls, durations, cron strings. */

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EmptyFileSystem, URI } from 'langium';
+import { createBatonServices } from '../../../language/src/index.js';
 import type { Diagnostic, Hover } from 'vscode-languageserver-types';
 import { TestWorkspace } from './workspace-helpers.js';
 
@@ -39,5 +44,34 @@ describe('language: estimate("Flow") of an imported flow', () => {
     const ws = await TestWorkspace.of({ 'templates.flow': TEMPLATES, 'main.flow': 'import "./templates.flow"\nflow Ma<|>in {\n  step t: Template\n}\n' });
     const hover = (await ws.services.Baton.lsp.HoverProvider!.getHoverContent(ws.document('main.flow'), ws.cursor('main.flow', 0))) as Hover | undefined;
     assert.match((hover?.contents as { value: string }).value, /\nworst case: 1 call, output 1,000 tokens, 30 s \(/);
+  });
+});
+
+describe('language server: the hover on a flow prices it with the nearest baton.config.json', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'baton-hover-prices-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const hoverOf = async (text: string): Promise<string> => {
+    const services = createBatonServices(EmptyFileSystem);
+    const document = services.shared.workspace.LangiumDocumentFactory.fromString(text, URI.file(path.join(dir, 'flows', 'main.flow')));
+    services.shared.workspace.LangiumDocuments.addDocument(document);
+    await services.shared.workspace.DocumentBuilder.build([document], { validation: true });
+    const offset = text.indexOf('flow Main') + 6;
+    const hover = (await services.Baton.lsp.HoverProvider!.getHoverContent(document, { textDocument: { uri: document.uri.toString() }, position: document.textDocument.positionAt(offset) })) as Hover | undefined;
+    return (hover?.contents as { value: string }).value;
+  };
+
+  it('adds the cost of the output tokens at the config\'s prices (its agents overrides apply); a model without prices is "cost unknown"', async () => {
+    // the config sits in the parent folder of the file, as baton run finds it
+    writeFileSync(path.join(dir, 'baton.config.json'), JSON.stringify({ prices: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6 } }, agents: { Other: { maxTokens: 10 } } }));
+    // 1000 tokens × $0.6 per million
+    assert.match(await hoverOf(`${TEMPLATES}flow Main {\n  step t: Template\n}\n`), /\nworst case: 1 call, output 1,000 tokens, \$0\.0006, 30 s \(`baton estimate` says why\)$/);
+    assert.match(await hoverOf('agent Other { model: "openai/gpt-4o" timeout: 5s }\nflow Main {\n  step o: Other { prompt: "x" }\n}\n'), /\nworst case: 1 call, output 10 tokens, cost unknown, 5\.0 s /);
+  });
+
+  it('without prices in the config, no cost', async () => {
+    writeFileSync(path.join(dir, 'baton.config.json'), '{}');
+    assert.match(await hoverOf(`${TEMPLATES}flow Main {\n  step t: Template\n}\n`), /\nworst case: 1 call, output 1,000 tokens, 30 s \(`baton estimate` adds the cost and why\)$/);
   });
 });
