@@ -38,6 +38,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { debianPackages, installPackages, missingPackages } from './system-deps.mjs';
+import { look, suiteSelection, UsageError } from './real-editor-suite.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const toolsSpec = path.join(root, 'scripts', 'real-editor');
@@ -49,7 +50,6 @@ const suiteTimeoutMs = Number(process.env.BATON_EDITOR_TIMEOUT_MS ?? 300_000);
 const keep = process.env.BATON_EDITOR_KEEP === '1';
 
 class ToolsError extends Error {}
-class UsageError extends Error {}
 
 /** Workbench start-up chatter and the (offline) marketplace lookup: not the suite's output. */
 const workbenchNoise = /^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|\[Service Worker\]|ChatSessionStore|getaddrinfo ENOTFOUND open-vsx\.org)/;
@@ -247,35 +247,6 @@ async function answerStorePasswordBoxes(page, password, done) {
   }
 }
 
-/**
- * A suite test's request to look at the window (`{ name, hover? }`): hovers graph node `hover` in the graph panel and
- * reads its details, reads the side bar's rows (the Runs view), saves out/real-editor/<name>.png, and answers
- * `{ tooltip?, rows, screenshot, error? }` in <looks>/<name>.json.
- */
-async function look(page, request, looks) {
-  const answer = {};
-  try {
-    if (!/^[\w-]+$/.test(request.name ?? '')) throw new Error(`a look's name is letters, digits, - and _ (${JSON.stringify(request.name)})`);
-    if (request.hover) {
-      const graph = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-      await graph.locator(`g.node[data-id=${JSON.stringify(request.hover)}]`).hover({ timeout: 15_000 });
-      const tooltip = graph.locator('.tooltip');
-      await tooltip.waitFor({ state: 'visible', timeout: 5_000 });
-      answer.tooltip = await tooltip.innerText();
-    }
-    // the rows of the side bar's trees as drawn (the Runs view): each row's label, a space, its description
-    answer.rows = await page.locator('.part.sidebar .monaco-list-row').evaluateAll((rows) =>
-      rows.map((r) => [r.querySelector('.label-name'), r.querySelector('.label-description')].map((e) => e?.textContent ?? '').join(' ').replace(/\s+/g, ' ').trim()),
-    );
-    mkdirSync(screenshots, { recursive: true });
-    answer.screenshot = path.join(screenshots, `${request.name}.png`);
-    await page.screenshot({ path: answer.screenshot });
-  } catch (error) {
-    answer.error = error.message;
-  }
-  writeFileSync(path.join(looks, `${request.name}.json`), JSON.stringify(answer));
-}
-
 /** Runs the mocha suite inside the extension host; resolves with its exit code. */
 async function runSuite({ suiteDir, emptyWorkspace, postgres, files, grep }) {
   const index = await buildSuite(suiteDir, files);
@@ -300,7 +271,7 @@ async function runSuite({ suiteDir, emptyWorkspace, postgres, files, grep }) {
       const text = Array.isArray(args) ? format(...args) : String(args);
       const asked = /^\[real-editor:look\] (\{.*\})\s*$/.exec(text);
       if (asked) {
-        void look(page, JSON.parse(asked[1]), looks);
+        void look(page, JSON.parse(asked[1]), looks, screenshots);
         return;
       }
       if (type !== 'debug' && !workbenchNoise.test(text)) process.stdout.write(`${text}\n`);
@@ -556,24 +527,10 @@ async function main() {
     args.splice(at, 2);
     if (!args.includes('--suite')) args.push('--suite');
   }
-  // --files a,b: only suite/a.test.ts and suite/b.test.ts; --grep <pattern>: only the tests whose title matches
-  const valueOf = (option) => {
-    const i = args.indexOf(option);
-    if (i < 0) return undefined;
-    const value = args[i + 1];
-    args.splice(i, 2);
-    if (!value || value.startsWith('--')) throw new UsageError(`${option} needs a value`);
-    if (!args.includes('--suite')) args.push('--suite');
-    return value;
-  };
   let files;
   let grep;
   try {
-    files = valueOf('--files')?.split(',').map((f) => f.trim().replace(/\.test\.ts$/, '')).filter(Boolean);
-    grep = valueOf('--grep');
-    const known = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).map((f) => f.replace(/\.test\.ts$/, ''));
-    const missing = files?.find((f) => !known.includes(f));
-    if (missing) throw new UsageError(`--files: no ${path.relative(root, path.join(suiteDir, `${missing}.test.ts`))} (there are ${known.join(', ')})`);
+    ({ files, grep } = suiteSelection(args, suiteDir, root));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`real-editor: ${error.message}\n`);
