@@ -65,7 +65,15 @@ export async function toolLoop(host: AgentStepHost & ToolHost, r: ToolLoopReques
   const deadline = loopDeadline(host, r);
   const remaining = (): number | undefined => (deadline === undefined ? undefined : Math.max(0, deadline - Date.now()));
   // resumed after its time ran out (the process was gone meanwhile): the step times out as it would have
-  if (remaining() === 0) throw new BatonError('STEP_TIMEOUT', `${timeoutMessage}; its time ran out before the run was resumed`);
+  if (remaining() === 0) {
+    const error = { code: 'STEP_TIMEOUT', message: `${timeoutMessage}; its time ran out before the run was resumed` };
+    // the calls in flight when the run stopped end with the step, not made again
+    for (const started of host.log.toolStarts.values()) {
+      if (started.step !== r.key || host.log.toolResults.get(r.key)?.has(`${started.turn}|${started.callId}`)) continue;
+      host.emit({ type: 'tool.finished', step: r.key, node: r.s.id, turn: started.turn, callId: started.callId, tool: started.tool, status: 'failed', error, durationMs: 0, tokens: 0 });
+    }
+    throw new BatonError(error.code, error.message);
+  }
   const charge = (tokens: number): void => {
     progress.tokens += tokens;
     host.chargeTokens(tokens, r.frame, r.key);
