@@ -21,7 +21,10 @@ interface Entry {
 }
 interface Api {
   runs: { get(runId: string): { status: string; outputs: Record<string, unknown>; entries?: Entry[] } | undefined };
-  graph: { snapshot(): { flow?: string; nodes: string[]; runId?: string; lastRendered?: { nodes: number } } | undefined };
+  graph: {
+    snapshot(): { flow?: string; nodes: string[]; runId?: string; runEventTypes: string[]; lastRendered?: { nodes: number } } | undefined;
+    showStoredRun(runId: string | undefined): Promise<boolean>;
+  };
 }
 interface Outcome {
   runId?: string;
@@ -90,6 +93,17 @@ describe('tool calls in the editor', () => {
       assert.match(done.tooltip ?? '', /tool RefundFlow \{"order":42,"amount":42\} → \{"reference":"RF-1001"\}/);
       assert.match(done.tooltip ?? '', /↳ pay\s+Payments · succeeded · \d+ ms/, 'the flow tool\'s step under its call');
       assert.match(done.tooltip ?? '', /turn 3\s+final answer · 0 tokens/);
+    }
+
+    // afterwards, from the store (history mode): the panel draws the stored run's events, tool loop included
+    assert.equal(await api.graph.showStoredRun(undefined), true);
+    assert.equal(await api.graph.showStoredRun(runId), true);
+    await waitFor(() => api.graph.snapshot()?.runId === runId && api.graph.snapshot()!.runEventTypes.at(-1) === 'run.succeeded', 'the stored run drawn');
+    assert.ok(api.graph.snapshot()!.runEventTypes.includes('tool.finished'), 'the stored events include the tool calls');
+    const stored = await look('tools-stored', { hover: 'Refund/answer' });
+    if (stored) {
+      assert.match(stored.tooltip ?? '', /tool LookupOrder \{"prompt":"order 42"\} → \{"status":"lost","paid":42\}/);
+      assert.match(stored.tooltip ?? '', /tool RefundFlow \{"order":42,"amount":42\} → \{"reference":"RF-1001"\}/);
     }
   });
 });
