@@ -225,6 +225,7 @@ export class BatonValidator {
       for (const node of AstUtils.streamAst(doc.parseResult.value)) {
         if ((ast.isStep(node) && node.target?.ref === agent) || (ast.isCompensateProperty(node) && node.agent?.ref === agent) || (ast.isTestStubProperty(node) && node.agent?.ref === agent)) return;
         if (ast.isToolEntry(node) && node.target?.ref === agent) return; // a tool of another agent
+        if (ast.isGenerateItem(node) && node.ref?.ref === agent) return; // an agent a written flow may call
       }
     }
     accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });

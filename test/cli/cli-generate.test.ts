@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FlowGeneratedEvent, RunEvent } from '@baton/protocol';
+import type { FlowGeneratedEvent, RunEvent, WrittenFlowView } from '@baton/protocol';
 import { baton, batonAsync, tempWorkspace } from './cli-helper.js';
 
 // Flows written by agents through the CLI as a user runs them (issue 14): the dispatcher example's custom path in
@@ -74,13 +74,23 @@ describe('baton: flows written by agents (dispatcher custom path, crash after ac
     assert.equal(report.status, 'succeeded');
     assert.deepEqual(report.steps, { plan: 1, 'custom/look': 1, 'custom/again': 1, custom: 1 });
     const shown = baton(['runs', 'show', report.runId, '--store', store, '--json'], { cwd: ws.dir });
-    const { run, events } = JSON.parse(shown.stdout) as { run: { outputs: Record<string, unknown> }; events: RunEvent[] };
+    const { run, events, written } = JSON.parse(shown.stdout) as { run: { outputs: Record<string, unknown> }; events: RunEvent[]; written?: WrittenFlowView[] };
     assert.deepEqual(run.outputs, { summary: 'a fact and a fact' });
     const generated = events.filter((e): e is FlowGeneratedEvent => e.type === 'flow.generated');
     assert.equal(generated.length, 1, 'the flow was accepted once, before the crash');
     assert.equal(generated[0].accepted, true);
     assert.match(generated[0].definition!, /^sha256:[0-9a-f]{64}$/);
     assert.ok(events.some((e) => e.type === 'run.resumed'), 'the run was resumed');
+    // --json gives the written flow with its graph and stored text (what the editor's graph panel draws)
+    assert.equal(written?.length, 1);
+    const [view] = written!;
+    assert.deepEqual([view.step, view.node, view.flow, view.definition], ['plan', 'Dispatch/plan', 'Custom', generated[0].definition]);
+    assert.equal(path.basename(view.file), 'Custom.generated.flow');
+    assert.match(view.source ?? '', /^import "\.\/gen\.flow"\nflow Custom \{/);
+    assert.deepEqual(view.graph.nodes.filter((n) => n.kind === 'step').map((n) => n.id), ['Custom/look', 'Custom/again']);
+    assert.ok(view.graph.nodes.every((n) => !n.range || n.range.file === view.file), "its nodes' ranges are in its file");
+    // the events of the run name the written flow's nodes: the panel colours its graph with them
+    assert.ok(events.some((e) => e.type === 'step.finished' && e.node === 'Custom/again'));
     const human = baton(['runs', 'show', report.runId, '--store', store], { cwd: ws.dir }).stdout;
     assert.match(human, /✎ flow Custom +plan · attempt 1 +accepted sha256:/);
     assert.match(human, /Written flow Custom by step plan · sha256:[0-9a-f]{64}\n {2}flow Custom \{\n {4}input request: string/);

@@ -57,6 +57,12 @@ describe('language: flows written by agents', () => {
     const { errors } = await check(GOOD);
     assert.deepEqual(errors, []);
     assert.deepEqual((await check(flow('  step run: Researcher { prompt: "x" }\n  let generate = run.output\n  set output.summary = generate.facts[0]'))).errors, []);
+
+    // an agent only a policy lists is used: by the flows written under it
+    const alone = `agent Helper { model: "openai/gpt-4o-mini", output: { text: string }, stub: { text: "x" } }\n${AGENTS.replace(/flow Template[\s\S]*$/, '')}flow G {\n  output summary: string\n  step plan: Planner { generate { agents: [Helper], output: { summary: string } } }\n  step custom: run plan\n  set output.summary = custom.output.summary\n}\n`;
+    const only = await check(alone);
+    assert.deepEqual(only.errors, []);
+    assert.deepEqual(only.warnings.filter((w) => w.code === 'unused-agent').map((w) => w.message), ['agent `Researcher` is never used by a step']);
   });
 
   it('types the generating step as { source, flow, definition, attempts } and the run step by the policy output', async () => {

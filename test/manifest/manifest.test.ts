@@ -72,11 +72,12 @@ describe('the manifest\'s run contributions', () => {
     assert.equal(props['baton.store.path'].default, '.baton/runs.db');
   });
 
-  it('offers cancel on running, waiting and interrupted runs, redrive on failed ones, and approve / reject inline on a waiting approval', () => {
+  it('offers cancel on running, waiting and interrupted runs, redrive on failed ones, approve / reject inline on a waiting approval, and the graph of an accepted written flow', () => {
     const inline = raw.contributes.menus['view/item/context'].filter((m) => m.group?.startsWith('inline'));
-    assert.deepEqual(inline.map((m) => m.command), ['baton.runs.cancel', 'baton.runs.redrive', 'baton.runs.approve', 'baton.runs.reject']);
+    assert.deepEqual(inline.map((m) => m.command), ['baton.runs.cancel', 'baton.runs.redrive', 'baton.runs.approve', 'baton.runs.reject', 'baton.runs.showWrittenFlow']);
     assert.match(inline[0].when!, /running\|waiting\|interrupted/);
     assert.match(inline[1].when!, /baton\\\.run\\\.failed/);
     assert.match(inline[2].when!, /viewItem == baton\.entry\.approval\.waiting/);
+    assert.match(inline[4].when!, /viewItem == baton\.entry\.flow\.accepted/);
   });
 });

@@ -174,6 +174,21 @@ describe('the graph panel webview (out/webview in headless Chromium)', function 
     assert.deepEqual(panel.errors, []);
   });
 
+  it('draws a flow an agent wrote in a run with that run’s events, though their run.started names the run’s own flow', async () => {
+    await show();
+    // (any flow's graph stands for the written one: what matters is that its run started as another flow)
+    const written = buildFlowGraph(definitions.get('process-orchestrator.flow')!, 'IncidentRouting');
+    const step = written.nodes.find((n) => n.kind === 'step')!;
+    await panel.send({ type: 'runReset', definition: 'written by step plan · 0123abcd' });
+    await panel.send({ type: 'runEvent', event: { ...base('run-written'), type: 'run.started', flow: 'Dispatch', inputs: {} } });
+    await panel.send({ type: 'runEvent', event: { ...base('run-written'), type: 'step.finished', step: `custom/${step.label}`, node: step.id, agent: 'X', status: 'succeeded', durationMs: 5, attempts: 1, tokens: 0, callIndexes: [1] } });
+    await panel.update({ uri: 'baton-written:/w/IncidentRouting.generated.flow?run=run-written', title: 'IncidentRouting.generated.flow', flows: ['Dispatch', 'IncidentRouting'], flow: 'IncidentRouting', graph: written, written: { runId: 'run-written', step: 'plan' } });
+    assert.match((await panel.page.getAttribute(`g.node[data-id="${step.id}"]`, 'class')) ?? '', /\brun-succeeded\b/);
+    assert.equal(await panel.page.innerText('.toolbar .title'), 'IncidentRouting.generated.flow · IncidentRouting · written by step plan · 0123abcd');
+    assert.match(await panel.page.innerText('.toolbar .status'), /^run [\w-]+ · running$/);
+    assert.deepEqual(panel.errors, []);
+  });
+
   it('says so when a run event names a node the graph no longer has, and stays usable', async () => {
     await show();
     await panel.send({ type: 'runEvent', event: { ...base('run-02'), type: 'run.started', flow: 'Outreach', inputs: {} } });

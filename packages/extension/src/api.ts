@@ -1,4 +1,4 @@
-import type { JsonValue, RenderedMessage, RunEvent, RunSummary } from '@baton/protocol';
+import type { JsonValue, RenderedMessage, RunEvent, RunSummary, WrittenFlowView } from '@baton/protocol';
 import type { RunState } from './run-state.js';
 import type { BatonTests } from './test-controller.js';
 
@@ -43,8 +43,30 @@ export interface BatonGraphApi {
    * undefined clears the overlay. @returns false when its events could not be read.
    */
   showStoredRun(runId: string | undefined): Promise<boolean>;
-  /** Opens or closes a sub-flow step of the drawn graph (what its +/− toggle does), by node id; redraws. */
+  /**
+   * Opens or closes a sub-flow step of the drawn graph (what its +/− toggle does), by node id; redraws. The toggle of
+   * a `step s: run plan` step opens the flow `plan` wrote in the drawn run instead ({@link showWrittenFlow}).
+   */
   toggleSubflow(id: string): void;
+  /**
+   * Draws a flow an agent wrote in run `runId` (its graph from the stored definition, `baton runs show --json`'s
+   * `written`) with the run's events over it: `which` names it by the generating step's key or node id, the
+   * definition (`sha256:…`) or the flow's name; without it, the run's only one (or the one picked from a list).
+   * Clicking a node opens the written text read-only; the flow picker goes back to the run's flow.
+   * @returns false when the run could not be read or wrote no such flow (the reason is shown in a message).
+   */
+  showWrittenFlow(runId: string, which?: string): Promise<boolean>;
+}
+
+/** What the graph panel reads of a stored run ({@link BatonRunsApi.storedDetail}). */
+export interface StoredRunView {
+  events: RunEvent[];
+  /** SHA-256 (hex) of the definition the run executes now. */
+  definition?: string;
+  /** The run's `.flow` file (absolute path), when stored. */
+  file?: string;
+  /** The flows agents wrote in the run and their policies accepted (`baton runs show --json`'s `written`). */
+  written?: WrittenFlowView[];
 }
 
 /** The graph panel's state, for tests and other extensions. */
@@ -75,6 +97,8 @@ export interface GraphPanelSnapshot {
   expanded: string[];
   /** Files saved by Export SVG/PNG since activation. */
   exports: number;
+  /** The written flow drawn ({@link BatonGraphApi.showWrittenFlow}): its run, generating step, name and definition. */
+  written: { runId: string; step: string; flow: string; definition: string } | undefined;
 }
 
 /**
@@ -126,6 +150,9 @@ export interface BatonRunsApi {
   storedRuns(flow: string, file?: string): Promise<RunSummary[]>;
   /** A stored run's events in order (`baton runs show --json`). Rejects with the CLI's one-line message. */
   storedEvents(runId: string): Promise<RunEvent[]>;
-  /** A stored run's events and the SHA-256 (hex) of the definition it executes now (`baton runs show --json`). */
-  storedDetail(runId: string): Promise<{ events: RunEvent[]; definition?: string }>;
+  /**
+   * A stored run's events, the SHA-256 (hex) of the definition it executes now, its `.flow` file and the flows agents
+   * wrote in it with their graphs (`baton runs show --json`).
+   */
+  storedDetail(runId: string): Promise<StoredRunView>;
 }

@@ -15,12 +15,14 @@ import {
   type RenderedMessage,
   type RunEvent,
   type RunSummary,
-  type SourceRange,
   type WebviewToHostMessage,
 } from '@baton/protocol';
 import { nodeAtPosition } from '@baton/graph';
-import type { BatonGraphApi, GraphPanelSnapshot } from './api.js';
+import type { BatonGraphApi, GraphPanelSnapshot, StoredRunView } from './api.js';
 import { graphPanelHtml } from './graph-panel-html.js';
+import { activeFlowEditor, exportDrawing, flowAt, isFlowDocument, toRange } from './graph-panel-editors.js';
+import { chooseWritten, WRITTEN_SCHEME, WrittenTexts, writtenUri, type WrittenDrawing } from './graph-panel-written.js';
+import { concerns, generatingStepOf, writtenEntryStep } from './written-flows.js';
 
 /** The webview panel type (also the `onWebviewPanel:baton.graph` activation event). */
 export const GRAPH_VIEW_TYPE = 'baton.graph';
@@ -34,8 +36,8 @@ export interface RunHistorySource {
   list(flow: string, file: string | undefined): Promise<RunSummary[]>;
   /** A stored run's events, in order. */
   events(runId: string): Promise<RunEvent[]>;
-  /** A stored run's events and the SHA-256 (hex) of the definition it executes now, when the source knows it. */
-  detail?(runId: string): Promise<{ events: RunEvent[]; definition?: string }>;
+  /** A stored run's events, the SHA-256 (hex) of the definition it executes now, its file and written flows, as the source knows them. */
+  detail?(runId: string): Promise<StoredRunView>;
 }
 
 /** What the page saves with `setState` (view state only) and the serializer gets back. */
@@ -58,6 +60,13 @@ export function registerGraphPanel(context: vscode.ExtensionContext, client: Pro
   context.subscriptions.push(
     controller,
     vscode.commands.registerCommand('baton.graph.open', (uri?: vscode.Uri | string, flowName?: string) => controller.open(uri, flowName)),
+    // a Runs view entry `<step> · flow <attempt>` (an accepted answer): the flow that step wrote; or (runId, which?)
+    vscode.commands.registerCommand('baton.runs.showWrittenFlow', (arg?: { runId: string; key?: string } | string, which?: string) => {
+      const runId = typeof arg === 'string' ? arg : arg?.runId;
+      const step = typeof arg === 'object' ? writtenEntryStep(arg.key) : undefined;
+      return runId ? controller.api.showWrittenFlow(runId, which ?? step) : Promise.resolve(false);
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(WRITTEN_SCHEME, controller.texts),
     vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => controller.adopt(panel, state as SavedState | undefined),
     }),
@@ -101,6 +110,9 @@ class GraphPanelController implements vscode.Disposable {
   /** Sub-flow steps drawn open, per `<uri>#<flow>` (kept while the panel lives). */
   private readonly expanded = new Map<string, Set<string>>();
   private historyFlow: string | undefined;
+  /** The flow an agent wrote in a run, when the panel draws one (graph-panel-written.ts), and the texts opened. */
+  private written: WrittenDrawing | undefined;
+  readonly texts = new WrittenTexts();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -138,6 +150,7 @@ class GraphPanelController implements vscode.Disposable {
     reveal: (id) => this.reveal(id),
     showStoredRun: (runId) => this.showStoredRun(runId),
     toggleSubflow: (id) => this.toggleSubflow(id),
+    showWrittenFlow: (runId, which) => this.showWrittenFlow(runId, which),
   };
 
   /**
@@ -170,6 +183,12 @@ class GraphPanelController implements vscode.Disposable {
     panel.webview.options = this.webviewOptions();
     this.attach(panel);
     const uri = state?.uri ? vscode.Uri.parse(state.uri) : activeFlowEditor()?.document.uri;
+    if (uri?.scheme === WRITTEN_SCHEME) {
+      // a written flow: drawn again from the store (its URI names the run and the definition)
+      const query = new URLSearchParams(uri.query);
+      if (query.get('run')) void this.showWrittenFlow(query.get('run')!, query.get('definition') ?? undefined);
+      return;
+    }
     if (uri) this.follow(uri, state?.flow);
   }
 
@@ -211,6 +230,7 @@ class GraphPanelController implements vscode.Disposable {
   /** Follows `flow` of `uri` — or, given `position`, the flow declared there (the server decides: `GraphParams.position`). */
   private follow(uri: vscode.Uri, flow: string | undefined, position?: vscode.Position): void {
     const sameDocument = uri.toString() === this.uri?.toString();
+    if (!sameDocument) this.written = undefined;
     this.uri = uri;
     if (flow !== undefined || !sameDocument) this.flow = flow;
     if (!sameDocument) this.flowRanges = [];
@@ -243,6 +263,13 @@ class GraphPanelController implements vscode.Disposable {
     if (!uri || !this.panel) return;
     const requestId = ++this.requestId;
     this.requestStarted.set(requestId, editedAt);
+    if (this.written) {
+      // a written flow's graph is the stored one: no language server to ask
+      this.graph = this.written.view.graph;
+      this.lastUpdate = this.writtenUpdate(this.written, requestId);
+      this.post(this.lastUpdate);
+      return;
+    }
     const position = this.pendingPosition;
     let result: GraphResult;
     const client = await this.client;
@@ -307,6 +334,8 @@ class GraphPanelController implements vscode.Disposable {
       }
     }
     if (!this.run || this.run.runId !== event.runId) return;
+    // a written flow drawn: only the run's own events and those of its nodes
+    if (this.written && !concerns(this.written.nodes, event)) return;
     this.run.events.push(event);
     this.post({ type: 'runEvent', event });
     // a run that stopped is stored: the picker lists it
@@ -323,6 +352,14 @@ class GraphPanelController implements vscode.Disposable {
 
   /** Opens or closes a sub-flow step (and everything opened inside it), then redraws at once. */
   private toggleSubflow(id: string): void {
+    // `step s: run plan`: what it runs is the flow `plan` wrote in the drawn run
+    const writer = this.written ? undefined : generatingStepOf(this.graph, id);
+    if (writer !== undefined) {
+      if (this.run) void this.showWrittenFlow(this.run.runId, writer);
+      else void vscode.window.showInformationMessage(`Baton: ${id.slice(id.lastIndexOf('/') + 1)} runs the flow an agent writes during a run: run the flow, or pick a stored run, to see it.`);
+      return;
+    }
+    if (this.written) return; // a written flow's graph is the stored one, nothing expanded
     const set = this.expandedFor();
     if (set.has(id)) {
       for (const other of [...set]) if (other === id || other.startsWith(`${id}>`)) set.delete(other);
@@ -336,6 +373,12 @@ class GraphPanelController implements vscode.Disposable {
   private async refreshHistory(): Promise<void> {
     const flow = this.flow;
     this.historyFlow = flow;
+    if (this.written) {
+      // a written flow has no stored runs of its own: the run it was written in is drawn
+      this.history = [];
+      this.post({ type: 'runHistory', runs: [], shown: this.run?.runId });
+      return;
+    }
     if (!flow || !this.historySource) return;
     let runs: RunSummary[];
     try {
@@ -375,6 +418,60 @@ class GraphPanelController implements vscode.Disposable {
     return true;
   }
 
+  /**
+   * Draws a flow an agent wrote in run `runId` (see {@link BatonGraphApi.showWrittenFlow}): opens the panel if needed,
+   * sends the stored graph, then the run's events that concern it.
+   */
+  private async showWrittenFlow(runId: string, which?: string): Promise<boolean> {
+    if (!this.historySource?.detail) return false;
+    let detail: StoredRunView;
+    try {
+      detail = await this.historySource.detail(runId);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Baton: run ${runId} could not be read: ${(error as Error).message}`);
+      return false;
+    }
+    const views = detail.written ?? [];
+    const view = await chooseWritten(views, which);
+    if (!view) {
+      if (views.length === 0) void vscode.window.showInformationMessage(`Baton: no flow written by an agent was accepted in run ${runId}.`);
+      else if (which !== undefined) void vscode.window.showInformationMessage(`Baton: run ${runId} has no written flow of ${which}.`);
+      return false;
+    }
+    const runFlow = detail.events.find((e) => e.type === 'run.started')?.flow;
+    const back = detail.file && runFlow ? { uri: vscode.Uri.file(detail.file), flow: runFlow } : this.written?.back;
+    const uri = writtenUri(runId, view);
+    this.texts.remember(uri, view);
+    const nodes = new Set(view.graph.nodes.map((n) => n.id));
+    this.written = { runId, view, uri, back, nodes };
+    if (this.panel) this.panel.reveal(vscode.ViewColumn.Beside, true);
+    else this.attach(vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'Baton Graph', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions()));
+    this.panel!.title = `Graph: ${view.flow} (written)`;
+    this.uri = uri;
+    this.flow = view.flow;
+    this.flowRanges = [];
+    this.pendingPosition = undefined;
+    this.cursorFlow = undefined;
+    this.graph = view.graph;
+    const requestId = ++this.requestId;
+    this.requestStarted.set(requestId, Date.now());
+    this.lastUpdate = this.writtenUpdate(this.written, requestId);
+    this.post(this.lastUpdate);
+    const events = readAcrossMigrations(detail.events).filter((e) => concerns(nodes, e));
+    this.run = { runId, events, definition: `written by step ${view.step} · ${view.definition.replace(/^sha256:/, '').slice(0, 8)}` };
+    this.post({ type: 'runReset', definition: this.run.definition });
+    for (const event of events) this.post({ type: 'runEvent', event });
+    void this.refreshHistory();
+    return true;
+  }
+
+  /** The `graph` message of a written flow: its stored graph; the picker offers it and the run's flow (to go back). */
+  private writtenUpdate(written: WrittenDrawing, requestId: number): Extract<HostToWebviewMessage, { type: 'graph' }> {
+    const { view } = written;
+    const flows = written.back && written.back.flow !== view.flow ? [written.back.flow, view.flow] : [view.flow];
+    return { type: 'graph', requestId, uri: written.uri.toString(), title: path.basename(view.file), flows, flow: view.flow, graph: view.graph, written: { runId: written.runId, step: view.step } };
+  }
+
   /** Sends now when the page is ready; otherwise the message waits: on `ready` the page gets the current state. */
   private post(message: HostToWebviewMessage): void {
     if (this.panel && this.ready) void this.panel.webview.postMessage(message);
@@ -401,7 +498,17 @@ class GraphPanelController implements vscode.Disposable {
         void this.reveal(message.id);
         return;
       case 'selectFlow':
-        if (this.uri) this.follow(this.uri, message.flow);
+        if (this.written && message.flow !== this.written.view.flow) {
+          // back from a written flow to the run's flow, the run drawn over it
+          const { back, runId } = this.written;
+          this.written = undefined;
+          if (back) {
+            this.follow(back.uri, back.flow);
+            void this.showStoredRun(runId);
+          }
+          return;
+        }
+        if (this.uri && !this.written) this.follow(this.uri, message.flow);
         return;
       case 'showRun':
         void this.showStoredRun(message.runId);
@@ -432,7 +539,8 @@ class GraphPanelController implements vscode.Disposable {
   private async reveal(id: string): Promise<boolean> {
     const range = this.graph?.nodes.find((n) => n.id === id)?.range;
     if (!range) return false;
-    const uri = vscode.Uri.file(range.file);
+    // a written flow's node: its text, read-only
+    const uri = this.written && range.file === this.written.view.file ? this.written.uri : vscode.Uri.file(range.file);
     const selection = toRange(range);
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     const document = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
@@ -445,25 +553,11 @@ class GraphPanelController implements vscode.Disposable {
   }
 
   private async save(message: Extract<WebviewToHostMessage, { type: 'export' }>): Promise<void> {
-    const folder = this.uri ? vscode.Uri.joinPath(this.uri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `${message.flow}.${message.format}`;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
-      filters: message.format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
-      saveLabel: `Export ${message.format.toUpperCase()}`,
-    });
-    if (!target) {
-      this.post({ type: 'exportResult', requestId: message.requestId, cancelled: true });
-      return;
-    }
-    try {
-      const bytes = message.format === 'svg' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data, 'base64');
-      await vscode.workspace.fs.writeFile(target, bytes);
-      this.exportRequests++;
-      this.post({ type: 'exportResult', requestId: message.requestId, saved: vscode.workspace.asRelativePath(target) });
-    } catch (error) {
-      this.post({ type: 'exportResult', requestId: message.requestId, error: (error as Error).message });
-    }
+    // beside the drawn file (a written flow: beside the run's)
+    const file = this.written ? this.written.back?.uri : this.uri;
+    const result = await exportDrawing(message, file ? vscode.Uri.joinPath(file, '..') : vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (result.saved) this.exportRequests++;
+    this.post(result);
   }
 
   private snapshot(): GraphPanelSnapshot | undefined {
@@ -484,30 +578,7 @@ class GraphPanelController implements vscode.Disposable {
       history: this.history.map((r) => r.runId),
       expanded: [...this.expandedFor()],
       exports: this.exportRequests,
+      written: this.written && { runId: this.written.runId, step: this.written.view.step, flow: this.written.view.flow, definition: this.written.view.definition },
     };
   }
-}
-
-/** IR ranges are 1-based with an exclusive end; VS Code's are 0-based. */
-function toRange(range: SourceRange): vscode.Range {
-  return new vscode.Range(range.start.line - 1, range.start.column - 1, range.end.line - 1, range.end.column - 1);
-}
-
-const isFlowDocument = (document: vscode.TextDocument): boolean => document.languageId === 'baton' && (document.uri.scheme === 'file' || document.uri.scheme === 'untitled');
-
-function activeFlowEditor(): vscode.TextEditor | undefined {
-  const editor = vscode.window.activeTextEditor;
-  return editor && isFlowDocument(editor.document) ? editor : undefined;
-}
-
-/** The flow whose declaration holds `position` (zero-based, both ends included), if any. */
-function flowAt(ranges: { flow: string; range: LspRange }[], position: vscode.Position): string | undefined {
-  for (const { flow, range } of ranges) {
-    const { start, end } = range;
-    if (position.line < start.line || position.line > end.line) continue;
-    if (position.line === start.line && position.character < start.character) continue;
-    if (position.line === end.line && position.character > end.character) continue;
-    return flow;
-  }
-  return undefined;
 }

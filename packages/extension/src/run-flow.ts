@@ -145,8 +145,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, output: vs
         .map((r) => ({ runId: r.id, status: r.status, startedAt: r.startedAt })),
     storedEvents: async (runId) => (await controller.store.show(runId)).events,
     storedDetail: async (runId) => {
-      const { events, definition } = await controller.store.show(runId);
-      return { events, definition };
+      const { run, events, definition, written } = await controller.store.show(runId);
+      return { events, definition, ...(run.file ? { file: run.file } : {}), ...(written ? { written } : {}) };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { RunEvent } from '@baton/protocol';
+import type { RunEvent, WrittenFlowView } from '@baton/protocol';
 import type { CliLaunch, RunProcess, RunProcessExit } from './run-process.js';
 import { isStoreUrl } from './run-env.js';
 import { applyEvent, decide, markInterrupted, runFromRecord, runFromStart, runFromStore, type RunState, type StoredRun } from './run-state.js';
@@ -183,6 +183,8 @@ export interface StoredRunDetail {
   definition?: string;
   /** The statements that ended regions early, node id → `cancel fulfil (line 14)` (absent when none, and from older CLIs). */
   statements?: Record<string, string>;
+  /** The flows agents wrote in the run and their policies accepted, with their graphs (absent when none, and from older CLIs). */
+  written?: WrittenFlowView[];
 }
 
 /**

@@ -82,7 +82,8 @@ function entryItem(run: RunState, entry: RunEntry): vscode.TreeItem {
   if (entry.error && (entry.status === 'failed' || ((entry.kind === 'tool' || entry.kind === 'flow') && entry.status === 'cancelled'))) parts.push(entry.error.code);
   item.description = parts.join(' · ');
   item.iconPath = statusIcon(entry.status);
-  item.contextValue = entry.kind === 'approval' && entry.status === 'waiting' ? 'baton.entry.approval.waiting' : `baton.entry.${entry.kind}`;
+  // an accepted written flow (`flow Custom`): its graph opens in the graph panel (Show Written Flow's Graph)
+  item.contextValue = entry.kind === 'approval' && entry.status === 'waiting' ? 'baton.entry.approval.waiting' : entry.kind === 'flow' && entry.status === 'succeeded' ? 'baton.entry.flow.accepted' : `baton.entry.${entry.kind}`;
   const tip = new vscode.MarkdownString(`**${entry.label ?? entry.key}** · ${entry.status}`);
   if (entry.prompt) tip.appendMarkdown('\n\n').appendText(entry.prompt);
   if (entry.output !== undefined) tip.appendMarkdown('\n\noutput:').appendCodeblock(JSON.stringify(entry.output, null, 2), 'json');

@@ -1,5 +1,6 @@
 import type { RunEventBase } from './events.js';
 import type { TypeRef } from './ir.js';
+import type { FlowGraph } from './graph.js';
 
 /**
  * Flows written by agents (issue 14): an agent with `output: flow` answers with flow source text; the step that calls
@@ -69,6 +70,26 @@ export interface FlowGeneratedEvent extends RunEventBase {
   definition?: string;
   /** Tokens the call used. */
   tokens: number;
+}
+
+/**
+ * A flow an agent wrote in a run and its policy accepted, as `baton runs show --json` gives it (`written`, one per
+ * accepted definition, in the order they were accepted): what the editor's graph panel draws inside the run.
+ */
+export interface WrittenFlowView {
+  /** The generating step's key in the run (`plan`, `items/plan#2`) and node id (`Dispatch/plan`). */
+  step: string;
+  node: string;
+  /** The written flow's name. */
+  flow: string;
+  /** The stored definition, `sha256:<hex>`. */
+  definition: string;
+  /** The file the definition names for it (`<dir of the generating file>/<Flow>.generated.flow`): its nodes' `range.file`. */
+  file: string;
+  /** That file's stored text (the agent's text after the `import` line the runtime adds); absent when not stored. */
+  source?: string;
+  /** Its graph (`buildFlowGraph` of the stored definition, nothing expanded); node ids are those its events name. */
+  graph: FlowGraph;
 }
 
 /**

@@ -31,6 +31,11 @@ export interface GraphUpdateMessage {
   flow?: string;
   graph?: FlowGraph;
   error?: string;
+  /**
+   * The graph is of a flow an agent wrote in run `runId` (step `step`): that run's events colour it, though they
+   * name another flow in their `run.started`.
+   */
+  written?: { runId: string; step: string };
 }
 
 /** Highlights the node at the editor's cursor (`id` undefined: none). */

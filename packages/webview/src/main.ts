@@ -269,7 +269,8 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
     state.layoutKey = key;
     // a new flow drops the old run, not the run of this flow that arrived while it was laid out (a run started
     // from the editor turns the panel to its flow: its first events come before the new graph)
-    if (flowChanged && runFlowOf(state.events) !== graph.flow) {
+    // (a flow an agent wrote in the run: the run's events colour it, though their run.started names the run's flow)
+    if (flowChanged && runFlowOf(state.events) !== graph.flow && !(msg.written && state.events.some((e) => e.runId === msg.written!.runId))) {
       state.events = [];
     }
     state.overlay = new RunOverlay(graph);

@@ -5,6 +5,7 @@ import { describeWait, waitLines } from '../output/run-printer.js';
 import { preview, type Output } from '../output/terminal.js';
 import { resolveStorePath } from '../store-path.js';
 import { openStore, toCliError } from '../backend.js';
+import { writtenFlows } from './runs-written.js';
 
 /** The run statuses `--status` accepts. */
 export const RUN_STATUSES: RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'queued'];
@@ -92,7 +93,9 @@ export async function runsShowCommand(id: string, opts: { json?: boolean; store?
       // which definition the run executes now (after a migration: the new one), by its SHA-256
       const stored = await store.getDefinition(run.id);
       const statements = statementsOf(events, stored);
-      output.out(JSON.stringify({ run, events, definition: definitionHash(stored), ...(Object.keys(statements).length > 0 ? { statements } : {}) }, null, 2));
+      // the flows agents wrote and their policies accepted, with their graphs (the editor's graph panel draws them)
+      const written = await writtenFlows(store, events);
+      output.out(JSON.stringify({ run, events, definition: definitionHash(stored), ...(Object.keys(statements).length > 0 ? { statements } : {}), ...(written.length > 0 ? { written } : {}) }, null, 2));
       return 0;
     }
     // the run's definition names the cancel/complete statements by their text and line
