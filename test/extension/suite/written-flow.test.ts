@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { extensionApi, openFlow, waitFor } from './util';
+import { extensionApi, look, openFlow, waitFor } from './util';
 
 /** The slice of the extension's API (packages/extension/src/api.ts) these tests use. */
 interface Snapshot {
@@ -26,7 +26,7 @@ interface Api {
     showStoredRun(runId: string | undefined): Promise<boolean>;
     toggleSubflow(id: string): void;
   };
-  runs: { get(runId: string): { entries?: { key: string; kind: string; label?: string; status: string }[] } | undefined };
+  runs: { get(runId: string): { entries?: { key: string; kind: string; label?: string; status: string }[] } | undefined; watching(): boolean };
 }
 
 describe('the graph panel: a flow written by an agent in a run', () => {
@@ -41,6 +41,8 @@ describe('the graph panel: a flow written by an agent in a run', () => {
   });
 
   it('draws the written flow from the Runs view entry, coloured by the run; a node opens its text; the run plan toggle opens it too', async () => {
+    // the Runs view open: it follows the store once the run made it (its watch has then listed the stored runs)
+    await vscode.commands.executeCommand('workbench.view.extension.baton');
     const editor = await openFlow('written.flow');
     const outcome = await vscode.commands.executeCommand<{ runId?: string; exitCode: number }>('baton.flow.run', editor.document.uri, 'WrittenDispatch');
     assert.equal(outcome?.exitCode, 0);
@@ -61,6 +63,13 @@ describe('the graph panel: a flow written by an agent in a run', () => {
     assert.equal(drawn.runId, runId);
     assert.match(drawn.runDefinition ?? '', /^written by step plan · [0-9a-f]{8}$/);
     assert.ok(drawn.runEventTypes.includes('step.finished') && drawn.runEventTypes[0] === 'run.started', drawn.runEventTypes.join());
+    // as a person sees it: the Runs view's entry, the written flow drawn, a step's details on hover
+    await waitFor(() => api.runs.watching(), 'the Runs view to follow the store');
+    const seen = await look('written-flow', { hover: 'CustomResearch/again' });
+    if (seen) {
+      assert.ok(seen.rows.some((r) => /^flow CustomResearch plan · attempt 1/.test(r)), JSON.stringify(seen.rows));
+      assert.match(seen.tooltip ?? '', /again/);
+    }
     // a node opens the written text, read-only, its lines selected
     assert.equal(await api.graph.reveal('CustomResearch/again'), true);
     const opened = await waitFor(() => {
@@ -69,6 +78,7 @@ describe('the graph panel: a flow written by an agent in a run', () => {
     }, 'the written text in an editor');
     assert.match(opened.document.lineAt(opened.selection.start.line).text, /step again: Researcher/);
     assert.match(opened.document.getText(), /^import "\.\/written\.flow"\nflow CustomResearch \{/);
+    await look('written-flow-text');
     // back on the run's flow, with the run drawn: the `run plan` step's toggle draws the flow plan wrote
     await api.graph.open(editor.document.uri.toString(), 'WrittenDispatch');
     await waitFor(() => api.graph.snapshot()?.flow === 'WrittenDispatch' && !api.graph.snapshot()?.written, 'the panel back on WrittenDispatch');
