@@ -1,7 +1,7 @@
-import type { AstNode, CstNode, LangiumDocument } from 'langium';
-import { GrammarUtils } from 'langium';
+import type { AstNode, CstNode, DocumentBuilder, LangiumDocument } from 'langium';
+import { DocumentState, GrammarUtils } from 'langium';
 import type { DocumentSymbolProvider, NodeKindProvider } from 'langium/lsp';
-import { SymbolKind, type DocumentSymbol, type Range } from 'vscode-languageserver';
+import { CancellationToken, SymbolKind, type DocumentSymbol, type DocumentSymbolParams, type Range } from 'vscode-languageserver';
 import type { BatonServices } from '../baton-module.js';
 import * as ast from '../generated/ast.js';
 import { entryNameRange } from '../baton-tool-checks.js';
@@ -17,15 +17,24 @@ const MAX_EXPRESSION = 40;
  * intake.output.systems`) holding the statements inside it. A declaration without a name yet (a file
  * being typed) is left out and its contents move up a level, so a half-written file still has an outline.
  * Kinds come from {@link BatonNodeKindProvider}.
+ *
+ * A tool's detail (`tool: flow` / `tool: agent`) resolves the tool's reference, so a request for a document not
+ * linked yet (Langium answers `textDocument/documentSymbol` from the `Parsed` state, e.g. for a file just opened
+ * at start-up) first waits until the builder has linked it; before, it resolved references mid-build and Langium
+ * logged "Attempted reference resolution before document reached ComputedScopes state". A cancelled request
+ * rejects with Langium's OperationCancelled.
  */
 export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
   private readonly kinds: NodeKindProvider;
+  private readonly builder: DocumentBuilder;
 
   constructor(services: BatonServices) {
     this.kinds = services.shared.lsp.NodeKindProvider;
+    this.builder = services.shared.workspace.DocumentBuilder;
   }
 
-  getSymbols(document: LangiumDocument): DocumentSymbol[] {
+  async getSymbols(document: LangiumDocument, _params?: DocumentSymbolParams, cancelToken: CancellationToken = CancellationToken.None): Promise<DocumentSymbol[]> {
+    if (document.state < DocumentState.Linked) await this.builder.waitUntil(DocumentState.Linked, document.uri, cancelToken);
     const root = document.parseResult.value as ast.Document;
     return (root.elements ?? []).flatMap((element) => this.declaration(element));
   }

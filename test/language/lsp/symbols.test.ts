@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver-types';
+import { EmptyFileSystem, URI } from 'langium';
+import { createBatonServices } from '../../../language/src/index.js';
 import { TestWorkspace } from './workspace-helpers.js';
 
 /** A symbol tree as indented lines: `name [kind] detail @startLine-endLine sel line:char-char`. */
@@ -90,6 +92,26 @@ describe('language server: outline (document symbols)', () => {
     const symbols = (await ws.services.Baton.lsp.DocumentSymbolProvider!.getSymbols(ws.document('main.flow'), { textDocument: { uri: ws.document('main.flow').uri.toString() } })) as DocumentSymbol[];
     const names = (list: DocumentSymbol[]): unknown[] => list.map((s) => (s.children?.length ? [s.name, names(s.children)] : s.name));
     assert.deepEqual(names(symbols), ['Intake', ['F', ['a', 'b', 'if { }']], ['G', ['c']]]);
+  });
+
+  it('asked for a document not linked yet (a file just opened), waits for its linking: no reference resolved mid-build', async () => {
+    const services = createBatonServices(EmptyFileSystem);
+    const { LangiumDocumentFactory, LangiumDocuments, DocumentBuilder } = services.shared.workspace;
+    const document = LangiumDocumentFactory.fromString('agent Lookup { stub: "x" }\nflow Refund { }\nagent A { stub: "x", tools: [Lookup, Refund] }\n', URI.parse('file:///ws/open.flow'));
+    LangiumDocuments.addDocument(document);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+    try {
+      // Langium answers documentSymbol from the Parsed state: the request arrives before the build links the document
+      const asked = services.Baton.lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: { uri: document.uri.toString() } });
+      await DocumentBuilder.build([document], { validation: true });
+      const symbols = (await asked) as DocumentSymbol[];
+      assert.deepEqual(symbols.find((s) => s.name === 'A')?.children?.map((c) => `${c.name} (${c.detail})`), ['Lookup (tool: agent)', 'Refund (tool: flow)']);
+    } finally {
+      console.warn = warn;
+    }
+    assert.deepEqual(warnings, []);
   });
 });
 
