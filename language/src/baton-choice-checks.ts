@@ -94,25 +94,16 @@ function armIdentity(arm: ast.ChoiceArm): { key: string; text: string; property:
  * and `d` `approved` or `rejected` (`type-mismatch`).
  */
 function checkToolDecision(flow: ast.FlowDecl, p: ast.TestDecideProperty, accept: ValidationAcceptor): void {
-  const steps = new Map<string, ast.Step>();
-  for (const node of AstUtils.streamAllContents(flow)) if (ast.isStep(node) && node.name && !steps.has(node.name)) steps.set(node.name, node);
-  const step = steps.get(p.approval);
+  const { steps, step, agent, entries, entry } = decidedTool(flow, p);
   if (!step) {
     const hint = didYouMean(p.approval, steps.keys());
     accept('error', `flow ${flow.name} has no step \`${p.approval}\`${hint ? suggestionText(hint) : steps.size ? `; its steps: ${[...steps.keys()].join(', ')}` : ''}`, { node: p, property: 'approval', code: IssueCodes.UnknownName });
     return;
   }
-  const agent = step.target?.ref;
-  if (!ast.isAgentDecl(agent)) {
+  if (!agent) {
     if (step.target?.ref || step.generated) accept('error', `step \`${step.name}\` runs a flow, not an agent with tools: there is no tool call to decide`, { node: p, property: 'tool', code: IssueCodes.UnknownTool });
     return;
   }
-  const entries = new Map<string, ast.ToolEntry>();
-  for (const entry of agent.properties.find(ast.isToolsProperty)?.tools ?? []) {
-    const name = toolName(entry);
-    if (name !== undefined && !entries.has(name)) entries.set(name, entry);
-  }
-  const entry = p.tool ? entries.get(p.tool) : undefined;
   if (!entry) {
     const hint = didYouMean(p.tool ?? '', entries.keys());
     const known = entries.size ? `; its tools: ${[...entries.keys()].join(', ')}` : '; it has no `tools`';
@@ -126,4 +117,23 @@ function checkToolDecision(flow: ast.FlowDecl, p: ast.TestDecideProperty, accept
   if (p.decision !== undefined && p.decision !== 'approved' && p.decision !== 'rejected') {
     accept('error', `"${p.decision}" is not a decision of a tool's approval; use "approved" or "rejected"`, { node: p, property: 'decision', code: IssueCodes.TypeMismatch });
   }
+}
+
+/**
+ * What a test's `decide s.T` names in the tested `flow`: the flow's steps by name (the first of each name), step `s`,
+ * the agent it calls (undefined when it runs a flow or does not resolve), that agent's tools by the name the model
+ * calls them, and the entry `T`.
+ */
+export function decidedTool(flow: ast.FlowDecl, p: ast.TestDecideProperty): { steps: Map<string, ast.Step>; step?: ast.Step; agent?: ast.AgentDecl; entries: Map<string, ast.ToolEntry>; entry?: ast.ToolEntry } {
+  const steps = new Map<string, ast.Step>();
+  for (const node of AstUtils.streamAllContents(flow)) if (ast.isStep(node) && node.name && !steps.has(node.name)) steps.set(node.name, node);
+  const step = steps.get(p.approval);
+  const target = step?.target?.ref;
+  const agent = ast.isAgentDecl(target) ? target : undefined;
+  const entries = new Map<string, ast.ToolEntry>();
+  for (const entry of agent?.properties.find(ast.isToolsProperty)?.tools ?? []) {
+    const name = toolName(entry);
+    if (name !== undefined && !entries.has(name)) entries.set(name, entry);
+  }
+  return { steps, step, agent, entries, entry: p.tool ? entries.get(p.tool) : undefined };
 }

@@ -14,6 +14,8 @@ import { eventInstanceType, eventWaitViewType, stepOutputType, varType } from '.
 import { eventDataType, findEventDecl } from '../baton-event-types.js';
 import * as ast from '../generated/ast.js';
 import { toolEntryHover } from './baton-tool-hover.js';
+import { decidedTool } from '../baton-choice-checks.js';
+import { testFlow } from '../baton-scope-provider.js';
 import { generateHover } from './baton-generate-hover.js';
 import { toolName } from '../ir/baton-ir-tools.js';
 
@@ -82,6 +84,13 @@ export class BatonHoverProvider extends AstNodeHoverProvider {
   private valueHover(node: AstNode, text: string): string | undefined {
     // an entry of `tools: [...]` (its name, not its `{ … }` settings): what the model is given
     if (ast.isToolEntry(node) && text !== '{' && text !== '}' && text !== ',') return toolEntryHover(node);
+    // a test's `decide answer.RefundFlow`: the tool whose waiting call it decides
+    if (ast.isTestDecideProperty(node) && node.tool !== undefined && (text === node.tool || text === JSON.stringify(node.tool))) {
+      const flow = testFlow(node.$container);
+      const entry = flow ? decidedTool(flow, node).entry : undefined;
+      const tool = entry ? toolEntryHover(entry) : undefined;
+      return tool ? `decides the next call of this tool that step \`${node.approval}\` waits on an approval for\n\n---\n\n${tool}` : undefined;
+    }
     if (ast.isFunctionCall(node) && node.function === text) {
       const fn = BUILTIN_FUNCTIONS_BY_NAME.get(node.function);
       return fn ? functionHover(fn) : undefined;

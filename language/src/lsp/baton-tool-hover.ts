@@ -22,7 +22,8 @@ export function toolEntryHover(entry: ast.ToolEntry): string | undefined {
     const timeout = tool.approval.timeoutMs !== undefined ? `; refused when undecided after ${formatDurationLiteral(tool.approval.timeoutMs)}` : '';
     lines.push(`approval: each call waits for a decision${who}${timeout}`);
   }
-  if (tool.idempotent === false) lines.push('idempotent: no — a repeated call may repeat its effect');
+  if (tool.idempotent === false) lines.push('idempotent: no — a repeated call may repeat its effect; one in flight when the run stopped is not made again (`TOOL_OUTCOME_UNKNOWN`)');
+  if (tool.idempotent === true) lines.push('idempotent: yes — one in flight when the run stopped is made again on resume');
   if (target.kind === 'mcp') {
     const document = AstUtils.getDocument(entry);
     const config = document.uri.scheme === 'file' ? mcpServersFor(document.uri.fsPath) : undefined;

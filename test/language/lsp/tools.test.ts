@@ -61,7 +61,7 @@ describe('language server: tools for agents', () => {
       ].join('\n\n---\n\n'),
     );
     const mcp = await hoverAt(`${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [mcp.crm."create-<|>ticket" { idempotent: false }] }`);
-    assert.equal(mcp, '**tool** `crm__create-ticket` — tool `create-ticket` of MCP server `crm`  \nthe model calls it `crm__create-ticket`  \nidempotent: no — a repeated call may repeat its effect  \nits description and arguments come from the server when the step starts');
+    assert.equal(mcp, '**tool** `crm__create-ticket` — tool `create-ticket` of MCP server `crm`  \nthe model calls it `crm__create-ticket`  \nidempotent: no — a repeated call may repeat its effect; one in flight when the run stopped is not made again (`TOOL_OUTCOME_UNKNOWN`)  \nits description and arguments come from the server when the step starts');
   });
 
   it('hover on tools, max_turns and a step whose agent has tools', async () => {
@@ -111,6 +111,17 @@ test "t" {
     assert.deepEqual(await completeAt(doc('decide a.Re<|>')), ['Refund']);
     assert.deepEqual(await completeAt(doc('decide b.<|>')), [], 'step b calls an agent without tools');
     assert.deepEqual(await completeAt(doc('decide zz.<|>')), []);
+  });
+
+  it("hover on a test's decide <step>.<tool>: the tool whose waiting call it decides", async () => {
+    const hover = await hoverAt(`${BASE}agent A { model: "openai/gpt-4o-mini", stub: "x", tools: [Refund { approval: "finance" }] }
+flow F { step a: A }
+test "t" {
+  flow: F
+  decide a.Ref<|>und: "approved"
+}`);
+    assert.match(hover ?? '', /^decides the next call of this tool that step `a` waits on an approval for\n\n---\n\n\*\*tool\*\* `Refund` — flow `Refund` \(run as a sub-flow\)/);
+    assert.match(hover ?? '', /approval: each call waits for a decision by `finance`/);
   });
 
   it('formats tools: [...] (no space inside the brackets or around an MCP tool\'s dots), idempotently', async () => {
