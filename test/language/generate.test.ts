@@ -127,6 +127,9 @@ describe('language: flows written by agents', () => {
     assert.match((await hoverAt(at('generate { agents: [Researcher], bog<|>us: 1 }')))!, /not a key of a policy \(`agents`, `flows`/);
     assert.match((await hoverAt(at('gener<|>ate { agents: [Researcher] }')))!, /^\*\*generate\*\* `\{ … \}`: the policy .*`step s: run plan` runs the flow\.$/);
     assert.match((await hoverAt(at('generate { agents: [Researcher] }', 'r<|>un plan')))!, /^\*\*run\*\* `plan`: runs the flow step `plan` wrote .* keyed `custom\/<step>`/);
+    // a step named `run` is hovered as a step, its keyword `run` as what it runs
+    assert.doesNotMatch((await hoverAt(at('generate { agents: [Researcher] }', 'run plan').replace('step custom: run plan', 'step r<|>un: run plan').replace('custom.output', 'run.output'))) ?? '', /^\*\*run\*\* `plan`/);
+    assert.match((await hoverAt(at('generate { agents: [Researcher] }', 'run plan').replace('step custom: run plan', 'step run: r<|>un plan').replace('custom.output', 'run.output')))!, /^\*\*run\*\* `plan`/);
     // a value inside the policy is not a key
     assert.doesNotMatch((await hoverAt(at('generate { agents: [Researcher], max_steps: 5<|> }'))) ?? '', /\*\*generate\*\*/);
   });

@@ -1,4 +1,4 @@
-import { GrammarAST, type CstNode } from 'langium';
+import { AstUtils, GrammarAST, type CstNode } from 'langium';
 import { DEFAULT_GENERATE_REPAIRS, DEFAULT_GENERATED_STEPS, MAX_GENERATE_REPAIRS, MAX_GENERATED_STEPS, type GENERATE_KEYS } from '@baton/protocol';
 import * as ast from '../generated/ast.js';
 
@@ -72,12 +72,14 @@ export function generateKeyMarkdown(key: string): string | undefined {
  */
 export function generateHover(leaf: CstNode): string | undefined {
   const { astNode: node, text } = leaf;
-  const keyword = GrammarAST.isKeyword(leaf.grammarSource);
+  // a keyword of the rule itself: not the same word as a name (`step run: run plan`; RefName takes `run`)
+  const source = leaf.grammarSource;
+  const ownKeyword = (rule: string): boolean => GrammarAST.isKeyword(source) && AstUtils.getContainerOfType(source, GrammarAST.isParserRule)?.name === rule;
   if (ast.isGenerateEntry(node) && text === node.key) return generateKeyMarkdown(node.key) ?? `**generate** \`${text}\`: not a key of a policy (${Object.keys(GENERATE_KEY_DOCS).map((k) => `\`${k}\``).join(', ')})`;
-  if (ast.isGenerateProperty(node) && keyword && text === 'generate') {
+  if (ast.isGenerateProperty(node) && ownKeyword('GenerateProperty') && text === 'generate') {
     return `**generate** \`{ … }\`: the policy the flow this step's agent writes (\`output: flow\`) is checked against before it may run — only the listed agents, flows and tools, at most \`max_steps\` steps, no imports or triggers; refused answers go back to the agent at most \`repairs\` times. Keys: ${Object.keys(GENERATE_KEY_DOCS).map((k) => `\`${k}\``).join(', ')}. The step's output is \`{ source, flow, definition, attempts }\`; \`step s: run ${ast.isStep(node.$container) ? node.$container.name : 'plan'}\` runs the flow.`;
   }
-  if (ast.isStep(node) && node.generated && keyword && text === 'run') {
+  if (ast.isStep(node) && node.generated && ownKeyword('Step') && text === 'run') {
     const from = node.generated.ref?.name ?? node.generated.$refText;
     return `**run** \`${from}\`: runs the flow step \`${from}\` wrote and its policy accepted, as a sub-flow — loaded by its hash from the run's store (a resumed run runs the same flow), its steps keyed \`${node.name}/<step>\`; \`input:\` gives the policy's \`input\` fields, the output has the policy's \`output\` type. Fails \`FLOW_NOT_GENERATED\` when \`${from}\` did not succeed.`;
   }
