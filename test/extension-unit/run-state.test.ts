@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RunEvent } from '@baton/protocol';
 import { describe as describeEvent } from '../../packages/extension/src/run-output-lines.js';
-import { applyEvent, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
+import { applyEvent, approvalChoice, markInterrupted, runFromStart, runFromStore, stepCounts, waitingApprovals, type StoredRun } from '../../packages/extension/src/run-state.js';
 
 const base = { runId: 'R1' };
 let seq = 0;
@@ -157,6 +157,18 @@ describe('run state (events → Runs view state)', () => {
     assert.deepEqual([approval.status, approval.decision, approval.by, approval.durationMs], ['rejected', 'rejected', 'ann', 2000]);
     assert.deepEqual([run.status, run.waitingOn, run.outputs], ['succeeded', [], { sent: false }]);
     assert.deepEqual(waitingApprovals(run), []);
+  });
+
+  it('a click on a stale approval notification says it was decided already (by whom) instead of deciding again', () => {
+    const run = runFromStart(ev({ type: 'run.started', flow: 'Offer', inputs: {} }) as Extract<RunEvent, { type: 'run.started' }>);
+    applyEvent(run, ev({ type: 'approval.requested', task: 'sign_off', node: 'Offer/sign_off', options: ['approved', 'rejected'] }, 1000));
+    applyEvent(run, ev({ type: 'run.waiting', waitingOn: [{ kind: 'approval', task: 'sign_off', node: 'Offer/sign_off', options: ['approved', 'rejected'] }], outputs: {} }, 1001));
+    assert.deepEqual(approvalChoice(run, 'R1', 'sign_off'), { decide: true });
+    // decided in the Runs view (or by `baton approve`, read from the store)
+    applyEvent(run, ev({ type: 'approval.decided', task: 'sign_off', node: 'Offer/sign_off', decision: 'approved', by: 'ann' }, 2000));
+    assert.deepEqual(approvalChoice(run, 'R1', 'sign_off'), { message: 'Baton: approval "sign_off" of Offer was already approved by ann.' });
+    assert.deepEqual(approvalChoice(run, 'R1', 'other'), { message: 'Baton: approval "other" of Offer is not waiting any more (the run is waiting).' });
+    assert.deepEqual(approvalChoice(undefined, 'R9', 'sign_off'), { message: 'Baton: run R9 is not in the Runs view any more; approval "sign_off" was not decided here.' });
   });
 
   it('marks a run stopped by SIGINT interrupted, and the step it was in', () => {

@@ -236,6 +236,22 @@ export class RunController {
     return this.model.get(runId);
   }
 
+  /**
+   * The run as the store has it now (`baton runs show --json`), put in the model: a decision made outside the editor
+   * (`baton approve`) shows before `baton runs watch` brings it. A run with a live process here, or a store that cannot
+   * be read, gives the model's state.
+   */
+  async latest(runId: string): Promise<RunState | undefined> {
+    if (this.model.processOf(runId)) return this.model.get(runId);
+    try {
+      const since = this.model.mark();
+      const detail = await this.store.show(runId);
+      return this.model.setStoredDetail(detail.run, detail.events, since, detail.statements) ?? this.model.get(runId);
+    } catch {
+      return this.model.get(runId);
+    }
+  }
+
   /** Reloads the stored runs into the model. Errors are shown once, as a message. */
   async refresh(): Promise<void> {
     try {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunController } from './run-controller.js';
-import { stepCounts, waitingApprovals, type RunState } from './run-state.js';
+import { approvalChoice, stepCounts, waitingApprovals, type RunState } from './run-state.js';
 
 /**
  * What a run shows outside the Runs view: a status bar item while a run is active, a failed step's error
@@ -57,10 +57,13 @@ export function registerRunFeedback(context: vscode.ExtensionContext, controller
       if (notified.has(key)) continue;
       notified.add(key);
       const text = `Baton: ${run.flow} is waiting for approval "${approval.key}"${approval.assignee ? ` (${approval.assignee})` : ''}${approval.prompt ? `: ${approval.prompt}` : ''}`;
-      void vscode.window.showInformationMessage(text, 'Approve', 'Reject').then((choice) => {
-        const current = controller.model.get(run.runId);
-        if (!choice || !current || !waitingApprovals(current).some((a) => a.key === approval.key)) return;
-        void controller.decide(run.runId, approval.key, choice === 'Approve');
+      void vscode.window.showInformationMessage(text, 'Approve', 'Reject').then(async (choice) => {
+        if (!choice) return;
+        // decided meanwhile (Runs view, another notification, `baton approve`): say so instead of deciding again
+        let verdict = approvalChoice(controller.model.get(run.runId), run.runId, approval.key);
+        if ('decide' in verdict) verdict = approvalChoice(await controller.latest(run.runId), run.runId, approval.key);
+        if ('decide' in verdict) void controller.decide(run.runId, approval.key, choice === 'Approve');
+        else void vscode.window.showInformationMessage(verdict.message);
       });
     }
   };

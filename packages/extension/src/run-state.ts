@@ -229,3 +229,17 @@ export function stepCounts(run: RunState): { finished: number; total: number } {
 export function waitingApprovals(run: RunState): RunEntry[] {
   return (run.entries ?? []).filter((e) => e.kind === 'approval' && e.status === 'waiting');
 }
+
+/**
+ * What a click on an approval notification's Approve / Reject does with `run` as known now: `decide` while the
+ * approval still waits, else a `message` saying why not (decided already — how and by whom —, the run ended, or
+ * the run is gone). A notification cannot be closed once shown, so one outlives a decision made elsewhere (the Runs
+ * view, another notification, `baton approve`).
+ */
+export function approvalChoice(run: RunState | undefined, runId: string, task: string): { decide: true } | { message: string } {
+  if (!run) return { message: `Baton: run ${runId} is not in the Runs view any more; approval "${task}" was not decided here.` };
+  const entry = (run.entries ?? []).find((e) => e.kind === 'approval' && e.key === task);
+  if (entry?.status === 'waiting') return { decide: true };
+  if (entry?.decision) return { message: `Baton: approval "${task}" of ${run.flow} was already ${entry.decision}${entry.by ? ` by ${entry.by}` : ''}.` };
+  return { message: `Baton: approval "${task}" of ${run.flow} is not waiting any more (the run is ${run.status}).` };
+}
