@@ -23,6 +23,7 @@ import { graphPanelHtml } from './graph-panel-html.js';
 import { activeFlowEditor, exportDrawing, flowAt, isFlowDocument, toRange } from './graph-panel-editors.js';
 import { chooseWritten, WRITTEN_SCHEME, WrittenTexts, writtenUri, type WrittenDrawing } from './graph-panel-written.js';
 import { concerns, generatingStepOf, writtenEntryStep } from './written-flows.js';
+import { followRunStatus } from './run-picker-status.js';
 
 /** The webview panel type (also the `onWebviewPanel:baton.graph` activation event). */
 export const GRAPH_VIEW_TYPE = 'baton.graph';
@@ -322,6 +323,11 @@ class GraphPanelController implements vscode.Disposable {
    * flows without a file are not drawn.
    */
   private showRunEvent(event: RunEvent, file?: string): void {
+    const picked = this.written ? undefined : followRunStatus(this.history, this.historyFlow, event);
+    if (picked) {
+      this.history = picked;
+      this.post({ type: 'runHistory', runs: picked, shown: this.run?.runId });
+    }
     if (event.type === 'run.started' || event.type === 'run.resumed') {
       const sameFile = !file || !this.uri || (this.uri.scheme === 'file' && path.resolve(this.uri.fsPath) === path.resolve(file));
       if (event.flow !== this.flow || !sameFile) {
