@@ -1,5 +1,5 @@
-import type { AstNode, CstNode, DocumentBuilder, LangiumDocument } from 'langium';
-import { DocumentState, GrammarUtils } from 'langium';
+import type { AstNode, CstNode, DocumentBuilder, LangiumDocument, WorkspaceLock } from 'langium';
+import { DocumentState, GrammarUtils, isOperationCancelled } from 'langium';
 import type { DocumentSymbolProvider, NodeKindProvider } from 'langium/lsp';
 import { CancellationToken, SymbolKind, type DocumentSymbol, type DocumentSymbolParams, type Range } from 'vscode-languageserver';
 import type { BatonServices } from '../baton-module.js';
@@ -27,14 +27,27 @@ const MAX_EXPRESSION = 40;
 export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
   private readonly kinds: NodeKindProvider;
   private readonly builder: DocumentBuilder;
+  private readonly lock: WorkspaceLock;
+  /** Whether the document being outlined is linked (its tools' references may be resolved). */
+  private linked = false;
 
   constructor(services: BatonServices) {
     this.kinds = services.shared.lsp.NodeKindProvider;
     this.builder = services.shared.workspace.DocumentBuilder;
+    this.lock = services.shared.workspace.WorkspaceLock;
   }
 
   async getSymbols(document: LangiumDocument, _params?: DocumentSymbolParams, cancelToken: CancellationToken = CancellationToken.None): Promise<DocumentSymbol[]> {
-    if (document.state < DocumentState.Linked) await this.builder.waitUntil(DocumentState.Linked, document.uri, cancelToken);
+    if (document.state < DocumentState.Linked) {
+      try {
+        // linked, or no build running or queued (a read action runs: none is coming), whichever is first
+        await Promise.race([this.builder.waitUntil(DocumentState.Linked, document.uri, cancelToken), this.lock.read(() => undefined)]);
+      } catch (error) {
+        if (isOperationCancelled(error)) throw error;
+        // Langium refuses to wait (the document was left out of a build): answer without resolving references
+      }
+    }
+    this.linked = document.state >= DocumentState.Linked;
     const root = document.parseResult.value as ast.Document;
     return (root.elements ?? []).flatMap((element) => this.declaration(element));
   }
@@ -60,7 +73,7 @@ export class BatonDocumentSymbolProvider implements DocumentSymbolProvider {
       const range = entryNameRange(entry);
       if (!cst || !range) return [];
       const name = entry.isMcp ? `mcp.${entry.server ?? '?'}.${entry.tool ?? '?'}` : (entry.target?.$refText ?? '?');
-      const target = entry.target?.ref;
+      const target = this.linked ? entry.target?.ref : undefined;
       const detail = entry.isMcp ? 'tool: MCP' : ast.isFlowDecl(target) ? 'tool: flow' : ast.isAgentDecl(target) ? 'tool: agent' : 'tool';
       return [{ name, detail, kind: SymbolKind.Function, range: cst.range, selectionRange: range, children: [] }];
     });

@@ -96,22 +96,29 @@ describe('language server: outline (document symbols)', () => {
 
   it('asked for a document not linked yet (a file just opened), waits for its linking: no reference resolved mid-build', async () => {
     const services = createBatonServices(EmptyFileSystem);
-    const { LangiumDocumentFactory, LangiumDocuments, DocumentBuilder } = services.shared.workspace;
+    const { LangiumDocumentFactory, LangiumDocuments, DocumentBuilder, WorkspaceLock } = services.shared.workspace;
     const document = LangiumDocumentFactory.fromString('agent Lookup { stub: "x" }\nflow Refund { }\nagent A { stub: "x", tools: [Lookup, Refund] }\n', URI.parse('file:///ws/open.flow'));
     LangiumDocuments.addDocument(document);
     const warnings: string[] = [];
     const warn = console.warn;
     console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
     try {
-      // Langium answers documentSymbol from the Parsed state: the request arrives before the build links the document
+      // the server builds under the workspace lock (as on didOpen); Langium answers documentSymbol from the Parsed
+      // state, so the request arrives before the build links the document
+      const built = WorkspaceLock.write((token) => DocumentBuilder.build([document], { validation: true }, token));
       const asked = services.Baton.lsp.DocumentSymbolProvider!.getSymbols(document, { textDocument: { uri: document.uri.toString() } });
-      await DocumentBuilder.build([document], { validation: true });
+      await built;
       const symbols = (await asked) as DocumentSymbol[];
       assert.deepEqual(symbols.find((s) => s.name === 'A')?.children?.map((c) => `${c.name} (${c.detail})`), ['Lookup (tool: agent)', 'Refund (tool: flow)']);
     } finally {
       console.warn = warn;
     }
     assert.deepEqual(warnings, []);
+    // a document no build is coming for (left out of one): answered at once, without resolving references
+    const alone = LangiumDocumentFactory.fromString('agent Lookup { stub: "x" }\nagent A { stub: "x", tools: [Lookup] }\n', URI.parse('file:///ws/alone.flow'));
+    LangiumDocuments.addDocument(alone);
+    const outline = (await services.Baton.lsp.DocumentSymbolProvider!.getSymbols(alone, { textDocument: { uri: alone.uri.toString() } })) as DocumentSymbol[];
+    assert.deepEqual(outline.find((s) => s.name === 'A')?.children?.map((c) => `${c.name} (${c.detail})`), ['Lookup (tool)']);
   });
 });
 
