@@ -5,6 +5,7 @@ import { createFlowAuthoring } from '@baton/language';
 import type { FlowGeneratedEvent } from '../../packages/protocol/src/index.js';
 import { createStubAgents, installFlowAuthoring } from '../../packages/runtime/src/index.js';
 import { assertClean, ConsoleHarness, ROOT } from './console-harness.js';
+import { writtenFlowSource } from '../support/written-flow.js';
 
 /** Screenshots of the pages (looked at by people; not compared). */
 const SHOTS = path.join(ROOT, 'out', 'console-shots');
@@ -15,26 +16,7 @@ mkdirSync(SHOTS, { recursive: true });
  * flow's source as a Source tab and its graph under the run's, coloured by the run's events.
  */
 
-const FLOWS = `agent Researcher { output: { facts: string[] }, stub: { facts: ["a fact"] } }
-agent Planner {
-  output: flow
-  stub: """
-flow Custom {
-  output summary: string
-  step look: Researcher { prompt: "look" }
-  step again: Researcher { prompt: "again" }
-  set output.summary = again.output.facts[0]
-}
-"""
-}
-flow Dispatch {
-  trigger webhook "/dispatch"
-  output summary: string
-  step plan: Planner { generate { agents: [Researcher], output: { summary: string } } }
-  step custom: run plan
-  set output.summary = custom.output.summary
-}
-`;
+const FLOWS = writtenFlowSource({ trigger: '/dispatch', twoSteps: true });
 
 describe('the console in a browser: a flow written by an agent in the run page', function () {
   this.timeout(120_000);

@@ -12,31 +12,13 @@ import { concerns, findWritten, generatingStepOf, writtenEntryStep } from '../..
 import { entryOf } from '../../packages/extension/src/run-entries.js';
 import { runStateFrom } from '../../packages/protocol/src/run-view.js';
 import { build } from '../language/helpers.js';
+import { writtenFlowSource } from '../support/written-flow.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'out', 'cli.mjs');
 const settings: RunSettings = { agentsMode: 'stub', storePath: '.baton/runs.db', baseUrls: {} };
 
-const FLOWS = `agent Researcher { output: { facts: string[] }, stub: { facts: ["a fact"] } }
-agent Planner {
-  output: flow
-  stub: """
-flow Custom {
-  output summary: string
-  step look: Researcher { prompt: "look" }
-  step again: Researcher { prompt: "again" }
-  set output.summary = again.output.facts[0]
-}
-"""
-}
-flow Dispatch {
-  output summary: string
-  step first: Researcher { prompt: "first" }
-  step plan: Planner { generate { agents: [Researcher], output: { summary: string } } }
-  step custom: run plan
-  set output.summary = custom.output.summary
-}
-`;
+const FLOWS = writtenFlowSource({ firstStep: true, twoSteps: true });
 
 /**
  * What the graph panel draws of a flow an agent wrote (graph-panel-written.ts): the stored run read through the CLI as

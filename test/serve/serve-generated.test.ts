@@ -7,28 +7,11 @@ import type { FlowGeneratedEvent, FlowGraph } from '../../packages/protocol/src/
 import { installFlowAuthoring, SqliteRunStore, type RunStoreApi } from '../../packages/runtime/src/index.js';
 import type { BatonServer } from '../../packages/cli/src/serve/server.js';
 import { ACME, GLOBEX, sign, startTestServer } from './serve-fixtures.js';
+import { writtenFlowSource } from '../support/written-flow.js';
 
 /** `GET /runs/:id/definition?generated=<hash>`: a flow an agent wrote in a run, for the console's run page (issue 14). */
 
-const FLOWS = `agent Researcher { output: { facts: string[] }, stub: { facts: ["a fact"] } }
-agent Planner {
-  output: flow
-  stub: """
-flow Custom {
-  output summary: string
-  step look: Researcher { prompt: "look" }
-  set output.summary = look.output.facts[0]
-}
-"""
-}
-flow Dispatch {
-  trigger webhook "/dispatch"
-  output summary: string
-  step plan: Planner { generate { agents: [Researcher], output: { summary: string } } }
-  step custom: run plan
-  set output.summary = custom.output.summary
-}
-`;
+const FLOWS = writtenFlowSource({ trigger: '/dispatch' });
 
 describe('baton serve: GET /runs/:id/definition?generated=', function () {
   this.timeout(60_000);
