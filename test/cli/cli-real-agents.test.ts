@@ -41,6 +41,8 @@ describe('baton run --agents real (against a local fake provider)', function () 
     assert.equal(json.code, 0, json.stderr);
     assert.equal(fake.requests.length, 2);
     assert.equal(fake.requests[0].headers.authorization, `Bearer ${KEY}`, 'the key was sent to the provider');
+    // the SDK's User-Agent names its class, whose name the minified bundle does not keep: given explicitly
+    assert.match(String(fake.requests[0].headers['user-agent']), /^OpenAI\/JS \d+\.\d+\.\d+$/);
     for (const text of [human.stdout, human.stderr, json.stdout, json.stderr]) assert.ok(!text.includes(KEY), 'not in the output');
     const shown = baton(['runs', 'show', (JSON.parse(json.stdout.split('\n')[0]) as { runId: string }).runId, '--json'], { cwd: ws.dir });
     assert.ok(!shown.stdout.includes(KEY));

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { VERSION as OPENAI_VERSION } from 'openai/version';
 import type { AgentDef, JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { AgentRequest, AgentResponse } from './agent.js';
@@ -99,7 +100,7 @@ async function complete(target: ModelTarget, agent: AgentDef, prompt: string, sc
 }
 
 async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal, idempotencyKey: string): Promise<Completion> {
-  const client = clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
+  const client = openAiClient(target);
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Answer with only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
   const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
@@ -122,7 +123,7 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
 }
 
 async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
-  const client = clientFor(target, () => new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
+  const client = anthropicClient(target);
   const body: Anthropic.MessageCreateParamsNonStreaming = {
     model: target.model,
     max_tokens: agent.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -160,13 +161,27 @@ export function readAnthropicMessage(target: ModelTarget, response: unknown): { 
 
 /** One SDK client per resolved target (targets are resolved once per agent and run), not one per call. */
 const clients = new WeakMap<ModelTarget, OpenAI | Anthropic>();
-export function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
+function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
   let client = clients.get(target) as C | undefined;
   if (!client) {
     client = create();
     clients.set(target, client);
   }
   return client;
+}
+
+/**
+ * The OpenAI SDK client for a target (OpenAI and OpenAI-compatible servers), kept per target; no retries (the
+ * engine's retry policy decides). Its `User-Agent` is given: the SDK makes it from its class's `.name`
+ * (`OpenAI/JS <version>`), which the minified bundles do not keep (esbuild.mjs).
+ */
+export function openAiClient(target: ModelTarget): OpenAI {
+  return clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0, defaultHeaders: { 'User-Agent': `OpenAI/JS ${OPENAI_VERSION}` } }));
+}
+
+/** The Anthropic SDK client for a target, kept per target, no retries (its `User-Agent` is a literal in the SDK). */
+export function anthropicClient(target: ModelTarget): Anthropic {
+  return clientFor(target, () => new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
 }
 
 /** The text blocks of an Anthropic message, joined. */

@@ -1,7 +1,7 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { JsonValue, ToolCallRequest } from '@baton/protocol';
 import { malformedArguments, malformedProblem, type AgentTurnRequest } from './agent.js';
-import { clientFor, DEFAULT_ANTHROPIC_MAX_TOKENS, parseJson, readAnthropicMessage, textOf, userMessage, type ModelTarget } from './model-agent.js';
+import { anthropicClient, DEFAULT_ANTHROPIC_MAX_TOKENS, parseJson, readAnthropicMessage, textOf, userMessage, type ModelTarget } from './model-agent.js';
 import { repairText, resultText, type TurnAsk, type TurnExchange } from './tool-wire.js';
 
 /** The tool the model gives its final output with (when the agent has an `output` type), unless a tool has that name. */
@@ -19,7 +19,7 @@ export const RESPOND_TOOL = 'respond';
  */
 export async function exchangeAnthropic(target: ModelTarget, request: AgentTurnRequest, ask: TurnAsk): Promise<TurnExchange> {
   const agent = request.agent;
-  const client = clientFor(target, () => new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
+  const client = anthropicClient(target);
   const respond = request.tools.some((t) => t.name === RESPOND_TOOL) ? `baton_${RESPOND_TOOL}` : RESPOND_TOOL;
   const messages: Anthropic.MessageParam[] = [{ role: 'user', content: userMessage(request) }, ...historyMessages(request)];
   if (ask.repair) {

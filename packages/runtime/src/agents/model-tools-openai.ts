@@ -1,7 +1,7 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ToolCallRequest } from '@baton/protocol';
 import { malformedArguments, type AgentTurnRequest } from './agent.js';
-import { badResponse, clientFor, parseJson, refusedOrBad, userMessage, type ModelTarget } from './model-agent.js';
+import { badResponse, openAiClient, parseJson, refusedOrBad, userMessage, type ModelTarget } from './model-agent.js';
 import { argumentsText, repairText, resultText, type TurnAsk, type TurnExchange } from './tool-wire.js';
 
 type Message = OpenAI.Chat.ChatCompletionMessageParam;
@@ -17,7 +17,7 @@ type Message = OpenAI.Chat.ChatCompletionMessageParam;
  */
 export async function exchangeOpenAi(target: ModelTarget, request: AgentTurnRequest, ask: TurnAsk): Promise<TurnExchange> {
   const agent = request.agent;
-  const client = clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
+  const client = openAiClient(target);
   const schema = ask.schema;
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Give your final answer as only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
