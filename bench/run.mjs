@@ -77,6 +77,13 @@ record(runCase('baton-runtime.ts', ['parallel', 1000], { tsx: true }));
 record(runCase('langgraph.mjs', ['chain', 1000]));
 record(runCase('langgraph.mjs', ['fanout', 1000]));
 
+console.log('\nWhole-process `baton run` vs LangGraph.js (a 1,000- and a 10-step chain, stub agents, store on; fresh processes, best of each; per extra step = (T(1,000) − T(10)) / 990):');
+const processRows = runCase('run-process.mjs', [1000, 10, quick ? 3 : 5]);
+results.push(...processRows);
+for (const r of processRows.filter((row) => row.system !== 'ratio')) {
+  console.log(`  ${r.system.padEnd(18)} ${r.perStepUs.toFixed(0).padStart(6)} µs/extra step (CPU ${r.cpuPerStepUs.toFixed(0)} µs)  T(1,000) ${r.totalMs.toFixed(0)} ms, T(10) ${r.smallMs.toFixed(0)} ms; load ${r.loadAverage}`);
+}
+
 console.log('\nRun store on PostgreSQL (append + flush per step, 1,000 steps; a private durable server):');
 // scripts/services.mjs --durable starts PostgreSQL with its defaults (fsync on) for this case and stops it after
 record(runCase('../../scripts/services.mjs', ['--durable', '--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'pg-store.ts'), 1000]));
@@ -158,8 +165,11 @@ const floorWasm = find('floor-wasm', 'chain', 1000);
 const batonMemory = find('baton-memory-store', 'chain', 1000);
 const par = find('baton', 'parallel', 1000);
 const check5k = find('baton-check', 'file', 5000);
+const processRatio = find('ratio', 'process-chain', 1000);
 const ratios = {
   speedupVsLangGraph1k: lg1k.perStepUs / baton1k.perStepUs,
+  processSpeedupVsLangGraph: processRatio.langgraphOverBaton,
+  processSpeedupVsLangGraphCpu: processRatio.langgraphOverBatonCpu,
   ratioToNativeFloor1k: baton1k.perStepUs / floorNative.perStepUs,
   ratioToWasmFloor1k: baton1k.perStepUs / floorWasm.perStepUs,
   storeShareOfStep1k: 1 - batonMemory.perStepUs / baton1k.perStepUs,
@@ -173,6 +183,7 @@ const ratios = {
 };
 console.log('\nRatios (targets in parentheses):');
 console.log(`  vs LangGraph.js at 1,000 steps: ${ratios.speedupVsLangGraph1k.toFixed(1)}× faster per step (≥ 50×)`);
+console.log(`  whole processes vs LangGraph.js, per extra step: ${ratios.processSpeedupVsLangGraph.toFixed(1)}× faster (CPU ${ratios.processSpeedupVsLangGraphCpu.toFixed(1)}×) (≥ 20×)`);
 console.log(`  vs the floor (better-sqlite3, WAL): ${ratios.ratioToNativeFloor1k.toFixed(2)}× (≤ 3×)`);
 console.log(`  vs the floor on Baton's own engine (node-sqlite3-wasm): ${ratios.ratioToWasmFloor1k.toFixed(2)}×`);
 console.log(`  share of Baton's per-step time spent writing the store file: ${(ratios.storeShareOfStep1k * 100).toFixed(0)}%`);
