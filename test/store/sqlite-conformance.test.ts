@@ -143,6 +143,26 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
     }
   });
 
+  it('definitions and source texts (bound as UTF-8 bytes) are stored as TEXT and read back equal, non-ASCII included', async () => {
+    const file = path.join(dir, 'texts.db');
+    const text = 'flow F {\n  // é ✓ 🙂 — ünïcode\n}\n';
+    const definition = { name: 'F', note: 'é ✓ 🙂 \\ "quoted"', steps: Array.from({ length: 200 }, (_, i) => `s${i} ✓`) } as never;
+    const other = { name: 'G', note: '日本語' } as never;
+    const store = SqliteRunStore.open(file);
+    try {
+      const { id } = await store.createRun({ flow: 'F', inputs: {}, definition, sources: [{ file: '/x/f.flow', text }], startedAt: new Date().toISOString() });
+      await store.putDefinition(other, [{ file: '/x/g.flow', text: `${text}// 日本語\n` }]);
+      assert.deepEqual(await store.getDefinition(id), definition);
+      assert.deepEqual((await store.getDefinitionSources!(id)).sources, [{ file: '/x/f.flow', text }]);
+    } finally {
+      await store.close();
+    }
+    const stored = readRaw(file, (raw) => ({ bodies: raw.all('SELECT typeof(body) AS type, body FROM definitions ORDER BY body'), texts: raw.all('SELECT typeof(text) AS type, text FROM sources ORDER BY text') }));
+    assert.deepEqual(stored.bodies.map((r) => r.type), ['text', 'text']);
+    assert.deepEqual(stored.bodies.map((r) => JSON.parse(r.body as string)), [definition, other]);
+    assert.deepEqual(stored.texts, [{ type: 'text', text }, { type: 'text', text: `${text}// 日本語\n` }]);
+  });
+
   it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {
     const file = path.join(dir, 'batch.db');
     const a = RunStore.open(file);

@@ -9,7 +9,7 @@ import { SqliteLocks, type SqliteLockHost } from './sqlite-locks.js';
 import { newRunId } from './run-id.js';
 import { checkIsDatabase, isBusy } from './store-files.js';
 import { LockSession, type RunStoreOptions } from './lock-session.js';
-import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
+import { definitionKey, DEFINITION_REF, listRunsQuery, RUN_COLUMNS, migrateSqlite, textBytes, toRecord, updateColumns, type RunRow } from './sqlite-schema.js';
 import { assertNotFinished, decisionEvent, eventBufferNeeded, eventSignal, explainWithdrawn, runIdPrefixPattern, withdrawnGroup } from './signal-rules.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
 import { SqliteSla } from './sqlite-sla.js';
@@ -159,7 +159,7 @@ export class RunStore {
       this.writePending();
       // binding a large definition costs more than looking it up: insert only when it is new
       if (this.statements.use('SELECT 1 AS found FROM definitions WHERE hash = ?', (s) => s.all([hash])).length === 0) {
-        this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
+        this.db.run('INSERT INTO definitions (hash, body) VALUES (?, CAST(? AS TEXT))', [hash, textBytes(body)]);
       }
       writeSqliteSources({ all: this.tables.cachedAll, run: this.tables.run }, hash, init.sources);
       this.statements.use('INSERT INTO runs (id, flow, file, status, started_at, inputs, definition, agents, tenant, sla_flow_at, sla_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (s) =>
@@ -225,7 +225,7 @@ export class RunStore {
   putDefinition(definition: WorkflowDefinition, sources?: readonly SourceFile[]): string {
     const { hash, body } = definitionKey(definition);
     this.transaction(() => {
-      this.db.run('INSERT INTO definitions (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING', [hash, body]);
+      this.db.run('INSERT INTO definitions (hash, body) VALUES (?, CAST(? AS TEXT)) ON CONFLICT DO NOTHING', [hash, textBytes(body)]);
       writeSqliteSources({ all: this.tables.cachedAll, run: this.tables.run }, hash, sources);
     });
     return hash;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { NewRunEvent, RunEvent } from '@baton/protocol';
 import { BatonError } from '../errors.js';
-import { DEFINITION_REF, definitionKey } from './sqlite-schema.js';
+import { DEFINITION_REF, definitionKey, textBytes } from './sqlite-schema.js';
 import type { RunMigration, TenantScope } from './store-api.js';
 import { writeSqliteSources } from './sqlite-sources.js';
 
@@ -14,7 +14,7 @@ export interface SqliteMigrateHost {
   /** Reads rows inside the open transaction. */
   all(sql: string, values: (string | number)[]): unknown[];
   /** Writes inside the open transaction. */
-  run(sql: string, values: (string | number | null)[]): number;
+  run(sql: string, values: (string | number | null | Uint8Array)[]): number;
   /** Appends an event at the run's log end and writes it, inside the open transaction. */
   signal(runId: string, event: NewRunEvent): RunEvent;
 }
@@ -45,7 +45,7 @@ export function migrateSqliteRun(host: SqliteMigrateHost, runId: string, migrati
     if (row.lease_owner !== null && row.lease_expires_at !== null && Date.parse(row.lease_expires_at) > Date.now()) {
       throw new BatonError('RUN_BUSY', `run ${runId} is being executed by ${row.lease_owner}; migrate it once it waits again`);
     }
-    if (host.all('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash]).length === 0) host.run('INSERT INTO definitions (hash, body) VALUES (?, ?)', [hash, body]);
+    if (host.all('SELECT 1 AS found FROM definitions WHERE hash = ?', [hash]).length === 0) host.run('INSERT INTO definitions (hash, body) VALUES (?, CAST(? AS TEXT))', [hash, textBytes(body)]);
     writeSqliteSources(host, hash, migration.sources);
     host.run('UPDATE runs SET definition = ?, flow = ?, waiting_on = ?, file = COALESCE(?, file) WHERE id = ?', [`${DEFINITION_REF}${hash}`, migration.flow, JSON.stringify(migration.waitingOn), migration.file ?? null, runId]);
     if (migration.sla) host.run('UPDATE runs SET sla_flow_at = ?, sla_due_at = ? WHERE id = ?', [migration.sla.flowAt, migration.sla.dueAt, runId]);

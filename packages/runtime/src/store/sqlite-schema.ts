@@ -156,6 +156,17 @@ function createOrUpgrade(db: Db, path: string): void {
 /** How `runs.definition` refers to a row of `definitions`. */
 export const DEFINITION_REF = 'sha256:';
 
+/**
+ * A long text (a definition's JSON, a source file) as the UTF-8 bytes to bind where the SQL stores it as TEXT:
+ * `CAST(? AS TEXT)` in the statement (the same TEXT value; readers are unchanged). node-sqlite3-wasm copies a bound JS
+ * string into its WebAssembly heap one character at a time in JavaScript — the ~0.9 MB definition of a 1,000-step
+ * flow took ~0.3 s of a fresh `baton run` (cold code) —, bytes in one copy (~20 ms; bench/README.md, issue 15).
+ * Short values (ids, events) stay strings.
+ */
+export function textBytes(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
+}
+
 const definitionKeys = new WeakMap<WorkflowDefinition, { hash: string; body: string }>();
 
 /** A definition's JSON and its SHA-256 (hex), computed once per definition object. */

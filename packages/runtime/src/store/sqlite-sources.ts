@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { BatonError } from '../errors.js';
 import type { SourceFile, TenantScope } from './store-api.js';
 import { storedDefinitionHash } from './sqlite-migrate.js';
+import { textBytes } from './sqlite-schema.js';
 
 /** The statements the sources use of the store handle (inside its open transaction, or a read). */
 export interface SqliteSourcesHost {
   all(sql: string, values: (string | number)[]): unknown[];
-  run(sql: string, values: (string | number | null)[]): unknown;
+  run(sql: string, values: (string | number | null | Uint8Array)[]): unknown;
 }
 
 /** The SHA-256 (hex) a source text is stored under. */
@@ -26,7 +27,7 @@ export function writeSqliteSources(host: SqliteSourcesHost, definition: string, 
   for (const { file, text } of sources ?? []) {
     if (host.all('SELECT 1 AS found FROM definition_sources WHERE definition = ? AND file = ?', [definition, file]).length > 0) continue;
     const hash = sourceHash(text);
-    host.run('INSERT INTO sources (hash, text) VALUES (?, ?) ON CONFLICT DO NOTHING', [hash, text]);
+    host.run('INSERT INTO sources (hash, text) VALUES (?, CAST(? AS TEXT)) ON CONFLICT DO NOTHING', [hash, textBytes(text)]);
     host.run('INSERT INTO definition_sources (definition, file, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [definition, file, hash]);
   }
 }
