@@ -98,6 +98,36 @@ describe('runtime: one store, several processes (SQLite only: the file lock, its
     assert.equal((t.store.database.getEvents(summary.runId).at(-1) as { by?: string }).by, 'third');
   });
 
+  it('a handle that kept the lock since its last commit asks nothing of the stored log before the next (no epoch, no log end); once another handle wrote, it looks again and goes after what that one appended', async () => {
+    const store = t.store.database;
+    const id = store.createRun({ flow: 'F', inputs: {}, definition: await compile(FLOW), startedAt: new Date().toISOString() });
+    assert.ok(store.claimLease(id, 'executor', 60_000));
+    const lookUps: string[] = [];
+    const use = store.statements.use.bind(store.statements);
+    store.statements.use = ((sql: string, body: never) => {
+      if (/^SELECT (MAX\(seq\)|epoch) /.test(sql)) lookUps.push(sql);
+      return use(sql, body);
+    }) as typeof store.statements.use;
+    const step = (i: number): void => {
+      store.append(id, { type: 'step.started', node: `s${i}`, step: `s${i}`, attempt: 1 } as never);
+      store.flush(id);
+    };
+    for (let i = 0; i < 5; i++) step(i);
+    // the first commit after the claim checks the epoch and the log's end once; the four after it, in the same hold, nothing
+    assert.deepEqual(lookUps, ['SELECT epoch FROM runs WHERE id = ?', 'SELECT MAX(seq) AS seq FROM events WHERE run_id = ?']);
+    const other = RunStore.open(t.file, { busyTimeoutMs: 1_000 });
+    try {
+      other.requestCancel(id, 'operator'); // takes the lock from the first handle (same thread: it lets go at once)
+    } finally {
+      other.close();
+    }
+    step(5);
+    assert.equal(lookUps.length, 4, 'the commit after another handle wrote looks again');
+    const events = store.getEvents(id);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'one gap-free log');
+    assert.deepEqual(events.slice(-2).map((e) => e.type), ['cancel.requested', 'step.started']);
+  });
+
   it('a write that gives up (STORE_BUSY) keeps its events buffered and never names itself the lock owner', async () => {
     const def = await compile(FLOW);
     const { summary } = await run(def, 'F', {}, { store: t.store });

@@ -45,6 +45,37 @@ describe('the audit chain: canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('writes what the plain map/join form of the scheme writes (kept here as the reference), and hashes as stored chains were', () => {
+    /** The first form of canonicalJson (its Object.keys().sort() and map/join), which stored chains were hashed with. */
+    const reference = (value: unknown): string | undefined => {
+      if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') value = (value as { toJSON: () => unknown }).toJSON();
+      if (value === null) return 'null';
+      if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+      if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      if (typeof value !== 'object') return undefined;
+      if (Array.isArray(value)) return `[${value.map((item) => reference(item) ?? 'null').join(',')}]`;
+      const members: string[] = [];
+      for (const key of Object.keys(value).sort()) {
+        const member = reference((value as Record<string, unknown>)[key]);
+        if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+      }
+      return `{${members.join(',')}}`;
+    };
+    const many = fc.dictionary(fc.string({ unit: 'binary', maxLength: 4 }), fc.integer(), { minKeys: 17, maxKeys: 40 });
+    fc.assert(
+      fc.property(fc.oneof(fc.anything({ withNullPrototype: false, withBigInt: false, withDate: true, withMap: false, withSet: false, withTypedArray: false, withSparseArray: false, withBoxedValues: false }), many), (value) => {
+        assert.equal(canonicalJson(value), reference(value) ?? 'null');
+      }),
+      { numRuns: 500, seed: 15 },
+    );
+    // a step.finished as the store hashes it, with the hash the first form gave (PostgreSQL's time text: the same instant)
+    const event = { runId: '01JABCDEFGHJKMNPQRSTVWXYZ0', seq: 7, type: 'step.finished', time: '2026-12-05T13:44:10.123Z', prev: 'ab'.repeat(32), data: { type: 'step.finished', node: 's6', step: 's6', status: 'succeeded', output: { text: 'é "q" \n', score: 1, list: [1, null, { z: 1, a: [] }], when: new Date(0) }, attempts: 1, tokens: { output: 20, input: 10 }, skip: undefined } };
+    assert.equal(eventHash(event), '805260bfe0c00b6264f04067c7b3227f63565eaae2504a251ae4dc8131d7cd2d');
+    assert.equal(eventHash({ ...event, time: '2026-12-05 13:44:10.123+00' }), '805260bfe0c00b6264f04067c7b3227f63565eaae2504a251ae4dc8131d7cd2d');
+    assert.equal(eventHash({ ...event, time: 'not a time' }), eventHash({ ...event, time: 'not a time' }));
+    assert.notEqual(eventHash({ ...event, time: 'not a time' }), eventHash(event));
+  });
+
   it('the hash covers every field: another run id, seq, type, time, payload or link gives another hash', () => {
     const base = { runId: 'r', seq: 2, type: 'step.finished', time: '2026-01-01T00:00:00.000Z', data: { a: 1 }, prev: 'p' };
     const hash = eventHash(base);

@@ -1,7 +1,7 @@
 // The audit trail's hash chain (issue 13): every stored event carries the hash of the event before it in its run's log
 // (`prev_hash`) and a hash over its own content and that link (`hash`), so a changed, removed, inserted or reordered
 // event breaks the chain where it is. Both stores compute the hashes here, in the write that gives an event its seq.
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import type { RunEvent } from '@baton/protocol';
 
 /**
@@ -17,6 +17,10 @@ export function canonicalJson(value: unknown): string {
   return text === undefined ? 'null' : text;
 }
 
+/**
+ * {@link canonicalJson}'s writer, or undefined for what JSON leaves out. Built by concatenation, without the arrays
+ * and joins a map/join form makes (it runs twice per step of every run: bench/README.md, issue 15).
+ */
 function canonical(value: unknown): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: () => unknown }).toJSON();
@@ -30,19 +34,67 @@ function canonical(value: unknown): string | undefined {
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'bigint':
       throw new TypeError('a bigint has no JSON form');
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item) => canonical(item) ?? 'null').join(',')}]`;
-      const members: string[] = [];
-      // the default sort compares strings by UTF-16 code units, as RFC 8785 §3.2.3 asks
-      for (const key of Object.keys(value).sort()) {
-        const member = canonical((value as Record<string, unknown>)[key]);
-        if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
-      }
-      return `{${members.join(',')}}`;
-    }
+    case 'object':
+      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
     default:
       return undefined; // undefined, functions, symbols: left out
   }
+}
+
+function canonicalArray(items: readonly unknown[]): string {
+  let text = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) text += ',';
+    text += canonical(items[i]) ?? 'null';
+  }
+  return `${text}]`;
+}
+
+function canonicalObject(value: Record<string, unknown>): string {
+  const keys = Object.keys(value);
+  sortKeys(keys);
+  let text = '{';
+  for (const key of keys) {
+    const member = canonical(value[key]);
+    if (member === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += quotedKey(key) + member;
+  }
+  return `${text}}`;
+}
+
+/**
+ * Sorts member names by UTF-16 code units, as RFC 8785 §3.2.3 asks (JavaScript's `<` on strings compares them so):
+ * an insertion sort, faster than `Array.prototype.sort` for the few members an event's objects have.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
+/** `"name":` of each member name met (bounded: past {@link MAX_QUOTED_KEYS} names it starts again). */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    if (quotedKeys.size >= MAX_QUOTED_KEYS) quotedKeys.clear();
+    quoted = `${JSON.stringify(key)}:`;
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** The content of one stored event the chain covers: its columns, its payload and its link. */
@@ -65,11 +117,40 @@ export interface ChainedEventContent {
  */
 export function eventHash(content: ChainedEventContent): string {
   const { runId, seq, type, data, prev } = content;
-  // the instant as `Date.toISOString` writes it: PostgreSQL gives back a timestamptz, not the text it was given
-  const parsed = Date.parse(content.time);
-  const time = Number.isNaN(parsed) ? content.time : new Date(parsed).toISOString();
-  return createHash('sha256').update(canonicalJson({ data, prev, runId, seq, time, type }), 'utf8').digest('hex');
+  const time = isoInstant(content.time);
+  // canonicalJson({ data, prev, runId, seq, time, type }) written out: its members in their sorted order
+  let text = member('{', 'data', data);
+  text = member(text, 'prev', prev);
+  text = member(text, 'runId', runId);
+  text = member(text, 'seq', seq);
+  text = member(text, 'time', time);
+  return sha256Hex(`${member(text, 'type', type)}}`);
 }
+
+/** The last time {@link isoInstant} wrote, and what it was given: a step's two events often share their millisecond. */
+let lastInstant = { given: '', iso: '' };
+
+/** The instant as `Date.toISOString` writes it (PostgreSQL gives back a timestamptz, not the text it was given); `time` when not a date. */
+function isoInstant(time: string): string {
+  if (time === lastInstant.given) return lastInstant.iso;
+  const parsed = Date.parse(time);
+  const iso = Number.isNaN(parsed) ? time : new Date(parsed).toISOString();
+  lastInstant = { given: time, iso };
+  return iso;
+}
+
+/** `text` (an object's members so far, from its `{`) with `"key":value` added, unless JSON leaves `value` out. */
+function member(text: string, key: string, value: unknown): string {
+  const json = canonical(value);
+  if (json === undefined) return text;
+  return `${text}${text.length > 1 ? ',' : ''}"${key}":${json}`;
+}
+
+/** SHA-256 of `text`'s UTF-8 bytes as lowercase hex: node:crypto's one-shot `hash` where this Node has it (20.12+). */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash: (algorithm: string, data: string, encoding: 'hex') => string }).hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** The payload of `event` as `events.data` stores it: the event without its own columns (run id, seq, time). */
 export function eventPayload(event: RunEvent): Record<string, unknown> {

@@ -82,6 +82,8 @@ export class LockSession {
   private holdSince = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Counts the starts and ends of held bursts: {@link heldSince}'s ids. */
+  private tenure = 0;
   readonly lock: StoreLock;
 
   constructor(
@@ -102,7 +104,19 @@ export class LockSession {
     if (this.holding || this.path === ':memory:' || !this.options.holdLock) return;
     this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
     this.holding = true;
+    this.tenure++;
     this.holdSince = Date.now();
+  }
+
+  /**
+   * The id of the lock's current uninterrupted hold across commits, or undefined when this connection does not keep it
+   * (another process may write between two of its commits then). What a transaction of this connection read or wrote
+   * under the lock stays true of the stored state while the id stays the same: nobody else can have written since.
+   * An in-memory store has this one connection: always 0.
+   */
+  heldSince(): number | undefined {
+    if (this.path === ':memory:') return 0;
+    return this.holding ? this.tenure : undefined;
   }
 
   /** Names this process in the owner file once a held burst has taken the lock (call inside the transaction). */
@@ -146,6 +160,7 @@ export class LockSession {
     this.releaseTimer = undefined;
     if (!this.holding) return;
     this.holding = false;
+    this.tenure++;
     if (this.claimed) {
       this.claimed = false;
       this.lock.unclaim();
@@ -215,6 +230,7 @@ export class LockSession {
         // so that a later read does not take the lock and keep it with no release planned.
         if (this.holding) {
           this.holding = false;
+          this.tenure++;
           this.db.exec('PRAGMA locking_mode = NORMAL');
         }
         if (this.releaseSiblings() || this.lock.breakIfStale()) continue;

@@ -35,6 +35,18 @@ export interface RunLeaseHost {
   run(sql: string, values: (string | number | null)[]): number;
   /** Writes the buffered events (see `RunStoreApi.flush`). */
   flush(runId: string): void;
+  /** The id of the store lock's current uninterrupted hold, if this handle keeps it across commits (`LockSession.heldSince`). */
+  heldSince(): number | undefined;
+}
+
+/** What a store handle learnt of a run's stored log in a commit made while it held the lock. */
+interface HeldKnowledge {
+  /** The id of that hold (`LockSession.heldSince`). */
+  hold: number;
+  /** The log's last seq: the run's events this handle committed end there. */
+  end?: number;
+  /** The run's epoch was checked against this handle's fence. */
+  epochChecked?: boolean;
 }
 
 /**
@@ -50,8 +62,44 @@ export class RunLeases {
    * reads its log again. Another run's write is never failed by it.
    */
   private readonly refusals = new Map<string, BatonError>();
+  /**
+   * What this handle learnt of each run's stored log in its commits during the current hold of the store lock: while
+   * that hold lasts nobody else can write, so {@link check} needs no look-up for it (one or two per commit otherwise).
+   * Bounded like `ChainHeads`: past {@link MAX_KNOWN} runs it starts again.
+   */
+  private readonly known = new Map<string, HeldKnowledge>();
+  static readonly MAX_KNOWN = 10_000;
 
   constructor(private readonly host: RunLeaseHost) {}
+
+  /** What is known of `runId`'s stored log in the store lock's hold `hold` (none outside a hold, or from an earlier one). */
+  private knownIn(runId: string, hold: number | undefined): HeldKnowledge | undefined {
+    if (hold === undefined) return undefined;
+    const known = this.known.get(runId);
+    return known?.hold === hold ? known : undefined;
+  }
+
+  /** Records what a check learnt of `runId` in the hold `hold`. */
+  private learn(runId: string, hold: number | undefined, fact: Omit<HeldKnowledge, 'hold'>): void {
+    if (hold === undefined) return;
+    const known = this.knownIn(runId, hold);
+    if (!known && this.known.size >= RunLeases.MAX_KNOWN) this.known.clear();
+    this.known.set(runId, { ...known, ...fact, hold });
+  }
+
+  /**
+   * After a commit made in the hold `hold` (`LockSession.heldSince`, read before the lock may be let go): the runs of
+   * the first `written` buffered events end where those end.
+   */
+  committed(pending: readonly BufferedEvent[], written: number, hold: number | undefined): void {
+    if (hold === undefined) return;
+    for (let i = 0; i < written; i++) this.learn(pending[i].runId, hold, { end: pending[i].event.seq });
+  }
+
+  /** A write failed (rolled back): what was learnt is forgotten, the next commit looks again. */
+  forgetHeld(): void {
+    this.known.clear();
+  }
 
   /**
    * Claims run `runId`'s lease for `owner` for `ttlMs` when it is free, expired or already `owner`'s: the epoch
@@ -76,6 +124,7 @@ export class RunLeases {
       lease = { runId, owner, epoch: row.epoch + 1, expiresAt };
     });
     if (!lease) return undefined;
+    this.known.delete(runId);
     this.fences.set(runId, lease.epoch);
     this.refusals.delete(runId);
     // the new holder continues the log where it is now
@@ -119,6 +168,7 @@ export class RunLeases {
       this.host.run('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND epoch = ?', [lease.runId, lease.epoch]);
     });
     if (this.fences.get(lease.runId) === lease.epoch) this.fences.delete(lease.runId);
+    this.known.delete(lease.runId);
   }
 
   /**
@@ -133,18 +183,24 @@ export class RunLeases {
     const refused: string[] = [];
     const refuse = (runId: string, code: 'LEASE_LOST' | 'EVENTS_CONFLICT', message: string): void => {
       refused.push(runId);
+      this.known.delete(runId);
       this.refusals.set(runId, new BatonError(code, message));
       this.dropRun(runId, host.written());
     };
+    const hold = host.heldSince();
     for (const runId of new Set([...host.pending.slice(host.written()).map((p) => p.runId), ...alsoFenced])) {
       const held = this.fences.get(runId);
-      if (held === undefined) continue;
+      if (held === undefined || this.knownIn(runId, hold)?.epochChecked) continue;
       const [row] = host.cachedAll('SELECT epoch FROM runs WHERE id = ?', [runId]) as { epoch: number }[];
       if (row?.epoch !== held) refuse(runId, 'LEASE_LOST', `the lease on run ${runId} was taken over (epoch ${held} → ${row ? row.epoch : 'gone'}); nothing was written`);
+      else this.learn(runId, hold, { epochChecked: true });
     }
     const written = host.pending.slice(host.written());
     for (const runId of new Set(written.map((p) => p.runId))) {
       const first = written.find((p) => p.runId === runId)!.event.seq;
+      // the log ends where this handle's last commit in this hold left it: nobody else can have appended since
+      const end = this.knownIn(runId, hold)?.end;
+      if (end !== undefined && end < first) continue;
       const conflict = this.placeAfterStored(runId, first, written.every((p) => p.runId !== runId || p.signal));
       if (conflict) refuse(runId, 'EVENTS_CONFLICT', conflict);
     }

@@ -18,7 +18,7 @@ import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
 import { writeSqliteSources } from './sqlite-sources.js';
-import { projectEvent } from './sqlite-projection.js';
+import { insertEvents } from './sqlite-projection.js';
 import { ChainHeads, chainEvents } from './event-chain.js';
 import { storedHash } from './sqlite-audit.js';
 
@@ -98,7 +98,7 @@ export class RunStore {
       cachedAll: (sql: string, values: (string | number)[]) => this.statements.use(sql, (st) => st.all(values)) as unknown[],
       run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes,
     });
-    this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId) });
+    this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId), heldSince: () => this.session.heldSince() });
     this.locks = new SqliteLocks({ ...tables, signal: (runId, event) => void this.appendSignalNow(runId, event) });
     this.keptEvents = new SqliteKeptEvents({
       ...tables,
@@ -357,11 +357,7 @@ export class RunStore {
     const refused = this.leases.check(alsoFenced);
     // hashed here, with their final seqs, in the transaction that stores them (the audit chain: event-chain.ts)
     const hashed = chainEvents(this.pending.slice(this.pendingWritten), (runId, seq) => this.chainHeads.known(runId, seq) ?? storedHash(this.db, runId, seq - 1));
-    for (const { runId, event, data, prev, hash } of hashed) {
-      // run id, seq and time live in their columns only: smaller rows, fewer pages written per commit
-      this.statements.use('INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)', (s) => s.run([runId, event.seq, event.type, event.time, data, prev, hash]));
-      projectEvent(this.statements, runId, event); // its run_steps row, its notification (sqlite-projection.ts)
-    }
+    insertEvents(this.statements, hashed); // with their run_steps rows and notifications (sqlite-projection.ts)
     this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;
     return refused;
@@ -581,6 +577,7 @@ export class RunStore {
       } catch (error) {
         this.pendingWritten = 0;
         this.chainHeads.rollback();
+        this.leases.forgetHeld();
         if (this.db.inTransaction) {
           try {
             this.db.exec('ROLLBACK');
@@ -590,6 +587,7 @@ export class RunStore {
         }
         throw error;
       }
+      this.leases.committed(this.pending, this.pendingWritten, this.session.heldSince());
       this.pending.splice(0, this.pendingWritten);
       this.pendingWritten = 0;
       this.chainHeads.commit();
