@@ -56,19 +56,21 @@ export function refreshCstExtents(node: CstNode): void {
   node._endCache = end;
 }
 
-/** Caches the extents of every composite node under `root` (included), children before parents: O(nodes). */
+/**
+ * Caches the extents of every composite node under `root` (included), children before parents: O(nodes). The
+ * composites are listed in pre-order (a parent before its children) and refreshed in reverse, so no per-node pair
+ * is allocated.
+ */
 export function cacheCstExtents(root: CstNode): void {
-  const stack: [CstNode, boolean][] = [[root, false]];
+  const order: (CompositeCstNodeImpl & CachedExtents)[] = [];
+  const stack: CstNode[] = [root];
   while (stack.length > 0) {
-    const [node, childrenDone] = stack.pop()!;
+    const node = stack.pop()!;
     if (!isComposite(node)) continue;
-    if (childrenDone) {
-      refreshCstExtents(node);
-      continue;
-    }
-    stack.push([node, true]);
-    for (const child of node.content) if (isComposite(child)) stack.push([child, false]);
+    order.push(node);
+    for (const child of node.content) if (isComposite(child)) stack.push(child);
   }
+  for (let i = order.length - 1; i >= 0; i--) refreshCstExtents(order[i]);
 }
 
 /** Moves the cached extents of the composite node `node` (not its descendants) by `delta` characters. */

@@ -1,7 +1,7 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { MismatchedTokenException } from 'chevrotain';
 import type { AstNode, LangiumCoreServices, ParseResult } from 'langium';
-import { LangiumParser, createParser } from 'langium';
+import { LangiumParser, createParser, isAstNode } from 'langium';
 import { cacheCstExtents } from './baton-cst-extents.js';
 
 /**
@@ -39,6 +39,9 @@ export const NESTING_ERROR_PREFIX = 'nesting deeper than';
  */
 export type NestingError = IRecognitionException & { nestingEnd?: number };
 
+/** The parameters of Langium's `LangiumParser.subrule` (index, rule, fragment, feature, rule arguments). */
+type SubruleArgs = Parameters<LangiumParser['subrule']>;
+
 /** Tokens that open and close a nesting level (by token type name). */
 const OPENERS = new Set(['{', '(', '[', 'TEMPLATE_HEAD', 'TRIPLE_TEMPLATE_HEAD']);
 const CLOSERS = new Set(['}', ')', ']', 'TEMPLATE_TAIL', 'TRIPLE_TEMPLATE_TAIL']);
@@ -75,15 +78,39 @@ export class BatonParser extends LangiumParser {
   /** How many `Expression`/`TypeExpr` rules the parser is inside, and the operators of the outermost so far. */
   private expressionDepth = 0;
   private operators = 0;
+  /** The `Expression` and `TypeExpr` rules (their parser methods), once looked up. */
+  private expressionRules: unknown[] | undefined;
 
-  override parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ParseResult<T> {
-    const result = super.parse<T>(input, options);
-    if (result.value.$cstNode) cacheCstExtents(result.value.$cstNode.root);
-    return result;
+  constructor(services: LangiumCoreServices) {
+    super(services);
+    // Langium's copies a pass-through rule's result with Object.entries (an array per property, per rule level:
+    // an expression passes through 12); this one walks the keys in place, with the same effect
+    (this as unknown as LangiumParserInternals).assignWithoutOverride = assignWithoutOverride;
   }
 
-  override subrule(...args: Parameters<LangiumParser['subrule']>): void {
-    if (this.isRecording()) return super.subrule(...args);
+  /**
+   * Langium 4.2's `LangiumParser.parse`, step for step, except that the contents are linked to their containers by
+   * {@link linkContents} (Langium's `linkContentToContainer` allocates an array per property of every node), and the
+   * CST's extents are cached.
+   */
+  override parse<T extends AstNode = AstNode>(input: string, options: Parameters<LangiumParser['parse']>[1] = {}): ParseResult<T> {
+    const self = this as unknown as LangiumParserInternals;
+    self.nodeBuilder.buildRootNode(input);
+    const lexerResult = (self.lexerResult = self.lexer.tokenize(input));
+    self.wrapper.input = lexerResult.tokens;
+    const ruleMethod = options.rule ? self.allRules.get(options.rule) : self.mainRule;
+    if (!ruleMethod) throw new Error(options.rule ? `No rule found with name '${options.rule}'` : 'No main rule available.');
+    const result = self.doParse(ruleMethod);
+    self.nodeBuilder.addHiddenNodes(lexerResult.hidden);
+    self.unorderedGroups.clear();
+    self.lexerResult = undefined;
+    linkContents(result);
+    if (result.$cstNode) cacheCstExtents(result.$cstNode.root);
+    return { value: result as T, lexerErrors: lexerResult.errors, lexerReport: lexerResult.report, parserErrors: self.wrapper.errors };
+  }
+
+  override subrule(idx: number, rule: SubruleArgs[1], fragment: boolean, feature: SubruleArgs[3], args: SubruleArgs[4]): void {
+    if (this.isRecording()) return super.subrule(idx, rule, fragment, feature, args);
     const recognizer = this.wrapper as unknown as Recognizer;
     if (this.scanned !== recognizer.input) this.scan(recognizer.input);
     const next = recognizer.currIdx + 1;
@@ -105,12 +132,14 @@ export class BatonParser extends LangiumParser {
       }
       throw error;
     }
-    const expression = args[1] === this.getRule('Expression') || args[1] === this.getRule('TypeExpr');
+    // the two rules are looked up once (a Map look-up each, per rule the parser enters, otherwise)
+    this.expressionRules ??= [this.getRule('Expression'), this.getRule('TypeExpr')];
+    const expression = rule === this.expressionRules[0] || rule === this.expressionRules[1];
     if (expression && this.expressionDepth === 0) this.operators = 0;
     if (expression) this.expressionDepth++;
     this.ruleDepth++;
     try {
-      super.subrule(...args);
+      super.subrule(idx, rule, fragment, feature, args);
     } finally {
       this.ruleDepth--;
       if (expression) this.expressionDepth--;
@@ -153,6 +182,73 @@ export class BatonParser extends LangiumParser {
       if (OPENERS.has(name)) open.push(i);
     }
   }
+}
+
+/** The members of Langium 4.2's `LangiumParser` that {@link BatonParser.parse} drives (private in its types). */
+interface LangiumParserInternals {
+  nodeBuilder: { buildRootNode(input: string): unknown; addHiddenNodes(tokens: IToken[]): void };
+  lexer: LangiumParser['lexer'];
+  lexerResult: unknown;
+  wrapper: { input: IToken[]; errors: IRecognitionException[] };
+  allRules: Map<string, unknown>;
+  mainRule: unknown;
+  unorderedGroups: Map<string, boolean[]>;
+  doParse(rule: unknown): AstNode;
+  assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Sets `$container`, `$containerProperty` and `$containerIndex` of every AST node under `node`, as Langium's
+ * `linkContentToContainer(node, { deep: true })` does (same properties, same order), without allocating per property.
+ */
+function linkContents(node: AstNode): void {
+  const record = node as unknown as Record<string, unknown>;
+  for (const name in record) {
+    if (name.charCodeAt(0) === 36 /* $ */) continue;
+    const value = record[name];
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (!isAstNode(item)) continue;
+        const child = item as Mutable<AstNode>;
+        child.$container = node;
+        child.$containerProperty = name;
+        child.$containerIndex = i;
+        linkContents(child);
+      }
+    } else if (isAstNode(value)) {
+      const child = value as Mutable<AstNode>;
+      child.$container = node;
+      child.$containerProperty = name;
+      linkContents(child);
+    }
+  }
+}
+
+/**
+ * Langium 4.2's `LangiumParser.assignWithoutOverride` (a pass-through rule's result takes the properties it lacks from
+ * the node under construction; arrays are joined), walking the keys in place instead of `Object.entries`.
+ */
+function assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+  for (const name in source) {
+    const existingValue = source[name];
+    const newValue = target[name];
+    if (newValue === undefined) {
+      target[name] = existingValue;
+    } else if (Array.isArray(newValue) && Array.isArray(existingValue)) {
+      existingValue.push(...(newValue as unknown[]));
+      target[name] = existingValue;
+    }
+  }
+  // as Langium: the target's CST node is replaced by the node builder; no stale AST node stays referenced from it
+  const targetCstNode = target.$cstNode as { astNode?: unknown } | undefined;
+  if (targetCstNode) {
+    targetCstNode.astNode = undefined;
+    target.$cstNode = undefined;
+  }
+  return target;
 }
 
 /** Langium's `createLangiumParser`, making a {@link BatonParser}. */

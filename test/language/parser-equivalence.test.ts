@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AstUtils, createLangiumParser, type AstNode, type CstNode } from 'langium';
+import { generateFlow } from '../../bench/generate-flow.mjs';
+import { services } from './helpers.js';
+
+const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+const texts: [string, string][] = [
+  ...readdirSync(examples)
+    .filter((f) => f.endsWith('.flow'))
+    .map((f): [string, string] => [f, readFileSync(path.join(examples, f), 'utf8')]),
+  ['generated 120 steps', generateFlow(120)],
+];
+
+/** Every AST node under `root` with its container links, and the CST below it (offsets, lengths, node kinds), as plain data. */
+function shape(root: AstNode): unknown[] {
+  const nodes = AstUtils.streamAst(root).toArray();
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const cst = (node: CstNode | undefined): unknown =>
+    node && {
+      offset: node.offset,
+      end: node.end,
+      hidden: node.hidden,
+      ast: index.get(node.astNode),
+      content: 'content' in node ? (node.content as CstNode[]).map(cst) : undefined,
+    };
+  return nodes.map((n) => {
+    const own = Object.fromEntries(Object.entries(n).filter(([k, v]) => !k.startsWith('$') && (typeof v !== 'object' || v === null)));
+    const links = n as AstNode & { $containerIndex?: number };
+    return { type: n.$type, own, container: links.$container && index.get(links.$container), property: links.$containerProperty, at: links.$containerIndex, cst: n.$container ? undefined : cst(n.$cstNode) };
+  });
+}
+
+describe('parser: the Baton parser gives what the Langium parser gives', () => {
+  // BatonParser.parse is a copy of Langium 4.2's with a cheaper container linking and pass-through copy (issue 15):
+  // the AST, its container links and the CST must be what Langium's own parser makes of the same grammar
+  const langium = createLangiumParser(services.Baton);
+
+  for (const [name, text] of texts) {
+    it(`${name}: same AST, container links and CST`, () => {
+      const ours = services.Baton.parser.LangiumParser.parse(text);
+      const theirs = langium.parse(text);
+      assert.equal(ours.parserErrors.length, 0);
+      assert.deepEqual(shape(ours.value), shape(theirs.value));
+    });
+  }
+
+  it('the container links are those Langium would set again', () => {
+    const root = services.Baton.parser.LangiumParser.parse(texts[0][1]).value;
+    const before = shape(root);
+    AstUtils.linkContentToContainer(root, { deep: true });
+    assert.deepEqual(shape(root), before);
+  });
+});
