@@ -3,23 +3,29 @@ import { CompositeCstNodeImpl, CstUtils, DefaultLangiumDocumentFactory, Document
 import type { CancellationToken } from 'vscode-languageserver';
 import type { Range } from 'vscode-languageserver-types';
 import { refreshCstExtents, shiftCstExtents } from './baton-cst-extents.js';
+import { REPARSED_RULES, firstTokenEnd, reparseInContext } from './baton-element-reparse.js';
 
-/** Grammar rules whose elements are re-parsed alone: statements and top-level declarations. */
-const REPARSED_RULES = new Set(['Statement', 'TopLevel']);
 
 /**
  * Langium's document factory, re-parsing only the statement (or top-level declaration) an edit falls in
  * when it can prove the result equals a full parse; otherwise it parses the whole text as Langium does.
  *
  * On every keystroke Langium re-parses the whole file — ~0.5 s for a 5,000-step flow (563 KB), most of
- * a re-check. Here, when the document had no lexer or parser errors and the edit (found by comparing the
- * old and new text: common prefix and suffix) lies strictly inside one `Statement` or `TopLevel` element
- * with whitespace on both sides, that element's new text is parsed alone with the same grammar rule. It
- * replaces the old element only when that parse has no error and consumes the whole text (a statement's
- * first token is a keyword no statement can continue with, so the parser reaches and leaves it in the same
- * state as in a full parse). The new subtree's CST is moved to the element's place, later CST leaves are
- * shifted by the edit's length and line count, and the root's text becomes the new text. Everything after
- * parsing (scopes, linking, validation) runs on the whole document as before.
+ * a re-check. Here, when the edit (found by comparing the old and new text: common prefix and suffix) lies
+ * strictly inside one `Statement` or `TopLevel` element with whitespace on both sides, only that element is
+ * parsed again:
+ * - alone, with the same grammar rule: taken when that parse has no error and consumes the whole text (a
+ *   statement's first token is a keyword no statement can continue with, so the parser reaches and leaves it in
+ *   the same state as in a full parse);
+ * - otherwise in its context (`reparseInContext`: the other elements of the enclosing lists blanked), taken when
+ *   the parse provably did what a full parse does there, errors included — so typing `name.`, which leaves the
+ *   file unparsable for a moment, stays a re-parse of one statement. The element's errors become the document's
+ *   parser and lexer errors (their offsets are the real ones), and the element is remembered: while the document
+ *   has errors, only edits inside that element are re-parsed this way (its errors are then known to be all of
+ *   them, and the parser's state after it a normal one); any other edit is a full parse.
+ * The new subtree's CST is moved to the element's place, later CST leaves are shifted by the edit's length and
+ * line count, and the root's text becomes the new text. Everything after parsing (scopes, linking, validation)
+ * runs on the whole document as before.
  */
 export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
   constructor(services: LangiumSharedCoreServices) {
@@ -47,32 +53,55 @@ export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
   protected reparseElement(document: LangiumDocument, oldText: string, text: string): boolean {
     const result = document.parseResult;
     const root = result.value.$cstNode;
-    if (!root || result.lexerErrors.length > 0 || result.parserErrors.length > 0) return false;
+    if (!root) return false;
     const changed = changedRegion(oldText, text);
     const old = elementAround(root, changed.start, changed.oldEnd);
     if (!old) return false;
+    // a document with errors: only when they all came from this element's own re-parse (its state after it is normal)
+    const hasErrors = result.lexerErrors.length > 0 || result.parserErrors.length > 0;
+    if (hasErrors && erroneousElement.get(result) !== old) return false;
     if (old.offset > 0 && !isWhitespace(oldText.charCodeAt(old.offset - 1))) return false;
     if (old.end < oldText.length && !isWhitespace(oldText.charCodeAt(old.end))) return false;
-    const delta = text.length - oldText.length;
-    const rule = (old.grammarSource as GrammarAST.RuleCall).rule.$refText;
-    const parser = this.serviceRegistry.getServices(document.uri).parser.LangiumParser;
-    const sub = parser.parse(text.slice(old.offset, old.end + delta), { rule });
-    const subRoot = sub.value.$cstNode;
-    if (sub.lexerErrors.length > 0 || sub.parserErrors.length > 0 || !subRoot || subRoot !== subRoot.root || subRoot.end !== old.end + delta - old.offset) return false;
     const oldNode = old.astNode;
     if (oldNode.$cstNode !== old || !oldNode.$container || !old.container) return false;
     // The old element must still be where its links say (else the splice would silently miss it): full parse.
     if (old.container.content.indexOf(old) < 0) return false;
     const holder = (oldNode.$container as unknown as Record<string, unknown>)[oldNode.$containerProperty ?? ''];
     if (Array.isArray(holder) ? holder.indexOf(oldNode) < 0 : holder !== oldNode) return false;
+    const delta = text.length - oldText.length;
+    const rule = (old.grammarSource as GrammarAST.RuleCall).rule.$refText;
+    const parser = this.serviceRegistry.getServices(document.uri).parser.LangiumParser;
     const oldEnd = { offset: old.end, ...old.range.end };
-    const replacement = spliceElement(old, oldNode, sub.value, subRoot as CompositeCstNodeImpl);
+    // the element alone, when it parses without error
+    const sub = parser.parse(text.slice(old.offset, old.end + delta), { rule });
+    const subRoot = sub.value.$cstNode;
+    if (sub.lexerErrors.length === 0 && sub.parserErrors.length === 0 && subRoot && subRoot === subRoot.root && subRoot.end === old.end + delta - old.offset) {
+      const replacement = spliceElement(old, oldNode, sub.value, subRoot as CompositeCstNodeImpl, true);
+      shiftAfter(replacement, oldEnd, delta);
+      (root as unknown as { _text: string })._text = text;
+      document.parseResult = { ...result, value: result.value, lexerErrors: [], parserErrors: [] } satisfies ParseResult;
+      return true;
+    }
+    // otherwise in its context (errors kept when they stay inside it), when the edit leaves its first token as it was
+    if (changed.start <= firstTokenEnd(old)) return false;
+    const reparsed = reparseInContext(parser, text, { cst: old, delta });
+    if (!reparsed) return false;
+    const replacement = spliceElement(old, oldNode, reparsed.node, reparsed.cst as CompositeCstNodeImpl, false);
     shiftAfter(replacement, oldEnd, delta);
     (root as unknown as { _text: string })._text = text;
-    document.parseResult = { ...result, value: result.value } satisfies ParseResult;
+    const parseResult: ParseResult = { value: result.value, lexerErrors: reparsed.lexerErrors, lexerReport: reparsed.lexerReport, parserErrors: reparsed.parserErrors };
+    document.parseResult = parseResult;
+    if (parseResult.lexerErrors.length > 0 || parseResult.parserErrors.length > 0) erroneousElement.set(parseResult, replacement);
     return true;
   }
 }
+
+/**
+ * Per parse result with errors made by {@link BatonDocumentFactory.reparseElement} in context: the element whose
+ * re-parse raised them all (its CST node in the document's tree). A later edit inside that element may re-parse
+ * it again; any other edit of a document with errors is a full parse.
+ */
+const erroneousElement = new WeakMap<ParseResult, CstNode>();
 
 /** The changed region in the old text: `[start, oldEnd)`, from the longest common prefix and suffix. */
 function changedRegion(oldText: string, text: string): { start: number; oldEnd: number } {
@@ -100,8 +129,11 @@ function isWhitespace(code: number): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13;
 }
 
-/** Puts the freshly parsed element in the old one's place, in the AST and in the CST. */
-function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNode, subRoot: CompositeCstNodeImpl): CompositeCstNodeImpl {
+/**
+ * Puts the freshly parsed element in the old one's place, in the AST and in the CST. `fromZero`: the element was
+ * parsed alone (its offsets and positions count from its start); else in a text of the document's length (real ones).
+ */
+function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNode, subRoot: CompositeCstNodeImpl, fromZero: boolean): CompositeCstNodeImpl {
   const container = oldNode.$container!;
   const property = oldNode.$containerProperty!;
   const mutable = node as { -readonly [K in keyof AstNode]: AstNode[K] };
@@ -122,8 +154,8 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
   siblings[siblings.indexOf(old)] = replacement;
   replacement.container = old.container;
   // the new subtree: offsets and positions from the element's start
-  const base = old.offset;
-  const { line, character } = old.range.start;
+  const base = fromZero ? old.offset : 0;
+  const { line, character } = fromZero ? old.range.start : { line: 0, character: 0 };
   walk(replacement, (n) => {
     (n as { root: RootCstNode }).root = old.root;
     if (isCompositeCstNode(n)) {

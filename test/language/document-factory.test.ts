@@ -95,7 +95,9 @@ async function editor(text: string) {
       if (document.parseResult.value === before) reparsed++;
       const where = `edit ${JSON.stringify(old.slice(Math.max(0, start - 15), start))}|${JSON.stringify(old.slice(start, end))}→${JSON.stringify(insert)}`;
       const full = fresh.Baton.parser.LangiumParser.parse(next);
-      assert.equal(document.parseResult.parserErrors.length, full.parserErrors.length, where);
+      const errors = (r: { lexerErrors: { offset: number; length: number; message: string }[]; parserErrors: { message: string; token: { startOffset: number; endOffset?: number } }[] }) =>
+        JSON.stringify([r.lexerErrors.map((e) => [e.offset, e.length, e.message]), r.parserErrors.map((e) => [e.token.startOffset, e.token.endOffset, e.message])]);
+      assert.equal(errors(document.parseResult), errors(full), `${where}: lexer and parser errors`);
       const cst = cstDifference(document.parseResult.value.$cstNode!, full.value.$cstNode!);
       assert.equal(cst, undefined, `${where}: CST ${cst}`);
       const astDiff = astDifference(document.parseResult.value, full.value);
@@ -103,7 +105,7 @@ async function editor(text: string) {
       const freshDocument = fresh.shared.workspace.LangiumDocumentFactory.fromString(next, URI.parse(`file:///fresh/${version}.flow`));
       fresh.shared.workspace.LangiumDocuments.addDocument(freshDocument);
       await fresh.shared.workspace.DocumentBuilder.build([freshDocument], { validation: true });
-      const show = (d: LangiumDocument) => JSON.stringify((d.diagnostics ?? []).map((x) => [x.code, x.message, x.range.start.line, x.range.start.character, x.range.end.line, x.range.end.character]));
+      const show = (d: LangiumDocument) => JSON.stringify((d.diagnostics ?? []).map((x) => [x.code, x.severity, x.message, x.range.start.line, x.range.start.character, x.range.end.line, x.range.end.character]));
       assert.equal(show(document), show(freshDocument), `${where}: diagnostics`);
       fresh.shared.workspace.LangiumDocuments.deleteDocument(freshDocument.uri);
     },
@@ -147,6 +149,91 @@ describe('document updates: re-parsing only the edited statement', () => {
     await e.edit(at('""Step 16 on'), at('""Step 16 on') + 1, '');
     await e.edit(at('step s17') + 8, at('step s17') + 8, '\n  step extra: Worker1\n  step s17b: Worker2 {}'); // a new statement inside
     await e.edit(0, 0, '// a comment\n');
+  });
+
+  /** Types `typed` one character at a time at `offset`, then deletes it again from its end, checking after each keystroke. */
+  async function typeAndDelete(e: Awaited<ReturnType<typeof editor>>, offset: number, typed: string): Promise<void> {
+    for (let i = 0; i < typed.length; i++) await e.edit(offset + i, offset + i, typed[i]);
+    for (let i = typed.length - 1; i >= 0; i--) await e.edit(offset + i, offset + i + 1, '');
+  }
+
+  it('re-parses the edited statement in its context while typing goes through unparsable states (`s12.output.`), with the errors of a full parse', async function () {
+    this.timeout(300_000);
+    const e = await editor(generateFlow(52));
+    const text = () => e.document.textDocument.getText();
+    const lineAfter = (needle: string) => text().indexOf('\n', text().indexOf(needle)) + 1;
+    // a new property line in step s13, typed character by character: `when: s12.output.` is unparsable until `text`
+    await typeAndDelete(e, lineAfter('step s13:'), '    when: s12.output.text != "x"\n');
+    const typedOnly = e.reparsed;
+    // all but the states with an unterminated `"x` (its lexer errors reach past the statement: a full parse)
+    assert.ok(typedOnly >= 55, `re-parsed alone or in context in ${typedOnly} of 68 keystrokes`);
+    // into a template of a prompt: `${s12.output.` inside the string
+    await typeAndDelete(e, text().indexOf(' after ${s13.output.text}"'), ' ${s12.');
+    // a step inside an `if` (the `if` is the element re-parsed)
+    await typeAndDelete(e, lineAfter('step s51:'), '    when: s50.');
+    assert.ok(e.reparsed - typedOnly >= 30, `re-parsed in ${e.reparsed - typedOnly} of the 42 later keystrokes`);
+  });
+
+  it('gives the result of a full parse when a brace is deleted, a string is left unterminated or a triple quote opened, and back', async function () {
+    this.timeout(300_000);
+    const e = await editor(generateFlow(55));
+    const text = () => e.document.textDocument.getText();
+    const at = (needle: string, delta = 0) => {
+      const offset = text().indexOf(needle);
+      assert.ok(offset >= 0, needle);
+      return offset + delta;
+    };
+    // the closing brace of a step inside an `if`, and back
+    const close = text().indexOf('}\n', at('Step 52 on'));
+    await e.edit(close, close + 1, '');
+    await e.edit(close, close, '}');
+    // the opening brace of a step, and back
+    await e.edit(at('step s20: Worker0 {', 18), at('step s20: Worker0 {', 19), '');
+    await e.edit(at('step s20: Worker0 \n', 18), at('step s20: Worker0 \n', 18), '{');
+    // an unterminated string (the closing quote removed), then a word typed after it, then fixed
+    const quote = text().indexOf('"\n', at('Step 21 on'));
+    await e.edit(quote, quote + 1, '');
+    await e.edit(quote, quote, ' more');
+    await e.edit(quote, quote + 5, '"');
+    // a triple quote opened in a prompt (its match could run on to another one far away), then removed
+    await typeAndDelete(e, at('Step 22 on', 5), '"""');
+    await typeAndDelete(e, at('Step 22 on', 5), '/*');
+    // a template left open: `${` with no `}`
+    await typeAndDelete(e, at('Step 23 on', 5), '${s22.');
+    // the edited statement's errors are kept while the next edit is in another statement: a full parse
+    const p24 = at('Step 24 on', 5);
+    await e.edit(p24, p24, 's23.');
+    const p30 = at('Step 30 on', 5);
+    await e.edit(p30, p30, 'x');
+    await e.edit(p30, p30 + 1, '');
+    await e.edit(p24, p24 + 4, '');
+  });
+
+  it('gives the result of a full parse after each of 60 random keystrokes of syntax characters, each undone', async function () {
+    this.timeout(300_000);
+    const e = await editor(generateFlow(30));
+    const original = e.document.textDocument.getText();
+    let seed = 15;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = ['.', '{', '}', '"', '${', '(', ')', ':', '\n', ' ', 'x', 's3.', '"""', '/*', '*/', ',', '[', 'if ', 'step q: Worker1 {'];
+    for (let i = 0; i < 60; i++) {
+      // a keystroke (or two), then undone: the file goes through an unparsable state and back, as while typing
+      const offset = random(original.length);
+      const end = random(3) === 0 ? Math.min(original.length, offset + 1 + random(3)) : offset;
+      const insert = end > offset ? '' : pieces[random(pieces.length)];
+      await e.edit(offset, end, insert);
+      if (random(2) === 0) {
+        const second = pieces[random(pieces.length)];
+        await e.edit(offset + insert.length, offset + insert.length, second);
+        await e.edit(offset + insert.length, offset + insert.length + second.length, '');
+      }
+      await e.edit(offset, offset + insert.length, original.slice(offset, end));
+      assert.equal(e.document.textDocument.getText(), original);
+    }
+    assert.ok(e.reparsed > 60, `re-parsed in ${e.reparsed} of the keystrokes`);
   });
 
   for (const file of ['incident-saga.flow', 'process-orchestrator.flow']) {
