@@ -142,6 +142,39 @@ const serverOptions = {
   logLevel: 'warning',
 };
 
+/**
+ * The language server's layout thread (packages/language-server/src/graph-layout-worker.ts): @baton/graph's
+ * `layoutFlowGraph` with elkjs read at run time from out/webview/elk.js — the one copy of elkjs in the .vsix, which
+ * the graph panel's page loads too — so the panel's first drawing comes laid out with the graph.
+ */
+const layoutWorkerOptions = {
+  ...serverOptions,
+  entryPoints: [{ in: 'packages/language-server/src/graph-layout-worker.ts', out: 'graph-layout' }],
+  plugins: [sharedElk('webview/elk.js')],
+};
+
+/**
+ * Stands for `elkjs/lib/elk.bundled.js` with a module that evaluates `file` (relative to the bundle's folder) at run
+ * time: the package is `"type": "module"`, so Node would load that UMD script as ESM (no exports); evaluated as
+ * CommonJS it exports elkjs' constructor.
+ */
+function sharedElk(file) {
+  return {
+    name: 'shared-elk',
+    setup(build) {
+      build.onResolve({ filter: /^elkjs\/lib\/elk\.bundled\.js$/ }, () => ({ path: 'elk', namespace: 'shared-elk' }));
+      build.onLoad({ filter: /.*/, namespace: 'shared-elk' }, () => ({
+        loader: 'js',
+        contents: `const { readFileSync } = require('node:fs'); const { join } = require('node:path'); const { runInThisContext } = require('node:vm');
+const file = join(__dirname, ${JSON.stringify(file)});
+const elk = { exports: {} };
+runInThisContext('(function (module, exports) {' + readFileSync(file, 'utf8') + '\\n})', { filename: file })(elk, elk.exports);
+module.exports = elk.exports;`,
+      }));
+    },
+  };
+}
+
 /** The VS Code extension: CommonJS, `vscode` provided by the extension host. */
 const extensionOptions = {
   ...serverOptions,
@@ -151,7 +184,8 @@ const extensionOptions = {
 
 /**
  * The graph panel's webview (packages/webview): a browser IIFE and its stylesheet in out/webview/, the
- * panel's only local resource root. elkjs' bundled build is inlined; nothing is fetched at run time.
+ * panel's only local resource root. elkjs is not inlined: the page loads out/webview/elk.js (elkjs' bundled build,
+ * copied below) only when it lays a graph out itself (packages/webview/src/elk-script.ts stands for it).
  */
 const webviewOptions = {
   entryPoints: [
@@ -166,7 +200,10 @@ const webviewOptions = {
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
+  alias: { 'elkjs/lib/elk.bundled.js': './packages/webview/src/elk-script.ts' },
 };
+mkdirSync(path.join(outdir, 'webview'), { recursive: true });
+copyFileSync(require.resolve('elkjs/lib/elk.bundled.js'), path.join(outdir, 'webview', 'elk.js'));
 
 /**
  * The operations console (packages/console), served by `baton serve` at / (packages/cli/src/serve/console-route.ts):
@@ -229,7 +266,7 @@ function consoleManifest() {
   };
 }
 
-const builds = [options, telemetryOptions, clusterOptions, serverOptions, extensionOptions, webviewOptions, consoleOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
+const builds = [options, telemetryOptions, clusterOptions, serverOptions, layoutWorkerOptions, extensionOptions, webviewOptions, consoleOptions].filter((b) => b.entryPoints.every((e) => existsSync(e.in)));
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -63,7 +63,7 @@ export class PanelHarness {
           `document.documentElement.style.cssText=${JSON.stringify(vars)};document.body.className=${JSON.stringify(theme.bodyClass)};`,
           `window.__posted=[];window.__state=${url.searchParams.get('state') ?? 'undefined'};window.acquireVsCodeApi=function(){return{postMessage:function(m){window.__posted.push(JSON.parse(JSON.stringify(m)))},getState:function(){return window.__state},setState:function(s){window.__state=s}}};`,
         ];
-        const html = graphPanelHtml({ cspSource: this.origin, nonce: 'dGVzdC1ub25jZS0xMjM0NQ', scriptUri: `${this.origin}/webview/graph-panel.js`, styleUri: `${this.origin}/webview/graph-panel.css`, preludeScripts: prelude });
+        const html = graphPanelHtml({ cspSource: this.origin, nonce: 'dGVzdC1ub25jZS0xMjM0NQ', scriptUri: `${this.origin}/webview/graph-panel.js`, styleUri: `${this.origin}/webview/graph-panel.css`, elkUri: `${this.origin}/webview/elk.js`, preludeScripts: prelude });
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
         return;
       }

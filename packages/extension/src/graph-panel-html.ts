@@ -13,6 +13,11 @@ export interface GraphPanelHtmlOptions {
   /** `out/webview/graph-panel.js` and `out/webview/graph-panel.css` as webview URIs. */
   scriptUri: string;
   styleUri: string;
+  /**
+   * `out/webview/elk.js` (elkjs) as a webview URI: the page loads it with its nonce only when it lays a graph out
+   * itself (packages/webview/src/elk-script.ts); the script tag names it (`data-elk`).
+   */
+  elkUri?: string;
   /** Scripts to run before the panel's (the tests' fake `acquireVsCodeApi`); each gets the nonce. */
   preludeScripts?: string[];
 }
@@ -37,7 +42,7 @@ export function graphPanelHtml(options: GraphPanelHtmlOptions): string {
 </head>
 <body>
 <div id="app"></div>
-${prelude}<script nonce="${attr(options.nonce)}" src="${attr(options.scriptUri)}"></script>
+${prelude}<script nonce="${attr(options.nonce)}" src="${attr(options.scriptUri)}"${options.elkUri ? ` data-elk="${attr(options.elkUri)}"` : ''}></script>
 </body>
 </html>`;
 }

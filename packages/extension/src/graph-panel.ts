@@ -81,6 +81,9 @@ class GraphPanelController implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  /** Whether the page answered a graph: until then requests ask for the layout too (the page draws without loading elkjs) and the run picker's store read (a CLI process) waits in `afterFirstDraw`. */
+  private drawn = false;
+  private afterFirstDraw: (() => void) | undefined;
   /** The followed document and flow. */
   private uri: vscode.Uri | undefined;
   private flow: string | undefined;
@@ -93,7 +96,6 @@ class GraphPanelController implements vscode.Disposable {
   private lastUpdate: Extract<HostToWebviewMessage, { type: 'graph' }> | undefined;
   private graph: FlowGraph | undefined;
   private highlighted: string | undefined;
-  /** The run drawn: its id and its events so far (replayed when the page reloads). */
   /** The run drawn: its events, and (a stored run) the definition it executes, as the title says it. */
   private run: { runId: string; events: RunEvent[]; definition?: string } | undefined;
   private requestId = 0;
@@ -205,6 +207,7 @@ class GraphPanelController implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
+    this.drawn = false;
     const webview = panel.webview;
     const root = vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview');
     webview.html = graphPanelHtml({
@@ -212,6 +215,7 @@ class GraphPanelController implements vscode.Disposable {
       nonce: randomBytes(18).toString('base64'),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.css')).toString(),
+      elkUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'elk.js')).toString(),
     });
     this.panelDisposables.push(
       webview.onDidReceiveMessage((message: WebviewToHostMessage) => this.receive(message)),
@@ -278,7 +282,7 @@ class GraphPanelController implements vscode.Disposable {
       result = { flows: [], error: 'the Baton language server is not running (see the "Baton" output)' };
     } else {
       try {
-        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow, position, expand: [...this.expandedFor()] });
+        result = await client.sendRequest(GraphRequest, { uri: uri.toString(), flow: this.flow, position, expand: [...this.expandedFor()], ...(this.drawn ? {} : { layout: true }) });
       } catch (error) {
         result = { flows: [], error: `the language server could not build the graph: ${(error as Error).message}` };
       }
@@ -293,8 +297,9 @@ class GraphPanelController implements vscode.Disposable {
     }
     if (result.graph) this.graph = result.graph;
     else if (!result.error?.startsWith('line ')) this.graph = undefined;
-    if (this.flow !== this.historyFlow) void this.refreshHistory();
-    this.lastUpdate = { type: 'graph', requestId, uri: uri.toString(), title: path.basename(uri.path), flows: result.flows, flow: result.flow, graph: result.graph, error: result.error };
+    if (this.flow !== this.historyFlow && this.drawn) void this.refreshHistory();
+    else if (this.flow !== this.historyFlow) this.afterFirstDraw = () => void this.refreshHistory();
+    this.lastUpdate = { type: 'graph', requestId, uri: uri.toString(), title: path.basename(uri.path), flows: result.flows, flow: result.flow, graph: result.graph, error: result.error, ...(result.layout ? { layout: result.layout } : {}) };
     this.post(this.lastUpdate);
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     // the flow the cursor is in now is not a move into it: the picker's choice stands until the cursor moves to another flow
@@ -526,6 +531,10 @@ class GraphPanelController implements vscode.Disposable {
         void this.save(message);
         return;
       case 'rendered': {
+        this.drawn = true;
+        const next = this.afterFirstDraw;
+        this.afterFirstDraw = undefined;
+        next?.();
         const started = this.requestStarted.get(message.requestId);
         this.requestStarted.delete(message.requestId);
         // edit → drawn: up to the page's drawnAt when its clock agrees with ours (same machine), else up to now

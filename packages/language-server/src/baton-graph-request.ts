@@ -5,13 +5,15 @@ import { isFlowDecl, visibleDocuments, type BatonServices, type Document } from 
 import { buildFlowGraph } from '@baton/graph';
 import { GraphRequest, type GraphResult, type LspPosition, type LspRange } from '@baton/protocol';
 import { ensureDocument, waitUntilLinked } from './baton-wait-linked.js';
+import { GraphLayouts } from './graph-layout.js';
 
 /**
  * Serves {@link GraphRequest} (`baton/graph`): waits until the workspace is loaded and the document linked,
- * then answers with {@link flowGraphOf}. Never lays the graph out (the panel's webview does).
+ * then answers with {@link flowGraphOf}; with `layout`, also the graph's layout from `layouts` (a thread of its own,
+ * see {@link GraphLayouts}), else the panel's webview lays it out.
  */
-export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices): void {
-  connection.onRequest(GraphRequest, async ({ uri, flow, expand, position }, token) => {
+export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices, layouts = new GraphLayouts()): void {
+  connection.onRequest(GraphRequest, async ({ uri, flow, expand, position, layout }, token) => {
     const documentUri = URI.parse(uri);
     const documents = shared.workspace.LangiumDocuments;
     await shared.workspace.WorkspaceManager.ready;
@@ -19,7 +21,12 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
     await waitUntilLinked(shared, documentUri, token);
     const document = documents.getDocument(documentUri);
     if (!document) return { flows: [], error: 'the language server does not know this file' };
-    return flowGraphOf(document, visibleDocuments(document, documents), baton, flow, expand, position);
+    const result = flowGraphOf(document, visibleDocuments(document, documents), baton, flow, expand, position);
+    if (layout && result.graph) {
+      const laidOut = await layouts.layout(result.graph);
+      if (laidOut) result.layout = laidOut;
+    }
+    return result;
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FlowGraph } from './graph.js';
+import type { FlowGraph, GraphLayout } from './graph.js';
 import type { RunEvent } from './events.js';
 
 /**
@@ -36,6 +36,8 @@ export interface GraphUpdateMessage {
    * name another flow in their `run.started`.
    */
   written?: { runId: string; step: string };
+  /** `graph` laid out by the language server, unfolded (`GraphResult.layout`): the page draws it as is when it folds nothing. */
+  layout?: GraphLayout;
 }
 
 /** Highlights the node at the editor's cursor (`id` undefined: none). */
@@ -134,6 +136,8 @@ export interface ExportMessage {
  * (`error`), or too large to lay out (`tooLarge`). `layoutMs`: time spent laying it out and drawing (ms).
  * `drawnAt`: when the drawing was in the page (`Date.now()`, ms since the epoch) — with the page on the same
  * machine as the extension host, the end of an edit → drawn time without the answer's way back.
+ * `phases`: only on the page's first drawing, its start-up marks by name (`Date.now()` values: `navigation`,
+ * `script`, `ready`, `elk`, `graph`, `laidOut`; packages/webview/src/page-marks.ts) — where the first draw's time went.
  */
 export interface RenderedMessage {
   type: 'rendered';
@@ -141,6 +145,7 @@ export interface RenderedMessage {
   nodes: number;
   layoutMs: number;
   drawnAt?: number;
+  phases?: Record<string, number>;
   error?: string;
   tooLarge?: boolean;
 }

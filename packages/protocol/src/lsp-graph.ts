@@ -1,11 +1,12 @@
 import { RequestType } from 'vscode-jsonrpc';
-import type { FlowGraph } from './graph.js';
+import type { FlowGraph, GraphLayout } from './graph.js';
 import type { LspPosition, LspRange } from './lsp-flows.js';
 
 /**
  * The `baton/graph` custom LSP request: the graph of one flow of a `.flow` document, built by the language
- * server from the same IR the CLI runs (packages/graph `buildFlowGraph`). The server never lays the graph
- * out: the editor's graph panel does, in its webview, so a large flow never blocks the language server.
+ * server from the same IR the CLI runs (packages/graph `buildFlowGraph`). The editor's graph panel lays graphs out
+ * in its webview; only its first drawing comes laid out (`GraphParams.layout`), by a thread of the server's own,
+ * so a large flow never blocks the language server.
  */
 
 /** Parameters of {@link GraphRequest}. */
@@ -21,6 +22,11 @@ export interface GraphParams {
   position?: LspPosition;
   /** Sub-flow steps to draw open, by node id (see `BuildGraphOptions.expand` in @baton/graph). */
   expand?: string[];
+  /**
+   * Lay the graph out too (`GraphResult.layout`): the graph panel asks for its first drawing, so that its page draws
+   * at once instead of loading elkjs first (the server lays it out on a thread of its own, elkjs warm after that).
+   */
+  layout?: boolean;
 }
 
 /** The answer of {@link GraphRequest}. */
@@ -39,7 +45,13 @@ export interface GraphResult {
    * agent, a type mismatch) still gets its graph.
    */
   error?: string;
+  /**
+   * With `params.layout`: the graph's layout, unfolded (`layoutFlowGraph` with every fold region foldable, as the panel
+   * lays out a graph with nothing folded). Absent when not asked, when there is no graph, or when the server could not
+   * lay it out (the panel then does).
+   */
+  layout?: GraphLayout;
 }
 
-/** `baton/graph`: `{ uri, flow?, position?, expand? }` → `{ flows, flow?, flowRanges?, graph?, error? }` ({@link GraphResult}). */
+/** `baton/graph`: `{ uri, flow?, position?, expand?, layout? }` → `{ flows, flow?, flowRanges?, graph?, error?, layout? }` ({@link GraphResult}). */
 export const GraphRequest = new RequestType<GraphParams, GraphResult, void>('baton/graph');

@@ -4,6 +4,8 @@
  * page, so the language server never waits for a layout), draws it, and sends back reveals, the flow
  * picked and exports. Never imports `vscode`: the host is reached through `acquireVsCodeApi()`.
  */
+// first: its `script` mark is when the bundle began to run
+import { mark, takeMarks } from './page-marks.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -12,6 +14,7 @@ import { assertUnreachable, type GraphUpdateMessage, type HostToWebviewMessage, 
 import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
 import { GraphView, MAX_PANEL_NODES, type ViewState } from './graph-view.js';
 import { RunOverlay } from './run-overlay.js';
+import { loadElk } from './elk-script.js';
 import { pngBase64 } from './export-image.js';
 
 export { MAX_PANEL_NODES };
@@ -131,6 +134,7 @@ const exports = new Map<number, string>();
 
 window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => handle(event.data));
 post({ type: 'ready' });
+mark('ready');
 
 /** The drawn file and flow, and (a stored run shown) the definition that run executes. */
 let titleText = '';
@@ -142,6 +146,7 @@ function showTitle(): void {
 function handle(msg: HostToWebviewMessage): void {
   switch (msg.type) {
     case 'graph':
+      mark('graph');
       pending = msg;
       if (!busy) void drain();
       return;
@@ -252,7 +257,9 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   } else {
     let layout: GraphLayout;
     try {
-      layout = await layoutFlowGraph(drawn.graph, { foldable: new Set(regions.keys()) });
+      // the server's layout is of the graph unfolded (the panel's first drawing): drawn as is when nothing is folded
+      layout = msg.layout && drawn.folded.size === 0 ? msg.layout : await layoutFlowGraph(drawn.graph, { foldable: new Set(regions.keys()) });
+      mark('laidOut');
     } catch (error) {
       showBanner(`The graph could not be laid out: ${(error as Error).message}`);
       post({ type: 'rendered', requestId: msg.requestId, nodes: 0, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), error: (error as Error).message });
@@ -280,7 +287,9 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   }
   showRunStatus();
   persist();
-  post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now() });
+  post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), phases: takeMarks() });
+  // drawn from the server's layout: elkjs loads now, while the drawing is looked at, for the edits and folds to come
+  if (msg.layout) setTimeout(() => void loadElk().catch(() => undefined), 0);
 }
 
 /** The flow of the run whose events these are (from its `run.started` or `run.resumed`), if they say. */
