@@ -11,10 +11,8 @@ import { mark } from './page-marks.js';
 
 type ElkConstructor = new () => ELK;
 
-// read while the page's script runs: `currentScript` is gone later
-const own = document.currentScript as HTMLScriptElement | null;
-const elkUrl = own?.dataset.elk;
-const nonce = own?.nonce;
+/** The page's script element, which names elk.js (`data-elk`) and carries the nonce (read when needed: this module may be evaluated late). */
+const own = (): HTMLScriptElement | null => document.querySelector<HTMLScriptElement>('script[data-elk]');
 
 let loading: Promise<ElkConstructor> | undefined;
 
@@ -23,9 +21,11 @@ export function loadElk(): Promise<ElkConstructor> {
   loading ??= new Promise<ElkConstructor>((resolve, reject) => {
     const loaded = (): ElkConstructor | undefined => (window as unknown as { ELK?: ElkConstructor }).ELK;
     if (loaded()) return resolve(loaded()!);
+    const page = own();
+    const elkUrl = page?.dataset.elk;
     if (!elkUrl) return reject(new Error('the page does not name its layout script (data-elk)'));
     const script = document.createElement('script');
-    if (nonce) script.nonce = nonce;
+    if (page.nonce) script.nonce = page.nonce;
     script.src = elkUrl;
     script.async = true;
     script.onload = () => {

@@ -14,7 +14,6 @@ import { assertUnreachable, type GraphUpdateMessage, type HostToWebviewMessage, 
 import { foldFlowGraph, foldRegions, graphShapeCss, layoutFlowGraph, type FoldedGraph, type FoldRegion } from '@baton/graph';
 import { GraphView, MAX_PANEL_NODES, type ViewState } from './graph-view.js';
 import { RunOverlay } from './run-overlay.js';
-import { loadElk } from './elk-script.js';
 import { pngBase64 } from './export-image.js';
 
 export { MAX_PANEL_NODES };
@@ -115,6 +114,8 @@ const state: {
   folds: Map<string, Set<string>>;
   /** The node at the editor's cursor (an id of `graph`; drawn as the folded node that hides it). */
   highlight?: string;
+  /** Whether elkjs has been warmed after a drawing that came laid out. */
+  warmed?: boolean;
 } = {
   uri: saved?.uri,
   flow: saved?.flow,
@@ -288,8 +289,13 @@ async function update(msg: GraphUpdateMessage): Promise<void> {
   showRunStatus();
   persist();
   post({ type: 'rendered', requestId: msg.requestId, nodes: graph.nodes.length, layoutMs: Math.round(performance.now() - started), drawnAt: Date.now(), phases: takeMarks() });
-  // drawn from the server's layout: elkjs loads now, while the drawing is looked at, for the edits and folds to come
-  if (msg.layout) setTimeout(() => void loadElk().catch(() => undefined), 0);
+  // drawn from the server's layout: elkjs loads now and lays this graph out once (the result unused) while the drawing
+  // is looked at, so that the edits and folds to come find it loaded and compiled, as after a first layout here
+  if (msg.layout && !state.warmed) {
+    state.warmed = true;
+    const warm = drawn.graph;
+    setTimeout(() => void layoutFlowGraph(warm, { foldable: new Set(regions.keys()) }).catch(() => undefined), 0);
+  }
 }
 
 /** The flow of the run whose events these are (from its `run.started` or `run.resumed`), if they say. */
