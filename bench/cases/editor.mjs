@@ -10,7 +10,10 @@
 //   type+complete  didChange inserting `sN.output.` then completion at once (the request waits for the
 //               re-link): what a person sees when they type the dot
 // Usage: node bench/cases/editor.mjs [steps=5000]
-// Env:   BATON_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds Node options to the server.
+// Env:   BATON_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds Node options to the server;
+//        BATON_BENCH_SERVER=<path>/language-server.cjs measures another build (before/after);
+//        BATON_BENCH_EDITOR_ONLY=recheck stops after the re-checks (open, recheck and the server's RSS: a short run);
+//        BATON_BENCH_NO_SEMI_SPACE=1 starts the server without the extension's --max-semi-space-size=64 (memory).
 // Prints one JSON line per figure: {system:'baton-editor', shape, n, totalMs, perStepUs, p50Ms, maxMs, samples}.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,7 +25,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { generateFlow } from '../generate-flow.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const server = path.join(root, 'out', 'language-server.cjs');
+const server = process.env.BATON_BENCH_SERVER ?? path.join(root, 'out', 'language-server.cjs');
 if (!existsSync(server)) {
   console.error(`${server} is missing: run npm run build first`);
   process.exit(2);
@@ -43,7 +46,7 @@ const percentile = (xs, p) => {
 // --- the server -------------------------------------------------------------------------------------
 // The Node options the extension starts the server with (LANGUAGE_SERVER_EXEC_ARGV in
 // packages/protocol/src/server-launch.ts; test/extension-unit/server-launch.test.ts checks they agree), then BATON_BENCH_SERVER_ARGS.
-const SERVER_EXEC_ARGV = ['--max-semi-space-size=64'];
+const SERVER_EXEC_ARGV = process.env.BATON_BENCH_NO_SEMI_SPACE ? [] : ['--max-semi-space-size=64'];
 const extraArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
 const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, ...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
@@ -148,6 +151,7 @@ for (let round = 0; round < 4; round++) {
   }
 }
 
+const onlyRecheck = process.env.BATON_BENCH_EDITOR_ONLY === 'recheck';
 // --- completion on the settled document -----------------------------------------------------------------
 const labels = (result) => (Array.isArray(result) ? result : result?.items ?? []).map((i) => i.label);
 const completionCases = [
@@ -166,7 +170,7 @@ const completionCases = [
 }
 const completion = [];
 const completionByCase = {};
-for (const [what, position, ok] of completionCases) {
+for (const [what, position, ok] of onlyRecheck ? [] : completionCases) {
   for (let i = 0; i < 11; i++) {
     start = now();
     const result = await connection.sendRequest('textDocument/completion', { textDocument: { uri }, position });
@@ -193,7 +197,7 @@ const hoverCases = [
 ];
 const hover = [];
 const hoverByCase = {};
-for (const [what, position, ok] of hoverCases) {
+for (const [what, position, ok] of onlyRecheck ? [] : hoverCases) {
   for (let i = 0; i < 11; i++) {
     start = now();
     const result = await connection.sendRequest('textDocument/hover', { textDocument: { uri }, position });
@@ -211,7 +215,7 @@ for (const [what, position, ok] of hoverCases) {
 // A new line in step `mid`'s block: `when: s<mid-1>.output.` then completion right after the dot; the
 // line is removed again (and the diagnostics awaited) before the next round.
 const typeComplete = [];
-for (let round = 0; round < 6; round++) {
+for (let round = 0; round < (onlyRecheck ? 0 : 6); round++) {
   const stepLine = lines.findIndex((l) => l.startsWith(`  step s${mid}: `));
   const insertAt = { line: stepLine + 1, character: 0 };
   const typed = `    when: s${mid - 1}.output.\n`;
@@ -248,6 +252,8 @@ const row = (shape, totalMs, samples, extra = {}) =>
 const byCase = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95) }]));
 row('open', openMs, [openMs], { bytes: Buffer.byteLength(text), serverRssMb: rssMb });
 row('recheck', percentile(recheck, 95), recheck, { bestMs: Math.min(...recheck), edits: Object.fromEntries(Object.entries(recheckByEdit).map(([k, v]) => [k, v.map((x) => Math.round(x))])) });
-row('completion', percentile(completion, 95), completion, { cases: byCase(completionByCase) });
-row('hover', percentile(hover, 95), hover, { cases: byCase(hoverByCase) });
-row('type+complete', percentile(typeComplete, 95), typeComplete);
+if (!onlyRecheck) {
+  row('completion', percentile(completion, 95), completion, { cases: byCase(completionByCase) });
+  row('hover', percentile(hover, 95), hover, { cases: byCase(hoverByCase) });
+  row('type+complete', percentile(typeComplete, 95), typeComplete);
+}

@@ -4,8 +4,8 @@ import { AstUtils, CstUtils, DefaultAstNodeDescriptionProvider } from 'langium';
 /**
  * Langium's descriptions of named nodes (the local and exported symbols), with the same values, but the
  * node path and the selection segment computed when first read rather than for each of the thousands
- * of symbols a long flow declares (scopes only need the name and the node). A description lives until
- * its document is rebuilt, and the CST it reads does not change before then.
+ * of symbols a long flow declares (scopes only need the name and the node). The segments are computed again
+ * when the document's text changed since (an incremental re-check keeps the descriptions of untouched nodes).
  */
 export class BatonAstNodeDescriptionProvider extends DefaultAstNodeDescriptionProvider {
   override createDescription(node: AstNode, name: string | undefined, document?: LangiumDocument): AstNodeDescription {
@@ -18,13 +18,26 @@ export class BatonAstNodeDescriptionProvider extends DefaultAstNodeDescriptionPr
     let nameSegment: DocumentSegment | undefined;
     let selectionSegment: DocumentSegment | undefined;
     let selectionComputed = false;
+    // the text the segments were computed for: an incremental re-check keeps the descriptions of untouched nodes
+    // while an edit before them moves their text (baton-incremental.ts)
+    let segmentsText: string | undefined;
+    const fresh = (): void => {
+      const text = node.$cstNode?.root.fullText;
+      if (text !== segmentsText) {
+        segmentsText = text;
+        nameSegment = undefined;
+        selectionComputed = false;
+      }
+    };
     return {
       node,
       name,
       get nameSegment() {
+        fresh();
         return (nameSegment ??= CstUtils.toDocumentSegment(nameProvider.getNameNode(node) ?? node.$cstNode));
       },
       get selectionSegment() {
+        fresh();
         if (!selectionComputed) {
           selectionSegment = CstUtils.toDocumentSegment(node.$cstNode);
           selectionComputed = true;

@@ -115,3 +115,29 @@ export function subtreeNodes(node: AstNode): readonly AstNode[] {
   }
   return astNodes(node);
 }
+
+/**
+ * Calls `visit` on `node` and every node it contains, in `streamAst` order, until `visit` returns true (then
+ * returns true). For a document's root or a top-level element it reads the shared documentNodes list (no
+ * traversal, no copy); otherwise it walks the subtree. The whole-flow checks use it instead of Langium's lazy
+ * `streamAst` (~30 ms per pass over a 5,000-step flow in iterator objects).
+ */
+export function someSubtreeNode(node: AstNode, visit: (node: AstNode) => boolean | void): boolean {
+  const container = node.$container;
+  if (!container || !container.$container) {
+    const entry = cachedDocumentNodes(container ?? node);
+    const span: [number, number] | undefined = container ? entry.spans.get(node) : [0, entry.nodes.length];
+    if (span) {
+      const nodes = entry.nodes;
+      for (let i = span[0]; i < span[1]; i++) if (visit(nodes[i]) === true) return true;
+      return false;
+    }
+  }
+  let found = false;
+  forEachAstNode(node, (n) => {
+    if (found) return false;
+    if (visit(n) === true) found = true;
+    return !found;
+  });
+  return found;
+}

@@ -1,10 +1,10 @@
 import type { ValidationAcceptor } from 'langium';
-import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
 import { testFlow } from './baton-scope-provider.js';
 import { toolName } from './ir/baton-ir-tools.js';
 import * as ast from './generated/ast.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
 
 /**
  * Checks of `wait first { … }` (docs/language.md, "wait first"): a choice of no arm (`choice-without-arms`), of one arm (`choice-single-arm`, a warning:
@@ -55,7 +55,9 @@ export function checkTestDecisions(test: ast.TestDecl, accept: ValidationAccepto
   const flow = testFlow(test);
   if (!flow) return;
   const approvals = new Map<string, ast.ApprovalStatement>();
-  for (const node of AstUtils.streamAllContents(flow)) if (ast.isApprovalStatement(node) && node.name) approvals.set(node.name, node);
+  someSubtreeNode(flow, (node) => {
+    if (ast.isApprovalStatement(node) && node.name) approvals.set(node.name, node);
+  });
   for (const p of test.properties.filter(ast.isTestDecideProperty)) {
     if (p.tool !== undefined) {
       checkToolDecision(flow, p, accept);
@@ -126,7 +128,9 @@ function checkToolDecision(flow: ast.FlowDecl, p: ast.TestDecideProperty, accept
  */
 export function decidedTool(flow: ast.FlowDecl, p: ast.TestDecideProperty): { steps: Map<string, ast.Step>; step?: ast.Step; agent?: ast.AgentDecl; entries: Map<string, ast.ToolEntry>; entry?: ast.ToolEntry } {
   const steps = new Map<string, ast.Step>();
-  for (const node of AstUtils.streamAllContents(flow)) if (ast.isStep(node) && node.name && !steps.has(node.name)) steps.set(node.name, node);
+  someSubtreeNode(flow, (node) => {
+    if (ast.isStep(node) && node.name && !steps.has(node.name)) steps.set(node.name, node);
+  });
   const step = steps.get(p.approval);
   const target = step?.target?.ref;
   const agent = ast.isAgentDecl(target) ? target : undefined;

@@ -2,6 +2,7 @@ import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationC
 import { CancellationToken } from 'vscode-languageserver';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { importTarget } from './baton-imports.js';
+import { keepForIncrementalBuild, startUpdate } from './baton-incremental.js';
 import { IssueCodes } from './baton-issue-codes.js';
 import type * as ast from './generated/ast.js';
 
@@ -146,6 +147,29 @@ export class BatonDocumentBuilder extends DefaultDocumentBuilder {
         if (!isOperationCancelled(error)) throw error;
       }
     }
+  }
+
+  override async update(changed: URI[], deleted: URI[], cancelToken?: CancellationToken): Promise<void> {
+    startUpdate();
+    return super.update(changed, deleted, cancelToken);
+  }
+
+  /**
+   * Langium's reset, except that a linked document reset to `Changed` keeps its local symbols and links for an
+   * incremental re-check (baton-incremental.ts): if the parse that follows re-parses only a statement, the next
+   * build re-links only what the edit can affect; otherwise the linker unlinks them before the full link.
+   */
+  override resetToState(document: LangiumDocument, state: DocumentState): void {
+    if (state === DocumentState.Changed && keepForIncrementalBuild(document, document.state >= DocumentState.Linked)) {
+      this.indexManager.removeContent(document.uri);
+      document.localSymbols = undefined;
+      this.indexManager.removeReferences(document.uri);
+      document.diagnostics = undefined;
+      this.buildState.delete(document.uri.toString());
+      if (document.state > state) document.state = state;
+      return;
+    }
+    super.resetToState(document, state);
   }
 
   /** Loads the import targets of `documents` not loaded yet that `loading` admits, transitively; returns them parsed. */

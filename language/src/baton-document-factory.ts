@@ -4,6 +4,7 @@ import type { CancellationToken } from 'vscode-languageserver';
 import type { Range } from 'vscode-languageserver-types';
 import { refreshCstExtents, shiftCstExtents } from './baton-cst-extents.js';
 import { REPARSED_RULES, firstTokenEnd, reparseInContext } from './baton-element-reparse.js';
+import { recordReplacement } from './baton-incremental.js';
 
 
 /**
@@ -77,6 +78,7 @@ export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
     const subRoot = sub.value.$cstNode;
     if (sub.lexerErrors.length === 0 && sub.parserErrors.length === 0 && subRoot && subRoot === subRoot.root && subRoot.end === old.end + delta - old.offset) {
       const replacement = spliceElement(old, oldNode, sub.value, subRoot as CompositeCstNodeImpl, true);
+      recordReplacement(document, oldNode, sub.value);
       shiftAfter(replacement, oldEnd, delta);
       (root as unknown as { _text: string })._text = text;
       document.parseResult = { ...result, value: result.value, lexerErrors: [], parserErrors: [] } satisfies ParseResult;
@@ -87,6 +89,7 @@ export class BatonDocumentFactory extends DefaultLangiumDocumentFactory {
     const reparsed = reparseInContext(parser, text, { cst: old, delta });
     if (!reparsed) return false;
     const replacement = spliceElement(old, oldNode, reparsed.node, reparsed.cst as CompositeCstNodeImpl, false);
+    recordReplacement(document, oldNode, reparsed.node);
     shiftAfter(replacement, oldEnd, delta);
     (root as unknown as { _text: string })._text = text;
     const parseResult: ParseResult = { value: result.value, lexerErrors: reparsed.lexerErrors, lexerReport: reparsed.lexerReport, parserErrors: reparsed.parserErrors };

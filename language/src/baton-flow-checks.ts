@@ -7,7 +7,7 @@ import { BatonTypeSystem, broadKind, fieldNames, literalValues, memberType } fro
 import { toTypeRef } from './baton-types.js';
 import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
-import { astNodes, subtreeNodes } from './baton-ast-walk.js';
+import { astNodes, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 
@@ -499,12 +499,15 @@ function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | 
 /** Whether expression `e` reads `target.status`. */
 function readsStatus(e: AstNode | undefined, target: AstNode): boolean {
   if (!e) return false;
-  for (const n of AstUtils.streamAst(e)) {
-    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isNameRef(n.receiver) && n.receiver.ref?.ref === target) return true;
-    // an iteration's status: `x[i].status`
-    if (ast.isMemberAccess(n) && n.member === 'status' && ast.isIndexAccess(n.receiver) && ast.isNameRef(n.receiver.receiver) && n.receiver.receiver.ref?.ref === target) return true;
-  }
-  return false;
+  return someSubtreeNode(
+    e,
+    (n) =>
+      ast.isMemberAccess(n) &&
+      n.member === 'status' &&
+      ((ast.isNameRef(n.receiver) && n.receiver.ref?.ref === target) ||
+        // an iteration's status: `x[i].status`
+        (ast.isIndexAccess(n.receiver) && ast.isNameRef(n.receiver.receiver) && n.receiver.receiver.ref?.ref === target)),
+  );
 }
 
 /**

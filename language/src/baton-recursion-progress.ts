@@ -1,9 +1,9 @@
 // The `recursion-without-progress` warning: a flow that calls itself under a guard, passing on unchanged every
 // input the guard reads — the guard is the same at every depth, so the recursion never stops by itself.
 import type { AstNode, ValidationAcceptor } from 'langium';
-import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
 
 /**
  * Warns (`recursion-without-progress`, on the call's target) about each step of `flow` that calls `flow` itself
@@ -14,17 +14,20 @@ import * as ast from './generated/ast.js';
  * `unbounded-recursion`, an error.)
  */
 export function checkRecursionProgress(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
-  for (const step of AstUtils.streamAst(flow).filter(ast.isStep)) {
-    if (step.target?.ref !== flow) continue;
+  const calls: ast.Step[] = [];
+  someSubtreeNode(flow, (node) => {
+    if (node.$type === 'Step' && ast.isStep(node) && node.target?.ref === flow) calls.push(node);
+  });
+  for (const step of calls) {
     const guards = guardsOf(step);
     if (guards.length === 0) continue;
     const read = new Set<string>();
     let onlyInputs = true;
     for (const guard of guards) {
-      for (const n of AstUtils.streamAst(guard)) {
+      someSubtreeNode(guard, (n) => {
         if (ast.isInputRef(n) && n.input?.ref) read.add(n.input.ref.name);
         else if (ast.isNameRef(n) || ast.isFunctionCall(n) || ast.isOutputRef(n) || ast.isRunStatusRef(n)) onlyInputs = false;
-      }
+      });
     }
     if (!onlyInputs || read.size === 0) continue;
     const input = step.properties.find(ast.isInputProperty)?.value;

@@ -5,6 +5,7 @@ import type { AstNode, ValidationAcceptor } from 'langium';
 import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
 
 /**
  * Checks of `cancel <target>` and `complete <region>`. Every diagnostic has a code from `IssueCodes` and the range
@@ -50,20 +51,26 @@ export function isActiveAt(target: ast.RegionStatement | ast.Step, statement: As
   return false;
 }
 
-/** Per flow (an AST node: a new parse makes new ones): the regions and steps its `cancel`/`complete` statements target. */
-const targetsOfFlow = new WeakMap<ast.FlowDecl, Set<AstNode>>();
+/**
+ * Per flow: the regions and steps its `cancel`/`complete` statements target, and the document's text they were
+ * found in (a statement-only re-parse keeps the flow's node but may add or remove a `cancel`: then they are found again).
+ */
+const targetsOfFlow = new WeakMap<ast.FlowDecl, { text: string; targets: Set<AstNode> }>();
 
-/** The regions and steps some `cancel`/`complete` of `flow` targets, computed once per flow. */
+/** The regions and steps some `cancel`/`complete` of `flow` targets, computed once per flow and text. */
 function cancelTargets(flow: ast.FlowDecl): Set<AstNode> {
-  let targets = targetsOfFlow.get(flow);
-  if (!targets) {
-    targets = new Set<AstNode>();
-    for (const node of AstUtils.streamAst(flow)) {
-      if ((ast.isCancelStatement(node) || ast.isCompleteStatement(node)) && node.target?.ref) targets.add(node.target.ref);
-    }
-    targetsOfFlow.set(flow, targets);
+  const text = flow.$cstNode?.root.fullText ?? '';
+  let entry = targetsOfFlow.get(flow);
+  if (!entry || entry.text !== text) {
+    const targets = new Set<AstNode>();
+    someSubtreeNode(flow, (node) => {
+      // `$type` first (no subtypes): this pass runs over every node of the flow at each check
+      if ((node.$type === 'CancelStatement' || node.$type === 'CompleteStatement') && (ast.isCancelStatement(node) || ast.isCompleteStatement(node)) && node.target?.ref) targets.add(node.target.ref);
+    });
+    entry = { text, targets };
+    targetsOfFlow.set(flow, entry);
   }
-  return targets;
+  return entry.targets;
 }
 
 /** Whether some `cancel`/`complete` of its flow targets region `region` (its body's steps may not have run to the end). */

@@ -2,6 +2,7 @@ import type { AstNode, LangiumDocument, LocalSymbols } from 'langium';
 import { AstUtils, DefaultScopeComputation, MultiMap, interruptAndCheck, type AstNodeDescription } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { documentNodes } from './baton-ast-walk.js';
+import { patchLocalSymbols } from './baton-incremental.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -12,6 +13,11 @@ import * as ast from './generated/ast.js';
 export class BatonScopeComputation extends DefaultScopeComputation {
   /** Langium's (every node but the root, in order), without its lazy streams; cancellation checked every 256 nodes. */
   override async collectLocalSymbols(document: LangiumDocument, cancelToken?: CancellationToken): Promise<LocalSymbols> {
+    // after a statement-only re-parse: the previous symbols with the replaced elements' swapped (baton-incremental.ts)
+    const patched = patchLocalSymbols(document, (node, into) => {
+      this.addLocalSymbol(node, document, into);
+    });
+    if (patched) return patched;
     const symbols = new MultiMap<AstNode, AstNodeDescription>();
     const nodes = documentNodes(document.parseResult.value);
     for (let i = 1; i < nodes.length; i++) {

@@ -5,6 +5,7 @@ import type { BatonServices } from './baton-module.js';
 import { IssueCodes } from './baton-issue-codes.js';
 import { parseDuration } from './baton-value-converter.js';
 import * as ast from './generated/ast.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
 
 /**
  * Checks of service-level agreements: a flow's `sla 4h` member and an approval's `sla: 4h` property
@@ -58,13 +59,15 @@ export class BatonSlaChecks {
     if (!sla || flow.members.some(ast.isTrigger)) return;
     const callers = new Set<string>();
     for (const doc of this.documents.all) {
-      for (const node of AstUtils.streamAst(doc.parseResult.value)) {
-        if (ast.isTestFlowProperty(node) && node.flow?.ref === flow) return;
+      const tested = someSubtreeNode(doc.parseResult.value, (node) => {
+        if (ast.isTestFlowProperty(node) && node.flow?.ref === flow) return true;
         if (ast.isStep(node) && node.target?.ref === flow) {
           const caller = AstUtils.getContainerOfType(node, ast.isFlowDecl);
           if (caller && caller !== flow) callers.add(caller.name);
         }
-      }
+        return false;
+      });
+      if (tested) return;
     }
     if (callers.size === 0) return;
     const names = [...callers].sort().map((n) => `\`${n}\``).join(', ');

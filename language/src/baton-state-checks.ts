@@ -55,7 +55,7 @@ export function checkWaitUntil(node: ast.WaitStatement, flow: ast.FlowDecl, acce
  */
 export function checkVarsSetConcurrently(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
   const branchOf = new Map<ast.VarStatement, Map<ast.ParallelStatement, number>>();
-  for (const set of subtreeNodes(flow).filter(ast.isSetStatement)) {
+  for (const set of subtreeNodes(flow).filter((n): n is ast.SetStatement => n.$type === 'SetStatement' && ast.isSetStatement(n))) {
     const target = set.variable?.ref;
     if (!ast.isVarStatement(target)) continue;
     const seen = branchOf.get(target) ?? new Map<ast.ParallelStatement, number>();

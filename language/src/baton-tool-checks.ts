@@ -9,6 +9,7 @@ import { toTypeRef } from './baton-types.js';
 import { constantValue, isConstant } from './ir/baton-ir-expressions.js';
 import { toolName } from './ir/baton-ir-tools.js';
 import * as ast from './generated/ast.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
 
 /** Providers whose agents answer in one call, with no tool loop (`http/…`, `command/…`). */
 const NO_TOOL_LOOP_PROVIDERS = ['http', 'command'];
@@ -239,7 +240,11 @@ function sideEffect(target: ast.AgentDecl | ast.FlowDecl): string | undefined {
 function effectAgent(flow: ast.FlowDecl, seen: Set<ast.FlowDecl>): ast.AgentDecl | undefined {
   if (seen.has(flow)) return undefined;
   seen.add(flow);
-  for (const step of AstUtils.streamAllContents(flow).filter(ast.isStep)) {
+  const steps: ast.Step[] = [];
+  someSubtreeNode(flow, (node) => {
+    if (ast.isStep(node)) steps.push(node);
+  });
+  for (const step of steps) {
     const called = step.target?.ref;
     if (ast.isAgentDecl(called) && notIdempotent(called)) return called;
     if (ast.isFlowDecl(called)) {

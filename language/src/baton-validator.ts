@@ -1,7 +1,7 @@
 import type { AstNode, LangiumDocuments, ValidationAcceptor, ValidationChecks } from 'langium';
 import { AstUtils } from 'langium';
 import { Cron } from 'croner';
-import { BUILTIN_FUNCTIONS, BUILTIN_FUNCTIONS_BY_NAME, MAX_EXPRESSION_DEPTH, checkValue, describeType } from '@baton/protocol';
+import { BUILTIN_FUNCTIONS, BUILTIN_FUNCTIONS_BY_NAME, checkValue, describeType } from '@baton/protocol';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes } from './baton-issue-codes.js';
 import { importTarget, visibleDocuments } from './baton-imports.js';
@@ -15,8 +15,8 @@ import { checkRecursionProgress } from './baton-recursion-progress.js';
 import { checkTestDecisions } from './baton-choice-checks.js';
 import { checkGeneratePolicy, checkGenerateStep } from './baton-generate-checks.js';
 import * as ast from './generated/ast.js';
-import { documentNodes } from './baton-ast-walk.js';
-import { NESTING_ERROR_PREFIX } from './baton-parser.js';
+import { someSubtreeNode } from './baton-ast-walk.js';
+import { checkNestingDepth } from './baton-nesting-check.js';
 
 const PROVIDERS = ['openai', 'anthropic', 'ollama', 'http', 'command'];
 
@@ -33,7 +33,7 @@ export function registerValidationChecks(services: BatonServices): void {
   const slaChecks = services.validation.BatonSlaChecks;
   const toolChecks = services.validation.BatonToolChecks;
   const checks: ValidationChecks<ast.BatonAstType> = {
-    Document: [validator.checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
+    Document: [checkNestingDepth, validator.checkDocumentImports, validator.checkDocumentDuplicateDeclarations],
     AgentDecl: [validator.checkAgentModelOrStub, validator.checkAgentStub, validator.checkDuplicateProperties, validator.checkAgentUsed, validator.checkAgentRetryIdempotent, toolChecks.checkAgentTools],
     FlowDecl: [signalChecks.checkFlowSignals, validator.checkFlowMembers, validator.checkFlowRecursion, validator.checkRecursionProgress, flowChecks.checkFlow, slaChecks.checkFlowSla],
     Step: [validator.checkDuplicateProperties, validator.checkStepSubflowInputs, validator.checkStepRetryIdempotent, checkGenerateStep],
@@ -72,42 +72,6 @@ export function registerValidationChecks(services: BatonServices): void {
  */
 export class BatonValidator {
   constructor(private readonly services: BatonServices) {}
-
-  // ------------------------------------------------------------------ nesting
-
-  /**
-   * An expression or a type nested more than MAX_EXPRESSION_DEPTH (200) levels deep — the outermost is
-   * level 0; `a + b + …` is one level per operator, `x.a.b…` one per `.`, `number[][]…` one per `[]` — is
-   * reported once per outermost expression or type, on its first node that deep. A run could not
-   * evaluate such an expression (`EXPR_TOO_DEEP`). One pass over the document's node list (parent before
-   * children), so it works at any depth; deeper brackets the parser already refused (BatonParser).
-   */
-  checkNestingDepth = (doc: ast.Document, accept: ValidationAcceptor): void => {
-    // text the parser refused as too deep has its one error already
-    if (AstUtils.getDocument(doc).parseResult.parserErrors.some((e) => e.message.startsWith(NESTING_ERROR_PREFIX))) return;
-    const level = new Map<AstNode, number>();
-    const reported = new Set<AstNode>();
-    const outermost = new Map<AstNode, AstNode>();
-    for (const node of documentNodes(doc)) {
-      const expression = ast.isExpression(node);
-      if (!expression && !ast.isTypeExpr(node)) continue;
-      const container = node.$container;
-      const inner = container !== undefined && (expression ? ast.isExpression(container) : ast.isTypeExpr(container));
-      const depth = inner ? level.get(container)! + 1 : 0;
-      const root = inner ? outermost.get(container)! : node;
-      level.set(node, depth);
-      outermost.set(node, root);
-      if (depth > MAX_EXPRESSION_DEPTH && !reported.has(root)) {
-        reported.add(root);
-        const what = expression ? 'expression' : 'type';
-        const message = `${what} nested deeper than ${MAX_EXPRESSION_DEPTH} levels (each operator, \`.\`, index${expression ? ', argument' : ', `[]`'} and bracket is one level)${expression ? '; a run could not evaluate it: split it into `let` values' : '; name its parts with `type`'}`;
-        // on the operator that opens the level too many (a long chain's node spans most of the chain)
-        if (ast.isBinaryExpression(container) || ast.isUnaryExpression(container)) accept('error', message, { node: container, property: 'op', code: IssueCodes.NestingTooDeep });
-        else if (ast.isMemberAccess(container)) accept('error', message, { node: container, property: 'member', code: IssueCodes.NestingTooDeep });
-        else accept('error', message, { node, code: IssueCodes.NestingTooDeep });
-      }
-    }
-  };
 
   // ------------------------------------------------------------------ imports and duplicates
 
@@ -222,11 +186,16 @@ export class BatonValidator {
   checkAgentUsed = (agent: ast.AgentDecl, accept: ValidationAcceptor): void => {
     if (this.isDuplicate(agent)) return; // reported as a duplicate name; its uses link to the first one
     for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
-      for (const node of AstUtils.streamAst(doc.parseResult.value)) {
-        if ((ast.isStep(node) && node.target?.ref === agent) || (ast.isCompensateProperty(node) && node.agent?.ref === agent) || (ast.isTestStubProperty(node) && node.agent?.ref === agent)) return;
-        if (ast.isToolEntry(node) && node.target?.ref === agent) return; // a tool of another agent
-        if (ast.isGenerateItem(node) && node.ref?.ref === agent) return; // an agent a written flow may call
-      }
+      const used = someSubtreeNode(
+        doc.parseResult.value,
+        (node) =>
+          (ast.isStep(node) && node.target?.ref === agent) ||
+          (ast.isCompensateProperty(node) && node.agent?.ref === agent) ||
+          (ast.isTestStubProperty(node) && node.agent?.ref === agent) ||
+          (ast.isToolEntry(node) && node.target?.ref === agent) || // a tool of another agent
+          (ast.isGenerateItem(node) && node.ref?.ref === agent), // an agent a written flow may call
+      );
+      if (used) return;
     }
     accept('warning', `agent \`${agent.name}\` is never used by a step`, { node: agent, property: 'name', code: IssueCodes.UnusedAgent });
   };
@@ -366,7 +335,11 @@ export class BatonValidator {
       }
       const document = AstUtils.getDocument(trigger);
       for (const doc of visibleDocuments(document, this.services.shared.workspace.LangiumDocuments)) {
-        for (const other of AstUtils.streamAst(doc.parseResult.value).filter(ast.isTrigger)) {
+        const triggers: ast.Trigger[] = [];
+        someSubtreeNode(doc.parseResult.value, (node) => {
+          if (ast.isTrigger(node)) triggers.push(node);
+        });
+        for (const other of triggers) {
           if (other === trigger) break;
           if (other.kind === 'webhook' && other.value === p) {
             accept('error', `webhook path "${p}" is already used by flow \`${AstUtils.getContainerOfType(other, ast.isFlowDecl)?.name}\``, { node: trigger, property: 'value', code: IssueCodes.DuplicateName });

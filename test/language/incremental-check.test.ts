@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AstNode, LangiumDocument } from 'langium';
+import { EmptyFileSystem, TextDocument, URI, isReference } from 'langium';
+import { CancellationTokenSource } from 'vscode-languageserver';
+import { createBatonServices } from '@baton/language';
+import { documentNodes, forEachReference } from '../../language/src/baton-ast-walk.js';
+import { incrementalBuilds } from '../../language/src/baton-incremental.js';
+import { generateFlow } from '../../bench/generate-flow.mjs';
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+/** A seeded pseudo-random generator (mulberry32): the same seed, the same edits. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Edit = { what: string; start: number; end: number; insert: string };
+
+/** Every match of `re` in `text`: [offset, match]. */
+function matches(text: string, re: RegExp): Array<[number, RegExpExecArray]> {
+  const found: Array<[number, RegExpExecArray]> = [];
+  for (const m of text.matchAll(new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g'))) found.push([m.index!, m as RegExpExecArray]);
+  return found;
+}
+
+/** One random edit of `text` of the kinds a person makes: renames, deleted and moved statements, broken and fixed names, new references, typing. */
+function randomEdit(text: string, rnd: () => number): Edit {
+  const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
+  const names = [...new Set(matches(text, /\b(?:step|approval|let|var|region)\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
+  const agents = [...new Set(matches(text, /\bagent\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
+  const kinds = ['rename', 'rename-dup', 'break-agent', 'fix-agent', 'new-ref', 'delete-statement', 'move-statement', 'type-char', 'delete-char', 'cancel-in-block', 'rename-agent', 'swap-ident'];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const kind = pick(kinds)!;
+    switch (kind) {
+      case 'rename':
+      case 'rename-dup': {
+        const decl = pick(matches(text, /\b(step|approval|let|var)\s+([A-Za-z_]\w*)/));
+        if (!decl) break;
+        const [offset, m] = decl;
+        const start = offset + m[0].length - m[2].length;
+        const insert = kind === 'rename-dup' ? (pick(names) ?? 'x') : `${m[2]}${Math.floor(rnd() * 3)}`;
+        return { what: `${kind} ${m[2]}→${insert}`, start, end: start + m[2].length, insert };
+      }
+      case 'break-agent':
+      case 'fix-agent': {
+        const use = pick(matches(text, /\bstep\s+\w+\s*:\s*([A-Za-z_]\w*)/));
+        if (!use) break;
+        const [offset, m] = use;
+        const start = offset + m[0].length - m[1].length;
+        const insert = kind === 'break-agent' ? `${m[1]}X` : (pick(agents) ?? m[1]);
+        return { what: `${kind} ${m[1]}→${insert}`, start, end: start + m[1].length, insert };
+      }
+      case 'rename-agent': {
+        const decl = pick(matches(text, /\bagent\s+([A-Za-z_]\w*)/));
+        if (!decl) break;
+        const [offset, m] = decl;
+        const start = offset + m[0].length - m[1].length;
+        const insert = rnd() < 0.5 ? `${m[1]}Y` : (pick(agents) ?? m[1]);
+        return { what: `rename-agent ${m[1]}→${insert}`, start, end: start + m[1].length, insert };
+      }
+      case 'new-ref': {
+        const prompt = pick(matches(text, /prompt:\s*"/));
+        const name = pick(names);
+        if (!prompt || !name) break;
+        const start = prompt[0] + prompt[1][0].length;
+        const insert = rnd() < 0.7 ? `\${${name}.output.text} ` : `\${${name}.nope} `;
+        return { what: `new-ref ${insert}`, start, end: start, insert };
+      }
+      case 'delete-statement':
+      case 'move-statement': {
+        const lines = text.split('\n');
+        const starts = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\s+(step|approval|let|var|if|parallel|signal|wait|set|region|cancel|fail)\b/.test(l));
+        const chosen = pick(starts);
+        if (!chosen) break;
+        const [line, i] = chosen;
+        const indent = line.length - line.trimStart().length;
+        let j = i + 1;
+        if (/[{[]\s*$/.test(line)) {
+          // a block: up to its closing bracket at the same indentation
+          while (j < lines.length && !(lines[j].length - lines[j].trimStart().length === indent && /^\s*[}\]]/.test(lines[j]))) j++;
+          j++;
+        }
+        const start = lines.slice(0, i).join('\n').length + (i > 0 ? 1 : 0);
+        const end = lines.slice(0, j).join('\n').length + 1;
+        if (end > text.length) break;
+        if (kind === 'delete-statement') return { what: `delete-statement ${line.trim()}`, start, end, insert: '' };
+        // moved: the block removed and put back before another statement (one edit: the text between changes)
+        const target = pick(starts.filter(([, k]) => k < i));
+        if (!target) break;
+        const tStart = lines.slice(0, target[1]).join('\n').length + 1;
+        const block = text.slice(start, end);
+        return { what: `move-statement ${line.trim()} before ${target[0].trim()}`, start: tStart, end, insert: block + text.slice(tStart, start) };
+      }
+      case 'cancel-in-block': {
+        const block = pick(matches(text, /\n(\s+)(if [^\n{]*|parallel|region \w+|branch)\s*\{\n/));
+        const name = pick(names);
+        if (!block || !name) break;
+        const start = block[0] + block[1][0].length;
+        const statement = pick([`cancel ${name}`, `let v${Math.floor(rnd() * 9)} = ${name}.output.text`, `step extra${Math.floor(rnd() * 3)}: ${pick(agents) ?? 'Nobody'} { prompt: "\${${name}.output.text}" }`])!;
+        return { what: `in-block ${statement}`, start, end: start, insert: `${block[1][1]}  ${statement}\n` };
+      }
+      case 'swap-ident': {
+        const ids = matches(text, /\b[A-Za-z_]\w*\b/);
+        const a = pick(ids);
+        const b = pick(ids);
+        if (!a || !b) break;
+        return { what: `swap-ident ${a[1][0]}→${b[1][0]}`, start: a[0], end: a[0] + a[1][0].length, insert: b[1][0] };
+      }
+      case 'type-char': {
+        const at = Math.floor(rnd() * text.length);
+        const insert = pick(['x', ' ', '.', '}', '"', '1', '\n', '(', ':'])!;
+        return { what: `type ${JSON.stringify(insert)} at ${at}`, start: at, end: at, insert };
+      }
+      case 'delete-char': {
+        const at = Math.floor(rnd() * (text.length - 1));
+        return { what: `delete ${JSON.stringify(text[at])} at ${at}`, start: at, end: at + 1, insert: '' };
+      }
+    }
+  }
+  return { what: 'type x at 0', start: 0, end: 0, insert: 'x' };
+}
+
+/** What a check says and links: every diagnostic (in order) and every reference's text and target (its path, or its error). */
+function checkResult(document: LangiumDocument, locate: (node: AstNode) => string): { diagnostics: string[]; links: string[] } {
+  const diagnostics = (document.diagnostics ?? []).map((d) => JSON.stringify([d.severity, d.code, d.message, [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character], d.data]));
+  const links: string[] = [];
+  for (const node of documentNodes(document.parseResult.value)) {
+    forEachReference(node, ({ reference, property }) => {
+      const target = isReference(reference) ? reference.ref : reference.items[0]?.ref;
+      links.push(`${node.$type}.${property} ${reference.$refText}@${reference.$refNode?.offset} → ${target ? locate(target) : `error ${reference.error?.message}`}`);
+    });
+  }
+  return { diagnostics, links };
+}
+
+/** An editor's document (statement-only re-parse and incremental re-check on) and a full check of the same text, compared after every edit. */
+async function session(text: string) {
+  const own = createBatonServices(EmptyFileSystem, { incrementalParse: true });
+  const uri = URI.parse('file:///incremental/main.flow');
+  let version = 1;
+  own.shared.workspace.TextDocuments!.set(TextDocument.create(uri.toString(), 'baton', version, text));
+  const document = own.shared.workspace.LangiumDocumentFactory.fromTextDocument(own.shared.workspace.TextDocuments!.get(uri.toString())!);
+  own.shared.workspace.LangiumDocuments.addDocument(document);
+  await own.shared.workspace.DocumentBuilder.build([document], { validation: true });
+  const fresh = createBatonServices(EmptyFileSystem);
+  const locate = (services: typeof own) => (node: AstNode) => services.Baton.workspace.AstNodeLocator.getAstNodePath(node);
+  let current = text;
+  const setText = (next: string) => {
+    current = next;
+    own.shared.workspace.TextDocuments!.set(TextDocument.create(uri.toString(), 'baton', ++version, next));
+  };
+  return {
+    get text() {
+      return current;
+    },
+    /** Applies `edit`; with `cancelAfter`, first starts a build of an intermediate edit and cancels it after that many turns of the event loop. */
+    async apply(edit: Edit, label: string, cancelAfter?: { turns: number; first: Edit }): Promise<void> {
+      if (cancelAfter) {
+        const { first } = cancelAfter;
+        setText(current.slice(0, first.start) + first.insert + current.slice(first.end));
+        const source = new CancellationTokenSource();
+        const build = own.shared.workspace.DocumentBuilder.update([uri], [], source.token).catch(() => undefined);
+        for (let i = 0; i < cancelAfter.turns; i++) await new Promise((resolve) => setImmediate(resolve));
+        source.cancel();
+        await build;
+      }
+      setText(current.slice(0, edit.start) + edit.insert + current.slice(edit.end));
+      await own.shared.workspace.DocumentBuilder.update([uri], []);
+      const freshDocument = fresh.shared.workspace.LangiumDocumentFactory.fromString(current, URI.parse(`file:///fresh/${version}.flow`));
+      fresh.shared.workspace.LangiumDocuments.addDocument(freshDocument);
+      await fresh.shared.workspace.DocumentBuilder.build([freshDocument], { validation: true });
+      const got = checkResult(document, locate(own));
+      const want = checkResult(freshDocument, locate(fresh));
+      fresh.shared.workspace.LangiumDocuments.deleteDocument(freshDocument.uri);
+      assert.deepEqual(got.diagnostics, want.diagnostics, `${label}: diagnostics differ from a full check`);
+      assert.deepEqual(got.links, want.links, `${label}: links differ from a full check`);
+      // each reference once (linking errors are reported per entry), each symbol once
+      assert.equal(new Set(document.references).size, document.references.length, `${label}: a reference listed twice`);
+      const symbols = [...documentNodes(document.parseResult.value)].flatMap((n) => (document.localSymbols?.has(n) ? document.localSymbols.getStream(n).toArray() : []));
+      assert.equal(new Set(symbols.map((d) => d.node)).size, symbols.length, `${label}: a symbol listed twice`);
+    },
+  };
+}
+
+/** Applies `edits` random edits (and the fixes of most typos) to `text`, checking after each; returns how many builds took the incremental path. */
+async function randomSequence(text: string, seed: number, edits: number): Promise<number> {
+  const before = incrementalBuilds.count;
+  const rnd = random(seed);
+  const s = await session(text);
+  const history: string[] = [];
+  let undo: Edit | undefined;
+  for (let i = 0; i < edits; i++) {
+    // a typo is mostly fixed at once (else the file stays unparsable and every later edit is a full parse)
+    const edit = undo ?? randomEdit(s.text, rnd);
+    undo = undefined;
+    history.push(edit.what);
+    // now and then an edit whose build is cancelled part-way by the next one (as typing does)
+    const cancelAfter = rnd() < 0.15 ? { turns: Math.floor(rnd() * 6), first: edit } : undefined;
+    const before = cancelAfter ? s.text.slice(0, edit.start) + edit.insert + s.text.slice(edit.end) : s.text;
+    const next = cancelAfter ? randomEdit(before, rnd) : edit;
+    if (cancelAfter) history.push(`(cancelled) then ${next.what}`);
+    await s.apply(next, `seed ${seed}, edit ${i + 1}: ${history.slice(-4).join(' | ')}`, cancelAfter);
+    if (/^(type|delete |swap-ident)/.test(next.what) && rnd() < 0.8) {
+      undo = { what: `undo ${next.what}`, start: next.start, end: next.start + next.insert.length, insert: before.slice(next.start, next.end) };
+    }
+  }
+  return incrementalBuilds.count - before;
+}
+
+describe('incremental re-check: diagnostics and links equal a full check after every edit', () => {
+  it('on a generated 120-step flow (randomised renames, deletions, moves, broken and new names, typing; seeded)', async function () {
+    this.timeout(300_000);
+    let incremental = 0;
+    for (const seed of [1, 2, 3]) incremental += await randomSequence(generateFlow(120), seed, 40);
+    assert.ok(incremental >= 30, `the incremental path was taken in ${incremental} of 120 edits`);
+  });
+
+  for (const [file, seed] of [
+    ['incident-saga.flow', 11],
+    ['process-orchestrator.flow', 12],
+    ['support-tools.flow', 13],
+    ['business-triggers.flow', 14],
+    ['purchase-sla.flow', 15],
+  ] as const) {
+    it(`on examples/${file} (seed ${seed})`, async function () {
+      this.timeout(300_000);
+      const incremental = await randomSequence(readFileSync(path.join(EXAMPLES, file), 'utf8'), seed, 60);
+      assert.ok(incremental >= 10, `the incremental path was taken in ${incremental} of 60 edits`);
+    });
+  }
+});
