@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import { RunStore, SCHEMA_VERSION, SqliteRunStore, type BatonError } from '../../packages/runtime/src/index.js';
+import { RunStore, SCHEMA_VERSION, SqliteRunStore, verifyRunChain, type BatonError } from '../../packages/runtime/src/index.js';
 import { runStoreConformance } from './conformance.js';
 
 /** Reads the store file with a connection of its own (no handle may hold it: they are closed or idle). */
@@ -161,6 +161,28 @@ describe('SQLite store: schemas 3 to 6 (tenants and leases, start keys per tenan
     assert.deepEqual(stored.bodies.map((r) => r.type), ['text', 'text']);
     assert.deepEqual(stored.bodies.map((r) => JSON.parse(r.body as string)), [definition, other]);
     assert.deepEqual(stored.texts, [{ type: 'text', text }, { type: 'text', text: `${text}// 日本語\n` }]);
+  });
+
+  it('events (run id, time, payload and hashes bound as UTF-8 bytes) are stored as TEXT, read back equal, non-ASCII included, and their chain verifies', async () => {
+    const file = path.join(dir, 'events.db');
+    const store = SqliteRunStore.open(file);
+    let runId = '';
+    const decided = { type: 'approval.decided', task: 'ok', decision: 'approve', comment: 'é ✓ 🙂 — 日本語 "quoted" \\' } as const;
+    try {
+      ({ id: runId } = await store.createRun({ flow: 'F', inputs: {}, definition: { name: 'F' } as never, startedAt: new Date().toISOString() }));
+      store.append(runId, { type: 'run.started', flow: 'F', inputs: { note: 'ünïcode' } } as never);
+      store.append(runId, decided as never);
+      await store.flush(runId);
+      const events = await store.getEvents(runId);
+      assert.deepEqual(events.map((e) => e.seq), [1, 2]);
+      assert.equal((events[1] as unknown as { comment: string }).comment, decided.comment);
+      assert.deepEqual(verifyRunChain(runId, await store.readChain!(undefined, 10, [runId])), []);
+    } finally {
+      await store.close();
+    }
+    const rows = readRaw(file, (raw) => raw.all('SELECT typeof(run_id) AS r, typeof(time) AS t, typeof(data) AS d, typeof(prev_hash) AS p, typeof(hash) AS h, run_id, prev_hash FROM events ORDER BY seq'));
+    assert.deepEqual(rows.map((r) => [r.r, r.t, r.d, r.p, r.h]), [['text', 'text', 'text', 'null', 'text'], ['text', 'text', 'text', 'text', 'text']]);
+    assert.equal(rows[0].run_id, runId);
   });
 
   it('a batch refused for a lost lease takes back exactly the events it appended, and keeps those buffered before it', async () => {

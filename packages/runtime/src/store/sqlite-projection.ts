@@ -8,13 +8,18 @@
 import type { RunEvent } from '@baton/protocol';
 import type { HashedEvent } from './event-chain.js';
 import type { StatementCache } from './sqlite-statements.js';
+import { textBytes } from './sqlite-schema.js';
 
 /** The most events one `INSERT` writes (a commit of more is written in several); a step's commit has two. */
 const EVENTS_PER_INSERT = 8;
 
-/** `INSERT INTO events` of `rows` rows (one prepared statement kept per row count). */
+/**
+ * `INSERT INTO events` of `rows` rows (one prepared statement kept per row count). The run id, time, payload and
+ * hashes are bound as UTF-8 bytes and stored as TEXT (`CAST(? AS TEXT)`, see `textBytes`): node-sqlite3-wasm copies a
+ * bound string into its heap one character at a time in JavaScript, bytes in one copy (~1.5–2 µs less per value).
+ */
 const eventsInsert = Array.from({ length: EVENTS_PER_INSERT + 1 }, (_, rows) =>
-  `INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  `INSERT INTO events (run_id, seq, type, time, data, prev_hash, hash) VALUES ${Array.from({ length: rows }, () => '(CAST(? AS TEXT), ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')}`,
 );
 
 /**
@@ -26,8 +31,10 @@ const eventsInsert = Array.from({ length: EVENTS_PER_INSERT + 1 }, (_, rows) =>
 export function insertEvents(statements: StatementCache, hashed: readonly HashedEvent[]): void {
   for (let from = 0; from < hashed.length; from += EVENTS_PER_INSERT) {
     const rows = hashed.slice(from, from + EVENTS_PER_INSERT);
-    const values: (string | number | null)[] = [];
-    for (const { runId, event, data, prev, hash } of rows) values.push(runId, event.seq, event.type, event.time, data, prev, hash);
+    const values: (Uint8Array | string | number | null)[] = [];
+    for (const { runId, event, data, prev, hash } of rows) {
+      values.push(textBytes(runId), event.seq, event.type, textBytes(event.time), textBytes(data), prev === null ? null : textBytes(prev), textBytes(hash));
+    }
     statements.use(eventsInsert[rows.length], (s) => s.run(values));
   }
   for (const { runId, event } of hashed) projectEvent(statements, runId, event);
