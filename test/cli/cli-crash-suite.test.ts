@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { RunEvent } from '@baton/protocol';
 import { RunStore } from '../../packages/runtime/src/index.js';
 import { CLI, tempWorkspace } from './cli-helper.js';
+import { seededRandom as mulberry32 } from '../support/seeded-random.js';
 
 // The crash suite: `baton run` (and `baton resume`) killed with SIGKILL at random moments — inside steps,
 // not only at their boundaries — during a flow with parallel branches and a concurrent foreach whose steps
@@ -48,18 +49,6 @@ flow Crash {
 }
 `;
 const STEPS = ['intake', 'fast', 'mid', 'slow', ...[0, 1, 2, 3, 4, 5].map((i) => `load[${i}]`), 'done'];
-
-/** mulberry32: a small seeded PRNG (public domain, Tommy Ettinger), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** How a process ended and the complete event lines it printed. */
 interface Outcome {

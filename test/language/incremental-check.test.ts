@@ -9,20 +9,9 @@ import { createBatonServices } from '@baton/language';
 import { documentNodes, forEachReference } from '../../language/src/baton-ast-walk.js';
 import { incrementalBuilds } from '../../language/src/baton-incremental.js';
 import { generateFlow } from '../../bench/generate-flow.mjs';
+import { seededRandom as random } from '../support/seeded-random.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
-
-/** A seeded pseudo-random generator (mulberry32): the same seed, the same edits. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Edit = { what: string; start: number; end: number; insert: string };
 

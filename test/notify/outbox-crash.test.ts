@@ -13,6 +13,7 @@ import { CLAIM_LEASE_MS } from '../../packages/runtime/src/notify/dispatcher.js'
 import { PgRunStore } from '../../packages/cluster/src/index.js';
 import { DEFINITION } from '../store/conformance-support.js';
 import { verifySignature } from './notify-support.js';
+import { seededRandom as seeded } from '../support/seeded-random.js';
 
 // The outbox under kill -9 (docs/console.md, "Delivery"): a dispatcher process (fixtures/dispatch-child.ts) is killed
 // while a webhook is in flight (the receiver kills it when the request arrives, before answering), right after the
@@ -22,18 +23,6 @@ import { verifySignature } from './notify-support.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dispatch-child.ts');
 const SECRET = 'crash-secret';
-
-/** mulberry32: a small seeded generator (the seed is printed when a case fails). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** How a generation dies: at its k-th request's arrival (mid-send), after its k-th answer (before the mark), after ms. */
 type Kill = { at: 'arrival' | 'answered'; k: number } | { at: 'timer'; ms: number };

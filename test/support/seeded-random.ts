@@ -1,0 +1,14 @@
+/**
+ * mulberry32 (Tommy Ettinger's small seeded PRNG, public domain): the same seed gives the same sequence, uniform in
+ * [0, 1). Tests that randomise (edit sequences, crash points, soak traffic) print their seed so a failure replays.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
