@@ -46,9 +46,10 @@ const percentile = (xs, p) => {
 // --- the server -------------------------------------------------------------------------------------
 // The Node options the extension starts the server with (LANGUAGE_SERVER_EXEC_ARGV in
 // packages/protocol/src/server-launch.ts; test/extension-unit/server-launch.test.ts checks they agree), then BATON_BENCH_SERVER_ARGS.
-const SERVER_EXEC_ARGV = process.env.BATON_BENCH_NO_SEMI_SPACE ? [] : ['--max-semi-space-size=64'];
+const SERVER_EXEC_ARGV = ['--max-semi-space-size=64'];
+const serverExecArgv = process.env.BATON_BENCH_NO_SEMI_SPACE ? [] : SERVER_EXEC_ARGV;
 const extraArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, ...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...serverExecArgv, ...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 /** Resolvers waiting for the next publishDiagnostics of `uri`. */
 let waiting = [];
