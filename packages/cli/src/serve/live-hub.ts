@@ -360,6 +360,12 @@ export class LiveHub {
           pollMs: this.options.pollMs,
           onConnection: (state, message) => this.log(`stream: the store's watch ${state === 'lost' ? 'was lost' : 'is back'}: ${message}`),
         })
+        .then((stop) => {
+          // what was stored after a stream's first read and before the watch listened was never reported to it
+          // (a run continued at once after its page opened): every open stream reads its run once more
+          for (const stream of this.streams) stream.catchUp();
+          return stop;
+        })
         .catch((error: unknown) => {
           this.log(`stream: the store cannot be watched (other writers' runs are not live): ${(error as Error).message}`);
           return undefined;
