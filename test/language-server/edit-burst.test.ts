@@ -43,8 +43,11 @@ describe('language server over stdio: a burst of edits', () => {
     assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.message]), [['unknown-agent', 3, 'unknown agent or flow `Missing`']]);
     const ids = JSON.stringify(graph.graph);
     assert.ok(ids.includes(`F/second${EDITS}`) && !ids.includes(`F/second${EDITS - 1}"`), 'the graph is the last text\'s');
+    // The server parses once each time it finds no further edit already received; how the client's 50 writes
+    // reach it (one pipe read or several) depends on the machine's load: 1–5 parses quiet, 6 seen on a busy CI.
+    // Without the coalescing every edit is parsed (50).
     const parsed = parses(trace) - parsesBefore;
-    assert.ok(parsed >= 1 && parsed <= 5, `${EDITS} edits were parsed ${parsed} times`);
+    assert.ok(parsed >= 1 && parsed <= EDITS / 5, `${EDITS} edits were parsed ${parsed} times`);
   });
 });
 
