@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { batonAsync, batonLive, CLI, ROOT, tempWorkspace, type LiveBaton } from './cli-helper.js';
+import { batonAsync, batonLive, CLI, cliBundleText, ROOT, tempWorkspace, type LiveBaton } from './cli-helper.js';
 import { databasePerTest } from '../cluster/test-services.js';
 
 // `baton serve --queue … --board` through the built bin (out/cli.mjs loading out/board.mjs and the page's files from
@@ -187,7 +187,7 @@ describe('the queue board\'s bundle', () => {
     // markers: Bull Board's BullMQ adapter and the board module's own error code
     const markers = ['non-BullMQ queue', 'BOARD_UI_MISSING'];
     for (const name of ['cli.mjs', 'serve-executor.mjs', 'cluster.mjs']) {
-      const text = readFileSync(path.join(path.dirname(CLI), name), 'utf8');
+      const text = name === 'cli.mjs' ? cliBundleText() : readFileSync(path.join(path.dirname(CLI), name), 'utf8');
       assert.deepEqual(markers.filter((m) => text.includes(m)), [], `Bull Board is bundled into ${name}`);
     }
     for (const chunk of readdirSync(path.join(ROOT, 'out', 'chunks')).filter((f) => f.endsWith('.mjs'))) {

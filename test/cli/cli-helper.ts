@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The bundled CLI, built by `npm run build` (npm test builds before the suites run). */
 export const CLI = path.join(ROOT, 'out', 'cli.mjs');
+
+/** The text of the CLI's bundle: out/cli.mjs and the chunks beside it that its dynamic imports load (`cli-chunk-*.mjs`). */
+export function cliBundleText(): string {
+  const out = path.dirname(CLI);
+  const chunks = readdirSync(out).filter((f) => /^cli-chunk-[\w-]+\.mjs$/.test(f));
+  return [CLI, ...chunks.map((f) => path.join(out, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
+}
 
 /** What a CLI invocation produced. */
 export interface CliResult {
