@@ -1,6 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
-import { VERSION as OPENAI_VERSION } from 'openai/version';
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import type { AgentDef, JsonValue } from '@baton/protocol';
 import { BatonError } from '../errors.js';
 import type { AgentRequest, AgentResponse } from './agent.js';
@@ -100,7 +99,7 @@ async function complete(target: ModelTarget, agent: AgentDef, prompt: string, sc
 }
 
 async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal, idempotencyKey: string): Promise<Completion> {
-  const client = openAiClient(target);
+  const client = await openAiClient(target);
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Answer with only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
   const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
@@ -123,7 +122,7 @@ async function completeOpenAi(target: ModelTarget, agent: AgentDef, prompt: stri
 }
 
 async function completeAnthropic(target: ModelTarget, agent: AgentDef, prompt: string, schema: JsonSchema | undefined, signal: AbortSignal): Promise<Completion> {
-  const client = anthropicClient(target);
+  const client = await anthropicClient(target);
   const body: Anthropic.MessageCreateParamsNonStreaming = {
     model: target.model,
     max_tokens: agent.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -159,29 +158,48 @@ export function readAnthropicMessage(target: ModelTarget, response: unknown): { 
   return { content, usage: split, tokens: split.input + split.output };
 }
 
+/** The provider SDKs' classes and the OpenAI SDK's version, once loaded ({@link loadSdks}). */
+interface Sdks {
+  OpenAI: typeof OpenAI;
+  Anthropic: typeof Anthropic;
+  openAiVersion: string;
+}
+let sdks: Sdks | undefined;
+let loading: Promise<Sdks> | undefined;
+
+/**
+ * The OpenAI and Anthropic SDKs, imported on a process's first model call, not at start: they are ~0.6 MB of the
+ * CLI's bundle (split into chunks, esbuild.mjs) that a `baton check`, a stub run or any command without a real
+ * model would otherwise load and compile (issue 15).
+ */
+async function loadSdks(): Promise<Sdks> {
+  loading ??= Promise.all([import('openai'), import('@anthropic-ai/sdk'), import('openai/version')]).then(([openai, anthropic, version]) => (sdks = { OpenAI: openai.default, Anthropic: anthropic.default, openAiVersion: version.VERSION }));
+  return loading;
+}
+
 /** One SDK client per resolved target (targets are resolved once per agent and run), not one per call. */
 const clients = new WeakMap<ModelTarget, OpenAI | Anthropic>();
-function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: () => C): C {
+async function clientFor<C extends OpenAI | Anthropic>(target: ModelTarget, create: (loaded: Sdks) => C): Promise<C> {
   let client = clients.get(target) as C | undefined;
   if (!client) {
-    client = create();
+    client = create(await loadSdks());
     clients.set(target, client);
   }
   return client;
 }
 
 /**
- * The OpenAI SDK client for a target (OpenAI and OpenAI-compatible servers), kept per target; no retries (the
+ * The OpenAI SDK client for a target (OpenAI and OpenAI-compatible servers; the SDK loaded on first use), kept per target; no retries (the
  * engine's retry policy decides). Its `User-Agent` is given: the SDK makes it from its class's `.name`
  * (`OpenAI/JS <version>`), which the minified bundles do not keep (esbuild.mjs).
  */
-export function openAiClient(target: ModelTarget): OpenAI {
-  return clientFor(target, () => new OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0, defaultHeaders: { 'User-Agent': `OpenAI/JS ${OPENAI_VERSION}` } }));
+export function openAiClient(target: ModelTarget): Promise<OpenAI> {
+  return clientFor(target, (loaded) => new loaded.OpenAI({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0, defaultHeaders: { 'User-Agent': `OpenAI/JS ${loaded.openAiVersion}` } }));
 }
 
-/** The Anthropic SDK client for a target, kept per target, no retries (its `User-Agent` is a literal in the SDK). */
-export function anthropicClient(target: ModelTarget): Anthropic {
-  return clientFor(target, () => new Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
+/** The Anthropic SDK client for a target (the SDK loaded on first use), kept per target, no retries (its `User-Agent` is a literal in the SDK). */
+export function anthropicClient(target: ModelTarget): Promise<Anthropic> {
+  return clientFor(target, (loaded) => new loaded.Anthropic({ apiKey: target.apiKey ?? 'not-needed', baseURL: target.baseUrl, maxRetries: 0 }));
 }
 
 /** The text blocks of an Anthropic message, joined. */
@@ -225,10 +243,11 @@ export function badResponse(target: ModelTarget, response: unknown): BatonError 
 export function describeFailure(error: unknown, target: ModelTarget, signal: AbortSignal): BatonError {
   if (error instanceof BatonError) return redact(error, target);
   const name = `${target.provider}/${target.model}`;
-  if (signal.aborted || (error instanceof Error && error.name === 'AbortError') || error instanceof OpenAI.APIUserAbortError || error instanceof Anthropic.APIUserAbortError) {
+  // an SDK's error can only come from a call, so the SDKs are loaded when one is classified here
+  if (signal.aborted || (error instanceof Error && error.name === 'AbortError') || (sdks && (error instanceof sdks.OpenAI.APIUserAbortError || error instanceof sdks.Anthropic.APIUserAbortError))) {
     return new BatonError('STEP_CANCELLED', 'the call was cancelled');
   }
-  if (error instanceof OpenAI.APIConnectionError || error instanceof Anthropic.APIConnectionError) {
+  if (sdks && (error instanceof sdks.OpenAI.APIConnectionError || error instanceof sdks.Anthropic.APIConnectionError)) {
     return redact(new BatonError('AGENT_UNREACHABLE', `${name}: cannot reach ${target.baseUrl} (${error.message})`), target);
   }
   const status = (error as { status?: unknown }).status;

@@ -19,7 +19,7 @@ export const RESPOND_TOOL = 'respond';
  */
 export async function exchangeAnthropic(target: ModelTarget, request: AgentTurnRequest, ask: TurnAsk): Promise<TurnExchange> {
   const agent = request.agent;
-  const client = anthropicClient(target);
+  const client = await anthropicClient(target);
   const respond = request.tools.some((t) => t.name === RESPOND_TOOL) ? `baton_${RESPOND_TOOL}` : RESPOND_TOOL;
   const messages: Anthropic.MessageParam[] = [{ role: 'user', content: userMessage(request) }, ...historyMessages(request)];
   if (ask.repair) {

@@ -17,7 +17,7 @@ type Message = OpenAI.Chat.ChatCompletionMessageParam;
  */
 export async function exchangeOpenAi(target: ModelTarget, request: AgentTurnRequest, ask: TurnAsk): Promise<TurnExchange> {
   const agent = request.agent;
-  const client = openAiClient(target);
+  const client = await openAiClient(target);
   const schema = ask.schema;
   const jsonObject = schema !== undefined && target.structuredOutput === 'json_object';
   const system = [agent.instructions ?? '', jsonObject ? `Give your final answer as only a JSON object matching this JSON Schema:\n${JSON.stringify(schema)}` : ''].filter((s) => s !== '').join('\n\n');
