@@ -15,6 +15,7 @@ import type { BatonWorkspaceRoot } from '../baton-workspace.js';
 import { importTarget } from '../baton-imports.js';
 import { estimableFlows } from '../baton-join-checks.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
+import { answerFirst, type AnswerFirst } from './baton-answer-first.js';
 import { completionText } from './baton-completion-text.js';
 import { DECIDE_TOOL_PREFIX, decidableTools } from './baton-decide-completion.js';
 import { BUILTIN_FUNCTIONS, GENERATE_KEYS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
@@ -107,6 +108,8 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
   private readonly documents: LangiumDocuments;
   private readonly workspaceRoot: BatonWorkspaceRoot;
   private readonly clientOptions: BatonClientOptions;
+  /** Holds the build's validation until the completions being computed are answered (see AnswerFirst). */
+  private readonly answerFirst: AnswerFirst;
 
   override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: TRIGGER_CHARACTERS };
 
@@ -116,9 +119,15 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     this.documents = services.shared.workspace.LangiumDocuments;
     this.workspaceRoot = services.baton.WorkspaceRoot;
     this.clientOptions = services.baton.ClientOptions;
+    this.answerFirst = answerFirst(services.shared);
   }
 
-  override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
+  /** The completion at `params.position`; a build that linked `document` validates it after this answer is written. */
+  override getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
+    return this.answerFirst.track(() => this.complete(document, params, cancelToken));
+  }
+
+  private async complete(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
     const text = document.textDocument;
     const lineStart = text.offsetAt({ line: params.position.line, character: 0 });
     const before = text.getText().slice(lineStart, text.offsetAt(params.position));
