@@ -3,6 +3,7 @@ import { MismatchedTokenException } from 'chevrotain';
 import type { AstNode, LangiumCoreServices, ParseResult } from 'langium';
 import { LangiumParser, createParser, isAstNode } from 'langium';
 import { cacheCstExtents } from './baton-cst-extents.js';
+import { BatonCstNodeBuilder } from './baton-cst-builder.js';
 
 /**
  * The deepest nesting of brackets the parser reads: `{ }` blocks and records, `( )`, `[ ]` and a
@@ -86,6 +87,8 @@ export class BatonParser extends LangiumParser {
     // Langium's copies a pass-through rule's result with Object.entries (an array per property, per rule level:
     // an expression passes through 12); this one walks the keys in place, with the same effect
     (this as unknown as LangiumParserInternals).assignWithoutOverride = assignWithoutOverride;
+    // the same CST without the per-token costs that grew with a flow's length (baton-cst-builder.ts)
+    (this as unknown as Mutable<LangiumParserInternals>).nodeBuilder = new BatonCstNodeBuilder();
   }
 
   /**

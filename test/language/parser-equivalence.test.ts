@@ -12,6 +12,12 @@ const texts: [string, string][] = [
     .filter((f) => f.endsWith('.flow'))
     .map((f): [string, string] => [f, readFileSync(path.join(examples, f), 'utf8')]),
   ['generated 120 steps', generateFlow(120)],
+  // comments (hidden CST nodes) first in a file, before a declaration, before a statement, inside an expression and
+  // a step's body, and last
+  [
+    'comments everywhere',
+    '// first\n/* a */ agent A { stub: "a" } // after\nflow F {\n  // before a step\n  step s: A { /* in */ prompt: "p" }\n  /** doc */\n  step t: A { prompt: "${s.output}" when: 1 + /* mid */ 2 > 0 }\n  // last in the flow\n}\n// end\n',
+  ],
 ];
 
 /** Every AST node under `root` with its container links, and the CST below it (offsets, lengths, node kinds), as plain data. */
@@ -23,7 +29,11 @@ function shape(root: AstNode): unknown[] {
       offset: node.offset,
       end: node.end,
       hidden: node.hidden,
+      range: node.range,
+      grammar: node.grammarSource?.$type,
       ast: index.get(node.astNode),
+      // every child's container is this node (the builder sets it as it adds the child)
+      parented: 'content' in node ? (node.content as CstNode[]).every((child) => child.container === node) : undefined,
       content: 'content' in node ? (node.content as CstNode[]).map(cst) : undefined,
     };
   return nodes.map((n) => {

@@ -1,0 +1,79 @@
+import type { IToken } from 'chevrotain';
+import { CompositeCstNodeImpl, CstNodeBuilder, CstUtils, LeafCstNodeImpl } from 'langium';
+import type { CompositeCstNode, GrammarAST, LeafCstNode, RootCstNode } from 'langium';
+
+/** The members of Langium 4.2's `CstNodeBuilder` this builder reads (private in its types). */
+interface CstNodeBuilderInternals {
+  rootNode: RootCstNode;
+  nodeStack: CompositeCstNodeImpl[];
+}
+
+/** The array a composite CST node keeps its children in (Langium's `CstNodeContainer`, an `Array` subclass). */
+type Content = CompositeCstNodeImpl['content'] & { parent: CompositeCstNodeImpl };
+
+const push = Array.prototype.push;
+
+/**
+ * Langium 4.2's `CstNodeBuilder` (langium/lib/parser/cst-node-builder.js), building the same CST, minus two costs that
+ * grew with the number of statements in a flow (issue 15: together ~8 % of a cold `baton check` of 5,000 steps, and
+ * the garbage they made):
+ *
+ * - **Hidden nodes.** The parser calls `addHiddenNodes` before every token it consumes, with the hidden tokens (comments)
+ *   in front of it — almost always none. Langium's version does the work of placing them anyway: when the current
+ *   composite node has no child yet (the first token of every step, expression, …) it looks the node up in its
+ *   parent's children with `indexOf` — a flow's statement list, thousands long, scanned from the start for each
+ *   statement — and splices nothing in, which makes a new `CstNodeContainer` (the array subclass's species) each time.
+ *   Here no hidden token means nothing to do; with some, the node is looked up from the end (it is its parent's last
+ *   child while it is being built).
+ * - **Adding a child.** `CstNodeContainer.push(...items)` takes a rest array and spreads it again for every node; here
+ *   the child's `container` is set and `Array.prototype.push` adds it — what that `push` does, without the arrays.
+ */
+export class BatonCstNodeBuilder extends CstNodeBuilder {
+  override buildCompositeNode(feature: GrammarAST.AbstractElement): CompositeCstNode {
+    const self = this as unknown as CstNodeBuilderInternals;
+    const compositeNode = new CompositeCstNodeImpl();
+    compositeNode.grammarSource = feature;
+    compositeNode.root = self.rootNode;
+    add(this.current.content as Content, compositeNode);
+    self.nodeStack.push(compositeNode);
+    return compositeNode;
+  }
+
+  override buildLeafNode(token: IToken, feature?: GrammarAST.AbstractElement): LeafCstNode {
+    const leafNode = new LeafCstNodeImpl(token.startOffset, token.image.length, CstUtils.tokenToRange(token), token.tokenType, !feature);
+    leafNode.grammarSource = feature;
+    leafNode.root = (this as unknown as CstNodeBuilderInternals).rootNode;
+    add(this.current.content as Content, leafNode);
+    return leafNode;
+  }
+
+  override addHiddenNodes(tokens: IToken[]): void {
+    if (tokens.length === 0) return;
+    const self = this as unknown as CstNodeBuilderInternals;
+    const nodes = tokens.map((token) => {
+      const leafNode = new LeafCstNodeImpl(token.startOffset, token.image.length, CstUtils.tokenToRange(token), token.tokenType, true);
+      leafNode.root = self.rootNode;
+      return leafNode;
+    });
+    let current: CompositeCstNode = this.current;
+    if (current.content.length > 0) {
+      current.content.push(...nodes);
+      return;
+    }
+    while (current.container) {
+      const index = current.container.content.lastIndexOf(current);
+      if (index > 0) {
+        current.container.content.splice(index, 0, ...nodes);
+        return;
+      }
+      current = current.container;
+    }
+    self.rootNode.content.unshift(...nodes);
+  }
+}
+
+/** Adds `node` as the last child of `content`'s composite node (what `CstNodeContainer.push(node)` does). */
+function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl): void {
+  node.container = content.parent;
+  push.call(content, node);
+}
