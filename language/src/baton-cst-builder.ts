@@ -1,6 +1,7 @@
 import type { IToken } from 'chevrotain';
-import { CompositeCstNodeImpl, CstNodeBuilder, CstUtils, LeafCstNodeImpl } from 'langium';
+import { CompositeCstNodeImpl, CstNodeBuilder, LeafCstNodeImpl } from 'langium';
 import type { CompositeCstNode, GrammarAST, LeafCstNode, RootCstNode } from 'langium';
+import type { Range } from 'vscode-languageserver-types';
 
 /** The members of Langium 4.2's `CstNodeBuilder` this builder reads (private in its types). */
 interface CstNodeBuilderInternals {
@@ -27,6 +28,8 @@ const push = Array.prototype.push;
  *   child while it is being built).
  * - **Adding a child.** `CstNodeContainer.push(...items)` takes a rest array and spreads it again for every node; here
  *   the child's `container` is set and `Array.prototype.push` adds it — what that `push` does, without the arrays.
+ * - **A leaf's range.** Langium gives every leaf a `Range` of three objects made from its token (`tokenToRange`) at
+ *   parse time; a {@link BatonLeafCstNode} keeps the four numbers and makes the `Range` when it is read.
  */
 export class BatonCstNodeBuilder extends CstNodeBuilder {
   override buildCompositeNode(feature: GrammarAST.AbstractElement): CompositeCstNode {
@@ -40,7 +43,7 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
   }
 
   override buildLeafNode(token: IToken, feature?: GrammarAST.AbstractElement): LeafCstNode {
-    const leafNode = new LeafCstNodeImpl(token.startOffset, token.image.length, CstUtils.tokenToRange(token), token.tokenType, !feature);
+    const leafNode = new BatonLeafCstNode(token, !feature);
     leafNode.grammarSource = feature;
     leafNode.root = (this as unknown as CstNodeBuilderInternals).rootNode;
     add(this.current.content as Content, leafNode);
@@ -51,7 +54,7 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
     if (tokens.length === 0) return;
     const self = this as unknown as CstNodeBuilderInternals;
     const nodes = tokens.map((token) => {
-      const leafNode = new LeafCstNodeImpl(token.startOffset, token.image.length, CstUtils.tokenToRange(token), token.tokenType, true);
+      const leafNode = new BatonLeafCstNode(token, true);
       leafNode.root = self.rootNode;
       return leafNode;
     });
@@ -73,7 +76,50 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
 }
 
 /** Adds `node` as the last child of `content`'s composite node (what `CstNodeContainer.push(node)` does). */
-function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl): void {
+function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl | BatonLeafCstNode): void {
   node.container = content.parent;
   push.call(content, node);
 }
+
+/**
+ * A leaf CST node that keeps its position as four numbers (0-based lines and characters, as LSP counts them) instead
+ * of a `Range` object: `range` — and `_range`, which Langium's class reads and the document factory moves after an
+ * edit — are made from them when read (a new object each time), and setting `_range` stores its four numbers. The
+ * values are `tokenToRange`'s (langium/lib/utils/cst-utils.js): Chevrotain's 1-based lines and columns minus one,
+ * its end column as it is (one past the last character).
+ */
+export class BatonLeafCstNode extends LeafCstNodeImpl {
+  declare private startLine: number;
+  declare private startCharacter: number;
+  declare private endLine: number;
+  declare private endCharacter: number;
+
+  constructor(token: IToken, hidden: boolean) {
+    super(token.startOffset, token.image.length, undefined as unknown as Range, token.tokenType, hidden);
+    this.startLine = (token.startLine as number) - 1;
+    this.startCharacter = (token.startColumn as number) - 1;
+    this.endLine = (token.endLine as number) - 1;
+    this.endCharacter = token.endColumn as number;
+  }
+
+  override get range(): Range {
+    return { start: { character: this.startCharacter, line: this.startLine }, end: { character: this.endCharacter, line: this.endLine } };
+  }
+}
+
+// What Langium's class keeps in `_range` (private in its types; its constructor stores the range it is given — here
+// none — and the document factory moves leaves after an edit by reading and setting it): made from, and stored into,
+// the four numbers.
+Object.defineProperty(BatonLeafCstNode.prototype, '_range', {
+  configurable: true,
+  get(this: BatonLeafCstNode): Range {
+    return this.range;
+  },
+  set(this: { startLine: number; startCharacter: number; endLine: number; endCharacter: number }, range: Range | undefined) {
+    if (range === undefined) return;
+    this.startLine = range.start.line;
+    this.startCharacter = range.start.character;
+    this.endLine = range.end.line;
+    this.endCharacter = range.end.character;
+  },
+});
