@@ -11,7 +11,7 @@ import {
 } from 'langium/lsp';
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
-import { createBatonParser } from './baton-parser.js';
+import { createBatonParser, createLazyCompletionParser } from './baton-parser.js';
 import { BatonValueConverter } from './baton-value-converter.js';
 import { BatonScopeComputation } from './baton-scope-computation.js';
 import { BatonScopeProvider } from './baton-scope-provider.js';
@@ -82,6 +82,7 @@ export type BatonServices = LangiumServices & BatonAddedServices;
 export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAddedServices> = {
   parser: {
     LangiumParser: (services) => isolateParseFailures(createBatonParser(services)),
+    CompletionParser: (services) => createLazyCompletionParser(services),
     TokenBuilder: () => new BatonTokenBuilder(),
     ValueConverter: () => new BatonValueConverter(),
   },

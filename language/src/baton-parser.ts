@@ -1,9 +1,10 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { MismatchedTokenException } from 'chevrotain';
-import type { AstNode, LangiumCoreServices, ParseResult } from 'langium';
-import { LangiumParser, createParser, isAstNode } from 'langium';
+import type { AstNode, CompletionParserResult, LangiumCompletionParser, LangiumCoreServices, ParseResult } from 'langium';
+import { LangiumParser, createCompletionParser, createParser, isAstNode } from 'langium';
 import { cacheCstExtents } from './baton-cst-extents.js';
 import { BatonCstNodeBuilder } from './baton-cst-builder.js';
+import { deferLookaheadFunctions } from './baton-lazy-lookahead.js';
 
 /**
  * The deepest nesting of brackets the parser reads: `{ }` blocks and records, `( )`, `[ ]` and a
@@ -89,6 +90,8 @@ export class BatonParser extends LangiumParser {
     (this as unknown as LangiumParserInternals).assignWithoutOverride = assignWithoutOverride;
     // the same CST without the per-token costs that grew with a flow's length (baton-cst-builder.ts)
     (this as unknown as Mutable<LangiumParserInternals>).nodeBuilder = new BatonCstNodeBuilder();
+    // each decision's lookahead function is built when a parse first reaches it, not all at start (~150 ms of CPU)
+    deferLookaheadFunctions((this as unknown as LangiumParserInternals).wrapper);
   }
 
   /**
@@ -260,4 +263,21 @@ export function createBatonParser(services: LangiumCoreServices): LangiumParser 
   createParser(services.Grammar, parser, services.parser.Lexer.definition);
   parser.finalize();
   return parser;
+}
+
+/**
+ * Langium's completion parser, built on its first `parse` (the first completion request) instead of with the services:
+ * building it (Chevrotain's grammar recording and lookahead analysis, a second time after the main parser) cost the
+ * language server ~140 ms of CPU at start, before the first diagnostics. Langium's completion provider only calls
+ * `parse`; the parser built is Langium's own (`createCompletionParser`), so completion is unchanged.
+ */
+export function createLazyCompletionParser(services: LangiumCoreServices): LangiumCompletionParser {
+  let parser: LangiumCompletionParser | undefined;
+  const lazy = {
+    parse(input: string): CompletionParserResult {
+      parser ??= createCompletionParser(services);
+      return parser.parse(input);
+    },
+  };
+  return lazy as LangiumCompletionParser;
 }
