@@ -5,6 +5,7 @@ import { NodeFileSystem } from 'langium/node';
 import type { FlowGraph, GraphLayout } from '@baton/protocol';
 import { createBatonServices, loadWorkspace } from '../../language/src/index.js';
 import { buildFlowGraph, foldRegions, layoutFlowGraph } from '../../packages/graph/src/index.js';
+import { readInlineAssets } from '../../packages/extension/src/graph-panel-html.js';
 import { PanelHarness, ROOT } from './webview-harness.js';
 
 /** Whether the page has fetched out/webview/elk.js (its resource timing). */
@@ -55,6 +56,31 @@ describe('the graph panel’s first drawing (out/webview in headless Chromium)',
     } finally {
       await panel.page.close();
     }
+  });
+
+  it('has its script and stylesheet written into the page (nothing fetched before the drawing, the CSP kept); from their URLs it draws the same', async () => {
+    const assets = readInlineAssets(path.join(ROOT, 'out', 'webview'));
+    assert.ok(assets.scriptText && assets.styleText, 'the built script and stylesheet can be written into the page');
+    const fetched = (page: Page): Promise<string[]> => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name.replace(/^.*\//, '')));
+    const drawn: string[] = [];
+    for (const inline of [true, false]) {
+      const panel = await harness.open('light', { inline });
+      try {
+        const rendered = await panel.update({ uri: 'file:///w/outreach.flow', title: 'outreach.flow', flows: ['Outreach'], flow: 'Outreach', graph: outreach, layout });
+        assert.equal(rendered.nodes, outreach.nodes.length);
+        const names = await fetched(panel.page);
+        if (inline) assert.ok(!names.includes('graph-panel.js') && !names.includes('graph-panel.css'), names.join(', '));
+        else assert.ok(names.includes('graph-panel.js') && names.includes('graph-panel.css'), names.join(', '));
+        // the stylesheet applies (graph-panel.css: the toolbar is a flex row, the page does not scroll)
+        const styled = await panel.page.evaluate(() => `${getComputedStyle(document.querySelector('.toolbar')!).display} ${getComputedStyle(document.body).overflow}`);
+        assert.equal(styled, 'flex hidden');
+        drawn.push(await panel.page.evaluate(() => document.querySelector('svg.baton-graph')!.outerHTML));
+        assert.deepEqual(panel.errors, []);
+      } finally {
+        await panel.page.close();
+      }
+    }
+    assert.equal(drawn[0], drawn[1]);
   });
 
   it('lays out a graph that comes without a layout with elkjs from its own script', async () => {

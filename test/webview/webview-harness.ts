@@ -1,5 +1,6 @@
 /**
- * Loads the built graph panel (out/webview/graph-panel.js + .css) in headless Chromium (Debian's, through
+ * Loads the built graph panel (out/webview/graph-panel.js + .css, written into the page as the extension does, or
+ * loaded from their URLs with `open(…, { inline: false })`) in headless Chromium (Debian's, through
  * playwright-core) inside the very page the extension serves (playwright gives each launch a fresh profile) (packages/extension/src/graph-panel-html.ts,
  * with its CSP), served over HTTP from 127.0.0.1, with a fake `acquireVsCodeApi` that records what the
  * page posts. VS Code's theme variables are set from the Light+/Dark Modern subset the console uses (themes.ts).
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebviewMessage, WebviewToHostMessage } from '@baton/protocol';
-import { graphPanelHtml } from '../../packages/extension/src/graph-panel-html.js';
+import { graphPanelHtml, readInlineAssets } from '../../packages/extension/src/graph-panel-html.js';
 import { THEMES, themeDeclarations, type ThemeName } from '../../packages/console/src/themes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,7 +64,7 @@ export class PanelHarness {
           `document.documentElement.style.cssText=${JSON.stringify(vars)};document.body.className=${JSON.stringify(theme.bodyClass)};`,
           `window.__posted=[];window.__state=${url.searchParams.get('state') ?? 'undefined'};window.acquireVsCodeApi=function(){return{postMessage:function(m){window.__posted.push(JSON.parse(JSON.stringify(m)))},getState:function(){return window.__state},setState:function(s){window.__state=s}}};`,
         ];
-        const html = graphPanelHtml({ cspSource: this.origin, nonce: 'dGVzdC1ub25jZS0xMjM0NQ', scriptUri: `${this.origin}/webview/graph-panel.js`, styleUri: `${this.origin}/webview/graph-panel.css`, elkUri: `${this.origin}/webview/elk.js`, preludeScripts: prelude });
+        const html = graphPanelHtml({ cspSource: this.origin, nonce: 'dGVzdC1ub25jZS0xMjM0NQ', scriptUri: `${this.origin}/webview/graph-panel.js`, styleUri: `${this.origin}/webview/graph-panel.css`, elkUri: `${this.origin}/webview/elk.js`, preludeScripts: prelude, ...(url.searchParams.get('inline') === '0' ? {} : readInlineAssets(WEBVIEW)) });
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
         return;
       }
@@ -90,7 +91,7 @@ export class PanelHarness {
   }
 
   /** Opens a fresh panel page; `state` is what `getState()` returns (a restored panel). */
-  async open(theme: Theme = 'light', options: { width?: number; height?: number; state?: unknown } = {}): Promise<PanelPage> {
+  async open(theme: Theme = 'light', options: { width?: number; height?: number; state?: unknown; inline?: boolean } = {}): Promise<PanelPage> {
     const page = await this.browser!.newPage({ viewport: { width: options.width ?? 900, height: options.height ?? 700 }, colorScheme: theme });
     const errors: string[] = [];
     page.on('console', (m) => {
@@ -98,7 +99,7 @@ export class PanelHarness {
     });
     page.on('pageerror', (e) => errors.push(String(e)));
     const state = options.state === undefined ? '' : `&state=${encodeURIComponent(JSON.stringify(options.state))}`;
-    await page.goto(`${this.origin}/panel.html?theme=${theme}${state}`);
+    await page.goto(`${this.origin}/panel.html?theme=${theme}${state}${options.inline === false ? '&inline=0' : ''}`);
     const posted = (): Promise<WebviewToHostMessage[]> => page.evaluate(() => (window as unknown as { __posted: WebviewToHostMessage[] }).__posted);
     const waitForPosted = async <T extends WebviewToHostMessage>(match: (m: WebviewToHostMessage) => m is T, what: string, timeoutMs = 20_000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;

@@ -19,7 +19,7 @@ import {
 } from '@baton/protocol';
 import { nodeAtPosition } from '@baton/graph';
 import type { BatonGraphApi, GraphPanelSnapshot, StoredRunView } from './api.js';
-import { graphPanelHtml } from './graph-panel-html.js';
+import { graphPanelHtml, readInlineAssets } from './graph-panel-html.js';
 import { activeFlowEditor, exportDrawing, flowAt, isFlowDocument, toRange } from './graph-panel-editors.js';
 import { chooseWritten, WRITTEN_SCHEME, WrittenTexts, writtenUri, type WrittenDrawing } from './graph-panel-written.js';
 import { concerns, generatingStepOf, writtenEntryStep } from './written-flows.js';
@@ -208,14 +208,14 @@ class GraphPanelController implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     this.drawn = false;
-    const webview = panel.webview;
-    const root = vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview');
+    const { webview } = panel, root = vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview');
     webview.html = graphPanelHtml({
       cspSource: webview.cspSource,
       nonce: randomBytes(18).toString('base64'),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'graph-panel.css')).toString(),
       elkUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'elk.js')).toString(),
+      ...readInlineAssets(root.fsPath), // written into the page: not fetched through the webview's service worker
     });
     this.panelDisposables.push(
       webview.onDidReceiveMessage((message: WebviewToHostMessage) => this.receive(message)),

@@ -1,6 +1,6 @@
-import { URI, type LangiumDocument } from 'langium';
+import { DocumentState, URI, type LangiumDocument } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
-import type { Connection } from 'vscode-languageserver';
+import type { Connection, Disposable } from 'vscode-languageserver';
 import { isFlowDecl, visibleDocuments, type BatonServices, type Document } from '@baton/language';
 import { buildFlowGraph } from '@baton/graph';
 import { GraphRequest, type GraphResult, type LspPosition, type LspRange } from '@baton/protocol';
@@ -13,6 +13,7 @@ import { GraphLayouts } from './graph-layout.js';
  * see {@link GraphLayouts}), else the panel's webview lays it out.
  */
 export function registerGraphRequest(connection: Connection, shared: LangiumSharedServices, baton: BatonServices, layouts = new GraphLayouts()): void {
+  warmLayoutsWhenIdle(shared, baton, layouts);
   connection.onRequest(GraphRequest, async ({ uri, flow, expand, position, layout }, token) => {
     const documentUri = URI.parse(uri);
     const documents = shared.workspace.LangiumDocuments;
@@ -28,6 +29,43 @@ export function registerGraphRequest(connection: Connection, shared: LangiumShar
     }
     return result;
   });
+}
+
+/** How long (ms) the server waits, idle after a build that validated a flow, before it warms the layout thread. */
+export const LAYOUT_WARM_UP_IDLE_MS = 100;
+
+/**
+ * For a client with a graph panel (`initializationOptions.graphPanel`): once a build has validated a document that
+ * declares a flow and no other update came for `idleMs`, starts the layout thread and warms elkjs
+ * ({@link GraphLayouts.warmUp}), so the panel's first drawing does not wait for elkjs to load and compile (~1 s of a
+ * thread's CPU). Waiting for an idle moment keeps that work off the first build (on 2 cores they competed). Once:
+ * the listeners are dropped when it fires, or at the first build for a client without a panel.
+ * @returns the listeners, to dispose of them early.
+ */
+export function warmLayoutsWhenIdle(shared: LangiumSharedServices, baton: BatonServices, layouts: GraphLayouts, idleMs = LAYOUT_WARM_UP_IDLE_MS): Disposable {
+  const builder = shared.workspace.DocumentBuilder;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const wait = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  const built = builder.onBuildPhase(DocumentState.Validated, (documents) => {
+    if (!baton.baton.ClientOptions.graphPanel) return stop();
+    if (!documents.some((d) => ((d.parseResult.value as Document).elements ?? []).some(isFlowDecl))) return;
+    wait();
+    timer = setTimeout(() => {
+      stop();
+      layouts.warmUp();
+    }, idleMs);
+  });
+  // an edit (or a file change) came: the build it starts arms the timer again
+  const updated = builder.onUpdate(wait);
+  const stop = (): void => {
+    wait();
+    built.dispose();
+    updated.dispose();
+  };
+  return { dispose: stop };
 }
 
 /**

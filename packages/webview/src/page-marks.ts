@@ -1,7 +1,7 @@
 /**
  * The panel page's start-up marks, for the first drawing's `rendered` answer (`RenderedMessage.phases`) and the
  * browser's performance timeline (`performance.mark('baton:<name>')`). Imported first by main.ts, so `script` is
- * when the bundle began to run (after the page and its 1.7 MB script were fetched and compiled). Each value is
+ * when the bundle began to run (after the page was written and its script — in the page since issue 15 — compiled). Each value is
  * `Date.now()` (ms since the epoch: the extension host on the same machine compares it with its own clock).
  * Names: `navigation` (the page's navigation start), `script`, `ready` (the page listens), `elk` (elkjs loaded),
  * `graph` (the first graph message), `laidOut` (its layout done); the answer's `drawnAt` ends it.
