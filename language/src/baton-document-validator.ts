@@ -4,6 +4,7 @@ import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { astNodes, documentNodes } from './baton-ast-walk.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
+import { abandonValidation, finishValidation, startValidation } from './baton-incremental-validation.js';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
@@ -17,6 +18,24 @@ import { NESTING_ERROR_PREFIX, type NestingError } from './baton-parser.js';
 export class BatonDocumentValidator extends DefaultDocumentValidator {
   constructor(private readonly services: BatonServices) {
     super(services);
+  }
+
+  /**
+   * Langium's validation, with the flow check made incremental after a statement-only re-parse
+   * (baton-incremental-validation.ts): what it may reuse is planned before, and its results are kept once the
+   * validation completed.
+   */
+  override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken?: CancellationToken): Promise<Diagnostic[]> {
+    startValidation(document, document.textDocument.lineCount);
+    let diagnostics: Diagnostic[];
+    try {
+      diagnostics = await super.validateDocument(document, options, cancelToken);
+    } catch (error) {
+      abandonValidation(document);
+      throw error;
+    }
+    finishValidation(document);
+    return diagnostics;
   }
 
   /**

@@ -10,6 +10,7 @@ import * as ast from './generated/ast.js';
 import { astNodes, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
+import { checkFlowNodes } from './baton-incremental-validation.js';
 
 /** One link from a container to a child: `container.property[index]`. */
 interface Link {
@@ -46,38 +47,49 @@ export class BatonFlowChecks {
     const types = new BatonTypeSystem(this.documents);
     this.checkDuplicateNames(flow, accept);
     const referenced = new Set<AstNode>();
-    for (const node of subtreeNodes(flow)) {
-      if (!isCheckedInFlow(node)) continue;
-      if (ast.isNameRef(node)) {
-        const target = node.ref?.ref;
-        if (target) referenced.add(target);
-        if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target) || ast.isRegionStatement(target)) this.checkOrder(node, target, accept);
-        else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
-      } else if (ast.isMemberAccess(node)) {
-        this.checkMember(node, types, accept);
-      } else if (ast.isBinaryExpression(node)) {
-        this.checkBinary(node, types, accept);
-      } else if (ast.isForeachStatement(node) && node.items) {
-        const kind = broadKind(types.typeOf(node.items));
-        if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
-      } else if (ast.isSetStatement(node)) {
-        if (node.output) this.checkSet(node, types, accept);
-        else {
-          const target = checkAssign(node, types, accept);
-          if (target) this.checkValueInScope(node, target, accept);
-        }
-      } else if (ast.isVarStatement(node)) {
-        checkVar(node, types, accept);
-      } else if (ast.isWaitStatement(node) && node.isUntil) {
-        checkWaitUntil(node, flow, accept);
-      } else if (ast.isSwitchStatement(node)) {
-        this.checkSwitch(node, types, accept);
-      }
-      this.checkUnreachable(node, accept);
-    }
+    checkFlowNodes(
+      flow,
+      subtreeNodes(flow),
+      accept,
+      (node, acceptHere) => this.checkFlowNode(flow, node, types, referenced, acceptHere),
+      (node) => {
+        if (node.$type === 'NameRef' && ast.isNameRef(node) && node.ref?.ref) referenced.add(node.ref.ref);
+      },
+    );
     checkVarsSetConcurrently(flow, accept);
     this.checkUnusedOutputs(flow, referenced, accept);
   };
+
+  /** The flow check of one node of `flow` (the names read, order, scope, types, unreachable statements). */
+  private checkFlowNode(flow: ast.FlowDecl, node: AstNode, types: BatonTypeSystem, referenced: Set<AstNode>, accept: ValidationAcceptor): void {
+    if (!isCheckedInFlow(node)) return;
+    if (ast.isNameRef(node)) {
+      const target = node.ref?.ref;
+      if (target) referenced.add(target);
+      if (ast.isStep(target) || ast.isApprovalStatement(target) || ast.isWaitStatement(target) || ast.isRegionStatement(target)) this.checkOrder(node, target, accept);
+      else if (ast.isLetStatement(target) || ast.isVarStatement(target) || ast.isLoopVariable(target)) this.checkValueInScope(node, target, accept);
+    } else if (ast.isMemberAccess(node)) {
+      this.checkMember(node, types, accept);
+    } else if (ast.isBinaryExpression(node)) {
+      this.checkBinary(node, types, accept);
+    } else if (ast.isForeachStatement(node) && node.items) {
+      const kind = broadKind(types.typeOf(node.items));
+      if (kind && kind !== 'list') accept('error', `foreach needs a list, but this is ${describeType(types.typeOf(node.items))}`, { node: node.items, code: IssueCodes.ForeachNotList });
+    } else if (ast.isSetStatement(node)) {
+      if (node.output) this.checkSet(node, types, accept);
+      else {
+        const target = checkAssign(node, types, accept);
+        if (target) this.checkValueInScope(node, target, accept);
+      }
+    } else if (ast.isVarStatement(node)) {
+      checkVar(node, types, accept);
+    } else if (ast.isWaitStatement(node) && node.isUntil) {
+      checkWaitUntil(node, flow, accept);
+    } else if (ast.isSwitchStatement(node)) {
+      this.checkSwitch(node, types, accept);
+    }
+    this.checkUnreachable(node, accept);
+  }
 
   /**
    * Whether `target` (a step, approval, `let` value or loop variable) can be read by a name placed at

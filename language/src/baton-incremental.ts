@@ -84,6 +84,7 @@ export function recordReplacement(document: LangiumDocument, old: AstNode, node:
  * scratch (the full path): they must be unlinked first. Forgets the reusable state.
  */
 export function takeStaleReferences(document: LangiumDocument): Reusable['references'] {
+  sinceValidation.delete(document);
   const state = reusable.get(document);
   reusable.delete(document);
   return state?.references ?? [];
@@ -221,6 +222,8 @@ export function relinkIncrementally(document: LangiumDocument, doLink: (info: Re
   for (const info of live) doLink(info);
   document.references = references as LangiumDocument['references'];
   incrementalBuilds.count++;
+  const since = sinceValidation.get(document);
+  if (since && since.root === state.root) since.edits.push(...state.replacements);
   return true;
 }
 
@@ -257,6 +260,7 @@ function addToIndex(byName: Map<string, ReferenceInfo[]>, info: ReferenceInfo): 
  */
 export function nameIndexBuilder(document: LangiumDocument): { record: (info: ReferenceInfo) => void; finish: () => void } {
   nameIndexes.delete(document);
+  sinceValidation.delete(document);
   const root = document.parseResult.value;
   const byName = new Map<string, ReferenceInfo[]>();
   return {
@@ -265,6 +269,27 @@ export function nameIndexBuilder(document: LangiumDocument): { record: (info: Re
     },
     finish: () => nameIndexes.set(document, { root, byName }),
   };
+}
+
+/**
+ * Per document: the elements replaced (and re-linked incrementally) since its last complete validation, for the
+ * incremental validation (baton-incremental-validation.ts). Started by {@link validationCompleted}; dropped by any
+ * full link, so a document whose links were all recomputed since is validated in full.
+ */
+const sinceValidation = new WeakMap<LangiumDocument, { root: AstNode; edits: Array<{ old: AstNode; node: AstNode }> }>();
+
+/** What changed in `document` since its last complete validation, when that is exactly one re-linked replacement. */
+export function editSinceValidation(document: LangiumDocument): { old: AstNode; node: AstNode; byName: ReadonlyMap<string, readonly ReferenceInfo[]> } | undefined {
+  const since = sinceValidation.get(document);
+  const index = nameIndexes.get(document);
+  const root = document.parseResult.value;
+  if (!since || since.root !== root || since.edits.length !== 1 || !index || index.root !== root) return undefined;
+  return { ...since.edits[0], byName: index.byName };
+}
+
+/** Called when a validation of `document` completed: later replacements are recorded against it. */
+export function validationCompleted(document: LangiumDocument): void {
+  sinceValidation.set(document, { root: document.parseResult.value, edits: [] });
 }
 
 /** How many builds re-linked incrementally since the process started (tests assert the path is taken). */

@@ -1,0 +1,168 @@
+import type { AstNode, LangiumDocument, ValidationAcceptor } from 'langium';
+import { AstUtils } from 'langium';
+import { astNodes } from './baton-ast-walk.js';
+import { editSinceValidation, validationCompleted } from './baton-incremental.js';
+import * as ast from './generated/ast.js';
+
+/**
+ * The editor's re-validation after a statement-only re-parse, for the flow check's per-node part
+ * (BatonFlowChecks.checkFlow: order of execution, names in scope, types of every expression, unreachable statements),
+ * without re-checking what the edit cannot change.
+ *
+ * A complete validation records, per flow and per node the flow check visited, the `accept` calls it made there.
+ * The next validation, when exactly one statement was replaced (and re-linked incrementally) since, re-checks only:
+ *
+ * - every node of the new statement, its ancestors, and the statement before it (an `unreachable` diagnostic of
+ *   that one lies on the edited statement);
+ * - every reference whose name (`$refText`) the old or the new statement declares, with its ancestors up to the
+ *   flow (found through the linker's name index): its target, and so its order, scope and type, may have changed;
+ * - transitively, the references of any name declared on those paths whose type is computed from what they
+ *   contain (`let`, `var`, loop variables, `step s: run <step>`, approvals, waits, regions — all but plain steps,
+ *   whose type is their agent's or sub-flow's).
+ *
+ * Every other node's calls are replayed (the diagnostic's range recomputed from its node's shifted CST). Falls
+ * back to the full flow check when the edit may change what the rest reads beyond names: a `cancel`/`complete`
+ * (cancel targets, blocks ended early) or a `set` (what a `wait until` waits for) in the old or new statement,
+ * a change of the document's line count (messages name lines), a top-level element replaced, or no recorded
+ * result of the previous validation. The whole-flow parts of the flow check (duplicate names, vars set
+ * concurrently, unread outputs) always run in full. `test/language/incremental-check.test.ts` compares the
+ * diagnostics with a full check after every edit of randomised edit sequences.
+ */
+
+/** One call of a check's `accept`: its arguments. */
+type Accepted = Parameters<ValidationAcceptor>;
+
+/** Node the flow check visited → the `accept` calls made there (only nodes with calls). */
+type FlowResults = Map<AstNode, Accepted[]>;
+
+/** A validation's recorded flow results, and the document's line count then. */
+interface Recorded {
+  flows: Map<AstNode, FlowResults>;
+  lineCount: number;
+}
+
+/** What the current validation of a document re-checks incrementally (one flow), and records. */
+interface Run {
+  /** The flow containing the replaced statement, the nodes to re-check in it, and the previous results; undefined: every flow in full. */
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults } | undefined;
+  recording: Recorded;
+}
+
+/** Per document: the results of its last complete validation. */
+const recorded = new WeakMap<LangiumDocument, Recorded>();
+/** Per document: the validation running now. */
+const running = new WeakMap<LangiumDocument, Run>();
+
+/** How many flow checks ran incrementally since the process started (tests assert the path is taken). */
+export const incrementalFlowChecks = { count: 0 };
+
+/**
+ * Called by the document validator before validating `document`'s AST: plans what the flow check may reuse.
+ * `lineCount` is the document's line count now.
+ */
+export function startValidation(document: LangiumDocument, lineCount: number): void {
+  running.set(document, { plan: planFor(document, lineCount), recording: { flows: new Map(), lineCount } });
+}
+
+/** Called when the validation of `document` completed (not when it was cancelled or threw): its results are kept. */
+export function finishValidation(document: LangiumDocument): void {
+  const run = running.get(document);
+  running.delete(document);
+  if (run) recorded.set(document, run.recording);
+  else recorded.delete(document);
+  validationCompleted(document);
+}
+
+/** Called when the validation of `document` did not complete: nothing recorded is trusted. */
+export function abandonValidation(document: LangiumDocument): void {
+  running.delete(document);
+  recorded.delete(document);
+}
+
+function planFor(document: LangiumDocument, lineCount: number): Run['plan'] {
+  const previous = recorded.get(document);
+  if (!previous || previous.lineCount !== lineCount) return undefined;
+  const edit = editSinceValidation(document);
+  if (!edit) return undefined;
+  const { old, node, byName } = edit;
+  const flow = AstUtils.getContainerOfType(node.$container, ast.isFlowDecl);
+  if (!flow || ast.isDocument(node.$container)) return undefined;
+  const previousResults = previous.flows.get(flow);
+  if (!previousResults) return undefined;
+  const oldNodes = astNodes(old);
+  const newNodes = astNodes(node);
+  if (oldNodes.some(changesBeyondNames) || newNodes.some(changesBeyondNames)) return undefined;
+  const dirty = new Set<AstNode>(newNodes);
+  for (let a = node.$container; a && a !== flow; a = a.$container) dirty.add(a);
+  const holder = (node.$container as unknown as Record<string, unknown>)[node.$containerProperty ?? ''];
+  if (Array.isArray(holder) && node.$containerIndex !== undefined && node.$containerIndex > 0) dirty.add(holder[node.$containerIndex - 1] as AstNode);
+  const names: string[] = [];
+  const queued = new Set<string>();
+  const queue = (name: unknown) => {
+    if (typeof name === 'string' && !queued.has(name)) {
+      queued.add(name);
+      names.push(name);
+    }
+  };
+  for (const n of oldNodes) queue((n as { name?: unknown }).name);
+  for (const n of newNodes) queue((n as { name?: unknown }).name);
+  const path: AstNode[] = [];
+  for (let i = 0; i < names.length; i++) {
+    for (const info of byName.get(names[i]) ?? []) {
+      path.length = 0;
+      let a: AstNode | undefined = info.container;
+      for (; a && a !== flow; a = a.$container) path.push(a);
+      if (a !== flow) continue; // another flow's, a test's: checked in full
+      for (const p of path) {
+        dirty.add(p);
+        if (!ast.isStep(p) || p.generated) queue((p as { name?: unknown }).name);
+        if (ast.isForeachStatement(p)) queue(p.variable?.name);
+      }
+    }
+  }
+  return { flow, dirty, previous: previousResults };
+}
+
+/** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
+function changesBeyondNames(node: AstNode): boolean {
+  return node.$type === 'CancelStatement' || node.$type === 'CompleteStatement' || node.$type === 'SetStatement';
+}
+
+/**
+ * The flow check's side of it: `check(node, accept)` checks one node of `flow` (all of `nodes`, the flow's nodes in
+ * `streamAst` order, are passed through in order). Re-checks the nodes the plan names and replays the rest, or
+ * checks every node when there is no plan for this flow; records the calls for the next validation.
+ */
+export function checkFlowNodes(flow: ast.FlowDecl, nodes: readonly AstNode[], accept: ValidationAcceptor, check: (node: AstNode, accept: ValidationAcceptor) => void, visitKept: (node: AstNode) => void): void {
+  const document = AstUtils.getDocument(flow);
+  const run = running.get(document);
+  const plan = run?.plan?.flow === flow ? run.plan : undefined;
+  const results: FlowResults = new Map();
+  let current: AstNode | undefined;
+  const recordingAccept: ValidationAcceptor = (...args: Accepted) => {
+    let calls = results.get(current!);
+    if (!calls) results.set(current!, (calls = []));
+    calls.push(args);
+    (accept as (...a: Accepted) => void)(...args);
+  };
+  if (plan) {
+    const { dirty, previous } = plan;
+    for (const node of nodes) {
+      current = node;
+      if (dirty.has(node)) {
+        check(node, recordingAccept);
+        continue;
+      }
+      visitKept(node);
+      const calls = previous.get(node);
+      if (calls) for (const args of calls) (recordingAccept as (...a: Accepted) => void)(...args);
+    }
+    incrementalFlowChecks.count++;
+  } else {
+    for (const node of nodes) {
+      current = node;
+      check(node, recordingAccept);
+    }
+  }
+  run?.recording.flows.set(flow, results);
+}
