@@ -141,3 +141,19 @@ export function someSubtreeNode(node: AstNode, visit: (node: AstNode) => boolean
   });
   return found;
 }
+
+/**
+ * `predicate` answered once per node type: the generated type guards depend only on `$type`, and the
+ * whole-flow checks ask them of each of the ~150,000 nodes of a 5,000-step flow.
+ */
+export function byNodeType(predicate: (node: AstNode) => boolean): (node: AstNode) => boolean {
+  const answers = new Map<string, boolean>();
+  return (node) => {
+    let answer = answers.get(node.$type);
+    if (answer === undefined) {
+      answer = predicate(node);
+      answers.set(node.$type, answer);
+    }
+    return answer;
+  };
+}

@@ -7,7 +7,7 @@ import { BatonTypeSystem, broadKind, fieldNames, literalValues, memberType } fro
 import { toTypeRef } from './baton-types.js';
 import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
-import { astNodes, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
+import { astNodes, byNodeType, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 import { checkFlowNodes } from './baton-incremental-validation.js';
@@ -392,7 +392,7 @@ export class BatonFlowChecks {
   }
 
   private checkUnusedOutputs(flow: ast.FlowDecl, referenced: Set<AstNode>, accept: ValidationAcceptor): void {
-    const steps = subtreeNodes(flow).filter(ast.isStep).filter((s) => !referenced.has(s));
+    const steps = (subtreeNodes(flow).filter(isStepNode) as ast.Step[]).filter((s) => !referenced.has(s));
     if (steps.length === 0) return;
     const readByTests = new Set<AstNode>();
     for (const doc of this.documents.all) {
@@ -479,21 +479,8 @@ function isConditionProperty(property: string): boolean {
   return property === 'condition' || property === 'subject' || property === 'values';
 }
 
-/**
- * `predicate` answered once per node type: the generated type guards depend only on `$type`, and the
- * flow checks ask them of each of the ~45,000 nodes of a 5,000-step flow.
- */
-function byNodeType(predicate: (node: AstNode) => boolean): (node: AstNode) => boolean {
-  const answers = new Map<string, boolean>();
-  return (node) => {
-    let answer = answers.get(node.$type);
-    if (answer === undefined) {
-      answer = predicate(node);
-      answers.set(node.$type, answer);
-    }
-    return answer;
-  };
-}
+/** A step (the type guard answered once per node type). */
+const isStepNode = byNodeType(ast.isStep);
 
 /** The nodes checkFlow looks at (the rest only contain them). */
 const isCheckedInFlow = byNodeType(

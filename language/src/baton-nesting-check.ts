@@ -2,7 +2,7 @@ import type { AstNode, ValidationAcceptor } from 'langium';
 import { AstUtils } from 'langium';
 import { MAX_EXPRESSION_DEPTH } from '@baton/protocol';
 import { IssueCodes } from './baton-issue-codes.js';
-import { documentNodes } from './baton-ast-walk.js';
+import { byNodeType, documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
 import * as ast from './generated/ast.js';
 
@@ -30,14 +30,14 @@ export function checkNestingDepth(doc: ast.Document, accept: ValidationAcceptor)
       roots.pop();
     }
     chain.push(node);
-    const expression = ast.isExpression(node);
-    if (!expression && !ast.isTypeExpr(node)) {
+    const expression = isExpressionNode(node);
+    if (!expression && !isTypeExprNode(node)) {
       levels.push(-1);
       roots.push(undefined);
       continue;
     }
     const top = chain.length - 2; // the container's entry
-    const inner = container !== undefined && top >= 0 && (expression ? ast.isExpression(container) : ast.isTypeExpr(container));
+    const inner = container !== undefined && top >= 0 && (expression ? isExpressionNode(container) : isTypeExprNode(container));
     const depth = inner ? levels[top] + 1 : 0;
     const root = inner ? roots[top]! : node;
     levels.push(depth);
@@ -53,3 +53,7 @@ export function checkNestingDepth(doc: ast.Document, accept: ValidationAcceptor)
     }
   }
 }
+
+/** The type guards of this check, answered once per node type (asked of every node of the document). */
+const isExpressionNode = byNodeType(ast.isExpression);
+const isTypeExprNode = byNodeType(ast.isTypeExpr);
