@@ -1,5 +1,5 @@
-import type { Grammar } from 'langium';
-import { DefaultTokenBuilder, type TokenBuilderOptions } from 'langium';
+import type { Grammar, GrammarAST } from 'langium';
+import { DefaultTokenBuilder, RegExpUtils, type TokenBuilderOptions } from 'langium';
 import type { IMultiModeLexerDefinition, TokenType, TokenVocabulary } from 'chevrotain';
 
 /** Lexer mode names; see {@link BatonTokenBuilder}. */
@@ -25,6 +25,27 @@ const TEMPLATE_PIECES_OF_MODE = {
  * An unbalanced `}` at the top level pops nothing; the parser reports it.
  */
 export class BatonTokenBuilder extends DefaultTokenBuilder {
+  /** Per terminal's pattern (its source): the partial regular expression `findLongerAlt` matches keywords with. */
+  private readonly partials = new Map<string, RegExp>();
+
+  /**
+   * Langium's `findLongerAlt` (the terminals a keyword is a prefix of, or equal to: the keyword gives way to the longer
+   * match), with each terminal's partial regular expression built once: Langium's `partialMatches` parsed the terminal's
+   * pattern again for every keyword (~150 keywords × the terminals, at every start of the language server and CLI).
+   */
+  protected override findLongerAlt(keyword: GrammarAST.Keyword, terminalTokens: TokenType[]): TokenType[] {
+    const longerAlts: TokenType[] = [];
+    for (const token of terminalTokens) {
+      const source = (token?.PATTERN as { source?: string } | undefined)?.source;
+      if (!source) continue;
+      let partial = this.partials.get(source);
+      if (partial === undefined) this.partials.set(source, (partial = RegExpUtils.partialRegExp(`^${source}$`)));
+      const match = keyword.value.match(partial);
+      if (match && match[0].length > 0) longerAlts.push(token);
+    }
+    return longerAlts;
+  }
+
   override buildTokens(grammar: Grammar, options?: TokenBuilderOptions): TokenVocabulary {
     const tokens = super.buildTokens(grammar, options) as TokenType[];
     const byName = (name: string): TokenType => {

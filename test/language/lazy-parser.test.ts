@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmptyFileSystem, LangiumCompletionParser, createCompletionParser } from 'langium';
+import type { IMultiModeLexerDefinition, TokenType } from 'chevrotain';
+import { DefaultTokenBuilder, EmptyFileSystem, LangiumCompletionParser, createCompletionParser } from 'langium';
+import { BatonTokenBuilder } from '../../language/src/baton-token-builder.js';
 import { createBatonServices } from '../../language/src/index.js';
 import { createBatonParser } from '../../language/src/baton-parser.js';
 import { lookaheadCounts } from '../../language/src/baton-lazy-lookahead.js';
@@ -59,5 +61,19 @@ describe('parser: built for what a parse reaches (issue 15, the language server 
       assert.equal(ours.elementStack.length, theirs.elementStack.length);
       ours.elementStack.forEach((element, i) => assert.equal(element, theirs.elementStack[i], 'the same grammar elements'));
     }
+  });
+
+  it('builds the same tokens as with Langium\'s findLongerAlt (each terminal\'s partial pattern made once)', () => {
+    const tokens = (builder: BatonTokenBuilder): unknown =>
+      Object.entries((builder.buildTokens(services.Baton.Grammar) as IMultiModeLexerDefinition).modes).map(([mode, list]) => [
+        mode,
+        (list as TokenType[]).map((t) => [t.name, String(t.PATTERN), (t.LONGER_ALT as TokenType[] | undefined)?.map((alt) => alt.name)]),
+      ]);
+    const langiums = new BatonTokenBuilder();
+    const findLongerAlt = (DefaultTokenBuilder.prototype as unknown as { findLongerAlt: unknown }).findLongerAlt;
+    (langiums as unknown as { findLongerAlt: unknown }).findLongerAlt = findLongerAlt;
+    const theirs = tokens(langiums);
+    assert.ok(JSON.stringify(theirs).includes('["ID"]'), 'keywords give way to identifiers');
+    assert.deepEqual(tokens(new BatonTokenBuilder()), theirs);
   });
 });
