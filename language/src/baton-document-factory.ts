@@ -1,8 +1,9 @@
 import type { AstNode, CstNode, LangiumDocument, LangiumSharedCoreServices, ParseResult, RootCstNode } from 'langium';
-import { CompositeCstNodeImpl, CstUtils, DefaultLangiumDocumentFactory, DocumentState, GrammarAST, isCompositeCstNode, isLeafCstNode } from 'langium';
+import { CompositeCstNodeImpl, CstUtils, DefaultLangiumDocumentFactory, DocumentState, GrammarAST, isCompositeCstNode, isLeafCstNode, type LeafCstNodeImpl } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { Range } from 'vscode-languageserver-types';
 import { refreshCstExtents, shiftCstExtents } from './baton-cst-extents.js';
+import { cachedLeafRange, dropLeafRange } from './baton-cst-ranges.js';
 import { REPARSED_RULES, firstTokenEnd, reparseInContext } from './baton-element-reparse.js';
 import { recordReplacement } from './baton-incremental.js';
 
@@ -179,15 +180,14 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
 }
 
 /**
- * Moves every CST leaf after the replaced element (which ended at `oldEnd`) by `delta` characters and by
- * the lines the edit added or removed, and drops the cached ranges of the composite nodes that changed:
+ * Moves every CST leaf after the replaced element (which ended at `oldEnd`) by `delta` characters, drops the
+ * ranges of those whose line or character changed (the lines the edit added or removed: computed again when read,
+ * see baton-cst-ranges.ts), and drops the cached ranges of the composite nodes that changed:
  * the element's ancestors and everything after it (the cached offsets of `baton-cst-extents.ts` move with
  * the leaves; the ancestors' are recomputed). Nodes before the element are untouched.
  */
 function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number; line: number; character: number }, delta: number): void {
-  const newEnd = replacement.range.end;
-  const lineDelta = newEnd.line - oldEnd.line;
-  const shift = (p: { line: number; character: number }) => (p.line === oldEnd.line ? { line: newEnd.line, character: p.character - oldEnd.character + newEnd.character } : { line: p.line + lineDelta, character: p.character });
+  const lineDelta = replacement.range.end.line - oldEnd.line;
   const stack: CstNode[] = [];
   let child: CstNode = replacement;
   for (let parent = replacement.container; parent; child = parent, parent = parent.container) {
@@ -202,11 +202,11 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
         shiftCstExtents(node, delta);
         for (let i = 0; i < content.length; i++) stack.push(content[i]);
       } else {
-        const leaf = node as unknown as { _offset: number; _range: Range };
-        leaf._offset += delta;
-        // positions change only on the edit's last line, or everywhere after it when lines were added or removed
-        const r = leaf._range;
-        if (lineDelta !== 0 || r.start.line === oldEnd.line || r.end.line === oldEnd.line) leaf._range = { start: shift(r.start), end: shift(r.end) };
+        (node as unknown as { _offset: number })._offset += delta;
+        // positions change only on the edit's last line, or everywhere after it when lines were added or removed:
+        // the range is dropped and computed from the new text when read (baton-cst-ranges.ts)
+        const r = cachedLeafRange(node as LeafCstNodeImpl);
+        if (r !== undefined && (lineDelta !== 0 || r.start.line === oldEnd.line || r.end.line === oldEnd.line)) dropLeafRange(node as LeafCstNodeImpl);
       }
     }
   }

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstNode, CstNode, LangiumDocument } from 'langium';
-import { EmptyFileSystem, TextDocument, URI, isCompositeCstNode, isLeafCstNode, isReference } from 'langium';
+import { CstUtils, EmptyFileSystem, TextDocument, URI, isCompositeCstNode, isLeafCstNode, isReference, type LeafCstNodeImpl } from 'langium';
 import { createBatonServices } from '@baton/language';
+import { cachedLeafRange } from '../../language/src/baton-cst-ranges.js';
 import { generateFlow } from '../../bench/generate-flow.mjs';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -85,13 +86,17 @@ async function editor(text: string) {
     get reparsed() {
       return reparsed;
     },
-    /** Replaces `[start, end)` with `insert`, updates, and checks the result against a full parse and check. */
-    async edit(start: number, end: number, insert: string): Promise<void> {
+    /**
+     * Replaces `[start, end)` with `insert`, updates, and checks the result against a full parse and check;
+     * `updated` sees the document right after the update, before the checks read it.
+     */
+    async edit(start: number, end: number, insert: string, updated?: (document: LangiumDocument) => void): Promise<void> {
       const before = document.parseResult.value;
       const old = document.textDocument.getText();
       const next = old.slice(0, start) + insert + old.slice(end);
       own.shared.workspace.TextDocuments!.set(TextDocument.create(uri.toString(), 'baton', ++version, next));
       await own.shared.workspace.DocumentBuilder.update([uri], []);
+      updated?.(document);
       if (document.parseResult.value === before) reparsed++;
       const where = `edit ${JSON.stringify(old.slice(Math.max(0, start - 15), start))}|${JSON.stringify(old.slice(start, end))}→${JSON.stringify(insert)}`;
       const full = fresh.Baton.parser.LangiumParser.parse(next);
@@ -132,6 +137,24 @@ describe('document updates: re-parsing only the edited statement', () => {
     await e.edit(at('"Branch A after') + 1, at('"Branch A after') + 7, 'Left'); // inside a parallel branch
     await e.edit(at('step s30:') + 5, at('step s30:') + 8, 's5'); // the step renamed to an earlier name: duplicate-name
     assert.ok(e.reparsed >= 8, `the statement was re-parsed alone in ${e.reparsed} of 9 edits`);
+  });
+
+  it('after an edit that adds or removes lines, computes the moved leaves\' ranges when read, as a full parse has them (LF and CRLF)', async function () {
+    this.timeout(60_000);
+    for (const eol of ['\n', '\r\n']) {
+      // a triple-quoted prompt over three lines after the edits, and a comment
+      const text = generateFlow(40)
+        .replace(/prompt: "Step 31 on[^\n]*/, 'prompt: """Step 31\n  spans ${s29.output.text}\nlines""" // after')
+        .replace(/\n/g, eol);
+      const e = await editor(text);
+      const at = (needle: string) => e.document.textDocument.getText().indexOf(needle.replace(/\n/g, eol));
+      const lastLeaf = (document: LangiumDocument) => [...CstUtils.streamCst(document.parseResult.value.$cstNode!)].filter(isLeafCstNode).at(-1)!;
+      const dropped = (document: LangiumDocument) => assert.equal(cachedLeafRange(lastLeaf(document) as LeafCstNodeImpl), undefined, 'the last leaf\'s range waits to be read');
+      await e.edit(at('prompt: "Step 5 on'), at('prompt: "Step 5 on'), `timeout: 5s${eol}    `, dropped); // a line added
+      await e.edit(at('timeout: 5s'), at('prompt: "Step 5 on'), '', dropped); // and removed
+      await e.edit(at('step s9: Worker9') + 15, at('step s9: Worker9') + 16, 'X'); // on one line: later lines keep their ranges
+      assert.ok(e.reparsed >= 3, `${e.reparsed} of 3 edits re-parsed one statement`);
+    }
   });
 
   it('falls back to a full parse when an edit breaks the syntax, spans statements or follows a broken state, with the same result', async function () {
