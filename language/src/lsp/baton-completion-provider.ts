@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AstNodeDescription, LangiumDocument, LangiumDocuments, ReferenceInfo, Stream } from 'langium';
-import { AstUtils, CstUtils, GrammarAST as Grammar, UriUtils } from 'langium';
+import { AstUtils, CstUtils, GrammarAST as Grammar, TextDocument as TextDocuments, UriUtils } from 'langium';
 import {
   type CompletionAcceptor,
   type CompletionBacktrackingInformation,
@@ -16,7 +16,7 @@ import { importTarget } from '../baton-imports.js';
 import { estimableFlows } from '../baton-join-checks.js';
 import { NESTING_ERROR_PREFIX } from '../baton-parser.js';
 import { answerFirst, type AnswerFirst } from './baton-answer-first.js';
-import { completionText } from './baton-completion-text.js';
+import { reduceForCompletion, type ReducedText } from './baton-completion-text.js';
 import { DECIDE_TOOL_PREFIX, decidableTools } from './baton-decide-completion.js';
 import { BUILTIN_FUNCTIONS, GENERATE_KEYS, STUB_ONLY_FUNCTIONS, describeType } from '@baton/protocol';
 import { mcpServersFor } from '../baton-mcp-config.js';
@@ -159,7 +159,7 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     if (tooDeepToComplete(document)) return { isIncomplete: false, items: [] };
     // Langium's completion, reading a reduced text (see completionParseText) while this request runs
     const reduced = this.completionParseText(document, text.offsetAt(params.position));
-    this.reduced = reduced === undefined ? undefined : { text: text.getText(), reduced };
+    this.reduced = reduced === undefined ? undefined : { text: text.getText(), ...reduced };
     try {
       return await super.getCompletion(document, params, cancelToken);
     } catch (error) {
@@ -221,28 +221,29 @@ export class BatonCompletionProvider extends DefaultCompletionProvider {
     return items.sort((a, b) => a.label.localeCompare(b.label));
   }
 
-  /** The current request's text with list elements blanked (see completionText), while it runs. */
-  private reduced: { text: string; reduced: string } | undefined;
+  /** The current request's text with list elements blanked (see reduceForCompletion), while it runs. */
+  private reduced: (ReducedText & { text: string }) | undefined;
 
 
   /**
    * The text completion tokenizes and parses (see completionText): the document's text with list elements
    * that cannot change the result blanked; undefined to read the text as it is.
    */
-  protected completionParseText(document: LangiumDocument, offset: number): string | undefined {
-    return completionText(document, offset);
+  protected completionParseText(document: LangiumDocument, offset: number): ReducedText | undefined {
+    return reduceForCompletion(document, offset);
   }
 
-  /** Langium's, on the reduced text: the same features, without re-parsing thousands of statements. */
+  /**
+   * Langium's, on the compact reduced text: the same features (they depend on the tokens before `offset`, which
+   * blanked runs do not change), without re-lexing and re-parsing thousands of statements. Langium reads the text
+   * up to `offset` through the document's `positionAt` and `getText(range)`; the view answers them in the compact
+   * text's offsets.
+   */
   protected override findFeaturesAt(document: TextDocument, offset: number): NextFeature[] {
     const reduced = this.reduced;
     if (!reduced || document.getText() !== reduced.text) return super.findFeaturesAt(document, offset);
-    const view: Pick<TextDocument, 'getText' | 'positionAt' | 'offsetAt'> = {
-      getText: (range) => (range ? reduced.reduced.slice(document.offsetAt(range.start), document.offsetAt(range.end)) : reduced.reduced),
-      positionAt: (o) => document.positionAt(o),
-      offsetAt: (p) => document.offsetAt(p),
-    };
-    return super.findFeaturesAt(view as TextDocument, offset);
+    const compact = TextDocuments.create(document.uri, document.languageId, document.version, reduced.compact);
+    return super.findFeaturesAt(compact, reduced.compactOffset(offset));
   }
 
   protected override backtrackToAnyToken(text: string, offset: number): CompletionBacktrackingInformation {

@@ -24,6 +24,16 @@ const GAP = /^(?:\s|\/\/[^\n\r]*|\/\*[\s\S]*?\*\/)*$/;
  * @returns the reduced text (same length as the document's text), or undefined when nothing is blanked.
  */
 export function completionText(document: LangiumDocument, offset: number): string | undefined {
+  return reduceForCompletion(document, offset)?.reduced;
+}
+
+/**
+ * {@link completionText}, and the same text with each blanked run shortened to one space (`compact`: what the
+ * completion parser reads — lexing thousands of blanked characters cost as much as parsing), with the map from an
+ * offset of the document's text to `compact`'s (`compactOffset`; an offset inside a blanked run maps to just after
+ * its one space). Undefined when nothing is blanked.
+ */
+export function reduceForCompletion(document: LangiumDocument, offset: number): ReducedText | undefined {
   const text = document.textDocument.getText();
   const root = document.parseResult.value.$cstNode;
   if (!root) return undefined;
@@ -56,15 +66,68 @@ export function completionText(document: LangiumDocument, offset: number): strin
   if (blanks.length === 0) return undefined;
   blanks.sort((a, b) => a[0] - b[0]);
   const parts: string[] = [];
+  // the compact text's runs: [start, end) of the text shortened to one space (blanked elements and the whitespace
+  // between them), with how many characters the compact text has dropped up to each run's end
+  const runs: { start: number; end: number; dropped: number }[] = [];
   let at = 0;
+  let dropped = 0;
   for (const [start, end] of blanks) {
     if (start < at) continue; // nested in a range already blanked
     parts.push(text.slice(at, start), ' '.repeat(end - start));
+    const last = runs.at(-1);
+    if (last && WHITESPACE.test(text.slice(last.end, start))) {
+      dropped += end - last.end;
+      last.end = end;
+      last.dropped = dropped;
+    } else {
+      dropped += end - start - 1;
+      runs.push({ start, end, dropped });
+    }
     at = end;
   }
   parts.push(text.slice(at));
-  return parts.join('');
+  const compactParts: string[] = [];
+  let from = 0;
+  for (const run of runs) {
+    compactParts.push(text.slice(from, run.start), ' ');
+    from = run.end;
+  }
+  compactParts.push(text.slice(from));
+  return { reduced: parts.join(''), compact: compactParts.join(''), compactOffset: (o) => compactOffsetOf(runs, o) };
 }
+
+/** Whitespace only (no comment: a comment's text stays in the compact text). */
+const WHITESPACE = /^\s*$/;
+
+/** The text completion reads (see {@link reduceForCompletion}). */
+export interface ReducedText {
+  /** The document's text with list elements blanked: the same length, offsets unchanged. */
+  reduced: string;
+  /** `reduced` with each blanked run shortened to one space. */
+  compact: string;
+  /** The offset in `compact` of an offset of the document's text. */
+  compactOffset(offset: number): number;
+}
+
+function compactOffsetOf(runs: readonly { start: number; end: number; dropped: number }[], offset: number): number {
+  // the last run starting before `offset` (binary search)
+  let low = 0;
+  let high = runs.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (runs[mid].start < offset) {
+      found = mid;
+      low = mid + 1;
+    } else high = mid - 1;
+  }
+  if (found < 0) return offset;
+  const run = runs[found];
+  const before = run.dropped - (run.end - run.start - 1); // dropped before this run
+  if (offset >= run.end) return offset - run.dropped;
+  return run.start - before + 1; // inside the run: just after its one space
+}
+
 
 /** Offset of the first lexer or parser error (Infinity without one; -1 when a parser error has no position). */
 function firstErrorOffset(document: LangiumDocument): number {

@@ -6,14 +6,14 @@ import type { LangiumDocument } from 'langium';
 import { URI } from 'langium';
 import { EmptyFileSystem } from 'langium';
 import { BatonCompletionProvider, createBatonServices, type BatonServices } from '@baton/language';
-import { completionText } from '../../../language/src/lsp/baton-completion-text.js';
+import { completionText, reduceForCompletion, type ReducedText } from '../../../language/src/lsp/baton-completion-text.js';
 import { forEachPrefix } from '../helpers.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
 /** Langium's completion as it is: the whole text tokenized and re-parsed up to the cursor. */
 class WholeTextCompletionProvider extends BatonCompletionProvider {
-  protected override completionParseText(): string | undefined {
+  protected override completionParseText(): ReducedText | undefined {
     return undefined;
   }
 }
@@ -39,6 +39,18 @@ describe('language server: completion on the reduced text', () => {
     const text = 'agent A { stub: "a" }\nagent B { stub: "b" }\nflow F {\n  step a: A\n  step b: A\n  step c: B { prompt: "${b.output}" }\n  step d: A\n}\n';
     const { document } = await build(text);
     assert.equal(completionText(document, text.indexOf('b.output')), blank(text, 'agent A { stub: "a" }', 'agent B { stub: "b" }', 'step a: A', 'step b: A', 'step d: A'));
+  });
+
+  it('gives the completion parser a compact text: each blanked run, with the whitespace between runs, shortened to one space', async () => {
+    const text = 'agent A { stub: "a" }\nagent B { stub: "b" }\nflow F {\n  step a: A\n  step b: A\n  step c: B { prompt: "${b.output}" }\n  step d: A\n}\n';
+    const { document } = await build(text);
+    const cursor = text.indexOf('b.output');
+    const reduced = reduceForCompletion(document, cursor)!;
+    assert.equal(reduced.reduced, completionText(document, cursor));
+    assert.equal(reduced.compact, ' \nflow F {\n   \n  step c: B { prompt: "${b.output}" }\n   \n}\n');
+    // offsets of kept text map to the same characters; one inside a blanked run maps to just after its space
+    for (const kept of ['flow F', 'step c', 'b.output', '}\n']) assert.equal(reduced.compact.slice(reduced.compactOffset(text.lastIndexOf(kept))).startsWith(kept), true, kept);
+    assert.equal(reduced.compactOffset(text.indexOf('step a') + 2), reduced.compact.indexOf('flow F') + 'flow F {\n  '.length + 1);
   });
 
   it('keeps the element before the cursor when the cursor is on the first token of the next one', async () => {
