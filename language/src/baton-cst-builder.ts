@@ -2,6 +2,7 @@ import type { IToken } from 'chevrotain';
 import { CompositeCstNodeImpl, CstNodeBuilder, LeafCstNodeImpl } from 'langium';
 import type { CompositeCstNode, GrammarAST, LeafCstNode, RootCstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
+import { leafRangeFromText } from './baton-cst-ranges.js';
 
 /** The members of Langium 4.2's `CstNodeBuilder` this builder reads (private in its types). */
 interface CstNodeBuilderInternals {
@@ -83,10 +84,12 @@ function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl | Ba
 
 /**
  * A leaf CST node that keeps its position as four numbers (0-based lines and characters, as LSP counts them) instead
- * of a `Range` object: `range` — and `_range`, which Langium's class reads and the document factory moves after an
- * edit — are made from them when read (a new object each time), and setting `_range` stores its four numbers. The
- * values are `tokenToRange`'s (langium/lib/utils/cst-utils.js): Chevrotain's 1-based lines and columns minus one,
- * its end column as it is (one past the last character).
+ * of a `Range` object: `range` is made from them when read (a new object each time). The values are `tokenToRange`'s
+ * (langium/lib/utils/cst-utils.js): Chevrotain's 1-based lines and columns minus one, its end column as it is (one
+ * past the last character). `_range` — which Langium's class keeps, and which the document factory sets after an
+ * edit or clears when the leaf moved (baton-cst-ranges.ts's `dropLeafRange`) — reads as the range, or undefined
+ * once cleared; setting it stores its four numbers, clearing it marks them stale (`startLine` −1), and the next read
+ * of `range` computes them again from the leaf's offset and the document's text (`leafRangeFromText`).
  */
 export class BatonLeafCstNode extends LeafCstNodeImpl {
   declare private startLine: number;
@@ -103,20 +106,29 @@ export class BatonLeafCstNode extends LeafCstNodeImpl {
   }
 
   override get range(): Range {
+    if (this.startLine < 0) {
+      const { start, end } = leafRangeFromText(this as unknown as Parameters<typeof leafRangeFromText>[0]);
+      this.startLine = start.line;
+      this.startCharacter = start.character;
+      this.endLine = end.line;
+      this.endCharacter = end.character;
+    }
     return { start: { character: this.startCharacter, line: this.startLine }, end: { character: this.endCharacter, line: this.endLine } };
   }
 }
 
 // What Langium's class keeps in `_range` (private in its types; its constructor stores the range it is given — here
-// none — and the document factory moves leaves after an edit by reading and setting it): made from, and stored into,
-// the four numbers.
+// none, before the numbers are set): made from, and stored into, the four numbers; undefined clears them.
 Object.defineProperty(BatonLeafCstNode.prototype, '_range', {
   configurable: true,
-  get(this: BatonLeafCstNode): Range {
-    return this.range;
+  get(this: { startLine: number; range: Range }): Range | undefined {
+    return this.startLine < 0 ? undefined : this.range;
   },
   set(this: { startLine: number; startCharacter: number; endLine: number; endCharacter: number }, range: Range | undefined) {
-    if (range === undefined) return;
+    if (range === undefined) {
+      this.startLine = -1;
+      return;
+    }
     this.startLine = range.start.line;
     this.startCharacter = range.start.character;
     this.endLine = range.end.line;

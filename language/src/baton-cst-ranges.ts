@@ -27,7 +27,7 @@ const lineStartsOf = new WeakMap<RootCstNode, { text: string; starts: number[] }
 Object.defineProperty(LeafCstNodeImpl.prototype, 'range', {
   configurable: true,
   get(this: LazyLeaf): Range {
-    return (this._range ??= rangeFromText(this));
+    return (this._range ??= leafRangeFromText(this));
   },
 });
 
@@ -41,7 +41,8 @@ export function cachedLeafRange(leaf: LeafCstNodeImpl): Range | undefined {
   return (leaf as unknown as LazyLeaf)._range;
 }
 
-function rangeFromText(leaf: LazyLeaf): Range {
+/** The range of the leaf at `leaf._offset` (length `_length`) in its root's text, as the lexer counts lines. */
+export function leafRangeFromText(leaf: Pick<LazyLeaf, '_offset' | '_length' | 'root'>): Range {
   const starts = lineStarts(leaf.root);
   const offset = leaf._offset;
   const startLine = lineAt(starts, offset);

@@ -3,7 +3,7 @@ import { CompositeCstNodeImpl, CstUtils, DefaultLangiumDocumentFactory, Document
 import type { CancellationToken } from 'vscode-languageserver';
 import type { Range } from 'vscode-languageserver-types';
 import { refreshCstExtents, shiftCstExtents } from './baton-cst-extents.js';
-import { cachedLeafRange, dropLeafRange } from './baton-cst-ranges.js';
+import { dropLeafRange } from './baton-cst-ranges.js';
 import { REPARSED_RULES, firstTokenEnd, reparseInContext } from './baton-element-reparse.js';
 import { recordReplacement } from './baton-incremental.js';
 
@@ -188,6 +188,10 @@ function spliceElement(old: CompositeCstNodeImpl, oldNode: AstNode, node: AstNod
  */
 function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number; line: number; character: number }, delta: number): void {
   const lineDelta = replacement.range.end.line - oldEnd.line;
+  // where the edit's last line ends in the new text (its first line break after the element)
+  const text = replacement.root.fullText;
+  let lineEnd = replacement.end;
+  while (lineEnd < text.length && text.charCodeAt(lineEnd) !== 10 && text.charCodeAt(lineEnd) !== 13) lineEnd++;
   const stack: CstNode[] = [];
   let child: CstNode = replacement;
   for (let parent = replacement.container; parent; child = parent, parent = parent.container) {
@@ -202,11 +206,12 @@ function shiftAfter(replacement: CompositeCstNodeImpl, oldEnd: { offset: number;
         shiftCstExtents(node, delta);
         for (let i = 0; i < content.length; i++) stack.push(content[i]);
       } else {
-        (node as unknown as { _offset: number })._offset += delta;
-        // positions change only on the edit's last line, or everywhere after it when lines were added or removed:
-        // the range is dropped and computed from the new text when read (baton-cst-ranges.ts)
-        const r = cachedLeafRange(node as LeafCstNodeImpl);
-        if (r !== undefined && (lineDelta !== 0 || r.start.line === oldEnd.line || r.end.line === oldEnd.line)) dropLeafRange(node as LeafCstNodeImpl);
+        const leaf = node as unknown as { _offset: number };
+        leaf._offset += delta;
+        // positions change only on the edit's last line (the leaves before its next line break), or everywhere after
+        // it when lines were added or removed: the range is dropped and computed from the new text when read
+        // (baton-cst-ranges.ts), without reading the old one (a leaf of the parser makes it when read)
+        if (lineDelta !== 0 || leaf._offset < lineEnd) dropLeafRange(node as LeafCstNodeImpl);
       }
     }
   }
