@@ -13,11 +13,16 @@
 // Env:   BATON_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds Node options to the server;
 //        BATON_BENCH_SERVER=<path>/language-server.cjs measures another build (before/after);
 //        BATON_BENCH_EDITOR_ONLY=recheck stops after the re-checks (open, recheck and the server's RSS: a short run);
-//        BATON_BENCH_NO_SEMI_SPACE=1 starts the server without the extension's --max-semi-space-size=64 (memory).
+//        BATON_BENCH_NO_SEMI_SPACE=1 starts the server without the extension's --max-semi-space-size (memory),
+//        BATON_BENCH_SEMI_SPACE=<MB> with another size; BATON_BENCH_NO_IDLE_GC=1 without --expose-gc (the server's
+//        garbage collection once idle: packages/language-server/src/baton-idle-gc.ts);
+//        BATON_BENCH_IDLE_MS=<ms> the idle time before the server's steady RSS is read (default 12,000: past the
+//        server's idle collection, 10 s after its last build);
+//        BATON_BENCH_HEAP_SNAPSHOT_DIR=<dir> writes a heap snapshot of the server there after that idle time.
 // Prints one JSON line per figure: {system:'baton-editor', shape, n, totalMs, perStepUs, p50Ms, maxMs, samples}.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,9 +51,16 @@ const percentile = (xs, p) => {
 // --- the server -------------------------------------------------------------------------------------
 // The Node options the extension starts the server with (LANGUAGE_SERVER_EXEC_ARGV in
 // packages/protocol/src/server-launch.ts; test/extension-unit/server-launch.test.ts checks they agree), then BATON_BENCH_SERVER_ARGS.
-const SERVER_EXEC_ARGV = ['--max-semi-space-size=64'];
-const serverExecArgv = process.env.BATON_BENCH_NO_SEMI_SPACE ? [] : SERVER_EXEC_ARGV;
-const extraArgs = (process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+const SERVER_EXEC_ARGV = ['--max-semi-space-size=32', '--expose-gc'];
+const serverExecArgv = [
+  ...SERVER_EXEC_ARGV.filter((a) => !(a.startsWith('--max-semi-space-size') && (process.env.BATON_BENCH_NO_SEMI_SPACE || process.env.BATON_BENCH_SEMI_SPACE)) && !(a === '--expose-gc' && process.env.BATON_BENCH_NO_IDLE_GC)),
+  ...(process.env.BATON_BENCH_SEMI_SPACE ? [`--max-semi-space-size=${process.env.BATON_BENCH_SEMI_SPACE}`] : []),
+];
+const heapSnapshotDir = process.env.BATON_BENCH_HEAP_SNAPSHOT_DIR;
+const extraArgs = [
+  ...(process.env.BATON_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean),
+  ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),
+];
 const child = spawn(process.execPath, [...serverExecArgv, ...extraArgs, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 /** Resolvers waiting for the next publishDiagnostics of `uri`. */
@@ -235,12 +247,25 @@ for (let round = 0; round < (onlyRecheck ? 0 : 6); round++) {
   if (round > 0) typeComplete.push(ms);
 }
 
-// the server's resident memory at the end (MB), from /proc where there is one
-let rssMb;
-try {
-  rssMb = Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024);
-} catch {
-  rssMb = undefined;
+// the server's resident memory (MB), from /proc where there is one: right at the end (where V8's heap stands in
+// its cycle: it varies from run to run), and after an idle time (BATON_BENCH_IDLE_MS) — the steady figure, what an
+// editor's server holds between edit bursts
+const rssNow = () => {
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+};
+const rssEndMb = rssNow();
+await new Promise((resolve) => setTimeout(resolve, Number(process.env.BATON_BENCH_IDLE_MS ?? 12_000)));
+const rssMb = rssNow();
+if (heapSnapshotDir) {
+  // --heapsnapshot-signal: the server writes Heap.*.heapsnapshot into the directory (a full GC first)
+  const before = new Set(readdirSync(heapSnapshotDir));
+  process.kill(child.pid, 'SIGUSR2');
+  for (let i = 0; i < 600 && !readdirSync(heapSnapshotDir).some((f) => !before.has(f) && f.endsWith('.heapsnapshot')); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 2000));
 }
 await connection.sendRequest('shutdown');
 await connection.sendNotification('exit');
@@ -251,7 +276,7 @@ rmSync(dir, { recursive: true, force: true });
 const row = (shape, totalMs, samples, extra = {}) =>
   console.log(JSON.stringify({ system: 'baton-editor', shape, n: steps, totalMs, perStepUs: (totalMs * 1000) / steps, samples: samples.length, p50Ms: percentile(samples, 50), maxMs: Math.max(...samples), ...extra }));
 const byCase = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95) }]));
-row('open', openMs, [openMs], { bytes: Buffer.byteLength(text), serverRssMb: rssMb });
+row('open', openMs, [openMs], { bytes: Buffer.byteLength(text), serverRssMb: rssMb, serverRssAtEndMb: rssEndMb, execArgv: serverExecArgv });
 row('recheck', percentile(recheck, 95), recheck, { bestMs: Math.min(...recheck), edits: Object.fromEntries(Object.entries(recheckByEdit).map(([k, v]) => [k, v.map((x) => Math.round(x))])) });
 if (!onlyRecheck) {
   row('completion', percentile(completion, 95), completion, { cases: byCase(completionByCase) });

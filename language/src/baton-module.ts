@@ -11,6 +11,7 @@ import {
 } from 'langium/lsp';
 import { BatonGeneratedModule, BatonGeneratedSharedModule } from './generated/module.js';
 import { BatonTokenBuilder } from './baton-token-builder.js';
+import { BatonLexer } from './baton-lexer.js';
 import { createBatonParser, createLazyCompletionParser } from './baton-parser.js';
 import { BatonValueConverter } from './baton-value-converter.js';
 import { BatonScopeComputation } from './baton-scope-computation.js';
@@ -84,6 +85,7 @@ export const BatonModule: Module<BatonServices, PartialLangiumServices & BatonAd
     LangiumParser: (services) => isolateParseFailures(createBatonParser(services)),
     CompletionParser: (services) => createLazyCompletionParser(services),
     TokenBuilder: () => new BatonTokenBuilder(),
+    Lexer: (services) => new BatonLexer(services),
     ValueConverter: () => new BatonValueConverter(),
   },
   references: {

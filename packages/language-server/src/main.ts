@@ -11,6 +11,7 @@ import { BatonFileAccess, BatonServerFileSystem, forgetClosedDocuments } from '.
 import { registerFlowTestsRequest } from './baton-flow-tests-request.js';
 import { registerFlowsRequest } from './baton-flows-request.js';
 import { registerGraphRequest } from './baton-graph-request.js';
+import { collectGarbageWhenIdle } from './baton-idle-gc.js';
 import { startTrace } from './baton-trace.js';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -18,6 +19,8 @@ const connection = createConnection(ProposedFeatures.all);
 const fileAccess = new BatonFileAccess();
 const { shared, Baton } = createBatonServices({ connection, fileSystemProvider: () => new BatonServerFileSystem(fileAccess) }, { incrementalParse: true });
 startTrace(shared);
+// memory back after the edits stop (with --expose-gc, as the extension starts the server)
+collectGarbageWhenIdle(shared);
 // Check the whole workspace at start: Langium's first build stops before validation (`initialBuildOptions` is
 // `{}`), so a folder opened fresh showed no problems until a file was opened (whose update validated them all).
 // The first build validates as an edit does: the same categories, so no document is built twice.
