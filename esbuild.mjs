@@ -80,7 +80,10 @@ const clusterOptions = {
   // what both use (BullMQ, ioredis, the run queue) is one shared chunk: the board shows the front door's own queues
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['pg-native'],
+  // `pg-native`: node-postgres' optional native binding, never used. The model SDKs: the runtime imports them on a
+  // first model call (runtime/src/agents/model-agent.ts), which the cluster's code never makes — left external, they
+  // are not written as unreachable chunks into out/chunks/ (and the .vsix: ~0.55 MB)
+  external: ['pg-native', 'openai', 'openai/version', '@anthropic-ai/sdk'],
   // the SQLite binding is not the cluster's: a runtime module kept for a constant imports it, and its code would look
   // for its .wasm beside the chunk it lands in (scripts/build/no-sqlite.mjs stands for it here)
   alias: { 'node-sqlite3-wasm': './scripts/build/no-sqlite.mjs' },
