@@ -20,7 +20,7 @@ export const IDLE_COLLECTION_TIMING: IdleCollectionTiming = { minorAfterMs: 2_00
  * garbage piles up to the next full collection's limit — and then keeps it while the server idles (its memory
  * reducer did not run in 20 s of idle in the editor benchmark). On the 5,000-step benchmark file the server held
  * 360–520 MB after its edits, of which ~110 MB were live; after this collection, ~200–220 MB
- * (bench/issue-15.md, "Server memory"). The scavenge first resets V8's allocation sample, so that the full
+ * (bench/issue-15-editor.md, "Server memory"). The scavenge first resets V8's allocation sample, so that the full
  * collection sees a low allocation rate and shrinks the young generation, as its memory reducer would.
  *
  * Needs `gc` (Node's `--expose-gc`, in `LANGUAGE_SERVER_EXEC_ARGV`); without it this does nothing.

@@ -7,7 +7,7 @@
  * for the re-check's GC pauses, when every keystroke rebuilt all scopes and links). Since the incremental re-check
  * (issue 15), 16, 32 and 64 gave the same re-check within this machine's noise on the 5,000-step benchmark file,
  * while 64 costs up to 128 MB of resident young generation during edits (the server's RSS right after the editor
- * benchmark: 451–459 MB with 64, 292–296 MB with 32, 258–390 MB without; bench/issue-15.md, "Server memory").
+ * benchmark: 451–459 MB with 64, 292–296 MB with 32, 258–390 MB without; bench/issue-15-editor.md, "Server memory").
  * V8 grows the young generation only as far as allocation needs, so small files cost nothing extra.
  *
  * `--expose-gc`: the server collects garbage once its edits stop (`collectGarbageWhenIdle` in
