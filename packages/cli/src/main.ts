@@ -1,3 +1,5 @@
+// first: the V8 flag for the SQLite WebAssembly module must be set before any import below loads it
+import './wasm-tiering-init.js';
 import { createFlowAuthoring } from '@baton/language';
 import { installFlowAuthoring } from '@baton/runtime';
 import { runCli } from './program.js';
