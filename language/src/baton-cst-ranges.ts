@@ -1,5 +1,5 @@
 import type { RootCstNode } from 'langium';
-import { LeafCstNodeImpl } from 'langium';
+import type { LeafCstNodeImpl } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 
 /**
@@ -9,8 +9,9 @@ import type { Range } from 'vscode-languageserver-types';
  * one addition, but a leaf's range is an object (shared with the range caches of the composite nodes above it), so
  * an edit that adds or removes a line gave each of the ~100,000 leaves after it on a 5,000-step flow a new range
  * (three objects): two thirds of the re-parse and much of its garbage. Those ranges are read rarely (diagnostics,
- * an answer's range, semantic tokens), so the re-parse now only drops them ({@link dropLeafRange}) and the leaf
- * computes its range on the next read, exactly as the lexer does: the start is the position of its first
+ * an answer's range, semantic tokens), so the re-parse now only drops them ({@link dropLeafRange}) and the leaf — a
+ * `BatonLeafCstNode` (baton-cst-builder.ts), what the parser makes — computes its range on the next read
+ * ({@link leafRangeFromText}), exactly as the lexer does: the start is the position of its first
  * character, the end the position just after its last character on that character's line (a token ending in a
  * line break ends on the line of the break). Lines break at `\n`, `\r\n` and `\r`, as the lexer counts them.
  */
@@ -23,13 +24,6 @@ interface LazyLeaf {
 
 /** Per CST root: the text its line starts were computed for and those starts (offsets, ascending). */
 const lineStartsOf = new WeakMap<RootCstNode, { text: string; starts: number[] }>();
-
-Object.defineProperty(LeafCstNodeImpl.prototype, 'range', {
-  configurable: true,
-  get(this: LazyLeaf): Range {
-    return (this._range ??= leafRangeFromText(this));
-  },
-});
 
 /** Drops the cached range of the leaf `leaf` (its offset must be right): it is computed again when read. */
 export function dropLeafRange(leaf: LeafCstNodeImpl): void {
