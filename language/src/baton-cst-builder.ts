@@ -54,6 +54,7 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
   override addHiddenNodes(tokens: IToken[]): void {
     if (tokens.length === 0) return;
     const self = this as unknown as CstNodeBuilderInternals;
+    // comments are BatonLeafCstNodes too: a range the document factory drops after an edit is computed again by them
     const nodes = tokens.map((token) => {
       const leafNode = new BatonLeafCstNode(token, true);
       leafNode.root = self.rootNode;
