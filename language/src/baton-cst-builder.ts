@@ -1,6 +1,6 @@
 import type { IToken } from 'chevrotain';
-import { CompositeCstNodeImpl, CstNodeBuilder, LeafCstNodeImpl } from 'langium';
-import type { CompositeCstNode, GrammarAST, LeafCstNode, RootCstNode } from 'langium';
+import { CompositeCstNodeImpl, CstNodeBuilder, GrammarAST as Grammar, GrammarUtils, LeafCstNodeImpl } from 'langium';
+import type { CompositeCstNode, LeafCstNode, RootCstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { leafRangeFromText } from './baton-cst-ranges.js';
 
@@ -12,8 +12,6 @@ interface CstNodeBuilderInternals {
 
 /** The array a composite CST node keeps its children in (Langium's `CstNodeContainer`, an `Array` subclass). */
 type Content = CompositeCstNodeImpl['content'] & { parent: CompositeCstNodeImpl };
-
-const push = Array.prototype.push;
 
 /**
  * Langium 4.2's `CstNodeBuilder` (langium/lib/parser/cst-node-builder.js), building the same CST, minus two costs that
@@ -28,12 +26,20 @@ const push = Array.prototype.push;
  *   Here no hidden token means nothing to do; with some, the node is looked up from the end (it is its parent's last
  *   child while it is being built).
  * - **Adding a child.** `CstNodeContainer.push(...items)` takes a rest array and spreads it again for every node; here
- *   the child's `container` is set and `Array.prototype.push` adds it — what that `push` does, without the arrays.
+ *   the child's `container` is set and it is stored at the array's end — what that `push` does, without the arrays.
  * - **A leaf's range.** Langium gives every leaf a `Range` of three objects made from its token (`tokenToRange`) at
  *   parse time; a {@link BatonLeafCstNode} keeps the four numbers and makes the `Range` when it is read.
+ * - **Pass-through levels.** An expression passes through up to 12 grammar rules (`ConditionalExpr` … `PrimaryExpr`,
+ *   one per precedence level; a type 3; a statement `Statement` then `Step`) and Langium makes a composite node for
+ *   each rule call: 11 nested composites with one child each around `input.topic` (three quarters of a 5,000-step
+ *   flow's composites, all kept). Such a level has no AST node of its own (the parser copies the inner result into the
+ *   caller's node and clears the inner composite's `astNode`, see `assignWithoutOverride`), so every CST search passes
+ *   through it: `astNode` of what is below resolves to the composite above, `findAssignment` and
+ *   `findNodesForProperty` find no assignment on it. Here it is dropped when the rule around it ends
+ *   ({@link collapsePassThrough}): the same leaves, under the same composites that have an AST node or an assignment.
  */
 export class BatonCstNodeBuilder extends CstNodeBuilder {
-  override buildCompositeNode(feature: GrammarAST.AbstractElement): CompositeCstNode {
+  override buildCompositeNode(feature: Grammar.AbstractElement): CompositeCstNode {
     const self = this as unknown as CstNodeBuilderInternals;
     const compositeNode = new CompositeCstNodeImpl();
     compositeNode.grammarSource = feature;
@@ -43,12 +49,17 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
     return compositeNode;
   }
 
-  override buildLeafNode(token: IToken, feature?: GrammarAST.AbstractElement): LeafCstNode {
+  override buildLeafNode(token: IToken, feature?: Grammar.AbstractElement): LeafCstNode {
     const leafNode = new BatonLeafCstNode(token, !feature);
     leafNode.grammarSource = feature;
     leafNode.root = (this as unknown as CstNodeBuilderInternals).rootNode;
     add(this.current.content as Content, leafNode);
     return leafNode;
+  }
+
+  override construct(item: Parameters<CstNodeBuilder['construct']>[0]): void {
+    collapsePassThrough(this.current as CompositeCstNodeImpl);
+    super.construct(item);
   }
 
   override addHiddenNodes(tokens: IToken[]): void {
@@ -77,10 +88,44 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
   }
 }
 
+/** Per grammar element a composite came from: whether a composite of it can be a level to pass through. */
+const passThroughSources = new WeakMap<object, boolean>();
+
+/**
+ * Whether a composite from `source` can be a pass-through level: a call of a parser rule that makes AST nodes (not a
+ * data type rule: its composite is what a property's CST node is), or an action (`{infer MemberAccess.receiver=current}`).
+ */
+function isPassThroughSource(source: Grammar.AbstractElement | undefined): boolean {
+  if (!source) return false;
+  let known = passThroughSources.get(source);
+  if (known === undefined) {
+    const rule = Grammar.isRuleCall(source) ? source.rule.ref : undefined;
+    known = Grammar.isAction(source) || (Grammar.isParserRule(rule) && !rule.fragment && !GrammarUtils.isDataTypeRule(rule));
+    passThroughSources.set(source, known);
+  }
+  return known;
+}
+
+/**
+ * When `node`'s only child is the composite of a rule call or an action with no AST node of its own (its `astNode`
+ * cleared by the pass-through copy, see {@link BatonCstNodeBuilder}), that child's children become `node`'s. Called as `node`'s rule ends, when
+ * the child is final (each level was collapsed as its own rule ended: a whole chain folds one level at a time).
+ */
+export function collapsePassThrough(node: CompositeCstNodeImpl): void {
+  const content = node.content;
+  if (content.length !== 1) return;
+  const only = content[0] as CompositeCstNodeImpl;
+  if (only.content === undefined || (only as unknown as { _astNode?: unknown })._astNode !== undefined || !isPassThroughSource(only.grammarSource)) return;
+  const inner = only.content as Content;
+  for (let i = 0; i < inner.length; i++) (inner[i] as { container?: CompositeCstNode }).container = node;
+  inner.parent = node;
+  (node as unknown as { content: Content }).content = inner;
+}
+
 /** Adds `node` as the last child of `content`'s composite node (what `CstNodeContainer.push(node)` does). */
 function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl | BatonLeafCstNode): void {
   node.container = content.parent;
-  push.call(content, node);
+  content[content.length] = node;
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { MismatchedTokenException } from 'chevrotain';
 import type { AstNode, CompletionParserResult, LangiumCompletionParser, LangiumCoreServices, ParseResult } from 'langium';
-import { LangiumParser, createCompletionParser, createParser, isAstNode } from 'langium';
+import { LangiumParser, createCompletionParser, isAstNode } from 'langium';
 import { cacheCstExtents } from './baton-cst-extents.js';
 import { BatonCstNodeBuilder } from './baton-cst-builder.js';
+import { NO_ARGS, buildBatonParser } from './baton-parser-builder.js';
 import { deferLookaheadFunctions } from './baton-lazy-lookahead.js';
 
 /**
@@ -92,6 +93,12 @@ export class BatonParser extends LangiumParser {
     (this as unknown as Mutable<LangiumParserInternals>).nodeBuilder = new BatonCstNodeBuilder();
     // each decision's lookahead function is built when a parse first reaches it, not all at start (~150 ms of CPU)
     deferLookaheadFunctions((this as unknown as LangiumParserInternals).wrapper);
+    // Langium's wrapper makes `{ ARGS: [args] }` per rule call; the rules built by buildBatonParser all pass NO_ARGS
+    const wrapper = (this as unknown as LangiumParserInternals).wrapper;
+    const shared = { ARGS: [NO_ARGS] };
+    wrapper.wrapSubrule = function (this: ChevrotainSubrule, idx: number, rule: unknown, args: unknown): unknown {
+      return this.subrule(idx, rule, args === NO_ARGS ? shared : { ARGS: [args] });
+    };
   }
 
   /**
@@ -195,12 +202,17 @@ interface LangiumParserInternals {
   nodeBuilder: { buildRootNode(input: string): unknown; addHiddenNodes(tokens: IToken[]): void };
   lexer: LangiumParser['lexer'];
   lexerResult: unknown;
-  wrapper: { input: IToken[]; errors: IRecognitionException[] };
+  wrapper: { input: IToken[]; errors: IRecognitionException[]; wrapSubrule(idx: number, rule: unknown, args: unknown): unknown };
   allRules: Map<string, unknown>;
   mainRule: unknown;
   unorderedGroups: Map<string, boolean[]>;
   doParse(rule: unknown): AstNode;
   assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** Chevrotain's `subrule` as Langium's wrapper calls it (protected in its types). */
+interface ChevrotainSubrule {
+  subrule(idx: number, rule: unknown, options: { ARGS: unknown[] }): unknown;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -257,10 +269,10 @@ function assignWithoutOverride(target: Record<string, unknown>, source: Record<s
   return target;
 }
 
-/** Langium's `createLangiumParser`, making a {@link BatonParser}. */
+/** Langium's `createLangiumParser`, making a {@link BatonParser} with its rules built by {@link buildBatonParser}. */
 export function createBatonParser(services: LangiumCoreServices): LangiumParser {
   const parser = new BatonParser(services);
-  createParser(services.Grammar, parser, services.parser.Lexer.definition);
+  buildBatonParser(services.Grammar, parser, services.parser.Lexer.definition);
   parser.finalize();
   return parser;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AstUtils, createLangiumParser, type AstNode, type CstNode } from 'langium';
+import { AstUtils, CstUtils, GrammarAST, GrammarUtils, createLangiumParser, type AstNode, type CompositeCstNode, type CstNode } from 'langium';
 import { generateFlow } from '../../bench/generate-flow.mjs';
 import { createBatonParser } from '../../language/src/baton-parser.js';
 import { services } from './helpers.js';
@@ -21,8 +21,28 @@ const texts: [string, string][] = [
   ],
 ];
 
-/** Every AST node under `root` with its container links, and the CST below it (offsets, lengths, node kinds), as plain data. */
-function shape(root: AstNode): unknown[] {
+/**
+ * The children of composite `node` as the Baton CST builder keeps them: where its only child is the composite of an
+ * action or of a call of a parser rule that makes AST nodes, with no AST node of its own (Langium's parser clears it in
+ * a pass-through), that child's children (recursively).
+ */
+function children(node: CstNode): CstNode[] {
+  let content = (node as CompositeCstNode).content;
+  for (;;) {
+    const only = content.length === 1 ? content[0] : undefined;
+    if (!only || !('content' in only) || (only as unknown as { _astNode?: unknown })._astNode !== undefined) return content;
+    const source = only.grammarSource;
+    const rule = GrammarAST.isRuleCall(source) ? source.rule.ref : undefined;
+    if (!GrammarAST.isAction(source) && !(GrammarAST.isParserRule(rule) && !GrammarUtils.isDataTypeRule(rule))) return content;
+    content = (only as CompositeCstNode).content;
+  }
+}
+
+/**
+ * Every AST node under `root` with its container links, and the CST below it (offsets, lengths, node kinds), as plain
+ * data. With `collapse`, pass-through levels are read through ({@link children}): how Langium's tree compares to ours.
+ */
+function shape(root: AstNode, collapse = false): unknown[] {
   const nodes = AstUtils.streamAst(root).toArray();
   const index = new Map(nodes.map((n, i) => [n, i]));
   const cst = (node: CstNode | undefined): unknown =>
@@ -34,8 +54,9 @@ function shape(root: AstNode): unknown[] {
       grammar: node.grammarSource?.$type,
       ast: index.get(node.astNode),
       // every child's container is this node (the builder sets it as it adds the child)
-      parented: 'content' in node ? (node.content as CstNode[]).every((child) => child.container === node) : undefined,
-      content: 'content' in node ? (node.content as CstNode[]).map(cst) : undefined,
+      // (Langium's: read through the levels collapsed, so taken as set)
+      parented: 'content' in node ? collapse || (node.content as CstNode[]).every((child) => child.container === node) : undefined,
+      content: 'content' in node ? (collapse ? children(node) : (node.content as CstNode[])).map(cst) : undefined,
     };
   return nodes.map((n) => {
     const own = Object.fromEntries(Object.entries(n).filter(([k, v]) => !k.startsWith('$') && (typeof v !== 'object' || v === null)));
@@ -54,7 +75,7 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
       const ours = services.Baton.parser.LangiumParser.parse(text);
       const theirs = langium.parse(text);
       assert.equal(ours.parserErrors.length, 0);
-      assert.deepEqual(shape(ours.value), shape(theirs.value));
+      assert.deepEqual(shape(ours.value), shape(theirs.value, true));
     });
   }
 
@@ -78,11 +99,34 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
         const errors = (r: typeof ours) => r.parserErrors.map((e) => [e.name, e.message, e.token.startOffset]);
         if (theirs.parserErrors.length > 0) failed++;
         assert.deepEqual(errors(ours), errors(theirs), what);
-        assert.deepEqual(shape(ours.value), shape(theirs.value), what);
+        assert.deepEqual(shape(ours.value), shape(theirs.value, true), what);
       }
       assert.ok(failed >= broken.length / 2, `${failed} of ${broken.length} texts with errors`);
     });
   }
+
+  // the pass-through levels the Baton CST builder drops are transparent to Langium's CST queries: the AST node of every
+  // leaf (in shape above), the assignment each leaf belongs to, the nodes of every property of every AST node
+  it('without the pass-through levels, CST queries answer as on Langium\'s tree', () => {
+    const text = texts.find(([name]) => name === 'dispatcher.flow')![1] + generateFlow(30).replace(/^flow \w+/m, 'flow Second');
+    const ours = services.Baton.parser.LangiumParser.parse(text).value;
+    const theirs = langium.parse(text).value;
+    const queries = (root: AstNode) => ({
+      leaves: CstUtils.streamCst(root.$cstNode!)
+        .filter((node) => !('content' in node))
+        .map((leaf) => `${leaf.offset} ${GrammarUtils.findAssignment(leaf)?.feature} ${leaf.astNode.$type}`)
+        .toArray(),
+      properties: AstUtils.streamAst(root)
+        .flatMap((node) => Object.keys(node).filter((key) => !key.startsWith('$')).map((key) => `${node.$type}.${key}: ${GrammarUtils.findNodesForProperty(node.$cstNode, key).map((n) => `${n.offset}-${n.end}`).join(',')}`))
+        .toArray(),
+    });
+    const composites = (root: AstNode) => CstUtils.streamCst(root.$cstNode!).filter((node) => 'content' in node).count();
+    const expected = queries(theirs);
+    assert.ok(expected.leaves.length > 2000 && expected.properties.length > 2000, `${expected.leaves.length} leaves, ${expected.properties.length} properties`);
+    assert.deepEqual(queries(ours), expected);
+    // and they are gone: fewer than half the composite nodes
+    assert.ok(composites(ours) < composites(theirs) / 2, `${composites(ours)} of ${composites(theirs)} composites`);
+  });
 
   it('the container links are those Langium would set again', () => {
     const root = services.Baton.parser.LangiumParser.parse(texts[0][1]).value;
