@@ -4,7 +4,7 @@ import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { astNodes, documentNodes } from './baton-ast-walk.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
-import { abandonValidation, finishValidation, startValidation } from './baton-incremental-validation.js';
+import { NodeCheckRun, abandonValidation, finishValidation, startValidation } from './baton-incremental-validation.js';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
@@ -48,16 +48,47 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     if (this.profiler?.isActive('validating') || this.validateSingleNodeOptions !== DefaultDocumentValidator.prototype['validateSingleNodeOptions']) {
       return super.validateAstNodes(rootNode, options, acceptor, cancelToken);
     }
-    const nodes = rootNode.$container ? astNodes(rootNode) : documentNodes(rootNode);
+    const registry = this.validationRegistry;
+    if (rootNode.$container || !(registry instanceof BatonValidationRegistry)) {
+      const nodes = rootNode.$container ? astNodes(rootNode) : documentNodes(rootNode);
+      for (let i = 0; i < nodes.length; i++) {
+        if (cancelToken && (i & 255) === 255) await interruptAndCheck(cancelToken);
+        for (const check of registry.getChecks(nodes[i].$type, options.categories)) {
+          const result = check(nodes[i], acceptor, cancelToken!) as unknown;
+          if (result instanceof Promise) await result;
+        }
+      }
+      return;
+    }
+    // a document: the calls of checks the edit cannot change are replayed (baton-incremental-validation.ts), the rest recorded
+    const run = new NodeCheckRun(AstUtils.getDocument(rootNode), `${registry.generation} ${options.categories?.join(',') ?? '*'}`);
+    let node: AstNode = rootNode;
+    let index = 0;
+    const recording: ValidationAcceptor = (...args: Parameters<ValidationAcceptor>) => {
+      run.record(node, index, args);
+      (acceptor as (...a: Parameters<ValidationAcceptor>) => void)(...args);
+    };
+    let synchronous = true;
+    const nodes = documentNodes(rootNode);
     for (let i = 0; i < nodes.length; i++) {
       if (cancelToken && (i & 255) === 255) await interruptAndCheck(cancelToken);
-      const node = nodes[i];
-      const checks = this.validationRegistry instanceof BatonValidationRegistry ? this.validationRegistry.checksOf(node.$type, options.categories) : this.validationRegistry.getChecks(node.$type, options.categories);
-      for (const check of checks) {
-        const result = check(node, acceptor, cancelToken!) as unknown;
-        if (result instanceof Promise) await result;
+      const checks = registry.checksOf(nodes[i].$type, options.categories);
+      for (let c = 0; c < checks.length; c++) {
+        node = nodes[i];
+        index = c;
+        const replayed = run.replay(node, c, registry.reuseOf(checks[c]));
+        if (replayed) {
+          for (const args of replayed) recording(...args);
+          continue;
+        }
+        const result = checks[c](node, recording, cancelToken!) as unknown;
+        if (result instanceof Promise) {
+          synchronous = false;
+          await result;
+        }
       }
     }
+    if (synchronous) run.complete();
   }
 
   /**

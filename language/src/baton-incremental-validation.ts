@@ -1,4 +1,5 @@
 import type { AstNode, LangiumDocument, ValidationAcceptor } from 'langium';
+import type { CheckReuse } from './baton-validation-registry.js';
 import { AstUtils } from 'langium';
 import { astNodes } from './baton-ast-walk.js';
 import { editSinceValidation, validationCompleted } from './baton-incremental.js';
@@ -35,16 +36,25 @@ type Accepted = Parameters<ValidationAcceptor>;
 /** Node the flow check visited → the `accept` calls made there (only nodes with calls). */
 type FlowResults = Map<AstNode, Accepted[]>;
 
+/** Node → per check (its index among the checks of the node's type) the `accept` calls it made (only nodes with calls). */
+type NodeResults = Map<AstNode, Array<Accepted[] | undefined>>;
+
 /** A validation's recorded flow results, and the document's line count then. */
 interface Recorded {
   flows: Map<AstNode, FlowResults>;
   lineCount: number;
+  /** The per-node checks' calls (BatonDocumentValidator.validateAstNodes), when its node loop completed, with the key of its checks. */
+  nodeChecks?: { key: string; results: NodeResults };
 }
 
 /** What the current validation of a document re-checks incrementally (one flow), and records. */
 interface Run {
-  /** The flow containing the replaced statement, the nodes to re-check in it, and the previous results; undefined: every flow in full. */
-  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults } | undefined;
+  /**
+   * The flow containing the replaced statement, the nodes to re-check in it (and the references outside it whose
+   * name the edit declares, with their ancestors), the previous results, and the replaced statement's nodes, old
+   * and new; undefined: every flow in full.
+   */
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[] } | undefined;
   recording: Recorded;
 }
 
@@ -112,7 +122,11 @@ function planFor(document: LangiumDocument, lineCount: number): Run['plan'] {
       path.length = 0;
       let a: AstNode | undefined = info.container;
       for (; a && a !== flow; a = a.$container) path.push(a);
-      if (a !== flow) continue; // another flow's, a test's: checked in full
+      // another flow's, a test's: the flow check checks it in full; the per-node checks re-run it and its ancestors
+      if (a !== flow) {
+        for (const p of path) dirty.add(p);
+        continue;
+      }
       for (const p of path) {
         dirty.add(p);
         if (!ast.isStep(p) || p.generated) queue((p as { name?: unknown }).name);
@@ -120,7 +134,7 @@ function planFor(document: LangiumDocument, lineCount: number): Run['plan'] {
       }
     }
   }
-  return { flow, dirty, previous: previousResults };
+  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes] };
 }
 
 /** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
@@ -166,3 +180,59 @@ export function checkFlowNodes(flow: ast.FlowDecl, nodes: readonly AstNode[], ac
   }
   run?.recording.flows.set(flow, results);
 }
+
+/** Calls of a check that made none. */
+const NONE: readonly Accepted[] = [];
+
+/**
+ * The per-node checks' side of it (BatonDocumentValidator.validateAstNodes): which checks' calls are replayed from
+ * the previous validation instead of running the check (see BatonValidationRegistry.markReusable), and the
+ * recording for the next. `key` identifies the checks run (their categories and the registry's state): results
+ * recorded under another key are not reused.
+ */
+export class NodeCheckRun {
+  private readonly results: NodeResults = new Map();
+  private readonly touched = new Map<(node: AstNode) => boolean, boolean>();
+  private readonly reuse: { dirty: ReadonlySet<AstNode>; edited: readonly AstNode[]; previous: NodeResults } | undefined;
+  private readonly run: Run | undefined;
+
+  constructor(
+    document: LangiumDocument,
+    private readonly key: string,
+  ) {
+    this.run = running.get(document);
+    const plan = this.run?.plan;
+    const previous = recorded.get(document)?.nodeChecks;
+    this.reuse = plan && previous?.key === key ? { dirty: plan.dirty, edited: plan.edited, previous: previous.results } : undefined;
+  }
+
+  /** The calls to replay for check number `index` of `node` (maybe none), or undefined when the check must run. */
+  replay(node: AstNode, index: number, how: CheckReuse | undefined): readonly Accepted[] | undefined {
+    const reuse = this.reuse;
+    if (!reuse || !how) return undefined;
+    if (how === 'local') {
+      if (reuse.dirty.has(node)) return undefined;
+    } else {
+      let touched = this.touched.get(how);
+      if (touched === undefined) this.touched.set(how, (touched = reuse.edited.some(how)));
+      if (touched) return undefined;
+    }
+    incrementalNodeChecks.count++;
+    return reuse.previous.get(node)?.[index] ?? NONE;
+  }
+
+  /** Records one call of check number `index` of `node`. */
+  record(node: AstNode, index: number, args: Accepted): void {
+    let calls = this.results.get(node);
+    if (!calls) this.results.set(node, (calls = []));
+    (calls[index] ??= []).push(args);
+  }
+
+  /** The node loop completed (every check ran or was replayed, none asynchronously): the recording may be kept. */
+  complete(): void {
+    if (this.run) this.run.recording.nodeChecks = { key: this.key, results: this.results };
+  }
+}
+
+/** How many per-node check calls were replayed since the process started (tests assert the path is taken). */
+export const incrementalNodeChecks = { count: 0 };

@@ -1,6 +1,6 @@
 import type { AstNode, AstNodeDescription, LangiumDocument, Reference, ReferenceInfo } from 'langium';
 import { MultiMap, isMultiReference, isReference } from 'langium';
-import { astNodes, forEachReference } from './baton-ast-walk.js';
+import { astNodes, forEachReference, replaceInDocumentNodes } from './baton-ast-walk.js';
 
 /**
  * The editor's re-check after a statement-only re-parse (BatonDocumentFactory), without re-computing what the edit
@@ -76,6 +76,7 @@ export function keepForIncrementalBuild(document: LangiumDocument, linked: boole
 
 /** Called by the document factory when it replaced element `old` by `node` in `document`'s AST (a statement-only re-parse). */
 export function recordReplacement(document: LangiumDocument, old: AstNode, node: AstNode): void {
+  replaceInDocumentNodes(document.parseResult.value, old, node);
   reusable.get(document)?.replacements.push({ old, node });
 }
 

@@ -3,6 +3,12 @@ import { ValidationRegistry, stream } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 
 /**
+ * How a check's result may be reused after a statement-only re-parse: `'local'`, or a predicate over the nodes the
+ * check reads (see {@link BatonValidationRegistry.markReusable}).
+ */
+export type CheckReuse = 'local' | ((node: AstNode) => boolean);
+
+/**
  * Langium's validation registry, with the same checks and error handling, made cheap per node: a check
  * that returns nothing is called without the two promises Langium wraps around every call (a thrown
  * error is still reported as "An error occurred during validation: …" and a cancellation re-thrown),
@@ -13,8 +19,35 @@ export class BatonValidationRegistry extends ValidationRegistry {
   /** Per categories array (one per validation run; `all` without one): node type → its checks, until a check is registered. */
   private checksByCategories = new WeakMap<readonly ValidationCategory[], Map<string, ValidationCheck[]>>();
   private allChecks = new Map<string, ValidationCheck[]>();
+  /** Each registered check's wrapper → the check as registered (for {@link reuseOf}). */
+  private readonly originals = new WeakMap<ValidationCheck, ValidationCheck>();
+  /** Check as registered → how its result may be reused after a statement-only re-parse (see {@link markReusable}). */
+  private readonly reuse = new Map<ValidationCheck, CheckReuse>();
+
+  /**
+   * Says how the results of `checks` (the functions as registered) may be reused by an incremental validation
+   * (baton-incremental-checks.ts): `'local'` — the check reads only its node, its subtree, its ancestors' types
+   * and what its references point to, so its calls on a node outside the edit's dirty set are replayed; a
+   * predicate — the check reads the whole flow or document, but only nodes the predicate holds for, so its calls
+   * are replayed when no node of the replaced statement (old or new) is one. Checks not marked always run.
+   */
+  markReusable(checks: readonly unknown[], reuse: CheckReuse): void {
+    for (const check of checks) this.reuse.set(check as ValidationCheck, reuse);
+  }
+
+  /** How the result of `check` (as returned by {@link checksOf}) may be reused; undefined: it always runs. */
+  reuseOf(check: ValidationCheck): CheckReuse | undefined {
+    const original = this.originals.get(check);
+    return original ? this.reuse.get(original) : undefined;
+  }
 
   protected override wrapValidationException(check: ValidationCheck, thisObj: unknown): ValidationCheck {
+    const wrapper = this.wrap(check, thisObj);
+    this.originals.set(wrapper, check);
+    return wrapper;
+  }
+
+  private wrap(check: ValidationCheck, thisObj: unknown): ValidationCheck {
     return (node: AstNode, accept: ValidationAcceptor, cancelToken: CancellationToken): MaybePromise<void> => {
       let result: MaybePromise<void>;
       try {
@@ -29,7 +62,11 @@ export class BatonValidationRegistry extends ValidationRegistry {
     };
   }
 
+  /** Changes whenever a check is registered (the checks of a type, and their indexes, may change). */
+  generation = 0;
+
   protected override addEntry(type: string, entry: Parameters<ValidationRegistry['addEntry']>[1]): void {
+    this.generation++;
     this.checksByCategories = new WeakMap();
     this.allChecks = new Map();
     super.addEntry(type, entry);

@@ -6,13 +6,49 @@ import type { AstNode, LangiumDocument } from 'langium';
 import { EmptyFileSystem, TextDocument, URI, isReference } from 'langium';
 import { CancellationTokenSource } from 'vscode-languageserver';
 import { createBatonServices } from '@baton/language';
-import { documentNodes, forEachReference } from '../../language/src/baton-ast-walk.js';
+import { astNodes, documentNodes, forEachReference, subtreeNodes } from '../../language/src/baton-ast-walk.js';
 import { incrementalBuilds } from '../../language/src/baton-incremental.js';
-import { incrementalFlowChecks } from '../../language/src/baton-incremental-validation.js';
+import { incrementalFlowChecks, incrementalNodeChecks } from '../../language/src/baton-incremental-validation.js';
 import { generateFlow } from '../../bench/generate-flow.mjs';
 import { seededRandom as random } from '../support/seeded-random.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+/** Two flows calling each other (always, or under an `if`), signals raised and waited for in parallel branches. */
+const SIGNALS_AND_RECURSION = `agent W { stub: "w" }
+agent V { stub: "v" }
+flow A {
+  input n: number
+  step w1: W { prompt: "a" }
+  parallel {
+    branch {
+      step b: B
+      signal go
+    }
+    branch {
+      wait signal go
+      step w2: W { prompt: "x \${w1.output}" }
+    }
+  }
+  if input.n > 0 {
+    step again: A { input: { n: input.n } }
+  }
+  step w3: V { prompt: "y" }
+  signal done
+}
+flow B {
+  repeat max 3 {
+    step a: W { prompt: "r" }
+  } until true
+  step e: A { input: { n: 2 } }
+  wait signal done timeout 1h
+  step c: V { prompt: "z" }
+  if true {
+    step d: A { input: { n: 1 } }
+    signal gone
+  }
+}
+`;
 
 type Edit = { what: string; start: number; end: number; insert: string };
 
@@ -24,12 +60,12 @@ function matches(text: string, re: RegExp): Array<[number, RegExpExecArray]> {
 }
 
 /** One random edit of `text` of the kinds a person makes: renames, deleted and moved statements, broken and fixed names, new references, typing. */
-function randomEdit(text: string, rnd: () => number): Edit {
+function randomEdit(text: string, rnd: () => number, extraKinds: readonly string[] = []): Edit {
   const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
   const names = [...new Set(matches(text, /\b(?:step|approval|let|var|region)\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
   const agents = [...new Set(matches(text, /\bagent\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
   const lets = [...new Set(matches(text, /\blet\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
-  const kinds = ['rename', 'rename-dup', 'break-agent', 'fix-agent', 'new-ref', 'delete-statement', 'move-statement', 'type-char', 'delete-char', 'cancel-in-block', 'rename-agent', 'swap-ident', 'ghost', 'retype-let', 'read-let'];
+  const kinds = ['rename', 'rename-dup', 'break-agent', 'fix-agent', 'new-ref', 'delete-statement', 'move-statement', 'type-char', 'delete-char', 'cancel-in-block', 'rename-agent', 'swap-ident', 'ghost', 'retype-let', 'read-let', ...extraKinds];
   for (let attempt = 0; attempt < 20; attempt++) {
     const kind = pick(kinds)!;
     switch (kind) {
@@ -135,6 +171,32 @@ function randomEdit(text: string, rnd: () => number): Edit {
         const statement = pick([`if ${name} > 1 { }`, `let r${Math.floor(rnd() * 3)} = ${name} - 1`, `let t${Math.floor(rnd() * 3)} = ${name}`, `if ${name}.length == 2 { }`])!;
         return { what: `read-let ${statement}`, start, end: start, insert: ` ${statement}` };
       }
+      case 'signal-name': {
+        // a signal raised or waited for under another name (the whole-flow signal checks)
+        const use = pick(matches(text, /\b(?:wait\s+)?signal\s+([A-Za-z_]\w*)/));
+        if (!use) break;
+        const [offset, m] = use;
+        const start = offset + m[0].length - m[1].length;
+        const insert = pick(['go', 'done', 'gone'])!;
+        return { what: `signal-name ${m[1]}→${insert}`, start, end: start + m[1].length, insert };
+      }
+      case 'call-flow': {
+        // a step's target changed between agents and flows (the recursion checks: which flows every run calls)
+        const use = pick(matches(text, /\bstep\s+\w+\s*:\s*([A-Za-z_]\w*)/));
+        const flows = [...new Set(matches(text, /\bflow\s+([A-Za-z_]\w*)/).map(([, m]) => m[1]))];
+        if (!use) break;
+        const [offset, m] = use;
+        const start = offset + m[0].length - m[1].length;
+        const insert = pick([...flows, ...flows, ...agents])!;
+        return { what: `call-flow ${m[1]}→${insert}`, start, end: start + m[1].length, insert };
+      }
+      case 'fail-in-block': {
+        // a `fail` on a block's first line: what follows it no longer always runs
+        const block = pick(matches(text, /\n(\s+)(if [^\n{]*|parallel|repeat max \d+|branch|flow \w+)\s*\{\n/));
+        if (!block) break;
+        const start = block[0] + block[1][0].length - 1;
+        return { what: `fail-in-block after ${block[1][2]}`, start, end: start, insert: ' fail "stop"' };
+      }
       case 'swap-ident': {
         const ids = matches(text, /\b[A-Za-z_]\w*\b/);
         const a = pick(ids);
@@ -210,6 +272,16 @@ async function session(text: string) {
       fresh.shared.workspace.LangiumDocuments.deleteDocument(freshDocument.uri);
       assert.deepEqual(got.diagnostics, want.diagnostics, `${label}: diagnostics differ from a full check`);
       assert.deepEqual(got.links, want.links, `${label}: links differ from a full check`);
+      // the shared node list (patched by a statement-only re-parse) is the AST's, and so is each top-level element's slice
+      const root = document.parseResult.value;
+      const walked = astNodes(root);
+      const shared = documentNodes(root);
+      assert.ok(shared.length === walked.length && walked.every((n, i) => shared[i] === n), `${label}: the shared node list differs from the AST`);
+      for (const element of (root as unknown as { elements?: AstNode[] }).elements ?? []) {
+        const slice = subtreeNodes(element);
+        const own = astNodes(element);
+        assert.ok(slice.length === own.length && own.every((n, i) => slice[i] === n), `${label}: a top-level element's nodes differ from the AST`);
+      }
       // each reference once (linking errors are reported per entry), each symbol once
       assert.equal(new Set(document.references).size, document.references.length, `${label}: a reference listed twice`);
       const symbols = [...documentNodes(document.parseResult.value)].flatMap((n) => (document.localSymbols?.has(n) ? document.localSymbols.getStream(n).toArray() : []));
@@ -219,29 +291,30 @@ async function session(text: string) {
 }
 
 /** Applies `edits` random edits (and the fixes of most typos) to `text`, checking after each; returns how many builds took the incremental path. */
-async function randomSequence(text: string, seed: number, edits: number): Promise<{ links: number; flowChecks: number }> {
+async function randomSequence(text: string, seed: number, edits: number, extraKinds: readonly string[] = []): Promise<{ links: number; flowChecks: number; nodeChecks: number }> {
   const before = incrementalBuilds.count;
   const flowChecksBefore = incrementalFlowChecks.count;
+  const nodeChecksBefore = incrementalNodeChecks.count;
   const rnd = random(seed);
   const s = await session(text);
   const history: string[] = [];
   let undo: Edit | undefined;
   for (let i = 0; i < edits; i++) {
     // a typo is mostly fixed at once (else the file stays unparsable and every later edit is a full parse)
-    const edit = undo ?? randomEdit(s.text, rnd);
+    const edit = undo ?? randomEdit(s.text, rnd, extraKinds);
     undo = undefined;
     history.push(edit.what);
     // now and then an edit whose build is cancelled part-way by the next one (as typing does)
     const cancelAfter = rnd() < 0.15 ? { turns: Math.floor(rnd() * 6), first: edit } : undefined;
     const before = cancelAfter ? s.text.slice(0, edit.start) + edit.insert + s.text.slice(edit.end) : s.text;
-    const next = cancelAfter ? randomEdit(before, rnd) : edit;
+    const next = cancelAfter ? randomEdit(before, rnd, extraKinds) : edit;
     if (cancelAfter) history.push(`(cancelled) then ${next.what}`);
     await s.apply(next, `seed ${seed}, edit ${i + 1}: ${history.slice(-4).join(' | ')}`, cancelAfter);
     if (/^(type|delete |swap-ident)/.test(next.what) && rnd() < 0.8) {
       undo = { what: `undo ${next.what}`, start: next.start, end: next.start + next.insert.length, insert: before.slice(next.start, next.end) };
     }
   }
-  return { links: incrementalBuilds.count - before, flowChecks: incrementalFlowChecks.count - flowChecksBefore };
+  return { links: incrementalBuilds.count - before, flowChecks: incrementalFlowChecks.count - flowChecksBefore, nodeChecks: incrementalNodeChecks.count - nodeChecksBefore };
 }
 
 describe('incremental re-check: diagnostics and links equal a full check after every edit', () => {
@@ -249,13 +322,53 @@ describe('incremental re-check: diagnostics and links equal a full check after e
     this.timeout(600_000); // ~1 min on a quiet machine, 4–5 on a loaded one
     let incremental = 0;
     let flowChecks = 0;
+    let nodeChecks = 0;
     for (const seed of [1, 2, 3]) {
       const taken = await randomSequence(generateFlow(120), seed, 40);
       incremental += taken.links;
       flowChecks += taken.flowChecks;
+      nodeChecks += taken.nodeChecks;
     }
+    assert.ok(nodeChecks >= 1000, `per-node check results were replayed ${nodeChecks} times`);
     assert.ok(incremental >= 30, `the incremental path was taken in ${incremental} of 120 edits`);
     assert.ok(flowChecks >= 20, `the incremental flow check ran in ${flowChecks} of 120 edits`);
+  });
+
+  it('on flows with signals and recursion (signals renamed, steps calling flows or agents, a `fail` put first in a block; seeded)', async function () {
+    this.timeout(300_000);
+    const kinds = ['signal-name', 'signal-name', 'call-flow', 'call-flow', 'call-flow', 'fail-in-block', 'fail-in-block'];
+    let nodeChecks = 0;
+    for (const seed of [5, 6]) {
+      const taken = await randomSequence(SIGNALS_AND_RECURSION, seed, 60, kinds);
+      nodeChecks += taken.nodeChecks;
+    }
+    assert.ok(nodeChecks >= 50, `per-node check results were replayed ${nodeChecks} times`);
+  });
+
+  it('on flows with signals and recursion: each kind of statement the whole-flow checks read, changed on its line', async function () {
+    this.timeout(120_000);
+    const s = await session(SIGNALS_AND_RECURSION);
+    const before = incrementalNodeChecks.count;
+    const edits: Array<[string, string]> = [
+      ['    step a: W { prompt: "r" }', '    fail "stop" step a: W { prompt: "r" }'], // B no longer always calls A: no cycle
+      ['    fail "stop" step a: W { prompt: "r" }', '    step a: W { prompt: "r" }'],
+      ['  step e: A { input: { n: 2 } }', '  step e: V { input: { n: 2 } }'], // a call of a flow becomes an agent's
+      ['  step e: V { input: { n: 2 } }', '  step e: A { input: { n: 2 } }'],
+      ['step again: A { input: { n: input.n } }', 'step again: A { input: { n: input.n - 1 } }'], // progress made
+      ['step again: A { input: { n: input.n - 1 } }', 'step again: A { input: { n: input.n } }'],
+      ['      signal go', '      signal gone'], // the wait's signal is no longer raised
+      ['      signal gone', '      signal go'],
+      ['wait signal done timeout', 'wait signal go timeout'], // now raised… in another flow: still unknown, another name
+      ['wait signal go timeout', 'wait signal gone timeout'], // raised in this flow, after the wait
+      ['wait signal gone timeout', 'wait signal done timeout'],
+      ['  step w3: V { prompt: "y" }', '  step w3: V { prompt: "y changed" }'], // none of them: replayed
+    ];
+    for (const [i, [from, to]] of edits.entries()) {
+      const at = s.text.indexOf(from);
+      assert.ok(at >= 0, `edit ${i + 1}: ${from} not found`);
+      await s.apply({ what: `${from} → ${to}`, start: at, end: at + from.length, insert: to }, `scripted edit ${i + 1}: ${from.trim()} → ${to.trim()}`);
+    }
+    assert.ok(incrementalNodeChecks.count - before >= 20, `per-node check results were replayed ${incrementalNodeChecks.count - before} times`);
   });
 
   for (const [file, seed] of [
@@ -270,7 +383,8 @@ describe('incremental re-check: diagnostics and links equal a full check after e
       const taken = await randomSequence(readFileSync(path.join(EXAMPLES, file), 'utf8'), seed, 60);
       assert.ok(taken.links >= 10, `the incremental path was taken in ${taken.links} of 60 edits`);
       assert.ok(taken.flowChecks >= 5, `the incremental flow check ran in ${taken.flowChecks} of 60 edits`);
-      console.log(`      ${file}: incremental links ${taken.links}, flow checks ${taken.flowChecks} of 60`);
+      assert.ok(taken.nodeChecks >= 50, `per-node check results were replayed ${taken.nodeChecks} times`);
+      console.log(`      ${file}: incremental links ${taken.links}, flow checks ${taken.flowChecks} of 60, node checks replayed ${taken.nodeChecks}`);
     });
   }
 });
