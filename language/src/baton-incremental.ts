@@ -241,7 +241,8 @@ function unlinkReference(reference: ReferenceInfo['reference']): void {
   const r = reference as unknown as { _ref?: unknown; _nodeDescription?: unknown; _items?: unknown; _linkingError?: unknown };
   if ('_ref' in r) {
     r._ref = undefined;
-    delete r._nodeDescription;
+    // (cleared, not deleted: a deleted property makes the object a slow, dictionary-mode one — see BatonReference)
+    r._nodeDescription = undefined;
   } else if ('_items' in r) {
     r._items = undefined;
     delete r._linkingError;
