@@ -74,6 +74,18 @@ interface DocumentNodes {
   nodes: AstNode[];
   /** `[start, end)` in `nodes` of each top-level element's subtree. */
   spans: Map<AstNode, [number, number]>;
+  /** Per kind asked for ({@link nodesOfKind}): the nodes of that kind, in order, and their indexes in `nodes`. */
+  kinds: Map<NodeKind, { nodes: AstNode[]; positions: number[] }>;
+}
+
+/**
+ * A kind of node the whole-flow checks look for (steps, `set`s, `cancel`s, named statements): the shared node list
+ * keeps, per kind asked for, where its nodes are, patched with the list ({@link replaceInDocumentNodes}), so a
+ * check reads the few thousand steps of a flow instead of walking its ~150,000 nodes. `test` must depend only on
+ * the node's `$type` (see {@link byNodeType}).
+ */
+export interface NodeKind {
+  readonly test: (node: AstNode) => boolean;
 }
 
 const documentNodesCache = new WeakMap<AstNode, DocumentNodes>();
@@ -88,7 +100,7 @@ function collectDocumentNodes(root: AstNode): DocumentNodes {
     });
     spans.set(element, [start, nodes.length]);
   });
-  return { text: root.$cstNode?.root.fullText ?? '', nodes, spans };
+  return { text: root.$cstNode?.root.fullText ?? '', nodes, spans, kinds: new Map() };
 }
 
 /**
@@ -164,7 +176,63 @@ export function replaceInDocumentNodes(root: AstNode, old: AstNode, node: AstNod
       span[1] += delta;
     } else if (span[1] > at) span[1] += delta;
   }
+  for (const [kind, list] of entry.kinds) {
+    const from = lowerBound(list.positions, at);
+    const to = lowerBound(list.positions, at + oldNodes.length);
+    const added: AstNode[] = [];
+    const addedAt: number[] = [];
+    for (let i = 0; i < newNodes.length; i++) {
+      if (kind.test(newNodes[i])) {
+        added.push(newNodes[i]);
+        addedAt.push(at + i);
+      }
+    }
+    list.nodes.splice(from, to - from, ...added);
+    list.positions.splice(from, to - from, ...addedAt);
+    for (let i = from + added.length; i < list.positions.length; i++) list.positions[i] += delta;
+  }
   entry.text = undefined;
+}
+
+/** The first index of sorted `xs` whose value is at least `x` (`xs.length` when none). */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The nodes of `kind` in `node`'s subtree (it included), in `streamAst` order. For a document's root or a top-level
+ * element, read from the shared node list's index of that kind (made at the first call, then patched with the list);
+ * otherwise by walking the subtree.
+ */
+export function nodesOfKind(node: AstNode, kind: NodeKind): AstNode[] {
+  const container = node.$container;
+  if (!container || !container.$container) {
+    const entry = cachedDocumentNodes(container ?? node);
+    const span: [number, number] | undefined = container ? entry.spans.get(node) : [0, entry.nodes.length];
+    if (span) {
+      let list = entry.kinds.get(kind);
+      if (!list) {
+        list = { nodes: [], positions: [] };
+        const nodes = entry.nodes;
+        for (let i = 0; i < nodes.length; i++) {
+          if (kind.test(nodes[i])) {
+            list.nodes.push(nodes[i]);
+            list.positions.push(i);
+          }
+        }
+        entry.kinds.set(kind, list);
+      }
+      return list.nodes.slice(lowerBound(list.positions, span[0]), lowerBound(list.positions, span[1]));
+    }
+  }
+  return astNodes(node).filter(kind.test);
 }
 
 /** The nodes of `node`'s subtree (it first) in `streamAst` order: a slice of documentNodes for a top-level element. */

@@ -26,7 +26,7 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
    * validation completed.
    */
   override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken?: CancellationToken): Promise<Diagnostic[]> {
-    startValidation(document, document.textDocument.lineCount);
+    startValidation(document);
     let diagnostics: Diagnostic[];
     try {
       diagnostics = await super.validateDocument(document, options, cancelToken);

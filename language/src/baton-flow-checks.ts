@@ -7,7 +7,8 @@ import { BatonTypeSystem, broadKind, fieldNames, literalValues, memberType } fro
 import { toTypeRef } from './baton-types.js';
 import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
-import { astNodes, byNodeType, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
+import { astNodes, byNodeType, nodesOfKind, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
+import { NAME_REFS, NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 import { checkFlowNodes } from './baton-incremental-validation.js';
@@ -49,11 +50,12 @@ export class BatonFlowChecks {
     const referenced = new Set<AstNode>();
     checkFlowNodes(
       flow,
-      subtreeNodes(flow),
+      () => subtreeNodes(flow),
       accept,
       (node, acceptHere) => this.checkFlowNode(flow, node, types, referenced, acceptHere),
-      (node) => {
-        if (node.$type === 'NameRef' && ast.isNameRef(node) && node.ref?.ref) referenced.add(node.ref.ref);
+      // the names read by the nodes not checked again (and the others: a set)
+      () => {
+        for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) referenced.add(node.ref.ref);
       },
     );
     checkVarsSetConcurrently(flow, accept);
@@ -127,14 +129,12 @@ export class BatonFlowChecks {
 
   private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
     const seen = new Set<string>();
-    for (const node of subtreeNodes(flow)) {
-      if (isNamedStatement(node) && (ast.isStep(node) || ast.isApprovalStatement(node) || ast.isLetStatement(node) || ast.isVarStatement(node) || ast.isLoopVariable(node) || ast.isWaitStatement(node) || ast.isRegionStatement(node))) {
-        if (node.name === undefined) continue; // an unnamed wait
-        if (seen.has(node.name)) {
-          accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
-        }
-        seen.add(node.name);
+    for (const node of nodesOfKind(flow, NAMED_STATEMENTS) as Array<ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.WaitStatement | ast.RegionStatement>) {
+      if (node.name === undefined) continue; // an unnamed wait
+      if (seen.has(node.name)) {
+        accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
       }
+      seen.add(node.name);
     }
   }
 
@@ -392,7 +392,7 @@ export class BatonFlowChecks {
   }
 
   private checkUnusedOutputs(flow: ast.FlowDecl, referenced: Set<AstNode>, accept: ValidationAcceptor): void {
-    const steps = (subtreeNodes(flow).filter(isStepNode) as ast.Step[]).filter((s) => !referenced.has(s));
+    const steps = (nodesOfKind(flow, STEPS) as ast.Step[]).filter((s) => !referenced.has(s));
     if (steps.length === 0) return;
     const readByTests = new Set<AstNode>();
     for (const doc of this.documents.all) {
@@ -479,16 +479,10 @@ function isConditionProperty(property: string): boolean {
   return property === 'condition' || property === 'subject' || property === 'values';
 }
 
-/** A step (the type guard answered once per node type). */
-const isStepNode = byNodeType(ast.isStep);
-
 /** The nodes checkFlow looks at (the rest only contain them). */
 const isCheckedInFlow = byNodeType(
   (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n) || ast.isCancelStatement(n) || ast.isCompleteStatement(n),
 );
-
-/** Steps, approvals, event waits, regions, `let` values, `var`s and loop variables: the names of a flow. */
-const isNamedStatement = byNodeType((n) => ast.isStep(n) || ast.isApprovalStatement(n) || ast.isLetStatement(n) || ast.isVarStatement(n) || ast.isLoopVariable(n) || ast.isWaitStatement(n) || ast.isRegionStatement(n));
 
 /** Whether the step has `when:` — or may end `cancelled` (a `cancel` of it): it may not have run. */
 function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | ast.RegionStatement): boolean {
@@ -566,5 +560,5 @@ function describeReceiver(node: ast.Expression): string {
 
 /** Whether a `step s: run <step>` of `flow` runs what `step` generated. */
 function referencedByRun(flow: ast.FlowDecl, step: ast.Step): boolean {
-  return subtreeNodes(flow).some((n) => ast.isStep(n) && n.generated?.ref === step);
+  return (nodesOfKind(flow, STEPS) as ast.Step[]).some((n) => n.generated?.ref === step);
 }

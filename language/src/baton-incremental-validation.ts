@@ -2,7 +2,7 @@ import type { AstNode, LangiumDocument, ValidationAcceptor } from 'langium';
 import type { CheckReuse } from './baton-validation-registry.js';
 import { AstUtils } from 'langium';
 import { astNodes } from './baton-ast-walk.js';
-import { editSinceValidation, validationCompleted } from './baton-incremental.js';
+import { editSinceValidation, lineBreaks, validationCompleted } from './baton-incremental.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -24,7 +24,7 @@ import * as ast from './generated/ast.js';
  * Every other node's calls are replayed (the diagnostic's range recomputed from its node's shifted CST). Falls
  * back to the full flow check when the edit may change what the rest reads beyond names: a `cancel`/`complete`
  * (cancel targets, blocks ended early) or a `set` (what a `wait until` waits for) in the old or new statement,
- * a change of the document's line count (messages name lines), a top-level element replaced, or no recorded
+ * a change of the document's line count (messages name lines: the old and new statement's line breaks differ), a top-level element replaced, or no recorded
  * result of the previous validation. The whole-flow parts of the flow check (duplicate names, vars set
  * concurrently, unread outputs) always run in full. `test/language/incremental-check.test.ts` compares the
  * diagnostics with a full check after every edit of randomised edit sequences.
@@ -39,10 +39,10 @@ type FlowResults = Map<AstNode, Accepted[]>;
 /** Node → per check (its index among the checks of the node's type) the `accept` calls it made (only nodes with calls). */
 type NodeResults = Map<AstNode, Array<Accepted[] | undefined>>;
 
-/** A validation's recorded flow results, and the document's line count then. */
+/** A validation's recorded flow results, and whether its document had parse errors. */
 interface Recorded {
   flows: Map<AstNode, FlowResults>;
-  lineCount: number;
+  parseErrors: boolean;
   /** The per-node checks' calls (BatonDocumentValidator.validateAstNodes), when its node loop completed, with the key of its checks. */
   nodeChecks?: { key: string; results: NodeResults };
 }
@@ -54,7 +54,7 @@ interface Run {
    * name the edit declares, with their ancestors), the previous results, and the replaced statement's nodes, old
    * and new; undefined: every flow in full.
    */
-  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[] } | undefined;
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode } | undefined;
   recording: Recorded;
 }
 
@@ -66,12 +66,9 @@ const running = new WeakMap<LangiumDocument, Run>();
 /** How many flow checks ran incrementally since the process started (tests assert the path is taken). */
 export const incrementalFlowChecks = { count: 0 };
 
-/**
- * Called by the document validator before validating `document`'s AST: plans what the flow check may reuse.
- * `lineCount` is the document's line count now.
- */
-export function startValidation(document: LangiumDocument, lineCount: number): void {
-  running.set(document, { plan: planFor(document, lineCount), recording: { flows: new Map(), lineCount } });
+/** Called by the document validator before validating `document`'s AST: plans what the flow check may reuse. */
+export function startValidation(document: LangiumDocument): void {
+  running.set(document, { plan: planFor(document), recording: { flows: new Map(), parseErrors: document.parseResult.parserErrors.length > 0 } });
 }
 
 /** Called when the validation of `document` completed (not when it was cancelled or threw): its results are kept. */
@@ -89,11 +86,12 @@ export function abandonValidation(document: LangiumDocument): void {
   recorded.delete(document);
 }
 
-function planFor(document: LangiumDocument, lineCount: number): Run['plan'] {
+function planFor(document: LangiumDocument): Run['plan'] {
   const previous = recorded.get(document);
-  if (!previous || previous.lineCount !== lineCount) return undefined;
+  if (!previous) return undefined;
   const edit = editSinceValidation(document);
-  if (!edit) return undefined;
+  // the line count changed (the messages name lines): in full
+  if (!edit || edit.oldLineBreaks < 0 || lineBreaks(edit.node.$cstNode?.text) !== edit.oldLineBreaks) return undefined;
   const { old, node, byName } = edit;
   const flow = AstUtils.getContainerOfType(node.$container, ast.isFlowDecl);
   if (!flow || ast.isDocument(node.$container)) return undefined;
@@ -134,7 +132,7 @@ function planFor(document: LangiumDocument, lineCount: number): Run['plan'] {
       }
     }
   }
-  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes] };
+  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node };
 }
 
 /** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
@@ -147,7 +145,13 @@ function changesBeyondNames(node: AstNode): boolean {
  * `streamAst` order, are passed through in order). Re-checks the nodes the plan names and replays the rest, or
  * checks every node when there is no plan for this flow; records the calls for the next validation.
  */
-export function checkFlowNodes(flow: ast.FlowDecl, nodes: readonly AstNode[], accept: ValidationAcceptor, check: (node: AstNode, accept: ValidationAcceptor) => void, visitKept: (node: AstNode) => void): void {
+export function checkFlowNodes(
+  flow: ast.FlowDecl,
+  nodes: () => readonly AstNode[],
+  accept: ValidationAcceptor,
+  check: (node: AstNode, accept: ValidationAcceptor) => void,
+  visitKept: () => void,
+): void {
   const document = AstUtils.getDocument(flow);
   const run = running.get(document);
   const plan = run?.plan?.flow === flow ? run.plan : undefined;
@@ -160,25 +164,66 @@ export function checkFlowNodes(flow: ast.FlowDecl, nodes: readonly AstNode[], ac
     (accept as (...a: Accepted) => void)(...args);
   };
   if (plan) {
-    const { dirty, previous } = plan;
-    for (const node of nodes) {
+    // only the dirty nodes and those with calls to replay, in streamAst order (not the flow's ~150,000 nodes)
+    const { dirty, previous, edited } = plan;
+    const gone = new Set(edited);
+    const chains = new Map<AstNode, AstNode[]>();
+    for (const node of dirty) {
+      const chain = chainInFlow(node, flow);
+      if (chain) chains.set(node, chain);
+    }
+    for (const node of previous.keys()) {
+      if (gone.has(node) || chains.has(node)) continue;
+      const chain = chainInFlow(node, flow);
+      if (chain) chains.set(node, chain);
+    }
+    const order = [...chains.keys()].sort((a, b) => compareTreeOrder(chains.get(a)!, chains.get(b)!));
+    visitKept();
+    for (const node of order) {
       current = node;
       if (dirty.has(node)) {
         check(node, recordingAccept);
         continue;
       }
-      visitKept(node);
       const calls = previous.get(node);
       if (calls) for (const args of calls) (recordingAccept as (...a: Accepted) => void)(...args);
     }
     incrementalFlowChecks.count++;
   } else {
-    for (const node of nodes) {
+    for (const node of nodes()) {
       current = node;
       check(node, recordingAccept);
     }
   }
   run?.recording.flows.set(flow, results);
+}
+
+/** `node`'s ancestors from `flow` down to it (both included), or undefined when `node` is not in `flow`. */
+function chainInFlow(node: AstNode, flow: AstNode): AstNode[] | undefined {
+  const chain: AstNode[] = [];
+  let n: AstNode | undefined = node;
+  for (; n && n !== flow; n = n.$container) chain.push(n);
+  if (n !== flow) return undefined;
+  chain.push(flow);
+  return chain.reverse();
+}
+
+/**
+ * The order of two nodes in `streamAst` order (parent before children, properties in key order, arrays in order —
+ * the order of forEachChild), given their ancestor chains from a common root.
+ */
+export function compareTreeOrder(a: readonly AstNode[], b: readonly AstNode[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (i === a.length) return i === b.length ? 0 : -1;
+  if (i === b.length) return 1;
+  const x = a[i];
+  const y = b[i];
+  if (x.$containerProperty !== y.$containerProperty) {
+    const keys = Object.keys(a[i - 1]);
+    return keys.indexOf(x.$containerProperty!) - keys.indexOf(y.$containerProperty!);
+  }
+  return (x.$containerIndex ?? 0) - (y.$containerIndex ?? 0);
 }
 
 /** Calls of a check that made none. */
@@ -193,7 +238,7 @@ const NONE: readonly Accepted[] = [];
 export class NodeCheckRun {
   private readonly results: NodeResults = new Map();
   private readonly touched = new Map<(node: AstNode) => boolean, boolean>();
-  private readonly reuse: { dirty: ReadonlySet<AstNode>; edited: readonly AstNode[]; previous: NodeResults } | undefined;
+  private readonly reuse: { dirty: ReadonlySet<AstNode>; edited: readonly AstNode[]; statement: AstNode; previous: NodeResults; parseErrors: boolean } | undefined;
   private readonly run: Run | undefined;
 
   constructor(
@@ -202,8 +247,8 @@ export class NodeCheckRun {
   ) {
     this.run = running.get(document);
     const plan = this.run?.plan;
-    const previous = recorded.get(document)?.nodeChecks;
-    this.reuse = plan && previous?.key === key ? { dirty: plan.dirty, edited: plan.edited, previous: previous.results } : undefined;
+    const before = recorded.get(document);
+    this.reuse = plan && before?.nodeChecks?.key === key ? { dirty: plan.dirty, edited: plan.edited, statement: plan.statement, previous: before.nodeChecks.results, parseErrors: before.parseErrors } : undefined;
   }
 
   /** The calls to replay for check number `index` of `node` (maybe none), or undefined when the check must run. */
@@ -212,6 +257,14 @@ export class NodeCheckRun {
     if (!reuse || !how) return undefined;
     if (how === 'local') {
       if (reuse.dirty.has(node)) return undefined;
+    } else if (typeof how === 'object') {
+      // the previous check may have stopped early on a parse error (the nesting check does)
+      if (reuse.parseErrors || reuse.previous.get(node)?.[index]?.length) return undefined;
+      let made = false;
+      how.statement(reuse.statement, () => {
+        made = true;
+      });
+      if (made) return undefined;
     } else {
       let touched = this.touched.get(how);
       if (touched === undefined) this.touched.set(how, (touched = reuse.edited.some(how)));

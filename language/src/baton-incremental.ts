@@ -29,12 +29,19 @@ interface Reusable {
   symbols: MultiMap<AstNode, AstNodeDescription>;
   /** The previous build's `document.references`, in link order, still linked. */
   references: Array<Reference | { _items?: unknown }>;
-  /** Elements replaced since, in order: `old` was put out, `node` in. */
-  replacements: Array<{ old: AstNode; node: AstNode }>;
+  /** Elements replaced since, in order: `old` was put out, `node` in; the line breaks `old`'s text held. */
+  replacements: Replacement[];
   /** Set by the scope phase once the symbols are patched; the link phase then re-links incrementally. */
   scoped: boolean;
   /** Something was missed (a cancelled build, a replacement without this state): the full path must run. */
   broken: boolean;
+}
+
+/** One element replaced by a statement-only re-parse: `old` put out, `node` in; the line breaks `old`'s text held. */
+interface Replacement {
+  old: AstNode;
+  node: AstNode;
+  oldLineBreaks: number;
 }
 
 const reusable = new WeakMap<LangiumDocument, Reusable>();
@@ -77,7 +84,20 @@ export function keepForIncrementalBuild(document: LangiumDocument, linked: boole
 /** Called by the document factory when it replaced element `old` by `node` in `document`'s AST (a statement-only re-parse). */
 export function recordReplacement(document: LangiumDocument, old: AstNode, node: AstNode): void {
   replaceInDocumentNodes(document.parseResult.value, old, node);
-  reusable.get(document)?.replacements.push({ old, node });
+  // the old element's text is still the document's (the factory sets the new text after this call)
+  reusable.get(document)?.replacements.push({ old, node, oldLineBreaks: lineBreaks(old.$cstNode?.text) });
+}
+
+/** How many line breaks (LF, CRLF, CR) `text` holds; -1 without a text. */
+export function lineBreaks(text: string | undefined): number {
+  if (text === undefined) return -1;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) count++;
+    else if (c === 13 && text.charCodeAt(i + 1) !== 10) count++;
+  }
+  return count;
 }
 
 /**
@@ -278,10 +298,10 @@ export function nameIndexBuilder(document: LangiumDocument): { record: (info: Re
  * incremental validation (baton-incremental-validation.ts). Started by {@link validationCompleted}; dropped by any
  * full link, so a document whose links were all recomputed since is validated in full.
  */
-const sinceValidation = new WeakMap<LangiumDocument, { root: AstNode; edits: Array<{ old: AstNode; node: AstNode }> }>();
+const sinceValidation = new WeakMap<LangiumDocument, { root: AstNode; edits: Replacement[] }>();
 
 /** What changed in `document` since its last complete validation, when that is exactly one re-linked replacement. */
-export function editSinceValidation(document: LangiumDocument): { old: AstNode; node: AstNode; byName: ReadonlyMap<string, readonly ReferenceInfo[]> } | undefined {
+export function editSinceValidation(document: LangiumDocument): (Replacement & { byName: ReadonlyMap<string, readonly ReferenceInfo[]> }) | undefined {
   const since = sinceValidation.get(document);
   const index = nameIndexes.get(document);
   const root = document.parseResult.value;

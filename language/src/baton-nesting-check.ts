@@ -2,7 +2,7 @@ import type { AstNode, ValidationAcceptor } from 'langium';
 import { AstUtils } from 'langium';
 import { MAX_EXPRESSION_DEPTH } from '@baton/protocol';
 import { IssueCodes } from './baton-issue-codes.js';
-import { byNodeType, documentNodes } from './baton-ast-walk.js';
+import { astNodes, byNodeType, documentNodes } from './baton-ast-walk.js';
 import { NESTING_ERROR_PREFIX } from './baton-parser.js';
 import * as ast from './generated/ast.js';
 
@@ -16,13 +16,36 @@ import * as ast from './generated/ast.js';
 export function checkNestingDepth(doc: ast.Document, accept: ValidationAcceptor): void {
   // text the parser refused as too deep has its one error already
   if (AstUtils.getDocument(doc).parseResult.parserErrors.some((e) => e.message.startsWith(NESTING_ERROR_PREFIX))) return;
+  nestingErrors(documentNodes(doc), accept);
+}
+
+/**
+ * The incremental side of {@link checkNestingDepth} (BatonValidationRegistry.markReusable): its errors within one
+ * statement, `statement` — the whole check's errors on that statement's nodes when no expression or type continues
+ * across its edge (its container is neither), else one placeholder error (then the whole check runs).
+ */
+export function checkStatementNesting(statement: AstNode, accept: ValidationAcceptor): void {
+  const container = statement.$container;
+  if (container && (isExpressionNode(container) || isTypeExprNode(container))) {
+    accept('error', 'nested in an expression', { node: statement });
+    return;
+  }
+  if (AstUtils.getDocument(statement).parseResult.parserErrors.some((e) => e.message.startsWith(NESTING_ERROR_PREFIX))) {
+    accept('error', 'refused by the parser', { node: statement });
+    return;
+  }
+  nestingErrors(astNodes(statement), accept);
+}
+
+/** The nesting errors of `nodes`, a subtree's nodes in `streamAst` order (parent before children). */
+function nestingErrors(nodes: readonly AstNode[], accept: ValidationAcceptor): void {
   const reported = new Set<AstNode>();
   // the chain of ancestors of the current node (documentNodes is in pre-order), with each one's level and outermost
   // expression or type (-1 / undefined: neither); no map entry per node (~20 ms per check of 5,000 steps)
   const chain: AstNode[] = [];
   const levels: number[] = [];
   const roots: Array<AstNode | undefined> = [];
-  for (const node of documentNodes(doc)) {
+  for (const node of nodes) {
     const container = node.$container;
     while (chain.length > 0 && chain[chain.length - 1] !== container) {
       chain.pop();

@@ -3,7 +3,8 @@
 import type { AstNode, ValidationAcceptor } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
-import { someSubtreeNode } from './baton-ast-walk.js';
+import { nodesOfKind, someSubtreeNode } from './baton-ast-walk.js';
+import { STEPS } from './baton-node-kinds.js';
 
 /**
  * Warns (`recursion-without-progress`, on the call's target) about each step of `flow` that calls `flow` itself
@@ -14,10 +15,7 @@ import { someSubtreeNode } from './baton-ast-walk.js';
  * `unbounded-recursion`, an error.)
  */
 export function checkRecursionProgress(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
-  const calls: ast.Step[] = [];
-  someSubtreeNode(flow, (node) => {
-    if (node.$type === 'Step' && ast.isStep(node) && node.target?.ref === flow) calls.push(node);
-  });
+  const calls = (nodesOfKind(flow, STEPS) as ast.Step[]).filter((step) => step.target?.ref === flow);
   for (const step of calls) {
     const guards = guardsOf(step);
     if (guards.length === 0) continue;

@@ -5,7 +5,8 @@ import type { AstNode, ValidationAcceptor } from 'langium';
 import { AstUtils } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
-import { someSubtreeNode } from './baton-ast-walk.js';
+import { nodesOfKind } from './baton-ast-walk.js';
+import { CANCELS } from './baton-node-kinds.js';
 
 /**
  * Checks of `cancel <target>` and `complete <region>`. Every diagnostic has a code from `IssueCodes` and the range
@@ -63,10 +64,7 @@ function cancelTargets(flow: ast.FlowDecl): Set<AstNode> {
   let entry = targetsOfFlow.get(flow);
   if (!entry || entry.text !== text) {
     const targets = new Set<AstNode>();
-    someSubtreeNode(flow, (node) => {
-      // `$type` first (no subtypes): this pass runs over every node of the flow at each check
-      if ((node.$type === 'CancelStatement' || node.$type === 'CompleteStatement') && (ast.isCancelStatement(node) || ast.isCompleteStatement(node)) && node.target?.ref) targets.add(node.target.ref);
-    });
+    for (const node of nodesOfKind(flow, CANCELS) as Array<ast.CancelStatement | ast.CompleteStatement>) if (node.target?.ref) targets.add(node.target.ref);
     entry = { text, targets };
     targetsOfFlow.set(flow, entry);
   }

@@ -1,7 +1,8 @@
 import type { AstNode, ValidationAcceptor } from 'langium';
 import { IssueCodes } from './baton-issue-codes.js';
 import * as ast from './generated/ast.js';
-import { someSubtreeNode } from './baton-ast-walk.js';
+import { nodesOfKind } from './baton-ast-walk.js';
+import { SIGNALS_AND_WAITS } from './baton-node-kinds.js';
 
 /**
  * Checks of `signal s` and `wait signal s` (docs/language.md, "signal, wait signal"), per flow: a wait for a signal
@@ -13,11 +14,10 @@ export class BatonSignalChecks {
   checkFlowSignals = (flow: ast.FlowDecl, accept: ValidationAcceptor): void => {
     const raises = new Map<string, ast.SignalStatement[]>();
     const waits: ast.WaitStatement[] = [];
-    someSubtreeNode(flow, (node) => {
-      // `$type` first (no subtypes): a cheap test for each node of the flow
-      if (node.$type === 'SignalStatement' && ast.isSignalStatement(node)) raises.set(node.name, [...(raises.get(node.name) ?? []), node]);
-      else if (node.$type === 'WaitStatement' && ast.isWaitStatement(node) && node.isSignal && node.signal) waits.push(node);
-    });
+    for (const node of nodesOfKind(flow, SIGNALS_AND_WAITS)) {
+      if (ast.isSignalStatement(node)) raises.set(node.name, [...(raises.get(node.name) ?? []), node]);
+      else if (ast.isWaitStatement(node) && node.isSignal && node.signal) waits.push(node);
+    }
     const awaited = new Set(waits.map((w) => w.signal!));
     for (const wait of waits) {
       const raised = raises.get(wait.signal!);

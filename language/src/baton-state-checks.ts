@@ -5,7 +5,8 @@ import { AstUtils } from 'langium';
 import { describeType, type TypeRef } from '@baton/protocol';
 import { IssueCodes } from './baton-issue-codes.js';
 import { broadKind, literalValues, varType, type BatonTypeSystem } from './baton-type-system.js';
-import { subtreeNodes } from './baton-ast-walk.js';
+import { nodesOfKind } from './baton-ast-walk.js';
+import { SETS } from './baton-node-kinds.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -43,7 +44,7 @@ export function checkVar(node: ast.VarStatement, types: BatonTypeSystem, accept:
 export function checkWaitUntil(node: ast.WaitStatement, flow: ast.FlowDecl, accept: ValidationAcceptor): void {
   if (!node.condition) return;
   const assigned = new Set<AstNode>();
-  for (const n of subtreeNodes(flow)) if (ast.isSetStatement(n) && n.variable?.ref) assigned.add(n.variable.ref);
+  for (const n of nodesOfKind(flow, SETS) as ast.SetStatement[]) if (n.variable?.ref) assigned.add(n.variable.ref);
   const reads = AstUtils.streamAst(node.condition).filter(ast.isNameRef).map((r) => r.ref?.ref).filter((t) => t !== undefined).toArray();
   if (reads.some((t) => assigned.has(t))) return;
   accept('warning', '`wait until` waits for a `var` another statement sets, but this condition reads none: it holds at once or never (the run would fail with DEADLOCK); read a `var` that a `set` in another branch changes', { node: node.condition, code: IssueCodes.WaitUntilNeverChanges });
@@ -55,7 +56,7 @@ export function checkWaitUntil(node: ast.WaitStatement, flow: ast.FlowDecl, acce
  */
 export function checkVarsSetConcurrently(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
   const branchOf = new Map<ast.VarStatement, Map<ast.ParallelStatement, number>>();
-  for (const set of subtreeNodes(flow).filter((n): n is ast.SetStatement => n.$type === 'SetStatement' && ast.isSetStatement(n))) {
+  for (const set of nodesOfKind(flow, SETS) as ast.SetStatement[]) {
     const target = set.variable?.ref;
     if (!ast.isVarStatement(target)) continue;
     const seen = branchOf.get(target) ?? new Map<ast.ParallelStatement, number>();

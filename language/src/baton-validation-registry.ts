@@ -6,7 +6,7 @@ import type { CancellationToken } from 'vscode-languageserver';
  * How a check's result may be reused after a statement-only re-parse: `'local'`, or a predicate over the nodes the
  * check reads (see {@link BatonValidationRegistry.markReusable}).
  */
-export type CheckReuse = 'local' | ((node: AstNode) => boolean);
+export type CheckReuse = 'local' | ((node: AstNode) => boolean) | { statement: (statement: AstNode, accept: ValidationAcceptor) => void };
 
 /**
  * Langium's validation registry, with the same checks and error handling, made cheap per node: a check
@@ -29,7 +29,9 @@ export class BatonValidationRegistry extends ValidationRegistry {
    * (baton-incremental-checks.ts): `'local'` — the check reads only its node, its subtree, its ancestors' types
    * and what its references point to, so its calls on a node outside the edit's dirty set are replayed; a
    * predicate — the check reads the whole flow or document, but only nodes the predicate holds for, so its calls
-   * are replayed when no node of the replaced statement (old or new) is one. Checks not marked always run.
+   * are replayed when no node of the replaced statement (old or new) is one; `{ statement }` — the check's calls
+   * are those it makes on each statement, and `statement(s, accept)` makes them for one: when the previous
+   * validation's check made none and the new statement makes none, none are made. Checks not marked always run.
    */
   markReusable(checks: readonly unknown[], reuse: CheckReuse): void {
     for (const check of checks) this.reuse.set(check as ValidationCheck, reuse);

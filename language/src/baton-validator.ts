@@ -17,6 +17,7 @@ import { checkGeneratePolicy, checkGenerateStep } from './baton-generate-checks.
 import * as ast from './generated/ast.js';
 import { someSubtreeNode } from './baton-ast-walk.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
+import { markReusableChecks } from './baton-validation-reuse.js';
 import { checkNestingDepth } from './baton-nesting-check.js';
 
 const PROVIDERS = ['openai', 'anthropic', 'ollama', 'http', 'command'];
@@ -65,36 +66,7 @@ export function registerValidationChecks(services: BatonServices): void {
   };
   const registry = services.validation.ValidationRegistry;
   registry.register(checks, validator);
-  if (registry instanceof BatonValidationRegistry) {
-    // audited: each reads only its node, its subtree, its ancestors' types and its references' targets (top-level
-    // declarations, or names the incremental plan re-checks: baton-incremental-validation.ts)
-    registry.markReusable(
-      [
-        validator.checkDuplicateProperties,
-        validator.checkStepSubflowInputs,
-        validator.checkStepRetryIdempotent,
-        checkGenerateStep,
-        checkGeneratePolicy,
-        slaChecks.checkSla,
-        validator.checkDuration,
-        validator.checkDurationLiteral,
-        validator.checkRetry,
-        validator.checkCircuit,
-        validator.checkTemperature,
-        validator.checkMaxTokens,
-        validator.checkBudget,
-        validator.checkConcurrency,
-        validator.checkRepeatMax,
-        toolChecks.checkMaxTurns,
-        validator.checkInputDefault,
-      ],
-      'local',
-    );
-    // whole-flow passes that read only some kinds of statement: replayed when the edit has none of them
-    registry.markReusable([signalChecks.checkFlowSignals], (node) => node.$type === 'SignalStatement' || node.$type === 'WaitStatement');
-    // the sub-flow calls every run reaches (of any flow: a cycle goes through other flows), up to a `fail`
-    registry.markReusable([validator.checkFlowRecursion, validator.checkRecursionProgress], (node) => node.$type === 'FailStatement' || (ast.isStep(node) && ast.isFlowDecl(node.target?.ref)));
-  }
+  if (registry instanceof BatonValidationRegistry) markReusableChecks(registry, services);
 }
 
 /**

@@ -6,7 +6,8 @@ import type { AstNode, LangiumDocument } from 'langium';
 import { EmptyFileSystem, TextDocument, URI, isReference } from 'langium';
 import { CancellationTokenSource } from 'vscode-languageserver';
 import { createBatonServices } from '@baton/language';
-import { astNodes, documentNodes, forEachReference, subtreeNodes } from '../../language/src/baton-ast-walk.js';
+import { astNodes, documentNodes, forEachReference, nodesOfKind, subtreeNodes } from '../../language/src/baton-ast-walk.js';
+import * as kinds from '../../language/src/baton-node-kinds.js';
 import { incrementalBuilds } from '../../language/src/baton-incremental.js';
 import { incrementalFlowChecks, incrementalNodeChecks } from '../../language/src/baton-incremental-validation.js';
 import { generateFlow } from '../../bench/generate-flow.mjs';
@@ -281,6 +282,11 @@ async function session(text: string) {
         const slice = subtreeNodes(element);
         const own = astNodes(element);
         assert.ok(slice.length === own.length && own.every((n, i) => slice[i] === n), `${label}: a top-level element's nodes differ from the AST`);
+        for (const [name, kind] of Object.entries(kinds)) {
+          const indexed = nodesOfKind(element, kind);
+          const walkedKind = own.filter(kind.test);
+          assert.ok(indexed.length === walkedKind.length && walkedKind.every((n, i) => indexed[i] === n), `${label}: the index of ${name} differs from the AST`);
+        }
       }
       // each reference once (linking errors are reported per entry), each symbol once
       assert.equal(new Set(document.references).size, document.references.length, `${label}: a reference listed twice`);
@@ -369,6 +375,27 @@ describe('incremental re-check: diagnostics and links equal a full check after e
       await s.apply({ what: `${from} → ${to}`, start: at, end: at + from.length, insert: to }, `scripted edit ${i + 1}: ${from.trim()} → ${to.trim()}`);
     }
     assert.ok(incrementalNodeChecks.count - before >= 20, `per-node check results were replayed ${incrementalNodeChecks.count - before} times`);
+  });
+
+  it('on expressions nested too deep: typed into a statement and out, beside another that stays', async function () {
+    this.timeout(120_000);
+    const deep = Array.from({ length: 205 }, (_, i) => i).join(' + ');
+    // each edit strictly inside its statement (an edit at a statement's end re-parses the flow)
+    const s = await session('agent W { stub: "w" }\nflow N {\n  let a = 1 + 0\n  let b = 2 + 0\n  step s: W { prompt: "x ${a} ${b}" }\n}\n');
+    const before = incrementalNodeChecks.count;
+    const edits: Array<[string, string]> = [
+      ['let a = 1 +', `let a = ${deep} +`],
+      [`let a = ${deep} +`, 'let a = 1 +'],
+      ['let b = 2 +', `let b = ${deep} +`],
+      ['let a = 1 +', 'let a = 3 +'], // another statement's error stays
+      [`let b = ${deep} +`, 'let b = 2 +'],
+      ['let a = 3 +', 'let a = 1 +'],
+    ];
+    for (const [i, [from, to]] of edits.entries()) {
+      const at = s.text.indexOf(from);
+      await s.apply({ what: `${from} → ${to}`, start: at, end: at + from.length, insert: to }, `nesting edit ${i + 1}: ${from.slice(0, 20)} → ${to.slice(0, 20)}`);
+    }
+    assert.ok(incrementalNodeChecks.count - before >= 1, `per-node check results were replayed ${incrementalNodeChecks.count - before} times`);
   });
 
   for (const [file, seed] of [
