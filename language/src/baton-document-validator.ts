@@ -4,7 +4,7 @@ import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { astNodes, documentNodes } from './baton-ast-walk.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
-import { NodeCheckRun, abandonValidation, finishValidation, startValidation } from './baton-incremental-validation.js';
+import { NodeCheckRun, abandonValidation, finishValidation, linkingErrorCandidates, recordLinkingErrors, startValidation } from './baton-incremental-validation.js';
 import type { BatonServices } from './baton-module.js';
 import { IssueCodes, type IssueCode } from './baton-issue-codes.js';
 import { didYouMean, suggestionText } from './baton-names.js';
@@ -112,10 +112,17 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
     }
   }
 
+  /**
+   * Linking errors as diagnostics in words, in `document.references` order. After an incremental re-link, only the
+   * references that had an error at the last validation and those linked again are looked at
+   * (baton-incremental-validation.ts `linkingErrorCandidates`).
+   */
   protected override processLinkingErrors(document: LangiumDocument, diagnostics: Diagnostic[], _options: ValidationOptions): void {
-    for (const reference of document.references) {
+    const errors: unknown[] = [];
+    for (const reference of (linkingErrorCandidates(document) ?? document.references) as LangiumDocument['references']) {
       const error = reference.error;
       if (!error) continue;
+      errors.push(reference);
       const info = error.info;
       // An agent's stub must be a constant: `not-constant` already reports any name in it.
       if (AstUtils.getContainerOfType(info.container, ast.isStubProperty)) continue;
@@ -131,6 +138,7 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       diagnostic.code = code;
       diagnostics.push(diagnostic);
     }
+    recordLinkingErrors(document, errors);
   }
 
   /** The code and message of a linking error, and the closest known name (for the "did you mean" fix). */

@@ -9,6 +9,7 @@ import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 import { astNodes, byNodeType, nodesOfKind, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { NAME_REFS, NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
+import { referencesNamed } from './baton-incremental.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 import { checkFlowNodes } from './baton-incremental-validation.js';
@@ -48,18 +49,10 @@ export class BatonFlowChecks {
     const types = new BatonTypeSystem(this.documents);
     this.checkDuplicateNames(flow, accept);
     const referenced = new Set<AstNode>();
-    checkFlowNodes(
-      flow,
-      () => subtreeNodes(flow),
-      accept,
-      (node, acceptHere) => this.checkFlowNode(flow, node, types, referenced, acceptHere),
-      // the names read by the nodes not checked again (and the others: a set)
-      () => {
-        for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) referenced.add(node.ref.ref);
-      },
-    );
+    const incremental = checkFlowNodes(flow, () => subtreeNodes(flow), accept, (node, acceptHere) => this.checkFlowNode(flow, node, types, referenced, acceptHere));
     checkVarsSetConcurrently(flow, accept);
-    this.checkUnusedOutputs(flow, referenced, accept);
+    // incremental: `referenced` holds what the re-checked nodes read; the others' reads are found by name
+    this.checkUnusedOutputs(flow, incremental ? readByName(flow, referenced) : (step) => referenced.has(step), accept);
   };
 
   /** The flow check of one node of `flow` (the names read, order, scope, types, unreachable statements). */
@@ -391,8 +384,9 @@ export class BatonFlowChecks {
     }
   }
 
-  private checkUnusedOutputs(flow: ast.FlowDecl, referenced: Set<AstNode>, accept: ValidationAcceptor): void {
-    const steps = (nodesOfKind(flow, STEPS) as ast.Step[]).filter((s) => !referenced.has(s));
+  /** `isRead(step)`: whether a name in the flow reads `step`. */
+  private checkUnusedOutputs(flow: ast.FlowDecl, isRead: (step: ast.Step) => boolean, accept: ValidationAcceptor): void {
+    const steps = (nodesOfKind(flow, STEPS) as ast.Step[]).filter((s) => !isRead(s));
     if (steps.length === 0) return;
     const readByTests = new Set<AstNode>();
     for (const doc of this.documents.all) {
@@ -483,6 +477,20 @@ function isConditionProperty(property: string): boolean {
 const isCheckedInFlow = byNodeType(
   (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n) || ast.isCancelStatement(n) || ast.isCompleteStatement(n),
 );
+
+/**
+ * Whether a name of `flow` reads a step, from the linker's name index (the names with its name that link to it) and
+ * `read` (targets seen): without walking the flow's names. A name of a test linking to it counts too — the unread-output
+ * check skips a step a test reads anyway. Without an index, from every name of the flow.
+ */
+function readByName(flow: ast.FlowDecl, read: Set<AstNode>): (step: ast.Step) => boolean {
+  const document = AstUtils.getDocument(flow);
+  if (referencesNamed(document, '') === undefined) {
+    for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) read.add(node.ref.ref);
+    return (step) => read.has(step);
+  }
+  return (step) => read.has(step) || (step.name !== undefined && (referencesNamed(document, step.name) ?? []).some((info) => info.container.$type === 'NameRef' && ast.isNameRef(info.container) && info.container.ref === info.reference && info.container.ref.ref === step));
+}
 
 /** Whether the step has `when:` — or may end `cancelled` (a `cancel` of it): it may not have run. */
 function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | ast.RegionStatement): boolean {

@@ -43,6 +43,8 @@ type NodeResults = Map<AstNode, Array<Accepted[] | undefined>>;
 interface Recorded {
   flows: Map<AstNode, FlowResults>;
   parseErrors: boolean;
+  /** The references with a linking error (in `document.references` order), when the linking errors were reported. */
+  linkingErrors?: readonly unknown[];
   /** The per-node checks' calls (BatonDocumentValidator.validateAstNodes), when its node loop completed, with the key of its checks. */
   nodeChecks?: { key: string; results: NodeResults };
 }
@@ -54,7 +56,7 @@ interface Run {
    * name the edit declares, with their ancestors), the previous results, and the replaced statement's nodes, old
    * and new; undefined: every flow in full.
    */
-  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode } | undefined;
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode; relinked: ReadonlySet<unknown> } | undefined;
   recording: Recorded;
 }
 
@@ -91,7 +93,7 @@ function planFor(document: LangiumDocument): Run['plan'] {
   if (!previous) return undefined;
   const edit = editSinceValidation(document);
   // the line count changed (the messages name lines): in full
-  if (!edit || edit.oldLineBreaks < 0 || lineBreaks(edit.node.$cstNode?.text) !== edit.oldLineBreaks) return undefined;
+  if (!edit || !edit.relinked || edit.oldLineBreaks < 0 || lineBreaks(edit.node.$cstNode?.text) !== edit.oldLineBreaks) return undefined;
   const { old, node, byName } = edit;
   const flow = AstUtils.getContainerOfType(node.$container, ast.isFlowDecl);
   if (!flow || ast.isDocument(node.$container)) return undefined;
@@ -132,7 +134,7 @@ function planFor(document: LangiumDocument): Run['plan'] {
       }
     }
   }
-  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node };
+  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node, relinked: edit.relinked ?? new Set() };
 }
 
 /** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
@@ -141,17 +143,17 @@ function changesBeyondNames(node: AstNode): boolean {
 }
 
 /**
- * The flow check's side of it: `check(node, accept)` checks one node of `flow` (all of `nodes`, the flow's nodes in
- * `streamAst` order, are passed through in order). Re-checks the nodes the plan names and replays the rest, or
- * checks every node when there is no plan for this flow; records the calls for the next validation.
+ * The flow check's side of it: `check(node, accept)` checks one node of `flow`. Re-checks the nodes the plan names and
+ * replays the calls of the others (in `streamAst` order), or checks every node of `nodes()` (the flow's nodes in
+ * `streamAst` order) when there is no plan for this flow; records the calls for the next validation. True when
+ * incremental: then `check` saw only the dirty nodes.
  */
 export function checkFlowNodes(
   flow: ast.FlowDecl,
   nodes: () => readonly AstNode[],
   accept: ValidationAcceptor,
   check: (node: AstNode, accept: ValidationAcceptor) => void,
-  visitKept: () => void,
-): void {
+): boolean {
   const document = AstUtils.getDocument(flow);
   const run = running.get(document);
   const plan = run?.plan?.flow === flow ? run.plan : undefined;
@@ -178,7 +180,6 @@ export function checkFlowNodes(
       if (chain) chains.set(node, chain);
     }
     const order = [...chains.keys()].sort((a, b) => compareTreeOrder(chains.get(a)!, chains.get(b)!));
-    visitKept();
     for (const node of order) {
       current = node;
       if (dirty.has(node)) {
@@ -196,6 +197,7 @@ export function checkFlowNodes(
     }
   }
   run?.recording.flows.set(flow, results);
+  return plan !== undefined;
 }
 
 /** `node`'s ancestors from `flow` down to it (both included), or undefined when `node` is not in `flow`. */
@@ -224,6 +226,34 @@ export function compareTreeOrder(a: readonly AstNode[], b: readonly AstNode[]): 
     return keys.indexOf(x.$containerProperty!) - keys.indexOf(y.$containerProperty!);
   }
   return (x.$containerIndex ?? 0) - (y.$containerIndex ?? 0);
+}
+
+/** Above this many references to look at, the linking errors are found by going through every reference. */
+const LINK_ERROR_CANDIDATES = 64;
+
+/**
+ * The references of `document` that may have a linking error, in `document.references` order, when fewer than every
+ * reference: after one incremental re-link since the last validation, those that had one then (and are still there)
+ * and those linked again since. Undefined: look at every reference.
+ */
+export function linkingErrorCandidates(document: LangiumDocument): readonly unknown[] | undefined {
+  const plan = running.get(document)?.plan;
+  const previous = recorded.get(document)?.linkingErrors;
+  if (!plan || !previous || previous.length + plan.relinked.size > LINK_ERROR_CANDIDATES) return undefined;
+  const references = document.references as readonly unknown[];
+  const at = new Map<unknown, number>();
+  for (const reference of [...previous, ...plan.relinked]) {
+    if (at.has(reference)) continue;
+    const index = references.indexOf(reference);
+    if (index >= 0) at.set(reference, index);
+  }
+  return [...at.keys()].sort((a, b) => at.get(a)! - at.get(b)!);
+}
+
+/** Records the references of `document` with a linking error, in `document.references` order (see {@link linkingErrorCandidates}). */
+export function recordLinkingErrors(document: LangiumDocument, references: readonly unknown[]): void {
+  const run = running.get(document);
+  if (run) run.recording.linkingErrors = references;
 }
 
 /** Calls of a check that made none. */

@@ -42,6 +42,8 @@ interface Replacement {
   old: AstNode;
   node: AstNode;
   oldLineBreaks: number;
+  /** Once re-linked: the references linked again (the new element's and those of the names it or `old` declares). */
+  relinked?: ReadonlySet<unknown>;
 }
 
 const reusable = new WeakMap<LangiumDocument, Reusable>();
@@ -244,7 +246,8 @@ export function relinkIncrementally(document: LangiumDocument, doLink: (info: Re
   document.references = references as LangiumDocument['references'];
   incrementalBuilds.count++;
   const since = sinceValidation.get(document);
-  if (since && since.root === state.root) since.edits.push(...state.replacements);
+  const relinked = new Set<unknown>([...relink, ...live].map((info) => info.reference));
+  if (since && since.root === state.root) since.edits.push(...state.replacements.map((r) => ({ ...r, relinked })));
   return true;
 }
 
@@ -307,6 +310,13 @@ export function editSinceValidation(document: LangiumDocument): (Replacement & {
   const root = document.parseResult.value;
   if (!since || since.root !== root || since.edits.length !== 1 || !index || index.root !== root) return undefined;
   return { ...since.edits[0], byName: index.byName };
+}
+
+/** The references of `document` whose text is `name` (the linker's name index), or undefined without a current index. */
+export function referencesNamed(document: LangiumDocument, name: string): readonly ReferenceInfo[] | undefined {
+  const index = nameIndexes.get(document);
+  if (!index || index.root !== document.parseResult.value) return undefined;
+  return index.byName.get(name) ?? [];
 }
 
 /** Called when a validation of `document` completed: later replacements are recorded against it. */
