@@ -2,7 +2,7 @@ import type { Diagnostic } from 'vscode-languageserver-types';
 import type { AstNode, LangiumDocument, ParseResult, ReferenceInfo, ValidationAcceptor, ValidationOptions } from 'langium';
 import { AstUtils, DefaultDocumentValidator, interruptAndCheck } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
-import { astNodes, documentNodes } from './baton-ast-walk.js';
+import { astNodes, documentNodes, nodesOfKind } from './baton-ast-walk.js';
 import { BatonValidationRegistry } from './baton-validation-registry.js';
 import { NodeCheckRun, abandonValidation, finishValidation, linkingErrorCandidates, recordLinkingErrors, startValidation } from './baton-incremental-validation.js';
 import type { BatonServices } from './baton-module.js';
@@ -69,7 +69,8 @@ export class BatonDocumentValidator extends DefaultDocumentValidator {
       (acceptor as (...a: Parameters<ValidationAcceptor>) => void)(...args);
     };
     let synchronous = true;
-    const nodes = documentNodes(rootNode);
+    // the nodes with checks (a kind the shared node list keeps an index of), in streamAst order
+    const nodes = nodesOfKind(rootNode, registry.checkedKind(options.categories));
     for (let i = 0; i < nodes.length; i++) {
       if (cancelToken && (i & 255) === 255) await interruptAndCheck(cancelToken);
       const checks = registry.checksOf(nodes[i].$type, options.categories);

@@ -9,7 +9,7 @@ import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 import { astNodes, byNodeType, nodesOfKind, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { NAME_REFS, NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
-import { referencesNamed } from './baton-incremental.js';
+import { nameIndexOf } from './baton-incremental.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
 import { checkFlowNodes } from './baton-incremental-validation.js';
@@ -484,12 +484,12 @@ const isCheckedInFlow = byNodeType(
  * check skips a step a test reads anyway. Without an index, from every name of the flow.
  */
 function readByName(flow: ast.FlowDecl, read: Set<AstNode>): (step: ast.Step) => boolean {
-  const document = AstUtils.getDocument(flow);
-  if (referencesNamed(document, '') === undefined) {
+  const byName = nameIndexOf(AstUtils.getDocument(flow));
+  if (!byName) {
     for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) read.add(node.ref.ref);
     return (step) => read.has(step);
   }
-  return (step) => read.has(step) || (step.name !== undefined && (referencesNamed(document, step.name) ?? []).some((info) => info.container.$type === 'NameRef' && ast.isNameRef(info.container) && info.container.ref === info.reference && info.container.ref.ref === step));
+  return (step) => read.has(step) || (step.name !== undefined && (byName.get(step.name) ?? []).some((info) => info.container.$type === 'NameRef' && ast.isNameRef(info.container) && info.container.ref === info.reference && info.container.ref.ref === step));
 }
 
 /** Whether the step has `when:` — or may end `cancelled` (a `cancel` of it): it may not have run. */

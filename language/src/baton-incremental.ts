@@ -236,6 +236,13 @@ export function relinkIncrementally(document: LangiumDocument, doLink: (info: Re
     const put: Reusable['references'] = [];
     for (const n of astNodes(node)) forEachReference(n, (info) => put.push(info.reference as Reusable['references'][number]));
     let at = references.findIndex((reference) => out.has(reference));
+    // the old element's references side by side (they are linked in document order): replaced in place
+    let run = 0;
+    if (at >= 0) while (run < out.size && at + run < references.length && out.has(references[at + run])) run++;
+    if (at >= 0 && run === out.size) {
+      references.splice(at, run, ...put);
+      continue;
+    }
     const kept = out.size > 0 ? references.filter((reference) => !out.has(reference)) : references;
     if (at < 0) at = referenceInsertionIndex(kept, put[0] as Reference | undefined);
     references = [...kept.slice(0, at), ...put, ...kept.slice(at)];
@@ -312,11 +319,10 @@ export function editSinceValidation(document: LangiumDocument): (Replacement & {
   return { ...since.edits[0], byName: index.byName };
 }
 
-/** The references of `document` whose text is `name` (the linker's name index), or undefined without a current index. */
-export function referencesNamed(document: LangiumDocument, name: string): readonly ReferenceInfo[] | undefined {
+/** The linker's name index of `document` (name → the references with that text), or undefined without a current one. */
+export function nameIndexOf(document: LangiumDocument): ReadonlyMap<string, readonly ReferenceInfo[]> | undefined {
   const index = nameIndexes.get(document);
-  if (!index || index.root !== document.parseResult.value) return undefined;
-  return index.byName.get(name) ?? [];
+  return index && index.root === document.parseResult.value ? index.byName : undefined;
 }
 
 /** Called when a validation of `document` completed: later replacements are recorded against it. */

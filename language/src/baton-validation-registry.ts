@@ -1,5 +1,6 @@
 import type { AstNode, MaybePromise, Stream, ValidationAcceptor, ValidationCategory, ValidationCheck } from 'langium';
 import { ValidationRegistry, stream } from 'langium';
+import { byNodeType, type NodeKind } from './baton-ast-walk.js';
 import type { CancellationToken } from 'vscode-languageserver';
 
 /**
@@ -66,6 +67,23 @@ export class BatonValidationRegistry extends ValidationRegistry {
 
   /** Changes whenever a check is registered (the checks of a type, and their indexes, may change). */
   generation = 0;
+  /** Per generation and categories: the kind of the nodes with checks. */
+  private checkedKinds = new Map<string, NodeKind>();
+
+  /**
+   * The kind of the nodes that have checks of `categories` (all without), for the shared node list's index of it
+   * (baton-ast-walk.ts `nodesOfKind`): the validation goes through those, not every node. One object per registry
+   * state and categories, so that the index is kept from one validation to the next.
+   */
+  checkedKind(categories?: ValidationCategory[]): NodeKind {
+    const key = `${this.generation} ${categories?.join(',') ?? '*'}`;
+    let kind = this.checkedKinds.get(key);
+    if (!kind) {
+      kind = { test: byNodeType((node) => this.checksOf(node.$type, categories).length > 0) };
+      this.checkedKinds.set(key, kind);
+    }
+    return kind;
+  }
 
   protected override addEntry(type: string, entry: Parameters<ValidationRegistry['addEntry']>[1]): void {
     this.generation++;
