@@ -128,6 +128,7 @@ export function patchLocalSymbols(document: LangiumDocument, addSymbols: (node: 
     return undefined;
   }
   const symbols = state.symbols;
+  const patches = new Map<AstNode, { removed: readonly AstNodeDescription[]; added: readonly AstNodeDescription[] } | undefined>();
   for (const { old, node } of state.replacements) {
     const oldNodes = new Set(astNodes(old));
     const added = new MultiMap<AstNode, AstNodeDescription>();
@@ -147,20 +148,50 @@ export function patchLocalSymbols(document: LangiumDocument, addSymbols: (node: 
       const list = symbols.get(key);
       let at = -1;
       const kept: AstNodeDescription[] = [];
+      const removed: AstNodeDescription[] = [];
+      let contiguous = true;
       for (const d of list) {
         if (d.node && oldNodes.has(d.node)) {
           if (at < 0) at = kept.length;
+          else if (kept.length !== at) contiguous = false; // a kept one between two taken out
+          removed.push(d);
         } else kept.push(d);
       }
       if (at < 0) at = insertionIndex(kept, node);
       const result = [...kept.slice(0, at), ...added.get(key), ...kept.slice(at)];
       symbols.delete(key);
       if (result.length > 0) symbols.addAll(key, result);
+      patches.set(key, contiguous ? { removed, added: added.get(key) } : undefined);
     }
     for (const key of added.keys()) if (inNew.has(key)) symbols.addAll(key, added.get(key));
   }
   state.scoped = true;
+  symbolsEpochs.set(document, { epoch: (symbolsEpochs.get(document)?.epoch ?? 0) + 1, patches });
   return symbols;
+}
+
+/**
+ * Per document: a counter of how many times its local symbols were made, and, when the last time was a patch
+ * ({@link patchLocalSymbols}), per container key whose list it changed: the descriptions taken out and those put in
+ * their place (undefined: not side by side, the list changed otherwise); a key missing from `patches` kept its list.
+ * The scope provider keeps a container's scope from one build to the next with it.
+ */
+const symbolsEpochs = new WeakMap<LangiumDocument, SymbolsEpoch>();
+
+/** See {@link symbolsEpochs}. */
+export interface SymbolsEpoch {
+  epoch: number;
+  patches?: ReadonlyMap<AstNode, { removed: readonly AstNodeDescription[]; added: readonly AstNodeDescription[] } | undefined>;
+}
+
+/** How `document`'s local symbols were last made (undefined: never through this module). */
+export function symbolsEpoch(document: LangiumDocument): SymbolsEpoch | undefined {
+  return symbolsEpochs.get(document);
+}
+
+/** Called by the scope computation when it computed `document`'s local symbols in full: no scope is patched across it. */
+export function symbolsComputed(document: LangiumDocument): void {
+  symbolsEpochs.set(document, { epoch: (symbolsEpochs.get(document)?.epoch ?? 0) + 1 });
 }
 
 /** Where descriptions of `node`'s subtree go among `list` (in document order): after the nodes before it and its ancestors. */

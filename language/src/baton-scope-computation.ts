@@ -2,7 +2,7 @@ import type { AstNode, LangiumDocument, LocalSymbols } from 'langium';
 import { AstUtils, DefaultScopeComputation, MultiMap, interruptAndCheck, type AstNodeDescription } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { documentNodes } from './baton-ast-walk.js';
-import { patchLocalSymbols } from './baton-incremental.js';
+import { patchLocalSymbols, symbolsComputed } from './baton-incremental.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -18,6 +18,7 @@ export class BatonScopeComputation extends DefaultScopeComputation {
       this.addLocalSymbol(node, document, into);
     });
     if (patched) return patched;
+    symbolsComputed(document);
     const symbols = new MultiMap<AstNode, AstNodeDescription>();
     const nodes = documentNodes(document.parseResult.value);
     for (let i = 1; i < nodes.length; i++) {
