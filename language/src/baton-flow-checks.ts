@@ -9,10 +9,9 @@ import { testFlow } from './baton-scope-provider.js';
 import * as ast from './generated/ast.js';
 import { astNodes, byNodeType, nodesOfKind, someSubtreeNode, subtreeNodes } from './baton-ast-walk.js';
 import { NAME_REFS, NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
-import { nameIndexOf } from './baton-incremental.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
-import { checkFlowNodes } from './baton-incremental-validation.js';
+import { checkFlowNodes, flowReads } from './baton-incremental-validation.js';
 
 /** One link from a container to a child: `container.property[index]`. */
 interface Link {
@@ -51,8 +50,12 @@ export class BatonFlowChecks {
     const referenced = new Set<AstNode>();
     const incremental = checkFlowNodes(flow, () => subtreeNodes(flow), accept, (node, acceptHere) => this.checkFlowNode(flow, node, types, referenced, acceptHere));
     checkVarsSetConcurrently(flow, accept);
-    // incremental: `referenced` holds what the re-checked nodes read; the others' reads are found by name
-    this.checkUnusedOutputs(flow, incremental ? readByName(flow, referenced) : (step) => referenced.has(step), accept);
+    // incremental: `referenced` holds what the re-checked nodes read; the others' reads come from the previous check
+    const reads = flowReads(flow, referenced, incremental, () => {
+      for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) referenced.add(node.ref.ref);
+      return referenced;
+    });
+    this.checkUnusedOutputs(flow, (step) => reads.has(step), accept);
   };
 
   /** The flow check of one node of `flow` (the names read, order, scope, types, unreachable statements). */
@@ -477,20 +480,6 @@ function isConditionProperty(property: string): boolean {
 const isCheckedInFlow = byNodeType(
   (n) => ast.isNameRef(n) || ast.isMemberAccess(n) || ast.isBinaryExpression(n) || ast.isForeachStatement(n) || ast.isSetStatement(n) || ast.isSwitchStatement(n) || ast.isFailStatement(n) || ast.isVarStatement(n) || ast.isWaitStatement(n) || ast.isCancelStatement(n) || ast.isCompleteStatement(n),
 );
-
-/**
- * Whether a name of `flow` reads a step, from the linker's name index (the names with its name that link to it) and
- * `read` (targets seen): without walking the flow's names. A name of a test linking to it counts too — the unread-output
- * check skips a step a test reads anyway. Without an index, from every name of the flow.
- */
-function readByName(flow: ast.FlowDecl, read: Set<AstNode>): (step: ast.Step) => boolean {
-  const byName = nameIndexOf(AstUtils.getDocument(flow));
-  if (!byName) {
-    for (const node of nodesOfKind(flow, NAME_REFS) as ast.NameRef[]) if (node.ref?.ref) read.add(node.ref.ref);
-    return (step) => read.has(step);
-  }
-  return (step) => read.has(step) || (step.name !== undefined && (byName.get(step.name) ?? []).some((info) => info.container.$type === 'NameRef' && ast.isNameRef(info.container) && info.container.ref === info.reference && info.container.ref.ref === step));
-}
 
 /** Whether the step has `when:` — or may end `cancelled` (a `cancel` of it): it may not have run. */
 function hasWhen(target: ast.Step | ast.ApprovalStatement | ast.WaitStatement | ast.RegionStatement): boolean {

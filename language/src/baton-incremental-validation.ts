@@ -2,7 +2,9 @@ import type { AstNode, LangiumDocument, ValidationAcceptor } from 'langium';
 import type { CheckReuse } from './baton-validation-registry.js';
 import { AstUtils } from 'langium';
 import { astNodes } from './baton-ast-walk.js';
-import { editSinceValidation, lineBreaks, validationCompleted } from './baton-incremental.js';
+import { editSinceValidation, lineBreaks, nameIndexOf, validationCompleted } from './baton-incremental.js';
+import { nodesOfKind } from './baton-ast-walk.js';
+import { STEPS } from './baton-node-kinds.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -43,6 +45,8 @@ type NodeResults = Map<AstNode, Array<Accepted[] | undefined>>;
 interface Recorded {
   flows: Map<AstNode, FlowResults>;
   parseErrors: boolean;
+  /** Per flow: what its names (`NameRef`s) read, when its flow check completed. */
+  reads: Map<AstNode, ReadonlySet<AstNode>>;
   /** The references with a linking error (in `document.references` order), when the linking errors were reported. */
   linkingErrors?: readonly unknown[];
   /** The per-node checks' calls (BatonDocumentValidator.validateAstNodes), when its node loop completed, with the key of its checks. */
@@ -56,7 +60,7 @@ interface Run {
    * name the edit declares, with their ancestors), the previous results, and the replaced statement's nodes, old
    * and new; undefined: every flow in full.
    */
-  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode; relinked: ReadonlySet<unknown> } | undefined;
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode; relinked: ReadonlySet<unknown>; names: ReadonlySet<string> } | undefined;
   recording: Recorded;
 }
 
@@ -70,7 +74,7 @@ export const incrementalFlowChecks = { count: 0 };
 
 /** Called by the document validator before validating `document`'s AST: plans what the flow check may reuse. */
 export function startValidation(document: LangiumDocument): void {
-  running.set(document, { plan: planFor(document), recording: { flows: new Map(), parseErrors: document.parseResult.parserErrors.length > 0 } });
+  running.set(document, { plan: planFor(document), recording: { flows: new Map(), reads: new Map(), parseErrors: document.parseResult.parserErrors.length > 0 } });
 }
 
 /** Called when the validation of `document` completed (not when it was cancelled or threw): its results are kept. */
@@ -134,7 +138,7 @@ function planFor(document: LangiumDocument): Run['plan'] {
       }
     }
   }
-  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node, relinked: edit.relinked ?? new Set() };
+  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node, relinked: edit.relinked ?? new Set(), names: queued };
 }
 
 /** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
@@ -226,6 +230,50 @@ export function compareTreeOrder(a: readonly AstNode[], b: readonly AstNode[]): 
     return keys.indexOf(x.$containerProperty!) - keys.indexOf(y.$containerProperty!);
   }
   return (x.$containerIndex ?? 0) - (y.$containerIndex ?? 0);
+}
+
+/**
+ * What the names (`NameRef`s) of `flow` read, for the unread-output check: after an incremental flow check, the
+ * previous validation's set with the steps the edit can change looked up again — those of the replaced statement
+ * (old and new), the targets of its names, and the steps named by a name it declares (the only ones a re-linked name
+ * can have read, or read now) — through the linker's name index; `read` (what the re-checked nodes read) added.
+ * Without an incremental check or a recorded set: `fallback()`. The result is recorded for the next validation.
+ */
+export function flowReads(flow: ast.FlowDecl, read: Set<AstNode>, incremental: boolean, fallback: () => Set<AstNode>): ReadonlySet<AstNode> {
+  const document = AstUtils.getDocument(flow);
+  const run = running.get(document);
+  const reads = (incremental && patchedReads(document, flow, read)) || (incremental ? fallback() : read);
+  run?.recording.reads.set(flow, reads);
+  return reads;
+}
+
+function patchedReads(document: LangiumDocument, flow: ast.FlowDecl, read: Set<AstNode>): Set<AstNode> | undefined {
+  const plan = running.get(document)?.plan;
+  const previous = recorded.get(document)?.reads.get(flow);
+  const byName = nameIndexOf(document);
+  if (!plan || plan.flow !== flow || !previous || !byName) return undefined;
+  const candidates = new Set<AstNode>();
+  for (const n of plan.edited) {
+    if (ast.isStep(n)) candidates.add(n);
+    else if (n.$type === 'NameRef' && ast.isNameRef(n) && n.ref?.ref) candidates.add(n.ref.ref);
+  }
+  for (const step of nodesOfKind(flow, STEPS) as ast.Step[]) if (step.name !== undefined && plan.names.has(step.name)) candidates.add(step);
+  const reads = new Set(previous);
+  for (const candidate of candidates) {
+    reads.delete(candidate);
+    const name = (candidate as { name?: unknown }).name;
+    if (typeof name !== 'string') continue;
+    const readHere = (byName.get(name) ?? []).some((info) => {
+      const c = info.container;
+      if (c.$type !== 'NameRef' || !ast.isNameRef(c) || c.ref !== info.reference || c.ref.ref !== candidate) return false;
+      let top: AstNode = c;
+      while (top.$container?.$container) top = top.$container;
+      return top === flow;
+    });
+    if (readHere) reads.add(candidate);
+  }
+  for (const target of read) reads.add(target);
+  return reads;
 }
 
 /** Above this many references to look at, the linking errors are found by going through every reference. */

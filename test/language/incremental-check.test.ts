@@ -398,6 +398,24 @@ describe('incremental re-check: diagnostics and links equal a full check after e
     assert.ok(incrementalNodeChecks.count - before >= 1, `per-node check results were replayed ${incrementalNodeChecks.count - before} times`);
   });
 
+  it('on unread step outputs: a step renamed to the name of a later one takes its readers, and gives them back', async function () {
+    this.timeout(120_000);
+    const s = await session('agent W {\n  output: { text: string }\n  stub: { text: "w" }\n}\nflow F {\n  step a: W { prompt: "x" }\n  step b: W { prompt: "${c.output.text}" }\n  step c: W { prompt: "y" }\n  step d: W { prompt: "${b.output.text} ${a.output.text}" }\n}\n');
+    const before = incrementalFlowChecks.count;
+    const edits: Array<[string, string]> = [
+      ['step a: W', 'step c: W'], // `c` now reads the first step: the later `c` is unread
+      ['step c: W { prompt: "x" }', 'step a: W { prompt: "x" }'],
+      ['step d: W { prompt: "${b.output.text} ${a', 'step d: W { prompt: "${b.output.text} ${c'], // `a` unread, `c` read twice
+      ['step d: W { prompt: "${b.output.text} ${c', 'step d: W { prompt: "${b.output.text} ${a'],
+    ];
+    for (const [i, [from, to]] of edits.entries()) {
+      const at = s.text.indexOf(from);
+      assert.ok(at >= 0, `edit ${i + 1}: ${from} not found`);
+      await s.apply({ what: `${from} → ${to}`, start: at, end: at + from.length, insert: to }, `unread edit ${i + 1}: ${from} → ${to}`);
+    }
+    assert.ok(incrementalFlowChecks.count - before >= 3, `the incremental flow check ran ${incrementalFlowChecks.count - before} times`);
+  });
+
   for (const [file, seed] of [
     ['incident-saga.flow', 11],
     ['process-orchestrator.flow', 12],
