@@ -127,8 +127,9 @@ function isPassThroughSource(source: Grammar.AbstractElement | undefined): boole
 
 /**
  * When `node`'s only child is the composite of a rule call or an action with no AST node of its own (its `astNode`
- * cleared by the pass-through copy, see {@link BatonCstNodeBuilder}), that child's children become `node`'s. Called as `node`'s rule ends, when
- * the child is final (each level was collapsed as its own rule ended: a whole chain folds one level at a time).
+ * cleared by the pass-through copy, see {@link BatonCstNodeBuilder}), that child's children become `node`'s. Called
+ * as `node`'s rule ends, when the child is final (each level was collapsed as its own rule ended: a whole chain folds
+ * one level at a time).
  */
 export function collapsePassThrough(node: CompositeCstNodeImpl): void {
   const content = node.content;
