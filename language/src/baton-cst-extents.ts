@@ -57,15 +57,26 @@ function isComposite(node: CstNode): node is CompositeCstNodeImpl & CachedExtent
   return (node as { content?: unknown }).content !== undefined;
 }
 
-/** Recomputes the cached extents of `node` alone from its children (their caches are taken as they are). */
+/**
+ * Recomputes the cached extents of `node` alone from its children (their caches are taken as they are): Langium's
+ * `offset`/`end` — the first and last non-hidden child's (the first and last child's when all are hidden; 0 without
+ * children).
+ */
 export function refreshCstExtents(node: CstNode): void {
   if (!isComposite(node)) return;
-  node._offsetCache = undefined;
-  node._endCache = undefined;
-  const offset = node.offset;
-  const end = node.end;
-  node._offsetCache = offset;
-  node._endCache = end;
+  const content = node.content;
+  const count = content.length;
+  if (count === 0) {
+    node._offsetCache = 0;
+    node._endCache = 0;
+    return;
+  }
+  let first = 0;
+  while (first < count && content[first].hidden) first++;
+  let last = count - 1;
+  while (last >= 0 && content[last].hidden) last--;
+  node._offsetCache = content[first < count ? first : 0].offset;
+  node._endCache = content[last >= 0 ? last : count - 1].end;
 }
 
 /**
@@ -84,23 +95,7 @@ export function cacheCstExtents(root: CstNode): void {
     for (let i = 0; i < content.length; i++) if (isComposite(content[i])) stack.push(content[i]);
   }
   // children before parents: a composite child's extents are cached when its parent reads them
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i];
-    const content = node.content;
-    const count = content.length;
-    if (count === 0) {
-      node._offsetCache = 0;
-      node._endCache = 0;
-      continue;
-    }
-    // Langium's: the first and last non-hidden child (the first and last child when all are hidden)
-    let first = 0;
-    while (first < count && content[first].hidden) first++;
-    let last = count - 1;
-    while (last >= 0 && content[last].hidden) last--;
-    node._offsetCache = content[first < count ? first : 0].offset;
-    node._endCache = content[last >= 0 ? last : count - 1].end;
-  }
+  for (let i = order.length - 1; i >= 0; i--) refreshCstExtents(order[i]);
 }
 
 /** Moves the cached extents of the composite node `node` (not its descendants) by `delta` characters. */

@@ -298,11 +298,15 @@ function referenceInsertionIndex(list: Reusable['references'], first: Reference 
   return i;
 }
 
-function unlinkReference(reference: ReferenceInfo['reference']): void {
+/**
+ * Unlinks one reference as Langium's `DefaultLinker.unlink` does (the next read or link resolves it again), clearing
+ * the description rather than deleting it: a deleted property makes the object a slow, dictionary-mode one (see
+ * BatonReference). Used by every unlink (BatonLinker.unlink, the incremental re-link).
+ */
+export function unlinkReference(reference: ReferenceInfo['reference']): void {
   const r = reference as unknown as { _ref?: unknown; _nodeDescription?: unknown; _items?: unknown; _linkingError?: unknown };
   if ('_ref' in r) {
     r._ref = undefined;
-    // (cleared, not deleted: a deleted property makes the object a slow, dictionary-mode one — see BatonReference)
     r._nodeDescription = undefined;
   } else if ('_items' in r) {
     r._items = undefined;

@@ -2,7 +2,7 @@ import type { AstNode, AstNodeDescription, CstNode, DefaultReference, LangiumDoc
 import { AstUtils, DefaultLinker, DocumentState, RefResolving, interruptAndCheck, isAstNode, isAstNodeDescription, isLinkingError, isMultiReference, isReference } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { documentNodes, forEachReference } from './baton-ast-walk.js';
-import { nameIndexBuilder, relinkIncrementally, takeStaleReferences } from './baton-incremental.js';
+import { nameIndexBuilder, relinkIncrementally, takeStaleReferences, unlinkReference } from './baton-incremental.js';
 
 /**
  * Langium's linker, linking the same references in the same order, without its lazy streams
@@ -46,16 +46,9 @@ export class BatonLinker extends DefaultLinker {
     return new BatonReference(this as unknown as LinkerInternals, node, property, refNode, refText);
   }
 
-  /** Langium's `unlink`, except that a {@link BatonReference}'s description is cleared, not deleted (which would make it a slow object). */
+  /** Langium's `unlink`, each reference unlinked by {@link unlinkReference} (its description cleared, not deleted). */
   override unlink(document: LangiumDocument): void {
-    const others: Reference[] = [];
-    for (const ref of document.references) {
-      if (ref instanceof BatonReference) {
-        ref._ref = undefined;
-        ref._nodeDescription = undefined;
-      } else others.push(ref as Reference);
-    }
-    super.unlink({ references: others } as unknown as LangiumDocument);
+    for (const ref of document.references) unlinkReference(ref);
     document.references = [];
   }
 

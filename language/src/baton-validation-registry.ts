@@ -27,7 +27,7 @@ export class BatonValidationRegistry extends ValidationRegistry {
 
   /**
    * Says how the results of `checks` (the functions as registered) may be reused by an incremental validation
-   * (baton-incremental-checks.ts): `'local'` — the check reads only its node, its subtree, its ancestors' types
+   * (baton-incremental-validation.ts): `'local'` — the check reads only its node, its subtree, its ancestors' types
    * and what its references point to, so its calls on a node outside the edit's dirty set are replayed; a
    * predicate — the check reads the whole flow or document, but only nodes the predicate holds for, so its calls
    * are replayed when no node of the replaced statement (old or new) is one; `{ statement }` — the check's calls
@@ -67,7 +67,7 @@ export class BatonValidationRegistry extends ValidationRegistry {
 
   /** Changes whenever a check is registered (the checks of a type, and their indexes, may change). */
   generation = 0;
-  /** Per generation and categories: the kind of the nodes with checks. */
+  /** Per categories: the kind of the nodes with checks (made again when a check is registered). */
   private checkedKinds = new Map<string, NodeKind>();
 
   /**
@@ -76,7 +76,7 @@ export class BatonValidationRegistry extends ValidationRegistry {
    * state and categories, so that the index is kept from one validation to the next.
    */
   checkedKind(categories?: ValidationCategory[]): NodeKind {
-    const key = `${this.generation} ${categories?.join(',') ?? '*'}`;
+    const key = categories?.join(',') ?? '*';
     let kind = this.checkedKinds.get(key);
     if (!kind) {
       kind = { test: byNodeType((node) => this.checksOf(node.$type, categories).length > 0) };
@@ -87,6 +87,7 @@ export class BatonValidationRegistry extends ValidationRegistry {
 
   protected override addEntry(type: string, entry: Parameters<ValidationRegistry['addEntry']>[1]): void {
     this.generation++;
+    this.checkedKinds = new Map();
     this.checksByCategories = new WeakMap();
     this.allChecks = new Map();
     super.addEntry(type, entry);
