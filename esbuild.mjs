@@ -51,11 +51,14 @@ const options = {
 };
 
 /**
- * The CLI, out/cli.mjs, split (issue 15): what a command reaches only through a dynamic `import()` — elkjs for
- * `baton graph`'s layout (1.5 MB), the Anthropic SDK's streaming and tool parts — is a chunk of its own beside it,
- * `out/cli-chunk-<hash>.mjs`, read only when that import runs. Every cold command starts on 1.6 MB instead of 3.6
- * (`baton --version` ~0.1 s less CPU). The chunks stay beside cli.mjs (not in a folder): code in them finds its
- * siblings (serve.mjs, cluster.mjs, the SQLite .wasm) from its own `import.meta.url`/`__dirname`.
+ * The CLI, out/cli.mjs, split (issue 15): what a command reaches only through a dynamic `import()` is a chunk of its
+ * own beside it, `out/cli-chunk-<hash>.mjs`, read only when that import runs — each command's module
+ * (packages/cli/src/program.ts imports it when the command runs), elkjs for `baton graph`'s layout (1.5 MB), the
+ * Anthropic SDK's streaming and tool parts. out/cli.mjs itself is commander and the command tree (~60 KB): `baton
+ * --version` loads nothing else, `baton check` the checker (language, Langium, Chevrotain) but not the runtime, the
+ * SQLite binding or ajv (test/cli/cli-lazy-load.test.ts). The chunks stay beside cli.mjs (not in a folder): code in
+ * them finds its siblings (serve.mjs, cluster.mjs, telemetry.mjs, the SQLite .wasm) from its own
+ * `import.meta.url`/`__dirname`.
  */
 const cliOptions = {
   ...options,

@@ -4,22 +4,10 @@ import path from 'node:path';
 import type { RunAgents, WorkflowDefinition } from '@baton/protocol';
 import { BatonError, checkRunAgents, createRealAgents, createRecordingAgents, createReplayAgents, emptyConfig, findConfig, loadConfig, readCassette, type AgentCaller, type RunRecord } from '@baton/runtime';
 import { UsageError } from './errors.js';
+import type { AgentsMode } from './agents-mode-value.js';
 
-/**
- * `--agents`: `stub` (offline, no network), `real` (providers from `baton.config.json` and the environment), or
- * `replay:<cassette.json>` (real agents answer from a recording made with `--record`, offline).
- */
-export type AgentsMode = 'stub' | 'real' | `replay:${string}`;
-
-/**
- * Reads an `--agents` value.
- * @throws UsageError naming the accepted values.
- */
-export function parseAgentsMode(value: string): AgentsMode {
-  if (value === 'stub' || value === 'real') return value;
-  if (value.startsWith('replay:') && value.length > 'replay:'.length) return value as AgentsMode;
-  throw new UsageError(`--agents ${value}: use stub, real, or replay:<cassette.json>`);
-}
+// `--agents` values are read by program.ts at start (a module of their own, without the runtime)
+export { parseAgentsMode, type AgentsMode } from './agents-mode-value.js';
 
 /** The agents a command runs with: the caller (undefined: the runtime's stubs) and what is stored with the run. */
 export interface ResolvedAgents {

@@ -1,6 +1,4 @@
-import { accessSync, constants } from 'node:fs';
-import { NodeFileSystem } from 'langium/node';
-import { createBatonServices, loadWorkspace, visibleDocuments, type FlowDiagnostic } from '@baton/language';
+import { visibleDocuments, type FlowDiagnostic } from '@baton/language';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
 import { attachSources, BatonError, SqliteRunStore, type RunStoreApi, type RunStoreOptions, type SourceFile } from '@baton/runtime';
@@ -8,43 +6,14 @@ import { CliError, UsageError } from './errors.js';
 import { formatDiagnostic } from './commands/check.js';
 import { displayPath, type Output } from './output/terminal.js';
 import { expandFlowPaths } from './files.js';
+import { loadFlows, type LoadedFlows } from './load-flows.js';
 import { loadCluster, type ClusterModule } from './cluster.js';
 import { isStoreUrl, redactStoreUrl } from './store-path.js';
 
 export type { FlowDiagnostic };
 export { pickFlow } from './flow-selection.js';
-
-/** Loaded files, their problems and the documents (for compiling). */
-export interface LoadedFlows {
-  /** Every file loaded: the ones given and the ones they import. */
-  files: string[];
-  diagnostics: FlowDiagnostic[];
-  documents: Awaited<ReturnType<typeof loadWorkspace>>['documents'];
-  /** The services that checked them (compile with these: building services again costs ~0.2 s). */
-  services: ReturnType<typeof createBatonServices>;
-}
-
-/**
- * Checks `.flow` files (absolute paths) and what they import, with the same services as the editor.
- * @throws UsageError (exit 2) when a file cannot be read.
- */
-export async function loadFlows(files: string[]): Promise<LoadedFlows> {
-  for (const file of files) {
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (error) {
-      throw new UsageError(`${displayPath(file)}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  const services = createBatonServices(NodeFileSystem, { batch: true });
-  let loaded;
-  try {
-    loaded = await loadWorkspace(services, files);
-  } catch (error) {
-    throw new UsageError(`cannot load the files: ${(error as Error).message}`);
-  }
-  return { files: loaded.documents.map((d) => d.uri.fsPath), diagnostics: loaded.diagnostics, documents: loaded.documents, services };
-}
+export { toCliError } from './errors.js';
+export { loadFlows, type LoadedFlows } from './load-flows.js';
 
 /**
  * The documents a file is compiled with: the file itself first, then every loaded file it imports, directly
@@ -159,33 +128,4 @@ async function openPgStore(url: string): Promise<RunStoreApi> {
 export function storeWaitMs(): number | undefined {
   const wait = process.env.BATON_STORE_WAIT_MS;
   return wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
-}
-
-/** Maps a runtime or store error to a CLI error: unknown ids, finished runs, bad decisions are usage (2). */
-export function toCliError(error: unknown): unknown {
-  if (error instanceof BatonError) {
-    switch (error.code) {
-      case 'RUN_NOT_FOUND':
-      case 'RUN_ID_AMBIGUOUS':
-      case 'RUN_FINISHED':
-      case 'TASK_NOT_WAITING':
-      case 'EVENT_NOT_AWAITED':
-      case 'EVENT_DATA_INVALID':
-      case 'DECISION_INVALID':
-      case 'INPUT_INVALID':
-      case 'UNKNOWN_FLOW':
-      case 'STORE_BUSY':
-      case 'STORE_NOT_A_DATABASE':
-      case 'STORE_UNREADABLE':
-      case 'STORE_TOO_NEW':
-      case 'RUN_NOT_FAILED':
-      case 'RUN_COMPENSATED':
-      case 'STORE_UNREACHABLE':
-        return new UsageError(error.message);
-      case 'EVENT_BUFFER_FULL':
-        // not the sender's mistake: the run holds as many as it may; try again once it took some
-        return new CliError(error.message, 1);
-    }
-  }
-  return error;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { abandonRun, toRunError, type RunStoreApi } from '@baton/runtime';
+import type { RunStoreApi } from '@baton/runtime';
 
 /** Longest message an internal-error line shows (characters); the rest is cut with `…`. */
 const MAX_MESSAGE = 300;
@@ -26,9 +26,12 @@ export function untrackRun(runId: string): void {
  * its store failed): exit the process only then.
  */
 export async function failActiveRuns(error: unknown): Promise<void> {
-  const runError = toRunError(error);
   const runs = [...activeRuns];
   activeRuns.clear();
+  // a process that executes runs has the runtime loaded already (a command that runs none, `baton check`, never loads it)
+  if (runs.length === 0) return;
+  const { abandonRun, toRunError } = await import('./run-abandon.js');
+  const runError = toRunError(error);
   for (const [runId, store] of runs) {
     try {
       await abandonRun(store, runId, runError);

@@ -1,10 +1,7 @@
 // first: the V8 flag for the SQLite WebAssembly module must be set before any import below loads it
 import './wasm-tiering-init.js';
-import { createFlowAuthoring } from '@baton/language';
-import { installFlowAuthoring } from '@baton/runtime';
 import { runCli } from './program.js';
-import { toCliError } from './backend.js';
-import { CliError } from './errors.js';
+import { CliError, toCliError } from './errors.js';
 import { failActiveRuns, internalErrorLine } from './internal-error.js';
 import { processOutput, type Output } from './output/terminal.js';
 
@@ -39,8 +36,6 @@ async function main(): Promise<void> {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  // flows written by agents are checked with the checker `baton check` uses (docs/agents.md)
-  installFlowAuthoring(createFlowAuthoring());
   try {
     process.exitCode = await runCli(process.argv.slice(2), output);
   } catch (thrown) {

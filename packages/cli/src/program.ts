@@ -1,23 +1,35 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
-import { parseAgentsMode } from './agents-mode.js';
+import { parseAgentsMode } from './agents-mode-value.js';
 import type { Output } from './output/terminal.js';
-import { checkCommand } from './commands/check.js';
-import { runCommand } from './commands/run.js';
-import { testCommand } from './commands/test.js';
-import { runsListCommand, runsShowCommand } from './commands/runs.js';
-import { runsWatchCommand } from './commands/runs-watch.js';
-import { migrateCommand } from './commands/migrate.js';
-import { approveCommand, cancelCommand, redriveCommand, resumeCommand, sendCommand } from './commands/control.js';
-import { crashTestCommand } from './commands/crash-test.js';
 import { mcpCommandLazily, serveCommandLazily } from './serve-loader.js';
-import { workerCommand } from './commands/worker.js';
-import { DEFAULT_RUN_CONCURRENCY, DEFAULT_WARM_UP_RUNS } from '@baton/runtime';
-import { graphCommand } from './commands/graph.js';
-import { estimateCommand } from './commands/estimate.js';
-import { locksListCommand } from './commands/locks.js';
-import { withCommandTelemetry } from './telemetry.js';
-import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
+import { DEFAULT_RUN_CONCURRENCY, DEFAULT_WARM_UP_RUNS } from '@baton/runtime/start-up';
+
+// Every command's module is imported when that command runs (issue 15): a cold `baton check` loads the checker and
+// its command only — not the runtime, the SQLite binding, the run store or the other commands (esbuild writes each
+// as a chunk beside out/cli.mjs; esbuild.mjs). Each command but `check` first installs the runtime's flow checker
+// (`./runtime-setup.js`).
+const commands = {
+  check: () => import('./commands/check.js'),
+  run: () => withRuntime(import('./commands/run.js')),
+  test: () => withRuntime(import('./commands/test.js')),
+  runs: () => withRuntime(import('./commands/runs.js')),
+  runsWatch: () => withRuntime(import('./commands/runs-watch.js')),
+  migrate: () => withRuntime(import('./commands/migrate.js')),
+  control: () => withRuntime(import('./commands/control.js')),
+  crashTest: () => withRuntime(import('./commands/crash-test.js')),
+  worker: () => withRuntime(import('./commands/worker.js')),
+  graph: () => withRuntime(import('./commands/graph.js')),
+  estimate: () => withRuntime(import('./commands/estimate.js')),
+  locks: () => withRuntime(import('./commands/locks.js')),
+  audit: () => withRuntime(import('./commands/audit.js')),
+};
+
+/** `module` once the runtime's flow checker is installed in this process (see runtime-setup.ts). */
+async function withRuntime<M>(module: Promise<M>): Promise<M> {
+  await (await import('./runtime-setup.js')).setUpRuntime();
+  return module;
+}
 
 /** The CLI's version, printed by `baton --version`. */
 export const VERSION = '0.1.0';
@@ -36,7 +48,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
     async (...args: A): Promise<void> => {
       // runs executed by the command are traced when an OTLP endpoint is configured (docs/observability.md)
-      setExit(await withCommandTelemetry(args, () => action(...args)));
+      setExit(await (await import('./telemetry.js')).withCommandTelemetry(args, () => action(...args)));
     };
 
   program
@@ -55,7 +67,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .argument('<paths...>', '.flow files or folders (searched recursively)')
     .option('--json', 'print one JSON array of problems')
     .addHelpText('after', '\nExit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable file.')
-    .action(wrap((paths: string[], opts: { json?: boolean }) => checkCommand(paths, opts, output)));
+    .action(wrap(async (paths: string[], opts: { json?: boolean }) => (await commands.check()).checkCommand(paths, opts, output)));
 
   program
     .command('run')
@@ -69,7 +81,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--store <path|url>', 'the run store: a file (default .baton/runs.db) or a postgres:// URL (password from PGPASSWORD); or BATON_STORE')
     .option('--record <cassette.json>', 'with --agents real: write every real agent request and answer to this cassette')
     .addHelpText('after', '\nExit codes: 0 succeeded (or waiting for a person or event), 1 the run failed, 2 bad usage or checker errors (the run does not start).')
-    .action(wrap((file: string, opts) => runCommand(file, opts, output)));
+    .action(wrap(async (file: string, opts) => (await commands.run()).runCommand(file, opts, output)));
 
   program
     .command('test')
@@ -84,10 +96,10 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--inputs <file.json>', 'with --crash-at: a JSON object of inputs')
     .addHelpText('after', '\nExit codes: 0 all passed (--crash-at: the run survived), 1 any failed, 2 bad usage or checker errors.')
     .action(
-      wrap((paths: string[], opts) => {
-        if (opts.crashAt === undefined) return testCommand(paths, opts, output);
+      wrap(async (paths: string[], opts) => {
+        if (opts.crashAt === undefined) return (await commands.test()).testCommand(paths, opts, output);
         if (paths.length !== 1) throw new UsageError('--crash-at runs one flow: give one .flow file');
-        return crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json, store: opts.store }, output);
+        return (await commands.crashTest()).crashTestCommand(paths[0], { crashAt: opts.crashAt, flow: opts.flow, input: opts.input, inputs: opts.inputs, json: opts.json, store: opts.store }, output);
       }),
     );
 
@@ -98,7 +110,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--tenant <id>', "only this tenant's locks")
     .option('--json', 'print JSON')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
-    .action(wrap((opts) => locksListCommand(opts, output)));
+    .action(wrap(async (opts) => (await commands.locks()).locksListCommand(opts, output)));
 
   const audit = program.command('audit').description("Check and export the runs' tamper-evident event logs (hash-chained).");
   audit
@@ -109,7 +121,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print JSON: { ok, runs, events, problems }')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 every chain is whole, 1 tampered events found, 2 bad usage, an unknown run or a store that cannot be opened.')
-    .action(wrap((ids: string[], opts) => auditVerifyCommand(ids, opts, output)));
+    .action(wrap(async (ids: string[], opts) => (await commands.audit()).auditVerifyCommand(ids, opts, output)));
   audit
     .command('export')
     .description('Write every stored event of every run (or the named ones) as JSON lines with its hashes: { runId, seq, type, time, data, prev, hash }.')
@@ -117,7 +129,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--out <file>', 'write to this file (default: stdout)')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 written, 2 bad usage, an unknown run, an output that cannot be written or a store that cannot be opened.')
-    .action(wrap((ids: string[], opts) => auditExportCommand(ids, opts, output)));
+    .action(wrap(async (ids: string[], opts) => (await commands.audit()).auditExportCommand(ids, opts, output)));
 
   const runs = program.command('runs').description('List and inspect stored runs.');
   runs
@@ -129,7 +141,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--limit <n>', 'at most this many runs', '20')
     .option('--json', 'print JSON')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
-    .action(wrap((opts) => runsListCommand(opts, output)));
+    .action(wrap(async (opts) => (await commands.runs()).runsListCommand(opts, output)));
   runs
     .command('watch')
     .description('Follow the store\'s runs live: the runs there now, then one line per change, whoever makes it (another process or machine), until Ctrl+C.')
@@ -139,7 +151,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print JSON Lines: {"type":"run","run":{…}} per run and change, {"type":"listed","count":n} after the first listing')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nPostgreSQL: LISTEN/NOTIFY (a lost connection is said on stderr once, then it reconnects); SQLite: the file is looked at every 250 ms.\nExit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad usage or a store that cannot be opened.')
-    .action(wrap((opts) => runsWatchCommand(opts, output)));
+    .action(wrap(async (opts) => (await commands.runsWatch()).runsWatchCommand(opts, output)));
   runs
     .command('redrive')
     .description('Re-run a failed run from the step that failed it, keeping everything that finished before.')
@@ -151,7 +163,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nExit codes: 0 the run succeeded (or waits), 1 it failed again, 2 not a failed run (or it was compensated), or bad usage.')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
-    .action(wrap((id: string, opts) => redriveCommand(id, opts, output)));
+    .action(wrap(async (id: string, opts) => (await commands.control()).redriveCommand(id, opts, output)));
   runs
     .command('migrate')
     .description('Move a waiting or interrupted run to a new version of its flow, when the new definition is proved compatible.')
@@ -162,14 +174,14 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print the outcome as JSON (problems, renamed node ids, definition hashes)')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .addHelpText('after', '\nEach refusal is printed as file:line:col - MIGRATION <code>: … (checker-errors, step-missing, output-type-changed, input-missing, input-type-changed, path-diverged, wait-missing).\nExit codes: 0 migrated (with --dry-run: compatible), 1 refused (or the run changed meanwhile), 2 bad usage or a run that is not waiting or interrupted.')
-    .action(wrap((id: string, opts) => migrateCommand(id, opts, output)));
+    .action(wrap(async (id: string, opts) => (await commands.migrate()).migrateCommand(id, opts, output)));
   runs
     .command('show')
     .description('Show one run: its steps, outputs and events.')
     .argument('<id>', 'run id (a unique prefix is enough)')
     .option('--json', 'print the run and its events as JSON')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
-    .action(wrap((id: string, opts) => runsShowCommand(id, opts, output)));
+    .action(wrap(async (id: string, opts) => (await commands.runs()).runsShowCommand(id, opts, output)));
 
   program
     .command('resume')
@@ -180,7 +192,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
-    .action(wrap((id: string, opts) => resumeCommand(id, opts, output)));
+    .action(wrap(async (id: string, opts) => (await commands.control()).resumeCommand(id, opts, output)));
 
   program
     .command('cancel')
@@ -189,7 +201,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--by <who>', 'who cancels it, recorded on the run (default: $USER)')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
-    .action(wrap((id: string, opts) => cancelCommand(id, opts, output)));
+    .action(wrap(async (id: string, opts) => (await commands.control()).cancelCommand(id, opts, output)));
 
   program
     .command('approve')
@@ -205,7 +217,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
-    .action(wrap((id: string, task: string, opts) => approveCommand(id, task, opts, output)));
+    .action(wrap(async (id: string, task: string, opts) => (await commands.control()).approveCommand(id, task, opts, output)));
 
   program
     .command('send')
@@ -218,7 +230,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--json', 'print one JSON object per event')
     .option('--store <path|url>', 'the run store: a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
     .option('--queue <url>', 'a cluster\'s queue (redis://…; or BATON_QUEUE): hand the run to its workers instead of continuing it here')
-    .action(wrap((id: string, event: string, opts) => sendCommand(id, event, opts, output)));
+    .action(wrap(async (id: string, event: string, opts) => (await commands.control()).sendCommand(id, event, opts, output)));
 
   program
     .command('serve')
@@ -260,7 +272,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--reconcile-every <duration>', 'how often the store is searched for runnable runs no job stands for', '5s')
     .option('--no-notifications', 'send none of the store\'s notifications from this worker (by default it sends them, as baton serve does, when baton.config.json has notifications with a consoleUrl)')
     .addHelpText('after', '\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 bad usage or a store or queue that cannot be reached.')
-    .action(wrap((opts) => workerCommand(opts, output)));
+    .action(wrap(async (opts) => (await commands.worker()).workerCommand(opts, output)));
 
   program
     .command('graph')
@@ -272,7 +284,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid', 'dot', 'svg']).default('mermaid'))
     .option('--expand <step>', 'draw this sub-flow step open, with the called flow inside (repeatable; a step name, or a path a>b for one inside another)', collect, [])
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action(wrap((file: string | undefined, opts) => graphCommand(file, opts, output)));
+    .action(wrap(async (file: string | undefined, opts) => (await commands.graph()).graphCommand(file, opts, output)));
 
   program
     .command('estimate')
@@ -281,7 +293,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .option('--flow <name>', 'the flow to estimate')
     .option('--json', 'print the estimate as JSON')
     .option('--store <path|url>', 'the run store the observed figures come from, a file or a postgres:// URL (default .baton/runs.db, or BATON_STORE)')
-    .action(wrap((file: string, opts) => estimateCommand(file, opts, output)));
+    .action(wrap(async (file: string, opts) => (await commands.estimate()).estimateCommand(file, opts, output)));
 
   return program;
 }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BatonError, findConfig, installRunTelemetry, loadConfig, loadRunTelemetry, telemetrySettings, type BatonConfig, type RunTelemetry, type TelemetrySettings } from '@baton/runtime';
+import type { BatonConfig, RunTelemetry, TelemetrySettings } from '@baton/runtime';
+import { BatonError, findConfig, telemetrySettings } from '@baton/runtime/start-up';
 import { UsageError } from './errors.js';
 
 /**
@@ -10,11 +11,13 @@ import { UsageError } from './errors.js';
  * @returns undefined when no endpoint is configured.
  * @throws UsageError when a `telemetry.otlp.headersFromEnv` variable is not set.
  */
-export function commandTelemetrySettings(probe: string | undefined, env: NodeJS.ProcessEnv = process.env): TelemetrySettings | undefined {
+export async function commandTelemetrySettings(probe: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<TelemetrySettings | undefined> {
   let config: BatonConfig | undefined;
   const start = probe && existsSync(probe) ? (statSync(probe).isDirectory() ? path.resolve(probe) : path.dirname(path.resolve(probe))) : process.cwd();
   const file = findConfig(start);
   if (file) {
+    // the config's reader (ajv, the schema) is loaded only when there is a config to read
+    const { loadConfig } = await import('./runtime-lazy.js');
     try {
       config = loadConfig(file);
     } catch {
@@ -37,8 +40,9 @@ export function commandTelemetrySettings(probe: string | undefined, env: NodeJS.
  */
 export async function withCommandTelemetry<T>(args: readonly unknown[], body: () => Promise<T>): Promise<T> {
   const probe = args.find((a): a is string => typeof a === 'string' && a !== '' && existsSync(a));
-  const settings = commandTelemetrySettings(probe);
+  const settings = await commandTelemetrySettings(probe);
   if (!settings) return body();
+  const { installRunTelemetry, loadRunTelemetry } = await import('./runtime-lazy.js');
   let telemetry: RunTelemetry;
   try {
     telemetry = await loadRunTelemetry(settings);

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { expandFlowPaths } from '../files.js';
 import { displayPath, type Output } from '../output/terminal.js';
-import { loadFlows, type FlowDiagnostic } from '../backend.js';
+import { loadFlows, type FlowDiagnostic } from '../load-flows.js';
 
 /**
  * `baton check <paths…> [--json]`: the editor's checker over files and folders (imports followed).

@@ -47,7 +47,7 @@ export function processOutput(): Output {
 }
 
 /** A JSON value shortened to at most `max` characters for one-line display (the protocol's `previewJson`). */
-export { previewJson as preview } from '@baton/protocol';
+export { previewJson as preview } from '@baton/protocol/run-view';
 
 /** A path relative to the working directory when it is inside it, for shorter messages. */
 export function displayPath(file: string, cwd = process.cwd()): string {

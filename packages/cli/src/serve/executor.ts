@@ -65,7 +65,7 @@ export function runExecutorThread(): Promise<void> {
     const parts: RunTelemetry[] = data.metricsChannel ? [createRunMetricsObserver(data.metricsChannel)] : [];
     // and relayed to the console's open streams (one Atomics.load per event while none is open)
     if (data.live) parts.push(createLiveRelay(data.live));
-    const traces = commandTelemetrySettings(data.configProbe);
+    const traces = await commandTelemetrySettings(data.configProbe);
     if (traces) parts.push(await loadRunTelemetry(traces));
     if (parts.length > 0) installRunTelemetry(composeRunTelemetry(parts));
     // flows written by agents are checked in this thread too (docs/agents.md)

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { BatonError } from '../errors.js';
@@ -6,9 +6,6 @@ import { BATON_CONFIG_SCHEMA } from './config-schema.js';
 import { overlappingFlows, type TenantConfig } from './tenants.js';
 import type { SessionsConfig, UserConfig } from './users.js';
 import type { NotificationsConfig } from './notifications.js';
-
-/** The file name looked for next to a flow and in the folders above it. */
-export const CONFIG_FILE_NAME = 'baton.config.json';
 
 /** A model provider (`providers.openai`, `.anthropic`, `.ollama`). */
 export interface ProviderConfig {
@@ -88,22 +85,6 @@ export interface TelemetryConfig {
 /** A configuration with nothing in it: the providers' defaults and the environment only. */
 export function emptyConfig(): BatonConfig {
   return { providers: {}, endpoints: {}, commands: {}, agents: {}, prices: {}, tenants: {}, limits: {} };
-}
-
-/**
- * The nearest `baton.config.json` at or above `startDir` (a folder), not going above `stopDir` when given.
- * @returns its absolute path, or undefined when there is none.
- */
-export function findConfig(startDir: string, stopDir?: string): string | undefined {
-  let dir = path.resolve(startDir);
-  const stop = stopDir ? path.resolve(stopDir) : undefined;
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir || dir === stop) return undefined;
-    dir = parent;
-  }
 }
 
 let validator: ReturnType<Ajv['compile']> | undefined;

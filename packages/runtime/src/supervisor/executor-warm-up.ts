@@ -5,6 +5,7 @@ import type { AgentDef, RunAgents, StepNode, WorkflowDefinition } from '@baton/p
 import { SqliteRunStore } from '../store/sqlite-store.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { storeStartNow } from './executor-worker.js';
+import { DEFAULT_WARM_UP_RUNS } from './defaults.js';
 
 /** What {@link warmUpExecutor} did: how many runs it executed and how long it took, ms. */
 export interface WarmUpReport {
@@ -31,9 +32,6 @@ export interface WarmUpOptions {
   /** Where the private store goes (default: the system's temporary folder); removed afterwards. */
   dir?: string;
 }
-
-/** How many runs `baton serve` warms its executor up with by default (`--warm-up`): six bursts of 16 starts. */
-export const DEFAULT_WARM_UP_RUNS = 96;
 
 /** Starts stored per commit during the warm-up: the burst `baton serve`'s executor takes in one commit. */
 const BURST = 16;

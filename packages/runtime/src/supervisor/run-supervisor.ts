@@ -174,9 +174,6 @@ export async function leftBehind(store: RunStoreApi): Promise<RunRecord[]> {
   return left.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** The default of {@link RunSupervisorOptions.concurrency} (`baton serve --concurrency`). */
-export const DEFAULT_RUN_CONCURRENCY = 8;
-
 /**
  * Starts, continues and stops the runs of one long-lived process (`baton serve`) on one store, as a run queue
  * with bounded concurrency. Accepting is separate from executing: {@link start}, {@link resume} and
