@@ -3,6 +3,7 @@ import { CompositeCstNodeImpl, CstNodeBuilder, GrammarAST as Grammar, GrammarUti
 import type { CompositeCstNode, LeafCstNode, RootCstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { leafRangeFromText } from './baton-cst-ranges.js';
+import { catchUpLeaf, shiftClock } from './baton-cst-shift.js';
 
 /** The members of Langium 4.2's `CstNodeBuilder` this builder reads (private in its types). */
 interface CstNodeBuilderInternals {
@@ -104,6 +105,7 @@ class BatonCompositeCstNode extends CompositeCstNodeImpl {
     fields._astNode = undefined;
     fields._offsetCache = undefined;
     fields._endCache = undefined;
+    fields._epoch = shiftClock.epoch;
   }
 }
 
@@ -157,11 +159,19 @@ function add(content: Content, node: CompositeCstNodeImpl | LeafCstNodeImpl | Ba
  * once cleared; setting it stores its four numbers, clearing it marks them stale (`startLine` −1), and the next read
  * of `range` computes them again from the leaf's offset and the document's text (`leafRangeFromText`).
  */
+/** Langium's `LeafCstNodeImpl` fields (private in its types). */
+interface LeafFields {
+  _offset: number;
+  _length: number;
+}
+
 export class BatonLeafCstNode extends LeafCstNodeImpl {
   declare private startLine: number;
   declare private startCharacter: number;
   declare private endLine: number;
   declare private endCharacter: number;
+  /** The shift clock's value when this leaf's offset was last right (baton-cst-shift.ts: later edits' moves are applied when read). */
+  declare private _epoch: number;
 
   constructor(token: IToken, hidden: boolean) {
     super(token.startOffset, token.image.length, undefined as unknown as Range, token.tokenType, hidden);
@@ -169,9 +179,22 @@ export class BatonLeafCstNode extends LeafCstNodeImpl {
     this.startCharacter = (token.startColumn as number) - 1;
     this.endLine = (token.endLine as number) - 1;
     this.endCharacter = token.endColumn as number;
+    this._epoch = shiftClock.epoch;
+  }
+
+  override get offset(): number {
+    if (this._epoch !== shiftClock.epoch) catchUpLeaf(this);
+    return (this as unknown as LeafFields)._offset;
+  }
+
+  override get end(): number {
+    if (this._epoch !== shiftClock.epoch) catchUpLeaf(this);
+    const fields = this as unknown as LeafFields;
+    return fields._offset + fields._length;
   }
 
   override get range(): Range {
+    if (this._epoch !== shiftClock.epoch) catchUpLeaf(this);
     if (this.startLine < 0) {
       const { start, end } = leafRangeFromText(this as unknown as Parameters<typeof leafRangeFromText>[0]);
       this.startLine = start.line;
@@ -187,7 +210,8 @@ export class BatonLeafCstNode extends LeafCstNodeImpl {
 // none, before the numbers are set): made from, and stored into, the four numbers; undefined clears them.
 Object.defineProperty(BatonLeafCstNode.prototype, '_range', {
   configurable: true,
-  get(this: { startLine: number; range: Range }): Range | undefined {
+  get(this: { startLine: number; range: Range; _epoch: number }): Range | undefined {
+    if (this._epoch !== shiftClock.epoch) catchUpLeaf(this); // the moves of later edits first (baton-cst-shift.ts)
     return this.startLine < 0 ? undefined : this.range;
   },
   set(this: { startLine: number; startCharacter: number; endLine: number; endCharacter: number }, range: Range | undefined) {

@@ -1,5 +1,6 @@
 import type { CstNode } from 'langium';
 import { CompositeCstNodeImpl } from 'langium';
+import { catchUpComposite, shiftClock } from './baton-cst-shift.js';
 
 /**
  * Cached extents of composite CST nodes, so that reading a node's `offset` or `end` is O(1).
@@ -19,6 +20,8 @@ import { CompositeCstNodeImpl } from 'langium';
  * changed ({@link refreshCstExtents}).
  */
 interface CachedExtents {
+  /** The shift clock's value when the caches were last right (baton-cst-shift.ts: later edits' moves are applied when read). */
+  _epoch?: number;
   /** The node's offset in the document (characters), when cached. */
   _offsetCache?: number;
   /** The node's end offset (exclusive, characters), when cached. */
@@ -28,16 +31,27 @@ interface CachedExtents {
 const prototype = CompositeCstNodeImpl.prototype as CompositeCstNodeImpl & CachedExtents;
 const computeOffset = Object.getOwnPropertyDescriptor(CompositeCstNodeImpl.prototype, 'offset')!.get!;
 const computeEnd = Object.getOwnPropertyDescriptor(CompositeCstNodeImpl.prototype, 'end')!.get!;
+const computeRange = Object.getOwnPropertyDescriptor(CompositeCstNodeImpl.prototype, 'range')!.get!;
 Object.defineProperty(prototype, 'offset', {
   configurable: true,
   get(this: CompositeCstNodeImpl & CachedExtents): number {
+    if (this._epoch !== shiftClock.epoch) catchUpComposite(this);
     return this._offsetCache ?? (computeOffset.call(this) as number);
   },
 });
 Object.defineProperty(prototype, 'end', {
   configurable: true,
   get(this: CompositeCstNodeImpl & CachedExtents): number {
+    if (this._epoch !== shiftClock.epoch) catchUpComposite(this);
     return this._endCache ?? (computeEnd.call(this) as number);
+  },
+});
+// Langium's `range` (cached in `_rangeCache`), after the shifts the node has not seen
+Object.defineProperty(prototype, 'range', {
+  configurable: true,
+  get(this: CompositeCstNodeImpl & CachedExtents): unknown {
+    if (this._epoch !== shiftClock.epoch) catchUpComposite(this);
+    return computeRange.call(this);
   },
 });
 
@@ -64,6 +78,7 @@ function isComposite(node: CstNode): node is CompositeCstNodeImpl & CachedExtent
  */
 export function refreshCstExtents(node: CstNode): void {
   if (!isComposite(node)) return;
+  node._epoch = shiftClock.epoch; // right for the current text once refreshed (its children catch up as they are read)
   const content = node.content;
   const count = content.length;
   if (count === 0) {

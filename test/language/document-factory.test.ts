@@ -6,6 +6,7 @@ import type { AstNode, CstNode, LangiumDocument } from 'langium';
 import { CstUtils, EmptyFileSystem, TextDocument, URI, isCompositeCstNode, isLeafCstNode, isReference, type LeafCstNodeImpl } from 'langium';
 import { createBatonServices } from '@baton/language';
 import { cachedLeafRange } from '../../language/src/baton-cst-ranges.js';
+import { MAX_SHIFTS, shiftClock } from '../../language/src/baton-cst-shift.js';
 import { generateFlow } from '../../bench/generate-flow.mjs';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -91,14 +92,23 @@ async function editor(text: string) {
      * `updated` sees the document right after the update, before the checks read it.
      */
     async edit(start: number, end: number, insert: string, updated?: (document: LangiumDocument) => void): Promise<void> {
+      const old = document.textDocument.getText();
+      await this.change(start, end, insert);
+      updated?.(document);
+      await this.compare(`edit ${JSON.stringify(old.slice(Math.max(0, start - 15), start))}|${JSON.stringify(old.slice(start, end))}→${JSON.stringify(insert)}`);
+    },
+    /** Replaces `[start, end)` with `insert` and updates, without the checks. */
+    async change(start: number, end: number, insert: string): Promise<void> {
       const before = document.parseResult.value;
       const old = document.textDocument.getText();
       const next = old.slice(0, start) + insert + old.slice(end);
       own.shared.workspace.TextDocuments!.set(TextDocument.create(uri.toString(), 'baton', ++version, next));
       await own.shared.workspace.DocumentBuilder.update([uri], []);
-      updated?.(document);
       if (document.parseResult.value === before) reparsed++;
-      const where = `edit ${JSON.stringify(old.slice(Math.max(0, start - 15), start))}|${JSON.stringify(old.slice(start, end))}→${JSON.stringify(insert)}`;
+    },
+    /** Checks the document against a full parse and check of its text. */
+    async compare(where = 'now'): Promise<void> {
+      const next = document.textDocument.getText();
       const full = fresh.Baton.parser.LangiumParser.parse(next);
       const errors = (r: { lexerErrors: { offset: number; length: number; message: string }[]; parserErrors: { message: string; token: { startOffset: number; endOffset?: number } }[] }) =>
         JSON.stringify([r.lexerErrors.map((e) => [e.offset, e.length, e.message]), r.parserErrors.map((e) => [e.token.startOffset, e.token.endOffset, e.message])]);
@@ -155,6 +165,54 @@ describe('document updates: re-parsing only the edited statement', () => {
       await e.edit(at('step s9: Worker9') + 15, at('step s9: Worker9') + 16, 'X'); // on one line: later lines keep their ranges
       assert.ok(e.reparsed >= 3, `${e.reparsed} of 3 edits re-parsed one statement`);
     }
+  });
+
+  it('moves the CST after an edit lazily: a node applies the moves of the edits it missed when read, and past the log\'s length the tree is brought up to date', async function () {
+    this.timeout(300_000);
+    const e = await editor(generateFlow(80));
+    const text = () => e.document.textDocument.getText();
+    const fresh = createBatonServices(EmptyFileSystem).Baton.parser.LangiumParser;
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const epochOf = (node: CstNode) => (node as unknown as { _epoch: number })._epoch;
+    // a leaf inside the last step (not the end of any node an edit refreshes), kept across the edits
+    const late = [...CstUtils.streamCst(e.document.parseResult.value.$cstNode!)].find((n) => isLeafCstNode(n) && n.text === 'prompt' && n.offset > text().indexOf('step s79:'))!;
+    assert.ok(late);
+    let unread = 0;
+    const edits = MAX_SHIFTS + 30;
+    const firstEpoch = shiftClock.epoch;
+    for (let i = 0; i < edits; i++) {
+      const step = 2 + random(75);
+      const quote = text().indexOf('prompt: "', text().indexOf(`step s${step}:`)) + 8; // the prompt's opening quote
+      const added = text().indexOf('    timeout: 7s\n');
+      const kind = random(5);
+      if (kind === 0) await e.change(quote + 1, quote + 1, 'now '.slice(0, 1 + random(4))); // longer, same lines
+      else if (kind === 1) await e.change(quote - 8, quote - 8, 'timeout: 7s\n    '); // a line added
+      else if (kind === 2 && added >= 0) await e.change(added, added + 16, ''); // a line removed
+      else if (kind === 3) await e.change(quote + 1, quote + 2, 'XY'.slice(0, 1 + random(2))); // a character replaced
+      else await e.change(quote + 1, quote + 2, ''); // shorter
+      // a node far after the edit has not been moved yet (nothing read it): the move waits for a read
+      if (epochOf(late) !== shiftClock.epoch) unread++;
+      // a few leaves read here and there: offset, range and text as a full parse has them
+      const full = fresh.parse(text()).value.$cstNode!;
+      for (let k = 0; k < 3; k++) {
+        const offset = random(text().length);
+        const mine = CstUtils.findLeafNodeAtOffset(e.document.parseResult.value.$cstNode!, offset);
+        const theirs = CstUtils.findLeafNodeAtOffset(full, offset);
+        const show = (n: CstNode | undefined) => n && JSON.stringify([n.offset, n.end, n.range, n.text]);
+        assert.equal(show(mine), show(theirs), `edit ${i}: the leaf at ${offset}`);
+      }
+    }
+    assert.ok(e.reparsed >= edits - 2, `${e.reparsed} of ${edits} edits re-parsed one statement`);
+    assert.ok(unread >= edits / 2, `the late leaf waited for a read after ${unread} of ${edits} edits`);
+    const shifts = (e.document.parseResult.value.$cstNode!.root as unknown as { _shifts?: unknown[] })._shifts ?? [];
+    const moves = shiftClock.epoch - firstEpoch; // the edits that changed a length or a line count
+    assert.ok(moves > MAX_SHIFTS && moves <= 2 * MAX_SHIFTS, `${moves} moves recorded`);
+    assert.equal(shifts.length, moves - MAX_SHIFTS, 'the log was emptied once full');
+    await e.compare(); // every node, read now, as a full parse has it; diagnostics as a full check
   });
 
   it('falls back to a full parse when an edit breaks the syntax, spans statements or follows a broken state, with the same result', async function () {
