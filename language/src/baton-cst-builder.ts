@@ -1,6 +1,6 @@
 import type { IToken } from 'chevrotain';
 import { CompositeCstNodeImpl, CstNodeBuilder, GrammarAST as Grammar, GrammarUtils, LeafCstNodeImpl } from 'langium';
-import type { CompositeCstNode, LeafCstNode, RootCstNode } from 'langium';
+import type { CompositeCstNode, CstNode, LeafCstNode, RootCstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { leafRangeFromText } from './baton-cst-ranges.js';
 import { catchUpLeaf, shiftClock } from './baton-cst-shift.js';
@@ -61,6 +61,27 @@ export class BatonCstNodeBuilder extends CstNodeBuilder {
   override construct(item: Parameters<CstNodeBuilder['construct']>[0]): void {
     collapsePassThrough(this.current as CompositeCstNodeImpl);
     super.construct(item);
+  }
+
+  /**
+   * What Langium's parser does with the CST when an action takes the tree so far (`{infer MemberAccess.receiver=current}`):
+   * `node` (the composite just finished — its parent's last child) leaves its parent and becomes the only child of a
+   * new composite for `action`, added where it was. Langium's `removeNode` + `push` do the same with an `indexOf` and a
+   * `splice` of the array subclass (a new array per call). Returns the new composite.
+   */
+  wrapInAction(action: Grammar.Action, node: CstNode): CompositeCstNode {
+    const parent = node.container;
+    if (parent) {
+      const content = parent.content as Content;
+      if (content[content.length - 1] === node) content.length--;
+      else {
+        const index = content.indexOf(node);
+        if (index >= 0) content.splice(index, 1);
+      }
+    }
+    const composite = this.buildCompositeNode(action);
+    add(composite.content as Content, node as CompositeCstNodeImpl);
+    return composite;
   }
 
   override addHiddenNodes(tokens: IToken[]): void {

@@ -15,6 +15,7 @@ type RuleResult = Parameters<BaseParser['subrule']>[1];
 /** Per rule: the next occurrence index of each kind of Chevrotain production, as Langium's builder numbers them. */
 interface BuildContext {
   parser: BaseParser;
+  subruleIndex: Map<GrammarAST.AbstractElement, number>;
   tokens: TokenTypeDictionary;
   consume: number;
   optional: number;
@@ -39,16 +40,22 @@ export const NO_ARGS: Record<string, boolean> = Object.freeze({}) as Record<stri
  * language services are created, never while parsing) for what it does not: infix rules, unordered groups, rule
  * parameters, guard conditions and rule call arguments — use Langium's `createParser` for such a grammar.
  *
+ * @param subruleIndex filled with the occurrence index given to each call of a parser rule (by its rule call element)
  * @returns the parser, its rules defined (call `finalize()` next, as after Langium's `createParser`).
  */
-export function buildBatonParser<T extends BaseParser>(grammar: GrammarAST.Grammar, parser: T, tokens: TokenTypeDictionary): T {
+export function buildBatonParser<T extends BaseParser>(
+  grammar: GrammarAST.Grammar,
+  parser: T,
+  tokens: TokenTypeDictionary,
+  subruleIndex: Map<GrammarAST.AbstractElement, number> = new Map(),
+): T {
   const reachable = GrammarUtils.getAllReachableRules(grammar, false);
   for (const rule of grammar.rules) {
     if (!reachable.has(rule)) continue;
     if (GrammarAST.isInfixRule(rule)) throw new Error(`The Baton parser builder does not support infix rules (${rule.name})`);
     if (!GrammarAST.isParserRule(rule)) continue;
     if (rule.parameters.length > 0) throw new Error(`The Baton parser builder does not support rule parameters (${rule.name})`);
-    const ctx: BuildContext = { parser, tokens, consume: 1, optional: 1, subrule: 1, many: 1, or: 1 };
+    const ctx: BuildContext = { parser, subruleIndex, tokens, consume: 1, optional: 1, subrule: 1, many: 1, or: 1 };
     const method = buildElement(ctx, rule.definition);
     parser.rule(rule, method);
   }
@@ -84,6 +91,7 @@ function buildRuleCall(ctx: BuildContext, ruleCall: GrammarAST.RuleCall): Elemen
   if (ruleCall.arguments.length > 0) throw new Error(`The Baton parser builder does not support rule call arguments (${ruleCall.rule.$refText})`);
   if (GrammarAST.isAbstractParserRule(rule)) {
     const idx = ctx.subrule++;
+    ctx.subruleIndex.set(ruleCall, idx);
     const fragment = GrammarAST.isParserRule(rule) && rule.fragment;
     const parser = ctx.parser;
     let subrule: RuleResult | undefined;

@@ -1,11 +1,13 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { MismatchedTokenException } from 'chevrotain';
-import type { AstNode, CompletionParserResult, LangiumCompletionParser, LangiumCoreServices, ParseResult } from 'langium';
+import type { AstNode, CompletionParserResult, GrammarAST, LangiumCompletionParser, LangiumCoreServices, ParseResult } from 'langium';
 import { LangiumParser, createCompletionParser, isAstNode } from 'langium';
 import { cacheCstExtents } from './baton-cst-extents.js';
 import { BatonCstNodeBuilder } from './baton-cst-builder.js';
 import { NO_ARGS, buildBatonParser } from './baton-parser-builder.js';
 import { deferLookaheadFunctions } from './baton-lazy-lookahead.js';
+import { MandatoryDefaults, isDataTypeNode } from './baton-parser-nodes.js';
+import { ExpressionShortcut, SHORTCUT_DEPTH_MARGIN } from './baton-expression-shortcut.js';
 
 /**
  * The deepest nesting of brackets the parser reads: `{ }` blocks and records, `( )`, `[ ]` and a
@@ -83,12 +85,23 @@ export class BatonParser extends LangiumParser {
   private operators = 0;
   /** The `Expression` and `TypeExpr` rules (their parser methods), once looked up. */
   private expressionRules: unknown[] | undefined;
+  /**
+   * The expression shortcut ({@link ExpressionShortcut}: an operand without operators skips the precedence levels),
+   * set by {@link createBatonParser}; undefined parses every expression through every level (tests compare the two).
+   */
+  shortcut: ExpressionShortcut | undefined;
+  /** The rules the shortcut calls, by name, once looked up. */
+  private readonly shortcutRules = new Map<string, SubruleArgs[1]>();
 
   constructor(services: LangiumCoreServices) {
     super(services);
     // Langium's copies a pass-through rule's result with Object.entries (an array per property, per rule level:
     // an expression passes through 12); this one walks the keys in place, with the same effect
     (this as unknown as LangiumParserInternals).assignWithoutOverride = assignWithoutOverride;
+    // Langium's `construct` (private, so set on the instance) with the defaults of each AST type worked out once
+    const defaults = new MandatoryDefaults(services.shared.AstReflection);
+    const parser = this as unknown as LangiumParserInternals;
+    parser.construct = () => construct(parser, defaults);
     // the same CST without the per-token costs that grew with a flow's length (baton-cst-builder.ts)
     (this as unknown as Mutable<LangiumParserInternals>).nodeBuilder = new BatonCstNodeBuilder();
     // each decision's lookahead function is built when a parse first reaches it, not all at start (~150 ms of CPU)
@@ -145,6 +158,23 @@ export class BatonParser extends LangiumParser {
       }
       throw error;
     }
+    const shortcut = this.shortcut;
+    if (shortcut !== undefined && feature === shortcut.from && this.ruleDepth + SHORTCUT_DEPTH_MARGIN < MAX_RULE_DEPTH) {
+      const operand = shortcut.scan(recognizer.input, next, this.tooDeep);
+      if (operand !== undefined && this.operators + operand.members < MAX_OPERATORS) {
+        const call = operand.prefixed ? shortcut.toUnary : shortcut.toPostfix;
+        let target = this.shortcutRules.get(call.ruleName);
+        if (target === undefined) this.shortcutRules.set(call.ruleName, (target = this.getRule(call.ruleName) as SubruleArgs[1]));
+        // the skipped rules count toward the depth, as if entered
+        this.ruleDepth += call.skipped;
+        try {
+          this.subrule(call.idx, target, false, call.ruleCall, args);
+        } finally {
+          this.ruleDepth -= call.skipped;
+        }
+        return;
+      }
+    }
     // the two rules are looked up once (a Map look-up each, per rule the parser enters, otherwise)
     this.expressionRules ??= [this.getRule('Expression'), this.getRule('TypeExpr')];
     const expression = rule === this.expressionRules[0] || rule === this.expressionRules[1];
@@ -173,7 +203,20 @@ export class BatonParser extends LangiumParser {
       }
       throw error;
     }
-    super.action(...args);
+    // Langium 4.2's `action`, except that the tree so far leaves its parent by `wrapInAction` (Langium's `removeNode`
+    // looks it up with `indexOf` and splices the array subclass, which makes a new one per call, and `push` takes
+    // a rest array): one `.` or operator in an expression is one action
+    if (this.isRecording()) return;
+    const [$type, action] = args;
+    const self = this as unknown as LangiumParserInternals;
+    if (action.feature && action.operator) {
+      const last = self.construct() as AstNode;
+      (self.nodeBuilder as BatonCstNodeBuilder).wrapInAction(action, last.$cstNode!);
+      self.stack.push({ $type });
+      self.assign(action.operator, action.feature, last, last.$cstNode, false);
+    } else {
+      (self.stack[self.stack.length - 1] as { $type: string }).$type = $type;
+    }
   }
 
   private scan(tokens: IToken[]): void {
@@ -199,7 +242,7 @@ export class BatonParser extends LangiumParser {
 
 /** The members of Langium 4.2's `LangiumParser` that {@link BatonParser.parse} drives (private in its types). */
 interface LangiumParserInternals {
-  nodeBuilder: { buildRootNode(input: string): unknown; addHiddenNodes(tokens: IToken[]): void };
+  nodeBuilder: { buildRootNode(input: string): unknown; addHiddenNodes(tokens: IToken[]): void; construct(item: unknown): void };
   lexer: LangiumParser['lexer'];
   lexerResult: unknown;
   wrapper: { input: IToken[]; errors: IRecognitionException[]; wrapSubrule(idx: number, rule: unknown, args: unknown): unknown };
@@ -207,6 +250,13 @@ interface LangiumParserInternals {
   mainRule: unknown;
   unorderedGroups: Map<string, boolean[]>;
   doParse(rule: unknown): AstNode;
+  isRecording(): boolean;
+  stack: Array<{ $type: string | symbol; [key: string]: unknown }>;
+  converter: { convert(value: string, cstNode: unknown): unknown };
+  operatorPrecedence: Map<string, unknown>;
+  construct(): unknown;
+  constructInfix(node: unknown, precedence: unknown): unknown;
+  assign(operator: string, feature: string, value: unknown, cstNode: unknown, isCrossRef: boolean): void;
   assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -246,6 +296,20 @@ function linkContents(node: AstNode): void {
 }
 
 /**
+ * Langium 4.2's `LangiumParser.construct` (a rule's AST node is finished: its CST node closed, a data type rule's
+ * value converted), with the type's default values from {@link MandatoryDefaults}. Nothing happens while recording.
+ */
+function construct(parser: LangiumParserInternals, defaults: MandatoryDefaults): unknown {
+  if (parser.isRecording()) return undefined;
+  const obj = parser.stack.pop()!;
+  parser.nodeBuilder.construct(obj);
+  if ('$infixName' in obj) return parser.constructInfix(obj, parser.operatorPrecedence.get(obj.$infixName as string));
+  if (isDataTypeNode(obj)) return parser.converter.convert(obj.value, obj.$cstNode);
+  defaults.assign(obj as AstNode);
+  return obj;
+}
+
+/**
  * Langium 4.2's `LangiumParser.assignWithoutOverride` (a pass-through rule's result takes the properties it lacks from
  * the node under construction; arrays are joined), walking the keys in place instead of `Object.entries`.
  */
@@ -272,8 +336,10 @@ function assignWithoutOverride(target: Record<string, unknown>, source: Record<s
 /** Langium's `createLangiumParser`, making a {@link BatonParser} with its rules built by {@link buildBatonParser}. */
 export function createBatonParser(services: LangiumCoreServices): LangiumParser {
   const parser = new BatonParser(services);
-  buildBatonParser(services.Grammar, parser, services.parser.Lexer.definition);
+  const subruleIndex = new Map<GrammarAST.AbstractElement, number>();
+  buildBatonParser(services.Grammar, parser, services.parser.Lexer.definition, subruleIndex);
   parser.finalize();
+  parser.shortcut = ExpressionShortcut.create(services.Grammar, services.parser.Lexer.definition, subruleIndex);
   return parser;
 }
 
