@@ -11,7 +11,7 @@ import { astNodes, byNodeType, nodesOfKind, someSubtreeNode, subtreeNodes } from
 import { NAME_REFS, NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
 import { endsBlock, isCancelledStep, isEndedEarly } from './baton-region-checks.js';
 import { checkAssign, checkVar, checkVarsSetConcurrently, checkWaitUntil } from './baton-state-checks.js';
-import { checkFlowNodes, flowReads } from './baton-incremental-validation.js';
+import { checkFlowNodes, flowDuplicateNames, flowReads } from './baton-incremental-validation.js';
 
 /** One link from a container to a child: `container.property[index]`. */
 interface Link {
@@ -124,13 +124,20 @@ export class BatonFlowChecks {
   // ------------------------------------------------------------------ names
 
   private checkDuplicateNames(flow: ast.FlowDecl, accept: ValidationAcceptor): void {
-    const seen = new Set<string>();
-    for (const node of nodesOfKind(flow, NAMED_STATEMENTS) as Array<ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.WaitStatement | ast.RegionStatement>) {
-      if (node.name === undefined) continue; // an unnamed wait
-      if (seen.has(node.name)) {
-        accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
+    type Named = ast.Step | ast.ApprovalStatement | ast.LetStatement | ast.VarStatement | ast.LoopVariable | ast.WaitStatement | ast.RegionStatement;
+    const duplicates = flowDuplicateNames(flow, () => {
+      const counts = new Map<string, number>();
+      const duplicates: Named[] = [];
+      for (const node of nodesOfKind(flow, NAMED_STATEMENTS) as Named[]) {
+        if (node.name === undefined) continue; // an unnamed wait
+        const count = counts.get(node.name) ?? 0;
+        if (count > 0) duplicates.push(node);
+        counts.set(node.name, count + 1);
       }
-      seen.add(node.name);
+      return { counts, duplicates };
+    }) as readonly Named[];
+    for (const node of duplicates) {
+      accept('error', `duplicate name \`${node.name}\`: a step, approval, event wait, region, let value, var or loop variable of this flow already has it`, { node, property: 'name', code: IssueCodes.DuplicateName });
     }
   }
 

@@ -4,7 +4,7 @@ import { AstUtils } from 'langium';
 import { astNodes } from './baton-ast-walk.js';
 import { editSinceValidation, lineBreaks, nameIndexOf, validationCompleted } from './baton-incremental.js';
 import { nodesOfKind } from './baton-ast-walk.js';
-import { STEPS } from './baton-node-kinds.js';
+import { NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
 import * as ast from './generated/ast.js';
 
 /**
@@ -27,8 +27,9 @@ import * as ast from './generated/ast.js';
  * back to the full flow check when the edit may change what the rest reads beyond names: a `cancel`/`complete`
  * (cancel targets, blocks ended early) or a `set` (what a `wait until` waits for) in the old or new statement,
  * a change of the document's line count (messages name lines: the old and new statement's line breaks differ), a top-level element replaced, or no recorded
- * result of the previous validation. The whole-flow parts of the flow check (duplicate names, vars set
- * concurrently, unread outputs) always run in full. `test/language/incremental-check.test.ts` compares the
+ * result of the previous validation. The whole-flow parts of the flow check: duplicate names and unread outputs from
+ * the previous result patched for the edit ({@link flowDuplicateNames}, {@link flowReads}); vars set concurrently in
+ * full. `test/language/incremental-check.test.ts` compares the
  * diagnostics with a full check after every edit of randomised edit sequences.
  */
 
@@ -47,6 +48,8 @@ interface Recorded {
   parseErrors: boolean;
   /** Per flow: what its names (`NameRef`s) read, when its flow check completed. */
   reads: Map<AstNode, ReadonlySet<AstNode>>;
+  /** Per flow: its names counted and its duplicate names, when its flow check completed. */
+  names: Map<AstNode, FlowNames>;
   /** The references with a linking error (in `document.references` order), when the linking errors were reported. */
   linkingErrors?: readonly unknown[];
   /** The per-node checks' calls (BatonDocumentValidator.validateAstNodes), when its node loop completed, with the key of its checks. */
@@ -60,7 +63,7 @@ interface Run {
    * name the edit declares, with their ancestors), the previous results, and the replaced statement's nodes, old
    * and new; undefined: every flow in full.
    */
-  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; statement: AstNode; relinked: ReadonlySet<unknown>; names: ReadonlySet<string> } | undefined;
+  plan: { flow: ast.FlowDecl; dirty: Set<AstNode>; previous: FlowResults; edited: readonly AstNode[]; removed: readonly AstNode[]; added: readonly AstNode[]; statement: AstNode; relinked: ReadonlySet<unknown>; names: ReadonlySet<string> } | undefined;
   recording: Recorded;
 }
 
@@ -74,7 +77,7 @@ export const incrementalFlowChecks = { count: 0 };
 
 /** Called by the document validator before validating `document`'s AST: plans what the flow check may reuse. */
 export function startValidation(document: LangiumDocument): void {
-  running.set(document, { plan: planFor(document), recording: { flows: new Map(), reads: new Map(), parseErrors: document.parseResult.parserErrors.length > 0 } });
+  running.set(document, { plan: planFor(document), recording: { flows: new Map(), reads: new Map(), names: new Map(), parseErrors: document.parseResult.parserErrors.length > 0 } });
 }
 
 /** Called when the validation of `document` completed (not when it was cancelled or threw): its results are kept. */
@@ -138,7 +141,7 @@ function planFor(document: LangiumDocument): Run['plan'] {
       }
     }
   }
-  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], statement: node, relinked: edit.relinked ?? new Set(), names: queued };
+  return { flow, dirty, previous: previousResults, edited: [...oldNodes, ...newNodes], removed: oldNodes, added: newNodes, statement: node, relinked: edit.relinked ?? new Set(), names: queued };
 }
 
 /** A node whose change may change diagnostics elsewhere without a name: see the file's comment. */
@@ -274,6 +277,53 @@ function patchedReads(document: LangiumDocument, flow: ast.FlowDecl, read: Set<A
   }
   for (const target of read) reads.add(target);
   return reads;
+}
+
+/** A flow's names: how many of its named statements (NAMED_STATEMENTS) have each, and those an earlier one has, in order. */
+export interface FlowNames {
+  counts: Map<string, number>;
+  duplicates: readonly AstNode[];
+}
+
+/**
+ * The named statements of `flow` whose name an earlier one has (the duplicate-name check), in document order: after
+ * an incremental flow check, from the previous validation's counts patched for the replaced statement's names —
+ * when every name it took out or put in was held by at most one statement before and after, nothing else can have
+ * become or stopped being a duplicate, and the previous duplicates stand (none lay in the replaced statement: its
+ * names were single) —, else `compute()`. The result is recorded for the next validation.
+ */
+export function flowDuplicateNames(flow: ast.FlowDecl, compute: () => FlowNames): readonly AstNode[] {
+  const document = AstUtils.getDocument(flow);
+  const run = running.get(document);
+  const plan = run?.plan;
+  const previous = recorded.get(document)?.names.get(flow);
+  const names = (plan?.flow === flow && previous && patchedNames(previous, plan)) || compute();
+  run?.recording.names.set(flow, names);
+  return names.duplicates;
+}
+
+/** `previous` patched for `plan`'s replaced statement (in place: the previous record is not read again), or undefined. */
+function patchedNames(previous: FlowNames, plan: NonNullable<Run['plan']>): FlowNames | undefined {
+  const change = new Map<string, number>();
+  const count = (nodes: readonly AstNode[], by: number) => {
+    for (const n of nodes) {
+      const name = (n as { name?: unknown }).name;
+      if (typeof name === 'string' && NAMED_STATEMENTS.test(n)) change.set(name, (change.get(name) ?? 0) + by);
+    }
+  };
+  count(plan.removed, -1);
+  count(plan.added, 1);
+  const { counts } = previous;
+  for (const [name, by] of change) {
+    const before = counts.get(name) ?? 0;
+    if (before > 1 || before + by > 1) return undefined;
+  }
+  for (const [name, by] of change) {
+    const after = (counts.get(name) ?? 0) + by;
+    if (after > 0) counts.set(name, after);
+    else counts.delete(name);
+  }
+  return previous;
 }
 
 /** Above this many references to look at, the linking errors are found by going through every reference. */

@@ -416,6 +416,31 @@ describe('incremental re-check: diagnostics and links equal a full check after e
     assert.ok(incrementalFlowChecks.count - before >= 3, `the incremental flow check ran ${incrementalFlowChecks.count - before} times`);
   });
 
+  it('on duplicate names: names taken out and put in one statement at a time, becoming and ceasing to be duplicates', async function () {
+    this.timeout(120_000);
+    const s = await session('agent W {\n  output: { text: string }\n  stub: { text: "w" }\n}\nflow F {\n  step a: W { prompt: "x" }\n  step b: W { prompt: "${a.output.text}" }\n  let v = 1\n  step c: W { prompt: "${b.output.text}" }\n  step d: W { prompt: "${c.output.text} ${v}" }\n}\n');
+    const before = incrementalFlowChecks.count;
+    const edits: Array<[string, string]> = [
+      ['step a: W', 'step z: W'], // a new name, single
+      ['step b: W', 'step z: W'], // now held twice: `b`'s statement is the duplicate
+      ['step z: W { prompt: "x" }', 'step y: W { prompt: "x" }'], // the first `z` renamed: the duplicate is gone
+      ['step c: W', 'step y: W'], // `y` twice
+      ['let v = 1', 'let y = 1'], // three times
+      ['let y = 1', 'let v = 1'],
+      ['step y: W { prompt: "${b', 'step c: W { prompt: "${b'],
+      ['step y: W { prompt: "x" }', 'step a: W { prompt: "x" }'],
+      ['step z: W', 'step b: W'],
+      ['step d: W', 'step a: W'], // a later duplicate of the first name
+      ['step a: W { prompt: "${c', 'step d: W { prompt: "${c'],
+    ];
+    for (const [i, [from, to]] of edits.entries()) {
+      const at = s.text.indexOf(from);
+      assert.ok(at >= 0, `edit ${i + 1}: ${from} not found`);
+      await s.apply({ what: `${from} → ${to}`, start: at, end: at + from.length, insert: to }, `duplicates edit ${i + 1}: ${from} → ${to}`);
+    }
+    assert.ok(incrementalFlowChecks.count - before >= 8, `the incremental flow check ran ${incrementalFlowChecks.count - before} times`);
+  });
+
   for (const [file, seed] of [
     ['incident-saga.flow', 11],
     ['process-orchestrator.flow', 12],
