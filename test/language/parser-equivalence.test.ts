@@ -59,7 +59,7 @@ function children(node: CstNode): CstNode[] {
 }
 
 /** Every element of the Baton grammar, numbered in tree order. */
-const grammarElements = new Map(AstUtils.streamAst(services.Baton.Grammar).map((element, i): [AstNode, number] => [element, i]).toArray());
+const grammarElements = new Map<unknown, number>(AstUtils.streamAst(services.Baton.Grammar).toArray().map((element, i) => [element, i]));
 
 /**
  * Every AST node under `root` with its container links, and the CST below it (offsets, lengths, node kinds), as plain
