@@ -1,10 +1,14 @@
-import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
-import { CancellationToken } from 'vscode-languageserver';
+import { Cancellation, DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, type AstNode, type BuildOptions, type LangiumDocument, type LangiumParser, type LangiumSharedCoreServices, type ParseResult, type URI } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { importTarget } from './baton-imports.js';
 import { keepForIncrementalBuild, startUpdate } from './baton-incremental.js';
 import { IssueCodes } from './baton-issue-codes.js';
 import type * as ast from './generated/ast.js';
+
+// vscode-jsonrpc's token as Langium re-exports it (the same object as vscode-languageserver's): the checker's services
+// (baton-core-module.ts) load none of the language server's modules
+const CancellationToken = Cancellation.CancellationToken;
+type CancellationToken = Cancellation.CancellationToken;
 
 /** Why a document could not be checked: the build phase that threw and the error's message. */
 export interface BuildFailure {

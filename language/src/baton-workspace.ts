@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LangiumDocument } from 'langium';
-import type { LangiumSharedServices } from 'langium/lsp';
 import { URI } from 'langium';
-import type { BatonServices } from './baton-module.js';
+import type { BatonCheckerServices } from './baton-core-module.js';
 import { importTarget } from './baton-imports.js';
 import type * as ast from './generated/ast.js';
 
@@ -57,7 +56,7 @@ export function defaultWorkspaceRoot(file: string, cwd = process.cwd()): string 
  * @throws Error from the file system when an entry file cannot be read (callers report it, exit 2).
  */
 export async function loadWorkspace(
-  services: { shared: LangiumSharedServices; Baton: BatonServices },
+  services: BatonCheckerServices,
   entryPaths: string[],
   options: { workspaceRoot?: string } = {},
 ): Promise<LoadedWorkspace> {

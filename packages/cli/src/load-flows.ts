@@ -1,12 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import { NodeFileSystem } from 'langium/node';
-import { createBatonServices, loadWorkspace, type FlowDiagnostic } from '@baton/language';
+import { createBatonCheckerServices, loadWorkspace, type BatonCheckerServices, type FlowDiagnostic } from '@baton/language/checker';
 import { UsageError } from './errors.js';
 import { displayPath } from './output/terminal.js';
 
 export type { FlowDiagnostic };
 
-// `baton check`'s path (issue 15): the checker only — no run store, graph or runtime (backend.ts re-exports these)
+// `baton check`'s path (issue 15): the checker only — no run store, graph or runtime (backend.ts re-exports these), and
+// the checker's services without the language server's (`@baton/language/checker`)
 
 /** Loaded files, their problems and the documents (for compiling). */
 export interface LoadedFlows {
@@ -15,7 +16,7 @@ export interface LoadedFlows {
   diagnostics: FlowDiagnostic[];
   documents: Awaited<ReturnType<typeof loadWorkspace>>['documents'];
   /** The services that checked them (compile with these: building services again costs ~0.2 s). */
-  services: ReturnType<typeof createBatonServices>;
+  services: BatonCheckerServices;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function loadFlows(files: string[]): Promise<LoadedFlows> {
       throw new UsageError(`${displayPath(file)}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
-  const services = createBatonServices(NodeFileSystem, { batch: true });
+  const services = createBatonCheckerServices(NodeFileSystem);
   let loaded;
   try {
     loaded = await loadWorkspace(services, files);
