@@ -4,3 +4,4 @@
 export { createBatonCheckerServices, type BatonCheckerServices } from './baton-core-module.js';
 export { loadWorkspace, type FlowDiagnostic, type LoadedWorkspace } from './baton-workspace.js';
 export { visibleDocuments } from './baton-imports.js';
+export { createFlowAuthoring } from './flow-authoring.js';

@@ -11,7 +11,7 @@ import {
   type TypeRef,
   type WorkflowDefinition,
 } from '@baton/protocol';
-import { createBatonServices } from './baton-module.js';
+import { createBatonCheckerServices, type BatonCheckerServices } from './baton-core-module.js';
 import { visibleDocuments } from './baton-imports.js';
 import * as ast from './generated/ast.js';
 
@@ -51,14 +51,15 @@ export function createFlowAuthoring(): { check(request: GeneratedFlowRequest, si
   let queue: Promise<unknown> = Promise.resolve();
   return {
     check: (request) => {
-      const next = queue.then(() => checkGeneratedFlow(request, (services ??= createBatonServices(EmptyFileSystem, { batch: true }))));
+      const next = queue.then(() => checkGeneratedFlow(request, (services ??= createBatonCheckerServices(EmptyFileSystem))));
       queue = next.catch(() => undefined);
       return next;
     },
   };
 }
 
-type BatonServicesPair = ReturnType<typeof createBatonServices>;
+// the checker's services (baton-core-module.ts): the language server's are not needed to check a flow, nor loaded
+type BatonServicesPair = BatonCheckerServices;
 
 /** The one line put before the agent's text so its flow sees the generating file's declarations, as an import would. */
 function importLine(from: string, to: string): string {
@@ -79,7 +80,7 @@ function importLine(from: string, to: string): string {
  *    no step generates again (`generate-nested`), its name is new (`generate-name-taken`), its inputs are among
  *    the policy's `input` and it declares the policy's `output` with fitting types (`generate-signature`).
  */
-export async function checkGeneratedFlow(request: GeneratedFlowRequest, services: BatonServicesPair = createBatonServices(EmptyFileSystem, { batch: true })): Promise<GeneratedFlowVerdict> {
+export async function checkGeneratedFlow(request: GeneratedFlowRequest, services: BatonServicesPair = createBatonCheckerServices(EmptyFileSystem)): Promise<GeneratedFlowVerdict> {
   const counted = countSteps(request.source, request.policy.maxSteps);
   if (counted) return refuse([counted]);
   const documents = services.shared.workspace.LangiumDocuments;

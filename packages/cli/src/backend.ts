@@ -1,4 +1,4 @@
-import { visibleDocuments, type FlowDiagnostic } from '@baton/language';
+import { visibleDocuments, type FlowDiagnostic } from '@baton/language/checker';
 import type { WorkflowDefinition } from '@baton/protocol';
 import { buildFlowGraph, layoutFlowGraph, renderSvg, toDot, toMermaid } from '@baton/graph';
 import { attachSources, BatonError, SqliteRunStore, type RunStoreApi, type RunStoreOptions, type SourceFile } from '@baton/runtime';

@@ -1,4 +1,4 @@
-import { createFlowAuthoring } from '@baton/language';
+import { createFlowAuthoring } from '@baton/language/checker';
 import { installFlowAuthoring } from '@baton/runtime';
 
 let installed = false;
