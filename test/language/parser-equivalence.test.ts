@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AstUtils, CstUtils, GrammarAST, GrammarUtils, createLangiumParser, type AstNode, type CompositeCstNode, type CstNode } from 'langium';
 import { generateFlow } from '../../bench/generate-flow.mjs';
-import { createBatonParser } from '../../language/src/baton-parser.js';
+import { createBatonParser, type BatonParser } from '../../language/src/baton-parser.js';
 import { services } from './helpers.js';
 
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -128,6 +128,52 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
       assert.ok(failed >= broken.length / 2, `${failed} of ${broken.length} texts with errors`);
     });
   }
+
+  // hostile input for the expression shortcut: seeded random token soup after `let v =` — valid operands, operators
+  // after them, unbalanced brackets and templates, keywords — parses exactly as Langium's own parser parses it
+  it('random expressions, valid and broken: same AST, CST and errors', () => {
+    const pieces = ['s', 'x', 'budget', 'agent', 'run', '.', 'output', 'input', 'status', 'in', 'text', '+', '-', '!', '*',
+      '??', '?', ':', '==', '<', '(', ')', '[', ']', '{', '}', ',', '"a ${', '} b ${', '} c"', '"""t ${', '} u"""', '42',
+      '30s', '"str"', 'true', 'null', 'len', 'string', 'step', 'let'];
+    let seed = 20261206;
+    const random = (): number => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const parser = createBatonParser(services.Baton) as BatonParser;
+    // count the operands the shortcut took (its scan's yes)
+    const shortcut = parser.shortcut!;
+    const scan = shortcut.scan.bind(shortcut);
+    let taken = 0;
+    shortcut.scan = (...args) => {
+      const operand = scan(...args);
+      if (operand) taken++;
+      return operand;
+    };
+    let broken = 0;
+    for (let file = 0; file < 60; file++) {
+      const lets: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        const length = 1 + Math.floor(random() * 7);
+        const tokens = Array.from({ length }, () => pieces[Math.floor(random() * pieces.length)]);
+        // every other value starts like an operand the shortcut takes, so the soup is also what follows one
+        if (i % 2 === 0) tokens.unshift(['s.output', 'input.x', '"a ${s.output.text} b"', '-s', 'status'][i % 5]);
+        lets.push(`  let v${i} = ${tokens.join(' ')}`);
+      }
+      const text = `agent A { stub: "a" }\nflow F {\n  input x: string = "x"\n  step s: A { prompt: "p" }\n${lets.join('\n')}\n}\n`;
+      const ours = parser.parse(text);
+      const theirs = langium.parse(text);
+      const errors = (r: typeof ours) => r.parserErrors.map((e) => [e.name, e.message, e.token.startOffset]);
+      if (theirs.parserErrors.length > 0) broken++;
+      assert.deepEqual(errors(ours), errors(theirs), text);
+      assert.deepEqual(shape(ours.value), shape(theirs.value, true), text);
+    }
+    assert.ok(broken >= 50, `${broken} of 60 texts with syntax errors`);
+    assert.ok(taken >= 250, `the shortcut taken ${taken} times`);
+  });
 
   // the pass-through levels the Baton CST builder drops are transparent to Langium's CST queries: the AST node of every
   // leaf (in shape above), the assignment each leaf belongs to, the nodes of every property of every AST node
