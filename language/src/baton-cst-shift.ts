@@ -1,4 +1,5 @@
-import type { CstNode, RootCstNode } from 'langium';
+import type { CstNode, LeafCstNodeImpl, RootCstNode } from 'langium';
+import { dropLeafRange } from './baton-cst-ranges.js';
 
 /**
  * The statement re-parse's move of the CST after an edit, applied to a node when it is read (issue 15, editor re-check).
@@ -54,7 +55,6 @@ interface ShiftedRoot {
 interface ShiftedLeaf {
   _epoch: number;
   _offset: number;
-  startLine: number;
   root: RootCstNode;
 }
 
@@ -88,7 +88,7 @@ export function catchUpLeaf(node: object): void {
     const shift = shifts[i];
     if (leaf._offset >= shift.at) {
       leaf._offset += shift.delta;
-      if (shift.lineDelta !== 0 || leaf._offset < shift.lineEnd) leaf.startLine = -1;
+      if (shift.lineDelta !== 0 || leaf._offset < shift.lineEnd) dropLeafRange(node as LeafCstNodeImpl);
     }
   }
 }
