@@ -4,13 +4,13 @@ import { GrammarAST } from 'langium';
 
 /**
  * A rule call the shortcut makes instead of the chain of precedence levels: the call element (its `grammarSource` in
- * the CST), its occurrence index in its rule (as the parser builder numbered it), the rule's name, and how many rules
- * the chain would have entered on the way down to it (they count toward the parser's rule depth all the same).
+ * the CST), its occurrence index in its rule (as the parser builder numbered it), the rule's parser method, and how
+ * many rules the chain would have entered on the way down to it (they count toward the parser's rule depth all the same).
  */
 export interface ShortcutCall {
   readonly ruleCall: GrammarAST.RuleCall;
   readonly idx: number;
-  readonly ruleName: string;
+  readonly rule: unknown;
   readonly skipped: number;
 }
 
@@ -70,8 +70,14 @@ export class ExpressionShortcut {
   /**
    * Works out the shortcut for `grammar`, or undefined when its expression rules are not the chain described above.
    * @param subruleIndex the occurrence index the parser builder gave each rule call (baton-parser-builder.ts)
+   * @param ruleOf the parser's method of a rule, by name (the parser's `getRule`)
    */
-  static create(grammar: Grammar, tokens: TokenTypeDictionary, subruleIndex: ReadonlyMap<GrammarAST.AbstractElement, number>): ExpressionShortcut | undefined {
+  static create(
+    grammar: Grammar,
+    tokens: TokenTypeDictionary,
+    subruleIndex: ReadonlyMap<GrammarAST.AbstractElement, number>,
+    ruleOf: (name: string) => unknown,
+  ): ExpressionShortcut | undefined {
     const rules = new Map(grammar.rules.map((rule) => [rule.name, rule]));
     const parserRule = (name: string): GrammarAST.ParserRule | undefined => {
       const rule = rules.get(name);
@@ -111,7 +117,9 @@ export class ExpressionShortcut {
     const prefixes = GrammarAST.isAssignment(prefixOperator) ? keywordsOf(prefixOperator.terminal) : undefined;
     const unaryIdx = subruleIndex.get(lastCall);
     const postfixIdx = subruleIndex.get(postfixCall);
-    if (!prefixes || unaryIdx === undefined || postfixIdx === undefined) return undefined;
+    const unaryRule = ruleOf('UnaryExpr');
+    const postfixRule = ruleOf('PostfixExpr');
+    if (!prefixes || unaryIdx === undefined || postfixIdx === undefined || !unaryRule || !postfixRule) return undefined;
     const dataType = (name: string): Set<TokenType> | undefined => {
       const rule = parserRule(name);
       const names = rule && tokenNamesOf(rule.definition, new Set([rule]));
@@ -145,8 +153,8 @@ export class ExpressionShortcut {
     };
     return new ExpressionShortcut(
       from,
-      { ruleCall: postfixCall, idx: postfixIdx, ruleName: 'PostfixExpr', skipped: skipped + 1 },
-      { ruleCall: lastCall, idx: unaryIdx, ruleName: 'UnaryExpr', skipped },
+      { ruleCall: postfixCall, idx: postfixIdx, rule: postfixRule, skipped: skipped + 1 },
+      { ruleCall: lastCall, idx: unaryIdx, rule: unaryRule, skipped },
       sets,
     );
   }
@@ -169,12 +177,12 @@ export class ExpressionShortcut {
     let k = i;
     let members = 0;
     while (k < tokens.length && sets.prefixes.has(tokens[k].tokenType)) {
-      if (tooDeep[k] >= 0 || k - i >= MAX_PREFIXES) return undefined;
+      if (k - i >= MAX_PREFIXES) return undefined;
       k++;
     }
     const prefixed = k > i;
     const first = tokens[k];
-    if (first === undefined || k >= limit || tooDeep[k] >= 0) return undefined;
+    if (first === undefined || k >= limit) return undefined;
     const type = first.tokenType;
     const template = sets.templates.get(type);
     if (sets.literals.has(type)) k++;
@@ -191,7 +199,7 @@ export class ExpressionShortcut {
         members += inner.members;
         k = inner.end;
         const piece = tokens[k];
-        if (piece === undefined || k >= limit || tooDeep[k] >= 0) return undefined;
+        if (piece === undefined || k >= limit) return undefined;
         k++;
         if (piece.tokenType === template.tail) break;
         if (piece.tokenType !== template.middle) return undefined;
@@ -206,6 +214,7 @@ export class ExpressionShortcut {
       k += 2;
       members++;
     }
+    // no token of it where the parser's nesting guard would raise an error
     for (let j = i; j < k; j++) if (tooDeep[j] >= 0) return undefined;
     return k > limit ? undefined : { end: k, members, prefixed };
   }

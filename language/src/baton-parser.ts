@@ -90,8 +90,6 @@ export class BatonParser extends LangiumParser {
    * set by {@link createBatonParser}; undefined parses every expression through every level (tests compare the two).
    */
   shortcut: ExpressionShortcut | undefined;
-  /** The rules the shortcut calls, by name, once looked up. */
-  private readonly shortcutRules = new Map<string, SubruleArgs[1]>();
 
   constructor(services: LangiumCoreServices) {
     super(services);
@@ -163,12 +161,10 @@ export class BatonParser extends LangiumParser {
       const operand = shortcut.scan(recognizer.input, next, this.tooDeep);
       if (operand !== undefined && this.operators + operand.members < MAX_OPERATORS) {
         const call = operand.prefixed ? shortcut.toUnary : shortcut.toPostfix;
-        let target = this.shortcutRules.get(call.ruleName);
-        if (target === undefined) this.shortcutRules.set(call.ruleName, (target = this.getRule(call.ruleName) as SubruleArgs[1]));
         // the skipped rules count toward the depth, as if entered
         this.ruleDepth += call.skipped;
         try {
-          this.subrule(call.idx, target, false, call.ruleCall, args);
+          this.subrule(call.idx, call.rule as SubruleArgs[1], false, call.ruleCall, args);
         } finally {
           this.ruleDepth -= call.skipped;
         }
@@ -339,7 +335,7 @@ export function createBatonParser(services: LangiumCoreServices): LangiumParser 
   const subruleIndex = new Map<GrammarAST.AbstractElement, number>();
   buildBatonParser(services.Grammar, parser, services.parser.Lexer.definition, subruleIndex);
   parser.finalize();
-  parser.shortcut = ExpressionShortcut.create(services.Grammar, services.parser.Lexer.definition, subruleIndex);
+  parser.shortcut = ExpressionShortcut.create(services.Grammar, services.parser.Lexer.definition, subruleIndex, (name) => parser.getRule(name));
   return parser;
 }
 
