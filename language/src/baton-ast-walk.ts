@@ -28,6 +28,16 @@ export function forEachAstNode(root: AstNode, visit: (node: AstNode) => boolean 
 }
 
 /** Calls `visit` on every node directly contained in `node`, in Langium's `streamContents` order. */
+/**
+ * The top-level declaration `node` is in (the child of the document's root on its way up), or `node` itself when it
+ * is one (or the root).
+ */
+export function topLevelElement(node: AstNode): AstNode {
+  let current = node;
+  while (current.$container?.$container) current = current.$container;
+  return current;
+}
+
 export function forEachChild(node: AstNode, visit: (child: AstNode) => void): void {
   const record = node as unknown as Record<string, unknown>;
   for (const key in record) {

@@ -1,9 +1,8 @@
 import type { AstNode, LangiumDocument, ValidationAcceptor } from 'langium';
 import type { CheckReuse } from './baton-validation-registry.js';
 import { AstUtils } from 'langium';
-import { astNodes } from './baton-ast-walk.js';
+import { astNodes, nodesOfKind, topLevelElement } from './baton-ast-walk.js';
 import { editSinceValidation, lineBreaks, nameIndexOf, validationCompleted } from './baton-incremental.js';
-import { nodesOfKind } from './baton-ast-walk.js';
 import { NAMED_STATEMENTS, STEPS } from './baton-node-kinds.js';
 import * as ast from './generated/ast.js';
 
@@ -245,7 +244,7 @@ export function compareTreeOrder(a: readonly AstNode[], b: readonly AstNode[]): 
 export function flowReads(flow: ast.FlowDecl, read: Set<AstNode>, incremental: boolean, fallback: () => Set<AstNode>): ReadonlySet<AstNode> {
   const document = AstUtils.getDocument(flow);
   const run = running.get(document);
-  const reads = (incremental && patchedReads(document, flow, read)) || (incremental ? fallback() : read);
+  const reads = incremental ? (patchedReads(document, flow, read) ?? fallback()) : read;
   run?.recording.reads.set(flow, reads);
   return reads;
 }
@@ -268,10 +267,7 @@ function patchedReads(document: LangiumDocument, flow: ast.FlowDecl, read: Set<A
     if (typeof name !== 'string') continue;
     const readHere = (byName.get(name) ?? []).some((info) => {
       const c = info.container;
-      if (c.$type !== 'NameRef' || !ast.isNameRef(c) || c.ref !== info.reference || c.ref.ref !== candidate) return false;
-      let top: AstNode = c;
-      while (top.$container?.$container) top = top.$container;
-      return top === flow;
+      return c.$type === 'NameRef' && ast.isNameRef(c) && c.ref === info.reference && c.ref.ref === candidate && topLevelElement(c) === flow;
     });
     if (readHere) reads.add(candidate);
   }

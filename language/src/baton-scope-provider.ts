@@ -5,6 +5,7 @@ import type { BatonServices } from './baton-module.js';
 import { visibleDocuments } from './baton-imports.js';
 import * as ast from './generated/ast.js';
 import { symbolsEpoch } from './baton-incremental.js';
+import { topLevelElement } from './baton-ast-walk.js';
 
 /**
  * Scopes of the Baton language:
@@ -33,6 +34,7 @@ export class BatonScopeProvider extends DefaultScopeProvider {
   }
 
   override getScope(context: ReferenceInfo): Scope {
+    // a `test` can only be a top-level declaration: "inside which test, if any" without testing every ancestor's type
     const test = topLevelElement(context.container);
     if (ast.isTestDecl(test) && (ast.isNameRef(context.container) || ast.isInputRef(context.container) || ast.isOutputRef(context.container))) {
       const flow = testFlow(test);
@@ -116,16 +118,6 @@ export class BatonScopeProvider extends DefaultScopeProvider {
       .toArray();
     return new MapScope(firstOfEachName(elements));
   }
-}
-
-/**
- * The top-level declaration `node` is in (or `node` itself): the only place a `test` can be, so this
- * answers "inside which test, if any" without testing the type of every ancestor.
- */
-function topLevelElement(node: AstNode): AstNode {
-  let current = node;
-  while (current.$container?.$container) current = current.$container;
-  return current;
 }
 
 /** Keeps the first description of each name (a duplicate is reported on the later declaration). */
