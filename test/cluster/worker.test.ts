@@ -26,7 +26,7 @@ flow Gated {
 }
 flow Sleepy {
   step before: Worker { prompt: "before" }
-  wait 1s
+  wait 3s
   step after: Worker { prompt: "after" }
 }
 `;
@@ -116,11 +116,13 @@ describe('cluster: the worker executes runs from BullMQ on Redis, on a PostgreSQ
     const gated = await newRun('Gated');
     await queue.activate(tenant, sleepy, 'start');
     await queue.activate(tenant, gated, 'start');
-    await until(async () => (await statusOf(sleepy)) === 'waiting' && (await statusOf(gated)) === 'waiting', 'both to wait');
+    // looked for as soon as the run waits: the job is removed once the timer has fired (removeOnComplete), so a check
+    // after the other run's wait lost the race on a busy machine (the wait is 3 s for the same reason)
+    await until(async () => (await statusOf(sleepy)) === 'waiting', 'the sleepy run to wait');
     const probe = new Queue(queueNameOf(tenant), { connection: queue.connectionOptions });
-    const delayed = await probe.getDelayed();
-    await probe.close(); // an open connection would keep mocha from exiting after the suites
-    assert.ok(delayed.some((j) => j.data.runId === sleepy && j.data.reason === 'timer'), 'a delayed job for the timer');
+    const timerJob = await until(async () => (await probe.getDelayed()).some((j) => j.data.runId === sleepy && j.data.reason === 'timer'), 'a delayed job for the timer', 2_500).finally(() => probe.close()); // an open connection would keep mocha from exiting after the suites
+    assert.ok(timerJob, 'a delayed job for the timer');
+    await until(async () => (await statusOf(gated)) === 'waiting', 'the gated run to wait');
     await until(async () => (await statusOf(sleepy)) === 'succeeded', 'the timer to wake it');
     await store.recordDecision(gated, 'go', { decision: 'approved', by: 'ops' });
     await queue.activate(tenant, gated, 'resume');
