@@ -1,8 +1,9 @@
 // What schema 8's projection of events costs per step (issue 13, design §5): the `run_steps` row of each
 // `step.finished` and the outbox's check (flag off), measured as a leased chain of N steps — per step a `step.started`
 // and a `step.finished` appended, one flush (commit) — best of 5 after a warm-up, alternated:
-// - SQLite (written by the store with the event, sqlite-projection.ts): the chain, and the same chain whose second
-//   event has another type (same payload) — nothing projected;
+// - SQLite (sqlite-projection.ts: since issue 15 a run's rows are written when it ends, so per step only the check
+//   whether its run has ended — this chain never ends): the chain, and the same chain whose second event has another
+//   type (same payload) — nothing projected nor checked;
 // - PostgreSQL (migration 7's statement trigger `events_added`): the chain with the trigger enabled and disabled.
 // Wall time and this process's CPU time (user + system) per step: the CPU time is what a loaded machine blurs least.
 // `node scripts/services.mjs -- node --import tsx bench/cases/schema8-triggers.ts 1000` (PostgreSQL when

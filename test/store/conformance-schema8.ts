@@ -1,8 +1,9 @@
 /**
  * The console's store schema (SQLite schema 8, PostgreSQL migration 7; issue 13) on both stores, with identical
- * results: the run's duration written with its end, the SLA columns, the step projection filled by the trigger in the
- * event's own transaction, and the notifications outbox filled by its trigger only while the flag is on. Registered by
- * sqlite-schema8.test.ts and pg-schema7.test.ts with a factory that also reads the tables the contract does not show.
+ * results: the run's duration written with its end, the SLA columns, the step projection (complete once a run has
+ * ended: SQLite writes it then, PostgreSQL's trigger with each event), and the notifications outbox filled by its
+ * trigger only while the flag is on. Registered by sqlite-schema8.test.ts and pg-schema7.test.ts with a factory that
+ * also reads the tables the contract does not show.
  */
 import assert from 'node:assert/strict';
 import type { RunStoreApi } from '../../packages/runtime/src/index.js';
@@ -84,17 +85,32 @@ export function schema8Conformance(name: string, factory: Schema8Factory): void 
       assert.equal(cancelled.durationMs, Date.parse(cancelled.finishedAt!) - Date.parse(cancelled.startedAt));
     });
 
-    it('a stored step.finished event adds its run_steps row in its own transaction (rounded alike on both stores); other events add none', async () => {
+    it("a run's step.finished events are in run_steps once it ends, rounded alike on both stores; a step finished after its end adds its row; other events add none", async () => {
       const s = await open();
       const { id } = await s.createRun({ flow: 'Purchase', inputs: {}, definition: DEFINITION, startedAt: '2026-12-04T10:00:00.000Z', tenant: 'acme' });
       s.append(id, { type: 'step.started', step: 'check', node: 'n1', agent: 'A', target: 'agent' });
       const finished = s.append(id, { type: 'step.finished', step: 'check', node: 'n1', agent: 'A', status: 'succeeded', output: 1, durationMs: 1234.5, attempts: 2, tokens: 300, costUsd: 0.0012345, callIndexes: [0, 1] }, new Date('2026-12-04T10:00:01.500Z'));
       s.append(id, { type: 'step.finished', step: 'pay[0]', node: 'n2', agent: 'B', status: 'failed', error: { code: 'X', message: 'x' }, durationMs: 10, attempts: 1, tokens: 0, callIndexes: [] }, new Date('2026-12-04T10:00:02.000Z'));
-      await s.flush();
-      assert.deepEqual(await fixture.store().runSteps(id), [
+      s.append(id, { type: 'run.failed', error: { code: 'X', message: 'x' }, outputs: {} }, new Date('2026-12-04T10:00:02.001Z'));
+      await s.updateRun(id, { status: 'failed', finishedAt: '2026-12-04T10:00:02.001Z' });
+      const rows: RunStepRow[] = [
         { run_id: id, seq: finished.seq, tenant: 'acme', flow: 'Purchase', node: 'n1', step: 'check', status: 'succeeded', finished_at: '2026-12-04T10:00:01.500Z', duration_ms: 1235, attempts: 2, tokens: 300, cost_nano: 1_234_500 },
         { run_id: id, seq: finished.seq + 1, tenant: 'acme', flow: 'Purchase', node: 'n2', step: 'pay[0]', status: 'failed', finished_at: '2026-12-04T10:00:02.000Z', duration_ms: 10, attempts: 1, tokens: 0, cost_nano: null },
+      ];
+      assert.deepEqual(await fixture.store().runSteps(id), rows);
+      // a branch that finishes after the run ended (its late event) is in the table at once
+      const late = s.append(id, { type: 'step.finished', step: 'late', node: 'n3', agent: 'A', status: 'succeeded', output: 2, durationMs: 0.4, attempts: 1, tokens: 7, costUsd: 0, callIndexes: [] }, new Date('2026-12-04T10:00:03.000Z'));
+      await s.flush();
+      assert.deepEqual(await fixture.store().runSteps(id), [
+        ...rows,
+        { run_id: id, seq: late.seq, tenant: 'acme', flow: 'Purchase', node: 'n3', step: 'late', status: 'succeeded', finished_at: '2026-12-04T10:00:03.000Z', duration_ms: 0, attempts: 1, tokens: 7, cost_nano: 0 },
       ]);
+      // a cancellation of a waiting run is an end too
+      const waiting = (await s.createRun({ flow: 'Purchase', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), tenant: 'acme' })).id;
+      const step = s.append(waiting, { type: 'step.finished', step: 'ask', node: 'n1', agent: 'A', status: 'succeeded', output: 1, durationMs: 5, attempts: 1, tokens: 0, callIndexes: [] });
+      await s.updateRun(waiting, { status: 'waiting' });
+      await s.requestCancel(waiting);
+      assert.deepEqual((await fixture.store().runSteps(waiting)).map((r) => [r.seq, r.step, r.duration_ms]), [[step.seq, 'ask', 5]]);
     });
 
     it('the outbox trigger adds a notification per approval.requested / run.failed / sla.breached only while the flag is on', async () => {

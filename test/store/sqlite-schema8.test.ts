@@ -6,6 +6,7 @@ import sqlite from 'node-sqlite3-wasm';
 import { eventHash, SCHEMA_VERSION, SqliteRunStore } from '../../packages/runtime/src/index.js';
 import { schema8Conformance, type NotificationRow, type RunStepRow, type Schema8Factory } from './conformance-schema8.js';
 import { consoleConformance } from './conformance-console.js';
+import { DEFINITION } from './conformance-support.js';
 
 type Db = InstanceType<typeof sqlite.Database>;
 
@@ -72,7 +73,7 @@ describe('SQLite store: schema 7 → 8 (the console)', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a schema-7 store with runs is upgraded when opened: nothing stored changes, durations and run_steps are filled, new events feed run_steps', async () => {
+  it('a schema-7 store with runs is upgraded when opened: nothing stored changes, durations and run_steps are filled; a running run\'s new steps wait for its end', async () => {
     const file = freshFile();
     const done = '01KBOLD0000000000000000001';
     const waiting = '01KBOLD0000000000000000002';
@@ -104,7 +105,7 @@ describe('SQLite store: schema 7 → 8 (the console)', () => {
       assert.equal((await store.getRun(waiting)).durationMs, undefined);
       assert.equal(run.tenant, 'acme');
       assert.deepEqual((await store.readChain(undefined, 10)).map((r) => r.hash), before.events.map((e) => (e as { hash: string }).hash), 'the chain is untouched');
-      // a new step of the waiting run goes through the trigger
+      // a new step of the waiting run: in run_steps once the run ends (below: not yet)
       await store.getEvents(waiting);
       store.append(waiting, { type: 'step.finished', step: 'b', node: 'n2', agent: 'A', status: 'succeeded', durationMs: 5, attempts: 1, tokens: 1, callIndexes: [] });
       await store.flush();
@@ -123,7 +124,6 @@ describe('SQLite store: schema 7 → 8 (the console)', () => {
       assert.deepEqual(db.all('SELECT * FROM events WHERE seq <= 3 AND NOT (run_id = ? AND seq = 2) ORDER BY run_id, seq', [waiting]), before.events, 'every event as it was');
       assert.deepEqual(db.all('SELECT run_id, seq, tenant, flow, node, status, duration_ms, attempts, tokens, cost_nano FROM run_steps ORDER BY run_id, seq'), [
         { run_id: done, seq: 2, tenant: 'acme', flow: 'Purchase', node: 'n1', status: 'succeeded', duration_ms: 2750, attempts: 3, tokens: 42, cost_nano: 500_000_000 },
-        { run_id: waiting, seq: 2, tenant: 'default', flow: 'Purchase', node: 'n2', status: 'succeeded', duration_ms: 5, attempts: 1, tokens: 1, cost_nano: null },
       ]);
       const names = (db.all("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger', 'table') ORDER BY name") as { name: string }[]).map((r) => r.name);
       for (const name of ['runs_tenant', 'runs_tenant_status', 'runs_tenant_flow', 'runs_tenant_flow_status', 'runs_sla_due', 'sla_breaches', 'sources', 'definition_sources', 'notification_deliveries']) {
@@ -134,5 +134,60 @@ describe('SQLite store: schema 7 → 8 (the console)', () => {
     const again = SqliteRunStore.open(file);
     assert.equal((await again.getRun(done)).durationMs, 3750);
     await again.close();
+  });
+});
+
+describe('SQLite store: run_steps written when a run ends (issue 15: one journaled page per step)', () => {
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a running run's steps, and those of a run whose process died, are counted from its events; its end writes them all, and the metrics do not change", async () => {
+    const file = freshFile();
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    const window = { tenant: 'acme', from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    const writer = SqliteRunStore.open(file);
+    const { id } = await writer.createRun({ flow: 'Buy', inputs: {}, definition: DEFINITION, startedAt, tenant: 'acme' });
+    for (let i = 0; i < 6; i++) {
+      writer.append(id, { type: 'step.started', step: `s${i}`, node: `n${i % 2}`, agent: 'A', target: 'agent' });
+      writer.append(id, { type: 'step.finished', step: `s${i}`, node: `n${i % 2}`, agent: 'A', status: i === 5 ? 'failed' : 'succeeded', output: i, durationMs: 10 * i + 0.5, attempts: 1 + (i % 3), tokens: 100 + i, costUsd: 0.001 * i, callIndexes: [] });
+      await writer.flush();
+    }
+    // the writer stops here without ending the run, as a process killed mid-run would (closing writes nothing more)
+    await writer.close();
+    assert.deepEqual(await raw(file, (db) => db.all('SELECT seq FROM run_steps WHERE run_id = ?', [id])), [], 'nothing projected while the run has not ended');
+    const reader = SqliteRunStore.open(file);
+    const running = await reader.runStats!(window);
+    assert.deepEqual(
+      running.steps.map((s) => [s.node, s.count, s.failed, s.totalMs, s.retries]),
+      [
+        ['n0', 3, 0, 1 + 21 + 41, 0 + 2 + 1],
+        ['n1', 3, 1, 11 + 31 + 51, 1 + 0 + 2],
+      ],
+      "counted from the run's events (durations rounded as run_steps rounds them)",
+    );
+    assert.equal(running.flows[0].tokensAvg, 6 * 100 + 15);
+    // another process takes the run over and ends it: all its steps are written with its end
+    await reader.updateRun(id, { status: 'failed', finishedAt: new Date().toISOString() });
+    assert.deepEqual(
+      await raw(file, (db) => (db.all('SELECT step, duration_ms, attempts, tokens, cost_nano FROM run_steps WHERE run_id = ? ORDER BY seq', [id]) as { step: string }[]).map((r) => Object.values(r))),
+      [0, 1, 2, 3, 4, 5].map((i) => [`s${i}`, 10 * i + 1, 1 + (i % 3), 100 + i, 1_000_000 * i]),
+    );
+    const ended = await reader.runStats!(window);
+    assert.deepEqual(ended.steps, running.steps, 'the same step figures from run_steps as from the events');
+    assert.deepEqual(
+      ended.flows.map(({ tokensAvg, tokensP95, costAvgUsd, costP95Usd, retries }) => ({ tokensAvg, tokensP95, costAvgUsd, costP95Usd, retries })),
+      running.flows.map(({ tokensAvg, tokensP95, costAvgUsd, costP95Usd, retries }) => ({ tokensAvg, tokensP95, costAvgUsd, costP95Usd, retries })),
+    );
+    // a redriven run runs again: its new steps are counted from the events (not twice), and written at its next end
+    await reader.updateRun(id, { status: 'running', finishedAt: null });
+    reader.append(id, { type: 'step.finished', step: 's6', node: 'n0', agent: 'A', status: 'succeeded', output: 6, durationMs: 7, attempts: 1, tokens: 1, callIndexes: [] });
+    await reader.flush();
+    const redriven = await reader.runStats!(window);
+    assert.deepEqual(redriven.steps.map((s) => [s.node, s.count]), [['n0', 4], ['n1', 3]]);
+    await reader.updateRun(id, { status: 'succeeded', finishedAt: new Date().toISOString() });
+    assert.deepEqual((await reader.runStats!(window)).steps, redriven.steps);
+    assert.equal(await raw(file, (db) => (db.get('SELECT count(*) AS n FROM run_steps WHERE run_id = ?', [id]) as { n: number }).n), 7);
+    await reader.close();
   });
 });

@@ -18,7 +18,7 @@ import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
 import { writeSqliteSources } from './sqlite-sources.js';
-import { insertEvents } from './sqlite-projection.js';
+import { insertEvents, projectRunSteps } from './sqlite-projection.js';
 import { ChainHeads, chainEvents } from './event-chain.js';
 import { storedHash } from './sqlite-audit.js';
 
@@ -182,10 +182,15 @@ export class RunStore {
       this.writePending([id]);
       if (this.leases.refusal(id)) return;
       this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
-      // the backstop: a run that ends gives up its locks and its places in their queues
-      if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') this.locks.releaseRun(id, true);
+      if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') this.ended(id);
     });
     this.leases.throwRefusal(id);
+  }
+
+  /** A run's end, in its transaction: its steps' `run_steps` rows (sqlite-projection.ts); its locks given up (backstop). */
+  private ended(id: string): void {
+    projectRunSteps(this.statements, id);
+    this.locks.releaseRun(id, true);
   }
 
   /**
@@ -357,7 +362,7 @@ export class RunStore {
     const refused = this.leases.check(alsoFenced);
     // hashed here, with their final seqs, in the transaction that stores them (the audit chain: event-chain.ts)
     const hashed = chainEvents(this.pending.slice(this.pendingWritten), (runId, seq) => this.chainHeads.known(runId, seq) ?? storedHash(this.db, runId, seq - 1));
-    insertEvents(this.statements, hashed); // with their run_steps rows and notifications (sqlite-projection.ts)
+    insertEvents(this.statements, hashed); // with their notifications (sqlite-projection.ts)
     this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;
     return refused;
@@ -483,7 +488,7 @@ export class RunStore {
       if (met.includes(run.id)) return;
       if (closing) {
         this.db.run("UPDATE runs SET status = 'cancelled', finished_at = ?, waiting_on = '[]' WHERE id = ?", [closing.time, run.id]);
-        this.locks.releaseRun(run.id, true);
+        this.ended(run.id);
       } else this.db.run('UPDATE runs SET cancel_requested = 1 WHERE id = ?', [run.id]);
     });
     if (met.includes(run.id)) throw this.leases.refusal(run.id)!;
@@ -537,10 +542,7 @@ export class RunStore {
     this.leases.release(lease);
   }
 
-  /**
-   * Flushes, releases the lock and closes the database. Safe to call twice. The lock and the owner file are
-   * released and the database closed even when the flush fails (its error is thrown after).
-   */
+  /** Flushes, releases the lock and closes the database (twice is safe); all three even when the flush fails (its error thrown after). */
   close(): void {
     if (this.closed) return;
     try {
@@ -556,9 +558,7 @@ export class RunStore {
     }
   }
 
-  // -------------------------------------------------------------------------------------------------------
-  // Transactions and locking
-  // -------------------------------------------------------------------------------------------------------
+  // ---- Transactions and locking ----
 
   /**
    * Runs `body` in a write transaction (BEGIN IMMEDIATE … COMMIT), waiting for other processes' locks. Events

@@ -1,13 +1,20 @@
 // What a stored event adds beside it in the SQLite store (schema 8, issue 13), written by `RunStore.writePending` in
-// the transaction that stores the event: a `step.finished` event's `run_steps` row, and — while `meta` holds
-// `notifications = 'on'` — an `approval.requested` / `run.failed` / `sla.breached` event's notification (the outbox).
-// Every event of a SQLite store is written there (its hash chain is computed there), so every writer feeds both.
+// the transaction that stores the event: the notification of an `approval.requested` / `run.failed` / `sla.breached`
+// event while `meta` holds `notifications = 'on'` (the outbox); and the step projection `run_steps`, written once per
+// run instead of once per step (issue 15): a run's rows are added, from its stored `step.finished` events, in the
+// transaction that ends it ({@link projectRunSteps}, called by the store's `updateRun` and cancellation), and a
+// `step.finished` stored after that (a late branch of an ended run) adds its own row at once. While a run has not
+// ended its steps are read from its events (sqlite-stats.ts), so the metrics never lag. A step's commit then writes one
+// B-tree page (the events'), not two: each page is journaled and written, ~40 % of a step's time in a warm chain
+// (bench/issue-15.md, "The warm engine vs the floor").
+// Every event of a SQLite store is written here (its hash chain is computed here), so every writer feeds both.
 // Not triggers: a trigger program runs for every event inserted (two per step); the two triggers this replaced added
-// 38 µs of CPU per step to a 1,000-step chain, these statements add 11 µs (bench/README.md, `schema8-triggers`).
-// PostgreSQL's migration 7 keeps a statement trigger (one call per flush).
+// 38 µs of CPU per step to a 1,000-step chain (bench/README.md, `schema8-triggers`).
+// PostgreSQL's migration 7 keeps a statement trigger (one call per flush), writing `run_steps` with every step.
 import type { RunEvent } from '@baton/protocol';
 import type { HashedEvent } from './event-chain.js';
 import type { StatementCache } from './sqlite-statements.js';
+import { RUN_STEP_COLUMNS, RUN_STEP_VALUES } from './sqlite-schema-8.js';
 import { textBytes } from './sqlite-schema.js';
 
 /** The most events one `INSERT` writes (a commit of more is written in several); a step's commit has two. */
@@ -40,9 +47,26 @@ export function insertEvents(statements: StatementCache, hashed: readonly Hashed
   for (const { runId, event } of hashed) projectEvent(statements, runId, event);
 }
 
-/** `run_steps`' row of a step (the run's tenant and flow read from `runs`). */
-const RUN_STEP_INSERT = `INSERT OR IGNORE INTO run_steps (run_id, seq, tenant, flow, node, step, status, finished_at, duration_ms, attempts, tokens, cost_nano)
-  SELECT ?, ?, r.tenant, r.flow, ?, ?, ?, ?, ?, ?, ?, ? FROM runs r WHERE r.id = ?`;
+/** The run statuses that end a run: its `run_steps` rows are in the table from then on (see the module comment). */
+export const ENDED_STATUSES_SQL = "'succeeded', 'failed', 'cancelled'";
+
+/** `run_steps`' rows of a run's stored `step.finished` events (bound: the run id). */
+const RUN_STEPS_OF_RUN = `INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS})
+  SELECT ${RUN_STEP_VALUES('e')} FROM events e JOIN runs r ON r.id = e.run_id WHERE e.run_id = ? AND e.type = 'step.finished'`;
+
+/** `run_steps`' row of one stored `step.finished` event, only when its run has ended (bound: run id, seq). */
+const RUN_STEP_OF_ENDED_RUN = `INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS})
+  SELECT ${RUN_STEP_VALUES('e')} FROM runs r JOIN events e ON e.run_id = r.id AND e.seq = ? WHERE r.id = ? AND r.status IN (${ENDED_STATUSES_SQL})`;
+
+/**
+ * Adds run `runId`'s `run_steps` rows from its stored `step.finished` events (those already there are kept), in the
+ * open transaction: called with the write that ends the run (its status `succeeded`, `failed` or `cancelled`), after
+ * its last events were written. Rounds as the schema-8 upgrade does (`CAST(x + 0.5 AS INTEGER)`, PostgreSQL's
+ * `floor(x + 0.5)` alike for x ≥ 0).
+ */
+export function projectRunSteps(statements: StatementCache, runId: string): void {
+  statements.use(RUN_STEPS_OF_RUN, (s) => s.run([runId]));
+}
 
 /** The outbox's row of an event, only while the flag is on. */
 const OUTBOX_INSERT = `INSERT OR IGNORE INTO notifications (id, tenant, run_id, seq, kind, flow, created_at)
@@ -55,21 +79,11 @@ const OUTBOX_KINDS: ReadonlyMap<string, string> = new Map([
   ['sla.breached', 'sla.breached'],
 ]);
 
-/**
- * A number rounded as both stores round the step figures (`floor(x + 0.5)` of the double, PostgreSQL's migration 7
- * and the schema-8 upgrade's `CAST(x + 0.5 AS INTEGER)` alike for x ≥ 0), `scale` first; null when not a number.
- */
-function rounded(value: unknown, scale = 1): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.floor(value * scale + 0.5) : null;
-}
-
 /** Writes what `event` (of run `runId`, just inserted in the open transaction) adds beside it: see the module comment. */
 export function projectEvent(statements: StatementCache, runId: string, event: RunEvent): void {
   if (event.type === 'step.finished') {
-    const step = event as Partial<Extract<RunEvent, { type: 'step.finished' }>> & RunEvent;
-    statements.use(RUN_STEP_INSERT, (s) =>
-      s.run([runId, event.seq, step.node ?? null, step.step ?? null, step.status ?? null, event.time, rounded(step.durationMs), rounded(step.attempts), rounded(step.tokens), rounded(step.costUsd, 1e9), runId]),
-    );
+    // a running run's rows are added when it ends; a step that finishes after its run ended adds its own
+    statements.use(RUN_STEP_OF_ENDED_RUN, (s) => s.run([event.seq, runId]));
     return;
   }
   const kind = OUTBOX_KINDS.get(event.type);

@@ -31,11 +31,12 @@ export const RUNS_COLUMNS_8: readonly [name: string, definition: string][] = [
 ];
 
 /** `run_steps`' row of a `step.finished` event `E` (with its run `r`): the values of its columns in order. */
-const RUN_STEP_VALUES = (e: string): string => `${e}.run_id, ${e}.seq, r.tenant, r.flow, json_extract(${e}.data, '$.node'), json_extract(${e}.data, '$.step'),
+export const RUN_STEP_VALUES = (e: string): string => `${e}.run_id, ${e}.seq, r.tenant, r.flow, json_extract(${e}.data, '$.node'), json_extract(${e}.data, '$.step'),
       json_extract(${e}.data, '$.status'), ${e}.time, CAST(json_extract(${e}.data, '$.durationMs') + 0.5 AS INTEGER), json_extract(${e}.data, '$.attempts'),
       CAST(json_extract(${e}.data, '$.tokens') + 0.5 AS INTEGER), CAST(json_extract(${e}.data, '$.costUsd') * 1000000000 + 0.5 AS INTEGER)`;
 
-const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finished_at, duration_ms, attempts, tokens, cost_nano';
+/** `run_steps`' columns, in the order {@link RUN_STEP_VALUES} gives their values. */
+export const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finished_at, duration_ms, attempts, tokens, cost_nano';
 
 /**
  * Schema 8's tables and indexes, created when missing (every statement is `IF NOT EXISTS`): run on every
@@ -44,8 +45,9 @@ const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finishe
  * - `runs_tenant*`: the runs list's keyset queries — tenant, then flow and/or status, then id (newest first).
  * - `run_steps`: one row per `step.finished` event — the run's tenant and flow, the step's node and instance key,
  *   status, when it finished, its wall time (ms), attempts, tokens and cost (nano-dollars: `costUsd × 10⁹` rounded;
- *   null when unpriced). Written with the event, in its transaction, by the store (sqlite-projection.ts), so by every
- *   writer. Read by run (its primary key: the metrics join the window's runs to their steps); no other index, as each
+ *   null when unpriced). Written by the store from a run's events in the transaction that ends the run, and for a
+ *   step stored after that with its event (sqlite-projection.ts), so by every writer; a run that has not ended is
+ *   read from its events (sqlite-stats.ts). Read by run (its primary key: the metrics join the window's runs to their steps); no other index, as each
  *   one is one more page written by a step's commit (bench/README.md, `schema8-triggers`).
  * - `sla_breaches`: one row per (run, SLA key: `flow` or `approval:<task>`) — unique, so any number of pollers
  *   record a breach once.

@@ -1,7 +1,11 @@
 // The metrics page's queries on the SQLite store (issue 13, design §2.8): counts, sums and nearest-rank percentiles over
-// `runs` (by id range: a time window is an id range) and the step projection `run_steps` (schema 8). Percentiles are
+// `runs` (by id range: a time window is an id range) and their steps — the step projection `run_steps` (schema 8) for
+// the runs that ended, their `step.finished` events for the others (the projection is written when a run ends:
+// sqlite-projection.ts), so a running run's steps count as soon as they are stored. Percentiles are
 // `ROW_NUMBER()` ranks compared with `ceil(p·n)`, the definition PostgreSQL's `percentile_disc` uses (pg-stats.ts), so
 // both stores give equal numbers.
+import { ENDED_STATUSES_SQL } from './sqlite-projection.js';
+import { RUN_STEP_COLUMNS, RUN_STEP_VALUES } from './sqlite-schema-8.js';
 import { assembleRunStats, statsWindow, type RunStatsRows } from './run-stats.js';
 import type { RunStats, RunStatsQuery } from './store-api.js';
 
@@ -12,6 +16,18 @@ type Read = (sql: string, values: (string | number)[]) => unknown[];
  * the rows in ascending order of `value` (non-null values first) and `n` counts the non-null values.
  */
 const rankPick = (p: number, value: string, rank: string, n: string): string => `MIN(CASE WHEN ${value} IS NOT NULL AND ${rank} >= ceil(${p} * ${n}) THEN ${value} END)`;
+
+/**
+ * Two CTEs for a query on the runs matching `w` (a condition on `runs r`): `win`, those runs (id, tenant, flow,
+ * status), and `steps`, their steps with `run_steps`' columns — its rows for the runs that ended, the rows their
+ * `step.finished` events make (rounded alike) for the others.
+ */
+const windowSteps = (w: string): string => `win AS (SELECT r.id, r.tenant, r.flow, r.status FROM runs r WHERE ${w}),
+  steps AS (
+    SELECT ${RUN_STEP_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} FROM win JOIN run_steps s ON s.run_id = win.id WHERE win.status IN (${ENDED_STATUSES_SQL})
+    UNION ALL
+    SELECT ${RUN_STEP_VALUES('e')} FROM win r JOIN events e ON e.run_id = r.id AND e.type = 'step.finished' WHERE r.status NOT IN (${ENDED_STATUSES_SQL})
+  )`;
 
 /** See `RunStoreApi.runStats`. */
 export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
@@ -28,9 +44,9 @@ export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
       wv,
     ) as RunStatsRows['durations'],
     perRun: read(
-      `WITH per AS (
+      `WITH ${windowSteps(w)}, per AS (
         SELECT r.flow, r.id, COALESCE(SUM(s.tokens), 0) AS tokens, COALESCE(SUM(s.cost_nano), 0) AS cost, COUNT(s.cost_nano) AS priced
-        FROM runs r LEFT JOIN run_steps s ON s.run_id = r.id WHERE ${w} GROUP BY r.id, r.flow
+        FROM win r LEFT JOIN steps s ON s.run_id = r.id GROUP BY r.id, r.flow
       ), ranked AS (
         SELECT flow, tokens, cost, priced, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY tokens) AS rt, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY cost) AS rc, COUNT(*) OVER (PARTITION BY flow) AS n FROM per
       )
@@ -39,12 +55,13 @@ export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
       wv,
     ) as RunStatsRows['perRun'],
     steps: read(
-      `SELECT flow, node, count(*) AS count, SUM(status = 'failed') AS failed, ${rankPick(0.5, 'v', 'rn', 'n')} AS p50, ${rankPick(0.95, 'v', 'rn', 'n')} AS p95,
+      `WITH ${windowSteps(w)}
+      SELECT flow, node, count(*) AS count, SUM(status = 'failed') AS failed, ${rankPick(0.5, 'v', 'rn', 'n')} AS p50, ${rankPick(0.95, 'v', 'rn', 'n')} AS p95,
         COALESCE(SUM(v), 0) AS total, COALESCE(SUM(attempts - 1), 0) AS retries, COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_nano), 0) AS cost
       FROM (
         SELECT r.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano,
           ROW_NUMBER() OVER (PARTITION BY r.flow, s.node ORDER BY s.duration_ms IS NULL, s.duration_ms) AS rn, COUNT(s.duration_ms) OVER (PARTITION BY r.flow, s.node) AS n
-        FROM runs r JOIN run_steps s ON s.run_id = r.id WHERE ${w}
+        FROM win r JOIN steps s ON s.run_id = r.id
       ) GROUP BY flow, node`,
       wv,
     ) as RunStatsRows['steps'],
