@@ -18,16 +18,14 @@ type Read = (sql: string, values: (string | number)[]) => unknown[];
 const rankPick = (p: number, value: string, rank: string, n: string): string => `MIN(CASE WHEN ${value} IS NOT NULL AND ${rank} >= ceil(${p} * ${n}) THEN ${value} END)`;
 
 /**
- * Two CTEs for a query on the runs matching `w` (a condition on `runs r`): `win`, those runs (id, tenant, flow,
- * status), and `steps`, their steps with `run_steps`' columns — its rows for the runs that ended, the rows their
- * `step.finished` events make (rounded alike) for the others.
+ * The steps of the runs matching `w` (a condition on `runs r`) with `run_steps`' columns (tenant and flow the run's
+ * now): its rows for the runs that ended, the rows their `step.finished` events make (rounded alike) for the others.
+ * `w` appears twice: bind its values twice.
  */
-const windowSteps = (w: string): string => `win AS (SELECT r.id, r.tenant, r.flow, r.status FROM runs r WHERE ${w}),
-  steps AS (
-    SELECT ${RUN_STEP_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} FROM win JOIN run_steps s ON s.run_id = win.id WHERE win.status IN (${ENDED_STATUSES_SQL})
+const windowSteps = (w: string): string => `
+    SELECT ${RUN_STEP_COLUMNS.split(', ').map((c) => (c === 'tenant' || c === 'flow' ? `r.${c}` : `s.${c}`)).join(', ')} FROM runs r JOIN run_steps s ON s.run_id = r.id WHERE ${w} AND r.status IN (${ENDED_STATUSES_SQL})
     UNION ALL
-    SELECT ${RUN_STEP_VALUES('e')} FROM win r JOIN events e ON e.run_id = r.id AND e.type = 'step.finished' WHERE r.status NOT IN (${ENDED_STATUSES_SQL})
-  )`;
+    SELECT ${RUN_STEP_VALUES('e')} FROM runs r JOIN events e ON e.run_id = r.id AND e.type = 'step.finished' WHERE ${w} AND r.status NOT IN (${ENDED_STATUSES_SQL})`;
 
 /** See `RunStoreApi.runStats`. */
 export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
@@ -44,26 +42,26 @@ export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
       wv,
     ) as RunStatsRows['durations'],
     perRun: read(
-      `WITH ${windowSteps(w)}, per AS (
-        SELECT r.flow, r.id, COALESCE(SUM(s.tokens), 0) AS tokens, COALESCE(SUM(s.cost_nano), 0) AS cost, COUNT(s.cost_nano) AS priced
-        FROM win r LEFT JOIN steps s ON s.run_id = r.id GROUP BY r.id, r.flow
+      `WITH per AS (
+        SELECT r.flow, r.id, COALESCE(s.tokens, 0) AS tokens, COALESCE(s.cost, 0) AS cost, COALESCE(s.priced, 0) AS priced
+        FROM runs r LEFT JOIN (SELECT run_id, SUM(tokens) AS tokens, SUM(cost_nano) AS cost, COUNT(cost_nano) AS priced FROM (${windowSteps(w)}) GROUP BY run_id) s
+          ON s.run_id = r.id WHERE ${w}
       ), ranked AS (
         SELECT flow, tokens, cost, priced, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY tokens) AS rt, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY cost) AS rc, COUNT(*) OVER (PARTITION BY flow) AS n FROM per
       )
       SELECT flow, count(*) AS n, SUM(tokens) AS tokens_sum, ${rankPick(0.95, 'tokens', 'rt', 'n')} AS tokens_p95, SUM(cost) AS cost_sum, ${rankPick(0.95, 'cost', 'rc', 'n')} AS cost_p95, SUM(priced) AS priced
       FROM ranked GROUP BY flow`,
-      wv,
+      [...wv, ...wv, ...wv],
     ) as RunStatsRows['perRun'],
     steps: read(
-      `WITH ${windowSteps(w)}
-      SELECT flow, node, count(*) AS count, SUM(status = 'failed') AS failed, ${rankPick(0.5, 'v', 'rn', 'n')} AS p50, ${rankPick(0.95, 'v', 'rn', 'n')} AS p95,
+      `SELECT flow, node, count(*) AS count, SUM(status = 'failed') AS failed, ${rankPick(0.5, 'v', 'rn', 'n')} AS p50, ${rankPick(0.95, 'v', 'rn', 'n')} AS p95,
         COALESCE(SUM(v), 0) AS total, COALESCE(SUM(attempts - 1), 0) AS retries, COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_nano), 0) AS cost
       FROM (
-        SELECT r.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano,
-          ROW_NUMBER() OVER (PARTITION BY r.flow, s.node ORDER BY s.duration_ms IS NULL, s.duration_ms) AS rn, COUNT(s.duration_ms) OVER (PARTITION BY r.flow, s.node) AS n
-        FROM win r JOIN steps s ON s.run_id = r.id
+        SELECT s.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano,
+          ROW_NUMBER() OVER (PARTITION BY s.flow, s.node ORDER BY s.duration_ms IS NULL, s.duration_ms) AS rn, COUNT(s.duration_ms) OVER (PARTITION BY s.flow, s.node) AS n
+        FROM (${windowSteps(w)}) s
       ) GROUP BY flow, node`,
-      wv,
+      [...wv, ...wv],
     ) as RunStatsRows['steps'],
     slaByFlow: read(`SELECT r.flow, count(*) AS n FROM runs r JOIN sla_breaches b ON b.run_id = r.id WHERE ${w} GROUP BY r.flow`, wv) as RunStatsRows['slaByFlow'],
     slaByDay: read(
