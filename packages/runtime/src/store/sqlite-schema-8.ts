@@ -30,10 +30,27 @@ export const RUNS_COLUMNS_8: readonly [name: string, definition: string][] = [
   ['sla_breached_at', 'sla_breached_at TEXT'],
 ];
 
+/**
+ * `run_steps`' columns from `node` on, of a `step.finished` event `E`: their values in order (read from `E` alone),
+ * each named as its column when `named`. The figures are rounded as `floor(x + 0.5)` (x ≥ 0), as PostgreSQL's
+ * migration 7 rounds them.
+ */
+export const STEP_EVENT_VALUES = (e: string, named = false): string =>
+  [
+    [`json_extract(${e}.data, '$.node')`, 'node'],
+    [`json_extract(${e}.data, '$.step')`, 'step'],
+    [`json_extract(${e}.data, '$.status')`, 'status'],
+    [`${e}.time`, 'finished_at'],
+    [`CAST(json_extract(${e}.data, '$.durationMs') + 0.5 AS INTEGER)`, 'duration_ms'],
+    [`json_extract(${e}.data, '$.attempts')`, 'attempts'],
+    [`CAST(json_extract(${e}.data, '$.tokens') + 0.5 AS INTEGER)`, 'tokens'],
+    [`CAST(json_extract(${e}.data, '$.costUsd') * 1000000000 + 0.5 AS INTEGER)`, 'cost_nano'],
+  ]
+    .map(([value, column]) => (named ? `${value} AS ${column}` : value))
+    .join(', ');
+
 /** `run_steps`' row of a `step.finished` event `E` (with its run `r`): the values of its columns in order. */
-export const RUN_STEP_VALUES = (e: string): string => `${e}.run_id, ${e}.seq, r.tenant, r.flow, json_extract(${e}.data, '$.node'), json_extract(${e}.data, '$.step'),
-      json_extract(${e}.data, '$.status'), ${e}.time, CAST(json_extract(${e}.data, '$.durationMs') + 0.5 AS INTEGER), json_extract(${e}.data, '$.attempts'),
-      CAST(json_extract(${e}.data, '$.tokens') + 0.5 AS INTEGER), CAST(json_extract(${e}.data, '$.costUsd') * 1000000000 + 0.5 AS INTEGER)`;
+export const RUN_STEP_VALUES = (e: string): string => `${e}.run_id, ${e}.seq, r.tenant, r.flow, ${STEP_EVENT_VALUES(e)}`;
 
 /** `run_steps`' columns, in the order {@link RUN_STEP_VALUES} gives their values. */
 export const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, finished_at, duration_ms, attempts, tokens, cost_nano';

@@ -5,7 +5,7 @@
 // `ROW_NUMBER()` ranks compared with `ceil(p·n)`, the definition PostgreSQL's `percentile_disc` uses (pg-stats.ts), so
 // both stores give equal numbers.
 import { ENDED_STATUSES_SQL } from './sqlite-projection.js';
-import { RUN_STEP_COLUMNS, RUN_STEP_VALUES } from './sqlite-schema-8.js';
+import { STEP_EVENT_VALUES } from './sqlite-schema-8.js';
 import { assembleRunStats, statsWindow, type RunStatsRows } from './run-stats.js';
 import type { RunStats, RunStatsQuery } from './store-api.js';
 
@@ -18,14 +18,11 @@ type Read = (sql: string, values: (string | number)[]) => unknown[];
 const rankPick = (p: number, value: string, rank: string, n: string): string => `MIN(CASE WHEN ${value} IS NOT NULL AND ${rank} >= ceil(${p} * ${n}) THEN ${value} END)`;
 
 /**
- * The steps of the runs matching `w` (a condition on `runs r`) with `run_steps`' columns (tenant and flow the run's
- * now): its rows for the runs that ended, the rows their `step.finished` events make (rounded alike) for the others.
- * `w` appears twice: bind its values twice.
+ * The `step.finished` events as `run_steps` rows from `node` on, with their `run_id` (a subquery SQLite flattens into
+ * the join): the steps of a run that has not ended, whose rows are not written yet (sqlite-projection.ts). Each query
+ * below reads `run_steps` for the window's runs that ended and this for the others, as two branches of a UNION ALL.
  */
-const windowSteps = (w: string): string => `
-    SELECT ${RUN_STEP_COLUMNS.split(', ').map((c) => (c === 'tenant' || c === 'flow' ? `r.${c}` : `s.${c}`)).join(', ')} FROM runs r JOIN run_steps s ON s.run_id = r.id WHERE ${w} AND r.status IN (${ENDED_STATUSES_SQL})
-    UNION ALL
-    SELECT ${RUN_STEP_VALUES('e')} FROM runs r JOIN events e ON e.run_id = r.id AND e.type = 'step.finished' WHERE ${w} AND r.status NOT IN (${ENDED_STATUSES_SQL})`;
+const EVENT_STEPS = `(SELECT e.run_id, ${STEP_EVENT_VALUES('e', true)} FROM events e WHERE e.type = 'step.finished')`;
 
 /** See `RunStoreApi.runStats`. */
 export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
@@ -43,23 +40,31 @@ export function sqliteRunStats(read: Read, query: RunStatsQuery): RunStats {
     ) as RunStatsRows['durations'],
     perRun: read(
       `WITH per AS (
-        SELECT r.flow, r.id, COALESCE(s.tokens, 0) AS tokens, COALESCE(s.cost, 0) AS cost, COALESCE(s.priced, 0) AS priced
-        FROM runs r LEFT JOIN (SELECT run_id, SUM(tokens) AS tokens, SUM(cost_nano) AS cost, COUNT(cost_nano) AS priced FROM (${windowSteps(w)}) GROUP BY run_id) s
-          ON s.run_id = r.id WHERE ${w}
+        SELECT r.flow, r.id, COALESCE(SUM(s.tokens), 0) AS tokens, COALESCE(SUM(s.cost_nano), 0) AS cost, COUNT(s.cost_nano) AS priced
+        FROM runs r LEFT JOIN run_steps s ON s.run_id = r.id WHERE ${w} AND r.status IN (${ENDED_STATUSES_SQL}) GROUP BY r.id, r.flow
+        UNION ALL
+        SELECT r.flow, r.id, COALESCE(SUM(s.tokens), 0) AS tokens, COALESCE(SUM(s.cost_nano), 0) AS cost, COUNT(s.cost_nano) AS priced
+        FROM runs r LEFT JOIN ${EVENT_STEPS} s ON s.run_id = r.id WHERE ${w} AND r.status NOT IN (${ENDED_STATUSES_SQL}) GROUP BY r.id, r.flow
       ), ranked AS (
         SELECT flow, tokens, cost, priced, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY tokens) AS rt, ROW_NUMBER() OVER (PARTITION BY flow ORDER BY cost) AS rc, COUNT(*) OVER (PARTITION BY flow) AS n FROM per
       )
       SELECT flow, count(*) AS n, SUM(tokens) AS tokens_sum, ${rankPick(0.95, 'tokens', 'rt', 'n')} AS tokens_p95, SUM(cost) AS cost_sum, ${rankPick(0.95, 'cost', 'rc', 'n')} AS cost_p95, SUM(priced) AS priced
       FROM ranked GROUP BY flow`,
-      [...wv, ...wv, ...wv],
+      [...wv, ...wv],
     ) as RunStatsRows['perRun'],
     steps: read(
       `SELECT flow, node, count(*) AS count, SUM(status = 'failed') AS failed, ${rankPick(0.5, 'v', 'rn', 'n')} AS p50, ${rankPick(0.95, 'v', 'rn', 'n')} AS p95,
         COALESCE(SUM(v), 0) AS total, COALESCE(SUM(attempts - 1), 0) AS retries, COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_nano), 0) AS cost
       FROM (
-        SELECT s.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano,
-          ROW_NUMBER() OVER (PARTITION BY s.flow, s.node ORDER BY s.duration_ms IS NULL, s.duration_ms) AS rn, COUNT(s.duration_ms) OVER (PARTITION BY s.flow, s.node) AS n
-        FROM (${windowSteps(w)}) s
+        SELECT flow, node, status, v, attempts, tokens, cost_nano,
+          ROW_NUMBER() OVER (PARTITION BY flow, node ORDER BY v IS NULL, v) AS rn, COUNT(v) OVER (PARTITION BY flow, node) AS n
+        FROM (
+          SELECT r.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano
+          FROM runs r JOIN run_steps s ON s.run_id = r.id WHERE ${w} AND r.status IN (${ENDED_STATUSES_SQL})
+          UNION ALL
+          SELECT r.flow, s.node, s.status, s.duration_ms AS v, s.attempts, s.tokens, s.cost_nano
+          FROM runs r JOIN ${EVENT_STEPS} s ON s.run_id = r.id WHERE ${w} AND r.status NOT IN (${ENDED_STATUSES_SQL})
+        )
       ) GROUP BY flow, node`,
       [...wv, ...wv],
     ) as RunStatsRows['steps'],
