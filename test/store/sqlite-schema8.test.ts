@@ -190,4 +190,29 @@ describe('SQLite store: run_steps written when a run ends (issue 15: one journal
     assert.equal(await raw(file, (db) => (db.get('SELECT count(*) AS n FROM run_steps WHERE run_id = ?', [id]) as { n: number }).n), 7);
     await reader.close();
   });
+
+  it('under a lease: no run_steps row while its holder runs it; its end writes them; a step its holder stores after the end adds its own row', async () => {
+    const file = freshFile();
+    const s = SqliteRunStore.open(file);
+    const { id } = await s.createRun({ flow: 'Buy', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), tenant: 'acme' });
+    assert.ok(await s.claimLease(id, 'worker-1', 60_000));
+    const rows = () => raw(file, (db) => (db.all('SELECT seq, step FROM run_steps WHERE run_id = ? ORDER BY seq', [id]) as { seq: number; step: string }[]).map((r) => `${r.seq}:${r.step}`));
+    const a = s.append(id, { type: 'step.finished', step: 'a', node: 'n1', agent: 'A', status: 'succeeded', output: 1, durationMs: 1, attempts: 1, tokens: 0, callIndexes: [] });
+    await s.flush(id);
+    assert.deepEqual(await rows(), []);
+    await s.updateRun(id, { status: 'failed', finishedAt: new Date().toISOString() });
+    assert.deepEqual(await rows(), [`${a.seq}:a`]);
+    // a branch cancelled by the failure reports after it, through the same handle, lease still held
+    const late = s.append(id, { type: 'step.finished', step: 'b', node: 'n2', agent: 'A', status: 'cancelled', durationMs: 2, attempts: 1, tokens: 0, callIndexes: [] } as never);
+    await s.flush(id);
+    assert.deepEqual(await rows(), [`${a.seq}:a`, `${late.seq}:b`]);
+    // redriven under the lease: running again, its new steps wait for its next end
+    await s.updateRun(id, { status: 'running', finishedAt: null });
+    const c = s.append(id, { type: 'step.finished', step: 'c', node: 'n3', agent: 'A', status: 'succeeded', output: 3, durationMs: 3, attempts: 1, tokens: 0, callIndexes: [] });
+    await s.flush(id);
+    assert.deepEqual(await rows(), [`${a.seq}:a`, `${late.seq}:b`]);
+    await s.updateRun(id, { status: 'succeeded', finishedAt: new Date().toISOString() });
+    assert.deepEqual(await rows(), [`${a.seq}:a`, `${late.seq}:b`, `${c.seq}:c`]);
+    await s.close();
+  });
 });

@@ -207,6 +207,11 @@ export class RunLeases {
     return refused;
   }
 
+  /** Whether this handle claimed run `runId`'s lease and fences its writes (refused once the lease is lost). */
+  holds(runId: string): boolean {
+    return this.fences.has(runId);
+  }
+
   /** The refusal kept for `runId` (see {@link refusals}), if any. */
   refusal(runId: string): BatonError | undefined {
     return this.refusals.get(runId);

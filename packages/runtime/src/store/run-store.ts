@@ -80,6 +80,8 @@ export class RunStore {
   private readonly tables: Pick<SqliteLockHost, 'path' | 'transaction' | 'all' | 'read' | 'run'> & { cachedAll(sql: string, values: (string | number)[]): unknown[] };
   /** The chain's last hash per run, as far as this handle knows it (see {@link ChainHeads}). */
   private readonly chainHeads = new ChainHeads();
+  /** Runs this handle ended (until it sets another status): a step of theirs stored later adds its own row. */
+  private readonly endedHere = new Set<string>();
 
   private constructor(
     readonly path: string,
@@ -100,12 +102,8 @@ export class RunStore {
     });
     this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId), heldSince: () => this.session.heldSince() });
     this.locks = new SqliteLocks({ ...tables, signal: (runId, event) => void this.appendSignalNow(runId, event) });
-    this.keptEvents = new SqliteKeptEvents({
-      ...tables,
-      retry: (body) => this.session.withBusyRetry(body),
-      cachedRun: (sql, values) => void this.statements.use(sql, (st) => st.run(values)),
-      getRun: (id) => this.getRun(id),
-    });
+    const cachedRun = (sql: string, values: (string | number | null)[]): void => void this.statements.use(sql, (st) => st.run(values));
+    this.keptEvents = new SqliteKeptEvents({ ...tables, retry: (body) => this.session.withBusyRetry(body), cachedRun, getRun: (id) => this.getRun(id) });
     this.outbox = new SqliteOutbox(tables);
     this.sla = new SqliteSla({ ...tables, batch: (body) => this.batch(body), getRun: (id) => this.getRun(id), signal: (id, event, time) => this.appendSignalNow(id, event, time) });
     try {
@@ -183,12 +181,14 @@ export class RunStore {
       if (this.leases.refusal(id)) return;
       this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
       if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') this.ended(id);
+      else if (fields.status) this.endedHere.delete(id);
     });
     this.leases.throwRefusal(id);
   }
 
   /** A run's end, in its transaction: its steps' `run_steps` rows (sqlite-projection.ts); its locks given up (backstop). */
   private ended(id: string): void {
+    this.endedHere.add(id);
     projectRunSteps(this.statements, id);
     this.locks.releaseRun(id, true);
   }
@@ -362,7 +362,8 @@ export class RunStore {
     const refused = this.leases.check(alsoFenced);
     // hashed here, with their final seqs, in the transaction that stores them (the audit chain: event-chain.ts)
     const hashed = chainEvents(this.pending.slice(this.pendingWritten), (runId, seq) => this.chainHeads.known(runId, seq) ?? storedHash(this.db, runId, seq - 1));
-    insertEvents(this.statements, hashed); // with their notifications (sqlite-projection.ts)
+    // with their notifications and step rows (sqlite-projection.ts); nobody but this handle ends a run it leased
+    insertEvents(this.statements, hashed, (runId) => this.leases.holds(runId) && !this.endedHere.has(runId));
     this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;
     return refused;

@@ -31,11 +31,11 @@ const eventsInsert = Array.from({ length: EVENTS_PER_INSERT + 1 }, (_, rows) =>
 
 /**
  * Writes hashed events (event-chain.ts) in the open transaction, in order, with what each adds beside it
- * ({@link projectEvent}): up to {@link EVENTS_PER_INSERT} rows per statement, so a step's commit runs one `INSERT` for
+ * ({@link projectEvent}; `running`: whether a run is known not to have ended): up to {@link EVENTS_PER_INSERT} rows per statement, so a step's commit runs one `INSERT` for
  * its two events instead of two (fewer calls into the WebAssembly SQLite). Run id, seq and time live in their columns
  * only: smaller rows, fewer pages written per commit.
  */
-export function insertEvents(statements: StatementCache, hashed: readonly HashedEvent[]): void {
+export function insertEvents(statements: StatementCache, hashed: readonly HashedEvent[], running: (runId: string) => boolean = () => false): void {
   for (let from = 0; from < hashed.length; from += EVENTS_PER_INSERT) {
     const rows = hashed.slice(from, from + EVENTS_PER_INSERT);
     const values: (Uint8Array | string | number | null)[] = [];
@@ -44,7 +44,7 @@ export function insertEvents(statements: StatementCache, hashed: readonly Hashed
     }
     statements.use(eventsInsert[rows.length], (s) => s.run(values));
   }
-  for (const { runId, event } of hashed) projectEvent(statements, runId, event);
+  for (const { runId, event } of hashed) projectEvent(statements, runId, event, running(runId));
 }
 
 /** The run statuses that end a run: its `run_steps` rows are in the table from then on (see the module comment). */
@@ -79,11 +79,14 @@ const OUTBOX_KINDS: ReadonlyMap<string, string> = new Map([
   ['sla.breached', 'sla.breached'],
 ]);
 
-/** Writes what `event` (of run `runId`, just inserted in the open transaction) adds beside it: see the module comment. */
-export function projectEvent(statements: StatementCache, runId: string, event: RunEvent): void {
+/**
+ * Writes what `event` (of run `runId`, just inserted in the open transaction) adds beside it: see the module comment.
+ * `running`: the run is known not to have ended (its writer holds its lease and did not end it), so a step adds nothing.
+ */
+export function projectEvent(statements: StatementCache, runId: string, event: RunEvent, running = false): void {
   if (event.type === 'step.finished') {
     // a running run's rows are added when it ends; a step that finishes after its run ended adds its own
-    statements.use(RUN_STEP_OF_ENDED_RUN, (s) => s.run([event.seq, runId]));
+    if (!running) statements.use(RUN_STEP_OF_ENDED_RUN, (s) => s.run([event.seq, runId]));
     return;
   }
   const kind = OUTBOX_KINDS.get(event.type);
