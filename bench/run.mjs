@@ -119,7 +119,7 @@ const listPage = runCase('console-list-page.ts', [quick ? 20000 : 100000, quick 
 results.push(...listPage);
 for (const r of listPage) console.log(`  ${r.shape.padEnd(14)} cold p50 ${r.totalMs.toFixed(0).padStart(4)} ms (max ${r.maxMs.toFixed(0)}), warm p50 ${r.warmP50Ms.toFixed(0).padStart(4)} ms (max ${r.warmMaxMs.toFixed(0)}); GET /runs server ${r.serverP50Ms} ms, transfer ${r.transferP50Ms} ms, render ${r.renderP50Ms} ms; load ${r.loadAverage}`);
 
-console.log('\nWhat schema 8 adds to a step\'s commit (run_steps row; outbox check), a leased 1,000-step chain, best of 5:');
+console.log('\nWhat schema 8 adds to a step\'s commit (SQLite: nothing while the run runs — its run_steps rows are written when it ends; PostgreSQL: the trigger), a leased 1,000-step chain, best of 5:');
 const projection = runCase('../../scripts/services.mjs', ['--', process.execPath, '--import', 'tsx', path.join(benchDir, 'cases', 'schema8-triggers.ts'), 1000]);
 results.push(...projection);
 for (const r of projection) console.log(`  ${r.system.padEnd(18)} ${r.shape.padEnd(15)} ${r.perStepUs.toFixed(1).padStart(7)} µs/step (CPU ${r.cpuPerStepUs.toFixed(1)} µs)`);
