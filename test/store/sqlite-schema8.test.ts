@@ -7,6 +7,7 @@ import { eventHash, SCHEMA_VERSION, SqliteRunStore } from '../../packages/runtim
 import { schema8Conformance, type NotificationRow, type RunStepRow, type Schema8Factory } from './conformance-schema8.js';
 import { consoleConformance } from './conformance-console.js';
 import { DEFINITION } from './conformance-support.js';
+import { STEP_ROWS_BATCH } from '../../packages/runtime/src/store/sqlite-projection.js';
 
 type Db = InstanceType<typeof sqlite.Database>;
 
@@ -213,6 +214,29 @@ describe('SQLite store: run_steps written when a run ends (issue 15: one journal
     assert.deepEqual(await rows(), [`${a.seq}:a`, `${late.seq}:b`]);
     await s.updateRun(id, { status: 'succeeded', finishedAt: new Date().toISOString() });
     assert.deepEqual(await rows(), [`${a.seq}:a`, `${late.seq}:b`, `${c.seq}:c`]);
+    await s.close();
+  });
+
+  it(`a long run's rows are written every ${STEP_ROWS_BATCH} steps, so its end writes at most that many; its stats are whole all along`, async () => {
+    const file = freshFile();
+    const s = SqliteRunStore.open(file);
+    const window = { tenant: 'acme', from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    const { id } = await s.createRun({ flow: 'Long', inputs: {}, definition: DEFINITION, startedAt: new Date().toISOString(), tenant: 'acme' });
+    assert.ok(await s.claimLease(id, 'worker-1', 60_000));
+    const count = () => raw(file, (db) => (db.get('SELECT count(*) AS n, max(seq) AS last FROM run_steps WHERE run_id = ?', [id]) as { n: number; last: number | null }));
+    const steps = STEP_ROWS_BATCH + 7;
+    let batchEnd = 0;
+    for (let i = 0; i < steps; i++) {
+      s.append(id, { type: 'step.started', step: `s${i}`, node: 'n', agent: 'A', target: 'agent' });
+      const done = s.append(id, { type: 'step.finished', step: `s${i}`, node: 'n', agent: 'A', status: 'succeeded', output: i, durationMs: 1, attempts: 1, tokens: 1, callIndexes: [] });
+      if (i === STEP_ROWS_BATCH - 1) batchEnd = done.seq;
+      if (i % 50 === 49 || i === steps - 1) await s.flush(id);
+    }
+    assert.deepEqual(await count(), { n: STEP_ROWS_BATCH, last: batchEnd }, 'the first batch written while the run runs');
+    assert.equal((await s.runStats!(window)).steps[0].count, steps, 'the running run counted whole: the rows of its batch are not counted twice');
+    await s.updateRun(id, { status: 'succeeded', finishedAt: new Date().toISOString() });
+    assert.equal((await count()).n, steps, 'the end writes the rest');
+    assert.equal((await s.runStats!(window)).steps[0].count, steps);
     await s.close();
   });
 });

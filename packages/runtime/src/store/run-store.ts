@@ -18,7 +18,7 @@ import { StatementCache } from './sqlite-statements.js';
 import { StoreLock } from './store-lock.js';
 import { migrateSqliteRun } from './sqlite-migrate.js';
 import { writeSqliteSources } from './sqlite-sources.js';
-import { insertEvents, projectRunSteps } from './sqlite-projection.js';
+import { StepRows } from './sqlite-projection.js';
 import { ChainHeads, chainEvents } from './event-chain.js';
 import { storedHash } from './sqlite-audit.js';
 
@@ -80,8 +80,8 @@ export class RunStore {
   private readonly tables: Pick<SqliteLockHost, 'path' | 'transaction' | 'all' | 'read' | 'run'> & { cachedAll(sql: string, values: (string | number)[]): unknown[] };
   /** The chain's last hash per run, as far as this handle knows it (see {@link ChainHeads}). */
   private readonly chainHeads = new ChainHeads();
-  /** Runs this handle ended (until it sets another status): a step of theirs stored later adds its own row. */
-  private readonly endedHere = new Set<string>();
+  /** When the step projection's rows are written (sqlite-projection.ts). */
+  private readonly stepRows: StepRows;
 
   private constructor(
     readonly path: string,
@@ -101,6 +101,7 @@ export class RunStore {
       run: (sql: string, values: (string | number | null)[]) => this.db.run(sql, values).changes,
     });
     this.leases = new RunLeases({ ...tables, pending: this.pending, written: () => this.pendingWritten, nextSeq: this.nextSeq, flush: (runId) => this.flush(runId), heldSince: () => this.session.heldSince() });
+    this.stepRows = new StepRows(this.statements, (runId) => this.leases.holds(runId));
     this.locks = new SqliteLocks({ ...tables, signal: (runId, event) => void this.appendSignalNow(runId, event) });
     const cachedRun = (sql: string, values: (string | number | null)[]): void => void this.statements.use(sql, (st) => st.run(values));
     this.keptEvents = new SqliteKeptEvents({ ...tables, retry: (body) => this.session.withBusyRetry(body), cachedRun, getRun: (id) => this.getRun(id) });
@@ -181,15 +182,14 @@ export class RunStore {
       if (this.leases.refusal(id)) return;
       this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
       if (fields.status === 'succeeded' || fields.status === 'failed' || fields.status === 'cancelled') this.ended(id);
-      else if (fields.status) this.endedHere.delete(id);
+      else if (fields.status) this.stepRows.statusSet(id, false);
     });
     this.leases.throwRefusal(id);
   }
 
   /** A run's end, in its transaction: its steps' `run_steps` rows (sqlite-projection.ts); its locks given up (backstop). */
   private ended(id: string): void {
-    this.endedHere.add(id);
-    projectRunSteps(this.statements, id);
+    this.stepRows.statusSet(id, true);
     this.locks.releaseRun(id, true);
   }
 
@@ -362,8 +362,7 @@ export class RunStore {
     const refused = this.leases.check(alsoFenced);
     // hashed here, with their final seqs, in the transaction that stores them (the audit chain: event-chain.ts)
     const hashed = chainEvents(this.pending.slice(this.pendingWritten), (runId, seq) => this.chainHeads.known(runId, seq) ?? storedHash(this.db, runId, seq - 1));
-    // with their notifications and step rows (sqlite-projection.ts); nobody but this handle ends a run it leased
-    insertEvents(this.statements, hashed, (runId) => this.leases.holds(runId) && !this.endedHere.has(runId));
+    this.stepRows.insert(hashed); // with their notifications and step rows (sqlite-projection.ts)
     this.chainHeads.wrote(hashed);
     this.pendingWritten = this.pending.length;
     return refused;
@@ -541,6 +540,7 @@ export class RunStore {
   /** See {@link RunLeases.release}. */
   releaseLease(lease: Lease): void {
     this.leases.release(lease);
+    this.stepRows.released(lease.runId);
   }
 
   /** Flushes, releases the lock and closes the database (twice is safe); all three even when the flush fails (its error thrown after). */

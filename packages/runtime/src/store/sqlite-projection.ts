@@ -1,12 +1,12 @@
 // What a stored event adds beside it in the SQLite store (schema 8, issue 13), written by `RunStore.writePending` in
 // the transaction that stores the event: the notification of an `approval.requested` / `run.failed` / `sla.breached`
-// event while `meta` holds `notifications = 'on'` (the outbox); and the step projection `run_steps`, written once per
-// run instead of once per step (issue 15): a run's rows are added, from its stored `step.finished` events, in the
-// transaction that ends it ({@link projectRunSteps}, called by the store's `updateRun` and cancellation), and a
-// `step.finished` stored after that (a late branch of an ended run) adds its own row at once. While a run has not
-// ended its steps are read from its events (sqlite-stats.ts), so the metrics never lag. A step's commit then writes one
-// B-tree page (the events'), not two: each page is journaled and written, ~40 % of a step's time in a warm chain
-// (bench/issue-15.md, "The warm engine vs the floor").
+// event while `meta` holds `notifications = 'on'` (the outbox); and the step projection `run_steps`, written per
+// batch of steps instead of per step (issue 15, {@link StepRows}): a run's rows are added, from its stored
+// `step.finished` events, in the transaction that ends it and every {@link STEP_ROWS_BATCH} steps before (so an end
+// never has more to write), and a `step.finished` stored after the end (a late branch) adds its own row at once. The
+// rows of a run always cover a prefix of its steps; while it has not ended, its steps are read from its events
+// (sqlite-stats.ts), so the metrics never lag. A step's commit then writes one B-tree page (the events'), not two:
+// each page is journaled and written (bench/issue-15.md, "2026-12-06 morning").
 // Every event of a SQLite store is written here (its hash chain is computed here), so every writer feeds both.
 // Not triggers: a trigger program runs for every event inserted (two per step); the two triggers this replaced added
 // 38 µs of CPU per step to a 1,000-step chain (bench/README.md, `schema8-triggers`).
@@ -50,22 +50,79 @@ export function insertEvents(statements: StatementCache, hashed: readonly Hashed
 /** The run statuses that end a run: its `run_steps` rows are in the table from then on (see the module comment). */
 export const ENDED_STATUSES_SQL = "'succeeded', 'failed', 'cancelled'";
 
-/** `run_steps`' rows of a run's stored `step.finished` events (bound: the run id). */
+/**
+ * `run_steps`' rows of a run's stored `step.finished` events after the last one it has a row for (its rows cover a
+ * prefix of its steps: see the module comment). Bound: the run id, twice.
+ */
 const RUN_STEPS_OF_RUN = `INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS})
-  SELECT ${RUN_STEP_VALUES('e')} FROM events e JOIN runs r ON r.id = e.run_id WHERE e.run_id = ? AND e.type = 'step.finished'`;
+  SELECT ${RUN_STEP_VALUES('e')} FROM events e JOIN runs r ON r.id = e.run_id
+  WHERE e.run_id = ? AND e.type = 'step.finished' AND e.seq > (SELECT COALESCE(MAX(seq), 0) FROM run_steps WHERE run_id = ?)`;
 
 /** `run_steps`' row of one stored `step.finished` event, only when its run has ended (bound: run id, seq). */
 const RUN_STEP_OF_ENDED_RUN = `INSERT OR IGNORE INTO run_steps (${RUN_STEP_COLUMNS})
   SELECT ${RUN_STEP_VALUES('e')} FROM runs r JOIN events e ON e.run_id = r.id AND e.seq = ? WHERE r.id = ? AND r.status IN (${ENDED_STATUSES_SQL})`;
 
 /**
- * Adds run `runId`'s `run_steps` rows from its stored `step.finished` events (those already there are kept), in the
- * open transaction: called with the write that ends the run (its status `succeeded`, `failed` or `cancelled`), after
- * its last events were written. Rounds as the schema-8 upgrade does (`CAST(x + 0.5 AS INTEGER)`, PostgreSQL's
- * `floor(x + 0.5)` alike for x ≥ 0).
+ * Adds run `runId`'s `run_steps` rows for its stored `step.finished` events that have none yet, in the open
+ * transaction. Rounds as the schema-8 upgrade does (`CAST(x + 0.5 AS INTEGER)`, PostgreSQL's `floor(x + 0.5)` alike
+ * for x ≥ 0).
  */
 export function projectRunSteps(statements: StatementCache, runId: string): void {
-  statements.use(RUN_STEPS_OF_RUN, (s) => s.run([runId]));
+  statements.use(RUN_STEPS_OF_RUN, (s) => s.run([runId, runId]));
+}
+
+/** How many stored steps of a running run a store handle lets wait before it writes their rows (≈ 4–40 ms of work). */
+export const STEP_ROWS_BATCH = 1000;
+
+/**
+ * When a store handle writes `run_steps` rows (see the module comment): with a run's end, every
+ * {@link STEP_ROWS_BATCH} steps of a run it writes, and with a step of a run that has ended. Whether a run has ended
+ * is looked up per `step.finished` (a `runs` row read), except for a run whose lease the handle holds and which it
+ * has not ended itself: nobody else ends a leased run. What it remembers of a run is dropped when its lease is let go.
+ */
+export class StepRows {
+  /** Steps written by this handle since the run's rows were last written, by run. */
+  private readonly waiting = new Map<string, number>();
+  /** Runs this handle ended while holding their lease (until it sets another status or lets the lease go). */
+  private readonly ended = new Set<string>();
+
+  /** @param holds whether this handle holds run `runId`'s lease (its writes fenced: see `RunLeases.holds`). */
+  constructor(
+    private readonly statements: StatementCache,
+    private readonly holds: (runId: string) => boolean,
+  ) {}
+
+  /** Writes `hashed` (see {@link insertEvents}), then the rows of runs with a batch of steps waiting. */
+  insert(hashed: readonly HashedEvent[]): void {
+    insertEvents(this.statements, hashed, (runId) => this.holds(runId) && !this.ended.has(runId));
+    for (const { runId, event } of hashed) {
+      if (event.type !== 'step.finished') continue;
+      const waiting = (this.waiting.get(runId) ?? 0) + 1;
+      if (waiting < STEP_ROWS_BATCH) {
+        this.waiting.set(runId, waiting);
+      } else {
+        projectRunSteps(this.statements, runId);
+        this.waiting.delete(runId);
+      }
+    }
+  }
+
+  /** In the transaction that sets run `runId`'s status: writes its rows when `ended`, else forgets that it ended. */
+  statusSet(runId: string, ended: boolean): void {
+    if (!ended) {
+      this.ended.delete(runId);
+      return;
+    }
+    projectRunSteps(this.statements, runId);
+    this.waiting.delete(runId);
+    if (this.holds(runId)) this.ended.add(runId);
+  }
+
+  /** The handle let run `runId`'s lease go: nothing about it is kept. */
+  released(runId: string): void {
+    this.ended.delete(runId);
+    this.waiting.delete(runId);
+  }
 }
 
 /** The outbox's row of an event, only while the flag is on. */

@@ -62,8 +62,9 @@ export const RUN_STEP_COLUMNS = 'run_id, seq, tenant, flow, node, step, status, 
  * - `runs_tenant*`: the runs list's keyset queries — tenant, then flow and/or status, then id (newest first).
  * - `run_steps`: one row per `step.finished` event — the run's tenant and flow, the step's node and instance key,
  *   status, when it finished, its wall time (ms), attempts, tokens and cost (nano-dollars: `costUsd × 10⁹` rounded;
- *   null when unpriced). Written by the store from a run's events in the transaction that ends the run, and for a
- *   step stored after that with its event (sqlite-projection.ts), so by every writer; a run that has not ended is
+ *   null when unpriced). Written by the store from a run's events in the transaction that ends the run and every
+ *   1,000 steps before, and for a step stored after the end with its event (sqlite-projection.ts), so by every
+ *   writer; a run that has not ended is
  *   read from its events (sqlite-stats.ts). Read by run (its primary key: the metrics join the window's runs to their steps); no other index, as each
  *   one is one more page written by a step's commit (bench/README.md, `schema8-triggers`).
  * - `sla_breaches`: one row per (run, SLA key: `flow` or `approval:<task>`) — unique, so any number of pollers
