@@ -84,6 +84,31 @@ describe('the console in a browser: the inbox', function () {
     }
   });
 
+  it('a decision made before the live stream is open still takes its row out: the inbox reads again when the stream opens', async () => {
+    const runId = await waitingRun('benches');
+    const p = await harness.open('#/inbox');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // the stream's request waits until the decision is made (a slow connection, a busy server)
+    await p.page.route(/\/stream\?/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await p.signIn('ann');
+      const row = p.page.locator(`tr[data-run="${runId}"]`);
+      await row.waitFor();
+      assert.equal((await harness.api('ada', 'POST', `/runs/${runId}/approve`, { task: 'sign_off' })).status, 202);
+      await harness.server.idle();
+      release();
+      await row.waitFor({ state: 'detached' });
+      await assertClean(p);
+    } finally {
+      release();
+      await p.close();
+    }
+  });
+
   it('a decision made elsewhere takes its row out of an open inbox, live (GET /stream?inbox), with no reload', async () => {
     const runId = await waitingRun('staplers');
     const p = await harness.open('#/inbox');

@@ -77,7 +77,9 @@ export class InboxPage extends ConsolePage {
   override connectedCallback(): void {
     super.connectedCallback();
     this.timer = setInterval(() => (this.now = Date.now()), 1000);
-    this.stop = follow({ inbox: true, onInbox: () => void this.load(), onReset: () => void this.load() });
+    // read again when the stream (re)opens: a decision made between this first read and the stream's start (or while
+    // it was lost) is told to no stream
+    this.stop = follow({ inbox: true, onInbox: () => void this.load(), onReset: () => void this.load(), onConnection: (open) => open && void this.load() });
     void this.load();
   }
 
