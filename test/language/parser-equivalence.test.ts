@@ -6,6 +6,7 @@ import { AstUtils, CstUtils, GrammarAST, GrammarUtils, createLangiumParser, type
 import { generateFlow } from '../../bench/generate-flow.mjs';
 import { createBatonParser, type BatonParser } from '../../language/src/baton-parser.js';
 import { services } from './helpers.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 const texts: [string, string][] = [
@@ -93,6 +94,18 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
   // BatonParser.parse is a copy of Langium 4.2's with a cheaper container linking and pass-through copy (issue 15):
   // the AST, its container links and the CST must be what Langium's own parser makes of the same grammar
   const langium = createLangiumParser(services.Baton);
+  /**
+   * Parses `text` with `parser` and with Langium's own and asserts the same syntax errors, AST and CST (`what` names the
+   * case); returns whether Langium's parse had errors.
+   */
+  const assertSameParse = (parser: ReturnType<typeof createBatonParser>, text: string, what: string): boolean => {
+    const ours = parser.parse(text);
+    const theirs = langium.parse(text);
+    const errors = (r: typeof ours) => r.parserErrors.map((e) => [e.name, e.message, e.token.startOffset]);
+    assert.deepEqual(errors(ours), errors(theirs), what);
+    assert.deepEqual(shape(ours.value), shape(theirs.value, true), what);
+    return theirs.parserErrors.length > 0;
+  };
 
   for (const [name, text] of texts) {
     it(`${name}: same AST, container links and CST`, () => {
@@ -118,12 +131,7 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
       let failed = 0;
       const parser = createBatonParser(services.Baton); // fresh: no lookahead function built yet
       for (const [what, input] of broken) {
-        const ours = parser.parse(input);
-        const theirs = langium.parse(input);
-        const errors = (r: typeof ours) => r.parserErrors.map((e) => [e.name, e.message, e.token.startOffset]);
-        if (theirs.parserErrors.length > 0) failed++;
-        assert.deepEqual(errors(ours), errors(theirs), what);
-        assert.deepEqual(shape(ours.value), shape(theirs.value, true), what);
+        if (assertSameParse(parser, input, what)) failed++;
       }
       assert.ok(failed >= broken.length / 2, `${failed} of ${broken.length} texts with errors`);
     });
@@ -135,14 +143,7 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
     const pieces = ['s', 'x', 'budget', 'agent', 'run', '.', 'output', 'input', 'status', 'in', 'text', '+', '-', '!', '*',
       '??', '?', ':', '==', '<', '(', ')', '[', ']', '{', '}', ',', '"a ${', '} b ${', '} c"', '"""t ${', '} u"""', '42',
       '30s', '"str"', 'true', 'null', 'len', 'string', 'step', 'let'];
-    let seed = 20261206;
-    const random = (): number => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const random = seededRandom(20261206);
     const parser = createBatonParser(services.Baton) as BatonParser;
     // count the operands the shortcut took (its scan's yes)
     const shortcut = parser.shortcut!;
@@ -164,12 +165,7 @@ describe('parser: the Baton parser gives what the Langium parser gives', () => {
         lets.push(`  let v${i} = ${tokens.join(' ')}`);
       }
       const text = `agent A { stub: "a" }\nflow F {\n  input x: string = "x"\n  step s: A { prompt: "p" }\n${lets.join('\n')}\n}\n`;
-      const ours = parser.parse(text);
-      const theirs = langium.parse(text);
-      const errors = (r: typeof ours) => r.parserErrors.map((e) => [e.name, e.message, e.token.startOffset]);
-      if (theirs.parserErrors.length > 0) broken++;
-      assert.deepEqual(errors(ours), errors(theirs), text);
-      assert.deepEqual(shape(ours.value), shape(theirs.value, true), text);
+      if (assertSameParse(parser, text, text)) broken++;
     }
     assert.ok(broken >= 50, `${broken} of 60 texts with syntax errors`);
     assert.ok(taken >= 250, `the shortcut taken ${taken} times`);

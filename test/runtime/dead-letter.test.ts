@@ -3,6 +3,7 @@ import type { RunEvent } from '@baton/protocol';
 import { BatonError, redriveRun, type BatonError as BatonErrorType } from '../../packages/runtime/src/index.js';
 import { compile, run, scriptedAgents, freshStore, type KindStore } from './helpers.js';
 import { STORE_KINDS } from '../store/both-stores.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const PIPELINE = `
 agent Worker { stub: "ok" }
@@ -83,14 +84,8 @@ flow Saga {
     it(`soak: ${soakRuns.toLocaleString('en')} runs with agents failing 30% at random — every run succeeded or is a dead letter with its cause; redriving empties the list`, async function () {
       this.timeout(180_000);
       const def = await compile(PIPELINE);
-      // a small deterministic PRNG (mulberry32) so a failure is reproducible
-      let seed = 42;
-      const random = (): number => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-        return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-      };
+      // a small deterministic PRNG so a failure is reproducible
+      const random = seededRandom(42);
       const agents = scriptedAgents((r) => {
         if (random() < 0.3) throw new BatonError('AGENT_UNAVAILABLE', `${r.prompt} failed (injected)`);
         return 'ok';
