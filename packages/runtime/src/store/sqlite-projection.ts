@@ -30,12 +30,12 @@ const eventsInsert = Array.from({ length: EVENTS_PER_INSERT + 1 }, (_, rows) =>
 );
 
 /**
- * Writes hashed events (event-chain.ts) in the open transaction, in order, with what each adds beside it
- * ({@link projectEvent}; `running`: whether a run is known not to have ended): up to {@link EVENTS_PER_INSERT} rows per statement, so a step's commit runs one `INSERT` for
+ * Writes hashed events (event-chain.ts) in the open transaction, in order, with their notifications (the step rows
+ * are {@link StepRows}'): up to {@link EVENTS_PER_INSERT} rows per statement, so a step's commit runs one `INSERT` for
  * its two events instead of two (fewer calls into the WebAssembly SQLite). Run id, seq and time live in their columns
  * only: smaller rows, fewer pages written per commit.
  */
-export function insertEvents(statements: StatementCache, hashed: readonly HashedEvent[], running: (runId: string) => boolean = () => false): void {
+export function insertEvents(statements: StatementCache, hashed: readonly HashedEvent[]): void {
   for (let from = 0; from < hashed.length; from += EVENTS_PER_INSERT) {
     const rows = hashed.slice(from, from + EVENTS_PER_INSERT);
     const values: (Uint8Array | string | number | null)[] = [];
@@ -44,7 +44,7 @@ export function insertEvents(statements: StatementCache, hashed: readonly Hashed
     }
     statements.use(eventsInsert[rows.length], (s) => s.run(values));
   }
-  for (const { runId, event } of hashed) projectEvent(statements, runId, event, running(runId));
+  for (const { runId, event } of hashed) addToOutbox(statements, runId, event);
 }
 
 /** The run statuses that end a run: its `run_steps` rows are in the table from then on (see the module comment). */
@@ -92,11 +92,15 @@ export class StepRows {
     private readonly holds: (runId: string) => boolean,
   ) {}
 
-  /** Writes `hashed` (see {@link insertEvents}), then the rows of runs with a batch of steps waiting. */
+  /**
+   * Writes `hashed` (see {@link insertEvents}); then, per `step.finished`, its row when its run has ended (looked up
+   * unless this handle holds the run's lease and has not ended it), and the rows of a run with a batch waiting.
+   */
   insert(hashed: readonly HashedEvent[]): void {
-    insertEvents(this.statements, hashed, (runId) => this.holds(runId) && !this.ended.has(runId));
+    insertEvents(this.statements, hashed);
     for (const { runId, event } of hashed) {
       if (event.type !== 'step.finished') continue;
+      if (!this.holds(runId) || this.ended.has(runId)) this.statements.use(RUN_STEP_OF_ENDED_RUN, (s) => s.run([event.seq, runId]));
       const waiting = (this.waiting.get(runId) ?? 0) + 1;
       if (waiting < STEP_ROWS_BATCH) {
         this.waiting.set(runId, waiting);
@@ -136,16 +140,8 @@ const OUTBOX_KINDS: ReadonlyMap<string, string> = new Map([
   ['sla.breached', 'sla.breached'],
 ]);
 
-/**
- * Writes what `event` (of run `runId`, just inserted in the open transaction) adds beside it: see the module comment.
- * `running`: the run is known not to have ended (its writer holds its lease and did not end it), so a step adds nothing.
- */
-export function projectEvent(statements: StatementCache, runId: string, event: RunEvent, running = false): void {
-  if (event.type === 'step.finished') {
-    // a running run's rows are added when it ends; a step that finishes after its run ended adds its own
-    if (!running) statements.use(RUN_STEP_OF_ENDED_RUN, (s) => s.run([event.seq, runId]));
-    return;
-  }
+/** Adds `event`'s notification to the outbox (see the module comment), in the open transaction. */
+function addToOutbox(statements: StatementCache, runId: string, event: RunEvent): void {
   const kind = OUTBOX_KINDS.get(event.type);
   if (kind) statements.use(OUTBOX_INSERT, (s) => s.run([`${runId}:${event.seq}`, runId, event.seq, kind, event.time, runId]));
 }

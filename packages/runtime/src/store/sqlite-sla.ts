@@ -4,6 +4,7 @@
 // runtime's: supervisor/sla.ts.
 import type { NewRunEvent, RunEvent } from '@baton/protocol';
 import type { DueSla, RunRecord, SlaBreach } from './store-api.js';
+import { ENDED_STATUSES_SQL } from './sqlite-projection.js';
 
 /** What the SLA methods use of the store handle. */
 export interface SqliteSlaHost {
@@ -31,7 +32,7 @@ export class SqliteSla {
   /** See {@link RunStoreApi.dueSlas}: the index `runs_sla_due` serves it. */
   due(now: Date, limit = DUE_LIMIT, tenant?: string): DueSla[] {
     const rows = this.host.read(
-      `SELECT id, tenant, flow, status, sla_due_at FROM runs WHERE sla_due_at IS NOT NULL AND sla_due_at <= ? AND status NOT IN ('succeeded', 'failed', 'cancelled')${tenant === undefined ? '' : ' AND tenant = ?'} ORDER BY sla_due_at, id LIMIT ?`,
+      `SELECT id, tenant, flow, status, sla_due_at FROM runs WHERE sla_due_at IS NOT NULL AND sla_due_at <= ? AND status NOT IN (${ENDED_STATUSES_SQL})${tenant === undefined ? '' : ' AND tenant = ?'} ORDER BY sla_due_at, id LIMIT ?`,
       tenant === undefined ? [now.toISOString(), limit] : [now.toISOString(), tenant, limit],
     ) as { id: string; tenant: string; flow: string; status: DueSla['status']; sla_due_at: string }[];
     return rows.map((r) => ({ runId: r.id, tenant: r.tenant, flow: r.flow, status: r.status, slaDueAt: r.sla_due_at }));
